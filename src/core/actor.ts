@@ -1,0 +1,55 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { people, type Role } from '../db/schema/index.js';
+
+export type Person = typeof people.$inferSelect;
+
+/** The person a command runs as, always loaded from the register on the server. */
+export interface Actor {
+  id: number;
+  name: string;
+  email: string;
+  roles: Role[];
+}
+
+export const ROLE_LABELS: Record<Role, string> = {
+  management_body: 'management body',
+  isms_lead: 'ISMS lead',
+  control_owner: 'control owner',
+  asset_owner: 'asset owner',
+  staff: 'staff',
+  auditor: 'auditor',
+};
+
+export function toActor(p: Person): Actor {
+  return { id: p.id, name: p.name, email: p.email, roles: p.roles ?? [] };
+}
+
+export const hasRole = (actor: Actor, ...roles: Role[]) => roles.some((r) => actor.roles.includes(r));
+export const isLead = (actor: Actor) => hasRole(actor, 'isms_lead');
+
+export async function findPersonByEmail(db: Db, email: string): Promise<Person | undefined> {
+  const [p] = await db.select().from(people).where(sql`lower(${people.email}) = lower(${email})`);
+  return p;
+}
+
+export async function findPersonById(db: Db, id: number): Promise<Person | undefined> {
+  const [p] = await db.select().from(people).where(eq(people.id, id));
+  return p;
+}
+
+/** Email, exact name or a unique part of a name: how people are named in commands. */
+export async function findPerson(db: Db, query: string): Promise<Person[]> {
+  const q = query.trim().replace(/^@/, '');
+  if (q.includes('@')) {
+    const p = await findPersonByEmail(db, q);
+    return p ? [p] : [];
+  }
+  const exact = await db.select().from(people).where(sql`lower(${people.name}) = lower(${q})`);
+  if (exact.length) return exact;
+  return db.select().from(people).where(sql`${people.name} ilike ${'%' + q.replace(/[%_]/g, '') + '%'}`);
+}
+
+export async function peopleWithRole(db: Db, role: Role): Promise<Person[]> {
+  return db.select().from(people).where(sql`${role} = any(${people.roles})`);
+}

@@ -1,0 +1,118 @@
+/**
+ * The neutral reply model. The core answers in these blocks; each adapter renders them in its own
+ * idiom (Block Kit, Adaptive Cards, terminal text). A button carries the command line it runs, so a
+ * click goes through the same router, validation and role checks as typed text.
+ */
+export type Tone = 'info' | 'success' | 'warning' | 'error';
+
+export interface Button {
+  label: string;
+  /** The command line a click runs as the clicking person, e.g. "ack POL-0001". */
+  command: string;
+  style?: 'primary' | 'danger';
+}
+
+export type FormFieldType = 'text' | 'textarea' | 'date' | 'number' | 'select' | 'multiselect' | 'file';
+
+export interface FormField {
+  name: string;
+  label: string;
+  type: FormFieldType;
+  required?: boolean;
+  options?: { value: string; label: string }[];
+  placeholder?: string;
+  initial?: string | string[];
+  hint?: string;
+}
+
+export interface Form {
+  title: string;
+  /** Command path the submitted values go to, e.g. "declare ai". */
+  command: string;
+  fields: FormField[];
+  submitLabel?: string;
+  /** Values carried through the form unchanged, e.g. the item the form is about. */
+  hidden?: Record<string, string>;
+}
+
+export interface ListItem {
+  title: string;
+  detail?: string;
+  fields?: Field[];
+  buttons?: Button[];
+}
+
+export interface Field { label: string; value: string }
+
+export interface Page { number: number; total: number; next?: string; previous?: string }
+
+export type Block =
+  | { type: 'text'; text: string; tone?: Tone }
+  | { type: 'fields'; title?: string; fields: Field[] }
+  | { type: 'list'; title?: string; items: ListItem[]; empty?: string; page?: Page }
+  | { type: 'actions'; buttons: Button[] }
+  | { type: 'form'; form: Form }
+  | { type: 'divider' };
+
+export interface Reply {
+  blocks: Block[];
+  /** private: only the person who asked sees it (Slack ephemeral); public: the conversation sees it. */
+  visibility?: 'private' | 'public';
+}
+
+export const reply = (...blocks: Block[]): Reply => ({ blocks });
+export const text = (body: string, tone?: Tone): Block => ({ type: 'text', text: body, tone });
+export const fields = (list: Field[], title?: string): Block => ({ type: 'fields', title, fields: list });
+export const actions = (...buttons: Button[]): Block => ({ type: 'actions', buttons });
+export const formBlock = (form: Form): Block => ({ type: 'form', form });
+
+export function replyText(body: string, tone?: Tone): Reply {
+  return reply(text(body, tone));
+}
+
+/** The form in a reply, if it asks for one. */
+export function findForm(r: Reply): Form | undefined {
+  for (const b of r.blocks) if (b.type === 'form') return b.form;
+  return undefined;
+}
+
+const TONE_PREFIX: Record<Tone, string> = { info: '', success: '✔ ', warning: '⚠ ', error: '✖ ' };
+
+/** Plain text rendering: the terminal uses it, and chat platforms use it as notification fallback text. */
+export function toPlainText(r: Reply): string {
+  const out: string[] = [];
+  for (const b of r.blocks) {
+    switch (b.type) {
+      case 'text':
+        out.push(TONE_PREFIX[b.tone ?? 'info'] + b.text);
+        break;
+      case 'fields':
+        if (b.title) out.push(b.title);
+        for (const f of b.fields) out.push(`  ${f.label}: ${f.value}`);
+        break;
+      case 'list':
+        if (b.title) out.push(b.title);
+        if (b.items.length === 0) out.push(`  ${b.empty ?? '(none)'}`);
+        for (const item of b.items) {
+          out.push(`  • ${item.title}${item.detail ? ` — ${item.detail}` : ''}`);
+          for (const f of item.fields ?? []) out.push(`      ${f.label}: ${f.value}`);
+          for (const btn of item.buttons ?? []) out.push(`      [${btn.label}] /isms ${btn.command}`);
+        }
+        if (b.page && b.page.total > 1) {
+          out.push(`  page ${b.page.number} of ${b.page.total}${b.page.next ? ` — next: /isms ${b.page.next}` : ''}`);
+        }
+        break;
+      case 'actions':
+        for (const btn of b.buttons) out.push(`  [${btn.label}] /isms ${btn.command}`);
+        break;
+      case 'form':
+        out.push(`${b.form.title}:`);
+        for (const f of b.form.fields) out.push(`  ${f.label}${f.required ? '' : ' (optional)'}`);
+        break;
+      case 'divider':
+        out.push('—');
+        break;
+    }
+  }
+  return out.join('\n');
+}

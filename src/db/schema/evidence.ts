@@ -1,0 +1,44 @@
+import { pgTable, serial, text, integer, timestamp, date, customType, bigint, uniqueIndex } from 'drizzle-orm/pg-core';
+import { ref } from './columns.js';
+import { people } from './people.js';
+import { controls } from './controls.js';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => Buffer.from(v),
+});
+
+export const EVIDENCE_REQUEST_STATUSES = ['open', 'submitted', 'accepted', 'cancelled'] as const;
+
+export const evidenceRequests = pgTable('evidence_requests', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  controlId: integer('control_id').notNull().references(() => controls.id),
+  ownerId: integer('owner_id').notNull().references(() => people.id),
+  dueOn: date('due_on').notNull(),
+  /** The evidence period this request covers, e.g. "2026-Q4": one request per control and cycle. */
+  cycle: text('cycle').notNull(),
+  status: text('status').notNull().default('open').$type<(typeof EVIDENCE_REQUEST_STATUSES)[number]>(),
+  escalationLevel: integer('escalation_level').notNull().default(0),
+  requestedBy: integer('requested_by').references(() => people.id),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('evidence_requests_control_cycle').on(t.controlId, t.cycle)]);
+
+/** Every submission is a new row (a revision); nothing is overwritten. */
+export const evidenceItems = pgTable('evidence_items', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  requestId: integer('request_id').references(() => evidenceRequests.id),
+  controlId: integer('control_id').notNull().references(() => controls.id),
+  revision: integer('revision').notNull(),
+  submittedBy: integer('submitted_by').notNull().references(() => people.id),
+  submittedAt: timestamp('submitted_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  effectiveOn: date('effective_on').notNull(),
+  text: text('text'),
+  link: text('link'),
+  fileName: text('file_name'),
+  fileSize: bigint('file_size', { mode: 'number' }),
+  fileSha256: text('file_sha256'),
+  fileBytes: bytea('file_bytes'),
+  channel: text('channel').notNull(),
+});

@@ -1,0 +1,82 @@
+import { pgTable, serial, text, integer, timestamp, date, jsonb } from 'drizzle-orm/pg-core';
+import { createdAt, ref } from './columns.js';
+import { people } from './people.js';
+
+export const POAM_SOURCES = ['audit_finding', 'risk', 'evidence_gap'] as const;
+export const POAM_STATUSES = ['open', 'in_progress', 'completed', 'risk_accepted'] as const;
+
+export const poamItems = pgTable('poam_items', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  weakness: text('weakness').notNull(),
+  source: text('source').notNull().$type<(typeof POAM_SOURCES)[number]>(),
+  /** Reference of the finding, risk or evidence request it came from. */
+  sourceRef: text('source_ref'),
+  ownerId: integer('owner_id').notNull().references(() => people.id),
+  dueOn: date('due_on').notNull(),
+  status: text('status').notNull().default('open').$type<(typeof POAM_STATUSES)[number]>(),
+  escalationLevel: integer('escalation_level').notNull().default(0),
+  completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+  createdAt: createdAt(),
+});
+
+export const poamMilestones = pgTable('poam_milestones', {
+  id: serial('id').primaryKey(),
+  itemId: integer('item_id').notNull().references(() => poamItems.id),
+  seq: integer('seq').notNull(),
+  description: text('description').notNull(),
+  dueOn: date('due_on').notNull(),
+  doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }),
+  doneBy: integer('done_by').references(() => people.id),
+});
+
+export const EXTENSION_STATUSES = ['requested', 'approved', 'rejected'] as const;
+
+export const poamExtensions = pgTable('poam_extensions', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  itemId: integer('item_id').notNull().references(() => poamItems.id),
+  previousDueOn: date('previous_due_on').notNull(),
+  requestedDueOn: date('requested_due_on').notNull(),
+  reason: text('reason').notNull(),
+  requestedBy: integer('requested_by').notNull().references(() => people.id),
+  requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  status: text('status').notNull().default('requested').$type<(typeof EXTENSION_STATUSES)[number]>(),
+  decidedBy: integer('decided_by').references(() => people.id),
+  decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
+  decisionNote: text('decision_note'),
+});
+
+export const FINDING_TYPES = ['major_nc', 'minor_nc', 'observation', 'ofi'] as const;
+
+export const auditFindings = pgTable('audit_findings', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  type: text('type').notNull().$type<(typeof FINDING_TYPES)[number]>(),
+  clause: text('clause'),
+  description: text('description').notNull(),
+  rootCause: text('root_cause'),
+  correctiveAction: text('corrective_action'),
+  status: text('status').notNull().default('open'),
+  raisedBy: integer('raised_by').references(() => people.id),
+  createdAt: createdAt(),
+});
+
+export const managementReviews = pgTable('management_reviews', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  heldOn: date('held_on').notNull(),
+  /** Attendees as they were: names and roles copied, so later changes to people do not rewrite history. */
+  attendees: jsonb('attendees').notNull().$type<{ personId: number; name: string; roles: string[] }[]>(),
+  inputs: text('inputs').notNull(),
+  createdAt: createdAt(),
+});
+
+export const reviewDecisions = pgTable('review_decisions', {
+  id: serial('id').primaryKey(),
+  reviewId: integer('review_id').notNull().references(() => managementReviews.id),
+  decision: text('decision').notNull(),
+  ownerId: integer('owner_id').references(() => people.id),
+  dueOn: date('due_on'),
+  status: text('status').notNull().default('open'),
+});

@@ -1,0 +1,41 @@
+import { pgTable, serial, text, integer, boolean, date } from 'drizzle-orm/pg-core';
+import { createdAt, ref } from './columns.js';
+import { people } from './people.js';
+
+export const CRITICALITY_TIERS = ['tier1_critical', 'tier2_important', 'tier3_standard'] as const;
+export const DATA_ACCESS = ['none', 'internal', 'personal', 'customer', 'personal_and_customer'] as const;
+
+/** Minimum fields of a DORA Art. 28 register of information. */
+export const suppliers = pgTable('suppliers', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  name: text('name').notNull(),
+  service: text('service'),
+  ictService: boolean('ict_service').notNull().default(false),
+  supportsCriticalFunction: boolean('supports_critical_function').notNull().default(false),
+  dataAccess: text('data_access').notNull().default('none').$type<(typeof DATA_ACCESS)[number]>(),
+  criticalityTier: text('criticality_tier').notNull().default('tier3_standard').$type<(typeof CRITICALITY_TIERS)[number]>(),
+  contractRef: text('contract_ref'),
+  exitStrategy: boolean('exit_strategy').notNull().default(false),
+  ownerId: integer('owner_id').references(() => people.id),
+  nextReviewOn: date('next_review_on'),
+  status: text('status').notNull().default('declared'),
+  declaredBy: integer('declared_by').references(() => people.id),
+  createdAt: createdAt(),
+});
+
+export const AI_STATUSES = ['declared', 'under_review', 'approved', 'prohibited'] as const;
+export const AI_DATA_CATEGORIES = ['public', 'internal', 'confidential', 'personal', 'customer'] as const;
+
+export const aiTools = pgTable('ai_tools', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  name: text('name').notNull(),
+  vendor: text('vendor'),
+  purpose: text('purpose'),
+  dataCategories: text('data_categories').array().notNull().default([]),
+  userCount: integer('user_count'),
+  status: text('status').notNull().default('declared').$type<(typeof AI_STATUSES)[number]>(),
+  declaredBy: integer('declared_by').notNull().references(() => people.id),
+  createdAt: createdAt(),
+});

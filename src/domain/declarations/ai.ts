@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { aiTools, scopeChanges, AI_DATA_CATEGORIES } from '../../db/schema/index.js';
+import { defineCommand, commaList, type CommandContext } from '../../core/router.js';
+import { nextRef } from '../../core/refs.js';
+import { reply, text, fields, actions } from '../../core/reply.js';
+import { notifyTriage } from './triage-notify.js';
+
+export const declareAiInput = z.object({
+  tool: z.string().trim().min(1, 'name the AI tool, e.g. ChatGPT').max(200),
+  purpose: z.string().trim().max(2000).optional(),
+  vendor: z.string().trim().max(200).optional(),
+  data: commaList(z.enum(AI_DATA_CATEGORIES, {
+    errorMap: () => ({ message: `each data category must be one of ${AI_DATA_CATEGORIES.join(', ')}` }),
+  })).optional(),
+  users: z.coerce.number({ invalid_type_error: 'must be a whole number of people' }).int('must be a whole number of people')
+    .min(1, 'must be at least 1').max(1_000_000).optional(),
+});
+export type DeclareAiInput = z.infer<typeof declareAiInput>;
+
+/** Records a new AI tool (status declared) and its scope change, and puts it on the ISMS lead's triage list. */
+export async function declareAi(ctx: CommandContext, input: DeclareAiInput) {
+  const ref = await nextRef(ctx.db, 'AI');
+  const [tool] = await ctx.db.insert(aiTools).values({
+    ref, name: input.tool, vendor: input.vendor, purpose: input.purpose,
+    dataCategories: input.data ?? [], userCount: input.users, declaredBy: ctx.actor.id,
+  }).returning();
+  await ctx.audit({ action: 'declare', entity: 'ai_tool', entityRef: ref, after: tool });
+  const changeRef = await nextRef(ctx.db, 'SC');
+  const [change] = await ctx.db.insert(scopeChanges).values({
+    ref: changeRef, kind: 'new_ai_usage', subject: input.tool, description: input.purpose,
+    subjectRef: ref, declaredBy: ctx.actor.id, declaredAt: ctx.now,
+  }).returning();
+  await ctx.audit({ action: 'propose', entity: 'scope_change', entityRef: changeRef, after: change });
+  await notifyTriage(ctx, changeRef, `${ctx.actor.name} declared the AI tool ${input.tool} (${ref}).`);
+  return { tool, change };
+}
+
+export const declareAiCommand = defineCommand({
+  name: 'declare ai',
+  aliases: ['ai declare'],
+  summary: 'Declare an AI tool or AI use (shadow AI) so it can be assessed',
+  usage: 'declare ai <tool> [purpose] [--vendor <name>] [--data public,internal,confidential,personal,customer] [--users <n>]',
+  examples: ['declare ai ChatGPT "drafting customer emails" --vendor OpenAI --data internal,customer --users 12'],
+  positional: ['tool', 'purpose...'],
+  flags: ['vendor', 'data', 'users'],
+  schema: declareAiInput,
+  form: () => ({
+    title: 'Declare an AI tool',
+    command: 'declare ai',
+    submitLabel: 'Declare',
+    fields: [
+      { name: 'tool', label: 'AI tool', type: 'text', required: true, placeholder: 'e.g. ChatGPT' },
+      { name: 'vendor', label: 'Vendor', type: 'text', placeholder: 'e.g. OpenAI' },
+      { name: 'purpose', label: 'What is it used for?', type: 'textarea' },
+      {
+        name: 'data', label: 'Data it sees', type: 'multiselect',
+        options: AI_DATA_CATEGORIES.map((c) => ({ value: c, label: c === 'personal' ? 'personal data' : c === 'customer' ? 'customer data' : c })),
+      },
+      { name: 'users', label: 'How many people use it?', type: 'number' },
+    ],
+  }),
+  async run(ctx, input) {
+    const { tool, change } = await declareAi(ctx, input);
+    const missing = [!input.vendor && 'vendor', !input.purpose && 'purpose', !input.data && 'data categories', !input.users && 'number of users']
+      .filter(Boolean) as string[];
+    const blocks = [
+      text(`Recorded ${tool.name} in the AI register as ${tool.ref}. The ISMS lead will review it (${change.ref}).`, 'success'),
+      fields([
+        { label: 'Reference', value: tool.ref },
+        { label: 'Status', value: 'declared' },
+        ...(tool.vendor ? [{ label: 'Vendor', value: tool.vendor }] : []),
+        ...(tool.purpose ? [{ label: 'Purpose', value: tool.purpose }] : []),
+        ...(tool.dataCategories.length ? [{ label: 'Data', value: tool.dataCategories.join(', ') }] : []),
+        ...(tool.userCount ? [{ label: 'Users', value: String(tool.userCount) }] : []),
+      ]),
+    ];
+    if (missing.length) {
+      blocks.push(text(`Still unknown: ${missing.join(', ')}. Add them with "/isms ai details ${tool.ref} --vendor … --data … --users …".`));
+      blocks.push(actions({ label: 'Add details', command: `ai details ${tool.ref}` }));
+    }
+    return reply(...blocks);
+  },
+});
