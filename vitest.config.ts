@@ -1,10 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
+// The suite runs on in-memory PGlite, and again on real PostgreSQL when TEST_DATABASE_URL is set.
+const projects = [
+  { extends: true as const, test: { name: 'pglite', env: { ISMS_TEST_DB: 'pglite' } } },
+  ...(process.env.TEST_DATABASE_URL
+    ? [{ extends: true as const, test: { name: 'postgres', env: { ISMS_TEST_DB: 'postgres' } } }]
+    : []),
+];
+
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects,
   },
 });

@@ -36,7 +36,8 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<MigrationRe
         continue;
       }
       for (const statement of text.split('--> statement-breakpoint')) {
-        if (statement.trim()) await tx.execute(sql.raw(statement));
+        // drizzle-kit qualifies references with "public"; the register lives in the connection's schema.
+        if (statement.trim()) await tx.execute(sql.raw(statement.replaceAll('"public".', '')));
       }
       await tx.execute(sql`insert into isms_migrations (tag, sha256) values (${entry.tag}, ${sha})`);
       applied.push(entry.tag);
