@@ -14,6 +14,8 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
+    // The composition root is the one place under src/ that wires the adapters in.
+    ignores: ['src/main.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -370,6 +370,16 @@ CREATE TABLE "audit_events" (
 	"hash" text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "message_links" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"platform" text NOT NULL,
+	"conversation_id" text NOT NULL,
+	"message_id" text NOT NULL,
+	"recipient_id" integer,
+	"subject_ref" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "outbox" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"idempotency_key" text NOT NULL,
@@ -445,5 +455,6 @@ CREATE UNIQUE INDEX "evidence_requests_control_cycle" ON "evidence_requests" USI
 CREATE UNIQUE INDEX "ack_campaign_audience_pk" ON "ack_campaign_audience" USING btree ("campaign_id","person_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "policy_ack_person_version" ON "policy_acknowledgements" USING btree ("person_id","policy_version_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "policy_versions_policy_version" ON "policy_versions" USING btree ("policy_id","version");--> statement-breakpoint
+CREATE UNIQUE INDEX "message_links_message" ON "message_links" USING btree ("platform","conversation_id","message_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "outbox_idempotency" ON "outbox" USING btree ("idempotency_key");--> statement-breakpoint
 CREATE INDEX "outbox_due" ON "outbox" USING btree ("status","not_before");

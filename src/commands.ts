@@ -1,14 +1,28 @@
 import type { Db } from './db/client.js';
 import { CommandRouter, type CommandSpec } from './core/router.js';
 import { helpCommand } from './domain/help/help.js';
-import { declareAiCommand } from './domain/declarations/ai.js';
+import { statusCommands } from './domain/status/index.js';
+import { declarationCommands } from './domain/declarations/index.js';
+import { evidenceCommands } from './domain/evidence/index.js';
+import { policyCommands } from './domain/policies/index.js';
+import { trainingCommands } from './domain/training/index.js';
+import { poamCommands } from './domain/poam/index.js';
+import { triageCommands } from './domain/triage/index.js';
+import { registerCommands } from './domain/registers/index.js';
 
-/** Every command of the bot, in the order help lists them. Feature modules add theirs here. */
+/** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
 export function buildRouter(db: Db): CommandRouter {
   const router: CommandRouter = new CommandRouter(db);
   const specs: CommandSpec[] = [
     helpCommand(() => router),
-    declareAiCommand,
+    ...statusCommands,
+    ...declarationCommands,
+    ...evidenceCommands,
+    ...policyCommands,
+    ...trainingCommands,
+    ...poamCommands,
+    ...triageCommands,
+    ...registerCommands,
   ];
   for (const s of specs) router.register(s);
   return router;

@@ -58,6 +58,8 @@ export interface Reply {
   blocks: Block[];
   /** private: only the person who asked sees it (Slack ephemeral); public: the conversation sees it. */
   visibility?: 'private' | 'public';
+  /** The register item the message is about (e.g. "EVR-0003"): a reply in its thread is about it too. */
+  about?: string;
 }
 
 export const reply = (...blocks: Block[]): Reply => ({ blocks });

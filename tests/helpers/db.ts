@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 
@@ -7,6 +8,8 @@ import { migrate } from '../../src/db/migrate.js';
  * Which database this test run uses. The suite always runs on in-memory PGlite; vitest's
  * "postgres" project runs it again on real PostgreSQL when TEST_DATABASE_URL is set.
  */
+let sharedPglite: Promise<Database> | undefined;
+
 export const testDbKind: 'pglite' | 'postgres' = process.env.ISMS_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 
 export interface TestDatabase extends Database {
@@ -38,7 +41,16 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       await c.end();
     };
   } else {
-    database = await openDatabase({ kind: 'pglite' });
+    // Starting PGlite costs seconds, a schema costs milliseconds: one instance per test file, a schema per database.
+    const shared = await (sharedPglite ??= openDatabase({ kind: 'pglite' }));
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    await shared.db.execute(sql.raw(`create schema ${schema}`));
+    await shared.db.execute(sql.raw(`set search_path to ${schema}`));
+    database = { ...shared, close: async () => {} };
+    dropSchema = async () => {
+      await shared.db.execute(sql.raw(`drop schema ${schema} cascade`));
+      await shared.db.execute(sql.raw(`set search_path to public`));
+    };
   }
   if (options.migrate !== false) await migrate(database.db);
   return {

@@ -51,3 +51,17 @@ export const outbox = pgTable('outbox', {
   uniqueIndex('outbox_idempotency').on(t.idempotencyKey),
   index('outbox_due').on(t.status, t.notBefore),
 ]);
+
+/**
+ * Which register item a message the bot sent is about (Slack channel + ts, Teams conversation +
+ * activity id), so a reply in its thread, a file for instance, lands on the right item.
+ */
+export const messageLinks = pgTable('message_links', {
+  id: serial('id').primaryKey(),
+  platform: text('platform').notNull(),
+  conversationId: text('conversation_id').notNull(),
+  messageId: text('message_id').notNull(),
+  recipientId: integer('recipient_id'),
+  subjectRef: text('subject_ref').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('message_links_message').on(t.platform, t.conversationId, t.messageId)]);

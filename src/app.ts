@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { buildRouter } from './commands.js';
+import type { CommandRouter } from './core/router.js';
+import { loadExampleOrganisation } from './import/example.js';
+
+/** The platform-neutral bot: the register, the command router, the logger. Adapters attach to it. */
+export interface Core {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  router: CommandRouter;
+  /** True when this start loaded the example organisation into an empty register. */
+  loadedExample: boolean;
+}
+
+export async function startCore(config: Config, logger: Logger): Promise<Core> {
+  const database = await openDatabase(config.database);
+  const { applied } = await migrate(database.db);
+  if (applied.length) logger.info({ applied }, 'database migrated');
+  const loadedExample = config.loadExampleOrg ? await loadExampleOrganisation(database.db) : false;
+  if (loadedExample) logger.info('loaded the example organisation into the empty register');
+  return { config, logger, database, router: buildRouter(database.db), loadedExample };
+}

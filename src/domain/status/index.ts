@@ -1,0 +1,3 @@
+import type { CommandSpec } from '../../core/router.js';
+
+export const statusCommands: CommandSpec[] = [];

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiTools, scopeChanges } from '../src/db/schema/index.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+import { findForm } from '../src/core/reply.js';
+
+describe('/isms declare ai', () => {
+  let bot: TestBot;
+  beforeAll(async () => { bot = await createTestBot(); });
+  afterAll(async () => { await bot.destroy(); });
+
+  it('records the tool with a register reference, a scope change, an audit event each, and tells the ISMS lead', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('staff', '/isms declare ai ChatGPT "drafting emails" --vendor OpenAI --data internal,customer --users 12');
+    expect(answer).toContain('AI-0001');
+    const [tool] = await bot.t.db.select().from(aiTools);
+    expect(tool).toMatchObject({ ref: 'AI-0001', name: 'ChatGPT', vendor: 'OpenAI', purpose: 'drafting emails', dataCategories: ['internal', 'customer'], userCount: 12, status: 'declared', declaredBy: bot.ids.staff });
+    const [change] = await bot.t.db.select().from(scopeChanges);
+    expect(change).toMatchObject({ kind: 'new_ai_usage', subjectRef: 'AI-0001', status: 'proposed' });
+    expect(await bot.auditCount()).toBe(before + 2);
+    const leadInbox = await bot.outboxFor('lead');
+    expect(leadInbox.map((m) => m.kind)).toEqual(['triage']);
+    expect(JSON.stringify(leadInbox[0].reply)).toContain(`triage accept ${change.ref}`);
+  });
+
+  it('numbers declarations without gaps', async () => {
+    expect(await bot.sayText('owner', '/isms declare ai Copilot')).toContain('AI-0002');
+  });
+
+  it('rejects an unknown data category, names it, and writes nothing', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('staff', '/isms declare ai Gemini --data secret');
+    expect(answer).toMatch(/data.*must be one of public, internal, confidential, personal, customer/);
+    expect(answer).toContain('Nothing was recorded');
+    expect(await bot.auditCount()).toBe(before);
+  });
+
+  it('opens a form when given no arguments, and the submitted form records the tool', async () => {
+    const form = findForm(await bot.say('staff', '/isms declare ai'));
+    expect(form?.fields.map((f) => f.name)).toEqual(['tool', 'vendor', 'purpose', 'data', 'users']);
+    const answer = await bot.router.submit('declare ai', { tool: 'Claude', data: ['personal'], users: '3' }, { actor: await bot.actor('staff'), channel: 'test' });
+    expect(JSON.stringify(answer)).toContain('AI-0003');
+  });
+
+  it('records a delivery repeated by the platform once', async () => {
+    const first = await bot.say('staff', '/isms declare ai Perplexity', { idempotencyKey: 'evt-1' });
+    const again = await bot.say('staff', '/isms declare ai Perplexity', { idempotencyKey: 'evt-1' });
+    expect(again).toEqual(first);
+    const rows = (await bot.t.db.select().from(aiTools)).filter((r) => r.name === 'Perplexity');
+    expect(rows).toHaveLength(1);
+  });
+
+  it('suggests the nearest command for a typo', async () => {
+    expect(await bot.sayText('staff', '/isms declre ai X')).toContain('Did you mean "/isms declare ai"?');
+  });
+});
