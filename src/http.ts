@@ -41,3 +41,18 @@ export class HttpServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/** /healthz answers while the process is up; /readyz only while the database answers too. */
+export function addHealthRoutes(http: HttpServer, ping: () => Promise<void>): void {
+  http.route('GET', '/healthz', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+  });
+  http.route('GET', '/readyz', async (_req, res) => {
+    try {
+      await ping();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}');
+    } catch {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"database unavailable"}');
+    }
+  });
+}
