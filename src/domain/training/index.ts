@@ -1,3 +1,5 @@
 import type { CommandSpec } from '../../core/router.js';
+import { trainingCommand } from './list.js';
+import { attestCommand } from './attest.js';
 
-export const trainingCommands: CommandSpec[] = [];
+export const trainingCommands: CommandSpec[] = [trainingCommand, attestCommand];

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { and, ne, sql } from 'drizzle-orm';
+import { suppliers, scopeChanges, DATA_ACCESS } from '../../db/schema/index.js';
+import { defineCommand, type CommandContext } from '../../core/router.js';
+import { nextRef } from '../../core/refs.js';
+import { conflict } from '../../core/errors.js';
+import { reply, text, fields, formBlock, type FormField } from '../../core/reply.js';
+import { notifyTriage } from './triage-notify.js';
+import { supplierTier, TIER_LABELS } from './supplier-tier.js';
+
+const YES = ['yes', 'y', 'true'];
+const NO = ['no', 'n', 'false'];
+
+/** A yes/no answer typed as a flag ("--ict yes", "--ict" alone) or chosen in a form. */
+const yesNo = z.preprocess(
+  (v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'string' ? v.trim().toLowerCase() : v),
+  z.string().refine((v) => YES.includes(v) || NO.includes(v), { message: 'answer yes or no' }).transform((v) => YES.includes(v)),
+);
+
+export const declareSupplierInput = z.object({
+  name: z.string().trim().min(1, 'name the supplier, e.g. Acme Cloud').max(200),
+  service: z.string().trim().max(2000).optional(),
+  ict: yesNo.optional(),
+  critical: yesNo.optional(),
+  data: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(DATA_ACCESS, {
+    errorMap: () => ({ message: `must be one of ${DATA_ACCESS.join(', ')}` }),
+  })).optional(),
+});
+export type DeclareSupplierInput = z.infer<typeof declareSupplierInput>;
+type CompleteSupplierInput = DeclareSupplierInput & Required<Pick<DeclareSupplierInput, 'ict' | 'critical' | 'data'>>;
+
+const YES_NO_OPTIONS = [{ value: 'yes', label: 'Yes' }, { value: 'no', label: 'No' }];
+const DATA_LABELS: Record<(typeof DATA_ACCESS)[number], string> = {
+  none: 'none',
+  internal: 'internal data only',
+  personal: 'personal data',
+  customer: 'customer data',
+  personal_and_customer: 'personal and customer data',
+};
+
+/** The three questions that set the criticality tier. */
+const QUESTIONS: Record<'ict' | 'critical' | 'data', FormField> = {
+  ict: { name: 'ict', label: 'Does it provide an ICT service?', type: 'select', required: true, options: YES_NO_OPTIONS },
+  critical: { name: 'critical', label: 'Does it support a critical or important function?', type: 'select', required: true, options: YES_NO_OPTIONS },
+  data: {
+    name: 'data', label: 'Does it touch personal or customer data?', type: 'select', required: true,
+    options: DATA_ACCESS.map((d) => ({ value: d, label: DATA_LABELS[d] })),
+  },
+};
+
+/** Records a new third party with its tier, its scope change, and puts it on the ISMS lead's triage list. */
+export async function declareSupplier(ctx: CommandContext, input: CompleteSupplierInput) {
+  const [existing] = await ctx.db.select().from(suppliers)
+    .where(and(sql`lower(${suppliers.name}) = lower(${input.name})`, ne(suppliers.status, 'rejected')));
+  if (existing) {
+    throw conflict(`${existing.name} is already in the supplier register as ${existing.ref} (status ${existing.status}).`,
+      'Nothing new was recorded. Ask your ISMS lead if its details need to change.');
+  }
+  const tier = supplierTier({ ict: input.ict, critical: input.critical, data: input.data });
+  const ref = await nextRef(ctx.db, 'SUP');
+  const [supplier] = await ctx.db.insert(suppliers).values({
+    ref, name: input.name, service: input.service, ictService: input.ict, supportsCriticalFunction: input.critical,
+    dataAccess: input.data, criticalityTier: tier, status: 'declared', declaredBy: ctx.actor.id,
+  }).returning();
+  await ctx.audit({ action: 'declare', entity: 'supplier', entityRef: ref, after: supplier });
+  const changeRef = await nextRef(ctx.db, 'SC');
+  const [change] = await ctx.db.insert(scopeChanges).values({
+    ref: changeRef, kind: 'new_supplier', subject: input.name, description: input.service,
+    subjectRef: ref, declaredBy: ctx.actor.id, declaredAt: ctx.now,
+  }).returning();
+  await ctx.audit({ action: 'propose', entity: 'scope_change', entityRef: changeRef, after: change });
+  await notifyTriage(ctx, changeRef, `${ctx.actor.name} declared the supplier ${input.name} (${ref}, ${TIER_LABELS[tier]}).`);
+  return { supplier, change };
+}
+
+const hasAllAnswers = (input: DeclareSupplierInput): input is CompleteSupplierInput =>
+  input.ict !== undefined && input.critical !== undefined && input.data !== undefined;
+
+export const declareSupplierCommand = defineCommand({
+  name: 'declare supplier',
+  aliases: ['supplier declare'],
+  summary: 'Declare a new third party (supplier, service provider) so it can be assessed',
+  usage: 'declare supplier <name> [service] --ict yes|no --critical yes|no --data none|internal|personal|customer|personal_and_customer',
+  examples: ['declare supplier "Acme Cloud" "managed Kubernetes" --ict yes --critical yes --data customer'],
+  positional: ['name', 'service...'],
+  flags: ['ict', 'critical', 'data'],
+  schema: declareSupplierInput,
+  form: () => ({
+    title: 'Declare a supplier',
+    command: 'declare supplier',
+    submitLabel: 'Declare',
+    fields: [
+      { name: 'name', label: 'Supplier', type: 'text', required: true, placeholder: 'e.g. Acme Cloud' },
+      { name: 'service', label: 'What do they provide?', type: 'textarea' },
+      QUESTIONS.ict, QUESTIONS.critical, QUESTIONS.data,
+    ],
+  }),
+  async run(ctx, input) {
+    if (!hasAllAnswers(input)) {
+      // Ask only what is missing; what was typed travels with the form.
+      const missing = (['ict', 'critical', 'data'] as const).filter((k) => input[k] === undefined);
+      const hidden: Record<string, string> = { name: input.name };
+      if (input.service) hidden.service = input.service;
+      if (input.ict !== undefined) hidden.ict = input.ict ? 'yes' : 'no';
+      if (input.critical !== undefined) hidden.critical = input.critical ? 'yes' : 'no';
+      if (input.data !== undefined) hidden.data = input.data;
+      return reply(
+        text(`To set the criticality tier of ${input.name} I need ${missing.map((k) => `--${k}`).join(', ')}: `
+          + `${missing.map((k) => QUESTIONS[k].label).join(' ')} Nothing was recorded yet.`, 'warning'),
+        formBlock({ title: `Declare ${input.name}`, command: 'declare supplier', submitLabel: 'Declare', hidden, fields: missing.map((k) => QUESTIONS[k]) }),
+      );
+    }
+    const { supplier, change } = await declareSupplier(ctx, input);
+    return reply(
+      text(`Recorded ${supplier.name} in the supplier register as ${supplier.ref}, ${TIER_LABELS[supplier.criticalityTier]}. `
+        + `The ISMS lead will review it (${change.ref}).`, 'success'),
+      fields([
+        { label: 'Reference', value: supplier.ref },
+        { label: 'Criticality tier', value: supplier.criticalityTier },
+        ...(supplier.service ? [{ label: 'Service', value: supplier.service }] : []),
+        { label: 'ICT service', value: supplier.ictService ? 'yes' : 'no' },
+        { label: 'Supports a critical or important function', value: supplier.supportsCriticalFunction ? 'yes' : 'no' },
+        { label: 'Data', value: DATA_LABELS[supplier.dataAccess] },
+        { label: 'Status', value: supplier.status },
+      ]),
+    );
+  },
+});

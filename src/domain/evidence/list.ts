@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { and, asc, eq } from 'drizzle-orm';
+import { controls, evidenceRequests } from '../../db/schema/index.js';
+import { defineCommand } from '../../core/router.js';
+import { todayIso } from '../../core/validate.js';
+import { reply, text, type ListItem } from '../../core/reply.js';
+import { pageNumber, pageOf } from './paging.js';
+
+export const myEvidenceCommand = defineCommand({
+  name: 'evidence',
+  aliases: ['evidence list'],
+  summary: 'Your open evidence requests, each with a button to submit evidence',
+  usage: 'evidence [--page <n>]',
+  examples: ['evidence'],
+  flags: ['page'],
+  schema: z.object({ page: pageNumber }),
+  async run(ctx, { page }) {
+    const open = await ctx.db.select({ request: evidenceRequests, control: controls })
+      .from(evidenceRequests).innerJoin(controls, eq(evidenceRequests.controlId, controls.id))
+      .where(and(eq(evidenceRequests.ownerId, ctx.actor.id), eq(evidenceRequests.status, 'open')))
+      .orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id));
+    const today = todayIso(ctx.now);
+    const shown = pageOf(open, page, 'evidence');
+    const items: ListItem[] = shown.items.map(({ request, control }) => ({
+      title: `${request.ref} — ${control.code} ${control.title}`,
+      detail: `due ${request.dueOn}${request.dueOn < today ? ' (overdue)' : ''}`,
+      fields: [{ label: 'Period', value: request.cycle }],
+      buttons: [{ label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' }],
+    }));
+    return reply(
+      text(open.length === 0
+        ? 'You have no open evidence requests.'
+        : `You have ${open.length} open evidence request${open.length === 1 ? '' : 's'}.`),
+      { type: 'list', title: 'Open evidence requests', items, empty: 'Nothing to submit right now.', page: shown.page },
+    );
+  },
+});

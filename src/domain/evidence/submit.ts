@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { and, asc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
+import { controls, evidenceItems, evidenceRequests } from '../../db/schema/index.js';
+import { defineCommand, type CommandContext } from '../../core/router.js';
+import { nextRef } from '../../core/refs.js';
+import { isoDate, todayIso } from '../../core/validate.js';
+import { isLead, findPersonById } from '../../core/actor.js';
+import { conflict, forbidden, invalid } from '../../core/errors.js';
+import { reply, text, fields, formBlock, type Block, type Form } from '../../core/reply.js';
+import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
+
+export type EvidenceItem = typeof evidenceItems.$inferSelect;
+
+export interface SubmitEvidenceInput {
+  /** An evidence request (EVR-0001) or a control id (CTL-AC-01). */
+  target: string;
+  /** Free text, or a http(s) link. */
+  text?: string;
+  /** YYYY-MM-DD; today when left out. */
+  effective?: string;
+}
+
+export interface SubmittedEvidence {
+  control: Control;
+  /** Undefined when the evidence was recorded against the control without a request. */
+  request?: EvidenceRequest;
+  items: EvidenceItem[];
+}
+
+interface Target { control: Control; request?: EvidenceRequest }
+
+/**
+ * The request the evidence is for. A control id stands for its outstanding request (open first,
+ * then submitted but not yet accepted); without one, the evidence belongs to the control alone.
+ * The row is locked so concurrent submissions number their revisions one after the other.
+ */
+async function resolveTarget(ctx: CommandContext, target: string): Promise<Target> {
+  const requestRef = asRequestRef(target);
+  if (requestRef) {
+    const request = await findRequest(ctx.db, requestRef, true);
+    const [control] = await ctx.db.select().from(controls).where(eq(controls.id, request.controlId));
+    return { control, request };
+  }
+  const control = await findControl(ctx.db, target, true);
+  const [request] = await ctx.db.select().from(evidenceRequests)
+    .where(and(eq(evidenceRequests.controlId, control.id), inArray(evidenceRequests.status, ['open', 'submitted'])))
+    .orderBy(sql`${evidenceRequests.status} = 'open' desc`, asc(evidenceRequests.dueOn), asc(evidenceRequests.id))
+    .limit(1).for('update');
+  return { control, request };
+}
+
+/** Only the owner of the request (or of the control, when there is no request) or the ISMS lead may submit. */
+async function authorise(ctx: CommandContext, { control, request }: Target): Promise<void> {
+  if (isLead(ctx.actor)) return;
+  const ownerId = request ? request.ownerId : control.ownerId;
+  if (ownerId === ctx.actor.id) return;
+  const what = request ? request.ref : control.code;
+  if (ownerId === null) {
+    throw forbidden(`${control.code} has no owner and no open evidence request: only the ISMS lead can record evidence for it.`);
+  }
+  const owner = await findPersonById(ctx.db, ownerId);
+  throw forbidden(`${what} belongs to ${owner ? `${owner.name} <${owner.email}>` : 'someone else'}: only they or the ISMS lead can submit evidence for it.`,
+    'If it should be yours, ask the ISMS lead to reassign it.');
+}
+
+function asLink(value: string): string | undefined {
+  if (!/^https?:\/\/\S+$/i.test(value)) return undefined;
+  try {
+    new URL(value);
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Records evidence as new revisions (one per attached file, or one for text/link alone); nothing is
+ * overwritten. The request, if any, moves to "submitted". Files come from ctx.attachments.
+ */
+export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceInput): Promise<SubmittedEvidence> {
+  const content = input.text?.trim() || undefined;
+  if (!content && ctx.attachments.length === 0) {
+    throw invalid('There is nothing to record: give a text, a link or a file.',
+      'For example "/isms evidence submit EVR-0001 https://wiki.example.com/access-review", or attach a file.');
+  }
+  const empty = ctx.attachments.find((a) => a.bytes.length === 0);
+  if (empty) throw invalid(`The file "${empty.name}" is empty.`, 'Attach the file again; an empty file is no evidence.');
+  const today = todayIso(ctx.now);
+  const effectiveOn = input.effective?.trim() || today;
+  if (effectiveOn > today) {
+    throw invalid(`The effective date ${effectiveOn} is in the future.`,
+      `Evidence can be effective today (${today}) or earlier; leave --effective out for today.`);
+  }
+  const target = await resolveTarget(ctx, input.target);
+  await authorise(ctx, target);
+  const { control, request } = target;
+  if (request?.status === 'cancelled') {
+    throw conflict(`${request.ref} was cancelled, so it takes no more evidence. Nothing was recorded.`,
+      `Submit it for the control instead: "/isms evidence submit ${control.code} …".`);
+  }
+
+  const sameChain = request
+    ? eq(evidenceItems.requestId, request.id)
+    : and(eq(evidenceItems.controlId, control.id), isNull(evidenceItems.requestId));
+  const [{ last }] = await ctx.db.select({ last: max(evidenceItems.revision) }).from(evidenceItems).where(sameChain);
+  let revision = last ?? 0;
+
+  const link = content ? asLink(content) : undefined;
+  const files = ctx.attachments.length ? ctx.attachments : [undefined];
+  const items: EvidenceItem[] = [];
+  for (const file of files) {
+    const ref = await nextRef(ctx.db, 'EV');
+    const [item] = await ctx.db.insert(evidenceItems).values({
+      ref,
+      requestId: request?.id,
+      controlId: control.id,
+      revision: ++revision,
+      submittedBy: ctx.actor.id,
+      submittedAt: ctx.now,
+      effectiveOn,
+      text: link ? undefined : content,
+      link,
+      fileName: file?.name,
+      fileSize: file?.bytes.length,
+      fileSha256: file ? sha256Hex(file.bytes) : undefined,
+      fileBytes: file?.bytes,
+      channel: ctx.channel,
+    }).returning();
+    await ctx.audit({ action: 'submit', entity: 'evidence_item', entityRef: ref, after: item });
+    items.push(item);
+  }
+
+  if (request && request.status !== 'submitted') {
+    const [updated] = await ctx.db.update(evidenceRequests).set({ status: 'submitted' })
+      .where(eq(evidenceRequests.id, request.id)).returning();
+    await ctx.audit({ action: 'submit', entity: 'evidence_request', entityRef: request.ref, before: { status: request.status }, after: { status: updated.status } });
+    return { control, request: updated, items };
+  }
+  return { control, request, items };
+}
+
+function describeItem(item: EvidenceItem): Block {
+  return fields([
+    { label: 'Evidence', value: item.ref },
+    { label: 'Revision', value: String(item.revision) },
+    { label: 'Effective', value: item.effectiveOn },
+    ...(item.link ? [{ label: 'Link', value: item.link }] : []),
+    ...(item.text ? [{ label: 'Text', value: item.text }] : []),
+    ...(item.fileName ? [{ label: 'File', value: `${item.fileName} (${item.fileSize} bytes)` }] : []),
+    ...(item.fileSha256 ? [{ label: 'SHA-256', value: item.fileSha256 }] : []),
+  ]);
+}
+
+/** The form; opened from a request's button it already knows the request. */
+function submitForm(target?: string): Form {
+  return {
+    title: target ? `Submit evidence for ${target}` : 'Submit evidence',
+    command: 'evidence submit',
+    submitLabel: 'Submit',
+    // "via" tells an empty form submission (refused) from a bare "evidence submit EVR-…" (opens this form).
+    hidden: target ? { target, via: 'form' } : { via: 'form' },
+    fields: [
+      ...(target ? [] : [{ name: 'target', label: 'Evidence request or control', type: 'text' as const, required: true, placeholder: 'EVR-0001 or CTL-AC-01' }]),
+      { name: 'text', label: 'Text or link', type: 'textarea', placeholder: 'What shows the control works, or a link to it' },
+      { name: 'effective', label: 'Effective date', type: 'date', hint: 'The day the evidence shows; empty means today' },
+      { name: 'file', label: 'File', type: 'file' },
+    ],
+  };
+}
+
+export const submitEvidenceCommand = defineCommand({
+  name: 'evidence submit',
+  aliases: ['submit evidence'],
+  summary: 'Submit evidence (a text, a link or a file) for an evidence request or a control',
+  usage: 'evidence submit <EVR-0001 or control id> <text or link> [--effective YYYY-MM-DD]  (attach a file; in the terminal --file <path>)',
+  examples: [
+    'evidence submit EVR-0001 https://wiki.example.com/access-review-q3 --effective 2026-09-30',
+    'evidence submit CTL-AC-01 "Quarterly access review done, no findings"',
+  ],
+  positional: ['target', 'text...'],
+  flags: ['effective'],
+  schema: z.object({
+    target: z.string({ required_error: 'name the evidence request (e.g. EVR-0001) or the control (e.g. CTL-AC-01)' })
+      .trim().min(1, 'name the evidence request (e.g. EVR-0001) or the control (e.g. CTL-AC-01)').max(100),
+    text: z.string().trim().max(20_000, 'is too long: put long evidence in a file or behind a link').optional(),
+    effective: isoDate.optional(),
+    /** A form's file field; the file itself arrives as an attachment. */
+    file: z.unknown().optional(),
+    via: z.literal('form').optional(),
+  }),
+  form: () => submitForm(),
+  async run(ctx, input) {
+    const onlyTarget = !input.text && !input.effective && !input.via && ctx.attachments.length === 0;
+    if (onlyTarget) {
+      // A "Submit evidence" button: check the request and the person first, then ask for the evidence.
+      const target = await resolveTarget(ctx, input.target);
+      await authorise(ctx, target);
+      return reply(formBlock(submitForm(target.request?.ref ?? target.control.code)));
+    }
+    const { control, request, items } = await submitEvidence(ctx, input);
+    const refs = items.map((i) => `${i.ref} (revision ${i.revision})`).join(', ');
+    const blocks: Block[] = [
+      text(`Recorded ${refs} for ${request ? `${request.ref}, ` : ''}${control.code} ${control.title}.`, 'success'),
+    ];
+    if (!request) {
+      blocks.push(text(`${control.code} has no open evidence request, so the evidence is recorded against the control without a request.`));
+    }
+    for (const item of items) blocks.push(describeItem(item));
+    return reply(...blocks);
+  },
+});

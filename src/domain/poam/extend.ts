@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { and, eq } from 'drizzle-orm';
+import { poamExtensions } from '../../db/schema/index.js';
+import { defineCommand, type CommandContext } from '../../core/router.js';
+import { isLead, peopleWithRole } from '../../core/actor.js';
+import { conflict, invalid } from '../../core/errors.js';
+import { nextRef } from '../../core/refs.js';
+import { isoDate, registerRef, todayIso } from '../../core/validate.js';
+import { actions, fields, formBlock, reply, text, type Form } from '../../core/reply.js';
+import { assertOwnerOrLead, isOpen, loadItem, openItems, type PoamItem } from './items.js';
+
+export const poamExtendInput = z.object({
+  item: registerRef('POAM'),
+  date: isoDate.optional(),
+  reason: z.string().trim().min(1).max(2000).optional(),
+});
+export type PoamExtendInput = z.infer<typeof poamExtendInput>;
+
+/** Records an extension request (status requested) and asks the ISMS lead(s) to decide. */
+export async function requestExtension(ctx: CommandContext, input: { item: string; date: string; reason: string }) {
+  const item = await loadItem(ctx.db, input.item);
+  await assertOwnerOrLead(ctx.db, ctx.actor, item, 'request an extension of it');
+  if (!isOpen(item)) throw conflict(`${item.ref} is ${item.status.replace('_', ' ')}; only open items can be extended.`);
+  const [pending] = await ctx.db.select().from(poamExtensions)
+    .where(and(eq(poamExtensions.itemId, item.id), eq(poamExtensions.status, 'requested')));
+  if (pending) {
+    throw conflict(`${pending.ref} already asks to extend ${item.ref} to ${pending.requestedDueOn} and waits for the ISMS lead's decision; one request at a time.`,
+      'Ask your ISMS lead to decide it first.');
+  }
+  if (input.date <= item.dueOn) {
+    throw invalid(`The new due date ${input.date} must be after the current due date of ${item.ref}, ${item.dueOn}.`);
+  }
+  const today = todayIso(ctx.now);
+  if (input.date < today) throw invalid(`The new due date ${input.date} is in the past (today is ${today}).`);
+
+  const ref = await nextRef(ctx.db, 'PEX');
+  const [extension] = await ctx.db.insert(poamExtensions).values({
+    ref, itemId: item.id, previousDueOn: item.dueOn, requestedDueOn: input.date, reason: input.reason,
+    requestedBy: ctx.actor.id, requestedAt: ctx.now,
+  }).returning();
+  await ctx.audit({ action: 'request', entity: 'poam_extension', entityRef: ref, after: extension });
+
+  const leads = await peopleWithRole(ctx.db, 'isms_lead');
+  for (const lead of leads) {
+    if (lead.id === ctx.actor.id) continue;
+    await ctx.notify({
+      recipientId: lead.id,
+      kind: 'poam_extension',
+      idempotencyKey: `poam-extension:${ref}:request:${lead.id}`,
+      reply: {
+        ...reply(
+          text(`${ctx.actor.name} asks to extend ${item.ref} (${item.weakness}) from ${item.dueOn} to ${input.date}.`),
+          fields([{ label: 'Request', value: ref }, { label: 'Reason', value: input.reason }]),
+          actions(
+            { label: 'Approve', command: `poam approve ${ref}`, style: 'primary' },
+            { label: 'Reject', command: `poam reject ${ref}`, style: 'danger' },
+          ),
+        ),
+        about: ref,
+      },
+    });
+  }
+  return { item, extension };
+}
+
+function extendForm(item?: PoamItem, options?: { value: string; label: string }[]): Form {
+  return {
+    title: item ? `Request an extension of ${item.ref}` : 'Request a POA&M extension',
+    command: 'poam extend',
+    submitLabel: 'Request',
+    hidden: item ? { item: item.ref } : undefined,
+    fields: [
+      ...(item ? [] : [{ name: 'item', label: 'POA&M item', type: 'select' as const, required: true, options }]),
+      { name: 'date', label: 'New due date', type: 'date', required: true, hint: item ? `After the current due date, ${item.dueOn}` : 'YYYY-MM-DD, after the current due date' },
+      { name: 'reason', label: 'Why is more time needed?', type: 'textarea', required: true },
+    ],
+  };
+}
+
+export const poamExtendCommand = defineCommand({
+  name: 'poam extend',
+  summary: 'Ask the ISMS lead to move the due date of a POA&M item',
+  usage: 'poam extend <POAM-ref> <new due date YYYY-MM-DD> <reason>',
+  examples: ['poam extend POAM-0001 2026-09-30 "vendor patch arrives in August"'],
+  positional: ['item', 'date', 'reason...'],
+  schema: poamExtendInput,
+  form: async (ctx) => {
+    const views = await openItems(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id);
+    return extendForm(undefined, views.map((v) => ({ value: v.item.ref, label: `${v.item.ref} — ${v.item.weakness} (due ${v.item.dueOn})` })));
+  },
+  async run(ctx, input) {
+    if (!input.date && !input.reason) {
+      // The "Request extension" button names only the item: ask for the rest.
+      const item = await loadItem(ctx.db, input.item);
+      await assertOwnerOrLead(ctx.db, ctx.actor, item, 'request an extension of it');
+      return reply(formBlock(extendForm(item)));
+    }
+    if (!input.date) throw invalid('Give the new due date (YYYY-MM-DD) after the item reference.');
+    if (!input.reason) throw invalid('Give the reason for the extension after the new due date.');
+    const { item, extension } = await requestExtension(ctx, { item: input.item, date: input.date, reason: input.reason });
+    return {
+      ...reply(
+        text(`Requested an extension of ${item.ref} to ${extension.requestedDueOn} (${extension.ref}). The ISMS lead will approve or reject it; until then the due date stays ${item.dueOn}.`, 'success'),
+        fields([
+          { label: 'Request', value: extension.ref },
+          { label: 'Item', value: `${item.ref} — ${item.weakness}` },
+          { label: 'Current due date', value: extension.previousDueOn },
+          { label: 'Requested due date', value: extension.requestedDueOn },
+          { label: 'Reason', value: extension.reason },
+        ]),
+      ),
+      about: extension.ref,
+    };
+  },
+});

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { asc } from 'drizzle-orm';
+import { policies, policyVersions } from '../../db/schema/index.js';
+import { defineCommand, type CommandContext } from '../../core/router.js';
+import { invalid } from '../../core/errors.js';
+import { reply, text, fields, actions } from '../../core/reply.js';
+import { findPolicy, currentVersion, policyField, policyRef, versionNumber } from './lookup.js';
+
+const YES = ['true', 'yes', 'y', '1', 'on'];
+const NO = ['false', 'no', 'n', '0', 'off'];
+const looksLikeVersion = (v: unknown) => typeof v === 'string' && /^v?\d/i.test(v.trim());
+
+/**
+ * Typed lines put words where the router cannot know them: the version may be left out (the first
+ * word is then text), and "--major Staff must ..." hands "Staff" to --major. Put such words back.
+ */
+function untangleTypedWords(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object') return raw;
+  const r = { ...(raw as Record<string, unknown>) };
+  const prepend = (word: unknown) => { r.content = [word, r.content].filter(Boolean).join(' '); };
+  if (r.version !== undefined && !looksLikeVersion(r.version)) {
+    prepend(r.version);
+    delete r.version;
+  }
+  if (typeof r.major === 'string' && ![...YES, ...NO].includes(r.major.trim().toLowerCase())) {
+    if (r.version === undefined && looksLikeVersion(r.major)) r.version = r.major;
+    else prepend(r.major);
+    r.major = 'true';
+  }
+  return r;
+}
+
+const yesNo = z.preprocess(
+  (v) => (typeof v === 'string' ? (YES.includes(v.trim().toLowerCase()) ? true : NO.includes(v.trim().toLowerCase()) ? false : v) : v),
+  z.boolean({ invalid_type_error: 'must be yes or no' }),
+);
+
+const httpLink = z.string().trim().url('must be a link starting with https://')
+  .refine((v) => /^https?:\/\//i.test(v), 'must be a link starting with https://');
+
+export const publishPolicyInput = z.preprocess(untangleTypedWords, z.object({
+  policy: policyRef,
+  version: versionNumber.optional(),
+  major: yesNo.optional(),
+  url: httpLink.optional(),
+  content: z.string({ required_error: 'give the text of the policy after the options, or use the form ("/isms policy publish")' })
+    .trim().min(1, 'give the text of the policy').max(500_000, 'is too long: publish the full text behind --url and give a summary here'),
+}));
+export type PublishPolicyInput = z.infer<typeof publishPolicyInput>;
+
+/** Publishes a new version; earlier versions and their acknowledgements stay as they are. */
+export async function publishPolicy(ctx: CommandContext, input: PublishPolicyInput) {
+  const policy = await findPolicy(ctx.db, input.policy);
+  const current = await currentVersion(ctx.db, policy.id);
+  let next: { major: number; minor: number; version: string };
+  if (input.version) {
+    next = input.version;
+    if (current && (next.major < current.major || (next.major === current.major && next.minor <= current.minor))) {
+      throw invalid(`Version ${next.version} is not newer than ${current.version}, the version in force of ${policy.ref}.`,
+        `Give a higher number: ${current.major}.${current.minor + 1} for a minor change, ${current.major + 1}.0 with --major for a major one.`);
+    }
+    if (input.major && current && next.major <= current.major) {
+      throw invalid(`--major needs a higher major number than ${current.version}: ${next.version} is a minor change.`,
+        `Publish it as ${current.major + 1}.0, or leave --major out.`);
+    }
+  } else if (!current) {
+    next = { major: 1, minor: 0, version: '1.0' };
+  } else if (input.major) {
+    next = { major: current.major + 1, minor: 0, version: `${current.major + 1}.0` };
+  } else {
+    next = { major: current.major, minor: current.minor + 1, version: `${current.major}.${current.minor + 1}` };
+  }
+  const [version] = await ctx.db.insert(policyVersions).values({
+    policyId: policy.id,
+    version: next.version,
+    major: next.major,
+    minor: next.minor,
+    content: input.content,
+    contentSha256: createHash('sha256').update(input.content, 'utf8').digest('hex'),
+    url: input.url,
+    approvedBy: ctx.actor.id,
+    approvedAt: ctx.now,
+    publishedAt: ctx.now,
+  }).returning();
+  await ctx.audit({ action: 'publish', entity: 'policy_version', entityRef: `${policy.ref} v${version.version}`, before: current ? { version: current.version } : undefined, after: version });
+  return { policy, version, previous: current };
+}
+
+export const publishPolicyCommand = defineCommand({
+  name: 'policy publish',
+  aliases: ['publish policy'],
+  summary: 'Publish a new version of a policy',
+  usage: 'policy publish <policy id> [version] [--major] [--url <link>] <text of the policy>',
+  examples: [
+    'policy publish POL-0001 2.0 --major --url https://intranet.example.com/policies/acceptable-use "Acceptable use policy: ..."',
+    'policy publish POL-0001 "Clarified the section on personal devices."',
+  ],
+  roles: ['isms_lead'],
+  positional: ['policy', 'version', 'content...'],
+  flags: ['major', 'url'],
+  schema: publishPolicyInput,
+  form: async (ctx) => {
+    const all = await ctx.db.select().from(policies).orderBy(asc(policies.ref));
+    return {
+      title: 'Publish a policy version',
+      command: 'policy publish',
+      submitLabel: 'Publish',
+      fields: [
+        policyField(all.map((policy) => ({ policy }))),
+        { name: 'version', label: 'Version', type: 'text', placeholder: 'e.g. 2.0', hint: 'Empty means the next minor version (or the next major one for a major change)' },
+        { name: 'major', label: 'Major change?', type: 'select', options: [{ value: 'no', label: 'No' }, { value: 'yes', label: 'Yes' }] },
+        { name: 'url', label: 'Link to the full text', type: 'text', placeholder: 'https://…' },
+        { name: 'content', label: 'Text of the policy', type: 'textarea', required: true },
+      ],
+    };
+  },
+  async run(ctx, input) {
+    const { policy, version, previous } = await publishPolicy(ctx, input);
+    return reply(
+      text(`Published ${policy.ref} ${policy.title} version ${version.version}.`, 'success'),
+      fields([
+        { label: 'Policy', value: `${policy.ref} ${policy.title}` },
+        { label: 'Version', value: `${version.version}${previous ? ` (was ${previous.version})` : ''}` },
+        { label: 'Content SHA-256', value: version.contentSha256 },
+        ...(version.url ? [{ label: 'Link', value: version.url }] : []),
+        { label: 'Approved by', value: ctx.actor.name },
+      ]),
+      text(previous
+        ? `Acknowledgements of version ${previous.version} stay on record. People now need to acknowledge ${version.version}; start a campaign to ask them.`
+        : 'Start a campaign to ask people to acknowledge it.'),
+      actions({ label: 'Start acknowledgement campaign', command: `campaign ${policy.ref}` }),
+    );
+  },
+});

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { invalid } from '../../core/errors.js';
+import type { Page } from '../../core/reply.js';
+
+export const PAGE_SIZE = 10;
+
+export const pageNumber = z.coerce.number({ invalid_type_error: 'must be a page number, e.g. 2' })
+  .int('must be a whole page number, e.g. 2').min(1, 'must be 1 or more').default(1);
+
+export interface PageWindow { offset: number; limit: number; page: Page }
+
+/**
+ * The slice of a list shown on one page, and the Page block whose next/previous are the
+ * commands that show the neighbouring pages (e.g. "register ai --page 3").
+ */
+export function pageWindow(itemCount: number, pageNo: number, command: string, what: string): PageWindow {
+  const total = Math.max(1, Math.ceil(itemCount / PAGE_SIZE));
+  if (pageNo > total) {
+    throw invalid(`${what} has ${total} page${total === 1 ? '' : 's'}, so there is no page ${pageNo}.`,
+      `"/isms ${command}" shows the first page.`);
+  }
+  return {
+    offset: (pageNo - 1) * PAGE_SIZE,
+    limit: PAGE_SIZE,
+    page: {
+      number: pageNo,
+      total,
+      next: pageNo < total ? `${command} --page ${pageNo + 1}` : undefined,
+      previous: pageNo > 1 ? `${command} --page ${pageNo - 1}` : undefined,
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { defineCommand } from '../../core/router.js';
+import { isLead } from '../../core/actor.js';
+import { todayIso } from '../../core/validate.js';
+import { fields, reply, text, type Block, type Field } from '../../core/reply.js';
+import { obligationsOf } from '../training/obligations.js';
+import { obligationItem } from '../training/list.js';
+import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
+import { openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf, type ProgrammeFigures } from './queries.js';
+
+const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
+
+function programmeFields(f: ProgrammeFigures): Field[] {
+  return [
+    { label: 'Evidence requests', value: `${f.evidenceOpen} open, ${f.evidenceOverdue} overdue` },
+    { label: 'Scope changes awaiting triage', value: String(f.scopeChangesProposed) },
+    { label: 'POA&M items', value: `${f.poamOpen} open, ${f.poamOverdue} overdue` },
+    { label: 'Extension requests pending', value: String(f.extensionsPending) },
+    {
+      label: 'Policy acknowledgement (current versions)',
+      value: f.policyAcksExpected === 0 ? 'no published policies' : `${percent(f.policyAcks, f.policyAcksExpected)} (${f.policyAcks} of ${f.policyAcksExpected})`,
+    },
+    {
+      label: 'Management-body training',
+      value: f.boardCourses === 0
+        ? 'no management-body course defined'
+        : f.boardMembers === 0
+          ? 'no members of the management body registered'
+          : `${f.boardMembersCovered} of ${f.boardMembers} members hold a valid attestation`,
+    },
+  ];
+}
+
+export const statusCommand = defineCommand({
+  name: 'status',
+  aliases: ['todo'],
+  summary: 'Your to-do in one view (and, for the ISMS lead, the programme at a glance)',
+  usage: 'status',
+  examples: ['status'],
+  schema: z.object({}),
+  async run(ctx) {
+    const today = todayIso(ctx.now);
+    const evidence = await openEvidenceRequestsOf(ctx.db, ctx.actor.id);
+    const policies = await unacknowledgedPoliciesOf(ctx.db, ctx.actor.id);
+    const training = (await obligationsOf(ctx.db, ctx.actor.id, today)).filter((o) => o.state !== 'valid');
+    const poam = await openItems(ctx.db, ctx.actor.id);
+
+    const overdue = evidence.filter((e) => e.dueOn < today).length + poam.filter((v) => v.item.dueOn < today).length
+      + poam.flatMap((v) => v.milestones).filter((m) => !m.doneAt && m.dueOn < today).length;
+    const waiting = evidence.length + policies.length + training.length + poam.length;
+    const blocks: Block[] = [
+      text(waiting === 0
+        ? `Nothing is waiting for you, ${ctx.actor.name}.`
+        : `${ctx.actor.name}, ${waiting} thing${waiting === 1 ? '' : 's'} wait${waiting === 1 ? 's' : ''} for you${overdue ? `, ${overdue} overdue` : ''}.`,
+      overdue ? 'warning' : undefined),
+    ];
+    if (evidence.length) {
+      blocks.push({
+        type: 'list',
+        title: 'Evidence requests you owe',
+        items: evidence.map((e) => ({
+          title: `${e.ref} — ${e.controlCode} ${e.controlTitle}`,
+          detail: `due ${e.dueOn}${overdueMark(e.dueOn, today)} · ${e.cycle}`,
+          buttons: [{ label: 'Submit evidence', command: `evidence submit ${e.ref}` }],
+        })),
+      });
+    }
+    if (policies.length) {
+      blocks.push({
+        type: 'list',
+        title: 'Policies to acknowledge',
+        items: policies.map((p) => ({
+          title: `${p.ref} — ${p.title}`,
+          detail: `version ${p.version} not acknowledged yet`,
+          buttons: [{ label: `Acknowledge version ${p.version}`, command: `ack ${p.ref} --version ${p.version}` }],
+        })),
+      });
+    }
+    if (training.length) {
+      blocks.push({ type: 'list', title: 'Training due or expiring within 30 days', items: training.map(obligationItem) });
+    }
+    if (poam.length) {
+      blocks.push({ type: 'list', title: 'Your POA&M items', items: poam.map((v) => itemListEntry(v, today, ctx.actor, false)) });
+    }
+    if (isLead(ctx.actor)) {
+      blocks.push({ type: 'divider' });
+      blocks.push(fields(programmeFields(await programmeFigures(ctx.db, today)), 'Programme at a glance'));
+    }
+    return reply(...blocks);
+  },
+});

@@ -1,0 +1,14 @@
+import type { SCOPE_CHANGE_KINDS } from '../../db/schema/index.js';
+
+export type ScopeChangeKind = (typeof SCOPE_CHANGE_KINDS)[number];
+
+export const KIND_LABELS: Record<ScopeChangeKind, string> = {
+  new_system: 'new system',
+  retired_system: 'retired system',
+  new_supplier: 'new supplier',
+  new_ai_usage: 'new AI use',
+  new_geography: 'new geography',
+  new_regulatory_regime: 'new regulatory regime',
+};
+
+export const isoDay = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : '');

@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { aiTools, assets, auditEvents, scopeChanges, suppliers } from '../src/db/schema/index.js';
+import { supplierTier } from '../src/domain/declarations/supplier-tier.js';
+import { findForm } from '../src/core/reply.js';
+import { nextRef } from '../src/core/refs.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+
+describe('supplier criticality tier', () => {
+  it.each([
+    [{ ict: true, critical: true, data: 'none' }, 'tier1_critical'],
+    [{ ict: false, critical: true, data: 'personal' }, 'tier1_critical'],
+    [{ ict: false, critical: true, data: 'personal_and_customer' }, 'tier1_critical'],
+    [{ ict: true, critical: false, data: 'customer' }, 'tier2_important'],
+    [{ ict: true, critical: false, data: 'none' }, 'tier2_important'],
+    [{ ict: false, critical: false, data: 'customer' }, 'tier2_important'],
+    [{ ict: false, critical: true, data: 'internal' }, 'tier3_standard'],
+    [{ ict: false, critical: false, data: 'internal' }, 'tier3_standard'],
+  ] as const)('%o is %s', (answers, tier) => {
+    expect(supplierTier(answers)).toBe(tier);
+  });
+});
+
+describe('/isms declare supplier', () => {
+  let bot: TestBot;
+  beforeAll(async () => { bot = await createTestBot(); });
+  afterAll(async () => { await bot.destroy(); });
+
+  it('records the supplier with its tier, a scope change, an audit event each, and tells the ISMS lead', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('staff', '/isms declare supplier "Acme Cloud" "managed Kubernetes" --ict yes --critical yes --data customer');
+    expect(answer).toContain('SUP-0001');
+    expect(answer).toContain('tier 1 (critical)');
+    const [supplier] = await bot.t.db.select().from(suppliers);
+    expect(supplier).toMatchObject({
+      ref: 'SUP-0001', name: 'Acme Cloud', service: 'managed Kubernetes', ictService: true, supportsCriticalFunction: true,
+      dataAccess: 'customer', criticalityTier: 'tier1_critical', status: 'declared', declaredBy: bot.ids.staff,
+    });
+    const [change] = await bot.t.db.select().from(scopeChanges);
+    expect(change).toMatchObject({ kind: 'new_supplier', subject: 'Acme Cloud', subjectRef: 'SUP-0001', status: 'proposed', declaredBy: bot.ids.staff });
+    expect(await bot.auditCount()).toBe(before + 2);
+    const leadInbox = await bot.outboxFor('lead');
+    expect(leadInbox.map((m) => m.kind)).toEqual(['triage']);
+    expect(JSON.stringify(leadInbox[0].reply)).toContain(`triage accept ${change.ref}`);
+  });
+
+  it('asks only the questions not answered inline, writes nothing until they are, then records the form', async () => {
+    const before = await bot.auditCount();
+    const asked = await bot.say('owner', '/isms declare supplier Printmaster "office printing" --ict no');
+    const form = findForm(asked);
+    expect(form?.fields.map((f) => f.name)).toEqual(['critical', 'data']);
+    expect(form?.hidden).toEqual({ name: 'Printmaster', service: 'office printing', ict: 'no' });
+    expect(await bot.auditCount()).toBe(before);
+    expect(await bot.t.db.select().from(suppliers).where(eq(suppliers.name, 'Printmaster'))).toHaveLength(0);
+
+    const done = await bot.router.submit('declare supplier', { ...form!.hidden, critical: 'no', data: 'internal' },
+      { actor: await bot.actor('owner'), channel: 'test' });
+    expect(JSON.stringify(done)).toContain('SUP-0002');
+    const [row] = await bot.t.db.select().from(suppliers).where(eq(suppliers.name, 'Printmaster'));
+    expect(row).toMatchObject({ ictService: false, supportsCriticalFunction: false, dataAccess: 'internal', criticalityTier: 'tier3_standard' });
+  });
+
+  it('opens the full form when given no arguments', async () => {
+    const form = findForm(await bot.say('staff', '/isms declare supplier'));
+    expect(form?.fields.map((f) => f.name)).toEqual(['name', 'service', 'ict', 'critical', 'data']);
+  });
+
+  it('names the bad answer and writes nothing', async () => {
+    const before = await bot.auditCount();
+    const badData = await bot.sayText('staff', '/isms declare supplier Payly --ict yes --critical no --data secret');
+    expect(badData).toContain('data: must be one of none, internal, personal, customer, personal_and_customer');
+    expect(badData).toContain('Nothing was recorded');
+    const badIct = await bot.sayText('staff', '/isms declare supplier Payly --ict maybe --critical no --data none');
+    expect(badIct).toContain('ict: answer yes or no');
+    expect(await bot.auditCount()).toBe(before);
+    expect(await bot.t.db.select().from(suppliers).where(eq(suppliers.name, 'Payly'))).toHaveLength(0);
+  });
+
+  it('refuses a supplier already in the register and writes nothing', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('staff', '/isms declare supplier "acme cloud" --ict yes --critical no --data none');
+    expect(answer).toContain('Acme Cloud is already in the supplier register as SUP-0001');
+    expect(await bot.auditCount()).toBe(before);
+  });
+
+  it('records a delivery repeated by the platform once', async () => {
+    const line = '/isms declare supplier Mailbird --ict yes --critical no --data personal';
+    const first = await bot.say('staff', line, { idempotencyKey: 'evt-sup-1' });
+    const again = await bot.say('staff', line, { idempotencyKey: 'evt-sup-1' });
+    expect(again).toEqual(first);
+    const rows = await bot.t.db.select().from(suppliers).where(eq(suppliers.name, 'Mailbird'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0].criticalityTier).toBe('tier2_important');
+  });
+});
+
+describe('/isms ai details', () => {
+  let bot: TestBot;
+  beforeAll(async () => {
+    bot = await createTestBot();
+    await bot.say('staff', '/isms declare ai ChatGPT');
+  });
+  afterAll(async () => { await bot.destroy(); });
+
+  it('lets the declarer complete the declaration, with the before and after in the audit trail', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('staff', '/isms ai details AI-0001 --vendor OpenAI --data internal,customer --users 12 --purpose "drafting emails"');
+    expect(answer).toContain('Updated the details of ChatGPT (AI-0001)');
+    const [tool] = await bot.t.db.select().from(aiTools);
+    expect(tool).toMatchObject({ vendor: 'OpenAI', purpose: 'drafting emails', dataCategories: ['internal', 'customer'], userCount: 12, status: 'declared' });
+    expect(await bot.auditCount()).toBe(before + 1);
+    const events = await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, 'AI-0001'));
+    const update = events.at(-1)!;
+    expect(update.action).toBe('update');
+    expect(update.before).toMatchObject({ vendor: null, userCount: null });
+    expect(update.after).toMatchObject({ vendor: 'OpenAI', userCount: 12 });
+  });
+
+  it('keeps what is not given and lets the ISMS lead change it too', async () => {
+    expect(await bot.sayText('lead', '/isms ai details ai-1 --users 20')).toContain('AI-0001');
+    const [tool] = await bot.t.db.select().from(aiTools);
+    expect(tool).toMatchObject({ vendor: 'OpenAI', userCount: 20 });
+  });
+
+  it('refuses anyone else and writes nothing', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('owner', '/isms ai details AI-0001 --vendor Evil');
+    expect(answer).toContain('Only the person who declared AI-0001 or the ISMS lead');
+    expect(answer).toContain('Nothing was recorded');
+    expect(await bot.auditCount()).toBe(before);
+    const [tool] = await bot.t.db.select().from(aiTools);
+    expect(tool.vendor).toBe('OpenAI');
+  });
+
+  it('names a bad value or an unknown reference and writes nothing', async () => {
+    const before = await bot.auditCount();
+    expect(await bot.sayText('staff', '/isms ai details AI-0001 --users many')).toContain('users: must be a whole number of people');
+    expect(await bot.sayText('staff', '/isms ai details SUP-0001 --users 3')).toContain('ref: must be a reference like AI-0001');
+    expect(await bot.sayText('staff', '/isms ai details AI-0042 --users 3')).toContain('AI-0042 does not exist');
+    expect(await bot.auditCount()).toBe(before);
+  });
+
+  it('answers the "Add details" button (reference only) with a form about that tool', async () => {
+    const declared = await bot.say('staff', '/isms declare ai Midjourney');
+    expect(JSON.stringify(declared)).toContain('"command":"ai details AI-0002"');
+    const form = findForm(await bot.say('staff', '/isms ai details AI-0002'));
+    expect(form).toMatchObject({ command: 'ai details', hidden: { ref: 'AI-0002' } });
+    expect(form?.fields.map((f) => f.name)).toEqual(['vendor', 'purpose', 'data', 'users']);
+    await bot.router.submit('ai details', { ...form!.hidden, vendor: 'Midjourney Inc', data: ['public'] }, { actor: await bot.actor('staff'), channel: 'test' });
+    const [tool] = await bot.t.db.select().from(aiTools).where(eq(aiTools.ref, 'AI-0002'));
+    expect(tool).toMatchObject({ vendor: 'Midjourney Inc', dataCategories: ['public'] });
+  });
+
+  it('records a repeated delivery once', async () => {
+    const before = await bot.auditCount();
+    await bot.say('staff', '/isms ai details AI-0002 --users 4', { idempotencyKey: 'evt-aid-1' });
+    await bot.say('staff', '/isms ai details AI-0002 --users 4', { idempotencyKey: 'evt-aid-1' });
+    expect(await bot.auditCount()).toBe(before + 1);
+  });
+});
+
+describe('/isms scope add and /isms scope retire', () => {
+  let bot: TestBot;
+  beforeAll(async () => {
+    bot = await createTestBot();
+    await bot.t.db.insert(assets).values({ ref: await nextRef(bot.t.db, 'AST'), name: 'Legacy CRM', ownerId: null });
+  });
+  afterAll(async () => { await bot.destroy(); });
+
+  it('lets an asset owner propose a new system: a scope change, an audit event, and the ISMS lead is told', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('owner', '/isms scope add "Customer portal" public web app on AWS');
+    expect(answer).toContain('SC-0001');
+    const [change] = await bot.t.db.select().from(scopeChanges);
+    expect(change).toMatchObject({ ref: 'SC-0001', kind: 'new_system', subject: 'Customer portal', description: 'public web app on AWS', status: 'proposed', declaredBy: bot.ids.owner, subjectRef: null });
+    expect(await bot.auditCount()).toBe(before + 1);
+    const leadInbox = await bot.outboxFor('lead');
+    expect(JSON.stringify(leadInbox.map((m) => m.reply))).toContain('triage accept SC-0001');
+  });
+
+  it('refuses staff without the asset owner role and writes nothing', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('staff', '/isms scope add "Shadow wiki"');
+    expect(answer).toContain('Only the asset owner or ISMS lead may use "/isms scope add"');
+    expect(await bot.sayText('staff', '/isms scope retire "Legacy CRM"')).toContain('Only the asset owner or ISMS lead');
+    expect(await bot.auditCount()).toBe(before);
+    expect(await bot.t.db.select().from(scopeChanges)).toHaveLength(1);
+  });
+
+  it('names a missing system and writes nothing; without arguments it opens a form', async () => {
+    const before = await bot.auditCount();
+    expect(await bot.sayText('owner', '/isms scope add ""')).toContain('system: name the system');
+    expect(await bot.auditCount()).toBe(before);
+    expect(findForm(await bot.say('owner', '/isms scope retire'))?.fields.map((f) => f.name)).toEqual(['system', 'reason']);
+  });
+
+  it('refuses a system already waiting for triage', async () => {
+    const answer = await bot.sayText('lead', '/isms scope add "customer portal"');
+    expect(answer).toContain('Customer portal is already waiting for triage as SC-0001');
+  });
+
+  it('retires a registered system with its asset reference', async () => {
+    const answer = await bot.sayText('owner', '/isms scope retire "legacy crm" replaced by the new CRM');
+    expect(answer).toContain('SC-0002');
+    expect(answer).not.toContain('not in the asset register');
+    const [change] = await bot.t.db.select().from(scopeChanges).where(eq(scopeChanges.ref, 'SC-0002'));
+    expect(change).toMatchObject({ kind: 'retired_system', subject: 'Legacy CRM', subjectRef: 'AST-0001', description: 'replaced by the new CRM' });
+  });
+
+  it('allows retiring a system that is not in the asset register, and says so', async () => {
+    const answer = await bot.sayText('lead', '/isms scope retire "Old fax server"');
+    expect(answer).toContain('SC-0003');
+    expect(answer).toContain('Old fax server is not in the asset register');
+    const [change] = await bot.t.db.select().from(scopeChanges).where(eq(scopeChanges.ref, 'SC-0003'));
+    expect(change).toMatchObject({ kind: 'retired_system', subjectRef: null, status: 'proposed' });
+  });
+
+  it('records a repeated delivery once', async () => {
+    const before = await bot.auditCount();
+    const first = await bot.say('owner', '/isms scope add Datalake', { idempotencyKey: 'evt-scope-1' });
+    const again = await bot.say('owner', '/isms scope add Datalake', { idempotencyKey: 'evt-scope-1' });
+    expect(again).toEqual(first);
+    expect(await bot.auditCount()).toBe(before + 1);
+  });
+});

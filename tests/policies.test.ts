@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { ackCampaignAudience, ackCampaigns, outbox, people, policyAcknowledgements, policyVersions } from '../src/db/schema/index.js';
+import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+
+const NOW = new Date('2026-06-15T09:00:00Z');
+const at = { now: NOW };
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+const buttons = (r: Reply) => r.blocks.flatMap((b) => (b.type === 'list' ? b.items.flatMap((i) => i.buttons ?? []) : b.type === 'actions' ? b.buttons : []));
+
+describe('policies', () => {
+  let bot: TestBot;
+  beforeAll(async () => { bot = await createTestBot(); });
+  afterAll(async () => { await bot.destroy(); });
+
+  const acksOf = async (versionId: number) =>
+    bot.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.policyVersionId, versionId));
+
+  it('"/isms policies" lists policies whose current version I have not acknowledged, with an Acknowledge button and the link', async () => {
+    const policy = await addPolicy(bot.t.db, { title: 'Acceptable Use' });
+    await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Old text' });
+    await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.2', content: 'Use company devices with care.', url: 'https://intranet.example.com/aup' });
+    await addPolicy(bot.t.db, { title: 'Never published' });
+
+    const answer = await bot.say('staff', '/isms policies', at);
+    const plain = await bot.sayText('staff', '/isms policies', at);
+    expect(plain).toContain(`${policy.ref} Acceptable Use — version 1.2`);
+    expect(plain).toContain('https://intranet.example.com/aup');
+    expect(plain).not.toContain('Never published');
+    expect(buttons(answer)).toEqual([{ label: 'Acknowledge version 1.2', command: `ack ${policy.ref} --version 1.2`, style: 'primary' }]);
+  });
+
+  it('"/isms ack" records the exact version and its content hash; again says "already acknowledged on <date>" and writes nothing', async () => {
+    const policy = await addPolicy(bot.t.db, { title: 'Clean Desk' });
+    await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Clear your desk v1' });
+    const current = await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.1', content: 'Clear your desk v1.1' });
+    const before = await bot.auditCount();
+
+    const answer = toPlainText(await bot.say('staff', `/isms ack ${policy.ref}`, { ...at, channel: 'teams' }));
+    expect(answer).toContain(`you acknowledged ${policy.ref} Clean Desk version 1.1`);
+    const [ack] = await acksOf(current.id);
+    expect(ack).toMatchObject({ personId: bot.ids.staff, contentSha256: sha256('Clear your desk v1.1'), channel: 'teams' });
+    expect(ack.acknowledgedAt.toISOString()).toBe(NOW.toISOString());
+    expect(await bot.auditCount()).toBe(before + 1);
+
+    const again = await bot.sayText('staff', `/isms ack ${policy.ref.toLowerCase()}`, { now: new Date('2026-06-20T09:00:00Z') });
+    expect(again).toContain(`You already acknowledged ${policy.ref} Clean Desk version 1.1 on 2026-06-15.`);
+    expect(await acksOf(current.id)).toHaveLength(1);
+    expect(await bot.auditCount()).toBe(before + 1);
+
+    expect(await bot.sayText('staff', '/isms policies', at)).not.toContain('Clean Desk');
+  });
+
+  it('records the channel the acknowledgement came from', async () => {
+    const policy = await addPolicy(bot.t.db, { title: 'Remote Work' });
+    const version = await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Work safely from home' });
+    await bot.say('owner', `ack ${policy.ref} --version 1.0`, { ...at, channel: 'slack' });
+    const [ack] = await acksOf(version.id);
+    expect(ack).toMatchObject({ personId: bot.ids.owner, channel: 'slack' });
+  });
+
+  it('refuses an unknown policy, a policy never published, and a button for a version that is no longer current', async () => {
+    const unpublished = await addPolicy(bot.t.db, { title: 'Draft Policy' });
+    const policy = await addPolicy(bot.t.db, { title: 'Passwords' });
+    await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Long passwords' });
+    await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '2.0', content: 'Passkeys' });
+    const before = await bot.auditCount();
+    const acksBefore = (await bot.t.db.select().from(policyAcknowledgements)).length;
+
+    expect(await bot.sayText('staff', '/isms ack POL-0999', at)).toContain('There is no policy POL-0999.');
+    expect(await bot.sayText('staff', '/isms ack policy-one', at)).toContain('policy: must be a reference like POL-0001');
+    expect(await bot.sayText('staff', `/isms ack ${unpublished.ref}`, at)).toContain(`${unpublished.ref} Draft Policy has no published version yet.`);
+    const stale = await bot.sayText('staff', `ack ${policy.ref} --version 1.0`, at);
+    expect(stale).toContain(`${policy.ref} is now at version 2.0, not 1.0.`);
+
+    expect((await bot.t.db.select().from(policyAcknowledgements)).length).toBe(acksBefore);
+    expect(await bot.auditCount()).toBe(before);
+  });
+
+  it('acknowledging version 2 leaves the record of who acknowledged version 1 intact', async () => {
+    const policy = await addPolicy(bot.t.db, { title: 'Information Classification' });
+    const v1 = await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Three levels' });
+    await bot.say('staff', `/isms ack ${policy.ref}`, at);
+    await bot.say('owner', `/isms ack ${policy.ref}`, at);
+    const v1Acks = await acksOf(v1.id);
+    expect(v1Acks.map((a) => a.personId).sort()).toEqual([bot.ids.staff, bot.ids.owner].sort());
+
+    const published = await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.0 --major "Four levels, with a new Secret level"`, at);
+    expect(published).toContain(`Published ${policy.ref} Information Classification version 2.0.`);
+    expect(published).toContain('Acknowledgements of version 1.0 stay on record.');
+    expect(await bot.sayText('staff', '/isms policies', at)).toContain(`${policy.ref} Information Classification — version 2.0`);
+
+    await bot.say('staff', `/isms ack ${policy.ref}`, { now: new Date('2026-07-01T08:00:00Z') });
+    const [v2] = await bot.t.db.select().from(policyVersions).where(eq(policyVersions.version, '2.0'))
+      .then((rows) => rows.filter((r) => r.policyId === policy.id));
+    const v2Acks = await acksOf(v2.id);
+    expect(v2Acks).toHaveLength(1);
+    expect(v2Acks[0]).toMatchObject({ personId: bot.ids.staff, contentSha256: sha256('Four levels, with a new Secret level') });
+    expect(await acksOf(v1.id)).toEqual(v1Acks);
+  });
+
+  describe('/isms policy publish', () => {
+    it('publishes a new version with its content hash, approver and time; the words after --major stay in the text', async () => {
+      const policy = await addPolicy(bot.t.db, { title: 'Supplier Security' });
+      await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Assess suppliers' });
+      const before = await bot.auditCount();
+
+      const answer = await bot.say('lead', `/isms policy publish ${policy.ref} --major --url https://intranet.example.com/supplier Assess suppliers yearly`, at);
+      const content = 'Assess suppliers yearly';
+      const rows = (await bot.t.db.select().from(policyVersions).where(eq(policyVersions.policyId, policy.id))).sort((a, b) => a.id - b.id);
+      expect(rows).toHaveLength(2);
+      expect(rows[0].content).toBe('Assess suppliers');
+      expect(rows[1]).toMatchObject({
+        version: '2.0', major: 2, minor: 0, content, contentSha256: sha256(content), url: 'https://intranet.example.com/supplier',
+        approvedBy: bot.ids.lead,
+      });
+      expect(rows[1].approvedAt?.toISOString()).toBe(NOW.toISOString());
+      expect(JSON.stringify(answer)).toContain(sha256(content));
+      expect(buttons(answer)).toContainEqual(expect.objectContaining({ command: `campaign ${policy.ref}` }));
+      expect(await bot.auditCount()).toBe(before + 1);
+
+      await bot.say('lead', `/isms policy publish ${policy.ref} "Also assess sub-processors"`, at);
+      const latest = (await bot.t.db.select().from(policyVersions).where(eq(policyVersions.policyId, policy.id))).map((r) => r.version).sort();
+      expect(latest).toEqual(['1.0', '2.0', '2.1']);
+    });
+
+    it('refuses anyone but the ISMS lead, an older version, --major without a higher major number, a bad link and missing text', async () => {
+      const policy = await addPolicy(bot.t.db, { title: 'Cryptography' });
+      await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '2.0', content: 'AES-256' });
+      const before = await bot.auditCount();
+      const versionsBefore = (await bot.t.db.select().from(policyVersions)).length;
+
+      expect(await bot.sayText('owner', `/isms policy publish ${policy.ref} 3.0 "New text"`, at)).toContain('Only the ISMS lead may use "/isms policy publish"');
+      expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 1.5 "New text"`, at)).toContain('Version 1.5 is not newer than 2.0');
+      expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.1 --major "New text"`, at)).toContain('--major needs a higher major number than 2.0');
+      expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.1 --url intranet/crypto "New text"`, at)).toContain('url: must be a link starting with https://');
+      expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.1`, at)).toContain('content: give the text of the policy');
+
+      expect((await bot.t.db.select().from(policyVersions)).length).toBe(versionsBefore);
+      expect(await bot.auditCount()).toBe(before);
+    });
+
+    it('opens a form without arguments, and the submitted form publishes', async () => {
+      const policy = await addPolicy(bot.t.db, { title: 'Mobile Devices' });
+      const form = findForm(await bot.say('lead', '/isms policy publish', at));
+      expect(form?.fields.map((f) => f.name)).toEqual(['policy', 'version', 'major', 'url', 'content']);
+      expect(form?.fields[0].options?.map((o) => o.value)).toContain(policy.ref);
+      const answer = await bot.router.submit('policy publish', { policy: policy.ref, version: '', major: 'no', content: 'Lock your phone' },
+        { actor: await bot.actor('lead'), channel: 'test', now: NOW });
+      expect(JSON.stringify(answer)).toContain(`Published ${policy.ref} Mobile Devices version 1.0.`);
+    });
+  });
+
+  describe('/isms campaign', () => {
+    let outsider: typeof people.$inferSelect;
+    beforeAll(async () => {
+      [outsider] = await bot.t.db.insert(people).values({ name: 'Otto Outside', email: 'otto@test.example', roles: ['staff'], inScope: false }).returning();
+    });
+
+    it('asks everyone in scope who has not acknowledged the current version, once each, and the status shows who has', async () => {
+      const policy = await addPolicy(bot.t.db, { title: 'Incident Reporting' });
+      const version = await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Report incidents within 1 hour', url: 'https://intranet.example.com/ir' });
+      await bot.say('owner', `/isms ack ${policy.ref}`, at);
+      const before = await bot.auditCount();
+
+      const answer = await bot.sayText('lead', `/isms campaign ${policy.ref}`, at);
+
+      const [campaign] = await bot.t.db.select().from(ackCampaigns).where(eq(ackCampaigns.policyVersionId, version.id));
+      expect(campaign).toMatchObject({ audience: 'all', startedBy: bot.ids.lead });
+      expect(campaign.ref).toMatch(/^CMP-\d{4}$/);
+      expect(answer).toContain(`Started ${campaign.ref} for ${policy.ref} Incident Reporting version 1.0: asked 4 people to acknowledge it.`);
+      const audience = await bot.t.db.select().from(ackCampaignAudience).where(eq(ackCampaignAudience.campaignId, campaign.id));
+      expect(audience.map((a) => a.personId).sort()).toEqual(Object.values(bot.ids).sort());
+      expect(audience.map((a) => a.personId)).not.toContain(outsider.id);
+
+      const messages = await bot.t.db.select().from(outbox).where(eq(outbox.campaignId, campaign.id));
+      expect(messages.map((m) => m.recipientId).sort()).toEqual([bot.ids.lead, bot.ids.board, bot.ids.staff, bot.ids.auditor].sort());
+      const toStaff = messages.find((m) => m.recipientId === bot.ids.staff)!;
+      expect(toStaff).toMatchObject({ kind: 'policy_ack', idempotencyKey: `campaign:${campaign.ref}:${bot.ids.staff}` });
+      expect(buttons(toStaff.reply as Reply)).toEqual([expect.objectContaining({ command: `ack ${policy.ref} --version 1.0` })]);
+      expect(JSON.stringify(toStaff.reply)).toContain('https://intranet.example.com/ir');
+      expect(await bot.auditCount()).toBe(before + 1);
+
+      // The staff member clicks the button in the message.
+      await bot.say('staff', buttons(toStaff.reply as Reply)[0].command, { now: new Date('2026-06-16T12:00:00Z') });
+
+      const status = await bot.sayText('lead', `/isms campaign status ${policy.ref}`, at);
+      expect(status).toContain(`${policy.ref} Incident Reporting version 1.0: 2 of 5 acknowledged in ${campaign.ref}.`);
+      const [pendingPart, donePart] = status.split('Acknowledged\n');
+      expect(donePart).toContain('Sam Staff — sam@test.example, on 2026-06-16');
+      expect(donePart).toContain('Olga Owner');
+      expect(pendingPart).toContain('Not yet acknowledged');
+      expect(pendingPart).toContain('Bruno Board');
+      expect(pendingPart).not.toContain('Sam Staff');
+    });
+
+    it('takes a role or a list of emails as audience', async () => {
+      const policy = await addPolicy(bot.t.db, { title: 'Access Control' });
+      await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Least privilege' });
+
+      expect(await bot.sayText('lead', `/isms campaign ${policy.ref} role:control_owner`, at)).toContain('asked 1 person');
+      const byRole = await bot.t.db.select().from(ackCampaigns).where(eq(ackCampaigns.audience, 'role:control_owner'));
+      expect(byRole).toHaveLength(1);
+
+      expect(await bot.sayText('lead', `/isms campaign ${policy.ref} SAM@test.example, ada@test.example`, at)).toContain('asked 2 people');
+      const [byList] = await bot.t.db.select().from(ackCampaigns).where(eq(ackCampaigns.audience, 'people'));
+      const listed = await bot.t.db.select().from(ackCampaignAudience).where(eq(ackCampaignAudience.campaignId, byList.id));
+      expect(listed.map((a) => a.personId).sort()).toEqual([bot.ids.staff, bot.ids.auditor].sort());
+
+      // The status follows the latest campaign's audience.
+      expect(await bot.sayText('lead', `/isms campaign status ${policy.ref}`, at)).toContain(`0 of 2 acknowledged in ${byList.ref}`);
+    });
+
+    it('refuses anyone but the ISMS lead, an unknown email or role, and a policy without campaign, writing nothing', async () => {
+      const policy = await addPolicy(bot.t.db, { title: 'Backup' });
+      await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Back up daily' });
+      const before = await bot.auditCount();
+      const campaignsBefore = (await bot.t.db.select().from(ackCampaigns)).length;
+      const outboxBefore = (await bot.t.db.select().from(outbox)).length;
+
+      expect(await bot.sayText('staff', `/isms campaign ${policy.ref}`, at)).toContain('Only the ISMS lead may use "/isms campaign"');
+      expect(await bot.sayText('staff', `/isms campaign status ${policy.ref}`, at)).toContain('Only the ISMS lead may use "/isms campaign status"');
+      expect(await bot.sayText('lead', `/isms campaign ${policy.ref} nobody@test.example`, at)).toContain('Nobody in the register has the email nobody@test.example.');
+      expect(await bot.sayText('lead', `/isms campaign ${policy.ref} role:wizard`, at)).toContain('There is no role "wizard".');
+      expect(await bot.sayText('lead', `/isms campaign ${policy.ref} otto@test.example`, at)).toContain('Otto Outside <otto@test.example> is outside the ISMS scope.');
+      expect(await bot.sayText('lead', `/isms campaign status ${policy.ref}`, at)).toContain(`${policy.ref} has had no acknowledgement campaign yet.`);
+
+      expect((await bot.t.db.select().from(ackCampaigns)).length).toBe(campaignsBefore);
+      expect((await bot.t.db.select().from(outbox)).length).toBe(outboxBefore);
+      expect(await bot.auditCount()).toBe(before);
+    });
+  });
+});

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import {
+  controls, evidenceRequests, people, poamExtensions, poamItems, poamMilestones, policies, policyAcknowledgements,
+  policyVersions, scopeChanges, trainingAttestations, trainingCourses,
+} from '../src/db/schema/index.js';
+import { toPlainText, type Reply } from '../src/core/reply.js';
+import { toActor } from '../src/core/actor.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+
+const now = new Date('2026-03-10T09:00:00Z');
+
+function buttonCommands(r: Reply): string[] {
+  return r.blocks.flatMap((b) => (b.type === 'list' ? b.items.flatMap((i) => i.buttons ?? []) : [])).map((btn) => btn.command);
+}
+
+describe('/isms status', () => {
+  let bot: TestBot;
+
+  beforeAll(async () => {
+    bot = await createTestBot();
+    const db = bot.t.db;
+    const { lead, board, owner, staff, auditor } = bot.ids;
+    // A second board member without a valid attestation; the auditor is outside ISMS scope.
+    const [board2] = await db.insert(people).values({ name: 'Berta Board', email: 'berta@test.example', roles: ['management_body'] }).returning();
+    await db.update(people).set({ inScope: false }).where(eq(people.id, auditor));
+
+    const [control] = await db.insert(controls).values({ code: 'CTL-AC-01', title: 'Access review', ownerId: owner }).returning();
+    await db.insert(evidenceRequests).values([
+      { ref: 'EVR-0001', controlId: control.id, ownerId: owner, dueOn: '2026-03-01', cycle: '2026-Q1' },
+      { ref: 'EVR-0002', controlId: control.id, ownerId: owner, dueOn: '2026-04-01', cycle: '2026-Q2' },
+      { ref: 'EVR-0003', controlId: control.id, ownerId: owner, dueOn: '2026-01-01', cycle: '2025-Q4', status: 'accepted' },
+      { ref: 'EVR-0004', controlId: control.id, ownerId: staff, dueOn: '2026-02-01', cycle: '2025-Q3' },
+    ]);
+
+    const [p1, p2] = await db.insert(policies).values([
+      { ref: 'POL-0001', title: 'Information security policy', ownerId: lead },
+      { ref: 'POL-0002', title: 'Acceptable use policy', ownerId: lead },
+    ]).returning();
+    const version = (policyId: number, v: string) => ({
+      policyId, version: v, major: Number(v.split('.')[0]), minor: Number(v.split('.')[1]), content: `text ${v}`, contentSha256: `sha-${policyId}-${v}`,
+    });
+    const [p1v10, p1v11, p2v10, p2v20] = await db.insert(policyVersions)
+      .values([version(p1.id, '1.0'), version(p1.id, '1.1'), version(p2.id, '1.0'), version(p2.id, '2.0')]).returning();
+    const ack = (personId: number, v: typeof p1v10) => ({ personId, policyVersionId: v.id, contentSha256: v.contentSha256, channel: 'test' });
+    await db.insert(policyAcknowledgements).values([
+      ack(owner, p1v11),
+      ack(owner, p2v10), // superseded by 2.0, which the owner has not acknowledged
+      ack(board, p1v10), // superseded by 1.1
+      ack(lead, p1v11), ack(lead, p2v20),
+    ]);
+
+    await db.insert(scopeChanges).values({ ref: 'SC-0001', kind: 'new_supplier', subject: 'Acme Cloud', declaredBy: staff });
+
+    const [mb, aware] = await db.insert(trainingCourses).values([
+      { code: 'MB-CYBER', title: 'Cybersecurity risk for the management body', audienceRole: 'management_body' },
+      { code: 'SEC-AWARE', title: 'Security awareness', audienceRole: null },
+    ]).returning();
+    await db.insert(trainingAttestations).values([
+      { personId: board, courseId: mb.id, completedOn: '2025-06-01', expiresOn: '2026-06-01', channel: 'test' },
+      { personId: board2.id, courseId: mb.id, completedOn: '2025-01-15', expiresOn: '2026-01-15', channel: 'test' },
+      { personId: owner, courseId: aware.id, completedOn: '2025-03-20', expiresOn: '2026-03-20', channel: 'test' },
+      { personId: lead, courseId: aware.id, completedOn: '2026-01-10', expiresOn: '2027-01-10', channel: 'test' },
+      { personId: staff, courseId: aware.id, completedOn: '2026-01-10', expiresOn: '2027-01-10', channel: 'test' },
+    ]);
+
+    const [poam1, poam2] = await db.insert(poamItems).values([
+      { ref: 'POAM-0001', weakness: 'No MFA on the VPN', source: 'audit_finding', ownerId: owner, dueOn: '2026-03-05' },
+      { ref: 'POAM-0002', weakness: 'Backups never restored in a test', source: 'risk', ownerId: staff, dueOn: '2026-05-31' },
+      { ref: 'POAM-0003', weakness: 'Old firewall rules', source: 'risk', ownerId: owner, dueOn: '2026-01-31', status: 'completed' },
+    ]).returning();
+    await db.insert(poamMilestones).values([
+      { itemId: poam1.id, seq: 1, description: 'Choose an MFA product', dueOn: '2026-02-15' },
+      { itemId: poam1.id, seq: 2, description: 'Roll out', dueOn: '2026-03-05', doneAt: new Date('2026-03-01T12:00:00Z'), doneBy: owner },
+    ]);
+    await db.insert(poamExtensions).values({ ref: 'PEX-0001', itemId: poam2.id, previousDueOn: '2026-05-31', requestedDueOn: '2026-07-31', reason: 'tape library on order', requestedBy: staff });
+  });
+  afterAll(async () => { await bot.destroy(); });
+
+  it('gathers my to-do: evidence I owe, policies to acknowledge, training due soon, POA&M items, with overdue marked', async () => {
+    const audit = await bot.auditCount();
+    const answer = await bot.say('owner', '/isms status', { now });
+    const shown = toPlainText(answer);
+    expect(shown).toContain('Olga Owner, 5 things wait for you, 3 overdue.');
+    expect(shown).toContain('EVR-0001 — CTL-AC-01 Access review — due 2026-03-01 (overdue) · 2026-Q1');
+    expect(shown).toContain('EVR-0002 — CTL-AC-01 Access review — due 2026-04-01 · 2026-Q2');
+    expect(shown).not.toContain('EVR-0003');
+    expect(shown).not.toContain('EVR-0004');
+    expect(shown).toContain('POL-0002 — Acceptable use policy — version 2.0 not acknowledged yet');
+    expect(shown).not.toContain('POL-0001');
+    expect(shown).toContain('SEC-AWARE — Security awareness — expires on 2026-03-20 — attest again soon');
+    expect(shown).toContain('POAM-0001 — No MFA on the VPN — due 2026-03-05 (overdue)');
+    expect(shown).toContain('Milestone 1: Choose an MFA product: due 2026-02-15 (overdue)');
+    expect(shown).toContain('Milestone 2: Roll out: done on 2026-03-01');
+    expect(shown).not.toContain('POAM-0003');
+    expect(shown).not.toContain('Programme at a glance');
+    expect(buttonCommands(answer)).toEqual([
+      'evidence submit EVR-0001', 'evidence submit EVR-0002', 'ack POL-0002 --version 2.0',
+      'attest SEC-AWARE', 'poam done POAM-0001 1', 'poam extend POAM-0001',
+    ]);
+    expect(await bot.auditCount()).toBe(audit);
+  });
+
+  it('keeps a board member\'s view to their own items', async () => {
+    const shown = await bot.sayText('board', '/isms status', { now });
+    expect(shown).toContain('SEC-AWARE — Security awareness — due — not attested yet');
+    expect(shown).not.toContain('MB-CYBER'); // valid until 2026-06-01, more than 30 days away
+    expect(shown).toContain('POL-0001 — Information security policy — version 1.1 not acknowledged yet');
+  });
+
+  it('says so when nothing is waiting', async () => {
+    expect(await bot.sayText('auditor', '/isms status', { now })).toContain('Nothing is waiting for you, Ada Auditor.');
+  });
+
+  it('gives the ISMS lead the programme at a glance', async () => {
+    const shown = await bot.sayText('lead', '/isms status', { now });
+    expect(shown).toContain('Programme at a glance');
+    expect(shown).toContain('Evidence requests: 3 open, 2 overdue');
+    expect(shown).toContain('Scope changes awaiting triage: 1');
+    expect(shown).toContain('POA&M items: 2 open, 1 overdue');
+    expect(shown).toContain('Extension requests pending: 1');
+    // Five people in scope (the auditor is not) times two policies: the lead's two and the owner's one count.
+    expect(shown).toContain('Policy acknowledgement (current versions): 30% (3 of 10)');
+    expect(shown).toContain('Management-body training: 1 of 2 members hold a valid attestation');
+  });
+
+  it('drops a policy from my to-do once I acknowledge it with its button, and the rate follows', async () => {
+    const before = await bot.say('owner', '/isms status', { now });
+    const ack = buttonCommands(before).find((c) => c.startsWith('ack '))!;
+    await bot.say('owner', ack, { now });
+    expect(await bot.sayText('owner', '/isms status', { now })).not.toContain('POL-0002');
+    expect(await bot.sayText('lead', '/isms status', { now })).toContain('Policy acknowledgement (current versions): 40% (4 of 10)');
+  });
+
+  it('counts a new attestation in the coverage at once', async () => {
+    const [berta] = await bot.t.db.select().from(people).where(eq(people.email, 'berta@test.example'));
+    const answer = await bot.router.handle('/isms attest MB-CYBER', { actor: toActor(berta), channel: 'test', now });
+    expect(toPlainText(answer)).toContain('valid until 2027-03-10');
+    expect(await bot.sayText('lead', '/isms status', { now })).toContain('Management-body training: 2 of 2 members hold a valid attestation');
+  });
+});
