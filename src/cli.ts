@@ -1,0 +1,112 @@
+/**
+ * Administration from the terminal: npm run isms -- <command>.
+ * Opens the register the way the bot does (DATABASE_URL, else PGlite in ISMS_DATA_DIR) and migrates it first.
+ */
+import 'dotenv/config';
+import { openFromEnv } from './db/open.js';
+import { migrate } from './db/migrate.js';
+import type { Db } from './db/client.js';
+import { verifyAuditChain } from './core/audit.js';
+import { UserError } from './core/errors.js';
+import { loadReferenceData, type ReferenceLoadResult } from './refdata/load.js';
+import { importFile, describeCounts } from './import/import.js';
+import { loadExampleOrganisation } from './import/example.js';
+
+const USAGE = `Usage: npm run isms -- <command>
+
+Commands:
+  import <file.yaml>  Import people, scope, assets, controls, policies, training, suppliers, risks and
+                      POA&M items from a YAML file (see examples/example-org.yaml). A file with any
+                      problem imports nothing; entries already in the register are updated.
+  load-reference      Load the shipped framework requirements and crosswalks (safe to repeat).
+  load-example        Load the example organisation Northwind Payments GmbH into an empty register.
+  verify-audit        Check that no audit event was changed or removed since it was written.
+  help                Show this help.
+
+The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
+With PGlite, stop the bot first: two processes must not open one data directory.
+`;
+
+type Print = (line: string) => void;
+
+const COMMANDS: Record<string, { args: number; run: (db: Db, args: string[], print: Print) => Promise<number> }> = {
+  import: {
+    args: 1,
+    async run(db, [file], print) {
+      // Controls map to framework requirements, so the reference data has to be there first.
+      reportReferenceLoad(await loadReferenceData(db), print);
+      const counts = await importFile(db, file);
+      print(`Imported ${file}: ${describeCounts(counts)}.`);
+      return 0;
+    },
+  },
+  'load-reference': {
+    args: 0,
+    async run(db, _args, print) {
+      const started = Date.now();
+      const result = await loadReferenceData(db);
+      if (!reportReferenceLoad(result, print)) print('Framework reference data is already loaded; nothing added.');
+      print(`(${Date.now() - started} ms)`);
+      return 0;
+    },
+  },
+  'load-example': {
+    args: 0,
+    async run(db, _args, print) {
+      if (await loadExampleOrganisation(db)) print('Loaded the example organisation Northwind Payments GmbH.');
+      else print('The register already has people; the example organisation was not loaded.');
+      return 0;
+    },
+  },
+  'verify-audit': {
+    args: 0,
+    async run(db, _args, print) {
+      const verdict = await verifyAuditChain(db);
+      if (verdict.ok) {
+        print(`Audit trail intact: ${verdict.rows} events`);
+        return 0;
+      }
+      print(`Audit trail broken at event #${verdict.firstBadSeq}: ${verdict.reason}`);
+      return 1;
+    },
+  },
+};
+
+function reportReferenceLoad(result: ReferenceLoadResult, print: Print): boolean {
+  const added = Object.entries(result.requirements);
+  if (added.length === 0 && result.crosswalks === 0) return false;
+  const total = added.reduce((sum, [, n]) => sum + n, 0);
+  print(`Loaded framework reference data: ${total} requirements (${added.map(([f, n]) => `${f} ${n}`).join(', ')}), ${result.crosswalks} crosswalk pairs.`);
+  return true;
+}
+
+async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    out(USAGE);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    err(`Unknown command "${name}".\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.length !== command.args) {
+    err(command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
+    return 2;
+  }
+  const database = await openFromEnv();
+  try {
+    await migrate(database.db);
+    return await command.run(database.db, args, out);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    err(e.message);
+    if (e.hint) err(e.hint);
+    return 1;
+  } finally {
+    await database.close();
+  }
+}
+
+process.exitCode = await runCli(process.argv.slice(2), (line) => console.log(line), (line) => console.error(line));

@@ -1,0 +1,28 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { count, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { people } from '../db/schema/index.js';
+import { loadReferenceData } from '../refdata/load.js';
+import { importYaml } from './import.js';
+
+export const EXAMPLE_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/example-org.yaml');
+/** Serialises first starts, so two processes on one empty database load the example once. */
+const EXAMPLE_LOCK_KEY = 727_004;
+
+/**
+ * Loads the framework reference data and the example organisation (Northwind Payments GmbH),
+ * but only into a register without people. Returns whether it loaded.
+ */
+export async function loadExampleOrganisation(db: Db): Promise<boolean> {
+  const text = await readFile(EXAMPLE_FILE, 'utf8');
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${EXAMPLE_LOCK_KEY})`);
+    const [{ n }] = await tx.select({ n: count() }).from(people);
+    if (n > 0) return false;
+    await loadReferenceData(tx);
+    await importYaml(tx, text, 'examples/example-org.yaml');
+    return true;
+  });
+}

@@ -1,0 +1,103 @@
+import YAML from 'yaml';
+import type { ZodIssue } from 'zod';
+import { UserError } from '../core/errors.js';
+import { importFileSchema, type ImportData } from './schema.js';
+
+export type FieldPath = (string | number)[];
+
+export interface ImportProblem {
+  line: number;
+  /** e.g. "people[2].email"; empty for problems with the file as a whole. */
+  field: string;
+  message: string;
+}
+
+/** Everything wrong with an import file, each problem as "file:line: field: message". Nothing was written. */
+export class ImportError extends UserError {
+  constructor(readonly fileName: string, readonly problems: ImportProblem[]) {
+    super('invalid_input', problems.map((p) => `${fileName}:${p.line}: ${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n'),
+      'Nothing was imported. Fix the file and import it again.');
+    this.name = 'ImportError';
+  }
+}
+
+/** Problems beyond this many are summarised: the first ones are what a person fixes first anyway. */
+const MAX_PROBLEMS = 25;
+
+export const formatPath = (path: FieldPath) =>
+  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${key}` : key), '');
+
+/** A parsed import file that can say on which line any of its fields is written. */
+export class ImportSource {
+  private constructor(
+    readonly fileName: string,
+    readonly data: ImportData,
+    private readonly doc: YAML.Document,
+    private readonly lines: YAML.LineCounter,
+  ) {}
+
+  /** Parses and validates the file; a syntax or schema error throws an ImportError naming every bad field. */
+  static parse(text: string, fileName: string): ImportSource {
+    const lines = new YAML.LineCounter();
+    const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      throw new ImportError(fileName, doc.errors.slice(0, MAX_PROBLEMS).map((e) => ({
+        line: e.linePos?.[0].line ?? 1,
+        field: '',
+        message: `not valid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+      })));
+    }
+    // Keep numbers as written: a version "1.10" or a reference "6.10" must not become 1.1.
+    YAML.visit(doc, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'number' && node.source !== undefined) node.value = node.source;
+      },
+    });
+    const raw = doc.toJS() ?? {};
+    const source = new ImportSource(fileName, {} as ImportData, doc, lines);
+    const parsed = importFileSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new ImportError(fileName, limit(parsed.error.issues.map((issue) => source.problemFromIssue(issue))));
+    }
+    return new ImportSource(fileName, parsed.data, doc, lines);
+  }
+
+  /** The line a field is written on; for a field that is missing, the line of the entry that lacks it. */
+  lineOf(path: FieldPath): number {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
+      const range = (node as YAML.Node | undefined)?.range;
+      if (range) return this.lines.linePos(range[0]).line;
+    }
+    return 1;
+  }
+
+  problem(path: FieldPath, message: string): ImportProblem {
+    return { line: this.lineOf(path), field: formatPath(path), message };
+  }
+
+  /** Stops the import (and rolls its transaction back) with one problem. */
+  fail(path: FieldPath, message: string): never {
+    throw new ImportError(this.fileName, [this.problem(path, message)]);
+  }
+
+  failAll(problems: ImportProblem[]): void {
+    if (problems.length > 0) throw new ImportError(this.fileName, limit(problems));
+  }
+
+  private problemFromIssue(issue: ZodIssue): ImportProblem {
+    if (issue.code === 'unrecognized_keys') {
+      const names = issue.keys.map((k) => `"${k}"`).join(', ');
+      const where = this.problem([...issue.path, issue.keys[0]], '');
+      return { ...where, field: formatPath(issue.path), message: `unknown field ${names}; ${issue.message}` };
+    }
+    return this.problem(issue.path, issue.message);
+  }
+}
+
+function limit(problems: ImportProblem[]): ImportProblem[] {
+  const sorted = [...problems].sort((a, b) => a.line - b.line);
+  if (sorted.length <= MAX_PROBLEMS) return sorted;
+  const rest = sorted.length - MAX_PROBLEMS;
+  return [...sorted.slice(0, MAX_PROBLEMS), { ...sorted[MAX_PROBLEMS], field: '', message: `and ${rest} more problem${rest === 1 ? '' : 's'}` }];
+}

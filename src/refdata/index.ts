@@ -1,0 +1,2 @@
+export { loadReferenceData, readRequirements, readCrosswalks, REFERENCE_DIR, type ReferenceLoadResult } from './load.js';
+export { FRAMEWORKS, FRAMEWORK_IDS, SHIPPED_FRAMEWORKS, normaliseReference, type FrameworkId } from './frameworks.js';

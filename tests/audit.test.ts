@@ -1,0 +1,80 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { rows } from '../src/db/migrate.js';
+import { verifyAuditChain } from '../src/core/audit.js';
+import { importYaml } from '../src/import/index.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const PEOPLE = `people:
+${['ann', 'ben', 'cid', 'dora', 'eve', 'finn'].map((n) => `  - { name: ${n}, email: ${n}@example.org, roles: [staff] }`).join('\n')}
+`;
+
+/** Runs the admin CLI as a user would, in its own process. */
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // What "npm run isms -- <args>" runs, without npm in between.
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('audit trail verification', () => {
+  let t: TestDatabase;
+  beforeEach(async () => { t = await createTestDatabase(); });
+  afterEach(async () => { await t.destroy(); });
+
+  it('passes on a clean trail', async () => {
+    await importYaml(t.db, PEOPLE, 'people.yaml');
+    expect(await verifyAuditChain(t.db)).toEqual({ ok: true, rows: 6 });
+  });
+
+  it('names the row that was altered directly in the database', async () => {
+    await importYaml(t.db, PEOPLE, 'people.yaml');
+    // The table refuses changes; someone with the power to switch that off is exactly who the chain is for.
+    await expect(t.db.execute(sql`update audit_events set actor_label = 'someone else' where seq = 4`)).rejects.toThrow();
+    await t.db.execute(sql`alter table audit_events disable trigger audit_events_no_change`);
+    await t.db.execute(sql`update audit_events set after = jsonb_set(after, '{name}', '"mallory"') where seq = 4`);
+    await t.db.execute(sql`alter table audit_events enable trigger audit_events_no_change`);
+
+    expect(await verifyAuditChain(t.db)).toEqual({ ok: false, rows: 6, firstBadSeq: 4, reason: 'its content does not match its hash' });
+  });
+
+  it('names the gap when a row was deleted', async () => {
+    await importYaml(t.db, PEOPLE, 'people.yaml');
+    await t.db.execute(sql`alter table audit_events disable trigger audit_events_no_change`);
+    await t.db.execute(sql`delete from audit_events where seq = 3`);
+    await t.db.execute(sql`alter table audit_events enable trigger audit_events_no_change`);
+
+    expect(await verifyAuditChain(t.db)).toEqual({ ok: false, rows: 5, firstBadSeq: 4, reason: 'row 3 is missing' });
+  });
+
+  it('"isms verify-audit" reports an intact trail after an import from the command line', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'isms-cli-'));
+    try {
+      // PGlite runs in the child's own data directory; on PostgreSQL the child uses this test's schema.
+      const env: Record<string, string> = t.url ? { DATABASE_URL: t.url } : { DATABASE_URL: '', ISMS_DATA_DIR: path.join(dataDir, 'data') };
+      const imported = await runCli(['import', 'examples/example-org.yaml'], env);
+      expect(imported.stderr).toBe('');
+      expect(imported.code).toBe(0);
+      expect(imported.stdout).toContain('Imported examples/example-org.yaml: people: 10 created');
+      // The reference data load is one event, each imported entry another.
+      const created = [...imported.stdout.matchAll(/(\d+) created/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+
+      const verified = await runCli(['verify-audit'], env);
+      expect(verified).toEqual({ code: 0, stdout: `Audit trail intact: ${created + 1} events\n`, stderr: '' });
+      if (t.url) {
+        expect(rows<{ n: number }>(await t.db.execute(sql`select count(*)::int as n from audit_events`))[0].n).toBe(created + 1);
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000); // two processes, each starting its own database
+});

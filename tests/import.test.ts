@@ -1,0 +1,273 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { rows } from '../src/db/migrate.js';
+import { loadReferenceData } from '../src/refdata/index.js';
+import { importYaml, loadExampleOrganisation, ImportError } from '../src/import/index.js';
+
+const GOOD = `
+people:
+  - name: Iris Lead
+    email: Iris@Example.org
+    roles: [isms_lead]
+    timezone: Europe/Berlin
+  - name: Olaf Owner
+    email: olaf@example.org
+    slack_user_id: U0OLAF01
+    roles: [control_owner, asset_owner]
+    manager: iris@example.org
+    timezone: America/New_York
+
+framework_titles:
+  - { framework: SOC2, reference: CC6.1, title: Logical and physical access controls }
+
+controls:
+  - code: CTL-AC-01
+    title: Access control
+    owner: olaf@example.org
+    evidence_frequency: quarterly
+    mappings:
+      - { framework: ISO27001:2022, reference: A.5.15 }
+      - { framework: nist-csf-2.0, reference: pr.aa-05 }
+      - { framework: NIS2, reference: "Art. 21(2)(i)" }
+      - { framework: SOC2, reference: CC6.1 }
+
+policies:
+  - title: Information Security Policy
+    owner: iris@example.org
+    version: 1.10
+    content: We protect the information entrusted to us.
+    approved_by: iris@example.org
+
+risks:
+  - title: Stolen laptop exposes customer data
+    likelihood: 3
+    impact: 4
+    treatment: mitigate
+    owner: olaf@example.org
+`;
+
+/** Line (1-based) of the first line of `text` containing `needle`. */
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+describe('YAML import', () => {
+  let t: TestDatabase;
+  beforeEach(async () => {
+    t = await createTestDatabase();
+    await loadReferenceData(t.db);
+  });
+  afterEach(async () => { await t.destroy(); });
+
+  const count = async (table: string) => rows<{ n: number }>(await t.db.execute(sql.raw(`select count(*)::int as n from ${table}`)))[0].n;
+  const registerSize = async () => ({
+    people: await count('people'), controls: await count('controls'), mappings: await count('control_mappings'),
+    policies: await count('policies'), risks: await count('risks'), requirements: await count('framework_requirements'),
+    audit: await count('audit_events'),
+  });
+  const importError = async (text: string, fileName: string): Promise<ImportError> => {
+    const error = await importYaml(t.db, text, fileName).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImportError);
+    return error as ImportError;
+  };
+
+  it('writes what the file says, with one audit event per entry', async () => {
+    const before = await count('audit_events');
+    const counts = await importYaml(t.db, GOOD, 'org.yaml');
+
+    expect(counts).toEqual({
+      people: { created: 2, updated: 0, unchanged: 0 },
+      framework_titles: { created: 1, updated: 0, unchanged: 0 },
+      controls: { created: 1, updated: 0, unchanged: 0 },
+      policies: { created: 1, updated: 0, unchanged: 0 },
+      risks: { created: 1, updated: 0, unchanged: 0 },
+    });
+    const events = rows<{ action: string; entity: string; entity_ref: string; actor_label: string }>(await t.db.execute(
+      sql`select action, entity, entity_ref, actor_label from audit_events where seq > ${before} order by seq`));
+    expect(events.map((e) => `${e.action} ${e.entity} ${e.entity_ref}`)).toEqual([
+      'create person iris@example.org', 'create person olaf@example.org', 'create framework_requirement SOC2 CC6.1',
+      'create control CTL-AC-01', 'create policy POL-0001', 'create risk R-0001',
+    ]);
+    expect(new Set(events.map((e) => e.actor_label))).toEqual(new Set(['import org.yaml']));
+
+    const olaf = rows<{ manager: string; slack_user_id: string; timezone: string; roles: string[] }>(await t.db.execute(sql`
+      select m.email as manager, p.slack_user_id, p.timezone, p.roles from people p join people m on m.id = p.manager_id
+      where p.email = 'olaf@example.org'`))[0];
+    expect(olaf).toEqual({ manager: 'iris@example.org', slack_user_id: 'U0OLAF01', timezone: 'America/New_York', roles: ['control_owner', 'asset_owner'] });
+
+    const mapped = rows<{ framework: string; reference: string; title: string | null }>(await t.db.execute(sql`
+      select r.framework, r.reference, r.title from control_mappings m join framework_requirements r on r.id = m.requirement_id
+      join controls c on c.id = m.control_id where c.code = 'CTL-AC-01' order by r.framework`));
+    expect(mapped.map((m) => `${m.framework} ${m.reference}`)).toEqual(['ISO27001:2022 A.5.15', 'NIS2 21.2.i', 'NIST-CSF-2.0 PR.AA-05', 'SOC2 CC6.1']);
+    expect(mapped.find((m) => m.framework === 'SOC2')?.title).toBe('Logical and physical access controls');
+
+    const policy = rows<{ ref: string; version: string; major: number; minor: number; approved: boolean }>(await t.db.execute(sql`
+      select p.ref, v.version, v.major, v.minor, v.approved_by is not null as approved from policies p join policy_versions v on v.policy_id = p.id`));
+    // "1.10" stays version 1.10, not the number 1.1.
+    expect(policy).toEqual([{ ref: 'POL-0001', version: '1.10', major: 1, minor: 10, approved: true }]);
+
+    const risk = rows(await t.db.execute(sql`select ref, inherent_score, residual_score from risks`));
+    expect(risk).toEqual([{ ref: 'R-0001', inherent_score: 12, residual_score: 12 }]);
+  });
+
+  it('rejects a bad row naming the file, line and field, and writes nothing', async () => {
+    await importYaml(t.db, GOOD, 'org.yaml');
+    const before = await registerSize();
+    const bad = `people:
+  - name: Ann Able
+    email: ann@example.org
+    roles: [staff]
+  - name: Ben Baker
+    email: ben@example.org
+    roles: [staff]
+  - name: Cid Cole
+    email: cid.example.org
+    roles: [staff]
+controls:
+  - code: CTL-NEW-01
+    title: A new control
+`;
+    const error = await importError(bad, 'people.yaml');
+    expect(error.message).toBe('people.yaml:9: people[2].email: must be an email address');
+    expect(await registerSize()).toEqual(before);
+  });
+
+  it('names every problem it finds at once: unknown fields, values out of range, unknown people', async () => {
+    const bad = `people:
+  - name: Ann Able
+    emial: ann@example.org
+    roles: [staff]
+risks:
+  - title: Flood in the server room
+    likelihood: 7
+    impact: 2
+    treatment: ignore
+    owner: nobody@example.org
+`;
+    const error = await importError(bad, 'org.yaml');
+    expect(error.message.split('\n')).toEqual([
+      'org.yaml:2: people[0].email: is required',
+      'org.yaml:3: people[0]: unknown field "emial"; the fields are: name, email, slack_user_id, teams_aad_object_id, roles, manager, timezone, in_scope',
+      'org.yaml:7: risks[0].likelihood: must be between 1 and 5',
+      'org.yaml:9: risks[0].treatment: must be one of mitigate, accept, transfer, avoid',
+    ]);
+    const unknownOwner = await importError(bad.replace('emial', 'email').replace('likelihood: 7', 'likelihood: 2').replace('ignore', 'accept'), 'org.yaml');
+    expect(unknownOwner.message).toBe(
+      'org.yaml:10: risks[0].owner: no person with the email nobody@example.org is in this file or the register; add them under people');
+  });
+
+  it('refuses a mapping to a requirement that does not exist, with the line and a suggestion', async () => {
+    const before = await registerSize();
+    const bad = GOOD.replace('reference: A.5.15', 'reference: A5.15');
+    const error = await importError(bad, 'controls.yaml');
+    expect(error.message).toBe(`controls.yaml:${lineOf(bad, 'A5.15')}: controls[0].mappings[0].reference: ` +
+      'ISO27001:2022 has no requirement "A5.15"; references look like A.5.1 or 6.1.2. Did you mean "A.5.15"?');
+    const soc2 = await importError(GOOD.replace(/framework_titles:\n.*\n/, ''), 'controls.yaml');
+    expect(soc2.message).toContain('controls[0].mappings[3].reference: SOC2 has no requirement "CC6.1" in the register');
+    expect(await registerSize()).toEqual(before);
+  });
+
+  it('rolls back rows already written when a later entry fails', async () => {
+    const before = await registerSize();
+    // The policy reference is checked only when the policy is written, after people, control and mappings.
+    const bad = GOOD.replace('  - title: Information Security Policy', '  - ref: POL-0007\n    title: Information Security Policy');
+    const error = await importError(bad, 'org.yaml');
+    expect(error.message).toBe(`org.yaml:${lineOf(bad, 'POL-0007')}: policies[0].ref: POL-0007 is not in the register; ` +
+      'a new policy gets the next free reference, POL-0001. Leave ref out to add one');
+    expect(await registerSize()).toEqual(before);
+    // The reference counter rolled back too: the next policy is still POL-0001.
+    await importYaml(t.db, GOOD, 'org.yaml');
+    expect(rows(await t.db.execute(sql`select ref from policies`))).toEqual([{ ref: 'POL-0001' }]);
+  });
+
+  it('updates a person or control imported again instead of duplicating it, recording before and after', async () => {
+    await importYaml(t.db, GOOD, 'org.yaml');
+    const size = await registerSize();
+
+    const again = await importYaml(t.db, GOOD, 'org.yaml');
+    expect(again.people).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect(again.controls).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await registerSize()).toEqual(size);
+
+    const changed = GOOD.replace('name: Olaf Owner', 'name: Olaf Owens')
+      .replace('title: Access control\n', 'title: Access control and MFA\n')
+      .replace('      - { framework: SOC2, reference: CC6.1 }\n', '');
+    const counts = await importYaml(t.db, changed, 'org-v2.yaml');
+    expect(counts.people).toEqual({ created: 0, updated: 1, unchanged: 1 });
+    expect(counts.controls).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(await count('people')).toBe(size.people);
+    expect(await count('controls')).toBe(size.controls);
+    expect(await count('control_mappings')).toBe(size.mappings - 1);
+    expect(await count('audit_events')).toBe(size.audit + 2);
+
+    const events = rows<{ action: string; entity_ref: string; before: any; after: any; actor_label: string }>(await t.db.execute(sql`
+      select action, entity_ref, before, after, actor_label from audit_events order by seq desc limit 2`)).reverse();
+    expect(events[0]).toMatchObject({ action: 'update', entity_ref: 'olaf@example.org', actor_label: 'import org-v2.yaml' });
+    expect([events[0].before.name, events[0].after.name]).toEqual(['Olaf Owner', 'Olaf Owens']);
+    expect(events[1]).toMatchObject({ action: 'update', entity_ref: 'CTL-AC-01' });
+    expect([events[1].before.title, events[1].after.title]).toEqual(['Access control', 'Access control and MFA']);
+    expect(events[1].before.mappings).toHaveLength(4);
+    expect(events[1].after.mappings).toHaveLength(3);
+  });
+
+  it('refuses to republish a policy version with different content', async () => {
+    await importYaml(t.db, GOOD, 'org.yaml');
+    const size = await registerSize();
+    const edited = GOOD.replace('We protect the information entrusted to us.', 'We protect all information.');
+    const error = await importError(edited, 'org.yaml');
+    expect(error.message).toBe(`org.yaml:${lineOf(edited, 'version: 1.10')}: policies[0].version: version 1.10 of POL-0001 is already ` +
+      'published with other content; publish the change as a new version, e.g. 1.11');
+    expect(await registerSize()).toEqual(size);
+
+    const counts = await importYaml(t.db, edited.replace('version: 1.10', 'version: "2.0"'), 'org.yaml');
+    expect(counts.policies).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(rows(await t.db.execute(sql`select version from policy_versions order by id`))).toEqual([{ version: '1.10' }, { version: '2.0' }]);
+  });
+});
+
+describe('example organisation', () => {
+  let t: TestDatabase;
+  beforeEach(async () => { t = await createTestDatabase(); });
+  afterEach(async () => { await t.destroy(); });
+
+  const count = async (query: string) => rows<{ n: number }>(await t.db.execute(sql.raw(query)))[0].n;
+
+  it('loads Northwind Payments into an empty register, and not a second time', async () => {
+    expect(await loadExampleOrganisation(t.db)).toBe(true);
+
+    const first = rows<{ name: string; email: string; roles: string[] }>(await t.db.execute(sql`select name, email, roles from people order by id limit 1`))[0];
+    expect(first).toMatchObject({ email: 'iris@northwind.example', roles: expect.arrayContaining(['isms_lead']) });
+    const roles = rows<{ role: string; n: number }>(await t.db.execute(sql`select unnest(roles) as role, count(*)::int as n from people group by 1`));
+    expect(Object.fromEntries(roles.map((r) => [r.role, r.n]))).toMatchObject({
+      management_body: 2, isms_lead: 1, control_owner: expect.any(Number), asset_owner: expect.any(Number), staff: expect.any(Number), auditor: expect.any(Number),
+    });
+    expect(await count(`select count(*)::int as n from people where timezone = 'America/New_York'`)).toBeGreaterThan(0);
+    // Every applicable control maps to ISO/IEC 27001 Annex A and to CSF 2.0.
+    expect(await count(`select count(*)::int as n from controls c where c.applicable and (
+      not exists (select 1 from control_mappings m join framework_requirements r on r.id = m.requirement_id
+                  where m.control_id = c.id and r.framework = 'ISO27001:2022' and r.reference like 'A.%')
+      or not exists (select 1 from control_mappings m join framework_requirements r on r.id = m.requirement_id
+                  where m.control_id = c.id and r.framework = 'NIST-CSF-2.0'))`)).toBe(0);
+    expect(await count(`select count(*)::int as n from controls`)).toBeGreaterThanOrEqual(8);
+    expect(rows(await t.db.execute(sql`select ref, title from policies order by ref`))).toEqual([
+      { ref: 'POL-0001', title: 'Information Security Policy' }, { ref: 'POL-0002', title: 'Acceptable Use of AI' },
+    ]);
+    expect(rows(await t.db.execute(sql`select audience_role, validity_months, legal_basis from training_courses where code = 'MB-CYBER'`)))
+      .toEqual([{ audience_role: 'management_body', validity_months: 12, legal_basis: 'NIS2 Art. 20(2); DORA Art. 5(4)' }]);
+    expect(await count(`select count(*)::int as n from suppliers where ict_service and supports_critical_function and criticality_tier = 'tier1_critical'`)).toBe(1);
+    expect(await count(`select count(*)::int as n from risks`)).toBe(5);
+    expect(await count(`select count(*)::int as n from poam_items i where exists (select 1 from poam_milestones m where m.item_id = i.id)
+      and exists (select 1 from controls c where c.owner_id = i.owner_id)`)).toBe(3);
+
+    const events = await count('select count(*)::int as n from audit_events');
+    expect(await loadExampleOrganisation(t.db)).toBe(false);
+    expect(await count('select count(*)::int as n from audit_events')).toBe(events);
+    expect(await count('select count(*)::int as n from people')).toBe(10);
+  });
+
+  it('does not load into a register that already has people', async () => {
+    await importYaml(t.db, 'people:\n  - { name: Ada Admin, email: ada@example.org, roles: [isms_lead] }\n', 'people.yaml');
+    expect(await loadExampleOrganisation(t.db)).toBe(false);
+    expect(await count('select count(*)::int as n from people')).toBe(1);
+    expect(await count('select count(*)::int as n from controls')).toBe(0);
+  });
+});
