@@ -1,0 +1,64 @@
+import type { Activity } from 'botbuilder';
+import type { Attachment } from '../../src/core/router.js';
+
+/** How Teams hands a bot a file someone sent it in a personal chat. */
+export const TEAMS_FILE_TYPE = 'application/vnd.microsoft.teams.file.download.info';
+/** The same cap as the terminal's "--file". */
+export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+
+export interface TeamsFile { name: string; downloadUrl: string }
+
+export class FileDownloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FileDownloadError';
+  }
+}
+
+/** The files attached to a message (inline images and HTML parts are not files). */
+export function filesIn(activity: Partial<Activity>): TeamsFile[] {
+  const files: TeamsFile[] = [];
+  for (const a of activity.attachments ?? []) {
+    const downloadUrl = (a.content as { downloadUrl?: unknown } | undefined)?.downloadUrl;
+    if (a.contentType === TEAMS_FILE_TYPE && typeof downloadUrl === 'string') files.push({ name: a.name ?? 'file', downloadUrl });
+  }
+  return files;
+}
+
+/**
+ * Downloads a file from the pre-authorised URL Teams gives. Only https is accepted, except plain
+ * http to this machine (local development against an emulator).
+ */
+export async function downloadFile(file: TeamsFile, maxBytes = MAX_FILE_BYTES): Promise<Attachment> {
+  let url: URL;
+  try {
+    url = new URL(file.downloadUrl);
+  } catch {
+    throw new FileDownloadError(`Teams gave no usable download link for "${file.name}".`);
+  }
+  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new FileDownloadError(`Teams gave no secure download link for "${file.name}".`);
+  }
+  let res: globalThis.Response;
+  try {
+    res = await fetch(url, { redirect: 'follow' });
+  } catch {
+    throw new FileDownloadError(`I could not reach Teams to download "${file.name}".`);
+  }
+  if (!res.ok || !res.body) throw new FileDownloadError(`Teams refused the download of "${file.name}" (HTTP ${res.status}).`);
+  const tooLarge = () => new FileDownloadError(`"${file.name}" is larger than ${Math.round(maxBytes / 1024 / 1024)} MB; attach a smaller file or a link.`);
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
+    await res.body.cancel();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(Buffer.from(chunk));
+  }
+  const mimeType = res.headers.get('content-type')?.split(';')[0].trim();
+  return { name: file.name, bytes: Buffer.concat(chunks), ...(mimeType && mimeType !== 'application/octet-stream' ? { mimeType } : {}) };
+}

@@ -1,0 +1,113 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One message the bot posted to a conversation (a reply, or a proactive message). */
+export interface PostedActivity {
+  conversationId: string;
+  /** The activity the bot replied to, from the URL (absent for a new message). */
+  replyToId?: string;
+  /** The id the connector gave the new message. */
+  id: string;
+  activity: Record<string, any>;
+}
+
+export interface UpdatedActivity { conversationId: string; activityId: string; activity: Record<string, any> }
+
+export interface Member { id: string; name: string; aadObjectId?: string; email?: string; userPrincipalName?: string }
+
+interface Failure { status: number; retryAfter?: string; code: string }
+
+/**
+ * A local stand-in for the Bot Connector service (the serviceUrl in activities): it records what
+ * the bot posts and updates, answers member look-ups, serves file downloads, and can be told to
+ * answer with errors such as 429 Too Many Requests, as the real one does.
+ */
+export class FakeConnector {
+  readonly posted: PostedActivity[] = [];
+  readonly updated: UpdatedActivity[] = [];
+  readonly members = new Map<string, Member>();
+  readonly files = new Map<string, { bytes: Buffer; contentType: string }>();
+  readonly downloads: string[] = [];
+  private readonly failures: Failure[] = [];
+  private readonly server = http.createServer((req, res) => void this.handle(req, res));
+  private nextId = 1;
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The next `times` posts and updates of activities fail with this status. */
+  failNext(times: number, status: number, retryAfterSeconds?: number): void {
+    const code = status === 429 ? 'TooManyRequests' : status === 403 ? 'BotDisabledByAdmin' : 'ServiceError';
+    for (let i = 0; i < times; i++) this.failures.push({ status, code, retryAfter: retryAfterSeconds === undefined ? undefined : String(retryAfterSeconds) });
+  }
+
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
+  addFile(name: string, bytes: Buffer, contentType = 'application/octet-stream'): string {
+    this.files.set(name, { bytes, contentType });
+    return `${this.url}files/${encodeURIComponent(name)}`;
+  }
+
+  /** Messages posted to one conversation, in order. */
+  postedTo(conversationId: string): PostedActivity[] {
+    return this.posted.filter((p) => p.conversationId === conversationId);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const body = await readBody(req);
+    const json = (status: number, value: unknown, headers: Record<string, string> = {}) =>
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
+
+    if (req.method === 'GET' && parts[0] === 'files') {
+      const file = this.files.get(parts[1]);
+      this.downloads.push(parts[1]);
+      if (!file) return void json(404, { error: { code: 'itemNotFound', message: 'The resource could not be found.' } });
+      res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) }).end(file.bytes);
+      return;
+    }
+    if (parts[0] !== 'v3' || parts[1] !== 'conversations' || !parts[2]) {
+      return void json(404, { error: { code: 'NotFound', message: `no route ${req.method} ${url.pathname}` } });
+    }
+    const conversationId = parts[2];
+    if (req.method === 'GET' && parts[3] === 'members' && parts[4]) {
+      const member = this.members.get(parts[4]);
+      if (!member) return void json(404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found.' } });
+      return void json(200, { ...member, givenName: member.name.split(' ')[0], surname: member.name.split(' ').slice(1).join(' ') });
+    }
+    if (parts[3] === 'activities' && (req.method === 'POST' || req.method === 'PUT')) {
+      const failure = this.failures.shift();
+      if (failure) {
+        return void json(failure.status, { error: { code: failure.code, message: `fake connector: ${failure.code}` } },
+          failure.retryAfter ? { 'retry-after': failure.retryAfter } : {});
+      }
+      const activity = JSON.parse(body || '{}') as Record<string, any>;
+      if (req.method === 'PUT') {
+        this.updated.push({ conversationId, activityId: parts[4], activity });
+        return void json(200, { id: parts[4] });
+      }
+      const id = `msg-${this.nextId++}`;
+      this.posted.push({ conversationId, replyToId: parts[4], id, activity });
+      return void json(200, { id });
+    }
+    json(404, { error: { code: 'NotFound', message: `no route ${req.method} ${url.pathname}` } });
+  }
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

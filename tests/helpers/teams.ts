@@ -1,0 +1,179 @@
+import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { TestAdapter, type Activity, type ResourceResponse, type TurnContext } from 'botbuilder';
+import type { Core } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { buildRouter } from '../../src/commands.js';
+import { HttpServer } from '../../src/http.js';
+import { people, auditEvents, type Role } from '../../src/db/schema/index.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { CAST, type CastKey } from './bot.js';
+import { attachTeams, createTeamsBot, type TeamsBot } from '../../adapters/teams/teams.js';
+import { INPUT_PREFIX } from '../../adapters/teams/cards.js';
+import type { ChatPort } from '../../src/core/port.js';
+
+export const TENANT = 'tenant-1';
+export const BOT = { id: '28:isms-bot', name: 'ISMS' };
+/** Someone in the register whose Teams account is not linked yet: found by email. */
+export const NEWCOMER = { name: 'Nina Newcomer', email: 'nina@test.example', roles: ['staff'] as Role[] };
+
+export const aadOf = (who: CastKey) => `aad-${who}`;
+export const teamsUserOf = (who: CastKey) => ({ id: `29:${who}`, name: CAST[who].name, aadObjectId: aadOf(who) });
+/** The personal chat of a cast member with the bot. */
+export const personalChatOf = (who: string) => `a:personal-${who}`;
+
+export interface TeamsTestCore {
+  core: Core;
+  t: TestDatabase;
+  ids: Record<CastKey | 'newcomer', number>;
+  /** Every line the bot logged, as JSON text. */
+  logs: string[];
+  auditCount(): Promise<number>;
+  person(id: number): Promise<typeof people.$inferSelect>;
+  destroy(): Promise<void>;
+}
+
+/** The Core object as startCore builds it, on a fresh test database with the cast (Teams-linked) and one unlinked newcomer. */
+export async function createTeamsCore(env: Record<string, string> = {}): Promise<TeamsTestCore> {
+  const config = loadConfig({ TEAMS_ENABLED: 'true', ISMS_EXAMPLE_ORG: 'false', ...env });
+  const logs: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { logs.push(String(chunk)); done(); } });
+  const logger = createLogger('debug', sink);
+  const t = await createTestDatabase();
+  const ids = {} as TeamsTestCore['ids'];
+  for (const key of Object.keys(CAST) as CastKey[]) {
+    const [row] = await t.db.insert(people).values({ ...CAST[key], roles: [...CAST[key].roles], timezone: 'Europe/Berlin', teamsAadObjectId: aadOf(key) }).returning();
+    ids[key] = row.id;
+  }
+  const [newcomer] = await t.db.insert(people).values({ ...NEWCOMER, timezone: 'Europe/Berlin' }).returning();
+  ids.newcomer = newcomer.id;
+  const core: Core = { config, logger, database: t, router: buildRouter(t.db), loadedExample: false };
+  return {
+    core, t, ids, logs,
+    auditCount: async () => (await t.db.select().from(auditEvents)).length,
+    person: async (id) => (await t.db.select().from(people).where(eq(people.id, id)))[0],
+    destroy: () => t.destroy(),
+  };
+}
+
+/** A message a cast member types to the bot in their personal chat. */
+export function personalMessage(who: CastKey, text: string, extra: Partial<Activity> = {}): Partial<Activity> {
+  return {
+    type: 'message',
+    id: randomUUID(),
+    channelId: 'msteams',
+    text,
+    from: teamsUserOf(who),
+    recipient: BOT,
+    conversation: { id: personalChatOf(who), conversationType: 'personal', tenantId: TENANT, isGroup: false, name: '' },
+    channelData: { tenant: { id: TENANT } },
+    ...extra,
+  };
+}
+
+/** A message in a team channel that @mentions the bot, as Teams delivers it. */
+export function channelMention(who: CastKey, command: string, extra: Partial<Activity> = {}): Partial<Activity> {
+  const mention = `<at>${BOT.name}</at>`;
+  return personalMessage(who, `${mention} ${command}`, {
+    conversation: { id: '19:general@thread.tacv2;messageid=1700000000000', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: 'General' },
+    entities: [{ type: 'mention', text: mention, mentioned: BOT }],
+    ...extra,
+  });
+}
+
+/** What Teams sends when someone clicks an Action.Submit: its data merged with the card's input values. */
+export function clickActivity(who: CastKey, card: Record<string, any>, actionTitle: string, inputs: Record<string, string> = {}, extra: Partial<Activity> = {}): Partial<Activity> {
+  const action = findAction(card, actionTitle);
+  if (!action) throw new Error(`the card has no action "${actionTitle}"; it has ${allActions(card).map((a) => `"${a.title}"`).join(', ')}`);
+  const value: Record<string, unknown> = { ...action.data };
+  for (const [name, v] of Object.entries(inputs)) value[INPUT_PREFIX + name] = v;
+  return personalMessage(who, '', { text: undefined, value, ...extra });
+}
+
+/** The Adaptive Card an activity carries. */
+export function cardOf(activity: Partial<Activity>): Record<string, any> {
+  const attachment = activity.attachments?.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive');
+  if (!attachment) throw new Error(`the activity carries no Adaptive Card: ${JSON.stringify(activity).slice(0, 300)}`);
+  return attachment.content as Record<string, any>;
+}
+
+function walk(node: unknown, visit: (n: Record<string, any>) => void): void {
+  if (Array.isArray(node)) node.forEach((n) => walk(n, visit));
+  else if (node && typeof node === 'object') {
+    visit(node as Record<string, any>);
+    for (const v of Object.values(node)) walk(v, visit);
+  }
+}
+
+export function allActions(card: Record<string, any>): Record<string, any>[] {
+  const found: Record<string, any>[] = [];
+  walk(card, (n) => { if (n.type === 'Action.Submit') found.push(n); });
+  return found;
+}
+
+export const findAction = (card: Record<string, any>, title: string) => allActions(card).find((a) => a.title === title);
+
+/** What a person reads on the card: texts, facts, input labels and button titles, one per line. */
+export function cardText(card: Record<string, any>): string {
+  const lines: string[] = [];
+  walk(card.body, (n) => {
+    if (n.type === 'TextBlock') lines.push(n.text);
+    if (n.type === 'FactSet') for (const f of n.facts) lines.push(`${f.title}: ${f.value}`);
+    if (typeof n.type === 'string' && n.type.startsWith('Input.')) lines.push(`[${n.label}]`);
+    if (n.type === 'Action.Submit') lines.push(`(${n.title})`);
+  });
+  return lines.join('\n');
+}
+
+/** botbuilder's TestAdapter, also keeping the cards the bot replaced. */
+export class RecordingTestAdapter extends TestAdapter {
+  readonly updates: Partial<Activity>[] = [];
+  override async updateActivity(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse | void> {
+    this.updates.push(activity);
+    return super.updateActivity(context, activity);
+  }
+
+  /** Runs one incoming activity through the bot and returns what it sent back. */
+  async turn(activity: Partial<Activity>): Promise<Partial<Activity>[]> {
+    await this.processActivity(activity);
+    return this.activeQueue.splice(0).filter((a) => a.type === 'message');
+  }
+}
+
+/** The real teams-ai Application driven by botbuilder's TestAdapter (no HTTP, no Bot Connector). */
+export function createTestAdapterBot(core: Core): { bot: TeamsBot; adapter: RecordingTestAdapter } {
+  const bot = createTeamsBot(core);
+  const adapter = new RecordingTestAdapter(async (context) => { await bot.app.run(context); });
+  adapter.onTurnError = bot.onTurnError;
+  return { bot, adapter };
+}
+
+export interface TeamsServer {
+  url: string;
+  port: ChatPort;
+  /** POSTs an activity to /api/messages as the Bot Framework channel would. */
+  post(activity: Partial<Activity>, headers?: Record<string, string>): Promise<{ status: number; body: string }>;
+  stop(): Promise<void>;
+}
+
+/** The bot's own HttpServer with the Teams adapter attached, on a free local port. */
+export async function startTeamsServer(core: Core): Promise<TeamsServer> {
+  const http = new HttpServer((e) => core.logger.error({ err: e }, 'http handler failed'));
+  const teams = await attachTeams(core, http);
+  const port = await http.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}/api/messages`;
+  return {
+    url,
+    port: teams.port,
+    async post(activity, headers = {}) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(activity) });
+      return { status: res.status, body: await res.text() };
+    },
+    async stop() {
+      await teams.stop();
+      await http.close();
+    },
+  };
+}

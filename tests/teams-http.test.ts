@@ -1,0 +1,280 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import {
+  aiTools, auditEvents, chatAddresses, evidenceItems, evidenceRequests, messageLinks, outbox, people, scopeChanges,
+} from '../src/db/schema/index.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { DeliveryError } from '../src/core/port.js';
+import { reply, text } from '../src/core/reply.js';
+import { addControl } from './helpers/fixtures.js';
+import { FakeConnector } from './helpers/fake-connector.js';
+import {
+  createTeamsCore, startTeamsServer, personalMessage, clickActivity, cardOf, cardText, personalChatOf,
+  NEWCOMER, type TeamsServer, type TeamsTestCore,
+} from './helpers/teams.js';
+import { TEAMS_FILE_TYPE } from '../adapters/teams/files.js';
+
+/**
+ * The Teams bot over HTTP, as Microsoft's Bot Framework drives it: activities are POSTed to
+ * /api/messages and the bot answers through the Bot Connector at the activity's serviceUrl,
+ * here a local fake that records what the bot posts and can fail like the real one.
+ */
+describe('Teams bot over HTTP', () => {
+  let h: TeamsTestCore;
+  let server: TeamsServer;
+  const connector = new FakeConnector();
+
+  beforeAll(async () => {
+    await connector.start();
+    h = await createTeamsCore();
+    server = await startTeamsServer(h.core);
+  });
+  afterAll(async () => {
+    await server.stop();
+    await connector.stop();
+    await h.destroy();
+  });
+  afterEach(() => connector.clearFailures());
+
+  const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url });
+  const person = async (id: number) => (await h.t.db.select().from(people).where(eq(people.id, id)))[0];
+  const send = async (activity: ReturnType<typeof message>) => {
+    const before = connector.posted.length;
+    const res = await server.post(activity);
+    expect(res.status).toBe(200);
+    return connector.posted.slice(before);
+  };
+
+  it('warns at start-up that requests are not authenticated without an app id', () => {
+    const warning = h.logs.map((l) => JSON.parse(l)).find((l) => l.level === 40 && /NOT authenticated/.test(l.msg));
+    expect(warning?.msg).toContain('MICROSOFT_APP_ID is not set');
+  });
+
+  it('answers a message through the Bot Connector as a reply to it, and stores the personal chat', async () => {
+    const activity = message('staff', 'declare ai ChatGPT');
+    const posted = await send(activity);
+    expect(posted).toHaveLength(1);
+    expect(posted[0]).toMatchObject({ conversationId: personalChatOf('staff'), replyToId: activity.id });
+    expect(cardText(cardOf(posted[0].activity))).toContain('Recorded ChatGPT in the AI register as AI-0001');
+    const [address] = await h.t.db.select().from(chatAddresses).where(eq(chatAddresses.personId, h.ids.staff));
+    expect(JSON.parse(address.address)).toMatchObject({ serviceUrl: connector.url, conversation: { id: personalChatOf('staff') } });
+  });
+
+  it('records an activity Teams delivers twice (same id) once', async () => {
+    const activity = message('staff', 'declare ai Perplexity');
+    const first = await send(activity);
+    const again = await send(activity);
+    expect(cardText(cardOf(again[0].activity))).toBe(cardText(cardOf(first[0].activity)));
+    expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Perplexity'))).toHaveLength(1);
+  });
+
+  it('reaches the ISMS lead proactively once they have talked to the bot; their click on the card records the decision and updates the card', async () => {
+    const lead = await person(h.ids.lead);
+    expect(await server.port.canReach(lead)).toBe(false);
+    expect((await deliverDue(h.t.db, [server.port])).sent).toBe(0);
+
+    await send(message('lead', 'help'));
+    expect(await server.port.canReach(lead)).toBe(true);
+    const before = connector.posted.length;
+    const delivery = await deliverDue(h.t.db, [server.port]);
+    expect(delivery.sent).toBe(2);
+    const triage = connector.posted.slice(before);
+    expect(triage.map((p) => p.conversationId)).toEqual([personalChatOf('lead'), personalChatOf('lead')]);
+    const card = cardOf(triage[0].activity);
+    expect(cardText(card)).toContain('New for triage: Sam Staff declared the AI tool ChatGPT (AI-0001)');
+
+    const beforeAudit = await h.auditCount();
+    const posted = await send({ ...clickActivity('lead', card, 'Accept', {}, { replyToId: triage[0].id }), serviceUrl: connector.url });
+    expect(posted).toHaveLength(0);
+    const update = connector.updated.at(-1)!;
+    expect(update).toMatchObject({ conversationId: personalChatOf('lead'), activityId: triage[0].id });
+    expect(cardText(cardOf(update.activity))).toMatch(/Recorded by Lena Lead, /);
+    expect(cardText(cardOf(update.activity))).not.toContain('(Accept)');
+    const [change] = await h.t.db.select().from(scopeChanges).where(eq(scopeChanges.subjectRef, 'AI-0001'));
+    expect(change).toMatchObject({ status: 'accepted', decidedBy: h.ids.lead });
+    expect(await h.auditCount()).toBeGreaterThan(beforeAudit);
+  });
+
+  describe('evidence by replying with a file', () => {
+    let requestRef: string;
+    let requestMessageId: string;
+    const pdf = Buffer.from('%PDF-1.4\nQuarterly access review: no findings.\n');
+
+    beforeAll(async () => {
+      await addControl(h.t.db, { code: 'CTL-AC-01', title: 'Access reviews', ownerId: h.ids.owner });
+      await send(message('owner', 'help'));
+      await send(message('lead', 'request CTL-AC-01'));
+      const before = connector.posted.length;
+      await deliverDue(h.t.db, [server.port]);
+      const toOwner = connector.posted.slice(before).find((p) => p.conversationId === personalChatOf('owner'))!;
+      requestMessageId = toOwner.id;
+      [{ ref: requestRef }] = await h.t.db.select().from(evidenceRequests);
+      expect(cardText(cardOf(toOwner.activity))).toContain(`Lena Lead asks you for evidence that CTL-AC-01 Access reviews works`);
+    });
+
+    const fileReply = (name: string, bytes: Buffer, replyToId?: string) => message('owner', '', {
+      text: undefined, replyToId,
+      attachments: [{
+        contentType: TEAMS_FILE_TYPE, name, contentUrl: `https://contoso.sharepoint.com/personal/olga/Documents/${name}`,
+        content: { downloadUrl: connector.addFile(name, bytes, 'application/pdf'), uniqueId: name, fileType: 'pdf' },
+      }],
+    });
+
+    it('links the evidence request message to the request it is about', async () => {
+      const [link] = await h.t.db.select().from(messageLinks).where(eq(messageLinks.messageId, requestMessageId));
+      expect(link).toMatchObject({ platform: 'teams', conversationId: personalChatOf('owner'), subjectRef: requestRef, recipientId: h.ids.owner });
+    });
+
+    it('downloads a file sent in reply, stores it with its SHA-256 on that request, and confirms', async () => {
+      const posted = await send(fileReply('access-review.pdf', pdf, requestMessageId));
+      expect(connector.downloads).toContain('access-review.pdf');
+      expect(cardText(cardOf(posted[0].activity))).toContain(`for ${requestRef}, CTL-AC-01 Access reviews`);
+      const [item] = await h.t.db.select().from(evidenceItems);
+      expect(item).toMatchObject({ fileName: 'access-review.pdf', fileSize: pdf.length, submittedBy: h.ids.owner, channel: 'teams', revision: 1 });
+      expect(item.fileSha256).toBe(createHash('sha256').update(pdf).digest('hex'));
+      const [request] = await h.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, requestRef));
+      expect(request.status).toBe('submitted');
+    });
+
+    it('takes a file sent without replying as evidence for the latest request sent to that person', async () => {
+      const second = Buffer.from('second revision');
+      await send(fileReply('addendum.txt', second));
+      const items = await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'addendum.txt'));
+      expect(items).toHaveLength(1);
+      expect(items[0].revision).toBe(2);
+    });
+
+    it('says so, and records nothing, when Teams refuses the download', async () => {
+      const before = await h.auditCount();
+      const activity = fileReply('gone.pdf', pdf, requestMessageId);
+      connector.files.delete('gone.pdf');
+      const posted = await send(activity);
+      expect(cardText(cardOf(posted[0].activity))).toContain('Teams refused the download of "gone.pdf" (HTTP 404). Nothing was recorded');
+      expect(await h.auditCount()).toBe(before);
+    });
+  });
+
+  describe('the port', () => {
+    it('records which item a proactive message is about', async () => {
+      const staff = await person(h.ids.staff);
+      await server.port.send(staff, { ...reply(text('Please send evidence for EVR-0042.')), about: 'EVR-0042' });
+      const sent = connector.posted.at(-1)!;
+      const [link] = await h.t.db.select().from(messageLinks).where(and(eq(messageLinks.messageId, sent.id), eq(messageLinks.platform, 'teams')));
+      expect(link).toMatchObject({ subjectRef: 'EVR-0042', recipientId: h.ids.staff, conversationId: personalChatOf('staff') });
+    });
+
+    it('still delivers when the Bot Connector asks to slow down once', async () => {
+      const staff = await person(h.ids.staff);
+      const before = connector.posted.length;
+      connector.failNext(1, 429, 0);
+      await server.port.send(staff, reply(text('Rate limited, then delivered.')));
+      expect(connector.posted.slice(before).map((p) => cardText(cardOf(p.activity)))).toEqual(['Rate limited, then delivered.']);
+    });
+
+    it('gives the outbox a DeliveryError with the Retry-After wait when the Bot Connector keeps throttling', async () => {
+      const staff = await person(h.ids.staff);
+      connector.failNext(10, 429, 1);
+      const error = await server.port.send(staff, reply(text('Too many.'))).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeliveryError);
+      expect(error).toMatchObject({ retryAfterMs: 1000, permanent: false });
+      expect((error as Error).message).toContain('HTTP 429');
+    });
+
+    it('marks a message to someone who blocked or removed the bot as permanently undeliverable', async () => {
+      const staff = await person(h.ids.staff);
+      connector.failNext(1, 403);
+      const error = await server.port.send(staff, reply(text('Blocked.'))).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeliveryError);
+      expect(error).toMatchObject({ permanent: true });
+    });
+
+    it('cannot reach someone who never talked to the bot', async () => {
+      expect(await server.port.canReach(await person(h.ids.auditor))).toBe(false);
+    });
+  });
+
+  describe('who is writing', () => {
+    it('asks Teams for the email of an unlinked user, links their account and answers them', async () => {
+      connector.members.set('29:nina', { id: '29:nina', name: NEWCOMER.name, aadObjectId: 'aad-nina', email: NEWCOMER.email });
+      const posted = await send(message('staff', 'help', {
+        from: { id: '29:nina', name: NEWCOMER.name, aadObjectId: 'aad-nina' },
+        conversation: { id: 'a:personal-nina', conversationType: 'personal', isGroup: false, name: '' },
+      }));
+      expect(cardText(cardOf(posted[0].activity))).toContain('Hello Nina Newcomer');
+      expect((await person(h.ids.newcomer)).teamsAadObjectId).toBe('aad-nina');
+      const events = await h.t.db.select().from(auditEvents).where(eq(auditEvents.action, 'link_teams_account'));
+      expect(events.map((e) => e.entityRef)).toEqual([NEWCOMER.email]);
+    });
+
+    it('tells a user Teams knows but the register does not whom to ask, and records nothing', async () => {
+      connector.members.set('29:stranger', { id: '29:stranger', name: 'Stan Stranger', aadObjectId: 'aad-stranger', email: 'stan@elsewhere.example' });
+      const before = await h.auditCount();
+      const posted = await send(message('staff', 'declare ai Midjourney', {
+        from: { id: '29:stranger', name: 'Stan Stranger', aadObjectId: 'aad-stranger' },
+        conversation: { id: 'a:personal-stranger', conversationType: 'personal', isGroup: false, name: '' },
+      }));
+      const answer = cardText(cardOf(posted[0].activity));
+      expect(answer).toContain('You are not in the ISMS register yet');
+      expect(answer).toContain('Ask Lena Lead (lena@test.example)');
+      expect(await h.auditCount()).toBe(before);
+      expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Midjourney'))).toHaveLength(0);
+    });
+  });
+
+  it('apologises when answering fails, and logs the failure without secrets', async () => {
+    connector.failNext(1, 403);
+    const posted = await send(message('staff', 'help'));
+    expect(posted).toHaveLength(1);
+    expect(cardText(cardOf(posted[0].activity))).toContain('Sorry, something went wrong on our side');
+    const failure = h.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'Teams turn failed');
+    expect(failure).toMatchObject({ level: 50, err: { statusCode: 403 } });
+    expect(h.logs.join('\n')).not.toMatch(/Bearer|authorization/i);
+  });
+
+  it('answers a request that is not JSON with 400 and runs nothing', async () => {
+    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('not JSON');
+  });
+});
+
+describe('Teams bot over HTTP with Bot Framework credentials', () => {
+  let h: TeamsTestCore;
+  let server: TeamsServer;
+  const connector = new FakeConnector();
+
+  beforeAll(async () => {
+    await connector.start();
+    h = await createTeamsCore({ MICROSOFT_APP_ID: '6f1c2a9e-3d4b-4c5a-9e8f-0a1b2c3d4e5f', MICROSOFT_APP_PASSWORD: 'not-a-real-secret' });
+    server = await startTeamsServer(h.core);
+  });
+  afterAll(async () => {
+    await server.stop();
+    await connector.stop();
+    await h.destroy();
+  });
+
+  it('refuses an unsigned request with 401, answers nothing and records nothing', async () => {
+    const before = await h.auditCount();
+    const res = await server.post({ ...personalMessage('staff', 'declare ai ChatGPT'), serviceUrl: connector.url });
+    expect(res.status).toBe(401);
+    expect(connector.posted).toHaveLength(0);
+    expect(await h.t.db.select().from(aiTools)).toHaveLength(0);
+    expect(await h.t.db.select().from(outbox)).toHaveLength(0);
+    expect(await h.auditCount()).toBe(before);
+  });
+
+  it('refuses a request with a forged token with 401', async () => {
+    const forged = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(`{"aud":"6f1c2a9e-3d4b-4c5a-9e8f-0a1b2c3d4e5f","serviceurl":"${connector.url}"}`).toString('base64url')}.`;
+    const res = await server.post({ ...personalMessage('staff', 'declare ai ChatGPT'), serviceUrl: connector.url }, { authorization: `Bearer ${forged}` });
+    expect(res.status).toBe(401);
+    expect(await h.t.db.select().from(aiTools)).toHaveLength(0);
+  });
+
+  it('does not warn about authentication and never logs the app password', () => {
+    expect(h.logs.join('\n')).not.toContain('NOT authenticated');
+    expect(h.logs.join('\n')).not.toContain('not-a-real-secret');
+  });
+});
+
