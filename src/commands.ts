@@ -9,6 +9,7 @@ import { trainingCommands } from './domain/training/index.js';
 import { poamCommands } from './domain/poam/index.js';
 import { triageCommands } from './domain/triage/index.js';
 import { registerCommands } from './domain/registers/index.js';
+import { nudgeCommands } from './domain/nudges/index.js';
 
 /** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
 export function buildRouter(db: Db): CommandRouter {
@@ -23,6 +24,7 @@ export function buildRouter(db: Db): CommandRouter {
     ...poamCommands,
     ...triageCommands,
     ...registerCommands,
+    ...nudgeCommands,
   ];
   for (const s of specs) router.register(s);
   return router;

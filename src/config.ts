@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import cron from 'node-cron';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 const optionalText = z.string().trim().min(1).optional();
@@ -20,6 +21,27 @@ const envSchema = z.object({
   MICROSOFT_APP_TENANT_ID: optionalText,
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
   TEAMS_ENABLED: bool.default('false'),
+  ISMS_WORKING_HOURS: z.string().trim().default('09:00-17:00')
+    .refine((v) => parseWorkingHours(v) !== undefined, 'must be a span of the day such as 09:00-17:00 (start before end)'),
+  ISMS_WORK_WEEKENDS: bool.default('false'),
+  ISMS_NUDGE_CRON: z.string().trim().default('0 6 * * *').refine((v) => cron.validate(v), 'must be a cron expression such as "0 6 * * *" (06:00 every day)'),
+  ISMS_DIGEST_CRON: z.string().trim().default('0 7 * * 1').refine((v) => cron.validate(v), 'must be a cron expression such as "0 7 * * 1" (Mondays 07:00)'),
+  ISMS_EVIDENCE_LEAD_DAYS: z.coerce.number().int().min(0).max(180).default(14),
+  ISMS_LADDER_DAYS: z.string().trim().default('-7,1,7,14')
+    .refine((v) => parseLadderDays(v) !== undefined, 'must be four whole numbers of days relative to the due date, in increasing order, e.g. -7,1,7,14'),
+  ISMS_REMINDER_REPEAT_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  ISMS_TRAINING_REMINDER_DAYS: z.string().trim().default('30,7,0')
+    .refine((v) => parseDayList(v) !== undefined, 'must be whole numbers of days before expiry separated by commas, e.g. 30,7,0'),
+  ISMS_SUPPLIER_REMINDER_DAYS: z.string().trim().default('14,0')
+    .refine((v) => parseDayList(v) !== undefined, 'must be whole numbers of days before the review date separated by commas, e.g. 14,0'),
+  ISMS_DELIVERY_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
+  ISMS_DELIVERY_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(300),
+  ISMS_SLACK_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).optional(),
+  ISMS_TEAMS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).optional(),
+  ISMS_DELIVERY_CONVERSATION_GAP_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  ISMS_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
+  ISMS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
+  ISMS_DELIVERY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
 }).superRefine((env, ctx) => {
   if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
     ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)' });
@@ -41,6 +63,31 @@ function isTimeZone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** "09:00-17:00" into minutes after midnight; undefined when malformed or empty. */
+export function parseWorkingHours(v: string): { start: number; end: number } | undefined {
+  const m = /^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$/.exec(v.trim());
+  if (!m) return undefined;
+  const [h1, m1, h2, m2] = m.slice(1).map(Number);
+  if (h1 > 23 || h2 > 24 || m1 > 59 || m2 > 59 || (h2 === 24 && m2 > 0)) return undefined;
+  const start = h1 * 60 + m1;
+  const end = h2 * 60 + m2;
+  return start < end ? { start, end } : undefined;
+}
+
+/** "30,7,0" into whole numbers; undefined when any part is not one. */
+export function parseDayList(v: string): number[] | undefined {
+  const parts = v.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^-?\d{1,4}$/.test(p))) return undefined;
+  return parts.map(Number);
+}
+
+/** The four ladder steps in days relative to the due date, strictly increasing. */
+export function parseLadderDays(v: string): [number, number, number, number] | undefined {
+  const days = parseDayList(v);
+  if (!days || days.length !== 4 || days.some((d, i) => i > 0 && d <= days[i - 1])) return undefined;
+  return days as [number, number, number, number];
 }
 
 export class ConfigError extends Error {
@@ -76,5 +123,28 @@ function toConfig(env: z.infer<typeof envSchema>) {
     teams: env.MICROSOFT_APP_ID || env.TEAMS_ENABLED
       ? { appId: env.MICROSOFT_APP_ID, appPassword: env.MICROSOFT_APP_PASSWORD, tenantId: env.MICROSOFT_APP_TENANT_ID, appType: env.MICROSOFT_APP_TYPE }
       : undefined,
+    nudges: {
+      timezone: env.ISMS_DEFAULT_TIMEZONE,
+      workingHours: parseWorkingHours(env.ISMS_WORKING_HOURS)!,
+      workWeekends: env.ISMS_WORK_WEEKENDS,
+      nudgeCron: env.ISMS_NUDGE_CRON,
+      digestCron: env.ISMS_DIGEST_CRON,
+      evidenceLeadDays: env.ISMS_EVIDENCE_LEAD_DAYS,
+      ladderDays: parseLadderDays(env.ISMS_LADDER_DAYS)!,
+      repeatEveryDays: env.ISMS_REMINDER_REPEAT_DAYS,
+      trainingReminderDays: parseDayList(env.ISMS_TRAINING_REMINDER_DAYS)!,
+      supplierReminderDays: parseDayList(env.ISMS_SUPPLIER_REMINDER_DAYS)!,
+    },
+    delivery: {
+      intervalMs: env.ISMS_DELIVERY_INTERVAL_MS,
+      perMinute: {
+        slack: env.ISMS_SLACK_PER_MINUTE ?? env.ISMS_DELIVERY_PER_MINUTE,
+        teams: env.ISMS_TEAMS_PER_MINUTE ?? env.ISMS_DELIVERY_PER_MINUTE,
+      } as Record<string, number>,
+      conversationGapMs: env.ISMS_DELIVERY_CONVERSATION_GAP_MS,
+      maxAttempts: env.ISMS_DELIVERY_MAX_ATTEMPTS,
+      backoffMs: env.ISMS_DELIVERY_BACKOFF_MS,
+      leaseMs: env.ISMS_DELIVERY_LEASE_MS,
+    },
   };
 }

@@ -1,42 +1,288 @@
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { outbox, people } from '../db/schema/index.js';
-import type { ChatPort } from './port.js';
+import { nextWorkingMoment, zoneOr, type WorkingTime } from '../scheduler/time.js';
+import type { Person } from './actor.js';
+import { DeliveryError, type ChatPort } from './port.js';
 import type { Reply } from './reply.js';
 
-export interface DeliveryResult { sent: number; waiting: number }
+/**
+ * A port that stamps each message with a delivery key and can look the key up afterwards. With it,
+ * a message whose worker died between sending and recording is not sent twice: before sending a
+ * row again, the next worker asks the platform whether the first attempt arrived.
+ */
+export interface ReceiptChatPort extends ChatPort {
+  sendWithKey(person: Person, message: Reply, deliveryKey: string): Promise<void>;
+  wasDelivered(person: Person, deliveryKey: string, since: Date): Promise<boolean>;
+}
+
+export function keepsReceipts(port: ChatPort): port is ReceiptChatPort {
+  const p = port as Partial<ReceiptChatPort>;
+  return typeof p.sendWithKey === 'function' && typeof p.wasDelivered === 'function';
+}
+
+export interface DeliveryOptions {
+  /** The clock while a batch is sent; defaults to the `now` given to deliverDue, else the real clock. */
+  clock?: () => Date;
+  /** How long a claimed row belongs to its worker; a row still 'sending' after that is claimed again. */
+  leaseMs?: number;
+  /** Failed attempts before a row is marked failed. */
+  maxAttempts?: number;
+  /** First retry delay; each further failure doubles it, up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Messages per minute each platform may take (across every worker on the database); absent means no limit. */
+  perMinute?: Record<string, number>;
+  /** Least time between two messages to one person's conversation; 0 sends back to back. */
+  conversationGapMs?: number;
+  /** Look again this much later for a person no port can reach; 0 looks at every call (the terminal). */
+  unreachableRetryMs?: number;
+  /** Working hours, so a person back from leave is nudged in the morning, not at midnight. */
+  workingTime?: WorkingTime & { timezone: string };
+}
+
+export interface DeliveryResult {
+  /** Rows this call took to send. */
+  claimed: number;
+  sent: number;
+  /** Rows no port can reach right now; they stay queued. */
+  waiting: number;
+  /** Rows that failed this time and will be tried again later. */
+  retrying: number;
+  /** Rows given up on (permanent error or too many attempts). */
+  failed: number;
+  /** Campaigns that had a row sent in this call, for progress reports. */
+  campaigns: number[];
+}
+
+type OutboxRow = typeof outbox.$inferSelect;
+interface Claim { row: OutboxRow; person: Person; port: ChatPort }
+
+const MINUTE = 60_000;
+/** Serialises claims across workers so per-minute budgets are counted exactly. */
+const CLAIM_LOCK_KEY = 727_003;
+
+const DEFAULTS = { leaseMs: 120_000, maxAttempts: 6, backoffMs: 30_000, maxBackoffMs: 3_600_000, conversationGapMs: 0, unreachableRetryMs: 0 };
 
 /**
  * Sends queued outbox rows that are due, through the first port that can reach each recipient.
- * Rows are claimed with FOR UPDATE SKIP LOCKED so several workers never send the same row.
- * A row nobody can reach yet stays queued (e.g. a terminal user who is not acting right now).
+ * Rows are claimed (queued -> sending, with a lease) with SELECT ... FOR UPDATE SKIP LOCKED, so
+ * several workers on one database never take the same row; a row whose worker died is claimed
+ * again when its lease runs out. A row nobody can reach yet stays queued (e.g. a terminal user who
+ * is not acting right now); a person on leave gets theirs when the leave ends.
  */
-export async function deliverDue(db: Db, ports: ChatPort[], now = new Date(), limit = 50): Promise<DeliveryResult> {
-  let sent = 0;
-  let waiting = 0;
-  const due = await db.transaction(async (tx) => {
-    const claimed = await tx.select({ id: outbox.id }).from(outbox)
-      .where(and(eq(outbox.status, 'queued'), lte(outbox.notBefore, now)))
-      .orderBy(outbox.id).limit(limit).for('update', { skipLocked: true });
-    return claimed.map((r) => r.id);
-  });
-  if (due.length === 0) return { sent, waiting };
-  const rows = await db.select().from(outbox).innerJoin(people, eq(outbox.recipientId, people.id)).where(inArray(outbox.id, due));
-  for (const { outbox: row, people: person } of rows) {
-    let port: ChatPort | undefined;
-    for (const p of ports) if (await p.canReach(person)) { port = p; break; }
-    if (!port) { waiting++; continue; }
-    // Claim the row for this worker before sending; another worker's claim makes this a no-op.
-    const [claim] = await db.update(outbox).set({ status: 'sending', attempts: sql`${outbox.attempts} + 1` })
-      .where(and(eq(outbox.id, row.id), eq(outbox.status, 'queued'))).returning({ id: outbox.id });
-    if (!claim) continue;
+export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 50, options: DeliveryOptions = {}): Promise<DeliveryResult> {
+  const opts = { ...DEFAULTS, ...options };
+  const clock = options.clock ?? (now ? () => now : () => new Date());
+  const claimTime = now ?? clock();
+  const result: DeliveryResult = { claimed: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, campaigns: [] };
+
+  const candidates = await reachableCandidates(db, ports, claimTime, limit, opts, result);
+  if (candidates.length === 0) return result;
+  const claims = await claim(db, candidates, claimTime, limit, opts);
+  result.claimed = claims.length;
+
+  const campaigns = new Set<number>();
+  for (let i = 0; i < claims.length; i++) {
+    const c = claims[i];
+    // A slow batch must not outlive its lease, or another worker would take the rest as abandoned.
+    if (clock().getTime() - claimTime.getTime() > opts.leaseMs / 2) {
+      for (const rest of claims.slice(i)) await release(db, rest.row);
+      result.claimed = i;
+      break;
+    }
+    const outcome = await sendOne(db, c, clock, opts);
+    result[outcome]++;
+    if (outcome === 'sent' && c.row.campaignId !== null) campaigns.add(c.row.campaignId);
+  }
+  result.campaigns = [...campaigns];
+  return result;
+}
+
+interface Candidate { id: number; person: Person; port: ChatPort }
+
+/** Due rows whose recipient some port can reach, oldest first; asks the ports outside any transaction. */
+async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: number, opts: typeof DEFAULTS & DeliveryOptions,
+  result: DeliveryResult): Promise<Candidate[]> {
+  const found: Candidate[] = [];
+  const seen: number[] = [];
+  const portFor = new Map<number, ChatPort | undefined>();
+  const pageSize = Math.max(limit * 2, 20);
+  while (found.length < limit * 2 && seen.length < limit * 20) {
+    const page = await db.select({ row: outbox, person: people }).from(outbox)
+      .innerJoin(people, eq(people.id, outbox.recipientId))
+      .where(and(dueCondition(now), seen.length ? notInArray(outbox.id, seen) : undefined))
+      .orderBy(asc(outbox.notBefore), asc(outbox.id)).limit(pageSize);
+    for (const { row, person } of page) {
+      seen.push(row.id);
+      if (person.pausedUntil && person.pausedUntil > now) {
+        await reschedule(db, row, resumeTime(person, opts));
+        continue;
+      }
+      if (!portFor.has(person.id)) portFor.set(person.id, await firstReaching(ports, person));
+      const port = portFor.get(person.id);
+      if (!port) {
+        result.waiting++;
+        if (opts.unreachableRetryMs > 0 || row.status === 'sending') {
+          await reschedule(db, row, new Date(now.getTime() + opts.unreachableRetryMs));
+        }
+        continue;
+      }
+      found.push({ id: row.id, person, port });
+    }
+    if (page.length < pageSize) break;
+  }
+  return found;
+}
+
+function dueCondition(now: Date) {
+  return or(
+    and(eq(outbox.status, 'queued'), lte(outbox.notBefore, now)),
+    and(eq(outbox.status, 'sending'), or(isNull(outbox.leaseUntil), lte(outbox.leaseUntil, now))),
+  );
+}
+
+async function firstReaching(ports: ChatPort[], person: Person): Promise<ChatPort | undefined> {
+  for (const port of ports) {
     try {
-      await port.send(person, row.reply as Reply);
-      await db.update(outbox).set({ status: 'sent', sentAt: new Date() }).where(eq(outbox.id, row.id));
-      sent++;
-    } catch (e) {
-      await db.update(outbox).set({ status: 'queued', lastError: (e as Error).message }).where(eq(outbox.id, row.id));
+      if (await port.canReach(person)) return port;
+    } catch {
+      // A port that cannot answer cannot reach them now; the next port may.
     }
   }
-  return { sent, waiting };
+  return undefined;
+}
+
+function resumeTime(person: Person, opts: DeliveryOptions): Date {
+  const until = person.pausedUntil!;
+  const wt = opts.workingTime;
+  return wt ? nextWorkingMoment(until, zoneOr(person.timezone, wt.timezone), wt) : until;
+}
+
+/** Puts a row back in the queue for later (leave, unreachable, an abandoned claim). */
+async function reschedule(db: Db, row: OutboxRow, notBefore: Date): Promise<void> {
+  await db.update(outbox).set({ status: 'queued', notBefore, leaseUntil: null })
+    .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts)));
+}
+
+/** Claims up to `limit` candidates within the per-platform budgets and per-conversation gap. */
+async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, opts: typeof DEFAULTS & DeliveryOptions): Promise<Claim[]> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
+    const byId = new Map(candidates.map((c) => [c.id, c]));
+    const locked = await tx.select().from(outbox)
+      .where(and(inArray(outbox.id, [...byId.keys()]), dueCondition(now)))
+      .orderBy(asc(outbox.notBefore), asc(outbox.id))
+      .for('update', { skipLocked: true });
+    const busy = opts.conversationGapMs > 0 ? await busyRecipients(tx, locked.map((r) => r.recipientId), now, opts.conversationGapMs) : new Set<number>();
+    const budgets = new Map<string, number>();
+    const claims: Claim[] = [];
+    for (const row of locked) {
+      if (claims.length >= limit) break;
+      const { person, port } = byId.get(row.id)!;
+      if (busy.has(row.recipientId)) continue;
+      const left = await budgetLeft(tx, budgets, port.platform, now, opts.perMinute);
+      if (left <= 0) continue;
+      budgets.set(port.platform, left - 1);
+      const [claimed] = await tx.update(outbox).set({
+        status: 'sending', attempts: sql`${outbox.attempts} + 1`, platform: port.platform,
+        claimedAt: now, leaseUntil: new Date(now.getTime() + opts.leaseMs),
+      }).where(eq(outbox.id, row.id)).returning();
+      claims.push({ row: claimed, person, port });
+      if (opts.conversationGapMs > 0) busy.add(row.recipientId);
+    }
+    return claims;
+  });
+}
+
+/** People with a message in flight, or one sent to them less than the gap ago. */
+async function busyRecipients(tx: Db, recipientIds: number[], now: Date, gapMs: number): Promise<Set<number>> {
+  if (recipientIds.length === 0) return new Set();
+  const rows = await tx.selectDistinct({ id: outbox.recipientId }).from(outbox).where(and(
+    inArray(outbox.recipientId, recipientIds),
+    or(and(eq(outbox.status, 'sending'), gt(outbox.leaseUntil, now)), gt(outbox.claimedAt, new Date(now.getTime() - gapMs))),
+  ));
+  return new Set(rows.map((r) => r.id));
+}
+
+async function budgetLeft(tx: Db, budgets: Map<string, number>, platform: string, now: Date, perMinute: Record<string, number> | undefined): Promise<number> {
+  const cap = perMinute?.[platform];
+  if (cap === undefined) return Infinity;
+  const known = budgets.get(platform);
+  if (known !== undefined) return known;
+  const [{ n }] = await tx.select({ n: count() }).from(outbox)
+    .where(and(eq(outbox.platform, platform), gt(outbox.claimedAt, new Date(now.getTime() - MINUTE))));
+  return cap - n;
+}
+
+/** The claim on a row holds while it is still 'sending' with the attempt count this worker set. */
+const stillOurs = (row: OutboxRow) => and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), eq(outbox.attempts, row.attempts));
+
+async function release(db: Db, row: OutboxRow): Promise<void> {
+  await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, leaseUntil: null }).where(stillOurs(row));
+}
+
+async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, opts: typeof DEFAULTS & DeliveryOptions)
+  : Promise<'sent' | 'retrying' | 'failed'> {
+  const message = row.reply as Reply;
+  try {
+    // Tried before: the last attempt may have arrived even though its worker died before recording it.
+    const arrived = row.attempts > 1 && keepsReceipts(port) && await port.wasDelivered(person, row.idempotencyKey, row.createdAt);
+    if (!arrived) {
+      if (row.attempts > opts.maxAttempts) {
+        await db.update(outbox).set({ status: 'failed', leaseUntil: null, lastError: row.lastError ?? `gave up after ${opts.maxAttempts} attempts; the last one was interrupted` })
+          .where(stillOurs(row));
+        return 'failed';
+      }
+      if (keepsReceipts(port)) await port.sendWithKey(person, message, row.idempotencyKey);
+      else await port.send(person, message);
+    }
+  } catch (e) {
+    return recordFailure(db, row, e, clock(), opts);
+  }
+  await db.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row));
+  return 'sent';
+}
+
+async function recordFailure(db: Db, row: OutboxRow, e: unknown, at: Date, opts: typeof DEFAULTS & DeliveryOptions)
+  : Promise<'retrying' | 'failed'> {
+  const lastError = describeError(e);
+  const error = e instanceof DeliveryError ? e : undefined;
+  if (error?.permanent || (!error?.retryAfterMs && row.attempts >= opts.maxAttempts)) {
+    await db.update(outbox).set({ status: 'failed', lastError, leaseUntil: null }).where(stillOurs(row));
+    return 'failed';
+  }
+  if (error?.retryAfterMs) {
+    // The platform asked for a pause in this conversation: not a failed attempt, and nothing else goes to them before it ends.
+    const resume = new Date(at.getTime() + error.retryAfterMs);
+    await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, notBefore: resume, lastError, leaseUntil: null })
+      .where(stillOurs(row));
+    await db.update(outbox).set({ notBefore: sql`greatest(${outbox.notBefore}, ${resume.toISOString()}::timestamptz)` })
+      .where(and(eq(outbox.recipientId, row.recipientId), eq(outbox.status, 'queued')));
+    return 'retrying';
+  }
+  const delay = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** (row.attempts - 1));
+  await db.update(outbox).set({ status: 'queued', notBefore: new Date(at.getTime() + delay), lastError, leaseUntil: null })
+    .where(stillOurs(row));
+  return 'retrying';
+}
+
+function describeError(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.slice(0, 500);
+}
+
+export interface CampaignProgress { campaignId: number; total: number; sent: number; failed: number; queued: number }
+
+/** Sent out of total per campaign: how far a broadcast has got. */
+export async function campaignProgress(db: Db, campaignIds?: number[]): Promise<CampaignProgress[]> {
+  const rows = await db.select({
+    campaignId: outbox.campaignId,
+    total: count(),
+    sent: sql<number>`count(*) filter (where ${outbox.status} = 'sent')`.mapWith(Number),
+    failed: sql<number>`count(*) filter (where ${outbox.status} = 'failed')`.mapWith(Number),
+  }).from(outbox)
+    .where(campaignIds ? inArray(outbox.campaignId, campaignIds.length ? campaignIds : [-1]) : sql`${outbox.campaignId} is not null`)
+    .groupBy(outbox.campaignId).orderBy(asc(outbox.campaignId));
+  return rows.map((r) => ({ campaignId: r.campaignId!, total: r.total, sent: r.sent, failed: r.failed, queued: r.total - r.sent - r.failed }));
 }

@@ -7,3 +7,4 @@ export * from './evidence.js';
 export * from './policies.js';
 export * from './poam.js';
 export * from './system.js';
+export * from './scheduler.js';

@@ -47,9 +47,17 @@ export const outbox = pgTable('outbox', {
   campaignId: integer('campaign_id'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+  /** The platform the last attempt went through ("slack", "teams", ...), for pacing and `/isms nudges`. */
+  platform: text('platform'),
+  /** When a worker last claimed the row; pacing counts claims per platform and conversation. */
+  claimedAt: timestamp('claimed_at', { withTimezone: true, mode: 'date' }),
+  /** A row left in 'sending' past this moment (its worker died) is claimed again. */
+  leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
 }, (t) => [
   uniqueIndex('outbox_idempotency').on(t.idempotencyKey),
   index('outbox_due').on(t.status, t.notBefore),
+  index('outbox_recipient').on(t.recipientId, t.status),
+  index('outbox_platform_claimed').on(t.platform, t.claimedAt),
 ]);
 
 /**
