@@ -1,0 +1,104 @@
+/**
+ * Calls to the Slack Web API, file downloads, and logging. Retries with backoff, and waiting out a
+ * 429's Retry-After, are the WebClient's own (its retryConfig); this module only adds what to log
+ * when a call has failed for good: the method and the inbound request it served, never a token.
+ */
+import { format } from 'node:util';
+import type { Logger as Pino } from 'pino';
+import { LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
+
+type WebClient = InstanceType<typeof webApi.WebClient>;
+
+/** The inbound Slack request (or the delivery) an API call serves, for the log. */
+export type RequestInfo = Record<string, string | number | undefined>;
+
+/** A problem the person can act on, shown to them as it is (a file too large, ...). */
+export class SlackInputError extends Error {}
+
+/** Largest file accepted as evidence, as in the terminal. */
+export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+
+/** Bolt, the WebClient and Socket Mode log through the bot's logger (which scrubs token-shaped text). */
+export function boltLogger(log: Pino): BoltLogger {
+  const write = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => log[level](format(...msg));
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    setLevel: () => undefined,
+    getLevel: () => (log.isLevelEnabled('debug') ? LogLevel.DEBUG : log.isLevelEnabled('info') ? LogLevel.INFO : log.isLevelEnabled('warn') ? LogLevel.WARN : LogLevel.ERROR),
+    setName: () => undefined,
+  };
+}
+
+/** The parts of a failed call worth logging: never headers, never the request body. */
+export function describeSlackError(e: unknown): Record<string, unknown> {
+  const err = e as { code?: string; message?: string; statusCode?: number; data?: { error?: string }; retryAfter?: number };
+  return {
+    code: err?.code,
+    message: err?.message,
+    ...(err?.statusCode ? { status: err.statusCode } : {}),
+    ...(err?.data?.error ? { slackError: err.data.error } : {}),
+    ...(retryAfterMs(e) !== undefined ? { retryAfterMs: retryAfterMs(e) } : {}),
+  };
+}
+
+/** How long Slack asked us to wait, when the last try was rate limited. */
+export function retryAfterMs(e: unknown): number | undefined {
+  const err = e as { code?: string; retryAfter?: number; message?: string };
+  if (err?.code === webApi.ErrorCode.RateLimitedError && typeof err.retryAfter === 'number') return err.retryAfter * 1000;
+  // After its last retry the WebClient throws a plain error naming the Retry-After it honoured.
+  const m = /retry-after: (\d+)/.exec(err?.message ?? '');
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/** Slack answered with an error that repeating the call will not change (unknown channel, inactive account...). */
+export function isPermanentSlackError(e: unknown): boolean {
+  const err = e as { code?: string; data?: { error?: string } };
+  const passing = ['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'];
+  return err?.code === webApi.ErrorCode.PlatformError && !passing.includes(err.data?.error ?? '');
+}
+
+/** Arguments worth naming in a log line: whom or what the call was about, not its content. */
+const TARGET_ARGS = ['channel', 'user', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
+
+export class SlackApi {
+  constructor(readonly client: WebClient, private readonly log: Pino, private readonly botToken: string) {}
+
+  /** Calls a Web API method; a failure that outlived the client's retries is logged with its request, then thrown. */
+  async call<T = Record<string, any>>(method: string, args: Record<string, unknown>, request: RequestInfo): Promise<T> {
+    try {
+      return (await this.client.apiCall(method, args)) as T;
+    } catch (e) {
+      const target = Object.fromEntries(TARGET_ARGS.filter((k) => typeof args[k] === 'string').map((k) => [k, args[k]]));
+      this.log.error({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} failed`);
+      throw e;
+    }
+  }
+
+  /** Downloads a private file (url_private) with the bot token, as Slack requires. */
+  async download(url: string, name: string, request: RequestInfo): Promise<Buffer> {
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { Authorization: `Bearer ${this.botToken}` } });
+    } catch (e) {
+      this.log.error({ slackMethod: 'file download', request, file: name, error: { message: (e as Error).message } }, 'Slack file download failed');
+      throw e;
+    }
+    if (!response.ok) {
+      this.log.error({ slackMethod: 'file download', request, file: name, error: { status: response.status } }, 'Slack file download failed');
+      throw new Error(`Downloading ${name} from Slack failed with HTTP ${response.status}`);
+    }
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    if (declared > MAX_FILE_BYTES) throw new SlackInputError(`The file "${name}" is larger than 100 MB. Share a link to it instead.`);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (bytes.length > MAX_FILE_BYTES) throw new SlackInputError(`The file "${name}" is larger than 100 MB. Share a link to it instead.`);
+    return bytes;
+  }
+
+  /** Logs a failed answer through a response_url (not a Web API method, so not retried by the client). */
+  logRespondFailure(e: unknown, request: RequestInfo): void {
+    this.log.error({ slackMethod: 'response_url', request, error: describeSlackError(e) }, 'Slack response_url failed');
+  }
+}

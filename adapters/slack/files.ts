@@ -1,0 +1,24 @@
+/**
+ * Files people share with the bot (a thread reply, a modal's file input) become command
+ * attachments: looked up with files.info, downloaded with the bot token.
+ */
+import type { Attachment } from '../../src/core/router.js';
+import { MAX_FILE_BYTES, SlackInputError, type RequestInfo, type SlackApi } from './api.js';
+
+interface FileInfo {
+  file?: { id: string; name?: string; title?: string; mimetype?: string; size?: number; url_private?: string; url_private_download?: string };
+}
+
+export async function fetchAttachments(api: SlackApi, fileIds: string[], request: RequestInfo): Promise<Attachment[]> {
+  const attachments: Attachment[] = [];
+  for (const id of fileIds) {
+    // The event's file object may be partial ("check_file_info"): files.info has the download URL.
+    const { file } = await api.call<FileInfo>('files.info', { file: id }, request);
+    const name = file?.name ?? file?.title ?? id;
+    const url = file?.url_private_download ?? file?.url_private;
+    if (!url) throw new SlackInputError(`Slack did not let me read the file "${name}". Upload it again, or share a link instead.`);
+    if ((file?.size ?? 0) > MAX_FILE_BYTES) throw new SlackInputError(`The file "${name}" is larger than 100 MB. Share a link to it instead.`);
+    attachments.push({ name, bytes: await api.download(url, name, request), mimeType: file?.mimetype });
+  }
+  return attachments;
+}

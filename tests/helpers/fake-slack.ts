@@ -1,0 +1,272 @@
+/**
+ * A local stand-in for the Slack Web API on 127.0.0.1: answers the methods the bot uses the way
+ * Slack does (ok/error bodies, 429 with Retry-After, 5xx), serves private file downloads only with
+ * a bot token, takes response_url posts, and records every call. It can also play Slack's Socket
+ * Mode WebSocket server.
+ */
+import http from 'node:http';
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, any>;
+  /** The bearer token the call carried. */
+  token?: string;
+  status: number;
+  /** What the fake answered (Web API methods with HTTP 200). */
+  response?: Record<string, any>;
+}
+
+type Answer = (args: Record<string, any>, call: SlackCall) => Record<string, any>;
+
+interface FakeFile { id: string; name: string; mimetype: string; bytes: Buffer }
+
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  /** Slack users by id: users.info answers from here. */
+  readonly users = new Map<string, { email?: string; deleted?: boolean; is_bot?: boolean }>();
+  readonly files = new Map<string, FakeFile>();
+  /** What the Socket Mode server received from the app. */
+  readonly socketFrames: any[] = [];
+  socketClients: WebSocket[] = [];
+  socketUrl?: string;
+
+  private readonly answers = new Map<string, Answer>();
+  private readonly failures = new Map<string, { status: number; remaining: number }>();
+  private readonly rateLimits = new Map<string, { seconds: number; until?: number }>();
+  private readonly holds = new Map<string, Promise<void>>();
+  private readonly events = new EventEmitter();
+  private counter = 0;
+  private wss?: WebSocketServer;
+
+  private constructor(private readonly server: http.Server, readonly url: string) {}
+
+  static async start(): Promise<FakeSlack> {
+    const ready: { fake?: FakeSlack } = {};
+    const server = http.createServer((req, res) => void ready.fake!.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ready.fake = new FakeSlack(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return ready.fake;
+  }
+
+  /** The value for SLACK_API_URL. */
+  get apiUrl(): string { return `${this.url}/api/`; }
+
+  responseUrl(id: string): string { return `${this.url}/respond/${id}`; }
+
+  /** Replaces the answer of one method. */
+  on(method: string, answer: Answer): void { this.answers.set(method, answer); }
+
+  /** Back to the usual answer of the method. */
+  off(method: string): void { this.answers.delete(method); }
+
+  /** The next `times` calls of the method get this HTTP status (e.g. 500). */
+  failNext(method: string, status: number, times = Number.POSITIVE_INFINITY): void {
+    this.failures.set(method, { status, remaining: times });
+  }
+
+  /** Rate limits the method as Slack does: 429 with Retry-After, and again for any call before that time has passed. */
+  rateLimit(method: string, seconds: number): void { this.rateLimits.set(method, { seconds }); }
+
+  clearFailures(): void { this.failures.clear(); this.rateLimits.clear(); }
+
+  /** Calls of the method wait until released: shows what the app did before the call returned. */
+  hold(method: string): () => void {
+    let release!: () => void;
+    this.holds.set(method, new Promise<void>((r) => { release = r; }));
+    return () => { this.holds.delete(method); release(); };
+  }
+
+  addFile(id: string, name: string, bytes: Buffer, mimetype = 'application/octet-stream'): void {
+    this.files.set(id, { id, name, mimetype, bytes });
+  }
+
+  callsTo(method: string): SlackCall[] { return this.calls.filter((c) => c.method === method); }
+
+  /** Waits until the method has been called `count` times (or fails after `timeoutMs`). */
+  async waitFor(method: string, count = 1, timeoutMs = 15_000): Promise<SlackCall[]> {
+    const done = () => this.callsTo(method).length >= count;
+    if (!done()) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => { this.events.off('call', check); reject(new Error(`${method} was called ${this.callsTo(method).length} time(s), expected ${count}`)); }, timeoutMs);
+        const check = () => { if (done()) { clearTimeout(timer); this.events.off('call', check); resolve(); } };
+        this.events.on('call', check);
+      });
+    }
+    return this.callsTo(method);
+  }
+
+  /** Waits for the first call of the method that matches. */
+  async waitForCall(method: string, match: (call: SlackCall) => boolean, timeoutMs = 15_000): Promise<SlackCall> {
+    const find = () => this.callsTo(method).find(match);
+    const found = find();
+    if (found) return found;
+    return new Promise<SlackCall>((resolve, reject) => {
+      const timer = setTimeout(() => { this.events.off('call', check); reject(new Error(`no matching ${method} call within ${timeoutMs} ms`)); }, timeoutMs);
+      const check = () => {
+        const hit = find();
+        if (hit) { clearTimeout(timer); this.events.off('call', check); resolve(hit); }
+      };
+      this.events.on('call', check);
+    });
+  }
+
+  /** Starts the Socket Mode server that apps.connections.open points to. */
+  async startSocketServer(): Promise<void> {
+    this.wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => this.wss!.once('listening', () => resolve()));
+    this.socketUrl = `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}/link`;
+    this.wss.on('connection', (ws) => {
+      this.socketClients.push(ws);
+      ws.on('message', (data) => {
+        this.socketFrames.push(JSON.parse(String(data)));
+        this.events.emit('frame');
+      });
+      this.events.emit('socket');
+    });
+  }
+
+  async waitForSocketClient(timeoutMs = 15_000): Promise<WebSocket> {
+    if (!this.socketClients.length) await this.once('socket', timeoutMs);
+    return this.socketClients[0];
+  }
+
+  async waitForFrame(match: (frame: any) => boolean, timeoutMs = 15_000): Promise<any> {
+    for (;;) {
+      const found = this.socketFrames.find(match);
+      if (found) return found;
+      await this.once('frame', timeoutMs);
+    }
+  }
+
+  private once(event: string, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+      this.events.once(event, () => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.socketClients) ws.terminate();
+    if (this.wss) await new Promise<void>((resolve) => this.wss!.close(() => resolve()));
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private record(call: SlackCall): void {
+    this.calls.push(call);
+    this.events.emit('call');
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', this.url);
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+
+    if (req.method === 'GET' && url.pathname.startsWith('/files/')) {
+      const file = this.files.get(url.pathname.slice('/files/'.length));
+      const allowed = token?.startsWith('xoxb-');
+      this.record({ method: 'file download', args: { file: file?.id }, token, status: !file ? 404 : allowed ? 200 : 403 });
+      if (!file) { res.writeHead(404).end(); return; }
+      // Slack answers a download without a valid token with its login page, not the file.
+      if (!allowed) { res.writeHead(403).end('login required'); return; }
+      res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) }).end(file.bytes);
+      return;
+    }
+    if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
+      this.record({ method: 'response_url', args: { ...JSON.parse(raw || '{}'), id: url.pathname.slice('/respond/'.length) }, status: 200 });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    const method = url.pathname.replace(/^\/api\//, '');
+    const args = parseArgs(raw, req.headers['content-type'] ?? '');
+    const call: SlackCall = { method, args, token: token ?? args.token, status: 200 };
+
+    const hold = this.holds.get(method);
+    if (hold) await hold;
+
+    const limit = this.rateLimits.get(method);
+    if (limit) {
+      const now = Date.now();
+      if (limit.until === undefined || now < limit.until) {
+        limit.until ??= now + limit.seconds * 1000;
+        call.status = 429;
+        this.record(call);
+        res.writeHead(429, { 'retry-after': String(limit.seconds), 'content-type': 'application/json' }).end('{"ok":false,"error":"ratelimited"}');
+        return;
+      }
+    }
+    const failure = this.failures.get(method);
+    if (failure && failure.remaining > 0) {
+      failure.remaining -= 1;
+      call.status = failure.status;
+      this.record(call);
+      // A 429 always names its Retry-After, as Slack's do.
+      res.writeHead(failure.status, { 'content-type': 'text/plain', ...(failure.status === 429 ? { 'retry-after': '1' } : {}) }).end('upstream failure');
+      return;
+    }
+    const body = token?.startsWith('xoxb-') || token?.startsWith('xapp-') ? (this.answers.get(method) ?? ((a) => this.defaultAnswer(method, a)))(args, call) : { ok: false, error: 'not_authed' };
+    call.response = body;
+    this.record(call);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  private defaultAnswer(method: string, args: Record<string, any>): Record<string, any> {
+    const n = ++this.counter;
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://test.slack.example/', team: 'Test', team_id: 'T0TEST', user: 'isms', user_id: 'UBOT', bot_id: 'BBOT' };
+      case 'users.info': {
+        const user = this.users.get(args.user);
+        if (!user) return { ok: false, error: 'user_not_found' };
+        return { ok: true, user: { id: args.user, deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, profile: { email: user.email } } };
+      }
+      case 'views.open':
+      case 'views.push':
+        return { ok: true, view: { ...args.view, id: `V${n}`, hash: `hash-${n}` } };
+      case 'views.update':
+        return { ok: true, view: { ...args.view, id: args.view_id, hash: `hash-${n}` } };
+      case 'views.publish':
+        return { ok: true, view: { ...args.view, id: `VH${n}`, hash: `hash-${n}` } };
+      case 'chat.postMessage': {
+        // A message to a user id goes to the bot's direct message with them (a D... channel).
+        const channel = String(args.channel).startsWith('U') ? `D${String(args.channel).slice(1)}` : args.channel;
+        return { ok: true, channel, ts: `1700000000.${String(n).padStart(6, '0')}`, message: { text: args.text, blocks: args.blocks } };
+      }
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: `1700000000.${String(n).padStart(6, '0')}` };
+      case 'chat.update':
+        return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
+      case 'files.info': {
+        const file = this.files.get(args.file);
+        if (!file) return { ok: false, error: 'file_not_found' };
+        return { ok: true, file: { id: file.id, name: file.name, mimetype: file.mimetype, size: file.bytes.length, url_private: `${this.url}/files/${file.id}`, url_private_download: `${this.url}/files/${file.id}` } };
+      }
+      case 'apps.connections.open':
+        return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+}
+
+const JSON_FIELDS = new Set(['blocks', 'view', 'attachments', 'metadata']);
+
+/** The Web API client sends form fields, with objects (blocks, views) as JSON strings; or JSON. */
+function parseArgs(raw: string, contentType: string): Record<string, any> {
+  if (!raw) return {};
+  if (contentType.includes('application/json')) return JSON.parse(raw);
+  const out: Record<string, any> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    out[k] = JSON_FIELDS.has(k) ? safeJson(v) : v;
+  }
+  return out;
+}
+
+function safeJson(v: string): unknown {
+  try { return JSON.parse(v); } catch { return v; }
+}
