@@ -6,7 +6,12 @@ import 'dotenv/config';
 import { loadConfig, ConfigError } from './config.js';
 import { createLogger } from './log.js';
 import { startCore } from './app.js';
+import { HttpServer, addHealthRoutes } from './http.js';
+import type { ChatPort } from './core/port.js';
+import { startScheduler } from './scheduler/index.js';
 import { Shell } from '../adapters/shell/shell.js';
+import { attachSlack } from '../adapters/slack/slack.js';
+import { attachTeams } from '../adapters/teams/teams.js';
 
 async function main(): Promise<number> {
   let config;
@@ -31,11 +36,35 @@ async function main(): Promise<number> {
     for (const stop of stops.reverse()) await stop().catch((e) => logger.warn({ err: e }, 'stop failed'));
     await core.database.close();
   };
+  const ports: ChatPort[] = [];
+  if (config.slack || config.teams) {
+    const http = new HttpServer((e) => logger.error({ err: e }, 'HTTP request failed'));
+    addHealthRoutes(http, core.database.ping);
+    if (config.slack) {
+      const slack = await attachSlack(core, http);
+      ports.push(slack.port);
+      stops.push(slack.stop);
+    }
+    if (config.teams) {
+      const teams = await attachTeams(core, http);
+      ports.push(teams.port);
+      stops.push(teams.stop);
+    }
+    const port = await http.listen(config.port);
+    stops.push(() => http.close());
+    logger.info({ port, slack: Boolean(config.slack), teams: Boolean(config.teams) }, 'serving chat platforms');
+  }
   if (wantShell) {
-    await new Shell(core, { input: process.stdin, output: process.stdout }).run();
+    const shell = new Shell(core, { input: process.stdin, output: process.stdout });
+    // The terminal delivers its own nudges after each command; the scheduler creates them.
+    const scheduler = startScheduler(core, [...ports, shell.port]);
+    stops.push(scheduler.stop);
+    await shell.run();
     await shutdown();
     return 0;
   }
+  const scheduler = startScheduler(core, ports);
+  stops.push(scheduler.stop);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void shutdown().then(() => process.exit(0)));
   }

@@ -77,9 +77,10 @@ export class Shell {
       this.print(`You are ${describe(this.actor)}.`);
       return true;
     }
-    const as = /^\/as\s+(.+)$/i.exec(line);
+    const as = /^\/as(?:\s+(.*))?$/i.exec(line);
     if (as) {
-      await this.switchTo(as[1]);
+      if (as[1]?.trim()) await this.switchTo(as[1]);
+      else this.print('✖ Say who to act as: "/as <email or name>", e.g. "/as sam@example.com".');
       return true;
     }
     if (!/^\/isms\b/i.test(line)) {
@@ -87,10 +88,14 @@ export class Shell {
       return true;
     }
     try {
-      const { text, attachments } = this.takeFiles(line);
+      const { text, attachments } = takeFiles(line);
       const answer = await this.core.router.handle(text, { actor: this.actor, channel: 'shell', attachments });
       await this.show(answer);
     } catch (e) {
+      if (e instanceof AttachmentError) {
+        this.print(`✖ ${e.message} Nothing was recorded.`);
+        return true;
+      }
       this.core.logger.error({ err: e }, 'command failed');
       this.print(`✖ Something went wrong on our side and nothing was recorded: ${(e as Error).message}`);
     }
@@ -99,15 +104,17 @@ export class Shell {
   }
 
   private async show(answer: Reply): Promise<void> {
-    this.print(toPlainText(answer.blocks.some((b) => b.type === 'form') ? { blocks: answer.blocks.filter((b) => b.type !== 'form') } : answer));
+    const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form') });
+    if (shown) this.print(shown);
     const form = findForm(answer);
     if (form) await this.fillForm(form);
   }
 
   /** A form in the terminal: one question per field, answered on the following lines. */
   private async fillForm(form: Form): Promise<void> {
-    this.print(`${form.title} — answer each question; leave optional ones empty.`);
+    this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
     const values: Record<string, unknown> = { ...form.hidden };
+    const attachments: Attachment[] = [];
     for (const field of form.fields) {
       const answer = await this.nextLine(`${question(field)} `);
       if (answer === undefined) {
@@ -116,44 +123,27 @@ export class Shell {
       }
       if (!this.interactive) this.print(`${question(field)} ${answer}`);
       const value = answer.trim();
+      if (/^\/cancel$/i.test(value)) {
+        this.print('Cancelled; nothing was recorded.');
+        return;
+      }
       if (!value) continue;
       if (field.type === 'file') {
         try {
-          const { attachments } = this.takeFiles(`--file ${value}`);
-          values[field.name] = attachments[0]?.name;
-          this.pendingAttachments = attachments;
+          const file = readAttachment(value.replace(/^"(.*)"$/, '$1'));
+          attachments.push(file);
+          values[field.name] = file.name;
         } catch (e) {
-          this.print(`✖ ${(e as Error).message}`);
+          if (!(e instanceof AttachmentError)) throw e;
+          this.print(`✖ ${e.message} Nothing was recorded.`);
           return;
         }
         continue;
       }
       values[field.name] = field.type === 'multiselect' ? value.split(',').map((v) => optionValue(field, v.trim())) : field.type === 'select' ? optionValue(field, value) : value;
     }
-    const attachments = this.pendingAttachments;
-    this.pendingAttachments = [];
     const answer = await this.core.router.submit(form.command, values, { actor: this.actor, channel: 'shell', attachments });
     await this.show(answer);
-  }
-
-  private pendingAttachments: Attachment[] = [];
-
-  /** "--file <path>" attaches a file from disk, as a chat upload would. */
-  private takeFiles(line: string): { text: string; attachments: Attachment[] } {
-    const attachments: Attachment[] = [];
-    const text = line.replace(/--file\s+("([^"]+)"|(\S+))/g, (_m, _q, quoted?: string, bare?: string) => {
-      const file = quoted ?? bare ?? '';
-      let size: number;
-      try {
-        size = statSync(file).size;
-      } catch {
-        throw new Error(`Cannot read the file "${file}": check the path.`);
-      }
-      if (size > 100 * 1024 * 1024) throw new Error(`The file "${file}" is larger than 100 MB.`);
-      attachments.push({ name: path.basename(file), bytes: readFileSync(file) });
-      return '';
-    });
-    return { text: text.replace(/\s+/g, ' ').trim(), attachments };
   }
 
   private async switchTo(query: string): Promise<void> {
@@ -189,6 +179,38 @@ export class Shell {
   private print(message: string): void {
     this.out.write(`${message}\n`);
   }
+}
+
+/** A file the person named that cannot be attached: their mistake, not ours. */
+class AttachmentError extends Error {}
+
+const MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024;
+
+function readAttachment(file: string): Attachment {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new AttachmentError(`Cannot find the file "${file}": check the path.`);
+  }
+  if (!stat.isFile()) throw new AttachmentError(`"${file}" is not a file: give the path of a file.`);
+  if (stat.size > MAX_ATTACHMENT_BYTES) throw new AttachmentError(`The file "${file}" is larger than 100 MB.`);
+  try {
+    return { name: path.basename(file), bytes: readFileSync(file) };
+  } catch {
+    throw new AttachmentError(`Cannot read the file "${file}": check that you may read it.`);
+  }
+}
+
+/** "--file <path>" (or --file "<path with spaces>") attaches a file from disk, as a chat upload would. */
+function takeFiles(line: string): { text: string; attachments: Attachment[] } {
+  const attachments: Attachment[] = [];
+  const text = line.replace(/--file\s+(?:"([^"]+)"|(\S+))/g, (_m, quoted?: string, bare?: string) => {
+    attachments.push(readAttachment(quoted ?? bare ?? ''));
+    return '';
+  });
+  if (/(^|\s)--file(\s|$)/.test(text)) throw new AttachmentError('"--file" needs the path of a file after it, e.g. --file ./access-review.pdf.');
+  return { text: text.trim(), attachments };
 }
 
 function describe(actor: Actor): string {

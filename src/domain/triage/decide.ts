@@ -118,7 +118,7 @@ export async function decideScopeChange(ctx: CommandContext, change: ScopeChange
       idempotencyKey: `triage-decision:${change.ref}:${change.declaredBy}`,
       reply: {
         about: after.subjectRef ?? change.ref,
-        blocks: [text(`Your declaration ${what} was ${decision} by ${ctx.actor.name}${rationale ? `: "${rationale}"` : '.'} ${outcome.effect}`.trim(),
+        blocks: [text(`Your declaration ${what} was ${decision} by ${ctx.actor.name}${rationale ? `: "${rationale}".` : '.'} ${outcome.effect}`.trim(),
           decision === 'accepted' ? 'success' : 'warning')],
       },
     });
