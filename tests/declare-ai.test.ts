@@ -53,3 +53,14 @@ describe('/isms declare ai', () => {
     expect(await bot.sayText('staff', '/isms declre ai X')).toContain('Did you mean "/isms declare ai"?');
   });
 });
+
+describe('/isms declare ai follow-up', () => {
+  let bot: TestBot;
+  beforeAll(async () => { bot = await createTestBot(); });
+  afterAll(async () => { await bot.destroy(); });
+
+  it('asks only for what is still unknown, with the flags that add it', async () => {
+    const answer = await bot.sayText('staff', '/isms declare ai Mistral --vendor "Mistral AI" --data internal --users 4');
+    expect(answer).toContain('Still unknown: purpose. Add them with "/isms ai details AI-0001 --purpose …"');
+  });
+});

@@ -61,8 +61,13 @@ export const declareAiCommand = defineCommand({
   }),
   async run(ctx, input) {
     const { tool, change } = await declareAi(ctx, input);
-    const missing = [!input.vendor && 'vendor', !input.purpose && 'purpose', !input.data && 'data categories', !input.users && 'number of users']
-      .filter(Boolean) as string[];
+    const unknown: [string, string][] = [
+      [input.vendor ? '' : 'vendor', '--vendor …'],
+      [input.purpose ? '' : 'purpose', '--purpose …'],
+      [input.data ? '' : 'data categories', '--data …'],
+      [input.users ? '' : 'number of users', '--users …'],
+    ];
+    const missing = unknown.filter(([label]) => label);
     const blocks = [
       text(`Recorded ${tool.name} in the AI register as ${tool.ref}. The ISMS lead will review it (${change.ref}).`, 'success'),
       fields([
@@ -75,7 +80,9 @@ export const declareAiCommand = defineCommand({
       ]),
     ];
     if (missing.length) {
-      blocks.push(text(`Still unknown: ${missing.join(', ')}. Add them with "/isms ai details ${tool.ref} --vendor … --data … --users …".`));
+      const labels = missing.map(([label]) => label).join(', ');
+      const flags = missing.map(([, flag]) => flag).join(' ');
+      blocks.push(text(`Still unknown: ${labels}. Add them with "/isms ai details ${tool.ref} ${flags}".`));
       blocks.push(actions({ label: 'Add details', command: `ai details ${tool.ref}` }));
     }
     return reply(...blocks);
