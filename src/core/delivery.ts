@@ -2,6 +2,7 @@ import { and, asc, count, eq, gt, inArray, isNull, lte, notInArray, or, sql } fr
 import type { Db } from '../db/client.js';
 import { outbox, people } from '../db/schema/index.js';
 import { nextWorkingMoment, zoneOr, type WorkingTime } from '../scheduler/time.js';
+import { scrubSecrets } from '../log.js';
 import type { Person } from './actor.js';
 import { DeliveryError, type ChatPort } from './port.js';
 import type { Reply } from './reply.js';
@@ -44,6 +45,8 @@ export interface DeliveryOptions {
 export interface DeliveryResult {
   /** Rows this call took to send. */
   claimed: number;
+  /** Due rows another worker took first: more work may be waiting. */
+  takenByOthers: number;
   sent: number;
   /** Rows no port can reach right now; they stay queued. */
   waiting: number;
@@ -63,6 +66,7 @@ const MINUTE = 60_000;
 const CLAIM_LOCK_KEY = 727_003;
 
 const DEFAULTS = { leaseMs: 120_000, maxAttempts: 6, backoffMs: 30_000, maxBackoffMs: 3_600_000, conversationGapMs: 0, unreachableRetryMs: 0 };
+type Settled = typeof DEFAULTS & DeliveryOptions;
 
 /**
  * Sends queued outbox rows that are due, through the first port that can reach each recipient.
@@ -72,15 +76,17 @@ const DEFAULTS = { leaseMs: 120_000, maxAttempts: 6, backoffMs: 30_000, maxBacko
  * is not acting right now); a person on leave gets theirs when the leave ends.
  */
 export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 50, options: DeliveryOptions = {}): Promise<DeliveryResult> {
-  const opts = { ...DEFAULTS, ...options };
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const opts: Settled = { ...DEFAULTS, ...given };
   const clock = options.clock ?? (now ? () => now : () => new Date());
   const claimTime = now ?? clock();
-  const result: DeliveryResult = { claimed: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, campaigns: [] };
+  const result: DeliveryResult = { claimed: 0, takenByOthers: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, campaigns: [] };
 
   const candidates = await reachableCandidates(db, ports, claimTime, limit, opts, result);
   if (candidates.length === 0) return result;
-  const claims = await claim(db, candidates, claimTime, limit, opts);
+  const { claims, takenByOthers } = await claim(db, candidates, claimTime, limit, opts);
   result.claimed = claims.length;
+  result.takenByOthers = takenByOthers;
 
   const campaigns = new Set<number>();
   for (let i = 0; i < claims.length; i++) {
@@ -102,7 +108,7 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
 interface Candidate { id: number; person: Person; port: ChatPort }
 
 /** Due rows whose recipient some port can reach, oldest first; asks the ports outside any transaction. */
-async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: number, opts: typeof DEFAULTS & DeliveryOptions,
+async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: number, opts: Settled,
   result: DeliveryResult): Promise<Candidate[]> {
   const found: Candidate[] = [];
   const seen: number[] = [];
@@ -166,7 +172,8 @@ async function reschedule(db: Db, row: OutboxRow, notBefore: Date): Promise<void
 }
 
 /** Claims up to `limit` candidates within the per-platform budgets and per-conversation gap. */
-async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, opts: typeof DEFAULTS & DeliveryOptions): Promise<Claim[]> {
+async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, opts: Settled)
+  : Promise<{ claims: Claim[]; takenByOthers: number }> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
     const byId = new Map(candidates.map((c) => [c.id, c]));
@@ -191,16 +198,16 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
       claims.push({ row: claimed, person, port });
       if (opts.conversationGapMs > 0) busy.add(row.recipientId);
     }
-    return claims;
+    return { claims, takenByOthers: candidates.length - locked.length };
   });
 }
 
-/** People with a message in flight, or one sent to them less than the gap ago. */
+/** People with a message in flight, or one that reached them less than the gap ago. */
 async function busyRecipients(tx: Db, recipientIds: number[], now: Date, gapMs: number): Promise<Set<number>> {
   if (recipientIds.length === 0) return new Set();
   const rows = await tx.selectDistinct({ id: outbox.recipientId }).from(outbox).where(and(
     inArray(outbox.recipientId, recipientIds),
-    or(and(eq(outbox.status, 'sending'), gt(outbox.leaseUntil, now)), gt(outbox.claimedAt, new Date(now.getTime() - gapMs))),
+    or(and(eq(outbox.status, 'sending'), gt(outbox.leaseUntil, now)), gt(outbox.sentAt, new Date(now.getTime() - gapMs))),
   ));
   return new Set(rows.map((r) => r.id));
 }
@@ -222,7 +229,7 @@ async function release(db: Db, row: OutboxRow): Promise<void> {
   await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, leaseUntil: null }).where(stillOurs(row));
 }
 
-async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, opts: typeof DEFAULTS & DeliveryOptions)
+async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, opts: Settled)
   : Promise<'sent' | 'retrying' | 'failed'> {
   const message = row.reply as Reply;
   try {
@@ -244,7 +251,7 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
   return 'sent';
 }
 
-async function recordFailure(db: Db, row: OutboxRow, e: unknown, at: Date, opts: typeof DEFAULTS & DeliveryOptions)
+async function recordFailure(db: Db, row: OutboxRow, e: unknown, at: Date, opts: Settled)
   : Promise<'retrying' | 'failed'> {
   const lastError = describeError(e);
   const error = e instanceof DeliveryError ? e : undefined;
@@ -267,9 +274,10 @@ async function recordFailure(db: Db, row: OutboxRow, e: unknown, at: Date, opts:
   return 'retrying';
 }
 
+/** The error as `/isms nudges` shows it: short, and with anything token-shaped blanked out. */
 function describeError(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
-  return message.slice(0, 500);
+  return scrubSecrets(message).slice(0, 500);
 }
 
 export interface CampaignProgress { campaignId: number; total: number; sent: number; failed: number; queued: number }

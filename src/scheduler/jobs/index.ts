@@ -1,0 +1,69 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { schedulerRuns } from '../../db/schema/index.js';
+import type { NudgeSettings } from '../settings.js';
+import { climbEvidenceLadders, createDueEvidenceRequests } from './evidence.js';
+import { climbPoamLadders, remindOverdueMilestones } from './poam.js';
+import { remindPolicyAcknowledgements } from './policies.js';
+import { remindExpiringTraining } from './training.js';
+import { remindSupplierReviews } from './suppliers.js';
+import { weeklyDigest } from './digest.js';
+import { jobOf, type Job, type JobSummary } from './run.js';
+
+export { createEvidenceRequests, remindEvidence, periodOf } from './evidence.js';
+export { remindPoam } from './poam.js';
+export { remindPolicies } from './policies.js';
+export { remindTraining } from './training.js';
+export { remindSuppliers } from './suppliers.js';
+export { weeklyDigest } from './digest.js';
+export { dueText, reminderCycle, stepDue } from './ladder.js';
+export { jobOf, JobRun, SCHEDULER_ACTOR, type Job, type JobPart, type JobSummary } from './run.js';
+
+/**
+ * The daily run: jobs (1) to (6) in one transaction, so whatever a person is nudged about that day
+ * arrives as one message with a button per item.
+ */
+export const dailyNudges: Job = jobOf(
+  createDueEvidenceRequests,
+  climbEvidenceLadders,
+  climbPoamLadders,
+  remindOverdueMilestones,
+  remindPolicyAcknowledgements,
+  remindExpiringTraining,
+  remindSupplierReviews,
+);
+
+export interface JobSpec {
+  name: string;
+  /** The cron expression from the settings (in the settings' time zone). */
+  cron(settings: NudgeSettings): string;
+  run: Job;
+}
+
+export const JOBS: JobSpec[] = [
+  { name: 'daily-nudges', cron: (s) => s.nudgeCron, run: dailyNudges },
+  { name: 'weekly-digest', cron: (s) => s.digestCron, run: weeklyDigest },
+];
+
+/** Cron fires are minute-aligned; replicas whose timers fire a little apart agree on the minute. */
+export function fireTime(at: Date): Date {
+  return new Date(Math.round(at.getTime() / 60_000) * 60_000);
+}
+
+export type ScheduledRun = { ran: true; summary: JobSummary } | { ran: false };
+
+/**
+ * Runs one scheduled fire once across every replica: the (job, fire_at) row is inserted in the
+ * same transaction as the job's work, so a second replica waits, finds it, and skips; if the first
+ * fails, its row rolls back with its work and the fire can run again.
+ */
+export async function runScheduledJob(db: Db, spec: Pick<JobSpec, 'name' | 'run'>, fireAt: Date, settings: NudgeSettings): Promise<ScheduledRun> {
+  return db.transaction(async (tx) => {
+    const claimed = await tx.insert(schedulerRuns).values({ job: spec.name, fireAt, ranAt: new Date() })
+      .onConflictDoNothing().returning({ job: schedulerRuns.job });
+    if (claimed.length === 0) return { ran: false as const };
+    const summary = await spec.run(tx, fireAt, settings);
+    await tx.update(schedulerRuns).set({ summary }).where(and(eq(schedulerRuns.job, spec.name), eq(schedulerRuns.fireAt, fireAt)));
+    return { ran: true as const, summary };
+  });
+}

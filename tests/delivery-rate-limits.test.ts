@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { FakeSlackApi } from './helpers/fake-slack-api.js';
+import { seedCampaign } from './fixtures/campaign.js';
+import { SlackWebApiPort } from './fixtures/slack-web-api-port.js';
+import { outbox, people } from '../src/db/schema/index.js';
+import { enqueue } from '../src/core/outbox.js';
+import { replyText } from '../src/core/reply.js';
+import { campaignProgress } from '../src/core/delivery.js';
+import { startDeliveryWorker } from '../src/scheduler/worker.js';
+
+const PEOPLE = 60;
+const TWICE = 10;
+
+describe('delivery through a Slack Web API that answers 429 with Retry-After and sometimes 500', () => {
+  let t: TestDatabase;
+  let fake: FakeSlackApi;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    fake = await new FakeSlackApi({ rateLimitEvery: 7, retryAfterSeconds: 1, failEvery: 10 }).start();
+  });
+  afterAll(async () => {
+    await fake.stop();
+    await t.destroy();
+  });
+
+  it('delivers everything exactly once, waits out every Retry-After and leaves a second between messages to one person', async () => {
+    await seedCampaign(t.db, PEOPLE);
+    // Some people also have a second message, so a pause in their conversation holds both.
+    const some = (await t.db.select().from(people).orderBy(people.id)).slice(0, TWICE);
+    for (const p of some) {
+      await enqueue(t.db, { recipientId: p.id, kind: 'triage', idempotencyKey: `second:${p.id}`, reply: replyText('A second message'), notBefore: new Date(Date.now() - 1000) });
+    }
+    const port = new SlackWebApiPort(fake.url);
+    const workers = [1, 2].map(() => startDeliveryWorker(t.db, [port], {
+      intervalMs: 25, batchSize: 10, delivery: { conversationGapMs: 1000, backoffMs: 50, perMinute: { slack: 100_000 } },
+    }));
+    const open = async () => (await t.db.select({ status: outbox.status }).from(outbox)).filter((r) => r.status === 'queued' || r.status === 'sending').length;
+    // Bounded, so a worker that ignores Retry-After fails the assertions below instead of running forever.
+    const deadline = Date.now() + 30_000;
+    while ((await open()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await Promise.all(workers.map((w) => w.stop()));
+
+    // Nothing reached a conversation before its Retry-After ran out.
+    expect(fake.tooEarly).toEqual([]);
+    // The fake did push back, both ways.
+    expect(fake.count('chat.postMessage', 429)).toBeGreaterThan(0);
+    expect(fake.count('chat.postMessage', 500)).toBeGreaterThan(0);
+    // Everyone got theirs, once.
+    const perChannel = fake.postsPerChannel();
+    expect(perChannel.size).toBe(PEOPLE);
+    const twice = new Set(some.map((p) => `D${p.slackUserId}`));
+    for (const [channel, n] of perChannel) expect(n).toBe(twice.has(channel) ? 2 : 1);
+    // Two messages to one person arrived at least a second apart.
+    for (const channel of twice) {
+      const [first, second] = fake.requests.filter((r) => r.channel === channel && r.method === 'chat.postMessage' && r.status === 200);
+      expect(second.at - first.at).toBeGreaterThanOrEqual(1000);
+    }
+    expect(await campaignProgress(t.db, [1])).toEqual([{ campaignId: 1, total: PEOPLE, sent: PEOPLE, failed: 0, queued: 0 }]);
+  });
+});

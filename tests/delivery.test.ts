@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq, inArray } from 'drizzle-orm';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { outbox, people } from '../src/db/schema/index.js';
+import { enqueue } from '../src/core/outbox.js';
+import { campaignProgress, deliverDue } from '../src/core/delivery.js';
+import { DeliveryError, type ChatPort } from '../src/core/port.js';
+import { replyText, toPlainText, type Reply } from '../src/core/reply.js';
+import type { Person } from '../src/core/actor.js';
+
+/** A chat platform that records what arrived and fails on request. */
+class ScriptedPort implements ChatPort {
+  readonly platform = 'test' as const;
+  readonly delivered: { personId: number; text: string }[] = [];
+  /** Errors to throw, in order, before sends succeed again. */
+  failures: Error[] = [];
+  reachable: (p: Person) => boolean = () => true;
+  canReach(person: Person): boolean { return this.reachable(person); }
+  async send(person: Person, message: Reply): Promise<void> {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    this.delivered.push({ personId: person.id, text: toPlainText(message) });
+  }
+}
+
+const at = (iso: string) => new Date(iso);
+const T0 = at('2027-03-01T10:00:00Z');
+const plus = (ms: number) => new Date(T0.getTime() + ms);
+
+describe('the delivery worker', () => {
+  let t: TestDatabase;
+  let ids: number[];
+  let port: ScriptedPort;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const rows = await t.db.insert(people).values(Array.from({ length: 12 }, (_, i) => ({ name: `Person ${i}`, email: `p${i}@test.example` }))).returning();
+    ids = rows.map((r) => r.id);
+  });
+  afterAll(async () => { await t.destroy(); });
+  beforeEach(async () => {
+    await t.db.delete(outbox);
+    await t.db.update(people).set({ pausedUntil: null });
+    port = new ScriptedPort();
+  });
+
+  const queue = async (personId: number, key: string, extra: { campaignId?: number; notBefore?: Date } = {}) =>
+    enqueue(t.db, { recipientId: personId, kind: 'test', idempotencyKey: key, reply: replyText(`message ${key}`), notBefore: extra.notBefore ?? T0, campaignId: extra.campaignId });
+  const row = async (key: string) => (await t.db.select().from(outbox).where(eq(outbox.idempotencyKey, key)))[0];
+
+  it('sends a due message once and records it as sent', async () => {
+    await queue(ids[0], 'a');
+    expect(await deliverDue(t.db, [port], T0)).toMatchObject({ sent: 1, claimed: 1 });
+    expect(await deliverDue(t.db, [port], plus(60_000))).toMatchObject({ sent: 0, claimed: 0 });
+    expect(port.delivered).toEqual([{ personId: ids[0], text: 'message a' }]);
+    expect(await row('a')).toMatchObject({ status: 'sent', attempts: 1, platform: 'test', leaseUntil: null });
+  });
+
+  it('does not send before not_before', async () => {
+    await queue(ids[0], 'later', { notBefore: plus(3_600_000) });
+    expect((await deliverDue(t.db, [port], T0)).sent).toBe(0);
+    expect((await deliverDue(t.db, [port], plus(3_600_000))).sent).toBe(1);
+  });
+
+  it('retries a passing failure with exponential backoff, then gives up after the last attempt and keeps the error', async () => {
+    await queue(ids[0], 'flaky');
+    port.failures = [1, 2, 3].map((n) => new DeliveryError(`HTTP 500 number ${n}`));
+    const options = { maxAttempts: 3, backoffMs: 1000 };
+    await deliverDue(t.db, [port], T0, 50, options);
+    expect(await row('flaky')).toMatchObject({ status: 'queued', attempts: 1, lastError: 'HTTP 500 number 1', notBefore: plus(1000) });
+    expect((await deliverDue(t.db, [port], plus(999), 50, options)).claimed).toBe(0);
+    await deliverDue(t.db, [port], plus(1000), 50, options);
+    expect(await row('flaky')).toMatchObject({ status: 'queued', attempts: 2, lastError: 'HTTP 500 number 2', notBefore: plus(1000 + 2000) });
+    await deliverDue(t.db, [port], plus(3000), 50, options);
+    expect(await row('flaky')).toMatchObject({ status: 'failed', attempts: 3, lastError: 'HTTP 500 number 3' });
+    expect((await deliverDue(t.db, [port], plus(3_600_000), 50, options)).claimed).toBe(0);
+    expect(port.delivered).toEqual([]);
+  });
+
+  it('marks a permanent failure failed at once', async () => {
+    await queue(ids[0], 'gone');
+    port.failures = [new DeliveryError('user_not_found', undefined, true)];
+    expect(await deliverDue(t.db, [port], T0)).toMatchObject({ failed: 1 });
+    expect(await row('gone')).toMatchObject({ status: 'failed', lastError: 'user_not_found' });
+  });
+
+  it('waits as long as Retry-After says before writing to that person again, without counting it as a failed attempt', async () => {
+    await queue(ids[0], 'first');
+    await queue(ids[0], 'second');
+    port.failures = [new DeliveryError('rate limited', 30_000)];
+    const options = { maxAttempts: 1 };
+    expect(await deliverDue(t.db, [port], T0, 50, options)).toMatchObject({ retrying: 1, sent: 1 });
+    // One of the two went through before the limit; the other waits out the pause.
+    const waiting = (await t.db.select().from(outbox).where(eq(outbox.status, 'queued')))[0];
+    expect(waiting).toMatchObject({ attempts: 0, lastError: 'rate limited', notBefore: plus(30_000) });
+    expect((await deliverDue(t.db, [port], plus(29_999), 50, options)).claimed).toBe(0);
+    expect((await deliverDue(t.db, [port], plus(30_000), 50, options)).sent).toBe(1);
+    expect(port.delivered.map((d) => d.text).sort()).toEqual(['message first', 'message second']);
+  });
+
+  it('reclaims a row left in "sending" by a worker that died, once its lease has run out', async () => {
+    await queue(ids[1], 'orphan');
+    await t.db.update(outbox).set({ status: 'sending', attempts: 1, claimedAt: T0, leaseUntil: plus(120_000) }).where(eq(outbox.idempotencyKey, 'orphan'));
+    expect((await deliverDue(t.db, [port], plus(119_000))).claimed).toBe(0);
+    expect((await deliverDue(t.db, [port], plus(120_000))).sent).toBe(1);
+    expect(await row('orphan')).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(port.delivered).toHaveLength(1);
+  });
+
+  it('keeps a platform within its per-minute budget, counted across calls', async () => {
+    for (const id of ids) await queue(id, `budget-${id}`);
+    const options = { perMinute: { test: 5 } };
+    expect((await deliverDue(t.db, [port], T0, 50, options)).sent).toBe(5);
+    expect((await deliverDue(t.db, [port], plus(30_000), 50, options)).sent).toBe(0);
+    expect((await deliverDue(t.db, [port], plus(60_001), 50, options)).sent).toBe(5);
+    expect((await deliverDue(t.db, [port], plus(120_002), 50, options)).sent).toBe(2);
+    expect(new Set(port.delivered.map((d) => d.personId)).size).toBe(12);
+  });
+
+  it('leaves a second before the next message to the same conversation', async () => {
+    await queue(ids[2], 'one');
+    await queue(ids[2], 'two');
+    const options = { conversationGapMs: 1000 };
+    expect((await deliverDue(t.db, [port], T0, 50, options)).sent).toBe(1);
+    expect((await deliverDue(t.db, [port], plus(500), 50, options)).sent).toBe(0);
+    expect((await deliverDue(t.db, [port], plus(1001), 50, options)).sent).toBe(1);
+  });
+
+  it('leaves a message nobody can reach queued, and sends it once someone can (the terminal)', async () => {
+    await queue(ids[3], 'for-3');
+    await queue(ids[4], 'for-4');
+    port.reachable = (p) => p.id === ids[4];
+    expect(await deliverDue(t.db, [port], T0)).toMatchObject({ sent: 1, waiting: 1 });
+    expect((await row('for-3')).status).toBe('queued');
+    port.reachable = (p) => p.id === ids[3];
+    expect(await deliverDue(t.db, [port], T0)).toMatchObject({ sent: 1, waiting: 0 });
+  });
+
+  it('holds messages to a person on leave until the morning they are back', async () => {
+    await t.db.update(people).set({ pausedUntil: at('2027-03-08T00:00:00+01:00'), timezone: 'Europe/Berlin' }).where(eq(people.id, ids[5]));
+    await queue(ids[5], 'after-leave');
+    const workingTime = { timezone: 'Europe/Berlin', workingHours: { start: 9 * 60, end: 17 * 60 }, workWeekends: false };
+    expect((await deliverDue(t.db, [port], T0, 50, { workingTime })).sent).toBe(0);
+    expect((await row('after-leave')).notBefore).toEqual(at('2027-03-08T09:00:00+01:00'));
+    expect((await deliverDue(t.db, [port], at('2027-03-08T08:59:00+01:00'), 50, { workingTime })).sent).toBe(0);
+    expect((await deliverDue(t.db, [port], at('2027-03-08T09:00:00+01:00'), 50, { workingTime })).sent).toBe(1);
+  });
+
+  it('reports campaign progress as sent out of total', async () => {
+    for (const id of ids.slice(0, 4)) await queue(id, `campaign-${id}`, { campaignId: 77 });
+    await deliverDue(t.db, [port], T0, 2);
+    expect(await campaignProgress(t.db, [77])).toEqual([{ campaignId: 77, total: 4, sent: 2, failed: 0, queued: 2 }]);
+    await deliverDue(t.db, [port], T0);
+    expect((await campaignProgress(t.db))[0]).toMatchObject({ campaignId: 77, sent: 4, total: 4 });
+  });
+
+  it('never sends one row twice when several workers claim at the same moment', async () => {
+    for (const id of ids) await queue(id, `race-${id}`);
+    const results = await Promise.all([1, 2, 3].map(() => deliverDue(t.db, [port], T0, 5)));
+    const again = await deliverDue(t.db, [port], T0);
+    expect(results.reduce((n, r) => n + r.sent, 0) + again.sent).toBe(12);
+    expect(port.delivered.map((d) => d.personId).sort()).toEqual([...ids].sort());
+    const sent = await t.db.select().from(outbox).where(inArray(outbox.recipientId, ids));
+    expect(sent.every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
+  });
+});

@@ -1,0 +1,151 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface FakeSlackApiOptions {
+  /** Every nth chat.postMessage is answered 429 with this Retry-After (seconds) for its channel. */
+  rateLimitEvery?: number;
+  retryAfterSeconds?: number;
+  /** Every nth chat.postMessage (not already rate limited) is answered HTTP 500 and not posted. */
+  failEvery?: number;
+  /** The nth accepted chat.postMessage is posted but never answered, as if the sender died mid-call. */
+  holdAfterPosts?: number;
+}
+
+export interface PostedMessage { channel: string; ts: string; text: string; metadata?: { event_type: string; event_payload: Record<string, unknown> } }
+
+export interface SeenRequest { method: string; channel?: string; at: number; status: number }
+
+/**
+ * A minimal Slack Web API on 127.0.0.1: conversations.open, chat.postMessage (counted per channel)
+ * and conversations.history (with message metadata). It answers 429 with Retry-After and HTTP 500
+ * on request, and records any request to a channel that arrives before that channel's Retry-After ran out.
+ */
+export class FakeSlackApi {
+  readonly posted: PostedMessage[] = [];
+  readonly requests: SeenRequest[] = [];
+  /** Requests to a channel that came while its Retry-After was still running. */
+  readonly tooEarly: SeenRequest[] = [];
+  /** Resolves with the channel of the message held by holdAfterPosts and the X-Worker header of its sender. */
+  readonly held: Promise<{ channel: string; worker?: string }>;
+  private resolveHeld!: (held: { channel: string; worker?: string }) => void;
+  private readonly blockedUntil = new Map<string, number>();
+  private readonly sockets = new Set<Socket>();
+  private postCalls = 0;
+  private server?: http.Server;
+  private tsCounter = 0;
+
+  constructor(private readonly options: FakeSlackApiOptions = {}) {
+    this.held = new Promise((resolve) => { this.resolveHeld = resolve; });
+  }
+
+  /** Base URL for WebClient's slackApiUrl, e.g. http://127.0.0.1:4567/api/ */
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** Accepted chat.postMessage calls per channel. */
+  postsPerChannel(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const m of this.posted) counts.set(m.channel, (counts.get(m.channel) ?? 0) + 1);
+    return counts;
+  }
+
+  count(method: string, status?: number): number {
+    return this.requests.filter((r) => r.method === method && (status === undefined || r.status === status)).length;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
+    const args = await readArgs(req);
+    if (!/^Bearer xoxb-/.test(String(req.headers.authorization ?? ''))) return this.answer(res, method, undefined, 200, { ok: false, error: 'not_authed' });
+    const now = Date.now();
+    switch (method) {
+      case 'conversations.open': {
+        const users = String(args.users ?? '');
+        if (!users) return this.answer(res, method, undefined, 200, { ok: false, error: 'users_list_not_supplied' });
+        return this.answer(res, method, undefined, 200, { ok: true, channel: { id: `D${users}` } });
+      }
+      case 'chat.postMessage': {
+        const channel = String(args.channel ?? '');
+        if (!channel) return this.answer(res, method, channel, 200, { ok: false, error: 'channel_not_found' });
+        if (this.stillBlocked(channel, now, method)) return this.rateLimited(res, method, channel, now);
+        const n = ++this.postCalls;
+        const { rateLimitEvery, failEvery, holdAfterPosts } = this.options;
+        if (rateLimitEvery && n % rateLimitEvery === 0) return this.rateLimited(res, method, channel, now);
+        if (failEvery && n % failEvery === 0) return this.answer(res, method, channel, 500, 'internal error');
+        const ts = `${Math.floor(now / 1000)}.${String(++this.tsCounter).padStart(6, '0')}`;
+        this.posted.push({ channel, ts, text: String(args.text ?? ''), metadata: args.metadata as PostedMessage['metadata'] });
+        if (holdAfterPosts && this.posted.length === holdAfterPosts) {
+          this.requests.push({ method, channel, at: now, status: 0 });
+          this.resolveHeld({ channel, worker: req.headers['x-worker'] as string | undefined });
+          return; // posted, but the caller never hears back
+        }
+        return this.answer(res, method, channel, 200, { ok: true, channel, ts, message: { text: args.text, ts } });
+      }
+      case 'conversations.history': {
+        const channel = String(args.channel ?? '');
+        if (this.stillBlocked(channel, now, method)) return this.rateLimited(res, method, channel, now);
+        const oldest = Number(args.oldest ?? 0);
+        const withMetadata = String(args.include_all_metadata) === 'true';
+        const messages = this.posted.filter((m) => m.channel === channel && Number(m.ts) >= oldest).reverse()
+          .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) }));
+        return this.answer(res, method, channel, 200, { ok: true, messages, has_more: false });
+      }
+      default:
+        return this.answer(res, method, undefined, 200, { ok: false, error: 'unknown_method' });
+    }
+  }
+
+  private stillBlocked(channel: string, now: number, method: string): boolean {
+    const until = this.blockedUntil.get(channel);
+    if (until === undefined || now >= until) return false;
+    this.tooEarly.push({ method, channel, at: now, status: 429 });
+    return true;
+  }
+
+  private rateLimited(res: http.ServerResponse, method: string, channel: string, now: number): void {
+    const seconds = this.options.retryAfterSeconds ?? 1;
+    this.blockedUntil.set(channel, now + seconds * 1000);
+    res.setHeader('Retry-After', String(seconds));
+    this.answer(res, method, channel, 429, { ok: false, error: 'ratelimited' });
+  }
+
+  private answer(res: http.ServerResponse, method: string, channel: string | undefined, status: number, body: unknown): void {
+    this.requests.push({ method, channel, at: Date.now(), status });
+    res.statusCode = status;
+    res.setHeader('Content-Type', typeof body === 'string' ? 'text/plain' : 'application/json');
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  }
+}
+
+/** WebClient posts form-encoded arguments, with objects (blocks, metadata) as JSON strings; JSON bodies work too. */
+async function readArgs(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  if (String(req.headers['content-type'] ?? '').includes('application/json')) return raw ? JSON.parse(raw) : {};
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    args[k] = (k === 'metadata' || k === 'blocks') && (v.startsWith('{') || v.startsWith('[')) ? safeJson(v) : v;
+  }
+  return args;
+}
+
+function safeJson(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
