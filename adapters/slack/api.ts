@@ -1,7 +1,8 @@
 /**
  * Calls to the Slack Web API, file downloads, and logging. Retries with backoff, and waiting out a
- * 429's Retry-After, are the WebClient's own (its retryConfig); this module only adds what to log
- * when a call has failed for good: the method and the inbound request it served, never a token.
+ * 429's Retry-After, are the WebClient's own (its retryConfig, or none for the outbox's client);
+ * this module only adds what to log when a call has failed for good: the method and the inbound
+ * request it served, never a token.
  */
 import { format } from 'node:util';
 import type { Logger as Pino } from 'pino';
@@ -61,7 +62,7 @@ export function isPermanentSlackError(e: unknown): boolean {
 }
 
 /** Arguments worth naming in a log line: whom or what the call was about, not its content. */
-const TARGET_ARGS = ['channel', 'user', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
+const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
 
 export class SlackApi {
   constructor(readonly client: WebClient, private readonly log: Pino, private readonly botToken: string) {}
@@ -71,10 +72,24 @@ export class SlackApi {
     try {
       return (await this.client.apiCall(method, args)) as T;
     } catch (e) {
-      const target = Object.fromEntries(TARGET_ARGS.filter((k) => typeof args[k] === 'string').map((k) => [k, args[k]]));
-      this.log.error({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} failed`);
+      this.logFailure(method, args, request, e);
       throw e;
     }
+  }
+
+  /** The pages of a cursor-paginated method (the WebClient follows next_cursor); a failure is logged as in call(). */
+  async *pages<T = Record<string, any>>(method: string, args: Record<string, unknown>, request: RequestInfo): AsyncGenerator<T> {
+    try {
+      for await (const page of this.client.paginate(method, { ...args })) yield page as T;
+    } catch (e) {
+      this.logFailure(method, args, request, e);
+      throw e;
+    }
+  }
+
+  private logFailure(method: string, args: Record<string, unknown>, request: RequestInfo, e: unknown): void {
+    const target = Object.fromEntries(TARGET_ARGS.filter((k) => typeof args[k] === 'string').map((k) => [k, args[k]]));
+    this.log.error({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} failed`);
   }
 
   /** Downloads a private file (url_private) with the bot token, as Slack requires. */

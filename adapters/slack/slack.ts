@@ -16,7 +16,7 @@ import type { HttpServer } from '../../src/http.js';
 import { messageLinks, processedEvents } from '../../src/db/schema/index.js';
 import { tokenize, type Attachment, type Inbound } from '../../src/core/router.js';
 import { toActor, type Person } from '../../src/core/actor.js';
-import type { ChatPort } from '../../src/core/port.js';
+import type { ReceiptChatPort } from '../../src/core/delivery.js';
 import { findForm, replyText, toPlainText, type Reply } from '../../src/core/reply.js';
 import { SlackApi, SlackInputError, boltLogger, type RequestInfo } from './api.js';
 import { fetchAttachments } from './files.js';
@@ -40,7 +40,7 @@ export interface SlackOptions {
 }
 
 export interface AttachedSlack {
-  port: ChatPort;
+  port: ReceiptChatPort;
   stop(): Promise<void>;
 }
 
@@ -49,6 +49,13 @@ export interface AttachedSlack {
  * outbox's lease (the outbox tries again later, with its own backoff, after a DeliveryError).
  */
 const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 1_000, maxTimeout: 10_000, randomize: true };
+
+/**
+ * No Web API call may hang: on a retried outbox row up to four calls run one after another
+ * (conversations.open, auth.test once, conversations.history, chat.postMessage), and together they
+ * should end well inside the delivery lease (120 s by default).
+ */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 const FAULT = replyText('Something went wrong on our side and nothing was recorded. Try again in a minute; if it keeps failing, tell the ISMS lead.', 'error');
 const HOME_HEADING = 'Your ISMS to-do';
@@ -64,6 +71,7 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   const clientOptions = {
     logger,
     retryConfig: options.retryConfig ?? DEFAULT_RETRY,
+    timeout: REQUEST_TIMEOUT_MS,
     ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
   };
   const socketMode = Boolean(settings.appToken);
@@ -78,6 +86,11 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   }
   const app = new App({ token: settings.botToken, receiver, logger, clientOptions, deferInitialization: true });
   const api = new SlackApi(app.client, log, settings.botToken);
+  // The outbox gets its own client: it neither retries nor waits out a 429 (the delivery worker
+  // does both, per conversation), and a 429 on it does not pause interactive answers, as a shared
+  // client's request queue would.
+  const outboxClient = new webApi.WebClient(settings.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  const outboxApi = new SlackApi(outboxClient, log, settings.botToken);
   const bot = new SlackBot(core, api);
   bot.listen(app);
   app.error(async (e) => { log.error({ err: e }, 'Slack listener failed'); });
@@ -91,7 +104,7 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   }
   log.info({ mode: socketMode ? 'socket' : 'http' }, 'Slack attached');
   return {
-    port: slackPort(core.database.db, api),
+    port: slackPort(core.database.db, api, outboxApi),
     stop: async () => { if (socketMode) await app.stop(); },
   };
 }

@@ -2,7 +2,8 @@
  * A local stand-in for the Slack Web API on 127.0.0.1: answers the methods the bot uses the way
  * Slack does (ok/error bodies, 429 with Retry-After, 5xx), serves private file downloads only with
  * a bot token, takes response_url posts, and records every call. It can also play Slack's Socket
- * Mode WebSocket server.
+ * Mode WebSocket server. Messages the bot posted can be read back with conversations.history,
+ * with their metadata when include_all_metadata is set.
  */
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
@@ -17,6 +18,8 @@ export interface SlackCall {
   status: number;
   /** What the fake answered (Web API methods with HTTP 200). */
   response?: Record<string, any>;
+  /** When the fake received the call (epoch ms). */
+  at: number;
 }
 
 type Answer = (args: Record<string, any>, call: SlackCall) => Record<string, any>;
@@ -36,6 +39,7 @@ export class FakeSlack {
   private readonly answers = new Map<string, Answer>();
   private readonly failures = new Map<string, { status: number; remaining: number }>();
   private readonly rateLimits = new Map<string, { seconds: number; until?: number }>();
+  private readonly conversationLimits = new Map<string, { seconds: number; until?: number }>();
   private readonly holds = new Map<string, Promise<void>>();
   private readonly events = new EventEmitter();
   private counter = 0;
@@ -70,7 +74,13 @@ export class FakeSlack {
   /** Rate limits the method as Slack does: 429 with Retry-After, and again for any call before that time has passed. */
   rateLimit(method: string, seconds: number): void { this.rateLimits.set(method, { seconds }); }
 
-  clearFailures(): void { this.failures.clear(); this.rateLimits.clear(); }
+  /**
+   * Rate limits posting into one conversation (a user id or its D... channel), as Slack limits
+   * messages per channel: 429 with Retry-After, and again for any post before that time has passed.
+   */
+  rateLimitConversation(channel: string, seconds: number): void { this.conversationLimits.set(dmOf(channel), { seconds }); }
+
+  clearFailures(): void { this.failures.clear(); this.rateLimits.clear(); this.conversationLimits.clear(); }
 
   /** Calls of the method wait until released: shows what the app did before the call returned. */
   hold(method: string): () => void {
@@ -84,6 +94,12 @@ export class FakeSlack {
   }
 
   callsTo(method: string): SlackCall[] { return this.calls.filter((c) => c.method === method); }
+
+  /** Every call about one conversation, named by a user id or its D... channel (channel or users argument). */
+  callsIn(channel: string): SlackCall[] {
+    const dm = dmOf(channel);
+    return this.calls.filter((c) => [c.args.channel, c.args.users].some((v) => typeof v === 'string' && dmOf(v) === dm));
+  }
 
   /** Waits until the method has been called `count` times (or fails after `timeoutMs`). */
   async waitFor(method: string, count = 1, timeoutMs = 15_000): Promise<SlackCall[]> {
@@ -170,7 +186,7 @@ export class FakeSlack {
     if (req.method === 'GET' && url.pathname.startsWith('/files/')) {
       const file = this.files.get(url.pathname.slice('/files/'.length));
       const allowed = token?.startsWith('xoxb-');
-      this.record({ method: 'file download', args: { file: file?.id }, token, status: !file ? 404 : allowed ? 200 : 403 });
+      this.record({ method: 'file download', args: { file: file?.id }, token, status: !file ? 404 : allowed ? 200 : 403, at: Date.now() });
       if (!file) { res.writeHead(404).end(); return; }
       // Slack answers a download without a valid token with its login page, not the file.
       if (!allowed) { res.writeHead(403).end('login required'); return; }
@@ -178,18 +194,19 @@ export class FakeSlack {
       return;
     }
     if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
-      this.record({ method: 'response_url', args: { ...JSON.parse(raw || '{}'), id: url.pathname.slice('/respond/'.length) }, status: 200 });
+      this.record({ method: 'response_url', args: { ...JSON.parse(raw || '{}'), id: url.pathname.slice('/respond/'.length) }, status: 200, at: Date.now() });
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
     const method = url.pathname.replace(/^\/api\//, '');
     const args = parseArgs(raw, req.headers['content-type'] ?? '');
-    const call: SlackCall = { method, args, token: token ?? args.token, status: 200 };
+    const call: SlackCall = { method, args, token: token ?? args.token, status: 200, at: Date.now() };
 
     const hold = this.holds.get(method);
     if (hold) await hold;
 
-    const limit = this.rateLimits.get(method);
+    const limit = this.rateLimits.get(method)
+      ?? (method === 'chat.postMessage' && typeof args.channel === 'string' ? this.conversationLimits.get(dmOf(args.channel)) : undefined);
     if (limit) {
       const now = Date.now();
       if (limit.until === undefined || now < limit.until) {
@@ -234,9 +251,17 @@ export class FakeSlack {
         return { ok: true, view: { ...args.view, id: `VH${n}`, hash: `hash-${n}` } };
       case 'chat.postMessage': {
         // A message to a user id goes to the bot's direct message with them (a D... channel).
-        const channel = String(args.channel).startsWith('U') ? `D${String(args.channel).slice(1)}` : args.channel;
-        return { ok: true, channel, ts: `1700000000.${String(n).padStart(6, '0')}`, message: { text: args.text, blocks: args.blocks } };
+        // Its ts is the time it was posted, as Slack's are (conversations.history's oldest compares with it).
+        const ts = `${Math.floor(Date.now() / 1000)}.${String(n).padStart(6, '0')}`;
+        return { ok: true, channel: dmOf(String(args.channel)), ts, message: { text: args.text, blocks: args.blocks } };
       }
+      case 'conversations.open': {
+        const users = String(args.users ?? '').split(',').filter(Boolean);
+        if (users.length === 0) return { ok: false, error: 'users_list_not_supplied' };
+        return { ok: true, channel: { id: dmOf(users[0]) } };
+      }
+      case 'conversations.history':
+        return this.history(args);
       case 'chat.postEphemeral':
         return { ok: true, message_ts: `1700000000.${String(n).padStart(6, '0')}` };
       case 'chat.update':
@@ -252,6 +277,38 @@ export class FakeSlack {
         return { ok: false, error: 'unknown_method' };
     }
   }
+
+  /**
+   * The messages the bot posted into a conversation (not thread replies), newest first, between
+   * oldest and latest (exclusive unless inclusive), a page of `limit` at a time with next_cursor.
+   */
+  private history(args: Record<string, any>): Record<string, any> {
+    if (!args.channel) return { ok: false, error: 'channel_not_found' };
+    const channel = dmOf(String(args.channel));
+    const inclusive = String(args.inclusive) === 'true';
+    const after = (ts: number) => args.oldest === undefined || (inclusive ? ts >= Number(args.oldest) : ts > Number(args.oldest));
+    const before = (ts: number) => args.latest === undefined || (inclusive ? ts <= Number(args.latest) : ts < Number(args.latest));
+    const withMetadata = String(args.include_all_metadata) === 'true';
+    const messages = this.callsTo('chat.postMessage')
+      .filter((c) => c.response?.ok && c.response.channel === channel && !c.args.thread_ts)
+      .filter((c) => after(Number(c.response!.ts)) && before(Number(c.response!.ts)))
+      .reverse()
+      .map((c) => ({
+        type: 'message', user: 'UBOT', bot_id: 'BBOT', app_id: 'A0TEST', ts: c.response!.ts, text: c.args.text,
+        ...(c.args.blocks ? { blocks: c.args.blocks } : {}),
+        ...(withMetadata && c.args.metadata ? { metadata: c.args.metadata } : {}),
+      }));
+    const start = Number(args.cursor ?? 0);
+    const limit = Math.min(Number(args.limit ?? 100), 999);
+    const page = messages.slice(start, start + limit);
+    const more = start + limit < messages.length;
+    return { ok: true, messages: page, has_more: more, ...(more ? { response_metadata: { next_cursor: String(start + limit) } } : {}) };
+  }
+}
+
+/** A user id stands for the bot's direct message with them (D... instead of U...). */
+function dmOf(channel: string): string {
+  return channel.startsWith('U') ? `D${channel.slice(1)}` : channel;
 }
 
 const JSON_FIELDS = new Set(['blocks', 'view', 'attachments', 'metadata']);
