@@ -14,6 +14,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Many tests wait on child processes and sockets rather than the CPU: more workers than cores pays.
+    maxWorkers: 3,
     projects,
   },
 });
