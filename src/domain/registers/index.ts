@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../../core/router.js';
 import { registerCommand } from './registers.js';
+import { auditVerifyCommand } from './audit-verify.js';
 
-export const registerCommands: CommandSpec[] = [registerCommand];
+export const registerCommands: CommandSpec[] = [registerCommand, auditVerifyCommand];
