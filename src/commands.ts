@@ -10,6 +10,7 @@ import { poamCommands } from './domain/poam/index.js';
 import { triageCommands } from './domain/triage/index.js';
 import { registerCommands } from './domain/registers/index.js';
 import { nudgeCommands } from './domain/nudges/index.js';
+import { riskCommands } from './domain/risks/index.js';
 
 /** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
 export function buildRouter(db: Db): CommandRouter {
@@ -25,6 +26,7 @@ export function buildRouter(db: Db): CommandRouter {
     ...triageCommands,
     ...registerCommands,
     ...nudgeCommands,
+    ...riskCommands,
   ];
   for (const s of specs) router.register(s);
   return router;
