@@ -8,6 +8,7 @@ import { FakeSlack, type SlackCall } from './helpers/fake-slack.js';
 import { SlackSender } from './helpers/slack-sign.js';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { HttpServer } from '../src/http.js';
+import { openDatabase } from '../src/db/client.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { buildRouter } from '../src/commands.js';
@@ -603,6 +604,34 @@ describe('Socket Mode', () => {
       expect(logs.text()).not.toContain('xapp-test-app-token');
     } finally {
       await socket.stop();
+    }
+  });
+});
+
+describe('when the database is down', () => {
+  it('acks, tells the person nothing was recorded, logs the fault, and the next request still works', async () => {
+    // Nothing listens on port 1: what a stopped PostgreSQL looks like to the bot.
+    const down = await openDatabase({ kind: 'postgres', url: 'postgres://isms@127.0.0.1:1/isms', poolSize: 1 });
+    const downHttp = new HttpServer(() => undefined);
+    const core: Core = { ...buildCore({ SLACK_SIGNING_SECRET: SECRET }), database: down, router: buildRouter(down.db) };
+    const attached = await attachSlack(core, downHttp, { retryConfig });
+    const port = await downHttp.listen(0, '127.0.0.1');
+    const downSender = new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET);
+    try {
+      const before = (await t.db.select().from(aiTools)).length;
+      const response = await downSender.command(slashCommand('USAM', 'declare ai Outage', 'db-down'));
+      expect(response.status).toBe(200);
+      const answer = await responseTo('db-down');
+      expect(answer.args.response_type).toBe('ephemeral');
+      expect(blockText(answer.args.blocks)).toContain('Something went wrong on our side and nothing was recorded');
+      expect((await t.db.select().from(aiTools)).length).toBe(before);
+      const again = await downSender.command(slashCommand('USAM', 'help', 'db-down-again'));
+      expect(again.status).toBe(200);
+      expect(blockText((await responseTo('db-down-again')).args.blocks)).toContain('nothing was recorded');
+    } finally {
+      await attached.stop();
+      await downHttp.close();
+      await down.close().catch(() => undefined);
     }
   });
 });
