@@ -4,7 +4,15 @@ import { defineConfig } from 'vitest/config';
 const projects = [
   { extends: true as const, test: { name: 'pglite', env: { ISMS_TEST_DB: 'pglite' } } },
   ...(process.env.TEST_DATABASE_URL
-    ? [{ extends: true as const, test: { name: 'postgres', env: { ISMS_TEST_DB: 'postgres' } } }]
+    ? [{
+      extends: true as const,
+      test: {
+        name: 'postgres',
+        env: { ISMS_TEST_DB: 'postgres' },
+        // These never touch the register (or test the embedded database itself): once is enough.
+        exclude: ['tests/config.test.ts', 'tests/slack-render.test.ts', 'tests/pglite-lock.test.ts'],
+      },
+    }]
     : []),
 ];
 
