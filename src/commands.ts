@@ -11,6 +11,7 @@ import { triageCommands } from './domain/triage/index.js';
 import { registerCommands } from './domain/registers/index.js';
 import { nudgeCommands } from './domain/nudges/index.js';
 import { riskCommands } from './domain/risks/index.js';
+import { reviewCommands } from './domain/reviews/index.js';
 
 /** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
 export function buildRouter(db: Db): CommandRouter {
@@ -27,6 +28,7 @@ export function buildRouter(db: Db): CommandRouter {
     ...registerCommands,
     ...nudgeCommands,
     ...riskCommands,
+    ...reviewCommands,
   ];
   for (const s of specs) router.register(s);
   return router;

@@ -38,7 +38,8 @@ async function fakeSlack(options: ConstructorParameters<typeof FakeSlackApi>[0] 
 }
 
 if (testDbKind === 'postgres') {
-  describe('bot worker processes on one PostgreSQL', () => {
+  // Child processes on a shared 2-core machine: generous limits, the assertions are about counts, not speed.
+  describe('bot worker processes on one PostgreSQL', { timeout: 180_000 }, () => {
     async function campaignDatabase(): Promise<TestDatabase> {
       const t = await createTestDatabase();
       cleanups.push(() => t.destroy());
@@ -78,7 +79,7 @@ if (testDbKind === 'postgres') {
     });
   });
 } else {
-  describe('several workers on one PGlite', () => {
+  describe('several workers on one PGlite', { timeout: 180_000 }, () => {
     it('three concurrent workers send a campaign of 300 people exactly one message each', async () => {
       const t = await createTestDatabase();
       cleanups.push(() => t.destroy());

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { asc, eq } from 'drizzle-orm';
+import { auditFindings } from '../../db/schema/index.js';
+import { defineCommand, type CommandContext } from '../../core/router.js';
+import { conflict } from '../../core/errors.js';
+import { registerRef } from '../../core/validate.js';
+import { fields, formBlock, reply, text, type Form } from '../../core/reply.js';
+import { personName } from '../poam/items.js';
+import { FINDING_LABELS, isNonconformity, loadFinding, poamItemsFor, type Finding } from './shared.js';
+
+export const findingCloseInput = z.object({
+  finding: registerRef('AF'),
+  // Optional so that the list's "Close" button (the reference alone) can ask for it in a form.
+  action: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional(),
+});
+
+/** Loads an open finding and refuses while the corrective action of a nonconformity is not completed. */
+async function loadClosable(ctx: CommandContext, ref: string): Promise<Finding> {
+  const finding = await loadFinding(ctx.db, ref);
+  if (finding.status === 'closed') {
+    throw conflict(`${ref} was already closed; its corrective action reads "${finding.correctiveAction ?? ''}". Nothing was recorded.`);
+  }
+  if (isNonconformity(finding.type)) {
+    const item = (await poamItemsFor(ctx.db, [ref])).get(ref);
+    if (item && item.status !== 'completed') {
+      const owner = await personName(ctx.db, item.ownerId);
+      throw conflict(`${ref} is a ${FINDING_LABELS[finding.type]} and its POA&M item ${item.ref} is still ${item.status.replace('_', ' ')} `
+        + `(owner ${owner}, due ${item.dueOn}); it can be closed once ${item.ref} is completed. Nothing was recorded.`,
+      `${owner} marks it completed with "/isms poam done ${item.ref}".`);
+    }
+  }
+  return finding;
+}
+
+function actionForm(ref: string): Form {
+  return {
+    title: `Close ${ref}`,
+    command: 'finding close',
+    hidden: { finding: ref },
+    submitLabel: 'Close finding',
+    fields: [{ name: 'action', label: 'Corrective action taken', type: 'textarea', required: true, hint: 'Auditors read this.' }],
+  };
+}
+
+/** Closes a finding with the corrective action that was taken. */
+export async function closeFinding(ctx: CommandContext, ref: string, correctiveAction: string) {
+  const finding = await loadClosable(ctx, ref);
+  const [closed] = await ctx.db.update(auditFindings).set({ status: 'closed', correctiveAction })
+    .where(eq(auditFindings.id, finding.id)).returning();
+  await ctx.audit({ action: 'close', entity: 'audit_finding', entityRef: ref, before: finding, after: closed });
+  return closed;
+}
+
+export const findingCloseCommand = defineCommand({
+  name: 'finding close',
+  summary: 'Close an audit finding with its corrective action (a nonconformity once its POA&M item is completed)',
+  usage: 'finding close <AF-ref> <corrective action>',
+  examples: ['finding close AF-0001 "Internal audit programme for 2026 approved and the first audit held"'],
+  roles: ['isms_lead'],
+  positional: ['finding', 'action...'],
+  schema: findingCloseInput,
+  form: async (ctx) => {
+    const open = await ctx.db.select().from(auditFindings).where(eq(auditFindings.status, 'open')).orderBy(asc(auditFindings.id));
+    return {
+      title: 'Close an audit finding',
+      command: 'finding close',
+      submitLabel: 'Close finding',
+      fields: [
+        { name: 'finding', label: 'Finding', type: 'select', required: true, options: open.map((f) => ({ value: f.ref, label: `${f.ref} — ${FINDING_LABELS[f.type]}, ${f.clause ?? ''}` })) },
+        { name: 'action', label: 'Corrective action taken', type: 'textarea', required: true, hint: 'Auditors read this.' },
+      ],
+    };
+  },
+  async run(ctx, input) {
+    if (!input.action) {
+      await loadClosable(ctx, input.finding);
+      return reply(formBlock(actionForm(input.finding)));
+    }
+    const closed = await closeFinding(ctx, input.finding, input.action);
+    return {
+      ...reply(
+        text(`Closed ${closed.ref} (${FINDING_LABELS[closed.type]} against ${closed.clause}).`, 'success'),
+        fields([
+          { label: 'Finding', value: closed.description },
+          { label: 'Corrective action', value: closed.correctiveAction ?? '' },
+        ]),
+      ),
+      about: closed.ref,
+    };
+  },
+});

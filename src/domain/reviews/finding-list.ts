@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { asc, count, eq } from 'drizzle-orm';
+import { auditFindings, people } from '../../db/schema/index.js';
+import { defineCommand } from '../../core/router.js';
+import { isLead } from '../../core/actor.js';
+import { reply, text, type ListItem } from '../../core/reply.js';
+import { pageNumber, pageWindow } from '../registers/paging.js';
+import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
+
+export const findingsInput = z.object({
+  all: z.enum(['true', 'false'], { errorMap: () => ({ message: 'is a switch: write --all on its own' }) }).optional(),
+  page: pageNumber,
+});
+
+export const findingsCommand = defineCommand({
+  name: 'findings',
+  summary: 'Open audit findings with their POA&M items (--all includes closed ones)',
+  usage: 'findings [--all] [--page N]',
+  examples: ['findings', 'findings --all --page 2'],
+  roles: ['isms_lead', 'auditor', 'management_body'],
+  flags: ['all', 'page'],
+  schema: findingsInput,
+  async run(ctx, input) {
+    const all = input.all === 'true';
+    const which = all ? undefined : eq(auditFindings.status, 'open');
+    const [{ n }] = await ctx.db.select({ n: count() }).from(auditFindings).where(which);
+    const base = all ? 'findings --all' : 'findings';
+    const w = pageWindow(n, input.page, base, all ? 'The list of audit findings' : 'The list of open audit findings');
+    const rows = await ctx.db.select({ finding: auditFindings, raisedBy: people.name }).from(auditFindings)
+      .leftJoin(people, eq(people.id, auditFindings.raisedBy)).where(which)
+      .orderBy(asc(auditFindings.id)).offset(w.offset).limit(w.limit);
+    const items = await poamItemsFor(ctx.db, rows.map((r) => r.finding.ref));
+
+    const entries: ListItem[] = rows.map(({ finding, raisedBy }) => {
+      const item = items.get(finding.ref);
+      const closable = finding.status === 'open' && (!isNonconformity(finding.type) || !item || item.status === 'completed');
+      return {
+        title: `${finding.ref} ${capitalised(FINDING_LABELS[finding.type])} — ${finding.clause ?? 'no clause'}`,
+        detail: finding.description,
+        fields: [
+          { label: 'Type', value: FINDING_LABELS[finding.type] },
+          { label: 'Clause', value: finding.clause ?? 'none' },
+          { label: 'Status', value: finding.status },
+          {
+            label: 'POA&M item',
+            value: item ? `${item.ref} — ${item.status.replace('_', ' ')}, due ${item.dueOn}` : isNonconformity(finding.type) ? 'none' : 'not needed',
+          },
+          ...(finding.rootCause ? [{ label: 'Root cause', value: finding.rootCause }] : []),
+          ...(finding.correctiveAction ? [{ label: 'Corrective action', value: finding.correctiveAction }] : []),
+          { label: 'Raised by', value: `${raisedBy ?? 'unknown'} on ${finding.createdAt.toISOString().slice(0, 10)}` },
+        ],
+        buttons: closable && isLead(ctx.actor) ? [{ label: 'Close', command: `finding close ${finding.ref}` }] : undefined,
+      };
+    });
+    const summary = n === 0
+      ? (all ? 'No audit findings have been recorded.' : 'There are no open audit findings.')
+      : `${all ? 'Audit findings' : 'Open audit findings'}: ${n}.`;
+    return reply(text(summary), {
+      type: 'list',
+      title: all ? 'Audit findings' : 'Open audit findings',
+      items: entries,
+      empty: 'Nothing to show.',
+      page: w.page,
+    });
+  },
+});

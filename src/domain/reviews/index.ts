@@ -1,0 +1,15 @@
+import type { CommandSpec } from '../../core/router.js';
+import { findingAddCommand } from './finding-add.js';
+import { findingsCommand } from './finding-list.js';
+import { findingCloseCommand } from './finding-close.js';
+import { reviewDecideCommand, reviewRecordCommand } from './management-review.js';
+import { reviewsCommand } from './review-list.js';
+
+export const reviewCommands: CommandSpec[] = [
+  findingsCommand,
+  findingAddCommand,
+  findingCloseCommand,
+  reviewsCommand,
+  reviewRecordCommand,
+  reviewDecideCommand,
+];

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { auditFindings, FINDING_TYPES, poamItems } from '../../db/schema/index.js';
+import { findPersonByEmail, ROLE_LABELS, type Person } from '../../core/actor.js';
+import { invalid, notFound } from '../../core/errors.js';
+import { todayIso } from '../../core/validate.js';
+import type { Role } from '../../db/schema/index.js';
+
+export type Finding = typeof auditFindings.$inferSelect;
+export type FindingType = (typeof FINDING_TYPES)[number];
+export type PoamItem = typeof poamItems.$inferSelect;
+
+export const FINDING_LABELS: Record<FindingType, string> = {
+  major_nc: 'major nonconformity',
+  minor_nc: 'minor nonconformity',
+  observation: 'observation',
+  ofi: 'opportunity for improvement',
+};
+
+/** Nonconformities need corrective action tracked on the POA&M; observations and OFIs do not. */
+export const isNonconformity = (type: FindingType) => type === 'major_nc' || type === 'minor_nc';
+
+export const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** "Major-NC" or "MINOR_NC" are typed as often as "major_nc". */
+export const findingType = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toLowerCase().replace(/-/g, '_') : v),
+  z.enum(FINDING_TYPES, {
+    errorMap: () => ({ message: 'must be one of major_nc, minor_nc, observation, ofi (major or minor nonconformity, observation, opportunity for improvement)' }),
+  }),
+);
+
+// A management-system clause (4, 9.2, 10.1, 5.1.2) or an Annex A control (A.5.15, A.8.1, A.12.6.1).
+const CLAUSE = /^\d{1,2}(\.\d{1,3}){0,3}$/;
+const ANNEX_A = /^A\.?\d{1,2}(\.\d{1,3}){1,3}$/i;
+
+/** Free text, but shaped like an ISO clause or Annex A id; Annex A ids are written "A.5.15". */
+export const isoClause = z.string().trim().transform((v, ctx) => {
+  if (CLAUSE.test(v)) return v;
+  if (ANNEX_A.test(v)) return `A.${v.replace(/^A\.?/i, '')}`;
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    message: `must be an ISO 27001 clause such as 9.2 or an Annex A control such as A.5.15, not "${v}"`,
+  });
+  return z.NEVER;
+});
+
+export const ownerEmail = z.string().trim().email('must be the email address of a person in the register, e.g. olga@example.org');
+
+/** A due date for corrective work: strictly after today. */
+export function assertFutureDue(field: string, due: string, now: Date): void {
+  const today = todayIso(now);
+  if (due <= today) {
+    throw invalid(`${field}: ${due} is not in the future (today is ${today}); give a later date.`);
+  }
+}
+
+export async function personByEmail(db: Db, field: string, email: string): Promise<Person> {
+  const person = await findPersonByEmail(db, email);
+  if (!person) {
+    throw notFound(`${field}: no one with the email ${email} is in the register.`,
+      'Give the email address of someone in the register; the ISMS lead adds people by import.');
+  }
+  return person;
+}
+
+/** Loads a finding by reference, locked for the rest of the transaction. */
+export async function loadFinding(db: Db, ref: string): Promise<Finding> {
+  const [finding] = await db.select().from(auditFindings).where(eq(auditFindings.ref, ref)).for('update');
+  if (!finding) throw notFound(`${ref} does not exist.`, '"/isms findings --all" lists every audit finding with its reference.');
+  return finding;
+}
+
+/** The POA&M items opened for these findings, by finding reference. */
+export async function poamItemsFor(db: Db, findingRefs: string[]): Promise<Map<string, PoamItem>> {
+  if (findingRefs.length === 0) return new Map();
+  const items = await db.select().from(poamItems)
+    .where(and(eq(poamItems.source, 'audit_finding'), inArray(poamItems.sourceRef, findingRefs)));
+  return new Map(items.map((i) => [i.sourceRef!, i]));
+}
+
+/** "ISMS lead, staff": role names as the register labels them. */
+export const roleList = (roles: string[]) =>
+  roles.map((r) => ROLE_LABELS[r as Role] ?? r).join(', ') || 'no roles';
