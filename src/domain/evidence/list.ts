@@ -4,7 +4,7 @@ import { controls, evidenceRequests } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { todayIso } from '../../core/validate.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageOf } from './paging.js';
+import { pageNumber, pageOf } from '../../core/paging.js';
 
 export const myEvidenceCommand = defineCommand({
   name: 'evidence',
@@ -20,7 +20,7 @@ export const myEvidenceCommand = defineCommand({
       .where(and(eq(evidenceRequests.ownerId, ctx.actor.id), eq(evidenceRequests.status, 'open')))
       .orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id));
     const today = todayIso(ctx.now);
-    const shown = pageOf(open, page, 'evidence');
+    const shown = pageOf(open, page, 'evidence', 'Your list of open evidence requests');
     const items: ListItem[] = shown.items.map(({ request, control }) => ({
       title: `${request.ref} — ${control.code} ${control.title}`,
       detail: `due ${request.dueOn}${request.dueOn < today ? ' (overdue)' : ''}`,

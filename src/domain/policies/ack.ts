@@ -4,7 +4,7 @@ import { policyAcknowledgements } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict } from '../../core/errors.js';
 import { reply, text, fields, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageOf } from '../evidence/paging.js';
+import { pageNumber, pageOf } from '../../core/paging.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyField, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
 
 export type Acknowledgement = typeof policyAcknowledgements.$inferSelect;
@@ -33,7 +33,7 @@ export const policiesCommand = defineCommand({
   schema: z.object({ page: pageNumber }),
   async run(ctx, { page }) {
     const pending = await policiesToAcknowledge(ctx);
-    const shown = pageOf(pending, page, 'policies');
+    const shown = pageOf(pending, page, 'policies', 'Your list of policies to acknowledge');
     const items: ListItem[] = shown.items.map(({ policy, version }) => ({
       title: `${policy.ref} ${policy.title}`,
       detail: `version ${version.version}`,

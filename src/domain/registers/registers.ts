@@ -6,7 +6,7 @@ import {
 } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { reply, text, type Block, type ListItem, type Page } from '../../core/reply.js';
-import { pageNumber, pageWindow } from './paging.js';
+import { pageNumber, pageWindow } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS, isoDay } from '../triage/labels.js';
 

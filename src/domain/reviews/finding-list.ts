@@ -4,7 +4,7 @@ import { auditFindings, people } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../registers/paging.js';
+import { pageNumber, pageWindow } from '../../core/paging.js';
 import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
 
 export const findingsInput = z.object({

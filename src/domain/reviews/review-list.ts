@@ -4,7 +4,7 @@ import { managementReviews, people, reviewDecisions } from '../../db/schema/inde
 import { defineCommand } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../registers/paging.js';
+import { pageNumber, pageWindow } from '../../core/paging.js';
 import { attendeeLine } from './management-review.js';
 
 export const reviewsCommand = defineCommand({

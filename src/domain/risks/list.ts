@@ -3,7 +3,7 @@ import { asc, count, eq } from 'drizzle-orm';
 import { people, risks } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { reply, text, type Block, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../registers/paging.js';
+import { pageNumber, pageWindow } from '../../core/paging.js';
 import { isoDay } from '../triage/labels.js';
 import {
   acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, mayAccept, seesAllRisks,

@@ -3,7 +3,7 @@ import { asc, eq, inArray, count } from 'drizzle-orm';
 import { aiTools, people, scopeChanges, suppliers } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { reply, text, type ListItem, type Field } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../registers/paging.js';
+import { pageNumber, pageWindow } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS, isoDay } from './labels.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { invalid } from '../../core/errors.js';
-import type { Page } from '../../core/reply.js';
+import { invalid } from './errors.js';
+import type { Page } from './reply.js';
 
 export const PAGE_SIZE = 10;
 
@@ -29,4 +29,10 @@ export function pageWindow(itemCount: number, pageNo: number, command: string, w
       previous: pageNo > 1 ? `${command} --page ${pageNo - 1}` : undefined,
     },
   };
+}
+
+/** One page of a list already in memory, with the Page block for it. */
+export function pageOf<T>(all: T[], pageNo: number, command: string, what: string): { items: T[]; page: Page } {
+  const { offset, limit, page } = pageWindow(all.length, pageNo, command, what);
+  return { items: all.slice(offset, offset + limit), page };
 }
