@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from './core/validate.js';
 import cron from 'node-cron';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -55,15 +56,6 @@ const envSchema = z.object({
 });
 
 export type Config = ReturnType<typeof toConfig>;
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** "09:00-17:00" into minutes after midnight; undefined when malformed or empty. */
 export function parseWorkingHours(v: string): { start: number; end: number } | undefined {

@@ -82,7 +82,7 @@ beforeAll(async () => {
     cast[key] = { id: row.id, ...who };
   }
   fake = await FakeSlack.start();
-  fake.users.set('UEVE', { email: CAST.eve.email });
+  fake.users.set('UEVE', { email: CAST.eve.email, tz: 'America/Chicago' });
   fake.users.set('USTRANGER', { email: 'stranger@elsewhere.example' });
   logs = new LogSink();
   http = new HttpServer(() => undefined);
@@ -265,6 +265,8 @@ describe('/isms slash command', () => {
     expect(blockText(answer.args.blocks)).toContain('Hello Eve Email');
     const [eve] = await t.db.select().from(people).where(eq(people.id, cast.eve.id));
     expect(eve.slackUserId).toBe('UEVE');
+    // Her nudges follow Slack's timezone for her, since the register had none.
+    expect(eve.timezone).toBe('America/Chicago');
     const linked = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, 'link_slack_user'), eq(auditEvents.entityRef, CAST.eve.email)));
     expect(linked).toHaveLength(1);
     const lookups = fake.callsTo('users.info').filter((c) => c.args.user === 'UEVE').length;

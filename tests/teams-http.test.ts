@@ -278,3 +278,32 @@ describe('Teams bot over HTTP with Bot Framework credentials', () => {
   });
 });
 
+
+describe('Teams and the register timezone', () => {
+  let h: TeamsTestCore;
+  let server: TeamsServer;
+  const connector = new FakeConnector();
+  beforeAll(async () => {
+    await connector.start();
+    h = await createTeamsCore();
+    server = await startTeamsServer(h.core);
+  });
+  afterAll(async () => {
+    await server.stop();
+    await connector.stop();
+    await h.destroy();
+  });
+
+  it('takes the timezone Teams reports for a person the register has none for, and keeps one it has', async () => {
+    await h.t.db.update(people).set({ timezone: null }).where(eq(people.id, h.ids.staff));
+    const first = await server.post({ ...personalMessage('staff', 'help', { localTimezone: 'Asia/Tokyo' }), serviceUrl: connector.url });
+    expect(first.status).toBe(200);
+    const [staff] = await h.t.db.select().from(people).where(eq(people.id, h.ids.staff));
+    expect(staff.timezone).toBe('Asia/Tokyo');
+    const changes = await h.t.db.select().from(auditEvents).where(and(eq(auditEvents.action, 'set_timezone'), eq(auditEvents.entityRef, staff.email)));
+    expect(changes).toHaveLength(1);
+    await server.post({ ...personalMessage('staff', 'help', { localTimezone: 'America/Denver' }), serviceUrl: connector.url });
+    const [again] = await h.t.db.select().from(people).where(eq(people.id, h.ids.staff));
+    expect(again.timezone).toBe('Asia/Tokyo');
+  });
+});

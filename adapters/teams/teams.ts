@@ -6,7 +6,7 @@ import {
 } from 'botbuilder';
 import type { Core } from '../../src/app.js';
 import type { HttpServer } from '../../src/http.js';
-import { type Person, toActor } from '../../src/core/actor.js';
+import { type Person, adoptTimezone, toActor } from '../../src/core/actor.js';
 import type { Attachment, Inbound } from '../../src/core/router.js';
 import { type ChatPort, DeliveryError } from '../../src/core/port.js';
 import { type Reply, reply, text, findForm, toPlainText } from '../../src/core/reply.js';
@@ -114,11 +114,13 @@ export function createTeamsBot(core: Core): TeamsBot {
 
   /** The person behind this turn, with their personal conversation remembered; unknown people are told who can add them. */
   async function personOf(context: TurnContext): Promise<Person | undefined> {
-    const person = await identify(db, context, logger);
-    if (!person) {
+    const identified = await identify(db, context, logger);
+    if (!identified) {
       await send(context, await notInRegisterReply(db));
       return undefined;
     }
+    // Teams sends the sender's timezone with each message: the register takes it if it has none.
+    const person = await adoptTimezone(db, identified, context.activity.localTimezone, 'teams');
     if (context.activity.conversation?.conversationType === 'personal') {
       await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
     }

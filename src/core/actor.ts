@@ -1,6 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { people, type Role } from '../db/schema/index.js';
+import { appendAudit } from './audit.js';
+import { isTimeZone } from './validate.js';
 
 export type Person = typeof people.$inferSelect;
 
@@ -52,4 +54,21 @@ export async function findPerson(db: Db, query: string): Promise<Person[]> {
 
 export async function peopleWithRole(db: Db, role: Role): Promise<Person[]> {
   return db.select().from(people).where(sql`${role} = any(${people.roles})`);
+}
+
+/**
+ * Takes the timezone a chat platform reports for a person who has none in the register (audited),
+ * so their nudges arrive in their working hours. A timezone already in the register wins.
+ */
+export async function adoptTimezone(db: Db, person: Person, tz: string | undefined, platform: string): Promise<Person> {
+  if (person.timezone || !tz || !isTimeZone(tz)) return person;
+  return db.transaction(async (tx) => {
+    const [updated] = await tx.update(people).set({ timezone: tz })
+      .where(and(eq(people.id, person.id), isNull(people.timezone))).returning();
+    if (!updated) return person;
+    await appendAudit(tx, { id: person.id, label: `${person.name} <${person.email}> via ${platform}` }, {
+      action: 'set_timezone', entity: 'person', entityRef: person.email, before: { timezone: null }, after: { timezone: tz },
+    });
+    return updated;
+  });
 }

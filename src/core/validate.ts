@@ -28,3 +28,13 @@ export function addMonths(isoDay: string, months: number): string {
   d.setUTCDate(Math.min(day, last));
   return d.toISOString().slice(0, 10);
 }
+
+/** True for an IANA time zone name the runtime knows, e.g. Europe/Berlin. */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -29,7 +29,7 @@ interface FakeFile { id: string; name: string; mimetype: string; bytes: Buffer }
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   /** Slack users by id: users.info answers from here. */
-  readonly users = new Map<string, { email?: string; deleted?: boolean; is_bot?: boolean }>();
+  readonly users = new Map<string, { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean }>();
   readonly files = new Map<string, FakeFile>();
   /** What the Socket Mode server received from the app. */
   readonly socketFrames: any[] = [];
@@ -240,7 +240,7 @@ export class FakeSlack {
       case 'users.info': {
         const user = this.users.get(args.user);
         if (!user) return { ok: false, error: 'user_not_found' };
-        return { ok: true, user: { id: args.user, deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, profile: { email: user.email } } };
+        return { ok: true, user: { id: args.user, deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, ...(user.tz ? { tz: user.tz } : {}), profile: { email: user.email } } };
       }
       case 'views.open':
       case 'views.push':
