@@ -451,6 +451,19 @@ describe('evidence requests', () => {
     expect(blockText(answer.args.blocks)).toContain(item.ref);
   });
 
+  it('does not take a reply in the thread of a message about something else (a policy) as evidence', async () => {
+    await t.db.insert(messageLinks).values({ platform: 'slack', conversationId: 'DSAM', messageId: '1700000700.000100', recipientId: cast.staff.id, subjectRef: 'POL-0009' });
+    const before = await auditCount();
+    const replies = fake.callsTo('chat.postMessage').length;
+    await sender.event({
+      type: 'message', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: 'read it, thanks',
+      ts: '1700000701.000100', thread_ts: '1700000700.000100',
+    }, 'Ev0POLICYTHREAD');
+    const answer = (await fake.waitFor('chat.postMessage', replies + 1)).at(-1)!;
+    expect(blockText(answer.args.blocks)).toContain('To hand in evidence, reply with the file or text in the thread of my request');
+    expect(await auditCount()).toBe(before);
+  });
+
   it('refuses a click on someone else\'s request privately and leaves the message alone', async () => {
     const updates = fake.callsTo('chat.update').length;
     const opens = fake.callsTo('views.open').length;

@@ -381,7 +381,8 @@ class SlackBot {
     const [link] = threadTs
       ? await this.db.select().from(messageLinks).where(and(eq(messageLinks.platform, 'slack'), eq(messageLinks.conversationId, message.channel), eq(messageLinks.messageId, threadTs)))
       : [];
-    if (!link) {
+    // Only an evidence request takes replies as evidence; a thread on a policy or a triage message does not.
+    if (!link || !link.subjectRef.startsWith('EVR-')) {
       await inThread(replyText(`I answer "${SLASH_COMMAND}" commands: type "${SLASH_COMMAND} help" to see them. To hand in evidence, reply with the file or text in the thread of my request.`));
       return;
     }
