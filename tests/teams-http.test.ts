@@ -237,6 +237,19 @@ describe('Teams bot over HTTP', () => {
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('not JSON');
   });
+
+  it('takes the timezone Teams reports for a person the register has none for, and keeps one it has', async () => {
+    await h.t.db.update(people).set({ timezone: null }).where(eq(people.id, h.ids.auditor));
+    const first = await server.post(message('auditor', 'help', { localTimezone: 'Asia/Tokyo' }));
+    expect(first.status).toBe(200);
+    const [auditor] = await h.t.db.select().from(people).where(eq(people.id, h.ids.auditor));
+    expect(auditor.timezone).toBe('Asia/Tokyo');
+    const changes = await h.t.db.select().from(auditEvents).where(and(eq(auditEvents.action, 'set_timezone'), eq(auditEvents.entityRef, auditor.email)));
+    expect(changes).toHaveLength(1);
+    await server.post(message('auditor', 'help', { localTimezone: 'America/Denver' }));
+    const [again] = await h.t.db.select().from(people).where(eq(people.id, h.ids.auditor));
+    expect(again.timezone).toBe('Asia/Tokyo');
+  });
 });
 
 describe('Teams bot over HTTP with Bot Framework credentials', () => {
@@ -276,34 +289,5 @@ describe('Teams bot over HTTP with Bot Framework credentials', () => {
     expect(h.logs.join('\n')).not.toContain('NOT authenticated');
     expect(h.logs.join('\n')).not.toContain('not-a-real-secret');
   });
-});
 
-
-describe('Teams and the register timezone', () => {
-  let h: TeamsTestCore;
-  let server: TeamsServer;
-  const connector = new FakeConnector();
-  beforeAll(async () => {
-    await connector.start();
-    h = await createTeamsCore();
-    server = await startTeamsServer(h.core);
-  });
-  afterAll(async () => {
-    await server.stop();
-    await connector.stop();
-    await h.destroy();
-  });
-
-  it('takes the timezone Teams reports for a person the register has none for, and keeps one it has', async () => {
-    await h.t.db.update(people).set({ timezone: null }).where(eq(people.id, h.ids.staff));
-    const first = await server.post({ ...personalMessage('staff', 'help', { localTimezone: 'Asia/Tokyo' }), serviceUrl: connector.url });
-    expect(first.status).toBe(200);
-    const [staff] = await h.t.db.select().from(people).where(eq(people.id, h.ids.staff));
-    expect(staff.timezone).toBe('Asia/Tokyo');
-    const changes = await h.t.db.select().from(auditEvents).where(and(eq(auditEvents.action, 'set_timezone'), eq(auditEvents.entityRef, staff.email)));
-    expect(changes).toHaveLength(1);
-    await server.post({ ...personalMessage('staff', 'help', { localTimezone: 'America/Denver' }), serviceUrl: connector.url });
-    const [again] = await h.t.db.select().from(people).where(eq(people.id, h.ids.staff));
-    expect(again.timezone).toBe('Asia/Tokyo');
-  });
 });
