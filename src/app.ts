@@ -4,6 +4,7 @@ import { openDatabase, type Database } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { buildRouter } from './commands.js';
 import type { CommandRouter } from './core/router.js';
+import { InboundPipeline } from './core/inbound.js';
 import { loadExampleOrganisation } from './import/example.js';
 
 /** The platform-neutral bot: the register, the command router, the logger. Adapters attach to it. */
@@ -12,6 +13,8 @@ export interface Core {
   logger: Logger;
   database: Database;
   router: CommandRouter;
+  /** The one way in for Slack, Teams and the terminal. */
+  inbound: InboundPipeline;
   /** True when this start loaded the example organisation into an empty register. */
   loadedExample: boolean;
 }
@@ -22,5 +25,11 @@ export async function startCore(config: Config, logger: Logger): Promise<Core> {
   if (applied.length) logger.info({ applied }, 'database migrated');
   const loadedExample = config.loadExampleOrg ? await loadExampleOrganisation(database.db) : false;
   if (loadedExample) logger.info('loaded the example organisation into the empty register');
-  return { config, logger, database, router: buildRouter(database.db), loadedExample };
+  return assembleCore(config, logger, database, loadedExample);
+}
+
+/** The core around an open, migrated register (tests build theirs on a test database). */
+export function assembleCore(config: Config, logger: Logger, database: Database, loadedExample = false): Core {
+  const router = buildRouter(database.db);
+  return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger), loadedExample };
 }

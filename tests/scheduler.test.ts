@@ -13,6 +13,7 @@ import {
 } from '../src/scheduler/index.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
+import { assembleCore } from '../src/app.js';
 
 const settings = defaultNudgeSettings({ timezone: 'Europe/Berlin' });
 /** 06:00 in Berlin on that day: when the daily run fires by default. */
@@ -284,7 +285,7 @@ describe('startScheduler', () => {
 
   it('fires the daily run from node-cron and delivers what it queues through the ports, once', async () => {
     await bot.t.db.insert(controls).values({ code: 'CTL-OPS-01', title: 'Change approval', ownerId: bot.ids.owner, evidenceFrequency: 'monthly' });
-    const core = { config: loadConfig({}), logger: createLogger('silent'), database: bot.t, router: bot.router, loadedExample: false };
+    const core = { ...assembleCore(loadConfig({}), createLogger('silent'), bot.t), router: bot.router };
     const port = new FakeChatPort();
     const scheduler = startScheduler(core, [port], {
       // Every second, any hour, any day: the test need not wait for 06:00.

@@ -5,8 +5,7 @@ import { FakeSlack, type SlackCall } from './helpers/fake-slack.js';
 import { HttpServer } from '../src/http.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { buildRouter } from '../src/commands.js';
-import type { Core } from '../src/app.js';
+import { assembleCore, type Core } from '../src/app.js';
 import { enqueue } from '../src/core/outbox.js';
 import { deliverDue, type ReceiptChatPort } from '../src/core/delivery.js';
 import { startDeliveryWorker } from '../src/scheduler/worker.js';
@@ -31,7 +30,7 @@ const attached: AttachedSlack[] = [];
 /** The Slack adapter as the bot starts it: one per bot process. */
 async function startSlack(): Promise<AttachedSlack> {
   const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test-bot-token', SLACK_API_URL: fake.apiUrl, SLACK_SIGNING_SECRET: 'test-signing-secret', ISMS_EXAMPLE_ORG: 'false' });
-  const core: Core = { config, logger: createLogger('silent'), database: t, router: buildRouter(t.db), loadedExample: false };
+  const core: Core = assembleCore(config, createLogger('silent'), t);
   const started = await attachSlack(core, new HttpServer(() => undefined), { retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 } });
   attached.push(started);
   return started;

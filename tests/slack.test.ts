@@ -11,8 +11,7 @@ import { HttpServer } from '../src/http.js';
 import { openDatabase } from '../src/db/client.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { buildRouter } from '../src/commands.js';
-import type { Core } from '../src/app.js';
+import { assembleCore, type Core } from '../src/app.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { DeliveryError } from '../src/core/port.js';
 import { reply, text, actions } from '../src/core/reply.js';
@@ -69,7 +68,7 @@ const unique = (prefix: string) => `${prefix}-${++counter}`;
 
 function buildCore(env: Record<string, string>): Core {
   const config = loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl, ISMS_EXAMPLE_ORG: 'false', ...env });
-  return { config, logger: createLogger('debug', logs), database: t, router: buildRouter(t.db), loadedExample: false };
+  return assembleCore(config, createLogger('debug', logs), t);
 }
 
 /** Fast retries for tests: the policy is the WebClient's, only the waits are shorter. */
@@ -628,7 +627,7 @@ describe('when the database is down', () => {
     // Nothing listens on port 1: what a stopped PostgreSQL looks like to the bot.
     const down = await openDatabase({ kind: 'postgres', url: 'postgres://isms@127.0.0.1:1/isms', poolSize: 1 });
     const downHttp = new HttpServer(() => undefined);
-    const core: Core = { ...buildCore({ SLACK_SIGNING_SECRET: SECRET }), database: down, router: buildRouter(down.db) };
+    const core: Core = assembleCore(buildCore({ SLACK_SIGNING_SECRET: SECRET }).config, createLogger('debug', logs), down);
     const attached = await attachSlack(core, downHttp, { retryConfig });
     const port = await downHttp.listen(0, '127.0.0.1');
     const downSender = new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET);

@@ -5,9 +5,18 @@
 export type UserErrorCode = 'invalid_input' | 'not_found' | 'forbidden' | 'conflict' | 'unknown_person' | 'unknown_command';
 
 export class UserError extends Error {
+  /** The form field the problem is about, when there is one (e.g. "due" for a past due date). */
+  field?: string;
+
   constructor(readonly code: UserErrorCode, message: string, readonly hint?: string) {
     super(message);
     this.name = 'UserError';
+  }
+
+  /** Names the form field this error belongs under. */
+  on(field: string): this {
+    this.field = field;
+    return this;
   }
 }
 

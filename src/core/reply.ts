@@ -54,10 +54,24 @@ export type Block =
   | { type: 'form'; form: Form }
   | { type: 'divider' };
 
+/**
+ * What an answer means, set by the router and the inbound pipeline, never guessed from tone:
+ * recorded (the register changed, with its audit events), refused (nothing written: wrong role,
+ * bad input, not found, conflict), form (the command asks for its fields), info (a read, or a
+ * reply that changed nothing), fault (our side failed; nothing was recorded).
+ */
+export type Outcome = 'recorded' | 'refused' | 'form' | 'info' | 'fault';
+
 export interface Reply {
   blocks: Block[];
-  /** private: only the person who asked sees it (Slack ephemeral); public: the conversation sees it. */
+  outcome?: Outcome;
+  /**
+   * private (the default): only the person who asked sees it (Slack ephemeral, Teams personal chat);
+   * public: the conversation sees it, only when the command says so.
+   */
   visibility?: 'private' | 'public';
+  /** A refusal's reasons by form field name, so a form shows each under its field. */
+  fieldErrors?: Record<string, string>;
   /** The register item the message is about (e.g. "EVR-0003"): a reply in its thread is about it too. */
   about?: string;
 }

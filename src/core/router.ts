@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { processedEvents, type Role } from '../db/schema/index.js';
 import { type Actor, hasRole, ROLE_LABELS } from './actor.js';
 import { UserError } from './errors.js';
-import { type Form, type Reply, reply, text, fields, formBlock } from './reply.js';
+import { type Form, type Outcome, type Reply, reply, text, fields, formBlock, findForm } from './reply.js';
 import { enqueue, type OutboxMessage } from './outbox.js';
 import { appendAudit, type AuditInput } from './audit.js';
 
@@ -16,6 +16,9 @@ export interface Attachment {
 }
 
 export type Channel = 'shell' | 'slack' | 'teams' | 'import' | 'scheduler' | 'test';
+
+/** How people type a command where they are: "/isms help" in Slack and the terminal, "help" in Teams (no slash commands there). */
+export const commandPrefix = (channel: Channel): string => (channel === 'teams' ? '' : '/isms ');
 
 /** What a command handler may use: a transaction on the register, the acting person, the clock. */
 export interface CommandContext {
@@ -45,6 +48,8 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
   /** Extra flags allowed as "--name value"; "--name" alone sets "true". */
   flags?: string[];
   schema: S;
+  /** Answers are private to the person who asked unless the command says its answer is for the conversation. */
+  answersPublicly?: boolean;
   /** The form shown when the command is given without arguments. */
   form?: (ctx: CommandContext) => Form | Promise<Form>;
   run(ctx: CommandContext, args: z.infer<S>): Promise<Reply>;
@@ -61,13 +66,33 @@ export interface Inbound {
   now?: Date;
 }
 
+/**
+ * Quote pairs people type: straight quotes, and what phones and European keyboards produce
+ * („German“, ‚single‘, “English”, ‘single’, «French», »reversed«).
+ */
+const QUOTES: [string, string][] = [['"', '"'], ["'", "'"], ['“', '”'], ['„', '“'], ['„', '”'], ['‚', '‘'], ['‚', '’'], ['‘', '’'], ['«', '»'], ['»', '«'], ['”', '”']];
+const TOKEN = new RegExp(`${QUOTES.map(([open, close]) => `${open}([^${close}]*)${close}`).join('|')}|(\\S+)`, 'g');
+
 /** Splits a command line into words, keeping "quoted phrases" together. */
 export function tokenize(line: string): string[] {
   const tokens: string[] = [];
-  const re = /"([^"]*)"|'([^']*)'|“([^”]*)”|(\S+)/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(line))) tokens.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
+  TOKEN.lastIndex = 0;
+  while ((m = TOKEN.exec(line))) tokens.push(m.slice(1).find((g) => g !== undefined) ?? '');
   return tokens;
+}
+
+/** Control characters other than tab and line breaks: never part of what a person means to record. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/** The first field whose text holds a control character (NUL, ESC...), or undefined. */
+function fieldWithControlCharacter(raw: Record<string, unknown>): string | undefined {
+  for (const [name, value] of Object.entries(raw)) {
+    const texts = Array.isArray(value) ? value : [value];
+    if (texts.some((v) => typeof v === 'string' && CONTROL.test(v))) return name;
+  }
+  return undefined;
 }
 
 export class CommandRouter {
@@ -123,7 +148,7 @@ export class CommandRouter {
     if (refusal) return refusal;
     if (rest.length === 0 && spec.form) {
       const form = await spec.form(this.context(this.db, inbound));
-      return reply(formBlock(form));
+      return answered(spec, reply(formBlock(form)), 'form');
     }
     let raw: Record<string, unknown>;
     try {
@@ -138,13 +163,18 @@ export class CommandRouter {
   private refuse(spec: CommandSpec, actor: Actor): Reply | undefined {
     if (!spec.roles || hasRole(actor, ...spec.roles)) return undefined;
     const who = spec.roles.map((r) => ROLE_LABELS[r]).join(' or ');
-    return reply(text(`Only the ${who} may use "/isms ${spec.name}". Nothing was recorded.`, 'error'),
-      text('Ask your ISMS lead if you think you should have this role.'));
+    return refused(reply(text(`Only the ${who} may use "/isms ${spec.name}". Nothing was recorded.`, 'error'),
+      text('Ask your ISMS lead if you think you should have this role.')));
   }
 
   private async execute(spec: CommandSpec, raw: Record<string, unknown>, inbound: Inbound): Promise<Reply> {
     const refusal = this.refuse(spec, inbound.actor);
     if (refusal) return refusal;
+    const hostile = fieldWithControlCharacter(raw);
+    if (hostile) {
+      return errorReply(new UserError('invalid_input', `The ${hostile} holds a control character (such as NUL or ESC) that cannot be recorded.`,
+        'Type or paste it again as plain text.').on(hostile), spec);
+    }
     const parsed = spec.schema.safeParse(raw);
     if (!parsed.success) return validationReply(parsed.error, spec);
     try {
@@ -154,10 +184,13 @@ export class CommandRouter {
             .onConflictDoNothing().returning({ key: processedEvents.key });
           if (claimed.length === 0) {
             const [seen] = await tx.select().from(processedEvents).where(eq(processedEvents.key, inbound.idempotencyKey));
-            return (seen?.reply as Reply | null) ?? reply(text('Already recorded.'));
+            return (seen?.reply as Reply | null) ?? answered(spec, reply(text('Already recorded.')), 'info');
           }
         }
-        const result = await spec.run(this.context(tx, inbound), parsed.data);
+        let audited = false;
+        const ctx = this.context(tx, inbound);
+        const result = answered(spec, await spec.run({ ...ctx, audit: (input) => { audited = true; return ctx.audit(input); } }, parsed.data),
+          audited ? 'recorded' : 'info');
         if (inbound.idempotencyKey) {
           await tx.update(processedEvents).set({ reply: result }).where(eq(processedEvents.key, inbound.idempotencyKey));
         }
@@ -195,7 +228,7 @@ export class CommandRouter {
       if (d < bestDistance) { best = near; bestDistance = d; }
     }
     const suggestion = bestDistance <= Math.max(3, Math.floor(best.length / 2)) ? ` Did you mean "/isms ${best}"?` : '';
-    return reply(text(`I don't know the command "/isms ${words.join(' ')}".${suggestion}`, 'error'), text('"/isms help" lists what you can do.'));
+    return refused(reply(text(`I don't know the command "/isms ${words.join(' ')}".${suggestion}`, 'error'), text('"/isms help" lists what you can do.')));
   }
 
   /** Commands the actor may run, in registration order. */
@@ -251,17 +284,36 @@ function validationReply(error: z.ZodError, spec: CommandSpec): Reply {
     const field = issue.path.join('.') || 'input';
     return { label: field, value: issue.message };
   });
-  return reply(
+  const fieldErrors: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const field = String(issue.path[0] ?? '');
+    if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${issue.message}` : issue.message;
+  }
+  return refused(reply(
     text(`That didn't work: ${problems.map((p) => `${p.label}: ${p.value}`).join('; ')}. Nothing was recorded.`, 'error'),
     fields([{ label: 'Usage', value: `/isms ${spec.usage}` }, { label: 'Example', value: `/isms ${spec.examples[0] ?? spec.name}` }]),
-  );
+  ), fieldErrors);
 }
 
 function errorReply(e: UserError, spec?: CommandSpec): Reply {
   const blocks = [text(`${e.message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? ' Nothing was recorded.' : ''}`, 'error')];
   if (e.hint) blocks.push(text(e.hint));
   else if (spec && e.code === 'invalid_input') blocks.push(fields([{ label: 'Usage', value: `/isms ${spec.usage}` }]));
-  return reply(...blocks);
+  return refused(reply(...blocks), e.field ? { [e.field]: e.message } : undefined);
+}
+
+/** A refusal: nothing was written, and it is for the asker's eyes only. */
+function refused(r: Reply, fieldErrors?: Record<string, string>): Reply {
+  return { ...r, outcome: 'refused', visibility: 'private', ...(fieldErrors && Object.keys(fieldErrors).length ? { fieldErrors } : {}) };
+}
+
+/**
+ * Sets what an answer means and who sees it. A handler may say its outcome itself; otherwise a
+ * reply asking for a form is a form, and one whose transaction wrote audit events is recorded.
+ */
+function answered(spec: CommandSpec, r: Reply, otherwise: Outcome): Reply {
+  const outcome = r.outcome ?? (findForm(r) ? 'form' : otherwise);
+  return { ...r, outcome, visibility: r.visibility ?? (spec.answersPublicly ? 'public' : 'private') };
 }
 
 /** Used by handlers for list-valued options typed as "a,b,c". */

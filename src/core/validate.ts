@@ -1,11 +1,18 @@
 import { z } from 'zod';
 
-/** A calendar date typed as YYYY-MM-DD that really exists (no 2026-02-30). */
-export const isoDate = z.string().trim().refine((v) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+/** Register dates lie in this range: a year 0000 or 9999 is a typing slip, not a plan. */
+export const EARLIEST_DATE = '1900-01-01';
+export const LATEST_DATE = '2199-12-31';
+
+/** A calendar date typed as YYYY-MM-DD that really exists (no 2026-02-30), between 1900 and 2199. */
+export const isoDate = z.string().trim().superRefine((v, ctx) => {
   const d = new Date(`${v}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-}, { message: 'must be a date written YYYY-MM-DD, e.g. 2026-12-31' });
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a date written YYYY-MM-DD, e.g. 2026-12-31' });
+  } else if (v < EARLIEST_DATE || v > LATEST_DATE) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must lie between ${EARLIEST_DATE} and ${LATEST_DATE}` });
+  }
+});
 
 /** A register reference such as AI-0007; accepts lower case and missing zero padding. */
 export const registerRef = (prefix: string) => z.string().trim().transform((v, ctx) => {

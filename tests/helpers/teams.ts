@@ -2,10 +2,9 @@ import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { TestAdapter, type Activity, type ResourceResponse, type TurnContext } from 'botbuilder';
-import type { Core } from '../../src/app.js';
+import { assembleCore, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { buildRouter } from '../../src/commands.js';
 import { HttpServer } from '../../src/http.js';
 import { people, auditEvents, type Role } from '../../src/db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -49,7 +48,7 @@ export async function createTeamsCore(env: Record<string, string> = {}): Promise
   }
   const [newcomer] = await t.db.insert(people).values({ ...NEWCOMER, timezone: 'Europe/Berlin' }).returning();
   ids.newcomer = newcomer.id;
-  const core: Core = { config, logger, database: t, router: buildRouter(t.db), loadedExample: false };
+  const core: Core = assembleCore(config, logger, t);
   return {
     core, t, ids, logs,
     auditCount: async () => (await t.db.select().from(auditEvents)).length,

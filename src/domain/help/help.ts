@@ -17,7 +17,7 @@ export function helpCommand(router: () => CommandRouter) {
       const r = router();
       if (command) {
         const spec = r.find(command.replace(/^\/?isms\s+/i, ''));
-        if (!spec) return reply(text(`There is no command "${command}". "/isms help" lists them all.`, 'error'));
+        if (!spec) return { ...reply(text(`There is no command "${command}". "/isms help" lists them all.`, 'error')), outcome: 'refused' };
         return reply(
           text(`/isms ${spec.name} — ${spec.summary}`),
           fields([
