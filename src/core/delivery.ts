@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { outbox, people } from '../db/schema/index.js';
-import { nextWorkingMoment, zoneOr, type WorkingTime } from '../scheduler/time.js';
+import { nextWorkingMoment, zoneOr, type WorkingTime } from './time.js';
 import { scrubSecrets } from '../log.js';
 import type { Person } from './actor.js';
 import { DeliveryError, type ChatPort } from './port.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCalendarDay } from './time.js';
 
 /** Register dates lie in this range: a year 0000 or 9999 is a typing slip, not a plan. */
 export const EARLIEST_DATE = '1900-01-01';
@@ -6,8 +7,7 @@ export const LATEST_DATE = '2199-12-31';
 
 /** A calendar date typed as YYYY-MM-DD that really exists (no 2026-02-30), between 1900 and 2199. */
 export const isoDate = z.string().trim().superRefine((v, ctx) => {
-  const d = new Date(`${v}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
+  if (!isCalendarDay(v)) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a date written YYYY-MM-DD, e.g. 2026-12-31' });
   } else if (v < EARLIEST_DATE || v > LATEST_DATE) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must lie between ${EARLIEST_DATE} and ${LATEST_DATE}` });
@@ -23,18 +23,6 @@ export const registerRef = (prefix: string) => z.string().trim().transform((v, c
   }
   return `${prefix}-${m[1].padStart(4, '0')}`;
 });
-
-export const todayIso = (now: Date) => now.toISOString().slice(0, 10);
-
-export function addMonths(isoDay: string, months: number): string {
-  const d = new Date(`${isoDay}T00:00:00Z`);
-  const day = d.getUTCDate();
-  d.setUTCDate(1);
-  d.setUTCMonth(d.getUTCMonth() + months);
-  const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
-  d.setUTCDate(Math.min(day, last));
-  return d.toISOString().slice(0, 10);
-}
 
 /** True for an IANA time zone name the runtime knows, e.g. Europe/Berlin. */
 export function isTimeZone(tz: string): boolean {

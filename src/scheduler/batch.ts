@@ -6,7 +6,7 @@ import { enqueue } from '../core/outbox.js';
 import { actions, reply, text, type Button, type ListItem, type Reply } from '../core/reply.js';
 import type { Person } from '../core/actor.js';
 import type { NudgeSettings } from './settings.js';
-import { nextWorkingMoment, zoneOr } from './time.js';
+import { nextWorkingMoment, zoneOr } from '../core/time.js';
 
 /** One thing a person is nudged about; the batch turns a person's nudges of one run into one message. */
 export interface Nudge {

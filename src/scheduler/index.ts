@@ -10,7 +10,7 @@ export * from './jobs/index.js';
 export { startDeliveryWorker, type DeliveryWorker, type DeliveryWorkerOptions } from './worker.js';
 export { NudgeBatch, deliveryTime, groupedReply, type Nudge } from './batch.js';
 export { LADDER, LADDER_TOP, defaultNudgeSettings, defaultDeliverySettings, type NudgeSettings, type DeliverySettings } from './settings.js';
-export { nextWorkingMoment } from './time.js';
+export { nextWorkingMoment } from '../core/time.js';
 
 export interface SchedulerOptions {
   /** Overrides of the configured nudge settings. */

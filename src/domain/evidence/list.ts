@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { and, asc, eq } from 'drizzle-orm';
 import { controls, evidenceRequests } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
-import { todayIso } from '../../core/validate.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageOf } from '../../core/paging.js';
+import { isoDay } from '../../core/time.js';
 
 export const myEvidenceCommand = defineCommand({
   name: 'evidence',
@@ -19,7 +19,7 @@ export const myEvidenceCommand = defineCommand({
       .from(evidenceRequests).innerJoin(controls, eq(evidenceRequests.controlId, controls.id))
       .where(and(eq(evidenceRequests.ownerId, ctx.actor.id), eq(evidenceRequests.status, 'open')))
       .orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id));
-    const today = todayIso(ctx.now);
+    const today = isoDay(ctx.now);
     const shown = pageOf(open, page, 'evidence', 'Your list of open evidence requests');
     const items: ListItem[] = shown.items.map(({ request, control }) => ({
       title: `${request.ref} — ${control.code} ${control.title}`,

@@ -3,19 +3,14 @@ import { and, eq, like } from 'drizzle-orm';
 import { evidenceRequests } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
-import { isoDate, todayIso } from '../../core/validate.js';
+import { isoDate } from '../../core/validate.js';
 import { findPersonById } from '../../core/actor.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
 import { findControl } from './lookup.js';
+import { addDays, isoDay } from '../../core/time.js';
 
 const DEFAULT_DUE_DAYS = 14;
-
-function addDays(isoDay: string, days: number): string {
-  const d = new Date(`${isoDay}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 export const requestEvidenceInput = z.object({
   control: z.string({ required_error: 'name the control, e.g. CTL-AC-01' }).trim().min(1, 'name the control, e.g. CTL-AC-01').max(100),
@@ -30,7 +25,7 @@ export async function requestEvidence(ctx: CommandContext, input: RequestEvidenc
     throw invalid(`${control.code} has no owner, so there is nobody to ask for evidence.`,
       'Give the control an owner in the control register, then ask again.');
   }
-  const today = todayIso(ctx.now);
+  const today = isoDay(ctx.now);
   const dueOn = input.due ?? addDays(today, DEFAULT_DUE_DAYS);
   if (dueOn < today) {
     throw invalid(`The due date ${dueOn} is in the past.`, `Give today (${today}) or a later date, or leave it out for ${DEFAULT_DUE_DAYS} days from now.`);

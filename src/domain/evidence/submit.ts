@@ -4,11 +4,12 @@ import { and, asc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import { controls, evidenceItems, evidenceRequests } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
-import { isoDate, todayIso } from '../../core/validate.js';
+import { isoDate } from '../../core/validate.js';
 import { isLead, findPersonById } from '../../core/actor.js';
 import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { reply, text, fields, formBlock, type Block, type Form } from '../../core/reply.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
+import { isoDay } from '../../core/time.js';
 
 export type EvidenceItem = typeof evidenceItems.$inferSelect;
 
@@ -88,7 +89,7 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
   }
   const empty = ctx.attachments.find((a) => a.bytes.length === 0);
   if (empty) throw invalid(`The file "${empty.name}" is empty.`, 'Attach the file again; an empty file is no evidence.');
-  const today = todayIso(ctx.now);
+  const today = isoDay(ctx.now);
   const effectiveOn = input.effective?.trim() || today;
   if (effectiveOn > today) {
     throw invalid(`The effective date ${effectiveOn} is in the future.`,

@@ -7,7 +7,7 @@ import { invalid, notFound } from '../../core/errors.js';
 import { isoDate } from '../../core/validate.js';
 import { fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { campaignProgress } from '../../core/delivery.js';
-import { localDate, startOfLocalDay, zoneOr } from '../../scheduler/time.js';
+import { localDate, startOfLocalDay, zoneOr } from '../../core/time.js';
 
 const SHOWN = 10;
 /** A person without a time zone of their own: their leave ends at midnight UTC (working hours then push it to the morning). */

@@ -6,6 +6,7 @@ import { conflict, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text, type Form } from '../../core/reply.js';
 import { personName, type Extension } from './items.js';
+import { isoDay } from '../../core/time.js';
 
 export const decideInput = z.object({
   extension: registerRef('PEX'),
@@ -19,7 +20,7 @@ async function loadPendingExtension(ctx: CommandContext, ref: string): Promise<E
   const [extension] = await ctx.db.select().from(poamExtensions).where(eq(poamExtensions.ref, ref)).for('update');
   if (!extension) throw notFound(`${ref} does not exist.`, '"/isms poam --all" shows pending extension requests with their references.');
   if (extension.status !== 'requested') {
-    throw conflict(`${ref} was already ${extension.status} by ${await personName(ctx.db, extension.decidedBy)} on ${extension.decidedAt?.toISOString().slice(0, 10) ?? 'an earlier day'}; a decision stands.`,
+    throw conflict(`${ref} was already ${extension.status} by ${await personName(ctx.db, extension.decidedBy)} on ${extension.decidedAt ? isoDay(extension.decidedAt) : 'an earlier day'}; a decision stands.`,
       'If circumstances changed, the owner can file a new request with "/isms poam extend".');
   }
   return extension;

@@ -7,6 +7,7 @@ import { conflict, invalid, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { actions, reply, text } from '../../core/reply.js';
 import { assertOwnerOrLead, isOpen, loadItem, milestonesOf, openItems, personName } from './items.js';
+import { isoDay } from '../../core/time.js';
 
 export const poamDoneInput = z.object({
   item: registerRef('POAM'),
@@ -20,7 +21,7 @@ export async function markDone(ctx: CommandContext, input: PoamDoneInput) {
   const item = await loadItem(ctx.db, input.item);
   await assertOwnerOrLead(ctx.db, ctx.actor, item, input.milestone ? 'mark its milestones done' : 'complete it');
   if (item.status === 'completed') {
-    throw conflict(`${item.ref} was already completed on ${item.completedAt?.toISOString().slice(0, 10) ?? 'an earlier day'}; nothing changed.`);
+    throw conflict(`${item.ref} was already completed on ${item.completedAt ? isoDay(item.completedAt) : 'an earlier day'}; nothing changed.`);
   }
   if (!isOpen(item)) throw conflict(`${item.ref} is closed (${item.status.replace('_', ' ')}); there is nothing left to mark done.`);
   const milestones = await milestonesOf(ctx.db, item.id);
@@ -32,7 +33,7 @@ export async function markDone(ctx: CommandContext, input: PoamDoneInput) {
         `"/isms poam" shows ${item.ref} with its milestones.`);
     }
     if (milestone.doneAt) {
-      throw conflict(`Milestone ${milestone.seq} of ${item.ref} was already marked done on ${milestone.doneAt.toISOString().slice(0, 10)} by ${await personName(ctx.db, milestone.doneBy)}; nothing changed.`);
+      throw conflict(`Milestone ${milestone.seq} of ${item.ref} was already marked done on ${isoDay(milestone.doneAt)} by ${await personName(ctx.db, milestone.doneBy)}; nothing changed.`);
     }
     const [updated] = await ctx.db.update(poamMilestones).set({ doneAt: ctx.now, doneBy: ctx.actor.id })
       .where(eq(poamMilestones.id, milestone.id)).returning();

@@ -5,9 +5,10 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { isLead, peopleWithRole } from '../../core/actor.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
-import { isoDate, registerRef, todayIso } from '../../core/validate.js';
+import { isoDate, registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text, type Form } from '../../core/reply.js';
 import { assertOwnerOrLead, isOpen, loadItem, openItems, type PoamItem } from './items.js';
+import { isoDay } from '../../core/time.js';
 
 export const poamExtendInput = z.object({
   item: registerRef('POAM'),
@@ -30,7 +31,7 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
   if (input.date <= item.dueOn) {
     throw invalid(`The new due date ${input.date} must be after the current due date of ${item.ref}, ${item.dueOn}.`);
   }
-  const today = todayIso(ctx.now);
+  const today = isoDay(ctx.now);
   if (input.date < today) throw invalid(`The new due date ${input.date} is in the past (today is ${today}).`);
 
   const ref = await nextRef(ctx.db, 'PEX');

@@ -4,6 +4,7 @@ import { people, poamExtensions, poamItems, poamMilestones } from '../../db/sche
 import { isLead, type Actor } from '../../core/actor.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import type { Button, ListItem } from '../../core/reply.js';
+import { isoDay } from '../../core/time.js';
 
 export type PoamItem = typeof poamItems.$inferSelect;
 export type Milestone = typeof poamMilestones.$inferSelect;
@@ -40,7 +41,7 @@ export async function assertOwnerOrLead(db: Db, actor: Actor, item: PoamItem, do
 export const overdueMark = (dueOn: string, today: string) => (dueOn < today ? ' (overdue)' : '');
 
 export function milestoneLine(m: Milestone, today: string): string {
-  return m.doneAt ? `done on ${m.doneAt.toISOString().slice(0, 10)}` : `due ${m.dueOn}${overdueMark(m.dueOn, today)}`;
+  return m.doneAt ? `done on ${isoDay(m.doneAt)}` : `due ${m.dueOn}${overdueMark(m.dueOn, today)}`;
 }
 
 export interface ItemView {

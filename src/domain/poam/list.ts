@@ -3,9 +3,9 @@ import { defineCommand } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
 import { forbidden } from '../../core/errors.js';
 import { pageNumber, pageOf } from '../../core/paging.js';
-import { todayIso } from '../../core/validate.js';
 import { reply, text } from '../../core/reply.js';
 import { itemListEntry, openItems } from './items.js';
+import { isoDay } from '../../core/time.js';
 
 export const poamListCommand = defineCommand({
   name: 'poam',
@@ -22,7 +22,7 @@ export const poamListCommand = defineCommand({
     if (all && !isLead(ctx.actor)) {
       throw forbidden('Only the ISMS lead can list everyone\'s POA&M items.', '"/isms poam" lists the items you own.');
     }
-    const today = todayIso(ctx.now);
+    const today = isoDay(ctx.now);
     const views = await openItems(ctx.db, all ? undefined : ctx.actor.id);
     const base = all ? 'poam --all' : 'poam';
     const { items: shown, page } = pageOf(views, input.page, base, all ? 'The list of open POA&M items' : 'Your list of POA&M items');

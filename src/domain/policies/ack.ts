@@ -6,6 +6,7 @@ import { conflict } from '../../core/errors.js';
 import { reply, text, fields, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageOf } from '../../core/paging.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyField, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
+import { isoDay } from '../../core/time.js';
 
 export type Acknowledgement = typeof policyAcknowledgements.$inferSelect;
 
@@ -93,7 +94,7 @@ export const acknowledgeCommand = defineCommand({
   }),
   async run(ctx, input) {
     const { policy, version, acknowledgement, already } = await acknowledgePolicy(ctx, input);
-    const day = acknowledgement.acknowledgedAt.toISOString().slice(0, 10);
+    const day = isoDay(acknowledgement.acknowledgedAt);
     if (already) {
       return reply(text(`You already acknowledged ${policy.ref} ${policy.title} version ${version.version} on ${day}. Nothing new was recorded.`));
     }

@@ -8,6 +8,7 @@ import { invalid, notFound } from '../../core/errors.js';
 import { reply, text, fields, type Block } from '../../core/reply.js';
 import { ackButton } from './ack.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyField, policyRef, type Policy, type PolicyVersion } from './lookup.js';
+import { isoDay } from '../../core/time.js';
 
 const AUDIENCE_HELP = 'The audience is "all", "role:<role>" (roles: ' + ROLES.join(', ') + ') or email addresses separated by commas.';
 
@@ -175,7 +176,7 @@ export const campaignStatusCommand = defineCommand({
     }
     blocks.push(
       fields([
-        { label: 'Campaign', value: `${campaign.ref}, started ${campaign.startedAt.toISOString().slice(0, 10)}${starter ? ` by ${starter.name}` : ''}` },
+        { label: 'Campaign', value: `${campaign.ref}, started ${isoDay(campaign.startedAt)}${starter ? ` by ${starter.name}` : ''}` },
         { label: 'Audience', value: campaign.audience },
         { label: 'Acknowledged', value: String(done.length) },
         { label: 'Not yet', value: String(pending.length) },
@@ -186,7 +187,7 @@ export const campaignStatusCommand = defineCommand({
       },
       {
         type: 'list', title: 'Acknowledged', empty: 'Nobody yet.',
-        items: done.map(({ person, at }) => ({ title: person.name, detail: `${person.email}, on ${at.toISOString().slice(0, 10)}` })),
+        items: done.map(({ person, at }) => ({ title: person.name, detail: `${person.email}, on ${isoDay(at)}` })),
       },
     );
     return reply(...blocks);

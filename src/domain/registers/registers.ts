@@ -8,7 +8,8 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { reply, text, type Block, type ListItem, type Page } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
-import { KIND_LABELS, isoDay } from '../triage/labels.js';
+import { KIND_LABELS } from '../triage/labels.js';
+import { isoDay } from '../../core/time.js';
 
 export const REGISTER_NAMES = ['ai', 'suppliers', 'scope', 'evidence', 'poam'] as const;
 export type RegisterName = (typeof REGISTER_NAMES)[number];

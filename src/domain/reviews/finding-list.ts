@@ -6,6 +6,7 @@ import { isLead } from '../../core/actor.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
+import { isoDay } from '../../core/time.js';
 
 export const findingsInput = z.object({
   all: z.enum(['true', 'false'], { errorMap: () => ({ message: 'is a switch: write --all on its own' }) }).optional(),
@@ -47,7 +48,7 @@ export const findingsCommand = defineCommand({
           },
           ...(finding.rootCause ? [{ label: 'Root cause', value: finding.rootCause }] : []),
           ...(finding.correctiveAction ? [{ label: 'Corrective action', value: finding.correctiveAction }] : []),
-          { label: 'Raised by', value: `${raisedBy ?? 'unknown'} on ${finding.createdAt.toISOString().slice(0, 10)}` },
+          { label: 'Raised by', value: `${raisedBy ?? 'unknown'} on ${isoDay(finding.createdAt)}` },
         ],
         buttons: closable && isLead(ctx.actor) ? [{ label: 'Close', command: `finding close ${finding.ref}` }] : undefined,
       };

@@ -5,9 +5,10 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { findPersonById, peopleWithRole } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
-import { isoDate, registerRef, todayIso } from '../../core/validate.js';
+import { isoDate, registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text, type Form } from '../../core/reply.js';
 import { assertFutureDue, ownerEmail, personByEmail, roleList } from './shared.js';
+import { isoDay } from '../../core/time.js';
 
 export type ManagementReview = typeof managementReviews.$inferSelect;
 export type Attendee = ManagementReview['attendees'][number];
@@ -23,7 +24,7 @@ export const reviewRecordInput = z.object({
  * recording it, copied as they are today so that later changes to people do not rewrite the record.
  */
 export async function recordReview(ctx: CommandContext, input: z.infer<typeof reviewRecordInput>) {
-  const today = todayIso(ctx.now);
+  const today = isoDay(ctx.now);
   if (input.date > today) {
     throw invalid(`date: ${input.date} is in the future (today is ${today}); record a management review once it has been held.`);
   }

@@ -4,8 +4,8 @@ import type { Db } from '../../db/client.js';
 import { auditFindings, FINDING_TYPES, poamItems } from '../../db/schema/index.js';
 import { findPersonByEmail, ROLE_LABELS, type Person } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
-import { todayIso } from '../../core/validate.js';
 import type { Role } from '../../db/schema/index.js';
+import { isoDay } from '../../core/time.js';
 
 export type Finding = typeof auditFindings.$inferSelect;
 export type FindingType = (typeof FINDING_TYPES)[number];
@@ -50,7 +50,7 @@ export const ownerEmail = z.string().trim().email('must be the email address of 
 
 /** A due date for corrective work: strictly after today. */
 export function assertFutureDue(field: string, due: string, now: Date): void {
-  const today = todayIso(now);
+  const today = isoDay(now);
   if (due <= today) {
     throw invalid(`${field}: ${due} is not in the future (today is ${today}); give a later date.`);
   }

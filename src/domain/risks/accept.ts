@@ -4,10 +4,10 @@ import { riskAcceptances, risks } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { peopleWithRole } from '../../core/actor.js';
 import { forbidden, invalid, notFound } from '../../core/errors.js';
-import { isoDate, registerRef, todayIso } from '../../core/validate.js';
+import { isoDate, registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text, type Form } from '../../core/reply.js';
-import { isoDay } from '../triage/labels.js';
 import { appetiteInForce, isAboveAppetite, mayAccept, type Risk, type RiskAppetite } from './register.js';
+import { addDays, isoDay, startOfLocalDay } from '../../core/time.js';
 
 export const acceptInput = z.object({
   risk: registerRef('R'),
@@ -72,7 +72,7 @@ export async function acceptRisk(ctx: CommandContext, risk: Risk, rationale: str
     rationale,
     decidedBy: ctx.actor.id,
     decidedAt: ctx.now,
-    expiresOn: until ? new Date(`${until}T00:00:00Z`) : null,
+    expiresOn: until ? startOfLocalDay(until, 'utc') : null,
   }).returning();
   await ctx.audit({ action: 'accept', entity: 'risk_acceptance', entityRef: risk.ref, after: acceptance });
   if (risk.treatment !== 'accept') {
@@ -103,9 +103,9 @@ export const riskAcceptCommand = defineCommand({
   }),
   async run(ctx, input: AcceptInput) {
     const { risk, appetite, above } = await loadAcceptable(ctx, input.risk);
-    if (input.until && input.until <= todayIso(ctx.now)) {
+    if (input.until && input.until <= isoDay(ctx.now)) {
       throw invalid(`until: ${input.until} is not in the future; an acceptance must run until a later date.`,
-        `Give a date after ${todayIso(ctx.now)}, e.g. "--until ${isoDay(new Date(ctx.now.getTime() + 365 * 86_400_000))}", or leave --until out for no expiry.`);
+        `Give a date after ${isoDay(ctx.now)}, e.g. "--until ${addDays(isoDay(ctx.now), 365)}", or leave --until out for no expiry.`);
     }
     if (!input.rationale) {
       return reply(

@@ -4,7 +4,7 @@ import { people, risks } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
-import { isoDay } from '../triage/labels.js';
+import { isoDay } from '../../core/time.js';
 import {
   acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, mayAccept, seesAllRisks,
 } from './register.js';

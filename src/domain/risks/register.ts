@@ -2,8 +2,7 @@ import { asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, riskAcceptances, riskAppetite, risks, type Role } from '../../db/schema/index.js';
 import { hasRole, type Actor } from '../../core/actor.js';
-import { todayIso } from '../../core/validate.js';
-import { isoDay } from '../triage/labels.js';
+import { isoDay } from '../../core/time.js';
 
 export type Risk = typeof risks.$inferSelect;
 export type RiskAppetite = typeof riskAppetite.$inferSelect;
@@ -46,7 +45,7 @@ export async function latestAcceptances(db: Db, riskIds: number[]): Promise<Map<
 /** An acceptance covers a risk until it expires, and only up to the residual score it was decided at. */
 export function acceptanceInForce(acceptance: RiskAcceptance | undefined, risk: Risk, now: Date): boolean {
   if (!acceptance) return false;
-  if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < todayIso(now)) return false;
+  if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < isoDay(now)) return false;
   return risk.residualScore <= acceptance.residualScoreAtDecision;
 }
 
@@ -54,7 +53,7 @@ export function acceptanceInForce(acceptance: RiskAcceptance | undefined, risk: 
 export function describeAcceptance(acceptance: RiskAcceptance & { decider: string }, risk: Risk, now: Date): string {
   const base = `accepted by ${acceptance.decider} on ${isoDay(acceptance.decidedAt)} at residual score ${acceptance.residualScoreAtDecision}`
     + (acceptance.expiresOn ? `, until ${isoDay(acceptance.expiresOn)}` : '');
-  if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < todayIso(now)) return `${base} — expired, needs a new decision`;
+  if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < isoDay(now)) return `${base} — expired, needs a new decision`;
   if (risk.residualScore > acceptance.residualScoreAtDecision) return `${base} — the residual score has risen since, needs a new decision`;
   return base;
 }

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
-import { todayIso } from '../../core/validate.js';
 import { fields, reply, text, type Block, type Field } from '../../core/reply.js';
 import { obligationsOf } from '../training/obligations.js';
 import { obligationItem } from '../training/list.js';
 import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
 import { openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf, type ProgrammeFigures } from './queries.js';
+import { isoDay } from '../../core/time.js';
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
 
@@ -39,7 +39,7 @@ export const statusCommand = defineCommand({
   examples: ['status'],
   schema: z.object({}),
   async run(ctx) {
-    const today = todayIso(ctx.now);
+    const today = isoDay(ctx.now);
     const evidence = await openEvidenceRequestsOf(ctx.db, ctx.actor.id);
     const policies = await unacknowledgedPoliciesOf(ctx.db, ctx.actor.id);
     const training = (await obligationsOf(ctx.db, ctx.actor.id, today)).filter((o) => o.state !== 'valid');

@@ -4,9 +4,10 @@ import { people, trainingAttestations } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { hasRole } from '../../core/actor.js';
 import { forbidden, invalid, notFound, conflict } from '../../core/errors.js';
-import { addMonths, isoDate, todayIso } from '../../core/validate.js';
+import { isoDate } from '../../core/validate.js';
 import { reply, text, fields, type Field } from '../../core/reply.js';
 import { audienceLabel, courseAppliesTo, findCourse, MANAGEMENT_BODY_BASIS, obligationsOf } from './obligations.js';
+import { addMonths, isoDay } from '../../core/time.js';
 
 /** "completed on 2026-01-15", "on 2026-01-15" or just "2026-01-15". */
 const completedOn = z.preprocess(
@@ -38,7 +39,7 @@ export async function attestTraining(ctx: CommandContext, input: AttestInput) {
     throw forbidden(`${course.code} (${course.title}) is for ${audienceLabel(course)}, which does not include you, so you cannot attest it.`,
       '"/isms training" lists the courses that apply to you; ask your ISMS lead if one is missing.');
   }
-  const today = todayIso(ctx.now);
+  const today = isoDay(ctx.now);
   const completed = input.completed ?? today;
   if (completed > today) {
     throw invalid(`The completion date ${completed} is in the future (today is ${today}).`, 'Attest once you have completed the course, with the day you completed it.');
@@ -67,7 +68,7 @@ export const attestCommand = defineCommand({
   flags: ['evidence'],
   schema: attestInput,
   form: async (ctx) => {
-    const mine = await obligationsOf(ctx.db, ctx.actor.id, todayIso(ctx.now));
+    const mine = await obligationsOf(ctx.db, ctx.actor.id, isoDay(ctx.now));
     return {
       title: 'Attest training',
       command: 'attest',

@@ -2,6 +2,7 @@ import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, trainingAttestations, trainingCourses, type Role } from '../../db/schema/index.js';
 import { ROLE_LABELS } from '../../core/actor.js';
+import { addDays } from '../../core/time.js';
 
 export type Course = typeof trainingCourses.$inferSelect;
 export type Attestation = typeof trainingAttestations.$inferSelect;
@@ -19,12 +20,6 @@ export interface Obligation {
   course: Course;
   latest?: Attestation;
   state: TrainingState;
-}
-
-export function addDays(isoDay: string, days: number): string {
-  const d = new Date(`${isoDay}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
 }
 
 /** A course with an audience role binds holders of that role; one without binds everyone in ISMS scope. */

@@ -8,7 +8,8 @@ import { nextRef } from '../../core/refs.js';
 import { registerRef } from '../../core/validate.js';
 import { reply, text, fields, formBlock } from '../../core/reply.js';
 import { findAssetByName } from '../declarations/scope.js';
-import { KIND_LABELS, isoDay } from './labels.js';
+import { KIND_LABELS } from './labels.js';
+import { isoDay } from '../../core/time.js';
 
 type ScopeChange = typeof scopeChanges.$inferSelect;
 export type Decision = 'accepted' | 'rejected';

@@ -10,5 +10,3 @@ export const KIND_LABELS: Record<ScopeChangeKind, string> = {
   new_geography: 'new geography',
   new_regulatory_regime: 'new regulatory regime',
 };
-
-export const isoDay = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : '');

@@ -5,7 +5,8 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { reply, text, type ListItem, type Field } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
-import { KIND_LABELS, isoDay } from './labels.js';
+import { KIND_LABELS } from './labels.js';
+import { isoDay } from '../../core/time.js';
 
 /** What the ISMS lead needs to decide an item: the register entry's key facts. */
 async function subjectFacts(ctx: CommandContext, refs: string[]): Promise<Map<string, Field[]>> {

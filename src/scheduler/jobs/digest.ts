@@ -7,7 +7,7 @@ import { actions, fields, reply, text, type Block, type ListItem, type Reply } f
 import { rows } from '../../db/migrate.js';
 import { deliveryTime } from '../batch.js';
 import { LADDER_TOP } from '../settings.js';
-import { isoWeek } from '../time.js';
+import { isoWeek } from '../../core/time.js';
 import { dueText } from './ladder.js';
 import { JobRun, type Job } from './run.js';
 

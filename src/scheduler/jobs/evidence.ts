@@ -2,7 +2,7 @@ import { and, eq, inArray, isNotNull, ne } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { controls, evidenceRequests, EVIDENCE_FREQUENCIES } from '../../db/schema/index.js';
 import { nextRef } from '../../core/refs.js';
-import { daysBetween } from '../time.js';
+import { daysBetween } from '../../core/time.js';
 import { climbLadder, dueText } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 

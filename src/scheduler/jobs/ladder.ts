@@ -1,7 +1,7 @@
 import type { Button } from '../../core/reply.js';
 import { isLead, toActor } from '../../core/actor.js';
 import { LADDER_TOP } from '../settings.js';
-import { addDays, daysBetween } from '../time.js';
+import { addDays, daysBetween } from '../../core/time.js';
 import type { JobRun } from './run.js';
 
 /** "due in 3 days (2026-12-31)", "due today", "overdue by 8 days (was due 2026-11-30)". */

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { poamItems, poamMilestones, POAM_STATUSES } from '../../db/schema/index.js';
-import { daysBetween } from '../time.js';
+import { daysBetween } from '../../core/time.js';
 import { climbLadder, dueText, reminderCycle } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { ackCampaignAudience, ackCampaigns, people, policies, policyVersions } from '../../db/schema/index.js';
-import { daysBetween, localDate } from '../time.js';
+import { daysBetween, localDate } from '../../core/time.js';
 import { dueText } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 

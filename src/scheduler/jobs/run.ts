@@ -5,7 +5,7 @@ import { appendAudit, type AuditInput } from '../../core/audit.js';
 import type { Person } from '../../core/actor.js';
 import { NudgeBatch } from '../batch.js';
 import type { NudgeSettings } from '../settings.js';
-import { localDate } from '../time.js';
+import { localDate } from '../../core/time.js';
 
 /** How the scheduler signs the audit trail. */
 export const SCHEDULER_ACTOR = { id: null, label: 'ISMS scheduler' };

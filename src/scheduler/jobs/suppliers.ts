@@ -1,7 +1,7 @@
 import { isNotNull } from 'drizzle-orm';
 import { suppliers } from '../../db/schema/index.js';
 import { isLead, toActor } from '../../core/actor.js';
-import { daysBetween } from '../time.js';
+import { daysBetween } from '../../core/time.js';
 import { dueText, reminderCycle } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 

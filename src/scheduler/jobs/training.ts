@@ -1,6 +1,6 @@
 import { desc, eq } from 'drizzle-orm';
 import { people, trainingAttestations, trainingCourses, type Role } from '../../db/schema/index.js';
-import { daysBetween } from '../time.js';
+import { daysBetween } from '../../core/time.js';
 import { reminderCycle } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 

@@ -1,5 +1,25 @@
 import { DateTime } from 'luxon';
 
+/**
+ * Calendar days and working hours, in one place for commands and the scheduler. Register dates are
+ * written YYYY-MM-DD; a command's "today" is the UTC calendar day, a nudge's is the person's own.
+ */
+
+/** The UTC calendar day of a moment, YYYY-MM-DD: "today" for commands, and how stored timestamps read as dates. */
+export function isoDay(at: Date): string {
+  return DateTime.fromJSDate(at, { zone: 'utc' }).toISODate()!;
+}
+
+/** True for a YYYY-MM-DD that is a real calendar day (no 2026-02-30). */
+export function isCalendarDay(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromISO(value, { zone: 'utc' }).isValid;
+}
+
+/** The same day `months` later; a day the month lacks becomes its last (2026-01-31 + 1 month = 2026-02-28). */
+export function addMonths(day: string, months: number): string {
+  return DateTime.fromISO(day, { zone: 'utc' }).plus({ months }).toISODate()!;
+}
+
 /** A span of the working day in minutes after midnight, local to the person. */
 export interface WorkingHours {
   start: number;
@@ -21,8 +41,8 @@ export function localDate(at: Date, zone: string): string {
   return DateTime.fromJSDate(at, { zone }).toISODate()!;
 }
 
-export function addDays(isoDay: string, days: number): string {
-  return DateTime.fromISO(isoDay, { zone: 'utc' }).plus({ days }).toISODate()!;
+export function addDays(day: string, days: number): string {
+  return DateTime.fromISO(day, { zone: 'utc' }).plus({ days }).toISODate()!;
 }
 
 /** Whole days from `from` to `to` (both YYYY-MM-DD): positive when `to` is later. */
@@ -31,14 +51,14 @@ export function daysBetween(from: string, to: string): number {
 }
 
 /** The ISO week of a date, e.g. "2026-W49": the cycle of weekly digests. */
-export function isoWeek(isoDay: string): string {
-  const d = DateTime.fromISO(isoDay, { zone: 'utc' });
+export function isoWeek(day: string): string {
+  const d = DateTime.fromISO(day, { zone: 'utc' });
   return `${d.weekYear}-W${String(d.weekNumber).padStart(2, '0')}`;
 }
 
 /** Midnight at the start of the date in the zone. */
-export function startOfLocalDay(isoDay: string, zone: string): Date {
-  return DateTime.fromISO(isoDay, { zone }).startOf('day').toJSDate();
+export function startOfLocalDay(day: string, zone: string): Date {
+  return DateTime.fromISO(day, { zone }).startOf('day').toJSDate();
 }
 
 /**
