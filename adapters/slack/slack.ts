@@ -398,9 +398,7 @@ class SlackBot {
     const spec = this.core.router.find('evidence submit');
     if (!spec || !text) return this.run(`evidence submit ${ref}`, inbound, request);
     // Named values, not a typed line: the person's text may hold quotes or "--" that a line would parse.
-    const [refName, textName] = (spec.positional ?? []).map((p) => p.replace(/\.\.\.$/, ''));
-    const textField = textName ?? ['text', 'note', 'description'].find((f) => spec.flags?.includes(f));
-    const values: Record<string, unknown> = { [refName ?? 'ref']: ref, ...(textField ? { [textField]: text } : {}) };
+    const values: Record<string, unknown> = { target: ref, text };
     try {
       return await this.core.router.submit(spec.name, values, inbound);
     } catch (e) {

@@ -5,7 +5,7 @@ import type { Page } from './reply.js';
 export const PAGE_SIZE = 10;
 
 export const pageNumber = z.coerce.number({ invalid_type_error: 'must be a page number, e.g. 2' })
-  .int('must be a whole page number, e.g. 2').min(1, 'must be 1 or more').default(1);
+  .int('must be a whole page number, e.g. 2').min(1, 'must be 1 or more').default(1).describe('Which page of the list to show');
 
 export interface PageWindow { offset: number; limit: number; page: Page }
 
@@ -36,3 +36,6 @@ export function pageOf<T>(all: T[], pageNo: number, command: string, what: strin
   const { offset, limit, page } = pageWindow(all.length, pageNo, command, what);
   return { items: all.slice(offset, offset + limit), page };
 }
+
+/** "--all" typed on its own: the whole list rather than what is open or one's own. */
+export const allSwitch = z.enum(['true', 'false'], { errorMap: () => ({ message: 'is a switch: write --all on its own' }) }).optional();

@@ -23,6 +23,11 @@ export interface FormField {
   placeholder?: string;
   initial?: string | string[];
   hint?: string;
+  /** A number field that takes whole numbers only: the input must not allow decimals. */
+  integer?: boolean;
+  /** Bounds of a number field, inclusive. */
+  min?: number;
+  max?: number;
 }
 
 export interface Form {

@@ -1,13 +1,16 @@
 import { z, type ZodTypeAny } from 'zod';
-import { closest, distance } from 'fastest-levenshtein';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { processedEvents, type Role } from '../db/schema/index.js';
 import { type Actor, hasRole, ROLE_LABELS } from './actor.js';
 import { UserError } from './errors.js';
-import { type Form, type Outcome, type Reply, reply, text, fields, formBlock, findForm } from './reply.js';
+import { type Block, type Form, type Outcome, type Reply, reply, text, fields, formBlock, findForm } from './reply.js';
 import { enqueue, type OutboxMessage } from './outbox.js';
 import { appendAudit, type AuditInput } from './audit.js';
+import {
+  type Arg, type ArgInfo, type FormDeclaration, type FormOptions, ExtraWords, deriveForm, describeArgs, parseWords, usageLine,
+} from './args.js';
+import { didYouMean, nearest } from './suggest.js';
 
 export interface Attachment {
   name: string;
@@ -20,6 +23,9 @@ export type Channel = 'shell' | 'slack' | 'teams' | 'import' | 'scheduler' | 'te
 /** How people type a command where they are: "/isms help" in Slack and the terminal, "help" in Teams (no slash commands there). */
 export const commandPrefix = (channel: Channel): string => (channel === 'teams' ? '' : '/isms ');
 
+/** A command line as the person types it where they are: "/isms help" in Slack, "help" in Teams. */
+export const commandLine = (channel: Channel, line: string): string => `${commandPrefix(channel)}${line}`;
+
 /** What a command handler may use: a transaction on the register, the acting person, the clock. */
 export interface CommandContext {
   db: Db;
@@ -31,27 +37,30 @@ export interface CommandContext {
   audit(input: AuditInput): Promise<void>;
   /** Queues a message to someone in this command's transaction. */
   notify(msg: OutboxMessage): Promise<boolean>;
+  /** This command's form, derived from its arguments, e.g. with the item a button named carried along instead of asked. */
+  form(options?: FormOptions): Promise<Form>;
 }
+
+/** How each argument of a schema is typed and asked, by field name. */
+export type ArgsOf<S extends ZodTypeAny> = { [K in keyof z.infer<S> & string]?: Arg<CommandContext> };
 
 export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
   /** Words after "/isms", e.g. "declare ai". */
   name: string;
   aliases?: string[];
   summary: string;
-  /** e.g. "declare ai <tool> [purpose] [--vendor <name>]" */
-  usage: string;
+  /** Command lines without the prefix, e.g. 'declare ai ChatGPT --vendor OpenAI'; each must parse. */
   examples: string[];
   /** Who may run it; omitted means everyone in the register. */
   roles?: Role[];
-  /** Names of positional arguments in order; a trailing "..." takes the rest of the line. */
-  positional?: string[];
-  /** Extra flags allowed as "--name value"; "--name" alone sets "true". */
-  flags?: string[];
+  /** The arguments: what each accepts and, with .describe(), what it means. An object schema, possibly preprocessed. */
   schema: S;
+  /** How each argument is typed (positional or --flag) and asked in the form; a field left out is a --flag. */
+  args?: ArgsOf<S>;
   /** Answers are private to the person who asked unless the command says its answer is for the conversation. */
   answersPublicly?: boolean;
-  /** The form shown when the command is given without arguments. */
-  form?: (ctx: CommandContext) => Form | Promise<Form>;
+  /** Given without arguments, the command answers with its form, derived from its arguments. */
+  form?: FormDeclaration;
   run(ctx: CommandContext, args: z.infer<S>): Promise<Reply>;
 }
 
@@ -97,6 +106,7 @@ function fieldWithControlCharacter(raw: Record<string, unknown>): string | undef
 
 export class CommandRouter {
   private readonly byName = new Map<string, CommandSpec>();
+  private readonly argLists = new Map<CommandSpec, ArgInfo[]>();
   readonly specs: CommandSpec[] = [];
 
   constructor(private readonly db: Db, specs: CommandSpec[] = []) {
@@ -104,6 +114,8 @@ export class CommandRouter {
   }
 
   register(spec: CommandSpec): void {
+    // Derived once, here: a declaration that cannot be parsed fails at start, not when someone types it.
+    this.argLists.set(spec, describeArgs(spec.name, spec.schema, spec.args as Record<string, Arg<never>> | undefined));
     for (const name of [spec.name, ...(spec.aliases ?? [])]) {
       const key = name.toLowerCase();
       const taken = this.byName.get(key);
@@ -111,6 +123,21 @@ export class CommandRouter {
       this.byName.set(key, spec);
     }
     this.specs.push(spec);
+  }
+
+  /** The arguments of a command as parsing, usage, help and its form see them. */
+  argsOf(spec: CommandSpec): ArgInfo[] {
+    return this.argLists.get(spec) ?? describeArgs(spec.name, spec.schema, spec.args as Record<string, Arg<never>> | undefined);
+  }
+
+  /** The usage line after the prefix, e.g. "request <control> [YYYY-MM-DD]". */
+  usage(spec: CommandSpec): string {
+    return usageLine(spec.name, this.argsOf(spec));
+  }
+
+  /** Positional words and --flags of a typed line into raw values for the command's schema. */
+  parse(spec: CommandSpec, words: string[], channel: Channel = 'test'): Record<string, unknown> {
+    return parseWords(spec.name, this.argsOf(spec), words, (line) => commandLine(channel, line));
   }
 
   /** Finds the longest command path at the start of the words. */
@@ -125,16 +152,16 @@ export class CommandRouter {
   /** Runs a typed command line ("/isms declare ai ChatGPT" or "declare ai ChatGPT"). */
   async handle(line: string, inbound: Inbound): Promise<Reply> {
     const words = tokenize(line.trim().replace(/^\/?isms\b/i, ''));
-    if (words.length === 0) return this.run(this.byName.get('help')!, ['help'], [], inbound);
+    if (words.length === 0) return this.run(this.byName.get('help')!, [], inbound);
     const matched = this.match(words);
-    if (!matched) return this.unknown(words, inbound.actor);
-    return this.run(matched.spec, words.slice(0, words.length - matched.rest.length), matched.rest, inbound);
+    if (!matched) return this.unknown(words, inbound);
+    return this.run(matched.spec, matched.rest, inbound);
   }
 
   /** Runs a command with the values of its submitted form. */
   async submit(command: string, values: Record<string, unknown>, inbound: Inbound): Promise<Reply> {
     const spec = this.byName.get(command.toLowerCase());
-    if (!spec) return this.unknown(tokenize(command), inbound.actor);
+    if (!spec) return this.unknown(tokenize(command), inbound);
     const cleaned: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(values)) {
       if (v === '' || v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
@@ -143,40 +170,46 @@ export class CommandRouter {
     return this.execute(spec, cleaned, inbound);
   }
 
-  private async run(spec: CommandSpec, _path: string[], rest: string[], inbound: Inbound): Promise<Reply> {
-    const refusal = this.refuse(spec, inbound.actor);
+  private async run(spec: CommandSpec, rest: string[], inbound: Inbound): Promise<Reply> {
+    const refusal = this.refuse(spec, inbound);
     if (refusal) return refusal;
     if (rest.length === 0 && spec.form) {
-      const form = await spec.form(this.context(this.db, inbound));
+      const form = await this.context(this.db, inbound, spec).form();
       return answered(spec, reply(formBlock(form)), 'form');
     }
     let raw: Record<string, unknown>;
     try {
-      raw = parseArgs(spec, rest);
+      raw = this.parse(spec, rest, inbound.channel);
     } catch (e) {
-      if (e instanceof UserError) return errorReply(e, spec);
-      throw e;
+      if (!(e instanceof UserError)) throw e;
+      const meant = e instanceof ExtraWords ? this.meant(spec, e.extra[0], inbound) : undefined;
+      return meant ? this.didYouMean(`${spec.name} ${rest.join(' ')}`, meant, inbound.channel) : this.errorReply(e, spec, inbound.channel);
     }
-    return this.execute(spec, raw, inbound);
+    return this.execute(spec, raw, inbound, rest[0]);
   }
 
-  private refuse(spec: CommandSpec, actor: Actor): Reply | undefined {
-    if (!spec.roles || hasRole(actor, ...spec.roles)) return undefined;
+  private refuse(spec: CommandSpec, inbound: Inbound): Reply | undefined {
+    if (!spec.roles || hasRole(inbound.actor, ...spec.roles)) return undefined;
     const who = spec.roles.map((r) => ROLE_LABELS[r]).join(' or ');
-    return refused(reply(text(`Only the ${who} may use "/isms ${spec.name}". Nothing was recorded.`, 'error'),
+    return refused(reply(text(`Only the ${who} may use "${commandLine(inbound.channel, spec.name)}". Nothing was recorded.`, 'error'),
       text('Ask your ISMS lead if you think you should have this role.')));
   }
 
-  private async execute(spec: CommandSpec, raw: Record<string, unknown>, inbound: Inbound): Promise<Reply> {
-    const refusal = this.refuse(spec, inbound.actor);
+  /** `firstWord` is the first typed word after the name: when the line is refused, it may be a misspelt second word of another command. */
+  private async execute(spec: CommandSpec, raw: Record<string, unknown>, inbound: Inbound, firstWord?: string): Promise<Reply> {
+    const refusal = this.refuse(spec, inbound);
     if (refusal) return refusal;
     const hostile = fieldWithControlCharacter(raw);
     if (hostile) {
-      return errorReply(new UserError('invalid_input', `The ${hostile} holds a control character (such as NUL or ESC) that cannot be recorded.`,
-        'Type or paste it again as plain text.').on(hostile), spec);
+      return this.errorReply(new UserError('invalid_input', `The ${hostile} holds a control character (such as NUL or ESC) that cannot be recorded.`,
+        'Type or paste it again as plain text.').on(hostile), spec, inbound.channel);
     }
     const parsed = spec.schema.safeParse(raw);
-    if (!parsed.success) return validationReply(parsed.error, spec);
+    if (!parsed.success) {
+      const meant = firstWord ? this.meant(spec, firstWord, inbound) : undefined;
+      if (meant) return this.didYouMean(`${spec.name} ${firstWord}`, meant, inbound.channel);
+      return this.validationReply(parsed.error, spec, inbound.channel);
+    }
     try {
       return await this.db.transaction(async (tx) => {
         if (inbound.idempotencyKey) {
@@ -188,7 +221,7 @@ export class CommandRouter {
           }
         }
         let audited = false;
-        const ctx = this.context(tx, inbound);
+        const ctx = this.context(tx, inbound, spec);
         const result = answered(spec, await spec.run({ ...ctx, audit: (input) => { audited = true; return ctx.audit(input); } }, parsed.data),
           audited ? 'recorded' : 'info');
         if (inbound.idempotencyKey) {
@@ -197,15 +230,15 @@ export class CommandRouter {
         return result;
       });
     } catch (e) {
-      if (e instanceof UserError) return errorReply(e, spec);
+      if (e instanceof UserError) return this.errorReply(e, spec, inbound.channel);
       throw e;
     }
   }
 
-  context(db: Db, inbound: Inbound): CommandContext {
+  context(db: Db, inbound: Inbound, spec?: CommandSpec): CommandContext {
     const now = inbound.now ?? new Date();
     const actor = inbound.actor;
-    return {
+    const ctx: CommandContext = {
       db,
       actor,
       channel: inbound.channel,
@@ -213,22 +246,62 @@ export class CommandRouter {
       attachments: inbound.attachments ?? [],
       audit: (input) => appendAudit(db, { id: actor.id, label: `${actor.name} <${actor.email}> via ${inbound.channel}` }, input, now),
       notify: (msg) => enqueue(db, msg),
+      form: async (options) => {
+        if (!spec?.form) throw new Error(`"${spec?.name ?? 'this command'}" declares no form`);
+        return deriveForm(spec.name, this.argsOf(spec), spec.form, ctx, options);
+      },
     };
+    return ctx;
   }
 
-  private unknown(words: string[], actor: Actor): Reply {
-    const attempt = words.slice(0, 2).join(' ').toLowerCase();
-    const names = this.specs.filter((s) => !s.roles || hasRole(actor, ...s.roles)).flatMap((s) => [s.name, ...(s.aliases ?? [])]);
-    const candidates = [attempt, words[0].toLowerCase()];
-    let best = '';
-    let bestDistance = Infinity;
-    for (const c of candidates) {
-      const near = closest(c, names);
-      const d = distance(c, near);
-      if (d < bestDistance) { best = near; bestDistance = d; }
+  /** Names (and aliases) of the commands the person may run. */
+  private namesFor(actor: Actor): string[] {
+    return this.visibleTo(actor).flatMap((s) => [s.name, ...(s.aliases ?? [])]);
+  }
+
+  /**
+   * The command a misspelt line most likely meant: the first one, two or three words compared with
+   * commands of as many words, the closest winning (the longer on a tie, so "triag accept" is "triage accept").
+   */
+  suggest(words: string[], actor: Actor): string | undefined {
+    const names = this.namesFor(actor);
+    let best: { name: string; share: number } | undefined;
+    for (let n = 1; n <= Math.min(3, words.length); n++) {
+      const attempt = words.slice(0, n).join(' ');
+      const near = nearest(attempt, names.filter((name) => name.split(' ').length === n));
+      // The share of letters that differ compares attempts of different lengths fairly.
+      const share = near ? near.distance / Math.max(attempt.length, near.match.length) : Infinity;
+      if (near && (!best || share <= best.share)) best = { name: near.match, share };
     }
-    const suggestion = bestDistance <= Math.max(3, Math.floor(best.length / 2)) ? ` Did you mean "/isms ${best}"?` : '';
-    return refused(reply(text(`I don't know the command "/isms ${words.join(' ')}".${suggestion}`, 'error'), text('"/isms help" lists what you can do.')));
+    return best?.name;
+  }
+
+  /** Another command that "<name> <word>" is a slip for, e.g. "triage acept" for "triage accept". */
+  private meant(spec: CommandSpec, word: string | undefined, inbound: Inbound): string | undefined {
+    if (!word) return undefined;
+    const near = didYouMean(`${spec.name} ${word}`, this.namesFor(inbound.actor).filter((n) => n.startsWith(`${spec.name} `)));
+    return near && this.find(near) !== spec ? near : undefined;
+  }
+
+  private didYouMean(typed: string, meant: string, channel: Channel): Reply {
+    return refused(reply(text(`I don't know the command "${commandLine(channel, typed)}". Did you mean "${commandLine(channel, meant)}"?`, 'error'),
+      text(`"${commandLine(channel, `help ${meant}`)}" explains it.`)));
+  }
+
+  private unknown(words: string[], inbound: Inbound): Reply {
+    const { channel, actor } = inbound;
+    const typed = commandLine(channel, words.join(' '));
+    const near = this.suggest(words, actor);
+    const starting = near ? [] : this.startingWith(words.slice(0, 1), actor);
+    if (starting.length) {
+      // "declare" alone, or "declare ChatGPT": show the commands that start with the word.
+      const intro = words.length === 1 ? `"${typed}" needs one more word. These commands start with it:`
+        : `I don't know the command "${typed}". These commands start with "${words[0]}":`;
+      return refused(reply(text(intro, 'error'), fields(starting.map((s) => ({ label: commandLine(channel, this.usage(s)), value: s.summary })))));
+    }
+    const suggestion = near ? ` Did you mean "${commandLine(channel, near)}"?` : '';
+    return refused(reply(text(`I don't know the command "${typed}".${suggestion}`, 'error'),
+      text(`"${commandLine(channel, 'help')}" lists what you can do.`)));
   }
 
   /** Commands the actor may run, in registration order. */
@@ -236,70 +309,44 @@ export class CommandRouter {
     return this.specs.filter((s) => !s.roles || hasRole(actor, ...s.roles));
   }
 
+  /** Commands the actor may run whose name starts with these words ("declare" → declare ai, declare supplier). */
+  startingWith(words: string[], actor: Actor): CommandSpec[] {
+    const prefix = words.join(' ').toLowerCase();
+    if (!prefix) return [];
+    return this.visibleTo(actor).filter((s) => s.name === prefix || s.name.startsWith(`${prefix} `));
+  }
+
   /** Finds a spec by exact name or alias, or undefined. */
   find(name: string): CommandSpec | undefined {
     return this.byName.get(name.toLowerCase());
   }
-}
 
-/** Positional words and --flags into a raw object for the spec's zod schema. */
-export function parseArgs(spec: CommandSpec, words: string[]): Record<string, unknown> {
-  const positional = spec.positional ?? [];
-  const allowed = new Set(spec.flags ?? []);
-  const out: Record<string, unknown> = {};
-  const loose: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    if (w.startsWith('--') && w.length > 2) {
-      const [flag, inline] = w.slice(2).split(/=(.*)/s, 2);
-      if (!allowed.has(flag)) {
-        const known = [...allowed].map((f) => `--${f}`).join(', ');
-        throw new UserError('invalid_input', `"/isms ${spec.name}" has no option --${flag}.`, known ? `Options: ${known}.` : undefined);
-      }
-      if (inline !== undefined) out[flag] = inline;
-      else if (i + 1 < words.length && !words[i + 1].startsWith('--')) out[flag] = words[++i];
-      else out[flag] = 'true';
-    } else {
-      loose.push(w);
+  private usageFields(spec: CommandSpec, channel: Channel, withExample: boolean): Block {
+    return fields([
+      { label: 'Usage', value: commandLine(channel, this.usage(spec)) },
+      ...(withExample ? [{ label: 'Example', value: commandLine(channel, spec.examples[0] ?? spec.name) }] : []),
+    ]);
+  }
+
+  private validationReply(error: z.ZodError, spec: CommandSpec, channel: Channel): Reply {
+    const problems = error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
+    const fieldErrors: Record<string, string> = {};
+    for (const issue of error.issues) {
+      const field = String(issue.path[0] ?? '');
+      if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${issue.message}` : issue.message;
     }
+    return refused(reply(
+      text(`That didn't work: ${problems.join('; ')}. Nothing was recorded.`, 'error'),
+      this.usageFields(spec, channel, true),
+    ), fieldErrors);
   }
-  positional.forEach((name, idx) => {
-    if (name.endsWith('...')) {
-      const rest = loose.slice(idx).join(' ');
-      if (rest) out[name.slice(0, -3)] = rest;
-    } else if (loose[idx] !== undefined) {
-      out[name] = loose[idx];
-    }
-  });
-  const lastTakesRest = positional.at(-1)?.endsWith('...');
-  if (!lastTakesRest && loose.length > positional.length) {
-    throw new UserError('invalid_input', `Too many words for "/isms ${spec.name}": "${loose.slice(positional.length).join(' ')}".`,
-      'Put text with spaces in "double quotes".');
-  }
-  return out;
-}
 
-function validationReply(error: z.ZodError, spec: CommandSpec): Reply {
-  const problems = error.issues.map((issue) => {
-    const field = issue.path.join('.') || 'input';
-    return { label: field, value: issue.message };
-  });
-  const fieldErrors: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const field = String(issue.path[0] ?? '');
-    if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${issue.message}` : issue.message;
+  private errorReply(e: UserError, spec: CommandSpec | undefined, channel: Channel): Reply {
+    const blocks = [text(`${e.message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? ' Nothing was recorded.' : ''}`, 'error')];
+    if (e.hint) blocks.push(text(e.hint));
+    else if (spec && e.code === 'invalid_input') blocks.push(this.usageFields(spec, channel, false));
+    return refused(reply(...blocks), e.field ? { [e.field]: e.message } : undefined);
   }
-  return refused(reply(
-    text(`That didn't work: ${problems.map((p) => `${p.label}: ${p.value}`).join('; ')}. Nothing was recorded.`, 'error'),
-    fields([{ label: 'Usage', value: `/isms ${spec.usage}` }, { label: 'Example', value: `/isms ${spec.examples[0] ?? spec.name}` }]),
-  ), fieldErrors);
-}
-
-function errorReply(e: UserError, spec?: CommandSpec): Reply {
-  const blocks = [text(`${e.message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? ' Nothing was recorded.' : ''}`, 'error')];
-  if (e.hint) blocks.push(text(e.hint));
-  else if (spec && e.code === 'invalid_input') blocks.push(fields([{ label: 'Usage', value: `/isms ${spec.usage}` }]));
-  return refused(reply(...blocks), e.field ? { [e.field]: e.message } : undefined);
 }
 
 /** A refusal: nothing was written, and it is for the asker's eyes only. */

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { closest, distance } from 'fastest-levenshtein';
 import type { Db } from '../db/client.js';
 import {
   people, scopeStatements, interestedParties, assets, controls, controlMappings, frameworkRequirements,
@@ -14,6 +13,7 @@ import { notFound } from '../core/errors.js';
 import { FRAMEWORKS, SHIPPED_FRAMEWORKS, normaliseReference, type FrameworkId } from '../refdata/frameworks.js';
 import { ImportSource, type FieldPath, type ImportProblem } from './source.js';
 import type { ImportData, Section } from './schema.js';
+import { didYouMean } from '../core/suggest.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -76,9 +76,8 @@ function changedFields<V extends object>(existing: object, values: V): Partial<V
 
 /** A name close to the one given, for "did you mean". */
 function suggestion(given: string, candidates: string[]): string {
-  if (candidates.length === 0) return '';
-  const near = closest(given, candidates);
-  return distance(lower(given), lower(near)) <= Math.max(2, Math.floor(near.length / 3)) ? ` Did you mean "${near}"?` : '';
+  const near = didYouMean(given, candidates);
+  return near ? ` Did you mean "${near}"?` : '';
 }
 
 class ImportRun {

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
-import { aiTools, AI_DATA_CATEGORIES } from '../../db/schema/index.js';
+import { aiTools } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
-import { reply, text, fields, formBlock, type Form } from '../../core/reply.js';
-import { declareAiInput } from './ai.js';
+import { reply, text, fields, formBlock } from '../../core/reply.js';
+import { AI_DETAIL_ARGS, declareAiInput } from './ai.js';
 
 export const aiDetailsInput = z.object({
-  ref: registerRef('AI'),
+  ref: registerRef('AI').describe('The AI declaration to complete, e.g. AI-0001'),
   vendor: declareAiInput.shape.vendor,
   purpose: declareAiInput.shape.purpose,
   data: declareAiInput.shape.data,
@@ -30,22 +30,6 @@ async function toolToComplete(ctx: CommandContext, ref: string): Promise<AiTool>
   return tool;
 }
 
-function detailsForm(tool?: AiTool): Form {
-  const known = [
-    { name: 'vendor', label: 'Vendor', type: 'text' as const, initial: tool?.vendor ?? undefined },
-    { name: 'purpose', label: 'What is it used for?', type: 'textarea' as const, initial: tool?.purpose ?? undefined },
-    {
-      name: 'data', label: 'Data it sees', type: 'multiselect' as const, initial: tool?.dataCategories.length ? tool.dataCategories : undefined,
-      options: AI_DATA_CATEGORIES.map((c) => ({ value: c, label: c === 'personal' ? 'personal data' : c === 'customer' ? 'customer data' : c })),
-    },
-    { name: 'users', label: 'How many people use it?', type: 'number' as const, initial: tool?.userCount ? String(tool.userCount) : undefined },
-  ];
-  return tool
-    ? { title: `Details of ${tool.name} (${tool.ref})`, command: 'ai details', submitLabel: 'Save', hidden: { ref: tool.ref }, fields: known }
-    : { title: 'Add details to an AI declaration', command: 'ai details', submitLabel: 'Save',
-        fields: [{ name: 'ref', label: 'AI reference', type: 'text', required: true, placeholder: 'e.g. AI-0001' }, ...known] };
-}
-
 /** Completes an AI declaration with what was not known when it was declared. */
 export async function completeAiDeclaration(ctx: CommandContext, input: AiDetailsInput) {
   const before = await toolToComplete(ctx, input.ref);
@@ -62,16 +46,27 @@ export async function completeAiDeclaration(ctx: CommandContext, input: AiDetail
 export const aiDetailsCommand = defineCommand({
   name: 'ai details',
   summary: 'Add what was not known when an AI tool was declared (vendor, purpose, data, users)',
-  usage: 'ai details <AI-ref> [--vendor <name>] [--purpose <text>] [--data public,internal,confidential,personal,customer] [--users <n>]',
   examples: ['ai details AI-0001 --vendor OpenAI --data internal,customer --users 12 --purpose "drafting emails"'],
-  positional: ['ref'],
-  flags: ['vendor', 'purpose', 'data', 'users'],
   schema: aiDetailsInput,
-  form: () => detailsForm(),
+  args: {
+    ref: { positional: true, label: 'AI reference', value: 'AI-ref', placeholder: 'e.g. AI-0001' },
+    ...AI_DETAIL_ARGS,
+  },
+  form: { title: 'Add details to an AI declaration', submitLabel: 'Save' },
   async run(ctx, input) {
     if (DETAIL_NAMES.every((k) => input[k] === undefined)) {
-      // The "Add details" button carries only the reference: ask for the details.
-      return reply(formBlock(detailsForm(await toolToComplete(ctx, input.ref))));
+      // The "Add details" button carries only the reference: ask for the details, showing what is known.
+      const tool = await toolToComplete(ctx, input.ref);
+      return reply(formBlock(await ctx.form({
+        title: `Details of ${tool.name} (${tool.ref})`,
+        known: { ref: tool.ref },
+        fields: {
+          vendor: { initial: tool.vendor ?? undefined },
+          purpose: { initial: tool.purpose ?? undefined },
+          data: { initial: tool.dataCategories.length ? tool.dataCategories : undefined },
+          users: { initial: tool.userCount ? String(tool.userCount) : undefined },
+        },
+      })));
     }
     const tool = await completeAiDeclaration(ctx, input);
     return reply(

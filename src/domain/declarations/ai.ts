@@ -1,21 +1,32 @@
 import { z } from 'zod';
 import { aiTools, scopeChanges, AI_DATA_CATEGORIES } from '../../db/schema/index.js';
-import { defineCommand, commaList, type CommandContext } from '../../core/router.js';
+import { defineCommand, commaList, type ArgsOf, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
 import { notifyTriage } from './triage-notify.js';
 
 export const declareAiInput = z.object({
-  tool: z.string().trim().min(1, 'name the AI tool, e.g. ChatGPT').max(200),
-  purpose: z.string().trim().max(2000).optional(),
-  vendor: z.string().trim().max(200).optional(),
+  tool: z.string().trim().min(1, 'name the AI tool, e.g. ChatGPT').max(200).describe('The AI tool or service'),
+  vendor: z.string().trim().max(200).optional().describe('Who provides it'),
+  purpose: z.string().trim().max(2000).optional().describe('What it is used for'),
   data: commaList(z.enum(AI_DATA_CATEGORIES, {
     errorMap: () => ({ message: `each data category must be one of ${AI_DATA_CATEGORIES.join(', ')}` }),
-  })).optional(),
+  })).optional().describe('The kinds of data it sees, comma-separated'),
   users: z.coerce.number({ invalid_type_error: 'must be a whole number of people' }).int('must be a whole number of people')
-    .min(1, 'must be at least 1').max(1_000_000).optional(),
+    .min(1, 'must be at least 1').max(1_000_000).optional().describe('How many people use it'),
 });
 export type DeclareAiInput = z.infer<typeof declareAiInput>;
+
+/** How the AI details read in forms, shared by the declaration and "ai details". */
+export const AI_DETAIL_ARGS = {
+  vendor: { value: 'name', placeholder: 'e.g. OpenAI' },
+  purpose: { label: 'What is it used for?', value: 'text', field: 'textarea' },
+  data: {
+    label: 'Data it sees', value: AI_DATA_CATEGORIES.join(','),
+    options: AI_DATA_CATEGORIES.map((c) => ({ value: c, label: c === 'personal' ? 'personal data' : c === 'customer' ? 'customer data' : c })),
+  },
+  users: { label: 'How many people use it?' },
+} satisfies ArgsOf<typeof declareAiInput>;
 
 /** Records a new AI tool (status declared) and its scope change, and puts it on the ISMS lead's triage list. */
 export async function declareAi(ctx: CommandContext, input: DeclareAiInput) {
@@ -39,26 +50,14 @@ export const declareAiCommand = defineCommand({
   name: 'declare ai',
   aliases: ['ai declare'],
   summary: 'Declare an AI tool or AI use (shadow AI) so it can be assessed',
-  usage: 'declare ai <tool> [purpose] [--vendor <name>] [--data public,internal,confidential,personal,customer] [--users <n>]',
   examples: ['declare ai ChatGPT "drafting customer emails" --vendor OpenAI --data internal,customer --users 12'],
-  positional: ['tool', 'purpose...'],
-  flags: ['vendor', 'data', 'users'],
   schema: declareAiInput,
-  form: () => ({
-    title: 'Declare an AI tool',
-    command: 'declare ai',
-    submitLabel: 'Declare',
-    fields: [
-      { name: 'tool', label: 'AI tool', type: 'text', required: true, placeholder: 'e.g. ChatGPT' },
-      { name: 'vendor', label: 'Vendor', type: 'text', placeholder: 'e.g. OpenAI' },
-      { name: 'purpose', label: 'What is it used for?', type: 'textarea' },
-      {
-        name: 'data', label: 'Data it sees', type: 'multiselect',
-        options: AI_DATA_CATEGORIES.map((c) => ({ value: c, label: c === 'personal' ? 'personal data' : c === 'customer' ? 'customer data' : c })),
-      },
-      { name: 'users', label: 'How many people use it?', type: 'number' },
-    ],
-  }),
+  args: {
+    tool: { positional: true, label: 'AI tool', placeholder: 'e.g. ChatGPT' },
+    ...AI_DETAIL_ARGS,
+    purpose: { ...AI_DETAIL_ARGS.purpose, positional: 'rest', value: 'purpose' },
+  },
+  form: { title: 'Declare an AI tool', submitLabel: 'Declare' },
   async run(ctx, input) {
     const { tool, change } = await declareAi(ctx, input);
     const unknown: [string, string][] = [

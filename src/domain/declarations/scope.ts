@@ -10,8 +10,14 @@ import { notifyTriage } from './triage-notify.js';
 
 const systemName = z.string().trim().min(1, 'name the system, e.g. "Customer portal"').max(200);
 
-export const scopeAddInput = z.object({ system: systemName, description: z.string().trim().max(2000).optional() });
-export const scopeRetireInput = z.object({ system: systemName, reason: z.string().trim().max(2000).optional() });
+export const scopeAddInput = z.object({
+  system: systemName.describe('The system to bring into the ISMS scope'),
+  description: z.string().trim().max(2000).optional().describe('What it is, who uses it, where it runs'),
+});
+export const scopeRetireInput = z.object({
+  system: systemName.describe('The system, as named in the asset register'),
+  reason: z.string().trim().max(2000).optional().describe('Why it leaves the scope'),
+});
 
 /** Asset names are matched regardless of case: "crm" and "CRM" are the same system. */
 export async function findAssetByName(db: Db, name: string) {
@@ -63,20 +69,14 @@ export async function proposeScopeRetire(ctx: CommandContext, input: z.infer<typ
 export const scopeAddCommand = defineCommand({
   name: 'scope add',
   summary: 'Propose a new system for the ISMS scope',
-  usage: 'scope add <system> [description]',
   examples: ['scope add "Customer portal" "public web app for customers, hosted on AWS"'],
   roles: ['asset_owner', 'isms_lead'],
-  positional: ['system', 'description...'],
   schema: scopeAddInput,
-  form: () => ({
-    title: 'Add a system to the scope',
-    command: 'scope add',
-    submitLabel: 'Propose',
-    fields: [
-      { name: 'system', label: 'System', type: 'text', required: true, placeholder: 'e.g. Customer portal' },
-      { name: 'description', label: 'What is it?', type: 'textarea' },
-    ],
-  }),
+  args: {
+    system: { positional: true, placeholder: 'e.g. Customer portal' },
+    description: { positional: 'rest', label: 'What is it?' },
+  },
+  form: { title: 'Add a system to the scope', submitLabel: 'Propose' },
   async run(ctx, input) {
     const { change } = await proposeScopeAdd(ctx, input);
     return reply(
@@ -95,20 +95,14 @@ export const scopeAddCommand = defineCommand({
 export const scopeRetireCommand = defineCommand({
   name: 'scope retire',
   summary: 'Propose taking a system out of the ISMS scope',
-  usage: 'scope retire <system> [reason]',
   examples: ['scope retire "Legacy CRM" "replaced by the new CRM in October"'],
   roles: ['asset_owner', 'isms_lead'],
-  positional: ['system', 'reason...'],
   schema: scopeRetireInput,
-  form: () => ({
-    title: 'Retire a system from the scope',
-    command: 'scope retire',
-    submitLabel: 'Propose',
-    fields: [
-      { name: 'system', label: 'System', type: 'text', required: true, hint: 'As named in the asset register' },
-      { name: 'reason', label: 'Why is it retired?', type: 'textarea' },
-    ],
-  }),
+  args: {
+    system: { positional: true },
+    reason: { positional: 'rest', label: 'Why is it retired?' },
+  },
+  form: { title: 'Retire a system from the scope', submitLabel: 'Propose' },
   async run(ctx, input) {
     const { change, asset } = await proposeScopeRetire(ctx, input);
     const blocks = [

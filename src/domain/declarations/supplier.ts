@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { and, ne, sql } from 'drizzle-orm';
 import { suppliers, scopeChanges, DATA_ACCESS } from '../../db/schema/index.js';
-import { defineCommand, type CommandContext } from '../../core/router.js';
+import { defineCommand, type ArgsOf, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
 import { conflict } from '../../core/errors.js';
-import { reply, text, fields, formBlock, type FormField } from '../../core/reply.js';
+import { reply, text, fields, formBlock } from '../../core/reply.js';
 import { notifyTriage } from './triage-notify.js';
 import { supplierTier, TIER_LABELS } from './supplier-tier.js';
 
@@ -18,13 +18,13 @@ const yesNo = z.preprocess(
 );
 
 export const declareSupplierInput = z.object({
-  name: z.string().trim().min(1, 'name the supplier, e.g. Acme Cloud').max(200),
-  service: z.string().trim().max(2000).optional(),
-  ict: yesNo.optional(),
-  critical: yesNo.optional(),
+  name: z.string().trim().min(1, 'name the supplier, e.g. Acme Cloud').max(200).describe('The supplier or service provider'),
+  service: z.string().trim().max(2000).optional().describe('What they provide'),
+  ict: yesNo.optional().describe('Whether they provide an ICT service (DORA Art. 3(21))'),
+  critical: yesNo.optional().describe('Whether they support a critical or important function'),
   data: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(DATA_ACCESS, {
     errorMap: () => ({ message: `must be one of ${DATA_ACCESS.join(', ')}` }),
-  })).optional(),
+  })).optional().describe('Which personal or customer data they touch'),
 });
 export type DeclareSupplierInput = z.infer<typeof declareSupplierInput>;
 type CompleteSupplierInput = DeclareSupplierInput & Required<Pick<DeclareSupplierInput, 'ict' | 'critical' | 'data'>>;
@@ -38,15 +38,12 @@ const DATA_LABELS: Record<(typeof DATA_ACCESS)[number], string> = {
   personal_and_customer: 'personal and customer data',
 };
 
-/** The three questions that set the criticality tier. */
-const QUESTIONS: Record<'ict' | 'critical' | 'data', FormField> = {
-  ict: { name: 'ict', label: 'Does it provide an ICT service?', type: 'select', required: true, options: YES_NO_OPTIONS },
-  critical: { name: 'critical', label: 'Does it support a critical or important function?', type: 'select', required: true, options: YES_NO_OPTIONS },
-  data: {
-    name: 'data', label: 'Does it touch personal or customer data?', type: 'select', required: true,
-    options: DATA_ACCESS.map((d) => ({ value: d, label: DATA_LABELS[d] })),
-  },
-};
+/** The three questions that set the criticality tier: the form insists on them; a typed line without them gets a form that asks. */
+const QUESTIONS = {
+  ict: { label: 'Does it provide an ICT service?', options: YES_NO_OPTIONS, required: true },
+  critical: { label: 'Does it support a critical or important function?', options: YES_NO_OPTIONS, required: true },
+  data: { label: 'Does it touch personal or customer data?', options: DATA_ACCESS.map((d) => ({ value: d, label: DATA_LABELS[d] })), required: true },
+} satisfies ArgsOf<typeof declareSupplierInput>;
 
 /** Records a new third party with its tier, its scope change, and puts it on the ISMS lead's triage list. */
 export async function declareSupplier(ctx: CommandContext, input: CompleteSupplierInput) {
@@ -80,21 +77,14 @@ export const declareSupplierCommand = defineCommand({
   name: 'declare supplier',
   aliases: ['supplier declare'],
   summary: 'Declare a new third party (supplier, service provider) so it can be assessed',
-  usage: 'declare supplier <name> [service] --ict yes|no --critical yes|no --data none|internal|personal|customer|personal_and_customer',
   examples: ['declare supplier "Acme Cloud" "managed Kubernetes" --ict yes --critical yes --data customer'],
-  positional: ['name', 'service...'],
-  flags: ['ict', 'critical', 'data'],
   schema: declareSupplierInput,
-  form: () => ({
-    title: 'Declare a supplier',
-    command: 'declare supplier',
-    submitLabel: 'Declare',
-    fields: [
-      { name: 'name', label: 'Supplier', type: 'text', required: true, placeholder: 'e.g. Acme Cloud' },
-      { name: 'service', label: 'What do they provide?', type: 'textarea' },
-      QUESTIONS.ict, QUESTIONS.critical, QUESTIONS.data,
-    ],
-  }),
+  args: {
+    name: { positional: true, label: 'Supplier', placeholder: 'e.g. Acme Cloud' },
+    service: { positional: 'rest', label: 'What do they provide?' },
+    ...QUESTIONS,
+  },
+  form: { title: 'Declare a supplier', submitLabel: 'Declare' },
   async run(ctx, input) {
     if (!hasAllAnswers(input)) {
       // Ask only what is missing; what was typed travels with the form.
@@ -107,7 +97,7 @@ export const declareSupplierCommand = defineCommand({
       return reply(
         text(`To set the criticality tier of ${input.name} I need ${missing.map((k) => `--${k}`).join(', ')}: `
           + `${missing.map((k) => QUESTIONS[k].label).join(' ')} Nothing was recorded yet.`, 'warning'),
-        formBlock({ title: `Declare ${input.name}`, command: 'declare supplier', submitLabel: 'Declare', hidden, fields: missing.map((k) => QUESTIONS[k]) }),
+        formBlock(await ctx.form({ title: `Declare ${input.name}`, known: hidden, ask: missing })),
       );
     }
     const { supplier, change } = await declareSupplier(ctx, input);

@@ -10,9 +10,7 @@ export const myEvidenceCommand = defineCommand({
   name: 'evidence',
   aliases: ['evidence list'],
   summary: 'Your open evidence requests, each with a button to submit evidence',
-  usage: 'evidence [--page <n>]',
   examples: ['evidence'],
-  flags: ['page'],
   schema: z.object({ page: pageNumber }),
   async run(ctx, { page }) {
     const open = await ctx.db.select({ request: evidenceRequests, control: controls })

@@ -1,8 +1,8 @@
-import { closest, distance } from 'fastest-levenshtein';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { controls, evidenceRequests } from '../../db/schema/index.js';
 import { notFound } from '../../core/errors.js';
+import { didYouMean } from '../../core/suggest.js';
 
 export type Control = typeof controls.$inferSelect;
 export type EvidenceRequest = typeof evidenceRequests.$inferSelect;
@@ -21,8 +21,8 @@ export async function findControl(db: Db, code: string, lock = false): Promise<C
   const [control] = lock ? await query.for('update') : await query;
   if (control) return control;
   const codes = (await db.select({ code: controls.code }).from(controls)).map((c) => c.code);
-  const near = codes.length ? closest(code.toUpperCase(), codes) : undefined;
-  const suggestion = near && distance(code.toUpperCase(), near) <= 3 ? ` Did you mean ${near}?` : '';
+  const near = didYouMean(code.trim(), codes);
+  const suggestion = near ? ` Did you mean ${near}?` : '';
   throw notFound(`There is no control "${code}".${suggestion}`, 'Control ids look like CTL-AC-01; give the id of a control in the control register.');
 }
 

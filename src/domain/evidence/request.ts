@@ -13,8 +13,9 @@ import { addDays, isoDay } from '../../core/time.js';
 const DEFAULT_DUE_DAYS = 14;
 
 export const requestEvidenceInput = z.object({
-  control: z.string({ required_error: 'name the control, e.g. CTL-AC-01' }).trim().min(1, 'name the control, e.g. CTL-AC-01').max(100),
-  due: isoDate.optional(),
+  control: z.string({ required_error: 'name the control, e.g. CTL-AC-01' }).trim().min(1, 'name the control, e.g. CTL-AC-01').max(100)
+    .describe("The control whose owner is asked, e.g. CTL-AC-01"),
+  due: isoDate.optional().describe(`When the evidence is due; empty means ${DEFAULT_DUE_DAYS} days from today`),
 });
 export type RequestEvidenceInput = z.infer<typeof requestEvidenceInput>;
 
@@ -28,7 +29,7 @@ export async function requestEvidence(ctx: CommandContext, input: RequestEvidenc
   const today = isoDay(ctx.now);
   const dueOn = input.due ?? addDays(today, DEFAULT_DUE_DAYS);
   if (dueOn < today) {
-    throw invalid(`The due date ${dueOn} is in the past.`, `Give today (${today}) or a later date, or leave it out for ${DEFAULT_DUE_DAYS} days from now.`);
+    throw invalid(`The due date ${dueOn} is in the past.`, `Give today (${today}) or a later date, or leave it out for ${DEFAULT_DUE_DAYS} days from now.`).on('due');
   }
   const [alreadyOpen] = await ctx.db.select().from(evidenceRequests)
     .where(and(eq(evidenceRequests.controlId, control.id), eq(evidenceRequests.status, 'open')));
@@ -69,20 +70,14 @@ export const requestEvidenceCommand = defineCommand({
   name: 'request',
   aliases: ['evidence request'],
   summary: "Ask a control's owner for evidence now",
-  usage: 'request <control id> [due YYYY-MM-DD]',
-  examples: ['request CTL-AC-01 2026-10-15', 'request CTL-AC-01'],
+  examples: ['request CTL-AC-01 --due 2026-10-15', 'request CTL-AC-01 2026-10-15', 'request CTL-AC-01'],
   roles: ['isms_lead'],
-  positional: ['control', 'due'],
   schema: requestEvidenceInput,
-  form: () => ({
-    title: 'Ask for evidence',
-    command: 'request',
-    submitLabel: 'Ask the owner',
-    fields: [
-      { name: 'control', label: 'Control', type: 'text', required: true, placeholder: 'e.g. CTL-AC-01' },
-      { name: 'due', label: 'Due date', type: 'date', hint: `Empty means ${DEFAULT_DUE_DAYS} days from today` },
-    ],
-  }),
+  args: {
+    control: { positional: true, value: 'control id', placeholder: 'e.g. CTL-AC-01' },
+    due: { positional: true, label: 'Due date' },
+  },
+  form: { title: 'Ask for evidence', submitLabel: 'Ask the owner' },
   async run(ctx, input) {
     const { request, control, owner } = await requestEvidence(ctx, input);
     return reply(

@@ -7,7 +7,7 @@ import { nextRef } from '../../core/refs.js';
 import { isoDate } from '../../core/validate.js';
 import { isLead, findPersonById } from '../../core/actor.js';
 import { conflict, forbidden, invalid } from '../../core/errors.js';
-import { reply, text, fields, formBlock, type Block, type Form } from '../../core/reply.js';
+import { reply, text, fields, formBlock, type Block } from '../../core/reply.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
 import { isoDay } from '../../core/time.js';
 
@@ -93,7 +93,7 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
   const effectiveOn = input.effective?.trim() || today;
   if (effectiveOn > today) {
     throw invalid(`The effective date ${effectiveOn} is in the future.`,
-      `Evidence can be effective today (${today}) or earlier; leave --effective out for today.`);
+      `Evidence can be effective today (${today}) or earlier; leave --effective out for today.`).on('effective');
   }
   const target = await resolveTarget(ctx, input.target);
   await authorise(ctx, target);
@@ -155,51 +155,42 @@ function describeItem(item: EvidenceItem): Block {
   ]);
 }
 
-/** The form; opened from a request's button it already knows the request. */
-function submitForm(target?: string): Form {
-  return {
-    title: target ? `Submit evidence for ${target}` : 'Submit evidence',
-    command: 'evidence submit',
-    submitLabel: 'Submit',
-    // "via" tells an empty form submission (refused) from a bare "evidence submit EVR-…" (opens this form).
-    hidden: target ? { target, via: 'form' } : { via: 'form' },
-    fields: [
-      ...(target ? [] : [{ name: 'target', label: 'Evidence request or control', type: 'text' as const, required: true, placeholder: 'EVR-0001 or CTL-AC-01' }]),
-      { name: 'text', label: 'Text or link', type: 'textarea', placeholder: 'What shows the control works, or a link to it' },
-      { name: 'effective', label: 'Effective date', type: 'date', hint: 'The day the evidence shows; empty means today' },
-      { name: 'file', label: 'File', type: 'file' },
-    ],
-  };
-}
-
 export const submitEvidenceCommand = defineCommand({
   name: 'evidence submit',
   aliases: ['submit evidence'],
   summary: 'Submit evidence (a text, a link or a file) for an evidence request or a control',
-  usage: 'evidence submit <EVR-0001 or control id> <text or link> [--effective YYYY-MM-DD]  (attach a file; in the terminal --file <path>)',
   examples: [
     'evidence submit EVR-0001 https://wiki.example.com/access-review-q3 --effective 2026-09-30',
     'evidence submit CTL-AC-01 "Quarterly access review done, no findings"',
   ],
-  positional: ['target', 'text...'],
-  flags: ['effective'],
   schema: z.object({
     target: z.string({ required_error: 'name the evidence request (e.g. EVR-0001) or the control (e.g. CTL-AC-01)' })
-      .trim().min(1, 'name the evidence request (e.g. EVR-0001) or the control (e.g. CTL-AC-01)').max(100),
-    text: z.string().trim().max(20_000, 'is too long: put long evidence in a file or behind a link').optional(),
-    effective: isoDate.optional(),
-    /** A form's file field; the file itself arrives as an attachment. */
-    file: z.unknown().optional(),
+      .trim().min(1, 'name the evidence request (e.g. EVR-0001) or the control (e.g. CTL-AC-01)').max(100)
+      .describe('The evidence request (EVR-0001) or the control (CTL-AC-01) the evidence is for'),
+    text: z.string().trim().max(20_000, 'is too long: put long evidence in a file or behind a link').optional()
+      .describe('What shows the control works, or a link to it'),
+    effective: isoDate.optional().describe('The day the evidence shows; empty means today'),
+    /** The file itself arrives as an attachment; the field only names it. */
+    file: z.unknown().optional().describe('A file attached to the message (in the terminal: --file <path>)'),
     via: z.literal('form').optional(),
   }),
-  form: () => submitForm(),
+  args: {
+    target: { positional: true, label: 'Evidence request or control', value: 'EVR-0001 or control id', placeholder: 'EVR-0001 or CTL-AC-01' },
+    text: { positional: 'rest', label: 'Text or link', value: 'text or link', placeholder: 'What shows the control works, or a link to it' },
+    effective: { label: 'Effective date' },
+    file: { field: 'file' },
+    // Tells an empty form submission (refused) from a bare "evidence submit EVR-…" (opens the form).
+    via: { hidden: true },
+  },
+  form: { title: 'Submit evidence', submitLabel: 'Submit', hidden: { via: 'form' } },
   async run(ctx, input) {
     const onlyTarget = !input.text && !input.effective && !input.via && ctx.attachments.length === 0;
     if (onlyTarget) {
       // A "Submit evidence" button: check the request and the person first, then ask for the evidence.
       const target = await resolveTarget(ctx, input.target);
       await authorise(ctx, target);
-      return reply(formBlock(submitForm(target.request?.ref ?? target.control.code)));
+      const known = target.request?.ref ?? target.control.code;
+      return reply(formBlock(await ctx.form({ title: `Submit evidence for ${known}`, known: { target: known } })));
     }
     const { control, request, items } = await submitEvidence(ctx, input);
     const refs = items.map((i) => `${i.ref} (revision ${i.revision})`).join(', ');

@@ -17,7 +17,6 @@ const FALLBACK_ZONE = 'UTC';
 export const nudgesCommand = defineCommand({
   name: 'nudges',
   summary: 'What the bot has queued, sent and failed to send, how far each campaign has got, and who is on leave',
-  usage: 'nudges',
   examples: ['nudges'],
   roles: ['isms_lead'],
   schema: z.object({}),
@@ -71,28 +70,23 @@ export const nudgesCommand = defineCommand({
 });
 
 export const pauseInput = z.object({
-  person: z.string({ required_error: 'name the person: an email address or a name' }).trim().min(1, 'name the person: an email address or a name').max(200),
-  until: isoDate,
+  person: z.string({ required_error: 'name the person: an email address or a name' }).trim().min(1, 'name the person: an email address or a name').max(200)
+    .describe('Their email address, or their name in "quotes"'),
+  until: isoDate.describe('The day they are back: nudges wait until then; today lifts a pause'),
 });
 
 /** Holds nudges to a person until a date (leave); the date itself is their first day back. */
 export const pauseCommand = defineCommand({
   name: 'pause',
   summary: 'Hold nudges to someone on leave until the day they are back',
-  usage: 'pause <person (email or "name")> <until YYYY-MM-DD>',
   examples: ['pause sam@example.com 2026-08-24', 'pause "Sam Staff" 2026-08-24'],
   roles: ['isms_lead'],
-  positional: ['person', 'until'],
   schema: pauseInput,
-  form: () => ({
-    title: 'Hold nudges during leave',
-    command: 'pause',
-    submitLabel: 'Pause',
-    fields: [
-      { name: 'person', label: 'Who', type: 'text', required: true, placeholder: 'email address or name' },
-      { name: 'until', label: 'Back on', type: 'date', required: true, hint: 'Nudges wait until this day; today lifts a pause' },
-    ],
-  }),
+  args: {
+    person: { positional: true, label: 'Who', placeholder: 'email address or name' },
+    until: { positional: true, label: 'Back on' },
+  },
+  form: { title: 'Hold nudges during leave', submitLabel: 'Pause' },
   async run(ctx, input) {
     const found = await findPerson(ctx.db, input.person);
     if (found.length === 0) throw notFound(`Nobody in the register matches "${input.person}".`, 'Use their email address or full name.');
@@ -102,7 +96,7 @@ export const pauseCommand = defineCommand({
     const [person] = found;
     const zone = zoneOr(person.timezone, FALLBACK_ZONE);
     const today = localDate(ctx.now, zone);
-    if (input.until < today) throw invalid(`until: ${input.until} is in the past.`, `Give the day ${person.name} is back, today (${today}) or later; today lifts the pause.`);
+    if (input.until < today) throw invalid(`until: ${input.until} is in the past.`, `Give the day ${person.name} is back, today (${today}) or later; today lifts the pause.`).on('until');
     const pausedUntil = input.until === today ? null : startOfLocalDay(input.until, zone);
     const [updated] = await ctx.db.update(people).set({ pausedUntil }).where(eq(people.id, person.id)).returning();
     await ctx.audit({

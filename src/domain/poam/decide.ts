@@ -4,13 +4,13 @@ import { poamExtensions, poamItems } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
-import { fields, formBlock, reply, text, type Form } from '../../core/reply.js';
+import { fields, formBlock, reply, text } from '../../core/reply.js';
 import { personName, type Extension } from './items.js';
 import { isoDay } from '../../core/time.js';
 
 export const decideInput = z.object({
-  extension: registerRef('PEX'),
-  note: z.string().trim().min(1).max(2000).optional(),
+  extension: registerRef('PEX').describe('The extension request, e.g. PEX-0001'),
+  note: z.string().trim().min(1).max(2000).optional().describe('A note the owner reads (required to reject: why)'),
 });
 type DecideInput = z.infer<typeof decideInput>;
 type Decision = 'approved' | 'rejected';
@@ -57,16 +57,6 @@ export async function decideExtension(ctx: CommandContext, ref: string, decision
   return { extension: decided, item, dueOn, ownerNotified: notifyOwner };
 }
 
-function rejectForm(ref: string): Form {
-  return {
-    title: `Reject ${ref}`,
-    command: 'poam reject',
-    hidden: { extension: ref },
-    submitLabel: 'Reject',
-    fields: [{ name: 'note', label: 'Why is it rejected? The owner reads this.', type: 'textarea', required: true }],
-  };
-}
-
 async function pendingOptions(ctx: CommandContext) {
   const rows = await ctx.db.select({ ref: poamExtensions.ref, item: poamItems.ref, to: poamExtensions.requestedDueOn })
     .from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId))
@@ -80,25 +70,19 @@ function decisionCommand(decision: Decision) {
   return defineCommand({
     name,
     summary: decision === 'approved' ? 'Approve a POA&M extension request (moves the due date)' : 'Reject a POA&M extension request, with a note',
-    usage: decision === 'approved' ? 'poam approve <PEX-ref> [note]' : 'poam reject <PEX-ref> <note>',
     examples: decision === 'approved' ? ['poam approve PEX-0001 "agreed in the risk meeting"'] : ['poam reject PEX-0001 "exposure too high; add a compensating control instead"'],
     roles: ['isms_lead'],
-    positional: ['extension', 'note...'],
     schema: decideInput,
-    form: async (ctx) => ({
-      title: `${decision === 'approved' ? 'Approve' : 'Reject'} an extension request`,
-      command: name,
-      submitLabel: decision === 'approved' ? 'Approve' : 'Reject',
-      fields: [
-        { name: 'extension', label: 'Extension request', type: 'select', required: true, options: await pendingOptions(ctx) },
-        { name: 'note', label: decision === 'approved' ? 'Note (optional)' : 'Why is it rejected?', type: 'textarea', required: decision === 'rejected' },
-      ],
-    }),
+    args: {
+      extension: { positional: true, label: 'Extension request', value: 'PEX-ref', options: pendingOptions },
+      note: decision === 'approved' ? { positional: 'rest' } : { positional: 'rest', required: true, label: 'Why is it rejected? The owner reads this.' },
+    },
+    form: { title: `${decision === 'approved' ? 'Approve' : 'Reject'} an extension request`, submitLabel: decision === 'approved' ? 'Approve' : 'Reject' },
     async run(ctx, input: DecideInput) {
       if (decision === 'rejected' && !input.note) {
         // The "Reject" button names only the request: ask for the reason the owner will read.
         await loadPendingExtension(ctx, input.extension);
-        return reply(formBlock(rejectForm(input.extension)));
+        return reply(formBlock(await ctx.form({ title: `Reject ${input.extension}`, known: { extension: input.extension } })));
       }
       const { extension, item, dueOn, ownerNotified } = await decideExtension(ctx, input.extension, decision, input.note);
       const told = ownerNotified ? ` ${await personName(ctx.db, item.ownerId)} has been told.` : '';

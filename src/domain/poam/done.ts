@@ -10,9 +10,10 @@ import { assertOwnerOrLead, isOpen, loadItem, milestonesOf, openItems, personNam
 import { isoDay } from '../../core/time.js';
 
 export const poamDoneInput = z.object({
-  item: registerRef('POAM'),
+  item: registerRef('POAM').describe('The POA&M item, e.g. POAM-0001'),
   milestone: z.coerce.number({ invalid_type_error: 'must be the milestone number, e.g. 2' })
-    .int('must be the milestone number, e.g. 2').min(1, 'must be the milestone number, e.g. 2').optional(),
+    .int('must be the milestone number, e.g. 2').min(1, 'must be the milestone number, e.g. 2').optional()
+    .describe('The milestone done; empty marks the whole item completed (all milestones must be done)'),
 });
 export type PoamDoneInput = z.infer<typeof poamDoneInput>;
 
@@ -56,22 +57,17 @@ export async function markDone(ctx: CommandContext, input: PoamDoneInput) {
 export const poamDoneCommand = defineCommand({
   name: 'poam done',
   summary: 'Mark a POA&M milestone done, or the whole item completed',
-  usage: 'poam done <POAM-ref> [milestone number]',
   examples: ['poam done POAM-0001 2', 'poam done POAM-0001'],
-  positional: ['item', 'milestone'],
   schema: poamDoneInput,
-  form: async (ctx) => {
-    const views = await openItems(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id);
-    return {
-      title: 'Mark POA&M progress',
-      command: 'poam done',
-      submitLabel: 'Mark done',
-      fields: [
-        { name: 'item', label: 'POA&M item', type: 'select', required: true, options: views.map((v) => ({ value: v.item.ref, label: `${v.item.ref} — ${v.item.weakness}` })) },
-        { name: 'milestone', label: 'Milestone number', type: 'number', hint: 'Empty marks the whole item completed (all milestones must be done).' },
-      ],
-    };
+  args: {
+    item: {
+      positional: true, label: 'POA&M item', value: 'POAM-ref',
+      options: async (ctx) => (await openItems(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id))
+        .map((v) => ({ value: v.item.ref, label: `${v.item.ref} — ${v.item.weakness}` })),
+    },
+    milestone: { positional: true, label: 'Milestone number', value: 'milestone number' },
   },
+  form: { title: 'Mark POA&M progress', submitLabel: 'Mark done' },
   async run(ctx, input) {
     const { item, milestone, stillOpen } = await markDone(ctx, input);
     if (!milestone) {

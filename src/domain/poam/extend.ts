@@ -6,14 +6,14 @@ import { isLead, peopleWithRole } from '../../core/actor.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
-import { actions, fields, formBlock, reply, text, type Form } from '../../core/reply.js';
-import { assertOwnerOrLead, isOpen, loadItem, openItems, type PoamItem } from './items.js';
+import { actions, fields, formBlock, reply, text } from '../../core/reply.js';
+import { assertOwnerOrLead, isOpen, loadItem, openItems } from './items.js';
 import { isoDay } from '../../core/time.js';
 
 export const poamExtendInput = z.object({
-  item: registerRef('POAM'),
-  date: isoDate.optional(),
-  reason: z.string().trim().min(1).max(2000).optional(),
+  item: registerRef('POAM').describe('The POA&M item, e.g. POAM-0001'),
+  date: isoDate.optional().describe('The new due date, after the current one'),
+  reason: z.string().trim().min(1).max(2000).optional().describe('Why more time is needed; the ISMS lead reads this'),
 });
 export type PoamExtendInput = z.infer<typeof poamExtendInput>;
 
@@ -29,10 +29,10 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
       'Ask your ISMS lead to decide it first.');
   }
   if (input.date <= item.dueOn) {
-    throw invalid(`The new due date ${input.date} must be after the current due date of ${item.ref}, ${item.dueOn}.`);
+    throw invalid(`The new due date ${input.date} must be after the current due date of ${item.ref}, ${item.dueOn}.`).on('date');
   }
   const today = isoDay(ctx.now);
-  if (input.date < today) throw invalid(`The new due date ${input.date} is in the past (today is ${today}).`);
+  if (input.date < today) throw invalid(`The new due date ${input.date} is in the past (today is ${today}).`).on('date');
 
   const ref = await nextRef(ctx.db, 'PEX');
   const [extension] = await ctx.db.insert(poamExtensions).values({
@@ -64,40 +64,32 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
   return { item, extension };
 }
 
-function extendForm(item?: PoamItem, options?: { value: string; label: string }[]): Form {
-  return {
-    title: item ? `Request an extension of ${item.ref}` : 'Request a POA&M extension',
-    command: 'poam extend',
-    submitLabel: 'Request',
-    hidden: item ? { item: item.ref } : undefined,
-    fields: [
-      ...(item ? [] : [{ name: 'item', label: 'POA&M item', type: 'select' as const, required: true, options }]),
-      { name: 'date', label: 'New due date', type: 'date', required: true, hint: item ? `After the current due date, ${item.dueOn}` : 'YYYY-MM-DD, after the current due date' },
-      { name: 'reason', label: 'Why is more time needed?', type: 'textarea', required: true },
-    ],
-  };
-}
-
 export const poamExtendCommand = defineCommand({
   name: 'poam extend',
   summary: 'Ask the ISMS lead to move the due date of a POA&M item',
-  usage: 'poam extend <POAM-ref> <new due date YYYY-MM-DD> <reason>',
   examples: ['poam extend POAM-0001 2026-09-30 "vendor patch arrives in August"'],
-  positional: ['item', 'date', 'reason...'],
   schema: poamExtendInput,
-  form: async (ctx) => {
-    const views = await openItems(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id);
-    return extendForm(undefined, views.map((v) => ({ value: v.item.ref, label: `${v.item.ref} — ${v.item.weakness} (due ${v.item.dueOn})` })));
+  args: {
+    item: {
+      positional: true, label: 'POA&M item', value: 'POAM-ref',
+      options: async (ctx) => (await openItems(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id))
+        .map((v) => ({ value: v.item.ref, label: `${v.item.ref} — ${v.item.weakness} (due ${v.item.dueOn})` })),
+    },
+    date: { positional: true, required: true, label: 'New due date', value: 'new due date' },
+    reason: { positional: 'rest', required: true, label: 'Why is more time needed?' },
   },
+  form: { title: 'Request a POA&M extension', submitLabel: 'Request' },
   async run(ctx, input) {
     if (!input.date && !input.reason) {
       // The "Request extension" button names only the item: ask for the rest.
       const item = await loadItem(ctx.db, input.item);
       await assertOwnerOrLead(ctx.db, ctx.actor, item, 'request an extension of it');
-      return reply(formBlock(extendForm(item)));
+      return reply(formBlock(await ctx.form({
+        title: `Request an extension of ${item.ref}`, known: { item: item.ref }, fields: { date: { hint: `After the current due date, ${item.dueOn}` } },
+      })));
     }
-    if (!input.date) throw invalid('Give the new due date (YYYY-MM-DD) after the item reference.');
-    if (!input.reason) throw invalid('Give the reason for the extension after the new due date.');
+    if (!input.date) throw invalid('Give the new due date (YYYY-MM-DD) after the item reference.').on('date');
+    if (!input.reason) throw invalid('Give the reason for the extension after the new due date.').on('reason');
     const { item, extension } = await requestExtension(ctx, { item: input.item, date: input.date, reason: input.reason });
     return {
       ...reply(

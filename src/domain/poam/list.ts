@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
 import { forbidden } from '../../core/errors.js';
-import { pageNumber, pageOf } from '../../core/paging.js';
+import { allSwitch, pageNumber, pageOf } from '../../core/paging.js';
 import { reply, text } from '../../core/reply.js';
 import { itemListEntry, openItems } from './items.js';
 import { isoDay } from '../../core/time.js';
@@ -10,13 +10,12 @@ import { isoDay } from '../../core/time.js';
 export const poamListCommand = defineCommand({
   name: 'poam',
   summary: 'Your open POA&M items with their milestones (the ISMS lead sees all with --all)',
-  usage: 'poam [--all] [--page <n>]',
   examples: ['poam', 'poam --all'],
-  flags: ['all', 'page'],
   schema: z.object({
-    all: z.enum(['true', 'false'], { errorMap: () => ({ message: 'is a switch: write --all on its own' }) }).optional(),
+    all: allSwitch.describe("Everyone's open items (ISMS lead only)"),
     page: pageNumber,
   }),
+  args: { all: { switch: true } },
   async run(ctx, input) {
     const all = input.all === 'true';
     if (all && !isLead(ctx.actor)) {

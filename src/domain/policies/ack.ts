@@ -5,7 +5,7 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict } from '../../core/errors.js';
 import { reply, text, fields, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageOf } from '../../core/paging.js';
-import { findPolicy, requireCurrentVersion, policiesInForce, policyField, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
+import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
 import { isoDay } from '../../core/time.js';
 
 export type Acknowledgement = typeof policyAcknowledgements.$inferSelect;
@@ -28,9 +28,7 @@ export const policiesCommand = defineCommand({
   name: 'policies',
   aliases: ['policy list'],
   summary: 'Policies waiting for your acknowledgement',
-  usage: 'policies [--page <n>]',
   examples: ['policies'],
-  flags: ['page'],
   schema: z.object({ page: pageNumber }),
   async run(ctx, { page }) {
     const pending = await policiesToAcknowledge(ctx);
@@ -51,9 +49,9 @@ export const policiesCommand = defineCommand({
 });
 
 export const acknowledgeInput = z.object({
-  policy: policyRef,
+  policy: policyRef.describe('The policy you have read, e.g. POL-0001'),
   /** The version the person read (set by the Acknowledge button); refused if a newer one is in force. */
-  version: versionNumber.optional(),
+  version: versionNumber.optional().describe('The version you read'),
 });
 
 /** Records that the actor acknowledged the version in force, with its content hash; once per version. */
@@ -81,17 +79,16 @@ export const acknowledgeCommand = defineCommand({
   name: 'ack',
   aliases: ['acknowledge', 'policy ack'],
   summary: 'Acknowledge that you have read the version in force of a policy',
-  usage: 'ack <policy id> [--version <version you read>]',
   examples: ['ack POL-0001'],
-  positional: ['policy'],
-  flags: ['version'],
   schema: acknowledgeInput,
-  form: async (ctx) => ({
-    title: 'Acknowledge a policy',
-    command: 'ack',
-    submitLabel: 'Acknowledge',
-    fields: [policyField(await policiesToAcknowledge(ctx), 'Policy you have read')],
-  }),
+  args: {
+    policy: {
+      positional: true, label: 'Policy you have read', value: 'policy id', placeholder: 'e.g. POL-0001',
+      options: async (ctx) => policyOptions(await policiesToAcknowledge(ctx)),
+    },
+    version: { hidden: true },
+  },
+  form: { title: 'Acknowledge a policy', submitLabel: 'Acknowledge' },
   async run(ctx, input) {
     const { policy, version, acknowledgement, already } = await acknowledgePolicy(ctx, input);
     const day = isoDay(acknowledgement.acknowledgedAt);

@@ -7,7 +7,7 @@ import { findPersonById, ROLE_LABELS, type Person } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { reply, text, fields, type Block } from '../../core/reply.js';
 import { ackButton } from './ack.js';
-import { findPolicy, requireCurrentVersion, policiesInForce, policyField, policyRef, type Policy, type PolicyVersion } from './lookup.js';
+import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, type Policy, type PolicyVersion } from './lookup.js';
 import { isoDay } from '../../core/time.js';
 
 const AUDIENCE_HELP = 'The audience is "all", "role:<role>" (roles: ' + ROLES.join(', ') + ') or email addresses separated by commas.';
@@ -50,9 +50,13 @@ async function acknowledgedBy(ctx: CommandContext, versionId: number, personIds:
 }
 
 export const startCampaignInput = z.object({
-  policy: policyRef,
-  audience: z.string().trim().max(10_000).optional(),
+  policy: policyRef.describe('The policy whose version in force people are asked to acknowledge'),
+  audience: z.string().trim().max(10_000).optional()
+    .describe('Who is asked: all, role:<role>, or email addresses separated by commas; empty means everyone in scope'),
 });
+
+/** The policies that have a version in force, as a form's choices. */
+const inForce = async (ctx: CommandContext) => policyOptions(await policiesInForce(ctx.db));
 
 /** Starts a campaign for the version in force and asks everyone in the audience who has not acknowledged it. */
 export async function startCampaign(ctx: CommandContext, input: z.infer<typeof startCampaignInput>) {
@@ -94,20 +98,14 @@ export const startCampaignCommand = defineCommand({
   name: 'campaign',
   aliases: ['policy campaign'],
   summary: 'Ask people to acknowledge the version in force of a policy',
-  usage: 'campaign <policy id> [all | role:<role> | email, email, ...]',
   examples: ['campaign POL-0001', 'campaign POL-0002 role:staff', 'campaign POL-0003 olga@example.com, sam@example.com'],
   roles: ['isms_lead'],
-  positional: ['policy', 'audience...'],
   schema: startCampaignInput,
-  form: async (ctx) => ({
-    title: 'Start an acknowledgement campaign',
-    command: 'campaign',
-    submitLabel: 'Start',
-    fields: [
-      policyField(await policiesInForce(ctx.db)),
-      { name: 'audience', label: 'Who', type: 'text', placeholder: 'all, role:staff, or email addresses', hint: 'Empty means everyone in scope' },
-    ],
-  }),
+  args: {
+    policy: { positional: true, value: 'policy id', placeholder: 'e.g. POL-0001', options: inForce },
+    audience: { positional: 'rest', label: 'Who', field: 'text', placeholder: 'all, role:staff, or email addresses' },
+  },
+  form: { title: 'Start an acknowledgement campaign', submitLabel: 'Start' },
   async run(ctx, input) {
     const { policy, version, campaign, audience, asked, alreadyAcknowledged } = await startCampaign(ctx, input);
     const blocks: Block[] = [
@@ -153,17 +151,11 @@ export const campaignStatusCommand = defineCommand({
   name: 'campaign status',
   aliases: ['policy campaign status'],
   summary: "Who has and hasn't acknowledged a policy in its latest campaign",
-  usage: 'campaign status <policy id>',
   examples: ['campaign status POL-0001'],
   roles: ['isms_lead'],
-  positional: ['policy'],
-  schema: z.object({ policy: policyRef }),
-  form: async (ctx) => ({
-    title: 'Acknowledgement campaign status',
-    command: 'campaign status',
-    submitLabel: 'Show',
-    fields: [policyField(await policiesInForce(ctx.db))],
-  }),
+  schema: z.object({ policy: policyRef.describe('The policy whose latest campaign is shown') }),
+  args: { policy: { positional: true, value: 'policy id', placeholder: 'e.g. POL-0001', options: inForce } },
+  form: { title: 'Acknowledgement campaign status', submitLabel: 'Show' },
   async run(ctx, { policy: ref }) {
     const { policy, current, campaign, askedVersion, done, pending, starter } = await campaignStatus(ctx, ref);
     const total = done.length + pending.length;

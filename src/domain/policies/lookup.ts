@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.js';
 import { policies, policyVersions } from '../../db/schema/index.js';
 import { notFound, invalid } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
-import type { FormField } from '../../core/reply.js';
+import type { Choice } from '../../core/args.js';
 
 export type Policy = typeof policies.$inferSelect;
 export type PolicyVersion = typeof policyVersions.$inferSelect;
@@ -54,16 +54,10 @@ export async function policiesInForce(db: Db): Promise<{ policy: Policy; version
   return all.filter((p) => byPolicy.has(p.id)).map((policy) => ({ policy, version: byPolicy.get(policy.id)! }));
 }
 
-/** A form field choosing a policy: a select while the list is short, a typed reference otherwise. */
-export function policyField(choices: { policy: Policy; version?: PolicyVersion }[], label = 'Policy'): FormField {
-  if (choices.length === 0 || choices.length > 100) {
-    return { name: 'policy', label, type: 'text', required: true, placeholder: 'e.g. POL-0001' };
-  }
-  return {
-    name: 'policy', label, type: 'select', required: true,
-    options: choices.map(({ policy, version }) => ({
-      value: policy.ref,
-      label: `${policy.ref} ${policy.title}${version ? ` (version ${version.version})` : ''}`.slice(0, 75),
-    })),
-  };
+/** Policies as a form's choices, with the version in force when known. */
+export function policyOptions(choices: { policy: Policy; version?: PolicyVersion }[]): Choice[] {
+  return choices.map(({ policy, version }) => ({
+    value: policy.ref,
+    label: `${policy.ref} ${policy.title}${version ? ` (version ${version.version})` : ''}`.slice(0, 75),
+  }));
 }

@@ -5,7 +5,7 @@ import { policies, policyVersions } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { invalid } from '../../core/errors.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
-import { findPolicy, currentVersion, policyField, policyRef, versionNumber } from './lookup.js';
+import { findPolicy, currentVersion, policyOptions, policyRef, versionNumber } from './lookup.js';
 
 const YES = ['true', 'yes', 'y', '1', 'on'];
 const NO = ['false', 'no', 'n', '0', 'off'];
@@ -40,12 +40,13 @@ const httpLink = z.string().trim().url('must be a link starting with https://')
   .refine((v) => /^https?:\/\//i.test(v), 'must be a link starting with https://');
 
 export const publishPolicyInput = z.preprocess(untangleTypedWords, z.object({
-  policy: policyRef,
-  version: versionNumber.optional(),
-  major: yesNo.optional(),
-  url: httpLink.optional(),
+  policy: policyRef.describe('The policy, e.g. POL-0001'),
+  version: versionNumber.optional().describe('The new version number; empty means the next minor version (or the next major one for a major change)'),
+  major: yesNo.optional().describe('A major change: people must acknowledge it again'),
+  url: httpLink.optional().describe('A link to the full text'),
   content: z.string({ required_error: 'give the text of the policy after the options, or use the form ("/isms policy publish")' })
-    .trim().min(1, 'give the text of the policy').max(500_000, 'is too long: publish the full text behind --url and give a summary here'),
+    .trim().min(1, 'give the text of the policy').max(500_000, 'is too long: publish the full text behind --url and give a summary here')
+    .describe('The text of the policy, or a summary when the full text is behind the link'),
 }));
 export type PublishPolicyInput = z.infer<typeof publishPolicyInput>;
 
@@ -91,30 +92,23 @@ export const publishPolicyCommand = defineCommand({
   name: 'policy publish',
   aliases: ['publish policy'],
   summary: 'Publish a new version of a policy',
-  usage: 'policy publish <policy id> [version] [--major] [--url <link>] <text of the policy>',
   examples: [
     'policy publish POL-0001 2.0 --major --url https://intranet.example.com/policies/acceptable-use "Acceptable use policy: ..."',
     'policy publish POL-0001 "Clarified the section on personal devices."',
   ],
   roles: ['isms_lead'],
-  positional: ['policy', 'version', 'content...'],
-  flags: ['major', 'url'],
   schema: publishPolicyInput,
-  form: async (ctx) => {
-    const all = await ctx.db.select().from(policies).orderBy(asc(policies.ref));
-    return {
-      title: 'Publish a policy version',
-      command: 'policy publish',
-      submitLabel: 'Publish',
-      fields: [
-        policyField(all.map((policy) => ({ policy }))),
-        { name: 'version', label: 'Version', type: 'text', placeholder: 'e.g. 2.0', hint: 'Empty means the next minor version (or the next major one for a major change)' },
-        { name: 'major', label: 'Major change?', type: 'select', options: [{ value: 'no', label: 'No' }, { value: 'yes', label: 'Yes' }] },
-        { name: 'url', label: 'Link to the full text', type: 'text', placeholder: 'https://…' },
-        { name: 'content', label: 'Text of the policy', type: 'textarea', required: true },
-      ],
-    };
+  args: {
+    policy: {
+      positional: true, value: 'policy id', placeholder: 'e.g. POL-0001',
+      options: async (ctx) => policyOptions((await ctx.db.select().from(policies).orderBy(asc(policies.ref))).map((policy) => ({ policy }))),
+    },
+    version: { positional: true, placeholder: 'e.g. 2.0' },
+    major: { switch: true, label: 'Major change?', options: [{ value: 'no', label: 'No' }, { value: 'yes', label: 'Yes' }] },
+    url: { label: 'Link to the full text', value: 'link', placeholder: 'https://…' },
+    content: { positional: 'rest', label: 'Text of the policy', value: 'text of the policy' },
   },
+  form: { title: 'Publish a policy version', submitLabel: 'Publish' },
   async run(ctx, input) {
     const { policy, version, previous } = await publishPolicy(ctx, input);
     return reply(

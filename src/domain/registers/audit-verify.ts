@@ -8,7 +8,6 @@ export const auditVerifyCommand = defineCommand({
   name: 'audit verify',
   aliases: ['verify audit'],
   summary: 'Check that no audit-trail event was changed or removed since it was written',
-  usage: 'audit verify',
   examples: ['audit verify'],
   roles: ['isms_lead', 'auditor'],
   schema: z.object({}),

@@ -152,28 +152,21 @@ export const registerInput = z.object({
         ? `there is no register "${String(ctx.data)}"; the registers are ${REGISTER_NAMES.join(', ')}`
         : `name a register: ${REGISTER_NAMES.join(', ')}`,
     }),
-  })),
+  })).describe('Which register to read'),
   page: pageNumber,
 });
 
 export const registerCommand = defineCommand({
   name: 'register',
   summary: 'Read a register: AI tools, suppliers, scope changes, evidence requests or POA&M items',
-  usage: `register ${REGISTER_NAMES.join('|')} [--page N]`,
   examples: ['register suppliers', 'register ai --page 2'],
   roles: ['isms_lead', 'auditor'],
-  positional: ['register'],
-  flags: ['page'],
   schema: registerInput,
-  form: () => ({
-    title: 'Read a register',
-    command: 'register',
-    submitLabel: 'Show',
-    fields: [{
-      name: 'register', label: 'Register', type: 'select', required: true,
-      options: REGISTER_NAMES.map((r) => ({ value: r, label: TITLES[r] })),
-    }],
-  }),
+  args: {
+    register: { positional: true, options: REGISTER_NAMES.map((r) => ({ value: r, label: TITLES[r] })) },
+    page: { asked: false },
+  },
+  form: { title: 'Read a register', submitLabel: 'Show' },
   async run(ctx, { register, page }) {
     const { preface = [], items, page: pageInfo } = await READERS[register](ctx, page);
     return reply(...preface, {

@@ -10,13 +10,13 @@ import {
 } from './shared.js';
 
 export const findingAddInput = z.object({
-  type: findingType,
-  clause: isoClause,
+  type: findingType.describe('Major or minor nonconformity, observation, or opportunity for improvement'),
+  clause: isoClause.describe('The ISO 27001 clause (e.g. 9.2) or Annex A control (e.g. A.5.15) it is against'),
   description: z.string({ required_error: 'describe what the auditor found' }).trim()
-    .min(1, 'describe what the auditor found').max(4000, 'must be at most 4000 characters'),
-  'root-cause': z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional(),
-  owner: ownerEmail.optional(),
-  due: isoDate.optional(),
+    .min(1, 'describe what the auditor found').max(4000, 'must be at most 4000 characters').describe('What was found'),
+  'root-cause': z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional().describe('Why it happened'),
+  owner: ownerEmail.optional().describe('The email of who owns the corrective action; required for a major or minor nonconformity'),
+  due: isoDate.optional().describe('When the corrective action is due, a future date; required for a major or minor nonconformity'),
 });
 export type FindingAddInput = z.infer<typeof findingAddInput>;
 
@@ -84,28 +84,21 @@ export async function addFinding(ctx: CommandContext, input: FindingAddInput) {
 export const findingAddCommand = defineCommand({
   name: 'finding add',
   summary: 'Record an audit finding; a nonconformity also opens a POA&M item for its owner',
-  usage: 'finding add <major_nc|minor_nc|observation|ofi> <clause> <description> [--root-cause <text>] [--owner <email> --due YYYY-MM-DD]',
   examples: [
     'finding add minor_nc 9.2 "No internal audit programme for 2026" --root-cause "audit lead left" --owner olga@example.org --due 2026-12-31',
     'finding add ofi A.5.15 "Access reviews could use the HR leaver feed"',
   ],
   roles: ['isms_lead', 'auditor'],
-  positional: ['type', 'clause', 'description...'],
-  flags: ['root-cause', 'owner', 'due'],
   schema: findingAddInput,
-  form: () => ({
-    title: 'Record an audit finding',
-    command: 'finding add',
-    submitLabel: 'Record finding',
-    fields: [
-      { name: 'type', label: 'Type', type: 'select', required: true, options: FINDING_TYPES.map((t) => ({ value: t, label: capitalised(FINDING_LABELS[t]) })) },
-      { name: 'clause', label: 'Clause or Annex A control', type: 'text', required: true, placeholder: 'e.g. 9.2 or A.5.15' },
-      { name: 'description', label: 'What was found', type: 'textarea', required: true },
-      { name: 'root-cause', label: 'Root cause', type: 'textarea' },
-      { name: 'owner', label: 'Owner of the corrective action (email)', type: 'text', hint: 'Required for a major or minor nonconformity' },
-      { name: 'due', label: 'Corrective action due', type: 'date', hint: 'Required for a major or minor nonconformity; a future date' },
-    ],
-  }),
+  args: {
+    type: { positional: true, options: FINDING_TYPES.map((t) => ({ value: t, label: capitalised(FINDING_LABELS[t]) })) },
+    clause: { positional: true, label: 'Clause or Annex A control', placeholder: 'e.g. 9.2 or A.5.15' },
+    description: { positional: 'rest', label: 'What was found' },
+    'root-cause': { field: 'textarea', value: 'text' },
+    owner: { label: 'Owner of the corrective action (email)', value: 'email' },
+    due: { label: 'Corrective action due' },
+  },
+  form: { title: 'Record an audit finding', submitLabel: 'Record finding' },
   async run(ctx, input) {
     const { finding, item, owner } = await addFinding(ctx, input);
     const label = FINDING_LABELS[finding.type];

@@ -4,14 +4,15 @@ import { auditFindings } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
-import { fields, formBlock, reply, text, type Form } from '../../core/reply.js';
+import { fields, formBlock, reply, text } from '../../core/reply.js';
 import { personName } from '../poam/items.js';
 import { FINDING_LABELS, isNonconformity, loadFinding, poamItemsFor, type Finding } from './shared.js';
 
 export const findingCloseInput = z.object({
-  finding: registerRef('AF'),
+  finding: registerRef('AF').describe('The finding to close, e.g. AF-0001'),
   // Optional so that the list's "Close" button (the reference alone) can ask for it in a form.
-  action: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional(),
+  action: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional()
+    .describe('The corrective action that was taken; auditors read this'),
 });
 
 /** Loads an open finding and refuses while the corrective action of a nonconformity is not completed. */
@@ -32,16 +33,6 @@ async function loadClosable(ctx: CommandContext, ref: string): Promise<Finding> 
   return finding;
 }
 
-function actionForm(ref: string): Form {
-  return {
-    title: `Close ${ref}`,
-    command: 'finding close',
-    hidden: { finding: ref },
-    submitLabel: 'Close finding',
-    fields: [{ name: 'action', label: 'Corrective action taken', type: 'textarea', required: true, hint: 'Auditors read this.' }],
-  };
-}
-
 /** Closes a finding with the corrective action that was taken. */
 export async function closeFinding(ctx: CommandContext, ref: string, correctiveAction: string) {
   const finding = await loadClosable(ctx, ref);
@@ -54,27 +45,22 @@ export async function closeFinding(ctx: CommandContext, ref: string, correctiveA
 export const findingCloseCommand = defineCommand({
   name: 'finding close',
   summary: 'Close an audit finding with its corrective action (a nonconformity once its POA&M item is completed)',
-  usage: 'finding close <AF-ref> <corrective action>',
   examples: ['finding close AF-0001 "Internal audit programme for 2026 approved and the first audit held"'],
   roles: ['isms_lead'],
-  positional: ['finding', 'action...'],
   schema: findingCloseInput,
-  form: async (ctx) => {
-    const open = await ctx.db.select().from(auditFindings).where(eq(auditFindings.status, 'open')).orderBy(asc(auditFindings.id));
-    return {
-      title: 'Close an audit finding',
-      command: 'finding close',
-      submitLabel: 'Close finding',
-      fields: [
-        { name: 'finding', label: 'Finding', type: 'select', required: true, options: open.map((f) => ({ value: f.ref, label: `${f.ref} — ${FINDING_LABELS[f.type]}, ${f.clause ?? ''}` })) },
-        { name: 'action', label: 'Corrective action taken', type: 'textarea', required: true, hint: 'Auditors read this.' },
-      ],
-    };
+  args: {
+    finding: {
+      positional: true, value: 'AF-ref',
+      options: async (ctx) => (await ctx.db.select().from(auditFindings).where(eq(auditFindings.status, 'open')).orderBy(asc(auditFindings.id)))
+        .map((f) => ({ value: f.ref, label: `${f.ref} — ${FINDING_LABELS[f.type]}, ${f.clause ?? ''}` })),
+    },
+    action: { positional: 'rest', required: true, label: 'Corrective action taken', value: 'corrective action' },
   },
+  form: { title: 'Close an audit finding', submitLabel: 'Close finding' },
   async run(ctx, input) {
     if (!input.action) {
       await loadClosable(ctx, input.finding);
-      return reply(formBlock(actionForm(input.finding)));
+      return reply(formBlock(await ctx.form({ title: `Close ${input.finding}`, known: { finding: input.finding } })));
     }
     const closed = await closeFinding(ctx, input.finding, input.action);
     return {

@@ -4,23 +4,22 @@ import { auditFindings, people } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../../core/paging.js';
+import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
 import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
 import { isoDay } from '../../core/time.js';
 
 export const findingsInput = z.object({
-  all: z.enum(['true', 'false'], { errorMap: () => ({ message: 'is a switch: write --all on its own' }) }).optional(),
+  all: allSwitch.describe('Closed findings too'),
   page: pageNumber,
 });
 
 export const findingsCommand = defineCommand({
   name: 'findings',
   summary: 'Open audit findings with their POA&M items (--all includes closed ones)',
-  usage: 'findings [--all] [--page N]',
   examples: ['findings', 'findings --all --page 2'],
   roles: ['isms_lead', 'auditor', 'management_body'],
-  flags: ['all', 'page'],
   schema: findingsInput,
+  args: { all: { switch: true } },
   async run(ctx, input) {
     const all = input.all === 'true';
     const which = all ? undefined : eq(auditFindings.status, 'open');

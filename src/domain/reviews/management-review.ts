@@ -6,7 +6,7 @@ import { findPersonById, peopleWithRole } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
-import { actions, fields, formBlock, reply, text, type Form } from '../../core/reply.js';
+import { actions, fields, formBlock, reply, text } from '../../core/reply.js';
 import { assertFutureDue, ownerEmail, personByEmail, roleList } from './shared.js';
 import { isoDay } from '../../core/time.js';
 
@@ -14,9 +14,10 @@ export type ManagementReview = typeof managementReviews.$inferSelect;
 export type Attendee = ManagementReview['attendees'][number];
 
 export const reviewRecordInput = z.object({
-  date: isoDate,
+  date: isoDate.describe('The day the review was held'),
   inputs: z.string({ required_error: 'list what the review looked at (ISO 27001 9.3.2), e.g. "audit results, risk status, objectives"' })
-    .trim().min(1, 'list what the review looked at').max(8000, 'must be at most 8000 characters'),
+    .trim().min(1, 'list what the review looked at').max(8000, 'must be at most 8000 characters')
+    .describe('What the review looked at, e.g. audit results, risk status, objectives, feedback (ISO 27001 9.3.2)'),
 });
 
 /**
@@ -26,7 +27,7 @@ export const reviewRecordInput = z.object({
 export async function recordReview(ctx: CommandContext, input: z.infer<typeof reviewRecordInput>) {
   const today = isoDay(ctx.now);
   if (input.date > today) {
-    throw invalid(`date: ${input.date} is in the future (today is ${today}); record a management review once it has been held.`);
+    throw invalid(`date: ${input.date} is in the future (today is ${today}); record a management review once it has been held.`).on('date');
   }
   const board = await peopleWithRole(ctx.db, 'management_body');
   if (board.length === 0) {
@@ -50,20 +51,14 @@ export const attendeeLine = (a: Attendee) => `${a.name} (${roleList(a.roles)})`;
 export const reviewRecordCommand = defineCommand({
   name: 'review record',
   summary: 'Record a management review with its inputs; the management body and you are recorded as attendees',
-  usage: 'review record <held on YYYY-MM-DD> <inputs>',
   examples: ['review record 2026-09-15 "internal audit results, risk register status, ISMS objectives, supplier incidents"'],
   roles: ['isms_lead'],
-  positional: ['date', 'inputs...'],
   schema: reviewRecordInput,
-  form: () => ({
-    title: 'Record a management review',
-    command: 'review record',
-    submitLabel: 'Record review',
-    fields: [
-      { name: 'date', label: 'Held on', type: 'date', required: true },
-      { name: 'inputs', label: 'Inputs reviewed', type: 'textarea', required: true, hint: 'e.g. audit results, risk status, objectives, feedback (ISO 27001 9.3.2)' },
-    ],
-  }),
+  args: {
+    date: { positional: true, label: 'Held on', value: 'held on' },
+    inputs: { positional: 'rest', label: 'Inputs reviewed' },
+  },
+  form: { title: 'Record a management review', submitLabel: 'Record review' },
   async run(ctx, input) {
     const review = await recordReview(ctx, input);
     return {
@@ -84,32 +79,17 @@ export const reviewRecordCommand = defineCommand({
 });
 
 export const reviewDecideInput = z.object({
-  review: registerRef('MR'),
+  review: registerRef('MR').describe('The management review, e.g. MR-0001'),
   // Optional so that "Add a decision" (the reference alone) can ask for the rest in a form.
-  owner: ownerEmail.optional(),
-  due: isoDate.optional(),
-  decision: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional(),
+  owner: ownerEmail.optional().describe('The email of who owns the decision; they are told'),
+  due: isoDate.optional().describe('When it is due, a future date'),
+  decision: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional().describe('What was decided'),
 });
 
 async function loadReview(ctx: CommandContext, ref: string): Promise<ManagementReview> {
   const [review] = await ctx.db.select().from(managementReviews).where(eq(managementReviews.ref, ref)).for('update');
   if (!review) throw notFound(`${ref} does not exist.`, '"/isms reviews" lists the management reviews with their references.');
   return review;
-}
-
-function decisionForm(review?: ManagementReview, options?: { value: string; label: string }[]): Form {
-  return {
-    title: review ? `Add a decision to ${review.ref}` : 'Add a management review decision',
-    command: 'review decide',
-    submitLabel: 'Add decision',
-    hidden: review ? { review: review.ref } : undefined,
-    fields: [
-      ...(review ? [] : [{ name: 'review', label: 'Management review', type: 'select' as const, required: true, options }]),
-      { name: 'owner', label: 'Owner (email)', type: 'text', required: true },
-      { name: 'due', label: 'Due', type: 'date', required: true, hint: 'A future date' },
-      { name: 'decision', label: 'Decision', type: 'textarea', required: true },
-    ],
-  };
 }
 
 /** Adds a decision (numbered within its review) with an owner and due date; the owner is told. */
@@ -144,22 +124,28 @@ export async function decide(ctx: CommandContext, input: { review: string; owner
 export const reviewDecideCommand = defineCommand({
   name: 'review decide',
   summary: 'Add a decision to a management review, with an owner and due date (the owner is told)',
-  usage: 'review decide <MR-ref> <owner email> <due YYYY-MM-DD> <decision>',
   examples: ['review decide MR-0001 olga@example.org 2026-12-31 "Fund MFA for all remote access"'],
   roles: ['isms_lead'],
-  positional: ['review', 'owner', 'due', 'decision...'],
   schema: reviewDecideInput,
-  form: async (ctx) => {
-    const reviews = await ctx.db.select().from(managementReviews).orderBy(desc(managementReviews.heldOn), asc(managementReviews.id));
-    return decisionForm(undefined, reviews.map((r) => ({ value: r.ref, label: `${r.ref} — held ${r.heldOn}` })));
+  args: {
+    review: {
+      positional: true, label: 'Management review', value: 'MR-ref',
+      options: async (ctx) => (await ctx.db.select().from(managementReviews).orderBy(desc(managementReviews.heldOn), asc(managementReviews.id)))
+        .map((r) => ({ value: r.ref, label: `${r.ref} — held ${r.heldOn}` })),
+    },
+    owner: { positional: true, required: true, label: 'Owner (email)', value: 'owner email' },
+    due: { positional: true, required: true },
+    decision: { positional: 'rest', required: true },
   },
+  form: { title: 'Add a management review decision', submitLabel: 'Add decision' },
   async run(ctx, input) {
     if (!input.owner && !input.due && !input.decision) {
-      return reply(formBlock(decisionForm(await loadReview(ctx, input.review))));
+      const review = await loadReview(ctx, input.review);
+      return reply(formBlock(await ctx.form({ title: `Add a decision to ${review.ref}`, known: { review: review.ref } })));
     }
-    if (!input.owner) throw invalid('owner: give the email of the person who owns the decision after the review reference.');
-    if (!input.due) throw invalid('due: give the due date (YYYY-MM-DD) after the owner.');
-    if (!input.decision) throw invalid('decision: say what was decided after the due date.');
+    if (!input.owner) throw invalid('owner: give the email of the person who owns the decision after the review reference.').on('owner');
+    if (!input.due) throw invalid('due: give the due date (YYYY-MM-DD) after the owner.').on('due');
+    if (!input.decision) throw invalid('decision: say what was decided after the due date.').on('decision');
     const { review, decision, number, owner } = await decide(ctx, { review: input.review, owner: input.owner, due: input.due, decision: input.decision });
     const told = owner.id === ctx.actor.id ? '' : ` ${owner.name} has been told.`;
     return {

@@ -10,10 +10,8 @@ import { attendeeLine } from './management-review.js';
 export const reviewsCommand = defineCommand({
   name: 'reviews',
   summary: 'Management reviews, newest first, with attendees, inputs and decisions',
-  usage: 'reviews [--page N]',
   examples: ['reviews', 'reviews --page 2'],
   roles: ['isms_lead', 'management_body', 'auditor'],
-  flags: ['page'],
   schema: z.object({ page: pageNumber }),
   async run(ctx, input) {
     const [{ n }] = await ctx.db.select({ n: count() }).from(managementReviews);

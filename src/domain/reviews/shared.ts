@@ -52,7 +52,7 @@ export const ownerEmail = z.string().trim().email('must be the email address of 
 export function assertFutureDue(field: string, due: string, now: Date): void {
   const today = isoDay(now);
   if (due <= today) {
-    throw invalid(`${field}: ${due} is not in the future (today is ${today}); give a later date.`);
+    throw invalid(`${field}: ${due} is not in the future (today is ${today}); give a later date.`).on(field);
   }
 }
 
@@ -60,7 +60,7 @@ export async function personByEmail(db: Db, field: string, email: string): Promi
   const person = await findPersonByEmail(db, email);
   if (!person) {
     throw notFound(`${field}: no one with the email ${email} is in the register.`,
-      'Give the email address of someone in the register; the ISMS lead adds people by import.');
+      'Give the email address of someone in the register; the ISMS lead adds people by import.').on(field);
   }
   return person;
 }

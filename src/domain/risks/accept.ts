@@ -10,10 +10,11 @@ import { appetiteInForce, isAboveAppetite, mayAccept, type Risk, type RiskAppeti
 import { addDays, isoDay, startOfLocalDay } from '../../core/time.js';
 
 export const acceptInput = z.object({
-  risk: registerRef('R'),
+  risk: registerRef('R').describe('The risk, e.g. R-0003'),
   // Optional here so that a bare "risk accept R-0001" (the list's button) can ask for it in a form.
-  rationale: z.string().trim().max(4000, 'must be at most 4000 characters').optional(),
-  until: isoDate.optional(),
+  rationale: z.string().trim().max(4000, 'must be at most 4000 characters').optional()
+    .describe('Why the organisation accepts this risk; auditors read this'),
+  until: isoDate.optional().describe('The last day the acceptance holds, a future date; empty means no expiry'),
 });
 type AcceptInput = z.infer<typeof acceptInput>;
 
@@ -47,19 +48,6 @@ async function acceptableOptions(ctx: CommandContext) {
   }));
 }
 
-function rationaleForm(ref: string, until: string | undefined): Form {
-  return {
-    title: `Accept ${ref}`,
-    command: 'risk accept',
-    hidden: { risk: ref },
-    submitLabel: 'Accept risk',
-    fields: [
-      { name: 'rationale', label: 'Why does the organisation accept this risk?', type: 'textarea', required: true, hint: 'Auditors read this.' },
-      { name: 'until', label: 'Accepted until', type: 'date', ...(until ? { initial: until } : {}) },
-    ],
-  };
-}
-
 /**
  * Records an acceptance decision (append-only) with the residual score as it is now, and sets the
  * risk's treatment to "accept".
@@ -85,33 +73,26 @@ export async function acceptRisk(ctx: CommandContext, risk: Risk, rationale: str
 export const riskAcceptCommand = defineCommand({
   name: 'risk accept',
   summary: 'Accept a risk with a rationale (above the risk appetite only the management body may)',
-  usage: 'risk accept <R-ref> <rationale> [--until YYYY-MM-DD]',
   examples: ['risk accept R-0003 "mitigation costs more than the exposure; reviewed quarterly" --until 2027-06-30'],
   roles: ['isms_lead', 'management_body'],
-  positional: ['risk', 'rationale...'],
-  flags: ['until'],
   schema: acceptInput,
-  form: async (ctx) => ({
-    title: 'Accept a risk',
-    command: 'risk accept',
-    submitLabel: 'Accept risk',
-    fields: [
-      { name: 'risk', label: 'Risk', type: 'select', required: true, options: await acceptableOptions(ctx) },
-      { name: 'rationale', label: 'Why does the organisation accept this risk?', type: 'textarea', required: true, hint: 'Auditors read this.' },
-      { name: 'until', label: 'Accepted until', type: 'date' },
-    ],
-  }),
+  args: {
+    risk: { positional: true, value: 'R-ref', options: acceptableOptions },
+    rationale: { positional: 'rest', required: true, label: 'Why does the organisation accept this risk?' },
+    until: { label: 'Accepted until' },
+  },
+  form: { title: 'Accept a risk', submitLabel: 'Accept risk' },
   async run(ctx, input: AcceptInput) {
     const { risk, appetite, above } = await loadAcceptable(ctx, input.risk);
     if (input.until && input.until <= isoDay(ctx.now)) {
       throw invalid(`until: ${input.until} is not in the future; an acceptance must run until a later date.`,
-        `Give a date after ${isoDay(ctx.now)}, e.g. "--until ${addDays(isoDay(ctx.now), 365)}", or leave --until out for no expiry.`);
+        `Give a date after ${isoDay(ctx.now)}, e.g. "--until ${addDays(isoDay(ctx.now), 365)}", or leave --until out for no expiry.`).on('until');
     }
     if (!input.rationale) {
       return reply(
         text(`Accepting ${risk.ref} needs a rationale: say why the organisation accepts this risk, e.g. `
           + `/isms risk accept ${risk.ref} "mitigation costs more than the exposure". Nothing was recorded.`, 'warning'),
-        formBlock(rationaleForm(risk.ref, input.until)),
+        formBlock(await ctx.form({ title: `Accept ${risk.ref}`, known: { risk: risk.ref }, fields: { until: { initial: input.until } } })),
       );
     }
     const acceptance = await acceptRisk(ctx, risk, input.rationale, input.until);

@@ -14,9 +14,7 @@ export const risksInput = z.object({ page: pageNumber });
 export const risksCommand = defineCommand({
   name: 'risks',
   summary: 'The risk register with scores, treatment and whether each risk is above the risk appetite (owners see their own)',
-  usage: 'risks [--page N]',
   examples: ['risks', 'risks --page 2'],
-  flags: ['page'],
   schema: risksInput,
   async run(ctx, { page: pageNo }) {
     const all = seesAllRisks(ctx.actor);

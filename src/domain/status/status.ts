@@ -35,7 +35,6 @@ export const statusCommand = defineCommand({
   name: 'status',
   aliases: ['todo'],
   summary: 'Your to-do in one view (and, for the ISMS lead, the programme at a glance)',
-  usage: 'status',
   examples: ['status'],
   schema: z.object({}),
   async run(ctx) {

@@ -16,10 +16,11 @@ const completedOn = z.preprocess(
 );
 
 export const attestInput = z.object({
-  course: z.string().trim().min(1, 'name the course code, e.g. SEC-AWARE').max(100),
-  completed: completedOn.optional(),
+  course: z.string().trim().min(1, 'name the course code, e.g. SEC-AWARE').max(100).describe('The code of the course, e.g. SEC-AWARE'),
+  completed: completedOn.optional().describe('The day you completed it; empty means today'),
   evidence: z.string().trim().min(1).max(500)
-    .refine((v) => v !== 'true', 'give the certificate reference or link after --evidence').optional(),
+    .refine((v) => v !== 'true', 'give the certificate reference or link after --evidence').optional()
+    .describe('The certificate reference or a link to it'),
 });
 export type AttestInput = z.infer<typeof attestInput>;
 
@@ -42,7 +43,7 @@ export async function attestTraining(ctx: CommandContext, input: AttestInput) {
   const today = isoDay(ctx.now);
   const completed = input.completed ?? today;
   if (completed > today) {
-    throw invalid(`The completion date ${completed} is in the future (today is ${today}).`, 'Attest once you have completed the course, with the day you completed it.');
+    throw invalid(`The completion date ${completed} is in the future (today is ${today}).`, 'Attest once you have completed the course, with the day you completed it.').on('completed');
   }
   const [same] = await ctx.db.select().from(trainingAttestations).where(and(
     eq(trainingAttestations.personId, ctx.actor.id), eq(trainingAttestations.courseId, course.id), eq(trainingAttestations.completedOn, completed)));
@@ -62,24 +63,18 @@ export const attestCommand = defineCommand({
   name: 'attest',
   aliases: ['training attest'],
   summary: 'Attest that you completed a training course',
-  usage: 'attest <course code> [completed on YYYY-MM-DD] [--evidence <certificate ref or link>]',
   examples: ['attest SEC-AWARE', 'attest MB-CYBER completed on 2026-01-15 --evidence https://lms.example/cert/123'],
-  positional: ['course', 'completed...'],
-  flags: ['evidence'],
   schema: attestInput,
-  form: async (ctx) => {
-    const mine = await obligationsOf(ctx.db, ctx.actor.id, isoDay(ctx.now));
-    return {
-      title: 'Attest training',
-      command: 'attest',
-      submitLabel: 'Attest',
-      fields: [
-        { name: 'course', label: 'Course', type: 'select', required: true, options: mine.map((o) => ({ value: o.course.code, label: `${o.course.code} — ${o.course.title}` })) },
-        { name: 'completed', label: 'Completed on', type: 'date', hint: 'YYYY-MM-DD; empty means today' },
-        { name: 'evidence', label: 'Certificate reference or link', type: 'text' },
-      ],
-    };
+  args: {
+    course: {
+      positional: true, value: 'course code',
+      options: async (ctx) => (await obligationsOf(ctx.db, ctx.actor.id, isoDay(ctx.now))).map((o) => ({ value: o.course.code, label: `${o.course.code} — ${o.course.title}` })),
+    },
+    // "completed on 2026-01-15" reads as a sentence: the rest of the line, "completed on" dropped.
+    completed: { positional: 'rest', label: 'Completed on', value: 'completed on' },
+    evidence: { label: 'Certificate reference or link', value: 'certificate ref or link' },
   },
+  form: { title: 'Attest training', submitLabel: 'Attest' },
   async run(ctx, input) {
     const { course, attestation, isBoardCourse, today } = await attestTraining(ctx, input);
     const details: Field[] = [

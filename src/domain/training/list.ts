@@ -21,7 +21,6 @@ export function obligationItem(o: Obligation): ListItem {
 export const trainingCommand = defineCommand({
   name: 'training',
   summary: 'Your training obligations and where you stand on each',
-  usage: 'training',
   examples: ['training'],
   schema: z.object({}),
   async run(ctx) {

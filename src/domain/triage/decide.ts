@@ -23,8 +23,8 @@ interface SubjectOutcome {
 }
 
 export const decideInput = z.object({
-  ref: registerRef('SC'),
-  rationale: z.string().trim().max(2000).optional(),
+  ref: registerRef('SC').describe('The scope change (declaration) to decide, e.g. SC-0003'),
+  rationale: z.string().trim().max(2000).optional().describe('Why; the person who declared it is told (required to reject)'),
 });
 export type DecideInput = z.infer<typeof decideInput>;
 
@@ -132,20 +132,17 @@ function decideCommand(decision: Decision) {
   return defineCommand({
     name: `triage ${verb}`,
     summary: decision === 'accepted' ? 'Accept a declaration or scope change' : 'Reject a declaration or scope change, with a rationale',
-    usage: decision === 'accepted' ? 'triage accept <SC-ref> [rationale]' : 'triage reject <SC-ref> <rationale>',
     examples: [decision === 'accepted' ? 'triage accept SC-0003 "low risk, assess in the next review"' : 'triage reject SC-0004 "customer data may not leave the EU"'],
     roles: ['isms_lead'],
-    positional: ['ref', 'rationale...'],
     schema: decideInput,
-    form: () => ({
+    args: {
+      ref: { positional: true, label: 'Scope change', value: 'SC-ref', placeholder: 'e.g. SC-0003' },
+      rationale: decision === 'accepted' ? { positional: 'rest' } : { positional: 'rest', required: true, label: 'Why is it rejected?' },
+    },
+    form: {
       title: decision === 'accepted' ? 'Accept a scope change' : 'Reject a scope change',
-      command: `triage ${verb}`,
       submitLabel: decision === 'accepted' ? 'Accept' : 'Reject',
-      fields: [
-        { name: 'ref', label: 'Scope change', type: 'text', required: true, placeholder: 'e.g. SC-0003' },
-        { name: 'rationale', label: decision === 'accepted' ? 'Rationale' : 'Why is it rejected?', type: 'textarea', required: decision === 'rejected' },
-      ],
-    }),
+    },
     async run(ctx, input) {
       const change = await changeToDecide(ctx, input.ref);
       if (decision === 'rejected' && !input.rationale) {
@@ -153,10 +150,7 @@ function decideCommand(decision: Decision) {
         return reply(
           text(`A rejection needs a rationale: say why ${change.ref} (${change.subject}) is rejected, `
             + `e.g. "/isms triage reject ${change.ref} customer data may not leave the EU". Nothing was recorded.`, 'error'),
-          formBlock({
-            title: `Reject ${change.ref}`, command: 'triage reject', submitLabel: 'Reject', hidden: { ref: change.ref },
-            fields: [{ name: 'rationale', label: 'Why is it rejected?', type: 'textarea', required: true }],
-          }),
+          formBlock(await ctx.form({ title: `Reject ${change.ref}`, known: { ref: change.ref } })),
         );
       }
       const result = await decideScopeChange(ctx, change, decision, input.rationale);

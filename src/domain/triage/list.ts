@@ -57,10 +57,8 @@ export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
 export const triageListCommand = defineCommand({
   name: 'triage',
   summary: 'Declarations and scope changes waiting for your decision',
-  usage: 'triage [--page N]',
   examples: ['triage', 'triage --page 2'],
   roles: ['isms_lead'],
-  flags: ['page'],
   schema: z.object({ page: pageNumber }),
   async run(ctx, { page }) {
     const list = await waitingForTriage(ctx, page);
