@@ -36,15 +36,17 @@ describe('Teams bot (TestAdapter)', () => {
     return cardOf(replies[0]);
   };
 
-  it('answers "help" with the commands the person may use, with or without "/isms"', async () => {
+  it('answers "help" with the commands the person may use, with or without "/isms", worded as people type them in Teams', async () => {
     const plain = cardText(await say('staff', 'help'));
     expect(plain).toContain('Hello Sam Staff');
-    expect(plain).toContain('/isms declare ai');
+    expect(plain).toContain('declare ai <tool>');
+    expect(plain).not.toContain('/isms');
     // A lead-only command is not offered to staff.
-    expect(plain).not.toContain('/isms request');
+    expect(plain).not.toContain('request <control id>');
     const prefixed = cardText(await say('lead', '/isms help'));
     expect(prefixed).toContain('Hello Lena Lead');
-    expect(prefixed).toContain('/isms request');
+    expect(prefixed).toContain('request <control id>');
+    expect(prefixed).not.toContain('/isms');
   });
 
   it('records "declare ai ChatGPT" in the AI register as the person who typed it, and queues the ISMS lead\'s triage message', async () => {

@@ -26,6 +26,13 @@ export const commandPrefix = (channel: Channel): string => (channel === 'teams' 
 /** A command line as the person types it where they are: "/isms help" in Slack, "help" in Teams. */
 export const commandLine = (channel: Channel, line: string): string => `${commandPrefix(channel)}${line}`;
 
+/**
+ * A refusal's text worded for where the person is. Services name commands as typed in Slack and the
+ * terminal ("/isms poam"), without knowing the platform; in Teams the same hint reads "poam".
+ */
+export const wordedFor = (channel: Channel, message: string): string =>
+  message.replace(/(^|["“(\s])\/isms (?=\S)/g, `$1${commandPrefix(channel)}`);
+
 /** What a command handler may use: a transaction on the register, the acting person, the clock. */
 export interface CommandContext {
   db: Db;
@@ -329,11 +336,12 @@ export class CommandRouter {
   }
 
   private validationReply(error: z.ZodError, spec: CommandSpec, channel: Channel): Reply {
-    const problems = error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
+    const problems = error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${wordedFor(channel, issue.message)}`);
     const fieldErrors: Record<string, string> = {};
     for (const issue of error.issues) {
       const field = String(issue.path[0] ?? '');
-      if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${issue.message}` : issue.message;
+      const message = wordedFor(channel, issue.message);
+      if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${message}` : message;
     }
     return refused(reply(
       text(`That didn't work: ${problems.join('; ')}. Nothing was recorded.`, 'error'),
@@ -342,10 +350,11 @@ export class CommandRouter {
   }
 
   private errorReply(e: UserError, spec: CommandSpec | undefined, channel: Channel): Reply {
-    const blocks = [text(`${e.message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? ' Nothing was recorded.' : ''}`, 'error')];
-    if (e.hint) blocks.push(text(e.hint));
+    const message = wordedFor(channel, e.message);
+    const blocks = [text(`${message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? ' Nothing was recorded.' : ''}`, 'error')];
+    if (e.hint) blocks.push(text(wordedFor(channel, e.hint)));
     else if (spec && e.code === 'invalid_input') blocks.push(this.usageFields(spec, channel, false));
-    return refused(reply(...blocks), e.field ? { [e.field]: e.message } : undefined);
+    return refused(reply(...blocks), e.field ? { [e.field]: message } : undefined);
   }
 }
 

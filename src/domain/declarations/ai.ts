@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { aiTools, scopeChanges, AI_DATA_CATEGORIES } from '../../db/schema/index.js';
-import { defineCommand, commaList, type ArgsOf, type CommandContext } from '../../core/router.js';
+import { commandLine, defineCommand, commaList, type ArgsOf, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
 import { notifyTriage } from './triage-notify.js';
@@ -81,7 +81,7 @@ export const declareAiCommand = defineCommand({
     if (missing.length) {
       const labels = missing.map(([label]) => label).join(', ');
       const flags = missing.map(([, flag]) => flag).join(' ');
-      blocks.push(text(`Still unknown: ${labels}. Add them with "/isms ai details ${tool.ref} ${flags}".`));
+      blocks.push(text(`Still unknown: ${labels}. Add them with "${commandLine(ctx.channel, `ai details ${tool.ref} ${flags}`)}".`));
       blocks.push(actions({ label: 'Add details', command: `ai details ${tool.ref}` }));
     }
     return reply(...blocks);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { ackCampaignAudience, ackCampaigns, people, policyAcknowledgements, policyVersions, ROLES, type Role } from '../../db/schema/index.js';
-import { defineCommand, type CommandContext } from '../../core/router.js';
+import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
 import { findPersonById, ROLE_LABELS, type Person } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
@@ -117,7 +117,7 @@ export const startCampaignCommand = defineCommand({
         { label: 'Already acknowledged', value: String(alreadyAcknowledged) },
       ]),
     ];
-    blocks.push(text(`"/isms campaign status ${policy.ref}" shows who has acknowledged.`));
+    blocks.push(text(`"${commandLine(ctx.channel, `campaign status ${policy.ref}`)}" shows who has acknowledged.`));
     return reply(...blocks);
   },
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { asc, desc, eq } from 'drizzle-orm';
 import { managementReviews, reviewDecisions } from '../../db/schema/index.js';
-import { defineCommand, type CommandContext } from '../../core/router.js';
+import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { findPersonById, peopleWithRole } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
@@ -70,7 +70,7 @@ export const reviewRecordCommand = defineCommand({
           { label: 'Attendees', value: review.attendees.map(attendeeLine).join('; ') },
           { label: 'Inputs', value: review.inputs },
         ]),
-        text(`Add its decisions with "/isms review decide ${review.ref} <owner email> <due YYYY-MM-DD> <decision>".`),
+        text(`Add its decisions with "${commandLine(ctx.channel, `review decide ${review.ref} <owner email> <due YYYY-MM-DD> <decision>`)}".`),
         actions({ label: 'Add a decision', command: `review decide ${review.ref}` }),
       ),
       about: review.ref,

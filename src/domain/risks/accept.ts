@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { asc, eq } from 'drizzle-orm';
 import { riskAcceptances, risks } from '../../db/schema/index.js';
-import { defineCommand, type CommandContext } from '../../core/router.js';
+import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { peopleWithRole } from '../../core/actor.js';
 import { forbidden, invalid, notFound } from '../../core/errors.js';
 import { isoDate, registerRef } from '../../core/validate.js';
-import { fields, formBlock, reply, text, type Form } from '../../core/reply.js';
+import { fields, formBlock, reply, text } from '../../core/reply.js';
 import { appetiteInForce, isAboveAppetite, mayAccept, type Risk, type RiskAppetite } from './register.js';
 import { addDays, isoDay, startOfLocalDay } from '../../core/time.js';
 
@@ -91,7 +91,7 @@ export const riskAcceptCommand = defineCommand({
     if (!input.rationale) {
       return reply(
         text(`Accepting ${risk.ref} needs a rationale: say why the organisation accepts this risk, e.g. `
-          + `/isms risk accept ${risk.ref} "mitigation costs more than the exposure". Nothing was recorded.`, 'warning'),
+          + `${commandLine(ctx.channel, `risk accept ${risk.ref}`)} "mitigation costs more than the exposure". Nothing was recorded.`, 'warning'),
         formBlock(await ctx.form({ title: `Accept ${risk.ref}`, known: { risk: risk.ref }, fields: { until: { initial: input.until } } })),
       );
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/router.js';
+import { commandLine, defineCommand } from '../../core/router.js';
 import { reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { audienceLabel, describeState, MANAGEMENT_BODY_BASIS, obligationsOf, type Obligation } from './obligations.js';
 import { isoDay } from '../../core/time.js';
@@ -35,7 +35,7 @@ export const trainingCommand = defineCommand({
     ];
     if (mine.length) {
       blocks.push({ type: 'list', title: 'Your training', items: mine.map(obligationItem) });
-      blocks.push(text('After completing a course, press "Attest" or type "/isms attest <code> completed on YYYY-MM-DD".'));
+      blocks.push(text(`After completing a course, press "Attest" or type "${commandLine(ctx.channel, 'attest <code> completed on YYYY-MM-DD')}".`));
     }
     return reply(...blocks);
   },

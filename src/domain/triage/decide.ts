@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { aiTools, assets, scopeChanges, suppliers } from '../../db/schema/index.js';
-import { defineCommand, type CommandContext } from '../../core/router.js';
+import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { findPersonById } from '../../core/actor.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
@@ -149,7 +149,7 @@ function decideCommand(decision: Decision) {
         // The Reject button carries only the reference: ask for the reason instead of failing.
         return reply(
           text(`A rejection needs a rationale: say why ${change.ref} (${change.subject}) is rejected, `
-            + `e.g. "/isms triage reject ${change.ref} customer data may not leave the EU". Nothing was recorded.`, 'error'),
+            + `e.g. "${commandLine(ctx.channel, `triage reject ${change.ref} customer data may not leave the EU`)}". Nothing was recorded.`, 'error'),
           formBlock(await ctx.form({ title: `Reject ${change.ref}`, known: { ref: change.ref } })),
         );
       }
