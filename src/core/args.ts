@@ -169,11 +169,14 @@ export function usageOf(a: ArgInfo): string {
   return a.required ? typed : `[${typed}]`;
 }
 
-/** The whole usage line after the command's name: positional words first, then the --flags; files and hidden values are not typed. */
+const USAGE_RANK: Record<ArgKind, number> = { positional: 0, rest: 0, flag: 1, switch: 1, file: 2, hidden: 3 };
+
+/** Arguments as a person gives them: positional words first (in their order), then --flags, then attachments. */
+export const inUsageOrder = (list: ArgInfo[]): ArgInfo[] => [...list].sort((a, b) => USAGE_RANK[a.kind] - USAGE_RANK[b.kind]);
+
+/** The whole usage line after the command's name; files and hidden values are not typed. */
 export function usageLine(name: string, list: ArgInfo[]): string {
-  const inOrder = list.filter((a) => a.kind === 'positional' || a.kind === 'rest');
-  const flags = list.filter((a) => a.kind === 'flag' || a.kind === 'switch');
-  return [name, ...inOrder.map(usageOf), ...flags.map(usageOf)].join(' ');
+  return [name, ...inUsageOrder(list).filter((a) => a.kind !== 'file' && a.kind !== 'hidden').map(usageOf)].join(' ');
 }
 
 /** Words no argument takes: a misspelt second word of a command ("triage acept") lands here. */
@@ -202,7 +205,7 @@ export function parseWords(command: string, list: ArgInfo[], words: string[], sa
     const a = typed.get(name);
     if (!a) {
       const options = [...typed.values()].filter((x) => x.kind === 'flag' || x.kind === 'switch').map((x) => `--${x.name}`).join(', ');
-      throw new UserError('invalid_input', `"${say(command)}" has no option --${name}.`, options ? `Options: ${options}.` : undefined).on(name);
+      throw new UserError('invalid_input', `"${say(command)}" has no option --${name}.`, options ? `Options: ${options}.` : undefined);
     }
     const next = words[i + 1];
     const takesNext = next !== undefined && !next.startsWith('--') && (a.kind !== 'switch' || YES_NO_WORDS.includes(next.toLowerCase()));

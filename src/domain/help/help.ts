@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, commandLine, tokenize, type Channel, type CommandRouter, type CommandSpec } from '../../core/router.js';
-import { usageOf, type ArgInfo } from '../../core/args.js';
+import { inUsageOrder, usageOf, type ArgInfo } from '../../core/args.js';
 import { reply, text, fields, type Block } from '../../core/reply.js';
 import { ROLE_LABELS } from '../../core/actor.js';
 
@@ -48,7 +48,7 @@ export function helpCommand(router: () => CommandRouter) {
 
 function explain(r: CommandRouter, spec: CommandSpec, channel: Channel, related: CommandSpec[]) {
   const say = (line: string) => commandLine(channel, line);
-  const typed = r.argsOf(spec).filter((a) => a.kind !== 'hidden');
+  const typed = inUsageOrder(r.argsOf(spec)).filter((a) => a.kind !== 'hidden');
   const blocks: Block[] = [
     text(`${say(spec.name)} — ${spec.summary}`),
     fields([

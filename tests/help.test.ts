@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toPlainText, type Reply } from '../src/core/reply.js';
+import { didYouMean } from '../src/core/suggest.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+
+/** The labels of a reply's field blocks: the commands a help answer lists. */
+const labels = (r: Reply) => r.blocks.flatMap((b) => (b.type === 'fields' ? b.fields.map((f) => f.label) : []));
+
+describe('help and "did you mean"', () => {
+  let bot: TestBot;
+  beforeAll(async () => { bot = await createTestBot(); });
+  afterAll(async () => { await bot.destroy(); });
+
+  it('"help declare" lists the declare commands, each with its summary, and nothing else', async () => {
+    const answer = await bot.say('staff', '/isms help declare');
+    expect(answer.outcome).toBe('info');
+    expect(labels(answer)).toEqual([
+      '/isms declare ai <tool> [<purpose>] [--vendor <name>] [--data public,internal,confidential,personal,customer] [--users <n>]',
+      '/isms declare supplier <name> [<service>] --ict yes|no --critical yes|no --data none|internal|personal|customer|personal_and_customer',
+    ]);
+    const plain = toPlainText(answer);
+    expect(plain).toContain('Commands that start with "declare":');
+    expect(plain).toContain('Declare an AI tool or AI use (shadow AI) so it can be assessed');
+    expect(plain).toContain('Declare a new third party (supplier, service provider) so it can be assessed');
+  });
+
+  it('lists only the commands the person may use: "help triage" for the lead, a refusal for staff', async () => {
+    const lead = toPlainText(await bot.say('lead', '/isms help triage'));
+    expect(lead).toContain('Related: "/isms triage accept", "/isms triage reject".');
+    expect(toPlainText(await bot.say('staff', '/isms help review'))).toContain('There is no command "review".');
+    expect(labels(await bot.say('lead', '/isms help review'))).toEqual([
+      '/isms review record <held on YYYY-MM-DD> <inputs>',
+      '/isms review decide <MR-ref> <owner email> <due YYYY-MM-DD> <decision>',
+    ]);
+  });
+
+  it('"help <command>" explains each argument with its description, and says which may be left out', async () => {
+    const plain = await bot.sayText('staff', '/isms help declare ai');
+    expect(plain).toContain('Usage: /isms declare ai <tool> [<purpose>]');
+    expect(plain).toContain('<tool>: The AI tool or service');
+    expect(plain).toContain('<purpose>: What it is used for (optional)');
+    expect(plain).toContain('--users <n>: How many people use it (optional)');
+    const submit = await bot.sayText('staff', '/isms help evidence submit');
+    expect(submit).toContain('File (attached): A file attached to the message (in the terminal: --file <path>) (optional)');
+    expect(submit).not.toContain('via');
+  });
+
+  it('answers a misspelt two-word command with the command meant', async () => {
+    const cases: [string, string][] = [
+      ['/isms delcare supplier "Acme Cloud"', 'Did you mean "/isms declare supplier"?'],
+      ['/isms declare suplier "Acme Cloud"', 'Did you mean "/isms declare supplier"?'],
+      ['/isms triag accept SC-0001', 'Did you mean "/isms triage accept"?'],
+      ['/isms triage acept SC-0001', 'Did you mean "/isms triage accept"?'],
+      ['/isms evidence sumbit EVR-0001 "review done"', 'Did you mean "/isms evidence submit"?'],
+      ['/isms declre ai X', 'Did you mean "/isms declare ai"?'],
+    ];
+    for (const [line, expected] of cases) {
+      const who = line.includes('triag') ? 'lead' : 'staff';
+      const answer = await bot.say(who, line);
+      expect(answer.outcome, line).toBe('refused');
+      expect(toPlainText(answer), line).toContain(expected);
+    }
+    expect(await bot.sayText('staff', '/isms help delcare supplier')).toContain('Did you mean "/isms declare supplier"?');
+    // Nothing is suggested that the person may not use, nor a command far from what was typed.
+    expect(await bot.sayText('staff', '/isms triag accept SC-0001')).not.toContain('Did you mean');
+    expect(await bot.sayText('staff', '/isms frobnicate')).not.toContain('Did you mean');
+  });
+
+  it('a first word alone lists the commands that start with it', async () => {
+    const answer = await bot.say('staff', '/isms declare');
+    expect(answer.outcome).toBe('refused');
+    expect(toPlainText(answer)).toContain('"/isms declare" needs one more word. These commands start with it:');
+    expect(labels(answer).map((l) => l.split(' <')[0])).toEqual(['/isms declare ai', '/isms declare supplier']);
+  });
+
+  it('speaks Teams: help, usage, hints and refusals name commands as people type them there, without "/isms"', async () => {
+    const teams = { channel: 'teams' as const };
+    const lines = ['help', 'help declare', 'help declare ai', 'declare', 'delcare supplier', 'triage acept SC-0001',
+      'declare ai', 'declare ai Gemini --colour blue', 'declare ai Gemini --users 2.5', 'poam done POAM-0099', 'ack POL-0042'];
+    for (const line of lines) {
+      const plain = toPlainText(await bot.say('lead', line, teams)).replace(/^ {6}\[.*$/gm, '');
+      expect(plain, line).not.toContain('/isms');
+    }
+    expect(toPlainText(await bot.say('lead', 'help', teams))).toContain('Here is what you can do (type "help <command>" for details)');
+    expect(toPlainText(await bot.say('lead', 'delcare supplier', teams))).toContain('Did you mean "declare supplier"?');
+    expect(toPlainText(await bot.say('lead', 'help declare ai', teams))).toContain('Usage: declare ai <tool>');
+    expect(toPlainText(await bot.say('lead', 'poam done POAM-0099', teams))).toContain('"poam" lists your POA&M items.');
+  });
+});
+
+describe('one "did you mean" rule', () => {
+  it('ignores case, allows a third of the letters (at least two) to differ, and stays quiet beyond that', () => {
+    expect(didYouMean('ctl-cr-10', ['CTL-CR-01', 'CTL-AC-01'])).toBe('CTL-CR-01');
+    expect(didYouMean('A5.15', ['A.5.15', 'A.8.1'])).toBe('A.5.15');
+    expect(didYouMean('hlep', ['help', 'status'])).toBe('help');
+    expect(didYouMean('CTL-XX-99', ['CTL-AC-01'])).toBeUndefined();
+    expect(didYouMean('anything', [])).toBeUndefined();
+  });
+});
