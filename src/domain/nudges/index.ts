@@ -89,9 +89,9 @@ export const pauseCommand = defineCommand({
   form: { title: 'Hold nudges during leave', submitLabel: 'Pause' },
   async run(ctx, input) {
     const found = await findPerson(ctx.db, input.person);
-    if (found.length === 0) throw notFound(`Nobody in the register matches "${input.person}".`, 'Use their email address or full name.');
+    if (found.length === 0) throw notFound(`Nobody in the register matches "${input.person}".`, 'Use their email address or full name.').on('person');
     if (found.length > 1) {
-      throw invalid(`"${input.person}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}.`, 'Use their email address.');
+      throw invalid(`"${input.person}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}.`, 'Use their email address.').on('person');
     }
     const [person] = found;
     const zone = zoneOr(person.timezone, FALLBACK_ZONE);

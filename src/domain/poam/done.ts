@@ -31,7 +31,7 @@ export async function markDone(ctx: CommandContext, input: PoamDoneInput) {
     const milestone = milestones.find((m) => m.seq === input.milestone);
     if (!milestone) {
       throw notFound(`${item.ref} has no milestone ${input.milestone}; ${milestones.length ? `its milestones are ${milestones.map((m) => m.seq).join(', ')}` : 'it has no milestones'}.`,
-        `"/isms poam" shows ${item.ref} with its milestones.`);
+        `"/isms poam" shows ${item.ref} with its milestones.`).on('milestone');
     }
     if (milestone.doneAt) {
       throw conflict(`Milestone ${milestone.seq} of ${item.ref} was already marked done on ${isoDay(milestone.doneAt)} by ${await personName(ctx.db, milestone.doneBy)}; nothing changed.`);

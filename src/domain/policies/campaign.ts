@@ -22,22 +22,22 @@ async function resolveAudience(ctx: CommandContext, typed: string | undefined): 
   const role = /^role:\s*(\S+)$/i.exec(spec);
   if (role) {
     const wanted = role[1].toLowerCase() as Role;
-    if (!ROLES.includes(wanted)) throw invalid(`There is no role "${role[1]}".`, AUDIENCE_HELP);
+    if (!ROLES.includes(wanted)) throw invalid(`There is no role "${role[1]}".`, AUDIENCE_HELP).on('audience');
     const members = inScope.filter((p) => p.roles.includes(wanted));
-    if (members.length === 0) throw invalid(`Nobody in scope has the role ${ROLE_LABELS[wanted]}, so there is nobody to ask.`, AUDIENCE_HELP);
+    if (members.length === 0) throw invalid(`Nobody in scope has the role ${ROLE_LABELS[wanted]}, so there is nobody to ask.`, AUDIENCE_HELP).on('audience');
     return { label: `role:${wanted}`, members };
   }
   const emails = [...new Set(spec.split(/[\s,;]+/).filter(Boolean).map((e) => e.toLowerCase()))];
   const notEmails = emails.filter((e) => !/^[^@\s]+@[^@\s]+$/.test(e));
-  if (notEmails.length) throw invalid(`"${notEmails.join('", "')}" ${notEmails.length === 1 ? 'is not an email address' : 'are not email addresses'}.`, AUDIENCE_HELP);
+  if (notEmails.length) throw invalid(`"${notEmails.join('", "')}" ${notEmails.length === 1 ? 'is not an email address' : 'are not email addresses'}.`, AUDIENCE_HELP).on('audience');
   const known = await ctx.db.select().from(people).where(inArray(sql<string>`lower(${people.email})`, emails));
   const byEmail = new Map(known.map((p) => [p.email.toLowerCase(), p]));
   const unknown = emails.filter((e) => !byEmail.has(e));
-  if (unknown.length) throw notFound(`Nobody in the register has the email ${unknown.join(', ')}.`, 'Check the spelling, or add the person to the register first.');
+  if (unknown.length) throw notFound(`Nobody in the register has the email ${unknown.join(', ')}.`, 'Check the spelling, or add the person to the register first.').on('audience');
   const outOfScope = emails.map((e) => byEmail.get(e)!).filter((p) => !p.inScope);
   if (outOfScope.length) {
     throw invalid(`${outOfScope.map((p) => `${p.name} <${p.email}>`).join(', ')} ${outOfScope.length === 1 ? 'is' : 'are'} outside the ISMS scope.`,
-      'Leave them out of the list, or bring them into scope first.');
+      'Leave them out of the list, or bring them into scope first.').on('audience');
   }
   return { label: 'people', members: emails.map((e) => byEmail.get(e)!) };
 }
