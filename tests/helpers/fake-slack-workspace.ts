@@ -64,6 +64,8 @@ export class SlackWorkspace {
   readonly logs = new LogSink();
   private readonly http = new HttpServer(() => undefined);
   fake!: FakeSlack;
+  /** The core the adapter runs on. */
+  bot!: Core;
   slack!: AttachedSlack;
   sender!: SlackSender;
 
@@ -79,7 +81,8 @@ export class SlackWorkspace {
     w.fake = await FakeSlack.start();
     w.fake.users.set('UEVE', { email: CAST.eve.email, tz: 'America/Chicago' });
     w.fake.users.set('USTRANGER', { email: 'stranger@elsewhere.example' });
-    w.slack = await attachSlack(w.core({ SLACK_SIGNING_SECRET: SECRET }), w.http, { retryConfig });
+    w.bot = w.core({ SLACK_SIGNING_SECRET: SECRET });
+    w.slack = await attachSlack(w.bot, w.http, { retryConfig });
     const port = await w.http.listen(0, '127.0.0.1');
     w.sender = new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET);
     return w;
