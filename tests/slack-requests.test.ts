@@ -15,6 +15,8 @@ import { aiTools, auditEvents, evidenceItems, evidenceRequests, outbox, people }
 import { fieldBlockId } from '../adapters/slack/ids.js';
 
 let w: SlackWorkspace;
+/** A loaded machine may take a while; vi.waitFor's default second is too tight. */
+const WAIT = { timeout: 15_000 };
 
 beforeEach(async () => {
   w = await SlackWorkspace.start();
@@ -79,7 +81,7 @@ describe("Slack's 3 seconds", () => {
     expect(interim.response_action).toBe('update');
     expect(blockText(interim.view.blocks)).toContain('Recording');
     expect(w.fake.callsTo('file download')).toHaveLength(0);
-    await vi.waitFor(() => expect(w.fake.waitingOn('file download')).toBe(1));
+    await vi.waitFor(() => expect(w.fake.waitingOn('file download')).toBe(1), WAIT);
     expect(await w.t.db.select().from(evidenceItems)).toHaveLength(0);
 
     release();
@@ -181,21 +183,27 @@ describe('one account per person', () => {
 describe('one answer per event, however often Slack delivers it', () => {
   it('answers an evidence reply delivered five times at once once, and records it once', async () => {
     const { message } = await evidenceRequestForSam();
-    const event = directMessage('USAM', 'DSAM', 'Q4 review done, no findings', '1700000900.000100', message.ts);
+    w.fake.addFile('F0FIVE', 'q4-review.pdf', Buffer.from('%PDF-1.7 Q4 review'), 'application/pdf');
+    const event = directMessage('USAM', 'DSAM', 'Q4 review', '1700000900.000100', message.ts, [{ id: 'F0FIVE', name: 'q4-review.pdf' }]);
+    // Whichever delivery gets to the file first waits there, so all five are under way together.
+    const release = w.fake.hold('files.info');
     const deliveries = await Promise.all([0, 1, 2, 3, 4].map((n) => w.sender.event(event, 'EvFIVE', n ? { retryNum: n } : {})));
     expect(deliveries.map((d) => d.status)).toEqual([200, 200, 200, 200, 200]);
-    await vi.waitFor(() => expect(threadAnswers(message.ts)).toHaveLength(1));
-    await vi.waitFor(() => expect(ignoredRepeats('EvFIVE')).toHaveLength(4));
-    expect(threadAnswers(message.ts)).toHaveLength(1);
-    expect(await w.t.db.select().from(evidenceItems)).toHaveLength(1);
+    await vi.waitFor(() => expect(ignoredRepeats('EvFIVE')).toHaveLength(4), WAIT);
+    release();
+    await vi.waitFor(() => expect(threadAnswers(message.ts)).toHaveLength(1), WAIT);
+    expect(w.fake.callsTo('files.info')).toHaveLength(1);
+    const items = await w.t.db.select().from(evidenceItems);
+    expect(items).toHaveLength(1);
+    expect(blockText(threadAnswers(message.ts)[0].args.blocks)).toContain(items[0].ref);
   });
 
   it('gives a hint or a refusal once, even when the event comes again without a retry number', async () => {
     const hint = directMessage('USAM', 'DSAM', 'hello?', '1700001000.000100');
     const stranger = directMessage('USTRANGER', 'DSTRANGER', 'hi', '1700001001.000100');
     await Promise.all([1, 2, 3].flatMap(() => [w.sender.event(hint, 'EvHINT'), w.sender.event(stranger, 'EvSTRANGER')]));
-    await vi.waitFor(() => expect(ignoredRepeats('EvHINT').length + ignoredRepeats('EvSTRANGER').length).toBe(4));
-    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage')).toHaveLength(2));
+    await vi.waitFor(() => expect(ignoredRepeats('EvHINT').length + ignoredRepeats('EvSTRANGER').length).toBe(4), WAIT);
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage')).toHaveLength(2), WAIT);
     const [toSam] = w.fake.callsIn('DSAM');
     const [toStranger] = w.fake.callsIn('DSTRANGER');
     expect(blockText(toSam.args.blocks)).toContain('I take commands');
