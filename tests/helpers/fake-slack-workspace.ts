@@ -150,7 +150,7 @@ export class SlackWorkspace {
 /** A direct message to the bot as the Events API delivers it (text escaped as Slack escapes it). */
 export function directMessage(who: string, channel: string, text: string, ts: string, threadTs?: string, files?: { id: string; name: string }[]) {
   return {
-    type: 'message', ...(files ? { subtype: 'file_share', files } : {}), channel, channel_type: 'im', user: who, text, ts,
+    type: 'message', ...(files ? { subtype: 'file_share', files } : {}), channel, channel_type: 'im', user: who, text, ts, event_ts: ts,
     ...(threadTs ? { thread_ts: threadTs } : {}),
   };
 }
