@@ -181,6 +181,23 @@ describe('one account per person', () => {
 });
 
 describe('one answer per event, however often Slack delivers it', () => {
+  it('records evidence whose answer could not be posted once, and answers when Slack delivers the event again', async () => {
+    const { message } = await evidenceRequestForSam();
+    const event = directMessage('USAM', 'DSAM', 'Q4 review notes', '1700000950.000100', message.ts);
+    w.fake.failNext('chat.postMessage', 500);
+    await w.sender.event(event, 'EvLOST');
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === message.ts && c.status === 500).length).toBeGreaterThan(0), WAIT);
+    await vi.waitFor(async () => expect(await w.t.db.select().from(evidenceItems)).toHaveLength(1), WAIT);
+    w.fake.clearFailures();
+
+    await w.sender.event(event, 'EvLOST', { retryNum: 1 });
+
+    await vi.waitFor(() => expect(threadAnswers(message.ts).filter((c) => c.status === 200)).toHaveLength(1), WAIT);
+    const items = await w.t.db.select().from(evidenceItems);
+    expect(items).toHaveLength(1);
+    expect(blockText(threadAnswers(message.ts).find((c) => c.status === 200)!.args.blocks)).toContain(items[0].ref);
+  });
+
   it('answers an evidence reply delivered five times at once once, and records it once', async () => {
     const { message } = await evidenceRequestForSam();
     w.fake.addFile('F0FIVE', 'q4-review.pdf', Buffer.from('%PDF-1.7 Q4 review'), 'application/pdf');
@@ -189,10 +206,10 @@ describe('one answer per event, however often Slack delivers it', () => {
     const release = w.fake.hold('files.info');
     const deliveries = await Promise.all([0, 1, 2, 3, 4].map((n) => w.sender.event(event, 'EvFIVE', n ? { retryNum: n } : {})));
     expect(deliveries.map((d) => d.status)).toEqual([200, 200, 200, 200, 200]);
-    await vi.waitFor(() => expect(ignoredRepeats('EvFIVE')).toHaveLength(4), WAIT);
+    await vi.waitFor(() => expect(w.fake.waitingOn('files.info')).toBe(5), WAIT);
     release();
-    await vi.waitFor(() => expect(threadAnswers(message.ts)).toHaveLength(1), WAIT);
-    expect(w.fake.callsTo('files.info')).toHaveLength(1);
+    await vi.waitFor(() => expect(ignoredRepeats('EvFIVE')).toHaveLength(4), WAIT);
+    expect(threadAnswers(message.ts)).toHaveLength(1);
     const items = await w.t.db.select().from(evidenceItems);
     expect(items).toHaveLength(1);
     expect(blockText(threadAnswers(message.ts)[0].args.blocks)).toContain(items[0].ref);

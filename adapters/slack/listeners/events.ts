@@ -34,21 +34,32 @@ export function register(app: SlackApp, deps: SlackDeps): void {
     const inThread = inConversation(deps.api, message.channel, context.request, message.thread_ts);
     await safely(deps, context, inThread, async () => {
       const eventId = (body as { event_id?: string }).event_id;
-      if (eventId && !await claim(db, `slack:event:${eventId}`)) {
-        deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered an event again that was handled already; ignored');
-        return;
-      }
       const about = threadTs ? await subjectOf(db, message.channel, threadTs) : undefined;
       const files = (message.files ?? []).map((f) => f.id);
+      // The evidence is recorded under the event id in its own transaction, so a delivery that
+      // crashed before answering is recorded once when Slack retries, and answered then.
       const { reply } = await ask(deps, context, { threadReply: { about, text: fromSlackText(message.text ?? '') } }, {
+        ...(eventId ? { idempotencyKey: `slack:event:${eventId}` } : {}),
         ...(files.length ? { attachments: () => fetchAttachments(deps.api, files, context.request) } : {}),
       });
-      await inThread(reply);
+      // Deliveries of one event that overlap all get the answer: only the first to claim it posts.
+      if (eventId && !await claim(db, `slack:answered:${eventId}`)) {
+        deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered an event again that was answered already; not answered twice');
+        return;
+      }
+      try {
+        await inThread(reply);
+      } catch (e) {
+        // Recorded but not answered: no apology saying nothing was recorded; a later delivery of
+        // the event may answer (the evidence itself stays recorded once).
+        deps.core.logger.error({ platform: 'slack', request: context.request, err: e, outcome: reply.outcome }, 'could not post the answer in the thread');
+        if (eventId) await db.delete(processedEvents).where(eq(processedEvents.key, `slack:answered:${eventId}`));
+      }
     });
   });
 }
 
-/** True for the one delivery that records the event id first; concurrent and later ones get false. */
+/** True for the one delivery that claims the key first; concurrent and later ones get false. */
 async function claim(db: Db, key: string): Promise<boolean> {
   const claimed = await db.insert(processedEvents).values({ key }).onConflictDoNothing().returning({ key: processedEvents.key });
   return claimed.length > 0;
