@@ -132,3 +132,24 @@ export function toPlainText(r: Reply): string {
   }
   return out.join('\n');
 }
+
+const NOTIFICATION_LIMIT = 200;
+
+/**
+ * The one line a push notification or screen reader shows for a reply: its texts, list and item
+ * titles, and fields as "label: value", read as sentences. Buttons are left out (they live in the
+ * message itself), so no command syntax shows.
+ */
+export function notificationText(r: Reply): string {
+  const parts: string[] = [];
+  const titled = (title: string | undefined, body: string) => (title ? (body ? `${title}: ${body}` : title) : body);
+  for (const b of r.blocks) {
+    if (b.type === 'text') parts.push(b.text);
+    else if (b.type === 'fields') parts.push(titled(b.title, b.fields.map((f) => `${f.label}: ${f.value}`).join(', ')));
+    else if (b.type === 'list') parts.push(titled(b.title, b.items.length ? b.items.map((i) => i.title).join(', ') : (b.empty ?? '')));
+    else if (b.type === 'form') parts.push(b.form.title);
+  }
+  const line = parts.map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean)
+    .map((p) => (/[.!?:…]$/.test(p) ? p : `${p}.`)).join(' ');
+  return line.length <= NOTIFICATION_LIMIT ? line : `${line.slice(0, NOTIFICATION_LIMIT - 1).trimEnd()}…`;
+}

@@ -126,6 +126,15 @@ export function cardText(card: Record<string, any>): string {
   return lines.join('\n');
 }
 
+/** The values a card's inputs show, by field name. */
+export function inputValues(card: Record<string, any>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  walk(card.body, (n) => {
+    if (typeof n.type === 'string' && n.type.startsWith('Input.') && n.value !== undefined) values[String(n.id).slice(INPUT_PREFIX.length)] = n.value;
+  });
+  return values;
+}
+
 /** botbuilder's TestAdapter, also keeping the cards the bot replaced. */
 export class RecordingTestAdapter extends TestAdapter {
   readonly updates: Partial<Activity>[] = [];
