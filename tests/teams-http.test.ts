@@ -8,10 +8,10 @@ import { deliverDue } from '../src/core/delivery.js';
 import { DeliveryError } from '../src/core/port.js';
 import { reply, text } from '../src/core/reply.js';
 import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
-import { FakeConnector } from './helpers/fake-connector.js';
+import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  createTeamsCore, startTeamsServer, personalMessage, channelMention, clickActivity, cardOf, cardText, personalChatOf,
-  BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsTestCore,
+  startTeamsStack, personalMessage, channelMention, clickActivity, cardOf, cardText, personalChatOf,
+  BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 import type { CastKey } from './helpers/bot.js';
 import { TEAMS_FILE_TYPE } from '../adapters/teams/files.js';
@@ -22,20 +22,9 @@ import { TEAMS_FILE_TYPE } from '../adapters/teams/files.js';
  * here a local fake that records what the bot posts and can fail like the real one.
  */
 describe('Teams bot over HTTP', () => {
-  let h: TeamsTestCore;
-  let server: TeamsServer;
-  const connector = new FakeConnector();
-
-  beforeAll(async () => {
-    await connector.start();
-    h = await createTeamsCore();
-    server = await startTeamsServer(h.core);
-  });
-  afterAll(async () => {
-    await server.stop();
-    await connector.stop();
-    await h.destroy();
-  });
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
   afterEach(() => connector.clearFailures());
 
   const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url });
@@ -151,6 +140,14 @@ describe('Teams bot over HTTP', () => {
       expect(items[0].revision).toBe(2);
     });
 
+    it('takes a link typed in reply to the evidence request as evidence for it, not as a command', async () => {
+      const link = 'https://wiki.example/access-review-q3';
+      const posted = await send(message('owner', link, { replyToId: requestMessageId }));
+      expect(cardText(cardOf(posted[0].activity))).toContain(`for ${requestRef}, CTL-AC-01 Access reviews`);
+      const items = await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.link, link));
+      expect(items).toMatchObject([{ submittedBy: h.ids.owner, channel: 'teams' }]);
+    });
+
     it('says so, and records nothing, when Teams refuses the download', async () => {
       const before = await h.auditCount();
       const activity = fileReply('gone.pdf', pdf, requestMessageId);
@@ -259,20 +256,13 @@ describe('Teams bot over HTTP', () => {
 });
 
 describe('Teams bot over HTTP with Bot Framework credentials', () => {
-  let h: TeamsTestCore;
-  let server: TeamsServer;
-  const connector = new FakeConnector();
-
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
   beforeAll(async () => {
-    await connector.start();
-    h = await createTeamsCore({ MICROSOFT_APP_ID: '6f1c2a9e-3d4b-4c5a-9e8f-0a1b2c3d4e5f', MICROSOFT_APP_PASSWORD: 'not-a-real-secret' });
-    server = await startTeamsServer(h.core);
+    ({ h, server, connector } = stack = await startTeamsStack({
+      MICROSOFT_APP_ID: '6f1c2a9e-3d4b-4c5a-9e8f-0a1b2c3d4e5f', MICROSOFT_APP_PASSWORD: 'not-a-real-secret',
+    }));
   });
-  afterAll(async () => {
-    await server.stop();
-    await connector.stop();
-    await h.destroy();
-  });
+  afterAll(() => stack.stop());
 
   it('refuses an unsigned request with 401, answers nothing and records nothing', async () => {
     const before = await h.auditCount();
@@ -316,20 +306,9 @@ describe('Teams bot over HTTP with Bot Framework credentials', () => {
 
 /** Bodies that are not Bot Framework activities: refused at the door, with nothing posted anywhere. */
 describe('Teams bot over HTTP, malformed requests', () => {
-  let h: TeamsTestCore;
-  let server: TeamsServer;
-  const connector = new FakeConnector();
-
-  beforeAll(async () => {
-    await connector.start();
-    h = await createTeamsCore();
-    server = await startTeamsServer(h.core);
-  });
-  afterAll(async () => {
-    await server.stop();
-    await connector.stop();
-    await h.destroy();
-  });
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
 
   const valid = () => ({ ...personalMessage('staff', 'declare ai ChatGPT'), serviceUrl: connector.url }) as Record<string, unknown>;
   const without = (key: string) => {
@@ -373,20 +352,9 @@ describe('Teams bot over HTTP, malformed requests', () => {
  * public) go to the asker's personal chat, and the channel learns only where the answer went.
  */
 describe('Teams bot over HTTP in a channel', () => {
-  let h: TeamsTestCore;
-  let server: TeamsServer;
-  let connector: FakeConnector;
-
-  beforeEach(async () => {
-    connector = await new FakeConnector().start();
-    h = await createTeamsCore();
-    server = await startTeamsServer(h.core);
-  });
-  afterEach(async () => {
-    await server.stop();
-    await connector.stop();
-    await h.destroy();
-  });
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeEach(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterEach(() => stack.stop());
 
   const CHANNEL = '19:general@thread.tacv2;messageid=1700000000000';
   const inChannel = (who: CastKey, command: string) => ({ ...channelMention(who, command), serviceUrl: connector.url });

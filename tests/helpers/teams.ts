@@ -12,6 +12,7 @@ import { CAST, type CastKey } from './bot.js';
 import { attachTeams, createTeamsBot, type TeamsBot } from '../../adapters/teams/teams.js';
 import { INPUT_PREFIX } from '../../adapters/teams/cards.js';
 import type { ChatPort } from '../../src/core/port.js';
+import { FakeConnector } from './fake-connector.js';
 
 export const TENANT = 'tenant-1';
 export const BOT = { id: '28:isms-bot', name: 'ISMS' };
@@ -182,6 +183,23 @@ export async function startTeamsServer(core: Core): Promise<TeamsServer> {
     async stop() {
       await teams.stop();
       await http.close();
+    },
+  };
+}
+
+export interface TeamsStack { h: TeamsTestCore; server: TeamsServer; connector: FakeConnector; stop(): Promise<void> }
+
+/** A fresh core with the bot's HTTP server, and a fake Bot Connector for activities' serviceUrl. */
+export async function startTeamsStack(env: Record<string, string> = {}): Promise<TeamsStack> {
+  const connector = await new FakeConnector().start();
+  const h = await createTeamsCore(env);
+  const server = await startTeamsServer(h.core);
+  return {
+    h, server, connector,
+    async stop() {
+      await server.stop();
+      await connector.stop();
+      await h.destroy();
     },
   };
 }
