@@ -42,9 +42,9 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const name = person?.name ?? context.activity.from.name;
     const say = (sentence: string) => (name ? `${name}, ${sentence}` : sentence[0].toUpperCase() + sentence.slice(1));
     if (await out.sendPrivately(context, result, person)) {
-      await out.sendHere(context, reply(text(say(`I've sent you the answer in our personal chat.`))));
+      await out.sendHere(context, reply(text(say(`I've sent you the ${result.outcome === 'form' ? 'form' : 'answer'} in our personal chat.`))));
     } else if (result.outcome === 'recorded') {
-      await out.sendHere(context, reply(text(say(`done. The details are only for you, and I can't reach you in a personal chat: open a personal chat with me to get them next time.`), 'warning')));
+      await out.sendHere(context, reply(text(say(`done. The details are only for you, and I can't reach you in a personal chat: open a personal chat with me so I can send you answers like this one.`), 'warning')));
     } else {
       await out.sendHere(context, reply(text(say(`my answer is only for you, and I can't reach you in a personal chat: open a personal chat with me and ask there.`), 'warning')));
     }
