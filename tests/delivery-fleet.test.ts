@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, testDbKind, type TestDatabase } from './helpers/db.js';
 import { FakeSlackApi } from './helpers/fake-slack-api.js';
 import { seedCampaign, startWorkerProcess, summaryOf, type WorkerProcess } from './fixtures/campaign.js';
@@ -89,8 +89,11 @@ if (testDbKind === 'postgres') {
       const workers = [1, 2, 3].map(() => startDeliveryWorker(t.db, [port], {
         intervalMs: 25, batchSize: 10, delivery: { conversationGapMs: 1000, perMinute: { slack: 100_000 }, backoffMs: 50 },
       }));
-      while ((await campaignProgress(t.db, [1]))[0].queued > 0) await new Promise((r) => setTimeout(r, 50));
-      await Promise.all(workers.map((w) => w.stop()));
+      try {
+        await vi.waitFor(async () => expect((await campaignProgress(t.db, [1]))[0].queued).toBe(0), { timeout: 150_000, interval: 50 });
+      } finally {
+        await Promise.all(workers.map((w) => w.stop()));
+      }
       expectOneMessageEach(fake, CAMPAIGN);
       expect(await campaignProgress(t.db, [1])).toEqual([{ campaignId: 1, total: CAMPAIGN, sent: CAMPAIGN, failed: 0, queued: 0 }]);
     });

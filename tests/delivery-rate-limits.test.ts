@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { FakeSlackApi } from './helpers/fake-slack-api.js';
 import { seedCampaign } from './fixtures/campaign.js';
@@ -36,10 +36,12 @@ describe('delivery through a Slack Web API that answers 429 with Retry-After and
       intervalMs: 25, batchSize: 10, delivery: { conversationGapMs: 1000, backoffMs: 50, perMinute: { slack: 100_000 } },
     }));
     const open = async () => (await t.db.select({ status: outbox.status }).from(outbox)).filter((r) => r.status === 'queued' || r.status === 'sending').length;
-    // Bounded, so a worker that ignores Retry-After fails the assertions below instead of running forever.
-    const deadline = Date.now() + 30_000;
-    while ((await open()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await Promise.all(workers.map((w) => w.stop()));
+    // Bounded, so a worker that ignores Retry-After fails here instead of running forever.
+    try {
+      await vi.waitFor(async () => expect(await open()).toBe(0), { timeout: 30_000, interval: 50 });
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
 
     // Nothing reached a conversation before its Retry-After ran out.
     expect(fake.tooEarly).toEqual([]);

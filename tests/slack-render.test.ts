@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { reply, text, fields, actions, formBlock, type Block, type Form, type ListItem } from '../src/core/reply.js';
+import { reply, text, fields, actions, formBlock, notificationText, type Block, type Form, type ListItem } from '../src/core/reply.js';
+import { fromSlackText } from '../adapters/slack/text.js';
 import { formModal, homeView, readFormValues, renderMessage, escapeMrkdwn } from '../adapters/slack/render.js';
 import { cut, splitText, LIMITS } from '../adapters/slack/limits.js';
 import {
@@ -176,6 +177,52 @@ describe('text helpers', () => {
     expect(splitText('aaaa bbbb\ncccc dddd', 10)).toEqual(['aaaa bbbb', 'cccc dddd']);
     expect(splitText('x'.repeat(25), 10)).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
     expect(splitText('', 10)).toEqual(['']);
+  });
+});
+
+describe('text as Slack sends it', () => {
+  it('decodes &amp;, &lt; and &gt; once', () => {
+    expect(fromSlackText('declare ai "R&amp;D Copilot" --vendor &lt;Acme&gt;')).toBe('declare ai "R&D Copilot" --vendor <Acme>');
+    expect(fromSlackText('AT&amp;amp;T')).toBe('AT&amp;T');
+  });
+
+  it('turns links into their address, or keeps what the person typed', () => {
+    expect(fromSlackText('<https://wiki.example/q4-review>')).toBe('https://wiki.example/q4-review');
+    expect(fromSlackText('see <https://wiki.example/q4?a=1&amp;b=2>')).toBe('see https://wiki.example/q4?a=1&b=2');
+    expect(fromSlackText('<http://wiki.example/q4|wiki.example/q4>')).toBe('wiki.example/q4');
+    expect(fromSlackText('<mailto:ana@example.com|ana@example.com>')).toBe('ana@example.com');
+    expect(fromSlackText('<https://wiki.example/q4|Q4 review>')).toBe('Q4 review (https://wiki.example/q4)');
+  });
+
+  it('names mentions, channels and special mentions as people read them', () => {
+    expect(fromSlackText('ask <@U024BE7LH|ana> or <@U0BOB>')).toBe('ask @ana or @U0BOB');
+    expect(fromSlackText('in <#C024BE7LR|general>')).toBe('in #general');
+    expect(fromSlackText('<!here> and <!subteam^S0614TZR7|@security>')).toBe('@here and @security');
+    expect(fromSlackText('due <!date^1392734382^{date}|Feb 18, 2014>')).toBe('due Feb 18, 2014');
+  });
+
+  it('leaves plain text and phone quotes alone', () => {
+    expect(fromSlackText('declare ai „Notion KI“ 2 > 1')).toBe('declare ai „Notion KI“ 2 > 1');
+  });
+});
+
+describe('notification text', () => {
+  it('says the sentences and list titles, without buttons, command lines or form fields', () => {
+    const nudge = reply(
+      text('New for triage: Sam declared the AI tool ChatGPT (AI-0001).'),
+      actions({ label: 'Accept', command: 'triage accept SC-0001' }, { label: 'Reject', command: 'triage reject SC-0001' }),
+      { type: 'list', title: 'Also waiting', items: [{ title: 'SC-0002 Notion AI', buttons: [{ label: 'Accept', command: 'triage accept SC-0002' }] }] },
+      formBlock({ title: 'Reject with a rationale', command: 'triage reject', fields: [{ name: 'rationale', label: 'Why?', type: 'textarea' }] }),
+    );
+    expect(notificationText(nudge)).toBe('New for triage: Sam declared the AI tool ChatGPT (AI-0001).\nAlso waiting\n• SC-0002 Notion AI\nReject with a rationale');
+    expect(renderMessage(nudge).text).toBe(notificationText(nudge));
+  });
+
+  it('says the fields of a reply that has nothing else, and stays short', () => {
+    expect(notificationText(reply(fields([{ label: 'Reference', value: 'AI-0001' }])))).toBe('Reference: AI-0001');
+    expect(notificationText(reply(text('x'.repeat(400))))).toBe(`${'x'.repeat(299)}…`);
+    // Cut before an emoji rather than through it.
+    expect(notificationText(reply(text(`${'x'.repeat(298)}😀 and more`)))).toBe(`${'x'.repeat(298)}…`);
   });
 });
 

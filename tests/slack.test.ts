@@ -1,181 +1,52 @@
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { FakeSlack, type SlackCall } from './helpers/fake-slack.js';
+import type { TestDatabase } from './helpers/db.js';
+import type { FakeSlack, SlackCall } from './helpers/fake-slack.js';
 import { SlackSender } from './helpers/slack-sign.js';
+import {
+  BOT_TOKEN, CAST, SECRET, SlackWorkspace, blockText, findButton, postedMessage, retryConfig, submission, unique,
+  type BotMessage, type Cast, type LogSink, type Who,
+} from './helpers/fake-slack-workspace.js';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { HttpServer } from '../src/http.js';
 import { openDatabase } from '../src/db/client.js';
-import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { assembleCore, type Core } from '../src/app.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { DeliveryError } from '../src/core/port.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import {
-  aiTools, auditEvents, evidenceItems, evidenceRequests, messageLinks, people, policyAcknowledgements, type Role,
+  aiTools, auditEvents, evidenceItems, evidenceRequests, messageLinks, people, policyAcknowledgements,
 } from '../src/db/schema/index.js';
 import { attachSlack, type AttachedSlack } from '../adapters/slack/slack.js';
-import { EVENTS_PATH, FORM_VIEW, LOADING_VIEW, SLASH_COMMAND, fieldBlockId } from '../adapters/slack/ids.js';
+import { EVENTS_PATH, FORM_VIEW, LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
 
-const SECRET = 'test-signing-secret';
-const BOT_TOKEN = 'xoxb-test-bot-token';
-
-/** Every log line the bot writes, as JSON, so tests can read what an operator would. */
-class LogSink extends Writable {
-  readonly lines: Record<string, any>[] = [];
-  readonly events = new EventEmitter();
-  _write(chunk: Buffer, _enc: string, done: () => void): void {
-    for (const line of String(chunk).split('\n').filter(Boolean)) this.lines.push(JSON.parse(line));
-    this.events.emit('line');
-    done();
-  }
-  text(): string { return this.lines.map((l) => JSON.stringify(l)).join('\n'); }
-  async waitFor(match: (line: Record<string, any>) => boolean, timeoutMs = 15_000): Promise<Record<string, any>> {
-    for (;;) {
-      const found = this.lines.find(match);
-      if (found) return found;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no such log line')), timeoutMs);
-        this.events.once('line', () => { clearTimeout(timer); resolve(); });
-      });
-    }
-  }
-}
-
-interface Cast { id: number; slack?: string; name: string; email: string; roles: Role[] }
-const CAST = {
-  lead: { name: 'Lena Lead', email: 'lena@test.example', roles: ['isms_lead', 'staff'] as Role[], slack: 'ULENA' },
-  staff: { name: 'Sam Staff', email: 'sam@test.example', roles: ['staff'] as Role[], slack: 'USAM' },
-  owner: { name: 'Olga Owner', email: 'olga@test.example', roles: ['control_owner', 'staff'] as Role[], slack: 'UOLGA' },
-  /** In the register by email only: Slack finds her through users.info. */
-  eve: { name: 'Eve Email', email: 'eve@test.example', roles: ['staff'] as Role[], slack: undefined },
-};
-type Who = keyof typeof CAST;
-
+let w: SlackWorkspace;
 let t: TestDatabase;
 let fake: FakeSlack;
 let logs: LogSink;
-let http: HttpServer;
 let slack: AttachedSlack;
 let sender: SlackSender;
-const cast = {} as Record<Who, Cast>;
-let counter = 0;
-const unique = (prefix: string) => `${prefix}-${++counter}`;
-
-function buildCore(env: Record<string, string>): Core {
-  const config = loadConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl, ISMS_EXAMPLE_ORG: 'false', ...env });
-  return assembleCore(config, createLogger('debug', logs), t);
-}
-
-/** Fast retries for tests: the policy is the WebClient's, only the waits are shorter. */
-const retryConfig = { retries: 2, minTimeout: 10, maxTimeout: 20 };
+let cast: Record<Who, Cast>;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  for (const [key, who] of Object.entries(CAST) as [Who, (typeof CAST)[Who]][]) {
-    const [row] = await t.db.insert(people).values({ name: who.name, email: who.email, roles: who.roles, slackUserId: who.slack }).returning();
-    cast[key] = { id: row.id, ...who };
-  }
-  fake = await FakeSlack.start();
-  fake.users.set('UEVE', { email: CAST.eve.email, tz: 'America/Chicago' });
-  fake.users.set('USTRANGER', { email: 'stranger@elsewhere.example' });
-  logs = new LogSink();
-  http = new HttpServer(() => undefined);
-  slack = await attachSlack(buildCore({ SLACK_SIGNING_SECRET: SECRET }), http, { retryConfig });
-  const port = await http.listen(0, '127.0.0.1');
-  sender = new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET);
+  w = await SlackWorkspace.start();
+  ({ t, fake, logs, slack, sender, cast } = w);
 });
 
 afterAll(async () => {
-  await slack?.stop();
-  await http?.close();
-  await fake?.close();
-  await t?.destroy();
+  await w?.close();
 });
 
-/** Slack's slash command fields for one person. */
-function slashCommand(who: string, textTyped: string, responseId: string, triggerId = unique('trigger')): Record<string, string> {
-  return {
-    token: 'legacy', team_id: 'T0TEST', team_domain: 'test', channel_id: 'CGENERAL', channel_name: 'general',
-    user_id: who, user_name: who.toLowerCase(), command: SLASH_COMMAND, text: textTyped, api_app_id: 'A0TEST',
-    response_url: fake.responseUrl(responseId), trigger_id: triggerId,
-  };
-}
-
-const responseTo = (id: string) => fake.waitForCall('response_url', (c) => c.args.id === id);
-const openedWith = (trigger: string) => fake.waitForCall('views.open', (c) => c.args.trigger_id === trigger);
-const updateOf = (opened: SlackCall) => fake.waitForCall('views.update', (c) => c.args.view_id === opened.response!.view.id);
-
-/** All text a person would read in a list of Block Kit blocks. */
-function blockText(blocks: any[]): string {
-  const out: string[] = [];
-  const walk = (v: any) => {
-    if (!v || typeof v !== 'object') return;
-    if (typeof v.text === 'string') out.push(v.text);
-    for (const value of Object.values(v)) if (typeof value === 'object') walk(value);
-  };
-  walk(blocks);
-  return out.join('\n');
-}
-
-interface BotMessage { channel: string; ts: string; blocks: any[] }
-
-/** A message the bot posted, as Slack shows it back in interactions (every block has a block_id). */
-function postedMessage(call: SlackCall): BotMessage {
-  return {
-    channel: call.response!.channel,
-    ts: call.response!.ts,
-    blocks: (call.args.blocks as any[]).map((b, i) => ({ block_id: `blk${i}`, ...b })),
-  };
-}
-
-/** A button by its label, or by the command it runs when labels repeat. */
-function findButton(blocks: any[], label: string, command?: string): { blockId: string; button: any } {
-  for (const b of blocks) {
-    for (const e of [...(b.elements ?? []), ...(b.accessory ? [b.accessory] : [])]) {
-      if (e.type === 'button' && e.text.text === label && (command === undefined || e.value === command)) return { blockId: b.block_id, button: e };
-    }
-  }
-  throw new Error(`no button "${label}" in ${JSON.stringify(blocks)}`);
-}
-
-function clickPayload(who: string, message: BotMessage, label: string, responseId: string, triggerId = unique('trigger')) {
-  const { blockId, button } = findButton(message.blocks, label);
-  return {
-    type: 'block_actions', api_app_id: 'A0TEST', token: 'legacy', trigger_id: triggerId,
-    user: { id: who, username: who.toLowerCase(), name: who.toLowerCase(), team_id: 'T0TEST' },
-    team: { id: 'T0TEST', domain: 'test' },
-    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
-    channel: { id: message.channel, name: 'directmessage' },
-    message: { type: 'message', user: 'UBOT', ts: message.ts, text: 'message', blocks: message.blocks },
-    response_url: fake.responseUrl(responseId),
-    actions: [{ type: 'button', action_id: button.action_id, block_id: blockId, text: button.text, value: button.value, action_ts: `${Date.now() / 1000}` }],
-  };
-}
-
-/** A modal as Slack submits it: the view the bot opened, with the person's input in state.values. */
-function submission(who: string, view: any, values: Record<string, any>) {
-  const state: Record<string, Record<string, any>> = {};
-  for (const block of view.blocks.filter((b: any) => b.type === 'input')) {
-    state[block.block_id] = { [block.element.action_id]: { type: block.element.type, ...(values[block.block_id] ?? {}) } };
-  }
-  return {
-    type: 'view_submission', api_app_id: 'A0TEST', token: 'legacy', trigger_id: unique('trigger'),
-    team: { id: 'T0TEST', domain: 'test' },
-    user: { id: who, username: who.toLowerCase(), name: who.toLowerCase(), team_id: 'T0TEST' },
-    view: {
-      ...view, id: view.id ?? unique('V'), hash: view.hash ?? unique('hash'), team_id: 'T0TEST', app_id: 'A0TEST', bot_id: 'BBOT',
-      root_view_id: null, previous_view_id: null, clear_on_close: false, notify_on_close: false, state: { values: state },
-    },
-    response_urls: [],
-  };
-}
-
-const auditCount = async () => (await t.db.select().from(auditEvents)).length;
+const buildCore = (env: Record<string, string>): Core => w.core(env);
+const slashCommand = (who: string, typed: string, responseId: string, triggerId?: string) => w.slashCommand(who, typed, responseId, triggerId);
+const clickPayload = (who: string, message: BotMessage, label: string, responseId: string, triggerId?: string) =>
+  w.clickPayload(who, message, label, responseId, triggerId);
+const responseTo = (id: string) => w.responseTo(id);
+const openedWith = (trigger: string) => w.openedWith(trigger);
+const updateOf = (opened: SlackCall) => w.updateOf(opened);
+const auditCount = () => w.auditCount();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('starting', () => {
@@ -459,7 +330,7 @@ describe('evidence requests', () => {
       ts: '1700000701.000100', thread_ts: '1700000700.000100',
     }, 'Ev0POLICYTHREAD');
     const answer = (await fake.waitFor('chat.postMessage', replies + 1)).at(-1)!;
-    expect(blockText(answer.args.blocks)).toContain('To hand in evidence, reply with the file or text in the thread of my request');
+    expect(blockText(answer.args.blocks)).toContain('To hand in evidence, reply with the file or text in the thread of my evidence request');
     expect(await auditCount()).toBe(before);
   });
 
@@ -492,8 +363,9 @@ describe('evidence requests', () => {
     const response = await sender.interaction(submission('USAM', { ...view, id: opened.response!.view.id }, {
       [fieldBlockId('file')]: { files: [{ id: 'F0SHOT', name: 'review-tool.png' }] },
     }));
-    const answer = response.json();
-    expect(answer.response_action).toBe('update');
+    expect(response.json().response_action).toBe('update');
+    // A file may take a while to fetch: the result replaces the "Recording…" view once it is recorded.
+    const answer = (await fake.waitForCall('views.update', (c) => c.args.view_id === opened.response!.view.id)).args;
     const [item] = await t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'review-tool.png'));
     expect(item).toMatchObject({ fileSha256: sha256(bytes), revision: 3, channel: 'slack' });
     expect(blockText(answer.view.blocks)).toContain(item.ref);
@@ -541,10 +413,7 @@ describe('App Home', () => {
   });
 });
 
-async function person(who: Who) {
-  const [p] = await t.db.select().from(people).where(eq(people.id, cast[who].id));
-  return p;
-}
+const person = (who: Who) => w.person(who);
 
 describe('the Slack chat port (messages the bot sends on its own)', () => {
   it('reaches only people with a Slack user id', async () => {

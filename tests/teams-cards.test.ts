@@ -4,10 +4,9 @@ import { eq } from 'drizzle-orm';
 import { people } from '../src/db/schema/index.js';
 import { toActor, type Actor } from '../src/core/actor.js';
 import { reply, text, fields, actions, formBlock, toPlainText, type Reply, type FormField } from '../src/core/reply.js';
-import { replyCard, formValues, CARD_VERSION, INPUT_PREFIX } from '../adapters/teams/cards.js';
-import { notInRegisterReply } from '../adapters/teams/identity.js';
+import { replyCard, cardActivity, formValues, CARD_VERSION, INPUT_PREFIX } from '../adapters/teams/cards.js';
 import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
-import { createTeamsCore, cardText, allActions, type TeamsTestCore } from './helpers/teams.js';
+import { createTeamsCore, cardOf, cardText, allActions, type TeamsTestCore } from './helpers/teams.js';
 import { CAST, type CastKey } from './helpers/bot.js';
 
 /** Teams refuses messages larger than about 28 KB. */
@@ -73,10 +72,31 @@ describe('Teams Adaptive Cards', () => {
     ));
     const [button, submit] = allActions(card);
     expect(button.data).toEqual({ verb: 'isms', command: 'ack POL-0001 --version 1.0' });
-    expect(submit.data).toEqual({ verb: 'isms', form: 'test form', hidden: { ref: 'AI-0001' }, multi: ['data'] });
+    expect(submit.data).toEqual({
+      verb: 'isms', form: 'test form', hidden: { ref: 'AI-0001' }, multi: ['data'],
+      // The form travels with the click, so a refusal can show it again with each reason under its field.
+      layout: { title: 'Every field', fields: EVERY_FIELD },
+    });
     // What Teams sends back: the action's data plus each input's value by id.
     const values = formValues({ ...submit.data, [`${INPUT_PREFIX}title`]: 'Laptop', [`${INPUT_PREFIX}data`]: 'internal,personal', [`${INPUT_PREFIX}users`]: '12' });
     expect(values).toEqual({ title: 'Laptop', data: ['internal', 'personal'], users: '12', ref: 'AI-0001' });
+  });
+
+  it('gives notifications a plain sentence without buttons or command syntax, and no card text says "/isms"', () => {
+    const triage = reply(
+      text('New for triage: Sam Staff declared the AI tool ChatGPT (AI-0001)'),
+      fields([{ label: 'Purpose', value: 'drafting' }]),
+      actions({ label: 'Accept', command: 'triage accept SC-0001', style: 'primary' }, { label: 'Reject', command: 'triage reject SC-0001' }),
+      text('"/isms triage" lists what waits for you.'),
+    );
+    const activity = cardActivity(triage);
+    const sentence = 'New for triage: Sam Staff declared the AI tool ChatGPT (AI-0001)\n"triage" lists what waits for you.';
+    expect(activity.summary).toBe(sentence);
+    const card = cardOf(activity);
+    expect(card.fallbackText).toBe(sentence);
+    expect(cardText(card)).not.toContain('/isms');
+    expect(cardText(card)).toContain('(Accept)');
+    expect(allActions(card)[0].data.command).toBe('triage accept SC-0001');
   });
 
   describe('the replies of the real commands', () => {
@@ -120,7 +140,7 @@ describe('Teams Adaptive Cards', () => {
         await h.core.router.handle('ack POL-0001', { actor: actors.staff, channel: 'teams' }),
         await h.core.router.handle('evidence submit EVR-0001', { actor: actors.owner, channel: 'teams' }),
         await h.core.router.handle('triage accept SC-0001', { actor: actors.staff, channel: 'teams' }),
-        await notInRegisterReply(h.t.db),
+        await h.core.inbound.notInRegister('stan@elsewhere.example'),
       ];
       for (const answer of answers) {
         expect(cardProblems(replyCard(answer, 'Recorded by Olga Owner, 1 Oct 2026, 10:00 (Europe/Berlin)')), toPlainText(answer)).toEqual([]);

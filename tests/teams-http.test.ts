@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import {
@@ -7,12 +7,13 @@ import {
 import { deliverDue } from '../src/core/delivery.js';
 import { DeliveryError } from '../src/core/port.js';
 import { reply, text } from '../src/core/reply.js';
-import { addControl } from './helpers/fixtures.js';
-import { FakeConnector } from './helpers/fake-connector.js';
+import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
+import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  createTeamsCore, startTeamsServer, personalMessage, clickActivity, cardOf, cardText, personalChatOf,
-  NEWCOMER, type TeamsServer, type TeamsTestCore,
+  startTeamsStack, personalMessage, channelMention, clickActivity, cardOf, cardText, personalChatOf,
+  BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
+import type { CastKey } from './helpers/bot.js';
 import { TEAMS_FILE_TYPE } from '../adapters/teams/files.js';
 
 /**
@@ -21,20 +22,9 @@ import { TEAMS_FILE_TYPE } from '../adapters/teams/files.js';
  * here a local fake that records what the bot posts and can fail like the real one.
  */
 describe('Teams bot over HTTP', () => {
-  let h: TeamsTestCore;
-  let server: TeamsServer;
-  const connector = new FakeConnector();
-
-  beforeAll(async () => {
-    await connector.start();
-    h = await createTeamsCore();
-    server = await startTeamsServer(h.core);
-  });
-  afterAll(async () => {
-    await server.stop();
-    await connector.stop();
-    await h.destroy();
-  });
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
   afterEach(() => connector.clearFailures());
 
   const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url });
@@ -83,6 +73,11 @@ describe('Teams bot over HTTP', () => {
     expect(triage.map((p) => p.conversationId)).toEqual([personalChatOf('lead'), personalChatOf('lead')]);
     const card = cardOf(triage[0].activity);
     expect(cardText(card)).toContain('New for triage: Sam Staff declared the AI tool ChatGPT (AI-0001)');
+    // What the notification and a screen reader show: a sentence, with the buttons on the card only.
+    for (const plain of [triage[0].activity.summary, card.fallbackText]) {
+      expect(plain).toMatch(/^New for triage: Sam Staff declared the AI tool ChatGPT \(AI-0001\)/);
+      expect(plain).not.toMatch(/\/isms|\[Accept\]|triage accept/);
+    }
 
     const beforeAudit = await h.auditCount();
     const posted = await send({ ...clickActivity('lead', card, 'Accept', {}, { replyToId: triage[0].id }), serviceUrl: connector.url });
@@ -143,6 +138,14 @@ describe('Teams bot over HTTP', () => {
       const items = await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'addendum.txt'));
       expect(items).toHaveLength(1);
       expect(items[0].revision).toBe(2);
+    });
+
+    it('takes a link typed in reply to the evidence request as evidence for it, not as a command', async () => {
+      const link = 'https://wiki.example/access-review-q3';
+      const posted = await send(message('owner', link, { replyToId: requestMessageId }));
+      expect(cardText(cardOf(posted[0].activity))).toContain(`for ${requestRef}, CTL-AC-01 Access reviews`);
+      const items = await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.link, link));
+      expect(items).toMatchObject([{ submittedBy: h.ids.owner, channel: 'teams' }]);
     });
 
     it('says so, and records nothing, when Teams refuses the download', async () => {
@@ -215,18 +218,18 @@ describe('Teams bot over HTTP', () => {
         conversation: { id: 'a:personal-stranger', conversationType: 'personal', isGroup: false, name: '' },
       }));
       const answer = cardText(cardOf(posted[0].activity));
-      expect(answer).toContain('You are not in the ISMS register yet');
+      expect(answer).toContain('You are not in the ISMS register');
       expect(answer).toContain('Ask Lena Lead (lena@test.example)');
       expect(await h.auditCount()).toBe(before);
       expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Midjourney'))).toHaveLength(0);
     });
   });
 
-  it('apologises when answering fails, and logs the failure without secrets', async () => {
+  it('says nothing was recorded when answering fails, and logs the failure without secrets', async () => {
     connector.failNext(1, 403);
     const posted = await send(message('staff', 'help'));
     expect(posted).toHaveLength(1);
-    expect(cardText(cardOf(posted[0].activity))).toContain('Sorry, something went wrong on our side');
+    expect(cardText(cardOf(posted[0].activity))).toContain('Something went wrong on our side and nothing was recorded');
     const failure = h.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'Teams turn failed');
     expect(failure).toMatchObject({ level: 50, err: { statusCode: 403 } });
     expect(h.logs.join('\n')).not.toMatch(/Bearer|authorization/i);
@@ -253,20 +256,13 @@ describe('Teams bot over HTTP', () => {
 });
 
 describe('Teams bot over HTTP with Bot Framework credentials', () => {
-  let h: TeamsTestCore;
-  let server: TeamsServer;
-  const connector = new FakeConnector();
-
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
   beforeAll(async () => {
-    await connector.start();
-    h = await createTeamsCore({ MICROSOFT_APP_ID: '6f1c2a9e-3d4b-4c5a-9e8f-0a1b2c3d4e5f', MICROSOFT_APP_PASSWORD: 'not-a-real-secret' });
-    server = await startTeamsServer(h.core);
+    ({ h, server, connector } = stack = await startTeamsStack({
+      MICROSOFT_APP_ID: '6f1c2a9e-3d4b-4c5a-9e8f-0a1b2c3d4e5f', MICROSOFT_APP_PASSWORD: 'not-a-real-secret',
+    }));
   });
-  afterAll(async () => {
-    await server.stop();
-    await connector.stop();
-    await h.destroy();
-  });
+  afterAll(() => stack.stop());
 
   it('refuses an unsigned request with 401, answers nothing and records nothing', async () => {
     const before = await h.auditCount();
@@ -285,9 +281,140 @@ describe('Teams bot over HTTP with Bot Framework credentials', () => {
     expect(await h.t.db.select().from(aiTools)).toHaveLength(0);
   });
 
+  it('logs a refused request as one sentence, without a stack trace', async () => {
+    const from = h.logs.length;
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const res = await server.post({ ...personalMessage('staff', 'status'), serviceUrl: connector.url });
+      expect(res.status).toBe(401);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
+    const lines = h.logs.slice(from).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.msg)).toEqual(['Teams: refused a request to /api/messages without a valid Bot Framework token']);
+    expect(lines[0].level).toBe(40);
+    expect(JSON.stringify(lines[0])).not.toMatch(/stack|\\n\s+at /);
+  });
+
   it('does not warn about authentication and never logs the app password', () => {
     expect(h.logs.join('\n')).not.toContain('NOT authenticated');
     expect(h.logs.join('\n')).not.toContain('not-a-real-secret');
   });
 
+});
+
+/** Bodies that are not Bot Framework activities: refused at the door, with nothing posted anywhere. */
+describe('Teams bot over HTTP, malformed requests', () => {
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
+
+  const valid = () => ({ ...personalMessage('staff', 'declare ai ChatGPT'), serviceUrl: connector.url }) as Record<string, unknown>;
+  const without = (key: string) => {
+    const activity = valid();
+    delete activity[key];
+    return activity;
+  };
+  const cases: [string, () => string][] = [
+    ['an empty object', () => '{}'],
+    ['an activity without a type', () => JSON.stringify(without('type'))],
+    ['a message without "from"', () => JSON.stringify(without('from'))],
+    ['a message without "conversation"', () => JSON.stringify(without('conversation'))],
+    ['a message whose text is a number', () => JSON.stringify({ ...valid(), text: 42 })],
+    ['a message whose text is an object', () => JSON.stringify({ ...valid(), text: { value: 'declare ai ChatGPT' } })],
+    ['a JSON array', () => JSON.stringify([valid()])],
+    ['JSON null', () => 'null'],
+    ['a body that is not JSON', () => '{not json'],
+  ];
+
+  it.each(cases)('answers %s with 400, posts nothing and records nothing', async (_name, body) => {
+    const audits = await h.auditCount();
+    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body() });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/not a Bot Framework activity|not JSON/);
+    expect(connector.posted).toEqual([]);
+    expect(connector.updated).toEqual([]);
+    expect(await h.t.db.select().from(aiTools)).toHaveLength(0);
+    expect(await h.auditCount()).toBe(audits);
+    expect(h.logs.join('\n')).not.toContain('Teams turn failed');
+  });
+
+  it('still answers a well-formed message after them', async () => {
+    const res = await server.post(valid());
+    expect(res.status).toBe(200);
+    expect(connector.posted.map((p) => cardText(cardOf(p.activity)))).toEqual([expect.stringContaining('Recorded ChatGPT in the AI register')]);
+  });
+});
+
+/**
+ * A team channel reads what the bot posts there: private answers (all but those a command marks
+ * public) go to the asker's personal chat, and the channel learns only where the answer went.
+ */
+describe('Teams bot over HTTP in a channel', () => {
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeEach(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterEach(() => stack.stop());
+
+  const CHANNEL = '19:general@thread.tacv2;messageid=1700000000000';
+  const inChannel = (who: CastKey, command: string) => ({ ...channelMention(who, command), serviceUrl: connector.url });
+  const post = async (activity: Record<string, unknown>) => {
+    const res = await server.post(activity);
+    expect(res.status).toBe(200);
+  };
+  /** Every line of the answer (beyond a word or two) must stay out of what the channel got. */
+  const expectNothingOf = (answer: string, channelPosts: unknown[]) => {
+    const posted = JSON.stringify(channelPosts);
+    for (const line of answer.split('\n').filter((l) => l.trim().length > 12)) expect(posted).not.toContain(line);
+  };
+
+  it('answers "status" asked in a channel in the personal chat; the channel reads only that it was sent there', async () => {
+    const control = await addControl(h.t.db, { code: 'CTL-BC-02', title: 'Backup restore tests', ownerId: h.ids.owner });
+    await addEvidenceRequest(h.t.db, { controlId: control.id, ownerId: h.ids.owner, dueOn: '2099-01-01' });
+    await post({ ...personalMessage('owner', 'help'), serviceUrl: connector.url });
+    const before = connector.posted.length;
+    await post(inChannel('owner', 'status'));
+    const personal = connector.postedTo(personalChatOf('owner')).filter((p) => connector.posted.indexOf(p) >= before);
+    const channel = connector.postedTo(CHANNEL);
+    expect(personal).toHaveLength(1);
+    const answer = cardText(cardOf(personal[0].activity));
+    expect(answer).toContain('CTL-BC-02 Backup restore tests');
+    expect(channel).toHaveLength(1);
+    expect(cardText(cardOf(channel[0].activity))).toBe("Olga Owner, I've sent you the answer in our personal chat.");
+    expectNothingOf(answer, channel);
+    expect(connector.created).toEqual([]);
+  });
+
+  it('opens a personal chat with someone who never had one, answers there, and records what they declared in the channel', async () => {
+    const audits = await h.auditCount();
+    await post(inChannel('staff', 'declare ai Copilot --vendor Microsoft'));
+    expect(connector.created).toHaveLength(1);
+    expect(connector.created[0].parameters).toMatchObject({
+      isGroup: false, tenantId: TENANT, bot: { id: BOT.id }, members: [{ id: '29:staff', aadObjectId: 'aad-staff' }],
+    });
+    const personal = connector.postedTo(connector.created[0].id);
+    expect(personal).toHaveLength(1);
+    const answer = cardText(cardOf(personal[0].activity));
+    expect(answer).toContain('Recorded Copilot in the AI register as AI-0001');
+    const channel = connector.postedTo(CHANNEL);
+    expect(channel.map((p) => cardText(cardOf(p.activity)))).toEqual(["Sam Staff, I've sent you the answer in our personal chat."]);
+    expectNothingOf(answer, channel);
+    const [tool] = await h.t.db.select().from(aiTools).where(eq(aiTools.ref, 'AI-0001'));
+    expect(tool).toMatchObject({ name: 'Copilot', vendor: 'Microsoft', declaredBy: h.ids.staff });
+    expect(await h.auditCount()).toBe(audits + 2);
+    // The bot can write first from now on, in that personal chat (never in the channel).
+    const [address] = await h.t.db.select().from(chatAddresses).where(eq(chatAddresses.personId, h.ids.staff));
+    expect(JSON.parse(address.address)).toMatchObject({ conversation: { id: connector.created[0].id, conversationType: 'personal' } });
+  });
+
+  it('tells someone Teams will not let the bot reach privately, in one sentence, to open a personal chat; the answer never reaches the channel', async () => {
+    connector.refuseNewConversations = 403;
+    await post(inChannel('auditor', 'risks'));
+    expect(connector.created).toEqual([]);
+    expect(connector.posted).toHaveLength(1);
+    const [channel] = connector.postedTo(CHANNEL);
+    const said = cardText(cardOf(channel.activity));
+    expect(said).toBe("Ada Auditor, my answer is only for you, and I can't reach you in a personal chat: open a personal chat with me and ask there.");
+    expect(channel.activity.summary).toBe(said);
+  });
 });

@@ -6,7 +6,7 @@ import { toPlainText, type Reply } from '../src/core/reply.js';
 import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { FakeConnector } from './helpers/fake-connector.js';
 import {
-  createTeamsCore, createTestAdapterBot, personalMessage, channelMention, clickActivity, cardOf, cardText,
+  createTeamsCore, createTestAdapterBot, personalMessage, channelMention, clickActivity, cardOf, cardText, inputValues,
   personalChatOf, NEWCOMER, type TeamsTestCore, type RecordingTestAdapter,
 } from './helpers/teams.js';
 import { TEAMS_FILE_TYPE } from '../adapters/teams/files.js';
@@ -36,16 +36,17 @@ describe('Teams bot (TestAdapter)', () => {
     return cardOf(replies[0]);
   };
 
-  it('answers "help" with the commands the person may use, with or without "/isms", worded as people type them in Teams', async () => {
+  it('answers "help" with the commands the person may use, in the words people type in Teams, with or without "/isms"', async () => {
     const plain = cardText(await say('staff', 'help'));
     expect(plain).toContain('Hello Sam Staff');
-    expect(plain).toContain('declare ai <tool>');
+    expect(plain).toMatch(/^declare ai /m);
+    // Teams has no slash commands: nothing tells people to type "/isms".
     expect(plain).not.toContain('/isms');
     // A lead-only command is not offered to staff.
-    expect(plain).not.toContain('request <control id>');
+    expect(plain).not.toMatch(/^request /m);
     const prefixed = cardText(await say('lead', '/isms help'));
     expect(prefixed).toContain('Hello Lena Lead');
-    expect(prefixed).toContain('request <control id>');
+    expect(prefixed).toMatch(/^request /m);
     expect(prefixed).not.toContain('/isms');
   });
 
@@ -67,11 +68,13 @@ describe('Teams bot (TestAdapter)', () => {
     expect(JSON.parse(address.address)).toMatchObject({ conversation: { id: personalChatOf('staff') }, user: { aadObjectId: 'aad-staff' } });
   });
 
-  it('takes a command @mentioned in a channel, answers in the channel, and does not take the channel for a personal chat', async () => {
+  it('records a command @mentioned in a channel, keeps its answer out of the channel when it cannot reach the person privately, and does not take the channel for a personal chat', async () => {
     const replies = await adapter.turn(channelMention('owner', 'declare ai Copilot --vendor Microsoft'));
     expect(replies).toHaveLength(1);
     expect(replies[0].conversation?.id).toContain('19:general@thread.tacv2');
-    expect(cardText(cardOf(replies[0]))).toContain('Recorded Copilot in the AI register as AI-0002');
+    const said = cardText(cardOf(replies[0]));
+    expect(said).toContain('open a personal chat with me');
+    expect(`${said}\n${replies[0].summary}`).not.toMatch(/Copilot|AI-0002|Microsoft|Recorded/);
     const [tool] = await h.t.db.select().from(aiTools).where(eq(aiTools.ref, 'AI-0002'));
     expect(tool).toMatchObject({ name: 'Copilot', vendor: 'Microsoft', declaredBy: h.ids.owner });
     expect(await h.t.db.select().from(chatAddresses).where(eq(chatAddresses.personId, h.ids.owner))).toHaveLength(0);
@@ -116,6 +119,31 @@ describe('Teams bot (TestAdapter)', () => {
     expect(adapter.updates).toHaveLength(updates);
     expect(await h.auditCount()).toBe(before);
     expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Gemini'))).toHaveLength(0);
+  });
+
+  it('shows a refused form again as it was filled in, with the reason right under the field it is about', async () => {
+    await addControl(h.t.db, { code: 'CTL-FE-01', title: 'Backups', ownerId: h.ids.owner });
+    const form = await say('lead', 'request');
+    const before = await h.auditCount();
+    const replies = await adapter.turn(clickActivity('lead', form, 'Ask the owner', { control: 'CTL-FE-01', due: '2300-01-01' }, { replyToId: 'card-req' }));
+    expect(replies).toHaveLength(1);
+    const again = cardOf(replies[0]);
+    const lines = cardText(again).split('\n');
+    expect(lines[0]).toContain('Nothing was recorded');
+    const control = lines.indexOf('[Control]');
+    const due = lines.indexOf('[Due date]');
+    const reason = lines.findIndex((l) => l.startsWith('Due date: must lie between'));
+    expect(control).toBeGreaterThan(0);
+    expect(due).toBeGreaterThan(control);
+    // Under "Due date", before any other input.
+    expect(reason).toBeGreaterThan(due);
+    expect(lines.slice(due + 1, reason).filter((l) => l.startsWith('['))).toEqual([]);
+    expect(inputValues(again)).toMatchObject({ control: 'CTL-FE-01', due: '2300-01-01' });
+    expect(await h.auditCount()).toBe(before);
+
+    const fixed = await adapter.turn(clickActivity('lead', again, 'Ask the owner', { control: 'CTL-FE-01', due: '2099-01-01' }, { replyToId: 'card-req-2' }));
+    expect(fixed).toHaveLength(0);
+    expect(cardText(cardOf(adapter.updates.at(-1)!))).toMatch(/Asked Olga Owner for evidence for CTL-FE-01 Backups: EVR-\d+, due 2099-01-01/);
   });
 
   describe('policy acknowledgement by button', () => {
@@ -195,8 +223,8 @@ describe('Teams bot (TestAdapter)', () => {
         conversation: { id: 'a:personal-stranger', conversationType: 'personal', isGroup: false, name: '' },
       }));
       const text = cardText(cardOf(replies[0]));
-      expect(text).toContain('You are not in the ISMS register yet');
-      expect(text).toContain('Ask Lena Lead (lena@test.example) to add you');
+      expect(text).toContain('You are not in the ISMS register');
+      expect(text).toContain('Ask Lena Lead (lena@test.example), the ISMS lead, to add you');
       expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Midjourney'))).toHaveLength(0);
     });
 
@@ -213,14 +241,16 @@ describe('Teams bot (TestAdapter)', () => {
       expect(event).toMatchObject({ entity: 'person', entityRef: NEWCOMER.email, actorId: h.ids.newcomer, after: { teamsAadObjectId: 'aad-nina' } });
     });
 
-    it('does not act for a Teams account whose email belongs to someone already linked to another account', async () => {
+    it('does not act for a Teams account whose email belongs to someone already linked to another account, and tells the ISMS lead', async () => {
       const replies = await adapter.turn(personalMessage('staff', 'declare ai Sora', {
         from: { id: '29:impostor', name: 'Sam Staff', aadObjectId: 'aad-other', userPrincipalName: 'sam@test.example' } as never,
         conversation: { id: 'a:personal-impostor', conversationType: 'personal', isGroup: false, name: '' },
       }));
-      expect(cardText(cardOf(replies[0]))).toContain('You are not in the ISMS register yet');
+      expect(cardText(cardOf(replies[0]))).toContain('already linked to another Microsoft Teams account');
       expect((await h.person(h.ids.staff)).teamsAadObjectId).toBe('aad-staff');
       expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Sora'))).toHaveLength(0);
+      const told = await h.t.db.select().from(outbox).where(eq(outbox.kind, 'identity_conflict'));
+      expect(told.map((m) => m.recipientId)).toEqual([h.ids.lead]);
     });
 
     it('greets a person who installs the bot in a personal chat', async () => {

@@ -7,14 +7,12 @@
 import { format } from 'node:util';
 import type { Logger as Pino } from 'pino';
 import { LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
+import { invalid } from '../../src/core/errors.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 
 /** The inbound Slack request (or the delivery) an API call serves, for the log. */
 export type RequestInfo = Record<string, string | number | undefined>;
-
-/** A problem the person can act on, shown to them as it is (a file too large, ...). */
-export class SlackInputError extends Error {}
 
 /** Largest file accepted as evidence, as in the terminal. */
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
@@ -61,6 +59,9 @@ export function isPermanentSlackError(e: unknown): boolean {
   return err?.code === webApi.ErrorCode.PlatformError && !passing.includes(err.data?.error ?? '');
 }
 
+/** A file the register will not take: said to the person, as any refusal. */
+export const tooLarge = (name: string) => invalid(`The file "${name}" is larger than 100 MB. Share a link to it instead.`);
+
 /** Arguments worth naming in a log line: whom or what the call was about, not its content. */
 const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
 
@@ -106,9 +107,9 @@ export class SlackApi {
       throw new Error(`Downloading ${name} from Slack failed with HTTP ${response.status}`);
     }
     const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > MAX_FILE_BYTES) throw new SlackInputError(`The file "${name}" is larger than 100 MB. Share a link to it instead.`);
+    if (declared > MAX_FILE_BYTES) throw tooLarge(name);
     const bytes = Buffer.from(await response.arrayBuffer());
-    if (bytes.length > MAX_FILE_BYTES) throw new SlackInputError(`The file "${name}" is larger than 100 MB. Share a link to it instead.`);
+    if (bytes.length > MAX_FILE_BYTES) throw tooLarge(name);
     return bytes;
   }
 

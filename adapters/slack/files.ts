@@ -1,9 +1,11 @@
 /**
  * Files people share with the bot (a thread reply, a modal's file input) become command
- * attachments: looked up with files.info, downloaded with the bot token.
+ * attachments: looked up with files.info, downloaded with the bot token. A file the register
+ * cannot take is a UserError, which the pipeline turns into a refusal.
  */
 import type { Attachment } from '../../src/core/router.js';
-import { MAX_FILE_BYTES, SlackInputError, type RequestInfo, type SlackApi } from './api.js';
+import { invalid } from '../../src/core/errors.js';
+import { MAX_FILE_BYTES, tooLarge, type RequestInfo, type SlackApi } from './api.js';
 
 interface FileInfo {
   file?: { id: string; name?: string; title?: string; mimetype?: string; size?: number; url_private?: string; url_private_download?: string };
@@ -16,8 +18,8 @@ export async function fetchAttachments(api: SlackApi, fileIds: string[], request
     const { file } = await api.call<FileInfo>('files.info', { file: id }, request);
     const name = file?.name ?? file?.title ?? id;
     const url = file?.url_private_download ?? file?.url_private;
-    if (!url) throw new SlackInputError(`Slack did not let me read the file "${name}". Upload it again, or share a link instead.`);
-    if ((file?.size ?? 0) > MAX_FILE_BYTES) throw new SlackInputError(`The file "${name}" is larger than 100 MB. Share a link to it instead.`);
+    if (!url) throw invalid(`Slack did not let me read the file "${name}". Upload it again, or share a link instead.`);
+    if ((file?.size ?? 0) > MAX_FILE_BYTES) throw tooLarge(name);
     attachments.push({ name, bytes: await api.download(url, name, request), mimeType: file?.mimetype });
   }
   return attachments;

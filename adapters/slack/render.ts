@@ -5,7 +5,7 @@
  */
 import type { types as Slack } from '@slack/bolt';
 import {
-  type Block, type Button, type Field, type Form, type FormField, type ListItem, type Reply, type Tone, toPlainText,
+  type Block, type Button, type Field, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText,
 } from '../../src/core/reply.js';
 import {
   FIELD_ACTION, FIELD_BLOCK_PREFIX, FORM_VIEW, HOME_VIEW, LOADING_VIEW, OPEN_FORM_ACTION, RESULT_VIEW, RUN_ACTION,
@@ -36,6 +36,17 @@ function sections(markdown: string): KnownBlock[] {
 
 /** The value a form-opening button carries: the form's command and its hidden values. */
 export interface OpenFormValue { command: string; hidden?: Record<string, string> }
+
+/** A form-opening button's value back; an older plain command line still opens its form. */
+export function openFormValue(raw: string | undefined): OpenFormValue {
+  try {
+    const value = JSON.parse(raw ?? '') as OpenFormValue;
+    if (typeof value?.command === 'string') return value;
+  } catch {
+    // not JSON: a command line
+  }
+  return { command: raw ?? '' };
+}
 
 function buttonElement(b: Button, index: number): ButtonElement | undefined {
   // A command cut short would run something else: leave such a button out rather than shorten it.
@@ -142,9 +153,9 @@ export function renderBlocks(reply: Reply, max: number = LIMITS.messageBlocks): 
   ]);
 }
 
-/** Notification and screen-reader text for a message with blocks. */
+/** Notification and screen-reader text for a message with blocks: sentences, no buttons or command lines. */
 export function fallbackText(reply: Reply): string {
-  return cut(toPlainText(reply) || ' ', LIMITS.fallbackText);
+  return cut(notificationText(reply) || ' ', LIMITS.fallbackText);
 }
 
 export function renderMessage(reply: Reply): { blocks: KnownBlock[]; text: string } {
@@ -237,12 +248,17 @@ export function formModal(form: Form): ModalView {
 
 /** Shown at once (a trigger_id lives 3 seconds) and replaced by the form when it is ready. */
 export function loadingModal(): ModalView {
+  return pendingModal('⏳ Preparing the form…');
+}
+
+/** A modal that says what is under way, replaced by the outcome when it is known. */
+export function pendingModal(note: string): ModalView {
   return {
     type: 'modal',
     callback_id: LOADING_VIEW,
     title: plain('ISMS', LIMITS.viewTitle),
     close: plain('Close', LIMITS.viewButton),
-    blocks: [{ type: 'section', text: mrkdwn('⏳ Preparing the form…') }],
+    blocks: [{ type: 'section', text: mrkdwn(escapeMrkdwn(note)) }],
   };
 }
 

@@ -29,20 +29,20 @@ export async function recordLink(db: Db, link: { conversationId: string; message
   await db.insert(messageLinks).values({ platform: PLATFORM, ...link }).onConflictDoNothing();
 }
 
-/**
- * The evidence request a file is for: the one the replied-to message is about, else the latest
- * evidence request the bot sent this person.
- */
-export async function evidenceRequestFor(db: Db, conversationId: string, replyToId: string | undefined, personId: number): Promise<string | undefined> {
-  if (replyToId) {
-    const [linked] = await db.select({ ref: messageLinks.subjectRef }).from(messageLinks).where(and(
-      eq(messageLinks.platform, PLATFORM), eq(messageLinks.conversationId, conversationId), eq(messageLinks.messageId, replyToId)));
-    if (linked && isEvidenceRequest(linked.ref)) return linked.ref;
-  }
+/** The evidence request the replied-to message in this conversation is about, if it is about one. */
+export async function evidenceRequestRepliedTo(db: Db, conversationId: string, replyToId: string | undefined): Promise<string | undefined> {
+  if (!replyToId) return undefined;
+  const [linked] = await db.select({ ref: messageLinks.subjectRef }).from(messageLinks).where(and(
+    eq(messageLinks.platform, PLATFORM), eq(messageLinks.conversationId, conversationId), eq(messageLinks.messageId, replyToId)));
+  return linked && isEvidenceRequest(linked.ref) ? linked.ref : undefined;
+}
+
+/** The latest evidence request the bot sent into this conversation (in a personal chat: to this person). */
+export async function latestEvidenceRequest(db: Db, conversationId: string): Promise<string | undefined> {
   const [latest] = await db.select({ ref: messageLinks.subjectRef }).from(messageLinks).where(and(
-    eq(messageLinks.platform, PLATFORM), eq(messageLinks.recipientId, personId), like(messageLinks.subjectRef, 'EVR-%')))
+    eq(messageLinks.platform, PLATFORM), eq(messageLinks.conversationId, conversationId), like(messageLinks.subjectRef, 'EVR-%')))
     .orderBy(desc(messageLinks.createdAt), desc(messageLinks.id)).limit(1);
   return latest?.ref;
 }
 
-const isEvidenceRequest = (ref: string) => ref.startsWith('EVR-');
+const isEvidenceRequest = (ref: string) => /^EVR-\d+$/.test(ref);

@@ -1,5 +1,6 @@
 import type { AdaptiveCard } from '@microsoft/teams-ai';
-import { type Block, type Button, type Form, type FormField, type ListItem, type Reply, type Tone, toPlainText } from '../../src/core/reply.js';
+import { CardFactory, MessageFactory, type Activity } from 'botbuilder';
+import { type Block, type Button, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText } from '../../src/core/reply.js';
 
 /** The newest Adaptive Card schema Teams renders on desktop, web and mobile. */
 export const CARD_VERSION = '1.5';
@@ -18,11 +19,26 @@ export interface SubmitData {
   hidden?: Record<string, string>;
   /** Names of multi-select fields: Teams submits their values as one comma-separated string. */
   multi?: string[];
+  /** How the form looked, so a refused submission can show it again with each reason under its field. */
+  layout?: FormLayout;
 }
+
+export type FormLayout = Pick<Form, 'title' | 'fields' | 'submitLabel'>;
 
 type Element = Record<string, unknown>;
 
 const TONE_COLOR: Record<Tone, string | undefined> = { info: undefined, success: 'Good', warning: 'Warning', error: 'Attention' };
+
+/** A reply as the message activity Teams shows: one card, with a plain sentence for notifications. */
+export function cardActivity(reply: Reply): Partial<Activity> {
+  return { ...MessageFactory.attachment(CardFactory.adaptiveCard(replyCard(reply))), summary: plainWords(notificationText(reply)) };
+}
+
+/**
+ * Teams has no slash commands: people type "help", not "/isms help". The core words its texts for
+ * the channel; this catches any text that still carries the prefix.
+ */
+export const plainWords = (text: string): string => text.replaceAll('/isms ', '');
 
 /** Renders the neutral reply as one Adaptive Card; a footer line (who recorded it, when) may follow. */
 export function replyCard(reply: Reply, footer?: string): AdaptiveCard {
@@ -35,7 +51,7 @@ export function replyCard(reply: Reply, footer?: string): AdaptiveCard {
   };
   for (const block of reply.blocks) {
     if (block.type === 'divider') separateNext = body.length > 0;
-    else for (const element of renderBlock(block)) push(element);
+    else for (const element of renderBlock(block, reply.fieldErrors ?? {})) push(element);
   }
   if (body.length === 0) push(textBlock('Done.'));
   if (footer) push({ ...textBlock(footer), isSubtle: true, size: 'Small', separator: true });
@@ -43,13 +59,13 @@ export function replyCard(reply: Reply, footer?: string): AdaptiveCard {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: CARD_VERSION,
-    fallbackText: toPlainText(reply).slice(0, 1000),
+    fallbackText: plainWords(notificationText(reply)),
     msteams: { width: 'Full' },
     body,
   };
 }
 
-function renderBlock(block: Exclude<Block, { type: 'divider' }>): Element[] {
+function renderBlock(block: Exclude<Block, { type: 'divider' }>, fieldErrors: Record<string, string>): Element[] {
   switch (block.type) {
     case 'text':
       return [{ ...textBlock(block.text), ...(block.tone && TONE_COLOR[block.tone] ? { color: TONE_COLOR[block.tone] } : {}), ...(block.tone === 'error' ? { weight: 'Bolder' } : {}) }];
@@ -74,14 +90,14 @@ function renderBlock(block: Exclude<Block, { type: 'divider' }>): Element[] {
     case 'actions':
       return actionSets(block.buttons);
     case 'form':
-      return [formContainer(block.form)];
+      return [formContainer(block.form, fieldErrors)];
   }
 }
 
-const textBlock = (text: string): Element => ({ type: 'TextBlock', text, wrap: true });
+const textBlock = (text: string): Element => ({ type: 'TextBlock', text: plainWords(text), wrap: true });
 const heading = (text: string): Element => ({ ...textBlock(text), weight: 'Bolder' });
 const factSet = (facts: { label: string; value: string }[]): Element =>
-  ({ type: 'FactSet', facts: facts.map((f) => ({ title: f.label, value: f.value })) });
+  ({ type: 'FactSet', facts: facts.map((f) => ({ title: plainWords(f.label), value: plainWords(f.value) })) });
 
 function listItem(item: ListItem): Element {
   const items: Element[] = [heading(item.title)];
@@ -111,17 +127,21 @@ function actionSets(buttons: Button[]): Element[] {
   return sets;
 }
 
-function formContainer(form: Form): Element {
+/** A form's inputs; a refused submission's reason for a field stands right under that field. */
+function formContainer(form: Form, fieldErrors: Record<string, string>): Element {
   const items: Element[] = [{ ...heading(form.title), size: 'Medium' }];
   for (const field of form.fields) {
     items.push(input(field));
     if (field.hint) items.push({ ...textBlock(field.hint), isSubtle: true, size: 'Small', spacing: 'None' });
+    const error = fieldErrors[field.name];
+    if (error) items.push({ ...textBlock(`${field.label}: ${error}`), color: 'Attention', size: 'Small', spacing: 'None' });
   }
   const data: SubmitData = {
     verb: SUBMIT_VERB,
     form: form.command,
     ...(form.hidden && Object.keys(form.hidden).length ? { hidden: form.hidden } : {}),
     ...(form.fields.some((f) => f.type === 'multiselect') ? { multi: form.fields.filter((f) => f.type === 'multiselect').map((f) => f.name) } : {}),
+    layout: { title: form.title, fields: form.fields, ...(form.submitLabel ? { submitLabel: form.submitLabel } : {}) },
   };
   items.push({ type: 'ActionSet', actions: [{ type: 'Action.Submit', title: form.submitLabel ?? 'Submit', style: 'positive', data }] });
   return { type: 'Container', items };
@@ -140,7 +160,7 @@ function input(field: FormField): Element {
       return {
         type: 'Input.Text', ...common,
         ...(field.type === 'textarea' ? { isMultiline: true } : {}),
-        ...(field.placeholder ? { placeholder: field.placeholder } : {}),
+        ...(field.placeholder ? { placeholder: plainWords(field.placeholder) } : {}),
         ...(initial ? { value: initial } : {}),
       };
     case 'date':
@@ -148,7 +168,7 @@ function input(field: FormField): Element {
     case 'number':
       return {
         type: 'Input.Number', ...common,
-        ...(field.placeholder ? { placeholder: field.placeholder } : {}),
+        ...(field.placeholder ? { placeholder: plainWords(field.placeholder) } : {}),
         ...(initial && Number.isFinite(Number(initial)) ? { value: Number(initial) } : {}),
       };
     case 'select':
@@ -159,7 +179,7 @@ function input(field: FormField): Element {
         type: 'Input.ChoiceSet', ...common,
         style: 'compact',
         ...(field.type === 'multiselect' ? { isMultiSelect: true } : {}),
-        ...(field.placeholder ? { placeholder: field.placeholder } : {}),
+        ...(field.placeholder ? { placeholder: plainWords(field.placeholder) } : {}),
         choices: (field.options ?? []).map((o) => ({ title: o.label, value: o.value })),
         ...(initial ? { value: initial } : {}),
       };
@@ -181,4 +201,20 @@ export function formValues(submitted: Record<string, unknown>): Record<string, u
   }
   const hidden = data.hidden && typeof data.hidden === 'object' ? data.hidden : {};
   return { ...values, ...hidden };
+}
+
+/**
+ * The form a submission came from, filled in with what the person entered, so a refusal can show
+ * it again; undefined for a card too old to carry its layout.
+ */
+export function submittedForm(submitted: Record<string, unknown>): Form | undefined {
+  const data = submitted as Partial<SubmitData>;
+  if (typeof data.form !== 'string' || !Array.isArray(data.layout?.fields)) return undefined;
+  const values = formValues(submitted);
+  const fields = data.layout.fields.map((field) => {
+    const value = values[field.name];
+    if (value === undefined || value === '') return field;
+    return { ...field, initial: Array.isArray(value) ? value.map(String) : String(value) };
+  });
+  return { ...data.layout, fields, command: data.form, ...(data.hidden ? { hidden: data.hidden } : {}) };
 }

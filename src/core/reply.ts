@@ -137,3 +137,29 @@ export function toPlainText(r: Reply): string {
   }
   return out.join('\n');
 }
+
+/** Longest notification text: a push notification or a screen reader's summary, not the whole message. */
+const NOTIFICATION_MAX = 300;
+
+/**
+ * What a notification or a screen reader says for a message: its sentences and list titles, without
+ * buttons, command lines or form fields (those stay in the message itself), cut to a sane length.
+ */
+export function notificationText(r: Reply, max = NOTIFICATION_MAX): string {
+  const out: string[] = [];
+  for (const b of r.blocks) {
+    if (b.type === 'text') out.push(b.text);
+    else if (b.type === 'list') {
+      if (b.title) out.push(b.title);
+      for (const item of b.items) out.push(`• ${item.title}`);
+    } else if (b.type === 'fields' && b.title) out.push(b.title);
+    else if (b.type === 'form') out.push(b.form.title);
+  }
+  // A reply of fields alone (a record's details) says them rather than nothing.
+  if (out.length === 0) for (const b of r.blocks) if (b.type === 'fields') out.push(...b.fields.map((f) => `${f.label}: ${f.value}`));
+  const whole = out.join('\n').trim();
+  if (whole.length <= max) return whole;
+  // Never split a surrogate pair: a broken emoji would show as a replacement character.
+  const end = /[\uD800-\uDBFF]/.test(whole.charAt(max - 2)) ? max - 2 : max - 1;
+  return `${whole.slice(0, end)}…`;
+}

@@ -19,6 +19,16 @@ export interface SchedulerOptions {
   delivery?: Partial<DeliverySettings>;
   /** Jobs to schedule; all of them by default. */
   jobs?: JobSpec[];
+  /** The time a fire stands for; node-cron's own time by default (tests inject a clock). */
+  clock?: () => Date;
+}
+
+export interface RunningScheduler {
+  stop(): Promise<void>;
+  /** Fires a job now, as node-cron would at its time (for operators and tests). */
+  fire(job: string): Promise<void>;
+  /** When node-cron fires the job next. */
+  nextRun(job: string): Date | null;
 }
 
 /** How the delivery worker paces itself, from the settings. */
@@ -40,13 +50,14 @@ export function deliveryOptions(delivery: DeliverySettings, nudges: NudgeSetting
  * Schedules the jobs with node-cron (each fire runs once across replicas) and runs the delivery
  * worker that sends the outbox through the ports.
  */
-export function startScheduler(core: Core, ports: ChatPort[], options: SchedulerOptions = {}): { stop(): Promise<void> } {
+export function startScheduler(core: Core, ports: ChatPort[], options: SchedulerOptions = {}): RunningScheduler {
   const db = core.database.db;
   const nudges: NudgeSettings = { ...core.config.nudges, ...options.nudges };
   const delivery: DeliverySettings = { ...core.config.delivery, ...options.delivery };
   const logger = core.logger.child({ component: 'scheduler' });
-  const tasks: ScheduledTask[] = (options.jobs ?? JOBS).map((spec) => cron.schedule(spec.cron(nudges), async (context) => {
-    const fireAt = fireTime(context.date);
+  const jobs = options.jobs ?? JOBS;
+  const onFire = async (spec: JobSpec, at: Date) => {
+    const fireAt = fireTime(options.clock?.() ?? at);
     try {
       const outcome = await runScheduledJob(db, spec, fireAt, nudges);
       if (outcome.ran) logger.info({ job: spec.name, fireAt, ...outcome.summary }, 'scheduled job ran');
@@ -54,12 +65,21 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
     } catch (e) {
       logger.error({ err: e, job: spec.name, fireAt }, 'scheduled job failed');
     }
-  }, { name: spec.name, timezone: nudges.timezone, noOverlap: true }));
+  };
+  const tasks = new Map<string, ScheduledTask>(jobs.map((spec) => [spec.name, cron.schedule(spec.cron(nudges),
+    (context) => onFire(spec, context.date), { name: spec.name, timezone: nudges.timezone, noOverlap: true })]));
   const worker = startDeliveryWorker(db, ports, { intervalMs: delivery.intervalMs, delivery: deliveryOptions(delivery, nudges, ports), logger });
+  const jobNamed = (name: string) => {
+    const spec = jobs.find((j) => j.name === name);
+    if (!spec) throw new Error(`No scheduled job is named "${name}"; there are ${jobs.map((j) => j.name).join(', ')}.`);
+    return spec;
+  };
   return {
     async stop() {
-      for (const task of tasks) await task.destroy();
+      for (const task of tasks.values()) await task.destroy();
       await worker.stop();
     },
+    fire: (name) => onFire(jobNamed(name), new Date()),
+    nextRun: (name) => tasks.get(jobNamed(name).name)?.getNextRun() ?? null,
   };
 }

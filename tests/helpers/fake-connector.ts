@@ -15,6 +15,9 @@ export interface UpdatedActivity { conversationId: string; activityId: string; a
 
 export interface Member { id: string; name: string; aadObjectId?: string; email?: string; userPrincipalName?: string }
 
+/** A conversation the bot asked the connector to open (a personal chat with one member). */
+export interface CreatedConversation { id: string; parameters: Record<string, any> }
+
 interface Failure { status: number; retryAfter?: string; code: string }
 
 /**
@@ -28,6 +31,9 @@ export class FakeConnector {
   readonly members = new Map<string, Member>();
   readonly files = new Map<string, { bytes: Buffer; contentType: string }>();
   readonly downloads: string[] = [];
+  readonly created: CreatedConversation[] = [];
+  /** When set, opening a conversation fails with this status (Teams' 403 when the bot may not message the user). */
+  refuseNewConversations?: number;
   private readonly failures: Failure[] = [];
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
   private nextId = 1;
@@ -52,6 +58,7 @@ export class FakeConnector {
 
   clearFailures(): void {
     this.failures.length = 0;
+    this.refuseNewConversations = undefined;
   }
 
   addFile(name: string, bytes: Buffer, contentType = 'application/octet-stream'): string {
@@ -77,6 +84,15 @@ export class FakeConnector {
       if (!file) return void json(404, { error: { code: 'itemNotFound', message: 'The resource could not be found.' } });
       res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) }).end(file.bytes);
       return;
+    }
+    if (req.method === 'POST' && parts[0] === 'v3' && parts[1] === 'conversations' && !parts[2]) {
+      if (this.refuseNewConversations) {
+        return void json(this.refuseNewConversations, { error: { code: 'Forbidden', message: 'The bot is not installed for the user.' } });
+      }
+      const parameters = JSON.parse(body || '{}') as Record<string, any>;
+      const id = `a:created-${this.created.length + 1}`;
+      this.created.push({ id, parameters });
+      return void json(201, { id });
     }
     if (parts[0] !== 'v3' || parts[1] !== 'conversations' || !parts[2]) {
       return void json(404, { error: { code: 'NotFound', message: `no route ${req.method} ${url.pathname}` } });

@@ -41,6 +41,7 @@ export class FakeSlack {
   private readonly rateLimits = new Map<string, { seconds: number; until?: number }>();
   private readonly conversationLimits = new Map<string, { seconds: number; until?: number }>();
   private readonly holds = new Map<string, Promise<void>>();
+  private readonly waiting = new Map<string, number>();
   private readonly events = new EventEmitter();
   private counter = 0;
   private wss?: WebSocketServer;
@@ -82,11 +83,26 @@ export class FakeSlack {
 
   clearFailures(): void { this.failures.clear(); this.rateLimits.clear(); this.conversationLimits.clear(); }
 
-  /** Calls of the method wait until released: shows what the app did before the call returned. */
+  /**
+   * Calls of the method (or "file download") wait until released, as a slow Slack would: shows
+   * what the app did before the call returned.
+   */
   hold(method: string): () => void {
     let release!: () => void;
     this.holds.set(method, new Promise<void>((r) => { release = r; }));
     return () => { this.holds.delete(method); release(); };
+  }
+
+  /** How many calls of the method are waiting in a hold right now. */
+  waitingOn(method: string): number { return this.waiting.get(method) ?? 0; }
+
+  private async held(method: string): Promise<void> {
+    const hold = this.holds.get(method);
+    if (!hold) return;
+    this.waiting.set(method, this.waitingOn(method) + 1);
+    this.events.emit('call');
+    await hold;
+    this.waiting.set(method, this.waitingOn(method) - 1);
   }
 
   addFile(id: string, name: string, bytes: Buffer, mimetype = 'application/octet-stream'): void {
@@ -184,6 +200,7 @@ export class FakeSlack {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
 
     if (req.method === 'GET' && url.pathname.startsWith('/files/')) {
+      await this.held('file download');
       const file = this.files.get(url.pathname.slice('/files/'.length));
       const allowed = token?.startsWith('xoxb-');
       this.record({ method: 'file download', args: { file: file?.id }, token, status: !file ? 404 : allowed ? 200 : 403, at: Date.now() });
@@ -202,8 +219,7 @@ export class FakeSlack {
     const args = parseArgs(raw, req.headers['content-type'] ?? '');
     const call: SlackCall = { method, args, token: token ?? args.token, status: 200, at: Date.now() };
 
-    const hold = this.holds.get(method);
-    if (hold) await hold;
+    await this.held(method);
 
     const limit = this.rateLimits.get(method)
       ?? (method === 'chat.postMessage' && typeof args.channel === 'string' ? this.conversationLimits.get(dmOf(args.channel)) : undefined);

@@ -12,6 +12,7 @@ import { CAST, type CastKey } from './bot.js';
 import { attachTeams, createTeamsBot, type TeamsBot } from '../../adapters/teams/teams.js';
 import { INPUT_PREFIX } from '../../adapters/teams/cards.js';
 import type { ChatPort } from '../../src/core/port.js';
+import { FakeConnector } from './fake-connector.js';
 
 export const TENANT = 'tenant-1';
 export const BOT = { id: '28:isms-bot', name: 'ISMS' };
@@ -126,6 +127,15 @@ export function cardText(card: Record<string, any>): string {
   return lines.join('\n');
 }
 
+/** The values a card's inputs show, by field name. */
+export function inputValues(card: Record<string, any>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  walk(card.body, (n) => {
+    if (typeof n.type === 'string' && n.type.startsWith('Input.') && n.value !== undefined) values[String(n.id).slice(INPUT_PREFIX.length)] = n.value;
+  });
+  return values;
+}
+
 /** botbuilder's TestAdapter, also keeping the cards the bot replaced. */
 export class RecordingTestAdapter extends TestAdapter {
   readonly updates: Partial<Activity>[] = [];
@@ -173,6 +183,23 @@ export async function startTeamsServer(core: Core): Promise<TeamsServer> {
     async stop() {
       await teams.stop();
       await http.close();
+    },
+  };
+}
+
+export interface TeamsStack { h: TeamsTestCore; server: TeamsServer; connector: FakeConnector; stop(): Promise<void> }
+
+/** A fresh core with the bot's HTTP server, and a fake Bot Connector for activities' serviceUrl. */
+export async function startTeamsStack(env: Record<string, string> = {}): Promise<TeamsStack> {
+  const connector = await new FakeConnector().start();
+  const h = await createTeamsCore(env);
+  const server = await startTeamsServer(h.core);
+  return {
+    h, server, connector,
+    async stop() {
+      await server.stop();
+      await connector.stop();
+      await h.destroy();
     },
   };
 }

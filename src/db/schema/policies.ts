@@ -71,4 +71,4 @@ export const trainingAttestations = pgTable('training_attestations', {
   evidenceRef: text('evidence_ref'),
   attestedAt: timestamp('attested_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   channel: text('channel').notNull(),
-});
+}, (t) => [uniqueIndex('training_attestations_person_course_day').on(t.personId, t.courseId, t.completedOn)]);

@@ -1,4 +1,5 @@
-import { pgTable, serial, text, integer, timestamp, date, boolean } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { pgTable, serial, text, integer, timestamp, date, boolean, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 
@@ -28,7 +29,11 @@ export const scopeChanges = pgTable('scope_changes', {
   decidedBy: integer('decided_by').references(() => people.id),
   decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
   rationale: text('rationale'),
-});
+}, (t) => [
+  // One proposal per system waiting for triage (suppliers and AI tools have their own registers).
+  uniqueIndex('scope_changes_system_waiting').on(t.kind, sql`lower(${t.subject})`)
+    .where(sql`${t.status} = 'proposed' and ${t.kind} in ('new_system', 'retired_system')`),
+]);
 
 export const interestedParties = pgTable('interested_parties', {
   id: serial('id').primaryKey(),

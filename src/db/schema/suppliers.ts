@@ -1,4 +1,5 @@
-import { pgTable, serial, text, integer, boolean, date } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { pgTable, serial, text, integer, boolean, date, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 
@@ -22,7 +23,10 @@ export const suppliers = pgTable('suppliers', {
   status: text('status').notNull().default('declared'),
   declaredBy: integer('declared_by').references(() => people.id),
   createdAt: createdAt(),
-});
+}, (t) => [
+  // One live entry per supplier name, whatever the case; a rejected one may be declared again.
+  uniqueIndex('suppliers_name_live').on(sql`lower(${t.name})`).where(sql`${t.status} <> 'rejected'`),
+]);
 
 export const AI_STATUSES = ['declared', 'under_review', 'approved', 'prohibited'] as const;
 export const AI_DATA_CATEGORIES = ['public', 'internal', 'confidential', 'personal', 'customer'] as const;

@@ -30,13 +30,14 @@ export const AI_DETAIL_ARGS = {
 
 /** Records a new AI tool (status declared) and its scope change, and puts it on the ISMS lead's triage list. */
 export async function declareAi(ctx: CommandContext, input: DeclareAiInput) {
+  // Both references before the first audit event: the audit lock is then always taken after the counters.
   const ref = await nextRef(ctx.db, 'AI');
+  const changeRef = await nextRef(ctx.db, 'SC');
   const [tool] = await ctx.db.insert(aiTools).values({
     ref, name: input.tool, vendor: input.vendor, purpose: input.purpose,
     dataCategories: input.data ?? [], userCount: input.users, declaredBy: ctx.actor.id,
   }).returning();
   await ctx.audit({ action: 'declare', entity: 'ai_tool', entityRef: ref, after: tool });
-  const changeRef = await nextRef(ctx.db, 'SC');
   const [change] = await ctx.db.insert(scopeChanges).values({
     ref: changeRef, kind: 'new_ai_usage', subject: input.tool, description: input.purpose,
     subjectRef: ref, declaredBy: ctx.actor.id, declaredAt: ctx.now,

@@ -35,9 +35,15 @@ async function refuseIfAlreadyWaiting(ctx: CommandContext, kind: 'new_system' | 
 
 async function proposeScopeChange(ctx: CommandContext, kind: 'new_system' | 'retired_system', system: string, description: string | undefined, subjectRef: string | undefined) {
   const ref = await nextRef(ctx.db, 'SC');
+  // The same proposal made at the same moment meets the unique index of waiting proposals: it waits
+  // for the first one to commit and then finds it, so nothing of this one is kept.
   const [change] = await ctx.db.insert(scopeChanges).values({
     ref, kind, subject: system, description, subjectRef, declaredBy: ctx.actor.id, declaredAt: ctx.now,
-  }).returning();
+  }).onConflictDoNothing().returning();
+  if (!change) {
+    await refuseIfAlreadyWaiting(ctx, kind, system);
+    throw new Error(`The scope changes refused ${ref} (${system}) but hold no waiting proposal for it.`);
+  }
   await ctx.audit({ action: 'propose', entity: 'scope_change', entityRef: ref, after: change });
   return change;
 }

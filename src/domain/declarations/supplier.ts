@@ -45,22 +45,33 @@ const QUESTIONS = {
   data: { label: 'Does it touch personal or customer data?', options: DATA_ACCESS.map((d) => ({ value: d, label: DATA_LABELS[d] })), required: true },
 } satisfies ArgsOf<typeof declareSupplierInput>;
 
-/** Records a new third party with its tier, its scope change, and puts it on the ISMS lead's triage list. */
-export async function declareSupplier(ctx: CommandContext, input: CompleteSupplierInput) {
+async function refuseIfDeclared(ctx: CommandContext, name: string) {
   const [existing] = await ctx.db.select().from(suppliers)
-    .where(and(sql`lower(${suppliers.name}) = lower(${input.name})`, ne(suppliers.status, 'rejected')));
+    .where(and(sql`lower(${suppliers.name}) = lower(${name})`, ne(suppliers.status, 'rejected')));
   if (existing) {
     throw conflict(`${existing.name} is already in the supplier register as ${existing.ref} (status ${existing.status}).`,
       'Nothing new was recorded. Ask your ISMS lead if its details need to change.');
   }
+}
+
+/** Records a new third party with its tier, its scope change, and puts it on the ISMS lead's triage list. */
+export async function declareSupplier(ctx: CommandContext, input: CompleteSupplierInput) {
+  await refuseIfDeclared(ctx, input.name);
   const tier = supplierTier({ ict: input.ict, critical: input.critical, data: input.data });
+  // Both references before the first audit event: the audit lock is then always taken after the counters.
   const ref = await nextRef(ctx.db, 'SUP');
+  const changeRef = await nextRef(ctx.db, 'SC');
+  // The same supplier declared at the same moment meets the unique name index: it waits for the
+  // first declaration to commit and then finds it, so nothing of this one is kept.
   const [supplier] = await ctx.db.insert(suppliers).values({
     ref, name: input.name, service: input.service, ictService: input.ict, supportsCriticalFunction: input.critical,
     dataAccess: input.data, criticalityTier: tier, status: 'declared', declaredBy: ctx.actor.id,
-  }).returning();
+  }).onConflictDoNothing().returning();
+  if (!supplier) {
+    await refuseIfDeclared(ctx, input.name);
+    throw new Error(`The supplier register refused ${ref} (${input.name}) but holds no live supplier of that name.`);
+  }
   await ctx.audit({ action: 'declare', entity: 'supplier', entityRef: ref, after: supplier });
-  const changeRef = await nextRef(ctx.db, 'SC');
   const [change] = await ctx.db.insert(scopeChanges).values({
     ref: changeRef, kind: 'new_supplier', subject: input.name, description: input.service,
     subjectRef: ref, declaredBy: ctx.actor.id, declaredAt: ctx.now,

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { asc } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { policies, policyVersions } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
-import { invalid } from '../../core/errors.js';
+import { conflict, invalid } from '../../core/errors.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
-import { findPolicy, currentVersion, policyOptions, policyRef, versionNumber } from './lookup.js';
+import { findPolicy, currentVersion, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
 
 const YES = ['true', 'yes', 'y', '1', 'on'];
 const NO = ['false', 'no', 'n', '0', 'off'];
@@ -50,13 +50,25 @@ export const publishPolicyInput = z.preprocess(untangleTypedWords, z.object({
 }));
 export type PublishPolicyInput = z.infer<typeof publishPolicyInput>;
 
+const sameTextAndLink = (v: PolicyVersion, sha: string, url: string | undefined) => v.contentSha256 === sha && (v.url ?? undefined) === url;
+
+/** Refuses a version number taken already; a repeat of the same text and link says so. */
+function alreadyPublished(policy: Policy, taken: PolicyVersion, input: PublishPolicyInput, sha: string) {
+  const same = sameTextAndLink(taken, sha, input.url);
+  return conflict(`Version ${taken.version} of ${policy.ref} ${policy.title} is already published${same ? ' with this text' : ''}. Nothing new was recorded.`,
+    same ? `Start a campaign to ask people to acknowledge it: "/isms campaign ${policy.ref}".`
+      : `Publish it under a higher number, e.g. ${taken.major}.${taken.minor + 1}.`);
+}
+
 /** Publishes a new version; earlier versions and their acknowledgements stay as they are. */
 export async function publishPolicy(ctx: CommandContext, input: PublishPolicyInput) {
   const policy = await findPolicy(ctx.db, input.policy);
   const current = await currentVersion(ctx.db, policy.id);
+  const contentSha256 = createHash('sha256').update(input.content, 'utf8').digest('hex');
   let next: { major: number; minor: number; version: string };
   if (input.version) {
     next = input.version;
+    if (current?.version === next.version) throw alreadyPublished(policy, current, input, contentSha256);
     if (current && (next.major < current.major || (next.major === current.major && next.minor <= current.minor))) {
       throw invalid(`Version ${next.version} is not newer than ${current.version}, the version in force of ${policy.ref}.`,
         `Give a higher number: ${current.major}.${current.minor + 1} for a minor change, ${current.major + 1}.0 with --major for a major one.`);
@@ -67,23 +79,33 @@ export async function publishPolicy(ctx: CommandContext, input: PublishPolicyInp
     }
   } else if (!current) {
     next = { major: 1, minor: 0, version: '1.0' };
+  } else if (sameTextAndLink(current, contentSha256, input.url)) {
+    // Without a version number, the same text again is a repeat, not a new version.
+    throw alreadyPublished(policy, current, input, contentSha256);
   } else if (input.major) {
     next = { major: current.major + 1, minor: 0, version: `${current.major + 1}.0` };
   } else {
     next = { major: current.major, minor: current.minor + 1, version: `${current.major}.${current.minor + 1}` };
   }
+  // Publishing at the same moment meets the unique index on policy and version: this insert waits
+  // for the first one to commit and then finds its version taken.
   const [version] = await ctx.db.insert(policyVersions).values({
     policyId: policy.id,
     version: next.version,
     major: next.major,
     minor: next.minor,
     content: input.content,
-    contentSha256: createHash('sha256').update(input.content, 'utf8').digest('hex'),
+    contentSha256,
     url: input.url,
     approvedBy: ctx.actor.id,
     approvedAt: ctx.now,
     publishedAt: ctx.now,
-  }).returning();
+  }).onConflictDoNothing({ target: [policyVersions.policyId, policyVersions.version] }).returning();
+  if (!version) {
+    const [taken] = await ctx.db.select().from(policyVersions)
+      .where(and(eq(policyVersions.policyId, policy.id), eq(policyVersions.version, next.version)));
+    throw alreadyPublished(policy, taken, input, contentSha256);
+  }
   await ctx.audit({ action: 'publish', entity: 'policy_version', entityRef: `${policy.ref} v${version.version}`, before: current ? { version: current.version } : undefined, after: version });
   return { policy, version, previous: current };
 }

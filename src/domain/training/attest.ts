@@ -6,7 +6,7 @@ import { hasRole } from '../../core/actor.js';
 import { forbidden, invalid, notFound, conflict } from '../../core/errors.js';
 import { isoDate } from '../../core/validate.js';
 import { reply, text, fields, type Field } from '../../core/reply.js';
-import { audienceLabel, courseAppliesTo, findCourse, MANAGEMENT_BODY_BASIS, obligationsOf } from './obligations.js';
+import { audienceLabel, courseAppliesTo, findCourse, MANAGEMENT_BODY_BASIS, obligationsOf, type Course } from './obligations.js';
 import { addMonths, isoDay } from '../../core/time.js';
 
 /** "completed on 2026-01-15", "on 2026-01-15" or just "2026-01-15". */
@@ -23,6 +23,14 @@ export const attestInput = z.object({
     .describe('The certificate reference or a link to it'),
 });
 export type AttestInput = z.infer<typeof attestInput>;
+
+async function refuseIfAttested(ctx: CommandContext, course: Course, completed: string) {
+  const [same] = await ctx.db.select().from(trainingAttestations).where(and(
+    eq(trainingAttestations.personId, ctx.actor.id), eq(trainingAttestations.courseId, course.id), eq(trainingAttestations.completedOn, completed)));
+  if (same) {
+    throw conflict(`You already attested ${course.code} completed on ${completed} (valid until ${same.expiresOn}); nothing new was recorded.`);
+  }
+}
 
 /** Records that the acting person completed a course; only people the course applies to may attest it. */
 export async function attestTraining(ctx: CommandContext, input: AttestInput) {
@@ -45,16 +53,19 @@ export async function attestTraining(ctx: CommandContext, input: AttestInput) {
   if (completed > today) {
     throw invalid(`The completion date ${completed} is in the future (today is ${today}).`, 'Attest once you have completed the course, with the day you completed it.').on('completed');
   }
-  const [same] = await ctx.db.select().from(trainingAttestations).where(and(
-    eq(trainingAttestations.personId, ctx.actor.id), eq(trainingAttestations.courseId, course.id), eq(trainingAttestations.completedOn, completed)));
-  if (same) {
-    throw conflict(`You already attested ${course.code} completed on ${completed} (valid until ${same.expiresOn}); nothing new was recorded.`);
-  }
+  await refuseIfAttested(ctx, course, completed);
+  // The same attestation made at the same moment meets the unique index on person, course and day:
+  // it waits for the first one to commit and then finds it, so nothing of this one is kept.
   const [attestation] = await ctx.db.insert(trainingAttestations).values({
     personId: ctx.actor.id, courseId: course.id, completedOn: completed,
     expiresOn: addMonths(completed, course.validityMonths), evidenceRef: input.evidence,
     attestedAt: ctx.now, channel: ctx.channel,
-  }).returning();
+  }).onConflictDoNothing({ target: [trainingAttestations.personId, trainingAttestations.courseId, trainingAttestations.completedOn] })
+    .returning();
+  if (!attestation) {
+    await refuseIfAttested(ctx, course, completed);
+    throw new Error(`Training attestations refused ${course.code} on ${completed} for person ${ctx.actor.id} but hold none.`);
+  }
   await ctx.audit({ action: 'attest', entity: 'training_attestation', entityRef: `${course.code}#${attestation.id}`, after: attestation });
   return { course, attestation, isBoardCourse, today };
 }

@@ -1,0 +1,39 @@
+/**
+ * Where an answer goes in Slack: through a command's or a click's response_url (private unless the
+ * reply is public), into a conversation or a thread, or as a direct message.
+ */
+import type { BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
+import type { RequestInfo, SlackApi } from './api.js';
+import { renderMessage } from './render.js';
+import type { Show } from './listeners/shared.js';
+
+/** Through a response_url: a slash command's public reply goes to the channel, anything else only to the person. */
+export function viaResponseUrl(api: SlackApi, respond: RespondFn, request: RequestInfo, isClick: boolean): Show {
+  return (reply) => respondWith(api, respond, {
+    response_type: reply.visibility === 'public' && !isClick ? 'in_channel' : 'ephemeral',
+    ...(isClick ? { replace_original: false } : {}),
+    ...renderMessage(reply),
+  }, request);
+}
+
+export async function respondWith(api: SlackApi, respond: RespondFn, payload: RespondArguments, request: RequestInfo): Promise<void> {
+  try {
+    await respond(payload);
+  } catch (e) {
+    api.logRespondFailure(e, request);
+    throw e;
+  }
+}
+
+/** A message in a conversation (a user id means the bot's direct message with them), or in a thread of it. */
+export function inConversation(api: SlackApi, channel: string, request: RequestInfo, threadTs?: string): Show {
+  return async (reply) => {
+    await api.call('chat.postMessage', { channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request);
+  };
+}
+
+/** A private answer to a click: ephemeral under the message, a direct message for a button in a view. */
+export function privately(api: SlackApi, body: BlockAction<ButtonAction>, respond: RespondFn, request: RequestInfo): Show {
+  if (body.response_url && (body.container as { type?: string }).type === 'message') return viaResponseUrl(api, respond, request, true);
+  return inConversation(api, body.user.id, request);
+}

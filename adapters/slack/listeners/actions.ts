@@ -1,0 +1,104 @@
+/**
+ * Buttons. A "run" button carries a command line that runs as the person who clicked; what was
+ * recorded is shown on the clicked message (by whom, when) and the used buttons go, while a
+ * refusal or a read is answered privately and leaves the message as it was. An "Open" button
+ * opens a form as a modal.
+ */
+import type { BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
+import type { Answer } from '../../../src/core/inbound.js';
+import type { Person } from '../../../src/core/actor.js';
+import { findForm } from '../../../src/core/reply.js';
+import { OPEN_FORM_ACTION_PATTERN, RUN_ACTION_PATTERN } from '../ids.js';
+import { LIMITS } from '../limits.js';
+import { fallbackText, formModal, openFormValue, renderBlocks, resultModal } from '../render.js';
+import { inConversation, privately, respondWith } from '../answers.js';
+import { openLoadingModal, runAndShow, type ModalTarget } from '../modals.js';
+import { publishHome } from './home.js';
+import { ask, safely, type SlackApp, type SlackContext, type SlackDeps } from './shared.js';
+
+type Click = BlockAction<ButtonAction>;
+
+export function register(app: SlackApp, deps: SlackDeps): void {
+  app.action<Click>(RUN_ACTION_PATTERN, async ({ body, action, respond, context }) => {
+    const answer = privately(deps.api, body, respond, context.request);
+    await safely(deps, context, answer, () => runAndShow(deps, context, action.value ?? '', clickKey(body, action), modalTarget(body), async (done) => {
+      if (done.reply.outcome === 'recorded' && done.person) await recordOnMessage(deps, context, body, action, done, done.person, respond);
+      else await answer(done.reply);
+    }));
+  });
+
+  app.action<Click>(OPEN_FORM_ACTION_PATTERN, async ({ body, action, respond, context }) => {
+    const answer = privately(deps.api, body, respond, context.request);
+    await safely(deps, context, answer, async () => {
+      // The form's command gives the form; the values the button carries stay hidden in it.
+      const wanted = openFormValue(action.value);
+      const opened = await openLoadingModal(deps.api, modalTarget(body), context.request);
+      const { reply } = await ask(deps, context, { line: wanted.command });
+      const form = findForm(reply);
+      const hidden = wanted.hidden ?? {};
+      const view = form
+        ? formModal({ ...form, hidden: { ...form.hidden, ...hidden }, fields: form.fields.filter((f) => !(f.name in hidden)) })
+        : resultModal(reply);
+      if (opened) await deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view }, context.request);
+      else await answer(reply);
+    });
+  });
+}
+
+/** Shows on the clicked message what was recorded, by whom and when; the clicked buttons go. */
+async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Click, action: ButtonAction, done: Answer, person: Person, respond: RespondFn): Promise<void> {
+  const stamp = {
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `${action.text?.text ? `“${action.text.text}” — ` : ''}by <@${body.user.id}> (${person.name}) on ${slackDate(new Date())}` }],
+  };
+  const result = [...renderBlocks(done.reply, LIMITS.messageBlocks), stamp];
+  const text = fallbackText(done.reply);
+  const container = body.container as { type?: string; is_ephemeral?: boolean };
+  if (container.type === 'message' && body.message && body.channel && !container.is_ephemeral) {
+    const kept = withoutClicked((body.message.blocks ?? []) as SlackBlock[], action);
+    const blocks = [...kept, ...result].slice(-LIMITS.messageBlocks);
+    await deps.api.call('chat.update', { channel: body.channel.id, ts: body.message.ts, blocks, text }, context.request);
+  } else if (container.type === 'message' && body.response_url) {
+    // An ephemeral message cannot be updated through the API, only replaced through its response_url.
+    await respondWith(deps.api, respond, { replace_original: true, blocks: result, text } as RespondArguments, context.request);
+  } else {
+    // A button on the App Home or in a modal: the answer comes as a direct message, the home is refreshed.
+    await inConversation(deps.api, body.user.id, context.request)(done.reply);
+    if (body.view?.type === 'home') await publishHome(deps, context);
+  }
+}
+
+function modalTarget(body: Click): ModalTarget {
+  return { triggerId: body.trigger_id, fromModal: body.view?.type === 'modal' };
+}
+
+type SlackBlock = { type: string; block_id?: string; accessory?: { action_id?: string } } & Record<string, unknown>;
+
+/** The clicked message without the buttons just used: the actions block, or a section's button. */
+function withoutClicked(blocks: SlackBlock[], action: ButtonAction): SlackBlock[] {
+  return blocks.flatMap((b) => {
+    if (b.block_id !== action.block_id) return [b];
+    if (b.type === 'actions') return [];
+    if (b.accessory?.action_id === action.action_id) {
+      const { accessory: _gone, ...rest } = b;
+      return [rest as SlackBlock];
+    }
+    return [b];
+  });
+}
+
+/**
+ * One click, one record: the same person pressing the same button on the same message (or the
+ * same version of a view) twice runs its command once.
+ */
+function clickKey(body: Click, action: ButtonAction): string {
+  const container = body.container as { message_ts?: string; channel_id?: string };
+  const where = body.view ? `view:${body.view.id}:${body.view.hash}` : `${container.channel_id ?? body.channel?.id}:${container.message_ts ?? body.message?.ts}`;
+  return `slack:action:${where}:${action.block_id}:${action.action_id}:${body.user.id}`;
+}
+
+/** A date Slack shows in each reader's own time zone, with the UTC time as fallback. */
+function slackDate(at: Date): string {
+  const epoch = Math.floor(at.getTime() / 1000);
+  return `<!date^${epoch}^{date_short_pretty} at {time}|${at.toISOString().slice(0, 16).replace('T', ' ')} UTC>`;
+}

@@ -1,0 +1,14 @@
+/** "/isms …": the typed line, as the person meant it, through the inbound pipeline. */
+import { SLASH_COMMAND } from '../ids.js';
+import { fromSlackText } from '../text.js';
+import { viaResponseUrl } from '../answers.js';
+import { runAndShow } from '../modals.js';
+import { safely, type SlackApp, type SlackDeps } from './shared.js';
+
+export function register(app: SlackApp, deps: SlackDeps): void {
+  app.command(SLASH_COMMAND, async ({ command, respond, context }) => {
+    const answer = viaResponseUrl(deps.api, respond, context.request, false);
+    await safely(deps, context, answer, () => runAndShow(deps, context, fromSlackText(command.text), `slack:command:${command.trigger_id}`,
+      { triggerId: command.trigger_id }, ({ reply }) => answer(reply)));
+  });
+}

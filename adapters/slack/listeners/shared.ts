@@ -1,0 +1,90 @@
+/**
+ * What every listener shares: the core and the Web API, and a global middleware that acknowledges
+ * the request at once (Slack wants an answer within 3 seconds; a modal submission acknowledges
+ * with its own response) and puts the acting Slack user and a log description on the context.
+ */
+import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
+import type { Core } from '../../../src/app.js';
+import type { Answer, Ask, PlatformUser, Request } from '../../../src/core/inbound.js';
+import { faultReply } from '../../../src/core/inbound.js';
+import { tokenize } from '../../../src/core/router.js';
+import type { Reply } from '../../../src/core/reply.js';
+import type { RequestInfo, SlackApi } from '../api.js';
+import { slackUser } from '../people.js';
+import { decodeMeta, openFormValue } from '../render.js';
+import { OPEN_FORM_ACTION_PATTERN } from '../ids.js';
+import { fromSlackText } from '../text.js';
+
+export interface SlackDeps {
+  core: Core;
+  api: SlackApi;
+}
+
+/** What the global middleware puts on every request's context. */
+export interface SlackContext {
+  /** The Slack user acting; the pipeline decides who that is in the register. */
+  user: PlatformUser;
+  /** The request, for log lines (ids and the command's first words, never its arguments). */
+  request: RequestInfo;
+  [key: string]: unknown;
+}
+
+export type SlackApp = App<SlackContext>;
+
+/** Where an answer goes: a response_url, a thread, a direct message... */
+export type Show = (reply: Reply) => Promise<void>;
+
+export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewareArgs, SlackContext> {
+  return async (args) => {
+    const { user, request } = describe(args.body as Body, args.context.retryNum);
+    args.context.request = request;
+    args.context.user = slackUser(deps.api, user ?? '', request);
+    // Events are acknowledged by Bolt itself; a submission's acknowledgement carries its answer.
+    if ('ack' in args && args.ack && (args.body as Body).type !== 'view_submission') await (args.ack as () => Promise<void>)();
+    await args.next();
+  };
+}
+
+/** Runs a request through the core's inbound pipeline as the context's Slack user. */
+export function ask(deps: SlackDeps, context: SlackContext, request: Request, options: Pick<Ask, 'idempotencyKey' | 'attachments'> = {}): Promise<Answer> {
+  return deps.core.inbound.handle({ from: { user: context.user }, channel: 'slack', request, logContext: { platform: 'slack', request: context.request }, ...options });
+}
+
+/**
+ * Work around the pipeline (Web API calls, the event claim) that failed: logged, and the person
+ * told that nothing was recorded when there is still a way to tell them.
+ */
+export async function safely(deps: SlackDeps, context: SlackContext, show: Show | undefined, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    deps.core.logger.error({ platform: 'slack', request: context.request, err: e }, 'Slack request failed');
+    await show?.(faultReply()).catch(() => undefined);
+  }
+}
+
+type Body = Record<string, any>;
+
+function describe(body: Body, retry: number | undefined): { user?: string; request: RequestInfo } {
+  if (typeof body.command === 'string') {
+    return { user: body.user_id, request: { kind: 'slash_command', user: body.user_id, channel: body.channel_id, command: commandName(fromSlackText(body.text ?? '')) } };
+  }
+  if (body.type === 'block_actions') {
+    const action = body.actions?.[0] ?? {};
+    const line = OPEN_FORM_ACTION_PATTERN.test(action.action_id ?? '') ? openFormValue(action.value).command : action.value ?? '';
+    return { user: body.user?.id, request: { kind: 'block_action', user: body.user?.id, channel: body.channel?.id, action: action.action_id, command: commandName(line) } };
+  }
+  if (body.type === 'view_submission') {
+    return { user: body.user?.id, request: { kind: 'view_submission', user: body.user?.id, view: body.view?.id, command: decodeMeta(body.view?.private_metadata)?.command } };
+  }
+  if (body.type === 'event_callback') {
+    const event = body.event ?? {};
+    return { user: event.user, request: { kind: event.type, event_id: body.event_id, user: event.user, channel: event.channel, retry } };
+  }
+  return { user: body.user?.id, request: { kind: String(body.type) } };
+}
+
+/** The command's first words, for the log (not its arguments, which may hold personal data). */
+function commandName(line: string): string {
+  return tokenize(line).slice(0, 2).join(' ') || '(none)';
+}

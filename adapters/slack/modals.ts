@@ -1,0 +1,63 @@
+/**
+ * Commands that answer with a form get a modal. A trigger_id lives 3 seconds, so a command that
+ * is known to ask for its form opens a "Preparing…" modal first and fills it in once the form is
+ * known; a form that comes back unexpectedly is opened if the trigger still works.
+ */
+import type { types as Slack } from '@slack/bolt';
+import type { Answer } from '../../src/core/inbound.js';
+import { tokenize, type CommandRouter } from '../../src/core/router.js';
+import { findForm } from '../../src/core/reply.js';
+import type { RequestInfo, SlackApi } from './api.js';
+import { formModal, loadingModal, resultModal } from './render.js';
+import { ask, type SlackContext, type SlackDeps } from './listeners/shared.js';
+
+/** Where a modal goes: opened with a trigger, or pushed onto the modal the click came from. */
+export interface ModalTarget { triggerId: string; fromModal?: boolean }
+
+export interface OpenedView { id: string; hash: string }
+
+/**
+ * Runs a command line as the context's user. A form goes into a modal; any other answer (or a
+ * form whose modal could not be opened) goes to `otherwise`.
+ */
+export async function runAndShow(deps: SlackDeps, context: SlackContext, line: string, idempotencyKey: string | undefined,
+  target: ModalTarget, otherwise: (answer: Answer) => Promise<void>): Promise<void> {
+  const opened = asksForForm(deps.core.router, line) ? await openLoadingModal(deps.api, target, context.request) : undefined;
+  const answer = await ask(deps, context, { line }, { idempotencyKey });
+  const form = findForm(answer.reply);
+  if (opened) {
+    await deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view: form ? formModal(form) : resultModal(answer.reply) }, context.request);
+    return;
+  }
+  if (form && await openModal(deps.api, target, formModal(form), context.request)) return;
+  await otherwise(answer);
+}
+
+/** True when the line names a command without arguments, which answers with its form. */
+function asksForForm(router: CommandRouter, line: string): boolean {
+  const words = tokenize(line.trim().replace(/^\/?isms\b/i, ''));
+  const matched = words.length ? router.match(words) : undefined;
+  return Boolean(matched && matched.rest.length === 0 && matched.spec.form);
+}
+
+export async function openLoadingModal(api: SlackApi, target: ModalTarget, request: RequestInfo): Promise<OpenedView | undefined> {
+  try {
+    return (await openView(api, target, loadingModal(), request)).view;
+  } catch {
+    return undefined; // logged; the answer goes back as a message instead
+  }
+}
+
+async function openModal(api: SlackApi, target: ModalTarget, view: Slack.ModalView, request: RequestInfo): Promise<boolean> {
+  try {
+    await openView(api, target, view, request);
+    return true;
+  } catch {
+    return false; // e.g. the trigger expired: the form goes back as a message with an "Open" button
+  }
+}
+
+/** From inside a modal a new view is pushed onto it; anywhere else a modal is opened. */
+function openView(api: SlackApi, target: ModalTarget, view: Slack.ModalView, request: RequestInfo) {
+  return api.call<{ view: OpenedView }>(target.fromModal ? 'views.push' : 'views.open', { trigger_id: target.triggerId, view }, request);
+}

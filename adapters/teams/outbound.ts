@@ -1,0 +1,148 @@
+import type { TeamsAdapter } from '@microsoft/teams-ai';
+import type { ConversationParameters, ConversationReference, TurnContext } from 'botbuilder';
+import type { Logger } from 'pino';
+import type { Db } from '../../src/db/client.js';
+import type { Person } from '../../src/core/actor.js';
+import { type ChatPort, DeliveryError } from '../../src/core/port.js';
+import type { Reply } from '../../src/core/reply.js';
+import { cardActivity } from './cards.js';
+import { loadReference, recordLink, saveReference } from './addresses.js';
+
+/** How the bot reaches people in Teams on its own: the outbox's port, and a private answer to a turn in a channel. */
+export interface TeamsOutbound {
+  port: ChatPort;
+  /**
+   * Sends a reply to the person behind a channel or group-chat turn in their personal chat, opening
+   * that chat when the bot has none stored. False when Teams will not let the bot reach them there.
+   */
+  sendPrivately(context: TurnContext, answer: Reply, person?: Person): Promise<boolean>;
+  /** Sends a reply into the turn's conversation; a reply about a register item is linked to the message it became. */
+  sendHere(context: TurnContext, answer: Reply, recipient?: Person): Promise<void>;
+  /** Remembers that a message (e.g. a card replaced in place) is about a register item. */
+  linkMessage(conversationId: string, messageId: string, subjectRef: string, recipientId?: number): Promise<void>;
+}
+
+/** The part of the Bot Connector client used to open a personal chat. */
+interface ConversationsClient {
+  conversations: { createConversation(parameters: ConversationParameters): Promise<{ id?: string }> };
+}
+
+export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, db: Db, logger: Logger): TeamsOutbound {
+  async function linkMessage(conversationId: string, messageId: string, subjectRef: string, recipientId?: number): Promise<void> {
+    // The message is already out: a failure here must not make it look unsent (and be sent twice).
+    try {
+      await recordLink(db, { conversationId, messageId, subjectRef, recipientId });
+    } catch (e) {
+      logger.warn({ err: safeError(e), subjectRef }, 'could not record which item a Teams message is about');
+    }
+  }
+
+  /** Sends a message into a stored conversation, outside any turn; throws the outbox's DeliveryError. */
+  async function sendTo(reference: Partial<ConversationReference>, message: Reply, recipientId?: number): Promise<void> {
+    // A failure inside the proactive turn would go to the turn error handler (and an apology to the
+    // person): it is caught here instead, so the outbox hears of it and retries.
+    let failure: unknown;
+    try {
+      await adapter.continueConversationAsync(appId ?? '', reference, async (context) => {
+        try {
+          const sent = await context.sendActivity(cardActivity(message));
+          if (message.about && sent?.id && reference.conversation?.id) {
+            await linkMessage(reference.conversation.id, sent.id, message.about, recipientId);
+          }
+        } catch (e) {
+          failure = e;
+        }
+      });
+    } catch (e) {
+      failure = e;
+    }
+    if (failure) throw deliveryError(failure);
+  }
+
+  const port: ChatPort = {
+    platform: 'teams',
+    canReach: async (person) => Boolean(await loadReference(db, person.id)),
+    async send(person, message) {
+      const reference = await loadReference(db, person.id);
+      if (!reference) throw new DeliveryError(`${person.name} has not talked to the bot in Teams yet`, undefined, true);
+      await sendTo(reference, message, person.id);
+    },
+  };
+
+  /**
+   * Asks Teams for the personal chat between the bot and the person behind this turn. Teams allows
+   * it for members of a team or chat the bot is installed in.
+   */
+  async function openPersonalChat(context: TurnContext): Promise<Partial<ConversationReference> | undefined> {
+    const { activity } = context;
+    const client = context.turnState.get<ConversationsClient | undefined>(context.adapter.ConnectorClientKey);
+    const tenantId = activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
+    if (!client || !activity.recipient) return undefined;
+    try {
+      const { id } = await client.conversations.createConversation({
+        isGroup: false, bot: activity.recipient, members: [activity.from], tenantId, channelData: { tenant: { id: tenantId } },
+      });
+      if (!id) return undefined;
+      return {
+        channelId: activity.channelId, serviceUrl: activity.serviceUrl, bot: activity.recipient, user: activity.from,
+        conversation: { id, conversationType: 'personal', isGroup: false, tenantId, name: '' },
+      };
+    } catch (e) {
+      logger.info({ err: safeError(e) }, 'Teams did not open a personal chat with the person');
+      return undefined;
+    }
+  }
+
+  return {
+    port,
+    linkMessage,
+    async sendPrivately(context, answer, person) {
+      let reference = person && await loadReference(db, person.id);
+      if (!reference) {
+        reference = await openPersonalChat(context);
+        if (!reference) return false;
+        if (person) await saveReference(db, person.id, reference);
+      }
+      try {
+        await sendTo(reference, answer, person?.id);
+        return true;
+      } catch (e) {
+        logger.info({ err: safeError(e), personId: person?.id }, 'could not answer the person in their Teams personal chat');
+        return false;
+      }
+    },
+    async sendHere(context, answer, recipient) {
+      const sent = await context.sendActivity(cardActivity(answer));
+      if (answer.about && sent?.id && context.activity.conversation?.id) {
+        await linkMessage(context.activity.conversation.id, sent.id, answer.about, recipient?.id);
+      }
+    },
+  };
+}
+
+interface ConnectorError { name?: string; message?: string; statusCode?: number; code?: string; response?: { headers?: { get(name: string): string | undefined } } }
+
+/** Only what helps diagnose: connector errors also carry the request, with its bearer token. */
+export function safeError(e: unknown): Record<string, unknown> {
+  const err = e as ConnectorError;
+  return { name: err?.name, message: err?.message, statusCode: err?.statusCode, code: err?.code };
+}
+
+/** Bot Connector failures as the outbox understands them: throttling and outages pass, the rest will not. */
+function deliveryError(e: unknown): DeliveryError {
+  const err = e as ConnectorError;
+  const status = err?.statusCode;
+  const why = `Teams did not take the message${status ? ` (HTTP ${status})` : ''}: ${err?.message ?? String(e)}`;
+  if (status === 429) return new DeliveryError(why, retryAfterMs(err.response?.headers?.get('retry-after')));
+  if (status === undefined || status >= 500) return new DeliveryError(why);
+  // 401/403: the bot was removed or blocked; 404: the conversation is gone. Retrying will not help.
+  return new DeliveryError(why, undefined, true);
+}
+
+function retryAfterMs(header: string | undefined): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}

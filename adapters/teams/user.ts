@@ -1,0 +1,32 @@
+import { TeamsInfo, type TurnContext } from 'botbuilder';
+import type { Logger } from 'pino';
+import type { PlatformProfile, PlatformUser } from '../../src/core/inbound.js';
+
+/**
+ * The Teams account behind a turn, as the inbound pipeline asks for it: the Entra (AAD) object id,
+ * and, only when the register needs it, the email Teams knows (the member look-up, else what the
+ * activity carries) and the timezone the client reports.
+ */
+export function teamsUser(context: TurnContext, logger: Logger): PlatformUser {
+  const activity = context.activity;
+  let profile: Promise<PlatformProfile> | undefined;
+  return {
+    platform: 'teams',
+    id: activity.from?.aadObjectId,
+    profile: () => (profile ??= (async () => ({ email: await emailOf(context, logger), timezone: activity.localTimezone || undefined }))()),
+  };
+}
+
+async function emailOf(context: TurnContext, logger: Logger): Promise<string | undefined> {
+  const from = context.activity.from as { id?: string; userPrincipalName?: string; email?: string } | undefined;
+  if (from?.id) {
+    try {
+      const member = await TeamsInfo.getMember(context, from.id);
+      const email = member.email ?? member.userPrincipalName;
+      if (email) return email;
+    } catch (e) {
+      logger.debug({ reason: (e as Error).message }, 'could not look up the Teams member');
+    }
+  }
+  return from?.email ?? from?.userPrincipalName;
+}
