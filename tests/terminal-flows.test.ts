@@ -13,7 +13,7 @@ import {
 } from '../src/db/schema/index.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { createTestDatabase, testDbKind, type TestDatabase } from './helpers/db.js';
-import { ROOT, freshRegister, runScript, session } from './helpers/process.js';
+import { ROOT, freshRegister, pipedSession } from './helpers/process.js';
 
 /** One terminal session walks every flow: a start costs several seconds (tsx, PGlite, the example import). */
 const SESSION_TIMEOUT = 300_000;
@@ -281,9 +281,7 @@ describe('the piped session the README shows', () => {
 
     const register = await freshRegister();
     try {
-      const result = await runScript('src/main.ts', [], { env: register.env, cwd: register.cwd, stdin: session(...lines) });
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toBe(transcript![1]);
+      expect(await pipedSession(register, ...lines)).toBe(transcript![1]);
     } finally {
       await register.dispose();
     }

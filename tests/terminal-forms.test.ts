@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aiTools, auditEvents, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
-import { answerTo, freshRegister, runScript, session, type Register } from './helpers/process.js';
+import { answerTo, freshRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
 const SESSION_TIMEOUT = 240_000;
@@ -13,11 +13,7 @@ describe('a command typed while a form in the terminal asks its questions', () =
   beforeEach(async () => { register = await freshRegister(); });
   afterEach(async () => { await register.dispose(); });
 
-  const terminal = async (...lines: string[]) => {
-    const result = await runScript('src/main.ts', [], { env: register.env, cwd: register.cwd, stdin: session(...lines) });
-    expect(result.code, result.stderr).toBe(0);
-    return result.stdout;
-  };
+  const terminal = (...lines: string[]) => pipedSession(register, ...lines);
 
   it('leaves the form, records nothing, says so, and runs the command', async () => {
     // The blank line would have submitted the form with the command as the rationale.

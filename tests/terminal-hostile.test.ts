@@ -5,7 +5,7 @@ import type { Db } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { aiTools, auditEvents, evidenceItems, evidenceRequests, people, riskAcceptances } from '../src/db/schema/index.js';
 import { loadExampleOrganisation } from '../src/import/example.js';
-import { answerTo, freshRegister, runScript, session, type Register } from './helpers/process.js';
+import { answerTo, freshRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite). */
 const SESSION_TIMEOUT = 240_000;
@@ -28,11 +28,7 @@ describe('hostile text in the terminal', () => {
   beforeEach(async () => { register = await freshRegister(); });
   afterEach(async () => { await register.dispose(); });
 
-  const terminal = async (...lines: string[]) => {
-    const result = await runScript('src/main.ts', [], { env: register.env, cwd: register.cwd, stdin: session(...lines) });
-    expect(result.code, result.stderr).toBe(0);
-    return result.stdout;
-  };
+  const terminal = (...lines: string[]) => pipedSession(register, ...lines);
 
   it('names from the register and attached file names are shown without escape sequences', async () => {
     // Written into the register by another way in: the terminal must not take it as commands.

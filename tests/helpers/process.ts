@@ -82,3 +82,10 @@ export function answerTo(transcript: string, line: string, from = 0): string {
   const end = rest.indexOf('\n> ');
   return end === -1 ? rest : rest.slice(0, end);
 }
+
+/** A terminal session on a register: these lines piped in; returns what it printed once it exits with status 0 at end of input. */
+export async function pipedSession(register: Register, ...lines: string[]): Promise<string> {
+  const result = await runScript('src/main.ts', [], { env: register.env, cwd: register.cwd, stdin: session(...lines) });
+  if (result.code !== 0) throw new Error(`The terminal exited with status ${result.code}:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
