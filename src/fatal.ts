@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config.js';
 import { UserError } from './core/errors.js';
-import { DatabaseUnavailableError, explainConnectionError, type DatabaseTarget } from './db/client.js';
+import { DatabaseSetupError, explainConnectionError, type DatabaseTarget } from './db/client.js';
 
 /**
  * What the person who started the bot or the CLI reads when it stops on an error: the error's own
@@ -12,7 +12,7 @@ import { DatabaseUnavailableError, explainConnectionError, type DatabaseTarget }
 export function explainFailure(e: unknown, options: { what: string; logger?: Logger; database?: DatabaseTarget }): string {
   if (e instanceof ConfigError) return `${e.message}\nFix the variable(s) above in the environment or .env, then try again.`;
   if (e instanceof UserError) return e.hint ? `${e.message}\n${e.hint}` : e.message;
-  if (e instanceof DatabaseUnavailableError) return e.message;
+  if (e instanceof DatabaseSetupError) return e.message;
   const connection = options.database?.kind === 'postgres' ? explainConnectionError(e, options.database.url) : undefined;
   if (connection) return connection;
   options.logger?.debug({ err: e }, `${options.what} stopped because of an unexpected error`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client.js';
+import { migrate, rows } from '../src/db/migrate.js';
 import { freshRegister, runScript, type Register, type RunResult } from './helpers/process.js';
 
 /** A start costs a few seconds (tsx, and PGlite where the register is reached). */
@@ -94,6 +95,17 @@ describe('expected and unexpected errors on a register', () => {
   it('a register without people stops the terminal with what to do', async () => {
     const result = await run('src/main.ts', [], { ISMS_EXAMPLE_ORG: 'false' });
     expectClearStop(result, 'The register has no people yet: import some with "npm run isms -- import <file.yaml>", then start again.');
+  }, START_TIMEOUT);
+
+  it('a migration edited after it was applied is named', async () => {
+    const tag = await register.withDb(async (db) => {
+      await migrate(db);
+      const [first] = rows<{ tag: string }>(await db.execute(sql`select tag from isms_migrations order by tag limit 1`));
+      await db.execute(sql`update isms_migrations set sha256 = 'edited' where tag = ${first.tag}`);
+      return first.tag;
+    });
+    const result = await run('src/cli.ts', ['verify-audit']);
+    expectClearStop(result, `Migration ${tag} was edited after it was applied; add a new migration instead.`);
   }, START_TIMEOUT);
 
   it('an unexpected error says where to find the details, shows no SQL, and shows them at LOG_LEVEL=debug', async () => {

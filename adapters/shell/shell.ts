@@ -20,8 +20,9 @@ export interface ShellOptions {
 }
 
 /**
- * The terminal chat: the same commands as Slack and Teams, typed as "/isms ..." lines.
- * Piped input runs line by line; a form's questions take the following lines as answers.
+ * The terminal chat: the same commands as Slack and Teams, typed as "/isms ..." lines, run through
+ * the core's inbound pipeline as the person acting. Piped input runs line by line; a form's
+ * questions take the following lines as answers.
  */
 export class Shell {
   private person!: Person;

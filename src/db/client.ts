@@ -59,13 +59,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 }
 
 /**
- * The register cannot be opened for a reason whoever starts the process can fix (folder in use or
- * not writable, PostgreSQL unreachable or refusing the login). Its message says which, in one sentence.
+ * The register cannot be opened or brought up to date for a reason whoever starts the process can
+ * fix (data folder in use or not writable, a migration edited after it was applied). Its message
+ * says which, in one sentence.
  */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseSetupError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'DatabaseUnavailableError';
+    this.name = 'DatabaseSetupError';
   }
 }
 
@@ -83,18 +84,18 @@ function lockDataDir(dataDir: string): () => void {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST' || !isFile(lockFile)) {
-        throw new DatabaseUnavailableError(`Cannot use ${dataDir} as the data folder (${FS_REASONS[code ?? ''] ?? code ?? 'unknown error'}): `
+        throw new DatabaseSetupError(`Cannot use ${dataDir} as the data folder (${FS_REASONS[code ?? ''] ?? code ?? 'unknown error'}): `
           + 'set ISMS_DATA_DIR to a folder this process may write, or DATABASE_URL to use PostgreSQL.');
       }
       const owner = Number(readFileSync(lockFile, 'utf8'));
       if (owner && isAlive(owner)) {
-        throw new DatabaseUnavailableError(`The data folder ${dataDir} is in use by another process (pid ${owner}): `
+        throw new DatabaseSetupError(`The data folder ${dataDir} is in use by another process (pid ${owner}): `
           + 'stop it first, or use PostgreSQL (DATABASE_URL) to run several processes on one register.');
       }
       rmSync(lockFile, { force: true });
     }
   }
-  throw new DatabaseUnavailableError(`Could not lock the data folder ${dataDir}: another process keeps taking it; stop the others first.`);
+  throw new DatabaseSetupError(`Could not lock the data folder ${dataDir}: another process keeps taking it; stop the others first.`);
 }
 
 const FS_REASONS: Record<string, string> = {
