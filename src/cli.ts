@@ -3,11 +3,13 @@
  * Opens the register the way the bot does (DATABASE_URL, else PGlite in ISMS_DATA_DIR) and migrates it first.
  */
 import 'dotenv/config';
-import { openFromEnv } from './db/open.js';
+import type { Logger } from 'pino';
+import { loadConfig } from './config.js';
+import { explainFailure } from './fatal.js';
+import { createLogger } from './log.js';
+import { openDatabase, type Database, type DatabaseTarget, type Db } from './db/client.js';
 import { migrate } from './db/migrate.js';
-import type { Db } from './db/client.js';
 import { verifyAuditChain } from './core/audit.js';
-import { UserError } from './core/errors.js';
 import { loadReferenceData, type ReferenceLoadResult } from './refdata/load.js';
 import { importFile, describeCounts } from './import/import.js';
 import { loadExampleOrganisation } from './import/example.js';
@@ -95,17 +97,22 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
     err(command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
     return 2;
   }
-  const database = await openFromEnv();
+  let logger: Logger | undefined;
+  let target: DatabaseTarget | undefined;
+  let database: Database | undefined;
   try {
+    // The same settings, checked the same way, as the bot's.
+    const config = loadConfig();
+    logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
+    target = config.database;
+    database = await openDatabase(target);
     await migrate(database.db);
     return await command.run(database.db, args, out);
   } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    err(e.message);
-    if (e.hint) err(e.hint);
+    err(explainFailure(e, { what: `"npm run isms -- ${name}"`, logger, database: target }));
     return 1;
   } finally {
-    await database.close();
+    await database?.close().catch(() => undefined);
   }
 }
 

@@ -3,7 +3,9 @@
  * configures (the terminal when none is). The only file under src/ that knows the adapters exist.
  */
 import 'dotenv/config';
-import { loadConfig, ConfigError } from './config.js';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from './config.js';
+import { explainFailure } from './fatal.js';
 import { createLogger } from './log.js';
 import { startCore } from './app.js';
 import { HttpServer, addHealthRoutes } from './http.js';
@@ -14,19 +16,26 @@ import { attachSlack } from '../adapters/slack/slack.js';
 import { attachTeams } from '../adapters/teams/teams.js';
 
 async function main(): Promise<number> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\nFix the variable(s) above in the environment or .env, then start again.\n`);
-      return 1;
-    }
-    throw e;
+    process.stderr.write(`${explainFailure(e, { what: 'The bot' })}\n`);
+    return 1;
   }
   const wantShell = process.argv.includes('--shell') || (!config.slack && !config.teams);
   // In the terminal the log would mix with the chat: keep it to warnings unless asked.
   const logger = createLogger(wantShell && !process.env.LOG_LEVEL ? 'warn' : config.logLevel);
+  try {
+    return await serve(config, logger, wantShell);
+  } catch (e) {
+    // One sentence, no stack: a locked data folder or an unreachable database is not a crash.
+    process.stderr.write(`${explainFailure(e, { what: 'The bot', logger, database: config.database })}\n`);
+    return 1;
+  }
+}
+
+async function serve(config: Config, logger: Logger, wantShell: boolean): Promise<number> {
   const core = await startCore(config, logger);
   if (core.loadedExample) {
     process.stdout.write('The register was empty, so the example organisation (Northwind Payments GmbH) was loaded.\n');
@@ -59,8 +68,12 @@ async function main(): Promise<number> {
     // The terminal delivers its own nudges after each command; the scheduler creates them.
     const scheduler = startScheduler(core, [...ports, shell.port]);
     stops.push(scheduler.stop);
-    await shell.run();
-    await shutdown();
+    try {
+      await shell.run();
+    } finally {
+      // Also when the terminal cannot start: let go of the data folder before saying why.
+      await shutdown();
+    }
     return 0;
   }
   const scheduler = startScheduler(core, ports);
@@ -71,7 +84,7 @@ async function main(): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-main().then((code) => process.exit(code), (e) => {
-  process.stderr.write(`The bot could not start: ${(e as Error).message}\n`);
+main().then((code) => process.exit(code), () => {
+  process.stderr.write('The bot stopped because of an unexpected error.\n');
   process.exit(1);
 });

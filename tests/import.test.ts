@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { rows } from '../src/db/migrate.js';
 import { loadReferenceData } from '../src/refdata/index.js';
-import { importYaml, loadExampleOrganisation, ImportError } from '../src/import/index.js';
+import { importFile, importYaml, loadExampleOrganisation, ImportError } from '../src/import/index.js';
 
 const GOOD = `
 people:
@@ -129,6 +129,29 @@ controls:
     const error = await importError(bad, 'people.yaml');
     expect(error.message).toBe('people.yaml:9: people[2].email: must be an email address');
     expect(await registerSize()).toEqual(before);
+  });
+
+  it('refuses an alias bomb ("billion laughs") without expanding it, and an alias without its anchor, naming the line', async () => {
+    const levels = 'abcdefghij'.split('');
+    const bomb = [
+      'people:',
+      '  - name: Ann Able',
+      '    email: ann@example.org',
+      '    roles: [staff]',
+      'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+      ...levels.slice(1).map((c, i) => `${c}: &${c} [${Array(10).fill(`*${levels[i]}`).join(', ')}]`),
+    ].join('\n');
+    const before = await registerSize();
+    // Ten levels of ten would be 10^10 strings: expanding any share of it would not return.
+    expect((await importError(bomb, 'laughs.yaml')).message)
+      .toBe('laughs.yaml:6: the aliases (such as *a) expand to too much data; write the entries out instead of nesting aliases');
+    expect((await importError('people:\n  - *ann\nothers:\n  - &ann { name: Ann }\n', 'early.yaml')).message)
+      .toBe('early.yaml:2: not valid YAML: the alias *ann has no anchor &ann before it');
+    expect(await registerSize()).toEqual(before);
+  });
+
+  it('refuses a folder given as the file, saying so', async () => {
+    await expect(importFile(t.db, 'examples')).rejects.toThrow('examples is a folder: give the path of a YAML file.');
   });
 
   it('names every problem it finds at once: unknown fields, values out of range, unknown people', async () => {

@@ -1,51 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createTestDatabase, testDbKind, type TestDatabase } from './helpers/db.js';
-import { ROOT, runScript } from './helpers/process.js';
+import { ROOT, answerTo, freshRegister, runScript, session, type Register } from './helpers/process.js';
 
 /** A start and a session cost several seconds each (tsx, PGlite boot, the example import on the first start). */
 const SESSION_TIMEOUT = 240_000;
 
 interface ExamplePerson { name: string; email: string; roles: string[] }
-
-/** Where the bot keeps its register: a PGlite data dir, or a fresh schema on the test PostgreSQL. */
-interface Register { env: Record<string, string | undefined>; cwd: string; dispose(): Promise<void> }
-
-async function freshRegister(): Promise<Register> {
-  // Run from an empty directory, so no .env of the checkout leaks into the bot's configuration.
-  const cwd = await mkdtemp(path.join(tmpdir(), 'isms-shell-'));
-  const platformOff = { SLACK_BOT_TOKEN: undefined, SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: undefined, MICROSOFT_APP_ID: undefined, TEAMS_ENABLED: undefined, ISMS_EXAMPLE_ORG: undefined };
-  let database: TestDatabase | undefined;
-  let env: Register['env'];
-  if (testDbKind === 'postgres') {
-    database = await createTestDatabase({ migrate: false });
-    env = { ...platformOff, DATABASE_URL: database.url };
-  } else {
-    env = { ...platformOff, ISMS_DATA_DIR: path.join(cwd, 'data') };
-  }
-  return {
-    env,
-    cwd,
-    async dispose() {
-      await database?.destroy();
-      await rm(cwd, { recursive: true, force: true });
-    },
-  };
-}
-
-/** What the terminal printed in answer to one typed line (up to the next echoed line). */
-function answerTo(transcript: string, line: string): string {
-  const start = transcript.indexOf(`> ${line}\n`);
-  expect(start, `the terminal never echoed "${line}":\n${transcript}`).toBeGreaterThanOrEqual(0);
-  const rest = transcript.slice(start + line.length + 3);
-  const end = rest.indexOf('\n> ');
-  return end === -1 ? rest : rest.slice(0, end);
-}
-
-const session = (...lines: string[]) => `${lines.join('\n')}\n`;
 
 describe('the terminal chat (npm start)', () => {
   let register: Register;

@@ -13,7 +13,7 @@ import {
 } from '../src/db/schema/index.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { createTestDatabase, testDbKind, type TestDatabase } from './helpers/db.js';
-import { ROOT } from './helpers/process.js';
+import { ROOT, freshRegister, pipedSession } from './helpers/process.js';
 
 /** One terminal session walks every flow: a start costs several seconds (tsx, PGlite, the example import). */
 const SESSION_TIMEOUT = 300_000;
@@ -265,5 +265,25 @@ describe('the flows in the terminal, as the people of the example organisation',
     expect(trail.filter((e) => e.startsWith('acknowledge ')).length).toBe(1);
     expect(trail.filter((e) => e.startsWith(`attest ${boardCourse.code}#`)).length).toBe(1);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  }, SESSION_TIMEOUT);
+});
+
+describe('the piped session the README shows', () => {
+  it('prints exactly what the README says it prints', async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const shown = readme.slice(readme.indexOf('### A piped session'));
+    const command = /```sh\n(printf[\s\S]*?\| npm start)\n```/.exec(shown);
+    const transcript = /```text\n([\s\S]*?)```/.exec(shown);
+    expect(command && transcript, 'the README lost its piped session').toBeTruthy();
+    // printf '%s\n' 'line' 'line' ...: every single-quoted word after the format is a typed line.
+    const lines = [...command![1].matchAll(/'([^']*)'/g)].map((m) => m[1]).slice(1);
+    expect(lines.length).toBeGreaterThan(1);
+
+    const register = await freshRegister();
+    try {
+      expect(await pipedSession(register, ...lines)).toBe(transcript![1]);
+    } finally {
+      await register.dispose();
+    }
   }, SESSION_TIMEOUT);
 });

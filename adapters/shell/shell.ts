@@ -4,11 +4,13 @@ import readline from 'node:readline';
 import { asc } from 'drizzle-orm';
 import type { Core } from '../../src/app.js';
 import { people } from '../../src/db/schema/index.js';
-import { type Actor, type Person, toActor, findPerson, peopleWithRole, ROLE_LABELS } from '../../src/core/actor.js';
+import { type Person, findPerson, peopleWithRole, ROLE_LABELS } from '../../src/core/actor.js';
+import { invalid, notFound } from '../../src/core/errors.js';
+import type { Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
 import type { ChatPort } from '../../src/core/port.js';
 import { deliverDue } from '../../src/core/delivery.js';
-import { type Form, type FormField, type Reply, findForm, toPlainText } from '../../src/core/reply.js';
+import { type Form, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
 
 export interface ShellOptions {
   input: NodeJS.ReadableStream;
@@ -18,11 +20,12 @@ export interface ShellOptions {
 }
 
 /**
- * The terminal chat: the same commands as Slack and Teams, typed as "/isms ..." lines.
- * Piped input runs line by line; a form's questions take the following lines as answers.
+ * The terminal chat: the same commands as Slack and Teams, typed as "/isms ..." lines, run through
+ * the core's inbound pipeline as the person acting. Piped input runs line by line; a form's
+ * questions take the following lines as answers.
  */
 export class Shell {
-  private actor!: Actor;
+  private person!: Person;
   private readonly out: NodeJS.WritableStream;
   private readonly interactive: boolean;
   private lines!: AsyncIterator<string>;
@@ -31,7 +34,7 @@ export class Shell {
   /** The terminal reaches exactly one person: whoever is acting right now. */
   readonly port: ChatPort = {
     platform: 'shell',
-    canReach: (person: Person) => person.id === this.actor?.id,
+    canReach: (person: Person) => person.id === this.person?.id,
     send: async (_person, message) => this.print(`\n📨 New message for you:\n${indent(toPlainText(message))}\n`),
   };
 
@@ -44,7 +47,7 @@ export class Shell {
     await this.actAsDefault();
     this.rl = readline.createInterface({ input: this.options.input, output: this.interactive ? this.out : undefined, terminal: this.interactive });
     this.lines = this.rl[Symbol.asyncIterator]();
-    this.print(`ISMS bot — terminal chat. Acting as ${describe(this.actor)}.`);
+    this.print(`ISMS bot — terminal chat. Acting as ${describe(this.person)}.`);
     this.print('Type "/isms help" for commands, "/as <email or name>" to act as someone else, "/whoami", "/quit".');
     await this.deliver();
     const timer = this.interactive ? setInterval(() => void this.deliver(), this.options.nudgePollMs ?? 5000) : undefined;
@@ -63,8 +66,8 @@ export class Shell {
   private async actAsDefault(): Promise<void> {
     const [lead] = await peopleWithRole(this.core.database.db, 'isms_lead');
     const [anyone] = lead ? [lead] : await this.core.database.db.select().from(people).orderBy(asc(people.id)).limit(1);
-    if (!anyone) throw new Error('The register has no people yet: import some with "npm run isms -- import <file.yaml>".');
-    this.actor = toActor(anyone);
+    if (!anyone) throw notFound('The register has no people yet: import some with "npm run isms -- import <file.yaml>", then start again.');
+    this.person = anyone;
   }
 
   /** Handles one line; false means the user asked to quit. */
@@ -74,7 +77,7 @@ export class Shell {
     if (!this.interactive) this.print(`> ${line}`);
     if (/^\/(quit|exit)$/i.test(line)) return false;
     if (/^\/whoami$/i.test(line)) {
-      this.print(`You are ${describe(this.actor)}.`);
+      this.print(`You are ${describe(this.person)}.`);
       return true;
     }
     const as = /^\/as(?:\s+(.*))?$/i.exec(line);
@@ -83,67 +86,74 @@ export class Shell {
       else this.print('✖ Say who to act as: "/as <email or name>", e.g. "/as sam@example.com".');
       return true;
     }
+    if (/^\/cancel$/i.test(line)) {
+      this.print('There is no form to cancel.');
+      return true;
+    }
     if (!/^\/isms\b/i.test(line)) {
       this.print('Commands start with "/isms" — try "/isms help".');
       return true;
     }
-    try {
-      const { text, attachments } = takeFiles(line);
-      const answer = await this.core.router.handle(text, { actor: this.actor, channel: 'shell', attachments });
-      await this.show(answer);
-    } catch (e) {
-      if (e instanceof AttachmentError) {
-        this.print(`✖ ${e.message} Nothing was recorded.`);
-        return true;
-      }
-      this.core.logger.error({ err: e }, 'command failed');
-      this.print(`✖ Something went wrong on our side and nothing was recorded: ${(e as Error).message}`);
+    const typed = takeFiles(line);
+    if ('problem' in typed) {
+      this.print(`✖ ${typed.problem} Nothing was recorded.`);
+      return true;
     }
-    await this.deliver();
-    return true;
+    return this.ask({ line: typed.text }, typed.files);
   }
 
-  private async show(answer: Reply): Promise<void> {
+  /** Runs a request through the core as the acting person and shows the answer; false means quit. */
+  private async ask(request: Request, files: string[]): Promise<boolean> {
+    const { reply: answer } = await this.core.inbound.handle({
+      from: { person: this.person },
+      channel: 'shell',
+      request,
+      attachments: async () => files.map(readAttachment),
+    });
     const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form') });
     if (shown) this.print(shown);
     const form = findForm(answer);
-    if (form) await this.fillForm(form);
+    const goOn = form ? await this.fillForm(form) : true;
+    await this.deliver();
+    return goOn;
   }
 
-  /** A form in the terminal: one question per field, answered on the following lines. */
-  private async fillForm(form: Form): Promise<void> {
+  /**
+   * A form in the terminal: one question per field, answered on the following lines. A command typed
+   * instead of an answer (any line starting with "/", except a path where a file is asked for) leaves
+   * the form, recording nothing, and then runs: it must never become a field's value. False means quit.
+   */
+  private async fillForm(form: Form): Promise<boolean> {
     this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
     const values: Record<string, unknown> = { ...form.hidden };
-    const attachments: Attachment[] = [];
+    const files: string[] = [];
     for (const field of form.fields) {
       const answer = await this.nextLine(`${question(field)} `);
       if (answer === undefined) {
         this.print('✖ Input ended before the form was complete; nothing was recorded.');
-        return;
+        return true;
       }
-      if (!this.interactive) this.print(`${question(field)} ${answer}`);
       const value = answer.trim();
       if (/^\/cancel$/i.test(value)) {
+        if (!this.interactive) this.print(`${question(field)} ${value}`);
         this.print('Cancelled; nothing was recorded.');
-        return;
+        return true;
       }
+      if (isCommand(value, field)) {
+        this.print(`The form for ${form.command} was left; nothing was recorded.`);
+        return this.handle(value);
+      }
+      if (!this.interactive) this.print(`${question(field)} ${answer}`);
       if (!value) continue;
       if (field.type === 'file') {
-        try {
-          const file = readAttachment(value.replace(/^"(.*)"$/, '$1'));
-          attachments.push(file);
-          values[field.name] = file.name;
-        } catch (e) {
-          if (!(e instanceof AttachmentError)) throw e;
-          this.print(`✖ ${e.message} Nothing was recorded.`);
-          return;
-        }
+        const file = value.replace(/^"(.*)"$/, '$1');
+        files.push(file);
+        values[field.name] = path.basename(file);
         continue;
       }
       values[field.name] = field.type === 'multiselect' ? value.split(',').map((v) => optionValue(field, v.trim())) : field.type === 'select' ? optionValue(field, value) : value;
     }
-    const answer = await this.core.router.submit(form.command, values, { actor: this.actor, channel: 'shell', attachments });
-    await this.show(answer);
+    return this.ask({ command: form.command, values }, files);
   }
 
   private async switchTo(query: string): Promise<void> {
@@ -153,8 +163,8 @@ export class Shell {
     } else if (found.length > 1) {
       this.print(`✖ "${query}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}. Use an email address.`);
     } else {
-      this.actor = toActor(found[0]);
-      this.print(`Now acting as ${describe(this.actor)}.`);
+      this.person = found[0];
+      this.print(`Now acting as ${describe(this.person)}.`);
       await this.deliver();
     }
   }
@@ -169,52 +179,72 @@ export class Shell {
 
   private async nextLine(prompt: string): Promise<string | undefined> {
     if (this.interactive) {
-      this.rl.setPrompt(prompt);
+      this.rl.setPrompt(sanitize(prompt));
       this.rl.prompt();
     }
     const next = await this.lines.next();
     return next.done ? undefined : next.value;
   }
 
+  /** Everything the terminal shows passes here: text from the register must not drive the terminal. */
   private print(message: string): void {
-    this.out.write(`${message}\n`);
+    this.out.write(`${sanitize(message)}\n`);
   }
 }
 
-/** A file the person named that cannot be attached: their mistake, not ours. */
-class AttachmentError extends Error {}
+/** A line typed where a form expects an answer that is meant as a command, not as the answer. */
+function isCommand(value: string, field: FormField): boolean {
+  if (!value.startsWith('/')) return false;
+  // Where a file is asked for, "/home/me/report.pdf" is an answer; the terminal's own commands are not.
+  return field.type !== 'file' || /^\/(isms|as|whoami|quit|exit)(\s|$)/i.test(value);
+}
+
+// eslint-disable-next-line no-control-regex -- removing control sequences is the point
+const ESCAPE_SEQUENCE = /\u001B(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001B\n]*(?:\u0007|\u001B\\)?|[P^_X][^\u001B\n]*(?:\u001B\\)?|[ -/]*[0-~])?/g;
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+
+/**
+ * Text as the terminal may show it: escape sequences (colours, cursor moves, window titles, OSC 8
+ * links) and other control characters removed, tabs and line breaks kept. A name in the register,
+ * written by anyone on any platform, must not be able to drive the terminal of whoever reads it.
+ */
+export function sanitize(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+}
 
 const MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024;
 
+/** A file from disk, as a chat upload would bring it; a path that cannot be read is the person's mistake. */
 function readAttachment(file: string): Attachment {
   let stat;
   try {
     stat = statSync(file);
   } catch {
-    throw new AttachmentError(`Cannot find the file "${file}": check the path.`);
+    throw invalid(`Cannot find the file "${file}": check the path. Nothing was recorded.`);
   }
-  if (!stat.isFile()) throw new AttachmentError(`"${file}" is not a file: give the path of a file.`);
-  if (stat.size > MAX_ATTACHMENT_BYTES) throw new AttachmentError(`The file "${file}" is larger than 100 MB.`);
+  if (!stat.isFile()) throw invalid(`"${file}" is not a file: give the path of a file. Nothing was recorded.`);
+  if (stat.size > MAX_ATTACHMENT_BYTES) throw invalid(`The file "${file}" is larger than 100 MB. Nothing was recorded.`);
   try {
     return { name: path.basename(file), bytes: readFileSync(file) };
   } catch {
-    throw new AttachmentError(`Cannot read the file "${file}": check that you may read it.`);
+    throw invalid(`Cannot read the file "${file}": check that you may read it. Nothing was recorded.`);
   }
 }
 
-/** "--file <path>" (or --file "<path with spaces>") attaches a file from disk, as a chat upload would. */
-function takeFiles(line: string): { text: string; attachments: Attachment[] } {
-  const attachments: Attachment[] = [];
+/** "--file <path>" (or --file "<path with spaces>") names a file to attach; the files are read once the person is known. */
+function takeFiles(line: string): { text: string; files: string[] } | { problem: string } {
+  const files: string[] = [];
   const text = line.replace(/--file\s+(?:"([^"]+)"|(\S+))/g, (_m, quoted?: string, bare?: string) => {
-    attachments.push(readAttachment(quoted ?? bare ?? ''));
+    files.push(quoted ?? bare ?? '');
     return '';
   });
-  if (/(^|\s)--file(\s|$)/.test(text)) throw new AttachmentError('"--file" needs the path of a file after it, e.g. --file ./access-review.pdf.');
-  return { text: text.trim(), attachments };
+  if (/(^|\s)--file(\s|$)/.test(text)) return { problem: '"--file" needs the path of a file after it, e.g. --file ./access-review.pdf.' };
+  return { text: text.trim(), files };
 }
 
-function describe(actor: Actor): string {
-  return `${actor.name} <${actor.email}> (${actor.roles.map((r) => ROLE_LABELS[r]).join(', ') || 'no role'})`;
+function describe(person: Person): string {
+  return `${person.name} <${person.email}> (${person.roles.map((r) => ROLE_LABELS[r]).join(', ') || 'no role'})`;
 }
 
 function question(field: FormField): string {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -59,27 +59,60 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 }
 
 /**
+ * The register cannot be opened or brought up to date for a reason whoever starts the process can
+ * fix (data folder in use or not writable, a migration edited after it was applied). Its message
+ * says which, in one sentence.
+ */
+export class DatabaseSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseSetupError';
+  }
+}
+
+/**
  * PGlite is single-process: a second process writing the same data folder would corrupt it.
  * A lock file holding the owner's pid refuses the second process; one left by a dead process is taken over.
  */
 function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, 'isms.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
+      mkdirSync(dataDir, { recursive: true });
       writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
       return () => rmSync(lockFile, { force: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' || !isFile(lockFile)) {
+        throw new DatabaseSetupError(`Cannot use ${dataDir} as the data folder (${FS_REASONS[code ?? ''] ?? code ?? 'unknown error'}): `
+          + 'set ISMS_DATA_DIR to a folder this process may write, or DATABASE_URL to use PostgreSQL.');
+      }
       const owner = Number(readFileSync(lockFile, 'utf8'));
       if (owner && isAlive(owner)) {
-        throw new Error(`The data folder ${dataDir} is in use by another process (pid ${owner}). `
-          + 'Stop it first, or use PostgreSQL (DATABASE_URL) to run several processes on one register.');
+        throw new DatabaseSetupError(`The data folder ${dataDir} is in use by another process (pid ${owner}): `
+          + 'stop it first, or use PostgreSQL (DATABASE_URL) to run several processes on one register.');
       }
       rmSync(lockFile, { force: true });
     }
   }
-  throw new Error(`Could not lock the data folder ${dataDir}.`);
+  throw new DatabaseSetupError(`Could not lock the data folder ${dataDir}: another process keeps taking it; stop the others first.`);
+}
+
+const FS_REASONS: Record<string, string> = {
+  EEXIST: 'a file of that name is in the way',
+  ENOTDIR: 'part of the path is a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+};
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -88,5 +121,54 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What went wrong with a PostgreSQL connection, by Node's or PostgreSQL's error code, and what to check. */
+const CONNECTION_PROBLEMS: Record<string, (server: Server) => string> = {
+  ECONNREFUSED: (s) => `Cannot reach PostgreSQL at ${s.address} (connection refused): check DATABASE_URL and that the database server is running.`,
+  ENOTFOUND: (s) => `Cannot reach PostgreSQL at ${s.address} (no such host): check the host name in DATABASE_URL.`,
+  EAI_AGAIN: (s) => `Cannot reach PostgreSQL at ${s.address} (the host name could not be looked up): check the host name in DATABASE_URL and the network.`,
+  ETIMEDOUT: (s) => `Cannot reach PostgreSQL at ${s.address} (no answer): check DATABASE_URL and the network.`,
+  EHOSTUNREACH: (s) => `Cannot reach PostgreSQL at ${s.address} (host unreachable): check DATABASE_URL and the network.`,
+  ENETUNREACH: (s) => `Cannot reach PostgreSQL at ${s.address} (network unreachable): check DATABASE_URL and the network.`,
+  ECONNRESET: (s) => `PostgreSQL at ${s.address} closed the connection: check that the server is running and accepts this client.`,
+  '28P01': (s) => `PostgreSQL at ${s.address} refused the login of ${s.user}: check the user name and password in DATABASE_URL.`,
+  '28000': (s) => `PostgreSQL at ${s.address} refused the login of ${s.user}: check the user name and password in DATABASE_URL.`,
+  '3D000': (s) => `PostgreSQL at ${s.address} has no database ${s.database}: check the database name in DATABASE_URL, or create it.`,
+  '57P03': (s) => `PostgreSQL at ${s.address} is starting up or shutting down: try again in a moment.`,
+  '53300': (s) => `PostgreSQL at ${s.address} has no connection to spare: try again later, or raise its max_connections.`,
+};
+
+interface Server { address: string; user: string; database: string }
+
+/**
+ * One sentence for a failure to connect to PostgreSQL found anywhere in an error's causes (drizzle
+ * wraps the driver's error), or undefined for any other error. Names the server, never the password.
+ */
+export function explainConnectionError(e: unknown, url: string): string | undefined {
+  let cause = e;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const { code } = cause as NodeJS.ErrnoException;
+    const problem = code ? CONNECTION_PROBLEMS[code] : undefined;
+    if (problem) return problem(server(url));
+    // pg's own words when the server asks for a password the URL does not have.
+    if (/client password must be a string/.test(cause.message)) return CONNECTION_PROBLEMS['28P01'](server(url));
+    if (/^Connection terminated/.test(cause.message)) return CONNECTION_PROBLEMS.ECONNRESET(server(url));
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
+function server(url: string): Server {
+  try {
+    const u = new URL(url);
+    return {
+      address: `${u.hostname || 'localhost'}:${u.port || 5432}`,
+      user: u.username ? `"${decodeURIComponent(u.username)}"` : 'the default user',
+      database: `"${decodeURIComponent(u.pathname.slice(1) || u.username)}"`,
+    };
+  } catch {
+    return { address: 'the server in DATABASE_URL', user: 'its user', database: 'of that name' };
   }
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import type { Db } from './client.js';
+import { DatabaseSetupError, type Db } from './client.js';
 
 const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 /** Arbitrary constant: the advisory-lock key every process takes before migrating. */
@@ -32,7 +32,7 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<MigrationRe
       const sha = createHash('sha256').update(text).digest('hex');
       const seen = doneByTag.get(entry.tag);
       if (seen !== undefined) {
-        if (seen !== sha) throw new Error(`Migration ${entry.tag} was edited after it was applied; add a new migration instead.`);
+        if (seen !== sha) throw new DatabaseSetupError(`Migration ${entry.tag} was edited after it was applied; add a new migration instead.`);
         continue;
       }
       for (const statement of text.split('--> statement-breakpoint')) {

@@ -9,7 +9,7 @@ import {
 } from '../db/schema/index.js';
 import { appendAudit, canonicalJson, type AuditActor } from '../core/audit.js';
 import { nextRef } from '../core/refs.js';
-import { notFound } from '../core/errors.js';
+import { invalid, notFound } from '../core/errors.js';
 import { FRAMEWORKS, SHIPPED_FRAMEWORKS, normaliseReference, type FrameworkId } from '../refdata/frameworks.js';
 import { ImportSource, type FieldPath, type ImportProblem } from './source.js';
 import type { ImportData, Section } from './schema.js';
@@ -28,7 +28,10 @@ export async function importFile(db: Db, filePath: string, options: ImportOption
   try {
     text = await readFile(filePath, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`There is no file ${filePath}.`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw notFound(`There is no file ${filePath}.`);
+    if (code === 'EISDIR') throw invalid(`${filePath} is a folder: give the path of a YAML file.`);
+    if (code === 'EACCES' || code === 'EPERM') throw invalid(`Cannot read ${filePath}: permission denied.`);
     throw e;
   }
   return importYaml(db, text, filePath, options);

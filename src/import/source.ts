@@ -53,7 +53,7 @@ export class ImportSource {
         if (typeof node.value === 'number' && node.source !== undefined) node.value = node.source;
       },
     });
-    const raw = doc.toJS() ?? {};
+    const raw = toData(doc, fileName, lines) ?? {};
     const source = new ImportSource(fileName, {} as ImportData, doc, lines);
     const parsed = importFileSchema.safeParse(raw);
     if (!parsed.success) {
@@ -92,6 +92,40 @@ export class ImportSource {
       return { ...where, field: formatPath(issue.path), message: `unknown field ${names}; ${issue.message}` };
     }
     return this.problem(issue.path, issue.message);
+  }
+}
+
+/**
+ * Aliases may repeat a few entries; a "billion laughs" file nests them so that a few lines expand to
+ * millions of values. yaml stops expanding past this many and throws; that becomes a problem in the file.
+ */
+const MAX_ALIAS_EXPANSION = 100;
+
+function toData(doc: YAML.Document, fileName: string, lines: YAML.LineCounter): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    // yaml throws without a position: find the alias to blame, one without an anchor before it first.
+    const anchors = new Set<string>();
+    let first: YAML.Alias | undefined;
+    let unresolved: YAML.Alias | undefined;
+    YAML.visit(doc, (_key, node) => {
+      if (YAML.isAlias(node)) {
+        first ??= node;
+        if (!anchors.has(node.source)) unresolved ??= node;
+      } else if (YAML.isNode(node) && node.anchor) {
+        anchors.add(node.anchor);
+      }
+    });
+    const culprit = unresolved ?? first;
+    throw new ImportError(fileName, [{
+      line: culprit?.range ? lines.linePos(culprit.range[0]).line : 1,
+      field: '',
+      message: unresolved
+        ? `not valid YAML: the alias *${unresolved.source} has no anchor &${unresolved.source} before it`
+        : `the aliases (such as *${first?.source ?? '…'}) expand to too much data; write the entries out instead of nesting aliases`,
+    }]);
   }
 }
 

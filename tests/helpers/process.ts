@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openDatabase, type Db } from '../../src/db/client.js';
+import { createTestDatabase, testDbKind } from './db.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -21,4 +25,67 @@ export function runScript(script: string, args: string[], options: { env?: Recor
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/**
+ * Where a bot started as a child process keeps its register: a PGlite data dir in a fresh working
+ * directory, or a fresh schema on the test PostgreSQL. The directory is empty, so no .env of the
+ * checkout leaks into the bot's configuration, and no chat platform is configured.
+ */
+export interface Register {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Runs `use` on the register's database: to prepare it or look into it, on PGlite only while no bot runs on it. */
+  withDb<T>(use: (db: Db) => Promise<T>): Promise<T>;
+  dispose(): Promise<void>;
+}
+
+export async function freshRegister(): Promise<Register> {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'isms-register-'));
+  const platformOff = { SLACK_BOT_TOKEN: undefined, SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: undefined, MICROSOFT_APP_ID: undefined, TEAMS_ENABLED: undefined, ISMS_EXAMPLE_ORG: undefined };
+  if (testDbKind === 'postgres') {
+    const database = await createTestDatabase({ migrate: false });
+    return {
+      env: { ...platformOff, DATABASE_URL: database.url },
+      cwd,
+      withDb: (use) => use(database.db),
+      async dispose() {
+        await database.destroy();
+        await rm(cwd, { recursive: true, force: true });
+      },
+    };
+  }
+  const dataDir = path.join(cwd, 'data');
+  return {
+    env: { ...platformOff, ISMS_DATA_DIR: dataDir },
+    cwd,
+    async withDb(use) {
+      const database = await openDatabase({ kind: 'pglite', dataDir });
+      try {
+        return await use(database.db);
+      } finally {
+        await database.close();
+      }
+    },
+    dispose: () => rm(cwd, { recursive: true, force: true }),
+  };
+}
+
+/** Lines typed into the terminal's stdin. */
+export const session = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+/** What the piped terminal printed in answer to one typed line (up to the next echoed line). */
+export function answerTo(transcript: string, line: string, from = 0): string {
+  const start = transcript.indexOf(`> ${line}\n`, from);
+  if (start === -1) throw new Error(`The terminal never echoed "${line}":\n${transcript}`);
+  const rest = transcript.slice(start + line.length + 3);
+  const end = rest.indexOf('\n> ');
+  return end === -1 ? rest : rest.slice(0, end);
+}
+
+/** A terminal session on a register: these lines piped in; returns what it printed once it exits with status 0 at end of input. */
+export async function pipedSession(register: Register, ...lines: string[]): Promise<string> {
+  const result = await runScript('src/main.ts', [], { env: register.env, cwd: register.cwd, stdin: session(...lines) });
+  if (result.code !== 0) throw new Error(`The terminal exited with status ${result.code}:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
 }
