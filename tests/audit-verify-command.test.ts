@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
 describe('/isms audit verify', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('is refused to staff', async () => {
     expect(await bot.sayText('staff', '/isms audit verify')).toContain('Only the ISMS lead or auditor may use "/isms audit verify"');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { aiTools, assets, auditEvents, scopeChanges, suppliers } from '../src/db/schema/index.js';
 import { supplierTier } from '../src/domain/declarations/supplier-tier.js';
@@ -23,8 +23,9 @@ describe('supplier criticality tier', () => {
 
 describe('/isms declare supplier', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+  const declareAcmeCloud = () => bot.say('staff', '/isms declare supplier "Acme Cloud" "managed Kubernetes" --ict yes --critical yes --data customer'); // SUP-0001
 
   it('records the supplier with its tier, a scope change, an audit event each, and tells the ISMS lead', async () => {
     const before = await bot.auditCount();
@@ -45,6 +46,7 @@ describe('/isms declare supplier', () => {
   });
 
   it('asks only the questions not answered inline, writes nothing until they are, then records the form', async () => {
+    await declareAcmeCloud();
     const before = await bot.auditCount();
     const asked = await bot.say('owner', '/isms declare supplier Printmaster "office printing" --ict no');
     const form = findForm(asked);
@@ -77,6 +79,7 @@ describe('/isms declare supplier', () => {
   });
 
   it('refuses a supplier already in the register and writes nothing', async () => {
+    await declareAcmeCloud();
     const before = await bot.auditCount();
     const answer = await bot.sayText('staff', '/isms declare supplier "acme cloud" --ict yes --critical no --data none');
     expect(answer).toContain('Acme Cloud is already in the supplier register as SUP-0001');
@@ -96,11 +99,12 @@ describe('/isms declare supplier', () => {
 
 describe('/isms ai details', () => {
   let bot: TestBot;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     await bot.say('staff', '/isms declare ai ChatGPT');
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
+  const completeChatGpt = () => bot.say('staff', '/isms ai details AI-0001 --vendor OpenAI --data internal,customer --users 12 --purpose "drafting emails"');
 
   it('lets the declarer complete the declaration, with the before and after in the audit trail', async () => {
     const before = await bot.auditCount();
@@ -117,12 +121,14 @@ describe('/isms ai details', () => {
   });
 
   it('keeps what is not given and lets the ISMS lead change it too', async () => {
+    await completeChatGpt();
     expect(await bot.sayText('lead', '/isms ai details ai-1 --users 20')).toContain('AI-0001');
     const [tool] = await bot.t.db.select().from(aiTools);
     expect(tool).toMatchObject({ vendor: 'OpenAI', userCount: 20 });
   });
 
   it('refuses anyone else and writes nothing', async () => {
+    await completeChatGpt();
     const before = await bot.auditCount();
     const answer = await bot.sayText('owner', '/isms ai details AI-0001 --vendor Evil');
     expect(answer).toContain('Only the person who declared AI-0001 or the ISMS lead');
@@ -152,6 +158,7 @@ describe('/isms ai details', () => {
   });
 
   it('records a repeated delivery once', async () => {
+    await bot.say('staff', '/isms declare ai Midjourney'); // AI-0002
     const before = await bot.auditCount();
     await bot.say('staff', '/isms ai details AI-0002 --users 4', { idempotencyKey: 'evt-aid-1' });
     await bot.say('staff', '/isms ai details AI-0002 --users 4', { idempotencyKey: 'evt-aid-1' });
@@ -161,11 +168,12 @@ describe('/isms ai details', () => {
 
 describe('/isms scope add and /isms scope retire', () => {
   let bot: TestBot;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     await bot.t.db.insert(assets).values({ ref: await nextRef(bot.t.db, 'AST'), name: 'Legacy CRM', ownerId: null });
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
+  const proposeCustomerPortal = () => bot.say('owner', '/isms scope add "Customer portal" public web app on AWS'); // SC-0001
 
   it('lets an asset owner propose a new system: a scope change, an audit event, and the ISMS lead is told', async () => {
     const before = await bot.auditCount();
@@ -179,6 +187,7 @@ describe('/isms scope add and /isms scope retire', () => {
   });
 
   it('refuses staff without the asset owner role and writes nothing', async () => {
+    await proposeCustomerPortal();
     const before = await bot.auditCount();
     const answer = await bot.sayText('staff', '/isms scope add "Shadow wiki"');
     expect(answer).toContain('Only the asset owner or ISMS lead may use "/isms scope add"');
@@ -195,11 +204,13 @@ describe('/isms scope add and /isms scope retire', () => {
   });
 
   it('refuses a system already waiting for triage', async () => {
+    await proposeCustomerPortal();
     const answer = await bot.sayText('lead', '/isms scope add "customer portal"');
     expect(answer).toContain('Customer portal is already waiting for triage as SC-0001');
   });
 
   it('retires a registered system with its asset reference', async () => {
+    await proposeCustomerPortal();
     const answer = await bot.sayText('owner', '/isms scope retire "legacy crm" replaced by the new CRM');
     expect(answer).toContain('SC-0002');
     expect(answer).not.toContain('not in the asset register');
@@ -208,6 +219,8 @@ describe('/isms scope add and /isms scope retire', () => {
   });
 
   it('allows retiring a system that is not in the asset register, and says so', async () => {
+    await proposeCustomerPortal();
+    await bot.say('owner', '/isms scope retire "legacy crm" replaced by the new CRM'); // SC-0002
     const answer = await bot.sayText('lead', '/isms scope retire "Old fax server"');
     expect(answer).toContain('SC-0003');
     expect(answer).toContain('Old fax server is not in the asset register');

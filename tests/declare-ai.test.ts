@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aiTools, scopeChanges } from '../src/db/schema/index.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { findForm } from '../src/core/reply.js';
 
 describe('/isms declare ai', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('records the tool with a register reference, a scope change, an audit event each, and tells the ISMS lead', async () => {
     const before = await bot.auditCount();
@@ -23,6 +23,7 @@ describe('/isms declare ai', () => {
   });
 
   it('numbers declarations without gaps', async () => {
+    await bot.say('staff', '/isms declare ai ChatGPT'); // AI-0001
     expect(await bot.sayText('owner', '/isms declare ai Copilot')).toContain('AI-0002');
   });
 
@@ -35,6 +36,8 @@ describe('/isms declare ai', () => {
   });
 
   it('opens a form when given no arguments, and the submitted form records the tool', async () => {
+    await bot.say('staff', '/isms declare ai ChatGPT'); // AI-0001
+    await bot.say('owner', '/isms declare ai Copilot'); // AI-0002
     const form = findForm(await bot.say('staff', '/isms declare ai'));
     expect(form?.fields.map((f) => f.name)).toEqual(['tool', 'vendor', 'purpose', 'data', 'users']);
     const answer = await bot.router.submit('declare ai', { tool: 'Claude', data: ['personal'], users: '3' }, { actor: await bot.actor('staff'), channel: 'test' });
@@ -56,8 +59,8 @@ describe('/isms declare ai', () => {
 
 describe('/isms declare ai follow-up', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('asks only for what is still unknown, with the flags that add it', async () => {
     const answer = await bot.sayText('staff', '/isms declare ai Mistral --vendor "Mistral AI" --data internal --users 4');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, inArray } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { outbox, people } from '../src/db/schema/index.js';
@@ -32,17 +32,13 @@ describe('the delivery worker', () => {
   let ids: number[];
   let port: ScriptedPort;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     t = await createTestDatabase();
     const rows = await t.db.insert(people).values(Array.from({ length: 12 }, (_, i) => ({ name: `Person ${i}`, email: `p${i}@test.example` }))).returning();
     ids = rows.map((r) => r.id);
-  });
-  afterAll(async () => { await t.destroy(); });
-  beforeEach(async () => {
-    await t.db.delete(outbox);
-    await t.db.update(people).set({ pausedUntil: null });
     port = new ScriptedPort();
   });
+  afterEach(async () => { await t.destroy(); });
 
   const queue = async (personId: number, key: string, extra: { campaignId?: number; notBefore?: Date } = {}) =>
     enqueue(t.db, { recipientId: personId, kind: 'test', idempotencyKey: key, reply: replyText(`message ${key}`), notBefore: extra.notBefore ?? T0, campaignId: extra.campaignId });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import { findForm, type Reply } from '../src/core/reply.js';
@@ -18,8 +18,8 @@ const buttons = (r: Reply) => r.blocks.flatMap((b) => (b.type === 'list' ? b.ite
 
 describe('evidence', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('"/isms evidence" lists my open requests, each with a Submit evidence button, and not other people\'s', async () => {
     const mine = await addControl(bot.t.db, { code: 'CTL-LS-01', title: 'Logging', ownerId: bot.ids.owner });
@@ -196,8 +196,8 @@ describe('evidence', () => {
 
 describe('/isms request', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('the ISMS lead asks the control owner for evidence: a request due in 14 days and a message with a Submit evidence button', async () => {
     const control = await addControl(bot.t.db, { code: 'CTL-AC-02', title: 'Privileged access', ownerId: bot.ids.owner });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { auditEvents, poamExtensions, poamItems, poamMilestones } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
@@ -15,7 +15,7 @@ describe('/isms poam', () => {
   let bot: TestBot;
   const itemId: Record<string, number> = {};
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     const items = await bot.t.db.insert(poamItems).values([
       { ref: 'POAM-0001', weakness: 'No MFA on the VPN', source: 'audit_finding', sourceRef: 'AF-0001', ownerId: bot.ids.owner, dueOn: '2026-04-30' },
@@ -29,11 +29,14 @@ describe('/isms poam', () => {
       { itemId: itemId['POAM-0001'], seq: 2, description: 'Roll out to all VPN users', dueOn: '2026-04-15' },
     ]);
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   const item = async (ref: string) => (await bot.t.db.select().from(poamItems).where(eq(poamItems.ref, ref)))[0];
   const milestones = () => bot.t.db.select().from(poamMilestones).where(eq(poamMilestones.itemId, itemId['POAM-0001'])).orderBy(poamMilestones.seq);
   const extensions = () => bot.t.db.select().from(poamExtensions).orderBy(poamExtensions.id);
+  /** The owner asks to move POAM-0004 to 2026-06-30 (PEX-0001); the ISMS lead approves it. */
+  const requestExtension = () => bot.say('owner', '/isms poam extend POAM-0004 2026-06-30 "the supplier renegotiation runs until June"', { now });
+  const approveExtension = () => bot.say('lead', '/isms poam approve PEX-0001 "agreed in the risk meeting"', { now });
 
   describe('listing', () => {
     it('shows my open items with milestones, due dates, overdue marks and buttons', async () => {
@@ -101,6 +104,7 @@ describe('/isms poam', () => {
     });
 
     it('completes the item once the ISMS lead marks the last milestone and the item done', async () => {
+      await bot.say('owner', '/isms poam done POAM-0001 1', { now });
       const last = await bot.say('lead', '/isms poam done poam-1 2', { now });
       expect(toPlainText(last)).toContain('All milestones of POAM-0001 are done');
       expect(buttonCommands(last)).toEqual(['poam done POAM-0001']);
@@ -151,6 +155,7 @@ describe('/isms poam', () => {
     });
 
     it('shows the pending request on the item, with decision buttons for the ISMS lead', async () => {
+      await requestExtension();
       const owner = await bot.say('owner', '/isms poam', { now });
       expect(toPlainText(owner)).toContain('Extension requested: PEX-0001: to 2026-06-30, awaiting the ISMS lead');
       expect(buttonCommands(owner)).not.toContain('poam extend POAM-0004');
@@ -158,6 +163,7 @@ describe('/isms poam', () => {
     });
 
     it('lets only the ISMS lead approve; approval moves the due date and tells the owner', async () => {
+      await requestExtension();
       expect(await bot.sayText('owner', '/isms poam approve PEX-0001', { now })).toContain('Only the ISMS lead may use "/isms poam approve"');
       const audit = await bot.auditCount();
       const answer = await bot.sayText('lead', '/isms poam approve PEX-0001 "agreed in the risk meeting"', { now });
@@ -173,6 +179,8 @@ describe('/isms poam', () => {
     });
 
     it('refuses to decide a request twice', async () => {
+      await requestExtension();
+      await approveExtension();
       const audit = await bot.auditCount();
       const twice = await bot.sayText('lead', '/isms poam reject PEX-0001 "changed my mind"', { now });
       expect(twice).toContain('PEX-0001 was already approved by Lena Lead on 2026-03-10');
@@ -183,6 +191,8 @@ describe('/isms poam', () => {
     });
 
     it('opens the form from the "Request extension" button, and a rejection asks for a note and keeps the due date', async () => {
+      await requestExtension();
+      await approveExtension();
       const form = findForm(await bot.say('owner', '/isms poam extend POAM-0004', { now }));
       expect(form).toMatchObject({ command: 'poam extend', hidden: { item: 'POAM-0004' } });
       expect(form?.fields.map((f) => f.name)).toEqual(['date', 'reason']);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { ackCampaignAudience, ackCampaigns, outbox, people, policyAcknowledgements, policyVersions } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
@@ -13,8 +13,8 @@ const buttons = (r: Reply) => r.blocks.flatMap((b) => (b.type === 'list' ? b.ite
 
 describe('policies', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   const acksOf = async (versionId: number) =>
     bot.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.policyVersionId, versionId));
@@ -156,7 +156,7 @@ describe('policies', () => {
 
   describe('/isms campaign', () => {
     let outsider: typeof people.$inferSelect;
-    beforeAll(async () => {
+    beforeEach(async () => {
       [outsider] = await bot.t.db.insert(people).values({ name: 'Otto Outside', email: 'otto@test.example', roles: ['staff'], inScope: false }).returning();
     });
 

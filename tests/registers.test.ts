@@ -1,18 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { controls, evidenceItems, evidenceRequests, poamItems, scopeStatements } from '../src/db/schema/index.js';
 import { findForm, type Block, type Reply } from '../src/core/reply.js';
 import { nextRef } from '../src/core/refs.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
+import { addAiTool, addSupplier } from './helpers/fixtures.js';
 
 const listIn = (r: Reply) => r.blocks.find((b): b is Extract<Block, { type: 'list' }> => b.type === 'list')!;
 const refsIn = (r: Reply) => listIn(r).items.map((i) => i.title.split(' ')[0]);
 
 describe('/isms register', () => {
   let bot: TestBot;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
-    for (let i = 1; i <= 12; i++) await bot.say('staff', `/isms declare ai Tool${i} --vendor Vendor${i}`);
-    await bot.say('staff', '/isms declare supplier "Acme Cloud" hosting --ict yes --critical yes --data customer');
+    // Declarations as the declare commands write them; the ISMS lead decides two of them.
+    for (let i = 1; i <= 12; i++) await addAiTool(bot.t.db, { name: `Tool${i}`, vendor: `Vendor${i}`, declaredBy: bot.ids.staff });
+    await addSupplier(bot.t.db, { name: 'Acme Cloud', service: 'hosting', ict: true, critical: true, data: 'customer', declaredBy: bot.ids.staff });
     await bot.say('lead', '/isms triage accept SC-0013');
     await bot.say('lead', '/isms triage reject SC-0001 "not allowed"');
 
@@ -37,7 +39,7 @@ describe('/isms register', () => {
       { version: 2, text: 'Example GmbH: SaaS platform and its operations in Berlin.', approvedBy: bot.ids.board, approvedAt: new Date('2026-10-01T12:00:00Z') },
     ]);
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('pages the AI register ten at a time, with the command for the next page', async () => {
     const first = await bot.say('lead', '/isms register ai');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asc, eq } from 'drizzle-orm';
 import {
   auditEvents, auditFindings, managementReviews, outbox, people, poamItems, reviewDecisions,
@@ -42,8 +42,17 @@ async function refusedWithNothingWritten(bot: TestBot, who: CastKey, line: strin
 
 describe('/isms finding add', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+  /** The findings recorded before, in order: AF-0001 (an observation), AF-0002 (with POAM-0001), AF-0003 (with POAM-0002). */
+  const EARLIER_FINDINGS: [CastKey, string][] = [
+    ['auditor', '/isms finding add observation a.5.15 "Access reviews are documented in three different ways" --root-cause "no template"'],
+    ['lead', '/isms finding add Minor-NC 9.2 "No internal audit programme for 2026" --owner olga@test.example --due 2026-12-31'],
+    ['auditor', '/isms finding add major_nc A.8.8 "Critical patches applied after 90 days" --owner sam@test.example --due 2026-11-15'],
+  ];
+  const recordEarlierFindings = async (count: number) => {
+    for (const [who, line] of EARLIER_FINDINGS.slice(0, count)) await bot.say(who, line, at);
+  };
 
   it('records an observation with its clause and root cause, raised by the auditor, with no POA&M item', async () => {
     const audit = await bot.auditCount();
@@ -60,6 +69,7 @@ describe('/isms finding add', () => {
   });
 
   it('opens a linked POA&M item for a nonconformity, and its owner is told and sees it in "/isms poam"', async () => {
+    await recordEarlierFindings(1);
     const audit = await bot.auditCount();
     const answer = await bot.sayText('lead',
       '/isms finding add Minor-NC 9.2 "No internal audit programme for 2026" --owner olga@test.example --due 2026-12-31', at);
@@ -119,6 +129,8 @@ describe('/isms finding add', () => {
   });
 
   it('asks for everything in a form when given nothing, and the submitted form records the finding', async () => {
+    await recordEarlierFindings(2);
+    await bot.say('lead', '/isms finding add major_nc 8.1 "No change control" --owner nobody@test.example --due 2026-12-01', at); // refused
     const form = findForm(await bot.say('auditor', '/isms finding add', at))!;
     expect(form.command).toBe('finding add');
     expect(form.fields.map((f) => [f.name, f.required ?? false])).toEqual([
@@ -135,6 +147,7 @@ describe('/isms finding add', () => {
   });
 
   it('records a repeated delivery once and answers it with the first reply', async () => {
+    await recordEarlierFindings(3);
     const audit = await bot.auditCount();
     const line = '/isms finding add minor_nc 7.2 "Two admins lack security training" --owner olga@test.example --due 2026-12-01';
     const first = await bot.say('lead', line, { ...at, idempotencyKey: 'slack-event-41' });
@@ -150,12 +163,17 @@ describe('/isms finding add', () => {
 
 describe('/isms findings and /isms finding close', () => {
   let bot: TestBot;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     await bot.say('auditor', '/isms finding add minor_nc 9.2 "No internal audit programme" --owner olga@test.example --due 2026-12-31', at);
     await bot.say('auditor', '/isms finding add ofi A.5.15 "Use the HR leaver feed for access reviews"', at);
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
+  const closeTheNonconformity = async () => {
+    await bot.say('owner', '/isms poam done POAM-0001', at);
+    await bot.say('lead', '/isms finding close af-1 "Audit programme for 2026 approved and the first audit held"', at);
+  };
+  const closeTheOfi = () => bot.say('lead', '/isms finding close AF-0002 "Leaver feed wired into the quarterly review"', at);
 
   it('lists open findings with type, clause, status and the linked POA&M item with its status', async () => {
     for (const who of ['lead', 'auditor', 'board'] as const) {
@@ -221,6 +239,7 @@ describe('/isms findings and /isms finding close', () => {
   });
 
   it('names unknown, malformed and already closed references, and refuses everyone but the ISMS lead', async () => {
+    await closeTheNonconformity();
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close AF-0099 "done"', 'AF-0099 does not exist.');
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close POAM-0001 "done"', 'finding: must be a reference like AF-0001, not "POAM-0001"');
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close AF-0001 "again"', 'AF-0001 was already closed');
@@ -231,6 +250,9 @@ describe('/isms findings and /isms finding close', () => {
   });
 
   it('pages the list ten at a time', async () => {
+    await closeTheNonconformity();
+    await closeTheOfi();
+    await bot.say('auditor', '/isms finding add observation 6.1 "Risk criteria undated"', at); // AF-0003, open
     for (let i = 1; i <= 10; i++) await bot.say('auditor', `/isms finding add ofi 10.${i} "Improvement ${i}"`, at);
     const first = await bot.say('lead', '/isms findings', at);
     expect(listIn(first).items).toHaveLength(10);
@@ -244,8 +266,11 @@ describe('/isms findings and /isms finding close', () => {
 
 describe('management reviews', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+  const recordFirstReview = () => bot.say('lead', '/isms review record 2026-09-15 "Internal audit results, risk register status, ISMS objectives"', at); // MR-0001
+  const recordSecondReview = () => bot.say('lead', '/isms review record 2026-09-30 "Follow-up on MFA funding"', at); // MR-0002
+  const decideMfaFunding = () => bot.say('lead', '/isms review decide MR-0001 olga@test.example 2026-12-31 "Fund MFA for all remote access"', at);
 
   it('records a review with the management body and the lead as attendees, as they are that day', async () => {
     const audit = await bot.auditCount();
@@ -263,6 +288,7 @@ describe('management reviews', () => {
   });
 
   it('adds a decision with an owner and due date, and the owner is told', async () => {
+    await recordFirstReview();
     const audit = await bot.auditCount();
     const answer = await bot.sayText('lead', '/isms review decide MR-0001 olga@test.example 2026-12-31 "Fund MFA for all remote access"', at);
     expect(answer).toContain('✔ Added decision 1 to MR-0001: owned by Olga Owner, due 2026-12-31. Olga Owner has been told.');
@@ -276,6 +302,8 @@ describe('management reviews', () => {
   });
 
   it('lists reviews with their decisions for the lead, the management body and auditors', async () => {
+    await recordFirstReview();
+    await decideMfaFunding();
     for (const who of ['lead', 'board', 'auditor'] as const) {
       const answer = await bot.say(who, '/isms reviews', at);
       expect(itemFor(answer, 'MR-0001').title).toBe('MR-0001 — held 2026-09-15');
@@ -290,6 +318,8 @@ describe('management reviews', () => {
   });
 
   it('keeps the attendees\' names and roles as they were after a person is renamed and their roles change', async () => {
+    await recordFirstReview();
+    await decideMfaFunding();
     await bot.t.db.update(people).set({ name: 'Bruno Brandt', roles: ['staff'] }).where(eq(people.id, bot.ids.board));
     await bot.t.db.update(people).set({ roles: ['isms_lead', 'management_body'] }).where(eq(people.id, bot.ids.lead));
     await bot.t.db.insert(people).values({ name: 'Mia Manager', email: 'mia@test.example', roles: ['management_body'] });
@@ -307,6 +337,7 @@ describe('management reviews', () => {
   });
 
   it('names a bad or future date, an unknown review, a past due date and an unknown owner, writing nothing', async () => {
+    await recordFirstReview();
     await refusedWithNothingWritten(bot, 'lead', '/isms review record 2026-09-31 "inputs"', 'date: must be a date written YYYY-MM-DD');
     await refusedWithNothingWritten(bot, 'lead', '/isms review record 2026-10-02 "inputs"',
       'date: 2026-10-02 is in the future (today is 2026-10-01); record a management review once it has been held.');
@@ -320,6 +351,7 @@ describe('management reviews', () => {
   });
 
   it('refuses recording and deciding to everyone but the ISMS lead, writing nothing', async () => {
+    await recordFirstReview();
     for (const who of ['board', 'auditor', 'owner', 'staff'] as const) {
       await refusedWithNothingWritten(bot, who, '/isms review record 2026-09-20 "inputs"', 'Only the ISMS lead may use "/isms review record"');
       await refusedWithNothingWritten(bot, who, '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead may use "/isms review decide"');
@@ -327,6 +359,8 @@ describe('management reviews', () => {
   });
 
   it('asks for a review in a form, and for a decision in a form carrying the review from the "Add a decision" button', async () => {
+    await recordFirstReview();
+    await recordSecondReview();
     const record = findForm(await bot.say('lead', '/isms review record', at))!;
     expect(record.command).toBe('review record');
     expect(record.fields.map((f) => f.name)).toEqual(['date', 'inputs']);
@@ -347,6 +381,8 @@ describe('management reviews', () => {
   });
 
   it('records a repeated delivery of a decision once', async () => {
+    await recordFirstReview();
+    await recordSecondReview();
     const audit = await bot.auditCount();
     const line = '/isms review decide MR-0002 sam@test.example 2026-12-15 "Run a phishing exercise"';
     const first = await bot.say('lead', line, { ...at, idempotencyKey: 'teams-activity-7' });
@@ -360,11 +396,11 @@ describe('management reviews', () => {
 
 describe('a management review without a management body', () => {
   let bot: TestBot;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     await bot.t.db.update(people).set({ roles: ['staff'] }).where(eq(people.id, bot.ids.board));
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('is refused: top management holds the review', async () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms review record 2026-09-15 "inputs"',

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asc, eq, sql } from 'drizzle-orm';
 import { auditEvents, riskAcceptances, riskAppetite, risks } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Block, type Reply } from '../src/core/reply.js';
@@ -42,7 +42,7 @@ const riskRow = async (bot: TestBot, id: number) => (await bot.t.db.select().fro
 
 describe('/isms risks', () => {
   let bot: TestBot;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     await addAppetite(bot, 12);
     await addRisk(bot.t.db, { title: 'Ransomware on file servers', inherent: 20, residual: 16, ownerId: bot.ids.owner });
@@ -50,7 +50,7 @@ describe('/isms risks', () => {
     await addRisk(bot.t.db, { title: 'Cloud provider outage', inherent: 15, residual: 12, ownerId: bot.ids.lead });
     for (let i = 4; i <= 12; i++) await addRisk(bot.t.db, { title: `Risk ${i}`, residual: 4, ownerId: bot.ids.lead });
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('pages the register ten at a time, with owner, scores, treatment and the appetite mark', async () => {
     const first = await bot.say('lead', '/isms risks', at);
@@ -116,7 +116,7 @@ describe('/isms risk accept', () => {
   let outage: typeof risks.$inferSelect;
   let phishing: typeof risks.$inferSelect;
   let insider: typeof risks.$inferSelect;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     await addAppetite(bot, 12);
     ransomware = await addRisk(bot.t.db, { title: 'Ransomware on file servers', residual: 16, ownerId: bot.ids.owner });
@@ -125,7 +125,7 @@ describe('/isms risk accept', () => {
     phishing = await addRisk(bot.t.db, { title: 'Phishing', residual: 14, ownerId: bot.ids.lead });
     insider = await addRisk(bot.t.db, { title: 'Insider data theft', residual: 18, ownerId: bot.ids.lead });
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('refuses the ISMS lead for a risk above the appetite, explains why, and writes nothing', async () => {
     const audit = await bot.auditCount();
@@ -246,6 +246,7 @@ describe('/isms risk accept', () => {
   });
 
   it('keeps acceptance decisions append-only in the database', async () => {
+    await bot.say('lead', '/isms risk accept r-2 residual risk is low and insured', at);
     const [acceptance] = await acceptancesOf(bot, laptops.id);
     expect(await refusal(bot.t.db.update(riskAcceptances).set({ residualScoreAtDecision: 1 }).where(eq(riskAcceptances.id, acceptance.id))))
       .toContain('risk_acceptances is append-only');
@@ -258,11 +259,11 @@ describe('/isms risk accept', () => {
 
 describe('/isms risk accept without a recorded risk appetite', () => {
   let bot: TestBot;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     await addRisk(bot.t.db, { title: 'Laptop theft', inherent: 12, residual: 6, ownerId: bot.ids.owner });
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('says no appetite is set, and leaves acceptance to the management body', async () => {
     const listed = await bot.say('lead', '/isms risks', at);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { createTestBot, FakeChatPort, type TestBot } from './helpers/bot.js';
@@ -15,8 +15,8 @@ const workingTime = { timezone: 'Europe/Berlin', workingHours: settings.workingH
 
 describe('/isms pause', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
   const now = berlin('2027-03-01T10:00');
   const pausedUntil = async () => (await bot.t.db.select().from(people).where(eq(people.id, bot.ids.staff)))[0].pausedUntil;
 
@@ -78,8 +78,8 @@ describe('/isms pause', () => {
 
 describe('/isms nudges', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
   const now = berlin('2027-03-01T10:00');
 
   it('is refused to anyone but the ISMS lead', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { createTestBot, FakeChatPort, type CastKey, type TestBot } from './helpers/bot.js';
@@ -52,14 +52,20 @@ describe('working hours', () => {
 describe('an evidence request from creation to the management body', () => {
   let bot: TestBot;
   let controlId: number;
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     [{ id: controlId }] = await bot.t.db.insert(controls).values({ code: 'CTL-AC-01', title: 'Access review', ownerId: bot.ids.owner, evidenceFrequency: 'quarterly' }).returning();
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   const request = async () => (await bot.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.controlId, controlId)))[0];
   const texts = async (who: 'owner' | 'lead' | 'board') => (await inboxOf(bot, who)).filter((m) => m.kind !== 'digest').map((m) => toPlainText(m.reply as Reply));
+  /** The daily runs that moved the request up the ladder before: created 03-17, reminded 03-24 and 04-01, the manager told 04-07. */
+  const ladderUntil = async (lastDay: string) => {
+    for (const day of ['2027-03-17', '2027-03-24', '2027-04-01', '2027-04-07'].filter((d) => d <= lastDay)) {
+      await dailyNudges(bot.t.db, morning(day), settings);
+    }
+  };
 
   it('creates nothing more than 14 days before the period ends', async () => {
     await dailyNudges(bot.t.db, morning('2027-03-16'), settings);
@@ -79,6 +85,7 @@ describe('an evidence request from creation to the management body', () => {
   });
 
   it('reminds the owner a week before the due date, and again the day after', async () => {
+    await ladderUntil('2027-03-17');
     await dailyNudges(bot.t.db, morning('2027-03-23'), settings);
     expect((await request()).escalationLevel).toBe(0);
     await dailyNudges(bot.t.db, morning('2027-03-24'), settings);
@@ -91,6 +98,7 @@ describe('an evidence request from creation to the management body', () => {
   });
 
   it('tells the owner\'s manager a week after the due date, not the owner', async () => {
+    await ladderUntil('2027-04-01');
     await dailyNudges(bot.t.db, morning('2027-04-07'), settings);
     expect((await request()).escalationLevel).toBe(3);
     const told = await texts('lead');
@@ -101,6 +109,7 @@ describe('an evidence request from creation to the management body', () => {
   });
 
   it('puts it on the management body\'s digest two weeks after the due date', async () => {
+    await ladderUntil('2027-04-07');
     await dailyNudges(bot.t.db, morning('2027-04-14'), settings);
     expect((await request()).escalationLevel).toBe(4);
     expect(await texts('board')).toHaveLength(0);
@@ -134,8 +143,8 @@ describe('an evidence request from creation to the management body', () => {
 
 describe('one message per person per run', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('groups three due items of one person into one message with a button per item, and delivers it once', async () => {
     const db = bot.t.db;
@@ -182,8 +191,8 @@ describe('one message per person per run', () => {
 
 describe('reminders that repeat', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
   const lastText = async (who: 'staff' | 'owner' | 'board') => {
     const inbox = await inboxOf(bot, who);
     return inbox.length ? toPlainText(inbox.at(-1)!.reply as Reply) : '';
@@ -260,8 +269,8 @@ describe('reminders that repeat', () => {
 
 describe('scheduled fires across replicas', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('runs each fire once, however many replicas fire it', async () => {
     await bot.t.db.insert(controls).values({ code: 'CTL-HR-01', title: 'Screening', ownerId: bot.ids.owner, evidenceFrequency: 'monthly' });
@@ -280,8 +289,8 @@ describe('scheduled fires across replicas', () => {
 
 describe('startScheduler', () => {
   let bot: TestBot;
-  beforeAll(async () => { bot = await createTestBot(); });
-  afterAll(async () => { await bot.destroy(); });
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('fires the daily run at its cron time and delivers what it queues through the ports, once', async () => {
     await bot.t.db.insert(controls).values({ code: 'CTL-OPS-01', title: 'Change approval', ownerId: bot.ids.owner, evidenceFrequency: 'monthly' });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import {
   controls, evidenceRequests, people, poamExtensions, poamItems, poamMilestones, policies, policyAcknowledgements,
@@ -17,7 +17,7 @@ function buttonCommands(r: Reply): string[] {
 describe('/isms status', () => {
   let bot: TestBot;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     const db = bot.t.db;
     const { lead, board, owner, staff, auditor } = bot.ids;
@@ -75,7 +75,7 @@ describe('/isms status', () => {
     ]);
     await db.insert(poamExtensions).values({ ref: 'PEX-0001', itemId: poam2.id, previousDueOn: '2026-05-31', requestedDueOn: '2026-07-31', reason: 'tape library on order', requestedBy: staff });
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('gathers my to-do: evidence I owe, policies to acknowledge, training due soon, POA&M items, with overdue marked', async () => {
     const audit = await bot.auditCount();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { findForm, type Reply } from '../src/core/reply.js';
@@ -15,7 +15,7 @@ describe('/isms training and /isms attest', () => {
   let bot: TestBot;
   const courseId: Record<string, number> = {};
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     bot = await createTestBot();
     const courses = await bot.t.db.insert(trainingCourses).values([
       { code: 'MB-CYBER', title: 'Cybersecurity risk for the management body', audienceRole: 'management_body', validityMonths: 12, legalBasis: 'NIS2 Art. 20(2); DORA Art. 5(4)' },
@@ -24,7 +24,7 @@ describe('/isms training and /isms attest', () => {
     ]).returning();
     for (const c of courses) courseId[c.code] = c.id;
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   const attestationsOf = (personId: number) =>
     bot.t.db.select().from(trainingAttestations).where(eq(trainingAttestations.personId, personId));

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { aiTools, assets, auditEvents, outbox, scopeChanges, suppliers } from '../src/db/schema/index.js';
 import { findForm, type Block, type Reply } from '../src/core/reply.js';
-import { nextRef } from '../src/core/refs.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
+import { addAiTool, addAsset, addScopeChange, addSupplier } from './helpers/fixtures.js';
 
 const listIn = (r: Reply) => r.blocks.find((b): b is Extract<Block, { type: 'list' }> => b.type === 'list');
 const NOV_28 = new Date('2026-11-28T10:00:00Z');
@@ -12,17 +12,20 @@ describe('/isms triage', () => {
   let bot: TestBot;
   const change = async (ref: string) => (await bot.t.db.select().from(scopeChanges).where(eq(scopeChanges.ref, ref)))[0];
 
-  beforeAll(async () => {
+  // Six declarations wait for triage, written as the declare commands write them.
+  beforeEach(async () => {
     bot = await createTestBot();
-    await bot.t.db.insert(assets).values({ ref: await nextRef(bot.t.db, 'AST'), name: 'Legacy CRM', ownerId: bot.ids.owner });
-    await bot.say('staff', '/isms declare ai ChatGPT drafting --vendor OpenAI --data internal'); // SC-0001, AI-0001
-    await bot.say('staff', '/isms declare ai DeepSeek --data customer'); // SC-0002, AI-0002
-    await bot.say('staff', '/isms declare supplier "Acme Cloud" hosting --ict yes --critical yes --data customer'); // SC-0003, SUP-0001
-    await bot.say('owner', '/isms declare supplier Payly --ict yes --critical no --data personal'); // SC-0004, SUP-0002
-    await bot.say('owner', '/isms scope add "Customer portal" web app'); // SC-0005
-    await bot.say('owner', '/isms scope retire "Legacy CRM" replaced'); // SC-0006
+    const db = bot.t.db;
+    const { staff, owner } = bot.ids;
+    const crm = await addAsset(db, { name: 'Legacy CRM', ownerId: owner }); // AST-0001
+    await addAiTool(db, { name: 'ChatGPT', purpose: 'drafting', vendor: 'OpenAI', dataCategories: ['internal'], declaredBy: staff }); // SC-0001, AI-0001
+    await addAiTool(db, { name: 'DeepSeek', dataCategories: ['customer'], declaredBy: staff }); // SC-0002, AI-0002
+    await addSupplier(db, { name: 'Acme Cloud', service: 'hosting', ict: true, critical: true, data: 'customer', declaredBy: staff }); // SC-0003, SUP-0001
+    await addSupplier(db, { name: 'Payly', ict: true, critical: false, data: 'personal', declaredBy: owner }); // SC-0004, SUP-0002
+    await addScopeChange(db, { kind: 'new_system', subject: 'Customer portal', description: 'web app', declaredBy: owner }); // SC-0005
+    await addScopeChange(db, { kind: 'retired_system', subject: crm.name, description: 'replaced', subjectRef: crm.ref, declaredBy: owner }); // SC-0006
   });
-  afterAll(async () => { await bot.destroy(); });
+  afterEach(async () => { await bot.destroy(); });
 
   it('lists what waits, oldest first, with Accept and Reject buttons per item', async () => {
     const answer = await bot.say('lead', '/isms triage');
@@ -64,6 +67,7 @@ describe('/isms triage', () => {
   });
 
   it('refuses to decide an item twice, naming who decided and when', async () => {
+    await bot.say('lead', '/isms triage accept SC-0001 low risk, assess next review', { now: NOV_28 });
     const before = await bot.auditCount();
     const answer = await bot.sayText('lead', '/isms triage reject SC-0001 changed my mind');
     expect(answer).toContain('SC-0001 was already accepted by Lena Lead on 2026-11-28');
@@ -135,6 +139,9 @@ describe('/isms triage', () => {
   });
 
   it('pages a long list ten at a time, and shows an empty list when all is decided', async () => {
+    // Seven changes came before, all decided.
+    await bot.say('owner', '/isms scope add Datalake'); // SC-0007
+    for (let n = 1; n <= 7; n++) await bot.say('lead', `/isms triage accept SC-000${n}`);
     for (let i = 1; i <= 11; i++) await bot.say('staff', `/isms declare ai Tool${i}`); // SC-0008 .. SC-0018
     const first = listIn(await bot.say('lead', '/isms triage'))!;
     expect(first.items).toHaveLength(10);

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../src/db/client.js';
-import { controls, evidenceRequests, policies, policyVersions, EVIDENCE_REQUEST_STATUSES } from '../../src/db/schema/index.js';
+import {
+  aiTools, assets, controls, evidenceRequests, policies, policyVersions, scopeChanges, suppliers, EVIDENCE_REQUEST_STATUSES,
+  type DATA_ACCESS, type SCOPE_CHANGE_KINDS,
+} from '../../src/db/schema/index.js';
 import { nextRef } from '../../src/core/refs.js';
+import { supplierTier } from '../../src/domain/declarations/supplier-tier.js';
 
 /** Register rows tests start from; each helper takes what the test cares about and fills the rest. */
 
@@ -36,4 +40,41 @@ export async function addPolicyVersion(db: Db, values: { policyId: number; versi
     contentSha256: createHash('sha256').update(values.content, 'utf8').digest('hex'), url: values.url,
   }).returning();
   return version;
+}
+
+/** A scope change waiting for triage, as a declaration proposes it. */
+export async function addScopeChange(db: Db, values: {
+  kind: (typeof SCOPE_CHANGE_KINDS)[number]; subject: string; declaredBy: number; description?: string; subjectRef?: string;
+}) {
+  const [change] = await db.insert(scopeChanges).values({ ref: await nextRef(db, 'SC'), ...values }).returning();
+  return change;
+}
+
+/** An AI tool and its scope change, the rows "/isms declare ai" writes (without its notice and audit events). */
+export async function addAiTool(db: Db, values: { name: string; declaredBy: number; vendor?: string; purpose?: string; dataCategories?: string[] }) {
+  const [tool] = await db.insert(aiTools).values({ ref: await nextRef(db, 'AI'), ...values }).returning();
+  const change = await addScopeChange(db, {
+    kind: 'new_ai_usage', subject: tool.name, description: values.purpose, subjectRef: tool.ref, declaredBy: values.declaredBy,
+  });
+  return { tool, change };
+}
+
+/** A supplier with its tier and scope change, the rows "/isms declare supplier" writes (without its notice and audit events). */
+export async function addSupplier(db: Db, values: {
+  name: string; declaredBy: number; service?: string; ict: boolean; critical: boolean; data: (typeof DATA_ACCESS)[number];
+}) {
+  const { ict, critical, data, ...rest } = values;
+  const [supplier] = await db.insert(suppliers).values({
+    ref: await nextRef(db, 'SUP'), ...rest, ictService: ict, supportsCriticalFunction: critical, dataAccess: data,
+    criticalityTier: supplierTier({ ict, critical, data }), status: 'declared',
+  }).returning();
+  const change = await addScopeChange(db, {
+    kind: 'new_supplier', subject: supplier.name, description: values.service, subjectRef: supplier.ref, declaredBy: values.declaredBy,
+  });
+  return { supplier, change };
+}
+
+export async function addAsset(db: Db, values: { name: string; ownerId?: number | null }) {
+  const [asset] = await db.insert(assets).values({ ref: await nextRef(db, 'AST'), name: values.name, ownerId: values.ownerId ?? null }).returning();
+  return asset;
 }
