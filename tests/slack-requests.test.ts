@@ -163,6 +163,14 @@ describe('who sees an answer', () => {
   });
 });
 
+describe('forms as Slack shows them', () => {
+  it('asks for a number of people with a number input that does not allow decimals', async () => {
+    const view = await w.formOf('USAM', 'declare ai');
+    const users = view.blocks.find((b: { block_id?: string }) => b.block_id === fieldBlockId('users'));
+    expect(users.element).toMatchObject({ type: 'number_input', is_decimal_allowed: false });
+  });
+});
+
 describe('one account per person', () => {
   it('refuses a second Slack account that shows the email of someone already linked, and tells the ISMS lead', async () => {
     w.fake.users.set('USAM2', { email: 'sam@test.example' });

@@ -203,7 +203,12 @@ function inputElement(field: FormField): Slack.InputBlockElement {
     case 'date':
       return { type: 'datepicker', action_id: FIELD_ACTION, ...placeholder, ...(/^\d{4}-\d{2}-\d{2}$/.test(initial[0] ?? '') ? { initial_date: initial[0] } : {}) };
     case 'number':
-      return { type: 'number_input', action_id: FIELD_ACTION, is_decimal_allowed: true, ...placeholder, ...(initial[0] ? { initial_value: initial[0] } : {}) };
+      return {
+        type: 'number_input', action_id: FIELD_ACTION, is_decimal_allowed: !field.integer, ...placeholder,
+        ...(field.min !== undefined ? { min_value: String(field.min) } : {}),
+        ...(field.max !== undefined ? { max_value: String(field.max) } : {}),
+        ...(initial[0] ? { initial_value: initial[0] } : {}),
+      };
     case 'select': {
       if (options.length === 0) return text(false);
       const chosen = options.find((o) => o.value === initial[0]);

@@ -168,6 +168,9 @@ function input(field: FormField): Element {
     case 'number':
       return {
         type: 'Input.Number', ...common,
+        // Adaptive Cards have no whole-number input: the core refuses a decimal under the field.
+        ...(field.min !== undefined ? { min: field.min } : {}),
+        ...(field.max !== undefined ? { max: field.max } : {}),
         ...(field.placeholder ? { placeholder: plainWords(field.placeholder) } : {}),
         ...(initial && Number.isFinite(Number(initial)) ? { value: Number(initial) } : {}),
       };

@@ -12,6 +12,10 @@ let sharedPglite: Promise<Database> | undefined;
 
 export const testDbKind: 'pglite' | 'postgres' = process.env.ISMS_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 
+// PGlite takes seconds to start (a minute on a loaded machine): start it while the test file loads,
+// not inside the first hook, whose timeout is meant for the test's own setup.
+if (testDbKind === 'pglite') await (sharedPglite = openDatabase({ kind: 'pglite' }));
+
 export interface TestDatabase extends Database {
   /** Connection URL for child processes (postgres only; undefined on PGlite). */
   url?: string;
