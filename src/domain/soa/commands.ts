@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { defineCommand } from '../../core/router.js';
+import { fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
+import { isoDay } from '../../core/time.js';
+import { FRAMEWORKS, FRAMEWORK_IDS } from '../../refdata/frameworks.js';
+import type { Role } from '../../db/schema/index.js';
+import { resolveFramework } from './frameworks.js';
+import { coverage, soaRows, summarise, type SoaRow } from './soa.js';
+
+/** Undecided requirements and gaps shown in chat; the export carries them all. */
+const SHOWN = 10;
+const READERS: Role[] = ['isms_lead', 'auditor', 'management_body'];
+
+const frameworkInput = z.object({
+  framework: z.string({ required_error: `name a framework: ${FRAMEWORK_IDS.join(', ')}` }).trim().min(1, `name a framework: ${FRAMEWORK_IDS.join(', ')}`)
+    .describe('The framework, e.g. ISO27001:2022, NIST-CSF-2.0, NIS2 or DORA'),
+});
+const frameworkArg = { framework: { positional: true as const, options: FRAMEWORK_IDS.map((f) => ({ value: f, label: FRAMEWORKS[f].name })) } };
+
+const rowTitle = (r: SoaRow) => `${r.reference}${r.title ? ` ${r.title.length > 120 ? `${r.title.slice(0, 117)}…` : r.title}` : ''}`;
+const more = (total: number, what: string) => (total > SHOWN ? ` (first ${SHOWN} of ${total} ${what})` : '');
+
+export const soaCommand = defineCommand({
+  name: 'soa',
+  aliases: ['statement of applicability'],
+  summary: 'The statement of applicability of a framework: decided, applicable, implemented, evidence fresh',
+  examples: ['soa ISO27001:2022', 'soa nist-csf-2.0'],
+  roles: READERS,
+  schema: frameworkInput,
+  args: frameworkArg,
+  form: { title: 'Statement of applicability', submitLabel: 'Show' },
+  async run(ctx, args) {
+    const framework = resolveFramework(args.framework);
+    const rows = await soaRows(ctx.db, framework, isoDay(ctx.now));
+    const s = summarise(rows);
+    const undecided = rows.filter((r) => r.decision === 'no decision');
+    const blocks: Block[] = [
+      text(rows.length === 0
+        ? `${FRAMEWORKS[framework].name} has no requirements in the register yet.`
+        : `Statement of applicability, ${FRAMEWORKS[framework].name}: ${s.decided} of ${s.requirements} requirements decided.`,
+      undecided.length || rows.length === 0 ? 'warning' : 'success'),
+      fields([
+        { label: 'Decided', value: `${s.decided} (${undecided.length} undecided)` },
+        { label: 'Applicable', value: `${s.applicable} (${s.notApplicable} not applicable)` },
+        { label: 'Implemented', value: `${s.implemented} of ${s.applicable} applicable${s.partlyImplemented ? `, ${s.partlyImplemented} partly` : ''}` },
+        { label: 'Evidence', value: `${s.evidenceFresh} fresh, ${s.evidenceStale} stale, ${s.evidenceNone} none` },
+      ]),
+    ];
+    if (undecided.length) {
+      blocks.push({
+        type: 'list', title: `No decision yet${more(undecided.length, 'undecided')}`,
+        items: undecided.slice(0, SHOWN).map((r) => ({ title: rowTitle(r), detail: 'no internal control is mapped to it' })),
+      });
+    }
+    blocks.push(text(`The whole statement, row by row (CSV, JSON or XLSX): /isms export soa. Gaps and drift: /isms coverage ${framework}.`));
+    return reply(...blocks);
+  },
+});
+
+export const coverageCommand = defineCommand({
+  name: 'coverage',
+  summary: 'Where a framework has gaps: requirements with no control, controls without fresh evidence, drift between frameworks',
+  examples: ['coverage NIST-CSF-2.0', 'coverage ISO27001:2022'],
+  roles: READERS,
+  schema: frameworkInput,
+  args: frameworkArg,
+  form: { title: 'Coverage of a framework', submitLabel: 'Show' },
+  async run(ctx, args) {
+    const c = await coverage(ctx.db, resolveFramework(args.framework), isoDay(ctx.now));
+    const gaps = c.uncovered.length + c.unevidenced.length + c.drift.length;
+    const controlItem = (code: string, title: string, detail: string): ListItem => ({ title: `${code} ${title}`, detail });
+    return reply(
+      text(gaps === 0
+        ? `${FRAMEWORKS[c.framework].name}: every requirement has a control, every applicable control fresh evidence, and no framework disagrees.`
+        : `${FRAMEWORKS[c.framework].name}: ${c.uncovered.length} requirement${c.uncovered.length === 1 ? '' : 's'} with no control, `
+          + `${c.unevidenced.length} control${c.unevidenced.length === 1 ? '' : 's'} without fresh evidence, ${c.drift.length} drift.`,
+      gaps ? 'warning' : 'success'),
+      {
+        type: 'list', title: `Requirements with no control${more(c.uncovered.length, 'requirements')}`, empty: 'None.',
+        items: c.uncovered.slice(0, SHOWN).map((r) => ({ title: rowTitle(r) })),
+      },
+      {
+        type: 'list', title: `Controls without fresh evidence${more(c.unevidenced.length, 'controls')}`, empty: 'None.',
+        items: c.unevidenced.slice(0, SHOWN).map((s) => controlItem(s.code, s.title, s.evidence === 'none'
+          ? 'no submitted or accepted evidence yet' : `stale: latest evidence effective ${s.latestEvidenceOn}`)),
+      },
+      {
+        type: 'list', title: `Drift${more(c.drift.length, 'disagreements')}`, empty: 'None.',
+        items: c.drift.slice(0, SHOWN).map((d) => ({ title: `${d.control}: ${d.requirement.framework} ${d.requirement.reference} ↔ ${d.other.framework} ${d.other.reference}`, detail: d.reason })),
+      },
+    );
+  },
+});
