@@ -63,7 +63,7 @@ describe('verify: the register checked for tampering', () => {
     // The AI tool, its scope change, the evidence item (people and controls here were seeded without events).
     expect(verdict.ok && verdict.rows).toBe(3);
     const answer = await bot.sayText('auditor', '/isms audit verify');
-    expect(answer).toContain(`Audit trail intact: ${await bot.auditCount()} events, each linked to the one before; 3 register rows match their last audit event; 1 evidence file match their SHA-256.`);
+    expect(answer).toContain(`Audit trail intact: ${await bot.auditCount()} events, each linked to the one before; 3 register rows match their last audit event; 1 evidence file matches its SHA-256.`);
   });
 
   it('names the event that was altered behind the trigger', async () => {
@@ -96,6 +96,7 @@ describe('verify: the register checked for tampering', () => {
     const early = (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0];
     expect(summary).toEqual({ 'head witnessed': early.seq, messages: 1 });
     for (const name of ['Copilot', 'Gemini', 'Claude', 'Mistral', 'Perplexity']) await bot.say('staff', `/isms declare ai ${name}`, { now: NOW });
+    expect(await bot.sayText('staff', '/isms audit witness')).toContain('Only the ISMS lead or auditor may use "/isms audit witness"');
     expect(await bot.sayText('auditor', '/isms audit witness')).toContain(`Witnessed the audit trail head: event #${early.seq + 10}`);
     const told = (await bot.outboxFor('lead')).filter((m) => m.kind === 'audit_witness').map((m) => JSON.stringify(m.reply));
     const late = (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0];

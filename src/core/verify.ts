@@ -166,7 +166,8 @@ export function describeVerdict(v: RegisterVerdict): string {
     : '';
   const head = v.head ? `\nChain head: ${v.head.seq}:${v.head.hash}` : '';
   return `Audit trail intact: ${plural(v.events, 'event')}, each linked to the one before; `
-    + `${plural(v.rows, 'register row')} match their last audit event; ${plural(v.files, 'evidence file')} match their SHA-256${witness}.${unaudited}${head}`;
+    + `${plural(v.rows, 'register row')} ${v.rows === 1 ? 'matches its' : 'match their'} last audit event; `
+    + `${plural(v.files, 'evidence file')} ${v.files === 1 ? 'matches its' : 'match their'} SHA-256${witness}.${unaudited}${head}`;
 }
 
 export type WitnessResult = { head: WitnessedHead; sentTo: number; file?: string } | { head: undefined };
