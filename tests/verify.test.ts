@@ -9,6 +9,7 @@ import { hashEvent } from '../src/core/audit.js';
 import { parseWitness, verifyRegister } from '../src/core/verify.js';
 import { witnessAuditTrail } from '../src/scheduler/jobs/index.js';
 import { defaultNudgeSettings } from '../src/scheduler/settings.js';
+import { loadConfig } from '../src/config.js';
 import type { Db } from '../src/db/client.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { addControl } from './helpers/fixtures.js';
@@ -162,4 +163,12 @@ describe('"npm run isms -- verify" as an auditor runs it', () => {
     const unreadable = await isms('verify', '--witness', 'yesterday');
     expect(unreadable).toMatchObject({ code: 2, stdout: 'The witness file "yesterday" cannot be opened.\n' });
   }, 240_000); // four processes, each opening the register
+});
+
+describe('witness settings', () => {
+  it('default to a daily witness without a file, and a bad cron expression is named', () => {
+    expect(loadConfig({}).nudges).toMatchObject({ witnessCron: '30 5 * * *', witnessFile: undefined });
+    expect(loadConfig({ ISMS_WITNESS_FILE: '/var/lib/isms/witness.jsonl' }).nudges.witnessFile).toBe('/var/lib/isms/witness.jsonl');
+    expect(() => loadConfig({ ISMS_WITNESS_CRON: 'daily' })).toThrow('ISMS_WITNESS_CRON must be a cron expression such as "30 5 * * *"');
+  });
 });
