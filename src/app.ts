@@ -30,6 +30,6 @@ export async function startCore(config: Config, logger: Logger): Promise<Core> {
 
 /** The core around an open, migrated register (tests build theirs on a test database). */
 export function assembleCore(config: Config, logger: Logger, database: Database, loadedExample = false): Core {
-  const router = buildRouter(database.db);
+  const router = buildRouter(database.db, { witnessFile: config.nudges.witnessFile });
   return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger), loadedExample };
 }

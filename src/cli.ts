@@ -9,7 +9,8 @@ import { explainFailure } from './fatal.js';
 import { createLogger } from './log.js';
 import { openDatabase, type Database, type DatabaseTarget, type Db } from './db/client.js';
 import { migrate } from './db/migrate.js';
-import { verifyAuditChain } from './core/audit.js';
+import { readFile } from 'node:fs/promises';
+import { describeVerdict, parseWitness, verifyRegister, type WitnessedHead } from './core/verify.js';
 import { loadReferenceData, type ReferenceLoadResult } from './refdata/load.js';
 import { importFile, describeCounts } from './import/import.js';
 import { loadExampleOrganisation } from './import/example.js';
@@ -22,7 +23,13 @@ Commands:
                       problem imports nothing; entries already in the register are updated.
   load-reference      Load the shipped framework requirements and crosswalks (safe to repeat).
   load-example        Load the example organisation Northwind Payments GmbH into an empty register.
-  verify-audit        Check that no audit event was changed or removed since it was written.
+  verify [--witness <file or seq:hash>]
+                      Check the register for tampering: the audit trail's hash chain, every audited
+                      register row against its last audit event, every evidence file against its
+                      SHA-256 and, with --witness, the chain heads the bot witnessed (a witness file
+                      of JSON lines, or one pasted head) to catch a cut or rewritten tail.
+                      Names the first mismatch and exits 1; exits 0 when everything matches.
+  verify-audit        The same as verify.
   help                Show this help.
 
 The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
@@ -31,7 +38,8 @@ With PGlite, stop the bot first: two processes must not open one data directory.
 
 type Print = (line: string) => void;
 
-const COMMANDS: Record<string, { args: number; run: (db: Db, args: string[], print: Print) => Promise<number> }> = {
+/** args: how many arguments the command takes, or the allowed counts. */
+const COMMANDS: Record<string, { args: number | number[]; run: (db: Db, args: string[], print: Print) => Promise<number> }> = {
   import: {
     args: 1,
     async run(db, [file], print) {
@@ -60,19 +68,35 @@ const COMMANDS: Record<string, { args: number; run: (db: Db, args: string[], pri
       return 0;
     },
   },
-  'verify-audit': {
-    args: 0,
-    async run(db, _args, print) {
-      const verdict = await verifyAuditChain(db);
-      if (verdict.ok) {
-        print(`Audit trail intact: ${verdict.rows} events`);
-        return 0;
-      }
-      print(`Audit trail broken at event #${verdict.firstBadSeq}: ${verdict.reason}`);
-      return 1;
-    },
-  },
+  verify: { args: [0, 2], run: runVerify },
+  'verify-audit': { args: [0, 2], run: runVerify },
 };
+
+async function runVerify(db: Db, args: string[], print: Print): Promise<number> {
+  let witnessed: WitnessedHead[] = [];
+  if (args.length) {
+    const [flag, given] = args;
+    if (flag !== '--witness') {
+      print(`"verify" takes only --witness <file or seq:hash>, not "${flag}".`);
+      return 2;
+    }
+    // A pasted head ("42:ab12…") or a witness file.
+    const text = /^#?\d+:/.test(given) ? given : await readFile(given, 'utf8').catch(() => undefined);
+    if (text === undefined) {
+      print(`The witness file "${given}" cannot be opened.`);
+      return 2;
+    }
+    const parsed = parseWitness(text);
+    if (typeof parsed === 'string') {
+      print(`The witness "${given}" cannot be read: ${parsed}.`);
+      return 2;
+    }
+    witnessed = parsed;
+  }
+  const verdict = await verifyRegister(db, witnessed);
+  print(describeVerdict(verdict));
+  return verdict.ok ? 0 : 1;
+}
 
 function reportReferenceLoad(result: ReferenceLoadResult, print: Print): boolean {
   const added = Object.entries(result.requirements);
@@ -93,8 +117,9 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
     err(`Unknown command "${name}".\n\n${USAGE}`);
     return 2;
   }
-  if (args.length !== command.args) {
-    err(command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
+  const allowed = typeof command.args === 'number' ? [command.args] : command.args;
+  if (!allowed.includes(args.length)) {
+    err(name.startsWith('verify') ? `"${name}" takes only --witness <file or seq:hash>.` : command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
     return 2;
   }
   let logger: Logger | undefined;

@@ -9,13 +9,14 @@ import { trainingCommands } from './domain/training/index.js';
 import { poamCommands } from './domain/poam/index.js';
 import { triageCommands } from './domain/triage/index.js';
 import { registerCommands } from './domain/registers/index.js';
+import { auditWitnessCommand } from './domain/registers/audit-verify.js';
 import { nudgeCommands } from './domain/nudges/index.js';
 import { riskCommands } from './domain/risks/index.js';
 import { reviewCommands } from './domain/reviews/index.js';
 import { soaCommands } from './domain/soa/index.js';
 
 /** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
-export function buildRouter(db: Db): CommandRouter {
+export function buildRouter(db: Db, options: { witnessFile?: string } = {}): CommandRouter {
   const router: CommandRouter = new CommandRouter(db);
   const specs: CommandSpec[] = [
     helpCommand(() => router),
@@ -27,6 +28,7 @@ export function buildRouter(db: Db): CommandRouter {
     ...poamCommands,
     ...triageCommands,
     ...registerCommands,
+    auditWitnessCommand(options.witnessFile),
     ...nudgeCommands,
     ...riskCommands,
     ...reviewCommands,

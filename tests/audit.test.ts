@@ -69,7 +69,8 @@ describe('audit trail verification', () => {
       const created = [...imported.stdout.matchAll(/(\d+) created/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 
       const verified = await runCli(['verify-audit'], env);
-      expect(verified).toEqual({ code: 0, stdout: `Audit trail intact: ${created + 1} events\n`, stderr: '' });
+      expect(verified).toMatchObject({ code: 0, stderr: '' });
+      expect(verified.stdout).toContain(`Audit trail intact: ${created + 1} events,`);
       if (t.url) {
         expect(rows<{ n: number }>(await t.db.execute(sql`select count(*)::int as n from audit_events`))[0].n).toBe(created + 1);
       }

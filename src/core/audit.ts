@@ -42,14 +42,21 @@ function normalise(value: unknown): unknown {
 
 interface HashedFields {
   seq: number; at: string; actorId: number | null; actorLabel: string; action: string;
-  entity: string; entityRef: string; before: unknown; after: unknown; prevHash: string;
+  entity: string; entityRef: string; before: unknown; after: unknown; rowHash?: string | null; prevHash: string;
 }
 
 export function hashEvent(e: HashedFields): string {
   return createHash('sha256').update(canonicalJson({
     seq: e.seq, at: new Date(e.at).toISOString(), actorId: e.actorId, actorLabel: e.actorLabel, action: e.action,
     entity: e.entity, entityRef: e.entityRef, before: e.before ?? null, after: e.after ?? null, prevHash: e.prevHash,
+    // Events written before rows were hashed have none; leaving the key out keeps their hashes as they were.
+    rowHash: e.rowHash ?? undefined,
   })).digest('hex');
+}
+
+/** SHA-256 of a value's canonical JSON: what an audit event records of the register row it wrote. */
+export function sha256Json(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
 /** Appends one audit event; call it inside the transaction that makes the change. */
@@ -62,7 +69,8 @@ export async function appendAudit(tx: Db, actor: AuditActor, input: AuditInput, 
   const after = input.after === undefined ? null : normalise(input.after);
   const fields: HashedFields = {
     seq, at: now.toISOString(), actorId: actor.id, actorLabel: actor.label, action: input.action,
-    entity: input.entity, entityRef: input.entityRef, before, after, prevHash: last?.hash ?? GENESIS_HASH,
+    entity: input.entity, entityRef: input.entityRef, before, after, rowHash: after === null ? null : sha256Json(after),
+    prevHash: last?.hash ?? GENESIS_HASH,
   };
   await tx.insert(auditEvents).values({ ...fields, hash: hashEvent(fields) });
 }

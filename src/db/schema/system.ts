@@ -14,6 +14,8 @@ export const auditEvents = pgTable('audit_events', {
   entityRef: text('entity_ref').notNull(),
   before: jsonb('before'),
   after: jsonb('after'),
+  /** SHA-256 of the canonical JSON of `after`: the register row's audited fields as written. */
+  rowHash: text('row_hash'),
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
 });

@@ -8,6 +8,7 @@ import { remindPolicyAcknowledgements } from './policies.js';
 import { remindExpiringTraining } from './training.js';
 import { remindSupplierReviews } from './suppliers.js';
 import { weeklyDigest } from './digest.js';
+import { witnessAuditTrail } from './witness.js';
 import { jobOf, type Job, type JobSummary } from './run.js';
 
 export { createEvidenceRequests, remindEvidence, periodOf } from './evidence.js';
@@ -16,6 +17,7 @@ export { remindPolicies } from './policies.js';
 export { remindTraining } from './training.js';
 export { remindSuppliers } from './suppliers.js';
 export { weeklyDigest } from './digest.js';
+export { witnessAuditTrail } from './witness.js';
 export { dueText, reminderCycle, stepDue } from './ladder.js';
 export { jobOf, JobRun, SCHEDULER_ACTOR, type Job, type JobPart, type JobSummary } from './run.js';
 
@@ -43,6 +45,7 @@ export interface JobSpec {
 export const JOBS: JobSpec[] = [
   { name: 'daily-nudges', cron: (s) => s.nudgeCron, run: dailyNudges },
   { name: 'weekly-digest', cron: (s) => s.digestCron, run: weeklyDigest },
+  { name: 'audit-witness', cron: (s) => s.witnessCron, run: witnessAuditTrail },
 ];
 
 /** Cron fires are minute-aligned; replicas whose timers fire a little apart agree on the minute. */

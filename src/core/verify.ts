@@ -1,0 +1,195 @@
+import { appendFile } from 'node:fs/promises';
+import { asc, desc, eq, getTableColumns, inArray, isNotNull, sql, type Column } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from '../db/client.js';
+import { rows as resultRows } from '../db/migrate.js';
+import {
+  aiTools, assets, auditEvents, auditFindings, controls, evidenceItems, evidenceRequests, managementReviews,
+  people, poamExtensions, poamItems, policies, risks, scopeChanges, suppliers, trainingCourses,
+} from '../db/schema/index.js';
+import { canonicalJson, verifyAuditChain } from './audit.js';
+import { enqueue } from './outbox.js';
+import { reply, text } from './reply.js';
+
+/**
+ * Register tables whose rows an audit event names by a unique column. Each current row must
+ * match the after-images of its events (folded in order, since some events record only the
+ * fields they changed); bytes are left to the evidence-file check.
+ */
+const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] = [
+  { entity: 'person', table: people, key: people.email, what: 'person' },
+  { entity: 'asset', table: assets, key: assets.ref, what: 'asset' },
+  { entity: 'control', table: controls, key: controls.code, what: 'control' },
+  { entity: 'policy', table: policies, key: policies.ref, what: 'policy' },
+  { entity: 'training_course', table: trainingCourses, key: trainingCourses.code, what: 'training course' },
+  { entity: 'supplier', table: suppliers, key: suppliers.ref, what: 'supplier' },
+  { entity: 'ai_tool', table: aiTools, key: aiTools.ref, what: 'AI tool' },
+  { entity: 'scope_change', table: scopeChanges, key: scopeChanges.ref, what: 'scope change' },
+  { entity: 'risk', table: risks, key: risks.ref, what: 'risk' },
+  { entity: 'evidence_request', table: evidenceRequests, key: evidenceRequests.ref, what: 'evidence request' },
+  { entity: 'evidence_item', table: evidenceItems, key: evidenceItems.ref, what: 'evidence' },
+  { entity: 'poam_item', table: poamItems, key: poamItems.ref, what: 'POA&M item' },
+  { entity: 'poam_extension', table: poamExtensions, key: poamExtensions.ref, what: 'POA&M extension' },
+  { entity: 'audit_finding', table: auditFindings, key: auditFindings.ref, what: 'audit finding' },
+  { entity: 'management_review', table: managementReviews, key: managementReviews.ref, what: 'management review' },
+];
+
+/** A chain head as the witness recorded it. */
+export interface WitnessedHead { seq: number; hash: string }
+
+export type RegisterVerdict =
+  | { ok: true; events: number; rows: number; files: number; witnessed: number; head?: WitnessedHead; unaudited: string[] }
+  | { ok: false; problem: string };
+
+/**
+ * What an auditor runs: the audit trail's hash chain, every audited register row against the
+ * last state its events recorded, every stored evidence file against its SHA-256, and the chain
+ * against heads witnessed outside the database (which is what reveals a cut or rewritten tail).
+ * Stops at the first mismatch and names it.
+ */
+export async function verifyRegister(db: Db, witnessed: WitnessedHead[] = []): Promise<RegisterVerdict> {
+  const chain = await verifyAuditChain(db);
+  if (!chain.ok) return { ok: false, problem: `Audit trail broken at event #${chain.firstBadSeq}: ${chain.reason}.` };
+  const witness = await checkWitnessed(db, witnessed);
+  if (witness) return { ok: false, problem: witness };
+  let rowCount = 0;
+  const unaudited: string[] = [];
+  for (const audited of AUDITED) {
+    const checked = await checkRows(db, audited, unaudited);
+    if (typeof checked === 'string') return { ok: false, problem: checked };
+    rowCount += checked;
+  }
+  const files = await checkEvidenceFiles(db);
+  if (typeof files === 'string') return { ok: false, problem: files };
+  const head = await chainHead(db);
+  return { ok: true, events: chain.rows, rows: rowCount, files, witnessed: witnessed.length, ...(head && { head }), unaudited };
+}
+
+/** The newest audit event: what the witness records. */
+export async function chainHead(db: Db): Promise<WitnessedHead | undefined> {
+  const [last] = await db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
+  return last;
+}
+
+async function checkWitnessed(db: Db, witnessed: WitnessedHead[]): Promise<string | undefined> {
+  if (witnessed.length === 0) return undefined;
+  const found = await db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents)
+    .where(inArray(auditEvents.seq, witnessed.map((w) => w.seq)));
+  const bySeq = new Map(found.map((e) => [e.seq, e.hash]));
+  const head = await chainHead(db);
+  for (const w of [...witnessed].sort((a, b) => a.seq - b.seq)) {
+    const hash = bySeq.get(w.seq);
+    if (hash === undefined) {
+      return `Audit trail cut short: witnessed event #${w.seq} (${w.hash.slice(0, 12)}…) no longer exists; the trail now ends at #${head?.seq ?? 0}.`;
+    }
+    if (hash !== w.hash) {
+      return `Audit trail rewritten: event #${w.seq} hashes ${hash.slice(0, 12)}…, but the witness recorded ${w.hash.slice(0, 12)}….`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Returns how many rows matched, or the first mismatch in words. Rows no event names are collected,
+ * not failed: a register seeded outside the bot (or before it audited) has them legitimately.
+ */
+async function checkRows(db: Db, audited: (typeof AUDITED)[number], unaudited: string[]): Promise<number | string> {
+  const columns = Object.fromEntries(Object.entries(getTableColumns(audited.table))
+    .filter(([, c]) => c.getSQLType() !== 'bytea'));
+  const keyName = Object.entries(columns).find(([, c]) => c === audited.key)![0];
+  const events = await db.select({ ref: auditEvents.entityRef, after: auditEvents.after }).from(auditEvents)
+    .where(eq(auditEvents.entity, audited.entity)).orderBy(asc(auditEvents.seq));
+  const recorded = new Map<string, Record<string, unknown>>();
+  for (const e of events) {
+    if (!e.after || typeof e.after !== 'object') continue;
+    recorded.set(e.ref, { ...recorded.get(e.ref), ...(e.after as Record<string, unknown>) });
+  }
+  const current = await db.select(columns).from(audited.table).orderBy(asc(audited.key));
+  let matched = 0;
+  for (const row of current as Record<string, unknown>[]) {
+    const ref = String(row[keyName]);
+    const expected = recorded.get(ref);
+    if (!expected) {
+      unaudited.push(`${audited.what} ${ref}`);
+      continue;
+    }
+    const differing = Object.keys(expected).filter((field) => field in columns
+      && canonicalJson(row[field]) !== canonicalJson(expected[field]));
+    if (differing.length) {
+      return `${audited.what} ${ref} differs from its last audit event in ${differing.join(', ')}: it was changed without one.`;
+    }
+    matched++;
+  }
+  return matched;
+}
+
+/** The hash is computed in the database, so the check never holds the files in memory. */
+async function checkEvidenceFiles(db: Db): Promise<number | string> {
+  const files = resultRows<{ ref: string; name: string | null; stored: string | null; actual: string }>(await db.execute(sql`
+    select ${evidenceItems.ref} as ref, ${evidenceItems.fileName} as name, ${evidenceItems.fileSha256} as stored,
+      encode(sha256(${evidenceItems.fileBytes}), 'hex') as actual
+    from ${evidenceItems} where ${isNotNull(evidenceItems.fileBytes)} order by ${evidenceItems.id}`));
+  for (const f of files) {
+    if (f.stored !== f.actual) {
+      return `Evidence file of ${f.ref}${f.name ? ` (${f.name})` : ''} does not match its SHA-256: recorded ${f.stored?.slice(0, 12) ?? 'none'}…, the stored bytes hash to ${f.actual.slice(0, 12)}….`;
+    }
+  }
+  return files.length;
+}
+
+/** Reads a witness: a file of JSON lines ({"seq":…,"hash":…}) or one pasted "seq:hash". */
+export function parseWitness(text: string): WitnessedHead[] | string {
+  const pasted = /^#?(\d+):([0-9a-f]{64})$/i.exec(text.trim());
+  if (pasted) return [{ seq: Number(pasted[1]), hash: pasted[2].toLowerCase() }];
+  const heads: WitnessedHead[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue;
+    let parsed: unknown;
+    try { parsed = JSON.parse(line); } catch { parsed = undefined; }
+    const head = parsed as Partial<WitnessedHead> | undefined;
+    if (!head || !Number.isInteger(head.seq) || typeof head.hash !== 'string' || !/^[0-9a-f]{64}$/.test(head.hash)) {
+      return `line ${i + 1} is not a witnessed head ({"seq": <event number>, "hash": "<64 hex digits>"})`;
+    }
+    heads.push({ seq: head.seq!, hash: head.hash });
+  }
+  return heads.length ? heads : 'it holds no witnessed head';
+}
+
+/** The verdict in a few lines, the same in chat and on the terminal. */
+export function describeVerdict(v: RegisterVerdict): string {
+  if (!v.ok) return v.problem;
+  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const witness = v.witnessed ? `; ${plural(v.witnessed, 'witnessed head')} found unchanged` : '';
+  const shown = v.unaudited.slice(0, 5).join(', ') + (v.unaudited.length > 5 ? ', …' : '');
+  const unaudited = v.unaudited.length
+    ? `\n${plural(v.unaudited.length, 'register row has', 'register rows have')} no audit event (added outside the bot, or before it audited them): ${shown}.`
+    : '';
+  const head = v.head ? `\nChain head: ${v.head.seq}:${v.head.hash}` : '';
+  return `Audit trail intact: ${plural(v.events, 'event')}, each linked to the one before; `
+    + `${plural(v.rows, 'register row')} ${v.rows === 1 ? 'matches its' : 'match their'} last audit event; `
+    + `${plural(v.files, 'evidence file')} ${v.files === 1 ? 'matches its' : 'match their'} SHA-256${witness}.${unaudited}${head}`;
+}
+
+export type WitnessResult = { head: WitnessedHead; sentTo: number; file?: string } | { head: undefined };
+
+/**
+ * Sends the chain head to the ISMS leads through the outbox and appends it to the witness file:
+ * copies outside the database that a later `verify --witness` compares against. Witnessing is not
+ * itself an audit event, or the head would move the moment it is recorded.
+ */
+export async function witnessChainHead(db: Db, leads: { id: number }[], file: string | undefined, now: Date): Promise<WitnessResult> {
+  const head = await chainHead(db);
+  if (!head) return { head: undefined };
+  const pasted = `${head.seq}:${head.hash}`;
+  for (const lead of leads) {
+    await enqueue(db, {
+      recipientId: lead.id, kind: 'audit_witness', idempotencyKey: `audit-witness:${pasted}:${lead.id}`,
+      reply: reply(
+        text(`Audit trail head, ${now.toISOString()}: event #${head.seq}, hash ${head.hash}.`),
+        text(`Keep this message. "npm run isms -- verify --witness ${pasted}" later shows whether the trail was cut short or rewritten after this point.`),
+      ),
+    });
+  }
+  if (file) await appendFile(file, `${JSON.stringify({ seq: head.seq, hash: head.hash, at: now.toISOString() })}\n`);
+  return { head, sentTo: leads.length, ...(file && { file }) };
+}

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { desc, eq, sql } from 'drizzle-orm';
+import { auditEvents, risks } from '../src/db/schema/index.js';
+import { hashEvent } from '../src/core/audit.js';
+import { parseWitness, verifyRegister } from '../src/core/verify.js';
+import { witnessAuditTrail } from '../src/scheduler/jobs/index.js';
+import { defaultNudgeSettings } from '../src/scheduler/settings.js';
+import { loadConfig } from '../src/config.js';
+import type { Db } from '../src/db/client.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+import { addControl } from './helpers/fixtures.js';
+import { freshRegister, runScript, type Register } from './helpers/process.js';
+
+const NOW = new Date('2026-06-15T09:00:00Z');
+const FILE = randomBytes(4096);
+
+/** Real commands touching several registers: a declaration, its triage, evidence with a file. */
+async function workTheRegister(bot: TestBot) {
+  await bot.say('staff', '/isms declare ai ChatGPT --vendor OpenAI', { now: NOW });
+  expect(await bot.sayText('lead', '/isms triage accept SC-0001 low risk', { now: NOW })).toContain('SC-0001');
+  await addControl(bot.t.db, { code: 'CTL-VF-01', title: 'Backups', ownerId: bot.ids.owner });
+  const submitted = await bot.sayText('owner', '/isms evidence submit CTL-VF-01', { now: NOW, attachments: [{ name: 'restore.log', bytes: FILE }] });
+  expect(submitted).toContain('EV-0001');
+}
+
+/** What someone with the database's owner rights can do: switch the append-only triggers off for one edit. */
+async function behindTheTriggers(db: Db, table: string, edit: () => Promise<unknown>) {
+  await db.execute(sql.raw(`alter table ${table} disable trigger user`));
+  try {
+    await edit();
+  } finally {
+    await db.execute(sql.raw(`alter table ${table} enable trigger user`));
+  }
+}
+
+/** The database's own message for a refused statement (drizzle wraps it). */
+const refusal = (query: Promise<unknown>) => query.then(
+  () => 'accepted',
+  (e: Error & { cause?: Error }) => (e.cause ?? e).message,
+);
+
+const problemOf = async (db: Db, witness?: string) => {
+  const heads = witness === undefined ? [] : parseWitness(witness);
+  if (typeof heads === 'string') throw new Error(heads);
+  const verdict = await verifyRegister(db, heads);
+  return verdict.ok ? 'ok' : verdict.problem;
+};
+
+describe('verify: the register checked for tampering', () => {
+  let bot: TestBot;
+  beforeEach(async () => {
+    bot = await createTestBot();
+    await workTheRegister(bot);
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  it('passes on a clean register after declare, triage and an evidence file, and says what it checked', async () => {
+    const verdict = await verifyRegister(bot.t.db);
+    expect(verdict).toMatchObject({ ok: true, files: 1 });
+    // The AI tool, its scope change, the evidence item (people and controls here were seeded without events).
+    expect(verdict.ok && verdict.rows).toBe(3);
+    const answer = await bot.sayText('auditor', '/isms audit verify');
+    expect(answer).toContain(`Audit trail intact: ${await bot.auditCount()} events, each linked to the one before; 3 register rows match their last audit event; 1 evidence file matches its SHA-256.`);
+  });
+
+  it('names the event that was altered behind the trigger', async () => {
+    await behindTheTriggers(bot.t.db, 'audit_events', () =>
+      bot.t.db.execute(sql`update audit_events set actor_label = 'Someone else' where seq = 2`));
+    expect(await problemOf(bot.t.db)).toBe('Audit trail broken at event #2: its content does not match its hash.');
+    expect(await bot.sayText('lead', '/isms audit verify')).toContain('Audit trail broken at event #2');
+  });
+
+  it('names the register row changed directly in SQL, and the field', async () => {
+    await bot.t.db.execute(sql`update ai_tools set vendor = 'Harmless Ltd' where ref = 'AI-0001'`);
+    expect(await problemOf(bot.t.db)).toBe('AI tool AI-0001 differs from its last audit event in vendor: it was changed without one.');
+  });
+
+  it('accepts a row a later command changed, since its last event records the change', async () => {
+    await bot.say('staff', '/isms declare ai Copilot', { now: NOW });
+    expect(await bot.sayText('lead', '/isms triage reject SC-0002 not needed', { now: NOW })).toContain('SC-0002');
+    expect(await problemOf(bot.t.db)).toBe('ok');
+  });
+
+  it('names the evidence file one byte of which was changed', async () => {
+    await bot.t.db.execute(sql`update evidence_items set file_bytes = overlay(file_bytes placing '\\x00'::bytea from 100 for 1) where ref = 'EV-0001'`);
+    expect(await problemOf(bot.t.db)).toMatch(/^Evidence file of EV-0001 \(restore\.log\) does not match its SHA-256: recorded [0-9a-f]{12}…, the stored bytes hash to [0-9a-f]{12}…\.$/);
+  });
+
+  it('with a witness, catches the last ten events deleted and the one before rewritten with a recomputed hash', async () => {
+    // The scheduled witness writes the head to the witness file; the lead asks for one on demand later.
+    const file = path.join(tmpdir(), `witness-${randomBytes(4).toString('hex')}.jsonl`);
+    const summary = await witnessAuditTrail(bot.t.db, NOW, defaultNudgeSettings({ witnessFile: file }));
+    const early = (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0];
+    expect(summary).toEqual({ 'head witnessed': early.seq, messages: 1 });
+    for (const name of ['Copilot', 'Gemini', 'Claude', 'Mistral', 'Perplexity']) await bot.say('staff', `/isms declare ai ${name}`, { now: NOW });
+    expect(await bot.sayText('staff', '/isms audit witness')).toContain('Only the ISMS lead or auditor may use "/isms audit witness"');
+    expect(await bot.sayText('auditor', '/isms audit witness')).toContain(`Witnessed the audit trail head: event #${early.seq + 10}`);
+    const told = (await bot.outboxFor('lead')).filter((m) => m.kind === 'audit_witness').map((m) => JSON.stringify(m.reply));
+    const late = (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0];
+    expect(told.some((m) => m.includes(`verify --witness ${late.seq}:${late.hash}`))).toBe(true);
+    expect(await problemOf(bot.t.db, await readFile(file, 'utf8'))).toBe('ok');
+
+    // A hash chain alone cannot see its own tail: cut ten events and re-hash the new last one.
+    await behindTheTriggers(bot.t.db, 'audit_events', async () => {
+      await bot.t.db.execute(sql`delete from audit_events where seq > ${early.seq}`);
+      const rewritten = { ...early, actorLabel: 'Nobody' };
+      await bot.t.db.update(auditEvents).set({ actorLabel: rewritten.actorLabel, hash: hashEvent(rewritten) }).where(eq(auditEvents.seq, early.seq));
+    });
+    // Without a witness the cut goes unnoticed; the rows whose events went are only listed as unaudited.
+    const chainOnly = await verifyRegister(bot.t.db);
+    expect(chainOnly).toMatchObject({ ok: true, unaudited: expect.arrayContaining(['AI tool AI-0002', 'AI tool AI-0006']) });
+
+    expect(await problemOf(bot.t.db, await readFile(file, 'utf8')))
+      .toBe(`Audit trail rewritten: event #${early.seq} hashes ${hashEvent({ ...early, actorLabel: 'Nobody' }).slice(0, 12)}…, but the witness recorded ${early.hash.slice(0, 12)}….`);
+    expect(await problemOf(bot.t.db, `${late.seq}:${late.hash}`))
+      .toBe(`Audit trail cut short: witnessed event #${late.seq} (${late.hash.slice(0, 12)}…) no longer exists; the trail now ends at #${early.seq}.`);
+  });
+
+  it('TRUNCATE is refused for the audit trail and the append-only decisions, and the events remain', async () => {
+    const before = await bot.auditCount();
+    expect(await refusal(bot.t.db.execute(sql`truncate audit_events`))).toBe('audit_events is append-only: it cannot be truncated');
+    expect(await refusal(bot.t.db.execute(sql`truncate risk_acceptances`))).toBe('risk_acceptances is append-only: it cannot be truncated');
+    expect(await bot.auditCount()).toBe(before);
+    expect(await problemOf(bot.t.db)).toBe('ok');
+  });
+});
+
+describe('"npm run isms -- verify" as an auditor runs it', () => {
+  let register: Register;
+  beforeEach(async () => { register = await freshRegister(); });
+  afterEach(async () => { await register.dispose(); });
+
+  const isms = (...args: string[]) => runScript('src/cli.ts', args, { env: register.env, cwd: register.cwd });
+
+  it('passes on the example organisation, then names a risk changed in SQL and a tail cut behind the witness', async () => {
+    expect((await isms('load-example')).code).toBe(0);
+    const clean = await isms('verify');
+    expect(clean.stderr).toBe('');
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^Audit trail intact: \d+ events, each linked to the one before; \d+ register rows match their last audit event;/);
+    const head = /Chain head: (\d+):([0-9a-f]{64})/.exec(clean.stdout)!;
+    const witnessFile = path.join(register.cwd, 'witness.jsonl');
+    await writeFile(witnessFile, `${JSON.stringify({ seq: Number(head[1]), hash: head[2] })}\n`);
+
+    const ref = await register.withDb(async (db) => {
+      const [risk] = await db.select().from(risks).orderBy(risks.ref).limit(1);
+      await db.execute(sql`update risks set likelihood = ${risk.likelihood === 1 ? 2 : 1} where ref = ${risk.ref}`);
+      return risk.ref;
+    });
+    const edited = await isms('verify');
+    expect(edited).toMatchObject({ code: 1, stdout: `risk ${ref} differs from its last audit event in likelihood: it was changed without one.\n` });
+
+    await register.withDb((db) => behindTheTriggers(db, 'audit_events', () =>
+      db.execute(sql`delete from audit_events where seq > ${Number(head[1]) - 10}`)));
+    const cut = await isms('verify', '--witness', witnessFile);
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toContain(`Audit trail cut short: witnessed event #${head[1]} (${head[2].slice(0, 12)}…) no longer exists; the trail now ends at #${Number(head[1]) - 10}.`);
+
+    const unreadable = await isms('verify', '--witness', 'yesterday');
+    expect(unreadable).toMatchObject({ code: 2, stdout: 'The witness file "yesterday" cannot be opened.\n' });
+  }, 240_000); // four processes, each opening the register
+});
+
+describe('witness settings', () => {
+  it('default to a daily witness without a file, and a bad cron expression is named', () => {
+    expect(loadConfig({}).nudges).toMatchObject({ witnessCron: '30 5 * * *', witnessFile: undefined });
+    expect(loadConfig({ ISMS_WITNESS_FILE: '/var/lib/isms/witness.jsonl' }).nudges.witnessFile).toBe('/var/lib/isms/witness.jsonl');
+    expect(() => loadConfig({ ISMS_WITNESS_CRON: 'daily' })).toThrow('ISMS_WITNESS_CRON must be a cron expression such as "30 5 * * *"');
+  });
+});
