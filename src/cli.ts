@@ -13,6 +13,12 @@ import { verifyAuditChain } from './core/audit.js';
 import { loadReferenceData, type ReferenceLoadResult } from './refdata/load.js';
 import { importFile, describeCounts } from './import/import.js';
 import { loadExampleOrganisation } from './import/example.js';
+import { userInfo } from 'node:os';
+import { appendAudit } from './core/audit.js';
+import { parseExportRequest } from './domain/exports/request.js';
+import { exportDirectory, exportFileName, exportToFile } from './domain/exports/files.js';
+import { describeExport } from './domain/exports/command.js';
+import { ARTEFACTS } from './domain/exports/artefacts.js';
 
 const USAGE = `Usage: npm run isms -- <command>
 
@@ -23,6 +29,11 @@ Commands:
   load-reference      Load the shipped framework requirements and crosswalks (safe to repeat).
   load-example        Load the example organisation Northwind Payments GmbH into an empty register.
   verify-audit        Check that no audit event was changed or removed since it was written.
+  export <artefact> [--format csv|json|xlsx] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file>]
+                      Export an artefact (default XLSX) into ISMS_EXPORT_DIR (default ./exports) or --out;
+                      "export all --format xlsx" gives one workbook with a sheet per artefact. Artefacts:
+                      ${ARTEFACTS.map((a) => a.name).join(', ')}.
+                      Columns: README, "Exports".
   help                Show this help.
 
 The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
@@ -31,7 +42,14 @@ With PGlite, stop the bot first: two processes must not open one data directory.
 
 type Print = (line: string) => void;
 
-const COMMANDS: Record<string, { args: number; run: (db: Db, args: string[], print: Print) => Promise<number> }> = {
+interface CliCommand {
+  /** How many arguments it takes; 'options' means it checks them itself, in check(), before the register is opened. */
+  args: number | 'options';
+  check?(args: string[]): void;
+  run(db: Db, args: string[], print: Print): Promise<number>;
+}
+
+const COMMANDS: Record<string, CliCommand> = {
   import: {
     args: 1,
     async run(db, [file], print) {
@@ -72,6 +90,23 @@ const COMMANDS: Record<string, { args: number; run: (db: Db, args: string[], pri
       return 1;
     },
   },
+  export: {
+    args: 'options',
+    check: (args) => void parseExportRequest(args),
+    async run(db, args, print) {
+      const request = parseExportRequest(args);
+      const now = new Date();
+      const file = request.out ?? `${exportDirectory()}/${exportFileName(request.artefacts, request.format, now)}`;
+      const counts = await exportToFile(db, request.artefacts, request.format, file, { period: request.period, now });
+      // Exports from the command line are audited like those from chat, under the operating-system user.
+      await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
+        action: 'export', entity: 'export', entityRef: request.name,
+        after: { format: request.format, rows: counts, file: file.split(/[\\/]/).pop(), period: request.period },
+      }, now));
+      print(`Exported ${describeExport(request.artefacts, request.format, counts)} to ${file}`);
+      return 0;
+    },
+  },
 };
 
 function reportReferenceLoad(result: ReferenceLoadResult, print: Print): boolean {
@@ -93,7 +128,7 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
     err(`Unknown command "${name}".\n\n${USAGE}`);
     return 2;
   }
-  if (args.length !== command.args) {
+  if (command.args !== 'options' && args.length !== command.args) {
     err(command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
     return 2;
   }
@@ -101,6 +136,7 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
   let target: DatabaseTarget | undefined;
   let database: Database | undefined;
   try {
+    command.check?.(args);
     // The same settings, checked the same way, as the bot's.
     const config = loadConfig();
     logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');

@@ -12,6 +12,7 @@ import { registerCommands } from './domain/registers/index.js';
 import { nudgeCommands } from './domain/nudges/index.js';
 import { riskCommands } from './domain/risks/index.js';
 import { reviewCommands } from './domain/reviews/index.js';
+import { exportCommands } from './domain/exports/index.js';
 
 /** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
 export function buildRouter(db: Db): CommandRouter {
@@ -29,6 +30,7 @@ export function buildRouter(db: Db): CommandRouter {
     ...nudgeCommands,
     ...riskCommands,
     ...reviewCommands,
+    ...exportCommands,
   ];
   for (const s of specs) router.register(s);
   return router;
