@@ -33,7 +33,7 @@ Commands:
                       Export an artefact (default XLSX) into ISMS_EXPORT_DIR (default ./exports) or --out;
                       "export all --format xlsx" gives one workbook with a sheet per artefact. Artefacts:
                       ${ARTEFACTS.map((a) => a.name).join(', ')}.
-                      Columns: README, "Exports".
+                      Every column is described in docs/exports.md.
   help                Show this help.
 
 The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
