@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -250,6 +250,9 @@ describe('npm run isms -- export', () => {
       [['export', 'risks', '--from', '2026-02-30'], /^--from "2026-02-30" is not a date: write it as YYYY-MM-DD, e\.g\. 2026-01-31\.\n$/],
       [['export', 'all', '--format', 'csv'], /^"export all" makes one workbook with a sheet per artefact, so it is XLSX only\./],
     ];
+    writeFileSync(path.join(register.cwd, 'not-a-folder'), '');
+    cases.push([['export', 'risks', '--out', path.join(register.cwd, 'not-a-folder', 'risks.csv')],
+      /^Cannot write the export to ".*not-a-folder\/risks\.csv": part of its path is a file, not a folder\.\nName a file in a folder you may write to with --out, or set ISMS_EXPORT_DIR\.\n$/]);
     for (const [args, message] of cases) {
       const result = await runScript('src/cli.ts', args, { env: register.env, cwd: register.cwd });
       expect(result.code).toBe(1);
