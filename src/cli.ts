@@ -14,6 +14,12 @@ import { describeVerdict, parseWitness, verifyRegister, type WitnessedHead } fro
 import { loadReferenceData, type ReferenceLoadResult } from './refdata/load.js';
 import { importFile, describeCounts } from './import/import.js';
 import { loadExampleOrganisation } from './import/example.js';
+import { userInfo } from 'node:os';
+import { appendAudit } from './core/audit.js';
+import { parseExportRequest } from './domain/exports/request.js';
+import { exportDirectory, exportFileName, exportToFile } from './domain/exports/files.js';
+import { describeExport } from './domain/exports/command.js';
+import { ARTEFACTS } from './domain/exports/artefacts.js';
 
 const USAGE = `Usage: npm run isms -- <command>
 
@@ -30,6 +36,11 @@ Commands:
                       of JSON lines, or one pasted head) to catch a cut or rewritten tail.
                       Names the first mismatch and exits 1; exits 0 when everything matches.
   verify-audit        The same as verify.
+  export <artefact> [--format csv|json|xlsx] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file>]
+                      Export an artefact (default XLSX) into ISMS_EXPORT_DIR (default ./exports) or --out;
+                      "export all --format xlsx" gives one workbook with a sheet per artefact. Artefacts:
+                      ${ARTEFACTS.map((a) => a.name).join(', ')}.
+                      Every column is described in docs/exports.md.
   help                Show this help.
 
 The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
@@ -38,8 +49,14 @@ With PGlite, stop the bot first: two processes must not open one data directory.
 
 type Print = (line: string) => void;
 
-/** args: how many arguments the command takes, or the allowed counts. */
-const COMMANDS: Record<string, { args: number | number[]; run: (db: Db, args: string[], print: Print) => Promise<number> }> = {
+interface CliCommand {
+  /** How many arguments it takes; 'options' means it checks them itself, in check(), before the register is opened. */
+  args: number | number[] | 'options';
+  check?(args: string[]): void;
+  run(db: Db, args: string[], print: Print): Promise<number>;
+}
+
+const COMMANDS: Record<string, CliCommand> = {
   import: {
     args: 1,
     async run(db, [file], print) {
@@ -70,6 +87,23 @@ const COMMANDS: Record<string, { args: number | number[]; run: (db: Db, args: st
   },
   verify: { args: [0, 2], run: runVerify },
   'verify-audit': { args: [0, 2], run: runVerify },
+  export: {
+    args: 'options',
+    check: (args) => void parseExportRequest(args),
+    async run(db, args, print) {
+      const request = parseExportRequest(args);
+      const now = new Date();
+      const file = request.out ?? `${exportDirectory()}/${exportFileName(request.artefacts, request.format, now)}`;
+      const counts = await exportToFile(db, request.artefacts, request.format, file, { period: request.period, now });
+      // Exports from the command line are audited like those from chat, under the operating-system user.
+      await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
+        action: 'export', entity: 'export', entityRef: request.name,
+        after: { format: request.format, rows: counts, file: file.split(/[\\/]/).pop(), period: request.period },
+      }, now));
+      print(`Exported ${describeExport(request.artefacts, request.format, counts)} to ${file}`);
+      return 0;
+    },
+  },
 };
 
 async function runVerify(db: Db, args: string[], print: Print): Promise<number> {
@@ -117,8 +151,8 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
     err(`Unknown command "${name}".\n\n${USAGE}`);
     return 2;
   }
-  const allowed = typeof command.args === 'number' ? [command.args] : command.args;
-  if (!allowed.includes(args.length)) {
+  const allowed = command.args === 'options' ? undefined : typeof command.args === 'number' ? [command.args] : command.args;
+  if (allowed && !allowed.includes(args.length)) {
     err(name.startsWith('verify') ? `"${name}" takes only --witness <file or seq:hash>.` : command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
     return 2;
   }
@@ -126,6 +160,7 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
   let target: DatabaseTarget | undefined;
   let database: Database | undefined;
   try {
+    command.check?.(args);
     // The same settings, checked the same way, as the bot's.
     const config = loadConfig();
     logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');

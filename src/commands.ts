@@ -14,6 +14,7 @@ import { nudgeCommands } from './domain/nudges/index.js';
 import { riskCommands } from './domain/risks/index.js';
 import { reviewCommands } from './domain/reviews/index.js';
 import { soaCommands } from './domain/soa/index.js';
+import { exportCommands } from './domain/exports/index.js';
 
 /** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
 export function buildRouter(db: Db, options: { witnessFile?: string } = {}): CommandRouter {
@@ -33,6 +34,7 @@ export function buildRouter(db: Db, options: { witnessFile?: string } = {}): Com
     ...riskCommands,
     ...reviewCommands,
     ...soaCommands,
+    ...exportCommands,
   ];
   for (const s of specs) router.register(s);
   return router;

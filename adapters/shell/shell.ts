@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
 import { asc } from 'drizzle-orm';
@@ -10,7 +11,8 @@ import type { Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
 import type { ChatPort } from '../../src/core/port.js';
 import { deliverDue } from '../../src/core/delivery.js';
-import { type Form, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
+import { type FileOut, type Form, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
+import { exportDirectory } from '../../src/domain/exports/files.js';
 
 export interface ShellOptions {
   input: NodeJS.ReadableStream;
@@ -110,8 +112,9 @@ export class Shell {
       request,
       attachments: async () => files.map(readAttachment),
     });
-    const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form') });
+    const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form' && b.type !== 'file') });
     if (shown) this.print(shown);
+    for (const b of answer.blocks) if (b.type === 'file') await this.save(b.file);
     const form = findForm(answer);
     const goOn = form ? await this.fillForm(form) : true;
     await this.deliver();
@@ -154,6 +157,21 @@ export class Shell {
       values[field.name] = field.type === 'multiselect' ? value.split(',').map((v) => optionValue(field, v.trim())) : field.type === 'select' ? optionValue(field, value) : value;
     }
     return this.ask({ command: form.command, values }, files);
+  }
+
+  /** A file the reply carries goes into the export folder (ISMS_EXPORT_DIR, default ./exports); the person is told where. */
+  private async save(file: FileOut): Promise<void> {
+    const dir = exportDirectory();
+    const target = path.join(dir, file.name);
+    try {
+      await mkdir(dir, { recursive: true });
+      await copyFile(file.path, target);
+      this.print(`📎 Saved ${file.title} to ${target}`);
+    } catch {
+      this.print(`✖ Could not write ${file.name} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).`);
+    } finally {
+      await rm(path.dirname(file.path), { recursive: true, force: true });
+    }
   }
 
   private async switchTo(query: string): Promise<void> {

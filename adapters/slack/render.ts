@@ -6,6 +6,7 @@
 import type { types as Slack } from '@slack/bolt';
 import {
   type Block, type Button, type Field, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText,
+  fileLater,
 } from '../../src/core/reply.js';
 import {
   FIELD_ACTION, FIELD_BLOCK_PREFIX, FORM_VIEW, HOME_VIEW, LOADING_VIEW, OPEN_FORM_ACTION, RESULT_VIEW, RUN_ACTION,
@@ -119,6 +120,8 @@ function blockToSlack(b: Block): KnownBlock[] {
       return actionsBlocks(b.buttons);
     case 'form':
       return [...sections(`*${escapeMrkdwn(b.form.title)}*`), openFormActions(b.form)];
+    case 'file':
+      return sections(TONE_EMOJI.info + escapeMrkdwn(fileLater(b.file)));
     case 'divider':
       return [{ type: 'divider' }];
   }

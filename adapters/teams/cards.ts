@@ -1,6 +1,6 @@
 import type { AdaptiveCard } from '@microsoft/teams-ai';
 import { CardFactory, MessageFactory, type Activity } from 'botbuilder';
-import { type Block, type Button, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText } from '../../src/core/reply.js';
+import { type Block, type Button, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText, fileLater } from '../../src/core/reply.js';
 
 /** The newest Adaptive Card schema Teams renders on desktop, web and mobile. */
 export const CARD_VERSION = '1.5';
@@ -91,6 +91,8 @@ function renderBlock(block: Exclude<Block, { type: 'divider' }>, fieldErrors: Re
       return actionSets(block.buttons);
     case 'form':
       return [formContainer(block.form, fieldErrors)];
+    case 'file':
+      return [textBlock(fileLater(block.file))];
   }
 }
 

@@ -51,12 +51,27 @@ export interface Field { label: string; value: string }
 
 export interface Page { number: number; total: number; next?: string; previous?: string }
 
+/**
+ * A file the reply hands to the person (an export): written by the core to a temporary path; each
+ * platform delivers it its own way (the terminal copies it into its export folder).
+ */
+export interface FileOut {
+  /** The file name the person gets, e.g. "risks-2026-12-02.xlsx". */
+  name: string;
+  mimeType: string;
+  /** Where the core wrote it. */
+  path: string;
+  /** What it is, in words: "Risk register (CSV, 12 rows)". */
+  title: string;
+}
+
 export type Block =
   | { type: 'text'; text: string; tone?: Tone }
   | { type: 'fields'; title?: string; fields: Field[] }
   | { type: 'list'; title?: string; items: ListItem[]; empty?: string; page?: Page }
   | { type: 'actions'; buttons: Button[] }
   | { type: 'form'; form: Form }
+  | { type: 'file'; file: FileOut }
   | { type: 'divider' };
 
 /**
@@ -86,6 +101,11 @@ export const text = (body: string, tone?: Tone): Block => ({ type: 'text', text:
 export const fields = (list: Field[], title?: string): Block => ({ type: 'fields', title, fields: list });
 export const actions = (...buttons: Button[]): Block => ({ type: 'actions', buttons });
 export const formBlock = (form: Form): Block => ({ type: 'form', form });
+export const fileBlock = (file: FileOut): Block => ({ type: 'file', file });
+
+/** What Slack and Teams say for a file until they deliver files themselves. */
+export const fileLater = (file: FileOut): string =>
+  `The export ${file.title} is ready; file delivery to Slack/Teams comes in a later version. Until then, export from the terminal or with "npm run isms -- export".`;
 
 export function replyText(body: string, tone?: Tone): Reply {
   return reply(text(body, tone));
@@ -130,6 +150,9 @@ export function toPlainText(r: Reply): string {
         out.push(`${b.form.title}:`);
         for (const f of b.form.fields) out.push(`  ${f.label}${f.required ? '' : ' (optional)'}`);
         break;
+      case 'file':
+        out.push(`📎 ${b.file.title}: ${b.file.name}`);
+        break;
       case 'divider':
         out.push('—');
         break;
@@ -154,6 +177,7 @@ export function notificationText(r: Reply, max = NOTIFICATION_MAX): string {
       for (const item of b.items) out.push(`• ${item.title}`);
     } else if (b.type === 'fields' && b.title) out.push(b.title);
     else if (b.type === 'form') out.push(b.form.title);
+    else if (b.type === 'file') out.push(b.file.title);
   }
   // A reply of fields alone (a record's details) says them rather than nothing.
   if (out.length === 0) for (const b of r.blocks) if (b.type === 'fields') out.push(...b.fields.map((f) => `${f.label}: ${f.value}`));

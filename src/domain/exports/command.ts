@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { defineCommand } from '../../core/router.js';
+import { fileBlock, reply, text } from '../../core/reply.js';
+import { invalid } from '../../core/errors.js';
+import { didYouMean } from '../../core/suggest.js';
+import { ARTEFACTS, ARTEFACT_NAMES } from './artefacts.js';
+import { FORMATS, MIME_TYPES, type ExportFormat } from './write.js';
+import { exportFileName, exportToFile } from './files.js';
+import type { Artefact } from './artefact.js';
+
+export const ALL = 'all';
+const CHOICES: [string, ...string[]] = [ALL, ...ARTEFACT_NAMES];
+
+/** The artefacts a name stands for: one, or every one for "all" (a workbook only). */
+export function artefactsFor(name: string, format: ExportFormat): readonly Artefact[] {
+  if (name !== ALL) return ARTEFACTS.filter((a) => a.name === name);
+  if (format !== 'xlsx') throw invalid(`"export all" makes one workbook with a sheet per artefact, so it is XLSX only.`, 'Use --format xlsx, or export one artefact as CSV or JSON.');
+  return ARTEFACTS;
+}
+
+/** "Risk register (CSV, 12 rows)", or the workbook of everything. */
+export function describeExport(artefacts: readonly Artefact[], format: ExportFormat, counts: Record<string, number>): string {
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const what = artefacts.length === 1 ? artefacts[0].title : `All artefacts (${artefacts.length} sheets)`;
+  return `${what} (${format.toUpperCase()}, ${rows} row${rows === 1 ? '' : 's'})`;
+}
+
+const meantArtefact = (typed: string) => {
+  const meant = didYouMean(typed, CHOICES);
+  return meant ? ` (did you mean "${meant}"?)` : '';
+};
+
+const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+
+export const exportCommand = defineCommand({
+  name: 'export',
+  summary: 'Export an artefact (risk register, POA&M, evidence index, audit trail...) as CSV, JSON or XLSX',
+  examples: ['export risks', 'export poam csv', 'export all xlsx'],
+  roles: ['isms_lead', 'auditor', 'management_body'],
+  schema: z.object({
+    artefact: z.preprocess(lower, z.enum(CHOICES, {
+      errorMap: (issue, ctx) => ({
+        message: issue.code === 'invalid_enum_value'
+          ? `there is no artefact "${String(ctx.data)}"${meantArtefact(String(ctx.data))}; the artefacts are ${CHOICES.join(', ')}`
+          : `name an artefact: ${CHOICES.join(', ')}`,
+      }),
+    })).describe('What to export'),
+    format: z.preprocess(lower, z.enum(FORMATS, {
+      errorMap: () => ({ message: `must be csv, json or xlsx` }),
+    }).default('xlsx')).describe('File format: csv, json or xlsx (the default)'),
+  }),
+  args: {
+    artefact: { positional: true, options: [...ARTEFACTS.map((a) => ({ value: a.name, label: a.title })), { value: ALL, label: 'Everything (one workbook)' }] },
+    format: { positional: true, options: FORMATS.map((f) => ({ value: f, label: f.toUpperCase() })) },
+  },
+  form: { title: 'Export an artefact', submitLabel: 'Export' },
+  async run(ctx, { artefact: name, format }) {
+    const artefacts = artefactsFor(name, format);
+    const fileName = exportFileName(artefacts, format, ctx.now);
+    // A folder of its own per export: the platform takes the file from here and may remove the folder.
+    const file = path.join(tmpdir(), 'isms-exports', randomUUID(), fileName);
+    const counts = await exportToFile(ctx.db, artefacts, format, file, { now: ctx.now });
+    const title = describeExport(artefacts, format, counts);
+    await ctx.audit({ action: 'export', entity: 'export', entityRef: name, after: { format, rows: counts, file: fileName } });
+    return reply(text(`Exported ${title}.`, 'success'), fileBlock({ name: fileName, mimeType: MIME_TYPES[format], path: file, title }));
+  },
+});

@@ -1,0 +1,19 @@
+import { ARTEFACTS } from './artefacts.js';
+import type { Artefact } from './artefact.js';
+
+/** An artefact's section of docs/exports.md; a test holds the page to these words, so it cannot drift from the code. */
+export function artefactDoc(a: Artefact): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `### ${a.title} (\`${a.name}\`)`,
+    '',
+    `--from/--to select on ${a.periodMeaning}.`,
+    '',
+    '| Column (CSV, XLSX) | JSON key | Meaning |',
+    '| --- | --- | --- |',
+    ...a.columns.map((c) => `| ${cell(c.header)} | \`${c.key}\` | ${cell(c.meaning)} |`),
+    '',
+  ].join('\n');
+}
+
+export const artefactDocs = (): string => ARTEFACTS.map(artefactDoc).join('\n');

@@ -1,0 +1,53 @@
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Db } from '../../db/client.js';
+import { invalid } from '../../core/errors.js';
+import { isoDay } from '../../core/time.js';
+import type { Artefact } from './artefact.js';
+import { type ExportFormat, type ExportOptions, writeExport } from './write.js';
+
+/** Where the terminal and the command line put exports unless told otherwise. */
+export const exportDirectory = (env: NodeJS.ProcessEnv = process.env): string => path.resolve(env.ISMS_EXPORT_DIR?.trim() || 'exports');
+
+/** "risks-2026-12-02.csv", or "isms-export-2026-12-02.xlsx" for several artefacts. */
+export function exportFileName(artefacts: readonly Artefact[], format: ExportFormat, now: Date): string {
+  return `${artefacts.length === 1 ? artefacts[0].name : 'isms-export'}-${isoDay(now)}.${format}`;
+}
+
+const WHY: Record<string, string> = {
+  EACCES: 'no permission to write there',
+  EPERM: 'no permission to write there',
+  EEXIST: 'part of its path is a file, not a folder',
+  ENOTDIR: 'part of its path is a file, not a folder',
+  EISDIR: 'that is a folder',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+};
+
+/**
+ * Writes an export to a file. It is written under a temporary name and renamed when complete, so a
+ * failed export never leaves a partial file where the finished one would be. The file is opened
+ * before anything is read, so a folder that cannot be written is said plainly and costs nothing.
+ */
+export async function exportToFile(db: Db, artefacts: readonly Artefact[], format: ExportFormat, file: string, options: ExportOptions = {}): Promise<Record<string, number>> {
+  const partial = `${file}.${process.pid}.${Date.now()}.partial`;
+  let handle: FileHandle;
+  try {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    handle = await open(partial, 'w');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw invalid(`Cannot write the export to "${file}": ${WHY[code] ?? `the system said ${code || 'no'}`}.`,
+      'Name a file in a folder you may write to with --out, or set ISMS_EXPORT_DIR.');
+  }
+  const out = handle.createWriteStream();
+  try {
+    const counts = await writeExport(db, artefacts, format, out, options);
+    await rename(partial, file);
+    return counts;
+  } catch (e) {
+    out.destroy();
+    await rm(partial, { force: true });
+    throw e;
+  }
+}

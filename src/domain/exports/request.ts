@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import { invalid } from '../../core/errors.js';
+import { didYouMean } from '../../core/suggest.js';
+import { isCalendarDay } from '../../core/time.js';
+import type { Artefact, Period } from './artefact.js';
+import { ARTEFACT_NAMES } from './artefacts.js';
+import { ALL, artefactsFor } from './command.js';
+import { FORMATS, type ExportFormat } from './write.js';
+
+export interface ExportRequest { name: string; artefacts: readonly Artefact[]; format: ExportFormat; period: Period; out?: string }
+
+const USAGE_HINT = 'Usage: npm run isms -- export <artefact> [--format csv|json|xlsx] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file>]';
+
+/** The command line's export arguments, checked before the register is opened: a mistake costs nothing. */
+export function parseExportRequest(argv: string[]): ExportRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } } });
+  } catch (e) {
+    throw invalid(`${(e as Error).message.split('\n')[0].replace(/\.?$/, '.')}`, USAGE_HINT);
+  }
+  const { positionals, values } = parsed;
+  const names = [ALL, ...ARTEFACT_NAMES];
+  if (positionals.length === 0) throw invalid(`Name the artefact to export: ${names.join(', ')}.`, USAGE_HINT);
+  if (positionals.length > 1) throw invalid(`Export one artefact at a time (or "all"); "${positionals.slice(1).join(' ')}" is one word too many.`, USAGE_HINT);
+  const name = positionals[0].trim().toLowerCase();
+  if (!names.includes(name)) {
+    const meant = didYouMean(name, names);
+    throw invalid(`There is no artefact "${positionals[0]}".${meant ? ` Did you mean "${meant}"?` : ''}`, `The artefacts are ${names.join(', ')}.`);
+  }
+  const format = (values.format ?? 'xlsx').trim().toLowerCase();
+  if (!(FORMATS as readonly string[]).includes(format)) throw invalid(`There is no format "${values.format}": use csv, json or xlsx.`);
+  for (const [flag, day] of [['from', values.from], ['to', values.to]] as const) {
+    if (day !== undefined && !isCalendarDay(day)) throw invalid(`--${flag} "${day}" is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31.`);
+  }
+  if (values.from && values.to && values.from > values.to) throw invalid(`--from ${values.from} is after --to ${values.to}: nothing could be exported.`);
+  const artefacts = artefactsFor(name, format as ExportFormat);
+  return { name, artefacts, format: format as ExportFormat, period: { from: values.from, to: values.to }, out: values.out };
+}

@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { asc, eq } from 'drizzle-orm';
+import {
+  aiTools, auditEvents, auditFindings, interestedParties, controls, evidenceItems, evidenceRequests, managementReviews, people, poamExtensions, poamItems,
+  policyAcknowledgements, policyVersions, reviewDecisions, riskAcceptances, risks, scopeChanges, suppliers, trainingAttestations, trainingCourses,
+} from '../src/db/schema/index.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { answerTo, freshRegister, pipedSession, runScript, type Register } from './helpers/process.js';
+import { renderMessage } from '../adapters/slack/render.js';
+import { cardActivity } from '../adapters/teams/cards.js';
+import { loadExampleOrganisation } from '../src/import/example.js';
+import { buildRouter } from '../src/commands.js';
+import type { CommandRouter } from '../src/core/router.js';
+import { toActor } from '../src/core/actor.js';
+import { toPlainText, type Block, type Reply } from '../src/core/reply.js';
+import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
+import { csvText, writeExport, type ExportFormat } from '../src/domain/exports/write.js';
+import { artefactDoc } from '../src/domain/exports/docs.js';
+import type { Artefact, Row } from '../src/domain/exports/artefact.js';
+
+/** A value that needs every kind of CSV quoting, and non-ASCII text. */
+const AWKWARD = 'Müller, "the" auditor\nsaid: =1+1; ok';
+const FILE = Buffer.from('%PDF-1.4 access review 2026-Q3\n');
+const NOW = new Date('2026-12-02T09:00:00Z');
+
+async function exportBytes(db: TestDatabase['db'], artefacts: readonly Artefact[], format: ExportFormat, period = {}): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await writeExport(db, artefacts, format, out, { now: NOW, period });
+  return Buffer.concat(chunks);
+}
+
+interface Envelope { format: string; version: number; artefact: string; exportedAt: string; columns: { key: string; header: string; meaning: string }[]; rows: Row[] }
+const jsonOf = (bytes: Buffer) => JSON.parse(bytes.toString('utf8')) as Envelope;
+
+async function sheetsOf(bytes: Buffer): Promise<ExcelJS.Workbook> {
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(bytes as unknown as ExcelJS.Buffer);
+  return book;
+}
+
+const headerRow = (sheet: ExcelJS.Worksheet) => (sheet.getRow(1).values as unknown[]).slice(1);
+
+/** Fills every register the example organisation leaves empty, through the tables the commands write. */
+async function addActivity(db: TestDatabase['db']): Promise<void> {
+  const [lead] = await db.select().from(people).where(eq(people.email, 'iris@northwind.example'));
+  const [board] = await db.select().from(people).where(eq(people.email, 'katrin.vogel@northwind.example'));
+  const [risk] = await db.select().from(risks).orderBy(asc(risks.id)).limit(1);
+  const [item] = await db.select().from(poamItems).orderBy(asc(poamItems.id)).limit(1);
+  const [control] = await db.select().from(controls).orderBy(asc(controls.id)).limit(1);
+  const [version] = await db.select().from(policyVersions).orderBy(asc(policyVersions.id)).limit(1);
+  const [course] = await db.select().from(trainingCourses).orderBy(asc(trainingCourses.id)).limit(1);
+  await db.insert(riskAcceptances).values({ riskId: risk.id, residualScoreAtDecision: 8, decision: 'accept', rationale: AWKWARD, decidedBy: board.id, decidedAt: new Date('2026-03-01T10:00:00Z') });
+  await db.insert(poamExtensions).values({ ref: 'PEX-0001', itemId: item.id, previousDueOn: '2026-06-30', requestedDueOn: '2026-09-30', reason: 'vendor delay', requestedBy: lead.id, status: 'approved', decidedBy: board.id, decidedAt: new Date('2026-06-01T08:00:00Z') });
+  await db.insert(auditFindings).values({ ref: 'AF-0001', type: 'major_nc', clause: 'A.5.15', description: AWKWARD, raisedBy: lead.id });
+  const [review] = await db.insert(managementReviews).values({ ref: 'MR-0001', heldOn: '2026-05-04', attendees: [{ personId: board.id, name: board.name, roles: ['management_body'] }], inputs: 'audit results' }).returning();
+  await db.insert(reviewDecisions).values({ reviewId: review.id, decision: 'fund MFA rollout', ownerId: lead.id, dueOn: '2026-08-01' });
+  const [request] = await db.insert(evidenceRequests).values({ ref: 'EVR-0100', controlId: control.id, ownerId: lead.id, dueOn: '2026-09-30', cycle: '2026-Q3', status: 'submitted' }).returning();
+  await db.insert(evidenceItems).values({
+    ref: 'EV-0100', requestId: request.id, controlId: control.id, revision: 1, submittedBy: lead.id, submittedAt: new Date('2026-09-20T09:00:00Z'),
+    effectiveOn: '2026-09-20', fileName: 'access-review.pdf', fileSize: FILE.length, fileSha256: createHash('sha256').update(FILE).digest('hex'), fileBytes: FILE, channel: 'slack',
+  });
+  await db.insert(policyAcknowledgements).values({ personId: lead.id, policyVersionId: version.id, contentSha256: version.contentSha256, channel: 'teams' });
+  await db.insert(trainingAttestations).values({ personId: board.id, courseId: course.id, completedOn: '2026-02-10', expiresOn: '2027-02-10', channel: 'shell' });
+  await db.insert(aiTools).values({ ref: 'AI-0100', name: 'ChatGPT', vendor: 'OpenAI', dataCategories: ['internal', 'customer'], declaredBy: lead.id, status: 'under_review' });
+  await db.insert(scopeChanges).values({ ref: 'SC-0100', kind: 'new_ai_usage', subject: 'ChatGPT', subjectRef: 'AI-0100', declaredBy: lead.id });
+  await db.update(suppliers).set({ criticalityTier: 'tier1_critical' }).where(eq(suppliers.id, (await db.select().from(suppliers).limit(1))[0].id));
+}
+
+describe('exports of the example organisation', () => {
+  let t: TestDatabase;
+  let router: CommandRouter;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    expect(await loadExampleOrganisation(t.db)).toBe(true);
+    await addActivity(t.db);
+    router = buildRouter(t.db);
+  });
+  const written: string[] = [];
+  afterAll(async () => {
+    await t?.destroy();
+    // Chat exports wait in a temporary folder of their own for the platform to take them.
+    for (const file of written) await rm(path.dirname(file), { recursive: true, force: true });
+  });
+
+  const say = async (email: string, line: string): Promise<Reply> => {
+    const [p] = await t.db.select().from(people).where(eq(people.email, email));
+    const answer = await router.handle(line, { actor: toActor(p), channel: 'test', now: NOW });
+    for (const b of answer.blocks) if (b.type === 'file') written.push(b.file.path);
+    return answer;
+  };
+
+  it('exports every artefact as JSON in the versioned envelope, CSV that parses back to the same rows, and an XLSX sheet with the documented columns', async () => {
+    for (const artefact of ARTEFACTS) {
+      const json = jsonOf(await exportBytes(t.db, [artefact], 'json'));
+      expect(json).toMatchObject({ format: 'isms-export', version: 1, artefact: artefact.name, exportedAt: NOW.toISOString() });
+      expect(json.columns).toEqual(artefact.columns);
+      expect(json.rows.length, `${artefact.name} has rows`).toBeGreaterThan(0);
+      for (const row of json.rows) expect(Object.keys(row)).toEqual(artefact.columns.map((c) => c.key));
+
+      const csv = parse(await exportBytes(t.db, [artefact], 'csv'), { bom: false }) as string[][];
+      expect(csv[0]).toEqual(artefact.columns.map((c) => c.header));
+      expect(csv.slice(1)).toEqual(json.rows.map((row) => artefact.columns.map((c) => csvText(row[c.key]))));
+
+      const book = await sheetsOf(await exportBytes(t.db, [artefact], 'xlsx'));
+      const sheet = book.getWorksheet(artefact.title)!;
+      expect(headerRow(sheet)).toEqual(artefact.columns.map((c) => c.header));
+      expect(sheet.rowCount).toBe(json.rows.length + 1);
+    }
+  });
+
+  it('writes enums in words, dates in ISO 8601, and the evidence index with SHA-256 and size but never the file', async () => {
+    const suppliersJson = jsonOf(await exportBytes(t.db, ARTEFACTS.filter((a) => a.name === 'suppliers'), 'json'));
+    expect(suppliersJson.rows.map((r) => r.criticalityTier)).toContain('tier 1 (critical)');
+    const findings = jsonOf(await exportBytes(t.db, ARTEFACTS.filter((a) => a.name === 'findings'), 'json'));
+    expect(findings.rows[0]).toMatchObject({ ref: 'AF-0001', type: 'major nonconformity', description: AWKWARD });
+    expect(String(findings.rows[0].createdAt)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+    const evidence = await exportBytes(t.db, ARTEFACTS.filter((a) => a.name === 'evidence'), 'json');
+    expect(jsonOf(evidence).rows[0]).toMatchObject({
+      ref: 'EV-0100', request: 'EVR-0100', fileName: 'access-review.pdf', fileSize: FILE.length,
+      fileSha256: createHash('sha256').update(FILE).digest('hex'), submittedAt: '2026-09-20T09:00:00.000Z', channel: 'slack',
+    });
+    expect(evidence.toString('utf8')).not.toContain('access review 2026-Q3');
+
+    // The audit trail holds entries as they were recorded; every other artefact speaks in words.
+    const everything = (await Promise.all(ARTEFACTS.filter((a) => a.name !== 'audit-trail').map((a) => exportBytes(t.db, [a], 'csv')))).join('');
+    expect(everything).not.toMatch(/tier\d_|major_nc|new_ai_usage|under_review/);
+  });
+
+  it('selects rows by the artefact\'s date with --from and --to, both days included', async () => {
+    const findings = ARTEFACTS.filter((a) => a.name === 'training');
+    expect(jsonOf(await exportBytes(t.db, findings, 'json', { from: '2026-02-10', to: '2026-02-10' })).rows).toHaveLength(1);
+    expect(jsonOf(await exportBytes(t.db, findings, 'json', { from: '2026-02-11' })).rows).toHaveLength(0);
+    const acceptances = ARTEFACTS.filter((a) => a.name === 'risk-acceptances');
+    expect(jsonOf(await exportBytes(t.db, acceptances, 'json', { to: '2026-03-01' })).rows).toHaveLength(1);
+    expect(jsonOf(await exportBytes(t.db, acceptances, 'json', { to: '2026-02-28' })).rows).toHaveLength(0);
+  });
+
+  it('gives one workbook with a sheet per artefact for "all"', async () => {
+    const book = await sheetsOf(await exportBytes(t.db, ARTEFACTS, 'xlsx'));
+    expect(book.worksheets.map((s) => s.name)).toEqual(ARTEFACTS.map((a) => a.title));
+    for (const artefact of ARTEFACTS) expect(headerRow(book.getWorksheet(artefact.title)!)).toEqual(artefact.columns.map((c) => c.header));
+  });
+
+  it('hands the ISMS lead the file in chat and audits who exported what, in which format, how many rows', async () => {
+    const before = (await t.db.select().from(auditEvents)).length;
+    const answer = await say('iris@northwind.example', '/isms export suppliers csv');
+    expect(answer.outcome).toBe('recorded');
+    const file = answer.blocks.find((b): b is Extract<Block, { type: 'file' }> => b.type === 'file')!.file;
+    expect(file).toMatchObject({ name: 'suppliers-2026-12-02.csv', mimeType: 'text/csv', title: 'Supplier register (CSV, 2 rows)' });
+    const rows = parse(readFileSync(file.path)) as string[][];
+    expect(rows).toHaveLength(3);
+    const events = await t.db.select().from(auditEvents).orderBy(asc(auditEvents.seq));
+    expect(events).toHaveLength(before + 1);
+    expect(events.at(-1)).toMatchObject({ action: 'export', entity: 'export', entityRef: 'suppliers', actorLabel: expect.stringContaining('iris@northwind.example'), after: { format: 'csv', rows: { suppliers: 2 } } });
+
+    // Until Slack and Teams deliver files, they say the export is ready rather than fail on it.
+    expect(JSON.stringify(renderMessage(answer))).toContain('The export Supplier register (CSV, 2 rows) is ready; file delivery to Slack/Teams comes in a later version');
+    expect(JSON.stringify(cardActivity(answer))).toContain('The export Supplier register (CSV, 2 rows) is ready; file delivery to Slack/Teams comes in a later version');
+
+    const board = await say('katrin.vogel@northwind.example', '/isms export all');
+    expect(toPlainText(board)).toContain('All artefacts (18 sheets) (XLSX,');
+  });
+
+  it('refuses staff in chat and writes nothing; names the artefact meant when one is misspelt', async () => {
+    const before = (await t.db.select().from(auditEvents)).length;
+    const refused = await say('sam.novak@northwind.example', '/isms export risks');
+    expect(refused.outcome).toBe('refused');
+    expect(toPlainText(refused)).toContain('Only the ISMS lead or auditor or management body may use "/isms export"');
+    expect(refused.blocks.some((b) => b.type === 'file')).toBe(false);
+    expect(await t.db.select().from(auditEvents)).toHaveLength(before);
+
+    expect(toPlainText(await say('iris@northwind.example', '/isms export risk'))).toMatch(/there is no artefact "risk" \(did you mean "risks"\?\)/);
+    expect(toPlainText(await say('iris@northwind.example', '/isms export poam pdf'))).toContain('must be csv, json or xlsx');
+    expect(await t.db.select().from(auditEvents)).toHaveLength(before);
+  });
+
+  it('documents every column of every artefact in docs/exports.md, linked from the README', async () => {
+    const docs = await readFile(path.join(import.meta.dirname, '../docs/exports.md'), 'utf8');
+    for (const artefact of ARTEFACTS) expect(docs).toContain(artefactDoc(artefact));
+    expect(await readFile(path.join(import.meta.dirname, '../README.md'), 'utf8')).toContain('(docs/exports.md)');
+  });
+});
+
+describe('a register bigger than one page', () => {
+  let t: TestDatabase;
+  beforeAll(async () => { t = await createTestDatabase(); });
+  afterAll(async () => { await t?.destroy(); });
+
+  it('exports every row once, in order, across pages, in every format', async () => {
+    const names = Array.from({ length: 1234 }, (_, i) => `Party ${String(i + 1).padStart(4, '0')}`);
+    await t.db.insert(interestedParties).values(names.map((name) => ({ name, kind: 'customer' })));
+    const parties = ARTEFACTS.filter((a) => a.name === 'interested-parties');
+    expect(jsonOf(await exportBytes(t.db, parties, 'json')).rows.map((r) => r.name)).toEqual(names);
+    expect((parse(await exportBytes(t.db, parties, 'csv')) as string[][]).slice(1).map((r) => r[0])).toEqual(names);
+    expect((await sheetsOf(await exportBytes(t.db, parties, 'xlsx'))).getWorksheet('Interested parties')!.rowCount).toBe(names.length + 1);
+  });
+});
+
+describe('npm run isms -- export', () => {
+  let register: Register;
+  beforeAll(async () => {
+    register = await freshRegister();
+    await register.withDb(async (db) => {
+      const { migrate } = await import('../src/db/migrate.js');
+      await migrate(db);
+      await loadExampleOrganisation(db);
+    });
+  });
+  afterAll(async () => { await register?.dispose(); });
+
+  it('writes the file it names and the export folder it defaults to, as a child process', async () => {
+    const out = path.join(register.cwd, 'reports', 'assets.json');
+    const named = await runScript('src/cli.ts', ['export', 'assets', '--format', 'json', '--out', out], { env: register.env, cwd: register.cwd });
+    expect(named.stderr).toBe('');
+    expect(named.stdout).toContain(`Exported Assets (JSON, 4 rows) to ${out}`);
+    expect(jsonOf(readFileSync(out)).rows).toHaveLength(4);
+    const [event] = await register.withDb((db) => db.select().from(auditEvents).where(eq(auditEvents.action, 'export')));
+    expect(event).toMatchObject({ entityRef: 'assets', actorLabel: expect.stringContaining('via command line'), after: { format: 'json', rows: { assets: 4 } } });
+
+    const defaulted = await runScript('src/cli.ts', ['export', 'all', '--format', 'xlsx'], { env: { ...register.env, ISMS_EXPORT_DIR: 'auditor-pack' }, cwd: register.cwd });
+    expect(defaulted.code).toBe(0);
+    const [workbook] = await readdir(path.join(register.cwd, 'auditor-pack'));
+    expect(workbook).toMatch(/^isms-export-\d{4}-\d{2}-\d{2}\.xlsx$/);
+    const book = await sheetsOf(readFileSync(path.join(register.cwd, 'auditor-pack', workbook)));
+    expect(book.worksheets).toHaveLength(ARTEFACTS.length);
+  });
+
+  it('saves a chat export into the terminal\'s export folder and says where', async () => {
+    const env = { ...register.env, ISMS_EXPORT_DIR: 'chat-exports' };
+    const transcript = await pipedSession({ ...register, env }, '/isms export risks csv');
+    const file = path.join(register.cwd, 'chat-exports', `risks-${new Date().toISOString().slice(0, 10)}.csv`);
+    expect(answerTo(transcript, '/isms export risks csv')).toContain(`📎 Saved Risk register (CSV, 5 rows) to ${file}`);
+    expect((parse(readFileSync(file)) as string[][])[1][0]).toBe('R-0001');
+  });
+
+  it('answers an unknown artefact, a bad format or date with one sentence and no stack, and writes nothing', async () => {
+    const cases: [string[], RegExp][] = [
+      [['export', 'risk', '--format', 'csv'], /^There is no artefact "risk"\. Did you mean "risks"\?\nThe artefacts are all, risks, /],
+      [['export', 'risks', '--format', 'pdf'], /^There is no format "pdf": use csv, json or xlsx\.\n$/],
+      [['export', 'risks', '--from', '2026-02-30'], /^--from "2026-02-30" is not a date: write it as YYYY-MM-DD, e\.g\. 2026-01-31\.\n$/],
+      [['export', 'all', '--format', 'csv'], /^"export all" makes one workbook with a sheet per artefact, so it is XLSX only\./],
+    ];
+    writeFileSync(path.join(register.cwd, 'not-a-folder'), '');
+    cases.push([['export', 'risks', '--out', path.join(register.cwd, 'not-a-folder', 'risks.csv')],
+      /^Cannot write the export to ".*not-a-folder\/risks\.csv": part of its path is a file, not a folder\.\nName a file in a folder you may write to with --out, or set ISMS_EXPORT_DIR\.\n$/]);
+    for (const [args, message] of cases) {
+      const result = await runScript('src/cli.ts', args, { env: register.env, cwd: register.cwd });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(path.join(register.cwd, 'exports'))).toBe(false);
+  });
+});
