@@ -1,3 +1,5 @@
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { controlMappings, controls, evidenceItems, evidenceRequests, frameworkRequirements, people } from '../src/db/schema/index.js';
@@ -168,5 +170,23 @@ describe('the example organisation', () => {
     const answer = toPlainText(await buildRouter(t.db).handle('/isms soa ISO27001:2022', { actor: toActor(lead), channel: 'test', now: NOW }));
     expect(answer).toContain('93 of 93 requirements decided');
     expect(answer).not.toContain('No decision yet');
+  });
+
+  it('exports the statement one click from its summary, every Annex A control a row', async () => {
+    const [lead] = (await t.db.select().from(people)).filter((p) => p.roles.includes('isms_lead'));
+    const router = buildRouter(t.db);
+    const summary = await router.handle('/isms soa iso27001', { actor: toActor(lead), channel: 'test', now: NOW });
+    const button = summary.blocks.flatMap((b) => (b.type === 'actions' ? b.buttons : [])).find((b) => b.label === 'Export (XLSX)');
+    expect(button?.command).toBe('export soa xlsx');
+
+    const exported = await router.handle('export soa json', { actor: toActor(lead), channel: 'test', now: NOW });
+    expect(exported.outcome).toBe('recorded');
+    const file = exported.blocks.find((b): b is Extract<Block, { type: 'file' }> => b.type === 'file')!.file;
+    const json = JSON.parse(readFileSync(file.path, 'utf8')) as { artefact: string; rows: { reference: string; decision: string; controls: string | null }[] };
+    rmSync(path.dirname(file.path), { recursive: true, force: true });
+    expect(json.artefact).toBe('soa');
+    expect(json.rows).toHaveLength(93);
+    expect(json.rows.filter((r) => r.decision === 'no decision')).toEqual([]);
+    expect(json.rows.find((r) => r.reference === 'A.5.1')?.controls).toMatch(/^CTL-/);
   });
 });

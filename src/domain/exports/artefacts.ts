@@ -1,3 +1,4 @@
+import { SOA_ARTEFACTS } from '../soa/export.js';
 import { eq } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
@@ -540,7 +541,8 @@ export const ARTEFACTS: readonly Artefact[] = [
   risksArtefact, riskAcceptancesArtefact, poamArtefact, poamMilestonesArtefact, poamExtensionsArtefact, findingsArtefact, reviewsArtefact,
   decisionsArtefact, evidenceArtefact, acknowledgementsArtefact, trainingArtefact, suppliersArtefact, aiToolsArtefact, scopeStatementsArtefact,
   scopeChangesArtefact, assetsArtefact, partiesArtefact, auditTrailArtefact,
-  // The statement of applicability plugs in here as one more Artefact ("soa"), from its own module.
+  // The statements of applicability, one per framework, derived through the control mappings.
+  ...SOA_ARTEFACTS,
 ];
 
 export const ARTEFACT_NAMES = ARTEFACTS.map((a) => a.name);

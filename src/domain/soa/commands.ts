@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/router.js';
-import { fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
+import { actions, fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
+import { SOA_ARTEFACTS } from './export.js';
 import { isoDay } from '../../core/time.js';
 import { FRAMEWORKS, FRAMEWORK_IDS } from '../../refdata/frameworks.js';
 import type { Role } from '../../db/schema/index.js';
@@ -52,7 +53,12 @@ export const soaCommand = defineCommand({
         items: undecided.slice(0, SHOWN).map((r) => ({ title: rowTitle(r), detail: 'no internal control is mapped to it' })),
       });
     }
-    blocks.push(text(`The whole statement, row by row (CSV, JSON or XLSX): /isms export soa. Gaps and drift: /isms coverage ${framework}.`));
+    const artefact = SOA_ARTEFACTS.find((x) => x.framework === framework);
+    blocks.push(text(`Gaps and drift: /isms coverage ${framework}.`));
+    if (artefact) {
+      blocks.push(text(`The whole statement, row by row: /isms export ${artefact.name} [csv|json|xlsx].`));
+      blocks.push(actions({ label: 'Export (XLSX)', command: `export ${artefact.name} xlsx` }));
+    }
     return reply(...blocks);
   },
 });
