@@ -55,7 +55,9 @@ afterAll(async () => {
 let counter = 0;
 async function queue(who: Who, message: string): Promise<string> {
   const key = `test:slack-delivery:${++counter}`;
-  await enqueue(t.db, { recipientId: ids[who], kind: 'test', idempotencyKey: key, reply: replyText(message) });
+  // Due a second ago: the database's now() has microseconds, so a row queued in the same millisecond
+  // as a worker's JavaScript clock would otherwise not be due yet for it.
+  await enqueue(t.db, { recipientId: ids[who], kind: 'test', idempotencyKey: key, reply: replyText(message), notBefore: new Date(Date.now() - 1000) });
   return key;
 }
 
@@ -96,8 +98,10 @@ async function workerDiesSending(postsFirst: boolean): Promise<Date> {
   const claimedAt = new Date();
   let died!: () => void;
   const dead = new Promise<void>((resolve) => { died = resolve; });
-  void deliverDue(t.db, [dyingWorkerPort(slack.port, postsFirst, died)], claimedAt);
-  await dead;
+  const finished = deliverDue(t.db, [dyingWorkerPort(slack.port, postsFirst, died)], claimedAt).then((result) => {
+    throw new Error(`the worker finished without claiming the message: ${JSON.stringify(result)}`);
+  });
+  await Promise.race([dead, finished]);
   return claimedAt;
 }
 
