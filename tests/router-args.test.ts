@@ -62,7 +62,7 @@ describe('a command\'s arguments are declared once: parsing, usage, help and for
   it('every argument a person types or is asked for has a description, and help lists it', async () => {
     for (const spec of bot.router.specs) {
       const visible = bot.router.argsOf(spec).filter((a) => a.kind !== 'hidden');
-      for (const a of visible) expect(a.description, `${spec.name} ${a.name}`).toBeTruthy();
+      for (const a of visible) expect(a.description?.trim().length ?? 0, `${spec.name} ${a.name} has no description`).toBeGreaterThan(0);
       const help = await bot.sayText('lead', `/isms help ${spec.name}`);
       for (const a of visible) expect(help, `${spec.name} ${a.name}`).toContain(a.description!);
     }

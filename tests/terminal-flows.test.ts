@@ -274,7 +274,8 @@ describe('the piped session the README shows', () => {
     const shown = readme.slice(readme.indexOf('### A piped session'));
     const command = /```sh\n(printf[\s\S]*?\| npm start)\n```/.exec(shown);
     const transcript = /```text\n([\s\S]*?)```/.exec(shown);
-    expect(command && transcript, 'the README lost its piped session').toBeTruthy();
+    expect(command, 'the README lost its piped command').not.toBeNull();
+    expect(transcript, 'the README lost its piped transcript').not.toBeNull();
     // printf '%s\n' 'line' 'line' ...: every single-quoted word after the format is a typed line.
     const lines = [...command![1].matchAll(/'([^']*)'/g)].map((m) => m[1]).slice(1);
     expect(lines.length).toBeGreaterThan(1);
