@@ -53,6 +53,8 @@ export interface Ask {
   idempotencyKey?: string;
   /** Files sent with the request, fetched only once the person is known; a UserError names a bad file. */
   attachments?: () => Promise<Attachment[]>;
+  /** Sends an interim message to the person (e.g. "your export is on its way"); absent where a platform cannot. */
+  progress?: (message: string) => Promise<void>;
   /** Fields for the log line of a fault (never the arguments, which may hold personal data). */
   logContext?: Record<string, unknown>;
 }
@@ -89,7 +91,7 @@ export class InboundPipeline {
       if (!identified.person) return { reply: identified.refusal };
       person = identified.person;
       const attachments = ask.attachments ? await ask.attachments() : [];
-      const inbound: Inbound = { actor: toActor(person), channel: ask.channel, idempotencyKey: ask.idempotencyKey, attachments };
+      const inbound: Inbound = { actor: toActor(person), channel: ask.channel, idempotencyKey: ask.idempotencyKey, attachments, progress: ask.progress };
       return { reply: await this.run(ask.request, inbound), person };
     } catch (e) {
       if (e instanceof UserError) return { reply: refusal(e.message, e.hint), person };

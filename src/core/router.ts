@@ -46,6 +46,11 @@ export interface CommandContext {
   notify(msg: OutboxMessage): Promise<boolean>;
   /** This command's form, derived from its arguments, e.g. with the item a button named carried along instead of asked. */
   form(options?: FormOptions): Promise<Form>;
+  /**
+   * Tells the person now, before the answer, that a long piece of work is under way ("your export is
+   * on its way"). Best effort: a platform that cannot say it is silent, and a failure never fails the command.
+   */
+  progress(message: string): Promise<void>;
 }
 
 /** How each argument of a schema is typed and asked, by field name. */
@@ -80,6 +85,8 @@ export interface Inbound {
   /** Platform delivery id (event id, activity id, click id): a repeat returns the first answer and writes nothing. */
   idempotencyKey?: string;
   now?: Date;
+  /** Sends an interim message to the person who asked (see CommandContext.progress). */
+  progress?: (message: string) => Promise<void>;
 }
 
 /**
@@ -253,6 +260,13 @@ export class CommandRouter {
       attachments: inbound.attachments ?? [],
       audit: (input) => appendAudit(db, { id: actor.id, label: `${actor.name} <${actor.email}> via ${inbound.channel}` }, input, now),
       notify: (msg) => enqueue(db, msg),
+      progress: async (message) => {
+        try {
+          await inbound.progress?.(message);
+        } catch {
+          // An interim message is a courtesy: the answer still comes.
+        }
+      },
       form: async (options) => {
         if (!spec?.form) throw new Error(`"${spec?.name ?? 'this command'}" declares no form`);
         return deriveForm(spec.name, this.argsOf(spec), spec.form, ctx, options);
