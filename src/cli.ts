@@ -16,8 +16,12 @@ import { importFile, describeCounts } from './import/import.js';
 import { loadExampleOrganisation } from './import/example.js';
 import { userInfo } from 'node:os';
 import { appendAudit } from './core/audit.js';
-import { parseExportRequest } from './domain/exports/request.js';
+import { parseBundleRequest, parseExportRequest } from './domain/exports/request.js';
 import { exportDirectory, exportFileName, exportToFile } from './domain/exports/files.js';
+import { bundleFileName, describePeriod, writeBundle } from './domain/exports/bundle.js';
+import { verifyBundle } from './domain/exports/bundle-verify.js';
+import { isoDay } from './core/time.js';
+import { existsSync, statSync } from 'node:fs';
 import { describeExport } from './domain/exports/command.js';
 import { ARTEFACTS } from './domain/exports/artefacts.js';
 
@@ -41,6 +45,13 @@ Commands:
                       "export all --format xlsx" gives one workbook with a sheet per artefact. Artefacts:
                       ${ARTEFACTS.map((a) => a.name).join(', ')}.
                       Every column is described in docs/exports.md.
+  bundle [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file.zip>]
+                      An evidence bundle for auditors: the evidence files submitted in the period (all
+                      time without --from/--to), their index with SHA-256, the period's audit events and
+                      the chain head, in one zip (default ISMS_EXPORT_DIR/evidence-bundle-<day>.zip).
+  verify-bundle <file.zip>
+                      Check a bundle offline, without the register: every file against its SHA-256, the
+                      audit events' hash chain, the chain head. Names the first mismatch and exits 1.
   help                Show this help.
 
 The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
@@ -55,6 +66,28 @@ interface CliCommand {
   check?(args: string[]): void;
   run(db: Db, args: string[], print: Print): Promise<number>;
 }
+
+/** A command that never opens the register: what an auditor runs on a copy of the evidence. */
+interface OfflineCommand {
+  offline(args: string[], print: Print, err: Print): Promise<number>;
+}
+
+const VERIFY_BUNDLE_USAGE = 'Usage: npm run isms -- verify-bundle <bundle.zip>';
+
+const OFFLINE_COMMANDS: Record<string, OfflineCommand> = {
+  'verify-bundle': {
+    async offline(args, print, err) {
+      const usage = (problem: string) => { err(`${problem}\n${VERIFY_BUNDLE_USAGE}`); return 2; };
+      if (args.length !== 1 || args[0].startsWith('--')) return usage('"verify-bundle" takes one argument: the bundle\'s zip file.');
+      const [file] = args;
+      if (!existsSync(file)) return usage(`There is no file "${file}".`);
+      if (!statSync(file).isFile()) return usage(`"${file}" is a folder, not a bundle's zip file.`);
+      const verdict = await verifyBundle(file);
+      print(verdict.ok ? verdict.summary : `${file}: ${verdict.problem}`);
+      return verdict.ok ? 0 : 1;
+    },
+  },
+};
 
 const COMMANDS: Record<string, CliCommand> = {
   import: {
@@ -104,6 +137,23 @@ const COMMANDS: Record<string, CliCommand> = {
       return 0;
     },
   },
+  bundle: {
+    args: 'options',
+    check: (args) => void parseBundleRequest(args, isoDay(new Date())),
+    async run(db, args, print) {
+      const now = new Date();
+      const { period, out } = parseBundleRequest(args, isoDay(now));
+      const file = out ?? `${exportDirectory()}/${bundleFileName(now)}`;
+      const summary = await writeBundle(db, file, { period, now });
+      await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
+        action: 'export', entity: 'export', entityRef: 'bundle',
+        after: { format: 'zip', files: summary.files, events: summary.events, head: summary.head.seq, file: file.split(/[\\/]/).pop(), period },
+      }, now));
+      print(`Bundled ${summary.files} evidence file${summary.files === 1 ? '' : 's'} (${summary.bytes} bytes) and ${summary.events} audit event${summary.events === 1 ? '' : 's'} `
+        + `for ${describePeriod(period)} into ${file}; chain head #${summary.head.seq}. Check it with: npm run isms -- verify-bundle ${file}`);
+      return 0;
+    },
+  },
 };
 
 async function runVerify(db: Db, args: string[], print: Print): Promise<number> {
@@ -145,6 +195,15 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     out(USAGE);
     return 0;
+  }
+  const offline = OFFLINE_COMMANDS[name];
+  if (offline) {
+    try {
+      return await offline.offline(args, out, err);
+    } catch (e) {
+      err(explainFailure(e, { what: `"npm run isms -- ${name}"` }));
+      return 1;
+    }
   }
   const command = COMMANDS[name];
   if (!command) {

@@ -24,6 +24,12 @@ const WHY: Record<string, string> = {
   ENOSPC: 'the disk is full',
 };
 
+/** Why a file could not be written, in words: "the disk is full". */
+export function whyCannotWrite(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return WHY[code] ?? `the system said ${code || 'no'}`;
+}
+
 /**
  * Writes an export to a file. It is written under a temporary name and renamed when complete, so a
  * failed export never leaves a partial file where the finished one would be. The file is opened
@@ -36,8 +42,7 @@ export async function exportToFile(db: Db, artefacts: readonly Artefact[], forma
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
     handle = await open(partial, 'w');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    throw invalid(`Cannot write the export to "${file}": ${WHY[code] ?? `the system said ${code || 'no'}`}.`,
+    throw invalid(`Cannot write the export to "${file}": ${whyCannotWrite(e)}.`,
       'Name a file in a folder you may write to with --out, or set ISMS_EXPORT_DIR.');
   }
   const out = handle.createWriteStream();

@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../../core/router.js';
 import { exportCommand } from './command.js';
+import { exportBundleCommand } from './bundle-command.js';
 
-export const exportCommands: CommandSpec[] = [exportCommand];
+export const exportCommands: CommandSpec[] = [exportCommand, exportBundleCommand];

@@ -6,6 +6,7 @@ import type { Artefact, Period } from './artefact.js';
 import { ARTEFACT_NAMES } from './artefacts.js';
 import { ALL, artefactsFor } from './command.js';
 import { FORMATS, type ExportFormat } from './write.js';
+import { checkBundlePeriod } from './bundle.js';
 
 export interface ExportRequest { name: string; artefacts: readonly Artefact[]; format: ExportFormat; period: Period; out?: string }
 
@@ -36,4 +37,27 @@ export function parseExportRequest(argv: string[]): ExportRequest {
   if (values.from && values.to && values.from > values.to) throw invalid(`--from ${values.from} is after --to ${values.to}: nothing could be exported.`);
   const artefacts = artefactsFor(name, format as ExportFormat);
   return { name, artefacts, format: format as ExportFormat, period: { from: values.from, to: values.to }, out: values.out };
+}
+
+export interface BundleRequest { period: Period; out?: string }
+
+export const BUNDLE_USAGE = 'Usage: npm run isms -- bundle [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file.zip>]';
+
+/** The command line's bundle arguments, checked before the register is opened. No period means all time. */
+export function parseBundleRequest(argv: string[], today: string): BundleRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } } });
+  } catch (e) {
+    throw invalid(`${(e as Error).message.split('\n')[0].replace(/\.?$/, '.')}`, BUNDLE_USAGE);
+  }
+  const { positionals, values } = parsed;
+  if (positionals.length) throw invalid(`"bundle" takes only --from, --to and --out, not "${positionals.join(' ')}".`, BUNDLE_USAGE);
+  for (const [flag, day] of [['from', values.from], ['to', values.to]] as const) {
+    if (day !== undefined && !isCalendarDay(day)) throw invalid(`--${flag} "${day}" is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31.`, BUNDLE_USAGE);
+  }
+  if (values.out !== undefined && !values.out.trim()) throw invalid('--out names no file.', BUNDLE_USAGE);
+  const period = { from: values.from, to: values.to };
+  checkBundlePeriod(period, today, BUNDLE_USAGE);
+  return { period, out: values.out };
 }
