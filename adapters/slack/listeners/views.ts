@@ -3,7 +3,8 @@
  * back with the acknowledgement: the result in the modal, or each problem under its field. With
  * files, whose download may take longer, the modal is acknowledged at once with a "Recording…"
  * view (after the checks that need no file), and the result replaces it when the files are in,
- * or comes as a direct message when the modal was closed meanwhile.
+ * or comes as a direct message when the modal was closed meanwhile. An answer with a file (an
+ * export) says "Sending…" with the acknowledgement, and whether it was sent once it was.
  */
 import type { ViewResponseAction, ViewSubmitAction } from '@slack/bolt';
 import type { Reply } from '../../../src/core/reply.js';
@@ -36,7 +37,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
     if (files.length === 0) {
       const { reply } = await ask(deps, context, request, { idempotencyKey, progress: progressVia(dm) });
       await ack(submissionAnswer(hasFile(reply) ? whileSending(reply) : reply, fieldBlocks));
-      if (hasFile(reply)) await safely(deps, context, dm, () => showInModal(deps, context, view.id, dm, deliverFiles(deps, context, reply, idempotencyKey)));
+      if (hasFile(reply)) await safely(deps, context, dm, async () => showInModal(deps, context, view.id, dm, await deliverFiles(deps, context, reply, idempotencyKey)));
       return;
     }
     const early = schemaErrors(deps.core.router, meta.command, request.values, fieldBlocks);
@@ -49,14 +50,13 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       const { reply } = await ask(deps, context, request, {
         idempotencyKey, attachments: () => fetchAttachments(deps.api, files.map((f) => f.id), context.request),
       });
-      await showInModal(deps, context, view.id, dm, deliverFiles(deps, context, reply, idempotencyKey));
+      await showInModal(deps, context, view.id, dm, await deliverFiles(deps, context, reply, idempotencyKey));
     });
   });
 }
 
 /** An answer known after the acknowledgement replaces the modal (which keeps its id through a response_action "update"). */
-async function showInModal(deps: SlackDeps, context: SlackContext, viewId: string, dm: Show, answer: Promise<Reply>): Promise<void> {
-  const reply = await answer;
+async function showInModal(deps: SlackDeps, context: SlackContext, viewId: string, dm: Show, reply: Reply): Promise<void> {
   try {
     await deps.api.call('views.update', { view_id: viewId, view: resultModal(reply) }, context.request);
   } catch {
