@@ -163,8 +163,9 @@ describe('exports of the example organisation', () => {
     expect(events).toHaveLength(before + 1);
     expect(events.at(-1)).toMatchObject({ action: 'export', entity: 'export', entityRef: 'suppliers', actorLabel: expect.stringContaining('iris@northwind.example'), after: { format: 'csv', rows: { suppliers: 2 } } });
 
-    // Until Slack and Teams deliver files, they say the export is ready rather than fail on it.
-    expect(JSON.stringify(renderMessage(answer))).toContain('The export Supplier register (CSV, 2 rows) is ready; file delivery to Slack/Teams comes in a later version');
+    // Slack sends the file before rendering (slack-files.test.ts); rendered as it is, the reply names it.
+    expect(JSON.stringify(renderMessage(answer))).toContain('📎 Supplier register (CSV, 2 rows): suppliers-2026-12-02.csv');
+    // Until Teams delivers files, it says the export is ready rather than fail on it.
     expect(JSON.stringify(cardActivity(answer))).toContain('The export Supplier register (CSV, 2 rows) is ready; file delivery to Slack/Teams comes in a later version');
 
     const board = await say('katrin.vogel@northwind.example', '/isms export all');

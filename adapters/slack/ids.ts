@@ -36,4 +36,4 @@ export const fieldBlockId = (name: string) => `${FIELD_BLOCK_PREFIX}${name}`;
 export const BOT_EVENTS = ['app_home_opened', 'message.im'] as const;
 
 /** Bot token scopes the app needs (manifest: oauth_config.scopes.bot). */
-export const BOT_SCOPES = ['commands', 'chat:write', 'im:history', 'im:write', 'users:read', 'users:read.email', 'files:read'] as const;
+export const BOT_SCOPES = ['commands', 'chat:write', 'im:history', 'im:write', 'users:read', 'users:read.email', 'files:read', 'files:write'] as const;

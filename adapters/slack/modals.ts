@@ -9,7 +9,8 @@ import { tokenize, type CommandRouter } from '../../src/core/router.js';
 import { findForm } from '../../src/core/reply.js';
 import type { RequestInfo, SlackApi } from './api.js';
 import { formModal, loadingModal, resultModal } from './render.js';
-import { ask, type SlackContext, type SlackDeps } from './listeners/shared.js';
+import { deliverFiles } from './send-file.js';
+import { ask, type AskOptions, type SlackContext, type SlackDeps } from './listeners/shared.js';
 
 /** Where a modal goes: opened with a trigger, or pushed onto the modal the click came from. */
 export interface ModalTarget { triggerId: string; fromModal?: boolean }
@@ -18,12 +19,13 @@ export interface OpenedView { id: string; hash: string }
 
 /**
  * Runs a command line as the context's user. A form goes into a modal; any other answer (or a
- * form whose modal could not be opened) goes to `otherwise`.
+ * form whose modal could not be opened) goes to `otherwise`, with its files sent first.
  */
-export async function runAndShow(deps: SlackDeps, context: SlackContext, line: string, idempotencyKey: string | undefined,
+export async function runAndShow(deps: SlackDeps, context: SlackContext, line: string, options: Pick<AskOptions, 'idempotencyKey' | 'progress'>,
   target: ModalTarget, otherwise: (answer: Answer) => Promise<void>): Promise<void> {
   const opened = asksForForm(deps.core.router, line) ? await openLoadingModal(deps.api, target, context.request) : undefined;
-  const answer = await ask(deps, context, { line }, { idempotencyKey });
+  const asked = await ask(deps, context, { line }, options);
+  const answer = { ...asked, reply: await deliverFiles(deps, context, asked.reply, options.idempotencyKey) };
   const form = findForm(answer.reply);
   if (opened) {
     await deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view: form ? formModal(form) : resultModal(answer.reply) }, context.request);

@@ -6,7 +6,6 @@
 import type { types as Slack } from '@slack/bolt';
 import {
   type Block, type Button, type Field, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText,
-  fileLater,
 } from '../../src/core/reply.js';
 import {
   FIELD_ACTION, FIELD_BLOCK_PREFIX, FORM_VIEW, HOME_VIEW, LOADING_VIEW, OPEN_FORM_ACTION, RESULT_VIEW, RUN_ACTION,
@@ -121,7 +120,8 @@ function blockToSlack(b: Block): KnownBlock[] {
     case 'form':
       return [...sections(`*${escapeMrkdwn(b.form.title)}*`), openFormActions(b.form)];
     case 'file':
-      return sections(TONE_EMOJI.info + escapeMrkdwn(fileLater(b.file)));
+      // The listeners send files before rendering (send-file.ts): this names one that came another way.
+      return sections(`📎 ${escapeMrkdwn(`${b.file.title}: ${b.file.name}`)}`);
     case 'divider':
       return [{ type: 'divider' }];
   }

@@ -3,7 +3,9 @@
  * Slack does (ok/error bodies, 429 with Retry-After, 5xx), serves private file downloads only with
  * a bot token, takes response_url posts, and records every call. It can also play Slack's Socket
  * Mode WebSocket server. Messages the bot posted can be read back with conversations.history,
- * with their metadata when include_all_metadata is set.
+ * with their metadata when include_all_metadata is set. Files go up as Slack's external upload:
+ * files.getUploadURLExternal gives an upload URL here that takes the bytes (raw or multipart), and
+ * files.completeUploadExternal shares them into a conversation.
  */
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
@@ -26,11 +28,27 @@ type Answer = (args: Record<string, any>, call: SlackCall) => Record<string, any
 
 interface FakeFile { id: string; name: string; mimetype: string; bytes: Buffer }
 
+/** A file uploaded through files.getUploadURLExternal and its upload URL. */
+export interface UploadedFile {
+  id: string;
+  filename: string;
+  /** The length files.getUploadURLExternal was told. */
+  declared: number;
+  /** The bytes POSTed to the upload URL (from the file part of a multipart body), once they came. */
+  bytes?: Buffer;
+  /** How the bytes came: "raw" or "multipart". */
+  encoding?: 'raw' | 'multipart';
+  /** Set by files.completeUploadExternal: where it was shared, with what title and comment. */
+  shared?: { channel?: string; title?: string; comment?: string };
+}
+
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   /** Slack users by id: users.info answers from here. */
   readonly users = new Map<string, { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean }>();
   readonly files = new Map<string, FakeFile>();
+  /** Uploads by file id, in the order files.getUploadURLExternal gave them out. */
+  readonly uploads = new Map<string, UploadedFile>();
   /** What the Socket Mode server received from the app. */
   readonly socketFrames: any[] = [];
   socketClients: WebSocket[] = [];
@@ -110,6 +128,9 @@ export class FakeSlack {
   }
 
   callsTo(method: string): SlackCall[] { return this.calls.filter((c) => c.method === method); }
+
+  /** Files shared with files.completeUploadExternal. */
+  sharedFiles(): UploadedFile[] { return [...this.uploads.values()].filter((u) => u.shared); }
 
   /** Every call about one conversation, named by a user id or its D... channel (channel or users argument). */
   callsIn(channel: string): SlackCall[] {
@@ -195,9 +216,15 @@ export class FakeSlack {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const raw = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+
+    if (url.pathname.startsWith('/upload/v1/')) {
+      this.receiveUpload(url.pathname.slice('/upload/v1/'.length), req, bytes, res);
+      return;
+    }
 
     if (req.method === 'GET' && url.pathname.startsWith('/files/')) {
       await this.held('file download');
@@ -287,11 +314,54 @@ export class FakeSlack {
         if (!file) return { ok: false, error: 'file_not_found' };
         return { ok: true, file: { id: file.id, name: file.name, mimetype: file.mimetype, size: file.bytes.length, url_private: `${this.url}/files/${file.id}`, url_private_download: `${this.url}/files/${file.id}` } };
       }
+      case 'files.getUploadURLExternal': {
+        const length = Number(args.length);
+        if (!args.filename || !Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments' };
+        const id = `F0UP${n}`;
+        this.uploads.set(id, { id, filename: String(args.filename), declared: length });
+        return { ok: true, upload_url: `${this.url}/upload/v1/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal':
+        return this.completeUploads(args);
       case 'apps.connections.open':
         return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /**
+   * The upload URL takes the bytes raw or as multipart/form-data and answers 200 "OK - <length>";
+   * a URL that was not given out is 404, and bytes that differ from the declared length are 400
+   * (Slack's URL would take them and fail the file later: here the test sees it at once).
+   */
+  private receiveUpload(id: string, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+    const upload = this.uploads.get(id);
+    const contentType = String(req.headers['content-type'] ?? '');
+    const multipart = contentType.startsWith('multipart/form-data');
+    const bytes = multipart ? filePart(body, contentType) : body;
+    const status = req.method !== 'POST' ? 405 : !upload || upload.bytes ? 404 : bytes?.length !== upload.declared ? 400 : 200;
+    this.record({ method: 'file upload', args: { file_id: id, length: bytes?.length, declared: upload?.declared, encoding: multipart ? 'multipart' : 'raw' }, status, at: Date.now() });
+    if (status !== 200) { res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 400 ? 'length mismatch' : 'not found'); return; }
+    upload!.bytes = bytes;
+    upload!.encoding = multipart ? 'multipart' : 'raw';
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${bytes!.length}`);
+  }
+
+  /** files.completeUploadExternal: each file must have had its bytes; it is then shared into channel_id (or stays private). */
+  private completeUploads(args: Record<string, any>): Record<string, any> {
+    const files = (typeof args.files === 'string' ? safeJson(args.files) : args.files) as { id?: string; title?: string }[] | undefined;
+    if (!Array.isArray(files) || files.length === 0) return { ok: false, error: 'invalid_arguments' };
+    const uploads = files.map((f) => this.uploads.get(String(f.id)));
+    if (uploads.some((u) => !u?.bytes)) return { ok: false, error: 'file_not_found' };
+    const channel = args.channel_id ? dmOf(String(args.channel_id)) : undefined;
+    return {
+      ok: true,
+      files: uploads.map((u, i) => {
+        u!.shared = { channel, title: files[i].title, comment: args.initial_comment };
+        return { id: u!.id, name: u!.filename, title: files[i].title ?? u!.filename, size: u!.bytes!.length, ims: channel?.startsWith('D') ? [channel] : [], channels: [] };
+      }),
+    };
   }
 
   /**
@@ -327,7 +397,24 @@ function dmOf(channel: string): string {
   return channel.startsWith('U') ? `D${channel.slice(1)}` : channel;
 }
 
-const JSON_FIELDS = new Set(['blocks', 'view', 'attachments', 'metadata']);
+const JSON_FIELDS = new Set(['blocks', 'view', 'attachments', 'metadata', 'files']);
+
+/** The bytes of the first part of a multipart/form-data body that carries a filename. */
+function filePart(body: Buffer, contentType: string): Buffer | undefined {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!boundary) return undefined;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const next = body.indexOf(delimiter, start + delimiter.length);
+    if (next === -1) return undefined;
+    const part = body.subarray(start + delimiter.length + 2, next - 2); // after CRLF, before CRLF
+    const headerEnd = part.indexOf('\r\n\r\n');
+    if (headerEnd !== -1 && /filename=/i.test(part.subarray(0, headerEnd).toString('utf8'))) return part.subarray(headerEnd + 4);
+    start = next;
+  }
+  return undefined;
+}
 
 /** The Web API client sends form fields, with objects (blocks, views) as JSON strings; or JSON. */
 function parseArgs(raw: string, contentType: string): Record<string, any> {

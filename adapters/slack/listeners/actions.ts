@@ -14,14 +14,15 @@ import { fallbackText, formModal, openFormValue, renderBlocks, resultModal } fro
 import { inConversation, privately, respondWith } from '../answers.js';
 import { openLoadingModal, runAndShow, type ModalTarget } from '../modals.js';
 import { publishHome } from './home.js';
-import { ask, safely, type SlackApp, type SlackContext, type SlackDeps } from './shared.js';
+import { deliverFiles } from '../send-file.js';
+import { ask, progressVia, safely, type SlackApp, type SlackContext, type SlackDeps } from './shared.js';
 
 type Click = BlockAction<ButtonAction>;
 
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.action<Click>(RUN_ACTION_PATTERN, async ({ body, action, respond, context }) => {
     const answer = privately(deps.api, body, respond, context.request);
-    await safely(deps, context, answer, () => runAndShow(deps, context, action.value ?? '', clickKey(body, action), modalTarget(body), async (done) => {
+    await safely(deps, context, answer, () => runAndShow(deps, context, action.value ?? '', { idempotencyKey: clickKey(body, action), progress: progressVia(answer) }, modalTarget(body), async (done) => {
       if (done.reply.outcome === 'recorded' && done.person) await recordOnMessage(deps, context, body, action, done, done.person, respond);
       else await answer(done.reply);
     }));
@@ -33,7 +34,8 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       // The form's command gives the form; the values the button carries stay hidden in it.
       const wanted = openFormValue(action.value);
       const opened = await openLoadingModal(deps.api, modalTarget(body), context.request);
-      const { reply } = await ask(deps, context, { line: wanted.command });
+      const asked = await ask(deps, context, { line: wanted.command });
+      const reply = await deliverFiles(deps, context, asked.reply, undefined);
       const form = findForm(reply);
       const hidden = wanted.hidden ?? {};
       const view = form

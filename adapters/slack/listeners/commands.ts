@@ -3,12 +3,13 @@ import { SLASH_COMMAND } from '../ids.js';
 import { fromSlackText } from '../text.js';
 import { viaResponseUrl } from '../answers.js';
 import { runAndShow } from '../modals.js';
-import { safely, type SlackApp, type SlackDeps } from './shared.js';
+import { progressVia, safely, type SlackApp, type SlackDeps } from './shared.js';
 
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, async ({ command, respond, context }) => {
     const answer = viaResponseUrl(deps.api, respond, context.request, false);
-    await safely(deps, context, answer, () => runAndShow(deps, context, fromSlackText(command.text), `slack:command:${command.trigger_id}`,
+    const options = { idempotencyKey: `slack:command:${command.trigger_id}`, progress: progressVia(answer) };
+    await safely(deps, context, answer, () => runAndShow(deps, context, fromSlackText(command.text), options,
       { triggerId: command.trigger_id }, ({ reply }) => answer(reply)));
   });
 }

@@ -10,7 +10,8 @@ import { messageLinks, processedEvents } from '../../../src/db/schema/index.js';
 import { fetchAttachments } from '../files.js';
 import { fromSlackText } from '../text.js';
 import { inConversation } from '../answers.js';
-import { ask, safely, type SlackApp, type SlackDeps } from './shared.js';
+import { deliverFiles } from '../send-file.js';
+import { ask, progressVia, safely, type SlackApp, type SlackDeps } from './shared.js';
 
 interface DirectMessage {
   subtype?: string;
@@ -41,6 +42,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       const { reply } = await ask(deps, context, { threadReply: { about, text: fromSlackText(message.text ?? '') } }, {
         ...(eventId ? { idempotencyKey: `slack:event:${eventId}` } : {}),
         ...(files.length ? { attachments: () => fetchAttachments(deps.api, files, context.request) } : {}),
+        progress: progressVia(inThread),
       });
       // Deliveries of one event that overlap all get the answer: only the first to claim it posts.
       if (eventId && !await claim(db, `slack:answered:${eventId}`)) {
@@ -48,7 +50,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
         return;
       }
       try {
-        await inThread(reply);
+        await inThread(await deliverFiles(deps, context, reply, eventId && `slack:event:${eventId}`));
       } catch (e) {
         // Recorded but not answered: no apology saying nothing was recorded; a later delivery of
         // the event may answer (the evidence itself stays recorded once).

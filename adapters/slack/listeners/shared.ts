@@ -8,7 +8,7 @@ import type { Core } from '../../../src/app.js';
 import type { Answer, Ask, PlatformUser, Request } from '../../../src/core/inbound.js';
 import { faultReply } from '../../../src/core/inbound.js';
 import { tokenize } from '../../../src/core/router.js';
-import type { Reply } from '../../../src/core/reply.js';
+import { replyText, type Reply } from '../../../src/core/reply.js';
 import type { RequestInfo, SlackApi } from '../api.js';
 import { slackUser } from '../people.js';
 import { decodeMeta, openFormValue } from '../render.js';
@@ -45,8 +45,15 @@ export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewar
   };
 }
 
+export type AskOptions = Pick<Ask, 'idempotencyKey' | 'attachments' | 'progress'>;
+
+/** A command's interim message ("your export is on its way"), shown privately where its answer goes. */
+export function progressVia(show: Show): (message: string) => Promise<void> {
+  return (message) => show({ ...replyText(message), visibility: 'private' });
+}
+
 /** Runs a request through the core's inbound pipeline as the context's Slack user. */
-export function ask(deps: SlackDeps, context: SlackContext, request: Request, options: Pick<Ask, 'idempotencyKey' | 'attachments'> = {}): Promise<Answer> {
+export function ask(deps: SlackDeps, context: SlackContext, request: Request, options: AskOptions = {}): Promise<Answer> {
   return deps.core.inbound.handle({ from: { user: context.user }, channel: 'slack', request, logContext: { platform: 'slack', request: context.request }, ...options });
 }
 

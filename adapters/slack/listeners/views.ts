@@ -3,7 +3,8 @@
  * back with the acknowledgement: the result in the modal, or each problem under its field. With
  * files, whose download may take longer, the modal is acknowledged at once with a "Recording…"
  * view (after the checks that need no file), and the result replaces it when the files are in,
- * or comes as a direct message when the modal was closed meanwhile.
+ * or comes as a direct message when the modal was closed meanwhile. An answer with a file (an
+ * export) says "Sending…" with the acknowledgement, and whether it was sent once it was.
  */
 import type { ViewResponseAction, ViewSubmitAction } from '@slack/bolt';
 import type { Reply } from '../../../src/core/reply.js';
@@ -14,7 +15,8 @@ import { fetchAttachments } from '../files.js';
 import { cut } from '../limits.js';
 import { decodeMeta, pendingModal, readFormValues, resultModal } from '../render.js';
 import { inConversation } from '../answers.js';
-import { ask, safely, type SlackApp, type SlackDeps } from './shared.js';
+import { deliverFiles, hasFile, whileSending } from '../send-file.js';
+import { ask, progressVia, safely, type Show, type SlackApp, type SlackContext, type SlackDeps } from './shared.js';
 
 /** Slack's limit for one field's error in a modal. */
 const MAX_ERROR = 2000;
@@ -31,9 +33,11 @@ export function register(app: SlackApp, deps: SlackDeps): void {
     const fieldBlocks = Object.keys(view.state.values).filter((id) => id.startsWith(FIELD_BLOCK_PREFIX));
     const idempotencyKey = `slack:view:${view.id}`;
 
+    const dm = inConversation(deps.api, body.user.id, context.request);
     if (files.length === 0) {
-      const { reply } = await ask(deps, context, request, { idempotencyKey });
-      await ack(submissionAnswer(reply, fieldBlocks));
+      const { reply } = await ask(deps, context, request, { idempotencyKey, progress: progressVia(dm) });
+      await ack(submissionAnswer(hasFile(reply) ? whileSending(reply) : reply, fieldBlocks));
+      if (hasFile(reply)) await safely(deps, context, dm, async () => showInModal(deps, context, view.id, dm, await deliverFiles(deps, context, reply, idempotencyKey)));
       return;
     }
     const early = schemaErrors(deps.core.router, meta.command, request.values, fieldBlocks);
@@ -42,19 +46,22 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       return;
     }
     await ack({ response_action: 'update', view: pendingModal('⏳ Recording… The result shows here in a moment.') });
-    const dm = inConversation(deps.api, body.user.id, context.request);
     await safely(deps, context, dm, async () => {
       const { reply } = await ask(deps, context, request, {
         idempotencyKey, attachments: () => fetchAttachments(deps.api, files.map((f) => f.id), context.request),
       });
-      try {
-        // The view keeps its id through a response_action "update".
-        await deps.api.call('views.update', { view_id: view.id, view: resultModal(reply) }, context.request);
-      } catch {
-        await dm(reply); // the person closed the modal meanwhile
-      }
+      await showInModal(deps, context, view.id, dm, await deliverFiles(deps, context, reply, idempotencyKey));
     });
   });
+}
+
+/** An answer known after the acknowledgement replaces the modal (which keeps its id through a response_action "update"). */
+async function showInModal(deps: SlackDeps, context: SlackContext, viewId: string, dm: Show, reply: Reply): Promise<void> {
+  try {
+    await deps.api.call('views.update', { view_id: viewId, view: resultModal(reply) }, context.request);
+  } catch {
+    await dm(reply); // the person closed the modal meanwhile
+  }
 }
 
 /** A refusal stays in the open form, each reason under its field; anything else replaces the form. */
