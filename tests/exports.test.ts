@@ -165,7 +165,7 @@ describe('exports of the example organisation', () => {
 
     // Until Slack and Teams deliver files, they say the export is ready rather than fail on it.
     expect(JSON.stringify(renderMessage(answer))).toContain('The export Supplier register (CSV, 2 rows) is ready; file delivery to Slack/Teams comes in a later version');
-    expect(JSON.stringify(cardActivity(answer))).toContain('The export Supplier register (CSV, 2 rows) is ready; file delivery to Slack/Teams comes in a later version');
+    expect(JSON.stringify(cardActivity(answer))).toContain('Supplier register (CSV, 2 rows): I can send files only in our personal chat');
 
     const board = await say('katrin.vogel@northwind.example', '/isms export all');
     expect(toPlainText(board)).toContain(`All artefacts (${ARTEFACTS.length} sheets) (XLSX,`);
