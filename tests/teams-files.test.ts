@@ -165,6 +165,24 @@ describe('Teams: files offered with a consent card', () => {
     expect(cardText(cardOf(inChannel[0].activity))).toContain("I've sent you the answer in our personal chat");
   });
 
+  it('offers nothing and removes the file when someone asks in a channel and cannot be reached in a personal chat', async () => {
+    const held = vi.spyOn(FileOffers.prototype, 'holds');
+    connector.refuseNewConversations = 403;
+    try {
+      const calls = offered.mock.calls.length;
+      const posted = await send(channelMention('board', 'export risks csv'));
+      expect(posted).toHaveLength(1);
+      expect(cardText(cardOf(posted[0].activity))).toContain("Bruno Board, I can hand you files only in our personal chat, and I can't reach you there: open a personal chat with me and ask there.");
+      expect(offered.mock.calls.length).toBe(calls);
+      const [filePath] = held.mock.calls.at(-1) as [string];
+      expect(filePath).toMatch(/risks-.*\.csv$/);
+      expect(existsSync(path.dirname(filePath))).toBe(false);
+    } finally {
+      connector.refuseNewConversations = undefined;
+      held.mockRestore();
+    }
+  });
+
   it('sends a command\'s interim message into the conversation before its answer', async () => {
     stack.h.core.router.register(defineCommand({
       name: 'slow report', summary: 'A long piece of work', examples: ['slow report'], schema: z.object({}),

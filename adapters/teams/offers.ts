@@ -74,6 +74,8 @@ export class FileOffers {
       offeredTo, expires: this.now() + OFFER_TTL_MS, claimed: false,
     };
     this.offers.set(offer.id, offer);
+    // Removes the file a day on even if no other offer or accept comes to sweep it; never keeps the process alive.
+    setTimeout(() => void this.sweep().catch(() => undefined), OFFER_TTL_MS + 1000).unref();
     return offer;
   }
 

@@ -4,7 +4,7 @@ import type { Core } from '../../src/app.js';
 import type { Answer, Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
-import { type Tone, formBlock, reply, text } from '../../src/core/reply.js';
+import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
 import { evidenceRequestRepliedTo, latestEvidenceRequest, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn } from './files.js';
@@ -53,6 +53,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const say = (sentence: string) => (name ? `${name}, ${sentence}` : sentence[0].toUpperCase() + sentence.slice(1));
     if (await out.sendPrivately(context, result, person)) {
       await out.sendHere(context, reply(text(say(`I've sent you the ${result.outcome === 'form' ? 'form' : 'answer'} in our personal chat.`))));
+    } else if (hasFile(result)) {
+      await out.sendHere(context, reply(text(say(`I can hand you files only in our personal chat, and I can't reach you there: open a personal chat with me and ask there.`), 'warning')));
     } else if (result.outcome === 'recorded') {
       await out.sendHere(context, reply(text(say(`done. The details are only for you, and I can't reach you in a personal chat: open a personal chat with me so I can send you answers like this one.`), 'warning')));
     } else {
@@ -99,8 +101,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   async function answerClick(context: TurnContext, answered: Answer): Promise<void> {
     const { reply: result, person } = answered;
     const cardId = context.activity.replyToId;
-    const hasFile = result.blocks.some((b) => b.type === 'file');
-    if (result.outcome !== 'recorded' || hasFile || !cardId || !person || !(isPersonalChat(context.activity) || result.visibility === 'public')) {
+    if (result.outcome !== 'recorded' || hasFile(result) || !cardId || !person || !(isPersonalChat(context.activity) || result.visibility === 'public')) {
       await answer(context, answered);
       return;
     }
@@ -162,6 +163,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     return { threadReply: { about: await latestEvidenceRequest(db, activity.conversation.id), text: '' } };
   }
 }
+
+const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');
 
 const offerIdOf = (context: unknown): unknown => (context as Partial<OfferContext> | undefined)?.offerId;
 
