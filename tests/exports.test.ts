@@ -165,8 +165,8 @@ describe('exports of the example organisation', () => {
 
     // Slack sends the file before rendering (slack-files.test.ts); rendered as it is, the reply names it.
     expect(JSON.stringify(renderMessage(answer))).toContain('📎 Supplier register (CSV, 2 rows): suppliers-2026-12-02.csv');
-    // Until Teams delivers files, it says the export is ready rather than fail on it.
-    expect(JSON.stringify(cardActivity(answer))).toContain('The export Supplier register (CSV, 2 rows) is ready; file delivery to Slack/Teams comes in a later version');
+    // Teams offers files in the personal chat (teams-files.test.ts); a card on its own says so.
+    expect(JSON.stringify(cardActivity(answer))).toContain('Supplier register (CSV, 2 rows): I can send files only in our personal chat');
 
     const board = await say('katrin.vogel@northwind.example', '/isms export all');
     expect(toPlainText(board)).toContain(`All artefacts (${ARTEFACTS.length} sheets) (XLSX,`);

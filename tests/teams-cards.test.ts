@@ -1,28 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as AC from 'adaptivecards';
 import { eq } from 'drizzle-orm';
 import { people } from '../src/db/schema/index.js';
 import { toActor, type Actor } from '../src/core/actor.js';
-import { reply, text, fields, actions, formBlock, toPlainText, type Reply, type FormField } from '../src/core/reply.js';
+import { reply, text, fields, actions, formBlock, fileBlock, toPlainText, type Reply, type FormField } from '../src/core/reply.js';
 import { replyCard, cardActivity, formValues, CARD_VERSION, INPUT_PREFIX } from '../adapters/teams/cards.js';
 import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
-import { createTeamsCore, cardOf, cardText, allActions, type TeamsTestCore } from './helpers/teams.js';
+import { createTeamsCore, cardOf, cardText, cardProblems, allActions, type TeamsTestCore } from './helpers/teams.js';
 import { CAST, type CastKey } from './helpers/bot.js';
-
-/** Teams refuses messages larger than about 28 KB. */
-const TEAMS_MESSAGE_LIMIT = 28_000;
-
-/** Parses a card as Teams' Adaptive Cards 1.5 host would; returns every parse or validation complaint. */
-function cardProblems(card: object): string[] {
-  const context = new AC.SerializationContext(new AC.Version(1, 5));
-  const parsed = new AC.AdaptiveCard();
-  parsed.parse(card, context);
-  const problems: string[] = [];
-  for (let i = 0; i < context.eventCount; i++) problems.push(context.getEventAt(i).message);
-  for (const event of parsed.validateProperties().validationEvents) problems.push(event.message);
-  if (JSON.stringify(card).length > TEAMS_MESSAGE_LIMIT) problems.push('larger than a Teams message may be');
-  return problems;
-}
 
 const EVERY_FIELD: FormField[] = [
   { name: 'title', label: 'Title', type: 'text', required: true, placeholder: 'e.g. Laptop', initial: 'Laptop' },
@@ -54,6 +38,7 @@ describe('Teams Adaptive Cards', () => {
       { type: 'list', title: 'Nothing here', items: [], empty: 'No items.' },
       actions(...Array.from({ length: 8 }, (_, i) => ({ label: `Button ${i + 1}`, command: `help ${i}`, style: i === 0 ? 'danger' as const : undefined }))),
       formBlock({ title: 'Every field', command: 'test form', fields: EVERY_FIELD, submitLabel: 'Save', hidden: { ref: 'AI-0001' } }),
+      fileBlock({ name: 'risks-2026-10-01.csv', mimeType: 'text/csv', path: '/tmp/isms-exports/x/risks-2026-10-01.csv', title: 'Risk register (CSV, 12 rows)' }),
     );
     const card = replyCard(everything, 'Recorded by Sam Staff, 1 Oct 2026, 10:00 (Europe/Berlin)');
     expect(card.version).toBe(CARD_VERSION);

@@ -1,6 +1,6 @@
 import type { AdaptiveCard } from '@microsoft/teams-ai';
 import { CardFactory, MessageFactory, type Activity } from 'botbuilder';
-import { type Block, type Button, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText, fileLater } from '../../src/core/reply.js';
+import { type Block, type Button, type FileOut, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText } from '../../src/core/reply.js';
 
 /** The newest Adaptive Card schema Teams renders on desktop, web and mobile. */
 export const CARD_VERSION = '1.5';
@@ -92,9 +92,14 @@ function renderBlock(block: Exclude<Block, { type: 'divider' }>, fieldErrors: Re
     case 'form':
       return [formContainer(block.form, fieldErrors)];
     case 'file':
-      return [textBlock(fileLater(block.file))];
+      // The outbound offers files in a personal chat; a card on its own can only say where to get it.
+      return [textBlock(fileOnlyInPersonalChat(block.file))];
   }
 }
+
+/** Teams takes files from a bot only in a personal chat, with the person's consent. */
+export const fileOnlyInPersonalChat = (file: FileOut) =>
+  `📎 ${file.title}: I can send files only in our personal chat. Ask me there and I'll offer it to you.`;
 
 const textBlock = (text: string): Element => ({ type: 'TextBlock', text: plainWords(text), wrap: true });
 const heading = (text: string): Element => ({ ...textBlock(text), weight: 'Bolder' });

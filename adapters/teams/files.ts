@@ -25,21 +25,19 @@ export function filesIn(activity: Partial<Activity>): TeamsFile[] {
   return files;
 }
 
-/**
- * Downloads a file from the pre-authorised URL Teams gives. Only https is accepted, except plain
- * http to this machine (local development against an emulator).
- */
-export async function downloadFile(file: TeamsFile, maxBytes = MAX_FILE_BYTES): Promise<Attachment> {
-  let url: URL;
-  try {
-    url = new URL(file.downloadUrl);
-  } catch {
-    throw new FileDownloadError(`Teams gave no usable download link for "${file.name}".`);
-  }
+/** A pre-authorised file link Teams gives is used only over https, or plain http to this machine (local development against an emulator). */
+export function isSafeFileUrl(link: string): boolean {
+  if (!URL.canParse(link)) return false;
+  const url = new URL(link);
   const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
-    throw new FileDownloadError(`Teams gave no secure download link for "${file.name}".`);
-  }
+  return url.protocol === 'https:' || (url.protocol === 'http:' && local);
+}
+
+/** Downloads a file from the pre-authorised URL Teams gives (see isSafeFileUrl). */
+export async function downloadFile(file: TeamsFile, maxBytes = MAX_FILE_BYTES): Promise<Attachment> {
+  if (!URL.canParse(file.downloadUrl)) throw new FileDownloadError(`Teams gave no usable download link for "${file.name}".`);
+  if (!isSafeFileUrl(file.downloadUrl)) throw new FileDownloadError(`Teams gave no secure download link for "${file.name}".`);
+  const url = new URL(file.downloadUrl);
   let res: globalThis.Response;
   try {
     res = await fetch(url, { redirect: 'follow' });

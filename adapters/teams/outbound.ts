@@ -1,12 +1,13 @@
 import type { TeamsAdapter } from '@microsoft/teams-ai';
-import type { ConversationParameters, ConversationReference, TurnContext } from 'botbuilder';
+import { type Activity, type ConversationParameters, type ConversationReference, MessageFactory, type TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Db } from '../../src/db/client.js';
 import type { Person } from '../../src/core/actor.js';
 import { type ChatPort, DeliveryError } from '../../src/core/port.js';
-import type { Reply } from '../../src/core/reply.js';
-import { cardActivity } from './cards.js';
+import { type FileOut, type Reply, text } from '../../src/core/reply.js';
+import { cardActivity, fileOnlyInPersonalChat, plainWords } from './cards.js';
 import { loadReference, recordLink, saveReference } from './addresses.js';
+import { type FileOffer, FileOffers, consentAttachment, removeExportFolder } from './offers.js';
 
 /** How the bot reaches people in Teams on its own: the outbox's port, and a private answer to a turn in a channel. */
 export interface TeamsOutbound {
@@ -20,6 +21,10 @@ export interface TeamsOutbound {
   sendHere(context: TurnContext, answer: Reply, recipient?: Person): Promise<void>;
   /** Remembers that a message (e.g. a card replaced in place) is about a register item. */
   linkMessage(conversationId: string, messageId: string, subjectRef: string, recipientId?: number): Promise<void>;
+  /** The files offered in personal chats and not yet taken. */
+  offers: FileOffers;
+  /** Removes the files of a reply that no open offer holds: nobody will ever take them. */
+  discardUnoffered(answer: Reply): Promise<void>;
 }
 
 /** The part of the Bot Connector client used to open a personal chat. */
@@ -27,7 +32,7 @@ interface ConversationsClient {
   conversations: { createConversation(parameters: ConversationParameters): Promise<{ id?: string }> };
 }
 
-export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, db: Db, logger: Logger): TeamsOutbound {
+export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, db: Db, logger: Logger, offers = new FileOffers()): TeamsOutbound {
   async function linkMessage(conversationId: string, messageId: string, subjectRef: string, recipientId?: number): Promise<void> {
     // The message is already out: a failure here must not make it look unsent (and be sent twice).
     try {
@@ -45,10 +50,7 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
     try {
       await adapter.continueConversationAsync(appId ?? '', reference, async (context) => {
         try {
-          const sent = await context.sendActivity(cardActivity(message));
-          if (message.about && sent?.id && reference.conversation?.id) {
-            await linkMessage(reference.conversation.id, sent.id, message.about, recipientId);
-          }
+          await deliver(context, message, reference.conversation?.id, recipientId, reference.user?.aadObjectId);
         } catch (e) {
           failure = e;
         }
@@ -57,6 +59,43 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
       failure = e;
     }
     if (failure) throw deliveryError(failure);
+  }
+
+  /**
+   * Sends a reply as one card; each of its files follows as a consent card when the conversation is
+   * a personal chat with the person it is offered to (Teams takes files from bots nowhere else).
+   * An offer whose card did not go out is withdrawn.
+   */
+  async function deliver(context: TurnContext, message: Reply, conversationId: string | undefined, recipientId?: number, offeredTo?: string): Promise<void> {
+    const made: FileOffer[] = [];
+    try {
+      const { card, consents } = await withOffers(message, offeredTo, made);
+      const sent = await context.sendActivity(card);
+      if (message.about && sent?.id && conversationId) await linkMessage(conversationId, sent.id, message.about, recipientId);
+      for (const consent of consents) await context.sendActivity(consent);
+    } catch (e) {
+      for (const offer of made) await offers.withdraw(offer.id);
+      throw e;
+    }
+  }
+
+  /** The reply's card, each file in it said in words, and the consent cards for the files offered. */
+  async function withOffers(message: Reply, offeredTo: string | undefined, made: FileOffer[]): Promise<{ card: Partial<Activity>; consents: Partial<Activity>[] }> {
+    const consents: Partial<Activity>[] = [];
+    const blocks = [];
+    for (const block of message.blocks) {
+      if (block.type !== 'file') {
+        blocks.push(block);
+        continue;
+      }
+      const offer = offeredTo ? await offers.offer(block.file, offeredTo) : undefined;
+      if (offer) {
+        made.push(offer);
+        consents.push({ ...MessageFactory.attachment(consentAttachment(offer)), summary: `${offer.title}: ${offer.name}` });
+      }
+      blocks.push(text(offer ? `📎 ${block.file.title}: accept below to save it to your OneDrive.` : !offeredTo ? fileOnlyInPersonalChat(block.file) : fileGone(block.file), offer ? undefined : 'warning'));
+    }
+    return { card: cardActivity({ ...message, blocks }), consents };
   }
 
   const port: ChatPort = {
@@ -112,13 +151,30 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
       }
     },
     async sendHere(context, answer, recipient) {
-      const sent = await context.sendActivity(cardActivity(answer));
-      if (answer.about && sent?.id && context.activity.conversation?.id) {
-        await linkMessage(context.activity.conversation.id, sent.id, answer.about, recipient?.id);
+      const offeredTo = isPersonalChat(context.activity) ? context.activity.from?.aadObjectId : undefined;
+      await deliver(context, answer, context.activity.conversation?.id, recipient?.id, offeredTo);
+    },
+    offers,
+    async discardUnoffered(answer) {
+      for (const block of answer.blocks) {
+        if (block.type === 'file' && !offers.holds(block.file.path)) await removeExportFolder(block.file.path);
       }
     },
   };
 }
+
+/** An interim message during a turn ("your export is on its way"), as plain text in the same conversation. */
+export async function sendProgress(context: TurnContext, message: string): Promise<void> {
+  await context.sendActivity(MessageFactory.text(plainWords(message)));
+}
+
+/** A personal chat with the bot, as opposed to a team channel or a group chat, which others read. */
+export function isPersonalChat(activity: Partial<Activity>): boolean {
+  const type = activity.conversation?.conversationType;
+  return !activity.conversation?.isGroup && type !== 'channel' && type !== 'groupChat';
+}
+
+const fileGone = (file: FileOut) => `📎 ${file.title}: the file is no longer available. Ask me again and I'll make it anew.`;
 
 interface ConnectorError { name?: string; message?: string; statusCode?: number; code?: string; response?: { headers?: { get(name: string): string | undefined } } }
 

@@ -4,11 +4,12 @@ import type { Core } from '../../src/app.js';
 import type { Answer, Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
-import { formBlock, reply, text } from '../../src/core/reply.js';
+import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
 import { evidenceRequestRepliedTo, latestEvidenceRequest, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn } from './files.js';
-import type { TeamsOutbound } from './outbound.js';
+import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
+import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
 
 /**
@@ -27,12 +28,21 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     attachments,
     // Teams retries a turn it thinks timed out with the same activity id: it must record once.
     idempotencyKey: `teams:${context.activity.conversation.id}:${context.activity.id}`,
+    progress: (message) => sendProgress(context, message),
     logContext: { activityType: context.activity.type, activityId: context.activity.id },
   });
 
   /** Only the person who asked may see a private answer: from a channel or group chat it goes to their personal chat. */
-  async function answer(context: TurnContext, { reply: result, person }: Answer): Promise<void> {
-    const personal = isPersonal(context.activity);
+  async function answer(context: TurnContext, answered: Answer): Promise<void> {
+    try {
+      await deliverAnswer(context, answered);
+    } finally {
+      await out.discardUnoffered(answered.reply);
+    }
+  }
+
+  async function deliverAnswer(context: TurnContext, { reply: result, person }: Answer): Promise<void> {
+    const personal = isPersonalChat(context.activity);
     if (person && personal) await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
     if (personal || result.visibility === 'public') {
       await out.sendHere(context, result, person);
@@ -43,6 +53,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const say = (sentence: string) => (name ? `${name}, ${sentence}` : sentence[0].toUpperCase() + sentence.slice(1));
     if (await out.sendPrivately(context, result, person)) {
       await out.sendHere(context, reply(text(say(`I've sent you the ${result.outcome === 'form' ? 'form' : 'answer'} in our personal chat.`))));
+    } else if (hasFile(result)) {
+      await out.sendHere(context, reply(text(say(`I can hand you files only in our personal chat, and I can't reach you there: open a personal chat with me and ask there.`), 'warning')));
     } else if (result.outcome === 'recorded') {
       await out.sendHere(context, reply(text(say(`done. The details are only for you, and I can't reach you in a personal chat: open a personal chat with me so I can send you answers like this one.`), 'warning')));
     } else {
@@ -53,7 +65,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.conversationUpdate('membersAdded', async (context) => {
     const botId = context.activity.recipient?.id;
     const botAdded = context.activity.membersAdded?.some((m) => m.id === botId);
-    if (!botAdded || !isPersonal(context.activity)) return;
+    if (!botAdded || !isPersonalChat(context.activity)) return;
     const identified = await core.inbound.identify(teamsUser(context, logger));
     if (!identified.person) {
       await out.sendHere(context, identified.refusal);
@@ -89,7 +101,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   async function answerClick(context: TurnContext, answered: Answer): Promise<void> {
     const { reply: result, person } = answered;
     const cardId = context.activity.replyToId;
-    if (result.outcome !== 'recorded' || !cardId || !person || !(isPersonal(context.activity) || result.visibility === 'public')) {
+    if (result.outcome !== 'recorded' || hasFile(result) || !cardId || !person || !(isPersonalChat(context.activity) || result.visibility === 'public')) {
       await answer(context, answered);
       return;
     }
@@ -99,6 +111,37 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     await context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(outcome)), id: cardId });
     if (result.about) await out.linkMessage(context.activity.conversation.id, cardId, result.about, person.id);
   }
+
+  /** Accept on a file consent card: the offer is claimed once, by the person it was made to, and uploaded. */
+  app.fileConsentAccept(async (context, _state, response) => {
+    const info: UploadInfo = response.uploadInfo ?? {};
+    const claim = await out.offers.claim(offerIdOf(response.context), context.activity.from?.aadObjectId);
+    const say = (sentence: string, tone?: Tone) => out.sendHere(context, reply(text(sentence, tone)));
+    switch (claim.status) {
+      case 'missing':
+        return say(offerGone(info.name), 'warning');
+      case 'not yours':
+        return say('This file was offered to someone else, so I did not send it.', 'error');
+      case 'already sent':
+        return say(`I already sent ${claim.offer.name} to your OneDrive.`);
+    }
+    const { offer } = claim;
+    try {
+      await uploadFile(offer.path, info.uploadUrl ?? '');
+    } catch (e) {
+      logger.warn({ err: safeError(e), offerId: offer.id }, 'could not upload a file to the person\'s OneDrive');
+      await out.offers.withdraw(offer.id);
+      return say(`I could not save ${offer.name} to your OneDrive. Ask me again for the file and accept the new offer.`, 'error');
+    }
+    await removeExportFolder(offer.path);
+    await context.sendActivity({ ...MessageFactory.attachment(fileInfoAttachment(info), `Saved to your OneDrive: ${offer.title}.`), summary: `Saved ${offer.name} to your OneDrive` });
+  });
+
+  /** Decline: the offer is dropped and its file removed. */
+  app.fileConsentDecline(async (context, _state, response) => {
+    const offer = await out.offers.withdraw(offerIdOf(response.context), context.activity.from?.aadObjectId);
+    await out.sendHere(context, reply(text(offer ? `All right, I won't send ${offer.name}; my copy of it is deleted.` : 'That file offer is no longer open; nothing was sent.')));
+  });
 
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
@@ -121,6 +164,14 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   }
 }
 
+const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');
+
+const offerIdOf = (context: unknown): unknown => (context as Partial<OfferContext> | undefined)?.offerId;
+
+/** An offer this process does not hold: expired, made before a restart, or by another instance of the bot. */
+const offerGone = (name?: string) =>
+  `This file offer${name ? ` (${name})` : ''} is no longer available, so nothing was sent. Ask again with the command that made it (for example "export risks csv") and accept the new offer.`;
+
 /** Fetches the files once the person is known; a refusal says what went wrong, and nothing is recorded. */
 async function download(files: TeamsFile[], request: Request): Promise<Attachment[]> {
   if ('threadReply' in request && !request.threadReply.about) {
@@ -135,8 +186,3 @@ async function download(files: TeamsFile[], request: Request): Promise<Attachmen
   }
 }
 
-/** A personal chat with the bot, as opposed to a team channel or a group chat, which others read. */
-function isPersonal(activity: Partial<Activity>): boolean {
-  const type = activity.conversation?.conversationType;
-  return !activity.conversation?.isGroup && type !== 'channel' && type !== 'groupChat';
-}

@@ -103,10 +103,6 @@ export const actions = (...buttons: Button[]): Block => ({ type: 'actions', butt
 export const formBlock = (form: Form): Block => ({ type: 'form', form });
 export const fileBlock = (file: FileOut): Block => ({ type: 'file', file });
 
-/** What Slack and Teams say for a file until they deliver files themselves. */
-export const fileLater = (file: FileOut): string =>
-  `The export ${file.title} is ready; file delivery to Slack/Teams comes in a later version. Until then, export from the terminal or with "npm run isms -- export".`;
-
 export function replyText(body: string, tone?: Tone): Reply {
   return reply(text(body, tone));
 }

@@ -18,11 +18,21 @@ export interface Member { id: string; name: string; aadObjectId?: string; email?
 /** A conversation the bot asked the connector to open (a personal chat with one member). */
 export interface CreatedConversation { id: string; parameters: Record<string, any> }
 
+/** A OneDrive upload session as Teams opens one when someone accepts a file from the bot. */
+export interface UploadSession {
+  name: string;
+  /** Every PUT, with the Content-Range it carried and the status it got. */
+  puts: { range: string; bytes: number; status: number }[];
+  received: Buffer;
+  complete: boolean;
+}
+
 interface Failure { status: number; retryAfter?: string; code: string }
 
 /**
  * A local stand-in for the Bot Connector service (the serviceUrl in activities): it records what
- * the bot posts and updates, answers member look-ups, serves file downloads, and can be told to
+ * the bot posts and updates, answers member look-ups, serves file downloads, takes file uploads
+ * into OneDrive upload sessions, and can be told to
  * answer with errors such as 429 Too Many Requests, as the real one does.
  */
 export class FakeConnector {
@@ -32,6 +42,7 @@ export class FakeConnector {
   readonly files = new Map<string, { bytes: Buffer; contentType: string }>();
   readonly downloads: string[] = [];
   readonly created: CreatedConversation[] = [];
+  readonly uploads = new Map<string, UploadSession>();
   /** When set, opening a conversation fails with this status (Teams' 403 when the bot may not message the user). */
   refuseNewConversations?: number;
   private readonly failures: Failure[] = [];
@@ -66,6 +77,33 @@ export class FakeConnector {
     return `${this.url}files/${encodeURIComponent(name)}`;
   }
 
+  /** Opens an upload session for a file and returns its pre-authorised upload URL. */
+  uploadSession(name: string): string {
+    const id = `session-${this.uploads.size + 1}`;
+    this.uploads.set(id, { name, puts: [], received: Buffer.alloc(0), complete: false });
+    return `${this.url}upload/${id}`;
+  }
+
+  /**
+   * A PUT of one fragment, as OneDrive answers it: the fragments must come in order, each with its
+   * "Content-Range: bytes start-end/total"; 202 with the next expected range until the last byte,
+   * then 201 with the new item.
+   */
+  private putFragment(session: UploadSession, range: string | undefined, body: Buffer): { status: number; value: unknown } {
+    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(range ?? '');
+    if (!match) return { status: 400, value: { error: { code: 'invalidRequest', message: 'Content-Range is missing or malformed' } } };
+    const [start, end, total] = match.slice(1).map(Number);
+    if (session.complete || start !== session.received.length || end < start || end >= total || body.length !== end - start + 1) {
+      return { status: 416, value: { error: { code: 'invalidRange', message: `expected bytes from ${session.received.length}`, nextExpectedRanges: [`${session.received.length}-`] } } };
+    }
+    session.received = Buffer.concat([session.received, body]);
+    if (session.received.length < total) {
+      return { status: 202, value: { expirationDateTime: new Date(Date.now() + 3_600_000).toISOString(), nextExpectedRanges: [`${session.received.length}-${total - 1}`] } };
+    }
+    session.complete = true;
+    return { status: 201, value: { id: `item-${session.name}`, name: session.name, size: total, file: {} } };
+  }
+
   /** Messages posted to one conversation, in order. */
   postedTo(conversationId: string): PostedActivity[] {
     return this.posted.filter((p) => p.conversationId === conversationId);
@@ -74,7 +112,16 @@ export class FakeConnector {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const body = await readBody(req);
+    if (req.method === 'PUT' && parts[0] === 'upload') {
+      const session = this.uploads.get(parts[1]);
+      const bytes = await readBytes(req);
+      if (!session) return void res.writeHead(404).end();
+      const range = req.headers['content-range'];
+      const { status, value } = this.putFragment(session, range, bytes);
+      session.puts.push({ range: range ?? '', bytes: bytes.length, status });
+      return void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    }
+    const body = (await readBytes(req)).toString('utf8');
     const json = (status: number, value: unknown, headers: Record<string, string> = {}) =>
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
 
@@ -122,8 +169,8 @@ export class FakeConnector {
   }
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
+async function readBytes(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import * as AC from 'adaptivecards';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { TestAdapter, type Activity, type ResourceResponse, type TurnContext } from 'botbuilder';
@@ -90,6 +91,21 @@ export function clickActivity(who: CastKey, card: Record<string, any>, actionTit
   const value: Record<string, unknown> = { ...action.data };
   for (const [name, v] of Object.entries(inputs)) value[INPUT_PREFIX + name] = v;
   return personalMessage(who, '', { text: undefined, value, ...extra });
+}
+
+/** Teams refuses messages larger than about 28 KB. */
+const TEAMS_MESSAGE_LIMIT = 28_000;
+
+/** Parses a card as Teams' Adaptive Cards 1.5 host would; returns every parse or validation complaint. */
+export function cardProblems(card: object): string[] {
+  const context = new AC.SerializationContext(new AC.Version(1, 5));
+  const parsed = new AC.AdaptiveCard();
+  parsed.parse(card, context);
+  const problems: string[] = [];
+  for (let i = 0; i < context.eventCount; i++) problems.push(context.getEventAt(i).message);
+  for (const event of parsed.validateProperties().validationEvents) problems.push(event.message);
+  if (JSON.stringify(card).length > TEAMS_MESSAGE_LIMIT) problems.push('larger than a Teams message may be');
+  return problems;
 }
 
 /** The Adaptive Card an activity carries. */
