@@ -182,7 +182,7 @@ describe('OSCAL exports of the example organisation', () => {
     const answer = await say('iris@northwind.example', '/isms export oscal-poam');
     expect(answer.outcome).toBe('recorded');
     const file = answer.blocks.find((b): b is Extract<Block, { type: 'file' }> => b.type === 'file')!.file;
-    expect(file).toMatchObject({ name: 'oscal-poam-2026-12-02.json', mimeType: 'application/json', title: expect.stringMatching(/^OSCAL plan of action and milestones \(JSON: 5 POA&M items, /) });
+    expect(file).toMatchObject({ name: 'oscal-poam-2026-12-02.json', mimeType: 'application/json', title: 'OSCAL plan of action and milestones (JSON: 5 POA&M items, 5 risks, 1 finding, 3 observations, 1 evidence file)' });
     expect(oscalProblems('plan-of-action-and-milestones', JSON.parse(readFileSync(file.path, 'utf8')))).toEqual([]);
     const events = await t.db.select().from(auditEvents).orderBy(asc(auditEvents.seq));
     expect(events.at(-1)).toMatchObject({ action: 'export', entityRef: 'oscal-poam', after: { format: 'json', file: 'oscal-poam-2026-12-02.json' } });
@@ -224,6 +224,17 @@ describe('OSCAL exports of the example organisation', () => {
   });
 });
 
+describe('OSCAL exports of an empty register', () => {
+  let t: TestDatabase;
+  beforeAll(async () => { t = await createTestDatabase(); });
+  afterAll(async () => { await t?.destroy(); });
+
+  it('says there is nothing to export instead of writing a document OSCAL would not accept', async () => {
+    await expect(buildPoam(t.db, NOW)).rejects.toThrow('The register has no POA&M items, so there is no plan of action and milestones to export.');
+    await expect(buildAssessmentResults(t.db, NOW)).rejects.toThrow('No internal control is applicable, so there is nothing to report assessment results for.');
+  });
+});
+
 describe('npm run isms -- export oscal-assessment-results', () => {
   let register: Register;
   beforeAll(async () => { register = await exampleRegister(); });
@@ -235,7 +246,7 @@ describe('npm run isms -- export oscal-assessment-results', () => {
     expect(result.code).toBe(0);
     const [name] = await readdir(path.join(register.cwd, 'oscal'));
     expect(name).toMatch(/^oscal-assessment-results-\d{4}-\d{2}-\d{2}\.json$/);
-    expect(result.stdout).toContain(`Exported OSCAL assessment results (JSON: 0 controls satisfied, `);
+    expect(result.stdout).toMatch(/Exported OSCAL assessment results \(JSON: \d+ applicable controls, 0 satisfied, 0 observations, 0 evidence files\) to .*oscal-assessment-results-/);
     const document = JSON.parse(readFileSync(path.join(register.cwd, 'oscal', name), 'utf8')) as object;
     expect(oscalProblems('assessment-results', document)).toEqual([]);
     expect(existsSync(path.join(register.cwd, 'oscal', `${name}.partial`))).toBe(false);

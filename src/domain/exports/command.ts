@@ -40,7 +40,7 @@ export function checkDocumentFormat(document: DocumentExport, format: ExportForm
 
 /** "OSCAL plan of action and milestones (JSON: 3 POA&M items, 3 risks, …)". */
 export const describeDocumentExport = (document: DocumentExport, counts: Record<string, number>): string =>
-  `${document.title} (JSON: ${Object.entries(counts).map(([what, n]) => `${n} ${what}`).join(', ')})`;
+  `${document.title} (JSON: ${Object.entries(counts).map(([what, n]) => `${n} ${n === 1 ? what.replace(/([^s])s$/, '$1') : what}`).join(', ')})`;
 
 const meantArtefact = (typed: string) => {
   const meant = didYouMean(typed, CHOICES);
