@@ -17,13 +17,15 @@ import { loadExampleOrganisation } from './import/example.js';
 import { userInfo } from 'node:os';
 import { appendAudit } from './core/audit.js';
 import { parseBundleRequest, parseExportRequest } from './domain/exports/request.js';
-import { exportDirectory, exportFileName, exportToFile } from './domain/exports/files.js';
+import { documentFileName, exportDirectory, exportDocumentToFile, exportFileName, exportToFile } from './domain/exports/files.js';
 import { bundleFileName, describePeriod, writeBundle } from './domain/exports/bundle.js';
 import { verifyBundle } from './domain/exports/bundle-verify.js';
 import { isoDay } from './core/time.js';
 import { existsSync, statSync } from 'node:fs';
-import { describeExport } from './domain/exports/command.js';
-import { ARTEFACTS } from './domain/exports/artefacts.js';
+import { describeDocumentExport, describeExport } from './domain/exports/command.js';
+import { ARTEFACTS, DOCUMENTS } from './domain/exports/artefacts.js';
+import { OscalDocumentInvalid } from './domain/oscal/index.js';
+import type { DocumentExport } from './domain/exports/document.js';
 
 const USAGE = `Usage: npm run isms -- <command>
 
@@ -45,6 +47,9 @@ Commands:
                       "export all --format xlsx" gives one workbook with a sheet per artefact. Artefacts:
                       ${ARTEFACTS.map((a) => a.name).join(', ')}.
                       Every column is described in docs/exports.md.
+  export oscal-poam|oscal-assessment-results [--out <file>]
+                      The POA&M or the control set's state as an OSCAL 1.2.1 JSON document, validated
+                      against NIST's schema before it is written (${DOCUMENTS.map((d) => d.name).join(', ')}).
   bundle [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file.zip>]
                       An evidence bundle for auditors: the evidence files submitted in the period (all
                       time without --from/--to), their index with SHA-256, the period's audit events and
@@ -126,6 +131,7 @@ const COMMANDS: Record<string, CliCommand> = {
     async run(db, args, print) {
       const request = parseExportRequest(args);
       const now = new Date();
+      if (request.document) return exportDocument(db, request.document, request.out, now, print);
       const file = request.out ?? `${exportDirectory()}/${exportFileName(request.artefacts, request.format, now)}`;
       const counts = await exportToFile(db, request.artefacts, request.format, file, { period: request.period, now });
       // Exports from the command line are audited like those from chat, under the operating-system user.
@@ -155,6 +161,24 @@ const COMMANDS: Record<string, CliCommand> = {
     },
   },
 };
+
+async function exportDocument(db: Db, document: DocumentExport, out: string | undefined, now: Date, print: Print): Promise<number> {
+  const file = out ?? `${exportDirectory()}/${documentFileName(document, now)}`;
+  let counts: Record<string, number>;
+  try {
+    counts = await exportDocumentToFile(db, document, file, now);
+  } catch (e) {
+    // A document that does not validate is a fault of the export; its problems name paths in the schema, never register data.
+    if (!(e instanceof OscalDocumentInvalid)) throw e;
+    print(e.message);
+    return 1;
+  }
+  await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
+    action: 'export', entity: 'export', entityRef: document.name, after: { format: 'json', counts, file: file.split(/[\\/]/).pop() },
+  }, now));
+  print(`Exported ${describeDocumentExport(document, counts)} to ${file}`);
+  return 0;
+}
 
 async function runVerify(db: Db, args: string[], print: Print): Promise<number> {
   let witnessed: WitnessedHead[] = [];

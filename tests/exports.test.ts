@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,14 +12,14 @@ import {
   policyAcknowledgements, policyVersions, reviewDecisions, riskAcceptances, risks, scopeChanges, suppliers, trainingAttestations, trainingCourses,
 } from '../src/db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { answerTo, freshRegister, pipedSession, runScript, type Register } from './helpers/process.js';
+import { chatSession } from './helpers/chat-exports.js';
+import { answerTo, exampleRegister, pipedSession, runScript, type Register } from './helpers/process.js';
 import { renderMessage } from '../adapters/slack/render.js';
 import { cardActivity } from '../adapters/teams/cards.js';
 import { loadExampleOrganisation } from '../src/import/example.js';
 import { buildRouter } from '../src/commands.js';
 import type { CommandRouter } from '../src/core/router.js';
-import { toActor } from '../src/core/actor.js';
-import { toPlainText, type Block, type Reply } from '../src/core/reply.js';
+import { toPlainText, type Block } from '../src/core/reply.js';
 import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
 import { csvText, writeExport, type ExportFormat } from '../src/domain/exports/write.js';
 import { artefactDoc } from '../src/domain/exports/docs.js';
@@ -84,19 +84,11 @@ describe('exports of the example organisation', () => {
     await addActivity(t.db);
     router = buildRouter(t.db);
   });
-  const written: string[] = [];
+  const { say, cleanUp } = chatSession(() => ({ db: t.db, router }), NOW);
   afterAll(async () => {
     await t?.destroy();
-    // Chat exports wait in a temporary folder of their own for the platform to take them.
-    for (const file of written) await rm(path.dirname(file), { recursive: true, force: true });
+    await cleanUp();
   });
-
-  const say = async (email: string, line: string): Promise<Reply> => {
-    const [p] = await t.db.select().from(people).where(eq(people.email, email));
-    const answer = await router.handle(line, { actor: toActor(p), channel: 'test', now: NOW });
-    for (const b of answer.blocks) if (b.type === 'file') written.push(b.file.path);
-    return answer;
-  };
 
   it('exports every artefact as JSON in the versioned envelope, CSV that parses back to the same rows, and an XLSX sheet with the documented columns', async () => {
     for (const artefact of ARTEFACTS) {
@@ -209,14 +201,7 @@ describe('a register bigger than one page', () => {
 
 describe('npm run isms -- export', () => {
   let register: Register;
-  beforeAll(async () => {
-    register = await freshRegister();
-    await register.withDb(async (db) => {
-      const { migrate } = await import('../src/db/migrate.js');
-      await migrate(db);
-      await loadExampleOrganisation(db);
-    });
-  });
+  beforeAll(async () => { register = await exampleRegister(); });
   afterAll(async () => { await register?.dispose(); });
 
   it('writes the file it names and the export folder it defaults to, as a child process', async () => {

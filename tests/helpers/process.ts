@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Db } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrate.js';
+import { loadExampleOrganisation } from '../../src/import/example.js';
 import { createTestDatabase, testDbKind } from './db.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -69,6 +71,16 @@ export async function freshRegister(): Promise<Register> {
     },
     dispose: () => rm(cwd, { recursive: true, force: true }),
   };
+}
+
+/** A fresh register holding the example organisation, migrated, for commands run as child processes. */
+export async function exampleRegister(): Promise<Register> {
+  const register = await freshRegister();
+  await register.withDb(async (db) => {
+    await migrate(db);
+    await loadExampleOrganisation(db);
+  });
+  return register;
 }
 
 /** Lines typed into the terminal's stdin. */

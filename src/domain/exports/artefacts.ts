@@ -1,4 +1,6 @@
 import { SOA_ARTEFACTS } from '../soa/export.js';
+import { OSCAL_DOCUMENTS } from '../oscal/documents.js';
+import type { DocumentExport } from './document.js';
 import { eq } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
@@ -548,3 +550,8 @@ export const ARTEFACTS: readonly Artefact[] = [
 export const ARTEFACT_NAMES = ARTEFACTS.map((a) => a.name);
 
 export const findArtefact = (name: string): Artefact | undefined => ARTEFACTS.find((a) => a.name === name.trim().toLowerCase());
+
+/** Exports that are one document each (OSCAL), JSON only and not part of "export all". */
+export const DOCUMENTS: readonly DocumentExport[] = OSCAL_DOCUMENTS;
+export const DOCUMENT_NAMES = DOCUMENTS.map((d) => d.name);
+export const findDocument = (name: string): DocumentExport | undefined => DOCUMENTS.find((d) => d.name === name);

@@ -3,6 +3,7 @@
  * the audit events link by link and hash by hash, the files against their submission events, and the
  * last event against the chain head. Stops at the first thing that does not match and names it.
  */
+import { EVIDENCE_FOLDER } from '../evidence/file-names.js';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -10,7 +11,7 @@ import { parse } from 'csv-parse/sync';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { GENESIS_HASH, hashEvent } from '../../core/audit.js';
 import {
-  BUNDLE_ENTRIES, BUNDLE_FORMAT, BUNDLE_VERSION, EVIDENCE_FOLDER, INDEX_COLUMNS, describePeriod,
+  BUNDLE_ENTRIES, BUNDLE_FORMAT, BUNDLE_VERSION, INDEX_COLUMNS, describePeriod,
   type BundleFile, type BundleHead, type BundleIndex,
 } from './bundle.js';
 

@@ -17,6 +17,7 @@ import { conflict, invalid } from '../../core/errors.js';
 import { GENESIS_HASH } from '../../core/audit.js';
 import { chainHead } from '../../core/verify.js';
 import { addDays, addMonths, isoDay } from '../../core/time.js';
+import { EVIDENCE_FOLDER, bundlePath } from '../evidence/file-names.js';
 import { EvidenceFileMismatch, readEvidenceFile, type StoredEvidenceFile } from '../evidence/files.js';
 import { type Period, pageWhere } from './artefact.js';
 import { csvField } from './write.js';
@@ -34,7 +35,6 @@ export const BUNDLE_ENTRIES = {
   head: 'chain-head.json',
   readme: 'README.txt',
 } as const;
-export const EVIDENCE_FOLDER = 'evidence/';
 
 /** One evidence file as index.json lists it. */
 export interface BundleFile {
@@ -75,13 +75,6 @@ export interface BundleSummary { files: number; bytes: number; events: number; h
 /** Evidence files and audit events read per query. */
 const PAGE_SIZE = 500;
 
-/** "EV-0003-access-review.pdf": the reference keeps names unique; anything but letters, digits, dot, dash and underscore becomes a dash. */
-export function bundlePath(ref: string, fileName: string): string {
-  const ext = path.extname(fileName).replace(/[^A-Za-z0-9.]/g, '').slice(0, 16);
-  const stem = fileName.slice(0, fileName.length - path.extname(fileName).length).normalize('NFKD').replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 100);
-  return `${EVIDENCE_FOLDER}${ref}${stem ? `-${stem}` : ''}${ext}`;
-}
 
 /** The period a chat bundle covers unless told: the 12 months up to --to (default today), both days included. */
 export function defaultBundlePeriod(given: Period, today: string): Period {

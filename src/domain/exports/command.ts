@@ -6,13 +6,14 @@ import { defineCommand } from '../../core/router.js';
 import { fileBlock, reply, text } from '../../core/reply.js';
 import { invalid } from '../../core/errors.js';
 import { didYouMean } from '../../core/suggest.js';
-import { ARTEFACTS, ARTEFACT_NAMES } from './artefacts.js';
+import { ARTEFACTS, ARTEFACT_NAMES, DOCUMENTS, DOCUMENT_NAMES, findDocument } from './artefacts.js';
 import { FORMATS, MIME_TYPES, type ExportFormat } from './write.js';
-import { exportFileName, exportToFile } from './files.js';
+import { documentFileName, exportDocumentToFile, exportFileName, exportToFile } from './files.js';
 import type { Artefact } from './artefact.js';
+import type { DocumentExport } from './document.js';
 
 export const ALL = 'all';
-const CHOICES: [string, ...string[]] = [ALL, ...ARTEFACT_NAMES];
+const CHOICES: [string, ...string[]] = [ALL, ...ARTEFACT_NAMES, ...DOCUMENT_NAMES];
 
 /** The artefacts a name stands for: one, or every one for "all" (a workbook only). */
 export function artefactsFor(name: string, format: ExportFormat): readonly Artefact[] {
@@ -28,6 +29,19 @@ export function describeExport(artefacts: readonly Artefact[], format: ExportFor
   return `${what} (${format.toUpperCase()}, ${rows} row${rows === 1 ? '' : 's'})`;
 }
 
+/** A document is JSON only: asked for as CSV or XLSX it is refused, saying what to type instead. */
+export function checkDocumentFormat(document: DocumentExport, format: ExportFormat | undefined): 'json' {
+  if (format && format !== 'json') {
+    throw invalid(`"${document.name}" is an OSCAL document, so it is exported as JSON only, not as ${format.toUpperCase()}. Nothing was exported.`,
+      `Type "export ${document.name}" (JSON is its only format).`);
+  }
+  return 'json';
+}
+
+/** "OSCAL plan of action and milestones (JSON: 3 POA&M items, 3 risks, …)". */
+export const describeDocumentExport = (document: DocumentExport, counts: Record<string, number>): string =>
+  `${document.title} (JSON: ${Object.entries(counts).map(([what, n]) => `${n} ${n === 1 ? what.replace(/([^s])s$/, '$1') : what}`).join(', ')})`;
+
 const meantArtefact = (typed: string) => {
   const meant = didYouMean(typed, CHOICES);
   return meant ? ` (did you mean "${meant}"?)` : '';
@@ -37,8 +51,8 @@ const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : 
 
 export const exportCommand = defineCommand({
   name: 'export',
-  summary: 'Export an artefact (risk register, POA&M, evidence index, audit trail...) as CSV, JSON or XLSX',
-  examples: ['export risks', 'export poam csv', 'export all xlsx'],
+  summary: 'Export an artefact (risk register, POA&M, evidence index, audit trail...) as CSV, JSON or XLSX, or an OSCAL document as JSON',
+  examples: ['export risks', 'export poam csv', 'export all xlsx', 'export oscal-poam'],
   roles: ['isms_lead', 'auditor', 'management_body'],
   schema: z.object({
     artefact: z.preprocess(lower, z.enum(CHOICES, {
@@ -50,14 +64,29 @@ export const exportCommand = defineCommand({
     })).describe('What to export'),
     format: z.preprocess(lower, z.enum(FORMATS, {
       errorMap: () => ({ message: `must be csv, json or xlsx` }),
-    }).default('xlsx')).describe('File format: csv, json or xlsx (the default)'),
+    }).optional()).describe('File format: csv, json or xlsx (the default); OSCAL documents are JSON only'),
   }),
   args: {
-    artefact: { positional: true, options: [...ARTEFACTS.map((a) => ({ value: a.name, label: a.title })), { value: ALL, label: 'Everything (one workbook)' }] },
+    artefact: {
+      positional: true,
+      options: [...ARTEFACTS.map((a) => ({ value: a.name, label: a.title })), ...DOCUMENTS.map((d) => ({ value: d.name, label: `${d.title} (JSON)` })),
+        { value: ALL, label: 'Everything (one workbook)' }],
+    },
     format: { positional: true, options: FORMATS.map((f) => ({ value: f, label: f.toUpperCase() })) },
   },
   form: { title: 'Export an artefact', submitLabel: 'Export' },
-  async run(ctx, { artefact: name, format }) {
+  async run(ctx, { artefact: name, format: asked }) {
+    const document = findDocument(name);
+    if (document) {
+      const format = checkDocumentFormat(document, asked);
+      const fileName = documentFileName(document, ctx.now);
+      const file = path.join(tmpdir(), 'isms-exports', randomUUID(), fileName);
+      const counts = await exportDocumentToFile(ctx.db, document, file, ctx.now);
+      const title = describeDocumentExport(document, counts);
+      await ctx.audit({ action: 'export', entity: 'export', entityRef: name, after: { format, counts, file: fileName } });
+      return reply(text(`Exported ${title}.`, 'success'), fileBlock({ name: fileName, mimeType: MIME_TYPES.json, path: file, title }));
+    }
+    const format = asked ?? 'xlsx';
     const artefacts = artefactsFor(name, format);
     const fileName = exportFileName(artefacts, format, ctx.now);
     // A folder of its own per export: the platform takes the file from here and may remove the folder.

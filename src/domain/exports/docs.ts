@@ -1,4 +1,5 @@
-import { ARTEFACTS } from './artefacts.js';
+import { ARTEFACTS, DOCUMENTS } from './artefacts.js';
+import type { DocumentExport } from './document.js';
 import type { Artefact } from './artefact.js';
 
 /** An artefact's section of docs/exports.md; a test holds the page to these words, so it cannot drift from the code. */
@@ -17,3 +18,10 @@ export function artefactDoc(a: Artefact): string {
 }
 
 export const artefactDocs = (): string => ARTEFACTS.map(artefactDoc).join('\n');
+
+/** A document export's section of docs/exports.md, held to the page by the same test. */
+export function documentDoc(d: DocumentExport): string {
+  return [`### ${d.title} (\`${d.name}\`)`, '', ...d.contents.map((c) => `- ${c}`), ''].join('\n');
+}
+
+export const documentDocs = (): string => DOCUMENTS.map(documentDoc).join('\n');

@@ -3,14 +3,16 @@ import { invalid } from '../../core/errors.js';
 import { didYouMean } from '../../core/suggest.js';
 import { isCalendarDay } from '../../core/time.js';
 import type { Artefact, Period } from './artefact.js';
-import { ARTEFACT_NAMES } from './artefacts.js';
-import { ALL, artefactsFor } from './command.js';
+import { ARTEFACT_NAMES, DOCUMENT_NAMES, findDocument } from './artefacts.js';
+import { ALL, artefactsFor, checkDocumentFormat } from './command.js';
+import type { DocumentExport } from './document.js';
 import { FORMATS, type ExportFormat } from './write.js';
 import { checkBundlePeriod } from './bundle.js';
 
-export interface ExportRequest { name: string; artefacts: readonly Artefact[]; format: ExportFormat; period: Period; out?: string }
+/** Row artefacts, or one document (then `artefacts` is empty). */
+export interface ExportRequest { name: string; artefacts: readonly Artefact[]; document?: DocumentExport; format: ExportFormat; period: Period; out?: string }
 
-const USAGE_HINT = 'Usage: npm run isms -- export <artefact> [--format csv|json|xlsx] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file>]';
+const USAGE_HINT = 'Usage: npm run isms -- export <artefact> [--format csv|json|xlsx] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file>], or export oscal-poam|oscal-assessment-results [--out <file>]';
 
 /** The command line's export arguments, checked before the register is opened: a mistake costs nothing. */
 export function parseExportRequest(argv: string[]): ExportRequest {
@@ -21,7 +23,7 @@ export function parseExportRequest(argv: string[]): ExportRequest {
     throw invalid(`${(e as Error).message.split('\n')[0].replace(/\.?$/, '.')}`, USAGE_HINT);
   }
   const { positionals, values } = parsed;
-  const names = [ALL, ...ARTEFACT_NAMES];
+  const names = [ALL, ...ARTEFACT_NAMES, ...DOCUMENT_NAMES];
   if (positionals.length === 0) throw invalid(`Name the artefact to export: ${names.join(', ')}.`, USAGE_HINT);
   if (positionals.length > 1) throw invalid(`Export one artefact at a time (or "all"); "${positionals.slice(1).join(' ')}" is one word too many.`, USAGE_HINT);
   const name = positionals[0].trim().toLowerCase();
@@ -29,8 +31,15 @@ export function parseExportRequest(argv: string[]): ExportRequest {
     const meant = didYouMean(name, names);
     throw invalid(`There is no artefact "${positionals[0]}".${meant ? ` Did you mean "${meant}"?` : ''}`, `The artefacts are ${names.join(', ')}.`);
   }
-  const format = (values.format ?? 'xlsx').trim().toLowerCase();
-  if (!(FORMATS as readonly string[]).includes(format)) throw invalid(`There is no format "${values.format}": use csv, json or xlsx.`);
+  const asked = values.format?.trim().toLowerCase();
+  if (asked !== undefined && !(FORMATS as readonly string[]).includes(asked)) throw invalid(`There is no format "${values.format}": use csv, json or xlsx.`);
+  const document = findDocument(name);
+  if (document) {
+    const format = checkDocumentFormat(document, asked as ExportFormat | undefined);
+    if (values.from || values.to) throw invalid(`--from and --to do not apply to "${name}": an OSCAL document is the register as it is at the moment of export.`);
+    return { name, artefacts: [], document, format, period: {}, out: values.out };
+  }
+  const format = asked ?? 'xlsx';
   for (const [flag, day] of [['from', values.from], ['to', values.to]] as const) {
     if (day !== undefined && !isCalendarDay(day)) throw invalid(`--${flag} "${day}" is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31.`);
   }
