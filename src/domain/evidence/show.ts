@@ -183,7 +183,7 @@ async function listRevisions(ctx: CommandContext, shown: Shown, pageNo: number):
     : `${shown.label}${request && shown.kind === 'revision' ? ` of ${request.ref}` : ''}, ${control.code} ${control.title}${request ? ` (request ${request.status})` : ''}`;
   const summary = shown.kind === 'revision' ? `Evidence ${about}.`
     : n === 0 ? `No evidence has been submitted for ${about} yet.`
-      : `${n} revision${n === 1 ? '' : 's'} submitted for ${about}, newest first.`;
+      : n === 1 ? `1 revision submitted for ${about}.` : `${n} revisions submitted for ${about}, newest first.`;
   return reply(text(summary), {
     type: 'list',
     title: `Evidence of ${shown.label}${window.page.total > 1 ? ` (page ${window.page.number} of ${window.page.total})` : ''}`,
