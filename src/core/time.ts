@@ -41,6 +41,16 @@ export function localDate(at: Date, zone: string): string {
   return DateTime.fromJSDate(at, { zone }).toISODate()!;
 }
 
+/** A moment as the clock on the wall reads it in the zone, e.g. "2026-06-15 11:00 Europe/Berlin". */
+export function localDateTime(at: Date, zone: string): string {
+  return `${DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm')} ${zone}`;
+}
+
+/** A moment in ISO 8601 UTC to the second, e.g. "2026-06-15T09:00:00Z". */
+export function isoMoment(at: Date): string {
+  return DateTime.fromJSDate(at, { zone: 'utc' }).toFormat("yyyy-MM-dd'T'HH:mm:ss'Z'");
+}
+
 export function addDays(day: string, days: number): string {
   return DateTime.fromISO(day, { zone: 'utc' }).plus({ days }).toISODate()!;
 }

@@ -73,7 +73,11 @@ export async function copyEvidenceFile(db: Db, file: StoredEvidenceFile, to: str
     out.end();
     await once(out, 'finish');
   } catch (e) {
+    // A write still in flight fails once the stream is destroyed; unheard, that failure would crash
+    // the process. The error thrown below is the one that matters. Closed first, so rm removes it for good.
+    out.on('error', () => {});
     out.destroy();
+    if (!out.closed) await new Promise<void>((closed) => out.once('close', () => closed()));
     await rm(to, { force: true });
     throw e;
   }

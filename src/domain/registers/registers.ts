@@ -107,7 +107,9 @@ const readEvidence: Reader = async (ctx, pageNo) => {
     .orderBy(asc(evidenceRequests.id)).offset(w.offset).limit(w.limit);
   const ids = rows.map((r) => r.request.id);
   const revisions = ids.length
-    ? await ctx.db.select().from(evidenceItems).where(inArray(evidenceItems.requestId, ids)).orderBy(asc(evidenceItems.revision))
+    // Named columns: a listing never loads the files' bytes.
+    ? await ctx.db.select({ requestId: evidenceItems.requestId, ref: evidenceItems.ref, revision: evidenceItems.revision, submittedAt: evidenceItems.submittedAt })
+      .from(evidenceItems).where(inArray(evidenceItems.requestId, ids)).orderBy(asc(evidenceItems.revision))
     : [];
   const latest = new Map(revisions.map((item) => [item.requestId, item]));
   const items = rows.map(({ request: r, control, owner }) => {
@@ -121,6 +123,7 @@ const readEvidence: Reader = async (ctx, pageNo) => {
         { label: 'Due', value: r.dueOn },
         { label: 'Latest revision', value: last ? `${last.ref} revision ${last.revision}, submitted ${isoDay(last.submittedAt)}` : 'none yet' },
       ],
+      buttons: last ? [{ label: 'Show evidence', command: `evidence show ${r.ref}` }] : [],
     };
   });
   return { items, page: w.page };
