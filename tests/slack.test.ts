@@ -8,7 +8,7 @@ import {
   BOT_TOKEN, CAST, SECRET, SlackWorkspace, blockText, findButton, postedMessage, retryConfig, submission, unique,
   type BotMessage, type Cast, type LogSink, type Who,
 } from './helpers/fake-slack-workspace.js';
-import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+import { addControl, addPolicy, addPolicyVersion, storedFileBytes } from './helpers/fixtures.js';
 import { HttpServer } from '../src/http.js';
 import { openDatabase } from '../src/db/client.js';
 import { createLogger } from '../src/log.js';
@@ -287,7 +287,7 @@ describe('evidence requests', () => {
     expect(answer.args).toMatchObject({ channel: 'DSAM', thread_ts: request.ts });
     const [item] = await t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'access-review-q3.pdf'));
     expect(item).toMatchObject({ fileSha256: sha256(bytes), fileSize: bytes.length, text: 'Q3 review', submittedBy: cast.staff.id, channel: 'slack' });
-    expect(Buffer.from(item.fileBytes!).equals(bytes)).toBe(true);
+    expect((await storedFileBytes(t.db, item)).equals(bytes)).toBe(true);
     expect(blockText(answer.args.blocks)).toContain(item.ref);
     expect(blockText(answer.args.blocks)).toContain(sha256(bytes));
     const [req] = await t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, requestRef));

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { aiTools, auditEvents, chatAddresses, evidenceItems, outbox, people, policies, policyAcknowledgements } from '../src/db/schema/index.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
-import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion, storedFileBytes } from './helpers/fixtures.js';
 import { FakeConnector } from './helpers/fake-connector.js';
 import {
   createTeamsCore, createTestAdapterBot, personalMessage, channelMention, clickActivity, cardOf, cardText, inputValues,
@@ -205,7 +205,7 @@ describe('Teams bot (TestAdapter)', () => {
       const [item] = await h.t.db.select().from(evidenceItems);
       expect(item).toMatchObject({ fileName: 'review.pdf', fileSize: bytes.length, submittedBy: h.ids.owner, channel: 'teams' });
       expect(item.fileSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-      expect(Buffer.from(item.fileBytes!)).toEqual(bytes);
+      expect(await storedFileBytes(h.t.db, item)).toEqual(bytes);
     });
 
     it('asks which request a bare file is for when no evidence request was sent to the person in Teams, and records nothing', async () => {
