@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import type { Db } from '../../src/db/client.js';
 import {
   aiTools, assets, controls, evidenceRequests, policies, policyVersions, scopeChanges, suppliers, EVIDENCE_REQUEST_STATUSES,
@@ -6,6 +7,7 @@ import {
 } from '../../src/db/schema/index.js';
 import { nextRef } from '../../src/core/refs.js';
 import { readEvidenceFile } from '../../src/domain/evidence/files.js';
+import { downloadsDir } from '../../src/core/attachments.js';
 import { supplierTier } from '../../src/domain/declarations/supplier-tier.js';
 
 /** Register rows tests start from; each helper takes what the test cares about and fills the rest. */
@@ -86,4 +88,9 @@ export async function storedFileBytes(db: Db, item: { id: number; ref: string; f
   const file = { id: item.id, ref: item.ref, name: item.fileName ?? '', size: item.fileSize ?? 0, sha256: item.fileSha256 ?? '' };
   for await (const part of readEvidenceFile(db, file)) parts.push(part);
   return Buffer.concat(parts);
+}
+
+/** Temporary files this process's downloads left behind (none, once every command ran). */
+export async function leftInDownloads(): Promise<string[]> {
+  return readdir(downloadsDir()).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return []; throw e; });
 }

@@ -3,6 +3,7 @@
  * counted on the way, so a file of any size costs one chunk of memory.
  */
 import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { EVIDENCE_CHUNK_BYTES, evidenceFileChunks } from '../../db/schema/index.js';
 import type { Attachment } from '../../core/router.js';
@@ -23,7 +24,9 @@ export async function storeEvidenceFile(db: Db, itemId: number, file: Attachment
   let seq = 0;
   let size = 0;
   const flush = async () => {
-    await db.insert(evidenceFileChunks).values({ itemId, seq: seq++, bytes: chunk.subarray(0, filled) });
+    // As base64 text: PGlite converts a bytea parameter byte by byte, over ten times slower.
+    const base64 = chunk.toString('base64', 0, filled);
+    await db.insert(evidenceFileChunks).values({ itemId, seq: seq++, bytes: sql`decode(${base64}, 'base64')` });
     filled = 0;
   };
   for await (const part of file.open()) {
