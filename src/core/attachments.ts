@@ -3,9 +3,8 @@
  * Platforms that download a file put it in a temporary file first (aborting at the size limit),
  * and the pipeline removes it once the command ran.
  */
-import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,20 +36,19 @@ export function attachmentFromPath(name: string, file: string, size: number, opt
 }
 
 /**
- * Where downloads wait for their command: one folder per process, so a process (or a test file)
+ * How the folders downloads wait in begin: named after the process, so a process (or a test file)
  * can see that it left nothing behind.
  */
-export const downloadsDir = (): string => path.join(tmpdir(), `isms-downloads-${process.pid}`);
+export const downloadPrefix = (): string => path.join(tmpdir(), `isms-download-${process.pid}-`);
 
 /**
  * Streams a download into a temporary file, refusing it as soon as it passes the size limit (the
  * platform's stated size cannot be trusted to be right). On any failure the partial file is removed.
  */
 export async function downloadToTempFile(name: string, body: AsyncIterable<Uint8Array>, mimeType?: string): Promise<Attachment> {
-  const dir = downloadsDir();
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, randomUUID());
-  const discard = () => rm(file, { force: true });
+  const dir = await mkdtemp(downloadPrefix());
+  const file = path.join(dir, 'download');
+  const discard = () => rm(dir, { recursive: true, force: true });
   const out = createWriteStream(file);
   let size = 0;
   try {

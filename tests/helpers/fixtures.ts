@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Db } from '../../src/db/client.js';
 import {
   aiTools, assets, controls, evidenceRequests, policies, policyVersions, scopeChanges, suppliers, EVIDENCE_REQUEST_STATUSES,
@@ -7,7 +8,7 @@ import {
 } from '../../src/db/schema/index.js';
 import { nextRef } from '../../src/core/refs.js';
 import { readEvidenceFile } from '../../src/domain/evidence/files.js';
-import { downloadsDir } from '../../src/core/attachments.js';
+import { downloadPrefix } from '../../src/core/attachments.js';
 import { supplierTier } from '../../src/domain/declarations/supplier-tier.js';
 
 /** Register rows tests start from; each helper takes what the test cares about and fills the rest. */
@@ -90,7 +91,8 @@ export async function storedFileBytes(db: Db, item: { id: number; ref: string; f
   return Buffer.concat(parts);
 }
 
-/** Temporary files this process's downloads left behind (none, once every command ran). */
+/** Temporary folders this process's downloads left behind (none, once every command ran). */
 export async function leftInDownloads(): Promise<string[]> {
-  return readdir(downloadsDir()).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return []; throw e; });
+  const prefix = downloadPrefix();
+  return (await readdir(path.dirname(prefix))).filter((name) => name.startsWith(path.basename(prefix)));
 }
