@@ -9,6 +9,9 @@ import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import type { Db } from '../src/db/client.js';
+import { tamperWithStoredFile } from './helpers/tamper.js';
+import { attachmentFromBuffer } from '../src/core/attachments.js';
+import type { Attachment } from '../src/core/router.js';
 import { auditEvents, evidenceItems, people } from '../src/db/schema/index.js';
 import { buildRouter } from '../src/commands.js';
 import { toActor } from '../src/core/actor.js';
@@ -24,14 +27,6 @@ const PERIOD = { from: '2026-03-01', to: '2026-06-30' };
 const LATER = new Date('2026-09-01T12:00:00Z');
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/**
- * Changes a stored evidence file's bytes behind the register's back. Storage is one place to adapt:
- * the bytes live in evidence_items.file_bytes here.
- */
-async function tamperStoredFile(db: Db, ref: string): Promise<void> {
-  await db.execute(sql`update evidence_items set file_bytes = overlay(file_bytes placing '\\x58'::bytea from 1 for 1) where ref = ${ref}`);
-}
 
 /** Every entry of a zip, by name. Test bundles are small. */
 async function readZip(file: string): Promise<Map<string, Buffer>> {
@@ -81,12 +76,12 @@ const problemOf = async (file: string) => {
 interface Submitted { ref: string; name: string; bytes: Buffer }
 
 /** Evidence files before, in and after the period, submitted through the router as people do. */
-async function submitEvidence(db: Db, say: (line: string, opts: { now: Date; attachments?: { name: string; bytes: Buffer }[] }) => Promise<Reply>, ownerId: number) {
+async function submitEvidence(db: Db, say: (line: string, opts: { now: Date; attachments?: Attachment[] }) => Promise<Reply>, ownerId: number) {
   const control = await addControl(db, { code: 'CTL-AC-01', title: 'Access reviews', ownerId });
   const submit = async (day: string, name: string | undefined, bytes = randomBytes(3000)): Promise<Submitted | undefined> => {
     const request = await addEvidenceRequest(db, { controlId: control.id, ownerId, dueOn: day, cycle: day });
     const now = new Date(`${day}T10:00:00Z`);
-    await say(`/isms evidence submit ${request.ref}${name ? '' : ' "reviewed in the meeting"'}`, { now, attachments: name ? [{ name, bytes }] : [] });
+    await say(`/isms evidence submit ${request.ref}${name ? '' : ' "reviewed in the meeting"'}`, { now, attachments: name ? [attachmentFromBuffer(name, bytes)] : [] });
     const [item] = await db.select({ ref: evidenceItems.ref }).from(evidenceItems).where(eq(evidenceItems.requestId, request.id));
     return name ? { ref: item.ref, name, bytes } : undefined;
   };
@@ -256,7 +251,7 @@ describe('a stored file that does not match its SHA-256', () => {
 
   it('stops the bundle, names the reference, and leaves no file behind', async () => {
     const { inPeriod: [review] } = await submitEvidence(bot.t.db, (line, opts) => bot.say('owner', line, opts), bot.ids.owner);
-    await tamperStoredFile(bot.t.db, review.ref);
+    await tamperWithStoredFile(bot.t.db, review.ref);
     const file = path.join(dir, 'bundle.zip');
     await expect(writeBundle(bot.t.db, file, { period: PERIOD, now: LATER }))
       .rejects.toThrow(`The bundle was not made: the stored file of ${review.ref} (${review.name}) does not match its SHA-256`);

@@ -3,13 +3,14 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Shell } from '../adapters/shell/shell.js';
 import { assembleCore } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import type { Db } from '../src/db/client.js';
+import { tamperWithStoredFile } from './helpers/tamper.js';
+import { attachmentFromBuffer } from '../src/core/attachments.js';
 import { auditEvents, controls, evidenceItems, evidenceRequests, outbox } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Block, type FileOut, type Reply } from '../src/core/reply.js';
 import { verifyRegister } from '../src/core/verify.js';
@@ -24,17 +25,6 @@ const fileOf = (r: Reply): FileOut | undefined => r.blocks.find((b): b is Extrac
 const listItems = (r: Reply) => r.blocks.flatMap((b) => (b.type === 'list' ? b.items : []));
 const pageOf = (r: Reply) => r.blocks.flatMap((b) => (b.type === 'list' && b.page ? [b.page] : []))[0];
 
-/**
- * Changes one byte of a stored evidence file behind the bot's back, as someone with database access
- * could. Where the bytes live is a storage detail: this is the one place that knows it.
- */
-async function tamperWithStoredFile(db: Db, ref: string, offset = 0): Promise<void> {
-  // 255 - x never equals x, so the byte always changes.
-  await db.execute(sql`update evidence_items
-    set file_bytes = overlay(file_bytes placing set_byte('\\x00'::bytea, 0, 255 - get_byte(file_bytes, ${offset}::int)) from ${offset + 1}::int for 1)
-    where ref = ${ref}`);
-}
-
 describe('/isms evidence show', () => {
   let bot: TestBot;
   beforeEach(async () => { bot = await createTestBot(); });
@@ -45,7 +35,7 @@ describe('/isms evidence show', () => {
     const control = await addControl(bot.t.db, { code: 'CTL-AC-01', title: 'Access reviews', ownerId: bot.ids.owner });
     const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
     await bot.say('owner', `/isms evidence submit ${request.ref} "Review started" --effective 2026-06-10`, { now: new Date('2026-06-12T08:00:00Z') });
-    await bot.say('owner', `/isms evidence submit ${request.ref}`, { ...at, channel: 'slack', attachments: [{ name: 'access-review.pdf', bytes: file }] });
+    await bot.say('owner', `/isms evidence submit ${request.ref}`, { ...at, channel: 'slack', attachments: [attachmentFromBuffer('access-review.pdf', file)] });
     await bot.say('lead', `/isms evidence submit ${request.ref} https://wiki.example.com/access-review`, at);
     const items = await bot.t.db.select({ ref: evidenceItems.ref, revision: evidenceItems.revision }).from(evidenceItems)
       .where(eq(evidenceItems.requestId, request.id)).orderBy(evidenceItems.revision);
@@ -95,7 +85,7 @@ describe('/isms evidence show', () => {
   it('pages a request with many revisions', async () => {
     const control = await addControl(bot.t.db, { code: 'CTL-LG-01', title: 'Log review', ownerId: bot.ids.owner });
     const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
-    const attachments = Array.from({ length: 12 }, (_, n) => ({ name: `day-${n + 1}.log`, bytes: Buffer.from(`log of day ${n + 1}\n`) }));
+    const attachments = Array.from({ length: 12 }, (_, n) => attachmentFromBuffer(`day-${n + 1}.log`, Buffer.from(`log of day ${n + 1}\n`)));
     await bot.say('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments });
 
     const first = await bot.say('owner', `/isms evidence show ${request.ref}`, at);

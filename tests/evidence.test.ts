@@ -4,7 +4,8 @@ import { eq } from 'drizzle-orm';
 import { evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import { findForm, type Reply } from '../src/core/reply.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
-import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
+import { addControl, addEvidenceRequest, storedFileBytes } from './helpers/fixtures.js';
+import { attachmentFromBuffer } from '../src/core/attachments.js';
 
 const NOW = new Date('2026-06-15T09:00:00Z');
 const at = { now: NOW };
@@ -64,7 +65,7 @@ describe('evidence', () => {
 
     const bytes = Buffer.concat([randomBytes(4096), Buffer.from([0, 255, 0, 10, 13])]);
     const expectedSha = createHash('sha256').update(bytes).digest('hex');
-    const answer = await bot.sayText('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: [{ name: 'restore-log.bin', bytes }] });
+    const answer = await bot.sayText('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: [attachmentFromBuffer('restore-log.bin', bytes)] });
 
     expect(answer).toContain('(revision 2)');
     expect(answer).toContain(expectedSha);
@@ -74,7 +75,7 @@ describe('evidence', () => {
     expect(items[0].text).toBe('Restore test passed for all databases');
     expect(items[0].effectiveOn).toBe('2026-06-10');
     expect(items[1]).toMatchObject({ fileName: 'restore-log.bin', fileSize: bytes.length, fileSha256: expectedSha, text: null, link: null });
-    expect(Buffer.compare(items[1].fileBytes!, bytes)).toBe(0);
+    expect(Buffer.compare(await storedFileBytes(bot.t.db, items[1]), bytes)).toBe(0);
     expect(items[1].ref).not.toBe(items[0].ref);
   });
 
@@ -83,7 +84,7 @@ describe('evidence', () => {
     const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
     const bytes = Buffer.from('scan report: 0 critical, 2 high\n');
     const answer = await bot.sayText('owner', `evidence submit ${request.ref}`, {
-      ...at, attachments: [{ name: 'scan.txt', bytes }], idempotencyKey: 'slack-file-F123',
+      ...at, attachments: [attachmentFromBuffer('scan.txt', bytes)], idempotencyKey: 'slack-file-F123',
     });
     expect(answer).toContain(createHash('sha256').update(bytes).digest('hex'));
     const [item] = await itemsOf(bot, request.id);
@@ -170,7 +171,7 @@ describe('evidence', () => {
 
     const bytes = Buffer.from('%PDF-1.7 code review checklist');
     const filled = await bot.router.submit(form!.command, { ...form!.hidden, file: 'checklist.pdf', effective: '2026-06-14' },
-      { actor: owner, channel: 'slack', now: NOW, attachments: [{ name: 'checklist.pdf', bytes }] });
+      { actor: owner, channel: 'slack', now: NOW, attachments: [attachmentFromBuffer('checklist.pdf', bytes)] });
     expect(JSON.stringify(filled)).toContain('(revision 1)');
     const [item] = await itemsOf(bot, request.id);
     expect(item).toMatchObject({ fileName: 'checklist.pdf', effectiveOn: '2026-06-14', channel: 'slack' });

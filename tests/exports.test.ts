@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { asc, eq } from 'drizzle-orm';
 import {
-  aiTools, auditEvents, auditFindings, interestedParties, controls, evidenceItems, evidenceRequests, managementReviews, people, poamExtensions, poamItems,
+  aiTools, auditEvents, auditFindings, interestedParties, controls, evidenceFileChunks, evidenceItems, evidenceRequests, managementReviews, people, poamExtensions, poamItems,
   policyAcknowledgements, policyVersions, reviewDecisions, riskAcceptances, risks, scopeChanges, suppliers, trainingAttestations, trainingCourses,
 } from '../src/db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
@@ -64,10 +64,11 @@ async function addActivity(db: TestDatabase['db']): Promise<void> {
   const [review] = await db.insert(managementReviews).values({ ref: 'MR-0001', heldOn: '2026-05-04', attendees: [{ personId: board.id, name: board.name, roles: ['management_body'] }], inputs: 'audit results' }).returning();
   await db.insert(reviewDecisions).values({ reviewId: review.id, decision: 'fund MFA rollout', ownerId: lead.id, dueOn: '2026-08-01' });
   const [request] = await db.insert(evidenceRequests).values({ ref: 'EVR-0100', controlId: control.id, ownerId: lead.id, dueOn: '2026-09-30', cycle: '2026-Q3', status: 'submitted' }).returning();
-  await db.insert(evidenceItems).values({
+  const [evidence] = await db.insert(evidenceItems).values({
     ref: 'EV-0100', requestId: request.id, controlId: control.id, revision: 1, submittedBy: lead.id, submittedAt: new Date('2026-09-20T09:00:00Z'),
-    effectiveOn: '2026-09-20', fileName: 'access-review.pdf', fileSize: FILE.length, fileSha256: createHash('sha256').update(FILE).digest('hex'), fileBytes: FILE, channel: 'slack',
-  });
+    effectiveOn: '2026-09-20', fileName: 'access-review.pdf', fileSize: FILE.length, fileSha256: createHash('sha256').update(FILE).digest('hex'), channel: 'slack',
+  }).returning();
+  await db.insert(evidenceFileChunks).values({ itemId: evidence.id, seq: 0, bytes: FILE });
   await db.insert(policyAcknowledgements).values({ personId: lead.id, policyVersionId: version.id, contentSha256: version.contentSha256, channel: 'teams' });
   await db.insert(trainingAttestations).values({ personId: board.id, courseId: course.id, completedOn: '2026-02-10', expiresOn: '2027-02-10', channel: 'shell' });
   await db.insert(aiTools).values({ ref: 'AI-0100', name: 'ChatGPT', vendor: 'OpenAI', dataCategories: ['internal', 'customer'], declaredBy: lead.id, status: 'under_review' });

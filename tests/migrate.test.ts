@@ -1,7 +1,14 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { migrate, rows } from '../src/db/migrate.js';
+import { evidenceItems } from '../src/db/schema/index.js';
+import { verifyRegister } from '../src/core/verify.js';
+import { storedFileBytes } from './helpers/fixtures.js';
 
 describe('migrations', () => {
   let t: TestDatabase | undefined;
@@ -10,7 +17,7 @@ describe('migrations', () => {
   it('apply on an empty database and change nothing the second time', async () => {
     t = await createTestDatabase({ migrate: false });
     const first = await migrate(t.db);
-    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence']);
+    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks']);
     const tables = rows<{ n: number }>(await t.db.execute(sql`select count(*)::int as n from information_schema.tables where table_schema = current_schema()`))[0].n;
     const second = await migrate(t.db);
     expect(second.applied).toEqual([]);
@@ -22,6 +29,42 @@ describe('migrations', () => {
   it('two migrations started together apply once', async () => {
     t = await createTestDatabase({ migrate: false });
     const [a, b] = await Promise.all([migrate(t.db), migrate(t.db)]);
-    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence']);
+    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks']);
+  });
+
+  it('0006 moves files stored whole into 1 MiB chunks, which read back as they were submitted', async () => {
+    t = await createTestDatabase({ migrate: false });
+    // The migrations as they were before 0006, from a copy of the folder with a shorter journal.
+    const before = await mkdtemp(path.join(tmpdir(), 'migrations-'));
+    try {
+      await cp(path.resolve('migrations'), before, { recursive: true });
+      const journal = JSON.parse(await readFile(path.join(before, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+      journal.entries = journal.entries.filter((e) => e.tag < '0006');
+      await writeFile(path.join(before, 'meta/_journal.json'), JSON.stringify(journal));
+      await migrate(t.db, before);
+    } finally {
+      await rm(before, { recursive: true, force: true });
+    }
+    const large = randomBytes(2 * 1024 * 1024 + 17);
+    const small = Buffer.from('restore test passed');
+    await t.db.execute(sql`insert into people (name, email) values ('Owner', 'owner@example.com')`);
+    await t.db.execute(sql`insert into controls (code, title) values ('CTL-BK-01', 'Backups')`);
+    for (const [i, bytes] of [large, small].entries()) {
+      await t.db.execute(sql`insert into evidence_items (ref, control_id, revision, submitted_by, effective_on, channel, file_name, file_size, file_sha256, file_bytes)
+        values (${`EV-000${i + 1}`}, 1, ${i + 1}, 1, '2026-06-01', 'shell', ${`file-${i}`}, ${bytes.length}, ${createHash('sha256').update(bytes).digest('hex')}, ${bytes})`);
+    }
+    await t.db.execute(sql`insert into evidence_items (ref, control_id, revision, submitted_by, effective_on, channel, text) values ('EV-0003', 1, 3, 1, '2026-06-01', 'shell', 'no file')`);
+
+    expect((await migrate(t.db)).applied).toEqual(['0006_evidence_file_chunks']);
+    const chunks = rows<{ ref: string; seq: number; size: number }>(await t.db.execute(sql`
+      select i.ref, c.seq, length(c.bytes) as size from evidence_file_chunks c join evidence_items i on i.id = c.item_id order by i.ref, c.seq`));
+    expect(chunks).toEqual([
+      { ref: 'EV-0001', seq: 0, size: 1024 * 1024 }, { ref: 'EV-0001', seq: 1, size: 1024 * 1024 }, { ref: 'EV-0001', seq: 2, size: 17 },
+      { ref: 'EV-0002', seq: 0, size: small.length },
+    ]);
+    const items = await t.db.select().from(evidenceItems).orderBy(evidenceItems.ref);
+    expect((await storedFileBytes(t.db, items[0])).equals(large)).toBe(true);
+    expect((await storedFileBytes(t.db, items[1])).equals(small)).toBe(true);
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: true, files: 2 });
   });
 });

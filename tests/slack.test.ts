@@ -8,7 +8,8 @@ import {
   BOT_TOKEN, CAST, SECRET, SlackWorkspace, blockText, findButton, postedMessage, retryConfig, submission, unique,
   type BotMessage, type Cast, type LogSink, type Who,
 } from './helpers/fake-slack-workspace.js';
-import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+import { addControl, addPolicy, addPolicyVersion, leftInDownloads, storedFileBytes } from './helpers/fixtures.js';
+import { MAX_EVIDENCE_FILE_BYTES } from '../src/core/attachments.js';
 import { HttpServer } from '../src/http.js';
 import { openDatabase } from '../src/db/client.js';
 import { createLogger } from '../src/log.js';
@@ -287,13 +288,15 @@ describe('evidence requests', () => {
     expect(answer.args).toMatchObject({ channel: 'DSAM', thread_ts: request.ts });
     const [item] = await t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'access-review-q3.pdf'));
     expect(item).toMatchObject({ fileSha256: sha256(bytes), fileSize: bytes.length, text: 'Q3 review', submittedBy: cast.staff.id, channel: 'slack' });
-    expect(Buffer.from(item.fileBytes!).equals(bytes)).toBe(true);
+    expect((await storedFileBytes(t.db, item)).equals(bytes)).toBe(true);
     expect(blockText(answer.args.blocks)).toContain(item.ref);
     expect(blockText(answer.args.blocks)).toContain(sha256(bytes));
     const [req] = await t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, requestRef));
     expect(req.status).toBe('submitted');
     // The file was fetched with the bot token, as Slack requires.
     expect(fake.callsTo('file download').at(-1)).toMatchObject({ token: BOT_TOKEN, status: 200 });
+    // The download waited in a temporary file only until the command ran.
+    expect(await leftInDownloads()).toEqual([]);
   });
 
   it('records an event Slack delivers again (X-Slack-Retry-Num) only once', async () => {
@@ -306,6 +309,32 @@ describe('evidence requests', () => {
     await logs.waitFor((l) => l.request?.event_id === 'Ev0FILE' && /again/.test(l.msg));
     expect(await t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'access-review-q3.pdf'))).toHaveLength(1);
     expect(fake.callsTo('chat.postMessage')).toHaveLength(replies);
+  });
+
+  /** Sam shares a file alone in the request's thread; returns the bot's answer there. */
+  async function fileInThread(id: string, name: string, ts: string): Promise<string> {
+    const replies = fake.callsTo('chat.postMessage').length;
+    await sender.event({
+      type: 'message', subtype: 'file_share', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: '',
+      ts, thread_ts: request.ts, files: [{ id, name }],
+    }, `Ev${ts}`);
+    return blockText((await fake.waitFor('chat.postMessage', replies + 1)).at(-1)!.args.blocks);
+  }
+
+  it('refuses a file Slack states is over 100 MB without downloading it, and records nothing', async () => {
+    fake.addFile('F0HUGE', 'disk-image.raw', Buffer.from('raw'), 'application/octet-stream', { statedSize: MAX_EVIDENCE_FILE_BYTES + 1 });
+    const before = { events: await auditCount(), downloads: fake.callsTo('file download').length };
+    expect(await fileInThread('F0HUGE', 'disk-image.raw', '1700000510.000100')).toContain('The file "disk-image.raw" is larger than 100 MB. Nothing was recorded.');
+    expect(fake.callsTo('file download')).toHaveLength(before.downloads);
+    expect(await auditCount()).toBe(before.events);
+  });
+
+  it('cuts off a download that streams past 100 MB although Slack stated a small size, records nothing, and leaves no temporary file', async () => {
+    fake.addFile('F0ENDLESS', 'export.csv', Buffer.alloc(1024 * 1024, 'a'), 'text/csv', { endless: true });
+    const before = { events: await auditCount() };
+    expect(await fileInThread('F0ENDLESS', 'export.csv', '1700000520.000100')).toContain('The file "export.csv" is larger than 100 MB. Nothing was recorded.');
+    expect(await auditCount()).toBe(before.events);
+    expect(await leftInDownloads()).toEqual([]);
   });
 
   it('records a text reply in the thread as evidence text', async () => {

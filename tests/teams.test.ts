@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { aiTools, auditEvents, chatAddresses, evidenceItems, outbox, people, policies, policyAcknowledgements } from '../src/db/schema/index.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
-import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion, leftInDownloads, storedFileBytes } from './helpers/fixtures.js';
+import { MAX_EVIDENCE_FILE_BYTES } from '../src/core/attachments.js';
 import { FakeConnector } from './helpers/fake-connector.js';
 import {
   createTeamsCore, createTestAdapterBot, personalMessage, channelMention, clickActivity, cardOf, cardText, inputValues,
@@ -205,7 +206,20 @@ describe('Teams bot (TestAdapter)', () => {
       const [item] = await h.t.db.select().from(evidenceItems);
       expect(item).toMatchObject({ fileName: 'review.pdf', fileSize: bytes.length, submittedBy: h.ids.owner, channel: 'teams' });
       expect(item.fileSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-      expect(Buffer.from(item.fileBytes!)).toEqual(bytes);
+      expect(await storedFileBytes(h.t.db, item)).toEqual(bytes);
+      expect(await leftInDownloads()).toEqual([]);
+    });
+
+    it('refuses a download whose Content-Length is over 100 MB before reading it, records nothing, and leaves no temporary file', async () => {
+      const before = await h.auditCount();
+      const huge = {
+        contentType: TEAMS_FILE_TYPE, name: 'disk-image.raw',
+        content: { downloadUrl: files.addFile('disk-image.raw', Buffer.from('raw'), 'application/octet-stream', MAX_EVIDENCE_FILE_BYTES + 1), uniqueId: 'disk-image.raw', fileType: 'raw' },
+      };
+      const text = cardText(await say('owner', `evidence submit ${requestRef}`, { attachments: [huge] }));
+      expect(text).toContain('The file "disk-image.raw" is larger than 100 MB. Nothing was recorded.');
+      expect(await h.auditCount()).toBe(before);
+      expect(await leftInDownloads()).toEqual([]);
     });
 
     it('asks which request a bare file is for when no evidence request was sent to the person in Teams, and records nothing', async () => {

@@ -14,6 +14,7 @@ import {
 import { verifyAuditChain } from '../src/core/audit.js';
 import { createTestDatabase, testDbKind, type TestDatabase } from './helpers/db.js';
 import { ROOT, freshRegister, pipedSession } from './helpers/process.js';
+import { storedFileBytes } from './helpers/fixtures.js';
 
 /** One terminal session walks every flow: a start costs several seconds (tsx, PGlite, the example import). */
 const SESSION_TIMEOUT = 300_000;
@@ -236,7 +237,7 @@ describe('the flows in the terminal, as the people of the example organisation',
       requestId: request.id, fileName: 'access-review-export.csv', fileSize: evidenceBytes.length, fileSha256: evidenceSha256,
       submittedBy: await personId(owner.email), channel: 'shell',
     });
-    expect(Buffer.from(item.fileBytes!).equals(evidenceBytes)).toBe(true);
+    expect((await storedFileBytes(db, item)).equals(evidenceBytes)).toBe(true);
     expect(request.status).toBe('submitted');
 
     const [version] = await db.select({ id: policyVersions.id, sha: policyVersions.contentSha256 }).from(policyVersions)

@@ -11,8 +11,10 @@ import { witnessAuditTrail } from '../src/scheduler/jobs/index.js';
 import { defaultNudgeSettings } from '../src/scheduler/settings.js';
 import { loadConfig } from '../src/config.js';
 import type { Db } from '../src/db/client.js';
+import { behindTheTriggers } from './helpers/tamper.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { addControl } from './helpers/fixtures.js';
+import { attachmentFromBuffer } from '../src/core/attachments.js';
 import { freshRegister, runScript, type Register } from './helpers/process.js';
 
 const NOW = new Date('2026-06-15T09:00:00Z');
@@ -23,18 +25,8 @@ async function workTheRegister(bot: TestBot) {
   await bot.say('staff', '/isms declare ai ChatGPT --vendor OpenAI', { now: NOW });
   expect(await bot.sayText('lead', '/isms triage accept SC-0001 low risk', { now: NOW })).toContain('SC-0001');
   await addControl(bot.t.db, { code: 'CTL-VF-01', title: 'Backups', ownerId: bot.ids.owner });
-  const submitted = await bot.sayText('owner', '/isms evidence submit CTL-VF-01', { now: NOW, attachments: [{ name: 'restore.log', bytes: FILE }] });
+  const submitted = await bot.sayText('owner', '/isms evidence submit CTL-VF-01', { now: NOW, attachments: [attachmentFromBuffer('restore.log', FILE)] });
   expect(submitted).toContain('EV-0001');
-}
-
-/** What someone with the database's owner rights can do: switch the append-only triggers off for one edit. */
-async function behindTheTriggers(db: Db, table: string, edit: () => Promise<unknown>) {
-  await db.execute(sql.raw(`alter table ${table} disable trigger user`));
-  try {
-    await edit();
-  } finally {
-    await db.execute(sql.raw(`alter table ${table} enable trigger user`));
-  }
 }
 
 /** The database's own message for a refused statement (drizzle wraps it). */
@@ -86,8 +78,38 @@ describe('verify: the register checked for tampering', () => {
   });
 
   it('names the evidence file one byte of which was changed', async () => {
-    await bot.t.db.execute(sql`update evidence_items set file_bytes = overlay(file_bytes placing '\\x00'::bytea from 100 for 1) where ref = 'EV-0001'`);
+    await behindTheTriggers(bot.t.db, 'evidence_file_chunks', () => bot.t.db.execute(sql`update evidence_file_chunks
+      set bytes = overlay(bytes placing '\\x00'::bytea from 100 for 1) where item_id = (select id from evidence_items where ref = 'EV-0001')`));
     expect(await problemOf(bot.t.db)).toMatch(/^Evidence file of EV-0001 \(restore\.log\) does not match its SHA-256: recorded [0-9a-f]{12}…, the stored bytes hash to [0-9a-f]{12}…\.$/);
+  });
+
+  it('names the evidence file a chunk was added to, removed from, or moved within', async () => {
+    const item = sql`(select id from evidence_items where ref = 'EV-0001')`;
+    await bot.t.db.execute(sql`insert into evidence_file_chunks (item_id, seq, bytes) values (${item}, 1, '\\x00'::bytea)`);
+    expect(await problemOf(bot.t.db)).toMatch(/^Evidence file of EV-0001 \(restore\.log\) does not match its SHA-256: recorded [0-9a-f]{12}…, the stored bytes hash to [0-9a-f]{12}…\.$/);
+    // The same bytes under another number: the hash still matches, the storage does not.
+    await behindTheTriggers(bot.t.db, 'evidence_file_chunks', async () => {
+      await bot.t.db.execute(sql`delete from evidence_file_chunks where item_id = ${item} and seq = 1`);
+      await bot.t.db.execute(sql`update evidence_file_chunks set seq = 3 where item_id = ${item} and seq = 0`);
+    });
+    expect(await problemOf(bot.t.db)).toBe(`Evidence file of EV-0001 (restore.log) is not stored as submitted: recorded ${FILE.length} bytes, its stored chunks hold ${FILE.length} bytes with one out of place.`);
+    await behindTheTriggers(bot.t.db, 'evidence_file_chunks', () => bot.t.db.execute(sql`delete from evidence_file_chunks where item_id = ${item}`));
+    expect(await problemOf(bot.t.db)).toMatch(/^Evidence file of EV-0001 \(restore\.log\) does not match its SHA-256: recorded [0-9a-f]{12}…, the stored bytes hash to e3b0c44298fc…\.$/);
+  });
+
+  it('names bytes stored for evidence that records no file', async () => {
+    await bot.say('owner', '/isms evidence submit CTL-VF-01 "restore test passed"', { now: NOW });
+    await bot.t.db.execute(sql`insert into evidence_file_chunks (item_id, seq, bytes) values ((select id from evidence_items where ref = 'EV-0002'), 0, '\\x00'::bytea)`);
+    expect(await problemOf(bot.t.db)).toBe('Evidence EV-0002 records no file, but file bytes are stored for it.');
+  });
+
+  it('keeps stored file bytes append-only: no update, delete or truncate', async () => {
+    const item = sql`(select id from evidence_items where ref = 'EV-0001')`;
+    expect(await refusal(bot.t.db.execute(sql`update evidence_file_chunks set bytes = '\\x00'::bytea where item_id = ${item}`)))
+      .toBe('evidence_file_chunks is append-only: record a new row instead of changing or deleting one');
+    expect(await refusal(bot.t.db.execute(sql`delete from evidence_file_chunks where item_id = ${item}`)))
+      .toBe('evidence_file_chunks is append-only: record a new row instead of changing or deleting one');
+    expect(await refusal(bot.t.db.execute(sql`truncate evidence_file_chunks`))).toBe('evidence_file_chunks is append-only: it cannot be truncated');
   });
 
   it('with a witness, catches the last ten events deleted and the one before rewritten with a recomputed hash', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -9,6 +9,7 @@ import { type Person, findPerson, peopleWithRole, ROLE_LABELS } from '../../src/
 import { invalid, notFound } from '../../src/core/errors.js';
 import type { Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
+import { MAX_EVIDENCE_FILE_BYTES, attachmentFromPath, fileTooLarge } from '../../src/core/attachments.js';
 import type { ChatPort } from '../../src/core/port.js';
 import { deliverDue } from '../../src/core/delivery.js';
 import { type FileOut, type Form, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
@@ -231,9 +232,10 @@ export function sanitize(text: string): string {
   return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
 }
 
-const MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024;
-
-/** A file from disk, as a chat upload would bring it; a path that cannot be read is the person's mistake. */
+/**
+ * A file from disk, as a chat upload would bring it: its size from stat (an oversized file is refused
+ * before a byte is read), its bytes streamed by the command. A path that cannot be read is the person's mistake.
+ */
 function readAttachment(file: string): Attachment {
   let stat;
   try {
@@ -242,12 +244,13 @@ function readAttachment(file: string): Attachment {
     throw invalid(`Cannot find the file "${file}": check the path. Nothing was recorded.`);
   }
   if (!stat.isFile()) throw invalid(`"${file}" is not a file: give the path of a file. Nothing was recorded.`);
-  if (stat.size > MAX_ATTACHMENT_BYTES) throw invalid(`The file "${file}" is larger than 100 MB. Nothing was recorded.`);
+  if (stat.size > MAX_EVIDENCE_FILE_BYTES) throw fileTooLarge(file);
   try {
-    return { name: path.basename(file), bytes: readFileSync(file) };
+    accessSync(file, constants.R_OK);
   } catch {
     throw invalid(`Cannot read the file "${file}": check that you may read it. Nothing was recorded.`);
   }
+  return attachmentFromPath(path.basename(file), file, stat.size);
 }
 
 /** "--file <path>" (or --file "<path with spaces>") names a file to attach; the files are read once the person is known. */

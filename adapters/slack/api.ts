@@ -7,15 +7,13 @@
 import { format } from 'node:util';
 import type { Logger as Pino } from 'pino';
 import { LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
-import { invalid } from '../../src/core/errors.js';
+import type { Attachment } from '../../src/core/router.js';
+import { MAX_EVIDENCE_FILE_BYTES, downloadToTempFile, fileTooLarge } from '../../src/core/attachments.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 
 /** The inbound Slack request (or the delivery) an API call serves, for the log. */
 export type RequestInfo = Record<string, string | number | undefined>;
-
-/** Largest file accepted as evidence, as in the terminal. */
-export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 
 /** Bolt, the WebClient and Socket Mode log through the bot's logger (which scrubs token-shaped text). */
 export function boltLogger(log: Pino): BoltLogger {
@@ -60,8 +58,6 @@ export function isPermanentSlackError(e: unknown): boolean {
 }
 
 /** A file the register will not take: said to the person, as any refusal. */
-export const tooLarge = (name: string) => invalid(`The file "${name}" is larger than 100 MB. Share a link to it instead.`);
-
 /** Arguments worth naming in a log line: whom or what the call was about, not its content. */
 const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
 
@@ -94,7 +90,11 @@ export class SlackApi {
   }
 
   /** Downloads a private file (url_private) with the bot token, as Slack requires. */
-  async download(url: string, name: string, request: RequestInfo): Promise<Buffer> {
+  /**
+   * Streams a private file into a temporary file (see downloadToTempFile): one refused by its
+   * Content-Length is never read, and one that streams past the limit is cut off there.
+   */
+  async download(url: string, name: string, request: RequestInfo, mimeType?: string): Promise<Attachment> {
     let response: Response;
     try {
       response = await fetch(url, { headers: { Authorization: `Bearer ${this.botToken}` } });
@@ -102,15 +102,16 @@ export class SlackApi {
       this.log.error({ slackMethod: 'file download', request, file: name, error: { message: (e as Error).message } }, 'Slack file download failed');
       throw e;
     }
-    if (!response.ok) {
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
       this.log.error({ slackMethod: 'file download', request, file: name, error: { status: response.status } }, 'Slack file download failed');
       throw new Error(`Downloading ${name} from Slack failed with HTTP ${response.status}`);
     }
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > MAX_FILE_BYTES) throw tooLarge(name);
-    const bytes = Buffer.from(await response.arrayBuffer());
-    if (bytes.length > MAX_FILE_BYTES) throw tooLarge(name);
-    return bytes;
+    if (Number(response.headers.get('content-length') ?? 0) > MAX_EVIDENCE_FILE_BYTES) {
+      await response.body.cancel();
+      throw fileTooLarge(name);
+    }
+    return downloadToTempFile(name, response.body, mimeType);
   }
 
   /** Logs a failed answer through a response_url (not a Web API method, so not retried by the client). */

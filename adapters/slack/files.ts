@@ -5,22 +5,22 @@
  */
 import type { Attachment } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
-import { MAX_FILE_BYTES, tooLarge, type RequestInfo, type SlackApi } from './api.js';
+import { MAX_EVIDENCE_FILE_BYTES, fetchEach, fileTooLarge } from '../../src/core/attachments.js';
+import type { RequestInfo, SlackApi } from './api.js';
 
 interface FileInfo {
   file?: { id: string; name?: string; title?: string; mimetype?: string; size?: number; url_private?: string; url_private_download?: string };
 }
 
-export async function fetchAttachments(api: SlackApi, fileIds: string[], request: RequestInfo): Promise<Attachment[]> {
-  const attachments: Attachment[] = [];
-  for (const id of fileIds) {
+export function fetchAttachments(api: SlackApi, fileIds: string[], request: RequestInfo): Promise<Attachment[]> {
+  return fetchEach(fileIds, async (id) => {
     // The event's file object may be partial ("check_file_info"): files.info has the download URL.
     const { file } = await api.call<FileInfo>('files.info', { file: id }, request);
     const name = file?.name ?? file?.title ?? id;
     const url = file?.url_private_download ?? file?.url_private;
     if (!url) throw invalid(`Slack did not let me read the file "${name}". Upload it again, or share a link instead.`);
-    if ((file?.size ?? 0) > MAX_FILE_BYTES) throw tooLarge(name);
-    attachments.push({ name, bytes: await api.download(url, name, request), mimeType: file?.mimetype });
-  }
-  return attachments;
+    // Slack states the size: a file over the limit is refused without downloading it.
+    if ((file?.size ?? 0) > MAX_EVIDENCE_FILE_BYTES) throw fileTooLarge(name);
+    return api.download(url, name, request, file?.mimetype);
+  });
 }

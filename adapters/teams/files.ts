@@ -1,10 +1,9 @@
 import type { Activity } from 'botbuilder';
 import type { Attachment } from '../../src/core/router.js';
+import { MAX_EVIDENCE_FILE_BYTES, downloadToTempFile, fileTooLarge } from '../../src/core/attachments.js';
 
 /** How Teams hands a bot a file someone sent it in a personal chat. */
 export const TEAMS_FILE_TYPE = 'application/vnd.microsoft.teams.file.download.info';
-/** The same cap as the terminal's "--file". */
-export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 
 export interface TeamsFile { name: string; downloadUrl: string }
 
@@ -33,8 +32,11 @@ export function isSafeFileUrl(link: string): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && local);
 }
 
-/** Downloads a file from the pre-authorised URL Teams gives (see isSafeFileUrl). */
-export async function downloadFile(file: TeamsFile, maxBytes = MAX_FILE_BYTES): Promise<Attachment> {
+/**
+ * Downloads a file from the pre-authorised URL Teams gives (see isSafeFileUrl) into a temporary file
+ * (see downloadToTempFile). A Content-Length over the limit is refused before the body is read.
+ */
+export async function downloadFile(file: TeamsFile): Promise<Attachment> {
   if (!URL.canParse(file.downloadUrl)) throw new FileDownloadError(`Teams gave no usable download link for "${file.name}".`);
   if (!isSafeFileUrl(file.downloadUrl)) throw new FileDownloadError(`Teams gave no secure download link for "${file.name}".`);
   const url = new URL(file.downloadUrl);
@@ -44,19 +46,14 @@ export async function downloadFile(file: TeamsFile, maxBytes = MAX_FILE_BYTES): 
   } catch {
     throw new FileDownloadError(`I could not reach Teams to download "${file.name}".`);
   }
-  if (!res.ok || !res.body) throw new FileDownloadError(`Teams refused the download of "${file.name}" (HTTP ${res.status}).`);
-  const tooLarge = () => new FileDownloadError(`"${file.name}" is larger than ${Math.round(maxBytes / 1024 / 1024)} MB; attach a smaller file or a link.`);
-  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
-    await res.body.cancel();
-    throw tooLarge();
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new FileDownloadError(`Teams refused the download of "${file.name}" (HTTP ${res.status}).`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge();
-    chunks.push(Buffer.from(chunk));
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_EVIDENCE_FILE_BYTES) {
+    await res.body.cancel();
+    throw fileTooLarge(file.name);
   }
   const mimeType = res.headers.get('content-type')?.split(';')[0].trim();
-  return { name: file.name, bytes: Buffer.concat(chunks), ...(mimeType && mimeType !== 'application/octet-stream' ? { mimeType } : {}) };
+  return downloadToTempFile(file.name, res.body, mimeType && mimeType !== 'application/octet-stream' ? mimeType : undefined);
 }

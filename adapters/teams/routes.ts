@@ -4,6 +4,7 @@ import type { Core } from '../../src/app.js';
 import type { Answer, Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
+import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
 import { evidenceRequestRepliedTo, latestEvidenceRequest, saveReference } from './addresses.js';
@@ -179,7 +180,7 @@ async function download(files: TeamsFile[], request: Request): Promise<Attachmen
       'Send the file again as a reply to the evidence request message, or type "evidence submit EVR-0001" (with the request\'s reference) and attach the file to that message.');
   }
   try {
-    return await Promise.all(files.map((f) => downloadFile(f)));
+    return await fetchEach(files, downloadFile);
   } catch (e) {
     if (e instanceof FileDownloadError) throw invalid(`${e.message} Nothing was recorded; please send the file again.`);
     throw e;

@@ -13,6 +13,7 @@ import { appendAudit } from './audit.js';
 import { UserError } from './errors.js';
 import { enqueue } from './outbox.js';
 import { type Reply, reply, text } from './reply.js';
+import { discardAll } from './attachments.js';
 import { type Attachment, type Channel, type CommandRouter, type Inbound, commandPrefix } from './router.js';
 
 export type ChatPlatform = 'slack' | 'teams';
@@ -86,17 +87,21 @@ export class InboundPipeline {
   /** Runs one request to its answer. Never throws: a fault is logged and answered with FAULT_TEXT. */
   async handle(ask: Ask): Promise<Answer> {
     let person: Person | undefined;
+    let attachments: Attachment[] = [];
     try {
       const identified = 'person' in ask.from ? { person: ask.from.person } : await this.identify(ask.from.user);
       if (!identified.person) return { reply: identified.refusal };
       person = identified.person;
-      const attachments = ask.attachments ? await ask.attachments() : [];
+      attachments = ask.attachments ? await ask.attachments() : [];
       const inbound: Inbound = { actor: toActor(person), channel: ask.channel, idempotencyKey: ask.idempotencyKey, attachments, progress: ask.progress };
       return { reply: await this.run(ask.request, inbound), person };
     } catch (e) {
       if (e instanceof UserError) return { reply: refusal(e.message, e.hint), person };
       this.logger.error({ err: e, channel: ask.channel, ...ask.logContext }, 'request failed');
       return { reply: faultReply(), person };
+    } finally {
+      // Downloaded files wait in temporary files only until their command ran, whatever it answered.
+      await discardAll(attachments).catch((e: unknown) => this.logger.warn({ err: e }, 'could not remove a downloaded file'));
     }
   }
 

@@ -12,10 +12,17 @@ import {
 } from './args.js';
 import { didYouMean, nearest } from './suggest.js';
 
+/**
+ * A file sent with a request, read as a stream (see core/attachments.ts for its constructors): the
+ * core never holds a whole file in memory. `size` is what the platform stated; the bytes read count.
+ */
 export interface Attachment {
   name: string;
-  bytes: Buffer;
+  size: number;
   mimeType?: string;
+  open(): AsyncIterable<Uint8Array>;
+  /** Frees what holding the file took (a temporary file); the pipeline calls it once the command ran. */
+  discard?(): Promise<void>;
 }
 
 export type Channel = 'shell' | 'slack' | 'teams' | 'import' | 'scheduler' | 'test';

@@ -1,13 +1,13 @@
 import { appendFile } from 'node:fs/promises';
-import { asc, desc, eq, getTableColumns, inArray, isNotNull, sql, type Column } from 'drizzle-orm';
+import { asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, type Column } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { rows as resultRows } from '../db/migrate.js';
 import {
-  aiTools, assets, auditEvents, auditFindings, controls, evidenceItems, evidenceRequests, managementReviews,
+  aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, managementReviews,
   people, poamExtensions, poamItems, policies, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
+import { EvidenceFileMismatch, type StoredEvidenceFile, readEvidenceFile } from '../domain/evidence/files.js';
 import { enqueue } from './outbox.js';
 import { reply, text } from './reply.js';
 
@@ -123,17 +123,30 @@ async function checkRows(db: Db, audited: (typeof AUDITED)[number], unaudited: s
   return matched;
 }
 
-/** The hash is computed in the database, so the check never holds the files in memory. */
+/**
+ * Each stored file is read back a chunk at a time and hashed, so the check costs one chunk of memory
+ * whatever the files' sizes. Chunks of an evidence item that records no file are caught too.
+ */
 async function checkEvidenceFiles(db: Db): Promise<number | string> {
-  const files = resultRows<{ ref: string; name: string | null; stored: string | null; actual: string }>(await db.execute(sql`
-    select ${evidenceItems.ref} as ref, ${evidenceItems.fileName} as name, ${evidenceItems.fileSha256} as stored,
-      encode(sha256(${evidenceItems.fileBytes}), 'hex') as actual
-    from ${evidenceItems} where ${isNotNull(evidenceItems.fileBytes)} order by ${evidenceItems.id}`));
+  const files = await db.select({ id: evidenceItems.id, ref: evidenceItems.ref, name: evidenceItems.fileName, size: evidenceItems.fileSize, sha256: evidenceItems.fileSha256 })
+    .from(evidenceItems).where(isNotNull(evidenceItems.fileSha256)).orderBy(asc(evidenceItems.id));
   for (const f of files) {
-    if (f.stored !== f.actual) {
-      return `Evidence file of ${f.ref}${f.name ? ` (${f.name})` : ''} does not match its SHA-256: recorded ${f.stored?.slice(0, 12) ?? 'none'}…, the stored bytes hash to ${f.actual.slice(0, 12)}….`;
+    const file: StoredEvidenceFile = { id: f.id, ref: f.ref, name: f.name ?? '', size: f.size ?? 0, sha256: f.sha256! };
+    try {
+      for await (const part of readEvidenceFile(db, file)) void part;
+    } catch (e) {
+      if (!(e instanceof EvidenceFileMismatch)) throw e;
+      const named = `Evidence file of ${f.ref}${f.name ? ` (${f.name})` : ''}`;
+      if (e.actualSha256 !== file.sha256) {
+        return `${named} does not match its SHA-256: recorded ${file.sha256.slice(0, 12)}…, the stored bytes hash to ${e.actualSha256.slice(0, 12)}….`;
+      }
+      return `${named} is not stored as submitted: recorded ${file.size} bytes, its stored chunks hold ${e.actualSize} bytes${e.actualSize === file.size ? ' with one out of place' : ''}.`;
     }
   }
+  const [stray] = await db.selectDistinct({ ref: evidenceItems.ref }).from(evidenceFileChunks)
+    .innerJoin(evidenceItems, eq(evidenceItems.id, evidenceFileChunks.itemId))
+    .where(isNull(evidenceItems.fileSha256)).orderBy(evidenceItems.ref).limit(1);
+  if (stray) return `Evidence ${stray.ref} records no file, but file bytes are stored for it.`;
   return files.length;
 }
 

@@ -39,7 +39,7 @@ export class FakeConnector {
   readonly posted: PostedActivity[] = [];
   readonly updated: UpdatedActivity[] = [];
   readonly members = new Map<string, Member>();
-  readonly files = new Map<string, { bytes: Buffer; contentType: string }>();
+  readonly files = new Map<string, { bytes: Buffer; contentType: string; declaredLength?: number }>();
   readonly downloads: string[] = [];
   readonly created: CreatedConversation[] = [];
   readonly uploads = new Map<string, UploadSession>();
@@ -72,8 +72,9 @@ export class FakeConnector {
     this.refuseNewConversations = undefined;
   }
 
-  addFile(name: string, bytes: Buffer, contentType = 'application/octet-stream'): string {
-    this.files.set(name, { bytes, contentType });
+  /** A file to download; with declaredLength, the Content-Length says that much and the body never ends. */
+  addFile(name: string, bytes: Buffer, contentType = 'application/octet-stream', declaredLength?: number): string {
+    this.files.set(name, { bytes, contentType, declaredLength });
     return `${this.url}files/${encodeURIComponent(name)}`;
   }
 
@@ -129,6 +130,10 @@ export class FakeConnector {
       const file = this.files.get(parts[1]);
       this.downloads.push(parts[1]);
       if (!file) return void json(404, { error: { code: 'itemNotFound', message: 'The resource could not be found.' } });
+      if (file.declaredLength !== undefined) {
+        res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.declaredLength) }).write(file.bytes);
+        return;
+      }
       res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) }).end(file.bytes);
       return;
     }

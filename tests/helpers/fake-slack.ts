@@ -26,7 +26,13 @@ export interface SlackCall {
 
 type Answer = (args: Record<string, any>, call: SlackCall) => Record<string, any>;
 
-interface FakeFile { id: string; name: string; mimetype: string; bytes: Buffer }
+interface FakeFile {
+  id: string; name: string; mimetype: string; bytes: Buffer;
+  /** The size files.info states, when it is not the bytes' length. */
+  statedSize?: number;
+  /** The download repeats the bytes without a Content-Length until the client hangs up, as a broken or hostile server could. */
+  endless?: boolean;
+}
 
 /** A file uploaded through files.getUploadURLExternal and its upload URL. */
 export interface UploadedFile {
@@ -123,8 +129,8 @@ export class FakeSlack {
     this.waiting.set(method, this.waitingOn(method) - 1);
   }
 
-  addFile(id: string, name: string, bytes: Buffer, mimetype = 'application/octet-stream'): void {
-    this.files.set(id, { id, name, mimetype, bytes });
+  addFile(id: string, name: string, bytes: Buffer, mimetype = 'application/octet-stream', options: { statedSize?: number; endless?: boolean } = {}): void {
+    this.files.set(id, { id, name, mimetype, bytes, ...options });
   }
 
   callsTo(method: string): SlackCall[] { return this.calls.filter((c) => c.method === method); }
@@ -234,6 +240,13 @@ export class FakeSlack {
       if (!file) { res.writeHead(404).end(); return; }
       // Slack answers a download without a valid token with its login page, not the file.
       if (!allowed) { res.writeHead(403).end('login required'); return; }
+      if (file.endless) {
+        res.writeHead(200, { 'content-type': file.mimetype });
+        while (!res.destroyed && !res.writableEnded) {
+          if (!res.write(file.bytes)) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+        }
+        return;
+      }
       res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) }).end(file.bytes);
       return;
     }
@@ -312,7 +325,7 @@ export class FakeSlack {
       case 'files.info': {
         const file = this.files.get(args.file);
         if (!file) return { ok: false, error: 'file_not_found' };
-        return { ok: true, file: { id: file.id, name: file.name, mimetype: file.mimetype, size: file.bytes.length, url_private: `${this.url}/files/${file.id}`, url_private_download: `${this.url}/files/${file.id}` } };
+        return { ok: true, file: { id: file.id, name: file.name, mimetype: file.mimetype, size: file.statedSize ?? file.bytes.length, url_private: `${this.url}/files/${file.id}`, url_private_download: `${this.url}/files/${file.id}` } };
       }
       case 'files.getUploadURLExternal': {
         const length = Number(args.length);

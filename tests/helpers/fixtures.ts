@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Db } from '../../src/db/client.js';
 import {
   aiTools, assets, controls, evidenceRequests, policies, policyVersions, scopeChanges, suppliers, EVIDENCE_REQUEST_STATUSES,
   type DATA_ACCESS, type SCOPE_CHANGE_KINDS,
 } from '../../src/db/schema/index.js';
 import { nextRef } from '../../src/core/refs.js';
+import { readEvidenceFile } from '../../src/domain/evidence/files.js';
+import { downloadPrefix } from '../../src/core/attachments.js';
 import { supplierTier } from '../../src/domain/declarations/supplier-tier.js';
 
 /** Register rows tests start from; each helper takes what the test cares about and fills the rest. */
@@ -77,4 +81,18 @@ export async function addSupplier(db: Db, values: {
 export async function addAsset(db: Db, values: { name: string; ownerId?: number | null }) {
   const [asset] = await db.insert(assets).values({ ref: await nextRef(db, 'AST'), name: values.name, ownerId: values.ownerId ?? null }).returning();
   return asset;
+}
+
+/** The bytes stored for an evidence item's file, read back (and checked) the way the bot reads them. */
+export async function storedFileBytes(db: Db, item: { id: number; ref: string; fileName: string | null; fileSize: number | null; fileSha256: string | null }): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const file = { id: item.id, ref: item.ref, name: item.fileName ?? '', size: item.fileSize ?? 0, sha256: item.fileSha256 ?? '' };
+  for await (const part of readEvidenceFile(db, file)) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+/** Temporary folders this process's downloads left behind (none, once every command ran). */
+export async function leftInDownloads(): Promise<string[]> {
+  const prefix = downloadPrefix();
+  return (await readdir(path.dirname(prefix))).filter((name) => name.startsWith(path.basename(prefix)));
 }

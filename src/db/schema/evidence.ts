@@ -1,4 +1,4 @@
-import { pgTable, serial, text, integer, timestamp, date, customType, bigint, uniqueIndex } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, integer, timestamp, date, customType, bigint, uniqueIndex, primaryKey } from 'drizzle-orm/pg-core';
 import { ref } from './columns.js';
 import { people } from './people.js';
 import { controls } from './controls.js';
@@ -39,6 +39,19 @@ export const evidenceItems = pgTable('evidence_items', {
   fileName: text('file_name'),
   fileSize: bigint('file_size', { mode: 'number' }),
   fileSha256: text('file_sha256'),
-  fileBytes: bytea('file_bytes'),
   channel: text('channel').notNull(),
 });
+
+/**
+ * The bytes of an evidence item's file, in slices of EVIDENCE_CHUNK_BYTES numbered from 0, so a file
+ * is written and read a slice at a time and a listing of evidence_items never carries file bytes.
+ * Append-only, like the revisions they belong to.
+ */
+export const evidenceFileChunks = pgTable('evidence_file_chunks', {
+  itemId: integer('item_id').notNull().references(() => evidenceItems.id),
+  seq: integer('seq').notNull(),
+  bytes: bytea('bytes').notNull(),
+}, (t) => [primaryKey({ columns: [t.itemId, t.seq] })]);
+
+/** Every chunk but a file's last holds exactly this many bytes. */
+export const EVIDENCE_CHUNK_BYTES = 1024 * 1024;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { and, asc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import { controls, evidenceItems, evidenceRequests } from '../../db/schema/index.js';
@@ -10,6 +9,8 @@ import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { reply, text, fields, formBlock, type Block } from '../../core/reply.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
 import { isoDay } from '../../core/time.js';
+import { MAX_EVIDENCE_FILE_BYTES, fileTooLarge } from '../../core/attachments.js';
+import { emptyFile, storeEvidenceFile } from './store.js';
 
 export type EvidenceItem = typeof evidenceItems.$inferSelect;
 
@@ -75,8 +76,6 @@ function asLink(value: string): string | undefined {
   }
 }
 
-export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
 /**
  * Records evidence as new revisions (one per attached file, or one for text/link alone); nothing is
  * overwritten. The request, if any, moves to "submitted". Files come from ctx.attachments.
@@ -87,8 +86,11 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
     throw invalid('There is nothing to record: give a text, a link or a file.',
       'For example "/isms evidence submit EVR-0001 https://wiki.example.com/access-review", or attach a file.');
   }
-  const empty = ctx.attachments.find((a) => a.bytes.length === 0);
-  if (empty) throw invalid(`The file "${empty.name}" is empty.`, 'Attach the file again; an empty file is no evidence.');
+  const empty = ctx.attachments.find((a) => a.size === 0);
+  if (empty) throw emptyFile(empty.name);
+  // The stated size refuses an oversized file before anything is read; the bytes read are checked too.
+  const large = ctx.attachments.find((a) => a.size > MAX_EVIDENCE_FILE_BYTES);
+  if (large) throw fileTooLarge(large.name);
   const today = isoDay(ctx.now);
   const effectiveOn = input.effective?.trim() || today;
   if (effectiveOn > today) {
@@ -114,7 +116,7 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
   const items: EvidenceItem[] = [];
   for (const file of files) {
     const ref = await nextRef(ctx.db, 'EV');
-    const [item] = await ctx.db.insert(evidenceItems).values({
+    let [item] = await ctx.db.insert(evidenceItems).values({
       ref,
       requestId: request?.id,
       controlId: control.id,
@@ -125,11 +127,14 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
       text: link ? undefined : content,
       link,
       fileName: file?.name,
-      fileSize: file?.bytes.length,
-      fileSha256: file ? sha256Hex(file.bytes) : undefined,
-      fileBytes: file?.bytes,
       channel: ctx.channel,
     }).returning();
+    if (file) {
+      // Size and hash are known once the bytes are stored; the row is only seen after the transaction.
+      const { size, sha256 } = await storeEvidenceFile(ctx.db, item.id, file);
+      [item] = await ctx.db.update(evidenceItems).set({ fileSize: size, fileSha256: sha256 })
+        .where(eq(evidenceItems.id, item.id)).returning();
+    }
     await ctx.audit({ action: 'submit', entity: 'evidence_item', entityRef: ref, after: item });
     items.push(item);
   }

@@ -1,0 +1,117 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { open, mkdtemp, rm, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Shell } from '../adapters/shell/shell.js';
+import { assembleCore } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { MAX_EVIDENCE_FILE_BYTES } from '../src/core/attachments.js';
+import type { Attachment } from '../src/core/router.js';
+import { evidenceFileChunks, evidenceItems } from '../src/db/schema/index.js';
+import { readEvidenceFile } from '../src/domain/evidence/files.js';
+import { createLogger } from '../src/log.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+import { addControl } from './helpers/fixtures.js';
+
+const MiB = 1024 * 1024;
+
+/** Runs typed lines through the terminal chat in this process, acting as the ISMS lead; returns what it printed. */
+async function inTheTerminal(bot: TestBot, ...lines: string[]): Promise<string> {
+  let printed = '';
+  const output = new Writable({ write(chunk, _enc, done) { printed += String(chunk); done(); } });
+  const input = new PassThrough();
+  const shell = new Shell(assembleCore(loadConfig({}), createLogger('silent'), bot.t), { input, output });
+  input.end(lines.map((l) => `${l}\n`).join(''));
+  await shell.run();
+  return printed;
+}
+
+const storedRows = async (bot: TestBot) => ({
+  items: (await bot.t.db.select({ id: evidenceItems.id }).from(evidenceItems)).length,
+  chunks: (await bot.t.db.select({ seq: evidenceFileChunks.seq }).from(evidenceFileChunks)).length,
+  events: await bot.auditCount(),
+});
+
+describe('evidence files of any size cost one chunk of memory', () => {
+  let bot: TestBot;
+  let dir: string;
+  beforeAll(async () => { dir = await mkdtemp(path.join(tmpdir(), 'evidence-files-')); });
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeEach(async () => {
+    bot = await createTestBot();
+    await addControl(bot.t.db, { code: 'CTL-BK-01', title: 'Backups', ownerId: bot.ids.lead });
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  it('stores a 50 MB file given with --file under its SHA-256, and reads it back identical', async () => {
+    const file = path.join(dir, 'backup-restore.bin');
+    const hash = createHash('sha256');
+    const out = await open(file, 'w');
+    for (let i = 0; i < 50; i++) {
+      const part = randomBytes(MiB);
+      hash.update(part);
+      await out.write(part);
+    }
+    await out.close();
+    const sha256 = hash.digest('hex');
+
+    const printed = await inTheTerminal(bot, `/isms evidence submit CTL-BK-01 --file ${file}`);
+    expect(printed).toContain(`File: backup-restore.bin (${50 * MiB} bytes)`);
+    expect(printed).toContain(`SHA-256: ${sha256}`);
+
+    const [item] = await bot.t.db.select().from(evidenceItems);
+    expect(item).toMatchObject({ fileName: 'backup-restore.bin', fileSize: 50 * MiB, fileSha256: sha256 });
+    const readBack = createHash('sha256');
+    let size = 0;
+    for await (const part of readEvidenceFile(bot.t.db, { id: item.id, ref: item.ref, name: item.fileName!, size: item.fileSize!, sha256 })) {
+      expect(part.length).toBeLessThanOrEqual(MiB);
+      readBack.update(part);
+      size += part.length;
+    }
+    expect({ size, sha256: readBack.digest('hex') }).toEqual({ size: 50 * MiB, sha256 });
+  });
+
+  it('refuses a file over 100 MB in the terminal by its size on disk, before reading it', async () => {
+    // A sparse file: its size is what stat says, without the bytes taking disk space.
+    const file = path.join(dir, 'disk-image.raw');
+    await (await open(file, 'w')).close();
+    await truncate(file, MAX_EVIDENCE_FILE_BYTES + 1);
+    const before = await storedRows(bot);
+    const printed = await inTheTerminal(bot, `/isms evidence submit CTL-BK-01 --file ${file}`);
+    expect(printed).toContain(`✖ The file "${file}" is larger than 100 MB. Nothing was recorded.`);
+    expect(await storedRows(bot)).toEqual(before);
+  });
+
+  it('refuses a file whose bytes run past the limit though its stated size was small, stops reading there, and records nothing', async () => {
+    let pulled = 0;
+    const lying: Attachment = {
+      name: 'endless.log',
+      size: 10,
+      // A first chunk that is stored, then one part that takes the file past the limit, then more that must never be asked for.
+      open: async function* () {
+        for (const size of [MiB, MAX_EVIDENCE_FILE_BYTES, MiB]) {
+          pulled++;
+          yield Buffer.alloc(size, 'x');
+        }
+      },
+    };
+    const before = await storedRows(bot);
+    const answer = await bot.sayText('lead', '/isms evidence submit CTL-BK-01', { attachments: [lying] });
+    expect(answer).toContain('The file "endless.log" is larger than 100 MB. Nothing was recorded.');
+    expect(pulled).toBe(2);
+    expect(await storedRows(bot)).toEqual(before);
+  });
+
+  it('refuses a file whose stated size is over the limit without opening it', async () => {
+    const huge: Attachment = {
+      name: 'huge.iso', size: MAX_EVIDENCE_FILE_BYTES + 1,
+      open: () => { throw new Error('a file refused by its size must not be read'); },
+    };
+    const before = await storedRows(bot);
+    const answer = await bot.sayText('lead', '/isms evidence submit CTL-BK-01', { attachments: [huge] });
+    expect(answer).toContain('The file "huge.iso" is larger than 100 MB. Nothing was recorded.');
+    expect(await storedRows(bot)).toEqual(before);
+  });
+});
