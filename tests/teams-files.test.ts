@@ -193,6 +193,10 @@ describe('Teams: files offered with a consent card', () => {
     }));
     const posted = await send(personalMessage('staff', 'slow report'));
     expect(posted.map((p) => p.activity.text ?? cardText(cardOf(p.activity)))).toEqual(['Your report is on its way; it takes a minute.', 'Here is the report.']);
+    // In a channel everyone would read it: the answer comes, the interim note does not.
+    const inChannel = (await send(channelMention('staff', 'slow report'))).map((p) => p.activity.text ?? cardText(cardOf(p.activity)));
+    expect(inChannel).toContain('Here is the report.');
+    expect(inChannel.join('\n')).not.toContain('on its way');
   });
 });
 

@@ -112,6 +112,7 @@ export class Shell {
       channel: 'shell',
       request,
       attachments: async () => files.map(readAttachment),
+      progress: async (message) => this.print(`⏳ ${message}`),
     });
     const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form' && b.type !== 'file') });
     if (shown) this.print(shown);

@@ -165,6 +165,8 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
 
 /** An interim message during a turn ("your export is on its way"), as plain text in the same conversation. */
 export async function sendProgress(context: TurnContext, message: string): Promise<void> {
+  // Answers are private: in a channel or group chat the interim note would tell everyone, so it is left out there.
+  if (!isPersonalChat(context.activity)) return;
   await context.sendActivity(MessageFactory.text(plainWords(message)));
 }
 
