@@ -1,3 +1,5 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -23,9 +25,20 @@ export interface UploadSession {
   name: string;
   /** Every PUT, with the Content-Range it carried and the status it got. */
   puts: { range: string; bytes: number; status: number }[];
+  /** The bytes received, in order, for a file up to KEPT_UPLOAD_BYTES; a larger one keeps only its size and SHA-256. */
   received: Buffer;
+  /** How many bytes came so far. */
+  size: number;
+  /** The SHA-256 (hex) of the whole file, once complete. */
+  sha256?: string;
   complete: boolean;
 }
+
+/** A file the connector serves: from memory or, when large, streamed from a file on disk. */
+interface ServedFile { size: number; bytes?: Buffer; path?: string; contentType: string; declaredLength?: number }
+
+/** Upload sessions up to this size keep their bytes for the test to read. */
+const KEPT_UPLOAD_BYTES = 8 * 1024 * 1024;
 
 interface Failure { status: number; retryAfter?: string; code: string }
 
@@ -39,13 +52,14 @@ export class FakeConnector {
   readonly posted: PostedActivity[] = [];
   readonly updated: UpdatedActivity[] = [];
   readonly members = new Map<string, Member>();
-  readonly files = new Map<string, { bytes: Buffer; contentType: string; declaredLength?: number }>();
+  readonly files = new Map<string, ServedFile>();
   readonly downloads: string[] = [];
   readonly created: CreatedConversation[] = [];
   readonly uploads = new Map<string, UploadSession>();
   /** When set, opening a conversation fails with this status (Teams' 403 when the bot may not message the user). */
   refuseNewConversations?: number;
   private readonly failures: Failure[] = [];
+  private readonly hashes = new Map<UploadSession, Hash>();
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
   private nextId = 1;
   url = '';
@@ -72,16 +86,21 @@ export class FakeConnector {
     this.refuseNewConversations = undefined;
   }
 
-  /** A file to download; with declaredLength, the Content-Length says that much and the body never ends. */
-  addFile(name: string, bytes: Buffer, contentType = 'application/octet-stream', declaredLength?: number): string {
-    this.files.set(name, { bytes, contentType, declaredLength });
+  /**
+   * Serves a file, given as its bytes or as the path of a file on disk; returns its download URL. With
+   * declaredLength, the Content-Length says that much and the body never ends.
+   */
+  addFile(name: string, content: Buffer | string, contentType = 'application/octet-stream', declaredLength?: number): string {
+    this.files.set(name, typeof content === 'string'
+      ? { size: statSync(content).size, path: content, contentType }
+      : { size: content.length, bytes: content, contentType, declaredLength });
     return `${this.url}files/${encodeURIComponent(name)}`;
   }
 
   /** Opens an upload session for a file and returns its pre-authorised upload URL. */
   uploadSession(name: string): string {
     const id = `session-${this.uploads.size + 1}`;
-    this.uploads.set(id, { name, puts: [], received: Buffer.alloc(0), complete: false });
+    this.uploads.set(id, { name, puts: [], received: Buffer.alloc(0), size: 0, complete: false });
     return `${this.url}upload/${id}`;
   }
 
@@ -94,14 +113,19 @@ export class FakeConnector {
     const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(range ?? '');
     if (!match) return { status: 400, value: { error: { code: 'invalidRequest', message: 'Content-Range is missing or malformed' } } };
     const [start, end, total] = match.slice(1).map(Number);
-    if (session.complete || start !== session.received.length || end < start || end >= total || body.length !== end - start + 1) {
-      return { status: 416, value: { error: { code: 'invalidRange', message: `expected bytes from ${session.received.length}`, nextExpectedRanges: [`${session.received.length}-`] } } };
+    if (session.complete || start !== session.size || end < start || end >= total || body.length !== end - start + 1) {
+      return { status: 416, value: { error: { code: 'invalidRange', message: `expected bytes from ${session.size}`, nextExpectedRanges: [`${session.size}-`] } } };
     }
-    session.received = Buffer.concat([session.received, body]);
-    if (session.received.length < total) {
-      return { status: 202, value: { expirationDateTime: new Date(Date.now() + 3_600_000).toISOString(), nextExpectedRanges: [`${session.received.length}-${total - 1}`] } };
+    const hash = this.hashes.get(session) ?? createHash('sha256');
+    this.hashes.set(session, hash.update(body));
+    if (total <= KEPT_UPLOAD_BYTES) session.received = Buffer.concat([session.received, body]);
+    session.size += body.length;
+    if (session.size < total) {
+      return { status: 202, value: { expirationDateTime: new Date(Date.now() + 3_600_000).toISOString(), nextExpectedRanges: [`${session.size}-${total - 1}`] } };
     }
     session.complete = true;
+    session.sha256 = hash.digest('hex');
+    this.hashes.delete(session);
     return { status: 201, value: { id: `item-${session.name}`, name: session.name, size: total, file: {} } };
   }
 
@@ -134,7 +158,9 @@ export class FakeConnector {
         res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.declaredLength) }).write(file.bytes);
         return;
       }
-      res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) }).end(file.bytes);
+      res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.size) });
+      if (file.path) createReadStream(file.path).pipe(res);
+      else res.end(file.bytes);
       return;
     }
     if (req.method === 'POST' && parts[0] === 'v3' && parts[1] === 'conversations' && !parts[2]) {

@@ -5,8 +5,11 @@
  * Mode WebSocket server. Messages the bot posted can be read back with conversations.history,
  * with their metadata when include_all_metadata is set. Files go up as Slack's external upload:
  * files.getUploadURLExternal gives an upload URL here that takes the bytes (raw or multipart), and
- * files.completeUploadExternal shares them into a conversation.
+ * files.completeUploadExternal shares them into a conversation. Large files are streamed both ways:
+ * a file to download can be served from disk, and a large upload is kept as its SHA-256 and length.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -26,13 +29,17 @@ export interface SlackCall {
 
 type Answer = (args: Record<string, any>, call: SlackCall) => Record<string, any>;
 
+/** A file people shared, served from memory or, when large, streamed from a file on disk. */
 interface FakeFile {
-  id: string; name: string; mimetype: string; bytes: Buffer;
-  /** The size files.info states, when it is not the bytes' length. */
+  id: string; name: string; mimetype: string; size: number; bytes?: Buffer; path?: string;
+  /** The size files.info states, when it is not the file's. */
   statedSize?: number;
   /** The download repeats the bytes without a Content-Length until the client hangs up, as a broken or hostile server could. */
   endless?: boolean;
 }
+
+/** Uploads up to this size keep their bytes for the test to read; larger ones only their SHA-256 and length. */
+const KEPT_UPLOAD_BYTES = 8 * 1024 * 1024;
 
 /** A file uploaded through files.getUploadURLExternal and its upload URL. */
 export interface UploadedFile {
@@ -40,8 +47,11 @@ export interface UploadedFile {
   filename: string;
   /** The length files.getUploadURLExternal was told. */
   declared: number;
-  /** The bytes POSTed to the upload URL (from the file part of a multipart body), once they came. */
+  /** The bytes POSTed to the upload URL (from the file part of a multipart body), once they came, if not larger than KEPT_UPLOAD_BYTES. */
   bytes?: Buffer;
+  /** How many bytes came, and their SHA-256 (hex), once they came. */
+  length?: number;
+  sha256?: string;
   /** How the bytes came: "raw" or "multipart". */
   encoding?: 'raw' | 'multipart';
   /** Set by files.completeUploadExternal: where it was shared, with what title and comment. */
@@ -129,8 +139,11 @@ export class FakeSlack {
     this.waiting.set(method, this.waitingOn(method) - 1);
   }
 
-  addFile(id: string, name: string, bytes: Buffer, mimetype = 'application/octet-stream', options: { statedSize?: number; endless?: boolean } = {}): void {
-    this.files.set(id, { id, name, mimetype, bytes, ...options });
+  /** A file people shared: its bytes, or the path of a file on disk to stream them from. */
+  addFile(id: string, name: string, content: Buffer | string, mimetype = 'application/octet-stream', options: { statedSize?: number; endless?: boolean } = {}): void {
+    this.files.set(id, typeof content === 'string'
+      ? { id, name, mimetype, size: statSync(content).size, path: content, ...options }
+      : { id, name, mimetype, size: content.length, bytes: content, ...options });
   }
 
   callsTo(method: string): SlackCall[] { return this.calls.filter((c) => c.method === method); }
@@ -220,17 +233,15 @@ export class FakeSlack {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const bytes = Buffer.concat(chunks);
-    const raw = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-
     if (url.pathname.startsWith('/upload/v1/')) {
-      this.receiveUpload(url.pathname.slice('/upload/v1/'.length), req, bytes, res);
+      await this.receiveUpload(url.pathname.slice('/upload/v1/'.length), req, res);
       return;
     }
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
 
     if (req.method === 'GET' && url.pathname.startsWith('/files/')) {
       await this.held('file download');
@@ -240,14 +251,17 @@ export class FakeSlack {
       if (!file) { res.writeHead(404).end(); return; }
       // Slack answers a download without a valid token with its login page, not the file.
       if (!allowed) { res.writeHead(403).end('login required'); return; }
-      if (file.endless) {
+      if (file.endless && file.bytes) {
+        const bytes = file.bytes;
         res.writeHead(200, { 'content-type': file.mimetype });
         while (!res.destroyed && !res.writableEnded) {
-          if (!res.write(file.bytes)) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+          if (!res.write(bytes)) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
         }
         return;
       }
-      res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) }).end(file.bytes);
+      res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.size) });
+      if (file.path) createReadStream(file.path).pipe(res);
+      else res.end(file.bytes);
       return;
     }
     if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
@@ -325,7 +339,7 @@ export class FakeSlack {
       case 'files.info': {
         const file = this.files.get(args.file);
         if (!file) return { ok: false, error: 'file_not_found' };
-        return { ok: true, file: { id: file.id, name: file.name, mimetype: file.mimetype, size: file.statedSize ?? file.bytes.length, url_private: `${this.url}/files/${file.id}`, url_private_download: `${this.url}/files/${file.id}` } };
+        return { ok: true, file: { id: file.id, name: file.name, mimetype: file.mimetype, size: file.statedSize ?? file.size, url_private: `${this.url}/files/${file.id}`, url_private_download: `${this.url}/files/${file.id}` } };
       }
       case 'files.getUploadURLExternal': {
         const length = Number(args.length);
@@ -347,18 +361,34 @@ export class FakeSlack {
    * The upload URL takes the bytes raw or as multipart/form-data and answers 200 "OK - <length>";
    * a URL that was not given out is 404, and bytes that differ from the declared length are 400
    * (Slack's URL would take them and fail the file later: here the test sees it at once).
+   * Raw bytes are hashed as they stream in; only an upload up to KEPT_UPLOAD_BYTES (or a multipart
+   * body, to find its file part) is held in memory.
    */
-  private receiveUpload(id: string, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+  private async receiveUpload(id: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const upload = this.uploads.get(id);
     const contentType = String(req.headers['content-type'] ?? '');
     const multipart = contentType.startsWith('multipart/form-data');
-    const bytes = multipart ? filePart(body, contentType) : body;
-    const status = req.method !== 'POST' ? 405 : !upload || upload.bytes ? 404 : bytes?.length !== upload.declared ? 400 : 200;
-    this.record({ method: 'file upload', args: { file_id: id, length: bytes?.length, declared: upload?.declared, encoding: multipart ? 'multipart' : 'raw' }, status, at: Date.now() });
+    const keep = multipart || (upload?.declared ?? 0) <= KEPT_UPLOAD_BYTES;
+    const hash = createHash('sha256');
+    const kept: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      length += chunk.length;
+      if (keep) kept.push(chunk);
+    }
+    let bytes: Buffer | undefined = keep ? Buffer.concat(kept) : undefined;
+    let sha256 = hash.digest('hex');
+    if (multipart) {
+      bytes = filePart(bytes!, contentType);
+      length = bytes?.length ?? -1;
+      sha256 = createHash('sha256').update(bytes ?? '').digest('hex');
+    }
+    const status = req.method !== 'POST' ? 405 : !upload || upload.length !== undefined ? 404 : length !== upload.declared ? 400 : 200;
+    this.record({ method: 'file upload', args: { file_id: id, length, declared: upload?.declared, encoding: multipart ? 'multipart' : 'raw' }, status, at: Date.now() });
     if (status !== 200) { res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 400 ? 'length mismatch' : 'not found'); return; }
-    upload!.bytes = bytes;
-    upload!.encoding = multipart ? 'multipart' : 'raw';
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${bytes!.length}`);
+    Object.assign(upload!, { bytes, length, sha256, encoding: multipart ? 'multipart' : 'raw' });
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${length}`);
   }
 
   /** files.completeUploadExternal: each file must have had its bytes; it is then shared into channel_id (or stays private). */
@@ -366,13 +396,13 @@ export class FakeSlack {
     const files = (typeof args.files === 'string' ? safeJson(args.files) : args.files) as { id?: string; title?: string }[] | undefined;
     if (!Array.isArray(files) || files.length === 0) return { ok: false, error: 'invalid_arguments' };
     const uploads = files.map((f) => this.uploads.get(String(f.id)));
-    if (uploads.some((u) => !u?.bytes)) return { ok: false, error: 'file_not_found' };
+    if (uploads.some((u) => u?.length === undefined)) return { ok: false, error: 'file_not_found' };
     const channel = args.channel_id ? dmOf(String(args.channel_id)) : undefined;
     return {
       ok: true,
       files: uploads.map((u, i) => {
         u!.shared = { channel, title: files[i].title, comment: args.initial_comment };
-        return { id: u!.id, name: u!.filename, title: files[i].title ?? u!.filename, size: u!.bytes!.length, ims: channel?.startsWith('D') ? [channel] : [], channels: [] };
+        return { id: u!.id, name: u!.filename, title: files[i].title ?? u!.filename, size: u!.length, ims: channel?.startsWith('D') ? [channel] : [], channels: [] };
       }),
     };
   }
