@@ -18,7 +18,7 @@ import { userInfo } from 'node:os';
 import { appendAudit } from './core/audit.js';
 import { parseExportRequest } from './domain/exports/request.js';
 import { exportDirectory, exportFileName, exportToFile } from './domain/exports/files.js';
-import { describeExport } from './domain/exports/command.js';
+import { describeExport, PROGRESS_AFTER_ROWS, progressMessage } from './domain/exports/command.js';
 import { ARTEFACTS } from './domain/exports/artefacts.js';
 
 const USAGE = `Usage: npm run isms -- <command>
@@ -94,7 +94,9 @@ const COMMANDS: Record<string, CliCommand> = {
       const request = parseExportRequest(args);
       const now = new Date();
       const file = request.out ?? `${exportDirectory()}/${exportFileName(request.artefacts, request.format, now)}`;
-      const counts = await exportToFile(db, request.artefacts, request.format, file, { period: request.period, now });
+      // A long export says once, on stderr, that it is under way; stdout keeps only the result.
+      const onRows = (total: number) => { if (total === PROGRESS_AFTER_ROWS + 1) console.error(progressMessage(request.artefacts)); };
+      const counts = await exportToFile(db, request.artefacts, request.format, file, { period: request.period, now, onRows });
       // Exports from the command line are audited like those from chat, under the operating-system user.
       await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
         action: 'export', entity: 'export', entityRef: request.name,
