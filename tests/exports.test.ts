@@ -307,19 +307,19 @@ describe('npm run isms -- export', () => {
     expect((parse(readFileSync(file)) as string[][])[1][0]).toBe('R-0001');
   });
 
-  it('answers an unknown artefact, a bad format or date with one sentence and no stack, and writes nothing', async () => {
-    const cases: [string[], RegExp][] = [
-      [['export', 'risk', '--format', 'csv'], /^There is no artefact "risk"\. Did you mean "risks"\?\nThe artefacts are all, risks, /],
-      [['export', 'risks', '--format', 'pdf'], /^There is no format "pdf": use csv, json or xlsx\.\n$/],
-      [['export', 'risks', '--from', '2026-02-30'], /^--from "2026-02-30" is not a date: write it as YYYY-MM-DD, e\.g\. 2026-01-31\.\n$/],
-      [['export', 'all', '--format', 'csv'], /^"export all" makes one workbook with a sheet per artefact, so it is XLSX only\./],
+  it('answers an unknown artefact, a bad format or date with one sentence and no stack (a usage error, status 2), and writes nothing', async () => {
+    const cases: [string[], RegExp, number][] = [
+      [['export', 'risk', '--format', 'csv'], /^There is no artefact "risk"\. Did you mean "risks"\?\nThe artefacts are all, risks, /, 2],
+      [['export', 'risks', '--format', 'pdf'], /^There is no format "pdf": use csv, json or xlsx\.\n$/, 2],
+      [['export', 'risks', '--from', '2026-02-30'], /^--from "2026-02-30" is not a date: write it as YYYY-MM-DD, e\.g\. 2026-01-31\.\n$/, 2],
+      [['export', 'all', '--format', 'csv'], /^"export all" makes one workbook with a sheet per artefact, so it is XLSX only\./, 2],
     ];
     writeFileSync(path.join(register.cwd, 'not-a-folder'), '');
     cases.push([['export', 'risks', '--out', path.join(register.cwd, 'not-a-folder', 'risks.csv')],
-      /^Cannot write the export to ".*not-a-folder\/risks\.csv": part of its path is a file, not a folder\.\nName a file in a folder you may write to with --out, or set ISMS_EXPORT_DIR\.\n$/]);
-    for (const [args, message] of cases) {
+      /^Cannot write the export to ".*not-a-folder\/risks\.csv": part of its path is a file, not a folder\.\nName a file in a folder you may write to with --out, or set ISMS_EXPORT_DIR\.\n$/, 1]);
+    for (const [args, message, status] of cases) {
       const result = await runScript('src/cli.ts', args, { env: register.env, cwd: register.cwd });
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(status);
       expect(result.stderr).toMatch(message);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../src/db/client.js';
 import {
-  aiTools, assets, controls, evidenceRequests, policies, policyVersions, scopeChanges, suppliers, EVIDENCE_REQUEST_STATUSES,
+  aiTools, assets, controls, evidenceRequests, people, policies, policyVersions, scopeChanges, suppliers, EVIDENCE_REQUEST_STATUSES,
   type DATA_ACCESS, type SCOPE_CHANGE_KINDS,
 } from '../../src/db/schema/index.js';
 import { nextRef } from '../../src/core/refs.js';
+import { appendAudit } from '../../src/core/audit.js';
 import { supplierTier } from '../../src/domain/declarations/supplier-tier.js';
 
 /** Register rows tests start from; each helper takes what the test cares about and fills the rest. */
@@ -77,4 +78,14 @@ export async function addSupplier(db: Db, values: {
 export async function addAsset(db: Db, values: { name: string; ownerId?: number | null }) {
   const [asset] = await db.insert(assets).values({ ref: await nextRef(db, 'AST'), name: values.name, ownerId: values.ownerId ?? null }).returning();
   return asset;
+}
+
+/**
+ * The events import would have recorded for the people and controls a test seeded directly, so that
+ * verify finds every register row vouched for. Call it once the seeded rows are as the test wants them.
+ */
+export async function auditSeededRows(db: Db): Promise<void> {
+  const seeded = { id: null, label: 'test fixture' };
+  for (const p of await db.select().from(people)) await appendAudit(db, seeded, { action: 'create', entity: 'person', entityRef: p.email, after: p });
+  for (const c of await db.select().from(controls)) await appendAudit(db, seeded, { action: 'create', entity: 'control', entityRef: c.code, after: c });
 }
