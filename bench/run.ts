@@ -6,7 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../src/db/client.js';
@@ -29,21 +29,28 @@ const EXPORT_ROWS = size('BENCH_EXPORT_ROWS', 100_000);
 /** Megabytes of the one evidence file submitted through the router and read back. */
 const FILE_MB = size('BENCH_FILE_MB', 50);
 const RSS_SAMPLE_MS = 20;
-const RSS_METHOD = `process.memoryUsage().rss sampled every ${RSS_SAMPLE_MS} ms during the step, and once at its end`;
+const RSS_METHOD = `peakRssMb: process.memoryUsage().rss sampled every ${RSS_SAMPLE_MS} ms during the step and once at its end `
+  + '(a step that blocks the event loop, as PGlite does, hides its peak from the sampler); maxRssAfterMb: the process\'s '
+  + 'peak so far by getrusage (process.resourceUsage().maxRSS) after the step, so a step that raises it set a new peak';
 
 const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
 
-/** Runs a step, timing it and sampling the resident set size while it runs. */
-async function measured<T>(step: () => Promise<T>): Promise<{ value: T; ms: number; rssBeforeMb: number; peakRssMb: number }> {
+/**
+ * Runs a step, timing it, sampling the resident set size while it runs, and taking the CPU time this
+ * process spent on it (user + system): on a busy machine the wall time says more about the neighbours.
+ */
+async function measured<T>(step: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; rssBeforeMb: number; peakRssMb: number; maxRssAfterMb: number }> {
   const before = process.memoryUsage().rss;
   let peak = before;
   const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
   const timer = setInterval(sample, RSS_SAMPLE_MS);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   try {
     const value = await step();
     sample();
-    return { value, ms: Math.round(performance.now() - t0), rssBeforeMb: mb(before), peakRssMb: mb(peak) };
+    const cpu = process.cpuUsage(cpu0);
+    return { value, ms: Math.round(performance.now() - t0), cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssBeforeMb: mb(before), peakRssMb: mb(peak), maxRssAfterMb: mb(process.resourceUsage().maxRSS * 1024) };
   } finally {
     clearInterval(timer);
   }
@@ -130,9 +137,9 @@ async function exportSection(rows: number) {
     const evidence = ARTEFACTS.filter((a) => a.name === 'evidence');
     const run = await measured(() => exportToFile(database.db, evidence, 'csv', file));
     return {
-      artefact: 'evidence', format: 'csv', seededRows: rows, seedMs, rows: run.value.evidence, ms: run.ms,
+      artefact: 'evidence', format: 'csv', seededRows: rows, seedMs, rows: run.value.evidence, ms: run.ms, cpuMs: run.cpuMs,
       rowsPerSecond: Math.round(run.value.evidence / (run.ms / 1000)), outputBytes: statSync(file).size,
-      rssBeforeMb: run.rssBeforeMb, peakRssMb: run.peakRssMb, rssMethod: RSS_METHOD,
+      rssBeforeMb: run.rssBeforeMb, peakRssMb: run.peakRssMb, maxRssAfterMb: run.maxRssAfterMb, rssMethod: RSS_METHOD,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -159,8 +166,8 @@ async function evidenceFileSection(megabytes: number) {
   });
   return {
     fileBytes: stored.size, rssMethod: RSS_METHOD,
-    submit: { ms: submitted.ms, rssBeforeMb: submitted.rssBeforeMb, peakRssMb: submitted.peakRssMb },
-    readBack: { bytes: read.value, ms: read.ms, mbPerSecond: Math.round((read.value / 1e6 / (read.ms / 1000)) * 10) / 10, rssBeforeMb: read.rssBeforeMb, peakRssMb: read.peakRssMb },
+    submit: { ms: submitted.ms, cpuMs: submitted.cpuMs, rssBeforeMb: submitted.rssBeforeMb, peakRssMb: submitted.peakRssMb, maxRssAfterMb: submitted.maxRssAfterMb },
+    readBack: { bytes: read.value, ms: read.ms, cpuMs: read.cpuMs, mbPerSecond: Math.round((read.value / 1e6 / (read.ms / 1000)) * 10) / 10, rssBeforeMb: read.rssBeforeMb, peakRssMb: read.peakRssMb, maxRssAfterMb: read.maxRssAfterMb },
   };
 }
 
@@ -171,6 +178,8 @@ const result = {
   at: new Date().toISOString(),
   database: database.kind,
   node: process.version,
+  /** The machine's 1-minute load average at the end and its CPU count: wall times on a loaded machine read long. */
+  load: { average: Math.round(loadavg()[0] * 10) / 10, cpus: availableParallelism() },
   migrateMs: Math.round(migrateMs),
   declareAi: {
     commands: COMMANDS,
@@ -186,6 +195,7 @@ const result = {
   maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   memory: { rssMb: Math.round(process.memoryUsage().rss / 1e6), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6) },
   totalMs: Math.round(performance.now() - startedAt),
+  totalCpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
 };
 await cleanup();
 const dir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');

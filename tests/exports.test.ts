@@ -191,6 +191,7 @@ describe('exports of the example organisation', () => {
   it('documents every column of every artefact in docs/exports.md, linked from the README', async () => {
     const docs = await readFile(path.join(import.meta.dirname, '../docs/exports.md'), 'utf8');
     for (const artefact of ARTEFACTS) expect(docs).toContain(artefactDoc(artefact));
+    expect(docs).toContain(`An export past ${PROGRESS_AFTER_ROWS.toLocaleString('en')} rows says once`);
     expect(docs).toContain('A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading apostrophe');
     expect(await readFile(path.join(import.meta.dirname, '../README.md'), 'utf8')).toContain('(docs/exports.md)');
   });

@@ -182,7 +182,7 @@ describe('"npm run isms -- verify" as an auditor runs it', () => {
     }
     // Each is a process of its own (a few seconds); the register was never opened, so no data folder was made.
     expect(existsSync(path.join(register.cwd, 'data'))).toBe(false);
-  });
+  }, 120_000); // three processes
 });
 
 describe('witness settings', () => {
