@@ -325,5 +325,5 @@ describe('npm run isms -- export', () => {
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
     expect(existsSync(path.join(register.cwd, 'exports'))).toBe(false);
-  });
+  }, 120_000); // five processes
 });
