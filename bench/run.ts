@@ -1,20 +1,61 @@
 /**
- * Benchmarks: command latency and throughput through the router, audit-chain verification, and
- * memory. Writes bench/results/<timestamp>.json. `DATABASE_URL` set: runs on that PostgreSQL
- * (in a scratch schema it drops afterwards); else on in-memory PGlite.
+ * Benchmarks: command latency and throughput through the router, audit-chain verification, a large
+ * CSV export, reading back a large evidence file, and memory. Writes bench/results/<timestamp>.json.
+ * `DATABASE_URL` set: runs on that PostgreSQL (in a scratch schema it drops afterwards); else on
+ * in-memory PGlite. Each section is sized by an environment variable; 0 leaves it out.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { buildRouter } from '../src/commands.js';
-import { people } from '../src/db/schema/index.js';
-import { toActor } from '../src/core/actor.js';
+import { controls, evidenceItems, people } from '../src/db/schema/index.js';
+import { toActor, type Actor } from '../src/core/actor.js';
 import { verifyAuditChain } from '../src/core/audit.js';
+import type { CommandRouter } from '../src/core/router.js';
+import { attachmentFromPath } from '../src/core/attachments.js';
+import { toPlainText, type Reply } from '../src/core/reply.js';
+import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
+import { exportToFile } from '../src/domain/exports/files.js';
+import { readEvidenceFile } from '../src/domain/evidence/files.js';
 
-const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 500);
+const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+/** `declare ai` commands run through the router. */
+const COMMANDS = size('BENCH_COMMANDS', 500);
+/** Evidence revisions seeded by SQL and exported as CSV. */
+const EXPORT_ROWS = size('BENCH_EXPORT_ROWS', 100_000);
+/** Megabytes of the one evidence file submitted through the router and read back. */
+const FILE_MB = size('BENCH_FILE_MB', 50);
+const RSS_SAMPLE_MS = 20;
+const RSS_METHOD = `peakRssMb: process.memoryUsage().rss sampled every ${RSS_SAMPLE_MS} ms during the step and once at its end `
+  + '(a step that blocks the event loop, as PGlite does, hides its peak from the sampler); maxRssAfterMb: the process\'s '
+  + 'peak so far by getrusage (process.resourceUsage().maxRSS) after the step, so a step that raises it set a new peak';
+
+const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+/**
+ * Runs a step, timing it, sampling the resident set size while it runs, and taking the CPU time this
+ * process spent on it (user + system): on a busy machine the wall time says more about the neighbours.
+ */
+async function measured<T>(step: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; rssBeforeMb: number; peakRssMb: number; maxRssAfterMb: number }> {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
+  const timer = setInterval(sample, RSS_SAMPLE_MS);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  try {
+    const value = await step();
+    sample();
+    const cpu = process.cpuUsage(cpu0);
+    return { value, ms: Math.round(performance.now() - t0), cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssBeforeMb: mb(before), peakRssMb: mb(peak), maxRssAfterMb: mb(process.resourceUsage().maxRSS * 1024) };
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -62,10 +103,88 @@ const verifyStart = performance.now();
 const verdict = await verifyAuditChain(database.db);
 const verifyMs = performance.now() - verifyStart;
 
+/** A control owned by a person of its own, for the evidence the sections below add. */
+async function evidenceOwner(): Promise<{ actor: Actor; controlId: number; code: string }> {
+  const [owner] = await database.db.insert(people).values({ name: 'Bench Owner', email: 'owner@bench.example.org', roles: ['control_owner', 'staff'] }).returning();
+  const [control] = await database.db.insert(controls).values({ code: 'CTL-BENCH-01', title: 'Benchmark control', ownerId: owner.id }).returning();
+  return { actor: toActor(owner), controlId: control.id, code: control.code };
+}
+const owner = EXPORT_ROWS > 0 || FILE_MB > 0 ? await evidenceOwner() : undefined;
+
+/**
+ * Seeds evidence revisions in one statement: half text, half links, every tenth with a file's name,
+ * size and SHA-256. Metadata only: no file bytes, whatever table holds them.
+ */
+async function seedEvidence(rows: number, controlId: number, personId: number): Promise<void> {
+  await database.db.execute(sql`
+    insert into ${evidenceItems} (ref, control_id, revision, submitted_by, submitted_at, effective_on, text, link, file_name, file_size, file_sha256, channel)
+    select 'EVB-' || lpad(g::text, 7, '0'), ${controlId}, g, ${personId}, timestamptz '2026-01-01T00:00:00Z' + g * interval '1 minute', date '2026-01-01',
+      case when g % 2 = 0 then 'Access review ' || g || ': 14 accounts checked, 2 removed, "none" privileged' end,
+      case when g % 2 = 1 then 'https://wiki.example.com/evidence/' || g end,
+      case when g % 10 = 0 then 'scan-' || g || '.pdf' end,
+      case when g % 10 = 0 then 100000 + g end,
+      case when g % 10 = 0 then encode(sha256(convert_to(g::text, 'UTF8')), 'hex') end,
+      'shell'
+    from generate_series(1, ${rows}::int) g`);
+}
+
+async function exportSection(rows: number) {
+  const seedStart = performance.now();
+  await seedEvidence(rows, owner!.controlId, owner!.actor.id);
+  const seedMs = Math.round(performance.now() - seedStart);
+  const dir = mkdtempSync(path.join(tmpdir(), 'isms-bench-'));
+  const file = path.join(dir, 'evidence.csv');
+  try {
+    const evidence = ARTEFACTS.filter((a) => a.name === 'evidence');
+    const run = await measured(() => exportToFile(database.db, evidence, 'csv', file));
+    return {
+      artefact: 'evidence', format: 'csv', seededRows: rows, seedMs, rows: run.value.evidence, ms: run.ms, cpuMs: run.cpuMs,
+      rowsPerSecond: Math.round(run.value.evidence / (run.ms / 1000)), outputBytes: statSync(file).size,
+      rssBeforeMb: run.rssBeforeMb, peakRssMb: run.peakRssMb, maxRssAfterMb: run.maxRssAfterMb, rssMethod: RSS_METHOD,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Hands the core a file on disk, as the platforms do once they have downloaded it. */
+function submitEvidenceFile(router: CommandRouter, actor: Actor, target: string, name: string, file: string): Promise<Reply> {
+  return router.handle(`/isms evidence submit ${target} "benchmark file"`, { actor, channel: 'test', attachments: [attachmentFromPath(name, file, statSync(file).size)] });
+}
+
+async function evidenceFileSection(megabytes: number) {
+  const name = `bench-${megabytes}mb.bin`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'isms-bench-'));
+  const source = path.join(dir, name);
+  // Written a megabyte at a time, so the file's bytes are not in memory when the submission is measured.
+  for (let i = 0; i < megabytes; i++) appendFileSync(source, randomBytes(1024 * 1024));
+  const submitted = await measured(async () => {
+    const answer = await submitEvidenceFile(router, owner!.actor, owner!.code, name, source);
+    if (answer.outcome !== 'recorded') throw new Error(`the evidence file was not recorded: ${toPlainText(answer)}`);
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+  const [stored] = await database.db.select({ id: evidenceItems.id, ref: evidenceItems.ref, name: evidenceItems.fileName, size: evidenceItems.fileSize, sha256: evidenceItems.fileSha256 })
+    .from(evidenceItems).where(eq(evidenceItems.fileName, name));
+  const read = await measured(async () => {
+    let bytes = 0;
+    for await (const part of readEvidenceFile(database.db, { ...stored, name: stored.name!, size: stored.size!, sha256: stored.sha256! })) bytes += part.length;
+    return bytes;
+  });
+  return {
+    fileBytes: stored.size, rssMethod: RSS_METHOD,
+    submit: { ms: submitted.ms, cpuMs: submitted.cpuMs, rssBeforeMb: submitted.rssBeforeMb, peakRssMb: submitted.peakRssMb, maxRssAfterMb: submitted.maxRssAfterMb },
+    readBack: { bytes: read.value, ms: read.ms, cpuMs: read.cpuMs, mbPerSecond: Math.round((read.value / 1e6 / (read.ms / 1000)) * 10) / 10, rssBeforeMb: read.rssBeforeMb, peakRssMb: read.peakRssMb, maxRssAfterMb: read.maxRssAfterMb },
+  };
+}
+
+const evidenceFile = FILE_MB > 0 ? await evidenceFileSection(FILE_MB) : undefined;
+const csvExport = EXPORT_ROWS > 0 ? await exportSection(EXPORT_ROWS) : undefined;
+
 const result = {
   at: new Date().toISOString(),
   database: database.kind,
   node: process.version,
+  /** The machine's 1-minute load average at the end and its CPU count: wall times on a loaded machine read long. */
+  load: { average: Math.round(loadavg()[0] * 10) / 10, cpus: availableParallelism() },
   migrateMs: Math.round(migrateMs),
   declareAi: {
     commands: COMMANDS,
@@ -75,8 +194,13 @@ const result = {
     maxMs: Math.round(latencies[latencies.length - 1] * 10) / 10,
   },
   auditVerify: { events: verdict.rows, ok: verdict.ok, ms: Math.round(verifyMs), eventsPerSecond: Math.round(verdict.rows / (verifyMs / 1000)) },
+  ...(csvExport && { csvExport }),
+  ...(evidenceFile && { evidenceFile }),
+  /** The process's peak resident set size over the whole run (getrusage). */
+  maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   memory: { rssMb: Math.round(process.memoryUsage().rss / 1e6), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6) },
   totalMs: Math.round(performance.now() - startedAt),
+  totalCpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
 };
 await cleanup();
 const dir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');

@@ -16,13 +16,14 @@ import { importFile, describeCounts } from './import/import.js';
 import { loadExampleOrganisation } from './import/example.js';
 import { userInfo } from 'node:os';
 import { appendAudit } from './core/audit.js';
+import { invalid } from './core/errors.js';
 import { parseBundleRequest, parseExportRequest } from './domain/exports/request.js';
 import { documentFileName, exportDirectory, exportDocumentToFile, exportFileName, exportToFile } from './domain/exports/files.js';
 import { bundleFileName, describePeriod, writeBundle } from './domain/exports/bundle.js';
 import { verifyBundle } from './domain/exports/bundle-verify.js';
 import { isoDay } from './core/time.js';
 import { existsSync, statSync } from 'node:fs';
-import { describeDocumentExport, describeExport } from './domain/exports/command.js';
+import { describeDocumentExport, describeExport, PROGRESS_AFTER_ROWS, progressMessage } from './domain/exports/command.js';
 import { ARTEFACTS, DOCUMENTS } from './domain/exports/artefacts.js';
 import { OscalDocumentInvalid } from './domain/oscal/index.js';
 import type { DocumentExport } from './domain/exports/document.js';
@@ -61,14 +62,20 @@ Commands:
 
 The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
 With PGlite, stop the bot first: two processes must not open one data directory.
+
+Exit status: 0 done (for verify: everything matches), 1 failed (for verify: a mismatch was found),
+2 a mistake in the command or its arguments, said on stderr before the register is opened.
 `;
+
+const VERIFY_USAGE = 'Usage: npm run isms -- verify [--witness <file or seq:hash>]';
 
 type Print = (line: string) => void;
 
 interface CliCommand {
   /** How many arguments it takes; 'options' means it checks them itself, in check(), before the register is opened. */
   args: number | number[] | 'options';
-  check?(args: string[]): void;
+  /** Throws a UserError for a mistake in the arguments: a usage error, exit status 2. */
+  check?(args: string[]): void | Promise<unknown>;
   run(db: Db, args: string[], print: Print): Promise<number>;
 }
 
@@ -123,8 +130,8 @@ const COMMANDS: Record<string, CliCommand> = {
       return 0;
     },
   },
-  verify: { args: [0, 2], run: runVerify },
-  'verify-audit': { args: [0, 2], run: runVerify },
+  verify: { args: 'options', check: witnessOf, run: runVerify },
+  'verify-audit': { args: 'options', check: witnessOf, run: runVerify },
   export: {
     args: 'options',
     check: (args) => void parseExportRequest(args),
@@ -133,7 +140,9 @@ const COMMANDS: Record<string, CliCommand> = {
       const now = new Date();
       if (request.document) return exportDocument(db, request.document, request.out, now, print);
       const file = request.out ?? `${exportDirectory()}/${exportFileName(request.artefacts, request.format, now)}`;
-      const counts = await exportToFile(db, request.artefacts, request.format, file, { period: request.period, now });
+      // A long export says once, on stderr, that it is under way; stdout keeps only the result.
+      const onRows = (total: number) => { if (total === PROGRESS_AFTER_ROWS + 1) console.error(progressMessage(request.artefacts)); };
+      const counts = await exportToFile(db, request.artefacts, request.format, file, { period: request.period, now, onRows });
       // Exports from the command line are audited like those from chat, under the operating-system user.
       await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
         action: 'export', entity: 'export', entityRef: request.name,
@@ -180,28 +189,22 @@ async function exportDocument(db: Db, document: DocumentExport, out: string | un
   return 0;
 }
 
+/** The heads verify's arguments name (none without --witness): a pasted "seq:hash" or a witness file. */
+async function witnessOf(args: string[]): Promise<WitnessedHead[]> {
+  if (args.length === 0) return [];
+  const [flag, given, ...extra] = args;
+  if (flag !== '--witness') throw invalid(`"verify" takes only --witness <file or seq:hash>, not "${flag}".`, VERIFY_USAGE);
+  if (given === undefined || given.startsWith('--')) throw invalid('--witness needs a witness file or a chain head pasted as seq:hash.', VERIFY_USAGE);
+  if (extra.length) throw invalid(`"verify" takes one --witness, not also "${extra.join(' ')}".`, VERIFY_USAGE);
+  const text = /^#?\d+:/.test(given) ? given : await readFile(given, 'utf8').catch(() => undefined);
+  if (text === undefined) throw invalid(`The witness file "${given}" cannot be opened.`, VERIFY_USAGE);
+  const parsed = parseWitness(text);
+  if (typeof parsed === 'string') throw invalid(`The witness "${given}" cannot be read: ${parsed}.`, VERIFY_USAGE);
+  return parsed;
+}
+
 async function runVerify(db: Db, args: string[], print: Print): Promise<number> {
-  let witnessed: WitnessedHead[] = [];
-  if (args.length) {
-    const [flag, given] = args;
-    if (flag !== '--witness') {
-      print(`"verify" takes only --witness <file or seq:hash>, not "${flag}".`);
-      return 2;
-    }
-    // A pasted head ("42:ab12…") or a witness file.
-    const text = /^#?\d+:/.test(given) ? given : await readFile(given, 'utf8').catch(() => undefined);
-    if (text === undefined) {
-      print(`The witness file "${given}" cannot be opened.`);
-      return 2;
-    }
-    const parsed = parseWitness(text);
-    if (typeof parsed === 'string') {
-      print(`The witness "${given}" cannot be read: ${parsed}.`);
-      return 2;
-    }
-    witnessed = parsed;
-  }
-  const verdict = await verifyRegister(db, witnessed);
+  const verdict = await verifyRegister(db, await witnessOf(args));
   print(describeVerdict(verdict));
   return verdict.ok ? 0 : 1;
 }
@@ -236,14 +239,19 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
   }
   const allowed = command.args === 'options' ? undefined : typeof command.args === 'number' ? [command.args] : command.args;
   if (allowed && !allowed.includes(args.length)) {
-    err(name.startsWith('verify') ? `"${name}" takes only --witness <file or seq:hash>.` : command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
+    err(command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
+    return 2;
+  }
+  try {
+    await command.check?.(args);
+  } catch (e) {
+    err(explainFailure(e, { what: `"npm run isms -- ${name}"` }));
     return 2;
   }
   let logger: Logger | undefined;
   let target: DatabaseTarget | undefined;
   let database: Database | undefined;
   try {
-    command.check?.(args);
     // The same settings, checked the same way, as the bot's.
     const config = loadConfig();
     logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestBot, type TestBot } from './helpers/bot.js';
+import { auditSeededRows } from './helpers/fixtures.js';
 
 describe('/isms audit verify', () => {
   let bot: TestBot;
@@ -14,7 +15,8 @@ describe('/isms audit verify', () => {
   it('reports an intact trail, then names the event someone altered in the database', async () => {
     await bot.say('staff', '/isms declare ai ChatGPT');
     await bot.say('owner', '/isms declare ai Copilot');
-    expect(await bot.sayText('auditor', '/isms audit verify')).toContain('Audit trail intact: 4 events');
+    await auditSeededRows(bot.t.db);
+    expect(await bot.sayText('auditor', '/isms audit verify')).toContain('Audit trail intact: 9 events');
     await bot.t.db.execute(sql`alter table audit_events disable trigger audit_events_no_change`);
     await bot.t.db.execute(sql`update audit_events set after = jsonb_set(after, '{name}', '"Harmless tool"') where seq = 3`);
     await bot.t.db.execute(sql`alter table audit_events enable trigger audit_events_no_change`);

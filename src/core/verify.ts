@@ -38,14 +38,16 @@ const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] =
 export interface WitnessedHead { seq: number; hash: string }
 
 export type RegisterVerdict =
-  | { ok: true; events: number; rows: number; files: number; witnessed: number; head?: WitnessedHead; unaudited: string[] }
+  | { ok: true; events: number; rows: number; files: number; witnessed: number; head?: WitnessedHead }
   | { ok: false; problem: string };
 
 /**
  * What an auditor runs: the audit trail's hash chain, every audited register row against the
  * last state its events recorded, every stored evidence file against its SHA-256, and the chain
  * against heads witnessed outside the database (which is what reveals a cut or rewritten tail).
- * Stops at the first mismatch and names it.
+ * Stops at the first mismatch and names it. A register row no event names fails too: every way the
+ * bot writes a row (commands, scheduled jobs, import, the example organisation) records its event,
+ * so nothing vouches for a row without one.
  */
 export async function verifyRegister(db: Db, witnessed: WitnessedHead[] = []): Promise<RegisterVerdict> {
   const chain = await verifyAuditChain(db);
@@ -59,10 +61,19 @@ export async function verifyRegister(db: Db, witnessed: WitnessedHead[] = []): P
     if (typeof checked === 'string') return { ok: false, problem: checked };
     rowCount += checked;
   }
+  if (unaudited.length) return { ok: false, problem: describeUnaudited(unaudited) };
   const files = await checkEvidenceFiles(db);
   if (typeof files === 'string') return { ok: false, problem: files };
   const head = await chainHead(db);
-  return { ok: true, events: chain.rows, rows: rowCount, files, witnessed: witnessed.length, ...(head && { head }), unaudited };
+  return { ok: true, events: chain.rows, rows: rowCount, files, witnessed: witnessed.length, ...(head && { head }) };
+}
+
+/** "supplier SUP-0003 has no audit event…", naming the first few when there are more. */
+function describeUnaudited(rows: string[]): string {
+  const shown = rows.slice(0, 5).join(', ') + (rows.length > 5 ? `, and ${rows.length - 5} more` : '');
+  return rows.length === 1
+    ? `${shown} has no audit event: it was written outside the bot (e.g. in SQL) or its events were cut from the trail, so nothing vouches for it.`
+    : `${rows.length} register rows have no audit event: they were written outside the bot (e.g. in SQL) or their events were cut from the trail, so nothing vouches for them: ${shown}.`;
 }
 
 /** The newest audit event: what the witness records. */
@@ -89,10 +100,7 @@ async function checkWitnessed(db: Db, witnessed: WitnessedHead[]): Promise<strin
   return undefined;
 }
 
-/**
- * Returns how many rows matched, or the first mismatch in words. Rows no event names are collected,
- * not failed: a register seeded outside the bot (or before it audited) has them legitimately.
- */
+/** Returns how many rows matched, or the first mismatch in words; rows no event names are collected for the caller. */
 async function checkRows(db: Db, audited: (typeof AUDITED)[number], unaudited: string[]): Promise<number | string> {
   const columns = Object.fromEntries(Object.entries(getTableColumns(audited.table))
     .filter(([, c]) => c.getSQLType() !== 'bytea'));
@@ -173,14 +181,10 @@ export function describeVerdict(v: RegisterVerdict): string {
   if (!v.ok) return v.problem;
   const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   const witness = v.witnessed ? `; ${plural(v.witnessed, 'witnessed head')} found unchanged` : '';
-  const shown = v.unaudited.slice(0, 5).join(', ') + (v.unaudited.length > 5 ? ', …' : '');
-  const unaudited = v.unaudited.length
-    ? `\n${plural(v.unaudited.length, 'register row has', 'register rows have')} no audit event (added outside the bot, or before it audited them): ${shown}.`
-    : '';
   const head = v.head ? `\nChain head: ${v.head.seq}:${v.head.hash}` : '';
   return `Audit trail intact: ${plural(v.events, 'event')}, each linked to the one before; `
     + `${plural(v.rows, 'register row')} ${v.rows === 1 ? 'matches its' : 'match their'} last audit event; `
-    + `${plural(v.files, 'evidence file')} ${v.files === 1 ? 'matches its' : 'match their'} SHA-256${witness}.${unaudited}${head}`;
+    + `${plural(v.files, 'evidence file')} ${v.files === 1 ? 'matches its' : 'match their'} SHA-256${witness}.${head}`;
 }
 
 export type WitnessResult = { head: WitnessedHead; sentTo: number; file?: string } | { head: undefined };

@@ -3,12 +3,13 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../../src/db/client.js';
 import {
-  aiTools, assets, controls, evidenceRequests, policies, policyVersions, scopeChanges, suppliers, EVIDENCE_REQUEST_STATUSES,
+  aiTools, assets, controls, evidenceItems, evidenceRequests, people, policies, policyVersions, scopeChanges, suppliers, EVIDENCE_REQUEST_STATUSES,
   type DATA_ACCESS, type SCOPE_CHANGE_KINDS,
 } from '../../src/db/schema/index.js';
 import { nextRef } from '../../src/core/refs.js';
 import { readEvidenceFile } from '../../src/domain/evidence/files.js';
 import { downloadPrefix } from '../../src/core/attachments.js';
+import { appendAudit } from '../../src/core/audit.js';
 import { supplierTier } from '../../src/domain/declarations/supplier-tier.js';
 
 /** Register rows tests start from; each helper takes what the test cares about and fills the rest. */
@@ -95,4 +96,15 @@ export async function storedFileBytes(db: Db, item: { id: number; ref: string; f
 export async function leftInDownloads(): Promise<string[]> {
   const prefix = downloadPrefix();
   return (await readdir(path.dirname(prefix))).filter((name) => name.startsWith(path.basename(prefix)));
+}
+
+/**
+ * The events import would have recorded for the people and controls a test seeded directly, so that
+ * verify finds every register row vouched for. Call it once the seeded rows are as the test wants them.
+ */
+export async function auditSeededRows(db: Db): Promise<void> {
+  const seeded = { id: null, label: 'test fixture' };
+  for (const p of await db.select().from(people)) await appendAudit(db, seeded, { action: 'create', entity: 'person', entityRef: p.email, after: p });
+  for (const c of await db.select().from(controls)) await appendAudit(db, seeded, { action: 'create', entity: 'control', entityRef: c.code, after: c });
+  for (const e of await db.select().from(evidenceItems)) await appendAudit(db, seeded, { action: 'submit', entity: 'evidence_item', entityRef: e.ref, after: e });
 }

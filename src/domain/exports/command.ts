@@ -13,6 +13,9 @@ import type { Artefact } from './artefact.js';
 import type { DocumentExport } from './document.js';
 
 export const ALL = 'all';
+
+/** An export past this many rows tells the person it is on its way, once, before the file is ready. */
+export const PROGRESS_AFTER_ROWS = 5_000;
 const CHOICES: [string, ...string[]] = [ALL, ...ARTEFACT_NAMES, ...DOCUMENT_NAMES];
 
 /** The artefacts a name stands for: one, or every one for "all" (a workbook only). */
@@ -41,6 +44,12 @@ export function checkDocumentFormat(document: DocumentExport, format: ExportForm
 /** "OSCAL plan of action and milestones (JSON: 3 POA&M items, 3 risks, …)". */
 export const describeDocumentExport = (document: DocumentExport, counts: Record<string, number>): string =>
   `${document.title} (JSON: ${Object.entries(counts).map(([what, n]) => `${n} ${n === 1 ? what.replace(/([^s])s$/, '$1') : what}`).join(', ')})`;
+
+/** What a long export says while it runs. */
+export function progressMessage(artefacts: readonly Artefact[]): string {
+  const what = artefacts.length === 1 ? artefacts[0].title : 'all artefacts';
+  return `Your export of ${what} is on its way: over ${PROGRESS_AFTER_ROWS.toLocaleString('en')} rows so far; the file follows when it is complete.`;
+}
 
 const meantArtefact = (typed: string) => {
   const meant = didYouMean(typed, CHOICES);
@@ -91,7 +100,13 @@ export const exportCommand = defineCommand({
     const fileName = exportFileName(artefacts, format, ctx.now);
     // A folder of its own per export: the platform takes the file from here and may remove the folder.
     const file = path.join(tmpdir(), 'isms-exports', randomUUID(), fileName);
-    const counts = await exportToFile(ctx.db, artefacts, format, file, { now: ctx.now });
+    let told = false;
+    const onRows = async (total: number) => {
+      if (told || total <= PROGRESS_AFTER_ROWS) return;
+      told = true;
+      await ctx.progress(progressMessage(artefacts));
+    };
+    const counts = await exportToFile(ctx.db, artefacts, format, file, { now: ctx.now, onRows });
     const title = describeExport(artefacts, format, counts);
     await ctx.audit({ action: 'export', entity: 'export', entityRef: name, after: { format, rows: counts, file: fileName } });
     return reply(text(`Exported ${title}.`, 'success'), fileBlock({ name: fileName, mimeType: MIME_TYPES[format], path: file, title }));

@@ -20,7 +20,22 @@ export const JSON_VERSION = 1;
 /** Rows read per query: enough to be quick, few enough that memory stays flat however big the register is. */
 const PAGE_SIZE = 500;
 
-export interface ExportOptions { period?: Period; now?: Date }
+export interface ExportOptions {
+  period?: Period;
+  now?: Date;
+  /** Told the running total of rows written (across every sheet of a workbook) after each row, and awaited. */
+  onRows?(total: number): void | Promise<void>;
+}
+
+/** Counts the rows an export writes and tells `onRows` the running total. */
+function rowCounter(options: ExportOptions): () => Promise<void> {
+  let total = 0;
+  return async () => {
+    total++;
+    const told = options.onRows?.(total);
+    if (told) await told;
+  };
+}
 
 /** Rows in id order, a page at a time, so no export ever holds a whole table. */
 export async function* rowsOf(db: Db, artefact: Artefact, period: Period = {}): AsyncGenerator<Row> {
@@ -33,10 +48,21 @@ export async function* rowsOf(db: Db, artefact: Artefact, period: Period = {}): 
   }
 }
 
-/** A cell as CSV writes it: yes/no for booleans, empty for nothing. */
+/**
+ * Text a spreadsheet would run as a formula when it opens a CSV file: it starts with =, +, -, @, a
+ * tab or a carriage return (OWASP, "CSV injection").
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A cell as CSV writes it: yes/no for booleans, empty for nothing, and text a spreadsheet would take
+ * for a formula behind an apostrophe, so a declared name such as "=HYPERLINK(…)" opens as text.
+ * Numbers are written as they are (a negative number is a number, not a formula).
+ */
 export function csvText(value: Cell): string {
   if (value === null) return '';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'string' && FORMULA_START.test(value)) return `'${value}`;
   return String(value);
 }
 
@@ -54,11 +80,13 @@ async function put(out: Writable, chunk: string): Promise<void> {
 
 /** Writes one artefact as CSV (header line, then a line per row); returns the number of rows. */
 export async function writeCsv(db: Db, artefact: Artefact, out: Writable, options: ExportOptions = {}): Promise<number> {
+  const counted = rowCounter(options);
   await put(out, csvLine(artefact.columns.map((c) => c.header)));
   let n = 0;
   for await (const row of rowsOf(db, artefact, options.period)) {
     await put(out, csvLine(artefact.columns.map((c) => row[c.key] ?? null)));
     n++;
+    await counted();
   }
   return n;
 }
@@ -68,6 +96,7 @@ export async function writeCsv(db: Db, artefact: Artefact, out: Writable, option
  * each row's keys in column order) so two exports of the same register compare equal line by line.
  */
 export async function writeJson(db: Db, artefact: Artefact, out: Writable, options: ExportOptions = {}): Promise<number> {
+  const counted = rowCounter(options);
   const head = {
     format: JSON_FORMAT, version: JSON_VERSION, artefact: artefact.name, title: artefact.title,
     exportedAt: (options.now ?? new Date()).toISOString(), period: { from: options.period?.from ?? null, to: options.period?.to ?? null },
@@ -80,6 +109,7 @@ export async function writeJson(db: Db, artefact: Artefact, out: Writable, optio
     const ordered = Object.fromEntries(artefact.columns.map((c) => [c.key, row[c.key] ?? null]));
     await put(out, `${n ? ',' : ''}\n    ${JSON.stringify(ordered)}`);
     n++;
+    await counted();
   }
   await put(out, `${n ? '\n  ' : ''}]\n}\n`);
   return n;
@@ -89,6 +119,7 @@ export async function writeJson(db: Db, artefact: Artefact, out: Writable, optio
 export async function writeXlsx(db: Db, artefacts: readonly Artefact[], out: Writable, options: ExportOptions = {}): Promise<Record<string, number>> {
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   book.created = options.now ?? new Date();
+  const counted = rowCounter(options);
   const counts: Record<string, number> = {};
   for (const artefact of artefacts) {
     const sheet = book.addWorksheet(artefact.title, { views: [{ state: 'frozen', ySplit: 1 }] });
@@ -98,6 +129,7 @@ export async function writeXlsx(db: Db, artefacts: readonly Artefact[], out: Wri
     for await (const row of rowsOf(db, artefact, options.period)) {
       sheet.addRow(Object.fromEntries(artefact.columns.map((c) => [c.key, row[c.key] ?? null]))).commit();
       n++;
+      await counted();
     }
     sheet.commit();
     counts[artefact.name] = n;
