@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Shell } from '../adapters/shell/shell.js';
 import { assembleCore } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -45,7 +46,7 @@ describe('evidence files of any size cost one chunk of memory', () => {
   });
   afterEach(async () => { await bot.destroy(); });
 
-  it('stores a 50 MB file given with --file under its SHA-256, and reads it back identical', async () => {
+  it('stores a 50 MB file given with --file under its SHA-256, reads it back identical, and saves it back out of the terminal', async () => {
     const file = path.join(dir, 'backup-restore.bin');
     const hash = createHash('sha256');
     const out = await open(file, 'w');
@@ -71,6 +72,19 @@ describe('evidence files of any size cost one chunk of memory', () => {
       size += part.length;
     }
     expect({ size, sha256: readBack.digest('hex') }).toEqual({ size: 50 * MiB, sha256 });
+
+    // And back out through the terminal, into its export folder, byte for byte.
+    const exports = path.join(dir, 'exports');
+    vi.stubEnv('ISMS_EXPORT_DIR', exports);
+    try {
+      const saved = await inTheTerminal(bot, `/isms evidence show ${item.ref} --download`);
+      expect(saved).toContain(`Saved Evidence ${item.ref}, backup-restore.bin`);
+      const retrieved = createHash('sha256');
+      for await (const part of createReadStream(path.join(exports, 'backup-restore.bin'))) retrieved.update(part as Buffer);
+      expect(retrieved.digest('hex')).toBe(sha256);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('refuses a file over 100 MB in the terminal by its size on disk, before reading it', async () => {
