@@ -193,7 +193,7 @@ describe('reminders that repeat', () => {
   let bot: TestBot;
   beforeEach(async () => { bot = await createTestBot(); });
   afterEach(async () => { await bot.destroy(); });
-  const lastText = async (who: 'staff' | 'owner' | 'board') => {
+  const lastText = async (who: CastKey) => {
     const inbox = await inboxOf(bot, who);
     return inbox.length ? toPlainText(inbox.at(-1)!.reply as Reply) : '';
   };
@@ -237,6 +237,49 @@ describe('reminders that repeat', () => {
     await dailyNudges(db, morning('2027-04-23'), settings);
     expect(await bot.outboxFor('board')).toHaveLength(2);
     expect(await lastText('board')).toContain('expires in 7 days');
+  });
+
+  it('nudges everyone a course applies to who never attested it, once a week, in working hours; valid attestations get none, expiring ones still do', async () => {
+    const db = bot.t.db;
+    // The obligations began a month before; the rounds of reminders count from then.
+    await db.update(people).set({ createdAt: morning('2027-01-04') });
+    const [, secAware] = await db.insert(trainingCourses).values([
+      { code: 'MB-CYBER', title: 'Cybersecurity for the management body', audienceRole: 'management_body', legalBasis: 'NIS2 Art. 20(2); DORA Art. 5(4)', createdAt: morning('2027-01-04') },
+      { code: 'SEC-AWARE', title: 'Security awareness', createdAt: morning('2027-01-04') },
+    ]).returning();
+    await db.insert(trainingAttestations).values([
+      { personId: bot.ids.board, courseId: secAware.id, completedOn: '2027-01-20', expiresOn: '2028-01-20', channel: 'test' },
+      { personId: bot.ids.staff, courseId: secAware.id, completedOn: '2027-01-20', expiresOn: '2028-01-20', channel: 'test' },
+      { personId: bot.ids.owner, courseId: secAware.id, completedOn: '2026-02-10', expiresOn: '2027-02-10', channel: 'test' },
+    ]);
+    await db.update(people).set({ pausedUntil: morning('2027-03-01') }).where(eq(people.id, bot.ids.auditor));
+
+    await dailyNudges(db, morning('2027-02-03'), settings);
+    const again = await dailyNudges(db, morning('2027-02-03', '07:00'), settings);
+    const nextDay = await dailyNudges(db, morning('2027-02-04'), settings);
+    expect(again).toMatchObject({ messages: 0, nudges: 0 });
+    expect(nextDay).toMatchObject({ messages: 0, nudges: 0 });
+
+    const [board] = await bot.outboxFor('board');
+    expect(await bot.outboxFor('board')).toHaveLength(1);
+    expect(toPlainText(board.reply as Reply)).toBe('MB-CYBER Cybersecurity for the management body: you have not attested this training yet — required by NIS2 Art. 20(2); DORA Art. 5(4); attest once you have completed it\n  [Attest] /isms attest MB-CYBER');
+    // Before working hours: the message waits until 09:00 in the person's zone.
+    expect(board.notBefore).toEqual(morning('2027-02-03', '09:00'));
+    expect(await lastText('lead')).toContain('SEC-AWARE Security awareness: you have not attested this training yet');
+    expect(await bot.outboxFor('lead')).toHaveLength(1);
+    expect(await lastText('owner')).toContain('SEC-AWARE Security awareness: your training expires in 7 days (2027-02-10)');
+    expect(await bot.outboxFor('owner')).toHaveLength(1);
+    expect(await bot.outboxFor('staff')).toHaveLength(0);
+    // On leave: not nudged about SEC-AWARE, which applies to them as they are in scope.
+    expect(await bot.outboxFor('auditor')).toHaveLength(0);
+
+    // A week on, the next round: those who still have not attested are nudged again, once.
+    await bot.say('lead', '/isms attest SEC-AWARE completed on 2027-02-05', { now: morning('2027-02-05', '10:00') });
+    await dailyNudges(db, morning('2027-02-10'), settings);
+    await dailyNudges(db, morning('2027-02-10', '07:00'), settings);
+    expect(await bot.outboxFor('board')).toHaveLength(2);
+    expect(await bot.outboxFor('lead')).toHaveLength(1);
+    expect(await bot.outboxFor('staff')).toHaveLength(0);
   });
 
   it('reminds a supplier\'s owner of the review two weeks ahead and on the day', async () => {

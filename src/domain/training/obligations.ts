@@ -7,6 +7,7 @@ import { addDays } from '../../core/time.js';
 export type Course = typeof trainingCourses.$inferSelect;
 export type Attestation = typeof trainingAttestations.$inferSelect;
 type Person = Pick<typeof people.$inferSelect, 'roles' | 'inScope'>;
+export type PersonRow = typeof people.$inferSelect;
 
 /** Attestations expiring within this many days show up as "expiring" in lists and the to-do view. */
 export const EXPIRY_WARNING_DAYS = 30;
@@ -34,10 +35,10 @@ export function audienceLabel(course: Course): string {
   return course.audienceRole === 'management_body' ? 'members of the management body' : `the ${label} role`;
 }
 
-export function trainingState(latest: Attestation | undefined, today: string): TrainingState {
+export function trainingState(latest: Attestation | undefined, today: string, warningDays = EXPIRY_WARNING_DAYS): TrainingState {
   if (!latest) return 'due';
   if (latest.expiresOn < today) return 'expired';
-  if (latest.expiresOn <= addDays(today, EXPIRY_WARNING_DAYS)) return 'expiring';
+  if (latest.expiresOn <= addDays(today, warningDays)) return 'expiring';
   return 'valid';
 }
 
@@ -51,20 +52,46 @@ export function describeState(o: Obligation): string {
   }
 }
 
+/** Each person's latest attestation of each course, keyed "person:course". */
+async function latestAttestations(db: Db, personId?: number): Promise<Map<string, Attestation>> {
+  const latest = new Map<string, Attestation>();
+  const attestations = await db.select().from(trainingAttestations)
+    .where(personId === undefined ? undefined : eq(trainingAttestations.personId, personId))
+    .orderBy(desc(trainingAttestations.completedOn), desc(trainingAttestations.id));
+  for (const a of attestations) {
+    const key = `${a.personId}:${a.courseId}`;
+    if (!latest.has(key)) latest.set(key, a);
+  }
+  return latest;
+}
+
 /** Every course that applies to the person, with their latest attestation and where they stand. */
 export async function obligationsOf(db: Db, personId: number, today: string): Promise<Obligation[]> {
   const [person] = await db.select().from(people).where(eq(people.id, personId));
   if (!person) return [];
   const courses = await db.select().from(trainingCourses).orderBy(trainingCourses.code);
-  const latestByCourse = new Map<number, Attestation>();
-  const attestations = await db.select().from(trainingAttestations)
-    .where(eq(trainingAttestations.personId, personId))
-    .orderBy(desc(trainingAttestations.completedOn), desc(trainingAttestations.id));
-  for (const a of attestations) if (!latestByCourse.has(a.courseId)) latestByCourse.set(a.courseId, a);
+  const latest = await latestAttestations(db, personId);
   return courses.filter((c) => courseAppliesTo(c, person)).map((course) => {
-    const latest = latestByCourse.get(course.id);
-    return { course, latest, state: trainingState(latest, today) };
+    const attestation = latest.get(`${person.id}:${course.id}`);
+    return { course, latest: attestation, state: trainingState(attestation, today) };
   });
+}
+
+export interface PersonObligation extends Obligation { person: PersonRow }
+
+/**
+ * Who must attest what: every person with every course that applies to them (courseAppliesTo),
+ * attested or not, by person and course code.
+ */
+export async function everyonesObligations(db: Db, today: string, warningDays = EXPIRY_WARNING_DAYS): Promise<PersonObligation[]> {
+  const courses = await db.select().from(trainingCourses).orderBy(trainingCourses.code);
+  if (courses.length === 0) return [];
+  const everyone = await db.select().from(people).orderBy(people.id);
+  const latest = await latestAttestations(db);
+  return everyone.flatMap((person) => courses.filter((c) => courseAppliesTo(c, person)).map((course) => {
+    const attestation = latest.get(`${person.id}:${course.id}`);
+    return { person, course, latest: attestation, state: trainingState(attestation, today, warningDays) };
+  }));
 }
 
 export async function findCourse(db: Db, code: string): Promise<Course | undefined> {

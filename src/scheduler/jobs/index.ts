@@ -5,7 +5,7 @@ import type { NudgeSettings } from '../settings.js';
 import { climbEvidenceLadders, createDueEvidenceRequests } from './evidence.js';
 import { climbPoamLadders, remindOverdueMilestones } from './poam.js';
 import { remindPolicyAcknowledgements } from './policies.js';
-import { remindExpiringTraining } from './training.js';
+import { remindTrainingObligations } from './training.js';
 import { remindSupplierReviews } from './suppliers.js';
 import { weeklyDigest } from './digest.js';
 import { witnessAuditTrail } from './witness.js';
@@ -31,7 +31,7 @@ export const dailyNudges: Job = jobOf(
   climbPoamLadders,
   remindOverdueMilestones,
   remindPolicyAcknowledgements,
-  remindExpiringTraining,
+  remindTrainingObligations,
   remindSupplierReviews,
 );
 
