@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
-import { findForm, type Reply } from '../src/core/reply.js';
+import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
 const now = new Date('2026-03-10T09:00:00Z');
@@ -114,5 +114,45 @@ describe('/isms training and /isms attest', () => {
     const answer = await bot.router.submit('attest', { course: 'SEC-AWARE', completed: '2026-02-20', evidence: '' }, { actor: await bot.actor('auditor'), channel: 'test', now });
     expect(JSON.stringify(answer)).toContain('valid until 2027-02-20');
     expect(await attestationsOf(bot.ids.auditor)).toMatchObject([{ completedOn: '2026-02-20', expiresOn: '2027-02-20', evidenceRef: null }]);
+  });
+
+  it('reports each person a course applies to, most urgent first, with completion, expiry and status, and offers the export', async () => {
+    await bot.t.db.insert(trainingAttestations).values([
+      { personId: bot.ids.board, courseId: courseId['MB-CYBER'], completedOn: '2025-03-20', expiresOn: '2026-03-20', channel: 'test' },
+      { personId: bot.ids.board, courseId: courseId['SEC-AWARE'], completedOn: '2025-06-01', expiresOn: '2026-06-01', channel: 'test' },
+      { personId: bot.ids.owner, courseId: courseId['SEC-AWARE'], completedOn: '2025-01-15', expiresOn: '2026-01-15', channel: 'test' },
+    ]);
+    const report = await bot.say('auditor', '/isms training report', { now });
+    const lines = toPlainText(report);
+    expect(lines).toContain('Training obligations: 7 — 4 never attested, 1 expired, 1 expiring within 30 days, 1 valid.');
+    const rows = report.blocks.flatMap((b) => (b.type === 'list' ? b.items : []));
+    expect(rows.map((r) => `${r.title}: ${r.detail}`)).toEqual([
+      'Ada Auditor — SEC-AWARE Security awareness: never attested',
+      'Lena Lead — SEC-AWARE Security awareness: never attested',
+      'Olga Owner — CTL-OWN Control ownership: never attested',
+      'Sam Staff — SEC-AWARE Security awareness: never attested',
+      'Olga Owner — SEC-AWARE Security awareness: expired',
+      'Bruno Board — MB-CYBER Cybersecurity risk for the management body: expiring within 30 days',
+      'Bruno Board — SEC-AWARE Security awareness: valid',
+    ]);
+    expect(rows[5].fields).toEqual([
+      { label: 'Email', value: 'bruno@test.example' }, { label: 'Completed on', value: '2025-03-20' }, { label: 'Expires on', value: '2026-03-20' },
+    ]);
+    expect(rows[0].fields).toContainEqual({ label: 'Completed on', value: 'never' });
+    expect(buttonCommands(report)).toEqual(['export training']);
+
+    // A wider window makes the valid one expiring too; the board member may read the report.
+    const wider = await bot.sayText('board', '/isms training report --within 90', { now });
+    expect(wider).toContain('2 expiring within 90 days, 0 valid');
+    expect(await bot.sayText('lead', '/isms training report --page 2', { now })).toContain('The training report has 1 page, so there is no page 2.');
+  });
+
+  it('tells the report\'s readers when no course binds the management body, and refuses staff', async () => {
+    await bot.t.db.delete(trainingCourses).where(eq(trainingCourses.code, 'MB-CYBER'));
+    expect(await bot.sayText('lead', '/isms training report', { now }))
+      .toContain('No course is set for the management body, whose members must be trained under NIS2 Art. 20(2) / DORA Art. 5(4): Bruno Board.');
+    const refused = await bot.sayText('staff', '/isms training report', { now });
+    expect(refused).toContain('may use "/isms training report"');
+    expect(refused).not.toContain('Training obligations');
   });
 });
