@@ -60,7 +60,7 @@ describe('the management body reads every register; staff are refused', () => {
   it.each(['soa ISO27001:2022', 'coverage ISO27001:2022'])('"%s": the management body gets it, staff are refused', async (command) => {
     const board = await bot.say('board', `/isms ${command}`, { now: NOW });
     expect(board.outcome).toBe('info');
-    expect(toPlainText(board)).toContain('ISO27001:2022');
+    expect(toPlainText(board)).toContain('ISO/IEC 27001:2022');
     expect((await bot.say('staff', `/isms ${command}`, { now: NOW })).outcome).toBe('refused');
   });
 
