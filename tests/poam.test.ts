@@ -60,7 +60,7 @@ describe('/isms poam', () => {
       expect(lead).toContain('Owner: Sam Staff');
       expect(lead).not.toContain('POAM-0003');
       const staff = await bot.sayText('staff', '/isms poam --all', { now });
-      expect(staff).toContain('Only the ISMS lead can list everyone\'s POA&M items');
+      expect(staff).toContain('Only the ISMS lead, auditors and the management body can list everyone\'s POA&M items');
     });
   });
 

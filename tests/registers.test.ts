@@ -99,11 +99,14 @@ describe('/isms register', () => {
     expect(item.fields).toEqual(expect.arrayContaining([{ label: 'Owner', value: 'Olga Owner' }, { label: 'Due', value: '2027-01-15' }]));
   });
 
-  it('is for the ISMS lead and auditors only, and reading writes nothing', async () => {
+  it('is for the ISMS lead, auditors and the management body only, and reading writes nothing', async () => {
     const before = await bot.auditCount();
-    expect(await bot.sayText('staff', '/isms register ai')).toContain('Only the ISMS lead or auditor may use "/isms register"');
-    expect(await bot.sayText('owner', '/isms register poam')).toContain('Only the ISMS lead or auditor');
+    expect(await bot.sayText('staff', '/isms register ai')).toContain('Only the ISMS lead or auditor or management body may use "/isms register"');
+    expect(await bot.sayText('owner', '/isms register poam')).toContain('Only the ISMS lead or auditor or management body');
     await bot.say('auditor', '/isms register ai');
+    for (const register of ['ai', 'suppliers', 'scope', 'evidence', 'poam']) {
+      expect((await bot.say('board', `/isms register ${register}`)).outcome).toBe('info');
+    }
     expect(await bot.auditCount()).toBe(before);
   });
 });

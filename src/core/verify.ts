@@ -3,7 +3,7 @@ import { asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, type Column
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
-  aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, managementReviews,
+  aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, interestedParties, managementReviews,
   people, poamExtensions, poamItems, policies, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
@@ -19,6 +19,8 @@ import { reply, text } from './reply.js';
 const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] = [
   { entity: 'person', table: people, key: people.email, what: 'person' },
   { entity: 'asset', table: assets, key: assets.ref, what: 'asset' },
+  // Interested parties have no reference: the import and the chat commands name them.
+  { entity: 'interested_party', table: interestedParties, key: interestedParties.name, what: 'interested party' },
   { entity: 'control', table: controls, key: controls.code, what: 'control' },
   { entity: 'policy', table: policies, key: policies.ref, what: 'policy' },
   { entity: 'training_course', table: trainingCourses, key: trainingCourses.code, what: 'training course' },

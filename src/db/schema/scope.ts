@@ -35,6 +35,12 @@ export const scopeChanges = pgTable('scope_changes', {
     .where(sql`${t.status} = 'proposed' and ${t.kind} in ('new_system', 'retired_system')`),
 ]);
 
+/** Entries are retired, never deleted: when and why stay on the row. */
+const retirement = () => ({
+  retiredAt: timestamp('retired_at', { withTimezone: true, mode: 'date' }),
+  retiredReason: text('retired_reason'),
+});
+
 export const interestedParties = pgTable('interested_parties', {
   id: serial('id').primaryKey(),
   name: text('name').notNull(),
@@ -42,6 +48,7 @@ export const interestedParties = pgTable('interested_parties', {
   needs: text('needs'),
   reviewedOn: date('reviewed_on'),
   createdAt: createdAt(),
+  ...retirement(),
 });
 
 export const PROTECTION_LEVELS = ['normal', 'high', 'very_high'] as const;
@@ -56,4 +63,5 @@ export const assets = pgTable('assets', {
   protectionRequirement: text('protection_requirement').notNull().default('normal').$type<(typeof PROTECTION_LEVELS)[number]>(),
   inScope: boolean('in_scope').notNull().default(true),
   createdAt: createdAt(),
+  ...retirement(),
 });

@@ -51,6 +51,10 @@ async function proposeScopeChange(ctx: CommandContext, kind: 'new_system' | 'ret
 /** Proposes bringing a system into the ISMS scope; the asset is created when the ISMS lead accepts. */
 export async function proposeScopeAdd(ctx: CommandContext, input: z.infer<typeof scopeAddInput>) {
   const asset = await findAssetByName(ctx.db, input.system);
+  if (asset?.retiredAt) {
+    throw conflict(`${asset.name} (${asset.ref}) was retired from the asset register, so it cannot come back into scope.`,
+      'Nothing new was recorded. Give the system a new name if it is a new system.');
+  }
   if (asset?.inScope) {
     throw conflict(`${asset.name} is already in scope as ${asset.ref}.`, 'Nothing new was recorded. "/isms register scope" shows the scope changes.');
   }

@@ -473,6 +473,8 @@ const assetsArtefact: Artefact = {
     col('protectionRequirement', 'Protection requirement', 'normal, high or very high.'),
     col('inScope', 'In scope', 'yes when it is inside the ISMS scope.'),
     col('createdAt', 'Recorded at', 'When (ISO 8601, UTC).'),
+    col('retiredAt', 'Retired at', 'When it was retired (ISO 8601, UTC); empty while in use. Retired assets are kept, never deleted.'),
+    col('retiredReason', 'Retirement reason', 'Why it was retired.'),
   ],
   async page(db, after, limit, period) {
     const rows = await db.select({ a: assets, owner: owner.name }).from(assets).leftJoin(owner, eq(owner.id, assets.ownerId))
@@ -482,6 +484,7 @@ const assetsArtefact: Artefact = {
       row: {
         ref: a.ref, name: a.name, description: a.description, owner: ownerName, classification: words(a.classification),
         protectionRequirement: words(a.protectionRequirement), inScope: a.inScope, createdAt: instant(a.createdAt),
+        retiredAt: instant(a.retiredAt), retiredReason: a.retiredReason,
       },
     }));
   },
@@ -497,13 +500,18 @@ const partiesArtefact: Artefact = {
     col('needs', 'Needs and expectations', 'What it requires of the ISMS.'),
     col('reviewedOn', 'Reviewed on', 'The day its needs were last reviewed (ISO 8601).'),
     col('createdAt', 'Recorded at', 'When (ISO 8601, UTC).'),
+    col('retiredAt', 'Retired at', 'When it was retired (ISO 8601, UTC); empty while it is an interested party. Retired parties are kept, never deleted.'),
+    col('retiredReason', 'Retirement reason', 'Why it was retired.'),
   ],
   async page(db, after, limit, period) {
     const rows = await db.select().from(interestedParties)
       .where(pageWhere(interestedParties.id, after, period, { column: interestedParties.createdAt })).orderBy(byId(interestedParties.id)).limit(limit);
     return rows.map((p) => ({
       cursor: p.id,
-      row: { name: p.name, kind: p.kind, needs: p.needs, reviewedOn: p.reviewedOn, createdAt: instant(p.createdAt) },
+      row: {
+        name: p.name, kind: p.kind, needs: p.needs, reviewedOn: p.reviewedOn, createdAt: instant(p.createdAt),
+        retiredAt: instant(p.retiredAt), retiredReason: p.retiredReason,
+      },
     }));
   },
 };

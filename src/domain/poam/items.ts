@@ -90,6 +90,7 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
       ...milestones.map((m) => ({ label: `Milestone ${m.seq}: ${m.description}`, value: milestoneLine(m, today) })),
       ...(pendingExtension ? [{ label: 'Extension requested', value: `${pendingExtension.ref}: to ${pendingExtension.requestedDueOn}, awaiting the ISMS lead` }] : []),
     ],
-    buttons,
+    // Readers of the whole list (auditors, the management body) get no buttons for work that is not theirs.
+    buttons: viewer.id === item.ownerId || isLead(viewer) ? buttons : [],
   };
 }

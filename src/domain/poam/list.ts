@@ -1,25 +1,28 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/router.js';
-import { isLead } from '../../core/actor.js';
+import { hasRole } from '../../core/actor.js';
+import type { Role } from '../../db/schema/index.js';
 import { forbidden } from '../../core/errors.js';
 import { allSwitch, pageNumber, pageOf } from '../../core/paging.js';
 import { reply, text } from '../../core/reply.js';
 import { itemListEntry, openItems } from './items.js';
 import { isoDay } from '../../core/time.js';
 
+const WHOLE_LIST_READERS: Role[] = ['isms_lead', 'auditor', 'management_body'];
+
 export const poamListCommand = defineCommand({
   name: 'poam',
-  summary: 'Your open POA&M items with their milestones (the ISMS lead sees all with --all)',
+  summary: 'Your open POA&M items with their milestones (the ISMS lead, auditors and the management body see all with --all)',
   examples: ['poam', 'poam --all'],
   schema: z.object({
-    all: allSwitch.describe("Everyone's open items (ISMS lead only)"),
+    all: allSwitch.describe("Everyone's open items (ISMS lead, auditors, management body)"),
     page: pageNumber,
   }),
   args: { all: { switch: true } },
   async run(ctx, input) {
     const all = input.all === 'true';
-    if (all && !isLead(ctx.actor)) {
-      throw forbidden('Only the ISMS lead can list everyone\'s POA&M items.', '"/isms poam" lists the items you own.');
+    if (all && !hasRole(ctx.actor, ...WHOLE_LIST_READERS)) {
+      throw forbidden('Only the ISMS lead, auditors and the management body can list everyone\'s POA&M items.', '"/isms poam" lists the items you own.');
     }
     const today = isoDay(ctx.now);
     const views = await openItems(ctx.db, all ? undefined : ctx.actor.id);

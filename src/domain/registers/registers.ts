@@ -163,7 +163,7 @@ export const registerCommand = defineCommand({
   name: 'register',
   summary: 'Read a register: AI tools, suppliers, scope changes, evidence requests or POA&M items',
   examples: ['register suppliers', 'register ai --page 2'],
-  roles: ['isms_lead', 'auditor'],
+  roles: ['isms_lead', 'auditor', 'management_body'],
   schema: registerInput,
   args: {
     register: { positional: true, options: REGISTER_NAMES.map((r) => ({ value: r, label: TITLES[r] })) },
