@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { and, desc, eq } from 'drizzle-orm';
+import { DateTime } from 'luxon';
 import { auditEvents, controls, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
 import { verifyRegister } from '../src/core/verify.js';
+import { defaultNudgeSettings, remindEvidence } from '../src/scheduler/index.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
 import { addControl, auditSeededRows } from './helpers/fixtures.js';
 
@@ -80,6 +82,17 @@ describe('evidence review: accept and return', () => {
     expect(await bot.sayText('owner', `/isms evidence submit ${request.ref} "export with dates attached"`, at)).toContain('(revision 2)');
     expect((await requestByRef(bot, request.ref)).status).toBe('submitted');
     expect(await bot.sayText('lead', `/isms evidence accept ${request.ref}`, at)).toContain('(revision 2)');
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('a returned request is reminded again like any open one', async () => {
+    const { request, item } = await submitted(bot, 'CTL-AC-01');
+    await bot.say('lead', `/isms evidence return ${item!.ref} "unsigned"`, at);
+    // A week before it is due, the first reminder of the ladder goes to the owner.
+    await remindEvidence(bot.t.db, DateTime.fromISO('2026-06-22T06:00', { zone: 'Europe/Berlin' }).toJSDate(), defaultNudgeSettings({ timezone: 'Europe/Berlin' }));
+    expect((await requestByRef(bot, request.ref)).escalationLevel).toBe(1);
+    const texts = (await bot.outboxFor('owner')).map((m) => toPlainText(m.reply as Reply));
+    expect(texts.some((t) => t.includes(`${request.ref} evidence that CTL-AC-01 Access 01 works`))).toBe(true);
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 
