@@ -12,6 +12,8 @@ export const controls = pgTable('controls', {
   title: text('title').notNull(),
   description: text('description'),
   ownerId: integer('owner_id').references(() => people.id),
+  /** Besides the ISMS lead, who may accept or send back this control's evidence; never its owner. */
+  evidenceReviewerId: integer('evidence_reviewer_id').references(() => people.id),
   evidenceFrequency: text('evidence_frequency').notNull().default('quarterly').$type<(typeof EVIDENCE_FREQUENCIES)[number]>(),
   applicable: boolean('applicable').notNull().default(true),
   justification: text('justification'),

@@ -66,6 +66,14 @@ async function authorise(ctx: CommandContext, { control, request }: Target): Pro
     'If it should be yours, ask the ISMS lead to reassign it.');
 }
 
+/** A cancelled or accepted request takes no more evidence: a new revision would reopen it behind the reviewer's back. */
+function refuseClosed({ control, request }: Target): void {
+  if (request?.status === 'cancelled' || request?.status === 'accepted') {
+    throw conflict(`${request.ref} was ${request.status}, so it takes no more evidence. Nothing was recorded.`,
+      `Submit it for the control instead: "/isms evidence submit ${control.code} …".`);
+  }
+}
+
 function asLink(value: string): string | undefined {
   if (!/^https?:\/\/\S+$/i.test(value)) return undefined;
   try {
@@ -100,10 +108,7 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
   const target = await resolveTarget(ctx, input.target);
   await authorise(ctx, target);
   const { control, request } = target;
-  if (request?.status === 'cancelled') {
-    throw conflict(`${request.ref} was cancelled, so it takes no more evidence. Nothing was recorded.`,
-      `Submit it for the control instead: "/isms evidence submit ${control.code} …".`);
-  }
+  refuseClosed(target);
 
   const sameChain = request
     ? eq(evidenceItems.requestId, request.id)
@@ -194,6 +199,7 @@ export const submitEvidenceCommand = defineCommand({
       // A "Submit evidence" button: check the request and the person first, then ask for the evidence.
       const target = await resolveTarget(ctx, input.target);
       await authorise(ctx, target);
+      refuseClosed(target);
       const known = target.request?.ref ?? target.control.code;
       return reply(formBlock(await ctx.form({ title: `Submit evidence for ${known}`, known: { target: known } })));
     }
