@@ -90,6 +90,8 @@ describe('separation of duties', () => {
     it('the sole ISMS lead decides neither their own request nor one they asked for on another item: the management body does', async () => {
       await as('lead', '/isms poam extend POAM-0001 2026-12-31 "vendor late"'); // PEX-0001 on the lead's own item
       expect((await bot.outboxFor('board')).filter((m) => m.kind === 'poam_extension')).toHaveLength(1);
+      const leadsList = listIn(await bot.say('lead', '/isms poam --all', { now })).items.flatMap((i) => i.buttons ?? []).map((b) => b.command);
+      expect(leadsList).not.toContain('poam approve PEX-0001');
       const answer = await refused(() => as('lead', '/isms poam approve PEX-0001 ok'),
         'You asked for PEX-0001 yourself, so someone else decides it', extensionState);
       expect(answer).toContain('ask Bruno Board (management body)');
