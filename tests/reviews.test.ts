@@ -187,9 +187,10 @@ describe('/isms findings and /isms finding close', () => {
       expect(field(answer, 'AF-0001', 'Raised by')).toBe('Ada Auditor on 2026-10-01');
       expect(field(answer, 'AF-0002', 'POA&M item')).toBe('not needed');
     }
-    // Only the lead closes, and only what can be closed now.
+    // The lead and auditors close, and only what can be closed now.
     expect(buttons(await bot.say('lead', '/isms findings', at))).toEqual(['finding close AF-0002']);
-    expect(buttons(await bot.say('auditor', '/isms findings', at))).toEqual([]);
+    expect(buttons(await bot.say('auditor', '/isms findings', at))).toEqual(['finding close AF-0002']);
+    expect(buttons(await bot.say('board', '/isms findings', at))).toEqual([]);
   });
 
   it('refuses the list to staff and owners', async () => {
@@ -238,15 +239,16 @@ describe('/isms findings and /isms finding close', () => {
     expect((await finding(bot, 'AF-0002')).status).toBe('closed');
   });
 
-  it('names unknown, malformed and already closed references, and refuses everyone but the ISMS lead', async () => {
+  it('names unknown, malformed and already closed references, and refuses everyone but the ISMS lead and auditors', async () => {
     await closeTheNonconformity();
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close AF-0099 "done"', 'AF-0099 does not exist.');
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close POAM-0001 "done"', 'finding: must be a reference like AF-0001, not "POAM-0001"');
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close AF-0001 "again"', 'AF-0001 was already closed');
     await bot.say('auditor', '/isms finding add observation 6.1 "Risk criteria undated"', at);
-    for (const who of ['auditor', 'board', 'owner', 'staff'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms finding close AF-0003 "fixed"', 'Only the ISMS lead may use "/isms finding close"');
+    for (const who of ['owner', 'staff'] as const) {
+      await refusedWithNothingWritten(bot, who, '/isms finding close AF-0003 "fixed"', 'Only the ISMS lead or auditor or management body may use "/isms finding close"');
     }
+    await refusedWithNothingWritten(bot, 'board', '/isms finding close AF-0003 "fixed"', 'AF-0003 is for an ISMS lead to decide');
   });
 
   it('pages the list ten at a time', async () => {

@@ -1,16 +1,18 @@
-import { peopleWithRole } from '../../core/actor.js';
+import { decidersOf } from '../../core/duties.js';
 import type { CommandContext } from '../../core/router.js';
 import { reply, text, actions } from '../../core/reply.js';
 
-/** Tells every ISMS lead that a declaration waits for triage (through the outbox, once per change). */
+/**
+ * Tells whoever may decide a declaration that it waits for triage (through the outbox, once per change):
+ * the ISMS leads other than the declarer or, when the sole lead declared it, the management body.
+ */
 export async function notifyTriage(ctx: CommandContext, changeRef: string, summary: string): Promise<void> {
-  const leads = await peopleWithRole(ctx.db, 'isms_lead');
-  for (const lead of leads) {
-    if (lead.id === ctx.actor.id) continue;
+  const { people } = await decidersOf(ctx.db, [ctx.actor.id]);
+  for (const decider of people) {
     await ctx.notify({
-      recipientId: lead.id,
+      recipientId: decider.id,
       kind: 'triage',
-      idempotencyKey: `triage:${changeRef}:${lead.id}`,
+      idempotencyKey: `triage:${changeRef}:${decider.id}`,
       reply: reply(
         text(`New for triage: ${summary}`),
         actions(

@@ -3,9 +3,10 @@ import { asc, eq } from 'drizzle-orm';
 import { poamExtensions, poamItems } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict, notFound } from '../../core/errors.js';
+import { refuseOwnWork } from '../../core/duties.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text } from '../../core/reply.js';
-import { personName, type Extension } from './items.js';
+import { personName, type Extension, type PoamItem } from './items.js';
 import { isoDay } from '../../core/time.js';
 
 export const decideInput = z.object({
@@ -15,21 +16,31 @@ export const decideInput = z.object({
 type DecideInput = z.infer<typeof decideInput>;
 type Decision = 'approved' | 'rejected';
 
-/** Loads a request that still waits for a decision, locked for the rest of the transaction. */
-async function loadPendingExtension(ctx: CommandContext, ref: string): Promise<Extension> {
+/**
+ * Loads a request that still waits for a decision, locked for the rest of the transaction, with its item.
+ * Whoever asked for it or owns the item does not decide it (core/duties.ts).
+ */
+async function loadPendingExtension(ctx: CommandContext, ref: string): Promise<{ extension: Extension; item: PoamItem }> {
   const [extension] = await ctx.db.select().from(poamExtensions).where(eq(poamExtensions.ref, ref)).for('update');
   if (!extension) throw notFound(`${ref} does not exist.`, '"/isms poam --all" shows pending extension requests with their references.');
   if (extension.status !== 'requested') {
     throw conflict(`${ref} was already ${extension.status} by ${await personName(ctx.db, extension.decidedBy)} on ${extension.decidedAt ? isoDay(extension.decidedAt) : 'an earlier day'}; a decision stands.`,
       'If circumstances changed, the owner can file a new request with "/isms poam extend".');
   }
-  return extension;
+  const [item] = await ctx.db.select().from(poamItems).where(eq(poamItems.id, extension.itemId)).for('update');
+  await refuseOwnWork(ctx, {
+    what: ref,
+    deeds: [{ by: extension.requestedBy, did: `asked for ${ref} yourself` }, { by: item.ownerId, did: `own ${item.ref}, which ${ref} would extend` }],
+  });
+  return { extension, item };
 }
 
-/** The ISMS lead's decision on an extension request; approval moves the item's due date. The owner hears of it. */
+/**
+ * The decision of an ISMS lead (or, on the leads' own requests, of the management body) on an extension
+ * request; approval moves the item's due date. The owner hears of it.
+ */
 export async function decideExtension(ctx: CommandContext, ref: string, decision: Decision, note: string | undefined) {
-  const extension = await loadPendingExtension(ctx, ref);
-  const [item] = await ctx.db.select().from(poamItems).where(eq(poamItems.id, extension.itemId)).for('update');
+  const { extension, item } = await loadPendingExtension(ctx, ref);
   const [decided] = await ctx.db.update(poamExtensions)
     .set({ status: decision, decidedBy: ctx.actor.id, decidedAt: ctx.now, decisionNote: note })
     .where(eq(poamExtensions.id, extension.id)).returning();
@@ -69,9 +80,10 @@ function decisionCommand(decision: Decision) {
   const name = `poam ${verb}`;
   return defineCommand({
     name,
-    summary: decision === 'approved' ? 'Approve a POA&M extension request (moves the due date)' : 'Reject a POA&M extension request, with a note',
+    summary: decision === 'approved' ? 'Approve a POA&M extension request (moves the due date; never your own)' : 'Reject a POA&M extension request, with a note (never your own)',
     examples: decision === 'approved' ? ['poam approve PEX-0001 "agreed in the risk meeting"'] : ['poam reject PEX-0001 "exposure too high; add a compensating control instead"'],
-    roles: ['isms_lead'],
+    // The management body decides only what every ISMS lead asked for or owns (core/duties.ts).
+    roles: ['isms_lead', 'management_body'],
     schema: decideInput,
     args: {
       extension: { positional: true, label: 'Extension request', value: 'PEX-ref', options: pendingOptions },

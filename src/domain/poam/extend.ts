@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { and, eq } from 'drizzle-orm';
 import { poamExtensions } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
-import { isLead, peopleWithRole } from '../../core/actor.js';
+import { isLead } from '../../core/actor.js';
+import { decidersOf } from '../../core/duties.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
@@ -17,7 +18,7 @@ export const poamExtendInput = z.object({
 });
 export type PoamExtendInput = z.infer<typeof poamExtendInput>;
 
-/** Records an extension request (status requested) and asks the ISMS lead(s) to decide. */
+/** Records an extension request (status requested) and asks those who may decide it (core/duties.ts). */
 export async function requestExtension(ctx: CommandContext, input: { item: string; date: string; reason: string }) {
   const item = await loadItem(ctx.db, input.item);
   await assertOwnerOrLead(ctx.db, ctx.actor, item, 'request an extension of it');
@@ -41,13 +42,13 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
   }).returning();
   await ctx.audit({ action: 'request', entity: 'poam_extension', entityRef: ref, after: extension });
 
-  const leads = await peopleWithRole(ctx.db, 'isms_lead');
-  for (const lead of leads) {
-    if (lead.id === ctx.actor.id) continue;
+  // Asked of those free to decide it: the leads who neither asked nor own the item, else the management body.
+  const { people: deciders } = await decidersOf(ctx.db, [ctx.actor.id, item.ownerId]);
+  for (const decider of deciders) {
     await ctx.notify({
-      recipientId: lead.id,
+      recipientId: decider.id,
       kind: 'poam_extension',
-      idempotencyKey: `poam-extension:${ref}:request:${lead.id}`,
+      idempotencyKey: `poam-extension:${ref}:request:${decider.id}`,
       reply: {
         ...reply(
           text(`${ctx.actor.name} asks to extend ${item.ref} (${item.weakness}) from ${item.dueOn} to ${input.date}.`),

@@ -76,7 +76,9 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
   const open = milestones.filter((m) => !m.doneAt);
   const buttons: Button[] = open.map((m) => ({ label: `Milestone ${m.seq} done`, command: `poam done ${item.ref} ${m.seq}` }));
   if (open.length === 0) buttons.push({ label: 'Mark item completed', command: `poam done ${item.ref}`, style: 'primary' });
-  if (pendingExtension && isLead(viewer)) {
+  // Nobody decides a request they asked for or that extends their own item (core/duties.ts).
+  const decides = isLead(viewer) && viewer.id !== pendingExtension?.requestedBy && viewer.id !== item.ownerId;
+  if (pendingExtension && decides) {
     buttons.push({ label: 'Approve extension', command: `poam approve ${pendingExtension.ref}`, style: 'primary' });
     buttons.push({ label: 'Reject extension', command: `poam reject ${pendingExtension.ref}`, style: 'danger' });
   } else if (!pendingExtension) {

@@ -6,7 +6,7 @@ import { nextRef } from '../../core/refs.js';
 import { isoDate } from '../../core/validate.js';
 import { actions, fields, reply, text, type Field } from '../../core/reply.js';
 import {
-  assertFutureDue, capitalised, FINDING_LABELS, findingType, isNonconformity, isoClause, ownerEmail, personByEmail,
+  assertFutureDue, capitalised, FINDING_LABELS, findingType, isNonconformity, isoClause, ownerEmail, personByEmail, refuseAuditOfOwnControl,
 } from './shared.js';
 
 export const findingAddInput = z.object({
@@ -39,6 +39,8 @@ export async function addFinding(ctx: CommandContext, input: FindingAddInput) {
     throw invalid(`An ${label} does not open a POA&M item, so it takes no --owner or --due.`,
       'Leave them out, or record the finding as major_nc or minor_nc if corrective action is required.');
   }
+
+  await refuseAuditOfOwnControl(ctx, input.clause, 'raises findings on');
 
   const ref = await nextRef(ctx.db, 'AF');
   const [finding] = await ctx.db.insert(auditFindings).values({

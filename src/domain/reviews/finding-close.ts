@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { asc, eq } from 'drizzle-orm';
-import { auditFindings } from '../../db/schema/index.js';
+import { and, asc, eq } from 'drizzle-orm';
+import { auditEvents, auditFindings, poamMilestones } from '../../db/schema/index.js';
+import { refuseOwnWork, type Deed } from '../../core/duties.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text } from '../../core/reply.js';
 import { personName } from '../poam/items.js';
-import { FINDING_LABELS, isNonconformity, loadFinding, poamItemsFor, type Finding } from './shared.js';
+import { FINDING_LABELS, isNonconformity, loadFinding, poamItemsFor, refuseAuditOfOwnControl, type Finding } from './shared.js';
 
 export const findingCloseInput = z.object({
   finding: registerRef('AF').describe('The finding to close, e.g. AF-0001'),
@@ -15,7 +16,10 @@ export const findingCloseInput = z.object({
     .describe('The corrective action that was taken; auditors read this'),
 });
 
-/** Loads an open finding and refuses while the corrective action of a nonconformity is not completed. */
+/**
+ * Loads an open finding and refuses while the corrective action of a nonconformity is not completed, and
+ * anyone who did that corrective action or, as an auditor, owns the control the finding is against.
+ */
 async function loadClosable(ctx: CommandContext, ref: string): Promise<Finding> {
   const finding = await loadFinding(ctx.db, ref);
   if (finding.status === 'closed') {
@@ -30,7 +34,23 @@ async function loadClosable(ctx: CommandContext, ref: string): Promise<Finding> 
       `${owner} marks it completed with "/isms poam done ${item.ref}".`);
     }
   }
+  await refuseOwnWork(ctx, { what: ref, verb: 'closes', deeds: await correctiveActionDeeds(ctx, finding) });
+  await refuseAuditOfOwnControl(ctx, finding.clause, 'closes findings on');
   return finding;
+}
+
+/** Who did the corrective action of a nonconformity: its POA&M item's owner, who completed it, who did its milestones. */
+async function correctiveActionDeeds(ctx: CommandContext, finding: Finding): Promise<Deed[]> {
+  const item = (await poamItemsFor(ctx.db, [finding.ref])).get(finding.ref);
+  if (!item) return [];
+  const completedBy = await ctx.db.select({ by: auditEvents.actorId }).from(auditEvents)
+    .where(and(eq(auditEvents.entity, 'poam_item'), eq(auditEvents.entityRef, item.ref), eq(auditEvents.action, 'complete')));
+  const milestones = await ctx.db.select({ by: poamMilestones.doneBy }).from(poamMilestones).where(eq(poamMilestones.itemId, item.id));
+  return [
+    ...completedBy.map(({ by }) => ({ by, did: `completed ${item.ref}, the corrective action of ${finding.ref}, yourself` })),
+    { by: item.ownerId, did: `own ${item.ref}, the corrective action of ${finding.ref}` },
+    ...milestones.map(({ by }) => ({ by, did: `did milestones of ${item.ref}, the corrective action of ${finding.ref}` })),
+  ];
 }
 
 /** Closes a finding with the corrective action that was taken. */
@@ -44,9 +64,10 @@ export async function closeFinding(ctx: CommandContext, ref: string, correctiveA
 
 export const findingCloseCommand = defineCommand({
   name: 'finding close',
-  summary: 'Close an audit finding with its corrective action (a nonconformity once its POA&M item is completed)',
+  summary: 'Close an audit finding with its corrective action (a nonconformity once its POA&M item is completed; never your own work)',
   examples: ['finding close AF-0001 "Internal audit programme for 2026 approved and the first audit held"'],
-  roles: ['isms_lead'],
+  // Auditors verify corrective action; the management body closes only what every ISMS lead worked on (core/duties.ts).
+  roles: ['isms_lead', 'auditor', 'management_body'],
   schema: findingCloseInput,
   args: {
     finding: {

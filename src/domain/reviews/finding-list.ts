@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { asc, count, eq } from 'drizzle-orm';
 import { auditFindings, people } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
-import { isLead } from '../../core/actor.js';
+import { hasRole } from '../../core/actor.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
 import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
 import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
@@ -49,7 +49,7 @@ export const findingsCommand = defineCommand({
           ...(finding.correctiveAction ? [{ label: 'Corrective action', value: finding.correctiveAction }] : []),
           { label: 'Raised by', value: `${raisedBy ?? 'unknown'} on ${isoDay(finding.createdAt)}` },
         ],
-        buttons: closable && isLead(ctx.actor) ? [{ label: 'Close', command: `finding close ${finding.ref}` }] : undefined,
+        buttons: closable && hasRole(ctx.actor, 'isms_lead', 'auditor') ? [{ label: 'Close', command: `finding close ${finding.ref}` }] : undefined,
       };
     });
     const summary = n === 0

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { auditFindings, FINDING_TYPES, poamItems } from '../../db/schema/index.js';
-import { findPersonByEmail, ROLE_LABELS, type Person } from '../../core/actor.js';
+import { auditFindings, controlMappings, controls, FINDING_TYPES, frameworkRequirements, poamItems } from '../../db/schema/index.js';
+import { findPersonByEmail, hasRole, ROLE_LABELS, type Actor, type Person } from '../../core/actor.js';
+import { refuseOwnWork } from '../../core/duties.js';
 import { invalid, notFound } from '../../core/errors.js';
 import type { Role } from '../../db/schema/index.js';
 import { isoDay } from '../../core/time.js';
@@ -83,3 +84,19 @@ export async function poamItemsFor(db: Db, findingRefs: string[]): Promise<Map<s
 /** "ISMS lead, staff": role names as the register labels them. */
 export const roleList = (roles: string[]) =>
   roles.map((r) => ROLE_LABELS[r as Role] ?? r).join(', ') || 'no roles';
+
+/**
+ * ISO 27001 cl. 9.2: an auditor does not audit their own work, so an auditor who owns an internal control
+ * mapped to the clause raises and closes no finding against it; another auditor does.
+ */
+export async function refuseAuditOfOwnControl(ctx: { db: Db; actor: Actor }, clause: string | null, verb: string): Promise<void> {
+  if (!clause || !hasRole(ctx.actor, 'auditor')) return;
+  const owned = await ctx.db.select({ code: controls.code, ownerId: controls.ownerId }).from(controls)
+    .innerJoin(controlMappings, eq(controlMappings.controlId, controls.id))
+    .innerJoin(frameworkRequirements, eq(frameworkRequirements.id, controlMappings.requirementId))
+    .where(and(eq(frameworkRequirements.framework, 'ISO27001:2022'), eq(frameworkRequirements.reference, clause)));
+  await refuseOwnWork(ctx, {
+    what: clause, decider: 'auditor', verb,
+    deeds: owned.map((c) => ({ by: c.ownerId, did: `own ${c.code}, a control for ${clause}` })),
+  });
+}

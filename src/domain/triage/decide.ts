@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { aiTools, assets, scopeChanges, suppliers } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { findPersonById } from '../../core/actor.js';
+import { refuseOwnWork } from '../../core/duties.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { registerRef } from '../../core/validate.js';
@@ -38,6 +39,9 @@ async function changeToDecide(ctx: CommandContext, ref: string): Promise<ScopeCh
     const on = change.decidedAt ? ` on ${isoDay(change.decidedAt)}` : '';
     throw conflict(`${ref} was already ${change.status}${by}${on}.`, 'Nothing was recorded. "/isms triage" lists what is still waiting.');
   }
+  const declared = change.kind === 'new_ai_usage' || change.kind === 'new_supplier';
+  const what = (declared && change.subjectRef) || ref;
+  await refuseOwnWork(ctx, { what, deeds: [{ by: change.declaredBy, did: `${declared ? 'declared' : 'proposed'} ${what} yourself` }] });
   return change;
 }
 
@@ -102,7 +106,10 @@ async function applyToSubject(ctx: CommandContext, change: ScopeChange, decision
   }
 }
 
-/** The ISMS lead's verdict on a declaration or scope change, carried through to the register entry it is about. */
+/**
+ * The verdict of an ISMS lead (or, on a lead's own declaration, of the management body) on a declaration
+ * or scope change, carried through to the register entry it is about.
+ */
 export async function decideScopeChange(ctx: CommandContext, change: ScopeChange, decision: Decision, rationale: string | undefined) {
   const outcome = await applyToSubject(ctx, change, decision);
   const [after] = await ctx.db.update(scopeChanges).set({
@@ -131,9 +138,10 @@ function decideCommand(decision: Decision) {
   const verb = decision === 'accepted' ? 'accept' : 'reject';
   return defineCommand({
     name: `triage ${verb}`,
-    summary: decision === 'accepted' ? 'Accept a declaration or scope change' : 'Reject a declaration or scope change, with a rationale',
+    summary: decision === 'accepted' ? 'Accept a declaration or scope change (never your own)' : 'Reject a declaration or scope change, with a rationale (never your own)',
     examples: [decision === 'accepted' ? 'triage accept SC-0003 "low risk, assess in the next review"' : 'triage reject SC-0004 "customer data may not leave the EU"'],
-    roles: ['isms_lead'],
+    // The management body decides only what every ISMS lead declared themselves (core/duties.ts).
+    roles: ['isms_lead', 'management_body'],
     schema: decideInput,
     args: {
       ref: { positional: true, label: 'Scope change', value: 'SC-ref', placeholder: 'e.g. SC-0003' },

@@ -40,16 +40,21 @@ export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
   const facts = await subjectFacts(ctx, rows.flatMap((r) => (r.change.subjectRef ? [r.change.subjectRef] : [])));
   const items: ListItem[] = rows.map(({ change, declarer }) => ({
     title: `${change.ref} — ${KIND_LABELS[change.kind]}: ${change.subject}`,
-    detail: `declared by ${declarer} on ${isoDay(change.declaredAt)}`,
     fields: [
       ...(change.subjectRef ? [{ label: 'Register entry', value: change.subjectRef }] : []),
       ...(change.description ? [{ label: 'Description', value: change.description }] : []),
       ...(change.subjectRef ? facts.get(change.subjectRef) ?? [] : []),
     ],
-    buttons: [
-      { label: 'Accept', command: `triage accept ${change.ref}`, style: 'primary' },
-      { label: 'Reject', command: `triage reject ${change.ref}`, style: 'danger' },
-    ],
+    // Someone else decides what the lead declared: the list says so instead of offering buttons that refuse.
+    ...(change.declaredBy === ctx.actor.id ? {
+      detail: `declared by you on ${isoDay(change.declaredAt)}; another ISMS lead or the management body decides it`,
+    } : {
+      detail: `declared by ${declarer} on ${isoDay(change.declaredAt)}`,
+      buttons: [
+        { label: 'Accept', command: `triage accept ${change.ref}`, style: 'primary' },
+        { label: 'Reject', command: `triage reject ${change.ref}`, style: 'danger' },
+      ],
+    }),
   }));
   return { total: n, items, page: window.page };
 }
