@@ -17,7 +17,7 @@ describe('migrations', () => {
   it('apply on an empty database and change nothing the second time', async () => {
     t = await createTestDatabase({ migrate: false });
     const first = await migrate(t.db);
-    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks']);
+    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0009_ai_tool_decisions']);
     const tables = rows<{ n: number }>(await t.db.execute(sql`select count(*)::int as n from information_schema.tables where table_schema = current_schema()`))[0].n;
     const second = await migrate(t.db);
     expect(second.applied).toEqual([]);
@@ -29,7 +29,7 @@ describe('migrations', () => {
   it('two migrations started together apply once', async () => {
     t = await createTestDatabase({ migrate: false });
     const [a, b] = await Promise.all([migrate(t.db), migrate(t.db)]);
-    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks']);
+    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0009_ai_tool_decisions']);
   });
 
   it('0006 moves files stored whole into 1 MiB chunks, which read back as they were submitted', async () => {
@@ -55,7 +55,7 @@ describe('migrations', () => {
     }
     await t.db.execute(sql`insert into evidence_items (ref, control_id, revision, submitted_by, effective_on, channel, text) values ('EV-0003', 1, 3, 1, '2026-06-01', 'shell', 'no file')`);
 
-    expect((await migrate(t.db)).applied).toEqual(['0006_evidence_file_chunks']);
+    expect((await migrate(t.db)).applied).toEqual(['0006_evidence_file_chunks', '0009_ai_tool_decisions']);
     const chunks = rows<{ ref: string; seq: number; size: number }>(await t.db.execute(sql`
       select i.ref, c.seq, length(c.bytes) as size from evidence_file_chunks c join evidence_items i on i.id = c.item_id order by i.ref, c.seq`));
     expect(chunks).toEqual([

@@ -7,6 +7,7 @@ import { forbidden, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { reply, text, fields, formBlock } from '../../core/reply.js';
 import { AI_DETAIL_ARGS, declareAiInput } from './ai.js';
+import { aiStatusInWords } from './ai-status.js';
 
 export const aiDetailsInput = z.object({
   ref: registerRef('AI').describe('The AI declaration to complete, e.g. AI-0001'),
@@ -73,7 +74,7 @@ export const aiDetailsCommand = defineCommand({
       text(`Updated the details of ${tool.name} (${tool.ref}).`, 'success'),
       fields([
         { label: 'Reference', value: tool.ref },
-        { label: 'Status', value: tool.status },
+        { label: 'Status', value: aiStatusInWords(tool) },
         { label: 'Vendor', value: tool.vendor ?? 'unknown' },
         { label: 'Purpose', value: tool.purpose ?? 'unknown' },
         { label: 'Data', value: tool.dataCategories.length ? tool.dataCategories.join(', ') : 'unknown' },
