@@ -95,7 +95,7 @@ describe('AI tool decisions: /isms ai approve|restrict|prohibit|duplicate', () =
 
   it('an approval for customer or personal data awaits the management body, who confirm it', async () => {
     const answer = await bot.sayText('lead', '/isms ai approve AI-0002 EU region only');
-    expect(answer).toContain('AI-0002 (DeepSeek) is now awaiting management-body approval (conditions: EU region only)');
+    expect(answer).toContain('AI-0002 (DeepSeek) is now awaiting management-body approval; conditions: EU region only');
     expect(answer).toContain('Until then it may not be used');
     expect(await tool('AI-0002')).toMatchObject({ status: 'awaiting_management_approval', managementApprovedBy: null });
     const asked = (await bot.outboxFor('board')).filter((m) => m.kind === 'ai_decision');
@@ -103,6 +103,14 @@ describe('AI tool decisions: /isms ai approve|restrict|prohibit|duplicate', () =
 
     expect(await bot.sayText('board', '/isms ai approve AI-0002', { now: NOW })).toContain('AI-0002 (DeepSeek) is now approved with conditions: EU region only');
     expect(await tool('AI-0002')).toMatchObject({ status: 'approved', managementApprovedBy: bot.ids.board, managementApprovedAt: NOW, decidedBy: bot.ids.board });
+  });
+
+  it('puts an allowed tool back under review when its data changes, so customer data cannot slip past the management body', async () => {
+    await bot.say('lead', '/isms ai approve AI-0001');
+    const answer = await bot.sayText('staff', '/isms ai details AI-0001 --data internal,customer');
+    expect(answer).toContain('Its data changed since it was decided, so AI-0001 is under review again');
+    expect(await tool('AI-0001')).toMatchObject({ status: 'under_review', dataCategories: ['internal', 'customer'] });
+    expect(await bot.sayText('lead', '/isms ai approve AI-0001')).toContain('is now awaiting management-body approval');
   });
 
   it('points a declaration of a name already in the register at its entry, case, spacing and quotes ignored', async () => {

@@ -125,11 +125,11 @@ const SPECS = {
   },
   restrict: {
     schema: restrictInput, summary: 'Allow an AI tool only under the conditions given',
-    example: 'ai restrict AI-0001 public and internal data only', note: { positional: 'rest', label: 'Conditions of use' } as const,
+    example: 'ai restrict AI-0001 public and internal data only', note: { positional: 'rest', required: true, label: 'Conditions of use' } as const,
   },
   prohibit: {
     schema: prohibitInput, summary: 'Prohibit an AI tool, with the reason',
-    example: 'ai prohibit AI-0002 stores prompts outside the EU', note: { positional: 'rest', label: 'Why is it prohibited?' } as const,
+    example: 'ai prohibit AI-0002 stores prompts outside the EU', note: { positional: 'rest', required: true, label: 'Why is it prohibited?' } as const,
   },
 };
 
@@ -183,7 +183,7 @@ export const aiDuplicateCommand = defineCommand({
   schema: duplicateInput,
   args: {
     ref: { positional: true, label: 'Duplicate entry', value: 'AI-ref', placeholder: 'e.g. AI-0002' },
-    of: { positional: true, label: 'Entry it duplicates', value: 'AI-ref', placeholder: 'e.g. AI-0001' },
+    of: { positional: true, required: true, label: 'Entry it duplicates', value: 'original AI-ref', placeholder: 'e.g. AI-0001' },
   },
   form: { title: 'Close an AI entry as a duplicate', submitLabel: 'Close as duplicate' },
   async run(ctx, input) {

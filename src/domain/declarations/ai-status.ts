@@ -21,7 +21,7 @@ export function aiStatusInWords(tool: Pick<AiTool, 'status' | 'conditions' | 're
     case 'restricted':
       return `restricted to: ${tool.conditions ?? 'conditions not recorded'}`;
     case 'awaiting_management_approval':
-      return `${AI_STATUS_LABELS[tool.status]}${tool.conditions ? ` (conditions: ${tool.conditions})` : ''}`;
+      return `${AI_STATUS_LABELS[tool.status]}${tool.conditions ? `; conditions: ${tool.conditions}` : ''}`;
     case 'prohibited':
       return tool.reason ? `prohibited: ${tool.reason}` : 'prohibited';
     case 'duplicate':
