@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgTable, serial, text, integer, boolean, date, uniqueIndex } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, integer, boolean, date, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 
@@ -28,7 +28,11 @@ export const suppliers = pgTable('suppliers', {
   uniqueIndex('suppliers_name_live').on(sql`lower(${t.name})`).where(sql`${t.status} <> 'rejected'`),
 ]);
 
-export const AI_STATUSES = ['declared', 'under_review', 'approved', 'prohibited'] as const;
+/**
+ * "restricted" allows use only under recorded conditions; "awaiting_management_approval" is a lead's
+ * approval of a tool that sees personal or customer data, which the management body still has to confirm.
+ */
+export const AI_STATUSES = ['declared', 'under_review', 'awaiting_management_approval', 'approved', 'restricted', 'prohibited', 'duplicate'] as const;
 export const AI_DATA_CATEGORIES = ['public', 'internal', 'confidential', 'personal', 'customer'] as const;
 
 export const aiTools = pgTable('ai_tools', {
@@ -42,4 +46,14 @@ export const aiTools = pgTable('ai_tools', {
   status: text('status').notNull().default('declared').$type<(typeof AI_STATUSES)[number]>(),
   declaredBy: integer('declared_by').notNull().references(() => people.id),
   createdAt: createdAt(),
+  /** Conditions of use of an approved or restricted tool. */
+  conditions: text('conditions'),
+  /** Why a tool is prohibited. */
+  reason: text('reason'),
+  /** The entry a duplicate was closed in favour of, e.g. "AI-0001". */
+  duplicateOf: text('duplicate_of'),
+  decidedBy: integer('decided_by').references(() => people.id),
+  decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
+  managementApprovedBy: integer('management_approved_by').references(() => people.id),
+  managementApprovedAt: timestamp('management_approved_at', { withTimezone: true, mode: 'date' }),
 });

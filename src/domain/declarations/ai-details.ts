@@ -7,6 +7,7 @@ import { forbidden, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { reply, text, fields, formBlock } from '../../core/reply.js';
 import { AI_DETAIL_ARGS, declareAiInput } from './ai.js';
+import { aiStatusInWords } from './ai-status.js';
 
 export const aiDetailsInput = z.object({
   ref: registerRef('AI').describe('The AI declaration to complete, e.g. AI-0001'),
@@ -19,6 +20,7 @@ export type AiDetailsInput = z.infer<typeof aiDetailsInput>;
 type AiTool = typeof aiTools.$inferSelect;
 
 const DETAIL_NAMES = ['vendor', 'purpose', 'data', 'users'] as const;
+const ALLOWED: AiTool['status'][] = ['approved', 'restricted', 'awaiting_management_approval'];
 
 /** The AI tool a person may complete: the one who declared it, or the ISMS lead. */
 async function toolToComplete(ctx: CommandContext, ref: string): Promise<AiTool> {
@@ -33,14 +35,18 @@ async function toolToComplete(ctx: CommandContext, ref: string): Promise<AiTool>
 /** Completes an AI declaration with what was not known when it was declared. */
 export async function completeAiDeclaration(ctx: CommandContext, input: AiDetailsInput) {
   const before = await toolToComplete(ctx, input.ref);
+  const dataCategories = input.data ?? before.dataCategories;
+  // A decision allowing the tool was taken for the data it saw then: other data means deciding again.
+  const reopened = ALLOWED.includes(before.status) && [...dataCategories].sort().join() !== [...before.dataCategories].sort().join();
   const [after] = await ctx.db.update(aiTools).set({
     vendor: input.vendor ?? before.vendor,
     purpose: input.purpose ?? before.purpose,
-    dataCategories: input.data ?? before.dataCategories,
+    dataCategories,
     userCount: input.users ?? before.userCount,
+    ...(reopened && { status: 'under_review' as const, managementApprovedBy: null, managementApprovedAt: null }),
   }).where(eq(aiTools.id, before.id)).returning();
   await ctx.audit({ action: 'update', entity: 'ai_tool', entityRef: before.ref, before, after });
-  return after;
+  return { tool: after, reopened };
 }
 
 export const aiDetailsCommand = defineCommand({
@@ -68,12 +74,14 @@ export const aiDetailsCommand = defineCommand({
         },
       })));
     }
-    const tool = await completeAiDeclaration(ctx, input);
+    const { tool, reopened } = await completeAiDeclaration(ctx, input);
     return reply(
       text(`Updated the details of ${tool.name} (${tool.ref}).`, 'success'),
+      ...(reopened
+        ? [text(`Its data changed since it was decided, so ${tool.ref} is under review again: the ISMS lead decides it anew.`, 'warning')] : []),
       fields([
         { label: 'Reference', value: tool.ref },
-        { label: 'Status', value: tool.status },
+        { label: 'Status', value: aiStatusInWords(tool) },
         { label: 'Vendor', value: tool.vendor ?? 'unknown' },
         { label: 'Purpose', value: tool.purpose ?? 'unknown' },
         { label: 'Data', value: tool.dataCategories.length ? tool.dataCategories.join(', ') : 'unknown' },

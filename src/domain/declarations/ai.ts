@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { asc, eq, sql } from 'drizzle-orm';
 import { aiTools, scopeChanges, AI_DATA_CATEGORIES } from '../../db/schema/index.js';
 import { commandLine, defineCommand, commaList, type ArgsOf, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
 import { notifyTriage } from './triage-notify.js';
+import { aiStatusInWords, comparableName } from './ai-status.js';
 
 export const declareAiInput = z.object({
   tool: z.string().trim().min(1, 'name the AI tool, e.g. ChatGPT').max(200).describe('The AI tool or service'),
@@ -27,6 +29,19 @@ export const AI_DETAIL_ARGS = {
   },
   users: { label: 'How many people use it?' },
 } satisfies ArgsOf<typeof declareAiInput>;
+
+/**
+ * The register entry a newly declared name stands for: one whose name is the same with case and
+ * spacing ignored ("Chat GPT" is "ChatGPT"); a closed duplicate stands for the entry it duplicates.
+ */
+async function entryNamed(ctx: CommandContext, name: string) {
+  const same = await ctx.db.select().from(aiTools)
+    .where(sql`regexp_replace(lower(${aiTools.name}), '[[:space:]]', '', 'g') = ${comparableName(name)}`).orderBy(asc(aiTools.id));
+  const live = same.find((t) => t.status !== 'duplicate');
+  if (live || !same[0]?.duplicateOf) return live;
+  const [original] = await ctx.db.select().from(aiTools).where(eq(aiTools.ref, same[0].duplicateOf));
+  return original;
+}
 
 /** Records a new AI tool (status declared) and its scope change, and puts it on the ISMS lead's triage list. */
 export async function declareAi(ctx: CommandContext, input: DeclareAiInput) {
@@ -60,6 +75,13 @@ export const declareAiCommand = defineCommand({
   },
   form: { title: 'Declare an AI tool', submitLabel: 'Declare' },
   async run(ctx, input) {
+    const known = await entryNamed(ctx, input.tool);
+    if (known) {
+      return reply(
+        text(`${known.name} is already in the AI register as ${known.ref} (${aiStatusInWords(known)}). Nothing new was recorded.`, 'warning'),
+        text('Tell the ISMS lead if your use differs from what was assessed (purpose, data, number of users).'),
+      );
+    }
     const { tool, change } = await declareAi(ctx, input);
     const unknown: [string, string][] = [
       [input.vendor ? '' : 'vendor', '--vendor …'],

@@ -1,12 +1,17 @@
 import type { CommandSpec } from '../../core/router.js';
 import { declareAiCommand } from './ai.js';
 import { aiDetailsCommand } from './ai-details.js';
+import { aiApproveCommand, aiDuplicateCommand, aiProhibitCommand, aiRestrictCommand } from './ai-decide.js';
 import { declareSupplierCommand } from './supplier.js';
 import { scopeAddCommand, scopeRetireCommand } from './scope.js';
 
 export const declarationCommands: CommandSpec[] = [
   declareAiCommand,
   aiDetailsCommand,
+  aiApproveCommand,
+  aiRestrictCommand,
+  aiProhibitCommand,
+  aiDuplicateCommand,
   declareSupplierCommand,
   scopeAddCommand,
   scopeRetireCommand,

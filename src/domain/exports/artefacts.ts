@@ -13,6 +13,7 @@ import type { Role } from '../../db/schema/index.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { FINDING_LABELS } from '../reviews/shared.js';
 import { KIND_LABELS } from '../triage/labels.js';
+import { AI_STATUS_LABELS } from '../declarations/ai-status.js';
 import { type Artefact, byId, col, instant, pageWhere, words } from './artefact.js';
 
 const owner = alias(people, 'owner');
@@ -389,18 +390,30 @@ const aiToolsArtefact: Artefact = {
     col('purpose', 'Purpose', 'What it is used for.'),
     col('dataCategories', 'Data categories', 'What data goes into it: public, internal, confidential, personal, customer.'),
     col('userCount', 'Users', 'How many people use it, if known.'),
-    col('status', 'Status', 'declared, under review, approved or prohibited.'),
+    col('status', 'Status', `${Object.values(AI_STATUS_LABELS).join(', ')}.`),
+    col('conditions', 'Conditions', 'The conditions of use of an approved or restricted tool.'),
+    col('reason', 'Reason', 'Why a prohibited tool may not be used.'),
+    col('duplicateOf', 'Duplicate of', 'The entry a duplicate was closed in favour of.'),
+    col('decidedBy', 'Decided by', 'Who made the latest decision.'),
+    col('decidedAt', 'Decided at', 'When (ISO 8601, UTC).'),
+    col('managementApprovedBy', 'Management-body approval by', 'The management-body member who approved a tool that sees personal or customer data.'),
+    col('managementApprovedAt', 'Management-body approval at', 'When (ISO 8601, UTC).'),
     col('declaredBy', 'Declared by', 'Who declared it.'),
     col('createdAt', 'Declared at', 'When (ISO 8601, UTC).'),
   ],
   async page(db, after, limit, period) {
-    const rows = await db.select({ t: aiTools, declarer: people.name }).from(aiTools).innerJoin(people, eq(people.id, aiTools.declaredBy))
+    const board = alias(people, 'board');
+    const rows = await db.select({ t: aiTools, declarer: people.name, decider: decider.name, board: board.name }).from(aiTools)
+      .innerJoin(people, eq(people.id, aiTools.declaredBy)).leftJoin(decider, eq(decider.id, aiTools.decidedBy))
+      .leftJoin(board, eq(board.id, aiTools.managementApprovedBy))
       .where(pageWhere(aiTools.id, after, period, { column: aiTools.createdAt })).orderBy(byId(aiTools.id)).limit(limit);
-    return rows.map(({ t, declarer: by }) => ({
+    return rows.map(({ t, declarer: by, decider: decidedBy, board: approvedBy }) => ({
       cursor: t.id,
       row: {
         ref: t.ref, name: t.name, vendor: t.vendor, purpose: t.purpose, dataCategories: t.dataCategories.join(', '), userCount: t.userCount,
-        status: words(t.status), declaredBy: by, createdAt: instant(t.createdAt),
+        status: AI_STATUS_LABELS[t.status] ?? words(t.status), conditions: t.conditions, reason: t.reason, duplicateOf: t.duplicateOf,
+        decidedBy, decidedAt: instant(t.decidedAt), managementApprovedBy: approvedBy, managementApprovedAt: instant(t.managementApprovedAt),
+        declaredBy: by, createdAt: instant(t.createdAt),
       },
     }));
   },

@@ -9,6 +9,7 @@ import { reply, text, type Block, type ListItem, type Page } from '../../core/re
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS } from '../triage/labels.js';
+import { aiStatusInWords } from '../declarations/ai-status.js';
 import { isoDay } from '../../core/time.js';
 
 export const REGISTER_NAMES = ['ai', 'suppliers', 'scope', 'evidence', 'poam'] as const;
@@ -30,17 +31,22 @@ const command = (name: RegisterName) => `register ${name}`;
 const readAi: Reader = async (ctx, pageNo) => {
   const [{ n }] = await ctx.db.select({ n: count() }).from(aiTools);
   const w = pageWindow(n, pageNo, command('ai'), 'The AI register');
-  const rows = await ctx.db.select({ tool: aiTools, declarer: people.name }).from(aiTools)
-    .innerJoin(people, eq(people.id, aiTools.declaredBy)).orderBy(asc(aiTools.id)).offset(w.offset).limit(w.limit);
-  const items = rows.map(({ tool, declarer }) => ({
+  const decider = alias(people, 'decider');
+  const rows = await ctx.db.select({ tool: aiTools, declarer: people.name, decider: decider.name }).from(aiTools)
+    .innerJoin(people, eq(people.id, aiTools.declaredBy)).leftJoin(decider, eq(decider.id, aiTools.decidedBy))
+    .orderBy(asc(aiTools.id)).offset(w.offset).limit(w.limit);
+  const items = rows.map(({ tool, declarer, decider: deciderName }) => ({
     title: `${tool.ref} ${tool.name}`,
-    detail: tool.status.replace('_', ' '),
+    detail: aiStatusInWords(tool),
     fields: [
       { label: 'Vendor', value: tool.vendor ?? 'unknown' },
       ...(tool.purpose ? [{ label: 'Purpose', value: tool.purpose }] : []),
       { label: 'Data', value: tool.dataCategories.length ? tool.dataCategories.join(', ') : 'unknown' },
       { label: 'Users', value: tool.userCount ? String(tool.userCount) : 'unknown' },
       { label: 'Declared', value: `by ${declarer} on ${isoDay(tool.createdAt)}` },
+      ...(tool.conditions ? [{ label: 'Conditions', value: tool.conditions }] : []),
+      ...(tool.duplicateOf ? [{ label: 'Duplicate of', value: tool.duplicateOf }] : []),
+      ...(tool.decidedAt ? [{ label: 'Decided', value: `by ${deciderName ?? 'unknown'} on ${isoDay(tool.decidedAt)}` }] : []),
     ],
   }));
   return { items, page: w.page };

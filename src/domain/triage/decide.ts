@@ -11,6 +11,7 @@ import { reply, text, fields, formBlock } from '../../core/reply.js';
 import { findAssetByName } from '../declarations/scope.js';
 import { KIND_LABELS } from './labels.js';
 import { isoDay } from '../../core/time.js';
+import { AI_STATUS_LABELS } from '../declarations/ai-status.js';
 
 type ScopeChange = typeof scopeChanges.$inferSelect;
 export type Decision = 'accepted' | 'rejected';
@@ -50,10 +51,10 @@ async function decideAiTool(ctx: CommandContext, ref: string, decision: Decision
   if (!before) return { effect: `${ref} is not in the AI register; no tool changed.` };
   // Acceptance starts the assessment of a declared tool; it never undoes a later verdict.
   const status = decision === 'accepted' ? (before.status === 'declared' ? 'under_review' : before.status) : 'prohibited';
-  if (status === before.status) return { effect: `${ref} stays ${status.replace('_', ' ')}.` };
+  if (status === before.status) return { effect: `${ref} stays ${AI_STATUS_LABELS[status]}.` };
   const [after] = await ctx.db.update(aiTools).set({ status }).where(eq(aiTools.id, before.id)).returning();
   await ctx.audit({ action: 'triage', entity: 'ai_tool', entityRef: ref, before, after });
-  return { effect: `${ref} is now ${status.replace('_', ' ')}.` };
+  return { effect: `${ref} is now ${AI_STATUS_LABELS[status]}.` };
 }
 
 async function decideSupplier(ctx: CommandContext, ref: string, decision: Decision): Promise<SubjectOutcome> {
