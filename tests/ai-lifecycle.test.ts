@@ -24,7 +24,9 @@ describe('AI tool decisions: /isms ai approve|restrict|prohibit|duplicate', () =
     await bot.say('staff', '/isms declare ai DeepSeek summaries --data customer'); // AI-0002, SC-0002
     await bot.say('lead', '/isms declare ai Copilot coding --data internal'); // AI-0003, SC-0003
     await bot.say('staff', '/isms declare ai "OpenAI ChatGPT" drafting --data internal'); // AI-0004, SC-0004
-    for (const ref of ['SC-0001', 'SC-0002', 'SC-0003', 'SC-0004']) await bot.say('lead', `/isms triage accept ${ref}`);
+    for (const ref of ['SC-0001', 'SC-0002', 'SC-0004']) await bot.say('lead', `/isms triage accept ${ref}`);
+    // Nobody decides their own declaration: with one ISMS lead, the management body accepts the lead's.
+    expect((await bot.say('board', '/isms triage accept SC-0003')).outcome).toBe('recorded');
   });
   afterEach(async () => { await bot.destroy(); });
 
