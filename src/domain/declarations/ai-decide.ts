@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { and, eq } from 'drizzle-orm';
 import { aiTools, scopeChanges } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
-import { findPersonById, hasRole, isLead, peopleWithRole } from '../../core/actor.js';
+import { findPersonById, hasRole, peopleWithRole } from '../../core/actor.js';
+import { refuseOwnWork } from '../../core/duties.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { reply, text, fields } from '../../core/reply.js';
@@ -27,10 +28,6 @@ const duplicateInput = z.object({
 async function toolToDecide(ctx: CommandContext, ref: string, verdict: Verdict): Promise<AiTool> {
   const [tool] = await ctx.db.select().from(aiTools).where(eq(aiTools.ref, ref)).for('update');
   if (!tool) throw notFound(`${ref} does not exist; "/isms register ai" lists the AI register.`);
-  if (tool.declaredBy === ctx.actor.id) {
-    throw forbidden(`You declared ${ref} (${tool.name}) yourself, so you may not decide it: nobody decides their own declaration.`,
-      'Ask another ISMS lead (or, for an approval awaiting it, a member of the management body) to decide it.');
-  }
   if (tool.status === 'duplicate') {
     throw conflict(`${ref} was closed as a duplicate of ${tool.duplicateOf}; decide ${tool.duplicateOf} instead.`, 'Nothing was recorded.');
   }
@@ -40,10 +37,14 @@ async function toolToDecide(ctx: CommandContext, ref: string, verdict: Verdict):
     const accept = change ? `"/isms triage accept ${change.ref}"` : '"/isms triage"';
     throw conflict(`${ref} (${tool.name}) is still waiting for triage: accept it first with ${accept}, then decide it.`, 'Nothing was recorded.');
   }
-  const confirming = hasRole(ctx.actor, 'management_body') && (verdict === 'approve' || verdict === 'restrict');
-  if (!isLead(ctx.actor) && !(confirming && tool.status === 'awaiting_management_approval')) {
-    throw forbidden(`Only the ISMS lead decides ${ref}; the management body confirms an approval awaiting it, and ${ref} is ${AI_STATUS_LABELS[tool.status]}.`);
+  const deeds = [{ by: tool.declaredBy, did: `declared ${ref} (${tool.name}) yourself` }];
+  const confirming = hasRole(ctx.actor, 'management_body') && (verdict === 'approve' || verdict === 'restrict')
+    && tool.status === 'awaiting_management_approval';
+  if (confirming && tool.declaredBy === ctx.actor.id) {
+    throw forbidden(`You declared ${ref} (${tool.name}) yourself, so another member of the management body confirms its approval.`);
   }
+  // An ISMS lead decides, or the management body where every lead had a part (see core/duties.ts).
+  if (!confirming) await refuseOwnWork(ctx, { what: `${ref} (${tool.name})`, deeds });
   return tool;
 }
 
@@ -140,7 +141,7 @@ function decisionCommand(verdict: 'approve' | 'restrict' | 'prohibit') {
     name: `ai ${verdict}`,
     summary: spec.summary,
     examples: [spec.example],
-    roles: verdict === 'prohibit' ? ['isms_lead'] : ['isms_lead', 'management_body'],
+    roles: ['isms_lead', 'management_body'],
     schema: spec.schema as typeof approveInput,
     args: { ref: { positional: true, label: 'AI tool', value: 'AI-ref', placeholder: 'e.g. AI-0001' }, [noteField]: spec.note },
     form: { title: `${verdict[0].toUpperCase()}${verdict.slice(1)} an AI tool`, submitLabel: `${verdict[0].toUpperCase()}${verdict.slice(1)}` },
@@ -179,7 +180,7 @@ export const aiDuplicateCommand = defineCommand({
   name: 'ai duplicate',
   summary: 'Close an AI entry as a duplicate of another one, which stays',
   examples: ['ai duplicate AI-0002 AI-0001'],
-  roles: ['isms_lead'],
+  roles: ['isms_lead', 'management_body'],
   schema: duplicateInput,
   args: {
     ref: { positional: true, label: 'Duplicate entry', value: 'AI-ref', placeholder: 'e.g. AI-0002' },
