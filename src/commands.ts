@@ -15,6 +15,7 @@ import { riskCommands } from './domain/risks/index.js';
 import { reviewCommands } from './domain/reviews/index.js';
 import { soaCommands } from './domain/soa/index.js';
 import { exportCommands } from './domain/exports/index.js';
+import { approvalCommands } from './domain/approvals/index.js';
 
 /** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
 export function buildRouter(db: Db, options: { witnessFile?: string } = {}): CommandRouter {
@@ -31,6 +32,7 @@ export function buildRouter(db: Db, options: { witnessFile?: string } = {}): Com
     ...registerCommands,
     auditWitnessCommand(options.witnessFile),
     ...nudgeCommands,
+    ...approvalCommands,
     ...riskCommands,
     ...reviewCommands,
     ...soaCommands,

@@ -3,7 +3,7 @@ import { asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, type Column
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
-  aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, interestedParties, managementReviews,
+  aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, interestedParties, managementApprovals, managementReviews,
   people, poamExtensions, poamItems, policies, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
@@ -34,6 +34,7 @@ const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] =
   { entity: 'poam_extension', table: poamExtensions, key: poamExtensions.ref, what: 'POA&M extension' },
   { entity: 'audit_finding', table: auditFindings, key: auditFindings.ref, what: 'audit finding' },
   { entity: 'management_review', table: managementReviews, key: managementReviews.ref, what: 'management review' },
+  { entity: 'management_approval', table: managementApprovals, key: managementApprovals.ref, what: 'management-body approval' },
 ];
 
 /** A chain head as the witness recorded it. */

@@ -8,3 +8,4 @@ export * from './policies.js';
 export * from './poam.js';
 export * from './system.js';
 export * from './scheduler.js';
+export * from './approvals.js';

@@ -1,0 +1,13 @@
+import type { ApprovalSubject } from './subject.js';
+
+/**
+ * Every kind of thing the management body approves. Each is defined beside its register and listed
+ * here, so a stored request always finds the code that reads its thing as it is now.
+ */
+const SUBJECTS: ApprovalSubject[] = [];
+
+export function approvalSubject(kind: string): ApprovalSubject {
+  const subject = SUBJECTS.find((s) => s.kind === kind);
+  if (!subject) throw new Error(`No approval subject "${kind}" is listed in approvals/subjects.ts.`);
+  return subject;
+}
