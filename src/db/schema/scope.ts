@@ -7,6 +7,8 @@ export const scopeStatements = pgTable('scope_statements', {
   id: serial('id').primaryKey(),
   version: integer('version').notNull().unique(),
   text: text('text').notNull(),
+  /** Who proposed this version in chat (null when imported): they may not approve it. */
+  proposedBy: integer('proposed_by').references(() => people.id),
   approvedBy: integer('approved_by').references(() => people.id),
   approvedAt: timestamp('approved_at', { withTimezone: true, mode: 'date' }),
   createdAt: createdAt(),

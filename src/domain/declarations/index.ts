@@ -4,6 +4,7 @@ import { aiDetailsCommand } from './ai-details.js';
 import { aiApproveCommand, aiDuplicateCommand, aiProhibitCommand, aiRestrictCommand } from './ai-decide.js';
 import { declareSupplierCommand } from './supplier.js';
 import { scopeAddCommand, scopeRetireCommand } from './scope.js';
+import { scopeStatementCommand } from './scope-approval.js';
 
 export const declarationCommands: CommandSpec[] = [
   declareAiCommand,
@@ -15,4 +16,5 @@ export const declarationCommands: CommandSpec[] = [
   declareSupplierCommand,
   scopeAddCommand,
   scopeRetireCommand,
+  scopeStatementCommand,
 ];

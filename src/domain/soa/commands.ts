@@ -1,22 +1,16 @@
-import { z } from 'zod';
 import { defineCommand } from '../../core/router.js';
 import { actions, fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { SOA_ARTEFACTS } from './export.js';
 import { isoDay } from '../../core/time.js';
-import { FRAMEWORKS, FRAMEWORK_IDS } from '../../refdata/frameworks.js';
+import { FRAMEWORKS } from '../../refdata/frameworks.js';
 import type { Role } from '../../db/schema/index.js';
-import { resolveFramework } from './frameworks.js';
+import { frameworkArg, frameworkInput, resolveFramework } from './frameworks.js';
+import { soaApprovalInWords } from './approval.js';
 import { coverage, soaRows, summarise, type SoaRow } from './soa.js';
 
 /** Undecided requirements and gaps shown in chat; the export carries them all. */
 const SHOWN = 10;
 const READERS: Role[] = ['isms_lead', 'auditor', 'management_body'];
-
-const frameworkInput = z.object({
-  framework: z.string({ required_error: `name a framework: ${FRAMEWORK_IDS.join(', ')}` }).trim().min(1, `name a framework: ${FRAMEWORK_IDS.join(', ')}`)
-    .describe('The framework, e.g. ISO27001:2022, NIST-CSF-2.0, NIS2 or DORA'),
-});
-const frameworkArg = { framework: { positional: true as const, options: FRAMEWORK_IDS.map((f) => ({ value: f, label: FRAMEWORKS[f].name })) } };
 
 const rowTitle = (r: SoaRow) => `${r.reference}${r.title ? ` ${r.title.length > 120 ? `${r.title.slice(0, 117)}…` : r.title}` : ''}`;
 const more = (total: number, what: string) => (total > SHOWN ? ` (first ${SHOWN} of ${total} ${what})` : '');
@@ -45,6 +39,7 @@ export const soaCommand = defineCommand({
         { label: 'Applicable', value: `${s.applicable} (${s.notApplicable} not applicable)` },
         { label: 'Implemented', value: `${s.implemented} of ${s.applicable} applicable${s.partlyImplemented ? `, ${s.partlyImplemented} partly` : ''}` },
         { label: 'Evidence', value: `${s.evidenceFresh} fresh, ${s.evidenceStale} stale, ${s.evidenceNone} none` },
+        ...(rows.length ? [{ label: 'Management-body approval', value: await soaApprovalInWords(ctx.db, framework) }] : []),
       ]),
     ];
     if (undecided.length) {

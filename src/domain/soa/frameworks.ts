@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { invalid } from '../../core/errors.js';
 import { didYouMean } from '../../core/suggest.js';
 import { FRAMEWORKS, FRAMEWORK_IDS, type FrameworkId } from '../../refdata/frameworks.js';
@@ -39,3 +40,10 @@ export function resolveFramework(given: string): FrameworkId {
     `The frameworks are ${FRAMEWORK_IDS.join(', ')}.`,
   ).on('framework');
 }
+
+export const frameworkInput = z.object({
+  framework: z.string({ required_error: `name a framework: ${FRAMEWORK_IDS.join(', ')}` }).trim().min(1, `name a framework: ${FRAMEWORK_IDS.join(', ')}`)
+    .describe('The framework, e.g. ISO27001:2022, NIST-CSF-2.0, NIS2 or DORA'),
+});
+export const frameworkArg = { framework: { positional: true as const, options: FRAMEWORK_IDS.map((f) => ({ value: f, label: FRAMEWORKS[f].name })) } };
+

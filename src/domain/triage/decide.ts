@@ -12,6 +12,7 @@ import { findAssetByName } from '../declarations/scope.js';
 import { KIND_LABELS } from './labels.js';
 import { isoDay } from '../../core/time.js';
 import { AI_STATUS_LABELS } from '../declarations/ai-status.js';
+import { askRatification } from '../declarations/scope-approval.js';
 
 type ScopeChange = typeof scopeChanges.$inferSelect;
 export type Decision = 'accepted' | 'rejected';
@@ -118,6 +119,7 @@ export async function decideScopeChange(ctx: CommandContext, change: ScopeChange
     subjectRef: outcome.subjectRef ?? change.subjectRef,
   }).where(eq(scopeChanges.id, change.id)).returning();
   await ctx.audit({ action: decision === 'accepted' ? 'accept' : 'reject', entity: 'scope_change', entityRef: change.ref, before: change, after });
+  outcome.effect += await askRatification(ctx, after);
   const what = `${change.ref} (${KIND_LABELS[change.kind]}: ${change.subject})`;
   let declarerTold = false;
   if (change.declaredBy !== ctx.actor.id) {
