@@ -110,7 +110,9 @@ describe('/isms triage', () => {
     const [asset] = await bot.t.db.select().from(assets).where(eq(assets.name, 'Customer portal'));
     expect(asset).toMatchObject({ ref: 'AST-0002', ownerId: bot.ids.owner, inScope: true, description: 'web app' });
     expect((await change('SC-0005')).subjectRef).toBe('AST-0002');
-    expect(await bot.auditCount()).toBe(before + 2);
+    // The change, the new asset, and the request to the management body to ratify it.
+    expect(answer).toContain('The management body is asked to ratify it (APR-0001).');
+    expect(await bot.auditCount()).toBe(before + 3);
   });
 
   it('accepting a retirement takes the asset out of scope', async () => {
@@ -133,7 +135,7 @@ describe('/isms triage', () => {
     const first = await bot.say('lead', '/isms triage accept SC-0007', { idempotencyKey: 'click-1' });
     const again = await bot.say('lead', '/isms triage accept SC-0007', { idempotencyKey: 'click-1' });
     expect(again).toEqual(first);
-    expect(await bot.auditCount()).toBe(before + 2);
+    expect(await bot.auditCount()).toBe(before + 3);
     expect(await bot.t.db.select().from(assets).where(eq(assets.name, 'Datalake'))).toHaveLength(1);
     expect((await bot.t.db.select().from(outbox).where(eq(outbox.idempotencyKey, `triage-decision:SC-0007:${bot.ids.owner}`)))).toHaveLength(1);
   });

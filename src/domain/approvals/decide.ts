@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { managementApprovals } from '../../db/schema/index.js';
-import { defineCommand, type CommandContext } from '../../core/router.js';
+import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { findPersonById } from '../../core/actor.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
-import { fields, reply, text } from '../../core/reply.js';
+import { fields, formBlock, reply, text } from '../../core/reply.js';
 import { isoDay } from '../../core/time.js';
 import { approversOf, requestApproval, stateSha256 } from './request.js';
 import { approvalSubject } from './subjects.js';
@@ -20,10 +20,7 @@ const rationale = z.string().trim().max(2000, 'must be at most 2000 characters')
  * Records the management body's decision on a request, in the exact state it was asked for. A thing
  * that changed since is not decided: the old request is withdrawn and the current state asked instead.
  */
-async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: string | undefined) {
-  if (verdict === 'reject' && !why) {
-    throw invalid(`A rejection needs its rationale: say why, e.g. "/isms reject ${ref} the exit strategy is missing".`).on('rationale');
-  }
+async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: string | undefined, viaForm = false) {
   const [row] = await ctx.db.select().from(managementApprovals).where(eq(managementApprovals.ref, ref)).for('update');
   if (!row) throw notFound(`${ref} does not exist; "/isms approvals" lists what waits for the management body.`);
   if (row.status !== 'pending') {
@@ -32,6 +29,14 @@ async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: s
       ? `${ref} was withdrawn${row.staleReason ? `: ${row.staleReason}` : ''}; "/isms approvals" lists what waits now.`
       : `${ref} (${row.title}) was already ${row.status}${decider ? ` by ${decider.name}` : ''}${row.decidedAt ? ` on ${isoDay(row.decidedAt)}` : ''}.`,
     'Nothing was recorded.');
+  }
+  if (verdict === 'reject' && !why) {
+    if (viaForm) throw invalid('Say why it is rejected: whoever asked is told the rationale.').on('rationale');
+    // The Reject button carries only the reference: ask for the rationale instead of failing.
+    return reply(
+      text(`A rejection needs its rationale: say why, e.g. "${commandLine(ctx.channel, `reject ${ref} the exit strategy is missing`)}". Nothing was recorded.`, 'error'),
+      formBlock(await ctx.form({ title: `Reject ${ref}`, known: { ref } })),
+    );
   }
   const subject = approvalSubject(row.subjectKind);
   const now = await subject.current(ctx.db, row.subjectRef);
@@ -96,8 +101,13 @@ export const rejectCommand = defineCommand({
   summary: 'Reject, as the management body, what waits for its approval, with the rationale',
   examples: ['reject APR-0001 the exit strategy is missing'],
   roles: ['management_body'],
-  schema: z.object({ ref: aprRef, rationale: rationale.describe('Why it is rejected (required); whoever asked is told') }),
-  args: { ref: { positional: true, label: 'Approval request', value: 'APR-ref', placeholder: 'e.g. APR-0001' }, rationale: { positional: 'rest', required: true, label: 'Why is it rejected?' } },
-  form: { title: 'Reject', submitLabel: 'Reject' },
-  run: (ctx, { ref, rationale: why }) => decide(ctx, ref, 'reject', why),
+  schema: z.object({ ref: aprRef, rationale: rationale.describe('Why it is rejected (required); whoever asked is told'), via: z.literal('form').optional() }),
+  args: {
+    ref: { positional: true, label: 'Approval request', value: 'APR-ref', placeholder: 'e.g. APR-0001' },
+    rationale: { positional: 'rest', required: true, label: 'Why is it rejected?' },
+    // Tells a submitted form without a rationale (refused) from the bare Reject button (which opens the form).
+    via: { hidden: true },
+  },
+  form: { title: 'Reject', submitLabel: 'Reject', hidden: { via: 'form' } },
+  run: (ctx, { ref, rationale: why, via }) => decide(ctx, ref, 'reject', why, via === 'form'),
 });

@@ -103,6 +103,15 @@ export async function refreshApprovals(ctx: CommandContext, subject: ApprovalSub
   return marked;
 }
 
+/** Withdraws the pending requests of a kind, other than `keepRef`, e.g. older versions a new version replaces. */
+export async function withdrawPending(ctx: CommandContext, subject: ApprovalSubject, reason: string, keepRef?: string): Promise<Approval[]> {
+  const pending = await ctx.db.select().from(managementApprovals)
+    .where(and(eq(managementApprovals.subjectKind, subject.kind), eq(managementApprovals.status, 'pending'))).for('update');
+  const withdrawn: Approval[] = [];
+  for (const row of pending) if (row.subjectRef !== keepRef) withdrawn.push(await markStale(ctx, row, reason));
+  return withdrawn;
+}
+
 /** The management body's approval that covers the thing as it is now, if there is one. */
 export async function approvalInForce(db: Db, subject: ApprovalSubject, subjectRef: string): Promise<Approval | undefined> {
   const now = await subject.current(db, subjectRef);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, isNotNull } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { people, scopeChanges, scopeStatements } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
@@ -9,7 +9,7 @@ import { sha256Json } from '../../core/audit.js';
 import { fields, reply, text } from '../../core/reply.js';
 import { isoDay } from '../../core/time.js';
 import type { ApprovalSubject, Approval } from '../approvals/subject.js';
-import { approvalInWords, latestApproval, requestApproval } from '../approvals/request.js';
+import { approvalInWords, latestApproval, requestApproval, withdrawPending } from '../approvals/request.js';
 import { KIND_LABELS } from '../triage/labels.js';
 
 const statementRef = (version: number) => `scope v${version}`;
@@ -99,14 +99,21 @@ export const scopeStatementCommand = defineCommand({
     }
     const [row] = await ctx.db.insert(scopeStatements).values({ version: (latest?.version ?? 0) + 1, text: input.text, proposedBy: ctx.actor.id, createdAt: ctx.now }).returning();
     await ctx.audit({ action: 'propose', entity: 'scope_statement', entityRef: statementRef(row.version), before: latest ?? null, after: row });
+    await withdrawPending(ctx, scopeStatementApproval, `version ${row.version} replaces it`);
     const { approval, asked } = await requestApproval(ctx, scopeStatementApproval, statementRef(row.version));
     return reply(
       text(`Scope statement version ${row.version} is proposed and awaits the management body's approval (${approval.ref}).`, 'success'),
-      text(asked.length ? `Asked: ${asked.map((p) => p.name).join(', ')}. Until then version ${latest?.approvedAt ? latest.version : 'none'} stays in force.`
+      text(asked.length ? `Asked: ${asked.map((p) => p.name).join(', ')}. ${await inForceUntilThen(ctx)}`
         : 'Nobody in the management body is free to approve it: add a member by import.', asked.length ? 'info' : 'warning'),
     );
   },
 });
+
+async function inForceUntilThen(ctx: CommandContext): Promise<string> {
+  const [approved] = await ctx.db.select({ version: scopeStatements.version }).from(scopeStatements)
+    .where(isNotNull(scopeStatements.approvedAt)).orderBy(desc(scopeStatements.version)).limit(1);
+  return approved ? `Until then version ${approved.version} stays in force.` : 'Until then no approved scope statement is in force.';
+}
 
 /** The scope statement in force (the newest approved) and a newer proposal waiting, if any. */
 async function showScope(ctx: CommandContext) {
