@@ -6,6 +6,7 @@ import 'dotenv/config';
 import type { Logger } from 'pino';
 import { loadConfig } from './config.js';
 import { explainFailure } from './fatal.js';
+import { VERSION } from './paths.js';
 import { createLogger } from './log.js';
 import { openDatabase, type Database, type DatabaseTarget, type Db } from './db/client.js';
 import { migrate } from './db/migrate.js';
@@ -59,6 +60,7 @@ Commands:
                       Check a bundle offline, without the register: every file against its SHA-256, the
                       audit events' hash chain, the chain head. Names the first mismatch and exits 1.
   help                Show this help.
+  --version           Print the version.
 
 The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
 With PGlite, stop the bot first: two processes must not open one data directory.
@@ -221,6 +223,10 @@ async function runCli(argv: string[], out: Print, err: Print): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     out(USAGE);
+    return 0;
+  }
+  if (name === '--version' || name === 'version') {
+    out(VERSION);
     return 0;
   }
   const offline = OFFLINE_COMMANDS[name];

@@ -11,7 +11,7 @@ const envSchema = z.object({
   ISMS_DATA_DIR: z.string().trim().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  ISMS_EXAMPLE_ORG: bool.default('true'),
+  ISMS_EXAMPLE_ORG: bool.optional(),
   ISMS_DEFAULT_TIMEZONE: z.string().trim().default('Europe/Berlin').refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   SLACK_BOT_TOKEN: z.string().trim().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional(),
   SLACK_SIGNING_SECRET: optionalText,
@@ -109,7 +109,11 @@ function toConfig(env: z.infer<typeof envSchema>) {
       : { kind: 'pglite' as const, dataDir: env.ISMS_DATA_DIR },
     logLevel: env.LOG_LEVEL,
     port: env.PORT,
-    loadExampleOrg: env.ISMS_EXAMPLE_ORG,
+    /**
+     * The fictional example organisation goes only where someone tries the bot: the terminal chat on an
+     * empty embedded register, unless set explicitly. A real install (Slack, Teams, PostgreSQL) never gets it.
+     */
+    loadExampleOrg: env.ISMS_EXAMPLE_ORG ?? (!env.DATABASE_URL && !env.SLACK_BOT_TOKEN && !env.MICROSOFT_APP_ID && !env.TEAMS_ENABLED),
     defaultTimezone: env.ISMS_DEFAULT_TIMEZONE,
     slack: env.SLACK_BOT_TOKEN
       ? { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL }

@@ -6,6 +6,7 @@ import 'dotenv/config';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config.js';
 import { explainFailure } from './fatal.js';
+import { VERSION } from './paths.js';
 import { createLogger } from './log.js';
 import { startCore } from './app.js';
 import { HttpServer, addHealthRoutes } from './http.js';
@@ -15,7 +16,36 @@ import { Shell } from '../adapters/shell/shell.js';
 import { attachSlack } from '../adapters/slack/slack.js';
 import { attachTeams } from '../adapters/teams/teams.js';
 
+const HELP = `ISMS bot ${VERSION}: runs an information security management system in Slack, Microsoft Teams or the terminal.
+
+Usage: npm start [-- --shell]      (the compiled bot: node dist/src/main.js)
+
+  With no Slack or Teams settings, the chat runs in this terminal (on the embedded register, with the
+  example organisation when the register is empty). With SLACK_* or MICROSOFT_APP_* / TEAMS_ENABLED set,
+  it serves them over HTTP on PORT, with /healthz and /readyz; --shell adds the terminal chat.
+  Every setting is an environment variable (or .env): see .env.example and the README.
+  Administration (import, verify, export, …): npm run isms -- help
+
+Options:
+  --shell      also chat in this terminal while serving Slack or Teams
+  --version    print the version and exit
+  --help, -h   print this help and exit
+`;
+
 async function main(): Promise<number> {
+  if (process.argv.includes('--version')) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const unknown = process.argv.slice(2).filter((a) => a !== '--shell');
+  if (unknown.length) {
+    process.stderr.write(`Unknown option ${unknown[0]}.\n\n${HELP}`);
+    return 2;
+  }
   let config: Config;
   try {
     config = loadConfig();

@@ -30,8 +30,8 @@ describe('management-body approvals: /isms approvals, approve, reject', () => {
 
     const cards = (await bot.outboxFor('board')).filter((m) => m.kind === 'approval');
     expect(cards).toHaveLength(1);
-    expect(toPlainText(cards[0].reply)).toContain('Lena Lead asks the management body to approve the ISMS scope statement, version 1 (APR-0001).');
-    expect(buttons(cards[0].reply).map((b) => b.command)).toEqual(['approve APR-0001', 'reject APR-0001']);
+    expect(toPlainText(cards[0].reply as Reply)).toContain('Lena Lead asks the management body to approve the ISMS scope statement, version 1 (APR-0001).');
+    expect(buttons(cards[0].reply as Reply).map((b) => b.command)).toEqual(['approve APR-0001', 'reject APR-0001']);
     expect(await bot.sayText('board', '/isms scope statement')).toContain('awaiting management-body approval (APR-0001)');
 
     const listed = await bot.say('board', '/isms approvals');
@@ -43,7 +43,7 @@ describe('management-body approvals: /isms approvals, approve, reject', () => {
     expect(await approval(bot, 'APR-0001')).toMatchObject({ status: 'approved', decidedBy: bot.ids.board, decidedAt: LATER, rationale: 'as minuted' });
     expect((await bot.t.db.select().from(scopeStatements))[0]).toMatchObject({ approvedBy: bot.ids.board, approvedAt: LATER });
     const told = (await bot.outboxFor('lead')).filter((m) => m.kind === 'approval');
-    expect(told.map((m) => toPlainText(m.reply))).toEqual(['✔ Bruno Board approved the ISMS scope statement, version 1 (APR-0001): as minuted']);
+    expect(told.map((m) => toPlainText(m.reply as Reply))).toEqual(['✔ Bruno Board approved the ISMS scope statement, version 1 (APR-0001): as minuted']);
     expect(await bot.sayText('lead', '/isms scope statement')).toContain(`Scope statement version 1, approved by Bruno Board on 2026-12-03: ${SCOPE_V1}`);
     expect(await bot.sayText('board', '/isms approvals')).toContain('Nothing waits for the management body\'s approval.');
     expect(await bot.sayText('auditor', '/isms approvals --all')).toContain('approved by Bruno Board on 2026-12-03 (APR-0001)');
@@ -78,7 +78,7 @@ describe('management-body approvals: /isms approvals, approve, reject', () => {
     expect(rejected).toContain('Rejected: the ISMS scope statement, version 1 (APR-0001).');
     expect(await approval(bot, 'APR-0001')).toMatchObject({ status: 'rejected', rationale: 'Austria is not in the business plan' });
     expect((await bot.t.db.select().from(scopeStatements))[0].approvedBy).toBeNull();
-    const told = (await bot.outboxFor('lead')).filter((m) => m.kind === 'approval').map((m) => toPlainText(m.reply));
+    const told = (await bot.outboxFor('lead')).filter((m) => m.kind === 'approval').map((m) => toPlainText(m.reply as Reply));
     expect(told).toEqual(['⚠ Bruno Board rejected the ISMS scope statement, version 1 (APR-0001): Austria is not in the business plan']);
   });
 
@@ -159,7 +159,7 @@ describe('the statement of applicability goes to the body and goes stale when it
     const resubmitted = await bot.sayText('lead', '/isms soa submit NIS2', { now: LATER });
     expect(resubmitted).toContain('(APR-0002)');
     expect(await approval(bot, 'APR-0001')).toMatchObject({ status: 'approved', staleAt: LATER, staleReason: 'its applicability decisions changed' });
-    const lead = (await bot.outboxFor('lead')).filter((m) => m.kind === 'approval').map((m) => toPlainText(m.reply));
+    const lead = (await bot.outboxFor('lead')).filter((m) => m.kind === 'approval').map((m) => toPlainText(m.reply as Reply));
     expect(lead).toContain('⚠ APR-0001 (the statement of applicability for NIS2 Directive (EU) 2022/2555, Art. 21) no longer covers it: '
       + 'its applicability decisions changed. Ask the management body again when it is ready.');
   });

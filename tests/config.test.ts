@@ -12,6 +12,16 @@ describe('configuration', () => {
     expect(config.teams).toBeUndefined();
   });
 
+  it('loads the fictional example organisation only for a trial in the terminal on the embedded register, unless told', () => {
+    expect(loadConfig({}).loadExampleOrg).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'postgres://isms@db/isms' }).loadExampleOrg).toBe(false);
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }).loadExampleOrg).toBe(false);
+    expect(loadConfig({ TEAMS_ENABLED: 'true' }).loadExampleOrg).toBe(false);
+    expect(loadConfig({ MICROSOFT_APP_ID: 'app', MICROSOFT_APP_PASSWORD: 'pw' }).loadExampleOrg).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://isms@db/isms', ISMS_EXAMPLE_ORG: 'true' }).loadExampleOrg).toBe(true);
+    expect(loadConfig({ ISMS_EXAMPLE_ORG: 'false' }).loadExampleOrg).toBe(false);
+  });
+
   it('names each bad variable', () => {
     try {
       loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' });

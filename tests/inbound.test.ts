@@ -8,6 +8,8 @@ import { auditEvents, evidenceItems, outbox, people } from '../src/db/schema/ind
 import { createLogger } from '../src/log.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
+import { createTestDatabase } from './helpers/db.js';
+import { buildRouter } from '../src/commands.js';
 
 /** A platform account whose profile lookups are counted, as users.info or getMember would be. */
 function account(platform: 'slack' | 'teams', id: string | undefined, profile: PlatformProfile | undefined) {
@@ -203,5 +205,23 @@ describe('inbound pipeline (every platform)', () => {
       }
       expect(await bot.auditCount()).toBe(before);
     });
+  });
+});
+
+describe('a fresh install with nobody in the register', () => {
+  it('tells the first person who writes how the organisation gets in, and writes nothing', async () => {
+    const t = await createTestDatabase();
+    try {
+      const pipeline = new InboundPipeline(t.db, buildRouter(t.db), createLogger('silent'));
+      const { user } = account('slack', 'U0FIRST', { email: 'first@newco.example' });
+      const answer = await pipeline.handle({ from: { user }, channel: 'slack', request: { line: '/isms help' } });
+      expect(answer.reply).toMatchObject({ outcome: 'refused', visibility: 'private' });
+      const said = toPlainText(answer.reply);
+      expect(said).toContain('The ISMS register is empty: nobody is in it yet');
+      expect(said).toContain('"npm run isms -- import your-org.yaml"');
+      expect(await t.db.select().from(auditEvents)).toEqual([]);
+    } finally {
+      await t.destroy();
+    }
   });
 });

@@ -1,5 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Database } from '../src/db/client.js';
@@ -22,11 +24,23 @@ describe('the embedded database folder', () => {
     await second.ping();
   });
 
-  it('takes over a lock left by a process that died', async () => {
+  it('takes over the lock of a process killed outright, even when the new process has the same pid (a restarted container)', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'isms-lock-'));
-    await mkdir(dir, { recursive: true });
-    // Pids are capped far below this, so no live process has it.
-    await writeFile(path.join(dir, 'isms.lock'), '999999999');
+    // A holder that dies without cleaning up: it opens the register in a child process and is killed with SIGKILL.
+    const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const { openDatabase } = await import(${JSON.stringify(pathToFileURL(path.resolve('src/db/client.ts')).href)});
+      await openDatabase({ kind: 'pglite', dataDir: ${JSON.stringify(dir)} });
+      process.stdout.write('locked');
+      setInterval(() => undefined, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let said = '';
+    holder.stdout.on('data', (d) => { said += d; });
+    await vi.waitFor(() => expect(said).toBe('locked'), { timeout: 30_000, interval: 50 });
+    await expect(openDatabase({ kind: 'pglite', dataDir: dir })).rejects.toThrow(`is in use by another process (pid ${holder.pid})`);
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    holder.kill('SIGKILL');
+    await exited;
+    // What a restarted container finds: the old lock naming the very pid the new process has.
+    await writeFile(path.join(dir, 'isms.lock'), `${process.pid}\n`);
     const db = await openDatabase({ kind: 'pglite', dataDir: dir });
     open.push(db);
     await db.ping();

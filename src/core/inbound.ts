@@ -207,6 +207,13 @@ export class InboundPipeline {
 
   /** What someone outside the register is told: that, and whom to ask. */
   async notInRegister(email?: string): Promise<Reply> {
+    const [anyone] = await this.db.select({ id: people.id }).from(people).limit(1);
+    if (!anyone) {
+      // A fresh install: nobody can be added through chat until the organisation is imported.
+      return refusal('The ISMS register is empty: nobody is in it yet, so I can\'t run commands for anyone. Nothing was recorded.',
+        'Whoever runs the bot imports the organisation first: "npm run isms -- import your-org.yaml" (examples/example-org.yaml shows the format; '
+        + '"npm run isms -- help" explains it). Put yourself in it as ISMS lead with your work email.');
+    }
     const leads = await peopleWithRole(this.db, 'isms_lead');
     const who = leads.length
       ? `Ask ${leads.map((l) => `${l.name} (${l.email})`).join(' or ')}, the ISMS lead, to add you`

@@ -1,4 +1,7 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -37,13 +40,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       close: () => pool.end(),
     };
   }
-  const unlock = target.dataDir ? lockDataDir(target.dataDir) : () => undefined;
+  const unlock = target.dataDir ? await lockDataDir(target.dataDir) : async () => undefined;
   let client: PGlite;
   try {
     client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
     await client.waitReady;
   } catch (e) {
-    unlock();
+    await unlock();
     throw e;
   }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
@@ -53,7 +56,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     ping: async () => { await client.query('select 1'); },
     close: async () => {
       await client.close();
-      unlock();
+      await unlock();
     },
   };
 }
@@ -71,31 +74,65 @@ export class DatabaseSetupError extends Error {
 }
 
 /**
- * PGlite is single-process: a second process writing the same data folder would corrupt it.
- * A lock file holding the owner's pid refuses the second process; one left by a dead process is taken over.
+ * PGlite is single-process: a second process writing the same data folder would corrupt it. The lock
+ * is a Unix socket (a named pipe on Windows) the holder listens on. The operating system closes it
+ * when the holder dies, however it dies, so a lock left behind is recognised by nobody answering it,
+ * never by a pid, which a restarted container gives the next process too. isms.lock names the holder.
  */
-function lockDataDir(dataDir: string): () => void {
-  const lockFile = path.join(dataDir, 'isms.lock');
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (e) {
+    throw unusableDataDir(dataDir, e);
+  }
+  const address = lockAddress(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
+    // The holder answers whoever asks with its pid, for the refusal's message.
+    const server = net.createServer((socket) => socket.end(String(process.pid)));
     try {
-      mkdirSync(dataDir, { recursive: true });
-      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-      return () => rmSync(lockFile, { force: true });
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(address, resolve));
+      server.unref();
+      writeFileSync(path.join(dataDir, 'isms.lock'), `${process.pid}\n`);
+      return () => new Promise<void>((resolve) => server.close(() => resolve()));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST' || !isFile(lockFile)) {
-        throw new DatabaseSetupError(`Cannot use ${dataDir} as the data folder (${FS_REASONS[code ?? ''] ?? code ?? 'unknown error'}): `
-          + 'set ISMS_DATA_DIR to a folder this process may write, or DATABASE_URL to use PostgreSQL.');
-      }
-      const owner = Number(readFileSync(lockFile, 'utf8'));
-      if (owner && isAlive(owner)) {
-        throw new DatabaseSetupError(`The data folder ${dataDir} is in use by another process (pid ${owner}): `
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw unusableDataDir(dataDir, e);
+      const holder = await askHolder(address);
+      if (holder !== undefined) {
+        throw new DatabaseSetupError(`The data folder ${dataDir} is in use by another process${holder ? ` (pid ${holder})` : ''}: `
           + 'stop it first, or use PostgreSQL (DATABASE_URL) to run several processes on one register.');
       }
-      rmSync(lockFile, { force: true });
+      // Nobody answers: the holder died and left its socket file behind.
+      if (process.platform !== 'win32') rmSync(address, { force: true });
     }
   }
   throw new DatabaseSetupError(`Could not lock the data folder ${dataDir}: another process keeps taking it; stop the others first.`);
+}
+
+/** The lock's socket: in the data folder, unless its path is too long for a socket (about 100 bytes). */
+function lockAddress(dataDir: string): string {
+  const id = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+  if (process.platform === 'win32') return `\\\\.\\pipe\\isms-${id}`;
+  const inFolder = path.join(dataDir, 'isms.lock.sock');
+  return Buffer.byteLength(inFolder) < 100 ? inFolder : path.join(tmpdir(), `isms-${id}.sock`);
+}
+
+/** The pid the lock's holder answers with ('' when it says nothing), or undefined when nobody holds it. */
+function askHolder(address: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = net.connect(address);
+    socket.setTimeout(2000, () => socket.destroy());
+    socket.on('data', (d) => { answer += d; });
+    socket.on('end', () => resolve(answer.trim()));
+    socket.on('error', () => resolve(undefined));
+    socket.on('close', () => resolve(answer.trim()));
+  });
+}
+
+function unusableDataDir(dataDir: string, e: unknown): DatabaseSetupError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new DatabaseSetupError(`Cannot use ${dataDir} as the data folder (${FS_REASONS[code ?? ''] ?? code ?? 'unknown error'}): `
+    + 'set ISMS_DATA_DIR to a folder this process may write, or DATABASE_URL to use PostgreSQL.');
 }
 
 const FS_REASONS: Record<string, string> = {
@@ -106,23 +143,6 @@ const FS_REASONS: Record<string, string> = {
   EROFS: 'the file system is read-only',
   ENOSPC: 'the disk is full',
 };
-
-function isFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** What went wrong with a PostgreSQL connection, by Node's or PostgreSQL's error code, and what to check. */
 const CONNECTION_PROBLEMS: Record<string, (server: Server) => string> = {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { DatabaseSetupError, type Db } from './client.js';
+import { projectPath } from '../paths.js';
 
-const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+const MIGRATIONS_DIR = projectPath('migrations');
 /** Arbitrary constant: the advisory-lock key every process takes before migrating. */
 const MIGRATION_LOCK_KEY = 727_001;
 

@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { count, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { people } from '../db/schema/index.js';
 import { loadReferenceData } from '../refdata/load.js';
 import { importYaml } from './import.js';
+import { projectPath } from '../paths.js';
 
-export const EXAMPLE_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/example-org.yaml');
+export const EXAMPLE_FILE = projectPath('examples', 'example-org.yaml');
 /** Serialises first starts, so two processes on one empty database load the example once. */
 const EXAMPLE_LOCK_KEY = 727_004;
 

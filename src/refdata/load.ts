@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { frameworkRequirements, requirementCrosswalks } from '../db/schema/index.js';
 import { appendAudit } from '../core/audit.js';
 import type { FrameworkId } from './frameworks.js';
+import { projectPath } from '../paths.js';
 
-export const REFERENCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../reference');
+export const REFERENCE_DIR = projectPath('reference');
 
 /** Serialises loads, so two processes starting together write one summary between them. */
 const REFERENCE_LOCK_KEY = 727_003;

@@ -48,7 +48,8 @@ export async function freshRegister(): Promise<Register> {
   if (testDbKind === 'postgres') {
     const database = await createTestDatabase({ migrate: false });
     return {
-      env: { ...platformOff, DATABASE_URL: database.url },
+      // A start on PostgreSQL never loads the example by itself: these registers ask for it, as a trial would.
+      env: { ...platformOff, DATABASE_URL: database.url, ISMS_EXAMPLE_ORG: 'true' },
       cwd,
       withDb: (use) => use(database.db),
       async dispose() {
