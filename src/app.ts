@@ -6,6 +6,7 @@ import { buildRouter } from './commands.js';
 import type { CommandRouter } from './core/router.js';
 import { InboundPipeline } from './core/inbound.js';
 import { loadExampleOrganisation } from './import/example.js';
+import { InFlight } from './lifecycle.js';
 
 /** The platform-neutral bot: the register, the command router, the logger. Adapters attach to it. */
 export interface Core {
@@ -17,6 +18,8 @@ export interface Core {
   inbound: InboundPipeline;
   /** True when this start loaded the example organisation into an empty register. */
   loadedExample: boolean;
+  /** Commands accepted but not answered yet (Slack answers after its ack): a stop waits for them. */
+  inFlight: InFlight;
 }
 
 export async function startCore(config: Config, logger: Logger): Promise<Core> {
@@ -31,5 +34,5 @@ export async function startCore(config: Config, logger: Logger): Promise<Core> {
 /** The core around an open, migrated register (tests build theirs on a test database). */
 export function assembleCore(config: Config, logger: Logger, database: Database, loadedExample = false): Core {
   const router = buildRouter(database.db, { witnessFile: config.nudges.witnessFile });
-  return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger), loadedExample };
+  return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger), loadedExample, inFlight: new InFlight() };
 }

@@ -45,6 +45,7 @@ const envSchema = z.object({
   ISMS_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   ISMS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   ISMS_DELIVERY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
+  ISMS_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 }).superRefine((env, ctx) => {
   if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
     ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)' });
@@ -109,6 +110,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       : { kind: 'pglite' as const, dataDir: env.ISMS_DATA_DIR },
     logLevel: env.LOG_LEVEL,
     port: env.PORT,
+    /** How long a graceful stop may take before the process exits anyway. */
+    stopTimeoutMs: env.ISMS_STOP_TIMEOUT_MS,
     /**
      * The fictional example organisation goes only where someone tries the bot: the terminal chat on an
      * empty embedded register, unless set explicitly. A real install (Slack, Teams, PostgreSQL) never gets it.

@@ -1,15 +1,28 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InFlight } from './lifecycle.js';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
+
+/** Probes answer while the process stops; every other route is refused then, so the platform retries it elsewhere or later. */
+const PROBES = new Set(['/healthz', '/readyz']);
 
 /** The bot's one HTTP server: health probes plus whatever routes the chat adapters add. */
 export class HttpServer {
   private readonly routes = new Map<string, Handler>();
   readonly server: http.Server;
+  /** Requests being answered: a stop lets them finish. */
+  readonly inFlight = new InFlight();
+  /** Set once the process is stopping: /readyz says 503 and new requests are refused with 503. */
+  draining = false;
 
   constructor(private readonly onError: (e: unknown) => void) {
-    this.server = http.createServer((req, res) => this.dispatch(req, res));
+    this.server = http.createServer((req, res) => void this.inFlight.run(() => this.dispatch(req, res)));
+  }
+
+  /** Stops taking new work: readiness fails at once and new requests get 503 with Retry-After. */
+  drain(): void {
+    this.draining = true;
   }
 
   route(method: string, path: string, handler: Handler): void {
@@ -21,6 +34,10 @@ export class HttpServer {
     const handler = this.routes.get(`${req.method} ${path}`);
     if (!handler) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    if (this.draining && !PROBES.has(path)) {
+      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5', connection: 'close' }).end('shutting down; try again');
       return;
     }
     try {
@@ -42,12 +59,16 @@ export class HttpServer {
   }
 }
 
-/** /healthz answers while the process is up; /readyz only while the database answers too. */
+/** /healthz answers while the process is up; /readyz only while the database answers too and the process is not stopping. */
 export function addHealthRoutes(http: HttpServer, ping: () => Promise<void>): void {
   http.route('GET', '/healthz', (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
   });
   http.route('GET', '/readyz', async (_req, res) => {
+    if (http.draining) {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"stopping"}');
+      return;
+    }
     try {
       await ping();
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}');

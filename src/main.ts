@@ -4,6 +4,7 @@
  */
 import 'dotenv/config';
 import type { Logger } from 'pino';
+import closeWithGrace from 'close-with-grace';
 import { loadConfig, type Config } from './config.js';
 import { explainFailure } from './fatal.js';
 import { VERSION } from './paths.js';
@@ -76,8 +77,9 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
     await core.database.close();
   };
   const ports: ChatPort[] = [];
+  let http: HttpServer | undefined;
   if (config.slack || config.teams) {
-    const http = new HttpServer((e) => logger.error({ err: e }, 'HTTP request failed'));
+    http = new HttpServer((e) => logger.error({ err: e }, 'HTTP request failed'));
     addHealthRoutes(http, core.database.ping);
     if (config.slack) {
       const slack = await attachSlack(core, http);
@@ -89,9 +91,12 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
       ports.push(teams.port);
       stops.push(teams.stop);
     }
-    const port = await http.listen(config.port);
-    stops.push(() => http.close());
-    logger.info({ port, slack: Boolean(config.slack), teams: Boolean(config.teams) }, 'serving chat platforms');
+    // Teams without credentials authenticates nobody: then only this machine may talk to it.
+    const host = config.teams && !config.teams.appId ? '127.0.0.1' : '0.0.0.0';
+    const port = await http.listen(config.port, host);
+    const server = http;
+    stops.push(() => server.close());
+    logger.info({ port, host, slack: Boolean(config.slack), teams: Boolean(config.teams) }, 'serving chat platforms');
   }
   if (wantShell) {
     const shell = new Shell(core, { input: process.stdin, output: process.stdout });
@@ -108,10 +113,29 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
   }
   const scheduler = startScheduler(core, ports);
   stops.push(scheduler.stop);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void shutdown().then(() => process.exit(0)));
-  }
+  stopGracefully(config, logger, async () => {
+    // Readiness fails at once and new requests get 503, so the platform retries them elsewhere or later;
+    // what was accepted finishes and answers, then the outbox worker hands back what it has not sent.
+    http?.drain();
+    const deadline = Date.now() + config.stopTimeoutMs * 0.8;
+    const answered = (await http?.inFlight.settled(deadline - Date.now()) ?? true) && await core.inFlight.settled(deadline - Date.now());
+    if (!answered) logger.warn({ requests: http?.inFlight.size, commands: core.inFlight.size }, 'stopping with work still in flight');
+    await shutdown();
+    logger.info('stopped');
+  });
   return new Promise<number>(() => undefined);
+}
+
+/** SIGTERM and SIGINT stop the bot once, within ISMS_STOP_TIMEOUT_MS; a second signal or the timeout exits at once. */
+function stopGracefully(config: Config, logger: Logger, stop: () => Promise<void>): void {
+  closeWithGrace({
+    delay: config.stopTimeoutMs,
+    logger: { error: (message: unknown) => logger.error({ err: message instanceof Error ? message : undefined }, String(message)) },
+  }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'stopping after an unexpected error');
+    else logger.info({ signal }, 'stopping');
+    await stop();
+  });
 }
 
 main().then((code) => process.exit(code), () => {

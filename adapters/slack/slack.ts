@@ -70,6 +70,8 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   // client's request queue would.
   const outboxClient = new webApi.WebClient(settings.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   const outboxApi = new SlackApi(outboxClient, log, settings.botToken);
+  // Counted from receipt to answer (past the ack), so a graceful stop lets a command finish and answer.
+  app.use(async ({ next }) => { await core.inFlight.run(next); });
   registerListeners(app, { core, api });
   app.error(async (e) => { log.error({ err: e }, 'Slack listener failed'); });
 

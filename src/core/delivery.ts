@@ -25,6 +25,8 @@ export function keepsReceipts(port: ChatPort): port is ReceiptChatPort {
 export interface DeliveryOptions {
   /** The clock while a batch is sent; defaults to the `now` given to deliverDue, else the real clock. */
   clock?: () => Date;
+  /** True once the worker is stopping: the send in hand finishes and the rest of the batch is released at once. */
+  stopping?: () => boolean;
   /** How long a claimed row belongs to its worker; a row still 'sending' after that is claimed again. */
   leaseMs?: number;
   /** Failed attempts before a row is marked failed. */
@@ -91,8 +93,9 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
   const campaigns = new Set<number>();
   for (let i = 0; i < claims.length; i++) {
     const c = claims[i];
-    // A slow batch must not outlive its lease, or another worker would take the rest as abandoned.
-    if (clock().getTime() - claimTime.getTime() > opts.leaseMs / 2) {
+    // A slow batch must not outlive its lease, or another worker would take the rest as abandoned;
+    // a stopping worker hands the rest back now rather than leave it to wait out the lease.
+    if (options.stopping?.() || clock().getTime() - claimTime.getTime() > opts.leaseMs / 2) {
       for (const rest of claims.slice(i)) await release(db, rest.row);
       result.claimed = i;
       break;

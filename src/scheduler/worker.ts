@@ -13,7 +13,7 @@ export interface DeliveryWorkerOptions {
 }
 
 export interface DeliveryWorker {
-  /** Finishes the batch in hand, then stops. */
+  /** Finishes the send in hand, hands the rest of its batch back to the queue, then stops. */
   stop(): Promise<void>;
 }
 
@@ -29,7 +29,7 @@ export function startDeliveryWorker(db: Db, ports: ChatPort[], options: Delivery
     while (!stopped) {
       let moreWaiting = false;
       try {
-        const result = await deliverDue(db, ports, undefined, options.batchSize ?? 25, options.delivery);
+        const result = await deliverDue(db, ports, undefined, options.batchSize ?? 25, { ...options.delivery, stopping: () => stopped });
         // Another worker took the rows this one looked at: look again at once rather than sleep.
         moreWaiting = result.claimed > 0 || result.takenByOthers > 0;
         if (result.campaigns.length && options.logger) {

@@ -56,6 +56,9 @@ export class FakeConnector {
   readonly downloads: string[] = [];
   readonly created: CreatedConversation[] = [];
   readonly uploads = new Map<string, UploadSession>();
+  /** While true, posted activities wait in `held` until released: a slow Bot Connector, answering when the test says. */
+  holdPosts = false;
+  readonly held: { conversationId: string; release(): void }[] = [];
   /** When set, opening a conversation fails with this status (Teams' 403 when the bot may not message the user). */
   refuseNewConversations?: number;
   private readonly failures: Failure[] = [];
@@ -187,6 +190,7 @@ export class FakeConnector {
         return void json(failure.status, { error: { code: failure.code, message: `fake connector: ${failure.code}` } },
           failure.retryAfter ? { 'retry-after': failure.retryAfter } : {});
       }
+      if (this.holdPosts && req.method === 'POST') await new Promise<void>((release) => this.held.push({ conversationId, release }));
       const activity = JSON.parse(body || '{}') as Record<string, any>;
       if (req.method === 'PUT') {
         this.updated.push({ conversationId, activityId: parts[4], activity });

@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { outbox, people } from '../src/db/schema/index.js';
+import { enqueue } from '../src/core/outbox.js';
+import { replyText } from '../src/core/reply.js';
+import { startDeliveryWorker } from '../src/scheduler/worker.js';
+import type { ChatPort } from '../src/core/port.js';
+import type { Person } from '../src/core/actor.js';
+import { FakeConnector } from './helpers/fake-connector.js';
+import { exampleRegister, ROOT, TSX_LOADER, type Register } from './helpers/process.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+
+const LEAD = { email: 'iris@northwind.example', aad: 'aad-iris', teamsId: '29:iris' };
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A message Iris types to the bot in her personal chat, as Teams delivers it. */
+function message(text: string, serviceUrl: string) {
+  return {
+    type: 'message', id: `m-${Math.random()}`, channelId: 'msteams', text, serviceUrl,
+    from: { id: LEAD.teamsId, name: 'Iris', aadObjectId: LEAD.aad },
+    recipient: { id: '28:isms-bot', name: 'ISMS' },
+    conversation: { id: 'a:personal-iris', conversationType: 'personal', tenantId: 'tenant-1' },
+    channelData: { tenant: { id: 'tenant-1' } },
+  };
+}
+
+describe('a graceful stop on SIGTERM', () => {
+  let register: Register;
+  let connector: FakeConnector;
+  let bot: ChildProcess | undefined;
+  beforeEach(async () => {
+    register = await exampleRegister();
+    connector = await new FakeConnector().start();
+    connector.members.set(LEAD.teamsId, { id: LEAD.teamsId, name: 'Iris', aadObjectId: LEAD.aad, email: LEAD.email, userPrincipalName: LEAD.email });
+  });
+  afterEach(async () => {
+    bot?.kill('SIGKILL');
+    for (const h of connector.held) h.release();
+    await connector.stop();
+    await register.dispose();
+  });
+
+  it('turns /readyz to 503 at once, refuses new requests, lets the command in flight answer, and exits 0', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    bot = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/main.ts')], {
+      cwd: register.cwd, env: { ...process.env, ...register.env, TEAMS_ENABLED: 'true', PORT: String(port), LOG_LEVEL: 'info', ISMS_STOP_TIMEOUT_MS: '20000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    bot.stdout!.on('data', (d) => { log += d; });
+    bot.stderr!.on('data', (d) => { log += d; });
+    const exited = new Promise<number | null>((resolve) => bot!.once('exit', (code) => resolve(code)));
+    await vi.waitFor(async () => {
+      if (bot!.exitCode !== null) throw new Error(`the bot stopped: ${log}`);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    }, { timeout: 90_000, interval: 200 });
+
+    connector.holdPosts = true;
+    const inFlight = fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message('help', connector.url)) });
+    await vi.waitFor(() => expect(connector.held).toHaveLength(1), { timeout: 30_000, interval: 50 });
+
+    bot.kill('SIGTERM');
+    await vi.waitFor(async () => expect((await fetch(`${base}/readyz`)).status).toBe(503), { timeout: 10_000, interval: 50 });
+    const late = await fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message('status', connector.url)) });
+    expect(late.status).toBe(503);
+    expect(late.headers.get('retry-after')).toBe('5');
+
+    connector.held[0].release();
+    expect((await inFlight).status).toBe(200);
+    expect(await exited, log).toBe(0);
+    const answered = connector.postedTo('a:personal-iris');
+    expect(answered).toHaveLength(1);
+    expect(JSON.stringify(answered[0].activity)).toContain('declare ai');
+    expect(log).toContain('"msg":"stopped"');
+  }, 120_000);
+});
+
+describe('the outbox worker stopping mid-campaign', () => {
+  let t: TestBot;
+  beforeEach(async () => { t = await createTestBot(); });
+  afterEach(async () => { await t.destroy(); });
+
+  it('finishes the send in hand, hands the rest back to the queue at once, and a new worker sends each message once', async () => {
+    const recipients = await t.t.db.select().from(people);
+    for (const p of recipients) {
+      await enqueue(t.t.db, { recipientId: p.id, kind: 'policy_ack', idempotencyKey: `campaign-test:${p.id}`, reply: replyText(`Please acknowledge, ${p.name}`), campaignId: 1 });
+    }
+    const sent: number[] = [];
+    let releaseFirst: () => void = () => undefined;
+    const slowFirst: ChatPort = {
+      platform: 'test',
+      canReach: () => true,
+      async send(person: Person) {
+        if (sent.length === 0) await new Promise<void>((resolve) => { releaseFirst = resolve; });
+        sent.push(person.id);
+      },
+    } as ChatPort;
+    const worker = startDeliveryWorker(t.t.db, [slowFirst], { intervalMs: 50, batchSize: 25 });
+    await vi.waitFor(async () => expect((await t.t.db.select().from(outbox).where(eq(outbox.status, 'sending'))).length).toBe(recipients.length), { timeout: 30_000 });
+    const stopping = worker.stop();
+    releaseFirst();
+    await stopping;
+
+    expect(sent).toHaveLength(1);
+    const rows = await t.t.db.select().from(outbox);
+    expect(rows.filter((r) => r.status === 'sent')).toHaveLength(1);
+    expect(rows.filter((r) => r.status === 'queued' && r.leaseUntil === null)).toHaveLength(recipients.length - 1);
+
+    const next = startDeliveryWorker(t.t.db, [slowFirst], { intervalMs: 50, batchSize: 25 });
+    await vi.waitFor(() => expect(sent).toHaveLength(recipients.length), { timeout: 30_000 });
+    await next.stop();
+    expect(new Set(sent).size).toBe(recipients.length);
+  });
+});
