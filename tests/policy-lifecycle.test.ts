@@ -203,7 +203,7 @@ describe('policy lifecycle', () => {
       await bot.say('staff', `/isms ack ${policy.ref}`, at);
       const before = await written();
       const again = await bot.sayText('lead', `/isms campaign ${policy.ref} all`, at);
-      expect(again).toContain(`CMP-0001 already asks everyone in scope to acknowledge ${policy.ref} Access control version 1.0: 1 of 5 people have acknowledged.`);
+      expect(again).toContain(`CMP-0001 already asks everyone in scope to acknowledge ${policy.ref} Access control version 1.0: 1 of 5 people acknowledged so far.`);
       expect(again).toContain('[Who has not acknowledged yet] /isms campaign status CMP-0001');
       expect(await bot.sayText('lead', `/isms campaign ${policy.ref} role:control_owner`, at)).toContain('Started CMP-0002');
       const afterRole = await written();
@@ -268,6 +268,29 @@ describe('policy lifecycle', () => {
       const linkedCard = toPlainText((await bot.outboxFor('staff')).filter((m) => m.kind === 'policy_ack')[1].reply as Reply);
       expect(linkedCard).toContain('Read the full text: https://intranet.example.com/linked');
       expect(linkedCard).toContain('Summary of the linked policy.');
+    });
+  });
+
+  describe('the same command five times at once', () => {
+    const fiveAtOnce = (who: CastKey, line: string) => Promise.all(Array.from({ length: 5 }, () => bot.sayText(who, line, at)));
+
+    it('policy add: one policy, one version, one approval request; the others point at it', async () => {
+      const replies = await fiveAtOnce('lead', '/isms policy add Clean desk --text "Clear your desk every evening."');
+      expect(replies.filter((r) => r.includes('Added POL-0001 Clean desk'))).toHaveLength(1);
+      expect(replies.filter((r) => r.includes('There is already a policy called Clean desk: POL-0001.'))).toHaveLength(4);
+      expect(await bot.t.db.select().from(policies)).toHaveLength(1);
+      expect(await requestsAbout('POL-0001 v1.0')).toHaveLength(1);
+      expect(await bot.outboxFor('board')).toHaveLength(1);
+    });
+
+    it('campaign: one campaign, one message each; the others point at it', async () => {
+      await bot.say('lead', '/isms policy add Clean desk --text "Clear your desk every evening."', at);
+      await bot.say('board', `/isms approve ${(await pendingAbout('POL-0001 v1.0')).ref}`, at);
+      const replies = await fiveAtOnce('lead', '/isms campaign POL-0001');
+      expect(replies.filter((r) => r.includes('Started CMP-0001'))).toHaveLength(1);
+      expect(replies.filter((r) => r.includes('CMP-0001 already asks everyone in scope'))).toHaveLength(4);
+      expect(await bot.t.db.select().from(ackCampaigns)).toHaveLength(1);
+      expect((await bot.outboxFor('staff')).filter((m) => m.kind === 'policy_ack')).toHaveLength(1);
     });
   });
 

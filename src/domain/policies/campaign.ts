@@ -148,18 +148,18 @@ export const startCampaignCommand = defineCommand({
       const { policy, version, audience, open } = result;
       return reply(
         text(`${open.campaign.ref} already asks ${audience.label === 'people' ? 'these people' : audience.label === 'all' ? 'everyone in scope' : `everyone with ${audience.label}`} `
-          + `to acknowledge ${policy.ref} ${policy.title} version ${version.version}: ${open.acknowledged} of ${peopleCount(open.audienceSize)} have acknowledged. `
+          + `to acknowledge ${policy.ref} ${policy.title} version ${version.version}: ${open.acknowledged} of ${peopleCount(open.audienceSize)} acknowledged so far. `
           + 'Nobody was asked twice; nothing new was recorded.'),
         fields([
           { label: 'Campaign', value: `${open.campaign.ref}, started ${isoDay(open.campaign.startedAt)}` },
           { label: 'Progress', value: `${open.acknowledged} of ${open.audienceSize} acknowledged` },
         ]),
-        actions({ label: `Who has not acknowledged yet`, command: `campaign status ${open.campaign.ref}` }),
+        actions({ label: 'Who has not acknowledged yet', command: `campaign status ${open.campaign.ref}` }),
       );
     }
     const { policy, version, campaign, audience, asked, alreadyAcknowledged } = result;
     const blocks: Block[] = [
-      text(`Started ${campaign.ref} for ${policy.ref} ${policy.title} version ${version.version}: asked ${asked} ${asked === 1 ? 'person' : 'people'} to acknowledge it.`, 'success'),
+      text(`Started ${campaign.ref} for ${policy.ref} ${policy.title} version ${version.version}: asked ${peopleCount(asked)} to acknowledge it.`, 'success'),
       fields([
         { label: 'Campaign', value: campaign.ref },
         { label: 'Audience', value: `${audience.label} (${audience.members.length} ${audience.members.length === 1 ? 'person' : 'people'})` },
