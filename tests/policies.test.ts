@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { ackCampaignAudience, ackCampaigns, outbox, people, policyAcknowledgements, policyVersions } from '../src/db/schema/index.js';
+import { and, eq } from 'drizzle-orm';
+import { ackCampaignAudience, ackCampaigns, managementApprovals, outbox, people, policyAcknowledgements, policyVersions } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
@@ -15,6 +15,14 @@ describe('policies', () => {
   let bot: TestBot;
   beforeEach(async () => { bot = await createTestBot(); });
   afterEach(async () => { await bot.destroy(); });
+
+  /** A version recorded before approvals in chat: the lead sends it to the management body, which approves it. */
+  const approveByBoard = async (policyRef: string, version: string, content: string, url?: string) => {
+    await bot.say('lead', `/isms policy publish ${policyRef} ${version}${url ? ` --url ${url}` : ''} "${content}"`, at);
+    const [request] = await bot.t.db.select().from(managementApprovals)
+      .where(and(eq(managementApprovals.subjectRef, `${policyRef} v${version}`), eq(managementApprovals.status, 'pending')));
+    expect(await bot.sayText('board', `/isms approve ${request.ref}`, at)).toContain(`Approved: `);
+  };
 
   const acksOf = async (versionId: number) =>
     bot.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.policyVersionId, versionId));
@@ -115,12 +123,14 @@ describe('policies', () => {
       expect(rows[0].content).toBe('Assess suppliers');
       expect(rows[1]).toMatchObject({
         version: '2.0', major: 2, minor: 0, content, contentSha256: sha256(content), url: 'https://intranet.example.com/supplier',
-        approvedBy: bot.ids.lead,
+        publishedBy: bot.ids.lead, approvedBy: null, approvedAt: null,
       });
-      expect(rows[1].approvedAt?.toISOString()).toBe(NOW.toISOString());
+      expect(rows[1].publishedAt.toISOString()).toBe(NOW.toISOString());
       expect(JSON.stringify(answer)).toContain(sha256(content));
-      expect(buttons(answer)).toContainEqual(expect.objectContaining({ command: `campaign ${policy.ref}` }));
-      expect(await bot.auditCount()).toBe(before + 1);
+      // A major version waits for the management body: no campaign button yet.
+      expect(toPlainText(answer)).toMatch(/Management-body approval: awaiting management-body approval \(APR-\d{4}\)/);
+      expect(buttons(answer)).not.toContainEqual(expect.objectContaining({ command: `campaign ${policy.ref}` }));
+      expect(await bot.auditCount()).toBe(before + 2);
 
       await bot.say('lead', `/isms policy publish ${policy.ref} "Also assess sub-processors"`, at);
       const latest = (await bot.t.db.select().from(policyVersions).where(eq(policyVersions.policyId, policy.id))).map((r) => r.version).sort();
@@ -163,6 +173,7 @@ describe('policies', () => {
     it('asks everyone in scope who has not acknowledged the current version, once each, and the status shows who has', async () => {
       const policy = await addPolicy(bot.t.db, { title: 'Incident Reporting' });
       const version = await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Report incidents within 1 hour', url: 'https://intranet.example.com/ir' });
+      await approveByBoard(policy.ref, '1.0', 'Report incidents within 1 hour', 'https://intranet.example.com/ir');
       await bot.say('owner', `/isms ack ${policy.ref}`, at);
       const before = await bot.auditCount();
 
@@ -200,6 +211,7 @@ describe('policies', () => {
     it('takes a role or a list of emails as audience', async () => {
       const policy = await addPolicy(bot.t.db, { title: 'Access Control' });
       await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Least privilege' });
+      await approveByBoard(policy.ref, '1.0', 'Least privilege');
 
       expect(await bot.sayText('lead', `/isms campaign ${policy.ref} role:control_owner`, at)).toContain('asked 1 person');
       const byRole = await bot.t.db.select().from(ackCampaigns).where(eq(ackCampaigns.audience, 'role:control_owner'));
@@ -217,6 +229,7 @@ describe('policies', () => {
     it('refuses anyone but the ISMS lead, an unknown email or role, and a policy without campaign, writing nothing', async () => {
       const policy = await addPolicy(bot.t.db, { title: 'Backup' });
       await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Back up daily' });
+      await approveByBoard(policy.ref, '1.0', 'Back up daily');
       const before = await bot.auditCount();
       const campaignsBefore = (await bot.t.db.select().from(ackCampaigns)).length;
       const outboxBefore = (await bot.t.db.select().from(outbox)).length;

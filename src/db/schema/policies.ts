@@ -23,6 +23,8 @@ export const policyVersions = pgTable('policy_versions', {
   approvedBy: integer('approved_by').references(() => people.id),
   approvedAt: timestamp('approved_at', { withTimezone: true, mode: 'date' }),
   publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  /** Who published it: an author of the version, so never its approver. */
+  publishedBy: integer('published_by').references(() => people.id),
 }, (t) => [uniqueIndex('policy_versions_policy_version').on(t.policyId, t.version)]);
 
 export const policyAcknowledgements = pgTable('policy_acknowledgements', {

@@ -1,6 +1,7 @@
 import type { ApprovalSubject } from './subject.js';
 import { scopeChangeApproval, scopeStatementApproval } from '../declarations/scope-approval.js';
 import { soaApproval } from '../soa/approval.js';
+import { policyVersionSubject } from '../policies/approval.js';
 
 /**
  * Every kind of thing the management body approves. Each is defined beside its register and listed
@@ -10,6 +11,7 @@ const SUBJECTS: ApprovalSubject[] = [
   scopeStatementApproval,
   scopeChangeApproval,
   soaApproval,
+  policyVersionSubject,
 ];
 
 export function approvalSubject(kind: string): ApprovalSubject {

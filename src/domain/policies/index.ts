@@ -1,10 +1,14 @@
 import type { CommandSpec } from '../../core/router.js';
-import { policiesCommand, acknowledgeCommand } from './ack.js';
+import { policiesCommand, acknowledgeCommand, policyTextCommand } from './ack.js';
+import { addPolicyCommand } from './add.js';
 import { publishPolicyCommand } from './publish.js';
 import { startCampaignCommand, campaignStatusCommand } from './campaign.js';
 
 export { acknowledgePolicy } from './ack.js';
 export { publishPolicy } from './publish.js';
+export { addPolicy } from './add.js';
 export { startCampaign, campaignStatus } from './campaign.js';
 
-export const policyCommands: CommandSpec[] = [policiesCommand, acknowledgeCommand, publishPolicyCommand, startCampaignCommand, campaignStatusCommand];
+export const policyCommands: CommandSpec[] = [
+  policiesCommand, acknowledgeCommand, policyTextCommand, addPolicyCommand, publishPolicyCommand, startCampaignCommand, campaignStatusCommand,
+];
