@@ -1,8 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 /**
  * The review pack's charts: a Vega-Lite spec, laid out by a Vega view without a browser, drawn to SVG
@@ -37,7 +35,9 @@ function sized(spec: TopLevelSpec): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+// Loaded on first use: the bot starts without them, and only a review pack draws charts.
 export async function chartSvg(chart: Chart): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(sized(chart.spec)).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -48,6 +48,7 @@ export async function chartSvg(chart: Chart): Promise<string> {
 
 export async function chartPng(chart: Chart): Promise<Buffer> {
   const svg = await chartSvg(chart);
+  const { Resvg } = await import('@resvg/resvg-js');
   const png = new Resvg(svg, {
     font: { loadSystemFonts: false, fontFiles: [FONT_FILE], defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
     fitTo: { mode: 'original' },
