@@ -29,8 +29,12 @@ describe('help and "did you mean"', () => {
     expect(lead).toContain('Related: "/isms triage accept", "/isms triage reject".');
     expect(toPlainText(await bot.say('staff', '/isms help review'))).toContain('There is no command "review".');
     expect(labels(await bot.say('lead', '/isms help review'))).toEqual([
-      '/isms review record <held on YYYY-MM-DD> <inputs>',
+      '/isms review prepare',
+      '/isms review pack [<RP-ref or MR-ref>]',
+      '/isms review record <held on YYYY-MM-DD or MR-ref> [<inputs>] [--attendees <emails or names>] [--chair <email or name>] [--pack <RP-ref>]',
       '/isms review decide <MR-ref> <owner email> <due YYYY-MM-DD> <decision>',
+      '/isms review decision close <MR-ref/number> [<note>]',
+      '/isms review close <MR-ref>',
     ]);
   });
 

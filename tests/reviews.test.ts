@@ -270,17 +270,19 @@ describe('management reviews', () => {
   let bot: TestBot;
   beforeEach(async () => { bot = await createTestBot(); });
   afterEach(async () => { await bot.destroy(); });
-  const recordFirstReview = () => bot.say('lead', '/isms review record 2026-09-15 "Internal audit results, risk register status, ISMS objectives"', at); // MR-0001
-  const recordSecondReview = () => bot.say('lead', '/isms review record 2026-09-30 "Follow-up on MFA funding"', at); // MR-0002
+  const ATTENDED = '--attendees "bruno@test.example, lena@test.example" --chair bruno@test.example';
+  const recordFirstReview = () => bot.say('lead', `/isms review record 2026-09-15 "Internal audit results, risk register status, ISMS objectives" ${ATTENDED}`, at); // MR-0001
+  const recordSecondReview = () => bot.say('lead', `/isms review record 2026-09-30 "Follow-up on MFA funding" ${ATTENDED}`, at); // MR-0002
   const decideMfaFunding = () => bot.say('lead', '/isms review decide MR-0001 olga@test.example 2026-12-31 "Fund MFA for all remote access"', at);
 
-  it('records a review with the management body and the lead as attendees, as they are that day', async () => {
+  it('records a review with the attendees named and its chair, as they are that day', async () => {
     const audit = await bot.auditCount();
-    const answer = await bot.sayText('lead', '/isms review record 2026-09-15 "Internal audit results, risk register status, ISMS objectives"', at);
+    const answer = await bot.sayText('lead', `/isms review record 2026-09-15 "Internal audit results, risk register status, ISMS objectives" ${ATTENDED}`, at);
     expect(answer).toContain('✔ Recorded the management review held on 2026-09-15 as MR-0001.');
     expect(answer).toContain('Attendees: Bruno Board (management body); Lena Lead (ISMS lead, staff)');
+    expect(answer).toContain('Chair: Bruno Board');
     expect(await reviews(bot)).toMatchObject([{
-      ref: 'MR-0001', heldOn: '2026-09-15', inputs: 'Internal audit results, risk register status, ISMS objectives',
+      ref: 'MR-0001', heldOn: '2026-09-15', inputs: 'Internal audit results, risk register status, ISMS objectives', chairId: bot.ids.board, status: 'open',
       attendees: [
         { personId: bot.ids.board, name: 'Bruno Board', roles: ['management_body'] },
         { personId: bot.ids.lead, name: 'Lena Lead', roles: ['isms_lead', 'staff'] },
@@ -293,9 +295,10 @@ describe('management reviews', () => {
     await recordFirstReview();
     const audit = await bot.auditCount();
     const answer = await bot.sayText('lead', '/isms review decide MR-0001 olga@test.example 2026-12-31 "Fund MFA for all remote access"', at);
-    expect(answer).toContain('✔ Added decision 1 to MR-0001: owned by Olga Owner, due 2026-12-31. Olga Owner has been told.');
+    expect(answer).toContain('✔ Added decision 1 to MR-0001, tracked as POAM-0001: owned by Olga Owner, due 2026-12-31. Olga Owner has been told.');
     expect(await decisions(bot)).toMatchObject([{ decision: 'Fund MFA for all remote access', ownerId: bot.ids.owner, dueOn: '2026-12-31', status: 'open' }]);
-    expect(await auditSince(bot, audit)).toEqual(['review_decision MR-0001/1 decide']);
+    expect(await items(bot)).toMatchObject([{ ref: 'POAM-0001', source: 'management_review', sourceRef: 'MR-0001/1', ownerId: bot.ids.owner, dueOn: '2026-12-31' }]);
+    expect(await auditSince(bot, audit)).toEqual(['review_decision MR-0001/1 decide', 'poam_item POAM-0001 open']);
     const messages = await bot.outboxFor('owner');
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatchObject({ kind: 'review_decision', idempotencyKey: `review-decision:MR-0001/1:owner:${bot.ids.owner}` });
@@ -310,10 +313,13 @@ describe('management reviews', () => {
       const answer = await bot.say(who, '/isms reviews', at);
       expect(itemFor(answer, 'MR-0001').title).toBe('MR-0001 — held 2026-09-15');
       expect(field(answer, 'MR-0001', 'Inputs')).toBe('Internal audit results, risk register status, ISMS objectives');
-      expect(field(answer, 'MR-0001', 'Decision 1')).toBe('Fund MFA for all remote access — owner Olga Owner, due 2026-12-31, open');
+      expect(field(answer, 'MR-0001', 'Decision 1')).toBe('Fund MFA for all remote access — owner Olga Owner, due 2026-12-31, open (POAM-0001)');
+      expect(field(answer, 'MR-0001', 'Chair')).toBe('Bruno Board');
     }
     expect(buttons(await bot.say('lead', '/isms reviews', at))).toEqual(['review decide MR-0001']);
-    expect(buttons(await bot.say('board', '/isms reviews', at))).toEqual([]);
+    // The management body decides too; the chair closes.
+    expect(buttons(await bot.say('board', '/isms reviews', at))).toEqual(['review decide MR-0001', 'review close MR-0001']);
+    expect(buttons(await bot.say('auditor', '/isms reviews', at))).toEqual([]);
     for (const who of ['staff', 'owner'] as const) {
       expect(await bot.sayText(who, '/isms reviews', at)).toContain('Only the ISMS lead or management body or auditor may use "/isms reviews"');
     }
@@ -330,8 +336,8 @@ describe('management reviews', () => {
       .toBe('Bruno Board (management body); Lena Lead (ISMS lead, staff)');
     expect((await reviews(bot))[0].attendees.map((a) => a.name)).toEqual(['Bruno Board', 'Lena Lead']);
 
-    // A review recorded now copies the people as they are now; the lead is listed once.
-    await bot.say('lead', '/isms review record 2026-09-30 "Follow-up on MFA funding"', at);
+    // A review recorded now copies the people as they are now.
+    await bot.say('lead', '/isms review record 2026-09-30 "Follow-up on MFA funding" --attendees "lena@test.example, Mia Manager" --chair mia@test.example', at);
     const answer = await bot.say('lead', '/isms reviews', at);
     expect(listIn(answer).items.map((i) => i.title.split(' ')[0])).toEqual(['MR-0002', 'MR-0001']);
     expect(field(answer, 'MR-0002', 'Attendees')).toBe('Lena Lead (ISMS lead, management body); Mia Manager (management body)');
@@ -343,7 +349,8 @@ describe('management reviews', () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms review record 2026-09-31 "inputs"', 'date: must be a date written YYYY-MM-DD');
     await refusedWithNothingWritten(bot, 'lead', '/isms review record 2026-10-02 "inputs"',
       'date: 2026-10-02 is in the future (today is 2026-10-01); record a management review once it has been held.');
-    await refusedWithNothingWritten(bot, 'lead', '/isms review record 2026-09-15', 'inputs: list what the review looked at');
+    await refusedWithNothingWritten(bot, 'lead', '/isms review record 2026-09-15', 'attendees: name who actually attended');
+    await refusedWithNothingWritten(bot, 'lead', `/isms review record 2026-09-15 ${ATTENDED}`, 'inputs: list what the review looked at');
     await refusedWithNothingWritten(bot, 'lead', '/isms review decide MR-0042 olga@test.example 2026-12-31 "x"', 'MR-0042 does not exist.');
     await refusedWithNothingWritten(bot, 'lead', '/isms review decide AF-0001 olga@test.example 2026-12-31 "x"', 'review: must be a reference like MR-0001, not "AF-0001"');
     await refusedWithNothingWritten(bot, 'lead', '/isms review decide MR-0001 olga@test.example 2026-09-01 "x"', 'due: 2026-09-01 is not in the future');
@@ -352,11 +359,13 @@ describe('management reviews', () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms review decide MR-0001 olga@test.example 2026-12-31', 'decision: say what was decided after the due date.');
   });
 
-  it('refuses recording and deciding to everyone but the ISMS lead, writing nothing', async () => {
+  it('refuses recording to everyone but the ISMS lead, and deciding to everyone but the lead and the management body, writing nothing', async () => {
     await recordFirstReview();
     for (const who of ['board', 'auditor', 'owner', 'staff'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms review record 2026-09-20 "inputs"', 'Only the ISMS lead may use "/isms review record"');
-      await refusedWithNothingWritten(bot, who, '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead may use "/isms review decide"');
+      await refusedWithNothingWritten(bot, who, `/isms review record 2026-09-20 "inputs" ${ATTENDED}`, 'Only the ISMS lead may use "/isms review record"');
+    }
+    for (const who of ['auditor', 'owner', 'staff'] as const) {
+      await refusedWithNothingWritten(bot, who, '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead or management body may use "/isms review decide"');
     }
   });
 
@@ -365,7 +374,7 @@ describe('management reviews', () => {
     await recordSecondReview();
     const record = findForm(await bot.say('lead', '/isms review record', at))!;
     expect(record.command).toBe('review record');
-    expect(record.fields.map((f) => f.name)).toEqual(['date', 'inputs']);
+    expect(record.fields.map((f) => f.name)).toEqual(['date', 'inputs', 'attendees', 'chair', 'pack']);
     const blank = findForm(await bot.say('lead', '/isms review decide', at))!;
     expect(blank.fields.map((f) => f.name)).toEqual(['review', 'owner', 'due', 'decision']);
     expect(blank.fields[0].options?.map((o) => o.value)).toEqual(['MR-0002', 'MR-0001']);
@@ -377,7 +386,7 @@ describe('management reviews', () => {
       { ...form.hidden, owner: 'lena@test.example', due: '2026-11-30', decision: 'Report MFA rollout to the board monthly' },
       { actor: await bot.actor('lead'), channel: 'test', now: NOW }));
     // The lead owns it: nobody else to tell.
-    expect(answer).toContain('Added decision 1 to MR-0002: owned by Lena Lead, due 2026-11-30.');
+    expect(answer).toContain('Added decision 1 to MR-0002, tracked as POAM-0001: owned by Lena Lead, due 2026-11-30.');
     expect(answer).not.toContain('has been told');
     expect(await bot.outboxFor('lead')).toEqual([]);
   });
@@ -392,7 +401,7 @@ describe('management reviews', () => {
     expect(again).toEqual(first);
     expect((await decisions(bot)).filter((d) => d.decision === 'Run a phishing exercise')).toHaveLength(1);
     expect(await bot.outboxFor('staff')).toHaveLength(1);
-    expect(await bot.auditCount()).toBe(audit + 1);
+    expect(await bot.auditCount()).toBe(audit + 2);
   });
 });
 

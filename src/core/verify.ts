@@ -4,7 +4,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, interestedParties, managementApprovals, managementReviews,
-  people, poamExtensions, poamItems, policies, risks, scopeChanges, suppliers, trainingCourses,
+  people, poamExtensions, poamItems, policies, reviewPacks, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
 import { EvidenceFileMismatch, type StoredEvidenceFile, readEvidenceFile } from '../domain/evidence/files.js';
@@ -34,6 +34,7 @@ const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] =
   { entity: 'poam_extension', table: poamExtensions, key: poamExtensions.ref, what: 'POA&M extension' },
   { entity: 'audit_finding', table: auditFindings, key: auditFindings.ref, what: 'audit finding' },
   { entity: 'management_review', table: managementReviews, key: managementReviews.ref, what: 'management review' },
+  { entity: 'review_pack', table: reviewPacks, key: reviewPacks.ref, what: 'management review pack' },
   { entity: 'management_approval', table: managementApprovals, key: managementApprovals.ref, what: 'management-body approval' },
 ];
 

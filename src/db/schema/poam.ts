@@ -2,7 +2,7 @@ import { pgTable, serial, text, integer, timestamp, date, jsonb } from 'drizzle-
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 
-export const POAM_SOURCES = ['audit_finding', 'risk', 'evidence_gap'] as const;
+export const POAM_SOURCES = ['audit_finding', 'risk', 'evidence_gap', 'management_review'] as const;
 export const POAM_STATUSES = ['open', 'in_progress', 'completed', 'risk_accepted'] as const;
 
 export const poamItems = pgTable('poam_items', {
@@ -70,6 +70,32 @@ export const managementReviews = pgTable('management_reviews', {
   attendees: jsonb('attendees').notNull().$type<{ personId: number; name: string; roles: string[] }[]>(),
   inputs: text('inputs').notNull(),
   createdAt: createdAt(),
+  /** The management-body member who chaired it; only they close it. */
+  chairId: integer('chair_id').references(() => people.id),
+  /** The pack of ISO 27001 9.3.2 inputs it considered, if one was prepared. */
+  packId: integer('pack_id').references(() => reviewPacks.id),
+  /** Open: attendees, chair and decisions may still be recorded; closed: the record is final. */
+  status: text('status').notNull().default('open').$type<(typeof REVIEW_STATUSES)[number]>(),
+  closedBy: integer('closed_by').references(() => people.id),
+  closedAt: timestamp('closed_at', { withTimezone: true, mode: 'date' }),
+});
+
+export const REVIEW_STATUSES = ['open', 'closed'] as const;
+
+/**
+ * The ISO 27001 9.3.2 inputs as compiled for a management review: the document and the data of its
+ * charts as they were that moment, so the pack can be handed out again unchanged. Append-only.
+ */
+export const reviewPacks = pgTable('review_packs', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  preparedBy: integer('prepared_by').notNull().references(() => people.id),
+  preparedAt: timestamp('prepared_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  /** The pack as Markdown. */
+  document: text('document').notNull(),
+  documentSha256: text('document_sha256').notNull(),
+  /** Each chart's name, title and Vega-Lite spec with its data. */
+  charts: jsonb('charts').notNull().$type<{ name: string; title: string; spec: Record<string, unknown> }[]>(),
 });
 
 export const reviewDecisions = pgTable('review_decisions', {
@@ -79,4 +105,6 @@ export const reviewDecisions = pgTable('review_decisions', {
   ownerId: integer('owner_id').references(() => people.id),
   dueOn: date('due_on'),
   status: text('status').notNull().default('open'),
+  /** The POA&M item that tracks the action. */
+  poamItemId: integer('poam_item_id').references(() => poamItems.id),
 });

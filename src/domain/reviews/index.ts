@@ -2,7 +2,8 @@ import type { CommandSpec } from '../../core/router.js';
 import { findingAddCommand } from './finding-add.js';
 import { findingsCommand } from './finding-list.js';
 import { findingCloseCommand } from './finding-close.js';
-import { reviewDecideCommand, reviewRecordCommand } from './management-review.js';
+import { reviewCloseCommand, reviewDecideCommand, reviewDecisionCloseCommand, reviewRecordCommand } from './management-review.js';
+import { reviewPackCommand, reviewPrepareCommand } from './review-pack.js';
 import { reviewsCommand } from './review-list.js';
 
 export const reviewCommands: CommandSpec[] = [
@@ -10,6 +11,10 @@ export const reviewCommands: CommandSpec[] = [
   findingAddCommand,
   findingCloseCommand,
   reviewsCommand,
+  reviewPrepareCommand,
+  reviewPackCommand,
   reviewRecordCommand,
   reviewDecideCommand,
+  reviewDecisionCloseCommand,
+  reviewCloseCommand,
 ];

@@ -48,6 +48,11 @@ export interface ProgrammeFigures {
   boardMembers: number;
   /** Members holding a valid attestation of every management-body course. */
   boardMembersCovered: number;
+  /** Null when no risk appetite is recorded. */
+  riskAppetite: number | null;
+  risksOpen: number;
+  risksOverAppetite: number;
+  approvalsPending: number;
 }
 
 export async function programmeFigures(db: Db, today: string): Promise<ProgrammeFigures> {
@@ -70,6 +75,11 @@ export async function programmeFigures(db: Db, today: string): Promise<Programme
       (select count(*)::int from board_members m where not exists (
         select 1 from board_courses c where not exists (
           select 1 from training_attestations t
-          where t.person_id = m.id and t.course_id = c.id and t.expires_on >= ${today}::date))) as "boardMembersCovered"`);
+          where t.person_id = m.id and t.course_id = c.id and t.expires_on >= ${today}::date))) as "boardMembersCovered",
+      (select max_residual_score from risk_appetite order by id desc limit 1) as "riskAppetite",
+      (select count(*)::int from risks where status <> 'closed') as "risksOpen",
+      (select count(*)::int from risks where status <> 'closed'
+        and residual_score > (select max_residual_score from risk_appetite order by id desc limit 1)) as "risksOverAppetite",
+      (select count(*)::int from management_approvals where status = 'pending') as "approvalsPending"`);
   return row;
 }

@@ -1,14 +1,53 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/router.js';
-import { isLead } from '../../core/actor.js';
+import { hasRole, isLead } from '../../core/actor.js';
+import type { Db } from '../../db/client.js';
 import { fields, reply, text, type Block, type Field } from '../../core/reply.js';
-import { obligationsOf } from '../training/obligations.js';
+import { everyonesObligations, obligationsOf } from '../training/obligations.js';
+import { controlStates } from '../soa/soa.js';
 import { obligationItem } from '../training/list.js';
 import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
 import { openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf, type ProgrammeFigures } from './queries.js';
 import { isoDay } from '../../core/time.js';
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
+const share = (part: number, whole: number, none: string) => (whole === 0 ? none : `${percent(part, whole)} (${part} of ${whole})`);
+
+/** Applicable controls with fresh evidence, and training obligations met (a valid attestation), today. */
+async function coverage(db: Db, today: string) {
+  const applicable = [...(await controlStates(db, today)).values()].filter((c) => c.applicable);
+  const obligations = await everyonesObligations(db, today);
+  return {
+    fresh: applicable.filter((c) => c.evidence === 'fresh').length, applicable: applicable.length,
+    trained: obligations.filter((o) => o.state === 'valid' || o.state === 'expiring').length, obligations: obligations.length,
+  };
+}
+
+/** What the management body oversees (NIS2 Art. 20, ISO 27001 9.3), in one compact set of figures. */
+async function oversightFields(db: Db, f: ProgrammeFigures, today: string): Promise<Field[]> {
+  const c = await coverage(db, today);
+  return [
+    {
+      label: 'Risks over appetite',
+      value: f.riskAppetite === null ? `no risk appetite recorded (${f.risksOpen} risks)` : `${f.risksOverAppetite} of ${f.risksOpen} (appetite: residual score up to ${f.riskAppetite})`,
+    },
+    { label: 'Evidence freshness', value: share(c.fresh, c.applicable, 'no applicable controls') },
+    { label: 'Training completion', value: share(c.trained, c.obligations, 'no training courses defined') },
+    { label: 'Approvals waiting for the management body', value: String(f.approvalsPending) },
+  ];
+}
+
+/** The management body's compact view of the programme. */
+async function boardFields(db: Db, f: ProgrammeFigures, today: string): Promise<Field[]> {
+  const [risk, ...rest] = await oversightFields(db, f, today);
+  return [
+    risk,
+    { label: 'POA&M items', value: `${f.poamOpen} open, ${f.poamOverdue} overdue` },
+    rest[0],
+    { label: 'Policy acknowledgement', value: share(f.policyAcks, f.policyAcksExpected, 'no published policies') },
+    ...rest.slice(1),
+  ];
+}
 
 function programmeFields(f: ProgrammeFigures): Field[] {
   return [
@@ -34,7 +73,7 @@ function programmeFields(f: ProgrammeFigures): Field[] {
 export const statusCommand = defineCommand({
   name: 'status',
   aliases: ['todo'],
-  summary: 'Your to-do in one view (and, for the ISMS lead, the programme at a glance)',
+  summary: 'Your to-do in one view (and, for the ISMS lead and the management body, the programme at a glance)',
   examples: ['status'],
   schema: z.object({}),
   async run(ctx) {
@@ -82,8 +121,12 @@ export const statusCommand = defineCommand({
       blocks.push({ type: 'list', title: 'Your POA&M items', items: poam.map((v) => itemListEntry(v, today, ctx.actor, false)) });
     }
     if (isLead(ctx.actor)) {
+      const figures = await programmeFigures(ctx.db, today);
       blocks.push({ type: 'divider' });
-      blocks.push(fields(programmeFields(await programmeFigures(ctx.db, today)), 'Programme at a glance'));
+      blocks.push(fields([...programmeFields(figures), ...await oversightFields(ctx.db, figures, today)], 'Programme at a glance'));
+    } else if (hasRole(ctx.actor, 'management_body')) {
+      blocks.push({ type: 'divider' });
+      blocks.push(fields(await boardFields(ctx.db, await programmeFigures(ctx.db, today), today), 'Programme at a glance'));
     }
     return reply(...blocks);
   },
