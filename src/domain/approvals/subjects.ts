@@ -1,10 +1,12 @@
 import type { ApprovalSubject } from './subject.js';
+import { supplierApproval } from '../suppliers/approval.js';
+import { aiToolApproval } from '../declarations/ai-approval.js';
 
 /**
  * Every kind of thing the management body approves. Each is defined beside its register and listed
  * here, so a stored request always finds the code that reads its thing as it is now.
  */
-const SUBJECTS: ApprovalSubject[] = [];
+const SUBJECTS: ApprovalSubject[] = [supplierApproval, aiToolApproval];
 
 export function approvalSubject(kind: string): ApprovalSubject {
   const subject = SUBJECTS.find((s) => s.kind === kind);

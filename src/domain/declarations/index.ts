@@ -4,6 +4,7 @@ import { aiDetailsCommand } from './ai-details.js';
 import { aiApproveCommand, aiDuplicateCommand, aiProhibitCommand, aiRestrictCommand } from './ai-decide.js';
 import { declareSupplierCommand } from './supplier.js';
 import { scopeAddCommand, scopeRetireCommand } from './scope.js';
+import { supplierCommands } from '../suppliers/index.js';
 
 export const declarationCommands: CommandSpec[] = [
   declareAiCommand,
@@ -13,6 +14,7 @@ export const declarationCommands: CommandSpec[] = [
   aiProhibitCommand,
   aiDuplicateCommand,
   declareSupplierCommand,
+  ...supplierCommands,
   scopeAddCommand,
   scopeRetireCommand,
 ];
