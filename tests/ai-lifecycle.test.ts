@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { parse } from 'csv-parse/sync';
-import { aiTools, auditEvents } from '../src/db/schema/index.js';
+import { aiTools, auditEvents, managementApprovals } from '../src/db/schema/index.js';
 import { toPlainText, type Block } from '../src/core/reply.js';
 import { verifyRegister } from '../src/core/verify.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
@@ -104,8 +104,10 @@ describe('AI tool decisions: /isms ai approve|restrict|prohibit|duplicate', () =
     expect(answer).toContain('AI-0002 (DeepSeek) is now awaiting management-body approval; conditions: EU region only');
     expect(answer).toContain('Until then it may not be used');
     expect(await tool('AI-0002')).toMatchObject({ status: 'awaiting_management_approval', managementApprovedBy: null });
-    const asked = (await bot.outboxFor('board')).filter((m) => m.kind === 'ai_decision');
-    expect(JSON.stringify(asked[0].reply)).toContain('/isms ai approve AI-0002');
+    expect(answer).toContain('they have been asked (APR-0001) to confirm with "/isms approve APR-0001" or "/isms ai approve AI-0002"');
+    const asked = (await bot.outboxFor('board')).filter((m) => m.kind === 'approval');
+    expect(asked).toHaveLength(1);
+    expect(JSON.stringify(asked[0].reply)).toContain('approve APR-0001');
 
     expect(await bot.sayText('board', '/isms ai approve AI-0002', { now: NOW })).toContain('AI-0002 (DeepSeek) is now approved with conditions: EU region only');
     expect(await tool('AI-0002')).toMatchObject({ status: 'approved', managementApprovedBy: bot.ids.board, managementApprovedAt: NOW, decidedBy: bot.ids.board });
@@ -164,6 +166,111 @@ describe('AI tool decisions: /isms ai approve|restrict|prohibit|duplicate', () =
       await rm(path.dirname(file.path), { recursive: true, force: true });
     }
 
+    await auditSeededRows(bot.t.db);
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+});
+
+describe('AI tools before the management body and their links: /isms approvals, approve APR, ai details --supplier --controls', () => {
+  let bot: TestBot;
+  const tool = async (ref: string) => (await bot.t.db.select().from(aiTools).where(eq(aiTools.ref, ref)))[0];
+  const requests = async (ref: string) => bot.t.db.select().from(managementApprovals)
+    .where(and(eq(managementApprovals.subjectKind, 'ai_tool'), eq(managementApprovals.subjectRef, ref))).orderBy(managementApprovals.id);
+
+  beforeEach(async () => {
+    bot = await createTestBot();
+    await bot.say('staff', '/isms declare ai DeepSeek summaries --data customer'); // AI-0001, SC-0001
+    await bot.say('staff', '/isms declare ai ChatGPT drafting --vendor OpenAI --data internal'); // AI-0002, SC-0002
+    await bot.say('staff', '/isms declare supplier "OpenAI" "chat assistant" --ict yes --critical no --data internal'); // SUP-0001, SC-0003
+    for (const ref of ['SC-0001', 'SC-0002', 'SC-0003']) await bot.say('lead', `/isms triage accept ${ref}`);
+    await bot.say('lead', '/isms ai approve AI-0001 EU region only'); // awaiting the management body: APR-0001
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  it('lists a tool awaiting the management body in /isms approvals; "approve APR" approves the tool, once', async () => {
+    expect(await requests('AI-0001')).toEqual([expect.objectContaining({ ref: 'APR-0001', status: 'pending', requestedBy: bot.ids.lead })]);
+    const waiting = await bot.sayText('board', '/isms approvals');
+    expect(waiting).toContain('APR-0001 — use of the AI tool DeepSeek (AI-0001)');
+    expect(waiting).toContain('Conditions: EU region only');
+
+    expect(await bot.sayText('board', '/isms approve APR-0001', { now: NOW })).toContain('Approved: use of the AI tool DeepSeek (AI-0001) (APR-0001).');
+    expect(await tool('AI-0001')).toMatchObject({ status: 'approved', conditions: 'EU region only', managementApprovedBy: bot.ids.board, managementApprovedAt: NOW });
+    expect(await requests('AI-0001')).toEqual([expect.objectContaining({ status: 'approved', decidedBy: bot.ids.board, staleAt: null })]);
+    const told = (await bot.outboxFor('staff')).filter((m) => m.kind === 'ai_decision');
+    expect(JSON.stringify(told.at(-1)!.reply)).toContain('Bruno Board decided your AI declaration AI-0001 (DeepSeek): approved with conditions: EU region only');
+
+    const before = await bot.auditCount();
+    expect(await bot.sayText('board', '/isms approve APR-0001')).toContain('APR-0001 (use of the AI tool DeepSeek (AI-0001)) was already approved by Bruno Board');
+    expect(await bot.sayText('board', '/isms ai approve AI-0001')).toContain('AI-0001 (DeepSeek) was already approved by the management body (Bruno Board) on 2026-12-02');
+    expect(await bot.auditCount()).toBe(before);
+  });
+
+  it('"ai approve" by the management body closes the pending request, so it is decided once', async () => {
+    expect(await bot.sayText('board', '/isms ai approve AI-0001', { now: NOW })).toContain('AI-0001 (DeepSeek) is now approved with conditions: EU region only');
+    expect(await requests('AI-0001')).toEqual([expect.objectContaining({
+      status: 'approved', decidedBy: bot.ids.board, decidedAt: NOW, rationale: 'confirmed with "/isms ai approve AI-0001"',
+    })]);
+    const told = (await bot.outboxFor('lead')).filter((m) => m.kind === 'approval').map((m) => JSON.stringify(m.reply));
+    expect(told).toEqual([expect.stringContaining('Bruno Board approved use of the AI tool DeepSeek (AI-0001) (APR-0001)')]);
+    const before = await bot.auditCount();
+    expect(await bot.sayText('board', '/isms approve APR-0001')).toContain('was already approved by Bruno Board on 2026-12-02');
+    expect(await bot.sayText('board', '/isms approvals')).toContain('Nothing waits for the management body\'s approval.');
+    expect(await bot.auditCount()).toBe(before);
+  });
+
+  it('a restriction by the management body on other conditions withdraws the request; a data change makes an approval stale', async () => {
+    await bot.say('board', '/isms ai restrict AI-0001 public data only');
+    expect(await tool('AI-0001')).toMatchObject({ status: 'restricted', conditions: 'public data only' });
+    expect(await requests('AI-0001')).toEqual([expect.objectContaining({ status: 'withdrawn', staleReason: expect.stringContaining('Bruno Board decided AI-0001') })]);
+
+    await bot.say('staff', '/isms declare ai Claude drafting --data personal'); // AI-0003, SC-0004
+    await bot.say('lead', '/isms triage accept SC-0004');
+    await bot.say('lead', '/isms ai approve AI-0003'); // APR-0002
+    await bot.say('board', '/isms approve APR-0002');
+    await bot.say('staff', '/isms ai details AI-0003 --data personal,customer');
+    expect(await tool('AI-0003')).toMatchObject({ status: 'under_review' });
+    expect(await requests('AI-0003')).toEqual([expect.objectContaining({ status: 'approved', staleReason: 'Sam Staff changed the data AI-0003 sees' })]);
+  });
+
+  it('refuses the management-body member who declared the tool, whichever way they approve', async () => {
+    await bot.say('board', '/isms declare ai Mistral translation --data customer'); // AI-0003, SC-0004
+    await bot.say('lead', '/isms triage accept SC-0004');
+    await bot.say('lead', '/isms ai approve AI-0003'); // APR-0002, no card to its declarer
+    expect((await bot.outboxFor('board')).filter((m) => m.kind === 'approval').map((m) => JSON.stringify(m.reply))).not.toContainEqual(expect.stringContaining('APR-0002'));
+    const before = await bot.auditCount();
+    expect(await bot.sayText('board', '/isms approve APR-0002')).toContain('You declared AI-0003 (Mistral) yourself, so another member of the management body decides APR-0002');
+    expect(await bot.sayText('board', '/isms ai approve AI-0003')).toContain('You declared AI-0003 (Mistral) yourself');
+    expect(await bot.auditCount()).toBe(before);
+    expect((await tool('AI-0003')).status).toBe('awaiting_management_approval');
+  });
+
+  it('links a tool to its supplier and ISO/IEC 42001 Annex A controls, shown in the register and the export', async () => {
+    const answer = await bot.sayText('staff', '/isms ai details AI-0002 --supplier SUP-1 --controls a.6.2.2,A.8.2');
+    expect(answer).toContain('Supplier: SUP-0001 OpenAI');
+    expect(answer).toContain('ISO/IEC 42001 controls: A.6.2.2, A.8.2');
+    expect(await tool('AI-0002')).toMatchObject({ iso42001Controls: ['A.6.2.2', 'A.8.2'], status: 'under_review' });
+
+    const before = await bot.auditCount();
+    expect(await bot.sayText('staff', '/isms ai details AI-0002 --controls A.6.2.2,A.99.1,6.1'))
+      .toContain('A.99.1, 6.1 are no ISO/IEC 42001:2023 Annex A control');
+    expect(await bot.sayText('staff', '/isms ai details AI-0002 --supplier SUP-0042')).toContain('SUP-0042 does not exist');
+    expect(await bot.auditCount()).toBe(before);
+
+    const register = await bot.say('lead', '/isms register ai');
+    const list = register.blocks.find((b): b is Extract<Block, { type: 'list' }> => b.type === 'list')!;
+    expect(list.items[1].fields).toContainEqual({ label: 'Supplier', value: 'SUP-0001 OpenAI' });
+    expect(list.items[1].fields).toContainEqual({ label: 'ISO/IEC 42001 controls', value: 'A.6.2.2, A.8.2' });
+
+    const exported = await bot.say('lead', '/isms export ai-tools csv');
+    const file = exported.blocks.find((b): b is Extract<Block, { type: 'file' }> => b.type === 'file')!.file;
+    try {
+      const [header, ...rows] = parse(readFileSync(file.path)) as string[][];
+      const column = (name: string) => rows.map((r) => r[header.indexOf(name)]);
+      expect(column('Supplier')).toEqual(['', 'SUP-0001 OpenAI']);
+      expect(column('ISO/IEC 42001 controls')).toEqual(['', 'A.6.2.2, A.8.2']);
+    } finally {
+      await rm(path.dirname(file.path), { recursive: true, force: true });
+    }
     await auditSeededRows(bot.t.db);
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });

@@ -151,7 +151,7 @@ describe('/isms ai details', () => {
     expect(JSON.stringify(declared)).toContain('"command":"ai details AI-0002"');
     const form = findForm(await bot.say('staff', '/isms ai details AI-0002'));
     expect(form).toMatchObject({ command: 'ai details', hidden: { ref: 'AI-0002' } });
-    expect(form?.fields.map((f) => f.name)).toEqual(['vendor', 'purpose', 'data', 'users']);
+    expect(form?.fields.map((f) => f.name)).toEqual(['vendor', 'purpose', 'data', 'users', 'supplier', 'controls']);
     await bot.router.submit('ai details', { ...form!.hidden, vendor: 'Midjourney Inc', data: ['public'] }, { actor: await bot.actor('staff'), channel: 'test' });
     const [tool] = await bot.t.db.select().from(aiTools).where(eq(aiTools.ref, 'AI-0002'));
     expect(tool).toMatchObject({ vendor: 'Midjourney Inc', dataCategories: ['public'] });

@@ -5,6 +5,9 @@ import { people } from './people.js';
 
 export const CRITICALITY_TIERS = ['tier1_critical', 'tier2_important', 'tier3_standard'] as const;
 export const DATA_ACCESS = ['none', 'internal', 'personal', 'customer', 'personal_and_customer'] as const;
+/** The register of information's substitutability scale: easily, medium complexity, highly complex, not substitutable. */
+export const SUBSTITUTABILITY = ['easy', 'medium', 'difficult', 'impossible'] as const;
+export const SUPPLIER_REVIEW_OUTCOMES = ['continue', 'continue_with_actions', 'exit'] as const;
 
 /** Minimum fields of a DORA Art. 28 register of information. */
 export const suppliers = pgTable('suppliers', {
@@ -23,6 +26,21 @@ export const suppliers = pgTable('suppliers', {
   status: text('status').notNull().default('declared'),
   declaredBy: integer('declared_by').references(() => people.id),
   createdAt: createdAt(),
+  contractStart: date('contract_start'),
+  contractEnd: date('contract_end'),
+  /** Where the exit strategy is documented, or its summary; exit_strategy says whether there is one. */
+  exitPlan: text('exit_plan'),
+  lastReviewOn: date('last_review_on'),
+  lastReviewOutcome: text('last_review_outcome').$type<(typeof SUPPLIER_REVIEW_OUTCOMES)[number]>(),
+  lastReviewNote: text('last_review_note'),
+  /** DORA register of information: legal entity identifier (ISO 17442). */
+  lei: text('lei'),
+  /** ISO 3166-1 alpha-2 country of the supplier's head office. */
+  country: text('country'),
+  /** One of the ICT service types of the register of information (ITS (EU) 2024/2956, Annex III), S01…S19. */
+  ictServiceType: text('ict_service_type'),
+  substitutability: text('substitutability').$type<(typeof SUBSTITUTABILITY)[number]>(),
+  subcontractors: text('subcontractors').array().notNull().default([]),
 }, (t) => [
   // One live entry per supplier name, whatever the case; a rejected one may be declared again.
   uniqueIndex('suppliers_name_live').on(sql`lower(${t.name})`).where(sql`${t.status} <> 'rejected'`),
@@ -56,4 +74,8 @@ export const aiTools = pgTable('ai_tools', {
   decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
   managementApprovedBy: integer('management_approved_by').references(() => people.id),
   managementApprovedAt: timestamp('management_approved_at', { withTimezone: true, mode: 'date' }),
+  /** The supplier that provides the tool, from the supplier register. */
+  supplierId: integer('supplier_id').references(() => suppliers.id),
+  /** ISO/IEC 42001:2023 Annex A controls that apply to its use, e.g. A.6.2.2. */
+  iso42001Controls: text('iso42001_controls').array().notNull().default([]),
 });

@@ -2,6 +2,8 @@ import type { ApprovalSubject } from './subject.js';
 import { scopeChangeApproval, scopeStatementApproval } from '../declarations/scope-approval.js';
 import { soaApproval } from '../soa/approval.js';
 import { policyVersionSubject } from '../policies/approval.js';
+import { supplierApproval } from '../suppliers/approval.js';
+import { aiToolApproval } from '../declarations/ai-approval.js';
 
 /**
  * Every kind of thing the management body approves. Each is defined beside its register and listed
@@ -12,6 +14,8 @@ const SUBJECTS: ApprovalSubject[] = [
   scopeChangeApproval,
   soaApproval,
   policyVersionSubject,
+  supplierApproval,
+  aiToolApproval,
 ];
 
 export function approvalSubject(kind: string): ApprovalSubject {

@@ -2,13 +2,15 @@ import { z } from 'zod';
 import { and, eq } from 'drizzle-orm';
 import { aiTools, scopeChanges } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
-import { findPersonById, hasRole, peopleWithRole } from '../../core/actor.js';
+import { findPersonById, hasRole, isLead } from '../../core/actor.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { reply, text, fields } from '../../core/reply.js';
 import { isoDay } from '../../core/time.js';
 import { AI_STATUS_LABELS, aiStatusInWords, needsManagementApproval } from './ai-status.js';
+import { aiToolApproval, settleAiApproval } from './ai-approval.js';
+import { latestApproval } from '../approvals/request.js';
 
 type AiTool = typeof aiTools.$inferSelect;
 type Verdict = 'approve' | 'restrict' | 'prohibit' | 'duplicate';
@@ -36,6 +38,11 @@ async function toolToDecide(ctx: CommandContext, ref: string, verdict: Verdict):
       .where(and(eq(scopeChanges.subjectRef, ref), eq(scopeChanges.status, 'proposed')));
     const accept = change ? `"/isms triage accept ${change.ref}"` : '"/isms triage"';
     throw conflict(`${ref} (${tool.name}) is still waiting for triage: accept it first with ${accept}, then decide it.`, 'Nothing was recorded.');
+  }
+  if (tool.managementApprovedAt && !isLead(ctx.actor) && hasRole(ctx.actor, 'management_body') && verdict === 'approve') {
+    const approver = tool.managementApprovedBy ? await findPersonById(ctx.db, tool.managementApprovedBy) : undefined;
+    throw conflict(`${ref} (${tool.name}) was already approved by the management body${approver ? ` (${approver.name})` : ''} on ${isoDay(tool.managementApprovedAt)}: ${aiStatusInWords(tool)}.`,
+      'Nothing was recorded.');
   }
   const deeds = [{ by: tool.declaredBy, did: `declared ${ref} (${tool.name}) yourself` }];
   const confirming = hasRole(ctx.actor, 'management_body') && (verdict === 'approve' || verdict === 'restrict')
@@ -103,19 +110,7 @@ export async function decideAiTool(ctx: CommandContext, ref: string, verdict: Ve
     idempotencyKey: `ai-decision:${stamp}:${before.declaredBy}`,
     reply: { about: ref, blocks: [text(`${ctx.actor.name} decided your AI declaration ${ref} (${before.name}): ${status}.`, after.status === 'prohibited' ? 'warning' : 'info')] },
   });
-  if (after.status === 'awaiting_management_approval') {
-    for (const member of await peopleWithRole(ctx.db, 'management_body')) {
-      if (member.id === before.declaredBy) continue;
-      await ctx.notify({
-        recipientId: member.id,
-        kind: 'ai_decision',
-        idempotencyKey: `ai-management-approval:${stamp}:${member.id}`,
-        reply: reply(text(`${ctx.actor.name} approved the AI tool ${before.name} (${ref}), which sees ${before.dataCategories.join(', ')} data: `
-          + `its use needs the management body's approval${after.conditions ? ` (conditions: ${after.conditions})` : ''}. `
-          + `Confirm with "/isms ai approve ${ref}" or "/isms ai restrict ${ref} <conditions>".`)),
-      });
-    }
-  }
+  await settleAiApproval(ctx, after, `${ctx.actor.name} decided ${ref}: ${status}`);
   return after;
 }
 
@@ -156,10 +151,12 @@ function decisionCommand(verdict: 'approve' | 'restrict' | 'prohibit') {
 async function decidedReply(ctx: CommandContext, tool: AiTool) {
   const declarer = await findPersonById(ctx.db, tool.declaredBy);
   const awaiting = tool.status === 'awaiting_management_approval';
+  const request = awaiting ? await latestApproval(ctx.db, aiToolApproval, tool.ref) : undefined;
   return reply(
     text(`${tool.ref} (${tool.name}) is now ${aiStatusInWords(tool)}.`, awaiting ? 'warning' : 'success'),
     ...(awaiting ? [text(`${tool.name} sees ${tool.dataCategories.join(', ')} data, so its use needs the management body's approval; `
-      + `they have been asked to confirm with "${commandLine(ctx.channel, `ai approve ${tool.ref}`)}". Until then it may not be used.`)] : []),
+      + `they have been asked${request ? ` (${request.ref})` : ''} to confirm with "${commandLine(ctx.channel, `approve ${request?.ref ?? 'APR-…'}`)}" `
+      + `or "${commandLine(ctx.channel, `ai approve ${tool.ref}`)}". Until then it may not be used.`)] : []),
     fields([
       { label: 'Reference', value: tool.ref },
       { label: 'Status', value: AI_STATUS_LABELS[tool.status] },

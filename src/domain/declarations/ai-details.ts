@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
-import { aiTools } from '../../db/schema/index.js';
-import { defineCommand, type CommandContext } from '../../core/router.js';
+import { aiTools, suppliers } from '../../db/schema/index.js';
+import { commaList, defineCommand, type CommandContext } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
-import { forbidden, notFound } from '../../core/errors.js';
+import { conflict, forbidden, notFound } from '../../core/errors.js';
+import { readRequirements } from '../../refdata/index.js';
+import { refreshApprovals } from '../approvals/request.js';
+import { aiToolApproval } from './ai-approval.js';
 import { registerRef } from '../../core/validate.js';
 import { reply, text, fields, formBlock } from '../../core/reply.js';
 import { AI_DETAIL_ARGS, declareAiInput } from './ai.js';
@@ -15,11 +18,34 @@ export const aiDetailsInput = z.object({
   purpose: declareAiInput.shape.purpose,
   data: declareAiInput.shape.data,
   users: declareAiInput.shape.users,
+  supplier: registerRef('SUP').optional().describe('The supplier that provides it, from the supplier register, e.g. SUP-0001'),
+  controls: commaList(z.string().trim().toUpperCase()).superRefine((ids, ctx) => {
+    const unknown = ids.filter((id) => !iso42001AnnexA().includes(id));
+    if (unknown.length) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} no ISO/IEC 42001:2023 Annex A control; `
+        + `the controls run from ${iso42001AnnexA()[0]} to ${iso42001AnnexA().at(-1)}, e.g. A.6.2.2` });
+    }
+  }).optional().describe('The ISO/IEC 42001:2023 Annex A controls that apply to its use, comma-separated, e.g. A.6.2.2,A.8.2'),
 });
 export type AiDetailsInput = z.infer<typeof aiDetailsInput>;
 type AiTool = typeof aiTools.$inferSelect;
 
-const DETAIL_NAMES = ['vendor', 'purpose', 'data', 'users'] as const;
+const DETAIL_NAMES = ['vendor', 'purpose', 'data', 'users', 'supplier', 'controls'] as const;
+
+let annexA: string[] | undefined;
+/** The Annex A control ids of ISO/IEC 42001:2023 as the shipped framework data lists them (reference/iso). */
+export function iso42001AnnexA(): string[] {
+  annexA ??= readRequirements().filter((r) => r.framework === 'ISO42001:2023' && r.reference.startsWith('A.')).map((r) => r.reference);
+  return annexA;
+}
+
+/** The supplier an AI tool is linked to: one in the register, not rejected. */
+async function supplierToLink(ctx: CommandContext, ref: string) {
+  const [supplier] = await ctx.db.select().from(suppliers).where(eq(suppliers.ref, ref));
+  if (!supplier) throw notFound(`${ref} does not exist; "/isms register suppliers" lists the supplier register.`).on('supplier');
+  if (supplier.status === 'rejected') throw conflict(`${ref} (${supplier.name}) was rejected in triage, so an AI tool cannot rely on it.`, 'Nothing was recorded.');
+  return supplier;
+}
 const ALLOWED: AiTool['status'][] = ['approved', 'restricted', 'awaiting_management_approval'];
 
 /** The AI tool a person may complete: the one who declared it, or the ISMS lead. */
@@ -43,20 +69,37 @@ export async function completeAiDeclaration(ctx: CommandContext, input: AiDetail
     purpose: input.purpose ?? before.purpose,
     dataCategories,
     userCount: input.users ?? before.userCount,
+    supplierId: input.supplier ? (await supplierToLink(ctx, input.supplier)).id : before.supplierId,
+    iso42001Controls: input.controls ? [...new Set(input.controls)] : before.iso42001Controls,
     ...(reopened && { status: 'under_review' as const, managementApprovedBy: null, managementApprovedAt: null }),
   }).where(eq(aiTools.id, before.id)).returning();
   await ctx.audit({ action: 'update', entity: 'ai_tool', entityRef: before.ref, before, after });
+  if (reopened) await refreshApprovals(ctx, aiToolApproval, after.ref, `${ctx.actor.name} changed the data ${after.ref} sees`);
   return { tool: after, reopened };
 }
 
+async function linkedSupplier(ctx: CommandContext, tool: AiTool) {
+  if (!tool.supplierId) return undefined;
+  const [supplier] = await ctx.db.select().from(suppliers).where(eq(suppliers.id, tool.supplierId));
+  return supplier;
+}
+
+/** The supplier and ISO/IEC 42001 controls of an AI tool, as its details and the AI register show them. */
+export const aiLinkFields = (supplier: { ref: string; name: string } | undefined, tool: Pick<AiTool, 'iso42001Controls'>) => [
+  ...(supplier ? [{ label: 'Supplier', value: `${supplier.ref} ${supplier.name}` }] : []),
+  ...(tool.iso42001Controls.length ? [{ label: 'ISO/IEC 42001 controls', value: tool.iso42001Controls.join(', ') }] : []),
+];
+
 export const aiDetailsCommand = defineCommand({
   name: 'ai details',
-  summary: 'Add what was not known when an AI tool was declared (vendor, purpose, data, users)',
-  examples: ['ai details AI-0001 --vendor OpenAI --data internal,customer --users 12 --purpose "drafting emails"'],
+  summary: 'Add what was not known when an AI tool was declared (vendor, purpose, data, users), its supplier and ISO/IEC 42001 controls',
+  examples: ['ai details AI-0001 --vendor OpenAI --data internal,customer --users 12 --purpose "drafting emails"', 'ai details AI-0001 --supplier SUP-0001 --controls A.6.2.2,A.8.2'],
   schema: aiDetailsInput,
   args: {
     ref: { positional: true, label: 'AI reference', value: 'AI-ref', placeholder: 'e.g. AI-0001' },
     ...AI_DETAIL_ARGS,
+    supplier: { value: 'SUP-ref', placeholder: 'e.g. SUP-0001' },
+    controls: { label: 'ISO/IEC 42001 controls', value: 'A.x.y,…', options: async () => iso42001AnnexA().map((id) => ({ value: id, label: id })) },
   },
   form: { title: 'Add details to an AI declaration', submitLabel: 'Save' },
   async run(ctx, input) {
@@ -71,6 +114,8 @@ export const aiDetailsCommand = defineCommand({
           purpose: { initial: tool.purpose ?? undefined },
           data: { initial: tool.dataCategories.length ? tool.dataCategories : undefined },
           users: { initial: tool.userCount ? String(tool.userCount) : undefined },
+          supplier: { initial: (await linkedSupplier(ctx, tool))?.ref },
+          controls: { initial: tool.iso42001Controls.length ? tool.iso42001Controls : undefined },
         },
       })));
     }
@@ -86,6 +131,7 @@ export const aiDetailsCommand = defineCommand({
         { label: 'Purpose', value: tool.purpose ?? 'unknown' },
         { label: 'Data', value: tool.dataCategories.length ? tool.dataCategories.join(', ') : 'unknown' },
         { label: 'Users', value: tool.userCount ? String(tool.userCount) : 'unknown' },
+        ...aiLinkFields(await linkedSupplier(ctx, tool), tool),
       ]),
     );
   },

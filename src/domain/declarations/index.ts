@@ -5,6 +5,7 @@ import { aiApproveCommand, aiDuplicateCommand, aiProhibitCommand, aiRestrictComm
 import { declareSupplierCommand } from './supplier.js';
 import { scopeAddCommand, scopeRetireCommand } from './scope.js';
 import { scopeStatementCommand } from './scope-approval.js';
+import { supplierCommands } from '../suppliers/index.js';
 
 export const declarationCommands: CommandSpec[] = [
   declareAiCommand,
@@ -14,6 +15,7 @@ export const declarationCommands: CommandSpec[] = [
   aiProhibitCommand,
   aiDuplicateCommand,
   declareSupplierCommand,
+  ...supplierCommands,
   scopeAddCommand,
   scopeRetireCommand,
   scopeStatementCommand,

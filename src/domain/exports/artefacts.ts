@@ -14,6 +14,8 @@ import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { FINDING_LABELS } from '../reviews/shared.js';
 import { KIND_LABELS } from '../triage/labels.js';
 import { AI_STATUS_LABELS } from '../declarations/ai-status.js';
+import { supplierApprovalInWords } from '../suppliers/approval.js';
+import { REVIEW_OUTCOME_LABELS, SUBSTITUTABILITY_LABELS, serviceTypeInWords } from '../suppliers/register-of-information.js';
 import { type Artefact, byId, col, instant, pageWhere, words } from './artefact.js';
 
 const owner = alias(people, 'owner');
@@ -356,9 +358,20 @@ const suppliersArtefact: Artefact = {
     col('dataAccess', 'Data access', 'What data it reaches: none, internal, personal, customer, or personal and customer.'),
     col('criticalityTier', 'Criticality', 'tier 1 (critical), tier 2 (important) or tier 3 (standard).'),
     col('contractRef', 'Contract', 'The contract reference, if recorded.'),
+    col('contractStart', 'Contract start', 'The day the contract started (ISO 8601), if recorded.'),
+    col('contractEnd', 'Contract end', 'The day the contract ends (ISO 8601), if recorded.'),
     col('exitStrategy', 'Exit strategy', 'yes when an exit strategy is documented.'),
+    col('exitPlan', 'Exit plan', 'Where the exit strategy is documented, or its summary.'),
+    col('lei', 'LEI', 'The legal entity identifier (ISO 17442), if recorded.'),
+    col('country', 'Country', 'The country of its head office (ISO 3166-1 alpha-2), if recorded.'),
+    col('ictServiceType', 'Type of ICT service', 'The type of ICT service of the DORA register of information (S01 to S19, with its name), if recorded.'),
+    col('substitutability', 'Substitutability', 'easily substitutable, medium complexity to substitute, highly complex to substitute or not substitutable, if assessed.'),
+    col('subcontractors', 'Subcontractors', 'The subcontractors that underpin the service, comma-separated.'),
     col('owner', 'Owner', 'Who manages the relationship, if named.'),
+    col('lastReviewOn', 'Last review', 'The day of the last review (ISO 8601), if one was recorded.'),
+    col('lastReviewOutcome', 'Last review outcome', 'continue, continue with actions or exit, with the note if one was given.'),
     col('nextReviewOn', 'Next review', 'The day of the next review (ISO 8601), if set.'),
+    col('managementApproval', 'Management-body approval', 'For a tier-1 supplier, the management body\'s approval in words (approved by whom and when, awaiting, stale); empty for the others.'),
     col('status', 'Status', 'declared, approved, rejected...'),
     col('declaredBy', 'Declared by', 'Who declared it, if recorded.'),
     col('createdAt', 'Declared at', 'When (ISO 8601, UTC).'),
@@ -368,14 +381,26 @@ const suppliersArtefact: Artefact = {
     const rows = await db.select({ s: suppliers, owner: owner.name, declarer: declarer.name }).from(suppliers)
       .leftJoin(owner, eq(owner.id, suppliers.ownerId)).leftJoin(declarer, eq(declarer.id, suppliers.declaredBy))
       .where(pageWhere(suppliers.id, after, period, { column: suppliers.createdAt })).orderBy(byId(suppliers.id)).limit(limit);
-    return rows.map(({ s, owner: ownerName, declarer: by }) => ({
-      cursor: s.id,
-      row: {
-        ref: s.ref, name: s.name, service: s.service, ictService: s.ictService, supportsCriticalFunction: s.supportsCriticalFunction,
-        dataAccess: words(s.dataAccess), criticalityTier: TIER_LABELS[s.criticalityTier], contractRef: s.contractRef, exitStrategy: s.exitStrategy,
-        owner: ownerName, nextReviewOn: s.nextReviewOn, status: words(s.status), declaredBy: by, createdAt: instant(s.createdAt),
-      },
-    }));
+    const out = [];
+    for (const { s, owner: ownerName, declarer: by } of rows) {
+      // Only tier-1 suppliers read their approval: one query each, for the few that need the board.
+      const managementApproval = (await supplierApprovalInWords(db, s)) ?? null;
+      out.push({
+        cursor: s.id,
+        row: {
+          ref: s.ref, name: s.name, service: s.service, ictService: s.ictService, supportsCriticalFunction: s.supportsCriticalFunction,
+          dataAccess: words(s.dataAccess), criticalityTier: TIER_LABELS[s.criticalityTier], contractRef: s.contractRef,
+          contractStart: s.contractStart, contractEnd: s.contractEnd, exitStrategy: s.exitStrategy, exitPlan: s.exitPlan, lei: s.lei, country: s.country,
+          ictServiceType: s.ictServiceType ? serviceTypeInWords(s.ictServiceType) : null,
+          substitutability: s.substitutability ? SUBSTITUTABILITY_LABELS[s.substitutability] : null, subcontractors: s.subcontractors.join(', ') || null,
+          owner: ownerName, lastReviewOn: s.lastReviewOn,
+          lastReviewOutcome: s.lastReviewOutcome ? `${REVIEW_OUTCOME_LABELS[s.lastReviewOutcome]}${s.lastReviewNote ? `: ${s.lastReviewNote}` : ''}` : null,
+          nextReviewOn: s.nextReviewOn, managementApproval,
+          status: words(s.status), declaredBy: by, createdAt: instant(s.createdAt),
+        },
+      });
+    }
+    return out;
   },
 };
 
@@ -394,6 +419,8 @@ const aiToolsArtefact: Artefact = {
     col('conditions', 'Conditions', 'The conditions of use of an approved or restricted tool.'),
     col('reason', 'Reason', 'Why a prohibited tool may not be used.'),
     col('duplicateOf', 'Duplicate of', 'The entry a duplicate was closed in favour of.'),
+    col('supplier', 'Supplier', 'The supplier that provides it (reference and name), if linked.'),
+    col('iso42001Controls', 'ISO/IEC 42001 controls', 'The ISO/IEC 42001:2023 Annex A controls that apply to its use, comma-separated.'),
     col('decidedBy', 'Decided by', 'Who made the latest decision.'),
     col('decidedAt', 'Decided at', 'When (ISO 8601, UTC).'),
     col('managementApprovedBy', 'Management-body approval by', 'The management-body member who approved a tool that sees personal or customer data.'),
@@ -403,15 +430,16 @@ const aiToolsArtefact: Artefact = {
   ],
   async page(db, after, limit, period) {
     const board = alias(people, 'board');
-    const rows = await db.select({ t: aiTools, declarer: people.name, decider: decider.name, board: board.name }).from(aiTools)
-      .innerJoin(people, eq(people.id, aiTools.declaredBy)).leftJoin(decider, eq(decider.id, aiTools.decidedBy))
-      .leftJoin(board, eq(board.id, aiTools.managementApprovedBy))
+    const rows = await db.select({ t: aiTools, declarer: people.name, decider: decider.name, board: board.name, supplierRef: suppliers.ref, supplierName: suppliers.name })
+      .from(aiTools).innerJoin(people, eq(people.id, aiTools.declaredBy)).leftJoin(decider, eq(decider.id, aiTools.decidedBy))
+      .leftJoin(board, eq(board.id, aiTools.managementApprovedBy)).leftJoin(suppliers, eq(suppliers.id, aiTools.supplierId))
       .where(pageWhere(aiTools.id, after, period, { column: aiTools.createdAt })).orderBy(byId(aiTools.id)).limit(limit);
-    return rows.map(({ t, declarer: by, decider: decidedBy, board: approvedBy }) => ({
+    return rows.map(({ t, declarer: by, decider: decidedBy, board: approvedBy, supplierRef, supplierName }) => ({
       cursor: t.id,
       row: {
         ref: t.ref, name: t.name, vendor: t.vendor, purpose: t.purpose, dataCategories: t.dataCategories.join(', '), userCount: t.userCount,
         status: AI_STATUS_LABELS[t.status] ?? words(t.status), conditions: t.conditions, reason: t.reason, duplicateOf: t.duplicateOf,
+        supplier: supplierRef ? `${supplierRef} ${supplierName}` : null, iso42001Controls: t.iso42001Controls.join(', ') || null,
         decidedBy, decidedAt: instant(t.decidedAt), managementApprovedBy: approvedBy, managementApprovedAt: instant(t.managementApprovedAt),
         declaredBy: by, createdAt: instant(t.createdAt),
       },

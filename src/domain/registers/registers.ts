@@ -10,6 +10,8 @@ import { pageNumber, pageWindow } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS } from '../triage/labels.js';
 import { aiStatusInWords } from '../declarations/ai-status.js';
+import { aiLinkFields } from '../declarations/ai-details.js';
+import { supplierFacts } from '../suppliers/details.js';
 import { isoDay } from '../../core/time.js';
 
 export const REGISTER_NAMES = ['ai', 'suppliers', 'scope', 'evidence', 'poam'] as const;
@@ -32,10 +34,11 @@ const readAi: Reader = async (ctx, pageNo) => {
   const [{ n }] = await ctx.db.select({ n: count() }).from(aiTools);
   const w = pageWindow(n, pageNo, command('ai'), 'The AI register');
   const decider = alias(people, 'decider');
-  const rows = await ctx.db.select({ tool: aiTools, declarer: people.name, decider: decider.name }).from(aiTools)
-    .innerJoin(people, eq(people.id, aiTools.declaredBy)).leftJoin(decider, eq(decider.id, aiTools.decidedBy))
+  const rows = await ctx.db.select({ tool: aiTools, declarer: people.name, decider: decider.name, supplierRef: suppliers.ref, supplierName: suppliers.name })
+    .from(aiTools).innerJoin(people, eq(people.id, aiTools.declaredBy)).leftJoin(decider, eq(decider.id, aiTools.decidedBy))
+    .leftJoin(suppliers, eq(suppliers.id, aiTools.supplierId))
     .orderBy(asc(aiTools.id)).offset(w.offset).limit(w.limit);
-  const items = rows.map(({ tool, declarer, decider: deciderName }) => ({
+  const items = rows.map(({ tool, declarer, decider: deciderName, supplierRef, supplierName }) => ({
     title: `${tool.ref} ${tool.name}`,
     detail: aiStatusInWords(tool),
     fields: [
@@ -47,6 +50,7 @@ const readAi: Reader = async (ctx, pageNo) => {
       ...(tool.conditions ? [{ label: 'Conditions', value: tool.conditions }] : []),
       ...(tool.duplicateOf ? [{ label: 'Duplicate of', value: tool.duplicateOf }] : []),
       ...(tool.decidedAt ? [{ label: 'Decided', value: `by ${deciderName ?? 'unknown'} on ${isoDay(tool.decidedAt)}` }] : []),
+      ...aiLinkFields(supplierRef ? { ref: supplierRef, name: supplierName ?? '' } : undefined, tool),
     ],
   }));
   return { items, page: w.page };
@@ -58,18 +62,10 @@ const readSuppliers: Reader = async (ctx, pageNo) => {
   const owner = alias(people, 'owner');
   const rows = await ctx.db.select({ supplier: suppliers, owner: owner.name }).from(suppliers)
     .leftJoin(owner, eq(owner.id, suppliers.ownerId)).orderBy(asc(suppliers.id)).offset(w.offset).limit(w.limit);
-  const items = rows.map(({ supplier: s, owner: ownerName }) => ({
-    title: `${s.ref} ${s.name}`,
-    detail: `${TIER_LABELS[s.criticalityTier]} · ${s.status}`,
-    fields: [
-      ...(s.service ? [{ label: 'Service', value: s.service }] : []),
-      { label: 'ICT service', value: s.ictService ? 'yes' : 'no' },
-      { label: 'Critical or important function', value: s.supportsCriticalFunction ? 'yes' : 'no' },
-      { label: 'Data', value: s.dataAccess },
-      { label: 'Owner', value: ownerName ?? 'none yet' },
-      ...(s.nextReviewOn ? [{ label: 'Next review', value: s.nextReviewOn }] : []),
-    ],
-  }));
+  const items: ListItem[] = [];
+  for (const { supplier: s, owner: ownerName } of rows) {
+    items.push({ title: `${s.ref} ${s.name}`, detail: `${TIER_LABELS[s.criticalityTier]} · ${s.status}`, fields: await supplierFacts(ctx.db, s, ownerName) });
+  }
   return { items, page: w.page };
 };
 

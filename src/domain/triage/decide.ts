@@ -13,6 +13,7 @@ import { KIND_LABELS } from './labels.js';
 import { isoDay } from '../../core/time.js';
 import { AI_STATUS_LABELS } from '../declarations/ai-status.js';
 import { askRatification } from '../declarations/scope-approval.js';
+import { settleSupplierApproval } from '../suppliers/approval.js';
 
 type ScopeChange = typeof scopeChanges.$inferSelect;
 export type Decision = 'accepted' | 'rejected';
@@ -63,7 +64,9 @@ async function decideSupplier(ctx: CommandContext, ref: string, decision: Decisi
   if (!before) return { effect: `${ref} is not in the supplier register; no supplier changed.` };
   const [after] = await ctx.db.update(suppliers).set({ status: decision }).where(eq(suppliers.id, before.id)).returning();
   await ctx.audit({ action: 'triage', entity: 'supplier', entityRef: ref, before, after });
-  return { effect: `${ref} is now ${decision} in the supplier register.` };
+  const asked = await settleSupplierApproval(ctx, after, `${ref} was ${decision} in triage`);
+  return { effect: `${ref} is now ${decision} in the supplier register.${asked
+    ? ` As a tier-1 supplier it needs the management body's approval: asked as ${asked.approval.ref}.` : ''}` };
 }
 
 /** An accepted new system enters the asset register (owned by whoever declared it), or comes back into scope. */

@@ -1,0 +1,7 @@
+import type { CommandSpec } from '../../core/router.js';
+import { supplierCommand } from './update.js';
+import { supplierReviewCommand } from './review.js';
+
+export { supplierApproval, settleSupplierApproval } from './approval.js';
+export { supplierFacts } from './details.js';
+export const supplierCommands: CommandSpec[] = [supplierCommand, supplierReviewCommand];
