@@ -344,7 +344,8 @@ export const reviewDecisionCloseCommand = defineCommand({
     decision: decisionRef.describe('The decision, e.g. MR-0001/1'),
     note: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional().describe('What was done'),
   }),
-  args: { decision: { positional: true, value: 'MR-ref/number' }, note: { positional: 'rest', label: 'What was done' } },
+  args: { decision: { positional: true, value: 'MR-ref/number', placeholder: 'e.g. MR-0001/1' }, note: { positional: 'rest', label: 'What was done' } },
+  form: { title: 'Close a management review decision', submitLabel: 'Close' },
   async run(ctx, input) {
     const { entityRef, decision, item } = await closeDecision(ctx, input.decision, input.note);
     return {
@@ -388,6 +389,7 @@ export const reviewCloseCommand = defineCommand({
   roles: ['management_body', 'isms_lead'],
   schema: z.object({ review: registerRef('MR').describe('The management review, e.g. MR-0001') }),
   args: { review: { positional: true, value: 'MR-ref', options: reviewOptions } },
+  form: { title: 'Close a management review', submitLabel: 'Close the review' },
   async run(ctx, input) {
     const { review, openDecisions } = await closeReview(ctx, input.review);
     const still = openDecisions ? ` ${openDecisions} decision${openDecisions === 1 ? '' : 's'} stay open on the POA&M until done.` : '';
