@@ -1,10 +1,15 @@
 import type { ApprovalSubject } from './subject.js';
+import { riskAcceptanceSubject } from '../risks/accept.js';
+import { riskAppetiteSubject } from '../risks/appetite.js';
 
 /**
  * Every kind of thing the management body approves. Each is defined beside its register and listed
  * here, so a stored request always finds the code that reads its thing as it is now.
  */
-const SUBJECTS: ApprovalSubject[] = [];
+const SUBJECTS: ApprovalSubject[] = [
+  riskAppetiteSubject,
+  riskAcceptanceSubject,
+];
 
 export function approvalSubject(kind: string): ApprovalSubject {
   const subject = SUBJECTS.find((s) => s.kind === kind);

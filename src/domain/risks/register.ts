@@ -1,4 +1,4 @@
-import { asc, desc, eq, inArray } from 'drizzle-orm';
+import { asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, riskAcceptances, riskAppetite, risks, type Role } from '../../db/schema/index.js';
 import { hasRole, type Actor } from '../../core/actor.js';
@@ -8,8 +8,16 @@ export type Risk = typeof risks.$inferSelect;
 export type RiskAppetite = typeof riskAppetite.$inferSelect;
 export type RiskAcceptance = typeof riskAcceptances.$inferSelect;
 
-/** Appetite is kept as versions: the newest row is the one in force. */
-export async function appetiteInForce(db: Db): Promise<RiskAppetite | undefined> {
+export type ApprovedAppetite = RiskAppetite & { approvedAt: Date };
+
+/** Appetite is kept as versions: the newest approved row is the one in force. */
+export async function appetiteInForce(db: Db): Promise<ApprovedAppetite | undefined> {
+  const [latest] = await db.select().from(riskAppetite).where(isNotNull(riskAppetite.approvedAt)).orderBy(desc(riskAppetite.id)).limit(1);
+  return latest as ApprovedAppetite | undefined;
+}
+
+/** The newest appetite version, approved or not: the one the management body is asked about. */
+export async function newestAppetite(db: Db): Promise<RiskAppetite | undefined> {
   const [latest] = await db.select().from(riskAppetite).orderBy(desc(riskAppetite.id)).limit(1);
   return latest;
 }
@@ -42,9 +50,12 @@ export async function latestAcceptances(db: Db, riskIds: number[]): Promise<Map<
   return new Map(rows.map((r) => [r.acceptance.riskId, { ...r.acceptance, decider: r.decider }]));
 }
 
-/** An acceptance covers a risk until it expires, and only up to the residual score it was decided at. */
+/**
+ * An acceptance covers a risk while the risk stands accepted (a reassessment or expiry reopens it),
+ * until it expires, and only up to the residual score it was decided at.
+ */
 export function acceptanceInForce(acceptance: RiskAcceptance | undefined, risk: Risk, now: Date): boolean {
-  if (!acceptance) return false;
+  if (!acceptance || risk.status !== 'accepted') return false;
   if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < isoDay(now)) return false;
   return risk.residualScore <= acceptance.residualScoreAtDecision;
 }
@@ -55,5 +66,6 @@ export function describeAcceptance(acceptance: RiskAcceptance & { decider: strin
     + (acceptance.expiresOn ? `, until ${isoDay(acceptance.expiresOn)}` : '');
   if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < isoDay(now)) return `${base} — expired, needs a new decision`;
   if (risk.residualScore > acceptance.residualScoreAtDecision) return `${base} — the residual score has risen since, needs a new decision`;
+  if (risk.status !== 'accepted') return `${base} — reopened since, needs a new decision`;
   return base;
 }
