@@ -55,7 +55,8 @@ const acceptancesOf = async (bot: TestBot, ref: string) => {
   const risk = await riskRow(bot, ref);
   return bot.t.db.select().from(riskAcceptances).where(eq(riskAcceptances.riskId, risk.id)).orderBy(asc(riskAcceptances.id));
 };
-const textsFor = async (bot: TestBot, who: CastKey) => (await bot.outboxFor(who)).map((m) => toPlainText(m.reply as Reply));
+const textsFor = async (bot: TestBot, who: CastKey, kind?: string) =>
+  (await bot.outboxFor(who)).filter((m) => !kind || m.kind === kind).map((m) => toPlainText(m.reply as Reply));
 
 /** A register with an approved appetite of 12, two assets, two controls and three risks added in chat. */
 async function seeded(): Promise<TestBot> {
@@ -251,6 +252,10 @@ describe('/isms risk accept: acceptance, supersession and staleness', () => {
     // Each acceptance is superseded at most once.
     const twice = await bot.t.db.insert(riskAcceptances).values({ ...second, id: undefined, supersedes: first.id }).then(() => 'not refused', (e: Error & { cause?: Error }) => e.cause?.message ?? e.message);
     expect(twice).toContain('risk_acceptances_supersedes_once');
+    expect(await textsFor(bot, 'owner')).toEqual([
+      expect.stringContaining('Lena Lead accepted your risk R-0002 (Laptop theft) at residual score 6 until 2027-03-31: insured.'),
+      expect.stringContaining('Lena Lead accepted your risk R-0002 (Laptop theft) at residual score 6 until 2027-09-30: insured, renewed.'),
+    ]);
     const listed = await bot.say('lead', '/isms risks', at);
     expect(itemFor(listed, 'R-0002').detail).toBe('within appetite · accepted');
     expect(field(listed, 'R-0002', 'Acceptance')).toBe('accepted by Lena Lead on 2026-11-01 at residual score 6, until 2027-09-30');
@@ -261,6 +266,7 @@ describe('/isms risk accept: acceptance, supersession and staleness', () => {
     await bot.say('lead', '/isms risk accept R-0001 "mitigation costs more than the exposure" --until 2027-06-30', at);
     const [asked] = await bot.t.db.select().from(managementApprovals);
     expect(asked).toMatchObject({ ref: 'APR-0001', subjectKind: 'risk_acceptance', subjectRef: 'R-0001', status: 'pending' });
+    expect(field(await bot.say('owner', '/isms risks', at), 'R-0001', 'Acceptance by the management body')).toBe('awaiting management-body approval (APR-0001)');
     expect(asked.state).toEqual({ risk: 'R-0001', residualScore: 16, expiresOn: '2027-06-30', rationale: 'mitigation costs more than the exposure' });
 
     // No attestation at all, then one that expired the day before.
@@ -284,6 +290,10 @@ describe('/isms risk accept: acceptance, supersession and staleness', () => {
     }]);
     expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'accepted', treatment: 'accept' });
     expect(await textsFor(bot, 'lead')).toContainEqual(expect.stringContaining('Bruno Board approved acceptance of R-0001'));
+    expect(await textsFor(bot, 'owner')).toEqual([expect.stringContaining('Bruno Board accepted your risk R-0001 (Ransomware on file servers) at residual score 16 until 2027-06-30')]);
+    const listed = await bot.say('owner', '/isms risks', at);
+    expect(itemFor(listed, 'R-0001').detail).toBe('above appetite · accepted');
+    expect(field(listed, 'R-0001', 'Acceptance by the management body')).toBe('approved by Bruno Board on 2026-10-01 (APR-0001)');
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 
@@ -316,6 +326,8 @@ describe('/isms risk accept: acceptance, supersession and staleness', () => {
     const listed = await bot.say('lead', '/isms risks', at);
     expect(itemFor(listed, 'R-0001').detail).toBe('above appetite');
     expect(field(listed, 'R-0001', 'Acceptance')).toContain('reopened since, needs a new decision');
+    expect(field(listed, 'R-0001', 'Acceptance by the management body'))
+      .toBe('approved by Bruno Board on 2026-10-01, now stale: the residual score of R-0001 changed from 16 to 15 (APR-0001)');
     expect(itemFor(listed, 'R-0001').buttons).toEqual([{ label: 'Accept risk', command: 'risk accept R-0001' }]);
 
     // A pending request is withdrawn by a score change too, and asking again links the new acceptance to the old one.
@@ -348,11 +360,11 @@ describe('expired risk acceptances', () => {
     const summary = await reopenExpiredRisks(bot.t.db, morning('2026-10-16'), settings);
     expect(summary).toMatchObject({ 'risk acceptances expired': 1, messages: 1 });
     expect((await riskRow(bot, 'R-0001')).status).toBe('open');
-    const told = await textsFor(bot, 'owner');
+    const told = await textsFor(bot, 'owner', 'risk');
     expect(told).toEqual([expect.stringContaining('R-0001 Laptop theft: its acceptance ran out on 2026-10-15, so the risk is open again')]);
 
     for (const day of ['2026-10-16', '2026-10-17', '2026-11-01']) await reopenExpiredRisks(bot.t.db, morning(day), settings);
-    expect(await textsFor(bot, 'owner')).toHaveLength(1);
+    expect(await textsFor(bot, 'owner', 'risk')).toHaveLength(1);
     const reopened = (await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, 'R-0001'))).filter((e) => e.action === 'reopen');
     expect(reopened).toHaveLength(1);
     expect(reopened[0]).toMatchObject({ entity: 'risk', actorLabel: 'ISMS scheduler', before: expect.objectContaining({ status: 'accepted' }), after: expect.objectContaining({ status: 'open' }) });
@@ -365,7 +377,7 @@ describe('expired risk acceptances', () => {
     await bot.say('lead', '/isms risk add "Shadow IT" --likelihood 2 --impact 3 --treatment mitigate', at);
     await bot.say('lead', '/isms risk accept R-0002 "small" --until 2026-10-10', at);
     await reopenExpiredRisks(bot.t.db, morning('2026-10-12'), settings);
-    expect(await textsFor(bot, 'lead')).toContainEqual(expect.stringContaining('R-0002 Shadow IT: its acceptance ran out on 2026-10-10'));
-    expect(await textsFor(bot, 'owner')).toEqual([]);
+    expect(await textsFor(bot, 'lead', 'risk')).toEqual([expect.stringContaining('R-0002 Shadow IT: its acceptance ran out on 2026-10-10')]);
+    expect(await textsFor(bot, 'owner', 'risk')).toEqual([]);
   });
 });

@@ -90,6 +90,13 @@ export async function acceptRisk(ctx: CommandContext, risk: Risk, rationale: str
   await ctx.audit({ action: 'accept', entity: 'risk_acceptance', entityRef: risk.ref, after: acceptance });
   const [updated] = await ctx.db.update(risks).set({ treatment: 'accept', status: 'accepted' }).where(eq(risks.id, risk.id)).returning();
   await ctx.audit({ action: 'accept', entity: 'risk', entityRef: risk.ref, before: risk, after: updated });
+  if (risk.ownerId && risk.ownerId !== ctx.actor.id) {
+    await ctx.notify({
+      recipientId: risk.ownerId, kind: 'risk_acceptance', idempotencyKey: `risk-accepted:${risk.ref}:${acceptance.id}:${risk.ownerId}`,
+      reply: reply(text(`${ctx.actor.name} accepted your risk ${risk.ref} (${risk.title}) at residual score ${risk.residualScore} until ${until}: ${rationale}. `
+        + 'It opens again after that day, or when its residual score changes.')),
+    });
+  }
   return acceptance;
 }
 

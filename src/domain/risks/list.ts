@@ -9,7 +9,8 @@ import { isoDay } from '../../core/time.js';
 import {
   acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, seesAllRisks,
 } from './register.js';
-import { offersAcceptance } from './accept.js';
+import { offersAcceptance, riskAcceptanceSubject } from './accept.js';
+import { approvalInWords, latestApproval } from '../approvals/request.js';
 import { proposedAppetite } from './appetite.js';
 
 export const risksInput = z.object({ page: pageNumber });
@@ -43,6 +44,11 @@ export const risksCommand = defineCommand({
     const appetite = await appetiteInForce(ctx.db);
     const acceptances = await latestAcceptances(ctx.db, rows.map((r) => r.risk.id));
     const links = await riskLinks(ctx.db, rows.map((r) => r.risk.id));
+    const asked = new Map<number, string>();
+    for (const { risk } of rows) {
+      const latest = await latestApproval(ctx.db, riskAcceptanceSubject, risk.ref);
+      if (latest) asked.set(risk.id, approvalInWords(latest));
+    }
 
     const items: ListItem[] = rows.map(({ risk, owner }) => {
       const above = isAboveAppetite(risk.residualScore, appetite);
@@ -66,6 +72,7 @@ export const risksCommand = defineCommand({
               : 'no risk appetite recorded',
           },
           ...(acceptance ? [{ label: 'Acceptance', value: describeAcceptance(acceptance, risk, ctx.now) }] : []),
+          ...(asked.has(risk.id) ? [{ label: 'Acceptance by the management body', value: asked.get(risk.id)! }] : []),
           ...(linked.assets.length ? [{ label: 'Assets', value: linked.assets.join(', ') }] : []),
           ...(linked.controls.length ? [{ label: 'Controls', value: linked.controls.join(', ') }] : []),
           ...(risk.threatRef ? [{ label: 'Threat', value: risk.threatRef }] : []),
