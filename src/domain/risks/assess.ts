@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { assets, controls, riskAssessments, riskAssets, riskControls, risks, TREATMENTS } from '../../db/schema/index.js';
 import { commaList, defineCommand, type CommandContext } from '../../core/router.js';
 import { isLead } from '../../core/actor.js';
@@ -70,6 +70,12 @@ async function linkedItems(ctx: CommandContext, assetRefs: string[], controlCode
   return { assets: foundAssets.sort((a, b) => a.ref.localeCompare(b.ref)), controls: foundControls.sort((a, b) => a.code.localeCompare(b.code)) };
 }
 
+/** The assets in use and the controls, for the form's pickers. */
+const assetChoices = async (ctx: CommandContext) => (await ctx.db.select().from(assets).where(isNull(assets.retiredAt)).orderBy(asc(assets.ref)))
+  .map((a) => ({ value: a.ref, label: `${a.ref} ${a.name}` }));
+const controlChoices = async (ctx: CommandContext) => (await ctx.db.select().from(controls).orderBy(asc(controls.code)))
+  .map((c) => ({ value: c.code, label: `${c.code} ${c.title}` }));
+
 const scoreFields = (risk: Risk): Field[] => [
   { label: 'Likelihood × impact', value: `${risk.likelihood} × ${risk.impact}` },
   { label: 'Inherent score', value: String(risk.inherentScore) },
@@ -87,11 +93,11 @@ export const riskAddCommand = defineCommand({
     description: { positional: 'rest', label: 'What is the risk?', field: 'textarea' },
     likelihood: { label: 'Likelihood (1-5)' },
     impact: { label: 'Impact (1-5)' },
-    residual: { label: 'Residual score (or likelihood x impact, e.g. 2x3)', value: 'score|LxI' },
+    residual: { label: 'Residual score (or likelihood x impact, e.g. 2x3)', value: 'score|LxI', field: 'text' },
     treatment: { options: TREATMENTS.map((t) => ({ value: t, label: t })) },
     owner: { label: 'Risk owner (email)', value: 'email' },
-    assets: { label: 'Assets (references, comma-separated)', value: 'AST-ref,…' },
-    controls: { label: 'Controls (codes, comma-separated)', value: 'code,…' },
+    assets: { label: 'Assets', value: 'AST-ref,…', options: assetChoices },
+    controls: { label: 'Controls', value: 'code,…', options: controlChoices },
     threat: { label: 'Threat reference', placeholder: 'e.g. T-IS-004' },
   },
   form: { title: 'Add a risk', submitLabel: 'Add risk' },
@@ -145,7 +151,7 @@ export const riskUpdateCommand = defineCommand({
     rationale: { positional: 'rest', label: 'Why is it reassessed so?' },
     likelihood: { label: 'Likelihood (1-5)' },
     impact: { label: 'Impact (1-5)' },
-    residual: { label: 'Residual score (or likelihood x impact, e.g. 2x3)', value: 'score|LxI' },
+    residual: { label: 'Residual score (or likelihood x impact, e.g. 2x3)', value: 'score|LxI', field: 'text' },
   },
   form: { title: 'Reassess a risk', submitLabel: 'Reassess' },
   async run(ctx, input) {
