@@ -3,7 +3,7 @@ import { asc, desc, eq } from 'drizzle-orm';
 import { riskAcceptanceProposals, riskAcceptances, risks } from '../../db/schema/index.js';
 import type { Db } from '../../db/client.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
-import { hasRole, isLead } from '../../core/actor.js';
+import { hasRole, isLead, type Actor } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { isoDate, registerRef } from '../../core/validate.js';
@@ -197,7 +197,7 @@ export const riskAcceptCommand = defineCommand({
 });
 
 /** Who may use the list's acceptance button on a risk. */
-export function offersAcceptance(actor: CommandContext['actor'], risk: Risk, above: boolean | undefined): boolean {
+export function offersAcceptance(actor: Actor, risk: Risk, above: boolean | undefined): boolean {
   if (needsBody(above)) return hasRole(actor, 'isms_lead', 'management_body');
   return isLead(actor) && risk.ownerId !== actor.id;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { riskAppetite } from '../../db/schema/index.js';
+import type { Db } from '../../db/client.js';
 import { defineCommand } from '../../core/router.js';
 import { conflict } from '../../core/errors.js';
 import { fields, reply, text } from '../../core/reply.js';
@@ -40,7 +41,7 @@ export const riskAppetiteSubject: ApprovalSubject = {
 };
 
 /** The version proposed after the one in force, while the management body has not approved it. */
-export async function proposedAppetite(db: Parameters<ApprovalSubject['current']>[0]): Promise<{ version: RiskAppetite; standing: string } | undefined> {
+export async function proposedAppetite(db: Db): Promise<{ version: RiskAppetite; standing: string } | undefined> {
   const newest = await newestAppetite(db);
   if (!newest || newest.approvedAt) return undefined;
   return { version: newest, standing: approvalInWords(await latestApproval(db, riskAppetiteSubject, RISK_APPETITE_REF)) };

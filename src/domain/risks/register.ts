@@ -1,6 +1,6 @@
 import { asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { people, riskAcceptances, riskAppetite, risks, type Role } from '../../db/schema/index.js';
+import { people, riskAcceptances, riskAppetite, risks } from '../../db/schema/index.js';
 import { hasRole, type Actor } from '../../core/actor.js';
 import { isoDay } from '../../core/time.js';
 
@@ -26,16 +26,6 @@ export async function newestAppetite(db: Db): Promise<RiskAppetite | undefined> 
 export function isAboveAppetite(residualScore: number, appetite: RiskAppetite | undefined): boolean | undefined {
   return appetite ? residualScore > appetite.maxResidualScore : undefined;
 }
-
-/**
- * Who may accept a risk. Above the appetite the management body decides (NIS2 Art. 20(1), DORA Art. 5);
- * without a recorded appetite there is no threshold the ISMS lead could decide under, so the same applies.
- */
-export function acceptingRoles(above: boolean | undefined): Role[] {
-  return above === false ? ['isms_lead', 'management_body'] : ['management_body'];
-}
-
-export const mayAccept = (actor: Actor, above: boolean | undefined) => hasRole(actor, ...acceptingRoles(above));
 
 /** Who reads the whole register; everyone else sees the risks they own. */
 export const seesAllRisks = (actor: Actor) => hasRole(actor, 'isms_lead', 'management_body', 'auditor');
