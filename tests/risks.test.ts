@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asc, eq, sql } from 'drizzle-orm';
-import { auditEvents, riskAcceptances, riskAppetite, risks } from '../src/db/schema/index.js';
+import { auditEvents, riskAcceptances, riskAppetite, risks, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Block, type Reply } from '../src/core/reply.js';
 import { nextRef } from '../src/core/refs.js';
 import type { Db } from '../src/db/client.js';
@@ -38,6 +38,11 @@ const refusal = (statement: PromiseLike<unknown>) => Promise.resolve(statement).
   () => 'the statement was not refused',
   (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
 );
+/** The management body's own training, attested and valid on NOW. */
+async function trainBoard(bot: TestBot) {
+  const [course] = await bot.t.db.insert(trainingCourses).values({ code: 'MB-CYBER', title: 'Cybersecurity for the management body', audienceRole: 'management_body', validityMonths: 12 }).returning();
+  await bot.t.db.insert(trainingAttestations).values({ personId: bot.ids.board, courseId: course.id, completedOn: '2026-03-01', expiresOn: '2027-03-01', channel: 'test' });
+}
 const riskRow = async (bot: TestBot, id: number) => (await bot.t.db.select().from(risks).where(eq(risks.id, id)))[0];
 
 describe('/isms risks', () => {
@@ -79,16 +84,19 @@ describe('/isms risks', () => {
     expect(await bot.sayText('auditor', '/isms risks --page two', at)).toContain('page: must be a page number');
   });
 
-  it('offers "Accept risk" on above-appetite risks only to people who may accept them: the management body', async () => {
+  it('offers "Accept risk" to the ISMS lead within the appetite (not on their own risks), and above it to the lead and the management body, who ask the body', async () => {
+    const accept = (ref: string) => [{ label: 'Accept risk', command: `risk accept ${ref}` }];
     const board = await bot.say('board', '/isms risks', at);
-    expect(itemFor(board, 'R-0001').buttons).toEqual([{ label: 'Accept risk', command: 'risk accept R-0001' }]);
+    expect(itemFor(board, 'R-0001').buttons).toEqual(accept('R-0001'));
     expect(itemFor(board, 'R-0002').buttons).toBeUndefined();
     expect(itemFor(board, 'R-0003').buttons).toBeUndefined();
-    // The ISMS lead may not accept above the appetite, and the auditor reads only.
-    for (const who of ['lead', 'auditor'] as const) {
-      const answer = await bot.say(who, '/isms risks', at);
-      expect(listIn(answer).items.flatMap((i) => i.buttons ?? []), who).toEqual([]);
-    }
+    const lead = await bot.say('lead', '/isms risks', at);
+    expect(itemFor(lead, 'R-0001').buttons).toEqual(accept('R-0001'));
+    expect(itemFor(lead, 'R-0002').buttons).toEqual(accept('R-0002'));
+    // R-0003 is the lead's own risk: nobody accepts their own.
+    expect(itemFor(lead, 'R-0003').buttons).toBeUndefined();
+    const auditor = await bot.say('auditor', '/isms risks', at);
+    expect(listIn(auditor).items.flatMap((i) => i.buttons ?? [])).toEqual([]);
   });
 
   it('shows an owner only the risks they own, and someone who owns none an empty list', async () => {
@@ -113,30 +121,25 @@ describe('/isms risk accept', () => {
   let bot: TestBot;
   let ransomware: typeof risks.$inferSelect;
   let laptops: typeof risks.$inferSelect;
-  let outage: typeof risks.$inferSelect;
   let phishing: typeof risks.$inferSelect;
-  let insider: typeof risks.$inferSelect;
   beforeEach(async () => {
     bot = await createTestBot();
     await addAppetite(bot, 12);
     ransomware = await addRisk(bot.t.db, { title: 'Ransomware on file servers', residual: 16, ownerId: bot.ids.owner });
     laptops = await addRisk(bot.t.db, { title: 'Laptop theft', inherent: 12, residual: 6, ownerId: bot.ids.owner });
-    outage = await addRisk(bot.t.db, { title: 'Cloud provider outage', residual: 15, ownerId: bot.ids.lead });
+    await addRisk(bot.t.db, { title: 'Cloud provider outage', residual: 15, ownerId: bot.ids.lead });
     phishing = await addRisk(bot.t.db, { title: 'Phishing', residual: 14, ownerId: bot.ids.lead });
-    insider = await addRisk(bot.t.db, { title: 'Insider data theft', residual: 18, ownerId: bot.ids.lead });
+    await addRisk(bot.t.db, { title: 'Insider data theft', residual: 18, ownerId: bot.ids.lead });
   });
   afterEach(async () => { await bot.destroy(); });
 
-  it('refuses the ISMS lead for a risk above the appetite, explains why, and writes nothing', async () => {
-    const audit = await bot.auditCount();
-    const answer = await bot.sayText('lead', '/isms risk accept R-0001 "too expensive to mitigate"', at);
-    expect(answer).toContain('R-0001 has a residual score of 16, above the risk appetite of 12: only a member of the management body may accept it');
+  it('sends the ISMS lead\'s acceptance of a risk above the appetite to the management body, accepting nothing yet', async () => {
+    const answer = await bot.sayText('lead', '/isms risk accept R-0001 "too expensive to mitigate" --until 2027-06-30', at);
+    expect(answer).toContain('R-0001 (Ransomware on file servers) has residual score 16, above the risk appetite of 12: only the management body may accept it');
     expect(answer).toContain('NIS2 Art. 20(1) and DORA Art. 5');
-    expect(answer).toContain('Nothing was recorded');
-    expect(answer).toContain('Ask Bruno Board (management body)');
+    expect(answer).toContain('Asked the management body to accept it until 2027-06-30: APR-0001. Asked Bruno Board (management body).');
     expect(await allAcceptances(bot)).toEqual([]);
     expect((await riskRow(bot, ransomware.id)).treatment).toBe('mitigate');
-    expect(await bot.auditCount()).toBe(audit);
   });
 
   it('refuses people who are neither ISMS lead nor management body', async () => {
@@ -148,11 +151,12 @@ describe('/isms risk accept', () => {
     expect(await bot.auditCount()).toBe(audit);
   });
 
-  it('lets a management-body member accept an above-appetite risk, keeping the residual score of that moment', async () => {
+  it('lets the management body accept an above-appetite risk, keeping the residual score of that moment', async () => {
+    await trainBoard(bot);
+    await bot.say('lead', '/isms risk accept R-0001 "mitigation costs more than the exposure" --until 2027-06-30', at);
     const audit = await bot.auditCount();
-    const answer = await bot.say('board', '/isms risk accept R-0001 "mitigation costs more than the exposure" --until 2027-06-30', at);
-    expect(toPlainText(answer)).toContain('✔ Accepted R-0001 (Ransomware on file servers) at residual score 16, above the risk appetite of 12. Its treatment is now "accept".');
-    expect(answer.about).toBe('R-0001');
+    const answer = await bot.say('board', '/isms approve APR-0001', at);
+    expect(toPlainText(answer)).toContain('✔ Approved: acceptance of R-0001 Ransomware on file servers at residual score 16 (APR-0001).');
 
     const [acceptance] = await acceptancesOf(bot, ransomware.id);
     expect(acceptance).toMatchObject({
@@ -160,11 +164,12 @@ describe('/isms risk accept', () => {
       decidedBy: bot.ids.board, decidedAt: NOW, expiresOn: new Date('2027-06-30T00:00:00Z'),
     });
     expect((await riskRow(bot, ransomware.id)).treatment).toBe('accept');
-    expect(await bot.auditCount()).toBe(audit + 2);
+    // The approval's decision, then the acceptance and the risk.
+    expect(await bot.auditCount()).toBe(audit + 3);
     const events = await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, 'R-0001')).orderBy(asc(auditEvents.seq));
-    expect(events.map((e) => [e.entity, e.action])).toEqual([['risk_acceptance', 'accept'], ['risk', 'accept']]);
-    expect(events[1].before).toMatchObject({ treatment: 'mitigate', residualScore: 16 });
-    expect(events[1].after).toMatchObject({ treatment: 'accept', residualScore: 16 });
+    expect(events.map((e) => [e.entity, e.action])).toEqual([['risk_acceptance_proposal', 'propose'], ['risk_acceptance', 'accept'], ['risk', 'accept']]);
+    expect(events[2].before).toMatchObject({ treatment: 'mitigate', residualScore: 16, status: 'open' });
+    expect(events[2].after).toMatchObject({ treatment: 'accept', residualScore: 16, status: 'accepted' });
 
     // The register lists it as accepted, without the button.
     const listed = await bot.say('board', '/isms risks', at);
@@ -184,35 +189,38 @@ describe('/isms risk accept', () => {
 
   it('lets the ISMS lead accept a risk within the appetite', async () => {
     const audit = await bot.auditCount();
-    const answer = await bot.sayText('lead', '/isms risk accept r-2 residual risk is low and insured', at);
-    expect(answer).toContain('Accepted R-0002 (Laptop theft) at residual score 6, within the risk appetite of 12.');
-    expect(answer).toContain('Accepted until: no expiry');
+    const answer = await bot.sayText('lead', '/isms risk accept r-2 residual risk is low and insured --until 2027-06-30', at);
+    expect(answer).toContain('Accepted R-0002 (Laptop theft) at residual score 6, within the risk appetite of 12, until 2027-06-30.');
+    expect(answer).toContain('Accepted until: 2027-06-30');
     const [acceptance] = await acceptancesOf(bot, laptops.id);
-    expect(acceptance).toMatchObject({ residualScoreAtDecision: 6, rationale: 'residual risk is low and insured', decidedBy: bot.ids.lead, expiresOn: null });
+    expect(acceptance).toMatchObject({
+      residualScoreAtDecision: 6, rationale: 'residual risk is low and insured', decidedBy: bot.ids.lead, expiresOn: new Date('2027-06-30T00:00:00Z'), supersedes: null,
+    });
     expect((await riskRow(bot, laptops.id)).treatment).toBe('accept');
     expect(await bot.auditCount()).toBe(audit + 2);
   });
 
-  it('asks for a missing rationale in a form, writes nothing, and records once the form is submitted', async () => {
+  it('asks for a missing rationale and expiry in a form, writes nothing, and records once the form is submitted', async () => {
     const audit = await bot.auditCount();
-    const asked = await bot.say('board', '/isms risk accept R-0003', at);
-    expect(toPlainText(asked)).toContain('Accepting R-0003 needs a rationale: say why the organisation accepts this risk');
+    const asked = await bot.say('lead', '/isms risk accept R-0002', at);
+    expect(toPlainText(asked)).toContain('Accepting R-0002 needs a rationale (why the organisation accepts this risk) and the last day it holds (--until)');
     expect(toPlainText(asked)).toContain('Nothing was recorded.');
     const form = findForm(asked);
-    expect(form).toMatchObject({ command: 'risk accept', hidden: { risk: 'R-0003' } });
+    expect(form).toMatchObject({ command: 'risk accept', hidden: { risk: 'R-0002' } });
     expect(form?.fields.find((f) => f.name === 'rationale')).toMatchObject({ required: true });
-    expect(await acceptancesOf(bot, outage.id)).toEqual([]);
+    expect(form?.fields.find((f) => f.name === 'until')).toMatchObject({ required: true });
+    expect(await acceptancesOf(bot, laptops.id)).toEqual([]);
     expect(await bot.auditCount()).toBe(audit);
 
     // An empty rationale from the form asks again.
-    const empty = await bot.router.submit('risk accept', { ...form!.hidden, rationale: '   ' }, { actor: await bot.actor('board'), channel: 'test', now: NOW });
+    const empty = await bot.router.submit('risk accept', { ...form!.hidden, rationale: '   ', until: '2027-03-31' }, { actor: await bot.actor('lead'), channel: 'test', now: NOW });
     expect(toPlainText(empty)).toContain('needs a rationale');
-    expect(await acceptancesOf(bot, outage.id)).toEqual([]);
+    expect(await acceptancesOf(bot, laptops.id)).toEqual([]);
 
-    const submitted = await bot.router.submit('risk accept', { ...form!.hidden, rationale: 'second region planned for Q2' },
-      { actor: await bot.actor('board'), channel: 'test', now: NOW });
-    expect(toPlainText(submitted)).toContain('Accepted R-0003');
-    expect(await acceptancesOf(bot, outage.id)).toMatchObject([{ residualScoreAtDecision: 15, rationale: 'second region planned for Q2' }]);
+    const submitted = await bot.router.submit('risk accept', { ...form!.hidden, rationale: 'insured', until: '2027-03-31' },
+      { actor: await bot.actor('lead'), channel: 'test', now: NOW });
+    expect(toPlainText(submitted)).toContain('Accepted R-0002');
+    expect(await acceptancesOf(bot, laptops.id)).toMatchObject([{ residualScoreAtDecision: 6, rationale: 'insured' }]);
   });
 
   it('names the problem with a bad date, a past date, an unknown or malformed reference, and writes nothing', async () => {
@@ -236,17 +244,17 @@ describe('/isms risk accept', () => {
 
   it('records a repeated delivery of the same click once', async () => {
     const audit = await bot.auditCount();
-    const line = '/isms risk accept R-0005 "accepted in the board meeting of 30 September"';
-    const first = await bot.sayText('board', line, { ...at, idempotencyKey: 'slack-event-77' });
-    const again = await bot.sayText('board', line, { ...at, idempotencyKey: 'slack-event-77' });
-    expect(first).toContain('Accepted R-0005');
+    const line = '/isms risk accept R-0002 "accepted in the ISMS meeting of 30 September" --until 2027-09-30';
+    const first = await bot.sayText('lead', line, { ...at, idempotencyKey: 'slack-event-77' });
+    const again = await bot.sayText('lead', line, { ...at, idempotencyKey: 'slack-event-77' });
+    expect(first).toContain('Accepted R-0002');
     expect(again).toBe(first);
-    expect(await acceptancesOf(bot, insider.id)).toHaveLength(1);
+    expect(await acceptancesOf(bot, laptops.id)).toHaveLength(1);
     expect(await bot.auditCount()).toBe(audit + 2);
   });
 
   it('keeps acceptance decisions append-only in the database', async () => {
-    await bot.say('lead', '/isms risk accept r-2 residual risk is low and insured', at);
+    await bot.say('lead', '/isms risk accept r-2 residual risk is low and insured --until 2027-06-30', at);
     const [acceptance] = await acceptancesOf(bot, laptops.id);
     expect(await refusal(bot.t.db.update(riskAcceptances).set({ residualScoreAtDecision: 1 }).where(eq(riskAcceptances.id, acceptance.id))))
       .toContain('risk_acceptances is append-only');
@@ -270,11 +278,13 @@ describe('/isms risk accept without a recorded risk appetite', () => {
     expect(toPlainText(listed)).toContain('No risk appetite has been recorded');
     expect(itemFor(listed, 'R-0001').detail).toBe('no risk appetite set');
 
-    const refused = await bot.sayText('lead', '/isms risk accept R-0001 "low"', at);
-    expect(refused).toContain('No risk appetite has been recorded, so there is no threshold under which R-0001 could be accepted without the management body');
+    const asked = await bot.sayText('lead', '/isms risk accept R-0001 "low" --until 2027-06-30', at);
+    expect(asked).toContain('R-0001 (Laptop theft) has residual score 6, no risk appetite recorded: only the management body may accept it');
+    expect(asked).toContain('Asked the management body to accept it until 2027-06-30: APR-0001.');
     expect(await allAcceptances(bot)).toEqual([]);
 
-    expect(await bot.sayText('board', '/isms risk accept R-0001 "low"', at)).toContain('Accepted R-0001 (Laptop theft) at residual score 6, no risk appetite recorded.');
-    expect(await allAcceptances(bot)).toHaveLength(1);
+    await trainBoard(bot);
+    expect(await bot.sayText('board', '/isms approve APR-0001', at)).toContain('Approved: acceptance of R-0001 Laptop theft at residual score 6 (APR-0001).');
+    expect(await allAcceptances(bot)).toMatchObject([{ residualScoreAtDecision: 6, decidedBy: bot.ids.board }]);
   });
 });

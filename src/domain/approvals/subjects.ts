@@ -4,6 +4,8 @@ import { soaApproval } from '../soa/approval.js';
 import { policyVersionSubject } from '../policies/approval.js';
 import { supplierApproval } from '../suppliers/approval.js';
 import { aiToolApproval } from '../declarations/ai-approval.js';
+import { riskAcceptanceSubject } from '../risks/accept.js';
+import { riskAppetiteSubject } from '../risks/appetite.js';
 
 /**
  * Every kind of thing the management body approves. Each is defined beside its register and listed
@@ -16,6 +18,8 @@ const SUBJECTS: ApprovalSubject[] = [
   policyVersionSubject,
   supplierApproval,
   aiToolApproval,
+  riskAppetiteSubject,
+  riskAcceptanceSubject,
 ];
 
 export function approvalSubject(kind: string): ApprovalSubject {

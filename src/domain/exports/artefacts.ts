@@ -4,7 +4,7 @@ import type { DocumentExport } from './document.js';
 import { eq } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
-  aiTools, assets, auditEvents, auditFindings, controls, evidenceItems, evidenceRequests, interestedParties, managementReviews, people,
+  aiTools, assets, auditEvents, managementApprovals, auditFindings, controls, evidenceItems, evidenceRequests, interestedParties, managementReviews, people,
   poamExtensions, poamItems, poamMilestones, policies, policyAcknowledgements, policyVersions, reviewDecisions, riskAcceptances, risks,
   scopeChanges, scopeStatements, suppliers, trainingAttestations, trainingCourses,
 } from '../../db/schema/index.js';
@@ -17,10 +17,12 @@ import { AI_STATUS_LABELS } from '../declarations/ai-status.js';
 import { supplierApprovalInWords } from '../suppliers/approval.js';
 import { REVIEW_OUTCOME_LABELS, SUBSTITUTABILITY_LABELS, serviceTypeInWords } from '../suppliers/register-of-information.js';
 import { type Artefact, byId, col, instant, pageWhere, words } from './artefact.js';
+import { riskLinks } from '../risks/list.js';
 
 const owner = alias(people, 'owner');
 const decider = alias(people, 'decider');
 const requester = alias(people, 'requester');
+const superseded = alias(riskAcceptances, 'superseded');
 
 const risksArtefact: Artefact = {
   name: 'risks',
@@ -41,17 +43,21 @@ const risksArtefact: Artefact = {
     col('owner', 'Owner', 'The risk owner, if named.'),
     col('status', 'Status', 'Where the risk stands, e.g. open.'),
     col('createdAt', 'Recorded at', 'When the risk was recorded (ISO 8601, UTC).'),
+    col('linkedAssets', 'Linked assets', 'The assets the risk is linked to (reference and name), separated by "; ".'),
+    col('controls', 'Controls', 'The codes of the controls that treat the risk, separated by "; ".'),
   ],
   async page(db, after, limit, period) {
     const rows = await db.select({ risk: risks, owner: owner.name, assetRef: assets.ref, assetName: assets.name }).from(risks)
       .leftJoin(owner, eq(owner.id, risks.ownerId)).leftJoin(assets, eq(assets.id, risks.assetId))
       .where(pageWhere(risks.id, after, period, { column: risks.createdAt })).orderBy(byId(risks.id)).limit(limit);
+    const links = await riskLinks(db, rows.map((r) => r.risk.id));
     return rows.map(({ risk: r, owner: ownerName, assetRef, assetName }) => ({
       cursor: r.id,
       row: {
         ref: r.ref, title: r.title, description: r.description, asset: assetRef ? `${assetRef} ${assetName}` : null,
         scopeArea: r.scopeArea, threat: r.threatRef, likelihood: r.likelihood, impact: r.impact, inherentScore: r.inherentScore,
         residualScore: r.residualScore, treatment: r.treatment, owner: ownerName, status: words(r.status), createdAt: instant(r.createdAt),
+        linkedAssets: links.get(r.id)!.assets.join('; ') || null, controls: links.get(r.id)!.controls.join('; ') || null,
       },
     }));
   },
@@ -70,16 +76,21 @@ const riskAcceptancesArtefact: Artefact = {
     col('decidedBy', 'Decided by', 'Who decided.'),
     col('decidedAt', 'Decided at', 'When (ISO 8601, UTC).'),
     col('expiresOn', 'Expires', 'When the acceptance lapses and must be decided again (ISO 8601, UTC), if it does.'),
+    col('supersedes', 'Supersedes', 'When the earlier acceptance of the same risk that this one replaces was decided (ISO 8601, UTC), if any.'),
+    col('approval', 'Management-body approval', 'The approval request (APR reference) this acceptance above the risk appetite carries out, if any.'),
   ],
   async page(db, after, limit, period) {
-    const rows = await db.select({ a: riskAcceptances, riskRef: risks.ref, riskTitle: risks.title, decider: decider.name })
+    const rows = await db.select({
+      a: riskAcceptances, riskRef: risks.ref, riskTitle: risks.title, decider: decider.name, supersededAt: superseded.decidedAt, approval: managementApprovals.ref,
+    })
       .from(riskAcceptances).innerJoin(risks, eq(risks.id, riskAcceptances.riskId)).innerJoin(decider, eq(decider.id, riskAcceptances.decidedBy))
+      .leftJoin(superseded, eq(superseded.id, riskAcceptances.supersedes)).leftJoin(managementApprovals, eq(managementApprovals.id, riskAcceptances.approvalId))
       .where(pageWhere(riskAcceptances.id, after, period, { column: riskAcceptances.decidedAt })).orderBy(byId(riskAcceptances.id)).limit(limit);
-    return rows.map(({ a, riskRef, riskTitle, decider: by }) => ({
+    return rows.map(({ a, riskRef, riskTitle, decider: by, supersededAt, approval }) => ({
       cursor: a.id,
       row: {
         risk: riskRef, riskTitle, residualScoreAtDecision: a.residualScoreAtDecision, decision: a.decision, rationale: a.rationale,
-        decidedBy: by, decidedAt: instant(a.decidedAt), expiresOn: instant(a.expiresOn),
+        decidedBy: by, decidedAt: instant(a.decidedAt), expiresOn: instant(a.expiresOn), supersedes: instant(supersededAt), approval,
       },
     }));
   },

@@ -1,15 +1,32 @@
 import { z } from 'zod';
-import { asc, count, eq } from 'drizzle-orm';
-import { people, risks } from '../../db/schema/index.js';
+import { asc, count, eq, inArray } from 'drizzle-orm';
+import { assets, controls, people, riskAssets, riskControls, risks } from '../../db/schema/index.js';
+import type { Db } from '../../db/client.js';
 import { defineCommand } from '../../core/router.js';
 import { reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { isoDay } from '../../core/time.js';
 import {
-  acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, mayAccept, seesAllRisks,
+  acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, seesAllRisks,
 } from './register.js';
+import { offersAcceptance, riskAcceptanceSubject } from './accept.js';
+import { approvalInWords, latestApproval } from '../approvals/request.js';
+import { proposedAppetite } from './appetite.js';
 
 export const risksInput = z.object({ page: pageNumber });
+
+/** The assets and controls linked to each risk, as "AST-0001 Customer portal" and control codes. */
+export async function riskLinks(db: Db, riskIds: number[]): Promise<Map<number, { assets: string[]; controls: string[] }>> {
+  const links = new Map(riskIds.map((id) => [id, { assets: [] as string[], controls: [] as string[] }]));
+  if (riskIds.length === 0) return links;
+  const linkedAssets = await db.select({ riskId: riskAssets.riskId, ref: assets.ref, name: assets.name }).from(riskAssets)
+    .innerJoin(assets, eq(assets.id, riskAssets.assetId)).where(inArray(riskAssets.riskId, riskIds)).orderBy(asc(assets.ref));
+  for (const a of linkedAssets) links.get(a.riskId)!.assets.push(`${a.ref} ${a.name}`);
+  const linkedControls = await db.select({ riskId: riskControls.riskId, code: controls.code }).from(riskControls)
+    .innerJoin(controls, eq(controls.id, riskControls.controlId)).where(inArray(riskControls.riskId, riskIds)).orderBy(asc(controls.code));
+  for (const c of linkedControls) links.get(c.riskId)!.controls.push(c.code);
+  return links;
+}
 
 export const risksCommand = defineCommand({
   name: 'risks',
@@ -26,16 +43,23 @@ export const risksCommand = defineCommand({
       .orderBy(asc(risks.id)).offset(w.offset).limit(w.limit);
     const appetite = await appetiteInForce(ctx.db);
     const acceptances = await latestAcceptances(ctx.db, rows.map((r) => r.risk.id));
+    const links = await riskLinks(ctx.db, rows.map((r) => r.risk.id));
+    const asked = new Map<number, string>();
+    for (const { risk } of rows) {
+      const latest = await latestApproval(ctx.db, riskAcceptanceSubject, risk.ref);
+      if (latest) asked.set(risk.id, approvalInWords(latest));
+    }
 
     const items: ListItem[] = rows.map(({ risk, owner }) => {
       const above = isAboveAppetite(risk.residualScore, appetite);
       const acceptance = acceptances.get(risk.id);
       const accepted = acceptanceInForce(acceptance, risk, ctx.now);
-      const offerAcceptance = above === true && !accepted && mayAccept(ctx.actor, above);
+      const offerAcceptance = !accepted && offersAcceptance(ctx.actor, risk, above);
+      const linked = links.get(risk.id)!;
       return {
         title: `${risk.ref} ${risk.title}`,
         detail: [above === undefined ? 'no risk appetite set' : above ? 'above appetite' : 'within appetite',
-          ...(accepted ? ['accepted'] : []), ...(risk.status !== 'open' ? [risk.status] : [])].join(' · '),
+          ...(accepted ? ['accepted'] : []), ...(!['open', 'accepted'].includes(risk.status) ? [risk.status] : [])].join(' · '),
         fields: [
           { label: 'Owner', value: owner ?? 'none yet' },
           { label: 'Inherent score', value: String(risk.inherentScore) },
@@ -48,14 +72,23 @@ export const risksCommand = defineCommand({
               : 'no risk appetite recorded',
           },
           ...(acceptance ? [{ label: 'Acceptance', value: describeAcceptance(acceptance, risk, ctx.now) }] : []),
+          ...(asked.has(risk.id) ? [{ label: 'Acceptance by the management body', value: asked.get(risk.id)! }] : []),
+          ...(linked.assets.length ? [{ label: 'Assets', value: linked.assets.join(', ') }] : []),
+          ...(linked.controls.length ? [{ label: 'Controls', value: linked.controls.join(', ') }] : []),
+          ...(risk.threatRef ? [{ label: 'Threat', value: risk.threatRef }] : []),
         ],
         buttons: offerAcceptance ? [{ label: 'Accept risk', command: `risk accept ${risk.ref}` }] : undefined,
       };
     });
 
+    const proposed = await proposedAppetite(ctx.db);
     const preface: Block[] = appetite
       ? [text(`Risk appetite in force: residual score up to ${appetite.maxResidualScore} (since ${isoDay(appetite.approvedAt)}). ${appetite.statement}`)]
       : [text('No risk appetite has been recorded, so no risk can be marked above or within it.', 'warning')];
+    if (proposed) {
+      preface.push(text(`Proposed risk appetite, not in force until the management body approves it: residual score up to ${proposed.version.maxResidualScore}. `
+        + `${proposed.version.statement} (${proposed.standing})`));
+    }
     const title = all ? 'Risk register' : 'Your risks';
     return reply(...preface, {
       type: 'list',

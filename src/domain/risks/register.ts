@@ -1,6 +1,6 @@
-import { asc, desc, eq, inArray } from 'drizzle-orm';
+import { asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { people, riskAcceptances, riskAppetite, risks, type Role } from '../../db/schema/index.js';
+import { people, riskAcceptances, riskAppetite, risks } from '../../db/schema/index.js';
 import { hasRole, type Actor } from '../../core/actor.js';
 import { isoDay } from '../../core/time.js';
 
@@ -8,8 +8,16 @@ export type Risk = typeof risks.$inferSelect;
 export type RiskAppetite = typeof riskAppetite.$inferSelect;
 export type RiskAcceptance = typeof riskAcceptances.$inferSelect;
 
-/** Appetite is kept as versions: the newest row is the one in force. */
-export async function appetiteInForce(db: Db): Promise<RiskAppetite | undefined> {
+export type ApprovedAppetite = RiskAppetite & { approvedAt: Date };
+
+/** Appetite is kept as versions: the newest approved row is the one in force. */
+export async function appetiteInForce(db: Db): Promise<ApprovedAppetite | undefined> {
+  const [latest] = await db.select().from(riskAppetite).where(isNotNull(riskAppetite.approvedAt)).orderBy(desc(riskAppetite.id)).limit(1);
+  return latest as ApprovedAppetite | undefined;
+}
+
+/** The newest appetite version, approved or not: the one the management body is asked about. */
+export async function newestAppetite(db: Db): Promise<RiskAppetite | undefined> {
   const [latest] = await db.select().from(riskAppetite).orderBy(desc(riskAppetite.id)).limit(1);
   return latest;
 }
@@ -18,16 +26,6 @@ export async function appetiteInForce(db: Db): Promise<RiskAppetite | undefined>
 export function isAboveAppetite(residualScore: number, appetite: RiskAppetite | undefined): boolean | undefined {
   return appetite ? residualScore > appetite.maxResidualScore : undefined;
 }
-
-/**
- * Who may accept a risk. Above the appetite the management body decides (NIS2 Art. 20(1), DORA Art. 5);
- * without a recorded appetite there is no threshold the ISMS lead could decide under, so the same applies.
- */
-export function acceptingRoles(above: boolean | undefined): Role[] {
-  return above === false ? ['isms_lead', 'management_body'] : ['management_body'];
-}
-
-export const mayAccept = (actor: Actor, above: boolean | undefined) => hasRole(actor, ...acceptingRoles(above));
 
 /** Who reads the whole register; everyone else sees the risks they own. */
 export const seesAllRisks = (actor: Actor) => hasRole(actor, 'isms_lead', 'management_body', 'auditor');
@@ -42,9 +40,12 @@ export async function latestAcceptances(db: Db, riskIds: number[]): Promise<Map<
   return new Map(rows.map((r) => [r.acceptance.riskId, { ...r.acceptance, decider: r.decider }]));
 }
 
-/** An acceptance covers a risk until it expires, and only up to the residual score it was decided at. */
+/**
+ * An acceptance covers a risk while the risk stands accepted (a reassessment or expiry reopens it),
+ * until it expires, and only up to the residual score it was decided at.
+ */
 export function acceptanceInForce(acceptance: RiskAcceptance | undefined, risk: Risk, now: Date): boolean {
-  if (!acceptance) return false;
+  if (!acceptance || risk.status !== 'accepted') return false;
   if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < isoDay(now)) return false;
   return risk.residualScore <= acceptance.residualScoreAtDecision;
 }
@@ -55,5 +56,6 @@ export function describeAcceptance(acceptance: RiskAcceptance & { decider: strin
     + (acceptance.expiresOn ? `, until ${isoDay(acceptance.expiresOn)}` : '');
   if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < isoDay(now)) return `${base} — expired, needs a new decision`;
   if (risk.residualScore > acceptance.residualScoreAtDecision) return `${base} — the residual score has risen since, needs a new decision`;
+  if (risk.status !== 'accepted') return `${base} — reopened since, needs a new decision`;
   return base;
 }

@@ -7,6 +7,7 @@ import { climbPoamLadders, remindOverdueMilestones } from './poam.js';
 import { remindPolicyAcknowledgements } from './policies.js';
 import { remindTrainingObligations } from './training.js';
 import { remindSupplierReviews } from './suppliers.js';
+import { reopenExpiredRiskAcceptances } from './risks.js';
 import { weeklyDigest } from './digest.js';
 import { witnessAuditTrail } from './witness.js';
 import { jobOf, type Job, type JobSummary } from './run.js';
@@ -16,6 +17,7 @@ export { remindPoam } from './poam.js';
 export { remindPolicies } from './policies.js';
 export { remindTraining } from './training.js';
 export { remindSuppliers } from './suppliers.js';
+export { reopenExpiredRisks } from './risks.js';
 export { weeklyDigest } from './digest.js';
 export { witnessAuditTrail } from './witness.js';
 export { dueText, reminderCycle, stepDue } from './ladder.js';
@@ -33,6 +35,7 @@ export const dailyNudges: Job = jobOf(
   remindPolicyAcknowledgements,
   remindTrainingObligations,
   remindSupplierReviews,
+  reopenExpiredRiskAcceptances,
 );
 
 export interface JobSpec {

@@ -1,0 +1,283 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import readline from 'node:readline';
+import { asc } from 'drizzle-orm';
+import { people } from '../../src/db/schema/index.js';
+import { findPerson, peopleWithRole, ROLE_LABELS } from '../../src/core/actor.js';
+import { invalid, notFound } from '../../src/core/errors.js';
+import { MAX_EVIDENCE_FILE_BYTES, attachmentFromPath, fileTooLarge } from '../../src/core/attachments.js';
+import { deliverDue } from '../../src/core/delivery.js';
+import { findForm, toPlainText } from '../../src/core/reply.js';
+import { exportDirectory } from '../../src/domain/exports/files.js';
+/**
+ * The terminal chat: the same commands as Slack and Teams, typed as "/isms ..." lines, run through
+ * the core's inbound pipeline as the person acting. Piped input runs line by line; a form's
+ * questions take the following lines as answers.
+ */
+export class Shell {
+    core;
+    options;
+    person;
+    out;
+    interactive;
+    lines;
+    rl;
+    /** The terminal reaches exactly one person: whoever is acting right now. */
+    port = {
+        platform: 'shell',
+        canReach: (person) => person.id === this.person?.id,
+        send: async (_person, message) => this.print(`\n📨 New message for you:\n${indent(toPlainText(message))}\n`),
+    };
+    constructor(core, options) {
+        this.core = core;
+        this.options = options;
+        this.out = options.output;
+        this.interactive = Boolean(options.input.isTTY);
+    }
+    async run() {
+        await this.actAsDefault();
+        this.rl = readline.createInterface({ input: this.options.input, output: this.interactive ? this.out : undefined, terminal: this.interactive });
+        this.lines = this.rl[Symbol.asyncIterator]();
+        this.print(`ISMS bot — terminal chat. Acting as ${describe(this.person)}.`);
+        this.print('Type "/isms help" for commands, "/as <email or name>" to act as someone else, "/whoami", "/quit".');
+        await this.deliver();
+        const timer = this.interactive ? setInterval(() => void this.deliver(), this.options.nudgePollMs ?? 5000) : undefined;
+        try {
+            for (;;) {
+                const line = await this.nextLine('> ');
+                if (line === undefined)
+                    break;
+                if (!(await this.handle(line)))
+                    break;
+            }
+        }
+        finally {
+            if (timer)
+                clearInterval(timer);
+            this.rl.close();
+        }
+    }
+    async actAsDefault() {
+        const [lead] = await peopleWithRole(this.core.database.db, 'isms_lead');
+        const [anyone] = lead ? [lead] : await this.core.database.db.select().from(people).orderBy(asc(people.id)).limit(1);
+        if (!anyone)
+            throw notFound('The register has no people yet: import some with "npm run isms -- import <file.yaml>", then start again.');
+        this.person = anyone;
+    }
+    /** Handles one line; false means the user asked to quit. */
+    async handle(raw) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            return true;
+        if (!this.interactive)
+            this.print(`> ${line}`);
+        if (/^\/(quit|exit)$/i.test(line))
+            return false;
+        if (/^\/whoami$/i.test(line)) {
+            this.print(`You are ${describe(this.person)}.`);
+            return true;
+        }
+        const as = /^\/as(?:\s+(.*))?$/i.exec(line);
+        if (as) {
+            if (as[1]?.trim())
+                await this.switchTo(as[1]);
+            else
+                this.print('✖ Say who to act as: "/as <email or name>", e.g. "/as sam@example.com".');
+            return true;
+        }
+        if (/^\/cancel$/i.test(line)) {
+            this.print('There is no form to cancel.');
+            return true;
+        }
+        if (!/^\/isms\b/i.test(line)) {
+            this.print('Commands start with "/isms" — try "/isms help".');
+            return true;
+        }
+        const typed = takeFiles(line);
+        if ('problem' in typed) {
+            this.print(`✖ ${typed.problem} Nothing was recorded.`);
+            return true;
+        }
+        return this.ask({ line: typed.text }, typed.files);
+    }
+    /** Runs a request through the core as the acting person and shows the answer; false means quit. */
+    async ask(request, files) {
+        const { reply: answer } = await this.core.inbound.handle({
+            from: { person: this.person },
+            channel: 'shell',
+            request,
+            attachments: async () => files.map(readAttachment),
+            progress: async (message) => this.print(`⏳ ${message}`),
+        });
+        const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form' && b.type !== 'file') });
+        if (shown)
+            this.print(shown);
+        for (const b of answer.blocks)
+            if (b.type === 'file')
+                await this.save(b.file);
+        const form = findForm(answer);
+        const goOn = form ? await this.fillForm(form) : true;
+        await this.deliver();
+        return goOn;
+    }
+    /**
+     * A form in the terminal: one question per field, answered on the following lines. A command typed
+     * instead of an answer (any line starting with "/", except a path where a file is asked for) leaves
+     * the form, recording nothing, and then runs: it must never become a field's value. False means quit.
+     */
+    async fillForm(form) {
+        this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
+        const values = { ...form.hidden };
+        const files = [];
+        for (const field of form.fields) {
+            const answer = await this.nextLine(`${question(field)} `);
+            if (answer === undefined) {
+                this.print('✖ Input ended before the form was complete; nothing was recorded.');
+                return true;
+            }
+            const value = answer.trim();
+            if (/^\/cancel$/i.test(value)) {
+                if (!this.interactive)
+                    this.print(`${question(field)} ${value}`);
+                this.print('Cancelled; nothing was recorded.');
+                return true;
+            }
+            if (isCommand(value, field)) {
+                this.print(`The form for ${form.command} was left; nothing was recorded.`);
+                return this.handle(value);
+            }
+            if (!this.interactive)
+                this.print(`${question(field)} ${answer}`);
+            if (!value)
+                continue;
+            if (field.type === 'file') {
+                const file = value.replace(/^"(.*)"$/, '$1');
+                files.push(file);
+                values[field.name] = path.basename(file);
+                continue;
+            }
+            values[field.name] = field.type === 'multiselect' ? value.split(',').map((v) => optionValue(field, v.trim())) : field.type === 'select' ? optionValue(field, value) : value;
+        }
+        return this.ask({ command: form.command, values }, files);
+    }
+    /** A file the reply carries goes into the export folder (ISMS_EXPORT_DIR, default ./exports); the person is told where. */
+    async save(file) {
+        const dir = exportDirectory();
+        const target = path.join(dir, file.name);
+        try {
+            await mkdir(dir, { recursive: true });
+            await copyFile(file.path, target);
+            this.print(`📎 Saved ${file.title} to ${target}`);
+        }
+        catch {
+            this.print(`✖ Could not write ${file.name} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).`);
+        }
+        finally {
+            await rm(path.dirname(file.path), { recursive: true, force: true });
+        }
+    }
+    async switchTo(query) {
+        const found = await findPerson(this.core.database.db, query);
+        if (found.length === 0) {
+            this.print(`✖ Nobody in the register matches "${query}". Use an email address or a name.`);
+        }
+        else if (found.length > 1) {
+            this.print(`✖ "${query}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}. Use an email address.`);
+        }
+        else {
+            this.person = found[0];
+            this.print(`Now acting as ${describe(this.person)}.`);
+            await this.deliver();
+        }
+    }
+    async deliver() {
+        try {
+            await deliverDue(this.core.database.db, [this.port]);
+        }
+        catch (e) {
+            this.core.logger.warn({ err: e }, 'could not deliver queued messages');
+        }
+    }
+    async nextLine(prompt) {
+        if (this.interactive) {
+            this.rl.setPrompt(sanitize(prompt));
+            this.rl.prompt();
+        }
+        const next = await this.lines.next();
+        return next.done ? undefined : next.value;
+    }
+    /** Everything the terminal shows passes here: text from the register must not drive the terminal. */
+    print(message) {
+        this.out.write(`${sanitize(message)}\n`);
+    }
+}
+/** A line typed where a form expects an answer that is meant as a command, not as the answer. */
+function isCommand(value, field) {
+    if (!value.startsWith('/'))
+        return false;
+    // Where a file is asked for, "/home/me/report.pdf" is an answer; the terminal's own commands are not.
+    return field.type !== 'file' || /^\/(isms|as|whoami|quit|exit)(\s|$)/i.test(value);
+}
+// eslint-disable-next-line no-control-regex -- removing control sequences is the point
+const ESCAPE_SEQUENCE = /\u001B(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001B\n]*(?:\u0007|\u001B\\)?|[P^_X][^\u001B\n]*(?:\u001B\\)?|[ -/]*[0-~])?/g;
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+/**
+ * Text as the terminal may show it: escape sequences (colours, cursor moves, window titles, OSC 8
+ * links) and other control characters removed, tabs and line breaks kept. A name in the register,
+ * written by anyone on any platform, must not be able to drive the terminal of whoever reads it.
+ */
+export function sanitize(text) {
+    return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+}
+/**
+ * A file from disk, as a chat upload would bring it: its size from stat (an oversized file is refused
+ * before a byte is read), its bytes streamed by the command. A path that cannot be read is the person's mistake.
+ */
+function readAttachment(file) {
+    let stat;
+    try {
+        stat = statSync(file);
+    }
+    catch {
+        throw invalid(`Cannot find the file "${file}": check the path. Nothing was recorded.`);
+    }
+    if (!stat.isFile())
+        throw invalid(`"${file}" is not a file: give the path of a file. Nothing was recorded.`);
+    if (stat.size > MAX_EVIDENCE_FILE_BYTES)
+        throw fileTooLarge(file);
+    try {
+        accessSync(file, constants.R_OK);
+    }
+    catch {
+        throw invalid(`Cannot read the file "${file}": check that you may read it. Nothing was recorded.`);
+    }
+    return attachmentFromPath(path.basename(file), file, stat.size);
+}
+/** "--file <path>" (or --file "<path with spaces>") names a file to attach; the files are read once the person is known. */
+function takeFiles(line) {
+    const files = [];
+    const text = line.replace(/--file\s+(?:"([^"]+)"|(\S+))/g, (_m, quoted, bare) => {
+        files.push(quoted ?? bare ?? '');
+        return '';
+    });
+    if (/(^|\s)--file(\s|$)/.test(text))
+        return { problem: '"--file" needs the path of a file after it, e.g. --file ./access-review.pdf.' };
+    return { text: text.trim(), files };
+}
+function describe(person) {
+    return `${person.name} <${person.email}> (${person.roles.map((r) => ROLE_LABELS[r]).join(', ') || 'no role'})`;
+}
+function question(field) {
+    const options = field.options?.length ? ` [${field.options.map((o) => o.value).join(field.type === 'multiselect' ? ', ' : ' | ')}]` : '';
+    return `${field.label}${field.required ? '' : ' (optional)'}${options}:`;
+}
+function optionValue(field, typed) {
+    const match = field.options?.find((o) => o.value.toLowerCase() === typed.toLowerCase() || o.label.toLowerCase() === typed.toLowerCase());
+    return match?.value ?? typed;
+}
+function indent(s) {
+    return s.split('\n').map((l) => `  ${l}`).join('\n');
+}
+//# sourceMappingURL=shell.js.map

@@ -1,0 +1,116 @@
+/**
+ * Calls to the Slack Web API, file downloads, and logging. Retries with backoff, and waiting out a
+ * 429's Retry-After, are the WebClient's own (its retryConfig, or none for the outbox's client);
+ * this module only adds what to log when a call has failed for good: the method and the inbound
+ * request it served, never a token.
+ */
+import { format } from 'node:util';
+import { LogLevel, webApi } from '@slack/bolt';
+import { MAX_EVIDENCE_FILE_BYTES, downloadToTempFile, fileTooLarge } from '../../src/core/attachments.js';
+/** Bolt, the WebClient and Socket Mode log through the bot's logger (which scrubs token-shaped text). */
+export function boltLogger(log) {
+    const write = (level) => (...msg) => log[level](format(...msg));
+    return {
+        debug: write('debug'),
+        info: write('info'),
+        warn: write('warn'),
+        error: write('error'),
+        setLevel: () => undefined,
+        getLevel: () => (log.isLevelEnabled('debug') ? LogLevel.DEBUG : log.isLevelEnabled('info') ? LogLevel.INFO : log.isLevelEnabled('warn') ? LogLevel.WARN : LogLevel.ERROR),
+        setName: () => undefined,
+    };
+}
+/** The parts of a failed call worth logging: never headers, never the request body. */
+export function describeSlackError(e) {
+    const err = e;
+    return {
+        code: err?.code,
+        message: err?.message,
+        ...(err?.statusCode ? { status: err.statusCode } : {}),
+        ...(err?.data?.error ? { slackError: err.data.error } : {}),
+        ...(retryAfterMs(e) !== undefined ? { retryAfterMs: retryAfterMs(e) } : {}),
+    };
+}
+/** How long Slack asked us to wait, when the last try was rate limited. */
+export function retryAfterMs(e) {
+    const err = e;
+    if (err?.code === webApi.ErrorCode.RateLimitedError && typeof err.retryAfter === 'number')
+        return err.retryAfter * 1000;
+    // After its last retry the WebClient throws a plain error naming the Retry-After it honoured.
+    const m = /retry-after: (\d+)/.exec(err?.message ?? '');
+    return m ? Number(m[1]) * 1000 : undefined;
+}
+/** Slack answered with an error that repeating the call will not change (unknown channel, inactive account...). */
+export function isPermanentSlackError(e) {
+    const err = e;
+    const passing = ['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'];
+    return err?.code === webApi.ErrorCode.PlatformError && !passing.includes(err.data?.error ?? '');
+}
+/** A file the register will not take: said to the person, as any refusal. */
+/** Arguments worth naming in a log line: whom or what the call was about, not its content. */
+const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
+export class SlackApi {
+    client;
+    log;
+    botToken;
+    constructor(client, log, botToken) {
+        this.client = client;
+        this.log = log;
+        this.botToken = botToken;
+    }
+    /** Calls a Web API method; a failure that outlived the client's retries is logged with its request, then thrown. */
+    async call(method, args, request) {
+        try {
+            return (await this.client.apiCall(method, args));
+        }
+        catch (e) {
+            this.logFailure(method, args, request, e);
+            throw e;
+        }
+    }
+    /** The pages of a cursor-paginated method (the WebClient follows next_cursor); a failure is logged as in call(). */
+    async *pages(method, args, request) {
+        try {
+            for await (const page of this.client.paginate(method, { ...args }))
+                yield page;
+        }
+        catch (e) {
+            this.logFailure(method, args, request, e);
+            throw e;
+        }
+    }
+    logFailure(method, args, request, e) {
+        const target = Object.fromEntries(TARGET_ARGS.filter((k) => typeof args[k] === 'string').map((k) => [k, args[k]]));
+        this.log.error({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} failed`);
+    }
+    /** Downloads a private file (url_private) with the bot token, as Slack requires. */
+    /**
+     * Streams a private file into a temporary file (see downloadToTempFile): one refused by its
+     * Content-Length is never read, and one that streams past the limit is cut off there.
+     */
+    async download(url, name, request, mimeType) {
+        let response;
+        try {
+            response = await fetch(url, { headers: { Authorization: `Bearer ${this.botToken}` } });
+        }
+        catch (e) {
+            this.log.error({ slackMethod: 'file download', request, file: name, error: { message: e.message } }, 'Slack file download failed');
+            throw e;
+        }
+        if (!response.ok || !response.body) {
+            await response.body?.cancel();
+            this.log.error({ slackMethod: 'file download', request, file: name, error: { status: response.status } }, 'Slack file download failed');
+            throw new Error(`Downloading ${name} from Slack failed with HTTP ${response.status}`);
+        }
+        if (Number(response.headers.get('content-length') ?? 0) > MAX_EVIDENCE_FILE_BYTES) {
+            await response.body.cancel();
+            throw fileTooLarge(name);
+        }
+        return downloadToTempFile(name, response.body, mimeType);
+    }
+    /** Logs a failed answer through a response_url (not a Web API method, so not retried by the client). */
+    logRespondFailure(e, request) {
+        this.log.error({ slackMethod: 'response_url', request, error: describeSlackError(e) }, 'Slack response_url failed');
+    }
+}
+//# sourceMappingURL=api.js.map

@@ -1,0 +1,62 @@
+import { faultReply } from '../../../src/core/inbound.js';
+import { tokenize } from '../../../src/core/router.js';
+import { replyText } from '../../../src/core/reply.js';
+import { slackUser } from '../people.js';
+import { decodeMeta, openFormValue } from '../render.js';
+import { OPEN_FORM_ACTION_PATTERN } from '../ids.js';
+import { fromSlackText } from '../text.js';
+export function acknowledgeAndDescribe(deps) {
+    return async (args) => {
+        const { user, request } = describe(args.body, args.context.retryNum);
+        args.context.request = request;
+        args.context.user = slackUser(deps.api, user ?? '', request);
+        // Events are acknowledged by Bolt itself; a submission's acknowledgement carries its answer.
+        if ('ack' in args && args.ack && args.body.type !== 'view_submission')
+            await args.ack();
+        await args.next();
+    };
+}
+/** A command's interim message ("your export is on its way"), shown privately where its answer goes. */
+export function progressVia(show) {
+    return (message) => show({ ...replyText(message), visibility: 'private' });
+}
+/** Runs a request through the core's inbound pipeline as the context's Slack user. */
+export function ask(deps, context, request, options = {}) {
+    return deps.core.inbound.handle({ from: { user: context.user }, channel: 'slack', request, logContext: { platform: 'slack', request: context.request }, ...options });
+}
+/**
+ * Work around the pipeline (Web API calls, the event claim) that failed: logged, and the person
+ * told that nothing was recorded when there is still a way to tell them.
+ */
+export async function safely(deps, context, show, work) {
+    try {
+        await work();
+    }
+    catch (e) {
+        deps.core.logger.error({ platform: 'slack', request: context.request, err: e }, 'Slack request failed');
+        await show?.(faultReply()).catch(() => undefined);
+    }
+}
+function describe(body, retry) {
+    if (typeof body.command === 'string') {
+        return { user: body.user_id, request: { kind: 'slash_command', user: body.user_id, channel: body.channel_id, command: commandName(fromSlackText(body.text ?? '')) } };
+    }
+    if (body.type === 'block_actions') {
+        const action = body.actions?.[0] ?? {};
+        const line = OPEN_FORM_ACTION_PATTERN.test(action.action_id ?? '') ? openFormValue(action.value).command : action.value ?? '';
+        return { user: body.user?.id, request: { kind: 'block_action', user: body.user?.id, channel: body.channel?.id, action: action.action_id, command: commandName(line) } };
+    }
+    if (body.type === 'view_submission') {
+        return { user: body.user?.id, request: { kind: 'view_submission', user: body.user?.id, view: body.view?.id, command: decodeMeta(body.view?.private_metadata)?.command } };
+    }
+    if (body.type === 'event_callback') {
+        const event = body.event ?? {};
+        return { user: event.user, request: { kind: event.type, event_id: body.event_id, user: event.user, channel: event.channel, retry } };
+    }
+    return { user: body.user?.id, request: { kind: String(body.type) } };
+}
+/** The command's first words, for the log (not its arguments, which may hold personal data). */
+function commandName(line) {
+    return tokenize(line).slice(0, 2).join(' ') || '(none)';
+}
+//# sourceMappingURL=shared.js.map

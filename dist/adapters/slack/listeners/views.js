@@ -1,0 +1,88 @@
+import { replyText, toPlainText } from '../../../src/core/reply.js';
+import { FIELD_BLOCK_PREFIX, FORM_VIEW, fieldBlockId } from '../ids.js';
+import { fetchAttachments } from '../files.js';
+import { cut } from '../limits.js';
+import { decodeMeta, pendingModal, readFormValues, resultModal } from '../render.js';
+import { inConversation } from '../answers.js';
+import { deliverFiles, hasFile, whileSending } from '../send-file.js';
+import { ask, progressVia, safely } from './shared.js';
+/** Slack's limit for one field's error in a modal. */
+const MAX_ERROR = 2000;
+export function register(app, deps) {
+    app.view(FORM_VIEW, async ({ ack, body, view, context }) => {
+        const meta = decodeMeta(view.private_metadata);
+        if (!meta) {
+            await ack({ response_action: 'update', view: resultModal(replyText('This form is out of date. Close it and run the command again.', 'error')) });
+            return;
+        }
+        const { values, files } = readFormValues(view.state.values);
+        const request = { command: meta.command, values: { ...meta.hidden, ...values } };
+        const fieldBlocks = Object.keys(view.state.values).filter((id) => id.startsWith(FIELD_BLOCK_PREFIX));
+        const idempotencyKey = `slack:view:${view.id}`;
+        const dm = inConversation(deps.api, body.user.id, context.request);
+        if (files.length === 0) {
+            const { reply } = await ask(deps, context, request, { idempotencyKey, progress: progressVia(dm) });
+            await ack(submissionAnswer(hasFile(reply) ? whileSending(reply) : reply, fieldBlocks));
+            if (hasFile(reply))
+                await safely(deps, context, dm, async () => showInModal(deps, context, view.id, dm, await deliverFiles(deps, context, reply, idempotencyKey)));
+            return;
+        }
+        const early = schemaErrors(deps.core.router, meta.command, request.values, fieldBlocks);
+        if (early) {
+            await ack({ response_action: 'errors', errors: early });
+            return;
+        }
+        await ack({ response_action: 'update', view: pendingModal('⏳ Recording… The result shows here in a moment.') });
+        await safely(deps, context, dm, async () => {
+            const { reply } = await ask(deps, context, request, {
+                idempotencyKey, attachments: () => fetchAttachments(deps.api, files.map((f) => f.id), context.request),
+            });
+            await showInModal(deps, context, view.id, dm, await deliverFiles(deps, context, reply, idempotencyKey));
+        });
+    });
+}
+/** An answer known after the acknowledgement replaces the modal (which keeps its id through a response_action "update"). */
+async function showInModal(deps, context, viewId, dm, reply) {
+    try {
+        await deps.api.call('views.update', { view_id: viewId, view: resultModal(reply) }, context.request);
+    }
+    catch {
+        await dm(reply); // the person closed the modal meanwhile
+    }
+}
+/** A refusal stays in the open form, each reason under its field; anything else replaces the form. */
+function submissionAnswer(reply, fieldBlocks) {
+    if (reply.outcome === 'refused' && fieldBlocks.length) {
+        const errors = reply.fieldErrors ?? { '': toPlainText(reply) };
+        return { response_action: 'errors', errors: underFields(errors, fieldBlocks) };
+    }
+    return { response_action: 'update', view: resultModal(reply) };
+}
+/** Problems by field name onto the modal's blocks: a field without a block of its own goes under the first. */
+function underFields(fieldErrors, fieldBlocks) {
+    const errors = {};
+    for (const [field, message] of Object.entries(fieldErrors)) {
+        const own = fieldBlocks.includes(fieldBlockId(field));
+        const block = own ? fieldBlockId(field) : fieldBlocks[0];
+        const said = own || !field ? message : `${field}: ${message}`;
+        errors[block] = cut(errors[block] ? `${errors[block]}; ${said}` : said, MAX_ERROR);
+    }
+    return errors;
+}
+/** The command's own schema on the submitted values: what is wrong before any file is fetched. */
+function schemaErrors(router, command, submitted, fieldBlocks) {
+    const spec = router.find(command);
+    if (!spec || fieldBlocks.length === 0)
+        return undefined;
+    const present = Object.fromEntries(Object.entries(submitted).filter(([, v]) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0)));
+    const parsed = spec.schema.safeParse(present);
+    if (parsed.success)
+        return undefined;
+    const byField = {};
+    for (const issue of parsed.error.issues) {
+        const field = String(issue.path[0] ?? '');
+        byField[field] = byField[field] ? `${byField[field]}; ${issue.message}` : issue.message;
+    }
+    return underFields(byField, fieldBlocks);
+}
+//# sourceMappingURL=views.js.map

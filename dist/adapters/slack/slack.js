@@ -1,0 +1,88 @@
+/**
+ * The Slack adapter: "/isms" slash commands, button clicks, form modals, evidence sent as a reply
+ * in a request's thread, and the App Home to-do (listeners/, one module per kind). Everything runs
+ * through the core's inbound pipeline as the person Slack says is acting; the adapter only
+ * translates between Slack and the neutral reply model. This file starts the app.
+ *
+ * HTTP mode serves POST /slack/events on the bot's own HttpServer (signatures verified by Bolt);
+ * Socket Mode is used when SLACK_APP_TOKEN is set.
+ */
+import { App, HTTPReceiver, SocketModeReceiver, webApi } from '@slack/bolt';
+import { SlackApi, boltLogger } from './api.js';
+import { slackPort } from './port.js';
+import { EVENTS_PATH } from './ids.js';
+import { registerListeners } from './listeners/index.js';
+/**
+ * A few tries within seconds: interactive answers stay timely, and a delivery ends well inside the
+ * outbox's lease (the outbox tries again later, with its own backoff, after a DeliveryError).
+ */
+const DEFAULT_RETRY = { retries: 3, factor: 2, minTimeout: 1_000, maxTimeout: 10_000, randomize: true };
+/**
+ * No Web API call may hang: on a retried outbox row up to four calls run one after another
+ * (conversations.open, auth.test once, conversations.history, chat.postMessage), and together they
+ * should end well inside the delivery lease (120 s by default).
+ */
+const REQUEST_TIMEOUT_MS = 15_000;
+export async function attachSlack(core, http, options = {}) {
+    const settings = core.config.slack;
+    if (!settings)
+        throw new Error('Slack is not configured: set SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode).');
+    const log = core.logger.child({ platform: 'slack' });
+    const logger = boltLogger(log);
+    const clientOptions = {
+        logger,
+        retryConfig: options.retryConfig ?? DEFAULT_RETRY,
+        timeout: REQUEST_TIMEOUT_MS,
+        ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    };
+    const socketMode = Boolean(settings.appToken);
+    let receiver;
+    if (settings.appToken) {
+        // apps.connections.open goes through these client options too, so SLACK_API_URL applies to it.
+        receiver = new SocketModeReceiver({ appToken: settings.appToken, logger, installerOptions: { clientOptions: { ...clientOptions } } });
+    }
+    else {
+        if (!settings.signingSecret)
+            throw new Error('SLACK_SIGNING_SECRET is required for Slack over HTTP (or set SLACK_APP_TOKEN for Socket Mode).');
+        // Signature verification stays on: a forged or replayed (older than 5 minutes) request gets 401.
+        receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, signatureVerification: true, endpoints: EVENTS_PATH, logger });
+    }
+    const app = new App({ token: settings.botToken, receiver, logger, clientOptions, deferInitialization: true });
+    const api = new SlackApi(app.client, log, settings.botToken);
+    // The outbox gets its own client: it neither retries nor waits out a 429 (the delivery worker
+    // does both, per conversation), and a 429 on it does not pause interactive answers, as a shared
+    // client's request queue would.
+    const outboxClient = new webApi.WebClient(settings.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+    const outboxApi = new SlackApi(outboxClient, log, settings.botToken);
+    // Counted from receipt to answer (past the ack), so a graceful stop lets a command finish and answer.
+    app.use(async ({ next }) => { await core.inFlight.run(next); });
+    registerListeners(app, { core, api });
+    app.error(async (e) => { log.error({ err: e }, 'Slack listener failed'); });
+    await checkToken(app, settings.apiUrl);
+    if (socketMode) {
+        await app.start();
+    }
+    else {
+        const listener = receiver.requestListener;
+        http.route('POST', EVENTS_PATH, (req, res) => listener(req, res));
+    }
+    log.info({ mode: socketMode ? 'socket' : 'http' }, 'Slack attached');
+    return {
+        port: slackPort(core.database.db, api, outboxApi),
+        stop: async () => { if (socketMode)
+            await app.stop(); },
+    };
+}
+/** auth.test, before anything is served: a wrong token stops the start with Slack's reason. */
+async function checkToken(app, apiUrl) {
+    try {
+        await app.init();
+    }
+    catch (e) {
+        const refusal = e.data?.error;
+        if (refusal)
+            throw new Error(`Slack refused SLACK_BOT_TOKEN (${refusal}). Copy the app's "Bot User OAuth Token" (xoxb-...) again.`);
+        throw new Error(`Slack could not be reached at ${apiUrl ?? 'https://slack.com/api/'} to check SLACK_BOT_TOKEN: ${e.message}`);
+    }
+}
+//# sourceMappingURL=slack.js.map

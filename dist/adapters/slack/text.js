@@ -1,0 +1,46 @@
+/**
+ * Text as Slack sends it (slash-command text, message events) back into what the person typed.
+ * Slack escapes &, < and > as HTML entities and wraps links, mentions and channels in angle
+ * brackets: "<https://…>", "<https://…|label>", "<@U…>", "<@U…|name>", "<#C…|name>", "<!here>".
+ * A literal "<" always arrives as "&lt;", so every real "<…>" is markup.
+ */
+/** Markup in angle brackets, or one entity: each is decoded once, so "&amp;lt;" stays "&lt;". */
+const MARKUP = /<([^<>]*)>|&(lt|gt|amp);/g;
+const ENTITIES = { lt: '<', gt: '>', amp: '&' };
+/** The text the person meant: links as their address, mentions as @name, entities decoded. */
+export function fromSlackText(text) {
+    return text.replace(MARKUP, (_whole, inner, entity) => {
+        if (inner === undefined)
+            return ENTITIES[entity];
+        const bar = inner.indexOf('|');
+        const target = unescapeEntities(bar < 0 ? inner : inner.slice(0, bar));
+        const label = bar < 0 ? undefined : unescapeEntities(inner.slice(bar + 1));
+        switch (target[0]) {
+            case '@': // a user, <@U123> or <@U123|ana>
+                return `@${label ?? target.slice(1)}`;
+            case '#': // a channel, <#C123|general>
+                return `#${label ?? target.slice(1)}`;
+            case '!': // <!here>, <!subteam^S1|@team>, <!date^…|fallback>
+                return label ?? `@${target.slice(1).split('^')[0]}`;
+            default:
+                return link(target, label);
+        }
+    });
+}
+/**
+ * A link: its address, unless the person gave it a label of its own. What someone typed without
+ * a scheme ("wiki.example/q4") arrives as "<http://wiki.example/q4|wiki.example/q4>": that is
+ * kept as typed.
+ */
+function link(url, label) {
+    if (label === undefined || label === url)
+        return url;
+    const typed = url.replace(/^(https?:\/\/|mailto:)/i, '');
+    if (label === typed)
+        return label;
+    return `${label} (${url})`;
+}
+function unescapeEntities(text) {
+    return text.replace(/&(lt|gt|amp);/g, (_whole, entity) => ENTITIES[entity]);
+}
+//# sourceMappingURL=text.js.map

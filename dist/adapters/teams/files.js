@@ -1,0 +1,56 @@
+import { MAX_EVIDENCE_FILE_BYTES, downloadToTempFile, fileTooLarge } from '../../src/core/attachments.js';
+/** How Teams hands a bot a file someone sent it in a personal chat. */
+export const TEAMS_FILE_TYPE = 'application/vnd.microsoft.teams.file.download.info';
+export class FileDownloadError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'FileDownloadError';
+    }
+}
+/** The files attached to a message (inline images and HTML parts are not files). */
+export function filesIn(activity) {
+    const files = [];
+    for (const a of activity.attachments ?? []) {
+        const downloadUrl = a.content?.downloadUrl;
+        if (a.contentType === TEAMS_FILE_TYPE && typeof downloadUrl === 'string')
+            files.push({ name: a.name ?? 'file', downloadUrl });
+    }
+    return files;
+}
+/** A pre-authorised file link Teams gives is used only over https, or plain http to this machine (local development against an emulator). */
+export function isSafeFileUrl(link) {
+    if (!URL.canParse(link))
+        return false;
+    const url = new URL(link);
+    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && local);
+}
+/**
+ * Downloads a file from the pre-authorised URL Teams gives (see isSafeFileUrl) into a temporary file
+ * (see downloadToTempFile). A Content-Length over the limit is refused before the body is read.
+ */
+export async function downloadFile(file) {
+    if (!URL.canParse(file.downloadUrl))
+        throw new FileDownloadError(`Teams gave no usable download link for "${file.name}".`);
+    if (!isSafeFileUrl(file.downloadUrl))
+        throw new FileDownloadError(`Teams gave no secure download link for "${file.name}".`);
+    const url = new URL(file.downloadUrl);
+    let res;
+    try {
+        res = await fetch(url, { redirect: 'follow' });
+    }
+    catch {
+        throw new FileDownloadError(`I could not reach Teams to download "${file.name}".`);
+    }
+    if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        throw new FileDownloadError(`Teams refused the download of "${file.name}" (HTTP ${res.status}).`);
+    }
+    if (Number(res.headers.get('content-length') ?? 0) > MAX_EVIDENCE_FILE_BYTES) {
+        await res.body.cancel();
+        throw fileTooLarge(file.name);
+    }
+    const mimeType = res.headers.get('content-type')?.split(';')[0].trim();
+    return downloadToTempFile(file.name, res.body, mimeType && mimeType !== 'application/octet-stream' ? mimeType : undefined);
+}
+//# sourceMappingURL=files.js.map

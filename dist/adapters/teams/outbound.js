@@ -1,0 +1,186 @@
+import { MessageFactory } from 'botbuilder';
+import { DeliveryError } from '../../src/core/port.js';
+import { text } from '../../src/core/reply.js';
+import { cardActivity, fileOnlyInPersonalChat, plainWords } from './cards.js';
+import { loadReference, recordLink, saveReference } from './addresses.js';
+import { FileOffers, consentAttachment, removeExportFolder } from './offers.js';
+export function teamsOutbound(adapter, appId, db, logger, offers = new FileOffers()) {
+    async function linkMessage(conversationId, messageId, subjectRef, recipientId) {
+        // The message is already out: a failure here must not make it look unsent (and be sent twice).
+        try {
+            await recordLink(db, { conversationId, messageId, subjectRef, recipientId });
+        }
+        catch (e) {
+            logger.warn({ err: safeError(e), subjectRef }, 'could not record which item a Teams message is about');
+        }
+    }
+    /** Sends a message into a stored conversation, outside any turn; throws the outbox's DeliveryError. */
+    async function sendTo(reference, message, recipientId) {
+        // A failure inside the proactive turn would go to the turn error handler (and an apology to the
+        // person): it is caught here instead, so the outbox hears of it and retries.
+        let failure;
+        try {
+            await adapter.continueConversationAsync(appId ?? '', reference, async (context) => {
+                try {
+                    await deliver(context, message, reference.conversation?.id, recipientId, reference.user?.aadObjectId);
+                }
+                catch (e) {
+                    failure = e;
+                }
+            });
+        }
+        catch (e) {
+            failure = e;
+        }
+        if (failure)
+            throw deliveryError(failure);
+    }
+    /**
+     * Sends a reply as one card; each of its files follows as a consent card when the conversation is
+     * a personal chat with the person it is offered to (Teams takes files from bots nowhere else).
+     * An offer whose card did not go out is withdrawn.
+     */
+    async function deliver(context, message, conversationId, recipientId, offeredTo) {
+        const made = [];
+        try {
+            const { card, consents } = await withOffers(message, offeredTo, made);
+            const sent = await context.sendActivity(card);
+            if (message.about && sent?.id && conversationId)
+                await linkMessage(conversationId, sent.id, message.about, recipientId);
+            for (const consent of consents)
+                await context.sendActivity(consent);
+        }
+        catch (e) {
+            for (const offer of made)
+                await offers.withdraw(offer.id);
+            throw e;
+        }
+    }
+    /** The reply's card, each file in it said in words, and the consent cards for the files offered. */
+    async function withOffers(message, offeredTo, made) {
+        const consents = [];
+        const blocks = [];
+        for (const block of message.blocks) {
+            if (block.type !== 'file') {
+                blocks.push(block);
+                continue;
+            }
+            const offer = offeredTo ? await offers.offer(block.file, offeredTo) : undefined;
+            if (offer) {
+                made.push(offer);
+                consents.push({ ...MessageFactory.attachment(consentAttachment(offer)), summary: `${offer.title}: ${offer.name}` });
+            }
+            blocks.push(text(offer ? `📎 ${block.file.title}: accept below to save it to your OneDrive.` : !offeredTo ? fileOnlyInPersonalChat(block.file) : fileGone(block.file), offer ? undefined : 'warning'));
+        }
+        return { card: cardActivity({ ...message, blocks }), consents };
+    }
+    const port = {
+        platform: 'teams',
+        canReach: async (person) => Boolean(await loadReference(db, person.id)),
+        async send(person, message) {
+            const reference = await loadReference(db, person.id);
+            if (!reference)
+                throw new DeliveryError(`${person.name} has not talked to the bot in Teams yet`, undefined, true);
+            await sendTo(reference, message, person.id);
+        },
+    };
+    /**
+     * Asks Teams for the personal chat between the bot and the person behind this turn. Teams allows
+     * it for members of a team or chat the bot is installed in.
+     */
+    async function openPersonalChat(context) {
+        const { activity } = context;
+        const client = context.turnState.get(context.adapter.ConnectorClientKey);
+        const tenantId = activity.conversation.tenantId ?? activity.channelData?.tenant?.id;
+        if (!client || !activity.recipient)
+            return undefined;
+        try {
+            const { id } = await client.conversations.createConversation({
+                isGroup: false, bot: activity.recipient, members: [activity.from], tenantId, channelData: { tenant: { id: tenantId } },
+            });
+            if (!id)
+                return undefined;
+            return {
+                channelId: activity.channelId, serviceUrl: activity.serviceUrl, bot: activity.recipient, user: activity.from,
+                conversation: { id, conversationType: 'personal', isGroup: false, tenantId, name: '' },
+            };
+        }
+        catch (e) {
+            logger.info({ err: safeError(e) }, 'Teams did not open a personal chat with the person');
+            return undefined;
+        }
+    }
+    return {
+        port,
+        linkMessage,
+        async sendPrivately(context, answer, person) {
+            let reference = person && await loadReference(db, person.id);
+            if (!reference) {
+                reference = await openPersonalChat(context);
+                if (!reference)
+                    return false;
+                if (person)
+                    await saveReference(db, person.id, reference);
+            }
+            try {
+                await sendTo(reference, answer, person?.id);
+                return true;
+            }
+            catch (e) {
+                logger.info({ err: safeError(e), personId: person?.id }, 'could not answer the person in their Teams personal chat');
+                return false;
+            }
+        },
+        async sendHere(context, answer, recipient) {
+            const offeredTo = isPersonalChat(context.activity) ? context.activity.from?.aadObjectId : undefined;
+            await deliver(context, answer, context.activity.conversation?.id, recipient?.id, offeredTo);
+        },
+        offers,
+        async discardUnoffered(answer) {
+            for (const block of answer.blocks) {
+                if (block.type === 'file' && !offers.holds(block.file.path))
+                    await removeExportFolder(block.file.path);
+            }
+        },
+    };
+}
+/** An interim message during a turn ("your export is on its way"), as plain text in the same conversation. */
+export async function sendProgress(context, message) {
+    // Answers are private: in a channel or group chat the interim note would tell everyone, so it is left out there.
+    if (!isPersonalChat(context.activity))
+        return;
+    await context.sendActivity(MessageFactory.text(plainWords(message)));
+}
+/** A personal chat with the bot, as opposed to a team channel or a group chat, which others read. */
+export function isPersonalChat(activity) {
+    const type = activity.conversation?.conversationType;
+    return !activity.conversation?.isGroup && type !== 'channel' && type !== 'groupChat';
+}
+const fileGone = (file) => `📎 ${file.title}: the file is no longer available. Ask me again and I'll make it anew.`;
+/** Only what helps diagnose: connector errors also carry the request, with its bearer token. */
+export function safeError(e) {
+    const err = e;
+    return { name: err?.name, message: err?.message, statusCode: err?.statusCode, code: err?.code };
+}
+/** Bot Connector failures as the outbox understands them: throttling and outages pass, the rest will not. */
+function deliveryError(e) {
+    const err = e;
+    const status = err?.statusCode;
+    const why = `Teams did not take the message${status ? ` (HTTP ${status})` : ''}: ${err?.message ?? String(e)}`;
+    if (status === 429)
+        return new DeliveryError(why, retryAfterMs(err.response?.headers?.get('retry-after')));
+    if (status === undefined || status >= 500)
+        return new DeliveryError(why);
+    // 401/403: the bot was removed or blocked; 404: the conversation is gone. Retrying will not help.
+    return new DeliveryError(why, undefined, true);
+}
+function retryAfterMs(header) {
+    if (!header)
+        return undefined;
+    const seconds = Number(header);
+    if (Number.isFinite(seconds))
+        return Math.max(0, seconds * 1000);
+    const at = Date.parse(header);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+//# sourceMappingURL=outbound.js.map

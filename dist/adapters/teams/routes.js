@@ -1,0 +1,180 @@
+import { ActivityTypes, CardFactory, MessageFactory, TurnContext } from 'botbuilder';
+import { invalid } from '../../src/core/errors.js';
+import { fetchEach } from '../../src/core/attachments.js';
+import { formBlock, reply, text } from '../../src/core/reply.js';
+import { SUBMIT_VERB, formValues, replyCard, submittedForm } from './cards.js';
+import { evidenceRequestRepliedTo, latestEvidenceRequest, saveReference } from './addresses.js';
+import { FileDownloadError, downloadFile, filesIn } from './files.js';
+import { isPersonalChat, safeError, sendProgress } from './outbound.js';
+import { fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
+import { teamsUser } from './user.js';
+/**
+ * What people do in Teams, translated for the inbound pipeline: a typed message (or a file), a click
+ * or form submission on a card, the bot being added to a personal chat. The answer goes back into
+ * the conversation, or, when it is private and the conversation is shared, to the personal chat.
+ */
+export function addRoutes(app, core, out) {
+    const { logger, config } = core;
+    const db = core.database.db;
+    const ask = (context, request, attachments) => core.inbound.handle({
+        from: { user: teamsUser(context, logger) },
+        channel: 'teams',
+        request,
+        attachments,
+        // Teams retries a turn it thinks timed out with the same activity id: it must record once.
+        idempotencyKey: `teams:${context.activity.conversation.id}:${context.activity.id}`,
+        progress: (message) => sendProgress(context, message),
+        logContext: { activityType: context.activity.type, activityId: context.activity.id },
+    });
+    /** Only the person who asked may see a private answer: from a channel or group chat it goes to their personal chat. */
+    async function answer(context, answered) {
+        try {
+            await deliverAnswer(context, answered);
+        }
+        finally {
+            await out.discardUnoffered(answered.reply);
+        }
+    }
+    async function deliverAnswer(context, { reply: result, person }) {
+        const personal = isPersonalChat(context.activity);
+        if (person && personal)
+            await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
+        if (personal || result.visibility === 'public') {
+            await out.sendHere(context, result, person);
+            return;
+        }
+        // The channel learns only where the answer went, never what it says.
+        const name = person?.name ?? context.activity.from.name;
+        const say = (sentence) => (name ? `${name}, ${sentence}` : sentence[0].toUpperCase() + sentence.slice(1));
+        if (await out.sendPrivately(context, result, person)) {
+            await out.sendHere(context, reply(text(say(`I've sent you the ${result.outcome === 'form' ? 'form' : 'answer'} in our personal chat.`))));
+        }
+        else if (hasFile(result)) {
+            await out.sendHere(context, reply(text(say(`I can hand you files only in our personal chat, and I can't reach you there: open a personal chat with me and ask there.`), 'warning')));
+        }
+        else if (result.outcome === 'recorded') {
+            await out.sendHere(context, reply(text(say(`done. The details are only for you, and I can't reach you in a personal chat: open a personal chat with me so I can send you answers like this one.`), 'warning')));
+        }
+        else {
+            await out.sendHere(context, reply(text(say(`my answer is only for you, and I can't reach you in a personal chat: open a personal chat with me and ask there.`), 'warning')));
+        }
+    }
+    app.conversationUpdate('membersAdded', async (context) => {
+        const botId = context.activity.recipient?.id;
+        const botAdded = context.activity.membersAdded?.some((m) => m.id === botId);
+        if (!botAdded || !isPersonalChat(context.activity))
+            return;
+        const identified = await core.inbound.identify(teamsUser(context, logger));
+        if (!identified.person) {
+            await out.sendHere(context, identified.refusal);
+            return;
+        }
+        const person = identified.person;
+        await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
+        await out.sendHere(context, reply(text(`Hello ${person.name}, I'm the ISMS bot. I keep the register of our information security management system.`), text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.')), person);
+    });
+    app.adaptiveCards.actionSubmit(SUBMIT_VERB, async (context, _state, data) => {
+        const request = typeof data.command === 'string' ? { line: data.command }
+            : typeof data.form === 'string' ? { command: data.form, values: formValues(data) } : undefined;
+        if (!request) {
+            await out.sendHere(context, reply(text('That button is from an older version of this bot; type the command instead ("help" lists them).', 'error')));
+            return;
+        }
+        const answered = await ask(context, request);
+        const form = answered.reply.outcome === 'refused' && answered.reply.fieldErrors ? submittedForm(data) : undefined;
+        // A refused form comes back as it was filled in, with each reason under its field.
+        if (form)
+            await answer(context, { ...answered, reply: { ...answered.reply, blocks: [...answered.reply.blocks.filter((b) => b.type === 'text'), formBlock(form)] } });
+        else
+            await answerClick(context, answered);
+    });
+    /**
+     * After a click that recorded something, the card is replaced by one saying what was recorded,
+     * by whom and when. Any other answer comes as a new message and the card stays; so does a shared
+     * card when the answer is private.
+     */
+    async function answerClick(context, answered) {
+        const { reply: result, person } = answered;
+        const cardId = context.activity.replyToId;
+        if (result.outcome !== 'recorded' || hasFile(result) || !cardId || !person || !(isPersonalChat(context.activity) || result.visibility === 'public')) {
+            await answer(context, answered);
+            return;
+        }
+        const timezone = person.timezone ?? config.defaultTimezone;
+        const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: timezone }).format(new Date());
+        const outcome = replyCard(result, `Recorded by ${person.name}, ${when} (${timezone})`);
+        await context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(outcome)), id: cardId });
+        if (result.about)
+            await out.linkMessage(context.activity.conversation.id, cardId, result.about, person.id);
+    }
+    /** Accept on a file consent card: the offer is claimed once, by the person it was made to, and uploaded. */
+    app.fileConsentAccept(async (context, _state, response) => {
+        const info = response.uploadInfo ?? {};
+        const claim = await out.offers.claim(offerIdOf(response.context), context.activity.from?.aadObjectId);
+        const say = (sentence, tone) => out.sendHere(context, reply(text(sentence, tone)));
+        switch (claim.status) {
+            case 'missing':
+                return say(offerGone(info.name), 'warning');
+            case 'not yours':
+                return say('This file was offered to someone else, so I did not send it.', 'error');
+            case 'already sent':
+                return say(`I already sent ${claim.offer.name} to your OneDrive.`);
+        }
+        const { offer } = claim;
+        try {
+            await uploadFile(offer.path, info.uploadUrl ?? '');
+        }
+        catch (e) {
+            logger.warn({ err: safeError(e), offerId: offer.id }, 'could not upload a file to the person\'s OneDrive');
+            await out.offers.withdraw(offer.id);
+            return say(`I could not save ${offer.name} to your OneDrive. Ask me again for the file and accept the new offer.`, 'error');
+        }
+        await removeExportFolder(offer.path);
+        await context.sendActivity({ ...MessageFactory.attachment(fileInfoAttachment(info), `Saved to your OneDrive: ${offer.title}.`), summary: `Saved ${offer.name} to your OneDrive` });
+    });
+    /** Decline: the offer is dropped and its file removed. */
+    app.fileConsentDecline(async (context, _state, response) => {
+        const offer = await out.offers.withdraw(offerIdOf(response.context), context.activity.from?.aadObjectId);
+        await out.sendHere(context, reply(text(offer ? `All right, I won't send ${offer.name}; my copy of it is deleted.` : 'That file offer is no longer open; nothing was sent.')));
+    });
+    app.activity(ActivityTypes.Message, async (context) => {
+        const activity = context.activity;
+        const typed = (activity.text ?? '').trim();
+        const files = filesIn(activity);
+        if (!typed && files.length === 0)
+            return;
+        const request = await requestOf(activity, typed);
+        await answer(context, await ask(context, request, files.length ? () => download(files, request) : undefined));
+    });
+    /**
+     * A message replying to an evidence request is evidence for it; a file on its own is evidence for
+     * the latest request the bot sent into this conversation; anything else typed is a command.
+     */
+    async function requestOf(activity, typed) {
+        const repliedTo = await evidenceRequestRepliedTo(db, activity.conversation.id, activity.replyToId);
+        if (repliedTo)
+            return { threadReply: { about: repliedTo, text: typed } };
+        if (typed)
+            return { line: typed };
+        return { threadReply: { about: await latestEvidenceRequest(db, activity.conversation.id), text: '' } };
+    }
+}
+const hasFile = (r) => r.blocks.some((b) => b.type === 'file');
+const offerIdOf = (context) => context?.offerId;
+/** An offer this process does not hold: expired, made before a restart, or by another instance of the bot. */
+const offerGone = (name) => `This file offer${name ? ` (${name})` : ''} is no longer available, so nothing was sent. Ask again with the command that made it (for example "export risks csv") and accept the new offer.`;
+/** Fetches the files once the person is known; a refusal says what went wrong, and nothing is recorded. */
+async function download(files, request) {
+    if ('threadReply' in request && !request.threadReply.about) {
+        throw invalid(`I received ${files.map((f) => `"${f.name}"`).join(', ')}, but I don't know which evidence request it is for. Nothing was recorded.`, 'Send the file again as a reply to the evidence request message, or type "evidence submit EVR-0001" (with the request\'s reference) and attach the file to that message.');
+    }
+    try {
+        return await fetchEach(files, downloadFile);
+    }
+    catch (e) {
+        if (e instanceof FileDownloadError)
+            throw invalid(`${e.message} Nothing was recorded; please send the file again.`);
+        throw e;
+    }
+}
+//# sourceMappingURL=routes.js.map

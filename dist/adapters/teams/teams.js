@@ -1,0 +1,66 @@
+import { Application } from '@microsoft/teams-ai';
+import { faultReply } from '../../src/core/inbound.js';
+import { cardActivity } from './cards.js';
+import { ActivityAdapter, serveActivity } from './http.js';
+import { safeError, teamsOutbound } from './outbound.js';
+import { addRoutes } from './routes.js';
+export const MESSAGES_PATH = '/api/messages';
+/** Serves the Teams bot on POST /api/messages of the bot's HTTP server and gives the port that reaches people in Teams. */
+export async function attachTeams(core, http) {
+    const bot = createTeamsBot(core);
+    const inFlight = new Set();
+    let stopping = false;
+    if (!core.config.teams?.appId) {
+        core.logger.warn('Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated. Use this only for local testing.');
+    }
+    http.route('POST', MESSAGES_PATH, async (req, res) => {
+        if (stopping) {
+            res.writeHead(503, { 'content-type': 'text/plain' }).end('shutting down');
+            return;
+        }
+        const turn = serveActivity(bot.adapter, req, res, async (context) => { await bot.app.run(context); }, core.logger);
+        inFlight.add(turn);
+        try {
+            await turn;
+        }
+        finally {
+            inFlight.delete(turn);
+        }
+    });
+    core.logger.info({ path: MESSAGES_PATH, authenticated: Boolean(core.config.teams?.appId) }, 'Teams bot listening');
+    return {
+        port: bot.port,
+        async stop() {
+            stopping = true;
+            await Promise.allSettled([...inFlight]);
+        },
+    };
+}
+/** The teams-ai Application with the bot's routes, on a TeamsAdapter configured from config.teams. */
+export function createTeamsBot(core) {
+    const { config, logger } = core;
+    const appId = config.teams?.appId;
+    const adapter = new ActivityAdapter({
+        MicrosoftAppId: appId ?? '',
+        MicrosoftAppPassword: config.teams?.appPassword ?? '',
+        MicrosoftAppTenantId: config.teams?.tenantId ?? '',
+        MicrosoftAppType: config.teams?.appType ?? 'MultiTenant',
+    });
+    // Typing indicators would interleave with replies of concurrent turns; commands answer quickly anyway.
+    const app = new Application({ adapter, botAppId: appId, removeRecipientMention: true, startTypingTimer: false });
+    const out = teamsOutbound(adapter, appId, core.database.db, logger);
+    addRoutes(app, core, out);
+    // The pipeline answers its own faults; this catches what fails around it, such as sending the answer.
+    const onTurnError = async (context, error) => {
+        logger.error({ err: safeError(error), activityType: context.activity?.type, activityId: context.activity?.id }, 'Teams turn failed');
+        try {
+            await context.sendActivity(cardActivity(faultReply()));
+        }
+        catch (e) {
+            logger.warn({ err: safeError(e) }, 'could not tell the Teams user about the failure');
+        }
+    };
+    app.error(onTurnError);
+    return { app, adapter, port: out.port, onTurnError };
+}
+//# sourceMappingURL=teams.js.map

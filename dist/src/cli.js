@@ -1,0 +1,270 @@
+/**
+ * Administration from the terminal: npm run isms -- <command>.
+ * Opens the register the way the bot does (DATABASE_URL, else PGlite in ISMS_DATA_DIR) and migrates it first.
+ */
+import 'dotenv/config';
+import { loadConfig } from './config.js';
+import { explainFailure } from './fatal.js';
+import { VERSION } from './paths.js';
+import { createLogger } from './log.js';
+import { openDatabase } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { readFile } from 'node:fs/promises';
+import { describeVerdict, parseWitness, verifyRegister } from './core/verify.js';
+import { loadReferenceData } from './refdata/load.js';
+import { importFile, describeCounts } from './import/import.js';
+import { loadExampleOrganisation } from './import/example.js';
+import { userInfo } from 'node:os';
+import { appendAudit } from './core/audit.js';
+import { invalid } from './core/errors.js';
+import { parseBundleRequest, parseExportRequest } from './domain/exports/request.js';
+import { documentFileName, exportDirectory, exportDocumentToFile, exportFileName, exportToFile } from './domain/exports/files.js';
+import { bundleFileName, describePeriod, writeBundle } from './domain/exports/bundle.js';
+import { verifyBundle } from './domain/exports/bundle-verify.js';
+import { isoDay } from './core/time.js';
+import { existsSync, statSync } from 'node:fs';
+import { describeDocumentExport, describeExport, PROGRESS_AFTER_ROWS, progressMessage } from './domain/exports/command.js';
+import { ARTEFACTS, DOCUMENTS } from './domain/exports/artefacts.js';
+import { OscalDocumentInvalid } from './domain/oscal/index.js';
+const USAGE = `Usage: npm run isms -- <command>
+
+Commands:
+  import <file.yaml>  Import people, scope, assets, controls, policies, training, suppliers, risks and
+                      POA&M items from a YAML file (see examples/example-org.yaml). A file with any
+                      problem imports nothing; entries already in the register are updated.
+  load-reference      Load the shipped framework requirements and crosswalks (safe to repeat).
+  load-example        Load the example organisation Northwind Payments GmbH into an empty register.
+  verify [--witness <file or seq:hash>]
+                      Check the register for tampering: the audit trail's hash chain, every audited
+                      register row against its last audit event, every evidence file against its
+                      SHA-256 and, with --witness, the chain heads the bot witnessed (a witness file
+                      of JSON lines, or one pasted head) to catch a cut or rewritten tail.
+                      Names the first mismatch and exits 1; exits 0 when everything matches.
+  verify-audit        The same as verify.
+  export <artefact> [--format csv|json|xlsx] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file>]
+                      Export an artefact (default XLSX) into ISMS_EXPORT_DIR (default ./exports) or --out;
+                      "export all --format xlsx" gives one workbook with a sheet per artefact. Artefacts:
+                      ${ARTEFACTS.map((a) => a.name).join(', ')}.
+                      Every column is described in docs/exports.md.
+  export oscal-poam|oscal-assessment-results [--out <file>]
+                      The POA&M or the control set's state as an OSCAL 1.2.1 JSON document, validated
+                      against NIST's schema before it is written (${DOCUMENTS.map((d) => d.name).join(', ')}).
+  bundle [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out <file.zip>]
+                      An evidence bundle for auditors: the evidence files submitted in the period (all
+                      time without --from/--to), their index with SHA-256, the period's audit events and
+                      the chain head, in one zip (default ISMS_EXPORT_DIR/evidence-bundle-<day>.zip).
+  verify-bundle <file.zip>
+                      Check a bundle offline, without the register: every file against its SHA-256, the
+                      audit events' hash chain, the chain head. Names the first mismatch and exits 1.
+  help                Show this help.
+  --version           Print the version.
+
+The register is PostgreSQL when DATABASE_URL is set, else PGlite in ISMS_DATA_DIR (default ./data).
+With PGlite, stop the bot first: two processes must not open one data directory.
+
+Exit status: 0 done (for verify: everything matches), 1 failed (for verify: a mismatch was found),
+2 a mistake in the command or its arguments, said on stderr before the register is opened.
+`;
+const VERIFY_USAGE = 'Usage: npm run isms -- verify [--witness <file or seq:hash>]';
+const VERIFY_BUNDLE_USAGE = 'Usage: npm run isms -- verify-bundle <bundle.zip>';
+const OFFLINE_COMMANDS = {
+    'verify-bundle': {
+        async offline(args, print, err) {
+            const usage = (problem) => { err(`${problem}\n${VERIFY_BUNDLE_USAGE}`); return 2; };
+            if (args.length !== 1 || args[0].startsWith('--'))
+                return usage('"verify-bundle" takes one argument: the bundle\'s zip file.');
+            const [file] = args;
+            if (!existsSync(file))
+                return usage(`There is no file "${file}".`);
+            if (!statSync(file).isFile())
+                return usage(`"${file}" is a folder, not a bundle's zip file.`);
+            const verdict = await verifyBundle(file);
+            print(verdict.ok ? verdict.summary : `${file}: ${verdict.problem}`);
+            return verdict.ok ? 0 : 1;
+        },
+    },
+};
+const COMMANDS = {
+    import: {
+        args: 1,
+        async run(db, [file], print) {
+            // Controls map to framework requirements, so the reference data has to be there first.
+            reportReferenceLoad(await loadReferenceData(db), print);
+            const counts = await importFile(db, file);
+            print(`Imported ${file}: ${describeCounts(counts)}.`);
+            return 0;
+        },
+    },
+    'load-reference': {
+        args: 0,
+        async run(db, _args, print) {
+            const started = Date.now();
+            const result = await loadReferenceData(db);
+            if (!reportReferenceLoad(result, print))
+                print('Framework reference data is already loaded; nothing added.');
+            print(`(${Date.now() - started} ms)`);
+            return 0;
+        },
+    },
+    'load-example': {
+        args: 0,
+        async run(db, _args, print) {
+            if (await loadExampleOrganisation(db))
+                print('Loaded the example organisation Northwind Payments GmbH.');
+            else
+                print('The register already has people; the example organisation was not loaded.');
+            return 0;
+        },
+    },
+    verify: { args: 'options', check: witnessOf, run: runVerify },
+    'verify-audit': { args: 'options', check: witnessOf, run: runVerify },
+    export: {
+        args: 'options',
+        check: (args) => void parseExportRequest(args),
+        async run(db, args, print) {
+            const request = parseExportRequest(args);
+            const now = new Date();
+            if (request.document)
+                return exportDocument(db, request.document, request.out, now, print);
+            const file = request.out ?? `${exportDirectory()}/${exportFileName(request.artefacts, request.format, now)}`;
+            // A long export says once, on stderr, that it is under way; stdout keeps only the result.
+            const onRows = (total) => { if (total === PROGRESS_AFTER_ROWS + 1)
+                console.error(progressMessage(request.artefacts)); };
+            const counts = await exportToFile(db, request.artefacts, request.format, file, { period: request.period, now, onRows });
+            // Exports from the command line are audited like those from chat, under the operating-system user.
+            await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
+                action: 'export', entity: 'export', entityRef: request.name,
+                after: { format: request.format, rows: counts, file: file.split(/[\\/]/).pop(), period: request.period },
+            }, now));
+            print(`Exported ${describeExport(request.artefacts, request.format, counts)} to ${file}`);
+            return 0;
+        },
+    },
+    bundle: {
+        args: 'options',
+        check: (args) => void parseBundleRequest(args, isoDay(new Date())),
+        async run(db, args, print) {
+            const now = new Date();
+            const { period, out } = parseBundleRequest(args, isoDay(now));
+            const file = out ?? `${exportDirectory()}/${bundleFileName(now)}`;
+            const summary = await writeBundle(db, file, { period, now });
+            await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
+                action: 'export', entity: 'export', entityRef: 'bundle',
+                after: { format: 'zip', files: summary.files, events: summary.events, head: summary.head.seq, file: file.split(/[\\/]/).pop(), period },
+            }, now));
+            print(`Bundled ${summary.files} evidence file${summary.files === 1 ? '' : 's'} (${summary.bytes} bytes) and ${summary.events} audit event${summary.events === 1 ? '' : 's'} `
+                + `for ${describePeriod(period)} into ${file}; chain head #${summary.head.seq}. Check it with: npm run isms -- verify-bundle ${file}`);
+            return 0;
+        },
+    },
+};
+async function exportDocument(db, document, out, now, print) {
+    const file = out ?? `${exportDirectory()}/${documentFileName(document, now)}`;
+    let counts;
+    try {
+        counts = await exportDocumentToFile(db, document, file, now);
+    }
+    catch (e) {
+        // A document that does not validate is a fault of the export; its problems name paths in the schema, never register data.
+        if (!(e instanceof OscalDocumentInvalid))
+            throw e;
+        print(e.message);
+        return 1;
+    }
+    await db.transaction((tx) => appendAudit(tx, { id: null, label: `${userInfo().username} via command line` }, {
+        action: 'export', entity: 'export', entityRef: document.name, after: { format: 'json', counts, file: file.split(/[\\/]/).pop() },
+    }, now));
+    print(`Exported ${describeDocumentExport(document, counts)} to ${file}`);
+    return 0;
+}
+/** The heads verify's arguments name (none without --witness): a pasted "seq:hash" or a witness file. */
+async function witnessOf(args) {
+    if (args.length === 0)
+        return [];
+    const [flag, given, ...extra] = args;
+    if (flag !== '--witness')
+        throw invalid(`"verify" takes only --witness <file or seq:hash>, not "${flag}".`, VERIFY_USAGE);
+    if (given === undefined || given.startsWith('--'))
+        throw invalid('--witness needs a witness file or a chain head pasted as seq:hash.', VERIFY_USAGE);
+    if (extra.length)
+        throw invalid(`"verify" takes one --witness, not also "${extra.join(' ')}".`, VERIFY_USAGE);
+    const text = /^#?\d+:/.test(given) ? given : await readFile(given, 'utf8').catch(() => undefined);
+    if (text === undefined)
+        throw invalid(`The witness file "${given}" cannot be opened.`, VERIFY_USAGE);
+    const parsed = parseWitness(text);
+    if (typeof parsed === 'string')
+        throw invalid(`The witness "${given}" cannot be read: ${parsed}.`, VERIFY_USAGE);
+    return parsed;
+}
+async function runVerify(db, args, print) {
+    const verdict = await verifyRegister(db, await witnessOf(args));
+    print(describeVerdict(verdict));
+    return verdict.ok ? 0 : 1;
+}
+function reportReferenceLoad(result, print) {
+    const added = Object.entries(result.requirements);
+    if (added.length === 0 && result.crosswalks === 0)
+        return false;
+    const total = added.reduce((sum, [, n]) => sum + n, 0);
+    print(`Loaded framework reference data: ${total} requirements (${added.map(([f, n]) => `${f} ${n}`).join(', ')}), ${result.crosswalks} crosswalk pairs.`);
+    return true;
+}
+async function runCli(argv, out, err) {
+    const [name, ...args] = argv;
+    if (!name || name === 'help' || name === '--help' || name === '-h') {
+        out(USAGE);
+        return 0;
+    }
+    if (name === '--version' || name === 'version') {
+        out(VERSION);
+        return 0;
+    }
+    const offline = OFFLINE_COMMANDS[name];
+    if (offline) {
+        try {
+            return await offline.offline(args, out, err);
+        }
+        catch (e) {
+            err(explainFailure(e, { what: `"npm run isms -- ${name}"` }));
+            return 1;
+        }
+    }
+    const command = COMMANDS[name];
+    if (!command) {
+        err(`Unknown command "${name}".\n\n${USAGE}`);
+        return 2;
+    }
+    const allowed = command.args === 'options' ? undefined : typeof command.args === 'number' ? [command.args] : command.args;
+    if (allowed && !allowed.includes(args.length)) {
+        err(command.args ? `"${name}" needs ${command.args} argument, e.g. npm run isms -- ${name} examples/example-org.yaml` : `"${name}" takes no arguments.`);
+        return 2;
+    }
+    try {
+        await command.check?.(args);
+    }
+    catch (e) {
+        err(explainFailure(e, { what: `"npm run isms -- ${name}"` }));
+        return 2;
+    }
+    let logger;
+    let target;
+    let database;
+    try {
+        // The same settings, checked the same way, as the bot's.
+        const config = loadConfig();
+        logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
+        target = config.database;
+        database = await openDatabase(target);
+        await migrate(database.db);
+        return await command.run(database.db, args, out);
+    }
+    catch (e) {
+        err(explainFailure(e, { what: `"npm run isms -- ${name}"`, logger, database: target }));
+        return 1;
+    }
+    finally {
+        await database?.close().catch(() => undefined);
+    }
+}
+process.exitCode = await runCli(process.argv.slice(2), (line) => console.log(line), (line) => console.error(line));
+//# sourceMappingURL=cli.js.map

@@ -1,0 +1,50 @@
+import { hasRole, isLead, peopleWithRole, ROLE_LABELS } from './actor.js';
+import { forbidden } from './errors.js';
+/** Who acts instead, completing "so someone else decides it: ...". */
+const INSTEAD = {
+    isms_lead: 'another ISMS lead or, where there is none, the management body',
+    auditor: 'another auditor (ISO 27001 cl. 9.2: auditors do not audit their own work)',
+};
+const names = (people) => people.map((p) => p.name).join(' or ');
+/**
+ * The people who may decide work done by `doers`: the ISMS leads who had no part in it or, when every
+ * lead had a part, the management body's members who had none. Auditors: the other auditors.
+ */
+export async function decidersOf(db, doers, decider = 'isms_lead') {
+    const excluded = new Set(doers);
+    const free = async (role) => (await peopleWithRole(db, role)).filter((p) => !excluded.has(p.id));
+    if (decider === 'auditor')
+        return { role: 'auditor', people: await free('auditor') };
+    const leads = await free('isms_lead');
+    return leads.length ? { role: 'isms_lead', people: leads } : { role: 'management_body', people: await free('management_body') };
+}
+async function whoCan(db, doers, decider) {
+    const { role, people } = await decidersOf(db, doers, decider);
+    if (people.length) {
+        const fallback = decider === 'isms_lead' && role === 'management_body' ? 'No other ISMS lead is free of it: ask ' : 'Ask ';
+        return `${fallback}${names(people)} (${ROLE_LABELS[role]}).`;
+    }
+    return decider === 'auditor'
+        ? 'No other auditor is in the register; the ISMS lead can add an independent one.'
+        : 'Nobody else in the register can decide it: the ISMS lead adds another ISMS lead or a management-body member by import.';
+}
+/**
+ * Separation of duties, stated once: nobody approves, accepts or closes their own work. Refuses the
+ * acting person when they had a part in it, and a management-body member while an ISMS lead who had
+ * no part in it is there to decide (the body steps in only for the leads' own work).
+ */
+export async function refuseOwnWork(ctx, work) {
+    const decider = work.decider ?? 'isms_lead';
+    const doers = new Set(work.deeds.flatMap((d) => (d.by == null ? [] : [d.by])));
+    const own = work.deeds.find((d) => d.by === ctx.actor.id);
+    if (own) {
+        throw forbidden(`You ${own.did}, so someone else ${work.verb ?? 'decides'} it: ${INSTEAD[decider]}.`, await whoCan(ctx.db, doers, decider));
+    }
+    if (decider === 'isms_lead' && !isLead(ctx.actor) && hasRole(ctx.actor, 'management_body')) {
+        const { role, people } = await decidersOf(ctx.db, doers);
+        if (role === 'isms_lead') {
+            throw forbidden(`${work.what} is for an ISMS lead to decide: the management body steps in only where every ISMS lead had a part in the work.`, `Ask ${names(people)} (ISMS lead).`);
+        }
+    }
+}
+//# sourceMappingURL=duties.js.map

@@ -1,0 +1,176 @@
+/**
+ * One way in for every platform. An adapter says "this platform user typed, clicked or submitted
+ * this"; the pipeline decides who is acting, refuses people outside the register, runs the command,
+ * turns a fault into one wording, and decides whether a reply in a thread is evidence. Adapters only
+ * translate payloads in and replies out.
+ */
+import { and, eq, isNull } from 'drizzle-orm';
+import { people } from '../db/schema/index.js';
+import { adoptTimezone, findPersonByEmail, peopleWithRole, toActor } from './actor.js';
+import { appendAudit } from './audit.js';
+import { UserError } from './errors.js';
+import { enqueue } from './outbox.js';
+import { reply, text } from './reply.js';
+import { discardAll } from './attachments.js';
+import { commandPrefix } from './router.js';
+export const FAULT_TEXT = 'Something went wrong on our side and nothing was recorded. Try again in a minute; if it keeps failing, tell the ISMS lead.';
+export function faultReply() {
+    return { ...reply(text(FAULT_TEXT, 'error')), outcome: 'fault', visibility: 'private' };
+}
+const EVIDENCE_REQUEST = /^EVR-\d+$/;
+const LINK_COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId };
+const LINK_FIELD = { slack: 'slackUserId', teams: 'teamsAadObjectId' };
+const PLATFORM_NAME = { slack: 'Slack', teams: 'Microsoft Teams' };
+export class InboundPipeline {
+    db;
+    router;
+    logger;
+    /** Accounts whose timezone this process already asked the platform for: once each is enough. */
+    timezoneAsked = new Set();
+    constructor(db, router, logger) {
+        this.db = db;
+        this.router = router;
+        this.logger = logger;
+    }
+    /** Runs one request to its answer. Never throws: a fault is logged and answered with FAULT_TEXT. */
+    async handle(ask) {
+        let person;
+        let attachments = [];
+        try {
+            const identified = 'person' in ask.from ? { person: ask.from.person } : await this.identify(ask.from.user);
+            if (!identified.person)
+                return { reply: identified.refusal };
+            person = identified.person;
+            attachments = ask.attachments ? await ask.attachments() : [];
+            const inbound = { actor: toActor(person), channel: ask.channel, idempotencyKey: ask.idempotencyKey, attachments, progress: ask.progress };
+            return { reply: await this.run(ask.request, inbound), person };
+        }
+        catch (e) {
+            if (e instanceof UserError)
+                return { reply: refusal(e.message, e.hint), person };
+            this.logger.error({ err: e, channel: ask.channel, ...ask.logContext }, 'request failed');
+            return { reply: faultReply(), person };
+        }
+        finally {
+            // Downloaded files wait in temporary files only until their command ran, whatever it answered.
+            await discardAll(attachments).catch((e) => this.logger.warn({ err: e }, 'could not remove a downloaded file'));
+        }
+    }
+    async run(request, inbound) {
+        if ('line' in request)
+            return this.router.handle(request.line, inbound);
+        if ('command' in request)
+            return this.router.submit(request.command, request.values, inbound);
+        const { about, text: body } = request.threadReply;
+        // Only an evidence request takes replies as evidence; a thread on a policy or a triage message does not.
+        if (!about || !EVIDENCE_REQUEST.test(about)) {
+            return {
+                ...reply(text(`I take commands, not replies here: "${commandPrefix(inbound.channel)}help" lists them. To hand in evidence, reply with the file or text in the thread of my evidence request.`)),
+                outcome: 'info', visibility: 'private',
+            };
+        }
+        // Named values, not a typed line: the person's text may hold quotes or "--" that a line would parse.
+        return this.router.submit('evidence submit', { target: about, ...(body.trim() ? { text: body.trim() } : {}) }, inbound);
+    }
+    /**
+     * The register person behind a platform account: by the linked id, else by the email the platform
+     * knows, in which case the id is linked once and audited. An account whose email belongs to a person
+     * already linked to another account of the same platform is refused, and the ISMS lead is told.
+     */
+    async identify(user) {
+        const column = LINK_COLUMN[user.platform];
+        if (user.id) {
+            const [known] = await this.db.select().from(people).where(eq(column, user.id));
+            if (known)
+                return { person: await this.withTimezone(known, user) };
+        }
+        const profile = await user.profile();
+        this.timezoneAsked.add(`${user.platform}:${user.id}`);
+        const email = profile?.inactive ? undefined : profile?.email;
+        const person = email ? await findPersonByEmail(this.db, email) : undefined;
+        if (!person)
+            return { refusal: await this.notInRegister(profile?.email) };
+        if (!user.id)
+            return { person: await adoptTimezone(this.db, person, profile?.timezone, user.platform) };
+        const linkedTo = person[LINK_FIELD[user.platform]];
+        if (linkedTo && linkedTo !== user.id)
+            return { refusal: await this.secondAccount(person, user) };
+        const linked = await this.link(person, user);
+        return { person: await adoptTimezone(this.db, linked, profile?.timezone, user.platform) };
+    }
+    /** A person without a timezone takes the platform's, asked once per account and process. */
+    async withTimezone(person, user) {
+        const key = `${user.platform}:${user.id}`;
+        if (person.timezone || this.timezoneAsked.has(key))
+            return person;
+        this.timezoneAsked.add(key);
+        const profile = await user.profile().catch(() => undefined);
+        return adoptTimezone(this.db, person, profile?.timezone, user.platform);
+    }
+    async link(person, user) {
+        const column = LINK_COLUMN[user.platform];
+        const field = LINK_FIELD[user.platform];
+        return this.db.transaction(async (tx) => {
+            const [linked] = await tx.update(people).set({ [field]: user.id })
+                .where(and(eq(people.id, person.id), isNull(column))).returning();
+            if (!linked) {
+                // Linked meanwhile by a concurrent request: to this account it is the same person.
+                const [now] = await tx.select().from(people).where(eq(people.id, person.id));
+                if (now[field] !== user.id)
+                    throw new UserError('conflict', `Your email is already linked to another ${PLATFORM_NAME[user.platform]} account, so I can't act for you. Nothing was recorded.`);
+                return now;
+            }
+            await appendAudit(tx, { id: person.id, label: `${person.name} <${person.email}> via ${user.platform}` }, {
+                action: user.platform === 'slack' ? 'link_slack_user' : 'link_teams_account', entity: 'person', entityRef: person.email,
+                before: { [field]: null }, after: { [field]: user.id },
+            });
+            return linked;
+        });
+    }
+    /** A second account claiming a linked person's email: refused, recorded, and the ISMS lead told once. */
+    async secondAccount(person, user) {
+        const platform = PLATFORM_NAME[user.platform];
+        this.logger.warn({ personId: person.id, platform: user.platform }, 'a second account claims the email of a linked person; refused');
+        await this.db.transaction(async (tx) => {
+            const leads = await peopleWithRole(tx, 'isms_lead');
+            const key = `identity_conflict:${user.platform}:${user.id}:${person.id}`;
+            let told = false;
+            for (const lead of leads) {
+                told = await enqueue(tx, {
+                    recipientId: lead.id,
+                    kind: 'identity_conflict',
+                    idempotencyKey: `${key}:${lead.id}`,
+                    reply: {
+                        ...reply(text(`A second ${platform} account (${user.id}) shows the email of ${person.name} <${person.email}>, who is already linked to another ${platform} account. I refused to act for it.`, 'warning'), text(`If ${person.name} really changed accounts, clear the old link in the register; otherwise look into who set that email on the account.`)),
+                        outcome: 'info',
+                    },
+                }) || told;
+            }
+            if (told) {
+                await appendAudit(tx, { id: person.id, label: `${platform} account ${user.id}` }, {
+                    action: 'refuse_second_account', entity: 'person', entityRef: person.email,
+                    after: { platform: user.platform, accountId: user.id },
+                });
+            }
+        });
+        return refusal(`This ${platform} account shows the email ${person.email}, which is already linked to another ${platform} account, so I can't act for it. Nothing was recorded.`, 'The ISMS lead has been told. If you changed accounts, ask them to move the link.');
+    }
+    /** What someone outside the register is told: that, and whom to ask. */
+    async notInRegister(email) {
+        const [anyone] = await this.db.select({ id: people.id }).from(people).limit(1);
+        if (!anyone) {
+            // A fresh install: nobody can be added through chat until the organisation is imported.
+            return refusal('The ISMS register is empty: nobody is in it yet, so I can\'t run commands for anyone. Nothing was recorded.', 'Whoever runs the bot imports the organisation first: "npm run isms -- import your-org.yaml" (examples/example-org.yaml shows the format; '
+                + '"npm run isms -- help" explains it). Put yourself in it as ISMS lead with your work email.');
+        }
+        const leads = await peopleWithRole(this.db, 'isms_lead');
+        const who = leads.length
+            ? `Ask ${leads.map((l) => `${l.name} (${l.email})`).join(' or ')}, the ISMS lead, to add you`
+            : 'Ask your ISMS lead to add you';
+        return refusal(`You are not in the ISMS register${email ? ` (nobody there has the email ${email})` : ''}, so I can't run commands for you. Nothing was recorded.`, `${who}${email ? ` with the email ${email}` : ' with your work email address'}.`);
+    }
+}
+function refusal(message, hint) {
+    return { ...reply(text(message, 'error'), ...(hint ? [text(hint)] : [])), outcome: 'refused', visibility: 'private' };
+}
+//# sourceMappingURL=inbound.js.map

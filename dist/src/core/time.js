@@ -1,0 +1,69 @@
+import { DateTime } from 'luxon';
+/**
+ * Calendar days and working hours, in one place for commands and the scheduler. Register dates are
+ * written YYYY-MM-DD; a command's "today" is the UTC calendar day, a nudge's is the person's own.
+ */
+/** The UTC calendar day of a moment, YYYY-MM-DD: "today" for commands, and how stored timestamps read as dates. */
+export function isoDay(at) {
+    return DateTime.fromJSDate(at, { zone: 'utc' }).toISODate();
+}
+/** True for a YYYY-MM-DD that is a real calendar day (no 2026-02-30). */
+export function isCalendarDay(value) {
+    return /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromISO(value, { zone: 'utc' }).isValid;
+}
+/** The same day `months` later; a day the month lacks becomes its last (2026-01-31 + 1 month = 2026-02-28). */
+export function addMonths(day, months) {
+    return DateTime.fromISO(day, { zone: 'utc' }).plus({ months }).toISODate();
+}
+/** The zone to use: the person's own when it is a valid IANA zone, else the fallback. */
+export function zoneOr(zone, fallback) {
+    return zone && DateTime.local().setZone(zone).isValid ? zone : fallback;
+}
+/** The calendar date (YYYY-MM-DD) at this moment in the zone. */
+export function localDate(at, zone) {
+    return DateTime.fromJSDate(at, { zone }).toISODate();
+}
+/** A moment as the clock on the wall reads it in the zone, e.g. "2026-06-15 11:00 Europe/Berlin". */
+export function localDateTime(at, zone) {
+    return `${DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm')} ${zone}`;
+}
+/** A moment in ISO 8601 UTC to the second, e.g. "2026-06-15T09:00:00Z". */
+export function isoMoment(at) {
+    return DateTime.fromJSDate(at, { zone: 'utc' }).toFormat("yyyy-MM-dd'T'HH:mm:ss'Z'");
+}
+export function addDays(day, days) {
+    return DateTime.fromISO(day, { zone: 'utc' }).plus({ days }).toISODate();
+}
+/** Whole days from `from` to `to` (both YYYY-MM-DD): positive when `to` is later. */
+export function daysBetween(from, to) {
+    return Math.round(DateTime.fromISO(to, { zone: 'utc' }).diff(DateTime.fromISO(from, { zone: 'utc' }), 'days').days);
+}
+/** The ISO week of a date, e.g. "2026-W49": the cycle of weekly digests. */
+export function isoWeek(day) {
+    const d = DateTime.fromISO(day, { zone: 'utc' });
+    return `${d.weekYear}-W${String(d.weekNumber).padStart(2, '0')}`;
+}
+/** Midnight at the start of the date in the zone. */
+export function startOfLocalDay(day, zone) {
+    return DateTime.fromISO(day, { zone }).startOf('day').toJSDate();
+}
+/**
+ * The first moment at or after `at` that falls in the working hours of the zone: a nudge due at
+ * night waits for the morning, one due on a Saturday waits for Monday unless weekends are worked.
+ */
+export function nextWorkingMoment(at, zone, time) {
+    const { start, end } = time.workingHours;
+    let t = DateTime.fromJSDate(at, { zone });
+    for (let day = 0; day < 8; day++) {
+        const restDay = !time.workWeekends && t.weekday >= 6;
+        const minute = t.hour * 60 + t.minute;
+        if (!restDay && minute >= start && minute < end)
+            return t.toJSDate();
+        if (!restDay && minute < start) {
+            return t.set({ hour: Math.floor(start / 60), minute: start % 60, second: 0, millisecond: 0 }).toJSDate();
+        }
+        t = t.plus({ days: 1 }).startOf('day');
+    }
+    return t.toJSDate();
+}
+//# sourceMappingURL=time.js.map

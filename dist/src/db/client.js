@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import * as schema from './schema/index.js';
+export async function openDatabase(target) {
+    if (target.kind === 'postgres') {
+        const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
+        // An idle client losing its connection must not crash the process; the next query reconnects.
+        pool.on('error', () => undefined);
+        const db = drizzlePg({ client: pool, schema });
+        return {
+            db,
+            kind: 'postgres',
+            ping: async () => { await pool.query('select 1'); },
+            close: () => pool.end(),
+        };
+    }
+    const unlock = target.dataDir ? await lockDataDir(target.dataDir) : async () => undefined;
+    let client;
+    try {
+        client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
+        await client.waitReady;
+    }
+    catch (e) {
+        await unlock();
+        throw e;
+    }
+    const db = drizzlePglite({ client, schema });
+    return {
+        db,
+        kind: 'pglite',
+        ping: async () => { await client.query('select 1'); },
+        close: async () => {
+            await client.close();
+            await unlock();
+        },
+    };
+}
+/**
+ * The register cannot be opened or brought up to date for a reason whoever starts the process can
+ * fix (data folder in use or not writable, a migration edited after it was applied). Its message
+ * says which, in one sentence.
+ */
+export class DatabaseSetupError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DatabaseSetupError';
+    }
+}
+/**
+ * PGlite is single-process: a second process writing the same data folder would corrupt it. The lock
+ * is a Unix socket (a named pipe on Windows) the holder listens on. The operating system closes it
+ * when the holder dies, however it dies, so a lock left behind is recognised by nobody answering it,
+ * never by a pid, which a restarted container gives the next process too. isms.lock names the holder.
+ */
+async function lockDataDir(dataDir) {
+    try {
+        mkdirSync(dataDir, { recursive: true });
+    }
+    catch (e) {
+        throw unusableDataDir(dataDir, e);
+    }
+    const address = lockAddress(dataDir);
+    for (let attempt = 0; attempt < 2; attempt++) {
+        // The holder answers whoever asks with its pid, for the refusal's message.
+        const server = net.createServer((socket) => socket.end(String(process.pid)));
+        try {
+            await new Promise((resolve, reject) => server.once('error', reject).listen(address, resolve));
+            server.unref();
+            writeFileSync(path.join(dataDir, 'isms.lock'), `${process.pid}\n`);
+            return () => new Promise((resolve) => server.close(() => resolve()));
+        }
+        catch (e) {
+            if (e.code !== 'EADDRINUSE')
+                throw unusableDataDir(dataDir, e);
+            const holder = await askHolder(address);
+            if (holder !== undefined) {
+                throw new DatabaseSetupError(`The data folder ${dataDir} is in use by another process${holder ? ` (pid ${holder})` : ''}: `
+                    + 'stop it first, or use PostgreSQL (DATABASE_URL) to run several processes on one register.');
+            }
+            // Nobody answers: the holder died and left its socket file behind.
+            if (process.platform !== 'win32')
+                rmSync(address, { force: true });
+        }
+    }
+    throw new DatabaseSetupError(`Could not lock the data folder ${dataDir}: another process keeps taking it; stop the others first.`);
+}
+/** The lock's socket: in the data folder, unless its path is too long for a socket (about 100 bytes). */
+function lockAddress(dataDir) {
+    const id = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+    if (process.platform === 'win32')
+        return `\\\\.\\pipe\\isms-${id}`;
+    const inFolder = path.join(dataDir, 'isms.lock.sock');
+    return Buffer.byteLength(inFolder) < 100 ? inFolder : path.join(tmpdir(), `isms-${id}.sock`);
+}
+/** The pid the lock's holder answers with ('' when it says nothing), or undefined when nobody holds it. */
+function askHolder(address) {
+    return new Promise((resolve) => {
+        let answer = '';
+        const socket = net.connect(address);
+        socket.setTimeout(2000, () => socket.destroy());
+        socket.on('data', (d) => { answer += d; });
+        socket.on('end', () => resolve(answer.trim()));
+        socket.on('error', () => resolve(undefined));
+        socket.on('close', () => resolve(answer.trim()));
+    });
+}
+function unusableDataDir(dataDir, e) {
+    const code = e.code;
+    return new DatabaseSetupError(`Cannot use ${dataDir} as the data folder (${FS_REASONS[code ?? ''] ?? code ?? 'unknown error'}): `
+        + 'set ISMS_DATA_DIR to a folder this process may write, or DATABASE_URL to use PostgreSQL.');
+}
+const FS_REASONS = {
+    EEXIST: 'a file of that name is in the way',
+    ENOTDIR: 'part of the path is a file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'the disk is full',
+};
+/** What went wrong with a PostgreSQL connection, by Node's or PostgreSQL's error code, and what to check. */
+const CONNECTION_PROBLEMS = {
+    ECONNREFUSED: (s) => `Cannot reach PostgreSQL at ${s.address} (connection refused): check DATABASE_URL and that the database server is running.`,
+    ENOTFOUND: (s) => `Cannot reach PostgreSQL at ${s.address} (no such host): check the host name in DATABASE_URL.`,
+    EAI_AGAIN: (s) => `Cannot reach PostgreSQL at ${s.address} (the host name could not be looked up): check the host name in DATABASE_URL and the network.`,
+    ETIMEDOUT: (s) => `Cannot reach PostgreSQL at ${s.address} (no answer): check DATABASE_URL and the network.`,
+    EHOSTUNREACH: (s) => `Cannot reach PostgreSQL at ${s.address} (host unreachable): check DATABASE_URL and the network.`,
+    ENETUNREACH: (s) => `Cannot reach PostgreSQL at ${s.address} (network unreachable): check DATABASE_URL and the network.`,
+    ECONNRESET: (s) => `PostgreSQL at ${s.address} closed the connection: check that the server is running and accepts this client.`,
+    '28P01': (s) => `PostgreSQL at ${s.address} refused the login of ${s.user}: check the user name and password in DATABASE_URL.`,
+    '28000': (s) => `PostgreSQL at ${s.address} refused the login of ${s.user}: check the user name and password in DATABASE_URL.`,
+    '3D000': (s) => `PostgreSQL at ${s.address} has no database ${s.database}: check the database name in DATABASE_URL, or create it.`,
+    '57P03': (s) => `PostgreSQL at ${s.address} is starting up or shutting down: try again in a moment.`,
+    '53300': (s) => `PostgreSQL at ${s.address} has no connection to spare: try again later, or raise its max_connections.`,
+};
+/**
+ * One sentence for a failure to connect to PostgreSQL found anywhere in an error's causes (drizzle
+ * wraps the driver's error), or undefined for any other error. Names the server, never the password.
+ */
+export function explainConnectionError(e, url) {
+    let cause = e;
+    for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+        const { code } = cause;
+        const problem = code ? CONNECTION_PROBLEMS[code] : undefined;
+        if (problem)
+            return problem(server(url));
+        // pg's own words when the server asks for a password the URL does not have.
+        if (/client password must be a string/.test(cause.message))
+            return CONNECTION_PROBLEMS['28P01'](server(url));
+        if (/^Connection terminated/.test(cause.message))
+            return CONNECTION_PROBLEMS.ECONNRESET(server(url));
+        cause = cause.cause;
+    }
+    return undefined;
+}
+function server(url) {
+    try {
+        const u = new URL(url);
+        return {
+            address: `${u.hostname || 'localhost'}:${u.port || 5432}`,
+            user: u.username ? `"${decodeURIComponent(u.username)}"` : 'the default user',
+            database: `"${decodeURIComponent(u.pathname.slice(1) || u.username)}"`,
+        };
+    }
+    catch {
+        return { address: 'the server in DATABASE_URL', user: 'its user', database: 'of that name' };
+    }
+}
+//# sourceMappingURL=client.js.map

@@ -1,0 +1,52 @@
+import { pgTable, serial, text, integer, timestamp, date, customType, bigint, uniqueIndex, primaryKey } from 'drizzle-orm/pg-core';
+import { ref } from './columns.js';
+import { people } from './people.js';
+import { controls } from './controls.js';
+const bytea = customType({
+    dataType: () => 'bytea',
+    fromDriver: (v) => Buffer.from(v),
+});
+export const EVIDENCE_REQUEST_STATUSES = ['open', 'submitted', 'accepted', 'cancelled'];
+export const evidenceRequests = pgTable('evidence_requests', {
+    id: serial('id').primaryKey(),
+    ref: ref(),
+    controlId: integer('control_id').notNull().references(() => controls.id),
+    ownerId: integer('owner_id').notNull().references(() => people.id),
+    dueOn: date('due_on').notNull(),
+    /** The evidence period this request covers, e.g. "2026-Q4": one request per control and cycle. */
+    cycle: text('cycle').notNull(),
+    status: text('status').notNull().default('open').$type(),
+    escalationLevel: integer('escalation_level').notNull().default(0),
+    requestedBy: integer('requested_by').references(() => people.id),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('evidence_requests_control_cycle').on(t.controlId, t.cycle)]);
+/** Every submission is a new row (a revision); nothing is overwritten. */
+export const evidenceItems = pgTable('evidence_items', {
+    id: serial('id').primaryKey(),
+    ref: ref(),
+    requestId: integer('request_id').references(() => evidenceRequests.id),
+    controlId: integer('control_id').notNull().references(() => controls.id),
+    revision: integer('revision').notNull(),
+    submittedBy: integer('submitted_by').notNull().references(() => people.id),
+    submittedAt: timestamp('submitted_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    effectiveOn: date('effective_on').notNull(),
+    text: text('text'),
+    link: text('link'),
+    fileName: text('file_name'),
+    fileSize: bigint('file_size', { mode: 'number' }),
+    fileSha256: text('file_sha256'),
+    channel: text('channel').notNull(),
+});
+/**
+ * The bytes of an evidence item's file, in slices of EVIDENCE_CHUNK_BYTES numbered from 0, so a file
+ * is written and read a slice at a time and a listing of evidence_items never carries file bytes.
+ * Append-only, like the revisions they belong to.
+ */
+export const evidenceFileChunks = pgTable('evidence_file_chunks', {
+    itemId: integer('item_id').notNull().references(() => evidenceItems.id),
+    seq: integer('seq').notNull(),
+    bytes: bytea('bytes').notNull(),
+}, (t) => [primaryKey({ columns: [t.itemId, t.seq] })]);
+/** Every chunk but a file's last holds exactly this many bytes. */
+export const EVIDENCE_CHUNK_BYTES = 1024 * 1024;
+//# sourceMappingURL=evidence.js.map

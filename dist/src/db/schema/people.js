@@ -1,0 +1,26 @@
+import { pgTable, serial, text, boolean, integer, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { createdAt } from './columns.js';
+export const ROLES = ['management_body', 'isms_lead', 'control_owner', 'asset_owner', 'staff', 'auditor'];
+export const people = pgTable('people', {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    email: text('email').notNull().unique(),
+    slackUserId: text('slack_user_id').unique(),
+    teamsAadObjectId: text('teams_aad_object_id').unique(),
+    roles: text('roles').array().notNull().$type().default([]),
+    managerId: integer('manager_id'),
+    timezone: text('timezone'),
+    inScope: boolean('in_scope').notNull().default(true),
+    /** Nudges wait until this moment (leave); null means active. */
+    pausedUntil: timestamp('paused_until', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+});
+/** Where a person can be reached proactively (Teams conversation reference, Slack DM channel). */
+export const chatAddresses = pgTable('chat_addresses', {
+    id: serial('id').primaryKey(),
+    personId: integer('person_id').notNull().references(() => people.id),
+    platform: text('platform').notNull(),
+    address: text('address').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('chat_addresses_person_platform').on(t.personId, t.platform)]);
+//# sourceMappingURL=people.js.map

@@ -1,0 +1,100 @@
+import { pgTable, serial, text, integer, timestamp, date, jsonb } from 'drizzle-orm/pg-core';
+import { createdAt, ref } from './columns.js';
+import { people } from './people.js';
+export const POAM_SOURCES = ['audit_finding', 'risk', 'evidence_gap', 'management_review'];
+export const POAM_STATUSES = ['open', 'in_progress', 'completed', 'risk_accepted'];
+export const poamItems = pgTable('poam_items', {
+    id: serial('id').primaryKey(),
+    ref: ref(),
+    weakness: text('weakness').notNull(),
+    source: text('source').notNull().$type(),
+    /** Reference of the finding, risk or evidence request it came from. */
+    sourceRef: text('source_ref'),
+    ownerId: integer('owner_id').notNull().references(() => people.id),
+    dueOn: date('due_on').notNull(),
+    status: text('status').notNull().default('open').$type(),
+    escalationLevel: integer('escalation_level').notNull().default(0),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+});
+export const poamMilestones = pgTable('poam_milestones', {
+    id: serial('id').primaryKey(),
+    itemId: integer('item_id').notNull().references(() => poamItems.id),
+    seq: integer('seq').notNull(),
+    description: text('description').notNull(),
+    dueOn: date('due_on').notNull(),
+    doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }),
+    doneBy: integer('done_by').references(() => people.id),
+});
+export const EXTENSION_STATUSES = ['requested', 'approved', 'rejected'];
+export const poamExtensions = pgTable('poam_extensions', {
+    id: serial('id').primaryKey(),
+    ref: ref(),
+    itemId: integer('item_id').notNull().references(() => poamItems.id),
+    previousDueOn: date('previous_due_on').notNull(),
+    requestedDueOn: date('requested_due_on').notNull(),
+    reason: text('reason').notNull(),
+    requestedBy: integer('requested_by').notNull().references(() => people.id),
+    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    status: text('status').notNull().default('requested').$type(),
+    decidedBy: integer('decided_by').references(() => people.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
+    decisionNote: text('decision_note'),
+});
+export const FINDING_TYPES = ['major_nc', 'minor_nc', 'observation', 'ofi'];
+export const auditFindings = pgTable('audit_findings', {
+    id: serial('id').primaryKey(),
+    ref: ref(),
+    type: text('type').notNull().$type(),
+    clause: text('clause'),
+    description: text('description').notNull(),
+    rootCause: text('root_cause'),
+    correctiveAction: text('corrective_action'),
+    status: text('status').notNull().default('open'),
+    raisedBy: integer('raised_by').references(() => people.id),
+    createdAt: createdAt(),
+});
+export const managementReviews = pgTable('management_reviews', {
+    id: serial('id').primaryKey(),
+    ref: ref(),
+    heldOn: date('held_on').notNull(),
+    /** Attendees as they were: names and roles copied, so later changes to people do not rewrite history. */
+    attendees: jsonb('attendees').notNull().$type(),
+    inputs: text('inputs').notNull(),
+    createdAt: createdAt(),
+    /** The management-body member who chaired it; only they close it. */
+    chairId: integer('chair_id').references(() => people.id),
+    /** The pack of ISO 27001 9.3.2 inputs it considered, if one was prepared. */
+    packId: integer('pack_id').references(() => reviewPacks.id),
+    /** Open: attendees, chair and decisions may still be recorded; closed: the record is final. */
+    status: text('status').notNull().default('open').$type(),
+    closedBy: integer('closed_by').references(() => people.id),
+    closedAt: timestamp('closed_at', { withTimezone: true, mode: 'date' }),
+});
+export const REVIEW_STATUSES = ['open', 'closed'];
+/**
+ * The ISO 27001 9.3.2 inputs as compiled for a management review: the document and the data of its
+ * charts as they were that moment, so the pack can be handed out again unchanged. Append-only.
+ */
+export const reviewPacks = pgTable('review_packs', {
+    id: serial('id').primaryKey(),
+    ref: ref(),
+    preparedBy: integer('prepared_by').notNull().references(() => people.id),
+    preparedAt: timestamp('prepared_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The pack as Markdown. */
+    document: text('document').notNull(),
+    documentSha256: text('document_sha256').notNull(),
+    /** Each chart's name, title and Vega-Lite spec with its data. */
+    charts: jsonb('charts').notNull().$type(),
+});
+export const reviewDecisions = pgTable('review_decisions', {
+    id: serial('id').primaryKey(),
+    reviewId: integer('review_id').notNull().references(() => managementReviews.id),
+    decision: text('decision').notNull(),
+    ownerId: integer('owner_id').references(() => people.id),
+    dueOn: date('due_on'),
+    status: text('status').notNull().default('open'),
+    /** The POA&M item that tracks the action. */
+    poamItemId: integer('poam_item_id').references(() => poamItems.id),
+});
+//# sourceMappingURL=poam.js.map

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { and, asc, count, desc, eq, isNull } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { managementApprovals, people } from '../../db/schema/index.js';
+import { defineCommand } from '../../core/router.js';
+import { hasRole } from '../../core/actor.js';
+import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
+import { reply, text } from '../../core/reply.js';
+import { isoDay } from '../../core/time.js';
+import { approvalInWords, approversOf, stateSha256 } from './request.js';
+import { approvalSubject } from './subjects.js';
+const requester = alias(people, 'requester');
+const decider = alias(people, 'decider');
+/** Requests waiting for the management body (oldest first), or with --all every request and decision (newest first). */
+async function approvalList(ctx, all, pageNo) {
+    const where = all ? undefined : and(eq(managementApprovals.status, 'pending'), isNull(managementApprovals.staleAt));
+    const [{ n }] = await ctx.db.select({ n: count() }).from(managementApprovals).where(where);
+    const window = pageWindow(n, pageNo, all ? 'approvals --all' : 'approvals', 'The approvals list');
+    const rows = await ctx.db.select({ approval: managementApprovals, requester: requester.name, decider: decider.name })
+        .from(managementApprovals)
+        .innerJoin(requester, eq(requester.id, managementApprovals.requestedBy))
+        .leftJoin(decider, eq(decider.id, managementApprovals.decidedBy))
+        .where(where).orderBy(all ? desc(managementApprovals.id) : asc(managementApprovals.id))
+        .offset(window.offset).limit(window.limit);
+    const items = [];
+    for (const row of rows) {
+        const a = row.approval;
+        const now = await approvalSubject(a.subjectKind).current(ctx.db, a.subjectRef);
+        const changed = !now || stateSha256(now.state) !== a.stateSha256;
+        const free = now && a.status === 'pending' && hasRole(ctx.actor, 'management_body')
+            && (await approversOf(ctx.db, now, a.requestedBy)).some((p) => p.id === ctx.actor.id);
+        items.push({
+            title: `${a.ref} — ${a.title}`,
+            fields: [
+                ...(now?.facts ?? []),
+                ...(all ? [{ label: 'Status', value: approvalInWords({ ...a, decider: row.decider }) }] : []),
+                ...(changed && !a.staleAt ? [{ label: 'Changed since', value: 'it no longer matches the state asked for; deciding it asks again as it is now' }] : []),
+            ],
+            detail: `asked by ${row.requester} on ${isoDay(a.requestedAt)}`
+                + (a.status === 'pending' && hasRole(ctx.actor, 'management_body') && !free ? '; you had a part in it, so another member decides it' : ''),
+            ...(free ? { buttons: [
+                    { label: 'Approve', command: `approve ${a.ref}`, style: 'primary' },
+                    { label: 'Reject', command: `reject ${a.ref}`, style: 'danger' },
+                ] } : {}),
+        });
+    }
+    return { total: n, items, page: window.page };
+}
+export const approvalsCommand = defineCommand({
+    name: 'approvals',
+    summary: 'What waits for the management body\'s approval; --all for every decision',
+    examples: ['approvals', 'approvals --all', 'approvals --page 2'],
+    roles: ['management_body', 'isms_lead', 'auditor'],
+    schema: z.object({ all: allSwitch.describe('Every request and decision, newest first'), page: pageNumber }),
+    async run(ctx, { all, page }) {
+        const list = await approvalList(ctx, all === 'true', page);
+        const waiting = all === 'true' ? `${list.total} request${list.total === 1 ? '' : 's'} to the management body.`
+            : list.total === 0 ? 'Nothing waits for the management body\'s approval.' : `${list.total} item${list.total === 1 ? '' : 's'} wait${list.total === 1 ? 's' : ''} for the management body's approval.`;
+        return reply(text(waiting), { type: 'list', title: all === 'true' ? 'Management-body approvals' : 'Waiting for approval', items: list.items, empty: 'Nothing here.', page: list.page });
+    },
+});
+//# sourceMappingURL=list.js.map

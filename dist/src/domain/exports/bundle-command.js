@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { defineCommand } from '../../core/router.js';
+import { fileBlock, reply, text } from '../../core/reply.js';
+import { isoDate } from '../../core/validate.js';
+import { isoDay } from '../../core/time.js';
+import { BUNDLE_MIME_TYPE, bundleFileName, checkBundlePeriod, defaultBundlePeriod, describePeriod, writeBundle } from './bundle.js';
+/**
+ * "/isms export bundle": the evidence bundle in chat. Without --from it covers the last 12 months, a
+ * usual audit period, which also keeps the zip within what chat platforms accept as a file.
+ */
+export const exportBundleCommand = defineCommand({
+    name: 'export bundle',
+    summary: 'Bundle the evidence files of a period with their SHA-256 index and audit events, for an auditor to check offline',
+    examples: ['export bundle', 'export bundle --from 2026-01-01 --to 2026-06-30'],
+    roles: ['isms_lead', 'auditor', 'management_body'],
+    schema: z.object({
+        from: isoDate.optional().describe('First day of the period (submitted on or after); empty means 12 months before --to'),
+        to: isoDate.optional().describe('Last day of the period (submitted on or before); empty means up to now'),
+    }),
+    args: {
+        from: { label: 'From' },
+        to: { label: 'To' },
+    },
+    async run(ctx, given) {
+        const today = isoDay(ctx.now);
+        checkBundlePeriod(given, today);
+        const period = defaultBundlePeriod(given, today);
+        const fileName = bundleFileName(ctx.now);
+        await ctx.progress(`Bundling the evidence of ${describePeriod(period)}; the zip follows.`);
+        // A folder of its own per bundle: the platform takes the file from here and may remove the folder.
+        const file = path.join(tmpdir(), 'isms-exports', randomUUID(), fileName);
+        const summary = await writeBundle(ctx.db, file, { period, now: ctx.now });
+        await ctx.audit({
+            action: 'export', entity: 'export', entityRef: 'bundle',
+            after: { format: 'zip', files: summary.files, events: summary.events, head: summary.head.seq, file: fileName, period },
+        });
+        const title = `Evidence bundle ${describePeriod(period)} (${summary.files} file${summary.files === 1 ? '' : 's'}, ${summary.events} audit event${summary.events === 1 ? '' : 's'})`;
+        return reply(text(`Bundled ${summary.files} evidence file${summary.files === 1 ? '' : 's'} and ${summary.events} audit event${summary.events === 1 ? '' : 's'} for ${describePeriod(period)}; chain head #${summary.head.seq}.`, 'success'), text(`Check it offline with "npm run isms -- verify-bundle ${fileName}".`), fileBlock({ name: fileName, mimeType: BUNDLE_MIME_TYPE, path: file, title }));
+    },
+});
+//# sourceMappingURL=bundle-command.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=document.js.map

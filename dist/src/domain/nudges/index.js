@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { and, count, desc, eq, gt } from 'drizzle-orm';
+import { ackCampaigns, outbox, people, policies, policyVersions, OUTBOX_STATUSES } from '../../db/schema/index.js';
+import { defineCommand } from '../../core/router.js';
+import { findPerson } from '../../core/actor.js';
+import { invalid, notFound } from '../../core/errors.js';
+import { isoDate } from '../../core/validate.js';
+import { fields, reply, text } from '../../core/reply.js';
+import { campaignProgress } from '../../core/delivery.js';
+import { localDate, startOfLocalDay, zoneOr } from '../../core/time.js';
+const SHOWN = 10;
+/** A person without a time zone of their own: their leave ends at midnight UTC (working hours then push it to the morning). */
+const FALLBACK_ZONE = 'UTC';
+/** What the outbox holds: counts, the failed rows with their last error, campaign progress and who is on leave. */
+export const nudgesCommand = defineCommand({
+    name: 'nudges',
+    summary: 'What the bot has queued, sent and failed to send, how far each campaign has got, and who is on leave',
+    examples: ['nudges'],
+    roles: ['isms_lead'],
+    schema: z.object({}),
+    async run(ctx) {
+        const byStatus = new Map((await ctx.db.select({ status: outbox.status, n: count() }).from(outbox).groupBy(outbox.status))
+            .map((r) => [r.status, r.n]));
+        const n = (s) => byStatus.get(s) ?? 0;
+        const [{ waiting }] = await ctx.db.select({ waiting: count() }).from(outbox)
+            .where(and(eq(outbox.status, 'queued'), gt(outbox.notBefore, ctx.now)));
+        const failed = await ctx.db.select({ row: outbox, name: people.name }).from(outbox)
+            .innerJoin(people, eq(people.id, outbox.recipientId))
+            .where(eq(outbox.status, 'failed')).orderBy(desc(outbox.id)).limit(SHOWN);
+        const campaigns = await campaignProgress(ctx.db);
+        const names = new Map((await ctx.db.select({ id: ackCampaigns.id, ref: ackCampaigns.ref, policy: policies.ref, title: policies.title, version: policyVersions.version })
+            .from(ackCampaigns).innerJoin(policyVersions, eq(policyVersions.id, ackCampaigns.policyVersionId))
+            .innerJoin(policies, eq(policies.id, policyVersions.policyId))).map((c) => [c.id, `${c.ref} ${c.policy} ${c.title} ${c.version}`]));
+        const onLeave = await ctx.db.select().from(people).where(gt(people.pausedUntil, ctx.now)).orderBy(people.pausedUntil);
+        const blocks = [
+            text(`Outbox: ${n('queued')} queued${waiting ? ` (${waiting} waiting for working hours, leave or a retry)` : ''}, ${n('sending')} being sent, ${n('sent')} sent, ${n('failed')} failed.`, n('failed') ? 'warning' : undefined),
+            fields(OUTBOX_STATUSES.map((s) => ({ label: s, value: String(n(s)) })), 'Messages'),
+        ];
+        if (campaigns.length) {
+            blocks.push({
+                type: 'list', title: 'Campaigns',
+                items: campaigns.map((c) => ({
+                    title: names.get(c.campaignId) ?? `Campaign #${c.campaignId}`,
+                    detail: `${c.sent} of ${c.total} sent (${Math.floor((c.sent / c.total) * 100)}%)${c.failed ? `, ${c.failed} failed` : ''}`,
+                })),
+            });
+        }
+        if (failed.length) {
+            blocks.push({
+                type: 'list', title: n('failed') > failed.length ? `Failed (the latest ${failed.length} of ${n('failed')})` : 'Failed',
+                items: failed.map(({ row, name }) => ({
+                    title: `#${row.id} ${row.kind} to ${name}`,
+                    detail: row.lastError ?? 'no error recorded',
+                    fields: [{ label: 'Attempts', value: String(row.attempts) }, { label: 'Queued', value: row.createdAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' }],
+                })),
+            });
+        }
+        if (onLeave.length) {
+            blocks.push({
+                type: 'list', title: 'On leave (nudges wait)',
+                items: onLeave.map((p) => ({ title: p.name, detail: `until ${localDate(p.pausedUntil, zoneOr(p.timezone, FALLBACK_ZONE))}` })),
+            });
+        }
+        return reply(...blocks);
+    },
+});
+export const pauseInput = z.object({
+    person: z.string({ required_error: 'name the person: an email address or a name' }).trim().min(1, 'name the person: an email address or a name').max(200)
+        .describe('Their email address, or their name in "quotes"'),
+    until: isoDate.describe('The day they are back: nudges wait until then; today lifts a pause'),
+});
+/** Holds nudges to a person until a date (leave); the date itself is their first day back. */
+export const pauseCommand = defineCommand({
+    name: 'pause',
+    summary: 'Hold nudges to someone on leave until the day they are back',
+    examples: ['pause sam@example.com 2026-08-24', 'pause "Sam Staff" 2026-08-24'],
+    roles: ['isms_lead'],
+    schema: pauseInput,
+    args: {
+        person: { positional: true, label: 'Who', placeholder: 'email address or name' },
+        until: { positional: true, label: 'Back on' },
+    },
+    form: { title: 'Hold nudges during leave', submitLabel: 'Pause' },
+    async run(ctx, input) {
+        const found = await findPerson(ctx.db, input.person);
+        if (found.length === 0)
+            throw notFound(`Nobody in the register matches "${input.person}".`, 'Use their email address or full name.').on('person');
+        if (found.length > 1) {
+            throw invalid(`"${input.person}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}.`, 'Use their email address.').on('person');
+        }
+        const [person] = found;
+        const zone = zoneOr(person.timezone, FALLBACK_ZONE);
+        const today = localDate(ctx.now, zone);
+        if (input.until < today)
+            throw invalid(`until: ${input.until} is in the past.`, `Give the day ${person.name} is back, today (${today}) or later; today lifts the pause.`).on('until');
+        const pausedUntil = input.until === today ? null : startOfLocalDay(input.until, zone);
+        const [updated] = await ctx.db.update(people).set({ pausedUntil }).where(eq(people.id, person.id)).returning();
+        await ctx.audit({
+            action: pausedUntil ? 'pause' : 'resume', entity: 'person', entityRef: `person:${person.id}`,
+            before: { pausedUntil: person.pausedUntil }, after: { pausedUntil: updated.pausedUntil },
+        });
+        const [{ queued }] = await ctx.db.select({ queued: count() }).from(outbox)
+            .where(and(eq(outbox.recipientId, person.id), eq(outbox.status, 'queued')));
+        if (!pausedUntil) {
+            return reply(text(`${person.name} is back: nudges to them go out again from today.`, 'success'));
+        }
+        return reply(text(`Nudges to ${person.name} wait until ${input.until}, their first day back. Reminders about their items hold until then.`, 'success'), ...(queued ? [text(`${queued} message${queued === 1 ? '' : 's'} already queued for them will arrive on ${input.until}.`)] : []));
+    },
+});
+export const nudgeCommands = [nudgesCommand, pauseCommand];
+//# sourceMappingURL=index.js.map

@@ -1,0 +1,3 @@
+export { OSCAL_DOCUMENTS } from './documents.js';
+export { assertValidOscal, oscalProblems, OscalDocumentInvalid } from './validate.js';
+//# sourceMappingURL=index.js.map

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { and, eq } from 'drizzle-orm';
+import { poamExtensions } from '../../db/schema/index.js';
+import { defineCommand } from '../../core/router.js';
+import { isLead } from '../../core/actor.js';
+import { decidersOf } from '../../core/duties.js';
+import { conflict, invalid } from '../../core/errors.js';
+import { nextRef } from '../../core/refs.js';
+import { isoDate, registerRef } from '../../core/validate.js';
+import { actions, fields, formBlock, reply, text } from '../../core/reply.js';
+import { assertOwnerOrLead, isOpen, loadItem, openItems } from './items.js';
+import { isoDay } from '../../core/time.js';
+export const poamExtendInput = z.object({
+    item: registerRef('POAM').describe('The POA&M item, e.g. POAM-0001'),
+    date: isoDate.optional().describe('The new due date, after the current one'),
+    reason: z.string().trim().min(1).max(2000).optional().describe('Why more time is needed; the ISMS lead reads this'),
+});
+/** Records an extension request (status requested) and asks those who may decide it (core/duties.ts). */
+export async function requestExtension(ctx, input) {
+    const item = await loadItem(ctx.db, input.item);
+    await assertOwnerOrLead(ctx.db, ctx.actor, item, 'request an extension of it');
+    if (!isOpen(item))
+        throw conflict(`${item.ref} is ${item.status.replace('_', ' ')}; only open items can be extended.`);
+    const [pending] = await ctx.db.select().from(poamExtensions)
+        .where(and(eq(poamExtensions.itemId, item.id), eq(poamExtensions.status, 'requested')));
+    if (pending) {
+        throw conflict(`${pending.ref} already asks to extend ${item.ref} to ${pending.requestedDueOn} and waits for the ISMS lead's decision; one request at a time.`, 'Ask your ISMS lead to decide it first.');
+    }
+    if (input.date <= item.dueOn) {
+        throw invalid(`The new due date ${input.date} must be after the current due date of ${item.ref}, ${item.dueOn}.`).on('date');
+    }
+    const today = isoDay(ctx.now);
+    if (input.date < today)
+        throw invalid(`The new due date ${input.date} is in the past (today is ${today}).`).on('date');
+    const ref = await nextRef(ctx.db, 'PEX');
+    const [extension] = await ctx.db.insert(poamExtensions).values({
+        ref, itemId: item.id, previousDueOn: item.dueOn, requestedDueOn: input.date, reason: input.reason,
+        requestedBy: ctx.actor.id, requestedAt: ctx.now,
+    }).returning();
+    await ctx.audit({ action: 'request', entity: 'poam_extension', entityRef: ref, after: extension });
+    // Asked of those free to decide it: the leads who neither asked nor own the item, else the management body.
+    const { people: deciders } = await decidersOf(ctx.db, [ctx.actor.id, item.ownerId]);
+    for (const decider of deciders) {
+        await ctx.notify({
+            recipientId: decider.id,
+            kind: 'poam_extension',
+            idempotencyKey: `poam-extension:${ref}:request:${decider.id}`,
+            reply: {
+                ...reply(text(`${ctx.actor.name} asks to extend ${item.ref} (${item.weakness}) from ${item.dueOn} to ${input.date}.`), fields([{ label: 'Request', value: ref }, { label: 'Reason', value: input.reason }]), actions({ label: 'Approve', command: `poam approve ${ref}`, style: 'primary' }, { label: 'Reject', command: `poam reject ${ref}`, style: 'danger' })),
+                about: ref,
+            },
+        });
+    }
+    return { item, extension };
+}
+export const poamExtendCommand = defineCommand({
+    name: 'poam extend',
+    summary: 'Ask the ISMS lead to move the due date of a POA&M item',
+    examples: ['poam extend POAM-0001 2026-09-30 "vendor patch arrives in August"'],
+    schema: poamExtendInput,
+    args: {
+        item: {
+            positional: true, label: 'POA&M item', value: 'POAM-ref',
+            options: async (ctx) => (await openItems(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id))
+                .map((v) => ({ value: v.item.ref, label: `${v.item.ref} — ${v.item.weakness} (due ${v.item.dueOn})` })),
+        },
+        date: { positional: true, required: true, label: 'New due date', value: 'new due date' },
+        reason: { positional: 'rest', required: true, label: 'Why is more time needed?' },
+    },
+    form: { title: 'Request a POA&M extension', submitLabel: 'Request' },
+    async run(ctx, input) {
+        if (!input.date && !input.reason) {
+            // The "Request extension" button names only the item: ask for the rest.
+            const item = await loadItem(ctx.db, input.item);
+            await assertOwnerOrLead(ctx.db, ctx.actor, item, 'request an extension of it');
+            return reply(formBlock(await ctx.form({
+                title: `Request an extension of ${item.ref}`, known: { item: item.ref }, fields: { date: { hint: `After the current due date, ${item.dueOn}` } },
+            })));
+        }
+        if (!input.date)
+            throw invalid('Give the new due date (YYYY-MM-DD) after the item reference.').on('date');
+        if (!input.reason)
+            throw invalid('Give the reason for the extension after the new due date.').on('reason');
+        const { item, extension } = await requestExtension(ctx, { item: input.item, date: input.date, reason: input.reason });
+        return {
+            ...reply(text(`Requested an extension of ${item.ref} to ${extension.requestedDueOn} (${extension.ref}). The ISMS lead will approve or reject it; until then the due date stays ${item.dueOn}.`, 'success'), fields([
+                { label: 'Request', value: extension.ref },
+                { label: 'Item', value: `${item.ref} — ${item.weakness}` },
+                { label: 'Current due date', value: extension.previousDueOn },
+                { label: 'Requested due date', value: extension.requestedDueOn },
+                { label: 'Reason', value: extension.reason },
+            ])),
+            about: extension.ref,
+        };
+    },
+});
+//# sourceMappingURL=extend.js.map

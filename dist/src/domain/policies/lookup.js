@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { asc, desc, eq } from 'drizzle-orm';
+import { policies, policyVersions } from '../../db/schema/index.js';
+import { notFound, invalid } from '../../core/errors.js';
+import { registerRef } from '../../core/validate.js';
+export const policyRef = z.string({ required_error: 'name the policy, e.g. POL-0001' }).pipe(registerRef('POL'));
+/** "2", "2.1", "v2.1" -> { major: 2, minor: 1, version: "2.1" }. */
+export const versionNumber = z.string().trim().transform((v, ctx) => {
+    const m = /^v?(\d{1,4})(?:\.(\d{1,4}))?$/i.exec(v);
+    if (!m) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a version like 2.0 or 1.3, not "${v}"` });
+        return z.NEVER;
+    }
+    const major = Number(m[1]);
+    const minor = Number(m[2] ?? 0);
+    return { major, minor, version: `${major}.${minor}` };
+});
+export async function findPolicy(db, ref) {
+    const [policy] = await db.select().from(policies).where(eq(policies.ref, ref));
+    if (!policy)
+        throw notFound(`There is no policy ${ref}.`, 'Check the reference: "/isms policies" lists the policies waiting for your acknowledgement.');
+    return policy;
+}
+/** The version in force: the highest major.minor. */
+export async function currentVersion(db, policyId) {
+    const [version] = await db.select().from(policyVersions).where(eq(policyVersions.policyId, policyId))
+        .orderBy(desc(policyVersions.major), desc(policyVersions.minor)).limit(1);
+    return version;
+}
+export async function requireCurrentVersion(db, policy) {
+    const version = await currentVersion(db, policy.id);
+    if (!version) {
+        throw invalid(`${policy.ref} ${policy.title} has no published version yet.`, `The ISMS lead publishes one with "/isms policy publish ${policy.ref} 1.0 <text>".`);
+    }
+    return version;
+}
+/** Every policy with its version in force, in reference order; policies never published are left out. */
+export async function policiesInForce(db) {
+    const versions = await db.selectDistinctOn([policyVersions.policyId]).from(policyVersions)
+        .orderBy(policyVersions.policyId, desc(policyVersions.major), desc(policyVersions.minor));
+    const byPolicy = new Map(versions.map((v) => [v.policyId, v]));
+    const all = await db.select().from(policies).orderBy(asc(policies.ref));
+    return all.filter((p) => byPolicy.has(p.id)).map((policy) => ({ policy, version: byPolicy.get(policy.id) }));
+}
+/** Policies as a form's choices, with the version in force when known. */
+export function policyOptions(choices) {
+    return choices.map(({ policy, version }) => ({
+        value: policy.ref,
+        label: `${policy.ref} ${policy.title}${version ? ` (version ${version.version})` : ''}`.slice(0, 75),
+    }));
+}
+//# sourceMappingURL=lookup.js.map

@@ -1,0 +1,49 @@
+import { and, asc, count, eq } from 'drizzle-orm';
+import { people, policies, policyAcknowledgements } from '../../db/schema/index.js';
+import { hasRole } from '../../core/actor.js';
+import { forbidden } from '../../core/errors.js';
+import { pageWindow } from '../../core/paging.js';
+import { reply, text } from '../../core/reply.js';
+import { isoDay } from '../../core/time.js';
+import { currentVersion } from './lookup.js';
+import { versionApprovalInWords } from './approval.js';
+/** Who reads every policy with its approval and acknowledgement figures. */
+export const OVERVIEW_READERS = ['isms_lead', 'auditor', 'management_body'];
+/** "3 of 5 people in scope (60%)". */
+export const ackRate = (acknowledged, audience) => `${acknowledged} of ${audience} ${audience === 1 ? 'person' : 'people'} in scope${audience ? ` (${Math.round((acknowledged / audience) * 100)}%)` : ''}`;
+/**
+ * Every policy, in reference order: its version in force, where the management body's approval
+ * stands, and how many of the people in scope (everyone must acknowledge a policy in force) did.
+ */
+export async function policyOverview(ctx, pageNo) {
+    if (!hasRole(ctx.actor, ...OVERVIEW_READERS)) {
+        throw forbidden('Only the ISMS lead, an auditor or the management body may use "/isms policies --all".', '"/isms policies" lists the policies waiting for your acknowledgement.');
+    }
+    const [{ n }] = await ctx.db.select({ n: count() }).from(policies);
+    const window = pageWindow(n, pageNo, 'policies --all', 'The policy list');
+    const [{ audience }] = await ctx.db.select({ audience: count() }).from(people).where(eq(people.inScope, true));
+    const rows = await ctx.db.select({ policy: policies, owner: people.name }).from(policies)
+        .leftJoin(people, eq(people.id, policies.ownerId)).orderBy(asc(policies.ref)).offset(window.offset).limit(window.limit);
+    const items = [];
+    for (const { policy, owner } of rows) {
+        const version = await currentVersion(ctx.db, policy.id);
+        if (!version) {
+            items.push({ title: `${policy.ref} ${policy.title}`, detail: 'no version published yet', fields: [{ label: 'Owner', value: owner ?? 'none yet' }] });
+            continue;
+        }
+        const [{ acknowledged }] = await ctx.db.select({ acknowledged: count() }).from(policyAcknowledgements)
+            .innerJoin(people, eq(people.id, policyAcknowledgements.personId))
+            .where(and(eq(policyAcknowledgements.policyVersionId, version.id), eq(people.inScope, true)));
+        items.push({
+            title: `${policy.ref} ${policy.title}`,
+            detail: `version ${version.version}, published ${isoDay(version.publishedAt)}`,
+            fields: [
+                { label: 'Owner', value: owner ?? 'none yet' },
+                { label: 'Management-body approval', value: await versionApprovalInWords(ctx.db, policy, version) },
+                { label: 'Acknowledged', value: ackRate(acknowledged, audience) },
+            ],
+        });
+    }
+    return reply(text(`${n} ${n === 1 ? 'policy' : 'policies'} in the register; acknowledgements count the ${audience} ${audience === 1 ? 'person' : 'people'} in scope.`), { type: 'list', title: 'Policies', items, empty: 'No policies yet. The ISMS lead adds one with "/isms policy add".', page: window.page });
+}
+//# sourceMappingURL=overview.js.map

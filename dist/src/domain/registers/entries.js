@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { count, isNull, sql } from 'drizzle-orm';
+import { isoDay } from '../../core/time.js';
+import { pageWindow } from '../../core/paging.js';
+/*
+ * What the asset register and the interested parties share: names compared as people mean them,
+ * and entries retired with a reason instead of deleted.
+ */
+/** Who may read the asset register and the interested parties; asset owners read the assets too. */
+export const REGISTER_READERS = ['isms_lead', 'auditor', 'management_body'];
+/** "  Customer   portal " is recorded as "Customer portal". */
+export const tidyName = (name) => name.trim().replace(/\s+/g, ' ');
+/** The column holds the same name, ignoring letter case and spacing. */
+export const sameName = (column, name) => sql `lower(regexp_replace(btrim(${column}), ${'\\s+'}, ' ', 'g')) = ${tidyName(name).toLowerCase()}`;
+/**
+ * Adds to one register wait for each other, so that two people adding "CRM" and "crm" at the same
+ * moment do not both find the name free.
+ */
+export async function serializeAdds(db, register) {
+    await db.execute(sql `select pg_advisory_xact_lock(hashtext(${`isms add ${register}`}))`);
+}
+export const retireReason = z.string({ required_error: 'say why it is retired' }).trim()
+    .min(1, 'say why it is retired').max(2000, 'must be at most 2000 characters');
+/** "retired on 2026-11-30: replaced by the new CRM". */
+export const describeRetirement = (entry) => `retired on ${entry.retiredAt ? isoDay(entry.retiredAt) : 'an unknown day'}${entry.retiredReason ? `: ${entry.retiredReason}` : ''}`;
+/** Which entries a list shows (those in use, or every one with --all) and the window of the page asked for. */
+export async function listWindow(db, table, retiredAt, input, command, what) {
+    const all = input.all === 'true';
+    const shown = all ? undefined : isNull(retiredAt);
+    const [{ n }] = await db.select({ n: count() }).from(table).where(shown);
+    return { all, shown, window: pageWindow(n, input.page, all ? `${command} --all` : command, what) };
+}
+/** "Asset register (page 2 of 3)". */
+export const pagedTitle = (title, page) => `${title}${page.total > 1 ? ` (page ${page.number} of ${page.total})` : ''}`;
+//# sourceMappingURL=entries.js.map

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { asc, count, eq } from 'drizzle-orm';
+import { auditFindings, people } from '../../db/schema/index.js';
+import { defineCommand } from '../../core/router.js';
+import { hasRole } from '../../core/actor.js';
+import { reply, text } from '../../core/reply.js';
+import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
+import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
+import { isoDay } from '../../core/time.js';
+export const findingsInput = z.object({
+    all: allSwitch.describe('Closed findings too'),
+    page: pageNumber,
+});
+export const findingsCommand = defineCommand({
+    name: 'findings',
+    summary: 'Open audit findings with their POA&M items (--all includes closed ones)',
+    examples: ['findings', 'findings --all --page 2'],
+    roles: ['isms_lead', 'auditor', 'management_body'],
+    schema: findingsInput,
+    args: { all: { switch: true } },
+    async run(ctx, input) {
+        const all = input.all === 'true';
+        const which = all ? undefined : eq(auditFindings.status, 'open');
+        const [{ n }] = await ctx.db.select({ n: count() }).from(auditFindings).where(which);
+        const base = all ? 'findings --all' : 'findings';
+        const w = pageWindow(n, input.page, base, all ? 'The list of audit findings' : 'The list of open audit findings');
+        const rows = await ctx.db.select({ finding: auditFindings, raisedBy: people.name }).from(auditFindings)
+            .leftJoin(people, eq(people.id, auditFindings.raisedBy)).where(which)
+            .orderBy(asc(auditFindings.id)).offset(w.offset).limit(w.limit);
+        const items = await poamItemsFor(ctx.db, rows.map((r) => r.finding.ref));
+        const entries = rows.map(({ finding, raisedBy }) => {
+            const item = items.get(finding.ref);
+            const closable = finding.status === 'open' && (!isNonconformity(finding.type) || !item || item.status === 'completed');
+            return {
+                title: `${finding.ref} ${capitalised(FINDING_LABELS[finding.type])} — ${finding.clause ?? 'no clause'}`,
+                detail: finding.description,
+                fields: [
+                    { label: 'Type', value: FINDING_LABELS[finding.type] },
+                    { label: 'Clause', value: finding.clause ?? 'none' },
+                    { label: 'Status', value: finding.status },
+                    {
+                        label: 'POA&M item',
+                        value: item ? `${item.ref} — ${item.status.replace('_', ' ')}, due ${item.dueOn}` : isNonconformity(finding.type) ? 'none' : 'not needed',
+                    },
+                    ...(finding.rootCause ? [{ label: 'Root cause', value: finding.rootCause }] : []),
+                    ...(finding.correctiveAction ? [{ label: 'Corrective action', value: finding.correctiveAction }] : []),
+                    { label: 'Raised by', value: `${raisedBy ?? 'unknown'} on ${isoDay(finding.createdAt)}` },
+                ],
+                buttons: closable && hasRole(ctx.actor, 'isms_lead', 'auditor') ? [{ label: 'Close', command: `finding close ${finding.ref}` }] : undefined,
+            };
+        });
+        const summary = n === 0
+            ? (all ? 'No audit findings have been recorded.' : 'There are no open audit findings.')
+            : `${all ? 'Audit findings' : 'Open audit findings'}: ${n}.`;
+        return reply(text(summary), {
+            type: 'list',
+            title: all ? 'Audit findings' : 'Open audit findings',
+            items: entries,
+            empty: 'Nothing to show.',
+            page: w.page,
+        });
+    },
+});
+//# sourceMappingURL=finding-list.js.map

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { asc, count, desc, eq, inArray } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { managementReviews, people, poamItems, reviewDecisions, reviewPacks } from '../../db/schema/index.js';
+import { defineCommand } from '../../core/router.js';
+import { hasRole } from '../../core/actor.js';
+import { reply, text } from '../../core/reply.js';
+import { pageNumber, pageWindow } from '../../core/paging.js';
+import { attendeeLine } from './management-review.js';
+const chair = alias(people, 'chair');
+export const reviewsCommand = defineCommand({
+    name: 'reviews',
+    summary: 'Management reviews, newest first, with attendees, inputs and decisions',
+    examples: ['reviews', 'reviews --page 2'],
+    roles: ['isms_lead', 'management_body', 'auditor'],
+    schema: z.object({ page: pageNumber }),
+    async run(ctx, input) {
+        const [{ n }] = await ctx.db.select({ n: count() }).from(managementReviews);
+        const w = pageWindow(n, input.page, 'reviews', 'The list of management reviews');
+        const rows = await ctx.db.select({ review: managementReviews, chair: chair.name, pack: reviewPacks.ref }).from(managementReviews)
+            .leftJoin(chair, eq(chair.id, managementReviews.chairId)).leftJoin(reviewPacks, eq(reviewPacks.id, managementReviews.packId))
+            .orderBy(desc(managementReviews.heldOn), desc(managementReviews.id)).offset(w.offset).limit(w.limit);
+        const reviews = rows.map((r) => r.review);
+        const decisions = reviews.length === 0 ? [] : await ctx.db.select({ decision: reviewDecisions, owner: people.name, item: poamItems.ref })
+            .from(reviewDecisions).leftJoin(people, eq(people.id, reviewDecisions.ownerId)).leftJoin(poamItems, eq(poamItems.id, reviewDecisions.poamItemId))
+            .where(inArray(reviewDecisions.reviewId, reviews.map((r) => r.id))).orderBy(asc(reviewDecisions.id));
+        const mayDecide = hasRole(ctx.actor, 'isms_lead', 'management_body');
+        const items = rows.map(({ review, chair: chairName, pack }) => {
+            const own = decisions.filter((d) => d.decision.reviewId === review.id);
+            const open = review.status === 'open';
+            return {
+                title: `${review.ref} — held ${review.heldOn}`,
+                detail: `${own.length} decision${own.length === 1 ? '' : 's'} · ${open ? 'open' : 'closed'}`,
+                fields: [
+                    { label: 'Chair', value: chairName ?? 'not recorded' },
+                    { label: 'Attendees', value: review.attendees.map(attendeeLine).join('; ') },
+                    { label: 'Inputs', value: review.inputs },
+                    ...(pack ? [{ label: 'Review pack', value: pack }] : []),
+                    ...own.map(({ decision, owner, item }, i) => ({
+                        label: `Decision ${i + 1}`,
+                        value: `${decision.decision} — owner ${owner ?? 'none'}, due ${decision.dueOn ?? 'not set'}, ${decision.status}${item ? ` (${item})` : ''}`,
+                    })),
+                ],
+                buttons: [
+                    ...(open && mayDecide ? [{ label: 'Add a decision', command: `review decide ${review.ref}` }] : []),
+                    ...(open && review.chairId === ctx.actor.id ? [{ label: 'Close the review', command: `review close ${review.ref}` }] : []),
+                ],
+            };
+        });
+        return reply(text(n === 0 ? 'No management reviews have been recorded yet.' : `Management reviews: ${n}.`), { type: 'list', title: 'Management reviews', items, empty: 'Nothing recorded.', page: w.page });
+    },
+});
+//# sourceMappingURL=review-list.js.map

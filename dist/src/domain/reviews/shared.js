@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { and, eq, inArray } from 'drizzle-orm';
+import { auditFindings, controlMappings, controls, FINDING_TYPES, frameworkRequirements, poamItems } from '../../db/schema/index.js';
+import { findPersonByEmail, hasRole, ROLE_LABELS } from '../../core/actor.js';
+import { refuseOwnWork } from '../../core/duties.js';
+import { invalid, notFound } from '../../core/errors.js';
+import { isoDay } from '../../core/time.js';
+export const FINDING_LABELS = {
+    major_nc: 'major nonconformity',
+    minor_nc: 'minor nonconformity',
+    observation: 'observation',
+    ofi: 'opportunity for improvement',
+};
+/** Nonconformities need corrective action tracked on the POA&M; observations and OFIs do not. */
+export const isNonconformity = (type) => type === 'major_nc' || type === 'minor_nc';
+export const capitalised = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+/** "Major-NC" or "MINOR_NC" are typed as often as "major_nc". */
+export const findingType = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase().replace(/-/g, '_') : v), z.enum(FINDING_TYPES, {
+    errorMap: () => ({ message: 'must be one of major_nc, minor_nc, observation, ofi (major or minor nonconformity, observation, opportunity for improvement)' }),
+}));
+// A management-system clause (4, 9.2, 10.1, 5.1.2) or an Annex A control (A.5.15, A.8.1, A.12.6.1).
+const CLAUSE = /^\d{1,2}(\.\d{1,3}){0,3}$/;
+const ANNEX_A = /^A\.?\d{1,2}(\.\d{1,3}){1,3}$/i;
+/** Free text, but shaped like an ISO clause or Annex A id; Annex A ids are written "A.5.15". */
+export const isoClause = z.string().trim().transform((v, ctx) => {
+    if (CLAUSE.test(v))
+        return v;
+    if (ANNEX_A.test(v))
+        return `A.${v.replace(/^A\.?/i, '')}`;
+    ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `must be an ISO 27001 clause such as 9.2 or an Annex A control such as A.5.15, not "${v}"`,
+    });
+    return z.NEVER;
+});
+export const ownerEmail = z.string().trim().email('must be the email address of a person in the register, e.g. olga@example.org');
+/** A due date for corrective work: strictly after today. */
+export function assertFutureDue(field, due, now) {
+    const today = isoDay(now);
+    if (due <= today) {
+        throw invalid(`${field}: ${due} is not in the future (today is ${today}); give a later date.`).on(field);
+    }
+}
+export async function personByEmail(db, field, email) {
+    const person = await findPersonByEmail(db, email);
+    if (!person) {
+        throw notFound(`${field}: no one with the email ${email} is in the register.`, 'Give the email address of someone in the register; the ISMS lead adds people by import.').on(field);
+    }
+    return person;
+}
+/** Loads a finding by reference, locked for the rest of the transaction. */
+export async function loadFinding(db, ref) {
+    const [finding] = await db.select().from(auditFindings).where(eq(auditFindings.ref, ref)).for('update');
+    if (!finding)
+        throw notFound(`${ref} does not exist.`, '"/isms findings --all" lists every audit finding with its reference.');
+    return finding;
+}
+/** The POA&M items opened for these findings, by finding reference. */
+export async function poamItemsFor(db, findingRefs) {
+    if (findingRefs.length === 0)
+        return new Map();
+    const items = await db.select().from(poamItems)
+        .where(and(eq(poamItems.source, 'audit_finding'), inArray(poamItems.sourceRef, findingRefs)));
+    return new Map(items.map((i) => [i.sourceRef, i]));
+}
+/** "ISMS lead, staff": role names as the register labels them. */
+export const roleList = (roles) => roles.map((r) => ROLE_LABELS[r] ?? r).join(', ') || 'no roles';
+/**
+ * ISO 27001 cl. 9.2: an auditor does not audit their own work, so an auditor who owns an internal control
+ * mapped to the clause raises and closes no finding against it; another auditor does.
+ */
+export async function refuseAuditOfOwnControl(ctx, clause, verb) {
+    if (!clause || !hasRole(ctx.actor, 'auditor'))
+        return;
+    const owned = await ctx.db.select({ code: controls.code, ownerId: controls.ownerId }).from(controls)
+        .innerJoin(controlMappings, eq(controlMappings.controlId, controls.id))
+        .innerJoin(frameworkRequirements, eq(frameworkRequirements.id, controlMappings.requirementId))
+        .where(and(eq(frameworkRequirements.framework, 'ISO27001:2022'), eq(frameworkRequirements.reference, clause)));
+    await refuseOwnWork(ctx, {
+        what: clause, decider: 'auditor', verb,
+        deeds: owned.map((c) => ({ by: c.ownerId, did: `own ${c.code}, a control for ${clause}` })),
+    });
+}
+//# sourceMappingURL=shared.js.map

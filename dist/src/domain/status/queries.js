@@ -1,0 +1,55 @@
+import { sql } from 'drizzle-orm';
+import { rows } from '../../db/migrate.js';
+async function select(db, query) {
+    return rows(await db.execute(query));
+}
+export async function openEvidenceRequestsOf(db, personId) {
+    return select(db, sql `
+    select er.ref, er.due_on::text as "dueOn", er.cycle, c.code as "controlCode", c.title as "controlTitle"
+    from evidence_requests er join controls c on c.id = er.control_id
+    where er.owner_id = ${personId} and er.status = 'open'
+    order by er.due_on, er.id`);
+}
+/** The version in force of each policy: its highest major.minor, as "/isms policies" and "/isms ack" use it. */
+const CURRENT_POLICY_VERSIONS = sql `
+  select distinct on (v.policy_id) v.id, v.policy_id, v.version, p.ref, p.title
+  from policy_versions v join policies p on p.id = v.policy_id
+  order by v.policy_id, v.major desc, v.minor desc`;
+/** Policies whose version in force this person has not acknowledged (people outside ISMS scope owe none). */
+export async function unacknowledgedPoliciesOf(db, personId) {
+    return select(db, sql `
+    with current_versions as (${CURRENT_POLICY_VERSIONS})
+    select cv.ref, cv.title, cv.version from current_versions cv
+    where exists (select 1 from people where id = ${personId} and in_scope)
+      and not exists (select 1 from policy_acknowledgements a where a.person_id = ${personId} and a.policy_version_id = cv.id)
+    order by cv.ref`);
+}
+export async function programmeFigures(db, today) {
+    const [row] = await select(db, sql `
+    with current_versions as (${CURRENT_POLICY_VERSIONS}),
+    board_members as (select id from people where 'management_body' = any(roles)),
+    board_courses as (select id from training_courses where audience_role = 'management_body')
+    select
+      (select count(*)::int from evidence_requests where status = 'open') as "evidenceOpen",
+      (select count(*)::int from evidence_requests where status = 'open' and due_on < ${today}::date) as "evidenceOverdue",
+      (select count(*)::int from scope_changes where status = 'proposed') as "scopeChangesProposed",
+      (select count(*)::int from poam_items where status in ('open', 'in_progress')) as "poamOpen",
+      (select count(*)::int from poam_items where status in ('open', 'in_progress') and due_on < ${today}::date) as "poamOverdue",
+      (select count(*)::int from poam_extensions where status = 'requested') as "extensionsPending",
+      (select count(*)::int from current_versions cv cross join people p
+        where p.in_scope and exists (select 1 from policy_acknowledgements a where a.person_id = p.id and a.policy_version_id = cv.id)) as "policyAcks",
+      (select count(*)::int from current_versions cv cross join people p where p.in_scope) as "policyAcksExpected",
+      (select count(*)::int from board_courses) as "boardCourses",
+      (select count(*)::int from board_members) as "boardMembers",
+      (select count(*)::int from board_members m where not exists (
+        select 1 from board_courses c where not exists (
+          select 1 from training_attestations t
+          where t.person_id = m.id and t.course_id = c.id and t.expires_on >= ${today}::date))) as "boardMembersCovered",
+      (select max_residual_score from risk_appetite order by id desc limit 1) as "riskAppetite",
+      (select count(*)::int from risks where status <> 'closed') as "risksOpen",
+      (select count(*)::int from risks where status <> 'closed'
+        and residual_score > (select max_residual_score from risk_appetite order by id desc limit 1)) as "risksOverAppetite",
+      (select count(*)::int from management_approvals where status = 'pending') as "approvalsPending"`);
+    return row;
+}
+//# sourceMappingURL=queries.js.map

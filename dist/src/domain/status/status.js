@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { defineCommand } from '../../core/router.js';
+import { hasRole, isLead } from '../../core/actor.js';
+import { fields, reply, text } from '../../core/reply.js';
+import { everyonesObligations, obligationsOf } from '../training/obligations.js';
+import { controlStates } from '../soa/soa.js';
+import { obligationItem } from '../training/list.js';
+import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
+import { openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf } from './queries.js';
+import { isoDay } from '../../core/time.js';
+const percent = (part, whole) => `${Math.round((part / whole) * 100)}%`;
+const share = (part, whole, none) => (whole === 0 ? none : `${percent(part, whole)} (${part} of ${whole})`);
+/** Applicable controls with fresh evidence, and training obligations met (a valid attestation), today. */
+async function coverage(db, today) {
+    const applicable = [...(await controlStates(db, today)).values()].filter((c) => c.applicable);
+    const obligations = await everyonesObligations(db, today);
+    return {
+        fresh: applicable.filter((c) => c.evidence === 'fresh').length, applicable: applicable.length,
+        trained: obligations.filter((o) => o.state === 'valid' || o.state === 'expiring').length, obligations: obligations.length,
+    };
+}
+/** What the management body oversees (NIS2 Art. 20, ISO 27001 9.3), in one compact set of figures. */
+async function oversightFields(db, f, today) {
+    const c = await coverage(db, today);
+    return [
+        {
+            label: 'Risks over appetite',
+            value: f.riskAppetite === null ? `no risk appetite recorded (${f.risksOpen} risks)` : `${f.risksOverAppetite} of ${f.risksOpen} (appetite: residual score up to ${f.riskAppetite})`,
+        },
+        { label: 'Evidence freshness', value: share(c.fresh, c.applicable, 'no applicable controls') },
+        { label: 'Training completion', value: share(c.trained, c.obligations, 'no training courses defined') },
+        { label: 'Approvals waiting for the management body', value: String(f.approvalsPending) },
+    ];
+}
+/** The management body's compact view of the programme. */
+async function boardFields(db, f, today) {
+    const [risk, ...rest] = await oversightFields(db, f, today);
+    return [
+        risk,
+        { label: 'POA&M items', value: `${f.poamOpen} open, ${f.poamOverdue} overdue` },
+        rest[0],
+        { label: 'Policy acknowledgement', value: share(f.policyAcks, f.policyAcksExpected, 'no published policies') },
+        ...rest.slice(1),
+    ];
+}
+function programmeFields(f) {
+    return [
+        { label: 'Evidence requests', value: `${f.evidenceOpen} open, ${f.evidenceOverdue} overdue` },
+        { label: 'Scope changes awaiting triage', value: String(f.scopeChangesProposed) },
+        { label: 'POA&M items', value: `${f.poamOpen} open, ${f.poamOverdue} overdue` },
+        { label: 'Extension requests pending', value: String(f.extensionsPending) },
+        {
+            label: 'Policy acknowledgement (current versions)',
+            value: f.policyAcksExpected === 0 ? 'no published policies' : `${percent(f.policyAcks, f.policyAcksExpected)} (${f.policyAcks} of ${f.policyAcksExpected})`,
+        },
+        {
+            label: 'Management-body training',
+            value: f.boardCourses === 0
+                ? 'no management-body course defined'
+                : f.boardMembers === 0
+                    ? 'no members of the management body registered'
+                    : `${f.boardMembersCovered} of ${f.boardMembers} members hold a valid attestation`,
+        },
+    ];
+}
+export const statusCommand = defineCommand({
+    name: 'status',
+    aliases: ['todo'],
+    summary: 'Your to-do in one view (and, for the ISMS lead and the management body, the programme at a glance)',
+    examples: ['status'],
+    schema: z.object({}),
+    async run(ctx) {
+        const today = isoDay(ctx.now);
+        const evidence = await openEvidenceRequestsOf(ctx.db, ctx.actor.id);
+        const policies = await unacknowledgedPoliciesOf(ctx.db, ctx.actor.id);
+        const training = (await obligationsOf(ctx.db, ctx.actor.id, today)).filter((o) => o.state !== 'valid');
+        const poam = await openItems(ctx.db, ctx.actor.id);
+        const overdue = evidence.filter((e) => e.dueOn < today).length + poam.filter((v) => v.item.dueOn < today).length
+            + poam.flatMap((v) => v.milestones).filter((m) => !m.doneAt && m.dueOn < today).length;
+        const waiting = evidence.length + policies.length + training.length + poam.length;
+        const blocks = [
+            text(waiting === 0
+                ? `Nothing is waiting for you, ${ctx.actor.name}.`
+                : `${ctx.actor.name}, ${waiting} thing${waiting === 1 ? '' : 's'} wait${waiting === 1 ? 's' : ''} for you${overdue ? `, ${overdue} overdue` : ''}.`, overdue ? 'warning' : undefined),
+        ];
+        if (evidence.length) {
+            blocks.push({
+                type: 'list',
+                title: 'Evidence requests you owe',
+                items: evidence.map((e) => ({
+                    title: `${e.ref} — ${e.controlCode} ${e.controlTitle}`,
+                    detail: `due ${e.dueOn}${overdueMark(e.dueOn, today)} · ${e.cycle}`,
+                    buttons: [{ label: 'Submit evidence', command: `evidence submit ${e.ref}` }],
+                })),
+            });
+        }
+        if (policies.length) {
+            blocks.push({
+                type: 'list',
+                title: 'Policies to acknowledge',
+                items: policies.map((p) => ({
+                    title: `${p.ref} — ${p.title}`,
+                    detail: `version ${p.version} not acknowledged yet`,
+                    buttons: [{ label: `Acknowledge version ${p.version}`, command: `ack ${p.ref} --version ${p.version}` }],
+                })),
+            });
+        }
+        if (training.length) {
+            blocks.push({ type: 'list', title: 'Training due or expiring within 30 days', items: training.map(obligationItem) });
+        }
+        if (poam.length) {
+            blocks.push({ type: 'list', title: 'Your POA&M items', items: poam.map((v) => itemListEntry(v, today, ctx.actor, false)) });
+        }
+        if (isLead(ctx.actor)) {
+            const figures = await programmeFigures(ctx.db, today);
+            blocks.push({ type: 'divider' });
+            blocks.push(fields([...programmeFields(figures), ...await oversightFields(ctx.db, figures, today)], 'Programme at a glance'));
+        }
+        else if (hasRole(ctx.actor, 'management_body')) {
+            blocks.push({ type: 'divider' });
+            blocks.push(fields(await boardFields(ctx.db, await programmeFigures(ctx.db, today), today), 'Programme at a glance'));
+        }
+        return reply(...blocks);
+    },
+});
+//# sourceMappingURL=status.js.map

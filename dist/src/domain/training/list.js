@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { commandLine, defineCommand } from '../../core/router.js';
+import { reply, text } from '../../core/reply.js';
+import { audienceLabel, describeState, MANAGEMENT_BODY_BASIS, obligationsOf } from './obligations.js';
+import { isoDay } from '../../core/time.js';
+export function obligationItem(o) {
+    const basis = o.course.audienceRole === 'management_body' ? MANAGEMENT_BODY_BASIS : o.course.legalBasis;
+    return {
+        title: `${o.course.code} — ${o.course.title}`,
+        detail: describeState(o),
+        fields: [
+            ...(o.latest ? [{ label: 'Last completed', value: o.latest.completedOn }] : []),
+            { label: 'For', value: audienceLabel(o.course) },
+            ...(basis ? [{ label: 'Legal basis', value: basis }] : []),
+        ],
+        buttons: [{ label: 'Attest', command: `attest ${o.course.code}`, style: o.state === 'valid' ? undefined : 'primary' }],
+    };
+}
+export const trainingCommand = defineCommand({
+    name: 'training',
+    summary: 'Your training obligations and where you stand on each',
+    examples: ['training'],
+    schema: z.object({}),
+    async run(ctx) {
+        const mine = await obligationsOf(ctx.db, ctx.actor.id, isoDay(ctx.now));
+        const open = mine.filter((o) => o.state !== 'valid').length;
+        const blocks = [
+            text(mine.length === 0
+                ? 'No training course applies to you at the moment.'
+                : open === 0
+                    ? `You are up to date on all ${mine.length} course${mine.length === 1 ? '' : 's'} that apply to you.`
+                    : `${open} of your ${mine.length} course${mine.length === 1 ? '' : 's'} need${open === 1 ? 's' : ''} attention.`),
+        ];
+        if (mine.length) {
+            blocks.push({ type: 'list', title: 'Your training', items: mine.map(obligationItem) });
+            blocks.push(text(`After completing a course, press "Attest" or type "${commandLine(ctx.channel, 'attest <code> completed on YYYY-MM-DD')}".`));
+        }
+        return reply(...blocks);
+    },
+});
+//# sourceMappingURL=list.js.map

@@ -1,0 +1,497 @@
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { people, scopeStatements, interestedParties, assets, controls, controlMappings, frameworkRequirements, policies, policyVersions, trainingCourses, suppliers, risks, riskAppetite, poamItems, poamMilestones, } from '../db/schema/index.js';
+import { appendAudit, canonicalJson } from '../core/audit.js';
+import { nextRef } from '../core/refs.js';
+import { invalid, notFound } from '../core/errors.js';
+import { FRAMEWORKS, SHIPPED_FRAMEWORKS, normaliseReference } from '../refdata/frameworks.js';
+import { ImportSource } from './source.js';
+import { didYouMean } from '../core/suggest.js';
+/** Reads a YAML file and imports it; see importYaml. */
+export async function importFile(db, filePath, options = {}) {
+    let text;
+    try {
+        text = await readFile(filePath, 'utf8');
+    }
+    catch (e) {
+        const code = e.code;
+        if (code === 'ENOENT')
+            throw notFound(`There is no file ${filePath}.`);
+        if (code === 'EISDIR')
+            throw invalid(`${filePath} is a folder: give the path of a YAML file.`);
+        if (code === 'EACCES' || code === 'EPERM')
+            throw invalid(`Cannot read ${filePath}: permission denied.`);
+        throw e;
+    }
+    return importYaml(db, text, filePath, options);
+}
+/**
+ * Imports an organisation's register from YAML in one transaction: a file with any problem writes nothing.
+ * Entries already in the register (same email, code, name or reference) are updated, not duplicated;
+ * every row added or changed records one audit event.
+ */
+export async function importYaml(db, text, fileName, options = {}) {
+    const source = ImportSource.parse(text, fileName);
+    const now = options.now ?? new Date();
+    return db.transaction(async (tx) => {
+        const run = new ImportRun(tx, source, now);
+        await run.check();
+        return run.write();
+    });
+}
+/** "people: 3 created, 1 updated; controls: 8 created" */
+export function describeCounts(counts) {
+    const parts = Object.entries(counts).map(([section, c]) => {
+        const said = ['created', 'updated', 'unchanged'].filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`);
+        return `${section}: ${said.join(', ') || 'none'}`;
+    });
+    return parts.join('; ') || 'nothing to import';
+}
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+const lower = (s) => s.toLowerCase();
+const first = (rows) => rows[0];
+const ieq = (column, value) => sql `lower(${column}) = ${lower(value)}`;
+const requirementKey = (framework, reference) => `${framework}\u0000${reference}`;
+/** The fields of `values` whose value differs from the row; fields left undefined are not compared. */
+function changedFields(existing, values) {
+    const changes = {};
+    for (const [key, value] of Object.entries(values)) {
+        if (value === undefined)
+            continue;
+        if (canonicalJson(existing[key]) !== canonicalJson(value))
+            changes[key] = value;
+    }
+    return changes;
+}
+/** A name close to the one given, for "did you mean". */
+function suggestion(given, candidates) {
+    const near = didYouMean(given, candidates);
+    return near ? ` Did you mean "${near}"?` : '';
+}
+class ImportRun {
+    tx;
+    source;
+    now;
+    data;
+    actor;
+    counts = {};
+    /** Lower-case email -> person id, for every person the file names. */
+    personIds = new Map();
+    /** Framework + reference -> requirement id, for every requirement the file names. */
+    requirementIds = new Map();
+    constructor(tx, source, now) {
+        this.tx = tx;
+        this.source = source;
+        this.now = now;
+        this.data = source.data;
+        this.actor = { id: null, label: `import ${source.fileName}` };
+    }
+    /** Finds every reference the file makes that cannot be resolved, before anything is written. */
+    async check() {
+        const problems = [
+            ...this.duplicates(),
+            ...(await this.checkPeople()),
+            ...(await this.checkAssetNames()),
+            ...(await this.checkRequirements()),
+        ];
+        this.source.failAll(problems);
+    }
+    async write() {
+        await this.writePeople();
+        await this.writeScope();
+        await this.writeInterestedParties();
+        await this.writeAssets();
+        await this.writeFrameworkTitles();
+        await this.writeControls();
+        await this.writePolicies();
+        await this.writeTrainingCourses();
+        await this.writeSuppliers();
+        await this.writeRisks();
+        await this.writeRiskAppetite();
+        await this.writePoam();
+        return this.counts;
+    }
+    // ---- checks -------------------------------------------------------------------------------
+    duplicates() {
+        const d = this.data;
+        const problems = [];
+        const unique = (section, items, field, key) => {
+            const seen = new Map();
+            items?.forEach((item, i) => {
+                const k = key(item);
+                if (k === undefined)
+                    return;
+                const earlier = seen.get(k);
+                if (earlier === undefined)
+                    seen.set(k, i);
+                else
+                    problems.push(this.source.problem([section, i, field], `"${k}" is already given in ${section}[${earlier}] (line ${this.source.lineOf([section, earlier])})`));
+            });
+        };
+        unique('people', d.people, 'email', (p) => p.email);
+        unique('people', d.people, 'slack_user_id', (p) => p.slack_user_id);
+        unique('people', d.people, 'teams_aad_object_id', (p) => p.teams_aad_object_id && lower(p.teams_aad_object_id));
+        unique('interested_parties', d.interested_parties, 'name', (x) => lower(x.name));
+        unique('assets', d.assets, 'name', (x) => lower(x.name));
+        unique('framework_titles', d.framework_titles, 'reference', (x) => `${x.framework} ${normaliseReference(x.framework, x.reference)}`);
+        unique('controls', d.controls, 'code', (x) => x.code);
+        unique('policies', d.policies, 'title', (x) => lower(x.title));
+        unique('policies', d.policies, 'ref', (x) => x.ref);
+        unique('training_courses', d.training_courses, 'code', (x) => x.code);
+        unique('suppliers', d.suppliers, 'name', (x) => lower(x.name));
+        unique('risks', d.risks, 'title', (x) => lower(x.title));
+        unique('poam', d.poam, 'weakness', (x) => lower(x.weakness));
+        return problems;
+    }
+    /** Every place the file names a person by email. */
+    personReferences() {
+        const d = this.data;
+        const refs = [];
+        const add = (path, email) => { if (email)
+            refs.push([path, email]); };
+        d.people?.forEach((p, i) => add(['people', i, 'manager'], p.manager));
+        add(['scope', 'approved_by'], d.scope?.approved_by);
+        d.assets?.forEach((a, i) => add(['assets', i, 'owner'], a.owner));
+        d.controls?.forEach((c, i) => add(['controls', i, 'owner'], c.owner));
+        d.policies?.forEach((p, i) => { add(['policies', i, 'owner'], p.owner); add(['policies', i, 'approved_by'], p.approved_by); });
+        d.suppliers?.forEach((s, i) => add(['suppliers', i, 'owner'], s.owner));
+        d.risks?.forEach((r, i) => add(['risks', i, 'owner'], r.owner));
+        add(['risk_appetite', 'approved_by'], d.risk_appetite?.approved_by);
+        d.poam?.forEach((p, i) => add(['poam', i, 'owner'], p.owner));
+        return refs;
+    }
+    async checkPeople() {
+        const problems = [];
+        const filePeople = this.data.people ?? [];
+        const inFile = new Set(filePeople.map((p) => p.email));
+        const references = this.personReferences();
+        const wanted = [...new Set(references.map(([, email]) => email))].filter((e) => !inFile.has(e));
+        if (wanted.length > 0) {
+            const known = await this.tx.select({ id: people.id, email: people.email }).from(people)
+                .where(inArray(sql `lower(${people.email})`, wanted));
+            for (const p of known)
+                this.personIds.set(lower(p.email), p.id);
+        }
+        for (const [path, email] of references) {
+            if (!inFile.has(email) && !this.personIds.has(email)) {
+                problems.push(this.source.problem(path, `no person with the email ${email} is in this file or the register; add them under people`));
+            }
+        }
+        filePeople.forEach((p, i) => {
+            if (p.manager === p.email)
+                problems.push(this.source.problem(['people', i, 'manager'], 'a person cannot be their own manager'));
+        });
+        // A chat account belongs to one person: refuse to move it silently from someone already registered.
+        const accounts = [['slack_user_id', people.slackUserId], ['teams_aad_object_id', people.teamsAadObjectId]];
+        for (const [field, column] of accounts) {
+            const ids = filePeople.map((p) => p[field]).filter((v) => Boolean(v));
+            if (ids.length === 0)
+                continue;
+            const owners = await this.tx.select({ account: column, email: people.email, name: people.name }).from(people).where(inArray(column, ids));
+            filePeople.forEach((p, i) => {
+                const owner = owners.find((o) => o.account === p[field]);
+                if (owner && lower(owner.email) !== p.email) {
+                    problems.push(this.source.problem(['people', i, field], `${String(p[field])} already belongs to ${owner.name} <${owner.email}> in the register`));
+                }
+            });
+        }
+        return problems;
+    }
+    async checkAssetNames() {
+        const named = (this.data.risks ?? []).map((r, i) => [i, r.asset]).filter(([, a]) => a !== undefined);
+        if (named.length === 0)
+            return [];
+        const registered = await this.tx.select({ name: assets.name }).from(assets);
+        const all = [...(this.data.assets ?? []).map((a) => a.name), ...registered.map((a) => a.name)];
+        const known = new Set(all.map(lower));
+        return named.filter(([, name]) => !known.has(lower(name))).map(([i, name]) => this.source.problem(['risks', i, 'asset'], `there is no asset named "${name}" in this file or the register.${suggestion(name, all)}`));
+    }
+    async checkRequirements() {
+        const titles = this.data.framework_titles ?? [];
+        const mappings = (this.data.controls ?? []).flatMap((c, i) => (c.mappings ?? []).map((m, j) => ({ ...m, path: ['controls', i, 'mappings', j, 'reference'] })));
+        const frameworks = [...new Set([...titles, ...mappings].map((x) => x.framework))];
+        if (frameworks.length === 0)
+            return [];
+        const rows = await this.tx.select({ id: frameworkRequirements.id, framework: frameworkRequirements.framework, reference: frameworkRequirements.reference })
+            .from(frameworkRequirements).where(inArray(frameworkRequirements.framework, frameworks));
+        const byFramework = new Map();
+        for (const r of rows) {
+            this.requirementIds.set(requirementKey(r.framework, r.reference), r.id);
+            byFramework.set(r.framework, [...(byFramework.get(r.framework) ?? []), r.reference]);
+        }
+        const problems = [];
+        const unknown = (framework, given, reference) => {
+            const known = byFramework.get(framework) ?? [];
+            if (SHIPPED_FRAMEWORKS.includes(framework) && known.length === 0) {
+                return `the ${FRAMEWORKS[framework].name} reference data is not loaded; run "npm run isms -- load-reference" first`;
+            }
+            if (!SHIPPED_FRAMEWORKS.includes(framework)) {
+                return `${framework} has no requirement "${given}" in the register; ${FRAMEWORKS[framework].name} criteria are not shipped, add it under framework_titles`;
+            }
+            return `${framework} has no requirement "${given}"; references look like ${FRAMEWORKS[framework].example}.${suggestion(reference, known)}`;
+        };
+        const definedHere = new Set();
+        titles.forEach((t, i) => {
+            const reference = normaliseReference(t.framework, t.reference);
+            if (this.requirementIds.has(requirementKey(t.framework, reference)) || !SHIPPED_FRAMEWORKS.includes(t.framework)) {
+                definedHere.add(requirementKey(t.framework, reference));
+            }
+            else {
+                problems.push(this.source.problem(['framework_titles', i, 'reference'], unknown(t.framework, t.reference, reference)));
+            }
+        });
+        for (const m of mappings) {
+            const reference = normaliseReference(m.framework, m.reference);
+            const key = requirementKey(m.framework, reference);
+            if (!this.requirementIds.has(key) && !definedHere.has(key))
+                problems.push(this.source.problem(m.path, unknown(m.framework, m.reference, reference)));
+        }
+        return problems;
+    }
+    // ---- writing ------------------------------------------------------------------------------
+    async record(section, outcome, entity, entityRef, before, after) {
+        const counts = (this.counts[section] ??= { created: 0, updated: 0, unchanged: 0 });
+        counts[outcome]++;
+        if (outcome === 'unchanged')
+            return;
+        await appendAudit(this.tx, this.actor, {
+            action: outcome === 'created' ? 'create' : 'update', entity, entityRef, before: outcome === 'created' ? undefined : before, after,
+        }, this.now);
+    }
+    /** Adds the row, or changes the fields that differ from the register; fields left undefined are kept. */
+    async save(existing, values, insert, update) {
+        if (!existing)
+            return { row: first(await insert(values)), outcome: 'created' };
+        const changes = changedFields(existing, values);
+        if (Object.keys(changes).length === 0)
+            return { row: existing, outcome: 'unchanged' };
+        return { row: first(await update(changes)), outcome: 'updated' };
+    }
+    person(email) {
+        return email === undefined ? undefined : this.personIds.get(email);
+    }
+    /** A new register reference; one given in the file must be the one the register hands out next. */
+    async newRef(prefix, given, path, what) {
+        const ref = await nextRef(this.tx, prefix);
+        if (given !== undefined && given !== ref) {
+            this.source.fail(path, `${given} is not in the register; a new ${what} gets the next free reference, ${ref}. Leave ref out to add one`);
+        }
+        return ref;
+    }
+    async writePeople() {
+        const entries = this.data.people ?? [];
+        const saved = [];
+        for (const p of entries) {
+            const [existing] = await this.tx.select().from(people).where(ieq(people.email, p.email));
+            const { row } = await this.save(existing, {
+                name: p.name, email: existing?.email ?? p.email, slackUserId: p.slack_user_id, teamsAadObjectId: p.teams_aad_object_id,
+                roles: p.roles, timezone: p.timezone, inScope: p.in_scope,
+            }, (v) => this.tx.insert(people).values(v).returning(), (c) => this.tx.update(people).set(c).where(eq(people.id, existing.id)).returning());
+            this.personIds.set(p.email, row.id);
+            saved.push({ existing, row });
+        }
+        // Managers second: a manager may be listed after the people reporting to them.
+        for (const [i, p] of entries.entries()) {
+            const managerId = this.person(p.manager);
+            if (managerId !== undefined && saved[i].row.managerId !== managerId) {
+                saved[i].row = first(await this.tx.update(people).set({ managerId }).where(eq(people.id, saved[i].row.id)).returning());
+            }
+        }
+        for (const { existing, row } of saved) {
+            const outcome = !existing ? 'created' : canonicalJson(existing) === canonicalJson(row) ? 'unchanged' : 'updated';
+            await this.record('people', outcome, 'person', row.email, existing, row);
+        }
+    }
+    async writeScope() {
+        const s = this.data.scope;
+        if (!s)
+            return;
+        const [latest] = await this.tx.select().from(scopeStatements).orderBy(desc(scopeStatements.version)).limit(1);
+        const approvedBy = this.person(s.approved_by);
+        if (latest && latest.text === s.statement && (approvedBy === undefined || latest.approvedBy === approvedBy)) {
+            await this.record('scope', 'unchanged', 'scope_statement', '', latest, latest);
+            return;
+        }
+        const [row] = await this.tx.insert(scopeStatements).values({
+            version: (latest?.version ?? 0) + 1, text: s.statement, approvedBy, approvedAt: approvedBy ? this.now : undefined,
+        }).returning();
+        await this.record('scope', latest ? 'updated' : 'created', 'scope_statement', `scope v${row.version}`, latest, row);
+    }
+    async writeInterestedParties() {
+        for (const x of this.data.interested_parties ?? []) {
+            const [existing] = await this.tx.select().from(interestedParties).where(ieq(interestedParties.name, x.name));
+            const { row, outcome } = await this.save(existing, { name: x.name, kind: x.kind, needs: x.needs, reviewedOn: x.reviewed_on }, (v) => this.tx.insert(interestedParties).values(v).returning(), (c) => this.tx.update(interestedParties).set(c).where(eq(interestedParties.id, existing.id)).returning());
+            await this.record('interested_parties', outcome, 'interested_party', row.name, existing, row);
+        }
+    }
+    async writeAssets() {
+        for (const [i, a] of (this.data.assets ?? []).entries()) {
+            const [existing] = await this.tx.select().from(assets).where(a.ref ? eq(assets.ref, a.ref) : ieq(assets.name, a.name));
+            const values = {
+                name: a.name, description: a.description, ownerId: this.person(a.owner), classification: a.classification,
+                protectionRequirement: a.protection_requirement, inScope: a.in_scope,
+            };
+            const { row, outcome } = await this.save(existing, values, async (v) => this.tx.insert(assets).values({ ...v, ref: await this.newRef('AST', a.ref, ['assets', i, 'ref'], 'asset') }).returning(), (c) => this.tx.update(assets).set(c).where(eq(assets.id, existing.id)).returning());
+            await this.record('assets', outcome, 'asset', row.ref, existing, row);
+        }
+    }
+    async writeFrameworkTitles() {
+        for (const t of this.data.framework_titles ?? []) {
+            const reference = normaliseReference(t.framework, t.reference);
+            const [existing] = await this.tx.select().from(frameworkRequirements)
+                .where(and(eq(frameworkRequirements.framework, t.framework), eq(frameworkRequirements.reference, reference)));
+            const parentReference = t.parent === undefined ? undefined : normaliseReference(t.framework, t.parent);
+            const { row, outcome } = await this.save(existing, { framework: t.framework, reference, title: t.title, parentReference }, (v) => this.tx.insert(frameworkRequirements).values(v).returning(), (c) => this.tx.update(frameworkRequirements).set(c).where(eq(frameworkRequirements.id, existing.id)).returning());
+            this.requirementIds.set(requirementKey(row.framework, row.reference), row.id);
+            await this.record('framework_titles', outcome, 'framework_requirement', `${row.framework} ${row.reference}`, existing, row);
+        }
+    }
+    async mappingsOf(controlId) {
+        return this.tx.select({ framework: frameworkRequirements.framework, reference: frameworkRequirements.reference })
+            .from(controlMappings).innerJoin(frameworkRequirements, eq(controlMappings.requirementId, frameworkRequirements.id))
+            .where(eq(controlMappings.controlId, controlId)).orderBy(asc(frameworkRequirements.framework), asc(frameworkRequirements.reference));
+    }
+    async writeControls() {
+        for (const c of this.data.controls ?? []) {
+            const [existing] = await this.tx.select().from(controls).where(eq(controls.code, c.code));
+            const { row, outcome } = await this.save(existing, {
+                code: c.code, title: c.title, description: c.description, ownerId: this.person(c.owner),
+                evidenceFrequency: c.evidence_frequency, applicable: c.applicable, justification: c.justification,
+            }, (v) => this.tx.insert(controls).values(v).returning(), (changes) => this.tx.update(controls).set(changes).where(eq(controls.id, existing.id)).returning());
+            const before = existing ? { ...existing, mappings: await this.mappingsOf(existing.id) } : undefined;
+            let mappingsChanged = false;
+            if (c.mappings) {
+                // The file lists all of a control's mappings: it replaces the ones in the register.
+                const wanted = [...new Set(c.mappings.map((m) => this.requirementIds.get(requirementKey(m.framework, normaliseReference(m.framework, m.reference)))))];
+                const current = existing
+                    ? (await this.tx.select().from(controlMappings).where(eq(controlMappings.controlId, row.id))).map((m) => m.requirementId)
+                    : [];
+                const toRemove = current.filter((id) => !wanted.includes(id));
+                const toAdd = wanted.filter((id) => !current.includes(id));
+                if (toRemove.length)
+                    await this.tx.delete(controlMappings).where(and(eq(controlMappings.controlId, row.id), inArray(controlMappings.requirementId, toRemove)));
+                if (toAdd.length)
+                    await this.tx.insert(controlMappings).values(toAdd.map((requirementId) => ({ controlId: row.id, requirementId })));
+                mappingsChanged = toRemove.length + toAdd.length > 0;
+            }
+            const final = outcome === 'unchanged' && mappingsChanged ? 'updated' : outcome;
+            await this.record('controls', final, 'control', row.code, before, { ...row, mappings: await this.mappingsOf(row.id) });
+        }
+    }
+    async writePolicies() {
+        for (const [i, p] of (this.data.policies ?? []).entries()) {
+            const path = ['policies', i];
+            const [existing] = await this.tx.select().from(policies).where(p.ref ? eq(policies.ref, p.ref) : ieq(policies.title, p.title));
+            const version = p.version ?? '1.0';
+            const [major, minor] = version.split('.').map(Number);
+            const contentSha256 = sha256(p.content);
+            const versions = existing
+                ? await this.tx.select().from(policyVersions).where(eq(policyVersions.policyId, existing.id))
+                    .orderBy(desc(policyVersions.major), desc(policyVersions.minor))
+                : [];
+            const latest = versions[0];
+            const same = versions.find((v) => v.version === version);
+            if (same && same.contentSha256 !== contentSha256) {
+                this.source.fail([...path, 'version'], `version ${version} of ${existing.ref} is already published with other content; publish the change as a new version, e.g. ${major}.${minor + 1}`);
+            }
+            if (!same && latest && (major < latest.major || (major === latest.major && minor <= latest.minor))) {
+                this.source.fail([...path, 'version'], `must be higher than the published version ${latest.version} of ${existing.ref}`);
+            }
+            const { row, outcome } = await this.save(existing, { title: p.title, ownerId: this.person(p.owner) }, async (v) => this.tx.insert(policies).values({ ...v, ref: await this.newRef('POL', p.ref, [...path, 'ref'], 'policy') }).returning(), (c) => this.tx.update(policies).set(c).where(eq(policies.id, existing.id)).returning());
+            let published = same ?? latest;
+            if (!same) {
+                const approvedBy = this.person(p.approved_by);
+                published = first(await this.tx.insert(policyVersions).values({
+                    policyId: row.id, version, major, minor, content: p.content, contentSha256, url: p.url,
+                    approvedBy, approvedAt: approvedBy ? this.now : undefined, publishedAt: this.now,
+                }).returning());
+            }
+            const final = outcome === 'unchanged' && !same ? 'updated' : outcome;
+            await this.record('policies', final, 'policy', row.ref, existing && { ...existing, version: latest }, { ...row, version: published });
+        }
+    }
+    async writeTrainingCourses() {
+        for (const t of this.data.training_courses ?? []) {
+            const [existing] = await this.tx.select().from(trainingCourses).where(eq(trainingCourses.code, t.code));
+            const { row, outcome } = await this.save(existing, {
+                code: t.code, title: t.title, audienceRole: t.audience_role, validityMonths: t.validity_months, legalBasis: t.legal_basis,
+            }, (v) => this.tx.insert(trainingCourses).values(v).returning(), (c) => this.tx.update(trainingCourses).set(c).where(eq(trainingCourses.id, existing.id)).returning());
+            await this.record('training_courses', outcome, 'training_course', row.code, existing, row);
+        }
+    }
+    async writeSuppliers() {
+        for (const [i, s] of (this.data.suppliers ?? []).entries()) {
+            const [existing] = await this.tx.select().from(suppliers).where(s.ref ? eq(suppliers.ref, s.ref) : ieq(suppliers.name, s.name));
+            const values = {
+                name: s.name, service: s.service, ictService: s.ict_service, supportsCriticalFunction: s.supports_critical_function,
+                dataAccess: s.data_access, criticalityTier: s.criticality_tier, contractRef: s.contract_ref, exitStrategy: s.exit_strategy,
+                ownerId: this.person(s.owner), nextReviewOn: s.next_review_on,
+            };
+            const { row, outcome } = await this.save(existing, values, async (v) => this.tx.insert(suppliers).values({ ...v, ref: await this.newRef('SUP', s.ref, ['suppliers', i, 'ref'], 'supplier') }).returning(), (c) => this.tx.update(suppliers).set(c).where(eq(suppliers.id, existing.id)).returning());
+            await this.record('suppliers', outcome, 'supplier', row.ref, existing, row);
+        }
+    }
+    async writeRisks() {
+        for (const [i, r] of (this.data.risks ?? []).entries()) {
+            const [existing] = await this.tx.select().from(risks).where(r.ref ? eq(risks.ref, r.ref) : ieq(risks.title, r.title));
+            const [asset] = r.asset ? await this.tx.select({ id: assets.id }).from(assets).where(ieq(assets.name, r.asset)) : [];
+            const inherentScore = r.likelihood * r.impact;
+            const values = {
+                title: r.title, description: r.description, assetId: asset?.id, scopeArea: r.scope_area, threatRef: r.threat_ref,
+                likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore: r.residual_score ?? inherentScore,
+                treatment: r.treatment, ownerId: this.person(r.owner),
+            };
+            const { row, outcome } = await this.save(existing, values, async (v) => this.tx.insert(risks).values({ ...v, ref: await this.newRef('R', r.ref, ['risks', i, 'ref'], 'risk') }).returning(), (c) => this.tx.update(risks).set(c).where(eq(risks.id, existing.id)).returning());
+            await this.record('risks', outcome, 'risk', row.ref, existing, row);
+        }
+    }
+    async writeRiskAppetite() {
+        const a = this.data.risk_appetite;
+        if (!a)
+            return;
+        const [latest] = await this.tx.select().from(riskAppetite).orderBy(desc(riskAppetite.id)).limit(1);
+        const approvedBy = this.person(a.approved_by) ?? null;
+        if (latest && latest.maxResidualScore === a.max_residual_score && latest.statement === a.statement && latest.approvedBy === approvedBy) {
+            await this.record('risk_appetite', 'unchanged', 'risk_appetite', '', latest, latest);
+            return;
+        }
+        // Appetite is kept as versions: the newest row is the one in force.
+        const [row] = await this.tx.insert(riskAppetite).values({
+            maxResidualScore: a.max_residual_score, statement: a.statement, approvedBy, approvedAt: this.now,
+        }).returning();
+        await this.record('risk_appetite', latest ? 'updated' : 'created', 'risk_appetite', `risk appetite #${row.id}`, latest, row);
+    }
+    async writePoam() {
+        for (const [i, p] of (this.data.poam ?? []).entries()) {
+            const path = ['poam', i];
+            const [existing] = await this.tx.select().from(poamItems).where(p.ref ? eq(poamItems.ref, p.ref) : ieq(poamItems.weakness, p.weakness));
+            if (existing && existing.dueOn !== p.due_on) {
+                this.source.fail([...path, 'due_on'], `${existing.ref} is due on ${existing.dueOn}; a due date changes through an extension request, not an import`);
+            }
+            const milestonesOf = (itemId) => this.tx.select().from(poamMilestones).where(eq(poamMilestones.itemId, itemId)).orderBy(asc(poamMilestones.seq));
+            const { row, outcome } = await this.save(existing, {
+                weakness: p.weakness, source: p.source, sourceRef: p.source_ref, ownerId: this.person(p.owner), dueOn: p.due_on,
+            }, async (v) => this.tx.insert(poamItems).values({ ...v, ref: await this.newRef('POAM', p.ref, [...path, 'ref'], 'POA&M item') }).returning(), (c) => this.tx.update(poamItems).set(c).where(eq(poamItems.id, existing.id)).returning());
+            const before = existing ? { ...existing, milestones: await milestonesOf(existing.id) } : undefined;
+            // Milestones already recorded keep their progress; the file can add new ones and move open ones.
+            const current = before?.milestones ?? [];
+            let milestonesChanged = false;
+            let seq = current.reduce((max, m) => Math.max(max, m.seq), 0);
+            for (const m of p.milestones ?? []) {
+                const known = current.find((c) => lower(c.description) === lower(m.description));
+                if (!known) {
+                    await this.tx.insert(poamMilestones).values({ itemId: row.id, seq: ++seq, description: m.description, dueOn: m.due_on });
+                    milestonesChanged = true;
+                }
+                else if (!known.doneAt && known.dueOn !== m.due_on) {
+                    await this.tx.update(poamMilestones).set({ dueOn: m.due_on }).where(eq(poamMilestones.id, known.id));
+                    milestonesChanged = true;
+                }
+            }
+            const final = outcome === 'unchanged' && milestonesChanged ? 'updated' : outcome;
+            await this.record('poam', final, 'poam_item', row.ref, before, { ...row, milestones: await milestonesOf(row.id) });
+        }
+    }
+}
+//# sourceMappingURL=import.js.map

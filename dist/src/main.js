@@ -1,0 +1,145 @@
+/**
+ * Composition root: config -> database -> migrations -> core -> the chat platforms the environment
+ * configures (the terminal when none is). The only file under src/ that knows the adapters exist.
+ */
+import 'dotenv/config';
+import closeWithGrace from 'close-with-grace';
+import { loadConfig } from './config.js';
+import { explainFailure } from './fatal.js';
+import { VERSION } from './paths.js';
+import { createLogger } from './log.js';
+import { startCore } from './app.js';
+import { HttpServer, addHealthRoutes } from './http.js';
+import { startScheduler } from './scheduler/index.js';
+import { Shell } from '../adapters/shell/shell.js';
+import { attachSlack } from '../adapters/slack/slack.js';
+import { attachTeams } from '../adapters/teams/teams.js';
+const HELP = `ISMS bot ${VERSION}: runs an information security management system in Slack, Microsoft Teams or the terminal.
+
+Usage: npm start [-- --shell]      (the compiled bot: node dist/src/main.js)
+
+  With no Slack or Teams settings, the chat runs in this terminal (on the embedded register, with the
+  example organisation when the register is empty). With SLACK_* or MICROSOFT_APP_* / TEAMS_ENABLED set,
+  it serves them over HTTP on PORT, with /healthz and /readyz; --shell adds the terminal chat.
+  Every setting is an environment variable (or .env): see .env.example and the README.
+  Administration (import, verify, export, …): npm run isms -- help
+
+Options:
+  --shell      also chat in this terminal while serving Slack or Teams
+  --version    print the version and exit
+  --help, -h   print this help and exit
+`;
+async function main() {
+    if (process.argv.includes('--version')) {
+        process.stdout.write(`${VERSION}\n`);
+        return 0;
+    }
+    if (process.argv.includes('--help') || process.argv.includes('-h')) {
+        process.stdout.write(HELP);
+        return 0;
+    }
+    const unknown = process.argv.slice(2).filter((a) => a !== '--shell');
+    if (unknown.length) {
+        process.stderr.write(`Unknown option ${unknown[0]}.\n\n${HELP}`);
+        return 2;
+    }
+    let config;
+    try {
+        config = loadConfig();
+    }
+    catch (e) {
+        process.stderr.write(`${explainFailure(e, { what: 'The bot' })}\n`);
+        return 1;
+    }
+    const wantShell = process.argv.includes('--shell') || (!config.slack && !config.teams);
+    // In the terminal the log would mix with the chat: keep it to warnings unless asked.
+    const logger = createLogger(wantShell && !process.env.LOG_LEVEL ? 'warn' : config.logLevel);
+    try {
+        return await serve(config, logger, wantShell);
+    }
+    catch (e) {
+        // One sentence, no stack: a locked data folder or an unreachable database is not a crash.
+        process.stderr.write(`${explainFailure(e, { what: 'The bot', logger, database: config.database })}\n`);
+        return 1;
+    }
+}
+async function serve(config, logger, wantShell) {
+    const core = await startCore(config, logger);
+    if (core.loadedExample) {
+        process.stdout.write('The register was empty, so the example organisation (Northwind Payments GmbH) was loaded.\n');
+    }
+    const stops = [];
+    const shutdown = async () => {
+        for (const stop of stops.reverse())
+            await stop().catch((e) => logger.warn({ err: e }, 'stop failed'));
+        await core.database.close();
+    };
+    const ports = [];
+    let http;
+    if (config.slack || config.teams) {
+        http = new HttpServer((e) => logger.error({ err: e }, 'HTTP request failed'));
+        addHealthRoutes(http, core.database.ping);
+        if (config.slack) {
+            const slack = await attachSlack(core, http);
+            ports.push(slack.port);
+            stops.push(slack.stop);
+        }
+        if (config.teams) {
+            const teams = await attachTeams(core, http);
+            ports.push(teams.port);
+            stops.push(teams.stop);
+        }
+        // Teams without credentials authenticates nobody: then only this machine may talk to it.
+        const host = config.teams && !config.teams.appId ? '127.0.0.1' : '0.0.0.0';
+        const port = await http.listen(config.port, host);
+        const server = http;
+        stops.push(() => server.close());
+        logger.info({ port, host, slack: Boolean(config.slack), teams: Boolean(config.teams) }, 'serving chat platforms');
+    }
+    if (wantShell) {
+        const shell = new Shell(core, { input: process.stdin, output: process.stdout });
+        // The terminal delivers its own nudges after each command; the scheduler creates them.
+        const scheduler = startScheduler(core, [...ports, shell.port]);
+        stops.push(scheduler.stop);
+        try {
+            await shell.run();
+        }
+        finally {
+            // Also when the terminal cannot start: let go of the data folder before saying why.
+            await shutdown();
+        }
+        return 0;
+    }
+    const scheduler = startScheduler(core, ports);
+    stops.push(scheduler.stop);
+    stopGracefully(config, logger, async () => {
+        // Readiness fails at once and new requests get 503, so the platform retries them elsewhere or later;
+        // what was accepted finishes and answers, then the outbox worker hands back what it has not sent.
+        http?.drain();
+        const deadline = Date.now() + config.stopTimeoutMs * 0.8;
+        const answered = (await http?.inFlight.settled(deadline - Date.now()) ?? true) && await core.inFlight.settled(deadline - Date.now());
+        if (!answered)
+            logger.warn({ requests: http?.inFlight.size, commands: core.inFlight.size }, 'stopping with work still in flight');
+        await shutdown();
+        logger.info('stopped');
+    });
+    return new Promise(() => undefined);
+}
+/** SIGTERM and SIGINT stop the bot once, within ISMS_STOP_TIMEOUT_MS; a second signal or the timeout exits at once. */
+function stopGracefully(config, logger, stop) {
+    closeWithGrace({
+        delay: config.stopTimeoutMs,
+        logger: { error: (message) => logger.error({ err: message instanceof Error ? message : undefined }, String(message)) },
+    }, async ({ signal, err }) => {
+        if (err)
+            logger.error({ err }, 'stopping after an unexpected error');
+        else
+            logger.info({ signal }, 'stopping');
+        await stop();
+    });
+}
+main().then((code) => process.exit(code), () => {
+    process.stderr.write('The bot stopped because of an unexpected error.\n');
+    process.exit(1);
+});
+//# sourceMappingURL=main.js.map

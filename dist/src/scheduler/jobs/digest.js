@@ -1,0 +1,131 @@
+import { and, asc, count, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { controls, evidenceItems, evidenceRequests, people, poamItems, poamMilestones, policyAcknowledgements, scopeChanges, suppliers, trainingAttestations, } from '../../db/schema/index.js';
+import { enqueue } from '../../core/outbox.js';
+import { actions, fields, reply, text } from '../../core/reply.js';
+import { rows } from '../../db/migrate.js';
+import { deliveryTime } from '../batch.js';
+import { LADDER_TOP } from '../settings.js';
+import { isoWeek } from '../../core/time.js';
+import { dueText } from './ladder.js';
+import { JobRun } from './run.js';
+const SHOWN = 10;
+const OPEN_POAM = ['open', 'in_progress'];
+function list(title, items, total) {
+    const more = total > items.length ? [{ title: `… and ${total - items.length} more` }] : [];
+    return { type: 'list', title, items: [...items, ...more] };
+}
+/** What the ISMS lead reads on Monday: what is overdue, what came in this week, what waits for triage. */
+async function leadDigest(run) {
+    const { tx, today } = run;
+    const since = new Date(run.now.getTime() - 7 * 24 * 3600_000);
+    const lateEvidence = await tx.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
+        .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))
+        .where(and(eq(evidenceRequests.status, 'open'), lt(evidenceRequests.dueOn, today))).orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id));
+    const latePoam = await tx.select({ item: poamItems, owner: people.name }).from(poamItems).innerJoin(people, eq(people.id, poamItems.ownerId))
+        .where(and(inArray(poamItems.status, OPEN_POAM), lt(poamItems.dueOn, today))).orderBy(asc(poamItems.dueOn), asc(poamItems.id));
+    const [{ n: lateMilestones }] = await tx.select({ n: count() }).from(poamMilestones).innerJoin(poamItems, eq(poamItems.id, poamMilestones.itemId))
+        .where(and(isNull(poamMilestones.doneAt), lt(poamMilestones.dueOn, today), inArray(poamItems.status, OPEN_POAM)));
+    const [{ n: lateReviews }] = await tx.select({ n: count() }).from(suppliers).where(lt(suppliers.nextReviewOn, today));
+    const [{ expired }] = rows(await tx.execute(sql `
+    select count(*)::int as expired from (
+      select distinct on (person_id, course_id) expires_on from training_attestations
+      order by person_id, course_id, expires_on desc) latest
+    where expires_on < ${today}::date`));
+    const submitted = await tx.select({ item: evidenceItems, control: controls.code, by: people.name }).from(evidenceItems)
+        .innerJoin(controls, eq(controls.id, evidenceItems.controlId)).innerJoin(people, eq(people.id, evidenceItems.submittedBy))
+        .where(gte(evidenceItems.submittedAt, since)).orderBy(asc(evidenceItems.id));
+    const [{ n: declared }] = await tx.select({ n: count() }).from(scopeChanges).where(gte(scopeChanges.declaredAt, since));
+    const [{ n: acks }] = await tx.select({ n: count() }).from(policyAcknowledgements).where(gte(policyAcknowledgements.acknowledgedAt, since));
+    const [{ n: attested }] = await tx.select({ n: count() }).from(trainingAttestations).where(gte(trainingAttestations.attestedAt, since));
+    const triage = await tx.select().from(scopeChanges).where(eq(scopeChanges.status, 'proposed')).orderBy(asc(scopeChanges.id));
+    const overdue = [
+        ...lateEvidence.map(({ request, control, owner }) => ({
+            title: `${request.ref} evidence for ${control.code} ${control.title} (${request.cycle})`, detail: `${owner}, ${dueText(request.dueOn, today)}`,
+        })),
+        ...latePoam.map(({ item, owner }) => ({ title: `${item.ref} ${item.weakness}`, detail: `${owner}, ${dueText(item.dueOn, today)}` })),
+    ];
+    const blocks = [
+        text(`Weekly ISMS digest for ${isoWeek(today)}.`),
+        fields([
+            { label: 'Evidence requests overdue', value: String(lateEvidence.length) },
+            { label: 'POA&M items overdue', value: String(latePoam.length) },
+            { label: 'POA&M milestones overdue', value: String(lateMilestones) },
+            { label: 'Supplier reviews overdue', value: String(lateReviews) },
+            { label: 'Training expired', value: String(expired) },
+        ], 'Overdue'),
+    ];
+    if (overdue.length)
+        blocks.push(list('Overdue items', overdue.slice(0, SHOWN), overdue.length));
+    blocks.push(fields([
+        { label: 'Evidence submitted', value: String(submitted.length) },
+        { label: 'Declarations (scope changes)', value: String(declared) },
+        { label: 'Policy acknowledgements', value: String(acks) },
+        { label: 'Training attestations', value: String(attested) },
+    ], 'Came in this week'));
+    if (submitted.length) {
+        blocks.push(list('Evidence submitted this week', submitted.slice(0, SHOWN).map(({ item, control, by }) => ({
+            title: `${item.ref} for ${control}`, detail: `by ${by}`,
+        })), submitted.length));
+    }
+    blocks.push(text(triage.length === 0 ? 'Nothing waits for triage.' : `${triage.length} scope change${triage.length === 1 ? '' : 's'} wait${triage.length === 1 ? 's' : ''} for triage.`));
+    if (triage.length) {
+        blocks.push(list('Waiting for triage', triage.slice(0, SHOWN).map((c) => ({ title: `${c.ref} ${c.subject}`, detail: c.kind.replaceAll('_', ' ') })), triage.length));
+        blocks.push(actions({ label: 'Open triage', command: 'triage', style: 'primary' }));
+    }
+    return blocks;
+}
+/** What reaches the management body: items that stayed overdue through every rung of the ladder. */
+async function boardDigest(run) {
+    const { tx, today } = run;
+    const evidence = await tx.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
+        .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))
+        .where(and(eq(evidenceRequests.status, 'open'), gte(evidenceRequests.escalationLevel, LADDER_TOP))).orderBy(asc(evidenceRequests.dueOn));
+    const poam = await tx.select({ item: poamItems, owner: people.name }).from(poamItems).innerJoin(people, eq(people.id, poamItems.ownerId))
+        .where(and(inArray(poamItems.status, OPEN_POAM), gte(poamItems.escalationLevel, LADDER_TOP))).orderBy(asc(poamItems.dueOn));
+    const items = [
+        ...evidence.map(({ request, control, owner }) => ({
+            title: `${request.ref} evidence for ${control.code} ${control.title} (${request.cycle})`, detail: `${owner}, ${dueText(request.dueOn, today)}`,
+        })),
+        ...poam.map(({ item, owner }) => ({ title: `${item.ref} ${item.weakness}`, detail: `${owner}, ${dueText(item.dueOn, today)}` })),
+    ];
+    if (items.length === 0)
+        return { blocks: [], escalated: 0 };
+    return { escalated: items.length, blocks: [
+            text(`Escalated to the management body: ${items.length} item${items.length === 1 ? ' is' : 's are'} overdue although the owner was reminded twice and their manager was told.`, 'warning'),
+            list('Escalated items', items.slice(0, SHOWN), items.length),
+        ] };
+}
+/**
+ * (7) The weekly digest: the ISMS lead's (overdue, this week, triage waiting) and, when anything was
+ * escalated that far, the management body's. One message per person, in their working hours.
+ */
+export const weeklyDigest = (db, now, settings) => db.transaction(async (tx) => {
+    const run = new JobRun(tx, now, settings);
+    const leads = await run.leads();
+    const board = await tx.select().from(people).where(sql `'management_body' = any(${people.roles})`).orderBy(people.id);
+    const leadBlocks = leads.length ? await leadDigest(run) : [];
+    const { blocks: boardBlocks, escalated } = board.length ? await boardDigest(run) : { blocks: [], escalated: 0 };
+    const recipients = new Map();
+    for (const p of leads)
+        recipients.set(p.id, { person: p, blocks: [...leadBlocks] });
+    if (boardBlocks.length) {
+        for (const p of board) {
+            const entry = recipients.get(p.id) ?? { person: p, blocks: [] };
+            entry.blocks.push(...(entry.blocks.length ? [{ type: 'divider' }] : []), ...boardBlocks);
+            recipients.set(p.id, entry);
+        }
+    }
+    let messages = 0;
+    for (const { person, blocks } of recipients.values()) {
+        if (run.isPaused(person))
+            continue;
+        const message = reply(...blocks);
+        if (await enqueue(tx, {
+            recipientId: person.id, kind: 'digest', idempotencyKey: `digest:${person.id}:${isoWeek(run.today)}`,
+            reply: message, notBefore: deliveryTime(person, now, settings),
+        }))
+            messages++;
+    }
+    return { messages, escalated };
+});
+//# sourceMappingURL=digest.js.map

@@ -1,0 +1,50 @@
+import { and, eq } from 'drizzle-orm';
+import { schedulerRuns } from '../../db/schema/index.js';
+import { climbEvidenceLadders, createDueEvidenceRequests } from './evidence.js';
+import { climbPoamLadders, remindOverdueMilestones } from './poam.js';
+import { remindPolicyAcknowledgements } from './policies.js';
+import { remindTrainingObligations } from './training.js';
+import { remindSupplierReviews } from './suppliers.js';
+import { weeklyDigest } from './digest.js';
+import { witnessAuditTrail } from './witness.js';
+import { jobOf } from './run.js';
+export { createEvidenceRequests, remindEvidence, periodOf } from './evidence.js';
+export { remindPoam } from './poam.js';
+export { remindPolicies } from './policies.js';
+export { remindTraining } from './training.js';
+export { remindSuppliers } from './suppliers.js';
+export { weeklyDigest } from './digest.js';
+export { witnessAuditTrail } from './witness.js';
+export { dueText, reminderCycle, stepDue } from './ladder.js';
+export { jobOf, JobRun, SCHEDULER_ACTOR } from './run.js';
+/**
+ * The daily run: jobs (1) to (6) in one transaction, so whatever a person is nudged about that day
+ * arrives as one message with a button per item.
+ */
+export const dailyNudges = jobOf(createDueEvidenceRequests, climbEvidenceLadders, climbPoamLadders, remindOverdueMilestones, remindPolicyAcknowledgements, remindTrainingObligations, remindSupplierReviews);
+export const JOBS = [
+    { name: 'daily-nudges', cron: (s) => s.nudgeCron, run: dailyNudges },
+    { name: 'weekly-digest', cron: (s) => s.digestCron, run: weeklyDigest },
+    { name: 'audit-witness', cron: (s) => s.witnessCron, run: witnessAuditTrail },
+];
+/** Cron fires are minute-aligned; replicas whose timers fire a little apart agree on the minute. */
+export function fireTime(at) {
+    return new Date(Math.round(at.getTime() / 60_000) * 60_000);
+}
+/**
+ * Runs one scheduled fire once across every replica: the (job, fire_at) row is inserted in the
+ * same transaction as the job's work, so a second replica waits, finds it, and skips; if the first
+ * fails, its row rolls back with its work and the fire can run again.
+ */
+export async function runScheduledJob(db, spec, fireAt, settings) {
+    return db.transaction(async (tx) => {
+        const claimed = await tx.insert(schedulerRuns).values({ job: spec.name, fireAt, ranAt: new Date() })
+            .onConflictDoNothing().returning({ job: schedulerRuns.job });
+        if (claimed.length === 0)
+            return { ran: false };
+        const summary = await spec.run(tx, fireAt, settings);
+        await tx.update(schedulerRuns).set({ summary }).where(and(eq(schedulerRuns.job, spec.name), eq(schedulerRuns.fireAt, fireAt)));
+        return { ran: true, summary };
+    });
+}
+//# sourceMappingURL=index.js.map

@@ -1,0 +1,383 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asc, eq, sql } from 'drizzle-orm';
+import {
+  auditEvents, controls, managementApprovals, people, riskAcceptanceProposals, riskAcceptances, riskAppetite, riskAssessments, risks,
+  trainingAttestations, trainingCourses,
+} from '../src/db/schema/index.js';
+import { toActor } from '../src/core/actor.js';
+import { appendAudit } from '../src/core/audit.js';
+import { toPlainText, type Block, type Reply } from '../src/core/reply.js';
+import { verifyRegister } from '../src/core/verify.js';
+import { defaultNudgeSettings, reopenExpiredRisks } from '../src/scheduler/index.js';
+import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
+import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
+import { auditSeededRows } from './helpers/fixtures.js';
+
+const NOW = new Date('2026-10-01T10:00:00Z');
+const at = { now: NOW };
+const settings = defaultNudgeSettings({ timezone: 'Europe/Berlin' });
+
+const listIn = (r: Reply) => r.blocks.find((b): b is Extract<Block, { type: 'list' }> => b.type === 'list')!;
+const itemFor = (r: Reply, ref: string) => listIn(r).items.find((i) => i.title.startsWith(`${ref} `))!;
+const field = (r: Reply, ref: string, label: string) => itemFor(r, ref).fields?.find((f) => f.label === label)?.value;
+
+/** The register as a user would notice a change: rows of every risk table and the audit trail's length. */
+async function snapshot(bot: TestBot) {
+  const db = bot.t.db;
+  return {
+    audit: await bot.auditCount(),
+    risks: await db.select().from(risks).orderBy(asc(risks.id)),
+    assessments: (await db.select().from(riskAssessments)).length,
+    acceptances: (await db.select().from(riskAcceptances)).length,
+    proposals: (await db.select().from(riskAcceptanceProposals)).length,
+    appetite: (await db.select().from(riskAppetite)).length,
+    approvals: await db.select().from(managementApprovals).orderBy(asc(managementApprovals.id)),
+  };
+}
+
+/** The rows of one export artefact, as the export writes them. */
+const exported = async (bot: TestBot, name: string) =>
+  (await ARTEFACTS.find((a) => a.name === name)!.page(bot.t.db, 0, 100, {})).map((r) => r.row);
+
+async function trainBoardMember(bot: TestBot, personId: number, completedOn = '2026-03-01', expiresOn = '2027-03-01') {
+  let [course] = await bot.t.db.select().from(trainingCourses).where(eq(trainingCourses.code, 'MB-CYBER'));
+  if (!course) {
+    [course] = await bot.t.db.insert(trainingCourses).values({
+      code: 'MB-CYBER', title: 'Cybersecurity for the management body', audienceRole: 'management_body', validityMonths: 12,
+    }).returning();
+    await appendAudit(bot.t.db, { id: null, label: 'test fixture' }, { action: 'create', entity: 'training_course', entityRef: course.code, after: course });
+  }
+  await bot.t.db.insert(trainingAttestations).values({ personId, courseId: course.id, completedOn, expiresOn, channel: 'test' });
+}
+
+const riskRow = async (bot: TestBot, ref: string) => (await bot.t.db.select().from(risks).where(eq(risks.ref, ref)))[0];
+const acceptancesOf = async (bot: TestBot, ref: string) => {
+  const risk = await riskRow(bot, ref);
+  return bot.t.db.select().from(riskAcceptances).where(eq(riskAcceptances.riskId, risk.id)).orderBy(asc(riskAcceptances.id));
+};
+const textsFor = async (bot: TestBot, who: CastKey, kind?: string) =>
+  (await bot.outboxFor(who)).filter((m) => !kind || m.kind === kind).map((m) => toPlainText(m.reply as Reply));
+
+/** A register with an approved appetite of 12, two assets, two controls and three risks added in chat. */
+async function seeded(): Promise<TestBot> {
+  const bot = await createTestBot();
+  await bot.t.db.insert(controls).values([{ code: 'CTL-BK-01', title: 'Offline backups' }, { code: 'CTL-AC-01', title: 'Access control' }]);
+  await auditSeededRows(bot.t.db);
+  await bot.say('lead', '/isms asset add "File servers" "shared drives"', at); // AST-0001
+  await bot.say('lead', '/isms asset add "Laptops" "staff laptops"', at); // AST-0002
+  await bot.t.db.insert(riskAppetite).values({
+    maxResidualScore: 12, statement: 'We accept residual risks scored up to 12.', approvedBy: bot.ids.board, approvedAt: new Date('2026-01-15T09:00:00Z'),
+  });
+  return bot;
+}
+
+describe('/isms risk add', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await seeded(); });
+  afterEach(async () => { await bot.destroy(); });
+
+  it('the ISMS lead adds risks with gapless references, links to assets and controls, a threat, and a first assessment', async () => {
+    const added = await bot.say('lead', '/isms risk add "Ransomware on file servers" "encrypts shared drives" --likelihood 4 --impact 5 --residual 2x4 '
+      + '--treatment mitigate --owner olga@test.example --assets AST-0001,ast-2 --controls ctl-bk-01,CTL-AC-01 --threat T-IS-004', at);
+    expect(toPlainText(added)).toContain('Added Ransomware on file servers to the risk register as R-0001.');
+    expect(added.about).toBe('R-0001');
+    await bot.say('lead', '/isms risk add "Laptop theft" --likelihood 3 --impact 4 --residual 6 --treatment mitigate', at);
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({
+      title: 'Ransomware on file servers', likelihood: 4, impact: 5, inherentScore: 20, residualScore: 8, treatment: 'mitigate',
+      ownerId: bot.ids.owner, threatRef: 'T-IS-004', status: 'open',
+    });
+    expect(await riskRow(bot, 'R-0002')).toMatchObject({ inherentScore: 12, residualScore: 6, ownerId: null });
+
+    const listed = await bot.say('lead', '/isms risks', at);
+    expect(field(listed, 'R-0001', 'Assets')).toBe('AST-0001 File servers, AST-0002 Laptops');
+    expect(field(listed, 'R-0001', 'Controls')).toBe('CTL-AC-01, CTL-BK-01');
+    expect(field(listed, 'R-0001', 'Threat')).toBe('T-IS-004');
+    expect(field(listed, 'R-0002', 'Assets')).toBeUndefined();
+
+    const [first] = await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id));
+    expect(first).toMatchObject({ assessedBy: bot.ids.lead, residualScoreBefore: null, residualScoreAfter: 8, inherentScoreAfter: 20 });
+    const created = (await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, 'R-0001'))).find((e) => e.entity === 'risk')!;
+    expect(created.after).toMatchObject({ assets: ['AST-0001', 'AST-0002'], controls: ['CTL-AC-01', 'CTL-BK-01'] });
+
+    expect((await exported(bot, 'risks'))[0]).toMatchObject({ ref: 'R-0001', linkedAssets: 'AST-0001 File servers; AST-0002 Laptops', controls: 'CTL-AC-01; CTL-BK-01', threat: 'T-IS-004' });
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('refuses everyone but the ISMS lead, and unknown links, a residual above the inherent score or a repeated title, writing nothing', async () => {
+    await bot.say('lead', '/isms risk add "Laptop theft" --likelihood 3 --impact 4 --treatment mitigate', at);
+    const before = await snapshot(bot);
+    for (const who of ['owner', 'board', 'auditor', 'staff'] as const) {
+      expect(await bot.sayText(who, '/isms risk add "Phishing" --likelihood 3 --impact 3 --treatment mitigate', at), who)
+        .toContain('Only the ISMS lead may use "/isms risk add"');
+    }
+    expect(await bot.sayText('lead', '/isms risk add "Phishing" --likelihood 3 --impact 3 --treatment mitigate --assets AST-0009', at))
+      .toContain('assets: AST-0009 is not in the asset register.');
+    expect(await bot.sayText('lead', '/isms risk add "Phishing" --likelihood 3 --impact 3 --treatment mitigate --controls CTL-XX-99', at))
+      .toContain('controls: CTL-XX-99 is not a control code in the register.');
+    expect(await bot.sayText('lead', '/isms risk add "Phishing" --likelihood 2 --impact 3 --residual 9 --treatment mitigate', at))
+      .toContain('residual: 9 is above the inherent score 6');
+    expect(await bot.sayText('lead', '/isms risk add "Phishing" --likelihood 6 --impact 3 --treatment mitigate', at))
+      .toContain('likelihood: must be between 1 and 5');
+    expect(await bot.sayText('lead', '/isms risk add "laptop  THEFT" --likelihood 3 --impact 3 --treatment mitigate', at))
+      .toContain('"Laptop theft" is already in the risk register as R-0001.');
+    expect(await snapshot(bot)).toEqual(before);
+    // A refused add takes no reference: the next one is R-0002.
+    expect(await bot.sayText('lead', '/isms risk add "Phishing" --likelihood 3 --impact 3 --treatment mitigate', at)).toContain('as R-0002.');
+  });
+});
+
+describe('/isms risk update', () => {
+  let bot: TestBot;
+  beforeEach(async () => {
+    bot = await seeded();
+    await bot.say('lead', '/isms risk add "Ransomware on file servers" --likelihood 4 --impact 5 --residual 16 --treatment mitigate --owner olga@test.example', at);
+    await bot.say('lead', '/isms risk add "Cloud outage" --likelihood 3 --impact 5 --residual 10 --treatment mitigate --owner lena@test.example', at);
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  it('the owner reassesses their own risk, the lead any; each keeps the scores before and after with who, when and why', async () => {
+    const later = new Date('2026-10-05T10:00:00Z');
+    const owner = await bot.sayText('owner', '/isms risk update R-0001 --residual 3x4 backups are now tested monthly', { now: later });
+    expect(owner).toContain('Reassessed R-0001 (Ransomware on file servers): inherent 20 → 20, residual 16 → 12.');
+    expect(await bot.sayText('lead', '/isms risk update R-0002 --likelihood 2 "second region live"', { now: later }))
+      .toContain('Reassessed R-0002 (Cloud outage): inherent 15 → 10, residual 10 → 10.');
+    expect(await bot.sayText('lead', '/isms risk update R-0001 --impact 4 "insurance caps the loss"', { now: later })).toContain('inherent 20 → 16');
+
+    const history = await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id));
+    expect(history.slice(2)).toMatchObject([
+      { assessedBy: bot.ids.owner, assessedAt: later, residualScoreBefore: 16, residualScoreAfter: 12, inherentScoreBefore: 20, inherentScoreAfter: 20, rationale: 'backups are now tested monthly' },
+      { assessedBy: bot.ids.lead, likelihoodBefore: 3, likelihoodAfter: 2, inherentScoreBefore: 15, inherentScoreAfter: 10 },
+      { assessedBy: bot.ids.lead, impactBefore: 5, impactAfter: 4, residualScoreBefore: 12, residualScoreAfter: 12 },
+    ]);
+    const events = await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, 'R-0001')).orderBy(asc(auditEvents.seq));
+    expect(events.slice(-4).map((e) => [e.entity, e.action])).toEqual([
+      ['risk_assessment', 'assess'], ['risk', 'update'], ['risk_assessment', 'assess'], ['risk', 'update'],
+    ]);
+    expect(events.at(-1)!.after).toMatchObject({ impact: 4, inherentScore: 16, residualScore: 12 });
+    // The history is append-only.
+    const refused = await bot.t.db.execute(sql`update risk_assessments set rationale = 'x' where id = ${history[0].id}`).then(() => 'not refused', (e: Error & { cause?: Error }) => e.cause?.message ?? e.message);
+    expect(refused).toContain('risk_assessments is append-only');
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('refuses people who neither own the risk nor lead the ISMS, and a reassessment that changes nothing, writing nothing', async () => {
+    const before = await snapshot(bot);
+    for (const who of ['owner', 'board', 'auditor', 'staff'] as const) {
+      expect(await bot.sayText(who, '/isms risk update R-0002 --residual 5 "better"', at), who).toContain('Only R-0002\'s owner or the ISMS lead may reassess it.');
+    }
+    expect(await bot.sayText('owner', '/isms risk update R-0001 --residual 16 "same"', at)).toContain('nothing changed');
+    expect(await bot.sayText('owner', '/isms risk update R-0001 --likelihood 1 "rare"', at)).toContain('residual: 16 is above the inherent score 5');
+    expect(await snapshot(bot)).toEqual(before);
+  });
+});
+
+describe('/isms risk appetite', () => {
+  let bot: TestBot;
+  beforeEach(async () => {
+    bot = await seeded();
+    await bot.say('lead', '/isms risk add "Ransomware on file servers" --likelihood 4 --impact 5 --residual 14 --treatment mitigate --owner olga@test.example', at);
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  it('the ISMS lead proposes; the earlier appetite stays in force until the management body approves the new one', async () => {
+    const proposed = await bot.sayText('lead', '/isms risk appetite 15 "We accept residual risks up to 15."', at);
+    expect(proposed).toContain('Proposed a risk appetite of residual score up to 15: it is in force once the management body approves it (APR-0001). Asked Bruno Board (management body).');
+    expect(proposed).toContain('In force until approved: residual score up to 12 (since 2026-01-15)');
+    expect(await textsFor(bot, 'board')).toEqual([expect.stringContaining('Lena Lead asks the management body to approve risk appetite version 2: residual score up to 15 (APR-0001).')]);
+
+    const pending = await bot.say('lead', '/isms risks', at);
+    expect(toPlainText(pending)).toContain('Risk appetite in force: residual score up to 12 (since 2026-01-15).');
+    expect(toPlainText(pending)).toContain('Proposed risk appetite, not in force until the management body approves it: residual score up to 15. We accept residual risks up to 15. (awaiting management-body approval (APR-0001))');
+    expect(itemFor(pending, 'R-0001').detail).toBe('above appetite');
+
+    expect(await bot.sayText('board', '/isms approve APR-0001', { now: new Date('2026-10-02T10:00:00Z') })).toContain('Approved: risk appetite version 2');
+    const approved = await bot.say('lead', '/isms risks', at);
+    expect(toPlainText(approved)).toContain('Risk appetite in force: residual score up to 15 (since 2026-10-02). We accept residual risks up to 15.');
+    expect(toPlainText(approved)).not.toContain('Proposed risk appetite');
+    expect(itemFor(approved, 'R-0001').detail).toBe('within appetite');
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('refuses everyone but the ISMS lead, writing nothing; the proposer cannot approve it; the same proposal twice is one request', async () => {
+    const before = await snapshot(bot);
+    for (const who of ['owner', 'board', 'auditor', 'staff'] as const) {
+      expect(await bot.sayText(who, '/isms risk appetite 15 "more"', at), who).toContain('Only the ISMS lead may use "/isms risk appetite"');
+    }
+    expect(await bot.sayText('lead', '/isms risk appetite 30 "more"', at)).toContain('must be between 1 and 25');
+    expect(await bot.sayText('lead', '/isms risk appetite 12 "We accept residual risks scored up to 12."', at)).toContain('The risk appetite in force already reads so');
+    expect(await snapshot(bot)).toEqual(before);
+
+    // A lead who is also on the management body proposes: another member decides.
+    await bot.t.db.update(people).set({ roles: ['isms_lead', 'management_body'] }).where(eq(people.id, bot.ids.lead));
+    await bot.say('lead', '/isms risk appetite 15 "We accept up to 15."', at);
+    expect(await bot.sayText('lead', '/isms risk appetite 15 "We accept up to 15."', at)).toContain('Already proposed');
+    expect(await bot.t.db.select().from(riskAppetite)).toHaveLength(2);
+    expect(await bot.sayText('lead', '/isms approve APR-0001', at)).toContain('so another member of the management body decides APR-0001');
+    expect((await bot.t.db.select().from(managementApprovals))).toMatchObject([{ status: 'pending' }]);
+  });
+});
+
+describe('/isms risk accept: acceptance, supersession and staleness', () => {
+  let bot: TestBot;
+  beforeEach(async () => {
+    bot = await seeded();
+    await bot.say('lead', '/isms risk add "Ransomware on file servers" --likelihood 4 --impact 5 --residual 16 --treatment mitigate --owner olga@test.example', at); // R-0001, above
+    await bot.say('lead', '/isms risk add "Laptop theft" --likelihood 3 --impact 4 --residual 6 --treatment mitigate --owner olga@test.example', at); // R-0002, within
+    await bot.say('lead', '/isms risk add "Cloud outage" --likelihood 3 --impact 4 --residual 8 --treatment mitigate --owner lena@test.example', at); // R-0003, within, the lead's own
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  it('nobody accepts their own risk: the lead is refused on their own, with nothing written, and the management body steps in', async () => {
+    const before = await snapshot(bot);
+    const own = await bot.sayText('lead', '/isms risk accept R-0003 "low" --until 2027-06-30', at);
+    expect(own).toContain('You own R-0003, so someone else accepts it');
+    expect(own).toContain('ask Bruno Board (management body)');
+    expect(await snapshot(bot)).toEqual(before);
+    // The owner is neither lead nor management body.
+    expect(await bot.sayText('owner', '/isms risk accept R-0002 "low" --until 2027-06-30', at)).toContain('Only the ISMS lead or management body may use "/isms risk accept"');
+    // With every lead part of it, the management body accepts it.
+    expect(await bot.sayText('board', '/isms risk accept R-0003 "low" --until 2027-06-30', at)).toContain('Accepted R-0003 (Cloud outage) at residual score 8, within the risk appetite of 12');
+    // While a lead is free, a management-body member does not accept within the appetite.
+    expect(await bot.sayText('board', '/isms risk accept R-0002 "low" --until 2027-06-30', at)).toContain('is for an ISMS lead to decide');
+    expect(await acceptancesOf(bot, 'R-0002')).toEqual([]);
+  });
+
+  it('accepting again supersedes the earlier acceptance and links to it; the old row is kept unchanged', async () => {
+    await bot.say('lead', '/isms risk accept R-0002 "insured" --until 2027-03-31', at);
+    const again = await bot.sayText('lead', '/isms risk accept R-0002 "insured, renewed" --until 2027-09-30', { now: new Date('2026-11-01T10:00:00Z') });
+    expect(again).toContain('This decision replaces the earlier acceptance.');
+    const [first, second] = await acceptancesOf(bot, 'R-0002');
+    expect(first).toMatchObject({ rationale: 'insured', supersedes: null, expiresOn: new Date('2027-03-31T00:00:00Z') });
+    expect(second).toMatchObject({ rationale: 'insured, renewed', supersedes: first.id, expiresOn: new Date('2027-09-30T00:00:00Z') });
+    // Each acceptance is superseded at most once.
+    const twice = await bot.t.db.insert(riskAcceptances).values({ ...second, id: undefined, supersedes: first.id }).then(() => 'not refused', (e: Error & { cause?: Error }) => e.cause?.message ?? e.message);
+    expect(twice).toContain('risk_acceptances_supersedes_once');
+    expect(await textsFor(bot, 'owner')).toEqual([
+      expect.stringContaining('Lena Lead accepted your risk R-0002 (Laptop theft) at residual score 6 until 2027-03-31: insured.'),
+      expect.stringContaining('Lena Lead accepted your risk R-0002 (Laptop theft) at residual score 6 until 2027-09-30: insured, renewed.'),
+    ]);
+    const listed = await bot.say('lead', '/isms risks', at);
+    expect(itemFor(listed, 'R-0002').detail).toBe('within appetite · accepted');
+    expect(field(listed, 'R-0002', 'Acceptance')).toBe('accepted by Lena Lead on 2026-11-01 at residual score 6, until 2027-09-30');
+    expect((await exported(bot, 'risk-acceptances')).map((r) => r.supersedes)).toEqual([null, '2026-10-01T10:00:00.000Z']);
+  });
+
+  it('above the appetite the management body decides: a member without valid board training is refused; a trained one accepts', async () => {
+    await bot.say('lead', '/isms risk accept R-0001 "mitigation costs more than the exposure" --until 2027-06-30', at);
+    const [asked] = await bot.t.db.select().from(managementApprovals);
+    expect(asked).toMatchObject({ ref: 'APR-0001', subjectKind: 'risk_acceptance', subjectRef: 'R-0001', status: 'pending' });
+    expect(field(await bot.say('owner', '/isms risks', at), 'R-0001', 'Acceptance by the management body')).toBe('awaiting management-body approval (APR-0001)');
+    expect(asked.state).toEqual({ risk: 'R-0001', residualScore: 16, expiresOn: '2027-06-30', rationale: 'mitigation costs more than the exposure' });
+
+    // No attestation at all, then one that expired the day before.
+    let before = await snapshot(bot);
+    const untrained = await bot.sayText('board', '/isms approve APR-0001', at);
+    expect(untrained).toContain('You cannot decide acceptance of R-0001 Ransomware on file servers at residual score 16 (APR-0001): no management-body training course is in the register');
+    expect(await snapshot(bot)).toEqual(before);
+    await trainBoardMember(bot, bot.ids.board, '2025-09-30', '2026-09-30');
+    before = await snapshot(bot);
+    const expired = await bot.sayText('board', '/isms approve APR-0001', at);
+    expect(expired).toContain('your management-body training is not valid today (2026-10-01): MB-CYBER due — expired on 2026-09-30');
+    expect(expired).toContain('Attest it with "/isms attest MB-CYBER completed on YYYY-MM-DD"');
+    expect(await snapshot(bot)).toEqual(before);
+    expect(await acceptancesOf(bot, 'R-0001')).toEqual([]);
+
+    await trainBoardMember(bot, bot.ids.board, '2026-09-30', '2027-09-30');
+    expect(await bot.sayText('board', '/isms approve APR-0001 in line with the board minutes', at)).toContain('Approved: acceptance of R-0001');
+    expect(await acceptancesOf(bot, 'R-0001')).toMatchObject([{
+      residualScoreAtDecision: 16, decidedBy: bot.ids.board, rationale: 'mitigation costs more than the exposure', approvalId: asked.id,
+      expiresOn: new Date('2027-06-30T00:00:00Z'),
+    }]);
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'accepted', treatment: 'accept' });
+    expect(await textsFor(bot, 'lead')).toContainEqual(expect.stringContaining('Bruno Board approved acceptance of R-0001'));
+    expect(await textsFor(bot, 'owner')).toEqual([expect.stringContaining('Bruno Board accepted your risk R-0001 (Ransomware on file servers) at residual score 16 until 2027-06-30')]);
+    const listed = await bot.say('owner', '/isms risks', at);
+    expect(itemFor(listed, 'R-0001').detail).toBe('above appetite · accepted');
+    expect(field(listed, 'R-0001', 'Acceptance by the management body')).toBe('approved by Bruno Board on 2026-10-01 (APR-0001)');
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('the risk owner on the management body cannot approve the acceptance of their own risk', async () => {
+    const [dora] = await bot.t.db.insert(people).values({ name: 'Dora Director', email: 'dora@test.example', roles: ['management_body'], timezone: 'Europe/Berlin' }).returning();
+    await appendAudit(bot.t.db, { id: null, label: 'test fixture' }, { action: 'create', entity: 'person', entityRef: dora.email, after: dora });
+    await trainBoardMember(bot, dora.id);
+    await bot.t.db.update(risks).set({ ownerId: dora.id }).where(eq(risks.ref, 'R-0001'));
+    await bot.say('lead', '/isms risk accept R-0001 "too costly" --until 2027-06-30', at);
+    const before = await snapshot(bot);
+    const own = await bot.router.handle('/isms approve APR-0001', { actor: toActor(dora), channel: 'test', now: NOW });
+    expect(toPlainText(own)).toContain('You own R-0001, so another member of the management body decides APR-0001');
+    expect(await snapshot(bot)).toEqual(before);
+  });
+
+  it('a changed residual score marks the approval stale and reopens the accepted risk', async () => {
+    await trainBoardMember(bot, bot.ids.board);
+    await bot.say('lead', '/isms risk accept R-0001 "too costly" --until 2027-06-30', at);
+    await bot.say('board', '/isms approve APR-0001', at);
+    expect((await riskRow(bot, 'R-0001')).status).toBe('accepted');
+
+    const update = await bot.sayText('owner', '/isms risk update R-0001 --residual 15 "one control lapsed"', at);
+    expect(update).toContain('R-0001 was accepted at residual score 16; it is open again and needs a new acceptance decision.');
+    expect(update).toContain('The management body\'s APR-0001 no longer covers it.');
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'open', residualScore: 15 });
+    const [approval] = await bot.t.db.select().from(managementApprovals);
+    expect(approval).toMatchObject({ status: 'approved', staleReason: 'the residual score of R-0001 changed from 16 to 15' });
+    expect(approval.staleAt).toEqual(NOW);
+    expect(await textsFor(bot, 'lead')).toContainEqual(expect.stringContaining('APR-0001 (acceptance of R-0001 Ransomware on file servers at residual score 16) no longer covers it'));
+    const listed = await bot.say('lead', '/isms risks', at);
+    expect(itemFor(listed, 'R-0001').detail).toBe('above appetite');
+    expect(field(listed, 'R-0001', 'Acceptance')).toContain('reopened since, needs a new decision');
+    expect(field(listed, 'R-0001', 'Acceptance by the management body'))
+      .toBe('approved by Bruno Board on 2026-10-01, now stale: the residual score of R-0001 changed from 16 to 15 (APR-0001)');
+    expect(itemFor(listed, 'R-0001').buttons).toEqual([{ label: 'Accept risk', command: 'risk accept R-0001' }]);
+
+    // A pending request is withdrawn by a score change too, and asking again links the new acceptance to the old one.
+    await bot.say('lead', '/isms risk accept R-0001 "still too costly" --until 2027-06-30', at);
+    await bot.say('owner', '/isms risk update R-0001 --residual 14 "patching"', at);
+    expect((await bot.t.db.select().from(managementApprovals).where(eq(managementApprovals.ref, 'APR-0002')))[0]).toMatchObject({ status: 'withdrawn' });
+    await bot.say('lead', '/isms risk accept R-0001 "still too costly" --until 2027-06-30', at);
+    expect(await bot.sayText('board', '/isms approve APR-0003', at)).toContain('Approved: acceptance of R-0001 Ransomware on file servers at residual score 14');
+    const [first, second] = await acceptancesOf(bot, 'R-0001');
+    expect(second).toMatchObject({ residualScoreAtDecision: 14, supersedes: first.id });
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+});
+
+describe('expired risk acceptances', () => {
+  let bot: TestBot;
+  beforeEach(async () => {
+    bot = await seeded();
+    await bot.say('lead', '/isms risk add "Laptop theft" --likelihood 3 --impact 4 --residual 6 --treatment mitigate --owner olga@test.example', at);
+    await bot.say('lead', '/isms risk accept R-0001 "insured" --until 2026-10-15', at);
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  const morning = (day: string) => new Date(`${day}T06:00:00Z`);
+
+  it('reopen once the last day has passed, with an audit event, and tell the owner once', async () => {
+    expect(await reopenExpiredRisks(bot.t.db, morning('2026-10-15'), settings)).toMatchObject({ messages: 0 });
+    expect((await riskRow(bot, 'R-0001')).status).toBe('accepted');
+
+    const summary = await reopenExpiredRisks(bot.t.db, morning('2026-10-16'), settings);
+    expect(summary).toMatchObject({ 'risk acceptances expired': 1, messages: 1 });
+    expect((await riskRow(bot, 'R-0001')).status).toBe('open');
+    const told = await textsFor(bot, 'owner', 'risk');
+    expect(told).toEqual([expect.stringContaining('R-0001 Laptop theft: its acceptance ran out on 2026-10-15, so the risk is open again')]);
+
+    for (const day of ['2026-10-16', '2026-10-17', '2026-11-01']) await reopenExpiredRisks(bot.t.db, morning(day), settings);
+    expect(await textsFor(bot, 'owner', 'risk')).toHaveLength(1);
+    const reopened = (await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, 'R-0001'))).filter((e) => e.action === 'reopen');
+    expect(reopened).toHaveLength(1);
+    expect(reopened[0]).toMatchObject({ entity: 'risk', actorLabel: 'ISMS scheduler', before: expect.objectContaining({ status: 'accepted' }), after: expect.objectContaining({ status: 'open' }) });
+    const listed = await bot.say('lead', '/isms risks', { now: morning('2026-10-17') });
+    expect(field(listed, 'R-0001', 'Acceptance')).toContain('until 2026-10-15 — expired, needs a new decision');
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('tell the ISMS leads when the risk has no owner', async () => {
+    await bot.say('lead', '/isms risk add "Shadow IT" --likelihood 2 --impact 3 --treatment mitigate', at);
+    await bot.say('lead', '/isms risk accept R-0002 "small" --until 2026-10-10', at);
+    await reopenExpiredRisks(bot.t.db, morning('2026-10-12'), settings);
+    expect(await textsFor(bot, 'lead', 'risk')).toEqual([expect.stringContaining('R-0002 Shadow IT: its acceptance ran out on 2026-10-10')]);
+    expect(await textsFor(bot, 'owner', 'risk')).toEqual([]);
+  });
+});
