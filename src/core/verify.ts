@@ -4,7 +4,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, interestedParties, managementApprovals, managementReviews,
-  people, poamExtensions, poamItems, policies, risks, scopeChanges, suppliers, trainingCourses,
+  people, poamClosures, poamExtensions, poamItems, policies, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
 import { EvidenceFileMismatch, type StoredEvidenceFile, readEvidenceFile } from '../domain/evidence/files.js';
@@ -32,6 +32,7 @@ const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] =
   { entity: 'evidence_item', table: evidenceItems, key: evidenceItems.ref, what: 'evidence' },
   { entity: 'poam_item', table: poamItems, key: poamItems.ref, what: 'POA&M item' },
   { entity: 'poam_extension', table: poamExtensions, key: poamExtensions.ref, what: 'POA&M extension' },
+  { entity: 'poam_closure', table: poamClosures, key: poamClosures.ref, what: 'POA&M closure' },
   { entity: 'audit_finding', table: auditFindings, key: auditFindings.ref, what: 'audit finding' },
   { entity: 'management_review', table: managementReviews, key: managementReviews.ref, what: 'management review' },
   { entity: 'management_approval', table: managementApprovals, key: managementApprovals.ref, what: 'management-body approval' },
