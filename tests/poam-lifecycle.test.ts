@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { and, eq, like } from 'drizzle-orm';
+import { and, eq, like, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import {
   auditEvents, nudgeLog, outbox, poamClosureFileChunks, poamClosures, poamExtensions, poamItems, scopeChanges,
@@ -10,8 +10,10 @@ import { findForm, toPlainText, type Block, type Reply } from '../src/core/reply
 import { dailyNudges, defaultNudgeSettings } from '../src/scheduler/index.js';
 import { loadReferenceData } from '../src/refdata/index.js';
 import { findArtefact } from '../src/domain/exports/artefacts.js';
+import { verifyRegister } from '../src/core/verify.js';
 import type { Attachment } from '../src/core/router.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
+import { behindTheTriggers } from './helpers/tamper.js';
 import { addAiTool, addControl, auditSeededRows } from './helpers/fixtures.js';
 
 const NOW = new Date('2026-03-10T09:00:00Z');
@@ -157,6 +159,38 @@ describe('POA&M closure: done with evidence, verified or reopened', () => {
     expect(register).toContain('History: reopened on 2026-03-10 by Lena Lead (PCL-0001): contractors still log in with a password alone');
     expect(register).toContain('History: marked done on 2026-04-25 by Olga Owner (PCL-0002)');
     expect(register).toContain('History: verified on 2026-04-25 by Lena Lead (PCL-0002)');
+  });
+});
+
+describe('POA&M closure in the audit trail', () => {
+  let bot: TestBot;
+  beforeEach(async () => {
+    bot = await createTestBot();
+    await loadReferenceData(bot.t.db);
+    await auditSeededRows(bot.t.db);
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  it('vouches for every closure, verdict, extension and due date it wrote', async () => {
+    await bot.say('auditor', '/isms finding add minor_nc 9.2 "No audit programme" --owner olga@test.example --due 2026-04-30', at); // POAM-0001
+    await bot.say('owner', '/isms poam extend POAM-0001 2026-05-31 "auditor availability"', at);
+    await bot.say('lead', '/isms poam approve PEX-0001', at);
+    await bot.say('owner', '/isms poam done POAM-0001 "programme drafted"', { ...at, attachments: [attachmentFromBuffer('programme.pdf', Buffer.from('%PDF-1.7 programme'))] });
+    await bot.say('lead', '/isms poam reopen POAM-0001 "not approved by the management body yet"', at);
+    await bot.say('owner', '/isms poam done POAM-0001 https://wiki.example.com/audit-programme-2026', at);
+    await bot.say('lead', '/isms poam verify POAM-0001', at);
+    expect((await bot.t.db.select().from(poamItems))[0]).toMatchObject({ status: 'completed', dueOn: '2026-05-31', originalDueOn: '2026-04-30' });
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+    const actions = (await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entity, 'poam_closure'))).map((e) => `${e.entityRef} ${e.action}`);
+    expect(actions).toEqual(['PCL-0001 submit', 'PCL-0001 reopen', 'PCL-0002 submit', 'PCL-0002 verify']);
+
+    // The closure file is checked against its SHA-256 like evidence files; a changed byte is named.
+    const refused = await bot.t.db.execute(sql`update poam_closure_file_chunks set bytes = '\\x00'::bytea`)
+      .then(() => 'accepted', (e: Error & { cause?: Error }) => (e.cause ?? e).message);
+    expect(refused).toBe('poam_closure_file_chunks is append-only: record a new row instead of changing or deleting one');
+    await behindTheTriggers(bot.t.db, 'poam_closure_file_chunks', () => bot.t.db.execute(sql`update poam_closure_file_chunks set bytes = '\\x00'::bytea`));
+    const verdict = await verifyRegister(bot.t.db);
+    expect(verdict.ok ? '' : verdict.problem).toContain('Closure evidence file of PCL-0001 (programme.pdf) does not match its SHA-256');
   });
 });
 
