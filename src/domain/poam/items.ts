@@ -84,14 +84,17 @@ export async function openItems(db: Db, ownerId?: number, opts: { awaitingVerifi
   const claims = await db.select({ closure: poamClosures, by: people.name }).from(poamClosures)
     .innerJoin(people, eq(people.id, poamClosures.submittedBy))
     .where(and(inArray(poamClosures.itemId, ids), eq(poamClosures.status, 'awaiting_verification')));
-  return items.map(({ item, ownerName }) => ({
-    item,
-    ownerName,
-    milestones: milestones.filter((m) => m.itemId === item.id),
-    pendingExtension: pending.find((e) => e.itemId === item.id),
-    awaitingClosure: claims.find((c) => c.closure.itemId === item.id)?.closure,
-    closedBy: claims.find((c) => c.closure.itemId === item.id)?.by,
-  }));
+  return items.map(({ item, ownerName }) => {
+    const claim = claims.find((c) => c.closure.itemId === item.id);
+    return {
+      item,
+      ownerName,
+      milestones: milestones.filter((m) => m.itemId === item.id),
+      pendingExtension: pending.find((e) => e.itemId === item.id),
+      awaitingClosure: claim?.closure,
+      closedBy: claim?.by,
+    };
+  });
 }
 
 /** One item as a list entry, with the buttons the viewer can use on it. */
