@@ -103,17 +103,20 @@ describe('/isms poam', () => {
       expect(await bot.sayText('owner', '/isms poam done X-12', { now })).toContain('item: must be a reference like POAM-0001, not "X-12"');
     });
 
-    it('completes the item once the ISMS lead marks the last milestone and the item done', async () => {
+    it('marks the item done, awaiting verification, once the ISMS lead marks the last milestone and the owner says what was done', async () => {
       await bot.say('owner', '/isms poam done POAM-0001 1', { now });
       const last = await bot.say('lead', '/isms poam done poam-1 2', { now });
       expect(toPlainText(last)).toContain('All milestones of POAM-0001 are done');
       expect(buttonCommands(last)).toEqual(['poam done POAM-0001']);
       expect((await milestones())[1].doneBy).toBe(bot.ids.lead);
       const audit = await bot.auditCount();
-      expect(await bot.sayText('owner', '/isms poam done POAM-0001', { now })).toContain('Marked POAM-0001 (No MFA on the VPN) completed');
-      expect(await item('POAM-0001')).toMatchObject({ status: 'completed', completedAt: now });
-      expect(await bot.auditCount()).toBe(audit + 1);
-      expect(await bot.sayText('owner', '/isms poam done POAM-0001', { now })).toContain('POAM-0001 was already completed on 2026-03-10');
+      // The button names only the item: the owner is asked for the closure evidence.
+      expect(findForm(await bot.say('owner', '/isms poam done POAM-0001', { now }))?.hidden).toEqual({ via: 'form', item: 'POAM-0001' });
+      expect(await bot.sayText('owner', '/isms poam done POAM-0001 MFA enforced for every VPN user', { now }))
+        .toContain('Marked POAM-0001 (No MFA on the VPN) done, awaiting verification (PCL-0001)');
+      expect(await item('POAM-0001')).toMatchObject({ status: 'awaiting_verification', completedAt: null });
+      expect(await bot.auditCount()).toBe(audit + 2);
+      expect(await bot.sayText('owner', '/isms poam done POAM-0001 again', { now })).toContain('POAM-0001 is already marked done and waits for an ISMS lead to verify it');
     });
   });
 

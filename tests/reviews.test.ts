@@ -6,6 +6,7 @@ import {
 import { findForm, toPlainText, type Block, type Reply } from '../src/core/reply.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { createTestBot, FakeChatPort, type CastKey, type TestBot } from './helpers/bot.js';
+import { loadReferenceData } from '../src/refdata/index.js';
 
 const NOW = new Date('2026-10-01T10:00:00Z');
 const at = { now: NOW };
@@ -42,7 +43,10 @@ async function refusedWithNothingWritten(bot: TestBot, who: CastKey, line: strin
 
 describe('/isms finding add', () => {
   let bot: TestBot;
-  beforeEach(async () => { bot = await createTestBot(); });
+  beforeEach(async () => {
+    bot = await createTestBot();
+    await loadReferenceData(bot.t.db); // findings name clauses and controls of the loaded framework
+  });
   afterEach(async () => { await bot.destroy(); });
   /** The findings recorded before, in order: AF-0001 (an observation), AF-0002 (with POAM-0001), AF-0003 (with POAM-0002). */
   const EARLIER_FINDINGS: [CastKey, string][] = [
@@ -165,12 +169,14 @@ describe('/isms findings and /isms finding close', () => {
   let bot: TestBot;
   beforeEach(async () => {
     bot = await createTestBot();
+    await loadReferenceData(bot.t.db);
     await bot.say('auditor', '/isms finding add minor_nc 9.2 "No internal audit programme" --owner olga@test.example --due 2026-12-31', at);
     await bot.say('auditor', '/isms finding add ofi A.5.15 "Use the HR leaver feed for access reviews"', at);
   });
   afterEach(async () => { await bot.destroy(); });
   const closeTheNonconformity = async () => {
-    await bot.say('owner', '/isms poam done POAM-0001', at);
+    await bot.say('owner', '/isms poam done POAM-0001 "audit programme approved"', at);
+    await bot.say('lead', '/isms poam verify POAM-0001', at);
     await bot.say('lead', '/isms finding close af-1 "Audit programme for 2026 approved and the first audit held"', at);
   };
   const closeTheOfi = () => bot.say('lead', '/isms finding close AF-0002 "Leaver feed wired into the quarterly review"', at);
@@ -209,8 +215,11 @@ describe('/isms findings and /isms finding close', () => {
     expect((await finding(bot, 'AF-0001')).status).toBe('open');
   });
 
-  it('closes the nonconformity once the owner completes its POA&M item', async () => {
-    expect(await bot.sayText('owner', '/isms poam done POAM-0001', at)).toContain('Marked POAM-0001');
+  it('closes the nonconformity once the owner completes its POA&M item and the lead verifies it', async () => {
+    expect(await bot.sayText('owner', '/isms poam done POAM-0001 "audit programme approved"', at)).toContain('Marked POAM-0001');
+    expect(await bot.sayText('lead', '/isms finding close AF-0001 "Audit programme approved"', at))
+      .toContain('POAM-0001 is still completed, awaiting verification (owner Olga Owner, due 2026-12-31)');
+    expect(await bot.sayText('lead', '/isms poam verify POAM-0001', at)).toContain('Verified POAM-0001');
     expect(field(await bot.say('lead', '/isms findings', at), 'AF-0001', 'POA&M item')).toBe('POAM-0001 — completed, due 2026-12-31');
     const audit = await bot.auditCount();
     const answer = await bot.sayText('lead', '/isms finding close af-1 "Audit programme for 2026 approved and the first audit held"', at);
@@ -255,7 +264,7 @@ describe('/isms findings and /isms finding close', () => {
     await closeTheNonconformity();
     await closeTheOfi();
     await bot.say('auditor', '/isms finding add observation 6.1 "Risk criteria undated"', at); // AF-0003, open
-    for (let i = 1; i <= 10; i++) await bot.say('auditor', `/isms finding add ofi 10.${i} "Improvement ${i}"`, at);
+    for (let i = 1; i <= 10; i++) await bot.say('auditor', `/isms finding add ofi A.8.${i} "Improvement ${i}"`, at);
     const first = await bot.say('lead', '/isms findings', at);
     expect(listIn(first).items).toHaveLength(10);
     expect(listIn(first).page).toMatchObject({ number: 1, total: 2, next: 'findings --page 2' });

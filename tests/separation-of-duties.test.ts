@@ -7,6 +7,7 @@ import { toActor } from '../src/core/actor.js';
 import { toPlainText, type Block, type Reply } from '../src/core/reply.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
 import { addControl } from './helpers/fixtures.js';
+import { loadReferenceData } from '../src/refdata/index.js';
 
 const now = new Date('2026-10-01T10:00:00Z');
 const listIn = (r: Reply) => r.blocks.find((b): b is Extract<Block, { type: 'list' }> => b.type === 'list')!;
@@ -123,9 +124,11 @@ describe('separation of duties', () => {
   });
 
   describe('closing findings', () => {
+    beforeEach(async () => { await loadReferenceData(bot.t.db); });
     it('the lead who completed the corrective action does not close the finding; the sole lead\'s goes to the management body', async () => {
       await as('auditor', '/isms finding add minor_nc 9.2 "No audit programme" --owner olga@test.example --due 2026-12-31'); // AF-0001, POAM-0001
-      expect(await as('lead', '/isms poam done POAM-0001')).toContain('Marked POAM-0001');
+      expect(await as('lead', '/isms poam done POAM-0001 "programme approved"')).toContain('Marked POAM-0001');
+      expect(await as('board', '/isms poam verify POAM-0001')).toContain('Verified POAM-0001');
       const answer = await refused(() => as('lead', '/isms finding close AF-0001 "programme approved"'),
         'You completed POAM-0001, the corrective action of AF-0001, yourself, so someone else closes it', findingStatus);
       expect(answer).toContain('ask Bruno Board (management body)');
@@ -136,7 +139,8 @@ describe('separation of duties', () => {
     it('a lead who owns the corrective action is refused, so is the management body while another lead is free; that lead closes', async () => {
       const leo = await addSecondLead();
       await as('auditor', '/isms finding add minor_nc 9.2 "No audit programme" --owner lena@test.example --due 2026-12-31');
-      await as('lead', '/isms poam done POAM-0001');
+      await as('lead', '/isms poam done POAM-0001 "programme approved"');
+      expect(await leo('/isms poam verify POAM-0001')).toContain('Verified POAM-0001');
       await refused(() => as('lead', '/isms finding close AF-0001 "programme approved"'), 'You completed POAM-0001', findingStatus);
       await refused(() => as('board', '/isms finding close AF-0001 "programme approved"'), 'AF-0001 is for an ISMS lead to decide', findingStatus);
       expect(await leo('/isms finding close AF-0001 "programme approved"')).toContain('Closed AF-0001');

@@ -4,7 +4,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, interestedParties, managementApprovals, managementReviews,
-  people, poamExtensions, poamItems, policies, reviewPacks, risks, scopeChanges, suppliers, trainingCourses,
+  people, poamClosures, poamExtensions, poamItems, policies, reviewPacks, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
 import { EvidenceFileMismatch, type StoredEvidenceFile, readEvidenceFile } from '../domain/evidence/files.js';
@@ -32,6 +32,7 @@ const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] =
   { entity: 'evidence_item', table: evidenceItems, key: evidenceItems.ref, what: 'evidence' },
   { entity: 'poam_item', table: poamItems, key: poamItems.ref, what: 'POA&M item' },
   { entity: 'poam_extension', table: poamExtensions, key: poamExtensions.ref, what: 'POA&M extension' },
+  { entity: 'poam_closure', table: poamClosures, key: poamClosures.ref, what: 'POA&M closure' },
   { entity: 'audit_finding', table: auditFindings, key: auditFindings.ref, what: 'audit finding' },
   { entity: 'management_review', table: managementReviews, key: managementReviews.ref, what: 'management review' },
   { entity: 'review_pack', table: reviewPacks, key: reviewPacks.ref, what: 'management review pack' },
@@ -140,15 +141,19 @@ async function checkRows(db: Db, audited: (typeof AUDITED)[number], unaudited: s
  * whatever the files' sizes. Chunks of an evidence item that records no file are caught too.
  */
 async function checkEvidenceFiles(db: Db): Promise<number | string> {
-  const files = await db.select({ id: evidenceItems.id, ref: evidenceItems.ref, name: evidenceItems.fileName, size: evidenceItems.fileSize, sha256: evidenceItems.fileSha256 })
+  const evidence = await db.select({ id: evidenceItems.id, ref: evidenceItems.ref, name: evidenceItems.fileName, size: evidenceItems.fileSize, sha256: evidenceItems.fileSha256 })
     .from(evidenceItems).where(isNotNull(evidenceItems.fileSha256)).orderBy(asc(evidenceItems.id));
+  // POA&M closure evidence is stored like evidence files, and checked alike.
+  const closures = await db.select({ id: poamClosures.id, ref: poamClosures.ref, name: poamClosures.fileName, size: poamClosures.fileSize, sha256: poamClosures.fileSha256 })
+    .from(poamClosures).where(isNotNull(poamClosures.fileSha256)).orderBy(asc(poamClosures.id));
+  const files = [...evidence.map((f) => ({ ...f, store: 'evidence' as const })), ...closures.map((f) => ({ ...f, store: 'poam_closure' as const }))];
   for (const f of files) {
-    const file: StoredEvidenceFile = { id: f.id, ref: f.ref, name: f.name ?? '', size: f.size ?? 0, sha256: f.sha256! };
+    const file: StoredEvidenceFile = { id: f.id, ref: f.ref, name: f.name ?? '', size: f.size ?? 0, sha256: f.sha256!, store: f.store };
     try {
       for await (const part of readEvidenceFile(db, file)) void part;
     } catch (e) {
       if (!(e instanceof EvidenceFileMismatch)) throw e;
-      const named = `Evidence file of ${f.ref}${f.name ? ` (${f.name})` : ''}`;
+      const named = `${f.store === 'evidence' ? 'Evidence' : 'Closure evidence'} file of ${f.ref}${f.name ? ` (${f.name})` : ''}`;
       if (e.actualSha256 !== file.sha256) {
         return `${named} does not match its SHA-256: recorded ${file.sha256.slice(0, 12)}…, the stored bytes hash to ${e.actualSha256.slice(0, 12)}….`;
       }

@@ -10,10 +10,10 @@ import {
 import { appendAudit, canonicalJson, type AuditActor } from '../core/audit.js';
 import { nextRef } from '../core/refs.js';
 import { invalid, notFound } from '../core/errors.js';
-import { FRAMEWORKS, SHIPPED_FRAMEWORKS, normaliseReference, type FrameworkId } from '../refdata/frameworks.js';
+import { SHIPPED_FRAMEWORKS, normaliseReference, type FrameworkId } from '../refdata/frameworks.js';
 import { ImportSource, type FieldPath, type ImportProblem } from './source.js';
 import type { ImportData, Section } from './schema.js';
-import { didYouMean } from '../core/suggest.js';
+import { suggestion, unknownRequirement } from '../refdata/requirements.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -75,12 +75,6 @@ function changedFields<V extends object>(existing: object, values: V): Partial<V
     if (canonicalJson((existing as Record<string, unknown>)[key]) !== canonicalJson(value)) (changes as Record<string, unknown>)[key] = value;
   }
   return changes;
-}
-
-/** A name close to the one given, for "did you mean". */
-function suggestion(given: string, candidates: string[]): string {
-  const near = didYouMean(given, candidates);
-  return near ? ` Did you mean "${near}"?` : '';
 }
 
 class ImportRun {
@@ -230,16 +224,8 @@ class ImportRun {
       byFramework.set(r.framework, [...(byFramework.get(r.framework) ?? []), r.reference]);
     }
     const problems: ImportProblem[] = [];
-    const unknown = (framework: FrameworkId, given: string, reference: string): string => {
-      const known = byFramework.get(framework) ?? [];
-      if (SHIPPED_FRAMEWORKS.includes(framework) && known.length === 0) {
-        return `the ${FRAMEWORKS[framework].name} reference data is not loaded; run "npm run isms -- load-reference" first`;
-      }
-      if (!SHIPPED_FRAMEWORKS.includes(framework)) {
-        return `${framework} has no requirement "${given}" in the register; ${FRAMEWORKS[framework].name} criteria are not shipped, add it under framework_titles`;
-      }
-      return `${framework} has no requirement "${given}"; references look like ${FRAMEWORKS[framework].example}.${suggestion(reference, known)}`;
-    };
+    const unknown = (framework: FrameworkId, given: string, reference: string): string =>
+      unknownRequirement(framework, given, reference, byFramework.get(framework) ?? []);
     const definedHere = new Set<string>();
     titles.forEach((t, i) => {
       const reference = normaliseReference(t.framework, t.reference);

@@ -3,7 +3,7 @@ import { ref } from './columns.js';
 import { people } from './people.js';
 import { controls } from './controls.js';
 
-const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
   fromDriver: (v) => Buffer.from(v),
 });

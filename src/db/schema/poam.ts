@@ -1,9 +1,12 @@
-import { pgTable, serial, text, integer, timestamp, date, jsonb } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { pgTable, serial, text, integer, timestamp, date, jsonb, bigint, primaryKey, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
+import { bytea } from './evidence.js';
 
 export const POAM_SOURCES = ['audit_finding', 'risk', 'evidence_gap', 'management_review'] as const;
-export const POAM_STATUSES = ['open', 'in_progress', 'completed', 'risk_accepted'] as const;
+/** 'awaiting_verification': the owner says it is done, with closure evidence; an ISMS lead has yet to verify it. */
+export const POAM_STATUSES = ['open', 'in_progress', 'awaiting_verification', 'completed', 'risk_accepted'] as const;
 
 export const poamItems = pgTable('poam_items', {
   id: serial('id').primaryKey(),
@@ -14,6 +17,8 @@ export const poamItems = pgTable('poam_items', {
   sourceRef: text('source_ref'),
   ownerId: integer('owner_id').notNull().references(() => people.id),
   dueOn: date('due_on').notNull(),
+  /** The due date the item was opened with; extensions move due_on only. A trigger fills it from due_on when an insert leaves it out. */
+  originalDueOn: date('original_due_on').notNull().default(sql`null`),
   status: text('status').notNull().default('open').$type<(typeof POAM_STATUSES)[number]>(),
   escalationLevel: integer('escalation_level').notNull().default(0),
   completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
@@ -46,6 +51,33 @@ export const poamExtensions = pgTable('poam_extensions', {
   decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
   decisionNote: text('decision_note'),
 });
+
+export const CLOSURE_STATUSES = ['awaiting_verification', 'verified', 'reopened'] as const;
+
+/** The owner's claim that an item is done, with its closure evidence, and the ISMS lead's verification of it. */
+export const poamClosures = pgTable('poam_closures', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  itemId: integer('item_id').notNull().references(() => poamItems.id),
+  text: text('text'),
+  link: text('link'),
+  fileName: text('file_name'),
+  fileSize: bigint('file_size', { mode: 'number' }),
+  fileSha256: text('file_sha256'),
+  submittedBy: integer('submitted_by').notNull().references(() => people.id),
+  submittedAt: timestamp('submitted_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  status: text('status').notNull().default('awaiting_verification').$type<(typeof CLOSURE_STATUSES)[number]>(),
+  decidedBy: integer('decided_by').references(() => people.id),
+  decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
+  decisionNote: text('decision_note'),
+}, (t) => [uniqueIndex('poam_closures_one_awaiting').on(t.itemId).where(sql`${t.status} = 'awaiting_verification'`)]);
+
+/** The bytes of a closure's file, in chunks like evidence files (EVIDENCE_CHUNK_BYTES); append-only. */
+export const poamClosureFileChunks = pgTable('poam_closure_file_chunks', {
+  closureId: integer('closure_id').notNull().references(() => poamClosures.id),
+  seq: integer('seq').notNull(),
+  bytes: bytea('bytes').notNull(),
+}, (t) => [primaryKey({ columns: [t.closureId, t.seq] })]);
 
 export const FINDING_TYPES = ['major_nc', 'minor_nc', 'observation', 'ofi'] as const;
 

@@ -9,21 +9,30 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { EVIDENCE_CHUNK_BYTES, evidenceFileChunks } from '../../db/schema/index.js';
+import { EVIDENCE_CHUNK_BYTES, evidenceFileChunks, poamClosureFileChunks } from '../../db/schema/index.js';
 
 /** Bytes read per query: one stored chunk (1 MiB), so memory stays flat. */
 export const READ_SLICE_BYTES = EVIDENCE_CHUNK_BYTES;
 
-/** The stored file of one evidence revision, as listings know it (never its bytes). */
+/** The stored file of one evidence revision (or POA&M closure), as listings know it (never its bytes). */
 export interface StoredEvidenceFile {
-  /** The evidence_items row id. */
+  /** The evidence_items (or poam_closures) row id. */
   id: number;
-  /** EV-0001 */
+  /** EV-0001 (or PCL-0001) */
   ref: string;
   name: string;
   size: number;
   sha256: string;
+  /** Whose chunks hold the bytes: an evidence revision's (the default) or a POA&M closure's, stored alike. */
+  store?: FileStore;
 }
+
+export type FileStore = 'evidence' | 'poam_closure';
+
+const CHUNKS = {
+  evidence: { table: evidenceFileChunks, owner: evidenceFileChunks.itemId, seq: evidenceFileChunks.seq, bytes: evidenceFileChunks.bytes },
+  poam_closure: { table: poamClosureFileChunks, owner: poamClosureFileChunks.closureId, seq: poamClosureFileChunks.seq, bytes: poamClosureFileChunks.bytes },
+} as const;
 
 /** A stored file whose bytes are not what was submitted: verify and every read name it by reference. */
 export class EvidenceFileMismatch extends Error {
@@ -34,12 +43,13 @@ export class EvidenceFileMismatch extends Error {
 }
 
 /** The next stored chunk from seq on: a chunk missing in between shows as a jump in seq. */
-async function chunkFrom(db: Db, itemId: number, seq: number): Promise<{ seq: number; bytes: Buffer } | undefined> {
+async function chunkFrom(db: Db, file: StoredEvidenceFile, seq: number): Promise<{ seq: number; bytes: Buffer } | undefined> {
+  const c = CHUNKS[file.store ?? 'evidence'];
   // As base64 text: PGlite returns bytea byte by byte, over ten times slower.
-  const [chunk] = await db.select({ seq: evidenceFileChunks.seq, base64: sql<string>`encode(${evidenceFileChunks.bytes}, 'base64')` })
-    .from(evidenceFileChunks)
-    .where(and(eq(evidenceFileChunks.itemId, itemId), gte(evidenceFileChunks.seq, seq)))
-    .orderBy(asc(evidenceFileChunks.seq)).limit(1);
+  const [chunk] = await db.select({ seq: c.seq, base64: sql<string>`encode(${c.bytes}, 'base64')` })
+    .from(c.table)
+    .where(and(eq(c.owner, file.id), gte(c.seq, seq)))
+    .orderBy(asc(c.seq)).limit(1);
   return chunk && { seq: chunk.seq, bytes: Buffer.from(chunk.base64, 'base64') };
 }
 
@@ -53,7 +63,7 @@ export async function* readEvidenceFile(db: Db, file: StoredEvidenceFile): Async
   let size = 0;
   let next = 0;
   let gap = false;
-  for (let chunk = await chunkFrom(db, file.id, 0); chunk; chunk = await chunkFrom(db, file.id, next)) {
+  for (let chunk = await chunkFrom(db, file, 0); chunk; chunk = await chunkFrom(db, file, next)) {
     // A missing chunk, or one out of place, is a changed file even if the bytes happen to hash right.
     if (chunk.seq !== next) gap = true;
     next = chunk.seq + 1;

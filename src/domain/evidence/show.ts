@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { and, count, desc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { controls, evidenceItems, evidenceRequests, people } from '../../db/schema/index.js';
+import { auditEvents, controls, evidenceItems, evidenceRequests, people } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { findPersonById, hasRole, peopleWithRole } from '../../core/actor.js';
 import { forbidden, invalid, notFound } from '../../core/errors.js';
@@ -24,6 +24,7 @@ export function asEvidenceRef(value: string): string | undefined {
 }
 
 const submitter = alias(people, 'submitter');
+const reviewer = alias(people, 'reviewer');
 
 /**
  * What a listing shows of a revision, column by column: never the file's bytes, which stay in the
@@ -152,7 +153,34 @@ function submittedAt(r: Revision): string {
 
 const sendFileCommand = (ref: string) => `evidence show ${ref} --download`;
 
-function revisionEntry(r: Revision, shown: Shown): ListItem {
+interface ReviewAfter { acceptedEvidence?: string; reviewNote?: string | null; returnedEvidence?: string; returnReason?: string }
+
+/**
+ * The reviewers' verdicts on these revisions, by evidence reference: accepted or returned, by whom,
+ * when, with the note or reason. evidence/review.ts records them in the audit trail only.
+ */
+async function verdictsOf(ctx: CommandContext, rows: Revision[]): Promise<Map<string, string>> {
+  const verdicts = new Map<string, string>();
+  const requestRefs = [...new Set(rows.flatMap((r) => (r.requestRef ? [r.requestRef] : [])))];
+  if (requestRefs.length === 0) return verdicts;
+  const events = await ctx.db.select({ at: auditEvents.at, action: auditEvents.action, after: auditEvents.after, name: reviewer.name, label: auditEvents.actorLabel })
+    .from(auditEvents).leftJoin(reviewer, eq(reviewer.id, auditEvents.actorId))
+    .where(and(eq(auditEvents.entity, 'evidence_request'), inArray(auditEvents.action, ['accept', 'return']), inArray(auditEvents.entityRef, requestRefs)))
+    .orderBy(asc(auditEvents.seq));
+  for (const e of events) {
+    const after = (e.after ?? {}) as ReviewAfter;
+    const ref = e.action === 'accept' ? after.acceptedEvidence : after.returnedEvidence;
+    if (!ref) continue;
+    const by = `by ${e.name ?? e.label} on ${isoMoment(new Date(e.at))}`;
+    const words = e.action === 'accept'
+      ? `accepted ${by}${after.reviewNote ? `: ${after.reviewNote}` : ''}`
+      : `returned ${by}: ${after.returnReason ?? 'no reason recorded'}`;
+    verdicts.set(ref, verdicts.has(ref) ? `${verdicts.get(ref)}; ${words}` : words);
+  }
+  return verdicts;
+}
+
+function revisionEntry(r: Revision, shown: Shown, verdict: string | undefined): ListItem {
   const fields: Field[] = [
     { label: 'Submitted by', value: `${r.submitterName} <${r.submitterEmail}>` },
     { label: 'Submitted at', value: submittedAt(r) },
@@ -163,6 +191,7 @@ function revisionEntry(r: Revision, shown: Shown): ListItem {
     ...(r.fileName ? [{ label: 'File', value: `${r.fileName} (${sizeInWords(r.fileSize ?? 0)})` }] : []),
     ...(r.fileSha256 ? [{ label: 'SHA-256', value: r.fileSha256 }] : []),
     { label: 'Channel', value: r.channel },
+    ...(r.requestRef ? [{ label: 'Review', value: verdict ?? 'not reviewed' }] : []),
   ];
   return {
     title: `${r.ref} — revision ${r.revision}${shown.kind === 'control' && r.requestRef ? ` of ${r.requestRef}` : ''}`,
@@ -178,6 +207,7 @@ async function listRevisions(ctx: CommandContext, shown: Shown, pageNo: number):
   // Newest first: ids grow in the order revisions were recorded.
   const rows = shown.item ? [shown.item]
     : await revisions(ctx).where(shown.where).orderBy(desc(evidenceItems.id)).offset(window.offset).limit(window.limit);
+  const verdicts = await verdictsOf(ctx, rows);
   const { control, request } = shown;
   const about = shown.kind === 'control' ? `${control.code} ${control.title}`
     : `${shown.label}${request && shown.kind === 'revision' ? ` of ${request.ref}` : ''}, ${control.code} ${control.title}${request ? ` (request ${request.status})` : ''}`;
@@ -187,7 +217,7 @@ async function listRevisions(ctx: CommandContext, shown: Shown, pageNo: number):
   return reply(text(summary), {
     type: 'list',
     title: `Evidence of ${shown.label}${window.page.total > 1 ? ` (page ${window.page.number} of ${window.page.total})` : ''}`,
-    items: rows.map((r) => revisionEntry(r, shown)),
+    items: rows.map((r) => revisionEntry(r, shown, verdicts.get(r.ref))),
     empty: 'No revisions yet.',
     page: window.page,
   });

@@ -12,12 +12,15 @@ import { invalid } from '../../core/errors.js';
 
 export const emptyFile = (name: string) => invalid(`The file "${name}" is empty.`, 'Attach the file again; an empty file is no evidence.');
 
+/** Writes one chunk's bytes (base64) as chunk `seq` of the stored file. */
+export type ChunkWriter = (seq: number, base64: string) => Promise<unknown>;
+
 /**
- * Writes the file's bytes as the chunks of one evidence item and returns what was read. The limit
- * is checked on the bytes read, not the size the platform stated: past it the read stops and the
- * refusal rolls the command's transaction back.
+ * Streams an attached file into EVIDENCE_CHUNK_BYTES chunks through `write` and returns what was
+ * read. The limit is checked on the bytes read, not the size the platform stated: past it the read
+ * stops and the refusal rolls the command's transaction back.
  */
-export async function storeEvidenceFile(db: Db, itemId: number, file: Attachment): Promise<{ size: number; sha256: string }> {
+export async function storeFileChunks(file: Attachment, write: ChunkWriter): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   const chunk = Buffer.alloc(EVIDENCE_CHUNK_BYTES);
   let filled = 0;
@@ -25,8 +28,7 @@ export async function storeEvidenceFile(db: Db, itemId: number, file: Attachment
   let size = 0;
   const flush = async () => {
     // As base64 text: PGlite converts a bytea parameter byte by byte, over ten times slower.
-    const base64 = chunk.toString('base64', 0, filled);
-    await db.insert(evidenceFileChunks).values({ itemId, seq: seq++, bytes: sql`decode(${base64}, 'base64')` });
+    await write(seq++, chunk.toString('base64', 0, filled));
     filled = 0;
   };
   for await (const part of file.open()) {
@@ -45,4 +47,17 @@ export async function storeEvidenceFile(db: Db, itemId: number, file: Attachment
   if (filled > 0) await flush();
   if (size === 0) throw emptyFile(file.name);
   return { size, sha256: hash.digest('hex') };
+}
+
+/** Writes the file's bytes as the chunks of one evidence item and returns what was read. */
+export function storeEvidenceFile(db: Db, itemId: number, file: Attachment): Promise<{ size: number; sha256: string }> {
+  return storeFileChunks(file, (seq, base64) => db.insert(evidenceFileChunks).values({ itemId, seq, bytes: sql`decode(${base64}, 'base64')` }));
+}
+
+/** Refuses, before anything is read, an empty file or one whose stated size is over the limit. */
+export function refuseUnfitAttachments(attachments: readonly Attachment[]): void {
+  const empty = attachments.find((a) => a.size === 0);
+  if (empty) throw emptyFile(empty.name);
+  const large = attachments.find((a) => a.size > MAX_EVIDENCE_FILE_BYTES);
+  if (large) throw fileTooLarge(large.name);
 }

@@ -9,8 +9,7 @@ import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { reply, text, fields, formBlock, type Block } from '../../core/reply.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
 import { isoDay } from '../../core/time.js';
-import { MAX_EVIDENCE_FILE_BYTES, fileTooLarge } from '../../core/attachments.js';
-import { emptyFile, storeEvidenceFile } from './store.js';
+import { refuseUnfitAttachments, storeEvidenceFile } from './store.js';
 
 export type EvidenceItem = typeof evidenceItems.$inferSelect;
 
@@ -74,7 +73,8 @@ function refuseClosed({ control, request }: Target): void {
   }
 }
 
-function asLink(value: string): string | undefined {
+/** The text as a link when it is one http(s) URL, else undefined. */
+export function asLink(value: string): string | undefined {
   if (!/^https?:\/\/\S+$/i.test(value)) return undefined;
   try {
     new URL(value);
@@ -94,11 +94,8 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
     throw invalid('There is nothing to record: give a text, a link or a file.',
       'For example "/isms evidence submit EVR-0001 https://wiki.example.com/access-review", or attach a file.');
   }
-  const empty = ctx.attachments.find((a) => a.size === 0);
-  if (empty) throw emptyFile(empty.name);
   // The stated size refuses an oversized file before anything is read; the bytes read are checked too.
-  const large = ctx.attachments.find((a) => a.size > MAX_EVIDENCE_FILE_BYTES);
-  if (large) throw fileTooLarge(large.name);
+  refuseUnfitAttachments(ctx.attachments);
   const today = isoDay(ctx.now);
   const effectiveOn = input.effective?.trim() || today;
   if (effectiveOn > today) {

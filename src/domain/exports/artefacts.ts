@@ -16,6 +16,7 @@ import { KIND_LABELS } from '../triage/labels.js';
 import { AI_STATUS_LABELS } from '../declarations/ai-status.js';
 import { supplierApprovalInWords } from '../suppliers/approval.js';
 import { REVIEW_OUTCOME_LABELS, SUBSTITUTABILITY_LABELS, serviceTypeInWords } from '../suppliers/register-of-information.js';
+import { poamHistories } from '../poam/history.js';
 import { type Artefact, byId, col, instant, pageWhere, words } from './artefact.js';
 import { riskLinks } from '../risks/list.js';
 
@@ -107,19 +108,23 @@ const poamArtefact: Artefact = {
     col('sourceRef', 'Source reference', 'The finding, risk or evidence request it came from, if any.'),
     col('owner', 'Owner', 'Who remedies it.'),
     col('dueOn', 'Due', 'The day it is due (ISO 8601), after any approved extension.'),
-    col('status', 'Status', 'open, in progress, completed or risk accepted.'),
+    col('originalDueOn', 'Original due', 'The day it was first due (ISO 8601), before any extension.'),
+    col('status', 'Status', 'open, in progress, completed awaiting verification, completed or risk accepted.'),
     col('escalationLevel', 'Escalation level', 'How many times an overdue item has been escalated (0 = never).'),
-    col('completedAt', 'Completed at', 'When it was completed (ISO 8601, UTC), if it was.'),
+    col('completedAt', 'Completed at', 'When an ISMS lead verified it completed (ISO 8601, UTC), if one did.'),
     col('createdAt', 'Opened at', 'When it was opened (ISO 8601, UTC).'),
+    col('history', 'History', 'Extensions, closures and their verification, oldest first, separated by "; ".'),
   ],
   async page(db, after, limit, period) {
     const rows = await db.select({ item: poamItems, owner: people.name }).from(poamItems).innerJoin(people, eq(people.id, poamItems.ownerId))
       .where(pageWhere(poamItems.id, after, period, { column: poamItems.createdAt })).orderBy(byId(poamItems.id)).limit(limit);
+    const histories = await poamHistories(db, rows.map((r) => r.item.id));
     return rows.map(({ item: i, owner: ownerName }) => ({
       cursor: i.id,
       row: {
         ref: i.ref, weakness: i.weakness, source: words(i.source), sourceRef: i.sourceRef, owner: ownerName, dueOn: i.dueOn,
-        status: words(i.status), escalationLevel: i.escalationLevel, completedAt: instant(i.completedAt), createdAt: instant(i.createdAt),
+        originalDueOn: i.originalDueOn, status: words(i.status), escalationLevel: i.escalationLevel, completedAt: instant(i.completedAt),
+        createdAt: instant(i.createdAt), history: (histories.get(i.id) ?? []).join('; ') || null,
       },
     }));
   },

@@ -48,7 +48,9 @@ export async function decideExtension(ctx: CommandContext, ref: string, decision
 
   let dueOn = item.dueOn;
   if (decision === 'approved') {
-    const [moved] = await ctx.db.update(poamItems).set({ dueOn: extension.requestedDueOn }).where(eq(poamItems.id, item.id)).returning();
+    // A new due date starts the overdue escalation afresh: its steps are keyed by the due date (scheduler/jobs/ladder.ts).
+    const [moved] = await ctx.db.update(poamItems).set({ dueOn: extension.requestedDueOn, escalationLevel: 0 })
+      .where(eq(poamItems.id, item.id)).returning();
     await ctx.audit({ action: 'extend_due_date', entity: 'poam_item', entityRef: item.ref, before: item, after: moved });
     dueOn = moved.dueOn;
   }

@@ -3,5 +3,6 @@ import { poamListCommand } from './list.js';
 import { poamDoneCommand } from './done.js';
 import { poamExtendCommand } from './extend.js';
 import { poamApproveCommand, poamRejectCommand } from './decide.js';
+import { poamReopenCommand, poamVerifyCommand } from './closure.js';
 
-export const poamCommands: CommandSpec[] = [poamListCommand, poamDoneCommand, poamExtendCommand, poamApproveCommand, poamRejectCommand];
+export const poamCommands: CommandSpec[] = [poamListCommand, poamDoneCommand, poamExtendCommand, poamApproveCommand, poamRejectCommand, poamVerifyCommand, poamReopenCommand];

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { people, poamExtensions, poamItems, poamMilestones } from '../../db/schema/index.js';
+import { people, poamClosures, poamExtensions, poamItems, poamMilestones } from '../../db/schema/index.js';
 import { isLead, type Actor } from '../../core/actor.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import type { Button, ListItem } from '../../core/reply.js';
@@ -9,10 +9,22 @@ import { isoDay } from '../../core/time.js';
 export type PoamItem = typeof poamItems.$inferSelect;
 export type Milestone = typeof poamMilestones.$inferSelect;
 export type Extension = typeof poamExtensions.$inferSelect;
+export type Closure = typeof poamClosures.$inferSelect;
 
-/** Items still being worked on; completed and risk-accepted items are closed. */
+/** Items still being worked on (and escalated when late); completed and risk-accepted items are closed. */
 export const OPEN_STATUSES = ['open', 'in_progress'] as const;
 export const isOpen = (item: PoamItem) => (OPEN_STATUSES as readonly string[]).includes(item.status);
+/** What the POA&M lists show: open items, and those said to be done until an ISMS lead verifies them. */
+const LISTED_STATUSES = [...OPEN_STATUSES, 'awaiting_verification'] as const;
+
+const STATUS_WORDS: Record<PoamItem['status'], string> = {
+  open: 'open',
+  in_progress: 'in progress',
+  awaiting_verification: 'completed, awaiting verification',
+  completed: 'completed',
+  risk_accepted: 'risk accepted',
+};
+export const statusInWords = (status: PoamItem['status']) => STATUS_WORDS[status] ?? status;
 
 /** Loads an item by reference, locked for the rest of the transaction so concurrent changes to it queue up. */
 export async function loadItem(db: Db, ref: string): Promise<PoamItem> {
@@ -48,30 +60,46 @@ export interface ItemView {
   item: PoamItem;
   milestones: Milestone[];
   pendingExtension?: Extension;
+  /** The claim that the item is done, while it waits for verification, and who made it. */
+  awaitingClosure?: Closure;
+  closedBy?: string;
   ownerName?: string;
 }
 
-/** Open items with their milestones and pending extension requests, soonest due first. */
-export async function openItems(db: Db, ownerId?: number): Promise<ItemView[]> {
+/**
+ * Open items (and, with `awaitingVerification`, items said to be done) with their milestones, pending
+ * extension requests and closure claims, soonest due first.
+ */
+export async function openItems(db: Db, ownerId?: number, opts: { awaitingVerification?: boolean } = {}): Promise<ItemView[]> {
+  const statuses = opts.awaitingVerification ? [...LISTED_STATUSES] : [...OPEN_STATUSES];
   const items = await db.select({ item: poamItems, ownerName: people.name }).from(poamItems)
     .innerJoin(people, eq(people.id, poamItems.ownerId))
-    .where(and(inArray(poamItems.status, [...OPEN_STATUSES]), ownerId === undefined ? undefined : eq(poamItems.ownerId, ownerId)))
+    .where(and(inArray(poamItems.status, statuses), ownerId === undefined ? undefined : eq(poamItems.ownerId, ownerId)))
     .orderBy(asc(poamItems.dueOn), asc(poamItems.id));
   if (items.length === 0) return [];
   const ids = items.map((r) => r.item.id);
   const milestones = await db.select().from(poamMilestones).where(inArray(poamMilestones.itemId, ids)).orderBy(asc(poamMilestones.seq));
   const pending = await db.select().from(poamExtensions)
     .where(and(inArray(poamExtensions.itemId, ids), eq(poamExtensions.status, 'requested')));
-  return items.map(({ item, ownerName }) => ({
-    item,
-    ownerName,
-    milestones: milestones.filter((m) => m.itemId === item.id),
-    pendingExtension: pending.find((e) => e.itemId === item.id),
-  }));
+  const claims = await db.select({ closure: poamClosures, by: people.name }).from(poamClosures)
+    .innerJoin(people, eq(people.id, poamClosures.submittedBy))
+    .where(and(inArray(poamClosures.itemId, ids), eq(poamClosures.status, 'awaiting_verification')));
+  return items.map(({ item, ownerName }) => {
+    const claim = claims.find((c) => c.closure.itemId === item.id);
+    return {
+      item,
+      ownerName,
+      milestones: milestones.filter((m) => m.itemId === item.id),
+      pendingExtension: pending.find((e) => e.itemId === item.id),
+      awaitingClosure: claim?.closure,
+      closedBy: claim?.by,
+    };
+  });
 }
 
 /** One item as a list entry, with the buttons the viewer can use on it. */
 export function itemListEntry(view: ItemView, today: string, viewer: Actor, showOwner: boolean): ListItem {
+  if (view.awaitingClosure) return awaitingEntry(view, view.awaitingClosure, viewer, showOwner);
   const { item, milestones, pendingExtension } = view;
   const open = milestones.filter((m) => !m.doneAt);
   const buttons: Button[] = open.map((m) => ({ label: `Milestone ${m.seq} done`, command: `poam done ${item.ref} ${m.seq}` }));
@@ -86,7 +114,7 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
   }
   return {
     title: `${item.ref} — ${item.weakness}`,
-    detail: `due ${item.dueOn}${overdueMark(item.dueOn, today)} · ${item.status.replace('_', ' ')}`,
+    detail: `due ${item.dueOn}${overdueMark(item.dueOn, today)} · ${statusInWords(item.status)}`,
     fields: [
       ...(showOwner && view.ownerName ? [{ label: 'Owner', value: view.ownerName }] : []),
       ...milestones.map((m) => ({ label: `Milestone ${m.seq}: ${m.description}`, value: milestoneLine(m, today) })),
@@ -94,5 +122,31 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
     ],
     // Readers of the whole list (auditors, the management body) get no buttons for work that is not theirs.
     buttons: viewer.id === item.ownerId || isLead(viewer) ? buttons : [],
+  };
+}
+
+/** "PCL-0001 by Olga Owner on 2026-03-10: text · link · file (1.2 kB)": a closure claim in one line. */
+export function closureInWords(closure: Closure, by: string): string {
+  const what = [closure.text, closure.link, closure.fileName ? `file ${closure.fileName} (SHA-256 ${closure.fileSha256?.slice(0, 12)}…)` : undefined]
+    .filter(Boolean).join(' · ');
+  return `${closure.ref} by ${by} on ${isoDay(closure.submittedAt)}: ${what}`;
+}
+
+/** An item said to be done: its closure evidence, and Verify/Reopen for an ISMS lead who had no part in it. */
+function awaitingEntry(view: ItemView, closure: Closure, viewer: Actor, showOwner: boolean): ListItem {
+  const { item } = view;
+  // Nobody verifies their own item or their own closure (core/duties.ts); the command explains who may.
+  const verifies = isLead(viewer) && viewer.id !== item.ownerId && viewer.id !== closure.submittedBy;
+  return {
+    title: `${item.ref} — ${item.weakness}`,
+    detail: `due ${item.dueOn} · ${statusInWords(item.status)}`,
+    fields: [
+      ...(showOwner && view.ownerName ? [{ label: 'Owner', value: view.ownerName }] : []),
+      { label: 'Closure evidence', value: closureInWords(closure, view.closedBy ?? 'someone') },
+    ],
+    buttons: verifies ? [
+      { label: 'Verify', command: `poam verify ${item.ref}`, style: 'primary' },
+      { label: 'Reopen', command: `poam reopen ${item.ref}`, style: 'danger' },
+    ] : [],
   };
 }

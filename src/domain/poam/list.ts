@@ -25,13 +25,16 @@ export const poamListCommand = defineCommand({
       throw forbidden('Only the ISMS lead, auditors and the management body can list everyone\'s POA&M items.', '"/isms poam" lists the items you own.');
     }
     const today = isoDay(ctx.now);
-    const views = await openItems(ctx.db, all ? undefined : ctx.actor.id);
+    const views = await openItems(ctx.db, all ? undefined : ctx.actor.id, { awaitingVerification: true });
     const base = all ? 'poam --all' : 'poam';
     const { items: shown, page } = pageOf(views, input.page, base, all ? 'The list of open POA&M items' : 'Your list of POA&M items');
-    const overdue = views.filter((v) => v.item.dueOn < today).length;
+    const open = views.filter((v) => !v.awaitingClosure);
+    const awaiting = views.length - open.length;
+    const overdue = open.filter((v) => v.item.dueOn < today).length;
     const summary = views.length === 0
       ? (all ? 'There are no open POA&M items.' : 'You own no open POA&M items.')
-      : `${all ? 'Open POA&M items' : 'Your open POA&M items'}: ${views.length}${overdue ? `, ${overdue} overdue` : ''}.`;
+      : `${all ? 'Open POA&M items' : 'Your open POA&M items'}: ${open.length}${overdue ? `, ${overdue} overdue` : ''}`
+        + `${awaiting ? `; ${awaiting} completed, awaiting verification` : ''}.`;
     return reply(
       text(summary, overdue ? 'warning' : undefined),
       {

@@ -13,6 +13,8 @@ import { aiStatusInWords } from '../declarations/ai-status.js';
 import { aiLinkFields } from '../declarations/ai-details.js';
 import { supplierFacts } from '../suppliers/details.js';
 import { isoDay } from '../../core/time.js';
+import { statusInWords } from '../poam/items.js';
+import { poamHistories } from '../poam/history.js';
 
 export const REGISTER_NAMES = ['ai', 'suppliers', 'scope', 'evidence', 'poam'] as const;
 export type RegisterName = (typeof REGISTER_NAMES)[number];
@@ -136,13 +138,16 @@ const readPoam: Reader = async (ctx, pageNo) => {
   const w = pageWindow(n, pageNo, command('poam'), 'The POA&M');
   const rows = await ctx.db.select({ item: poamItems, owner: people.name }).from(poamItems)
     .innerJoin(people, eq(people.id, poamItems.ownerId)).orderBy(asc(poamItems.id)).offset(w.offset).limit(w.limit);
+  const histories = await poamHistories(ctx.db, rows.map((r) => r.item.id));
   const items = rows.map(({ item, owner }) => ({
     title: `${item.ref} ${item.weakness}`,
-    detail: item.status.replace('_', ' '),
+    detail: statusInWords(item.status),
     fields: [
       { label: 'Owner', value: owner },
       { label: 'Due', value: item.dueOn },
+      { label: 'Original due date', value: item.originalDueOn },
       { label: 'Source', value: item.sourceRef ? `${item.source.replace('_', ' ')} ${item.sourceRef}` : item.source.replace('_', ' ') },
+      ...(histories.get(item.id) ?? []).map((line) => ({ label: 'History', value: line })),
     ],
   }));
   return { items, page: w.page };

@@ -6,7 +6,7 @@ import { nextRef } from '../../core/refs.js';
 import { isoDate } from '../../core/validate.js';
 import { actions, fields, reply, text, type Field } from '../../core/reply.js';
 import {
-  assertFutureDue, capitalised, FINDING_LABELS, findingType, isNonconformity, isoClause, ownerEmail, personByEmail, refuseAuditOfOwnControl,
+  assertFutureDue, assertKnownClause, capitalised, FINDING_LABELS, findingType, isNonconformity, isoClause, ownerEmail, personByEmail, refuseAuditOfOwnControl,
 } from './shared.js';
 
 export const findingAddInput = z.object({
@@ -26,6 +26,7 @@ export type FindingAddInput = z.infer<typeof findingAddInput>;
  */
 export async function addFinding(ctx: CommandContext, input: FindingAddInput) {
   const label = FINDING_LABELS[input.type];
+  await assertKnownClause(ctx.db, 'clause', input.clause);
   let owner;
   if (isNonconformity(input.type)) {
     if (!input.owner || !input.due) {

@@ -6,7 +6,7 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text } from '../../core/reply.js';
-import { personName } from '../poam/items.js';
+import { personName, statusInWords } from '../poam/items.js';
 import { FINDING_LABELS, isNonconformity, loadFinding, poamItemsFor, refuseAuditOfOwnControl, type Finding } from './shared.js';
 
 export const findingCloseInput = z.object({
@@ -29,9 +29,11 @@ async function loadClosable(ctx: CommandContext, ref: string): Promise<Finding> 
     const item = (await poamItemsFor(ctx.db, [ref])).get(ref);
     if (item && item.status !== 'completed') {
       const owner = await personName(ctx.db, item.ownerId);
-      throw conflict(`${ref} is a ${FINDING_LABELS[finding.type]} and its POA&M item ${item.ref} is still ${item.status.replace('_', ' ')} `
+      throw conflict(`${ref} is a ${FINDING_LABELS[finding.type]} and its POA&M item ${item.ref} is still ${statusInWords(item.status)} `
         + `(owner ${owner}, due ${item.dueOn}); it can be closed once ${item.ref} is completed. Nothing was recorded.`,
-      `${owner} marks it completed with "/isms poam done ${item.ref}".`);
+      item.status === 'awaiting_verification'
+        ? `An ISMS lead verifies it with "/isms poam verify ${item.ref}".`
+        : `${owner} marks it completed with "/isms poam done ${item.ref}".`);
     }
   }
   await refuseOwnWork(ctx, { what: ref, verb: 'closes', deeds: await correctiveActionDeeds(ctx, finding) });

@@ -7,6 +7,7 @@ import { reply, text, type ListItem } from '../../core/reply.js';
 import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
 import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
 import { isoDay } from '../../core/time.js';
+import { statusInWords } from '../poam/items.js';
 
 export const findingsInput = z.object({
   all: allSwitch.describe('Closed findings too'),
@@ -43,7 +44,7 @@ export const findingsCommand = defineCommand({
           { label: 'Status', value: finding.status },
           {
             label: 'POA&M item',
-            value: item ? `${item.ref} — ${item.status.replace('_', ' ')}, due ${item.dueOn}` : isNonconformity(finding.type) ? 'none' : 'not needed',
+            value: item ? `${item.ref} — ${statusInWords(item.status)}, due ${item.dueOn}` : isNonconformity(finding.type) ? 'none' : 'not needed',
           },
           ...(finding.rootCause ? [{ label: 'Root cause', value: finding.rootCause }] : []),
           ...(finding.correctiveAction ? [{ label: 'Corrective action', value: finding.correctiveAction }] : []),

@@ -7,6 +7,7 @@ import { refuseOwnWork } from '../../core/duties.js';
 import { invalid, notFound } from '../../core/errors.js';
 import type { Role } from '../../db/schema/index.js';
 import { isoDay } from '../../core/time.js';
+import { unknownRequirement } from '../../refdata/requirements.js';
 
 export type Finding = typeof auditFindings.$inferSelect;
 export type FindingType = (typeof FINDING_TYPES)[number];
@@ -46,6 +47,21 @@ export const isoClause = z.string().trim().transform((v, ctx) => {
   });
   return z.NEVER;
 });
+
+/** The framework findings are raised against: clauses and Annex A controls of ISO/IEC 27001:2022. */
+const FINDING_FRAMEWORK = 'ISO27001:2022';
+
+/**
+ * Refuses a clause or Annex A control the framework does not have, as the import refuses an unknown
+ * mapping, with the nearest one. A clause above the register's (9.2 for 9.2.1 and 9.2.2) names them all.
+ */
+export async function assertKnownClause(db: Db, field: string, clause: string): Promise<void> {
+  const known = (await db.select({ reference: frameworkRequirements.reference }).from(frameworkRequirements)
+    .where(eq(frameworkRequirements.framework, FINDING_FRAMEWORK))).map((r) => r.reference);
+  if (known.some((r) => r === clause || r.startsWith(`${clause}.`))) return;
+  throw invalid(`${field}: ${unknownRequirement(FINDING_FRAMEWORK, clause, clause, known)}`,
+    'Name a clause such as 9.2 or an Annex A control such as A.5.15.').on(field);
+}
 
 export const ownerEmail = z.string().trim().email('must be the email address of a person in the register, e.g. olga@example.org');
 

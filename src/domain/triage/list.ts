@@ -7,6 +7,8 @@ import { pageNumber, pageWindow } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS } from './labels.js';
 import { isoDay } from '../../core/time.js';
+import { isLead } from '../../core/actor.js';
+import { decidersOf } from '../../core/duties.js';
 
 /** What the ISMS lead needs to decide an item: the register entry's key facts. */
 async function subjectFacts(ctx: CommandContext, refs: string[]): Promise<Map<string, Field[]>> {
@@ -29,7 +31,22 @@ async function subjectFacts(ctx: CommandContext, refs: string[]): Promise<Map<st
   return facts;
 }
 
-/** Declarations and scope changes waiting for the ISMS lead, oldest first, each with its decision buttons. */
+/**
+ * The declarers whose items the viewer may decide: an ISMS lead decides anyone else's; a management-body
+ * member only those where every ISMS lead had a part (core/duties.ts), the lead who declared it being the only one.
+ */
+async function decidableBy(ctx: CommandContext, declarers: number[]): Promise<Set<number>> {
+  const others = [...new Set(declarers)].filter((id) => id !== ctx.actor.id);
+  if (isLead(ctx.actor)) return new Set(others);
+  const decidable = new Set<number>();
+  for (const id of others) {
+    const { role, people: deciders } = await decidersOf(ctx.db, [id]);
+    if (role === 'management_body' && deciders.some((p) => p.id === ctx.actor.id)) decidable.add(id);
+  }
+  return decidable;
+}
+
+/** Declarations and scope changes waiting for a decision, oldest first, each with the decision buttons the viewer may use. */
 export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
   const [{ n }] = await ctx.db.select({ n: count() }).from(scopeChanges).where(eq(scopeChanges.status, 'proposed'));
   const window = pageWindow(n, pageNo, 'triage', 'The triage list');
@@ -38,6 +55,7 @@ export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
     .where(eq(scopeChanges.status, 'proposed'))
     .orderBy(asc(scopeChanges.id)).offset(window.offset).limit(window.limit);
   const facts = await subjectFacts(ctx, rows.flatMap((r) => (r.change.subjectRef ? [r.change.subjectRef] : [])));
+  const mayDecide = await decidableBy(ctx, rows.map((r) => r.change.declaredBy));
   const items: ListItem[] = rows.map(({ change, declarer }) => ({
     title: `${change.ref} — ${KIND_LABELS[change.kind]}: ${change.subject}`,
     fields: [
@@ -48,6 +66,8 @@ export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
     // Someone else decides what the lead declared: the list says so instead of offering buttons that refuse.
     ...(change.declaredBy === ctx.actor.id ? {
       detail: `declared by you on ${isoDay(change.declaredAt)}; another ISMS lead or the management body decides it`,
+    } : !mayDecide.has(change.declaredBy) ? {
+      detail: `declared by ${declarer} on ${isoDay(change.declaredAt)}; for an ISMS lead to decide`,
     } : {
       detail: `declared by ${declarer} on ${isoDay(change.declaredAt)}`,
       buttons: [
@@ -61,9 +81,9 @@ export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
 
 export const triageListCommand = defineCommand({
   name: 'triage',
-  summary: 'Declarations and scope changes waiting for your decision',
+  summary: 'Declarations and scope changes waiting for a decision (the management body sees them too, deciding those every ISMS lead had a part in)',
   examples: ['triage', 'triage --page 2'],
-  roles: ['isms_lead'],
+  roles: ['isms_lead', 'management_body'],
   schema: z.object({ page: pageNumber }),
   async run(ctx, { page }) {
     const list = await waitingForTriage(ctx, page);

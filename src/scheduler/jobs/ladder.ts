@@ -53,7 +53,9 @@ export interface LadderItem {
 /**
  * Takes the next due step of the item's ladder, at most one step per run: 0 reminds the owner,
  * 1 reminds them again, 2 tells their manager (or the ISMS lead when they have none), 3 puts
- * the item on the management body's digest. The owner's leave holds the ladder.
+ * the item on the management body's digest. The owner's leave holds the ladder. Each step's key
+ * names the due date, so a moved due date (an approved extension resets escalation_level) climbs
+ * a fresh ladder instead of finding its steps already taken.
  */
 export async function climbLadder(run: JobRun, item: LadderItem): Promise<void> {
   const step = stepDue(item.escalationLevel, item.dueOn, run.today, run.settings.ladderDays);
@@ -74,7 +76,7 @@ export async function climbLadder(run: JobRun, item: LadderItem): Promise<void> 
   const nudge = { itemRef: item.ref, kind: item.kind, step };
   if (step === 0 || step === 1) {
     run.batch.add({
-      ...nudge, recipientId: owner.id, key: `${item.kind}:${item.ref}:${owner.id}:step${step}`,
+      ...nudge, recipientId: owner.id, key: `${item.kind}:${item.ref}:${owner.id}:${item.dueOn}:step${step}`,
       title: `${step === 0 ? '' : 'Reminder: '}${item.ref} ${item.what}`, detail: due, button: item.ownerButton,
     });
   } else if (step === 2) {
@@ -82,7 +84,7 @@ export async function climbLadder(run: JobRun, item: LadderItem): Promise<void> 
     const told = manager ? [manager] : await run.leads();
     for (const person of told) {
       run.batch.add({
-        ...nudge, recipientId: person.id, key: `${item.kind}:${item.ref}:${person.id}:step${step}`,
+        ...nudge, recipientId: person.id, key: `${item.kind}:${item.ref}:${person.id}:${item.dueOn}:step${step}`,
         title: `${item.ref} ${item.what}, owned by ${owner.name}`,
         detail: `${due}; ${owner.name} was reminded twice. You are told as ${manager ? 'their manager' : 'ISMS lead'}.`,
         button: isLead(toActor(person)) ? item.leadButton : undefined,

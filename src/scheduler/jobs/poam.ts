@@ -6,7 +6,7 @@ import { jobOf, type JobPart } from './run.js';
 
 const OPEN: (typeof POAM_STATUSES)[number][] = ['open', 'in_progress'];
 
-/** (3) Open POA&M items climb the ladder around their due date; completing an item stops it. */
+/** (3) Open POA&M items climb the ladder around their due date; marking an item done stops it, reopening it resumes it. */
 export const climbPoamLadders: JobPart = async (run) => {
   const open = await run.tx.select().from(poamItems).where(inArray(poamItems.status, OPEN)).orderBy(poamItems.id);
   await run.loadPeople(open.map((i) => i.ownerId));
