@@ -7,11 +7,13 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import JSZip from 'jszip';
+import { pathToFileURL } from 'node:url';
+import { buffer } from 'node:stream/consumers';
+import yazl from 'yazl';
 import { config as loadDotenv } from 'dotenv';
+import { PROJECT_ROOT } from '../src/paths.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = PROJECT_ROOT;
 const MANIFEST_DIR = path.join(ROOT, 'manifest', 'teams');
 export const DEFAULT_OUT = path.join(ROOT, 'dist', 'teams-app.zip');
 
@@ -68,10 +70,12 @@ export function fillManifest(template: string, values: Record<string, string>): 
 /** The zip Teams accepts: manifest.json and the icons at its root. */
 export async function buildTeamsPackage(env: NodeJS.ProcessEnv): Promise<Buffer> {
   const manifest = fillManifest(await readFile(path.join(MANIFEST_DIR, 'manifest.json'), 'utf8'), await manifestValues(env));
-  const zip = new JSZip();
-  zip.file('manifest.json', manifest);
-  for (const icon of ['color.png', 'outline.png']) zip.file(icon, await readFile(path.join(MANIFEST_DIR, icon)));
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+  // yazl is a dependency already (evidence bundles), so a production install can build the package too.
+  const zip = new yazl.ZipFile();
+  zip.addBuffer(Buffer.from(manifest, 'utf8'), 'manifest.json');
+  for (const icon of ['color.png', 'outline.png']) zip.addBuffer(await readFile(path.join(MANIFEST_DIR, icon)), icon);
+  zip.end();
+  return buffer(zip.outputStream);
 }
 
 async function main(): Promise<number> {
