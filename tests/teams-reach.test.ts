@@ -45,8 +45,8 @@ describe('Teams: reaching the members of a team the app is installed in', () => 
     serviceUrl: connector.url,
     from: teamsUserOf('lead'),
     recipient: BOT,
-    conversation: { id: team, conversationType: 'channel', isGroup: true, tenantId: TENANT },
-    membersAdded: [{ id: BOT.id }],
+    conversation: { id: team, conversationType: 'channel', isGroup: true, tenantId: TENANT, name: 'General' },
+    membersAdded: [{ id: BOT.id, name: BOT.name }],
     channelData: { eventType: 'teamMemberAdded', team: { id: team, name: 'Security' }, tenant: { id: TENANT } },
   });
 
