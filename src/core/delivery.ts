@@ -147,9 +147,12 @@ async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: 
         await reschedule(db, row, new Date(now.getTime() + reach.retryAfterMs));
         continue;
       }
-      if (!unreachableSince.has(person.id)) unreachableSince.set(person.id, await noteUnreachable(db, person.id, reach.reasons.join('; '), now));
-      const since = unreachableSince.get(person.id)!;
-      if (opts.unreachableGiveUpMs > 0 && now.getTime() - since.getTime() >= opts.unreachableGiveUpMs) {
+      // Only a platform that says why counts someone as unreachable; the terminal reaches whoever acts next.
+      if (reach.reasons.length && !unreachableSince.has(person.id)) {
+        unreachableSince.set(person.id, await noteUnreachable(db, person.id, reach.reasons.join('; '), now));
+      }
+      const since = unreachableSince.get(person.id);
+      if (since && opts.unreachableGiveUpMs > 0 && now.getTime() - since.getTime() >= opts.unreachableGiveUpMs) {
         await giveUpUnreachable(db, row, person, reach.reasons);
         result.failed++;
         continue;
@@ -194,7 +197,6 @@ async function firstReaching(ports: ChatPort[], person: Person): Promise<Reach> 
       else reasons.push(`${port.platform} could not be asked: ${describeError(e)}`);
     }
   }
-  if (reasons.length === 0) reasons.push('no chat platform the bot is connected to knows them');
   return { reasons, retryAfterMs };
 }
 
