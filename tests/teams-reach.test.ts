@@ -109,6 +109,17 @@ describe('Teams: reaching the members of a team the app is installed in', () => 
     expect(unreachable.reason).toBe('Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams');
   });
 
+  it('links someone who joins the team later, takes them off the unreachable list, and their waiting nudge reaches them', async () => {
+    connector.rosters.get(TEAM)!.push({ id: '29:tom', name: 'Tom Teamless', aadObjectId: 'aad-tom', email: 'tom@test.example' });
+    const res = await server.post({ ...installedInTeam(TEAM), id: 'tom-joined', membersAdded: [{ id: '29:tom', name: 'Tom Teamless' }] });
+    expect(res.status).toBe(200);
+    expect((await person(tom)).teamsAadObjectId).toBe('aad-tom');
+    expect(await h.t.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, tom))).toEqual([]);
+    expect(await deliverDue(h.t.db, [server.port])).toMatchObject({ sent: 1, waiting: 0 });
+    const chat = connector.created.find((c) => c.parameters.members[0].id === '29:tom')!;
+    expect(connector.postedTo(chat.id).map((p) => cardText(cardOf(p.activity)))).toEqual(['Your training SEC-101 expires soon.']);
+  });
+
   it('answers an install whose roster Teams will not give (unknown team) without failing the request', async () => {
     const audits = await h.auditCount();
     const res = await server.post(installedInTeam('19:unknown@thread.tacv2'));

@@ -11,7 +11,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import { chatAddresses, people } from '../../src/db/schema/index.js';
 import type { Person } from '../../src/core/actor.js';
-import { linkChatAccount } from '../../src/core/reach.js';
+import { clearUnreachable, linkChatAccount } from '../../src/core/reach.js';
 
 /** chat_addresses.platform of a person's place in a team roster (a personal chat is 'teams'). */
 export const ROSTER_PLATFORM = 'teams-roster';
@@ -73,6 +73,7 @@ export async function linkTeamRoster(context: TurnContext, db: Db, logger: Logge
         serviceUrl: activity.serviceUrl, channelId: activity.channelId ?? 'msteams', tenantId, teamId,
         bot: activity.recipient, user: { id: member.id, name: member.name, aadObjectId: member.aadObjectId },
       });
+      await clearUnreachable(db, [linkedPerson.id]);
     }
     continuationToken = page.continuationToken || undefined;
   } while (continuationToken);

@@ -37,6 +37,8 @@ export async function linkChatAccount(db: Db, person: Person, platform: ChatAcco
     await appendAudit(tx, by, {
       action: ACTION[platform], entity: 'person', entityRef: person.email, before: { [field]: null }, after: { [field]: accountId },
     });
+    // Found now: no longer listed as someone the bot cannot reach.
+    await tx.delete(unreachablePeople).where(eq(unreachablePeople.personId, person.id));
     return { status: 'linked' as const, person: linked };
   });
 }

@@ -44,8 +44,10 @@ interface Failure { status: number; retryAfter?: string; code: string }
 
 /**
  * A local stand-in for the Bot Connector service (the serviceUrl in activities): it records what
- * the bot posts and updates, answers member look-ups, serves file downloads, takes file uploads
- * into OneDrive upload sessions, and can be told to
+ * the bot posts and updates, answers member look-ups, pages through team rosters (pagedmembers
+ * with continuation tokens), opens personal chats (POST /v3/conversations: one member and the
+ * tenant, else 400), serves file downloads, takes file uploads into OneDrive upload sessions, and
+ * can be told to
  * answer with errors such as 429 Too Many Requests, as the real one does.
  */
 export class FakeConnector {
