@@ -146,7 +146,7 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
   return {
     platform: 'slack',
     canReach,
-    unreachableReason: (person: Person) => misses.get(person.id)?.reason ?? (person.slackUserId ? undefined : 'Slack: not looked up yet'),
+    unreachableReason: (person: Person) => misses.get(person.id)?.reason,
     send: (person, message) => post(api, person, message),
     sendWithKey: (person, message, deliveryKey) => post(outbox, person, message, deliveryKey),
 
