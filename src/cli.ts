@@ -28,6 +28,7 @@ import { describeDocumentExport, describeExport, PROGRESS_AFTER_ROWS, progressMe
 import { ARTEFACTS, DOCUMENTS } from './domain/exports/artefacts.js';
 import { OscalDocumentInvalid } from './domain/oscal/index.js';
 import type { DocumentExport } from './domain/exports/document.js';
+import { describeSlackSync, explainSlackRefusal, slackApiFor, syncSlack } from '../adapters/slack/sync.js';
 
 const USAGE = `Usage: npm run isms -- <command>
 
@@ -59,6 +60,9 @@ Commands:
   verify-bundle <file.zip>
                       Check a bundle offline, without the register: every file against its SHA-256, the
                       audit events' hash chain, the chain head. Names the first mismatch and exits 1.
+  sync slack          Link everyone in the register to their Slack account by email (users.list;
+                      needs SLACK_BOT_TOKEN and the scopes users:read and users:read.email), so the
+                      bot can nudge people who never wrote to it. Lists who has no Slack account.
   help                Show this help.
   --version           Print the version.
 
@@ -70,6 +74,7 @@ Exit status: 0 done (for verify: everything matches), 1 failed (for verify: a mi
 `;
 
 const VERIFY_USAGE = 'Usage: npm run isms -- verify [--witness <file or seq:hash>]';
+const SYNC_USAGE = 'Usage: npm run isms -- sync slack';
 
 type Print = (line: string) => void;
 
@@ -133,6 +138,15 @@ const COMMANDS: Record<string, CliCommand> = {
     },
   },
   verify: { args: 'options', check: witnessOf, run: runVerify },
+  sync: {
+    args: 'options',
+    check(args) {
+      if (args.length !== 1 || args[0] !== 'slack') {
+        throw invalid(args.length ? `"sync" knows only "slack", not "${args.join(' ')}".` : '"sync" needs the platform to sync with: slack.', SYNC_USAGE);
+      }
+    },
+    run: runSync,
+  },
   'verify-audit': { args: 'options', check: witnessOf, run: runVerify },
   export: {
     args: 'options',
@@ -172,6 +186,33 @@ const COMMANDS: Record<string, CliCommand> = {
     },
   },
 };
+
+/** sync slack: the register against the workspace's members; a refusal or outage is one sentence, exit status 1. */
+async function runSync(db: Db, _args: string[], print: Print): Promise<number> {
+  const config = loadConfig();
+  if (!config.slack) {
+    console.error('SLACK_BOT_TOKEN is not set: "sync slack" needs the Slack app\'s Bot User OAuth Token (xoxb-...) in the environment or .env.');
+    return 1;
+  }
+  const api = slackApiFor(config.slack.botToken, config.slack.apiUrl, createLogger(process.env.LOG_LEVEL ? config.logLevel : 'silent'));
+  let report: Awaited<ReturnType<typeof syncSlack>>;
+  try {
+    report = await syncSlack(db, api, { id: null, label: `${userInfo().username} via command line` });
+  } catch (e) {
+    const refusal = explainSlackRefusal(e);
+    if (refusal) {
+      console.error(refusal);
+      return 1;
+    }
+    if ((e as { code?: string }).code === 'slack_webapi_request_error') {
+      console.error(`Slack could not be reached at ${config.slack.apiUrl ?? 'https://slack.com/api/'}: ${(e as Error).message}.`);
+      return 1;
+    }
+    throw e;
+  }
+  for (const line of describeSlackSync(report)) print(line);
+  return 0;
+}
 
 async function exportDocument(db: Db, document: DocumentExport, out: string | undefined, now: Date, print: Print): Promise<number> {
   const file = out ?? `${exportDirectory()}/${documentFileName(document, now)}`;

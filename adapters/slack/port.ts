@@ -13,6 +13,7 @@ import { messageLinks } from '../../src/db/schema/index.js';
 import { DeliveryError } from '../../src/core/port.js';
 import type { ReceiptChatPort } from '../../src/core/delivery.js';
 import type { Person } from '../../src/core/actor.js';
+import { linkChatAccount } from '../../src/core/reach.js';
 import type { Reply } from '../../src/core/reply.js';
 import { isPermanentSlackError, retryAfterMs, type SlackApi } from './api.js';
 import { renderMessage } from './render.js';
@@ -20,8 +21,13 @@ import { renderMessage } from './render.js';
 /** event_type of the metadata on every outbox message. */
 export const OUTBOX_EVENT_TYPE = 'isms_outbox';
 
+/** A person Slack found no account for is looked up again after this long, not on every outbox poll. */
+export const LOOKUP_RETRY_MS = 6 * 3600_000;
+
 /** Slack's clock and the database's may differ a little: history is read from this much earlier. */
 const CLOCK_SKEW_MS = 5 * 60_000;
+
+interface LookupAnswer { user?: { id?: string; deleted?: boolean; is_bot?: boolean } }
 
 interface HistoryPage {
   messages?: { bot_id?: string; metadata?: { event_type?: string; event_payload?: { key?: unknown } } }[];
@@ -34,12 +40,71 @@ interface HistoryPage {
  * honours Retry-After for the whole conversation while other people's messages go on, and before
  * it sends a row again it asks wasDelivered; a client repeating chat.postMessage after a timeout
  * could post the same message twice.
+ *
+ * Someone in the register with an email but no Slack user id is looked up with users.lookupByEmail
+ * the first time the bot needs to reach them; the id found is stored on the person, audited. A
+ * miss is remembered for LOOKUP_RETRY_MS (and said by unreachableReason), and a 429 pauses every
+ * look-up until its Retry-After has passed.
  */
 export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): ReceiptChatPort {
   const dmChannels = new Map<string, string>();
   let botId: Promise<string | undefined> | undefined;
+  /** Slack user ids found by email in this process, for people loaded before the id was stored. */
+  const found = new Map<number, string>();
+  /** Why a look-up found nobody, and when to ask again. */
+  const misses = new Map<number, { reason: string; retryAt: number }>();
+  let lookupsPausedUntil = 0;
+
+  const slackUserOf = (person: Person): string => {
+    const user = person.slackUserId ?? found.get(person.id);
+    if (!user) throw new DeliveryError(`${person.name} has no Slack user id`, undefined, true);
+    return user;
+  };
+
+  async function canReach(person: Person): Promise<boolean> {
+    if (person.slackUserId || found.has(person.id)) return true;
+    const miss = misses.get(person.id);
+    if (miss && miss.retryAt > Date.now()) return false;
+    if (!person.email.trim()) {
+      misses.set(person.id, { reason: 'Slack: the register has no email for them to look them up by', retryAt: Date.now() + LOOKUP_RETRY_MS });
+      return false;
+    }
+    const wait = lookupsPausedUntil - Date.now();
+    if (wait > 0) throw new DeliveryError('Slack asked the bot to wait before looking up more people', wait);
+    let answer: LookupAnswer;
+    try {
+      answer = await outbox.call<LookupAnswer>('users.lookupByEmail', { email: person.email }, { kind: 'reach', recipient: person.id });
+    } catch (e) {
+      const pause = retryAfterMs(e);
+      if (pause !== undefined) {
+        lookupsPausedUntil = Date.now() + pause;
+        throw new DeliveryError(`Slack rate limited looking up ${person.name}`, pause);
+      }
+      const refusal = (e as { data?: { error?: string } }).data?.error;
+      const reason = refusal === 'users_not_found' ? `Slack: no Slack account has the email ${person.email}`
+        : refusal === 'missing_scope' ? 'Slack: the app may not look people up by email (add the users:read.email scope and reinstall it)'
+          : refusal ? `Slack: looking up ${person.email} failed (${refusal})` : undefined;
+      if (!reason) throw e;
+      misses.set(person.id, { reason, retryAt: Date.now() + LOOKUP_RETRY_MS });
+      return false;
+    }
+    const user = answer.user;
+    if (!user?.id || user.deleted || user.is_bot) {
+      misses.set(person.id, { reason: `Slack: the Slack account with the email ${person.email} is deactivated`, retryAt: Date.now() + LOOKUP_RETRY_MS });
+      return false;
+    }
+    const linked = await linkChatAccount(db, person, 'slack', user.id, { id: null, label: 'ISMS bot via Slack users.lookupByEmail' });
+    if (linked.status === 'conflict') {
+      misses.set(person.id, { reason: `Slack: ${linked.reason}`, retryAt: Date.now() + LOOKUP_RETRY_MS });
+      return false;
+    }
+    misses.delete(person.id);
+    found.set(person.id, user.id);
+    return true;
+  }
 
   async function post(via: SlackApi, person: Person, message: Reply, deliveryKey?: string): Promise<void> {
+    if (!person.slackUserId && !found.has(person.id)) await canReach(person);
     const user = slackUserOf(person);
     let posted: { channel?: string; ts?: string };
     try {
@@ -80,7 +145,8 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
 
   return {
     platform: 'slack',
-    canReach: (person: Person) => Boolean(person.slackUserId),
+    canReach,
+    unreachableReason: (person: Person) => misses.get(person.id)?.reason,
     send: (person, message) => post(api, person, message),
     sendWithKey: (person, message, deliveryKey) => post(outbox, person, message, deliveryKey),
 
@@ -101,9 +167,4 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
       }
     },
   };
-}
-
-function slackUserOf(person: Person): string {
-  if (!person.slackUserId) throw new DeliveryError(`${person.name} has no Slack user id`, undefined, true);
-  return person.slackUserId;
 }

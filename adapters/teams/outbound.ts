@@ -7,6 +7,7 @@ import { type ChatPort, DeliveryError } from '../../src/core/port.js';
 import { type FileOut, type Reply, text } from '../../src/core/reply.js';
 import { cardActivity, fileOnlyInPersonalChat, plainWords } from './cards.js';
 import { loadReference, recordLink, saveReference } from './addresses.js';
+import { type RosterAddress, loadRosterAddress } from './roster.js';
 import { type FileOffer, FileOffers, consentAttachment, removeExportFolder } from './offers.js';
 
 /** How the bot reaches people in Teams on its own: the outbox's port, and a private answer to a turn in a channel. */
@@ -26,6 +27,9 @@ export interface TeamsOutbound {
   /** Removes the files of a reply that no open offer holds: nobody will ever take them. */
   discardUnoffered(answer: Reply): Promise<void>;
 }
+
+/** The token audience for calls to the Bot Connector (botframework-connector's ToChannelFromBotOAuthScope). */
+const BOT_CONNECTOR_AUDIENCE = 'https://api.botframework.com';
 
 /** The part of the Bot Connector client used to open a personal chat. */
 interface ConversationsClient {
@@ -98,13 +102,45 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
     return { card: cardActivity({ ...message, blocks }), consents };
   }
 
+  /**
+   * Opens the personal chat with a team member who never wrote to the bot, stores it as their
+   * conversation reference and sends the first message in it; throws the outbox's DeliveryError.
+   */
+  async function openAndSend(roster: RosterAddress, message: Reply, personId: number): Promise<void> {
+    let failure: unknown;
+    try {
+      const parameters = {
+        isGroup: false, bot: roster.bot, members: [{ id: roster.user.id, name: roster.user.name ?? '' }], tenantId: roster.tenantId, channelData: { tenant: { id: roster.tenantId } },
+      } as ConversationParameters;
+      await adapter.createConversationAsync(appId ?? '', roster.channelId, roster.serviceUrl, BOT_CONNECTOR_AUDIENCE, parameters, async (context) => {
+        const conversationId = context.activity.conversation.id;
+        const reference: Partial<ConversationReference> = {
+          channelId: roster.channelId, serviceUrl: roster.serviceUrl, bot: roster.bot, user: { ...roster.user, name: roster.user.name ?? '' },
+          conversation: { id: conversationId, conversationType: 'personal', isGroup: false, tenantId: roster.tenantId, name: '' },
+        };
+        try {
+          await saveReference(db, personId, reference);
+          await deliver(context, message, conversationId, personId, roster.user.aadObjectId);
+        } catch (e) {
+          failure = e;
+        }
+      });
+    } catch (e) {
+      failure = e;
+    }
+    if (failure) throw deliveryError(failure);
+  }
+
   const port: ChatPort = {
     platform: 'teams',
-    canReach: async (person) => Boolean(await loadReference(db, person.id)),
+    canReach: async (person) => Boolean(await loadReference(db, person.id) ?? await loadRosterAddress(db, person.id)),
+    unreachableReason: () => 'Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams',
     async send(person, message) {
       const reference = await loadReference(db, person.id);
-      if (!reference) throw new DeliveryError(`${person.name} has not talked to the bot in Teams yet`, undefined, true);
-      await sendTo(reference, message, person.id);
+      if (reference) return sendTo(reference, message, person.id);
+      const roster = await loadRosterAddress(db, person.id);
+      if (!roster) throw new DeliveryError(`${person.name} has not talked to the bot in Teams yet and is in no team where the app is installed`, undefined, true);
+      await openAndSend(roster, message, person.id);
     },
   };
 

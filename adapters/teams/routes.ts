@@ -12,6 +12,7 @@ import { type TeamsFile, FileDownloadError, downloadFile, filesIn } from './file
 import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
+import { linkTeamRoster, teamIdOf } from './roster.js';
 
 /**
  * What people do in Teams, translated for the inbound pipeline: a typed message (or a file), a click
@@ -66,6 +67,15 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.conversationUpdate('membersAdded', async (context) => {
     const botId = context.activity.recipient?.id;
     const botAdded = context.activity.membersAdded?.some((m) => m.id === botId);
+    if (teamIdOf(context) && !isPersonalChat(context.activity)) {
+      // The app was installed in a team, or someone joined one it is in: its members become reachable.
+      try {
+        await linkTeamRoster(context, db, logger);
+      } catch (e) {
+        logger.warn({ err: safeError(e), teamId: teamIdOf(context) }, 'could not read the roster of a Teams team');
+      }
+      return;
+    }
     if (!botAdded || !isPersonalChat(context.activity)) return;
     const identified = await core.inbound.identify(teamsUser(context, logger));
     if (!identified.person) {

@@ -5,6 +5,7 @@ import { nextWorkingMoment, zoneOr, type WorkingTime } from './time.js';
 import { scrubSecrets } from '../log.js';
 import type { Person } from './actor.js';
 import { DeliveryError, type ChatPort } from './port.js';
+import { clearUnreachable, noteUnreachable } from './reach.js';
 import type { Reply } from './reply.js';
 
 /**
@@ -40,6 +41,11 @@ export interface DeliveryOptions {
   conversationGapMs?: number;
   /** Look again this much later for a person no port can reach; 0 looks at every call (the terminal). */
   unreachableRetryMs?: number;
+  /**
+   * A person no port could reach for this long has their due messages marked failed, with the
+   * ports' reasons, instead of waiting for ever; 0 keeps them waiting (the terminal).
+   */
+  unreachableGiveUpMs?: number;
   /** Working hours, so a person back from leave is nudged in the morning, not at midnight. */
   workingTime?: WorkingTime & { timezone: string };
 }
@@ -50,11 +56,11 @@ export interface DeliveryResult {
   /** Due rows another worker took first: more work may be waiting. */
   takenByOthers: number;
   sent: number;
-  /** Rows no port can reach right now; they stay queued. */
+  /** Rows no port can reach right now; they stay queued (their recipients are listed in unreachable_people). */
   waiting: number;
   /** Rows that failed this time and will be tried again later. */
   retrying: number;
-  /** Rows given up on (permanent error or too many attempts). */
+  /** Rows given up on (permanent error, too many attempts, or a recipient unreachable for longer than unreachableGiveUpMs). */
   failed: number;
   /** Campaigns that had a row sent in this call, for progress reports. */
   campaigns: number[];
@@ -67,7 +73,7 @@ const MINUTE = 60_000;
 /** Serialises claims across workers so per-minute budgets are counted exactly. */
 const CLAIM_LOCK_KEY = 727_003;
 
-const DEFAULTS = { leaseMs: 120_000, maxAttempts: 6, backoffMs: 30_000, maxBackoffMs: 3_600_000, conversationGapMs: 0, unreachableRetryMs: 0 };
+const DEFAULTS = { leaseMs: 120_000, maxAttempts: 6, backoffMs: 30_000, maxBackoffMs: 3_600_000, conversationGapMs: 0, unreachableRetryMs: 0, unreachableGiveUpMs: 0 };
 type Settled = typeof DEFAULTS & DeliveryOptions;
 
 /**
@@ -110,12 +116,16 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
 
 interface Candidate { id: number; person: Person; port: ChatPort }
 
+/** Who reaches a person: a port, or the reasons none does (or how long a platform asked to wait before asking again). */
+type Reach = { port: ChatPort } | { port?: undefined; reasons: string[]; retryAfterMs?: number };
+
 /** Due rows whose recipient some port can reach, oldest first; asks the ports outside any transaction. */
 async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: number, opts: Settled,
   result: DeliveryResult): Promise<Candidate[]> {
   const found: Candidate[] = [];
   const seen: number[] = [];
-  const portFor = new Map<number, ChatPort | undefined>();
+  const reachOf = new Map<number, Reach>();
+  const unreachableSince = new Map<number, Date>();
   const pageSize = Math.max(limit * 2, 20);
   while (found.length < limit * 2 && seen.length < limit * 20) {
     const page = await db.select({ row: outbox, person: people }).from(outbox)
@@ -128,20 +138,45 @@ async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: 
         await reschedule(db, row, resumeTime(person, opts));
         continue;
       }
-      if (!portFor.has(person.id)) portFor.set(person.id, await firstReaching(ports, person));
-      const port = portFor.get(person.id);
-      if (!port) {
-        result.waiting++;
-        if (opts.unreachableRetryMs > 0 || row.status === 'sending') {
-          await reschedule(db, row, new Date(now.getTime() + opts.unreachableRetryMs));
-        }
+      if (!reachOf.has(person.id)) reachOf.set(person.id, await firstReaching(ports, person));
+      const reach = reachOf.get(person.id)!;
+      if (reach.port) {
+        found.push({ id: row.id, person, port: reach.port });
         continue;
       }
-      found.push({ id: row.id, person, port });
+      if (reach.retryAfterMs !== undefined) {
+        // The platform asked to wait before it is asked again: that says nothing about the person.
+        result.waiting++;
+        await reschedule(db, row, new Date(now.getTime() + reach.retryAfterMs));
+        continue;
+      }
+      // Only a platform that says why counts someone as unreachable; the terminal reaches whoever acts next.
+      if (reach.reasons.length && !unreachableSince.has(person.id)) {
+        unreachableSince.set(person.id, await noteUnreachable(db, person.id, reach.reasons.join('; '), now));
+      }
+      const since = unreachableSince.get(person.id);
+      if (since && opts.unreachableGiveUpMs > 0 && now.getTime() - since.getTime() >= opts.unreachableGiveUpMs) {
+        await giveUpUnreachable(db, row, person, reach.reasons);
+        result.failed++;
+        continue;
+      }
+      result.waiting++;
+      if (opts.unreachableRetryMs > 0 || row.status === 'sending') {
+        await reschedule(db, row, new Date(now.getTime() + opts.unreachableRetryMs));
+      }
     }
     if (page.length < pageSize) break;
   }
+  const reached = [...reachOf].filter(([, r]) => r.port).map(([id]) => id);
+  await clearUnreachable(db, reached);
   return found;
+}
+
+/** A message to someone no platform could reach within the retry window: failed, saying why. */
+async function giveUpUnreachable(db: Db, row: OutboxRow, person: Person, reasons: string[]): Promise<void> {
+  const lastError = `Could not reach ${person.name} on any chat platform: ${reasons.join('; ')}`.slice(0, 500);
+  await db.update(outbox).set({ status: 'failed', leaseUntil: null, lastError })
+    .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts)));
 }
 
 function dueCondition(now: Date) {
@@ -151,15 +186,21 @@ function dueCondition(now: Date) {
   );
 }
 
-async function firstReaching(ports: ChatPort[], person: Person): Promise<ChatPort | undefined> {
+async function firstReaching(ports: ChatPort[], person: Person): Promise<Reach> {
+  const reasons: string[] = [];
+  let retryAfterMs: number | undefined;
   for (const port of ports) {
     try {
-      if (await port.canReach(person)) return port;
-    } catch {
+      if (await port.canReach(person)) return { port };
+      const reason = await port.unreachableReason?.(person);
+      if (reason) reasons.push(reason);
+    } catch (e) {
       // A port that cannot answer cannot reach them now; the next port may.
+      if (e instanceof DeliveryError && e.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, e.retryAfterMs);
+      else reasons.push(`${port.platform} could not be asked: ${describeError(e)}`);
     }
   }
-  return undefined;
+  return { reasons, retryAfterMs };
 }
 
 function resumeTime(person: Person, opts: DeliveryOptions): Date {

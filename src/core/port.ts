@@ -7,8 +7,17 @@ import type { Reply } from './reply.js';
  */
 export interface ChatPort {
   readonly platform: 'slack' | 'teams' | 'shell' | 'test';
-  /** True when this platform can reach the person (has their user id or a stored conversation). */
+  /**
+   * True when this platform can reach the person (has their user id or a stored conversation, or
+   * finds them now). A DeliveryError with retryAfterMs means the platform asked to wait before
+   * the bot asks again: the person's messages wait that long, and they do not count as unreachable.
+   */
   canReach(person: Person): boolean | Promise<boolean>;
+  /**
+   * Why canReach said no, in words for the ISMS lead ("no Slack account has the email …"), when
+   * the platform knows. Asked only after canReach answered false.
+   */
+  unreachableReason?(person: Person): string | undefined | Promise<string | undefined>;
   /** Sends a message; throws DeliveryError for a failure that may pass (rate limit, 5xx). */
   send(person: Person, message: Reply): Promise<void>;
 }

@@ -31,6 +31,9 @@ export interface RunningScheduler {
   nextRun(job: string): Date | null;
 }
 
+/** How long a person no platform can reach keeps their nudges queued before they are marked failed. */
+export const UNREACHABLE_GIVE_UP_MS = 3 * 24 * 3600_000;
+
 /** How the delivery worker paces itself, from the settings. */
 export function deliveryOptions(delivery: DeliverySettings, nudges: NudgeSettings, ports: ChatPort[] = []): DeliveryOptions {
   // The terminal reaches whoever acts next ("/as"), so there nobody is unreachable for long.
@@ -42,6 +45,8 @@ export function deliveryOptions(delivery: DeliverySettings, nudges: NudgeSetting
     perMinute: delivery.perMinute,
     conversationGapMs: delivery.conversationGapMs,
     unreachableRetryMs: terminal ? 0 : 10 * 60_000,
+    // Long enough for an admin to act on the digest's list of unreachable people; then the nudge fails, saying why.
+    unreachableGiveUpMs: terminal ? 0 : UNREACHABLE_GIVE_UP_MS,
     workingTime: { timezone: nudges.timezone, workingHours: nudges.workingHours, workWeekends: nudges.workWeekends },
   };
 }

@@ -44,8 +44,10 @@ interface Failure { status: number; retryAfter?: string; code: string }
 
 /**
  * A local stand-in for the Bot Connector service (the serviceUrl in activities): it records what
- * the bot posts and updates, answers member look-ups, serves file downloads, takes file uploads
- * into OneDrive upload sessions, and can be told to
+ * the bot posts and updates, answers member look-ups, pages through team rosters (pagedmembers
+ * with continuation tokens), opens personal chats (POST /v3/conversations: one member and the
+ * tenant, else 400), serves file downloads, takes file uploads into OneDrive upload sessions, and
+ * can be told to
  * answer with errors such as 429 Too Many Requests, as the real one does.
  */
 export class FakeConnector {
@@ -61,6 +63,12 @@ export class FakeConnector {
   readonly held: { conversationId: string; release(): void }[] = [];
   /** When set, opening a conversation fails with this status (Teams' 403 when the bot may not message the user). */
   refuseNewConversations?: number;
+  /** Team rosters by team id: what GET /v3/conversations/{teamId}/pagedmembers pages through. */
+  readonly rosters = new Map<string, Member[]>();
+  /** Every pagedmembers request, with the query it carried. */
+  readonly rosterRequests: { teamId: string; pageSize?: string; continuationToken?: string }[] = [];
+  /** The most members one page holds, whatever pageSize asks for (Teams caps it at 500). */
+  maxPageSize = 500;
   private readonly failures: Failure[] = [];
   private readonly hashes = new Map<UploadSession, Hash>();
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
@@ -132,6 +140,31 @@ export class FakeConnector {
     return { status: 201, value: { id: `item-${session.name}`, name: session.name, size: total, file: {} } };
   }
 
+  /**
+   * A page of a team's roster as the Bot Connector gives it: up to pageSize members (at most
+   * maxPageSize), and a continuationToken while more follow; the last page has none. A token the
+   * connector did not give out is 400.
+   */
+  private pagedMembers(teamId: string, query: URLSearchParams, json: (status: number, value: unknown) => void): void {
+    const pageSize = query.get('pageSize') ?? undefined;
+    const continuationToken = query.get('continuationToken') ?? undefined;
+    this.rosterRequests.push({ teamId, pageSize, continuationToken });
+    const roster = this.rosters.get(teamId);
+    if (!roster) return json(404, { error: { code: 'ConversationNotFound', message: 'Conversation not found.' } });
+    let offset = 0;
+    if (continuationToken) {
+      const decoded = /^page:(\d+)$/.exec(Buffer.from(continuationToken, 'base64').toString('utf8'));
+      if (!decoded) return json(400, { error: { code: 'BadArgument', message: 'Invalid continuation token.' } });
+      offset = Number(decoded[1]);
+    }
+    const size = Math.min(Number(pageSize) > 0 ? Number(pageSize) : 200, this.maxPageSize);
+    const end = offset + size;
+    const members = roster.slice(offset, end).map((m) => ({
+      ...m, givenName: m.name.split(' ')[0], surname: m.name.split(' ').slice(1).join(' '), tenantId: 'tenant-1', userRole: 'user',
+    }));
+    json(200, { members, ...(end < roster.length ? { continuationToken: Buffer.from(`page:${end}`).toString('base64') } : {}) });
+  }
+
   /** Messages posted to one conversation, in order. */
   postedTo(conversationId: string): PostedActivity[] {
     return this.posted.filter((p) => p.conversationId === conversationId);
@@ -171,6 +204,13 @@ export class FakeConnector {
         return void json(this.refuseNewConversations, { error: { code: 'Forbidden', message: 'The bot is not installed for the user.' } });
       }
       const parameters = JSON.parse(body || '{}') as Record<string, any>;
+      // Teams opens a personal chat only with one member, and only knowing the tenant.
+      if (!parameters.tenantId && !parameters.channelData?.tenant?.id) {
+        return void json(400, { error: { code: 'BadArgument', message: 'Tenant id is required.' } });
+      }
+      if (!parameters.isGroup && (!Array.isArray(parameters.members) || parameters.members.length !== 1 || !parameters.members[0]?.id)) {
+        return void json(400, { error: { code: 'BadArgument', message: 'A personal conversation needs exactly one member.' } });
+      }
       const id = `a:created-${this.created.length + 1}`;
       this.created.push({ id, parameters });
       return void json(201, { id });
@@ -179,6 +219,7 @@ export class FakeConnector {
       return void json(404, { error: { code: 'NotFound', message: `no route ${req.method} ${url.pathname}` } });
     }
     const conversationId = parts[2];
+    if (req.method === 'GET' && parts[3] === 'pagedmembers') return void this.pagedMembers(conversationId, url.searchParams, json);
     if (req.method === 'GET' && parts[3] === 'members' && parts[4]) {
       const member = this.members.get(parts[4]);
       if (!member) return void json(404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found.' } });

@@ -60,8 +60,8 @@ export interface UploadedFile {
 
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
-  /** Slack users by id: users.info answers from here. */
-  readonly users = new Map<string, { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean }>();
+  /** Slack users by id: users.info, users.lookupByEmail and users.list answer from here, in insertion order. */
+  readonly users = new Map<string, { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean; real_name?: string }>();
   readonly files = new Map<string, FakeFile>();
   /** Uploads by file id, in the order files.getUploadURLExternal gave them out. */
   readonly uploads = new Map<string, UploadedFile>();
@@ -312,6 +312,16 @@ export class FakeSlack {
         if (!user) return { ok: false, error: 'user_not_found' };
         return { ok: true, user: { id: args.user, deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, ...(user.tz ? { tz: user.tz } : {}), profile: { email: user.email } } };
       }
+      case 'users.lookupByEmail': {
+        // Slack finds active and deactivated members by their profile email; bots have none.
+        const email = String(args.email ?? '').toLowerCase();
+        if (!email) return { ok: false, error: 'invalid_arguments' };
+        const found = [...this.users].find(([, u]) => u.email?.toLowerCase() === email);
+        if (!found) return { ok: false, error: 'users_not_found' };
+        return { ok: true, user: slackUserObject(found[0], found[1]) };
+      }
+      case 'users.list':
+        return this.usersList(args);
       case 'views.open':
       case 'views.push':
         return { ok: true, view: { ...args.view, id: `V${n}`, hash: `hash-${n}` } };
@@ -355,6 +365,25 @@ export class FakeSlack {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /**
+   * users.list as Slack pages it: `limit` members per page (all at once without one), an opaque
+   * cursor in response_metadata.next_cursor, empty on the last page. Deleted members and bots are
+   * listed too, as Slack does; USLACKBOT always comes first.
+   */
+  private usersList(args: Record<string, any>): Record<string, any> {
+    const members = [slackUserObject('USLACKBOT', { real_name: 'Slackbot' }), ...[...this.users].map(([id, u]) => slackUserObject(id, u))];
+    let offset = 0;
+    if (args.cursor) {
+      const decoded = /^offset:(\d+)$/.exec(Buffer.from(String(args.cursor), 'base64').toString('utf8'));
+      if (!decoded) return { ok: false, error: 'invalid_cursor' };
+      offset = Number(decoded[1]);
+    }
+    const limit = Number(args.limit ?? 0);
+    const end = limit > 0 ? offset + limit : members.length;
+    const next = end < members.length ? Buffer.from(`offset:${end}`).toString('base64') : '';
+    return { ok: true, members: members.slice(offset, end), cache_ts: Math.floor(Date.now() / 1000), response_metadata: { next_cursor: next } };
   }
 
   /**
@@ -472,4 +501,14 @@ function parseArgs(raw: string, contentType: string): Record<string, any> {
 
 function safeJson(v: string): unknown {
   try { return JSON.parse(v); } catch { return v; }
+}
+
+/** A member as users.info, users.lookupByEmail and users.list describe one. */
+function slackUserObject(id: string, u: { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean; real_name?: string }): Record<string, any> {
+  const bot = u.is_bot ?? id === 'USLACKBOT';
+  return {
+    id, team_id: 'T0TEST', name: (u.real_name ?? id).toLowerCase().replace(/\s+/g, '.'), deleted: u.deleted ?? false, is_bot: u.is_bot ?? false,
+    real_name: u.real_name ?? id, ...(u.tz ? { tz: u.tz } : {}),
+    profile: { real_name: u.real_name ?? id, ...(u.email && !bot ? { email: u.email } : {}) },
+  };
 }

@@ -27,3 +27,16 @@ export const chatAddresses = pgTable('chat_addresses', {
   address: text('address').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('chat_addresses_person_platform').on(t.personId, t.platform)]);
+
+/**
+ * People the delivery worker could reach on no chat platform, and why (no Slack account for their
+ * email, not in any team where the Teams app is installed, ...): shown to the ISMS lead in
+ * `/isms nudges` and the weekly digest. Operational state like the outbox, not register data.
+ */
+export const unreachablePeople = pgTable('unreachable_people', {
+  personId: integer('person_id').primaryKey().references(() => people.id),
+  reason: text('reason').notNull(),
+  /** When the worker first found them unreachable: their nudges fail once this is older than the retry window. */
+  since: timestamp('since', { withTimezone: true, mode: 'date' }).notNull(),
+  checkedAt: timestamp('checked_at', { withTimezone: true, mode: 'date' }).notNull(),
+});

@@ -8,6 +8,7 @@ import { isoDate } from '../../core/validate.js';
 import { fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { campaignProgress } from '../../core/delivery.js';
 import { localDate, startOfLocalDay, zoneOr } from '../../core/time.js';
+import { describeUnreachable, unreachableList } from '../../core/reach.js';
 
 const SHOWN = 10;
 /** A person without a time zone of their own: their leave ends at midnight UTC (working hours then push it to the morning). */
@@ -16,7 +17,7 @@ const FALLBACK_ZONE = 'UTC';
 /** What the outbox holds: counts, the failed rows with their last error, campaign progress and who is on leave. */
 export const nudgesCommand = defineCommand({
   name: 'nudges',
-  summary: 'What the bot has queued, sent and failed to send, how far each campaign has got, and who is on leave',
+  summary: 'What the bot has queued, sent and failed to send, how far each campaign has got, who cannot be reached and who is on leave',
   examples: ['nudges'],
   roles: ['isms_lead'],
   schema: z.object({}),
@@ -34,6 +35,7 @@ export const nudgesCommand = defineCommand({
       .from(ackCampaigns).innerJoin(policyVersions, eq(policyVersions.id, ackCampaigns.policyVersionId))
       .innerJoin(policies, eq(policies.id, policyVersions.policyId))).map((c) => [c.id, `${c.ref} ${c.policy} ${c.title} ${c.version}`]));
     const onLeave = await ctx.db.select().from(people).where(gt(people.pausedUntil, ctx.now)).orderBy(people.pausedUntil);
+    const unreachable = await unreachableList(ctx.db);
 
     const blocks: Block[] = [
       text(`Outbox: ${n('queued')} queued${waiting ? ` (${waiting} waiting for working hours, leave or a retry)` : ''}, ${n('sending')} being sent, ${n('sent')} sent, ${n('failed')} failed.`,
@@ -58,6 +60,10 @@ export const nudgesCommand = defineCommand({
           fields: [{ label: 'Attempts', value: String(row.attempts) }, { label: 'Queued', value: row.createdAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' }],
         })),
       });
+    }
+    if (unreachable.length) {
+      blocks.push(text(`${unreachable.length} ${unreachable.length === 1 ? 'person' : 'people'} cannot be reached on any chat platform: their nudges wait, and fail after the retry window. See the README, "Reaching everyone".`, 'warning'));
+      blocks.push({ type: 'list', title: 'Cannot be reached', items: unreachable.slice(0, SHOWN * 2).map(describeUnreachable) });
     }
     if (onLeave.length) {
       blocks.push({

@@ -9,6 +9,7 @@ import { deliveryTime } from '../batch.js';
 import { LADDER_TOP } from '../settings.js';
 import { isoWeek } from '../../core/time.js';
 import { dueText } from './ladder.js';
+import { describeUnreachable, unreachableList } from '../../core/reach.js';
 import { JobRun, type Job } from './run.js';
 
 const SHOWN = 10;
@@ -71,6 +72,11 @@ async function leadDigest(run: JobRun): Promise<Block[]> {
     blocks.push(list('Evidence submitted this week', submitted.slice(0, SHOWN).map(({ item, control, by }) => ({
       title: `${item.ref} for ${control}`, detail: `by ${by}`,
     })), submitted.length));
+  }
+  const unreachable = await unreachableList(tx);
+  if (unreachable.length) {
+    blocks.push(text(`${unreachable.length} ${unreachable.length === 1 ? 'person' : 'people'} cannot be reached on any chat platform, so their nudges do not arrive.`, 'warning'));
+    blocks.push(list('Cannot be reached', unreachable.slice(0, SHOWN).map(describeUnreachable), unreachable.length));
   }
   blocks.push(text(triage.length === 0 ? 'Nothing waits for triage.' : `${triage.length} scope change${triage.length === 1 ? '' : 's'} wait${triage.length === 1 ? 's' : ''} for triage.`));
   if (triage.length) {

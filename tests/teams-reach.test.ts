@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { and, eq } from 'drizzle-orm';
+import { auditEvents, chatAddresses, outbox, people, unreachablePeople } from '../src/db/schema/index.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { enqueue } from '../src/core/outbox.js';
+import { replyText } from '../src/core/reply.js';
+import type { FakeConnector, Member } from './helpers/fake-connector.js';
+import { startTeamsStack, cardOf, cardText, teamsUserOf, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore } from './helpers/teams.js';
+
+const TEAM = '19:security-team@thread.tacv2';
+
+/**
+ * The Teams app installed in a team: the bot reads the team's roster through the Bot Connector
+ * (pagedmembers, with continuation tokens), links the members the register knows, and can then
+ * open a personal chat with any of them for a nudge, before they ever wrote to it.
+ */
+describe('Teams: reaching the members of a team the app is installed in', () => {
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  let ulla: number, tom: number;
+
+  beforeAll(async () => {
+    ({ h, server, connector } = stack = await startTeamsStack());
+    [{ id: ulla }] = await h.t.db.insert(people).values({ name: 'Ulla Upn', email: 'ulla@test.example', roles: ['staff'] }).returning();
+    [{ id: tom }] = await h.t.db.insert(people).values({ name: 'Tom Teamless', email: 'tom@test.example', roles: ['staff'] }).returning();
+    const filler: Member[] = Array.from({ length: 110 }, (_, i) => ({
+      id: `29:colleague-${i}`, name: `Colleague ${i}`, aadObjectId: `aad-colleague-${i}`, email: `colleague${i}@elsewhere.example`, userPrincipalName: `colleague${i}@elsewhere.example`,
+    }));
+    connector.rosters.set(TEAM, [
+      { ...teamsUserOf('owner'), email: 'olga@test.example', userPrincipalName: 'olga@test.example' },
+      // Teams may leave out the object id and the email: such a member is passed over, not a crash.
+      { id: '29:guest', name: 'Guest Without Details' },
+      ...filler,
+      // On the second page: Nina by her email as Entra spells it, Ulla only by her user principal name.
+      { id: '29:nina', name: NEWCOMER.name, aadObjectId: 'aad-nina', email: 'Nina@Test.Example', userPrincipalName: 'nina@test.example' },
+      { id: '29:ulla', name: 'Ulla Upn', aadObjectId: 'aad-ulla', userPrincipalName: 'ulla@test.example' },
+    ]);
+  });
+  afterAll(() => stack.stop());
+
+  /** What Teams sends when someone adds the app to a team. */
+  const installedInTeam = (team: string) => ({
+    type: 'conversationUpdate',
+    id: `install-${team}`,
+    channelId: 'msteams',
+    serviceUrl: connector.url,
+    from: teamsUserOf('lead'),
+    recipient: BOT,
+    conversation: { id: team, conversationType: 'channel', isGroup: true, tenantId: TENANT, name: 'General' },
+    membersAdded: [{ id: BOT.id, name: BOT.name }],
+    channelData: { eventType: 'teamMemberAdded', team: { id: team, name: 'Security' }, tenant: { id: TENANT } },
+  });
+
+  let counter = 0;
+  const queue = async (recipientId: number, message: string) => {
+    const key = `test:teams-reach:${++counter}`;
+    await enqueue(h.t.db, { recipientId, kind: 'test', idempotencyKey: key, reply: replyText(message), notBefore: new Date(Date.now() - 1000) });
+    return key;
+  };
+  const row = async (key: string) => (await h.t.db.select().from(outbox).where(eq(outbox.idempotencyKey, key)))[0];
+  const person = async (id: number) => (await h.t.db.select().from(people).where(eq(people.id, id)))[0];
+
+  it('reads the roster page by page when installed in a team, and links the members the register knows by object id, email or user principal name, audited', async () => {
+    const res = await server.post(installedInTeam(TEAM));
+    expect(res.status).toBe(200);
+    expect(connector.rosterRequests).toEqual([
+      { teamId: TEAM, pageSize: '100', continuationToken: undefined },
+      { teamId: TEAM, pageSize: '100', continuationToken: expect.any(String) },
+    ]);
+    expect((await person(h.ids.newcomer)).teamsAadObjectId).toBe('aad-nina');
+    expect((await person(ulla)).teamsAadObjectId).toBe('aad-ulla');
+    const links = await h.t.db.select().from(auditEvents).where(eq(auditEvents.action, 'link_teams_account'));
+    expect(links.map((e) => [e.entityRef, e.after])).toEqual([
+      ['nina@test.example', { teamsAadObjectId: 'aad-nina' }],
+      ['ulla@test.example', { teamsAadObjectId: 'aad-ulla' }],
+    ]);
+    expect(links[0].actorLabel).toBe(`ISMS bot via the roster of Teams team ${TEAM}`);
+    // Nothing is said in the team's channel.
+    expect(connector.posted).toEqual([]);
+  });
+
+  it('sends a nudge to a member who never wrote to the bot by opening a personal chat with them, and reuses that chat', async () => {
+    const first = await queue(h.ids.newcomer, 'Please acknowledge POL-0001 Information security policy.');
+    expect(await deliverDue(h.t.db, [server.port])).toMatchObject({ sent: 1, waiting: 0 });
+    expect(connector.created).toHaveLength(1);
+    const [chat] = connector.created;
+    expect(chat.parameters).toMatchObject({ isGroup: false, tenantId: TENANT, bot: { id: BOT.id }, members: [{ id: '29:nina' }], channelData: { tenant: { id: TENANT } } });
+    const posted = connector.postedTo(chat.id);
+    expect(posted).toHaveLength(1);
+    expect(cardText(cardOf(posted[0].activity))).toBe('Please acknowledge POL-0001 Information security policy.');
+    expect(await row(first)).toMatchObject({ status: 'sent' });
+    const [address] = await h.t.db.select().from(chatAddresses)
+      .where(and(eq(chatAddresses.personId, h.ids.newcomer), eq(chatAddresses.platform, 'teams')));
+    expect(JSON.parse(address.address)).toMatchObject({ serviceUrl: connector.url, user: { id: '29:nina', aadObjectId: 'aad-nina' }, conversation: { id: chat.id, conversationType: 'personal' } });
+
+    const second = await queue(h.ids.newcomer, 'Reminder: POL-0001 is still waiting for you.');
+    expect(await deliverDue(h.t.db, [server.port])).toMatchObject({ sent: 1 });
+    expect(connector.created).toHaveLength(1);
+    expect(connector.postedTo(chat.id).map((p) => cardText(cardOf(p.activity)))).toEqual([
+      'Please acknowledge POL-0001 Information security policy.', 'Reminder: POL-0001 is still waiting for you.',
+    ]);
+    expect(await row(second)).toMatchObject({ status: 'sent' });
+  });
+
+  it('reports someone in no team where the app is installed as unreachable, with why', async () => {
+    const key = await queue(tom, 'Your training SEC-101 expires soon.');
+    expect(await deliverDue(h.t.db, [server.port])).toMatchObject({ sent: 0, waiting: 1 });
+    expect(await row(key)).toMatchObject({ status: 'queued' });
+    const [unreachable] = await h.t.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, tom));
+    expect(unreachable.reason).toBe('Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams');
+  });
+
+  it('links someone who joins the team later, takes them off the unreachable list, and their waiting nudge reaches them', async () => {
+    connector.rosters.get(TEAM)!.push({ id: '29:tom', name: 'Tom Teamless', aadObjectId: 'aad-tom', email: 'tom@test.example' });
+    const res = await server.post({ ...installedInTeam(TEAM), id: 'tom-joined', membersAdded: [{ id: '29:tom', name: 'Tom Teamless' }] });
+    expect(res.status).toBe(200);
+    expect((await person(tom)).teamsAadObjectId).toBe('aad-tom');
+    expect(await h.t.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, tom))).toEqual([]);
+    expect(await deliverDue(h.t.db, [server.port])).toMatchObject({ sent: 1, waiting: 0 });
+    const chat = connector.created.find((c) => c.parameters.members[0].id === '29:tom')!;
+    expect(connector.postedTo(chat.id).map((p) => cardText(cardOf(p.activity)))).toEqual(['Your training SEC-101 expires soon.']);
+  });
+
+  it('answers an install whose roster Teams will not give (unknown team) without failing the request', async () => {
+    const audits = await h.auditCount();
+    const res = await server.post(installedInTeam('19:unknown@thread.tacv2'));
+    expect(res.status).toBe(200);
+    expect(await h.auditCount()).toBe(audits);
+    expect(h.logs.some((l) => l.includes('could not read the roster of a Teams team'))).toBe(true);
+  });
+});
