@@ -21,6 +21,7 @@ import { toPlainText, type Reply } from '../src/core/reply.js';
 import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
 import { exportToFile } from '../src/domain/exports/files.js';
 import { readEvidenceFile } from '../src/domain/evidence/files.js';
+import { startupSection } from './startup.js';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** `declare ai` commands run through the router. */
@@ -29,6 +30,8 @@ const COMMANDS = size('BENCH_COMMANDS', 500);
 const EXPORT_ROWS = size('BENCH_EXPORT_ROWS', 100_000);
 /** Megabytes of the one evidence file submitted through the router and read back. */
 const FILE_MB = size('BENCH_FILE_MB', 50);
+/** Warm starts of the bot process, each timed from spawn to ready on /readyz and from SIGTERM to exit. */
+const STARTUP_RUNS = size('BENCH_STARTUP_RUNS', 3);
 const RSS_SAMPLE_MS = 20;
 const RSS_METHOD = `peakRssMb: process.memoryUsage().rss sampled every ${RSS_SAMPLE_MS} ms during the step and once at its end `
   + '(a step that blocks the event loop, as PGlite does, hides its peak from the sampler); maxRssAfterMb: the process\'s '
@@ -61,7 +64,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function open(): Promise<{ database: Database; cleanup: () => Promise<void> }> {
+async function open(): Promise<{ database: Database; cleanup: () => Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) return { database: await openDatabase({ kind: 'pglite' }), cleanup: async () => {} };
   const schema = `bench_${randomBytes(4).toString('hex')}`;
@@ -72,6 +75,7 @@ async function open(): Promise<{ database: Database; cleanup: () => Promise<void
   const database = await openDatabase({ kind: 'postgres', url: u.toString() });
   return {
     database,
+    url: u.toString(),
     cleanup: async () => {
       await database.close();
       await admin.db.execute(sql.raw(`drop schema ${schema} cascade`));
@@ -81,7 +85,7 @@ async function open(): Promise<{ database: Database; cleanup: () => Promise<void
 }
 
 const startedAt = performance.now();
-const { database, cleanup } = await open();
+const { database, cleanup, url: scratchUrl } = await open();
 const migrateStart = performance.now();
 await migrate(database.db);
 const migrateMs = performance.now() - migrateStart;
@@ -178,6 +182,8 @@ async function evidenceFileSection(megabytes: number) {
 
 const evidenceFile = FILE_MB > 0 ? await evidenceFileSection(FILE_MB) : undefined;
 const csvExport = EXPORT_ROWS > 0 ? await exportSection(EXPORT_ROWS) : undefined;
+// On PostgreSQL the bot starts on this run's scratch schema (migrated already); on PGlite in a fresh folder.
+const startup = STARTUP_RUNS > 0 ? await startupSection(STARTUP_RUNS, scratchUrl) : undefined;
 
 const result = {
   at: new Date().toISOString(),
@@ -196,6 +202,7 @@ const result = {
   auditVerify: { events: verdict.rows, ok: verdict.ok, ms: Math.round(verifyMs), eventsPerSecond: Math.round(verdict.rows / (verifyMs / 1000)) },
   ...(csvExport && { csvExport }),
   ...(evidenceFile && { evidenceFile }),
+  ...(startup && { startup }),
   /** The process's peak resident set size over the whole run (getrusage). */
   maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   memory: { rssMb: Math.round(process.memoryUsage().rss / 1e6), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6) },
