@@ -445,10 +445,10 @@ describe('App Home', () => {
 const person = (who: Who) => w.person(who);
 
 describe('the Slack chat port (messages the bot sends on its own)', () => {
-  it('reaches only people with a Slack user id', async () => {
+  it('reaches people with a Slack user id, and not someone whose email no Slack account has', async () => {
     const [lena] = await t.db.select().from(people).where(eq(people.id, cast.lead.id));
-    expect(slack.port.canReach(lena)).toBe(true);
-    expect(slack.port.canReach({ ...lena, slackUserId: null })).toBe(false);
+    expect(await slack.port.canReach(lena)).toBe(true);
+    expect(await slack.port.canReach({ ...lena, slackUserId: null, email: 'nobody@elsewhere.example' })).toBe(false);
   });
 
   it('waits out a 429 for as long as Retry-After says, then delivers', async () => {
