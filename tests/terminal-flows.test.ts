@@ -115,7 +115,8 @@ describe('the flows in the terminal, as the people of the example organisation',
     const platformOff = { SLACK_BOT_TOKEN: undefined, SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: undefined, MICROSOFT_APP_ID: undefined, TEAMS_ENABLED: undefined, ISMS_EXAMPLE_ORG: undefined };
     if (testDbKind === 'postgres') {
       testDatabase = await createTestDatabase({ migrate: false });
-      env = { ...platformOff, DATABASE_URL: testDatabase.url };
+      // A start on PostgreSQL loads the example only when asked, as a trial on it would.
+      env = { ...platformOff, DATABASE_URL: testDatabase.url, ISMS_EXAMPLE_ORG: 'true' };
     } else {
       env = { ...platformOff, ISMS_DATA_DIR: path.join(workDir, 'data') };
     }
