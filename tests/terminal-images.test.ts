@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Shell } from '../adapters/shell/shell.js';
 import { assembleCore } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { MAX_IMAGE_BYTES, imageBlock, notificationText, reply, toPlainText } from '../src/core/reply.js';
 import { CHART_HEIGHT, CHART_WIDTH } from '../src/domain/reviews/charts.js';
 import { createLogger } from '../src/log.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
@@ -51,5 +52,22 @@ describe('images in the terminal', () => {
       const png = await readFile(path.join(dir, name));
       expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual({ width: CHART_WIDTH, height: CHART_HEIGHT });
     }
+  });
+});
+
+describe('an image block', () => {
+  const image = (bytes: number) => imageBlock({ title: 'Risks against appetite', alt: 'Three risks, one above the appetite', fileName: 'risks.png', png: Buffer.alloc(bytes, 1) });
+
+  it('reads as its title where it cannot be shown, and its alt text in plain text', () => {
+    expect(notificationText(reply(image(100)))).toBe('Risks against appetite');
+    expect(toPlainText(reply(image(100)))).toBe('🖼 Risks against appetite — Three risks, one above the appetite');
+  });
+
+  it('larger than 1 MB becomes a sentence saying so, not a picture', () => {
+    expect(image(MAX_IMAGE_BYTES).type).toBe('image');
+    expect(image(MAX_IMAGE_BYTES + 1)).toEqual({
+      type: 'text', tone: 'warning',
+      text: 'Risks against appetite: the picture is too large to show here (1025 KB, at most 1024 KB); Three risks, one above the appetite',
+    });
   });
 });
