@@ -104,8 +104,9 @@ function renderBlock(block: Exclude<Block, { type: 'divider' }>, fieldErrors: Re
 
 /**
  * An image as its own message: an inline attachment with the PNG as a data URI, which Teams shows
- * in personal and group chats. Each chart goes alone because a Teams message may be about 100 KB at
- * most and a card with several charts inline would pass it.
+ * in personal and group chats (up to 1 MB, 1024×1024). Each chart goes alone: a bot message should
+ * stay within about 80 KB (Teams refuses past about 100 KB with 413), and a card holding several
+ * charts inline could pass that.
  */
 export function imageActivity(image: ImageBlock): Partial<Activity> {
   return {
