@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
 import { asc } from 'drizzle-orm';
@@ -12,7 +12,7 @@ import type { Attachment } from '../../src/core/router.js';
 import { MAX_EVIDENCE_FILE_BYTES, attachmentFromPath, fileTooLarge } from '../../src/core/attachments.js';
 import type { ChatPort } from '../../src/core/port.js';
 import { deliverDue } from '../../src/core/delivery.js';
-import { type FileOut, type Form, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
+import { type FileOut, type Form, type ImageBlock, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
 import { exportDirectory } from '../../src/domain/exports/files.js';
 
 export interface ShellOptions {
@@ -38,7 +38,10 @@ export class Shell {
   readonly port: ChatPort = {
     platform: 'shell',
     canReach: (person: Person) => person.id === this.person?.id,
-    send: async (_person, message) => this.print(`\n📨 New message for you:\n${indent(toPlainText(message))}\n`),
+    send: async (_person, message) => {
+      this.print(`\n📨 New message for you:\n${indent(toPlainText(message))}\n`);
+      for (const b of message.blocks) if (b.type === 'image') await this.saveImage(b);
+    },
   };
 
   constructor(private readonly core: Core, private readonly options: ShellOptions) {
@@ -114,9 +117,10 @@ export class Shell {
       attachments: async () => files.map(readAttachment),
       progress: async (message) => this.print(`⏳ ${message}`),
     });
-    const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form' && b.type !== 'file') });
+    const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form' && b.type !== 'file' && b.type !== 'image') });
     if (shown) this.print(shown);
     for (const b of answer.blocks) if (b.type === 'file') await this.save(b.file);
+    for (const b of answer.blocks) if (b.type === 'image') await this.saveImage(b);
     const form = findForm(answer);
     const goOn = form ? await this.fillForm(form) : true;
     await this.deliver();
@@ -173,6 +177,19 @@ export class Shell {
       this.print(`✖ Could not write ${file.name} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).`);
     } finally {
       await rm(path.dirname(file.path), { recursive: true, force: true });
+    }
+  }
+
+  /** A terminal cannot show a picture: it goes into the export folder like a file, and the person is told where. */
+  private async saveImage(image: ImageBlock): Promise<void> {
+    const dir = exportDirectory();
+    const target = path.join(dir, path.basename(image.fileName));
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(target, Buffer.from(image.pngBase64, 'base64'));
+      this.print(`🖼 Saved ${image.title} to ${target}`);
+    } catch {
+      this.print(`✖ Could not write ${image.fileName} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).`);
     }
   }
 

@@ -7,9 +7,15 @@
  * posting and recording, the next worker finds the key in the direct message's history and does
  * not post again. The bot reads that history with im:history; metadata.message:read is only for
  * subscribing to metadata events, which the bot does not do.
+ *
+ * Images in a message (charts) are uploaded into the same direct message before the message is
+ * posted, because the message is the receipt: once it is found, the row counts as delivered. Each
+ * image of an outbox row is recorded as uploaded (processed_events) as soon as Slack completed it,
+ * so a send that failed part way and is retried uploads only what is still missing.
  */
 import type { Db } from '../../src/db/client.js';
-import { messageLinks } from '../../src/db/schema/index.js';
+import { eq } from 'drizzle-orm';
+import { messageLinks, processedEvents } from '../../src/db/schema/index.js';
 import { DeliveryError } from '../../src/core/port.js';
 import type { ReceiptChatPort } from '../../src/core/delivery.js';
 import type { Person } from '../../src/core/actor.js';
@@ -17,6 +23,7 @@ import { linkChatAccount } from '../../src/core/reach.js';
 import type { Reply } from '../../src/core/reply.js';
 import { isPermanentSlackError, retryAfterMs, type SlackApi } from './api.js';
 import { renderMessage } from './render.js';
+import { imageUpload, uploadToChannel } from './send-file.js';
 
 /** event_type of the metadata on every outbox message. */
 export const OUTBOX_EVENT_TYPE = 'isms_outbox';
@@ -106,6 +113,7 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
   async function post(via: SlackApi, person: Person, message: Reply, deliveryKey?: string): Promise<void> {
     if (!person.slackUserId && !found.has(person.id)) await canReach(person);
     const user = slackUserOf(person);
+    await uploadImages(via, person, user, message, deliveryKey);
     let posted: { channel?: string; ts?: string };
     try {
       // Posting to a user id opens (or reuses) the bot's direct message with them.
@@ -124,10 +132,26 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
     }
   }
 
-  async function dmChannel(user: string, recipient: number): Promise<string> {
+  /** Each image of the message into the direct message, once per outbox row (deliveryKey). */
+  async function uploadImages(via: SlackApi, person: Person, user: string, message: Reply, deliveryKey?: string): Promise<void> {
+    for (const [i, block] of message.blocks.entries()) {
+      if (block.type !== 'image') continue;
+      const doneKey = deliveryKey && `slack:outbox-image:${deliveryKey}:${i}`;
+      if (doneKey && (await db.select({ key: processedEvents.key }).from(processedEvents).where(eq(processedEvents.key, doneKey))).length > 0) continue;
+      const request = { kind: 'delivery', recipient: person.id, file: block.fileName };
+      try {
+        await uploadToChannel(via, await dmChannel(user, person.id, via), imageUpload(block), request);
+      } catch (e) {
+        throw new DeliveryError(`Slack did not take the image ${block.fileName} for ${person.name}: ${(e as Error).message}`, retryAfterMs(e), isPermanentSlackError(e));
+      }
+      if (doneKey) await db.insert(processedEvents).values({ key: doneKey, reply: { uploaded: block.fileName } }).onConflictDoNothing();
+    }
+  }
+
+  async function dmChannel(user: string, recipient: number, via: SlackApi = outbox): Promise<string> {
     let channel = dmChannels.get(user);
     if (!channel) {
-      const opened = await outbox.call<{ channel?: { id?: string } }>('conversations.open', { users: user }, { kind: 'delivery_check', recipient });
+      const opened = await via.call<{ channel?: { id?: string } }>('conversations.open', { users: user }, { kind: 'delivery_check', recipient });
       channel = opened.channel?.id;
       if (!channel) throw new Error(`conversations.open gave no channel for ${user}`);
       dmChannels.set(user, channel);

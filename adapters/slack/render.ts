@@ -5,7 +5,7 @@
  */
 import type { types as Slack } from '@slack/bolt';
 import {
-  type Block, type Button, type Field, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText,
+  type Block, type Button, type Field, type Form, type FormField, type ListItem, type Reply, type Tone, imageInWords, notificationText,
 } from '../../src/core/reply.js';
 import {
   FIELD_ACTION, FIELD_BLOCK_PREFIX, FORM_VIEW, HOME_VIEW, LOADING_VIEW, OPEN_FORM_ACTION, RESULT_VIEW, RUN_ACTION,
@@ -122,6 +122,9 @@ function blockToSlack(b: Block): KnownBlock[] {
     case 'file':
       // The listeners send files before rendering (send-file.ts): this names one that came another way.
       return sections(`📎 ${escapeMrkdwn(`${b.file.title}: ${b.file.name}`)}`);
+    case 'image':
+      // Block Kit shows only images at a URL: the port and the listeners upload the PNG next to the message (send-file.ts).
+      return [{ type: 'context', elements: [mrkdwn(escapeMrkdwn(imageInWords(b)))] }];
     case 'divider':
       return [{ type: 'divider' }];
   }

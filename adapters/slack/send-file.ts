@@ -19,8 +19,8 @@ import { pipeline } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';
 import { webApi } from '@slack/bolt';
 import { processedEvents } from '../../src/db/schema/index.js';
-import { type Block, type FileOut, type Reply, text } from '../../src/core/reply.js';
-import { describeSlackError, retryAfterMs } from './api.js';
+import { type Block, type FileOut, type ImageBlock, type Reply, text } from '../../src/core/reply.js';
+import { type RequestInfo, type SlackApi, describeSlackError, retryAfterMs } from './api.js';
 import { escapeMrkdwn } from './render.js';
 import type { SlackContext, SlackDeps } from './listeners/shared.js';
 
@@ -41,40 +41,56 @@ class UploadFailure extends Error {
 }
 
 /**
- * The reply with each file sent to the acting person's direct messages, its block replaced by what
- * happened. `idempotencyKey` is the request's: a repeat of the request sends nothing again.
+ * The reply with each file and image sent to the acting person's direct messages, its block replaced
+ * by what happened. `idempotencyKey` is the request's: a repeat of the request sends nothing again.
  */
 export async function deliverFiles(deps: SlackDeps, context: SlackContext, reply: Reply, idempotencyKey: string | undefined): Promise<Reply> {
   if (!hasFile(reply)) return reply;
   const blocks: Block[] = [];
   for (const [i, b] of reply.blocks.entries()) {
-    blocks.push(b.type === 'file' ? await deliverOnce(deps, context, b.file, idempotencyKey && `slack:file:${idempotencyKey}:${i}`) : b);
+    const claimKey = idempotencyKey && `slack:file:${idempotencyKey}:${i}`;
+    if (b.type === 'file') {
+      blocks.push(await once(deps, claimKey, b.file.name, async () => {
+        try {
+          return await deliver(deps, context, b.file.name, () => sendToDirectMessage(deps, context, b.file));
+        } finally {
+          await removeTemporaryFolder(b.file.path);
+        }
+      }));
+    } else if (b.type === 'image') {
+      blocks.push(await once(deps, claimKey, b.fileName, () => deliver(deps, context, b.fileName, async () => {
+        const request = { ...context.request, file: b.fileName };
+        await uploadToChannel(deps.api, await directMessageChannel(deps.api, context.user.id, request), imageUpload(b), request);
+      })));
+    } else blocks.push(b);
   }
   return { ...reply, blocks };
 }
 
-async function deliverOnce(deps: SlackDeps, context: SlackContext, file: FileOut, claimKey: string | undefined): Promise<Block> {
+/** Runs a delivery once per claim key; a repeat gets what the first said, or that it is still under way. */
+async function once(deps: SlackDeps, claimKey: string | undefined, name: string, work: () => Promise<Block>): Promise<Block> {
   const db = deps.core.database.db;
   if (claimKey) {
     const claimed = await db.insert(processedEvents).values({ key: claimKey }).onConflictDoNothing().returning({ key: processedEvents.key });
     if (claimed.length === 0) {
-      // Slack sent the request again: what the first delivery said, or that it is still under way.
       const [first] = await db.select({ reply: processedEvents.reply }).from(processedEvents).where(eq(processedEvents.key, claimKey));
-      return (first?.reply as Block | null) ?? text(`${file.name} is on its way to your direct messages with me.`);
+      return (first?.reply as Block | null) ?? text(`${name} is on its way to your direct messages with me.`);
     }
   }
-  let said: Block;
-  try {
-    await sendToDirectMessage(deps, context, file);
-    said = text(`Sent ${file.name} to your direct messages with me.`, 'success');
-  } catch (e) {
-    deps.core.logger.error({ platform: 'slack', request: context.request, file: file.name, error: uploadError(e) }, 'Slack file delivery failed');
-    said = text(failureText(file, e), 'error');
-  } finally {
-    await removeTemporaryFolder(file.path);
-  }
+  const said = await work();
   if (claimKey) await db.update(processedEvents).set({ reply: said }).where(eq(processedEvents.key, claimKey));
   return said;
+}
+
+/** What the person is told about one upload: sent, or why not. */
+async function deliver(deps: SlackDeps, context: SlackContext, name: string, send: () => Promise<void>): Promise<Block> {
+  try {
+    await send();
+    return text(`Sent ${name} to your direct messages with me.`, 'success');
+  } catch (e) {
+    deps.core.logger.error({ platform: 'slack', request: context.request, file: name, error: uploadError(e) }, 'Slack file delivery failed');
+    return text(failureText(name, e), 'error');
+  }
 }
 
 async function sendToDirectMessage(deps: SlackDeps, context: SlackContext, file: FileOut): Promise<void> {
@@ -84,40 +100,64 @@ async function sendToDirectMessage(deps: SlackDeps, context: SlackContext, file:
     throw new UploadFailure(`${file.path} is gone`, 'gone');
   });
   if (size > SLACK_MAX_UPLOAD_BYTES) throw new UploadFailure(`${size} bytes is more than Slack takes`, 'too_large');
-  const opened = await api.call<{ channel?: { id?: string } }>('conversations.open', { users: context.user.id }, request);
+  const channel = await directMessageChannel(api, context.user.id, request);
+  await uploadToChannel(api, channel, { name: file.name, title: file.title, mimeType: file.mimeType, size, path: file.path },
+    request, `Here is ${escapeMrkdwn(file.title)}, as you asked.`);
+}
+
+async function directMessageChannel(api: SlackApi, user: string | undefined, request: RequestInfo): Promise<string> {
+  const opened = await api.call<{ channel?: { id?: string } }>('conversations.open', { users: user }, request);
   const channel = opened.channel?.id;
   if (!channel) throw new Error('conversations.open gave no channel');
+  return channel;
+}
+
+/** What goes up: a file on disk (streamed) or bytes already in memory (an image block's PNG). */
+type Upload = { name: string; title: string; mimeType: string; size: number } & ({ path: string } | { bytes: Buffer });
+
+/** An image block's PNG as an upload. */
+export function imageUpload(image: ImageBlock): Upload {
+  const bytes = Buffer.from(image.pngBase64, 'base64');
+  return { name: image.fileName, title: image.title, mimeType: 'image/png', size: bytes.length, bytes };
+}
+
+/** Slack's external upload into a conversation: get an upload URL, POST the bytes there, complete it into the channel. */
+export async function uploadToChannel(api: SlackApi, channel: string, upload: Upload, request: RequestInfo, comment?: string): Promise<void> {
   const { upload_url: uploadUrl, file_id: fileId } = await api.call<{ upload_url?: string; file_id?: string }>(
-    'files.getUploadURLExternal', { filename: file.name, length: size }, request);
+    'files.getUploadURLExternal', { filename: upload.name, length: upload.size }, request);
   if (!uploadUrl || !fileId) throw new Error('files.getUploadURLExternal gave no upload URL');
-  await postBytes(uploadUrl, file.path, size, file.mimeType);
+  await postBytes(uploadUrl, upload);
   await api.call('files.completeUploadExternal', {
-    files: [{ id: fileId, title: file.title }], channel_id: channel, initial_comment: `Here is ${escapeMrkdwn(file.title)}, as you asked.`,
+    files: [{ id: fileId, title: upload.title }], channel_id: channel, ...(comment ? { initial_comment: comment } : {}),
   }, request);
 }
 
-/** Streams the file to Slack's upload URL as raw bytes (Slack also takes multipart); Slack answers 200 when it has them. */
-async function postBytes(url: string, file: string, size: number, mimeType: string): Promise<void> {
+/** Sends the bytes to Slack's upload URL raw (Slack also takes multipart), a file streamed from disk; Slack answers 200 when it has them. */
+async function postBytes(url: string, upload: Upload): Promise<void> {
   const target = new URL(url);
-  const upload = (target.protocol === 'http:' ? http : https).request(target, {
-    method: 'POST', timeout: UPLOAD_IDLE_MS, headers: { 'content-type': mimeType || 'application/octet-stream', 'content-length': size },
+  const request = (target.protocol === 'http:' ? http : https).request(target, {
+    method: 'POST', timeout: UPLOAD_IDLE_MS, headers: { 'content-type': upload.mimeType || 'application/octet-stream', 'content-length': upload.size },
   });
   const answered = new Promise<http.IncomingMessage>((resolve, reject) => {
-    upload.once('response', resolve);
-    upload.once('error', reject);
-    upload.once('timeout', () => upload.destroy(new Error('the upload stalled')));
+    request.once('response', resolve);
+    request.once('error', reject);
+    request.once('timeout', () => request.destroy(new Error('the upload stalled')));
   });
-  const [, response] = await Promise.all([pipeline(createReadStream(file), upload), answered]);
+  const [, response] = await Promise.all(['path' in upload ? pipeline(createReadStream(upload.path), request) : endWith(request, upload.bytes), answered]);
   response.resume();
   if (response.statusCode !== 200) throw new UploadFailure(`the upload URL answered HTTP ${response.statusCode}`, 'upload_url');
 }
 
+const endWith = (request: http.ClientRequest, bytes: Buffer) => new Promise<void>((resolve) => request.end(bytes, resolve));
+
 /** The reply as it reads while its files are being sent (a modal shows it until they are). */
 export function whileSending(reply: Reply): Reply {
-  return { ...reply, blocks: reply.blocks.map((b) => (b.type === 'file' ? text(`⏳ Sending ${b.file.name} to your direct messages with me…`) : b)) };
+  const sending = (name: string) => text(`⏳ Sending ${name} to your direct messages with me…`);
+  return { ...reply, blocks: reply.blocks.map((b) => (b.type === 'file' ? sending(b.file.name) : b.type === 'image' ? sending(b.fileName) : b)) };
 }
 
-export const hasFile = (reply: Reply): boolean => reply.blocks.some((b) => b.type === 'file');
+/** A reply with something to upload: a file, or an image Block Kit cannot show from bytes. */
+export const hasFile = (reply: Reply): boolean => reply.blocks.some((b) => b.type === 'file' || b.type === 'image');
 
 /** Only a folder of its own below the exports folder is the core's to give away. */
 async function removeTemporaryFolder(file: string): Promise<void> {
@@ -126,8 +166,7 @@ async function removeTemporaryFolder(file: string): Promise<void> {
   await rm(folder, { recursive: true, force: true }).catch(() => undefined);
 }
 
-function failureText(file: FileOut, e: unknown): string {
-  const name = file.name;
+function failureText(name: string, e: unknown): string {
   if (e instanceof UploadFailure && e.reason === 'too_large') {
     return `${name} is larger than the 1 GB Slack takes, so I could not send it. Nothing is lost: export it in the terminal ("npm run isms -- export"), where --from/--to narrow it down.`;
   }

@@ -1,6 +1,8 @@
 import type { AdaptiveCard } from '@microsoft/teams-ai';
 import { CardFactory, MessageFactory, type Activity } from 'botbuilder';
-import { type Block, type Button, type FileOut, type Form, type FormField, type ListItem, type Reply, type Tone, notificationText } from '../../src/core/reply.js';
+import {
+  type Block, type Button, type FileOut, type Form, type FormField, type ImageBlock, type ListItem, type Reply, type Tone, imageInWords, notificationText,
+} from '../../src/core/reply.js';
 
 /** The newest Adaptive Card schema Teams renders on desktop, web and mobile. */
 export const CARD_VERSION = '1.5';
@@ -94,7 +96,24 @@ function renderBlock(block: Exclude<Block, { type: 'divider' }>, fieldErrors: Re
     case 'file':
       // The outbound offers files in a personal chat; a card on its own can only say where to get it.
       return [textBlock(fileOnlyInPersonalChat(block.file))];
+    case 'image':
+      // The picture follows as its own activity (imageActivity): inline in the card it would take the card past Teams' message size.
+      return [{ ...textBlock(imageInWords(block)), isSubtle: true }];
   }
+}
+
+/**
+ * An image as its own message: an inline attachment with the PNG as a data URI, which Teams shows
+ * in personal and group chats (up to 1 MB, 1024×1024). Each chart goes alone: a bot message should
+ * stay within about 80 KB (Teams refuses past about 100 KB with 413), and a card holding several
+ * charts inline could pass that.
+ */
+export function imageActivity(image: ImageBlock): Partial<Activity> {
+  return {
+    ...MessageFactory.attachment({ contentType: 'image/png', contentUrl: `data:image/png;base64,${image.pngBase64}`, name: image.fileName }),
+    text: plainWords(image.title),
+    summary: plainWords(image.title),
+  };
 }
 
 /** Teams takes files from a bot only in a personal chat, with the person's consent. */

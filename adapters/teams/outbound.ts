@@ -5,7 +5,7 @@ import type { Db } from '../../src/db/client.js';
 import type { Person } from '../../src/core/actor.js';
 import { type ChatPort, DeliveryError } from '../../src/core/port.js';
 import { type FileOut, type Reply, text } from '../../src/core/reply.js';
-import { cardActivity, fileOnlyInPersonalChat, plainWords } from './cards.js';
+import { cardActivity, fileOnlyInPersonalChat, imageActivity, plainWords } from './cards.js';
 import { loadReference, recordLink, saveReference } from './addresses.js';
 import { type RosterAddress, loadRosterAddress } from './roster.js';
 import { type FileOffer, FileOffers, consentAttachment, removeExportFolder } from './offers.js';
@@ -68,7 +68,7 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
   /**
    * Sends a reply as one card; each of its files follows as a consent card when the conversation is
    * a personal chat with the person it is offered to (Teams takes files from bots nowhere else).
-   * An offer whose card did not go out is withdrawn.
+   * An offer whose card did not go out is withdrawn. Each image follows the card as a message of its own.
    */
   async function deliver(context: TurnContext, message: Reply, conversationId: string | undefined, recipientId?: number, offeredTo?: string): Promise<void> {
     const made: FileOffer[] = [];
@@ -76,6 +76,7 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
       const { card, consents } = await withOffers(message, offeredTo, made);
       const sent = await context.sendActivity(card);
       if (message.about && sent?.id && conversationId) await linkMessage(conversationId, sent.id, message.about, recipientId);
+      for (const block of message.blocks) if (block.type === 'image') await context.sendActivity(imageActivity(block));
       for (const consent of consents) await context.sendActivity(consent);
     } catch (e) {
       for (const offer of made) await offers.withdraw(offer.id);

@@ -72,7 +72,18 @@ export type Block =
   | { type: 'actions'; buttons: Button[] }
   | { type: 'form'; form: Form }
   | { type: 'file'; file: FileOut }
+  | ImageBlock
   | { type: 'divider' };
+
+/**
+ * A picture shown in the message itself (a chart), its bytes carried inline so it survives the
+ * outbox, which stores replies as JSON. Small by design: imageBlock refuses anything larger than
+ * MAX_IMAGE_BYTES; a bigger file travels as a file.
+ */
+export interface ImageBlock { type: 'image'; title: string; alt: string; pngBase64: string; fileName: string }
+
+/** Largest image a message carries inline; charts are 20-60 KB. */
+export const MAX_IMAGE_BYTES = 1024 * 1024;
 
 /**
  * What an answer means, set by the router and the inbound pipeline, never guessed from tone:
@@ -102,6 +113,20 @@ export const fields = (list: Field[], title?: string): Block => ({ type: 'fields
 export const actions = (...buttons: Button[]): Block => ({ type: 'actions', buttons });
 export const formBlock = (form: Form): Block => ({ type: 'form', form });
 export const fileBlock = (file: FileOut): Block => ({ type: 'file', file });
+
+/**
+ * A PNG shown in the message. Larger than MAX_IMAGE_BYTES it becomes a sentence saying so, so a
+ * message never grows past what a chat platform or the outbox should carry.
+ */
+export function imageBlock(image: { title: string; alt: string; fileName: string; png: Buffer }): Block {
+  if (image.png.length > MAX_IMAGE_BYTES) {
+    return text(`${image.title}: the picture is too large to show here (${Math.ceil(image.png.length / 1024)} KB, at most ${MAX_IMAGE_BYTES / 1024} KB); ${image.alt}`, 'warning');
+  }
+  return { type: 'image', title: image.title, alt: image.alt, fileName: image.fileName, pngBase64: image.png.toString('base64') };
+}
+
+/** What an image says in words, where it cannot be shown. */
+export const imageInWords = (b: ImageBlock): string => `🖼 ${b.title}${b.alt && b.alt !== b.title ? ` — ${b.alt}` : ''}`;
 
 export function replyText(body: string, tone?: Tone): Reply {
   return reply(text(body, tone));
@@ -149,6 +174,9 @@ export function toPlainText(r: Reply): string {
       case 'file':
         out.push(`📎 ${b.file.title}: ${b.file.name}`);
         break;
+      case 'image':
+        out.push(imageInWords(b));
+        break;
       case 'divider':
         out.push('—');
         break;
@@ -174,6 +202,7 @@ export function notificationText(r: Reply, max = NOTIFICATION_MAX): string {
     } else if (b.type === 'fields' && b.title) out.push(b.title);
     else if (b.type === 'form') out.push(b.form.title);
     else if (b.type === 'file') out.push(b.file.title);
+    else if (b.type === 'image') out.push(b.title);
   }
   // A reply of fields alone (a record's details) says them rather than nothing.
   if (out.length === 0) for (const b of r.blocks) if (b.type === 'fields') out.push(...b.fields.map((f) => `${f.label}: ${f.value}`));

@@ -13,7 +13,7 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { peopleWithRole } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
-import { actions, fields, fileBlock, reply, text, type Block, type FileOut } from '../../core/reply.js';
+import { actions, fields, fileBlock, imageBlock, reply, text, type Block, type FileOut } from '../../core/reply.js';
 import { addDays, isoDay } from '../../core/time.js';
 import { controlStates } from '../soa/soa.js';
 import { everyonesObligations } from '../training/obligations.js';
@@ -357,14 +357,25 @@ export async function findPack(db: Db, ref?: string): Promise<ReviewPack> {
   return pack;
 }
 
-/** What the management body is told: one line per input, and where to get the document and charts. */
-function packMessage(pack: ReviewPack, preparedBy: string, compiled: CompiledPack): Block[] {
+/** What the management body is told: one line per input, the charts as pictures, and where to get the document. */
+function packMessage(pack: ReviewPack, preparedBy: string, compiled: CompiledPack, charts: Block[]): Block[] {
   return [
     text(`${preparedBy} prepared the management review pack ${pack.ref}: the ISO 27001 cl. 9.3.2 inputs as the register stands on ${isoDay(pack.preparedAt)}.`),
     fields(compiled.sections.map((s) => ({ label: `(${s.key}) ${s.heading}`, value: s.summary })), 'Inputs at a glance'),
+    ...charts,
     text(`The pack document and its ${pack.charts.length} charts (${pack.charts.map((c) => c.title.toLowerCase()).join('; ')}) come as files with "Get the pack".`),
     actions({ label: 'Get the pack', command: `review pack ${pack.ref}`, style: 'primary' }),
   ];
+}
+
+/** The pack's charts as pictures in the message, drawn once for every member. */
+async function chartImages(ref: string, charts: Chart[]): Promise<Block[]> {
+  return Promise.all(charts.map(async (chart) => imageBlock({
+    title: chart.title,
+    alt: `Chart of the management review pack ${ref}; its figures are in the inputs above and in the pack document.`,
+    fileName: chartFileName(ref, chart),
+    png: await chartPng(chart),
+  })));
 }
 
 /**
@@ -390,11 +401,12 @@ export async function prepareReviewPack(ctx: CommandContext): Promise<{ pack: Re
   }).returning();
   await ctx.audit({ action: 'prepare', entity: 'review_pack', entityRef: ref, after: pack });
   let told = 0;
+  const charts = await chartImages(ref, compiled.charts);
   for (const member of board) {
     if (member.id === ctx.actor.id) continue;
     const queued = await ctx.notify({
       recipientId: member.id, kind: 'review_pack', idempotencyKey: `review-pack:${ref}:member:${member.id}`,
-      reply: { ...reply(...packMessage(pack, ctx.actor.name, compiled)), about: ref },
+      reply: { ...reply(...packMessage(pack, ctx.actor.name, compiled, charts)), about: ref },
     });
     if (queued) told++;
   }

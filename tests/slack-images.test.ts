@@ -1,0 +1,63 @@
+/**
+ * Images in an outbox message (the review pack's charts) reach the person in Slack as PNG files in
+ * their direct message with the bot, next to the message; a send that failed and is retried uploads
+ * each image once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { SlackWorkspace, blockText } from './helpers/fake-slack-workspace.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { outbox, people } from '../src/db/schema/index.js';
+import { CHART_HEIGHT, CHART_WIDTH } from '../src/domain/reviews/charts.js';
+
+let w: SlackWorkspace;
+let boardId: number;
+
+beforeAll(async () => {
+  w = await SlackWorkspace.start();
+  const [board] = await w.t.db.insert(people).values({ name: 'Bruno Board', email: 'bruno@test.example', roles: ['management_body'], slackUserId: 'UBRUNO' }).returning();
+  boardId = board.id;
+});
+
+afterAll(async () => {
+  await w?.close();
+});
+
+/** Width and height from a PNG's IHDR chunk, after checking its signature. */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+  expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+describe('the management review pack in Slack', () => {
+  it('reaches the board member as a message and four chart PNGs, uploaded once although the first send failed', async () => {
+    await w.sender.command(w.slashCommand('ULENA', 'review prepare', 'prepare'));
+    expect(blockText((await w.responseTo('prepare')).args.blocks)).toContain('RP-0001');
+    const [row] = await w.t.db.select().from(outbox).where(eq(outbox.recipientId, boardId));
+    expect(row.idempotencyKey).toContain('review-pack:RP-0001');
+
+    // Slack fails the message itself once, after the charts went up: the retry must not upload them again.
+    w.fake.failNext('chat.postMessage', 500, 1);
+    const first = await deliverDue(w.t.db, [w.slack.port], new Date(Date.now() + 1000));
+    expect(first.sent).toBe(0);
+    const [waiting] = await w.t.db.select().from(outbox).where(eq(outbox.id, row.id));
+    expect(waiting.status).toBe('queued');
+    const second = await deliverDue(w.t.db, [w.slack.port], new Date(waiting.notBefore.getTime() + 1000));
+    expect(second.sent).toBe(1);
+
+    const posts = w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UBRUNO' && c.status === 200);
+    expect(posts).toHaveLength(1);
+    expect(blockText(posts[0].args.blocks)).toContain('management review pack RP-0001');
+    const dm = w.fake.callsTo('conversations.open').find((c) => c.args.users === 'UBRUNO')!.response!.channel.id;
+    // The lead who prepared it got the pack's files too; the board member's direct message has the charts.
+    const charts = w.fake.sharedFiles().filter((f) => f.shared?.channel === dm);
+    expect(charts.map((f) => f.filename).sort()).toEqual([
+      'review-pack-RP-0001-evidence-freshness.png', 'review-pack-RP-0001-policy-training.png',
+      'review-pack-RP-0001-poam-open-closed.png', 'review-pack-RP-0001-risks-appetite.png',
+    ].sort());
+    for (const chart of charts) {
+      expect(pngSize(chart.bytes!)).toEqual({ width: CHART_WIDTH, height: CHART_HEIGHT });
+    }
+    expect(w.fake.callsTo('files.completeUploadExternal').filter((c) => c.args.channel_id === dm)).toHaveLength(4);
+  });
+});
