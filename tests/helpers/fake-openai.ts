@@ -28,6 +28,12 @@ export class FakeOpenAi {
     return fake;
   }
 
+  /** Forgets queued answers and recorded requests: each test starts from nothing. */
+  reset(): void {
+    this.script.length = 0;
+    this.requests.length = 0;
+  }
+
   /** Queues answers for the next calls, in order; a call with nothing queued gets a 500. */
   next(...answers: Scripted[]): void {
     this.script.push(...answers);
