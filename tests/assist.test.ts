@@ -19,6 +19,7 @@ import { aiTools, auditEvents, people } from '../src/db/schema/index.js';
 import { OPEN_FORM_ACTION_PATTERN, fieldBlockId } from '../adapters/slack/ids.js';
 import { cardOf, cardText, clickActivity, createTeamsCore, createTestAdapterBot, inputValues, personalMessage } from './helpers/teams.js';
 import { ConfigError } from '../src/config.js';
+import { answerTo, freshRegister, pipedSession } from './helpers/process.js';
 
 const API_KEY = 'sk-test-0123456789abcdefghij';
 const PLAIN_ANSWER = 'Commands start with "/isms" — try "/isms help".';
@@ -291,4 +292,27 @@ describe('configuration', () => {
     createLogger('info', logs).info({ config }, `starting with ${API_KEY}`);
     expect(logs.text()).not.toContain(API_KEY);
   });
+});
+
+describe('plain language in the terminal (npm start, a real process)', () => {
+  it('shows the proposal as questions with the proposed answers; Enter keeps one, "-" clears one; the submission records it', async () => {
+    fake.reset();
+    const register = await freshRegister();
+    try {
+      Object.assign(register.env, assistEnv(fake));
+      fake.next(otterProposal);
+      // tool, vendor, purpose, data, users: keep, skip, clear, keep, skip.
+      const out = await pipedSession(register, OTTER, '', '', '-', '', '');
+      const answer = answerTo(out, OTTER);
+      expect(answer).toContain(PROPOSAL_NOTE);
+      expect(answer).toContain('AI tool (Enter keeps "Otter", "-" clears it):');
+      expect(answer).toContain('Recorded Otter in the AI register');
+      await register.withDb(async (db) => {
+        const [tool] = await db.select().from(aiTools).where(eq(aiTools.name, 'Otter'));
+        expect(tool).toMatchObject({ purpose: null, dataCategories: ['internal'] });
+      });
+    } finally {
+      await register.dispose();
+    }
+  }, 240_000);
 });
