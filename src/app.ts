@@ -5,6 +5,8 @@ import { migrate } from './db/migrate.js';
 import { buildRouter } from './commands.js';
 import type { CommandRouter } from './core/router.js';
 import { InboundPipeline } from './core/inbound.js';
+import { Assistant } from './core/assist.js';
+import { loadPrompt } from './core/prompts.js';
 import { loadExampleOrganisation } from './import/example.js';
 import { InFlight } from './lifecycle.js';
 
@@ -33,6 +35,7 @@ export async function startCore(config: Config, logger: Logger): Promise<Core> {
 
 /** The core around an open, migrated register (tests build theirs on a test database). */
 export function assembleCore(config: Config, logger: Logger, database: Database, loadedExample = false): Core {
-  const router = buildRouter(database.db, { witnessFile: config.nudges.witnessFile });
-  return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger), loadedExample, inFlight: new InFlight() };
+  const router = buildRouter(database.db, { witnessFile: config.nudges.witnessFile, plainLanguage: Boolean(config.assistant) });
+  const assistant = config.assistant ? new Assistant(config.assistant, loadPrompt('propose-command'), router, database.db, logger) : undefined;
+  return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger, assistant), loadedExample, inFlight: new InFlight() };
 }

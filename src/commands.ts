@@ -18,10 +18,10 @@ import { exportCommands } from './domain/exports/index.js';
 import { approvalCommands } from './domain/approvals/index.js';
 
 /** Every command of the bot, in the order help lists them. Each feature module exports its own list. */
-export function buildRouter(db: Db, options: { witnessFile?: string } = {}): CommandRouter {
+export function buildRouter(db: Db, options: { witnessFile?: string; plainLanguage?: boolean } = {}): CommandRouter {
   const router: CommandRouter = new CommandRouter(db);
   const specs: CommandSpec[] = [
-    helpCommand(() => router),
+    helpCommand(() => router, { plainLanguage: options.plainLanguage ?? false }),
     ...statusCommands,
     ...declarationCommands,
     ...evidenceCommands,

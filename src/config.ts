@@ -46,6 +46,11 @@ const envSchema = z.object({
   ISMS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   ISMS_DELIVERY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   ISMS_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: z.string().trim().url('must be a URL such as https://api.openai.com/v1').optional(),
+  OPENAI_MODEL: optionalText,
+  // Below Slack's 3-second answer deadline, so that a slow model still leaves time for the plain answer.
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
 }).superRefine((env, ctx) => {
   if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
     ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)' });
@@ -55,6 +60,12 @@ const envSchema = z.object({
   }
   if (env.MICROSOFT_APP_ID && !env.MICROSOFT_APP_PASSWORD && env.MICROSOFT_APP_TYPE !== 'UserAssignedMSI') {
     ctx.addIssue({ code: 'custom', path: ['MICROSOFT_APP_PASSWORD'], message: 'is required when MICROSOFT_APP_ID is set' });
+  }
+  if ((env.OPENAI_BASE_URL || env.OPENAI_MODEL) && !env.OPENAI_API_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when OPENAI_BASE_URL or OPENAI_MODEL is set (any placeholder for a local server without keys)' });
+  }
+  if (env.OPENAI_API_KEY && !env.OPENAI_MODEL) {
+    ctx.addIssue({ code: 'custom', path: ['OPENAI_MODEL'], message: 'is required when OPENAI_API_KEY is set, e.g. gpt-4o-mini' });
   }
 });
 
@@ -123,6 +134,10 @@ function toConfig(env: z.infer<typeof envSchema>) {
       : undefined,
     teams: env.MICROSOFT_APP_ID || env.TEAMS_ENABLED
       ? { appId: env.MICROSOFT_APP_ID, appPassword: env.MICROSOFT_APP_PASSWORD, tenantId: env.MICROSOFT_APP_TENANT_ID, appType: env.MICROSOFT_APP_TYPE }
+      : undefined,
+    /** AI assistance: plain-language messages become proposed commands. Undefined when not configured. */
+    assistant: env.OPENAI_API_KEY && env.OPENAI_MODEL
+      ? { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, timeoutMs: env.OPENAI_TIMEOUT_MS }
       : undefined,
     nudges: {
       timezone: env.ISMS_DEFAULT_TIMEZONE,

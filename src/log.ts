@@ -7,10 +7,11 @@ export const REDACT_PATHS = [
   'config.slack.botToken', 'config.slack.signingSecret', 'config.slack.appToken', 'config.teams.appPassword',
   '*.SLACK_BOT_TOKEN', '*.SLACK_SIGNING_SECRET', '*.SLACK_APP_TOKEN', '*.MICROSOFT_APP_PASSWORD', '*.DATABASE_URL',
   'token', 'secret', 'password', 'authorization',
+  '*.apiKey', 'config.assistant.apiKey', '*.OPENAI_API_KEY',
 ];
 
 /** Token-shaped strings that must not survive even inside a message text. */
-const SECRET_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g, /(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+@/g, /Bearer\s+[A-Za-z0-9._~+/=-]+/g];
+const SECRET_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g, /(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+@/g, /Bearer\s+[A-Za-z0-9._~+/=-]+/g, /sk-[A-Za-z0-9_-]{16,}/g];
 
 export function scrubSecrets(text: string): string {
   let out = text;

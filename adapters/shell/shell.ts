@@ -97,6 +97,8 @@ export class Shell {
       return true;
     }
     if (!/^\/isms\b/i.test(line)) {
+      // Plain language may become a proposed command; the core answers where commands start otherwise.
+      if (!line.startsWith('/')) return this.ask({ message: line }, []);
       this.print('Commands start with "/isms" — try "/isms help".');
       return true;
     }
@@ -153,7 +155,12 @@ export class Shell {
         return this.handle(value);
       }
       if (!this.interactive) this.print(`${question(field)} ${answer}`);
-      if (!value) continue;
+      // An empty answer keeps what the form proposed; "-" clears it.
+      if (value === '-' || (!value && field.initial === undefined)) continue;
+      if (!value) {
+        values[field.name] = field.initial;
+        continue;
+      }
       if (field.type === 'file') {
         const file = value.replace(/^"(.*)"$/, '$1');
         files.push(file);
@@ -288,7 +295,8 @@ function describe(person: Person): string {
 
 function question(field: FormField): string {
   const options = field.options?.length ? ` [${field.options.map((o) => o.value).join(field.type === 'multiselect' ? ', ' : ' | ')}]` : '';
-  return `${field.label}${field.required ? '' : ' (optional)'}${options}:`;
+  const proposed = field.initial === undefined ? '' : ` (Enter keeps "${[field.initial].flat().join(',')}", "-" clears it)`;
+  return `${field.label}${field.required ? '' : ' (optional)'}${options}${proposed}:`;
 }
 
 function optionValue(field: FormField, typed: string): string {

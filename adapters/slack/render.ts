@@ -34,8 +34,8 @@ function sections(markdown: string): KnownBlock[] {
   return splitText(markdown, LIMITS.sectionText).map((piece) => ({ type: 'section', text: mrkdwn(piece || ' ') }));
 }
 
-/** The value a form-opening button carries: the form's command and its hidden values. */
-export interface OpenFormValue { command: string; hidden?: Record<string, string> }
+/** The value a form-opening button carries: the form's command, its hidden values and what its fields start with (a proposal's values). */
+export interface OpenFormValue { command: string; hidden?: Record<string, string>; initial?: Record<string, string | string[]> }
 
 /** A form-opening button's value back; an older plain command line still opens its form. */
 export function openFormValue(raw: string | undefined): OpenFormValue {
@@ -132,7 +132,8 @@ function blockToSlack(b: Block): KnownBlock[] {
 
 /** A form inside a message becomes a button that opens it as a modal. */
 function openFormActions(form: Form): KnownBlock {
-  const value: OpenFormValue = { command: form.command, ...(form.hidden ? { hidden: form.hidden } : {}) };
+  const initial = Object.fromEntries(form.fields.filter((f) => f.initial !== undefined).map((f) => [f.name, f.initial!]));
+  const value: OpenFormValue = { command: form.command, ...(form.hidden ? { hidden: form.hidden } : {}), ...(Object.keys(initial).length ? { initial } : {}) };
   const json = JSON.stringify(value);
   return {
     type: 'actions',

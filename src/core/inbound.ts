@@ -14,7 +14,8 @@ import { UserError } from './errors.js';
 import { enqueue } from './outbox.js';
 import { type Reply, reply, text } from './reply.js';
 import { discardAll } from './attachments.js';
-import { type Attachment, type Channel, type CommandRouter, type Inbound, commandPrefix } from './router.js';
+import { type Attachment, type Channel, type CommandRouter, type Inbound, commandPrefix, tokenize } from './router.js';
+import type { Assistant } from './assist.js';
 
 export type ChatPlatform = 'slack' | 'teams';
 
@@ -44,7 +45,9 @@ export type Request =
   /** A submitted form: the command and its field values. */
   | { command: string; values: Record<string, unknown> }
   /** A message in the thread of a bot message about `about` (e.g. "EVR-0003"); undefined when it is about nothing. */
-  | { threadReply: { about?: string; text: string } };
+  | { threadReply: { about?: string; text: string } }
+  /** A plain-language message that is not a command (a terminal line without "/isms"). */
+  | { message: string };
 
 export interface Ask {
   from: Asker;
@@ -82,7 +85,9 @@ export class InboundPipeline {
   /** Accounts whose timezone this process already asked the platform for: once each is enough. */
   private readonly timezoneAsked = new Set<string>();
 
-  constructor(private readonly db: Db, private readonly router: CommandRouter, private readonly logger: Logger) {}
+  /** `assistant` turns plain-language messages into proposed commands; without it they get the plain answer. */
+  constructor(private readonly db: Db, private readonly router: CommandRouter, private readonly logger: Logger,
+    private readonly assistant?: Assistant) {}
 
   /** Runs one request to its answer. Never throws: a fault is logged and answered with FAULT_TEXT. */
   async handle(ask: Ask): Promise<Answer> {
@@ -106,11 +111,21 @@ export class InboundPipeline {
   }
 
   private async run(request: Request, inbound: Inbound): Promise<Reply> {
-    if ('line' in request) return this.router.handle(request.line, inbound);
+    if ('message' in request) return await this.proposal(request.message, inbound) ?? plainMessageReply(inbound.channel);
+    if ('line' in request) {
+      // In Teams every message is typed without a prefix: one that names no command may be plain language.
+      if (inbound.channel === 'teams' && this.isPlainLanguage(request.line, inbound)) {
+        const proposed = await this.proposal(request.line, inbound);
+        if (proposed) return proposed;
+      }
+      return this.router.handle(request.line, inbound);
+    }
     if ('command' in request) return this.router.submit(request.command, request.values, inbound);
     const { about, text: body } = request.threadReply;
     // Only an evidence request takes replies as evidence; a thread on a policy or a triage message does not.
     if (!about || !EVIDENCE_REQUEST.test(about)) {
+      const proposed = !about && body.trim() ? await this.proposal(body, inbound) : undefined;
+      if (proposed) return proposed;
       return {
         ...reply(text(`I take commands, not replies here: "${commandPrefix(inbound.channel)}help" lists them. To hand in evidence, reply with the file or text in the thread of my evidence request.`)),
         outcome: 'info', visibility: 'private',
@@ -118,6 +133,24 @@ export class InboundPipeline {
     }
     // Named values, not a typed line: the person's text may hold quotes or "--" that a line would parse.
     return this.router.submit('evidence submit', { target: about, ...(body.trim() ? { text: body.trim() } : {}) }, inbound);
+  }
+
+  /** The assistant's proposal for a plain-language message; undefined when there is no assistant or no proposal. */
+  private async proposal(message: string, inbound: Inbound): Promise<Reply | undefined> {
+    if (!this.assistant || !message.trim()) return undefined;
+    try {
+      return await this.assistant.propose(message.trim(), inbound);
+    } catch (e) {
+      // A proposal is a help, never a condition: whatever went wrong, the plain answer still comes.
+      this.logger.warn({ err: e instanceof Error ? e.name : 'unknown', channel: inbound.channel }, 'no proposal: the plain answer goes instead');
+      return undefined;
+    }
+  }
+
+  /** A line whose first word is no command's, e.g. "I started using Otter". */
+  private isPlainLanguage(line: string, inbound: Inbound): boolean {
+    const words = tokenize(line.trim().replace(/^\/?isms\b/i, ''));
+    return words.length > 2 && !this.router.match(words) && !this.router.startingWith(words.slice(0, 1), inbound.actor).length;
   }
 
   /**
@@ -221,6 +254,11 @@ export class InboundPipeline {
     return refusal(`You are not in the ISMS register${email ? ` (nobody there has the email ${email})` : ''}, so I can't run commands for you. Nothing was recorded.`,
       `${who}${email ? ` with the email ${email}` : ' with your work email address'}.`);
   }
+}
+
+/** What a message that is not a command gets without a proposal: where commands start. */
+function plainMessageReply(channel: Channel): Reply {
+  return { ...reply(text(`Commands start with "${commandPrefix(channel).trim()}" — try "${commandPrefix(channel)}help".`)), outcome: 'info', visibility: 'private' };
 }
 
 function refusal(message: string, hint?: string): Reply {

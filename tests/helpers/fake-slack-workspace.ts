@@ -72,7 +72,7 @@ export class SlackWorkspace {
   private constructor(readonly t: TestDatabase) {}
 
   /** A fresh register with the cast, the fake Web API (which knows Eve and a stranger) and the adapter on HTTP. */
-  static async start(): Promise<SlackWorkspace> {
+  static async start(env: Record<string, string> = {}): Promise<SlackWorkspace> {
     const w = new SlackWorkspace(await createTestDatabase());
     for (const [key, who] of Object.entries(CAST) as [Who, (typeof CAST)[Who]][]) {
       const [row] = await w.t.db.insert(people).values({ name: who.name, email: who.email, roles: who.roles, slackUserId: who.slack }).returning();
@@ -81,7 +81,7 @@ export class SlackWorkspace {
     w.fake = await FakeSlack.start();
     w.fake.users.set('UEVE', { email: CAST.eve.email, tz: 'America/Chicago' });
     w.fake.users.set('USTRANGER', { email: 'stranger@elsewhere.example' });
-    w.bot = w.core({ SLACK_SIGNING_SECRET: SECRET });
+    w.bot = w.core({ SLACK_SIGNING_SECRET: SECRET, ...env });
     w.slack = await attachSlack(w.bot, w.http, { retryConfig });
     const port = await w.http.listen(0, '127.0.0.1');
     w.sender = new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET);

@@ -39,7 +39,10 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       const form = findForm(reply);
       const hidden = wanted.hidden ?? {};
       const view = form
-        ? formModal({ ...form, hidden: { ...form.hidden, ...hidden }, fields: form.fields.filter((f) => !(f.name in hidden)) })
+        ? formModal({
+          ...form, hidden: { ...form.hidden, ...hidden },
+          fields: form.fields.filter((f) => !(f.name in hidden)).map((f) => (wanted.initial?.[f.name] === undefined ? f : { ...f, initial: wanted.initial[f.name] })),
+        })
         : resultModal(reply);
       if (opened) await deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view }, context.request);
       else await answer(reply);

@@ -12,7 +12,7 @@ function argumentLine(a: ArgInfo): { label: string; value: string } {
 }
 
 /** Help is generated from the command declarations, so it never drifts from what the router accepts. */
-export function helpCommand(router: () => CommandRouter) {
+export function helpCommand(router: () => CommandRouter, options: { plainLanguage: boolean } = { plainLanguage: false }) {
   return defineCommand({
     name: 'help',
     aliases: ['?'],
@@ -30,6 +30,9 @@ export function helpCommand(router: () => CommandRouter) {
         return reply(
           text(`Hello ${ctx.actor.name}. Here is what you can do (type "${say('help <command>')}" for details):`),
           listed(r.visibleTo(ctx.actor)),
+          text(options.plainLanguage
+            ? 'You can also write in plain language (e.g. "I started using Otter for meeting notes"): I propose the matching command as its form, and nothing is recorded until you submit it.'
+            : 'Plain-language messages (e.g. "I started using Otter for meeting notes") need AI assistance, which is off: whoever runs the bot sets OPENAI_API_KEY, OPENAI_MODEL and, for another server than OpenAI, OPENAI_BASE_URL.'),
         );
       }
       const words = tokenize(command.replace(/^\/?isms\s+/i, ''));

@@ -1,0 +1,174 @@
+/**
+ * AI assistance: a plain-language message ("I started using Otter for meeting notes") becomes a
+ * proposed command, shown as that command's own form, pre-filled. The model's answer is only a
+ * proposal: it never chooses who acts, never runs anything, and nothing is written until the person
+ * submits the form, which goes through the router like a typed command. Any failure (slow endpoint,
+ * error, an answer that does not parse) means no proposal, and the person gets the plain answer.
+ */
+import OpenAI from 'openai-v6';
+import { zodResponseFormat } from 'openai-v6/helpers/zod';
+import { z, type ZodTypeAny } from 'zod';
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.js';
+import { objectOf } from './args.js';
+import { type FormField, type Reply, formBlock, reply, text } from './reply.js';
+import type { CommandRouter, CommandSpec, Inbound } from './router.js';
+import type { Prompt } from './prompts.js';
+
+export interface AssistantConfig {
+  apiKey: string;
+  /** An OpenAI-compatible server; the OpenAI API when left out. */
+  baseUrl?: string;
+  model: string;
+  /** How long a proposal may take before the plain answer goes instead. */
+  timeoutMs: number;
+}
+
+export const PROPOSAL_NOTE = 'Proposed from your message — check and submit. Nothing is recorded until you submit it.';
+
+/** What the model may not see: the person's email (and anyone else's) and the person's own name. */
+export function minimise(message: string, person: { name: string; email: string }): string {
+  let out = message.replace(/[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+/g, '[email]');
+  const names = [person.name, ...person.name.split(/\s+/)].filter((n) => n.length >= 2).sort((a, b) => b.length - a.length);
+  for (const name of names) {
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'giu'), '[name]');
+  }
+  return out;
+}
+
+/** A field the model may fill: the command's own schema for it, null meaning "the message does not say". */
+function nullable(schema: ZodTypeAny): ZodTypeAny {
+  return (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault ? schema._def.innerType as ZodTypeAny : schema).nullable();
+}
+
+/** The fields of a command that a person fills in its form as text or choices (never a file, never a hidden value). */
+function proposableFields(router: CommandRouter, spec: CommandSpec): string[] {
+  return router.argsOf(spec).filter((a) => a.asked && a.kind !== 'hidden' && a.field !== 'file').map((a) => a.name);
+}
+
+/**
+ * The answer's schema, derived from the allowed commands' own zod schemas: one option per command
+ * (its name and its form's fields), or "none".
+ */
+function answerSchema(router: CommandRouter, specs: CommandSpec[]) {
+  const options = specs.map((spec) => {
+    const shape = objectOf(spec.schema)?.shape;
+    if (!shape) throw new Error(`"${spec.name}" has no object schema to propose from`);
+    const fields = Object.fromEntries(proposableFields(router, spec).map((name) => [name, nullable(shape[name])]));
+    return z.object({ command: z.literal(spec.name), fields: z.object(fields) });
+  });
+  const none = z.object({ command: z.literal('none') });
+  return z.object({ proposal: z.union([none, ...options] as unknown as [ZodTypeAny, ZodTypeAny, ...ZodTypeAny[]]) });
+}
+
+interface Proposal { command: string; fields?: Record<string, unknown> }
+
+export class Assistant {
+  private readonly client: OpenAI;
+  private readonly specs: CommandSpec[];
+  private readonly schema: ReturnType<typeof answerSchema>;
+  private readonly responseFormat: ReturnType<typeof zodResponseFormat>;
+  private readonly instructions: string;
+  private calls = 0;
+  private promptTokens = 0;
+  private completionTokens = 0;
+
+  constructor(private readonly config: AssistantConfig, private readonly prompt: Prompt,
+    private readonly router: CommandRouter, private readonly db: Db, private readonly logger: Logger) {
+    // Retries would outlast the chat's answer deadline; the plain answer is the retry.
+    this.client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseUrl, timeout: config.timeoutMs, maxRetries: 0, logLevel: 'off' });
+    this.specs = (prompt.commands ?? []).map((name) => {
+      const spec = router.find(name);
+      if (!spec) throw new Error(`prompts/${prompt.name}/config.json names "${name}", which is not a command`);
+      return spec;
+    });
+    this.schema = answerSchema(router, this.specs);
+    this.responseFormat = zodResponseFormat(this.schema, 'proposal');
+    const listed = this.specs.map((s) => `- "${s.name}": ${s.summary}. Fields: ${router.argsOf(s).filter((a) => proposableFields(router, s).includes(a.name))
+      .map((a) => `${a.name} (${a.description ?? a.label})`).join(', ')}`);
+    this.instructions = `${prompt.text}\n${listed.join('\n')}`;
+  }
+
+  get version(): string {
+    return this.prompt.version;
+  }
+
+  /**
+   * The command a plain-language message asks for, as its form pre-filled with what the message says;
+   * undefined when the model proposes nothing the person may run, or cannot be asked in time.
+   */
+  async propose(message: string, inbound: Inbound): Promise<Reply | undefined> {
+    const proposal = await this.ask(minimise(message, inbound.actor));
+    if (!proposal || proposal.command === 'none') return undefined;
+    const spec = this.specs.find((s) => s.name === proposal.command);
+    // Only what the person may run themselves: the proposal never raises a role.
+    if (!spec || !this.router.visibleTo(inbound.actor).includes(spec)) return undefined;
+    const form = await this.router.context(this.db, inbound, spec).form({ fields: this.initialValues(spec, proposal.fields ?? {}) });
+    return {
+      ...reply(text(PROPOSAL_NOTE), formBlock(form), text(`Proposal by ${this.prompt.version}.`)),
+      outcome: 'form', visibility: 'private',
+    };
+  }
+
+  /** The model's values as the form's initial values, in the form's own terms (a list for a multiple choice). */
+  private initialValues(spec: CommandSpec, values: Record<string, unknown>): Record<string, Partial<FormField>> {
+    const byName = new Map(this.router.argsOf(spec).map((a) => [a.name, a]));
+    const out: Record<string, Partial<FormField>> = {};
+    for (const [name, value] of Object.entries(values)) {
+      if (value === null || value === undefined || value === '') continue;
+      const list = Array.isArray(value) ? value.map(String) : undefined;
+      out[name] = { initial: byName.get(name)?.field === 'multiselect' ? list ?? [String(value)] : list ? list.join(',') : String(value) };
+    }
+    return out;
+  }
+
+  /** One call to the model; undefined on any failure, logged without the message. */
+  private async ask(message: string): Promise<Proposal | undefined> {
+    const started = Date.now();
+    this.calls += 1;
+    const timeout = AbortSignal.timeout(this.config.timeoutMs);
+    let content: string | null | undefined;
+    try {
+      const completion = await this.client.chat.completions.create({
+        model: this.config.model,
+        ...this.prompt.parameters,
+        messages: [{ role: 'system', content: this.instructions }, { role: 'user', content: message }],
+        response_format: this.responseFormat,
+      }, { signal: timeout, timeout: this.config.timeoutMs });
+      this.promptTokens += completion.usage?.prompt_tokens ?? 0;
+      this.completionTokens += completion.usage?.completion_tokens ?? 0;
+      this.logger.info({
+        promptVersion: this.prompt.version, ms: Date.now() - started, calls: this.calls,
+        promptTokens: completion.usage?.prompt_tokens, completionTokens: completion.usage?.completion_tokens,
+        totalPromptTokens: this.promptTokens, totalCompletionTokens: this.completionTokens,
+      }, 'assistant call');
+      content = completion.choices[0]?.message?.content;
+    } catch (e) {
+      const status = e instanceof OpenAI.APIError ? e.status : undefined;
+      this.logger.warn({ promptVersion: this.prompt.version, ms: Date.now() - started, calls: this.calls, status, error: e instanceof Error ? e.name : 'unknown' },
+        'assistant unavailable: the plain answer goes instead');
+      return undefined;
+    }
+    return this.parse(content);
+  }
+
+  private parse(content: string | null | undefined): Proposal | undefined {
+    let json: unknown;
+    try {
+      json = JSON.parse(content ?? '');
+    } catch {
+      this.logger.warn({ promptVersion: this.prompt.version }, 'assistant answer discarded: not JSON');
+      return undefined;
+    }
+    const parsed = this.schema.safeParse(json);
+    if (!parsed.success) {
+      // Paths and codes only: a message quoted back in the answer must not reach the log.
+      this.logger.warn({ promptVersion: this.prompt.version, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`) },
+        'assistant answer discarded: does not match the schema');
+      return undefined;
+    }
+    // The values as the model gave them: the form shows them as typed input, and the submission parses them again.
+    return (json as { proposal: Proposal }).proposal;
+  }
+}
