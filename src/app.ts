@@ -5,7 +5,8 @@ import { migrate } from './db/migrate.js';
 import { buildRouter } from './commands.js';
 import type { CommandRouter } from './core/router.js';
 import { InboundPipeline } from './core/inbound.js';
-import { Assistant } from './core/assist.js';
+import { Assistant, ModelClient } from './core/assist.js';
+import { EvidenceSummariser } from './domain/evidence/summary.js';
 import { loadPrompt } from './core/prompts.js';
 import { loadExampleOrganisation } from './import/example.js';
 import { InFlight } from './lifecycle.js';
@@ -37,5 +38,10 @@ export async function startCore(config: Config, logger: Logger): Promise<Core> {
 export function assembleCore(config: Config, logger: Logger, database: Database, loadedExample = false): Core {
   const router = buildRouter(database.db, { witnessFile: config.nudges.witnessFile, plainLanguage: Boolean(config.assistant) });
   const assistant = config.assistant ? new Assistant(config.assistant, loadPrompt('propose-command'), router, database.db, logger) : undefined;
-  return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger, assistant), loadedExample, inFlight: new InFlight() };
+  const inFlight = new InFlight();
+  if (config.assistant) {
+    // Summaries are made after a submission commits; a graceful stop waits for them like for commands.
+    new EvidenceSummariser(new ModelClient(config.assistant, logger), loadPrompt('summarise-evidence'), database.db, logger, inFlight).attach(router);
+  }
+  return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger, assistant), loadedExample, inFlight };
 }

@@ -64,20 +64,82 @@ function answerSchema(router: CommandRouter, specs: CommandSpec[]) {
 
 interface Proposal { command: string; fields?: Record<string, unknown> }
 
-export class Assistant {
+/**
+ * One structured call to the configured model: the prompt's text as instructions, the answer parsed
+ * with `schema`. Any failure (timeout, HTTP error, an answer that does not parse) gives undefined,
+ * logged without content; calls and token usage are counted.
+ */
+export class ModelClient {
   private readonly client: OpenAI;
-  private readonly specs: CommandSpec[];
-  private readonly schema: ReturnType<typeof answerSchema>;
-  private readonly responseFormat: ReturnType<typeof zodResponseFormat>;
-  private readonly instructions: string;
   private calls = 0;
   private promptTokens = 0;
   private completionTokens = 0;
 
+  constructor(private readonly config: AssistantConfig, private readonly logger: Logger) {
+    // Retries would outlast the answer deadline; the plain answer is the retry.
+    this.client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseUrl, timeout: config.timeoutMs, maxRetries: 0, logLevel: 'off' });
+  }
+
+  get model(): string {
+    return this.config.model;
+  }
+
+  async ask<S extends ZodTypeAny>(prompt: Prompt, schema: S, responseFormat: ReturnType<typeof zodResponseFormat>, instructions: string,
+    message: string): Promise<z.infer<S> | undefined> {
+    const started = Date.now();
+    this.calls += 1;
+    const timeout = AbortSignal.timeout(this.config.timeoutMs);
+    let content: string | null | undefined;
+    try {
+      const completion = await this.client.chat.completions.create({
+        model: this.config.model,
+        ...prompt.parameters,
+        messages: [{ role: 'system', content: instructions }, { role: 'user', content: message }],
+        response_format: responseFormat,
+      }, { signal: timeout, timeout: this.config.timeoutMs });
+      this.promptTokens += completion.usage?.prompt_tokens ?? 0;
+      this.completionTokens += completion.usage?.completion_tokens ?? 0;
+      this.logger.info({
+        promptVersion: prompt.version, ms: Date.now() - started, calls: this.calls,
+        promptTokens: completion.usage?.prompt_tokens, completionTokens: completion.usage?.completion_tokens,
+        totalPromptTokens: this.promptTokens, totalCompletionTokens: this.completionTokens,
+      }, 'assistant call');
+      content = completion.choices[0]?.message?.content;
+    } catch (e) {
+      const status = e instanceof OpenAI.APIError ? e.status : undefined;
+      this.logger.warn({ promptVersion: prompt.version, ms: Date.now() - started, calls: this.calls, status, error: e instanceof Error ? e.name : 'unknown' },
+        'assistant unavailable: the plain answer goes instead');
+      return undefined;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(content ?? '');
+    } catch {
+      this.logger.warn({ promptVersion: prompt.version }, 'assistant answer discarded: not JSON');
+      return undefined;
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      // Paths and codes only: a message quoted back in the answer must not reach the log.
+      this.logger.warn({ promptVersion: prompt.version, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`) },
+        'assistant answer discarded: does not match the schema');
+      return undefined;
+    }
+    // The values as the model gave them: a form shows them as typed input, and a submission parses them again.
+    return json as z.infer<S>;
+  }
+}
+
+export class Assistant {
+  private readonly client: ModelClient;
+  private readonly specs: CommandSpec[];
+  private readonly schema: ReturnType<typeof answerSchema>;
+  private readonly responseFormat: ReturnType<typeof zodResponseFormat>;
+  private readonly instructions: string;
+
   constructor(private readonly config: AssistantConfig, private readonly prompt: Prompt,
     private readonly router: CommandRouter, private readonly db: Db, private readonly logger: Logger) {
-    // Retries would outlast the chat's answer deadline; the plain answer is the retry.
-    this.client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseUrl, timeout: config.timeoutMs, maxRetries: 0, logLevel: 'off' });
+    this.client = new ModelClient(config, logger);
     this.specs = (prompt.commands ?? []).map((name) => {
       const spec = router.find(name);
       if (!spec) throw new Error(`prompts/${prompt.name}/config.json names "${name}", which is not a command`);
@@ -125,50 +187,7 @@ export class Assistant {
 
   /** One call to the model; undefined on any failure, logged without the message. */
   private async ask(message: string): Promise<Proposal | undefined> {
-    const started = Date.now();
-    this.calls += 1;
-    const timeout = AbortSignal.timeout(this.config.timeoutMs);
-    let content: string | null | undefined;
-    try {
-      const completion = await this.client.chat.completions.create({
-        model: this.config.model,
-        ...this.prompt.parameters,
-        messages: [{ role: 'system', content: this.instructions }, { role: 'user', content: message }],
-        response_format: this.responseFormat,
-      }, { signal: timeout, timeout: this.config.timeoutMs });
-      this.promptTokens += completion.usage?.prompt_tokens ?? 0;
-      this.completionTokens += completion.usage?.completion_tokens ?? 0;
-      this.logger.info({
-        promptVersion: this.prompt.version, ms: Date.now() - started, calls: this.calls,
-        promptTokens: completion.usage?.prompt_tokens, completionTokens: completion.usage?.completion_tokens,
-        totalPromptTokens: this.promptTokens, totalCompletionTokens: this.completionTokens,
-      }, 'assistant call');
-      content = completion.choices[0]?.message?.content;
-    } catch (e) {
-      const status = e instanceof OpenAI.APIError ? e.status : undefined;
-      this.logger.warn({ promptVersion: this.prompt.version, ms: Date.now() - started, calls: this.calls, status, error: e instanceof Error ? e.name : 'unknown' },
-        'assistant unavailable: the plain answer goes instead');
-      return undefined;
-    }
-    return this.parse(content);
-  }
-
-  private parse(content: string | null | undefined): Proposal | undefined {
-    let json: unknown;
-    try {
-      json = JSON.parse(content ?? '');
-    } catch {
-      this.logger.warn({ promptVersion: this.prompt.version }, 'assistant answer discarded: not JSON');
-      return undefined;
-    }
-    const parsed = this.schema.safeParse(json);
-    if (!parsed.success) {
-      // Paths and codes only: a message quoted back in the answer must not reach the log.
-      this.logger.warn({ promptVersion: this.prompt.version, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`) },
-        'assistant answer discarded: does not match the schema');
-      return undefined;
-    }
-    // The values as the model gave them: the form shows them as typed input, and the submission parses them again.
-    return (json as { proposal: Proposal }).proposal;
+    const answer = await this.client.ask(this.prompt, this.schema, this.responseFormat, this.instructions, message);
+    return (answer as { proposal: Proposal } | undefined)?.proposal;
   }
 }

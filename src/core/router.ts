@@ -125,9 +125,16 @@ function fieldWithControlCharacter(raw: Record<string, unknown>): string | undef
   return undefined;
 }
 
+/**
+ * Told of a command's audited changes once its transaction has committed, e.g. to start follow-up work
+ * that must never hold up or fail the command. It runs synchronously: start the work, do not await it.
+ */
+export type CommittedListener = (audits: AuditInput[], inbound: Inbound) => void;
+
 export class CommandRouter {
   private readonly byName = new Map<string, CommandSpec>();
   private readonly argLists = new Map<CommandSpec, ArgInfo[]>();
+  private readonly committedListeners: CommittedListener[] = [];
   readonly specs: CommandSpec[] = [];
 
   constructor(private readonly db: Db, specs: CommandSpec[] = []) {
@@ -231,8 +238,9 @@ export class CommandRouter {
       if (meant) return this.didYouMean(`${spec.name} ${firstWord}`, meant, inbound.channel);
       return this.validationReply(parsed.error, spec, inbound.channel);
     }
+    const audits: AuditInput[] = [];
     try {
-      return await this.db.transaction(async (tx) => {
+      const committed = await this.db.transaction(async (tx) => {
         if (inbound.idempotencyKey) {
           const claimed = await tx.insert(processedEvents).values({ key: inbound.idempotencyKey })
             .onConflictDoNothing().returning({ key: processedEvents.key });
@@ -241,22 +249,38 @@ export class CommandRouter {
             return (seen?.reply as Reply | null) ?? answered(spec, reply(text('Already recorded.')), 'info');
           }
         }
-        let audited = false;
         const ctx = this.context(tx, inbound, spec);
-        const result = answered(spec, await spec.run({ ...ctx, audit: (input) => { audited = true; return ctx.audit(input); } }, parsed.data),
-          audited ? 'recorded' : 'info');
+        const result = answered(spec, await spec.run({ ...ctx, audit: (input) => { audits.push(input); return ctx.audit(input); } }, parsed.data),
+          audits.length ? 'recorded' : 'info');
         if (inbound.idempotencyKey) {
           await tx.update(processedEvents).set({ reply: result }).where(eq(processedEvents.key, inbound.idempotencyKey));
         }
         return result;
       });
+      if (audits.length) this.tellCommitted(audits, inbound);
+      return committed;
     } catch (e) {
       if (e instanceof UserError) return this.errorReply(e, spec, inbound.channel);
       throw e;
     }
   }
 
-  context(db: Db, inbound: Inbound, spec?: CommandSpec): CommandContext {
+  /** Registers a listener for committed changes (see CommittedListener). */
+  onCommitted(listener: CommittedListener): void {
+    this.committedListeners.push(listener);
+  }
+
+  private tellCommitted(audits: AuditInput[], inbound: Inbound): void {
+    for (const listener of this.committedListeners) {
+      try {
+        listener(audits, inbound);
+      } catch {
+        // Follow-up work never fails a command that has already been recorded.
+      }
+    }
+  }
+
+    context(db: Db, inbound: Inbound, spec?: CommandSpec): CommandContext {
     const now = inbound.now ?? new Date();
     const actor = inbound.actor;
     const ctx: CommandContext = {

@@ -1,4 +1,4 @@
-import { pgTable, serial, text, integer, timestamp, date, customType, bigint, uniqueIndex, primaryKey } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, integer, timestamp, date, customType, bigint, boolean, uniqueIndex, primaryKey } from 'drizzle-orm/pg-core';
 import { ref } from './columns.js';
 import { people } from './people.js';
 import { controls } from './controls.js';
@@ -55,3 +55,23 @@ export const evidenceFileChunks = pgTable('evidence_file_chunks', {
 
 /** Every chunk but a file's last holds exactly this many bytes. */
 export const EVIDENCE_CHUNK_BYTES = 1024 * 1024;
+
+export const EVIDENCE_SUMMARY_MATCHES = ['yes', 'partly', 'no', 'unclear'] as const;
+
+/**
+ * A machine-generated summary of an evidence item, stored beside it (the item itself never changes):
+ * what the text appears to show and whether it matches what was asked, with the prompt that produced
+ * it. Append-only; a reviewer sees it marked as machine-generated and not verified.
+ */
+export const evidenceSummaries = pgTable('evidence_summaries', {
+  id: serial('id').primaryKey(),
+  evidenceItemId: integer('evidence_item_id').notNull().references(() => evidenceItems.id),
+  summary: text('summary').notNull(),
+  matches: text('matches').notNull().$type<(typeof EVIDENCE_SUMMARY_MATCHES)[number]>(),
+  reason: text('reason').notNull(),
+  model: text('model').notNull(),
+  promptName: text('prompt_name').notNull(),
+  promptVersion: text('prompt_version').notNull(),
+  machineGenerated: boolean('machine_generated').notNull().default(true),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('evidence_summaries_evidence_item').on(t.evidenceItemId)]);

@@ -11,6 +11,7 @@ import { isoDay } from '../../core/time.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
 import { asEvidenceRef } from './show.js';
 import type { EvidenceItem } from './submit.js';
+import { summariesOf, summaryField } from './summary.js';
 
 type Verdict = 'accepted' | 'returned';
 
@@ -230,6 +231,7 @@ export const reviewEvidenceCommand = defineCommand({
         latest.set(item.requestId!, item);
       }
     }
+    const summaries = await summariesOf(ctx.db, [...latest.values()].map((i) => i.id));
     const submitters = new Map<number, string>();
     for (const item of latest.values()) {
       if (!submitters.has(item.submittedBy)) submitters.set(item.submittedBy, (await findPersonById(ctx.db, item.submittedBy))?.name ?? 'someone');
@@ -249,6 +251,7 @@ export const reviewEvidenceCommand = defineCommand({
           { label: 'Period', value: request.cycle },
           { label: 'Due', value: request.dueOn },
           ...(item ? [contentOf(item), { label: 'Effective', value: item.effectiveOn }] : []),
+          ...(item && summaries.has(item.id) ? [summaryField(summaries.get(item.id)!)] : []),
           ...(own ? [{ label: 'Not for you', value: own }] : []),
         ],
         buttons: [...buttons, { label: 'Show', command: `evidence show ${request.ref}` }],

@@ -14,6 +14,7 @@ import { fileBlock, reply, text, type Field, type ListItem, type Reply } from '.
 import { isoMoment, localDateTime, zoneOr } from '../../core/time.js';
 import { copyEvidenceFile, EvidenceFileMismatch, type StoredEvidenceFile } from './files.js';
 import { asRequestRef, findControl, findRequest } from './lookup.js';
+import { summariesOf, summaryField, type EvidenceSummary } from './summary.js';
 
 const EVIDENCE_REF = /^EV-?(\d+)$/i;
 
@@ -180,7 +181,7 @@ async function verdictsOf(ctx: CommandContext, rows: Revision[]): Promise<Map<st
   return verdicts;
 }
 
-function revisionEntry(r: Revision, shown: Shown, verdict: string | undefined): ListItem {
+function revisionEntry(r: Revision, shown: Shown, verdict: string | undefined, summary: EvidenceSummary | undefined): ListItem {
   const fields: Field[] = [
     { label: 'Submitted by', value: `${r.submitterName} <${r.submitterEmail}>` },
     { label: 'Submitted at', value: submittedAt(r) },
@@ -190,6 +191,7 @@ function revisionEntry(r: Revision, shown: Shown, verdict: string | undefined): 
     ...(r.link ? [{ label: 'Link', value: r.link }] : []),
     ...(r.fileName ? [{ label: 'File', value: `${r.fileName} (${sizeInWords(r.fileSize ?? 0)})` }] : []),
     ...(r.fileSha256 ? [{ label: 'SHA-256', value: r.fileSha256 }] : []),
+    ...(summary ? [summaryField(summary)] : []),
     { label: 'Channel', value: r.channel },
     ...(r.requestRef ? [{ label: 'Review', value: verdict ?? 'not reviewed' }] : []),
   ];
@@ -208,6 +210,7 @@ async function listRevisions(ctx: CommandContext, shown: Shown, pageNo: number):
   const rows = shown.item ? [shown.item]
     : await revisions(ctx).where(shown.where).orderBy(desc(evidenceItems.id)).offset(window.offset).limit(window.limit);
   const verdicts = await verdictsOf(ctx, rows);
+  const summaries = await summariesOf(ctx.db, rows.map((r) => r.id));
   const { control, request } = shown;
   const about = shown.kind === 'control' ? `${control.code} ${control.title}`
     : `${shown.label}${request && shown.kind === 'revision' ? ` of ${request.ref}` : ''}, ${control.code} ${control.title}${request ? ` (request ${request.status})` : ''}`;
@@ -217,7 +220,7 @@ async function listRevisions(ctx: CommandContext, shown: Shown, pageNo: number):
   return reply(text(summary), {
     type: 'list',
     title: `Evidence of ${shown.label}${window.page.total > 1 ? ` (page ${window.page.number} of ${window.page.total})` : ''}`,
-    items: rows.map((r) => revisionEntry(r, shown, verdicts.get(r.ref))),
+    items: rows.map((r) => revisionEntry(r, shown, verdicts.get(r.ref), summaries.get(r.id))),
     empty: 'No revisions yet.',
     page: window.page,
   });
