@@ -47,8 +47,12 @@ describe('plain language in the core pipeline (the terminal)', () => {
   let logs: LogSink;
   let core: Core;
 
-  const coreWith = (env: Record<string, string>) =>
-    assembleCore(loadConfig({ ISMS_EXAMPLE_ORG: 'false', LOG_LEVEL: 'info', ...env }), createLogger('info', logs), bot.t);
+  const cores: Core[] = [];
+  const coreWith = (env: Record<string, string>) => {
+    const made = assembleCore(loadConfig({ ISMS_EXAMPLE_ORG: 'false', LOG_LEVEL: 'info', ...env }), createLogger('info', logs), bot.t);
+    cores.push(made);
+    return made;
+  };
 
   beforeEach(async () => {
     bot = await createTestBot();
@@ -56,7 +60,11 @@ describe('plain language in the core pipeline (the terminal)', () => {
     core = coreWith(assistEnv(fake));
     fake.reset();
   });
-  afterEach(async () => { await bot.destroy(); });
+  afterEach(async () => {
+    // Work a command left running after its answer (an evidence summary) ends here, not in the next test.
+    for (const c of cores.splice(0)) await c.inFlight.settled(30_000);
+    await bot.destroy();
+  });
 
   async function ask(who: CastKey, request: Request, on: Core = core): Promise<Reply> {
     const [person] = await bot.t.db.select().from(people).where(eq(people.id, bot.ids[who]));
