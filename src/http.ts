@@ -1,11 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InFlight } from './lifecycle.js';
+import { metrics } from './core/metrics.js';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
 
 /** Probes answer while the process stops; every other route is refused then, so the platform retries it elsewhere or later. */
-const PROBES = new Set(['/healthz', '/readyz']);
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The bot's one HTTP server: health probes plus whatever routes the chat adapters add. */
 export class HttpServer {
@@ -59,8 +60,14 @@ export class HttpServer {
   }
 }
 
-/** /healthz answers while the process is up; /readyz only while the database answers too and the process is not stopping. */
+/**
+ * /healthz answers while the process is up; /readyz only while the database answers too and the process
+ * is not stopping; /metrics gives the process's counters in the Prometheus text format.
+ */
 export function addHealthRoutes(http: HttpServer, ping: () => Promise<void>): void {
+  http.route('GET', '/metrics', async (_req, res) => {
+    res.writeHead(200, { 'content-type': metrics.contentType }).end(await metrics.metrics());
+  });
   http.route('GET', '/healthz', (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
   });

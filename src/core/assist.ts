@@ -14,6 +14,7 @@ import { objectOf } from './args.js';
 import { type FormField, type Reply, formBlock, reply, text } from './reply.js';
 import type { CommandRouter, CommandSpec, Inbound } from './router.js';
 import type { Prompt } from './prompts.js';
+import { assistantCalls, assistantTokens } from './metrics.js';
 
 export interface AssistantConfig {
   apiKey: string;
@@ -99,6 +100,8 @@ export class ModelClient {
       }, { signal: timeout, timeout: this.config.timeoutMs });
       this.promptTokens += completion.usage?.prompt_tokens ?? 0;
       this.completionTokens += completion.usage?.completion_tokens ?? 0;
+      assistantTokens.inc({ prompt: prompt.name, kind: 'prompt' }, completion.usage?.prompt_tokens ?? 0);
+      assistantTokens.inc({ prompt: prompt.name, kind: 'completion' }, completion.usage?.completion_tokens ?? 0);
       this.logger.info({
         promptVersion: prompt.version, ms: Date.now() - started, calls: this.calls,
         promptTokens: completion.usage?.prompt_tokens, completionTokens: completion.usage?.completion_tokens,
@@ -107,6 +110,7 @@ export class ModelClient {
       content = completion.choices[0]?.message?.content;
     } catch (e) {
       const status = e instanceof OpenAI.APIError ? e.status : undefined;
+      assistantCalls.inc({ prompt: prompt.name, outcome: 'unavailable' });
       this.logger.warn({ promptVersion: prompt.version, ms: Date.now() - started, calls: this.calls, status, error: e instanceof Error ? e.name : 'unknown' },
         'assistant unavailable: the plain answer goes instead');
       return undefined;
@@ -115,16 +119,19 @@ export class ModelClient {
     try {
       json = JSON.parse(content ?? '');
     } catch {
+      assistantCalls.inc({ prompt: prompt.name, outcome: 'discarded' });
       this.logger.warn({ promptVersion: prompt.version }, 'assistant answer discarded: not JSON');
       return undefined;
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
+      assistantCalls.inc({ prompt: prompt.name, outcome: 'discarded' });
       // Paths and codes only: a message quoted back in the answer must not reach the log.
       this.logger.warn({ promptVersion: prompt.version, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`) },
         'assistant answer discarded: does not match the schema');
       return undefined;
     }
+    assistantCalls.inc({ prompt: prompt.name, outcome: 'answered' });
     // The values as the model gave them: a form shows them as typed input, and a submission parses them again.
     return json as z.infer<S>;
   }
