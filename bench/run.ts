@@ -22,6 +22,7 @@ import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
 import { exportToFile } from '../src/domain/exports/files.js';
 import { readEvidenceFile } from '../src/domain/evidence/files.js';
 import { startupSection } from './startup.js';
+import { RSS_METHOD, mb, measured, percentile } from './measure.js';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** `declare ai` commands run through the router. */
@@ -32,38 +33,6 @@ const EXPORT_ROWS = size('BENCH_EXPORT_ROWS', 100_000);
 const FILE_MB = size('BENCH_FILE_MB', 50);
 /** Warm starts of the bot process, each timed from spawn to ready on /readyz and from SIGTERM to exit. */
 const STARTUP_RUNS = size('BENCH_STARTUP_RUNS', 3);
-const RSS_SAMPLE_MS = 20;
-const RSS_METHOD = `peakRssMb: process.memoryUsage().rss sampled every ${RSS_SAMPLE_MS} ms during the step and once at its end `
-  + '(a step that blocks the event loop, as PGlite does, hides its peak from the sampler); maxRssAfterMb: the process\'s '
-  + 'peak so far by getrusage (process.resourceUsage().maxRSS) after the step, so a step that raises it set a new peak';
-
-const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
-
-/**
- * Runs a step, timing it, sampling the resident set size while it runs, and taking the CPU time this
- * process spent on it (user + system): on a busy machine the wall time says more about the neighbours.
- */
-async function measured<T>(step: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; rssBeforeMb: number; peakRssMb: number; maxRssAfterMb: number }> {
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
-  const timer = setInterval(sample, RSS_SAMPLE_MS);
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  try {
-    const value = await step();
-    sample();
-    const cpu = process.cpuUsage(cpu0);
-    return { value, ms: Math.round(performance.now() - t0), cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssBeforeMb: mb(before), peakRssMb: mb(peak), maxRssAfterMb: mb(process.resourceUsage().maxRSS * 1024) };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 async function open(): Promise<{ database: Database; cleanup: () => Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) return { database: await openDatabase({ kind: 'pglite' }), cleanup: async () => {} };
