@@ -21,7 +21,12 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    globalSetup: ['tests/global-setup.ts'],
     pool: 'forks',
+    // A worker loads the bot's modules and starts PGlite once for all the files it runs, not once per file:
+    // most of a file's time was the import. Files share no state but the spare registers (tests/helpers/db.ts).
+    isolate: false,
+    unstubEnvs: true,
     // Many tests wait on child processes and sockets rather than the CPU: more workers than cores pays.
     maxWorkers: 3,
     projects,

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { outbox, people } from '../src/db/schema/index.js';
@@ -10,7 +9,7 @@ import { startDeliveryWorker } from '../src/scheduler/worker.js';
 import type { ChatPort } from '../src/core/port.js';
 import type { Person } from '../src/core/actor.js';
 import { FakeConnector } from './helpers/fake-connector.js';
-import { exampleRegister, ROOT, TSX_LOADER, type Register } from './helpers/process.js';
+import { entryArgs, exampleRegister, type Register } from './helpers/process.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
 const LEAD = { email: 'iris@northwind.example', aad: 'aad-iris', teamsId: '29:iris' };
@@ -53,7 +52,7 @@ describe('a graceful stop on SIGTERM', () => {
   it('turns /readyz to 503 at once, refuses new requests, lets the command in flight answer, and exits 0', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    bot = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/main.ts')], {
+    bot = spawn(process.execPath, entryArgs('src/main.ts'), {
       cwd: register.cwd, env: { ...process.env, ...register.env, TEAMS_ENABLED: 'true', PORT: String(port), LOG_LEVEL: 'info', ISMS_STOP_TIMEOUT_MS: '20000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

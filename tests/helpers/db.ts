@@ -11,6 +11,9 @@ import { migrate } from '../../src/db/migrate.js';
  */
 let sharedPglite: Promise<Database> | undefined;
 
+/** Every schema this run makes starts so: the run's global teardown drops whatever a test file left (tests/global-setup.ts). */
+export const SCHEMA_PREFIX = `t_${process.env.ISMS_TEST_RUN ?? 'x'}_`;
+
 export const testDbKind: 'pglite' | 'postgres' = process.env.ISMS_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 
 // PGlite takes seconds to start (a minute on a loaded machine): start it while the test file loads,
@@ -62,7 +65,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   if (testDbKind === 'postgres') {
     const base = process.env.TEST_DATABASE_URL;
     if (!base) throw new Error('ISMS_TEST_DB=postgres needs TEST_DATABASE_URL');
-    const schema = `t_${randomBytes(6).toString('hex')}`;
+    const schema = `${SCHEMA_PREFIX}${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: base });
     await admin.connect();
     await admin.query(`create schema ${schema}`);

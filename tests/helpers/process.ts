@@ -10,9 +10,17 @@ import { loadExampleOrganisation } from '../../src/import/example.js';
 import { createTestDatabase, testDbKind } from './db.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 /** For `node --import <this> src/…ts`: a bot that gets signals itself, as `node dist/src/main.js` does, run from any folder. */
 export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/**
+ * How to start one of the project's entry points ('src/cli.ts') as a child process: its JavaScript from
+ * the run's build (tests/global-setup.ts) when there is one, else the source through tsx.
+ */
+export function entryArgs(script: string): string[] {
+  const built = process.env.ISMS_TEST_BUILD;
+  return built ? [path.join(built, script.replace(/\.ts$/, '.js'))] : ['--import', TSX_LOADER, path.join(ROOT, script)];
+}
 
 export interface RunResult { code: number | null; stdout: string; stderr: string }
 
@@ -21,7 +29,7 @@ export function runScript(script: string, args: string[], options: { env?: Recor
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: undefined, DATABASE_URL: undefined, ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(TSX, [path.join(ROOT, script), ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entryArgs(script), ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
