@@ -171,6 +171,24 @@ describe('the draft narrative of a management review pack', () => {
     expect(await sayText(core, CHAIR, '/isms review pack')).toContain(MARK);
   });
 
+  it('without a draft the lead writes the narrative from scratch; once the review that considered the pack is closed, it is final', async () => {
+    const plain = coreWith({});
+    await prepare(plain);
+    expect(await sayText(plain, LEAD, `/isms review narrative RP-0001 "${EDITED}"`)).toContain('✔ Saved the narrative of RP-0001 (RN-0001).');
+    const [written] = await narratives();
+    expect(written).toMatchObject({ machineGenerated: false, basedOn: null, promptVersion: null, text: EDITED });
+    const [event] = await t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, 'RN-0001'));
+    expect(event).toMatchObject({ entity: 'review_narrative', action: 'write' });
+
+    expect(await sayText(plain, LEAD, `/isms review record 2026-12-10 "the pack" --attendees "${CHAIR}" --chair ${CHAIR} --pack RP-0001`)).toContain('MR-0001');
+    expect(await sayText(plain, CHAIR, '/isms review close MR-0001')).toContain('MR-0001');
+    const before = await audits();
+    expect(await sayText(plain, LEAD, '/isms review narrative MR-0001 "A late change"'))
+      .toContain('MR-0001, which considered RP-0001, is closed, so the pack\'s narrative is final. Nothing was recorded.');
+    expect(await audits()).toBe(before);
+    expect(await narratives()).toEqual([written]);
+  });
+
   it('without an endpoint: the pack as before, nothing sent, no draft', async () => {
     const plain = coreWith({});
     const before = await audits();
