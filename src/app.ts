@@ -7,6 +7,7 @@ import type { CommandRouter } from './core/router.js';
 import { InboundPipeline } from './core/inbound.js';
 import { Assistant, ModelClient } from './core/assist.js';
 import { EvidenceSummariser } from './domain/evidence/summary.js';
+import { DRAFT_TIMEOUT_MS, NarrativeDrafter } from './domain/reviews/narrative.js';
 import { loadPrompt } from './core/prompts.js';
 import { loadExampleOrganisation } from './import/example.js';
 import { InFlight } from './lifecycle.js';
@@ -42,6 +43,8 @@ export function assembleCore(config: Config, logger: Logger, database: Database,
   if (config.assistant) {
     // Summaries are made after a submission commits; a graceful stop waits for them like for commands.
     new EvidenceSummariser(new ModelClient(config.assistant, logger), loadPrompt('summarise-evidence'), database.db, logger, inFlight).attach(router);
+    const drafting = { ...config.assistant, timeoutMs: Math.max(config.assistant.timeoutMs, DRAFT_TIMEOUT_MS) };
+    new NarrativeDrafter(new ModelClient(drafting, logger), loadPrompt('draft-review-narrative'), database.db, logger, inFlight).attach(router);
   }
   return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger, assistant), loadedExample, inFlight };
 }

@@ -31,6 +31,7 @@ describe('help and "did you mean"', () => {
     expect(labels(await bot.say('lead', '/isms help review'))).toEqual([
       '/isms review prepare',
       '/isms review pack [<RP-ref or MR-ref>]',
+      '/isms review narrative <RP-ref or MR-ref> <narrative>',
       '/isms review record <held on YYYY-MM-DD or MR-ref> [<inputs>] [--attendees <emails or names>] [--chair <email or name>] [--pack <RP-ref>]',
       '/isms review decide <MR-ref> <owner email> <due YYYY-MM-DD> <decision>',
       '/isms review decision close <MR-ref/number> [<note>]',

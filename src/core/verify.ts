@@ -4,7 +4,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, interestedParties, managementApprovals, managementReviews,
-  people, poamClosures, poamExtensions, poamItems, policies, reviewPacks, risks, scopeChanges, suppliers, trainingCourses,
+  people, poamClosures, poamExtensions, poamItems, policies, reviewNarratives, reviewPacks, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
 import { EvidenceFileMismatch, type StoredEvidenceFile, readEvidenceFile } from '../domain/evidence/files.js';
@@ -36,6 +36,7 @@ const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] =
   { entity: 'audit_finding', table: auditFindings, key: auditFindings.ref, what: 'audit finding' },
   { entity: 'management_review', table: managementReviews, key: managementReviews.ref, what: 'management review' },
   { entity: 'review_pack', table: reviewPacks, key: reviewPacks.ref, what: 'management review pack' },
+  { entity: 'review_narrative', table: reviewNarratives, key: reviewNarratives.ref, what: 'review pack narrative' },
   { entity: 'management_approval', table: managementApprovals, key: managementApprovals.ref, what: 'management-body approval' },
 ];
 

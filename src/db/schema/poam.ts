@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgTable, serial, text, integer, timestamp, date, jsonb, bigint, primaryKey, uniqueIndex } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, integer, timestamp, date, jsonb, bigint, primaryKey, uniqueIndex, boolean, index, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 import { bytea } from './evidence.js';
@@ -129,6 +129,28 @@ export const reviewPacks = pgTable('review_packs', {
   /** Each chart's name, title and Vega-Lite spec with its data. */
   charts: jsonb('charts').notNull().$type<{ name: string; title: string; spec: Record<string, unknown> }[]>(),
 });
+
+/**
+ * The narrative of a review pack's figures: a machine-generated draft (with the model and prompt that
+ * wrote it) or the ISMS lead's text, each edit a new row based on the one it edits. Append-only.
+ */
+export const reviewNarratives = pgTable('review_narratives', {
+  id: serial('id').primaryKey(),
+  ref: ref(),
+  packId: integer('pack_id').notNull().references(() => reviewPacks.id),
+  text: text('text').notNull(),
+  machineGenerated: boolean('machine_generated').notNull(),
+  model: text('model'),
+  promptName: text('prompt_name'),
+  /** Null for a person's text. */
+  promptVersion: text('prompt_version'),
+  writtenBy: integer('written_by').references(() => people.id),
+  basedOn: integer('based_on').references((): AnyPgColumn => reviewNarratives.id),
+  createdAt: createdAt(),
+}, (t) => [
+  index('review_narratives_pack').on(t.packId),
+  uniqueIndex('review_narratives_one_draft').on(t.packId).where(sql`${t.machineGenerated}`),
+]);
 
 export const reviewDecisions = pgTable('review_decisions', {
   id: serial('id').primaryKey(),

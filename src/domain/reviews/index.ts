@@ -5,6 +5,7 @@ import { findingCloseCommand } from './finding-close.js';
 import { reviewCloseCommand, reviewDecideCommand, reviewDecisionCloseCommand, reviewRecordCommand } from './management-review.js';
 import { reviewPackCommand, reviewPrepareCommand } from './review-pack.js';
 import { reviewsCommand } from './review-list.js';
+import { reviewNarrativeCommand } from './narrative.js';
 
 export const reviewCommands: CommandSpec[] = [
   findingsCommand,
@@ -13,6 +14,7 @@ export const reviewCommands: CommandSpec[] = [
   reviewsCommand,
   reviewPrepareCommand,
   reviewPackCommand,
+  reviewNarrativeCommand,
   reviewRecordCommand,
   reviewDecideCommand,
   reviewDecisionCloseCommand,

@@ -21,6 +21,7 @@ import { appetiteInForce } from '../risks/register.js';
 import { programmeFigures } from '../status/queries.js';
 import { KIND_LABELS } from '../triage/labels.js';
 import { FINDING_LABELS, isNonconformity } from './shared.js';
+import { currentNarrative, narrativeBlocks, narrativeDocument, narrativeFileName, type ShownNarrative } from './narrative-view.js';
 import {
   chartPng, coverageChart, freshnessChart, poamChart, riskChart, type Chart, type Coverage, type FreshnessArea, type PoamMonth,
 } from './charts.js';
@@ -323,12 +324,17 @@ async function writeOut(name: string, bytes: Buffer | string): Promise<string> {
   return file;
 }
 
-/** The pack's document and chart images as files, drawn again from what the pack stored. */
-export async function packFiles(pack: ReviewPack): Promise<FileOut[]> {
+/** The pack's document and chart images as files, drawn again from what the pack stored, and its narrative with its marking. */
+export async function packFiles(pack: ReviewPack, narrative?: ShownNarrative): Promise<FileOut[]> {
   const files: FileOut[] = [{
     name: documentFileName(pack), mimeType: 'text/markdown', title: `Management review pack ${pack.ref} (Markdown)`,
     path: await writeOut(documentFileName(pack), pack.document),
   }];
+  if (narrative) {
+    const name = narrativeFileName(pack.ref);
+    const what = narrative.narrative.machineGenerated ? 'machine-generated draft' : 'narrative';
+    files.push({ name, mimeType: 'text/markdown', title: `Management review pack ${pack.ref}, ${what} (Markdown)`, path: await writeOut(name, narrativeDocument(pack.ref, narrative)) });
+  }
   for (const chart of pack.charts) {
     const name = chartFileName(pack.ref, chart);
     files.push({ name, mimeType: 'image/png', title: `${chart.title} (${pack.ref}, PNG)`, path: await writeOut(name, await chartPng(chart as unknown as Chart)) });
@@ -336,7 +342,7 @@ export async function packFiles(pack: ReviewPack): Promise<FileOut[]> {
   return files;
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** The latest pack, or the one named by RP- or MR- reference (the pack that review considered). */
 export async function findPack(db: Db, ref?: string): Promise<ReviewPack> {
@@ -421,7 +427,9 @@ export const reviewPrepareCommand = defineCommand({
   schema: z.object({}),
   async run(ctx) {
     const { pack, compiled, fresh, told } = await prepareReviewPack(ctx);
-    const files = await packFiles(pack);
+    // A fresh pack has no narrative yet: its draft is written once the pack is stored.
+    const narrative = fresh ? undefined : await currentNarrative(ctx.db, pack.id);
+    const files = await packFiles(pack, narrative);
     const said = fresh
       ? text(`Prepared the management review pack ${pack.ref} and sent it to ${plural(told, 'member')} of the management body.`, 'success')
       : text(`Nothing changed since ${pack.ref} was prepared on ${isoDay(pack.preparedAt)}: the management body already has it, so nothing was sent again. Here it is.`);
@@ -429,6 +437,7 @@ export const reviewPrepareCommand = defineCommand({
       ...reply(
         said,
         fields(compiled.sections.map((s) => ({ label: `(${s.key}) ${s.heading}`, value: s.summary })), 'Inputs at a glance'),
+        ...(narrative ? narrativeBlocks(narrative, pack.ref, ctx.actor) : []),
         ...files.map(fileBlock),
         text(`Record the review once it is held with "review record <date> --attendees <emails or names> --chair <email> --pack ${pack.ref}".`),
       ),
@@ -437,7 +446,7 @@ export const reviewPrepareCommand = defineCommand({
   },
 });
 
-const packRef = z.string().trim().transform((v, ctx) => {
+export const packRef = z.string().trim().transform((v, ctx) => {
   const m = /^(RP|MR)-?(\d+)$/i.exec(v);
   if (!m) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a pack reference like RP-0001 or a review reference like MR-0001, not "${v}"` });
@@ -455,11 +464,14 @@ export const reviewPackCommand = defineCommand({
   args: { pack: { positional: true, value: 'RP-ref or MR-ref' } },
   async run(ctx, input) {
     const pack = await findPack(ctx.db, input.pack);
-    const files = await packFiles(pack);
+    const narrative = await currentNarrative(ctx.db, pack.id);
+    const files = await packFiles(pack, narrative);
     await ctx.audit({ action: 'export', entity: 'export', entityRef: pack.ref, after: { files: files.map((f) => f.name) } });
     return {
-      ...reply(text(`The management review pack ${pack.ref}, prepared on ${isoDay(pack.preparedAt)}: the document and ${plural(pack.charts.length, 'chart')}.`, 'success'),
-        ...files.map(fileBlock)),
+      ...reply(text(`The management review pack ${pack.ref}, prepared on ${isoDay(pack.preparedAt)}: the document and ${plural(pack.charts.length, 'chart')}`
+        + `${narrative ? ', and its narrative' : ''}.`, 'success'),
+      ...(narrative ? narrativeBlocks(narrative, pack.ref, ctx.actor) : []),
+      ...files.map(fileBlock)),
       about: pack.ref,
     };
   },
