@@ -41,7 +41,8 @@ export function assembleCore(config: Config, logger: Logger, database: Database,
   const inFlight = new InFlight();
   if (config.assistant) {
     // Summaries are made after a submission commits; a graceful stop waits for them like for commands.
-    new EvidenceSummariser(new ModelClient(config.assistant, logger), loadPrompt('summarise-evidence'), database.db, logger, inFlight).attach(router);
+    new EvidenceSummariser(new ModelClient(config.assistant, logger), loadPrompt('summarise-evidence'), database.db, logger, inFlight,
+      config.assistant.fileText).attach(router);
   }
   return { config, logger, database, router, inbound: new InboundPipeline(database.db, router, logger, assistant), loadedExample, inFlight };
 }
