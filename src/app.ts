@@ -42,7 +42,8 @@ export function assembleCore(config: Config, logger: Logger, database: Database,
   const inFlight = new InFlight();
   if (config.assistant) {
     // Summaries are made after a submission commits; a graceful stop waits for them like for commands.
-    new EvidenceSummariser(new ModelClient(config.assistant, logger), loadPrompt('summarise-evidence'), database.db, logger, inFlight).attach(router);
+    new EvidenceSummariser(new ModelClient(config.assistant, logger), loadPrompt('summarise-evidence'), database.db, logger, inFlight,
+      config.assistant.fileText).attach(router);
     const drafting = { ...config.assistant, timeoutMs: Math.max(config.assistant.timeoutMs, DRAFT_TIMEOUT_MS) };
     new NarrativeDrafter(new ModelClient(drafting, logger), loadPrompt('draft-review-narrative'), database.db, logger, inFlight).attach(router);
   }

@@ -51,6 +51,8 @@ const envSchema = z.object({
   OPENAI_MODEL: optionalText,
   // Below Slack's 3-second answer deadline, so that a slow model still leaves time for the plain answer.
   OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** Evidence summaries also send a submitted file's extracted text (text, CSV, Markdown, JSON, XLSX). */
+  ISMS_AI_FILE_TEXT: bool.default('false'),
 }).superRefine((env, ctx) => {
   if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
     ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)' });
@@ -137,7 +139,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       : undefined,
     /** AI assistance: plain-language messages become proposed commands. Undefined when not configured. */
     assistant: env.OPENAI_API_KEY && env.OPENAI_MODEL
-      ? { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, timeoutMs: env.OPENAI_TIMEOUT_MS }
+      ? { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, timeoutMs: env.OPENAI_TIMEOUT_MS, fileText: env.ISMS_AI_FILE_TEXT }
       : undefined,
     nudges: {
       timezone: env.ISMS_DEFAULT_TIMEZONE,

@@ -294,7 +294,9 @@ describe('configuration', () => {
   it('is off without OPENAI_API_KEY, and names what is missing when half set', () => {
     expect(loadConfig({}).assistant).toBeUndefined();
     expect(loadConfig({ OPENAI_API_KEY: API_KEY, OPENAI_MODEL: 'gpt-4o-mini' }).assistant)
-      .toEqual({ apiKey: API_KEY, baseUrl: undefined, model: 'gpt-4o-mini', timeoutMs: 2000 });
+      .toEqual({ apiKey: API_KEY, baseUrl: undefined, model: 'gpt-4o-mini', timeoutMs: 2000, fileText: false });
+    expect(loadConfig({ OPENAI_API_KEY: API_KEY, OPENAI_MODEL: 'gpt-4o-mini', ISMS_AI_FILE_TEXT: 'true' }).assistant?.fileText).toBe(true);
+    expect(() => loadConfig({ ISMS_AI_FILE_TEXT: 'sometimes' })).toThrow(/ISMS_AI_FILE_TEXT/);
     expect(() => loadConfig({ OPENAI_MODEL: 'gpt-4o-mini' })).toThrow(/OPENAI_API_KEY is required/);
     expect(() => loadConfig({ OPENAI_API_KEY: API_KEY })).toThrow(/OPENAI_MODEL is required/);
     expect(() => loadConfig({ OPENAI_API_KEY: API_KEY, OPENAI_MODEL: 'm', OPENAI_BASE_URL: 'not a url' })).toThrow(ConfigError);

@@ -15,6 +15,9 @@ import { createLogger } from '../src/log.js';
 import { loadPrompt } from '../src/core/prompts.js';
 import { toPlainText } from '../src/core/reply.js';
 import { auditEvents, controls, evidenceItems, evidenceRequests, evidenceSummaries } from '../src/db/schema/index.js';
+import { attachmentFromBuffer } from '../src/core/attachments.js';
+import { FILE_TEXT_MAX_CHARS } from '../src/domain/evidence/file-text.js';
+import ExcelJS from 'exceljs';
 
 const NOW = new Date('2026-06-15T09:00:00Z');
 const PROMPT_VERSION = loadPrompt('summarise-evidence').version;
@@ -131,5 +134,74 @@ describe('evidence summaries', () => {
     expect(fake.requests).toHaveLength(1);
     expect(logs.text()).not.toContain('admin rights');
     expect(await say(core, 'lead', '/isms evidence review')).not.toContain('Machine-generated');
+  });
+
+  describe('a submitted file\'s text (ISMS_AI_FILE_TEXT)', () => {
+    const CSV = 'reviewer,email,system,result\nOlga Owner,olga@test.example,payroll,restore test passed\nSam Staff,sam@test.example,crm,restore test passed\n';
+    const withFileText = (on: boolean) => coreWith({
+      OPENAI_API_KEY: 'sk-test-0123456789abcdefghij', OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: '10000',
+      ISMS_AI_FILE_TEXT: String(on),
+    });
+    const submitFile = async (core: Core, name: string, bytes: Buffer, typed?: string) => toPlainText(await core.router.handle(
+      `/isms evidence submit ${requestRef}${typed ? ` "${typed}"` : ''}`,
+      { actor: await bot.actor('owner'), channel: 'test', now: NOW, attachments: [attachmentFromBuffer(name, bytes)] },
+    ));
+    const sent = () => fake.requests.map((r) => r.body.messages.at(-1).content as string).join('\n');
+
+    it('off (the default): no file content leaves; a file without text is not summarised at all', async () => {
+      expect(loadConfig({}).assistant).toBeUndefined();
+      const core = withFileText(false);
+      fake.next({ content: JSON.stringify(SUMMARY) });
+      expect(await submitFile(core, 'restore-tests.csv', Buffer.from(CSV), 'Restore tests of Q2')).toContain('Recorded EV-0001');
+      expect(await core.inFlight.settled(15_000)).toBe(true);
+      expect(sent()).toContain('Restore tests of Q2');
+      expect(sent()).not.toContain('restore test passed');
+      expect(sent()).not.toContain('restore-tests');
+
+      expect(await submitFile(core, 'restore-tests.csv', Buffer.from(CSV))).toContain('Recorded EV-0002');
+      expect(await core.inFlight.settled(15_000)).toBe(true);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('on: the CSV\'s text is sent with names and emails replaced, and summarised even without typed text', async () => {
+      const core = withFileText(true);
+      fake.next({ content: JSON.stringify(SUMMARY) });
+      expect(await submitFile(core, 'restore-tests.csv', Buffer.from(CSV))).toContain('Recorded EV-0001');
+      expect(await core.inFlight.settled(15_000)).toBe(true);
+      const body = sent();
+      expect(body).toContain('Text extracted from the attached CSV file:');
+      expect(body).toContain('[name],[email],payroll,restore test passed');
+      for (const personal of ['@test.example', 'Olga', 'Owner', 'Sam', 'Staff', 'restore-tests']) expect(body).not.toContain(personal);
+      const [stored] = await summaries();
+      expect(stored).toMatchObject({ summary: SUMMARY.summary, machineGenerated: true });
+    });
+
+    it('on: a workbook\'s cells, sheet by sheet, and only the first few thousand characters of a long file', async () => {
+      const core = withFileText(true);
+      const workbook = new ExcelJS.Workbook();
+      const sheet = workbook.addWorksheet('Access review');
+      sheet.addRow(['Account', 'Holder', 'Decision']);
+      sheet.addRow(['svc-backup', 'olga@test.example', 'keep']);
+      sheet.addRow(['old-admin', 'Sam Staff', 'removed']);
+      const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
+      const long = Buffer.from(`${'line of a long log file\n'.repeat(2_000)}THE END`);
+      fake.next({ content: JSON.stringify(SUMMARY) }, { content: JSON.stringify(SUMMARY) });
+      await submitFile(core, 'review.xlsx', xlsx);
+      expect(await core.inFlight.settled(15_000)).toBe(true);
+      await submitFile(core, 'restore.log', long);
+      expect(await core.inFlight.settled(15_000)).toBe(true);
+
+      const [fromWorkbook, fromLog] = fake.requests.map((r) => r.body.messages.at(-1).content as string);
+      expect(fromWorkbook).toContain('Sheet Access review:\nAccount, Holder, Decision\nsvc-backup, [email], keep\nold-admin, [name], removed');
+      expect(fromLog).not.toContain('THE END');
+      expect(fromLog.length).toBeLessThan(FILE_TEXT_MAX_CHARS + 500);
+    });
+
+    it('on: a file of another kind (a PDF) sends nothing of it', async () => {
+      const core = withFileText(true);
+      await submitFile(core, 'review.pdf', Buffer.from('%PDF-1.7 restore test passed'));
+      expect(await core.inFlight.settled(15_000)).toBe(true);
+      expect(fake.requests).toEqual([]);
+    });
   });
 });

@@ -217,7 +217,8 @@ describe('one answer per event, however often Slack delivers it', () => {
     await vi.waitFor(() => expect(w.fake.waitingOn('files.info')).toBe(5), WAIT);
     release();
     await vi.waitFor(() => expect(ignoredRepeats('EvFIVE')).toHaveLength(4), WAIT);
-    expect(threadAnswers(message.ts)).toHaveLength(1);
+    // The four repeats may be turned away before the first delivery's answer reaches Slack.
+    await vi.waitFor(() => expect(threadAnswers(message.ts)).toHaveLength(1), WAIT);
     const items = await w.t.db.select().from(evidenceItems);
     expect(items).toHaveLength(1);
     expect(blockText(threadAnswers(message.ts)[0].args.blocks)).toContain(items[0].ref);

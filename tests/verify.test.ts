@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { desc, eq, sql } from 'drizzle-orm';
-import { auditEvents, risks } from '../src/db/schema/index.js';
+import { auditEvents, evidenceItems, evidenceSummaries, managementApprovals, policies, policyVersions, risks } from '../src/db/schema/index.js';
+import { EvidenceSummariser } from '../src/domain/evidence/summary.js';
+import { ModelClient } from '../src/core/assist.js';
+import { loadPrompt } from '../src/core/prompts.js';
+import { createLogger } from '../src/log.js';
+import { FakeOpenAi } from './helpers/fake-openai.js';
 import { hashEvent } from '../src/core/audit.js';
 import { parseWitness, verifyRegister } from '../src/core/verify.js';
 import { witnessAuditTrail } from '../src/scheduler/jobs/index.js';
@@ -156,6 +161,87 @@ describe('verify: the register checked for tampering', () => {
     expect(await refusal(bot.t.db.execute(sql`truncate risk_acceptances`))).toBe('risk_acceptances is append-only: it cannot be truncated');
     expect(await bot.auditCount()).toBe(before);
     expect(await problemOf(bot.t.db)).toBe('ok');
+  });
+});
+
+describe('verify: policy versions and machine-generated evidence summaries', () => {
+  let bot: TestBot;
+  let fake: FakeOpenAi;
+  beforeEach(async () => {
+    bot = await createTestBot();
+    fake = await FakeOpenAi.start();
+  });
+  afterEach(async () => {
+    await fake.close();
+    await bot.destroy();
+  });
+
+  /** A policy published in chat (1.0 and 1.1) and approved by the management body. */
+  async function publishPolicy() {
+    await auditSeededRows(bot.t.db);
+    expect(await bot.sayText('lead', '/isms policy add "Acceptable use" --text "Use company systems for work."', { now: NOW })).toContain('POL-0001');
+    const [approval] = await bot.t.db.select().from(managementApprovals);
+    expect(await bot.sayText('board', `/isms approve ${approval.ref} fine`, { now: NOW })).toContain(approval.ref);
+    expect(await bot.sayText('lead', '/isms policy publish POL-0001 "Use company systems for work; no personal use."', { now: NOW })).toContain('1.1');
+  }
+
+  /** Evidence with a summary the summariser stored, as it does after a submission. */
+  async function summarisedEvidence() {
+    await addControl(bot.t.db, { code: 'CTL-VF-02', title: 'Access reviews', ownerId: bot.ids.owner });
+    await auditSeededRows(bot.t.db);
+    await bot.say('owner', '/isms evidence submit CTL-VF-02 "Quarterly access review done, no findings."', { now: NOW });
+    const config = loadConfig({ OPENAI_API_KEY: 'sk-test-0123456789abcdefghij', OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: '10000' });
+    const logger = createLogger('silent');
+    const summariser = new EvidenceSummariser(new ModelClient(config.assistant!, logger), loadPrompt('summarise-evidence'), bot.t.db, logger);
+    fake.next({ content: JSON.stringify({ summary: 'An access review with no findings.', matchesRequest: 'yes', reason: 'It is the review asked for.' }) });
+    await summariser.summarise('EV-0001', NOW);
+    expect(await bot.t.db.select().from(evidenceSummaries)).toHaveLength(1);
+  }
+
+  it('passes with policy versions published and approved in chat and a stored summary, each vouched for by its events', async () => {
+    await publishPolicy();
+    await summarisedEvidence();
+    expect(await problemOf(bot.t.db)).toBe('ok');
+  });
+
+  it('names a policy version whose text was changed in SQL, and one inserted in SQL', async () => {
+    await publishPolicy();
+    await bot.t.db.update(policyVersions).set({ content: 'Anything goes.' }).where(eq(policyVersions.version, '1.0'));
+    expect(await problemOf(bot.t.db)).toBe('policy version POL-0001 v1.0 differs from its last audit event in content: it was changed without one.');
+    await bot.t.db.update(policyVersions).set({ content: 'Use company systems for work.' }).where(eq(policyVersions.version, '1.0'));
+    await bot.t.db.update(policyVersions).set({ approvedBy: null }).where(eq(policyVersions.version, '1.0'));
+    expect(await problemOf(bot.t.db)).toBe('policy version POL-0001 v1.0 differs from its last audit event in approvedBy: it was changed without one.');
+    await bot.t.db.update(policyVersions).set({ approvedBy: bot.ids.board }).where(eq(policyVersions.version, '1.0'));
+    expect(await problemOf(bot.t.db)).toBe('ok');
+
+    const [policy] = await bot.t.db.select().from(policies);
+    await bot.t.db.insert(policyVersions).values({ policyId: policy.id, version: '1.2', major: 1, minor: 2, content: 'x', contentSha256: 'x' });
+    expect(await problemOf(bot.t.db)).toMatch(/^policy version POL-0001 v1\.2 has no audit event/);
+  });
+
+  it('names a summary altered behind its append-only trigger, and one inserted in SQL', async () => {
+    await summarisedEvidence();
+    await behindTheTriggers(bot.t.db, 'evidence_summaries', () => bot.t.db.update(evidenceSummaries).set({ matches: 'no' }));
+    expect(await problemOf(bot.t.db)).toBe('evidence summary of EV-0001 differs from its last audit event in matches: it was changed without one.');
+    await behindTheTriggers(bot.t.db, 'evidence_summaries', () => bot.t.db.delete(evidenceSummaries));
+
+    const [item] = await bot.t.db.select().from(evidenceItems);
+    await bot.t.db.insert(evidenceSummaries).values({
+      evidenceItemId: item.id, summary: 'Looks fine.', matches: 'yes', reason: 'Trust me.', model: 'm', promptName: 'summarise-evidence', promptVersion: 'summarise-evidence/1',
+    });
+    // Its earlier events still name EV-0001, so the row is compared with them, and differs.
+    expect(await problemOf(bot.t.db)).toMatch(/^evidence summary of EV-0001 differs from its last audit event in /);
+  });
+
+  it('names a summary inserted in SQL for evidence that never had one', async () => {
+    await addControl(bot.t.db, { code: 'CTL-VF-03', title: 'Backups', ownerId: bot.ids.owner });
+    await auditSeededRows(bot.t.db);
+    await bot.say('owner', '/isms evidence submit CTL-VF-03 "Restore tested."', { now: NOW });
+    const [item] = await bot.t.db.select().from(evidenceItems);
+    await bot.t.db.insert(evidenceSummaries).values({
+      evidenceItemId: item.id, summary: 'Looks fine.', matches: 'yes', reason: 'Trust me.', model: 'm', promptName: 'summarise-evidence', promptVersion: 'summarise-evidence/1',
+    });
+    expect(await problemOf(bot.t.db)).toMatch(/^evidence summary of EV-0001 has no audit event/);
   });
 });
 

@@ -33,7 +33,7 @@ export const FIELD_ACTION = 'isms_value';
 export const fieldBlockId = (name: string) => `${FIELD_BLOCK_PREFIX}${name}`;
 
 /** Events the app subscribes to (manifest: settings.event_subscriptions.bot_events). */
-export const BOT_EVENTS = ['app_home_opened', 'message.im'] as const;
+export const BOT_EVENTS = ['app_home_opened', 'app_mention', 'message.im'] as const;
 
 /** Bot token scopes the app needs (manifest: oauth_config.scopes.bot). */
-export const BOT_SCOPES = ['commands', 'chat:write', 'im:history', 'im:write', 'users:read', 'users:read.email', 'files:read', 'files:write'] as const;
+export const BOT_SCOPES = ['app_mentions:read', 'commands', 'chat:write', 'im:history', 'im:write', 'users:read', 'users:read.email', 'files:read', 'files:write'] as const;

@@ -12,6 +12,7 @@ import { type TeamsFile, FileDownloadError, downloadFile, filesIn } from './file
 import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
+import { answerOnce } from '../../src/core/claims.js';
 import { linkTeamRoster, teamIdOf } from './roster.js';
 
 /**
@@ -156,11 +157,17 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
-    const typed = (activity.text ?? '').trim();
+    const personal = isPersonalChat(activity);
+    const typed = (personal ? activity.text ?? '' : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     if (!typed && files.length === 0) return;
-    const request = await requestOf(activity, typed);
-    await answer(context, await ask(context, request, files.length ? () => download(files, request) : undefined));
+    // A channel hears once: a turn Teams delivers again (same activity) is not answered twice there.
+    const key = !personal && activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
+    const answered = await answerOnce(db, key, async () => {
+      const request = await requestOf(activity, typed);
+      await answer(context, await ask(context, request, files.length ? () => download(files, request) : undefined));
+    });
+    if (!answered) logger.info({ activityId: activity.id }, 'Teams delivered a channel message again that was answered already; not answered twice');
   });
 
   /**
@@ -173,6 +180,18 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     if (typed) return { line: typed };
     return { threadReply: { about: await latestEvidenceRequest(db, activity.conversation.id), text: '' } };
   }
+}
+
+/**
+ * A channel or group message without the bot's "<at>ISMS</at>": teams-ai removes it by the mention
+ * entity, which some clients leave out; then the leading mention (the bot's, or Teams would not have
+ * sent the message) is removed here. Teams writes spaces around mentions as &nbsp;.
+ */
+export function withoutBotMention(activity: Partial<Activity>): string {
+  const text = (activity.text ?? '').replace(/&nbsp;/g, ' ');
+  const name = activity.recipient?.name;
+  const own = name ? text.split(`<at>${name}</at>`).join(' ') : text;
+  return own.replace(/^\s*<at>[^<]*<\/at>/, ' ').replace(/[ \t]+/g, ' ').trim();
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');

@@ -10,11 +10,13 @@ import { zodResponseFormat } from 'openai-v6/helpers/zod';
 import { z, type ZodTypeAny } from 'zod';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
+import { people } from '../db/schema/index.js';
 import { objectOf } from './args.js';
 import { type FormField, type Reply, formBlock, reply, text } from './reply.js';
 import type { CommandRouter, CommandSpec, Inbound } from './router.js';
 import type { Prompt } from './prompts.js';
 import { assistantCalls, assistantTokens } from './metrics.js';
+import { PROPOSED_BY_FIELD, proposedByValue } from './proposals.js';
 
 export interface AssistantConfig {
   apiKey: string;
@@ -23,18 +25,29 @@ export interface AssistantConfig {
   model: string;
   /** How long a proposal may take before the plain answer goes instead. */
   timeoutMs: number;
+  /** Evidence summaries may send a submitted file's extracted text (ISMS_AI_FILE_TEXT); off by default. */
+  fileText?: boolean;
 }
 
 export const PROPOSAL_NOTE = 'Proposed from your message — check and submit. Nothing is recorded until you submit it.';
 
-/** What the model may not see: the person's email (and anyone else's) and the person's own name. */
+/** What the model may not see: the person's email (and anyone else's), the person's name, and mentions ("@sam", "@U0ABC"). */
 export function minimise(message: string, person: { name: string; email: string }): string {
-  let out = message.replace(/[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+/g, '[email]');
+  let out = message.replace(/[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+/g, '[email]')
+    .replace(/(?<![\p{L}\p{N}_.@-])@[\p{L}\p{N}._-]+/gu, '[name]');
   const names = [person.name, ...person.name.split(/\s+/)].filter((n) => n.length >= 2).sort((a, b) => b.length - a.length);
   for (const name of names) {
     const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'giu'), '[name]');
+    // Not inside a word, nor inside a placeholder already put in ("Email" in "[email]").
+    out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}[])${escaped}(?![\\p{L}\\p{N}\\]])`, 'giu'), '[name]');
   }
+  return out;
+}
+
+/** The message with every registered person's name and email replaced, and any other email and mention. */
+export async function minimiseAll(db: Db, message: string): Promise<string> {
+  let out = message;
+  for (const person of await db.select({ name: people.name, email: people.email }).from(people)) out = minimise(out, person);
   return out;
 }
 
@@ -168,14 +181,16 @@ export class Assistant {
    * undefined when the model proposes nothing the person may run, or cannot be asked in time.
    */
   async propose(message: string, inbound: Inbound): Promise<Reply | undefined> {
-    const proposal = await this.ask(minimise(message, inbound.actor));
+    const proposal = await this.ask(minimise(await minimiseAll(this.db, message), inbound.actor));
     if (!proposal || proposal.command === 'none') return undefined;
     const spec = this.specs.find((s) => s.name === proposal.command);
     // Only what the person may run themselves: the proposal never raises a role.
     if (!spec || !this.router.visibleTo(inbound.actor).includes(spec)) return undefined;
     const form = await this.router.context(this.db, inbound, spec).form({ fields: this.initialValues(spec, proposal.fields ?? {}) });
+    // Travels with the form, so the submission's audit trail says which prompt and model proposed it.
+    const proposed = { ...form, hidden: { ...form.hidden, [PROPOSED_BY_FIELD]: proposedByValue(this.prompt.version, this.client.model) } };
     return {
-      ...reply(text(PROPOSAL_NOTE), formBlock(form), text(`Proposal by ${this.prompt.version}.`)),
+      ...reply(text(PROPOSAL_NOTE), formBlock(proposed), text(`Proposal by ${this.prompt.version} (model ${this.client.model}).`)),
       outcome: 'form', visibility: 'private',
     };
   }

@@ -11,6 +11,7 @@ import {
   type Arg, type ArgInfo, type FormDeclaration, type FormOptions, ExtraWords, deriveForm, describeArgs, parseWords, usageLine,
 } from './args.js';
 import { didYouMean, nearest } from './suggest.js';
+import { PROPOSED_BY_FIELD, type ProposedBy, parseProposedBy } from './proposals.js';
 
 /**
  * A file sent with a request, read as a stream (see core/attachments.ts for its constructors): the
@@ -192,10 +193,10 @@ export class CommandRouter {
     if (!spec) return this.unknown(tokenize(command), inbound);
     const cleaned: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(values)) {
-      if (v === '' || v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+      if (k === PROPOSED_BY_FIELD || v === '' || v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
       cleaned[k] = v;
     }
-    return this.execute(spec, cleaned, inbound);
+    return this.execute(spec, cleaned, inbound, undefined, parseProposedBy(values[PROPOSED_BY_FIELD]));
   }
 
   private async run(spec: CommandSpec, rest: string[], inbound: Inbound): Promise<Reply> {
@@ -223,8 +224,11 @@ export class CommandRouter {
       text('Ask your ISMS lead if you think you should have this role.')));
   }
 
-  /** `firstWord` is the first typed word after the name: when the line is refused, it may be a misspelt second word of another command. */
-  private async execute(spec: CommandSpec, raw: Record<string, unknown>, inbound: Inbound, firstWord?: string): Promise<Reply> {
+  /**
+   * `firstWord` is the first typed word after the name: when the line is refused, it may be a misspelt second word of another command.
+   * `proposedBy`: the submitted form was a confirmed proposal; recorded with what it wrote, nothing else.
+   */
+  private async execute(spec: CommandSpec, raw: Record<string, unknown>, inbound: Inbound, firstWord?: string, proposedBy?: ProposedBy): Promise<Reply> {
     const refusal = this.refuse(spec, inbound);
     if (refusal) return refusal;
     const hostile = fieldWithControlCharacter(raw);
@@ -252,6 +256,10 @@ export class CommandRouter {
         const ctx = this.context(tx, inbound, spec);
         const result = answered(spec, await spec.run({ ...ctx, audit: (input) => { audits.push(input); return ctx.audit(input); } }, parsed.data),
           audits.length ? 'recorded' : 'info');
+        if (proposedBy && audits.length) {
+          // Beside the write's own events, in its transaction: which prompt and model proposed what the person confirmed.
+          await ctx.audit({ action: 'confirm_proposal', entity: 'assistant_proposal', entityRef: audits[0].entityRef, after: { command: spec.name, proposedBy } });
+        }
         if (inbound.idempotencyKey) {
           await tx.update(processedEvents).set({ reply: result }).where(eq(processedEvents.key, inbound.idempotencyKey));
         }

@@ -1,10 +1,10 @@
 import { appendFile } from 'node:fs/promises';
-import { asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, type Column } from 'drizzle-orm';
+import { asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, sql, type Column, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
-  aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, interestedParties, managementApprovals, managementReviews,
-  people, poamClosures, poamExtensions, poamItems, policies, reviewNarratives, reviewPacks, risks, scopeChanges, suppliers, trainingCourses,
+  aiTools, assets, auditEvents, auditFindings, controls, evidenceFileChunks, evidenceItems, evidenceRequests, evidenceSummaries, interestedParties, managementApprovals,
+  managementReviews, people, poamClosures, poamExtensions, poamItems, policies, policyVersions, reviewNarratives, reviewPacks, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
 import { EvidenceFileMismatch, type StoredEvidenceFile, readEvidenceFile } from '../domain/evidence/files.js';
@@ -16,13 +16,29 @@ import { reply, text } from './reply.js';
  * match the after-images of its events (folded in order, since some events record only the
  * fields they changed); bytes are left to the evidence-file check.
  */
-const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] = [
+interface Audited {
+  entity: string;
+  table: PgTable;
+  /** The column an event's entityRef names, or, for a row named by more than its own columns, the SQL that gives the name. */
+  key: Column | SQL;
+  what: string;
+  /** Register rows another entity's events record too (nested in their after-images), as [ref, after-image] pairs. */
+  nestedIn?: { entity: string; images(after: Record<string, unknown>): [string, Record<string, unknown>][] };
+}
+
+const AUDITED: Audited[] = [
   { entity: 'person', table: people, key: people.email, what: 'person' },
   { entity: 'asset', table: assets, key: assets.ref, what: 'asset' },
   // Interested parties have no reference: the import and the chat commands name them.
   { entity: 'interested_party', table: interestedParties, key: interestedParties.name, what: 'interested party' },
   { entity: 'control', table: controls, key: controls.code, what: 'control' },
   { entity: 'policy', table: policies, key: policies.ref, what: 'policy' },
+  // "POL-0001 v1.0"; an import records the version it adds inside the policy's event.
+  {
+    entity: 'policy_version', table: policyVersions, what: 'policy version',
+    key: sql`(select p.ref from policies p where p.id = ${policyVersions.policyId}) || ' v' || ${policyVersions.version}`,
+    nestedIn: { entity: 'policy', images: (after) => nestedVersion(after) },
+  },
   { entity: 'training_course', table: trainingCourses, key: trainingCourses.code, what: 'training course' },
   { entity: 'supplier', table: suppliers, key: suppliers.ref, what: 'supplier' },
   { entity: 'ai_tool', table: aiTools, key: aiTools.ref, what: 'AI tool' },
@@ -30,6 +46,11 @@ const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] =
   { entity: 'risk', table: risks, key: risks.ref, what: 'risk' },
   { entity: 'evidence_request', table: evidenceRequests, key: evidenceRequests.ref, what: 'evidence request' },
   { entity: 'evidence_item', table: evidenceItems, key: evidenceItems.ref, what: 'evidence' },
+  // A machine-generated summary is named by the evidence it summarises.
+  {
+    entity: 'evidence_summary', table: evidenceSummaries, what: 'evidence summary of',
+    key: sql`(select e.ref from evidence_items e where e.id = ${evidenceSummaries.evidenceItemId})`,
+  },
   { entity: 'poam_item', table: poamItems, key: poamItems.ref, what: 'POA&M item' },
   { entity: 'poam_extension', table: poamExtensions, key: poamExtensions.ref, what: 'POA&M extension' },
   { entity: 'poam_closure', table: poamClosures, key: poamClosures.ref, what: 'POA&M closure' },
@@ -107,21 +128,24 @@ async function checkWitnessed(db: Db, witnessed: WitnessedHead[]): Promise<strin
 }
 
 /** Returns how many rows matched, or the first mismatch in words; rows no event names are collected for the caller. */
-async function checkRows(db: Db, audited: (typeof AUDITED)[number], unaudited: string[]): Promise<number | string> {
+async function checkRows(db: Db, audited: Audited, unaudited: string[]): Promise<number | string> {
   const columns = Object.fromEntries(Object.entries(getTableColumns(audited.table))
     .filter(([, c]) => c.getSQLType() !== 'bytea'));
-  const keyName = Object.entries(columns).find(([, c]) => c === audited.key)![0];
-  const events = await db.select({ ref: auditEvents.entityRef, after: auditEvents.after }).from(auditEvents)
-    .where(eq(auditEvents.entity, audited.entity)).orderBy(asc(auditEvents.seq));
+  const entities = [audited.entity, ...(audited.nestedIn ? [audited.nestedIn.entity] : [])];
+  const events = await db.select({ entity: auditEvents.entity, ref: auditEvents.entityRef, after: auditEvents.after }).from(auditEvents)
+    .where(inArray(auditEvents.entity, entities)).orderBy(asc(auditEvents.seq));
   const recorded = new Map<string, Record<string, unknown>>();
   for (const e of events) {
     if (!e.after || typeof e.after !== 'object') continue;
-    recorded.set(e.ref, { ...recorded.get(e.ref), ...(e.after as Record<string, unknown>) });
+    const after = e.after as Record<string, unknown>;
+    const images: [string, Record<string, unknown>][] = e.entity === audited.entity ? [[e.ref, after]] : audited.nestedIn!.images(after);
+    for (const [ref, image] of images) recorded.set(ref, { ...recorded.get(ref), ...image });
   }
-  const current = await db.select(columns).from(audited.table).orderBy(asc(audited.key));
+  const key = sql<string>`${audited.key}`;
+  const current = await db.select({ ...columns, [REF]: key }).from(audited.table).orderBy(asc(key));
   let matched = 0;
   for (const row of current as Record<string, unknown>[]) {
-    const ref = String(row[keyName]);
+    const ref = String(row[REF]);
     const expected = recorded.get(ref);
     if (!expected) {
       unaudited.push(`${audited.what} ${ref}`);
@@ -135,6 +159,16 @@ async function checkRows(db: Db, audited: (typeof AUDITED)[number], unaudited: s
     matched++;
   }
   return matched;
+}
+
+/** Where the selected rows carry their reference (no column of any table is called so). */
+const REF = '__auditRef';
+
+/** The policy version an import's policy event holds as `version`, named "POL-0001 v1.0". */
+function nestedVersion(after: Record<string, unknown>): [string, Record<string, unknown>][] {
+  const version = after.version as Record<string, unknown> | null | undefined;
+  if (!version || typeof version !== 'object' || typeof after.ref !== 'string' || typeof version.version !== 'string') return [];
+  return [[`${after.ref} v${version.version}`, version]];
 }
 
 /**

@@ -21,6 +21,9 @@ export class FakeOpenAi {
     const { port } = server.address() as AddressInfo;
     const fake = new FakeOpenAi(server, `http://127.0.0.1:${port}/v1`);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      // One connection per call: a kept-alive socket the server closes just as the next test reuses it
+      // would fail that call with a reset (the bot does not retry), which is not what a test is about.
+      res.setHeader('connection', 'close');
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => { void fake.answer(req.method, req.url, req.headers.authorization, Buffer.concat(chunks).toString('utf8'), res); });

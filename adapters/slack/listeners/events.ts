@@ -6,7 +6,8 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../../src/db/client.js';
-import { messageLinks, processedEvents } from '../../../src/db/schema/index.js';
+import { messageLinks } from '../../../src/db/schema/index.js';
+import { claimOnce, releaseClaim } from '../../../src/core/claims.js';
 import { fetchAttachments } from '../files.js';
 import { fromSlackText } from '../text.js';
 import { inConversation } from '../answers.js';
@@ -45,7 +46,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
         progress: progressVia(inThread),
       });
       // Deliveries of one event that overlap all get the answer: only the first to claim it posts.
-      if (eventId && !await claim(db, `slack:answered:${eventId}`)) {
+      if (eventId && !await claimOnce(db, `slack:answered:${eventId}`)) {
         deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered an event again that was answered already; not answered twice');
         return;
       }
@@ -55,16 +56,10 @@ export function register(app: SlackApp, deps: SlackDeps): void {
         // Recorded but not answered: no apology saying nothing was recorded; a later delivery of
         // the event may answer (the evidence itself stays recorded once).
         deps.core.logger.error({ platform: 'slack', request: context.request, err: e, outcome: reply.outcome }, 'could not post the answer in the thread');
-        if (eventId) await db.delete(processedEvents).where(eq(processedEvents.key, `slack:answered:${eventId}`));
+        if (eventId) await releaseClaim(db, `slack:answered:${eventId}`);
       }
     });
   });
-}
-
-/** True for the one delivery that claims the key first; concurrent and later ones get false. */
-async function claim(db: Db, key: string): Promise<boolean> {
-  const claimed = await db.insert(processedEvents).values({ key }).onConflictDoNothing().returning({ key: processedEvents.key });
-  return claimed.length > 0;
 }
 
 /** The register item the bot's message in this conversation is about (e.g. "EVR-0003"), if any. */

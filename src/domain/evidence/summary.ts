@@ -1,6 +1,6 @@
 /**
  * Evidence summaries: once a submission has committed, the evidence text (and only it, with the
- * control's title and description) goes to the configured model, which says what the text appears to
+ * control's title and description; a file's extracted text only when the organisation switches that on) goes to the configured model, which says what the text appears to
  * show and whether it matches what was asked for. The answer is stored beside the evidence, marked
  * machine-generated, for the reviewer; the evidence itself is never changed. The work runs after the
  * command, so a slow or failing endpoint never holds up or fails a submission: it just leaves no summary.
@@ -10,13 +10,16 @@ import { eq, inArray } from 'drizzle-orm';
 import { zodResponseFormat } from 'openai-v6/helpers/zod';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
-import { controls, evidenceItems, evidenceSummaries, EVIDENCE_SUMMARY_MATCHES, people } from '../../db/schema/index.js';
+import { controls, evidenceItems, evidenceSummaries, EVIDENCE_SUMMARY_MATCHES } from '../../db/schema/index.js';
 import { appendAudit } from '../../core/audit.js';
-import { minimise, type ModelClient } from '../../core/assist.js';
+import { minimiseAll, type ModelClient } from '../../core/assist.js';
 import type { Prompt } from '../../core/prompts.js';
 import type { Field } from '../../core/reply.js';
 import type { CommandRouter } from '../../core/router.js';
 import { InFlight } from '../../lifecycle.js';
+import { extractFileText, textKindOf } from './file-text.js';
+
+interface FileText { kind: string; text: string }
 
 export type EvidenceSummary = typeof evidenceSummaries.$inferSelect;
 
@@ -30,8 +33,9 @@ export const summaryAnswer = z.object({
 export class EvidenceSummariser {
   private readonly responseFormat: ReturnType<typeof zodResponseFormat>;
 
+  /** `fileText`: the organisation lets a file's extracted text be sent too (ISMS_AI_FILE_TEXT); off, no file content leaves. */
   constructor(private readonly client: ModelClient, private readonly prompt: Prompt, private readonly db: Db,
-    private readonly logger: Logger, private readonly inFlight = new InFlight()) {
+    private readonly logger: Logger, private readonly inFlight = new InFlight(), private readonly fileText = false) {
     this.responseFormat = zodResponseFormat(summaryAnswer, 'evidence_summary');
   }
 
@@ -55,10 +59,12 @@ export class EvidenceSummariser {
     try {
       const [found] = await this.db.select({ item: evidenceItems, control: controls }).from(evidenceItems)
         .innerJoin(controls, eq(controls.id, evidenceItems.controlId)).where(eq(evidenceItems.ref, ref));
-      // Links and files are not sent: only text the person typed has something to summarise.
-      if (!found?.item.text) return;
+      if (!found) return;
+      // Links are never sent, files only when switched on: typed text (or a file's text) is what there is to summarise.
+      const fileText = this.fileText ? await this.fileTextOf(found.item) : undefined;
+      if (!found.item.text && !fileText) return;
       const answer = await this.client.ask(this.prompt, summaryAnswer, this.responseFormat, this.prompt.text,
-        await this.message(found.control, found.item.text));
+        await this.message(found.control, found.item.text, fileText));
       if (!answer) return;
       await this.db.transaction(async (tx) => {
         const [row] = await tx.insert(evidenceSummaries).values({
@@ -74,11 +80,23 @@ export class EvidenceSummariser {
     }
   }
 
-  /** What leaves the organisation: the control's title and description and the evidence text, with no one's name or email. */
-  private async message(control: typeof controls.$inferSelect, evidence: string): Promise<string> {
-    let text = evidence;
-    for (const person of await this.db.select({ name: people.name, email: people.email }).from(people)) text = minimise(text, person);
-    return [`Control: ${control.title}`, `Asked for: ${control.description ?? control.title}`, '', 'Evidence text:', text].join('\n');
+  /**
+   * What leaves the organisation: the control's title and description, the evidence text and (when
+   * switched on) the file's extracted text, with no one's name or email.
+   */
+  private async message(control: typeof controls.$inferSelect, evidence: string | null, fileText: FileText | undefined): Promise<string> {
+    const lines = [`Control: ${control.title}`, `Asked for: ${control.description ?? control.title}`];
+    if (evidence) lines.push('', 'Evidence text:', await minimiseAll(this.db, evidence));
+    if (fileText) lines.push('', `Text extracted from the attached ${fileText.kind} file:`, await minimiseAll(this.db, fileText.text));
+    return lines.join('\n');
+  }
+
+  /** The extracted text of the item's file, when it is of a kind that has one. */
+  private async fileTextOf(item: typeof evidenceItems.$inferSelect): Promise<FileText | undefined> {
+    if (!item.fileName || !item.fileSha256 || !textKindOf(item.fileName)) return undefined;
+    const text = await extractFileText(this.db, { id: item.id, ref: item.ref, name: item.fileName, size: item.fileSize ?? 0, sha256: item.fileSha256 });
+    // The kind, not the name: a file name may name a person.
+    return text?.trim() ? { kind: item.fileName.split('.').pop()!.toUpperCase(), text } : undefined;
   }
 }
 

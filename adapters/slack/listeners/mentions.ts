@@ -1,0 +1,59 @@
+/**
+ * "@ISMS I started using Otter for meeting notes" in a channel: the message goes to the pipeline as
+ * plain language, and whatever it answers (a proposed form, or without AI assistance a hint how to use
+ * /isms) reaches only the person who mentioned the bot: ephemeral in that channel (in the thread when
+ * the mention was in one), or in their direct message when Slack refuses the ephemeral (the bot is
+ * not in the channel, say). The channel itself never sees an answer. A delivery Slack repeats is
+ * dropped: the first one claims the event id before the model is asked.
+ */
+import type { Reply } from '../../../src/core/reply.js';
+import { answerOnce } from '../../../src/core/claims.js';
+import { inConversation } from '../answers.js';
+import { renderMessage } from '../render.js';
+import { fromSlackText } from '../text.js';
+import type { RequestInfo, SlackApi } from '../api.js';
+import { ask, safely, type Show, type SlackApp, type SlackDeps } from './shared.js';
+
+interface AppMention {
+  user?: string;
+  bot_id?: string;
+  channel: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+}
+
+export function register(app: SlackApp, deps: SlackDeps): void {
+  app.event('app_mention', async ({ event, body, context }) => {
+    const mention = event as unknown as AppMention;
+    // Direct messages arrive as message.im; a bot mentioning the bot is nobody to answer.
+    if (!mention.user || mention.bot_id || mention.channel.startsWith('D')) return;
+    const eventId = (body as { event_id?: string }).event_id;
+    const show = privatelyIn(deps.api, mention.channel, mention.user, context.request, mention.thread_ts);
+    await safely(deps, context, show, async () => {
+      const answered = await answerOnce(deps.core.database.db, eventId && `slack:answered:${eventId}`, async () => {
+        const message = fromSlackText(withoutMention(mention.text ?? '', context.botUserId as string | undefined));
+        await show((await ask(deps, context, { message })).reply);
+      });
+      if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered a mention again that was answered already; not answered twice');
+    });
+  });
+}
+
+/** The text without the bot's own mention ("<@U0BOT123>"); other mentions stay, and the pipeline minimises them. */
+export function withoutMention(text: string, botUserId: string | undefined): string {
+  const own = botUserId ? new RegExp(`<@${botUserId}(\\|[^>]*)?>`, 'g') : /^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>/;
+  return text.replace(own, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Ephemeral to `user` in the channel; their direct message with the bot when Slack refuses that. */
+function privatelyIn(api: SlackApi, channel: string, user: string, request: RequestInfo, threadTs?: string): Show {
+  const direct = inConversation(api, user, request);
+  return async (reply: Reply) => {
+    try {
+      await api.call('chat.postEphemeral', { channel, user, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request);
+    } catch {
+      await direct(reply);
+    }
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Answering a platform delivery once: chat platforms deliver an event again when they think the first
+ * delivery timed out, sometimes while it still runs. The first delivery claims the key; the others
+ * are dropped. A delivery that fails before it answered gives its claim back, so a later one may answer.
+ */
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { processedEvents } from '../db/schema/index.js';
+
+/** True for the one delivery that claims the key first; concurrent and later ones get false. */
+export async function claimOnce(db: Db, key: string): Promise<boolean> {
+  const claimed = await db.insert(processedEvents).values({ key }).onConflictDoNothing().returning({ key: processedEvents.key });
+  return claimed.length > 0;
+}
+
+/** Gives a claim back: the work it was for did not get done. */
+export async function releaseClaim(db: Db, key: string): Promise<void> {
+  await db.delete(processedEvents).where(eq(processedEvents.key, key));
+}
+
+/**
+ * Runs `answer` once per key: false (and nothing run) when another delivery claimed it; when `answer`
+ * throws, the claim is given back and the error passes on.
+ */
+export async function answerOnce(db: Db, key: string | undefined, answer: () => Promise<void>): Promise<boolean> {
+  if (key && !await claimOnce(db, key)) return false;
+  try {
+    await answer();
+    return true;
+  } catch (e) {
+    if (key) await releaseClaim(db, key);
+    throw e;
+  }
+}
