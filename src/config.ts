@@ -8,6 +8,8 @@ const optionalText = z.string().trim().min(1).optional();
 /** Every setting the bot reads from the environment, validated once at start-up. */
 const envSchema = z.object({
   DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** How long PostgreSQL may take to accept a connection or answer a query before the request is answered with a fault. */
+  DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   ISMS_DATA_DIR: z.string().trim().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -119,7 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function toConfig(env: z.infer<typeof envSchema>) {
   return {
     database: env.DATABASE_URL
-      ? { kind: 'postgres' as const, url: env.DATABASE_URL }
+      ? { kind: 'postgres' as const, url: env.DATABASE_URL, timeoutMs: env.DATABASE_TIMEOUT_MS }
       : { kind: 'pglite' as const, dataDir: env.ISMS_DATA_DIR },
     logLevel: env.LOG_LEVEL,
     port: env.PORT,

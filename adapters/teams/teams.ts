@@ -69,7 +69,7 @@ export function createTeamsBot(core: Core): TeamsBot {
   const onTurnError = async (context: TurnContext, error: Error) => {
     logger.error({ err: safeError(error), activityType: context.activity?.type, activityId: context.activity?.id }, 'Teams turn failed');
     try {
-      await context.sendActivity(cardActivity(faultReply()));
+      await context.sendActivity(cardActivity(faultReply(error)));
     } catch (e) {
       logger.warn({ err: safeError(e) }, 'could not tell the Teams user about the failure');
     }

@@ -6,7 +6,7 @@
  */
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Db } from '../db/client.js';
+import { type Db, isDatabaseUnreachable } from '../db/client.js';
 import { people } from '../db/schema/index.js';
 import { type Person, adoptTimezone, findPersonByEmail, peopleWithRole, toActor } from './actor.js';
 import { appendAudit } from './audit.js';
@@ -71,8 +71,11 @@ export interface Answer {
 
 export const FAULT_TEXT = 'Something went wrong on our side and nothing was recorded. Try again in a minute; if it keeps failing, tell the ISMS lead.';
 
-export function faultReply(): Reply {
-  return { ...reply(text(FAULT_TEXT, 'error')), outcome: 'fault', visibility: 'private' };
+export const UNREACHABLE_TEXT = 'The register is not answering right now, so nothing was recorded. Try again in a minute; if it keeps failing, tell the ISMS lead.';
+
+export function faultReply(cause?: unknown): Reply {
+  const said = cause !== undefined && isDatabaseUnreachable(cause) ? UNREACHABLE_TEXT : FAULT_TEXT;
+  return { ...reply(text(said, 'error')), outcome: 'fault', visibility: 'private' };
 }
 
 const EVIDENCE_REQUEST = /^EVR-\d+$/;
@@ -103,7 +106,7 @@ export class InboundPipeline {
     } catch (e) {
       if (e instanceof UserError) return { reply: refusal(e.message, e.hint), person };
       this.logger.error({ err: e, channel: ask.channel, ...ask.logContext }, 'request failed');
-      return { reply: faultReply(), person };
+      return { reply: faultReply(e), person };
     } finally {
       // Downloaded files wait in temporary files only until their command ran, whatever it answered.
       await discardAll(attachments).catch((e: unknown) => this.logger.warn({ err: e }, 'could not remove a downloaded file'));

@@ -24,12 +24,18 @@ export interface Database {
 }
 
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'postgres'; url: string; poolSize?: number; timeoutMs?: number }
   | { kind: 'pglite'; dataDir?: string };
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
+    // A database that stops answering (a black-holed connection, a hung failover) must not hold a request
+    // forever: connecting and each query give up after the timeout, and the request is answered as a fault.
+    const timeout = target.timeoutMs ?? 10_000;
+    const pool = new pg.Pool({
+      connectionString: target.url, max: target.poolSize ?? 10,
+      connectionTimeoutMillis: timeout, query_timeout: timeout, keepAlive: true,
+    });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     const db = drizzlePg({ client: pool, schema }) as unknown as Db;
@@ -59,6 +65,15 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       await unlock();
     },
   };
+}
+
+/** A request failed because PostgreSQL could not be reached or stopped answering, not because of what it asked. */
+export function isDatabaseUnreachable(e: unknown): boolean {
+  const err = e as { code?: string; message?: string; cause?: unknown } | undefined;
+  if (!err || typeof err !== 'object') return false;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(err.code ?? '')) return true;
+  if (/Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error/i.test(err.message ?? '')) return true;
+  return err.cause !== undefined && err.cause !== e && isDatabaseUnreachable(err.cause);
 }
 
 /**

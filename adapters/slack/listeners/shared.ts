@@ -66,7 +66,7 @@ export async function safely(deps: SlackDeps, context: SlackContext, show: Show 
     await work();
   } catch (e) {
     deps.core.logger.error({ platform: 'slack', request: context.request, err: e }, 'Slack request failed');
-    await show?.(faultReply()).catch(() => undefined);
+    await show?.(faultReply(e)).catch(() => undefined);
   }
 }
 
