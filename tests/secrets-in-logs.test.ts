@@ -1,24 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import net from 'node:net';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeSlack } from './helpers/fake-slack.js';
 import { FakeOpenAi } from './helpers/fake-openai.js';
 import { SlackSender } from './helpers/slack-sign.js';
-import { exampleRegister, ROOT, runScript, TSX_LOADER, type Register } from './helpers/process.js';
+import { exampleRegister, freePort, runScript, serveBot, type Register } from './helpers/process.js';
 import { EVENTS_PATH, SLASH_COMMAND } from '../adapters/slack/ids.js';
 
 /** A start costs seconds (tsx, the database); the machine may be busy. */
 const TIMEOUT = 180_000;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Secrets of every kind the bot is configured with, random so that only a leak could put them in a log. */
 function secrets() {
@@ -57,28 +48,16 @@ describe('no secret reaches a log line', () => {
 
   it('a bot with every secret configured, at debug level, through commands, refusals, failures and a stop', async () => {
     const s = secrets();
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
     // On the embedded database there is no URL: the second test checks a password in one.
-    const database = register.env.DATABASE_URL ? { DATABASE_URL: withPassword(register.env.DATABASE_URL, s.dbPassword) } : {};
-    bot = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/main.ts')], {
-      cwd: register.cwd,
-      env: {
-        ...process.env, ...register.env, ...database, PORT: String(port), LOG_LEVEL: 'debug', ISMS_STOP_TIMEOUT_MS: '20000',
-        SLACK_SIGNING_SECRET: s.signingSecret, SLACK_BOT_TOKEN: s.botToken, SLACK_API_URL: slack.apiUrl,
-        MICROSOFT_APP_ID: randomUUID(), MICROSOFT_APP_PASSWORD: s.appPassword, TEAMS_ENABLED: 'true',
-        OPENAI_API_KEY: s.apiKey, OPENAI_MODEL: 'fake-model', OPENAI_BASE_URL: openai.baseUrl, OPENAI_TIMEOUT_MS: '20000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    bot.stdout!.on('data', (d) => { log += d; });
-    bot.stderr!.on('data', (d) => { log += d; });
-    const exited = new Promise<number | null>((resolve) => bot!.once('exit', (code) => resolve(code)));
-    await vi.waitFor(async () => {
-      if (bot!.exitCode !== null) throw new Error(`the bot stopped: ${log}`);
-      expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    }, { timeout: 120_000, interval: 250 });
+    const database: Record<string, string> = register.env.DATABASE_URL ? { DATABASE_URL: withPassword(register.env.DATABASE_URL, s.dbPassword) } : {};
+    const serving = await serveBot(register, {
+      ...database, LOG_LEVEL: 'debug', ISMS_STOP_TIMEOUT_MS: '20000',
+      SLACK_SIGNING_SECRET: s.signingSecret, SLACK_BOT_TOKEN: s.botToken, SLACK_API_URL: slack.apiUrl,
+      MICROSOFT_APP_ID: randomUUID(), MICROSOFT_APP_PASSWORD: s.appPassword, TEAMS_ENABLED: 'true',
+      OPENAI_API_KEY: s.apiKey, OPENAI_MODEL: 'fake-model', OPENAI_BASE_URL: openai.baseUrl, OPENAI_TIMEOUT_MS: '20000',
+    }, 120_000);
+    bot = serving.child;
+    const { base, exited } = serving;
 
     slack.users.set('U05A1B2C3D4', { email: 'iris@northwind.example', real_name: 'Iris Lindqvist', tz: 'Europe/Berlin' });
     slack.users.set('USTRANGER', { email: 'stranger@elsewhere.example', real_name: 'A Stranger' });
@@ -121,6 +100,7 @@ describe('no secret reaches a log line', () => {
 
     bot.kill('SIGTERM');
     expect(await exited).toBe(0);
+    const log = serving.log();
     expect(log).toMatch(/"level":20/); // debug lines were written
     expect(log).toContain('stopped');
     for (const [name, secret] of Object.entries(s)) expect(log.includes(secret), `${name} in the log`).toBe(false);
