@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { outbox, people } from '../src/db/schema/index.js';
@@ -9,18 +8,11 @@ import { startDeliveryWorker } from '../src/scheduler/worker.js';
 import type { ChatPort } from '../src/core/port.js';
 import type { Person } from '../src/core/actor.js';
 import { FakeConnector } from './helpers/fake-connector.js';
-import { entryArgs, exampleRegister, type Register } from './helpers/process.js';
+import { exampleRegister, serveBot, type Register } from './helpers/process.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
 const LEAD = { email: 'iris@northwind.example', aad: 'aad-iris', teamsId: '29:iris' };
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A message Iris types to the bot in her personal chat, as Teams delivers it. */
 function message(text: string, serviceUrl: string) {
@@ -50,20 +42,9 @@ describe('a graceful stop on SIGTERM', () => {
   });
 
   it('turns /readyz to 503 at once, refuses new requests, lets the command in flight answer, and exits 0', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    bot = spawn(process.execPath, entryArgs('src/main.ts'), {
-      cwd: register.cwd, env: { ...process.env, ...register.env, TEAMS_ENABLED: 'true', PORT: String(port), LOG_LEVEL: 'info', ISMS_STOP_TIMEOUT_MS: '20000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    bot.stdout!.on('data', (d) => { log += d; });
-    bot.stderr!.on('data', (d) => { log += d; });
-    const exited = new Promise<number | null>((resolve) => bot!.once('exit', (code) => resolve(code)));
-    await vi.waitFor(async () => {
-      if (bot!.exitCode !== null) throw new Error(`the bot stopped: ${log}`);
-      expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    }, { timeout: 90_000, interval: 200 });
+    const serving = await serveBot(register, { TEAMS_ENABLED: 'true', LOG_LEVEL: 'info', ISMS_STOP_TIMEOUT_MS: '20000' });
+    bot = serving.child;
+    const { base, exited } = serving;
 
     connector.holdPosts = true;
     const inFlight = fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message('help', connector.url)) });
@@ -77,11 +58,11 @@ describe('a graceful stop on SIGTERM', () => {
 
     connector.held[0].release();
     expect((await inFlight).status).toBe(200);
-    expect(await exited, log).toBe(0);
+    expect(await exited, serving.log()).toBe(0);
     const answered = connector.postedTo('a:personal-iris');
     expect(answered).toHaveLength(1);
     expect(JSON.stringify(answered[0].activity)).toContain('declare ai');
-    expect(log).toContain('"msg":"stopped"');
+    expect(serving.log()).toContain('"msg":"stopped"');
   }, 120_000);
 });
 

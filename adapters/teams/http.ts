@@ -61,6 +61,13 @@ export async function readActivity(req: http.IncomingMessage): Promise<Activity>
   return activity.data as unknown as Activity;
 }
 
+/**
+ * What the Bot Framework's token check throws for a token it cannot trust: its own 401, or the
+ * jsonwebtoken error it passes on as it is (a token signed by a key the channel never published).
+ */
+const untrustedToken = (e: unknown): boolean => (e as { statusCode?: number }).statusCode === 401
+  || ['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError'].includes((e as Error | undefined)?.name ?? '');
+
 /** The TeamsAdapter, taking an activity already read and checked instead of an Express request. */
 export class ActivityAdapter extends TeamsAdapter {
   /** Authenticates the request and runs the turn; an AuthenticationError (statusCode 401) passes to the caller. */
@@ -89,7 +96,7 @@ export async function serveActivity(adapter: ActivityAdapter, req: http.Incoming
   try {
     result = await adapter.serve(authorization, activity, logic);
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode !== 401) throw e;
+    if (!untrustedToken(e)) throw e;
     logger.warn({ reason: (e as Error).message }, 'Teams: refused a request to /api/messages without a valid Bot Framework token');
     res.writeHead(401, { 'content-type': 'text/plain' }).end('unauthorized');
     return;

@@ -117,9 +117,11 @@ export function tokenize(line: string): string[] {
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
-/** The first field whose text holds a control character (NUL, ESC...), or undefined. */
-function fieldWithControlCharacter(raw: Record<string, unknown>): string | undefined {
+/** The first of the command's fields whose text holds a control character (NUL, ESC...), or undefined. */
+function fieldWithControlCharacter(raw: Record<string, unknown>, fields: ArgInfo[]): string | undefined {
   for (const [name, value] of Object.entries(raw)) {
+    // A key the command does not take is dropped by its schema: naming it would point at no field.
+    if (!fields.some((f) => f.name === name)) continue;
     const texts = Array.isArray(value) ? value : [value];
     if (texts.some((v) => typeof v === 'string' && CONTROL.test(v))) return name;
   }
@@ -231,7 +233,7 @@ export class CommandRouter {
   private async execute(spec: CommandSpec, raw: Record<string, unknown>, inbound: Inbound, firstWord?: string, proposedBy?: ProposedBy): Promise<Reply> {
     const refusal = this.refuse(spec, inbound);
     if (refusal) return refusal;
-    const hostile = fieldWithControlCharacter(raw);
+    const hostile = fieldWithControlCharacter(raw, this.argsOf(spec));
     if (hostile) {
       return this.errorReply(new UserError('invalid_input', `The ${hostile} holds a control character (such as NUL or ESC) that cannot be recorded.`,
         'Type or paste it again as plain text.').on(hostile), spec, inbound.channel);

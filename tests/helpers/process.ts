@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,10 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { loadExampleOrganisation } from '../../src/import/example.js';
 import { createTestDatabase, testDbKind } from './db.js';
+import { expect, vi } from 'vitest';
+import { freePort } from '../../bench/measure.js';
+
+export { freePort };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** For `node --import <this> src/…ts`: a bot that gets signals itself, as `node dist/src/main.js` does, run from any folder. */
@@ -112,4 +116,33 @@ export async function pipedSession(register: Register, ...lines: string[]): Prom
   const result = await runScript('src/main.ts', [], { env: register.env, cwd: register.cwd, stdin: session(...lines) });
   if (result.code !== 0) throw new Error(`The terminal exited with status ${result.code}:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
+}
+
+
+export interface ServingBot {
+  child: ChildProcess;
+  /** http://127.0.0.1:<port> */
+  base: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  log(): string;
+  /** Its exit code, once it exits. */
+  exited: Promise<number | null>;
+}
+
+/** The bot as `npm start` runs it, serving HTTP on a free port with these settings; resolves once /readyz answers 200. */
+export async function serveBot(register: Register, env: Record<string, string>, readyWithinMs = 90_000): Promise<ServingBot> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, entryArgs('src/main.ts'), {
+    cwd: register.cwd, env: { ...process.env, ...register.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (d) => { log += d; });
+  child.stderr!.on('data', (d) => { log += d; });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await vi.waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`the bot stopped: ${log}`);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  }, { timeout: readyWithinMs, interval: 200 });
+  return { child, base, log: () => log, exited };
 }

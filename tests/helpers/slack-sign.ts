@@ -20,7 +20,7 @@ export interface SendOptions {
 }
 
 export class SlackSender {
-  constructor(private readonly url: string, private readonly secret: string) {}
+  constructor(readonly url: string, private readonly secret: string) {}
 
   async send(body: string, contentType: string, options: SendOptions = {}): Promise<SlackDelivery> {
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
