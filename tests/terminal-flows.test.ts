@@ -13,7 +13,7 @@ import {
 } from '../src/db/schema/index.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { createTestDatabase, testDbKind, type TestDatabase } from './helpers/db.js';
-import { ROOT, freshRegister, pipedSession } from './helpers/process.js';
+import { ROOT, entryArgs, freshRegister, pipedSession } from './helpers/process.js';
 import { storedFileBytes } from './helpers/fixtures.js';
 
 /** One terminal session walks every flow: a start costs several seconds (tsx, PGlite, the example import). */
@@ -50,8 +50,7 @@ class TerminalSession {
   static start(env: Record<string, string | undefined>, cwd: string): TerminalSession {
     const merged: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: undefined, DATABASE_URL: undefined, ...env };
     for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-    const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
-    return new TerminalSession(spawn(tsx, [path.join(ROOT, 'src/main.ts')], { cwd, env: merged, stdio: ['pipe', 'pipe', 'pipe'] }));
+    return new TerminalSession(spawn(process.execPath, entryArgs('src/main.ts'), { cwd, env: merged, stdio: ['pipe', 'pipe', 'pipe'] }));
   }
 
   get transcript(): string { return this.stdout; }
