@@ -27,13 +27,39 @@ export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number; timeoutMs?: number }
   | { kind: 'pglite'; dataDir?: string };
 
+/**
+ * A connection whose query timed out is dropped rather than reused: its answer may still be on the way,
+ * or never come (a black hole), and either would hold up or garble whatever the pool gave it next.
+ */
+class DroppingClient extends pg.Client {
+  constructor(config?: pg.ClientConfig) {
+    super(config);
+    // A connection lost while a transaction holds it between queries is reported here; unheard, it would
+    // end the process. Its next query fails instead, the request is answered as a fault, and the pool drops it.
+    this.on('error', () => undefined);
+  }
+
+  override query(...args: any[]): any {
+    const dropOnTimeout = (e: unknown) => {
+      if (e instanceof Error && e.message === 'Query read timeout') (this as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    };
+    const callback = typeof args.at(-1) === 'function' ? args.pop() as (e: unknown, r?: unknown) => void : undefined;
+    if (callback) {
+      return (super.query as (...a: any[]) => unknown)(...args, (e: unknown, r: unknown) => { if (e) dropOnTimeout(e); callback(e, r); });
+    }
+    const result = (super.query as (...a: any[]) => unknown)(...args);
+    if (result instanceof Promise) return result.catch((e: unknown) => { dropOnTimeout(e); throw e; });
+    return result;
+  }
+}
+
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === 'postgres') {
     // A database that stops answering (a black-holed connection, a hung failover) must not hold a request
     // forever: connecting and each query give up after the timeout, and the request is answered as a fault.
     const timeout = target.timeoutMs ?? 10_000;
     const pool = new pg.Pool({
-      connectionString: target.url, max: target.poolSize ?? 10,
+      connectionString: target.url, max: target.poolSize ?? 10, Client: DroppingClient,
       connectionTimeoutMillis: timeout, query_timeout: timeout, keepAlive: true,
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.

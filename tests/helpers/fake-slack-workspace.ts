@@ -71,9 +71,12 @@ export class SlackWorkspace {
 
   private constructor(readonly t: TestDatabase) {}
 
-  /** A fresh register with the cast, the fake Web API (which knows Eve and a stranger) and the adapter on HTTP. */
-  static async start(env: Record<string, string> = {}): Promise<SlackWorkspace> {
-    const w = new SlackWorkspace(await createTestDatabase());
+  /**
+   * A fresh register with the cast, the fake Web API (which knows Eve and a stranger) and the adapter on HTTP;
+   * `database`: the bot's connection to the register, when a test puts something between them.
+   */
+  static async start(env: Record<string, string> = {}, database?: TestDatabase): Promise<SlackWorkspace> {
+    const w = new SlackWorkspace(database ?? await createTestDatabase());
     for (const [key, who] of Object.entries(CAST) as [Who, (typeof CAST)[Who]][]) {
       const [row] = await w.t.db.insert(people).values({ name: who.name, email: who.email, roles: who.roles, slackUserId: who.slack }).returning();
       w.cast[key] = { id: row.id, ...who };
