@@ -9,7 +9,7 @@ const optionalText = z.string().trim().min(1).optional();
 const envSchema = z.object({
   DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** How long PostgreSQL may take to accept a connection or answer a query before the request is answered with a fault. */
-  DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   ISMS_DATA_DIR: z.string().trim().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),

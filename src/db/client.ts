@@ -57,7 +57,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === 'postgres') {
     // A database that stops answering (a black-holed connection, a hung failover) must not hold a request
     // forever: connecting and each query give up after the timeout, and the request is answered as a fault.
-    const timeout = target.timeoutMs ?? 10_000;
+    const timeout = target.timeoutMs ?? 15_000;
     const pool = new pg.Pool({
       connectionString: target.url, max: target.poolSize ?? 10, Client: DroppingClient,
       connectionTimeoutMillis: timeout, query_timeout: timeout, keepAlive: true,

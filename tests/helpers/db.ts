@@ -14,6 +14,9 @@ let sharedPglite: Promise<Database> | undefined;
 /** Every schema this run makes starts so: the run's global teardown drops whatever a test file left (tests/global-setup.ts). */
 export const SCHEMA_PREFIX = `t_${process.env.ISMS_TEST_RUN ?? 'x'}_`;
 
+/** The database timeout of test registers and of the bots tests start on them (see DATABASE_TIMEOUT_MS). */
+export const TEST_DATABASE_TIMEOUT_MS = 120_000;
+
 export const testDbKind: 'pglite' | 'postgres' = process.env.ISMS_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 
 // PGlite takes seconds to start (a minute on a loaded machine): start it while the test file loads,
@@ -71,7 +74,9 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     await admin.query(`create schema ${schema}`);
     await admin.end();
     url = withSearchPath(base, schema);
-    database = await openDatabase({ kind: 'postgres', url, poolSize: 5 });
+    // Every test register is a schema of one database, so they all wait on the same advisory locks: on a
+    // busy machine a wait can outlast the production timeout without anything being wrong.
+    database = await openDatabase({ kind: 'postgres', url, poolSize: 5, timeoutMs: TEST_DATABASE_TIMEOUT_MS });
     dropSchema = async () => {
       const c = new pg.Client({ connectionString: base });
       await c.connect();

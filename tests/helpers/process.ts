@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openDatabase, type Db } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { loadExampleOrganisation } from '../../src/import/example.js';
-import { createTestDatabase, testDbKind } from './db.js';
+import { TEST_DATABASE_TIMEOUT_MS, createTestDatabase, testDbKind } from './db.js';
 import { expect, vi } from 'vitest';
 import { freePort } from '../../bench/measure.js';
 
@@ -64,7 +64,7 @@ export async function freshRegister(): Promise<Register> {
     const database = await createTestDatabase({ migrate: false });
     return {
       // A start on PostgreSQL never loads the example by itself: these registers ask for it, as a trial would.
-      env: { ...platformOff, DATABASE_URL: database.url, ISMS_EXAMPLE_ORG: 'true' },
+      env: { ...platformOff, DATABASE_URL: database.url, DATABASE_TIMEOUT_MS: String(TEST_DATABASE_TIMEOUT_MS), ISMS_EXAMPLE_ORG: 'true' },
       cwd,
       withDb: (use) => use(database.db),
       async dispose() {
