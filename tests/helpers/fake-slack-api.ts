@@ -9,6 +9,52 @@ export interface FakeSlackApiOptions {
   failEvery?: number;
   /** The nth accepted chat.postMessage is posted but never answered, as if the sender died mid-call. */
   holdAfterPosts?: number;
+  /** chat.postMessage limited as Slack documents it (see StrictLimits); off by default. */
+  strict?: StrictLimits;
+}
+
+/**
+ * Slack's limits on chat.postMessage, from its rate-limit documentation: about one message per
+ * second per channel, short bursts tolerated, and a workspace-wide limit on the method for the app.
+ * Modelled as token buckets that refill continuously (no minute-long burst): a request finding its
+ * bucket empty is answered 429 with Retry-After (whole seconds until a token is back) and uses no
+ * token; the channel stays refused until its Retry-After has run out.
+ */
+export interface StrictLimits {
+  /** Workspace-wide messages per second (the ceiling of a campaign). */
+  workspacePerSecond: number;
+  /** Messages the workspace bucket holds after a quiet spell; one second's worth by default. */
+  workspaceBurst?: number;
+  /** Messages per second to one channel; 1 by default. */
+  channelPerSecond?: number;
+  /** Messages one channel's bucket holds; 2 by default ("short bursts >1 allowed"). */
+  channelBurst?: number;
+}
+
+/** A continuously refilling token bucket. */
+class Bucket {
+  private tokens: number;
+  private at: number;
+  constructor(private readonly perSecond: number, private readonly size: number, now: number) {
+    this.tokens = size;
+    this.at = now;
+  }
+
+  /** Takes a token, or says how many milliseconds until one is back. */
+  take(now: number): { ok: true } | { ok: false; waitMs: number } {
+    this.tokens = Math.min(this.size, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, waitMs: ((1 - this.tokens) / this.perSecond) * 1000 };
+  }
+
+  /** A token taken for a request another limit then refused. */
+  giveBack(): void {
+    this.tokens = Math.min(this.size, this.tokens + 1);
+  }
 }
 
 export interface PostedMessage { channel: string; ts: string; text: string; metadata?: { event_type: string; event_payload: Record<string, unknown> } }
@@ -31,6 +77,10 @@ export class FakeSlackApi {
   private readonly blockedUntil = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
   private postCalls = 0;
+  private workspace?: Bucket;
+  private readonly channels = new Map<string, Bucket>();
+  /** Accepted chat.postMessage calls, and when the first and last were accepted. */
+  readonly accepted = { count: 0, first: 0, last: 0 };
   private server?: http.Server;
   private tsCounter = 0;
 
@@ -80,12 +130,17 @@ export class FakeSlackApi {
         const channel = String(args.channel ?? '');
         if (!channel) return this.answer(res, method, channel, 200, { ok: false, error: 'channel_not_found' });
         if (this.stillBlocked(channel, now, method)) return this.rateLimited(res, method, channel, now);
+        const limited = this.overLimit(channel, now);
+        if (limited !== undefined) return this.rateLimited(res, method, channel, now, limited);
         const n = ++this.postCalls;
         const { rateLimitEvery, failEvery, holdAfterPosts } = this.options;
         if (rateLimitEvery && n % rateLimitEvery === 0) return this.rateLimited(res, method, channel, now);
         if (failEvery && n % failEvery === 0) return this.answer(res, method, channel, 500, 'internal error');
         const ts = `${Math.floor(now / 1000)}.${String(++this.tsCounter).padStart(6, '0')}`;
         this.posted.push({ channel, ts, text: String(args.text ?? ''), metadata: args.metadata as PostedMessage['metadata'] });
+        this.accepted.count++;
+        this.accepted.first ||= now;
+        this.accepted.last = now;
         if (holdAfterPosts && this.posted.length === holdAfterPosts) {
           this.requests.push({ method, channel, at: now, status: 0 });
           this.resolveHeld({ channel, worker: req.headers['x-worker'] as string | undefined });
@@ -102,6 +157,8 @@ export class FakeSlackApi {
           .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) }));
         return this.answer(res, method, channel, 200, { ok: true, messages, has_more: false });
       }
+      case 'auth.test':
+        return this.answer(res, method, undefined, 200, { ok: true, team_id: 'TFAKE', user_id: 'UBOT', bot_id: 'BFAKE', url: 'https://fake.slack.example/' });
       default:
         return this.answer(res, method, undefined, 200, { ok: false, error: 'unknown_method' });
     }
@@ -114,8 +171,26 @@ export class FakeSlackApi {
     return true;
   }
 
-  private rateLimited(res: http.ServerResponse, method: string, channel: string, now: number): void {
-    const seconds = this.options.retryAfterSeconds ?? 1;
+  /** Under the strict limits: the wait before this channel, and the workspace, take a message again; undefined when they take it now. */
+  private overLimit(channel: string, now: number): number | undefined {
+    const strict = this.options.strict;
+    if (!strict) return undefined;
+    let conversation = this.channels.get(channel);
+    if (!conversation) this.channels.set(channel, conversation = new Bucket(strict.channelPerSecond ?? 1, strict.channelBurst ?? 2, now));
+    this.workspace ??= new Bucket(strict.workspacePerSecond, strict.workspaceBurst ?? strict.workspacePerSecond, now);
+    // The workspace is asked first: a message it refuses uses none of the channel's allowance.
+    const workspace = this.workspace.take(now);
+    if (!workspace.ok) return workspace.waitMs;
+    const own = conversation.take(now);
+    if (!own.ok) {
+      this.workspace.giveBack();
+      return own.waitMs;
+    }
+    return undefined;
+  }
+
+  private rateLimited(res: http.ServerResponse, method: string, channel: string, now: number, waitMs?: number): void {
+    const seconds = waitMs !== undefined ? Math.max(1, Math.ceil(waitMs / 1000)) : this.options.retryAfterSeconds ?? 1;
     this.blockedUntil.set(channel, now + seconds * 1000);
     res.setHeader('Retry-After', String(seconds));
     this.answer(res, method, channel, 429, { ok: false, error: 'ratelimited' });
