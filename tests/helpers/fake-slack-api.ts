@@ -62,9 +62,10 @@ export interface PostedMessage { channel: string; ts: string; text: string; meta
 export interface SeenRequest { method: string; channel?: string; at: number; status: number }
 
 /**
- * A minimal Slack Web API on 127.0.0.1: conversations.open, chat.postMessage (counted per channel)
- * and conversations.history (with message metadata). It answers 429 with Retry-After and HTTP 500
- * on request, and records any request to a channel that arrives before that channel's Retry-After ran out.
+ * A minimal Slack Web API on 127.0.0.1: auth.test, users.info, conversations.open, chat.postMessage (counted per
+ * channel), conversations.history (with message metadata) and response_urls. It answers 429 with
+ * Retry-After and HTTP 500 on request or under Slack's documented limits (`strict`), and records any
+ * request to a channel that arrives before that channel's Retry-After ran out.
  */
 export class FakeSlackApi {
   readonly posted: PostedMessage[] = [];
@@ -115,7 +116,24 @@ export class FakeSlackApi {
     return this.requests.filter((r) => r.method === method && (status === undefined || r.status === status)).length;
   }
 
+  /** Answers posted to a response_url of this server (`<origin>/respond/<id>`): which id, and when. */
+  readonly responses: { id: string; at: number; text?: string }[] = [];
+  /** Called with each answer posted to a response_url, as it arrives. */
+  onResponse?: (response: { id: string; at: number; text?: string }) => void;
+
+  /** A response_url for a slash command or click: what the app posts to it is kept in `responses`. */
+  responseUrl(id: string): string {
+    return this.url.replace(/\/api\/$/, `/respond/${id}`);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if ((req.url ?? '').startsWith('/respond/')) {
+      const body = await readArgs(req);
+      const response = { id: (req.url ?? '').slice('/respond/'.length), at: Date.now(), text: typeof body.text === 'string' ? body.text : undefined };
+      this.responses.push(response);
+      this.onResponse?.(response);
+      return this.answer(res, 'response_url', undefined, 200, { ok: true });
+    }
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
     const args = await readArgs(req);
     if (!/^Bearer xoxb-/.test(String(req.headers.authorization ?? ''))) return this.answer(res, method, undefined, 200, { ok: false, error: 'not_authed' });
@@ -157,6 +175,8 @@ export class FakeSlackApi {
           .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) }));
         return this.answer(res, method, channel, 200, { ok: true, messages, has_more: false });
       }
+      case 'users.info':
+        return this.answer(res, method, undefined, 200, { ok: true, user: { id: String(args.user ?? ''), deleted: false, is_bot: false, tz: 'UTC', profile: {} } });
       case 'auth.test':
         return this.answer(res, method, undefined, 200, { ok: true, team_id: 'TFAKE', user_id: 'UBOT', bot_id: 'BFAKE', url: 'https://fake.slack.example/' });
       default:
