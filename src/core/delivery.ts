@@ -119,6 +119,7 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
   const campaigns = new Set<number>();
   const inFlight = new Set<Promise<void>>();
   const lastTo = new Map<number, Promise<void>>();
+  let failure: { error: unknown } | undefined;
   const handBack = async (c: Claim) => {
     opts.pacer.giveBack(c.port.platform);
     await release(db, c.row);
@@ -146,12 +147,15 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
         result.retrying++;
       } else result[outcome]++;
       if (outcome === 'sent' && c.row.campaignId !== null) campaigns.add(c.row.campaignId);
-    });
+    }, (e: unknown) => { failure ??= { error: e }; });
     const tracked = sending.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
     lastTo.set(c.row.recipientId, tracked);
   }
   await Promise.all(inFlight);
+  // A send whose outcome could not be recorded (the database went away): its row stays claimed
+  // until the lease runs out, and the next worker asks the platform whether it arrived.
+  if (failure) throw failure.error;
   result.campaigns = [...campaigns];
   return result;
 }
