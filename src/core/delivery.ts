@@ -167,10 +167,12 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
  */
 async function awaitTurn(c: Claim, clock: () => Date, opts: Settled, stopping?: () => boolean): Promise<boolean> {
   for (;;) {
+    // Checked again after every wait: the worker may have been told to stop while a send was in hand.
+    if (stopping?.()) return false;
     const startAt = Math.max(c.startAt, opts.pacer.pausedUntil(c.port.platform));
     const wait = startAt - clock().getTime();
     if (wait <= 0) return true;
-    if (wait > opts.aheadMs || stopping?.()) return false;
+    if (wait > opts.aheadMs) return false;
     await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 250)));
   }
 }
