@@ -15,7 +15,7 @@ export interface DeliveryWorkerOptions {
 }
 
 /** A batch claims what its platform's pace lets start within this long, and waits for each turn. */
-const AHEAD_MS = 1000;
+const AHEAD_MS = 2000;
 /** Sends in flight at once: a platform's round trip is longer than the gap its rate leaves. */
 const CONCURRENCY = 4;
 const REPORT_EVERY_MS = 60_000;
@@ -39,7 +39,7 @@ export function startDeliveryWorker(db: Db, ports: ChatPort[], options: Delivery
     while (!stopped) {
       let moreWaiting = false;
       try {
-        const result = await deliverDue(db, ports, undefined, options.batchSize ?? 25, delivery);
+        const result = await deliverDue(db, ports, undefined, options.batchSize ?? 50, delivery);
         // Another worker took the rows this one looked at: look again at once rather than sleep.
         moreWaiting = result.claimed > 0 || result.takenByOthers > 0;
         await report(result);
@@ -90,7 +90,7 @@ function progressReport(db: Db, options: DeliveryWorkerOptions): (result: Delive
       Object.assign(window, { since: now, sent: 0, rateLimited: 0, retrying: 0 });
     }
     // Near its end a campaign is looked at after every batch, so its last line (nothing queued) is not missed.
-    const due = result.campaigns.filter((id) => now - (lastShown.get(id)?.at ?? 0) >= every || (lastShown.get(id)?.queued ?? Infinity) <= 2 * (options.batchSize ?? 25));
+    const due = result.campaigns.filter((id) => now - (lastShown.get(id)?.at ?? 0) >= every || (lastShown.get(id)?.queued ?? Infinity) <= 2 * (options.batchSize ?? 50));
     if (due.length === 0) return;
     for (const p of await campaignProgress(db, due)) {
       const shown = lastShown.get(p.campaignId);
