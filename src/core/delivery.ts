@@ -161,16 +161,22 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
 }
 
 /**
- * Waits until the claim's turn at its platform (its slot, or the end of a workspace-wide pause that
- * began since it was claimed). False when that is further off than the caller looks ahead, or the
+ * Waits until the claim's turn at its platform (its slot, or a new one after a workspace-wide pause
+ * that began since it was claimed). False when that is further off than the caller looks ahead, or the
  * worker is stopping: the row goes back to the queue rather than be held.
  */
 async function awaitTurn(c: Claim, clock: () => Date, opts: Settled, stopping?: () => boolean): Promise<boolean> {
   for (;;) {
     // Checked again after every wait: the worker may have been told to stop while a send was in hand.
     if (stopping?.()) return false;
-    const startAt = Math.max(c.startAt, opts.pacer.pausedUntil(c.port.platform));
-    const wait = startAt - clock().getTime();
+    if (opts.pacer.pausedUntil(c.port.platform) > c.startAt) {
+      // The platform paused after this slot was handed out: a new slot after the pause, so the
+      // claims held across it go out at the pace again instead of all at once when it ends.
+      const slot = opts.pacer.reserve(c.port.platform, clock().getTime(), opts.aheadMs);
+      if (slot === undefined) return false;
+      c.startAt = slot;
+    }
+    const wait = c.startAt - clock().getTime();
     if (wait <= 0) return true;
     if (wait > opts.aheadMs) return false;
     await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 250)));

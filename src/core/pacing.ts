@@ -30,7 +30,7 @@ interface Bucket {
 /** A clock that goes back further than this (set back, or a test's injected time) starts the bucket afresh. */
 const CLOCK_SET_BACK_MS = 60_000;
 
-export const DEFAULT_BURST_MS = 500;
+export const DEFAULT_BURST_MS = 250;
 
 export class Pacer {
   private readonly buckets = new Map<string, Bucket>();
