@@ -106,6 +106,8 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const pacer = options.pacer ?? sharedPacer(db, { perMinute: options.perMinute, burstMs: options.burstMs });
   const opts: Settled = { ...DEFAULTS, ...given, pacer };
+  // A claim waiting for its turn must still be well inside its lease when it is sent.
+  opts.aheadMs = Math.min(opts.aheadMs, opts.leaseMs / 4);
   const clock = options.clock ?? (now ? () => now : () => new Date());
   const claimTime = now ?? clock();
   const result: DeliveryResult = { claimed: 0, takenByOthers: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, rateLimited: 0, campaigns: [] };
@@ -137,7 +139,8 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
     // Messages to one person go in order; the rest share the platform's pace.
     await lastTo.get(c.row.recipientId);
     while (inFlight.size >= opts.concurrency) await Promise.race(inFlight);
-    if (!(await awaitTurn(c, clock, opts, options.stopping))) {
+    const handBackAt = claimTime.getTime() + opts.leaseMs / 2;
+    if (!(await awaitTurn(c, clock, opts, () => Boolean(options.stopping?.()) || clock().getTime() > handBackAt))) {
       await handBack(c);
       continue;
     }
@@ -162,13 +165,14 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
 
 /**
  * Waits until the claim's turn at its platform (its slot, or a new one after a workspace-wide pause
- * that began since it was claimed). False when that is further off than the caller looks ahead, or the
- * worker is stopping: the row goes back to the queue rather than be held.
+ * that began since it was claimed). False when that is further off than the caller looks ahead, or
+ * `giveUp` says so (the worker is stopping, or half the lease is gone, after which another worker
+ * could take the row as abandoned): the row goes back to the queue rather than be held.
  */
-async function awaitTurn(c: Claim, clock: () => Date, opts: Settled, stopping?: () => boolean): Promise<boolean> {
+async function awaitTurn(c: Claim, clock: () => Date, opts: Settled, giveUp: () => boolean): Promise<boolean> {
   for (;;) {
-    // Checked again after every wait: the worker may have been told to stop while a send was in hand.
-    if (stopping?.()) return false;
+    // Checked again after every wait: the worker may have been told to stop, or the lease be half gone.
+    if (giveUp()) return false;
     if (opts.pacer.pausedUntil(c.port.platform) > c.startAt) {
       // The platform paused after this slot was handed out: a new slot after the pause, so the
       // claims held across it go out at the pace again instead of all at once when it ends.
