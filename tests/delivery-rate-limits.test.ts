@@ -8,6 +8,11 @@ import { enqueue } from '../src/core/outbox.js';
 import { replyText } from '../src/core/reply.js';
 import { campaignProgress } from '../src/core/delivery.js';
 import { startDeliveryWorker } from '../src/scheduler/worker.js';
+import { Writable } from 'node:stream';
+import { webApi } from '@slack/bolt';
+import { createLogger } from '../src/log.js';
+import { SlackApi, boltLogger } from '../adapters/slack/api.js';
+import { slackPort } from '../adapters/slack/port.js';
 
 const PEOPLE = 60;
 const TWICE = 10;
@@ -59,5 +64,51 @@ describe('delivery through a Slack Web API that answers 429 with Retry-After and
       expect(second.at - first.at).toBeGreaterThanOrEqual(1000);
     }
     expect(await campaignProgress(t.db, [1])).toEqual([{ campaignId: 1, total: PEOPLE, sent: PEOPLE, failed: 0, queued: 0 }]);
+  });
+});
+
+describe('a campaign through the Slack adapter against Slack\'s documented limits (strict token buckets, 429 with Retry-After)', () => {
+  const SIZE = 240;
+  let t: TestDatabase;
+  let fake: FakeSlackApi;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    fake = await new FakeSlackApi({ strict: { workspacePerSecond: 20 } }).start();
+  });
+  afterAll(async () => {
+    await fake.stop();
+    await t.destroy();
+  });
+
+  it('messages everyone exactly once, waits out every 429, and logs them as one counted line instead of an error each', async () => {
+    await seedCampaign(t.db, SIZE);
+    const lines: { level: number; msg: string; rateLimited?: number }[] = [];
+    const log = createLogger('debug', new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } }));
+    // The adapter's outbox client: no retries of its own, a 429 comes straight back to the worker.
+    const client = new webApi.WebClient('xoxb-test-token', { slackApiUrl: fake.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logger: boltLogger(log) });
+    const api = new SlackApi(client, log, 'xoxb-test-token');
+    const port = slackPort(t.db, api, api);
+    // Paced a quarter faster than the workspace takes, so Slack does push back.
+    const worker = startDeliveryWorker(t.db, [port], {
+      intervalMs: 25, logger: log, reportEveryMs: 1000, delivery: { conversationGapMs: 1000, perMinute: { slack: 25 * 60 } },
+    });
+    try {
+      await vi.waitFor(async () => expect((await campaignProgress(t.db, [1]))[0].queued).toBe(0), { timeout: 120_000, interval: 100 });
+    } finally {
+      await worker.stop();
+    }
+
+    expect(fake.count('chat.postMessage', 429)).toBeGreaterThan(0);
+    // Nothing reached a conversation before its Retry-After ran out.
+    expect(fake.tooEarly).toEqual([]);
+    const perChannel = fake.postsPerChannel();
+    expect([...perChannel].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(perChannel.size).toBe(SIZE);
+    expect(await campaignProgress(t.db, [1])).toEqual([{ campaignId: 1, total: SIZE, sent: SIZE, failed: 0, queued: 0 }]);
+    // No 429 became an error or warning line; they were counted in the worker's summary lines.
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    const counted = lines.filter((l) => l.rateLimited !== undefined).reduce((n, l) => n + l.rateLimited!, 0);
+    expect(counted).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.level === 20 && /rate limited/.test(l.msg)).length).toBe(fake.count('chat.postMessage', 429));
   });
 });

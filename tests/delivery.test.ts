@@ -103,9 +103,32 @@ describe('the delivery worker', () => {
     expect(port.delivered).toHaveLength(1);
   });
 
-  it('keeps a platform within its per-minute budget, counted across calls', async () => {
+  it('spreads a platform\'s per-minute budget evenly over the minute instead of sending it at once', async () => {
+    for (const id of ids) await queue(id, `even-${id}`);
+    const options = { perMinute: { test: 6 } };
+    expect((await deliverDue(t.db, [port], T0, 50, options)).sent).toBe(1);
+    expect((await deliverDue(t.db, [port], plus(5_000), 50, options)).sent).toBe(0);
+    expect((await deliverDue(t.db, [port], plus(10_000), 50, options)).sent).toBe(1);
+    // A quiet spell does not bank the minute's budget for one burst later.
+    expect((await deliverDue(t.db, [port], plus(60_000), 50, options)).sent).toBe(1);
+    expect((await deliverDue(t.db, [port], plus(70_000), 50, options)).sent).toBe(1);
+  });
+
+  it('counts only messages the platform took: a 429 leaves its place in the pace for the retry', async () => {
+    for (const id of ids.slice(0, 3)) await queue(id, `took-${id}`);
+    port.failures = [new DeliveryError('rate limited', 1_000)];
+    const options = { perMinute: { test: 6 } };
+    expect(await deliverDue(t.db, [port], T0, 50, options)).toMatchObject({ sent: 0, rateLimited: 1 });
+    // Without the refused message counting, the next one need not wait the 10 s of a taken one.
+    expect((await deliverDue(t.db, [port], plus(1_000), 50, options)).sent).toBe(1);
+    expect((await deliverDue(t.db, [port], plus(5_000), 50, options)).sent).toBe(0);
+    expect((await deliverDue(t.db, [port], plus(11_000), 50, options)).sent).toBe(1);
+    expect(port.delivered).toHaveLength(2);
+  });
+
+  it('keeps a platform within its per-minute budget across calls, even when its bucket allows a minute-long burst', async () => {
     for (const id of ids) await queue(id, `budget-${id}`);
-    const options = { perMinute: { test: 5 } };
+    const options = { perMinute: { test: 5 }, burstMs: 60_000 };
     expect((await deliverDue(t.db, [port], T0, 50, options)).sent).toBe(5);
     expect((await deliverDue(t.db, [port], plus(30_000), 50, options)).sent).toBe(0);
     expect((await deliverDue(t.db, [port], plus(60_001), 50, options)).sent).toBe(5);

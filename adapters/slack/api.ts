@@ -86,6 +86,12 @@ export class SlackApi {
 
   private logFailure(method: string, args: Record<string, unknown>, request: RequestInfo, e: unknown): void {
     const target = Object.fromEntries(TARGET_ARGS.filter((k) => typeof args[k] === 'string').map((k) => [k, args[k]]));
+    // A 429 handed back to the caller (the outbox's client) is expected traffic: the delivery worker
+    // waits it out and counts them in one line a minute. One the client gave up waiting out stays an error.
+    if ((e as { code?: string })?.code === webApi.ErrorCode.RateLimitedError) {
+      this.log.debug({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} rate limited`);
+      return;
+    }
     this.log.error({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} failed`);
   }
 

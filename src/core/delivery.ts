@@ -7,6 +7,7 @@ import type { Person } from './actor.js';
 import { DeliveryError, type ChatPort } from './port.js';
 import { clearUnreachable, noteUnreachable } from './reach.js';
 import type { Reply } from './reply.js';
+import { sharedPacer, type Pacer } from './pacing.js';
 
 /**
  * A port that stamps each message with a delivery key and can look the key up afterwards. With it,
@@ -35,8 +36,23 @@ export interface DeliveryOptions {
   /** First retry delay; each further failure doubles it, up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** Messages per minute each platform may take (across every worker on the database); absent means no limit. */
+  /**
+   * Messages per minute each platform may take; absent means no limit. Sends are spread evenly over
+   * the minute (see pacing.ts), and across every worker on the database no more than this many are
+   * taken, or in flight, within any minute. Messages the platform refused (429) do not count.
+   */
   perMinute?: Record<string, number>;
+  /** The burst a platform's bucket holds after a quiet spell, in milliseconds of its rate. */
+  burstMs?: number;
+  /**
+   * Claims rows that can start within this long and waits for each one's turn; 0 (the default)
+   * claims only what may go at once, for callers that do not wait (the terminal, tests on a fixed clock).
+   */
+  aheadMs?: number;
+  /** Sends in flight at once (to different people); a platform's answer takes longer than its rate's gap. */
+  concurrency?: number;
+  /** The rate state to use; by default the one this process shares for the database. */
+  pacer?: Pacer;
   /** Least time between two messages to one person's conversation; 0 sends back to back. */
   conversationGapMs?: number;
   /** Look again this much later for a person no port can reach; 0 looks at every call (the terminal). */
@@ -62,19 +78,22 @@ export interface DeliveryResult {
   retrying: number;
   /** Rows given up on (permanent error, too many attempts, or a recipient unreachable for longer than unreachableGiveUpMs). */
   failed: number;
+  /** Sends the platform answered with 429 (they are queued again and did not count against its rate). */
+  rateLimited: number;
   /** Campaigns that had a row sent in this call, for progress reports. */
   campaigns: number[];
 }
 
 type OutboxRow = typeof outbox.$inferSelect;
-interface Claim { row: OutboxRow; person: Person; port: ChatPort }
+/** A claimed row and the moment its platform's pace lets it start. */
+interface Claim { row: OutboxRow; person: Person; port: ChatPort; startAt: number }
 
 const MINUTE = 60_000;
 /** Serialises claims across workers so per-minute budgets are counted exactly. */
 const CLAIM_LOCK_KEY = 727_003;
 
-const DEFAULTS = { leaseMs: 120_000, maxAttempts: 6, backoffMs: 30_000, maxBackoffMs: 3_600_000, conversationGapMs: 0, unreachableRetryMs: 0, unreachableGiveUpMs: 0 };
-type Settled = typeof DEFAULTS & DeliveryOptions;
+const DEFAULTS = { leaseMs: 120_000, maxAttempts: 6, backoffMs: 30_000, maxBackoffMs: 3_600_000, conversationGapMs: 0, unreachableRetryMs: 0, unreachableGiveUpMs: 0, aheadMs: 0, concurrency: 1 };
+type Settled = typeof DEFAULTS & DeliveryOptions & { pacer: Pacer };
 
 /**
  * Sends queued outbox rows that are due, through the first port that can reach each recipient.
@@ -85,10 +104,13 @@ type Settled = typeof DEFAULTS & DeliveryOptions;
  */
 export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 50, options: DeliveryOptions = {}): Promise<DeliveryResult> {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const opts: Settled = { ...DEFAULTS, ...given };
+  const pacer = options.pacer ?? sharedPacer(db, { perMinute: options.perMinute, burstMs: options.burstMs });
+  const opts: Settled = { ...DEFAULTS, ...given, pacer };
+  // A claim waiting for its turn must still be well inside its lease when it is sent.
+  opts.aheadMs = Math.min(opts.aheadMs, opts.leaseMs / 4);
   const clock = options.clock ?? (now ? () => now : () => new Date());
   const claimTime = now ?? clock();
-  const result: DeliveryResult = { claimed: 0, takenByOthers: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, campaigns: [] };
+  const result: DeliveryResult = { claimed: 0, takenByOthers: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, rateLimited: 0, campaigns: [] };
 
   const candidates = await reachableCandidates(db, ports, claimTime, limit, opts, result);
   if (candidates.length === 0) return result;
@@ -97,21 +119,72 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
   result.takenByOthers = takenByOthers;
 
   const campaigns = new Set<number>();
+  const inFlight = new Set<Promise<void>>();
+  const lastTo = new Map<number, Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const handBack = async (c: Claim) => {
+    opts.pacer.giveBack(c.port.platform);
+    await release(db, c.row);
+    result.claimed--;
+  };
   for (let i = 0; i < claims.length; i++) {
     const c = claims[i];
     // A slow batch must not outlive its lease, or another worker would take the rest as abandoned;
     // a stopping worker hands the rest back now rather than leave it to wait out the lease.
     if (options.stopping?.() || clock().getTime() - claimTime.getTime() > opts.leaseMs / 2) {
-      for (const rest of claims.slice(i)) await release(db, rest.row);
-      result.claimed = i;
+      await Promise.all(inFlight);
+      for (const rest of claims.slice(i)) await handBack(rest);
       break;
     }
-    const outcome = await sendOne(db, c, clock, opts);
-    result[outcome]++;
-    if (outcome === 'sent' && c.row.campaignId !== null) campaigns.add(c.row.campaignId);
+    // Messages to one person go in order; the rest share the platform's pace.
+    await lastTo.get(c.row.recipientId);
+    while (inFlight.size >= opts.concurrency) await Promise.race(inFlight);
+    const handBackAt = claimTime.getTime() + opts.leaseMs / 2;
+    if (!(await awaitTurn(c, clock, opts, () => Boolean(options.stopping?.()) || clock().getTime() > handBackAt))) {
+      await handBack(c);
+      continue;
+    }
+    const sending = sendOne(db, c, clock, opts).then((outcome) => {
+      if (outcome === 'rateLimited') {
+        result.rateLimited++;
+        result.retrying++;
+      } else result[outcome]++;
+      if (outcome === 'sent' && c.row.campaignId !== null) campaigns.add(c.row.campaignId);
+    }, (e: unknown) => { failure ??= { error: e }; });
+    const tracked = sending.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    lastTo.set(c.row.recipientId, tracked);
   }
+  await Promise.all(inFlight);
+  // A send whose outcome could not be recorded (the database went away): its row stays claimed
+  // until the lease runs out, and the next worker asks the platform whether it arrived.
+  if (failure) throw failure.error;
   result.campaigns = [...campaigns];
   return result;
+}
+
+/**
+ * Waits until the claim's turn at its platform (its slot, or a new one after a workspace-wide pause
+ * that began since it was claimed). False when that is further off than the caller looks ahead, or
+ * `giveUp` says so (the worker is stopping, or half the lease is gone, after which another worker
+ * could take the row as abandoned): the row goes back to the queue rather than be held.
+ */
+async function awaitTurn(c: Claim, clock: () => Date, opts: Settled, giveUp: () => boolean): Promise<boolean> {
+  for (;;) {
+    // Checked again after every wait: the worker may have been told to stop, or the lease be half gone.
+    if (giveUp()) return false;
+    if (opts.pacer.pausedUntil(c.port.platform) > c.startAt) {
+      // The platform paused after this slot was handed out: a new slot after the pause, so the
+      // claims held across it go out at the pace again instead of all at once when it ends.
+      const slot = opts.pacer.reserve(c.port.platform, clock().getTime(), opts.aheadMs);
+      if (slot === undefined) return false;
+      c.startAt = slot;
+    }
+    const wait = c.startAt - clock().getTime();
+    if (wait <= 0) return true;
+    if (wait > opts.aheadMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 250)));
+  }
 }
 
 interface Candidate { id: number; person: Person; port: ChatPort }
@@ -215,35 +288,53 @@ async function reschedule(db: Db, row: OutboxRow, notBefore: Date): Promise<void
     .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts)));
 }
 
-/** Claims up to `limit` candidates within the per-platform budgets and per-conversation gap. */
+/**
+ * Claims up to `limit` candidates that can start within opts.aheadMs at their platform's pace,
+ * within the per-minute budgets and the per-conversation gap; each claim carries its start time.
+ */
 async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, opts: Settled)
   : Promise<{ claims: Claim[]; takenByOthers: number }> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
-    const byId = new Map(candidates.map((c) => [c.id, c]));
-    const locked = await tx.select().from(outbox)
-      .where(and(inArray(outbox.id, [...byId.keys()]), dueCondition(now)))
-      .orderBy(asc(outbox.notBefore), asc(outbox.id))
-      .for('update', { skipLocked: true });
-    const busy = opts.conversationGapMs > 0 ? await busyRecipients(tx, locked.map((r) => r.recipientId), now, opts.conversationGapMs) : new Set<number>();
-    const budgets = new Map<string, number>();
-    const claims: Claim[] = [];
-    for (const row of locked) {
-      if (claims.length >= limit) break;
-      const { person, port } = byId.get(row.id)!;
-      if (busy.has(row.recipientId)) continue;
-      const left = await budgetLeft(tx, budgets, port.platform, now, opts.perMinute);
-      if (left <= 0) continue;
-      budgets.set(port.platform, left - 1);
-      const [claimed] = await tx.update(outbox).set({
-        status: 'sending', attempts: sql`${outbox.attempts} + 1`, platform: port.platform,
-        claimedAt: now, leaseUntil: new Date(now.getTime() + opts.leaseMs),
-      }).where(eq(outbox.id, row.id)).returning();
-      claims.push({ row: claimed, person, port });
-      if (opts.conversationGapMs > 0) busy.add(row.recipientId);
-    }
-    return { claims, takenByOthers: candidates.length - locked.length };
-  });
+  const reserved: string[] = [];
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
+      const byId = new Map(candidates.map((c) => [c.id, c]));
+      const locked = await tx.select().from(outbox)
+        .where(and(inArray(outbox.id, [...byId.keys()]), dueCondition(now)))
+        .orderBy(asc(outbox.notBefore), asc(outbox.id))
+        .for('update', { skipLocked: true });
+      const busy = opts.conversationGapMs > 0 ? await busyRecipients(tx, locked.map((r) => r.recipientId), now, opts.conversationGapMs) : new Set<number>();
+      const budgets = new Map<string, number>();
+      /** Platforms whose pace has no slot left within the look-ahead. */
+      const full = new Set<string>();
+      const claims: Claim[] = [];
+      for (const row of locked) {
+        if (claims.length >= limit) break;
+        const { person, port } = byId.get(row.id)!;
+        if (busy.has(row.recipientId) || full.has(port.platform)) continue;
+        const left = await budgetLeft(tx, budgets, port.platform, now, opts.perMinute);
+        if (left <= 0) continue;
+        const startAt = opts.pacer.reserve(port.platform, now.getTime(), opts.aheadMs);
+        if (startAt === undefined) {
+          full.add(port.platform);
+          continue;
+        }
+        reserved.push(port.platform);
+        budgets.set(port.platform, left - 1);
+        const [claimed] = await tx.update(outbox).set({
+          status: 'sending', attempts: sql`${outbox.attempts} + 1`, platform: port.platform,
+          claimedAt: now, leaseUntil: new Date(now.getTime() + opts.leaseMs),
+        }).where(eq(outbox.id, row.id)).returning();
+        claims.push({ row: claimed, person, port, startAt });
+        if (opts.conversationGapMs > 0) busy.add(row.recipientId);
+      }
+      return { claims, takenByOthers: candidates.length - locked.length };
+    });
+  } catch (e) {
+    // Nothing was claimed: the slots go back to the pace.
+    for (const platform of reserved) opts.pacer.giveBack(platform);
+    throw e;
+  }
 }
 
 /** People with a message in flight, or one that reached them less than the gap ago. */
@@ -256,13 +347,17 @@ async function busyRecipients(tx: Db, recipientIds: number[], now: Date, gapMs: 
   return new Set(rows.map((r) => r.id));
 }
 
+/**
+ * What is left of a platform's per-minute budget across every worker: messages it took, or that are
+ * in flight, claimed within the last minute. A message it refused went back to the queue and does not count.
+ */
 async function budgetLeft(tx: Db, budgets: Map<string, number>, platform: string, now: Date, perMinute: Record<string, number> | undefined): Promise<number> {
   const cap = perMinute?.[platform];
   if (cap === undefined) return Infinity;
   const known = budgets.get(platform);
   if (known !== undefined) return known;
   const [{ n }] = await tx.select({ n: count() }).from(outbox)
-    .where(and(eq(outbox.platform, platform), gt(outbox.claimedAt, new Date(now.getTime() - MINUTE))));
+    .where(and(eq(outbox.platform, platform), gt(outbox.claimedAt, new Date(now.getTime() - MINUTE)), inArray(outbox.status, ['sent', 'sending'])));
   return cap - n;
 }
 
@@ -274,7 +369,7 @@ async function release(db: Db, row: OutboxRow): Promise<void> {
 }
 
 async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, opts: Settled)
-  : Promise<'sent' | 'retrying' | 'failed'> {
+  : Promise<'sent' | 'retrying' | 'rateLimited' | 'failed'> {
   const message = row.reply as Reply;
   try {
     // Tried before: the last attempt may have arrived even though its worker died before recording it.
@@ -289,7 +384,13 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
       else await port.send(person, message);
     }
   } catch (e) {
-    return recordFailure(db, row, e, clock(), opts);
+    const at = clock();
+    if (e instanceof DeliveryError && e.retryAfterMs && !e.permanent) {
+      opts.pacer.refused(port.platform, String(row.recipientId), e.retryAfterMs, at.getTime());
+      await recordFailure(db, row, e, at, opts);
+      return 'rateLimited';
+    }
+    return recordFailure(db, row, e, at, opts);
   }
   await db.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row));
   return 'sent';

@@ -9,6 +9,52 @@ export interface FakeSlackApiOptions {
   failEvery?: number;
   /** The nth accepted chat.postMessage is posted but never answered, as if the sender died mid-call. */
   holdAfterPosts?: number;
+  /** chat.postMessage limited as Slack documents it (see StrictLimits); off by default. */
+  strict?: StrictLimits;
+}
+
+/**
+ * Slack's limits on chat.postMessage, from its rate-limit documentation: about one message per
+ * second per channel, short bursts tolerated, and a workspace-wide limit on the method for the app.
+ * Modelled as token buckets that refill continuously (no minute-long burst): a request finding its
+ * bucket empty is answered 429 with Retry-After (whole seconds until a token is back) and uses no
+ * token; the channel stays refused until its Retry-After has run out.
+ */
+export interface StrictLimits {
+  /** Workspace-wide messages per second (the ceiling of a campaign). */
+  workspacePerSecond: number;
+  /** Messages the workspace bucket holds after a quiet spell; one second's worth by default. */
+  workspaceBurst?: number;
+  /** Messages per second to one channel; 1 by default. */
+  channelPerSecond?: number;
+  /** Messages one channel's bucket holds; 2 by default ("short bursts >1 allowed"). */
+  channelBurst?: number;
+}
+
+/** A continuously refilling token bucket. */
+class Bucket {
+  private tokens: number;
+  private at: number;
+  constructor(private readonly perSecond: number, private readonly size: number, now: number) {
+    this.tokens = size;
+    this.at = now;
+  }
+
+  /** Takes a token, or says how many milliseconds until one is back. */
+  take(now: number): { ok: true } | { ok: false; waitMs: number } {
+    this.tokens = Math.min(this.size, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, waitMs: ((1 - this.tokens) / this.perSecond) * 1000 };
+  }
+
+  /** A token taken for a request another limit then refused. */
+  giveBack(): void {
+    this.tokens = Math.min(this.size, this.tokens + 1);
+  }
 }
 
 export interface PostedMessage { channel: string; ts: string; text: string; metadata?: { event_type: string; event_payload: Record<string, unknown> } }
@@ -16,9 +62,10 @@ export interface PostedMessage { channel: string; ts: string; text: string; meta
 export interface SeenRequest { method: string; channel?: string; at: number; status: number }
 
 /**
- * A minimal Slack Web API on 127.0.0.1: conversations.open, chat.postMessage (counted per channel)
- * and conversations.history (with message metadata). It answers 429 with Retry-After and HTTP 500
- * on request, and records any request to a channel that arrives before that channel's Retry-After ran out.
+ * A minimal Slack Web API on 127.0.0.1: auth.test, users.info, conversations.open, chat.postMessage (counted per
+ * channel), conversations.history (with message metadata) and response_urls. It answers 429 with
+ * Retry-After and HTTP 500 on request or under Slack's documented limits (`strict`), and records any
+ * request to a channel that arrives before that channel's Retry-After ran out.
  */
 export class FakeSlackApi {
   readonly posted: PostedMessage[] = [];
@@ -31,6 +78,10 @@ export class FakeSlackApi {
   private readonly blockedUntil = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
   private postCalls = 0;
+  private workspace?: Bucket;
+  private readonly channels = new Map<string, Bucket>();
+  /** Accepted chat.postMessage calls, and when the first and last were accepted. */
+  readonly accepted = { count: 0, first: 0, last: 0 };
   private server?: http.Server;
   private tsCounter = 0;
 
@@ -65,7 +116,24 @@ export class FakeSlackApi {
     return this.requests.filter((r) => r.method === method && (status === undefined || r.status === status)).length;
   }
 
+  /** Answers posted to a response_url of this server (`<origin>/respond/<id>`): which id, and when. */
+  readonly responses: { id: string; at: number; text?: string }[] = [];
+  /** Called with each answer posted to a response_url, as it arrives. */
+  onResponse?: (response: { id: string; at: number; text?: string }) => void;
+
+  /** A response_url for a slash command or click: what the app posts to it is kept in `responses`. */
+  responseUrl(id: string): string {
+    return this.url.replace(/\/api\/$/, `/respond/${id}`);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if ((req.url ?? '').startsWith('/respond/')) {
+      const body = await readArgs(req);
+      const response = { id: (req.url ?? '').slice('/respond/'.length), at: Date.now(), text: typeof body.text === 'string' ? body.text : undefined };
+      this.responses.push(response);
+      this.onResponse?.(response);
+      return this.answer(res, 'response_url', undefined, 200, { ok: true });
+    }
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
     const args = await readArgs(req);
     if (!/^Bearer xoxb-/.test(String(req.headers.authorization ?? ''))) return this.answer(res, method, undefined, 200, { ok: false, error: 'not_authed' });
@@ -80,12 +148,17 @@ export class FakeSlackApi {
         const channel = String(args.channel ?? '');
         if (!channel) return this.answer(res, method, channel, 200, { ok: false, error: 'channel_not_found' });
         if (this.stillBlocked(channel, now, method)) return this.rateLimited(res, method, channel, now);
+        const limited = this.overLimit(channel, now);
+        if (limited !== undefined) return this.rateLimited(res, method, channel, now, limited);
         const n = ++this.postCalls;
         const { rateLimitEvery, failEvery, holdAfterPosts } = this.options;
         if (rateLimitEvery && n % rateLimitEvery === 0) return this.rateLimited(res, method, channel, now);
         if (failEvery && n % failEvery === 0) return this.answer(res, method, channel, 500, 'internal error');
         const ts = `${Math.floor(now / 1000)}.${String(++this.tsCounter).padStart(6, '0')}`;
         this.posted.push({ channel, ts, text: String(args.text ?? ''), metadata: args.metadata as PostedMessage['metadata'] });
+        this.accepted.count++;
+        this.accepted.first ||= now;
+        this.accepted.last = now;
         if (holdAfterPosts && this.posted.length === holdAfterPosts) {
           this.requests.push({ method, channel, at: now, status: 0 });
           this.resolveHeld({ channel, worker: req.headers['x-worker'] as string | undefined });
@@ -102,6 +175,10 @@ export class FakeSlackApi {
           .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) }));
         return this.answer(res, method, channel, 200, { ok: true, messages, has_more: false });
       }
+      case 'users.info':
+        return this.answer(res, method, undefined, 200, { ok: true, user: { id: String(args.user ?? ''), deleted: false, is_bot: false, tz: 'UTC', profile: {} } });
+      case 'auth.test':
+        return this.answer(res, method, undefined, 200, { ok: true, team_id: 'TFAKE', user_id: 'UBOT', bot_id: 'BFAKE', url: 'https://fake.slack.example/' });
       default:
         return this.answer(res, method, undefined, 200, { ok: false, error: 'unknown_method' });
     }
@@ -114,8 +191,26 @@ export class FakeSlackApi {
     return true;
   }
 
-  private rateLimited(res: http.ServerResponse, method: string, channel: string, now: number): void {
-    const seconds = this.options.retryAfterSeconds ?? 1;
+  /** Under the strict limits: the wait before this channel, and the workspace, take a message again; undefined when they take it now. */
+  private overLimit(channel: string, now: number): number | undefined {
+    const strict = this.options.strict;
+    if (!strict) return undefined;
+    let conversation = this.channels.get(channel);
+    if (!conversation) this.channels.set(channel, conversation = new Bucket(strict.channelPerSecond ?? 1, strict.channelBurst ?? 2, now));
+    this.workspace ??= new Bucket(strict.workspacePerSecond, strict.workspaceBurst ?? strict.workspacePerSecond, now);
+    // The workspace is asked first: a message it refuses uses none of the channel's allowance.
+    const workspace = this.workspace.take(now);
+    if (!workspace.ok) return workspace.waitMs;
+    const own = conversation.take(now);
+    if (!own.ok) {
+      this.workspace.giveBack();
+      return own.waitMs;
+    }
+    return undefined;
+  }
+
+  private rateLimited(res: http.ServerResponse, method: string, channel: string, now: number, waitMs?: number): void {
+    const seconds = waitMs !== undefined ? Math.max(1, Math.ceil(waitMs / 1000)) : this.options.retryAfterSeconds ?? 1;
     this.blockedUntil.set(channel, now + seconds * 1000);
     res.setHeader('Retry-After', String(seconds));
     this.answer(res, method, channel, 429, { ok: false, error: 'ratelimited' });
