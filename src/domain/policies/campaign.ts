@@ -10,6 +10,7 @@ import { pageNumber, pageWindow } from '../../core/paging.js';
 import { serializeAdds } from '../registers/entries.js';
 import { acknowledgementCard } from './ack.js';
 import { requireBoardApproval } from './approval.js';
+import { enqueueMany } from '../../core/outbox.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, type Policy, type PolicyVersion } from './lookup.js';
 import { isoDay } from '../../core/time.js';
 
@@ -109,22 +110,20 @@ export async function startCampaign(ctx: CommandContext, input: z.infer<typeof s
   await ctx.audit({ action: 'start', entity: 'ack_campaign', entityRef: ref, after: { ...campaign, audienceIds: memberIds } });
 
   const acked = await acknowledgedBy(ctx, version.id, memberIds);
-  let asked = 0;
-  for (const person of audience.members) {
-    if (acked.has(person.id)) continue;
-    const queued = await ctx.notify({
-      recipientId: person.id,
-      kind: 'policy_ack',
-      idempotencyKey: `campaign:${ref}:${person.id}`,
-      campaignId: campaign.id,
-      reply: {
-        ...reply(...acknowledgementCard(policy, version,
-          `${ctx.actor.name} asks you to read ${policy.ref} ${policy.title}, version ${version.version}, and acknowledge it.`)),
-        about: policy.ref,
-      },
-    });
-    if (queued) asked++;
-  }
+  // One card for everyone, queued in a few multi-row statements: a campaign to 10,000 people must neither
+  // take a statement per person nor hold 10,000 rendered cards at once.
+  const card = {
+    ...reply(...acknowledgementCard(policy, version,
+      `${ctx.actor.name} asks you to read ${policy.ref} ${policy.title}, version ${version.version}, and acknowledge it.`)),
+    about: policy.ref,
+  };
+  const asked = await enqueueMany(ctx.db, audience.members.filter((person) => !acked.has(person.id)).map((person) => ({
+    recipientId: person.id,
+    kind: 'policy_ack',
+    idempotencyKey: `campaign:${ref}:${person.id}`,
+    campaignId: campaign.id,
+    reply: card,
+  })));
   return { started: true, policy, version, campaign, audience, asked, alreadyAcknowledged: acked.size };
 }
 
