@@ -186,6 +186,7 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     await waitUntil(`http://127.0.0.1:${barePorts.slack}/slack/events`, bare.slack, (s) => s > 0);
     await waitUntil(`http://127.0.0.1:${barePorts.teams}/`, bare.teams, (s) => s > 0);
 
+    const busyAcks = new Set<number>();
     const slackCommand = (url: string) => {
       const sender = new SlackSender(url, SECRET);
       return async (n: number) => {
@@ -195,6 +196,8 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
           user_id: who.slack, user_name: who.name, command: '/isms', text: commandText(n), api_app_id: 'A0TEST',
           response_url: slackApi.responseUrl(`c${n}`), trigger_id: `t${n}`,
         });
+        // A busy answer rides on the acknowledgement.
+        if (r.body.includes('busy')) busyAcks.add(n);
         return r.status;
       };
     };
@@ -228,14 +231,15 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     // Every acked command owes an answer: how long until the last one arrived.
     const drainStart = performance.now();
     const owed = slackBot.ok;
-    let got = answered(slackApi, offset);
+    const answeredNow = () => answeredSet(slackApi, offset, busyAcks).size;
+    let got = answeredNow();
     while (got < owed && performance.now() - drainStart < 300_000) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      got = answered(slackApi, offset);
+      got = answeredNow();
     }
     const drainMs = Math.round(performance.now() - drainStart);
-    const unanswered = unansweredKinds(slackApi, offset, offset + slackBot.sent);
-    const busyAnswers = slackApi.calls.filter((c) => c.method === 'response_url' && /busy/.test(JSON.stringify(c.args))).length;
+    const unanswered = unansweredKinds(answeredSet(slackApi, offset, busyAcks), offset, offset + slackBot.sent);
+    const busyAnswers = busyAcks.size + slackApi.calls.filter((c) => c.method === 'response_url' && /busy/.test(JSON.stringify(c.args))).length;
 
     const teamsBare = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${barePorts.teams}/`));
     const teamsBot = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${port}/api/messages`));
@@ -260,14 +264,8 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
   }
 }
 
-/** Commands numbered from `from` on that have their answer: a response_url post or an opened form. */
-function answered(slack: FakeSlack, from = 0): number {
-  return answeredSet(slack, from).size;
-}
-
 /** How many commands of each kind in [from, to) never got their answer. */
-function unansweredKinds(slack: FakeSlack, from: number, to: number): Record<string, number> {
-  const done = answeredSet(slack, from);
+function unansweredKinds(done: Set<number>, from: number, to: number): Record<string, number> {
   const kinds: Record<string, number> = {};
   for (let n = from; n < to; n++) {
     if (done.has(n)) continue;
@@ -277,8 +275,9 @@ function unansweredKinds(slack: FakeSlack, from: number, to: number): Record<str
   return kinds;
 }
 
-function answeredSet(slack: FakeSlack, from: number): Set<number> {
-  const done = new Set<number>();
+/** Commands numbered from `from` on that have their answer: on the acknowledgement, a response_url post or an opened form. */
+function answeredSet(slack: FakeSlack, from: number, onAck: Set<number>): Set<number> {
+  const done = new Set<number>([...onAck].filter((n) => n >= from));
   for (const c of slack.calls) {
     const id = c.method === 'response_url' ? String(c.args.id ?? '').slice(1) : c.method === 'views.open' ? String(c.args.trigger_id ?? '').slice(1) : '';
     const n = Number(id);

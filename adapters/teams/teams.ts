@@ -69,6 +69,9 @@ export function createTeamsBot(core: Core): TeamsBot {
   });
   // Typing indicators would interleave with replies of concurrent turns; commands answer quickly anyway.
   const app = new Application({ adapter, botAppId: appId, removeRecipientMention: true, startTypingTimer: false });
+  // Application.run starts the typing timer whatever startTypingTimer says (teams-ai 1.x): a turn
+  // slower than a second would send "typing" between the replies.
+  app.startTypingTimer = () => undefined;
   const out = teamsOutbound(adapter, appId, core.database.db, logger);
   addRoutes(app, core, out);
 
