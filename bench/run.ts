@@ -23,6 +23,7 @@ import { exportToFile } from '../src/domain/exports/files.js';
 import { readEvidenceFile } from '../src/domain/evidence/files.js';
 import { startupSection } from './startup.js';
 import { campaignSection } from './campaign.js';
+import { ackSection } from './ack.js';
 import { RSS_METHOD, mb, measured, percentile } from './measure.js';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -36,6 +37,9 @@ const FILE_MB = size('BENCH_FILE_MB', 50);
 const STARTUP_RUNS = size('BENCH_STARTUP_RUNS', 3);
 /** Campaign sizes (people), comma-separated; 0 leaves the section out. */
 const CAMPAIGN_SIZES = (process.env.BENCH_CAMPAIGN ?? '1000,3000,10000').split(',').map(Number).filter((n) => n > 0);
+/** Seconds of concurrent signed commands against the bot and a bare app, each platform (BENCH_ACK_CLIENTS clients). */
+const ACK_SECONDS = size('BENCH_ACK_SECONDS', 20);
+const ACK_CLIENTS = size('BENCH_ACK_CLIENTS', 50);
 async function open(): Promise<{ database: Database; cleanup: () => Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) return { database: await openDatabase({ kind: 'pglite' }), cleanup: async () => {} };
@@ -157,6 +161,7 @@ const csvExport = EXPORT_ROWS > 0 ? await exportSection(EXPORT_ROWS) : undefined
 // On PostgreSQL the bot starts on this run's scratch schema (migrated already); on PGlite in a fresh folder.
 const startup = STARTUP_RUNS > 0 ? await startupSection(STARTUP_RUNS, scratchUrl) : undefined;
 const campaign = CAMPAIGN_SIZES.length ? await campaignSection(CAMPAIGN_SIZES, process.env.DATABASE_URL) : undefined;
+const ack = ACK_SECONDS > 0 ? await ackSection({ seconds: ACK_SECONDS, clients: ACK_CLIENTS, databaseUrl: process.env.DATABASE_URL, profileDir: process.env.BENCH_ACK_PROFILE }) : undefined;
 
 const result = {
   at: new Date().toISOString(),
@@ -177,6 +182,7 @@ const result = {
   ...(evidenceFile && { evidenceFile }),
   ...(startup && { startup }),
   ...(campaign && { campaign }),
+  ...(ack && { ack }),
   /** The process's peak resident set size over the whole run (getrusage). */
   maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   memory: { rssMb: Math.round(process.memoryUsage().rss / 1e6), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6) },

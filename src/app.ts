@@ -22,7 +22,10 @@ export interface Core {
   inbound: InboundPipeline;
   /** True when this start loaded the example organisation into an empty register. */
   loadedExample: boolean;
-  /** Commands accepted but not answered yet (Slack answers after its ack): a stop waits for them. */
+  /**
+   * Commands accepted but not answered yet (Slack answers after its ack, a Teams turn): a stop waits
+   * for them; past config.maxInFlight the platforms answer busyReply() instead of taking more on.
+   */
   inFlight: InFlight;
 }
 
@@ -39,7 +42,7 @@ export async function startCore(config: Config, logger: Logger): Promise<Core> {
 export function assembleCore(config: Config, logger: Logger, database: Database, loadedExample = false): Core {
   const router = buildRouter(database.db, { witnessFile: config.nudges.witnessFile, plainLanguage: Boolean(config.assistant) });
   const assistant = config.assistant ? new Assistant(config.assistant, loadPrompt('propose-command'), router, database.db, logger) : undefined;
-  const inFlight = new InFlight();
+  const inFlight = new InFlight(config.maxInFlight);
   if (config.assistant) {
     // Summaries are made after a submission commits; a graceful stop waits for them like for commands.
     new EvidenceSummariser(new ModelClient(config.assistant, logger), loadPrompt('summarise-evidence'), database.db, logger, inFlight,

@@ -48,6 +48,7 @@ const envSchema = z.object({
   ISMS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   ISMS_DELIVERY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   ISMS_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  ISMS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(100),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: z.string().trim().url('must be a URL such as https://api.openai.com/v1').optional(),
   OPENAI_MODEL: optionalText,
@@ -127,6 +128,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     port: env.PORT,
     /** How long a graceful stop may take before the process exits anyway. */
     stopTimeoutMs: env.ISMS_STOP_TIMEOUT_MS,
+    /** Commands in flight (accepted, not answered yet) past which new ones are answered "busy" at once. */
+    maxInFlight: env.ISMS_MAX_IN_FLIGHT,
     /**
      * The fictional example organisation goes only where someone tries the bot: the terminal chat on an
      * empty embedded register, unless set explicitly. A real install (Slack, Teams, PostgreSQL) never gets it.

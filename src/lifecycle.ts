@@ -1,12 +1,20 @@
 /**
  * Work the process has accepted and still owes an answer for (a command between its ack and its
  * answer, a Teams turn): a graceful stop waits for it, up to a bound, before closing the register.
+ * With a limit, `full` says when no more should be taken on: the platforms then answer "busy" at
+ * once instead of queueing commands behind the database.
  */
 export class InFlight {
   private readonly pending = new Set<Promise<unknown>>();
 
+  constructor(readonly limit = Number.POSITIVE_INFINITY) {}
+
   get size(): number {
     return this.pending.size;
+  }
+
+  get full(): boolean {
+    return this.pending.size >= this.limit;
   }
 
   /** Runs `work`, counted until it settles. */

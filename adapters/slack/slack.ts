@@ -15,7 +15,7 @@ import { SlackApi, boltLogger } from './api.js';
 import { slackPort } from './port.js';
 import { EVENTS_PATH } from './ids.js';
 import { registerListeners } from './listeners/index.js';
-import type { SlackContext } from './listeners/shared.js';
+import { boundInFlight, type SlackContext } from './listeners/shared.js';
 
 type RetryOptions = NonNullable<ConstructorParameters<typeof webApi.WebClient>[1]>['retryConfig'];
 
@@ -70,8 +70,9 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   // client's request queue would.
   const outboxClient = new webApi.WebClient(settings.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   const outboxApi = new SlackApi(outboxClient, log, settings.botToken);
-  // Counted from receipt to answer (past the ack), so a graceful stop lets a command finish and answer.
-  app.use(async ({ next }) => { await core.inFlight.run(next); });
+  // Counted from receipt to answer (past the ack), so a graceful stop lets a command finish and answer,
+  // and a command past the limit is answered "busy" instead of waiting its turn.
+  app.use(boundInFlight({ core, api }));
   registerListeners(app, { core, api });
   app.error(async (e) => { log.error({ err: e }, 'Slack listener failed'); });
 

@@ -2,7 +2,7 @@ import { Application } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
 import type { Core } from '../../src/app.js';
 import type { HttpServer } from '../../src/http.js';
-import { faultReply } from '../../src/core/inbound.js';
+import { busyReply, faultReply } from '../../src/core/inbound.js';
 import type { ChatPort } from '../../src/core/port.js';
 import { cardActivity } from './cards.js';
 import { ActivityAdapter, serveActivity } from './http.js';
@@ -32,7 +32,14 @@ export async function attachTeams(core: Core, http: HttpServer): Promise<{ port:
       res.writeHead(503, { 'content-type': 'text/plain' }).end('shutting down');
       return;
     }
-    const turn = serveActivity(bot.adapter, req, res, async (context) => { await bot.app.run(context); }, core.logger);
+    const turn = serveActivity(bot.adapter, req, res, async (context) => {
+      // Past the limit a message (a typed command or a card's button) is answered "busy" and not run.
+      if (context.activity.type === 'message' && core.inFlight.full) {
+        await context.sendActivity(cardActivity(busyReply()));
+        return;
+      }
+      await core.inFlight.run(() => bot.app.run(context));
+    }, core.logger);
     inFlight.add(turn);
     try {
       await turn;
@@ -62,6 +69,9 @@ export function createTeamsBot(core: Core): TeamsBot {
   });
   // Typing indicators would interleave with replies of concurrent turns; commands answer quickly anyway.
   const app = new Application({ adapter, botAppId: appId, removeRecipientMention: true, startTypingTimer: false });
+  // Application.run starts the typing timer whatever startTypingTimer says (teams-ai 1.x): a turn
+  // slower than a second would send "typing" between the replies.
+  app.startTypingTimer = () => undefined;
   const out = teamsOutbound(adapter, appId, core.database.db, logger);
   addRoutes(app, core, out);
 

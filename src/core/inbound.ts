@@ -78,6 +78,13 @@ export function faultReply(cause?: unknown): Reply {
   return { ...reply(text(said, 'error')), outcome: 'fault', visibility: 'private' };
 }
 
+export const BUSY_TEXT = 'The bot is busy — try again in a moment. Nothing was recorded.';
+
+/** The answer to a command that came while too many were in flight: it was not run. */
+export function busyReply(): Reply {
+  return { ...reply(text(BUSY_TEXT, 'warning')), outcome: 'refused', visibility: 'private' };
+}
+
 const EVIDENCE_REQUEST = /^EVR-\d+$/;
 
 const LINK_COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId } as const;

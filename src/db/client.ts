@@ -3,13 +3,14 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import * as schema from './schema/index.js';
+import { PGliteThread } from './pglite-thread.js';
 
 export type Schema = typeof schema;
 /** Either database, or a transaction on it: services accept any of them. */
@@ -73,21 +74,30 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     };
   }
   const unlock = target.dataDir ? await lockDataDir(target.dataDir) : async () => undefined;
-  let client: PGlite;
+  // PGlite runs on a thread of its own, so its queries never hold up this thread (HTTP, acks, timers).
+  const thread = new PGliteThread(target.dataDir);
   try {
-    client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
-    await client.waitReady;
+    await thread.waitReady;
   } catch (e) {
     await unlock();
     throw e;
   }
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  // One connection, as PGlite has one session: a transaction has it to itself, other queries wait their turn.
+  const config = createPgConfig(thread as unknown as PGlite);
+  // drizzle hands node-postgres its type parsers as `types`; a Parse message's `types` are parameter
+  // type oids, which PostgreSQL's own wire client ignores when they are not a list, and PGlite's throws on.
+  const parse = config.connection.parse.bind(config.connection);
+  config.connection.parse = (query: { types?: unknown }) => parse({ ...query, types: Array.isArray(query.types) ? query.types : undefined });
+  const pool = new pg.Pool({ ...config, max: 1, idleTimeoutMillis: 0 });
+  pool.on('error', () => undefined);
+  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   return {
     db,
     kind: 'pglite',
-    ping: async () => { await client.query('select 1'); },
+    ping: async () => { await pool.query('select 1'); },
     close: async () => {
-      await client.close();
+      await pool.end();
+      await thread.close();
       await unlock();
     },
   };

@@ -3,17 +3,18 @@
  * the request at once (Slack wants an answer within 3 seconds; a modal submission acknowledges
  * with its own response) and puts the acting Slack user and a log description on the context.
  */
-import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
+import type { AnyMiddlewareArgs, App, BlockAction, ButtonAction, Middleware, RespondArguments, RespondFn } from '@slack/bolt';
 import type { Core } from '../../../src/app.js';
 import type { Answer, Ask, PlatformUser, Request } from '../../../src/core/inbound.js';
-import { faultReply } from '../../../src/core/inbound.js';
+import { busyReply, faultReply } from '../../../src/core/inbound.js';
 import { tokenize } from '../../../src/core/router.js';
 import { replyText, type Reply } from '../../../src/core/reply.js';
 import type { RequestInfo, SlackApi } from '../api.js';
 import { slackUser } from '../people.js';
-import { decodeMeta, openFormValue } from '../render.js';
+import { decodeMeta, openFormValue, renderMessage } from '../render.js';
 import { OPEN_FORM_ACTION_PATTERN } from '../ids.js';
 import { fromSlackText } from '../text.js';
+import { privately } from '../answers.js';
 
 export interface SlackDeps {
   core: Core;
@@ -42,6 +43,44 @@ export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewar
     // Events are acknowledged by Bolt itself; a submission's acknowledgement carries its answer.
     if ('ack' in args && args.ack && (args.body as Body).type !== 'view_submission') await (args.ack as () => Promise<void>)();
     await args.next();
+  };
+}
+
+/** At most one warning a minute about commands refused as busy, with how many were. */
+const BUSY_WARNING_MS = 60_000;
+
+/**
+ * Counts each request in the core's work in flight. Past its limit, a slash command or a click is
+ * acknowledged at once and answered "busy" without running (nothing is recorded), so commands never
+ * queue up behind the database; events and form submissions are still taken on. A command's busy
+ * answer rides on its acknowledgement; a click's goes where its answer would.
+ */
+export function boundInFlight(deps: SlackDeps): Middleware<AnyMiddlewareArgs, SlackContext> {
+  const { inFlight, logger } = deps.core;
+  let refused = 0;
+  let warnedAt = -Infinity;
+  return async (args) => {
+    const body = args.body as Body;
+    const command = typeof body.command === 'string';
+    const ack = 'ack' in args ? args.ack as ((answer?: RespondArguments) => Promise<void>) | undefined : undefined;
+    if (!inFlight.full || !ack || !(command || body.type === 'block_actions')) {
+      await inFlight.run(args.next);
+      return;
+    }
+    refused++;
+    if (Date.now() - warnedAt >= BUSY_WARNING_MS) {
+      logger.warn({ platform: 'slack', refused, inFlight: inFlight.size, limit: inFlight.limit }, 'busy: commands answered "try again" without running them (ISMS_MAX_IN_FLIGHT)');
+      warnedAt = Date.now();
+      refused = 0;
+    }
+    // A slash command's acknowledgement can carry its answer: the cheapest answer there is, under load.
+    if (command) {
+      await ack({ response_type: 'ephemeral', ...renderMessage(busyReply()) });
+      return;
+    }
+    await ack();
+    const { request } = describe(body, args.context.retryNum);
+    await privately(deps.api, body as BlockAction<ButtonAction>, (args as { respond?: RespondFn }).respond!, request)(busyReply()).catch(() => undefined);
   };
 }
 

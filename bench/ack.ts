@@ -1,0 +1,287 @@
+/**
+ * Acknowledgement latency under concurrent load, the bot against a bare app in the same run.
+ *
+ * Slack: N clients send signed "/isms" slash commands (form-encoded, as Slack posts them) for D seconds
+ * to the bot in HTTP mode, cycling through a read (`status`), a write (`declare ai …`), `help` and a
+ * command that opens a form (`declare ai` without arguments); the Web API and response_url are a local
+ * fake. The same load goes to a bare Bolt app that only acks (bench/ack-bare.ts). A figure is the time
+ * from sending the request to Slack's HTTP response (the ack). After the load, the time until every
+ * accepted command has its answer (response_url post or opened form) is the drain.
+ * Teams: the same four commands as Bot Framework message activities to /api/messages, against a bare
+ * botbuilder CloudAdapter that answers each with one message; a figure is the whole HTTP exchange
+ * (a Teams turn answers before its HTTP response).
+ * The bot is a child process (through tsx) with both platforms on, on a fresh register holding the
+ * example organisation: on PostgreSQL (databaseUrl) in a scratch schema, else PGlite in a fresh folder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { FakeSlack } from '../tests/helpers/fake-slack.js';
+import { FakeConnector } from '../tests/helpers/fake-connector.js';
+import { SlackSender } from '../tests/helpers/slack-sign.js';
+import { freePort, percentile } from './measure.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const SECRET = 'bench-signing-secret';
+const TOKEN = 'xoxb-bench-bot-token';
+
+/** Who sends: the ISMS lead and a staff member of the example organisation. */
+const SENDERS = [
+  { slack: 'ULEAD', teams: '29:lead', aad: 'aad-lead', name: 'Iris Lindqvist', email: 'iris@northwind.example' },
+  { slack: 'USTAFF', teams: '29:staff', aad: 'aad-staff', name: 'Sam Novak', email: 'sam.novak@northwind.example' },
+];
+
+/** The four kinds of command, in turn: a read, a write, help, and one that opens a form. */
+function commandText(n: number): string {
+  switch (n % 4) {
+    case 0: return 'status';
+    case 1: return `declare ai BenchTool${n} "benchmark use" --vendor Bench --data internal --users 3`;
+    case 2: return 'help';
+    default: return 'declare ai';
+  }
+}
+
+interface Child { process: ChildProcess; exited: Promise<number | null>; stderr: () => string; profileDir?: string }
+
+function startChild(args: string[], env: Record<string, string | undefined>): Child {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  // The log (stdout, errors only) and stderr, the end of each kept for the result.
+  child.stdout!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  return { process: child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), stderr: () => stderr };
+}
+
+async function waitUntil(url: string, child: Child, ok: (status: number) => boolean): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null) throw new Error(`${url}: the process exited with ${child.process.exitCode}: ${child.stderr()}`);
+    const status = await fetch(url).then((r) => r.status, () => 0);
+    if (ok(status)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} did not answer within 3 minutes`);
+}
+
+/** The child's peak resident set size (Linux /proc), before it stops. */
+function peakRssMb(child: Child): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.process.pid}/status`, 'utf8'))?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function stop(child: Child): Promise<void> {
+  if (child.process.exitCode !== null) return;
+  child.process.kill('SIGTERM');
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), 30_000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+interface Load { sent: number; ok: number; failed: number; statuses: Record<string, number>; ms: number[]; seconds: number }
+
+/** `clients` loops, each sending one request after the other for `seconds`; each request's time to its HTTP response. */
+async function load(clients: number, seconds: number, send: (n: number) => Promise<number>): Promise<Load> {
+  const ms: number[] = [];
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  let ok = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < end) {
+      const n = next++;
+      const s = performance.now();
+      const status = await send(n).catch(() => 0);
+      ms.push(performance.now() - s);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status >= 200 && status < 300) ok++;
+    }
+  }));
+  ms.sort((a, b) => a - b);
+  return { sent: next, ok, failed: next - ok, statuses, ms, seconds: (performance.now() - t0) / 1000 };
+}
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+function figures(l: Load) {
+  return {
+    requests: l.sent, ok: l.ok, failed: l.failed, statuses: l.statuses,
+    p50Ms: r1(percentile(l.ms, 50)), p99Ms: r1(percentile(l.ms, 99)), maxMs: r1(l.ms[l.ms.length - 1] ?? 0),
+    perSecond: r1(l.ok / l.seconds),
+  };
+}
+
+function compare(bot: Load, bare: Load) {
+  const b = figures(bot);
+  const a = figures(bare);
+  return { bot: b, bare: a, ratio: { p50: r1(b.p50Ms / a.p50Ms), p99: r1(b.p99Ms / a.p99Ms), max: r1(b.maxMs / a.maxMs) } };
+}
+
+/** A register for the bot: a scratch schema on PostgreSQL, else a fresh PGlite folder. */
+async function register(databaseUrl: string | undefined): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
+  if (!databaseUrl) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'isms-bench-ack-'));
+    return { env: { ISMS_DATA_DIR: path.join(dir, 'data') }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const schema = `bench_ack_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const u = new URL(databaseUrl);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    env: { DATABASE_URL: u.toString() },
+    dispose: async () => {
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    },
+  };
+}
+
+export interface AckOptions {
+  seconds: number;
+  clients: number;
+  databaseUrl?: string;
+  /** Environment for the bot (e.g. ISMS_MAX_IN_FLIGHT). */
+  botEnv?: Record<string, string>;
+  /** A folder for the bot's CPU profile (node --cpu-prof). */
+  profileDir?: string;
+}
+
+export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, profileDir }: AckOptions) {
+  const slackApi = await FakeSlack.start();
+  const connector = await new FakeConnector().start();
+  for (const s of SENDERS) {
+    slackApi.users.set(s.slack, { email: s.email, tz: 'Europe/Berlin', real_name: s.name });
+    connector.members.set(s.teams, { id: s.teams, name: s.name, aadObjectId: s.aad, email: s.email });
+  }
+  const reg = await register(databaseUrl);
+  const port = await freePort();
+  const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const bot = startChild([...prof, '--import', TSX, 'src/main.ts'], {
+    ...reg.env, ...botEnv, PORT: String(port), LOG_LEVEL: 'error', ISMS_EXAMPLE_ORG: 'true', TEAMS_ENABLED: 'true',
+    SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slackApi.apiUrl,
+    // The scheduler stays quiet during the run: no sweeps mixed into the figures.
+    ISMS_NUDGE_CRON: '0 0 1 1 *', ISMS_DIGEST_CRON: '0 0 1 1 *', ISMS_WITNESS_CRON: '0 0 1 1 *',
+  });
+  const barePorts = { slack: await freePort(), teams: await freePort() };
+  const bare = {
+    slack: startChild(['--import', TSX, 'bench/ack-bare.ts', 'slack'], { PORT: String(barePorts.slack), SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN }),
+    teams: startChild(['--import', TSX, 'bench/ack-bare.ts', 'teams'], { PORT: String(barePorts.teams) }),
+  };
+  try {
+    const readyStart = performance.now();
+    await waitUntil(`http://127.0.0.1:${port}/readyz`, bot, (s) => s === 200);
+    const botReadyMs = Math.round(performance.now() - readyStart);
+    await waitUntil(`http://127.0.0.1:${barePorts.slack}/slack/events`, bare.slack, (s) => s > 0);
+    await waitUntil(`http://127.0.0.1:${barePorts.teams}/`, bare.teams, (s) => s > 0);
+
+    const busyAcks = new Set<number>();
+    const slackCommand = (url: string) => {
+      const sender = new SlackSender(url, SECRET);
+      return async (n: number) => {
+        const who = SENDERS[n % 3 === 0 ? 0 : 1];
+        const r = await sender.command({
+          token: 'legacy', team_id: 'T0TEST', team_domain: 'test', channel_id: 'CBENCH', channel_name: 'general',
+          user_id: who.slack, user_name: who.name, command: '/isms', text: commandText(n), api_app_id: 'A0TEST',
+          response_url: slackApi.responseUrl(`c${n}`), trigger_id: `t${n}`,
+        });
+        // A busy answer rides on the acknowledgement.
+        if (r.body.includes('busy')) busyAcks.add(n);
+        return r.status;
+      };
+    };
+    const teamsMessage = (url: string) => async (n: number) => {
+      const who = SENDERS[n % 3 === 0 ? 0 : 1];
+      const r = await fetch(url, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: 'message', id: randomUUID(), channelId: 'msteams', serviceUrl: connector.url, text: commandText(n),
+          from: { id: who.teams, name: who.name, aadObjectId: who.aad },
+          recipient: { id: '28:isms-bot', name: 'ISMS' },
+          conversation: { id: `a:personal-${who.aad}`, conversationType: 'personal', tenantId: 'tenant-1', isGroup: false },
+          channelData: { tenant: { id: 'tenant-1' } },
+        }),
+      });
+      await r.arrayBuffer();
+      return r.status;
+    };
+
+    // A few commands first, so both sides are warm (modules loaded, people linked).
+    for (let n = 0; n < 8; n++) {
+      await slackCommand(`http://127.0.0.1:${port}/slack/events`)(n);
+      await slackCommand(`http://127.0.0.1:${barePorts.slack}/slack/events`)(n);
+      await teamsMessage(`http://127.0.0.1:${port}/api/messages`)(n);
+      await teamsMessage(`http://127.0.0.1:${barePorts.teams}/`)(n);
+    }
+
+    const slackBare = await load(clients, seconds, slackCommand(`http://127.0.0.1:${barePorts.slack}/slack/events`));
+    const offset = 1_000_000;
+    const slackBot = await load(clients, seconds, (n) => slackCommand(`http://127.0.0.1:${port}/slack/events`)(offset + n));
+    // Every acked command owes an answer: how long until the last one arrived.
+    const drainStart = performance.now();
+    const owed = slackBot.ok;
+    const answeredNow = () => answeredSet(slackApi, offset, busyAcks).size;
+    let got = answeredNow();
+    while (got < owed && performance.now() - drainStart < 300_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      got = answeredNow();
+    }
+    const drainMs = Math.round(performance.now() - drainStart);
+    const unanswered = unansweredKinds(answeredSet(slackApi, offset, busyAcks), offset, offset + slackBot.sent);
+    const busyAnswers = busyAcks.size + slackApi.calls.filter((c) => c.method === 'response_url' && /busy/.test(JSON.stringify(c.args))).length;
+
+    const teamsBare = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${barePorts.teams}/`));
+    const teamsBot = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${port}/api/messages`));
+    const teamsBusy = connector.posted.filter((p) => /busy/.test(JSON.stringify(p.activity))).length;
+    const botPeakRssMb = peakRssMb(bot);
+
+    return {
+      seconds, clients, botReadyMs, botPeakRssMb,
+      botEnv,
+      meaning: 'Slack: ms from sending a signed slash command to its HTTP response (the ack); Teams: ms of the whole '
+        + 'POST /api/messages exchange (the turn answers before it returns). bare = an app that only acks/answers, same load, '
+        + 'same run. ratio = bot / bare. drainMs: after the Slack load stopped, until every acked command had its answer.',
+      slack: { ...compare(slackBot, slackBare), answers: { owed, answered: got, drainMs, busy: busyAnswers, unanswered } },
+      teams: { ...compare(teamsBot, teamsBare), busy: teamsBusy },
+      botLogTail: bot.stderr().split('\n').filter(Boolean).slice(-5),
+    };
+  } finally {
+    await Promise.all([stop(bot), stop(bare.slack), stop(bare.teams)]);
+    await reg.dispose();
+    await connector.stop();
+    await slackApi.close();
+  }
+}
+
+/** How many commands of each kind in [from, to) never got their answer. */
+function unansweredKinds(done: Set<number>, from: number, to: number): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (let n = from; n < to; n++) {
+    if (done.has(n)) continue;
+    const kind = commandText(n).split(' ').slice(0, 2).join(' ') + (n % 4 === 3 ? ' (form)' : '');
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}
+
+/** Commands numbered from `from` on that have their answer: on the acknowledgement, a response_url post or an opened form. */
+function answeredSet(slack: FakeSlack, from: number, onAck: Set<number>): Set<number> {
+  const done = new Set<number>([...onAck].filter((n) => n >= from));
+  for (const c of slack.calls) {
+    const id = c.method === 'response_url' ? String(c.args.id ?? '').slice(1) : c.method === 'views.open' ? String(c.args.trigger_id ?? '').slice(1) : '';
+    const n = Number(id);
+    if (id && n >= from) done.add(n);
+  }
+  return done;
+}
