@@ -252,8 +252,11 @@ export class CommandRouter {
         const ctx = this.context(tx, inbound, spec);
         const result = answered(spec, await spec.run({ ...ctx, audit: (input) => { audits.push(input); return ctx.audit(input); } }, parsed.data),
           audits.length ? 'recorded' : 'info');
-        if (inbound.idempotencyKey) {
+        if (inbound.idempotencyKey && audits.length) {
           await tx.update(processedEvents).set({ reply: result }).where(eq(processedEvents.key, inbound.idempotencyKey));
+        } else if (inbound.idempotencyKey) {
+          // A read recorded nothing: a retry of it may simply be answered again, so its answer is not kept.
+          await tx.delete(processedEvents).where(eq(processedEvents.key, inbound.idempotencyKey));
         }
         return result;
       });
