@@ -7,7 +7,6 @@
  */
 import { z } from 'zod';
 import { eq, inArray } from 'drizzle-orm';
-import { zodResponseFormat } from 'openai-v6/helpers/zod';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { controls, evidenceItems, evidenceSummaries, EVIDENCE_SUMMARY_MATCHES, people } from '../../db/schema/index.js';
@@ -28,12 +27,8 @@ export const summaryAnswer = z.object({
 });
 
 export class EvidenceSummariser {
-  private readonly responseFormat: ReturnType<typeof zodResponseFormat>;
-
   constructor(private readonly client: ModelClient, private readonly prompt: Prompt, private readonly db: Db,
-    private readonly logger: Logger, private readonly inFlight = new InFlight()) {
-    this.responseFormat = zodResponseFormat(summaryAnswer, 'evidence_summary');
-  }
+    private readonly logger: Logger, private readonly inFlight = new InFlight()) {}
 
   /** Summarises every evidence revision a command records, after it has committed. */
   attach(router: CommandRouter): void {
@@ -57,7 +52,7 @@ export class EvidenceSummariser {
         .innerJoin(controls, eq(controls.id, evidenceItems.controlId)).where(eq(evidenceItems.ref, ref));
       // Links and files are not sent: only text the person typed has something to summarise.
       if (!found?.item.text) return;
-      const answer = await this.client.ask(this.prompt, summaryAnswer, this.responseFormat, this.prompt.text,
+      const answer = await this.client.ask(this.prompt, summaryAnswer, 'evidence_summary', this.prompt.text,
         await this.message(found.control, found.item.text));
       if (!answer) return;
       await this.db.transaction(async (tx) => {
