@@ -22,6 +22,7 @@ import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
 import { exportToFile } from '../src/domain/exports/files.js';
 import { readEvidenceFile } from '../src/domain/evidence/files.js';
 import { startupSection } from './startup.js';
+import { memorySection } from './memory.js';
 import { RSS_METHOD, mb, measured, percentile } from './measure.js';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -33,6 +34,9 @@ const EXPORT_ROWS = size('BENCH_EXPORT_ROWS', 100_000);
 const FILE_MB = size('BENCH_FILE_MB', 50);
 /** Warm starts of the bot process, each timed from spawn to ready on /readyz and from SIGTERM to exit. */
 const STARTUP_RUNS = size('BENCH_STARTUP_RUNS', 3);
+/** Memory bounds: evidence files of these MB, an import of this many people and of a file this large, an export of this many rows (0 = out). */
+const MEMORY_FILES = (process.env.BENCH_MEMORY_FILES ?? '1,50,99').split(',').map(Number).filter((n) => n > 0);
+const MEMORY = { files: MEMORY_FILES, importPeople: size('BENCH_MEMORY_IMPORT_PEOPLE', 10_000), importMb: size('BENCH_MEMORY_IMPORT_MB', 50), exportRows: size('BENCH_MEMORY_EXPORT_ROWS', 100_000) };
 async function open(): Promise<{ database: Database; cleanup: () => Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) return { database: await openDatabase({ kind: 'pglite' }), cleanup: async () => {} };
@@ -153,6 +157,7 @@ const evidenceFile = FILE_MB > 0 ? await evidenceFileSection(FILE_MB) : undefine
 const csvExport = EXPORT_ROWS > 0 ? await exportSection(EXPORT_ROWS) : undefined;
 // On PostgreSQL the bot starts on this run's scratch schema (migrated already); on PGlite in a fresh folder.
 const startup = STARTUP_RUNS > 0 ? await startupSection(STARTUP_RUNS, scratchUrl) : undefined;
+const memoryBounds = MEMORY.files.length || MEMORY.importPeople || MEMORY.importMb || MEMORY.exportRows ? await memorySection({ ...MEMORY, databaseUrl: scratchUrl }) : undefined;
 
 const result = {
   at: new Date().toISOString(),
@@ -172,6 +177,7 @@ const result = {
   ...(csvExport && { csvExport }),
   ...(evidenceFile && { evidenceFile }),
   ...(startup && { startup }),
+  ...(memoryBounds && { memoryBounds }),
   /** The process's peak resident set size over the whole run (getrusage). */
   maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   memory: { rssMb: Math.round(process.memoryUsage().rss / 1e6), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6) },
