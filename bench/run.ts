@@ -24,6 +24,7 @@ import { readEvidenceFile } from '../src/domain/evidence/files.js';
 import { startupSection } from './startup.js';
 import { campaignSection } from './campaign.js';
 import { ackSection } from './ack.js';
+import { memorySection } from './memory.js';
 import { RSS_METHOD, mb, measured, percentile } from './measure.js';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -40,6 +41,9 @@ const CAMPAIGN_SIZES = (process.env.BENCH_CAMPAIGN ?? '1000,3000,10000').split('
 /** Seconds of concurrent signed commands against the bot and a bare app, each platform (BENCH_ACK_CLIENTS clients). */
 const ACK_SECONDS = size('BENCH_ACK_SECONDS', 20);
 const ACK_CLIENTS = size('BENCH_ACK_CLIENTS', 50);
+/** Memory bounds: evidence files of these MB, an import of this many people and of a file this large, an export of this many rows (0 = out). */
+const MEMORY_FILES = (process.env.BENCH_MEMORY_FILES ?? '1,50,99').split(',').map(Number).filter((n) => n > 0);
+const MEMORY = { files: MEMORY_FILES, importPeople: size('BENCH_MEMORY_IMPORT_PEOPLE', 10_000), importMb: size('BENCH_MEMORY_IMPORT_MB', 50), exportRows: size('BENCH_MEMORY_EXPORT_ROWS', 100_000) };
 async function open(): Promise<{ database: Database; cleanup: () => Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) return { database: await openDatabase({ kind: 'pglite' }), cleanup: async () => {} };
@@ -162,6 +166,7 @@ const csvExport = EXPORT_ROWS > 0 ? await exportSection(EXPORT_ROWS) : undefined
 const startup = STARTUP_RUNS > 0 ? await startupSection(STARTUP_RUNS, scratchUrl) : undefined;
 const campaign = CAMPAIGN_SIZES.length ? await campaignSection(CAMPAIGN_SIZES, process.env.DATABASE_URL) : undefined;
 const ack = ACK_SECONDS > 0 ? await ackSection({ seconds: ACK_SECONDS, clients: ACK_CLIENTS, databaseUrl: process.env.DATABASE_URL, profileDir: process.env.BENCH_ACK_PROFILE }) : undefined;
+const memoryBounds = MEMORY.files.length || MEMORY.importPeople || MEMORY.importMb || MEMORY.exportRows ? await memorySection({ ...MEMORY, databaseUrl: scratchUrl }) : undefined;
 
 const result = {
   at: new Date().toISOString(),
@@ -183,6 +188,7 @@ const result = {
   ...(startup && { startup }),
   ...(campaign && { campaign }),
   ...(ack && { ack }),
+  ...(memoryBounds && { memoryBounds }),
   /** The process's peak resident set size over the whole run (getrusage). */
   maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   memory: { rssMb: Math.round(process.memoryUsage().rss / 1e6), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6) },

@@ -13,7 +13,7 @@ import { migrate } from './db/migrate.js';
 import { readFile } from 'node:fs/promises';
 import { describeVerdict, parseWitness, verifyRegister, type WitnessedHead } from './core/verify.js';
 import { loadReferenceData, type ReferenceLoadResult } from './refdata/load.js';
-import { importFile, describeCounts } from './import/import.js';
+import { importFile, describeCounts, PROGRESS_EVERY } from './import/import.js';
 import { loadExampleOrganisation } from './import/example.js';
 import { userInfo } from 'node:os';
 import { appendAudit } from './core/audit.js';
@@ -114,7 +114,13 @@ const COMMANDS: Record<string, CliCommand> = {
     async run(db, [file], print) {
       // Controls map to framework requirements, so the reference data has to be there first.
       reportReferenceLoad(await loadReferenceData(db), print);
-      const counts = await importFile(db, file);
+      const started = Date.now();
+      // A large file takes a while: say how far it got on stderr, so the result on stdout stays one line.
+      const counts = await importFile(db, file, {
+        onProgress: ({ section, done, total }) => {
+          if (total >= PROGRESS_EVERY) process.stderr.write(`Importing ${section}: ${done} of ${total} (${Math.round((Date.now() - started) / 1000)} s)\n`);
+        },
+      });
       print(`Imported ${file}: ${describeCounts(counts)}.`);
       return 0;
     },

@@ -31,6 +31,8 @@ const envSchema = z.object({
   ISMS_DIGEST_CRON: z.string().trim().default('0 7 * * 1').refine((v) => cron.validate(v), 'must be a cron expression such as "0 7 * * 1" (Mondays 07:00)'),
   ISMS_WITNESS_CRON: z.string().trim().default('30 5 * * *').refine((v) => cron.validate(v), 'must be a cron expression such as "30 5 * * *" (05:30 every day)'),
   ISMS_WITNESS_FILE: optionalText,
+  // Slack retries a delivery for minutes, the Bot Connector for less: a week is far beyond both.
+  ISMS_PROCESSED_EVENTS_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 366).default(24 * 7),
   ISMS_EVIDENCE_LEAD_DAYS: z.coerce.number().int().min(0).max(180).default(14),
   ISMS_LADDER_DAYS: z.string().trim().default('-7,1,7,14')
     .refine((v) => parseLadderDays(v) !== undefined, 'must be four whole numbers of days relative to the due date, in increasing order, e.g. -7,1,7,14'),
@@ -154,6 +156,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       digestCron: env.ISMS_DIGEST_CRON,
       witnessCron: env.ISMS_WITNESS_CRON,
       witnessFile: env.ISMS_WITNESS_FILE,
+      /** How long a handled platform delivery (and its answer) is kept to recognise a retry; the hourly job prunes older ones. */
+      processedEventsRetentionHours: env.ISMS_PROCESSED_EVENTS_RETENTION_HOURS,
       evidenceLeadDays: env.ISMS_EVIDENCE_LEAD_DAYS,
       ladderDays: parseLadderDays(env.ISMS_LADDER_DAYS)!,
       repeatEveryDays: env.ISMS_REMINDER_REPEAT_DAYS,

@@ -14,8 +14,6 @@ import { HttpServer, addHealthRoutes } from './http.js';
 import type { ChatPort } from './core/port.js';
 import { startScheduler } from './scheduler/index.js';
 import { Shell } from '../adapters/shell/shell.js';
-import { attachSlack } from '../adapters/slack/slack.js';
-import { attachTeams } from '../adapters/teams/teams.js';
 
 const HELP = `ISMS bot ${VERSION}: runs an information security management system in Slack, Microsoft Teams or the terminal.
 
@@ -81,12 +79,15 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
   if (config.slack || config.teams) {
     http = new HttpServer((e) => logger.error({ err: e }, 'HTTP request failed'));
     addHealthRoutes(http, core.database.ping);
+    // Each platform's SDK is loaded only when it is configured (the Teams SDK alone takes about a second and 100 MB).
     if (config.slack) {
+      const { attachSlack } = await import('../adapters/slack/slack.js');
       const slack = await attachSlack(core, http);
       ports.push(slack.port);
       stops.push(slack.stop);
     }
     if (config.teams) {
+      const { attachTeams } = await import('../adapters/teams/teams.js');
       const teams = await attachTeams(core, http);
       ports.push(teams.port);
       stops.push(teams.stop);

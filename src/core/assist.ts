@@ -5,8 +5,7 @@
  * submits the form, which goes through the router like a typed command. Any failure (slow endpoint,
  * error, an answer that does not parse) means no proposal, and the person gets the plain answer.
  */
-import OpenAI from 'openai-v6';
-import { zodResponseFormat } from 'openai-v6/helpers/zod';
+import type OpenAI from 'openai-v6';
 import { z, type ZodTypeAny } from 'zod';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
@@ -84,32 +83,44 @@ interface Proposal { command: string; fields?: Record<string, unknown> }
  * logged without content; calls and token usage are counted.
  */
 export class ModelClient {
-  private readonly client: OpenAI;
+  private sdk?: Promise<{ client: OpenAI; APIError: typeof OpenAI.APIError; format: typeof import('openai-v6/helpers/zod').zodResponseFormat }>;
+  private readonly formats = new Map<ZodTypeAny, unknown>();
   private calls = 0;
   private promptTokens = 0;
   private completionTokens = 0;
 
-  constructor(private readonly config: AssistantConfig, private readonly logger: Logger) {
-    // Retries would outlast the answer deadline; the plain answer is the retry.
-    this.client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseUrl, timeout: config.timeoutMs, maxRetries: 0, logLevel: 'off' });
+  constructor(private readonly config: AssistantConfig, private readonly logger: Logger) {}
+
+  /** The OpenAI SDK, loaded on the first call rather than at start-up. */
+  private loadSdk() {
+    this.sdk ??= Promise.all([import('openai-v6'), import('openai-v6/helpers/zod')]).then(([{ default: OpenAISdk }, { zodResponseFormat }]) => ({
+      // Retries would outlast the answer deadline; the plain answer is the retry.
+      client: new OpenAISdk({ apiKey: this.config.apiKey, baseURL: this.config.baseUrl, timeout: this.config.timeoutMs, maxRetries: 0, logLevel: 'off' }),
+      APIError: OpenAISdk.APIError,
+      format: zodResponseFormat,
+    }));
+    return this.sdk;
   }
 
   get model(): string {
     return this.config.model;
   }
 
-  async ask<S extends ZodTypeAny>(prompt: Prompt, schema: S, responseFormat: ReturnType<typeof zodResponseFormat>, instructions: string,
+  /** `formatName` names the JSON schema derived from `schema` that the answer must follow. */
+  async ask<S extends ZodTypeAny>(prompt: Prompt, schema: S, formatName: string, instructions: string,
     message: string): Promise<z.infer<S> | undefined> {
     const started = Date.now();
     this.calls += 1;
+    const sdk = await this.loadSdk();
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
     let content: string | null | undefined;
     try {
-      const completion = await this.client.chat.completions.create({
+      if (!this.formats.has(schema)) this.formats.set(schema, sdk.format(schema, formatName));
+      const completion = await sdk.client.chat.completions.create({
         model: this.config.model,
         ...prompt.parameters,
         messages: [{ role: 'system', content: instructions }, { role: 'user', content: message }],
-        response_format: responseFormat,
+        response_format: this.formats.get(schema) as ReturnType<typeof sdk.format>,
       }, { signal: timeout, timeout: this.config.timeoutMs });
       this.promptTokens += completion.usage?.prompt_tokens ?? 0;
       this.completionTokens += completion.usage?.completion_tokens ?? 0;
@@ -122,7 +133,7 @@ export class ModelClient {
       }, 'assistant call');
       content = completion.choices[0]?.message?.content;
     } catch (e) {
-      const status = e instanceof OpenAI.APIError ? e.status : undefined;
+      const status = e instanceof sdk.APIError ? e.status : undefined;
       assistantCalls.inc({ prompt: prompt.name, outcome: 'unavailable' });
       this.logger.warn({ promptVersion: prompt.version, ms: Date.now() - started, calls: this.calls, status, error: e instanceof Error ? e.name : 'unknown' },
         'assistant unavailable: the plain answer goes instead');
@@ -154,7 +165,6 @@ export class Assistant {
   private readonly client: ModelClient;
   private readonly specs: CommandSpec[];
   private readonly schema: ReturnType<typeof answerSchema>;
-  private readonly responseFormat: ReturnType<typeof zodResponseFormat>;
   private readonly instructions: string;
 
   constructor(private readonly config: AssistantConfig, private readonly prompt: Prompt,
@@ -166,7 +176,6 @@ export class Assistant {
       return spec;
     });
     this.schema = answerSchema(router, this.specs);
-    this.responseFormat = zodResponseFormat(this.schema, 'proposal');
     const listed = this.specs.map((s) => `- "${s.name}": ${s.summary}. Fields: ${router.argsOf(s).filter((a) => proposableFields(router, s).includes(a.name))
       .map((a) => `${a.name} (${a.description ?? a.label})`).join(', ')}`);
     this.instructions = `${prompt.text}\n${listed.join('\n')}`;
@@ -209,7 +218,7 @@ export class Assistant {
 
   /** One call to the model; undefined on any failure, logged without the message. */
   private async ask(message: string): Promise<Proposal | undefined> {
-    const answer = await this.client.ask(this.prompt, this.schema, this.responseFormat, this.instructions, message);
+    const answer = await this.client.ask(this.prompt, this.schema, 'proposal', this.instructions, message);
     return (answer as { proposal: Proposal } | undefined)?.proposal;
   }
 }

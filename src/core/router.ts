@@ -262,8 +262,11 @@ export class CommandRouter {
           // Beside the write's own events, in its transaction: which prompt and model proposed what the person confirmed.
           await ctx.audit({ action: 'confirm_proposal', entity: 'assistant_proposal', entityRef: audits[0].entityRef, after: { command: spec.name, proposedBy } });
         }
-        if (inbound.idempotencyKey) {
+        if (inbound.idempotencyKey && audits.length) {
           await tx.update(processedEvents).set({ reply: result }).where(eq(processedEvents.key, inbound.idempotencyKey));
+        } else if (inbound.idempotencyKey) {
+          // A read recorded nothing: a retry of it may simply be answered again, so its answer is not kept.
+          await tx.delete(processedEvents).where(eq(processedEvents.key, inbound.idempotencyKey));
         }
         return result;
       });

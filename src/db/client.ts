@@ -55,6 +55,7 @@ class DroppingClient extends pg.Client {
 }
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  // Only the driver of the database in use is loaded.
   if (target.kind === 'postgres') {
     // A database that stops answering (a black-holed connection, a hung failover) must not hold a request
     // forever: connecting and each query give up after the timeout, and the request is answered as a fault.

@@ -20,7 +20,16 @@ export interface SectionCounts { created: number; updated: number; unchanged: nu
 /** Per section of the file: entries added, changed, and already as the file says. */
 export type ImportCounts = Partial<Record<Section, SectionCounts>>;
 
-export interface ImportOptions { now?: Date }
+/** How far the import has got in one section of the file. */
+export interface ImportProgress { section: Section; done: number; total: number }
+
+export interface ImportOptions {
+  now?: Date;
+  /** Told every PROGRESS_EVERY entries of a section and at its last one, so a large file shows that it moves. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export const PROGRESS_EVERY = 1000;
 
 /** Reads a YAML file and imports it; see importYaml. */
 export async function importFile(db: Db, filePath: string, options: ImportOptions = {}): Promise<ImportCounts> {
@@ -46,7 +55,7 @@ export async function importYaml(db: Db, text: string, fileName: string, options
   const source = ImportSource.parse(text, fileName);
   const now = options.now ?? new Date();
   return db.transaction(async (tx) => {
-    const run = new ImportRun(tx, source, now);
+    const run = new ImportRun(tx, source, now, options.onProgress);
     await run.check();
     return run.write();
   });
@@ -86,7 +95,8 @@ class ImportRun {
   /** Framework + reference -> requirement id, for every requirement the file names. */
   private readonly requirementIds = new Map<string, number>();
 
-  constructor(private readonly tx: Db, private readonly source: ImportSource, private readonly now: Date) {
+  constructor(private readonly tx: Db, private readonly source: ImportSource, private readonly now: Date,
+    private readonly onProgress?: (progress: ImportProgress) => void) {
     this.data = source.data;
     this.actor = { id: null, label: `import ${source.fileName}` };
   }
@@ -248,10 +258,18 @@ class ImportRun {
   private async record(section: Section, outcome: Outcome, entity: string, entityRef: string, before: unknown, after: unknown) {
     const counts = (this.counts[section] ??= { created: 0, updated: 0, unchanged: 0 });
     counts[outcome]++;
+    this.progress(section, counts.created + counts.updated + counts.unchanged);
     if (outcome === 'unchanged') return;
     await appendAudit(this.tx, this.actor, {
       action: outcome === 'created' ? 'create' : 'update', entity, entityRef, before: outcome === 'created' ? undefined : before, after,
     }, this.now);
+  }
+
+  private progress(section: Section, done: number) {
+    if (!this.onProgress) return;
+    const entries = this.data[section];
+    const total = Array.isArray(entries) ? entries.length : 1;
+    if (done % PROGRESS_EVERY === 0 || done === total) this.onProgress({ section, done, total });
   }
 
   /** Adds the row, or changes the fields that differ from the register; fields left undefined are kept. */

@@ -26,12 +26,15 @@ export const refCounters = pgTable('ref_counters', {
   last: integer('last').notNull().default(0),
 });
 
-/** Platform deliveries already handled (Slack event ids, Teams activity ids, button clicks). */
+/**
+ * Platform deliveries already handled (Slack event ids, Teams activity ids, button clicks), kept for
+ * the retention window (ISMS_PROCESSED_EVENTS_RETENTION_HOURS) in which a platform may deliver them again.
+ */
 export const processedEvents = pgTable('processed_events', {
   key: text('key').primaryKey(),
   reply: jsonb('reply'),
   at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+}, (t) => [index('processed_events_at').on(t.at)]);
 
 export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
 

@@ -7,7 +7,6 @@
  */
 import { z } from 'zod';
 import { eq, inArray } from 'drizzle-orm';
-import { zodResponseFormat } from 'openai-v6/helpers/zod';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { controls, evidenceItems, evidenceSummaries, EVIDENCE_SUMMARY_MATCHES } from '../../db/schema/index.js';
@@ -31,13 +30,9 @@ export const summaryAnswer = z.object({
 });
 
 export class EvidenceSummariser {
-  private readonly responseFormat: ReturnType<typeof zodResponseFormat>;
-
   /** `fileText`: the organisation lets a file's extracted text be sent too (ISMS_AI_FILE_TEXT); off, no file content leaves. */
   constructor(private readonly client: ModelClient, private readonly prompt: Prompt, private readonly db: Db,
-    private readonly logger: Logger, private readonly inFlight = new InFlight(), private readonly fileText = false) {
-    this.responseFormat = zodResponseFormat(summaryAnswer, 'evidence_summary');
-  }
+    private readonly logger: Logger, private readonly inFlight = new InFlight(), private readonly fileText = false) {}
 
   /** Summarises every evidence revision a command records, after it has committed. */
   attach(router: CommandRouter): void {
@@ -63,7 +58,7 @@ export class EvidenceSummariser {
       // Links are never sent, files only when switched on: typed text (or a file's text) is what there is to summarise.
       const fileText = this.fileText ? await this.fileTextOf(found.item) : undefined;
       if (!found.item.text && !fileText) return;
-      const answer = await this.client.ask(this.prompt, summaryAnswer, this.responseFormat, this.prompt.text,
+      const answer = await this.client.ask(this.prompt, summaryAnswer, 'evidence_summary', this.prompt.text,
         await this.message(found.control, found.item.text, fileText));
       if (!answer) return;
       await this.db.transaction(async (tx) => {

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import type { Db } from '../../db/client.js';
 import type { Artefact, Cell, Period, Row } from './artefact.js';
 
@@ -117,6 +116,8 @@ export async function writeJson(db: Db, artefact: Artefact, out: Writable, optio
 
 /** Writes the artefacts as one workbook, a sheet each, streamed; returns the rows per artefact. */
 export async function writeXlsx(db: Db, artefacts: readonly Artefact[], out: Writable, options: ExportOptions = {}): Promise<Record<string, number>> {
+  // Loaded on the first workbook: most processes never write one.
+  const { default: ExcelJS } = await import('exceljs');
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   book.created = options.now ?? new Date();
   const counted = rowCounter(options);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import formats from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvType, ErrorObject, ValidateFunction } from 'ajv';
 import { REFERENCE_DIR } from '../../refdata/load.js';
 
 /** The OSCAL models this project writes, with NIST's JSON schema for each (shipped in reference/oscal/). */
@@ -27,8 +27,12 @@ function validatorFor(model: OscalModel): ValidateFunction {
   if (!validate) {
     // The schemas are draft-07 with Unicode property escapes (\p{L}) in their patterns, hence unicodeRegExp;
     // strict mode is off because they use keywords draft-07 allows but Ajv's strict mode flags ($id in definitions).
+    // Ajv is loaded here, on the first OSCAL export, rather than with every process.
+    const require = createRequire(import.meta.url);
+    const { Ajv } = require('ajv') as typeof import('ajv');
+    const formats = require('ajv-formats') as { default: (a: AjvType) => void };
     const ajv = new Ajv({ strict: false, unicodeRegExp: true, allErrors: false });
-    (formats as unknown as (a: Ajv) => void)(ajv);
+    formats.default(ajv);
     const schema = JSON.parse(readFileSync(path.join(REFERENCE_DIR, 'oscal', OSCAL_SCHEMAS[model]), 'utf8')) as object;
     validate = ajv.compile(schema);
     compiled.set(model, validate);

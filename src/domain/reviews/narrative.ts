@@ -7,7 +7,6 @@
  */
 import { z } from 'zod';
 import { and, desc, eq } from 'drizzle-orm';
-import { zodResponseFormat } from 'openai-v6/helpers/zod';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { managementReviews, people, reviewNarratives, reviewPacks } from '../../db/schema/index.js';
@@ -67,12 +66,8 @@ function chartFigures(pack: ReviewPack): string[] {
 }
 
 export class NarrativeDrafter {
-  private readonly responseFormat: ReturnType<typeof zodResponseFormat>;
-
   constructor(private readonly client: ModelClient, private readonly prompt: Prompt, private readonly db: Db,
-    private readonly logger: Logger, private readonly inFlight = new InFlight()) {
-    this.responseFormat = zodResponseFormat(narrativeAnswer, 'review_narrative');
-  }
+    private readonly logger: Logger, private readonly inFlight = new InFlight()) {}
 
   /** Drafts the narrative of every pack a command prepares, after it has committed. */
   attach(router: CommandRouter): void {
@@ -103,7 +98,7 @@ export class NarrativeDrafter {
         return;
       }
       const message = await this.message(pack, compiled);
-      const answer = await this.client.ask(this.prompt, narrativeAnswer, this.responseFormat, this.prompt.text, message);
+      const answer = await this.client.ask(this.prompt, narrativeAnswer, 'review_narrative', this.prompt.text, message);
       if (!answer) return;
       const written = narrativeText(answer);
       const known = numbersIn(message);

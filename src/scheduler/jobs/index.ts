@@ -10,6 +10,7 @@ import { remindSupplierReviews } from './suppliers.js';
 import { reopenExpiredRiskAcceptances } from './risks.js';
 import { weeklyDigest } from './digest.js';
 import { witnessAuditTrail } from './witness.js';
+import { pruneProcessedEvents } from './prune.js';
 import { jobOf, type Job, type JobSummary } from './run.js';
 
 export { createEvidenceRequests, remindEvidence, periodOf } from './evidence.js';
@@ -49,6 +50,7 @@ export const JOBS: JobSpec[] = [
   { name: 'daily-nudges', cron: (s) => s.nudgeCron, run: dailyNudges },
   { name: 'weekly-digest', cron: (s) => s.digestCron, run: weeklyDigest },
   { name: 'audit-witness', cron: (s) => s.witnessCron, run: witnessAuditTrail },
+  { name: 'prune-processed-events', cron: () => '17 * * * *', run: pruneProcessedEvents },
 ];
 
 /** Cron fires are minute-aligned; replicas whose timers fire a little apart agree on the minute. */
