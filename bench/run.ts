@@ -22,6 +22,7 @@ import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
 import { exportToFile } from '../src/domain/exports/files.js';
 import { readEvidenceFile } from '../src/domain/evidence/files.js';
 import { startupSection } from './startup.js';
+import { registerScaleSection } from './register-scale.js';
 import { RSS_METHOD, mb, measured, percentile } from './measure.js';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -33,6 +34,8 @@ const EXPORT_ROWS = size('BENCH_EXPORT_ROWS', 100_000);
 const FILE_MB = size('BENCH_FILE_MB', 50);
 /** Warm starts of the bot process, each timed from spawn to ready on /readyz and from SIGTERM to exit. */
 const STARTUP_RUNS = size('BENCH_STARTUP_RUNS', 3);
+/** Register at scale, PostgreSQL only: 1 = full size (1 M evidence requests, ...), a fraction for smaller, 0 leaves it out. */
+const SCALE = size('BENCH_SCALE', process.env.DATABASE_URL ? 1 : 0);
 async function open(): Promise<{ database: Database; cleanup: () => Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) return { database: await openDatabase({ kind: 'pglite' }), cleanup: async () => {} };
@@ -153,6 +156,7 @@ const evidenceFile = FILE_MB > 0 ? await evidenceFileSection(FILE_MB) : undefine
 const csvExport = EXPORT_ROWS > 0 ? await exportSection(EXPORT_ROWS) : undefined;
 // On PostgreSQL the bot starts on this run's scratch schema (migrated already); on PGlite in a fresh folder.
 const startup = STARTUP_RUNS > 0 ? await startupSection(STARTUP_RUNS, scratchUrl) : undefined;
+const registerScale = SCALE > 0 ? await registerScaleSection(process.env.DATABASE_URL, SCALE) : undefined;
 
 const result = {
   at: new Date().toISOString(),
@@ -172,6 +176,7 @@ const result = {
   ...(csvExport && { csvExport }),
   ...(evidenceFile && { evidenceFile }),
   ...(startup && { startup }),
+  ...(registerScale && { registerScale }),
   /** The process's peak resident set size over the whole run (getrusage). */
   maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   memory: { rssMb: Math.round(process.memoryUsage().rss / 1e6), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6) },

@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import { asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, type Column } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, type Column } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
@@ -38,6 +38,9 @@ const AUDITED: { entity: string; table: PgTable; key: Column; what: string }[] =
   { entity: 'review_pack', table: reviewPacks, key: reviewPacks.ref, what: 'management review pack' },
   { entity: 'management_approval', table: managementApprovals, key: managementApprovals.ref, what: 'management-body approval' },
 ];
+
+/** Rows read per page while checking the register against its events. */
+const PAGE = 5000;
 
 /** A chain head as the witness recorded it. */
 export interface WitnessedHead { seq: number; hash: string }
@@ -110,28 +113,38 @@ async function checkRows(db: Db, audited: (typeof AUDITED)[number], unaudited: s
   const columns = Object.fromEntries(Object.entries(getTableColumns(audited.table))
     .filter(([, c]) => c.getSQLType() !== 'bytea'));
   const keyName = Object.entries(columns).find(([, c]) => c === audited.key)![0];
-  const events = await db.select({ ref: auditEvents.entityRef, after: auditEvents.after }).from(auditEvents)
-    .where(eq(auditEvents.entity, audited.entity)).orderBy(asc(auditEvents.seq));
+  // Events are read a page at a time: what is held is one folded image per register row, not the trail.
   const recorded = new Map<string, Record<string, unknown>>();
-  for (const e of events) {
-    if (!e.after || typeof e.after !== 'object') continue;
-    recorded.set(e.ref, { ...recorded.get(e.ref), ...(e.after as Record<string, unknown>) });
+  for (let after = 0; ;) {
+    const events = await db.select({ seq: auditEvents.seq, ref: auditEvents.entityRef, after: auditEvents.after }).from(auditEvents)
+      .where(and(eq(auditEvents.entity, audited.entity), gt(auditEvents.seq, after))).orderBy(asc(auditEvents.seq)).limit(PAGE);
+    for (const e of events) {
+      if (!e.after || typeof e.after !== 'object') continue;
+      recorded.set(e.ref, { ...recorded.get(e.ref), ...(e.after as Record<string, unknown>) });
+    }
+    if (events.length < PAGE) break;
+    after = events[events.length - 1].seq;
   }
-  const current = await db.select(columns).from(audited.table).orderBy(asc(audited.key));
   let matched = 0;
-  for (const row of current as Record<string, unknown>[]) {
-    const ref = String(row[keyName]);
-    const expected = recorded.get(ref);
-    if (!expected) {
-      unaudited.push(`${audited.what} ${ref}`);
-      continue;
+  for (let last: unknown; ;) {
+    const current = await db.select(columns).from(audited.table)
+      .where(last === undefined ? undefined : gt(audited.key, last)).orderBy(asc(audited.key)).limit(PAGE) as Record<string, unknown>[];
+    for (const row of current) {
+      const ref = String(row[keyName]);
+      const expected = recorded.get(ref);
+      if (!expected) {
+        unaudited.push(`${audited.what} ${ref}`);
+        continue;
+      }
+      const differing = Object.keys(expected).filter((field) => field in columns
+        && canonicalJson(row[field]) !== canonicalJson(expected[field]));
+      if (differing.length) {
+        return `${audited.what} ${ref} differs from its last audit event in ${differing.join(', ')}: it was changed without one.`;
+      }
+      matched++;
     }
-    const differing = Object.keys(expected).filter((field) => field in columns
-      && canonicalJson(row[field]) !== canonicalJson(expected[field]));
-    if (differing.length) {
-      return `${audited.what} ${ref} differs from its last audit event in ${differing.join(', ')}: it was changed without one.`;
-    }
-    matched++;
+    if (current.length < PAGE) break;
+    last = current[current.length - 1][keyName];
   }
   return matched;
 }
