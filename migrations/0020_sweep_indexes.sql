@@ -7,6 +7,8 @@ CREATE INDEX IF NOT EXISTS "evidence_requests_owner_status" ON "evidence_request
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "evidence_requests_status" ON "evidence_requests" USING btree ("status");
 --> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "evidence_requests_cycle" ON "evidence_requests" USING btree ("cycle","control_id");
+--> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "evidence_items_request" ON "evidence_items" USING btree ("request_id");
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "evidence_items_control" ON "evidence_items" USING btree ("control_id");
@@ -32,6 +34,8 @@ CREATE INDEX IF NOT EXISTS "poam_closures_item" ON "poam_closures" USING btree (
 CREATE INDEX IF NOT EXISTS "people_paused_until" ON "people" USING btree ("paused_until") WHERE "paused_until" IS NOT NULL;
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "people_manager" ON "people" USING btree ("manager_id");
+--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "people_roles" ON "people" USING gin ("roles");
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "outbox_campaign_status" ON "outbox" USING btree ("campaign_id","status") WHERE "campaign_id" IS NOT NULL;
 --> statement-breakpoint

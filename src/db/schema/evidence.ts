@@ -29,6 +29,7 @@ export const evidenceRequests = pgTable('evidence_requests', {
   index('evidence_requests_open_due').on(t.dueOn, t.id).where(sql`status = 'open'`),
   index('evidence_requests_owner_status').on(t.ownerId, t.status),
   index('evidence_requests_status').on(t.status),
+  index('evidence_requests_cycle').on(t.cycle, t.controlId),
 ]);
 
 /** Every submission is a new row (a revision); nothing is overwritten. */

@@ -21,6 +21,7 @@ export const people = pgTable('people', {
 }, (t) => [
   index('people_paused_until').on(t.pausedUntil).where(sql`paused_until IS NOT NULL`),
   index('people_manager').on(t.managerId),
+  index('people_roles').using('gin', t.roles),
 ]);
 
 /** Where a person can be reached proactively (Teams conversation reference, Slack DM channel). */

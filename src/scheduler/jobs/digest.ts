@@ -126,7 +126,7 @@ async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: n
 export const weeklyDigest: Job = (db, now, settings) => db.transaction(async (tx) => {
   const run = new JobRun(tx, now, settings);
   const leads = await run.leads();
-  const board = await tx.select().from(people).where(sql`'management_body' = any(${people.roles})`).orderBy(people.id);
+  const board = await tx.select().from(people).where(sql`${people.roles} @> array['management_body']::text[]`).orderBy(people.id);
   const leadBlocks = leads.length ? await leadDigest(run) : [];
   const { blocks: boardBlocks, escalated } = board.length ? await boardDigest(run) : { blocks: [], escalated: 0 };
   const recipients = new Map<number, { person: typeof people.$inferSelect; blocks: Block[] }>();

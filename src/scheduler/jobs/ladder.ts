@@ -1,4 +1,4 @@
-import { sql, type Column, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Button } from '../../core/reply.js';
 import type { Db } from '../../db/client.js';
 import type { evidenceRequests, poamItems } from '../../db/schema/index.js';
@@ -60,14 +60,15 @@ export interface LadderItem {
 export type Advance = (items: LadderItem[]) => Promise<Set<number>>;
 
 /**
- * The condition, in SQL, that an open item's next ladder step is due today: its level is below the top
- * and today is at least its due date plus that level's ladder days. One range per level, so the
- * partial (escalation_level, due_on) indexes answer it on a quiet day without reading the open rows.
+ * The condition, in SQL, that a live item's next ladder step is due today: its level is below the top
+ * and today is at least its due date plus that level's ladder days. One range per level, each its own
+ * branch, so the partial (escalation_level, due_on) index answers it on a quiet day without reading
+ * the open rows.
  */
-export function ladderStepDue(levelColumn: SQL | Column, dueColumn: SQL | Column, today: string, ladderDays: readonly number[]): SQL {
+export function ladderStepDue(table: typeof evidenceRequests | typeof poamItems, live: SQL, today: string, ladderDays: readonly number[]): SQL {
   const steps = ladderDays.slice(0, LADDER_TOP).map((days, level) =>
-    sql`(${levelColumn} = ${level} and ${dueColumn} <= ${addDays(today, -days)}::date)`);
-  return sql`(${sql.join(steps, sql` or `)})`;
+    sql`select id from ${table} where ${live} and escalation_level = ${level}::int and due_on <= ${addDays(today, -days)}::date`);
+  return sql`${table.id} in (${sql.join(steps, sql` union all `)})`;
 }
 
 /**

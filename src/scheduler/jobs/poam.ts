@@ -5,19 +5,21 @@ import { advanceLevels, climbLadders, dueText, ladderStepDue, reminderCycle } fr
 import { jobOf, type JobPart } from './run.js';
 
 const OPEN: (typeof POAM_STATUSES)[number][] = ['open', 'in_progress'];
+/** The same, in SQL that the partial indexes' predicate matches. */
+const LIVE = sql`status in ('open', 'in_progress')`;
 
 /** (3) Open POA&M items climb the ladder around their due date; marking an item done stops it, reopening it resumes it. */
 export const climbPoamLadders: JobPart = async (run) => {
   const due = await run.tx.select().from(poamItems).where(and(
     inArray(poamItems.status, OPEN),
-    ladderStepDue(poamItems.escalationLevel, poamItems.dueOn, run.today, run.settings.ladderDays),
+    ladderStepDue(poamItems, LIVE, run.today, run.settings.ladderDays),
   )).orderBy(poamItems.id);
   await climbLadders(run, due.map((item) => ({
     kind: 'poam_item', id: item.id, ref: item.ref, ownerId: item.ownerId, dueOn: item.dueOn, escalationLevel: item.escalationLevel,
     what: item.weakness,
     ownerButton: { label: 'Mark completed', command: `poam done ${item.ref}` },
     leadButton: { label: 'POA&M register', command: 'register poam' },
-  })), (items) => advanceLevels(run.tx, poamItems, items, sql`status in ('open', 'in_progress')`));
+  })), (items) => advanceLevels(run.tx, poamItems, items, LIVE));
 };
 
 /**

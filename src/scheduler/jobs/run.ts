@@ -65,7 +65,7 @@ export class JobRun {
   }
 
   async leads(): Promise<Person[]> {
-    this.leadList ??= await this.tx.select().from(people).where(sql`'isms_lead' = any(${people.roles})`).orderBy(people.id);
+    this.leadList ??= await this.tx.select().from(people).where(sql`${people.roles} @> array['isms_lead']::text[]`).orderBy(people.id);
     for (const p of this.leadList) this.people.set(p.id, p);
     return this.leadList;
   }
