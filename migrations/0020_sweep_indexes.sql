@@ -5,8 +5,6 @@ CREATE INDEX IF NOT EXISTS "evidence_requests_open_due" ON "evidence_requests" U
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "evidence_requests_owner_status" ON "evidence_requests" USING btree ("owner_id","status");
 --> statement-breakpoint
-CREATE INDEX IF NOT EXISTS "evidence_requests_status" ON "evidence_requests" USING btree ("status");
---> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "evidence_requests_cycle" ON "evidence_requests" USING btree ("cycle","control_id");
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "evidence_items_request" ON "evidence_items" USING btree ("request_id");
@@ -20,8 +18,6 @@ CREATE INDEX IF NOT EXISTS "poam_items_open_ladder" ON "poam_items" USING btree 
 CREATE INDEX IF NOT EXISTS "poam_items_open_due" ON "poam_items" USING btree ("due_on","id") WHERE "status" in ('open', 'in_progress');
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "poam_items_owner_status" ON "poam_items" USING btree ("owner_id","status");
---> statement-breakpoint
-CREATE INDEX IF NOT EXISTS "poam_items_status" ON "poam_items" USING btree ("status");
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "poam_milestones_item" ON "poam_milestones" USING btree ("item_id","seq");
 --> statement-breakpoint

@@ -28,7 +28,6 @@ export const evidenceRequests = pgTable('evidence_requests', {
   index('evidence_requests_open_ladder').on(t.escalationLevel, t.dueOn).where(sql`status = 'open'`),
   index('evidence_requests_open_due').on(t.dueOn, t.id).where(sql`status = 'open'`),
   index('evidence_requests_owner_status').on(t.ownerId, t.status),
-  index('evidence_requests_status').on(t.status),
   index('evidence_requests_cycle').on(t.cycle, t.controlId),
 ]);
 

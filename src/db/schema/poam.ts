@@ -27,7 +27,6 @@ export const poamItems = pgTable('poam_items', {
   index('poam_items_open_ladder').on(t.escalationLevel, t.dueOn).where(sql`status in ('open', 'in_progress')`),
   index('poam_items_open_due').on(t.dueOn, t.id).where(sql`status in ('open', 'in_progress')`),
   index('poam_items_owner_status').on(t.ownerId, t.status),
-  index('poam_items_status').on(t.status),
 ]);
 
 export const poamMilestones = pgTable('poam_milestones', {

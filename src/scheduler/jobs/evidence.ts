@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { controls, evidenceRequests, EVIDENCE_FREQUENCIES } from '../../db/schema/index.js';
 import { nextRefs } from '../../core/refs.js';
 import { daysBetween } from '../../core/time.js';
-import { advanceLevels, climbLadders, dueText, ladderStepDue } from './ladder.js';
+import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 
 type Frequency = Exclude<(typeof EVIDENCE_FREQUENCIES)[number], 'on_demand'>;
@@ -92,11 +92,12 @@ export const createDueEvidenceRequests: JobPart = async (run) => {
  * the requests whose next step is due today are read.
  */
 export const climbEvidenceLadders: JobPart = async (run) => {
+  const ids = await ladderStepsDue(run.tx, evidenceRequests, OPEN, run.today, run.settings.ladderDays);
+  if (ids.length === 0) return;
   const due = await run.tx.select({ request: evidenceRequests, control: controls }).from(evidenceRequests)
     .innerJoin(controls, eq(controls.id, evidenceRequests.controlId))
     .where(and(
-      eq(evidenceRequests.status, 'open'),
-      ladderStepDue(evidenceRequests, OPEN, run.today, run.settings.ladderDays),
+      sql`${evidenceRequests.id} = any(${intArray(ids)})`,
       // Just created by this run: the owner was told a moment ago.
       ne(evidenceRequests.createdAt, run.now),
     )).orderBy(evidenceRequests.id);

@@ -60,15 +60,14 @@ export interface LadderItem {
 export type Advance = (items: LadderItem[]) => Promise<Set<number>>;
 
 /**
- * The condition, in SQL, that a live item's next ladder step is due today: its level is below the top
- * and today is at least its due date plus that level's ladder days. One range per level, each its own
- * branch, so the partial (escalation_level, due_on) index answers it on a quiet day without reading
- * the open rows.
+ * The live items whose next ladder step is due today: level below the top and today at least the due
+ * date plus that level's ladder days. One range per level, each its own branch, so the partial
+ * (escalation_level, due_on) index answers it on a quiet day without reading the open rows.
  */
-export function ladderStepDue(table: typeof evidenceRequests | typeof poamItems, live: SQL, today: string, ladderDays: readonly number[]): SQL {
+export async function ladderStepsDue(tx: Db, table: typeof evidenceRequests | typeof poamItems, live: SQL, today: string, ladderDays: readonly number[]): Promise<number[]> {
   const steps = ladderDays.slice(0, LADDER_TOP).map((days, level) =>
     sql`select id from ${table} where ${live} and escalation_level = ${level}::int and due_on <= ${addDays(today, -days)}::date`);
-  return sql`${table.id} in (${sql.join(steps, sql` union all `)})`;
+  return rows<{ id: number }>(await tx.execute(sql.join(steps, sql` union all `))).map((r) => r.id);
 }
 
 /**
@@ -92,7 +91,7 @@ export async function advanceLevels(tx: Db, table: typeof evidenceRequests | typ
 const ADVANCE_CHUNK = 10_000;
 
 /** An int[] as one bind parameter, whatever its length. */
-const intArray = (ids: number[]) => sql`${`{${ids.join(',')}}`}::int[]`;
+export const intArray = (ids: number[]) => sql`${`{${ids.join(',')}}`}::int[]`;
 
 /**
  * Takes the next due step of each item's ladder, at most one step per run: 0 reminds the owner,

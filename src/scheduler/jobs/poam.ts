@@ -1,7 +1,7 @@
 import { and, count, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { nudgeLog, people, poamItems, poamMilestones, POAM_STATUSES } from '../../db/schema/index.js';
 import { daysBetween } from '../../core/time.js';
-import { advanceLevels, climbLadders, dueText, ladderStepDue, reminderCycle } from './ladder.js';
+import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue, reminderCycle } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 
 const OPEN: (typeof POAM_STATUSES)[number][] = ['open', 'in_progress'];
@@ -10,10 +10,9 @@ const LIVE = sql`status in ('open', 'in_progress')`;
 
 /** (3) Open POA&M items climb the ladder around their due date; marking an item done stops it, reopening it resumes it. */
 export const climbPoamLadders: JobPart = async (run) => {
-  const due = await run.tx.select().from(poamItems).where(and(
-    inArray(poamItems.status, OPEN),
-    ladderStepDue(poamItems, LIVE, run.today, run.settings.ladderDays),
-  )).orderBy(poamItems.id);
+  const ids = await ladderStepsDue(run.tx, poamItems, LIVE, run.today, run.settings.ladderDays);
+  if (ids.length === 0) return;
+  const due = await run.tx.select().from(poamItems).where(sql`${poamItems.id} = any(${intArray(ids)})`).orderBy(poamItems.id);
   await climbLadders(run, due.map((item) => ({
     kind: 'poam_item', id: item.id, ref: item.ref, ownerId: item.ownerId, dueOn: item.dueOn, escalationLevel: item.escalationLevel,
     what: item.weakness,
