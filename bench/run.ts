@@ -25,6 +25,7 @@ import { startupSection } from './startup.js';
 import { campaignSection } from './campaign.js';
 import { ackSection } from './ack.js';
 import { memorySection } from './memory.js';
+import { registerScaleSection } from './register-scale.js';
 import { RSS_METHOD, mb, measured, percentile } from './measure.js';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -44,6 +45,8 @@ const ACK_CLIENTS = size('BENCH_ACK_CLIENTS', 50);
 /** Memory bounds: evidence files of these MB, an import of this many people and of a file this large, an export of this many rows (0 = out). */
 const MEMORY_FILES = (process.env.BENCH_MEMORY_FILES ?? '1,50,99').split(',').map(Number).filter((n) => n > 0);
 const MEMORY = { files: MEMORY_FILES, importPeople: size('BENCH_MEMORY_IMPORT_PEOPLE', 10_000), importMb: size('BENCH_MEMORY_IMPORT_MB', 50), exportRows: size('BENCH_MEMORY_EXPORT_ROWS', 100_000) };
+/** Register at scale, PostgreSQL only: 1 = full size (1 M evidence requests, ...), a fraction for smaller, 0 leaves it out. */
+const SCALE = size('BENCH_SCALE', process.env.DATABASE_URL ? 1 : 0);
 async function open(): Promise<{ database: Database; cleanup: () => Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) return { database: await openDatabase({ kind: 'pglite' }), cleanup: async () => {} };
@@ -167,6 +170,7 @@ const startup = STARTUP_RUNS > 0 ? await startupSection(STARTUP_RUNS, scratchUrl
 const campaign = CAMPAIGN_SIZES.length ? await campaignSection(CAMPAIGN_SIZES, process.env.DATABASE_URL) : undefined;
 const ack = ACK_SECONDS > 0 ? await ackSection({ seconds: ACK_SECONDS, clients: ACK_CLIENTS, databaseUrl: process.env.DATABASE_URL, profileDir: process.env.BENCH_ACK_PROFILE }) : undefined;
 const memoryBounds = MEMORY.files.length || MEMORY.importPeople || MEMORY.importMb || MEMORY.exportRows ? await memorySection({ ...MEMORY, databaseUrl: scratchUrl }) : undefined;
+const registerScale = SCALE > 0 ? await registerScaleSection(process.env.DATABASE_URL, SCALE) : undefined;
 
 const result = {
   at: new Date().toISOString(),
@@ -189,6 +193,7 @@ const result = {
   ...(campaign && { campaign }),
   ...(ack && { ack }),
   ...(memoryBounds && { memoryBounds }),
+  ...(registerScale && { registerScale }),
   /** The process's peak resident set size over the whole run (getrusage). */
   maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   memory: { rssMb: Math.round(process.memoryUsage().rss / 1e6), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6) },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { asc, desc, sql } from 'drizzle-orm';
+import { asc, count, desc, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditEvents } from '../db/schema/index.js';
 
@@ -61,36 +61,69 @@ export function sha256Json(value: unknown): string {
 
 /** Appends one audit event; call it inside the transaction that makes the change. */
 export async function appendAudit(tx: Db, actor: AuditActor, input: AuditInput, now = new Date()): Promise<void> {
+  await appendAuditMany(tx, actor, [input], now);
+}
+
+/** Rows per insert statement: well under the 65,535 bind parameters a statement may carry. */
+const APPEND_CHUNK = 2000;
+
+/**
+ * Appends events in the given order, chained one to the next, in the caller's transaction: the lock
+ * is taken once and the rows go in a few multi-row inserts, so a run that writes thousands of events
+ * holds the lock for the append alone.
+ */
+export async function appendAuditMany(tx: Db, actor: AuditActor, inputs: AuditInput[], now = new Date()): Promise<void> {
+  if (inputs.length === 0) return;
   await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
   const [last] = await tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents)
     .orderBy(desc(auditEvents.seq)).limit(1);
-  const seq = (last?.seq ?? 0) + 1;
-  const before = input.before === undefined ? null : normalise(input.before);
-  const after = input.after === undefined ? null : normalise(input.after);
-  const fields: HashedFields = {
-    seq, at: now.toISOString(), actorId: actor.id, actorLabel: actor.label, action: input.action,
-    entity: input.entity, entityRef: input.entityRef, before, after, rowHash: after === null ? null : sha256Json(after),
-    prevHash: last?.hash ?? GENESIS_HASH,
-  };
-  await tx.insert(auditEvents).values({ ...fields, hash: hashEvent(fields) });
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const at = now.toISOString();
+  const rows = inputs.map((input) => {
+    const before = input.before === undefined ? null : normalise(input.before);
+    const after = input.after === undefined ? null : normalise(input.after);
+    const fields: HashedFields = {
+      seq: ++seq, at, actorId: actor.id, actorLabel: actor.label, action: input.action,
+      entity: input.entity, entityRef: input.entityRef, before, after, rowHash: after === null ? null : sha256Json(after),
+      prevHash,
+    };
+    prevHash = hashEvent(fields);
+    return { ...fields, hash: prevHash };
+  });
+  for (let i = 0; i < rows.length; i += APPEND_CHUNK) await tx.insert(auditEvents).values(rows.slice(i, i + APPEND_CHUNK));
 }
 
 export type ChainVerdict =
   | { ok: true; rows: number }
   | { ok: false; rows: number; firstBadSeq: number; reason: string };
 
-/** Walks the whole trail in order and names the first row whose content or link does not match. */
-export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
-  const all = await db.select().from(auditEvents).orderBy(asc(auditEvents.seq));
+/** Events read per page: memory stays at one page however long the trail grows. */
+const VERIFY_PAGE = 5000;
+
+/**
+ * Walks the whole trail in order, a page at a time (keyset on seq), and names the first row whose
+ * content or link does not match. A trail that fails counts every row, as a full read would.
+ */
+export async function verifyAuditChain(db: Db, pageSize = VERIFY_PAGE): Promise<ChainVerdict> {
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
-  for (const row of all) {
-    if (row.seq !== expectedSeq) return { ok: false, rows: all.length, firstBadSeq: row.seq, reason: `row ${expectedSeq} is missing` };
-    if (row.prevHash !== prev) return { ok: false, rows: all.length, firstBadSeq: row.seq, reason: 'it does not link to the row before it' };
-    const recomputed = hashEvent({ ...row, before: row.before, after: row.after });
-    if (recomputed !== row.hash) return { ok: false, rows: all.length, firstBadSeq: row.seq, reason: 'its content does not match its hash' };
-    prev = row.hash;
-    expectedSeq++;
+  let after = 0;
+  let bad: { firstBadSeq: number; reason: string } | undefined;
+  for (;;) {
+    const page = await db.select().from(auditEvents).where(gt(auditEvents.seq, after)).orderBy(asc(auditEvents.seq)).limit(pageSize);
+    for (const row of page) {
+      if (row.seq !== expectedSeq) bad = { firstBadSeq: row.seq, reason: `row ${expectedSeq} is missing` };
+      else if (row.prevHash !== prev) bad = { firstBadSeq: row.seq, reason: 'it does not link to the row before it' };
+      else if (hashEvent({ ...row, before: row.before, after: row.after }) !== row.hash) bad = { firstBadSeq: row.seq, reason: 'its content does not match its hash' };
+      if (bad) break;
+      prev = row.hash;
+      expectedSeq++;
+    }
+    if (bad || page.length < pageSize) break;
+    after = page[page.length - 1].seq;
   }
-  return { ok: true, rows: all.length };
+  if (!bad) return { ok: true, rows: expectedSeq - 1 };
+  const [{ n }] = await db.select({ n: count() }).from(auditEvents);
+  return { ok: false, rows: n, ...bad };
 }

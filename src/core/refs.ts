@@ -11,3 +11,14 @@ export async function nextRef(tx: Db, prefix: string): Promise<string> {
   const n = rows<{ last: number }>(result)[0].last;
   return `${prefix}-${String(n).padStart(4, '0')}`;
 }
+
+/** `n` consecutive gapless references for a prefix in one statement, in order ("EVR-0008", "EVR-0009", ...). */
+export async function nextRefs(tx: Db, prefix: string, n: number): Promise<string[]> {
+  if (n <= 0) return [];
+  const result = await tx.execute<{ last: number }>(sql`
+    insert into ref_counters (prefix, last) values (${prefix}, ${n})
+    on conflict (prefix) do update set last = ref_counters.last + ${n}
+    returning last`);
+  const last = rows<{ last: number }>(result)[0].last;
+  return Array.from({ length: n }, (_, i) => `${prefix}-${String(last - n + 1 + i).padStart(4, '0')}`);
+}

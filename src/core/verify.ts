@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import { asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, sql, type Column, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
@@ -60,6 +60,9 @@ const AUDITED: Audited[] = [
   { entity: 'review_narrative', table: reviewNarratives, key: reviewNarratives.ref, what: 'review pack narrative' },
   { entity: 'management_approval', table: managementApprovals, key: managementApprovals.ref, what: 'management-body approval' },
 ];
+
+/** Rows read per page while checking the register against its events. */
+const PAGE = 5000;
 
 /** A chain head as the witness recorded it. */
 export interface WitnessedHead { seq: number; hash: string }
@@ -132,31 +135,41 @@ async function checkRows(db: Db, audited: Audited, unaudited: string[]): Promise
   const columns = Object.fromEntries(Object.entries(getTableColumns(audited.table))
     .filter(([, c]) => c.getSQLType() !== 'bytea'));
   const entities = [audited.entity, ...(audited.nestedIn ? [audited.nestedIn.entity] : [])];
-  const events = await db.select({ entity: auditEvents.entity, ref: auditEvents.entityRef, after: auditEvents.after }).from(auditEvents)
-    .where(inArray(auditEvents.entity, entities)).orderBy(asc(auditEvents.seq));
+  // Events are read a page at a time: what is held is one folded image per register row, not the trail.
   const recorded = new Map<string, Record<string, unknown>>();
-  for (const e of events) {
-    if (!e.after || typeof e.after !== 'object') continue;
-    const after = e.after as Record<string, unknown>;
-    const images: [string, Record<string, unknown>][] = e.entity === audited.entity ? [[e.ref, after]] : audited.nestedIn!.images(after);
-    for (const [ref, image] of images) recorded.set(ref, { ...recorded.get(ref), ...image });
+  for (let after = 0; ;) {
+    const events = await db.select({ seq: auditEvents.seq, entity: auditEvents.entity, ref: auditEvents.entityRef, after: auditEvents.after }).from(auditEvents)
+      .where(and(inArray(auditEvents.entity, entities), gt(auditEvents.seq, after))).orderBy(asc(auditEvents.seq)).limit(PAGE);
+    for (const e of events) {
+      if (!e.after || typeof e.after !== 'object') continue;
+      const image = e.after as Record<string, unknown>;
+      const images: [string, Record<string, unknown>][] = e.entity === audited.entity ? [[e.ref, image]] : audited.nestedIn!.images(image);
+      for (const [ref, folded] of images) recorded.set(ref, { ...recorded.get(ref), ...folded });
+    }
+    if (events.length < PAGE) break;
+    after = events[events.length - 1].seq;
   }
   const key = sql<string>`${audited.key}`;
-  const current = await db.select({ ...columns, [REF]: key }).from(audited.table).orderBy(asc(key));
   let matched = 0;
-  for (const row of current as Record<string, unknown>[]) {
-    const ref = String(row[REF]);
-    const expected = recorded.get(ref);
-    if (!expected) {
-      unaudited.push(`${audited.what} ${ref}`);
-      continue;
+  for (let last: string | undefined; ;) {
+    const current = await db.select({ ...columns, [REF]: key }).from(audited.table)
+      .where(last === undefined ? undefined : gt(key, last)).orderBy(asc(key)).limit(PAGE) as Record<string, unknown>[];
+    for (const row of current) {
+      const ref = String(row[REF]);
+      const expected = recorded.get(ref);
+      if (!expected) {
+        unaudited.push(`${audited.what} ${ref}`);
+        continue;
+      }
+      const differing = Object.keys(expected).filter((field) => field in columns
+        && canonicalJson(row[field]) !== canonicalJson(expected[field]));
+      if (differing.length) {
+        return `${audited.what} ${ref} differs from its last audit event in ${differing.join(', ')}: it was changed without one.`;
+      }
+      matched++;
     }
-    const differing = Object.keys(expected).filter((field) => field in columns
-      && canonicalJson(row[field]) !== canonicalJson(expected[field]));
-    if (differing.length) {
-      return `${audited.what} ${ref} differs from its last audit event in ${differing.join(', ')}: it was changed without one.`;
-    }
-    matched++;
+    if (current.length < PAGE) break;
+    last = String(current[current.length - 1][REF]);
   }
   return matched;
 }

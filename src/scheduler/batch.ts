@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { nudgeLog, outbox, people } from '../db/schema/index.js';
-import { enqueue } from '../core/outbox.js';
 import { actions, reply, text, type Button, type ListItem, type Reply } from '../core/reply.js';
 import type { Person } from '../core/actor.js';
 import type { NudgeSettings } from './settings.js';
@@ -51,41 +50,66 @@ export class NudgeBatch {
     return n;
   }
 
+  /**
+   * Writes the run's messages with a handful of statements whatever their number: the recipients and
+   * the keys already nudged are read at once, and the messages and their nudge-log rows are inserted
+   * in multi-row statements.
+   */
   async flush(tx: Db): Promise<FlushResult> {
     const result: FlushResult = { messages: 0, nudges: 0 };
     const ids = [...this.byRecipient.keys()].sort((a, b) => a - b);
     if (ids.length === 0) return result;
-    const recipients = new Map((await tx.select().from(people).where(inArray(people.id, ids))).map((p) => [p.id, p]));
+    const recipients = new Map<number, typeof people.$inferSelect>();
+    for (const part of chunks(ids, CHUNK)) {
+      for (const p of await tx.select().from(people).where(inArray(people.id, part))) recipients.set(p.id, p);
+    }
+    const keys = ids.flatMap((id) => (recipients.has(id) ? [...this.byRecipient.get(id)!.keys()] : []));
+    const done = new Set<string>();
+    for (const part of chunks(keys, CHUNK)) {
+      for (const r of await tx.select({ key: nudgeLog.key }).from(nudgeLog).where(inArray(nudgeLog.key, part))) done.add(r.key);
+    }
+    const messages: { id: number; fresh: Nudge[]; message: typeof outbox.$inferInsert }[] = [];
     for (const id of ids) {
       const person = recipients.get(id);
       if (!person) continue;
-      const candidates = [...this.byRecipient.get(id)!.values()];
-      const done = new Set((await tx.select({ key: nudgeLog.key }).from(nudgeLog)
-        .where(inArray(nudgeLog.key, candidates.map((n) => n.key)))).map((r) => r.key));
-      const fresh = candidates.filter((n) => !done.has(n.key)).sort((a, b) => a.itemRef.localeCompare(b.itemRef) || a.key.localeCompare(b.key));
+      const fresh = [...this.byRecipient.get(id)!.values()].filter((n) => !done.has(n.key))
+        .sort((a, b) => a.itemRef.localeCompare(b.itemRef) || a.key.localeCompare(b.key));
       if (fresh.length === 0) continue;
       const itemsHash = createHash('sha256').update(fresh.map((n) => n.key).join('\n')).digest('hex').slice(0, 16);
-      const idempotencyKey = `nudges:${id}:${this.cycle}:${itemsHash}`;
       const kinds = new Set(fresh.map((n) => n.kind));
       const campaigns = new Set(fresh.map((n) => n.campaignId));
-      const queued = await enqueue(tx, {
+      messages.push({ id, fresh, message: {
         recipientId: id,
         kind: kinds.size === 1 ? fresh[0].kind : 'nudge',
-        idempotencyKey,
+        idempotencyKey: `nudges:${id}:${this.cycle}:${itemsHash}`,
         reply: groupedReply(fresh),
         notBefore: deliveryTime(person, this.now, this.settings),
         campaignId: campaigns.size === 1 ? fresh[0].campaignId : undefined,
-      });
-      if (!queued) continue;
-      const [message] = await tx.select({ id: outbox.id }).from(outbox).where(eq(outbox.idempotencyKey, idempotencyKey));
-      await tx.insert(nudgeLog).values(fresh.map((n) => ({
-        key: n.key, outboxId: message.id, itemRef: n.itemRef, recipientId: id, step: n.step ?? null, createdAt: this.now,
+      } });
+    }
+    for (const part of chunks(messages, CHUNK)) {
+      // A key already queued (a run repeated after a crash) inserts nothing and nudges nobody twice.
+      const queued = new Map((await tx.insert(outbox).values(part.map((m) => m.message))
+        .onConflictDoNothing({ target: outbox.idempotencyKey }).returning({ id: outbox.id, key: outbox.idempotencyKey }))
+        .map((r) => [r.key, r.id]));
+      const logged = part.filter((m) => queued.has(m.message.idempotencyKey)).flatMap((m) => m.fresh.map((n) => ({
+        key: n.key, outboxId: queued.get(m.message.idempotencyKey)!, itemRef: n.itemRef, recipientId: m.id, step: n.step ?? null, createdAt: this.now,
       })));
-      result.messages++;
-      result.nudges += fresh.length;
+      for (const rows of chunks(logged, CHUNK)) await tx.insert(nudgeLog).values(rows);
+      result.messages += queued.size;
+      result.nudges += part.filter((m) => queued.has(m.message.idempotencyKey)).reduce((n, m) => n + m.fresh.length, 0);
     }
     return result;
   }
+}
+
+/** Rows per statement: well under the 65,535 bind parameters one statement may carry. */
+const CHUNK = 1000;
+
+function chunks<T>(all: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < all.length; i += size) out.push(all.slice(i, i + size));
+  return out;
 }
 
 /** One item: a sentence and its button. Several: one list, a button per item. */

@@ -1,4 +1,5 @@
-import { pgTable, serial, text, integer, timestamp, date, customType, bigint, boolean, uniqueIndex, primaryKey } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { pgTable, serial, text, integer, timestamp, date, customType, bigint, boolean, uniqueIndex, primaryKey, index } from 'drizzle-orm/pg-core';
 import { ref } from './columns.js';
 import { people } from './people.js';
 import { controls } from './controls.js';
@@ -22,7 +23,13 @@ export const evidenceRequests = pgTable('evidence_requests', {
   escalationLevel: integer('escalation_level').notNull().default(0),
   requestedBy: integer('requested_by').references(() => people.id),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-}, (t) => [uniqueIndex('evidence_requests_control_cycle').on(t.controlId, t.cycle)]);
+}, (t) => [
+  uniqueIndex('evidence_requests_control_cycle').on(t.controlId, t.cycle),
+  index('evidence_requests_open_ladder').on(t.escalationLevel, t.dueOn).where(sql`status = 'open'`),
+  index('evidence_requests_open_due').on(t.dueOn, t.id).where(sql`status = 'open'`),
+  index('evidence_requests_owner_status').on(t.ownerId, t.status),
+  index('evidence_requests_cycle').on(t.cycle, t.controlId),
+]);
 
 /** Every submission is a new row (a revision); nothing is overwritten. */
 export const evidenceItems = pgTable('evidence_items', {
@@ -40,7 +47,11 @@ export const evidenceItems = pgTable('evidence_items', {
   fileSize: bigint('file_size', { mode: 'number' }),
   fileSha256: text('file_sha256'),
   channel: text('channel').notNull(),
-});
+}, (t) => [
+  index('evidence_items_request').on(t.requestId),
+  index('evidence_items_control').on(t.controlId),
+  index('evidence_items_submitted_at').on(t.submittedAt),
+]);
 
 /**
  * The bytes of an evidence item's file, in slices of EVIDENCE_CHUNK_BYTES numbered from 0, so a file

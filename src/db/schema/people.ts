@@ -1,4 +1,5 @@
-import { pgTable, serial, text, boolean, integer, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, boolean, integer, timestamp, uniqueIndex, index } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { createdAt } from './columns.js';
 
 export const ROLES = ['management_body', 'isms_lead', 'control_owner', 'asset_owner', 'staff', 'auditor'] as const;
@@ -17,7 +18,11 @@ export const people = pgTable('people', {
   /** Nudges wait until this moment (leave); null means active. */
   pausedUntil: timestamp('paused_until', { withTimezone: true, mode: 'date' }),
   createdAt: createdAt(),
-});
+}, (t) => [
+  index('people_paused_until').on(t.pausedUntil).where(sql`paused_until IS NOT NULL`),
+  index('people_manager').on(t.managerId),
+  index('people_roles').using('gin', t.roles),
+]);
 
 /** Where a person can be reached proactively (Teams conversation reference, Slack DM channel). */
 export const chatAddresses = pgTable('chat_addresses', {

@@ -23,7 +23,11 @@ export const poamItems = pgTable('poam_items', {
   escalationLevel: integer('escalation_level').notNull().default(0),
   completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
   createdAt: createdAt(),
-});
+}, (t) => [
+  index('poam_items_open_ladder').on(t.escalationLevel, t.dueOn).where(sql`status in ('open', 'in_progress')`),
+  index('poam_items_open_due').on(t.dueOn, t.id).where(sql`status in ('open', 'in_progress')`),
+  index('poam_items_owner_status').on(t.ownerId, t.status),
+]);
 
 export const poamMilestones = pgTable('poam_milestones', {
   id: serial('id').primaryKey(),
@@ -33,7 +37,10 @@ export const poamMilestones = pgTable('poam_milestones', {
   dueOn: date('due_on').notNull(),
   doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }),
   doneBy: integer('done_by').references(() => people.id),
-});
+}, (t) => [
+  index('poam_milestones_item').on(t.itemId, t.seq),
+  index('poam_milestones_open_due').on(t.dueOn).where(sql`done_at IS NULL`),
+]);
 
 export const EXTENSION_STATUSES = ['requested', 'approved', 'rejected'] as const;
 
@@ -50,7 +57,7 @@ export const poamExtensions = pgTable('poam_extensions', {
   decidedBy: integer('decided_by').references(() => people.id),
   decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
   decisionNote: text('decision_note'),
-});
+}, (t) => [index('poam_extensions_item').on(t.itemId)]);
 
 export const CLOSURE_STATUSES = ['awaiting_verification', 'verified', 'reopened'] as const;
 
@@ -70,7 +77,10 @@ export const poamClosures = pgTable('poam_closures', {
   decidedBy: integer('decided_by').references(() => people.id),
   decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
   decisionNote: text('decision_note'),
-}, (t) => [uniqueIndex('poam_closures_one_awaiting').on(t.itemId).where(sql`${t.status} = 'awaiting_verification'`)]);
+}, (t) => [
+  uniqueIndex('poam_closures_one_awaiting').on(t.itemId).where(sql`${t.status} = 'awaiting_verification'`),
+  index('poam_closures_item').on(t.itemId),
+]);
 
 /** The bytes of a closure's file, in chunks like evidence files (EVIDENCE_CHUNK_BYTES); append-only. */
 export const poamClosureFileChunks = pgTable('poam_closure_file_chunks', {

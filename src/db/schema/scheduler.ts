@@ -20,4 +20,4 @@ export const nudgeLog = pgTable('nudge_log', {
   recipientId: integer('recipient_id').notNull(),
   step: integer('step'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-}, (t) => [index('nudge_log_item').on(t.itemRef)]);
+}, (t) => [index('nudge_log_item').on(t.itemRef), index('nudge_log_recipient').on(t.recipientId)]);

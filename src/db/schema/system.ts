@@ -1,4 +1,5 @@
 import { pgTable, bigserial, text, integer, timestamp, jsonb, serial, uniqueIndex, index } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 /**
  * Append-only audit trail. Each row holds the SHA-256 of the previous row, so a change to any
@@ -18,7 +19,7 @@ export const auditEvents = pgTable('audit_events', {
   rowHash: text('row_hash'),
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
-});
+}, (t) => [index('audit_events_entity_seq').on(t.entity, t.seq)]);
 
 /** Gapless per-kind counters for register references (AI-0001, SUP-0001, ...). */
 export const refCounters = pgTable('ref_counters', {
@@ -63,6 +64,8 @@ export const outbox = pgTable('outbox', {
   index('outbox_due').on(t.status, t.notBefore),
   index('outbox_recipient').on(t.recipientId, t.status),
   index('outbox_platform_claimed').on(t.platform, t.claimedAt),
+  index('outbox_campaign_status').on(t.campaignId, t.status).where(sql`campaign_id IS NOT NULL`),
+  index('outbox_failed').on(t.id).where(sql`status = 'failed'`),
 ]);
 
 /**

@@ -24,11 +24,16 @@ function list(title: string, items: ListItem[], total: number): Block {
 async function leadDigest(run: JobRun): Promise<Block[]> {
   const { tx, today } = run;
   const since = new Date(run.now.getTime() - 7 * 24 * 3600_000);
+  // Counts and the first rows to show come from SQL: a digest never reads the rows it only counts.
+  const lateEvidenceWhere = and(eq(evidenceRequests.status, 'open'), lt(evidenceRequests.dueOn, today));
+  const [{ n: lateEvidenceCount }] = await tx.select({ n: count() }).from(evidenceRequests).where(lateEvidenceWhere);
   const lateEvidence = await tx.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
     .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))
-    .where(and(eq(evidenceRequests.status, 'open'), lt(evidenceRequests.dueOn, today))).orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id));
+    .where(lateEvidenceWhere).orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id)).limit(SHOWN);
+  const latePoamWhere = and(inArray(poamItems.status, OPEN_POAM), lt(poamItems.dueOn, today));
+  const [{ n: latePoamCount }] = await tx.select({ n: count() }).from(poamItems).where(latePoamWhere);
   const latePoam = await tx.select({ item: poamItems, owner: people.name }).from(poamItems).innerJoin(people, eq(people.id, poamItems.ownerId))
-    .where(and(inArray(poamItems.status, OPEN_POAM), lt(poamItems.dueOn, today))).orderBy(asc(poamItems.dueOn), asc(poamItems.id));
+    .where(latePoamWhere).orderBy(asc(poamItems.dueOn), asc(poamItems.id)).limit(Math.max(0, SHOWN - lateEvidence.length));
   const [{ n: lateMilestones }] = await tx.select({ n: count() }).from(poamMilestones).innerJoin(poamItems, eq(poamItems.id, poamMilestones.itemId))
     .where(and(isNull(poamMilestones.doneAt), lt(poamMilestones.dueOn, today), inArray(poamItems.status, OPEN_POAM)));
   const [{ n: lateReviews }] = await tx.select({ n: count() }).from(suppliers).where(lt(suppliers.nextReviewOn, today));
@@ -37,13 +42,15 @@ async function leadDigest(run: JobRun): Promise<Block[]> {
       select distinct on (person_id, course_id) expires_on from training_attestations
       order by person_id, course_id, expires_on desc) latest
     where expires_on < ${today}::date`));
+  const [{ n: submittedCount }] = await tx.select({ n: count() }).from(evidenceItems).where(gte(evidenceItems.submittedAt, since));
   const submitted = await tx.select({ item: evidenceItems, control: controls.code, by: people.name }).from(evidenceItems)
     .innerJoin(controls, eq(controls.id, evidenceItems.controlId)).innerJoin(people, eq(people.id, evidenceItems.submittedBy))
-    .where(gte(evidenceItems.submittedAt, since)).orderBy(asc(evidenceItems.id));
+    .where(gte(evidenceItems.submittedAt, since)).orderBy(asc(evidenceItems.id)).limit(SHOWN);
   const [{ n: declared }] = await tx.select({ n: count() }).from(scopeChanges).where(gte(scopeChanges.declaredAt, since));
   const [{ n: acks }] = await tx.select({ n: count() }).from(policyAcknowledgements).where(gte(policyAcknowledgements.acknowledgedAt, since));
   const [{ n: attested }] = await tx.select({ n: count() }).from(trainingAttestations).where(gte(trainingAttestations.attestedAt, since));
-  const triage = await tx.select().from(scopeChanges).where(eq(scopeChanges.status, 'proposed')).orderBy(asc(scopeChanges.id));
+  const [{ n: triageCount }] = await tx.select({ n: count() }).from(scopeChanges).where(eq(scopeChanges.status, 'proposed'));
+  const triage = await tx.select().from(scopeChanges).where(eq(scopeChanges.status, 'proposed')).orderBy(asc(scopeChanges.id)).limit(SHOWN);
 
   const overdue: ListItem[] = [
     ...lateEvidence.map(({ request, control, owner }) => ({
@@ -54,16 +61,16 @@ async function leadDigest(run: JobRun): Promise<Block[]> {
   const blocks: Block[] = [
     text(`Weekly ISMS digest for ${isoWeek(today)}.`),
     fields([
-      { label: 'Evidence requests overdue', value: String(lateEvidence.length) },
-      { label: 'POA&M items overdue', value: String(latePoam.length) },
+      { label: 'Evidence requests overdue', value: String(lateEvidenceCount) },
+      { label: 'POA&M items overdue', value: String(latePoamCount) },
       { label: 'POA&M milestones overdue', value: String(lateMilestones) },
       { label: 'Supplier reviews overdue', value: String(lateReviews) },
       { label: 'Training expired', value: String(expired) },
     ], 'Overdue'),
   ];
-  if (overdue.length) blocks.push(list('Overdue items', overdue.slice(0, SHOWN), overdue.length));
+  if (overdue.length) blocks.push(list('Overdue items', overdue.slice(0, SHOWN), lateEvidenceCount + latePoamCount));
   blocks.push(fields([
-    { label: 'Evidence submitted', value: String(submitted.length) },
+    { label: 'Evidence submitted', value: String(submittedCount) },
     { label: 'Declarations (scope changes)', value: String(declared) },
     { label: 'Policy acknowledgements', value: String(acks) },
     { label: 'Training attestations', value: String(attested) },
@@ -71,16 +78,16 @@ async function leadDigest(run: JobRun): Promise<Block[]> {
   if (submitted.length) {
     blocks.push(list('Evidence submitted this week', submitted.slice(0, SHOWN).map(({ item, control, by }) => ({
       title: `${item.ref} for ${control}`, detail: `by ${by}`,
-    })), submitted.length));
+    })), submittedCount));
   }
   const unreachable = await unreachableList(tx);
   if (unreachable.length) {
     blocks.push(text(`${unreachable.length} ${unreachable.length === 1 ? 'person' : 'people'} cannot be reached on any chat platform, so their nudges do not arrive.`, 'warning'));
     blocks.push(list('Cannot be reached', unreachable.slice(0, SHOWN).map(describeUnreachable), unreachable.length));
   }
-  blocks.push(text(triage.length === 0 ? 'Nothing waits for triage.' : `${triage.length} scope change${triage.length === 1 ? '' : 's'} wait${triage.length === 1 ? 's' : ''} for triage.`));
+  blocks.push(text(triageCount === 0 ? 'Nothing waits for triage.' : `${triageCount} scope change${triageCount === 1 ? '' : 's'} wait${triageCount === 1 ? 's' : ''} for triage.`));
   if (triage.length) {
-    blocks.push(list('Waiting for triage', triage.slice(0, SHOWN).map((c) => ({ title: `${c.ref} ${c.subject}`, detail: c.kind.replaceAll('_', ' ') })), triage.length));
+    blocks.push(list('Waiting for triage', triage.map((c) => ({ title: `${c.ref} ${c.subject}`, detail: c.kind.replaceAll('_', ' ') })), triageCount));
     blocks.push(actions({ label: 'Open triage', command: 'triage', style: 'primary' }));
   }
   return blocks;
@@ -89,21 +96,26 @@ async function leadDigest(run: JobRun): Promise<Block[]> {
 /** What reaches the management body: items that stayed overdue through every rung of the ladder. */
 async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: number }> {
   const { tx, today } = run;
+  const evidenceWhere = and(eq(evidenceRequests.status, 'open'), gte(evidenceRequests.escalationLevel, LADDER_TOP));
+  const poamWhere = and(inArray(poamItems.status, OPEN_POAM), gte(poamItems.escalationLevel, LADDER_TOP));
+  const [{ n: evidenceCount }] = await tx.select({ n: count() }).from(evidenceRequests).where(evidenceWhere);
+  const [{ n: poamCount }] = await tx.select({ n: count() }).from(poamItems).where(poamWhere);
   const evidence = await tx.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
     .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))
-    .where(and(eq(evidenceRequests.status, 'open'), gte(evidenceRequests.escalationLevel, LADDER_TOP))).orderBy(asc(evidenceRequests.dueOn));
+    .where(evidenceWhere).orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id)).limit(SHOWN);
   const poam = await tx.select({ item: poamItems, owner: people.name }).from(poamItems).innerJoin(people, eq(people.id, poamItems.ownerId))
-    .where(and(inArray(poamItems.status, OPEN_POAM), gte(poamItems.escalationLevel, LADDER_TOP))).orderBy(asc(poamItems.dueOn));
+    .where(poamWhere).orderBy(asc(poamItems.dueOn), asc(poamItems.id)).limit(Math.max(0, SHOWN - evidence.length));
+  const total = evidenceCount + poamCount;
   const items: ListItem[] = [
     ...evidence.map(({ request, control, owner }) => ({
       title: `${request.ref} evidence for ${control.code} ${control.title} (${request.cycle})`, detail: `${owner}, ${dueText(request.dueOn, today)}`,
     })),
     ...poam.map(({ item, owner }) => ({ title: `${item.ref} ${item.weakness}`, detail: `${owner}, ${dueText(item.dueOn, today)}` })),
   ];
-  if (items.length === 0) return { blocks: [], escalated: 0 };
-  return { escalated: items.length, blocks: [
-    text(`Escalated to the management body: ${items.length} item${items.length === 1 ? ' is' : 's are'} overdue although the owner was reminded twice and their manager was told.`, 'warning'),
-    list('Escalated items', items.slice(0, SHOWN), items.length),
+  if (total === 0) return { blocks: [], escalated: 0 };
+  return { escalated: total, blocks: [
+    text(`Escalated to the management body: ${total} item${total === 1 ? ' is' : 's are'} overdue although the owner was reminded twice and their manager was told.`, 'warning'),
+    list('Escalated items', items, total),
   ] };
 }
 
@@ -114,7 +126,7 @@ async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: n
 export const weeklyDigest: Job = (db, now, settings) => db.transaction(async (tx) => {
   const run = new JobRun(tx, now, settings);
   const leads = await run.leads();
-  const board = await tx.select().from(people).where(sql`'management_body' = any(${people.roles})`).orderBy(people.id);
+  const board = await tx.select().from(people).where(sql`${people.roles} @> array['management_body']::text[]`).orderBy(people.id);
   const leadBlocks = leads.length ? await leadDigest(run) : [];
   const { blocks: boardBlocks, escalated } = board.length ? await boardDigest(run) : { blocks: [], escalated: 0 };
   const recipients = new Map<number, { person: typeof people.$inferSelect; blocks: Block[] }>();

@@ -1,9 +1,9 @@
-import { and, eq, inArray, isNotNull, ne } from 'drizzle-orm';
+import { and, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { controls, evidenceRequests, EVIDENCE_FREQUENCIES } from '../../db/schema/index.js';
-import { nextRef } from '../../core/refs.js';
+import { nextRefs } from '../../core/refs.js';
 import { daysBetween } from '../../core/time.js';
-import { climbLadder, dueText } from './ladder.js';
+import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 
 type Frequency = Exclude<(typeof EVIDENCE_FREQUENCIES)[number], 'on_demand'>;
@@ -35,56 +35,78 @@ function periodsAround(isoDay: string, frequency: Frequency): EvidencePeriod[] {
   return [current, next];
 }
 
+/** An open request, in SQL that the partial indexes' predicate matches. */
+const OPEN = sql`status = 'open'`;
+
+/** Rows per insert statement, under the bind-parameter limit. */
+const CHUNK = 1000;
+
 /**
  * (1) Creates each control's evidence request for its coming period, `evidenceLeadDays` before the
  * period ends, and tells the owner. One request per control and cycle: a re-run creates nothing twice.
+ * One query finds every control whose period is in the lead window and has no request yet.
  */
 export const createDueEvidenceRequests: JobPart = async (run) => {
-  const due = await run.tx.select().from(controls).where(and(
-    eq(controls.applicable, true), isNotNull(controls.ownerId), ne(controls.evidenceFrequency, 'on_demand'),
-  )).orderBy(controls.code);
-  for (const control of due) {
-    for (const period of periodsAround(run.today, control.evidenceFrequency as Frequency)) {
-      const daysLeft = daysBetween(run.today, period.dueOn);
-      if (daysLeft < 0 || daysLeft > run.settings.evidenceLeadDays) continue;
-      const [existing] = await run.tx.select({ id: evidenceRequests.id }).from(evidenceRequests)
-        .where(and(eq(evidenceRequests.controlId, control.id), eq(evidenceRequests.cycle, period.id)));
-      if (existing) continue;
-      const ref = await nextRef(run.tx, 'EVR');
-      const [request] = await run.tx.insert(evidenceRequests).values({
-        ref, controlId: control.id, ownerId: control.ownerId!, dueOn: period.dueOn, cycle: period.id, createdAt: run.now,
-      }).returning();
-      await run.audit({ action: 'request', entity: 'evidence_request', entityRef: ref, after: request });
-      run.count('evidence requests created');
-      run.batch.add({
-        recipientId: request.ownerId, key: `evidence_request:${ref}:${request.ownerId}:requested`, itemRef: ref, kind: 'evidence_request',
-        title: `${ref} New evidence request: show that ${control.code} ${control.title} works for ${period.id}`,
-        detail: dueText(period.dueOn, run.today),
-        button: { label: 'Submit evidence', command: `evidence submit ${ref}`, style: 'primary' },
-      });
-    }
+  const windows = (['monthly', 'quarterly', 'semiannual', 'yearly'] as Frequency[]).flatMap((frequency) =>
+    periodsAround(run.today, frequency).map((period, ord) => ({ frequency, ord, ...period })))
+    .filter((p) => {
+      const daysLeft = daysBetween(run.today, p.dueOn);
+      return daysLeft >= 0 && daysLeft <= run.settings.evidenceLeadDays;
+    });
+  if (windows.length === 0) return;
+  const periods = sql`(values ${sql.join(windows.map((w) => sql`(${w.frequency}, ${w.ord}::int, ${w.id}, ${w.dueOn}::date)`), sql`, `)})`;
+  const due = await run.tx.select({ control: controls, cycle: sql<string>`p.cycle`, dueOn: sql<string>`p.due_on::text` })
+    .from(controls)
+    .innerJoin(sql`${periods} as p(frequency, ord, cycle, due_on)`, sql`p.frequency = ${controls.evidenceFrequency}`)
+    .where(and(
+      eq(controls.applicable, true), isNotNull(controls.ownerId),
+      // The cycles named outright let the (cycle, control_id) index answer, rather than a scan of every request.
+      sql`not exists (select 1 from ${evidenceRequests} r where r.cycle in (${sql.join(windows.map((w) => sql`${w.id}`), sql`, `)}) and r.cycle = p.cycle and r.control_id = ${controls.id})`,
+    ))
+    .orderBy(controls.code, sql`p.ord`);
+  if (due.length === 0) return;
+  const refs = await nextRefs(run.tx, 'EVR', due.length);
+  const values = due.map(({ control, cycle, dueOn }, i) => ({
+    ref: refs[i], controlId: control.id, ownerId: control.ownerId!, dueOn, cycle, createdAt: run.now,
+  }));
+  const created = new Map<string, typeof evidenceRequests.$inferSelect>();
+  for (let i = 0; i < values.length; i += CHUNK) {
+    for (const r of await run.tx.insert(evidenceRequests).values(values.slice(i, i + CHUNK)).returning()) created.set(r.ref, r);
+  }
+  for (const [i, { control }] of due.entries()) {
+    const request = created.get(refs[i])!;
+    const ref = request.ref;
+    await run.audit({ action: 'request', entity: 'evidence_request', entityRef: ref, after: request });
+    run.count('evidence requests created');
+    run.batch.add({
+      recipientId: request.ownerId, key: `evidence_request:${ref}:${request.ownerId}:requested`, itemRef: ref, kind: 'evidence_request',
+      title: `${ref} New evidence request: show that ${control.code} ${control.title} works for ${request.cycle}`,
+      detail: dueText(request.dueOn, run.today),
+      button: { label: 'Submit evidence', command: `evidence submit ${ref}`, style: 'primary' },
+    });
   }
 };
 
-/** (2) Reminds owners of open evidence requests before and after the due date, and escalates. */
+/**
+ * (2) Reminds owners of open evidence requests before and after the due date, and escalates. Only
+ * the requests whose next step is due today are read.
+ */
 export const climbEvidenceLadders: JobPart = async (run) => {
-  const open = await run.tx.select({ request: evidenceRequests, control: controls }).from(evidenceRequests)
+  const ids = await ladderStepsDue(run.tx, evidenceRequests, OPEN, run.today, run.settings.ladderDays);
+  if (ids.length === 0) return;
+  const due = await run.tx.select({ request: evidenceRequests, control: controls }).from(evidenceRequests)
     .innerJoin(controls, eq(controls.id, evidenceRequests.controlId))
-    .where(eq(evidenceRequests.status, 'open')).orderBy(evidenceRequests.id);
-  await run.loadPeople(open.map((r) => r.request.ownerId));
-  for (const { request, control } of open) {
-    // Just created by this run: the owner was told a moment ago.
-    if (request.createdAt.getTime() === run.now.getTime()) continue;
-    await climbLadder(run, {
-      kind: 'evidence_request', ref: request.ref, ownerId: request.ownerId, dueOn: request.dueOn, escalationLevel: request.escalationLevel,
-      what: `evidence that ${control.code} ${control.title} works (${request.cycle})`,
-      ownerButton: { label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' },
-      leadButton: { label: 'Evidence register', command: 'register evidence' },
-      advance: async (from) => (await run.tx.update(evidenceRequests).set({ escalationLevel: from + 1 })
-        .where(and(eq(evidenceRequests.id, request.id), eq(evidenceRequests.escalationLevel, from), inArray(evidenceRequests.status, ['open'])))
-        .returning({ id: evidenceRequests.id })).length > 0,
-    });
-  }
+    .where(and(
+      sql`${evidenceRequests.id} = any(${intArray(ids)})`,
+      // Just created by this run: the owner was told a moment ago.
+      ne(evidenceRequests.createdAt, run.now),
+    )).orderBy(evidenceRequests.id);
+  await climbLadders(run, due.map(({ request, control }) => ({
+    kind: 'evidence_request', id: request.id, ref: request.ref, ownerId: request.ownerId, dueOn: request.dueOn, escalationLevel: request.escalationLevel,
+    what: `evidence that ${control.code} ${control.title} works (${request.cycle})`,
+    ownerButton: { label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' },
+    leadButton: { label: 'Evidence register', command: 'register evidence' },
+  })), (items) => advanceLevels(run.tx, evidenceRequests, items, OPEN));
 };
 
 export const createEvidenceRequests = jobOf(createDueEvidenceRequests);

@@ -1,4 +1,8 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { Button } from '../../core/reply.js';
+import type { Db } from '../../db/client.js';
+import type { evidenceRequests, poamItems } from '../../db/schema/index.js';
+import { rows } from '../../db/migrate.js';
 import { isLead, toActor } from '../../core/actor.js';
 import { LADDER_TOP } from '../settings.js';
 import { addDays, daysBetween } from '../../core/time.js';
@@ -36,6 +40,7 @@ export function stepDue(level: number, dueOn: string, today: string, ladderDays:
 /** An item that climbs the escalation ladder (an evidence request, a POA&M item). */
 export interface LadderItem {
   kind: 'evidence_request' | 'poam_item';
+  id: number;
   ref: string;
   ownerId: number;
   dueOn: string;
@@ -46,52 +51,105 @@ export interface LadderItem {
   ownerButton: Button;
   /** What the ISMS lead can do about it (read the register). */
   leadButton: Button;
-  /** Moves escalation_level from `from` to `from + 1` if nobody else did; false when it had moved. */
-  advance(from: number): Promise<boolean>;
 }
 
 /**
- * Takes the next due step of the item's ladder, at most one step per run: 0 reminds the owner,
+ * Moves each item's escalation_level from its `escalationLevel` to the next if nobody else did;
+ * returns the ids that moved.
+ */
+export type Advance = (items: LadderItem[]) => Promise<Set<number>>;
+
+/**
+ * The live items whose next ladder step is due today: level below the top and today at least the due
+ * date plus that level's ladder days. One range per level, each its own branch, so the partial
+ * (escalation_level, due_on) index answers it on a quiet day without reading the open rows.
+ */
+export async function ladderStepsDue(tx: Db, table: typeof evidenceRequests | typeof poamItems, live: SQL, today: string, ladderDays: readonly number[]): Promise<number[]> {
+  const steps = ladderDays.slice(0, LADDER_TOP).map((days, level) =>
+    sql`select id from ${table} where ${live} and escalation_level = ${level}::int and due_on <= ${addDays(today, -days)}::date`);
+  return rows<{ id: number }>(await tx.execute(sql.join(steps, sql` union all `))).map((r) => r.id);
+}
+
+/**
+ * Moves each item one rung up in one statement, only where its level is still the one it was read at
+ * (another replica or command may have moved it) and `live` still holds; returns the ids that moved.
+ */
+export async function advanceLevels(tx: Db, table: typeof evidenceRequests | typeof poamItems, items: LadderItem[], live: SQL): Promise<Set<number>> {
+  const moved = new Set<number>();
+  for (let i = 0; i < items.length; i += ADVANCE_CHUNK) {
+    const part = items.slice(i, i + ADVANCE_CHUNK);
+    const result = await tx.execute(sql`
+      update ${table} set escalation_level = ${table}.escalation_level + 1
+      from unnest(${intArray(part.map((x) => x.id))}, ${intArray(part.map((x) => x.escalationLevel))}) as v(id, level)
+      where ${table}.id = v.id and ${table}.escalation_level = v.level and ${live}
+      returning ${table}.id`);
+    for (const r of rows<{ id: number }>(result)) moved.add(r.id);
+  }
+  return moved;
+}
+
+const ADVANCE_CHUNK = 10_000;
+
+/** An int[] as one bind parameter, whatever its length. */
+export const intArray = (ids: number[]) => sql`${`{${ids.join(',')}}`}::int[]`;
+
+/**
+ * Takes the next due step of each item's ladder, at most one step per run: 0 reminds the owner,
  * 1 reminds them again, 2 tells their manager (or the ISMS lead when they have none), 3 puts
  * the item on the management body's digest. The owner's leave holds the ladder. Each step's key
  * names the due date, so a moved due date (an approved extension resets escalation_level) climbs
- * a fresh ladder instead of finding its steps already taken.
+ * a fresh ladder instead of finding its steps already taken. The items move in one statement.
  */
-export async function climbLadder(run: JobRun, item: LadderItem): Promise<void> {
-  const step = stepDue(item.escalationLevel, item.dueOn, run.today, run.settings.ladderDays);
-  if (step === undefined) return;
-  const owner = await run.person(item.ownerId);
-  if (!owner) return;
-  if (run.isPaused(owner)) {
-    run.count('held for leave');
-    return;
-  }
-  if (!(await item.advance(step))) return;
-  await run.audit({
-    action: 'escalate', entity: item.kind, entityRef: item.ref,
-    before: { escalationLevel: step }, after: { escalationLevel: step + 1 },
-  });
-  run.count(`step ${step}`);
-  const due = dueText(item.dueOn, run.today);
-  const nudge = { itemRef: item.ref, kind: item.kind, step };
-  if (step === 0 || step === 1) {
-    run.batch.add({
-      ...nudge, recipientId: owner.id, key: `${item.kind}:${item.ref}:${owner.id}:${item.dueOn}:step${step}`,
-      title: `${step === 0 ? '' : 'Reminder: '}${item.ref} ${item.what}`, detail: due, button: item.ownerButton,
-    });
-  } else if (step === 2) {
-    const manager = owner.managerId !== null ? await run.person(owner.managerId) : undefined;
-    const told = manager ? [manager] : await run.leads();
-    for (const person of told) {
-      run.batch.add({
-        ...nudge, recipientId: person.id, key: `${item.kind}:${item.ref}:${person.id}:${item.dueOn}:step${step}`,
-        title: `${item.ref} ${item.what}, owned by ${owner.name}`,
-        detail: `${due}; ${owner.name} was reminded twice. You are told as ${manager ? 'their manager' : 'ISMS lead'}.`,
-        button: isLead(toActor(person)) ? item.leadButton : undefined,
-      });
+export async function climbLadders(run: JobRun, items: LadderItem[], advance: Advance): Promise<void> {
+  const due = items.filter((item) => stepDue(item.escalationLevel, item.dueOn, run.today, run.settings.ladderDays) !== undefined);
+  if (due.length === 0) return;
+  await run.loadPeople(due.map((item) => item.ownerId));
+  const moving: LadderItem[] = [];
+  for (const item of due) {
+    const owner = await run.person(item.ownerId);
+    if (!owner) continue;
+    if (run.isPaused(owner)) {
+      run.count('held for leave');
+      continue;
     }
+    moving.push(item);
   }
-  // Step 3 has no message of its own: the item now shows on the management body's weekly digest.
+  if (moving.length === 0) return;
+  const moved = await advance(moving);
+  const climbed = moving.filter((item) => moved.has(item.id));
+  await run.loadPeople(climbed.flatMap((item) => {
+    const managerId = (run.known(item.ownerId)?.managerId) ?? null;
+    return item.escalationLevel === 2 && managerId !== null ? [managerId] : [];
+  }));
+  for (const item of climbed) {
+    const step = item.escalationLevel;
+    const owner = (await run.person(item.ownerId))!;
+    await run.audit({
+      action: 'escalate', entity: item.kind, entityRef: item.ref,
+      before: { escalationLevel: step }, after: { escalationLevel: step + 1 },
+    });
+    run.count(`step ${step}`);
+    const dueNote = dueText(item.dueOn, run.today);
+    const nudge = { itemRef: item.ref, kind: item.kind, step };
+    if (step === 0 || step === 1) {
+      run.batch.add({
+        ...nudge, recipientId: owner.id, key: `${item.kind}:${item.ref}:${owner.id}:${item.dueOn}:step${step}`,
+        title: `${step === 0 ? '' : 'Reminder: '}${item.ref} ${item.what}`, detail: dueNote, button: item.ownerButton,
+      });
+    } else if (step === 2) {
+      const manager = owner.managerId !== null ? await run.person(owner.managerId) : undefined;
+      const told = manager ? [manager] : await run.leads();
+      for (const person of told) {
+        run.batch.add({
+          ...nudge, recipientId: person.id, key: `${item.kind}:${item.ref}:${person.id}:${item.dueOn}:step${step}`,
+          title: `${item.ref} ${item.what}, owned by ${owner.name}`,
+          detail: `${dueNote}; ${owner.name} was reminded twice. You are told as ${manager ? 'their manager' : 'ISMS lead'}.`,
+          button: isLead(toActor(person)) ? item.leadButton : undefined,
+        });
+      }
+    }
+    // Step 3 has no message of its own: the item now shows on the management body's weekly digest.
+  }
 }
 
 export const isOnBoardDigest = (level: number) => level >= LADDER_TOP;

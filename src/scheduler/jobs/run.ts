@@ -1,7 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people } from '../../db/schema/index.js';
-import { appendAudit, type AuditInput } from '../../core/audit.js';
+import { appendAuditMany, type AuditInput } from '../../core/audit.js';
 import type { Person } from '../../core/actor.js';
 import { NudgeBatch } from '../batch.js';
 import type { NudgeSettings } from '../settings.js';
@@ -21,6 +21,7 @@ export class JobRun {
   readonly batch: NudgeBatch;
   readonly summary: JobSummary = {};
   private readonly people = new Map<number, Person>();
+  private readonly events: AuditInput[] = [];
   private leadList?: Person[];
 
   constructor(readonly tx: Db, readonly now: Date, readonly settings: NudgeSettings) {
@@ -32,13 +33,28 @@ export class JobRun {
     this.summary[what] = (this.summary[what] ?? 0) + n;
   }
 
+  /** Records an audit event of this run; they are appended, in order, when the run ends (see jobOf). */
   audit(input: AuditInput): Promise<void> {
-    return appendAudit(this.tx, SCHEDULER_ACTOR, input, this.now);
+    this.events.push(input);
+    return Promise.resolve();
+  }
+
+  /**
+   * Appends the run's audit events just before it commits: the audit lock, which every write of the
+   * bot waits for, is held for that append alone, never while the run looks for work.
+   */
+  async appendAudits(): Promise<void> {
+    await appendAuditMany(this.tx, SCHEDULER_ACTOR, this.events.splice(0), this.now);
   }
 
   /** People by id, loaded once per run. */
   async person(id: number): Promise<Person | undefined> {
     if (!this.people.has(id)) await this.loadPeople([id]);
+    return this.people.get(id);
+  }
+
+  /** A person already loaded by this run. */
+  known(id: number): Person | undefined {
     return this.people.get(id);
   }
 
@@ -49,7 +65,7 @@ export class JobRun {
   }
 
   async leads(): Promise<Person[]> {
-    this.leadList ??= await this.tx.select().from(people).where(sql`'isms_lead' = any(${people.roles})`).orderBy(people.id);
+    this.leadList ??= await this.tx.select().from(people).where(sql`${people.roles} @> array['isms_lead']::text[]`).orderBy(people.id);
     for (const p of this.leadList) this.people.set(p.id, p);
     return this.leadList;
   }
@@ -71,6 +87,7 @@ export function jobOf(...parts: JobPart[]): Job {
     const run = new JobRun(tx, now, settings);
     for (const part of parts) await part(run);
     const { messages, nudges } = await run.batch.flush(tx);
+    await run.appendAudits();
     return { ...run.summary, messages, nudges };
   });
 }
