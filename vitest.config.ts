@@ -23,11 +23,13 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['tests/global-setup.ts'],
+    // Runs before each test file: what a file sets up for its tests stays with that file.
+    setupFiles: ['tests/setup-file.ts'],
     pool: 'forks',
     // A worker loads the bot's modules and starts PGlite once for all the files it runs, not once per file:
-    // most of a file's time was the import. Files share no state but the spare registers (tests/helpers/db.ts).
+    // most of a file's time was the import. Files share the loaded modules and the embedded database, nothing
+    // they write: each file's registers are dropped when it ends (tests/setup-file.ts).
     isolate: false,
-    unstubEnvs: true,
     // Many tests wait on child processes and sockets rather than the CPU: more workers than cores pays.
     maxWorkers: 3,
     projects,

@@ -535,7 +535,7 @@ describe('when the database is down', () => {
       expect(response.status).toBe(200);
       const answer = await responseTo('db-down');
       expect(answer.args.response_type).toBe('ephemeral');
-      expect(blockText(answer.args.blocks)).toContain('Something went wrong on our side and nothing was recorded');
+      expect(blockText(answer.args.blocks)).toContain('The register is not answering right now, so nothing was recorded');
       expect((await t.db.select().from(aiTools)).length).toBe(before);
       const again = await downSender.command(slashCommand('USAM', 'help', 'db-down-again'));
       expect(again.status).toBe(200);

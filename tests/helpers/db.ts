@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -35,12 +34,17 @@ export interface TestDatabase extends Database {
  * migrations costs a second or more per test, emptying the tables a fraction of that.
  */
 const spare: { database: Database; schema: string; url?: string; drop: () => Promise<void> }[] = [];
-afterAll(async () => {
+
+/**
+ * Drops the registers this file's tests finished with (tests/setup-file.ts calls it after each file): a
+ * file that left work running must not find its way into another file's register.
+ */
+export async function dropSpareRegisters(): Promise<void> {
   for (const s of spare.splice(0)) {
     await s.database.close();
     await s.drop();
   }
-});
+}
 
 /**
  * Empties a register in place: every table but the migrations' own, every sequence back to its start.
