@@ -27,6 +27,7 @@ import { ackSection } from './ack.js';
 import { memorySection } from './memory.js';
 import { registerScaleSection } from './register-scale.js';
 import { RSS_METHOD, mb, measured, percentile } from './measure.js';
+import { printSummary } from './summary.js';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** `declare ai` commands run through the router. */
@@ -205,4 +206,4 @@ const dir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results'
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}-${result.database}.json`);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify(result, null, 2)}\nwritten to ${file}\n`);
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n\n${printSummary(result)}\nwritten to ${file}\n`);
