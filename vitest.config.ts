@@ -11,7 +11,7 @@ const projects = [
         name: 'postgres',
         env: { ISMS_TEST_DB: 'postgres' },
         // These never touch the register (or test the embedded database itself): once is enough.
-        exclude: ['tests/config.test.ts', 'tests/slack-render.test.ts', 'tests/pglite-lock.test.ts', 'tests/entry-points.test.ts'],
+        exclude: ['tests/config.test.ts', 'tests/prompts.test.ts', 'tests/slack-render.test.ts', 'tests/pglite-lock.test.ts', 'tests/entry-points.test.ts'],
       },
     }]
     : []),

@@ -10,6 +10,12 @@ const promptConfig = z.object({
     temperature: z.number().min(0).max(2).optional(),
     max_tokens: z.number().int().min(1).max(16_000).optional(),
   }).strict().default({}),
+  /**
+   * The JSON schema an answer must match, as sent to the model; the zod schema in the code that parses
+   * answers is its source, and tests/prompts.test.ts fails when the two differ. Absent for a prompt whose
+   * answer is derived from the commands it may propose.
+   */
+  answer: z.record(z.unknown()).optional(),
   /** The commands the prompt may propose, by name. */
   commands: z.array(z.string().trim().min(1)).min(1).optional(),
 }).strict();
