@@ -14,8 +14,8 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { DbProxy } from './helpers/db-proxy.js';
 import { SlackWorkspace, blockText, unique } from './helpers/fake-slack-workspace.js';
 
-/** Short, so a black-holed query gives up quickly; long enough for a busy machine's real queries. */
-const DATABASE_TIMEOUT_MS = 4_000;
+/** Short, so a black-holed query gives up within the test; long enough for a busy machine's real queries. */
+const DATABASE_TIMEOUT_MS = 10_000;
 
 let direct: TestDatabase;
 let proxy: DbProxy;
@@ -40,7 +40,9 @@ async function declare(name: string, responseId: string): Promise<number> {
   return response.status;
 }
 
-const answerText = async (responseId: string) => blockText((await w.responseTo(responseId)).args.blocks);
+/** Waits past the database timeout, twice over: a command may meet it once for its connection and once for a query. */
+const answerText = async (responseId: string) =>
+  blockText((await w.fake.waitForCall('response_url', (c) => c.args.id === responseId, 3 * DATABASE_TIMEOUT_MS)).args.blocks);
 
 async function recordedTools(names: string[]): Promise<string[]> {
   return (await direct.db.select({ name: aiTools.name }).from(aiTools).where(inArray(aiTools.name, names))).map((r) => r.name);

@@ -11,6 +11,7 @@ import {
   type Arg, type ArgInfo, type FormDeclaration, type FormOptions, ExtraWords, deriveForm, describeArgs, parseWords, usageLine,
 } from './args.js';
 import { didYouMean, nearest } from './suggest.js';
+import type { InFlight } from '../lifecycle.js';
 import { PROPOSED_BY_FIELD, type ProposedBy, parseProposedBy } from './proposals.js';
 
 /**
@@ -281,6 +282,18 @@ export class CommandRouter {
   /** Registers a listener for committed changes (see CommittedListener). */
   onCommitted(listener: CommittedListener): void {
     this.committedListeners.push(listener);
+  }
+
+  /**
+   * Runs `work` after a command commits, once for each `action` on `entity` it recorded, counted in
+   * `inFlight` so a graceful stop waits for it. The work handles its own failures.
+   */
+  afterCommit(entity: string, action: string, inFlight: InFlight, work: (ref: string, now: Date) => Promise<void>): void {
+    this.onCommitted((audits, inbound) => {
+      for (const audit of audits) {
+        if (audit.entity === entity && audit.action === action) void inFlight.run(() => work(audit.entityRef, inbound.now ?? new Date()));
+      }
+    });
   }
 
   private tellCommitted(audits: AuditInput[], inbound: Inbound): void {

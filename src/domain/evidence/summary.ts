@@ -36,12 +36,7 @@ export class EvidenceSummariser {
 
   /** Summarises every evidence revision a command records, after it has committed. */
   attach(router: CommandRouter): void {
-    router.onCommitted((audits, inbound) => {
-      for (const audit of audits) {
-        if (audit.entity !== 'evidence_item' || audit.action !== 'submit') continue;
-        void this.inFlight.run(() => this.summarise(audit.entityRef, inbound.now ?? new Date()));
-      }
-    });
+    router.afterCommit('evidence_item', 'submit', this.inFlight, (ref, now) => this.summarise(ref, now));
   }
 
   /** Resolves once no summary is being made (true), or false when `timeoutMs` ran out first. */

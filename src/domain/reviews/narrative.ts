@@ -71,12 +71,7 @@ export class NarrativeDrafter {
 
   /** Drafts the narrative of every pack a command prepares, after it has committed. */
   attach(router: CommandRouter): void {
-    router.onCommitted((audits, inbound) => {
-      for (const audit of audits) {
-        if (audit.entity !== 'review_pack' || audit.action !== 'prepare') continue;
-        void this.inFlight.run(() => this.draft(audit.entityRef, inbound.now ?? new Date()));
-      }
-    });
+    router.afterCommit('review_pack', 'prepare', this.inFlight, (ref, now) => this.draft(ref, now));
   }
 
   /** Resolves once no draft is being made (true), or false when `timeoutMs` ran out first. */
