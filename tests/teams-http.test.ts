@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import {
   aiTools, auditEvents, chatAddresses, evidenceItems, evidenceRequests, messageLinks, outbox, people, scopeChanges,
 } from '../src/db/schema/index.js';
@@ -416,5 +416,113 @@ describe('Teams bot over HTTP in a channel', () => {
     const said = cardText(cardOf(channel.activity));
     expect(said).toBe("Ada Auditor, my answer is only for you, and I can't reach you in a personal chat: open a personal chat with me and ask there.");
     expect(channel.activity.summary).toBe(said);
+  });
+});
+
+/**
+ * The Bot Framework wants the HTTP answer to an activity within seconds and reads nothing from it for
+ * a message: the bot answers a message 200 at once, before its command runs, and replies through the
+ * Bot Connector once it ran. An invoke (a card or consent click) and an expectReplies delivery still
+ * carry their answer in the HTTP response.
+ */
+describe('Teams bot over HTTP, answering before the command runs', () => {
+  const WAIT = { timeout: 30_000 };
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  let serverStopped: boolean;
+  beforeEach(async () => {
+    ({ h, server, connector } = stack = await startTeamsStack());
+    serverStopped = false;
+  });
+  afterEach(async () => {
+    if (serverStopped) {
+      await connector.stop();
+      await h.destroy();
+    } else {
+      await stack.stop();
+    }
+  });
+
+  const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url });
+  const repliesTo = (id: string) => connector.posted.filter((p) => p.replyToId === id).map((p) => cardText(cardOf(p.activity)));
+  /**
+   * Holds the AI register locked against writes (on PGlite, its one session too) until released: a
+   * `declare ai` cannot finish meanwhile.
+   */
+  async function blockDeclarations(): Promise<() => Promise<void>> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
+    const holding = h.t.db.transaction(async (tx) => {
+      await tx.execute(sql`lock table ai_tools in exclusive mode`);
+      locked();
+      await released;
+    });
+    await Promise.race([isLocked, holding]);
+    return async () => {
+      release();
+      await holding;
+    };
+  }
+
+  it('answers a message 200 with an empty body while its command is still blocked, and replies through the Bot Connector once it ran', async () => {
+    const unblock = await blockDeclarations();
+    const activity = message('staff', 'declare ai Claude --vendor Anthropic');
+    let res: { status: number; body: string };
+    try {
+      res = await server.answer(activity);
+      expect(repliesTo(activity.id!)).toEqual([]);
+    } finally {
+      await unblock();
+    }
+    expect(res).toEqual({ status: 200, body: '' });
+    await vi.waitFor(() => expect(repliesTo(activity.id!)).toEqual([expect.stringContaining('Recorded Claude in the AI register as AI-0001')]), WAIT);
+    expect(await h.t.db.select().from(aiTools)).toMatchObject([{ name: 'Claude', vendor: 'Anthropic', declaredBy: h.ids.staff }]);
+  });
+
+  it('answers an invoke (a click on a file consent card) only once its turn ran, with the turn\'s own status', async () => {
+    const click = {
+      ...message('lead', '', { text: undefined, replyToId: 'consent-card-1' }),
+      type: 'invoke', name: 'fileConsent/invoke', value: { type: 'fileUpload', action: 'decline', context: { offerId: 'an-offer-long-gone' } },
+    };
+    const res = await server.answer(click);
+    expect(res.status).toBe(200);
+    // Already posted when the HTTP answer came.
+    expect(repliesTo(click.id!)).toEqual(['That file offer is no longer open; nothing was sent.']);
+  });
+
+  it('gives an expectReplies delivery its replies in the HTTP response body, not through the Bot Connector', async () => {
+    const res = await server.answer(message('staff', 'help', { deliveryMode: 'expectReplies' }));
+    expect(res.status).toBe(200);
+    const { activities } = JSON.parse(res.body) as { activities: Record<string, any>[] };
+    expect(activities.map((a) => cardText(cardOf(a)))).toEqual([expect.stringContaining('declare ai')]);
+    await server.settled();
+    expect(connector.posted).toEqual([]);
+  });
+
+  it('tells the person something went wrong when the turn fails after the HTTP answer', async () => {
+    connector.failNext(1, 403);
+    const activity = message('staff', 'help');
+    expect((await server.answer(activity)).status).toBe(200);
+    await vi.waitFor(() => expect(repliesTo(activity.id!)).toEqual([expect.stringContaining('Something went wrong on our side and nothing was recorded')]), WAIT);
+    expect(h.logs.map((l) => JSON.parse(l).msg)).toContain('Teams turn failed');
+  });
+
+  it('on stop, refuses new activities but waits for the reply a message answered with 200 still owes', async () => {
+    const unblock = await blockDeclarations();
+    const activity = message('staff', 'declare ai Gemini');
+    let stopped = false;
+    let stopping: Promise<void> | undefined;
+    try {
+      expect((await server.answer(activity)).status).toBe(200);
+      stopping = server.stop().then(() => { stopped = true; });
+      serverStopped = true;
+      expect((await server.answer(message('lead', 'help'))).status).toBe(503);
+      expect(stopped).toBe(false);
+    } finally {
+      await unblock();
+    }
+    await stopping;
+    expect(repliesTo(activity.id!)).toEqual([expect.stringContaining('Recorded Gemini in the AI register')]);
   });
 });

@@ -1,8 +1,10 @@
 import type http from 'node:http';
 import { z } from 'zod';
 import { TeamsAdapter } from '@microsoft/teams-ai';
-import type { Activity, TurnContext } from 'botbuilder';
+import { ActivityTypes, DeliveryModes, type Activity, type TurnContext } from 'botbuilder';
+import type { AuthenticateRequestResult } from 'botframework-connector';
 import type { Logger } from 'pino';
+import { safeError } from './outbound.js';
 
 /** Bot Framework activities are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -68,20 +70,35 @@ export async function readActivity(req: http.IncomingMessage): Promise<Activity>
 const untrustedToken = (e: unknown): boolean => (e as { statusCode?: number }).statusCode === 401
   || ['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError'].includes((e as Error | undefined)?.name ?? '');
 
+/**
+ * Activities whose HTTP answer carries what the turn produced: an invoke (a card's Action.Execute, a
+ * task module, a file consent) waits for its invoke response; an expectReplies delivery gets its replies in the body.
+ */
+export const answersInResponse = (activity: Activity): boolean =>
+  activity.type === ActivityTypes.Invoke || activity.deliveryMode === DeliveryModes.ExpectReplies;
+
 /** The TeamsAdapter, taking an activity already read and checked instead of an Express request. */
 export class ActivityAdapter extends TeamsAdapter {
-  /** Authenticates the request and runs the turn; an AuthenticationError (statusCode 401) passes to the caller. */
-  serve(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>) {
-    return this.processActivity(authHeader, activity, logic);
+  /** Checks the request's Bot Framework token as processActivity would; an untrusted one throws (statusCode 401). */
+  authenticate(authHeader: string, activity: Activity): Promise<AuthenticateRequestResult> {
+    return this.botFrameworkAuthentication.authenticateRequest(activity, authHeader);
+  }
+
+  /** Runs the turn of an authenticated request; replies go through the Bot Connector unless the activity answers in its response. */
+  serve(auth: AuthenticateRequestResult, activity: Activity, logic: (context: TurnContext) => Promise<void>) {
+    return this.processActivity(auth, activity, logic);
   }
 }
 
 /**
  * Answers POST /api/messages: 400 for what is not an activity, 401 for a request the Bot Framework
- * did not sign (when an app id is configured), else the turn's own status.
+ * did not sign (when an app id is configured). An activity answered in its response (see
+ * answersInResponse) gets the turn's own status once the turn ran; any other gets 200 at once, as the
+ * Bot Framework expects, and its turn runs afterwards, handed to `later` so a stop can wait for it. Its
+ * replies go through the Bot Connector; a failure inside the turn reaches the adapter's onTurnError.
  */
 export async function serveActivity(adapter: ActivityAdapter, req: http.IncomingMessage, res: http.ServerResponse,
-  logic: (context: TurnContext) => Promise<void>, logger: Logger): Promise<void> {
+  logic: (context: TurnContext) => Promise<void>, logger: Logger, later: (turn: Promise<void>) => void): Promise<void> {
   let activity: Activity;
   try {
     activity = await readActivity(req);
@@ -91,16 +108,24 @@ export async function serveActivity(adapter: ActivityAdapter, req: http.Incoming
     res.writeHead(e.status, { 'content-type': 'text/plain' }).end(e.message);
     return;
   }
-  const authorization = req.headers.authorization ?? '';
-  let result: Awaited<ReturnType<ActivityAdapter['serve']>>;
+  let auth: AuthenticateRequestResult;
   try {
-    result = await adapter.serve(authorization, activity, logic);
+    auth = await adapter.authenticate(req.headers.authorization ?? '', activity);
   } catch (e) {
     if (!untrustedToken(e)) throw e;
     logger.warn({ reason: (e as Error).message }, 'Teams: refused a request to /api/messages without a valid Bot Framework token');
     res.writeHead(401, { 'content-type': 'text/plain' }).end('unauthorized');
     return;
   }
+  if (!answersInResponse(activity)) {
+    // Only what fails before the turn has a context (the Bot Connector client) lands here: nobody can be told.
+    later(adapter.serve(auth, activity, logic).then(() => undefined, (e: unknown) => {
+      logger.error({ err: safeError(e), activityType: activity.type, activityId: activity.id }, 'Teams turn failed before it could answer');
+    }));
+    res.writeHead(200).end();
+    return;
+  }
+  const result = await adapter.serve(auth, activity, logic);
   const status = result?.status ?? 200;
   if (result?.body === undefined) res.writeHead(status).end();
   else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(result.body));

@@ -22,7 +22,13 @@ export interface TeamsBot {
 /** Serves the Teams bot on POST /api/messages of the bot's HTTP server and gives the port that reaches people in Teams. */
 export async function attachTeams(core: Core, http: HttpServer): Promise<{ port: ChatPort; stop(): Promise<void> }> {
   const bot = createTeamsBot(core);
+  /** Requests being answered and turns still owing their replies: a stop waits for both. */
   const inFlight = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    inFlight.add(work);
+    const forget = () => { inFlight.delete(work); };
+    work.then(forget, forget);
+  };
   let stopping = false;
   if (!core.config.teams?.appId) {
     core.logger.warn('Teams: MICROSOFT_APP_ID is not set, so requests to /api/messages are NOT authenticated. Use this only for local testing.');
@@ -32,27 +38,28 @@ export async function attachTeams(core: Core, http: HttpServer): Promise<{ port:
       res.writeHead(503, { 'content-type': 'text/plain' }).end('shutting down');
       return;
     }
-    const turn = serveActivity(bot.adapter, req, res, async (context) => {
+    const answering = serveActivity(bot.adapter, req, res, async (context) => {
       // Past the limit a message (a typed command or a card's button) is answered "busy" and not run.
       if (context.activity.type === 'message' && core.inFlight.full) {
         await context.sendActivity(cardActivity(busyReply()));
         return;
       }
       await core.inFlight.run(() => bot.app.run(context));
-    }, core.logger);
-    inFlight.add(turn);
-    try {
-      await turn;
-    } finally {
-      inFlight.delete(turn);
-    }
+    }, core.logger, (turn) => {
+      // A turn answered after its HTTP response still counts as a request in flight for the process's graceful stop.
+      track(turn);
+      void http.inFlight.run(() => turn);
+    });
+    track(answering);
+    await answering;
   });
   core.logger.info({ path: MESSAGES_PATH, authenticated: Boolean(core.config.teams?.appId) }, 'Teams bot listening');
   return {
     port: bot.port,
     async stop() {
       stopping = true;
-      await Promise.allSettled([...inFlight]);
+      // Turns started meanwhile (the one a request in flight hands on) are waited for too.
+      while (inFlight.size) await Promise.allSettled([...inFlight]);
     },
   };
 }

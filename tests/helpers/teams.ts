@@ -178,8 +178,16 @@ export function createTestAdapterBot(core: Core): { bot: TeamsBot; adapter: Reco
 export interface TeamsServer {
   url: string;
   port: ChatPort;
-  /** POSTs an activity to /api/messages as the Bot Framework channel would. */
+  /**
+   * POSTs an activity to /api/messages as the Bot Framework channel would, and resolves once the bot
+   * has finished with it: a message is answered with 200 at once and replied to through the Bot
+   * Connector afterwards, so this waits until the bot has no request or turn in flight.
+   */
   post(activity: Partial<Activity>, headers?: Record<string, string>): Promise<{ status: number; body: string }>;
+  /** The HTTP exchange alone: resolves with the bot's HTTP answer, its turn possibly still running. */
+  answer(activity: Partial<Activity>, headers?: Record<string, string>): Promise<{ status: number; body: string }>;
+  /** Resolves once the bot has no request or turn in flight. */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -189,12 +197,23 @@ export async function startTeamsServer(core: Core): Promise<TeamsServer> {
   const teams = await attachTeams(core, http);
   const port = await http.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/api/messages`;
+  const answer = async (activity: Partial<Activity>, headers: Record<string, string> = {}) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(activity) });
+    return { status: res.status, body: await res.text() };
+  };
+  const settled = async () => {
+    // Bounded only so a turn that never ends fails the test that caused it instead of hanging it.
+    if (!await http.inFlight.settled(120_000)) throw new Error('the Teams bot still had a turn in flight after 2 minutes');
+  };
   return {
     url,
     port: teams.port,
+    answer,
+    settled,
     async post(activity, headers = {}) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(activity) });
-      return { status: res.status, body: await res.text() };
+      const res = await answer(activity, headers);
+      await settled();
+      return res;
     },
     async stop() {
       await teams.stop();
