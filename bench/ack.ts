@@ -8,13 +8,15 @@
  * from sending the request to Slack's HTTP response (the ack). After the load, the time until every
  * accepted command has its answer (response_url post or opened form) is the drain.
  * Teams: the same four commands as Bot Framework message activities to /api/messages, against a bare
- * botbuilder CloudAdapter that answers each with one message; a figure is the whole HTTP exchange
- * (a Teams turn answers before its HTTP response).
+ * botbuilder CloudAdapter that answers each with one message before its HTTP response. Two figures: the
+ * HTTP exchange (the bot answers a message 200 at once and runs its turn afterwards), and the time from
+ * sending until the reply reached the fake Bot Connector; after the load, how long until every
+ * accepted activity had its reply.
  * The bot is a child process (through tsx) with both platforms on, on a fresh register holding the
  * example organisation: on PostgreSQL (databaseUrl) in a scratch schema, else PGlite in a fresh folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -201,12 +203,16 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
         return r.status;
       };
     };
-    const teamsMessage = (url: string) => async (n: number) => {
+    /** When each Teams activity was sent, by its id ("<run>-<n>"): its reply names it as replyToId. */
+    const teamsSent = new Map<string, number>();
+    const teamsMessage = (url: string, run: string) => async (n: number) => {
       const who = SENDERS[n % 3 === 0 ? 0 : 1];
+      const id = `${run}-${n}`;
+      teamsSent.set(id, performance.now());
       const r = await fetch(url, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          type: 'message', id: randomUUID(), channelId: 'msteams', serviceUrl: connector.url, text: commandText(n),
+          type: 'message', id, channelId: 'msteams', serviceUrl: connector.url, text: commandText(n),
           from: { id: who.teams, name: who.name, aadObjectId: who.aad },
           recipient: { id: '28:isms-bot', name: 'ISMS' },
           conversation: { id: `a:personal-${who.aad}`, conversationType: 'personal', tenantId: 'tenant-1', isGroup: false },
@@ -221,8 +227,8 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     for (let n = 0; n < 8; n++) {
       await slackCommand(`http://127.0.0.1:${port}/slack/events`)(n);
       await slackCommand(`http://127.0.0.1:${barePorts.slack}/slack/events`)(n);
-      await teamsMessage(`http://127.0.0.1:${port}/api/messages`)(n);
-      await teamsMessage(`http://127.0.0.1:${barePorts.teams}/`)(n);
+      await teamsMessage(`http://127.0.0.1:${port}/api/messages`, 'warm-bot')(n);
+      await teamsMessage(`http://127.0.0.1:${barePorts.teams}/`, 'warm-bare')(n);
     }
 
     const slackBare = await load(clients, seconds, slackCommand(`http://127.0.0.1:${barePorts.slack}/slack/events`));
@@ -241,19 +247,35 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     const unanswered = unansweredKinds(answeredSet(slackApi, offset, busyAcks), offset, offset + slackBot.sent);
     const busyAnswers = busyAcks.size + slackApi.calls.filter((c) => c.method === 'response_url' && /busy/.test(JSON.stringify(c.args))).length;
 
-    const teamsBare = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${barePorts.teams}/`));
-    const teamsBot = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${port}/api/messages`));
+    const teamsBare = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${barePorts.teams}/`, 'bare'));
+    const teamsBot = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${port}/api/messages`, 'bot'));
+    // Replies still owed when the load stopped: how long until the last came.
+    const teamsDrainStart = performance.now();
+    while (repliesOf(connector, teamsSent, 'bot').answered < teamsBot.ok && performance.now() - teamsDrainStart < 300_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const teamsDrainMs = Math.round(performance.now() - teamsDrainStart);
+    const teamsReplies = { bot: repliesOf(connector, teamsSent, 'bot'), bare: repliesOf(connector, teamsSent, 'bare') };
     const teamsBusy = connector.posted.filter((p) => /busy/.test(JSON.stringify(p.activity))).length;
     const botPeakRssMb = peakRssMb(bot);
 
     return {
       seconds, clients, botReadyMs, botPeakRssMb,
       botEnv,
-      meaning: 'Slack: ms from sending a signed slash command to its HTTP response (the ack); Teams: ms of the whole '
-        + 'POST /api/messages exchange (the turn answers before it returns). bare = an app that only acks/answers, same load, '
-        + 'same run. ratio = bot / bare. drainMs: after the Slack load stopped, until every acked command had its answer.',
+      meaning: 'Slack: ms from sending a signed slash command to its HTTP response (the ack); Teams: ms of the '
+        + 'POST /api/messages exchange (the bot answers a message at once, the bare adapter after its one reply). bare = an app '
+        + 'that only acks/answers, same load, same run. ratio = bot / bare. drainMs: after the load stopped, until every acked '
+        + 'command had its answer. teams.replies: ms from sending an activity until its first reply reached the fake Bot Connector '
+        + '(replyRatio = bot / bare; under this overload most of the bot\'s are "busy").',
       slack: { ...compare(slackBot, slackBare), answers: { owed, answered: got, drainMs, busy: busyAnswers, unanswered } },
-      teams: { ...compare(teamsBot, teamsBare), busy: teamsBusy },
+      teams: {
+        ...compare(teamsBot, teamsBare), busy: teamsBusy,
+        replies: {
+          bot: teamsReplies.bot.figures, bare: teamsReplies.bare.figures,
+          replyRatio: { p50: r1(teamsReplies.bot.figures.p50Ms / teamsReplies.bare.figures.p50Ms), p99: r1(teamsReplies.bot.figures.p99Ms / teamsReplies.bare.figures.p99Ms) },
+          owed: teamsBot.ok, answered: teamsReplies.bot.answered, drainMs: teamsDrainMs,
+        },
+      },
       botLogTail: bot.stderr().split('\n').filter(Boolean).slice(-5),
     };
   } finally {
@@ -262,6 +284,20 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     await connector.stop();
     await slackApi.close();
   }
+}
+
+/** The first reply to each activity of one run ("<run>-<n>") that reached the connector, and how long after sending it came. */
+function repliesOf(connector: FakeConnector, sent: Map<string, number>, run: string) {
+  const first = new Map<string, number>();
+  for (const p of connector.posted) {
+    if (!p.replyToId?.startsWith(`${run}-`) || first.has(p.replyToId)) continue;
+    first.set(p.replyToId, p.at - (sent.get(p.replyToId) ?? p.at));
+  }
+  const ms = [...first.values()].sort((a, b) => a - b);
+  return {
+    answered: first.size,
+    figures: { replies: ms.length, p50Ms: r1(percentile(ms, 50)), p99Ms: r1(percentile(ms, 99)), maxMs: r1(ms[ms.length - 1] ?? 0) },
+  };
 }
 
 /** How many commands of each kind in [from, to) never got their answer. */

@@ -13,6 +13,8 @@ export function summaryRows(result: Json): { figure: string; value: string; targ
     const ack = result.ack?.[platform];
     if (ack) rows.push(row(`${platform} ack p99 bot / bare (p50 ratio)`, `${ack.ratio.p99} (${ack.ratio.p50})`, '≤ 1.2'));
   }
+  const replies = result.ack?.teams?.replies;
+  if (replies) rows.push(row('teams reply at the connector p99 bot / bare (p50 ratio)', `${replies.replyRatio.p99} (${replies.replyRatio.p50})`));
   for (const run of result.campaign?.runs ?? []) {
     rows.push(row(`campaign to ${run.people}: rate / ceiling, dup, missing, peak RSS`,
       `${run.sustainedRatioToCeiling}, ${run.duplicates}, ${run.missing}, ${run.botPeakRssMb} MB`, '≥ 0.95, 0, 0, < 250 MB'));

@@ -11,6 +11,8 @@ export interface PostedActivity {
   /** The id the connector gave the new message. */
   id: string;
   activity: Record<string, any>;
+  /** When it arrived (performance.now()): a benchmark times replies by it. */
+  at: number;
 }
 
 export interface UpdatedActivity { conversationId: string; activityId: string; activity: Record<string, any> }
@@ -238,7 +240,7 @@ export class FakeConnector {
         return void json(200, { id: parts[4] });
       }
       const id = `msg-${this.nextId++}`;
-      this.posted.push({ conversationId, replyToId: parts[4], id, activity });
+      this.posted.push({ conversationId, replyToId: parts[4], id, activity, at: performance.now() });
       return void json(200, { id });
     }
     json(404, { error: { code: 'NotFound', message: `no route ${req.method} ${url.pathname}` } });
