@@ -118,11 +118,13 @@ export async function serveActivity(adapter: ActivityAdapter, req: http.Incoming
     return;
   }
   if (!answersInResponse(activity)) {
+    res.writeHead(200).end();
+    // The turn starts after the event loop's pending I/O, so the answers to requests already read go out first.
+    const turn = new Promise<void>((resolve) => setImmediate(resolve)).then(() => adapter.serve(auth, activity, logic));
     // Only what fails before the turn has a context (the Bot Connector client) lands here: nobody can be told.
-    later(adapter.serve(auth, activity, logic).then(() => undefined, (e: unknown) => {
+    later(turn.then(() => undefined, (e: unknown) => {
       logger.error({ err: safeError(e), activityType: activity.type, activityId: activity.id }, 'Teams turn failed before it could answer');
     }));
-    res.writeHead(200).end();
     return;
   }
   const result = await adapter.serve(auth, activity, logic);
