@@ -480,6 +480,22 @@ describe('Teams bot over HTTP, answering before the command runs', () => {
     expect(await h.t.db.select().from(aiTools)).toMatchObject([{ name: 'Claude', vendor: 'Anthropic', declaredBy: h.ids.staff }]);
   });
 
+  it('records a message Teams delivers again while its first delivery is still running once', async () => {
+    const unblock = await blockDeclarations();
+    const activity = message('staff', 'declare ai Mistral');
+    try {
+      const answers = [await server.answer(activity), await server.answer(activity)];
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    } finally {
+      await unblock();
+    }
+    await server.settled();
+    expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Mistral'))).toHaveLength(1);
+    expect(await h.t.db.select().from(auditEvents).where(eq(auditEvents.action, 'declare'))).toHaveLength(1);
+    // Whichever delivery answers, it says what was recorded.
+    expect(new Set(repliesTo(activity.id!))).toEqual(new Set([expect.stringContaining('Recorded Mistral in the AI register as AI-0001')]));
+  });
+
   it('answers an invoke (a click on a file consent card) only once its turn ran, with the turn\'s own status', async () => {
     const click = {
       ...message('lead', '', { text: undefined, replyToId: 'consent-card-1' }),
