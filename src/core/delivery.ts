@@ -6,7 +6,8 @@ import { scrubSecrets } from '../log.js';
 import type { Person } from './actor.js';
 import { DeliveryError, type ChatPort } from './port.js';
 import { clearUnreachable, noteUnreachable } from './reach.js';
-import type { Reply } from './reply.js';
+import { text, type Reply } from './reply.js';
+import { appendAudit } from './audit.js';
 import { sharedPacer, type Pacer } from './pacing.js';
 
 /**
@@ -82,7 +83,18 @@ export interface DeliveryResult {
   rateLimited: number;
   /** Campaigns that had a row sent in this call, for progress reports. */
   campaigns: number[];
+  /**
+   * Rows sent again, marked, after an interrupted attempt that may have reached the person, on a
+   * platform that cannot be asked whether it did (Teams): the person may have two copies.
+   */
+  possibleRepeats: { outboxId: number; recipientId: number; platform: string }[];
 }
+
+/** What a person reads above a message that may have reached them once already. */
+export const POSSIBLE_REPEAT_NOTE = 'You may have received this message already: it is sent again after an interruption.';
+
+/** Who the audit trail names for a message sent again after an interruption. */
+const DELIVERY_ACTOR = { id: null, label: 'ISMS delivery' };
 
 type OutboxRow = typeof outbox.$inferSelect;
 /** A claimed row and the moment its platform's pace lets it start. */
@@ -110,7 +122,7 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
   opts.aheadMs = Math.min(opts.aheadMs, opts.leaseMs / 4);
   const clock = options.clock ?? (now ? () => now : () => new Date());
   const claimTime = now ?? clock();
-  const result: DeliveryResult = { claimed: 0, takenByOthers: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, rateLimited: 0, campaigns: [] };
+  const result: DeliveryResult = { claimed: 0, takenByOthers: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, rateLimited: 0, campaigns: [], possibleRepeats: [] };
 
   const candidates = await reachableCandidates(db, ports, claimTime, limit, opts, result);
   if (candidates.length === 0) return result;
@@ -144,7 +156,7 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
       await handBack(c);
       continue;
     }
-    const sending = sendOne(db, c, clock, opts).then((outcome) => {
+    const sending = sendOne(db, c, clock, opts, result).then((outcome) => {
       if (outcome === 'rateLimited') {
         result.rateLimited++;
         result.retrying++;
@@ -368,9 +380,12 @@ async function release(db: Db, row: OutboxRow): Promise<void> {
   await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, leaseUntil: null }).where(stillOurs(row));
 }
 
-async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, opts: Settled)
+async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, opts: Settled, result: DeliveryResult)
   : Promise<'sent' | 'retrying' | 'rateLimited' | 'failed'> {
   const message = row.reply as Reply;
+  // A platform that keeps no receipts cannot be asked afterwards whether an interrupted attempt
+  // arrived: an attempt that got as far as the call is sent again once, saying so, and recorded.
+  const repeat = !keepsReceipts(port) && row.sendStartedAt !== null;
   try {
     // Tried before: the last attempt may have arrived even though its worker died before recording it.
     const arrived = row.attempts > 1 && keepsReceipts(port) && await port.wasDelivered(person, row.idempotencyKey, row.createdAt);
@@ -381,7 +396,14 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
         return 'failed';
       }
       if (keepsReceipts(port)) await port.sendWithKey(person, message, row.idempotencyKey);
-      else await port.send(person, message);
+      else {
+        // Stamped right before the call: a row claimed but never started is not a possible repeat.
+        const started = await db.update(outbox).set({ sendStartedAt: clock(), possibleRepeat: repeat || row.possibleRepeat })
+          .where(stillOurs(row)).returning({ id: outbox.id });
+        // The claim ran out and another worker has the row: it is theirs to send.
+        if (started.length === 0) return 'retrying';
+        await port.send(person, repeat ? markedAsRepeat(message) : message);
+      }
     }
   } catch (e) {
     const at = clock();
@@ -392,29 +414,50 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
     }
     return recordFailure(db, row, e, at, opts);
   }
-  await db.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row));
+  if (!repeat) {
+    await db.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row));
+    return 'sent';
+  }
+  await db.transaction(async (tx) => {
+    const [sent] = await tx.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row)).returning({ id: outbox.id });
+    if (!sent) return;
+    await appendAudit(tx, DELIVERY_ACTOR, {
+      action: 'resend_after_interruption', entity: 'outbox', entityRef: `outbox:${row.id}`,
+      after: { recipientId: row.recipientId, platform: port.platform, kind: row.kind, interruptedAttemptStartedAt: row.sendStartedAt },
+    }, clock());
+  });
+  result.possibleRepeats.push({ outboxId: row.id, recipientId: row.recipientId, platform: port.platform });
   return 'sent';
 }
 
+/** The message with a note on top saying it may be a second copy. */
+function markedAsRepeat(message: Reply): Reply {
+  return { ...message, blocks: [text(POSSIBLE_REPEAT_NOTE, 'warning'), ...message.blocks] };
+}
+
+/**
+ * The platform answered with an error: this attempt did not reach the person. An earlier interrupted
+ * one still may have (the claimed row's sendStartedAt), so the next attempt is marked as before.
+ */
 async function recordFailure(db: Db, row: OutboxRow, e: unknown, at: Date, opts: Settled)
   : Promise<'retrying' | 'failed'> {
   const lastError = describeError(e);
   const error = e instanceof DeliveryError ? e : undefined;
   if (error?.permanent || (!error?.retryAfterMs && row.attempts >= opts.maxAttempts)) {
-    await db.update(outbox).set({ status: 'failed', lastError, leaseUntil: null }).where(stillOurs(row));
+    await db.update(outbox).set({ status: 'failed', lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt }).where(stillOurs(row));
     return 'failed';
   }
   if (error?.retryAfterMs) {
     // The platform asked for a pause in this conversation: not a failed attempt, and nothing else goes to them before it ends.
     const resume = new Date(at.getTime() + error.retryAfterMs);
-    await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, notBefore: resume, lastError, leaseUntil: null })
+    await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, notBefore: resume, lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt })
       .where(stillOurs(row));
     await db.update(outbox).set({ notBefore: sql`greatest(${outbox.notBefore}, ${resume.toISOString()}::timestamptz)` })
       .where(and(eq(outbox.recipientId, row.recipientId), eq(outbox.status, 'queued')));
     return 'retrying';
   }
   const delay = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** (row.attempts - 1));
-  await db.update(outbox).set({ status: 'queued', notBefore: new Date(at.getTime() + delay), lastError, leaseUntil: null })
+  await db.update(outbox).set({ status: 'queued', notBefore: new Date(at.getTime() + delay), lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt })
     .where(stillOurs(row));
   return 'retrying';
 }
