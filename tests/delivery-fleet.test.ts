@@ -83,6 +83,24 @@ if (testDbKind === 'postgres') {
     });
   });
 
+  describe('two workers under one workspace rate limit', { timeout: 240_000 }, () => {
+    it('share the per-minute rate through the database instead of each taking all of it', async () => {
+      const size = 150;
+      const t = await createTestDatabase();
+      cleanups.push(() => t.destroy());
+      await seedCampaign(t.db, size);
+      // Slack's limit as a strict bucket of 10 messages a second; each worker is told the same 600 a minute.
+      const fake = await fakeSlack({ strict: { workspacePerSecond: 10, channelPerSecond: 1 } });
+      const env = { WORKER_DATABASE: t.url!, FAKE_SLACK_URL: fake.url, LEASE_MS: '10000', PER_MINUTE: '600' };
+      const workers = [track(startWorkerProcess(env)), track(startWorkerProcess(env))];
+      const exits = await Promise.all(workers.map((w) => w.exited));
+      expect(exits.map((e) => e.code)).toEqual([0, 0]);
+      expectOneMessageEach(fake, size);
+      // Two workers each pacing at the whole rate would offer twice what Slack takes, and half would come back 429.
+      expect(fake.count('chat.postMessage', 429)).toBeLessThan(size / 25);
+    });
+  });
+
   /**
    * The bot itself (src/main.ts, Teams on, no Slack) as replicas on one PostgreSQL, sending a campaign
    * through a local Bot Connector. Teams cannot be asked afterwards whether a message arrived, so a

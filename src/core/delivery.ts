@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { outbox, people } from '../db/schema/index.js';
+import { deliveryPace, outbox, people } from '../db/schema/index.js';
 import { nextWorkingMoment, zoneOr, type WorkingTime } from './time.js';
 import { scrubSecrets } from '../log.js';
 import type { Person } from './actor.js';
@@ -135,7 +135,7 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
   const lastTo = new Map<number, Promise<void>>();
   let failure: { error: unknown } | undefined;
   const handBack = async (c: Claim) => {
-    opts.pacer.giveBack(c.port.platform);
+    await giveBackSlot(db, opts.pacer, c.port.platform);
     await release(db, c.row);
     result.claimed--;
   };
@@ -310,6 +310,7 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
   try {
     return await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
+      const paced = await adoptSharedPace(tx, opts.pacer, [...new Set(candidates.map((c) => c.port.platform))], now.getTime());
       const byId = new Map(candidates.map((c) => [c.id, c]));
       const locked = await tx.select().from(outbox)
         .where(and(inArray(outbox.id, [...byId.keys()]), dueCondition(now)))
@@ -340,6 +341,7 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
         claims.push({ row: claimed, person, port, startAt });
         if (opts.conversationGapMs > 0) busy.add(row.recipientId);
       }
+      await shareOwnPace(tx, opts.pacer, paced);
       return { claims, takenByOthers: candidates.length - locked.length };
     });
   } catch (e) {
@@ -347,6 +349,54 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
     for (const platform of reserved) opts.pacer.giveBack(platform);
     throw e;
   }
+}
+
+/**
+ * The pace every replica shares, taken under the claim lock: each paced platform's next even slot and
+ * workspace-wide pause, from the database. Without it two replicas would each send at the whole rate.
+ * Returns the paced platforms, whose state shareOwnPace writes back before the lock is let go.
+ */
+async function adoptSharedPace(tx: Db, pacer: Pacer, platforms: string[], now: number): Promise<string[]> {
+  const paced = platforms.filter((p) => pacer.interval(p) > 0);
+  if (paced.length === 0) return paced;
+  // FOR UPDATE: a slot given back meanwhile (giveBackSlot) waits and applies to what this claim stores.
+  const rows = await tx.select().from(deliveryPace).where(inArray(deliveryPace.platform, paced)).for('update');
+  for (const r of rows) pacer.adopt(r.platform, r.tat.getTime(), r.pausedUntil?.getTime() ?? 0, now);
+  return paced;
+}
+
+async function shareOwnPace(tx: Db, pacer: Pacer, platforms: string[]): Promise<void> {
+  for (const platform of platforms) {
+    const { tat, pausedUntil } = pacer.state(platform);
+    const values = { tat: new Date(tat), pausedUntil: pausedUntil ? new Date(pausedUntil) : null };
+    await tx.insert(deliveryPace).values({ platform, ...values }).onConflictDoUpdate({ target: deliveryPace.platform, set: values });
+  }
+}
+
+/** A slot not used after all (the row went back, or the platform refused it): back to every replica's pace. */
+async function giveBackSlot(db: Db, pacer: Pacer, platform: string): Promise<void> {
+  pacer.giveBack(platform);
+  await giveBackShared(db, platform, pacer.interval(platform));
+}
+
+function giveBackShared(db: Db, platform: string, intervalMs: number): Promise<unknown> {
+  if (intervalMs === 0) return Promise.resolve();
+  return db.update(deliveryPace).set({ tat: sql`${deliveryPace.tat} - ${intervalMs} * interval '1 millisecond'` }).where(eq(deliveryPace.platform, platform));
+}
+
+/** A workspace-wide 429: every replica waits for its Retry-After, and then restarts the even flow. */
+async function shareRefusal(db: Db, pacer: Pacer, platform: string, workspace: boolean): Promise<void> {
+  const t = pacer.interval(platform);
+  if (t === 0) return;
+  if (!workspace) {
+    await giveBackShared(db, platform, t);
+    return;
+  }
+  const until = new Date(pacer.pausedUntil(platform)).toISOString();
+  await db.update(deliveryPace).set({
+    tat: sql`greatest(${deliveryPace.tat} - ${t} * interval '1 millisecond', ${until}::timestamptz)`,
+    pausedUntil: sql`greatest(${deliveryPace.pausedUntil}, ${until}::timestamptz)`,
+  }).where(eq(deliveryPace.platform, platform));
 }
 
 /** People with a message in flight, or one that reached them less than the gap ago. */
@@ -408,7 +458,8 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
   } catch (e) {
     const at = clock();
     if (e instanceof DeliveryError && e.retryAfterMs && !e.permanent) {
-      opts.pacer.refused(port.platform, String(row.recipientId), e.retryAfterMs, at.getTime());
+      const workspace = opts.pacer.refused(port.platform, String(row.recipientId), e.retryAfterMs, at.getTime());
+      await shareRefusal(db, opts.pacer, port.platform, workspace);
       await recordFailure(db, row, e, at, opts);
       return 'rateLimited';
     }

@@ -76,6 +76,13 @@ export const outbox = pgTable('outbox', {
   index('outbox_possible_repeat').on(t.id).where(sql`possible_repeat`),
 ]);
 
+/** Each platform's pace, shared by every replica (see src/core/pacing.ts): its next even slot and any workspace-wide pause. */
+export const deliveryPace = pgTable('delivery_pace', {
+  platform: text('platform').primaryKey(),
+  tat: timestamp('tat', { withTimezone: true, mode: 'date' }).notNull(),
+  pausedUntil: timestamp('paused_until', { withTimezone: true, mode: 'date' }),
+});
+
 /**
  * Which register item a message the bot sent is about (Slack channel + ts, Teams conversation +
  * activity id), so a reply in its thread, a file for instance, lands on the right item.
