@@ -7,6 +7,7 @@ import { campaignProgress, deliverDue, POSSIBLE_REPEAT_NOTE } from '../src/core/
 import { DeliveryError, type ChatPort } from '../src/core/port.js';
 import { replyText, toPlainText, type Reply } from '../src/core/reply.js';
 import type { Person } from '../src/core/actor.js';
+import { createTestBot } from './helpers/bot.js';
 
 /** A chat platform that records what arrived and fails on request. */
 class ScriptedPort implements ChatPort {
@@ -224,5 +225,24 @@ describe('the delivery worker', () => {
       expect(await deliverDue(t.db, [port], plus(120_000))).toMatchObject({ sent: 1, possibleRepeats: [{ recipientId: ids[2] }] });
       expect(port.delivered.map((d) => d.text)).toEqual(['message limited', `⚠ ${POSSIBLE_REPEAT_NOTE}\nmessage limited`]);
     });
+  });
+});
+
+describe('/isms nudges after an interrupted send', () => {
+  it('tells the ISMS lead how many messages went out again, possibly as a second copy', async () => {
+    const bot = await createTestBot();
+    try {
+      const now = new Date('2027-03-01T10:00:00Z');
+      await enqueue(bot.t.db, { recipientId: bot.ids.staff, kind: 'policy_ack', idempotencyKey: 'again', reply: replyText('please acknowledge'), notBefore: now });
+      const port: ChatPort = { platform: 'test', canReach: () => true, send: async () => undefined };
+      await deliverDue(bot.t.db, [port], now);
+      // As a worker killed after the platform took the message, before it recorded it, leaves the row.
+      await bot.t.db.update(outbox).set({ status: 'sending', sentAt: null, leaseUntil: now }).where(eq(outbox.idempotencyKey, 'again'));
+      expect((await deliverDue(bot.t.db, [port], new Date(now.getTime() + 60_000))).possibleRepeats).toHaveLength(1);
+      const answer = await bot.sayText('lead', '/isms nudges', { now: new Date(now.getTime() + 120_000) });
+      expect(answer).toContain('1 message was sent again after the bot was interrupted mid-send on a platform that cannot confirm delivery (Teams)');
+    } finally {
+      await bot.destroy();
+    }
   });
 });
