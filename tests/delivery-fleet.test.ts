@@ -1,13 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, testDbKind, type TestDatabase } from './helpers/db.js';
 import { FakeSlackApi } from './helpers/fake-slack-api.js';
-import { seedCampaign, startWorkerProcess, summaryOf, type WorkerProcess } from './fixtures/campaign.js';
+import { FakeConnector } from './helpers/fake-connector.js';
+import { cardOf, cardText } from './helpers/teams.js';
+import { serveBot, type ServingBot } from './helpers/process.js';
+import { seedCampaign, seedTeamsCampaign, startWorkerProcess, summaryOf, type WorkerProcess } from './fixtures/campaign.js';
 import { SlackWebApiPort } from './fixtures/slack-web-api-port.js';
-import { outbox } from '../src/db/schema/index.js';
-import { campaignProgress } from '../src/core/delivery.js';
+import { chatAddresses, outbox } from '../src/db/schema/index.js';
+import { campaignProgress, POSSIBLE_REPEAT_NOTE } from '../src/core/delivery.js';
 import { startDeliveryWorker } from '../src/scheduler/worker.js';
 
 const CAMPAIGN = 300;
@@ -76,6 +80,113 @@ if (testDbKind === 'postgres') {
       expect(fake.requests.some((r) => r.method === 'conversations.history' && r.channel === held.channel)).toBe(true);
       const rows = await t.db.select().from(outbox);
       expect(rows.filter((r) => r.status === 'sent')).toHaveLength(CAMPAIGN);
+    });
+  });
+
+  describe('two workers under one workspace rate limit', { timeout: 240_000 }, () => {
+    it('share the per-minute rate through the database instead of each taking all of it', async () => {
+      const size = 150;
+      const t = await createTestDatabase();
+      cleanups.push(() => t.destroy());
+      await seedCampaign(t.db, size);
+      // Slack's limit as a strict bucket of 10 messages a second; each worker is told the same 600 a minute.
+      const fake = await fakeSlack({ strict: { workspacePerSecond: 10, channelPerSecond: 1 } });
+      const env = { WORKER_DATABASE: t.url!, FAKE_SLACK_URL: fake.url, LEASE_MS: '10000', PER_MINUTE: '600' };
+      const workers = [track(startWorkerProcess(env)), track(startWorkerProcess(env))];
+      const exits = await Promise.all(workers.map((w) => w.exited));
+      expect(exits.map((e) => e.code)).toEqual([0, 0]);
+      expectOneMessageEach(fake, size);
+      // Two workers each pacing at the whole rate would offer twice what Slack takes, and half would come back 429.
+      expect(fake.count('chat.postMessage', 429)).toBeLessThan(size / 25);
+    });
+  });
+
+  /**
+   * The bot itself (src/main.ts, Teams on, no Slack) as replicas on one PostgreSQL, sending a campaign
+   * through a local Bot Connector. Teams cannot be asked afterwards whether a message arrived, so a
+   * message in flight when its bot is killed is sent again once, with a note saying so.
+   */
+  describe('Teams bots on one PostgreSQL, killed with SIGKILL mid-campaign', { timeout: 240_000 }, () => {
+    const TEAMS_CAMPAIGN = 60;
+    /** The post held unanswered, as if the bot died right after the Bot Connector took it. */
+    const HELD_AT = 20;
+
+    async function teamsCampaign(): Promise<{ t: TestDatabase; connector: FakeConnector; start: () => Promise<ServingBot> }> {
+      const t = await createTestDatabase();
+      cleanups.push(() => t.destroy());
+      const connector = await new FakeConnector({ rateLimitEvery: 9, holdAfterPosts: HELD_AT }).start();
+      cleanups.push(() => connector.stop());
+      await seedTeamsCampaign(t.db, TEAMS_CAMPAIGN, connector.url);
+      const cwd = await mkdtemp(path.join(os.tmpdir(), 'isms-teams-bot-'));
+      cleanups.push(() => rm(cwd, { recursive: true, force: true }));
+      const register = {
+        cwd, withDb: <T>(use: (db: TestDatabase['db']) => Promise<T>) => use(t.db), dispose: async () => undefined,
+        env: {
+          DATABASE_URL: t.url, TEAMS_ENABLED: 'true', ISMS_EXAMPLE_ORG: 'false', LOG_LEVEL: 'warn',
+          SLACK_BOT_TOKEN: undefined, SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: undefined, MICROSOFT_APP_ID: undefined,
+        },
+      };
+      const settings = { ISMS_DELIVERY_LEASE_MS: '3000', ISMS_DELIVERY_INTERVAL_MS: '50', ISMS_TEAMS_PER_MINUTE: '3000' };
+      const start = async () => {
+        const bot = await serveBot(register, settings);
+        cleanups.push(() => { if (bot.child.exitCode === null && bot.child.signalCode === null) bot.child.kill('SIGKILL'); });
+        return bot;
+      };
+      return { t, connector, start };
+    }
+
+    async function killed(bots: ServingBot[]): Promise<void> {
+      for (const bot of bots) bot.child.kill('SIGKILL');
+      await Promise.all(bots.map((b) => b.exited));
+    }
+
+    /**
+     * Every person got the message; the held one and at most the others in flight at the kill (4 sends
+     * at once per bot) got it twice, the second copy saying so; nobody more than twice; every row recorded sent.
+     */
+    async function expectEveryoneReached(t: TestDatabase, connector: FakeConnector, heldIn: string, bots: ServingBot[]): Promise<void> {
+      await vi.waitFor(async () => expect((await campaignProgress(t.db, [1]))[0]).toMatchObject({ sent: TEAMS_CAMPAIGN, queued: 0 }), { timeout: 150_000, interval: 200 });
+      for (const bot of bots) bot.child.kill('SIGTERM');
+      await Promise.all(bots.map((b) => b.exited));
+      const texts = new Map<string, string[]>();
+      for (const p of connector.posted) texts.set(p.conversationId, [...texts.get(p.conversationId) ?? [], cardText(cardOf(p.activity))]);
+      expect(texts.size).toBe(TEAMS_CAMPAIGN);
+      const twice = [...texts].filter(([, copies]) => copies.length > 1);
+      expect(twice.filter(([, copies]) => copies.length > 2)).toEqual([]);
+      expect(twice.map(([id]) => id)).toContain(heldIn);
+      for (const [, [first, second]] of twice) {
+        expect(first).not.toContain(POSSIBLE_REPEAT_NOTE);
+        expect(second).toContain(POSSIBLE_REPEAT_NOTE);
+      }
+      const rows = await t.db.select().from(outbox);
+      expect(rows.filter((r) => r.status !== 'sent')).toEqual([]);
+      // Every marked copy is on record for the operator, and only those in flight at the kill are marked. One
+      // killed after the row was stamped but before its request left arrives once, marked: the bot cannot tell.
+      const conversationOf = new Map((await t.db.select().from(chatAddresses)).map((a) => [a.personId, JSON.parse(a.address).conversation.id as string]));
+      const repeats = new Set(rows.filter((r) => r.possibleRepeat).map((r) => conversationOf.get(r.recipientId)));
+      const marked = [...texts].filter(([, copies]) => copies.some((c) => c.includes(POSSIBLE_REPEAT_NOTE))).map(([id]) => id);
+      expect(marked.filter((id) => !repeats.has(id))).toEqual([]);
+      expect(repeats.size).toBeLessThanOrEqual(4 * bots.length);
+      for (const [id] of twice) expect(repeats).toContain(id);
+      expect(connector.rateLimited).toBeGreaterThan(0);
+    }
+
+    it('one bot killed mid-campaign and restarted: everyone reached, the message in flight sent again once, marked', async () => {
+      const { t, connector, start } = await teamsCampaign();
+      const bot = await start();
+      const held = await connector.heldPost;
+      await killed([bot]);
+      const restarted = await start();
+      await expectEveryoneReached(t, connector, held.conversationId, [restarted]);
+    });
+
+    it('two bots killed at once mid-campaign and restarted: everyone reached, those in flight sent again once, marked', async () => {
+      const { t, connector, start } = await teamsCampaign();
+      const bots = [await start(), await start()];
+      const held = await connector.heldPost;
+      await killed(bots);
+      const restarted = [await start(), await start()];
+      await expectEveryoneReached(t, connector, held.conversationId, restarted);
     });
   });
 } else {

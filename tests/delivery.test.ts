@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, inArray } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { outbox, people } from '../src/db/schema/index.js';
+import { auditEvents, outbox, people } from '../src/db/schema/index.js';
 import { enqueue } from '../src/core/outbox.js';
-import { campaignProgress, deliverDue } from '../src/core/delivery.js';
+import { campaignProgress, deliverDue, POSSIBLE_REPEAT_NOTE } from '../src/core/delivery.js';
 import { DeliveryError, type ChatPort } from '../src/core/port.js';
 import { replyText, toPlainText, type Reply } from '../src/core/reply.js';
 import type { Person } from '../src/core/actor.js';
+import { createTestBot } from './helpers/bot.js';
 
 /** A chat platform that records what arrived and fails on request. */
 class ScriptedPort implements ChatPort {
@@ -181,5 +182,67 @@ describe('the delivery worker', () => {
     expect(port.delivered.map((d) => d.personId).sort()).toEqual([...ids].sort());
     const sent = await t.db.select().from(outbox).where(inArray(outbox.recipientId, ids));
     expect(sent.every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
+  });
+
+  describe('on a platform that cannot be asked whether a message arrived (Teams)', () => {
+    /** The row as a worker killed after the platform took the message, before recording it, leaves it. */
+    const interruptedAfterTheCall = (key: string) => t.db.update(outbox)
+      .set({ status: 'sending', sentAt: null, leaseUntil: plus(1000) }).where(eq(outbox.idempotencyKey, key));
+
+    it('sends a message interrupted after the call once more, saying so, and records it as a possible repeat', async () => {
+      await queue(ids[0], 'crash');
+      await deliverDue(t.db, [port], T0);
+      await interruptedAfterTheCall('crash');
+      const auditBefore = (await t.db.select().from(auditEvents)).length;
+      const again = await deliverDue(t.db, [port], plus(60_000));
+      expect(again).toMatchObject({ sent: 1, possibleRepeats: [{ recipientId: ids[0], platform: 'test' }] });
+      expect(port.delivered).toEqual([
+        { personId: ids[0], text: 'message crash' },
+        { personId: ids[0], text: `⚠ ${POSSIBLE_REPEAT_NOTE}\nmessage crash` },
+      ]);
+      expect(await row('crash')).toMatchObject({ status: 'sent', possibleRepeat: true, attempts: 2 });
+      const events = (await t.db.select().from(auditEvents)).slice(auditBefore);
+      expect(events).toMatchObject([{ action: 'resend_after_interruption', entityRef: `outbox:${(await row('crash')).id}`, actorLabel: 'ISMS delivery' }]);
+      // Recorded now: never a third copy.
+      expect((await deliverDue(t.db, [port], plus(3_600_000))).sent).toBe(0);
+      expect(port.delivered).toHaveLength(2);
+    });
+
+    it('sends a message claimed but interrupted before the call once, with no note', async () => {
+      await queue(ids[1], 'claimed');
+      await t.db.update(outbox).set({ status: 'sending', attempts: 1, claimedAt: T0, leaseUntil: plus(1000) }).where(eq(outbox.idempotencyKey, 'claimed'));
+      expect(await deliverDue(t.db, [port], plus(60_000))).toMatchObject({ sent: 1, possibleRepeats: [] });
+      expect(port.delivered).toEqual([{ personId: ids[1], text: 'message claimed' }]);
+      expect(await row('claimed')).toMatchObject({ status: 'sent', possibleRepeat: false });
+    });
+
+    it('keeps the note when the repeat is first refused with a rate limit', async () => {
+      await queue(ids[2], 'limited');
+      await deliverDue(t.db, [port], T0);
+      await interruptedAfterTheCall('limited');
+      port.failures.push(new DeliveryError('rate limited', 1000));
+      expect(await deliverDue(t.db, [port], plus(60_000))).toMatchObject({ sent: 0, rateLimited: 1 });
+      expect(await deliverDue(t.db, [port], plus(120_000))).toMatchObject({ sent: 1, possibleRepeats: [{ recipientId: ids[2] }] });
+      expect(port.delivered.map((d) => d.text)).toEqual(['message limited', `⚠ ${POSSIBLE_REPEAT_NOTE}\nmessage limited`]);
+    });
+  });
+});
+
+describe('/isms nudges after an interrupted send', () => {
+  it('tells the ISMS lead how many messages went out again, possibly as a second copy', async () => {
+    const bot = await createTestBot();
+    try {
+      const now = new Date('2027-03-01T10:00:00Z');
+      await enqueue(bot.t.db, { recipientId: bot.ids.staff, kind: 'policy_ack', idempotencyKey: 'again', reply: replyText('please acknowledge'), notBefore: now });
+      const port: ChatPort = { platform: 'test', canReach: () => true, send: async () => undefined };
+      await deliverDue(bot.t.db, [port], now);
+      // As a worker killed after the platform took the message, before it recorded it, leaves the row.
+      await bot.t.db.update(outbox).set({ status: 'sending', sentAt: null, leaseUntil: now }).where(eq(outbox.idempotencyKey, 'again'));
+      expect((await deliverDue(bot.t.db, [port], new Date(now.getTime() + 60_000))).possibleRepeats).toHaveLength(1);
+      const answer = await bot.sayText('lead', '/isms nudges', { now: new Date(now.getTime() + 120_000) });
+      expect(answer).toContain('1 message was sent again after the bot was interrupted mid-send on a platform that cannot confirm delivery (Teams)');
+    } finally {
+      await bot.destroy();
+    }
   });
 });

@@ -1,12 +1,13 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { outbox, people } from '../db/schema/index.js';
+import { deliveryPace, outbox, people } from '../db/schema/index.js';
 import { nextWorkingMoment, zoneOr, type WorkingTime } from './time.js';
 import { scrubSecrets } from '../log.js';
 import type { Person } from './actor.js';
 import { DeliveryError, type ChatPort } from './port.js';
 import { clearUnreachable, noteUnreachable } from './reach.js';
-import type { Reply } from './reply.js';
+import { text, type Reply } from './reply.js';
+import { appendAudit } from './audit.js';
 import { sharedPacer, type Pacer } from './pacing.js';
 
 /**
@@ -82,7 +83,18 @@ export interface DeliveryResult {
   rateLimited: number;
   /** Campaigns that had a row sent in this call, for progress reports. */
   campaigns: number[];
+  /**
+   * Rows sent again, marked, after an interrupted attempt that may have reached the person, on a
+   * platform that cannot be asked whether it did (Teams): the person may have two copies.
+   */
+  possibleRepeats: { outboxId: number; recipientId: number; platform: string }[];
 }
+
+/** What a person reads above a message that may have reached them once already. */
+export const POSSIBLE_REPEAT_NOTE = 'You may have received this message already: it is sent again after an interruption.';
+
+/** Who the audit trail names for a message sent again after an interruption. */
+const DELIVERY_ACTOR = { id: null, label: 'ISMS delivery' };
 
 type OutboxRow = typeof outbox.$inferSelect;
 /** A claimed row and the moment its platform's pace lets it start. */
@@ -110,7 +122,7 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
   opts.aheadMs = Math.min(opts.aheadMs, opts.leaseMs / 4);
   const clock = options.clock ?? (now ? () => now : () => new Date());
   const claimTime = now ?? clock();
-  const result: DeliveryResult = { claimed: 0, takenByOthers: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, rateLimited: 0, campaigns: [] };
+  const result: DeliveryResult = { claimed: 0, takenByOthers: 0, sent: 0, waiting: 0, retrying: 0, failed: 0, rateLimited: 0, campaigns: [], possibleRepeats: [] };
 
   const candidates = await reachableCandidates(db, ports, claimTime, limit, opts, result);
   if (candidates.length === 0) return result;
@@ -123,7 +135,7 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
   const lastTo = new Map<number, Promise<void>>();
   let failure: { error: unknown } | undefined;
   const handBack = async (c: Claim) => {
-    opts.pacer.giveBack(c.port.platform);
+    await giveBackSlot(db, opts.pacer, c.port.platform);
     await release(db, c.row);
     result.claimed--;
   };
@@ -144,7 +156,7 @@ export async function deliverDue(db: Db, ports: ChatPort[], now?: Date, limit = 
       await handBack(c);
       continue;
     }
-    const sending = sendOne(db, c, clock, opts).then((outcome) => {
+    const sending = sendOne(db, c, clock, opts, result).then((outcome) => {
       if (outcome === 'rateLimited') {
         result.rateLimited++;
         result.retrying++;
@@ -298,6 +310,7 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
   try {
     return await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
+      const paced = await adoptSharedPace(tx, opts.pacer, [...new Set(candidates.map((c) => c.port.platform))], now.getTime());
       const byId = new Map(candidates.map((c) => [c.id, c]));
       const locked = await tx.select().from(outbox)
         .where(and(inArray(outbox.id, [...byId.keys()]), dueCondition(now)))
@@ -328,6 +341,7 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
         claims.push({ row: claimed, person, port, startAt });
         if (opts.conversationGapMs > 0) busy.add(row.recipientId);
       }
+      await shareOwnPace(tx, opts.pacer, paced);
       return { claims, takenByOthers: candidates.length - locked.length };
     });
   } catch (e) {
@@ -335,6 +349,54 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
     for (const platform of reserved) opts.pacer.giveBack(platform);
     throw e;
   }
+}
+
+/**
+ * The pace every replica shares, taken under the claim lock: each paced platform's next even slot and
+ * workspace-wide pause, from the database. Without it two replicas would each send at the whole rate.
+ * Returns the paced platforms, whose state shareOwnPace writes back before the lock is let go.
+ */
+async function adoptSharedPace(tx: Db, pacer: Pacer, platforms: string[], now: number): Promise<string[]> {
+  const paced = platforms.filter((p) => pacer.interval(p) > 0);
+  if (paced.length === 0) return paced;
+  // FOR UPDATE: a slot given back meanwhile (giveBackSlot) waits and applies to what this claim stores.
+  const rows = await tx.select().from(deliveryPace).where(inArray(deliveryPace.platform, paced)).for('update');
+  for (const r of rows) pacer.adopt(r.platform, r.tat.getTime(), r.pausedUntil?.getTime() ?? 0, now);
+  return paced;
+}
+
+async function shareOwnPace(tx: Db, pacer: Pacer, platforms: string[]): Promise<void> {
+  for (const platform of platforms) {
+    const { tat, pausedUntil } = pacer.state(platform);
+    const values = { tat: new Date(tat), pausedUntil: pausedUntil ? new Date(pausedUntil) : null };
+    await tx.insert(deliveryPace).values({ platform, ...values }).onConflictDoUpdate({ target: deliveryPace.platform, set: values });
+  }
+}
+
+/** A slot not used after all (the row went back, or the platform refused it): back to every replica's pace. */
+async function giveBackSlot(db: Db, pacer: Pacer, platform: string): Promise<void> {
+  pacer.giveBack(platform);
+  await giveBackShared(db, platform, pacer.interval(platform));
+}
+
+function giveBackShared(db: Db, platform: string, intervalMs: number): Promise<unknown> {
+  if (intervalMs === 0) return Promise.resolve();
+  return db.update(deliveryPace).set({ tat: sql`${deliveryPace.tat} - ${intervalMs} * interval '1 millisecond'` }).where(eq(deliveryPace.platform, platform));
+}
+
+/** A workspace-wide 429: every replica waits for its Retry-After, and then restarts the even flow. */
+async function shareRefusal(db: Db, pacer: Pacer, platform: string, workspace: boolean): Promise<void> {
+  const t = pacer.interval(platform);
+  if (t === 0) return;
+  if (!workspace) {
+    await giveBackShared(db, platform, t);
+    return;
+  }
+  const until = new Date(pacer.pausedUntil(platform)).toISOString();
+  await db.update(deliveryPace).set({
+    tat: sql`greatest(${deliveryPace.tat} - ${t} * interval '1 millisecond', ${until}::timestamptz)`,
+    pausedUntil: sql`greatest(${deliveryPace.pausedUntil}, ${until}::timestamptz)`,
+  }).where(eq(deliveryPace.platform, platform));
 }
 
 /** People with a message in flight, or one that reached them less than the gap ago. */
@@ -368,9 +430,12 @@ async function release(db: Db, row: OutboxRow): Promise<void> {
   await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, leaseUntil: null }).where(stillOurs(row));
 }
 
-async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, opts: Settled)
+async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, opts: Settled, result: DeliveryResult)
   : Promise<'sent' | 'retrying' | 'rateLimited' | 'failed'> {
   const message = row.reply as Reply;
+  // A platform that keeps no receipts cannot be asked afterwards whether an interrupted attempt
+  // arrived: an attempt that got as far as the call is sent again once, saying so, and recorded.
+  const repeat = !keepsReceipts(port) && row.sendStartedAt !== null;
   try {
     // Tried before: the last attempt may have arrived even though its worker died before recording it.
     const arrived = row.attempts > 1 && keepsReceipts(port) && await port.wasDelivered(person, row.idempotencyKey, row.createdAt);
@@ -381,40 +446,69 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
         return 'failed';
       }
       if (keepsReceipts(port)) await port.sendWithKey(person, message, row.idempotencyKey);
-      else await port.send(person, message);
+      else {
+        // Stamped right before the call: a row claimed but never started is not a possible repeat.
+        const started = await db.update(outbox).set({ sendStartedAt: clock(), possibleRepeat: repeat || row.possibleRepeat })
+          .where(stillOurs(row)).returning({ id: outbox.id });
+        // The claim ran out and another worker has the row: it is theirs to send.
+        if (started.length === 0) return 'retrying';
+        await port.send(person, repeat ? markedAsRepeat(message) : message);
+      }
     }
   } catch (e) {
     const at = clock();
     if (e instanceof DeliveryError && e.retryAfterMs && !e.permanent) {
-      opts.pacer.refused(port.platform, String(row.recipientId), e.retryAfterMs, at.getTime());
+      const workspace = opts.pacer.refused(port.platform, String(row.recipientId), e.retryAfterMs, at.getTime());
+      await shareRefusal(db, opts.pacer, port.platform, workspace);
       await recordFailure(db, row, e, at, opts);
       return 'rateLimited';
     }
     return recordFailure(db, row, e, at, opts);
   }
-  await db.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row));
+  if (!repeat) {
+    await db.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row));
+    return 'sent';
+  }
+  await db.transaction(async (tx) => {
+    const [sent] = await tx.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row)).returning({ id: outbox.id });
+    if (!sent) return;
+    await appendAudit(tx, DELIVERY_ACTOR, {
+      action: 'resend_after_interruption', entity: 'outbox', entityRef: `outbox:${row.id}`,
+      after: { recipientId: row.recipientId, platform: port.platform, kind: row.kind, interruptedAttemptStartedAt: row.sendStartedAt },
+    }, clock());
+  });
+  result.possibleRepeats.push({ outboxId: row.id, recipientId: row.recipientId, platform: port.platform });
   return 'sent';
 }
 
+/** The message with a note on top saying it may be a second copy. */
+function markedAsRepeat(message: Reply): Reply {
+  return { ...message, blocks: [text(POSSIBLE_REPEAT_NOTE, 'warning'), ...message.blocks] };
+}
+
+/**
+ * The platform answered with an error: this attempt did not reach the person. An earlier interrupted
+ * one still may have (the claimed row's sendStartedAt), so the next attempt is marked as before.
+ */
 async function recordFailure(db: Db, row: OutboxRow, e: unknown, at: Date, opts: Settled)
   : Promise<'retrying' | 'failed'> {
   const lastError = describeError(e);
   const error = e instanceof DeliveryError ? e : undefined;
   if (error?.permanent || (!error?.retryAfterMs && row.attempts >= opts.maxAttempts)) {
-    await db.update(outbox).set({ status: 'failed', lastError, leaseUntil: null }).where(stillOurs(row));
+    await db.update(outbox).set({ status: 'failed', lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt }).where(stillOurs(row));
     return 'failed';
   }
   if (error?.retryAfterMs) {
     // The platform asked for a pause in this conversation: not a failed attempt, and nothing else goes to them before it ends.
     const resume = new Date(at.getTime() + error.retryAfterMs);
-    await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, notBefore: resume, lastError, leaseUntil: null })
+    await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, notBefore: resume, lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt })
       .where(stillOurs(row));
     await db.update(outbox).set({ notBefore: sql`greatest(${outbox.notBefore}, ${resume.toISOString()}::timestamptz)` })
       .where(and(eq(outbox.recipientId, row.recipientId), eq(outbox.status, 'queued')));
     return 'retrying';
   }
   const delay = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** (row.attempts - 1));
-  await db.update(outbox).set({ status: 'queued', notBefore: new Date(at.getTime() + delay), lastError, leaseUntil: null })
+  await db.update(outbox).set({ status: 'queued', notBefore: new Date(at.getTime() + delay), lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt })
     .where(stillOurs(row));
   return 'retrying';
 }

@@ -74,6 +74,23 @@ export class Pacer {
     return slot;
   }
 
+  /**
+   * Takes the pace every replica shares (from the database) as this process's own: the next even
+   * slot and any workspace-wide pause. A stored time more than a minute ahead comes from a clock
+   * set back (or a test's injected time) and is left out.
+   */
+  adopt(platform: string, tat: number, pausedUntil: number, now: number): void {
+    const b = this.bucket(platform, now);
+    if (tat <= now + CLOCK_SET_BACK_MS) b.tat = tat;
+    if (pausedUntil <= now + CLOCK_SET_BACK_MS) b.pausedUntil = Math.max(b.pausedUntil, pausedUntil);
+  }
+
+  /** The platform's next even slot and pause, to share with the other replicas. */
+  state(platform: string): { tat: number; pausedUntil: number } {
+    const b = this.bucket(platform);
+    return { tat: b.tat, pausedUntil: b.pausedUntil };
+  }
+
   /** A reserved slot that was not used (the row went back to the queue, or the platform refused it). */
   giveBack(platform: string): void {
     const t = this.interval(platform);

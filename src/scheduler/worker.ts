@@ -79,6 +79,11 @@ function progressReport(db: Db, options: DeliveryWorkerOptions): (result: Delive
     const logger = options.logger;
     if (!logger) return;
     const now = Date.now();
+    // Rare (only after a crash), and the person may hold two copies: one line each, for the operator.
+    for (const r of result.possibleRepeats) {
+      logger.warn({ outboxId: r.outboxId, recipientId: r.recipientId, platform: r.platform },
+        'message sent again after an interrupted attempt the platform cannot confirm; marked for the person as a possible repeat');
+    }
     window.sent += result.sent;
     window.rateLimited += result.rateLimited;
     window.retrying += result.retrying - result.rateLimited;

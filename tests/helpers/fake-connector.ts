@@ -44,6 +44,13 @@ const KEPT_UPLOAD_BYTES = 8 * 1024 * 1024;
 
 interface Failure { status: number; retryAfter?: string; code: string }
 
+export interface FakeConnectorOptions {
+  /** Every nth POST of an activity is answered 429 Too Many Requests with Retry-After: 1, and not posted. */
+  rateLimitEvery?: number;
+  /** The nth posted activity reaches the conversation but is never answered, as if its sender died waiting. */
+  holdAfterPosts?: number;
+}
+
 /**
  * A local stand-in for the Bot Connector service (the serviceUrl in activities): it records what
  * the bot posts and updates, answers member look-ups, pages through team rosters (pagedmembers
@@ -71,11 +78,21 @@ export class FakeConnector {
   readonly rosterRequests: { teamId: string; pageSize?: string; continuationToken?: string }[] = [];
   /** The most members one page holds, whatever pageSize asks for (Teams caps it at 500). */
   maxPageSize = 500;
+  /** Resolves with the activity held by holdAfterPosts, once it has reached its conversation. */
+  readonly heldPost: Promise<PostedActivity>;
+  private resolveHeld!: (posted: PostedActivity) => void;
+  /** POSTs of activities answered so far (for rateLimitEvery), and how many were answered 429. */
+  private activityPosts = 0;
+  rateLimited = 0;
   private readonly failures: Failure[] = [];
   private readonly hashes = new Map<UploadSession, Hash>();
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
   private nextId = 1;
   url = '';
+
+  constructor(private readonly options: FakeConnectorOptions = {}) {
+    this.heldPost = new Promise((resolve) => { this.resolveHeld = resolve; });
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -233,6 +250,10 @@ export class FakeConnector {
         return void json(failure.status, { error: { code: failure.code, message: `fake connector: ${failure.code}` } },
           failure.retryAfter ? { 'retry-after': failure.retryAfter } : {});
       }
+      if (req.method === 'POST' && this.options.rateLimitEvery && ++this.activityPosts % this.options.rateLimitEvery === 0) {
+        this.rateLimited++;
+        return void json(429, { error: { code: 'TooManyRequests', message: 'fake connector: too many requests' } }, { 'retry-after': '1' });
+      }
       if (this.holdPosts && req.method === 'POST') await new Promise<void>((release) => this.held.push({ conversationId, release }));
       const activity = JSON.parse(body || '{}') as Record<string, any>;
       if (req.method === 'PUT') {
@@ -240,8 +261,14 @@ export class FakeConnector {
         return void json(200, { id: parts[4] });
       }
       const id = `msg-${this.nextId++}`;
-      this.posted.push({ conversationId, replyToId: parts[4], id, activity, at: performance.now() });
-      return void json(200, { id });
+      const posted = { conversationId, replyToId: parts[4], id, activity, at: performance.now() };
+      this.posted.push(posted);
+      if (this.options.holdAfterPosts === this.posted.length) {
+        this.resolveHeld(posted);
+        return; // it reached the conversation, but its sender never hears back
+      }
+      // Send to Conversation and Reply to Activity answer 201 Created with the new activity's id.
+      return void json(201, { id });
     }
     json(404, { error: { code: 'NotFound', message: `no route ${req.method} ${url.pathname}` } });
   }

@@ -83,7 +83,7 @@ export class FakeSlackApi {
   /** Accepted chat.postMessage calls, and when the first and last were accepted. */
   readonly accepted = { count: 0, first: 0, last: 0 };
   private server?: http.Server;
-  private tsCounter = 0;
+  private lastTsMicros = 0;
 
   constructor(private readonly options: FakeSlackApiOptions = {}) {
     this.held = new Promise((resolve) => { this.resolveHeld = resolve; });
@@ -154,7 +154,7 @@ export class FakeSlackApi {
         const { rateLimitEvery, failEvery, holdAfterPosts } = this.options;
         if (rateLimitEvery && n % rateLimitEvery === 0) return this.rateLimited(res, method, channel, now);
         if (failEvery && n % failEvery === 0) return this.answer(res, method, channel, 500, 'internal error');
-        const ts = `${Math.floor(now / 1000)}.${String(++this.tsCounter).padStart(6, '0')}`;
+        const ts = this.nextTs(now);
         this.posted.push({ channel, ts, text: String(args.text ?? ''), metadata: args.metadata as PostedMessage['metadata'] });
         this.accepted.count++;
         this.accepted.first ||= now;
@@ -182,6 +182,16 @@ export class FakeSlackApi {
       default:
         return this.answer(res, method, undefined, 200, { ok: false, error: 'unknown_method' });
     }
+  }
+
+  /**
+   * A message's ts as Slack gives it: the time it was posted, in seconds with six decimals, unique
+   * in the channel. A ts that dropped the fraction would sort a message before a moment earlier in
+   * the same second, and a look-up with `oldest` would miss it.
+   */
+  private nextTs(now: number): string {
+    this.lastTsMicros = Math.max(now * 1000, this.lastTsMicros + 1);
+    return `${Math.floor(this.lastTsMicros / 1e6)}.${String(this.lastTsMicros % 1e6).padStart(6, '0')}`;
   }
 
   private stillBlocked(channel: string, now: number, method: string): boolean {

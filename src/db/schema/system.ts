@@ -1,4 +1,4 @@
-import { pgTable, bigserial, text, integer, timestamp, jsonb, serial, uniqueIndex, index } from 'drizzle-orm/pg-core';
+import { pgTable, bigserial, boolean, text, integer, timestamp, jsonb, serial, uniqueIndex, index } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
 /**
@@ -59,6 +59,13 @@ export const outbox = pgTable('outbox', {
   claimedAt: timestamp('claimed_at', { withTimezone: true, mode: 'date' }),
   /** A row left in 'sending' past this moment (its worker died) is claimed again. */
   leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+  /**
+   * Set just before the platform is called, cleared when it answers with an error: a row found still
+   * 'sending' with it set may have reached the person, on a platform that cannot be asked (Teams).
+   */
+  sendStartedAt: timestamp('send_started_at', { withTimezone: true, mode: 'date' }),
+  /** Sent again after an interruption, with a note saying so, on a platform that cannot tell whether the first attempt arrived. */
+  possibleRepeat: boolean('possible_repeat').notNull().default(false),
 }, (t) => [
   uniqueIndex('outbox_idempotency').on(t.idempotencyKey),
   index('outbox_due').on(t.status, t.notBefore),
@@ -66,7 +73,15 @@ export const outbox = pgTable('outbox', {
   index('outbox_platform_claimed').on(t.platform, t.claimedAt),
   index('outbox_campaign_status').on(t.campaignId, t.status).where(sql`campaign_id IS NOT NULL`),
   index('outbox_failed').on(t.id).where(sql`status = 'failed'`),
+  index('outbox_possible_repeat').on(t.id).where(sql`possible_repeat`),
 ]);
+
+/** Each platform's pace, shared by every replica (see src/core/pacing.ts): its next even slot and any workspace-wide pause. */
+export const deliveryPace = pgTable('delivery_pace', {
+  platform: text('platform').primaryKey(),
+  tat: timestamp('tat', { withTimezone: true, mode: 'date' }).notNull(),
+  pausedUntil: timestamp('paused_until', { withTimezone: true, mode: 'date' }),
+});
 
 /**
  * Which register item a message the bot sent is about (Slack channel + ts, Teams conversation +

@@ -34,6 +34,7 @@ export const nudgesCommand = defineCommand({
     const names = new Map((await ctx.db.select({ id: ackCampaigns.id, ref: ackCampaigns.ref, policy: policies.ref, title: policies.title, version: policyVersions.version })
       .from(ackCampaigns).innerJoin(policyVersions, eq(policyVersions.id, ackCampaigns.policyVersionId))
       .innerJoin(policies, eq(policies.id, policyVersions.policyId))).map((c) => [c.id, `${c.ref} ${c.policy} ${c.title} ${c.version}`]));
+    const [{ repeats }] = await ctx.db.select({ repeats: count() }).from(outbox).where(eq(outbox.possibleRepeat, true));
     const onLeave = await ctx.db.select().from(people).where(gt(people.pausedUntil, ctx.now)).orderBy(people.pausedUntil);
     const unreachable = await unreachableList(ctx.db);
 
@@ -42,6 +43,9 @@ export const nudgesCommand = defineCommand({
         n('failed') ? 'warning' : undefined),
       fields(OUTBOX_STATUSES.map((s) => ({ label: s, value: String(n(s)) })), 'Messages'),
     ];
+    if (repeats) {
+      blocks.push(text(`${repeats} message${repeats === 1 ? ' was' : 's were'} sent again after the bot was interrupted mid-send on a platform that cannot confirm delivery (Teams): those people may have two copies, the second marked as such.`, 'warning'));
+    }
     if (campaigns.length) {
       blocks.push({
         type: 'list', title: 'Campaigns',
