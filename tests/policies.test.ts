@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { ackCampaignAudience, ackCampaigns, managementApprovals, outbox, people, policyAcknowledgements, policyVersions } from '../src/db/schema/index.js';
+import { ackCampaignAudience, ackCampaigns, auditEvents, managementApprovals, outbox, people, policyAcknowledgements, policyVersions } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
@@ -221,6 +221,12 @@ describe('policies', () => {
       const [byList] = await bot.t.db.select().from(ackCampaigns).where(eq(ackCampaigns.audience, 'people'));
       const listed = await bot.t.db.select().from(ackCampaignAudience).where(eq(ackCampaignAudience.campaignId, byList.id));
       expect(listed.map((a) => a.personId).sort()).toEqual([bot.ids.staff, bot.ids.auditor].sort());
+      // The audit event names them, and their messages are queued, in the order they were typed.
+      const [started] = await bot.t.db.select().from(auditEvents).where(and(eq(auditEvents.entity, 'ack_campaign'), eq(auditEvents.entityRef, byList.ref)));
+      expect((started.after as { audienceIds: number[] }).audienceIds).toEqual([bot.ids.staff, bot.ids.auditor]);
+      const queued = await bot.t.db.select().from(outbox).where(eq(outbox.campaignId, byList.id)).orderBy(outbox.id);
+      expect(queued.map((m) => [m.recipientId, m.idempotencyKey, m.kind]))
+        .toEqual([bot.ids.staff, bot.ids.auditor].map((id) => [id, `campaign:${byList.ref}:${id}`, 'policy_ack']));
 
       // The status follows the latest campaign's audience.
       expect(await bot.sayText('lead', `/isms campaign status ${policy.ref}`, at)).toContain(`0 of 2 acknowledged in ${byList.ref}`);

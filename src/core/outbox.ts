@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { rows } from '../db/migrate.js';
 import { outbox } from '../db/schema/index.js';
 import type { Reply } from './reply.js';
 
@@ -42,3 +43,32 @@ export async function enqueueMany(tx: Db, msgs: OutboxMessage[]): Promise<number
   return queued;
 }
 
+
+/** One message to many recipients: the same reply, a key per recipient. */
+export interface OutboxFanOut {
+  kind: string;
+  /** The idempotency key is this followed by the recipient's id. */
+  keyPrefix: string;
+  reply: Reply;
+  notBefore?: Date;
+  campaignId?: number;
+}
+
+/**
+ * Queues the same message to every recipient a query selects, in one INSERT ... SELECT: the database
+ * writes the rows, so a campaign to 10,000 people holds neither its audience nor a row per person in
+ * the process. `recipients` selects a column `recipient_id`, in the order the messages are to go out.
+ * Each key is queued at most once, as with enqueue. Returns how many were new.
+ */
+export async function enqueueSelected(tx: Db, recipients: SQL, msg: OutboxFanOut): Promise<number> {
+  const [{ n }] = rows<{ n: number }>(await tx.execute(sql`
+    with queued as (
+      insert into ${outbox} (idempotency_key, recipient_id, kind, reply, not_before, campaign_id)
+      select ${msg.keyPrefix} || r.recipient_id, r.recipient_id, ${msg.kind}, ${JSON.stringify(msg.reply)}::jsonb,
+        ${msg.notBefore ? sql`${msg.notBefore.toISOString()}::timestamptz` : sql`now()`}, ${msg.campaignId ?? null}::int
+      from (${recipients}) r
+      on conflict (idempotency_key) do nothing
+      returning 1)
+    select count(*)::int as n from queued`));
+  return n;
+}

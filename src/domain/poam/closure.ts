@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { poamClosureFileChunks, poamClosures, poamItems } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { decidersOf, refuseOwnWork } from '../../core/duties.js';
@@ -40,8 +40,8 @@ export async function claimClosure(ctx: CommandContext, item: PoamItem, done: st
     ref, itemId: item.id, text: link ? undefined : content, link, fileName: file?.name, submittedBy: ctx.actor.id, submittedAt: ctx.now,
   }).returning();
   if (file) {
-    const { size, sha256 } = await storeFileChunks(file, (seq, base64) =>
-      ctx.db.insert(poamClosureFileChunks).values({ closureId: closure.id, seq, bytes: sql`decode(${base64}, 'base64')` }));
+    const { size, sha256 } = await storeFileChunks(file, (seq, bytes) =>
+      ctx.db.insert(poamClosureFileChunks).values({ closureId: closure.id, seq, bytes }));
     [closure] = await ctx.db.update(poamClosures).set({ fileSize: size, fileSha256: sha256 }).where(eq(poamClosures.id, closure.id)).returning();
   }
   await ctx.audit({ action: 'submit', entity: 'poam_closure', entityRef: ref, after: closure });

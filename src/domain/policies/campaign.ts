@@ -1,36 +1,47 @@
 import { z } from 'zod';
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { ackCampaignAudience, ackCampaigns, people, policies, policyAcknowledgements, policyVersions, ROLES, type Role } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
-import { findPersonById, ROLE_LABELS, type Person } from '../../core/actor.js';
+import { findPersonById, ROLE_LABELS } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { reply, text, fields, actions, type Block } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { serializeAdds } from '../registers/entries.js';
 import { acknowledgementCard } from './ack.js';
 import { requireBoardApproval } from './approval.js';
-import { enqueueMany } from '../../core/outbox.js';
+import { enqueueSelected } from '../../core/outbox.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, type Policy, type PolicyVersion } from './lookup.js';
 import { isoDay } from '../../core/time.js';
 
 const AUDIENCE_HELP = 'The audience is "all", "role:<role>" (roles: ' + ROLES.join(', ') + ') or email addresses separated by commas.';
 
-interface Audience { label: string; members: Person[] }
+/**
+ * Who a campaign asks, as a condition on people and the order they are listed, asked and audited in:
+ * the database selects them, so a campaign to 10,000 people never holds them in the process.
+ */
+interface Audience { label: string; where: SQL; order: SQL[] }
 type Campaign = typeof ackCampaigns.$inferSelect;
+
+const inScope = eq(people.inScope, true);
+const byName = [asc(people.name), asc(people.id)];
+
+async function countPeople(ctx: CommandContext, where: SQL): Promise<number> {
+  const [{ n }] = await ctx.db.select({ n: count() }).from(people).where(where);
+  return n;
+}
 
 /** "all", "role:staff" or "a@x.com, b@x.com" into the people asked; only people in ISMS scope. */
 async function resolveAudience(ctx: CommandContext, typed: string | undefined): Promise<Audience> {
   const spec = (typed ?? '').trim();
-  const inScope = await ctx.db.select().from(people).where(eq(people.inScope, true)).orderBy(asc(people.name));
-  if (spec === '' || spec.toLowerCase() === 'all') return { label: 'all', members: inScope };
+  if (spec === '' || spec.toLowerCase() === 'all') return { label: 'all', where: inScope, order: byName };
   const role = /^role:\s*(\S+)$/i.exec(spec);
   if (role) {
     const wanted = role[1].toLowerCase() as Role;
     if (!ROLES.includes(wanted)) throw invalid(`There is no role "${role[1]}".`, AUDIENCE_HELP).on('audience');
-    const members = inScope.filter((p) => p.roles.includes(wanted));
-    if (members.length === 0) throw invalid(`Nobody in scope has the role ${ROLE_LABELS[wanted]}, so there is nobody to ask.`, AUDIENCE_HELP).on('audience');
-    return { label: `role:${wanted}`, members };
+    const where = and(inScope, sql`${wanted} = any(${people.roles})`)!;
+    if (await countPeople(ctx, where) === 0) throw invalid(`Nobody in scope has the role ${ROLE_LABELS[wanted]}, so there is nobody to ask.`, AUDIENCE_HELP).on('audience');
+    return { label: `role:${wanted}`, where, order: byName };
   }
   const emails = [...new Set(spec.split(/[\s,;]+/).filter(Boolean).map((e) => e.toLowerCase()))];
   const notEmails = emails.filter((e) => !/^[^@\s]+@[^@\s]+$/.test(e));
@@ -44,8 +55,14 @@ async function resolveAudience(ctx: CommandContext, typed: string | undefined): 
     throw invalid(`${outOfScope.map((p) => `${p.name} <${p.email}>`).join(', ')} ${outOfScope.length === 1 ? 'is' : 'are'} outside the ISMS scope.`,
       'Leave them out of the list, or bring them into scope first.').on('audience');
   }
-  return { label: 'people', members: emails.map((e) => byEmail.get(e)!) };
+  // As typed: the list is bounded by the command's length.
+  const ids = emails.map((e) => byEmail.get(e)!.id);
+  return { label: 'people', where: inArray(people.id, ids), order: [sql`array_position(array[${sql.join(ids.map((id) => sql`${id}`), sql`, `)}]::int[], ${people.id})`] };
 }
+
+/** Members of a campaign's audience (a subquery on ack_campaign_audience) who acknowledged the version. */
+const hasAcknowledged = (versionId: number) => sql`exists (select 1 from ${policyAcknowledgements}
+  where ${policyAcknowledgements.policyVersionId} = ${versionId} and ${policyAcknowledgements.personId} = ${ackCampaignAudience.personId})`;
 
 async function acknowledgedBy(ctx: CommandContext, versionId: number, personIds: number[]) {
   if (personIds.length === 0) return new Map<number, Date>();
@@ -67,30 +84,35 @@ interface OpenCampaign { campaign: Campaign; audienceSize: number; acknowledged:
 
 /**
  * A campaign for this version asking the same audience, in which someone has still to acknowledge:
- * starting another would ask the same people twice.
+ * starting another would ask the same people twice. Counted in SQL, whatever the audience's size.
  */
 async function openCampaignFor(ctx: CommandContext, version: PolicyVersion, audience: Audience): Promise<OpenCampaign | undefined> {
-  const wanted = new Set(audience.members.map((p) => p.id));
   const same = await ctx.db.select().from(ackCampaigns)
     .where(and(eq(ackCampaigns.policyVersionId, version.id), eq(ackCampaigns.audience, audience.label))).orderBy(desc(ackCampaigns.id));
+  if (same.length === 0) return undefined;
+  const wanted = audience.label === 'people' ? await countPeople(ctx, audience.where) : 0;
   for (const campaign of same) {
-    const memberIds = (await ctx.db.select({ id: ackCampaignAudience.personId }).from(ackCampaignAudience)
-      .where(eq(ackCampaignAudience.campaignId, campaign.id))).map((m) => m.id);
-    if (audience.label === 'people' && (memberIds.length !== wanted.size || memberIds.some((id) => !wanted.has(id)))) continue;
-    const acked = await acknowledgedBy(ctx, version.id, memberIds);
-    if (acked.size < memberIds.length) return { campaign, audienceSize: memberIds.length, acknowledged: acked.size };
+    const [counts] = await ctx.db.select({
+      size: count(),
+      acknowledged: sql<number>`(count(*) filter (where ${hasAcknowledged(version.id)}))::int`,
+      // Members also in the audience asked for now: the same people when it is all of both.
+      wanted: sql<number>`(count(*) filter (where ${ackCampaignAudience.personId} in (select ${people.id} from ${people} where ${audience.where})))::int`,
+    }).from(ackCampaignAudience).where(eq(ackCampaignAudience.campaignId, campaign.id));
+    if (audience.label === 'people' && (counts.size !== wanted || counts.wanted !== wanted)) continue;
+    if (counts.acknowledged < counts.size) return { campaign, audienceSize: counts.size, acknowledged: counts.acknowledged };
   }
   return undefined;
 }
 
 export type StartedCampaign =
-  | { started: true; policy: Policy; version: PolicyVersion; campaign: Campaign; audience: Audience; asked: number; alreadyAcknowledged: number }
+  | { started: true; policy: Policy; version: PolicyVersion; campaign: Campaign; audience: Audience; audienceSize: number; asked: number; alreadyAcknowledged: number }
   | { started: false; policy: Policy; version: PolicyVersion; audience: Audience; open: OpenCampaign };
 
 /**
  * Starts a campaign for the version in force, once the management body approved it (its major
  * version), and asks everyone in the audience who has not acknowledged it; an open campaign asking
- * the same people is pointed at instead.
+ * the same people is pointed at instead. The audience and the messages are written by INSERT ...
+ * SELECT: memory stays flat however many people are asked.
  */
 export async function startCampaign(ctx: CommandContext, input: z.infer<typeof startCampaignInput>): Promise<StartedCampaign> {
   const policy = await findPolicy(ctx.db, input.policy);
@@ -105,26 +127,28 @@ export async function startCampaign(ctx: CommandContext, input: z.infer<typeof s
   const [campaign] = await ctx.db.insert(ackCampaigns).values({
     ref, policyVersionId: version.id, audience: audience.label, startedBy: ctx.actor.id, startedAt: ctx.now,
   }).returning();
-  const memberIds = audience.members.map((p) => p.id);
-  await ctx.db.insert(ackCampaignAudience).values(memberIds.map((personId) => ({ campaignId: campaign.id, personId })));
+  await ctx.db.execute(sql`insert into ${ackCampaignAudience} (campaign_id, person_id)
+    select ${campaign.id}::int, ${people.id} from ${people} where ${audience.where}`);
+  // The members in the audience's order, read back from what was stored; the audit event names them all.
+  const members = { join: eq(ackCampaignAudience.personId, people.id), where: eq(ackCampaignAudience.campaignId, campaign.id) };
+  const memberIds = (await ctx.db.select({ id: ackCampaignAudience.personId }).from(ackCampaignAudience).innerJoin(people, members.join)
+    .where(members.where).orderBy(...audience.order)).map((m) => m.id);
   await ctx.audit({ action: 'start', entity: 'ack_campaign', entityRef: ref, after: { ...campaign, audienceIds: memberIds } });
 
-  const acked = await acknowledgedBy(ctx, version.id, memberIds);
-  // One card for everyone, queued in a few multi-row statements: a campaign to 10,000 people must neither
-  // take a statement per person nor hold 10,000 rendered cards at once.
+  const [{ acknowledged }] = await ctx.db.select({ acknowledged: count() }).from(ackCampaignAudience)
+    .where(and(members.where, hasAcknowledged(version.id)));
+  // One card for everyone, queued by the database for those who have not acknowledged yet.
   const card = {
     ...reply(...acknowledgementCard(policy, version,
       `${ctx.actor.name} asks you to read ${policy.ref} ${policy.title}, version ${version.version}, and acknowledge it.`)),
     about: policy.ref,
   };
-  const asked = await enqueueMany(ctx.db, audience.members.filter((person) => !acked.has(person.id)).map((person) => ({
-    recipientId: person.id,
-    kind: 'policy_ack',
-    idempotencyKey: `campaign:${ref}:${person.id}`,
-    campaignId: campaign.id,
-    reply: card,
-  })));
-  return { started: true, policy, version, campaign, audience, asked, alreadyAcknowledged: acked.size };
+  const asked = await enqueueSelected(ctx.db, sql`select ${ackCampaignAudience.personId} as recipient_id
+      from ${ackCampaignAudience} inner join ${people} on ${members.join}
+      where ${members.where} and not ${hasAcknowledged(version.id)}
+      order by ${sql.join(audience.order, sql`, `)}`,
+  { kind: 'policy_ack', keyPrefix: `campaign:${ref}:`, campaignId: campaign.id, reply: card });
+  return { started: true, policy, version, campaign, audience, audienceSize: memberIds.length, asked, alreadyAcknowledged: acknowledged };
 }
 
 const peopleCount = (n: number) => `${n} ${n === 1 ? 'person' : 'people'}`;
@@ -156,12 +180,12 @@ export const startCampaignCommand = defineCommand({
         actions({ label: 'Who has not acknowledged yet', command: `campaign status ${open.campaign.ref}` }),
       );
     }
-    const { policy, version, campaign, audience, asked, alreadyAcknowledged } = result;
+    const { policy, version, campaign, audience, audienceSize, asked, alreadyAcknowledged } = result;
     const blocks: Block[] = [
       text(`Started ${campaign.ref} for ${policy.ref} ${policy.title} version ${version.version}: asked ${peopleCount(asked)} to acknowledge it.`, 'success'),
       fields([
         { label: 'Campaign', value: campaign.ref },
-        { label: 'Audience', value: `${audience.label} (${audience.members.length} ${audience.members.length === 1 ? 'person' : 'people'})` },
+        { label: 'Audience', value: `${audience.label} (${peopleCount(audienceSize)})` },
         { label: 'Asked', value: String(asked) },
         { label: 'Already acknowledged', value: String(alreadyAcknowledged) },
       ]),
