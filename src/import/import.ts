@@ -14,6 +14,7 @@ import { SHIPPED_FRAMEWORKS, normaliseReference, type FrameworkId } from '../ref
 import { ImportSource, type FieldPath, type ImportProblem } from './source.js';
 import type { ImportData, Section } from './schema.js';
 import { suggestion, unknownRequirement } from '../refdata/requirements.js';
+import { intArray } from '../scheduler/jobs/ladder.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -353,12 +354,16 @@ class ImportRun {
         saved.push({ existing, row });
       }
     }
-    // Managers second: a manager may be listed after the people reporting to them.
-    for (const [i, p] of entries.entries()) {
+    // Managers second: a manager may be listed after the people reporting to them. One update per batch.
+    const moves = entries.flatMap((p, i) => {
       const managerId = this.person(p.manager);
-      if (managerId !== undefined && saved[i].row.managerId !== managerId) {
-        saved[i].row = first(await this.tx.update(people).set({ managerId }).where(eq(people.id, saved[i].row.id)).returning());
-      }
+      return managerId !== undefined && saved[i].row.managerId !== managerId ? [{ i, id: saved[i].row.id, managerId }] : [];
+    });
+    for (const chunk of batches(moves)) {
+      await this.tx.execute(sql`update people set manager_id = v.manager_id
+        from unnest(${intArray(chunk.map((m) => m.id))}, ${intArray(chunk.map((m) => m.managerId))}) as v(id, manager_id) where people.id = v.id`);
+      const updated = new Map((await this.tx.select().from(people).where(inArray(people.id, chunk.map((m) => m.id)))).map((r) => [r.id, r]));
+      for (const { i, id } of chunk) saved[i].row = updated.get(id)!;
     }
     for (const { existing, row } of saved) {
       const outcome: Outcome = !existing ? 'created' : canonicalJson(existing) === canonicalJson(row) ? 'unchanged' : 'updated';
