@@ -16,7 +16,7 @@ import type { Db } from '../src/db/client.js';
 import { auditEvents, people } from '../src/db/schema/index.js';
 import { buildRouter } from '../src/commands.js';
 import { toActor } from '../src/core/actor.js';
-import { toPlainText } from '../src/core/reply.js';
+import { toPlainText, type Reply } from '../src/core/reply.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { defaultNudgeSettings, type NudgeSettings } from '../src/scheduler/settings.js';
 import { jobOf, type Job } from '../src/scheduler/jobs/run.js';
@@ -261,6 +261,8 @@ async function ladderAsOf(db: Db, day: string, ladderDays: readonly number[]): P
   await db.execute(sql`update poam_items set escalation_level = ${level} where status in ('open', 'in_progress')`);
 }
 
+const nextOf = ({ reply }: { reply: Reply }) => reply.blocks.flatMap((b) => (b.type === 'list' && b.page?.next ? [b.page.next] : []))[0] ?? 'register evidence';
+
 async function throughRouter(db: Db) {
   const router = buildRouter(db);
   const [lead] = await db.select().from(people).where(sql`'isms_lead' = any(${people.roles})`).limit(1);
@@ -271,17 +273,24 @@ async function throughRouter(db: Db) {
     ['status', 'status'],
     ['registerEvidenceFirst', 'register evidence'],
     ['registerEvidenceLast', `register evidence --page ${Math.ceil(counts.evidence / 10)}`],
+    // Typed far from both ends: the worst case of seeking from the nearer end.
+    ['registerEvidenceMiddle', `register evidence --page ${Math.ceil(counts.evidence / 20)}`],
     ['registerPoamFirst', 'register poam'],
     ['registerPoamLast', `register poam --page ${Math.ceil(counts.poam / 10)}`],
     ['nudges', 'nudges'],
   ];
   const out: Record<string, unknown> = {};
-  for (const [name, command] of commands) {
+  const timed: [string, string | (() => string)][] = [...commands,
+    // The Next button of that middle page, as a person clicking it sends it (a cursor past the middle).
+    ['registerEvidenceMiddleNext', () => nextOf(out.registerEvidenceMiddle as { reply: Reply })]];
+  for (const [name, line] of timed) {
+    const command = typeof line === 'string' ? line : line();
     capture.queries = [];
     capture.on = true;
     const run = await measured(() => router.handle(`/isms ${command}`, { actor, channel: 'test' })).finally(() => { capture.on = false; });
     const answer = toPlainText(run.value);
     out[name] = { command, ms: run.ms, cpuMs: run.cpuMs, queries: capture.queries.length, peakRssMb: run.peakRssMb, answer: answer.slice(0, 160) };
+    Object.defineProperty(out[name], 'reply', { value: run.value, enumerable: false });
   }
   return out;
 }

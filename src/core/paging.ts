@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { and, asc, count, desc, gt, lt, lte, max, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from '../db/client.js';
 import { invalid } from './errors.js';
 import type { Page } from './reply.js';
 
@@ -6,6 +9,9 @@ export const PAGE_SIZE = 10;
 
 export const pageNumber = z.coerce.number({ invalid_type_error: 'must be a page number, e.g. 2' })
   .int('must be a whole page number, e.g. 2').min(1, 'must be 1 or more').default(1).describe('Which page of the list to show');
+
+const noSuchPage = (what: string, total: number, pageNo: number, command: string) =>
+  invalid(`${what} has ${total} page${total === 1 ? '' : 's'}, so there is no page ${pageNo}.`, `"/isms ${command}" shows the first page.`);
 
 export interface PageWindow { offset: number; limit: number; page: Page }
 
@@ -15,10 +21,7 @@ export interface PageWindow { offset: number; limit: number; page: Page }
  */
 export function pageWindow(itemCount: number, pageNo: number, command: string, what: string): PageWindow {
   const total = Math.max(1, Math.ceil(itemCount / PAGE_SIZE));
-  if (pageNo > total) {
-    throw invalid(`${what} has ${total} page${total === 1 ? '' : 's'}, so there is no page ${pageNo}.`,
-      `"/isms ${command}" shows the first page.`);
-  }
+  if (pageNo > total) throw noSuchPage(what, total, pageNo, command);
   return {
     offset: (pageNo - 1) * PAGE_SIZE,
     limit: PAGE_SIZE,
@@ -39,3 +42,87 @@ export function pageOf<T>(all: T[], pageNo: number, command: string, what: strin
 
 /** "--all" typed on its own: the whole list rather than what is open or one's own. */
 export const allSwitch = z.enum(['true', 'false'], { errorMap: () => ({ message: 'is a switch: write --all on its own' }) }).optional();
+
+/**
+ * The position a Next/Previous button carries: the id (the sort key) of the row its page starts
+ * after or ends before, so the page is found by an index seek rather than by counting rows from the
+ * start. Typed by hand it must still be a row id, and the page it starts is checked (seekPage).
+ */
+export const pageCursor = z.coerce.number({ invalid_type_error: 'must be the position a Next or Previous button carries, e.g. 120' })
+  .int('must be the whole-number position a Next or Previous button carries, e.g. 120')
+  .min(1, 'must be the position a Next or Previous button carries: 1 or more')
+  // Beyond a 32-bit id the database would refuse the comparison: said here, not as an internal error.
+  .max(2_147_483_647, 'is not a position any Next or Previous button carries')
+  .optional();
+
+/** A button's page within this many pages of either end is named by its number alone: seeking it from that end is cheap. */
+export const NEAR_PAGES = 5;
+
+/** `page` left out with a cursor: the page the cursor starts; without one, the first page. */
+export interface SeekInput { page?: number; after?: number; before?: number }
+
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+
+/**
+ * The ids (ascending) of the rows on one page of a list ordered by `id`, and its Page block, at a
+ * cost that does not grow with the page's position: a typed page number is seeked from the nearer
+ * end of the list, and Next/Previous buttons of pages far from both ends carry the id their page
+ * starts after (`--after`) or ends before (`--before`). Pages are the same rows, numbers and
+ * buttons as counting from the start; the page a cursor starts is counted in the same scan as the
+ * total, so a tampered or stale cursor is told apart from a page boundary and refused with a reason.
+ */
+export async function seekPage(db: Db, table: PgTable, id: PgColumn, input: SeekInput, command: string, what: string, where?: SQL)
+  : Promise<{ ids: number[]; page: Page }> {
+  const { after, before } = input;
+  if (after !== undefined && before !== undefined) {
+    throw invalid('A page button carries either --after or --before, not both.', `"/isms ${command}" shows the first page.`);
+  }
+  const atCursor = after !== undefined ? lte(id, after) : before !== undefined ? lt(id, before) : undefined;
+  const [stats] = await db.select({
+    n: count(),
+    // Rows added after this count lie beyond `top`: the page stays the one counted.
+    top: max(id),
+    before: atCursor ? sql<number>`count(*) filter (where ${atCursor})`.mapWith(Number) : sql<number>`0`.mapWith(Number),
+  }).from(table).where(where);
+  const n = stats.n;
+  const top = Number(stats.top ?? 0);
+  const total = Math.max(1, Math.ceil(n / PAGE_SIZE));
+  const firstPage = `"/isms ${command}" shows the first page.`;
+  const inRange = and(where, lte(id, top));
+  let pageNo = input.page ?? 1;
+  let ids: number[];
+  if (after !== undefined || before !== undefined) {
+    const position = stats.before;
+    if (after !== undefined ? position >= n : position === 0) {
+      throw invalid(`${what} has nothing ${after !== undefined ? `after --after ${after}` : `before --before ${before}`}: that page button is out of date or was altered.`, firstPage);
+    }
+    pageNo = after !== undefined ? position / PAGE_SIZE + 1 : position / PAGE_SIZE;
+    if (!Number.isInteger(pageNo) || (input.page !== undefined && pageNo !== input.page)) {
+      const asked = input.page;
+      throw invalid(`That page button no longer matches ${lowerFirst(what)}: entries were added or removed before its position since it was shown, or the button was altered.`,
+        asked !== undefined && asked <= total ? `"/isms ${command} --page ${asked}" shows page ${asked} as it is now.` : firstPage);
+    }
+    ids = after !== undefined
+      ? (await db.select({ id }).from(table).where(and(inRange, gt(id, after))).orderBy(asc(id)).limit(PAGE_SIZE)).map((r) => Number(r.id))
+      : (await db.select({ id }).from(table).where(and(inRange, lt(id, before!))).orderBy(desc(id)).limit(PAGE_SIZE)).map((r) => Number(r.id)).reverse();
+  } else {
+    if (pageNo > total) throw noSuchPage(what, total, pageNo, command);
+    const start = (pageNo - 1) * PAGE_SIZE;
+    const end = Math.min(pageNo * PAGE_SIZE, n);
+    ids = n === 0 ? []
+      : start <= n - end
+        ? (await db.select({ id }).from(table).where(inRange).orderBy(asc(id)).offset(start).limit(end - start)).map((r) => Number(r.id))
+        : (await db.select({ id }).from(table).where(inRange).orderBy(desc(id)).offset(n - end).limit(end - start)).map((r) => Number(r.id)).reverse();
+  }
+  // A neighbour within NEAR_PAGES of either end is found by its number as cheaply as by a cursor, and its button stays as typed.
+  const far = (p: number) => Math.min(p - 1, total - p) >= NEAR_PAGES;
+  return {
+    ids,
+    page: {
+      number: pageNo,
+      total,
+      next: pageNo < total ? `${command} --page ${pageNo + 1}${far(pageNo + 1) && ids.length ? ` --after ${ids[ids.length - 1]}` : ''}` : undefined,
+      previous: pageNo > 1 ? `${command} --page ${pageNo - 1}${far(pageNo - 1) && ids.length ? ` --before ${ids[0]}` : ''}` : undefined,
+    },
+  };
+}

@@ -7,13 +7,14 @@ import {
   people, scopeStatements, interestedParties, assets, controls, controlMappings, frameworkRequirements,
   policies, policyVersions, trainingCourses, suppliers, risks, riskAppetite, poamItems, poamMilestones,
 } from '../db/schema/index.js';
-import { appendAudit, canonicalJson, type AuditActor } from '../core/audit.js';
-import { nextRef } from '../core/refs.js';
+import { appendAuditMany, canonicalJson, type AuditActor, type AuditInput } from '../core/audit.js';
+import { nextRef, nextRefs } from '../core/refs.js';
 import { invalid, notFound } from '../core/errors.js';
 import { SHIPPED_FRAMEWORKS, normaliseReference, type FrameworkId } from '../refdata/frameworks.js';
 import { ImportSource, type FieldPath, type ImportProblem } from './source.js';
 import type { ImportData, Section } from './schema.js';
 import { suggestion, unknownRequirement } from '../refdata/requirements.js';
+import { intArray } from '../scheduler/jobs/ladder.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -30,6 +31,13 @@ export interface ImportOptions {
 }
 
 export const PROGRESS_EVERY = 1000;
+
+/**
+ * Entries looked up and inserted per statement, and audit events appended per multi-row append:
+ * few round trips for a large file, while what is held at once stays a batch (an asset may carry
+ * a few kilobytes of description).
+ */
+const WRITE_BATCH = 200;
 
 /** Reads a YAML file and imports it; see importYaml. */
 export async function importFile(db: Db, filePath: string, options: ImportOptions = {}): Promise<ImportCounts> {
@@ -86,6 +94,12 @@ function changedFields<V extends object>(existing: object, values: V): Partial<V
   return changes;
 }
 
+type AssetEntry = NonNullable<ImportData['assets']>[number];
+
+/** `items` in slices of WRITE_BATCH. */
+const batches = <T>(items: T[]): T[][] =>
+  Array.from({ length: Math.ceil(items.length / WRITE_BATCH) }, (_, b) => items.slice(b * WRITE_BATCH, (b + 1) * WRITE_BATCH));
+
 class ImportRun {
   private readonly data: ImportData;
   private readonly actor: AuditActor;
@@ -94,6 +108,8 @@ class ImportRun {
   private readonly personIds = new Map<string, number>();
   /** Framework + reference -> requirement id, for every requirement the file names. */
   private readonly requirementIds = new Map<string, number>();
+  /** Audit events recorded but not yet appended, in the order they were recorded (see WRITE_BATCH). */
+  private pendingAudit: AuditInput[] = [];
 
   constructor(private readonly tx: Db, private readonly source: ImportSource, private readonly now: Date,
     private readonly onProgress?: (progress: ImportProgress) => void) {
@@ -125,6 +141,7 @@ class ImportRun {
     await this.writeRisks();
     await this.writeRiskAppetite();
     await this.writePoam();
+    await this.flushAudit();
     return this.counts;
   }
 
@@ -260,9 +277,17 @@ class ImportRun {
     counts[outcome]++;
     this.progress(section, counts.created + counts.updated + counts.unchanged);
     if (outcome === 'unchanged') return;
-    await appendAudit(this.tx, this.actor, {
+    this.pendingAudit.push({
       action: outcome === 'created' ? 'create' : 'update', entity, entityRef, before: outcome === 'created' ? undefined : before, after,
-    }, this.now);
+    });
+    if (this.pendingAudit.length >= WRITE_BATCH) await this.flushAudit();
+  }
+
+  /** Appends the recorded events in order, chained as one-by-one appends would have chained them. */
+  private async flushAudit() {
+    const events = this.pendingAudit;
+    this.pendingAudit = [];
+    await appendAuditMany(this.tx, this.actor, events, this.now);
   }
 
   private progress(section: Section, done: number) {
@@ -280,6 +305,12 @@ class ImportRun {
     update: (changes: Partial<V>) => Promise<T[]>,
   ): Promise<{ row: T; outcome: Outcome }> {
     if (!existing) return { row: first(await insert(values)), outcome: 'created' };
+    return this.change(existing, values, update);
+  }
+
+  /** Changes the fields of a registered row that differ from `values`; fields left undefined are kept. */
+  private async change<T extends object, V extends object>(existing: T, values: V, update: (changes: Partial<V>) => Promise<T[]>)
+    : Promise<{ row: T; outcome: Outcome }> {
     const changes = changedFields(existing, values);
     if (Object.keys(changes).length === 0) return { row: existing, outcome: 'unchanged' };
     return { row: first(await update(changes)), outcome: 'updated' };
@@ -301,21 +332,38 @@ class ImportRun {
   private async writePeople() {
     const entries = this.data.people ?? [];
     const saved: { existing?: typeof people.$inferSelect; row: typeof people.$inferSelect }[] = [];
-    for (const p of entries) {
-      const [existing] = await this.tx.select().from(people).where(ieq(people.email, p.email));
-      const { row } = await this.save(existing, {
-        name: p.name, email: existing?.email ?? p.email, slackUserId: p.slack_user_id, teamsAadObjectId: p.teams_aad_object_id,
-        roles: p.roles, timezone: p.timezone, inScope: p.in_scope,
-      }, (v) => this.tx.insert(people).values(v).returning(), (c) => this.tx.update(people).set(c).where(eq(people.id, existing!.id)).returning());
-      this.personIds.set(p.email, row.id);
-      saved.push({ existing, row });
-    }
-    // Managers second: a manager may be listed after the people reporting to them.
-    for (const [i, p] of entries.entries()) {
-      const managerId = this.person(p.manager);
-      if (managerId !== undefined && saved[i].row.managerId !== managerId) {
-        saved[i].row = first(await this.tx.update(people).set({ managerId }).where(eq(people.id, saved[i].row.id)).returning());
+    for (const chunk of batches(entries)) {
+      // Emails are unique in the file (checked) and in the register: one lookup and one insert per batch.
+      const found = await this.tx.select().from(people).where(inArray(sql`lower(${people.email})`, chunk.map((p) => lower(p.email))));
+      const byEmail = new Map(found.map((r) => [lower(r.email), r]));
+      const planned = chunk.map((p) => {
+        const existing = byEmail.get(lower(p.email));
+        return { p, existing, values: {
+          name: p.name, email: existing?.email ?? p.email, slackUserId: p.slack_user_id, teamsAadObjectId: p.teams_aad_object_id,
+          roles: p.roles, timezone: p.timezone, inScope: p.in_scope,
+        } };
+      });
+      const fresh = planned.filter((x) => !x.existing);
+      const inserted = fresh.length ? await this.tx.insert(people).values(fresh.map((x) => x.values)).returning() : [];
+      const insertedByEmail = new Map(inserted.map((r) => [lower(r.email), r]));
+      for (const { p, existing, values } of planned) {
+        const row = existing
+          ? (await this.change(existing, values, (c) => this.tx.update(people).set(c).where(eq(people.id, existing.id)).returning())).row
+          : insertedByEmail.get(lower(p.email))!;
+        this.personIds.set(p.email, row.id);
+        saved.push({ existing, row });
       }
+    }
+    // Managers second: a manager may be listed after the people reporting to them. One update per batch.
+    const moves = entries.flatMap((p, i) => {
+      const managerId = this.person(p.manager);
+      return managerId !== undefined && saved[i].row.managerId !== managerId ? [{ i, id: saved[i].row.id, managerId }] : [];
+    });
+    for (const chunk of batches(moves)) {
+      await this.tx.execute(sql`update people set manager_id = v.manager_id
+        from unnest(${intArray(chunk.map((m) => m.id))}, ${intArray(chunk.map((m) => m.managerId))}) as v(id, manager_id) where people.id = v.id`);
+      const updated = new Map((await this.tx.select().from(people).where(inArray(people.id, chunk.map((m) => m.id)))).map((r) => [r.id, r]));
+      for (const { i, id } of chunk) saved[i].row = updated.get(id)!;
     }
     for (const { existing, row } of saved) {
       const outcome: Outcome = !existing ? 'created' : canonicalJson(existing) === canonicalJson(row) ? 'unchanged' : 'updated';
@@ -348,18 +396,43 @@ class ImportRun {
     }
   }
 
+  private assetValues(a: AssetEntry) {
+    return {
+      name: a.name, description: a.description, ownerId: this.person(a.owner), classification: a.classification,
+      protectionRequirement: a.protection_requirement, inScope: a.in_scope,
+    };
+  }
+
   private async writeAssets() {
-    for (const [i, a] of (this.data.assets ?? []).entries()) {
-      const [existing] = await this.tx.select().from(assets).where(a.ref ? eq(assets.ref, a.ref) : ieq(assets.name, a.name));
-      const values = {
-        name: a.name, description: a.description, ownerId: this.person(a.owner), classification: a.classification,
-        protectionRequirement: a.protection_requirement, inScope: a.in_scope,
-      };
-      const { row, outcome } = await this.save(existing, values,
-        async (v) => this.tx.insert(assets).values({ ...v, ref: await this.newRef('AST', a.ref, ['assets', i, 'ref'], 'asset') }).returning(),
-        (c) => this.tx.update(assets).set(c).where(eq(assets.id, existing!.id)).returning());
-      await this.record('assets', outcome, 'asset', row.ref, existing, row);
+    const entries = this.data.assets ?? [];
+    for (const [start, chunk] of batches(entries).map((c, b) => [b * WRITE_BATCH, c] as const)) {
+      // An entry naming a ref may rename a row a later entry names: such a batch goes one entry at a time, as written.
+      if (chunk.some((a) => a.ref !== undefined)) {
+        for (const [k, a] of chunk.entries()) await this.writeAsset(a, start + k);
+        continue;
+      }
+      const found = await this.tx.select().from(assets).where(inArray(sql`lower(${assets.name})`, chunk.map((a) => lower(a.name))));
+      const byName = new Map(found.map((r) => [lower(r.name), r]));
+      const planned = chunk.map((a) => ({ existing: byName.get(lower(a.name)), values: this.assetValues(a) }));
+      const fresh = planned.filter((x) => !x.existing);
+      const refs = await nextRefs(this.tx, 'AST', fresh.length);
+      const inserted = fresh.length ? await this.tx.insert(assets).values(fresh.map((x, k) => ({ ...x.values, ref: refs[k] }))).returning() : [];
+      const insertedByName = new Map(inserted.map((r) => [lower(r.name), r]));
+      for (const { existing, values } of planned) {
+        const { row, outcome } = existing
+          ? await this.change(existing, values, (c) => this.tx.update(assets).set(c).where(eq(assets.id, existing.id)).returning())
+          : { row: insertedByName.get(lower(values.name))!, outcome: 'created' as const };
+        await this.record('assets', outcome, 'asset', row.ref, existing, row);
+      }
     }
+  }
+
+  private async writeAsset(a: AssetEntry, i: number) {
+    const [existing] = await this.tx.select().from(assets).where(a.ref ? eq(assets.ref, a.ref) : ieq(assets.name, a.name));
+    const { row, outcome } = await this.save(existing, this.assetValues(a),
+      async (v) => this.tx.insert(assets).values({ ...v, ref: await this.newRef('AST', a.ref, ['assets', i, 'ref'], 'asset') }).returning(),
+      (c) => this.tx.update(assets).set(c).where(eq(assets.id, existing!.id)).returning());
+    await this.record('assets', outcome, 'asset', row.ref, existing, row);
   }
 
   private async writeFrameworkTitles() {

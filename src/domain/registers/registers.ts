@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { asc, count, desc, eq, inArray } from 'drizzle-orm';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
   aiTools, controls, evidenceItems, evidenceRequests, people, poamItems, scopeChanges, scopeStatements, suppliers,
 } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { reply, text, type Block, type ListItem, type Page } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../../core/paging.js';
+import { pageCursor, pageNumber, seekPage, type SeekInput } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS } from '../triage/labels.js';
 import { aiStatusInWords } from '../declarations/ai-status.js';
@@ -28,18 +28,17 @@ const TITLES: Record<RegisterName, string> = {
 };
 
 interface RegisterPage { items: ListItem[]; page: Page; preface?: Block[] }
-type Reader = (ctx: CommandContext, pageNo: number) => Promise<RegisterPage>;
+type Reader = (ctx: CommandContext, input: SeekInput) => Promise<RegisterPage>;
 
 const command = (name: RegisterName) => `register ${name}`;
 
-const readAi: Reader = async (ctx, pageNo) => {
-  const [{ n }] = await ctx.db.select({ n: count() }).from(aiTools);
-  const w = pageWindow(n, pageNo, command('ai'), 'The AI register');
+const readAi: Reader = async (ctx, input) => {
+  const w = await seekPage(ctx.db, aiTools, aiTools.id, input, command('ai'), 'The AI register');
   const decider = alias(people, 'decider');
   const rows = await ctx.db.select({ tool: aiTools, declarer: people.name, decider: decider.name, supplierRef: suppliers.ref, supplierName: suppliers.name })
     .from(aiTools).innerJoin(people, eq(people.id, aiTools.declaredBy)).leftJoin(decider, eq(decider.id, aiTools.decidedBy))
     .leftJoin(suppliers, eq(suppliers.id, aiTools.supplierId))
-    .orderBy(asc(aiTools.id)).offset(w.offset).limit(w.limit);
+    .where(inArray(aiTools.id, w.ids)).orderBy(asc(aiTools.id));
   const items = rows.map(({ tool, declarer, decider: deciderName, supplierRef, supplierName }) => ({
     title: `${tool.ref} ${tool.name}`,
     detail: aiStatusInWords(tool),
@@ -58,12 +57,11 @@ const readAi: Reader = async (ctx, pageNo) => {
   return { items, page: w.page };
 };
 
-const readSuppliers: Reader = async (ctx, pageNo) => {
-  const [{ n }] = await ctx.db.select({ n: count() }).from(suppliers);
-  const w = pageWindow(n, pageNo, command('suppliers'), 'The supplier register');
+const readSuppliers: Reader = async (ctx, input) => {
+  const w = await seekPage(ctx.db, suppliers, suppliers.id, input, command('suppliers'), 'The supplier register');
   const owner = alias(people, 'owner');
   const rows = await ctx.db.select({ supplier: suppliers, owner: owner.name }).from(suppliers)
-    .leftJoin(owner, eq(owner.id, suppliers.ownerId)).orderBy(asc(suppliers.id)).offset(w.offset).limit(w.limit);
+    .leftJoin(owner, eq(owner.id, suppliers.ownerId)).where(inArray(suppliers.id, w.ids)).orderBy(asc(suppliers.id));
   const items: ListItem[] = [];
   for (const { supplier: s, owner: ownerName } of rows) {
     items.push({ title: `${s.ref} ${s.name}`, detail: `${TIER_LABELS[s.criticalityTier]} · ${s.status}`, fields: await supplierFacts(ctx.db, s, ownerName) });
@@ -71,7 +69,7 @@ const readSuppliers: Reader = async (ctx, pageNo) => {
   return { items, page: w.page };
 };
 
-const readScope: Reader = async (ctx, pageNo) => {
+const readScope: Reader = async (ctx, input) => {
   const approver = alias(people, 'approver');
   const [current] = await ctx.db.select({ statement: scopeStatements, approver: approver.name }).from(scopeStatements)
     .leftJoin(approver, eq(approver.id, scopeStatements.approvedBy)).orderBy(desc(scopeStatements.version)).limit(1);
@@ -80,14 +78,13 @@ const readScope: Reader = async (ctx, pageNo) => {
       ? ` (approved${current.approver ? ` by ${current.approver}` : ''} on ${isoDay(current.statement.approvedAt)})` : ' (not approved yet)'}: `
       + current.statement.text)]
     : [text('No scope statement has been recorded yet.', 'warning')];
-  const [{ n }] = await ctx.db.select({ n: count() }).from(scopeChanges);
-  const w = pageWindow(n, pageNo, command('scope'), 'The scope-change log');
+  const w = await seekPage(ctx.db, scopeChanges, scopeChanges.id, input, command('scope'), 'The scope-change log');
   const declarer = alias(people, 'declarer');
   const decider = alias(people, 'decider');
   const rows = await ctx.db.select({ change: scopeChanges, declarer: declarer.name, decider: decider.name }).from(scopeChanges)
     .innerJoin(declarer, eq(declarer.id, scopeChanges.declaredBy))
     .leftJoin(decider, eq(decider.id, scopeChanges.decidedBy))
-    .orderBy(asc(scopeChanges.id)).offset(w.offset).limit(w.limit);
+    .where(inArray(scopeChanges.id, w.ids)).orderBy(asc(scopeChanges.id));
   const items = rows.map(({ change: c, declarer: by, decider: decidedBy }) => ({
     title: `${c.ref} — ${KIND_LABELS[c.kind]}: ${c.subject}`,
     detail: c.status,
@@ -102,13 +99,12 @@ const readScope: Reader = async (ctx, pageNo) => {
   return { preface, items, page: w.page };
 };
 
-const readEvidence: Reader = async (ctx, pageNo) => {
-  const [{ n }] = await ctx.db.select({ n: count() }).from(evidenceRequests);
-  const w = pageWindow(n, pageNo, command('evidence'), 'The evidence register');
+const readEvidence: Reader = async (ctx, input) => {
+  const w = await seekPage(ctx.db, evidenceRequests, evidenceRequests.id, input, command('evidence'), 'The evidence register');
   const rows = await ctx.db.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
     .innerJoin(controls, eq(controls.id, evidenceRequests.controlId))
     .innerJoin(people, eq(people.id, evidenceRequests.ownerId))
-    .orderBy(asc(evidenceRequests.id)).offset(w.offset).limit(w.limit);
+    .where(inArray(evidenceRequests.id, w.ids)).orderBy(asc(evidenceRequests.id));
   const ids = rows.map((r) => r.request.id);
   const revisions = ids.length
     // Named columns: a listing never loads the files' bytes.
@@ -133,11 +129,10 @@ const readEvidence: Reader = async (ctx, pageNo) => {
   return { items, page: w.page };
 };
 
-const readPoam: Reader = async (ctx, pageNo) => {
-  const [{ n }] = await ctx.db.select({ n: count() }).from(poamItems);
-  const w = pageWindow(n, pageNo, command('poam'), 'The POA&M');
+const readPoam: Reader = async (ctx, input) => {
+  const w = await seekPage(ctx.db, poamItems, poamItems.id, input, command('poam'), 'The POA&M');
   const rows = await ctx.db.select({ item: poamItems, owner: people.name }).from(poamItems)
-    .innerJoin(people, eq(people.id, poamItems.ownerId)).orderBy(asc(poamItems.id)).offset(w.offset).limit(w.limit);
+    .innerJoin(people, eq(people.id, poamItems.ownerId)).where(inArray(poamItems.id, w.ids)).orderBy(asc(poamItems.id));
   const histories = await poamHistories(ctx.db, rows.map((r) => r.item.id));
   const items = rows.map(({ item, owner }) => ({
     title: `${item.ref} ${item.weakness}`,
@@ -163,7 +158,10 @@ export const registerInput = z.object({
         : `name a register: ${REGISTER_NAMES.join(', ')}`,
     }),
   })).describe('Which register to read'),
-  page: pageNumber,
+  // Left out with --after/--before: the page the button's position starts.
+  page: pageNumber.optional(),
+  after: pageCursor.describe('The position a Next page button carries'),
+  before: pageCursor.describe('The position a Previous page button carries'),
 });
 
 export const registerCommand = defineCommand({
@@ -175,10 +173,12 @@ export const registerCommand = defineCommand({
   args: {
     register: { positional: true, options: REGISTER_NAMES.map((r) => ({ value: r, label: TITLES[r] })) },
     page: { asked: false },
+    after: { asked: false },
+    before: { asked: false },
   },
   form: { title: 'Read a register', submitLabel: 'Show' },
-  async run(ctx, { register, page }) {
-    const { preface = [], items, page: pageInfo } = await READERS[register](ctx, page);
+  async run(ctx, { register, ...position }) {
+    const { preface = [], items, page: pageInfo } = await READERS[register](ctx, position);
     return reply(...preface, {
       type: 'list', title: `${TITLES[register]}${pageInfo.total > 1 ? ` (page ${pageInfo.number} of ${pageInfo.total})` : ''}`,
       items, empty: 'Nothing recorded yet.', page: pageInfo,
