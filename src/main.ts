@@ -2,6 +2,7 @@
  * Composition root: config -> database -> migrations -> core -> the chat platforms the environment
  * configures (the terminal when none is). The only file under src/ that knows the adapters exist.
  */
+import './compile-cache.js';
 import 'dotenv/config';
 import type { Logger } from 'pino';
 import closeWithGrace from 'close-with-grace';
@@ -65,6 +66,10 @@ async function main(): Promise<number> {
 }
 
 async function serve(config: Config, logger: Logger, wantShell: boolean): Promise<number> {
+  // Each platform's SDK is loaded only when it is configured (the Teams SDK alone takes about a second and
+  // 100 MB), and while the register opens and migrates (PGlite on its own thread, PostgreSQL over the network).
+  const slackModule = config.slack ? quiet(import('../adapters/slack/slack.js')) : undefined;
+  const teamsModule = config.teams ? quiet(import('../adapters/teams/teams.js')) : undefined;
   const core = await startCore(config, logger);
   if (core.loadedExample) {
     process.stdout.write('The register was empty, so the example organisation (Northwind Payments GmbH) was loaded.\n');
@@ -79,15 +84,14 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
   if (config.slack || config.teams) {
     http = new HttpServer((e) => logger.error({ err: e }, 'HTTP request failed'));
     addHealthRoutes(http, core.database.ping);
-    // Each platform's SDK is loaded only when it is configured (the Teams SDK alone takes about a second and 100 MB).
-    if (config.slack) {
-      const { attachSlack } = await import('../adapters/slack/slack.js');
+    if (slackModule) {
+      const { attachSlack } = await slackModule;
       const slack = await attachSlack(core, http);
       ports.push(slack.port);
       stops.push(slack.stop);
     }
-    if (config.teams) {
-      const { attachTeams } = await import('../adapters/teams/teams.js');
+    if (teamsModule) {
+      const { attachTeams } = await teamsModule;
       const teams = await attachTeams(core, http);
       ports.push(teams.port);
       stops.push(teams.stop);
@@ -125,6 +129,12 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
     logger.info('stopped');
   });
   return new Promise<number>(() => undefined);
+}
+
+/** The promise, marked as handled: awaited later, its failure is reported then, not as an unhandled rejection meanwhile. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** SIGTERM and SIGINT stop the bot once, within ISMS_STOP_TIMEOUT_MS; a second signal or the timeout exits at once. */
