@@ -10,11 +10,9 @@ import { loadConfig, type Config } from './config.js';
 import { explainFailure } from './fatal.js';
 import { VERSION } from './paths.js';
 import { createLogger } from './log.js';
-import { startCore } from './app.js';
+import { openDatabase } from './db/client.js';
 import { HttpServer, addHealthRoutes } from './http.js';
 import type { ChatPort } from './core/port.js';
-import { startScheduler } from './scheduler/index.js';
-import { Shell } from '../adapters/shell/shell.js';
 
 const HELP = `ISMS bot ${VERSION}: runs an information security management system in Slack, Microsoft Teams or the terminal.
 
@@ -66,11 +64,17 @@ async function main(): Promise<number> {
 }
 
 async function serve(config: Config, logger: Logger, wantShell: boolean): Promise<number> {
-  // Each platform's SDK is loaded only when it is configured (the Teams SDK alone takes about a second and
-  // 100 MB), and while the register opens and migrates (PGlite on its own thread, PostgreSQL over the network).
+  // The register starts opening first (PGlite on a thread of its own, PostgreSQL over the network); the
+  // rest of the bot loads meanwhile. Each platform's SDK is loaded only when it is configured (the Teams
+  // SDK alone takes about a second and 100 MB).
+  const database = quiet(openDatabase(config.database));
+  const app = quiet(import('./app.js'));
+  const scheduling = quiet(import('./scheduler/index.js'));
   const slackModule = config.slack ? quiet(import('../adapters/slack/slack.js')) : undefined;
   const teamsModule = config.teams ? quiet(import('../adapters/teams/teams.js')) : undefined;
-  const core = await startCore(config, logger);
+  const shellModule = wantShell ? quiet(import('../adapters/shell/shell.js')) : undefined;
+  const core = await (await app).startCore(config, logger, database);
+  const { startScheduler } = await scheduling;
   if (core.loadedExample) {
     process.stdout.write('The register was empty, so the example organisation (Northwind Payments GmbH) was loaded.\n');
   }
@@ -103,7 +107,8 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
     stops.push(() => server.close());
     logger.info({ port, host, slack: Boolean(config.slack), teams: Boolean(config.teams) }, 'serving chat platforms');
   }
-  if (wantShell) {
+  if (shellModule) {
+    const { Shell } = await shellModule;
     const shell = new Shell(core, { input: process.stdin, output: process.stdout });
     // The terminal delivers its own nudges after each command; the scheduler creates them.
     const scheduler = startScheduler(core, [...ports, shell.port]);
