@@ -29,8 +29,9 @@ export interface Core {
   inFlight: InFlight;
 }
 
-export async function startCore(config: Config, logger: Logger): Promise<Core> {
-  const database = await openDatabase(config.database);
+/** `opening`: the register, when the caller began opening it already (so it starts while the bot loads). */
+export async function startCore(config: Config, logger: Logger, opening?: Promise<Database>): Promise<Core> {
+  const database = await (opening ?? openDatabase(config.database));
   const { applied } = await migrate(database.db);
   if (applied.length) logger.info({ applied }, 'database migrated');
   const loadedExample = config.loadExampleOrg ? await loadExampleOrganisation(database.db) : false;

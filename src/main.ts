@@ -2,6 +2,7 @@
  * Composition root: config -> database -> migrations -> core -> the chat platforms the environment
  * configures (the terminal when none is). The only file under src/ that knows the adapters exist.
  */
+import './compile-cache.js';
 import 'dotenv/config';
 import type { Logger } from 'pino';
 import closeWithGrace from 'close-with-grace';
@@ -9,11 +10,9 @@ import { loadConfig, type Config } from './config.js';
 import { explainFailure } from './fatal.js';
 import { VERSION } from './paths.js';
 import { createLogger } from './log.js';
-import { startCore } from './app.js';
+import { openDatabase } from './db/client.js';
 import { HttpServer, addHealthRoutes } from './http.js';
 import type { ChatPort } from './core/port.js';
-import { startScheduler } from './scheduler/index.js';
-import { Shell } from '../adapters/shell/shell.js';
 
 const HELP = `ISMS bot ${VERSION}: runs an information security management system in Slack, Microsoft Teams or the terminal.
 
@@ -65,7 +64,17 @@ async function main(): Promise<number> {
 }
 
 async function serve(config: Config, logger: Logger, wantShell: boolean): Promise<number> {
-  const core = await startCore(config, logger);
+  // The register starts opening first (PGlite on a thread of its own, PostgreSQL over the network); the
+  // rest of the bot loads meanwhile. Each platform's SDK is loaded only when it is configured (the Teams
+  // SDK alone takes about a second and 100 MB).
+  const database = quiet(openDatabase(config.database));
+  const app = quiet(import('./app.js'));
+  const scheduling = quiet(import('./scheduler/index.js'));
+  const slackModule = config.slack ? quiet(import('../adapters/slack/slack.js')) : undefined;
+  const teamsModule = config.teams ? quiet(import('../adapters/teams/teams.js')) : undefined;
+  const shellModule = wantShell ? quiet(import('../adapters/shell/shell.js')) : undefined;
+  const core = await (await app).startCore(config, logger, database);
+  const { startScheduler } = await scheduling;
   if (core.loadedExample) {
     process.stdout.write('The register was empty, so the example organisation (Northwind Payments GmbH) was loaded.\n');
   }
@@ -79,15 +88,14 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
   if (config.slack || config.teams) {
     http = new HttpServer((e) => logger.error({ err: e }, 'HTTP request failed'));
     addHealthRoutes(http, core.database.ping);
-    // Each platform's SDK is loaded only when it is configured (the Teams SDK alone takes about a second and 100 MB).
-    if (config.slack) {
-      const { attachSlack } = await import('../adapters/slack/slack.js');
+    if (slackModule) {
+      const { attachSlack } = await slackModule;
       const slack = await attachSlack(core, http);
       ports.push(slack.port);
       stops.push(slack.stop);
     }
-    if (config.teams) {
-      const { attachTeams } = await import('../adapters/teams/teams.js');
+    if (teamsModule) {
+      const { attachTeams } = await teamsModule;
       const teams = await attachTeams(core, http);
       ports.push(teams.port);
       stops.push(teams.stop);
@@ -99,7 +107,8 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
     stops.push(() => server.close());
     logger.info({ port, host, slack: Boolean(config.slack), teams: Boolean(config.teams) }, 'serving chat platforms');
   }
-  if (wantShell) {
+  if (shellModule) {
+    const { Shell } = await shellModule;
     const shell = new Shell(core, { input: process.stdin, output: process.stdout });
     // The terminal delivers its own nudges after each command; the scheduler creates them.
     const scheduler = startScheduler(core, [...ports, shell.port]);
@@ -125,6 +134,12 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
     logger.info('stopped');
   });
   return new Promise<number>(() => undefined);
+}
+
+/** The promise, marked as handled: awaited later, its failure is reported then, not as an unhandled rejection meanwhile. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** SIGTERM and SIGINT stop the bot once, within ISMS_STOP_TIMEOUT_MS; a second signal or the timeout exits at once. */

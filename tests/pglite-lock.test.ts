@@ -34,7 +34,8 @@ describe('the embedded database folder', () => {
       setInterval(() => undefined, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let said = '';
     holder.stdout.on('data', (d) => { said += d; });
-    await vi.waitFor(() => expect(said).toBe('locked'), { timeout: 30_000, interval: 50 });
+    // The child creates a new register (initdb in WebAssembly): 20 s and more on a busy machine.
+    await vi.waitFor(() => expect(said).toBe('locked'), { timeout: 60_000, interval: 50 });
     await expect(openDatabase({ kind: 'pglite', dataDir: dir })).rejects.toThrow(`is in use by another process (pid ${holder.pid})`);
     const exited = new Promise((resolve) => holder.once('exit', resolve));
     holder.kill('SIGKILL');
@@ -44,5 +45,5 @@ describe('the embedded database folder', () => {
     const db = await openDatabase({ kind: 'pglite', dataDir: dir });
     open.push(db);
     await db.ping();
-  });
+  }, 120_000);
 });

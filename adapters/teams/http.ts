@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { z } from 'zod';
-import { TeamsAdapter } from '@microsoft/teams-ai';
+import { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js'; // not the index: see teams.ts
 import { ActivityTypes, DeliveryModes, type Activity, type TurnContext } from 'botbuilder';
 import type { AuthenticateRequestResult } from 'botframework-connector';
 import type { Logger } from 'pino';

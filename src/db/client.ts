@@ -4,7 +4,6 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -84,6 +83,9 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     throw e;
   }
   // One connection, as PGlite has one session: a transaction has it to itself, other queries wait their turn.
+  // Its node-postgres glue is loaded here, not with this module: it parses PGlite's whole JavaScript, which
+  // a bot on PostgreSQL never needs.
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
   const config = createPgConfig(thread as unknown as PGlite);
   // drizzle hands node-postgres its type parsers as `types`; a Parse message's `types` are parameter
   // type oids, which PostgreSQL's own wire client ignores when they are not a list, and PGlite's throws on.

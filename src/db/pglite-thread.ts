@@ -22,7 +22,8 @@ const plain = (m) => (m instanceof Error ? { ...m, message: m.message, isError: 
 (async () => {
   let db;
   try {
-    db = workerData.dataDir ? new PGlite(workerData.dataDir) : new PGlite();
+    const options = { startParams: [...PGlite.defaultStartParams, ...workerData.settings.flatMap((s) => ['-c', s])] };
+    db = workerData.dataDir ? new PGlite(workerData.dataDir, options) : new PGlite(options);
     await db.waitReady;
   } catch (e) {
     parentPort.postMessage({ ready: false, error: problem(e) });
@@ -59,6 +60,14 @@ const DEFERRED = new Set(['P', 'B', 'D', 'E', 'C'].map((c) => c.charCodeAt(0)));
 
 const PGLITE_MODULE = createRequire(import.meta.url).resolve('@electric-sql/pglite');
 
+/**
+ * Server settings over the data folder's postgresql.conf. initdb sizes shared_buffers at 128 MB, which
+ * PGlite allocates and zeroes in its WebAssembly heap at every start: about 130 MB of resident memory and
+ * a few hundred milliseconds before the first query. One process with one session needs far less; pages
+ * beyond it are read again through the operating system's file cache.
+ */
+const SETTINGS = ['shared_buffers=32MB'];
+
 function failure(error: { message: string; code?: string }): Error {
   return Object.assign(new Error(error.message), error.code ? { code: error.code } : {});
 }
@@ -81,7 +90,7 @@ export class PGliteThread {
   /** `dataDir`: the data folder; in memory without one. */
   constructor(dataDir?: string) {
     // No execArgv: the worker is plain JavaScript and needs none of this process's loaders or -e script.
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module: PGLITE_MODULE, dataDir } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module: PGLITE_MODULE, dataDir, settings: SETTINGS } });
     this.waitReady = new Promise<void>((resolve, reject) => {
       this.worker.once('message', (r: Reply) => {
         if (!r.ready) return reject(failure(r.error ?? { message: 'the embedded database did not start' }));

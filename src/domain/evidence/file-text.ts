@@ -4,7 +4,6 @@
  * (exceljs). Bounded: only the first FILE_TEXT_MAX_CHARS characters are read, and a workbook larger than
  * FILE_TEXT_MAX_XLSX_BYTES is not opened. Any other kind of file gives no text.
  */
-import ExcelJS from 'exceljs';
 import type { Db } from '../../db/client.js';
 import { type StoredEvidenceFile, readEvidenceFile } from './files.js';
 
@@ -50,6 +49,8 @@ async function readWhole(db: Db, file: StoredEvidenceFile): Promise<Buffer> {
 
 /** Each sheet by name, then its rows as comma-separated cell texts. */
 async function workbookText(bytes: Buffer): Promise<string> {
+  // Loaded on first use: exceljs takes about half a second to load, and most starts never read a workbook.
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
   const lines: string[] = [];

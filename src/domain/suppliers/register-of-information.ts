@@ -31,9 +31,10 @@ const COUNTRIES = new Set(('AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA B
 
 export const isCountryCode = (code: string) => COUNTRIES.has(code);
 
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+// Made on first use: loading ICU's region names costs every start some tens of milliseconds.
+let regionNames: Intl.DisplayNames | undefined;
 /** "DE (Germany)". */
-export const countryInWords = (code: string) => `${code} (${regionNames.of(code) ?? code})`;
+export const countryInWords = (code: string) => `${code} (${(regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' })).of(code) ?? code})`;
 
 /** The types of ICT services of the register of information (ITS (EU) 2024/2956, Annex III), by their codes. */
 export const ICT_SERVICE_TYPES = {
