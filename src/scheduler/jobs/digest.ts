@@ -22,7 +22,7 @@ function list(title: string, items: ListItem[], total: number): Block {
 
 /** What the ISMS lead reads on Monday: what is overdue, what came in this week, what waits for triage. */
 async function leadDigest(run: JobRun): Promise<Block[]> {
-  const { tx, today } = run;
+  const { db: tx, today } = run;
   const since = new Date(run.now.getTime() - 7 * 24 * 3600_000);
   // Counts and the first rows to show come from SQL: a digest never reads the rows it only counts.
   const lateEvidenceWhere = and(eq(evidenceRequests.status, 'open'), lt(evidenceRequests.dueOn, today));
@@ -95,7 +95,7 @@ async function leadDigest(run: JobRun): Promise<Block[]> {
 
 /** What reaches the management body: items that stayed overdue through every rung of the ladder. */
 async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: number }> {
-  const { tx, today } = run;
+  const { db: tx, today } = run;
   const evidenceWhere = and(eq(evidenceRequests.status, 'open'), gte(evidenceRequests.escalationLevel, LADDER_TOP));
   const poamWhere = and(inArray(poamItems.status, OPEN_POAM), gte(poamItems.escalationLevel, LADDER_TOP));
   const [{ n: evidenceCount }] = await tx.select({ n: count() }).from(evidenceRequests).where(evidenceWhere);
