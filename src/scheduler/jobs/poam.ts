@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { people, poamItems, poamMilestones, POAM_STATUSES } from '../../db/schema/index.js';
-import { addDays, daysBetween } from '../../core/time.js';
+import { daysBetween } from '../../core/time.js';
 import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue, reminderCycle } from './ladder.js';
 import { jobOf, RUN_BATCH, type JobPart } from './run.js';
 
@@ -21,12 +21,6 @@ export const climbPoamLadders: JobPart = async (run) => {
   })), (tx, items) => advanceLevels(tx, poamItems, items, LIVE));
 };
 
-/** The day a late milestone's next reminder falls once this cycle's is sent: the first day of the next cycle. */
-export function nextMilestoneReminder(dueOn: string, today: string, repeatEveryDays: number): string {
-  const late = daysBetween(dueOn, today) - 1;
-  return addDays(dueOn, 1 + repeatEveryDays * (Math.floor(late / repeatEveryDays) + 1));
-}
-
 /**
  * (3) Overdue milestones of open items: the item's owner hears once a week until it is done. Each open
  * milestone holds the day it is next reminded (next_reminder_on, the day after its due date at first),
@@ -39,19 +33,20 @@ export const remindOverdueMilestones: JobPart = async (run) => {
   const notOnLeave = or(isNull(people.pausedUntil), lte(people.pausedUntil, run.now));
   // In the index's order, from where the last batch ended: a milestone skipped (owner on leave) is passed once.
   let after: SQL | undefined;
-  for (;;) {
-    const due = await run.db.select({ milestone: poamMilestones, item: poamItems }).from(poamMilestones)
-      .innerJoin(poamItems, eq(poamItems.id, poamMilestones.itemId)).innerJoin(people, eq(people.id, poamItems.ownerId))
-      .where(and(
-        isNull(poamMilestones.doneAt), lte(poamMilestones.nextReminderOn, run.today), after,
-        lt(poamMilestones.dueOn, run.today), inArray(poamItems.status, OPEN), notOnLeave,
-      ))
-      .orderBy(poamMilestones.nextReminderOn, poamMilestones.id).limit(RUN_BATCH);
-    if (due.length === 0) return;
-    const last = due.at(-1)!.milestone;
-    after = sql`(${poamMilestones.nextReminderOn}, ${poamMilestones.id}) > (${last.nextReminderOn}::date, ${last.id}::int)`;
-    await run.step(async (tx) => {
-      for (const { milestone, item } of due) {
+  for (let more = true; more;) {
+    more = (await run.step(async (tx) => {
+      // The range alone selects, in index order: next_reminder_on is always after the due date.
+      const due = await tx.select({ milestone: poamMilestones, item: poamItems }).from(poamMilestones)
+        .innerJoin(poamItems, eq(poamItems.id, poamMilestones.itemId)).innerJoin(people, eq(people.id, poamItems.ownerId))
+        .where(and(isNull(poamMilestones.doneAt), lte(poamMilestones.nextReminderOn, run.today), after, inArray(poamItems.status, OPEN), notOnLeave))
+        .orderBy(poamMilestones.nextReminderOn, poamMilestones.id).limit(RUN_BATCH)
+        .for('update', { of: poamMilestones });
+      if (due.length === 0) return false;
+      const last = due.at(-1)!.milestone;
+      after = sql`(${poamMilestones.nextReminderOn}, ${poamMilestones.id}) > (${last.nextReminderOn}::date, ${last.id}::int)`;
+      // A due date written past the reminder day by hand is not late yet: left for its trigger-set day.
+      const late = due.filter((d) => d.milestone.dueOn < run.today);
+      for (const { milestone, item } of late) {
         const cycle = reminderCycle(daysBetween(run.today, milestone.dueOn), [], repeat)!;
         run.count('milestone reminders');
         run.batch.add({
@@ -62,14 +57,12 @@ export const remindOverdueMilestones: JobPart = async (run) => {
           button: { label: `Milestone ${milestone.seq} done`, command: `poam done ${item.ref} ${milestone.seq}` },
         });
       }
-      // Only where the due date is still the one read: a milestone moved meanwhile keeps the day its trigger set.
+      // The first day of the next cycle (the rows are locked, so their due dates are the ones just read).
       await tx.execute(sql`
-        update ${poamMilestones} set next_reminder_on = v.next
-        from unnest(${intArray(due.map((d) => d.milestone.id))}, ${`{${due.map((d) => d.milestone.dueOn).join(',')}}`}::date[],
-          ${`{${due.map((d) => nextMilestoneReminder(d.milestone.dueOn, run.today, repeat)).join(',')}}`}::date[]) as v(id, due_on, next)
-        where ${poamMilestones.id} = v.id and ${poamMilestones.dueOn} = v.due_on`);
-    });
-    if (due.length < RUN_BATCH) return;
+        update ${poamMilestones} set next_reminder_on = due_on + 1 + ${repeat}::int * ((${run.today}::date - due_on - 1) / ${repeat}::int + 1)
+        where id = any(${intArray(late.map((d) => d.milestone.id))})`);
+      return due.length === RUN_BATCH;
+    })) ?? false;
   }
 };
 
