@@ -13,20 +13,23 @@ UPDATE "poam_milestones" m SET "next_reminder_on" = CASE
   END
 WHERE m."done_at" IS NULL;
 --> statement-breakpoint
--- A new milestone, or one whose due date moves, is first reminded the day after its (new) due date,
--- whichever path writes it (an import, a script).
+-- A new milestone, one whose due date moves, or one reopened is first reminded the day after its (new)
+-- due date, whichever path writes it (an import, a script); a done one has no next reminder, which
+-- also keeps the column's statistics to the open ones the sweep's range is planned from.
 CREATE OR REPLACE FUNCTION poam_milestones_next_reminder() RETURNS trigger AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
+  IF NEW.done_at IS NOT NULL THEN
+    NEW.next_reminder_on := NULL;
+  ELSIF TG_OP = 'INSERT' THEN
     IF NEW.next_reminder_on IS NULL THEN NEW.next_reminder_on := NEW.due_on + 1; END IF;
-  ELSIF NEW.due_on IS DISTINCT FROM OLD.due_on THEN
+  ELSIF NEW.due_on IS DISTINCT FROM OLD.due_on OR OLD.done_at IS NOT NULL THEN
     NEW.next_reminder_on := NEW.due_on + 1;
   END IF;
   RETURN NEW;
 END;
 $$ LANGUAGE plpgsql;
 --> statement-breakpoint
-CREATE TRIGGER poam_milestones_next_reminder BEFORE INSERT OR UPDATE OF due_on ON poam_milestones
+CREATE TRIGGER poam_milestones_next_reminder BEFORE INSERT OR UPDATE OF due_on, done_at ON poam_milestones
   FOR EACH ROW EXECUTE FUNCTION poam_milestones_next_reminder();
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "poam_milestones_next_reminder" ON "poam_milestones" USING btree ("next_reminder_on","id") WHERE "done_at" IS NULL;

@@ -37,7 +37,7 @@ export const poamMilestones = pgTable('poam_milestones', {
   dueOn: date('due_on').notNull(),
   doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }),
   doneBy: integer('done_by').references(() => people.id),
-  /** The day the owner is next reminded while it is open; a trigger sets it to the day after a new or moved due date. */
+  /** The day the owner is next reminded while it is open (null once done); a trigger sets it to the day after a new, moved or reopened due date. */
   nextReminderOn: date('next_reminder_on'),
 }, (t) => [
   index('poam_milestones_item').on(t.itemId, t.seq),
