@@ -343,7 +343,8 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
   process.env.BENCH_SCALE_URL = u.toString();
-  const database = await openDatabase({ kind: 'postgres', url: u.toString(), poolSize: 2 });
+  // Generating a million rows takes longer than a request's query timeout on a loaded machine.
+  const database = await openDatabase({ kind: 'postgres', url: u.toString(), poolSize: 2, timeoutMs: 30 * 60_000 });
   const db = database.db;
   startCapturing();
   try {

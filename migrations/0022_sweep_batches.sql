@@ -45,3 +45,9 @@ CREATE TABLE IF NOT EXISTS "scheduler_nudges" (
 );
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "scheduler_nudges_recipient" ON "scheduler_nudges" USING btree ("recipient_id");
+--> statement-breakpoint
+-- The digest counts the overdue milestones of open items from the index alone (due date and item),
+-- without visiting the scattered table rows; it replaces the index on the due date only.
+CREATE INDEX IF NOT EXISTS "poam_milestones_open_due_item" ON "poam_milestones" USING btree ("due_on","item_id") WHERE "done_at" IS NULL;
+--> statement-breakpoint
+DROP INDEX IF EXISTS "poam_milestones_open_due";

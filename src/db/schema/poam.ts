@@ -41,7 +41,7 @@ export const poamMilestones = pgTable('poam_milestones', {
   nextReminderOn: date('next_reminder_on'),
 }, (t) => [
   index('poam_milestones_item').on(t.itemId, t.seq),
-  index('poam_milestones_open_due').on(t.dueOn).where(sql`done_at IS NULL`),
+  index('poam_milestones_open_due_item').on(t.dueOn, t.itemId).where(sql`done_at IS NULL`),
   index('poam_milestones_next_reminder').on(t.nextReminderOn, t.id).where(sql`done_at IS NULL`),
 ]);
 
