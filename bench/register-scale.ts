@@ -60,8 +60,45 @@ interface Captured { text: string; values: unknown[] }
 /** Records the statements the pg driver sends while `on` is set, to EXPLAIN them afterwards. */
 const capture = { on: false, queries: [] as Captured[] };
 const originalQuery = pg.Client.prototype.query;
+/**
+ * While `on` is set, times every transaction (begin to commit or rollback) and how long each held an
+ * advisory lock (the audit lock among them): a run must never hold either across the whole run.
+ */
+const transactions = { on: false, begun: new WeakMap<object, number>(), locked: new WeakMap<object, number>(), count: 0, longestMs: 0, longestLockMs: 0 };
+function watchTransaction(client: object, text: string): void {
+  const now = performance.now();
+  if (/^\s*begin\b/i.test(text)) transactions.begun.set(client, now);
+  else if (/pg_advisory_xact_lock/i.test(text) && !transactions.locked.has(client)) transactions.locked.set(client, now);
+  else if (/^\s*(commit|rollback)\b/i.test(text)) {
+    const begun = transactions.begun.get(client);
+    const locked = transactions.locked.get(client);
+    if (begun !== undefined) {
+      transactions.count++;
+      transactions.longestMs = Math.max(transactions.longestMs, now - begun);
+    }
+    if (locked !== undefined) transactions.longestLockMs = Math.max(transactions.longestLockMs, now - locked);
+    transactions.begun.delete(client);
+    transactions.locked.delete(client);
+  }
+}
+
+/** Runs `work` and reports the transactions it made: how many, the longest, the longest advisory-lock hold. */
+async function watchingTransactions<T>(work: () => Promise<T>): Promise<{ value: T; transactions: number; longestTransactionMs: number; longestLockMs: number }> {
+  Object.assign(transactions, { on: true, begun: new WeakMap(), locked: new WeakMap(), count: 0, longestMs: 0, longestLockMs: 0 });
+  try {
+    const value = await work();
+    return { value, transactions: transactions.count, longestTransactionMs: Math.round(transactions.longestMs), longestLockMs: Math.round(transactions.longestLockMs) };
+  } finally {
+    transactions.on = false;
+  }
+}
+
 function startCapturing(): void {
   (pg.Client.prototype as unknown as { query: unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+    if (transactions.on) {
+      const [first] = args as [string | { text: string }];
+      watchTransaction(this, typeof first === 'string' ? first : first.text);
+    }
     if (capture.on) {
       const [first, second] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
       const text = typeof first === 'string' ? first : first.text;
@@ -315,7 +352,8 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
   process.env.BENCH_SCALE_URL = u.toString();
-  const database = await openDatabase({ kind: 'postgres', url: u.toString(), poolSize: 2 });
+  // Generating a million rows takes longer than a request's query timeout on a loaded machine.
+  const database = await openDatabase({ kind: 'postgres', url: u.toString(), poolSize: 2, timeoutMs: 30 * 60_000 });
   const db = database.db;
   startCapturing();
   try {
@@ -331,14 +369,15 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
 
     // Heavy day: the backlog as imported (every ladder at its first rung), a new period for every control.
     const heavySweeps = await sweepsAt(database, HEAVY, settings);
-    const heavyRun = await measured(() => runScheduledJob(db, { name: 'daily-nudges', run: dailyNudges }, HEAVY, settings));
+    const heavyRun = await measured(() => watchingTransactions(() => runScheduledJob(db, { name: 'daily-nudges', run: dailyNudges }, HEAVY, settings)));
     // Then every open item's ladder where daily runs would have left it, and the day after: a quiet day.
     await ladderAsOf(db, '2026-12-20', settings.ladderDays);
     const quietSweeps = await sweepsAt(database, QUIET, settings);
-    const quietRun = await measured(() => runScheduledJob(db, { name: 'daily-nudges', run: dailyNudges }, QUIET, settings));
+    const quietRun = await measured(() => watchingTransactions(() => runScheduledJob(db, { name: 'daily-nudges', run: dailyNudges }, QUIET, settings)));
     const commands = await throughRouter(db);
     const baselineLoadAll = await loadAllBaseline(db);
 
+    const runTransactions = ({ value, ...watched }: Awaited<ReturnType<typeof watchingTransactions<unknown>>>) => ({ summary: value, ...watched });
     const slowest = (sweeps: Record<string, unknown>) => Object.entries(sweeps)
       .map(([name, s]) => ({ name, ms: (s as { ms: number }).ms })).sort((a, b) => b.ms - a.ms)[0];
     const seqScans = (sweeps: Record<string, unknown>) => Object.fromEntries(Object.entries(sweeps)
@@ -346,16 +385,16 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
     return {
       scale,
       meaning: 'Sweep times are wall ms of one scheduler part (its queries, its nudges flushed, its audit events appended) in a transaction rolled back, so each sees the same register; '
-        + 'dailyRun is the whole daily job committed (runScheduledJob). plans: EXPLAIN (ANALYZE, FORMAT JSON) of every statement the sweep sent, run afterwards in a rolled-back transaction; '
+        + 'dailyRun is the whole daily job committed (runScheduledJob), with the transactions it made, the longest of them and the longest advisory-lock (audit lock) hold. plans: EXPLAIN (ANALYZE, FORMAT JSON) of every statement the sweep sent, run afterwards in a rolled-back transaction; '
         + `seqScansOverLargeTables names a Seq Scan over a table of more than ${LARGE} rows. Heavy day ${HEAVY.toISOString()}: every open item one rung behind, `
         + `every control's new period, every overdue milestone due a reminder. Quiet day ${QUIET.toISOString()}: the day after, ladders where daily runs leave them. `
         + `verify: verifyAuditChain at half and all of the generated trail, with the peak RSS while it runs; baselineLoadAll reads the whole trail at once as verify did before.`,
       targetMs: TARGET_MS,
       baselinePingMs,
       seeded: { ...seeded, auditEvents: events, auditSeedMs: firstHalfMs + secondHalfMs },
-      heavyDay: { dailyRun: { ms: heavyRun.ms, cpuMs: heavyRun.cpuMs, peakRssMb: heavyRun.peakRssMb, summary: heavyRun.value }, slowestSweep: slowest(heavySweeps), seqScans: seqScans(heavySweeps), sweeps: heavySweeps },
+      heavyDay: { dailyRun: { ms: heavyRun.ms, cpuMs: heavyRun.cpuMs, peakRssMb: heavyRun.peakRssMb, ...runTransactions(heavyRun.value) }, slowestSweep: slowest(heavySweeps), seqScans: seqScans(heavySweeps), sweeps: heavySweeps },
       quietDay: {
-        dailyRun: { ms: quietRun.ms, cpuMs: quietRun.cpuMs, summary: quietRun.value }, slowestSweep: slowest(quietSweeps),
+        dailyRun: { ms: quietRun.ms, cpuMs: quietRun.cpuMs, ...runTransactions(quietRun.value) }, slowestSweep: slowest(quietSweeps),
         allWithinTarget: Object.values(quietSweeps).every((s) => (s as { withinTarget: boolean }).withinTarget), seqScans: seqScans(quietSweeps), sweeps: quietSweeps,
       },
       commands,

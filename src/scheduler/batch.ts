@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { nudgeLog, outbox, people } from '../db/schema/index.js';
+import { nudgeLog, outbox, people, schedulerNudges } from '../db/schema/index.js';
+import { rows } from '../db/migrate.js';
 import { actions, reply, text, type Button, type ListItem, type Reply } from '../core/reply.js';
 import type { Person } from '../core/actor.js';
 import type { NudgeSettings } from './settings.js';
@@ -31,7 +32,7 @@ export function deliveryTime(person: Pick<Person, 'timezone' | 'pausedUntil'>, n
   return nextWorkingMoment(from, zoneOr(person.timezone, settings.timezone), settings);
 }
 
-/** Collects the nudges of one run and writes one outbox message per person, in the run's transaction. */
+/** Collects nudges and writes one outbox message per person (flush), or stages them until the run's end (stage). */
 export class NudgeBatch {
   private readonly byRecipient = new Map<number, Map<string, Nudge>>();
 
@@ -42,6 +43,23 @@ export class NudgeBatch {
     let mine = this.byRecipient.get(nudge.recipientId);
     if (!mine) this.byRecipient.set(nudge.recipientId, (mine = new Map()));
     mine.set(nudge.key, nudge);
+  }
+
+  /**
+   * Writes the nudges collected so far to scheduler_nudges, in the caller's transaction (the one that
+   * made the change they are about), and forgets them: sendStagedNudges groups them at the run's end.
+   */
+  async stage(tx: Db): Promise<void> {
+    const all = [...this.byRecipient.values()].flatMap((m) => [...m.values()]);
+    this.byRecipient.clear();
+    for (const part of chunks(all, CHUNK)) {
+      await tx.insert(schedulerNudges).values(part.map((n) => ({ key: n.key, recipientId: n.recipientId, nudge: n, createdAt: this.now })))
+        .onConflictDoNothing({ target: schedulerNudges.key });
+    }
+  }
+
+  clear(): void {
+    this.byRecipient.clear();
   }
 
   get size(): number {
@@ -100,6 +118,34 @@ export class NudgeBatch {
       result.nudges += part.filter((m) => queued.has(m.message.idempotencyKey)).reduce((n, m) => n + m.fresh.length, 0);
     }
     return result;
+  }
+}
+
+/** Recipients whose staged nudges one transaction turns into messages. */
+export const SEND_BATCH = 500;
+
+/**
+ * Turns every staged nudge into one outbox message per person, a bounded batch of recipients per
+ * transaction. Each batch takes its rows out of scheduler_nudges in the transaction that queues their
+ * messages, so a run stopped in between leaves the rest staged, and a re-run (or the next run) sends
+ * them: never twice, as keys already in nudge_log are dropped.
+ */
+export async function sendStagedNudges(db: Db, now: Date, settings: NudgeSettings, cycle: string): Promise<FlushResult> {
+  const result: FlushResult = { messages: 0, nudges: 0 };
+  for (;;) {
+    const sent = await db.transaction(async (tx) => {
+      const taken = rows<{ nudge: Nudge }>(await tx.execute(sql`
+        delete from ${schedulerNudges} where recipient_id in (
+          select distinct recipient_id from ${schedulerNudges} order by recipient_id limit ${SEND_BATCH})
+        returning nudge`));
+      if (taken.length === 0) return undefined;
+      const batch = new NudgeBatch(now, settings, cycle);
+      for (const { nudge } of taken) batch.add(nudge);
+      return batch.flush(tx);
+    });
+    if (!sent) return result;
+    result.messages += sent.messages;
+    result.nudges += sent.nudges;
   }
 }
 

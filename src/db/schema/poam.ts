@@ -37,9 +37,12 @@ export const poamMilestones = pgTable('poam_milestones', {
   dueOn: date('due_on').notNull(),
   doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }),
   doneBy: integer('done_by').references(() => people.id),
+  /** The day the owner is next reminded while it is open (null once done); a trigger sets it to the day after a new, moved or reopened due date. */
+  nextReminderOn: date('next_reminder_on'),
 }, (t) => [
   index('poam_milestones_item').on(t.itemId, t.seq),
-  index('poam_milestones_open_due').on(t.dueOn).where(sql`done_at IS NULL`),
+  index('poam_milestones_open_due_item').on(t.dueOn, t.itemId).where(sql`done_at IS NULL`),
+  index('poam_milestones_next_reminder').on(t.nextReminderOn, t.id).where(sql`done_at IS NULL`),
 ]);
 
 export const EXTENSION_STATUSES = ['requested', 'approved', 'rejected'] as const;

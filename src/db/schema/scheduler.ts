@@ -21,3 +21,14 @@ export const nudgeLog = pgTable('nudge_log', {
   step: integer('step'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 }, (t) => [index('nudge_log_item').on(t.itemRef), index('nudge_log_recipient').on(t.recipientId)]);
+
+/**
+ * Nudges a scheduler run decided on, committed with the change that caused them, until the run's end
+ * groups each person's into one outbox message (see NudgeBatch.stage and sendStagedNudges).
+ */
+export const schedulerNudges = pgTable('scheduler_nudges', {
+  key: text('key').primaryKey(),
+  recipientId: integer('recipient_id').notNull(),
+  nudge: jsonb('nudge').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [index('scheduler_nudges_recipient').on(t.recipientId)]);

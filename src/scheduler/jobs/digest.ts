@@ -22,34 +22,39 @@ function list(title: string, items: ListItem[], total: number): Block {
 
 /** What the ISMS lead reads on Monday: what is overdue, what came in this week, what waits for triage. */
 async function leadDigest(run: JobRun): Promise<Block[]> {
-  const { tx, today } = run;
+  const { db: tx, today } = run;
   const since = new Date(run.now.getTime() - 7 * 24 * 3600_000);
-  // Counts and the first rows to show come from SQL: a digest never reads the rows it only counts.
+  // Counts and the first rows to show come from SQL: a digest never reads the rows it only counts, and
+  // every count comes back from one statement.
   const lateEvidenceWhere = and(eq(evidenceRequests.status, 'open'), lt(evidenceRequests.dueOn, today));
-  const [{ n: lateEvidenceCount }] = await tx.select({ n: count() }).from(evidenceRequests).where(lateEvidenceWhere);
+  const latePoamWhere = and(inArray(poamItems.status, OPEN_POAM), lt(poamItems.dueOn, today));
+  const counted = {
+    lateEvidenceCount: tx.select({ n: count() }).from(evidenceRequests).where(lateEvidenceWhere),
+    latePoamCount: tx.select({ n: count() }).from(poamItems).where(latePoamWhere),
+    lateMilestones: tx.select({ n: count() }).from(poamMilestones).innerJoin(poamItems, eq(poamItems.id, poamMilestones.itemId))
+      .where(and(isNull(poamMilestones.doneAt), lt(poamMilestones.dueOn, today), inArray(poamItems.status, OPEN_POAM))),
+    lateReviews: tx.select({ n: count() }).from(suppliers).where(lt(suppliers.nextReviewOn, today)),
+    expired: sql`select count(*) from (
+      select distinct on (person_id, course_id) expires_on from training_attestations
+      order by person_id, course_id, expires_on desc) latest
+      where expires_on < ${today}::date`,
+    submittedCount: tx.select({ n: count() }).from(evidenceItems).where(gte(evidenceItems.submittedAt, since)),
+    declared: tx.select({ n: count() }).from(scopeChanges).where(gte(scopeChanges.declaredAt, since)),
+    acks: tx.select({ n: count() }).from(policyAcknowledgements).where(gte(policyAcknowledgements.acknowledgedAt, since)),
+    attested: tx.select({ n: count() }).from(trainingAttestations).where(gte(trainingAttestations.attestedAt, since)),
+    triageCount: tx.select({ n: count() }).from(scopeChanges).where(eq(scopeChanges.status, 'proposed')),
+  };
+  const [{ lateEvidenceCount, latePoamCount, lateMilestones, lateReviews, expired, submittedCount, declared, acks, attested, triageCount }] =
+    rows<Record<keyof typeof counted, number>>(await tx.execute(sql`select ${sql.join(Object.entries(counted)
+      .map(([name, query]) => sql`(${query})::int as ${sql.identifier(name)}`), sql`, `)}`));
   const lateEvidence = await tx.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
     .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))
     .where(lateEvidenceWhere).orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id)).limit(SHOWN);
-  const latePoamWhere = and(inArray(poamItems.status, OPEN_POAM), lt(poamItems.dueOn, today));
-  const [{ n: latePoamCount }] = await tx.select({ n: count() }).from(poamItems).where(latePoamWhere);
   const latePoam = await tx.select({ item: poamItems, owner: people.name }).from(poamItems).innerJoin(people, eq(people.id, poamItems.ownerId))
     .where(latePoamWhere).orderBy(asc(poamItems.dueOn), asc(poamItems.id)).limit(Math.max(0, SHOWN - lateEvidence.length));
-  const [{ n: lateMilestones }] = await tx.select({ n: count() }).from(poamMilestones).innerJoin(poamItems, eq(poamItems.id, poamMilestones.itemId))
-    .where(and(isNull(poamMilestones.doneAt), lt(poamMilestones.dueOn, today), inArray(poamItems.status, OPEN_POAM)));
-  const [{ n: lateReviews }] = await tx.select({ n: count() }).from(suppliers).where(lt(suppliers.nextReviewOn, today));
-  const [{ expired }] = rows<{ expired: number }>(await tx.execute(sql`
-    select count(*)::int as expired from (
-      select distinct on (person_id, course_id) expires_on from training_attestations
-      order by person_id, course_id, expires_on desc) latest
-    where expires_on < ${today}::date`));
-  const [{ n: submittedCount }] = await tx.select({ n: count() }).from(evidenceItems).where(gte(evidenceItems.submittedAt, since));
   const submitted = await tx.select({ item: evidenceItems, control: controls.code, by: people.name }).from(evidenceItems)
     .innerJoin(controls, eq(controls.id, evidenceItems.controlId)).innerJoin(people, eq(people.id, evidenceItems.submittedBy))
     .where(gte(evidenceItems.submittedAt, since)).orderBy(asc(evidenceItems.id)).limit(SHOWN);
-  const [{ n: declared }] = await tx.select({ n: count() }).from(scopeChanges).where(gte(scopeChanges.declaredAt, since));
-  const [{ n: acks }] = await tx.select({ n: count() }).from(policyAcknowledgements).where(gte(policyAcknowledgements.acknowledgedAt, since));
-  const [{ n: attested }] = await tx.select({ n: count() }).from(trainingAttestations).where(gte(trainingAttestations.attestedAt, since));
-  const [{ n: triageCount }] = await tx.select({ n: count() }).from(scopeChanges).where(eq(scopeChanges.status, 'proposed'));
   const triage = await tx.select().from(scopeChanges).where(eq(scopeChanges.status, 'proposed')).orderBy(asc(scopeChanges.id)).limit(SHOWN);
 
   const overdue: ListItem[] = [
@@ -95,11 +100,12 @@ async function leadDigest(run: JobRun): Promise<Block[]> {
 
 /** What reaches the management body: items that stayed overdue through every rung of the ladder. */
 async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: number }> {
-  const { tx, today } = run;
+  const { db: tx, today } = run;
   const evidenceWhere = and(eq(evidenceRequests.status, 'open'), gte(evidenceRequests.escalationLevel, LADDER_TOP));
   const poamWhere = and(inArray(poamItems.status, OPEN_POAM), gte(poamItems.escalationLevel, LADDER_TOP));
-  const [{ n: evidenceCount }] = await tx.select({ n: count() }).from(evidenceRequests).where(evidenceWhere);
-  const [{ n: poamCount }] = await tx.select({ n: count() }).from(poamItems).where(poamWhere);
+  const [{ evidenceCount, poamCount }] = rows<{ evidenceCount: number; poamCount: number }>(await tx.execute(sql`select
+    (${tx.select({ n: count() }).from(evidenceRequests).where(evidenceWhere)})::int as "evidenceCount",
+    (${tx.select({ n: count() }).from(poamItems).where(poamWhere)})::int as "poamCount"`));
   const evidence = await tx.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
     .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))
     .where(evidenceWhere).orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id)).limit(SHOWN);

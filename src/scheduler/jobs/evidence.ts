@@ -4,7 +4,7 @@ import { controls, evidenceRequests, EVIDENCE_FREQUENCIES } from '../../db/schem
 import { nextRefs } from '../../core/refs.js';
 import { daysBetween } from '../../core/time.js';
 import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue } from './ladder.js';
-import { jobOf, type JobPart } from './run.js';
+import { jobOf, RUN_BATCH, type JobPart } from './run.js';
 
 type Frequency = Exclude<(typeof EVIDENCE_FREQUENCIES)[number], 'on_demand'>;
 
@@ -38,9 +38,6 @@ function periodsAround(isoDay: string, frequency: Frequency): EvidencePeriod[] {
 /** An open request, in SQL that the partial indexes' predicate matches. */
 const OPEN = sql`status = 'open'`;
 
-/** Rows per insert statement, under the bind-parameter limit. */
-const CHUNK = 1000;
-
 /**
  * (1) Creates each control's evidence request for its coming period, `evidenceLeadDays` before the
  * period ends, and tells the owner. One request per control and cycle: a re-run creates nothing twice.
@@ -55,7 +52,7 @@ export const createDueEvidenceRequests: JobPart = async (run) => {
     });
   if (windows.length === 0) return;
   const periods = sql`(values ${sql.join(windows.map((w) => sql`(${w.frequency}, ${w.ord}::int, ${w.id}, ${w.dueOn}::date)`), sql`, `)})`;
-  const due = await run.tx.select({ control: controls, cycle: sql<string>`p.cycle`, dueOn: sql<string>`p.due_on::text` })
+  const due = await run.db.select({ control: controls, cycle: sql<string>`p.cycle`, dueOn: sql<string>`p.due_on::text` })
     .from(controls)
     .innerJoin(sql`${periods} as p(frequency, ord, cycle, due_on)`, sql`p.frequency = ${controls.evidenceFrequency}`)
     .where(and(
@@ -65,24 +62,27 @@ export const createDueEvidenceRequests: JobPart = async (run) => {
     ))
     .orderBy(controls.code, sql`p.ord`);
   if (due.length === 0) return;
-  const refs = await nextRefs(run.tx, 'EVR', due.length);
-  const values = due.map(({ control, cycle, dueOn }, i) => ({
-    ref: refs[i], controlId: control.id, ownerId: control.ownerId!, dueOn, cycle, createdAt: run.now,
-  }));
-  const created = new Map<string, typeof evidenceRequests.$inferSelect>();
-  for (let i = 0; i < values.length; i += CHUNK) {
-    for (const r of await run.tx.insert(evidenceRequests).values(values.slice(i, i + CHUNK)).returning()) created.set(r.ref, r);
-  }
-  for (const [i, { control }] of due.entries()) {
-    const request = created.get(refs[i])!;
-    const ref = request.ref;
-    await run.audit({ action: 'request', entity: 'evidence_request', entityRef: ref, after: request });
-    run.count('evidence requests created');
-    run.batch.add({
-      recipientId: request.ownerId, key: `evidence_request:${ref}:${request.ownerId}:requested`, itemRef: ref, kind: 'evidence_request',
-      title: `${ref} New evidence request: show that ${control.code} ${control.title} works for ${request.cycle}`,
-      detail: dueText(request.dueOn, run.today),
-      button: { label: 'Submit evidence', command: `evidence submit ${ref}`, style: 'primary' },
+  // A batch of requests per transaction: created, audited and their owners' nudges staged together.
+  for (let i = 0; i < due.length; i += RUN_BATCH) {
+    await run.step(async (tx) => {
+      const part = due.slice(i, i + RUN_BATCH);
+      const refs = await nextRefs(tx, 'EVR', part.length);
+      const created = await tx.insert(evidenceRequests).values(part.map(({ control, cycle, dueOn }, j) => ({
+        ref: refs[j], controlId: control.id, ownerId: control.ownerId!, dueOn, cycle, createdAt: run.now,
+      }))).returning();
+      const byRef = new Map(created.map((r) => [r.ref, r]));
+      for (const [j, { control }] of part.entries()) {
+        const request = byRef.get(refs[j])!;
+        const ref = request.ref;
+        await run.audit({ action: 'request', entity: 'evidence_request', entityRef: ref, after: request });
+        run.count('evidence requests created');
+        run.batch.add({
+          recipientId: request.ownerId, key: `evidence_request:${ref}:${request.ownerId}:requested`, itemRef: ref, kind: 'evidence_request',
+          title: `${ref} New evidence request: show that ${control.code} ${control.title} works for ${request.cycle}`,
+          detail: dueText(request.dueOn, run.today),
+          button: { label: 'Submit evidence', command: `evidence submit ${ref}`, style: 'primary' },
+        });
+      }
     });
   }
 };
@@ -92,9 +92,9 @@ export const createDueEvidenceRequests: JobPart = async (run) => {
  * the requests whose next step is due today are read.
  */
 export const climbEvidenceLadders: JobPart = async (run) => {
-  const ids = await ladderStepsDue(run.tx, evidenceRequests, OPEN, run.today, run.settings.ladderDays);
+  const ids = await ladderStepsDue(run.db, evidenceRequests, OPEN, run.today, run.settings.ladderDays);
   if (ids.length === 0) return;
-  const due = await run.tx.select({ request: evidenceRequests, control: controls }).from(evidenceRequests)
+  const due = await run.db.select({ request: evidenceRequests, control: controls }).from(evidenceRequests)
     .innerJoin(controls, eq(controls.id, evidenceRequests.controlId))
     .where(and(
       sql`${evidenceRequests.id} = any(${intArray(ids)})`,
@@ -106,7 +106,7 @@ export const climbEvidenceLadders: JobPart = async (run) => {
     what: `evidence that ${control.code} ${control.title} works (${request.cycle})`,
     ownerButton: { label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' },
     leadButton: { label: 'Evidence register', command: 'register evidence' },
-  })), (items) => advanceLevels(run.tx, evidenceRequests, items, OPEN));
+  })), (tx, items) => advanceLevels(tx, evidenceRequests, items, OPEN));
 };
 
 export const createEvidenceRequests = jobOf(createDueEvidenceRequests);

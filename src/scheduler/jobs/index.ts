@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { schedulerRuns } from '../../db/schema/index.js';
 import type { NudgeSettings } from '../settings.js';
@@ -22,11 +22,11 @@ export { reopenExpiredRisks } from './risks.js';
 export { weeklyDigest } from './digest.js';
 export { witnessAuditTrail } from './witness.js';
 export { dueText, reminderCycle, stepDue } from './ladder.js';
-export { jobOf, JobRun, SCHEDULER_ACTOR, type Job, type JobPart, type JobSummary } from './run.js';
+export { jobOf, JobRun, RUN_BATCH, SCHEDULER_ACTOR, type Job, type JobPart, type JobSummary } from './run.js';
 
 /**
- * The daily run: jobs (1) to (6) in one transaction, so whatever a person is nudged about that day
- * arrives as one message with a button per item.
+ * The daily run: jobs (1) to (6), each committing in batches, then one message per person, so whatever
+ * a person is nudged about that day arrives as one message with a button per item.
  */
 export const dailyNudges: Job = jobOf(
   createDueEvidenceRequests,
@@ -60,18 +60,31 @@ export function fireTime(at: Date): Date {
 
 export type ScheduledRun = { ran: true; summary: JobSummary } | { ran: false };
 
+/** A claimed fire still unfinished after this long is taken as abandoned (its process died) and may run again. */
+export const ABANDONED_CLAIM_MS = 60 * 60_000;
+
 /**
- * Runs one scheduled fire once across every replica: the (job, fire_at) row is inserted in the
- * same transaction as the job's work, so a second replica waits, finds it, and skips; if the first
- * fails, its row rolls back with its work and the fire can run again.
+ * Runs one scheduled fire once across every replica: the (job, fire_at) row is claimed and committed
+ * first, so a second replica finds it and skips, while the job itself commits in batches (never one
+ * transaction, nor the audit lock, across the run). A job that fails gives its claim back, and one whose
+ * process died is taken over after ABANDONED_CLAIM_MS: the re-run does what is left, each nudge once.
  */
 export async function runScheduledJob(db: Db, spec: Pick<JobSpec, 'name' | 'run'>, fireAt: Date, settings: NudgeSettings): Promise<ScheduledRun> {
-  return db.transaction(async (tx) => {
-    const claimed = await tx.insert(schedulerRuns).values({ job: spec.name, fireAt, ranAt: new Date() })
-      .onConflictDoNothing().returning({ job: schedulerRuns.job });
-    if (claimed.length === 0) return { ran: false as const };
-    const summary = await spec.run(tx, fireAt, settings);
-    await tx.update(schedulerRuns).set({ summary }).where(and(eq(schedulerRuns.job, spec.name), eq(schedulerRuns.fireAt, fireAt)));
-    return { ran: true as const, summary };
-  });
+  const claimedAt = new Date();
+  const claimed = await db.insert(schedulerRuns).values({ job: spec.name, fireAt, ranAt: claimedAt })
+    .onConflictDoUpdate({
+      target: [schedulerRuns.job, schedulerRuns.fireAt], set: { ranAt: claimedAt },
+      setWhere: sql`${schedulerRuns.summary} is null and ${schedulerRuns.ranAt} < ${new Date(claimedAt.getTime() - ABANDONED_CLAIM_MS)}`,
+    }).returning({ job: schedulerRuns.job });
+  if (claimed.length === 0) return { ran: false };
+  const thisRun = and(eq(schedulerRuns.job, spec.name), eq(schedulerRuns.fireAt, fireAt), eq(schedulerRuns.ranAt, claimedAt));
+  let summary: JobSummary;
+  try {
+    summary = await spec.run(db, fireAt, settings);
+  } catch (e) {
+    await db.delete(schedulerRuns).where(and(thisRun, isNull(schedulerRuns.summary))).catch(() => undefined);
+    throw e;
+  }
+  await db.update(schedulerRuns).set({ summary }).where(thisRun);
+  return { ran: true, summary };
 }

@@ -6,7 +6,7 @@ import { rows } from '../../db/migrate.js';
 import { isLead, toActor } from '../../core/actor.js';
 import { LADDER_TOP } from '../settings.js';
 import { addDays, daysBetween } from '../../core/time.js';
-import type { JobRun } from './run.js';
+import { RUN_BATCH, type JobRun } from './run.js';
 
 /** "due in 3 days (2026-12-31)", "due today", "overdue by 8 days (was due 2026-11-30)". */
 export function dueText(dueOn: string, today: string): string {
@@ -57,7 +57,7 @@ export interface LadderItem {
  * Moves each item's escalation_level from its `escalationLevel` to the next if nobody else did;
  * returns the ids that moved.
  */
-export type Advance = (items: LadderItem[]) => Promise<Set<number>>;
+export type Advance = (tx: Db, items: LadderItem[]) => Promise<Set<number>>;
 
 /**
  * The live items whose next ladder step is due today: level below the top and today at least the due
@@ -98,7 +98,7 @@ export const intArray = (ids: number[]) => sql`${`{${ids.join(',')}}`}::int[]`;
  * 1 reminds them again, 2 tells their manager (or the ISMS lead when they have none), 3 puts
  * the item on the management body's digest. The owner's leave holds the ladder. Each step's key
  * names the due date, so a moved due date (an approved extension resets escalation_level) climbs
- * a fresh ladder instead of finding its steps already taken. The items move in one statement.
+ * a fresh ladder instead of finding its steps already taken. The items move a batch per statement.
  */
 export async function climbLadders(run: JobRun, items: LadderItem[], advance: Advance): Promise<void> {
   const due = items.filter((item) => stepDue(item.escalationLevel, item.dueOn, run.today, run.settings.ladderDays) !== undefined);
@@ -115,41 +115,50 @@ export async function climbLadders(run: JobRun, items: LadderItem[], advance: Ad
     moving.push(item);
   }
   if (moving.length === 0) return;
-  const moved = await advance(moving);
-  const climbed = moving.filter((item) => moved.has(item.id));
-  await run.loadPeople(climbed.flatMap((item) => {
+  await run.loadPeople(moving.flatMap((item) => {
     const managerId = (run.known(item.ownerId)?.managerId) ?? null;
     return item.escalationLevel === 2 && managerId !== null ? [managerId] : [];
   }));
-  for (const item of climbed) {
-    const step = item.escalationLevel;
-    const owner = (await run.person(item.ownerId))!;
-    await run.audit({
-      action: 'escalate', entity: item.kind, entityRef: item.ref,
-      before: { escalationLevel: step }, after: { escalationLevel: step + 1 },
+  if (moving.some((item) => item.escalationLevel === 2)) await run.leads();
+  // Each batch moves its items and stages their nudges and audit events in one transaction.
+  for (let i = 0; i < moving.length; i += RUN_BATCH) {
+    await run.step(async (tx) => {
+      const part = moving.slice(i, i + RUN_BATCH);
+      const moved = await advance(tx, part);
+      for (const item of part.filter((x) => moved.has(x.id))) await climbed(run, item);
     });
-    run.count(`step ${step}`);
-    const dueNote = dueText(item.dueOn, run.today);
-    const nudge = { itemRef: item.ref, kind: item.kind, step };
-    if (step === 0 || step === 1) {
-      run.batch.add({
-        ...nudge, recipientId: owner.id, key: `${item.kind}:${item.ref}:${owner.id}:${item.dueOn}:step${step}`,
-        title: `${step === 0 ? '' : 'Reminder: '}${item.ref} ${item.what}`, detail: dueNote, button: item.ownerButton,
-      });
-    } else if (step === 2) {
-      const manager = owner.managerId !== null ? await run.person(owner.managerId) : undefined;
-      const told = manager ? [manager] : await run.leads();
-      for (const person of told) {
-        run.batch.add({
-          ...nudge, recipientId: person.id, key: `${item.kind}:${item.ref}:${person.id}:${item.dueOn}:step${step}`,
-          title: `${item.ref} ${item.what}, owned by ${owner.name}`,
-          detail: `${dueNote}; ${owner.name} was reminded twice. You are told as ${manager ? 'their manager' : 'ISMS lead'}.`,
-          button: isLead(toActor(person)) ? item.leadButton : undefined,
-        });
-      }
-    }
-    // Step 3 has no message of its own: the item now shows on the management body's weekly digest.
   }
+}
+
+/** The audit event and the nudges of one item that moved up a rung. */
+async function climbed(run: JobRun, item: LadderItem): Promise<void> {
+  const step = item.escalationLevel;
+  const owner = (await run.person(item.ownerId))!;
+  await run.audit({
+    action: 'escalate', entity: item.kind, entityRef: item.ref,
+    before: { escalationLevel: step }, after: { escalationLevel: step + 1 },
+  });
+  run.count(`step ${step}`);
+  const dueNote = dueText(item.dueOn, run.today);
+  const nudge = { itemRef: item.ref, kind: item.kind, step };
+  if (step === 0 || step === 1) {
+    run.batch.add({
+      ...nudge, recipientId: owner.id, key: `${item.kind}:${item.ref}:${owner.id}:${item.dueOn}:step${step}`,
+      title: `${step === 0 ? '' : 'Reminder: '}${item.ref} ${item.what}`, detail: dueNote, button: item.ownerButton,
+    });
+  } else if (step === 2) {
+    const manager = owner.managerId !== null ? await run.person(owner.managerId) : undefined;
+    const told = manager ? [manager] : await run.leads();
+    for (const person of told) {
+      run.batch.add({
+        ...nudge, recipientId: person.id, key: `${item.kind}:${item.ref}:${person.id}:${item.dueOn}:step${step}`,
+        title: `${item.ref} ${item.what}, owned by ${owner.name}`,
+        detail: `${dueNote}; ${owner.name} was reminded twice. You are told as ${manager ? 'their manager' : 'ISMS lead'}.`,
+        button: isLead(toActor(person)) ? item.leadButton : undefined,
+      });
+    }
+  }
+  // Step 3 has no message of its own: the item now shows on the management body's weekly digest.
 }
 
 export const isOnBoardDigest = (level: number) => level >= LADDER_TOP;

@@ -11,7 +11,7 @@ import { jobOf, type JobPart } from './run.js';
  * version stop.
  */
 export const remindPolicyAcknowledgements: JobPart = async (run) => {
-  const pending = await run.tx.select({ campaign: ackCampaigns, version: policyVersions, policy: policies, person: people })
+  const pending = await run.db.select({ campaign: ackCampaigns, version: policyVersions, policy: policies, person: people })
     .from(ackCampaigns)
     .innerJoin(policyVersions, eq(policyVersions.id, ackCampaigns.policyVersionId))
     .innerJoin(policies, eq(policies.id, policyVersions.policyId))
@@ -41,6 +41,7 @@ export const remindPolicyAcknowledgements: JobPart = async (run) => {
       detail: campaign.dueOn ? dueText(campaign.dueOn, run.today) : `asked on ${localDate(campaign.startedAt, run.settings.timezone)}`,
       button: { label: 'Acknowledge', command: `ack ${policy.ref}`, style: 'primary' },
     });
+    await run.stageIfFull();
   }
 };
 

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import { people } from '../../db/schema/index.js';
 import { appendAuditMany, type AuditInput } from '../../core/audit.js';
 import type { Person } from '../../core/actor.js';
-import { NudgeBatch } from '../batch.js';
+import { NudgeBatch, sendStagedNudges } from '../batch.js';
 import type { NudgeSettings } from '../settings.js';
 import { localDate } from '../../core/time.js';
 
@@ -15,7 +15,13 @@ export type JobSummary = Record<string, number>;
 /** A scheduled job: a plain function of the register, the clock and the settings; node-cron only calls it. */
 export type Job = (db: Db, now: Date, settings: NudgeSettings) => Promise<JobSummary>;
 
-/** What one part of a run works with: its transaction, the run's clock, and the batch of nudges. */
+/** Rows one transaction of a run changes at most: the run commits in batches, so commands interleave. */
+export const RUN_BATCH = 500;
+
+/**
+ * What one part of a run works with: the database, the run's clock, and the nudges. A part reads
+ * outside transactions and makes its changes in steps (see step), each a bounded batch.
+ */
 export class JobRun {
   readonly today: string;
   readonly batch: NudgeBatch;
@@ -23,8 +29,10 @@ export class JobRun {
   private readonly people = new Map<number, Person>();
   private readonly events: AuditInput[] = [];
   private leadList?: Person[];
+  /** The transaction of the step running now: reads made during it go through it (PGlite has one connection). */
+  private current?: Db;
 
-  constructor(readonly tx: Db, readonly now: Date, readonly settings: NudgeSettings) {
+  constructor(readonly db: Db, readonly now: Date, readonly settings: NudgeSettings) {
     this.today = localDate(now, settings.timezone);
     this.batch = new NudgeBatch(now, settings, this.today);
   }
@@ -33,18 +41,38 @@ export class JobRun {
     this.summary[what] = (this.summary[what] ?? 0) + n;
   }
 
-  /** Records an audit event of this run; they are appended, in order, when the run ends (see jobOf). */
+  /** Records an audit event of this run; they are appended, in order, when the current step commits. */
   audit(input: AuditInput): Promise<void> {
     this.events.push(input);
     return Promise.resolve();
   }
 
   /**
-   * Appends the run's audit events just before it commits: the audit lock, which every write of the
-   * bot waits for, is held for that append alone, never while the run looks for work.
+   * One batch of a part in a transaction of its own: its changes, the nudges they cause (staged) and
+   * their audit events commit together, or none of them. The audit lock, which every write of the bot
+   * waits for, is taken last and held for that append alone. Without `work`, stages the nudges added.
    */
-  async appendAudits(): Promise<void> {
-    await appendAuditMany(this.tx, SCHEDULER_ACTOR, this.events.splice(0), this.now);
+  async step<T>(work?: (tx: Db) => Promise<T>): Promise<T | undefined> {
+    if (!work && this.batch.size === 0 && this.events.length === 0) return undefined;
+    return this.db.transaction(async (tx) => {
+      this.current = tx;
+      try {
+        const out = await work?.(tx);
+        await this.batch.stage(tx);
+        await appendAuditMany(tx, SCHEDULER_ACTOR, this.events.splice(0), this.now);
+        return out;
+      } finally {
+        // A failed step rolls back: what it collected goes with it.
+        this.events.length = 0;
+        this.batch.clear();
+        this.current = undefined;
+      }
+    });
+  }
+
+  /** Stages the nudges collected once a batch's worth are waiting (parts that only read and nudge). */
+  async stageIfFull(): Promise<void> {
+    if (this.batch.size >= RUN_BATCH) await this.step();
   }
 
   /** People by id, loaded once per run. */
@@ -61,11 +89,11 @@ export class JobRun {
   async loadPeople(ids: number[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.people.has(id));
     if (missing.length === 0) return;
-    for (const p of await this.tx.select().from(people).where(inArray(people.id, missing))) this.people.set(p.id, p);
+    for (const p of await (this.current ?? this.db).select().from(people).where(inArray(people.id, missing))) this.people.set(p.id, p);
   }
 
   async leads(): Promise<Person[]> {
-    this.leadList ??= await this.tx.select().from(people).where(sql`${people.roles} @> array['isms_lead']::text[]`).orderBy(people.id);
+    this.leadList ??= await (this.current ?? this.db).select().from(people).where(sql`${people.roles} @> array['isms_lead']::text[]`).orderBy(people.id);
     for (const p of this.leadList) this.people.set(p.id, p);
     return this.leadList;
   }
@@ -79,15 +107,18 @@ export class JobRun {
 export type JobPart = (run: JobRun) => Promise<void>;
 
 /**
- * Runs parts in one transaction and sends each person one message for all they were nudged about:
- * every change (a new request, an escalation) commits together with the messages it causes.
+ * Runs parts one after another, each committing in bounded batches (every change, such as a new request
+ * or an escalation, with the nudges it causes, staged), then sends each person one message for all they
+ * were nudged about. Stopped at any point, a re-run does what is left and sends each nudge once.
  */
 export function jobOf(...parts: JobPart[]): Job {
-  return (db, now, settings) => db.transaction(async (tx) => {
-    const run = new JobRun(tx, now, settings);
-    for (const part of parts) await part(run);
-    const { messages, nudges } = await run.batch.flush(tx);
-    await run.appendAudits();
+  return async (db, now, settings) => {
+    const run = new JobRun(db, now, settings);
+    for (const part of parts) {
+      await part(run);
+      await run.step();
+    }
+    const { messages, nudges } = await sendStagedNudges(db, now, settings, run.today);
     return { ...run.summary, messages, nudges };
-  });
+  };
 }

@@ -10,7 +10,7 @@ import { jobOf, type JobPart } from './run.js';
  * once late, every `repeatEveryDays`: to the supplier's owner, or the ISMS lead when it has none.
  */
 export const remindSupplierReviews: JobPart = async (run) => {
-  const due = await run.tx.select().from(suppliers).where(isNotNull(suppliers.nextReviewOn)).orderBy(suppliers.id);
+  const due = await run.db.select().from(suppliers).where(isNotNull(suppliers.nextReviewOn)).orderBy(suppliers.id);
   for (const supplier of due) {
     const reviewOn = supplier.nextReviewOn!;
     const cycle = reminderCycle(daysBetween(run.today, reviewOn), run.settings.supplierReminderDays, run.settings.repeatEveryDays);
@@ -28,6 +28,7 @@ export const remindSupplierReviews: JobPart = async (run) => {
         button: isLead(toActor(person)) ? { label: 'Supplier register', command: 'register suppliers' } : undefined,
       });
     }
+    await run.stageIfFull();
   }
 };
 

@@ -24,7 +24,7 @@ function neverAttestedRound(run: JobRun, o: PersonObligation): number {
  * is annual (validity 12 months), so its members are reminded every year. People on leave are skipped.
  */
 export const remindTrainingObligations: JobPart = async (run) => {
-  for (const o of await everyonesObligations(run.tx, run.today)) {
+  for (const o of await everyonesObligations(run.db, run.today)) {
     if (run.isPaused(o.person)) continue;
     const { course, person, latest } = o;
     const basis = legalBasisOf(o);
@@ -50,6 +50,7 @@ export const remindTrainingObligations: JobPart = async (run) => {
         ? 'your training expires today' : `your training expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (${latest.expiresOn})`}`,
       detail: basis ? `required by ${basis}; attest again once you have renewed it` : 'attest again once you have renewed it',
     });
+    await run.stageIfFull();
   }
 };
 

@@ -1,0 +1,129 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { DateTime } from 'luxon';
+import { createTestBot, FakeChatPort, type TestBot } from './helpers/bot.js';
+import { nudgeLog, outbox, people, poamItems, schedulerRuns } from '../src/db/schema/index.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { verifyAuditChain } from '../src/core/audit.js';
+import { toPlainText, type Reply } from '../src/core/reply.js';
+import { JOBS, RUN_BATCH, dailyNudges, defaultNudgeSettings, runScheduledJob } from '../src/scheduler/index.js';
+import { importYaml } from '../src/import/import.js';
+
+const settings = defaultNudgeSettings({ timezone: 'Europe/Berlin' });
+/** 06:00 in Berlin on that day: when the daily run fires by default. */
+const morning = (isoDay: string, time = '06:00') => DateTime.fromISO(`${isoDay}T${time}`, { zone: 'Europe/Berlin' }).toJSDate();
+
+/** The organisation file, as an ISMS lead keeps it: one POA&M item with one milestone due on `milestoneDue`. */
+const poamFile = (milestoneDue: string) => `
+poam:
+  - ref: POAM-0001
+    weakness: Patch backlog
+    source: risk
+    owner: olga@test.example
+    due_on: 2028-01-31
+    milestones:
+      - { description: Inventory of unpatched hosts, due_on: ${milestoneDue} }
+`;
+
+describe('overdue milestone reminders', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+
+  const texts = async () => (await bot.outboxFor('owner')).sort((a, b) => a.id - b.id).map((m) => toPlainText(m.reply as Reply));
+  /** Runs the daily job each morning from `from` to `to`, twice each day (a re-run), and names the days a reminder was queued. */
+  const daysReminded = async (from: string, to: string) => {
+    const days: string[] = [];
+    for (let day = from; day <= to; day = DateTime.fromISO(day).plus({ days: 1 }).toISODate()!) {
+      const before = (await texts()).length;
+      await dailyNudges(bot.t.db, morning(day), settings);
+      await dailyNudges(bot.t.db, morning(day, '07:00'), settings);
+      const after = (await texts()).length;
+      if (after > before) days.push(after === before + 1 ? day : `${day} (${after - before} messages)`);
+    }
+    return days;
+  };
+
+  it('reminds weekly from the day after the due date, not daily, and a re-run of the same day sends nothing twice', async () => {
+    await importYaml(bot.t.db, poamFile('2027-10-01'), 'org.yaml');
+    expect(await daysReminded('2027-09-28', '2027-10-17')).toEqual(['2027-10-02', '2027-10-09', '2027-10-16']);
+    const sent = await texts();
+    expect(sent[0]).toContain('POAM-0001 milestone 1: Inventory of unpatched hosts — overdue by 1 day (was due 2027-10-01)');
+    expect(sent[1]).toContain('overdue by 8 days');
+  });
+
+  it('takes the next reminder of a milestone whose due date moved from the new date', async () => {
+    await importYaml(bot.t.db, poamFile('2027-10-01'), 'org.yaml');
+    expect(await daysReminded('2027-10-02', '2027-10-02')).toEqual(['2027-10-02']);
+    // The lead moves the milestone to 2027-10-20: the weekly reminder of the old date does not come.
+    await importYaml(bot.t.db, poamFile('2027-10-20'), 'org.yaml');
+    expect(await daysReminded('2027-10-03', '2027-10-28')).toEqual(['2027-10-21', '2027-10-28']);
+    expect((await texts())[1]).toContain('overdue by 1 day (was due 2027-10-20)');
+  });
+
+  it('holds the reminder while the owner is on leave and sends it once they are back', async () => {
+    await importYaml(bot.t.db, poamFile('2027-10-01'), 'org.yaml');
+    await bot.t.db.update(people).set({ pausedUntil: morning('2027-10-05', '00:00') }).where(eq(people.id, bot.ids.owner));
+    expect(await daysReminded('2027-10-02', '2027-10-09')).toEqual(['2027-10-05', '2027-10-09']);
+    expect((await texts())[0]).toContain('overdue by 4 days');
+  });
+});
+
+describe('a run that stops between batches', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => {
+    await bot.t.db.execute(sql`drop trigger if exists stop_the_run on poam_items`);
+    await bot.destroy();
+  });
+
+  /** More due POA&M items than one batch holds, spread over three owners. */
+  const ITEMS = RUN_BATCH + 40;
+  const owners = () => [bot.ids.owner, bot.ids.staff, bot.ids.auditor];
+
+  beforeEach(async () => {
+    await bot.t.db.insert(poamItems).values(Array.from({ length: ITEMS }, (_, i) => ({
+      ref: `POAM-${String(i + 1).padStart(4, '0')}`, weakness: `Weakness ${i + 1}`, source: 'risk' as const,
+      ownerId: owners()[i % 3], dueOn: '2027-05-10',
+    })));
+    // The database fails the second batch's escalations, as a crash or a lost connection would stop the run there.
+    await bot.t.db.execute(sql.raw(`
+      create or replace function stop_the_run() returns trigger as $$
+      begin raise exception 'the run stopped here'; end; $$ language plpgsql`));
+    await bot.t.db.execute(sql.raw(`
+      create trigger stop_the_run before update of escalation_level on poam_items
+      for each row when (new.ref = 'POAM-${String(ITEMS).padStart(4, '0')}') execute function stop_the_run()`));
+  });
+
+  it('keeps the first batch, and a re-run sends every owner one message with each item exactly once', async () => {
+    const db = bot.t.db;
+    const fire = morning('2027-05-03');
+    const [daily] = JOBS;
+    await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
+    // The first batch committed: its items climbed, their nudges wait for the end of a run; nothing is queued yet.
+    expect((await db.select().from(poamItems).where(eq(poamItems.escalationLevel, 1))).length).toBe(RUN_BATCH);
+    expect(await db.select().from(outbox)).toEqual([]);
+    // A failed fire gives its claim back: the same fire runs again, and finishes.
+    await db.execute(sql`drop trigger stop_the_run on poam_items`);
+    const again = await runScheduledJob(db, daily, fire, settings);
+    expect(again).toMatchObject({ ran: true, summary: { nudges: ITEMS, messages: 3 } });
+    expect(await db.select().from(schedulerRuns)).toHaveLength(1);
+    expect((await db.select().from(poamItems).where(eq(poamItems.escalationLevel, 1))).length).toBe(ITEMS);
+
+    const keys = (await db.select().from(nudgeLog)).map((n) => n.itemRef).sort();
+    expect(keys).toHaveLength(ITEMS);
+    expect(new Set(keys).size).toBe(ITEMS);
+    const port = new FakeChatPort();
+    await deliverDue(db, [port], morning('2027-05-03', '10:00'));
+    for (const email of ['olga@test.example', 'sam@test.example', 'ada@test.example']) {
+      const received = port.textsFor(email);
+      expect(received).toHaveLength(1);
+      expect(received[0]).toContain(`${ITEMS / 3} things need your attention`);
+    }
+    // Run again that day, and the next: nothing is sent twice.
+    await dailyNudges(db, morning('2027-05-03', '07:00'), settings);
+    await dailyNudges(db, morning('2027-05-04'), settings);
+    expect(await db.select().from(outbox)).toHaveLength(3);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+});
