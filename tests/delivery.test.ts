@@ -216,6 +216,51 @@ describe('the delivery worker', () => {
       expect(await row('claimed')).toMatchObject({ status: 'sent', possibleRepeat: false });
     });
 
+    it('sends a message again, saying so, after an error that says it may have arrived (a gateway timeout)', async () => {
+      await queue(ids[3], 'timeout');
+      port.failures = [new DeliveryError('HTTP 504 gateway timeout', undefined, false, true)];
+      const options = { backoffMs: 1000 };
+      expect(await deliverDue(t.db, [port], T0, 50, options)).toMatchObject({ retrying: 1, possibleRepeats: [] });
+      expect(await row('timeout')).toMatchObject({ status: 'queued', lastError: 'HTTP 504 gateway timeout; it may have reached the person', notBefore: plus(1000) });
+      const auditBefore = (await t.db.select().from(auditEvents)).length;
+      expect(await deliverDue(t.db, [port], plus(1000), 50, options)).toMatchObject({ sent: 1, possibleRepeats: [{ recipientId: ids[3], platform: 'test' }] });
+      expect(port.delivered).toEqual([{ personId: ids[3], text: `⚠ ${POSSIBLE_REPEAT_NOTE}\nmessage timeout` }]);
+      expect(await row('timeout')).toMatchObject({ status: 'sent', possibleRepeat: true, attempts: 2 });
+      const events = (await t.db.select().from(auditEvents)).slice(auditBefore);
+      expect(events).toMatchObject([{ action: 'resend_after_interruption', entityRef: `outbox:${(await row('timeout')).id}` }]);
+    });
+
+    it('sends a message again without a note after an error that says it did not arrive (503)', async () => {
+      await queue(ids[4], 'unavailable');
+      port.failures = [new DeliveryError('HTTP 503 service unavailable')];
+      const options = { backoffMs: 1000 };
+      await deliverDue(t.db, [port], T0, 50, options);
+      expect(await deliverDue(t.db, [port], plus(1000), 50, options)).toMatchObject({ sent: 1, possibleRepeats: [] });
+      expect(port.delivered).toEqual([{ personId: ids[4], text: 'message unavailable' }]);
+      expect(await row('unavailable')).toMatchObject({ status: 'sent', possibleRepeat: false });
+    });
+
+    it('puts one note on a message however many uncertain attempts came before it', async () => {
+      await queue(ids[5], 'twice');
+      port.failures = [1, 2].map((n) => new DeliveryError(`connection reset ${n}`, undefined, false, true));
+      const options = { backoffMs: 1000 };
+      await deliverDue(t.db, [port], T0, 50, options);
+      await deliverDue(t.db, [port], plus(1000), 50, options);
+      expect(await row('twice')).toMatchObject({ status: 'queued', attempts: 2, lastError: 'connection reset 2; it may have reached the person' });
+      expect(await deliverDue(t.db, [port], plus(3000), 50, options)).toMatchObject({ sent: 1, possibleRepeats: [{ recipientId: ids[5] }] });
+      expect(port.delivered).toEqual([{ personId: ids[5], text: `⚠ ${POSSIBLE_REPEAT_NOTE}\nmessage twice` }]);
+    });
+
+    it('records a message failed, with the reason, when a permanent error follows an uncertain one', async () => {
+      await queue(ids[6], 'blocked');
+      port.failures = [new DeliveryError('HTTP 504', undefined, false, true), new DeliveryError('HTTP 403 the bot was blocked', undefined, true)];
+      const options = { backoffMs: 1000 };
+      await deliverDue(t.db, [port], T0, 50, options);
+      expect(await deliverDue(t.db, [port], plus(1000), 50, options)).toMatchObject({ failed: 1, possibleRepeats: [] });
+      expect(await row('blocked')).toMatchObject({ status: 'failed', lastError: 'HTTP 403 the bot was blocked' });
+      expect(port.delivered).toEqual([]);
+    });
+
     it('keeps the note when the repeat is first refused with a rate limit', async () => {
       await queue(ids[2], 'limited');
       await deliverDue(t.db, [port], T0);

@@ -436,6 +436,7 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
   // A platform that keeps no receipts cannot be asked afterwards whether an interrupted attempt
   // arrived: an attempt that got as far as the call is sent again once, saying so, and recorded.
   const repeat = !keepsReceipts(port) && row.sendStartedAt !== null;
+  let attemptStartedAt: Date | undefined;
   try {
     // Tried before: the last attempt may have arrived even though its worker died before recording it.
     const arrived = row.attempts > 1 && keepsReceipts(port) && await port.wasDelivered(person, row.idempotencyKey, row.createdAt);
@@ -448,7 +449,8 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
       if (keepsReceipts(port)) await port.sendWithKey(person, message, row.idempotencyKey);
       else {
         // Stamped right before the call: a row claimed but never started is not a possible repeat.
-        const started = await db.update(outbox).set({ sendStartedAt: clock(), possibleRepeat: repeat || row.possibleRepeat })
+        attemptStartedAt = clock();
+        const started = await db.update(outbox).set({ sendStartedAt: attemptStartedAt, possibleRepeat: repeat || row.possibleRepeat })
           .where(stillOurs(row)).returning({ id: outbox.id });
         // The claim ran out and another worker has the row: it is theirs to send.
         if (started.length === 0) return 'retrying';
@@ -463,7 +465,7 @@ async function sendOne(db: Db, { row, person, port }: Claim, clock: () => Date, 
       await recordFailure(db, row, e, at, opts);
       return 'rateLimited';
     }
-    return recordFailure(db, row, e, at, opts);
+    return recordFailure(db, row, e, at, opts, attemptStartedAt);
   }
   if (!repeat) {
     await db.update(outbox).set({ status: 'sent', sentAt: clock(), leaseUntil: null }).where(stillOurs(row));
@@ -487,28 +489,32 @@ function markedAsRepeat(message: Reply): Reply {
 }
 
 /**
- * The platform answered with an error: this attempt did not reach the person. An earlier interrupted
- * one still may have (the claimed row's sendStartedAt), so the next attempt is marked as before.
+ * The platform answered with an error. Mostly this attempt did not reach the person, but an earlier
+ * interrupted one still may have (the claimed row's sendStartedAt), so the next attempt is marked as
+ * before. An error saying the message may have arrived (a gateway timeout, a connection lost after
+ * the request went out) keeps this attempt's stamp instead, so the next one is marked as after a crash.
  */
-async function recordFailure(db: Db, row: OutboxRow, e: unknown, at: Date, opts: Settled)
+async function recordFailure(db: Db, row: OutboxRow, e: unknown, at: Date, opts: Settled, attemptStartedAt?: Date)
   : Promise<'retrying' | 'failed'> {
-  const lastError = describeError(e);
   const error = e instanceof DeliveryError ? e : undefined;
+  const uncertain = Boolean(error?.mayHaveArrived && attemptStartedAt);
+  const sendStartedAt = uncertain ? attemptStartedAt! : row.sendStartedAt;
+  const lastError = describeError(e) + (uncertain ? '; it may have reached the person' : '');
   if (error?.permanent || (!error?.retryAfterMs && row.attempts >= opts.maxAttempts)) {
-    await db.update(outbox).set({ status: 'failed', lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt }).where(stillOurs(row));
+    await db.update(outbox).set({ status: 'failed', lastError, leaseUntil: null, sendStartedAt }).where(stillOurs(row));
     return 'failed';
   }
   if (error?.retryAfterMs) {
     // The platform asked for a pause in this conversation: not a failed attempt, and nothing else goes to them before it ends.
     const resume = new Date(at.getTime() + error.retryAfterMs);
-    await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, notBefore: resume, lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt })
+    await db.update(outbox).set({ status: 'queued', attempts: sql`${outbox.attempts} - 1`, notBefore: resume, lastError, leaseUntil: null, sendStartedAt })
       .where(stillOurs(row));
     await db.update(outbox).set({ notBefore: sql`greatest(${outbox.notBefore}, ${resume.toISOString()}::timestamptz)` })
       .where(and(eq(outbox.recipientId, row.recipientId), eq(outbox.status, 'queued')));
     return 'retrying';
   }
   const delay = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** (row.attempts - 1));
-  await db.update(outbox).set({ status: 'queued', notBefore: new Date(at.getTime() + delay), lastError, leaseUntil: null, sendStartedAt: row.sendStartedAt })
+  await db.update(outbox).set({ status: 'queued', notBefore: new Date(at.getTime() + delay), lastError, leaseUntil: null, sendStartedAt })
     .where(stillOurs(row));
   return 'retrying';
 }

@@ -23,7 +23,12 @@ export interface ChatPort {
 }
 
 export class DeliveryError extends Error {
-  constructor(message: string, readonly retryAfterMs?: number, readonly permanent = false) {
+  /**
+   * @param mayHaveArrived the platform may have taken the message despite the error (a gateway
+   * timeout, a connection lost after the request went out): on a platform that cannot be asked
+   * afterwards, the retry is marked as a possible repeat, as after a crash mid-send.
+   */
+  constructor(message: string, readonly retryAfterMs?: number, readonly permanent = false, readonly mayHaveArrived = false) {
     super(message);
     this.name = 'DeliveryError';
   }
