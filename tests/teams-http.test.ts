@@ -4,9 +4,10 @@ import { and, eq, sql } from 'drizzle-orm';
 import {
   aiTools, auditEvents, chatAddresses, evidenceItems, evidenceRequests, messageLinks, outbox, people, scopeChanges,
 } from '../src/db/schema/index.js';
-import { deliverDue } from '../src/core/delivery.js';
+import { deliverDue, POSSIBLE_REPEAT_NOTE } from '../src/core/delivery.js';
+import { enqueue } from '../src/core/outbox.js';
 import { DeliveryError } from '../src/core/port.js';
-import { reply, text } from '../src/core/reply.js';
+import { reply, replyText, text } from '../src/core/reply.js';
 import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
@@ -190,6 +191,45 @@ describe('Teams bot over HTTP', () => {
       const error = await server.port.send(staff, reply(text('Blocked.'))).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DeliveryError);
       expect(error).toMatchObject({ permanent: true });
+    });
+
+    for (const [lost, answer] of [['gateway-timeout', 'a 504 Gateway Timeout'], ['reset', 'a connection closed without an answer']] as const) {
+      it(`sends a message the Bot Connector took but answered with ${answer} once more, marked as a possible second copy`, async () => {
+        const key = `lost-answer-${lost}`;
+        const words = `Please acknowledge the policy (${lost}).`;
+        await enqueue(h.t.db, { recipientId: h.ids.staff, kind: 'test', idempotencyKey: key, reply: replyText(words), notBefore: new Date() });
+        const row = async () => (await h.t.db.select().from(outbox).where(eq(outbox.idempotencyKey, key)))[0];
+        const before = connector.posted.length;
+        connector.loseAnswerAfterPosting(lost);
+        const options = { backoffMs: 0 };
+        await deliverDue(h.t.db, [server.port], undefined, 50, options);
+        expect(await row()).toMatchObject({ status: 'queued', attempts: 1, lastError: expect.stringContaining('it may have reached the person') });
+        const again = await deliverDue(h.t.db, [server.port], undefined, 50, options);
+        expect(again.possibleRepeats).toEqual([{ outboxId: (await row()).id, recipientId: h.ids.staff, platform: 'teams' }]);
+        // What the person finds: the message, and a second copy saying it may be one.
+        const texts = connector.posted.slice(before).filter((p) => p.conversationId === personalChatOf('staff')).map((p) => cardText(cardOf(p.activity)));
+        expect(texts).toHaveLength(2);
+        expect(texts[0]).toContain(words);
+        expect(texts[0]).not.toContain(POSSIBLE_REPEAT_NOTE);
+        expect(texts[1]).toContain(POSSIBLE_REPEAT_NOTE);
+        expect(texts[1]).toContain(words);
+        expect(await row()).toMatchObject({ status: 'sent', possibleRepeat: true, attempts: 2 });
+      });
+    }
+
+    it('sends a message again without a note after a 503, which the Bot Connector did not take', async () => {
+      const key = 'unavailable-once';
+      const words = 'Please acknowledge the policy (503).';
+      await enqueue(h.t.db, { recipientId: h.ids.staff, kind: 'test', idempotencyKey: key, reply: replyText(words), notBefore: new Date() });
+      const before = connector.posted.length;
+      connector.failNext(1, 503);
+      const options = { backoffMs: 0 };
+      await deliverDue(h.t.db, [server.port], undefined, 50, options);
+      expect((await deliverDue(h.t.db, [server.port], undefined, 50, options)).possibleRepeats).toEqual([]);
+      const texts = connector.posted.slice(before).map((p) => cardText(cardOf(p.activity)));
+      expect(texts).toHaveLength(1);
+      expect(texts[0]).toContain(words);
+      expect(texts[0]).not.toContain(POSSIBLE_REPEAT_NOTE);
     });
 
     it('cannot reach someone who never talked to the bot', async () => {

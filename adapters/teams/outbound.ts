@@ -47,13 +47,14 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
   }
 
   /** Sends a message into a stored conversation, outside any turn; throws the outbox's DeliveryError. */
-  async function sendTo(reference: Partial<ConversationReference>, message: Reply, recipientId?: number): Promise<void> {
+  async function sendTo(reference: Partial<ConversationReference>, message: Reply, recipientId?: number, forOutbox = false): Promise<void> {
     // A failure inside the proactive turn would go to the turn error handler (and an apology to the
     // person): it is caught here instead, so the outbox hears of it and retries.
     let failure: unknown;
     try {
       await adapter.continueConversationAsync(appId ?? '', reference, async (context) => {
         try {
+          if (forOutbox) retryOnlyThrottling(context);
           await deliver(context, message, reference.conversation?.id, recipientId, reference.user?.aadObjectId);
         } catch (e) {
           failure = e;
@@ -120,6 +121,7 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
           conversation: { id: conversationId, conversationType: 'personal', isGroup: false, tenantId: roster.tenantId, name: '' },
         };
         try {
+          retryOnlyThrottling(context);
           await saveReference(db, personId, reference);
           await deliver(context, message, conversationId, personId, roster.user.aadObjectId);
         } catch (e) {
@@ -138,7 +140,7 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
     unreachableReason: () => 'Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams',
     async send(person, message) {
       const reference = await loadReference(db, person.id);
-      if (reference) return sendTo(reference, message, person.id);
+      if (reference) return sendTo(reference, message, person.id, true);
       const roster = await loadRosterAddress(db, person.id);
       if (!roster) throw new DeliveryError(`${person.name} has not talked to the bot in Teams yet and is in no team where the app is installed`, undefined, true);
       await openAndSend(roster, message, person.id);
@@ -215,6 +217,41 @@ export function isPersonalChat(activity: Partial<Activity>): boolean {
 
 const fileGone = (file: FileOut) => `📎 ${file.title}: the file is no longer available. Ask me again and I'll make it anew.`;
 
+/** The parts of @azure/core-rest-pipeline's pipeline, request and response used below. */
+interface HttpPipeline {
+  removePolicy(options: { name: string }): unknown;
+  addPolicy(policy: { name: string; sendRequest(request: unknown, next: (request: unknown) => Promise<HttpAnswer>): Promise<HttpAnswer> }, options: { phase: 'Retry' }): void;
+}
+interface HttpAnswer { status: number; headers: { get(name: string): string | undefined } }
+
+/** Internal retries of a throttled request, as the client's default policy does them (3). */
+const THROTTLED_RETRIES = 3;
+
+/**
+ * The connector client's default retry policy sends an activity again, unmarked, after a 5xx or a
+ * lost connection, when the first may have arrived (and waits seconds between tries). For the
+ * outbox, which retries with a note and a backoff of its own, the turn's client retries only what
+ * the connector refused outright and asked to send again later (429, or 503 with Retry-After).
+ */
+function retryOnlyThrottling(context: TurnContext): void {
+  const client = context.turnState.get<{ client?: { pipeline?: HttpPipeline } } | undefined>(context.adapter.ConnectorClientKey);
+  const pipeline = client?.client?.pipeline;
+  if (!pipeline) return;
+  pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+  pipeline.addPolicy({
+    name: 'throttlingOnlyRetryPolicy',
+    async sendRequest(request, next) {
+      for (let retry = 0; ; retry++) {
+        const answer = await next(request);
+        const throttled = answer.status === 429 || answer.status === 503;
+        const wait = throttled && retry < THROTTLED_RETRIES ? retryAfterMs(answer.headers.get('retry-after')) : undefined;
+        if (wait === undefined) return answer;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    },
+  }, { phase: 'Retry' });
+}
+
 interface ConnectorError { name?: string; message?: string; statusCode?: number; code?: string; response?: { headers?: { get(name: string): string | undefined } } }
 
 /** Only what helps diagnose: connector errors also carry the request, with its bearer token. */
@@ -223,13 +260,34 @@ export function safeError(e: unknown): Record<string, unknown> {
   return { name: err?.name, message: err?.message, statusCode: err?.statusCode, code: err?.code };
 }
 
-/** Bot Connector failures as the outbox understands them: throttling and outages pass, the rest will not. */
+/**
+ * Failures after the request went out, as @azure/core-rest-pipeline reports them (RestError with the
+ * socket's code, REQUEST_SEND_ERROR when it has none, AbortError for a cancelled request): the
+ * connector may have taken the message. ECONNREFUSED, ENOTFOUND and the like mean it never got there.
+ */
+const LOST_AFTER_SENDING = new Set(['ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED', 'EPIPE', 'REQUEST_SEND_ERROR', 'UND_ERR_SOCKET']);
+
+/** True when the Bot Connector may have posted the message although the call failed. */
+function mayHaveArrived(err: ConnectorError | undefined, status: number | undefined): boolean {
+  // A gateway gave up waiting for the service, which may still have posted it.
+  if (status === 504) return true;
+  if (status !== undefined) return false;
+  if (err?.name === 'AbortError') return true;
+  if (err?.code !== undefined) return LOST_AFTER_SENDING.has(err.code);
+  return /socket hang up|aborted/i.test(err?.message ?? '');
+}
+
+/**
+ * Bot Connector failures as the outbox understands them: throttling and outages pass, the rest will
+ * not; a failure that may have reached the person says so, and the retry carries a note.
+ */
 function deliveryError(e: unknown): DeliveryError {
   const err = e as ConnectorError;
   const status = err?.statusCode;
-  const why = `Teams did not take the message${status ? ` (HTTP ${status})` : ''}: ${err?.message ?? String(e)}`;
+  const uncertain = mayHaveArrived(err, status);
+  const why = `Teams ${uncertain ? 'may not have taken' : 'did not take'} the message${status ? ` (HTTP ${status})` : ''}: ${err?.message ?? String(e)}`;
   if (status === 429) return new DeliveryError(why, retryAfterMs(err.response?.headers?.get('retry-after')));
-  if (status === undefined || status >= 500) return new DeliveryError(why);
+  if (status === undefined || status >= 500) return new DeliveryError(why, undefined, false, uncertain);
   // 401/403: the bot was removed or blocked; 404: the conversation is gone. Retrying will not help.
   return new DeliveryError(why, undefined, true);
 }

@@ -44,6 +44,9 @@ const KEPT_UPLOAD_BYTES = 8 * 1024 * 1024;
 
 interface Failure { status: number; retryAfter?: string; code: string }
 
+/** How the answer to an activity that did reach its conversation goes missing. */
+export type LostAnswer = 'gateway-timeout' | 'reset';
+
 export interface FakeConnectorOptions {
   /** Every nth POST of an activity is answered 429 Too Many Requests with Retry-After: 1, and not posted. */
   rateLimitEvery?: number;
@@ -85,6 +88,8 @@ export class FakeConnector {
   private activityPosts = 0;
   rateLimited = 0;
   private readonly failures: Failure[] = [];
+  /** What becomes of the answers to the next posts of activities, which do reach their conversation. */
+  private readonly lostAnswers: LostAnswer[] = [];
   private readonly hashes = new Map<UploadSession, Hash>();
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
   private nextId = 1;
@@ -111,8 +116,18 @@ export class FakeConnector {
     for (let i = 0; i < times; i++) this.failures.push({ status, code, retryAfter: retryAfterSeconds === undefined ? undefined : String(retryAfterSeconds) });
   }
 
+  /**
+   * The next `times` posted activities reach their conversation, but their sender hears back only a
+   * 504 Gateway Timeout (a gateway that gave up waiting for the service, which took the message
+   * after all) or a connection closed without an answer ('reset').
+   */
+  loseAnswerAfterPosting(outcome: LostAnswer, times = 1): void {
+    for (let i = 0; i < times; i++) this.lostAnswers.push(outcome);
+  }
+
   clearFailures(): void {
     this.failures.length = 0;
+    this.lostAnswers.length = 0;
     this.refuseNewConversations = undefined;
   }
 
@@ -263,6 +278,9 @@ export class FakeConnector {
       const id = `msg-${this.nextId++}`;
       const posted = { conversationId, replyToId: parts[4], id, activity, at: performance.now() };
       this.posted.push(posted);
+      const lost = this.lostAnswers.shift();
+      if (lost === 'reset') return void res.socket?.destroy();
+      if (lost === 'gateway-timeout') return void json(504, { error: { code: 'GatewayTimeout', message: 'fake connector: the gateway timed out' } });
       if (this.options.holdAfterPosts === this.posted.length) {
         this.resolveHeld(posted);
         return; // it reached the conversation, but its sender never hears back
