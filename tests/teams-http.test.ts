@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadReference, saveReference } from '../adapters/teams/addresses.js';
 import { and, eq, sql } from 'drizzle-orm';
 import {
   aiTools, auditEvents, chatAddresses, evidenceItems, evidenceRequests, messageLinks, outbox, people, scopeChanges,
@@ -230,6 +233,25 @@ describe('Teams bot over HTTP', () => {
       expect(texts).toHaveLength(1);
       expect(texts[0]).toContain(words);
       expect(texts[0]).not.toContain(POSSIBLE_REPEAT_NOTE);
+    });
+
+    it('tells the outbox a message did not arrive, with no note on the retry, when the Bot Connector refuses the connection', async () => {
+      const staff = await person(h.ids.staff);
+      const stored = (await loadReference(h.t.db, staff.id))!;
+      // A port nothing listens on any more: the connection is refused before anything is sent.
+      const closed = http.createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const serviceUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`;
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      await saveReference(h.t.db, staff.id, { ...stored, serviceUrl });
+      try {
+        const error = await server.port.send(staff, reply(text('Nobody listening.'))).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DeliveryError);
+        expect(error).toMatchObject({ permanent: false, mayHaveArrived: false });
+        expect((error as Error).message).toContain('ECONNREFUSED');
+      } finally {
+        await saveReference(h.t.db, staff.id, stored);
+      }
     });
 
     it('cannot reach someone who never talked to the bot', async () => {
