@@ -22,6 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { FakeSlack } from '../tests/helpers/fake-slack.js';
@@ -90,9 +91,13 @@ async function stop(child: Child): Promise<void> {
   clearTimeout(timer);
 }
 
-interface Load { sent: number; ok: number; failed: number; statuses: Record<string, number>; ms: number[]; seconds: number }
+interface Load {
+  sent: number; ok: number; failed: number; statuses: Record<string, number>; ms: number[]; seconds: number;
+  /** This process's event-loop utilisation while the side was loaded (it also runs the fake Slack API and Bot Connector). */
+  elu: { idle: number; active: number; utilization: number };
+}
 
-const emptyLoad = (): Load => ({ sent: 0, ok: 0, failed: 0, statuses: {}, ms: [], seconds: 0 });
+const emptyLoad = (): Load => ({ sent: 0, ok: 0, failed: 0, statuses: {}, ms: [], seconds: 0, elu: { idle: 0, active: 0, utilization: 0 } });
 
 /**
  * `clients` loops, each sending one request after the other for `seconds`; each request's time to its
@@ -101,6 +106,7 @@ const emptyLoad = (): Load => ({ sent: 0, ok: 0, failed: 0, statuses: {}, ms: []
 async function load(into: Load, clients: number, seconds: number, send: (n: number) => Promise<number>): Promise<void> {
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
+  const elu0 = performance.eventLoopUtilization();
   await Promise.all(Array.from({ length: clients }, async () => {
     while (performance.now() < end) {
       const n = into.sent++;
@@ -113,6 +119,11 @@ async function load(into: Load, clients: number, seconds: number, send: (n: numb
     }
   }));
   into.seconds += (performance.now() - t0) / 1000;
+  // Summed over the side's turns: a figure near 1 means the load generator, not the server, set the pace.
+  const elu = performance.eventLoopUtilization(elu0);
+  into.elu.idle += elu.idle;
+  into.elu.active += elu.active;
+  into.elu.utilization = into.elu.active / (into.elu.active + into.elu.idle);
 }
 
 /** Slices per platform: bare and bot take turns, so a change in the shared machine's load meets both alike. */
@@ -144,7 +155,7 @@ function figures(l: Load) {
   return {
     requests: l.sent, ok: l.ok, failed: l.failed, statuses: l.statuses,
     p50Ms: r1(percentile(l.ms, 50)), p99Ms: r1(percentile(l.ms, 99)), maxMs: r1(l.ms[l.ms.length - 1] ?? 0),
-    perSecond: r1(l.ok / l.seconds),
+    perSecond: r1(l.ok / l.seconds), loadGeneratorBusy: Math.round(l.elu.utilization * 100) / 100,
   };
 }
 
