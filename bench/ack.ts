@@ -4,9 +4,10 @@
  * Slack: N clients send signed "/isms" slash commands (form-encoded, as Slack posts them) for D seconds
  * to the bot in HTTP mode, cycling through a read (`status`), a write (`declare ai …`), `help` and a
  * command that opens a form (`declare ai` without arguments); the Web API and response_url are a local
- * fake. The same load goes to a bare Bolt app that only acks (bench/ack-bare.ts). A figure is the time
- * from sending the request to Slack's HTTP response (the ack). After the load, the time until every
- * accepted command has its answer (response_url post or opened form) is the drain.
+ * fake. The same load goes to a bare Bolt app that only acks (bench/ack-bare.ts), in turns with the bot
+ * (three slices each, see sideBySide) so that other work on the shared machine meets both alike. A figure
+ * is the time from sending the request to Slack's HTTP response (the ack). After each of the bot's turns,
+ * the time until every accepted command has its answer (response_url post or opened form) is the drain.
  * Teams: the same four commands as Bot Framework message activities to /api/messages, against a bare
  * botbuilder CloudAdapter that answers each with one message before its HTTP response. Two figures: the
  * HTTP exchange (the bot answers a message 200 at once and runs its turn afterwards), and the time from
@@ -21,6 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { FakeSlack } from '../tests/helpers/fake-slack.js';
@@ -89,28 +91,62 @@ async function stop(child: Child): Promise<void> {
   clearTimeout(timer);
 }
 
-interface Load { sent: number; ok: number; failed: number; statuses: Record<string, number>; ms: number[]; seconds: number }
+interface Load {
+  sent: number; ok: number; failed: number; statuses: Record<string, number>; ms: number[]; seconds: number;
+  /** This process's event-loop utilisation while the side was loaded (it also runs the fake Slack API and Bot Connector). */
+  elu: { idle: number; active: number; utilization: number };
+}
 
-/** `clients` loops, each sending one request after the other for `seconds`; each request's time to its HTTP response. */
-async function load(clients: number, seconds: number, send: (n: number) => Promise<number>): Promise<Load> {
-  const ms: number[] = [];
-  const statuses: Record<string, number> = {};
-  let next = 0;
-  let ok = 0;
+const emptyLoad = (): Load => ({ sent: 0, ok: 0, failed: 0, statuses: {}, ms: [], seconds: 0, elu: { idle: 0, active: 0, utilization: 0 } });
+
+/**
+ * `clients` loops, each sending one request after the other for `seconds`; each request's time to its
+ * HTTP response, added to `into` (requests numbered on from its count).
+ */
+async function load(into: Load, clients: number, seconds: number, send: (n: number) => Promise<number>): Promise<void> {
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
+  const elu0 = performance.eventLoopUtilization();
   await Promise.all(Array.from({ length: clients }, async () => {
     while (performance.now() < end) {
-      const n = next++;
+      const n = into.sent++;
       const s = performance.now();
       const status = await send(n).catch(() => 0);
-      ms.push(performance.now() - s);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status >= 200 && status < 300) ok++;
+      into.ms.push(performance.now() - s);
+      into.statuses[status] = (into.statuses[status] ?? 0) + 1;
+      if (status >= 200 && status < 300) into.ok++;
+      else into.failed++;
     }
   }));
-  ms.sort((a, b) => a - b);
-  return { sent: next, ok, failed: next - ok, statuses, ms, seconds: (performance.now() - t0) / 1000 };
+  into.seconds += (performance.now() - t0) / 1000;
+  // Summed over the side's turns: a figure near 1 means the load generator, not the server, set the pace.
+  const elu = performance.eventLoopUtilization(elu0);
+  into.elu.idle += elu.idle;
+  into.elu.active += elu.active;
+  into.elu.utilization = into.elu.active / (into.elu.active + into.elu.idle);
+}
+
+/** Slices per platform: bare and bot take turns, so a change in the shared machine's load meets both alike. */
+const SLICES = 3;
+
+/**
+ * `seconds` of load on each side, in SLICES turns of bare then bot (the order alternating). After each
+ * of the bot's turns `settled` waits until it owes nothing more (so its leftover work never lands in the
+ * bare app's turn) and says how long that took; drainMs is the longest.
+ */
+async function sideBySide(clients: number, seconds: number, bare: (n: number) => Promise<number>, bot: (n: number) => Promise<number>,
+  settled: (owed: number) => Promise<number>): Promise<{ bare: Load; bot: Load; drainMs: number }> {
+  const sides = { bare: emptyLoad(), bot: emptyLoad() };
+  let drainMs = 0;
+  for (let i = 0; i < SLICES; i++) {
+    for (const side of i % 2 ? ['bot', 'bare'] as const : ['bare', 'bot'] as const) {
+      await load(sides[side], clients, seconds / SLICES, side === 'bare' ? bare : bot);
+      if (side === 'bot') drainMs = Math.max(drainMs, await settled(sides.bot.ok));
+    }
+  }
+  sides.bare.ms.sort((a, b) => a - b);
+  sides.bot.ms.sort((a, b) => a - b);
+  return { ...sides, drainMs };
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -119,7 +155,7 @@ function figures(l: Load) {
   return {
     requests: l.sent, ok: l.ok, failed: l.failed, statuses: l.statuses,
     p50Ms: r1(percentile(l.ms, 50)), p99Ms: r1(percentile(l.ms, 99)), maxMs: r1(l.ms[l.ms.length - 1] ?? 0),
-    perSecond: r1(l.ok / l.seconds),
+    perSecond: r1(l.ok / l.seconds), loadGeneratorBusy: Math.round(l.elu.utilization * 100) / 100,
   };
 }
 
@@ -231,30 +267,26 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
       await teamsMessage(`http://127.0.0.1:${barePorts.teams}/`, 'warm-bare')(n);
     }
 
-    const slackBare = await load(clients, seconds, slackCommand(`http://127.0.0.1:${barePorts.slack}/slack/events`));
     const offset = 1_000_000;
-    const slackBot = await load(clients, seconds, (n) => slackCommand(`http://127.0.0.1:${port}/slack/events`)(offset + n));
-    // Every acked command owes an answer: how long until the last one arrived.
-    const drainStart = performance.now();
-    const owed = slackBot.ok;
+    // Every acked command owes an answer: after each of the bot's turns, how long until the last one arrived.
     const answeredNow = () => answeredSet(slackApi, offset, busyAcks).size;
-    let got = answeredNow();
-    while (got < owed && performance.now() - drainStart < 300_000) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      got = answeredNow();
-    }
-    const drainMs = Math.round(performance.now() - drainStart);
+    const botCommand = slackCommand(`http://127.0.0.1:${port}/slack/events`);
+    const slack = await sideBySide(clients, seconds, slackCommand(`http://127.0.0.1:${barePorts.slack}/slack/events`),
+      (n) => botCommand(offset + n), (owed) => until(() => answeredNow() >= owed));
+    const slackBot = slack.bot;
+    const slackBare = slack.bare;
+    const owed = slackBot.ok;
+    const got = answeredNow();
+    const drainMs = slack.drainMs;
     const unanswered = unansweredKinds(answeredSet(slackApi, offset, busyAcks), offset, offset + slackBot.sent);
     const busyAnswers = busyAcks.size + slackApi.calls.filter((c) => c.method === 'response_url' && /busy/.test(JSON.stringify(c.args))).length;
 
-    const teamsBare = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${barePorts.teams}/`, 'bare'));
-    const teamsBot = await load(clients, seconds, teamsMessage(`http://127.0.0.1:${port}/api/messages`, 'bot'));
-    // Replies still owed when the load stopped: how long until the last came.
-    const teamsDrainStart = performance.now();
-    while (repliesOf(connector, teamsSent, 'bot').answered < teamsBot.ok && performance.now() - teamsDrainStart < 300_000) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const teamsDrainMs = Math.round(performance.now() - teamsDrainStart);
+    // Replies still owed when a turn of load stopped: how long until the last came.
+    const teams = await sideBySide(clients, seconds, teamsMessage(`http://127.0.0.1:${barePorts.teams}/`, 'bare'),
+      teamsMessage(`http://127.0.0.1:${port}/api/messages`, 'bot'), (owed) => until(() => repliesOf(connector, teamsSent, 'bot').answered >= owed));
+    const teamsBot = teams.bot;
+    const teamsBare = teams.bare;
+    const teamsDrainMs = teams.drainMs;
     const teamsReplies = { bot: repliesOf(connector, teamsSent, 'bot'), bare: repliesOf(connector, teamsSent, 'bare') };
     const teamsBusy = connector.posted.filter((p) => /busy/.test(JSON.stringify(p.activity))).length;
     const botPeakRssMb = peakRssMb(bot);
@@ -284,6 +316,13 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     await connector.stop();
     await slackApi.close();
   }
+}
+
+/** Waits (up to 5 minutes) until `done` holds; how many ms that took. */
+async function until(done: () => boolean): Promise<number> {
+  const start = performance.now();
+  while (!done() && performance.now() - start < 300_000) await new Promise((resolve) => setTimeout(resolve, 100));
+  return Math.round(performance.now() - start);
 }
 
 /** The first reply to each activity of one run ("<run>-<n>") that reached the connector, and how long after sending it came. */

@@ -17,7 +17,10 @@ export type RequestInfo = Record<string, string | number | undefined>;
 
 /** Bolt, the WebClient and Socket Mode log through the bot's logger (which scrubs token-shaped text). */
 export function boltLogger(log: Pino): BoltLogger {
-  const write = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => log[level](format(...msg));
+  // Bolt logs debug lines on every request: a level that is off costs no formatting.
+  const write = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => {
+    if (log.isLevelEnabled(level)) log[level](format(...msg));
+  };
   return {
     debug: write('debug'),
     info: write('info'),

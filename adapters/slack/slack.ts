@@ -63,7 +63,9 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
     // Signature verification stays on: a forged or replayed (older than 5 minutes) request gets 401.
     receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, signatureVerification: true, endpoints: EVENTS_PATH, logger });
   }
-  const app = new App<SlackContext>({ token: settings.botToken, receiver, logger, clientOptions, deferInitialization: true });
+  // No conversation store: nothing reads context.conversation, and Bolt's in-memory one builds an
+  // Error (with its stack) on every request it finds nothing for, before the ack.
+  const app = new App<SlackContext>({ token: settings.botToken, receiver, logger, clientOptions, deferInitialization: true, convoStore: false });
   const api = new SlackApi(app.client, log, settings.botToken);
   // The outbox gets its own client: it neither retries nor waits out a 429 (the delivery worker
   // does both, per conversation), and a 429 on it does not pause interactive answers, as a shared

@@ -37,14 +37,18 @@ export type Show = (reply: Reply) => Promise<void>;
 
 export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewareArgs, SlackContext> {
   return async (args) => {
+    // Acknowledged before anything else runs: the ack is all Slack waits for. Events are acknowledged
+    // by Bolt itself; a submission's acknowledgement carries its answer.
+    if ('ack' in args && args.ack && (args.body as Body).type !== 'view_submission') await (args.ack as () => Promise<void>)();
     const { user, request } = describe(args.body as Body, args.context.retryNum);
     args.context.request = request;
     args.context.user = slackUser(deps.api, user ?? '', request);
-    // Events are acknowledged by Bolt itself; a submission's acknowledgement carries its answer.
-    if ('ack' in args && args.ack && (args.body as Body).type !== 'view_submission') await (args.ack as () => Promise<void>)();
     await args.next();
   };
 }
+
+/** A slash command's busy acknowledgement: the same for every one, so rendered once. */
+let busyAck: RespondArguments | undefined;
 
 /** At most one warning a minute about commands refused as busy, with how many were. */
 const BUSY_WARNING_MS = 60_000;
@@ -75,7 +79,7 @@ export function boundInFlight(deps: SlackDeps): Middleware<AnyMiddlewareArgs, Sl
     }
     // A slash command's acknowledgement can carry its answer: the cheapest answer there is, under load.
     if (command) {
-      await ack({ response_type: 'ephemeral', ...renderMessage(busyReply()) });
+      await ack(busyAck ??= { response_type: 'ephemeral', ...renderMessage(busyReply()) });
       return;
     }
     await ack();
