@@ -187,6 +187,8 @@ async function sweepsAt(database: Database, now: Date, settings: NudgeSettings) 
   const db = database.db;
   // What autovacuum does between two daily runs: the rows the previous day's run rewrote leave the indexes.
   await db.execute(sql.raw(`vacuum (analyze) ${LARGE_TABLES}`));
+  // And the small tables' statistics (an empty table never analyzed is planned as a big one).
+  await db.execute(sql`analyze`);
   const sizes = await tableSizes(db);
   const out: Record<string, unknown> = {};
   for (const sweep of SWEEPS) {
