@@ -91,7 +91,18 @@ export async function appendAuditMany(tx: Db, actor: AuditActor, inputs: AuditIn
     prevHash = hashEvent(fields);
     return { ...fields, hash: prevHash };
   });
-  for (let i = 0; i < rows.length; i += APPEND_CHUNK) await tx.insert(auditEvents).values(rows.slice(i, i + APPEND_CHUNK));
+  // One jsonb parameter per chunk rather than twelve per row: building and encoding those was most of a
+  // scheduler batch's CPU.
+  for (let i = 0; i < rows.length; i += APPEND_CHUNK) {
+    await tx.execute(sql`
+      insert into ${auditEvents} (seq, at, actor_id, actor_label, action, entity, entity_ref, before, after, row_hash, prev_hash, hash)
+      select r.seq, r.at, r.actor_id, r.actor_label, r.action, r.entity, r.entity_ref, r.before, r.after, r.row_hash, r.prev_hash, r.hash
+      from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + APPEND_CHUNK).map((r) => ({
+        seq: r.seq, at: r.at, actor_id: r.actorId, actor_label: r.actorLabel, action: r.action, entity: r.entity, entity_ref: r.entityRef,
+        before: r.before, after: r.after, row_hash: r.rowHash, prev_hash: r.prevHash, hash: r.hash,
+      })))}::jsonb)
+        as r(seq bigint, at timestamptz, actor_id int, actor_label text, action text, entity text, entity_ref text, before jsonb, after jsonb, row_hash text, prev_hash text, hash text)`);
+  }
 }
 
 export type ChainVerdict =

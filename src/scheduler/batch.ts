@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { nudgeLog, outbox, people, schedulerNudges } from '../db/schema/index.js';
 import { rows } from '../db/migrate.js';
@@ -53,8 +53,11 @@ export class NudgeBatch {
     const all = [...this.byRecipient.values()].flatMap((m) => [...m.values()]);
     this.byRecipient.clear();
     for (const part of chunks(all, CHUNK)) {
-      await tx.insert(schedulerNudges).values(part.map((n) => ({ key: n.key, recipientId: n.recipientId, nudge: n, createdAt: this.now })))
-        .onConflictDoNothing({ target: schedulerNudges.key });
+      await tx.execute(sql`
+        insert into ${schedulerNudges} (key, recipient_id, nudge, created_at)
+        select r.key, r.recipient_id, r.nudge, ${this.now.toISOString()}::timestamptz
+        from ${recordset(part.map((n) => ({ key: n.key, recipient_id: n.recipientId, nudge: n })))} as r(key text, recipient_id int, nudge jsonb)
+        on conflict (key) do nothing`);
     }
   }
 
@@ -79,14 +82,22 @@ export class NudgeBatch {
     if (ids.length === 0) return result;
     const recipients = new Map<number, typeof people.$inferSelect>();
     for (const part of chunks(ids, CHUNK)) {
-      for (const p of await tx.select().from(people).where(inArray(people.id, part))) recipients.set(p.id, p);
+      for (const p of await tx.select().from(people).where(sql`${people.id} = any(${`{${part.join(',')}}`}::int[])`)) recipients.set(p.id, p);
     }
     const keys = ids.flatMap((id) => (recipients.has(id) ? [...this.byRecipient.get(id)!.keys()] : []));
     const done = new Set<string>();
     for (const part of chunks(keys, CHUNK)) {
-      for (const r of await tx.select({ key: nudgeLog.key }).from(nudgeLog).where(inArray(nudgeLog.key, part))) done.add(r.key);
+      const found = await tx.select({ key: nudgeLog.key }).from(nudgeLog)
+        .where(sql`${nudgeLog.key} in (select jsonb_array_elements_text(${JSON.stringify(part)}::jsonb))`);
+      for (const r of found) done.add(r.key);
     }
     const messages: { id: number; fresh: Nudge[]; message: typeof outbox.$inferInsert }[] = [];
+    // People share a few time zones: each zone's (and leave's) delivery time is worked out once.
+    const times = new Map<string, Date>();
+    const timeFor = (person: typeof people.$inferSelect) => {
+      const key = `${person.timezone ?? ''}|${person.pausedUntil?.getTime() ?? ''}`;
+      return times.get(key) ?? times.set(key, deliveryTime(person, this.now, this.settings)).get(key)!;
+    };
     for (const id of ids) {
       const person = recipients.get(id);
       if (!person) continue;
@@ -101,19 +112,30 @@ export class NudgeBatch {
         kind: kinds.size === 1 ? fresh[0].kind : 'nudge',
         idempotencyKey: `nudges:${id}:${this.cycle}:${itemsHash}`,
         reply: groupedReply(fresh),
-        notBefore: deliveryTime(person, this.now, this.settings),
+        notBefore: timeFor(person),
         campaignId: campaigns.size === 1 ? fresh[0].campaignId : undefined,
       } });
     }
     for (const part of chunks(messages, CHUNK)) {
       // A key already queued (a run repeated after a crash) inserts nothing and nudges nobody twice.
-      const queued = new Map((await tx.insert(outbox).values(part.map((m) => m.message))
-        .onConflictDoNothing({ target: outbox.idempotencyKey }).returning({ id: outbox.id, key: outbox.idempotencyKey }))
-        .map((r) => [r.key, r.id]));
+      const inserted = await tx.execute(sql`
+        insert into ${outbox} (idempotency_key, recipient_id, kind, reply, not_before, campaign_id)
+        select r.idempotency_key, r.recipient_id, r.kind, r.reply, r.not_before, r.campaign_id
+        from ${recordset(part.map(({ message: m }) => ({
+          idempotency_key: m.idempotencyKey, recipient_id: m.recipientId, kind: m.kind, reply: m.reply, not_before: m.notBefore, campaign_id: m.campaignId ?? null,
+        })))} as r(idempotency_key text, recipient_id int, kind text, reply jsonb, not_before timestamptz, campaign_id int)
+        on conflict (idempotency_key) do nothing
+        returning id, idempotency_key as key`);
+      const queued = new Map(rows<{ id: number; key: string }>(inserted).map((r) => [r.key, r.id]));
       const logged = part.filter((m) => queued.has(m.message.idempotencyKey)).flatMap((m) => m.fresh.map((n) => ({
-        key: n.key, outboxId: queued.get(m.message.idempotencyKey)!, itemRef: n.itemRef, recipientId: m.id, step: n.step ?? null, createdAt: this.now,
+        key: n.key, outbox_id: queued.get(m.message.idempotencyKey)!, item_ref: n.itemRef, recipient_id: m.id, step: n.step ?? null,
       })));
-      for (const rows of chunks(logged, CHUNK)) await tx.insert(nudgeLog).values(rows);
+      for (const logRows of chunks(logged, CHUNK)) {
+        await tx.execute(sql`
+          insert into ${nudgeLog} (key, outbox_id, item_ref, recipient_id, step, created_at)
+          select r.key, r.outbox_id, r.item_ref, r.recipient_id, r.step, ${this.now.toISOString()}::timestamptz
+          from ${recordset(logRows)} as r(key text, outbox_id int, item_ref text, recipient_id int, step int)`);
+      }
       result.messages += queued.size;
       result.nudges += part.filter((m) => queued.has(m.message.idempotencyKey)).reduce((n, m) => n + m.fresh.length, 0);
     }
@@ -148,6 +170,12 @@ export async function sendStagedNudges(db: Db, now: Date, settings: NudgeSetting
     result.nudges += sent.nudges;
   }
 }
+
+/**
+ * Rows as one jsonb parameter read back as a record set: a batch's rows go in one statement with one
+ * bind parameter, without building (and the driver encoding) a parameter per column of every row.
+ */
+const recordset = (rows: object[]) => sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)`;
 
 /** Rows per statement: well under the 65,535 bind parameters one statement may carry. */
 const CHUNK = 1000;

@@ -33,6 +33,8 @@ export const remindOverdueMilestones: JobPart = async (run) => {
   const notOnLeave = or(isNull(people.pausedUntil), lte(people.pausedUntil, run.now));
   // In the index's order, from where the last batch ended: a milestone skipped (owner on leave) is passed once.
   let after: SQL | undefined;
+  // Many milestones share a due date: each date's cycle is worked out once.
+  const cycles = new Map<string, string>();
   for (let more = true; more;) {
     more = (await run.step(async (tx) => {
       // The range alone selects, in index order: next_reminder_on is always after the due date.
@@ -47,7 +49,7 @@ export const remindOverdueMilestones: JobPart = async (run) => {
       // A due date written past the reminder day by hand is not late yet: left for its trigger-set day.
       const late = due.filter((d) => d.milestone.dueOn < run.today);
       for (const { milestone, item } of late) {
-        const cycle = reminderCycle(daysBetween(run.today, milestone.dueOn), [], repeat)!;
+        const cycle = cycles.get(milestone.dueOn) ?? cycles.set(milestone.dueOn, reminderCycle(daysBetween(run.today, milestone.dueOn), [], repeat)!).get(milestone.dueOn)!;
         run.count('milestone reminders');
         run.batch.add({
           recipientId: item.ownerId, itemRef: item.ref, kind: 'poam_milestone',

@@ -1,4 +1,4 @@
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people } from '../../db/schema/index.js';
 import { appendAuditMany, type AuditInput } from '../../core/audit.js';
@@ -89,7 +89,9 @@ export class JobRun {
   async loadPeople(ids: number[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.people.has(id));
     if (missing.length === 0) return;
-    for (const p of await (this.current ?? this.db).select().from(people).where(inArray(people.id, missing))) this.people.set(p.id, p);
+    // One array parameter, whatever the number of people.
+    const found = await (this.current ?? this.db).select().from(people).where(sql`${people.id} = any(${`{${missing.join(',')}}`}::int[])`);
+    for (const p of found) this.people.set(p.id, p);
   }
 
   async leads(): Promise<Person[]> {
