@@ -8,7 +8,7 @@ import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client.js';
 import { aiTools } from '../src/db/schema/index.js';
-import { verifyAuditChain } from '../src/core/audit.js';
+import { appendAudit, verifyAuditChain } from '../src/core/audit.js';
 import { FAULT_TEXT, UNREACHABLE_TEXT } from '../src/core/inbound.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { DbProxy } from './helpers/db-proxy.js';
@@ -101,3 +101,36 @@ describe('PostgreSQL behind a failing network', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('registers sharing one PostgreSQL database', () => {
+  it('a register whose transaction hangs holding its audit lock holds up its own writes only, not a register in another schema', async () => {
+    const [stuck, other] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    try {
+      const actor = { id: null, label: 'ISMS test' };
+      const event = (ref: string) => ({ action: 'create', entity: 'asset', entityRef: ref, after: { ref } });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      let lockTaken!: () => void;
+      const taken = new Promise<void>((resolve) => { lockTaken = resolve; });
+      // A transaction that took the audit lock and then hangs, as on a connection gone silent.
+      const hanging = stuck.db.transaction(async (tx) => {
+        await appendAudit(tx, actor, event('AS-1'));
+        lockTaken();
+        await held;
+      });
+      await taken;
+      let ownWriteDone = false;
+      const ownWrite = stuck.db.transaction((tx) => appendAudit(tx, actor, event('AS-2'))).then(() => { ownWriteDone = true; });
+
+      await other.db.transaction((tx) => appendAudit(tx, actor, event('AS-9')));
+      expect(await verifyAuditChain(other.db)).toMatchObject({ ok: true, rows: 1 });
+      expect(ownWriteDone).toBe(false);
+
+      release();
+      await Promise.all([hanging, ownWrite]);
+      expect(await verifyAuditChain(stuck.db)).toMatchObject({ ok: true, rows: 2 });
+    } finally {
+      await Promise.all([stuck.destroy(), other.destroy()]);
+    }
+  });
+});

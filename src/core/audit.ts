@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { asc, count, desc, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditEvents } from '../db/schema/index.js';
+import { LOCK_KEYS, lockRegister } from '../db/locks.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
-/** Serialises appends so each row chains to the one committed before it. */
-const AUDIT_LOCK_KEY = 727_002;
 
 export interface AuditActor { id: number | null; label: string }
 
@@ -74,7 +73,7 @@ const APPEND_CHUNK = 2000;
  */
 export async function appendAuditMany(tx: Db, actor: AuditActor, inputs: AuditInput[], now = new Date()): Promise<void> {
   if (inputs.length === 0) return;
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
+  await lockRegister(tx, LOCK_KEYS.audit);
   const [last] = await tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents)
     .orderBy(desc(auditEvents.seq)).limit(1);
   let seq = last?.seq ?? 0;

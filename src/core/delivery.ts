@@ -9,6 +9,7 @@ import { clearUnreachable, noteUnreachable } from './reach.js';
 import { text, type Reply } from './reply.js';
 import { appendAudit } from './audit.js';
 import { sharedPacer, type Pacer } from './pacing.js';
+import { LOCK_KEYS, lockRegister } from '../db/locks.js';
 
 /**
  * A port that stamps each message with a delivery key and can look the key up afterwards. With it,
@@ -101,8 +102,6 @@ type OutboxRow = typeof outbox.$inferSelect;
 interface Claim { row: OutboxRow; person: Person; port: ChatPort; startAt: number }
 
 const MINUTE = 60_000;
-/** Serialises claims across workers so per-minute budgets are counted exactly. */
-const CLAIM_LOCK_KEY = 727_003;
 
 const DEFAULTS = { leaseMs: 120_000, maxAttempts: 6, backoffMs: 30_000, maxBackoffMs: 3_600_000, conversationGapMs: 0, unreachableRetryMs: 0, unreachableGiveUpMs: 0, aheadMs: 0, concurrency: 1 };
 type Settled = typeof DEFAULTS & DeliveryOptions & { pacer: Pacer };
@@ -309,7 +308,7 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
   const reserved: string[] = [];
   try {
     return await db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
+      await lockRegister(tx, LOCK_KEYS.deliveryClaim);
       const paced = await adoptSharedPace(tx, opts.pacer, [...new Set(candidates.map((c) => c.port.platform))], now.getTime());
       const byId = new Map(candidates.map((c) => [c.id, c]));
       const locked = await tx.select().from(outbox)

@@ -4,10 +4,9 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { DatabaseSetupError, type Db } from './client.js';
 import { projectPath } from '../paths.js';
+import { LOCK_KEYS, lockRegister } from './locks.js';
 
 const MIGRATIONS_DIR = projectPath('migrations');
-/** Arbitrary constant: the advisory-lock key every process takes before migrating. */
-const MIGRATION_LOCK_KEY = 727_001;
 
 interface JournalEntry { idx: number; tag: string }
 
@@ -22,7 +21,7 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<MigrationRe
   const journal = JSON.parse(readFileSync(path.join(dir, 'meta/_journal.json'), 'utf8')) as { entries: JournalEntry[] };
   const applied: string[] = [];
   await db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+    await lockRegister(tx, LOCK_KEYS.migration);
     await tx.execute(sql`create table if not exists isms_migrations (
       tag text primary key, sha256 text not null, applied_at timestamptz not null default now())`);
     const done = await tx.execute(sql`select tag, sha256 from isms_migrations`);

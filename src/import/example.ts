@@ -1,14 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { count, sql } from 'drizzle-orm';
+import { count } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { people } from '../db/schema/index.js';
 import { loadReferenceData } from '../refdata/load.js';
 import { importYaml } from './import.js';
 import { projectPath } from '../paths.js';
+import { LOCK_KEYS, lockRegister } from '../db/locks.js';
 
 export const EXAMPLE_FILE = projectPath('examples', 'example-org.yaml');
-/** Serialises first starts, so two processes on one empty database load the example once. */
-const EXAMPLE_LOCK_KEY = 727_004;
 
 /**
  * Loads the framework reference data and the example organisation (Northwind Payments GmbH),
@@ -17,7 +16,7 @@ const EXAMPLE_LOCK_KEY = 727_004;
 export async function loadExampleOrganisation(db: Db): Promise<boolean> {
   const text = await readFile(EXAMPLE_FILE, 'utf8');
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${EXAMPLE_LOCK_KEY})`);
+    await lockRegister(tx, LOCK_KEYS.exampleOrganisation);
     const [{ n }] = await tx.select({ n: count() }).from(people);
     if (n > 0) return false;
     await loadReferenceData(tx);

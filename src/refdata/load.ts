@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { frameworkRequirements, requirementCrosswalks } from '../db/schema/index.js';
 import { appendAudit } from '../core/audit.js';
 import type { FrameworkId } from './frameworks.js';
 import { projectPath } from '../paths.js';
+import { LOCK_KEYS, lockRegister } from '../db/locks.js';
 
 export const REFERENCE_DIR = projectPath('reference');
 
-/** Serialises loads, so two processes starting together write one summary between them. */
-const REFERENCE_LOCK_KEY = 727_003;
 /** Rows per INSERT: well below PostgreSQL's 65,535 bind parameters, few round trips. */
 const CHUNK = 1000;
 
@@ -113,7 +111,7 @@ export async function loadReferenceData(db: Db, dir = REFERENCE_DIR): Promise<Re
   const requirements = readRequirements(dir);
   const crosswalks = readCrosswalks(dir);
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${REFERENCE_LOCK_KEY})`);
+    await lockRegister(tx, LOCK_KEYS.referenceData);
     const added: Record<string, number> = {};
     for (const chunk of chunks(requirements)) {
       const inserted = await tx.insert(frameworkRequirements).values(chunk).onConflictDoNothing()

@@ -78,8 +78,8 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     await admin.query(`create schema ${schema}`);
     await admin.end();
     url = withSearchPath(base, schema);
-    // Every test register is a schema of one database, so they all wait on the same advisory locks: on a
-    // busy machine a wait can outlast the production timeout without anything being wrong.
+    // Every test register is a schema of one database, whose server the whole suite shares: on a busy
+    // machine a query can outlast the production timeout without anything being wrong.
     database = await openDatabase({ kind: 'postgres', url, poolSize: 5, timeoutMs: TEST_DATABASE_TIMEOUT_MS });
     dropSchema = async () => {
       const c = new pg.Client({ connectionString: base });

@@ -6,6 +6,7 @@ import type { Role } from '../../db/schema/index.js';
 import { isoDay } from '../../core/time.js';
 import { pageWindow } from '../../core/paging.js';
 import type { Page } from '../../core/reply.js';
+import { lockRegister } from '../../db/locks.js';
 
 /*
  * What the asset register and the interested parties share: names compared as people mean them,
@@ -27,7 +28,7 @@ export const sameName = (column: PgColumn, name: string): SQL =>
  * moment do not both find the name free.
  */
 export async function serializeAdds(db: Db, register: string): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`isms add ${register}`}))`);
+  await lockRegister(db, `isms add ${register}`);
 }
 
 export const retireReason = z.string({ required_error: 'say why it is retired' }).trim()
