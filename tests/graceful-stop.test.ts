@@ -75,8 +75,12 @@ describe('the outbox worker stopping mid-campaign', () => {
 
   it('finishes the sends in hand, hands the rest back to the queue at once, and a new worker sends each message once', async () => {
     const recipients = await t.t.db.select().from(people);
+    // Due a second ago: the database stamps a new row in microseconds and the worker reads the clock
+    // in milliseconds, so a row queued within the worker's first millisecond would wait for its second
+    // batch, which these held sends never let it start.
+    const notBefore = new Date(Date.now() - 1000);
     for (const p of recipients) {
-      await enqueue(t.t.db, { recipientId: p.id, kind: 'policy_ack', idempotencyKey: `campaign-test:${p.id}`, reply: replyText(`Please acknowledge, ${p.name}`), campaignId: 1 });
+      await enqueue(t.t.db, { recipientId: p.id, kind: 'policy_ack', idempotencyKey: `campaign-test:${p.id}`, reply: replyText(`Please acknowledge, ${p.name}`), campaignId: 1, notBefore });
     }
     const sent: number[] = [];
     /** Sends the platform has started on and not yet answered. */
