@@ -4,7 +4,7 @@
  * Slack: N clients send signed "/isms" slash commands (form-encoded, as Slack posts them) for D seconds
  * to the bot in HTTP mode, cycling through a read (`status`), a write (`declare ai …`), `help` and a
  * command that opens a form (`declare ai` without arguments); the Web API and response_url are a local
- * fake. The same load goes to a bare Bolt app that only acks (bench/ack-bare.ts), in turns with the bot
+ * fake in a process of its own (bench/ack-fakes.ts), as Slack's servers are not the client's. The same load goes to a bare Bolt app that only acks (bench/ack-bare.ts), in turns with the bot
  * (three slices each, see sideBySide) so that other work on the shared machine meets both alike. A figure
  * is the time from sending the request to Slack's HTTP response (the ack). After each of the bot's turns,
  * the time until every accepted command has its answer (response_url post or opened form) is the drain.
@@ -16,7 +16,7 @@
  * The bot is a child process (through tsx) with both platforms on, on a fresh register holding the
  * example organisation: on PostgreSQL (databaseUrl) in a scratch schema, else PGlite in a fresh folder.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,9 +25,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { FakeSlack } from '../tests/helpers/fake-slack.js';
-import { FakeConnector } from '../tests/helpers/fake-connector.js';
 import { SlackSender } from '../tests/helpers/slack-sign.js';
+import type { AckFakesQuery, AckFakesReady, Sender } from './ack-fakes.js';
 import { freePort, percentile } from './measure.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -36,7 +35,7 @@ const SECRET = 'bench-signing-secret';
 const TOKEN = 'xoxb-bench-bot-token';
 
 /** Who sends: the ISMS lead and a staff member of the example organisation. */
-const SENDERS = [
+const SENDERS: Sender[] = [
   { slack: 'ULEAD', teams: '29:lead', aad: 'aad-lead', name: 'Iris Lindqvist', email: 'iris@northwind.example' },
   { slack: 'USTAFF', teams: '29:staff', aad: 'aad-staff', name: 'Sam Novak', email: 'sam.novak@northwind.example' },
 ];
@@ -50,6 +49,45 @@ function commandText(n: number): string {
     default: return 'declare ai';
   }
 }
+
+/** The fake Slack Web API and Bot Connector in their own process, asked over IPC what they took. */
+interface Fakes extends AckFakesReady {
+  ask<T>(query: AckFakesQuery): Promise<T>;
+  stop(): Promise<void>;
+}
+
+async function startFakes(): Promise<Fakes> {
+  const child = fork(path.join(ROOT, 'bench/ack-fakes.ts'), [JSON.stringify(SENDERS)], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const waiting = new Map<number, (result: unknown) => void>();
+  let next = 0;
+  const ready = await new Promise<AckFakesReady>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the fake Slack API and Bot Connector exited with ${code}`)));
+    child.on('message', (m: { ready?: AckFakesReady; id?: number; result?: unknown }) => {
+      if (m.ready) resolve(m.ready);
+      if (m.id !== undefined) {
+        waiting.get(m.id)?.(m.result);
+        waiting.delete(m.id);
+      }
+    });
+  });
+  return {
+    ...ready,
+    ask: <T>(query: AckFakesQuery) => new Promise<T>((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve as (result: unknown) => void);
+      child.send({ id, ...query });
+    }),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
+/** Now as epoch milliseconds, comparable with the fakes' process. */
+const epochNow = () => performance.timeOrigin + performance.now();
 
 interface Child { process: ChildProcess; exited: Promise<number | null>; stderr: () => string; profileDir?: string }
 
@@ -93,7 +131,7 @@ async function stop(child: Child): Promise<void> {
 
 interface Load {
   sent: number; ok: number; failed: number; statuses: Record<string, number>; ms: number[]; seconds: number;
-  /** This process's event-loop utilisation while the side was loaded (it also runs the fake Slack API and Bot Connector). */
+  /** This process's event-loop utilisation while the side was loaded (the fakes answering the bot run in their own process). */
   elu: { idle: number; active: number; utilization: number };
 }
 
@@ -197,18 +235,13 @@ export interface AckOptions {
 }
 
 export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, profileDir }: AckOptions) {
-  const slackApi = await FakeSlack.start();
-  const connector = await new FakeConnector().start();
-  for (const s of SENDERS) {
-    slackApi.users.set(s.slack, { email: s.email, tz: 'Europe/Berlin', real_name: s.name });
-    connector.members.set(s.teams, { id: s.teams, name: s.name, aadObjectId: s.aad, email: s.email });
-  }
+  const fakes = await startFakes();
   const reg = await register(databaseUrl);
   const port = await freePort();
   const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const bot = startChild([...prof, '--import', TSX, 'src/main.ts'], {
     ...reg.env, ...botEnv, PORT: String(port), LOG_LEVEL: 'error', ISMS_EXAMPLE_ORG: 'true', TEAMS_ENABLED: 'true',
-    SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slackApi.apiUrl,
+    SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fakes.slackApiUrl,
     // The scheduler stays quiet during the run: no sweeps mixed into the figures.
     ISMS_NUDGE_CRON: '0 0 1 1 *', ISMS_DIGEST_CRON: '0 0 1 1 *', ISMS_WITNESS_CRON: '0 0 1 1 *',
   });
@@ -232,7 +265,7 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
         const r = await sender.command({
           token: 'legacy', team_id: 'T0TEST', team_domain: 'test', channel_id: 'CBENCH', channel_name: 'general',
           user_id: who.slack, user_name: who.name, command: '/isms', text: commandText(n), api_app_id: 'A0TEST',
-          response_url: slackApi.responseUrl(`c${n}`), trigger_id: `t${n}`,
+          response_url: `${fakes.respondPrefix}c${n}`, trigger_id: `t${n}`,
         });
         // A busy answer rides on the acknowledgement.
         if (r.body.includes('busy')) busyAcks.add(n);
@@ -244,11 +277,11 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     const teamsMessage = (url: string, run: string) => async (n: number) => {
       const who = SENDERS[n % 3 === 0 ? 0 : 1];
       const id = `${run}-${n}`;
-      teamsSent.set(id, performance.now());
+      teamsSent.set(id, epochNow());
       const r = await fetch(url, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          type: 'message', id, channelId: 'msteams', serviceUrl: connector.url, text: commandText(n),
+          type: 'message', id, channelId: 'msteams', serviceUrl: fakes.connectorUrl, text: commandText(n),
           from: { id: who.teams, name: who.name, aadObjectId: who.aad },
           recipient: { id: '28:isms-bot', name: 'ISMS' },
           conversation: { id: `a:personal-${who.aad}`, conversationType: 'personal', tenantId: 'tenant-1', isGroup: false },
@@ -269,26 +302,26 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
 
     const offset = 1_000_000;
     // Every acked command owes an answer: after each of the bot's turns, how long until the last one arrived.
-    const answeredNow = () => answeredSet(slackApi, offset, busyAcks).size;
+    const answeredNow = async () => (await answeredSet(fakes, offset, busyAcks)).size;
     const botCommand = slackCommand(`http://127.0.0.1:${port}/slack/events`);
     const slack = await sideBySide(clients, seconds, slackCommand(`http://127.0.0.1:${barePorts.slack}/slack/events`),
-      (n) => botCommand(offset + n), (owed) => until(() => answeredNow() >= owed));
+      (n) => botCommand(offset + n), (owed) => until(async () => (await answeredNow()) >= owed));
     const slackBot = slack.bot;
     const slackBare = slack.bare;
     const owed = slackBot.ok;
-    const got = answeredNow();
+    const got = await answeredNow();
     const drainMs = slack.drainMs;
-    const unanswered = unansweredKinds(answeredSet(slackApi, offset, busyAcks), offset, offset + slackBot.sent);
-    const busyAnswers = busyAcks.size + slackApi.calls.filter((c) => c.method === 'response_url' && /busy/.test(JSON.stringify(c.args))).length;
+    const unanswered = unansweredKinds(await answeredSet(fakes, offset, busyAcks), offset, offset + slackBot.sent);
+    const busyAnswers = busyAcks.size + await fakes.ask<number>({ op: 'slackBusy' });
 
     // Replies still owed when a turn of load stopped: how long until the last came.
     const teams = await sideBySide(clients, seconds, teamsMessage(`http://127.0.0.1:${barePorts.teams}/`, 'bare'),
-      teamsMessage(`http://127.0.0.1:${port}/api/messages`, 'bot'), (owed) => until(() => repliesOf(connector, teamsSent, 'bot').answered >= owed));
+      teamsMessage(`http://127.0.0.1:${port}/api/messages`, 'bot'), (owed) => until(async () => (await fakes.ask<number>({ op: 'teamsAnswered', run: 'bot' })) >= owed));
     const teamsBot = teams.bot;
     const teamsBare = teams.bare;
     const teamsDrainMs = teams.drainMs;
-    const teamsReplies = { bot: repliesOf(connector, teamsSent, 'bot'), bare: repliesOf(connector, teamsSent, 'bare') };
-    const teamsBusy = connector.posted.filter((p) => /busy/.test(JSON.stringify(p.activity))).length;
+    const teamsReplies = { bot: await repliesOf(fakes, teamsSent, 'bot'), bare: await repliesOf(fakes, teamsSent, 'bare') };
+    const teamsBusy = await fakes.ask<number>({ op: 'teamsBusy' });
     const botPeakRssMb = peakRssMb(bot);
 
     return {
@@ -313,28 +346,23 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
   } finally {
     await Promise.all([stop(bot), stop(bare.slack), stop(bare.teams)]);
     await reg.dispose();
-    await connector.stop();
-    await slackApi.close();
+    await fakes.stop();
   }
 }
 
 /** Waits (up to 5 minutes) until `done` holds; how many ms that took. */
-async function until(done: () => boolean): Promise<number> {
+async function until(done: () => Promise<boolean>): Promise<number> {
   const start = performance.now();
-  while (!done() && performance.now() - start < 300_000) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (!(await done()) && performance.now() - start < 300_000) await new Promise((resolve) => setTimeout(resolve, 100));
   return Math.round(performance.now() - start);
 }
 
 /** The first reply to each activity of one run ("<run>-<n>") that reached the connector, and how long after sending it came. */
-function repliesOf(connector: FakeConnector, sent: Map<string, number>, run: string) {
-  const first = new Map<string, number>();
-  for (const p of connector.posted) {
-    if (!p.replyToId?.startsWith(`${run}-`) || first.has(p.replyToId)) continue;
-    first.set(p.replyToId, p.at - (sent.get(p.replyToId) ?? p.at));
-  }
-  const ms = [...first.values()].sort((a, b) => a - b);
+async function repliesOf(fakes: Fakes, sent: Map<string, number>, run: string) {
+  const first = await fakes.ask<[string, number][]>({ op: 'teamsFirstReplies', run });
+  const ms = first.map(([id, at]) => at - (sent.get(id) ?? at)).sort((a, b) => a - b);
   return {
-    answered: first.size,
+    answered: first.length,
     figures: { replies: ms.length, p50Ms: r1(percentile(ms, 50)), p99Ms: r1(percentile(ms, 99)), maxMs: r1(ms[ms.length - 1] ?? 0) },
   };
 }
@@ -351,12 +379,8 @@ function unansweredKinds(done: Set<number>, from: number, to: number): Record<st
 }
 
 /** Commands numbered from `from` on that have their answer: on the acknowledgement, a response_url post or an opened form. */
-function answeredSet(slack: FakeSlack, from: number, onAck: Set<number>): Set<number> {
+async function answeredSet(fakes: Fakes, from: number, onAck: Set<number>): Promise<Set<number>> {
   const done = new Set<number>([...onAck].filter((n) => n >= from));
-  for (const c of slack.calls) {
-    const id = c.method === 'response_url' ? String(c.args.id ?? '').slice(1) : c.method === 'views.open' ? String(c.args.trigger_id ?? '').slice(1) : '';
-    const n = Number(id);
-    if (id && n >= from) done.add(n);
-  }
+  for (const n of await fakes.ask<number[]>({ op: 'slackAnswered', from })) done.add(n);
   return done;
 }
