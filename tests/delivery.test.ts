@@ -290,4 +290,26 @@ describe('/isms nudges after an interrupted send', () => {
       await bot.destroy();
     }
   });
+
+  it('does not count a repeat that the platform then refused for good: nobody holds two copies of it', async () => {
+    const bot = await createTestBot();
+    try {
+      const now = new Date('2027-03-01T10:00:00Z');
+      await enqueue(bot.t.db, { recipientId: bot.ids.staff, kind: 'policy_ack', idempotencyKey: 'refused', reply: replyText('please acknowledge'), notBefore: now });
+      let refuse = false;
+      const port: ChatPort = {
+        platform: 'test', canReach: () => true,
+        send: async () => { if (refuse) throw new DeliveryError('HTTP 403 the bot was blocked', undefined, true); },
+      };
+      await deliverDue(bot.t.db, [port], now);
+      await bot.t.db.update(outbox).set({ status: 'sending', sentAt: null, leaseUntil: now }).where(eq(outbox.idempotencyKey, 'refused'));
+      refuse = true;
+      expect(await deliverDue(bot.t.db, [port], new Date(now.getTime() + 60_000))).toMatchObject({ failed: 1, possibleRepeats: [] });
+      const answer = await bot.sayText('lead', '/isms nudges', { now: new Date(now.getTime() + 120_000) });
+      expect(answer).toContain('1 failed');
+      expect(answer).not.toContain('sent again after the bot was interrupted');
+    } finally {
+      await bot.destroy();
+    }
+  });
 });

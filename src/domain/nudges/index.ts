@@ -34,7 +34,8 @@ export const nudgesCommand = defineCommand({
     const names = new Map((await ctx.db.select({ id: ackCampaigns.id, ref: ackCampaigns.ref, policy: policies.ref, title: policies.title, version: policyVersions.version })
       .from(ackCampaigns).innerJoin(policyVersions, eq(policyVersions.id, ackCampaigns.policyVersionId))
       .innerJoin(policies, eq(policies.id, policyVersions.policyId))).map((c) => [c.id, `${c.ref} ${c.policy} ${c.title} ${c.version}`]));
-    const [{ repeats }] = await ctx.db.select({ repeats: count() }).from(outbox).where(eq(outbox.possibleRepeat, true));
+    // Only a repeat that went out can be a second copy; one that then failed left the person at most one.
+    const [{ repeats }] = await ctx.db.select({ repeats: count() }).from(outbox).where(and(eq(outbox.possibleRepeat, true), eq(outbox.status, 'sent')));
     const onLeave = await ctx.db.select().from(people).where(gt(people.pausedUntil, ctx.now)).orderBy(people.pausedUntil);
     const unreachable = await unreachableList(ctx.db);
 
