@@ -270,3 +270,27 @@ describe('notification text', () => {
     expect(findButton(message.blocks, 'Submit evidence').button.value).toBe(`evidence submit ${ref}`);
   });
 });
+
+describe('an answer Slack would not take', () => {
+  it('tells the person a recorded declaration stays recorded when its answer could not be posted, so they do not declare it twice', async () => {
+    w.fake.failNext('response_url', 500, 1);
+    await w.sender.command(w.slashCommand('USAM', 'declare ai Gamma "slide decks" --vendor Gamma', 'lost-answer'));
+    const answers = () => w.fake.callsTo('response_url').filter((c) => c.args.id === 'lost-answer');
+    await vi.waitFor(() => expect(answers().map((c) => c.status)).toEqual([500, 200]), WAIT);
+    const said = blockText(answers()[1].args.blocks);
+    expect(said).toContain('Your request was recorded, but its answer may not have reached you. Do not send it again');
+    expect(said).not.toContain('nothing was recorded');
+    expect(answers()[1].args.response_type).toBe('ephemeral');
+    expect(await w.t.db.select().from(aiTools).where(eq(aiTools.name, 'Gamma'))).toHaveLength(1);
+  });
+
+  it('still says nothing was recorded when the answer to a question could not be posted', async () => {
+    w.fake.failNext('response_url', 500, 1);
+    const before = (await w.t.db.select().from(auditEvents)).length;
+    await w.sender.command(w.slashCommand('USAM', 'help', 'lost-help'));
+    const answers = () => w.fake.callsTo('response_url').filter((c) => c.args.id === 'lost-help');
+    await vi.waitFor(() => expect(answers().map((c) => c.status)).toEqual([500, 200]), WAIT);
+    expect(blockText(answers()[1].args.blocks)).toContain('nothing was recorded');
+    expect(await w.t.db.select().from(auditEvents)).toHaveLength(before);
+  });
+});

@@ -297,6 +297,35 @@ describe('Teams bot over HTTP', () => {
     expect(h.logs.join('\n')).not.toMatch(/Bearer|authorization/i);
   });
 
+  describe('when the answer to a command meets a failing Bot Connector', () => {
+    it('sends the answer again after a 500, which the connector did not post: it arrives once', async () => {
+      connector.failNext(1, 500);
+      const posted = await send(message('staff', 'help'));
+      expect(posted.map((p) => cardText(cardOf(p.activity)))).toEqual([expect.stringContaining('declare ai')]);
+    });
+
+    for (const [lost, answer] of [['gateway-timeout', 'a 504'], ['reset', 'a connection closed without an answer']] as const) {
+      it(`does not send an answer the connector took but answered with ${answer} a second time`, async () => {
+        connector.loseAnswerAfterPosting(lost);
+        const posted = await send(message('staff', 'help'));
+        const helps = posted.filter((p) => cardText(cardOf(p.activity)).includes('declare ai'));
+        expect(helps).toHaveLength(1);
+      });
+    }
+
+    it('tells the person a request that was recorded stays recorded when its answer could not be posted, so they do not send it twice', async () => {
+      connector.failNext(1, 403);
+      const posted = await send(message('staff', 'declare ai Gamma "slide decks" --vendor Gamma'));
+      expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Gamma'))).toHaveLength(1);
+      expect(posted).toHaveLength(1);
+      const said = cardText(cardOf(posted[0].activity));
+      expect(said).toContain('Your request was recorded, but its answer may not have reached you. Do not send it again');
+      expect(said).not.toContain('nothing was recorded');
+      const failure = h.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'Teams turn failed' && l.err?.requestWasRecorded);
+      expect(failure).toMatchObject({ level: 50, err: { statusCode: 403 } });
+    });
+  });
+
   it('answers a request that is not JSON with 400 and runs nothing', async () => {
     const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
     expect(res.status).toBe(400);

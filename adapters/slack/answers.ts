@@ -4,16 +4,17 @@
  */
 import type { BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
 import type { RequestInfo, SlackApi } from './api.js';
+import { showAnswer } from '../../src/core/inbound.js';
 import { renderMessage } from './render.js';
 import type { Show } from './listeners/shared.js';
 
 /** Through a response_url: a slash command's public reply goes to the channel, anything else only to the person. */
 export function viaResponseUrl(api: SlackApi, respond: RespondFn, request: RequestInfo, isClick: boolean): Show {
-  return (reply) => respondWith(api, respond, {
+  return (answer) => showAnswer(answer, (reply) => respondWith(api, respond, {
     response_type: reply.visibility === 'public' && !isClick ? 'in_channel' : 'ephemeral',
     ...(isClick ? { replace_original: false } : {}),
     ...renderMessage(reply),
-  }, request);
+  }, request));
 }
 
 export async function respondWith(api: SlackApi, respond: RespondFn, payload: RespondArguments, request: RequestInfo): Promise<void> {
@@ -27,9 +28,9 @@ export async function respondWith(api: SlackApi, respond: RespondFn, payload: Re
 
 /** A message in a conversation (a user id means the bot's direct message with them), or in a thread of it. */
 export function inConversation(api: SlackApi, channel: string, request: RequestInfo, threadTs?: string): Show {
-  return async (reply) => {
+  return (answer) => showAnswer(answer, async (reply) => {
     await api.call('chat.postMessage', { channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request);
-  };
+  });
 }
 
 /** A private answer to a click: ephemeral under the message, a direct message for a button in a view. */

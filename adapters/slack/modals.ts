@@ -4,7 +4,7 @@
  * known; a form that comes back unexpectedly is opened if the trigger still works.
  */
 import type { types as Slack } from '@slack/bolt';
-import type { Answer } from '../../src/core/inbound.js';
+import { showAnswer, type Answer } from '../../src/core/inbound.js';
 import { tokenize, type CommandRouter } from '../../src/core/router.js';
 import { findForm } from '../../src/core/reply.js';
 import type { RequestInfo, SlackApi } from './api.js';
@@ -28,7 +28,7 @@ export async function runAndShow(deps: SlackDeps, context: SlackContext, line: s
   const answer = { ...asked, reply: await deliverFiles(deps, context, asked.reply, options.idempotencyKey) };
   const form = findForm(answer.reply);
   if (opened) {
-    await deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view: form ? formModal(form) : resultModal(answer.reply) }, context.request);
+    await showAnswer(answer.reply, (reply) => deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view: form ? formModal(form) : resultModal(reply) }, context.request).then(() => undefined));
     return;
   }
   if (form && await openModal(deps.api, target, formModal(form), context.request)) return;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../src/db/client.js';
 import type { Person } from '../../src/core/actor.js';
 import { type ChatPort, DeliveryError } from '../../src/core/port.js';
+import { AnswerNotShown } from '../../src/core/inbound.js';
 import { type FileOut, type Reply, text } from '../../src/core/reply.js';
 import { cardActivity, fileOnlyInPersonalChat, imageActivity, plainWords } from './cards.js';
 import { loadReference, recordLink, saveReference } from './addresses.js';
@@ -55,6 +56,7 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
       await adapter.continueConversationAsync(appId ?? '', reference, async (context) => {
         try {
           if (forOutbox) retryOnlyThrottling(context);
+          else retryOnlyWhatDidNotArrive(context);
           await deliver(context, message, reference.conversation?.id, recipientId, reference.user?.aadObjectId);
         } catch (e) {
           failure = e;
@@ -224,7 +226,7 @@ interface HttpPipeline {
 }
 interface HttpAnswer { status: number; headers: { get(name: string): string | undefined } }
 
-/** Internal retries of a throttled request, as the client's default policy does them (3). */
+/** Internal retries of a request, as the client's default policy does them (3). */
 const THROTTLED_RETRIES = 3;
 
 /**
@@ -234,18 +236,58 @@ const THROTTLED_RETRIES = 3;
  * the connector refused outright and asked to send again later (429, or 503 with Retry-After).
  */
 function retryOnlyThrottling(context: TurnContext): void {
+  replaceRetryPolicy(context, 'throttlingOnlyRetryPolicy', (answer) => {
+    if (answer instanceof Error) return undefined;
+    const throttled = answer.status === 429 || answer.status === 503;
+    return throttled ? retryAfterMs(answer.headers.get('retry-after')) : undefined;
+  });
+}
+
+/** First wait of a turn's retry after an error that said nothing about when; each further one doubles it. */
+const TURN_RETRY_MS = 500;
+
+/**
+ * For the answers of a turn, which have no outbox behind them: the connector client tries again what
+ * surely did not reach the conversation (throttling, a 500/502/503, a connection refused), and never
+ * what may have (a 504, a connection lost after the request went out), which the default policy
+ * would send a second time. Such a failure reaches the turn's error handler instead.
+ */
+export function retryOnlyWhatDidNotArrive(context: TurnContext): void {
+  replaceRetryPolicy(context, 'notArrivedRetryPolicy', (answer, retry) => {
+    if (answer instanceof Error) return NEVER_SENT.has((answer as ConnectorError).code ?? '') ? TURN_RETRY_MS * 2 ** retry : undefined;
+    if (![429, 500, 502, 503].includes(answer.status)) return undefined;
+    return retryAfterMs(answer.headers.get('retry-after')) ?? TURN_RETRY_MS * 2 ** retry;
+  });
+}
+
+/** Connection errors raised before any of the request was sent. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Puts `waitBefore` in place of the turn client's default retry policy: it says how long to wait
+ * before trying a request again after this answer (or error), or undefined to give it back as it is.
+ */
+function replaceRetryPolicy(context: TurnContext, name: string, waitBefore: (answer: HttpAnswer | Error, retry: number) => number | undefined): void {
   const client = context.turnState.get<{ client?: { pipeline?: HttpPipeline } } | undefined>(context.adapter.ConnectorClientKey);
   const pipeline = client?.client?.pipeline;
   if (!pipeline) return;
   pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+  pipeline.removePolicy({ name });
   pipeline.addPolicy({
-    name: 'throttlingOnlyRetryPolicy',
+    name,
     async sendRequest(request, next) {
       for (let retry = 0; ; retry++) {
-        const answer = await next(request);
-        const throttled = answer.status === 429 || answer.status === 503;
-        const wait = throttled && retry < THROTTLED_RETRIES ? retryAfterMs(answer.headers.get('retry-after')) : undefined;
-        if (wait === undefined) return answer;
+        let answer: HttpAnswer | Error;
+        try {
+          answer = await next(request);
+        } catch (e) {
+          answer = e instanceof Error ? e : new Error(String(e));
+        }
+        const wait = retry < THROTTLED_RETRIES ? waitBefore(answer, retry) : undefined;
+        if (wait === undefined) {
+          if (answer instanceof Error) throw answer;
+          return answer;
+        }
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     },
@@ -256,8 +298,9 @@ interface ConnectorError { name?: string; message?: string; statusCode?: number;
 
 /** Only what helps diagnose: connector errors also carry the request, with its bearer token. */
 export function safeError(e: unknown): Record<string, unknown> {
-  const err = e as ConnectorError;
-  return { name: err?.name, message: err?.message, statusCode: err?.statusCode, code: err?.code };
+  // The connector's own error says what went wrong; the wrapper only that something had been recorded.
+  const err = (e instanceof AnswerNotShown ? e.cause : e) as ConnectorError;
+  return { name: err?.name, message: err?.message, statusCode: err?.statusCode, code: err?.code, ...(e instanceof AnswerNotShown ? { requestWasRecorded: true } : {}) };
 }
 
 /**

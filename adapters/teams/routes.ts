@@ -1,7 +1,7 @@
 import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import type { Core } from '../../src/app.js';
-import type { Answer, Request } from '../../src/core/inbound.js';
+import { showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
@@ -38,7 +38,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   /** Only the person who asked may see a private answer: from a channel or group chat it goes to their personal chat. */
   async function answer(context: TurnContext, answered: Answer): Promise<void> {
     try {
-      await deliverAnswer(context, answered);
+      await showAnswer(answered.reply, (reply) => deliverAnswer(context, { ...answered, reply }));
     } finally {
       await out.discardUnoffered(answered.reply);
     }

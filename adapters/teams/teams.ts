@@ -8,7 +8,7 @@ import { busyReply, faultReply } from '../../src/core/inbound.js';
 import type { ChatPort } from '../../src/core/port.js';
 import { cardActivity } from './cards.js';
 import { ActivityAdapter, serveActivity } from './http.js';
-import { safeError, teamsOutbound } from './outbound.js';
+import { retryOnlyWhatDidNotArrive, safeError, teamsOutbound } from './outbound.js';
 import { addRoutes } from './routes.js';
 
 export const MESSAGES_PATH = '/api/messages';
@@ -41,6 +41,7 @@ export async function attachTeams(core: Core, http: HttpServer): Promise<{ port:
       return;
     }
     const answering = serveActivity(bot.adapter, req, res, async (context) => {
+      retryOnlyWhatDidNotArrive(context);
       // Past the limit a message (a typed command or a card's button) is answered "busy" and not run.
       if (context.activity.type === 'message' && core.inFlight.full) {
         await context.sendActivity(cardActivity(busyReply()));

@@ -73,7 +73,30 @@ export const FAULT_TEXT = 'Something went wrong on our side and nothing was reco
 
 export const UNREACHABLE_TEXT = 'The register is not answering right now, so nothing was recorded. Try again in a minute; if it keeps failing, tell the ISMS lead.';
 
+export const ANSWER_NOT_SHOWN_TEXT = 'Your request was recorded, but its answer may not have reached you. Do not send it again: the register shows what was recorded.';
+
+/**
+ * Showing the answer to a request that was recorded failed. The fault message must not say that
+ * nothing was recorded: the person would send it again and it would be recorded twice.
+ */
+export class AnswerNotShown extends Error {
+  constructor(readonly cause: unknown) {
+    super(`the answer to a recorded request could not be shown: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'AnswerNotShown';
+  }
+}
+
+/** Shows an answer; a failure to show one that says something was recorded becomes AnswerNotShown. */
+export async function showAnswer(answer: Reply, show: (answer: Reply) => Promise<void>): Promise<void> {
+  try {
+    await show(answer);
+  } catch (e) {
+    throw answer.outcome === 'recorded' && !(e instanceof AnswerNotShown) ? new AnswerNotShown(e) : e;
+  }
+}
+
 export function faultReply(cause?: unknown): Reply {
+  if (cause instanceof AnswerNotShown) return { ...reply(text(ANSWER_NOT_SHOWN_TEXT, 'warning')), outcome: 'fault', visibility: 'private' };
   const said = cause !== undefined && isDatabaseUnreachable(cause) ? UNREACHABLE_TEXT : FAULT_TEXT;
   return { ...reply(text(said, 'error')), outcome: 'fault', visibility: 'private' };
 }

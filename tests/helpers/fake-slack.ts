@@ -265,8 +265,14 @@ export class FakeSlack {
       return;
     }
     if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
-      this.record({ method: 'response_url', args: { ...JSON.parse(raw || '{}'), id: url.pathname.slice('/respond/'.length) }, status: 200, at: Date.now() });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      const call: SlackCall = { method: 'response_url', args: { ...JSON.parse(raw || '{}'), id: url.pathname.slice('/respond/'.length) }, status: 200, at: Date.now() };
+      const failure = this.failures.get('response_url');
+      if (failure && failure.remaining > 0) {
+        failure.remaining -= 1;
+        call.status = failure.status;
+      }
+      this.record(call);
+      res.writeHead(call.status, { 'content-type': 'text/plain' }).end(call.status === 200 ? 'ok' : 'upstream failure');
       return;
     }
     const method = url.pathname.replace(/^\/api\//, '');
