@@ -1,0 +1,59 @@
+/**
+ * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
+ * other Slack tests do not cover: the checks Slack makes of the request URL, a thread reply also
+ * sent to the conversation.
+ * One workspace for the file; each test uses its own people, messages and event ids.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { addControl } from './helpers/fixtures.js';
+import { SlackWorkspace, blockText, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
+
+let w: SlackWorkspace;
+
+beforeAll(async () => {
+  w = await SlackWorkspace.start();
+});
+
+afterAll(async () => {
+  await w?.close();
+});
+
+describe("Slack's checks of the request URL", () => {
+  it('answers url_verification with its challenge, and an unsigned ssl_check with 200, running nothing', async () => {
+    const before = { calls: w.fake.calls.length, audit: await w.auditCount() };
+    const verification = await w.sender.send(JSON.stringify({ token: 'legacy', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' }), 'application/json');
+    expect(verification.status).toBe(200);
+    expect(verification.json()).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
+    // Slack's SSL check carries no signature.
+    const sslCheck = await fetch(w.sender.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'ssl_check=1&token=legacy' });
+    expect(sslCheck.status).toBe(200);
+    expect(w.fake.calls).toHaveLength(before.calls);
+    expect(await w.auditCount()).toBe(before.audit);
+  });
+});
+
+describe('a reply in the thread of an evidence request', () => {
+  it('is recorded and answered in the thread when the person also sent it to the conversation (subtype thread_broadcast)', async () => {
+    await addControl(w.t.db, { code: 'CTL-BC-01', title: 'Backups', ownerId: w.cast.staff.id });
+    await w.sender.command(w.slashCommand('ULENA', 'request CTL-BC-01', 'broadcast-request'));
+    const ref = /EVR-\d{4}/.exec(blockText((await w.responseTo('broadcast-request')).args.blocks))![0];
+    await deliverDue(w.t.db, [w.slack.port]);
+    const request: BotMessage = postedMessage(w.fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'USAM' && String(c.args.text).includes(ref))!);
+
+    // "Also send to direct message" ticked: one event, the reply with its thread and the thread's root.
+    const response = await w.sender.event({
+      type: 'message', subtype: 'thread_broadcast', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: 'Restore test passed: <https://wiki.example/restore-q4>',
+      ts: '1700003000.000200', event_ts: '1700003000.000200', thread_ts: request.ts, client_msg_id: 'c0ffee00-0000-4000-8000-000000000001',
+      root: { type: 'message', user: 'UBOT', bot_id: 'BBOT', text: 'Evidence request', ts: request.ts, thread_ts: request.ts, reply_count: 1 },
+    }, 'EvBROADCAST');
+    expect(response.status).toBe(200);
+
+    const answer = await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+    const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, (await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref)))[0].id));
+    expect(item).toMatchObject({ text: 'Restore test passed: https://wiki.example/restore-q4', submittedBy: w.cast.staff.id });
+    expect(blockText(answer.args.blocks)).toContain(item.ref);
+  });
+});
