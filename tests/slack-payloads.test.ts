@@ -1,7 +1,7 @@
 /**
  * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
  * other Slack tests do not cover: the checks Slack makes of the request URL, a thread reply also
- * sent to the conversation.
+ * sent to the conversation, and an edited mention.
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,20 @@ describe('a reply in the thread of an evidence request', () => {
     const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, (await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref)))[0].id));
     expect(item).toMatchObject({ text: 'Restore test passed: https://wiki.example/restore-q4', submittedBy: w.cast.staff.id });
     expect(blockText(answer.args.blocks)).toContain(item.ref);
+  });
+});
+
+describe('"@ISMS …" in a channel', () => {
+  it('is answered once, not again when the person edits the message (Slack sends app_mention again, with "edited")', async () => {
+    const mention = {
+      type: 'app_mention', client_msg_id: 'c0ffee00-0000-4000-8000-000000000002', user: 'UOLGA', text: '<@UBOT> wie melde ich „Otter“ an?',
+      ts: '1700003100.000100', event_ts: '1700003100.000100', channel: 'CGENERAL', team: 'T0TEST',
+    };
+    await w.sender.event(mention, 'EvMENTIONED');
+    await w.fake.waitForCall('chat.postEphemeral', (c) => c.args.user === 'UOLGA');
+
+    await w.sender.event({ ...mention, text: '<@UBOT> wie melde ich „Otter AI“ an?', edited: { user: 'UOLGA', ts: '1700003160.000000' } }, 'EvMENTIONEDIT');
+    await w.logs.waitFor((l) => l.request?.event_id === 'EvMENTIONEDIT' && /answered already/.test(l.msg));
+    expect(w.fake.callsTo('chat.postEphemeral').filter((c) => c.args.user === 'UOLGA')).toHaveLength(1);
   });
 });
