@@ -1,17 +1,19 @@
 /**
  * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
  * other Slack tests do not cover: the checks Slack makes of the request URL, a thread reply also
- * sent to the conversation, and an edited mention.
+ * sent to the conversation, an edited mention, and a click whose message could not be updated.
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { addControl } from './helpers/fixtures.js';
+import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { deliverDue } from '../src/core/delivery.js';
-import { evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
+import { reply, text, actions } from '../src/core/reply.js';
+import { evidenceItems, evidenceRequests, policyAcknowledgements } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
+const WAIT = { timeout: 15_000 };
 
 beforeAll(async () => {
   w = await SlackWorkspace.start();
@@ -70,5 +72,26 @@ describe('"@ISMS …" in a channel', () => {
     await w.sender.event({ ...mention, text: '<@UBOT> wie melde ich „Otter AI“ an?', edited: { user: 'UOLGA', ts: '1700003160.000000' } }, 'EvMENTIONEDIT');
     await w.logs.waitFor((l) => l.request?.event_id === 'EvMENTIONEDIT' && /answered already/.test(l.msg));
     expect(w.fake.callsTo('chat.postEphemeral').filter((c) => c.args.user === 'UOLGA')).toHaveLength(1);
+  });
+});
+
+describe('a click whose message Slack would not update', () => {
+  it('tells the person the acknowledgement was recorded, not that nothing was', async () => {
+    const policy = await addPolicy(w.t.db, { title: 'Remote work' });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Lock your screen.' });
+    await w.slack.port.send(await w.person('lead'), reply(text(`Please read ${policy.ref} Remote work.`), actions({ label: 'Acknowledge version 1.0', command: `ack ${policy.ref} --version 1.0` })));
+    const message = postedMessage(w.fake.callsTo('chat.postMessage').at(-1)!);
+
+    w.fake.failNext('chat.update', 500);
+    try {
+      await w.sender.interaction(w.clickPayload('ULENA', message, 'Acknowledge version 1.0', 'unchanged-message'));
+      const told = await w.responseTo('unchanged-message');
+      expect(told.args).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+      expect(blockText(told.args.blocks)).toContain('Your request was recorded, but its answer may not have reached you');
+      expect(blockText(told.args.blocks)).not.toContain('nothing was recorded');
+    } finally {
+      w.fake.clearFailures();
+    }
+    await vi.waitFor(async () => expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.lead.id))).toHaveLength(1), WAIT);
   });
 });
