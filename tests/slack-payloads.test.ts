@@ -1,7 +1,8 @@
 /**
  * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
- * other Slack tests do not cover: the checks Slack makes of the request URL, a thread reply also
- * sent to the conversation, an edited mention, and a click whose message could not be updated.
+ * other Slack tests do not cover: the checks Slack makes of the request URL, its notice that it rate
+ * limits the app's events, a thread reply also sent to the conversation, an edited mention, and a
+ * click whose message could not be updated.
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -34,6 +35,17 @@ describe("Slack's checks of the request URL", () => {
     expect(sslCheck.status).toBe(200);
     expect(w.fake.calls).toHaveLength(before.calls);
     expect(await w.auditCount()).toBe(before.audit);
+  });
+});
+
+describe("Slack's notice that it rate limits the app's events", () => {
+  it('is acknowledged with 200 and logged as a warning saying events are dropped, not as a listener that failed to acknowledge', async () => {
+    // No inner event: the whole payload, as docs.slack.dev/reference/events/app_rate_limited shows it.
+    const notice = await w.sender.send(JSON.stringify({ token: 'legacy', type: 'app_rate_limited', team_id: 'T0TEST', minute_rate_limited: 1700003400, api_app_id: 'A0TEST' }), 'application/json');
+    expect(notice.status).toBe(200);
+    const warning = await w.logs.waitFor((l) => /app_rate_limited/.test(l.msg));
+    expect(warning).toMatchObject({ level: 40, team: 'T0TEST', since: '2023-11-14T23:10:00.000Z' });
+    expect(w.logs.text()).not.toContain('not acknowledged');
   });
 });
 
