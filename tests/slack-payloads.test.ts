@@ -1,8 +1,8 @@
 /**
  * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
  * other Slack tests do not cover: the checks Slack makes of the request URL, its notice that it rate
- * limits the app's events, a thread reply also sent to the conversation, an edited mention, and a
- * click whose message could not be updated.
+ * limits the app's events, a thread reply also sent to the conversation, a file deleted before it
+ * could be read, an edited mention, and a click whose message could not be updated.
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -49,13 +49,18 @@ describe("Slack's notice that it rate limits the app's events", () => {
   });
 });
 
+/** The ISMS lead asks Sam for evidence on a new control; the request reaches him as a direct message. */
+async function evidenceRequestForSam(control: string): Promise<{ ref: string; request: BotMessage }> {
+  await addControl(w.t.db, { code: control, ownerId: w.cast.staff.id });
+  await w.sender.command(w.slashCommand('ULENA', `request ${control}`, `request-${control}`));
+  const ref = /EVR-\d{4}/.exec(blockText((await w.responseTo(`request-${control}`)).args.blocks))![0];
+  await deliverDue(w.t.db, [w.slack.port]);
+  return { ref, request: postedMessage(w.fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'USAM' && String(c.args.text).includes(ref))!) };
+}
+
 describe('a reply in the thread of an evidence request', () => {
   it('is recorded and answered in the thread when the person also sent it to the conversation (subtype thread_broadcast)', async () => {
-    await addControl(w.t.db, { code: 'CTL-BC-01', title: 'Backups', ownerId: w.cast.staff.id });
-    await w.sender.command(w.slashCommand('ULENA', 'request CTL-BC-01', 'broadcast-request'));
-    const ref = /EVR-\d{4}/.exec(blockText((await w.responseTo('broadcast-request')).args.blocks))![0];
-    await deliverDue(w.t.db, [w.slack.port]);
-    const request: BotMessage = postedMessage(w.fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'USAM' && String(c.args.text).includes(ref))!);
+    const { ref, request } = await evidenceRequestForSam('CTL-BC-01');
 
     // "Also send to direct message" ticked: one event, the reply with its thread and the thread's root.
     const response = await w.sender.event({
@@ -69,6 +74,20 @@ describe('a reply in the thread of an evidence request', () => {
     const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, (await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref)))[0].id));
     expect(item).toMatchObject({ text: 'Restore test passed: https://wiki.example/restore-q4', submittedBy: w.cast.staff.id });
     expect(blockText(answer.args.blocks)).toContain(item.ref);
+  });
+
+  it('with a file deleted before the bot could read it (Slack sends it as a tombstone) is refused saying so, not as a fault', async () => {
+    const { request } = await evidenceRequestForSam('CTL-BC-02');
+    const before = await w.auditCount();
+    await w.sender.event({
+      type: 'message', subtype: 'file_share', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: '',
+      ts: '1700003050.000200', event_ts: '1700003050.000200', thread_ts: request.ts, files: [{ id: 'F0DELETED', mode: 'tombstone' }],
+    }, 'EvTOMBSTONE');
+    const said = blockText((await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts)).args.blocks);
+    expect(said).toContain('Slack did not let me read a file you shared: it was deleted, or I may not see it. Nothing was recorded.');
+    expect(said).toContain('Upload it again, or share a link instead.');
+    expect(said).not.toContain('Something went wrong');
+    expect(await w.auditCount()).toBe(before);
   });
 });
 
