@@ -12,10 +12,18 @@ interface FileInfo {
   file?: { id: string; name?: string; title?: string; mimetype?: string; size?: number; url_private?: string; url_private_download?: string };
 }
 
+/** files.info's refusals for a file that is gone (deleted since it was shared) or not the bot's to see. */
+const UNREADABLE = ['file_not_found', 'file_deleted'];
+
 export function fetchAttachments(api: SlackApi, fileIds: string[], request: RequestInfo): Promise<Attachment[]> {
   return fetchEach(fileIds, async (id) => {
     // The event's file object may be partial ("check_file_info"): files.info has the download URL.
-    const { file } = await api.call<FileInfo>('files.info', { file: id }, request);
+    const { file } = await api.call<FileInfo>('files.info', { file: id }, request).catch((e: unknown) => {
+      if (UNREADABLE.includes((e as { data?: { error?: string } }).data?.error ?? '')) {
+        throw invalid('Slack did not let me read a file you shared: it was deleted, or I may not see it. Nothing was recorded.', 'Upload it again, or share a link instead.');
+      }
+      throw e;
+    });
     const name = file?.name ?? file?.title ?? id;
     const url = file?.url_private_download ?? file?.url_private;
     if (!url) throw invalid(`Slack did not let me read the file "${name}". Upload it again, or share a link instead.`);

@@ -7,7 +7,8 @@
  * HTTP mode serves POST /slack/events on the bot's own HttpServer (signatures verified by Bolt);
  * Socket Mode is used when SLACK_APP_TOKEN is set.
  */
-import { App, HTTPReceiver, SocketModeReceiver, webApi } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, webApi, type ReceiverEvent } from '@slack/bolt';
+import type { Logger } from 'pino';
 import type { Core } from '../../src/app.js';
 import type { HttpServer } from '../../src/http.js';
 import type { ReceiptChatPort } from '../../src/core/delivery.js';
@@ -74,6 +75,7 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   const outboxApi = new SlackApi(outboxClient, log, settings.botToken);
   // Counted from receipt to answer (past the ack), so a graceful stop lets a command finish and answer,
   // and a command past the limit is answered "busy" instead of waiting its turn.
+  acknowledgeRateLimitNotice(app, log);
   app.use(boundInFlight({ core, api }));
   registerListeners(app, { core, api });
   app.error(async (e) => { log.error({ err: e }, 'Slack listener failed'); });
@@ -89,6 +91,24 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   return {
     port: slackPort(core.database.db, api, outboxApi),
     stop: async () => { if (socketMode) await app.stop(); },
+  };
+}
+
+/**
+ * Slack's app_rate_limited notice (more than 30,000 events in an hour from the workspace) has no
+ * inner event, so Bolt finds no type for it and leaves it unacknowledged: a 404 after 3 seconds and
+ * an error about a listener, while Slack counts unanswered deliveries towards disabling the app's
+ * events. It is acknowledged at once, and logged as what it is: Slack drops the workspace's events
+ * (direct messages, mentions) until the hour is over.
+ */
+function acknowledgeRateLimitNotice(app: App<SlackContext>, log: Logger): void {
+  const processEvent = app.processEvent.bind(app);
+  app.processEvent = async (event: ReceiverEvent) => {
+    const body = event.body as { type?: string; team_id?: string; minute_rate_limited?: number };
+    if (body.type !== 'app_rate_limited') return processEvent(event);
+    await event.ack();
+    const since = typeof body.minute_rate_limited === 'number' ? new Date(body.minute_rate_limited * 1000).toISOString() : undefined;
+    log.warn({ team: body.team_id, since }, 'Slack is rate limiting this app\'s events (app_rate_limited): direct messages and mentions are dropped until the hour is over');
   };
 }
 

@@ -5,7 +5,7 @@
  * opens a form as a modal.
  */
 import type { BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
-import type { Answer } from '../../../src/core/inbound.js';
+import { showAnswer, type Answer } from '../../../src/core/inbound.js';
 import type { Person } from '../../../src/core/actor.js';
 import { findForm } from '../../../src/core/reply.js';
 import { OPEN_FORM_ACTION_PATTERN, RUN_ACTION_PATTERN } from '../ids.js';
@@ -23,7 +23,9 @@ export function register(app: SlackApp, deps: SlackDeps): void {
   app.action<Click>(RUN_ACTION_PATTERN, async ({ body, action, respond, context }) => {
     const answer = privately(deps.api, body, respond, context.request);
     await safely(deps, context, answer, () => runAndShow(deps, context, action.value ?? '', { idempotencyKey: clickKey(body, action), progress: progressVia(answer) }, modalTarget(body), async (done) => {
-      if (done.reply.outcome === 'recorded' && done.person) await recordOnMessage(deps, context, body, action, done, done.person, respond);
+      const { person } = done;
+      // Recorded: a message Slack would not update must not end in "nothing was recorded".
+      if (done.reply.outcome === 'recorded' && person) await showAnswer(done.reply, () => recordOnMessage(deps, context, body, action, done, person, respond));
       else await answer(done.reply);
     }));
   });

@@ -26,11 +26,17 @@ interface DirectMessage {
   files?: { id: string }[];
 }
 
+/**
+ * Subtypes of a message someone wrote: files shared with it, or a thread reply also sent to the
+ * conversation ("Also send to direct message"), which arrives as thread_broadcast only.
+ */
+const PERSON_WROTE = new Set(['file_share', 'thread_broadcast']);
+
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.event('message', async ({ event, body, context }) => {
     const message = event as unknown as DirectMessage;
     if (message.channel_type !== 'im' || message.bot_id) return;
-    if (message.subtype && message.subtype !== 'file_share') return; // edits, deletions, joins...
+    if (message.subtype && !PERSON_WROTE.has(message.subtype)) return; // edits, deletions, joins...
     const db = deps.core.database.db;
     const threadTs = message.thread_ts && message.thread_ts !== message.ts ? message.thread_ts : undefined;
     const inThread = inConversation(deps.api, message.channel, context.request, message.thread_ts);

@@ -3,8 +3,9 @@
  * plain language, and whatever it answers (a proposed form, or without AI assistance a hint how to use
  * /isms) reaches only the person who mentioned the bot: ephemeral in that channel (in the thread when
  * the mention was in one), or in their direct message when Slack refuses the ephemeral (the bot is
- * not in the channel, say). The channel itself never sees an answer. A delivery Slack repeats is
- * dropped: the first one claims the event id before the model is asked.
+ * not in the channel, say). The channel itself never sees an answer. One message is answered once:
+ * the first delivery claims it before the model is asked, and a delivery Slack repeats is dropped,
+ * as is the app_mention Slack sends again (with a new event id) when the person edits the message.
  */
 import type { Reply } from '../../../src/core/reply.js';
 import { answerOnce } from '../../../src/core/claims.js';
@@ -24,18 +25,17 @@ interface AppMention {
 }
 
 export function register(app: SlackApp, deps: SlackDeps): void {
-  app.event('app_mention', async ({ event, body, context }) => {
+  app.event('app_mention', async ({ event, context }) => {
     const mention = event as unknown as AppMention;
     // Direct messages arrive as message.im; a bot mentioning the bot is nobody to answer.
     if (!mention.user || mention.bot_id || mention.channel.startsWith('D')) return;
-    const eventId = (body as { event_id?: string }).event_id;
     const show = privatelyIn(deps.api, mention.channel, mention.user, context.request, mention.thread_ts);
     await safely(deps, context, show, async () => {
-      const answered = await answerOnce(deps.core.database.db, eventId && `slack:answered:${eventId}`, async () => {
+      const answered = await answerOnce(deps.core.database.db, `slack:mention:${mention.channel}:${mention.ts}`, async () => {
         const message = fromSlackText(withoutMention(mention.text ?? '', context.botUserId as string | undefined));
         await show((await ask(deps, context, { message })).reply);
       });
-      if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered a mention again that was answered already; not answered twice');
+      if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered a mention again that was answered already (a repeat, or the message edited); not answered twice');
     });
   });
 }

@@ -1,0 +1,128 @@
+/**
+ * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
+ * other Slack tests do not cover: the checks Slack makes of the request URL, its notice that it rate
+ * limits the app's events, a thread reply also sent to the conversation, a file deleted before it
+ * could be read, an edited mention, and a click whose message could not be updated.
+ * One workspace for the file; each test uses its own people, messages and event ids.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+import { SlackWorkspace, blockText, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { reply, text, actions } from '../src/core/reply.js';
+import { evidenceItems, evidenceRequests, policyAcknowledgements } from '../src/db/schema/index.js';
+
+let w: SlackWorkspace;
+const WAIT = { timeout: 15_000 };
+
+beforeAll(async () => {
+  w = await SlackWorkspace.start();
+});
+
+afterAll(async () => {
+  await w?.close();
+});
+
+describe("Slack's checks of the request URL", () => {
+  it('answers url_verification with its challenge, and an unsigned ssl_check with 200, running nothing', async () => {
+    const before = { calls: w.fake.calls.length, audit: await w.auditCount() };
+    const verification = await w.sender.send(JSON.stringify({ token: 'legacy', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' }), 'application/json');
+    expect(verification.status).toBe(200);
+    expect(verification.json()).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
+    // Slack's SSL check carries no signature.
+    const sslCheck = await fetch(w.sender.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'ssl_check=1&token=legacy' });
+    expect(sslCheck.status).toBe(200);
+    expect(w.fake.calls).toHaveLength(before.calls);
+    expect(await w.auditCount()).toBe(before.audit);
+  });
+});
+
+describe("Slack's notice that it rate limits the app's events", () => {
+  it('is acknowledged with 200 and logged as a warning saying events are dropped, not as a listener that failed to acknowledge', async () => {
+    // No inner event: the whole payload, as docs.slack.dev/reference/events/app_rate_limited shows it.
+    const notice = await w.sender.send(JSON.stringify({ token: 'legacy', type: 'app_rate_limited', team_id: 'T0TEST', minute_rate_limited: 1700003400, api_app_id: 'A0TEST' }), 'application/json');
+    expect(notice.status).toBe(200);
+    const warning = await w.logs.waitFor((l) => /app_rate_limited/.test(l.msg));
+    expect(warning).toMatchObject({ level: 40, team: 'T0TEST', since: '2023-11-14T23:10:00.000Z' });
+    expect(w.logs.text()).not.toContain('not acknowledged');
+  });
+});
+
+/** The ISMS lead asks Sam for evidence on a new control; the request reaches him as a direct message. */
+async function evidenceRequestForSam(control: string): Promise<{ ref: string; request: BotMessage }> {
+  await addControl(w.t.db, { code: control, ownerId: w.cast.staff.id });
+  await w.sender.command(w.slashCommand('ULENA', `request ${control}`, `request-${control}`));
+  const ref = /EVR-\d{4}/.exec(blockText((await w.responseTo(`request-${control}`)).args.blocks))![0];
+  await deliverDue(w.t.db, [w.slack.port]);
+  return { ref, request: postedMessage(w.fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'USAM' && String(c.args.text).includes(ref))!) };
+}
+
+describe('a reply in the thread of an evidence request', () => {
+  it('is recorded and answered in the thread when the person also sent it to the conversation (subtype thread_broadcast)', async () => {
+    const { ref, request } = await evidenceRequestForSam('CTL-BC-01');
+
+    // "Also send to direct message" ticked: one event, the reply with its thread and the thread's root.
+    const response = await w.sender.event({
+      type: 'message', subtype: 'thread_broadcast', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: 'Restore test passed: <https://wiki.example/restore-q4>',
+      ts: '1700003000.000200', event_ts: '1700003000.000200', thread_ts: request.ts, client_msg_id: 'c0ffee00-0000-4000-8000-000000000001',
+      root: { type: 'message', user: 'UBOT', bot_id: 'BBOT', text: 'Evidence request', ts: request.ts, thread_ts: request.ts, reply_count: 1 },
+    }, 'EvBROADCAST');
+    expect(response.status).toBe(200);
+
+    const answer = await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+    const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, (await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref)))[0].id));
+    expect(item).toMatchObject({ text: 'Restore test passed: https://wiki.example/restore-q4', submittedBy: w.cast.staff.id });
+    expect(blockText(answer.args.blocks)).toContain(item.ref);
+  });
+
+  it('with a file deleted before the bot could read it (Slack sends it as a tombstone) is refused saying so, not as a fault', async () => {
+    const { request } = await evidenceRequestForSam('CTL-BC-02');
+    const before = await w.auditCount();
+    await w.sender.event({
+      type: 'message', subtype: 'file_share', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: '',
+      ts: '1700003050.000200', event_ts: '1700003050.000200', thread_ts: request.ts, files: [{ id: 'F0DELETED', mode: 'tombstone' }],
+    }, 'EvTOMBSTONE');
+    const said = blockText((await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts)).args.blocks);
+    expect(said).toContain('Slack did not let me read a file you shared: it was deleted, or I may not see it. Nothing was recorded.');
+    expect(said).toContain('Upload it again, or share a link instead.');
+    expect(said).not.toContain('Something went wrong');
+    expect(await w.auditCount()).toBe(before);
+  });
+});
+
+describe('"@ISMS …" in a channel', () => {
+  it('is answered once, not again when the person edits the message (Slack sends app_mention again, with "edited")', async () => {
+    const mention = {
+      type: 'app_mention', client_msg_id: 'c0ffee00-0000-4000-8000-000000000002', user: 'UOLGA', text: '<@UBOT> wie melde ich „Otter“ an?',
+      ts: '1700003100.000100', event_ts: '1700003100.000100', channel: 'CGENERAL', team: 'T0TEST',
+    };
+    await w.sender.event(mention, 'EvMENTIONED');
+    await w.fake.waitForCall('chat.postEphemeral', (c) => c.args.user === 'UOLGA');
+
+    await w.sender.event({ ...mention, text: '<@UBOT> wie melde ich „Otter AI“ an?', edited: { user: 'UOLGA', ts: '1700003160.000000' } }, 'EvMENTIONEDIT');
+    await w.logs.waitFor((l) => l.request?.event_id === 'EvMENTIONEDIT' && /answered already/.test(l.msg));
+    expect(w.fake.callsTo('chat.postEphemeral').filter((c) => c.args.user === 'UOLGA')).toHaveLength(1);
+  });
+});
+
+describe('a click whose message Slack would not update', () => {
+  it('tells the person the acknowledgement was recorded, not that nothing was', async () => {
+    const policy = await addPolicy(w.t.db, { title: 'Remote work' });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Lock your screen.' });
+    await w.slack.port.send(await w.person('lead'), reply(text(`Please read ${policy.ref} Remote work.`), actions({ label: 'Acknowledge version 1.0', command: `ack ${policy.ref} --version 1.0` })));
+    const message = postedMessage(w.fake.callsTo('chat.postMessage').at(-1)!);
+
+    w.fake.failNext('chat.update', 500);
+    try {
+      await w.sender.interaction(w.clickPayload('ULENA', message, 'Acknowledge version 1.0', 'unchanged-message'));
+      const told = await w.responseTo('unchanged-message');
+      expect(told.args).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+      expect(blockText(told.args.blocks)).toContain('Your request was recorded, but its answer may not have reached you');
+      expect(blockText(told.args.blocks)).not.toContain('nothing was recorded');
+    } finally {
+      w.fake.clearFailures();
+    }
+    await vi.waitFor(async () => expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.lead.id))).toHaveLength(1), WAIT);
+  });
+});
