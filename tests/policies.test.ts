@@ -146,7 +146,9 @@ describe('policies', () => {
       expect(await bot.sayText('owner', `/isms policy publish ${policy.ref} 3.0 "New text"`, at)).toContain('Only the ISMS lead may use "/isms policy publish"');
       expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 1.5 "New text"`, at)).toContain('Version 1.5 is not newer than 2.0');
       expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.1 --major "New text"`, at)).toContain('--major needs a higher major number than 2.0');
-      expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.1 --url intranet/crypto "New text"`, at)).toContain('url: must be a link starting with https://');
+      expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.1 --url intranet/crypto "New text"`, at)).toContain('url: must be a web link starting with https:// (or http://), e.g. https://intranet.example/policies/isp');
+      const notALink = await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.1 --url "not a link" "New text"`, at);
+      expect(notALink.match(/must be a web link/g)).toHaveLength(1);
       expect(await bot.sayText('lead', `/isms policy publish ${policy.ref} 2.1`, at)).toContain('content: give the text of the policy');
 
       expect((await bot.t.db.select().from(policyVersions)).length).toBe(versionsBefore);

@@ -41,8 +41,14 @@ const yesNo = z.preprocess(
   z.boolean({ invalid_type_error: 'must be yes or no' }),
 );
 
-export const httpLink = z.string().trim().url('must be a link starting with https://')
-  .refine((v) => /^https?:\/\//i.test(v), 'must be a link starting with https://');
+/** A web address people can open: one check, so a wrong value gets one reason, not the same one twice. */
+export const httpLink = z.string().trim().refine((v) => {
+  try {
+    return ['https:', 'http:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be a web link starting with https:// (or http://), e.g. https://intranet.example/policies/isp');
 
 export const publishPolicyInput = z.preprocess(untangleTypedWords, z.object({
   policy: policyRef.describe('The policy, e.g. POL-0001'),
