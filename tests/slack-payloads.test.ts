@@ -126,3 +126,13 @@ describe('a click whose message Slack would not update', () => {
     await vi.waitFor(async () => expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.lead.id))).toHaveLength(1), WAIT);
   });
 });
+
+describe('a Slack account that Slack itself no longer knows', () => {
+  it('is answered, and its user_not_found is not logged as an error: the bot expected it and said so to the person', async () => {
+    await w.sender.command(w.slashCommand('UGONE', 'status', 'gone-user'));
+    const answer = await w.responseTo('gone-user');
+    expect(answer.args.response_type).toBe('ephemeral');
+    expect(w.fake.callsTo('users.info').filter((c) => c.args.user === 'UGONE').length).toBeGreaterThan(0);
+    expect(w.logs.lines.filter((l) => l.level >= 50 && /users\.info/.test(String(l.msg)))).toEqual([]);
+  });
+});

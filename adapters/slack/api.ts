@@ -60,7 +60,6 @@ export function isPermanentSlackError(e: unknown): boolean {
   return err?.code === webApi.ErrorCode.PlatformError && !passing.includes(err.data?.error ?? '');
 }
 
-/** A file the register will not take: said to the person, as any refusal. */
 /** Arguments worth naming in a log line: whom or what the call was about, not its content. */
 const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
 
@@ -68,11 +67,12 @@ export class SlackApi {
   constructor(readonly client: WebClient, private readonly log: Pino, private readonly botToken: string) {}
 
   /** Calls a Web API method; a failure that outlived the client's retries is logged with its request, then thrown. */
-  async call<T = Record<string, any>>(method: string, args: Record<string, unknown>, request: RequestInfo): Promise<T> {
+  /** `expected`: Slack's error codes the caller answers itself (e.g. user_not_found): logged at debug, not as an error. */
+  async call<T = Record<string, any>>(method: string, args: Record<string, unknown>, request: RequestInfo, expected: readonly string[] = []): Promise<T> {
     try {
       return (await this.client.apiCall(method, args)) as T;
     } catch (e) {
-      this.logFailure(method, args, request, e);
+      this.logFailure(method, args, request, e, expected);
       throw e;
     }
   }
@@ -87,8 +87,13 @@ export class SlackApi {
     }
   }
 
-  private logFailure(method: string, args: Record<string, unknown>, request: RequestInfo, e: unknown): void {
+  private logFailure(method: string, args: Record<string, unknown>, request: RequestInfo, e: unknown, expected: readonly string[] = []): void {
     const target = Object.fromEntries(TARGET_ARGS.filter((k) => typeof args[k] === 'string').map((k) => [k, args[k]]));
+    const refusal = (e as { data?: { error?: string } })?.data?.error;
+    if (refusal && expected.includes(refusal)) {
+      this.log.debug({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} answered ${refusal}`);
+      return;
+    }
     // A 429 handed back to the caller (the outbox's client) is expected traffic: the delivery worker
     // waits it out and counts them in one line a minute. One the client gave up waiting out stays an error.
     if ((e as { code?: string })?.code === webApi.ErrorCode.RateLimitedError) {
@@ -98,10 +103,10 @@ export class SlackApi {
     this.log.error({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} failed`);
   }
 
-  /** Downloads a private file (url_private) with the bot token, as Slack requires. */
   /**
-   * Streams a private file into a temporary file (see downloadToTempFile): one refused by its
-   * Content-Length is never read, and one that streams past the limit is cut off there.
+   * Downloads a private file (url_private) with the bot token, as Slack requires, streaming it into a
+   * temporary file (see downloadToTempFile): one refused by its Content-Length is never read, and one
+   * that streams past the limit is cut off there.
    */
   async download(url: string, name: string, request: RequestInfo, mimeType?: string): Promise<Attachment> {
     let response: Response;

@@ -22,7 +22,7 @@ export function slackUser(api: SlackApi, slackUserId: string, request: RequestIn
 async function usersInfo(api: SlackApi, slackUserId: string, request: RequestInfo): Promise<PlatformProfile | undefined> {
   let info: UsersInfo;
   try {
-    info = await api.call<UsersInfo>('users.info', { user: slackUserId }, request);
+    info = await api.call<UsersInfo>('users.info', { user: slackUserId }, request, ['user_not_found']);
   } catch (e) {
     if ((e as { data?: { error?: string } }).data?.error === 'user_not_found') return undefined;
     throw e;

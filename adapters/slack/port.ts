@@ -80,7 +80,7 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
     if (wait > 0) throw new DeliveryError('Slack asked the bot to wait before looking up more people', wait);
     let answer: LookupAnswer;
     try {
-      answer = await outbox.call<LookupAnswer>('users.lookupByEmail', { email: person.email }, { kind: 'reach', recipient: person.id });
+      answer = await outbox.call<LookupAnswer>('users.lookupByEmail', { email: person.email }, { kind: 'reach', recipient: person.id }, ['users_not_found']);
     } catch (e) {
       const pause = retryAfterMs(e);
       if (pause !== undefined) {
