@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiTools } from '../src/db/schema/index.js';
+import type { FakeConnector } from './helpers/fake-connector.js';
+import {
+  startTeamsStack, personalMessage, channelMention, cardOf, cardText, BOT,
+  type TeamsServer, type TeamsStack, type TeamsTestCore,
+} from './helpers/teams.js';
+
+/**
+ * Activities as Microsoft Teams and the Bot Framework send them, including the fields they leave out
+ * and the types the bot does not act on: each gets the status the protocol expects, and a person
+ * reads a clear answer or nothing, never the apology for an internal fault.
+ */
+describe('Teams activities as the Bot Framework sends them', () => {
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
+
+  const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url }) as Record<string, any>;
+  const inChannel = (...args: Parameters<typeof channelMention>) => ({ ...channelMention(...args), serviceUrl: connector.url }) as Record<string, any>;
+  const without = (activity: Record<string, any>, key: string) => {
+    delete activity[key];
+    return activity;
+  };
+  /** POSTs the activity; gives its HTTP answer and the texts of what the bot posted for it. */
+  const post = async (activity: Record<string, unknown>) => {
+    const before = connector.posted.length;
+    const logs = h.logs.length;
+    const res = await server.post(activity);
+    const posted = connector.posted.slice(before).map((p) => cardText(cardOf(p.activity)));
+    expect(h.logs.slice(logs).join('\n')).not.toContain('Teams turn failed');
+    return { ...res, posted };
+  };
+
+  it.each([
+    ['without a recipient', () => without(message('staff', 'declare ai Kagi'), 'recipient'), 'recipient: Required'],
+    ['with a null recipient', () => message('staff', 'declare ai Kagi', { recipient: null as never }), 'recipient: Expected object'],
+    ['without a channelId', () => without(message('staff', 'declare ai Kagi'), 'channelId'), 'channelId: Required'],
+  ])('refuses a message %s (the protocol requires it of a channel) with 400 saying so, and posts and records nothing', async (_name, activity, problem) => {
+    const { status, body, posted } = await post(activity());
+    expect(status).toBe(400);
+    expect(body).toContain(problem);
+    expect(posted).toEqual([]);
+    expect(await h.t.db.select().from(aiTools)).toEqual([]);
+  });
+
+  it.each([
+    ['entities: null', () => message('staff', 'help', { entities: null as never })],
+    ['an entity without a type', () => message('staff', 'help', { entities: [{ locale: 'de-DE' } as never] })],
+    ['a mention entity without the account it names', () => inChannel('staff', 'help', { entities: [{ type: 'mention', text: `<at>${BOT.name}</at>` }] })],
+    ['a mention entity and no text (a card button)', () => message('staff', '', { text: undefined, value: { verb: 'isms', command: 'help' }, entities: [{ type: 'mention', text: `<at>${BOT.name}</at>`, mentioned: BOT }] })],
+  ])('answers a message with %s as if the entity were not there', async (_name, activity) => {
+    const { status, posted } = await post(activity());
+    expect(status).toBe(200);
+    expect(posted).toContainEqual(expect.stringContaining('Here is what you can do'));
+  });
+
+  it.each([
+    ['a reaction added', { type: 'messageReaction', reactionsAdded: [{ type: 'like' }], replyToId: 'msg-1' }],
+    ['a reaction removed', { type: 'messageReaction', reactionsRemoved: [{ type: 'heart' }], replyToId: 'msg-1' }],
+    ['an edited message', { type: 'messageUpdate', text: 'declare ai Edited', channelData: { eventType: 'editMessage', tenant: { id: 'tenant-1' } } }],
+    ['a deleted message', { type: 'messageDelete', channelData: { eventType: 'softDeleteMessage', tenant: { id: 'tenant-1' } } }],
+    ['typing', { type: 'typing' }],
+    ['the app installed', { type: 'installationUpdate', action: 'add' }],
+    ['the app uninstalled', { type: 'installationUpdate', action: 'remove' }],
+    ['the bot removed', { type: 'conversationUpdate', membersRemoved: [BOT] }],
+    ['a channel created', { type: 'conversationUpdate', channelData: { eventType: 'channelCreated', channel: { id: '19:new@thread.tacv2', name: 'New' }, team: { id: '19:team@thread.tacv2' }, tenant: { id: 'tenant-1' } } }],
+    ['a team renamed', { type: 'conversationUpdate', channelData: { eventType: 'teamRenamed', team: { id: '19:team@thread.tacv2', name: 'Security' }, tenant: { id: 'tenant-1' } } }],
+    ['a meeting event', { type: 'event', name: 'application/vnd.microsoft.meetingStart', value: { Id: 'meeting-1' } }],
+  ])('takes %s with 200, answers nothing and records nothing', async (_name, fields) => {
+    const { status, posted } = await post(message('staff', '', { text: undefined, ...fields }));
+    expect(status).toBe(200);
+    expect(posted).toEqual([]);
+    expect(await h.t.db.select().from(aiTools)).toEqual([]);
+  });
+
+  it.each([
+    ['task/fetch', { data: { verb: 'isms' } }],
+    ['composeExtension/query', { commandId: 'search', parameters: [{ name: 'query', value: 'risk' }] }],
+    ['signin/verifyState', { state: '012345' }],
+    ['actionableMessage/executeAction', { body: '{}', actionId: 'approve' }],
+    ['adaptiveCard/action', { action: { type: 'Action.Execute', verb: 'unknown', data: {} }, trigger: 'manual' }],
+  ])('answers an invoke it does not handle (%s) at once with 501 Not Implemented, posting nothing', async (name, value) => {
+    const { status, posted } = await post(message('staff', '', { text: undefined, type: 'invoke', name, value }));
+    expect(status).toBe(501);
+    expect(posted).toEqual([]);
+  });
+});
