@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiTools } from '../src/db/schema/index.js';
+import { aiTools, evidenceItems } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, personalMessage, channelMention, cardOf, cardText, BOT,
+  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, BOT,
   type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 
@@ -84,5 +84,36 @@ describe('Teams activities as the Bot Framework sends them', () => {
     const { status, posted } = await post(message('staff', '', { text: undefined, type: 'invoke', name, value }));
     expect(status).toBe(501);
     expect(posted).toEqual([]);
+  });
+
+  describe('a picture pasted into a message', () => {
+    let requestMessageId: string;
+    beforeAll(async () => {
+      requestMessageId = (await requestEvidenceInTeams(stack)).id;
+    });
+
+    /** How Teams delivers a pasted picture: an image attachment with a link only the bot's token opens, and the message as HTML. */
+    const pasted = (text: string | undefined, replyToId?: string) => message('owner', '', {
+      text, replyToId,
+      attachments: [
+        { contentType: 'image/png', contentUrl: `${connector.url}v3/attachments/0-weu-d1-abc/views/original` },
+        { contentType: 'text/html', content: `<p>${text ?? ''}</p><p><img src="https://eu-api.asm.skype.com/v1/objects/0-weu-d1-abc/views/imgo" width="250" height="250"></p>` },
+      ],
+    });
+
+    it('refuses it in reply to an evidence request, with its text, saying how to send it, and records nothing', async () => {
+      const audits = await h.auditCount();
+      const { posted } = await post(pasted('Screenshot of the access review', requestMessageId));
+      expect(posted).toEqual([expect.stringContaining("I can't take a picture pasted into a message as evidence, so nothing was recorded.")]);
+      expect(posted[0]).toContain('attach it (📎) in our personal chat as a reply to the evidence request');
+      expect(await h.t.db.select().from(evidenceItems)).toEqual([]);
+      expect(await h.auditCount()).toBe(audits);
+    });
+
+    it('answers one pasted without any text, instead of staying silent', async () => {
+      const { posted } = await post(pasted(undefined));
+      expect(posted).toEqual([expect.stringContaining("I can't take a picture pasted into a message as evidence, so nothing was recorded.")]);
+      expect(await h.t.db.select().from(evidenceItems)).toEqual([]);
+    });
   });
 });
