@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiTools, evidenceItems } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, BOT,
+  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, BOT,
   type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
+import { CAST, type CastKey } from './helpers/bot.js';
 
 /**
  * Activities as Microsoft Teams and the Bot Framework send them, including the fields they leave out
@@ -114,6 +115,26 @@ describe('Teams activities as the Bot Framework sends them', () => {
       const { posted } = await post(pasted(undefined));
       expect(posted).toEqual([expect.stringContaining("I can't take a picture pasted into a message as evidence, so nothing was recorded.")]);
       expect(await h.t.db.select().from(evidenceItems)).toEqual([]);
+    });
+  });
+
+  describe('someone else @mentioned in a channel command', () => {
+    /** How Teams writes a mention of a person: "<at>Name</at>" in the text, with a mention entity for it. */
+    const mentioning = (who: CastKey, command: string, person: CastKey) => inChannel(who, command, {
+      entities: [
+        { type: 'mention', text: `<at>${BOT.name}</at>`, mentioned: BOT },
+        { type: 'mention', text: `<at>${CAST[person].name}</at>`, mentioned: teamsUserOf(person) },
+      ],
+    });
+
+    it('is the person the command names', async () => {
+      const { posted } = await post(mentioning('lead', 'pause <at>Sam Staff</at> 2030-08-24', 'staff'));
+      expect(posted).toContainEqual(expect.stringContaining('Nudges to Sam Staff wait until 2030-08-24'));
+    });
+
+    it('is their name, without markup, in text in quotes', async () => {
+      await post(mentioning('staff', 'declare ai Otter "meeting notes with <at>Olga Owner</at>"', 'owner'));
+      expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([{ name: 'Otter', purpose: 'meeting notes with Olga Owner' }]);
     });
   });
 });

@@ -189,13 +189,20 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 /**
  * A channel or group message without the bot's "<at>ISMS</at>": teams-ai removes it by the mention
  * entity, which some clients leave out; then the leading mention (the bot's, or Teams would not have
- * sent the message) is removed here. Teams writes spaces around mentions as &nbsp;.
+ * sent the message) is removed here. Teams writes spaces around mentions as &nbsp;. Anyone else
+ * mentioned is named as a command takes a person.
  */
 export function withoutBotMention(activity: Partial<Activity>): string {
   const text = (activity.text ?? '').replace(/&nbsp;/g, ' ');
   const name = activity.recipient?.name;
   const own = name ? text.split(`<at>${name}</at>`).join(' ') : text;
-  return own.replace(/^\s*<at>[^<]*<\/at>/, ' ').replace(/[ \t]+/g, ' ').trim();
+  return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' ')).replace(/[ \t]+/g, ' ').trim();
+}
+
+/** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */
+function namesOfMentioned(text: string): string {
+  return text.replace(/<at>([^<]*)<\/at>/g, (_whole, mentioned: string, offset: number) =>
+    (text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');
