@@ -65,8 +65,8 @@ export async function readActivity(req: http.IncomingMessage): Promise<Activity>
 
 /**
  * The entities the bot can read. The others are left out, as the protocol asks (A2104, A2105): one
- * without a type, and a mention without the account it names or without text it stands in (the
- * mention removal teams-ai runs on every message would fail on those). JSON null is no entities.
+ * without a type, and a mention without the account it names, without its own text, or in an activity
+ * without text (the mention removal teams-ai runs on every message fails on those). JSON null is no entities.
  */
 function readableEntities(list: unknown[] | null | undefined, text: string | null | undefined): Record<string, unknown>[] | undefined {
   const readable = (list ?? []).filter((e): e is Record<string, unknown> => {
