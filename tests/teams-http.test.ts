@@ -15,7 +15,7 @@ import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
   startTeamsStack, personalMessage, channelMention, clickActivity, cardOf, cardText, personalChatOf,
-  BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore,
+  requestEvidenceInTeams, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 import type { CastKey } from './helpers/bot.js';
 import { TEAMS_FILE_TYPE } from '../adapters/teams/files.js';
@@ -101,12 +101,7 @@ describe('Teams bot over HTTP', () => {
     const pdf = Buffer.from('%PDF-1.4\nQuarterly access review: no findings.\n');
 
     beforeAll(async () => {
-      await addControl(h.t.db, { code: 'CTL-AC-01', title: 'Access reviews', ownerId: h.ids.owner });
-      await send(message('owner', 'help'));
-      await send(message('lead', 'request CTL-AC-01'));
-      const before = connector.posted.length;
-      await deliverDue(h.t.db, [server.port]);
-      const toOwner = connector.posted.slice(before).find((p) => p.conversationId === personalChatOf('owner'))!;
+      const toOwner = await requestEvidenceInTeams(stack);
       requestMessageId = toOwner.id;
       [{ ref: requestRef }] = await h.t.db.select().from(evidenceRequests);
       expect(cardText(cardOf(toOwner.activity))).toContain(`Lena Lead asks you for evidence that CTL-AC-01 Access reviews works`);

@@ -24,6 +24,14 @@ export function filesIn(activity: Partial<Activity>): TeamsFile[] {
   return files;
 }
 
+/**
+ * How many pictures were pasted into a message: Teams sends each as an image attachment with a link
+ * only the bot's own token opens (beside a text/html part), never as a file.
+ */
+export function picturesIn(activity: Partial<Activity>): number {
+  return (activity.attachments ?? []).filter((a) => a.contentType?.startsWith('image/') && a.contentUrl).length;
+}
+
 /** A pre-authorised file link Teams gives is used only over https, or plain http to this machine (local development against an emulator). */
 export function isSafeFileUrl(link: string): boolean {
   if (!URL.canParse(link)) return false;

@@ -17,25 +17,25 @@ export class BadRequest extends Error {
 }
 
 const account = z.object({ id: z.string().min(1), name: z.string().nullish(), aadObjectId: z.string().nullish() }).passthrough();
-const objects = z.array(z.object({}).passthrough());
 
 /**
- * What the bot relies on in an activity, as the Bot Framework protocol requires it: anything else
+ * What the bot relies on in an activity, as the Bot Framework protocol requires a channel to send it
+ * (type, channelId, serviceUrl, and from, recipient and conversation with their ids): anything else
  * is refused at the door, so a malformed request never reaches a conversation.
  */
 const activitySchema = z.object({
   type: z.string().min(1),
   id: z.string().nullish(),
   serviceUrl: z.string().url(),
-  channelId: z.string().nullish(),
+  channelId: z.string().min(1),
   from: account,
-  recipient: account.nullish(),
+  recipient: account,
   conversation: z.object({ id: z.string().min(1), conversationType: z.string().nullish(), tenantId: z.string().nullish() }).passthrough(),
   text: z.string().nullish(),
   replyToId: z.string().nullish(),
   localTimezone: z.string().nullish(),
   attachments: z.array(z.object({ contentType: z.string().nullish(), name: z.string().nullish() }).passthrough()).nullish(),
-  entities: objects.nullish(),
+  entities: z.array(z.unknown()).nullish(),
   membersAdded: z.array(account).nullish(),
   channelData: z.object({}).passthrough().nullish(),
 }).passthrough();
@@ -60,7 +60,22 @@ export async function readActivity(req: http.IncomingMessage): Promise<Activity>
     const problems = activity.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     throw new BadRequest(400, `not a Bot Framework activity (${problems})`);
   }
-  return activity.data as unknown as Activity;
+  return { ...activity.data, entities: readableEntities(activity.data.entities, activity.data.text) } as unknown as Activity;
+}
+
+/**
+ * The entities the bot can read. The others are left out, as the protocol asks (A2104, A2105): one
+ * without a type, and a mention without the account it names, without its own text, or in an activity
+ * without text (the mention removal teams-ai runs on every message fails on those). JSON null is no entities.
+ */
+function readableEntities(list: unknown[] | null | undefined, text: string | null | undefined): Record<string, unknown>[] | undefined {
+  const readable = (list ?? []).filter((e): e is Record<string, unknown> => {
+    const entity = e as { type?: unknown; text?: unknown; mentioned?: { id?: unknown } | null } | null;
+    if (typeof entity?.type !== 'string') return false;
+    if (entity.type.toLowerCase() !== 'mention') return true;
+    return typeof text === 'string' && typeof entity.text === 'string' && typeof entity.mentioned?.id === 'string';
+  });
+  return readable.length ? readable : undefined;
 }
 
 /**

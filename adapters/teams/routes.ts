@@ -8,7 +8,7 @@ import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
 import { evidenceRequestRepliedTo, latestEvidenceRequest, saveReference } from './addresses.js';
-import { type TeamsFile, FileDownloadError, downloadFile, filesIn } from './files.js';
+import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn } from './files.js';
 import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
@@ -160,12 +160,16 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const personal = isPersonalChat(activity);
     const typed = (personal ? activity.text ?? '' : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
-    if (!typed && files.length === 0) return;
+    const pictures = picturesIn(activity);
+    if (!typed && files.length === 0 && pictures === 0) return;
     // A channel hears once: a turn Teams delivers again (same activity) is not answered twice there.
     const key = !personal && activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
     const answered = await answerOnce(db, key, async () => {
       const request = await requestOf(activity, typed);
-      await answer(context, await ask(context, request, files.length ? () => download(files, request) : undefined));
+      // A picture pasted into a reply meant as evidence is refused: the evidence would be recorded without it.
+      const attachments = files.length ? () => download(files, request)
+        : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile()) : undefined;
+      await answer(context, await ask(context, request, attachments));
     });
     if (!answered) logger.info({ activityId: activity.id }, 'Teams delivered a channel message again that was answered already; not answered twice');
   });
@@ -185,13 +189,20 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 /**
  * A channel or group message without the bot's "<at>ISMS</at>": teams-ai removes it by the mention
  * entity, which some clients leave out; then the leading mention (the bot's, or Teams would not have
- * sent the message) is removed here. Teams writes spaces around mentions as &nbsp;.
+ * sent the message) is removed here. Teams writes spaces around mentions as &nbsp;. Anyone else
+ * mentioned is named as a command takes a person.
  */
 export function withoutBotMention(activity: Partial<Activity>): string {
   const text = (activity.text ?? '').replace(/&nbsp;/g, ' ');
   const name = activity.recipient?.name;
   const own = name ? text.split(`<at>${name}</at>`).join(' ') : text;
-  return own.replace(/^\s*<at>[^<]*<\/at>/, ' ').replace(/[ \t]+/g, ' ').trim();
+  return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' ')).replace(/[ \t]+/g, ' ').trim();
+}
+
+/** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */
+function namesOfMentioned(text: string): string {
+  return text.replace(/<at>([^<]*)<\/at>/g, (_whole, mentioned: string, offset: number) =>
+    (text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');
@@ -201,6 +212,10 @@ const offerIdOf = (context: unknown): unknown => (context as Partial<OfferContex
 /** An offer this process does not hold: expired, made before a restart, or by another instance of the bot. */
 const offerGone = (name?: string) =>
   `This file offer${name ? ` (${name})` : ''} is no longer available, so nothing was sent. Ask again with the command that made it (for example "export risks csv") and accept the new offer.`;
+
+/** Teams gives a picture pasted into a message as an image the bot cannot take as a file. */
+const pictureNotFile = () => invalid('I can\'t take a picture pasted into a message as evidence, so nothing was recorded.',
+  'Send it as a file instead: attach it (📎) in our personal chat as a reply to the evidence request, or type "evidence submit EVR-0001" (with the request\'s reference) and attach the file to that message.');
 
 /** Fetches the files once the person is known; a refusal says what went wrong, and nothing is recorded. */
 async function download(files: TeamsFile[], request: Request): Promise<Attachment[]> {

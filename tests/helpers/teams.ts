@@ -13,7 +13,9 @@ import { CAST, type CastKey } from './bot.js';
 import { attachTeams, createTeamsBot, type TeamsBot } from '../../adapters/teams/teams.js';
 import { INPUT_PREFIX } from '../../adapters/teams/cards.js';
 import type { ChatPort } from '../../src/core/port.js';
-import { FakeConnector } from './fake-connector.js';
+import { FakeConnector, type PostedActivity } from './fake-connector.js';
+import { addControl } from './fixtures.js';
+import { deliverDue } from '../../src/core/delivery.js';
 
 export const TENANT = 'tenant-1';
 export const BOT = { id: '28:isms-bot', name: 'ISMS' };
@@ -237,4 +239,19 @@ export async function startTeamsStack(env: Record<string, string> = {}): Promise
       await h.destroy();
     },
   };
+}
+
+/**
+ * The ISMS lead asks the owner of control CTL-AC-01 (made here) for evidence, both having talked to
+ * the bot in Teams: gives the request message the owner got in their personal chat.
+ */
+export async function requestEvidenceInTeams({ h, server, connector }: TeamsStack): Promise<PostedActivity> {
+  await addControl(h.t.db, { code: 'CTL-AC-01', title: 'Access reviews', ownerId: h.ids.owner });
+  for (const [who, text] of [['owner', 'help'], ['lead', 'request CTL-AC-01']] as const) {
+    const { status } = await server.post({ ...personalMessage(who, text), serviceUrl: connector.url });
+    if (status !== 200) throw new Error(`the bot answered "${text}" with HTTP ${status}`);
+  }
+  const before = connector.posted.length;
+  await deliverDue(h.t.db, [server.port]);
+  return connector.posted.slice(before).find((p) => p.conversationId === personalChatOf('owner'))!;
 }

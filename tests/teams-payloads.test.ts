@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiTools, evidenceItems } from '../src/db/schema/index.js';
+import type { FakeConnector } from './helpers/fake-connector.js';
+import {
+  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, BOT,
+  type TeamsServer, type TeamsStack, type TeamsTestCore,
+} from './helpers/teams.js';
+import { CAST, type CastKey } from './helpers/bot.js';
+
+/**
+ * Activities as Microsoft Teams and the Bot Framework send them, including the fields they leave out
+ * and the types the bot does not act on: each gets the status the protocol expects, and a person
+ * reads a clear answer or nothing, never the apology for an internal fault.
+ */
+describe('Teams activities as the Bot Framework sends them', () => {
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
+
+  const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url }) as Record<string, any>;
+  const inChannel = (...args: Parameters<typeof channelMention>) => ({ ...channelMention(...args), serviceUrl: connector.url }) as Record<string, any>;
+  const without = (activity: Record<string, any>, key: string) => {
+    delete activity[key];
+    return activity;
+  };
+  /** POSTs the activity; gives its HTTP answer and the texts of what the bot posted for it. */
+  const post = async (activity: Record<string, unknown>) => {
+    const before = connector.posted.length;
+    const logs = h.logs.length;
+    const res = await server.post(activity);
+    const posted = connector.posted.slice(before).map((p) => cardText(cardOf(p.activity)));
+    expect(h.logs.slice(logs).join('\n')).not.toContain('Teams turn failed');
+    return { ...res, posted };
+  };
+
+  it.each([
+    ['without a recipient', () => without(message('staff', 'declare ai Kagi'), 'recipient'), 'recipient: Required'],
+    ['with a null recipient', () => message('staff', 'declare ai Kagi', { recipient: null as never }), 'recipient: Expected object'],
+    ['without a channelId', () => without(message('staff', 'declare ai Kagi'), 'channelId'), 'channelId: Required'],
+  ])('refuses a message %s (the protocol requires it of a channel) with 400 saying so, and posts and records nothing', async (_name, activity, problem) => {
+    const { status, body, posted } = await post(activity());
+    expect(status).toBe(400);
+    expect(body).toContain(problem);
+    expect(posted).toEqual([]);
+    expect(await h.t.db.select().from(aiTools)).toEqual([]);
+  });
+
+  it.each([
+    ['entities: null', () => message('staff', 'help', { entities: null as never })],
+    ['an entity without a type', () => message('staff', 'help', { entities: [{ locale: 'de-DE' } as never] })],
+    ['a mention entity without the account it names', () => inChannel('staff', 'help', { entities: [{ type: 'mention', text: `<at>${BOT.name}</at>` }] })],
+    ['a mention entity and no text (a card button)', () => message('staff', '', { text: undefined, value: { verb: 'isms', command: 'help' }, entities: [{ type: 'mention', text: `<at>${BOT.name}</at>`, mentioned: BOT }] })],
+  ])('answers a message with %s as if the entity were not there', async (_name, activity) => {
+    const { status, posted } = await post(activity());
+    expect(status).toBe(200);
+    expect(posted).toContainEqual(expect.stringContaining('Here is what you can do'));
+  });
+
+  it.each([
+    ['a reaction added', { type: 'messageReaction', reactionsAdded: [{ type: 'like' }], replyToId: 'msg-1' }],
+    ['a reaction removed', { type: 'messageReaction', reactionsRemoved: [{ type: 'heart' }], replyToId: 'msg-1' }],
+    ['an edited message', { type: 'messageUpdate', text: 'declare ai Edited', channelData: { eventType: 'editMessage', tenant: { id: 'tenant-1' } } }],
+    ['a deleted message', { type: 'messageDelete', channelData: { eventType: 'softDeleteMessage', tenant: { id: 'tenant-1' } } }],
+    ['typing', { type: 'typing' }],
+    ['the app installed', { type: 'installationUpdate', action: 'add' }],
+    ['the app uninstalled', { type: 'installationUpdate', action: 'remove' }],
+    ['the bot removed', { type: 'conversationUpdate', membersRemoved: [BOT] }],
+    ['a channel created', { type: 'conversationUpdate', channelData: { eventType: 'channelCreated', channel: { id: '19:new@thread.tacv2', name: 'New' }, team: { id: '19:team@thread.tacv2' }, tenant: { id: 'tenant-1' } } }],
+    ['a team renamed', { type: 'conversationUpdate', channelData: { eventType: 'teamRenamed', team: { id: '19:team@thread.tacv2', name: 'Security' }, tenant: { id: 'tenant-1' } } }],
+    ['a meeting event', { type: 'event', name: 'application/vnd.microsoft.meetingStart', value: { Id: 'meeting-1' } }],
+  ])('takes %s with 200, answers nothing and records nothing', async (_name, fields) => {
+    const { status, posted } = await post(message('staff', '', { text: undefined, ...fields }));
+    expect(status).toBe(200);
+    expect(posted).toEqual([]);
+    expect(await h.t.db.select().from(aiTools)).toEqual([]);
+  });
+
+  it.each([
+    ['task/fetch', { data: { verb: 'isms' } }],
+    ['composeExtension/query', { commandId: 'search', parameters: [{ name: 'query', value: 'risk' }] }],
+    ['signin/verifyState', { state: '012345' }],
+    ['actionableMessage/executeAction', { body: '{}', actionId: 'approve' }],
+    ['adaptiveCard/action', { action: { type: 'Action.Execute', verb: 'unknown', data: {} }, trigger: 'manual' }],
+  ])('answers an invoke it does not handle (%s) at once with 501 Not Implemented, posting nothing', async (name, value) => {
+    const { status, posted } = await post(message('staff', '', { text: undefined, type: 'invoke', name, value }));
+    expect(status).toBe(501);
+    expect(posted).toEqual([]);
+  });
+
+  describe('a picture pasted into a message', () => {
+    let requestMessageId: string;
+    beforeAll(async () => {
+      requestMessageId = (await requestEvidenceInTeams(stack)).id;
+    });
+
+    /** How Teams delivers a pasted picture: an image attachment with a link only the bot's token opens, and the message as HTML. */
+    const pasted = (text: string | undefined, replyToId?: string) => message('owner', '', {
+      text, replyToId,
+      attachments: [
+        { contentType: 'image/png', contentUrl: `${connector.url}v3/attachments/0-weu-d1-abc/views/original` },
+        { contentType: 'text/html', content: `<p>${text ?? ''}</p><p><img src="https://eu-api.asm.skype.com/v1/objects/0-weu-d1-abc/views/imgo" width="250" height="250"></p>` },
+      ],
+    });
+
+    it('refuses it in reply to an evidence request, with its text, saying how to send it, and records nothing', async () => {
+      const audits = await h.auditCount();
+      const { posted } = await post(pasted('Screenshot of the access review', requestMessageId));
+      expect(posted).toEqual([expect.stringContaining("I can't take a picture pasted into a message as evidence, so nothing was recorded.")]);
+      expect(posted[0]).toContain('attach it (📎) in our personal chat as a reply to the evidence request');
+      expect(await h.t.db.select().from(evidenceItems)).toEqual([]);
+      expect(await h.auditCount()).toBe(audits);
+    });
+
+    it('answers one pasted without any text, instead of staying silent', async () => {
+      const { posted } = await post(pasted(undefined));
+      expect(posted).toEqual([expect.stringContaining("I can't take a picture pasted into a message as evidence, so nothing was recorded.")]);
+      expect(await h.t.db.select().from(evidenceItems)).toEqual([]);
+    });
+  });
+
+  describe('someone else @mentioned in a channel command', () => {
+    /** How Teams writes a mention of a person: "<at>Name</at>" in the text, with a mention entity for it. */
+    const mentioning = (who: CastKey, command: string, person: CastKey) => inChannel(who, command, {
+      entities: [
+        { type: 'mention', text: `<at>${BOT.name}</at>`, mentioned: BOT },
+        { type: 'mention', text: `<at>${CAST[person].name}</at>`, mentioned: teamsUserOf(person) },
+      ],
+    });
+
+    it('is the person the command names', async () => {
+      const { posted } = await post(mentioning('lead', 'pause <at>Sam Staff</at> 2030-08-24', 'staff'));
+      expect(posted).toContainEqual(expect.stringContaining('Nudges to Sam Staff wait until 2030-08-24'));
+    });
+
+    it('is their name, without markup, in text in quotes', async () => {
+      await post(mentioning('staff', 'declare ai Otter "meeting notes with <at>Olga Owner</at>"', 'owner'));
+      expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([{ name: 'Otter', purpose: 'meeting notes with Olga Owner' }]);
+    });
+  });
+});
