@@ -2,7 +2,7 @@
  * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
  * other Slack tests do not cover: the checks Slack makes of the request URL, its notice that it rate
  * limits the app's events, a thread reply also sent to the conversation, a file deleted before it
- * could be read, an edited mention, and a click whose message could not be updated.
+ * could be read, an edited mention, a "/me" message, and a click whose message could not be updated.
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -88,6 +88,17 @@ describe('a reply in the thread of an evidence request', () => {
     expect(said).toContain('Upload it again, or share a link instead.');
     expect(said).not.toContain('Something went wrong');
     expect(await w.auditCount()).toBe(before);
+  });
+});
+
+describe('"/me waves" in the direct message with the bot (subtype me_message)', () => {
+  it('is answered like any message from that person', async () => {
+    const response = await w.sender.event({
+      type: 'message', subtype: 'me_message', channel: 'DOLGA', channel_type: 'im', user: 'UOLGA', text: 'waves', ts: '1700003500.000100', event_ts: '1700003500.000100',
+    }, 'EvMEMESSAGE');
+    expect(response.status).toBe(200);
+    const answer = await w.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'DOLGA');
+    expect(blockText(answer.args.blocks)).toContain('I take commands');
   });
 });
 

@@ -27,10 +27,11 @@ interface DirectMessage {
 }
 
 /**
- * Subtypes of a message someone wrote: files shared with it, or a thread reply also sent to the
- * conversation ("Also send to direct message"), which arrives as thread_broadcast only.
+ * Subtypes of a message someone wrote: files shared with it, a thread reply also sent to the
+ * conversation ("Also send to direct message"), which arrives as thread_broadcast only, or a
+ * "/me waves" (me_message, its text without the name: "waves").
  */
-const PERSON_WROTE = new Set(['file_share', 'thread_broadcast']);
+const PERSON_WROTE = new Set(['file_share', 'thread_broadcast', 'me_message']);
 
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.event('message', async ({ event, body, context }) => {
