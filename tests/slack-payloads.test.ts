@@ -2,7 +2,8 @@
  * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
  * other Slack tests do not cover: the checks Slack makes of the request URL, its notice that it rate
  * limits the app's events, a thread reply also sent to the conversation, a file deleted before it
- * could be read, an edited mention, a "/me" message, and a click whose message could not be updated.
+ * could be read, an edited mention, an edited evidence reply, a "/me" message, and a click whose
+ * message could not be updated.
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,7 +12,7 @@ import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
-import { evidenceItems, evidenceRequests, policyAcknowledgements } from '../src/db/schema/index.js';
+import { evidenceItems, evidenceRequests, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
 const WAIT = { timeout: 15_000 };
@@ -87,6 +88,76 @@ describe('a reply in the thread of an evidence request', () => {
     expect(said).toContain('Slack did not let me read a file you shared: it was deleted, or I may not see it. Nothing was recorded.');
     expect(said).toContain('Upload it again, or share a link instead.');
     expect(said).not.toContain('Something went wrong');
+    expect(await w.auditCount()).toBe(before);
+  });
+});
+
+/** A reply as Slack sends it when its author edits it (message_changed): the message as it is now, and as it was. */
+function edited(reply: { user: string; text: string; ts: string; thread_ts?: string }, newText: string, editTs: string, extra: Record<string, unknown> = {}) {
+  const before = { type: 'message', client_msg_id: `c0ffee00-0000-4000-8000-${reply.ts.replace('.', '').slice(-12)}`, user: reply.user, text: reply.text, ts: reply.ts, team: 'T0TEST', ...(reply.thread_ts ? { thread_ts: reply.thread_ts, parent_user_id: 'UBOT' } : {}) };
+  return {
+    type: 'message', subtype: 'message_changed', hidden: true, channel: 'DSAM', channel_type: 'im', ts: editTs, event_ts: editTs,
+    message: { ...before, text: newText, edited: { user: reply.user, ts: editTs }, source_team: 'T0TEST', user_team: 'T0TEST', ...extra },
+    previous_message: before,
+  };
+}
+
+/** Sam's reply in the thread of an evidence request, recorded and answered. */
+async function evidenceReplyFromSam(control: string, replyTs: string, said: string) {
+  const { ref, request } = await evidenceRequestForSam(control);
+  const reply = { user: 'USAM', text: said, ts: replyTs, thread_ts: request.ts };
+  await w.sender.event({ type: 'message', channel: 'DSAM', channel_type: 'im', ...reply, event_ts: replyTs }, `Ev${control}`);
+  await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+  const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, (await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref)))[0].id));
+  return { ref, request, reply, item };
+}
+
+describe('an evidence reply its author edits in Slack', () => {
+  it('keeps the evidence as first sent and tells the person so in the thread, once however often Slack delivers the edit', async () => {
+    const { ref, request, reply, item } = await evidenceReplyFromSam('CTL-ED-01', '1700003200.000100', 'Restore test passed on 3 Dec');
+    expect(item.text).toBe('Restore test passed on 3 Dec');
+    const before = { audit: await w.auditCount(), claims: (await w.t.db.select().from(processedEvents)).length };
+
+    const edit = edited(reply, 'Restore test passed on 4 Dec', '1700003260.000000');
+    await Promise.all([w.sender.event(edit, 'EvEDITED'), w.sender.event(edit, 'EvEDITED', { retryNum: 1 })]);
+    await w.logs.waitFor((l) => l.request?.event_id === 'EvEDITED' && /answered already/.test(l.msg));
+    await w.bot.inFlight.settled(WAIT.timeout);
+
+    const answers = w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts);
+    expect(answers).toHaveLength(2);
+    const said = blockText(answers[1].args.blocks);
+    expect(answers[1].args.channel).toBe('DSAM');
+    expect(said).toContain(`evidence stays as it was first sent: what you sent for ${ref} is kept unchanged`);
+    expect(said).toContain('send it as a new reply in this thread: it is added as a new revision');
+    // Nothing in the register changed: the same one item with its first text, no audit event, only the claim to answer once.
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).toEqual([item]);
+    expect(await w.auditCount()).toBe(before.audit);
+    expect((await w.t.db.select().from(processedEvents)).length).toBe(before.claims + 1);
+
+    // A second edit of the same reply is a new edit, and is answered too.
+    await w.sender.event(edited({ ...reply, text: 'Restore test passed on 4 Dec' }, 'Restore test passed on 5 Dec', '1700003320.000000'), 'EvEDITEDAGAIN');
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toHaveLength(3), WAIT);
+  });
+
+  it('gets no answer for a link preview Slack adds, an edit outside an evidence thread, or an edit by a bot', async () => {
+    const { request, reply } = await evidenceReplyFromSam('CTL-ED-02', '1700003400.000100', 'See <https://wiki.example/restore-q4>');
+    const posted = w.fake.callsTo('chat.postMessage').length;
+    const before = await w.auditCount();
+
+    // Slack unfurls the link: message_changed with the same text and an attachment, no "edited".
+    const unfurl = edited(reply, reply.text, '1700003401.000000', { attachments: [{ from_url: 'https://wiki.example/restore-q4', title: 'Restore test Q4', id: 1 }] });
+    delete (unfurl.message as { edited?: unknown }).edited;
+    // A message of Sam's own in the conversation, not in any thread, edited.
+    const plain = edited({ user: 'USAM', text: 'hello?', ts: '1700003410.000100' }, 'hello, anyone?', '1700003411.000000');
+    // A bot's message in the evidence thread, edited by the bot.
+    const byBot = edited({ user: 'UOTHERBOT', text: 'Reminder', ts: '1700003420.000100', thread_ts: request.ts }, 'Reminder (updated)', '1700003421.000000', { bot_id: 'BOTHER' });
+    for (const [event, id] of [[unfurl, 'EvUNFURL'], [plain, 'EvPLAINEDIT'], [byBot, 'EvBOTEDIT']] as const) {
+      expect((await w.sender.event(event, id)).status).toBe(200);
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+
+    expect(w.fake.callsTo('chat.postMessage')).toHaveLength(posted);
+    expect(w.fake.callsTo('chat.postEphemeral').filter((c) => c.args.channel === 'DSAM')).toHaveLength(0);
     expect(await w.auditCount()).toBe(before);
   });
 });

@@ -3,16 +3,19 @@
  * what that message was about (an evidence request's reply is evidence); anything else gets a
  * hint. Slack may deliver one event several times, even at once: the first delivery claims the
  * event id, and every other one is dropped without a word, so the thread gets one answer.
+ * An evidence reply edited afterwards changes nothing in the register (evidence stays as first
+ * sent); the person is told so in the thread, once per edit.
  */
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../../src/db/client.js';
 import { messageLinks } from '../../../src/db/schema/index.js';
-import { claimOnce, releaseClaim } from '../../../src/core/claims.js';
+import { answerOnce, claimOnce, releaseClaim } from '../../../src/core/claims.js';
+import { reply, text, type Reply } from '../../../src/core/reply.js';
 import { fetchAttachments } from '../files.js';
 import { fromSlackText } from '../text.js';
 import { inConversation } from '../answers.js';
 import { deliverFiles } from '../send-file.js';
-import { ask, progressVia, safely, type SlackApp, type SlackDeps } from './shared.js';
+import { ask, progressVia, safely, type SlackApp, type SlackContext, type SlackDeps } from './shared.js';
 
 interface DirectMessage {
   subtype?: string;
@@ -26,6 +29,15 @@ interface DirectMessage {
   files?: { id: string }[];
 }
 
+/** An edit (subtype message_changed): the message as it is now, and as it was. */
+interface ChangedMessage {
+  channel: string;
+  /** When the change happened. */
+  ts: string;
+  message?: { user?: string; bot_id?: string; subtype?: string; text?: string; ts: string; thread_ts?: string; edited?: { user?: string; ts?: string } };
+  previous_message?: { text?: string };
+}
+
 /**
  * Subtypes of a message someone wrote: files shared with it, a thread reply also sent to the
  * conversation ("Also send to direct message"), which arrives as thread_broadcast only, or a
@@ -33,11 +45,15 @@ interface DirectMessage {
  */
 const PERSON_WROTE = new Set(['file_share', 'thread_broadcast', 'me_message']);
 
+/** The references of evidence requests, whose thread takes replies as evidence. */
+const EVIDENCE_REQUEST = /^EVR-\d+$/;
+
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.event('message', async ({ event, body, context }) => {
     const message = event as unknown as DirectMessage;
     if (message.channel_type !== 'im' || message.bot_id) return;
-    if (message.subtype && !PERSON_WROTE.has(message.subtype)) return; // edits, deletions, joins...
+    if (message.subtype === 'message_changed') return answerEdit(deps, context, event as unknown as ChangedMessage);
+    if (message.subtype && !PERSON_WROTE.has(message.subtype)) return; // deletions, joins...
     const db = deps.core.database.db;
     const threadTs = message.thread_ts && message.thread_ts !== message.ts ? message.thread_ts : undefined;
     const inThread = inConversation(deps.api, message.channel, context.request, message.thread_ts);
@@ -67,6 +83,39 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       }
     });
   });
+}
+
+/**
+ * A person edited their reply in the thread of an evidence request: the register keeps the reply
+ * as first sent, so they are told that, and how to hand in the changed text. Answered once per
+ * edit, however often Slack delivers it; nothing else is written. Changes Slack makes itself
+ * (a link preview or an attachment added: the same text), edits of other messages, and edits by
+ * bots get no answer.
+ */
+async function answerEdit(deps: SlackDeps, context: SlackContext, changed: ChangedMessage): Promise<void> {
+  const now = changed.message;
+  if (!now?.user || now.bot_id || now.subtype === 'bot_message' || !changed.previous_message) return;
+  if ((now.text ?? '') === (changed.previous_message.text ?? '')) return;
+  const threadTs = now.thread_ts && now.thread_ts !== now.ts ? now.thread_ts : undefined;
+  if (!threadTs) return;
+  const db = deps.core.database.db;
+  // A failure here is only logged: an apology saying nothing was recorded would confuse more than help.
+  await safely(deps, context, undefined, async () => {
+    const about = await subjectOf(db, changed.channel, threadTs);
+    if (!about || !EVIDENCE_REQUEST.test(about)) return;
+    const edit = `slack:edited:${changed.channel}:${now.ts}:${now.edited?.ts ?? changed.ts}`;
+    const answered = await answerOnce(db, edit, () => inConversation(deps.api, changed.channel, context.request, threadTs)(editedEvidenceReply(about)));
+    if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered an edit again that was answered already; not answered twice');
+  });
+}
+
+/** What a person who edited their evidence reply is told: the evidence stays as first sent. */
+function editedEvidenceReply(request: string): Reply {
+  return {
+    ...reply(text(`You edited your reply, but evidence stays as it was first sent: what you sent for ${request} is kept unchanged, and your edit is not recorded. `
+      + 'To hand in the changed text, send it as a new reply in this thread: it is added as a new revision.', 'warning')),
+    outcome: 'info', visibility: 'private',
+  };
 }
 
 /** The register item the bot's message in this conversation is about (e.g. "EVR-0003"), if any. */

@@ -129,7 +129,9 @@ function describe(body: Body, retry: number | undefined): { user?: string; reque
   }
   if (body.type === 'event_callback') {
     const event = body.event ?? {};
-    return { user: event.user, request: { kind: event.type, event_id: body.event_id, user: event.user, channel: event.channel, retry } };
+    // An edit (message_changed) names its author on the message as it is now.
+    const user = event.user ?? event.message?.user;
+    return { user, request: { kind: event.type, event_id: body.event_id, user, channel: event.channel, retry } };
   }
   return { user: body.user?.id, request: { kind: String(body.type) } };
 }
