@@ -108,7 +108,17 @@ export function busyReply(): Reply {
   return { ...reply(text(BUSY_TEXT, 'warning')), outcome: 'refused', visibility: 'private' };
 }
 
-const EVIDENCE_REQUEST = /^EVR-\d+$/;
+/** The references of evidence requests, whose thread takes replies as evidence. */
+export const EVIDENCE_REQUEST = /^EVR-\d+$/;
+
+/** What a person who edited their evidence reply in a chat is told: evidence stays as first sent. */
+export function editedEvidenceReply(request: string): Reply {
+  return {
+    ...reply(text(`You edited your reply, but evidence stays as it was first sent: what you sent for ${request} is kept unchanged, and your edit is not recorded. `
+      + 'To hand in the changed text, send it as a new reply in this thread: it is added as a new revision.', 'warning')),
+    outcome: 'info', visibility: 'private',
+  };
+}
 
 const LINK_COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId } as const;
 const LINK_FIELD = { slack: 'slackUserId', teams: 'teamsAadObjectId' } as const;

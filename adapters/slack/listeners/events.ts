@@ -10,7 +10,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../../src/db/client.js';
 import { messageLinks } from '../../../src/db/schema/index.js';
 import { answerOnce, claimOnce, releaseClaim } from '../../../src/core/claims.js';
-import { reply, text, type Reply } from '../../../src/core/reply.js';
+import { EVIDENCE_REQUEST, editedEvidenceReply } from '../../../src/core/inbound.js';
 import { fetchAttachments } from '../files.js';
 import { fromSlackText } from '../text.js';
 import { inConversation } from '../answers.js';
@@ -44,9 +44,6 @@ interface ChangedMessage {
  * "/me waves" (me_message, its text without the name: "waves").
  */
 const PERSON_WROTE = new Set(['file_share', 'thread_broadcast', 'me_message']);
-
-/** The references of evidence requests, whose thread takes replies as evidence. */
-const EVIDENCE_REQUEST = /^EVR-\d+$/;
 
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.event('message', async ({ event, body, context }) => {
@@ -107,15 +104,6 @@ async function answerEdit(deps: SlackDeps, context: SlackContext, changed: Chang
     const answered = await answerOnce(db, edit, () => inConversation(deps.api, changed.channel, context.request, threadTs)(editedEvidenceReply(about)));
     if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered an edit again that was answered already; not answered twice');
   });
-}
-
-/** What a person who edited their evidence reply is told: the evidence stays as first sent. */
-function editedEvidenceReply(request: string): Reply {
-  return {
-    ...reply(text(`You edited your reply, but evidence stays as it was first sent: what you sent for ${request} is kept unchanged, and your edit is not recorded. `
-      + 'To hand in the changed text, send it as a new reply in this thread: it is added as a new revision.', 'warning')),
-    outcome: 'info', visibility: 'private',
-  };
 }
 
 /** The register item the bot's message in this conversation is about (e.g. "EVR-0003"), if any. */
