@@ -493,6 +493,24 @@ describe('Teams bot over HTTP in a channel', () => {
     expect(JSON.parse(address.address)).toMatchObject({ conversation: { id: connector.created[0].id, conversationType: 'personal' } });
   });
 
+  it.each([
+    ['a channel thread, without conversationType or isGroup', { id: '19:abc@thread.tacv2;messageid=1700000000001' }, {}],
+    ['a channel of the older form, without conversationType or isGroup', { id: '19:abc@thread.skype' }, {}],
+    ['a group chat saying isGroup: false, without conversationType', { id: '19:abc@thread.v2', isGroup: false }, {}],
+    ['a conversation whose channelData names a team and channel, without conversationType', { id: 'c-unknown', isGroup: false }, { channel: { id: '19:abc@thread.tacv2' }, team: { id: '19:team@thread.tacv2' } }],
+    ['a conversation that says nothing of what it is', { id: 'c-unknown' }, {}],
+  ])('answers in the personal chat, never in %s', async (_name, conversation, channelData) => {
+    await post({ ...personalMessage('owner', 'help'), serviceUrl: connector.url });
+    const before = connector.posted.length;
+    const activity = { ...inChannel('owner', 'help'), conversation: { ...conversation, tenantId: TENANT }, channelData: { tenant: { id: TENANT }, ...channelData } };
+    await post(activity);
+    const personal = connector.postedTo(personalChatOf('owner')).filter((p) => connector.posted.indexOf(p) >= before);
+    expect(personal.map((p) => cardText(cardOf(p.activity)))).toEqual([expect.stringContaining('Here is what you can do')]);
+    const shared = connector.postedTo(conversation.id);
+    expect(shared.map((p) => cardText(cardOf(p.activity)))).toEqual(["Olga Owner, I've sent you the answer in our personal chat."]);
+    expectNothingOf(cardText(cardOf(personal[0].activity)), shared);
+  });
+
   it('tells someone Teams will not let the bot reach privately, in one sentence, to open a personal chat; the answer never reaches the channel', async () => {
     connector.refuseNewConversations = 403;
     await post(inChannel('auditor', 'risks'));
