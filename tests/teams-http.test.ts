@@ -280,6 +280,21 @@ describe('Teams bot over HTTP', () => {
       expect(await h.auditCount()).toBe(before);
       expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Midjourney'))).toHaveLength(0);
     });
+    it('tells someone Teams did not identify (no Entra id, and the member look-up fails) that, not that they are outside the register, and records nothing', async () => {
+      const before = await h.auditCount();
+      const posted = await send(message('staff', 'declare ai Gemini', {
+        from: { id: '29:unlooked', name: 'Una Unlooked' },
+        conversation: { id: 'a:personal-unlooked', conversationType: 'personal', isGroup: false, name: '' },
+      }));
+      expect(posted).toHaveLength(1);
+      const answer = cardText(cardOf(posted[0].activity));
+      expect(answer).not.toContain('not in the ISMS register');
+      expect(answer).toContain('Microsoft Teams did not say who you are');
+      expect(answer).toContain('Nothing was recorded');
+      expect(answer).toMatch(/Try again.*tell .*Lena Lead/s);
+      expect(await h.auditCount()).toBe(before);
+      expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Gemini'))).toHaveLength(0);
+    });
   });
 
   it('says nothing was recorded when answering fails, and logs the failure without secrets', async () => {
