@@ -161,11 +161,11 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const typed = (personal ? activity.text ?? '' : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
-    if (!typed && files.length === 0 && pictures === 0) return;
     // A channel hears once: a turn Teams delivers again (same activity) is not answered twice there.
     const key = !personal && activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
     const answered = await answerOnce(db, key, async () => {
-      const request = await requestOf(activity, typed);
+      // Nothing typed ("@ISMS" alone, or only spaces), nothing attached: the answer to an empty command line, the help.
+      const request = typed || files.length || pictures ? await requestOf(activity, typed) : { line: '' };
       // A picture pasted into a reply meant as evidence is refused: the evidence would be recorded without it.
       const attachments = files.length ? () => download(files, request)
         : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile()) : undefined;
