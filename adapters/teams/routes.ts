@@ -149,10 +149,13 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     await context.sendActivity({ ...MessageFactory.attachment(fileInfoAttachment(info), `Saved to your OneDrive: ${offer.title}.`), summary: `Saved ${offer.name} to your OneDrive` });
   });
 
-  /** Decline: the offer is dropped and its file removed. */
+  /** Decline: the offer is dropped and its file removed; a decline delivered again gets the same answer. */
   app.fileConsentDecline(async (context, _state, response) => {
-    const offer = await out.offers.withdraw(offerIdOf(response.context), context.activity.from?.aadObjectId);
-    await out.sendHere(context, reply(text(offer ? `All right, I won't send ${offer.name}; my copy of it is deleted.` : 'That file offer is no longer open; nothing was sent.')));
+    const declined = await out.offers.decline(offerIdOf(response.context), context.activity.from?.aadObjectId);
+    const said = declined.status === 'declined' ? `All right, I won't send ${declined.offer.name}; my copy of it is deleted.`
+      : declined.status === 'already sent' ? `I already sent ${declined.offer.name} to your OneDrive.`
+        : 'That file offer is no longer open; nothing was sent.';
+    await out.sendHere(context, reply(text(said)));
   });
 
   app.activity(ActivityTypes.Message, async (context) => {
