@@ -112,6 +112,12 @@ describe('Teams: files offered with a consent card', () => {
     expect(cardText(cardOf(posted[0].activity))).toContain(`I already sent ${offer.name} to your OneDrive.`);
   });
 
+  it('answers a decline of a file already sent that it was sent, not that it will not be', async () => {
+    const { status, posted } = await invoke(consentInvoke('lead', consentId, 'decline', consent.content.declineContext));
+    expect(status).toBe(200);
+    expect(posted.map((p) => cardText(cardOf(p.activity)))).toEqual([`I already sent ${offer.name} to your OneDrive.`]);
+  });
+
   it('says an offer this bot no longer holds (restart, expiry) is gone, and uploads nothing', async () => {
     const uploadUrl = connector.uploadSession('risks.csv');
     const session = [...connector.uploads.values()].at(-1)!;
@@ -141,6 +147,20 @@ describe('Teams: files offered with a consent card', () => {
     expect(existsSync(path.dirname(declined.path))).toBe(false);
     const late = await invoke(consentInvoke('lead', posted[1].id, 'accept', { offerId: declined.id }, connector.uploadSession('poam.json')));
     expect(cardText(cardOf(late.posted[0].activity))).toContain('is no longer available');
+  });
+
+  it('answers a decline Teams delivers again (same activity) as the first time, never that the offer was not open', async () => {
+    const posted = await send(personalMessage('lead', 'export risks json'));
+    const declined = await lastOffer();
+    const decline = consentInvoke('lead', posted[1].id, 'decline', consentOf(posted[1].activity).content.declineContext);
+    const said = (answer: { posted: { activity: Record<string, any> }[] }) => answer.posted.map((p) => cardText(cardOf(p.activity)));
+    const first = await invoke(decline);
+    expect(said(first)).toEqual([expect.stringContaining(`All right, I won't send ${declined.name}`)]);
+    const again = await invoke(decline);
+    expect(again.status).toBe(200);
+    // Nothing new, or the same answer: never one that contradicts it.
+    expect([[], said(first)]).toContainEqual(said(again));
+    expect(existsSync(path.dirname(declined.path))).toBe(false);
   });
 
   it('refuses a staff member an export, offering nothing', async () => {

@@ -280,6 +280,21 @@ describe('Teams bot over HTTP', () => {
       expect(await h.auditCount()).toBe(before);
       expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Midjourney'))).toHaveLength(0);
     });
+    it('tells someone Teams did not identify (no Entra id, and the member look-up fails) that, not that they are outside the register, and records nothing', async () => {
+      const before = await h.auditCount();
+      const posted = await send(message('staff', 'declare ai Gemini', {
+        from: { id: '29:unlooked', name: 'Una Unlooked' },
+        conversation: { id: 'a:personal-unlooked', conversationType: 'personal', isGroup: false, name: '' },
+      }));
+      expect(posted).toHaveLength(1);
+      const answer = cardText(cardOf(posted[0].activity));
+      expect(answer).not.toContain('not in the ISMS register');
+      expect(answer).toContain('Microsoft Teams did not say who you are');
+      expect(answer).toContain('Nothing was recorded');
+      expect(answer).toMatch(/Try again.*tell .*Lena Lead/s);
+      expect(await h.auditCount()).toBe(before);
+      expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Gemini'))).toHaveLength(0);
+    });
   });
 
   it('says nothing was recorded when answering fails, and logs the failure without secrets', async () => {
@@ -491,6 +506,24 @@ describe('Teams bot over HTTP in a channel', () => {
     // The bot can write first from now on, in that personal chat (never in the channel).
     const [address] = await h.t.db.select().from(chatAddresses).where(eq(chatAddresses.personId, h.ids.staff));
     expect(JSON.parse(address.address)).toMatchObject({ conversation: { id: connector.created[0].id, conversationType: 'personal' } });
+  });
+
+  it.each([
+    ['a channel thread, without conversationType or isGroup', { id: '19:abc@thread.tacv2;messageid=1700000000001' }, {}],
+    ['a channel of the older form, without conversationType or isGroup', { id: '19:abc@thread.skype' }, {}],
+    ['a group chat saying isGroup: false, without conversationType', { id: '19:abc@thread.v2', isGroup: false }, {}],
+    ['a conversation whose channelData names a team and channel, without conversationType', { id: 'c-unknown', isGroup: false }, { channel: { id: '19:abc@thread.tacv2' }, team: { id: '19:team@thread.tacv2' } }],
+    ['a conversation that says nothing of what it is', { id: 'c-unknown' }, {}],
+  ])('answers in the personal chat, never in %s', async (_name, conversation, channelData) => {
+    await post({ ...personalMessage('owner', 'help'), serviceUrl: connector.url });
+    const before = connector.posted.length;
+    const activity = { ...inChannel('owner', 'help'), conversation: { ...conversation, tenantId: TENANT }, channelData: { tenant: { id: TENANT }, ...channelData } };
+    await post(activity);
+    const personal = connector.postedTo(personalChatOf('owner')).filter((p) => connector.posted.indexOf(p) >= before);
+    expect(personal.map((p) => cardText(cardOf(p.activity)))).toEqual([expect.stringContaining('Here is what you can do')]);
+    const shared = connector.postedTo(conversation.id);
+    expect(shared.map((p) => cardText(cardOf(p.activity)))).toEqual(["Olga Owner, I've sent you the answer in our personal chat."]);
+    expectNothingOf(cardText(cardOf(personal[0].activity)), shared);
   });
 
   it('tells someone Teams will not let the bot reach privately, in one sentence, to open a personal chat; the answer never reaches the channel', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiTools, evidenceItems } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, BOT,
+  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT,
   type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 import { CAST, type CastKey } from './helpers/bot.js';
@@ -85,6 +85,22 @@ describe('Teams activities as the Bot Framework sends them', () => {
     const { status, posted } = await post(message('staff', '', { text: undefined, type: 'invoke', name, value }));
     expect(status).toBe(501);
     expect(posted).toEqual([]);
+  });
+
+  it.each([
+    ['the bot @mentioned alone in a channel', () => inChannel('staff', '')],
+    ['the bot @mentioned in a channel with only spaces after it', () => inChannel('staff', '&nbsp; ')],
+    ['a message of only spaces in the personal chat', () => message('staff', '   ')],
+  ])('answers %s with the help, privately', async (_name, activity) => {
+    await post(message('staff', 'status'));
+    const sent = activity();
+    const before = connector.posted.length;
+    const { status } = await post(sent);
+    expect(status).toBe(200);
+    const said = (conversationId: string) => connector.posted.slice(before).filter((p) => p.conversationId === conversationId).map((p) => cardText(cardOf(p.activity)));
+    const personalChat = personalChatOf('staff');
+    expect(said(personalChat)).toEqual([expect.stringContaining('Here is what you can do')]);
+    if (sent.conversation.id !== personalChat) expect(said(sent.conversation.id)).toEqual(["Sam Staff, I've sent you the answer in our personal chat."]);
   });
 
   describe('a picture pasted into a message', () => {

@@ -35,6 +35,8 @@ export interface FileOffer {
   expires: number;
   /** Accepted once: a second accept of the same card uploads nothing. */
   claimed: boolean;
+  /** Declined: its file is gone, and a decline Teams delivers again gets the same answer. */
+  declined?: boolean;
 }
 
 /** What the consent card sends back on accept and decline: only the offer's id, never a path. */
@@ -44,6 +46,11 @@ export type Claim =
   | { status: 'claimed'; offer: FileOffer }
   | { status: 'missing' }
   | { status: 'not yours' }
+  | { status: 'already sent'; offer: FileOffer };
+
+export type Decline =
+  | { status: 'declined'; offer: FileOffer }
+  | { status: 'missing' }
   | { status: 'already sent'; offer: FileOffer };
 
 /**
@@ -61,7 +68,7 @@ export class FileOffers {
   async offer(file: FileOut, offeredTo: string): Promise<FileOffer | undefined> {
     await this.sweep();
     for (const open of this.offers.values()) {
-      if (open.path === file.path && open.offeredTo === offeredTo && !open.claimed) return open;
+      if (open.path === file.path && open.offeredTo === offeredTo && isOpen(open)) return open;
     }
     let size: number;
     try {
@@ -81,7 +88,7 @@ export class FileOffers {
 
   /** Whether a file is held by an open offer (else nobody will take it and its folder can go). */
   holds(filePath: string): boolean {
-    for (const offer of this.offers.values()) if (offer.path === filePath && !offer.claimed) return true;
+    for (const offer of this.offers.values()) if (offer.path === filePath && isOpen(offer)) return true;
     return false;
   }
 
@@ -89,32 +96,52 @@ export class FileOffers {
   async claim(offerId: unknown, by: string | undefined): Promise<Claim> {
     await this.sweep();
     const offer = typeof offerId === 'string' ? this.offers.get(offerId) : undefined;
-    if (!offer) return { status: 'missing' };
+    if (!offer || offer.declined) return { status: 'missing' };
     if (!by || offer.offeredTo !== by) return { status: 'not yours' };
     if (offer.claimed) return { status: 'already sent', offer };
     offer.claimed = true;
     return { status: 'claimed', offer };
   }
 
-  /** Withdraws an offer that was declined or never reached the person, and removes its file. */
-  async withdraw(offerId: unknown, by?: string): Promise<FileOffer | undefined> {
+  /**
+   * The person it was made to declines an offer: its file is removed, and it stays known as declined
+   * until its day is over, so that a decline delivered again is answered as the first one was. A
+   * decline of an offer already accepted says so instead of claiming nothing was sent.
+   */
+  async decline(offerId: unknown, by: string | undefined): Promise<Decline> {
+    await this.sweep();
     const offer = typeof offerId === 'string' ? this.offers.get(offerId) : undefined;
-    if (!offer || (by !== undefined && offer.offeredTo !== by)) return undefined;
+    if (!offer || !by || offer.offeredTo !== by) return { status: 'missing' };
+    if (offer.claimed) return { status: 'already sent', offer };
+    if (!offer.declined) {
+      offer.declined = true;
+      await removeExportFolder(offer.path);
+    }
+    return { status: 'declined', offer };
+  }
+
+  /** Withdraws an offer that never reached the person or could not be uploaded, and removes its file. */
+  async withdraw(offerId: unknown): Promise<FileOffer | undefined> {
+    const offer = typeof offerId === 'string' ? this.offers.get(offerId) : undefined;
+    if (!offer) return undefined;
     this.offers.delete(offer.id);
     await removeExportFolder(offer.path);
     return offer;
   }
 
-  /** Withdraws the offers past their day, removing their files; the tombstones of sent ones go too. */
+  /** Withdraws the offers past their day, removing their files; the tombstones of sent and declined ones go too. */
   async sweep(): Promise<void> {
     const now = this.now();
     for (const offer of [...this.offers.values()]) {
       if (offer.expires > now) continue;
       this.offers.delete(offer.id);
-      if (!offer.claimed) await removeExportFolder(offer.path);
+      if (isOpen(offer)) await removeExportFolder(offer.path);
     }
   }
 }
+
+/** Neither accepted nor declined: its file still waits for the person. */
+const isOpen = (offer: FileOffer) => !offer.claimed && !offer.declined;
 
 /** Removes the folder the core made for one exported file; anything outside that root is left alone. */
 export async function removeExportFolder(filePath: string): Promise<void> {

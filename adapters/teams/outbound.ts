@@ -211,10 +211,23 @@ export async function sendProgress(context: TurnContext, message: string): Promi
   await context.sendActivity(MessageFactory.text(plainWords(message)));
 }
 
-/** A personal chat with the bot, as opposed to a team channel or a group chat, which others read. */
+/**
+ * Teams' id of a channel ("19:…@thread.tacv2", formerly "19:…@thread.skype", with ";messageid=…" in a
+ * thread) or a group or meeting chat ("19:…@thread.v2"); a personal chat's starts with "a:".
+ */
+const SHARED_CONVERSATION_ID = /^19:[^;]*@thread\./i;
+
+/**
+ * A personal chat with the bot, as opposed to a team channel or a group chat, which others read. Only
+ * a conversation that says so is one: conversationType "personal", or, without a conversationType,
+ * isGroup false and neither its id nor channelData (a team, a channel) saying it is shared. When
+ * unsure it is not: a private answer then goes to the personal chat instead of where others read it.
+ */
 export function isPersonalChat(activity: Partial<Activity>): boolean {
-  const type = activity.conversation?.conversationType;
-  return !activity.conversation?.isGroup && type !== 'channel' && type !== 'groupChat';
+  const conversation = activity.conversation;
+  if (conversation?.conversationType) return conversation.conversationType === 'personal';
+  const channelData = activity.channelData as { channel?: unknown; team?: unknown } | undefined;
+  return conversation?.isGroup === false && !SHARED_CONVERSATION_ID.test(conversation.id ?? '') && !channelData?.channel && !channelData?.team;
 }
 
 const fileGone = (file: FileOut) => `📎 ${file.title}: the file is no longer available. Ask me again and I'll make it anew.`;

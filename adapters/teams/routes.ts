@@ -149,10 +149,13 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     await context.sendActivity({ ...MessageFactory.attachment(fileInfoAttachment(info), `Saved to your OneDrive: ${offer.title}.`), summary: `Saved ${offer.name} to your OneDrive` });
   });
 
-  /** Decline: the offer is dropped and its file removed. */
+  /** Decline: the offer is dropped and its file removed; a decline delivered again gets the same answer. */
   app.fileConsentDecline(async (context, _state, response) => {
-    const offer = await out.offers.withdraw(offerIdOf(response.context), context.activity.from?.aadObjectId);
-    await out.sendHere(context, reply(text(offer ? `All right, I won't send ${offer.name}; my copy of it is deleted.` : 'That file offer is no longer open; nothing was sent.')));
+    const declined = await out.offers.decline(offerIdOf(response.context), context.activity.from?.aadObjectId);
+    const said = declined.status === 'declined' ? `All right, I won't send ${declined.offer.name}; my copy of it is deleted.`
+      : declined.status === 'already sent' ? `I already sent ${declined.offer.name} to your OneDrive.`
+        : 'That file offer is no longer open; nothing was sent.';
+    await out.sendHere(context, reply(text(said)));
   });
 
   app.activity(ActivityTypes.Message, async (context) => {
@@ -161,11 +164,11 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const typed = (personal ? activity.text ?? '' : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
-    if (!typed && files.length === 0 && pictures === 0) return;
     // A channel hears once: a turn Teams delivers again (same activity) is not answered twice there.
     const key = !personal && activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
     const answered = await answerOnce(db, key, async () => {
-      const request = await requestOf(activity, typed);
+      // Nothing typed ("@ISMS" alone, or only spaces), nothing attached: the answer to an empty command line, the help.
+      const request = typed || files.length || pictures ? await requestOf(activity, typed) : { line: '' };
       // A picture pasted into a reply meant as evidence is refused: the evidence would be recorded without it.
       const attachments = files.length ? () => download(files, request)
         : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile()) : undefined;

@@ -209,6 +209,8 @@ export class InboundPipeline {
     }
     const profile = await user.profile();
     this.timezoneAsked.add(`${user.platform}:${user.id}`);
+    // Neither an account id nor an email: the platform did not say who this is, which is not the same as someone unknown.
+    if (!user.id && !profile?.email) return { refusal: await this.unidentified(user) };
     const email = profile?.inactive ? undefined : profile?.email;
     const person = email ? await findPersonByEmail(this.db, email) : undefined;
     if (!person) return { refusal: await this.notInRegister(profile?.email) };
@@ -279,6 +281,15 @@ export class InboundPipeline {
     });
     return refusal(`This ${platform} account shows the email ${person.email}, which is already linked to another ${platform} account, so I can't act for it. Nothing was recorded.`,
       'The ISMS lead has been told. If you changed accounts, ask them to move the link.');
+  }
+
+  /** What someone is told whom the platform did not identify (e.g. a failed look-up): that, and what to do. */
+  private async unidentified(user: PlatformUser): Promise<Reply> {
+    this.logger.warn({ platform: user.platform }, 'the platform did not say who sent a request (no account id, no email); refused');
+    const leads = await peopleWithRole(this.db, 'isms_lead');
+    const lead = leads.length ? `the ISMS lead (${leads.map((l) => `${l.name}, ${l.email}`).join(' or ')})` : 'your ISMS lead';
+    return refusal(`${PLATFORM_NAME[user.platform]} did not say who you are, so I can't run commands for you. Nothing was recorded.`,
+      `Try again in a minute; if it keeps happening, tell ${lead}.`);
   }
 
   /** What someone outside the register is told: that, and whom to ask. */
