@@ -218,3 +218,18 @@ describe('a Slack account that Slack itself no longer knows', () => {
     expect(w.logs.lines.filter((l) => l.level >= 50 && /users\.info/.test(String(l.msg)))).toEqual([]);
   });
 });
+
+describe('an answer whose connection dropped after Slack took it', () => {
+  it('is not posted a second time: the person reads it once', async () => {
+    const started = Date.now();
+    w.fake.takeThenDropConnection('chat.postMessage');
+    await w.sender.event({
+      type: 'message', channel: 'DOLGA', channel_type: 'im', user: 'UOLGA', text: 'guten Morgen', ts: '1700003600.000100', event_ts: '1700003600.000100',
+    }, 'EvDROPPED');
+    const hints = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DOLGA' && blockText(c.args.blocks).includes('I take commands') && c.at >= started);
+    await vi.waitFor(() => expect(hints()).toHaveLength(1), WAIT);
+    // The call failed for good (logged once its retries, if any, were over): it was never posted again.
+    await vi.waitFor(() => expect(w.logs.lines.some((l) => l.level === 50 && l.slackMethod === 'chat.postMessage' && l.target?.channel === 'DOLGA')).toBe(true), WAIT);
+    expect(hints()).toHaveLength(1);
+  });
+});

@@ -53,6 +53,31 @@ export function retryAfterMs(e: unknown): number | undefined {
   return m ? Number(m[1]) * 1000 : undefined;
 }
 
+/** Methods that post a message: sent twice, the person reads it twice. */
+const POSTS = new Set(['chat.postMessage', 'chat.postEphemeral', 'files.completeUploadExternal']);
+
+/** Connection errors raised before any of the request was sent. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * The retry options for calls that post a message: a try is repeated only when the last surely did
+ * not post it (Slack's rate limit, which the client waits out; a 500, 502 or 503; a connection
+ * refused), never after a timeout, a connection lost mid-request or a 504, when it may have.
+ */
+export function retryingOnlyUnposted<T extends object>(retry: T): T & { onFailedAttempt(error: unknown): void } {
+  return {
+    ...retry,
+    onFailedAttempt(error: unknown) {
+      const e = error as { message?: string; statusCode?: number; original?: { cause?: { code?: string }; code?: string } };
+      if (/A rate limit was exceeded/.test(e?.message ?? '')) return;
+      if (e?.statusCode !== undefined && [500, 502, 503].includes(e.statusCode)) return;
+      const code = e?.original?.cause?.code ?? e?.original?.code;
+      if (code && NEVER_SENT.has(code)) return;
+      throw error;
+    },
+  };
+}
+
 /** Slack answered with an error that repeating the call will not change (unknown channel, inactive account...). */
 export function isPermanentSlackError(e: unknown): boolean {
   const err = e as { code?: string; data?: { error?: string } };
@@ -64,13 +89,16 @@ export function isPermanentSlackError(e: unknown): boolean {
 const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
 
 export class SlackApi {
-  constructor(readonly client: WebClient, private readonly log: Pino, private readonly botToken: string) {}
+  /** `postClient`: the client for methods that post a message (see retryingOnlyUnposted); by default `client`. */
+  constructor(readonly client: WebClient, private readonly log: Pino, private readonly botToken: string, private readonly postClient: WebClient = client) {}
 
-  /** Calls a Web API method; a failure that outlived the client's retries is logged with its request, then thrown. */
-  /** `expected`: Slack's error codes the caller answers itself (e.g. user_not_found): logged at debug, not as an error. */
+  /**
+   * Calls a Web API method; a failure that outlived the client's retries is logged with its request, then thrown.
+   * `expected`: Slack's error codes the caller answers itself (e.g. user_not_found): logged at debug, not as an error.
+   */
   async call<T = Record<string, any>>(method: string, args: Record<string, unknown>, request: RequestInfo, expected: readonly string[] = []): Promise<T> {
     try {
-      return (await this.client.apiCall(method, args)) as T;
+      return (await (POSTS.has(method) ? this.postClient : this.client).apiCall(method, args)) as T;
     } catch (e) {
       this.logFailure(method, args, request, e, expected);
       throw e;

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Core } from '../../src/app.js';
 import type { HttpServer } from '../../src/http.js';
 import type { ReceiptChatPort } from '../../src/core/delivery.js';
-import { SlackApi, boltLogger } from './api.js';
+import { SlackApi, boltLogger, retryingOnlyUnposted } from './api.js';
 import { slackPort } from './port.js';
 import { EVENTS_PATH } from './ids.js';
 import { registerListeners } from './listeners/index.js';
@@ -67,7 +67,9 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   // No conversation store: nothing reads context.conversation, and Bolt's in-memory one builds an
   // Error (with its stack) on every request it finds nothing for, before the ack.
   const app = new App<SlackContext>({ token: settings.botToken, receiver, logger, clientOptions, deferInitialization: true, convoStore: false });
-  const api = new SlackApi(app.client, log, settings.botToken);
+  // Answers are posted by a client that never repeats a post that may have arrived.
+  const postClient = new webApi.WebClient(settings.botToken, { ...clientOptions, retryConfig: retryingOnlyUnposted((options.retryConfig ?? DEFAULT_RETRY)!) });
+  const api = new SlackApi(app.client, log, settings.botToken, postClient);
   // The outbox gets its own client: it neither retries nor waits out a 429 (the delivery worker
   // does both, per conversation), and a 429 on it does not pause interactive answers, as a shared
   // client's request queue would.

@@ -72,6 +72,8 @@ export class FakeSlack {
 
   private readonly answers = new Map<string, Answer>();
   private readonly failures = new Map<string, { status: number; remaining: number }>();
+  /** Methods whose next calls are taken (recorded with 200) and then lose their answer: the connection closes. */
+  private readonly droppedAnswers = new Map<string, number>();
   private readonly rateLimits = new Map<string, { seconds: number; until?: number }>();
   private readonly conversationLimits = new Map<string, { seconds: number; until?: number }>();
   private readonly holds = new Map<string, Promise<void>>();
@@ -106,6 +108,12 @@ export class FakeSlack {
     this.failures.set(method, { status, remaining: times });
   }
 
+  /**
+   * The next `times` calls of the method are carried out (recorded as taken) but the caller never
+   * hears back: the connection closes without an answer, as when a network drops mid-request.
+   */
+  takeThenDropConnection(method: string, times = 1): void { this.droppedAnswers.set(method, times); }
+
   /** Rate limits the method as Slack does: 429 with Retry-After, and again for any call before that time has passed. */
   rateLimit(method: string, seconds: number): void { this.rateLimits.set(method, { seconds }); }
 
@@ -115,7 +123,7 @@ export class FakeSlack {
    */
   rateLimitConversation(channel: string, seconds: number): void { this.conversationLimits.set(dmOf(channel), { seconds }); }
 
-  clearFailures(): void { this.failures.clear(); this.rateLimits.clear(); this.conversationLimits.clear(); }
+  clearFailures(): void { this.droppedAnswers.clear(); this.failures.clear(); this.rateLimits.clear(); this.conversationLimits.clear(); }
 
   /**
    * Calls of the method (or "file download") wait until released, as a slow Slack would: shows
@@ -292,6 +300,14 @@ export class FakeSlack {
         res.writeHead(429, { 'retry-after': String(limit.seconds), 'content-type': 'application/json' }).end('{"ok":false,"error":"ratelimited"}');
         return;
       }
+    }
+    const dropping = this.droppedAnswers.get(method) ?? 0;
+    if (dropping > 0) {
+      this.droppedAnswers.set(method, dropping - 1);
+      call.response = this.defaultAnswer(method, args);
+      this.record(call);
+      res.socket?.destroy();
+      return;
     }
     const failure = this.failures.get(method);
     if (failure && failure.remaining > 0) {
