@@ -83,6 +83,44 @@ describe('inbound pipeline (every platform)', () => {
     expect(await bot.auditCount()).toBe(before);
   });
 
+  describe('someone the platform did not say who they are', () => {
+    const cases: [string, PlatformUser, RegExp | undefined][] = [
+      ['a Slack profile without an email', account('slack', 'U0NOMAIL', { timezone: 'Europe/Berlin' }).user, /users:read\.email scope/],
+      ['a Teams profile without an email', account('teams', 'aad-nomail', {}).user, undefined],
+      ['a failed Slack look-up', { platform: 'slack', id: 'U0DOWN', profile: () => Promise.reject(Object.assign(new Error('An API error occurred: fatal_error'), { code: 'slack_webapi_platform_error', data: { error: 'fatal_error' } })) }, undefined],
+      ['a failed Teams look-up', { platform: 'teams', id: 'aad-down', profile: () => Promise.reject(Object.assign(new Error('bad gateway for ada@test.example'), { statusCode: 502 })) }, undefined],
+    ];
+    for (const [situation, user, scope] of cases) {
+      it(`is told the platform did not say who they are after ${situation}, not that they are outside the register, and nothing is written`, async () => {
+        const before = await bot.auditCount();
+
+        const answer = await pipeline.handle({ from: { user }, channel: user.platform, request: { line: 'declare ai ChatGPT' } });
+
+        expect(answer.person).toBeUndefined();
+        expect(answer.reply).toMatchObject({ outcome: 'refused', visibility: 'private' });
+        const said = toPlainText(answer.reply);
+        expect(said).not.toContain('not in the ISMS register');
+        expect(said).toContain(`${user.platform === 'slack' ? 'Slack' : 'Microsoft Teams'} did not say who you are`);
+        expect(said).toMatch(/Nothing was recorded.*Try again in a minute; if it keeps happening, tell the ISMS lead \(Lena Lead/s);
+        if (scope) expect(said).toMatch(scope);
+        else expect(said).not.toContain('users:read.email');
+        expect(await bot.auditCount()).toBe(before);
+        const warnings = logged.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatchObject({ platform: user.platform });
+        expect(JSON.stringify(warnings[0])).not.toMatch(/U0|aad-|@/);
+      });
+    }
+
+    it('keeps "not in the register" for an account the platform says it does not know (Slack user_not_found)', async () => {
+      const { user } = account('slack', 'U0GONE', undefined);
+
+      const answer = await pipeline.handle({ from: { user }, channel: 'slack', request: { line: 'status' } });
+
+      expect(toPlainText(answer.reply)).toContain('You are not in the ISMS register');
+    });
+  });
+
   it('treats a deactivated account as not in the register, even with a register email', async () => {
     const { user } = account('slack', 'U0GONE', { email: 'sam@test.example', inactive: true });
 

@@ -12,7 +12,7 @@ import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
-import { evidenceItems, evidenceRequests, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
+import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
 const WAIT = { timeout: 15_000 };
@@ -231,5 +231,69 @@ describe('an answer whose connection dropped after Slack took it', () => {
     // The call failed for good (logged once its retries, if any, were over): it was never posted again.
     await vi.waitFor(() => expect(w.logs.lines.some((l) => l.level === 50 && l.slackMethod === 'chat.postMessage' && l.target?.channel === 'DOLGA')).toBe(true), WAIT);
     expect(hints()).toHaveLength(1);
+  });
+});
+
+describe('a Slack account whose email Slack does not give', () => {
+  /** Sends "declare ai" as `who` and gives the answer, checking that nothing was written. */
+  let logMark = 0;
+  async function refusedAnswer(who: string, tool: string): Promise<string> {
+    logMark = w.logs.lines.length;
+    const before = { audit: await w.auditCount(), tools: (await w.t.db.select().from(aiTools)).length };
+    const responseId = `unidentified-${who}`;
+    await w.sender.command(w.slashCommand(who, `declare ai ${tool}`, responseId));
+    const answer = await w.responseTo(responseId);
+    expect(answer.args.response_type).toBe('ephemeral');
+    expect(await w.auditCount()).toBe(before.audit);
+    expect(await w.t.db.select().from(aiTools)).toHaveLength(before.tools);
+    expect((await w.t.db.select().from(people)).filter((p) => p.slackUserId === who)).toEqual([]);
+    return blockText(answer.args.blocks);
+  }
+  /** The core's one warning about the request: why, without the account's id or any address. */
+  function warningAbout(reason: string) {
+    const lines = w.logs.lines.slice(logMark).filter((l) => l.level === 40 && l.reason === reason);
+    expect(lines).toHaveLength(1);
+    expect(JSON.stringify(lines[0])).not.toMatch(/U(NOMAIL|DOWN|REFUSED)|@/);
+    return lines[0];
+  }
+
+  it('tells someone whose profile Slack shows without an email that Slack did not say who they are, naming the likely missing scope', async () => {
+    w.fake.users.set('UNOMAIL', { tz: 'Europe/Berlin' });
+    const said = await refusedAnswer('UNOMAIL', 'NoMail');
+    expect(said).not.toContain('not in the ISMS register');
+    expect(said).toContain('Slack did not say who you are');
+    expect(said).toContain('Nothing was recorded');
+    expect(said).toMatch(/Try again in a minute; if it keeps happening, tell the ISMS lead \(Lena Lead/);
+    expect(said).toContain('users:read.email');
+    warningAbout('no_email');
+  });
+
+  it('tells someone whose users.info look-up Slack refused that Slack did not say who they are, not that they are outside the register', async () => {
+    w.fake.on('users.info', () => ({ ok: false, error: 'missing_scope', needed: 'users:read', provided: 'commands,chat:write' }));
+    try {
+      const said = await refusedAnswer('UREFUSED', 'Refused');
+      expect(said).not.toContain('not in the ISMS register');
+      expect(said).toContain('Slack did not say who you are');
+      expect(said).toMatch(/Nothing was recorded.*Try again in a minute/s);
+      expect(said).not.toContain('users:read.email');
+    } finally {
+      w.fake.off('users.info');
+    }
+    expect(warningAbout('lookup_failed')).toMatchObject({ platform: 'slack', cause: 'missing_scope' });
+  });
+
+  it('tells someone whose look-up met Slack down (500 after the retries) the same, not that they are outside the register', async () => {
+    w.fake.users.set('UDOWN', { email: 'sam@test.example' });
+    w.fake.failNext('users.info', 500);
+    try {
+      const said = await refusedAnswer('UDOWN', 'Down');
+      expect(said).not.toContain('not in the ISMS register');
+      expect(said).not.toContain('Something went wrong');
+      expect(said).toContain('Slack did not say who you are');
+      expect(said).toMatch(/Nothing was recorded.*Try again in a minute/s);
+    } finally {
+      w.fake.clearFailures();
+    }
+    warningAbout('lookup_failed');
   });
 });

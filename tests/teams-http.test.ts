@@ -295,6 +295,33 @@ describe('Teams bot over HTTP', () => {
       expect(await h.auditCount()).toBe(before);
       expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Gemini'))).toHaveLength(0);
     });
+
+    for (const [situation, member] of [
+      ['the member look-up at the Bot Connector fails', undefined],
+      ['the member look-up gives no email', { id: '29:mailless', name: 'Max Mailless', aadObjectId: 'aad-mailless' }],
+    ] as const) {
+      it(`tells someone with an unlinked Entra id whom Teams did not identify (${situation}) that, not that they are outside the register, and records nothing`, async () => {
+        const from = { id: member?.id ?? '29:unfound', name: member?.name ?? 'Una Unfound', aadObjectId: member?.aadObjectId ?? 'aad-unfound' };
+        if (member) connector.members.set(member.id, member);
+        const before = { audit: await h.auditCount(), logs: h.logs.length };
+        const posted = await send(message('staff', 'declare ai Copilot', {
+          from, conversation: { id: `a:personal-${from.aadObjectId}`, conversationType: 'personal', isGroup: false, name: '' },
+        }));
+        expect(posted).toHaveLength(1);
+        const answer = cardText(cardOf(posted[0].activity));
+        expect(answer).not.toContain('not in the ISMS register');
+        expect(answer).toContain('Microsoft Teams did not say who you are');
+        expect(answer).toMatch(/Nothing was recorded.*Try again in a minute; if it keeps happening, tell .*Lena Lead/s);
+        expect(answer).not.toContain('users:read.email');
+        expect(await h.auditCount()).toBe(before.audit);
+        expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Copilot'))).toHaveLength(0);
+        expect(await h.t.db.select().from(people).where(eq(people.teamsAadObjectId, from.aadObjectId))).toEqual([]);
+        const warnings = h.logs.slice(before.logs).map((l) => JSON.parse(l)).filter((l) => l.level === 40 && l.platform === 'teams');
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0].msg).toContain('did not say who sent a request');
+        expect(JSON.stringify(warnings[0])).not.toMatch(/aad-|29:|Una|Max/);
+      });
+    }
   });
 
   it('says nothing was recorded when answering fails, and logs the failure without secrets', async () => {

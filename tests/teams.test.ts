@@ -232,8 +232,9 @@ describe('Teams bot (TestAdapter)', () => {
 
   describe('who is writing', () => {
     it('tells someone who is not in the register that, and whom to ask', async () => {
+      // Teams gives the account's email (here on the activity): the register does not hold it.
       const replies = await adapter.turn(personalMessage('staff', 'declare ai Midjourney', {
-        from: { id: '29:stranger', name: 'Stan Stranger', aadObjectId: 'aad-stranger' },
+        from: { id: '29:stranger', name: 'Stan Stranger', aadObjectId: 'aad-stranger', userPrincipalName: 'stan@elsewhere.example' } as never,
         conversation: { id: 'a:personal-stranger', conversationType: 'personal', isGroup: false, name: '' },
       }));
       const text = cardText(cardOf(replies[0]));

@@ -124,6 +124,25 @@ const LINK_COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId 
 const LINK_FIELD = { slack: 'slackUserId', teams: 'teamsAadObjectId' } as const;
 const PLATFORM_NAME: Record<ChatPlatform, string> = { slack: 'Slack', teams: 'Microsoft Teams' };
 
+/** Why the platform did not say who sent a request. */
+type Unidentified = 'no_account' | 'no_email' | 'lookup_failed';
+const UNIDENTIFIED_LOG: Record<Unidentified, string> = {
+  no_account: 'no account id, no email', no_email: 'its profile shows no email', lookup_failed: 'the profile look-up failed',
+};
+/** For the operator, where a platform shows a profile without its email for a known reason. */
+const MISSING_EMAIL_CAUSE: Partial<Record<ChatPlatform, string>> = {
+  slack: 'The Slack app may lack the users:read.email scope.',
+};
+
+/** A failure named for a log line: its code or class, never its message (which may hold an address or an id). */
+function errorKind(e: unknown): string {
+  const err = e as { code?: unknown; statusCode?: unknown; name?: unknown; data?: { error?: unknown } } | undefined;
+  if (typeof err?.data?.error === 'string') return err.data.error;
+  if (typeof err?.code === 'string') return err.code;
+  if (typeof err?.statusCode === 'number') return `HTTP ${err.statusCode}`;
+  return typeof err?.name === 'string' ? err.name : 'unknown';
+}
+
 export class InboundPipeline {
   /** Accounts whose timezone this process already asked the platform for: once each is enough. */
   private readonly timezoneAsked = new Set<string>();
@@ -207,10 +226,19 @@ export class InboundPipeline {
       const [known] = await this.db.select().from(people).where(eq(column, user.id));
       if (known) return { person: await this.withTimezone(known, user) };
     }
-    const profile = await user.profile();
+    let profile: PlatformProfile | undefined;
+    try {
+      profile = await user.profile();
+    } catch (e) {
+      // The platform could not be asked (down, refused the look-up): that says nothing about the register.
+      return { refusal: await this.unidentified(user, 'lookup_failed', e) };
+    }
     this.timezoneAsked.add(`${user.platform}:${user.id}`);
-    // Neither an account id nor an email: the platform did not say who this is, which is not the same as someone unknown.
-    if (!user.id && !profile?.email) return { refusal: await this.unidentified(user) };
+    // The platform did not say who this is (no account id, or an active account shown without an email),
+    // which is not the same as someone whose email the register does not hold.
+    if (!profile?.email && (!user.id || (profile && !profile.inactive))) {
+      return { refusal: await this.unidentified(user, user.id ? 'no_email' : 'no_account') };
+    }
     const email = profile?.inactive ? undefined : profile?.email;
     const person = email ? await findPersonByEmail(this.db, email) : undefined;
     if (!person) return { refusal: await this.notInRegister(profile?.email) };
@@ -283,13 +311,18 @@ export class InboundPipeline {
       'The ISMS lead has been told. If you changed accounts, ask them to move the link.');
   }
 
-  /** What someone is told whom the platform did not identify (e.g. a failed look-up): that, and what to do. */
-  private async unidentified(user: PlatformUser): Promise<Reply> {
-    this.logger.warn({ platform: user.platform }, 'the platform did not say who sent a request (no account id, no email); refused');
+  /**
+   * What someone is told whom the platform did not identify (no account id, a profile without an email,
+   * a failed look-up): that, and what to do. Nothing is written; the log line holds no personal data.
+   */
+  private async unidentified(user: PlatformUser, reason: Unidentified, cause?: unknown): Promise<Reply> {
+    this.logger.warn({ platform: user.platform, reason, ...(cause === undefined ? {} : { cause: errorKind(cause) }) },
+      `${PLATFORM_NAME[user.platform]} did not say who sent a request (${UNIDENTIFIED_LOG[reason]}); refused`);
     const leads = await peopleWithRole(this.db, 'isms_lead');
     const lead = leads.length ? `the ISMS lead (${leads.map((l) => `${l.name}, ${l.email}`).join(' or ')})` : 'your ISMS lead';
+    const scope = reason === 'no_email' ? MISSING_EMAIL_CAUSE[user.platform] : undefined;
     return refusal(`${PLATFORM_NAME[user.platform]} did not say who you are, so I can't run commands for you. Nothing was recorded.`,
-      `Try again in a minute; if it keeps happening, tell ${lead}.`);
+      `Try again in a minute; if it keeps happening, tell ${lead}.${scope ? ` ${scope}` : ''}`);
   }
 
   /** What someone outside the register is told: that, and whom to ask. */
