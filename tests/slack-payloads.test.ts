@@ -2,7 +2,7 @@
  * Payloads exactly as Slack sends them (docs.slack.dev: Events API, interaction payloads) that the
  * other Slack tests do not cover: the checks Slack makes of the request URL, its notice that it rate
  * limits the app's events, a thread reply also sent to the conversation, a file deleted before it
- * could be read, an edited mention, an edited evidence reply, a "/me" message, and a click whose
+ * could be read, an edited mention, an edited or deleted evidence reply, a "/me" message, and a click whose
  * message could not be updated.
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
@@ -152,6 +152,55 @@ describe('an evidence reply its author edits in Slack', () => {
     // A bot's message in the evidence thread, edited by the bot.
     const byBot = edited({ user: 'UOTHERBOT', text: 'Reminder', ts: '1700003420.000100', thread_ts: request.ts }, 'Reminder (updated)', '1700003421.000000', { bot_id: 'BOTHER' });
     for (const [event, id] of [[unfurl, 'EvUNFURL'], [plain, 'EvPLAINEDIT'], [byBot, 'EvBOTEDIT']] as const) {
+      expect((await w.sender.event(event, id)).status).toBe(200);
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+
+    expect(w.fake.callsTo('chat.postMessage')).toHaveLength(posted);
+    expect(w.fake.callsTo('chat.postEphemeral').filter((c) => c.args.channel === 'DSAM')).toHaveLength(0);
+    expect(await w.auditCount()).toBe(before);
+  });
+});
+
+/** A message as Slack reports its deletion (message_deleted): which one went, and what it was. */
+function deleted(message: { user: string; text: string; ts: string; thread_ts?: string }, deletedAt: string, extra: Record<string, unknown> = {}) {
+  return {
+    type: 'message', subtype: 'message_deleted', hidden: true, channel: 'DSAM', channel_type: 'im', ts: deletedAt, event_ts: deletedAt, deleted_ts: message.ts,
+    previous_message: { type: 'message', client_msg_id: `c0ffee00-0000-4000-8000-${message.ts.replace('.', '').slice(-12)}`, text: message.text, user: message.user, ts: message.ts, team: 'T0TEST',
+      ...(message.thread_ts ? { thread_ts: message.thread_ts, parent_user_id: 'UBOT' } : {}), ...extra },
+  };
+}
+
+describe('an evidence reply its author deletes in Slack', () => {
+  it('stays recorded, and the person is told so in the thread and who can send it back, once however often Slack delivers the deletion', async () => {
+    const { ref, request, reply, item } = await evidenceReplyFromSam('CTL-DE-01', '1700003600.000100', 'Restore test passed on 3 Dec');
+    const before = { audit: await w.auditCount(), claims: (await w.t.db.select().from(processedEvents)).length };
+
+    const deletion = deleted(reply, '1700003660.000000');
+    await Promise.all([w.sender.event(deletion, 'EvDELETED'), w.sender.event(deletion, 'EvDELETED', { retryNum: 1 })]);
+    await w.logs.waitFor((l) => l.request?.event_id === 'EvDELETED' && /answered already/.test(l.msg));
+    await w.bot.inFlight.settled(WAIT.timeout);
+
+    const answers = w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts);
+    expect(answers).toHaveLength(2);
+    const said = blockText(answers[1].args.blocks);
+    expect(answers[1].args.channel).toBe('DSAM');
+    expect(said).toContain(`deleting it in the chat does not remove it from the register: what you sent for ${ref} stays as it was recorded, for the audit trail`);
+    expect(said).toContain(`ask the ISMS lead (or the control's evidence reviewer) to send it back: "/isms evidence return ${ref} sent by mistake"`);
+    // Nothing in the register changed: the same one item, no audit event, only the claim to answer once.
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).toEqual([item]);
+    expect(await w.auditCount()).toBe(before.audit);
+    expect((await w.t.db.select().from(processedEvents)).length).toBe(before.claims + 1);
+  });
+
+  it('gets no answer for a deleted message outside an evidence thread, or a bot\'s message deleted in one', async () => {
+    const { request } = await evidenceReplyFromSam('CTL-DE-02', '1700003700.000100', 'See <https://wiki.example/restore-q4>');
+    const posted = w.fake.callsTo('chat.postMessage').length;
+    const before = await w.auditCount();
+
+    const plain = deleted({ user: 'USAM', text: 'hello?', ts: '1700003710.000100' }, '1700003711.000000');
+    const byBot = deleted({ user: 'UOTHERBOT', text: 'Reminder', ts: '1700003720.000100', thread_ts: request.ts }, '1700003721.000000', { bot_id: 'BOTHER' });
+    for (const [event, id] of [[plain, 'EvPLAINDELETE'], [byBot, 'EvBOTDELETE']] as const) {
       expect((await w.sender.event(event, id)).status).toBe(200);
     }
     await w.bot.inFlight.settled(WAIT.timeout);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiTools, evidenceItems } from '../src/db/schema/index.js';
+import { aiTools, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
   startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT,
@@ -23,6 +23,9 @@ describe('Teams activities as the Bot Framework sends them', () => {
     delete activity[key];
     return activity;
   };
+  /** The evidence request card in Olga's personal chat, sent once for the tests that need it. */
+  let requestCard: ReturnType<typeof requestEvidenceInTeams> | undefined;
+  const evidenceRequestCard = () => (requestCard ??= requestEvidenceInTeams(stack));
   /** POSTs the activity; gives its HTTP answer and the texts of what the bot posted for it. */
   const post = async (activity: Record<string, unknown>) => {
     const before = connector.posted.length;
@@ -106,7 +109,7 @@ describe('Teams activities as the Bot Framework sends them', () => {
   describe('a picture pasted into a message', () => {
     let requestMessageId: string;
     beforeAll(async () => {
-      requestMessageId = (await requestEvidenceInTeams(stack)).id;
+      requestMessageId = (await evidenceRequestCard()).id;
     });
 
     /** How Teams delivers a pasted picture: an image attachment with a link only the bot's token opens, and the message as HTML. */
@@ -131,6 +134,35 @@ describe('Teams activities as the Bot Framework sends them', () => {
       const { posted } = await post(pasted(undefined));
       expect(posted).toEqual([expect.stringContaining("I can't take a picture pasted into a message as evidence, so nothing was recorded.")]);
       expect(await h.t.db.select().from(evidenceItems)).toEqual([]);
+    });
+  });
+
+  describe('an evidence reply its author edits or deletes in Teams', () => {
+    it('keeps the evidence as first sent and tells the person so, once per edit and once per deletion however often Teams delivers them', async () => {
+      const card = await evidenceRequestCard();
+      const [request] = await h.t.db.select().from(evidenceRequests);
+      const sent = message('owner', 'Access review done, signed off by the CISO', { replyToId: card.id });
+      const recorded = await post(sent);
+      expect(recorded.posted).toEqual([expect.stringContaining('EV-')]);
+      const items = await h.t.db.select().from(evidenceItems);
+      expect(items).toMatchObject([{ text: 'Access review done, signed off by the CISO' }]);
+      const audits = await h.auditCount();
+
+      // Teams names the changed message by its id; an edit carries the new text, a deletion none.
+      const edit = message('owner', 'Access review done, signed off by the CISO on 3 Dec', { id: sent.id, type: 'messageUpdate', channelData: { eventType: 'editMessage', tenant: { id: 'tenant-1' } } });
+      const edits = [await post(edit), await post(edit)];
+      expect(edits.map((e) => e.status)).toEqual([200, 200]);
+      expect(edits.flatMap((e) => e.posted)).toEqual([expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`)]);
+
+      const deletion = message('owner', '', { id: sent.id, text: undefined, type: 'messageDelete', channelData: { eventType: 'softDeleteMessage', tenant: { id: 'tenant-1' } } });
+      const deletions = [await post(deletion), await post(deletion)];
+      expect(deletions.map((e) => e.status)).toEqual([200, 200]);
+      const said = deletions.flatMap((e) => e.posted);
+      expect(said).toEqual([expect.stringContaining(`does not remove it from the register: what you sent for ${request.ref} stays as it was recorded, for the audit trail`)]);
+      expect(said[0]).toContain(`"evidence return ${request.ref} sent by mistake"`);
+
+      expect(await h.t.db.select().from(evidenceItems)).toEqual(items);
+      expect(await h.auditCount()).toBe(audits);
     });
   });
 

@@ -45,4 +45,24 @@ export async function latestEvidenceRequest(db: Db, conversationId: string): Pro
   return latest?.ref;
 }
 
+/**
+ * A person's messages recorded as evidence are kept apart from the bot's own messages (their own
+ * platform value), so a reply to one is not taken as evidence and the latest request stays the one
+ * the bot sent last.
+ */
+const EVIDENCE_MESSAGE = 'teams-evidence';
+
+/** Remembers which request a person's message was recorded as evidence for: Teams names only the message when it is edited or deleted. */
+export async function recordEvidenceMessage(db: Db, message: { conversationId: string; messageId: string; personId?: number; request: string }): Promise<void> {
+  await db.insert(messageLinks).values({ platform: EVIDENCE_MESSAGE, conversationId: message.conversationId, messageId: message.messageId,
+    recipientId: message.personId, subjectRef: message.request }).onConflictDoNothing();
+}
+
+/** The evidence request this person's message in this conversation was recorded as evidence for, if any. */
+export async function requestOfEvidenceMessage(db: Db, conversationId: string, messageId: string): Promise<string | undefined> {
+  const [linked] = await db.select({ ref: messageLinks.subjectRef }).from(messageLinks).where(and(
+    eq(messageLinks.platform, EVIDENCE_MESSAGE), eq(messageLinks.conversationId, conversationId), eq(messageLinks.messageId, messageId)));
+  return linked?.ref;
+}
+
 const isEvidenceRequest = (ref: string) => /^EVR-\d+$/.test(ref);

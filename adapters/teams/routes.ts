@@ -1,13 +1,13 @@
 import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import type { Core } from '../../src/app.js';
-import { showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
+import { deletedEvidenceReply, editedEvidenceReply, showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
-import { evidenceRequestRepliedTo, latestEvidenceRequest, saveReference } from './addresses.js';
+import { evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, requestOfEvidenceMessage, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn } from './files.js';
 import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
@@ -172,10 +172,42 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
       // A picture pasted into a reply meant as evidence is refused: the evidence would be recorded without it.
       const attachments = files.length ? () => download(files, request)
         : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile()) : undefined;
-      await answer(context, await ask(context, request, attachments));
+      const answered = await ask(context, request, attachments);
+      // A message recorded as evidence is remembered with its request: an edit or deletion of it later names only the message.
+      if (answered.reply.outcome === 'recorded' && 'threadReply' in request && request.threadReply.about && activity.id) {
+        await rememberEvidenceMessage(activity.conversation.id, activity.id, request.threadReply.about, answered.person?.id);
+      }
+      await answer(context, answered);
     });
     if (!answered) logger.info({ activityId: activity.id }, 'Teams delivered a channel message again that was answered already; not answered twice');
   });
+
+  /** The evidence is recorded already: a failure to remember its message only costs the note on a later edit. */
+  async function rememberEvidenceMessage(conversationId: string, messageId: string, request: string, personId?: number): Promise<void> {
+    try {
+      await recordEvidenceMessage(db, { conversationId, messageId, personId, request });
+    } catch (e) {
+      logger.warn({ err: safeError(e), request }, 'could not record which request a Teams message was evidence for');
+    }
+  }
+
+  /**
+   * A person edited or deleted a message of theirs that was recorded as evidence: the register keeps
+   * it as first sent, so they are told that, once per message and kind of change, however often
+   * Teams delivers it. Teams names only the changed message (its id), so messages not recorded as
+   * evidence, changes by bots, and changes outside the personal chat get nothing.
+   */
+  const answerChange = (kind: 'editMessage' | 'softDeleteMessage') => async (context: TurnContext) => {
+    const activity = context.activity;
+    if (!activity.id || activity.from?.role === 'bot' || !isPersonalChat(activity)) return;
+    const request = await requestOfEvidenceMessage(db, activity.conversation.id, activity.id);
+    if (!request) return;
+    const said = kind === 'editMessage' ? editedEvidenceReply(request) : deletedEvidenceReply(request, 'teams');
+    const answered = await answerOnce(db, `teams:${kind}:${activity.conversation.id}:${activity.id}`, () => out.sendHere(context, said));
+    if (!answered) logger.info({ activityId: activity.id, eventType: kind }, 'Teams delivered a change of an evidence message again that was answered already; not answered twice');
+  };
+  app.messageEventUpdate('editMessage', answerChange('editMessage'));
+  app.messageEventUpdate('softDeleteMessage', answerChange('softDeleteMessage'));
 
   /**
    * A message replying to an evidence request is evidence for it; a file on its own is evidence for

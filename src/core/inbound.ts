@@ -14,7 +14,7 @@ import { UserError } from './errors.js';
 import { enqueue } from './outbox.js';
 import { type Reply, reply, text } from './reply.js';
 import { discardAll } from './attachments.js';
-import { type Attachment, type Channel, type CommandRouter, type Inbound, commandPrefix, tokenize } from './router.js';
+import { type Attachment, type Channel, type CommandRouter, type Inbound, commandLine, commandPrefix, tokenize } from './router.js';
 import type { Assistant } from './assist.js';
 
 export type ChatPlatform = 'slack' | 'teams';
@@ -116,6 +116,18 @@ export function editedEvidenceReply(request: string): Reply {
   return {
     ...reply(text(`You edited your reply, but evidence stays as it was first sent: what you sent for ${request} is kept unchanged, and your edit is not recorded. `
       + 'To hand in the changed text, send it as a new reply in this thread: it is added as a new revision.', 'warning')),
+    outcome: 'info', visibility: 'private',
+  };
+}
+
+/**
+ * What a person who deleted their evidence reply in a chat is told: the register keeps it, as
+ * recorded, for the audit trail; evidence sent by mistake is sent back by whoever reviews it.
+ */
+export function deletedEvidenceReply(request: string, channel: Channel): Reply {
+  return {
+    ...reply(text(`You deleted your reply, but deleting it in the chat does not remove it from the register: what you sent for ${request} stays as it was recorded, for the audit trail. `
+      + `If you sent it by mistake, ask the ISMS lead (or the control's evidence reviewer) to send it back: "${commandLine(channel, `evidence return ${request} sent by mistake`)}".`, 'warning')),
     outcome: 'info', visibility: 'private',
   };
 }

@@ -4,13 +4,15 @@
  * hint. Slack may deliver one event several times, even at once: the first delivery claims the
  * event id, and every other one is dropped without a word, so the thread gets one answer.
  * An evidence reply edited afterwards changes nothing in the register (evidence stays as first
- * sent); the person is told so in the thread, once per edit.
+ * sent); the person is told so in the thread, once per edit. One deleted afterwards stays in the
+ * register too; the person is told that, and who can send it back, once per deletion.
  */
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../../src/db/client.js';
 import { messageLinks } from '../../../src/db/schema/index.js';
 import { answerOnce, claimOnce, releaseClaim } from '../../../src/core/claims.js';
-import { EVIDENCE_REQUEST, editedEvidenceReply } from '../../../src/core/inbound.js';
+import { EVIDENCE_REQUEST, deletedEvidenceReply, editedEvidenceReply } from '../../../src/core/inbound.js';
+import type { Reply } from '../../../src/core/reply.js';
 import { fetchAttachments } from '../files.js';
 import { fromSlackText } from '../text.js';
 import { inConversation } from '../answers.js';
@@ -38,6 +40,15 @@ interface ChangedMessage {
   previous_message?: { text?: string };
 }
 
+/** A deletion (subtype message_deleted): which message went, and what it was. */
+interface DeletedMessage {
+  channel: string;
+  /** When the deletion happened. */
+  ts: string;
+  deleted_ts?: string;
+  previous_message?: { user?: string; bot_id?: string; subtype?: string; ts?: string; thread_ts?: string };
+}
+
 /**
  * Subtypes of a message someone wrote: files shared with it, a thread reply also sent to the
  * conversation ("Also send to direct message"), which arrives as thread_broadcast only, or a
@@ -50,7 +61,8 @@ export function register(app: SlackApp, deps: SlackDeps): void {
     const message = event as unknown as DirectMessage;
     if (message.channel_type !== 'im' || message.bot_id) return;
     if (message.subtype === 'message_changed') return answerEdit(deps, context, event as unknown as ChangedMessage);
-    if (message.subtype && !PERSON_WROTE.has(message.subtype)) return; // deletions, joins...
+    if (message.subtype === 'message_deleted') return answerDeletion(deps, context, event as unknown as DeletedMessage);
+    if (message.subtype && !PERSON_WROTE.has(message.subtype)) return; // joins, topic changes...
     const db = deps.core.database.db;
     const threadTs = message.thread_ts && message.thread_ts !== message.ts ? message.thread_ts : undefined;
     const inThread = inConversation(deps.api, message.channel, context.request, message.thread_ts);
@@ -95,14 +107,38 @@ async function answerEdit(deps: SlackDeps, context: SlackContext, changed: Chang
   if ((now.text ?? '') === (changed.previous_message.text ?? '')) return;
   const threadTs = now.thread_ts && now.thread_ts !== now.ts ? now.thread_ts : undefined;
   if (!threadTs) return;
+  await answerInEvidenceThread(deps, context, { channel: changed.channel, threadTs, what: 'an edit' },
+    `slack:edited:${changed.channel}:${now.ts}:${now.edited?.ts ?? changed.ts}`, editedEvidenceReply);
+}
+
+/**
+ * A person deleted their reply in the thread of an evidence request: it is gone from their view
+ * but stays in the register, so they are told that, and who can send it back if it was a mistake.
+ * Answered once per deletion, however often Slack delivers it; nothing else is written. Deletions
+ * of other messages, and of bots' messages, get no answer.
+ */
+async function answerDeletion(deps: SlackDeps, context: SlackContext, deleted: DeletedMessage): Promise<void> {
+  const was = deleted.previous_message;
+  if (!was?.user || was.bot_id || was.subtype === 'bot_message' || !deleted.deleted_ts) return;
+  const threadTs = was.thread_ts && was.thread_ts !== deleted.deleted_ts ? was.thread_ts : undefined;
+  if (!threadTs) return;
+  await answerInEvidenceThread(deps, context, { channel: deleted.channel, threadTs, what: 'a deletion' },
+    `slack:deleted:${deleted.channel}:${deleted.deleted_ts}`, (request) => deletedEvidenceReply(request, 'slack'));
+}
+
+/**
+ * Answers in the thread of a bot message, once per `key`, when that message is an evidence request;
+ * nothing otherwise. A failure here is only logged: an apology saying nothing was recorded would
+ * confuse more than help.
+ */
+async function answerInEvidenceThread(deps: SlackDeps, context: SlackContext, thread: { channel: string; threadTs: string; what: string },
+  key: string, answer: (request: string) => Reply): Promise<void> {
   const db = deps.core.database.db;
-  // A failure here is only logged: an apology saying nothing was recorded would confuse more than help.
   await safely(deps, context, undefined, async () => {
-    const about = await subjectOf(db, changed.channel, threadTs);
+    const about = await subjectOf(db, thread.channel, thread.threadTs);
     if (!about || !EVIDENCE_REQUEST.test(about)) return;
-    const edit = `slack:edited:${changed.channel}:${now.ts}:${now.edited?.ts ?? changed.ts}`;
-    const answered = await answerOnce(db, edit, () => inConversation(deps.api, changed.channel, context.request, threadTs)(editedEvidenceReply(about)));
-    if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered an edit again that was answered already; not answered twice');
+    const answered = await answerOnce(db, key, () => inConversation(deps.api, thread.channel, context.request, thread.threadTs)(answer(about)));
+    if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, `Slack delivered ${thread.what} again that was answered already; not answered twice`);
   });
 }
 
