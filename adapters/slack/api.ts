@@ -9,6 +9,7 @@ import type { Logger as Pino } from 'pino';
 import { LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
 import type { Attachment } from '../../src/core/router.js';
 import { MAX_EVIDENCE_FILE_BYTES, downloadToTempFile, fileTooLarge } from '../../src/core/attachments.js';
+import { NEVER_SENT } from '../../src/core/port.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 
@@ -55,9 +56,6 @@ export function retryAfterMs(e: unknown): number | undefined {
 
 /** Methods that post a message: sent twice, the person reads it twice. */
 const POSTS = new Set(['chat.postMessage', 'chat.postEphemeral', 'files.completeUploadExternal']);
-
-/** Connection errors raised before any of the request was sent. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
  * The retry options for calls that post a message: a try is repeated only when the last surely did

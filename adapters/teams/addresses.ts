@@ -2,6 +2,7 @@ import { and, desc, eq, like, sql } from 'drizzle-orm';
 import type { ConversationReference } from 'botbuilder';
 import type { Db } from '../../src/db/client.js';
 import { chatAddresses, messageLinks } from '../../src/db/schema/index.js';
+import { EVIDENCE_REQUEST } from '../../src/core/inbound.js';
 
 export const PLATFORM = 'teams';
 
@@ -34,7 +35,7 @@ export async function evidenceRequestRepliedTo(db: Db, conversationId: string, r
   if (!replyToId) return undefined;
   const [linked] = await db.select({ ref: messageLinks.subjectRef }).from(messageLinks).where(and(
     eq(messageLinks.platform, PLATFORM), eq(messageLinks.conversationId, conversationId), eq(messageLinks.messageId, replyToId)));
-  return linked && isEvidenceRequest(linked.ref) ? linked.ref : undefined;
+  return linked && EVIDENCE_REQUEST.test(linked.ref) ? linked.ref : undefined;
 }
 
 /** The latest evidence request the bot sent into this conversation (in a personal chat: to this person). */
@@ -65,4 +66,3 @@ export async function requestOfEvidenceMessage(db: Db, conversationId: string, m
   return linked?.ref;
 }
 
-const isEvidenceRequest = (ref: string) => /^EVR-\d+$/.test(ref);

@@ -3,7 +3,7 @@ import { type Activity, type ConversationParameters, type ConversationReference,
 import type { Logger } from 'pino';
 import type { Db } from '../../src/db/client.js';
 import type { Person } from '../../src/core/actor.js';
-import { type ChatPort, DeliveryError } from '../../src/core/port.js';
+import { type ChatPort, DeliveryError, NEVER_SENT } from '../../src/core/port.js';
 import { AnswerNotShown } from '../../src/core/inbound.js';
 import { type FileOut, type Reply, text } from '../../src/core/reply.js';
 import { cardActivity, fileOnlyInPersonalChat, imageActivity, plainWords } from './cards.js';
@@ -272,9 +272,6 @@ export function retryOnlyWhatDidNotArrive(context: TurnContext): void {
     return retryAfterMs(answer.headers.get('retry-after')) ?? TURN_RETRY_MS * 2 ** retry;
   });
 }
-
-/** Connection errors raised before any of the request was sent. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
  * Puts `waitBefore` in place of the turn client's default retry policy: it says how long to wait

@@ -22,6 +22,9 @@ export interface ChatPort {
   send(person: Person, message: Reply): Promise<void>;
 }
 
+/** Connection errors raised before any of a request was sent: trying it again cannot deliver it twice. */
+export const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
 export class DeliveryError extends Error {
   /**
    * @param mayHaveArrived the platform may have taken the message despite the error (a gateway

@@ -8,6 +8,7 @@ import { reply, text, fields, actions, type Block } from '../../core/reply.js';
 import { approvalInForce, requestApproval } from '../approvals/request.js';
 import type { Approval } from '../approvals/subject.js';
 import { findPolicy, currentVersion, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
+import { asLink } from '../evidence/submit.js';
 import {
   approvalBasis, askBoardIfMajor, policyVersionSubject, reaskAfterChange, recordedApproval, versionApprovalInWords, versionSubjectRef,
 } from './approval.js';
@@ -41,14 +42,9 @@ const yesNo = z.preprocess(
   z.boolean({ invalid_type_error: 'must be yes or no' }),
 );
 
-/** A web address people can open: one check, so a wrong value gets one reason, not the same one twice. */
-export const httpLink = z.string().trim().refine((v) => {
-  try {
-    return ['https:', 'http:'].includes(new URL(v).protocol);
-  } catch {
-    return false;
-  }
-}, 'must be a web link starting with https:// (or http://), e.g. https://intranet.example/policies/isp');
+/** A web address people can open, as evidence takes one: one check, so a wrong value gets one reason, not the same one twice. */
+export const httpLink = z.string().trim().refine((v) => asLink(v) !== undefined,
+  'must be a web link starting with https:// (or http://), e.g. https://intranet.example/policies/isp');
 
 export const publishPolicyInput = z.preprocess(untangleTypedWords, z.object({
   policy: policyRef.describe('The policy, e.g. POL-0001'),
