@@ -27,7 +27,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { SlackSender } from '../tests/helpers/slack-sign.js';
 import type { AckFakesQuery, AckFakesReady, Sender } from './ack-fakes.js';
-import { freePort, percentile } from './measure.js';
+import { freePorts, percentile } from './measure.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -237,7 +237,8 @@ export interface AckOptions {
 export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, profileDir }: AckOptions) {
   const fakes = await startFakes();
   const reg = await register(databaseUrl);
-  const port = await freePort();
+  // Chosen together: the bot and the bare apps bind theirs only as they start.
+  const [port, bareSlack, bareTeams] = await freePorts(3);
   const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const bot = startChild([...prof, '--import', TSX, 'src/main.ts'], {
     ...reg.env, ...botEnv, PORT: String(port), LOG_LEVEL: 'error', ISMS_EXAMPLE_ORG: 'true', TEAMS_ENABLED: 'true',
@@ -245,7 +246,7 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     // The scheduler stays quiet during the run: no sweeps mixed into the figures.
     ISMS_NUDGE_CRON: '0 0 1 1 *', ISMS_DIGEST_CRON: '0 0 1 1 *', ISMS_WITNESS_CRON: '0 0 1 1 *',
   });
-  const barePorts = { slack: await freePort(), teams: await freePort() };
+  const barePorts = { slack: bareSlack, teams: bareTeams };
   const bare = {
     slack: startChild(['--import', TSX, 'bench/ack-bare.ts', 'slack'], { PORT: String(barePorts.slack), SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN }),
     teams: startChild(['--import', TSX, 'bench/ack-bare.ts', 'teams'], { PORT: String(barePorts.teams) }),
