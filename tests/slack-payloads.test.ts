@@ -258,13 +258,22 @@ describe('a click whose message Slack would not update', () => {
   });
 });
 
-describe('a Slack account that Slack itself no longer knows', () => {
-  it('is answered, and its user_not_found is not logged as an error: the bot expected it and said so to the person', async () => {
+describe('a Slack account that Slack itself no longer knows (users.info answers user_not_found)', () => {
+  it('is told Slack did not say who they are, not that they are outside the register, and its user_not_found is not logged as an error', async () => {
+    const mark = w.logs.lines.length;
+    const before = await w.auditCount();
     await w.sender.command(w.slashCommand('UGONE', 'status', 'gone-user'));
     const answer = await w.responseTo('gone-user');
     expect(answer.args.response_type).toBe('ephemeral');
+    const said = blockText(answer.args.blocks);
+    expect(said).not.toContain('not in the ISMS register');
+    expect(said).toContain('Slack did not say who you are');
+    expect(said).toContain('Nothing was recorded');
     expect(w.fake.callsTo('users.info').filter((c) => c.args.user === 'UGONE').length).toBeGreaterThan(0);
-    expect(w.logs.lines.filter((l) => l.level >= 50 && /users\.info/.test(String(l.msg)))).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
+    const lines = w.logs.lines.slice(mark);
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.filter((l) => l.level === 40)).toMatchObject([{ reason: 'lookup_failed', cause: 'user_not_found' }]);
   });
 });
 
@@ -283,6 +292,36 @@ describe('an answer whose connection dropped after Slack took it', () => {
   });
 });
 
+describe('a direct message whose answer may have reached Slack though the post failed', () => {
+  /** Olga's message in her direct message with the bot, as the Events API delivers it. */
+  const hello = (ts: string) => ({ type: 'message', channel: 'DOLGA', channel_type: 'im', user: 'UOLGA', text: 'hallo', ts, event_ts: ts, client_msg_id: `c0ffee00-0000-4000-8000-${ts.slice(-6)}000000` });
+
+  it('is not answered again when Slack delivers the event again after the connection dropped mid-post', async () => {
+    const posted = w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DOLGA').length;
+    w.fake.takeThenDropConnection('chat.postMessage');
+    await w.sender.event(hello('1700003800.000100'), 'EvTAKENDROPPED');
+    await w.logs.waitFor((l) => l.request?.event_id === 'EvTAKENDROPPED' && /the answer in the thread/.test(l.msg));
+    // Slack did not get its 200 in time, say, and delivers the event again.
+    await w.sender.event(hello('1700003800.000100'), 'EvTAKENDROPPED', { retryNum: 1 });
+    await w.logs.waitFor((l) => l.request?.event_id === 'EvTAKENDROPPED' && l.request?.retry === 1 && /answered already/.test(l.msg));
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DOLGA')).toHaveLength(posted + 1);
+  });
+
+  it('is answered when Slack delivers the event again after posts that surely did not arrive (500 on every try)', async () => {
+    const posted = w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DOLGA' && c.status === 200).length;
+    w.fake.failNext('chat.postMessage', 500, 3);
+    try {
+      await w.sender.event(hello('1700003900.000100'), 'EvNOTPOSTED');
+      await w.logs.waitFor((l) => l.request?.event_id === 'EvNOTPOSTED' && /could not post the answer/.test(l.msg));
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.sender.event(hello('1700003900.000100'), 'EvNOTPOSTED', { retryNum: 1 });
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DOLGA' && c.status === 200)).toHaveLength(posted + 1), WAIT);
+  });
+});
+
 describe('a Slack account whose email Slack does not give', () => {
   /** Sends "declare ai" as `who` and gives the answer, checking that nothing was written. */
   let logMark = 0;
@@ -298,10 +337,10 @@ describe('a Slack account whose email Slack does not give', () => {
     expect((await w.t.db.select().from(people)).filter((p) => p.slackUserId === who)).toEqual([]);
     return blockText(answer.args.blocks);
   }
-  /** The core's one warning about the request: why, without the account's id or any address. */
+  /** The one line logged about the request, the core's warning: why, without the account's id or any address. */
   function warningAbout(reason: string) {
-    const lines = w.logs.lines.slice(logMark).filter((l) => l.level === 40 && l.reason === reason);
-    expect(lines).toHaveLength(1);
+    const lines = w.logs.lines.slice(logMark).filter((l) => l.level >= 40);
+    expect(lines).toMatchObject([{ level: 40, reason }]);
     expect(JSON.stringify(lines[0])).not.toMatch(/U(NOMAIL|DOWN|REFUSED)|@/);
     return lines[0];
   }

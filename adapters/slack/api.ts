@@ -66,14 +66,32 @@ export function retryingOnlyUnposted<T extends object>(retry: T): T & { onFailed
   return {
     ...retry,
     onFailedAttempt(error: unknown) {
-      const e = error as { message?: string; statusCode?: number; original?: { cause?: { code?: string }; code?: string } };
-      if (/A rate limit was exceeded/.test(e?.message ?? '')) return;
-      if (e?.statusCode !== undefined && [500, 502, 503].includes(e.statusCode)) return;
-      const code = e?.original?.cause?.code ?? e?.original?.code;
-      if (code && NEVER_SENT.has(code)) return;
+      if (surelyNotPosted(error)) return;
       throw error;
     },
   };
+}
+
+/** A failed try that surely did not post: rate limited, a 500, 502 or 503, or a connection never made. */
+function surelyNotPosted(error: unknown): boolean {
+  const e = error as { message?: string; statusCode?: number; original?: { cause?: { code?: string }; code?: string } };
+  if (/A rate limit was exceeded/.test(e?.message ?? '')) return true;
+  if (e?.statusCode !== undefined && [500, 502, 503].includes(e.statusCode)) return true;
+  const code = e?.original?.cause?.code ?? e?.original?.code;
+  return Boolean(code && NEVER_SENT.has(code));
+}
+
+/**
+ * Whether a post that failed for good may still have reached the person (a timeout, a 504, a
+ * connection lost mid-request), so that posting it again could show it twice. Slack's own refusal
+ * (ok: false, a 429), the failures the retry rule repeats, and anything that failed before a
+ * request went out did not post it; an AnswerNotShown is judged by its cause.
+ */
+export function mayHavePosted(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; cause?: unknown };
+  if (e?.name === 'AnswerNotShown') return mayHavePosted(e.cause);
+  const sent = e?.code === webApi.ErrorCode.RequestError || e?.code === webApi.ErrorCode.HTTPError;
+  return sent && !surelyNotPosted(error);
 }
 
 /** Slack answered with an error that repeating the call will not change (unknown channel, inactive account...). */
@@ -92,9 +110,10 @@ export class SlackApi {
 
   /**
    * Calls a Web API method; a failure that outlived the client's retries is logged with its request, then thrown.
-   * `expected`: Slack's error codes the caller answers itself (e.g. user_not_found): logged at debug, not as an error.
+   * `expected`: Slack's error codes the caller answers itself (e.g. user_not_found), or `'any'` when the
+   * caller logs every failure itself: logged at debug, not as an error.
    */
-  async call<T = Record<string, any>>(method: string, args: Record<string, unknown>, request: RequestInfo, expected: readonly string[] = []): Promise<T> {
+  async call<T = Record<string, any>>(method: string, args: Record<string, unknown>, request: RequestInfo, expected: readonly string[] | 'any' = []): Promise<T> {
     try {
       return (await (POSTS.has(method) ? this.postClient : this.client).apiCall(method, args)) as T;
     } catch (e) {
@@ -113,11 +132,11 @@ export class SlackApi {
     }
   }
 
-  private logFailure(method: string, args: Record<string, unknown>, request: RequestInfo, e: unknown, expected: readonly string[] = []): void {
+  private logFailure(method: string, args: Record<string, unknown>, request: RequestInfo, e: unknown, expected: readonly string[] | 'any' = []): void {
     const target = Object.fromEntries(TARGET_ARGS.filter((k) => typeof args[k] === 'string').map((k) => [k, args[k]]));
     const refusal = (e as { data?: { error?: string } })?.data?.error;
-    if (refusal && expected.includes(refusal)) {
-      this.log.debug({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} answered ${refusal}`);
+    if (expected === 'any' || (refusal && expected.includes(refusal))) {
+      this.log.debug({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} ${refusal ? `answered ${refusal}` : 'failed'}`);
       return;
     }
     // A 429 handed back to the caller (the outbox's client) is expected traffic: the delivery worker

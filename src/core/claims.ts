@@ -20,15 +20,16 @@ export async function releaseClaim(db: Db, key: string): Promise<void> {
 
 /**
  * Runs `answer` once per key: false (and nothing run) when another delivery claimed it; when `answer`
- * throws, the claim is given back and the error passes on.
+ * throws, the claim is given back and the error passes on, unless `mayHaveArrived` says the answer
+ * may have reached the person anyway: answering again could show it twice.
  */
-export async function answerOnce(db: Db, key: string | undefined, answer: () => Promise<void>): Promise<boolean> {
+export async function answerOnce(db: Db, key: string | undefined, answer: () => Promise<void>, mayHaveArrived: (e: unknown) => boolean = () => false): Promise<boolean> {
   if (key && !await claimOnce(db, key)) return false;
   try {
     await answer();
     return true;
   } catch (e) {
-    if (key) await releaseClaim(db, key);
+    if (key && !mayHaveArrived(e)) await releaseClaim(db, key);
     throw e;
   }
 }

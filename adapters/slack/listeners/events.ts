@@ -17,6 +17,7 @@ import { fetchAttachments } from '../files.js';
 import { fromSlackText } from '../text.js';
 import { inConversation } from '../answers.js';
 import { deliverFiles } from '../send-file.js';
+import { mayHavePosted } from '../api.js';
 import { ask, progressVia, safely, type SlackApp, type SlackContext, type SlackDeps } from './shared.js';
 
 interface DirectMessage {
@@ -85,10 +86,12 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       try {
         await inThread(await deliverFiles(deps, context, reply, eventId && `slack:event:${eventId}`));
       } catch (e) {
-        // Recorded but not answered: no apology saying nothing was recorded; a later delivery of
-        // the event may answer (the evidence itself stays recorded once).
-        deps.core.logger.error({ platform: 'slack', request: context.request, err: e, outcome: reply.outcome }, 'could not post the answer in the thread');
-        if (eventId) await releaseClaim(db, `slack:answered:${eventId}`);
+        // Recorded but not answered: no apology saying nothing was recorded. A later delivery of the
+        // event answers (the evidence itself stays recorded once), unless the post may have arrived.
+        const arrived = mayHavePosted(e);
+        deps.core.logger.error({ platform: 'slack', request: context.request, err: e, outcome: reply.outcome },
+          arrived ? 'the answer in the thread may not have been posted; not posted again, as Slack may have shown it' : 'could not post the answer in the thread');
+        if (eventId && !arrived) await releaseClaim(db, `slack:answered:${eventId}`);
       }
     });
   });
@@ -137,7 +140,7 @@ async function answerInEvidenceThread(deps: SlackDeps, context: SlackContext, th
   await safely(deps, context, undefined, async () => {
     const about = await subjectOf(db, thread.channel, thread.threadTs);
     if (!about || !EVIDENCE_REQUEST.test(about)) return;
-    const answered = await answerOnce(db, key, () => inConversation(deps.api, thread.channel, context.request, thread.threadTs)(answer(about)));
+    const answered = await answerOnce(db, key, () => inConversation(deps.api, thread.channel, context.request, thread.threadTs)(answer(about)), mayHavePosted);
     if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, `Slack delivered ${thread.what} again that was answered already; not answered twice`);
   });
 }

@@ -12,7 +12,7 @@ import { answerOnce } from '../../../src/core/claims.js';
 import { inConversation } from '../answers.js';
 import { renderMessage } from '../render.js';
 import { fromSlackText } from '../text.js';
-import type { RequestInfo, SlackApi } from '../api.js';
+import { mayHavePosted, type RequestInfo, type SlackApi } from '../api.js';
 import { ask, safely, type Show, type SlackApp, type SlackDeps } from './shared.js';
 
 interface AppMention {
@@ -34,7 +34,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       const answered = await answerOnce(deps.core.database.db, `slack:mention:${mention.channel}:${mention.ts}`, async () => {
         const message = fromSlackText(withoutMention(mention.text ?? '', context.botUserId as string | undefined));
         await show((await ask(deps, context, { message })).reply);
-      });
+      }, mayHavePosted);
       if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered a mention again that was answered already (a repeat, or the message edited); not answered twice');
     });
   });
@@ -52,7 +52,9 @@ function privatelyIn(api: SlackApi, channel: string, user: string, request: Requ
   return async (reply: Reply) => {
     try {
       await api.call('chat.postEphemeral', { channel, user, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request);
-    } catch {
+    } catch (e) {
+      // An ephemeral that may have been shown (its connection lost mid-request) is not sent again.
+      if (mayHavePosted(e)) throw e;
       await direct(reply);
     }
   };
