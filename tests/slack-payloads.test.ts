@@ -222,6 +222,33 @@ describe('"/me waves" in the direct message with the bot (subtype me_message)', 
   });
 });
 
+describe('a file shared in the direct message with the bot, not in the thread of an evidence request', () => {
+  it('is not read: the person is told how to hand in evidence, and nothing is downloaded or recorded', async () => {
+    w.fake.addFile('F0LOOSE', 'restore-report.pdf', Buffer.from('%PDF-1.4 report'), 'application/pdf');
+    const before = { audit: await w.auditCount(), calls: w.fake.calls.length };
+    await w.sender.event({
+      type: 'message', subtype: 'file_share', channel: 'DOLGA', channel_type: 'im', user: 'UOLGA', text: 'here is the report', upload: false, display_as_bot: false,
+      files: [{ id: 'F0LOOSE', name: 'restore-report.pdf', mimetype: 'application/pdf', filetype: 'pdf', url_private: `${w.fake.url}/files/F0LOOSE` }],
+      ts: '1700004100.000100', event_ts: '1700004100.000100',
+    }, 'EvLOOSEFILE');
+    const answer = await w.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'DOLGA' && w.fake.calls.indexOf(c) >= before.calls);
+    expect(blockText(answer.args.blocks)).toContain('To hand in evidence, reply with the file or text in the thread of my evidence request.');
+    const calls = w.fake.calls.slice(before.calls).map((c) => c.method);
+    expect(calls).not.toContain('files.info');
+    expect(calls).not.toContain('file download');
+    expect(await w.auditCount()).toBe(before.audit);
+  });
+});
+
+describe('Slackbot posting in the direct message with the bot (user USLACKBOT, no bot_id)', () => {
+  it('gets no answer', async () => {
+    const before = w.fake.calls.length;
+    await w.sender.event({ type: 'message', channel: 'DOLGA', channel_type: 'im', user: 'USLACKBOT', text: 'Reminder: send the restore report.', ts: '1700004200.000100', event_ts: '1700004200.000100' }, 'EvSLACKBOT');
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect(w.fake.calls.slice(before).filter((c) => c.method.startsWith('chat.'))).toEqual([]);
+  });
+});
+
 describe('"@ISMS …" in a channel', () => {
   it('is answered once, not again when the person edits the message (Slack sends app_mention again, with "edited")', async () => {
     const mention = {

@@ -60,7 +60,8 @@ const PERSON_WROTE = new Set(['file_share', 'thread_broadcast', 'me_message']);
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.event('message', async ({ event, body, context }) => {
     const message = event as unknown as DirectMessage;
-    if (message.channel_type !== 'im' || message.bot_id) return;
+    // Slackbot (USLACKBOT) posts notices and reminders without a bot_id: nobody to answer.
+    if (message.channel_type !== 'im' || message.bot_id || message.user === 'USLACKBOT') return;
     if (message.subtype === 'message_changed') return answerEdit(deps, context, event as unknown as ChangedMessage);
     if (message.subtype === 'message_deleted') return answerDeletion(deps, context, event as unknown as DeletedMessage);
     if (message.subtype && !PERSON_WROTE.has(message.subtype)) return; // joins, topic changes...
@@ -70,7 +71,8 @@ export function register(app: SlackApp, deps: SlackDeps): void {
     await safely(deps, context, inThread, async () => {
       const eventId = (body as { event_id?: string }).event_id;
       const about = threadTs ? await subjectOf(db, message.channel, threadTs) : undefined;
-      const files = (message.files ?? []).map((f) => f.id);
+      // Files count only as evidence: shared anywhere else they are not read (nor downloaded).
+      const files = about && EVIDENCE_REQUEST.test(about) ? (message.files ?? []).map((f) => f.id) : [];
       // The evidence is recorded under the event id in its own transaction, so a delivery that
       // crashed before answering is recorded once when Slack retries, and answered then.
       const { reply } = await ask(deps, context, { threadReply: { about, text: fromSlackText(message.text ?? '') } }, {
