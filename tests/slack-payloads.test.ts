@@ -77,7 +77,7 @@ describe('a reply in the thread of an evidence request', () => {
     expect(blockText(answer.args.blocks)).toContain(item.ref);
   });
 
-  it('with a file deleted before the bot could read it (Slack sends it as a tombstone) is refused saying so, not as a fault', async () => {
+  it('with a file deleted before the bot could read it (Slack sends it as a tombstone) is refused saying so, not as a fault nor logged as an error', async () => {
     const { request } = await evidenceRequestForSam('CTL-BC-02');
     const before = await w.auditCount();
     await w.sender.event({
@@ -89,6 +89,8 @@ describe('a reply in the thread of an evidence request', () => {
     expect(said).toContain('Upload it again, or share a link instead.');
     expect(said).not.toContain('Something went wrong');
     expect(await w.auditCount()).toBe(before);
+    // Answered to the person, so not an error for the operator.
+    expect(w.logs.lines.filter((l) => l.level >= 50 && l.request?.event_id === 'EvTOMBSTONE').map((l) => l.msg)).toEqual([]);
   });
 });
 

@@ -18,7 +18,7 @@ const UNREADABLE = ['file_not_found', 'file_deleted'];
 export function fetchAttachments(api: SlackApi, fileIds: string[], request: RequestInfo): Promise<Attachment[]> {
   return fetchEach(fileIds, async (id) => {
     // The event's file object may be partial ("check_file_info"): files.info has the download URL.
-    const { file } = await api.call<FileInfo>('files.info', { file: id }, request).catch((e: unknown) => {
+    const { file } = await api.call<FileInfo>('files.info', { file: id }, request, UNREADABLE).catch((e: unknown) => {
       if (UNREADABLE.includes((e as { data?: { error?: string } }).data?.error ?? '')) {
         throw invalid('Slack did not let me read a file you shared: it was deleted, or I may not see it. Nothing was recorded.', 'Upload it again, or share a link instead.');
       }
