@@ -266,6 +266,25 @@ describe('"@ISMS …" in a channel', () => {
   });
 });
 
+describe('"@ISMS …" whose private answer may have reached Slack though the post failed', () => {
+  it('is neither sent again as a direct message, nor followed by an apology, nor answered again when Slack delivers the mention again', async () => {
+    const mention = {
+      type: 'app_mention', client_msg_id: 'c0ffee00-0000-4000-8000-000000000003', user: 'USAM', text: '<@UBOT> where do I report a lost laptop?',
+      ts: '1700004300.000100', event_ts: '1700004300.000100', channel: 'CGENERAL', team: 'T0TEST',
+    };
+    const toSam = () => w.fake.calls.filter((c) => (c.method === 'chat.postEphemeral' && c.args.user === 'USAM') || (c.method === 'chat.postMessage' && ['USAM', 'DSAM'].includes(c.args.channel)));
+    const before = toSam().length;
+    w.fake.takeThenDropConnection('chat.postEphemeral');
+    await w.sender.event(mention, 'EvMENTIONDROPPED');
+    await w.logs.waitFor((l) => l.request?.event_id === 'EvMENTIONDROPPED' && l.slackMethod === 'chat.postEphemeral' && l.level === 50);
+    await w.sender.event(mention, 'EvMENTIONDROPPED', { retryNum: 1 });
+    await w.logs.waitFor((l) => l.request?.event_id === 'EvMENTIONDROPPED' && l.request?.retry === 1 && /answered already/.test(l.msg));
+    await w.bot.inFlight.settled(WAIT.timeout);
+    // One private answer, taken by Slack: no direct message, no apology, no second answer.
+    expect(toSam().slice(before).map((c) => c.method)).toEqual(['chat.postEphemeral']);
+  });
+});
+
 describe('a click whose message Slack would not update', () => {
   it('tells the person the acknowledgement was recorded, not that nothing was', async () => {
     const policy = await addPolicy(w.t.db, { title: 'Remote work' });

@@ -53,8 +53,9 @@ function privatelyIn(api: SlackApi, channel: string, user: string, request: Requ
     try {
       await api.call('chat.postEphemeral', { channel, user, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request);
     } catch (e) {
-      // An ephemeral that may have been shown (its connection lost mid-request) is not sent again.
-      if (mayHavePosted(e)) throw e;
+      // An ephemeral that may have been shown (its connection lost mid-request) is neither sent again
+      // nor followed by an apology; the call logged its failure.
+      if (mayHavePosted(e)) return;
       await direct(reply);
     }
   };
