@@ -344,14 +344,21 @@ describe('a direct message whose answer may have reached Slack though the post f
   /** Olga's message in her direct message with the bot, as the Events API delivers it. */
   const hello = (ts: string) => ({ type: 'message', channel: 'DOLGA', channel_type: 'im', user: 'UOLGA', text: 'hallo', ts, event_ts: ts, client_msg_id: `c0ffee00-0000-4000-8000-${ts.slice(-6)}000000` });
 
-  it('is not answered again when Slack delivers the event again after the connection dropped mid-post', async () => {
+  it.each([
+    ['the connection dropped mid-post', 'EvTAKENDROPPED', '1700003800.000100', () => w.fake.takeThenDropConnection('chat.postMessage')],
+    ['Slack answered 504 (a gateway timeout)', 'EvGATEWAY504', '1700003850.000100', () => w.fake.failNext('chat.postMessage', 504, 1)],
+  ] as const)('is not answered again when Slack delivers the event again after %s', async (_why, eventId, ts, fail) => {
     const posted = w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DOLGA').length;
-    w.fake.takeThenDropConnection('chat.postMessage');
-    await w.sender.event(hello('1700003800.000100'), 'EvTAKENDROPPED');
-    await w.logs.waitFor((l) => l.request?.event_id === 'EvTAKENDROPPED' && /the answer in the thread/.test(l.msg));
+    fail();
+    try {
+      await w.sender.event(hello(ts), eventId);
+      await w.logs.waitFor((l) => l.request?.event_id === eventId && /the answer in the thread/.test(l.msg));
+    } finally {
+      w.fake.clearFailures();
+    }
     // Slack did not get its 200 in time, say, and delivers the event again.
-    await w.sender.event(hello('1700003800.000100'), 'EvTAKENDROPPED', { retryNum: 1 });
-    await w.logs.waitFor((l) => l.request?.event_id === 'EvTAKENDROPPED' && l.request?.retry === 1 && /answered already/.test(l.msg));
+    await w.sender.event(hello(ts), eventId, { retryNum: 1 });
+    await w.logs.waitFor((l) => l.request?.event_id === eventId && l.request?.retry === 1 && /answered already/.test(l.msg));
     await w.bot.inFlight.settled(WAIT.timeout);
     expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DOLGA')).toHaveLength(posted + 1);
   });

@@ -88,9 +88,10 @@ function surelyNotPosted(error: unknown): boolean {
  * request went out did not post it; an AnswerNotShown is judged by its cause.
  */
 export function mayHavePosted(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; cause?: unknown };
+  const e = error as { name?: string; code?: string; cause?: unknown; statusCode?: number };
   if (e?.name === 'AnswerNotShown') return mayHavePosted(e.cause);
-  const sent = e?.code === webApi.ErrorCode.RequestError || e?.code === webApi.ErrorCode.HTTPError;
+  // A 4xx is Slack turning the request away; only a gateway or server failure leaves it open.
+  const sent = e?.code === webApi.ErrorCode.RequestError || (e?.code === webApi.ErrorCode.HTTPError && (e.statusCode ?? 500) >= 500);
   return sent && !surelyNotPosted(error);
 }
 
