@@ -305,11 +305,19 @@ async function seedRegister(db: Db, scale: number) {
   return { ...counts, seedMs: Math.round(performance.now() - t0), vacuumAnalyzeMs: vacuumed.ms };
 }
 
-/** Sets each open item's ladder where daily runs up to `day` would have left it (one rung per due threshold passed). */
-async function ladderAsOf(db: Db, day: string, ladderDays: readonly number[]): Promise<void> {
-  const level = sql.join(ladderDays.slice(0, 4).map((d) => sql`(due_on + ${d}::int <= ${day}::date)::int`), sql` + `);
+/**
+ * Sets each open item's ladder where daily runs up to `day` would have left it (one rung per due threshold
+ * passed), and each overdue milestone's next reminder on its weekly day after `day`: the heavy day's
+ * catch-up moved them all a week on, while on a register reminded every day a seventh of them fall due daily.
+ */
+async function ladderAsOf(db: Db, day: string, settings: NudgeSettings): Promise<void> {
+  const level = sql.join(settings.ladderDays.slice(0, 4).map((d) => sql`(due_on + ${d}::int <= ${day}::date)::int`), sql` + `);
   await db.execute(sql`update evidence_requests set escalation_level = ${level} where status = 'open'`);
   await db.execute(sql`update poam_items set escalation_level = ${level} where status in ('open', 'in_progress')`);
+  const repeat = settings.repeatEveryDays;
+  await db.execute(sql`
+    update poam_milestones set next_reminder_on = due_on + 1 + ${repeat}::int * ((${day}::date - due_on - 1) / ${repeat}::int + 1)
+    where done_at is null and due_on < ${day}::date`);
 }
 
 const nextOf = ({ reply }: { reply: Reply }) => reply.blocks.flatMap((b) => (b.type === 'list' && b.page?.next ? [b.page.next] : []))[0] ?? 'register evidence';
@@ -385,7 +393,7 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
     const heavySweeps = await sweepsAt(database, HEAVY, settings);
     const heavyRun = await measured(() => watchingTransactions(() => runScheduledJob(db, { name: 'daily-nudges', run: dailyNudges }, HEAVY, settings)));
     // Then every open item's ladder where daily runs would have left it, and the day after: a quiet day.
-    await ladderAsOf(db, '2026-12-20', settings.ladderDays);
+    await ladderAsOf(db, '2026-12-20', settings);
     const quietSweeps = await sweepsAt(database, QUIET, settings);
     const quietRun = await measured(() => watchingTransactions(() => runScheduledJob(db, { name: 'daily-nudges', run: dailyNudges }, QUIET, settings)));
     const commands = await throughRouter(db);

@@ -13,8 +13,9 @@ const settings = defaultNudgeSettings({ timezone: 'Europe/Berlin' });
 /** 06:00 in Berlin on that day: when the daily run fires by default. */
 const morning = (isoDay: string, time = '06:00') => DateTime.fromISO(`${isoDay}T${time}`, { zone: 'Europe/Berlin' }).toJSDate();
 
-/** The organisation file, as an ISMS lead keeps it: one POA&M item with one milestone due on `milestoneDue`. */
-const poamFile = (milestoneDue: string) => `
+const STEPS = ['Inventory of unpatched hosts', 'Test patches', 'Roll out', 'Verify'];
+/** The organisation file, as an ISMS lead keeps it: one POA&M item with a milestone due on each date given. */
+const poamFile = (...milestonesDue: string[]) => `
 poam:
   - ref: POAM-0001
     weakness: Patch backlog
@@ -22,7 +23,7 @@ poam:
     owner: olga@test.example
     due_on: 2028-01-31
     milestones:
-      - { description: Inventory of unpatched hosts, due_on: ${milestoneDue} }
+${milestonesDue.map((due, i) => `      - { description: ${STEPS[i]}, due_on: ${due} }`).join('\n')}
 `;
 
 describe('overdue milestone reminders', () => {
@@ -61,11 +62,27 @@ describe('overdue milestone reminders', () => {
     expect((await texts())[1]).toContain('overdue by 1 day (was due 2027-10-20)');
   });
 
-  it('holds the reminder while the owner is on leave and sends it once they are back', async () => {
+  it('holds the reminder while the owner is on leave, sends it once they are back, and the next a week later', async () => {
     await importYaml(bot.t.db, poamFile('2027-10-01'), 'org.yaml');
     await bot.t.db.update(people).set({ pausedUntil: morning('2027-10-05', '00:00') }).where(eq(people.id, bot.ids.owner));
-    expect(await daysReminded('2027-10-02', '2027-10-09')).toEqual(['2027-10-05', '2027-10-09']);
+    expect(await daysReminded('2027-10-02', '2027-10-12')).toEqual(['2027-10-05', '2027-10-12']);
     expect((await texts())[0]).toContain('overdue by 4 days');
+  });
+
+  it('reminds each milestone once a week after a catch-up day that reminded every overdue one at once', async () => {
+    // An organisation file imported on 2027-10-03 with four milestones overdue by 2 to 13 days.
+    await importYaml(bot.t.db, poamFile('2027-09-20', '2027-09-25', '2027-09-28', '2027-10-01'), 'org.yaml');
+    // Which milestones each day's message named.
+    const remindedOn = new Map<number, string[]>([[1, []], [2, []], [3, []], [4, []]]);
+    for (let day = '2027-10-03'; day <= '2027-10-24'; day = DateTime.fromISO(day).plus({ days: 1 }).toISODate()!) {
+      const before = (await texts()).length;
+      await dailyNudges(bot.t.db, morning(day), settings);
+      for (const text of (await texts()).slice(before)) {
+        for (const [seq, days] of remindedOn) if (text.includes(`POAM-0001 milestone ${seq}:`)) days.push(day);
+      }
+    }
+    // The catch-up day names all four; from then on each comes a week after the last, never sooner.
+    for (const seq of [1, 2, 3, 4]) expect(remindedOn.get(seq), `milestone ${seq}`).toEqual(['2027-10-03', '2027-10-10', '2027-10-17', '2027-10-24']);
   });
 });
 

@@ -25,8 +25,9 @@ export const climbPoamLadders: JobPart = async (run) => {
  * (3) Overdue milestones of open items: the item's owner hears once a week until it is done. Each open
  * milestone holds the day it is next reminded (next_reminder_on, the day after its due date at first),
  * so only the due ones are read, by an index range, a batch at a time; each batch's nudges are staged
- * and its milestones moved to their next reminder in one transaction. An owner on leave is skipped and
- * hears once back. The key names the cycle, so a reminder already sent is never sent again.
+ * and its milestones moved to their next reminder, a week on, in one transaction. An owner on leave is
+ * skipped and hears once back, then weekly from that day. The key names the cycle, so a reminder already
+ * sent is never sent again.
  */
 export const remindOverdueMilestones: JobPart = async (run) => {
   const repeat = run.settings.repeatEveryDays;
@@ -59,9 +60,10 @@ export const remindOverdueMilestones: JobPart = async (run) => {
           button: { label: `Milestone ${milestone.seq} done`, command: `poam done ${item.ref} ${milestone.seq}` },
         });
       }
-      // The first day of the next cycle (the rows are locked, so their due dates are the ones just read).
+      // A week after this reminder, not the due date's next weekly day: after a catch-up day (an import, an
+      // outage, leave) that day may be only a few days off. On time, the two are the same day.
       await tx.execute(sql`
-        update ${poamMilestones} set next_reminder_on = due_on + 1 + ${repeat}::int * ((${run.today}::date - due_on - 1) / ${repeat}::int + 1)
+        update ${poamMilestones} set next_reminder_on = ${run.today}::date + ${repeat}::int
         where id = any(${intArray(late.map((d) => d.milestone.id))})`);
       return due.length === RUN_BATCH;
     })) ?? false;
