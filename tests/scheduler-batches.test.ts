@@ -50,6 +50,7 @@ describe('overdue milestone reminders', () => {
     expect(await daysReminded('2027-09-28', '2027-10-17')).toEqual(['2027-10-02', '2027-10-09', '2027-10-16']);
     const sent = await texts();
     expect(sent[0]).toContain('POAM-0001 milestone 1: Inventory of unpatched hosts — overdue by 1 day (was due 2027-10-01)');
+    expect(sent[0]).toContain('[Milestone 1 done] /isms poam done POAM-0001 1');
     expect(sent[1]).toContain('overdue by 8 days');
   });
 

@@ -163,11 +163,13 @@ export async function sendStagedNudges(db: Db, now: Date, settings: NudgeSetting
       if (taken.length === 0) return undefined;
       const batch = new NudgeBatch(now, settings, cycle);
       for (const { nudge } of taken) batch.add(nudge);
-      return batch.flush(tx);
+      return { ...(await batch.flush(tx)), last: new Set(taken.map((t) => t.nudge.recipientId)).size < SEND_BATCH };
     });
     if (!sent) return result;
     result.messages += sent.messages;
     result.nudges += sent.nudges;
+    // Fewer recipients than a batch: none were left staged, and a transaction to find none is saved.
+    if (sent.last) return result;
   }
 }
 
