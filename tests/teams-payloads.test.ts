@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiTools, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT,
+  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT, TENANT,
   type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 import { CAST, type CastKey } from './helpers/bot.js';
+import { recordEvidenceMessage } from '../adapters/teams/addresses.js';
 
 /**
  * Activities as Microsoft Teams and the Bot Framework send them, including the fields they leave out
@@ -148,11 +149,14 @@ describe('Teams activities as the Bot Framework sends them', () => {
       expect(items).toMatchObject([{ text: 'Access review done, signed off by the CISO' }]);
       const audits = await h.auditCount();
 
-      // Teams names the changed message by its id; an edit carries the new text, a deletion none.
-      const edit = message('owner', 'Access review done, signed off by the CISO on 3 Dec', { id: sent.id, type: 'messageUpdate', channelData: { eventType: 'editMessage', tenant: { id: 'tenant-1' } } });
-      const edits = [await post(edit), await post(edit)];
-      expect(edits.map((e) => e.status)).toEqual([200, 200]);
-      expect(edits.flatMap((e) => e.posted)).toEqual([expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`)]);
+      // Teams names the changed message by its id, the same for every edit; each edit has its own time and the new text, a deletion none.
+      const edited = (text: string, timestamp: string) => message('owner', text, { id: sent.id, type: 'messageUpdate', ...({ timestamp, localTimestamp: timestamp.replace('Z', '+01:00') } as object), channelData: { eventType: 'editMessage', tenant: { id: 'tenant-1' } } });
+      const first = edited('Access review done, signed off by the CISO on 3 Dec', '2026-12-03T10:15:02.1234567Z');
+      const second = edited('Access review done, signed off by the CISO on 3 Dec 2026', '2026-12-03T10:16:40.7654321Z');
+      const edits = [await post(first), await post(first), await post(second), await post(second)];
+      expect(edits.map((e) => e.status)).toEqual([200, 200, 200, 200]);
+      const note = expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`);
+      expect(edits.map((e) => e.posted)).toEqual([[note], [], [note], []]);
 
       const deletion = message('owner', '', { id: sent.id, text: undefined, type: 'messageDelete', channelData: { eventType: 'softDeleteMessage', tenant: { id: 'tenant-1' } } });
       const deletions = [await post(deletion), await post(deletion)];
@@ -163,6 +167,29 @@ describe('Teams activities as the Bot Framework sends them', () => {
 
       expect(await h.t.db.select().from(evidenceItems)).toEqual(items);
       expect(await h.auditCount()).toBe(audits);
+    });
+  });
+
+  describe('an evidence message changed in a channel', () => {
+    /** Teams sends edits and deletions in every scope; such a message's note is for its author alone. */
+    it('tells its author in their personal chat, never in the channel, and tells nobody of a moderator deleting it', async () => {
+      await evidenceRequestCard();
+      const thread = '19:general@thread.tacv2;messageid=1700000000000';
+      const [request] = await h.t.db.select().from(evidenceRequests);
+      await recordEvidenceMessage(h.t.db, { conversationId: thread, messageId: '1700000000999', personId: h.ids.owner, request: request.ref });
+      const changed = (who: CastKey, type: string, eventType: string) => inChannel(who, '', {
+        id: '1700000000999', type, ...({ timestamp: `2026-12-03T11:0${type.length % 10}:00.000Z` } as object), text: type === 'messageUpdate' ? 'Access review done (edited)' : undefined,
+        channelData: { eventType, tenant: { id: TENANT }, team: { id: '19:team@thread.tacv2' }, channel: { id: '19:general@thread.tacv2' } },
+      });
+      const before = connector.posted.length;
+      for (const change of [changed('lead', 'messageDelete', 'softDeleteMessage'), changed('owner', 'messageUpdate', 'editMessage'), changed('owner', 'messageUpdate', 'editMessage')]) {
+        expect((await post(change)).status).toBe(200);
+      }
+      const said = connector.posted.slice(before);
+      expect(said.filter((p) => p.conversationId.startsWith('19:'))).toEqual([]);
+      expect(said.map((p) => [p.conversationId, cardText(cardOf(p.activity))])).toEqual([
+        [personalChatOf('owner'), expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`)],
+      ]);
     });
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import type { Core } from '../../src/app.js';
@@ -7,7 +8,7 @@ import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
-import { evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, requestOfEvidenceMessage, saveReference } from './addresses.js';
+import { evidenceMessage, evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn } from './files.js';
 import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
@@ -193,17 +194,26 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 
   /**
    * A person edited or deleted a message of theirs that was recorded as evidence: the register keeps
-   * it as first sent, so they are told that, once per message and kind of change, however often
-   * Teams delivers it. Teams names only the changed message (its id), so messages not recorded as
-   * evidence, changes by bots, and changes outside the personal chat get nothing.
+   * it as first sent, so they are told that, once per edit or deletion however often Teams delivers it.
+   * Teams names only the changed message (its id, the same for every edit of it), so each change is
+   * told apart by when it was made (the activity's timestamp). Messages not recorded as evidence,
+   * changes by bots or by anyone but the person who sent the evidence get nothing. Teams sends these
+   * in every scope; from a channel or group chat the note goes to the personal chat, as answers do.
    */
   const answerChange = (kind: 'editMessage' | 'softDeleteMessage') => async (context: TurnContext) => {
     const activity = context.activity;
-    if (!activity.id || activity.from?.role === 'bot' || !isPersonalChat(activity)) return;
-    const request = await requestOfEvidenceMessage(db, activity.conversation.id, activity.id);
-    if (!request) return;
-    const said = kind === 'editMessage' ? editedEvidenceReply(request) : deletedEvidenceReply(request, 'teams');
-    const answered = await answerOnce(db, `teams:${kind}:${activity.conversation.id}:${activity.id}`, () => out.sendHere(context, said));
+    if (!activity.id || activity.from?.role === 'bot') return;
+    const recorded = await evidenceMessage(db, activity.conversation.id, activity.id);
+    if (!recorded) return;
+    const said = kind === 'editMessage' ? editedEvidenceReply(recorded.request) : deletedEvidenceReply(recorded.request, 'teams');
+    const key = `teams:${kind}:${activity.conversation.id}:${activity.id}:${changedAt(activity)}`;
+    const answered = await answerOnce(db, key, async () => {
+      if (isPersonalChat(activity)) return out.sendHere(context, said);
+      const { person } = await core.inbound.identify(teamsUser(context, logger));
+      // In a shared conversation a moderator may delete someone's message: only its author is told.
+      if (!person || person.id !== recorded.personId) return;
+      if (!await out.sendPrivately(context, said, person)) logger.info({ activityId: activity.id, eventType: kind }, 'could not tell the person in their Teams personal chat about a change of their evidence message');
+    });
     if (!answered) logger.info({ activityId: activity.id, eventType: kind }, 'Teams delivered a change of an evidence message again that was answered already; not answered twice');
   };
   app.messageEventUpdate('editMessage', answerChange('editMessage'));
@@ -238,6 +248,16 @@ export function withoutBotMention(activity: Partial<Activity>): string {
 function namesOfMentioned(text: string): string {
   return text.replace(/<at>([^<]*)<\/at>/g, (_whole, mentioned: string, offset: number) =>
     (text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
+}
+
+/**
+ * When a change of a message was made: Teams stamps each edit or deletion anew and delivers it again
+ * with the same stamp. Without one, an edit is told apart by its text.
+ */
+function changedAt(activity: Activity): string {
+  const stamp = activity.timestamp as Date | string | undefined;
+  if (stamp) return stamp instanceof Date ? stamp.toISOString() : stamp;
+  return activity.type === ActivityTypes.MessageUpdate ? `text:${createHash('sha256').update(activity.text ?? '').digest('hex')}` : 'once';
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');
