@@ -107,6 +107,20 @@ describe('Teams activities as the Bot Framework sends them', () => {
     if (sent.conversation.id !== personalChat) expect(said(sent.conversation.id)).toEqual(["Sam Staff, I've sent you the answer in our personal chat."]);
   });
 
+  it.each([
+    ['&nbsp; between its words', () => message('staff', 'declare&nbsp;ai&nbsp;Kagi'), { name: 'Kagi', purpose: null }],
+    ['&amp; in a quoted name', () => message('staff', 'declare ai "R&amp;D Assistant"'), { name: 'R&D Assistant', purpose: null }],
+    ['&quot;, &lt;, &gt; and &#39; in its text', () => message('staff', 'declare ai Otter &quot;notes &lt;internal&gt; for Sam&#39;s team&quot;'), { name: 'Otter', purpose: "notes <internal> for Sam's team" }],
+    ['entities after the bot\'s mention in a channel', () => inChannel('staff', 'declare ai &quot;Q&amp;A Bot&quot;&nbsp;'), { name: 'Q&A Bot', purpose: null }],
+  ])('takes a message with %s (as Teams writes the typed text) as typed, and records what the person typed', async (_name, activity, recorded) => {
+    await h.t.db.delete(aiTools);
+    const { status, posted } = await post(activity());
+    expect(status).toBe(200);
+    expect(posted).toContainEqual(expect.stringContaining(`Recorded ${recorded.name} in the AI register`));
+    expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([recorded]);
+    await h.t.db.delete(aiTools);
+  });
+
   describe('a picture pasted into a message', () => {
     let requestMessageId: string;
     beforeAll(async () => {

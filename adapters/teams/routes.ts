@@ -162,7 +162,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     const personal = isPersonalChat(activity);
-    const typed = (personal ? activity.text ?? '' : withoutBotMention(activity)).trim();
+    const typed = (personal ? plainText(activity.text ?? '') : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
     // A channel hears once: a turn Teams delivers again (same activity) is not answered twice there.
@@ -234,14 +234,28 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 /**
  * A channel or group message without the bot's "<at>ISMS</at>": teams-ai removes it by the mention
  * entity, which some clients leave out; then the leading mention (the bot's, or Teams would not have
- * sent the message) is removed here. Teams writes spaces around mentions as &nbsp;. Anyone else
- * mentioned is named as a command takes a person.
+ * sent the message) is removed here. Anyone else mentioned is named as a command takes a person.
  */
 export function withoutBotMention(activity: Partial<Activity>): string {
-  const text = (activity.text ?? '').replace(/&nbsp;/g, ' ');
+  const text = plainText(activity.text ?? '');
   const name = activity.recipient?.name;
   const own = name ? text.split(`<at>${name}</at>`).join(' ') : text;
   return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' ')).replace(/[ \t]+/g, ' ').trim();
+}
+
+/** The characters Teams writes as HTML entities in a message's text (its mentions stay tags). */
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/**
+ * A message's text as typed: Teams writes "&", "<", quotes and repeated spaces as HTML entities
+ * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space is a space.
+ */
+export function plainText(text: string): string {
+  return text.replace(/&(?:#(\d{1,7})|#x([\da-f]{1,6})|([a-z]+));/gi, (whole, dec?: string, hex?: string, name?: string) => {
+    const code = dec ? Number(dec) : hex ? parseInt(hex, 16) : undefined;
+    if (code === undefined) return ENTITIES[name!.toLowerCase()] ?? whole;
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  }).replace(/\u00a0/g, ' ');
 }
 
 /** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */
