@@ -7,6 +7,9 @@ import {
 } from './helpers/teams.js';
 import { CAST, type CastKey } from './helpers/bot.js';
 import { recordEvidenceMessage } from '../adapters/teams/addresses.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { enqueue } from '../src/core/outbox.js';
+import { replyText } from '../src/core/reply.js';
 
 /**
  * Activities as Microsoft Teams and the Bot Framework send them, including the fields they leave out
@@ -119,6 +122,18 @@ describe('Teams activities as the Bot Framework sends them', () => {
     expect(posted).toContainEqual(expect.stringContaining(`Recorded ${recorded.name} in the AI register`));
     expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([recorded]);
     await h.t.db.delete(aiTools);
+  });
+
+  it('answers at the serviceUrl of the region each activity came from, and reaches the person later at the latest one', async () => {
+    const from = (region: string, text: string) => ({ ...message('auditor', text), serviceUrl: `${connector.url}${region}/` });
+    const before = connector.posted.length;
+    expect((await post(from('emea', 'help'))).status).toBe(200);
+    expect((await post(from('amer', 'help'))).status).toBe(200);
+    expect(connector.posted.slice(before).map((p) => p.region)).toEqual(['emea', 'amer']);
+    await enqueue(h.t.db, { recipientId: h.ids.auditor, kind: 'test', idempotencyKey: 'test:teams-payloads:region', reply: replyText('Please review POL-0001.'), notBefore: new Date(Date.now() - 1000) });
+    const later = connector.posted.length;
+    expect((await deliverDue(h.t.db, [server.port])).sent).toBe(1);
+    expect(connector.posted.slice(later).map((p) => [p.conversationId, p.region])).toEqual([[personalChatOf('auditor'), 'amer']]);
   });
 
   describe('a picture pasted into a message', () => {
