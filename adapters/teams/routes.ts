@@ -14,6 +14,7 @@ import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './o
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
 import { answerOnce } from '../../src/core/claims.js';
+import { findPersonById } from '../../src/core/actor.js';
 import { linkTeamRoster, teamIdOf } from './roster.js';
 
 /**
@@ -209,9 +210,9 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const key = `teams:${kind}:${activity.conversation.id}:${activity.id}:${changedAt(activity)}`;
     const answered = await answerOnce(db, key, async () => {
       if (isPersonalChat(activity)) return out.sendHere(context, said);
-      const { person } = await core.inbound.identify(teamsUser(context, logger));
       // In a shared conversation a moderator may delete someone's message: only its author is told.
-      if (!person || person.id !== recorded.personId) return;
+      const person = recorded.personId === undefined ? undefined : await findPersonById(db, recorded.personId);
+      if (!person?.teamsAadObjectId || person.teamsAadObjectId !== activity.from?.aadObjectId) return;
       if (!await out.sendPrivately(context, said, person)) logger.info({ activityId: activity.id, eventType: kind }, 'could not tell the person in their Teams personal chat about a change of their evidence message');
     });
     if (!answered) logger.info({ activityId: activity.id, eventType: kind }, 'Teams delivered a change of an evidence message again that was answered already; not answered twice');

@@ -14,28 +14,28 @@ export function teamsUser(context: TurnContext, logger: Logger): PlatformUser {
   return {
     platform: 'teams',
     id: activity.from?.aadObjectId,
-    profile: () => (profile ??= (async () => ({ email: await emailOf(context, logger), timezone: activity.localTimezone || undefined }))()),
+    profile: () => (profile ??= (async () => ({ ...await emailOf(context, logger), timezone: activity.localTimezone || undefined }))()),
   };
 }
 
 /**
  * The member look-up's email, else the one the activity carries. A failed look-up with nothing to fall
- * back on is thrown, so the pipeline says the look-up failed, not that Teams shows no email.
+ * back on is said, so the pipeline tells the look-up failed apart from a profile without an email.
  */
-async function emailOf(context: TurnContext, logger: Logger): Promise<string | undefined> {
+async function emailOf(context: TurnContext, logger: Logger): Promise<Pick<PlatformProfile, 'email' | 'lookupFailed'>> {
   const from = context.activity.from as { id?: string; userPrincipalName?: string; email?: string } | undefined;
   const carried = from?.email || from?.userPrincipalName || undefined;
   if (from?.id) {
     try {
       const member = await TeamsInfo.getMember(context, from.id);
       const email = member.email || member.userPrincipalName;
-      if (email) return email;
+      if (email) return { email };
     } catch (e) {
-      if (!carried) throw e;
+      if (!carried) return { lookupFailed: e };
       // The Bot Connector's message may name the member: only its status and code go to the log.
       const { statusCode, code } = safeError(e) as { statusCode?: unknown; code?: unknown };
       logger.debug({ statusCode, code }, 'could not look up the Teams member; taking the email the activity carries');
     }
   }
-  return carried;
+  return { email: carried };
 }
