@@ -71,6 +71,10 @@ describe('Teams activities as the Bot Framework sends them', () => {
     ['typing', { type: 'typing' }],
     ['the app installed', { type: 'installationUpdate', action: 'add' }],
     ['the app uninstalled', { type: 'installationUpdate', action: 'remove' }],
+    ['the app upgraded', { type: 'installationUpdate', action: 'add-upgrade' }],
+    ['a member removed', { type: 'conversationUpdate', membersRemoved: [{ id: '29:someone', name: 'Someone' }] }],
+    ['a read receipt', { type: 'event', name: 'application/vnd.microsoft.readReceipt', value: { lastReadMessageId: '1700000000000' } }],
+    ['a deleted message restored', { type: 'messageUpdate', text: 'declare ai Restored', channelData: { eventType: 'undeleteMessage', tenant: { id: 'tenant-1' } } }],
     ['the bot removed', { type: 'conversationUpdate', membersRemoved: [BOT] }],
     ['a channel created', { type: 'conversationUpdate', channelData: { eventType: 'channelCreated', channel: { id: '19:new@thread.tacv2', name: 'New' }, team: { id: '19:team@thread.tacv2' }, tenant: { id: 'tenant-1' } } }],
     ['a team renamed', { type: 'conversationUpdate', channelData: { eventType: 'teamRenamed', team: { id: '19:team@thread.tacv2', name: 'Security' }, tenant: { id: 'tenant-1' } } }],
@@ -88,6 +92,11 @@ describe('Teams activities as the Bot Framework sends them', () => {
     ['signin/verifyState', { state: '012345' }],
     ['actionableMessage/executeAction', { body: '{}', actionId: 'approve' }],
     ['adaptiveCard/action', { action: { type: 'Action.Execute', verb: 'unknown', data: {} }, trigger: 'manual' }],
+    ['task/submit', { data: { verb: 'isms', command: 'help' } }],
+    ['composeExtension/fetchTask', { commandId: 'report', commandContext: 'message' }],
+    ['composeExtension/submitAction', { commandId: 'report', data: {} }],
+    ['composeExtension/queryLink', { url: 'https://example.com/risk/1' }],
+    ['message/submitAction', { actionName: 'feedback', actionValue: { reaction: 'like', feedback: '{}' } }],
   ])('answers an invoke it does not handle (%s) at once with 501 Not Implemented, posting nothing', async (name, value) => {
     const { status, posted } = await post(message('staff', '', { text: undefined, type: 'invoke', name, value }));
     expect(status).toBe(501);
@@ -121,6 +130,19 @@ describe('Teams activities as the Bot Framework sends them', () => {
     expect(status).toBe(200);
     expect(posted).toContainEqual(expect.stringContaining(`Recorded ${recorded.name} in the AI register`));
     expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([recorded]);
+    await h.t.db.delete(aiTools);
+  });
+
+  it.each([
+    ['a trailing line break', 'declare ai Kagi\n\n', 'Kagi'],
+    ['a CR LF line ending', 'declare ai Kagi\r\n', 'Kagi'],
+    ['German „quotes“', 'declare ai „Kagi Search“', 'Kagi Search'],
+    ['smart “quotes”', 'declare ai “Kagi Search”', 'Kagi Search'],
+  ])('takes a message typed with %s, with the text/html copy Teams adds, as typed', async (_name, typed, name) => {
+    await h.t.db.delete(aiTools);
+    const { posted } = await post(message('staff', typed, { textFormat: 'plain', attachments: [{ contentType: 'text/html', content: `<p>${typed.trim()}</p>` }] }));
+    expect(posted).toEqual([expect.stringContaining(`Recorded ${name} in the AI register`)]);
+    expect(await h.t.db.select({ name: aiTools.name }).from(aiTools)).toEqual([{ name }]);
     await h.t.db.delete(aiTools);
   });
 
