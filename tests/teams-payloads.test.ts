@@ -146,6 +146,13 @@ describe('Teams activities as the Bot Framework sends them', () => {
     await h.t.db.delete(aiTools);
   });
 
+  it('welcomes a person once when Teams delivers the install in their personal chat twice (same activity)', async () => {
+    const installed = message('auditor', '', { id: 'f:2b9c4e1d-install', text: undefined, type: 'conversationUpdate', membersAdded: [teamsUserOf('auditor'), BOT] });
+    const deliveries = [await post(installed), await post(installed)];
+    expect(deliveries.map((d) => d.status)).toEqual([200, 200]);
+    expect(deliveries.map((d) => d.posted)).toEqual([[expect.stringContaining(`Hello ${CAST.auditor.name}, I'm the ISMS bot`)], []]);
+  });
+
   it('answers at the serviceUrl of the region each activity came from, and reaches the person later at the latest one', async () => {
     const from = (region: string, text: string) => ({ ...message('auditor', text), serviceUrl: `${connector.url}${region}/` });
     const before = connector.posted.length;

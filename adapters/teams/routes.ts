@@ -80,17 +80,21 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
       return;
     }
     if (!botAdded || !isPersonalChat(context.activity)) return;
-    const identified = await core.inbound.identify(teamsUser(context, logger));
-    if (!identified.person) {
-      await out.sendHere(context, identified.refusal);
-      return;
-    }
-    const person = identified.person;
-    await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
-    await out.sendHere(context, reply(
-      text(`Hello ${person.name}, I'm the ISMS bot. I keep the register of our information security management system.`),
-      text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.'),
-    ), person);
+    // The welcome is said once, however often Teams delivers the install (same activity).
+    const { id, conversation } = context.activity;
+    await answerOnce(db, id ? `teams:welcomed:${conversation.id}:${id}` : undefined, async () => {
+      const identified = await core.inbound.identify(teamsUser(context, logger));
+      if (!identified.person) {
+        await out.sendHere(context, identified.refusal);
+        return;
+      }
+      const person = identified.person;
+      await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
+      await out.sendHere(context, reply(
+        text(`Hello ${person.name}, I'm the ISMS bot. I keep the register of our information security management system.`),
+        text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.'),
+      ), person);
+    });
   });
 
   app.adaptiveCards.actionSubmit(SUBMIT_VERB, async (context, _state, data: SubmitData & Record<string, unknown>) => {
