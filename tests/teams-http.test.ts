@@ -296,9 +296,9 @@ describe('Teams bot over HTTP', () => {
       expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Gemini'))).toHaveLength(0);
     });
 
-    for (const [situation, member] of [
-      ['the member look-up at the Bot Connector fails', undefined],
-      ['the member look-up gives no email', { id: '29:mailless', name: 'Max Mailless', aadObjectId: 'aad-mailless' }],
+    for (const [situation, member, reason] of [
+      ['the member look-up at the Bot Connector fails', undefined, { reason: 'lookup_failed', cause: 'MemberNotFoundInConversation' }],
+      ['the member look-up gives no email', { id: '29:mailless', name: 'Max Mailless', aadObjectId: 'aad-mailless' }, { reason: 'no_email' }],
     ] as const) {
       it(`tells someone with an unlinked Entra id whom Teams did not identify (${situation}) that, not that they are outside the register, and records nothing`, async () => {
         const from = { id: member?.id ?? '29:unfound', name: member?.name ?? 'Una Unfound', aadObjectId: member?.aadObjectId ?? 'aad-unfound' };
@@ -319,7 +319,10 @@ describe('Teams bot over HTTP', () => {
         const warnings = h.logs.slice(before.logs).map((l) => JSON.parse(l)).filter((l) => l.level === 40 && l.platform === 'teams');
         expect(warnings).toHaveLength(1);
         expect(warnings[0].msg).toContain('did not say who sent a request');
+        // The operator reads why: a failed look-up is not a profile without an email.
+        expect(warnings[0]).toMatchObject(reason);
         expect(JSON.stringify(warnings[0])).not.toMatch(/aad-|29:|Una|Max/);
+        expect(h.logs.slice(before.logs).join('\n')).not.toMatch(/aad-unfound|29:unfound|Una Unfound|Bearer/);
       });
     }
   });

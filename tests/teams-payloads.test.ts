@@ -2,10 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiTools, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT,
+  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT, TENANT,
   type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 import { CAST, type CastKey } from './helpers/bot.js';
+import { recordEvidenceMessage } from '../adapters/teams/addresses.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { enqueue } from '../src/core/outbox.js';
+import { replyText } from '../src/core/reply.js';
 
 /**
  * Activities as Microsoft Teams and the Bot Framework send them, including the fields they leave out
@@ -67,6 +71,10 @@ describe('Teams activities as the Bot Framework sends them', () => {
     ['typing', { type: 'typing' }],
     ['the app installed', { type: 'installationUpdate', action: 'add' }],
     ['the app uninstalled', { type: 'installationUpdate', action: 'remove' }],
+    ['the app upgraded', { type: 'installationUpdate', action: 'add-upgrade' }],
+    ['a member removed', { type: 'conversationUpdate', membersRemoved: [{ id: '29:someone', name: 'Someone' }] }],
+    ['a read receipt', { type: 'event', name: 'application/vnd.microsoft.readReceipt', value: { lastReadMessageId: '1700000000000' } }],
+    ['a deleted message restored', { type: 'messageUpdate', text: 'declare ai Restored', channelData: { eventType: 'undeleteMessage', tenant: { id: 'tenant-1' } } }],
     ['the bot removed', { type: 'conversationUpdate', membersRemoved: [BOT] }],
     ['a channel created', { type: 'conversationUpdate', channelData: { eventType: 'channelCreated', channel: { id: '19:new@thread.tacv2', name: 'New' }, team: { id: '19:team@thread.tacv2' }, tenant: { id: 'tenant-1' } } }],
     ['a team renamed', { type: 'conversationUpdate', channelData: { eventType: 'teamRenamed', team: { id: '19:team@thread.tacv2', name: 'Security' }, tenant: { id: 'tenant-1' } } }],
@@ -84,6 +92,11 @@ describe('Teams activities as the Bot Framework sends them', () => {
     ['signin/verifyState', { state: '012345' }],
     ['actionableMessage/executeAction', { body: '{}', actionId: 'approve' }],
     ['adaptiveCard/action', { action: { type: 'Action.Execute', verb: 'unknown', data: {} }, trigger: 'manual' }],
+    ['task/submit', { data: { verb: 'isms', command: 'help' } }],
+    ['composeExtension/fetchTask', { commandId: 'report', commandContext: 'message' }],
+    ['composeExtension/submitAction', { commandId: 'report', data: {} }],
+    ['composeExtension/queryLink', { url: 'https://example.com/risk/1' }],
+    ['message/submitAction', { actionName: 'feedback', actionValue: { reaction: 'like', feedback: '{}' } }],
   ])('answers an invoke it does not handle (%s) at once with 501 Not Implemented, posting nothing', async (name, value) => {
     const { status, posted } = await post(message('staff', '', { text: undefined, type: 'invoke', name, value }));
     expect(status).toBe(501);
@@ -104,6 +117,52 @@ describe('Teams activities as the Bot Framework sends them', () => {
     const personalChat = personalChatOf('staff');
     expect(said(personalChat)).toEqual([expect.stringContaining('Here is what you can do')]);
     if (sent.conversation.id !== personalChat) expect(said(sent.conversation.id)).toEqual(["Sam Staff, I've sent you the answer in our personal chat."]);
+  });
+
+  it.each([
+    ['&nbsp; between its words', () => message('staff', 'declare&nbsp;ai&nbsp;Kagi'), { name: 'Kagi', purpose: null }],
+    ['&amp; in a quoted name', () => message('staff', 'declare ai "R&amp;D Assistant"'), { name: 'R&D Assistant', purpose: null }],
+    ['&quot;, &lt;, &gt; and &#39; in its text', () => message('staff', 'declare ai Otter &quot;notes &lt;internal&gt; for Sam&#39;s team&quot;'), { name: 'Otter', purpose: "notes <internal> for Sam's team" }],
+    ['entities after the bot\'s mention in a channel', () => inChannel('staff', 'declare ai &quot;Q&amp;A Bot&quot;&nbsp;'), { name: 'Q&A Bot', purpose: null }],
+  ])('takes a message with %s (as Teams writes the typed text) as typed, and records what the person typed', async (_name, activity, recorded) => {
+    await h.t.db.delete(aiTools);
+    const { status, posted } = await post(activity());
+    expect(status).toBe(200);
+    expect(posted).toContainEqual(expect.stringContaining(`Recorded ${recorded.name} in the AI register`));
+    expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([recorded]);
+    await h.t.db.delete(aiTools);
+  });
+
+  it.each([
+    ['a trailing line break', 'declare ai Kagi\n\n', 'Kagi'],
+    ['a CR LF line ending', 'declare ai Kagi\r\n', 'Kagi'],
+    ['German „quotes“', 'declare ai „Kagi Search“', 'Kagi Search'],
+    ['smart “quotes”', 'declare ai “Kagi Search”', 'Kagi Search'],
+  ])('takes a message typed with %s, with the text/html copy Teams adds, as typed', async (_name, typed, name) => {
+    await h.t.db.delete(aiTools);
+    const { posted } = await post(message('staff', typed, { textFormat: 'plain', attachments: [{ contentType: 'text/html', content: `<p>${typed.trim()}</p>` }] }));
+    expect(posted).toEqual([expect.stringContaining(`Recorded ${name} in the AI register`)]);
+    expect(await h.t.db.select({ name: aiTools.name }).from(aiTools)).toEqual([{ name }]);
+    await h.t.db.delete(aiTools);
+  });
+
+  it('welcomes a person once when Teams delivers the install in their personal chat twice (same activity)', async () => {
+    const installed = message('auditor', '', { id: 'f:2b9c4e1d-install', text: undefined, type: 'conversationUpdate', membersAdded: [teamsUserOf('auditor'), BOT] });
+    const deliveries = [await post(installed), await post(installed)];
+    expect(deliveries.map((d) => d.status)).toEqual([200, 200]);
+    expect(deliveries.map((d) => d.posted)).toEqual([[expect.stringContaining(`Hello ${CAST.auditor.name}, I'm the ISMS bot`)], []]);
+  });
+
+  it('answers at the serviceUrl of the region each activity came from, and reaches the person later at the latest one', async () => {
+    const from = (region: string, text: string) => ({ ...message('auditor', text), serviceUrl: `${connector.url}${region}/` });
+    const before = connector.posted.length;
+    expect((await post(from('emea', 'help'))).status).toBe(200);
+    expect((await post(from('amer', 'help'))).status).toBe(200);
+    expect(connector.posted.slice(before).map((p) => p.region)).toEqual(['emea', 'amer']);
+    await enqueue(h.t.db, { recipientId: h.ids.auditor, kind: 'test', idempotencyKey: 'test:teams-payloads:region', reply: replyText('Please review POL-0001.'), notBefore: new Date(Date.now() - 1000) });
+    const later = connector.posted.length;
+    expect((await deliverDue(h.t.db, [server.port])).sent).toBe(1);
+    expect(connector.posted.slice(later).map((p) => [p.conversationId, p.region])).toEqual([[personalChatOf('auditor'), 'amer']]);
   });
 
   describe('a picture pasted into a message', () => {
@@ -148,11 +207,14 @@ describe('Teams activities as the Bot Framework sends them', () => {
       expect(items).toMatchObject([{ text: 'Access review done, signed off by the CISO' }]);
       const audits = await h.auditCount();
 
-      // Teams names the changed message by its id; an edit carries the new text, a deletion none.
-      const edit = message('owner', 'Access review done, signed off by the CISO on 3 Dec', { id: sent.id, type: 'messageUpdate', channelData: { eventType: 'editMessage', tenant: { id: 'tenant-1' } } });
-      const edits = [await post(edit), await post(edit)];
-      expect(edits.map((e) => e.status)).toEqual([200, 200]);
-      expect(edits.flatMap((e) => e.posted)).toEqual([expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`)]);
+      // Teams names the changed message by its id, the same for every edit; each edit has its own time and the new text, a deletion none.
+      const edited = (text: string, timestamp: string) => message('owner', text, { id: sent.id, type: 'messageUpdate', ...({ timestamp, localTimestamp: timestamp.replace('Z', '+01:00') } as object), channelData: { eventType: 'editMessage', tenant: { id: 'tenant-1' } } });
+      const first = edited('Access review done, signed off by the CISO on 3 Dec', '2026-12-03T10:15:02.1234567Z');
+      const second = edited('Access review done, signed off by the CISO on 3 Dec 2026', '2026-12-03T10:16:40.7654321Z');
+      const edits = [await post(first), await post(first), await post(second), await post(second)];
+      expect(edits.map((e) => e.status)).toEqual([200, 200, 200, 200]);
+      const note = expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`);
+      expect(edits.map((e) => e.posted)).toEqual([[note], [], [note], []]);
 
       const deletion = message('owner', '', { id: sent.id, text: undefined, type: 'messageDelete', channelData: { eventType: 'softDeleteMessage', tenant: { id: 'tenant-1' } } });
       const deletions = [await post(deletion), await post(deletion)];
@@ -163,6 +225,29 @@ describe('Teams activities as the Bot Framework sends them', () => {
 
       expect(await h.t.db.select().from(evidenceItems)).toEqual(items);
       expect(await h.auditCount()).toBe(audits);
+    });
+  });
+
+  describe('an evidence message changed in a channel', () => {
+    /** Teams sends edits and deletions in every scope; such a message's note is for its author alone. */
+    it('tells its author in their personal chat, never in the channel, and tells nobody of a moderator deleting it', async () => {
+      await evidenceRequestCard();
+      const thread = '19:general@thread.tacv2;messageid=1700000000000';
+      const [request] = await h.t.db.select().from(evidenceRequests);
+      await recordEvidenceMessage(h.t.db, { conversationId: thread, messageId: '1700000000999', personId: h.ids.owner, request: request.ref });
+      const changed = (who: CastKey, type: string, eventType: string) => inChannel(who, '', {
+        id: '1700000000999', type, ...({ timestamp: `2026-12-03T11:0${type.length % 10}:00.000Z` } as object), text: type === 'messageUpdate' ? 'Access review done (edited)' : undefined,
+        channelData: { eventType, tenant: { id: TENANT }, team: { id: '19:team@thread.tacv2' }, channel: { id: '19:general@thread.tacv2' } },
+      });
+      const before = connector.posted.length;
+      for (const change of [changed('lead', 'messageDelete', 'softDeleteMessage'), changed('owner', 'messageUpdate', 'editMessage'), changed('owner', 'messageUpdate', 'editMessage')]) {
+        expect((await post(change)).status).toBe(200);
+      }
+      const said = connector.posted.slice(before);
+      expect(said.filter((p) => p.conversationId.startsWith('19:'))).toEqual([]);
+      expect(said.map((p) => [p.conversationId, cardText(cardOf(p.activity))])).toEqual([
+        [personalChatOf('owner'), expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`)],
+      ]);
     });
   });
 

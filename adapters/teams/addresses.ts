@@ -59,10 +59,9 @@ export async function recordEvidenceMessage(db: Db, message: { conversationId: s
     recipientId: message.personId, subjectRef: message.request }).onConflictDoNothing();
 }
 
-/** The evidence request this person's message in this conversation was recorded as evidence for, if any. */
-export async function requestOfEvidenceMessage(db: Db, conversationId: string, messageId: string): Promise<string | undefined> {
-  const [linked] = await db.select({ ref: messageLinks.subjectRef }).from(messageLinks).where(and(
+/** The evidence request a person's message in this conversation was recorded as evidence for, and whose it is, if any. */
+export async function evidenceMessage(db: Db, conversationId: string, messageId: string): Promise<{ request: string; personId?: number } | undefined> {
+  const [linked] = await db.select({ ref: messageLinks.subjectRef, personId: messageLinks.recipientId }).from(messageLinks).where(and(
     eq(messageLinks.platform, EVIDENCE_MESSAGE), eq(messageLinks.conversationId, conversationId), eq(messageLinks.messageId, messageId)));
-  return linked?.ref;
+  return linked ? { request: linked.ref, personId: linked.personId ?? undefined } : undefined;
 }
-

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import type { Core } from '../../src/app.js';
@@ -7,12 +8,13 @@ import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
-import { evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, requestOfEvidenceMessage, saveReference } from './addresses.js';
+import { evidenceMessage, evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn } from './files.js';
 import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
 import { answerOnce } from '../../src/core/claims.js';
+import { findPersonById } from '../../src/core/actor.js';
 import { linkTeamRoster, teamIdOf } from './roster.js';
 
 /**
@@ -78,17 +80,21 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
       return;
     }
     if (!botAdded || !isPersonalChat(context.activity)) return;
-    const identified = await core.inbound.identify(teamsUser(context, logger));
-    if (!identified.person) {
-      await out.sendHere(context, identified.refusal);
-      return;
-    }
-    const person = identified.person;
-    await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
-    await out.sendHere(context, reply(
-      text(`Hello ${person.name}, I'm the ISMS bot. I keep the register of our information security management system.`),
-      text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.'),
-    ), person);
+    // The welcome is said once, however often Teams delivers the install (same activity).
+    const { id, conversation } = context.activity;
+    await answerOnce(db, id ? `teams:welcomed:${conversation.id}:${id}` : undefined, async () => {
+      const identified = await core.inbound.identify(teamsUser(context, logger));
+      if (!identified.person) {
+        await out.sendHere(context, identified.refusal);
+        return;
+      }
+      const person = identified.person;
+      await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
+      await out.sendHere(context, reply(
+        text(`Hello ${person.name}, I'm the ISMS bot. I keep the register of our information security management system.`),
+        text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.'),
+      ), person);
+    });
   });
 
   app.adaptiveCards.actionSubmit(SUBMIT_VERB, async (context, _state, data: SubmitData & Record<string, unknown>) => {
@@ -161,7 +167,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     const personal = isPersonalChat(activity);
-    const typed = (personal ? activity.text ?? '' : withoutBotMention(activity)).trim();
+    const typed = (personal ? plainText(activity.text ?? '') : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
     // A channel hears once: a turn Teams delivers again (same activity) is not answered twice there.
@@ -193,17 +199,26 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 
   /**
    * A person edited or deleted a message of theirs that was recorded as evidence: the register keeps
-   * it as first sent, so they are told that, once per message and kind of change, however often
-   * Teams delivers it. Teams names only the changed message (its id), so messages not recorded as
-   * evidence, changes by bots, and changes outside the personal chat get nothing.
+   * it as first sent, so they are told that, once per edit or deletion however often Teams delivers it.
+   * Teams names only the changed message (its id, the same for every edit of it), so each change is
+   * told apart by when it was made (the activity's timestamp). Messages not recorded as evidence,
+   * changes by bots or by anyone but the person who sent the evidence get nothing. Teams sends these
+   * in every scope; from a channel or group chat the note goes to the personal chat, as answers do.
    */
   const answerChange = (kind: 'editMessage' | 'softDeleteMessage') => async (context: TurnContext) => {
     const activity = context.activity;
-    if (!activity.id || activity.from?.role === 'bot' || !isPersonalChat(activity)) return;
-    const request = await requestOfEvidenceMessage(db, activity.conversation.id, activity.id);
-    if (!request) return;
-    const said = kind === 'editMessage' ? editedEvidenceReply(request) : deletedEvidenceReply(request, 'teams');
-    const answered = await answerOnce(db, `teams:${kind}:${activity.conversation.id}:${activity.id}`, () => out.sendHere(context, said));
+    if (!activity.id || activity.from?.role === 'bot') return;
+    const recorded = await evidenceMessage(db, activity.conversation.id, activity.id);
+    if (!recorded) return;
+    const said = kind === 'editMessage' ? editedEvidenceReply(recorded.request) : deletedEvidenceReply(recorded.request, 'teams');
+    const key = `teams:${kind}:${activity.conversation.id}:${activity.id}:${changedAt(activity)}`;
+    const answered = await answerOnce(db, key, async () => {
+      if (isPersonalChat(activity)) return out.sendHere(context, said);
+      // In a shared conversation a moderator may delete someone's message: only its author is told.
+      const person = recorded.personId === undefined ? undefined : await findPersonById(db, recorded.personId);
+      if (!person?.teamsAadObjectId || person.teamsAadObjectId !== activity.from?.aadObjectId) return;
+      if (!await out.sendPrivately(context, said, person)) logger.info({ activityId: activity.id, eventType: kind }, 'could not tell the person in their Teams personal chat about a change of their evidence message');
+    });
     if (!answered) logger.info({ activityId: activity.id, eventType: kind }, 'Teams delivered a change of an evidence message again that was answered already; not answered twice');
   };
   app.messageEventUpdate('editMessage', answerChange('editMessage'));
@@ -224,20 +239,44 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 /**
  * A channel or group message without the bot's "<at>ISMS</at>": teams-ai removes it by the mention
  * entity, which some clients leave out; then the leading mention (the bot's, or Teams would not have
- * sent the message) is removed here. Teams writes spaces around mentions as &nbsp;. Anyone else
- * mentioned is named as a command takes a person.
+ * sent the message) is removed here. Anyone else mentioned is named as a command takes a person.
  */
 export function withoutBotMention(activity: Partial<Activity>): string {
-  const text = (activity.text ?? '').replace(/&nbsp;/g, ' ');
+  const text = plainText(activity.text ?? '');
   const name = activity.recipient?.name;
   const own = name ? text.split(`<at>${name}</at>`).join(' ') : text;
   return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' ')).replace(/[ \t]+/g, ' ').trim();
+}
+
+/** The characters Teams writes as HTML entities in a message's text (its mentions stay tags). */
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/**
+ * A message's text as typed: Teams writes "&", "<", quotes and repeated spaces as HTML entities
+ * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space is a space.
+ */
+export function plainText(text: string): string {
+  return text.replace(/&(?:#(\d{1,7})|#x([\da-f]{1,6})|([a-z]+));/gi, (whole, dec?: string, hex?: string, name?: string) => {
+    const code = dec ? Number(dec) : hex ? parseInt(hex, 16) : undefined;
+    if (code === undefined) return ENTITIES[name!.toLowerCase()] ?? whole;
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  }).replace(/\u00a0/g, ' ');
 }
 
 /** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */
 function namesOfMentioned(text: string): string {
   return text.replace(/<at>([^<]*)<\/at>/g, (_whole, mentioned: string, offset: number) =>
     (text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
+}
+
+/**
+ * When a change of a message was made: Teams stamps each edit or deletion anew and delivers it again
+ * with the same stamp. Without one, an edit is told apart by its text.
+ */
+function changedAt(activity: Activity): string {
+  const stamp = activity.timestamp as Date | string | undefined;
+  if (stamp) return stamp instanceof Date ? stamp.toISOString() : stamp;
+  return activity.type === ActivityTypes.MessageUpdate ? `text:${createHash('sha256').update(activity.text ?? '').digest('hex')}` : 'once';
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');

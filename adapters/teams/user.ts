@@ -1,6 +1,7 @@
 import { TeamsInfo, type TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { PlatformProfile, PlatformUser } from '../../src/core/inbound.js';
+import { safeError } from './outbound.js';
 
 /**
  * The Teams account behind a turn, as the inbound pipeline asks for it: the Entra (AAD) object id,
@@ -13,20 +14,28 @@ export function teamsUser(context: TurnContext, logger: Logger): PlatformUser {
   return {
     platform: 'teams',
     id: activity.from?.aadObjectId,
-    profile: () => (profile ??= (async () => ({ email: await emailOf(context, logger), timezone: activity.localTimezone || undefined }))()),
+    profile: () => (profile ??= (async () => ({ ...await emailOf(context, logger), timezone: activity.localTimezone || undefined }))()),
   };
 }
 
-async function emailOf(context: TurnContext, logger: Logger): Promise<string | undefined> {
+/**
+ * The member look-up's email, else the one the activity carries. A failed look-up with nothing to fall
+ * back on is said, so the pipeline tells the look-up failed apart from a profile without an email.
+ */
+async function emailOf(context: TurnContext, logger: Logger): Promise<Pick<PlatformProfile, 'email' | 'lookupFailed'>> {
   const from = context.activity.from as { id?: string; userPrincipalName?: string; email?: string } | undefined;
+  const carried = from?.email || from?.userPrincipalName || undefined;
   if (from?.id) {
     try {
       const member = await TeamsInfo.getMember(context, from.id);
-      const email = member.email ?? member.userPrincipalName;
-      if (email) return email;
+      const email = member.email || member.userPrincipalName;
+      if (email) return { email };
     } catch (e) {
-      logger.debug({ reason: (e as Error).message }, 'could not look up the Teams member');
+      if (!carried) return { lookupFailed: e };
+      // The Bot Connector's message may name the member: only its status and code go to the log.
+      const { statusCode, code } = safeError(e) as { statusCode?: unknown; code?: unknown };
+      logger.debug({ statusCode, code }, 'could not look up the Teams member; taking the email the activity carries');
     }
   }
-  return from?.email ?? from?.userPrincipalName;
+  return { email: carried };
 }

@@ -34,6 +34,8 @@ export interface PlatformProfile {
   timezone?: string;
   /** A deactivated account or a bot: never acts for a person. */
   inactive?: boolean;
+  /** The platform's look-up failed (the error): what the profile holds came from the request alone. */
+  lookupFailed?: unknown;
 }
 
 /** Who asks: a platform account the pipeline resolves, or a person already chosen (the terminal). */
@@ -246,6 +248,7 @@ export class InboundPipeline {
       return { refusal: await this.unidentified(user, 'lookup_failed', e) };
     }
     this.timezoneAsked.add(`${user.platform}:${user.id}`);
+    if (!profile?.email && profile?.lookupFailed !== undefined) return { refusal: await this.unidentified(user, 'lookup_failed', profile.lookupFailed) };
     // The platform did not say who this is (no account id, or an active account shown without an email),
     // which is not the same as someone whose email the register does not hold.
     if (!profile?.email && (!user.id || (profile && !profile.inactive))) {

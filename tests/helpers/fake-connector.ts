@@ -13,6 +13,8 @@ export interface PostedActivity {
   activity: Record<string, any>;
   /** When it arrived (performance.now()): a benchmark times replies by it. */
   at: number;
+  /** The region part of the serviceUrl it was posted to ("emea" for https://smba.trafficmanager.net/emea/), if any. */
+  region?: string;
 }
 
 export interface UpdatedActivity { conversationId: string; activityId: string; activity: Record<string, any> }
@@ -206,7 +208,10 @@ export class FakeConnector {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    // Teams gives each region its own serviceUrl under one host (…/emea/, …/amer/, …/apac/): the API follows it.
+    const region = parts.length > 1 && parts[1] === 'v3' ? parts[0] : undefined;
+    if (region) parts = parts.slice(1);
     if (req.method === 'PUT' && parts[0] === 'upload') {
       const session = this.uploads.get(parts[1]);
       const bytes = await readBytes(req);
@@ -276,7 +281,7 @@ export class FakeConnector {
         return void json(200, { id: parts[4] });
       }
       const id = `msg-${this.nextId++}`;
-      const posted = { conversationId, replyToId: parts[4], id, activity, at: performance.now() };
+      const posted = { conversationId, replyToId: parts[4], id, activity, at: performance.now(), region };
       this.posted.push(posted);
       const lost = this.lostAnswers.shift();
       if (lost === 'reset') return void res.socket?.destroy();
