@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { aiTools, auditEvents } from '../src/db/schema/index.js';
+import { eq } from 'drizzle-orm';
+import { aiTools, auditEvents, suppliers } from '../src/db/schema/index.js';
 import { answerTo, freshRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
@@ -47,6 +48,19 @@ describe('a first session in the terminal', () => {
     expect(answerTo(out, line)).toContain('Criticality tier: tier 2 (important)');
     expect(answerTo(out, line)).not.toContain('tier2_important');
     expect(answerTo(out, '/isms triage')).toContain('Tier: tier 2 (important)');
+  }, SESSION_TIMEOUT);
+
+  it('a form asks a menu question again when the answer is none of its choices, and then records what was chosen', async () => {
+    const out = await pipedSession(register, '/isms declare supplier', 'Globex', 'hosting', 'maybe', 'yes', 'no', 'no', 'none');
+
+    expect(out).toContain('Does it provide an ICT service? [yes | no]: maybe\n✖ "maybe" is not one of the choices (yes, no). Answer again, or "/cancel".\nDoes it provide an ICT service? [yes | no]: yes\n');
+    expect(out).toContain('✖ "no" is not one of the choices (none, internal, personal, customer, personal_and_customer).');
+    expect(out).toContain('✔ Recorded Globex in the supplier register');
+    expect(out).not.toContain('That didn\'t work');
+    await register.withDb(async (db) => {
+      const [globex] = await db.select().from(suppliers).where(eq(suppliers.name, 'Globex'));
+      expect(globex).toMatchObject({ ictService: true, supportsCriticalFunction: false, dataAccess: 'none' });
+    });
   }, SESSION_TIMEOUT);
 
   it('"/as" takes a role, and shows who is in the register when nobody matches', async () => {

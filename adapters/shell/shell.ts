@@ -138,7 +138,8 @@ export class Shell {
     this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
     const values: Record<string, unknown> = { ...form.hidden };
     const files: string[] = [];
-    for (const field of form.fields) {
+    for (let i = 0; i < form.fields.length; i++) {
+      const field = form.fields[i];
       const answer = await this.nextLine(`${question(field)} `);
       if (answer === undefined) {
         this.print('✖ Input ended before the form was complete; nothing was recorded.');
@@ -155,6 +156,13 @@ export class Shell {
         return this.handle(value);
       }
       if (!this.interactive) this.print(`${question(field)} ${answer}`);
+      const unknown = value && value !== '-' ? notAChoice(field, value) : undefined;
+      if (unknown !== undefined) {
+        // As a menu in Slack or Teams would, the question takes only its choices: asked again, not refused after the last one.
+        this.print(`✖ "${unknown}" is not one of the choices (${field.options!.map((o) => o.value).join(', ')}). Answer again, or "/cancel".`);
+        i--;
+        continue;
+      }
       // An empty answer keeps what the form proposed; "-" clears it.
       if (value === '-' || (!value && field.initial === undefined)) continue;
       if (!value) {
@@ -317,6 +325,13 @@ function question(field: FormField): string {
   const options = field.options?.length ? ` [${field.options.map((o) => o.value).join(field.type === 'multiselect' ? ', ' : ' | ')}]` : '';
   const proposed = field.initial === undefined ? '' : ` (Enter keeps "${[field.initial].flat().join(',')}", "-" clears it)`;
   return `${field.label}${field.required ? '' : ' (optional)'}${options}${proposed}:`;
+}
+
+/** The first typed value that is none of a menu's choices (by value or label), or undefined. */
+function notAChoice(field: FormField, typed: string): string | undefined {
+  if (!field.options?.length || (field.type !== 'select' && field.type !== 'multiselect')) return undefined;
+  const values = field.type === 'multiselect' ? typed.split(',').map((v) => v.trim()).filter(Boolean) : [typed];
+  return values.find((v) => !field.options!.some((o) => o.value.toLowerCase() === v.toLowerCase() || o.label.toLowerCase() === v.toLowerCase()));
 }
 
 function optionValue(field: FormField, typed: string): string {
