@@ -41,6 +41,30 @@ describe('a first session in the terminal', () => {
     expect(answer).not.toContain('data.1');
   }, SESSION_TIMEOUT);
 
+  it('an option without its value, an option given twice or a missing name is refused, saying what to type, and nothing is recorded', async () => {
+    const lines = [
+      '/isms declare ai ChatGPT --vendor',
+      '/isms declare ai ChatGPT --data internal --data customer',
+      '/isms declare supplier Hooli --ict yes --critical no --data personal --data customer',
+      '/isms declare ai --vendor OpenAI',
+      '/isms approvals --all',
+      '/isms help approvals',
+    ];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('✖ --vendor needs a value after it in "/isms declare ai": --vendor <name>. Nothing was recorded.');
+    expect(answerTo(out, lines[1])).toContain('✖ --data is given twice in "/isms declare ai"; give it once. To give several, separate them with commas: --data internal,customer. Nothing was recorded.');
+    expect(answerTo(out, lines[2])).toContain('✖ --data is given twice in "/isms declare supplier"; give it once. Nothing was recorded.');
+    expect(answerTo(out, lines[3])).toContain('✖ That didn\'t work: tool: is required (the AI tool or service). Nothing was recorded.');
+    // A switch alone is still "yes", and help shows it as one.
+    expect(answerTo(out, lines[4])).toContain('Management-body approvals');
+    expect(answerTo(out, lines[5])).toContain('Usage: /isms approvals [--all] [--page <n>]');
+    await register.withDb(async (db) => {
+      expect(await db.select().from(aiTools)).toEqual([]);
+      expect(await db.select().from(suppliers).where(eq(suppliers.name, 'Hooli'))).toEqual([]);
+    });
+  }, SESSION_TIMEOUT);
+
   it('a declared supplier\'s tier reads in words, as triage and the register show it', async () => {
     const line = '/isms declare supplier Acme "payroll service" --ict yes --critical no --data personal';
     const out = await pipedSession(register, line, '/isms triage');

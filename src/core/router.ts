@@ -432,17 +432,25 @@ export class CommandRouter {
   }
 
   private validationReply(error: z.ZodError, spec: CommandSpec, channel: Channel, raw: Record<string, unknown>): Reply {
-    const problems = error.issues.map((issue) => `${problemPlace(issue.path)}: ${wordedFor(channel, issue.message)}${typedItem(issue.path, raw)}`);
+    const said = (issue: z.ZodIssue) => wordedFor(channel, missing(issue) ? this.requiredMessage(spec, issue) : issue.message);
+    const problems = error.issues.map((issue) => `${problemPlace(issue.path)}: ${said(issue)}${typedItem(issue.path, raw)}`);
     const fieldErrors: Record<string, string> = {};
     for (const issue of error.issues) {
       const field = String(issue.path[0] ?? '');
-      const message = wordedFor(channel, issue.message);
+      const message = said(issue);
       if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${message}` : message;
     }
     return refused(reply(
       text(`That didn't work: ${problems.join('; ')}. Nothing was recorded.`, 'error'),
       this.usageFields(spec, channel, true),
     ), fieldErrors);
+  }
+
+  /** Zod's bare "Required" for an argument left out, said with what the argument is. */
+  private requiredMessage(spec: CommandSpec, issue: z.ZodIssue): string {
+    const arg = this.argsOf(spec).find((a) => a.name === issue.path[0]);
+    const what = arg?.description ?? arg?.label;
+    return what ? `is required (${what.charAt(0).toLowerCase()}${what.slice(1)})` : 'is required';
   }
 
   private errorReply(e: UserError, spec: CommandSpec | undefined, channel: Channel): Reply {
@@ -453,6 +461,9 @@ export class CommandRouter {
     return refused(reply(...blocks), e.field ? { [e.field]: message } : undefined);
   }
 }
+
+/** An argument left out, which zod words only as "Required". */
+const missing = (issue: z.ZodIssue): boolean => issue.code === 'invalid_type' && issue.received === 'undefined' && issue.message === 'Required';
 
 /** Where a schema found a problem, as the person knows it: the field ("data"), not a path into its list ("data.0"). */
 const problemPlace = (where: (string | number)[]): string => where.filter((step) => typeof step !== 'number').join('.') || 'input';
