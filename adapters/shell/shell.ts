@@ -4,7 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { asc } from 'drizzle-orm';
 import type { Core } from '../../src/app.js';
-import { people } from '../../src/db/schema/index.js';
+import { people, type Role } from '../../src/db/schema/index.js';
 import { type Person, findPerson, peopleWithRole, ROLE_LABELS } from '../../src/core/actor.js';
 import { invalid, notFound } from '../../src/core/errors.js';
 import type { Request } from '../../src/core/inbound.js';
@@ -89,7 +89,7 @@ export class Shell {
     const as = /^\/as(?:\s+(.*))?$/i.exec(line);
     if (as) {
       if (as[1]?.trim()) await this.switchTo(as[1]);
-      else this.print('✖ Say who to act as: "/as <email or name>", e.g. "/as sam@example.com".');
+      else this.print(`✖ Say who to act as: "/as <email or name>".\n${await this.whoIsThere()}`);
       return true;
     }
     if (/^\/cancel$/i.test(line)) {
@@ -138,7 +138,8 @@ export class Shell {
     this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
     const values: Record<string, unknown> = { ...form.hidden };
     const files: string[] = [];
-    for (const field of form.fields) {
+    for (let i = 0; i < form.fields.length; i++) {
+      const field = form.fields[i];
       const answer = await this.nextLine(`${question(field)} `);
       if (answer === undefined) {
         this.print('✖ Input ended before the form was complete; nothing was recorded.');
@@ -155,6 +156,13 @@ export class Shell {
         return this.handle(value);
       }
       if (!this.interactive) this.print(`${question(field)} ${answer}`);
+      const unknown = value && value !== '-' ? notAChoice(field, value) : undefined;
+      if (unknown !== undefined) {
+        // As a menu in Slack or Teams would, the question takes only its choices: asked again, not refused after the last one.
+        this.print(`✖ "${unknown}" is not one of the choices (${field.options!.map((o) => o.value).join(', ')}). Answer again, or "/cancel".`);
+        i--;
+        continue;
+      }
       // An empty answer keeps what the form proposed; "-" clears it.
       if (value === '-' || (!value && field.initial === undefined)) continue;
       if (!value) {
@@ -201,9 +209,15 @@ export class Shell {
   }
 
   private async switchTo(query: string): Promise<void> {
-    const found = await findPerson(this.core.database.db, query);
+    let found = await findPerson(this.core.database.db, query);
+    const role = found.length ? undefined : roleNamed(query);
+    if (role) {
+      // "/as auditor": someone trying the bot knows the roles, not yet the people who hold them.
+      found = await peopleWithRole(this.core.database.db, role);
+      if (found.length === 0) return this.print(`✖ Nobody in the register is ${ROLE_LABELS[role]}.\n${await this.whoIsThere()}`);
+    }
     if (found.length === 0) {
-      this.print(`✖ Nobody in the register matches "${query}". Use an email address or a name.`);
+      this.print(`✖ Nobody in the register matches "${query}". Use an email address or a name.\n${await this.whoIsThere()}`);
     } else if (found.length > 1) {
       this.print(`✖ "${query}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}. Use an email address.`);
     } else {
@@ -211,6 +225,14 @@ export class Shell {
       this.print(`Now acting as ${describe(this.person)}.`);
       await this.deliver();
     }
+  }
+
+  /** A few people of the register with their roles, for someone who does not know who is in it. */
+  private async whoIsThere(): Promise<string> {
+    const shown = 12;
+    const some = await this.core.database.db.select().from(people).orderBy(asc(people.id)).limit(shown + 1);
+    const more = some.length > shown ? '\n  … and more: "/as <part of a name>" finds them.' : '';
+    return `People in the register (a role works too, e.g. "/as auditor"):\n${some.slice(0, shown).map((p) => `  ${describe(p)}`).join('\n')}${more}`;
   }
 
   private async deliver(): Promise<void> {
@@ -289,6 +311,12 @@ function takeFiles(line: string): { text: string; files: string[] } | { problem:
   return { text: text.trim(), files };
 }
 
+/** The role a word names ("auditor", "ISMS lead", "management_body"), or undefined. */
+function roleNamed(query: string): Role | undefined {
+  const q = query.trim().toLowerCase().replace(/_/g, ' ').replace(/s$/, '');
+  return (Object.keys(ROLE_LABELS) as Role[]).find((r) => ROLE_LABELS[r].toLowerCase() === q || ROLE_LABELS[r].toLowerCase().replace(/s$/, '') === q);
+}
+
 function describe(person: Person): string {
   return `${person.name} <${person.email}> (${person.roles.map((r) => ROLE_LABELS[r]).join(', ') || 'no role'})`;
 }
@@ -297,6 +325,13 @@ function question(field: FormField): string {
   const options = field.options?.length ? ` [${field.options.map((o) => o.value).join(field.type === 'multiselect' ? ', ' : ' | ')}]` : '';
   const proposed = field.initial === undefined ? '' : ` (Enter keeps "${[field.initial].flat().join(',')}", "-" clears it)`;
   return `${field.label}${field.required ? '' : ' (optional)'}${options}${proposed}:`;
+}
+
+/** The first typed value that is none of a menu's choices (by value or label), or undefined. */
+function notAChoice(field: FormField, typed: string): string | undefined {
+  if (!field.options?.length || (field.type !== 'select' && field.type !== 'multiselect')) return undefined;
+  const values = field.type === 'multiselect' ? typed.split(',').map((v) => v.trim()).filter(Boolean) : [typed];
+  return values.find((v) => !field.options!.some((o) => o.value.toLowerCase() === v.toLowerCase() || o.label.toLowerCase() === v.toLowerCase()));
 }
 
 function optionValue(field: FormField, typed: string): string {

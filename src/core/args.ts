@@ -209,9 +209,17 @@ export function parseWords(command: string, list: ArgInfo[], words: string[], sa
     }
     const next = words[i + 1];
     const takesNext = next !== undefined && !next.startsWith('--') && (a.kind !== 'switch' || YES_NO_WORDS.includes(next.toLowerCase()));
-    if (inline !== undefined) out[name] = inline;
-    else if (takesNext) out[name] = words[++i];
-    else out[name] = 'true';
+    const value = inline !== undefined ? inline : takesNext ? words[++i] : undefined;
+    if (name in out) {
+      // The second would silently replace the first ("--data personal --data customer").
+      const several = a.field === 'multiselect' ? ` To give several, separate them with commas: --${name} ${String(out[name])},${value ?? '…'}.` : '';
+      throw new UserError('invalid_input', `--${name} is given twice in "${say(command)}"; give it once.${several}`).on(name);
+    }
+    // Only a yes/no (true/false) option means "yes" when given alone; any other would record the word "true".
+    if (value === undefined && a.kind !== 'switch' && !a.choices?.some((c) => c === 'yes' || c === 'true')) {
+      throw new UserError('invalid_input', `--${name} needs a value after it in "${say(command)}": ${usageOf(a).replace(/^\[(.*)\]$/, '$1')}.`).on(name);
+    }
+    out[name] = value ?? 'true';
   }
   const positions = list.filter((a) => (a.kind === 'positional' || a.kind === 'rest') && !(a.name in out));
   positions.forEach((a, idx) => {

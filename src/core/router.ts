@@ -114,6 +114,24 @@ export function tokenize(line: string): string[] {
   return tokens;
 }
 
+/** Characters that open a quoted phrase, whose closing quote a person may forget; apostrophes ("don't") are left out. */
+const OPENING_QUOTES = new Set(QUOTES.map(([open]) => open).filter((open) => !"'‚‘".includes(open)));
+
+/**
+ * The text after a quote that is never closed ("/isms declare ai "Chat GPT --vendor OpenAI"), or
+ * undefined. The tokenizer keeps such a quote as part of a word; recorded, it would be the name.
+ */
+export function unclosedQuote(line: string): string | undefined {
+  let m: RegExpExecArray | null;
+  TOKEN.lastIndex = 0;
+  while ((m = TOKEN.exec(line))) {
+    // Only the last group (a bare word) can start with a quote: a closed one matched a pair before it.
+    const bare = m[m.length - 1];
+    if (bare !== undefined && OPENING_QUOTES.has(bare[0]) && bare.length > 0) return line.slice(m.index);
+  }
+  return undefined;
+}
+
 /** Control characters other than tab and line breaks: never part of what a person means to record. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
@@ -187,6 +205,13 @@ export class CommandRouter {
     if (words.length === 0) return this.run(this.byName.get('help')!, [], inbound);
     const matched = this.match(words);
     if (!matched) return this.unknown(words, inbound);
+    const unclosed = matched.rest.length ? unclosedQuote(line) : undefined;
+    if (unclosed !== undefined) {
+      return refused(reply(
+        text(`A quote is opened and never closed (at: ${unclosed.slice(0, 40)}${unclosed.length > 40 ? '…' : ''}), so I cannot tell where that text ends. Nothing was recorded.`, 'error'),
+        text(`Close it and send the command again, e.g. ${commandLine(inbound.channel, matched.spec.examples[0] ?? matched.spec.name)}`),
+      ));
+    }
     return this.run(matched.spec, matched.rest, inbound);
   }
 
@@ -243,7 +268,7 @@ export class CommandRouter {
     if (!parsed.success) {
       const meant = firstWord ? this.meant(spec, firstWord, inbound) : undefined;
       if (meant) return this.didYouMean(`${spec.name} ${firstWord}`, meant, inbound.channel);
-      return this.validationReply(parsed.error, spec, inbound.channel);
+      return this.validationReply(parsed.error, spec, inbound.channel, raw);
     }
     const audits: AuditInput[] = [];
     try {
@@ -406,18 +431,26 @@ export class CommandRouter {
     ]);
   }
 
-  private validationReply(error: z.ZodError, spec: CommandSpec, channel: Channel): Reply {
-    const problems = error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${wordedFor(channel, issue.message)}`);
+  private validationReply(error: z.ZodError, spec: CommandSpec, channel: Channel, raw: Record<string, unknown>): Reply {
+    const said = (issue: z.ZodIssue) => wordedFor(channel, missing(issue) ? this.requiredMessage(spec, issue) : issue.message);
+    const problems = error.issues.map((issue) => `${problemPlace(issue.path)}: ${said(issue)}${typedItem(issue.path, raw)}`);
     const fieldErrors: Record<string, string> = {};
     for (const issue of error.issues) {
       const field = String(issue.path[0] ?? '');
-      const message = wordedFor(channel, issue.message);
+      const message = said(issue);
       if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${message}` : message;
     }
     return refused(reply(
       text(`That didn't work: ${problems.join('; ')}. Nothing was recorded.`, 'error'),
       this.usageFields(spec, channel, true),
     ), fieldErrors);
+  }
+
+  /** Zod's bare "Required" for an argument left out, said with what the argument is. */
+  private requiredMessage(spec: CommandSpec, issue: z.ZodIssue): string {
+    const arg = this.argsOf(spec).find((a) => a.name === issue.path[0]);
+    const what = arg?.description ?? arg?.label;
+    return what ? `is required (${what.charAt(0).toLowerCase()}${what.slice(1)})` : 'is required';
   }
 
   private errorReply(e: UserError, spec: CommandSpec | undefined, channel: Channel): Reply {
@@ -427,6 +460,21 @@ export class CommandRouter {
     else if (spec && e.code === 'invalid_input') blocks.push(this.usageFields(spec, channel, false));
     return refused(reply(...blocks), e.field ? { [e.field]: message } : undefined);
   }
+}
+
+/** An argument left out, which zod words only as "Required". */
+const missing = (issue: z.ZodIssue): boolean => issue.code === 'invalid_type' && issue.received === 'undefined' && issue.message === 'Required';
+
+/** Where a schema found a problem, as the person knows it: the field ("data"), not a path into its list ("data.0"). */
+const problemPlace = (where: (string | number)[]): string => where.filter((step) => typeof step !== 'number').join('.') || 'input';
+
+/** For one item of a list ("--data internal,secret"), which item was turned down: ' ("secret" is not)'. */
+function typedItem(where: (string | number)[], raw: Record<string, unknown>): string {
+  const [field, index] = where;
+  const list = raw[String(field)];
+  const items = typeof list === 'string' ? list.split(',').map((v) => v.trim()).filter(Boolean) : list;
+  if (typeof index !== 'number' || !Array.isArray(items) || typeof items[index] !== 'string') return '';
+  return ` ("${items[index]}" is not)`;
 }
 
 /** A refusal: nothing was written, and it is for the asker's eyes only. */

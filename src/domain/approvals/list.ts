@@ -55,6 +55,7 @@ export const approvalsCommand = defineCommand({
   examples: ['approvals', 'approvals --all', 'approvals --page 2'],
   roles: ['management_body', 'isms_lead', 'auditor'],
   schema: z.object({ all: allSwitch.describe('Every request and decision, newest first'), page: pageNumber }),
+  args: { all: { switch: true } },
   async run(ctx, { all, page }) {
     const list = await approvalList(ctx, all === 'true', page);
     const waiting = all === 'true' ? `${list.total} request${list.total === 1 ? '' : 's'} to the management body.`

@@ -117,7 +117,7 @@ export const declareSupplierCommand = defineCommand({
         + `The ISMS lead will review it (${change.ref}).`, 'success'),
       fields([
         { label: 'Reference', value: supplier.ref },
-        { label: 'Criticality tier', value: supplier.criticalityTier },
+        { label: 'Criticality tier', value: TIER_LABELS[supplier.criticalityTier] },
         ...(supplier.service ? [{ label: 'Service', value: supplier.service }] : []),
         { label: 'ICT service', value: supplier.ictService ? 'yes' : 'no' },
         { label: 'Supports a critical or important function', value: supplier.supportsCriticalFunction ? 'yes' : 'no' },

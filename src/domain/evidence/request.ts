@@ -70,7 +70,7 @@ export const requestEvidenceCommand = defineCommand({
   name: 'request',
   aliases: ['evidence request'],
   summary: "Ask a control's owner for evidence now",
-  examples: ['request CTL-AC-01 --due 2026-10-15', 'request CTL-AC-01 2026-10-15', 'request CTL-AC-01'],
+  examples: ['request CTL-AC-01 2027-10-15', 'request CTL-AC-01 --due 2027-10-15', 'request CTL-AC-01'],
   roles: ['isms_lead'],
   schema: requestEvidenceInput,
   args: {

@@ -90,7 +90,7 @@ export const pauseInput = z.object({
 export const pauseCommand = defineCommand({
   name: 'pause',
   summary: 'Hold nudges to someone on leave until the day they are back',
-  examples: ['pause sam@example.com 2026-08-24', 'pause "Sam Staff" 2026-08-24'],
+  examples: ['pause sam@example.com 2027-08-24', 'pause "Sam Staff" 2027-08-24'],
   roles: ['isms_lead'],
   schema: pauseInput,
   args: {

@@ -68,7 +68,7 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
 export const poamExtendCommand = defineCommand({
   name: 'poam extend',
   summary: 'Ask the ISMS lead to move the due date of a POA&M item',
-  examples: ['poam extend POAM-0001 2026-09-30 "vendor patch arrives in August"'],
+  examples: ['poam extend POAM-0001 2027-09-30 "vendor patch arrives in August"'],
   schema: poamExtendInput,
   args: {
     item: {

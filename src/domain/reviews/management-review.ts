@@ -261,7 +261,7 @@ const reviewOptions = async (ctx: CommandContext) => (await ctx.db.select().from
 export const reviewDecideCommand = defineCommand({
   name: 'review decide',
   summary: 'Add a decision to an open management review: an action with an owner and due date, tracked as a POA&M item (the owner is told)',
-  examples: ['review decide MR-0001 olga@example.org 2026-12-31 "Fund MFA for all remote access"'],
+  examples: ['review decide MR-0001 olga@example.org 2027-06-30 "Fund MFA for all remote access"'],
   roles: ['isms_lead', 'management_body'],
   schema: reviewDecideInput,
   args: {

@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { aiTools, auditEvents, suppliers } from '../src/db/schema/index.js';
+import { answerTo, freshRegister, pipedSession, type Register } from './helpers/process.js';
+
+/** A start costs several seconds (tsx, PGlite, the example import). */
+const SESSION_TIMEOUT = 240_000;
+
+/** Someone trying the bot for the first time: `npm start` on an empty register, then what they type first. */
+describe('a first session in the terminal', () => {
+  let register: Register;
+  beforeEach(async () => { register = await freshRegister(); });
+  afterEach(async () => { await register.dispose(); });
+
+  it('a quote left open is refused, naming where, with an example, and nothing is recorded', async () => {
+    const lines = [
+      '/isms declare ai "Chat GPT --vendor OpenAI',
+      '/isms declare ai „Otter --vendor Otter.ai',
+      "/isms declare ai don't-know",
+    ];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('✖ A quote is opened and never closed (at: "Chat GPT --vendor OpenAI), so I cannot tell where that text ends. Nothing was recorded.');
+    expect(answerTo(out, lines[0])).toContain('Close it and send the command again, e.g. /isms declare ai ChatGPT "drafting customer emails"');
+    expect(answerTo(out, lines[1])).toContain('✖ A quote is opened and never closed (at: „Otter --vendor Otter.ai)');
+    // An apostrophe is no quote.
+    expect(answerTo(out, lines[2])).toContain("✔ Recorded don't-know in the AI register");
+    await register.withDb(async (db) => {
+      expect((await db.select({ name: aiTools.name }).from(aiTools)).map((t) => t.name)).toEqual(["don't-know"]);
+      const events = await db.select({ entity: auditEvents.entity, ref: auditEvents.entityRef }).from(auditEvents);
+      expect(events.filter((e) => e.entity === 'ai_tool').map((e) => e.ref)).toEqual(['AI-0001']);
+    });
+  }, SESSION_TIMEOUT);
+
+  it('a wrong item of a list is named as typed, under the field as the person knows it', async () => {
+    const line = '/isms declare ai Copilot --data internal,secret';
+    const out = await pipedSession(register, line);
+
+    const answer = answerTo(out, line);
+    expect(answer).toContain('✖ That didn\'t work: data: each data category must be one of public, internal, confidential, personal, customer ("secret" is not). Nothing was recorded.');
+    expect(answer).not.toContain('data.1');
+  }, SESSION_TIMEOUT);
+
+  it('an option without its value, an option given twice or a missing name is refused, saying what to type, and nothing is recorded', async () => {
+    const lines = [
+      '/isms declare ai ChatGPT --vendor',
+      '/isms declare ai ChatGPT --data internal --data customer',
+      '/isms declare supplier Hooli --ict yes --critical no --data personal --data customer',
+      '/isms declare ai --vendor OpenAI',
+      '/isms approvals --all',
+      '/isms help approvals',
+    ];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('✖ --vendor needs a value after it in "/isms declare ai": --vendor <name>. Nothing was recorded.');
+    expect(answerTo(out, lines[1])).toContain('✖ --data is given twice in "/isms declare ai"; give it once. To give several, separate them with commas: --data internal,customer. Nothing was recorded.');
+    expect(answerTo(out, lines[2])).toContain('✖ --data is given twice in "/isms declare supplier"; give it once. Nothing was recorded.');
+    expect(answerTo(out, lines[3])).toContain('✖ That didn\'t work: tool: is required (the AI tool or service). Nothing was recorded.');
+    // A switch alone is still "yes", and help shows it as one.
+    expect(answerTo(out, lines[4])).toContain('Management-body approvals');
+    expect(answerTo(out, lines[5])).toContain('Usage: /isms approvals [--all] [--page <n>]');
+    await register.withDb(async (db) => {
+      expect(await db.select().from(aiTools)).toEqual([]);
+      expect(await db.select().from(suppliers).where(eq(suppliers.name, 'Hooli'))).toEqual([]);
+    });
+  }, SESSION_TIMEOUT);
+
+  it('a declared supplier\'s tier reads in words, as triage and the register show it', async () => {
+    const line = '/isms declare supplier Acme "payroll service" --ict yes --critical no --data personal';
+    const out = await pipedSession(register, line, '/isms triage');
+
+    expect(answerTo(out, line)).toContain('Criticality tier: tier 2 (important)');
+    expect(answerTo(out, line)).not.toContain('tier2_important');
+    expect(answerTo(out, '/isms triage')).toContain('Tier: tier 2 (important)');
+  }, SESSION_TIMEOUT);
+
+  it('a form asks a menu question again when the answer is none of its choices, and then records what was chosen', async () => {
+    const out = await pipedSession(register, '/isms declare supplier', 'Globex', 'hosting', 'maybe', 'yes', 'no', 'no', 'none');
+
+    expect(out).toContain('Does it provide an ICT service? [yes | no]: maybe\n✖ "maybe" is not one of the choices (yes, no). Answer again, or "/cancel".\nDoes it provide an ICT service? [yes | no]: yes\n');
+    expect(out).toContain('✖ "no" is not one of the choices (none, internal, personal, customer, personal_and_customer).');
+    expect(out).toContain('✔ Recorded Globex in the supplier register');
+    expect(out).not.toContain('That didn\'t work');
+    await register.withDb(async (db) => {
+      const [globex] = await db.select().from(suppliers).where(eq(suppliers.name, 'Globex'));
+      expect(globex).toMatchObject({ ictService: true, supportsCriticalFunction: false, dataAccess: 'none' });
+    });
+  }, SESSION_TIMEOUT);
+
+  it('"/as" takes a role, and shows who is in the register when nobody matches', async () => {
+    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors');
+
+    expect(answerTo(out, '/as auditor')).toContain('Now acting as Henrik Aalto <henrik.aalto@northwind.example> (auditor).');
+    expect(answerTo(out, '/whoami')).toContain('You are Henrik Aalto');
+    const nobody = answerTo(out, '/as the boss');
+    expect(nobody).toContain('✖ Nobody in the register matches "the boss". Use an email address or a name.');
+    expect(nobody).toContain('People in the register (a role works too, e.g. "/as auditor"):');
+    expect(nobody).toContain('  Sam Novak <sam.novak@northwind.example> (staff)');
+    expect(nobody).toContain('  Katrin Vogel <katrin.vogel@northwind.example> (management body)');
+    const bare = answerTo(out, '/as');
+    expect(bare).toContain('✖ Say who to act as: "/as <email or name>".');
+    expect(bare).toContain('  Iris Lindqvist <iris@northwind.example> (ISMS lead, control owner)');
+    expect(bare).not.toContain('sam@example.com');
+    expect(answerTo(out, '/as auditors')).toContain('Now acting as Henrik Aalto');
+  }, SESSION_TIMEOUT);
+});
