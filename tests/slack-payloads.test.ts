@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
-import { SlackWorkspace, blockText, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
+import { SlackWorkspace, blockText, findButton, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
@@ -438,5 +438,35 @@ describe('a Slack account whose email Slack does not give', () => {
       w.fake.clearFailures();
     }
     warningAbout('lookup_failed');
+  });
+});
+
+describe('a button on the App Home clicked twice', () => {
+  it('answers once as a direct message, whether Slack sends a second click (another trigger) or the same one again (X-Slack-Retry-Num)', async () => {
+    const policy = await addPolicy(w.t.db, { title: 'Double click desk' });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Click once.' });
+    const publishes = w.fake.callsTo('views.publish').length;
+    await w.sender.event({ type: 'app_home_opened', user: 'UOLGA', channel: 'DOLGA', tab: 'home', event_ts: '1700004000.000100' }, 'EvHOMETWICE');
+    const published = (await w.fake.waitFor('views.publish', publishes + 1)).at(-1)!;
+    const homeBlocks = published.args.view.blocks.map((b: any, i: number) => ({ block_id: `home${i}`, ...b }));
+    const { blockId, button } = findButton(homeBlocks, 'Acknowledge version 1.0', `ack ${policy.ref} --version 1.0`);
+    const viewId = published.response!.view.id;
+    // As docs.slack.dev shows a block_actions payload from a view: container type "view", the view as it was.
+    const click = (trigger: string) => ({
+      type: 'block_actions', api_app_id: 'A0TEST', token: 'legacy', trigger_id: trigger,
+      user: { id: 'UOLGA', username: 'uolga', name: 'uolga', team_id: 'T0TEST' }, team: { id: 'T0TEST', domain: 'test' },
+      container: { type: 'view', view_id: viewId },
+      view: { ...published.args.view, blocks: homeBlocks, id: viewId, hash: published.response!.view.hash, state: { values: {} } },
+      actions: [{ type: 'button', action_id: button.action_id, block_id: blockId, text: button.text, value: button.value, action_ts: '1700004001.000001' }],
+    });
+    const answers = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UOLGA' && blockText(c.args.blocks).includes(`you acknowledged ${policy.ref}`));
+
+    await w.sender.interaction(click('trigger-home-1'));
+    await vi.waitFor(() => expect(answers()).toHaveLength(1), WAIT);
+    await w.sender.interaction(click('trigger-home-2'));
+    await w.sender.interaction(click('trigger-home-2'), { retryNum: 1 });
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect(answers()).toHaveLength(1);
+    expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.owner.id))).toHaveLength(1);
   });
 });
