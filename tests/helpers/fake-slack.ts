@@ -274,6 +274,13 @@ export class FakeSlack {
     }
     if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
       const call: SlackCall = { method: 'response_url', args: { ...JSON.parse(raw || '{}'), id: url.pathname.slice('/respond/'.length) }, status: 200, at: Date.now() };
+      const dropping = this.droppedAnswers.get('response_url') ?? 0;
+      if (dropping > 0) {
+        this.droppedAnswers.set('response_url', dropping - 1);
+        this.record(call);
+        res.socket?.destroy();
+        return;
+      }
       const failure = this.failures.get('response_url');
       if (failure && failure.remaining > 0) {
         failure.remaining -= 1;
