@@ -470,3 +470,11 @@ describe('a button on the App Home clicked twice', () => {
     expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.owner.id))).toHaveLength(1);
   });
 });
+
+describe('a phone number in an evidence reply', () => {
+  it('is stored as the person typed it, not as a tel: link', async () => {
+    // Slack links a typed phone number as <tel:…|as typed>.
+    const { item } = await evidenceReplyFromSam('CTL-TEL-01', '1700004100.000100', 'Escalation line tested: <tel:+4930123456|+49 30 123456> answered within 2 min');
+    expect(item.text).toBe('Escalation line tested: +49 30 123456 answered within 2 min');
+  });
+});

@@ -32,9 +32,11 @@ export function fromSlackText(text: string): string {
 /**
  * A link: its address, unless the person gave it a label of its own. What someone typed without
  * a scheme ("wiki.example/q4") arrives as "<http://wiki.example/q4|wiki.example/q4>": that is
- * kept as typed.
+ * kept as typed, as is a phone number.
  */
 function link(url: string, label: string | undefined): string {
+  // A phone number Slack linked ("<tel:+4930123456|+49 30 123456>") reads as it was typed.
+  if (/^tel:/i.test(url)) return label ?? url.slice('tel:'.length);
   if (label === undefined || label === url) return url;
   const typed = url.replace(/^(https?:\/\/|mailto:)/i, '');
   if (label === typed) return label;
