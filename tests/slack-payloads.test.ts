@@ -411,6 +411,18 @@ describe('a Slack account whose email Slack does not give', () => {
     warningAbout('no_email');
   });
 
+  it.each([
+    ['a Slack Connect member (their own workspace\'s team_id)', 'UCONNECT', { team: 'T0OTHERORG' }],
+    ['a stranger (is_stranger)', 'USTRANGE2', { team: 'T0OTHERORG', stranger: true }],
+  ] as const)('tells %s shown without an email that people from other workspaces cannot use the bot here, not the scope hint', async (_who, id, user) => {
+    w.fake.users.set(id, { tz: 'Europe/Paris', ...user });
+    const said = await refusedAnswer(id, `Elsewhere${id}`);
+    expect(said).toContain("people from other workspaces can't use the ISMS bot here");
+    expect(said).toContain('Nothing was recorded');
+    expect(said).not.toContain('users:read.email');
+    expect(said).not.toContain('Slack did not say who you are');
+  });
+
   it('tells someone whose users.info look-up Slack refused that Slack did not say who they are, not that they are outside the register', async () => {
     w.fake.on('users.info', () => ({ ok: false, error: 'missing_scope', needed: 'users:read', provided: 'commands,chat:write' }));
     try {

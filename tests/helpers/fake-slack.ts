@@ -61,7 +61,8 @@ export interface UploadedFile {
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   /** Slack users by id: users.info, users.lookupByEmail and users.list answer from here, in insertion order. */
-  readonly users = new Map<string, { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean; real_name?: string }>();
+  /** `team`: the user's own workspace (T0TEST unless said), another one's for a Slack Connect member; `stranger`: Slack's is_stranger. */
+  readonly users = new Map<string, { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean; real_name?: string; team?: string; stranger?: boolean }>();
   readonly files = new Map<string, FakeFile>();
   /** Uploads by file id, in the order files.getUploadURLExternal gave them out. */
   readonly uploads = new Map<string, UploadedFile>();
@@ -339,7 +340,13 @@ export class FakeSlack {
       case 'users.info': {
         const user = this.users.get(args.user);
         if (!user) return { ok: false, error: 'user_not_found' };
-        return { ok: true, user: { id: args.user, deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, ...(user.tz ? { tz: user.tz } : {}), profile: { email: user.email } } };
+        return {
+          ok: true,
+          user: {
+            id: args.user, team_id: user.team ?? 'T0TEST', deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, ...(user.stranger ? { is_stranger: true } : {}),
+            ...(user.tz ? { tz: user.tz } : {}), profile: { email: user.email },
+          },
+        };
       }
       case 'users.lookupByEmail': {
         // Slack finds active and deactivated members by their profile email; bots have none.

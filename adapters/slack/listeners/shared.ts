@@ -42,7 +42,7 @@ export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewar
     if ('ack' in args && args.ack && (args.body as Body).type !== 'view_submission') await (args.ack as () => Promise<void>)();
     const { user, request } = describe(args.body as Body, args.context.retryNum);
     args.context.request = request;
-    args.context.user = slackUser(deps.api, user ?? '', request);
+    args.context.user = slackUser(deps.api, user ?? '', request, { teamId: args.context.teamId, enterpriseId: args.context.enterpriseId });
     await args.next();
   };
 }
