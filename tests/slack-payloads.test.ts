@@ -490,3 +490,12 @@ describe('a phone number in an evidence reply', () => {
     expect(item.text).toBe('Escalation line tested: +49 30 123456 answered within 2 min');
   });
 });
+
+describe('people mentioned in an evidence reply', () => {
+  it('are stored by name (from the register, else Slack), as @id only when nobody knows them', async () => {
+    w.fake.users.set('UCAROL', { email: 'carol@test.example', real_name: 'Carol Contractor' });
+    // Slack sends mentions as <@U…>, without the name.
+    const { item } = await evidenceReplyFromSam('CTL-MEN-01', '1700004200.000100', 'Checked with <@ULENA> and <@UCAROL>; <@UGONE> was away');
+    expect(item.text).toBe('Checked with @Lena Lead and @Carol Contractor; @UGONE was away');
+  });
+});

@@ -9,8 +9,16 @@
 const MARKUP = /<([^<>]*)>|&(lt|gt|amp);/g;
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&' };
 
-/** The text the person meant: links as their address, mentions as @name, entities decoded. */
-export function fromSlackText(text: string): string {
+/** The ids of users mentioned without a name ("<@U123>", as Slack sends most mentions now). */
+export function unnamedMentions(text: string): string[] {
+  return [...new Set([...text.matchAll(/<@([UW][A-Z0-9]+)>/g)].map((m) => m[1]))];
+}
+
+/**
+ * The text the person meant: links as their address, mentions as @name (`names`: user ids to the
+ * names of people mentioned without one, else @id), entities decoded.
+ */
+export function fromSlackText(text: string, names: ReadonlyMap<string, string> = new Map()): string {
   return text.replace(MARKUP, (_whole, inner: string | undefined, entity: string | undefined) => {
     if (inner === undefined) return ENTITIES[entity!];
     const bar = inner.indexOf('|');
@@ -18,7 +26,7 @@ export function fromSlackText(text: string): string {
     const label = bar < 0 ? undefined : unescapeEntities(inner.slice(bar + 1));
     switch (target[0]) {
       case '@': // a user, <@U123> or <@U123|ana>
-        return `@${label ?? target.slice(1)}`;
+        return `@${label ?? names.get(target.slice(1)) ?? target.slice(1)}`;
       case '#': // a channel, <#C123|general>
         return `#${label ?? target.slice(1)}`;
       case '!': // <!here>, <!subteam^S1|@team>, <!date^…|fallback>

@@ -344,7 +344,8 @@ export class FakeSlack {
           ok: true,
           user: {
             id: args.user, team_id: user.team ?? 'T0TEST', deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, ...(user.stranger ? { is_stranger: true } : {}),
-            ...(user.tz ? { tz: user.tz } : {}), profile: { email: user.email },
+            ...(user.tz ? { tz: user.tz } : {}), ...(user.real_name ? { real_name: user.real_name } : {}),
+            profile: { email: user.email, ...(user.real_name ? { real_name: user.real_name, display_name: user.real_name } : {}) },
           },
         };
       }
