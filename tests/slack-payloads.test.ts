@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
-import { SlackWorkspace, blockText, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
+import { SlackWorkspace, blockText, findButton, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
@@ -411,6 +411,18 @@ describe('a Slack account whose email Slack does not give', () => {
     warningAbout('no_email');
   });
 
+  it.each([
+    ['a Slack Connect member (their own workspace\'s team_id)', 'UCONNECT', { team: 'T0OTHERORG' }],
+    ['a stranger (is_stranger)', 'USTRANGE2', { team: 'T0OTHERORG', stranger: true }],
+  ] as const)('tells %s shown without an email that people from other workspaces cannot use the bot here, not the scope hint', async (_who, id, user) => {
+    w.fake.users.set(id, { tz: 'Europe/Paris', ...user });
+    const said = await refusedAnswer(id, `Elsewhere${id}`);
+    expect(said).toContain("people from other workspaces can't use the ISMS bot here");
+    expect(said).toContain('Nothing was recorded');
+    expect(said).not.toContain('users:read.email');
+    expect(said).not.toContain('Slack did not say who you are');
+  });
+
   it('tells someone whose users.info look-up Slack refused that Slack did not say who they are, not that they are outside the register', async () => {
     w.fake.on('users.info', () => ({ ok: false, error: 'missing_scope', needed: 'users:read', provided: 'commands,chat:write' }));
     try {
@@ -438,5 +450,52 @@ describe('a Slack account whose email Slack does not give', () => {
       w.fake.clearFailures();
     }
     warningAbout('lookup_failed');
+  });
+});
+
+describe('a button on the App Home clicked twice', () => {
+  it('answers once as a direct message, whether Slack sends a second click (another trigger) or the same one again (X-Slack-Retry-Num)', async () => {
+    const policy = await addPolicy(w.t.db, { title: 'Double click desk' });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Click once.' });
+    const publishes = w.fake.callsTo('views.publish').length;
+    await w.sender.event({ type: 'app_home_opened', user: 'UOLGA', channel: 'DOLGA', tab: 'home', event_ts: '1700004000.000100' }, 'EvHOMETWICE');
+    const published = (await w.fake.waitFor('views.publish', publishes + 1)).at(-1)!;
+    const homeBlocks = published.args.view.blocks.map((b: any, i: number) => ({ block_id: `home${i}`, ...b }));
+    const { blockId, button } = findButton(homeBlocks, 'Acknowledge version 1.0', `ack ${policy.ref} --version 1.0`);
+    const viewId = published.response!.view.id;
+    // As docs.slack.dev shows a block_actions payload from a view: container type "view", the view as it was.
+    const click = (trigger: string) => ({
+      type: 'block_actions', api_app_id: 'A0TEST', token: 'legacy', trigger_id: trigger,
+      user: { id: 'UOLGA', username: 'uolga', name: 'uolga', team_id: 'T0TEST' }, team: { id: 'T0TEST', domain: 'test' },
+      container: { type: 'view', view_id: viewId },
+      view: { ...published.args.view, blocks: homeBlocks, id: viewId, hash: published.response!.view.hash, state: { values: {} } },
+      actions: [{ type: 'button', action_id: button.action_id, block_id: blockId, text: button.text, value: button.value, action_ts: '1700004001.000001' }],
+    });
+    const answers = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UOLGA' && blockText(c.args.blocks).includes(`you acknowledged ${policy.ref}`));
+
+    await w.sender.interaction(click('trigger-home-1'));
+    await vi.waitFor(() => expect(answers()).toHaveLength(1), WAIT);
+    await w.sender.interaction(click('trigger-home-2'));
+    await w.sender.interaction(click('trigger-home-2'), { retryNum: 1 });
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect(answers()).toHaveLength(1);
+    expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.owner.id))).toHaveLength(1);
+  });
+});
+
+describe('a phone number in an evidence reply', () => {
+  it('is stored as the person typed it, not as a tel: link', async () => {
+    // Slack links a typed phone number as <tel:…|as typed>.
+    const { item } = await evidenceReplyFromSam('CTL-TEL-01', '1700004100.000100', 'Escalation line tested: <tel:+4930123456|+49 30 123456> answered within 2 min');
+    expect(item.text).toBe('Escalation line tested: +49 30 123456 answered within 2 min');
+  });
+});
+
+describe('people mentioned in an evidence reply', () => {
+  it('are stored by name (from the register, else Slack), as @id only when nobody knows them', async () => {
+    w.fake.users.set('UCAROL', { email: 'carol@test.example', real_name: 'Carol Contractor' });
+    // Slack sends mentions as <@U…>, without the name.
+    const { item } = await evidenceReplyFromSam('CTL-MEN-01', '1700004200.000100', 'Checked with <@ULENA> and <@UCAROL>; <@UGONE> was away');
+    expect(item.text).toBe('Checked with @Lena Lead and @Carol Contractor; @UGONE was away');
   });
 });

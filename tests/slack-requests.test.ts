@@ -293,4 +293,21 @@ describe('an answer Slack would not take', () => {
     expect(blockText(answers()[1].args.blocks)).toContain('nothing was recorded');
     expect(await w.t.db.select().from(auditEvents)).toHaveLength(before);
   });
+
+  it.each([
+    ['Slack answered 504 (a gateway timeout)', 'lost-help-504', () => w.fake.failNext('response_url', 504, 1)],
+    ['the connection was lost mid-post', 'lost-help-dropped', () => w.fake.takeThenDropConnection('response_url')],
+  ] as const)('sends no "something went wrong" after the answer to a question that may have arrived: %s', async (_why, id, fail) => {
+    fail();
+    try {
+      await w.sender.command(w.slashCommand('USAM', 'help', id));
+      await w.logs.waitFor((l) => l.request?.kind === 'slash_command' && /^Slack request failed/.test(l.msg));
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+    const answers = w.fake.callsTo('response_url').filter((c) => c.args.id === id);
+    expect(answers).toHaveLength(1);
+    expect(blockText(answers[0].args.blocks)).not.toContain('Something went wrong');
+  });
 });

@@ -3,10 +3,29 @@
  * reply is public), into a conversation or a thread, or as a direct message.
  */
 import type { BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
-import type { RequestInfo, SlackApi } from './api.js';
+import { mayHavePosted, type RequestInfo, type SlackApi } from './api.js';
 import { showAnswer } from '../../src/core/inbound.js';
 import { renderMessage } from './render.js';
 import type { Show } from './listeners/shared.js';
+
+/** Errors of a post that showed (or tried to show) an answer: see shownMaybe. */
+const failedPosts = new WeakSet<object>();
+
+function posting(post: () => Promise<void>): Promise<void> {
+  return post().catch((e: unknown) => {
+    if (e && typeof e === 'object') failedPosts.add(e);
+    throw e;
+  });
+}
+
+/**
+ * True when `e` is the failure of posting an answer that may still have reached the person (a
+ * timeout, a 504, a connection lost mid-request): a follow-up saying something went wrong would
+ * contradict an answer they may be reading.
+ */
+export function shownMaybe(e: unknown): boolean {
+  return Boolean(e && typeof e === 'object' && failedPosts.has(e)) && mayHavePosted(e);
+}
 
 /** Through a response_url: a slash command's public reply goes to the channel, anything else only to the person. */
 export function viaResponseUrl(api: SlackApi, respond: RespondFn, request: RequestInfo, isClick: boolean): Show {
@@ -19,7 +38,7 @@ export function viaResponseUrl(api: SlackApi, respond: RespondFn, request: Reque
 
 export async function respondWith(api: SlackApi, respond: RespondFn, payload: RespondArguments, request: RequestInfo): Promise<void> {
   try {
-    await respond(payload);
+    await posting(async () => { await respond(payload); });
   } catch (e) {
     api.logRespondFailure(e, request);
     throw e;
@@ -29,7 +48,7 @@ export async function respondWith(api: SlackApi, respond: RespondFn, payload: Re
 /** A message in a conversation (a user id means the bot's direct message with them), or in a thread of it. */
 export function inConversation(api: SlackApi, channel: string, request: RequestInfo, threadTs?: string): Show {
   return (answer) => showAnswer(answer, async (reply) => {
-    await api.call('chat.postMessage', { channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request);
+    await posting(async () => { await api.call('chat.postMessage', { channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request); });
   });
 }
 

@@ -90,6 +90,12 @@ function surelyNotPosted(error: unknown): boolean {
 export function mayHavePosted(error: unknown): boolean {
   const e = error as { name?: string; code?: string; cause?: unknown; statusCode?: number };
   if (e?.name === 'AnswerNotShown') return mayHavePosted(e.cause);
+  // A response_url post (Bolt's respond, over fetch): Slack's status, or the connection's fault.
+  if (e?.code === 'slack_bolt_respond_error') return (e.statusCode ?? 0) >= 500 && !surelyNotPosted(error);
+  if (error instanceof TypeError && e.cause) {
+    const code = (e.cause as { code?: string }).code;
+    return !(code && NEVER_SENT.has(code));
+  }
   // A 4xx is Slack turning the request away; only a gateway or server failure leaves it open.
   const sent = e?.code === webApi.ErrorCode.RequestError || (e?.code === webApi.ErrorCode.HTTPError && (e.statusCode ?? 500) >= 500);
   return sent && !surelyNotPosted(error);

@@ -3,19 +3,29 @@
  * whether the account is active) read from users.info only when the register needs it, at most
  * once per request. Who that is in the register is the pipeline's decision.
  */
+import { inArray } from 'drizzle-orm';
+import type { Db } from '../../src/db/client.js';
+import { people } from '../../src/db/schema/index.js';
 import type { PlatformProfile, PlatformUser } from '../../src/core/inbound.js';
 import type { RequestInfo, SlackApi } from './api.js';
+import { unnamedMentions } from './text.js';
 
 interface UsersInfo {
-  user?: { id: string; deleted?: boolean; is_bot?: boolean; tz?: string; profile?: { email?: string } };
+  user?: {
+    id: string; team_id?: string; deleted?: boolean; is_bot?: boolean; is_stranger?: boolean; tz?: string;
+    profile?: { email?: string }; enterprise_user?: { enterprise_id?: string };
+  };
 }
 
-export function slackUser(api: SlackApi, slackUserId: string, request: RequestInfo): PlatformUser {
+/** The workspace (and Enterprise Grid org) the request came through: whose people the app serves. */
+export interface Home { teamId?: string; enterpriseId?: string }
+
+export function slackUser(api: SlackApi, slackUserId: string, request: RequestInfo, home: Home = {}): PlatformUser {
   let profile: Promise<PlatformProfile | undefined> | undefined;
   return {
     platform: 'slack',
     id: slackUserId,
-    profile: () => (profile ??= usersInfo(api, slackUserId, request)),
+    profile: () => (profile ??= usersInfo(api, slackUserId, request, home)),
   };
 }
 
@@ -24,9 +34,36 @@ export function slackUser(api: SlackApi, slackUserId: string, request: RequestIn
  * account gone): Slack did not say who this is, which says nothing about the register. The
  * pipeline logs the failure once, so the call here logs it only at debug.
  */
-async function usersInfo(api: SlackApi, slackUserId: string, request: RequestInfo): Promise<PlatformProfile | undefined> {
+async function usersInfo(api: SlackApi, slackUserId: string, request: RequestInfo, home: Home): Promise<PlatformProfile | undefined> {
   const info = await api.call<UsersInfo>('users.info', { user: slackUserId }, request, 'any');
   const user = info.user;
   if (!user) return undefined;
-  return { email: user.profile?.email, timezone: user.tz, inactive: Boolean(user.deleted || user.is_bot) };
+  return { email: user.profile?.email, timezone: user.tz, inactive: Boolean(user.deleted || user.is_bot), external: isExternal(user, home) };
+}
+
+/**
+ * A person of another organisation: Slack marks a stranger so, and a Slack Connect member has their
+ * own workspace's team_id (within an Enterprise Grid org, another workspace of the same org is home).
+ */
+function isExternal(user: NonNullable<UsersInfo['user']>, home: Home): boolean {
+  if (user.is_stranger) return true;
+  if (home.enterpriseId && user.enterprise_user?.enterprise_id === home.enterpriseId) return false;
+  return Boolean(home.teamId && user.team_id && user.team_id !== home.teamId);
+}
+
+/**
+ * The names of the people a text mentions without one: the register's name, else Slack's (one
+ * users.info per unknown id, made only when a text has such a mention); someone neither knows is left out.
+ */
+export async function mentionedNames(db: Db, api: SlackApi, text: string, request: RequestInfo): Promise<Map<string, string>> {
+  const ids = unnamedMentions(text);
+  const names = new Map<string, string>();
+  if (!ids.length) return names;
+  for (const p of await db.select({ id: people.slackUserId, name: people.name }).from(people).where(inArray(people.slackUserId, ids))) names.set(p.id!, p.name);
+  await Promise.all(ids.filter((id) => !names.has(id)).map(async (id) => {
+    const info = await api.call<{ user?: { real_name?: string; profile?: { display_name?: string; real_name?: string } } }>('users.info', { user: id }, request, 'any').catch(() => undefined);
+    const name = info?.user?.profile?.real_name || info?.user?.real_name || info?.user?.profile?.display_name;
+    if (name) names.set(id, name);
+  }));
+  return names;
 }

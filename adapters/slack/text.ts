@@ -9,8 +9,16 @@
 const MARKUP = /<([^<>]*)>|&(lt|gt|amp);/g;
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&' };
 
-/** The text the person meant: links as their address, mentions as @name, entities decoded. */
-export function fromSlackText(text: string): string {
+/** The ids of users mentioned without a name ("<@U123>", as Slack sends most mentions now). */
+export function unnamedMentions(text: string): string[] {
+  return [...new Set([...text.matchAll(/<@([UW][A-Z0-9]+)>/g)].map((m) => m[1]))];
+}
+
+/**
+ * The text the person meant: links as their address, mentions as @name (`names`: user ids to the
+ * names of people mentioned without one, else @id), entities decoded.
+ */
+export function fromSlackText(text: string, names: ReadonlyMap<string, string> = new Map()): string {
   return text.replace(MARKUP, (_whole, inner: string | undefined, entity: string | undefined) => {
     if (inner === undefined) return ENTITIES[entity!];
     const bar = inner.indexOf('|');
@@ -18,7 +26,7 @@ export function fromSlackText(text: string): string {
     const label = bar < 0 ? undefined : unescapeEntities(inner.slice(bar + 1));
     switch (target[0]) {
       case '@': // a user, <@U123> or <@U123|ana>
-        return `@${label ?? target.slice(1)}`;
+        return `@${label ?? names.get(target.slice(1)) ?? target.slice(1)}`;
       case '#': // a channel, <#C123|general>
         return `#${label ?? target.slice(1)}`;
       case '!': // <!here>, <!subteam^S1|@team>, <!date^…|fallback>
@@ -32,9 +40,11 @@ export function fromSlackText(text: string): string {
 /**
  * A link: its address, unless the person gave it a label of its own. What someone typed without
  * a scheme ("wiki.example/q4") arrives as "<http://wiki.example/q4|wiki.example/q4>": that is
- * kept as typed.
+ * kept as typed, as is a phone number.
  */
 function link(url: string, label: string | undefined): string {
+  // A phone number Slack linked ("<tel:+4930123456|+49 30 123456>") reads as it was typed.
+  if (/^tel:/i.test(url)) return label ?? url.slice('tel:'.length);
   if (label === undefined || label === url) return url;
   const typed = url.replace(/^(https?:\/\/|mailto:)/i, '');
   if (label === typed) return label;

@@ -36,6 +36,8 @@ export interface PlatformProfile {
   inactive?: boolean;
   /** The platform's look-up failed (the error): what the profile holds came from the request alone. */
   lookupFailed?: unknown;
+  /** An account of another organisation (e.g. in a Slack Connect channel): not this register's to know. */
+  external?: boolean;
 }
 
 /** Who asks: a platform account the pipeline resolves, or a person already chosen (the terminal). */
@@ -251,6 +253,7 @@ export class InboundPipeline {
     if (!profile?.email && profile?.lookupFailed !== undefined) return { refusal: await this.unidentified(user, 'lookup_failed', profile.lookupFailed) };
     // The platform did not say who this is (no account id, or an active account shown without an email),
     // which is not the same as someone whose email the register does not hold.
+    if (!profile?.email && profile?.external && !profile.inactive) return { refusal: await this.fromElsewhere(user) };
     if (!profile?.email && (!user.id || (profile && !profile.inactive))) {
       return { refusal: await this.unidentified(user, user.id ? 'no_email' : 'no_account') };
     }
@@ -338,6 +341,18 @@ export class InboundPipeline {
     const scope = reason === 'no_email' ? MISSING_EMAIL_CAUSE[user.platform] : undefined;
     return refusal(`${PLATFORM_NAME[user.platform]} did not say who you are, so I can't run commands for you. Nothing was recorded.`,
       `Try again in a minute; if it keeps happening, tell ${lead}.${scope ? ` ${scope}` : ''}`);
+  }
+
+  /**
+   * Someone of another organisation, shown without an email (as Slack shows guests in a shared
+   * channel): the register holds this organisation's people, so a missing scope is not the reason.
+   */
+  private async fromElsewhere(user: PlatformUser): Promise<Reply> {
+    this.logger.info({ platform: user.platform }, `${PLATFORM_NAME[user.platform]} user of another organisation asked; refused`);
+    const leads = await peopleWithRole(this.db, 'isms_lead');
+    const lead = leads.length ? `the ISMS lead (${leads.map((l) => `${l.name}, ${l.email}`).join(' or ')})` : 'the ISMS lead';
+    return refusal(`You are from another organisation's workspace: people from other workspaces can't use the ISMS bot here and are not in its register. Nothing was recorded.`,
+      `If you work for this organisation, use your account in its own workspace; otherwise ask ${lead}.`);
   }
 
   /** What someone outside the register is told: that, and whom to ask. */

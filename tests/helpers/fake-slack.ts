@@ -61,7 +61,8 @@ export interface UploadedFile {
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   /** Slack users by id: users.info, users.lookupByEmail and users.list answer from here, in insertion order. */
-  readonly users = new Map<string, { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean; real_name?: string }>();
+  /** `team`: the user's own workspace (T0TEST unless said), another one's for a Slack Connect member; `stranger`: Slack's is_stranger. */
+  readonly users = new Map<string, { email?: string; tz?: string; deleted?: boolean; is_bot?: boolean; real_name?: string; team?: string; stranger?: boolean }>();
   readonly files = new Map<string, FakeFile>();
   /** Uploads by file id, in the order files.getUploadURLExternal gave them out. */
   readonly uploads = new Map<string, UploadedFile>();
@@ -274,6 +275,13 @@ export class FakeSlack {
     }
     if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
       const call: SlackCall = { method: 'response_url', args: { ...JSON.parse(raw || '{}'), id: url.pathname.slice('/respond/'.length) }, status: 200, at: Date.now() };
+      const dropping = this.droppedAnswers.get('response_url') ?? 0;
+      if (dropping > 0) {
+        this.droppedAnswers.set('response_url', dropping - 1);
+        this.record(call);
+        res.socket?.destroy();
+        return;
+      }
       const failure = this.failures.get('response_url');
       if (failure && failure.remaining > 0) {
         failure.remaining -= 1;
@@ -332,7 +340,14 @@ export class FakeSlack {
       case 'users.info': {
         const user = this.users.get(args.user);
         if (!user) return { ok: false, error: 'user_not_found' };
-        return { ok: true, user: { id: args.user, deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, ...(user.tz ? { tz: user.tz } : {}), profile: { email: user.email } } };
+        return {
+          ok: true,
+          user: {
+            id: args.user, team_id: user.team ?? 'T0TEST', deleted: user.deleted ?? false, is_bot: user.is_bot ?? false, ...(user.stranger ? { is_stranger: true } : {}),
+            ...(user.tz ? { tz: user.tz } : {}), ...(user.real_name ? { real_name: user.real_name } : {}),
+            profile: { email: user.email, ...(user.real_name ? { real_name: user.real_name, display_name: user.real_name } : {}) },
+          },
+        };
       }
       case 'users.lookupByEmail': {
         // Slack finds active and deactivated members by their profile email; bots have none.

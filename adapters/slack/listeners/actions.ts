@@ -6,6 +6,8 @@
  */
 import type { BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
 import { showAnswer, type Answer } from '../../../src/core/inbound.js';
+import { answerOnce } from '../../../src/core/claims.js';
+import { mayHavePosted } from '../api.js';
 import type { Person } from '../../../src/core/actor.js';
 import { findForm } from '../../../src/core/reply.js';
 import { OPEN_FORM_ACTION_PATTERN, RUN_ACTION_PATTERN } from '../ids.js';
@@ -22,10 +24,11 @@ type Click = BlockAction<ButtonAction>;
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.action<Click>(RUN_ACTION_PATTERN, async ({ body, action, respond, context }) => {
     const answer = privately(deps.api, body, respond, context.request);
-    await safely(deps, context, answer, () => runAndShow(deps, context, action.value ?? '', { idempotencyKey: clickKey(body, action), progress: progressVia(answer) }, modalTarget(body), async (done) => {
+    const key = clickKey(body, action);
+    await safely(deps, context, answer, () => runAndShow(deps, context, action.value ?? '', { idempotencyKey: key, progress: progressVia(answer) }, modalTarget(body), async (done) => {
       const { person } = done;
       // Recorded: a message Slack would not update must not end in "nothing was recorded".
-      if (done.reply.outcome === 'recorded' && person) await showAnswer(done.reply, () => recordOnMessage(deps, context, body, action, done, person, respond));
+      if (done.reply.outcome === 'recorded' && person) await showAnswer(done.reply, () => recordOnMessage(deps, context, body, action, done, person, respond, key));
       else await answer(done.reply);
     }));
   });
@@ -53,7 +56,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
 }
 
 /** Shows on the clicked message what was recorded, by whom and when; the clicked buttons go. */
-async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Click, action: ButtonAction, done: Answer, person: Person, respond: RespondFn): Promise<void> {
+async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Click, action: ButtonAction, done: Answer, person: Person, respond: RespondFn, key: string): Promise<void> {
   const stamp = {
     type: 'context',
     elements: [{ type: 'mrkdwn', text: `${action.text?.text ? `“${action.text.text}” — ` : ''}by <@${body.user.id}> (${person.name}) on ${slackDate(new Date())}` }],
@@ -70,7 +73,10 @@ async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Cli
     await respondWith(deps.api, respond, { replace_original: true, blocks: result, text } as RespondArguments, context.request);
   } else {
     // A button on the App Home or in a modal: the answer comes as a direct message, the home is refreshed.
-    await inConversation(deps.api, body.user.id, context.request)(done.reply);
+    // A second click (or Slack's retry) gets the stored answer back: a direct message, unlike an
+    // update of the clicked message, would show it twice, so it is sent once per click key.
+    const sent = await answerOnce(deps.core.database.db, `${key}:dm`, () => inConversation(deps.api, body.user.id, context.request)(done.reply), mayHavePosted);
+    if (!sent) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack sent a click again that was answered already (a double click or a retry); not answered twice');
     if (body.view?.type === 'home') await publishHome(deps, context);
   }
 }

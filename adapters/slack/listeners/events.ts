@@ -15,6 +15,7 @@ import { EVIDENCE_REQUEST, deletedEvidenceReply, editedEvidenceReply } from '../
 import type { Reply } from '../../../src/core/reply.js';
 import { fetchAttachments } from '../files.js';
 import { fromSlackText } from '../text.js';
+import { mentionedNames } from '../people.js';
 import { inConversation } from '../answers.js';
 import { deliverFiles } from '../send-file.js';
 import { mayHavePosted } from '../api.js';
@@ -75,7 +76,11 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       const files = about && EVIDENCE_REQUEST.test(about) ? (message.files ?? []).map((f) => f.id) : [];
       // The evidence is recorded under the event id in its own transaction, so a delivery that
       // crashed before answering is recorded once when Slack retries, and answered then.
-      const { reply } = await ask(deps, context, { threadReply: { about, text: fromSlackText(message.text ?? '') } }, {
+      // A reply about a register item is stored as written: mentions by name, as the person saw them.
+      // Anything else may go to the assistant, which sees no names: its mentions stay ids.
+      const said = message.text ?? '';
+      const names = about ? await mentionedNames(db, deps.api, said, context.request) : undefined;
+      const { reply } = await ask(deps, context, { threadReply: { about, text: fromSlackText(said, names) } }, {
         ...(eventId ? { idempotencyKey: `slack:event:${eventId}` } : {}),
         ...(files.length ? { attachments: () => fetchAttachments(deps.api, files, context.request) } : {}),
         progress: progressVia(inThread),

@@ -6,7 +6,7 @@
 import type { AnyMiddlewareArgs, App, BlockAction, ButtonAction, Middleware, RespondArguments, RespondFn } from '@slack/bolt';
 import type { Core } from '../../../src/app.js';
 import type { Answer, Ask, PlatformUser, Request } from '../../../src/core/inbound.js';
-import { busyReply, faultReply } from '../../../src/core/inbound.js';
+import { AnswerNotShown, busyReply, faultReply } from '../../../src/core/inbound.js';
 import { tokenize } from '../../../src/core/router.js';
 import { replyText, type Reply } from '../../../src/core/reply.js';
 import type { RequestInfo, SlackApi } from '../api.js';
@@ -14,7 +14,7 @@ import { slackUser } from '../people.js';
 import { decodeMeta, openFormValue, renderMessage } from '../render.js';
 import { OPEN_FORM_ACTION_PATTERN } from '../ids.js';
 import { fromSlackText } from '../text.js';
-import { privately } from '../answers.js';
+import { privately, shownMaybe } from '../answers.js';
 
 export interface SlackDeps {
   core: Core;
@@ -42,7 +42,7 @@ export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewar
     if ('ack' in args && args.ack && (args.body as Body).type !== 'view_submission') await (args.ack as () => Promise<void>)();
     const { user, request } = describe(args.body as Body, args.context.retryNum);
     args.context.request = request;
-    args.context.user = slackUser(deps.api, user ?? '', request);
+    args.context.user = slackUser(deps.api, user ?? '', request, { teamId: args.context.teamId, enterpriseId: args.context.enterpriseId });
     await args.next();
   };
 }
@@ -108,6 +108,12 @@ export async function safely(deps: SlackDeps, context: SlackContext, show: Show 
   try {
     await work();
   } catch (e) {
+    // An answer that may have been shown gets no follow-up: "nothing was recorded" after a reply that
+    // recorded nothing is noise at best, and after one that did would be wrong.
+    if (shownMaybe(e) && !(e instanceof AnswerNotShown)) {
+      deps.core.logger.error({ platform: 'slack', request: context.request, err: e }, 'Slack request failed; its answer may have been shown, so no follow-up');
+      return;
+    }
     deps.core.logger.error({ platform: 'slack', request: context.request, err: e }, 'Slack request failed');
     await show?.(faultReply(e)).catch(() => undefined);
   }
