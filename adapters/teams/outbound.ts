@@ -320,6 +320,16 @@ export function safeError(e: unknown): Record<string, unknown> {
  */
 const LOST_AFTER_SENDING = new Set(['ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED', 'EPIPE', 'REQUEST_SEND_ERROR', 'UND_ERR_SOCKET']);
 
+/**
+ * True when an answer of a turn may have reached the conversation although sending it failed: a
+ * redelivery of the activity must then not answer again. Only what surely did not arrive (refused,
+ * throttled or a 500/502/503 after the retries, a 4xx) may be answered again.
+ */
+export function answerMayHaveArrived(e: unknown): boolean {
+  const err = (e instanceof AnswerNotShown ? e.cause : e) as ConnectorError | undefined;
+  return mayHaveArrived(err, err?.statusCode);
+}
+
 /** True when the Bot Connector may have posted the message although the call failed. */
 function mayHaveArrived(err: ConnectorError | undefined, status: number | undefined): boolean {
   // A gateway gave up waiting for the service, which may still have posted it.

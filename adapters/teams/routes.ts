@@ -10,7 +10,7 @@ import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/re
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
 import { evidenceMessage, evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn } from './files.js';
-import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
+import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
 import { answerOnce } from '../../src/core/claims.js';
@@ -170,8 +170,9 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const typed = (personal ? plainText(activity.text ?? '') : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
-    // A channel hears once: a turn Teams delivers again (same activity) is not answered twice there.
-    const key = !personal && activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
+    // Answered once: Teams delivers a turn again (same activity) when our 200 came late. It is
+    // answered again only when the first answer surely did not reach the Bot Connector.
+    const key = activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
     const answered = await answerOnce(db, key, async () => {
       // Nothing typed ("@ISMS" alone, or only spaces), nothing attached: the answer to an empty command line, the help.
       const request = typed || files.length || pictures ? await requestOf(activity, typed) : { line: '' };
@@ -184,8 +185,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
         await rememberEvidenceMessage(activity.conversation.id, activity.id, request.threadReply.about, answered.person?.id);
       }
       await answer(context, answered);
-    });
-    if (!answered) logger.info({ activityId: activity.id }, 'Teams delivered a channel message again that was answered already; not answered twice');
+    }, answerMayHaveArrived);
+    if (!answered) logger.info({ activityId: activity.id }, 'Teams delivered a message again that was answered already, or whose answer may have arrived; not answered twice');
   });
 
   /** The evidence is recorded already: a failure to remember its message only costs the note on a later edit. */
