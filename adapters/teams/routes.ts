@@ -167,7 +167,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     const personal = isPersonalChat(activity);
-    const typed = (personal ? plainText(activity.text ?? '') : withoutBotMention(activity)).trim();
+    const typed = (personal ? withoutLeadingBotName(activity) : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
     // Answered once: Teams delivers a turn again (same activity) when our 200 came late. It is
@@ -247,6 +247,17 @@ export function withoutBotMention(activity: Partial<Activity>): string {
   const name = activity.recipient?.name;
   const own = name ? text.split(`<at>${name}</at>`).join(' ') : text;
   return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' ')).replace(/[ \t]+/g, ' ').trim();
+}
+
+/**
+ * A personal-chat message as typed: a person may @mention the bot there too, and without the mention
+ * entity teams-ai leaves "<at>ISMS</at>" in front of the command. Only the bot's own name is removed.
+ */
+export function withoutLeadingBotName(activity: Partial<Activity>): string {
+  const text = plainText(activity.text ?? '');
+  const own = activity.recipient?.name ? `<at>${activity.recipient.name}</at>` : undefined;
+  const trimmed = text.trimStart();
+  return own && trimmed.startsWith(own) ? trimmed.slice(own.length) : text;
 }
 
 /** The characters Teams writes as HTML entities in a message's text (its mentions stay tags). */
