@@ -37,7 +37,8 @@ interface ConversationsClient {
   conversations: { createConversation(parameters: ConversationParameters): Promise<{ id?: string }> };
 }
 
-export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, db: Db, logger: Logger, offers = new FileOffers()): TeamsOutbound {
+/** `tenantId`: the configured tenant (MICROSOFT_APP_TENANT_ID), for a personal chat opened from an activity that names none. */
+export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, db: Db, logger: Logger, offers = new FileOffers(), tenantId?: string): TeamsOutbound {
   async function linkMessage(conversationId: string, messageId: string, subjectRef: string, recipientId?: number): Promise<void> {
     // The message is already out: a failure here must not make it look unsent (and be sent twice).
     try {
@@ -156,16 +157,17 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
   async function openPersonalChat(context: TurnContext): Promise<Partial<ConversationReference> | undefined> {
     const { activity } = context;
     const client = context.turnState.get<ConversationsClient | undefined>(context.adapter.ConnectorClientKey);
-    const tenantId = activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
+    // Teams leaves the tenant out now and then; a personal chat cannot be opened without one.
+    const tenant = activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id ?? tenantId;
     if (!client || !activity.recipient) return undefined;
     try {
       const { id } = await client.conversations.createConversation({
-        isGroup: false, bot: activity.recipient, members: [activity.from], tenantId, channelData: { tenant: { id: tenantId } },
+        isGroup: false, bot: activity.recipient, members: [activity.from], tenantId: tenant, channelData: { tenant: { id: tenant } },
       });
       if (!id) return undefined;
       return {
         channelId: activity.channelId, serviceUrl: activity.serviceUrl, bot: activity.recipient, user: activity.from,
-        conversation: { id, conversationType: 'personal', isGroup: false, tenantId, name: '' },
+        conversation: { id, conversationType: 'personal', isGroup: false, tenantId: tenant, name: '' },
       };
     } catch (e) {
       logger.info({ err: safeError(e) }, 'Teams did not open a personal chat with the person');
