@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decodeHTML } from 'entities';
 import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import type { Core } from '../../src/app.js';
@@ -260,19 +261,12 @@ export function withoutLeadingBotName(activity: Partial<Activity>): string {
   return own && trimmed.startsWith(own) ? trimmed.slice(own.length) : text;
 }
 
-/** The characters Teams writes as HTML entities in a message's text (its mentions stay tags). */
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
 /**
  * A message's text as typed: Teams writes "&", "<", quotes and repeated spaces as HTML entities
  * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space is a space.
  */
 export function plainText(text: string): string {
-  return text.replace(/&(?:#(\d{1,7})|#x([\da-f]{1,6})|([a-z]+));/gi, (whole, dec?: string, hex?: string, name?: string) => {
-    const code = dec ? Number(dec) : hex ? parseInt(hex, 16) : undefined;
-    if (code === undefined) return ENTITIES[name!.toLowerCase()] ?? whole;
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  }).replace(/\u00a0/g, ' ');
+  return decodeHTML(text).replace(/\u00a0/g, ' ');
 }
 
 /** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */
