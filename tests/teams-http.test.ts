@@ -55,11 +55,12 @@ describe('Teams bot over HTTP', () => {
     expect(JSON.parse(address.address)).toMatchObject({ serviceUrl: connector.url, conversation: { id: personalChatOf('staff') } });
   });
 
-  it('records an activity Teams delivers twice (same id) once', async () => {
+  it('records and answers an activity Teams delivers twice (same id) once', async () => {
     const activity = message('staff', 'declare ai Perplexity');
     const first = await send(activity);
     const again = await send(activity);
-    expect(cardText(cardOf(again[0].activity))).toBe(cardText(cardOf(first[0].activity)));
+    expect(first.map((p) => cardText(cardOf(p.activity)))).toEqual([expect.stringContaining('Recorded Perplexity in the AI register')]);
+    expect(again).toEqual([]);
     expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Perplexity'))).toHaveLength(1);
   });
 
@@ -363,6 +364,31 @@ describe('Teams bot over HTTP', () => {
       expect(said).not.toContain('nothing was recorded');
       const failure = h.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'Teams turn failed' && l.err?.requestWasRecorded);
       expect(failure).toMatchObject({ level: 50, err: { statusCode: 403 } });
+    });
+  });
+
+  describe('an activity Teams delivers again after its answer failed', () => {
+    const texts = (posted: Awaited<ReturnType<typeof send>>) => posted.map((p) => cardText(cardOf(p.activity)));
+
+    for (const [lost, answer] of [['gateway-timeout', 'a 504'], ['reset', 'a connection closed without an answer']] as const) {
+      it(`is not answered again when the Bot Connector took the answer but answered with ${answer}`, async () => {
+        const activity = message('staff', `declare ai Lost-${lost}`);
+        connector.loseAnswerAfterPosting(lost);
+        const first = await send(activity);
+        expect(texts(first)).toContainEqual(expect.stringContaining(`Recorded Lost-${lost} in the AI register`));
+        expect(await send(activity)).toEqual([]);
+        expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, `Lost-${lost}`))).toHaveLength(1);
+      });
+    }
+
+    it('is answered again, recorded once, when the answer surely did not reach the Bot Connector (503 after the retries)', async () => {
+      const activity = message('staff', 'declare ai Unposted');
+      // The first try and each retry of the turn's client are refused; what follows (the apology) gets through.
+      connector.failNext(4, 503, 0);
+      const first = await send(activity);
+      expect(texts(first)).toEqual([expect.stringContaining('Your request was recorded, but its answer may not have reached you')]);
+      expect(texts(await send(activity))).toEqual([expect.stringContaining('Recorded Unposted in the AI register')]);
+      expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Unposted'))).toHaveLength(1);
     });
   });
 

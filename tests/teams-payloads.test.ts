@@ -119,6 +119,12 @@ describe('Teams activities as the Bot Framework sends them', () => {
     if (sent.conversation.id !== personalChat) expect(said(sent.conversation.id)).toEqual(["Sam Staff, I've sent you the answer in our personal chat."]);
   });
 
+  it('answers a command in the personal chat that @mentions the bot without a mention entity, as if typed without it', async () => {
+    const { status, posted } = await post(message('staff', `<at>${BOT.name}</at> help`));
+    expect(status).toBe(200);
+    expect(posted).toEqual([expect.stringContaining('Here is what you can do')]);
+  });
+
   it.each([
     ['&nbsp; between its words', () => message('staff', 'declare&nbsp;ai&nbsp;Kagi'), { name: 'Kagi', purpose: null }],
     ['&amp; in a quoted name', () => message('staff', 'declare ai "R&amp;D Assistant"'), { name: 'R&D Assistant', purpose: null }],

@@ -5,7 +5,7 @@ import { deliverDue } from '../src/core/delivery.js';
 import { enqueue } from '../src/core/outbox.js';
 import { replyText } from '../src/core/reply.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
-import { startTeamsStack, cardOf, cardText, teamsUserOf, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore } from './helpers/teams.js';
+import { startTeamsStack, channelMention, cardOf, cardText, teamsUserOf, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore } from './helpers/teams.js';
 
 const TEAM = '19:security-team@thread.tacv2';
 
@@ -126,5 +126,39 @@ describe('Teams: reaching the members of a team the app is installed in', () => 
     expect(res.status).toBe(200);
     expect(await h.auditCount()).toBe(audits);
     expect(h.logs.some((l) => l.includes('could not read the roster of a Teams team'))).toBe(true);
+  });
+});
+
+/**
+ * Teams leaves the tenant out of an activity now and then; opening a personal chat needs it. A
+ * private answer to a channel command from someone the bot has no personal chat with yet takes the
+ * configured tenant then, and without one the person is told where to ask, not left in silence.
+ */
+describe.each([
+  ['with MICROSOFT_APP_TENANT_ID set', { MICROSOFT_APP_TENANT_ID: TENANT }],
+  ['without a configured tenant', {}],
+] as const)('Teams: a channel command without a tenant id, from someone with no personal chat yet (%s)', (_name, env) => {
+  let stack: TeamsStack, connector: FakeConnector;
+  beforeAll(async () => { ({ connector } = stack = await startTeamsStack(env)); });
+  afterAll(() => stack.stop());
+
+  it('answers privately in a personal chat opened in that tenant, or says in the channel where to ask', async () => {
+    const thread = '19:general@thread.tacv2;messageid=1700000000000';
+    const res = await stack.server.post({
+      ...channelMention('staff', 'help', {
+        conversation: { id: thread, conversationType: 'channel', isGroup: true, name: 'General' },
+        channelData: { team: { id: TEAM }, channel: { id: '19:general@thread.tacv2' } },
+      }),
+      serviceUrl: connector.url,
+    });
+    expect(res.status).toBe(200);
+    const said = (conversationId: string) => connector.postedTo(conversationId).map((p) => cardText(cardOf(p.activity)));
+    if ('MICROSOFT_APP_TENANT_ID' in env) {
+      expect(connector.created.map((c) => c.parameters)).toEqual([expect.objectContaining({ tenantId: TENANT, members: [expect.objectContaining({ id: teamsUserOf('staff').id })] })]);
+      expect(said(connector.created[0].id)).toEqual([expect.stringContaining('Here is what you can do')]);
+      expect(said(thread)).toEqual(["Sam Staff, I've sent you the answer in our personal chat."]);
+    } else {
+      expect(said(thread)).toEqual([expect.stringContaining("Sam Staff, my answer is only for you, and I can't reach you in a personal chat: open a personal chat with me and ask there.")]);
+    }
   });
 });

@@ -37,7 +37,8 @@ interface ConversationsClient {
   conversations: { createConversation(parameters: ConversationParameters): Promise<{ id?: string }> };
 }
 
-export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, db: Db, logger: Logger, offers = new FileOffers()): TeamsOutbound {
+/** `tenantId`: the configured tenant (MICROSOFT_APP_TENANT_ID), for a personal chat opened from an activity that names none. */
+export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, db: Db, logger: Logger, offers = new FileOffers(), tenantId?: string): TeamsOutbound {
   async function linkMessage(conversationId: string, messageId: string, subjectRef: string, recipientId?: number): Promise<void> {
     // The message is already out: a failure here must not make it look unsent (and be sent twice).
     try {
@@ -156,16 +157,17 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
   async function openPersonalChat(context: TurnContext): Promise<Partial<ConversationReference> | undefined> {
     const { activity } = context;
     const client = context.turnState.get<ConversationsClient | undefined>(context.adapter.ConnectorClientKey);
-    const tenantId = activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
+    // Teams leaves the tenant out now and then; a personal chat cannot be opened without one.
+    const tenant = activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id ?? tenantId;
     if (!client || !activity.recipient) return undefined;
     try {
       const { id } = await client.conversations.createConversation({
-        isGroup: false, bot: activity.recipient, members: [activity.from], tenantId, channelData: { tenant: { id: tenantId } },
+        isGroup: false, bot: activity.recipient, members: [activity.from], tenantId: tenant, channelData: { tenant: { id: tenant } },
       });
       if (!id) return undefined;
       return {
         channelId: activity.channelId, serviceUrl: activity.serviceUrl, bot: activity.recipient, user: activity.from,
-        conversation: { id, conversationType: 'personal', isGroup: false, tenantId, name: '' },
+        conversation: { id, conversationType: 'personal', isGroup: false, tenantId: tenant, name: '' },
       };
     } catch (e) {
       logger.info({ err: safeError(e) }, 'Teams did not open a personal chat with the person');
@@ -319,6 +321,16 @@ export function safeError(e: unknown): Record<string, unknown> {
  * connector may have taken the message. ECONNREFUSED, ENOTFOUND and the like mean it never got there.
  */
 const LOST_AFTER_SENDING = new Set(['ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED', 'EPIPE', 'REQUEST_SEND_ERROR', 'UND_ERR_SOCKET']);
+
+/**
+ * True when an answer of a turn may have reached the conversation although sending it failed: a
+ * redelivery of the activity must then not answer again. Only what surely did not arrive (refused,
+ * throttled or a 500/502/503 after the retries, a 4xx) may be answered again.
+ */
+export function answerMayHaveArrived(e: unknown): boolean {
+  const err = (e instanceof AnswerNotShown ? e.cause : e) as ConnectorError | undefined;
+  return mayHaveArrived(err, err?.statusCode);
+}
 
 /** True when the Bot Connector may have posted the message although the call failed. */
 function mayHaveArrived(err: ConnectorError | undefined, status: number | undefined): boolean {

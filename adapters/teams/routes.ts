@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decodeHTML } from 'entities';
 import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import type { Core } from '../../src/app.js';
@@ -10,7 +11,7 @@ import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/re
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
 import { evidenceMessage, evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn } from './files.js';
-import { type TeamsOutbound, isPersonalChat, safeError, sendProgress } from './outbound.js';
+import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
 import { answerOnce } from '../../src/core/claims.js';
@@ -167,11 +168,12 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     const personal = isPersonalChat(activity);
-    const typed = (personal ? plainText(activity.text ?? '') : withoutBotMention(activity)).trim();
+    const typed = (personal ? withoutLeadingBotName(activity) : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
-    // A channel hears once: a turn Teams delivers again (same activity) is not answered twice there.
-    const key = !personal && activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
+    // Answered once: Teams delivers a turn again (same activity) when our 200 came late. It is
+    // answered again only when the first answer surely did not reach the Bot Connector.
+    const key = activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
     const answered = await answerOnce(db, key, async () => {
       // Nothing typed ("@ISMS" alone, or only spaces), nothing attached: the answer to an empty command line, the help.
       const request = typed || files.length || pictures ? await requestOf(activity, typed) : { line: '' };
@@ -184,8 +186,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
         await rememberEvidenceMessage(activity.conversation.id, activity.id, request.threadReply.about, answered.person?.id);
       }
       await answer(context, answered);
-    });
-    if (!answered) logger.info({ activityId: activity.id }, 'Teams delivered a channel message again that was answered already; not answered twice');
+    }, answerMayHaveArrived);
+    if (!answered) logger.info({ activityId: activity.id }, 'Teams delivered a message again that was answered already, or whose answer may have arrived; not answered twice');
   });
 
   /** The evidence is recorded already: a failure to remember its message only costs the note on a later edit. */
@@ -248,19 +250,23 @@ export function withoutBotMention(activity: Partial<Activity>): string {
   return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' ')).replace(/[ \t]+/g, ' ').trim();
 }
 
-/** The characters Teams writes as HTML entities in a message's text (its mentions stay tags). */
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+/**
+ * A personal-chat message as typed: a person may @mention the bot there too, and without the mention
+ * entity teams-ai leaves "<at>ISMS</at>" in front of the command. Only the bot's own name is removed.
+ */
+export function withoutLeadingBotName(activity: Partial<Activity>): string {
+  const text = plainText(activity.text ?? '');
+  const own = activity.recipient?.name ? `<at>${activity.recipient.name}</at>` : undefined;
+  const trimmed = text.trimStart();
+  return own && trimmed.startsWith(own) ? trimmed.slice(own.length) : text;
+}
 
 /**
  * A message's text as typed: Teams writes "&", "<", quotes and repeated spaces as HTML entities
  * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space is a space.
  */
 export function plainText(text: string): string {
-  return text.replace(/&(?:#(\d{1,7})|#x([\da-f]{1,6})|([a-z]+));/gi, (whole, dec?: string, hex?: string, name?: string) => {
-    const code = dec ? Number(dec) : hex ? parseInt(hex, 16) : undefined;
-    if (code === undefined) return ENTITIES[name!.toLowerCase()] ?? whole;
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  }).replace(/\u00a0/g, ' ');
+  return decodeHTML(text).replace(/\u00a0/g, ' ');
 }
 
 /** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */

@@ -82,7 +82,7 @@ export function createTeamsBot(core: Core): TeamsBot {
   // Application.run starts the typing timer whatever startTypingTimer says (teams-ai 1.x): a turn
   // slower than a second would send "typing" between the replies.
   app.startTypingTimer = () => undefined;
-  const out = teamsOutbound(adapter, appId, core.database.db, logger);
+  const out = teamsOutbound(adapter, appId, core.database.db, logger, undefined, config.teams?.tenantId);
   addRoutes(app, core, out);
 
   // The pipeline answers its own faults; this catches what fails around it, such as sending the answer.
