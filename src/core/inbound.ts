@@ -253,7 +253,7 @@ export class InboundPipeline {
     if (!profile?.email && profile?.lookupFailed !== undefined) return { refusal: await this.unidentified(user, 'lookup_failed', profile.lookupFailed) };
     // The platform did not say who this is (no account id, or an active account shown without an email),
     // which is not the same as someone whose email the register does not hold.
-    if (!profile?.email && profile?.external && !profile.inactive) return { refusal: await this.fromElsewhere(user) };
+    if (!profile?.email && profile?.external && !profile.inactive) return { refusal: this.fromElsewhere(user) };
     if (!profile?.email && (!user.id || (profile && !profile.inactive))) {
       return { refusal: await this.unidentified(user, user.id ? 'no_email' : 'no_account') };
     }
@@ -347,12 +347,11 @@ export class InboundPipeline {
    * Someone of another organisation, shown without an email (as Slack shows guests in a shared
    * channel): the register holds this organisation's people, so a missing scope is not the reason.
    */
-  private async fromElsewhere(user: PlatformUser): Promise<Reply> {
+  private fromElsewhere(user: PlatformUser): Reply {
     this.logger.info({ platform: user.platform }, `${PLATFORM_NAME[user.platform]} user of another organisation asked; refused`);
-    const leads = await peopleWithRole(this.db, 'isms_lead');
-    const lead = leads.length ? `the ISMS lead (${leads.map((l) => `${l.name}, ${l.email}`).join(' or ')})` : 'the ISMS lead';
+    // No names or emails of this organisation's people for someone outside it.
     return refusal(`You are from another organisation's workspace: people from other workspaces can't use the ISMS bot here and are not in its register. Nothing was recorded.`,
-      `If you work for this organisation, use your account in its own workspace; otherwise ask ${lead}.`);
+      'If you work for this organisation, use your account in its own workspace.');
   }
 
   /** What someone outside the register is told: that, and whom to ask. */
