@@ -199,8 +199,9 @@ async function sweepsAt(database: Database, now: Date, settings: NudgeSettings) 
     const queries = capture.queries;
     const plans = await explainAll(database, queries, sizes);
     const seqScans = [...new Set(plans.flatMap((p) => p.seqScansOverLarge))];
+    const messages = (run.value as { messages?: number } | undefined)?.messages ?? 0;
     out[sweep.name] = {
-      ms: run.ms, cpuMs: run.cpuMs, queries: queries.length, summary: run.value, withinTarget: run.ms < TARGET_MS, ...(sweep.vacuumFirst && { vacuumedFirst: sweep.vacuumFirst }),
+      ms: run.ms, ...(messages > 0 && { msPerMessage: Math.round((run.ms / messages) * 1000) / 1000 }), cpuMs: run.cpuMs, queries: queries.length, summary: run.value, withinTarget: run.ms < TARGET_MS, ...(sweep.vacuumFirst && { vacuumedFirst: sweep.vacuumFirst }),
       seqScansOverLargeTables: seqScans, peakRssMb: run.peakRssMb, plans,
     };
   }
@@ -396,6 +397,8 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
     await ladderAsOf(db, '2026-12-20', settings);
     const quietSweeps = await sweepsAt(database, QUIET, settings);
     const quietRun = await measured(() => watchingTransactions(() => runScheduledJob(db, { name: 'daily-nudges', run: dailyNudges }, QUIET, settings)));
+    // The same day once its work is committed: what each sweep costs to find that nothing (more) is due.
+    const nothingDueSweeps = await sweepsAt(database, QUIET, settings);
     const commands = await throughRouter(db);
     const baselineLoadAll = await loadAllBaseline(db);
 
@@ -410,6 +413,7 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
         + 'dailyRun is the whole daily job committed (runScheduledJob), with the transactions it made, the longest of them and the longest advisory-lock (audit lock) hold. plans: EXPLAIN (ANALYZE, FORMAT JSON) of every statement the sweep sent, run afterwards in a rolled-back transaction; '
         + `seqScansOverLargeTables names a Seq Scan over a table of more than ${LARGE} rows. Heavy day ${HEAVY.toISOString()}: every open item one rung behind, `
         + `every control's new period, every overdue milestone due a reminder. Quiet day ${QUIET.toISOString()}: the day after, ladders where daily runs leave them. `
+        + 'nothingDue: the quiet day\'s sweeps again once its daily run is committed, so each finds nothing left to send: the cost of looking, apart from the cost of each message. msPerMessage: a sweep\'s ms divided by the messages it queued. '
         + `The generated tables are vacuumed (VACUUM (ANALYZE), as autovacuum does a real register) after generation and before each day's sweeps; a sweep with vacuumedFirst has the tables named vacuumed just before it (the digest, an hour after the daily run). `
         + `verify: verifyAuditChain at half and all of the generated trail, with the peak RSS while it runs; baselineLoadAll reads the whole trail at once as verify did before.`,
       targetMs: TARGET_MS,
@@ -419,6 +423,10 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
       quietDay: {
         dailyRun: { ms: quietRun.ms, cpuMs: quietRun.cpuMs, ...runTransactions(quietRun.value) }, slowestSweep: slowest(quietSweeps),
         allWithinTarget: Object.values(quietSweeps).every((s) => (s as { withinTarget: boolean }).withinTarget), seqScans: seqScans(quietSweeps), sweeps: quietSweeps,
+      },
+      nothingDue: {
+        allWithinTarget: Object.values(nothingDueSweeps).every((s) => (s as { withinTarget: boolean }).withinTarget),
+        slowestSweep: slowest(nothingDueSweeps), seqScans: seqScans(nothingDueSweeps), sweeps: nothingDueSweeps,
       },
       commands,
       verify: { rssMethod: RSS_METHOD, half: verifyHalf, full: verifyFull, baselineLoadAll },
