@@ -19,7 +19,7 @@ import { aiTools, auditEvents, people } from '../src/db/schema/index.js';
 import { OPEN_FORM_ACTION_PATTERN, fieldBlockId } from '../adapters/slack/ids.js';
 import { cardOf, cardText, clickActivity, createTeamsCore, createTestAdapterBot, inputValues, personalMessage } from './helpers/teams.js';
 import { ConfigError } from '../src/config.js';
-import { answerTo, freshRegister, pipedSession } from './helpers/process.js';
+import { answerTo, exampleRegister, pipedSession } from './helpers/process.js';
 
 const API_KEY = 'sk-test-0123456789abcdefghij';
 const PLAIN_ANSWER = 'Commands start with "/isms" — try "/isms help".';
@@ -313,7 +313,7 @@ describe('configuration', () => {
 describe('plain language in the terminal (npm start, a real process)', () => {
   it('shows the proposal as questions with the proposed answers; Enter keeps one, "-" clears one; the submission records it', async () => {
     fake.reset();
-    const register = await freshRegister();
+    const register = await exampleRegister();
     try {
       Object.assign(register.env, assistEnv(fake));
       fake.next(otterProposal);

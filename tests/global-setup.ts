@@ -3,11 +3,16 @@
  * - compiles the bot's TypeScript to JavaScript (esbuild, the transform tsx runs on every start) in
  *   .test-build/, so the many tests that start the bot or the CLI as a child process run it the way
  *   `node dist/src/main.js` does, without transforming every file again on every start;
+ * - makes one embedded register holding the example organisation (migrated and loaded by the built CLI,
+ *   as a first start does), which tests copy instead of starting PGlite on an empty folder and loading
+ *   the example each time: that was most of a terminal test's time;
  * - names the run, so the PostgreSQL schemas its test files make can be told from another run's on the
  *   same database, and drops those the files left behind (a file's reusable registers live until its
  *   worker exits).
  */
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -25,6 +30,17 @@ export async function setup(): Promise<() => Promise<void>> {
     outdir, outbase: ROOT, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'error',
   });
   process.env.ISMS_TEST_BUILD = outdir;
+  const exampleData = path.join(outdir, 'example-data');
+  // An empty working folder: no .env of the checkout reaches the CLI.
+  const cwd = mkdtempSync(path.join(tmpdir(), 'isms-example-'));
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, ISMS_DATA_DIR: exampleData, LOG_LEVEL: 'warn' };
+    delete env.DATABASE_URL;
+    execFileSync(process.execPath, [path.join(outdir, 'src/cli.js'), 'load-example'], { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+  process.env.ISMS_TEST_EXAMPLE_DATA = exampleData;
   return async () => {
     rmSync(outdir, { recursive: true, force: true });
     const url = process.env.TEST_DATABASE_URL;

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aiTools, auditEvents, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
-import { answerTo, freshRegister, pipedSession, type Register } from './helpers/process.js';
+import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
 const SESSION_TIMEOUT = 240_000;
@@ -10,7 +10,7 @@ const SAM = 'sam.novak@northwind.example';
 
 describe('a command typed while a form in the terminal asks its questions', () => {
   let register: Register;
-  beforeEach(async () => { register = await freshRegister(); });
+  beforeEach(async () => { register = await exampleRegister(); });
   afterEach(async () => { await register.dispose(); });
 
   const terminal = (...lines: string[]) => pipedSession(register, ...lines);

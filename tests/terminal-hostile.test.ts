@@ -2,10 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/client.js';
-import { migrate } from '../src/db/migrate.js';
 import { aiTools, auditEvents, evidenceItems, evidenceRequests, people, riskAcceptances } from '../src/db/schema/index.js';
-import { loadExampleOrganisation } from '../src/import/example.js';
-import { answerTo, freshRegister, pipedSession, type Register } from './helpers/process.js';
+import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite). */
 const SESSION_TIMEOUT = 240_000;
@@ -14,25 +12,17 @@ const SESSION_TIMEOUT = 240_000;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const TERMINAL_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 
-/** The example organisation, loaded before the bot starts so the test can add to it and count. */
-async function exampleRegister(register: Register, prepare?: (db: Db) => Promise<void>): Promise<void> {
-  await register.withDb(async (db) => {
-    await migrate(db);
-    await loadExampleOrganisation(db);
-    await prepare?.(db);
-  });
-}
 
 describe('hostile text in the terminal', () => {
   let register: Register;
-  beforeEach(async () => { register = await freshRegister(); });
+  beforeEach(async () => { register = await exampleRegister(); });
   afterEach(async () => { await register.dispose(); });
 
   const terminal = (...lines: string[]) => pipedSession(register, ...lines);
 
   it('names from the register and attached file names are shown without escape sequences', async () => {
     // Written into the register by another way in: the terminal must not take it as commands.
-    await exampleRegister(register, async (db) => {
+    await register.withDb(async (db) => {
       const [someone] = await db.select().from(people).limit(1);
       await db.insert(aiTools).values({ ref: 'AI-0900', name: 'Evil\u001b]0;owned\u0007 Tool\u001b[2J\u001b[H', declaredBy: someone.id });
     });
@@ -61,7 +51,7 @@ describe('hostile text in the terminal', () => {
       requests: (await db.select().from(evidenceRequests)).length,
     });
     let before: Awaited<ReturnType<typeof count>> | undefined;
-    await exampleRegister(register, async (db) => { before = await count(db); });
+    await register.withDb(async (db) => { before = await count(db); });
     const nul = '/isms declare ai Chat\u0000GPT "drafting emails"';
     const farFuture = '/isms risk accept R-0002 "costs more than the exposure" --until 9999-12-31';
 

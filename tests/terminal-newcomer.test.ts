@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { aiTools, auditEvents, suppliers } from '../src/db/schema/index.js';
-import { answerTo, freshRegister, pipedSession, type Register } from './helpers/process.js';
+import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
 const SESSION_TIMEOUT = 240_000;
@@ -9,7 +9,7 @@ const SESSION_TIMEOUT = 240_000;
 /** Someone trying the bot for the first time: `npm start` on an empty register, then what they type first. */
 describe('a first session in the terminal', () => {
   let register: Register;
-  beforeEach(async () => { register = await freshRegister(); });
+  beforeEach(async () => { register = await exampleRegister(); });
   afterEach(async () => { await register.dispose(); });
 
   it('a quote left open is refused, naming where, with an example, and nothing is recorded', async () => {

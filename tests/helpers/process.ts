@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -92,6 +92,12 @@ export async function freshRegister(): Promise<Register> {
 /** A fresh register holding the example organisation, migrated, for commands run as child processes. */
 export async function exampleRegister(): Promise<Register> {
   const register = await freshRegister();
+  const template = process.env.ISMS_TEST_EXAMPLE_DATA;
+  if (testDbKind === 'pglite' && template) {
+    // A copy of the run's example register (tests/global-setup.ts), without the lock file of the CLI that made it.
+    await cp(template, register.env.ISMS_DATA_DIR!, { recursive: true, filter: (from) => !path.basename(from).startsWith('isms.lock') });
+    return register;
+  }
   await register.withDb(async (db) => {
     await migrate(db);
     await loadExampleOrganisation(db);
