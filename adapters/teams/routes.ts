@@ -180,7 +180,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     const personal = isPersonalChat(activity);
-    const typed = (personal ? withoutLeadingBotName(activity) : withoutBotMention(activity)).trim();
+    const typed = (personal ? personalChatText(activity) : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
     // Answered once: Teams delivers a turn again (same activity) when our 200 came late. It is
@@ -263,13 +263,17 @@ export function withoutBotMention(activity: Partial<Activity>): string {
 
 /**
  * A personal-chat message as typed: a person may @mention the bot there too, and without the mention
- * entity teams-ai leaves "<at>ISMS</at>" in front of the command. Only the bot's own name is removed.
+ * entity teams-ai leaves "<at>ISMS</at>" in the text; the bot's own mentions are left out. Anyone else
+ * mentioned is named as in a channel.
  */
-export function withoutLeadingBotName(activity: Partial<Activity>): string {
+export function personalChatText(activity: Partial<Activity>): string {
   const text = plainText(activity.text ?? '');
-  const own = activity.recipient?.name ? `<at>${activity.recipient.name}</at>` : undefined;
-  const trimmed = text.trimStart();
-  return own && trimmed.startsWith(own) ? trimmed.slice(own.length) : text;
+  const name = activity.recipient?.name;
+  if (!name) return namesOfMentioned(text);
+  // Each mention of the bot, with the spaces around it, becomes one space.
+  const parts = text.split(`<at>${name}</at>`);
+  const own = parts.map((part, i) => (i > 0 ? part.trimStart() : part)).map((part, i) => (i < parts.length - 1 ? part.trimEnd() : part)).join(' ');
+  return namesOfMentioned(own);
 }
 
 /**
