@@ -276,4 +276,26 @@ describe('Teams activities as the Bot Framework sends them', () => {
       expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([{ name: 'Otter', purpose: 'meeting notes with Olga Owner' }]);
     });
   });
+
+  describe('someone else @mentioned in a personal-chat command', () => {
+    /** A personal chat takes mentions too: "<at>Name</at>" in the text, with a mention entity for each. */
+    const mentioning = (who: CastKey, command: string, ...mentioned: CastKey[]) => message(who, command, {
+      entities: mentioned.map((person) => ({ type: 'mention', text: `<at>${CAST[person].name}</at>`, mentioned: teamsUserOf(person) })),
+    });
+
+    it('is the person the command names', async () => {
+      const { posted } = await post(mentioning('lead', 'pause <at>Olga Owner</at> 2030-08-25', 'owner'));
+      expect(posted).toEqual([expect.stringContaining('Nudges to Olga Owner wait until 2030-08-25')]);
+    });
+
+    it('is their name, without markup, in text in quotes; the bot\'s own mention in front is not part of it', async () => {
+      await h.t.db.delete(aiTools);
+      const activity = mentioning('staff', `<at>${BOT.name}</at> declare ai Fireflies "meeting notes with <at>Olga Owner</at> and <at>Lena Lead</at>"`, 'owner', 'lead');
+      activity.entities.unshift({ type: 'mention', text: `<at>${BOT.name}</at>`, mentioned: BOT });
+      const { posted } = await post(activity);
+      expect(posted).toEqual([expect.stringContaining('Recorded Fireflies in the AI register')]);
+      expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([{ name: 'Fireflies', purpose: 'meeting notes with Olga Owner and Lena Lead' }]);
+      await h.t.db.delete(aiTools);
+    });
+  });
 });

@@ -159,6 +159,49 @@ describe.each([
       expect(said(thread)).toEqual(["Sam Staff, I've sent you the answer in our personal chat."]);
     } else {
       expect(said(thread)).toEqual([expect.stringContaining("Sam Staff, my answer is only for you, and I can't reach you in a personal chat: open a personal chat with me and ask there.")]);
+      // Teams refuses to open a personal chat without a tenant (400): the bot does not ask.
+      expect(connector.conversationRequests).toEqual([]);
+    }
+  });
+});
+
+/**
+ * An install in a team whose activity names no tenant: the members read from its roster can be
+ * reached in a personal chat opened in the configured tenant; without one, Teams would refuse to open
+ * it (400), so their nudges wait and the ISMS lead reads why.
+ */
+describe.each([
+  ['with MICROSOFT_APP_TENANT_ID set', { MICROSOFT_APP_TENANT_ID: TENANT }],
+  ['without a configured tenant', {}],
+] as const)('Teams: a nudge to a member of a team whose install named no tenant (%s)', (_name, env) => {
+  let stack: TeamsStack, h: TeamsTestCore, connector: FakeConnector;
+  beforeAll(async () => { ({ h, connector } = stack = await startTeamsStack(env)); });
+  afterAll(() => stack.stop());
+
+  it('opens their personal chat in the configured tenant, or keeps the nudge waiting, saying why, without asking Teams', async () => {
+    connector.rosters.set(TEAM, [{ ...teamsUserOf('owner'), email: 'olga@test.example' }]);
+    const res = await stack.server.post({
+      type: 'conversationUpdate', id: 'install-without-tenant', channelId: 'msteams', serviceUrl: connector.url,
+      from: teamsUserOf('lead'), recipient: BOT,
+      conversation: { id: TEAM, conversationType: 'channel', isGroup: true, name: 'General' },
+      membersAdded: [{ id: BOT.id, name: BOT.name }],
+      channelData: { eventType: 'teamMemberAdded', team: { id: TEAM, name: 'Security' } },
+    });
+    expect(res.status).toBe(200);
+    await enqueue(h.t.db, { recipientId: h.ids.owner, kind: 'test', idempotencyKey: 'test:no-tenant', reply: replyText('Please review POL-0001.'), notBefore: new Date(Date.now() - 1000) });
+    const delivery = await deliverDue(h.t.db, [stack.server.port]);
+    const [row] = await h.t.db.select().from(outbox).where(eq(outbox.idempotencyKey, 'test:no-tenant'));
+    if ('MICROSOFT_APP_TENANT_ID' in env) {
+      expect(delivery).toMatchObject({ sent: 1, waiting: 0 });
+      expect(connector.created.map((c) => c.parameters)).toEqual([expect.objectContaining({ tenantId: TENANT, channelData: { tenant: { id: TENANT } } })]);
+      expect(connector.postedTo(connector.created[0].id).map((p) => cardText(cardOf(p.activity)))).toEqual(['Please review POL-0001.']);
+      expect(row.status).toBe('sent');
+    } else {
+      expect(delivery).toMatchObject({ sent: 0, waiting: 1 });
+      expect(connector.conversationRequests).toEqual([]);
+      expect(row.status).toBe('queued');
+      const [unreachable] = await h.t.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, h.ids.owner));
+      expect(unreachable.reason).toBe('Microsoft Teams: the team the app is installed in did not name its tenant, and MICROSOFT_APP_TENANT_ID is not set');
     }
   });
 });

@@ -112,16 +112,18 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
    * conversation reference and sends the first message in it; throws the outbox's DeliveryError.
    */
   async function openAndSend(roster: RosterAddress, message: Reply, personId: number): Promise<void> {
+    const tenant = tenantOf(roster);
+    if (!tenant) throw new DeliveryError(NO_TENANT, undefined, true);
     let failure: unknown;
     try {
       const parameters = {
-        isGroup: false, bot: roster.bot, members: [{ id: roster.user.id, name: roster.user.name ?? '' }], tenantId: roster.tenantId, channelData: { tenant: { id: roster.tenantId } },
+        isGroup: false, bot: roster.bot, members: [{ id: roster.user.id, name: roster.user.name ?? '' }], tenantId: tenant, channelData: { tenant: { id: tenant } },
       } as ConversationParameters;
       await adapter.createConversationAsync(appId ?? '', roster.channelId, roster.serviceUrl, BOT_CONNECTOR_AUDIENCE, parameters, async (context) => {
         const conversationId = context.activity.conversation.id;
         const reference: Partial<ConversationReference> = {
           channelId: roster.channelId, serviceUrl: roster.serviceUrl, bot: roster.bot, user: { ...roster.user, name: roster.user.name ?? '' },
-          conversation: { id: conversationId, conversationType: 'personal', isGroup: false, tenantId: roster.tenantId, name: '' },
+          conversation: { id: conversationId, conversationType: 'personal', isGroup: false, tenantId: tenant, name: '' },
         };
         try {
           retryOnlyThrottling(context);
@@ -137,10 +139,18 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
     if (failure) throw deliveryError(failure);
   }
 
+  /** The tenant to open a member's personal chat in: the team's, else the configured one. Teams refuses to open one without (400). */
+  const tenantOf = (roster: RosterAddress) => roster.tenantId ?? tenantId;
+
   const port: ChatPort = {
     platform: 'teams',
-    canReach: async (person) => Boolean(await loadReference(db, person.id) ?? await loadRosterAddress(db, person.id)),
-    unreachableReason: () => 'Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams',
+    async canReach(person) {
+      if (await loadReference(db, person.id)) return true;
+      const roster = await loadRosterAddress(db, person.id);
+      return Boolean(roster && tenantOf(roster));
+    },
+    unreachableReason: async (person) => (await loadRosterAddress(db, person.id) ? NO_TENANT
+      : 'Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams'),
     async send(person, message) {
       const reference = await loadReference(db, person.id);
       if (reference) return sendTo(reference, message, person.id, true);
@@ -157,9 +167,13 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
   async function openPersonalChat(context: TurnContext): Promise<Partial<ConversationReference> | undefined> {
     const { activity } = context;
     const client = context.turnState.get<ConversationsClient | undefined>(context.adapter.ConnectorClientKey);
-    // Teams leaves the tenant out now and then; a personal chat cannot be opened without one.
+    // Teams leaves the tenant out now and then; a personal chat cannot be opened without one (Teams answers 400).
     const tenant = activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id ?? tenantId;
     if (!client || !activity.recipient) return undefined;
+    if (!tenant) {
+      logger.info('Teams named no tenant and MICROSOFT_APP_TENANT_ID is not set: cannot open a personal chat with the person');
+      return undefined;
+    }
     try {
       const { id } = await client.conversations.createConversation({
         isGroup: false, bot: activity.recipient, members: [activity.from], tenantId: tenant, channelData: { tenant: { id: tenant } },
@@ -205,6 +219,8 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
     },
   };
 }
+
+const NO_TENANT = 'Microsoft Teams: the team the app is installed in did not name its tenant, and MICROSOFT_APP_TENANT_ID is not set';
 
 /** An interim message during a turn ("your export is on its way"), as plain text in the same conversation. */
 export async function sendProgress(context: TurnContext, message: string): Promise<void> {

@@ -15,6 +15,7 @@ import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, se
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
 import { answerOnce } from '../../src/core/claims.js';
+import { canonicalJson } from '../../src/core/audit.js';
 import { findPersonById } from '../../src/core/actor.js';
 import { linkTeamRoster, teamIdOf } from './roster.js';
 
@@ -27,13 +28,13 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   const { logger, config } = core;
   const db = core.database.db;
 
-  const ask = (context: TurnContext, request: Request, attachments?: () => Promise<Attachment[]>): Promise<Answer> => core.inbound.handle({
+  const ask = (context: TurnContext, request: Request, attachments?: () => Promise<Attachment[]>, idempotencyKey?: string): Promise<Answer> => core.inbound.handle({
     from: { user: teamsUser(context, logger) },
     channel: 'teams',
     request,
     attachments,
     // Teams retries a turn it thinks timed out with the same activity id: it must record once.
-    idempotencyKey: `teams:${context.activity.conversation.id}:${context.activity.id}`,
+    idempotencyKey: idempotencyKey ?? `teams:${context.activity.conversation.id}:${context.activity.id}`,
     progress: (message) => sendProgress(context, message),
     logContext: { activityType: context.activity.type, activityId: context.activity.id },
   });
@@ -99,17 +100,27 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   });
 
   app.adaptiveCards.actionSubmit(SUBMIT_VERB, async (context, _state, data: SubmitData & Record<string, unknown>) => {
-    const request: Request | undefined = typeof data.command === 'string' ? { line: data.command }
-      : typeof data.form === 'string' ? { command: data.form, values: formValues(data) } : undefined;
-    if (!request) {
-      await out.sendHere(context, reply(text('That button is from an older version of this bot; type the command instead ("help" lists them).', 'error')));
-      return;
-    }
-    const answered = await ask(context, request);
-    const form = answered.reply.outcome === 'refused' && answered.reply.fieldErrors ? submittedForm(data) : undefined;
-    // A refused form comes back as it was filled in, with each reason under its field.
-    if (form) await answer(context, { ...answered, reply: { ...answered.reply, blocks: [...answered.reply.blocks.filter((b) => b.type === 'text'), formBlock(form)] } });
-    else await answerClick(context, answered);
+    const { activity } = context;
+    // Answered once per delivery, as a typed message is: Teams delivers a click again (same activity) when our 200 came late.
+    const answered = await answerOnce(db, answeredKey(activity), async () => {
+      const request: Request | undefined = typeof data.command === 'string' ? { line: data.command }
+        : typeof data.form === 'string' ? { command: data.form, values: formValues(data) } : undefined;
+      if (!request) {
+        await out.sendHere(context, reply(text('That button is from an older version of this bot; type the command instead ("help" lists them).', 'error')));
+        return;
+      }
+      const click = clickKey(activity);
+      const answered = await ask(context, request, undefined, click);
+      const form = answered.reply.outcome === 'refused' && answered.reply.fieldErrors ? submittedForm(data) : undefined;
+      // A refused form comes back as it was filled in, with each reason under its field.
+      if (form) await answer(context, { ...answered, reply: { ...answered.reply, blocks: [...answered.reply.blocks.filter((b) => b.type === 'text'), formBlock(form)] } });
+      else if (answered.reply.outcome !== 'recorded' || !click) await answerClick(context, answered);
+      // A double click gets the first click's record back: its answer is shown once.
+      else if (!await answerOnce(db, `${click}:answered`, () => answerClick(context, answered), answerMayHaveArrived)) {
+        logger.info({ activityId: activity.id }, 'a Teams card action clicked again was answered already; not answered twice');
+      }
+    }, answerMayHaveArrived);
+    if (!answered) logger.info({ activityId: activity.id }, 'Teams delivered a card click again that was answered already, or whose answer may have arrived; not answered twice');
   });
 
   /**
@@ -127,7 +138,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const timezone = person.timezone ?? config.defaultTimezone;
     const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: timezone }).format(new Date());
     const outcome = replyCard(result, `Recorded by ${person.name}, ${when} (${timezone})`);
-    await context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(outcome)), id: cardId });
+    // A card that could not be replaced must not end in "nothing was recorded": the person would click again.
+    await showAnswer(result, () => context.updateActivity({ ...MessageFactory.attachment(CardFactory.adaptiveCard(outcome)), id: cardId }).then(() => undefined));
     if (result.about) await out.linkMessage(context.activity.conversation.id, cardId, result.about, person.id);
   }
 
@@ -168,13 +180,12 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     const personal = isPersonalChat(activity);
-    const typed = (personal ? withoutLeadingBotName(activity) : withoutBotMention(activity)).trim();
+    const typed = (personal ? personalChatText(activity) : withoutBotMention(activity)).trim();
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
     // Answered once: Teams delivers a turn again (same activity) when our 200 came late. It is
     // answered again only when the first answer surely did not reach the Bot Connector.
-    const key = activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined;
-    const answered = await answerOnce(db, key, async () => {
+    const answered = await answerOnce(db, answeredKey(activity), async () => {
       // Nothing typed ("@ISMS" alone, or only spaces), nothing attached: the answer to an empty command line, the help.
       const request = typed || files.length || pictures ? await requestOf(activity, typed) : { line: '' };
       // A picture pasted into a reply meant as evidence is refused: the evidence would be recorded without it.
@@ -252,13 +263,17 @@ export function withoutBotMention(activity: Partial<Activity>): string {
 
 /**
  * A personal-chat message as typed: a person may @mention the bot there too, and without the mention
- * entity teams-ai leaves "<at>ISMS</at>" in front of the command. Only the bot's own name is removed.
+ * entity teams-ai leaves "<at>ISMS</at>" in the text; the bot's own mentions are left out. Anyone else
+ * mentioned is named as in a channel.
  */
-export function withoutLeadingBotName(activity: Partial<Activity>): string {
+export function personalChatText(activity: Partial<Activity>): string {
   const text = plainText(activity.text ?? '');
-  const own = activity.recipient?.name ? `<at>${activity.recipient.name}</at>` : undefined;
-  const trimmed = text.trimStart();
-  return own && trimmed.startsWith(own) ? trimmed.slice(own.length) : text;
+  const name = activity.recipient?.name;
+  if (!name) return namesOfMentioned(text);
+  // Each mention of the bot, with the spaces around it, becomes one space.
+  const parts = text.split(`<at>${name}</at>`);
+  const own = parts.map((part, i) => (i > 0 ? part.trimStart() : part)).map((part, i) => (i < parts.length - 1 ? part.trimEnd() : part)).join(' ');
+  return namesOfMentioned(own);
 }
 
 /**
@@ -286,6 +301,20 @@ function changedAt(activity: Activity): string {
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');
+
+/** The claim on answering one delivery of an activity; Teams delivers it again with the same id. */
+const answeredKey = (activity: Activity) => (activity.id ? `teams:answered:${activity.conversation.id}:${activity.id}` : undefined);
+
+/**
+ * One click, one record: the same person submitting the same action with the same inputs on the same
+ * card (a double click is two activities) runs its command once. Undefined when Teams names no card.
+ */
+function clickKey(activity: Activity): string | undefined {
+  const who = activity.from?.aadObjectId ?? activity.from?.id;
+  if (!activity.replyToId || !who) return undefined;
+  const what = createHash('sha256').update(canonicalJson(activity.value ?? null)).digest('hex');
+  return `teams:click:${activity.conversation.id}:${activity.replyToId}:${who}:${what}`;
+}
 
 const offerIdOf = (context: unknown): unknown => (context as Partial<OfferContext> | undefined)?.offerId;
 

@@ -71,6 +71,8 @@ export class FakeConnector {
   readonly files = new Map<string, ServedFile>();
   readonly downloads: string[] = [];
   readonly created: CreatedConversation[] = [];
+  /** The parameters of every request to open a conversation, whatever it was answered. */
+  readonly conversationRequests: Record<string, any>[] = [];
   readonly uploads = new Map<string, UploadSession>();
   /** While true, posted activities wait in `held` until released: a slow Bot Connector, answering when the test says. */
   holdPosts = false;
@@ -239,13 +241,14 @@ export class FakeConnector {
       return;
     }
     if (req.method === 'POST' && parts[0] === 'v3' && parts[1] === 'conversations' && !parts[2]) {
+      const parameters = JSON.parse(body || '{}') as Record<string, any>;
+      this.conversationRequests.push(parameters);
       if (this.refuseNewConversations) {
         return void json(this.refuseNewConversations, { error: { code: 'Forbidden', message: 'The bot is not installed for the user.' } });
       }
-      const parameters = JSON.parse(body || '{}') as Record<string, any>;
-      // Teams opens a personal chat only with one member, and only knowing the tenant.
+      // Teams opens a personal chat only with one member, and only knowing the tenant (its answer without one).
       if (!parameters.tenantId && !parameters.channelData?.tenant?.id) {
-        return void json(400, { error: { code: 'BadArgument', message: 'Tenant id is required.' } });
+        return void json(400, { error: { code: 'BadSyntax', message: 'Could not parse tenant id' } });
       }
       if (!parameters.isGroup && (!Array.isArray(parameters.members) || parameters.members.length !== 1 || !parameters.members[0]?.id)) {
         return void json(400, { error: { code: 'BadArgument', message: 'A personal conversation needs exactly one member.' } });
