@@ -1,30 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { copyRegister } from './helpers/data-folders.js';
+import { runScript } from './helpers/process.js';
 import { rows } from '../src/db/migrate.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { importYaml } from '../src/import/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const PEOPLE = `people:
 ${['ann', 'ben', 'cid', 'dora', 'eve', 'finn'].map((n) => `  - { name: ${n}, email: ${n}@example.org, roles: [staff] }`).join('\n')}
 `;
 
-/** Runs the admin CLI as a user would, in its own process. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // What "npm run isms -- <args>" runs, without npm in between.
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** Runs the admin CLI as a user would ("npm run isms -- <args>" without npm in between), in its own process. */
+const runCli = (args: string[], env: Record<string, string>) => runScript('src/cli.ts', args, { env });
 
 describe('audit trail verification', () => {
   let t: TestDatabase;
@@ -61,6 +53,7 @@ describe('audit trail verification', () => {
     try {
       // PGlite runs in the child's own data directory; on PostgreSQL the child uses this test's schema.
       const env: Record<string, string> = t.url ? { DATABASE_URL: t.url } : { DATABASE_URL: '', ISMS_DATA_DIR: path.join(dataDir, 'data') };
+      if (!t.url) await copyRegister('empty', env.ISMS_DATA_DIR);
       const imported = await runCli(['import', 'examples/example-org.yaml'], env);
       expect(imported.stderr).toBe('');
       expect(imported.code).toBe(0);
@@ -77,5 +70,5 @@ describe('audit trail verification', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  }, 180_000); // two processes, each starting its own database
+  }, 180_000); // two processes, each opening the database
 });

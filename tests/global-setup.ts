@@ -3,20 +3,22 @@
  * - compiles the bot's TypeScript to JavaScript (esbuild, the transform tsx runs on every start) in
  *   .test-build/, so the many tests that start the bot or the CLI as a child process run it the way
  *   `node dist/src/main.js` does, without transforming every file again on every start;
- * - makes one embedded register holding the example organisation (migrated and loaded by the built CLI,
- *   as a first start does), which tests copy instead of starting PGlite on an empty folder and loading
- *   the example each time: that was most of a terminal test's time;
+ * - makes two embedded registers, one as PGlite creates it in an empty folder and one holding the example
+ *   organisation (loaded by the built CLI, as a first start does), which tests copy instead of having
+ *   each child process create its database and load the example: that was most of a terminal test's time;
  * - names the run, so the PostgreSQL schemas its test files make can be told from another run's on the
  *   same database, and drops those the files left behind (a file's reusable registers live until its
  *   worker exits).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import pg from 'pg';
+import { openDatabase } from '../src/db/client.js';
+import { withoutLock } from './helpers/data-folders.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,7 +32,11 @@ export async function setup(): Promise<() => Promise<void>> {
     outdir, outbase: ROOT, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'error',
   });
   process.env.ISMS_TEST_BUILD = outdir;
+  // PGlite's initdb takes seconds on every new folder: done once here, then copied.
+  const emptyData = path.join(outdir, 'empty-data');
+  await (await openDatabase({ kind: 'pglite', dataDir: emptyData })).close();
   const exampleData = path.join(outdir, 'example-data');
+  cpSync(emptyData, exampleData, { recursive: true, filter: withoutLock });
   // An empty working folder: no .env of the checkout reaches the CLI.
   const cwd = mkdtempSync(path.join(tmpdir(), 'isms-example-'));
   try {
@@ -40,6 +46,7 @@ export async function setup(): Promise<() => Promise<void>> {
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
+  process.env.ISMS_TEST_EMPTY_DATA = emptyData;
   process.env.ISMS_TEST_EXAMPLE_DATA = exampleData;
   return async () => {
     rmSync(outdir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -279,6 +279,8 @@ describe('"npm run isms -- verify" as an auditor runs it', () => {
   }, 240_000); // four processes, each opening the register
 
   it('answers a mistake in its arguments with one sentence and the usage line on stderr, exit status 2, before opening the register', async () => {
+    // No data folder at all: a mistake in the arguments must not make one.
+    await rm(path.join(register.cwd, 'data'), { recursive: true, force: true });
     const usage = 'Usage: npm run isms -- verify [--witness <file or seq:hash>]\n';
     const cases: [string[], string][] = [
       [['--witnes', 'witness.jsonl'], '"verify" takes only --witness <file or seq:hash>, not "--witnes".\n'],

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -10,6 +10,7 @@ import { loadExampleOrganisation } from '../../src/import/example.js';
 import { TEST_DATABASE_TIMEOUT_MS, createTestDatabase, testDbKind } from './db.js';
 import { expect, vi } from 'vitest';
 import { freePort } from '../../bench/measure.js';
+import { copyRegister } from './data-folders.js';
 
 export { freePort };
 
@@ -46,8 +47,8 @@ export function runScript(script: string, args: string[], options: { env?: Recor
 
 /**
  * Where a bot started as a child process keeps its register: a PGlite data dir in a fresh working
- * directory, or a fresh schema on the test PostgreSQL. The directory is empty, so no .env of the
- * checkout leaks into the bot's configuration, and no chat platform is configured.
+ * directory, or a fresh schema on the test PostgreSQL. The working directory holds nothing else, so no
+ * .env of the checkout leaks into the bot's configuration, and no chat platform is configured.
  */
 export interface Register {
   env: Record<string, string | undefined>;
@@ -57,7 +58,12 @@ export interface Register {
   dispose(): Promise<void>;
 }
 
-export async function freshRegister(): Promise<Register> {
+/** A register with nothing in it: PGlite's folder as a new one is created (copied), nothing migrated. */
+export function freshRegister(): Promise<Register> {
+  return newRegister('empty');
+}
+
+async function newRegister(contents: 'empty' | 'example'): Promise<Register> {
   const cwd = await mkdtemp(path.join(tmpdir(), 'isms-register-'));
   const platformOff = { SLACK_BOT_TOKEN: undefined, SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: undefined, MICROSOFT_APP_ID: undefined, TEAMS_ENABLED: undefined, ISMS_EXAMPLE_ORG: undefined };
   if (testDbKind === 'postgres') {
@@ -74,6 +80,7 @@ export async function freshRegister(): Promise<Register> {
     };
   }
   const dataDir = path.join(cwd, 'data');
+  await copyRegister(contents, dataDir);
   return {
     env: { ...platformOff, ISMS_DATA_DIR: dataDir },
     cwd,
@@ -91,13 +98,8 @@ export async function freshRegister(): Promise<Register> {
 
 /** A fresh register holding the example organisation, migrated, for commands run as child processes. */
 export async function exampleRegister(): Promise<Register> {
+  if (testDbKind === 'pglite' && process.env.ISMS_TEST_EXAMPLE_DATA) return newRegister('example');
   const register = await freshRegister();
-  const template = process.env.ISMS_TEST_EXAMPLE_DATA;
-  if (testDbKind === 'pglite' && template) {
-    // A copy of the run's example register (tests/global-setup.ts), without the lock file of the CLI that made it.
-    await cp(template, register.env.ISMS_DATA_DIR!, { recursive: true, filter: (from) => !path.basename(from).startsWith('isms.lock') });
-    return register;
-  }
   await register.withDb(async (db) => {
     await migrate(db);
     await loadExampleOrganisation(db);
