@@ -10,6 +10,7 @@ import { cardOf, cardText } from './helpers/teams.js';
 import { serveBot, type ServingBot } from './helpers/process.js';
 import { seedCampaign, seedTeamsCampaign, startWorkerProcess, summaryOf, type WorkerProcess } from './fixtures/campaign.js';
 import { SlackWebApiPort } from './fixtures/slack-web-api-port.js';
+import { copyRegister } from './helpers/data-folders.js';
 import { chatAddresses, outbox } from '../src/db/schema/index.js';
 import { campaignProgress, POSSIBLE_REPEAT_NOTE } from '../src/core/delivery.js';
 import { startDeliveryWorker } from '../src/scheduler/worker.js';
@@ -212,9 +213,10 @@ if (testDbKind === 'postgres') {
     it('a worker process on a PGlite data directory killed with SIGKILL mid-send and restarted: one message each, none missing', async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'isms-worker-'));
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      await copyRegister('empty', dir);
       const fake = await fakeSlack({ holdAfterPosts: 50 });
       const env = { WORKER_DATABASE: `pglite:${dir}`, FAKE_SLACK_URL: fake.url, LEASE_MS: '1500' };
-      // The first worker creates the register in the directory and queues the campaign.
+      // The first worker migrates the register in the directory and queues the campaign.
       const first = track(startWorkerProcess({ ...env, SEED_CAMPAIGN: String(ON_DISK_CAMPAIGN) }));
       await fake.held;
       first.child.kill('SIGKILL');

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client.js';
 import { migrate, rows } from '../src/db/migrate.js';
 import { freshRegister, runScript, type Register, type RunResult } from './helpers/process.js';
+import { copyRegister } from './helpers/data-folders.js';
 
 /** A start costs a few seconds (tsx, and PGlite where the register is reached). */
 const START_TIMEOUT = 180_000;
@@ -40,6 +41,7 @@ describe('expected errors at start-up and in the CLI: one clear message, no stac
 
   it('a data folder another process holds, for the bot and for the CLI', async () => {
     const dataDir = path.join(dir, 'data');
+    await copyRegister('empty', dataDir);
     const holder = await openDatabase({ kind: 'pglite', dataDir });
     try {
       const said = `The data folder ${dataDir} is in use by another process (pid ${process.pid}): `

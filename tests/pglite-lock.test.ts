@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Database } from '../src/db/client.js';
+import { copyRegister } from './helpers/data-folders.js';
 
 describe('the embedded database folder', () => {
   let dir: string | undefined;
@@ -16,6 +17,7 @@ describe('the embedded database folder', () => {
 
   it('refuses a second opener while the first holds it, and opens again once it is closed', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'isms-lock-'));
+    await copyRegister('empty', dir);
     const first = await openDatabase({ kind: 'pglite', dataDir: dir });
     await expect(openDatabase({ kind: 'pglite', dataDir: dir })).rejects.toThrow(`The data folder ${dir} is in use by another process (pid ${process.pid})`);
     await first.close();
@@ -26,6 +28,7 @@ describe('the embedded database folder', () => {
 
   it('takes over the lock of a process killed outright, even when the new process has the same pid (a restarted container)', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'isms-lock-'));
+    await copyRegister('empty', dir);
     // A holder that dies without cleaning up: it opens the register in a child process and is killed with SIGKILL.
     const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `
       const { openDatabase } = await import(${JSON.stringify(pathToFileURL(path.resolve('src/db/client.ts')).href)});
@@ -34,7 +37,7 @@ describe('the embedded database folder', () => {
       setInterval(() => undefined, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let said = '';
     holder.stdout.on('data', (d) => { said += d; });
-    // The child creates a new register (initdb in WebAssembly): 20 s and more on a busy machine.
+    // The child starts PGlite (WebAssembly): seconds, and more on a busy machine.
     await vi.waitFor(() => expect(said).toBe('locked'), { timeout: 60_000, interval: 50 });
     await expect(openDatabase({ kind: 'pglite', dataDir: dir })).rejects.toThrow(`is in use by another process (pid ${holder.pid})`);
     const exited = new Promise((resolve) => holder.once('exit', resolve));
