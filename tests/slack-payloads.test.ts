@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
-import { SlackWorkspace, blockText, findButton, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
+import { SlackWorkspace, blockText, findButton, postedMessage, submission, type BotMessage } from './helpers/fake-slack-workspace.js';
+import { fieldBlockId } from '../adapters/slack/ids.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
@@ -497,5 +498,46 @@ describe('people mentioned in an evidence reply', () => {
     // Slack sends mentions as <@U…>, without the name.
     const { item } = await evidenceReplyFromSam('CTL-MEN-01', '1700004200.000100', 'Checked with <@ULENA> and <@UCAROL>; <@UGONE> was away');
     expect(item.text).toBe('Checked with @Lena Lead and @Carol Contractor; @UGONE was away');
+  });
+});
+
+/**
+ * A block_actions payload from a view, as docs.slack.dev shows it: container type "view", the view
+ * as Slack holds it (its id and current hash, every block with a block_id), no response_url.
+ */
+function clickInView(who: string, view: any, label: string, trigger: string, command?: string) {
+  const blocks = view.blocks.map((b: any, i: number) => ({ block_id: `view${i}`, ...b }));
+  const { blockId, button } = findButton(blocks, label, command);
+  return {
+    type: 'block_actions', api_app_id: 'A0TEST', token: 'legacy', trigger_id: trigger, is_enterprise_install: false, enterprise: null,
+    user: { id: who, username: who.toLowerCase(), name: who.toLowerCase(), team_id: 'T0TEST' }, team: { id: 'T0TEST', domain: 'test' },
+    container: { type: 'view', view_id: view.id },
+    view: {
+      ...view, blocks, team_id: 'T0TEST', app_id: 'A0TEST', bot_id: 'BBOT', root_view_id: view.id, previous_view_id: null,
+      clear_on_close: false, notify_on_close: false, external_id: '', state: { values: {} }, private_metadata: view.private_metadata ?? '',
+    },
+    actions: [{ type: 'button', action_id: button.action_id, block_id: blockId, text: button.text, value: button.value, action_ts: `${Date.now() / 1000}` }],
+  };
+}
+
+describe('a read-only button in a modal clicked twice', () => {
+  it('answers once as a direct message, whether Slack sends a second click (another trigger) or the same one again (X-Slack-Retry-Num)', async () => {
+    const policy = await addPolicy(w.t.db, { title: 'Long read' });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Lock your screen whenever you leave your desk. '.repeat(100) });
+    // "Read a policy" in a modal: its first page comes back in the modal, with a "Next page" button.
+    const form = await w.formOf('USAM', 'policy text');
+    const submitted = await w.sender.interaction(submission('USAM', form, { [fieldBlockId('policy')]: { selected_option: { value: policy.ref } } }));
+    const result = { ...submitted.json().view, id: form.id, hash: 'hash-after-submission' };
+    expect(blockText(result.blocks)).toContain(`${policy.ref} Long read, version 1.0 (page 1 of 2)`);
+    const secondPage = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'USAM' && blockText(c.args.blocks).includes(`${policy.ref} Long read, version 1.0 (page 2 of 2)`));
+
+    await w.sender.interaction(clickInView('USAM', result, 'Next page', 'trigger-page-1'));
+    await vi.waitFor(() => expect(secondPage()).toHaveLength(1), WAIT);
+    await w.sender.interaction(clickInView('USAM', result, 'Next page', 'trigger-page-2'));
+    await w.sender.interaction(clickInView('USAM', result, 'Next page', 'trigger-page-2'), { retryNum: 1 });
+    await w.logs.waitFor((l) => l.request?.kind === 'block_action' && /answered already/.test(l.msg));
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect(secondPage()).toHaveLength(1);
+    expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.staff.id))).toHaveLength(0);
   });
 });

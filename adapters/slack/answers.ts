@@ -54,6 +54,11 @@ export function inConversation(api: SlackApi, channel: string, request: RequestI
 
 /** A private answer to a click: ephemeral under the message, a direct message for a button in a view. */
 export function privately(api: SlackApi, body: BlockAction<ButtonAction>, respond: RespondFn, request: RequestInfo): Show {
-  if (body.response_url && (body.container as { type?: string }).type === 'message') return viaResponseUrl(api, respond, request, true);
+  if (!answeredByDirectMessage(body)) return viaResponseUrl(api, respond, request, true);
   return inConversation(api, body.user.id, request);
+}
+
+/** A click in a view (a modal, the App Home) has no message to answer under: its answer is a direct message. */
+export function answeredByDirectMessage(body: BlockAction<ButtonAction>): boolean {
+  return !(body.response_url && (body.container as { type?: string }).type === 'message');
 }
