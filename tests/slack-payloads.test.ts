@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, findButton, postedMessage, submission, type BotMessage } from './helpers/fake-slack-workspace.js';
-import { fieldBlockId } from '../adapters/slack/ids.js';
+import { LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
@@ -539,5 +539,82 @@ describe('a read-only button in a modal clicked twice', () => {
     await w.bot.inFlight.settled(WAIT.timeout);
     expect(secondPage()).toHaveLength(1);
     expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.staff.id))).toHaveLength(0);
+  });
+});
+
+describe('a modal whose answer may have reached it though views.update failed', () => {
+  /** Sam's evidence form for a new request, opened from the request's "Submit evidence" button. */
+  async function evidenceForm(control: string, trigger: string) {
+    const { request } = await evidenceRequestForSam(control);
+    await w.sender.interaction(w.clickPayload('USAM', request, 'Submit evidence', `form-${control}`, trigger));
+    const opened = await w.openedWith(trigger);
+    return { ...opened.args.view, id: opened.response!.view.id, hash: opened.response!.view.hash };
+  }
+
+  it.each([
+    ['Slack answered 504 (a gateway timeout) on every try', 'CTL-MU-01', () => w.fake.failNext('views.update', 504)],
+    ['the connection was lost mid-request on every try', 'CTL-MU-02', () => w.fake.takeThenDropConnection('views.update', 3)],
+  ] as const)('tells the person a recorded submission was recorded, not the answer twice nor that nothing was: %s', async (_why, control, fail) => {
+    const form = await evidenceForm(control, `trigger-${control}`);
+    const name = `restore-${control}.pdf`;
+    w.fake.addFile(`F0${control}`, name, Buffer.from('%PDF-1.7 restore test'), 'application/pdf');
+    const toSam = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'USAM' && !c.args.thread_ts && c.status === 200 && !/asks you for evidence/.test(c.args.text));
+    const before = toSam().length;
+    fail();
+    try {
+      const response = await w.sender.interaction(submission('USAM', form, { [fieldBlockId('file')]: { files: [{ id: `F0${control}`, name }] } }));
+      expect(blockText(response.json().view.blocks)).toContain('Recording');
+      await vi.waitFor(() => expect(toSam().length).toBeGreaterThan(before), WAIT);
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+    const told = toSam().slice(before);
+    expect(told).toHaveLength(1);
+    const said = blockText(told[0].args.blocks);
+    expect(said).toContain('Your request was recorded, but its answer may not have reached you');
+    expect(said).not.toContain('nothing was recorded');
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, name))).toHaveLength(1);
+  });
+
+  it('follows a form that may have reached its "Preparing…" modal with nothing: neither "something went wrong" nor "recorded"', async () => {
+    const trigger = 'trigger-form-maybe-shown';
+    const before = await w.auditCount();
+    w.fake.failNext('views.update', 504);
+    try {
+      await w.sender.command(w.slashCommand('USAM', 'declare ai', 'form-maybe-shown', trigger));
+      await w.logs.waitFor((l) => l.request?.kind === 'slash_command' && /^Slack request failed/.test(l.msg));
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect((await w.openedWith(trigger)).args.view.callback_id).toBe(LOADING_VIEW);
+    expect(w.fake.callsTo('response_url').filter((c) => c.args.id === 'form-maybe-shown')).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
+  });
+});
+
+describe('a button on the App Home whose answer was sent, but the home could not be refreshed', () => {
+  it.each([
+    ['Slack answered 504 (a gateway timeout) on every try', 'Screen lock', () => w.fake.failNext('views.publish', 504)],
+    ['Slack refused it (an error of its own)', 'Visitor badges', () => w.fake.on('views.publish', () => ({ ok: false, error: 'internal_error' }))],
+  ] as const)('says nothing more than the answer: %s', async (_why, title, fail) => {
+    const policy = await addPolicy(w.t.db, { title });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Read me.' });
+    await w.sender.event({ type: 'app_home_opened', user: 'ULENA', channel: 'DLENA', tab: 'home', event_ts: `${Date.now() / 1000}` }, `EvHOME${policy.ref}`);
+    const published = await w.fake.waitForCall('views.publish', (c) => c.args.user_id === 'ULENA' && blockText(c.args.view.blocks).includes(title));
+    const home = { ...published.args.view, id: published.response!.view.id, hash: published.response!.view.hash };
+    const after = (c: { method: string }) => w.fake.calls.indexOf(c as never) > w.fake.calls.indexOf(published);
+    const toLena = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'ULENA' && after(c));
+    fail();
+    try {
+      await w.sender.interaction(clickInView('ULENA', home, 'Acknowledge version 1.0', `trigger-${policy.ref}`, `ack ${policy.ref} --version 1.0`));
+      await w.fake.waitForCall('views.publish', (c) => c.args.user_id === 'ULENA' && after(c));
+      await w.bot.inFlight.settled(WAIT.timeout);
+    } finally {
+      w.fake.clearFailures();
+      w.fake.off('views.publish');
+    }
+    expect(toLena().map((c) => blockText(c.args.blocks))).toEqual([expect.stringContaining(`you acknowledged ${policy.ref} ${title}`)]);
   });
 });

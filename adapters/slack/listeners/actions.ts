@@ -13,7 +13,7 @@ import { findForm } from '../../../src/core/reply.js';
 import { OPEN_FORM_ACTION_PATTERN, RUN_ACTION_PATTERN } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { fallbackText, formModal, openFormValue, renderBlocks, resultModal } from '../render.js';
-import { answeredByDirectMessage, inConversation, privately, respondWith } from '../answers.js';
+import { answeredByDirectMessage, inConversation, privately, respondWith, showing } from '../answers.js';
 import { openLoadingModal, runAndShow, type ModalTarget } from '../modals.js';
 import { publishHome } from './home.js';
 import { deliverFiles } from '../send-file.js';
@@ -50,7 +50,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
           fields: form.fields.filter((f) => !(f.name in hidden)).map((f) => (wanted.initial?.[f.name] === undefined ? f : { ...f, initial: wanted.initial[f.name] })),
         })
         : resultModal(reply);
-      if (opened) await deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view }, context.request);
+      if (opened) await showing(() => deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view }, context.request));
       else await answer(reply);
     });
   });
@@ -77,7 +77,8 @@ async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Cli
     // A second click (or Slack's retry) gets the stored answer back: a direct message, unlike an
     // update of the clicked message, would show it twice, so it is sent once per click key.
     await directlyOnce(deps, context, `${key}:dm`, () => inConversation(deps.api, body.user.id, context.request)(done.reply));
-    if (body.view?.type === 'home') await publishHome(deps, context);
+    // The answer was shown: a home that could not be refreshed (logged) shows the change when next opened.
+    if (body.view?.type === 'home') await publishHome(deps, context).catch(() => undefined);
   }
 }
 
