@@ -618,3 +618,23 @@ describe('a button on the App Home whose answer was sent, but the home could not
     expect(toLena().map((c) => blockText(c.args.blocks))).toEqual([expect.stringContaining(`you acknowledged ${policy.ref} ${title}`)]);
   });
 });
+
+describe('a form whose modal may have opened though Slack\'s answer was lost', () => {
+  it.each([
+    ['Slack answered 504 (a gateway timeout)', 'CTL-MO-01', () => w.fake.failNext('views.open', 504, 1)],
+    ['the connection was lost mid-request', 'CTL-MO-02', () => w.fake.takeThenDropConnection('views.open')],
+  ] as const)('is neither opened again (its trigger is single-use) nor sent as a message too: %s', async (_why, control, fail) => {
+    const { request } = await evidenceRequestForSam(control);
+    const trigger = `trigger-${control}`;
+    fail();
+    try {
+      await w.sender.interaction(w.clickPayload('USAM', request, 'Submit evidence', `open-${control}`, trigger));
+      await w.logs.waitFor((l) => l.slackMethod === 'views.open' && l.request?.kind === 'block_action' && l.level === 50);
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect(w.fake.callsTo('views.open').filter((c) => c.args.trigger_id === trigger)).toHaveLength(1);
+    expect(w.fake.callsTo('response_url').filter((c) => c.args.id === `open-${control}`)).toEqual([]);
+  });
+});

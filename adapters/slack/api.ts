@@ -54,8 +54,12 @@ export function retryAfterMs(e: unknown): number | undefined {
   return m ? Number(m[1]) * 1000 : undefined;
 }
 
-/** Methods that post a message: sent twice, the person reads it twice. */
-const POSTS = new Set(['chat.postMessage', 'chat.postEphemeral', 'files.completeUploadExternal']);
+/**
+ * Methods that post a message or open a modal: sent twice, the person reads it twice; and a modal's
+ * trigger is single-use, so a repeat after a try that opened it is refused (exchanged_trigger_id) as
+ * if none had opened.
+ */
+const POSTS = new Set(['chat.postMessage', 'chat.postEphemeral', 'files.completeUploadExternal', 'views.open', 'views.push']);
 
 /**
  * The retry options for calls that post a message: a try is repeated only when the last surely did

@@ -7,7 +7,7 @@ import type { types as Slack } from '@slack/bolt';
 import { showAnswer, type Answer } from '../../src/core/inbound.js';
 import { tokenize, type CommandRouter } from '../../src/core/router.js';
 import { findForm } from '../../src/core/reply.js';
-import type { RequestInfo, SlackApi } from './api.js';
+import { mayHavePosted, type RequestInfo, type SlackApi } from './api.js';
 import { formModal, loadingModal, resultModal } from './render.js';
 import { deliverFiles } from './send-file.js';
 import { showing } from './answers.js';
@@ -57,8 +57,10 @@ async function openModal(api: SlackApi, target: ModalTarget, view: Slack.ModalVi
   try {
     await openView(api, target, view, request);
     return true;
-  } catch {
-    return false; // e.g. the trigger expired: the form goes back as a message with an "Open" button
+  } catch (e) {
+    // E.g. the trigger expired: the form goes back as a message with an "Open" button. One that may
+    // have opened (a 504, a connection lost) is not sent as a message too.
+    return mayHavePosted(e);
   }
 }
 
