@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, findButton, postedMessage, submission, type BotMessage } from './helpers/fake-slack-workspace.js';
-import { LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
+import { FORM_VIEW, LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
@@ -577,19 +577,24 @@ describe('a modal whose answer may have reached it though views.update failed', 
     expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, name))).toHaveLength(1);
   });
 
-  it('follows a form that may have reached its "Preparing…" modal with nothing: neither "something went wrong" nor "recorded"', async () => {
-    const trigger = 'trigger-form-maybe-shown';
+  it.each([
+    ['Slack answered 504 (a gateway timeout) on every try', 'form-maybe-504', () => w.fake.failNext('views.update', 504)],
+    ['the connection was lost after Slack took it, and Slack refused the retry (hash_conflict)', 'form-maybe-dropped', () => w.fake.takeThenDropConnection('views.update')],
+  ] as const)('follows a form that may have reached its "Preparing…" modal with nothing, neither "something went wrong" nor "recorded": %s', async (_why, id, fail) => {
+    const trigger = `trigger-${id}`;
     const before = await w.auditCount();
-    w.fake.failNext('views.update', 504);
+    fail();
     try {
-      await w.sender.command(w.slashCommand('USAM', 'declare ai', 'form-maybe-shown', trigger));
+      await w.sender.command(w.slashCommand('USAM', 'declare ai', id, trigger));
       await w.logs.waitFor((l) => l.request?.kind === 'slash_command' && /^Slack request failed/.test(l.msg));
     } finally {
       w.fake.clearFailures();
     }
     await w.bot.inFlight.settled(WAIT.timeout);
-    expect((await w.openedWith(trigger)).args.view.callback_id).toBe(LOADING_VIEW);
-    expect(w.fake.callsTo('response_url').filter((c) => c.args.id === 'form-maybe-shown')).toEqual([]);
+    const opened = await w.openedWith(trigger);
+    expect(opened.args.view.callback_id).toBe(LOADING_VIEW);
+    expect(w.fake.callsTo('views.update').find((c) => c.args.view_id === opened.response!.view.id)!.args.view.callback_id).toBe(FORM_VIEW);
+    expect(w.fake.callsTo('response_url').filter((c) => c.args.id === id)).toEqual([]);
     expect(await w.auditCount()).toBe(before);
   });
 });

@@ -88,12 +88,14 @@ function surelyNotPosted(error: unknown): boolean {
 /**
  * Whether a post that failed for good may still have reached the person (a timeout, a 504, a
  * connection lost mid-request), so that posting it again could show it twice. Slack's own refusal
- * (ok: false, a 429), the failures the retry rule repeats, and anything that failed before a
- * request went out did not post it; an AnswerNotShown is judged by its cause.
+ * (ok: false, a 429; but a modal's hash_conflict), the failures the retry rule repeats, and anything
+ * that failed before a request went out did not post it; an AnswerNotShown is judged by its cause.
  */
 export function mayHavePosted(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; cause?: unknown; statusCode?: number };
+  const e = error as { name?: string; code?: string; cause?: unknown; statusCode?: number; data?: { error?: string } };
   if (e?.name === 'AnswerNotShown') return mayHavePosted(e.cause);
+  // A view changed since the bot read its hash: by an earlier try of this very update, perhaps, whose answer was lost.
+  if (e?.code === webApi.ErrorCode.PlatformError && e.data?.error === 'hash_conflict') return true;
   // A response_url post (Bolt's respond, over fetch): Slack's status, or the connection's fault.
   if (e?.code === 'slack_bolt_respond_error') return (e.statusCode ?? 0) >= 500 && !surelyNotPosted(error);
   if (error instanceof TypeError && e.cause) {
