@@ -114,6 +114,21 @@ describe('an export asked for in Slack', () => {
     expect(existsSync(await fileFolder(trigger))).toBe(false);
   });
 
+  it.each([
+    ['Slack answered 504 (a gateway timeout)', 'maybe-504', () => w.fake.failNext('files.completeUploadExternal', 504, 1)],
+    ['the connection was lost mid-request', 'maybe-dropped', () => w.fake.takeThenDropConnection('files.completeUploadExternal')],
+  ] as const)('says the file may have arrived, not to ask again, when sharing it may have gone through: %s', async (_why, responseId, fail) => {
+    const completes = w.fake.callsTo('files.completeUploadExternal').length;
+    fail();
+    const { trigger, answer } = await leadTypes('export risks csv', responseId);
+    expect(answer).toContain('Exported Risk register (CSV, 2 rows).');
+    expect(answer).toContain(`Slack did not confirm that risks-${today()}.csv reached your direct messages with me. Look there before you ask again`);
+    expect(answer).not.toContain('ask again in a minute');
+    // Shared once at most: a share that may have gone through is not tried again.
+    expect(w.fake.callsTo('files.completeUploadExternal')).toHaveLength(completes + 1);
+    expect(existsSync(await fileFolder(trigger))).toBe(false);
+  });
+
   it('sends the file from a button, once for a double click', async () => {
     await w.slack.port.send(await w.person('lead'), reply(text('The quarterly export is due.'), actions({ label: 'Export risks', command: 'export risks csv' })));
     const message = postedMessage(w.fake.callsTo('chat.postMessage').at(-1)!);

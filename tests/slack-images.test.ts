@@ -8,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import { SlackWorkspace, blockText } from './helpers/fake-slack-workspace.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { outbox, people } from '../src/db/schema/index.js';
+import { imageBlock, reply, text } from '../src/core/reply.js';
 import { CHART_HEIGHT, CHART_WIDTH } from '../src/domain/reviews/charts.js';
 
 let w: SlackWorkspace;
@@ -59,5 +60,27 @@ describe('the management review pack in Slack', () => {
       expect(pngSize(chart.bytes!)).toEqual({ width: CHART_WIDTH, height: CHART_HEIGHT });
     }
     expect(w.fake.callsTo('files.completeUploadExternal').filter((c) => c.args.channel_id === dm)).toHaveLength(4);
+  });
+});
+
+describe('a chart whose sharing may have gone through though Slack\'s answer was lost', () => {
+  it.each([
+    ['Slack answered 504 (a gateway timeout)', 'chart-504', () => w.fake.failNext('files.completeUploadExternal', 504, 1)],
+    ['the connection was lost mid-request', 'chart-dropped', () => w.fake.takeThenDropConnection('files.completeUploadExternal')],
+  ] as const)('is not shared again when the message is sent again: %s', async (_why, name, fail) => {
+    const lena = (await w.t.db.select().from(people).where(eq(people.slackUserId, 'ULENA')))[0];
+    const message = reply(text(`Your chart ${name}.`), imageBlock({ title: 'A chart', alt: 'a bar', fileName: `${name}.png`, png: Buffer.from('89504e470d0a1a0a', 'hex') }));
+    // The message itself is refused once (surely not posted), so the outbox sends it again.
+    fail();
+    w.fake.failNext('chat.postMessage', 500, 1);
+    try {
+      await expect(w.slack.port.sendWithKey(lena, message, `test:${name}`)).rejects.toThrow();
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.slack.port.sendWithKey(lena, message, `test:${name}`);
+    const shares = w.fake.callsTo('files.completeUploadExternal').filter((c) => c.args.files?.[0]?.title === 'A chart' && w.fake.uploads.get(c.args.files[0].id)?.filename === `${name}.png`);
+    expect(shares).toHaveLength(1);
+    expect(w.fake.callsTo('chat.postMessage').filter((c) => c.status === 200 && String(c.args.text).startsWith(`Your chart ${name}.`))).toHaveLength(1);
   });
 });

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
-import { SlackWorkspace, blockText, findButton, postedMessage, type BotMessage } from './helpers/fake-slack-workspace.js';
+import { SlackWorkspace, blockText, findButton, postedMessage, submission, type BotMessage } from './helpers/fake-slack-workspace.js';
+import { FORM_VIEW, LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
@@ -497,5 +498,148 @@ describe('people mentioned in an evidence reply', () => {
     // Slack sends mentions as <@U…>, without the name.
     const { item } = await evidenceReplyFromSam('CTL-MEN-01', '1700004200.000100', 'Checked with <@ULENA> and <@UCAROL>; <@UGONE> was away');
     expect(item.text).toBe('Checked with @Lena Lead and @Carol Contractor; @UGONE was away');
+  });
+});
+
+/**
+ * A block_actions payload from a view, as docs.slack.dev shows it: container type "view", the view
+ * as Slack holds it (its id and current hash, every block with a block_id), no response_url.
+ */
+function clickInView(who: string, view: any, label: string, trigger: string, command?: string) {
+  const blocks = view.blocks.map((b: any, i: number) => ({ block_id: `view${i}`, ...b }));
+  const { blockId, button } = findButton(blocks, label, command);
+  return {
+    type: 'block_actions', api_app_id: 'A0TEST', token: 'legacy', trigger_id: trigger, is_enterprise_install: false, enterprise: null,
+    user: { id: who, username: who.toLowerCase(), name: who.toLowerCase(), team_id: 'T0TEST' }, team: { id: 'T0TEST', domain: 'test' },
+    container: { type: 'view', view_id: view.id },
+    view: {
+      ...view, blocks, team_id: 'T0TEST', app_id: 'A0TEST', bot_id: 'BBOT', root_view_id: view.id, previous_view_id: null,
+      clear_on_close: false, notify_on_close: false, external_id: '', state: { values: {} }, private_metadata: view.private_metadata ?? '',
+    },
+    actions: [{ type: 'button', action_id: button.action_id, block_id: blockId, text: button.text, value: button.value, action_ts: `${Date.now() / 1000}` }],
+  };
+}
+
+describe('a read-only button in a modal clicked twice', () => {
+  it('answers once as a direct message, whether Slack sends a second click (another trigger) or the same one again (X-Slack-Retry-Num)', async () => {
+    const policy = await addPolicy(w.t.db, { title: 'Long read' });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Lock your screen whenever you leave your desk. '.repeat(100) });
+    // "Read a policy" in a modal: its first page comes back in the modal, with a "Next page" button.
+    const form = await w.formOf('USAM', 'policy text');
+    const submitted = await w.sender.interaction(submission('USAM', form, { [fieldBlockId('policy')]: { selected_option: { value: policy.ref } } }));
+    const result = { ...submitted.json().view, id: form.id, hash: 'hash-after-submission' };
+    expect(blockText(result.blocks)).toContain(`${policy.ref} Long read, version 1.0 (page 1 of 2)`);
+    const secondPage = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'USAM' && blockText(c.args.blocks).includes(`${policy.ref} Long read, version 1.0 (page 2 of 2)`));
+
+    await w.sender.interaction(clickInView('USAM', result, 'Next page', 'trigger-page-1'));
+    await vi.waitFor(() => expect(secondPage()).toHaveLength(1), WAIT);
+    await w.sender.interaction(clickInView('USAM', result, 'Next page', 'trigger-page-2'));
+    await w.sender.interaction(clickInView('USAM', result, 'Next page', 'trigger-page-2'), { retryNum: 1 });
+    await w.logs.waitFor((l) => l.request?.kind === 'block_action' && /answered already/.test(l.msg));
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect(secondPage()).toHaveLength(1);
+    expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.staff.id))).toHaveLength(0);
+  });
+});
+
+describe('a modal whose answer may have reached it though views.update failed', () => {
+  /** Sam's evidence form for a new request, opened from the request's "Submit evidence" button. */
+  async function evidenceForm(control: string, trigger: string) {
+    const { request } = await evidenceRequestForSam(control);
+    await w.sender.interaction(w.clickPayload('USAM', request, 'Submit evidence', `form-${control}`, trigger));
+    const opened = await w.openedWith(trigger);
+    return { ...opened.args.view, id: opened.response!.view.id, hash: opened.response!.view.hash };
+  }
+
+  it.each([
+    ['Slack answered 504 (a gateway timeout) on every try', 'CTL-MU-01', () => w.fake.failNext('views.update', 504)],
+    ['the connection was lost mid-request on every try', 'CTL-MU-02', () => w.fake.takeThenDropConnection('views.update', 3)],
+  ] as const)('tells the person a recorded submission was recorded, not the answer twice nor that nothing was: %s', async (_why, control, fail) => {
+    const form = await evidenceForm(control, `trigger-${control}`);
+    const name = `restore-${control}.pdf`;
+    w.fake.addFile(`F0${control}`, name, Buffer.from('%PDF-1.7 restore test'), 'application/pdf');
+    const toSam = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'USAM' && !c.args.thread_ts && c.status === 200 && !/asks you for evidence/.test(c.args.text));
+    const before = toSam().length;
+    fail();
+    try {
+      const response = await w.sender.interaction(submission('USAM', form, { [fieldBlockId('file')]: { files: [{ id: `F0${control}`, name }] } }));
+      expect(blockText(response.json().view.blocks)).toContain('Recording');
+      await vi.waitFor(() => expect(toSam().length).toBeGreaterThan(before), WAIT);
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+    const told = toSam().slice(before);
+    expect(told).toHaveLength(1);
+    const said = blockText(told[0].args.blocks);
+    expect(said).toContain('Your request was recorded, but its answer may not have reached you');
+    expect(said).not.toContain('nothing was recorded');
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, name))).toHaveLength(1);
+  });
+
+  it.each([
+    ['Slack answered 504 (a gateway timeout) on every try', 'form-maybe-504', () => w.fake.failNext('views.update', 504)],
+    ['the connection was lost after Slack took it, and Slack refused the retry (hash_conflict)', 'form-maybe-dropped', () => w.fake.takeThenDropConnection('views.update')],
+  ] as const)('follows a form that may have reached its "Preparing…" modal with nothing, neither "something went wrong" nor "recorded": %s', async (_why, id, fail) => {
+    const trigger = `trigger-${id}`;
+    const before = await w.auditCount();
+    fail();
+    try {
+      await w.sender.command(w.slashCommand('USAM', 'declare ai', id, trigger));
+      await w.logs.waitFor((l) => l.request?.kind === 'slash_command' && /^Slack request failed/.test(l.msg));
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+    const opened = await w.openedWith(trigger);
+    expect(opened.args.view.callback_id).toBe(LOADING_VIEW);
+    expect(w.fake.callsTo('views.update').find((c) => c.args.view_id === opened.response!.view.id)!.args.view.callback_id).toBe(FORM_VIEW);
+    expect(w.fake.callsTo('response_url').filter((c) => c.args.id === id)).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
+  });
+});
+
+describe('a button on the App Home whose answer was sent, but the home could not be refreshed', () => {
+  it.each([
+    ['Slack answered 504 (a gateway timeout) on every try', 'Screen lock', () => w.fake.failNext('views.publish', 504)],
+    ['Slack refused it (an error of its own)', 'Visitor badges', () => w.fake.on('views.publish', () => ({ ok: false, error: 'internal_error' }))],
+  ] as const)('says nothing more than the answer: %s', async (_why, title, fail) => {
+    const policy = await addPolicy(w.t.db, { title });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Read me.' });
+    await w.sender.event({ type: 'app_home_opened', user: 'ULENA', channel: 'DLENA', tab: 'home', event_ts: `${Date.now() / 1000}` }, `EvHOME${policy.ref}`);
+    const published = await w.fake.waitForCall('views.publish', (c) => c.args.user_id === 'ULENA' && blockText(c.args.view.blocks).includes(title));
+    const home = { ...published.args.view, id: published.response!.view.id, hash: published.response!.view.hash };
+    const after = (c: { method: string }) => w.fake.calls.indexOf(c as never) > w.fake.calls.indexOf(published);
+    const toLena = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'ULENA' && after(c));
+    fail();
+    try {
+      await w.sender.interaction(clickInView('ULENA', home, 'Acknowledge version 1.0', `trigger-${policy.ref}`, `ack ${policy.ref} --version 1.0`));
+      await w.fake.waitForCall('views.publish', (c) => c.args.user_id === 'ULENA' && after(c));
+      await w.bot.inFlight.settled(WAIT.timeout);
+    } finally {
+      w.fake.clearFailures();
+      w.fake.off('views.publish');
+    }
+    expect(toLena().map((c) => blockText(c.args.blocks))).toEqual([expect.stringContaining(`you acknowledged ${policy.ref} ${title}`)]);
+  });
+});
+
+describe('a form whose modal may have opened though Slack\'s answer was lost', () => {
+  it.each([
+    ['Slack answered 504 (a gateway timeout)', 'CTL-MO-01', () => w.fake.failNext('views.open', 504, 1)],
+    ['the connection was lost mid-request', 'CTL-MO-02', () => w.fake.takeThenDropConnection('views.open')],
+  ] as const)('is neither opened again (its trigger is single-use) nor sent as a message too: %s', async (_why, control, fail) => {
+    const { request } = await evidenceRequestForSam(control);
+    const trigger = `trigger-${control}`;
+    fail();
+    try {
+      await w.sender.interaction(w.clickPayload('USAM', request, 'Submit evidence', `open-${control}`, trigger));
+      await w.logs.waitFor((l) => l.slackMethod === 'views.open' && l.request?.kind === 'block_action' && l.level === 50);
+    } finally {
+      w.fake.clearFailures();
+    }
+    await w.bot.inFlight.settled(WAIT.timeout);
+    expect(w.fake.callsTo('views.open').filter((c) => c.args.trigger_id === trigger)).toHaveLength(1);
+    expect(w.fake.callsTo('response_url').filter((c) => c.args.id === `open-${control}`)).toEqual([]);
   });
 });

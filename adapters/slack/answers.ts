@@ -8,10 +8,14 @@ import { showAnswer } from '../../src/core/inbound.js';
 import { renderMessage } from './render.js';
 import type { Show } from './listeners/shared.js';
 
-/** Errors of a post that showed (or tried to show) an answer: see shownMaybe. */
+/** Errors of a call that showed (or tried to show) an answer: see shownMaybe. */
 const failedPosts = new WeakSet<object>();
 
-function posting(post: () => Promise<void>): Promise<void> {
+/**
+ * Runs a call that shows an answer: a post, or a modal, the App Home or a message updated with it.
+ * Its failure is remembered as such (see shownMaybe).
+ */
+export function showing<T>(post: () => Promise<T>): Promise<T> {
   return post().catch((e: unknown) => {
     if (e && typeof e === 'object') failedPosts.add(e);
     throw e;
@@ -19,7 +23,7 @@ function posting(post: () => Promise<void>): Promise<void> {
 }
 
 /**
- * True when `e` is the failure of posting an answer that may still have reached the person (a
+ * True when `e` is the failure of showing an answer that may still have reached the person (a
  * timeout, a 504, a connection lost mid-request): a follow-up saying something went wrong would
  * contradict an answer they may be reading.
  */
@@ -38,7 +42,7 @@ export function viaResponseUrl(api: SlackApi, respond: RespondFn, request: Reque
 
 export async function respondWith(api: SlackApi, respond: RespondFn, payload: RespondArguments, request: RequestInfo): Promise<void> {
   try {
-    await posting(async () => { await respond(payload); });
+    await showing(async () => { await respond(payload); });
   } catch (e) {
     api.logRespondFailure(e, request);
     throw e;
@@ -48,12 +52,17 @@ export async function respondWith(api: SlackApi, respond: RespondFn, payload: Re
 /** A message in a conversation (a user id means the bot's direct message with them), or in a thread of it. */
 export function inConversation(api: SlackApi, channel: string, request: RequestInfo, threadTs?: string): Show {
   return (answer) => showAnswer(answer, async (reply) => {
-    await posting(async () => { await api.call('chat.postMessage', { channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request); });
+    await showing(async () => { await api.call('chat.postMessage', { channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderMessage(reply) }, request); });
   });
 }
 
 /** A private answer to a click: ephemeral under the message, a direct message for a button in a view. */
 export function privately(api: SlackApi, body: BlockAction<ButtonAction>, respond: RespondFn, request: RequestInfo): Show {
-  if (body.response_url && (body.container as { type?: string }).type === 'message') return viaResponseUrl(api, respond, request, true);
+  if (!answeredByDirectMessage(body)) return viaResponseUrl(api, respond, request, true);
   return inConversation(api, body.user.id, request);
+}
+
+/** A click in a view (a modal, the App Home) has no message to answer under: its answer is a direct message. */
+export function answeredByDirectMessage(body: BlockAction<ButtonAction>): boolean {
+  return !(body.response_url && (body.container as { type?: string }).type === 'message');
 }

@@ -54,8 +54,12 @@ export function retryAfterMs(e: unknown): number | undefined {
   return m ? Number(m[1]) * 1000 : undefined;
 }
 
-/** Methods that post a message: sent twice, the person reads it twice. */
-const POSTS = new Set(['chat.postMessage', 'chat.postEphemeral', 'files.completeUploadExternal']);
+/**
+ * Methods that post a message or open a modal: sent twice, the person reads it twice; and a modal's
+ * trigger is single-use, so a repeat after a try that opened it is refused (exchanged_trigger_id) as
+ * if none had opened.
+ */
+const POSTS = new Set(['chat.postMessage', 'chat.postEphemeral', 'files.completeUploadExternal', 'views.open', 'views.push']);
 
 /**
  * The retry options for calls that post a message: a try is repeated only when the last surely did
@@ -84,12 +88,14 @@ function surelyNotPosted(error: unknown): boolean {
 /**
  * Whether a post that failed for good may still have reached the person (a timeout, a 504, a
  * connection lost mid-request), so that posting it again could show it twice. Slack's own refusal
- * (ok: false, a 429), the failures the retry rule repeats, and anything that failed before a
- * request went out did not post it; an AnswerNotShown is judged by its cause.
+ * (ok: false, a 429; but a modal's hash_conflict), the failures the retry rule repeats, and anything
+ * that failed before a request went out did not post it; an AnswerNotShown is judged by its cause.
  */
 export function mayHavePosted(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; cause?: unknown; statusCode?: number };
+  const e = error as { name?: string; code?: string; cause?: unknown; statusCode?: number; data?: { error?: string } };
   if (e?.name === 'AnswerNotShown') return mayHavePosted(e.cause);
+  // A view changed since the bot read its hash: by an earlier try of this very update, perhaps, whose answer was lost.
+  if (e?.code === webApi.ErrorCode.PlatformError && e.data?.error === 'hash_conflict') return true;
   // A response_url post (Bolt's respond, over fetch): Slack's status, or the connection's fault.
   if (e?.code === 'slack_bolt_respond_error') return (e.statusCode ?? 0) >= 500 && !surelyNotPosted(error);
   if (error instanceof TypeError && e.cause) {

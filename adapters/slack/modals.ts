@@ -7,9 +7,10 @@ import type { types as Slack } from '@slack/bolt';
 import { showAnswer, type Answer } from '../../src/core/inbound.js';
 import { tokenize, type CommandRouter } from '../../src/core/router.js';
 import { findForm } from '../../src/core/reply.js';
-import type { RequestInfo, SlackApi } from './api.js';
+import { mayHavePosted, type RequestInfo, type SlackApi } from './api.js';
 import { formModal, loadingModal, resultModal } from './render.js';
 import { deliverFiles } from './send-file.js';
+import { showing } from './answers.js';
 import { ask, type AskOptions, type SlackContext, type SlackDeps } from './listeners/shared.js';
 
 /** Where a modal goes: opened with a trigger, or pushed onto the modal the click came from. */
@@ -28,7 +29,9 @@ export async function runAndShow(deps: SlackDeps, context: SlackContext, line: s
   const answer = { ...asked, reply: await deliverFiles(deps, context, asked.reply, options.idempotencyKey) };
   const form = findForm(answer.reply);
   if (opened) {
-    await showAnswer(answer.reply, (reply) => deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view: form ? formModal(form) : resultModal(reply) }, context.request).then(() => undefined));
+    await showAnswer(answer.reply, async (reply) => {
+      await showing(() => deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view: form ? formModal(form) : resultModal(reply) }, context.request));
+    });
     return;
   }
   if (form && await openModal(deps.api, target, formModal(form), context.request)) return;
@@ -54,8 +57,10 @@ async function openModal(api: SlackApi, target: ModalTarget, view: Slack.ModalVi
   try {
     await openView(api, target, view, request);
     return true;
-  } catch {
-    return false; // e.g. the trigger expired: the form goes back as a message with an "Open" button
+  } catch (e) {
+    // E.g. the trigger expired: the form goes back as a message with an "Open" button. One that may
+    // have opened (a 504, a connection lost) is not sent as a message too.
+    return mayHavePosted(e);
   }
 }
 

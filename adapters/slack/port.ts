@@ -24,6 +24,7 @@ import type { Reply } from '../../src/core/reply.js';
 import { isPermanentSlackError, retryAfterMs, type SlackApi } from './api.js';
 import { renderMessage } from './render.js';
 import { imageUpload, uploadToChannel } from './send-file.js';
+import { shownMaybe } from './answers.js';
 
 /** event_type of the metadata on every outbox message. */
 export const OUTBOX_EVENT_TYPE = 'isms_outbox';
@@ -139,12 +140,15 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
       const doneKey = deliveryKey && `slack:outbox-image:${deliveryKey}:${i}`;
       if (doneKey && (await db.select({ key: processedEvents.key }).from(processedEvents).where(eq(processedEvents.key, doneKey))).length > 0) continue;
       const request = { kind: 'delivery', recipient: person.id, file: block.fileName };
+      let confirmed = true;
       try {
         await uploadToChannel(via, await dmChannel(user, person.id, via), imageUpload(block), request);
       } catch (e) {
-        throw new DeliveryError(`Slack did not take the image ${block.fileName} for ${person.name}: ${(e as Error).message}`, retryAfterMs(e), isPermanentSlackError(e));
+        // Shared, perhaps, though Slack's answer was lost (logged): the message's retry must not share it twice.
+        if (!shownMaybe(e)) throw new DeliveryError(`Slack did not take the image ${block.fileName} for ${person.name}: ${(e as Error).message}`, retryAfterMs(e), isPermanentSlackError(e));
+        confirmed = false;
       }
-      if (doneKey) await db.insert(processedEvents).values({ key: doneKey, reply: { uploaded: block.fileName } }).onConflictDoNothing();
+      if (doneKey) await db.insert(processedEvents).values({ key: doneKey, reply: { uploaded: block.fileName, confirmed } }).onConflictDoNothing();
     }
   }
 

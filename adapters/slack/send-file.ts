@@ -22,6 +22,7 @@ import { processedEvents } from '../../src/db/schema/index.js';
 import { type Block, type FileOut, type ImageBlock, type Reply, text } from '../../src/core/reply.js';
 import { type RequestInfo, type SlackApi, describeSlackError, retryAfterMs } from './api.js';
 import { escapeMrkdwn } from './render.js';
+import { showing, shownMaybe } from './answers.js';
 import type { SlackContext, SlackDeps } from './listeners/shared.js';
 
 /** Slack takes files up to 1 GB. */
@@ -89,7 +90,7 @@ async function deliver(deps: SlackDeps, context: SlackContext, name: string, sen
     return text(`Sent ${name} to your direct messages with me.`, 'success');
   } catch (e) {
     deps.core.logger.error({ platform: 'slack', request: context.request, file: name, error: uploadError(e) }, 'Slack file delivery failed');
-    return text(failureText(name, e), 'error');
+    return text(failureText(name, e), shownMaybe(e) ? 'warning' : 'error');
   }
 }
 
@@ -127,9 +128,9 @@ export async function uploadToChannel(api: SlackApi, channel: string, upload: Up
     'files.getUploadURLExternal', { filename: upload.name, length: upload.size }, request);
   if (!uploadUrl || !fileId) throw new Error('files.getUploadURLExternal gave no upload URL');
   await postBytes(uploadUrl, upload);
-  await api.call('files.completeUploadExternal', {
+  await showing(() => api.call('files.completeUploadExternal', {
     files: [{ id: fileId, title: upload.title }], channel_id: channel, ...(comment ? { initial_comment: comment } : {}),
-  }, request);
+  }, request));
 }
 
 /** Sends the bytes to Slack's upload URL raw (Slack also takes multipart), a file streamed from disk; Slack answers 200 when it has them. */
@@ -167,6 +168,8 @@ async function removeTemporaryFolder(file: string): Promise<void> {
 }
 
 function failureText(name: string, e: unknown): string {
+  // Shared, perhaps, though Slack's answer was lost: asked again, the file would come twice.
+  if (shownMaybe(e)) return `Slack did not confirm that ${name} reached your direct messages with me. Look there before you ask again: it may well have arrived.`;
   if (e instanceof UploadFailure && e.reason === 'too_large') {
     return `${name} is larger than the 1 GB Slack takes, so I could not send it. Nothing is lost: export it in the terminal ("npm run isms -- export"), where --from/--to narrow it down.`;
   }

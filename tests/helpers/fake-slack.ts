@@ -5,8 +5,10 @@
  * Mode WebSocket server. Messages the bot posted can be read back with conversations.history,
  * with their metadata when include_all_metadata is set. Files go up as Slack's external upload:
  * files.getUploadURLExternal gives an upload URL here that takes the bytes (raw or multipart), and
- * files.completeUploadExternal shares them into a conversation. Large files are streamed both ways:
- * a file to download can be served from disk, and a large upload is kept as its SHA-256 and length.
+ * files.completeUploadExternal shares them into a conversation. A modal's views.update with a hash
+ * that is no longer the modal's is refused (hash_conflict), as Slack refuses it. Large files are
+ * streamed both ways: a file to download can be served from disk, and a large upload is kept as its
+ * SHA-256 and length.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -78,6 +80,8 @@ export class FakeSlack {
   private readonly rateLimits = new Map<string, { seconds: number; until?: number }>();
   private readonly conversationLimits = new Map<string, { seconds: number; until?: number }>();
   private readonly holds = new Map<string, Promise<void>>();
+  /** The current hash of each modal opened here, which views.update checks as Slack does. */
+  private readonly viewHashes = new Map<string, string>();
   private readonly waiting = new Map<string, number>();
   private readonly events = new EventEmitter();
   private counter = 0;
@@ -361,9 +365,15 @@ export class FakeSlack {
         return this.usersList(args);
       case 'views.open':
       case 'views.push':
+        this.viewHashes.set(`V${n}`, `hash-${n}`);
         return { ok: true, view: { ...args.view, id: `V${n}`, hash: `hash-${n}` } };
-      case 'views.update':
+      case 'views.update': {
+        // A hash names the version the caller last saw: an update of a view changed since is refused.
+        const current = this.viewHashes.get(args.view_id);
+        if (args.hash && current && args.hash !== current) return { ok: false, error: 'hash_conflict' };
+        if (current) this.viewHashes.set(args.view_id, `hash-${n}`);
         return { ok: true, view: { ...args.view, id: args.view_id, hash: `hash-${n}` } };
+      }
       case 'views.publish':
         return { ok: true, view: { ...args.view, id: `VH${n}`, hash: `hash-${n}` } };
       case 'chat.postMessage': {

@@ -13,7 +13,7 @@ import { findForm } from '../../../src/core/reply.js';
 import { OPEN_FORM_ACTION_PATTERN, RUN_ACTION_PATTERN } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { fallbackText, formModal, openFormValue, renderBlocks, resultModal } from '../render.js';
-import { inConversation, privately, respondWith } from '../answers.js';
+import { answeredByDirectMessage, inConversation, privately, respondWith, showing } from '../answers.js';
 import { openLoadingModal, runAndShow, type ModalTarget } from '../modals.js';
 import { publishHome } from './home.js';
 import { deliverFiles } from '../send-file.js';
@@ -29,6 +29,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       const { person } = done;
       // Recorded: a message Slack would not update must not end in "nothing was recorded".
       if (done.reply.outcome === 'recorded' && person) await showAnswer(done.reply, () => recordOnMessage(deps, context, body, action, done, person, respond, key));
+      else if (answeredByDirectMessage(body)) await directlyOnce(deps, context, `${key}:dm:${done.reply.outcome ?? 'info'}`, () => answer(done.reply));
       else await answer(done.reply);
     }));
   });
@@ -49,7 +50,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
           fields: form.fields.filter((f) => !(f.name in hidden)).map((f) => (wanted.initial?.[f.name] === undefined ? f : { ...f, initial: wanted.initial[f.name] })),
         })
         : resultModal(reply);
-      if (opened) await deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view }, context.request);
+      if (opened) await showing(() => deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view }, context.request));
       else await answer(reply);
     });
   });
@@ -75,10 +76,20 @@ async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Cli
     // A button on the App Home or in a modal: the answer comes as a direct message, the home is refreshed.
     // A second click (or Slack's retry) gets the stored answer back: a direct message, unlike an
     // update of the clicked message, would show it twice, so it is sent once per click key.
-    const sent = await answerOnce(deps.core.database.db, `${key}:dm`, () => inConversation(deps.api, body.user.id, context.request)(done.reply), mayHavePosted);
-    if (!sent) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack sent a click again that was answered already (a double click or a retry); not answered twice');
-    if (body.view?.type === 'home') await publishHome(deps, context);
+    await directlyOnce(deps, context, `${key}:dm`, () => inConversation(deps.api, body.user.id, context.request)(done.reply));
+    // The answer was shown: a home that could not be refreshed (logged) shows the change when next opened.
+    if (body.view?.type === 'home') await publishHome(deps, context).catch(() => undefined);
   }
+}
+
+/**
+ * A direct message answering a click in a view, sent once per click key: unlike an update of the
+ * clicked message it would show twice. A read or a refusal is keyed by its outcome too, so a write
+ * that follows one on the same view (a role granted meanwhile) is still answered.
+ */
+async function directlyOnce(deps: SlackDeps, context: SlackContext, key: string, send: () => Promise<void>): Promise<void> {
+  const sent = await answerOnce(deps.core.database.db, key, send, mayHavePosted);
+  if (!sent) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack sent a click again that was answered already (a double click or a retry); not answered twice');
 }
 
 function modalTarget(body: Click): ModalTarget {

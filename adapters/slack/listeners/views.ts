@@ -14,7 +14,9 @@ import { FIELD_BLOCK_PREFIX, FORM_VIEW, fieldBlockId } from '../ids.js';
 import { fetchAttachments } from '../files.js';
 import { cut } from '../limits.js';
 import { decodeMeta, pendingModal, readFormValues, resultModal } from '../render.js';
-import { inConversation } from '../answers.js';
+import { inConversation, showing } from '../answers.js';
+import { mayHavePosted } from '../api.js';
+import { showAnswer } from '../../../src/core/inbound.js';
 import { deliverFiles, hasFile, whileSending } from '../send-file.js';
 import { ask, progressVia, safely, type Show, type SlackApp, type SlackContext, type SlackDeps } from './shared.js';
 
@@ -55,13 +57,21 @@ export function register(app: SlackApp, deps: SlackDeps): void {
   });
 }
 
-/** An answer known after the acknowledgement replaces the modal (which keeps its id through a response_action "update"). */
+/**
+ * An answer known after the acknowledgement replaces the modal (which keeps its id through a
+ * response_action "update"); a direct message brings it when Slack refused the update (the modal was
+ * closed meanwhile). An update that may have reached the modal (a 504, a connection lost) is not sent
+ * again: a recorded answer ends in the word that it was recorded, a read in nothing more.
+ */
 async function showInModal(deps: SlackDeps, context: SlackContext, viewId: string, dm: Show, reply: Reply): Promise<void> {
-  try {
-    await deps.api.call('views.update', { view_id: viewId, view: resultModal(reply) }, context.request);
-  } catch {
-    await dm(reply); // the person closed the modal meanwhile
-  }
+  await showAnswer(reply, async (shown) => {
+    try {
+      await showing(() => deps.api.call('views.update', { view_id: viewId, view: resultModal(shown) }, context.request));
+    } catch (e) {
+      if (mayHavePosted(e)) throw e;
+      await dm(shown);
+    }
+  });
 }
 
 /** A refusal stays in the open form, each reason under its field; anything else replaces the form. */
