@@ -7,7 +7,7 @@
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, findButton, postedMessage, submission, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { FORM_VIEW, LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
@@ -521,7 +521,7 @@ function clickInView(who: string, view: any, label: string, trigger: string, com
 }
 
 describe('a read-only button in a modal clicked twice', () => {
-  it('answers once as a direct message, whether Slack sends a second click (another trigger) or the same one again (X-Slack-Retry-Num)', async () => {
+  it('answers once as a direct message, whether Slack sends a second click (another trigger) or the same one again (X-Slack-Retry-Num), and again when clicked a minute later', async () => {
     const policy = await addPolicy(w.t.db, { title: 'Long read' });
     await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Lock your screen whenever you leave your desk. '.repeat(100) });
     // "Read a policy" in a modal: its first page comes back in the modal, with a "Next page" button.
@@ -539,6 +539,11 @@ describe('a read-only button in a modal clicked twice', () => {
     await w.bot.inFlight.settled(WAIT.timeout);
     expect(secondPage()).toHaveLength(1);
     expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.staff.id))).toHaveLength(0);
+
+    // A minute later the same button is a question asked again, not a double click: it is answered again.
+    await w.t.db.execute(sql`update processed_events set at = at - interval '1 minute' where key like 'slack:action:%'`);
+    await w.sender.interaction(clickInView('USAM', result, 'Next page', 'trigger-page-3'));
+    await vi.waitFor(() => expect(secondPage()).toHaveLength(2), WAIT);
   });
 });
 

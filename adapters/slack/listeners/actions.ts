@@ -21,6 +21,9 @@ import { ask, progressVia, safely, type SlackApp, type SlackContext, type SlackD
 
 type Click = BlockAction<ButtonAction>;
 
+/** Clicks of one button that show nothing new are one request when they come within this many seconds. */
+const DOUBLE_CLICK_SECONDS = 30;
+
 export function register(app: SlackApp, deps: SlackDeps): void {
   app.action<Click>(RUN_ACTION_PATTERN, async ({ body, action, respond, context }) => {
     const answer = privately(deps.api, body, respond, context.request);
@@ -29,7 +32,8 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       const { person } = done;
       // Recorded: a message Slack would not update must not end in "nothing was recorded".
       if (done.reply.outcome === 'recorded' && person) await showAnswer(done.reply, () => recordOnMessage(deps, context, body, action, done, person, respond, key));
-      else if (answeredByDirectMessage(body)) await directlyOnce(deps, context, `${key}:dm:${done.reply.outcome ?? 'info'}`, () => answer(done.reply));
+      // A read is a question asked again a little later: only a double click (or Slack's retry) is answered once.
+      else if (answeredByDirectMessage(body)) await directlyOnce(deps, context, `${key}:dm:${done.reply.outcome ?? 'info'}`, () => answer(done.reply), DOUBLE_CLICK_SECONDS);
       else await answer(done.reply);
     }));
   });
@@ -87,8 +91,8 @@ async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Cli
  * clicked message it would show twice. A read or a refusal is keyed by its outcome too, so a write
  * that follows one on the same view (a role granted meanwhile) is still answered.
  */
-async function directlyOnce(deps: SlackDeps, context: SlackContext, key: string, send: () => Promise<void>): Promise<void> {
-  const sent = await answerOnce(deps.core.database.db, key, send, mayHavePosted);
+async function directlyOnce(deps: SlackDeps, context: SlackContext, key: string, send: () => Promise<void>, renewAfterSeconds?: number): Promise<void> {
+  const sent = await answerOnce(deps.core.database.db, key, send, mayHavePosted, renewAfterSeconds);
   if (!sent) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack sent a click again that was answered already (a double click or a retry); not answered twice');
 }
 
