@@ -2,20 +2,24 @@
  * Payloads as Slack sends them from Enterprise Grid orgs and Slack Connect channels: a click whose
  * team is the clicker's own organisation's workspace, a colleague from another workspace of the same
  * org, an org-wide install's slash command and event (authorizations with team_id null), and a
- * slash command's text with Slack's escapes, links, mentions and phone-typed quotes.
+ * slash command's text with Slack's escapes, links, mentions and phone-typed quotes, and a Google
+ * Drive file shared in the thread of an evidence request (a file object with mode "external").
  * Slack documents these in docs.slack.dev (interaction payloads, "Slack Connect: working with
  * channels between organizations", organization-wide apps' changes to the Events API).
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SECRET, SlackWorkspace, blockText, postedMessage, retryConfig } from './helpers/fake-slack-workspace.js';
 import { SlackSender } from './helpers/slack-sign.js';
 import { HttpServer } from '../src/http.js';
 import { attachSlack } from '../adapters/slack/slack.js';
 import { EVENTS_PATH } from '../adapters/slack/ids.js';
 import { reply, text, actions } from '../src/core/reply.js';
-import { aiTools, policyAcknowledgements } from '../src/db/schema/index.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { aiTools, evidenceItems, policyAcknowledgements } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
 
@@ -134,5 +138,50 @@ describe('an org-wide install', () => {
     expect((await w.sender.send(body, 'application/json')).status).toBe(200);
     const answer = await w.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'DSAM' && blockText(c.args.blocks).includes('I take commands'));
     expect(answer.args.thread_ts).toBeUndefined();
+  });
+});
+
+describe('a Google Drive file shared in the thread of an evidence request', () => {
+  /** Another service's file host: it answers any request with a sign-in page, and notes who came with a token. */
+  let drive: { server: http.Server; url: string; tokens: (string | undefined)[] };
+  beforeAll(async () => {
+    const tokens: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      tokens.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in to continue to Google Docs</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    drive = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens };
+  });
+  afterAll(async () => {
+    w.fake.off('files.info');
+    await new Promise((resolve) => drive?.server.close(resolve));
+  });
+
+  it('is refused saying it is stored in Google Drive and how to hand it in; the bot token never leaves for its address and nothing is recorded', async () => {
+    await addControl(w.t.db, { code: 'CTL-GD-01', ownerId: w.cast.staff.id });
+    await w.sender.command(w.slashCommand('ULENA', 'request CTL-GD-01', 'request-gdrive'));
+    expect(blockText((await w.responseTo('request-gdrive')).args.blocks)).toMatch(/EVR-\d{4}/);
+    await deliverDue(w.t.db, [w.slack.port]);
+    const request = postedMessage(w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'USAM').at(-1)!);
+    // files.info of a linked Drive document, as Slack describes one: url_private is Google's address.
+    const doc = `${drive.url}/document/d/1AbCdEf/edit?usp=drivesdk`;
+    w.fake.on('files.info', () => ({
+      ok: true,
+      file: { id: 'F0GDOC', name: 'Access review Q4', title: 'Access review Q4', mimetype: 'application/vnd.google-apps.document', filetype: 'gdoc', pretty_type: 'Google Docs',
+        mode: 'external', is_external: true, external_type: 'gdrive', external_url: doc, url_private: doc, size: 0 },
+    }));
+    const before = await w.auditCount();
+    await w.sender.event({
+      type: 'message', subtype: 'file_share', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: '', upload: false, display_as_bot: false,
+      files: [{ id: 'F0GDOC', name: 'Access review Q4', mode: 'external', is_external: true, external_type: 'gdrive', url_private: doc }],
+      ts: '1700009500.000200', event_ts: '1700009500.000200', thread_ts: request.ts,
+    }, 'EvGDRIVE');
+    const said = blockText((await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts)).args.blocks);
+    expect(said).toContain('"Access review Q4" is stored in Google Drive, not in Slack, so I can\'t read it. Nothing was recorded.');
+    expect(said).toContain('Reply with its link as text instead, or upload the file itself.');
+    expect(drive.tokens).toEqual([]);
+    expect(await w.t.db.select().from(evidenceItems)).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
   });
 });
