@@ -141,6 +141,20 @@ describe('an org-wide install', () => {
   });
 });
 
+describe('a slash command typed on a phone', () => {
+  it('takes "--" that a phone turned into an em or en dash before an option as the option; a dash in running text stays', async () => {
+    await w.sender.command(w.slashCommand('ULENA', 'declare ai Kagi \u2014vendor „Kagi Inc“ \u2013data public', 'phone-dash'));
+    expect(blockText((await w.responseTo('phone-dash')).args.blocks)).toContain('Recorded Kagi in the AI register');
+    await w.sender.command(w.slashCommand('ULENA', 'declare ai Otter "notes \u2014 internal only" \u2014users 12', 'prose-dash'));
+    expect(blockText((await w.responseTo('prose-dash')).args.blocks)).toContain('Recorded Otter in the AI register');
+    const recorded = await w.t.db.select({ name: aiTools.name, vendor: aiTools.vendor, purpose: aiTools.purpose, data: aiTools.dataCategories, users: aiTools.userCount }).from(aiTools);
+    expect(recorded.filter((t) => ['Kagi', 'Otter'].includes(t.name))).toEqual([
+      { name: 'Kagi', vendor: 'Kagi Inc', purpose: null, data: ['public'], users: null },
+      { name: 'Otter', vendor: null, purpose: 'notes \u2014 internal only', data: [], users: 12 },
+    ]);
+  });
+});
+
 describe('a Google Drive file shared in the thread of an evidence request', () => {
   /** Another service's file host: it answers any request with a sign-in page, and notes who came with a token. */
   let drive: { server: http.Server; url: string; tokens: (string | undefined)[] };
