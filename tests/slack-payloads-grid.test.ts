@@ -19,7 +19,7 @@ import { attachSlack } from '../adapters/slack/slack.js';
 import { EVENTS_PATH } from '../adapters/slack/ids.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { deliverDue } from '../src/core/delivery.js';
-import { aiTools, evidenceItems, policyAcknowledgements } from '../src/db/schema/index.js';
+import { aiTools, evidenceItems, people, policyAcknowledgements } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
 
@@ -64,6 +64,25 @@ describe('a Slack Connect member of another organisation clicking a button in a 
     expect(said).not.toContain('users:read.email');
     expect(await w.auditCount()).toBe(before);
     expect(await w.t.db.select().from(policyAcknowledgements)).toEqual([]);
+  });
+});
+
+describe('a Slack Connect member of another organisation whose email Slack shows', () => {
+  it.each([
+    ['an email the register does not hold', 'UPARTNER3', 'pat@partner.example'],
+    ['the email of someone in the register not linked yet, which the other organisation set on its account', 'UPARTNER4', 'eve@test.example'],
+  ])('with %s is told people from other workspaces cannot use the bot, is not told who runs it here, and is linked to nobody', async (_with, id, email) => {
+    w.fake.users.set(id, { tz: 'Europe/Paris', team: 'T0PARTNER', email });
+    const before = await w.auditCount();
+    await w.sender.command({ ...w.slashCommand(id, 'declare ai Partnerbot', `connect-${id}`), channel_id: 'C0SHARED', channel_name: 'shared-with-partner' });
+    const said = blockText((await w.responseTo(`connect-${id}`)).args.blocks);
+    expect(said).toContain(ELSEWHERE);
+    expect(said).not.toContain('Lena Lead');
+    expect(said).not.toContain('lena@test.example');
+    expect(await w.t.db.select().from(people).where(eq(people.slackUserId, id))).toEqual([]);
+    expect((await w.person('eve')).slackUserId).toBeNull();
+    expect(await w.t.db.select().from(aiTools).where(eq(aiTools.name, 'Partnerbot'))).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
   });
 });
 

@@ -251,9 +251,11 @@ export class InboundPipeline {
     }
     this.timezoneAsked.add(`${user.platform}:${user.id}`);
     if (!profile?.email && profile?.lookupFailed !== undefined) return { refusal: await this.unidentified(user, 'lookup_failed', profile.lookupFailed) };
+    // An account of another organisation is never matched by email (its organisation sets that email)
+    // and is not told who runs the register here.
+    if (profile?.external && !profile.inactive) return { refusal: this.fromElsewhere(user) };
     // The platform did not say who this is (no account id, or an active account shown without an email),
     // which is not the same as someone whose email the register does not hold.
-    if (!profile?.email && profile?.external && !profile.inactive) return { refusal: this.fromElsewhere(user) };
     if (!profile?.email && (!user.id || (profile && !profile.inactive))) {
       return { refusal: await this.unidentified(user, user.id ? 'no_email' : 'no_account') };
     }
