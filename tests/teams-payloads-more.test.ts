@@ -31,7 +31,7 @@ describe('more Teams activities as the Bot Framework sends them', () => {
   };
 
   describe('a member of another tenant @mentioning the bot in a shared channel', () => {
-    const ELSEWHERE = "people from other workspaces can't use the ISMS bot here";
+    const ELSEWHERE = "You are from another organisation: people from other organisations can't use the ISMS bot here";
     /** Pat, of the partner's tenant: the member look-up names their own tenant, and the email their tenant gave them. */
     const partner = (email: string): Member => ({ id: '29:partner', name: 'Pat Partner', aadObjectId: 'aad-partner', email, userPrincipalName: email, tenantId: 'tenant-partner' } as Member);
     const sharedChannelMention = (command: string) => inChannel('staff', command, {

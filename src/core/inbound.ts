@@ -352,8 +352,11 @@ export class InboundPipeline {
   private fromElsewhere(user: PlatformUser): Reply {
     this.logger.info({ platform: user.platform }, `${PLATFORM_NAME[user.platform]} user of another organisation asked; refused`);
     // No names or emails of this organisation's people for someone outside it.
-    return refusal(`You are from another organisation's workspace: people from other workspaces can't use the ISMS bot here and are not in its register. Nothing was recorded.`,
-      'If you work for this organisation, use your account in its own workspace.');
+    // Slack people know other organisations' workspaces; Teams people know other organisations.
+    const where = user.platform === 'slack' ? { yours: "another organisation's workspace", others: 'other workspaces', own: 'its own workspace' }
+      : { yours: 'another organisation', others: 'other organisations', own: "this organisation's Microsoft Teams" };
+    return refusal(`You are from ${where.yours}: people from ${where.others} can't use the ISMS bot here and are not in its register. Nothing was recorded.`,
+      `If you work for this organisation, use your account in ${where.own}.`);
   }
 
   /** What someone outside the register is told: that, and whom to ask. */
