@@ -143,7 +143,7 @@ describe('an org-wide install', () => {
     await w.sender.command({ ...w.slashCommand('ULENA', typed, 'org-command'), team_id: 'T0WS2', team_domain: 'ws2', enterprise_id: 'E0ORG', enterprise_name: 'Org', is_enterprise_install: 'true' });
     expect(blockText((await w.responseTo('org-command')).args.blocks)).toContain('Recorded R&amp;D Helper in the AI register');
     expect(await w.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools).where(eq(aiTools.name, 'R&D Helper'))).toEqual([
-      { name: 'R&D Helper', purpose: 'notes for #security with @sam, see the page (https://wiki.example/ai?x=1&y=2) <draft> @here :tada:' },
+      { name: 'R&D Helper', purpose: 'notes for #security with @Sam Staff, see the page (https://wiki.example/ai?x=1&y=2) <draft> @here :tada:' },
     ]);
   });
 
@@ -171,6 +171,16 @@ describe('a slash command typed on a phone', () => {
       { name: 'Kagi', vendor: 'Kagi Inc', purpose: null, data: ['public'], users: null },
       { name: 'Otter', vendor: null, purpose: 'notes \u2014 internal only', data: [], users: 12 },
     ]);
+  });
+});
+
+describe('a slash command naming a person with a Slack mention', () => {
+  it.each([
+    ['without a label (as Slack escapes mentions now)', '<@UOLGA>', '2030-08-25'],
+    ['labelled with a handle that is not their name', '<@UOLGA|o.owner>', '2030-08-26'],
+  ])('%s acts on the person the mention names', async (_how, mention, until) => {
+    await w.sender.command(w.slashCommand('ULENA', `pause ${mention} ${until}`, `pause-${until}`));
+    expect(blockText((await w.responseTo(`pause-${until}`)).args.blocks)).toContain(`Nudges to Olga Owner wait until ${until}`);
   });
 });
 
