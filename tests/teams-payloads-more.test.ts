@@ -74,6 +74,17 @@ describe('more Teams activities as the Bot Framework sends them', () => {
     await h.t.db.delete(aiTools);
   });
 
+  it('answers a newcomer whose channel mention carries no Entra id and names its tenant only on the conversation, in a personal chat opened in that tenant', async () => {
+    connector.members.set('29:nina', { id: '29:nina', name: 'Nina Newcomer', email: 'nina@test.example' });
+    const created = connector.created.length;
+    const mention = inChannel('staff', 'status', { from: { id: '29:nina', name: 'Nina Newcomer' }, channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: '19:general@thread.tacv2' } } } as never);
+    delete mention.locale;
+    const { status, posted } = await post(mention);
+    expect(status).toBe(200);
+    expect(posted.join('\n')).toContain('Nina Newcomer');
+    expect(connector.created.slice(created).map((c) => c.parameters.tenantId)).toEqual([TENANT]);
+  });
+
   it('takes the end of a conversation with 200, answering nothing', async () => {
     const { status, posted } = await post(message('staff', '', { text: undefined, type: 'endOfConversation', code: 'userCancelled' } as never));
     expect(status).toBe(200);
