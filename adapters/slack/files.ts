@@ -9,8 +9,14 @@ import { MAX_EVIDENCE_FILE_BYTES, fetchEach, fileTooLarge } from '../../src/core
 import type { RequestInfo, SlackApi } from './api.js';
 
 interface FileInfo {
-  file?: { id: string; name?: string; title?: string; mimetype?: string; size?: number; url_private?: string; url_private_download?: string };
+  file?: {
+    id: string; name?: string; title?: string; mimetype?: string; size?: number; url_private?: string; url_private_download?: string;
+    mode?: string; is_external?: boolean; external_type?: string;
+  };
 }
+
+/** Slack's external_type of a file linked from another service, as people know the service. */
+const SERVICES: Record<string, string> = { gdrive: 'Google Drive', dropbox: 'Dropbox', box: 'Box', onedrive: 'OneDrive' };
 
 /** files.info's refusals for a file that is gone (deleted since it was shared) or not the bot's to see. */
 const UNREADABLE = ['file_not_found', 'file_deleted'];
@@ -25,6 +31,12 @@ export function fetchAttachments(api: SlackApi, fileIds: string[], request: Requ
       throw e;
     });
     const name = file?.name ?? file?.title ?? id;
+    // A file kept elsewhere (Google Drive, Dropbox...) and only linked in Slack: its url_private is the
+    // other service's address, which must never get the bot token, and whose answer is a sign-in page.
+    if (file?.is_external || file?.mode === 'external') {
+      throw invalid(`"${name}" is stored in ${SERVICES[file.external_type ?? ''] ?? 'another service'}, not in Slack, so I can't read it. Nothing was recorded.`,
+        'Reply with its link as text instead, or upload the file itself.');
+    }
     const url = file?.url_private_download ?? file?.url_private;
     if (!url) throw invalid(`Slack did not let me read the file "${name}". Upload it again, or share a link instead.`);
     // Slack states the size: a file over the limit is refused without downloading it.

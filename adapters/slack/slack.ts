@@ -14,6 +14,7 @@ import type { HttpServer } from '../../src/http.js';
 import type { ReceiptChatPort } from '../../src/core/delivery.js';
 import { SlackApi, boltLogger, retryingOnlyUnposted } from './api.js';
 import { slackPort } from './port.js';
+import type { Home } from './people.js';
 import { EVENTS_PATH } from './ids.js';
 import { registerListeners } from './listeners/index.js';
 import { boundInFlight, type SlackContext } from './listeners/shared.js';
@@ -77,12 +78,12 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   const outboxApi = new SlackApi(outboxClient, log, settings.botToken);
   // Counted from receipt to answer (past the ack), so a graceful stop lets a command finish and answer,
   // and a command past the limit is answered "busy" instead of waiting its turn.
+  const home = await checkToken(app, settings.apiUrl);
   acknowledgeRateLimitNotice(app, log);
-  app.use(boundInFlight({ core, api }));
-  registerListeners(app, { core, api });
+  app.use(boundInFlight({ core, api, home }));
+  registerListeners(app, { core, api, home });
   app.error(async (e) => { log.error({ err: e }, 'Slack listener failed'); });
 
-  await checkToken(app, settings.apiUrl);
   if (socketMode) {
     await app.start();
   } else {
@@ -114,10 +115,16 @@ function acknowledgeRateLimitNotice(app: App<SlackContext>, log: Logger): void {
   };
 }
 
-/** auth.test, before anything is served: a wrong token stops the start with Slack's reason. */
-async function checkToken(app: App<SlackContext>, apiUrl: string | undefined): Promise<void> {
+/**
+ * auth.test, before anything is served: a wrong token stops the start with Slack's reason. Gives the
+ * workspace (and Enterprise Grid org) the app is installed in: a request's own team is the clicker's
+ * or typist's workspace, which for someone in a Slack Connect channel is their organisation's.
+ */
+async function checkToken(app: App<SlackContext>, apiUrl: string | undefined): Promise<Home> {
   try {
     await app.init();
+    const installed = await app.client.auth.test();
+    return { teamId: installed.team_id || undefined, enterpriseId: installed.enterprise_id || undefined };
   } catch (e) {
     const refusal = (e as { data?: { error?: string } }).data?.error;
     if (refusal) throw new Error(`Slack refused SLACK_BOT_TOKEN (${refusal}). Copy the app's "Bot User OAuth Token" (xoxb-...) again.`);

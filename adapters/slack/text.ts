@@ -37,6 +37,29 @@ export function fromSlackText(text: string, names: ReadonlyMap<string, string> =
   });
 }
 
+/** Quote marks that open or close a quoted phrase in a command line (straight, English, German, French). */
+const QUOTE_MARKS = /["“”„«»]/g;
+
+/**
+ * A slash command's text as typed: like fromSlackText, with each person mentioned whom `names` knows
+ * (by Slack id, labelled or not) as their name rather than Slack's label, which may be a handle; a name
+ * of several words stays one argument, in quotes, unless the mention is within quoted text already.
+ */
+export function fromSlackCommand(text: string, names: ReadonlyMap<string, string>): string {
+  const named = text.replace(/<@([UW][A-Z0-9]+)(\|[^>]*)?>/g, (whole, id: string, _label: string | undefined, offset: number) => {
+    const name = names.get(id);
+    if (!name) return whole;
+    const withinQuotes = (text.slice(0, offset).match(QUOTE_MARKS)?.length ?? 0) % 2 === 1;
+    return withinQuotes || !/\s/.test(name) ? `@${name}` : `"${name}"`;
+  });
+  return fromSlackText(named, names);
+}
+
+/** Every user mentioned, as "<@U…>" without the label: whom mentionedNames should name. */
+export function withoutMentionLabels(text: string): string {
+  return text.replace(/<@([UW][A-Z0-9]+)\|[^>]*>/g, '<@$1>');
+}
+
 /**
  * A link: its address, unless the person gave it a label of its own. What someone typed without
  * a scheme ("wiki.example/q4") arrives as "<http://wiki.example/q4|wiki.example/q4>": that is

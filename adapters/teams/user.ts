@@ -19,16 +19,20 @@ export function teamsUser(context: TurnContext, logger: Logger): PlatformUser {
 }
 
 /**
- * The member look-up's email, else the one the activity carries. A failed look-up with nothing to fall
- * back on is said, so the pipeline tells the look-up failed apart from a profile without an email.
+ * The member look-up's email, else the one the activity carries, and whether the member belongs to
+ * another tenant than the conversation's. A failed look-up with nothing to fall back on is said, so
+ * the pipeline tells the look-up failed apart from a profile without an email.
  */
-async function emailOf(context: TurnContext, logger: Logger): Promise<Pick<PlatformProfile, 'email' | 'lookupFailed'>> {
+async function emailOf(context: TurnContext, logger: Logger): Promise<Pick<PlatformProfile, 'email' | 'lookupFailed' | 'external'>> {
   const from = context.activity.from as { id?: string; userPrincipalName?: string; email?: string } | undefined;
   const carried = from?.email || from?.userPrincipalName || undefined;
   if (from?.id) {
     try {
       const member = await TeamsInfo.getMember(context, from.id);
       const email = member.email || member.userPrincipalName;
+      // A member of another tenant (a shared channel's external member): their tenant sets that email.
+      const home = context.activity.conversation?.tenantId ?? (context.activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
+      if (member.tenantId && home && member.tenantId !== home) return { email, external: true };
       if (email) return { email };
     } catch (e) {
       if (!carried) return { lookupFailed: e };

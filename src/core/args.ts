@@ -187,12 +187,22 @@ export class ExtraWords extends UserError {
 }
 
 /**
+ * "—vendor" as "--vendor": phones and some desktops turn a typed "--" into an em or en dash. Only
+ * before the name of one of the command's options, so a dash in running text stays as typed.
+ */
+function phoneDash(word: string, options: ReadonlyMap<string, ArgInfo>): string {
+  const m = /^[\u2013\u2014]([^=]+)(=.*)?$/s.exec(word);
+  return m && options.has(m[1]) ? `--${word.slice(1)}` : word;
+}
+
+/**
  * Positional words and --flags into raw values for the schema. Any typed argument may be given as
  * "--name value" or "--name=value"; the words left over fill the positional ones in order.
  * `say` words a command for the asker's platform ("/isms ack" or "ack").
  */
-export function parseWords(command: string, list: ArgInfo[], words: string[], say: (line: string) => string): Record<string, unknown> {
+export function parseWords(command: string, list: ArgInfo[], typedWords: string[], say: (line: string) => string): Record<string, unknown> {
   const typed = new Map(list.filter((a) => a.kind !== 'file').map((a) => [a.name, a]));
+  const words = typedWords.map((w) => phoneDash(w, typed));
   const out: Record<string, unknown> = {};
   const loose: string[] = [];
   for (let i = 0; i < words.length; i++) {

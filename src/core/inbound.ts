@@ -251,9 +251,11 @@ export class InboundPipeline {
     }
     this.timezoneAsked.add(`${user.platform}:${user.id}`);
     if (!profile?.email && profile?.lookupFailed !== undefined) return { refusal: await this.unidentified(user, 'lookup_failed', profile.lookupFailed) };
+    // An account of another organisation is never matched by email (its organisation sets that email)
+    // and is not told who runs the register here.
+    if (profile?.external && !profile.inactive) return { refusal: this.fromElsewhere(user) };
     // The platform did not say who this is (no account id, or an active account shown without an email),
     // which is not the same as someone whose email the register does not hold.
-    if (!profile?.email && profile?.external && !profile.inactive) return { refusal: this.fromElsewhere(user) };
     if (!profile?.email && (!user.id || (profile && !profile.inactive))) {
       return { refusal: await this.unidentified(user, user.id ? 'no_email' : 'no_account') };
     }
@@ -350,8 +352,11 @@ export class InboundPipeline {
   private fromElsewhere(user: PlatformUser): Reply {
     this.logger.info({ platform: user.platform }, `${PLATFORM_NAME[user.platform]} user of another organisation asked; refused`);
     // No names or emails of this organisation's people for someone outside it.
-    return refusal(`You are from another organisation's workspace: people from other workspaces can't use the ISMS bot here and are not in its register. Nothing was recorded.`,
-      'If you work for this organisation, use your account in its own workspace.');
+    // Slack people know other organisations' workspaces; Teams people know other organisations.
+    const where = user.platform === 'slack' ? { yours: "another organisation's workspace", others: 'other workspaces', own: 'its own workspace' }
+      : { yours: 'another organisation', others: 'other organisations', own: "this organisation's Microsoft Teams" };
+    return refusal(`You are from ${where.yours}: people from ${where.others} can't use the ISMS bot here and are not in its register. Nothing was recorded.`,
+      `If you work for this organisation, use your account in ${where.own}.`);
   }
 
   /** What someone outside the register is told: that, and whom to ask. */

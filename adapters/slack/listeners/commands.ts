@@ -1,6 +1,7 @@
 /** "/isms …": the typed line, as the person meant it, through the inbound pipeline. */
 import { SLASH_COMMAND } from '../ids.js';
-import { fromSlackText } from '../text.js';
+import { fromSlackCommand, withoutMentionLabels } from '../text.js';
+import { mentionedNames } from '../people.js';
 import { viaResponseUrl } from '../answers.js';
 import { runAndShow } from '../modals.js';
 import { progressVia, safely, type SlackApp, type SlackDeps } from './shared.js';
@@ -9,7 +10,10 @@ export function register(app: SlackApp, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, async ({ command, respond, context }) => {
     const answer = viaResponseUrl(deps.api, respond, context.request, false);
     const options = { idempotencyKey: `slack:command:${command.trigger_id}`, progress: progressVia(answer) };
-    await safely(deps, context, answer, () => runAndShow(deps, context, fromSlackText(command.text), options,
-      { triggerId: command.trigger_id }, ({ reply }) => answer(reply)));
+    await safely(deps, context, answer, async () => {
+      // People mentioned are named as the register (else Slack) knows them, so a command finds them.
+      const names = await mentionedNames(deps.core.database.db, deps.api, withoutMentionLabels(command.text), context.request);
+      await runAndShow(deps, context, fromSlackCommand(command.text, names), options, { triggerId: command.trigger_id }, ({ reply }) => answer(reply));
+    });
   });
 }

@@ -10,7 +10,7 @@ import { AnswerNotShown, busyReply, faultReply } from '../../../src/core/inbound
 import { tokenize } from '../../../src/core/router.js';
 import { replyText, type Reply } from '../../../src/core/reply.js';
 import type { RequestInfo, SlackApi } from '../api.js';
-import { slackUser } from '../people.js';
+import { slackUser, type Home } from '../people.js';
 import { decodeMeta, openFormValue, renderMessage } from '../render.js';
 import { OPEN_FORM_ACTION_PATTERN } from '../ids.js';
 import { fromSlackText } from '../text.js';
@@ -19,6 +19,8 @@ import { privately, shownMaybe } from '../answers.js';
 export interface SlackDeps {
   core: Core;
   api: SlackApi;
+  /** The workspace (and org) the app is installed in, from auth.test: whose people the app serves. */
+  home?: Home;
 }
 
 /** What the global middleware puts on every request's context. */
@@ -42,7 +44,7 @@ export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewar
     if ('ack' in args && args.ack && (args.body as Body).type !== 'view_submission') await (args.ack as () => Promise<void>)();
     const { user, request } = describe(args.body as Body, args.context.retryNum);
     args.context.request = request;
-    args.context.user = slackUser(deps.api, user ?? '', request, { teamId: args.context.teamId, enterpriseId: args.context.enterpriseId });
+    args.context.user = slackUser(deps.api, user ?? '', request, deps.home ?? { teamId: args.context.teamId, enterpriseId: args.context.enterpriseId });
     await args.next();
   };
 }

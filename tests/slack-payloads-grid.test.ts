@@ -1,0 +1,230 @@
+/**
+ * Payloads as Slack sends them from Enterprise Grid orgs and Slack Connect channels: a click whose
+ * team is the clicker's own organisation's workspace, a colleague from another workspace of the same
+ * org, an org-wide install's slash command and event (authorizations with team_id null), and a
+ * slash command's text with Slack's escapes, links, mentions and phone-typed quotes, and a Google
+ * Drive file shared in the thread of an evidence request (a file object with mode "external").
+ * Slack documents these in docs.slack.dev (interaction payloads, "Slack Connect: working with
+ * channels between organizations", organization-wide apps' changes to the Events API).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+import { SECRET, SlackWorkspace, blockText, postedMessage, retryConfig } from './helpers/fake-slack-workspace.js';
+import { SlackSender } from './helpers/slack-sign.js';
+import { HttpServer } from '../src/http.js';
+import { attachSlack } from '../adapters/slack/slack.js';
+import { EVENTS_PATH } from '../adapters/slack/ids.js';
+import { reply, text, actions } from '../src/core/reply.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { aiTools, evidenceItems, people, policyAcknowledgements } from '../src/db/schema/index.js';
+
+let w: SlackWorkspace;
+
+beforeAll(async () => {
+  w = await SlackWorkspace.start();
+});
+
+afterAll(async () => {
+  await w?.close();
+});
+
+const ELSEWHERE = "people from other workspaces can't use the ISMS bot here";
+
+/** A policy to acknowledge, sent to the ISMS lead with its button; gives the message as Slack shows it in a click. */
+async function acknowledgeButton(title: string) {
+  const policy = await addPolicy(w.t.db, { title });
+  await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Read me.' });
+  await w.slack.port.send(await w.person('lead'), reply(text(`Please read ${policy.ref} ${title}.`), actions({ label: 'Acknowledge version 1.0', command: `ack ${policy.ref} --version 1.0` })));
+  return postedMessage(w.fake.callsTo('chat.postMessage').at(-1)!);
+}
+
+/** A click as Slack sends it when the clicker's home is another workspace: team and user.team_id are theirs. */
+function clickFrom(sender: SlackWorkspace, who: string, message: ReturnType<typeof postedMessage>, responseId: string, team: string, enterprise?: string) {
+  const click = sender.clickPayload(who, message, 'Acknowledge version 1.0', responseId);
+  return {
+    ...click, is_enterprise_install: false, enterprise: enterprise ? { id: enterprise, name: 'Partner Org' } : null,
+    team: { id: team, domain: 'partner', ...(enterprise ? { enterprise_id: enterprise, enterprise_name: 'Partner Org' } : {}) },
+    user: { ...click.user, team_id: team },
+  };
+}
+
+describe('a Slack Connect member of another organisation clicking a button in a shared channel', () => {
+  it('is told people from other workspaces cannot use the bot here, not the scope hint, and nothing is recorded', async () => {
+    // Slack names the clicker's own workspace as the payload's team, not the one the app is installed in.
+    w.fake.users.set('UPARTNER', { tz: 'Europe/Paris', team: 'T0PARTNER' });
+    const message = await acknowledgeButton('Shared desk');
+    const before = await w.auditCount();
+    await w.sender.interaction(clickFrom(w, 'UPARTNER', message, 'partner-click', 'T0PARTNER'));
+    const said = blockText((await w.responseTo('partner-click')).args.blocks);
+    expect(said).toContain(ELSEWHERE);
+    expect(said).toContain('Nothing was recorded');
+    expect(said).not.toContain('users:read.email');
+    expect(await w.auditCount()).toBe(before);
+    expect(await w.t.db.select().from(policyAcknowledgements)).toEqual([]);
+  });
+});
+
+describe('a Slack Connect member of another organisation whose email Slack shows', () => {
+  it.each([
+    ['an email the register does not hold', 'UPARTNER3', 'pat@partner.example'],
+    ['the email of someone in the register not linked yet, which the other organisation set on its account', 'UPARTNER4', 'eve@test.example'],
+  ])('with %s is told people from other workspaces cannot use the bot, is not told who runs it here, and is linked to nobody', async (_with, id, email) => {
+    w.fake.users.set(id, { tz: 'Europe/Paris', team: 'T0PARTNER', email });
+    const before = await w.auditCount();
+    await w.sender.command({ ...w.slashCommand(id, 'declare ai Partnerbot', `connect-${id}`), channel_id: 'C0SHARED', channel_name: 'shared-with-partner' });
+    const said = blockText((await w.responseTo(`connect-${id}`)).args.blocks);
+    expect(said).toContain(ELSEWHERE);
+    expect(said).not.toContain('Lena Lead');
+    expect(said).not.toContain('lena@test.example');
+    expect(await w.t.db.select().from(people).where(eq(people.slackUserId, id))).toEqual([]);
+    expect((await w.person('eve')).slackUserId).toBeNull();
+    expect(await w.t.db.select().from(aiTools).where(eq(aiTools.name, 'Partnerbot'))).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
+  });
+});
+
+describe('an Enterprise Grid org', () => {
+  /** A second Slack adapter on the same register, for an app installed in workspace T0TEST of org E0ORG. */
+  let grid: { http: HttpServer; sender: SlackSender };
+  beforeAll(async () => {
+    w.fake.on('auth.test', () => ({ ok: true, url: 'https://org.slack.example/', team: 'Test', team_id: 'T0TEST', enterprise_id: 'E0ORG', user: 'isms', user_id: 'UBOT', bot_id: 'BBOT' }));
+    const http = new HttpServer(() => undefined);
+    await attachSlack(w.bot, http, { retryConfig });
+    const port = await http.listen(0, '127.0.0.1');
+    grid = { http, sender: new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET) };
+    // users.info as Slack answers it in a Grid org: the account's home workspace and its org.
+    const members: Record<string, { team: string; enterprise: string }> = {
+      WCOLLEAGUE: { team: 'T0WS2', enterprise: 'E0ORG' },
+      UPARTNER2: { team: 'T0PARTNER', enterprise: 'E0PARTNER' },
+    };
+    w.fake.on('users.info', (args) => {
+      const member = members[args.user];
+      if (!member) return { ok: false, error: 'user_not_found' };
+      return {
+        ok: true,
+        user: {
+          id: args.user, team_id: member.team, deleted: false, is_bot: false, tz: 'Europe/Berlin', profile: { real_name: args.user },
+          enterprise_user: { id: args.user, enterprise_id: member.enterprise, enterprise_name: 'Org', is_admin: false, is_owner: false, teams: [member.team] },
+        },
+      };
+    });
+  });
+  afterAll(async () => {
+    w.fake.off('users.info');
+    w.fake.off('auth.test');
+    await grid?.http.close();
+  });
+
+  it('tells a colleague from another workspace of the same org, shown without an email, that Slack did not say who they are, naming the scope', async () => {
+    await grid.sender.command({ ...w.slashCommand('WCOLLEAGUE', 'status', 'grid-colleague'), team_id: 'T0WS2', enterprise_id: 'E0ORG', enterprise_name: 'Org', is_enterprise_install: 'false' });
+    const said = blockText((await w.responseTo('grid-colleague')).args.blocks);
+    expect(said).toContain('Slack did not say who you are');
+    expect(said).toContain('users:read.email');
+    expect(said).not.toContain(ELSEWHERE);
+  });
+
+  it("tells a Slack Connect member of another Grid org, whose click names their own org, that people from other workspaces can't use the bot", async () => {
+    const message = await acknowledgeButton('Partner desk');
+    await grid.sender.interaction(clickFrom(w, 'UPARTNER2', message, 'grid-partner-click', 'T0PARTNER', 'E0PARTNER'));
+    const said = blockText((await w.responseTo('grid-partner-click')).args.blocks);
+    expect(said).toContain(ELSEWHERE);
+    expect(said).not.toContain('users:read.email');
+    expect(await w.t.db.select().from(policyAcknowledgements)).toEqual([]);
+  });
+});
+
+describe('an org-wide install', () => {
+  it('records a slash command typed in another workspace of the org as the person typed it: escapes, links, mentions, channels and „German“ quotes', async () => {
+    // Form-encoded as Slack posts it: is_enterprise_install is the string "true".
+    const typed = 'declare ai „R&amp;D Helper“ "notes for <#C0SEC|security> with <@USAM|sam>, see <https://wiki.example/ai?x=1&amp;y=2|the page> &lt;draft&gt; <!here> :tada:"';
+    await w.sender.command({ ...w.slashCommand('ULENA', typed, 'org-command'), team_id: 'T0WS2', team_domain: 'ws2', enterprise_id: 'E0ORG', enterprise_name: 'Org', is_enterprise_install: 'true' });
+    expect(blockText((await w.responseTo('org-command')).args.blocks)).toContain('Recorded R&amp;D Helper in the AI register');
+    expect(await w.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools).where(eq(aiTools.name, 'R&D Helper'))).toEqual([
+      { name: 'R&D Helper', purpose: 'notes for #security with @Sam Staff, see the page (https://wiki.example/ai?x=1&y=2) <draft> @here :tada:' },
+    ]);
+  });
+
+  it('answers a direct message whose event names the org in authorizations, with team_id null', async () => {
+    const body = JSON.stringify({
+      token: 'legacy', team_id: 'T0WS2', enterprise_id: 'E0ORG', context_team_id: 'T0WS2', context_enterprise_id: 'E0ORG', api_app_id: 'A0TEST',
+      type: 'event_callback', event_id: 'EvORGDM', event_time: Math.floor(Date.now() / 1000), is_ext_shared_channel: false, event_context: '4-eyJldCI6Im1lc3NhZ2UifQ',
+      event: { type: 'message', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: 'hallo', ts: '1700009000.000100', event_ts: '1700009000.000100', team: 'T0WS2' },
+      authorizations: [{ enterprise_id: 'E0ORG', team_id: null, user_id: 'UBOT', is_bot: true, is_enterprise_install: true }],
+    });
+    expect((await w.sender.send(body, 'application/json')).status).toBe(200);
+    const answer = await w.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'DSAM' && blockText(c.args.blocks).includes('I take commands'));
+    expect(answer.args.thread_ts).toBeUndefined();
+  });
+});
+
+describe('a slash command typed on a phone', () => {
+  it('takes "--" that a phone turned into an em or en dash before an option as the option; a dash in running text stays', async () => {
+    await w.sender.command(w.slashCommand('ULENA', 'declare ai Kagi \u2014vendor „Kagi Inc“ \u2013data public', 'phone-dash'));
+    expect(blockText((await w.responseTo('phone-dash')).args.blocks)).toContain('Recorded Kagi in the AI register');
+    await w.sender.command(w.slashCommand('ULENA', 'declare ai Otter "notes \u2014 internal only" \u2014users 12', 'prose-dash'));
+    expect(blockText((await w.responseTo('prose-dash')).args.blocks)).toContain('Recorded Otter in the AI register');
+    const recorded = await w.t.db.select({ name: aiTools.name, vendor: aiTools.vendor, purpose: aiTools.purpose, data: aiTools.dataCategories, users: aiTools.userCount }).from(aiTools);
+    expect(recorded.filter((t) => ['Kagi', 'Otter'].includes(t.name))).toEqual([
+      { name: 'Kagi', vendor: 'Kagi Inc', purpose: null, data: ['public'], users: null },
+      { name: 'Otter', vendor: null, purpose: 'notes \u2014 internal only', data: [], users: 12 },
+    ]);
+  });
+});
+
+describe('a slash command naming a person with a Slack mention', () => {
+  it.each([
+    ['without a label (as Slack escapes mentions now)', '<@UOLGA>', '2030-08-25'],
+    ['labelled with a handle that is not their name', '<@UOLGA|o.owner>', '2030-08-26'],
+  ])('%s acts on the person the mention names', async (_how, mention, until) => {
+    await w.sender.command(w.slashCommand('ULENA', `pause ${mention} ${until}`, `pause-${until}`));
+    expect(blockText((await w.responseTo(`pause-${until}`)).args.blocks)).toContain(`Nudges to Olga Owner wait until ${until}`);
+  });
+});
+
+describe('a Google Drive file shared in the thread of an evidence request', () => {
+  /** Another service's file host: it answers any request with a sign-in page, and notes who came with a token. */
+  let drive: { server: http.Server; url: string; tokens: (string | undefined)[] };
+  beforeAll(async () => {
+    const tokens: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      tokens.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in to continue to Google Docs</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    drive = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens };
+  });
+  afterAll(async () => {
+    w.fake.off('files.info');
+    await new Promise((resolve) => drive?.server.close(resolve));
+  });
+
+  it('is refused saying it is stored in Google Drive and how to hand it in; the bot token never leaves for its address and nothing is recorded', async () => {
+    await addControl(w.t.db, { code: 'CTL-GD-01', ownerId: w.cast.staff.id });
+    await w.sender.command(w.slashCommand('ULENA', 'request CTL-GD-01', 'request-gdrive'));
+    expect(blockText((await w.responseTo('request-gdrive')).args.blocks)).toMatch(/EVR-\d{4}/);
+    await deliverDue(w.t.db, [w.slack.port]);
+    const request = postedMessage(w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'USAM').at(-1)!);
+    // files.info of a linked Drive document, as Slack describes one: url_private is Google's address.
+    const doc = `${drive.url}/document/d/1AbCdEf/edit?usp=drivesdk`;
+    w.fake.on('files.info', () => ({
+      ok: true,
+      file: { id: 'F0GDOC', name: 'Access review Q4', title: 'Access review Q4', mimetype: 'application/vnd.google-apps.document', filetype: 'gdoc', pretty_type: 'Google Docs',
+        mode: 'external', is_external: true, external_type: 'gdrive', external_url: doc, url_private: doc, size: 0 },
+    }));
+    const before = await w.auditCount();
+    await w.sender.event({
+      type: 'message', subtype: 'file_share', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: '', upload: false, display_as_bot: false,
+      files: [{ id: 'F0GDOC', name: 'Access review Q4', mode: 'external', is_external: true, external_type: 'gdrive', url_private: doc }],
+      ts: '1700009500.000200', event_ts: '1700009500.000200', thread_ts: request.ts,
+    }, 'EvGDRIVE');
+    const said = blockText((await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts)).args.blocks);
+    expect(said).toContain('"Access review Q4" is stored in Google Drive, not in Slack, so I can\'t read it. Nothing was recorded.');
+    expect(said).toContain('Reply with its link as text instead, or upload the file itself.');
+    expect(drive.tokens).toEqual([]);
+    expect(await w.t.db.select().from(evidenceItems)).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
+  });
+});

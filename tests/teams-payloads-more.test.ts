@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { aiTools, people } from '../src/db/schema/index.js';
+import type { FakeConnector, Member } from './helpers/fake-connector.js';
+import {
+  startTeamsStack, personalMessage, channelMention, cardOf, cardText, BOT, TENANT,
+  type TeamsServer, type TeamsStack, type TeamsTestCore,
+} from './helpers/teams.js';
+
+/**
+ * More activities as Microsoft Teams sends them: a member of another tenant writing in a shared
+ * channel (Teams Connect), an option typed on a phone, a bot mention Teams splits in two, and the end
+ * of a conversation. Microsoft documents that a shared channel's members may come from other tenants,
+ * told apart by the member's tenantId (learn.microsoft.com, "Microsoft Teams Connect shared channels").
+ */
+describe('more Teams activities as the Bot Framework sends them', () => {
+  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
+  beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
+
+  const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url }) as Record<string, any>;
+  const inChannel = (...args: Parameters<typeof channelMention>) => ({ ...channelMention(...args), serviceUrl: connector.url }) as Record<string, any>;
+  /** POSTs the activity; gives its HTTP status and the texts of what the bot posted for it. */
+  const post = async (activity: Record<string, unknown>) => {
+    const before = connector.posted.length;
+    const logs = h.logs.length;
+    const res = await server.post(activity);
+    const posted = connector.posted.slice(before).map((p) => cardText(cardOf(p.activity)));
+    expect(h.logs.slice(logs).join('\n')).not.toContain('Teams turn failed');
+    return { status: res.status, posted };
+  };
+
+  describe('a member of another tenant @mentioning the bot in a shared channel', () => {
+    const ELSEWHERE = "You are from another organisation: people from other organisations can't use the ISMS bot here";
+    /** Pat, of the partner's tenant: the member look-up names their own tenant, and the email their tenant gave them. */
+    const partner = (email: string): Member => ({ id: '29:partner', name: 'Pat Partner', aadObjectId: 'aad-partner', email, userPrincipalName: email, tenantId: 'tenant-partner' } as Member);
+    const sharedChannelMention = (command: string) => inChannel('staff', command, {
+      from: { id: '29:partner', name: 'Pat Partner', aadObjectId: 'aad-partner' },
+      conversation: { id: '19:shared@thread.tacv2;messageid=1700000001000', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: 'Partner project' },
+      channelData: { tenant: { id: TENANT }, team: { id: '19:team@thread.tacv2' }, channel: { id: '19:shared@thread.tacv2' } },
+    } as never);
+
+    it.each([
+      ['an email the register does not hold', 'pat@partner.example'],
+      ['the email of someone in the register not linked yet, set by their own tenant', 'nina@test.example'],
+    ])('with %s is told people from other organisations cannot use the bot, not who runs it here, and is linked to nobody', async (_with, email) => {
+      connector.members.set('29:partner', partner(email));
+      const audits = await h.auditCount();
+      const { status, posted } = await post(sharedChannelMention('declare ai Partnerbot'));
+      expect(status).toBe(200);
+      expect(posted.join('\n')).toContain(ELSEWHERE);
+      expect(posted.join('\n')).not.toMatch(/Lena Lead|lena@test\.example/);
+      expect(await h.t.db.select().from(aiTools)).toEqual([]);
+      expect(await h.t.db.select().from(people).where(eq(people.teamsAadObjectId, 'aad-partner'))).toEqual([]);
+      expect(await h.auditCount()).toBe(audits);
+    });
+  });
+
+  it('takes "--" a phone turned into an em dash before an option as the option', async () => {
+    const { posted } = await post(message('staff', 'declare ai Kagi \u2014vendor Kagi'));
+    expect(posted).toEqual([expect.stringContaining('Recorded Kagi in the AI register')]);
+    expect(await h.t.db.select({ name: aiTools.name, vendor: aiTools.vendor, purpose: aiTools.purpose }).from(aiTools)).toEqual([{ name: 'Kagi', vendor: 'Kagi', purpose: null }]);
+    await h.t.db.delete(aiTools);
+  });
+
+  it('answers a channel command whose bot mention Teams split in two (a multi-word bot name, part of it deleted and typed again)', async () => {
+    const { posted } = await post(inChannel('staff', '', {
+      text: '<at>ISMS</at> <at>Bot</at> declare ai Splitname',
+      recipient: { ...BOT, name: 'ISMS Bot' },
+      entities: [{ type: 'mention', text: '<at>ISMS</at>', mentioned: BOT }, { type: 'mention', text: '<at>Bot</at>', mentioned: BOT }],
+    } as never));
+    expect(posted).toContainEqual(expect.stringContaining('Recorded Splitname in the AI register'));
+    expect(await h.t.db.select({ name: aiTools.name }).from(aiTools)).toEqual([{ name: 'Splitname' }]);
+    await h.t.db.delete(aiTools);
+  });
+
+  it('answers a newcomer whose channel mention carries no Entra id and names its tenant only on the conversation, in a personal chat opened in that tenant', async () => {
+    connector.members.set('29:nina', { id: '29:nina', name: 'Nina Newcomer', email: 'nina@test.example' });
+    const created = connector.created.length;
+    const mention = inChannel('staff', 'status', { from: { id: '29:nina', name: 'Nina Newcomer' }, channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: '19:general@thread.tacv2' } } } as never);
+    delete mention.locale;
+    const { status, posted } = await post(mention);
+    expect(status).toBe(200);
+    expect(posted.join('\n')).toContain('Nina Newcomer');
+    expect(connector.created.slice(created).map((c) => c.parameters.tenantId)).toEqual([TENANT]);
+  });
+
+  it('takes the end of a conversation with 200, answering nothing', async () => {
+    const { status, posted } = await post(message('staff', '', { text: undefined, type: 'endOfConversation', code: 'userCancelled' } as never));
+    expect(status).toBe(200);
+    expect(posted).toEqual([]);
+  });
+});
