@@ -50,6 +50,21 @@ describe('help and "did you mean"', () => {
     expect(submit).not.toContain('via');
   });
 
+  it('examples hold dates near the bot\'s clock, so they never go stale', async () => {
+    const now = new Date('2031-03-10T09:00:00Z');
+    const pause = await bot.sayText('lead', '/isms help pause', { now });
+    expect(pause).toContain('Example: /isms pause sam.novak@northwind.example 2031-03-24');
+    const day = 24 * 3600 * 1000;
+    for (const spec of bot.router.specs) {
+      const help = await bot.sayText('lead', `/isms help ${spec.name}`, { now });
+      const dates = help.split('\n').filter((l) => l.includes('Example:')).flatMap((l) => l.match(/\d{4}-\d{2}-\d{2}/g) ?? []);
+      for (const date of dates) {
+        const days = (Date.parse(date) - now.getTime()) / day;
+        expect(Math.abs(days), `${spec.name}: ${date}`).toBeLessThanOrEqual(2 * 366);
+      }
+    }
+  });
+
   it('answers a misspelt two-word command with the command meant', async () => {
     const cases: [string, string][] = [
       ['/isms delcare supplier "Acme Cloud"', 'Did you mean "/isms declare supplier"?'],

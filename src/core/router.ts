@@ -13,6 +13,7 @@ import {
 import { didYouMean, nearest } from './suggest.js';
 import type { InFlight } from '../lifecycle.js';
 import { PROPOSED_BY_FIELD, type ProposedBy, parseProposedBy } from './proposals.js';
+import { isoDay } from './time.js';
 
 /**
  * A file sent with a request, read as a stream (see core/attachments.ts for its constructors): the
@@ -70,8 +71,11 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
   name: string;
   aliases?: string[];
   summary: string;
-  /** Command lines without the prefix, e.g. 'declare ai ChatGPT --vendor OpenAI'; each must parse. */
-  examples: string[];
+  /**
+   * Command lines without the prefix, e.g. 'declare ai ChatGPT --vendor OpenAI'; each must parse and,
+   * pasted into the example organisation, work. With dates, a function of today (YYYY-MM-DD), so they never go stale.
+   */
+  examples: string[] | ((today: string) => string[]);
   /** Who may run it; omitted means everyone in the register. */
   roles?: Role[];
   /** The arguments: what each accepts and, with .describe(), what it means. An object schema, possibly preprocessed. */
@@ -86,6 +90,10 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
 }
 
 export const defineCommand = <S extends ZodTypeAny>(spec: CommandSpec<S>): CommandSpec<S> => spec;
+
+/** A command's examples as of a moment: dates in them are near that day. */
+export const examplesOf = (spec: CommandSpec, now: Date): string[] =>
+  (typeof spec.examples === 'function' ? spec.examples(isoDay(now)) : spec.examples);
 
 export interface Inbound {
   actor: Actor;
@@ -209,7 +217,7 @@ export class CommandRouter {
     if (unclosed !== undefined) {
       return refused(reply(
         text(`A quote is opened and never closed (at: ${unclosed.slice(0, 40)}${unclosed.length > 40 ? '…' : ''}), so I cannot tell where that text ends. Nothing was recorded.`, 'error'),
-        text(`Close it and send the command again, e.g. ${commandLine(inbound.channel, matched.spec.examples[0] ?? matched.spec.name)}`),
+        text(`Close it and send the command again, e.g. ${commandLine(inbound.channel, examplesOf(matched.spec, inbound.now ?? new Date())[0] ?? matched.spec.name)}`),
       ));
     }
     return this.run(matched.spec, matched.rest, inbound);
@@ -268,7 +276,7 @@ export class CommandRouter {
     if (!parsed.success) {
       const meant = firstWord ? this.meant(spec, firstWord, inbound) : undefined;
       if (meant) return this.didYouMean(`${spec.name} ${firstWord}`, meant, inbound.channel);
-      return this.validationReply(parsed.error, spec, inbound.channel, raw);
+      return this.validationReply(parsed.error, spec, inbound, raw);
     }
     const audits: AuditInput[] = [];
     try {
@@ -424,14 +432,15 @@ export class CommandRouter {
     return this.byName.get(name.toLowerCase());
   }
 
-  private usageFields(spec: CommandSpec, channel: Channel, withExample: boolean): Block {
+  private usageFields(spec: CommandSpec, channel: Channel, example?: string): Block {
     return fields([
       { label: 'Usage', value: commandLine(channel, this.usage(spec)) },
-      ...(withExample ? [{ label: 'Example', value: commandLine(channel, spec.examples[0] ?? spec.name) }] : []),
+      ...(example ? [{ label: 'Example', value: commandLine(channel, example) }] : []),
     ]);
   }
 
-  private validationReply(error: z.ZodError, spec: CommandSpec, channel: Channel, raw: Record<string, unknown>): Reply {
+  private validationReply(error: z.ZodError, spec: CommandSpec, inbound: Inbound, raw: Record<string, unknown>): Reply {
+    const { channel } = inbound;
     const said = (issue: z.ZodIssue) => wordedFor(channel, missing(issue) ? this.requiredMessage(spec, issue) : issue.message);
     const problems = error.issues.map((issue) => `${problemPlace(issue.path)}: ${said(issue)}${typedItem(issue.path, raw)}`);
     const fieldErrors: Record<string, string> = {};
@@ -442,7 +451,7 @@ export class CommandRouter {
     }
     return refused(reply(
       text(`That didn't work: ${problems.join('; ')}. Nothing was recorded.`, 'error'),
-      this.usageFields(spec, channel, true),
+      this.usageFields(spec, channel, examplesOf(spec, inbound.now ?? new Date())[0] ?? spec.name),
     ), fieldErrors);
   }
 
@@ -457,7 +466,7 @@ export class CommandRouter {
     const message = wordedFor(channel, e.message);
     const blocks = [text(`${message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? ' Nothing was recorded.' : ''}`, 'error')];
     if (e.hint) blocks.push(text(wordedFor(channel, e.hint)));
-    else if (spec && e.code === 'invalid_input') blocks.push(this.usageFields(spec, channel, false));
+    else if (spec && e.code === 'invalid_input') blocks.push(this.usageFields(spec, channel));
     return refused(reply(...blocks), e.field ? { [e.field]: message } : undefined);
   }
 }

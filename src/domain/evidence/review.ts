@@ -268,7 +268,7 @@ export const reviewEvidenceCommand = defineCommand({
 export const evidenceReviewerCommand = defineCommand({
   name: 'evidence reviewer',
   summary: "Name who reviews a control's evidence besides the ISMS lead (\"none\" removes them)",
-  examples: ['evidence reviewer CTL-AC-01 ada@test.example', 'evidence reviewer CTL-AC-01 @Ada', 'evidence reviewer CTL-AC-01 none'],
+  examples: ['evidence reviewer CTL-AC-01 amara.okafor@northwind.example', 'evidence reviewer CTL-AC-01 @Amara', 'evidence reviewer CTL-AC-01 none'],
   roles: ['isms_lead'],
   schema: z.object({
     control: z.string({ required_error: 'name the control, e.g. CTL-AC-01' }).trim().min(1, 'name the control, e.g. CTL-AC-01').max(100)

@@ -6,7 +6,7 @@ import { findPerson, findPersonById, hasRole, isLead } from '../../core/actor.js
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text, type Block } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { addMonths, isoDay } from '../../core/time.js';
 import { declareSupplierInput } from '../declarations/supplier.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { settleSupplierApproval } from './approval.js';
@@ -178,9 +178,9 @@ async function showSupplier(ctx: CommandContext, ref: string) {
 export const supplierCommand = defineCommand({
   name: 'supplier',
   summary: 'Show a supplier, or keep its contract, exit strategy, review date and register-of-information details up to date',
-  examples: [
+  examples: (today) => [
     'supplier SUP-0001',
-    'supplier SUP-0001 --contract MSA-2026-014 --contract-start 2026-01-01 --contract-end 2028-12-31 --exit-strategy "exit plan EP-3 in the wiki"',
+    `supplier SUP-0001 --contract MSA-2024-017 --contract-start ${addMonths(today, -12)} --contract-end ${addMonths(today, 24)} --exit-strategy "exit plan EP-3 in the wiki"`,
     'supplier SUP-0001 --lei 5493001KJTIIGC8Y1R12 --country DE --service-type S19 --substitutability difficult --subcontractors "AWS,Stripe"',
   ],
   schema: supplierInput,
