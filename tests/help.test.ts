@@ -86,6 +86,16 @@ describe('help and "did you mean"', () => {
     expect(await bot.sayText('staff', '/isms frobnicate')).not.toContain('Did you mean');
   });
 
+  it('suggests only commands that help lists, never an alias', async () => {
+    for (const line of ['/isms help foo', '/isms foo', '/isms tod']) {
+      const plain = await bot.sayText('lead', line);
+      expect(plain, line).not.toContain('todo');
+      const named = plain.match(/Did you mean "\/isms ([^"]+)"/)?.[1];
+      if (named) expect(bot.router.specs.map((s) => s.name), line).toContain(named);
+    }
+    expect(await bot.sayText('lead', '/isms help stauts')).toContain('Did you mean "/isms status"?');
+  });
+
   it('a first word alone lists the commands that start with it', async () => {
     const answer = await bot.say('staff', '/isms declare');
     expect(answer.outcome).toBe('refused');

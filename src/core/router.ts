@@ -365,9 +365,12 @@ export class CommandRouter {
     return ctx;
   }
 
-  /** Names (and aliases) of the commands the person may run. */
+  /**
+   * Names of the commands the person may run, as help lists them. Aliases still run but are never
+   * suggested: a short one ("todo") would be "meant" by unrelated words and names nothing help shows.
+   */
   private namesFor(actor: Actor): string[] {
-    return this.visibleTo(actor).flatMap((s) => [s.name, ...(s.aliases ?? [])]);
+    return this.visibleTo(actor).map((s) => s.name);
   }
 
   /**
