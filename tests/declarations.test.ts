@@ -190,8 +190,8 @@ describe('/isms scope add and /isms scope retire', () => {
     await proposeCustomerPortal();
     const before = await bot.auditCount();
     const answer = await bot.sayText('staff', '/isms scope add "Shadow wiki"');
-    expect(answer).toContain('Only the asset owner or ISMS lead may use "/isms scope add"');
-    expect(await bot.sayText('staff', '/isms scope retire "Legacy CRM"')).toContain('Only the asset owner or ISMS lead');
+    expect(answer).toContain('Only an asset owner or the ISMS lead may use "/isms scope add"');
+    expect(await bot.sayText('staff', '/isms scope retire "Legacy CRM"')).toContain('Only an asset owner or the ISMS lead');
     expect(await bot.auditCount()).toBe(before);
     expect(await bot.t.db.select().from(scopeChanges)).toHaveLength(1);
   });

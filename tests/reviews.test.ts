@@ -128,7 +128,7 @@ describe('/isms finding add', () => {
 
   it('refuses staff, owners and the management body, writing nothing', async () => {
     for (const who of ['staff', 'owner', 'board'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms finding add observation 9.2 "Something"', 'Only the ISMS lead or auditor may use "/isms finding add"');
+      await refusedWithNothingWritten(bot, who, '/isms finding add observation 9.2 "Something"', 'Only the ISMS lead or an auditor may use "/isms finding add"');
     }
   });
 
@@ -201,7 +201,7 @@ describe('/isms findings and /isms finding close', () => {
 
   it('refuses the list to staff and owners', async () => {
     for (const who of ['staff', 'owner'] as const) {
-      expect(await bot.sayText(who, '/isms findings', at)).toContain('Only the ISMS lead or auditor or management body may use "/isms findings"');
+      expect(await bot.sayText(who, '/isms findings', at)).toContain('Only the ISMS lead, an auditor or the management body may use "/isms findings"');
     }
   });
 
@@ -255,7 +255,7 @@ describe('/isms findings and /isms finding close', () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close AF-0001 "again"', 'AF-0001 was already closed');
     await bot.say('auditor', '/isms finding add observation 6.1 "Risk criteria undated"', at);
     for (const who of ['owner', 'staff'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms finding close AF-0003 "fixed"', 'Only the ISMS lead or auditor or management body may use "/isms finding close"');
+      await refusedWithNothingWritten(bot, who, '/isms finding close AF-0003 "fixed"', 'Only the ISMS lead, an auditor or the management body may use "/isms finding close"');
     }
     await refusedWithNothingWritten(bot, 'board', '/isms finding close AF-0003 "fixed"', 'AF-0003 is for an ISMS lead to decide');
   });
@@ -330,7 +330,7 @@ describe('management reviews', () => {
     expect(buttons(await bot.say('board', '/isms reviews', at))).toEqual(['review decide MR-0001', 'review close MR-0001']);
     expect(buttons(await bot.say('auditor', '/isms reviews', at))).toEqual([]);
     for (const who of ['staff', 'owner'] as const) {
-      expect(await bot.sayText(who, '/isms reviews', at)).toContain('Only the ISMS lead or management body or auditor may use "/isms reviews"');
+      expect(await bot.sayText(who, '/isms reviews', at)).toContain('Only the ISMS lead, the management body or an auditor may use "/isms reviews"');
     }
   });
 
@@ -374,7 +374,7 @@ describe('management reviews', () => {
       await refusedWithNothingWritten(bot, who, `/isms review record 2026-09-20 "inputs" ${ATTENDED}`, 'Only the ISMS lead may use "/isms review record"');
     }
     for (const who of ['auditor', 'owner', 'staff'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead or management body may use "/isms review decide"');
+      await refusedWithNothingWritten(bot, who, '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead or the management body may use "/isms review decide"');
     }
   });
 

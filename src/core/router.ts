@@ -2,7 +2,7 @@ import { z, type ZodTypeAny } from 'zod';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { processedEvents, type Role } from '../db/schema/index.js';
-import { type Actor, hasRole, ROLE_LABELS } from './actor.js';
+import { type Actor, hasRole, holdersOf } from './actor.js';
 import { UserError } from './errors.js';
 import { type Block, type Form, type Outcome, type Reply, reply, text, fields, formBlock, findForm } from './reply.js';
 import { enqueue, type OutboxMessage } from './outbox.js';
@@ -255,8 +255,7 @@ export class CommandRouter {
 
   private refuse(spec: CommandSpec, inbound: Inbound): Reply | undefined {
     if (!spec.roles || hasRole(inbound.actor, ...spec.roles)) return undefined;
-    const who = spec.roles.map((r) => ROLE_LABELS[r]).join(' or ');
-    return refused(reply(text(`Only the ${who} may use "${commandLine(inbound.channel, spec.name)}". Nothing was recorded.`, 'error'),
+    return refused(reply(text(`Only ${holdersOf(spec.roles)} may use "${commandLine(inbound.channel, spec.name)}". Nothing was recorded.`, 'error'),
       text('Ask your ISMS lead if you think you should have this role.')));
   }
 
