@@ -65,6 +65,13 @@ describe('help and "did you mean"', () => {
     }
   });
 
+  it('a usage line shows what a value looks like: a date as YYYY-MM-DD, free text with an example of it', async () => {
+    const usage = async (command: string) => (await bot.sayText('lead', `/isms help ${command}`)).split('\n').find((l) => l.includes('Usage:'));
+    expect(await usage('party add')).toBe('  Usage: /isms party add <name> [<needs>] [--kind <kind, e.g. regulator>] [--reviewed YYYY-MM-DD]');
+    expect(await usage('asset add')).toContain('[--classification <classification, e.g. confidential>]');
+    expect(await usage('risk add')).toContain('[--threat <threat, e.g. T-IS-004>]');
+  });
+
   it('answers a misspelt two-word command with the command meant', async () => {
     const cases: [string, string][] = [
       ['/isms delcare supplier "Acme Cloud"', 'Did you mean "/isms declare supplier"?'],
