@@ -443,10 +443,16 @@ export class CommandRouter {
 
   private validationReply(error: z.ZodError, spec: CommandSpec, inbound: Inbound, raw: Record<string, unknown>): Reply {
     const { channel } = inbound;
+    const args = this.argsOf(spec);
+    // What the person must give but the schema lets pass (a line without it opens a form) is named too: every gap in one reply.
+    const unanswered = args.filter((a) => a.arg.required && raw[a.name] === undefined && !error.issues.some((i) => i.path[0] === a.name))
+      .map((a): z.ZodIssue => ({ code: 'invalid_type', expected: 'string', received: 'undefined', path: [a.name], message: 'Required' }));
+    const place = (issue: z.ZodIssue) => { const at = args.findIndex((a) => a.name === issue.path[0]); return at === -1 ? args.length : at; };
+    const issues = [...error.issues, ...unanswered].sort((a, b) => place(a) - place(b));
     const said = (issue: z.ZodIssue) => wordedFor(channel, missing(issue) ? this.requiredMessage(spec, issue) : issue.message);
-    const problems = error.issues.map((issue) => `${problemPlace(issue.path)}: ${said(issue)}${typedItem(issue.path, raw)}`);
+    const problems = issues.map((issue) => `${problemPlace(issue.path)}: ${said(issue)}${typedItem(issue.path, raw)}`);
     const fieldErrors: Record<string, string> = {};
-    for (const issue of error.issues) {
+    for (const issue of issues) {
       const field = String(issue.path[0] ?? '');
       const message = said(issue);
       if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${message}` : message;
