@@ -103,6 +103,24 @@ describe('help and "did you mean"', () => {
     expect(await bot.sayText('lead', '/isms help stauts')).toContain('Did you mean "/isms status"?');
   });
 
+  it('a refused read does not say "Nothing was recorded", which only a write could have done', async () => {
+    const reads: [string, string, string][] = [
+      ['staff', '/isms register ai', 'may use "/isms register"'],
+      ['lead', '/isms risks --page 9', 'so there is no page 9'],
+      ['lead', '/isms policy text POL-0099', 'POL-0099'],
+      ['lead', '/isms risks --colour blue', 'has no option --colour'],
+      ['lead', '/isms assets --page 0', 'page'],
+    ];
+    for (const [who, line, said] of reads) {
+      const answer = await bot.say(who as 'lead' | 'staff', line);
+      expect(answer.outcome, line).toBe('refused');
+      expect(toPlainText(answer), line).toContain(said);
+      expect(toPlainText(answer), line).not.toContain('recorded');
+    }
+    expect(await bot.sayText('staff', '/isms declare ai --vendor OpenAI')).toContain('Nothing was recorded.');
+    expect(await bot.sayText('staff', '/isms risk add X')).toContain('Nothing was recorded.');
+  });
+
   it('a first word alone lists the commands that start with it', async () => {
     const answer = await bot.say('staff', '/isms declare');
     expect(answer.outcome).toBe('refused');

@@ -82,6 +82,8 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
   schema: S;
   /** How each argument is typed (positional or --flag) and asked in the form; a field left out is a --flag. */
   args?: ArgsOf<S>;
+  /** The command never records anything (a list, a report): its refusals do not say that nothing was recorded. */
+  readOnly?: true;
   /** Answers are private to the person who asked unless the command says its answer is for the conversation. */
   answersPublicly?: boolean;
   /** Given without arguments, the command answers with its form, derived from its arguments. */
@@ -90,6 +92,9 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
 }
 
 export const defineCommand = <S extends ZodTypeAny>(spec: CommandSpec<S>): CommandSpec<S> => spec;
+
+/** Said after a refusal of a command that could have written something. */
+const nothingRecorded = (spec: CommandSpec | undefined) => (spec?.readOnly ? '' : ' Nothing was recorded.');
 
 /** A command's examples as of a moment: dates in them are near that day. */
 export const examplesOf = (spec: CommandSpec, now: Date): string[] =>
@@ -216,7 +221,7 @@ export class CommandRouter {
     const unclosed = matched.rest.length ? unclosedQuote(line) : undefined;
     if (unclosed !== undefined) {
       return refused(reply(
-        text(`A quote is opened and never closed (at: ${unclosed.slice(0, 40)}${unclosed.length > 40 ? '…' : ''}), so I cannot tell where that text ends. Nothing was recorded.`, 'error'),
+        text(`A quote is opened and never closed (at: ${unclosed.slice(0, 40)}${unclosed.length > 40 ? '…' : ''}), so I cannot tell where that text ends.${nothingRecorded(matched.spec)}`, 'error'),
         text(`Close it and send the command again, e.g. ${commandLine(inbound.channel, examplesOf(matched.spec, inbound.now ?? new Date())[0] ?? matched.spec.name)}`),
       ));
     }
@@ -255,7 +260,7 @@ export class CommandRouter {
 
   private refuse(spec: CommandSpec, inbound: Inbound): Reply | undefined {
     if (!spec.roles || hasRole(inbound.actor, ...spec.roles)) return undefined;
-    return refused(reply(text(`Only ${holdersOf(spec.roles)} may use "${commandLine(inbound.channel, spec.name)}". Nothing was recorded.`, 'error'),
+    return refused(reply(text(`Only ${holdersOf(spec.roles)} may use "${commandLine(inbound.channel, spec.name)}".${nothingRecorded(spec)}`, 'error'),
       text('Ask your ISMS lead if you think you should have this role.')));
   }
 
@@ -458,7 +463,7 @@ export class CommandRouter {
       if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${message}` : message;
     }
     return refused(reply(
-      text(`That didn't work: ${problems.join('; ')}. Nothing was recorded.`, 'error'),
+      text(`That didn't work: ${problems.join('; ')}.${nothingRecorded(spec)}`, 'error'),
       this.usageFields(spec, channel, examplesOf(spec, inbound.now ?? new Date())[0] ?? spec.name),
     ), fieldErrors);
   }
@@ -472,7 +477,7 @@ export class CommandRouter {
 
   private errorReply(e: UserError, spec: CommandSpec | undefined, channel: Channel): Reply {
     const message = wordedFor(channel, e.message);
-    const blocks = [text(`${message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? ' Nothing was recorded.' : ''}`, 'error')];
+    const blocks = [text(`${message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? nothingRecorded(spec) : ''}`, 'error')];
     if (e.hint) blocks.push(text(wordedFor(channel, e.hint)));
     else if (spec && e.code === 'invalid_input') blocks.push(this.usageFields(spec, channel));
     return refused(reply(...blocks), e.field ? { [e.field]: message } : undefined);

@@ -210,6 +210,7 @@ function contentOf(item: EvidenceItem): Field {
 
 export const reviewEvidenceCommand = defineCommand({
   name: 'evidence review',
+  readOnly: true,
   summary: 'Submitted evidence waiting for your review, each with Accept and Return buttons',
   examples: ['evidence review', 'evidence review --page 2'],
   schema: z.object({ page: pageNumber }),

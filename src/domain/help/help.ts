@@ -15,6 +15,7 @@ function argumentLine(a: ArgInfo): { label: string; value: string } {
 export function helpCommand(router: () => CommandRouter, options: { plainLanguage: boolean } = { plainLanguage: false }) {
   return defineCommand({
     name: 'help',
+    readOnly: true,
     aliases: ['?'],
     summary: 'List what you can do, or explain a command (or the commands that start with a word)',
     examples: ['help', 'help declare ai', 'help declare'],

@@ -17,6 +17,7 @@ const FALLBACK_ZONE = 'UTC';
 /** What the outbox holds: counts, the failed rows with their last error, campaign progress and who is on leave. */
 export const nudgesCommand = defineCommand({
   name: 'nudges',
+  readOnly: true,
   summary: 'What the bot has queued, sent and failed to send, how far each campaign has got, who cannot be reached and who is on leave',
   examples: ['nudges'],
   roles: ['isms_lead'],

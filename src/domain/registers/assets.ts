@@ -111,6 +111,7 @@ export const assetRetireCommand = defineCommand({
 
 export const assetsCommand = defineCommand({
   name: 'assets',
+  readOnly: true,
   summary: 'The asset register: owner, classification, protection requirement, scope (retired assets with --all)',
   examples: ['assets', 'assets --all --page 2'],
   roles: [...REGISTER_READERS, 'asset_owner'],

@@ -107,6 +107,7 @@ export const partyRetireCommand = defineCommand({
 
 export const partiesCommand = defineCommand({
   name: 'parties',
+  readOnly: true,
   summary: 'The interested parties and their needs (retired ones with --all)',
   examples: ['parties', 'parties --all'],
   roles: REGISTER_READERS,
