@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPlainText, type Reply } from '../src/core/reply.js';
 import { didYouMean } from '../src/core/suggest.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
+import { addControl } from './helpers/fixtures.js';
 
 /** The labels of a reply's field blocks: the commands a help answer lists. */
 const labels = (r: Reply) => r.blocks.flatMap((b) => (b.type === 'fields' ? b.fields.map((f) => f.label) : []));
@@ -119,6 +120,14 @@ describe('help and "did you mean"', () => {
     }
     expect(await bot.sayText('staff', '/isms declare ai --vendor OpenAI')).toContain('Nothing was recorded.');
     expect(await bot.sayText('staff', '/isms risk add X')).toContain('Nothing was recorded.');
+  });
+
+  it('a refusal\'s hint names nobody outside the register', async () => {
+    const now = new Date('2031-03-10T09:00:00Z');
+    await addControl(bot.t.db, { code: 'CTL-AC-01', ownerId: bot.ids.owner });
+    const reviewer = await bot.sayText('lead', '/isms evidence reviewer CTL-AC-01 nobody@nowhere.example', { now });
+    expect(reviewer).toContain('There is nobody called "nobody@nowhere.example" in the register.');
+    expect(reviewer).not.toContain('ada@example.com');
   });
 
   it('a first word alone lists the commands that start with it', async () => {

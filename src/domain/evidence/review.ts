@@ -279,7 +279,7 @@ export const evidenceReviewerCommand = defineCommand({
   }),
   args: {
     control: { positional: true, value: 'control id', placeholder: 'e.g. CTL-AC-01' },
-    person: { positional: 'rest', value: 'email, @name or none', placeholder: 'ada@example.com' },
+    person: { positional: 'rest', value: 'email, @name or none', placeholder: 'their email address' },
   },
   form: { title: 'Name an evidence reviewer', submitLabel: 'Save' },
   async run(ctx, input) {
@@ -287,7 +287,7 @@ export const evidenceReviewerCommand = defineCommand({
     let reviewer: { id: number; name: string; email: string } | null = null;
     if (input.person.toLowerCase() !== 'none') {
       const found = await findPerson(ctx.db, input.person);
-      if (found.length === 0) throw notFound(`There is nobody called "${input.person}" in the register.`, 'Name them by email, e.g. ada@example.com.');
+      if (found.length === 0) throw notFound(`There is nobody called "${input.person}" in the register.`, 'Name them by their email address as the register has it, or as @name.');
       if (found.length > 1) {
         throw invalid(`"${input.person}" matches ${found.length} people: ${found.slice(0, 5).map((p) => p.email).join(', ')}.`, 'Name them by email.').on('person');
       }

@@ -56,7 +56,7 @@ const CHANGES = Object.keys(COLUMN_OF) as Change[];
 
 const ARGS = {
   ref: { positional: true, label: 'Supplier', value: 'SUP-ref', placeholder: 'e.g. SUP-0001' },
-  owner: { value: 'email', placeholder: 'e.g. olga@example.com' },
+  owner: { value: 'email', placeholder: 'their email address' },
   contract: { value: 'contract-ref' },
   'exit-strategy': { label: 'Exit strategy', value: 'text', field: 'textarea' },
   tier: { value: '1|2|3', options: CRITICALITY_TIERS.map((t) => ({ value: t, label: TIER_LABELS[t] })) },
@@ -91,7 +91,7 @@ async function supplierToChange(ctx: CommandContext, input: SupplierInput): Prom
 
 async function newOwner(ctx: CommandContext, name: string) {
   const found = await findPerson(ctx.db, name);
-  if (found.length === 0) throw notFound(`There is nobody called "${name}" in the register.`, 'Name the owner by email, e.g. olga@example.com.').on('owner');
+  if (found.length === 0) throw notFound(`There is nobody called "${name}" in the register.`, 'Name the owner by their email address as the register has it.').on('owner');
   if (found.length > 1) {
     throw invalid(`"${name}" matches ${found.length} people: ${found.slice(0, 5).map((p) => p.email).join(', ')}. Name the owner by email.`).on('owner');
   }
