@@ -66,9 +66,9 @@ describe('AI tool decisions: /isms ai approve|restrict|prohibit|duplicate', () =
   it('refuses a decision on one\'s own declaration, and anyone but the lead', async () => {
     const before = await bot.auditCount();
     expect(await bot.sayText('lead', '/isms ai approve AI-0003')).toContain('You declared AI-0003 (Copilot) yourself, so someone else decides it');
-    expect(await bot.sayText('staff', '/isms ai approve AI-0001')).toContain('Only the ISMS lead or management body may use "/isms ai approve"');
-    expect(await bot.sayText('staff', '/isms ai prohibit AI-0001 no')).toContain('Only the ISMS lead or management body may use');
-    expect(await bot.sayText('auditor', '/isms ai duplicate AI-0004 AI-0001')).toContain('Only the ISMS lead or management body may use');
+    expect(await bot.sayText('staff', '/isms ai approve AI-0001')).toContain('Only the ISMS lead or the management body may use "/isms ai approve"');
+    expect(await bot.sayText('staff', '/isms ai prohibit AI-0001 no')).toContain('Only the ISMS lead or the management body may use');
+    expect(await bot.sayText('auditor', '/isms ai duplicate AI-0004 AI-0001')).toContain('Only the ISMS lead or the management body may use');
     // The management body steps in only where every ISMS lead had a part in the work.
     expect(await bot.sayText('board', '/isms ai approve AI-0001')).toContain('AI-0001 (ChatGPT) is for an ISMS lead to decide');
     expect(await bot.auditCount()).toBe(before);

@@ -108,7 +108,7 @@ describe('assets in chat', () => {
       expect(await bot.sayText(who, '/isms asset retire AST-0001 "gone"', at)).toContain('Only the ISMS lead may use "/isms asset retire"');
     }
     expect(await bot.auditCount()).toBe(before);
-    expect(await bot.sayText('staff', '/isms assets', at)).toContain('Only the ISMS lead or auditor or management body or asset owner may use "/isms assets"');
+    expect(await bot.sayText('staff', '/isms assets', at)).toContain('Only the ISMS lead, an auditor, the management body or an asset owner may use "/isms assets"');
     for (const who of ['lead', 'auditor', 'board', 'owner'] as const) {
       expect(titlesIn(await bot.say(who, '/isms assets', at))).toEqual(['AST-0001 CRM']);
     }

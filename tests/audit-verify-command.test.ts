@@ -9,7 +9,7 @@ describe('/isms audit verify', () => {
   afterEach(async () => { await bot.destroy(); });
 
   it('is refused to staff', async () => {
-    expect(await bot.sayText('staff', '/isms audit verify')).toContain('Only the ISMS lead or auditor may use "/isms audit verify"');
+    expect(await bot.sayText('staff', '/isms audit verify')).toContain('Only the ISMS lead or an auditor may use "/isms audit verify"');
   });
 
   it('reports an intact trail, then names the event someone altered in the database', async () => {

@@ -224,7 +224,7 @@ describe('evidence bundles', () => {
     await rm(path.dirname(zip), { recursive: true, force: true });
 
     const before = await bot.auditCount();
-    expect(await bot.sayText('staff', '/isms export bundle', { now: LATER })).toContain('Only the ISMS lead or auditor or management body may use');
+    expect(await bot.sayText('staff', '/isms export bundle', { now: LATER })).toContain('Only the ISMS lead, an auditor or the management body may use');
     expect(await bot.sayText('lead', '/isms export bundle --from 2026-06-30 --to 2026-03-01', { now: LATER }))
       .toContain('--from 2026-06-30 is after --to 2026-03-01: the period would be empty. Nothing was recorded.');
     expect(await bot.sayText('lead', '/isms export bundle --from 2026-09-02', { now: LATER })).toContain('--from 2026-09-02 is after today (2026-09-01)');

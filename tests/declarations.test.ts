@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { aiTools, assets, auditEvents, scopeChanges, suppliers } from '../src/db/schema/index.js';
 import { supplierTier } from '../src/domain/declarations/supplier-tier.js';
-import { findForm } from '../src/core/reply.js';
+import { findForm, toPlainText } from '../src/core/reply.js';
 import { nextRef } from '../src/core/refs.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
@@ -76,6 +76,14 @@ describe('/isms declare supplier', () => {
     expect(badIct).toContain('ict: answer yes or no');
     expect(await bot.auditCount()).toBe(before);
     expect(await bot.t.db.select().from(suppliers).where(eq(suppliers.name, 'Payly'))).toHaveLength(0);
+  });
+
+  it('names everything missing in one reply: the name and each unanswered question', async () => {
+    const answer = await bot.say('staff', '/isms declare supplier --ict yes --data wrong');
+    expect(answer.outcome).toBe('refused');
+    expect(toPlainText(answer)).toContain('That didn\'t work: name: is required (the supplier or service provider); '
+      + 'critical: is required (whether they support a critical or important function); data: must be one of');
+    expect(Object.keys(answer.fieldErrors ?? {})).toEqual(['name', 'critical', 'data']);
   });
 
   it('refuses a supplier already in the register and writes nothing', async () => {
@@ -190,8 +198,8 @@ describe('/isms scope add and /isms scope retire', () => {
     await proposeCustomerPortal();
     const before = await bot.auditCount();
     const answer = await bot.sayText('staff', '/isms scope add "Shadow wiki"');
-    expect(answer).toContain('Only the asset owner or ISMS lead may use "/isms scope add"');
-    expect(await bot.sayText('staff', '/isms scope retire "Legacy CRM"')).toContain('Only the asset owner or ISMS lead');
+    expect(answer).toContain('Only an asset owner or the ISMS lead may use "/isms scope add"');
+    expect(await bot.sayText('staff', '/isms scope retire "Legacy CRM"')).toContain('Only an asset owner or the ISMS lead');
     expect(await bot.auditCount()).toBe(before);
     expect(await bot.t.db.select().from(scopeChanges)).toHaveLength(1);
   });

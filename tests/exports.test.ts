@@ -173,7 +173,7 @@ describe('exports of the example organisation', () => {
     const before = (await t.db.select().from(auditEvents)).length;
     const refused = await say('sam.novak@northwind.example', '/isms export risks');
     expect(refused.outcome).toBe('refused');
-    expect(toPlainText(refused)).toContain('Only the ISMS lead or auditor or management body may use "/isms export"');
+    expect(toPlainText(refused)).toContain('Only the ISMS lead, an auditor or the management body may use "/isms export"');
     expect(refused.blocks.some((b) => b.type === 'file')).toBe(false);
     expect(await t.db.select().from(auditEvents)).toHaveLength(before);
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
-import { commandLine, tokenize, type Channel, type CommandSpec } from '../src/core/router.js';
+import { commandLine, examplesOf, tokenize, type Channel, type CommandSpec } from '../src/core/router.js';
 import { UserError } from '../src/core/errors.js';
 import { toActor, type Actor } from '../src/core/actor.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
@@ -61,9 +61,9 @@ const plausibleFor = (a: ArgInfo, examples: string[]): fc.Arbitrary<string> => {
 
 /** Values the examples of a command give each argument, by argument name. */
 let exampleValues: Map<string, Map<string, string[]>> = new Map();
-const examplesOf = (spec: CommandSpec, parse: (words: string[]) => Record<string, unknown>) => {
+const exampleValuesOf = (spec: CommandSpec, parse: (words: string[]) => Record<string, unknown>) => {
   const byArg = new Map<string, string[]>();
-  for (const example of spec.examples) {
+  for (const example of examplesOf(spec, NOW)) {
     const raw = parse(tokenize(example).slice(spec.name.split(' ').length));
     for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') byArg.set(k, [...(byArg.get(k) ?? []), v]);
   }
@@ -182,7 +182,7 @@ describe('every command, typed or submitted with random and hostile values', () 
     bot = await createTestBot();
     const [p] = await bot.t.db.insert(people).values({ name: 'Eve Everything', email: 'eve@test.example', roles: [...ROLES], timezone: 'Europe/Berlin' }).returning();
     everyone = toActor(p);
-    exampleValues = new Map(bot.router.specs.map((spec) => [spec.name, examplesOf(spec, (words) => bot.router.parse(spec, words))]));
+    exampleValues = new Map(bot.router.specs.map((spec) => [spec.name, exampleValuesOf(spec, (words) => bot.router.parse(spec, words))]));
     // Items for references to land on, so that random input reaches past "not found".
     await addControl(bot.t.db, { code: 'CTL-AC-01', ownerId: bot.ids.owner });
     await bot.t.db.insert(poamItems).values({ ref: 'POAM-0001', weakness: 'No MFA on the VPN', source: 'risk', ownerId: bot.ids.owner, dueOn: '2026-11-30' });

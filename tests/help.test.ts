@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPlainText, type Reply } from '../src/core/reply.js';
 import { didYouMean } from '../src/core/suggest.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
+import { addControl } from './helpers/fixtures.js';
 
 /** The labels of a reply's field blocks: the commands a help answer lists. */
 const labels = (r: Reply) => r.blocks.flatMap((b) => (b.type === 'fields' ? b.fields.map((f) => f.label) : []));
@@ -50,6 +51,28 @@ describe('help and "did you mean"', () => {
     expect(submit).not.toContain('via');
   });
 
+  it('examples hold dates near the bot\'s clock, so they never go stale', async () => {
+    const now = new Date('2031-03-10T09:00:00Z');
+    const pause = await bot.sayText('lead', '/isms help pause', { now });
+    expect(pause).toContain('Example: /isms pause sam.novak@northwind.example 2031-03-24');
+    const day = 24 * 3600 * 1000;
+    for (const spec of bot.router.specs) {
+      const help = await bot.sayText('lead', `/isms help ${spec.name}`, { now });
+      const dates = help.split('\n').filter((l) => l.includes('Example:')).flatMap((l) => l.match(/\d{4}-\d{2}-\d{2}/g) ?? []);
+      for (const date of dates) {
+        const days = (Date.parse(date) - now.getTime()) / day;
+        expect(Math.abs(days), `${spec.name}: ${date}`).toBeLessThanOrEqual(2 * 366);
+      }
+    }
+  });
+
+  it('a usage line shows what a value looks like: a date as YYYY-MM-DD, free text with an example of it', async () => {
+    const usage = async (command: string) => (await bot.sayText('lead', `/isms help ${command}`)).split('\n').find((l) => l.includes('Usage:'));
+    expect(await usage('party add')).toBe('  Usage: /isms party add <name> [<needs>] [--kind <kind, e.g. regulator>] [--reviewed YYYY-MM-DD]');
+    expect(await usage('asset add')).toContain('[--classification <classification, e.g. confidential>]');
+    expect(await usage('risk add')).toContain('[--threat <threat, e.g. T-IS-004>]');
+  });
+
   it('answers a misspelt two-word command with the command meant', async () => {
     const cases: [string, string][] = [
       ['/isms delcare supplier "Acme Cloud"', 'Did you mean "/isms declare supplier"?'],
@@ -69,6 +92,42 @@ describe('help and "did you mean"', () => {
     // Nothing is suggested that the person may not use, nor a command far from what was typed.
     expect(await bot.sayText('staff', '/isms triag accept SC-0001')).not.toContain('Did you mean');
     expect(await bot.sayText('staff', '/isms frobnicate')).not.toContain('Did you mean');
+  });
+
+  it('suggests only commands that help lists, never an alias', async () => {
+    for (const line of ['/isms help foo', '/isms foo', '/isms tod']) {
+      const plain = await bot.sayText('lead', line);
+      expect(plain, line).not.toContain('todo');
+      const named = plain.match(/Did you mean "\/isms ([^"]+)"/)?.[1];
+      if (named) expect(bot.router.specs.map((s) => s.name), line).toContain(named);
+    }
+    expect(await bot.sayText('lead', '/isms help stauts')).toContain('Did you mean "/isms status"?');
+  });
+
+  it('a refused read does not say "Nothing was recorded", which only a write could have done', async () => {
+    const reads: [string, string, string][] = [
+      ['staff', '/isms register ai', 'may use "/isms register"'],
+      ['lead', '/isms risks --page 9', 'so there is no page 9'],
+      ['lead', '/isms policy text POL-0099', 'POL-0099'],
+      ['lead', '/isms risks --colour blue', 'has no option --colour'],
+      ['lead', '/isms assets --page 0', 'page'],
+    ];
+    for (const [who, line, said] of reads) {
+      const answer = await bot.say(who as 'lead' | 'staff', line);
+      expect(answer.outcome, line).toBe('refused');
+      expect(toPlainText(answer), line).toContain(said);
+      expect(toPlainText(answer), line).not.toContain('recorded');
+    }
+    expect(await bot.sayText('staff', '/isms declare ai --vendor OpenAI')).toContain('Nothing was recorded.');
+    expect(await bot.sayText('staff', '/isms risk add X')).toContain('Nothing was recorded.');
+  });
+
+  it('a refusal\'s hint names nobody outside the register', async () => {
+    const now = new Date('2031-03-10T09:00:00Z');
+    await addControl(bot.t.db, { code: 'CTL-AC-01', ownerId: bot.ids.owner });
+    const reviewer = await bot.sayText('lead', '/isms evidence reviewer CTL-AC-01 nobody@nowhere.example', { now });
+    expect(reviewer).toContain('There is nobody called "nobody@nowhere.example" in the register.');
+    expect(reviewer).not.toContain('ada@example.com');
   });
 
   it('a first word alone lists the commands that start with it', async () => {

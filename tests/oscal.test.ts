@@ -193,7 +193,7 @@ describe('OSCAL exports of the example organisation', () => {
       expect(toPlainText(refused)).toContain(`"oscal-poam" is an OSCAL document, so it is exported as JSON only, not as ${format.toUpperCase()}. Nothing was exported.`);
       expect(refused.blocks.some((b) => b.type === 'file')).toBe(false);
     }
-    expect(toPlainText(await say('sam.novak@northwind.example', '/isms export oscal-assessment-results'))).toContain('Only the ISMS lead or auditor or management body may use');
+    expect(toPlainText(await say('sam.novak@northwind.example', '/isms export oscal-assessment-results'))).toContain('Only the ISMS lead, an auditor or the management body may use');
     expect(await t.db.select().from(auditEvents)).toHaveLength(before + 1);
   });
 

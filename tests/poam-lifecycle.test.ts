@@ -100,7 +100,7 @@ describe('POA&M closure: done with evidence, verified or reopened', () => {
   it('lets only an ISMS lead free of the work verify: others are refused with nothing written', async () => {
     await bot.say('owner', '/isms poam done POAM-0001 https://wiki.example.com/vpn-mfa', at);
     for (const who of ['owner', 'staff', 'auditor'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms poam verify POAM-0001', 'Only the ISMS lead or management body may use "/isms poam verify"');
+      await refusedWithNothingWritten(bot, who, '/isms poam verify POAM-0001', 'Only the ISMS lead or the management body may use "/isms poam verify"');
     }
     await refusedWithNothingWritten(bot, 'board', '/isms poam verify POAM-0001', 'POAM-0001 is for an ISMS lead to decide');
     await refusedWithNothingWritten(bot, 'board', '/isms poam reopen POAM-0001 not yet', 'POAM-0001 is for an ISMS lead to decide');
@@ -133,7 +133,7 @@ describe('POA&M closure: done with evidence, verified or reopened', () => {
     await bot.say('owner', '/isms poam done POAM-0001 "MFA enforced"', at);
     // The Reopen button names only the item: the reason is asked for.
     expect(findForm(await bot.say('lead', '/isms poam reopen POAM-0001', at))).toMatchObject({ command: 'poam reopen', hidden: { item: 'POAM-0001' } });
-    await refusedWithNothingWritten(bot, 'staff', '/isms poam reopen POAM-0001 no', 'Only the ISMS lead or management body may use "/isms poam reopen"');
+    await refusedWithNothingWritten(bot, 'staff', '/isms poam reopen POAM-0001 no', 'Only the ISMS lead or the management body may use "/isms poam reopen"');
 
     const answer = await bot.sayText('lead', '/isms poam reopen POAM-0001 contractors still log in with a password alone', at);
     expect(answer).toContain('Reopened POAM-0001 (No MFA on the VPN): it is in progress again, due 2026-04-30. Olga Owner has been told why.');
@@ -310,7 +310,7 @@ describe('/isms triage for the management body', () => {
     // The lead still gets buttons on the others' items.
     expect(buttonCommands(await bot.say('lead', '/isms triage', at))).toEqual(['triage accept SC-0001', 'triage reject SC-0001']);
     for (const who of ['staff', 'owner', 'auditor'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms triage', 'Only the ISMS lead or management body may use "/isms triage"');
+      await refusedWithNothingWritten(bot, who, '/isms triage', 'Only the ISMS lead or the management body may use "/isms triage"');
     }
   });
 });

@@ -167,7 +167,7 @@ describe('/isms poam', () => {
 
     it('lets only the ISMS lead approve; approval moves the due date and tells the owner', async () => {
       await requestExtension();
-      expect(await bot.sayText('owner', '/isms poam approve PEX-0001', { now })).toContain('Only the ISMS lead or management body may use "/isms poam approve"');
+      expect(await bot.sayText('owner', '/isms poam approve PEX-0001', { now })).toContain('Only the ISMS lead or the management body may use "/isms poam approve"');
       const audit = await bot.auditCount();
       const answer = await bot.sayText('lead', '/isms poam approve PEX-0001 "agreed in the risk meeting"', { now });
       expect(answer).toContain('Approved PEX-0001: POAM-0004 is now due on 2026-06-30 (was 2026-04-30). Olga Owner has been told.');

@@ -101,8 +101,8 @@ describe('/isms register', () => {
 
   it('is for the ISMS lead, auditors and the management body only, and reading writes nothing', async () => {
     const before = await bot.auditCount();
-    expect(await bot.sayText('staff', '/isms register ai')).toContain('Only the ISMS lead or auditor or management body may use "/isms register"');
-    expect(await bot.sayText('owner', '/isms register poam')).toContain('Only the ISMS lead or auditor or management body');
+    expect(await bot.sayText('staff', '/isms register ai')).toContain('Only the ISMS lead, an auditor or the management body may use "/isms register"');
+    expect(await bot.sayText('owner', '/isms register poam')).toContain('Only the ISMS lead, an auditor or the management body');
     await bot.say('auditor', '/isms register ai');
     for (const register of ['ai', 'suppliers', 'scope', 'evidence', 'poam']) {
       expect((await bot.say('board', `/isms register ${register}`)).outcome).toBe('info');

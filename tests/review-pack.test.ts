@@ -168,7 +168,7 @@ describe('the management review pack of the example organisation', () => {
     const [stored] = await t.db.select().from(reviewPacks);
     expect(await readFile(filesOf(got)[0].path, 'utf8')).toBe(stored.document);
     expect(pngs(got)).toHaveLength(4);
-    expect(await sayText('sam.novak@northwind.example', '/isms review pack')).toContain('Only the ISMS lead or management body or auditor may use "/isms review pack"');
+    expect(await sayText('sam.novak@northwind.example', '/isms review pack')).toContain('Only the ISMS lead, the management body or an auditor may use "/isms review pack"');
     expect(await sayText(MEMBER, '/isms review pack RP-0042')).toContain('RP-0042 does not exist.');
   });
 
@@ -276,9 +276,9 @@ describe('recording, deciding and closing a management review', () => {
 
     await refused('lead', '/isms review decide MR-0001 olga@test.example 2026-12-31', 'decision: say what was decided');
     await refused('lead', '/isms review decide MR-0001 olga@test.example', 'due: an action decision needs its due date');
-    await refused('staff', '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead or management body may use "/isms review decide"');
+    await refused('staff', '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead or the management body may use "/isms review decide"');
     await refused('board', '/isms review decision close MR-0001/1 "done"', 'You own the action of MR-0001/1 (POAM-0001), so someone else closes it');
-    await refused('owner', '/isms review decision close MR-0001/1 "done"', 'Only the ISMS lead or management body may use "/isms review decision close"');
+    await refused('owner', '/isms review decision close MR-0001/1 "done"', 'Only the ISMS lead or the management body may use "/isms review decision close"');
     await refused('lead', '/isms review decision close MR-0001/2 "done"', 'MR-0001/2 does not exist: MR-0001 has 1 decision.');
 
     expect(await sayMia('/isms review decision close MR-0001/1 "MFA enforced since 2026-09-30"')).toContain('✔ Closed MR-0001/1; its POA&M item POAM-0001 is completed.');
@@ -293,7 +293,7 @@ describe('recording, deciding and closing a management review', () => {
     await refused('lead', '/isms review close MR-0001', 'Only the chair of MR-0001, Bruno Board, closes it.');
     expect(await sayMia('/isms review close MR-0001')).toContain('Only the chair of MR-0001, Bruno Board, closes it.');
     for (const who of ['owner', 'staff', 'auditor'] as const) {
-      await refused(who, '/isms review close MR-0001', 'Only the management body or ISMS lead may use "/isms review close"');
+      await refused(who, '/isms review close MR-0001', 'Only the management body or the ISMS lead may use "/isms review close"');
     }
 
     const audit = await bot.auditCount();

@@ -112,6 +112,9 @@ describe('/isms finding add', () => {
   it('asks a nonconformity for its owner and a due date in the future, and checks the owner is in the register', async () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control"',
       'A major nonconformity opens a POA&M item for its corrective action, so it needs --owner <email> and --due YYYY-MM-DD.');
+    // The hint's example names the asker, someone in the register, and a date after today.
+    await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control"',
+      'Name who owns the corrective action and when it is due, e.g. --owner lena@test.example --due 2027-01-01.');
     await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control" --owner olga@test.example',
       'so it needs --due YYYY-MM-DD.');
     await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control" --owner olga@test.example --due 2026-10-01',
@@ -128,7 +131,7 @@ describe('/isms finding add', () => {
 
   it('refuses staff, owners and the management body, writing nothing', async () => {
     for (const who of ['staff', 'owner', 'board'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms finding add observation 9.2 "Something"', 'Only the ISMS lead or auditor may use "/isms finding add"');
+      await refusedWithNothingWritten(bot, who, '/isms finding add observation 9.2 "Something"', 'Only the ISMS lead or an auditor may use "/isms finding add"');
     }
   });
 
@@ -201,7 +204,7 @@ describe('/isms findings and /isms finding close', () => {
 
   it('refuses the list to staff and owners', async () => {
     for (const who of ['staff', 'owner'] as const) {
-      expect(await bot.sayText(who, '/isms findings', at)).toContain('Only the ISMS lead or auditor or management body may use "/isms findings"');
+      expect(await bot.sayText(who, '/isms findings', at)).toContain('Only the ISMS lead, an auditor or the management body may use "/isms findings"');
     }
   });
 
@@ -255,7 +258,7 @@ describe('/isms findings and /isms finding close', () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close AF-0001 "again"', 'AF-0001 was already closed');
     await bot.say('auditor', '/isms finding add observation 6.1 "Risk criteria undated"', at);
     for (const who of ['owner', 'staff'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms finding close AF-0003 "fixed"', 'Only the ISMS lead or auditor or management body may use "/isms finding close"');
+      await refusedWithNothingWritten(bot, who, '/isms finding close AF-0003 "fixed"', 'Only the ISMS lead, an auditor or the management body may use "/isms finding close"');
     }
     await refusedWithNothingWritten(bot, 'board', '/isms finding close AF-0003 "fixed"', 'AF-0003 is for an ISMS lead to decide');
   });
@@ -330,7 +333,7 @@ describe('management reviews', () => {
     expect(buttons(await bot.say('board', '/isms reviews', at))).toEqual(['review decide MR-0001', 'review close MR-0001']);
     expect(buttons(await bot.say('auditor', '/isms reviews', at))).toEqual([]);
     for (const who of ['staff', 'owner'] as const) {
-      expect(await bot.sayText(who, '/isms reviews', at)).toContain('Only the ISMS lead or management body or auditor may use "/isms reviews"');
+      expect(await bot.sayText(who, '/isms reviews', at)).toContain('Only the ISMS lead, the management body or an auditor may use "/isms reviews"');
     }
   });
 
@@ -374,7 +377,7 @@ describe('management reviews', () => {
       await refusedWithNothingWritten(bot, who, `/isms review record 2026-09-20 "inputs" ${ATTENDED}`, 'Only the ISMS lead may use "/isms review record"');
     }
     for (const who of ['auditor', 'owner', 'staff'] as const) {
-      await refusedWithNothingWritten(bot, who, '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead or management body may use "/isms review decide"');
+      await refusedWithNothingWritten(bot, who, '/isms review decide MR-0001 olga@test.example 2026-12-31 "x"', 'Only the ISMS lead or the management body may use "/isms review decide"');
     }
   });
 

@@ -234,7 +234,7 @@ describe('/isms risk accept: acceptance, supersession and staleness', () => {
     expect(own).toContain('ask Bruno Board (management body)');
     expect(await snapshot(bot)).toEqual(before);
     // The owner is neither lead nor management body.
-    expect(await bot.sayText('owner', '/isms risk accept R-0002 "low" --until 2027-06-30', at)).toContain('Only the ISMS lead or management body may use "/isms risk accept"');
+    expect(await bot.sayText('owner', '/isms risk accept R-0002 "low" --until 2027-06-30', at)).toContain('Only the ISMS lead or the management body may use "/isms risk accept"');
     // With every lead part of it, the management body accepts it.
     expect(await bot.sayText('board', '/isms risk accept R-0003 "low" --until 2027-06-30', at)).toContain('Accepted R-0003 (Cloud outage) at residual score 8, within the risk appetite of 12');
     // While a lead is free, a management-body member does not accept within the appetite.

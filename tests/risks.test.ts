@@ -145,7 +145,7 @@ describe('/isms risk accept', () => {
   it('refuses people who are neither ISMS lead nor management body', async () => {
     const audit = await bot.auditCount();
     for (const who of ['owner', 'auditor', 'staff'] as const) {
-      expect(await bot.sayText(who, '/isms risk accept R-0002 "minor"', at), who).toContain('Only the ISMS lead or management body may use "/isms risk accept"');
+      expect(await bot.sayText(who, '/isms risk accept R-0002 "minor"', at), who).toContain('Only the ISMS lead or the management body may use "/isms risk accept"');
     }
     expect(await allAcceptances(bot)).toEqual([]);
     expect(await bot.auditCount()).toBe(audit);

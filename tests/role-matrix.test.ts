@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people, poamItems, riskAppetite, ROLES, type Role } from '../src/db/schema/index.js';
-import { ROLE_LABELS, toActor, type Actor } from '../src/core/actor.js';
+import { holdersOf, toActor, type Actor } from '../src/core/actor.js';
 import { toPlainText } from '../src/core/reply.js';
 import type { CommandSpec } from '../src/core/router.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
@@ -10,7 +10,7 @@ import { nextRef } from '../src/core/refs.js';
 const NOW = new Date('2026-06-15T09:00:00Z');
 
 /** The refusal the router gives someone without the role, as the person reads it. */
-const roleRefusal = (spec: CommandSpec) => `Only the ${spec.roles!.map((r) => ROLE_LABELS[r]).join(' or ')} may use "/isms ${spec.name}". Nothing was recorded.`;
+const roleRefusal = (spec: CommandSpec) => `Only ${holdersOf(spec.roles!)} may use "/isms ${spec.name}".${spec.readOnly ? '' : ' Nothing was recorded.'}`;
 
 describe('role matrix: every privileged command, tried by every role', () => {
   let bot: TestBot;

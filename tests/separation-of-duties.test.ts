@@ -132,7 +132,7 @@ describe('separation of duties', () => {
       const answer = await refused(() => as('lead', '/isms finding close AF-0001 "programme approved"'),
         'You completed POAM-0001, the corrective action of AF-0001, yourself, so someone else closes it', findingStatus);
       expect(answer).toContain('ask Bruno Board (management body)');
-      await refused(() => as('owner', '/isms finding close AF-0001 "done"'), 'Only the ISMS lead or auditor or management body may use', findingStatus);
+      await refused(() => as('owner', '/isms finding close AF-0001 "done"'), 'Only the ISMS lead, an auditor or the management body may use', findingStatus);
       expect(await as('board', '/isms finding close AF-0001 "programme approved"')).toContain('Closed AF-0001');
     });
 

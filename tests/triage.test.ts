@@ -41,7 +41,7 @@ describe('/isms triage', () => {
 
   it('is for the ISMS lead (and, to read the list, the management body): others are refused and nothing changes', async () => {
     const before = await bot.auditCount();
-    expect(await bot.sayText('owner', '/isms triage')).toContain('Only the ISMS lead or management body may use "/isms triage"');
+    expect(await bot.sayText('owner', '/isms triage')).toContain('Only the ISMS lead or the management body may use "/isms triage"');
     expect(await bot.sayText('auditor', '/isms triage accept SC-0001')).toContain('Only the ISMS lead');
     expect(await bot.sayText('staff', '/isms triage reject SC-0001 no')).toContain('Only the ISMS lead');
     expect(await bot.auditCount()).toBe(before);

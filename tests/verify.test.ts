@@ -132,7 +132,7 @@ describe('verify: the register checked for tampering', () => {
     const early = (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0];
     expect(summary).toEqual({ 'head witnessed': early.seq, messages: 1 });
     for (const name of ['Copilot', 'Gemini', 'Claude', 'Mistral', 'Perplexity']) await bot.say('staff', `/isms declare ai ${name}`, { now: NOW });
-    expect(await bot.sayText('staff', '/isms audit witness')).toContain('Only the ISMS lead or auditor may use "/isms audit witness"');
+    expect(await bot.sayText('staff', '/isms audit witness')).toContain('Only the ISMS lead or an auditor may use "/isms audit witness"');
     expect(await bot.sayText('auditor', '/isms audit witness')).toContain(`Witnessed the audit trail head: event #${early.seq + 10}`);
     const told = (await bot.outboxFor('lead')).filter((m) => m.kind === 'audit_witness').map((m) => JSON.stringify(m.reply));
     const late = (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0];

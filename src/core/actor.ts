@@ -23,6 +23,22 @@ export const ROLE_LABELS: Record<Role, string> = {
   auditor: 'auditor',
 };
 
+/** Who holds a role, as a sentence names them: "the ISMS lead", "an auditor", "staff". */
+const ROLE_HOLDERS: Record<Role, string> = {
+  management_body: 'the management body',
+  isms_lead: 'the ISMS lead',
+  control_owner: 'a control owner',
+  asset_owner: 'an asset owner',
+  staff: 'staff',
+  auditor: 'an auditor',
+};
+
+/** Who holds any of the roles, in words: "the ISMS lead, an auditor or the management body". */
+export function holdersOf(roles: Role[]): string {
+  const named = roles.map((r) => ROLE_HOLDERS[r]);
+  return named.length > 1 ? `${named.slice(0, -1).join(', ')} or ${named.at(-1)}` : named[0] ?? '';
+}
+
 export function toActor(p: Person): Actor {
   return { id: p.id, name: p.name, email: p.email, roles: p.roles ?? [] };
 }

@@ -78,6 +78,8 @@ function baseOf(schema: ZodTypeAny): { base: ZodTypeAny; date: boolean } {
     } else if (t instanceof z.ZodOptional || t instanceof z.ZodNullable || t instanceof z.ZodDefault) {
       t = t._def.innerType;
     } else if (t instanceof z.ZodPipeline) {
+      // A text piped into the date check (as the import's fields are) is a date too.
+      if (baseOf(t._def.out).date) date = true;
       t = t._def.in;
     } else {
       return { base: t, date };
@@ -137,6 +139,8 @@ function describeField(name: string, schema: ZodTypeAny, arg: Arg<never>): ArgIn
   }
   if (arg.options && info.field !== 'multiselect') info.field = 'select';
   if (arg.field) info.field = arg.field;
+  // Free text has no choices to show: its example says what is meant, "--kind <kind, e.g. regulator>".
+  if (kind === 'flag' && info.field === 'text' && !arg.value && arg.placeholder?.startsWith('e.g. ')) info.value = `${name}, ${arg.placeholder}`;
   return info;
 }
 

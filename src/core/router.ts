@@ -2,7 +2,7 @@ import { z, type ZodTypeAny } from 'zod';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { processedEvents, type Role } from '../db/schema/index.js';
-import { type Actor, hasRole, ROLE_LABELS } from './actor.js';
+import { type Actor, hasRole, holdersOf } from './actor.js';
 import { UserError } from './errors.js';
 import { type Block, type Form, type Outcome, type Reply, reply, text, fields, formBlock, findForm } from './reply.js';
 import { enqueue, type OutboxMessage } from './outbox.js';
@@ -13,6 +13,7 @@ import {
 import { didYouMean, nearest } from './suggest.js';
 import type { InFlight } from '../lifecycle.js';
 import { PROPOSED_BY_FIELD, type ProposedBy, parseProposedBy } from './proposals.js';
+import { isoDay } from './time.js';
 
 /**
  * A file sent with a request, read as a stream (see core/attachments.ts for its constructors): the
@@ -70,14 +71,19 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
   name: string;
   aliases?: string[];
   summary: string;
-  /** Command lines without the prefix, e.g. 'declare ai ChatGPT --vendor OpenAI'; each must parse. */
-  examples: string[];
+  /**
+   * Command lines without the prefix, e.g. 'declare ai ChatGPT --vendor OpenAI'; each must parse and,
+   * pasted into the example organisation, work. With dates, a function of today (YYYY-MM-DD), so they never go stale.
+   */
+  examples: string[] | ((today: string) => string[]);
   /** Who may run it; omitted means everyone in the register. */
   roles?: Role[];
   /** The arguments: what each accepts and, with .describe(), what it means. An object schema, possibly preprocessed. */
   schema: S;
   /** How each argument is typed (positional or --flag) and asked in the form; a field left out is a --flag. */
   args?: ArgsOf<S>;
+  /** The command never records anything (a list, a report): its refusals do not say that nothing was recorded. */
+  readOnly?: true;
   /** Answers are private to the person who asked unless the command says its answer is for the conversation. */
   answersPublicly?: boolean;
   /** Given without arguments, the command answers with its form, derived from its arguments. */
@@ -86,6 +92,13 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
 }
 
 export const defineCommand = <S extends ZodTypeAny>(spec: CommandSpec<S>): CommandSpec<S> => spec;
+
+/** Said after a refusal of a command that could have written something. */
+const nothingRecorded = (spec: CommandSpec | undefined) => (spec?.readOnly ? '' : ' Nothing was recorded.');
+
+/** A command's examples as of a moment: dates in them are near that day. */
+export const examplesOf = (spec: CommandSpec, now: Date): string[] =>
+  (typeof spec.examples === 'function' ? spec.examples(isoDay(now)) : spec.examples);
 
 export interface Inbound {
   actor: Actor;
@@ -208,8 +221,8 @@ export class CommandRouter {
     const unclosed = matched.rest.length ? unclosedQuote(line) : undefined;
     if (unclosed !== undefined) {
       return refused(reply(
-        text(`A quote is opened and never closed (at: ${unclosed.slice(0, 40)}${unclosed.length > 40 ? '…' : ''}), so I cannot tell where that text ends. Nothing was recorded.`, 'error'),
-        text(`Close it and send the command again, e.g. ${commandLine(inbound.channel, matched.spec.examples[0] ?? matched.spec.name)}`),
+        text(`A quote is opened and never closed (at: ${unclosed.slice(0, 40)}${unclosed.length > 40 ? '…' : ''}), so I cannot tell where that text ends.${nothingRecorded(matched.spec)}`, 'error'),
+        text(`Close it and send the command again, e.g. ${commandLine(inbound.channel, examplesOf(matched.spec, inbound.now ?? new Date())[0] ?? matched.spec.name)}`),
       ));
     }
     return this.run(matched.spec, matched.rest, inbound);
@@ -247,8 +260,7 @@ export class CommandRouter {
 
   private refuse(spec: CommandSpec, inbound: Inbound): Reply | undefined {
     if (!spec.roles || hasRole(inbound.actor, ...spec.roles)) return undefined;
-    const who = spec.roles.map((r) => ROLE_LABELS[r]).join(' or ');
-    return refused(reply(text(`Only the ${who} may use "${commandLine(inbound.channel, spec.name)}". Nothing was recorded.`, 'error'),
+    return refused(reply(text(`Only ${holdersOf(spec.roles)} may use "${commandLine(inbound.channel, spec.name)}".${nothingRecorded(spec)}`, 'error'),
       text('Ask your ISMS lead if you think you should have this role.')));
   }
 
@@ -268,7 +280,7 @@ export class CommandRouter {
     if (!parsed.success) {
       const meant = firstWord ? this.meant(spec, firstWord, inbound) : undefined;
       if (meant) return this.didYouMean(`${spec.name} ${firstWord}`, meant, inbound.channel);
-      return this.validationReply(parsed.error, spec, inbound.channel, raw);
+      return this.validationReply(parsed.error, spec, inbound, raw);
     }
     const audits: AuditInput[] = [];
     try {
@@ -357,9 +369,12 @@ export class CommandRouter {
     return ctx;
   }
 
-  /** Names (and aliases) of the commands the person may run. */
+  /**
+   * Names of the commands the person may run, as help lists them. Aliases still run but are never
+   * suggested: a short one ("todo") would be "meant" by unrelated words and names nothing help shows.
+   */
   private namesFor(actor: Actor): string[] {
-    return this.visibleTo(actor).flatMap((s) => [s.name, ...(s.aliases ?? [])]);
+    return this.visibleTo(actor).map((s) => s.name);
   }
 
   /**
@@ -424,25 +439,32 @@ export class CommandRouter {
     return this.byName.get(name.toLowerCase());
   }
 
-  private usageFields(spec: CommandSpec, channel: Channel, withExample: boolean): Block {
+  private usageFields(spec: CommandSpec, channel: Channel, example?: string): Block {
     return fields([
       { label: 'Usage', value: commandLine(channel, this.usage(spec)) },
-      ...(withExample ? [{ label: 'Example', value: commandLine(channel, spec.examples[0] ?? spec.name) }] : []),
+      ...(example ? [{ label: 'Example', value: commandLine(channel, example) }] : []),
     ]);
   }
 
-  private validationReply(error: z.ZodError, spec: CommandSpec, channel: Channel, raw: Record<string, unknown>): Reply {
+  private validationReply(error: z.ZodError, spec: CommandSpec, inbound: Inbound, raw: Record<string, unknown>): Reply {
+    const { channel } = inbound;
+    const args = this.argsOf(spec);
+    // What the person must give but the schema lets pass (a line without it opens a form) is named too: every gap in one reply.
+    const unanswered = args.filter((a) => a.arg.required && raw[a.name] === undefined && !error.issues.some((i) => i.path[0] === a.name))
+      .map((a): z.ZodIssue => ({ code: 'invalid_type', expected: 'string', received: 'undefined', path: [a.name], message: 'Required' }));
+    const place = (issue: z.ZodIssue) => { const at = args.findIndex((a) => a.name === issue.path[0]); return at === -1 ? args.length : at; };
+    const issues = [...error.issues, ...unanswered].sort((a, b) => place(a) - place(b));
     const said = (issue: z.ZodIssue) => wordedFor(channel, missing(issue) ? this.requiredMessage(spec, issue) : issue.message);
-    const problems = error.issues.map((issue) => `${problemPlace(issue.path)}: ${said(issue)}${typedItem(issue.path, raw)}`);
+    const problems = issues.map((issue) => `${problemPlace(issue.path)}: ${said(issue)}${typedItem(issue.path, raw)}`);
     const fieldErrors: Record<string, string> = {};
-    for (const issue of error.issues) {
+    for (const issue of issues) {
       const field = String(issue.path[0] ?? '');
       const message = said(issue);
       if (field) fieldErrors[field] = fieldErrors[field] ? `${fieldErrors[field]}; ${message}` : message;
     }
     return refused(reply(
-      text(`That didn't work: ${problems.join('; ')}. Nothing was recorded.`, 'error'),
-      this.usageFields(spec, channel, true),
+      text(`That didn't work: ${problems.join('; ')}.${nothingRecorded(spec)}`, 'error'),
+      this.usageFields(spec, channel, examplesOf(spec, inbound.now ?? new Date())[0] ?? spec.name),
     ), fieldErrors);
   }
 
@@ -455,9 +477,9 @@ export class CommandRouter {
 
   private errorReply(e: UserError, spec: CommandSpec | undefined, channel: Channel): Reply {
     const message = wordedFor(channel, e.message);
-    const blocks = [text(`${message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? ' Nothing was recorded.' : ''}`, 'error')];
+    const blocks = [text(`${message}${e.code === 'forbidden' || e.code === 'invalid_input' || e.code === 'not_found' ? nothingRecorded(spec) : ''}`, 'error')];
     if (e.hint) blocks.push(text(wordedFor(channel, e.hint)));
-    else if (spec && e.code === 'invalid_input') blocks.push(this.usageFields(spec, channel, false));
+    else if (spec && e.code === 'invalid_input') blocks.push(this.usageFields(spec, channel));
     return refused(reply(...blocks), e.field ? { [e.field]: message } : undefined);
   }
 }

@@ -88,7 +88,7 @@ async function changedSinceAsked(ctx: CommandContext, row: Approval, exists: boo
 export const approveCommand = defineCommand({
   name: 'approve',
   summary: 'Approve, as the management body, what waits for its approval',
-  examples: ['approve APR-0001', 'approve APR-0001 in line with the board minutes of 2 December'],
+  examples: ['approve APR-0001', 'approve APR-0002 in line with the board minutes'],
   roles: ['management_body'],
   schema: z.object({ ref: aprRef, rationale: rationale.describe('Why, if you wish to say (optional)') }),
   args: { ref: { positional: true, label: 'Approval request', value: 'APR-ref', placeholder: 'e.g. APR-0001' }, rationale: { positional: 'rest', label: 'Rationale (optional)' } },
@@ -99,7 +99,7 @@ export const approveCommand = defineCommand({
 export const rejectCommand = defineCommand({
   name: 'reject',
   summary: 'Reject, as the management body, what waits for its approval, with the rationale',
-  examples: ['reject APR-0001 the exit strategy is missing'],
+  examples: ['reject APR-0003 the exit strategy is missing'],
   roles: ['management_body'],
   schema: z.object({ ref: aprRef, rationale: rationale.describe('Why it is rejected (required); whoever asked is told'), via: z.literal('form').optional() }),
   args: {

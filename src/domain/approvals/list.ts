@@ -51,6 +51,7 @@ async function approvalList(ctx: CommandContext, all: boolean, pageNo: number) {
 
 export const approvalsCommand = defineCommand({
   name: 'approvals',
+  readOnly: true,
   summary: 'What waits for the management body\'s approval; --all for every decision',
   examples: ['approvals', 'approvals --all', 'approvals --page 2'],
   roles: ['management_body', 'isms_lead', 'auditor'],

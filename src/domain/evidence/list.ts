@@ -8,6 +8,7 @@ import { isoDay } from '../../core/time.js';
 
 export const myEvidenceCommand = defineCommand({
   name: 'evidence',
+  readOnly: true,
   aliases: ['evidence list'],
   summary: 'Your open evidence requests, each with a button to submit evidence',
   examples: ['evidence'],

@@ -70,7 +70,7 @@ export const requestEvidenceCommand = defineCommand({
   name: 'request',
   aliases: ['evidence request'],
   summary: "Ask a control's owner for evidence now",
-  examples: ['request CTL-AC-01 2027-10-15', 'request CTL-AC-01 --due 2027-10-15', 'request CTL-AC-01'],
+  examples: (today) => [`request CTL-AC-01 ${addDays(today, 30)}`, `request CTL-AC-02 --due ${addDays(today, 30)}`, 'request CTL-OPS-02'],
   roles: ['isms_lead'],
   schema: requestEvidenceInput,
   args: {

@@ -210,6 +210,7 @@ function contentOf(item: EvidenceItem): Field {
 
 export const reviewEvidenceCommand = defineCommand({
   name: 'evidence review',
+  readOnly: true,
   summary: 'Submitted evidence waiting for your review, each with Accept and Return buttons',
   examples: ['evidence review', 'evidence review --page 2'],
   schema: z.object({ page: pageNumber }),
@@ -268,7 +269,7 @@ export const reviewEvidenceCommand = defineCommand({
 export const evidenceReviewerCommand = defineCommand({
   name: 'evidence reviewer',
   summary: "Name who reviews a control's evidence besides the ISMS lead (\"none\" removes them)",
-  examples: ['evidence reviewer CTL-AC-01 ada@test.example', 'evidence reviewer CTL-AC-01 @Ada', 'evidence reviewer CTL-AC-01 none'],
+  examples: ['evidence reviewer CTL-AC-01 amara.okafor@northwind.example', 'evidence reviewer CTL-AC-01 @Amara', 'evidence reviewer CTL-AC-01 none'],
   roles: ['isms_lead'],
   schema: z.object({
     control: z.string({ required_error: 'name the control, e.g. CTL-AC-01' }).trim().min(1, 'name the control, e.g. CTL-AC-01').max(100)
@@ -278,7 +279,7 @@ export const evidenceReviewerCommand = defineCommand({
   }),
   args: {
     control: { positional: true, value: 'control id', placeholder: 'e.g. CTL-AC-01' },
-    person: { positional: 'rest', value: 'email, @name or none', placeholder: 'ada@example.com' },
+    person: { positional: 'rest', value: 'email, @name or none', placeholder: 'their email address' },
   },
   form: { title: 'Name an evidence reviewer', submitLabel: 'Save' },
   async run(ctx, input) {
@@ -286,7 +287,7 @@ export const evidenceReviewerCommand = defineCommand({
     let reviewer: { id: number; name: string; email: string } | null = null;
     if (input.person.toLowerCase() !== 'none') {
       const found = await findPerson(ctx.db, input.person);
-      if (found.length === 0) throw notFound(`There is nobody called "${input.person}" in the register.`, 'Name them by email, e.g. ada@example.com.');
+      if (found.length === 0) throw notFound(`There is nobody called "${input.person}" in the register.`, 'Name them by their email address as the register has it, or as @name.');
       if (found.length > 1) {
         throw invalid(`"${input.person}" matches ${found.length} people: ${found.slice(0, 5).map((p) => p.email).join(', ')}.`, 'Name them by email.').on('person');
       }

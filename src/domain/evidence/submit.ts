@@ -8,7 +8,7 @@ import { isLead, findPersonById } from '../../core/actor.js';
 import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { reply, text, fields, formBlock, type Block } from '../../core/reply.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
-import { isoDay } from '../../core/time.js';
+import { addDays, isoDay } from '../../core/time.js';
 import { refuseUnfitAttachments, storeEvidenceFile } from './store.js';
 
 export type EvidenceItem = typeof evidenceItems.$inferSelect;
@@ -166,8 +166,8 @@ export const submitEvidenceCommand = defineCommand({
   name: 'evidence submit',
   aliases: ['submit evidence'],
   summary: 'Submit evidence (a text, a link or a file) for an evidence request or a control',
-  examples: [
-    'evidence submit EVR-0001 https://wiki.example.com/access-review-q3 --effective 2026-09-30',
+  examples: (today) => [
+    `evidence submit EVR-0001 https://wiki.example.com/access-review-q3 --effective ${addDays(today, -7)}`,
     'evidence submit CTL-AC-01 "Quarterly access review done, no findings"',
   ],
   schema: z.object({

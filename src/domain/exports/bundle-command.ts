@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../core/router.js';
 import { fileBlock, reply, text } from '../../core/reply.js';
 import { isoDate } from '../../core/validate.js';
-import { isoDay } from '../../core/time.js';
+import { addMonths, isoDay } from '../../core/time.js';
 import { BUNDLE_MIME_TYPE, bundleFileName, checkBundlePeriod, defaultBundlePeriod, describePeriod, writeBundle } from './bundle.js';
 
 /**
@@ -15,7 +15,7 @@ import { BUNDLE_MIME_TYPE, bundleFileName, checkBundlePeriod, defaultBundlePerio
 export const exportBundleCommand = defineCommand({
   name: 'export bundle',
   summary: 'Bundle the evidence files of a period with their SHA-256 index and audit events, for an auditor to check offline',
-  examples: ['export bundle', 'export bundle --from 2026-01-01 --to 2026-06-30'],
+  examples: (today) => ['export bundle', `export bundle --from ${addMonths(today, -6)} --to ${today}`],
   roles: ['isms_lead', 'auditor', 'management_body'],
   schema: z.object({
     from: isoDate.optional().describe('First day of the period (submitted on or after); empty means 12 months before --to'),

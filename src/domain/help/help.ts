@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand, commandLine, tokenize, type Channel, type CommandRouter, type CommandSpec } from '../../core/router.js';
+import { defineCommand, commandLine, examplesOf, tokenize, type Channel, type CommandRouter, type CommandSpec } from '../../core/router.js';
 import { inUsageOrder, usageOf, type ArgInfo } from '../../core/args.js';
 import { reply, text, fields, type Block } from '../../core/reply.js';
 import { ROLE_LABELS } from '../../core/actor.js';
@@ -15,6 +15,7 @@ function argumentLine(a: ArgInfo): { label: string; value: string } {
 export function helpCommand(router: () => CommandRouter, options: { plainLanguage: boolean } = { plainLanguage: false }) {
   return defineCommand({
     name: 'help',
+    readOnly: true,
     aliases: ['?'],
     summary: 'List what you can do, or explain a command (or the commands that start with a word)',
     examples: ['help', 'help declare ai', 'help declare'],
@@ -37,7 +38,7 @@ export function helpCommand(router: () => CommandRouter, options: { plainLanguag
       }
       const words = tokenize(command.replace(/^\/?isms\s+/i, ''));
       const spec = r.find(words.join(' '));
-      if (spec) return explain(r, spec, ctx.channel, r.startingWith(words, ctx.actor).filter((s) => s !== spec));
+      if (spec) return explain(r, spec, ctx, r.startingWith(words, ctx.actor).filter((s) => s !== spec));
       const starting = r.startingWith(words, ctx.actor);
       if (starting.length) return reply(text(`Commands that start with "${words.join(' ')}":`), listed(starting));
       const near = r.suggest(words, ctx.actor);
@@ -49,14 +50,14 @@ export function helpCommand(router: () => CommandRouter, options: { plainLanguag
   });
 }
 
-function explain(r: CommandRouter, spec: CommandSpec, channel: Channel, related: CommandSpec[]) {
+function explain(r: CommandRouter, spec: CommandSpec, { channel, now }: { channel: Channel; now: Date }, related: CommandSpec[]) {
   const say = (line: string) => commandLine(channel, line);
   const typed = inUsageOrder(r.argsOf(spec)).filter((a) => a.kind !== 'hidden');
   const blocks: Block[] = [
     text(`${say(spec.name)} — ${spec.summary}`),
     fields([
       { label: 'Usage', value: say(r.usage(spec)) },
-      ...spec.examples.map((e) => ({ label: 'Example', value: say(e) })),
+      ...examplesOf(spec, now).map((e) => ({ label: 'Example', value: say(e) })),
       ...(spec.aliases?.length ? [{ label: 'Also', value: spec.aliases.map(say).join(', ') }] : []),
       { label: 'Who', value: spec.roles ? spec.roles.map((x) => ROLE_LABELS[x]).join(', ') : 'everyone' },
     ]),

@@ -7,7 +7,7 @@ import { invalid, notFound } from '../../core/errors.js';
 import { isoDate } from '../../core/validate.js';
 import { fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { campaignProgress } from '../../core/delivery.js';
-import { localDate, startOfLocalDay, zoneOr } from '../../core/time.js';
+import { addDays, localDate, startOfLocalDay, zoneOr } from '../../core/time.js';
 import { describeUnreachable, unreachableList } from '../../core/reach.js';
 
 const SHOWN = 10;
@@ -17,6 +17,7 @@ const FALLBACK_ZONE = 'UTC';
 /** What the outbox holds: counts, the failed rows with their last error, campaign progress and who is on leave. */
 export const nudgesCommand = defineCommand({
   name: 'nudges',
+  readOnly: true,
   summary: 'What the bot has queued, sent and failed to send, how far each campaign has got, who cannot be reached and who is on leave',
   examples: ['nudges'],
   roles: ['isms_lead'],
@@ -90,7 +91,7 @@ export const pauseInput = z.object({
 export const pauseCommand = defineCommand({
   name: 'pause',
   summary: 'Hold nudges to someone on leave until the day they are back',
-  examples: ['pause sam@example.com 2027-08-24', 'pause "Sam Staff" 2027-08-24'],
+  examples: (today) => [`pause sam.novak@northwind.example ${addDays(today, 14)}`, `pause "Sam Novak" ${addDays(today, 14)}`],
   roles: ['isms_lead'],
   schema: pauseInput,
   args: {

@@ -74,7 +74,7 @@ async function completableItem(ctx: CommandContext, ref: string): Promise<PoamIt
 export const poamDoneCommand = defineCommand({
   name: 'poam done',
   summary: 'Mark a POA&M milestone done, or the whole item done with its closure evidence (an ISMS lead then verifies it)',
-  examples: ['poam done POAM-0001 2', 'poam done POAM-0001 "MFA enforced on the VPN since 2026-03-01, see https://wiki.example.com/vpn-mfa"'],
+  examples: ['poam done POAM-0001 2', 'poam done POAM-0001 "restore tested in isolation, recovery took 3 hours, see https://wiki.example.com/restore-test"'],
   schema: poamDoneInput,
   args: {
     item: {

@@ -9,7 +9,7 @@ import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text } from '../../core/reply.js';
 import { assertOwnerOrLead, isOpen, loadItem, openItems } from './items.js';
-import { isoDay } from '../../core/time.js';
+import { addMonths, isoDay } from '../../core/time.js';
 
 export const poamExtendInput = z.object({
   item: registerRef('POAM').describe('The POA&M item, e.g. POAM-0001'),
@@ -68,7 +68,7 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
 export const poamExtendCommand = defineCommand({
   name: 'poam extend',
   summary: 'Ask the ISMS lead to move the due date of a POA&M item',
-  examples: ['poam extend POAM-0001 2027-09-30 "vendor patch arrives in August"'],
+  examples: (today) => [`poam extend POAM-0001 ${addMonths(today, 6)} "the isolated restore environment arrives later"`],
   schema: poamExtendInput,
   args: {
     item: {

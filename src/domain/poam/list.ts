@@ -12,6 +12,7 @@ const WHOLE_LIST_READERS: Role[] = ['isms_lead', 'auditor', 'management_body'];
 
 export const poamListCommand = defineCommand({
   name: 'poam',
+  readOnly: true,
   summary: 'Your open POA&M items with their milestones (the ISMS lead, auditors and the management body see all with --all)',
   examples: ['poam', 'poam --all'],
   schema: z.object({

@@ -61,6 +61,7 @@ function textPages(content: string): string[] {
 
 export const policyTextCommand = defineCommand({
   name: 'policy text',
+  readOnly: true,
   aliases: ['policy show', 'policy read'],
   summary: 'Read the full text of the version in force of a policy, page by page',
   examples: ['policy text POL-0001', 'policy text POL-0001 --page 2'],
@@ -103,6 +104,7 @@ export async function policiesToAcknowledge(ctx: CommandContext) {
 
 export const policiesCommand = defineCommand({
   name: 'policies',
+  readOnly: true,
   aliases: ['policy list'],
   summary: 'Policies waiting for your acknowledgement; --all (ISMS lead, auditor, management body) for every policy with its approval and acknowledgement rate',
   examples: ['policies', 'policies --all', 'policies --all --page 2'],

@@ -59,9 +59,9 @@ export const addPolicyCommand = defineCommand({
   aliases: ['add policy'],
   summary: 'Add a policy to the register, with its first version (1.0) when you give its text or link; 1.0 then goes to the management body for approval',
   examples: [
-    'policy add Acceptable use --owner olga@example.com',
-    'policy add "Clean desk" --owner @Olga --text "Clear your desk and lock your screen when you leave."',
-    'policy add Information security policy --url https://intranet.example.com/policies/infosec',
+    'policy add Access control --owner lena.fischer@northwind.example',
+    'policy add "Clean desk" --owner @Lena --text "Clear your desk and lock your screen when you leave."',
+    'policy add Business continuity policy --url https://intranet.example.com/policies/continuity',
   ],
   roles: ['isms_lead'],
   schema: addPolicyInput,

@@ -157,7 +157,7 @@ export const startCampaignCommand = defineCommand({
   name: 'campaign',
   aliases: ['policy campaign'],
   summary: 'Ask people to acknowledge the version in force of a policy, once the management body approved its major version',
-  examples: ['campaign POL-0001', 'campaign POL-0002 role:staff', 'campaign POL-0003 olga@example.com, sam@example.com'],
+  examples: ['campaign POL-0001', 'campaign POL-0002 role:staff', 'campaign POL-0002 sam.novak@northwind.example, priya.raman@northwind.example'],
   roles: ['isms_lead'],
   schema: startCampaignInput,
   args: {

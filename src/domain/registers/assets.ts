@@ -50,7 +50,7 @@ function assetFields(asset: Asset, owner: string | undefined): Field[] {
 export const assetAddCommand = defineCommand({
   name: 'asset add',
   summary: 'Add an asset to the asset register (it is in scope from now on)',
-  examples: ['asset add "Customer portal" "public web app, hosted on AWS" --owner olga@example.org --classification confidential --protection high'],
+  examples: ['asset add "Merchant portal" "web app where merchants see their payouts, hosted on Nimbus Cloud" --owner jonas.weber@northwind.example --classification confidential --protection high'],
   roles: ['isms_lead'],
   schema: assetAddInput,
   args: {
@@ -111,6 +111,7 @@ export const assetRetireCommand = defineCommand({
 
 export const assetsCommand = defineCommand({
   name: 'assets',
+  readOnly: true,
   summary: 'The asset register: owner, classification, protection requirement, scope (retired assets with --all)',
   examples: ['assets', 'assets --all --page 2'],
   roles: [...REGISTER_READERS, 'asset_owner'],

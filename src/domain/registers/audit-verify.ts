@@ -7,6 +7,7 @@ import { reply, text } from '../../core/reply.js';
 /** The same check as "npm run isms -- verify", from chat, for the ISMS lead and auditors. */
 export const auditVerifyCommand = defineCommand({
   name: 'audit verify',
+  readOnly: true,
   aliases: ['verify audit'],
   summary: 'Check the register for tampering: the audit trail, every audited row and every evidence file',
   examples: ['audit verify'],

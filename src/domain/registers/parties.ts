@@ -6,7 +6,7 @@ import { conflict, notFound } from '../../core/errors.js';
 import { allSwitch, pageNumber } from '../../core/paging.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
 import { didYouMean } from '../../core/suggest.js';
-import { isoDay } from '../../core/time.js';
+import { addDays, isoDay } from '../../core/time.js';
 import { interestedPartyEntry } from '../../import/schema.js';
 import {
   describeRetirement, listWindow, pagedTitle, REGISTER_READERS, retireReason, sameName, serializeAdds, tidyName,
@@ -52,7 +52,7 @@ async function partyNamed(ctx: CommandContext, name: string): Promise<Party | un
 export const partyAddCommand = defineCommand({
   name: 'party add',
   summary: 'Add an interested party and its needs (ISO/IEC 27001 clause 4.2)',
-  examples: ['party add BaFin "DORA register of information, incident reports within 4 hours" --kind regulator --reviewed 2026-11-01'],
+  examples: (today) => [`party add "Berlin data protection authority" "GDPR breach notifications within 72 hours" --kind regulator --reviewed ${addDays(today, -7)}`],
   roles: ['isms_lead'],
   schema: partyAddInput,
   args: {
@@ -81,7 +81,7 @@ export const partyAddCommand = defineCommand({
 export const partyRetireCommand = defineCommand({
   name: 'party retire',
   summary: 'Retire an interested party: it leaves the list and stays in the register with the reason',
-  examples: ['party retire "Legacy payment scheme" "scheme closed in 2026"'],
+  examples: ['party retire "Card schemes" "merchants now contract the schemes directly"'],
   roles: ['isms_lead'],
   schema: partyRetireInput,
   args: {
@@ -107,6 +107,7 @@ export const partyRetireCommand = defineCommand({
 
 export const partiesCommand = defineCommand({
   name: 'parties',
+  readOnly: true,
   summary: 'The interested parties and their needs (retired ones with --all)',
   examples: ['parties', 'parties --all'],
   roles: REGISTER_READERS,

@@ -166,6 +166,7 @@ export const registerInput = z.object({
 
 export const registerCommand = defineCommand({
   name: 'register',
+  readOnly: true,
   summary: 'Read a register: AI tools, suppliers, scope changes, evidence requests or POA&M items',
   examples: ['register suppliers', 'register ai --page 2'],
   roles: ['isms_lead', 'auditor', 'management_body'],

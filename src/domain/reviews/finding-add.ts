@@ -5,6 +5,7 @@ import { invalid } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate } from '../../core/validate.js';
 import { actions, fields, reply, text, type Field } from '../../core/reply.js';
+import { addMonths, isoDay } from '../../core/time.js';
 import {
   assertFutureDue, assertKnownClause, capitalised, FINDING_LABELS, findingType, isNonconformity, isoClause, ownerEmail, personByEmail, refuseAuditOfOwnControl,
 } from './shared.js';
@@ -32,7 +33,7 @@ export async function addFinding(ctx: CommandContext, input: FindingAddInput) {
     if (!input.owner || !input.due) {
       const missing = [input.owner ? '' : '--owner <email>', input.due ? '' : '--due YYYY-MM-DD'].filter(Boolean).join(' and ');
       throw invalid(`A ${label} opens a POA&M item for its corrective action, so it needs ${missing}.`,
-        'Name who owns the corrective action and when it is due, e.g. --owner olga@example.org --due 2026-12-31.');
+        `Name who owns the corrective action and when it is due, e.g. --owner ${ctx.actor.email} --due ${addMonths(isoDay(ctx.now), 3)}.`);
     }
     assertFutureDue('due', input.due, ctx.now);
     owner = await personByEmail(ctx.db, 'owner', input.owner);
@@ -87,8 +88,8 @@ export async function addFinding(ctx: CommandContext, input: FindingAddInput) {
 export const findingAddCommand = defineCommand({
   name: 'finding add',
   summary: 'Record an audit finding; a nonconformity also opens a POA&M item for its owner',
-  examples: [
-    'finding add minor_nc 9.2 "No internal audit programme for 2026" --root-cause "audit lead left" --owner olga@example.org --due 2026-12-31',
+  examples: (today) => [
+    `finding add minor_nc 9.2 "No internal audit programme" --root-cause "audit lead left" --owner amara.okafor@northwind.example --due ${addMonths(today, 3)}`,
     'finding add ofi A.5.15 "Access reviews could use the HR leaver feed"',
   ],
   roles: ['isms_lead', 'auditor'],

@@ -67,7 +67,7 @@ export async function closeFinding(ctx: CommandContext, ref: string, correctiveA
 export const findingCloseCommand = defineCommand({
   name: 'finding close',
   summary: 'Close an audit finding with its corrective action (a nonconformity once its POA&M item is completed; never your own work)',
-  examples: ['finding close AF-0001 "Internal audit programme for 2026 approved and the first audit held"'],
+  examples: ['finding close AF-0001 "Internal audit programme approved and the first audit held"'],
   // Auditors verify corrective action; the management body closes only what every ISMS lead worked on (core/duties.ts).
   roles: ['isms_lead', 'auditor', 'management_body'],
   schema: findingCloseInput,

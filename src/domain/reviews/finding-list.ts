@@ -16,6 +16,7 @@ export const findingsInput = z.object({
 
 export const findingsCommand = defineCommand({
   name: 'findings',
+  readOnly: true,
   summary: 'Open audit findings with their POA&M items (--all includes closed ones)',
   examples: ['findings', 'findings --all --page 2'],
   roles: ['isms_lead', 'auditor', 'management_body'],

@@ -9,7 +9,7 @@ import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text, type Field } from '../../core/reply.js';
 import { assertFutureDue, ownerEmail, personByEmail, roleList } from './shared.js';
-import { isoDay } from '../../core/time.js';
+import { addDays, addMonths, isoDay } from '../../core/time.js';
 
 export type ManagementReview = typeof managementReviews.$inferSelect;
 export type Attendee = ManagementReview['attendees'][number];
@@ -162,10 +162,10 @@ async function reviewFields(ctx: CommandContext, review: ManagementReview, chair
 export const reviewRecordCommand = defineCommand({
   name: 'review record',
   summary: 'Record a management review with who attended and its chair; with an MR reference, edit one that is still open',
-  examples: [
-    'review record 2026-09-15 --attendees bruno@example.org,olga@example.org --chair bruno@example.org',
-    'review record 2026-09-15 "internal audit results, risk register status, ISMS objectives" --attendees "Bruno Board" --chair bruno@example.org',
-    'review record MR-0001 --attendees bruno@example.org,olga@example.org,lena@example.org',
+  examples: (today) => [
+    `review record ${addDays(today, -7)} --attendees katrin.vogel@northwind.example,iris@northwind.example --chair katrin.vogel@northwind.example`,
+    `review record ${addDays(today, -7)} "internal audit results, risk register status, ISMS objectives" --attendees "Katrin Vogel" --chair katrin.vogel@northwind.example`,
+    'review record MR-0001 --attendees katrin.vogel@northwind.example,marco.bianchi@northwind.example,iris@northwind.example',
   ],
   roles: ['isms_lead'],
   schema: reviewRecordInput,
@@ -261,7 +261,7 @@ const reviewOptions = async (ctx: CommandContext) => (await ctx.db.select().from
 export const reviewDecideCommand = defineCommand({
   name: 'review decide',
   summary: 'Add a decision to an open management review: an action with an owner and due date, tracked as a POA&M item (the owner is told)',
-  examples: ['review decide MR-0001 olga@example.org 2027-06-30 "Fund MFA for all remote access"'],
+  examples: (today) => [`review decide MR-0001 lena.fischer@northwind.example ${addMonths(today, 3)} "Fund MFA for all remote access"`],
   roles: ['isms_lead', 'management_body'],
   schema: reviewDecideInput,
   args: {
@@ -338,7 +338,7 @@ export async function closeDecision(ctx: CommandContext, ref: { review: string; 
 export const reviewDecisionCloseCommand = defineCommand({
   name: 'review decision close',
   summary: 'Close a management review decision once its action is done, completing its POA&M item (never your own action)',
-  examples: ['review decision close MR-0001/1 "MFA enforced for all remote access since 2026-11-20"'],
+  examples: ['review decision close MR-0001/1 "MFA enforced for all remote access"'],
   roles: ['isms_lead', 'management_body'],
   schema: z.object({
     decision: decisionRef.describe('The decision, e.g. MR-0001/1'),

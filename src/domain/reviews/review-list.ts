@@ -12,6 +12,7 @@ const chair = alias(people, 'chair');
 
 export const reviewsCommand = defineCommand({
   name: 'reviews',
+  readOnly: true,
   summary: 'Management reviews, newest first, with attendees, inputs and decisions',
   examples: ['reviews', 'reviews --page 2'],
   roles: ['isms_lead', 'management_body', 'auditor'],

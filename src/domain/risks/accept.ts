@@ -8,7 +8,7 @@ import { invalid, notFound } from '../../core/errors.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text } from '../../core/reply.js';
-import { addDays, isoDay, startOfLocalDay } from '../../core/time.js';
+import { addDays, addMonths, isoDay, startOfLocalDay } from '../../core/time.js';
 import { requestApproval } from '../approvals/request.js';
 import type { Approval, ApprovalSubject, SubjectNow } from '../approvals/subject.js';
 import { appetiteInForce, isAboveAppetite, type Risk } from './register.js';
@@ -126,7 +126,7 @@ async function proposeAcceptance(ctx: CommandContext, risk: Risk, rationale: str
 export const riskAcceptCommand = defineCommand({
   name: 'risk accept',
   summary: 'Accept a risk until a date with a rationale (above the risk appetite, the management body is asked to approve)',
-  examples: ['risk accept R-0003 "mitigation costs more than the exposure; reviewed quarterly" --until 2027-06-30'],
+  examples: (today) => [`risk accept R-0003 "mitigation costs more than the exposure; reviewed quarterly" --until ${addMonths(today, 6)}`],
   roles: ['isms_lead', 'management_body'],
   schema: acceptInput,
   args: {

@@ -85,7 +85,7 @@ const scoreFields = (risk: Risk): Field[] => [
 export const riskAddCommand = defineCommand({
   name: 'risk add',
   summary: 'Add a risk to the risk register with its scores, treatment, owner, assets, controls and threat',
-  examples: ['risk add "Ransomware on the file servers" "encrypts shared drives; backups offline" --likelihood 4 --impact 5 --residual 2x4 --treatment mitigate --owner olga@example.org --assets AST-0001 --controls CTL-BK-01 --threat T-IS-004'],
+  examples: ['risk add "Ransomware on the file servers" "encrypts shared drives; backups offline" --likelihood 4 --impact 5 --residual 2x4 --treatment mitigate --owner lena.fischer@northwind.example --assets AST-0001 --controls CTL-OPS-01 --threat T-IS-004'],
   roles: ['isms_lead'],
   schema: riskAddInput,
   args: {
@@ -144,7 +144,7 @@ export const riskAddCommand = defineCommand({
 export const riskUpdateCommand = defineCommand({
   name: 'risk update',
   summary: 'Reassess a risk\'s scores with a rationale (its owner or the ISMS lead); a changed residual score reopens an accepted risk',
-  examples: ['risk update R-0003 --residual 2x3 "backups now tested monthly"', 'risk update R-0001 --likelihood 3 --impact 5 "new threat intelligence"'],
+  examples: ['risk update R-0001 --residual 2x3 "restores now tested monthly"', 'risk update R-0003 --likelihood 3 --impact 4 "phishing simulation halved the click rate"'],
   schema: riskUpdateInput,
   args: {
     risk: { positional: true, value: 'R-ref' },

@@ -30,6 +30,7 @@ export async function riskLinks(db: Db, riskIds: number[]): Promise<Map<number, 
 
 export const risksCommand = defineCommand({
   name: 'risks',
+  readOnly: true,
   summary: 'The risk register with scores, treatment and whether each risk is above the risk appetite (owners see their own)',
   examples: ['risks', 'risks --page 2'],
   schema: risksInput,

@@ -17,6 +17,7 @@ const more = (total: number, what: string) => (total > SHOWN ? ` (first ${SHOWN}
 
 export const soaCommand = defineCommand({
   name: 'soa',
+  readOnly: true,
   aliases: ['statement of applicability'],
   summary: 'The statement of applicability of a framework: decided, applicable, implemented, evidence fresh',
   examples: ['soa ISO27001:2022', 'soa nist-csf-2.0'],
@@ -60,6 +61,7 @@ export const soaCommand = defineCommand({
 
 export const coverageCommand = defineCommand({
   name: 'coverage',
+  readOnly: true,
   summary: 'Where a framework has gaps: requirements with no control, controls without fresh evidence, drift between frameworks',
   examples: ['coverage NIST-CSF-2.0', 'coverage ISO27001:2022'],
   roles: READERS,

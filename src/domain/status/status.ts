@@ -72,6 +72,7 @@ function programmeFields(f: ProgrammeFigures): Field[] {
 
 export const statusCommand = defineCommand({
   name: 'status',
+  readOnly: true,
   aliases: ['todo'],
   summary: 'Your to-do in one view (and, for the ISMS lead and the management body, the programme at a glance)',
   examples: ['status'],

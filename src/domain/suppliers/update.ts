@@ -6,7 +6,7 @@ import { findPerson, findPersonById, hasRole, isLead } from '../../core/actor.js
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text, type Block } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { addMonths, isoDay } from '../../core/time.js';
 import { declareSupplierInput } from '../declarations/supplier.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { settleSupplierApproval } from './approval.js';
@@ -56,7 +56,7 @@ const CHANGES = Object.keys(COLUMN_OF) as Change[];
 
 const ARGS = {
   ref: { positional: true, label: 'Supplier', value: 'SUP-ref', placeholder: 'e.g. SUP-0001' },
-  owner: { value: 'email', placeholder: 'e.g. olga@example.com' },
+  owner: { value: 'email', placeholder: 'their email address' },
   contract: { value: 'contract-ref' },
   'exit-strategy': { label: 'Exit strategy', value: 'text', field: 'textarea' },
   tier: { value: '1|2|3', options: CRITICALITY_TIERS.map((t) => ({ value: t, label: TIER_LABELS[t] })) },
@@ -91,7 +91,7 @@ async function supplierToChange(ctx: CommandContext, input: SupplierInput): Prom
 
 async function newOwner(ctx: CommandContext, name: string) {
   const found = await findPerson(ctx.db, name);
-  if (found.length === 0) throw notFound(`There is nobody called "${name}" in the register.`, 'Name the owner by email, e.g. olga@example.com.').on('owner');
+  if (found.length === 0) throw notFound(`There is nobody called "${name}" in the register.`, 'Name the owner by their email address as the register has it.').on('owner');
   if (found.length > 1) {
     throw invalid(`"${name}" matches ${found.length} people: ${found.slice(0, 5).map((p) => p.email).join(', ')}. Name the owner by email.`).on('owner');
   }
@@ -178,9 +178,9 @@ async function showSupplier(ctx: CommandContext, ref: string) {
 export const supplierCommand = defineCommand({
   name: 'supplier',
   summary: 'Show a supplier, or keep its contract, exit strategy, review date and register-of-information details up to date',
-  examples: [
+  examples: (today) => [
     'supplier SUP-0001',
-    'supplier SUP-0001 --contract MSA-2026-014 --contract-start 2026-01-01 --contract-end 2028-12-31 --exit-strategy "exit plan EP-3 in the wiki"',
+    `supplier SUP-0001 --contract MSA-2024-017 --contract-start ${addMonths(today, -12)} --contract-end ${addMonths(today, 24)} --exit-strategy "exit plan EP-3 in the wiki"`,
     'supplier SUP-0001 --lei 5493001KJTIIGC8Y1R12 --country DE --service-type S19 --substitutability difficult --subcontractors "AWS,Stripe"',
   ],
   schema: supplierInput,

@@ -7,7 +7,7 @@ import { forbidden, invalid, notFound, conflict } from '../../core/errors.js';
 import { isoDate } from '../../core/validate.js';
 import { reply, text, fields, type Field } from '../../core/reply.js';
 import { audienceLabel, courseAppliesTo, findCourse, MANAGEMENT_BODY_BASIS, obligationsOf, type Course } from './obligations.js';
-import { addMonths, isoDay } from '../../core/time.js';
+import { addDays, addMonths, isoDay } from '../../core/time.js';
 
 /** "completed on 2026-01-15", "on 2026-01-15" or just "2026-01-15". */
 const completedOn = z.preprocess(
@@ -74,7 +74,7 @@ export const attestCommand = defineCommand({
   name: 'attest',
   aliases: ['training attest'],
   summary: 'Attest that you completed a training course',
-  examples: ['attest SEC-AWARE', 'attest MB-CYBER completed on 2026-01-15 --evidence https://lms.example/cert/123'],
+  examples: (today) => ['attest SEC-AWARE', `attest MB-CYBER completed on ${addDays(today, -7)} --evidence https://lms.example/cert/123`],
   schema: attestInput,
   args: {
     course: {

@@ -20,6 +20,7 @@ export function obligationItem(o: Obligation): ListItem {
 
 export const trainingCommand = defineCommand({
   name: 'training',
+  readOnly: true,
   summary: 'Your training obligations and where you stand on each',
   examples: ['training'],
   schema: z.object({}),

@@ -44,6 +44,7 @@ export const trainingReportInput = z.object({
 
 export const trainingReportCommand = defineCommand({
   name: 'training report',
+  readOnly: true,
   summary: 'Who must attest which training, and where each stands: never, expired, expiring or valid',
   examples: ['training report', 'training report --within 60 --page 2'],
   roles: READERS,

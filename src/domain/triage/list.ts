@@ -81,6 +81,7 @@ export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
 
 export const triageListCommand = defineCommand({
   name: 'triage',
+  readOnly: true,
   summary: 'Declarations and scope changes waiting for a decision (the management body sees them too, deciding those every ISMS lead had a part in)',
   examples: ['triage', 'triage --page 2'],
   roles: ['isms_lead', 'management_body'],
