@@ -1,6 +1,6 @@
 /**
  * Once per run:
- * - compiles the bot's TypeScript to JavaScript (esbuild, the transform tsx runs on every start) in
+ * - compiles the bot's TypeScript to JavaScript as `npm run build` does (esbuild, the transform tsx runs on every start) in
  *   .test-build/, so the many tests that start the bot or the CLI as a child process run it the way
  *   `node dist/src/main.js` does, without transforming every file again on every start;
  * - makes two embedded registers, one as PGlite creates it in an empty folder and one holding the example
@@ -15,9 +15,9 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import pg from 'pg';
 import { openDatabase } from '../src/db/client.js';
+import { compile } from '../scripts/build.js';
 import { withoutLock } from './helpers/data-folders.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,10 +27,7 @@ export async function setup(): Promise<() => Promise<void>> {
   process.env.ISMS_TEST_RUN = run;
   // Its own folder per run: two runs at once (a watch and a CI run) must not replace each other's files.
   const outdir = path.join(ROOT, '.test-build', run);
-  await build({
-    entryPoints: ['src/**/*.ts', 'adapters/**/*.ts', 'scripts/**/*.ts'].map((p) => path.join(ROOT, p)),
-    outdir, outbase: ROOT, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'error',
-  });
+  await compile(outdir, 'inline');
   process.env.ISMS_TEST_BUILD = outdir;
   // PGlite's initdb takes seconds on every new folder: done once here, then copied.
   const emptyData = path.join(outdir, 'empty-data');
