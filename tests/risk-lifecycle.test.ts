@@ -91,7 +91,7 @@ describe('/isms risk add', () => {
     const listed = await bot.say('lead', '/isms risks', at);
     expect(field(listed, 'R-0001', 'Assets')).toBe('AST-0001 File servers, AST-0002 Laptops');
     expect(field(listed, 'R-0001', 'Controls')).toBe('CTL-AC-01, CTL-BK-01');
-    expect(field(listed, 'R-0001', 'Threat')).toBe('T-IS-004');
+    expect(field(listed, 'R-0001', 'Threat')).toBe('T-IS-004 Control degradation and operational drift');
     expect(field(listed, 'R-0002', 'Assets')).toBeUndefined();
 
     const [first] = await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id));
@@ -99,7 +99,7 @@ describe('/isms risk add', () => {
     const created = (await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, 'R-0001'))).find((e) => e.entity === 'risk')!;
     expect(created.after).toMatchObject({ assets: ['AST-0001', 'AST-0002'], controls: ['CTL-AC-01', 'CTL-BK-01'] });
 
-    expect((await exported(bot, 'risks'))[0]).toMatchObject({ ref: 'R-0001', linkedAssets: 'AST-0001 File servers; AST-0002 Laptops', controls: 'CTL-AC-01; CTL-BK-01', threat: 'T-IS-004' });
+    expect((await exported(bot, 'risks'))[0]).toMatchObject({ ref: 'R-0001', linkedAssets: 'AST-0001 File servers; AST-0002 Laptops', controls: 'CTL-AC-01; CTL-BK-01', threat: 'T-IS-004 Control degradation and operational drift' });
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 

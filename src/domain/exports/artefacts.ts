@@ -19,6 +19,7 @@ import { REVIEW_OUTCOME_LABELS, SUBSTITUTABILITY_LABELS, serviceTypeInWords } fr
 import { poamHistories } from '../poam/history.js';
 import { type Artefact, byId, col, instant, pageWhere, words } from './artefact.js';
 import { riskLinks } from '../risks/list.js';
+import { threatInWords } from '../../refdata/threats.js';
 
 const owner = alias(people, 'owner');
 const decider = alias(people, 'decider');
@@ -35,7 +36,7 @@ const risksArtefact: Artefact = {
     col('description', 'Description', 'More about the risk, if recorded.'),
     col('asset', 'Asset', 'The asset the risk is about (reference and name), if one.'),
     col('scopeArea', 'Scope area', 'The part of the scope the risk is about when it is not one asset.'),
-    col('threat', 'Threat', 'The threat catalogue reference, if recorded.'),
+    col('threat', 'Threat', 'The threat, if recorded: its catalogue id and name, e.g. T-IS-004 Control degradation and operational drift (text recorded before threats were checked, as recorded).'),
     col('likelihood', 'Likelihood', 'Likelihood, 1 (rare) to 5 (almost certain).'),
     col('impact', 'Impact', 'Impact, 1 (negligible) to 5 (severe).'),
     col('inherentScore', 'Inherent score', 'Likelihood times impact before controls.'),
@@ -56,7 +57,7 @@ const risksArtefact: Artefact = {
       cursor: r.id,
       row: {
         ref: r.ref, title: r.title, description: r.description, asset: assetRef ? `${assetRef} ${assetName}` : null,
-        scopeArea: r.scopeArea, threat: r.threatRef, likelihood: r.likelihood, impact: r.impact, inherentScore: r.inherentScore,
+        scopeArea: r.scopeArea, threat: r.threatRef ? threatInWords(r.threatRef) : null, likelihood: r.likelihood, impact: r.impact, inherentScore: r.inherentScore,
         residualScore: r.residualScore, treatment: r.treatment, owner: ownerName, status: words(r.status), createdAt: instant(r.createdAt),
         linkedAssets: links.get(r.id)!.assets.join('; ') || null, controls: links.get(r.id)!.controls.join('; ') || null,
       },

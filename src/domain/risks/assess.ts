@@ -13,6 +13,8 @@ import { sameName, serializeAdds, tidyName } from '../registers/entries.js';
 import { refreshApprovals } from '../approvals/request.js';
 import { loadRisk, riskAcceptanceSubject } from './accept.js';
 import type { Risk } from './register.js';
+import { catalogueThreat, threatChoices } from './threats.js';
+import { threatInWords } from '../../refdata/threats.js';
 
 /** A score from 1 to 5, as the import checks it. */
 const rating = riskEntry.shape.likelihood;
@@ -38,7 +40,7 @@ export const riskAddInput = z.object({
   owner: riskEntry.shape.owner.describe('The email of the risk owner, someone in the register'),
   assets: commaList(registerRef('AST')).optional().describe('The assets it is about, e.g. AST-0001,AST-0003'),
   controls: commaList(z.string().trim().min(1).max(100)).optional().describe('The controls that treat it, by code, e.g. CTL-AC-01,CTL-BK-02'),
-  threat: riskEntry.shape.threat_ref.describe('The threat catalogue reference, e.g. T-IS-004'),
+  threat: catalogueThreat.optional().describe('The threat it realises, by its id in the threat catalogue ("/isms threats" lists them), e.g. T-IS-004'),
 });
 
 export const riskUpdateInput = z.object({
@@ -98,7 +100,7 @@ export const riskAddCommand = defineCommand({
     owner: { label: 'Risk owner (email)', value: 'email' },
     assets: { label: 'Assets', value: 'AST-ref,…', options: assetChoices },
     controls: { label: 'Controls', value: 'code,…', options: controlChoices },
-    threat: { label: 'Threat reference', placeholder: 'e.g. T-IS-004' },
+    threat: { label: 'Threat', value: 'threat, e.g. T-IS-004', options: threatChoices },
   },
   form: { title: 'Add a risk', submitLabel: 'Add risk' },
   async run(ctx, input) {
@@ -134,7 +136,7 @@ export const riskAddCommand = defineCommand({
         { label: 'Owner', value: owner?.name ?? 'none yet' },
         ...(assetRefs.length ? [{ label: 'Assets', value: links.assets.map((a) => `${a.ref} ${a.name}`).join(', ') }] : []),
         ...(controlCodes.length ? [{ label: 'Controls', value: controlCodes.join(', ') }] : []),
-        ...(risk.threatRef ? [{ label: 'Threat', value: risk.threatRef }] : []),
+        ...(risk.threatRef ? [{ label: 'Threat', value: threatInWords(risk.threatRef) }] : []),
       ])),
       about: ref,
     };

@@ -3,5 +3,6 @@ import { risksCommand } from './list.js';
 import { riskAcceptCommand } from './accept.js';
 import { riskAddCommand, riskUpdateCommand } from './assess.js';
 import { riskAppetiteCommand } from './appetite.js';
+import { threatsCommand } from './threats.js';
 
-export const riskCommands: CommandSpec[] = [risksCommand, riskAddCommand, riskUpdateCommand, riskAcceptCommand, riskAppetiteCommand];
+export const riskCommands: CommandSpec[] = [risksCommand, riskAddCommand, riskUpdateCommand, riskAcceptCommand, riskAppetiteCommand, threatsCommand];

@@ -12,6 +12,7 @@ import {
 import { offersAcceptance, riskAcceptanceSubject } from './accept.js';
 import { approvalInWords, latestApproval } from '../approvals/request.js';
 import { proposedAppetite } from './appetite.js';
+import { threatInWords } from '../../refdata/threats.js';
 
 export const risksInput = z.object({ page: pageNumber });
 
@@ -76,7 +77,7 @@ export const risksCommand = defineCommand({
           ...(asked.has(risk.id) ? [{ label: 'Acceptance by the management body', value: asked.get(risk.id)! }] : []),
           ...(linked.assets.length ? [{ label: 'Assets', value: linked.assets.join(', ') }] : []),
           ...(linked.controls.length ? [{ label: 'Controls', value: linked.controls.join(', ') }] : []),
-          ...(risk.threatRef ? [{ label: 'Threat', value: risk.threatRef }] : []),
+          ...(risk.threatRef ? [{ label: 'Threat', value: threatInWords(risk.threatRef) }] : []),
         ],
         buttons: offerAcceptance ? [{ label: 'Accept risk', command: `risk accept ${risk.ref}` }] : undefined,
       };

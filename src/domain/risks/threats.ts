@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { and, asc, eq, isNotNull } from 'drizzle-orm';
+import { risks } from '../../db/schema/index.js';
+import { defineCommand } from '../../core/router.js';
+import { reply, text, type ListItem } from '../../core/reply.js';
+import { threatId, threats } from '../../refdata/threats.js';
+import { seesAllRisks } from './register.js';
+
+/** How many risk references a threat shows before "and n more": a long register keeps the answer short. */
+const SHOWN_REFS = 10;
+
+/** A threat typed or chosen for a risk: a catalogue id (see threatId), stored in its canonical form. */
+export const catalogueThreat = z.string({ invalid_type_error: 'must be text' }).trim().min(1, 'must not be empty')
+  .transform((given, ctx) => {
+    const id = threatId(given);
+    if (id) return id;
+    const all = threats();
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `"${given}" is not in the threat catalogue (${all[0].id} to ${all.at(-1)!.id}); "/isms threats" lists them with their names`,
+    });
+    return z.NEVER;
+  });
+
+/** The catalogue as the risk form's menu. */
+export const threatChoices = async () => threats().map((t) => ({ value: t.id, label: `${t.id} ${t.name}` }));
+
+const refsInWords = (refs: string[]) =>
+  `${refs.length} (${refs.slice(0, SHOWN_REFS).join(', ')}${refs.length > SHOWN_REFS ? `, and ${refs.length - SHOWN_REFS} more` : ''})`;
+
+export const threatsCommand = defineCommand({
+  name: 'threats',
+  readOnly: true,
+  summary: 'The threat catalogue (T-IS-001 to T-IS-015) with how many risks name each, so threats no risk covers stand out',
+  examples: ['threats'],
+  schema: z.object({}),
+  async run(ctx) {
+    const all = seesAllRisks(ctx.actor);
+    const named = await ctx.db.select({ ref: risks.ref, threatRef: risks.threatRef }).from(risks)
+      .where(and(isNotNull(risks.threatRef), all ? undefined : eq(risks.ownerId, ctx.actor.id))).orderBy(asc(risks.id));
+    const byThreat = new Map<string, string[]>();
+    const uncatalogued: string[] = [];
+    for (const r of named) {
+      const id = threatId(r.threatRef!);
+      if (id) byThreat.set(id, [...(byThreat.get(id) ?? []), r.ref]);
+      else uncatalogued.push(`${r.ref} "${r.threatRef}"`);
+    }
+    const whose = all ? 'Risks in the register' : 'Risks you own';
+    const items: ListItem[] = threats().map((t) => {
+      const refs = byThreat.get(t.id) ?? [];
+      return {
+        title: `${t.id} ${t.name}`,
+        ...(t.description !== t.name ? { detail: t.description } : {}),
+        fields: [
+          { label: all ? 'Risks' : 'Your risks', value: refs.length ? refsInWords(refs) : 'none' },
+          ...(t.stewardedBy ? [{ label: 'Stewarded by', value: `${t.stewardedBy} (the ISMS requires the programme; its detail lives there)` }] : []),
+        ],
+      };
+    });
+    const covered = threats().filter((t) => byThreat.has(t.id)).length;
+    return reply(
+      text(`${whose} name ${covered} of the ${items.length} threats; none names the other ${items.length - covered}.`),
+      ...(uncatalogued.length
+        ? [text(`${uncatalogued.length === 1 ? 'One risk names a threat' : `${uncatalogued.length} risks name threats`} not in the catalogue, `
+          + `recorded as free text before threats were checked, or by an import: ${uncatalogued.slice(0, SHOWN_REFS).join(', ')}`
+          + `${uncatalogued.length > SHOWN_REFS ? `, and ${uncatalogued.length - SHOWN_REFS} more` : ''}.`, 'warning')]
+        : []),
+      { type: 'list', title: 'Threat catalogue', items },
+    );
+  },
+});
