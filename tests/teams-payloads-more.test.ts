@@ -3,8 +3,8 @@ import { eq } from 'drizzle-orm';
 import { aiTools, people } from '../src/db/schema/index.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, personalMessage, channelMention, cardOf, cardText, BOT, TENANT,
-  type TeamsServer, type TeamsStack, type TeamsTestCore,
+  startTeamsStack, payloadDriver, BOT, TENANT,
+  type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 
 /**
@@ -14,21 +14,11 @@ import {
  * told apart by the member's tenantId (learn.microsoft.com, "Microsoft Teams Connect shared channels").
  */
 describe('more Teams activities as the Bot Framework sends them', () => {
-  let stack: TeamsStack, h: TeamsTestCore, server: TeamsServer, connector: FakeConnector;
-  beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
+  let stack: TeamsStack, h: TeamsTestCore, connector: FakeConnector;
+  beforeAll(async () => { ({ h, connector } = stack = await startTeamsStack()); });
   afterAll(() => stack.stop());
 
-  const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url }) as Record<string, any>;
-  const inChannel = (...args: Parameters<typeof channelMention>) => ({ ...channelMention(...args), serviceUrl: connector.url }) as Record<string, any>;
-  /** POSTs the activity; gives its HTTP status and the texts of what the bot posted for it. */
-  const post = async (activity: Record<string, unknown>) => {
-    const before = connector.posted.length;
-    const logs = h.logs.length;
-    const res = await server.post(activity);
-    const posted = connector.posted.slice(before).map((p) => cardText(cardOf(p.activity)));
-    expect(h.logs.slice(logs).join('\n')).not.toContain('Teams turn failed');
-    return { status: res.status, posted };
-  };
+  const { message, inChannel, post } = payloadDriver(() => stack);
 
   describe('a member of another tenant @mentioning the bot in a shared channel', () => {
     const ELSEWHERE = "You are from another organisation: people from other organisations can't use the ISMS bot here";

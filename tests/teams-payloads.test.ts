@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiTools, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, personalMessage, channelMention, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT, TENANT,
+  startTeamsStack, payloadDriver, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT, TENANT,
   type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 import { CAST, type CastKey } from './helpers/bot.js';
@@ -21,8 +21,7 @@ describe('Teams activities as the Bot Framework sends them', () => {
   beforeAll(async () => { ({ h, server, connector } = stack = await startTeamsStack()); });
   afterAll(() => stack.stop());
 
-  const message = (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: connector.url }) as Record<string, any>;
-  const inChannel = (...args: Parameters<typeof channelMention>) => ({ ...channelMention(...args), serviceUrl: connector.url }) as Record<string, any>;
+  const { message, inChannel, post } = payloadDriver(() => stack);
   const without = (activity: Record<string, any>, key: string) => {
     delete activity[key];
     return activity;
@@ -30,15 +29,6 @@ describe('Teams activities as the Bot Framework sends them', () => {
   /** The evidence request card in Olga's personal chat, sent once for the tests that need it. */
   let requestCard: ReturnType<typeof requestEvidenceInTeams> | undefined;
   const evidenceRequestCard = () => (requestCard ??= requestEvidenceInTeams(stack));
-  /** POSTs the activity; gives its HTTP answer and the texts of what the bot posted for it. */
-  const post = async (activity: Record<string, unknown>) => {
-    const before = connector.posted.length;
-    const logs = h.logs.length;
-    const res = await server.post(activity);
-    const posted = connector.posted.slice(before).map((p) => cardText(cardOf(p.activity)));
-    expect(h.logs.slice(logs).join('\n')).not.toContain('Teams turn failed');
-    return { ...res, posted };
-  };
 
   it.each([
     ['without a recipient', () => without(message('staff', 'declare ai Kagi'), 'recipient'), 'recipient: Required'],

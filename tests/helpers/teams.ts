@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import * as AC from 'adaptivecards';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
@@ -237,6 +238,27 @@ export async function startTeamsStack(env: Record<string, string> = {}): Promise
       await server.stop();
       await connector.stop();
       await h.destroy();
+    },
+  };
+}
+
+/**
+ * What a payload test sends and reads back on the stack `current()` gives (started in a beforeAll):
+ * activities addressed to its fake Bot Connector, and a POST that gives the HTTP answer and the texts
+ * the bot posted for it, failing on any internal fault.
+ */
+export function payloadDriver(current: () => TeamsStack) {
+  return {
+    message: (...args: Parameters<typeof personalMessage>) => ({ ...personalMessage(...args), serviceUrl: current().connector.url }) as Record<string, any>,
+    inChannel: (...args: Parameters<typeof channelMention>) => ({ ...channelMention(...args), serviceUrl: current().connector.url }) as Record<string, any>,
+    async post(activity: Record<string, unknown>) {
+      const { h, server, connector } = current();
+      const before = connector.posted.length;
+      const logs = h.logs.length;
+      const res = await server.post(activity);
+      const posted = connector.posted.slice(before).map((p) => cardText(cardOf(p.activity)));
+      expect(h.logs.slice(logs).join('\n')).not.toContain('Teams turn failed');
+      return { ...res, posted };
     },
   };
 }
