@@ -85,7 +85,7 @@ describe('exports of the example organisation', () => {
   let router: CommandRouter;
   beforeAll(async () => {
     t = await createTestDatabase();
-    expect(await loadExampleOrganisation(t.db)).toBe(true);
+    expect(await loadExampleOrganisation(t.db, NOW)).toBe(true);
     await addActivity(t.db);
     router = buildRouter(t.db);
   });

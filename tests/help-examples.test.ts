@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTableName, is, sql } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
+import * as schema from '../src/db/schema/index.js';
 import { people, type Role } from '../src/db/schema/index.js';
 import { buildRouter } from '../src/commands.js';
 import { examplesOf, type CommandRouter, type CommandSpec } from '../src/core/router.js';
 import { toActor, type Actor } from '../src/core/actor.js';
 import { toPlainText } from '../src/core/reply.js';
 import { loadExampleOrganisation } from '../src/import/example.js';
+import { rows } from '../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
 /** The bot's clock in this test: examples must read as dates near it, whatever day the test runs. */
@@ -19,7 +23,6 @@ const NEEDS_STATE: Record<string, string> = {
   'ai restrict AI-0001': 'AI-0001 waits for triage until "triage accept", later in help, accepts it',
   'ai prohibit AI-0002': 'only one AI tool is declared',
   'ai duplicate AI-0002': 'only one AI tool is declared',
-  'supplier review SUP-0001': 'the example organisation\'s suppliers are imported as declared, not accepted',
   'evidence show EV-0003': 'no evidence has been submitted',
   'evidence show EVR-0001': 'no evidence request has been made yet',
   'evidence submit EVR-0001': 'no evidence request has been made yet',
@@ -43,6 +46,9 @@ const SECOND_PAGE = '--page 2';
 /** Refusals that mean the example itself is wrong: it names someone or something unknown, does not parse, or its date is stale. */
 const MISTYPED = /nobody|no one|not in the register|unknown|no option|Too many words|needs a value|That didn't work|is not one of|Did you mean|in the past|not in the future/i;
 
+/** Every table of the register, audit trail and outbox included. */
+const TABLES = (Object.values(schema) as unknown[]).filter((v): v is PgTable => is(v, PgTable)).map((table) => getTableName(table));
+
 /** Who runs a command that anyone may run, when the ISMS lead would not be the one to. */
 const RUN_AS: Record<string, Role> = { attest: 'management_body' };
 
@@ -52,7 +58,7 @@ describe('every example in help works when pasted into the terminal of the examp
   let cast: Actor[];
   beforeAll(async () => {
     t = await createTestDatabase();
-    await loadExampleOrganisation(t.db);
+    await loadExampleOrganisation(t.db, NOW);
     router = buildRouter(t.db);
     cast = (await t.db.select().from(people).orderBy(people.id)).map(toActor);
   });
@@ -61,11 +67,27 @@ describe('every example in help works when pasted into the terminal of the examp
   /** Someone the command is for: the first person holding its first role, the ISMS lead when anyone may. */
   const suitable = (spec: CommandSpec): Actor => cast.find((p) => p.roles.includes(spec.roles?.[0] ?? RUN_AS[spec.name] ?? 'isms_lead'))!;
 
-  it('runs each example, in the order help lists them, as someone allowed to', async () => {
+  /** Each table's rows, as one digest a table: any row added, changed or removed changes it. */
+  const register = async (): Promise<Record<string, string>> => {
+    const digests = sql.join(TABLES.map((name) =>
+      sql`select ${name} as name, md5(coalesce(string_agg(r::text, '|' order by r::text), '')) as digest from ${sql.identifier(name)} r`), sql` union all `);
+    return Object.fromEntries(rows<{ name: string; digest: string }>(await t.db.execute(digests)).map((r) => [r.name, r.digest]));
+  };
+
+  it('runs each example, in the order help lists them, as someone allowed to; a read-only command writes nothing', async () => {
     const wrong: string[] = [];
+    const wrote: string[] = [];
+    let readsChecked = 0;
     for (const spec of router.specs) {
       for (const example of examplesOf(spec, NOW)) {
+        const before = spec.readOnly ? await register() : undefined;
         const answer = await router.handle(example, { actor: suitable(spec), channel: 'shell', now: NOW });
+        if (before && answer.outcome !== 'refused') {
+          readsChecked += 1;
+          const after = await register();
+          const changed = TABLES.filter((name) => before[name] !== after[name]);
+          if (changed.length) wrote.push(`${example} (marked read-only) changed ${changed.join(', ')}`);
+        }
         const plain = toPlainText(answer);
         const needsState = example.includes(SECOND_PAGE) || Object.keys(NEEDS_STATE).some((start) => example.startsWith(start));
         if (answer.outcome === 'refused' ? !needsState || MISTYPED.test(plain) : needsState && !example.includes(SECOND_PAGE)) {
@@ -74,5 +96,7 @@ describe('every example in help works when pasted into the terminal of the examp
       }
     }
     expect(wrong).toEqual([]);
+    expect(wrote).toEqual([]);
+    expect(readsChecked).toBeGreaterThanOrEqual(20);
   });
 });

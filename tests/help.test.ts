@@ -130,6 +130,21 @@ describe('help and "did you mean"', () => {
     expect(reviewer).not.toContain('ada@example.com');
   });
 
+  it('a management review\'s and a corrective action\'s hints name people of the register: a member of the management body, the asker', async () => {
+    const now = new Date('2031-03-10T09:00:00Z');
+    const hints = [
+      await bot.sayText('lead', '/isms review record 2031-03-03 "risk register"', { now }),
+      await bot.sayText('lead', '/isms review record 2031-03-03 "risk register" --attendees " , " --chair bruno@test.example', { now }),
+      await bot.sayText('lead', '/isms review record 2031-03-03 "risk register" --attendees bruno@test.example', { now }),
+      await bot.sayText('lead', '/isms finding add minor_nc 9.2 "No audit programme" --owner Olga --due 2031-06-10', { now }),
+    ];
+    expect(hints[0]).toContain('attendees: name who actually attended: a comma-separated list of emails or names, e.g. --attendees "bruno@test.example, Lena Lead".');
+    expect(hints[1]).toContain('attendees: name who attended: a comma-separated list of emails or names, e.g. --attendees "bruno@test.example, Lena Lead".');
+    expect(hints[2]).toContain('chair: name the management-body member who chaired the review, e.g. --chair bruno@test.example.');
+    expect(hints[3]).toContain('owner: must be the email address of a person in the register, such as your own');
+    for (const hint of hints) expect(hint).not.toMatch(/@example\.org|katrin|olga@|Marco Bianchi/i);
+  });
+
   it('a first word alone lists the commands that start with it', async () => {
     const answer = await bot.say('staff', '/isms declare');
     expect(answer.outcome).toBe('refused');

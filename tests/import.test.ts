@@ -3,7 +3,12 @@ import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { rows } from '../src/db/migrate.js';
 import { loadReferenceData } from '../src/refdata/index.js';
-import { importFile, importYaml, loadExampleOrganisation, ImportError } from '../src/import/index.js';
+import { EXAMPLE_FILE, importFile, importYaml, loadExampleOrganisation, ImportError } from '../src/import/index.js';
+import { buildRouter } from '../src/commands.js';
+import { toActor } from '../src/core/actor.js';
+import { toPlainText } from '../src/core/reply.js';
+import { daysBetween, isoDay } from '../src/core/time.js';
+import { people } from '../src/db/schema/index.js';
 
 const GOOD = `
 people:
@@ -285,6 +290,66 @@ describe('example organisation', () => {
     expect(await loadExampleOrganisation(t.db)).toBe(false);
     expect(await count('select count(*)::int as n from audit_events')).toBe(events);
     expect(await count('select count(*)::int as n from people')).toBe(10);
+  });
+
+  /** What the ISMS lead sees on `day` of a register the example was loaded into that day, and how far ahead each date lies. */
+  async function exampleLoadedOn(day: string) {
+    const now = new Date(`${day}T09:00:00Z`);
+    const db = await createTestDatabase();
+    try {
+      expect(await loadExampleOrganisation(db.db, now)).toBe(true);
+      const [lead] = await db.db.select().from(people).orderBy(people.id).limit(1);
+      const router = buildRouter(db.db);
+      const ask = async (line: string) => toPlainText(await router.handle(line, { actor: toActor(lead), channel: 'shell', now }));
+      const dates = rows<{ what: string; due: string }>(await db.db.execute(sql`
+        select ref as what, due_on::text as due from poam_items
+        union all select i.ref || ' / ' || m.description, m.due_on::text from poam_milestones m join poam_items i on i.id = m.item_id
+        union all select ref || ' review', next_review_on::text from suppliers order by 1`));
+      return {
+        daysAhead: Object.fromEntries(dates.map((d) => [d.what, daysBetween(isoDay(now), d.due)])),
+        poam: await ask('poam --all'), suppliers: await ask('register suppliers'), status: await ask('status'),
+      };
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  it('keeps its dates as far ahead of the day it is loaded, whatever the year', async () => {
+    const thisYear = await exampleLoadedOn('2031-03-10');
+    const nextYear = await exampleLoadedOn('2032-03-10');
+    expect(nextYear.daysAhead).toEqual(thisYear.daysAhead);
+    expect(Object.keys(thisYear.daysAhead)).toHaveLength(2 + 3 + 7);
+    // Nothing of the example is overdue: the POA&M items and supplier reviews lie ahead.
+    expect(Object.values(thisYear.daysAhead).every((days) => days > 0)).toBe(true);
+    for (const seen of [thisYear, nextYear]) {
+      expect(seen.poam).toContain('Open POA&M items: 3');
+      expect(`${seen.poam}\n${seen.suppliers}\n${seen.status}`).not.toMatch(/overdue(?!: 0)(?<!0 overdue)/);
+    }
+    expect(nextYear.poam).toContain('due 2032-');
+    expect(thisYear.poam).not.toContain('due 2027-');
+  });
+
+  it('leaves the dates of an organisation\'s own file as written, whenever it is imported', async () => {
+    const own = `
+people:
+  - { name: Ada Admin, email: ada@example.org, roles: [isms_lead] }
+suppliers:
+  - { name: Acme Cloud, owner: ada@example.org, next_review_on: 2027-03-31 }
+poam:
+  - { weakness: No restore test, source: risk, owner: ada@example.org, due_on: 2027-03-31, milestones: [{ description: Write the runbook, due_on: 2027-01-15 }] }
+`;
+    await importYaml(t.db, own, 'org.yaml', { now: new Date('2031-03-10T09:00:00Z') });
+    expect(rows(await t.db.execute(sql`select due_on::text as due from poam_items union all select due_on::text from poam_milestones
+      union all select next_review_on::text from suppliers`))).toEqual([{ due: '2027-03-31' }, { due: '2027-01-15' }, { due: '2027-03-31' }]);
+    // The example file itself, imported as an organisation's own, keeps its dates too: only loading the example moves them.
+    const example = await createTestDatabase();
+    try {
+      await loadReferenceData(example.db);
+      await importFile(example.db, EXAMPLE_FILE, { now: new Date('2031-03-10T09:00:00Z') });
+      expect(rows(await example.db.execute(sql`select next_review_on::text as due from suppliers order by ref`))).toEqual([{ due: '2027-06-30' }, { due: '2027-03-31' }]);
+    } finally {
+      await example.destroy();
+    }
   });
 
   it('does not load into a register that already has people', async () => {

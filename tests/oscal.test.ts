@@ -64,7 +64,7 @@ describe('OSCAL exports of the example organisation', () => {
   const { say, cleanUp } = chatSession(() => ({ db: t.db, router }), NOW);
   beforeAll(async () => {
     t = await createTestDatabase();
-    expect(await loadExampleOrganisation(t.db)).toBe(true);
+    expect(await loadExampleOrganisation(t.db, NOW)).toBe(true);
     await addActivity(t.db);
     router = buildRouter(t.db);
     poam = (await buildPoam(t.db, NOW)).document;

@@ -70,7 +70,7 @@ describe('the draft narrative of a management review pack', () => {
     t = await createTestDatabase();
     logs = new LogSink();
     fake.reset();
-    expect(await loadExampleOrganisation(t.db)).toBe(true);
+    expect(await loadExampleOrganisation(t.db, NOW)).toBe(true);
     // A finding whose text names people: the pack document lists it, the model must not see it.
     const plain = coreWith({});
     await say(plain, LEAD, '/isms finding add minor_nc 9.2 "Katrin Vogel found no audit programme; ask lena.fischer@northwind.example" '

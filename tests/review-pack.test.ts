@@ -62,7 +62,7 @@ describe('the management review pack of the example organisation', () => {
   let router: CommandRouter;
   beforeAll(async () => {
     t = await createTestDatabase();
-    expect(await loadExampleOrganisation(t.db)).toBe(true);
+    expect(await loadExampleOrganisation(t.db, NOW)).toBe(true);
     router = buildRouter(t.db);
   });
   const { say, cleanUp } = chatSession(() => ({ db: t!.db, router }), NOW);

@@ -153,7 +153,7 @@ describe('the example organisation', () => {
   let t: TestDatabase;
   beforeEach(async () => {
     t = await createTestDatabase();
-    await loadExampleOrganisation(t.db);
+    await loadExampleOrganisation(t.db, NOW);
   });
   afterEach(async () => { await t.destroy(); });
 

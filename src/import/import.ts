@@ -534,7 +534,7 @@ class ImportRun {
       const values = {
         name: s.name, service: s.service, ictService: s.ict_service, supportsCriticalFunction: s.supports_critical_function,
         dataAccess: s.data_access, criticalityTier: s.criticality_tier, contractRef: s.contract_ref, exitStrategy: s.exit_strategy,
-        ownerId: this.person(s.owner), nextReviewOn: s.next_review_on,
+        ownerId: this.person(s.owner), nextReviewOn: s.next_review_on, status: s.status,
       };
       const { row, outcome } = await this.save(existing, values,
         async (v) => this.tx.insert(suppliers).values({ ...v, ref: await this.newRef('SUP', s.ref, ['suppliers', i, 'ref'], 'supplier') }).returning(),

@@ -147,6 +147,8 @@ export const supplierEntry = entry({
   exit_strategy: optional(yesNo),
   owner: optional(email),
   next_review_on: optional(date),
+  /** A supplier already relied on is imported accepted; declared (the default) is how a new declaration starts. */
+  status: optional(oneOf(['declared', 'accepted'])),
 });
 
 export const riskEntry = entry({

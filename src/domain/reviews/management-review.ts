@@ -16,7 +16,7 @@ export type Attendee = ManagementReview['attendees'][number];
 type Decision = typeof reviewDecisions.$inferSelect;
 
 const REVIEW_REF = /^MR-?\d+$/i;
-const LIST = 'a comma-separated list of emails or names, e.g. --attendees "katrin@example.org, Marco Bianchi"';
+const LIST = 'a comma-separated list of emails or names';
 
 export const reviewRecordInput = z.object({
   // A date records a new review; a reference edits an open one.
@@ -54,8 +54,19 @@ async function attendeesFrom(ctx: CommandContext, list: string): Promise<Person[
     const person = await named(ctx, 'attendees', query);
     if (!people.some((p) => p.id === person.id)) people.push(person);
   }
-  if (people.length === 0) throw invalid(`attendees: name who attended: ${LIST}.`).on('attendees');
+  if (people.length === 0) throw invalid(`attendees: name who attended: ${await listOf(ctx)}.`).on('attendees');
   return people;
+}
+
+/** The management body, first-registered first: hints name people of this register, never made-up ones. */
+const boardOf = async (ctx: CommandContext): Promise<Person[]> =>
+  (await peopleWithRole(ctx.db, 'management_body')).sort((a, b) => a.id - b.id);
+
+/** LIST with an example of who could have attended: a member of the management body and the asker. */
+async function listOf(ctx: CommandContext): Promise<string> {
+  const [member] = await boardOf(ctx);
+  const example = [...new Set([member?.email, ctx.actor.name].filter(Boolean))].join(', ');
+  return `${LIST}, e.g. --attendees "${example}"`;
 }
 
 async function chairFrom(ctx: CommandContext, query: string): Promise<Person> {
@@ -96,13 +107,13 @@ export async function recordReview(ctx: CommandContext, input: ReviewRecordInput
   if (input.date > today) {
     throw invalid(`date: ${input.date} is in the future (today is ${today}); record a management review once it has been held.`).on('date');
   }
-  const board = await peopleWithRole(ctx.db, 'management_body');
+  const board = await boardOf(ctx);
   if (board.length === 0) {
     throw invalid('No one in the register has the management body role, and a management review is held by top management (ISO 27001 9.3).',
       'Give the management body its role in the register (import), then record the review.');
   }
-  if (!input.attendees) throw invalid(`attendees: name who actually attended: ${LIST}.`).on('attendees');
-  if (!input.chair) throw invalid('chair: name the management-body member who chaired the review, e.g. --chair katrin@example.org.').on('chair');
+  if (!input.attendees) throw invalid(`attendees: name who actually attended: ${await listOf(ctx)}.`).on('attendees');
+  if (!input.chair) throw invalid(`chair: name the management-body member who chaired the review, e.g. --chair ${board[0].email}.`).on('chair');
   const present = await attendeesFrom(ctx, input.attendees);
   const chair = await chairFrom(ctx, input.chair);
   const pack = await packFor(ctx, input.pack);

@@ -63,7 +63,7 @@ export async function assertKnownClause(db: Db, field: string, clause: string): 
     'Name a clause such as 9.2 or an Annex A control such as A.5.15.').on(field);
 }
 
-export const ownerEmail = z.string().trim().email('must be the email address of a person in the register, e.g. olga@example.org');
+export const ownerEmail = z.string().trim().email('must be the email address of a person in the register, such as your own');
 
 /** A due date for corrective work: strictly after today. */
 export function assertFutureDue(field: string, due: string, now: Date): void {
