@@ -355,6 +355,18 @@ describe('Teams bot over HTTP', () => {
       });
     }
 
+    for (const [lost, answer] of [['gateway-timeout', 'a 504'], ['reset', 'a connection closed without an answer']] as const) {
+      it(`follows an answer the connector took but answered with ${answer} with no "nothing was recorded"`, async () => {
+        const texts = (posted: Awaited<ReturnType<typeof send>>) => posted.map((p) => cardText(cardOf(p.activity)));
+        connector.loseAnswerAfterPosting(lost);
+        expect(texts(await send(message('staff', 'help')))).toEqual([expect.stringContaining('declare ai')]);
+        connector.loseAnswerAfterPosting(lost);
+        const recorded = texts(await send(message('staff', `declare ai Took-${lost}`)));
+        expect(recorded[0]).toContain(`Recorded Took-${lost} in the AI register`);
+        expect(recorded.join('\n')).not.toContain('nothing was recorded');
+      });
+    }
+
     it('tells the person a request that was recorded stays recorded when its answer could not be posted, so they do not send it twice', async () => {
       const logged = h.logs.length;
       connector.failNext(1, 403);
