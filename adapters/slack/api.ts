@@ -114,6 +114,9 @@ export function isPermanentSlackError(e: unknown): boolean {
   return err?.code === webApi.ErrorCode.PlatformError && !passing.includes(err.data?.error ?? '');
 }
 
+/** The domains Slack serves files from (url_private), with their subdomains. */
+const SLACK_FILE_DOMAINS = ['slack.com', 'slack-gov.com'];
+
 /** Arguments worth naming in a log line: whom or what the call was about, not its content. */
 const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
 
@@ -167,6 +170,7 @@ export class SlackApi {
    * that streams past the limit is cut off there.
    */
   async download(url: string, name: string, request: RequestInfo, mimeType?: string): Promise<Attachment> {
+    if (!this.hostsFile(url)) throw new Error(`${name} is not on Slack's file hosts, so it was not downloaded with the bot token`);
     let response: Response;
     try {
       response = await fetch(url, { headers: { Authorization: `Bearer ${this.botToken}` } });
@@ -184,6 +188,22 @@ export class SlackApi {
       throw fileTooLarge(name);
     }
     return downloadToTempFile(name, response.body, mimeType);
+  }
+
+  /**
+   * Whether a file URL is Slack's own, the only kind the bot token may be sent to: https on slack.com
+   * or slack-gov.com (files.slack.com, GovSlack's files.slack-gov.com), or the origin the Web API
+   * calls already go to (SLACK_API_URL), which has the token anyway.
+   */
+  hostsFile(url: string): boolean {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return false;
+    }
+    if (target.origin === new URL(this.client.slackApiUrl).origin) return true;
+    return target.protocol === 'https:' && !target.port && SLACK_FILE_DOMAINS.some((d) => target.hostname === d || target.hostname.endsWith(`.${d}`));
   }
 
   /** Logs a failed answer through a response_url (not a Web API method, so not retried by the client). */
