@@ -597,6 +597,24 @@ describe('Teams bot over HTTP in a channel', () => {
     expectNothingOf(cardText(cardOf(personal[0].activity)), shared);
   });
 
+  it.each([
+    ['Azure\'s "Test in Web Chat"', 'webchat'],
+    ['the Bot Framework Emulator', 'emulator'],
+  ])('answers "help" in %s, a one-to-one conversation without conversationType, where it was asked', async (_where, channelId) => {
+    const conversation = `${channelId}-conversation-1`;
+    const activity = {
+      type: 'message', id: `${channelId}-activity-1`, channelId, serviceUrl: connector.url, text: 'help',
+      from: { id: `${channelId}-user-1`, name: 'User' }, recipient: BOT, conversation: { id: conversation },
+    };
+    await post(activity);
+    const said = connector.postedTo(conversation).map((p) => cardText(cardOf(p.activity)));
+    expect(said).toHaveLength(1);
+    // Web Chat and the Emulator name no Entra user: the operator reads why, where they asked.
+    expect(said[0]).toContain('did not say who you are');
+    expect(said[0]).not.toContain("I can't reach you in a personal chat");
+    expect(connector.conversationRequests).toEqual([]);
+  });
+
   it('tells someone Teams will not let the bot reach privately, in one sentence, to open a personal chat; the answer never reaches the channel', async () => {
     connector.refuseNewConversations = 403;
     await post(inChannel('auditor', 'risks'));
