@@ -16,6 +16,9 @@ import { SECRET, SlackWorkspace, blockText, postedMessage, retryConfig } from '.
 import { SlackSender } from './helpers/slack-sign.js';
 import { HttpServer } from '../src/http.js';
 import { attachSlack } from '../adapters/slack/slack.js';
+import { SlackApi } from '../adapters/slack/api.js';
+import { webApi } from '@slack/bolt';
+import { createLogger } from '../src/log.js';
 import { EVENTS_PATH } from '../adapters/slack/ids.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { deliverDue } from '../src/core/delivery.js';
@@ -223,6 +226,40 @@ describe('a Google Drive file shared in the thread of an evidence request', () =
     const said = blockText((await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts)).args.blocks);
     expect(said).toContain('"Access review Q4" is stored in Google Drive, not in Slack, so I can\'t read it. Nothing was recorded.');
     expect(said).toContain('Reply with its link as text instead, or upload the file itself.');
+    expect(drive.tokens).toEqual([]);
+    expect(await w.t.db.select().from(evidenceItems)).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
+  });
+
+  it('sends the bot token only to Slack\'s file hosts over https, or to the Web API\'s own origin', () => {
+    const api = (apiUrl?: string) => new SlackApi(new webApi.WebClient('xoxb-test', apiUrl ? { slackApiUrl: apiUrl } : {}), createLogger('silent'), 'xoxb-test');
+    const production = api();
+    for (const url of ['https://files.slack.com/files-pri/T1-F1/a.pdf', 'https://files.slack-gov.com/files-pri/T1-F1/a.pdf']) expect(production.hostsFile(url)).toBe(true);
+    for (const url of ['http://files.slack.com/files-pri/T1-F1/a.pdf', 'https://files.slack.com.example.net/a.pdf', 'https://notslack.com/a.pdf',
+      'https://files.slack.com:8443/a.pdf', `${drive.url}/files-pri/T1-F1/a.pdf`, 'not a url']) expect(production.hostsFile(url)).toBe(false);
+    expect(api(w.fake.apiUrl).hostsFile(`${w.fake.url}/files/F1`)).toBe(true);
+    expect(api(w.fake.apiUrl).hostsFile(`${drive.url}/files/F1`)).toBe(false);
+  });
+
+  it('refuses a file whose url_private is not Slack\'s own although it does not say it is external; the bot token never leaves for its address', async () => {
+    await addControl(w.t.db, { code: 'CTL-GD-02', ownerId: w.cast.staff.id });
+    await w.sender.command(w.slashCommand('ULENA', 'request CTL-GD-02', 'request-elsewhere'));
+    expect(blockText((await w.responseTo('request-elsewhere')).args.blocks)).toMatch(/EVR-\d{4}/);
+    await deliverDue(w.t.db, [w.slack.port]);
+    const request = postedMessage(w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'USAM').at(-1)!);
+    const elsewhere = `${drive.url}/files-pri/T0001-F0ELSE/report.pdf`;
+    w.fake.on('files.info', () => ({
+      ok: true,
+      file: { id: 'F0ELSE', name: 'report.pdf', mimetype: 'application/pdf', size: 10, mode: 'hosted', is_external: false, url_private: elsewhere, url_private_download: elsewhere },
+    }));
+    const before = await w.auditCount();
+    await w.sender.event({
+      type: 'message', subtype: 'file_share', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: '', upload: false, display_as_bot: false,
+      files: [{ id: 'F0ELSE', name: 'report.pdf', mode: 'hosted', url_private: elsewhere }],
+      ts: '1700009600.000200', event_ts: '1700009600.000200', thread_ts: request.ts,
+    }, 'EvELSEWHERE');
+    const said = blockText((await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts)).args.blocks);
+    expect(said).toContain('"report.pdf" is stored in another service, not in Slack, so I can\'t read it. Nothing was recorded.');
     expect(drive.tokens).toEqual([]);
     expect(await w.t.db.select().from(evidenceItems)).toEqual([]);
     expect(await w.auditCount()).toBe(before);

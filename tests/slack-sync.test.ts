@@ -89,6 +89,27 @@ describe('npm run isms -- sync slack', () => {
     expect(again.stdout).toContain('0 matched and linked now, 3 already linked, 2 unmatched.');
   }, 120_000);
 
+  it('links the members of every workspace of an org-wide (Enterprise Grid) install, naming each workspace to users.list as Slack requires', async () => {
+    fake.users.set('UWILL', { email: 'will@test.example', real_name: 'Will West', team: 'T0WEST' });
+    fake.orgInstall = { enterpriseId: 'E0ORG', teams: [{ id: 'T0TEST', name: 'Test' }, { id: 'T0WEST', name: 'West' }] };
+    await register.withDb((db) => db.insert(people).values({ name: 'Will West', email: 'will@test.example', roles: ['staff'] }));
+    const before = fake.callsTo('users.list').length;
+    let result;
+    try {
+      result = await sync(['sync', 'slack']);
+    } finally {
+      fake.orgInstall = undefined;
+      fake.users.delete('UWILL');
+    }
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('of Slack members in 2 workspaces of the organisation: 1 matched and linked now');
+    expect(result.stdout).toContain('  linked: Will West <will@test.example> -> UWILL');
+    const calls = fake.callsTo('users.list').slice(before);
+    expect(calls.every((c) => c.response?.ok)).toBe(true);
+    expect([...new Set(calls.map((c) => c.args.team_id))]).toEqual(['T0TEST', 'T0WEST']);
+  }, 120_000);
+
   it('says what is wrong: a usage mistake exits 2, a missing token or a missing scope exits 1 in one sentence', async () => {
     const usage = await sync(['sync']);
     expect(usage.code).toBe(2);

@@ -56,9 +56,23 @@ describe('Teams card clicks delivered again, and double clicks', () => {
     const submitted = click('staff', form, 'Declare', { tool: 'Gemini', users: '0' });
     connector.loseAnswerAfterPosting('gateway-timeout');
     const first = await post(submitted);
-    expect(first.posted).toContainEqual(expect.stringContaining('users: must be at least 1'));
+    // The answer probably arrived: no "something went wrong, nothing was recorded" follows it.
+    expect(first.posted).toEqual([expect.stringContaining('users: must be at least 1')]);
     expect(await post(submitted)).toEqual({ posted: [], updated: [] });
   });
+
+  for (const [lost, answer] of [['gateway-timeout', 'a 504'], ['reset', 'a connection closed without an answer']] as const) {
+    it(`never says "nothing was recorded" after a recorded click whose card update the Bot Connector took but answered with ${answer}`, async () => {
+      const form = await declareForm('staff');
+      const submitted = click('staff', form, 'Declare', { tool: `Updated-${lost}`, users: '2' });
+      connector.loseAnswerAfterPosting(lost);
+      const first = await post(submitted);
+      expect(first.updated).toEqual([{ id: form.id, text: expect.stringContaining(`Recorded Updated-${lost} in the AI register`) }]);
+      expect(first.posted.join('\n')).not.toContain('nothing was recorded');
+      expect(await post(submitted)).toEqual({ posted: [], updated: [] });
+      expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, `Updated-${lost}`))).toHaveLength(1);
+    });
+  }
 
   it('answers a recorded click again, recording it once, when its card update surely did not reach the Bot Connector (503 after the retries)', async () => {
     const form = await declareForm('staff');

@@ -355,6 +355,18 @@ describe('Teams bot over HTTP', () => {
       });
     }
 
+    for (const [lost, answer] of [['gateway-timeout', 'a 504'], ['reset', 'a connection closed without an answer']] as const) {
+      it(`follows an answer the connector took but answered with ${answer} with no "nothing was recorded"`, async () => {
+        const texts = (posted: Awaited<ReturnType<typeof send>>) => posted.map((p) => cardText(cardOf(p.activity)));
+        connector.loseAnswerAfterPosting(lost);
+        expect(texts(await send(message('staff', 'help')))).toEqual([expect.stringContaining('declare ai')]);
+        connector.loseAnswerAfterPosting(lost);
+        const recorded = texts(await send(message('staff', `declare ai Took-${lost}`)));
+        expect(recorded[0]).toContain(`Recorded Took-${lost} in the AI register`);
+        expect(recorded.join('\n')).not.toContain('nothing was recorded');
+      });
+    }
+
     it('tells the person a request that was recorded stays recorded when its answer could not be posted, so they do not send it twice', async () => {
       const logged = h.logs.length;
       connector.failNext(1, 403);
@@ -583,6 +595,24 @@ describe('Teams bot over HTTP in a channel', () => {
     const shared = connector.postedTo(conversation.id);
     expect(shared.map((p) => cardText(cardOf(p.activity)))).toEqual(["Olga Owner, I've sent you the answer in our personal chat."]);
     expectNothingOf(cardText(cardOf(personal[0].activity)), shared);
+  });
+
+  it.each([
+    ['Azure\'s "Test in Web Chat"', 'webchat'],
+    ['the Bot Framework Emulator', 'emulator'],
+  ])('answers "help" in %s, a one-to-one conversation without conversationType, where it was asked', async (_where, channelId) => {
+    const conversation = `${channelId}-conversation-1`;
+    const activity = {
+      type: 'message', id: `${channelId}-activity-1`, channelId, serviceUrl: connector.url, text: 'help',
+      from: { id: `${channelId}-user-1`, name: 'User' }, recipient: BOT, conversation: { id: conversation },
+    };
+    await post(activity);
+    const said = connector.postedTo(conversation).map((p) => cardText(cardOf(p.activity)));
+    expect(said).toHaveLength(1);
+    // Web Chat and the Emulator name no Entra user: the operator reads why, where they asked.
+    expect(said[0]).toContain('did not say who you are');
+    expect(said[0]).not.toContain("I can't reach you in a personal chat");
+    expect(connector.conversationRequests).toEqual([]);
   });
 
   it('tells someone Teams will not let the bot reach privately, in one sentence, to open a personal chat; the answer never reaches the channel', async () => {

@@ -114,12 +114,33 @@ export function isPermanentSlackError(e: unknown): boolean {
   return err?.code === webApi.ErrorCode.PlatformError && !passing.includes(err.data?.error ?? '');
 }
 
+/** Slack's refusals of a token that was revoked, or whose app was removed from the workspace: no retry will pass. */
+export const TOKEN_REFUSALS = ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'];
+
+/** Slack's refusal of the bot token (see TOKEN_REFUSALS), or undefined for any other failure. */
+export function tokenRefusal(e: unknown): string | undefined {
+  const err = e as { code?: string; data?: { error?: string } };
+  const refusal = err?.code === webApi.ErrorCode.PlatformError ? err.data?.error : undefined;
+  return refusal && TOKEN_REFUSALS.includes(refusal) ? refusal : undefined;
+}
+
+/** What a refused bot token means for the operator, in one sentence (no token, no person). */
+export const tokenRefusedMessage = (refusal: string) => `Slack no longer accepts the bot token (${refusal}): the app was removed from the workspace`
+  + ' or its tokens were revoked, so the bot can no longer post there. Reinstall the app and set SLACK_BOT_TOKEN to its new token.';
+
+/** The domains Slack serves files from (url_private), with their subdomains. */
+const SLACK_FILE_DOMAINS = ['slack.com', 'slack-gov.com'];
+
 /** Arguments worth naming in a log line: whom or what the call was about, not its content. */
 const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
 
+/** Shared by the clients of one token: a refused token is logged once, not once per call. */
+export interface TokenState { refusalLogged: boolean }
+
 export class SlackApi {
   /** `postClient`: the client for methods that post a message (see retryingOnlyUnposted); by default `client`. */
-  constructor(readonly client: WebClient, private readonly log: Pino, private readonly botToken: string, private readonly postClient: WebClient = client) {}
+  constructor(readonly client: WebClient, private readonly log: Pino, private readonly botToken: string, private readonly postClient: WebClient = client,
+    private readonly token: TokenState = { refusalLogged: false }) {}
 
   /**
    * Calls a Web API method; a failure that outlived the client's retries is logged with its request, then thrown.
@@ -148,7 +169,14 @@ export class SlackApi {
   private logFailure(method: string, args: Record<string, unknown>, request: RequestInfo, e: unknown, expected: readonly string[] | 'any' = []): void {
     const target = Object.fromEntries(TARGET_ARGS.filter((k) => typeof args[k] === 'string').map((k) => [k, args[k]]));
     const refusal = (e as { data?: { error?: string } })?.data?.error;
-    if (expected === 'any' || (refusal && expected.includes(refusal))) {
+    const refused = tokenRefusal(e);
+    // Every call fails alike once the app is removed: the operator reads it once, not once per message.
+    if (refused && !this.token.refusalLogged) {
+      this.token.refusalLogged = true;
+      this.log.error({ slackMethod: method, slackError: refused }, tokenRefusedMessage(refused));
+      return;
+    }
+    if (refused || expected === 'any' || (refusal && expected.includes(refusal))) {
       this.log.debug({ slackMethod: method, target, request, error: describeSlackError(e) }, `Slack ${method} ${refusal ? `answered ${refusal}` : 'failed'}`);
       return;
     }
@@ -167,6 +195,7 @@ export class SlackApi {
    * that streams past the limit is cut off there.
    */
   async download(url: string, name: string, request: RequestInfo, mimeType?: string): Promise<Attachment> {
+    if (!this.hostsFile(url)) throw new Error(`${name} is not on Slack's file hosts, so it was not downloaded with the bot token`);
     let response: Response;
     try {
       response = await fetch(url, { headers: { Authorization: `Bearer ${this.botToken}` } });
@@ -184,6 +213,22 @@ export class SlackApi {
       throw fileTooLarge(name);
     }
     return downloadToTempFile(name, response.body, mimeType);
+  }
+
+  /**
+   * Whether a file URL is Slack's own, the only kind the bot token may be sent to: https on slack.com
+   * or slack-gov.com (files.slack.com, GovSlack's files.slack-gov.com), or the origin the Web API
+   * calls already go to (SLACK_API_URL), which has the token anyway.
+   */
+  hostsFile(url: string): boolean {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return false;
+    }
+    if (target.origin === new URL(this.client.slackApiUrl).origin) return true;
+    return target.protocol === 'https:' && !target.port && SLACK_FILE_DOMAINS.some((d) => target.hostname === d || target.hostname.endsWith(`.${d}`));
   }
 
   /** Logs a failed answer through a response_url (not a Web API method, so not retried by the client). */

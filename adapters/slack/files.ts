@@ -31,13 +31,14 @@ export function fetchAttachments(api: SlackApi, fileIds: string[], request: Requ
       throw e;
     });
     const name = file?.name ?? file?.title ?? id;
+    const url = file?.url_private_download ?? file?.url_private;
     // A file kept elsewhere (Google Drive, Dropbox...) and only linked in Slack: its url_private is the
     // other service's address, which must never get the bot token, and whose answer is a sign-in page.
-    if (file?.is_external || file?.mode === 'external') {
-      throw invalid(`"${name}" is stored in ${SERVICES[file.external_type ?? ''] ?? 'another service'}, not in Slack, so I can't read it. Nothing was recorded.`,
+    // So is any file whose address is not Slack's own, whatever it says about itself.
+    if (file?.is_external || file?.mode === 'external' || (url && !api.hostsFile(url))) {
+      throw invalid(`"${name}" is stored in ${SERVICES[file?.external_type ?? ''] ?? 'another service'}, not in Slack, so I can't read it. Nothing was recorded.`,
         'Reply with its link as text instead, or upload the file itself.');
     }
-    const url = file?.url_private_download ?? file?.url_private;
     if (!url) throw invalid(`Slack did not let me read the file "${name}". Upload it again, or share a link instead.`);
     // Slack states the size: a file over the limit is refused without downloading it.
     if ((file?.size ?? 0) > MAX_EVIDENCE_FILE_BYTES) throw fileTooLarge(name);

@@ -21,7 +21,7 @@ import type { ReceiptChatPort } from '../../src/core/delivery.js';
 import type { Person } from '../../src/core/actor.js';
 import { linkChatAccount } from '../../src/core/reach.js';
 import type { Reply } from '../../src/core/reply.js';
-import { isPermanentSlackError, retryAfterMs, type SlackApi } from './api.js';
+import { isPermanentSlackError, retryAfterMs, tokenRefusal, tokenRefusedMessage, type SlackApi } from './api.js';
 import { renderMessage } from './render.js';
 import { imageUpload, uploadToChannel } from './send-file.js';
 import { shownMaybe } from './answers.js';
@@ -89,6 +89,7 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
         throw new DeliveryError(`Slack rate limited looking up ${person.name}`, pause);
       }
       const refusal = (e as { data?: { error?: string } }).data?.error;
+      if (tokenRefusal(e)) throw failedPost(`Slack could not look up ${person.name}`, e);
       const reason = refusal === 'users_not_found' ? `Slack: no Slack account has the email ${person.email}`
         : refusal === 'missing_scope' ? 'Slack: the app may not look people up by email (add the users:read.email scope and reinstall it)'
           : refusal ? `Slack: looking up ${person.email} failed (${refusal})` : undefined;
@@ -123,7 +124,7 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
         ...(deliveryKey ? { metadata: { event_type: OUTBOX_EVENT_TYPE, event_payload: { key: deliveryKey } } } : {}),
       }, { kind: 'delivery', recipient: person.id, about: message.about });
     } catch (e) {
-      throw new DeliveryError(`Slack did not take the message for ${person.name}: ${(e as Error).message}`, retryAfterMs(e), isPermanentSlackError(e));
+      throw failedPost(`Slack did not take the message for ${person.name}`, e);
     }
     if (posted.channel) dmChannels.set(user, posted.channel);
     if (message.about && posted.channel && posted.ts) {
@@ -145,7 +146,7 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
         await uploadToChannel(via, await dmChannel(user, person.id, via), imageUpload(block), request);
       } catch (e) {
         // Shared, perhaps, though Slack's answer was lost (logged): the message's retry must not share it twice.
-        if (!shownMaybe(e)) throw new DeliveryError(`Slack did not take the image ${block.fileName} for ${person.name}: ${(e as Error).message}`, retryAfterMs(e), isPermanentSlackError(e));
+        if (!shownMaybe(e)) throw failedPost(`Slack did not take the image ${block.fileName} for ${person.name}`, e);
         confirmed = false;
       }
       if (doneKey) await db.insert(processedEvents).values({ key: doneKey, reply: { uploaded: block.fileName, confirmed } }).onConflictDoNothing();
@@ -191,8 +192,15 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
         }
         return false;
       } catch (e) {
-        throw new DeliveryError(`Slack could not tell whether an earlier message reached ${person.name}: ${(e as Error).message}`, retryAfterMs(e), isPermanentSlackError(e));
+        throw failedPost(`Slack could not tell whether an earlier message reached ${person.name}`, e);
       }
     },
   };
+}
+
+/** The outbox's error for a failed call: a refused bot token says so, and fails the message for good. */
+function failedPost(what: string, e: unknown): DeliveryError {
+  const refused = tokenRefusal(e);
+  if (refused) return new DeliveryError(`${what}: ${tokenRefusedMessage(refused)}`, undefined, true);
+  return new DeliveryError(`${what}: ${(e as Error).message}`, retryAfterMs(e), isPermanentSlackError(e));
 }

@@ -70,12 +70,13 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   const app = new App<SlackContext>({ token: settings.botToken, receiver, logger, clientOptions, deferInitialization: true, convoStore: false });
   // Answers are posted by a client that never repeats a post that may have arrived.
   const postClient = new webApi.WebClient(settings.botToken, { ...clientOptions, retryConfig: retryingOnlyUnposted((options.retryConfig ?? DEFAULT_RETRY)!) });
-  const api = new SlackApi(app.client, log, settings.botToken, postClient);
+  const token = { refusalLogged: false };
+  const api = new SlackApi(app.client, log, settings.botToken, postClient, token);
   // The outbox gets its own client: it neither retries nor waits out a 429 (the delivery worker
   // does both, per conversation), and a 429 on it does not pause interactive answers, as a shared
   // client's request queue would.
   const outboxClient = new webApi.WebClient(settings.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
-  const outboxApi = new SlackApi(outboxClient, log, settings.botToken);
+  const outboxApi = new SlackApi(outboxClient, log, settings.botToken, outboxClient, token);
   // Counted from receipt to answer (past the ack), so a graceful stop lets a command finish and answer,
   // and a command past the limit is answered "busy" instead of waiting its turn.
   const home = await checkToken(app, settings.apiUrl);

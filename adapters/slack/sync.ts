@@ -19,6 +19,8 @@ interface UsersPage { members?: Member[] }
 
 export interface SlackSyncReport {
   pages: number;
+  /** For an org-wide install: how many of the org's workspaces were read. */
+  workspaces?: number;
   matched: Person[];
   alreadyLinked: Person[];
   unmatched: Person[];
@@ -40,19 +42,37 @@ export function slackApiFor(botToken: string, apiUrl: string | undefined, log: L
   return new SlackApi(client, log, botToken);
 }
 
+/**
+ * The workspaces to list members of: the token's own one, or, for an app installed org-wide on
+ * Enterprise Grid (whose token users.list refuses without a team_id), each workspace of the org the
+ * app is installed in, as auth.teams.list names them.
+ */
+async function orgWorkspaces(api: SlackApi): Promise<string[] | undefined> {
+  const installed = await api.call<{ is_enterprise_install?: boolean }>('auth.test', {}, { kind: 'sync slack' });
+  if (!installed.is_enterprise_install) return undefined;
+  const teams: string[] = [];
+  for await (const page of api.pages<{ teams?: { id?: string }[] }>('auth.teams.list', { limit: PAGE_SIZE }, { kind: 'sync slack' })) {
+    for (const team of page.teams ?? []) if (team.id) teams.push(team.id);
+  }
+  return teams;
+}
+
 /** Matches every person in the register against the workspace's active members by email (case-insensitive). */
 export async function syncSlack(db: Db, api: SlackApi, by: AuditActor): Promise<SlackSyncReport> {
   const byEmail = new Map<string, string>();
   let pages = 0;
-  for await (const page of api.pages<UsersPage>('users.list', { limit: PAGE_SIZE }, { kind: 'sync slack' })) {
-    pages++;
-    for (const m of page.members ?? []) {
-      const email = m.profile?.email?.trim().toLowerCase();
-      if (!m.id || m.deleted || m.is_bot || m.id === 'USLACKBOT' || !email) continue;
-      byEmail.set(email, m.id);
+  const org = await orgWorkspaces(api);
+  for (const team of org ?? [undefined]) {
+    for await (const page of api.pages<UsersPage>('users.list', { limit: PAGE_SIZE, ...(team ? { team_id: team } : {}) }, { kind: 'sync slack', team })) {
+      pages++;
+      for (const m of page.members ?? []) {
+        const email = m.profile?.email?.trim().toLowerCase();
+        if (!m.id || m.deleted || m.is_bot || m.id === 'USLACKBOT' || !email) continue;
+        byEmail.set(email, m.id);
+      }
     }
   }
-  const report: SlackSyncReport = { pages, matched: [], alreadyLinked: [], unmatched: [], conflicts: [] };
+  const report: SlackSyncReport = { pages, workspaces: org?.length, matched: [], alreadyLinked: [], unmatched: [], conflicts: [] };
   for (const person of await db.select().from(people).orderBy(asc(people.name))) {
     if (person.slackUserId) {
       report.alreadyLinked.push(person);
@@ -74,7 +94,8 @@ export async function syncSlack(db: Db, api: SlackApi, by: AuditActor): Promise<
 /** The report as the admin reads it on stdout. */
 export function describeSlackSync(r: SlackSyncReport): string[] {
   const conflicts = r.conflicts.length ? `, ${r.conflicts.length} not linked` : '';
-  const lines = [`Read ${r.pages} page${r.pages === 1 ? '' : 's'} of Slack members: ${r.matched.length} matched and linked now, ${r.alreadyLinked.length} already linked, ${r.unmatched.length} unmatched${conflicts}.`];
+  const where = r.workspaces === undefined ? '' : ` in ${r.workspaces} workspace${r.workspaces === 1 ? '' : 's'} of the organisation`;
+  const lines = [`Read ${r.pages} page${r.pages === 1 ? '' : 's'} of Slack members${where}: ${r.matched.length} matched and linked now, ${r.alreadyLinked.length} already linked, ${r.unmatched.length} unmatched${conflicts}.`];
   for (const p of r.matched) lines.push(`  linked: ${p.name} <${p.email}> -> ${p.slackUserId}`);
   for (const p of r.unmatched) lines.push(`  unmatched: ${p.name} <${p.email}>: no active Slack member has this email`);
   for (const c of r.conflicts) lines.push(`  not linked: ${c.person.name} <${c.person.email}>: ${c.reason}`);

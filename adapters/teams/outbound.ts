@@ -240,8 +240,11 @@ const SHARED_CONVERSATION_ID = /^19:[^;]*@thread\./i;
  * a conversation that says so is one: conversationType "personal", or, without a conversationType,
  * isGroup false and neither its id nor channelData (a team, a channel) saying it is shared. When
  * unsure it is not: a private answer then goes to the personal chat instead of where others read it.
+ * A conversation on another Bot Framework channel than Teams is one-to-one.
  */
 export function isPersonalChat(activity: Partial<Activity>): boolean {
+  // Only Teams has channels and group chats: Web Chat ("Test in Web Chat") and the Emulator are one-to-one.
+  if (activity.channelId && activity.channelId !== 'msteams') return true;
   const conversation = activity.conversation;
   if (conversation?.conversationType) return conversation.conversationType === 'personal';
   const channelData = activity.channelData as { channel?: unknown; team?: unknown } | undefined;

@@ -4,11 +4,11 @@ import { Application } from '@microsoft/teams-ai/lib/Application.js';
 import type { TurnContext } from 'botbuilder';
 import type { Core } from '../../src/app.js';
 import type { HttpServer } from '../../src/http.js';
-import { busyReply, faultReply } from '../../src/core/inbound.js';
+import { AnswerNotShown, busyReply, faultReply } from '../../src/core/inbound.js';
 import type { ChatPort } from '../../src/core/port.js';
 import { cardActivity } from './cards.js';
 import { ActivityAdapter, serveActivity } from './http.js';
-import { retryOnlyWhatDidNotArrive, safeError, teamsOutbound } from './outbound.js';
+import { answerMayHaveArrived, retryOnlyWhatDidNotArrive, safeError, teamsOutbound } from './outbound.js';
 import { addRoutes } from './routes.js';
 
 export const MESSAGES_PATH = '/api/messages';
@@ -87,6 +87,12 @@ export function createTeamsBot(core: Core): TeamsBot {
 
   // The pipeline answers its own faults; this catches what fails around it, such as sending the answer.
   const onTurnError = async (context: TurnContext, error: Error) => {
+    // An answer that may have arrived (a 504, a connection lost after sending) gets no follow-up: "nothing
+    // was recorded" after it is noise at best, and wrong after a write. A recorded write is told so instead.
+    if (answerMayHaveArrived(error) && !(error instanceof AnswerNotShown)) {
+      logger.error({ err: safeError(error), activityType: context.activity?.type, activityId: context.activity?.id }, 'Teams turn failed; its answer may have been shown, so no follow-up');
+      return;
+    }
     logger.error({ err: safeError(error), activityType: context.activity?.type, activityId: context.activity?.id }, 'Teams turn failed');
     try {
       await context.sendActivity(cardActivity(faultReply(error)));

@@ -121,7 +121,7 @@ export class FakeConnector {
   }
 
   /**
-   * The next `times` posted activities reach their conversation, but their sender hears back only a
+   * The next `times` posted (or updated) activities reach their conversation, but their sender hears back only a
    * 504 Gateway Timeout (a gateway that gave up waiting for the service, which took the message
    * after all) or a connection closed without an answer ('reset').
    */
@@ -281,6 +281,9 @@ export class FakeConnector {
       const activity = JSON.parse(body || '{}') as Record<string, any>;
       if (req.method === 'PUT') {
         this.updated.push({ conversationId, activityId: parts[4], activity });
+        const lost = this.lostAnswers.shift();
+        if (lost === 'reset') return void res.socket?.destroy();
+        if (lost === 'gateway-timeout') return void json(504, { error: { code: 'GatewayTimeout', message: 'fake connector: the gateway timed out' } });
         return void json(200, { id: parts[4] });
       }
       const id = `msg-${this.nextId++}`;

@@ -87,6 +87,12 @@ export class FakeSlack {
   private counter = 0;
   private wss?: WebSocketServer;
 
+  /**
+   * When set, the token is an org-wide (Enterprise Grid) install's: auth.test says is_enterprise_install,
+   * auth.teams.list names these workspaces, and users.list needs team_id (missing_argument without).
+   */
+  orgInstall?: { enterpriseId: string; teams: { id: string; name: string }[] };
+
   private constructor(private readonly server: http.Server, readonly url: string) {}
 
   static async start(): Promise<FakeSlack> {
@@ -340,7 +346,12 @@ export class FakeSlack {
     const n = ++this.counter;
     switch (method) {
       case 'auth.test':
+        // An org-wide install's token belongs to the Enterprise Grid org, not to one of its workspaces.
+        if (this.orgInstall) return { ok: true, url: 'https://test-org.enterprise.slack.example/', enterprise_id: this.orgInstall.enterpriseId, is_enterprise_install: true, user: 'isms', user_id: 'UBOT', bot_id: 'BBOT' };
         return { ok: true, url: 'https://test.slack.example/', team: 'Test', team_id: 'T0TEST', user: 'isms', user_id: 'UBOT', bot_id: 'BBOT' };
+      case 'auth.teams.list':
+        if (!this.orgInstall) return { ok: true, teams: [{ id: 'T0TEST', name: 'Test' }], response_metadata: { next_cursor: '' } };
+        return { ok: true, teams: this.orgInstall.teams, response_metadata: { next_cursor: '' } };
       case 'users.info': {
         const user = this.users.get(args.user);
         if (!user) return { ok: false, error: 'user_not_found' };
@@ -420,7 +431,10 @@ export class FakeSlack {
    * listed too, as Slack does; USLACKBOT always comes first.
    */
   private usersList(args: Record<string, any>): Record<string, any> {
-    const members = [slackUserObject('USLACKBOT', { real_name: 'Slackbot' }), ...[...this.users].map(([id, u]) => slackUserObject(id, u))];
+    // An org token must name the workspace to list (team_id); a workspace token's team_id is ignored.
+    if (this.orgInstall && !args.team_id) return { ok: false, error: 'missing_argument' };
+    const inTeam = ([, u]: [string, { team?: string }]) => !this.orgInstall || (u.team ?? 'T0TEST') === args.team_id;
+    const members = [slackUserObject('USLACKBOT', { real_name: 'Slackbot' }), ...[...this.users].filter(inTeam).map(([id, u]) => slackUserObject(id, u))];
     let offset = 0;
     if (args.cursor) {
       const decoded = /^offset:(\d+)$/.exec(Buffer.from(String(args.cursor), 'base64').toString('utf8'));

@@ -59,6 +59,23 @@ interface DeletedMessage {
 const PERSON_WROTE = new Set(['file_share', 'thread_broadcast', 'me_message']);
 
 export function register(app: SlackApp, deps: SlackDeps): void {
+  // The operator's only sign that the bot lost the workspace: said once, naming no token and no person.
+  const log = deps.core.logger.child({ platform: 'slack' });
+  app.event('app_uninstalled', async ({ body }) => {
+    const { team_id: team, enterprise_id: enterprise } = body as { team_id?: string; enterprise_id?: string };
+    log.warn({ team, enterprise }, 'Slack: the app was removed from the workspace (app_uninstalled) and its tokens revoked, so the bot can no longer post there: '
+      + 'nudges and answers to Slack fail until the app is reinstalled and SLACK_BOT_TOKEN is set to its new token.');
+  });
+  app.event('tokens_revoked', async ({ event, body }) => {
+    const { team_id: team, enterprise_id: enterprise } = body as { team_id?: string; enterprise_id?: string };
+    const tokens = (event as { tokens?: { bot?: unknown[]; oauth?: unknown[] } }).tokens ?? {};
+    if (!tokens.bot?.length) {
+      log.info({ team, enterprise, userTokens: tokens.oauth?.length ?? 0 }, 'Slack: user tokens of the app were revoked (tokens_revoked); the bot does not use them');
+      return;
+    }
+    log.warn({ team, enterprise }, 'Slack: the bot token was revoked (tokens_revoked), so the bot can no longer post to the workspace: '
+      + 'nudges and answers to Slack fail until the app is reinstalled and SLACK_BOT_TOKEN is set to its new token.');
+  });
   app.event('message', async ({ event, body, context }) => {
     const message = event as unknown as DirectMessage;
     // Slackbot (USLACKBOT) posts notices and reminders without a bot_id: nobody to answer.

@@ -1,0 +1,68 @@
+/**
+ * The app removed from the workspace, or its tokens revoked: Slack says so with app_uninstalled or
+ * tokens_revoked, and from then on refuses every call with invalid_auth, account_inactive or
+ * token_revoked. The operator reads it once; the outbox fails those messages for good, saying why.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inArray } from 'drizzle-orm';
+import { BOT_TOKEN, SlackWorkspace } from './helpers/fake-slack-workspace.js';
+import { deliverDue } from '../src/core/delivery.js';
+import { enqueue } from '../src/core/outbox.js';
+import { replyText } from '../src/core/reply.js';
+import { outbox } from '../src/db/schema/index.js';
+
+let w: SlackWorkspace;
+beforeAll(async () => { w = await SlackWorkspace.start(); });
+afterAll(async () => { await w?.close(); });
+
+const since = () => w.logs.lines.length;
+
+describe('Slack telling the bot it lost the workspace', () => {
+  it('logs one warning when the app is uninstalled, saying the bot can no longer post there', async () => {
+    const from = since();
+    const delivered = await w.sender.event({ type: 'app_uninstalled' }, 'EvUNINSTALL');
+    expect(delivered.status).toBe(200);
+    const line = await w.logs.waitFor((l) => /app_uninstalled/.test(l.msg ?? ''));
+    expect(line).toMatchObject({ level: 40, team: 'T0TEST' });
+    expect(line.msg).toContain('can no longer post there');
+    expect(w.logs.lines.slice(from).filter((l) => l.level >= 40)).toHaveLength(1);
+  });
+
+  it('logs one warning, naming nobody, when the bot token is revoked', async () => {
+    const from = since();
+    const delivered = await w.sender.event({ type: 'tokens_revoked', tokens: { oauth: ['UOAUTHPERSON'], bot: ['UBOTREVOKED'] } }, 'EvREVOKED');
+    expect(delivered.status).toBe(200);
+    const line = await w.logs.waitFor((l) => /tokens_revoked/.test(l.msg ?? ''));
+    expect(line).toMatchObject({ level: 40, team: 'T0TEST' });
+    expect(line.msg).toContain('can no longer post to the workspace');
+    expect(w.logs.lines.slice(from).filter((l) => l.level >= 40)).toHaveLength(1);
+    expect(JSON.stringify(w.logs.lines.slice(from))).not.toMatch(/UOAUTHPERSON|UBOTREVOKED/);
+  });
+});
+
+describe('the outbox once Slack refuses the bot token', () => {
+  for (const refusal of ['token_revoked', 'invalid_auth', 'account_inactive']) {
+    it(`fails each message for good, saying the app was removed, and logs it once (${refusal})`, async () => {
+      w.fake.on('chat.postMessage', () => ({ ok: false, error: refusal }));
+      try {
+        const from = since();
+        const keys = ['lead', 'staff', 'owner'].map((who) => `revoked-${refusal}-${who}`);
+        for (const [i, who] of (['lead', 'staff', 'owner'] as const).entries()) {
+          await enqueue(w.t.db, { recipientId: w.cast[who].id, kind: 'test', idempotencyKey: keys[i], reply: replyText('A nudge'), notBefore: new Date(Date.now() - 1000) });
+        }
+        await deliverDue(w.t.db, [w.slack.port]);
+        await deliverDue(w.t.db, [w.slack.port], new Date(Date.now() + 24 * 3600_000));
+        const rows = await w.t.db.select().from(outbox).where(inArray(outbox.idempotencyKey, keys));
+        expect(rows.map((r) => [r.status, r.attempts])).toEqual([['failed', 1], ['failed', 1], ['failed', 1]]);
+        for (const row of rows) expect(row.lastError).toContain(`Slack no longer accepts the bot token (${refusal}): the app was removed from the workspace or its tokens were revoked`);
+        const loud = w.logs.lines.slice(from).filter((l) => l.level >= 40);
+        // Logged once per process: the first refusal (in the first of these tests) said it.
+        expect(loud.length).toBeLessThanOrEqual(1);
+        expect(w.logs.lines.filter((l) => l.level >= 40 && /no longer accepts the bot token/.test(l.msg ?? ''))).toHaveLength(1);
+        expect(w.logs.text()).not.toContain(BOT_TOKEN);
+      } finally {
+        w.fake.off('chat.postMessage');
+      }
+    });
+  }
+});
