@@ -12,6 +12,8 @@ import {
   poamExtensions, poamItems, scopeChanges, trainingAttestations, trainingCourses,
 } from '../src/db/schema/index.js';
 import { verifyAuditChain } from '../src/core/audit.js';
+import { shiftExampleDates } from '../src/import/example.js';
+import { isoDay } from '../src/core/time.js';
 import { createTestDatabase, testDbKind, type TestDatabase } from './helpers/db.js';
 import { ROOT, entryArgs, freshRegister, pipedSession } from './helpers/process.js';
 import { storedFileBytes } from './helpers/fixtures.js';
@@ -127,7 +129,8 @@ describe('the flows in the terminal, as the people of the example organisation',
   });
 
   it('declare, triage, evidence with a file, policy acknowledgement, board training and a POA&M extension land in the register with an intact audit trail', async () => {
-    const example = parse(await readFile(path.join(ROOT, 'examples/example-org.yaml'), 'utf8')) as ExampleOrganisation;
+    // As the bot loads it on its first start today: its dates moved from the file's as_of day to today.
+    const example = parse(shiftExampleDates(await readFile(path.join(ROOT, 'examples/example-org.yaml'), 'utf8'), isoDay(new Date()))) as ExampleOrganisation;
     const withRole = (role: string) => example.people.filter((p) => p.roles.includes(role));
     const lead = withRole('isms_lead')[0];
     const staff = withRole('staff')[0];

@@ -17,7 +17,7 @@ const AS_OF = /^# as_of: (\d{4}-\d{2}-\d{2})[ \t]*$/m;
  * as many days as `today` is after it, so a newcomer finds them as near or far as the file means whenever it is
  * loaded. A comment, so `import` of the file, like any organisation's own, takes the dates as written.
  */
-function shiftExampleDates(text: string, today: string): string {
+export function shiftExampleDates(text: string, today: string): string {
   const asOf = AS_OF.exec(text)?.[1];
   if (!asOf) return text;
   const days = daysBetween(asOf, today);
