@@ -81,6 +81,19 @@ describe('the delivery worker', () => {
     expect(await row('gone')).toMatchObject({ status: 'failed', lastError: 'user_not_found' });
   });
 
+  it('fails a message at once when the only platform that could find the person refuses the bot for good; a passing failure, or another platform, keeps it waiting', async () => {
+    await queue(ids[0], 'unfound');
+    let refusal: Error = new Error('connect ECONNRESET');
+    const finding: ChatPort = { platform: 'test', canReach: () => { throw refusal; }, send: async () => undefined };
+    const other: ChatPort = { platform: 'teams', canReach: () => false, unreachableReason: () => 'Teams: never wrote to the bot', send: async () => undefined };
+    expect(await deliverDue(t.db, [finding], T0)).toMatchObject({ failed: 0, waiting: 1 });
+    refusal = new DeliveryError('The platform no longer accepts the bot token: reinstall the app', undefined, true);
+    expect(await deliverDue(t.db, [finding, other], T0)).toMatchObject({ failed: 0, waiting: 1 });
+    expect(await row('unfound')).toMatchObject({ status: 'queued' });
+    expect(await deliverDue(t.db, [finding], T0)).toMatchObject({ failed: 1, waiting: 0 });
+    expect(await row('unfound')).toMatchObject({ status: 'failed', attempts: 0, lastError: 'The platform no longer accepts the bot token: reinstall the app' });
+  });
+
   it('waits as long as Retry-After says before writing to that person again, without counting it as a failed attempt', async () => {
     await queue(ids[0], 'first');
     await queue(ids[0], 'second');

@@ -9,7 +9,7 @@ import { BOT_TOKEN, SlackWorkspace } from './helpers/fake-slack-workspace.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { enqueue } from '../src/core/outbox.js';
 import { replyText } from '../src/core/reply.js';
-import { outbox } from '../src/db/schema/index.js';
+import { outbox, people, unreachablePeople } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
 beforeAll(async () => { w = await SlackWorkspace.start(); });
@@ -65,4 +65,43 @@ describe('the outbox once Slack refuses the bot token', () => {
       }
     });
   }
+});
+
+describe('people the bot has yet to look up by email once Slack refuses the bot token', () => {
+  it('fails their messages for good at once, saying the app was removed, and logs it once; a server error still waits', async () => {
+    const newcomers = await w.t.db.insert(people).values(['nina', 'noah', 'nora'].map((n) => ({ name: `${n} Newcomer`, email: `${n}@test.example`, roles: ['staff' as const] }))).returning();
+    for (const p of newcomers) w.fake.users.set(`UNEW${p.id}`, { email: p.email });
+    const keys = newcomers.map((p) => `revoked-lookup-${p.id}`);
+    for (const [i, p] of newcomers.entries()) {
+      await enqueue(w.t.db, { recipientId: p.id, kind: 'test', idempotencyKey: keys[i], reply: replyText('Welcome: please acknowledge POL-0001.'), notBefore: new Date(Date.now() - 1000) });
+    }
+    const rows = () => w.t.db.select().from(outbox).where(inArray(outbox.idempotencyKey, keys));
+
+    // Slack down for a moment: that may pass, so the messages wait.
+    w.fake.failNext('users.lookupByEmail', 500);
+    try {
+      expect(await deliverDue(w.t.db, [w.slack.port])).toMatchObject({ sent: 0, failed: 0, waiting: 3 });
+    } finally {
+      w.fake.clearFailures();
+    }
+    expect((await rows()).map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
+
+    w.fake.on('users.lookupByEmail', () => ({ ok: false, error: 'token_revoked' }));
+    try {
+      const from = since();
+      expect(await deliverDue(w.t.db, [w.slack.port])).toMatchObject({ sent: 0, failed: 3, waiting: 0 });
+      for (const row of await rows()) {
+        expect(row.status).toBe('failed');
+        expect(row.lastError).toContain('Slack no longer accepts the bot token (token_revoked): the app was removed from the workspace or its tokens were revoked');
+      }
+      // The ISMS lead's list of people the bot cannot reach says why, no longer the passing error.
+      const listed = await w.t.db.select().from(unreachablePeople).where(inArray(unreachablePeople.personId, newcomers.map((p) => p.id)));
+      expect(listed.map((u) => u.reason)).toEqual(newcomers.map(() => expect.stringContaining('Slack no longer accepts the bot token (token_revoked)')));
+      expect(w.logs.lines.slice(from).filter((l) => l.level >= 40).length).toBeLessThanOrEqual(1);
+      expect(w.logs.lines.filter((l) => l.level >= 40 && /no longer accepts the bot token/.test(l.msg ?? ''))).toHaveLength(1);
+      expect(w.logs.text()).not.toContain(BOT_TOKEN);
+    } finally {
+      w.fake.off('users.lookupByEmail');
+    }
+  });
 });

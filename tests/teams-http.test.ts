@@ -598,9 +598,9 @@ describe('Teams bot over HTTP in a channel', () => {
   });
 
   it.each([
-    ['Azure\'s "Test in Web Chat"', 'webchat'],
-    ['the Bot Framework Emulator', 'emulator'],
-  ])('answers "help" in %s, a one-to-one conversation without conversationType, where it was asked', async (_where, channelId) => {
+    ['Azure\'s "Test in Web Chat"', 'webchat', 'Test in Web Chat'],
+    ['the Bot Framework Emulator', 'emulator', 'Bot Framework Emulator'],
+  ])('answers "help" in %s, a one-to-one conversation without conversationType, where it was asked', async (_where, channelId, label) => {
     const conversation = `${channelId}-conversation-1`;
     const activity = {
       type: 'message', id: `${channelId}-activity-1`, channelId, serviceUrl: connector.url, text: 'help',
@@ -609,10 +609,25 @@ describe('Teams bot over HTTP in a channel', () => {
     await post(activity);
     const said = connector.postedTo(conversation).map((p) => cardText(cardOf(p.activity)));
     expect(said).toHaveLength(1);
-    // Web Chat and the Emulator name no Entra user: the operator reads why, where they asked.
-    expect(said[0]).toContain('did not say who you are');
+    // Web Chat and the Emulator have no signed-in person: the operator reads why, where they asked.
+    expect(said[0]).toContain(`This test chat (${label}) has no signed-in person, so commands can only be tried from Microsoft Teams itself. Nothing was recorded.`);
+    expect(said[0]).not.toContain('did not say who you are');
+    expect(said[0]).not.toContain('Try again');
     expect(said[0]).not.toContain("I can't reach you in a personal chat");
     expect(connector.conversationRequests).toEqual([]);
+  });
+
+  it('does not take a Web Chat sender for the register person it names (their Entra id and email): nothing runs or is recorded', async () => {
+    const audits = await h.auditCount();
+    const conversation = 'webchat-conversation-named';
+    await post({
+      type: 'message', id: 'webchat-activity-named', channelId: 'webchat', serviceUrl: connector.url, text: 'declare ai Grok',
+      from: { id: 'webchat-user-2', name: 'Sam Staff', aadObjectId: 'aad-staff', userPrincipalName: 'sam@test.example' }, recipient: BOT, conversation: { id: conversation },
+    });
+    const said = connector.postedTo(conversation).map((p) => cardText(cardOf(p.activity)));
+    expect(said).toEqual([expect.stringContaining('This test chat (Test in Web Chat) has no signed-in person')]);
+    expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Grok'))).toEqual([]);
+    expect(await h.auditCount()).toBe(audits);
   });
 
   it('tells someone Teams will not let the bot reach privately, in one sentence, to open a personal chat; the answer never reaches the channel', async () => {

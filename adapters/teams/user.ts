@@ -15,8 +15,15 @@ export function teamsUser(context: TurnContext, logger: Logger): PlatformUser {
     platform: 'teams',
     id: activity.from?.aadObjectId,
     profile: () => (profile ??= (async () => ({ ...await emailOf(context, logger), timezone: activity.localTimezone || undefined }))()),
+    ...(activity.channelId && activity.channelId !== 'msteams' ? { testChat: TEST_CHATS[activity.channelId] ?? activity.channelId } : {}),
   };
 }
+
+/**
+ * The Bot Framework channels other than Teams the bot answers on, as people know them: their sender
+ * is whoever the client says, never a signed-in Teams account.
+ */
+const TEST_CHATS: Record<string, string> = { webchat: 'Test in Web Chat', emulator: 'Bot Framework Emulator' };
 
 /**
  * The member look-up's email, else the one the activity carries, and whether the member belongs to

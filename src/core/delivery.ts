@@ -200,8 +200,11 @@ async function awaitTurn(c: Claim, clock: () => Date, opts: Settled, giveUp: () 
 
 interface Candidate { id: number; person: Person; port: ChatPort }
 
-/** Who reaches a person: a port, or the reasons none does (or how long a platform asked to wait before asking again). */
-type Reach = { port: ChatPort } | { port?: undefined; reasons: string[]; retryAfterMs?: number };
+/**
+ * Who reaches a person: a port, or the reasons none does (or how long a platform asked to wait
+ * before asking again); `refused` when every reason is a platform refusing for good.
+ */
+type Reach = { port: ChatPort } | { port?: undefined; reasons: string[]; retryAfterMs?: number; refused?: boolean };
 
 /** Due rows whose recipient some port can reach, oldest first; asks the ports outside any transaction. */
 async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: number, opts: Settled,
@@ -238,6 +241,12 @@ async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: 
       if (reach.reasons.length && !unreachableSince.has(person.id)) {
         unreachableSince.set(person.id, await noteUnreachable(db, person.id, reach.reasons.join('; '), now));
       }
+      if (reach.refused) {
+        // Asking again will not change it (a revoked token): failed now, with the platform's words, as a send would be.
+        await failRow(db, row, reach.reasons.join('; '));
+        result.failed++;
+        continue;
+      }
       const since = unreachableSince.get(person.id);
       if (since && opts.unreachableGiveUpMs > 0 && now.getTime() - since.getTime() >= opts.unreachableGiveUpMs) {
         await giveUpUnreachable(db, row, person, reach.reasons);
@@ -258,8 +267,12 @@ async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: 
 
 /** A message to someone no platform could reach within the retry window: failed, saying why. */
 async function giveUpUnreachable(db: Db, row: OutboxRow, person: Person, reasons: string[]): Promise<void> {
-  const lastError = `Could not reach ${person.name} on any chat platform: ${reasons.join('; ')}`.slice(0, 500);
-  await db.update(outbox).set({ status: 'failed', leaseUntil: null, lastError })
+  await failRow(db, row, `Could not reach ${person.name} on any chat platform: ${reasons.join('; ')}`);
+}
+
+/** A row not claimed (still as read) marked failed, saying why. */
+async function failRow(db: Db, row: OutboxRow, why: string): Promise<void> {
+  await db.update(outbox).set({ status: 'failed', leaseUntil: null, lastError: why.slice(0, 500) })
     .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts)));
 }
 
@@ -273,6 +286,7 @@ function dueCondition(now: Date) {
 async function firstReaching(ports: ChatPort[], person: Person): Promise<Reach> {
   const reasons: string[] = [];
   let retryAfterMs: number | undefined;
+  let refusals = 0;
   for (const port of ports) {
     try {
       if (await port.canReach(person)) return { port };
@@ -280,11 +294,15 @@ async function firstReaching(ports: ChatPort[], person: Person): Promise<Reach> 
       if (reason) reasons.push(reason);
     } catch (e) {
       // A port that cannot answer cannot reach them now; the next port may.
-      if (e instanceof DeliveryError && e.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, e.retryAfterMs);
+      if (e instanceof DeliveryError && e.permanent) {
+        refusals++;
+        reasons.push(describeError(e));
+      } else if (e instanceof DeliveryError && e.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, e.retryAfterMs);
       else reasons.push(`${port.platform} could not be asked: ${describeError(e)}`);
     }
   }
-  return { reasons, retryAfterMs };
+  // For good only if every reason is such a refusal: a port with another reason, or a pause, may reach them later.
+  return { reasons, retryAfterMs, refused: refusals > 0 && refusals === reasons.length && retryAfterMs === undefined };
 }
 
 function resumeTime(person: Person, opts: DeliveryOptions): Date {

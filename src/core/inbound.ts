@@ -26,6 +26,8 @@ export interface PlatformUser {
   id?: string;
   /** The account's profile (email, timezone), asked from the platform only when the register needs it. */
   profile(): Promise<PlatformProfile | undefined>;
+  /** The platform's test chat the request came from, as its users know it ("Test in Web Chat"): it has no signed-in person. */
+  testChat?: string;
 }
 
 export interface PlatformProfile {
@@ -237,6 +239,8 @@ export class InboundPipeline {
    * already linked to another account of the same platform is refused, and the ISMS lead is told.
    */
   async identify(user: PlatformUser): Promise<{ person: Person; refusal?: undefined } | { person?: undefined; refusal: Reply }> {
+    // Whatever a test chat's activity says of its sender, nobody signed in to send it.
+    if (user.testChat) return { refusal: this.fromTestChat(user, user.testChat) };
     const column = LINK_COLUMN[user.platform];
     if (user.id) {
       const [known] = await this.db.select().from(people).where(eq(column, user.id));
@@ -343,6 +347,12 @@ export class InboundPipeline {
     const scope = reason === 'no_email' ? MISSING_EMAIL_CAUSE[user.platform] : undefined;
     return refusal(`${PLATFORM_NAME[user.platform]} did not say who you are, so I can't run commands for you. Nothing was recorded.`,
       `Try again in a minute; if it keeps happening, tell ${lead}.${scope ? ` ${scope}` : ''}`);
+  }
+
+  /** Someone trying the bot in a platform's test chat: commands run only for a person the platform signed in. */
+  private fromTestChat(user: PlatformUser, testChat: string): Reply {
+    this.logger.info({ platform: user.platform, testChat }, 'request from a test chat, which has no signed-in person; refused');
+    return refusal(`This test chat (${testChat}) has no signed-in person, so commands can only be tried from ${PLATFORM_NAME[user.platform]} itself. Nothing was recorded.`);
   }
 
   /**

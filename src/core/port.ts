@@ -11,6 +11,8 @@ export interface ChatPort {
    * True when this platform can reach the person (has their user id or a stored conversation, or
    * finds them now). A DeliveryError with retryAfterMs means the platform asked to wait before
    * the bot asks again: the person's messages wait that long, and they do not count as unreachable.
+   * A permanent DeliveryError (the platform refuses the bot itself) fails their messages at once,
+   * with its message, unless another port reaches them or may later; any other error waits.
    */
   canReach(person: Person): boolean | Promise<boolean>;
   /**
