@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aiTools, auditEvents, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
 import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
@@ -53,6 +53,51 @@ describe('a command typed while a form in the terminal asks its questions', () =
       expect(declared.actorLabel).toContain(SAM);
       const swallowed = ['Acme Cloud', 'Other Cloud', `/as ${SAM}`, declare, '/quit'];
       expect(await db.select().from(suppliers).where(inArray(suppliers.name, swallowed))).toEqual([]);
+    });
+  }, SESSION_TIMEOUT);
+});
+
+describe('a form\'s menus in the terminal', () => {
+  let register: Register;
+  beforeAll(async () => { register = await exampleRegister(); });
+  afterAll(async () => { await register.dispose(); });
+
+  it('lists the threats with their names under the risk form\'s question, once, and keeps a menu of bare values on its question line', async () => {
+    const out = await pipedSession(register, '/isms risk add', 'Shadow AI in marketing', '', '3', '4', '', 'mitigate', '', '', '', 't-is-99', 't-is-012');
+
+    expect(out).toContain('Likelihood (1-5): 3\nImpact (1-5): 4\n');
+    expect(out).toContain('Treatment [mitigate | accept | transfer | avoid]: mitigate\n');
+    expect(out).toMatch(/\nAssets \(optional\) — type one or more of the values below, separated by commas \(or their names\):\n {2}AST-0001 \S/);
+    expect(out).toContain([
+      'Threat (optional) — type one of the values below (or its name):',
+      '  T-IS-001 Governance failure without structured risk assessment',
+    ].join('\n'));
+    expect(out).toContain('\n  T-IS-004 Control degradation and operational drift\n');
+    expect(out).toMatch(/\n {2}T-IS-015 [^\n]+\nThreat: t-is-99\n✖ "t-is-99" is not one of the choices \(T-IS-001, [^)]*\)\. Answer again, or "\/cancel"\.\nThreat: t-is-012\n/);
+    // Asked again, the question does not repeat the fifteen lines just above it.
+    expect(out.split('T-IS-004 Control degradation').length - 1).toBe(1);
+    expect(out).toContain('Threat: T-IS-012 Shadow AI usage outside ISMS scope');
+    await register.withDb(async (db) => {
+      expect((await db.select().from(risks).where(eq(risks.title, 'Shadow AI in marketing'))).map((r) => r.threatRef)).toEqual(['T-IS-012']);
+    });
+  }, SESSION_TIMEOUT);
+
+  it('shows a value beside a label that does not begin with it, and takes the label as an answer', async () => {
+    const out = await pipedSession(register, '/isms declare supplier', 'Initech', 'payroll', 'yes', 'no', 'personal and customer data');
+
+    expect(out).toContain('Does it provide an ICT service? [yes | no]: yes\n');
+    expect(out).toContain([
+      'Does it touch personal or customer data? — type one of the values below (or its name):',
+      '  none',
+      '  internal data only',
+      '  personal data',
+      '  customer data',
+      '  personal_and_customer  personal and customer data',
+      'Does it touch personal or customer data? personal and customer data',
+    ].join('\n'));
+    expect(out).toContain('✔ Recorded Initech in the supplier register');
+    await register.withDb(async (db) => {
+      expect((await db.select().from(suppliers).where(eq(suppliers.name, 'Initech'))).map((s) => s.dataAccess)).toEqual(['personal_and_customer']);
     });
   }, SESSION_TIMEOUT);
 });

@@ -126,7 +126,7 @@ describe('the threat catalogue in the terminal', () => {
     const out = await pipedSession(register, typo, '/isms risk add', 'Shadow AI in marketing', '', '3', '4', '', 'mitigate', '', '', '', 't-is-012', '/isms threats');
 
     expect(answerTo(out, typo)).toContain('threat: "T-IS-04" is not in the threat catalogue (T-IS-001 to T-IS-015); "/isms threats" lists them with their names. Nothing was recorded.');
-    expect(out).toContain('Threat (optional) [T-IS-001 | T-IS-002 | T-IS-003 | T-IS-004 |');
+    expect(out).toContain('Threat (optional) — type one of the values below (or its name):\n  T-IS-001 Governance failure without structured risk assessment\n');
     expect(out).toContain('Threat: T-IS-012 Shadow AI usage outside ISMS scope');
     const listed = answerTo(out, '/isms threats');
     expect(listed).toContain('Threat catalogue');

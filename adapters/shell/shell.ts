@@ -138,16 +138,21 @@ export class Shell {
     this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
     const values: Record<string, unknown> = { ...form.hidden };
     const files: string[] = [];
+    let retry = false;
     for (let i = 0; i < form.fields.length; i++) {
       const field = form.fields[i];
-      const answer = await this.nextLine(`${question(field)} `);
+      const asked = question(field);
+      // A menu's list is shown once: asked again after a wrong answer, the list is just above.
+      if (asked.choices && !retry) this.print(asked.choices);
+      retry = false;
+      const answer = await this.nextLine(`${asked.prompt} `);
       if (answer === undefined) {
         this.print('✖ Input ended before the form was complete; nothing was recorded.');
         return true;
       }
       const value = answer.trim();
       if (/^\/cancel$/i.test(value)) {
-        if (!this.interactive) this.print(`${question(field)} ${value}`);
+        if (!this.interactive) this.print(`${asked.prompt} ${value}`);
         this.print('Cancelled; nothing was recorded.');
         return true;
       }
@@ -155,12 +160,13 @@ export class Shell {
         this.print(`The form for ${form.command} was left; nothing was recorded.`);
         return this.handle(value);
       }
-      if (!this.interactive) this.print(`${question(field)} ${answer}`);
+      if (!this.interactive) this.print(`${asked.prompt} ${answer}`);
       const unknown = value && value !== '-' ? notAChoice(field, value) : undefined;
       if (unknown !== undefined) {
         // As a menu in Slack or Teams would, the question takes only its choices: asked again, not refused after the last one.
         this.print(`✖ "${unknown}" is not one of the choices (${field.options!.map((o) => o.value).join(', ')}). Answer again, or "/cancel".`);
         i--;
+        retry = true;
         continue;
       }
       // An empty answer keeps what the form proposed; "-" clears it.
@@ -321,10 +327,33 @@ function describe(person: Person): string {
   return `${person.name} <${person.email}> (${person.roles.map((r) => ROLE_LABELS[r]).join(', ') || 'no role'})`;
 }
 
-function question(field: FormField): string {
-  const options = field.options?.length ? ` [${field.options.map((o) => o.value).join(field.type === 'multiselect' ? ', ' : ' | ')}]` : '';
+/**
+ * A form question as the terminal asks it. A menu whose labels are its values fits on the question
+ * line; one whose labels say more ("T-IS-004 Control degradation and operational drift") lists its
+ * choices one per line under the question, since a value alone does not tell the person what it means,
+ * and the answer is then typed after the field's name.
+ */
+function question(field: FormField): { prompt: string; choices?: string } {
+  const options = field.options ?? [];
+  const multiple = field.type === 'multiselect';
+  const described = options.some((o) => o.label.toLowerCase() !== o.value.toLowerCase());
   const proposed = field.initial === undefined ? '' : ` (Enter keeps "${[field.initial].flat().join(',')}", "-" clears it)`;
-  return `${field.label}${field.required ? '' : ' (optional)'}${options}${proposed}:`;
+  const asked = `${field.label}${field.required ? '' : ' (optional)'}`;
+  if (!described) {
+    const compact = options.length ? ` [${options.map((o) => o.value).join(multiple ? ', ' : ' | ')}]` : '';
+    return { prompt: `${asked}${compact}${proposed}:` };
+  }
+  const how = multiple ? 'type one or more of the values below, separated by commas (or their names)' : 'type one of the values below (or its name)';
+  const width = Math.max(...options.filter((o) => !labelStartsWithValue(o)).map((o) => o.value.length), 0);
+  const lines = options.map((o) => `  ${labelStartsWithValue(o) ? o.label : `${o.value.padEnd(width)}  ${o.label}`}`);
+  return { prompt: `${field.label}${/[?:]$/.test(field.label) ? '' : ':'}`, choices: `${asked} — ${how}${proposed}:\n${lines.join('\n')}` };
+}
+
+/** "T-IS-004 Control degradation…" names its value already; "internal data only" for "internal" too; "personal and customer data" for "personal_and_customer" does not. */
+function labelStartsWithValue(option: { value: string; label: string }): boolean {
+  const label = option.label.toLowerCase();
+  const value = option.value.toLowerCase();
+  return label.startsWith(value) && !/[\p{L}\p{N}_-]/u.test(label.charAt(value.length));
 }
 
 /** The first typed value that is none of a menu's choices (by value or label), or undefined. */
