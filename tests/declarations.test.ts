@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { asc, desc, eq, gt } from 'drizzle-orm';
 import { aiTools, assets, auditEvents, scopeChanges, suppliers } from '../src/db/schema/index.js';
 import { supplierTier } from '../src/domain/declarations/supplier-tier.js';
-import { findForm, toPlainText } from '../src/core/reply.js';
+import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
+import { importYaml } from '../src/import/index.js';
 import { nextRef } from '../src/core/refs.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
@@ -242,5 +243,53 @@ describe('/isms scope add and /isms scope retire', () => {
     const again = await bot.say('owner', '/isms scope add Datalake', { idempotencyKey: 'evt-scope-1' });
     expect(again).toEqual(first);
     expect(await bot.auditCount()).toBe(before + 1);
+  });
+});
+
+describe('suppliers from an import file', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+  const importSuppliers = (yaml: string) => importYaml(bot.t.db, yaml, 'suppliers.yaml');
+  const eventsAfter = async (seq: number) => (await bot.t.db.select().from(auditEvents).where(gt(auditEvents.seq, seq)).orderBy(asc(auditEvents.seq)))
+    .map((e) => `${e.action} ${e.entity} ${e.entityRef} by ${e.actorLabel}`);
+  const lastSeq = async () => (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0]?.seq ?? 0;
+
+  it('a supplier imported as declared waits in triage as a declared one does, and once accepted can be reviewed', async () => {
+    const seq = await lastSeq();
+    await importSuppliers('suppliers:\n  - { name: Acme Cloud, service: managed Kubernetes, ict_service: true, data_access: customer, owner: olga@test.example }\n');
+    expect(await eventsAfter(seq)).toEqual(['declare supplier SUP-0001 by import suppliers.yaml', 'propose scope_change SC-0001 by import suppliers.yaml']);
+    expect(await bot.t.db.select().from(scopeChanges)).toMatchObject([
+      { ref: 'SC-0001', kind: 'new_supplier', subject: 'Acme Cloud', description: 'managed Kubernetes', subjectRef: 'SUP-0001', status: 'proposed', declaredBy: bot.ids.owner },
+    ]);
+    expect((await bot.outboxFor('lead')).map((m) => m.kind)).toEqual(['triage']);
+    // Imported again, it is the same declaration: not a second triage item.
+    await importSuppliers('suppliers:\n  - { name: Acme Cloud, owner: olga@test.example }\n');
+    expect(await bot.t.db.select().from(scopeChanges)).toHaveLength(1);
+
+    const triage = await bot.sayText('lead', '/isms triage');
+    expect(triage).toContain('1 item waiting for triage.');
+    expect(triage).toContain('SC-0001 — new supplier: Acme Cloud');
+    expect(await bot.sayText('lead', '/isms triage accept SC-0001')).toContain('SUP-0001 is now accepted in the supplier register.');
+    expect(await bot.sayText('owner', '/isms supplier review SUP-0001 continue')).toContain('Recorded the review of SUP-0001 (Acme Cloud): continue.');
+  });
+
+  it('a tier-1 supplier imported as accepted is put to the management body, as accepting it in triage would', async () => {
+    const seq = await lastSeq();
+    const file = 'suppliers:\n  - { name: Nimbus Cloud, ict_service: true, supports_critical_function: true, data_access: customer, '
+      + 'criticality_tier: tier1_critical, owner: olga@test.example, status: accepted }\n';
+    await importSuppliers(file);
+    expect(await eventsAfter(seq)).toEqual(['create supplier SUP-0001 by import suppliers.yaml', 'request management_approval APR-0001 by import suppliers.yaml']);
+    const cards = await bot.outboxFor('board');
+    expect(cards.map((m) => m.kind)).toEqual(['approval']);
+    expect(toPlainText(cards[0].reply as Reply)).toContain('Lena Lead asks the management body to approve tier-1 supplier Nimbus Cloud (SUP-0001) (APR-0001).');
+    expect(await bot.sayText('lead', '/isms supplier SUP-0001')).toContain('Management-body approval: awaiting management-body approval (APR-0001)');
+    expect(await bot.sayText('board', '/isms approvals')).toContain('APR-0001');
+    // Imported again unchanged, it is the same request.
+    await importSuppliers(file);
+    expect(await eventsAfter(seq)).toHaveLength(2);
+
+    expect(await bot.sayText('board', '/isms approve APR-0001')).toContain('Approved: tier-1 supplier Nimbus Cloud (SUP-0001) (APR-0001).');
+    expect(await bot.sayText('lead', '/isms supplier SUP-0001')).toMatch(/Management-body approval: approved by Bruno Board on \S+ \(APR-0001\)/);
   });
 });

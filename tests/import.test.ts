@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { rows } from '../src/db/migrate.js';
 import { loadReferenceData } from '../src/refdata/index.js';
@@ -155,6 +155,28 @@ controls:
     expect(await registerSize()).toEqual(before);
   });
 
+  it('takes a risk\'s threat_ref only from the threat catalogue, as risk add does, naming the line of one that is not', async () => {
+    const file = (threat: string) => `people:\n  - { name: Ada Admin, email: ada@example.org, roles: [isms_lead] }\nrisks:
+  - { title: Controls drift, likelihood: 2, impact: 3, treatment: mitigate }
+  - { title: Shadow AI, likelihood: 3, impact: 3, treatment: mitigate, threat_ref: "${threat}" }\n`;
+    const before = await registerSize();
+    expect((await importError(file('phishing'), 'risks.yaml')).message)
+      .toBe('risks.yaml:5: risks[1].threat_ref: "phishing" is not in the threat catalogue (T-IS-001 to T-IS-015); "/isms threats" lists them with their names');
+    expect((await importError(file('T-IS-04'), 'risks.yaml')).message).toContain('risks.yaml:5: risks[1].threat_ref: "T-IS-04" is not in the threat catalogue');
+    expect(await registerSize()).toEqual(before);
+    await importYaml(t.db, file('t-is-12'), 'risks.yaml');
+    expect(rows(await t.db.execute(sql`select threat_ref from risks order by ref`))).toEqual([{ threat_ref: null }, { threat_ref: 'T-IS-012' }]);
+  });
+
+  it('refuses a supplier imported as declared or as an accepted tier-1 supplier when nobody in the register could declare or ask for it', async () => {
+    const before = await registerSize();
+    expect((await importError('suppliers:\n  - { name: Acme Cloud }\n', 'suppliers.yaml')).message)
+      .toBe('suppliers.yaml:2: suppliers[0].owner: a supplier imported as declared waits for triage, which names who declared it: give its owner (or import an ISMS lead)');
+    expect((await importError('suppliers:\n  - { name: Nimbus, criticality_tier: tier1_critical, status: accepted }\n', 'suppliers.yaml')).message)
+      .toBe('suppliers.yaml:2: suppliers[0].status: an accepted tier-1 supplier needs the management body\'s approval, asked for by an ISMS lead or its owner: give its owner (or import an ISMS lead)');
+    expect(await registerSize()).toEqual(before);
+  });
+
   it('refuses a folder given as the file, saying so', async () => {
     await expect(importFile(t.db, 'examples')).rejects.toThrow('examples is a folder: give the path of a YAML file.');
   });
@@ -290,6 +312,26 @@ describe('example organisation', () => {
     expect(await loadExampleOrganisation(t.db)).toBe(false);
     expect(await count('select count(*)::int as n from audit_events')).toBe(events);
     expect(await count('select count(*)::int as n from people')).toBe(10);
+  });
+
+  it('puts the example\'s tier-1 supplier to its management body, so status, the supplier register and the approvals agree', async () => {
+    const now = new Date('2031-03-10T09:00:00Z');
+    expect(await loadExampleOrganisation(t.db, now)).toBe(true);
+    const router = buildRouter(t.db);
+    const as = async (email: string, line: string) => {
+      const [person] = await t.db.select().from(people).where(eq(people.email, email));
+      return toPlainText(await router.handle(line, { actor: toActor(person), channel: 'shell', now }));
+    };
+    const lead = 'iris@northwind.example';
+    expect(await as(lead, 'status')).toContain('Approvals waiting for the management body: 1');
+    const register = await as(lead, 'register suppliers');
+    expect(register).toContain('awaiting management-body approval (APR-0001)');
+    expect(register).not.toContain('not yet asked');
+    const approvals = await as('katrin.vogel@northwind.example', 'approvals');
+    expect(approvals).toContain('tier-1 supplier Nimbus Cloud Services EU');
+    expect(approvals).toContain('APR-0001');
+    expect(await as('katrin.vogel@northwind.example', 'approve APR-0001')).toContain('Approved: tier-1 supplier Nimbus Cloud Services EU');
+    expect(await as(lead, 'status')).toContain('Approvals waiting for the management body: 0');
   });
 
   /** What the ISMS lead sees on `day` of a register the example was loaded into that day, and how far ahead each date lies. */

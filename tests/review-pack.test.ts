@@ -180,7 +180,8 @@ describe('the management review pack of the example organisation', () => {
     expect(shown).toMatch(/Evidence freshness: 0% \(0 of \d+\)/);
     expect(shown).toMatch(/Policy acknowledgement: \d+% \(1 of \d+\)/);
     expect(shown).toMatch(/Training completion: 0% \(0 of \d+\)/);
-    expect(shown).toContain('Approvals waiting for the management body: 0');
+    // The example's tier-1 supplier, imported as accepted, waits for the body's approval.
+    expect(shown).toContain('Approvals waiting for the management body: 1');
     expect(shown).not.toContain('Extension requests pending');
     expect(await sayText('sam.novak@northwind.example', '/isms status')).not.toContain('Programme at a glance');
   });

@@ -106,6 +106,28 @@ describe('risks name a threat from the catalogue', () => {
     expect(await bot.sayText('lead', '/isms threats T-IS-004', at)).not.toContain('Nothing was recorded');
   });
 
+  it('changes a risk\'s threat with risk update, checked as risk add checks it, with the before and after in the audit trail', async () => {
+    await bot.say('lead', add('Controls drift after the migration', 'T-IS-004'), at);
+    const audit = await bot.auditCount();
+    for (const typo of ['T-IS-04', 'phishing']) {
+      const answer = await bot.sayText('owner', `/isms risk update R-0001 --threat ${typo} "it is about AI tools"`, at);
+      expect(answer, typo).toContain(`threat: "${typo}" is not in the threat catalogue (T-IS-001 to T-IS-015); "/isms threats" lists them with their names.`);
+      expect(answer, typo).toContain('Nothing was recorded.');
+    }
+    expect(await bot.auditCount()).toBe(audit);
+
+    const changed = await bot.sayText('owner', '/isms risk update R-0001 --threat t-is-12 "it is about AI tools"', at);
+    expect(changed).toContain('R-0001 (Controls drift after the migration): threat T-IS-004 Control degradation and operational drift → T-IS-012 Shadow AI usage outside ISMS scope.');
+    expect(changed).toContain('Threat: T-IS-012 Shadow AI usage outside ISMS scope');
+    expect((await bot.t.db.select().from(risks)).map((r) => r.threatRef)).toEqual(['T-IS-012']);
+    const events = await bot.t.db.select().from(auditEvents).orderBy(asc(auditEvents.seq));
+    expect(events.slice(audit).map((e) => `${e.action} ${e.entity} ${e.entityRef}`)).toEqual(['update risk R-0001']);
+    expect(events.at(-1)).toMatchObject({ before: { threatRef: 'T-IS-004' }, after: { threatRef: 'T-IS-012' } });
+    expect(field(await bot.say('lead', '/isms risks', at), 'R-0001', 'Threat')).toBe('T-IS-012 Shadow AI usage outside ISMS scope');
+    expect(await bot.sayText('owner', '/isms risk update R-0001 --threat T-IS-012 "again"', at)).toContain('nothing changed');
+    expect(await bot.sayText('lead', '/isms help risk update', at)).toContain('--threat <threat, e.g. T-IS-004>');
+  });
+
   it('keeps showing threats recorded as free text before the catalogue was checked', async () => {
     await oldRisk(bot, 'Phishing of the finance team', 'phishing campaign');
     await oldRisk(bot, 'Controls drift', 't-is-004');

@@ -5,7 +5,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   people, scopeStatements, interestedParties, assets, controls, controlMappings, frameworkRequirements,
-  policies, policyVersions, trainingCourses, suppliers, risks, riskAppetite, poamItems, poamMilestones,
+  policies, policyVersions, trainingCourses, suppliers, risks, riskAppetite, poamItems, poamMilestones, scopeChanges,
 } from '../db/schema/index.js';
 import { appendAuditMany, canonicalJson, type AuditActor, type AuditInput } from '../core/audit.js';
 import { nextRef, nextRefs } from '../core/refs.js';
@@ -15,6 +15,12 @@ import { ImportSource, type FieldPath, type ImportProblem } from './source.js';
 import type { ImportData, Section } from './schema.js';
 import { suggestion, unknownRequirement } from '../refdata/requirements.js';
 import { intArray } from '../scheduler/jobs/ladder.js';
+import type { CommandContext } from '../core/router.js';
+import { enqueue } from '../core/outbox.js';
+import { peopleWithRole, toActor, type Person } from '../core/actor.js';
+import { putSupplierOnTriage } from '../domain/declarations/supplier.js';
+import { TIER_LABELS } from '../domain/declarations/supplier-tier.js';
+import { isTierOne, settleSupplierApproval } from '../domain/suppliers/approval.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -95,6 +101,7 @@ function changedFields<V extends object>(existing: object, values: V): Partial<V
 }
 
 type AssetEntry = NonNullable<ImportData['assets']>[number];
+type Supplier = typeof suppliers.$inferSelect;
 
 /** `items` in slices of WRITE_BATCH. */
 const batches = <T>(items: T[]): T[][] =>
@@ -110,6 +117,8 @@ class ImportRun {
   private readonly requirementIds = new Map<string, number>();
   /** Audit events recorded but not yet appended, in the order they were recorded (see WRITE_BATCH). */
   private pendingAudit: AuditInput[] = [];
+  /** The register's first ISMS lead once looked up; null when it has none. */
+  private firstLead: Person | null | undefined;
 
   constructor(private readonly tx: Db, private readonly source: ImportSource, private readonly now: Date,
     private readonly onProgress?: (progress: ImportProgress) => void) {
@@ -272,13 +281,13 @@ class ImportRun {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  private async record(section: Section, outcome: Outcome, entity: string, entityRef: string, before: unknown, after: unknown) {
+  private async record(section: Section, outcome: Outcome, entity: string, entityRef: string, before: unknown, after: unknown, action?: string) {
     const counts = (this.counts[section] ??= { created: 0, updated: 0, unchanged: 0 });
     counts[outcome]++;
     this.progress(section, counts.created + counts.updated + counts.unchanged);
     if (outcome === 'unchanged') return;
     this.pendingAudit.push({
-      action: outcome === 'created' ? 'create' : 'update', entity, entityRef, before: outcome === 'created' ? undefined : before, after,
+      action: action ?? (outcome === 'created' ? 'create' : 'update'), entity, entityRef, before: outcome === 'created' ? undefined : before, after,
     });
     if (this.pendingAudit.length >= WRITE_BATCH) await this.flushAudit();
   }
@@ -539,8 +548,69 @@ class ImportRun {
       const { row, outcome } = await this.save(existing, values,
         async (v) => this.tx.insert(suppliers).values({ ...v, ref: await this.newRef('SUP', s.ref, ['suppliers', i, 'ref'], 'supplier') }).returning(),
         (c) => this.tx.update(suppliers).set(c).where(eq(suppliers.id, existing!.id)).returning());
-      await this.record('suppliers', outcome, 'supplier', row.ref, existing, row);
+      // New to the register and declared: recorded as a declaration records it.
+      await this.record('suppliers', outcome, 'supplier', row.ref, existing, row, outcome === 'created' && row.status === 'declared' ? 'declare' : undefined);
+      await this.settleSupplier(row, outcome, ['suppliers', i]);
     }
+  }
+
+  /**
+   * Sets going what a declaration or a triage decision would have for the supplier as imported: a declared one
+   * waits on the triage list; for an accepted one, approvals it no longer matches go stale and, at tier 1, the
+   * management body is asked to approve it.
+   */
+  private async settleSupplier(row: Supplier, outcome: Outcome, path: FieldPath) {
+    if (row.status === 'declared') {
+      const [waiting] = await this.tx.select({ id: scopeChanges.id }).from(scopeChanges)
+        .where(and(eq(scopeChanges.kind, 'new_supplier'), eq(scopeChanges.subjectRef, row.ref), eq(scopeChanges.status, 'proposed')));
+      if (waiting) return;
+      const declarer = (await this.personById(row.ownerId)) ?? (await this.lead());
+      if (!declarer) {
+        this.source.fail([...path, 'owner'], 'a supplier imported as declared waits for triage, which names who declared it: give its owner (or import an ISMS lead)');
+      }
+      await putSupplierOnTriage(this.contextAs(declarer), row, await nextRef(this.tx, 'SC'),
+        `${row.name} (${row.ref}, ${TIER_LABELS[row.criticalityTier]}) was imported from ${this.source.fileName} as declared, owned by ${declarer.name}.`);
+      return;
+    }
+    if (outcome === 'unchanged' && !isTierOne(row)) return;
+    // Whoever accepts a supplier in triage asks the body; for an import, an ISMS lead or else the supplier's owner.
+    const requester = (await this.lead()) ?? (await this.personById(row.ownerId));
+    if (!requester) {
+      if (isTierOne(row)) {
+        this.source.fail([...path, 'status'], 'an accepted tier-1 supplier needs the management body\'s approval, asked for by an ISMS lead or its owner: give its owner (or import an ISMS lead)');
+      }
+      return;
+    }
+    await settleSupplierApproval(this.contextAs(requester), row, `the import ${this.source.fileName} changed ${row.ref}`);
+  }
+
+  private async personById(id: number | null): Promise<Person | undefined> {
+    if (id === null) return undefined;
+    const [person] = await this.tx.select().from(people).where(eq(people.id, id));
+    return person;
+  }
+
+  /** The first ISMS lead of the register, once the file's people are in it. */
+  private async lead(): Promise<Person | undefined> {
+    if (this.firstLead === undefined) {
+      const [lead] = (await peopleWithRole(this.tx, 'isms_lead')).sort((a, b) => a.id - b.id);
+      this.firstLead = lead ?? null;
+    }
+    return this.firstLead ?? undefined;
+  }
+
+  /** The import as a command run by `person`, for the register's own steps (triage, approvals): their audit events join the import's. */
+  private contextAs(person: Person): CommandContext {
+    return {
+      db: this.tx, actor: toActor(person), channel: 'import', now: this.now, attachments: [],
+      audit: async (input) => {
+        this.pendingAudit.push(input);
+        if (this.pendingAudit.length >= WRITE_BATCH) await this.flushAudit();
+      },
+      notify: (msg) => enqueue(this.tx, msg),
+      form: () => Promise.reject(new Error('An import asks nothing in a form.')),
+      progress: () => Promise.resolve(),
+    };
   }
 
   private async writeRisks() {

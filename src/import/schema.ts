@@ -4,6 +4,7 @@ import {
 } from '../db/schema/index.js';
 import { isoDate, registerRef } from '../core/validate.js';
 import { FRAMEWORK_IDS } from '../refdata/frameworks.js';
+import { catalogueThreat } from '../refdata/threats.js';
 
 /*
  * The import file, section by section. Fields left out are optional; a field left out of an entry
@@ -157,7 +158,8 @@ export const riskEntry = entry({
   description: optional(text(5000)),
   asset: optional(text(200)),
   scope_area: optional(text(200)),
-  threat_ref: optional(text(100)),
+  /** Checked against the threat catalogue as `risk add --threat` is. */
+  threat_ref: optional(catalogueThreat),
   likelihood: wholeNumber(1, 5),
   impact: wholeNumber(1, 5),
   residual_score: optional(wholeNumber(1, 25)),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
 import { projectPath } from '../paths.js';
 
 /** A threat of the ISMS pattern's catalogue; `stewardedBy` names the sibling pattern that owns an operational one. */
@@ -36,3 +37,16 @@ export function threatInWords(stored: string): string {
   const id = threatId(stored);
   return id ? `${id} ${threatById(id)!.name}` : stored;
 }
+
+/** A threat typed, chosen or imported for a risk: a catalogue id (see threatId), stored in its canonical form. */
+export const catalogueThreat = z.string({ invalid_type_error: 'must be text' }).trim().min(1, 'must not be empty')
+  .transform((given, ctx) => {
+    const id = threatId(given);
+    if (id) return id;
+    const all = threats();
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `"${given}" is not in the threat catalogue (${all[0].id} to ${all.at(-1)!.id}); "/isms threats" lists them with their names`,
+    });
+    return z.NEVER;
+  });

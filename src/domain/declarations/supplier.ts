@@ -27,6 +27,7 @@ export const declareSupplierInput = z.object({
   })).optional().describe('Which personal or customer data they touch'),
 });
 export type DeclareSupplierInput = z.infer<typeof declareSupplierInput>;
+type Supplier = typeof suppliers.$inferSelect;
 type CompleteSupplierInput = DeclareSupplierInput & Required<Pick<DeclareSupplierInput, 'ict' | 'critical' | 'data'>>;
 
 const YES_NO_OPTIONS = [{ value: 'yes', label: 'Yes' }, { value: 'no', label: 'No' }];
@@ -72,13 +73,22 @@ export async function declareSupplier(ctx: CommandContext, input: CompleteSuppli
     throw new Error(`The supplier register refused ${ref} (${input.name}) but holds no live supplier of that name.`);
   }
   await ctx.audit({ action: 'declare', entity: 'supplier', entityRef: ref, after: supplier });
+  const change = await putSupplierOnTriage(ctx, supplier, changeRef, `${ctx.actor.name} declared the supplier ${input.name} (${ref}, ${TIER_LABELS[tier]}).`);
+  return { supplier, change };
+}
+
+/**
+ * Puts a declared supplier on the triage list as declared by the acting person: its scope change, with its
+ * audit event, and word to whoever decides it. An imported declared supplier enters triage this way too.
+ */
+export async function putSupplierOnTriage(ctx: CommandContext, supplier: Supplier, changeRef: string, summary: string) {
   const [change] = await ctx.db.insert(scopeChanges).values({
-    ref: changeRef, kind: 'new_supplier', subject: input.name, description: input.service,
-    subjectRef: ref, declaredBy: ctx.actor.id, declaredAt: ctx.now,
+    ref: changeRef, kind: 'new_supplier', subject: supplier.name, description: supplier.service,
+    subjectRef: supplier.ref, declaredBy: ctx.actor.id, declaredAt: ctx.now,
   }).returning();
   await ctx.audit({ action: 'propose', entity: 'scope_change', entityRef: changeRef, after: change });
-  await notifyTriage(ctx, changeRef, `${ctx.actor.name} declared the supplier ${input.name} (${ref}, ${TIER_LABELS[tier]}).`);
-  return { supplier, change };
+  await notifyTriage(ctx, changeRef, summary);
+  return change;
 }
 
 const hasAllAnswers = (input: DeclareSupplierInput): input is CompleteSupplierInput =>

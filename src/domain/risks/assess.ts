@@ -13,8 +13,8 @@ import { sameName, serializeAdds, tidyName } from '../registers/entries.js';
 import { refreshApprovals } from '../approvals/request.js';
 import { loadRisk, riskAcceptanceSubject } from './accept.js';
 import type { Risk } from './register.js';
-import { catalogueThreat, threatChoices } from './threats.js';
-import { threatInWords } from '../../refdata/threats.js';
+import { threatChoices } from './threats.js';
+import { catalogueThreat, threatInWords } from '../../refdata/threats.js';
 
 /** A score from 1 to 5, as the import checks it. */
 const rating = riskEntry.shape.likelihood;
@@ -48,6 +48,7 @@ export const riskUpdateInput = z.object({
   likelihood: rating.optional().describe('The new likelihood before controls, 1 to 5'),
   impact: riskEntry.shape.impact.optional().describe('The new impact before controls, 1 to 5'),
   residual: residualScore.optional().describe('The new residual score, or residual likelihood x impact such as 2x3'),
+  threat: riskAddInput.shape.threat,
   rationale: rationale.describe('Why the risk is reassessed so; auditors read this'),
 });
 
@@ -78,6 +79,8 @@ const assetChoices = async (ctx: CommandContext) => (await ctx.db.select().from(
 const controlChoices = async (ctx: CommandContext) => (await ctx.db.select().from(controls).orderBy(asc(controls.code)))
   .map((c) => ({ value: c.code, label: `${c.code} ${c.title}` }));
 
+const THREAT_ARG = { label: 'Threat', value: 'threat, e.g. T-IS-004', options: threatChoices };
+
 const scoreFields = (risk: Risk): Field[] => [
   { label: 'Likelihood × impact', value: `${risk.likelihood} × ${risk.impact}` },
   { label: 'Inherent score', value: String(risk.inherentScore) },
@@ -100,7 +103,7 @@ export const riskAddCommand = defineCommand({
     owner: { label: 'Risk owner (email)', value: 'email' },
     assets: { label: 'Assets', value: 'AST-ref,…', options: assetChoices },
     controls: { label: 'Controls', value: 'code,…', options: controlChoices },
-    threat: { label: 'Threat', value: 'threat, e.g. T-IS-004', options: threatChoices },
+    threat: THREAT_ARG,
   },
   form: { title: 'Add a risk', submitLabel: 'Add risk' },
   async run(ctx, input) {
@@ -145,7 +148,7 @@ export const riskAddCommand = defineCommand({
 
 export const riskUpdateCommand = defineCommand({
   name: 'risk update',
-  summary: 'Reassess a risk\'s scores with a rationale (its owner or the ISMS lead); a changed residual score reopens an accepted risk',
+  summary: 'Reassess a risk\'s scores or its threat with a rationale (its owner or the ISMS lead); a changed residual score reopens an accepted risk',
   examples: ['risk update R-0001 --residual 2x3 "restores now tested monthly"', 'risk update R-0003 --likelihood 3 --impact 4 "phishing simulation halved the click rate"'],
   schema: riskUpdateInput,
   args: {
@@ -154,6 +157,7 @@ export const riskUpdateCommand = defineCommand({
     likelihood: { label: 'Likelihood (1-5)' },
     impact: { label: 'Impact (1-5)' },
     residual: { label: 'Residual score (or likelihood x impact, e.g. 2x3)', value: 'score|LxI', field: 'text' },
+    threat: THREAT_ARG,
   },
   form: { title: 'Reassess a risk', submitLabel: 'Reassess' },
   async run(ctx, input) {
@@ -166,20 +170,27 @@ export const riskUpdateCommand = defineCommand({
     const inherentScore = likelihood * impact;
     const residual = input.residual ?? before.residualScore;
     refuseResidualAboveInherent(residual, inherentScore);
-    if (likelihood === before.likelihood && impact === before.impact && residual === before.residualScore) {
-      throw conflict(`${before.ref} already has likelihood ${likelihood}, impact ${impact} and residual score ${residual}; nothing changed.`,
-        'Give --likelihood, --impact or --residual with a new value.');
+    const threatRef = input.threat ?? before.threatRef;
+    const threatChanged = threatRef !== before.threatRef;
+    const scoresChanged = likelihood !== before.likelihood || impact !== before.impact || residual !== before.residualScore;
+    if (!scoresChanged && !threatChanged) {
+      throw conflict(`${before.ref} already has likelihood ${likelihood}, impact ${impact} and residual score ${residual}`
+        + `${input.threat ? ` and threat ${threatInWords(input.threat)}` : ''}; nothing changed.`,
+      'Give --likelihood, --impact, --residual or --threat with a new value.');
     }
     const residualChanged = residual !== before.residualScore;
     const reopen = residualChanged && before.status === 'accepted';
-    const [after] = await ctx.db.update(risks).set({ likelihood, impact, inherentScore, residualScore: residual, ...(reopen ? { status: 'open' } : {}) })
+    const [after] = await ctx.db.update(risks).set({ likelihood, impact, inherentScore, residualScore: residual, threatRef, ...(reopen ? { status: 'open' } : {}) })
       .where(eq(risks.id, before.id)).returning();
-    const [assessment] = await ctx.db.insert(riskAssessments).values({
-      riskId: before.id, assessedBy: ctx.actor.id, assessedAt: ctx.now,
-      likelihoodBefore: before.likelihood, impactBefore: before.impact, inherentScoreBefore: before.inherentScore, residualScoreBefore: before.residualScore,
-      likelihoodAfter: likelihood, impactAfter: impact, inherentScoreAfter: inherentScore, residualScoreAfter: residual, rationale: input.rationale,
-    }).returning();
-    await ctx.audit({ action: 'assess', entity: 'risk_assessment', entityRef: before.ref, after: assessment });
+    // The assessment history holds scores; a new threat alone is in the risk's own event, before and after.
+    if (scoresChanged) {
+      const [assessment] = await ctx.db.insert(riskAssessments).values({
+        riskId: before.id, assessedBy: ctx.actor.id, assessedAt: ctx.now,
+        likelihoodBefore: before.likelihood, impactBefore: before.impact, inherentScoreBefore: before.inherentScore, residualScoreBefore: before.residualScore,
+        likelihoodAfter: likelihood, impactAfter: impact, inherentScoreAfter: inherentScore, residualScoreAfter: residual, rationale: input.rationale,
+      }).returning();
+      await ctx.audit({ action: 'assess', entity: 'risk_assessment', entityRef: before.ref, after: assessment });
+    }
     await ctx.audit({ action: reopen ? 'reopen' : 'update', entity: 'risk', entityRef: before.ref, before, after });
     const stale = residualChanged
       ? await refreshApprovals(ctx, riskAcceptanceSubject, before.ref, `the residual score of ${before.ref} changed from ${before.residualScore} to ${residual}`)
@@ -190,8 +201,14 @@ export const riskUpdateCommand = defineCommand({
     ];
     return {
       ...reply(
-        text(`Reassessed ${before.ref} (${before.title}): inherent ${before.inherentScore} → ${inherentScore}, residual ${before.residualScore} → ${residual}.`, 'success'),
-        fields([...scoreFields(after), { label: 'Rationale', value: input.rationale }, { label: 'Reassessed by', value: ctx.actor.name }]),
+        text([
+          ...(scoresChanged ? [`Reassessed ${before.ref} (${before.title}): inherent ${before.inherentScore} → ${inherentScore}, residual ${before.residualScore} → ${residual}.`] : []),
+          ...(threatChanged ? [`${scoresChanged ? 'Its' : `${before.ref} (${before.title}):`} threat ${before.threatRef ? threatInWords(before.threatRef) : 'none'} → ${threatInWords(threatRef!)}.`] : []),
+        ].join(' '), 'success'),
+        fields([
+          ...scoreFields(after), ...(after.threatRef ? [{ label: 'Threat', value: threatInWords(after.threatRef) }] : []),
+          { label: 'Rationale', value: input.rationale }, { label: 'Reassessed by', value: ctx.actor.name },
+        ]),
         ...(notes.length ? [text(notes.join(' '), 'warning')] : []),
       ),
       about: before.ref,

@@ -9,19 +9,6 @@ import { seesAllRisks } from './register.js';
 /** How many risk references a threat shows before "and n more": a long register keeps the answer short. */
 const SHOWN_REFS = 10;
 
-/** A threat typed or chosen for a risk: a catalogue id (see threatId), stored in its canonical form. */
-export const catalogueThreat = z.string({ invalid_type_error: 'must be text' }).trim().min(1, 'must not be empty')
-  .transform((given, ctx) => {
-    const id = threatId(given);
-    if (id) return id;
-    const all = threats();
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `"${given}" is not in the threat catalogue (${all[0].id} to ${all.at(-1)!.id}); "/isms threats" lists them with their names`,
-    });
-    return z.NEVER;
-  });
-
 /** The catalogue as the risk form's menu. */
 export const threatChoices = async () => threats().map((t) => ({ value: t.id, label: `${t.id} ${t.name}` }));
 
