@@ -95,7 +95,8 @@ describe('risks name a threat from the catalogue', () => {
     expect(field(listed, 'T-IS-004', 'Stewarded by')).toBeUndefined();
     const said = toPlainText(listed);
     expect(said).toContain('Risks in the register name 2 of the 15 threats; none names the other 13.');
-    expect(said).toContain('One risk names a threat not in the catalogue, recorded as free text before threats were checked, or by an import: R-0004 "phishing".');
+    expect(said).toContain('One risk names a threat not in the catalogue, recorded as free text before threats were checked: R-0004 "phishing". '
+      + '"/isms risk update <risk> --threat <threat id> "<why>"" names one from the catalogue.');
 
     // Someone who reads only their own risks counts only those; the list is a read and writes nothing.
     const own = await bot.say('owner', '/isms threats', at);

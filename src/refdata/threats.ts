@@ -31,7 +31,7 @@ export const threatById = (id: string): Threat | undefined => threats().find((t)
 
 /**
  * A risk's threat as people read it, "T-IS-004 Control degradation and operational drift"; text
- * recorded before the catalogue was checked (or by an import) reads as it was stored.
+ * recorded before the catalogue was checked reads as it was stored.
  */
 export function threatInWords(stored: string): string {
   const id = threatId(stored);

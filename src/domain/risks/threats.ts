@@ -49,8 +49,9 @@ export const threatsCommand = defineCommand({
       text(`${whose} name ${covered} of the ${items.length} threats; none names the other ${items.length - covered}.`),
       ...(uncatalogued.length
         ? [text(`${uncatalogued.length === 1 ? 'One risk names a threat' : `${uncatalogued.length} risks name threats`} not in the catalogue, `
-          + `recorded as free text before threats were checked, or by an import: ${uncatalogued.slice(0, SHOWN_REFS).join(', ')}`
-          + `${uncatalogued.length > SHOWN_REFS ? `, and ${uncatalogued.length - SHOWN_REFS} more` : ''}.`, 'warning')]
+          + `recorded as free text before threats were checked: ${uncatalogued.slice(0, SHOWN_REFS).join(', ')}`
+          + `${uncatalogued.length > SHOWN_REFS ? `, and ${uncatalogued.length - SHOWN_REFS} more` : ''}. `
+          + '"/isms risk update <risk> --threat <threat id> "<why>"" names one from the catalogue.', 'warning')]
         : []),
       { type: 'list', title: 'Threat catalogue', items },
     );
