@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import {
-  controls, evidenceRequests, people, poamExtensions, poamItems, poamMilestones, policies, policyAcknowledgements,
+  controls, evidenceRequests, managementApprovals, people, poamExtensions, poamItems, poamMilestones, policies, policyAcknowledgements,
   policyVersions, scopeChanges, trainingAttestations, trainingCourses,
 } from '../src/db/schema/index.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
@@ -106,6 +106,19 @@ describe('/isms status', () => {
     expect(shown).toContain('SEC-AWARE — Security awareness — due — not attested yet');
     expect(shown).not.toContain('MB-CYBER'); // valid until 2026-06-01, more than 30 days away
     expect(shown).toContain('POL-0001 — Information security policy — version 1.1 not acknowledged yet');
+  });
+
+  it('counts approvals waiting for the management body among a board member\'s things, except their own requests', async () => {
+    const { lead, board } = bot.ids;
+    const approval = (ref: string, subjectRef: string, requestedBy: number) => ({
+      ref, subjectKind: 'supplier', subjectRef, title: `Supplier ${subjectRef}`, state: {}, stateSha256: `sha-${ref}`, requestedBy,
+    });
+    await bot.t.db.insert(managementApprovals).values([approval('APR-0001', 'SUP-0001', lead), approval('APR-0002', 'SUP-0002', board)]);
+    const answer = await bot.say('board', '/isms status', { now });
+    const shown = toPlainText(answer);
+    expect(shown).toContain('1 request for approval waits for a decision of the management body');
+    expect(buttonCommands(answer)).toContain('approvals');
+    expect(toPlainText(await bot.say('lead', '/isms status', { now }))).not.toContain('waits for a decision');
   });
 
   it('says so when nothing is waiting', async () => {

@@ -6,6 +6,13 @@ async function select<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
   return rows<T>(await db.execute(query));
 }
 
+/** Approvals waiting for the management body that someone else asked for: nobody decides on their own request. */
+export async function approvalsAwaitingDecisionBy(db: Db, personId: number): Promise<number> {
+  const [{ n }] = await select<{ n: number }>(db, sql`
+    select count(*)::int as n from management_approvals where status = 'pending' and requested_by <> ${personId}`);
+  return n;
+}
+
 export interface OpenEvidenceRequest { ref: string; dueOn: string; controlCode: string; controlTitle: string; cycle: string }
 
 export async function openEvidenceRequestsOf(db: Db, personId: number): Promise<OpenEvidenceRequest[]> {

@@ -7,7 +7,7 @@ import { everyonesObligations, obligationsOf } from '../training/obligations.js'
 import { controlStates } from '../soa/soa.js';
 import { obligationItem } from '../training/list.js';
 import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
-import { openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf, type ProgrammeFigures } from './queries.js';
+import { approvalsAwaitingDecisionBy, openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf, type ProgrammeFigures } from './queries.js';
 import { isoDay } from '../../core/time.js';
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
@@ -83,10 +83,11 @@ export const statusCommand = defineCommand({
     const policies = await unacknowledgedPoliciesOf(ctx.db, ctx.actor.id);
     const training = (await obligationsOf(ctx.db, ctx.actor.id, today)).filter((o) => o.state !== 'valid');
     const poam = await openItems(ctx.db, ctx.actor.id);
+    const approvals = hasRole(ctx.actor, 'management_body') ? await approvalsAwaitingDecisionBy(ctx.db, ctx.actor.id) : 0;
 
     const overdue = evidence.filter((e) => e.dueOn < today).length + poam.filter((v) => v.item.dueOn < today).length
       + poam.flatMap((v) => v.milestones).filter((m) => !m.doneAt && m.dueOn < today).length;
-    const waiting = evidence.length + policies.length + training.length + poam.length;
+    const waiting = evidence.length + policies.length + training.length + poam.length + approvals;
     const blocks: Block[] = [
       text(waiting === 0
         ? `Nothing is waiting for you, ${ctx.actor.name}.`
@@ -102,6 +103,16 @@ export const statusCommand = defineCommand({
           detail: `due ${e.dueOn}${overdueMark(e.dueOn, today)} · ${e.cycle}`,
           buttons: [{ label: 'Submit evidence', command: `evidence submit ${e.ref}` }],
         })),
+      });
+    }
+    if (approvals) {
+      blocks.push({
+        type: 'list',
+        title: 'Approvals for the management body',
+        items: [{
+          title: `${approvals} request${approvals === 1 ? '' : 's'} for approval wait${approvals === 1 ? 's' : ''} for a decision of the management body`,
+          buttons: [{ label: 'Show approvals', command: 'approvals' }],
+        }],
       });
     }
     if (policies.length) {
