@@ -129,6 +129,18 @@ describe('risks name a threat from the catalogue', () => {
     expect(await bot.sayText('lead', '/isms help risk update', at)).toContain('--threat <threat, e.g. T-IS-004>');
   });
 
+  it('keeps why a risk was reassessed in its own audit event, a change of threat alone too, as the exported audit trail shows it', async () => {
+    await bot.say('lead', add('Controls drift after the migration', 'T-IS-004'), at);
+    await bot.say('owner', '/isms risk update R-0001 --threat T-IS-012 "the drift comes from AI tools nobody declared"', at);
+    await bot.say('owner', '/isms risk update R-0001 --residual 2x3 "restores are now tested monthly"', at);
+    const trail = (await ARTEFACTS.find((a) => a.name === 'audit-trail')!.page(bot.t.db, 0, 100, {})).map((r) => r.row)
+      .filter((e) => e.entity === 'risk' && e.entityRef === 'R-0001' && e.action === 'update');
+    expect(trail.map((e) => JSON.parse(String(e.after)) as Record<string, unknown>)).toMatchObject([
+      { threatRef: 'T-IS-012', rationale: 'the drift comes from AI tools nobody declared' },
+      { residualScore: 6, rationale: 'restores are now tested monthly' },
+    ]);
+  });
+
   it('keeps showing threats recorded as free text before the catalogue was checked', async () => {
     await oldRisk(bot, 'Phishing of the finance team', 'phishing campaign');
     await oldRisk(bot, 'Controls drift', 't-is-004');

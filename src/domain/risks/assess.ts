@@ -182,7 +182,8 @@ export const riskUpdateCommand = defineCommand({
     const reopen = residualChanged && before.status === 'accepted';
     const [after] = await ctx.db.update(risks).set({ likelihood, impact, inherentScore, residualScore: residual, threatRef, ...(reopen ? { status: 'open' } : {}) })
       .where(eq(risks.id, before.id)).returning();
-    // The assessment history holds scores; a new threat alone is in the risk's own event, before and after.
+    // The assessment history holds scores; a new threat alone is in the risk's own event, before and after,
+    // which keeps the rationale too, so why the threat changed is on record.
     if (scoresChanged) {
       const [assessment] = await ctx.db.insert(riskAssessments).values({
         riskId: before.id, assessedBy: ctx.actor.id, assessedAt: ctx.now,
@@ -191,7 +192,7 @@ export const riskUpdateCommand = defineCommand({
       }).returning();
       await ctx.audit({ action: 'assess', entity: 'risk_assessment', entityRef: before.ref, after: assessment });
     }
-    await ctx.audit({ action: reopen ? 'reopen' : 'update', entity: 'risk', entityRef: before.ref, before, after });
+    await ctx.audit({ action: reopen ? 'reopen' : 'update', entity: 'risk', entityRef: before.ref, before, after: { ...after, rationale: input.rationale } });
     const stale = residualChanged
       ? await refreshApprovals(ctx, riskAcceptanceSubject, before.ref, `the residual score of ${before.ref} changed from ${before.residualScore} to ${residual}`)
       : [];
