@@ -3,7 +3,10 @@ import { asc, desc, eq, gt } from 'drizzle-orm';
 import { aiTools, assets, auditEvents, scopeChanges, suppliers } from '../src/db/schema/index.js';
 import { supplierTier } from '../src/domain/declarations/supplier-tier.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
-import { importYaml } from '../src/import/index.js';
+import { ImportError, importYaml } from '../src/import/index.js';
+import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
+import { verifyRegister } from '../src/core/verify.js';
+import { auditSeededRows } from './helpers/fixtures.js';
 import { nextRef } from '../src/core/refs.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
@@ -291,5 +294,66 @@ describe('suppliers from an import file', () => {
 
     expect(await bot.sayText('board', '/isms approve APR-0001')).toContain('Approved: tier-1 supplier Nimbus Cloud (SUP-0001) (APR-0001).');
     expect(await bot.sayText('lead', '/isms supplier SUP-0001')).toMatch(/Management-body approval: approved by Bruno Board on \S+ \(APR-0001\)/);
+  });
+
+  it('names who declared an imported declared supplier, its owner or else the ISMS lead, as a declaration in chat does', async () => {
+    await auditSeededRows(bot.t.db);
+    await importSuppliers('suppliers:\n  - { name: Acme Cloud, owner: olga@test.example }\n  - { name: Nimbus Cloud }\n');
+    expect((await bot.t.db.select().from(suppliers).orderBy(asc(suppliers.id))).map((r) => [r.ref, r.declaredBy]))
+      .toEqual([['SUP-0001', bot.ids.owner], ['SUP-0002', bot.ids.lead]]);
+    const exported = (await ARTEFACTS.find((a) => a.name === 'suppliers')!.page(bot.t.db, 0, 100, {})).map((r) => r.row);
+    expect(exported.map((r) => `${String(r.ref)} declared by ${String(r.declaredBy)}`)).toEqual(['SUP-0001 declared by Olga Owner', 'SUP-0002 declared by Lena Lead']);
+    expect((await bot.t.db.select().from(scopeChanges).orderBy(asc(scopeChanges.id))).map((c) => c.declaredBy)).toEqual([bot.ids.owner, bot.ids.lead]);
+    expect((await bot.outboxFor('lead')).map((m) => toPlainText(m.reply as Reply)).join('\n'))
+      .toContain('Acme Cloud (SUP-0001, tier 3 (standard)) was imported from suppliers.yaml as declared by Olga Owner.');
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a file that would take back a decision on a supplier (accepted to declared, rejected to declared or accepted), naming the row, and writes nothing', async () => {
+    await importSuppliers('suppliers:\n  - { name: Acme Cloud, owner: olga@test.example }\n'); // SUP-0001, SC-0001
+    await bot.say('lead', '/isms triage accept SC-0001');
+    await bot.say('staff', '/isms declare supplier "Nimbus Cloud" --ict no --critical no --data none'); // SUP-0002, SC-0002
+    await bot.say('lead', '/isms triage reject SC-0002 we use Acme Cloud');
+    const audit = await bot.auditCount();
+    const refusal = async (yaml: string) => {
+      const error = await importSuppliers(yaml).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ImportError);
+      return (error as ImportError).message;
+    };
+    expect(await refusal('suppliers:\n  - { name: Nimbus Cloud, owner: olga@test.example }\n  - { name: acme cloud, status: declared }\n')).toBe(
+      'suppliers.yaml:3: suppliers[1].status: SUP-0001 (Acme Cloud) is accepted; an import does not take that decision back (declared, it would wait in triage again): '
+      + 'leave status out, or write accepted');
+    for (const status of ['declared', 'accepted']) {
+      expect(await refusal(`suppliers:\n  - { ref: SUP-0002, name: Nimbus Cloud, status: ${status} }\n`)).toBe(
+        'suppliers.yaml:2: suppliers[0].status: SUP-0002 (Nimbus Cloud) was rejected in triage; an import does not take that decision back: '
+        + 'leave the supplier out of the file, or declare it again ("/isms declare supplier") to put it to triage anew');
+    }
+    expect(await bot.auditCount()).toBe(audit);
+    expect((await bot.t.db.select().from(suppliers).orderBy(asc(suppliers.id))).map((r) => r.status)).toEqual(['accepted', 'rejected']);
+    expect(await bot.sayText('lead', '/isms triage')).not.toContain('SC-0003');
+
+    // Left out or as it is, the status stands; a rejected supplier declared again is the one a file names.
+    await importSuppliers('suppliers:\n  - { name: Acme Cloud, status: accepted, contract_ref: MSA-7 }\n');
+    await bot.say('staff', '/isms declare supplier "Nimbus Cloud" --ict no --critical no --data none'); // SUP-0003, SC-0003
+    await importSuppliers('suppliers:\n  - { name: Nimbus Cloud, service: object storage, status: declared }\n');
+    expect((await bot.t.db.select().from(suppliers).orderBy(asc(suppliers.id))).map((r) => [r.ref, r.status, r.contractRef ?? r.service]))
+      .toEqual([['SUP-0001', 'accepted', 'MSA-7'], ['SUP-0002', 'rejected', null], ['SUP-0003', 'declared', 'object storage']]);
+  });
+
+  it('sets going a supplier imported before imports did so, when the file (or one naming it) is imported again', async () => {
+    // As such an import left them: declared with no triage item nor declarer, accepted at tier 1 with no approval asked.
+    await bot.t.db.insert(suppliers).values([
+      { ref: await nextRef(bot.t.db, 'SUP'), name: 'Acme Cloud', ownerId: bot.ids.owner, status: 'declared' },
+      { ref: await nextRef(bot.t.db, 'SUP'), name: 'Nimbus Cloud', criticalityTier: 'tier1_critical', ownerId: bot.ids.owner, status: 'accepted' },
+    ]);
+    const seq = await lastSeq();
+    await importSuppliers('suppliers:\n  - { ref: SUP-0001, name: Acme Cloud }\n  - { ref: SUP-0002, name: Nimbus Cloud }\n');
+    expect(await eventsAfter(seq)).toEqual([
+      'update supplier SUP-0001 by import suppliers.yaml', 'propose scope_change SC-0001 by import suppliers.yaml',
+      'request management_approval APR-0001 by import suppliers.yaml',
+    ]);
+    expect((await bot.t.db.select().from(suppliers).orderBy(asc(suppliers.id))).map((r) => r.declaredBy)).toEqual([bot.ids.owner, null]);
+    expect(await bot.sayText('lead', '/isms triage')).toContain('SC-0001 — new supplier: Acme Cloud');
+    expect(await bot.sayText('board', '/isms approvals')).toContain('APR-0001');
   });
 });

@@ -539,19 +539,42 @@ class ImportRun {
 
   private async writeSuppliers() {
     for (const [i, s] of (this.data.suppliers ?? []).entries()) {
-      const [existing] = await this.tx.select().from(suppliers).where(s.ref ? eq(suppliers.ref, s.ref) : ieq(suppliers.name, s.name));
+      const path: FieldPath = ['suppliers', i];
+      // By name, the live entry: a rejected supplier may have been declared again since.
+      const [existing] = await this.tx.select().from(suppliers).where(s.ref ? eq(suppliers.ref, s.ref) : ieq(suppliers.name, s.name))
+        .orderBy(sql`${suppliers.status} = 'rejected'`, desc(suppliers.id)).limit(1);
+      // A decision taken on a supplier (accepted, rejected in triage) is not taken back by a file, as a due date is not.
+      if (existing && s.status && s.status !== existing.status && existing.status !== 'declared') {
+        this.source.fail([...path, 'status'], existing.status === 'rejected'
+          ? `${existing.ref} (${existing.name}) was rejected in triage; an import does not take that decision back: leave the supplier out of the file, `
+            + 'or declare it again ("/isms declare supplier") to put it to triage anew'
+          : `${existing.ref} (${existing.name}) is ${existing.status}; an import does not take that decision back (declared, it would wait in triage again): `
+            + `leave status out, or write ${existing.status}`);
+      }
+      const ownerId = this.person(s.owner) ?? existing?.ownerId ?? null;
       const values = {
         name: s.name, service: s.service, ictService: s.ict_service, supportsCriticalFunction: s.supports_critical_function,
         dataAccess: s.data_access, criticalityTier: s.criticality_tier, contractRef: s.contract_ref, exitStrategy: s.exit_strategy,
         ownerId: this.person(s.owner), nextReviewOn: s.next_review_on, status: s.status,
+        // A declared supplier names who declared it, as one declared in chat does; one imported before it did gets it now.
+        declaredBy: (s.status ?? existing?.status ?? 'declared') === 'declared' && !existing?.declaredBy ? (await this.declarer(ownerId, path)).id : undefined,
       };
       const { row, outcome } = await this.save(existing, values,
-        async (v) => this.tx.insert(suppliers).values({ ...v, ref: await this.newRef('SUP', s.ref, ['suppliers', i, 'ref'], 'supplier') }).returning(),
+        async (v) => this.tx.insert(suppliers).values({ ...v, ref: await this.newRef('SUP', s.ref, [...path, 'ref'], 'supplier') }).returning(),
         (c) => this.tx.update(suppliers).set(c).where(eq(suppliers.id, existing!.id)).returning());
       // New to the register and declared: recorded as a declaration records it.
       await this.record('suppliers', outcome, 'supplier', row.ref, existing, row, outcome === 'created' && row.status === 'declared' ? 'declare' : undefined);
-      await this.settleSupplier(row, outcome, ['suppliers', i]);
+      await this.settleSupplier(row, outcome, path);
     }
+  }
+
+  /** Who an imported declared supplier is declared by: its owner, or else the register's first ISMS lead. */
+  private async declarer(ownerId: number | null, path: FieldPath): Promise<Person> {
+    const declarer = (await this.personById(ownerId)) ?? (await this.lead());
+    if (!declarer) {
+      this.source.fail([...path, 'owner'], 'a supplier imported as declared waits for triage, which names who declared it: give its owner (or import an ISMS lead)');
+    }
+    return declarer;
   }
 
   /**
@@ -564,12 +587,9 @@ class ImportRun {
       const [waiting] = await this.tx.select({ id: scopeChanges.id }).from(scopeChanges)
         .where(and(eq(scopeChanges.kind, 'new_supplier'), eq(scopeChanges.subjectRef, row.ref), eq(scopeChanges.status, 'proposed')));
       if (waiting) return;
-      const declarer = (await this.personById(row.ownerId)) ?? (await this.lead());
-      if (!declarer) {
-        this.source.fail([...path, 'owner'], 'a supplier imported as declared waits for triage, which names who declared it: give its owner (or import an ISMS lead)');
-      }
+      const declarer = (await this.personById(row.declaredBy)) ?? (await this.declarer(row.ownerId, path));
       await putSupplierOnTriage(this.contextAs(declarer), row, await nextRef(this.tx, 'SC'),
-        `${row.name} (${row.ref}, ${TIER_LABELS[row.criticalityTier]}) was imported from ${this.source.fileName} as declared, owned by ${declarer.name}.`);
+        `${row.name} (${row.ref}, ${TIER_LABELS[row.criticalityTier]}) was imported from ${this.source.fileName} as declared by ${declarer.name}.`);
       return;
     }
     if (outcome === 'unchanged' && !isTierOne(row)) return;
