@@ -350,6 +350,7 @@ describe('example organisation', () => {
       return {
         daysAhead: Object.fromEntries(dates.map((d) => [d.what, daysBetween(isoDay(now), d.due)])),
         poam: await ask('poam --all'), suppliers: await ask('register suppliers'), status: await ask('status'),
+        sources: rows<{ source: string }>(await db.db.execute(sql`select source_ref as source from poam_items where source_ref is not null`)).map((r) => r.source),
       };
     } finally {
       await db.destroy();
@@ -369,6 +370,11 @@ describe('example organisation', () => {
     }
     expect(nextYear.poam).toContain('due 2032-');
     expect(thisYear.poam).not.toContain('due 2027-');
+    // Nor does its free text date itself: a POA&M item's source names no year before the one it is loaded in.
+    for (const [seen, year] of [[thisYear, 2031], [nextYear, 2032]] as const) {
+      expect(seen.sources).toContain('R-0001');
+      expect(seen.sources.flatMap((source) => source.match(/\b20\d\d\b/g) ?? []).filter((y) => Number(y) < year)).toEqual([]);
+    }
   });
 
   it('leaves the dates of an organisation\'s own file as written, whenever it is imported', async () => {
