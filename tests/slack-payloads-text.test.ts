@@ -1,13 +1,16 @@
 /**
- * Text as Slack reads what the bot sends: the notification text of the bot's messages, which Slack
- * reads as mrkdwn like the blocks (&, < and > escaped).
+ * Text as real Slack writes it, and as Slack reads what the bot sends: emoji in a message's text
+ * (":white_check_mark:", with the character itself only in the message's rich_text blocks),
+ * mentions whose label Slack leaves empty ("<#C…|>"), and the notification text of the bot's
+ * messages, which Slack reads as mrkdwn like the blocks (&, < and > escaped).
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, postedMessage } from './helpers/fake-slack-workspace.js';
 import { actions, reply, text } from '../src/core/reply.js';
-import { people } from '../src/db/schema/index.js';
+import { evidenceItems, evidenceRequests, people } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
 
@@ -17,6 +20,49 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await w?.close();
+});
+
+/** Sam's reply in the thread of a new evidence request, as the Events API delivers it; gives what was recorded. */
+async function evidenceReply(control: string, ts: string, said: string, blocks?: unknown[]) {
+  const { ref, request } = await w.evidenceRequest('staff', control);
+  await w.sender.event({
+    type: 'message', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: said, ts, event_ts: ts, thread_ts: request.ts,
+    client_msg_id: `c0ffee00-0000-4000-8000-${ts.replace('.', '').slice(-12)}`, team: 'T0TEST', ...(blocks ? { blocks } : {}),
+  }, `Ev${control}`);
+  await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+  const [evidenceRequest] = await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref));
+  const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, evidenceRequest.id));
+  return item;
+}
+
+describe('emoji in a message to the bot', () => {
+  it('are recorded as the person typed them, though Slack writes them as :codes: in the text (the character is in the rich_text blocks)', async () => {
+    // As Slack sends a message with emoji: codes in `text`, each emoji's code points in the blocks; a custom emoji has none.
+    const blocks = [{
+      type: 'rich_text', block_id: 'Xy1z',
+      elements: [{
+        type: 'rich_text_section',
+        elements: [
+          { type: 'text', text: 'Restore test passed ' },
+          { type: 'emoji', name: 'white_check_mark', unicode: '2705' },
+          { type: 'text', text: ' thanks ' },
+          { type: 'emoji', name: '+1', unicode: '1f44d-1f3fd', skin_tone: 3 },
+          { type: 'text', text: ' ' },
+          { type: 'emoji', name: 'acme-logo' },
+          { type: 'text', text: ' at 10:30:00' },
+        ],
+      }],
+    }];
+    const item = await evidenceReply('CTL-EMO-01', '1700005000.000100', 'Restore test passed :white_check_mark: thanks :+1::skin-tone-3: :acme-logo: at 10:30:00', blocks);
+    expect(item.text).toBe('Restore test passed ✅ thanks 👍🏽 :acme-logo: at 10:30:00');
+  });
+});
+
+describe('a mention whose label Slack leaves empty', () => {
+  it('is recorded as the channel\'s id, not as a bare "#"', async () => {
+    const item = await evidenceReply('CTL-LBL-01', '1700005100.000100', 'Announced in <#C0OPS1234|> and <#C0SEC5678|security>');
+    expect(item.text).toBe('Announced in #C0OPS1234 and #security');
+  });
 });
 
 describe('the notification text of the bot\'s messages', () => {
