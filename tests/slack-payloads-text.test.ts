@@ -2,7 +2,8 @@
  * Text as real Slack writes it, and as Slack reads what the bot sends: emoji in a message's text
  * (":white_check_mark:", with the character itself only in the message's rich_text blocks),
  * mentions whose label Slack leaves empty ("<#C…|>"), and the notification text of the bot's
- * messages, which Slack reads as mrkdwn like the blocks (&, < and > escaped).
+ * messages, which Slack reads as mrkdwn like the blocks (&, < and > escaped); and a modal the bot
+ * does not know, submitted.
  * One workspace for the file; each test uses its own people, messages and event ids.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +84,28 @@ describe('the notification text of the bot\'s messages', () => {
     const updated = await w.fake.waitForCall('chat.update', (c) => c.args.ts === message.ts);
     const note = updated.args.blocks.at(-1).elements[0].text as string;
     expect(note).toContain('“Acknowledge &lt;1.0&gt; &amp; sign” — by <@UANA> (Ana &lt;Ops&gt; &amp; Co) on <!date^');
+  });
+});
+
+describe('a modal the bot does not know submitted (one opened by an earlier version of the app)', () => {
+  it('is answered at once saying the form is out of date, not left for Slack to report a connection error after 3 seconds', async () => {
+    const before = await w.auditCount();
+    const submitted = await w.sender.interaction({
+      type: 'view_submission', api_app_id: 'A0TEST', token: 'legacy', trigger_id: 'trigger-old-form', team: { id: 'T0TEST', domain: 'test' },
+      user: { id: 'USAM', username: 'usam', name: 'usam', team_id: 'T0TEST' }, is_enterprise_install: false, enterprise: null,
+      view: {
+        id: 'V0OLDFORM', team_id: 'T0TEST', type: 'modal', callback_id: 'isms_declare_ai', private_metadata: '', hash: '1700005200.abcdef', app_id: 'A0TEST', bot_id: 'BBOT',
+        root_view_id: 'V0OLDFORM', previous_view_id: null, clear_on_close: false, notify_on_close: false, external_id: '',
+        title: { type: 'plain_text', text: 'Declare an AI tool' }, submit: { type: 'plain_text', text: 'Submit' }, close: { type: 'plain_text', text: 'Cancel' },
+        blocks: [{ type: 'input', block_id: 'tool', label: { type: 'plain_text', text: 'Tool' }, element: { type: 'plain_text_input', action_id: 'value' } }],
+        state: { values: { tool: { value: { type: 'plain_text_input', value: 'Otter' } } } },
+      },
+      response_urls: [],
+    });
+    expect(submitted.status).toBe(200);
+    expect(submitted.json()).toMatchObject({ response_action: 'update' });
+    expect(JSON.stringify(submitted.json().view.blocks)).toContain('This form is out of date. Close it and run the command again.');
+    expect(await w.auditCount()).toBe(before);
+    expect(w.logs.text()).not.toContain('not acknowledged');
   });
 });
