@@ -1,7 +1,8 @@
 /**
  * Text as real Slack writes it, and as Slack reads what the bot sends: emoji in a message's text
  * (":white_check_mark:", with the character itself only in the message's rich_text blocks),
- * mentions whose label Slack leaves empty ("<#C…|>"), and the notification text of the bot's
+ * mentions whose label Slack leaves empty ("<#C…|>"), a message forwarded with "Share message"
+ * (attached, left out of the text), and the notification text of the bot's
  * messages, which Slack reads as mrkdwn like the blocks (&, < and > escaped); and a modal the bot
  * does not know, submitted.
  * One workspace for the file; each test uses its own people, messages and event ids.
@@ -9,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
-import { SlackWorkspace, postedMessage } from './helpers/fake-slack-workspace.js';
+import { SlackWorkspace, blockText, postedMessage } from './helpers/fake-slack-workspace.js';
 import { actions, reply, text } from '../src/core/reply.js';
 import { evidenceItems, evidenceRequests, people } from '../src/db/schema/index.js';
 
@@ -63,6 +64,28 @@ describe('a mention whose label Slack leaves empty', () => {
   it('is recorded as the channel\'s id, not as a bare "#"', async () => {
     const item = await evidenceReply('CTL-LBL-01', '1700005100.000100', 'Announced in <#C0OPS1234|> and <#C0SEC5678|security>');
     expect(item.text).toBe('Announced in #C0OPS1234 and #security');
+  });
+});
+
+describe('a message forwarded into the thread of an evidence request ("Share message")', () => {
+  it('is recorded with its author, text and link, though Slack leaves it out of the message\'s text', async () => {
+    const permalink = 'https://test.slack.com/archives/C0OPS1234/p1700000000000200';
+    // As Slack sends a shared message: the person's own words (none here) in `text`, the shared one attached.
+    const { ref, request } = await w.evidenceRequest('staff', 'CTL-SHR-01');
+    await w.sender.event({
+      type: 'message', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: '', ts: '1700005300.000100', event_ts: '1700005300.000100', thread_ts: request.ts, team: 'T0TEST',
+      attachments: [{
+        id: 1, ts: '1700000000.000200', is_share: true, is_msg_unfurl: true, channel_id: 'C0OPS1234', channel_team: 'T0TEST', channel_name: 'ops',
+        author_id: 'ULENA', author_name: 'lena', author_subname: 'Lena Lead', author_link: 'https://test.slack.com/team/ULENA',
+        text: 'Restore test done &amp; all green', fallback: '[December 1st, 2026 10:00 AM] lena: Restore test done &amp; all green',
+        from_url: permalink, original_url: permalink, footer: 'Posted in #ops', mrkdwn_in: ['text'], message_blocks: [],
+      }],
+    }, 'EvSHARED');
+    const answer = await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+    const [evidenceRequest] = await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref));
+    const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, evidenceRequest.id));
+    expect(item?.text).toBe(`Shared message from Lena Lead: Restore test done & all green ${permalink}`);
+    expect(blockText(answer.args.blocks)).toContain(item.ref);
   });
 });
 

@@ -4,6 +4,7 @@
  * brackets: "<https://…>", "<https://…|label>", "<@U…>", "<@U…|name>", "<#C…|name>", "<!here>".
  * A literal "<" always arrives as "&lt;", so every real "<…>" is markup.
  */
+import { escapeMrkdwn } from './render.js';
 
 /** Markup in angle brackets, or one entity: each is decoded once, so "&amp;lt;" stays "&lt;". */
 const MARKUP = /<([^<>]*)>|&(lt|gt|amp);/g;
@@ -81,6 +82,24 @@ export function fromSlackText(text: string, names: ReadonlyMap<string, string> =
         return link(target, label);
     }
   });
+}
+
+/** A message someone forwarded with "Share message", as Slack attaches it to theirs. */
+export interface SharedMessage { is_share?: boolean; from_url?: string; original_url?: string; author_name?: string; author_subname?: string; text?: string; fallback?: string }
+
+/**
+ * A message's text with the messages it forwards ("Share message"): Slack leaves those out of the
+ * text (empty when nothing was added) and attaches them. Each becomes a line naming its author, its
+ * text (in Slack's markup, like the rest) and its link.
+ */
+export function withSharedMessages(text: string, attachments: readonly SharedMessage[] | undefined): string {
+  const shared = (attachments ?? []).filter((a) => a.is_share).map((a) => {
+    const author = a.author_subname || a.author_name;
+    const link = a.from_url || a.original_url;
+    return [`Shared message${author ? ` from ${escapeMrkdwn(author)}` : ''}:`, a.text || a.fallback, link && `<${link}>`]
+      .filter(Boolean).join(' ');
+  });
+  return [text, ...shared].filter((line) => line.trim()).join('\n');
 }
 
 /** Quote marks that open or close a quoted phrase in a command line (straight, English, German, French). */
