@@ -8,10 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
-import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
+import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, findButton, postedMessage, submission, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { FORM_VIEW, LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
-import { deliverDue } from '../src/core/delivery.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
 
@@ -52,13 +51,7 @@ describe("Slack's notice that it rate limits the app's events", () => {
 });
 
 /** The ISMS lead asks Sam for evidence on a new control; the request reaches him as a direct message. */
-async function evidenceRequestForSam(control: string): Promise<{ ref: string; request: BotMessage }> {
-  await addControl(w.t.db, { code: control, ownerId: w.cast.staff.id });
-  await w.sender.command(w.slashCommand('ULENA', `request ${control}`, `request-${control}`));
-  const ref = /EVR-\d{4}/.exec(blockText((await w.responseTo(`request-${control}`)).args.blocks))![0];
-  await deliverDue(w.t.db, [w.slack.port]);
-  return { ref, request: postedMessage(w.fake.callsTo('chat.postMessage').find((c) => c.args.channel === 'USAM' && String(c.args.text).includes(ref))!) };
-}
+const evidenceRequestForSam = (control: string): Promise<{ ref: string; request: BotMessage }> => w.evidenceRequest('staff', control);
 
 describe('a reply in the thread of an evidence request', () => {
   it('is recorded and answered in the thread when the person also sent it to the conversation (subtype thread_broadcast)', async () => {

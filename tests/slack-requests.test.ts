@@ -46,9 +46,9 @@ describe('text as Slack sends it', () => {
     const answer = await w.responseTo('escaped');
     const [tool] = await w.t.db.select().from(aiTools);
     expect(tool).toMatchObject({ name: 'R&D Copilot', purpose: 'summaries <internal>', vendor: 'Acme' });
-    // Shown back escaped for Slack's markup, so the person reads "R&D Copilot" again.
+    // Shown back escaped for Slack's markup (the notification text too), so the person reads "R&D Copilot" again.
     expect(blockText(answer.args.blocks)).toContain('R&amp;D Copilot');
-    expect(answer.args.text).toContain('R&D Copilot');
+    expect(answer.args.text).toContain('R&amp;D Copilot');
   });
 
   it('records an evidence reply that is a link (Slack sends "<https://…>") as a link', async () => {

@@ -160,9 +160,13 @@ export function renderBlocks(reply: Reply, max: number = LIMITS.messageBlocks): 
   ]);
 }
 
-/** Notification and screen-reader text for a message with blocks: sentences, no buttons or command lines. */
+/**
+ * Notification and screen-reader text for a message with blocks: sentences, no buttons or command
+ * lines. Slack reads a message's text as mrkdwn too, so &, < and > are escaped: "R&D <beta>" would
+ * otherwise lose its "<beta>" as markup in the notification.
+ */
 export function fallbackText(reply: Reply): string {
-  return cut(notificationText(reply) || ' ', LIMITS.fallbackText);
+  return escapeMrkdwn(cut(notificationText(reply) || ' ', LIMITS.fallbackText));
 }
 
 export function renderMessage(reply: Reply): { blocks: KnownBlock[]; text: string } {

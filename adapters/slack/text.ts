@@ -4,14 +4,60 @@
  * brackets: "<https://…>", "<https://…|label>", "<@U…>", "<@U…|name>", "<#C…|name>", "<!here>".
  * A literal "<" always arrives as "&lt;", so every real "<…>" is markup.
  */
+import { escapeMrkdwn } from './render.js';
 
 /** Markup in angle brackets, or one entity: each is decoded once, so "&amp;lt;" stays "&lt;". */
 const MARKUP = /<([^<>]*)>|&(lt|gt|amp);/g;
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&' };
 
-/** The ids of users mentioned without a name ("<@U123>", as Slack sends most mentions now). */
+/** The ids of users mentioned without a name ("<@U123>", as Slack sends most mentions now, or "<@U123|>"). */
 export function unnamedMentions(text: string): string[] {
-  return [...new Set([...text.matchAll(/<@([UW][A-Z0-9]+)>/g)].map((m) => m[1]))];
+  return [...new Set([...text.matchAll(/<@([UW][A-Z0-9]+)\|?>/g)].map((m) => m[1]))];
+}
+
+/** One emoji of a message's rich_text blocks: its name, and for a standard emoji its code points ("1f44d-1f3fd"). */
+interface RichTextEmoji { type: 'emoji'; name?: unknown; unicode?: unknown; skin_tone?: unknown }
+
+/**
+ * A message's text with its standard emoji as the characters the person typed. Slack writes every
+ * emoji in a message's text as its code (":white_check_mark:", ":+1::skin-tone-3:"); only the
+ * message's rich_text blocks give the character. A custom emoji, or one the blocks do not give, keeps its code.
+ */
+export function withEmoji(text: string, blocks: unknown): string {
+  const characters = emojiIn(blocks);
+  if (characters.size === 0) return text;
+  // Markup ("<https://x/:y:>") is left as it is.
+  return text.replace(/<[^<>]*>|:([^:\s<>]+(?:::skin-tone-\d)?):/g, (whole, code: string | undefined) => (code && characters.get(code)) || whole);
+}
+
+/** The standard emoji in rich_text blocks, by the code Slack writes for each in the text. */
+function emojiIn(blocks: unknown): Map<string, string> {
+  const found = new Map<string, string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const element = node as RichTextEmoji & { elements?: unknown };
+    if (element.type !== 'emoji') {
+      walk(element.elements);
+      return;
+    }
+    const character = typeof element.unicode === 'string' ? fromCodePoints(element.unicode) : undefined;
+    if (typeof element.name !== 'string' || !character) return;
+    const tone = typeof element.skin_tone === 'number' && !element.name.includes('::') ? `::skin-tone-${element.skin_tone}` : '';
+    found.set(`${element.name}${tone}`, character);
+  };
+  walk(blocks);
+  return found;
+}
+
+/** "1f44d-1f3fd" as the characters, or undefined when it is not a sequence of code points. */
+function fromCodePoints(unicode: string): string | undefined {
+  if (!/^[0-9a-f]{1,6}(-[0-9a-f]{1,6})*$/i.test(unicode)) return undefined;
+  const points = unicode.split('-').map((hex) => parseInt(hex, 16));
+  return points.every((p) => p <= 0x10ffff) ? String.fromCodePoint(...points) : undefined;
 }
 
 /**
@@ -23,7 +69,8 @@ export function fromSlackText(text: string, names: ReadonlyMap<string, string> =
     if (inner === undefined) return ENTITIES[entity!];
     const bar = inner.indexOf('|');
     const target = unescapeEntities(bar < 0 ? inner : inner.slice(0, bar));
-    const label = bar < 0 ? undefined : unescapeEntities(inner.slice(bar + 1));
+    // Slack may leave a label empty ("<#C123|>"): that is no label.
+    const label = bar < 0 || bar === inner.length - 1 ? undefined : unescapeEntities(inner.slice(bar + 1));
     switch (target[0]) {
       case '@': // a user, <@U123> or <@U123|ana>
         return `@${label ?? names.get(target.slice(1)) ?? target.slice(1)}`;
@@ -35,6 +82,24 @@ export function fromSlackText(text: string, names: ReadonlyMap<string, string> =
         return link(target, label);
     }
   });
+}
+
+/** A message someone forwarded with "Share message", as Slack attaches it to theirs. */
+export interface SharedMessage { is_share?: boolean; from_url?: string; original_url?: string; author_name?: string; author_subname?: string; text?: string; fallback?: string }
+
+/**
+ * A message's text with the messages it forwards ("Share message"): Slack leaves those out of the
+ * text (empty when nothing was added) and attaches them. Each becomes a line naming its author, its
+ * text (in Slack's markup, like the rest) and its link.
+ */
+export function withSharedMessages(text: string, attachments: readonly SharedMessage[] | undefined): string {
+  const shared = (attachments ?? []).filter((a) => a.is_share).map((a) => {
+    const author = a.author_subname || a.author_name;
+    const link = a.from_url || a.original_url;
+    return [`Shared message${author ? ` from ${escapeMrkdwn(author)}` : ''}:`, a.text || a.fallback, link && `<${link}>`]
+      .filter(Boolean).join(' ');
+  });
+  return [text, ...shared].filter((line) => line.trim()).join('\n');
 }
 
 /** Quote marks that open or close a quoted phrase in a command line (straight, English, German, French). */

@@ -16,6 +16,8 @@ import { createLogger } from '../../src/log.js';
 import { assembleCore, type Core } from '../../src/app.js';
 import { auditEvents, people, type Role } from '../../src/db/schema/index.js';
 import { attachSlack, type AttachedSlack } from '../../adapters/slack/slack.js';
+import { deliverDue } from '../../src/core/delivery.js';
+import { addControl } from './fixtures.js';
 import { EVENTS_PATH, SLASH_COMMAND } from '../../adapters/slack/ids.js';
 
 export const SECRET = 'test-signing-secret';
@@ -140,6 +142,16 @@ export class SlackWorkspace {
   responseTo(id: string): Promise<SlackCall> { return this.fake.waitForCall('response_url', (c) => c.args.id === id); }
   openedWith(trigger: string): Promise<SlackCall> { return this.fake.waitForCall('views.open', (c) => c.args.trigger_id === trigger); }
   updateOf(opened: SlackCall): Promise<SlackCall> { return this.fake.waitForCall('views.update', (c) => c.args.view_id === opened.response!.view.id); }
+
+  /** The ISMS lead asks `who` for evidence on a new control; the request reaches them as a direct message. */
+  async evidenceRequest(who: Who, control: string): Promise<{ ref: string; request: BotMessage }> {
+    const asked = this.cast[who];
+    await addControl(this.t.db, { code: control, ownerId: asked.id });
+    await this.sender.command(this.slashCommand('ULENA', `request ${control}`, `request-${control}`));
+    const ref = /EVR-\d{4}/.exec(blockText((await this.responseTo(`request-${control}`)).args.blocks))![0];
+    await deliverDue(this.t.db, [this.slack.port]);
+    return { ref, request: postedMessage(this.fake.callsTo('chat.postMessage').find((c) => c.args.channel === asked.slack && String(c.args.text).includes(ref))!) };
+  }
 
   /** Opens a command's form as Slack would (slash command, loading modal, form) and gives the form's view. */
   async formOf(who: string, typed: string): Promise<any> {

@@ -12,7 +12,7 @@ import type { Person } from '../../../src/core/actor.js';
 import { findForm } from '../../../src/core/reply.js';
 import { OPEN_FORM_ACTION_PATTERN, RUN_ACTION_PATTERN } from '../ids.js';
 import { LIMITS } from '../limits.js';
-import { fallbackText, formModal, openFormValue, renderBlocks, resultModal } from '../render.js';
+import { escapeMrkdwn, fallbackText, formModal, openFormValue, renderBlocks, resultModal } from '../render.js';
 import { answeredByDirectMessage, inConversation, privately, respondWith, showing } from '../answers.js';
 import { openLoadingModal, runAndShow, type ModalTarget } from '../modals.js';
 import { publishHome } from './home.js';
@@ -64,7 +64,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
 async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Click, action: ButtonAction, done: Answer, person: Person, respond: RespondFn, key: string): Promise<void> {
   const stamp = {
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `${action.text?.text ? `“${action.text.text}” — ` : ''}by <@${body.user.id}> (${person.name}) on ${slackDate(new Date())}` }],
+    elements: [{ type: 'mrkdwn', text: `${action.text?.text ? `“${escapeMrkdwn(action.text.text)}” — ` : ''}by <@${body.user.id}> (${escapeMrkdwn(person.name)}) on ${slackDate(new Date())}` }],
   };
   const result = [...renderBlocks(done.reply, LIMITS.messageBlocks), stamp];
   const text = fallbackText(done.reply);

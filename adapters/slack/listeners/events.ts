@@ -14,7 +14,7 @@ import { answerOnce, claimOnce, releaseClaim } from '../../../src/core/claims.js
 import { EVIDENCE_REQUEST, deletedEvidenceReply, editedEvidenceReply } from '../../../src/core/inbound.js';
 import type { Reply } from '../../../src/core/reply.js';
 import { fetchAttachments } from '../files.js';
-import { fromSlackText } from '../text.js';
+import { fromSlackText, withEmoji, withSharedMessages, type SharedMessage } from '../text.js';
 import { mentionedNames } from '../people.js';
 import { inConversation } from '../answers.js';
 import { deliverFiles } from '../send-file.js';
@@ -31,6 +31,10 @@ interface DirectMessage {
   ts: string;
   thread_ts?: string;
   files?: { id: string }[];
+  /** The message as rich text: what Slack's text leaves out (an emoji's character). */
+  blocks?: unknown[];
+  /** Messages forwarded with it ("Share message"), among other attachments. */
+  attachments?: SharedMessage[];
 }
 
 /** An edit (subtype message_changed): the message as it is now, and as it was. */
@@ -95,7 +99,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       // crashed before answering is recorded once when Slack retries, and answered then.
       // A reply about a register item is stored as written: mentions by name, as the person saw them.
       // Anything else may go to the assistant, which sees no names: its mentions stay ids.
-      const said = message.text ?? '';
+      const said = withSharedMessages(withEmoji(message.text ?? '', message.blocks), message.attachments);
       const names = about ? await mentionedNames(db, deps.api, said, context.request) : undefined;
       const { reply } = await ask(deps, context, { threadReply: { about, text: fromSlackText(said, names) } }, {
         ...(eventId ? { idempotencyKey: `slack:event:${eventId}` } : {}),

@@ -11,7 +11,7 @@ import type { Reply } from '../../../src/core/reply.js';
 import { answerOnce } from '../../../src/core/claims.js';
 import { inConversation } from '../answers.js';
 import { renderMessage } from '../render.js';
-import { fromSlackText } from '../text.js';
+import { fromSlackText, withEmoji } from '../text.js';
 import { mayHavePosted, type RequestInfo, type SlackApi } from '../api.js';
 import { ask, safely, type Show, type SlackApp, type SlackDeps } from './shared.js';
 
@@ -22,6 +22,7 @@ interface AppMention {
   text?: string;
   ts: string;
   thread_ts?: string;
+  blocks?: unknown[];
 }
 
 export function register(app: SlackApp, deps: SlackDeps): void {
@@ -32,7 +33,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
     const show = privatelyIn(deps.api, mention.channel, mention.user, context.request, mention.thread_ts);
     await safely(deps, context, show, async () => {
       const answered = await answerOnce(deps.core.database.db, `slack:mention:${mention.channel}:${mention.ts}`, async () => {
-        const message = fromSlackText(withoutMention(mention.text ?? '', context.botUserId as string | undefined));
+        const message = fromSlackText(withoutMention(withEmoji(mention.text ?? '', mention.blocks), context.botUserId as string | undefined));
         await show((await ask(deps, context, { message })).reply);
       }, mayHavePosted);
       if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered a mention again that was answered already (a repeat, or the message edited); not answered twice');

@@ -23,11 +23,18 @@ import { ask, progressVia, safely, type Show, type SlackApp, type SlackContext, 
 /** Slack's limit for one field's error in a modal. */
 const MAX_ERROR = 2000;
 
+/** The answer to a form the bot can no longer read (one opened by an earlier version of the app). */
+const outOfDate = (): ViewResponseAction => ({ response_action: 'update', view: resultModal(replyText('This form is out of date. Close it and run the command again.', 'error')) });
+
 export function register(app: SlackApp, deps: SlackDeps): void {
+  // Any other modal submitted is answered at once too: unanswered, Slack would show the person an
+  // error after 3 seconds ("We had some trouble connecting").
+  app.view<ViewSubmitAction>({ type: 'view_submission', callback_id: new RegExp(`^(?!${FORM_VIEW}$)`) }, async ({ ack }) => { await ack(outOfDate()); });
+
   app.view<ViewSubmitAction>(FORM_VIEW, async ({ ack, body, view, context }) => {
     const meta = decodeMeta(view.private_metadata);
     if (!meta) {
-      await ack({ response_action: 'update', view: resultModal(replyText('This form is out of date. Close it and run the command again.', 'error')) });
+      await ack(outOfDate());
       return;
     }
     const { values, files } = readFormValues(view.state.values as Parameters<typeof readFormValues>[0]);
