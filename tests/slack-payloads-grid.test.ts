@@ -7,6 +7,7 @@
  * Slack documents these in docs.slack.dev (interaction payloads, "Slack Connect: working with
  * channels between organizations", organization-wide apps' changes to the Events API).
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,17 +188,22 @@ describe('a slash command naming a person with a Slack mention', () => {
   });
 });
 
+/** A host outside Slack that answers every request with `body`, and notes the token each came with. */
+async function hostOutsideSlack(contentType: string, body: string): Promise<{ server: http.Server; url: string; tokens: (string | undefined)[] }> {
+  const tokens: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    tokens.push(req.headers.authorization);
+    res.writeHead(200, { 'content-type': contentType }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens };
+}
+
 describe('a Google Drive file shared in the thread of an evidence request', () => {
   /** Another service's file host: it answers any request with a sign-in page, and notes who came with a token. */
-  let drive: { server: http.Server; url: string; tokens: (string | undefined)[] };
+  let drive: Awaited<ReturnType<typeof hostOutsideSlack>>;
   beforeAll(async () => {
-    const tokens: (string | undefined)[] = [];
-    const server = http.createServer((req, res) => {
-      tokens.push(req.headers.authorization);
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in to continue to Google Docs</html>');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    drive = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens };
+    drive = await hostOutsideSlack('text/html', '<html>Sign in to continue to Google Docs</html>');
   });
   afterAll(async () => {
     w.fake.off('files.info');
@@ -234,7 +240,8 @@ describe('a Google Drive file shared in the thread of an evidence request', () =
   it('sends the bot token only to Slack\'s file hosts over https, or to the Web API\'s own origin', () => {
     const api = (apiUrl?: string) => new SlackApi(new webApi.WebClient('xoxb-test', apiUrl ? { slackApiUrl: apiUrl } : {}), createLogger('silent'), 'xoxb-test');
     const production = api();
-    for (const url of ['https://files.slack.com/files-pri/T1-F1/a.pdf', 'https://files.slack-gov.com/files-pri/T1-F1/a.pdf']) expect(production.hostsFile(url)).toBe(true);
+    for (const url of ['https://files.slack.com/files-pri/T1-F1/a.pdf', 'https://files.slack-gov.com/files-pri/T1-F1/a.pdf',
+      'https://files-origin.slack.com/files-pri/T1-F1/a.pdf', 'https://slack-files.com/files-tmb/T1-F1-abc/a.pdf', 'https://files.slack-edge.com/a.pdf?sig=1']) expect(production.hostsFile(url)).toBe(true);
     for (const url of ['http://files.slack.com/files-pri/T1-F1/a.pdf', 'https://files.slack.com.example.net/a.pdf', 'https://notslack.com/a.pdf',
       'https://files.slack.com:8443/a.pdf', `${drive.url}/files-pri/T1-F1/a.pdf`, 'not a url']) expect(production.hostsFile(url)).toBe(false);
     expect(api(w.fake.apiUrl).hostsFile(`${w.fake.url}/files/F1`)).toBe(true);
@@ -262,6 +269,59 @@ describe('a Google Drive file shared in the thread of an evidence request', () =
     expect(said).toContain('"report.pdf" is stored in another service, not in Slack, so I can\'t read it. Nothing was recorded.');
     expect(drive.tokens).toEqual([]);
     expect(await w.t.db.select().from(evidenceItems)).toEqual([]);
+    expect(await w.auditCount()).toBe(before);
+  });
+});
+
+describe('a file Slack answers with a redirect, as files.slack.com sends some files on to a signed address', () => {
+  let outside: Awaited<ReturnType<typeof hostOutsideSlack>>;
+  beforeAll(async () => { outside = await hostOutsideSlack('application/pdf', '%PDF-1.7 not the file'); });
+  afterAll(async () => { await new Promise((resolve) => outside?.server.close(resolve)); });
+
+  /** An evidence request for Sam, as his direct message shows it. */
+  async function requestForSam(control: string) {
+    await addControl(w.t.db, { code: control, ownerId: w.cast.staff.id });
+    await w.sender.command(w.slashCommand('ULENA', `request ${control}`, `request-${control}`));
+    expect(blockText((await w.responseTo(`request-${control}`)).args.blocks)).toMatch(/EVR-\d{4}/);
+    await deliverDue(w.t.db, [w.slack.port]);
+    return postedMessage(w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'USAM').at(-1)!);
+  }
+
+  /** Sam's reply with the file `id` in the thread of the request; gives what the bot said there. */
+  async function samReplies(request: { ts: string }, id: string, name: string): Promise<string> {
+    const ts = `${request.ts.split('.')[0]}.9${String(w.fake.calls.length).padStart(5, '0')}`;
+    await w.sender.event({
+      type: 'message', subtype: 'file_share', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: '', upload: false, display_as_bot: false,
+      files: [{ id, name, mode: 'hosted' }], ts, event_ts: ts, thread_ts: request.ts,
+    }, `Ev${id}`);
+    return blockText((await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts)).args.blocks);
+  }
+
+  it('follows a redirect within Slack\'s hosts and records the file itself, with its SHA-256', async () => {
+    const bytes = Buffer.from('%PDF-1.7 restore test, signed copy');
+    w.fake.addFile('F0SIGNED', 'restore-signed.pdf', bytes, 'application/pdf');
+    w.fake.addFile('F0MOVED', 'restore.pdf', bytes, 'application/pdf', { redirectTo: `${w.fake.url}/files/F0SIGNED?sig=abc123` });
+    const said = await samReplies(await requestForSam('CTL-RD-01'), 'F0MOVED', 'restore.pdf');
+    expect(said).toMatch(/Recorded/);
+    const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'restore.pdf'));
+    expect(item.fileSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(w.fake.callsTo('file download').filter((c) => ['F0MOVED', 'F0SIGNED'].includes(c.args.file)).map((c) => [c.args.file, c.status]))
+      .toEqual([['F0MOVED', 302], ['F0SIGNED', 200]]);
+  });
+
+  it.each([
+    ['to a host outside Slack', 'F0AWAY', () => `${outside.url}/signed/report.pdf?sig=abc123`, 'to an address outside Slack'],
+    ['in a loop', 'F0LOOP', () => `${w.fake.url}/files/F0LOOP`, 'too many times'],
+  ])('refuses a redirect %s in the thread, sends the bot token nowhere else and records nothing', async (_how, id, to, why) => {
+    w.fake.addFile(id, `${id}.pdf`, Buffer.from('%PDF-1.7'), 'application/pdf', { redirectTo: to() });
+    const request = await requestForSam(`CTL-RD-${id}`);
+    const before = await w.auditCount();
+    const evidence = (await w.t.db.select().from(evidenceItems)).length;
+    const said = await samReplies(request, id, `${id}.pdf`);
+    expect(said).toContain(`Slack sent the download of "${id}.pdf" on ${why}, so I did not download it. Nothing was recorded.`);
+    expect(outside.tokens).toEqual([]);
+    expect(w.fake.callsTo('file download').filter((c) => c.args.file === id).length).toBeLessThanOrEqual(4);
+    expect(await w.t.db.select().from(evidenceItems)).toHaveLength(evidence);
     expect(await w.auditCount()).toBe(before);
   });
 });
