@@ -10,10 +10,10 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { addControl, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
-import { SECRET, SlackWorkspace, blockText, postedMessage, retryConfig } from './helpers/fake-slack-workspace.js';
+import { SECRET, SlackWorkspace, blockText, directMessage, postedMessage, retryConfig } from './helpers/fake-slack-workspace.js';
 import { SlackSender } from './helpers/slack-sign.js';
 import { HttpServer } from '../src/http.js';
 import { attachSlack } from '../adapters/slack/slack.js';
@@ -23,7 +23,7 @@ import { createLogger } from '../src/log.js';
 import { EVENTS_PATH } from '../adapters/slack/ids.js';
 import { reply, text, actions } from '../src/core/reply.js';
 import { deliverDue } from '../src/core/delivery.js';
-import { aiTools, evidenceItems, people, policyAcknowledgements } from '../src/db/schema/index.js';
+import { aiTools, auditEvents, evidenceItems, outbox, people, policyAcknowledgements } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
 
@@ -55,6 +55,19 @@ function clickFrom(sender: SlackWorkspace, who: string, message: ReturnType<type
   };
 }
 
+/** A second Slack adapter on the same register, for an app whose auth.test says it is installed as `installed` says. */
+async function adapterInstalledAs(installed: Record<string, unknown>): Promise<{ http: HttpServer; sender: SlackSender }> {
+  w.fake.on('auth.test', () => ({ ok: true, url: 'https://org.slack.example/', user: 'isms', user_id: 'UBOT', bot_id: 'BBOT', ...installed }));
+  try {
+    const http = new HttpServer(() => undefined);
+    await attachSlack(w.bot, http, { retryConfig });
+    const port = await http.listen(0, '127.0.0.1');
+    return { http, sender: new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET) };
+  } finally {
+    w.fake.off('auth.test');
+  }
+}
+
 describe('a Slack Connect member of another organisation clicking a button in a shared channel', () => {
   it('is told people from other workspaces cannot use the bot here, not the scope hint, and nothing is recorded', async () => {
     // Slack names the clicker's own workspace as the payload's team, not the one the app is installed in.
@@ -68,6 +81,67 @@ describe('a Slack Connect member of another organisation clicking a button in a 
     expect(said).not.toContain('users:read.email');
     expect(await w.auditCount()).toBe(before);
     expect(await w.t.db.select().from(policyAcknowledgements)).toEqual([]);
+  });
+});
+
+describe('a Slack Connect account of another organisation linked to someone in the register before such accounts were refused', () => {
+  /** A person in the register linked to the Slack account `slack`, as an earlier version linked them by email. */
+  async function linkedPerson(name: string, slack: string) {
+    const [row] = await w.t.db.insert(people).values({ name, email: `${slack.toLowerCase()}@test.example`, roles: ['staff'], timezone: 'Europe/Paris', slackUserId: slack }).returning();
+    return row;
+  }
+  const toldLead = async (slack: string) => (await w.t.db.select().from(outbox).where(eq(outbox.kind, 'external_account')))
+    .filter((m) => JSON.stringify(m.reply).includes(slack));
+  const refusals = async (slack: string) => (await w.t.db.select().from(auditEvents).where(eq(auditEvents.action, 'refuse_external_account')))
+    .filter((e) => JSON.stringify(e.after).includes(slack));
+
+  it('is refused when the click names its own organisation\'s workspace, without asking Slack; nothing runs, and the ISMS lead is told once', async () => {
+    const paula = await linkedPerson('Paula Partner', 'UPAULA');
+    const message = await acknowledgeButton('Linked desk');
+    for (const click of ['paula-click-1', 'paula-click-2']) {
+      await w.sender.interaction(clickFrom(w, 'UPAULA', message, click, 'T0PARTNER'));
+      const said = blockText((await w.responseTo(click)).args.blocks);
+      expect(said).toContain(ELSEWHERE);
+      expect(said).toContain('Nothing was recorded');
+    }
+    expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, paula.id))).toEqual([]);
+    expect(w.fake.callsTo('users.info').filter((c) => c.args.user === 'UPAULA')).toEqual([]);
+    expect(await toldLead('UPAULA')).toMatchObject([{ recipientId: w.cast.lead.id }]);
+    expect(await refusals('UPAULA')).toHaveLength(1);
+    expect(w.logs.lines.filter((l) => l.personId === paula.id && /belongs to another organisation/.test(l.msg ?? ''))).toHaveLength(1);
+    // The link stays for the ISMS lead to clear.
+    expect((await w.t.db.select().from(people).where(eq(people.id, paula.id)))[0].slackUserId).toBe('UPAULA');
+  });
+
+  it('is refused when its slash command names another workspace', async () => {
+    await linkedPerson('Carl Connect', 'UCARL');
+    await w.sender.command({ ...w.slashCommand('UCARL', 'declare ai Carlbot', 'carl-command'), team_id: 'T0PARTNER', team_domain: 'partner' });
+    expect(blockText((await w.responseTo('carl-command')).args.blocks)).toContain(ELSEWHERE);
+    expect(await w.t.db.select().from(aiTools).where(eq(aiTools.name, 'Carlbot'))).toEqual([]);
+    expect(await refusals('UCARL')).toHaveLength(1);
+  });
+
+  it('is refused when Slack says it is a stranger, for a direct message that names no workspace: Slack is asked once for the account', async () => {
+    await linkedPerson('Stan Stranger', 'USTANLINK');
+    w.fake.users.set('USTANLINK', { tz: 'Europe/Paris', team: 'T0OTHERORG', stranger: true });
+    const answers = () => w.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'DSTANLINK');
+    for (const [i, typed] of ['declare ai Stanbot', 'status'].entries()) {
+      await w.sender.event(directMessage('USTANLINK', 'DSTANLINK', typed, `170001000${i}.000100`), `EvSTANLINK${i}`);
+      await vi.waitFor(() => expect(answers()).toHaveLength(i + 1), { timeout: 15_000 });
+      expect(blockText(answers()[i].args.blocks)).toContain(ELSEWHERE);
+    }
+    expect(await w.t.db.select().from(aiTools).where(eq(aiTools.name, 'Stanbot'))).toEqual([]);
+    expect(w.fake.callsTo('users.info').filter((c) => c.args.user === 'USTANLINK')).toHaveLength(1);
+    expect(await refusals('USTANLINK')).toHaveLength(1);
+  });
+
+  it('does not slow a member of this workspace: their slash commands ask Slack nothing (but their timezone, once, when the register has none)', async () => {
+    await w.sender.command(w.slashCommand('ULENA', 'declare ai Homebot', 'home-command'));
+    expect(blockText((await w.responseTo('home-command')).args.blocks)).toContain('Recorded Homebot in the AI register');
+    const lookups = w.fake.callsTo('users.info').length;
+    await w.sender.command(w.slashCommand('ULENA', 'status', 'home-status'));
+    await w.responseTo('home-status');
+    expect(w.fake.callsTo('users.info')).toHaveLength(lookups);
   });
 });
 
@@ -94,11 +168,7 @@ describe('an Enterprise Grid org', () => {
   /** A second Slack adapter on the same register, for an app installed in workspace T0TEST of org E0ORG. */
   let grid: { http: HttpServer; sender: SlackSender };
   beforeAll(async () => {
-    w.fake.on('auth.test', () => ({ ok: true, url: 'https://org.slack.example/', team: 'Test', team_id: 'T0TEST', enterprise_id: 'E0ORG', user: 'isms', user_id: 'UBOT', bot_id: 'BBOT' }));
-    const http = new HttpServer(() => undefined);
-    await attachSlack(w.bot, http, { retryConfig });
-    const port = await http.listen(0, '127.0.0.1');
-    grid = { http, sender: new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET) };
+    grid = await adapterInstalledAs({ team: 'Test', team_id: 'T0TEST', enterprise_id: 'E0ORG' });
     // users.info as Slack answers it in a Grid org: the account's home workspace and its org.
     const members: Record<string, { team: string; enterprise: string }> = {
       WCOLLEAGUE: { team: 'T0WS2', enterprise: 'E0ORG' },
@@ -118,7 +188,6 @@ describe('an Enterprise Grid org', () => {
   });
   afterAll(async () => {
     w.fake.off('users.info');
-    w.fake.off('auth.test');
     await grid?.http.close();
   });
 
@@ -141,10 +210,15 @@ describe('an Enterprise Grid org', () => {
 });
 
 describe('an org-wide install', () => {
+  /** The app installed org-wide in E0ORG: auth.test names the org, no workspace. */
+  let org: { http: HttpServer; sender: SlackSender };
+  beforeAll(async () => { org = await adapterInstalledAs({ enterprise_id: 'E0ORG', is_enterprise_install: true }); });
+  afterAll(async () => { await org?.http.close(); });
+
   it('records a slash command typed in another workspace of the org as the person typed it: escapes, links, mentions, channels and „German“ quotes', async () => {
     // Form-encoded as Slack posts it: is_enterprise_install is the string "true".
     const typed = 'declare ai „R&amp;D Helper“ "notes for <#C0SEC|security> with <@USAM|sam>, see <https://wiki.example/ai?x=1&amp;y=2|the page> &lt;draft&gt; <!here> :tada:"';
-    await w.sender.command({ ...w.slashCommand('ULENA', typed, 'org-command'), team_id: 'T0WS2', team_domain: 'ws2', enterprise_id: 'E0ORG', enterprise_name: 'Org', is_enterprise_install: 'true' });
+    await org.sender.command({ ...w.slashCommand('ULENA', typed, 'org-command'), team_id: 'T0WS2', team_domain: 'ws2', enterprise_id: 'E0ORG', enterprise_name: 'Org', is_enterprise_install: 'true' });
     expect(blockText((await w.responseTo('org-command')).args.blocks)).toContain('Recorded R&amp;D Helper in the AI register');
     expect(await w.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools).where(eq(aiTools.name, 'R&D Helper'))).toEqual([
       { name: 'R&D Helper', purpose: 'notes for #security with @Sam Staff, see the page (https://wiki.example/ai?x=1&y=2) <draft> @here :tada:' },
@@ -158,7 +232,7 @@ describe('an org-wide install', () => {
       event: { type: 'message', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: 'hallo', ts: '1700009000.000100', event_ts: '1700009000.000100', team: 'T0WS2' },
       authorizations: [{ enterprise_id: 'E0ORG', team_id: null, user_id: 'UBOT', is_bot: true, is_enterprise_install: true }],
     });
-    expect((await w.sender.send(body, 'application/json')).status).toBe(200);
+    expect((await org.sender.send(body, 'application/json')).status).toBe(200);
     const answer = await w.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'DSAM' && blockText(c.args.blocks).includes('I take commands'));
     expect(answer.args.thread_ts).toBeUndefined();
   });
