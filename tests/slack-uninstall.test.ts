@@ -68,7 +68,7 @@ describe('the outbox once Slack refuses the bot token', () => {
 });
 
 describe('people the bot has yet to look up by email once Slack refuses the bot token', () => {
-  it('fails their messages for good at once, saying the app was removed, and logs it once; a server error still waits', async () => {
+  it('fails their messages for good at once, saying the app was removed, asking Slack once, and logs it once; a server error still waits', async () => {
     const newcomers = await w.t.db.insert(people).values(['nina', 'noah', 'nora'].map((n) => ({ name: `${n} Newcomer`, email: `${n}@test.example`, roles: ['staff' as const] }))).returning();
     for (const p of newcomers) w.fake.users.set(`UNEW${p.id}`, { email: p.email });
     const keys = newcomers.map((p) => `revoked-lookup-${p.id}`);
@@ -89,7 +89,10 @@ describe('people the bot has yet to look up by email once Slack refuses the bot 
     w.fake.on('users.lookupByEmail', () => ({ ok: false, error: 'token_revoked' }));
     try {
       const from = since();
+      const lookups = w.fake.callsTo('users.lookupByEmail').length;
       expect(await deliverDue(w.t.db, [w.slack.port])).toMatchObject({ sent: 0, failed: 3, waiting: 0 });
+      // Slack's first refusal is the answer for the rest of the batch: nobody else is looked up.
+      expect(w.fake.callsTo('users.lookupByEmail').length - lookups).toBe(1);
       for (const row of await rows()) {
         expect(row.status).toBe('failed');
         expect(row.lastError).toContain('Slack no longer accepts the bot token (token_revoked): the app was removed from the workspace or its tokens were revoked');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { aiTools, people } from '../src/db/schema/index.js';
+import { aiTools, auditEvents, outbox, people } from '../src/db/schema/index.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
 import {
   startTeamsStack, payloadDriver, BOT, TENANT,
@@ -43,6 +43,32 @@ describe('more Teams activities as the Bot Framework sends them', () => {
       expect(await h.t.db.select().from(aiTools)).toEqual([]);
       expect(await h.t.db.select().from(people).where(eq(people.teamsAadObjectId, 'aad-partner'))).toEqual([]);
       expect(await h.auditCount()).toBe(audits);
+    });
+  });
+
+  describe('a member of another tenant whose account was linked to someone in the register before such accounts were refused', () => {
+    const ELSEWHERE = "You are from another organisation: people from other organisations can't use the ISMS bot here";
+    const paulaMention = (command: string) => inChannel('staff', command, {
+      from: { id: '29:paula', name: 'Paula Partner', aadObjectId: 'aad-paula' },
+      conversation: { id: '19:shared@thread.tacv2;messageid=1700000002000', conversationType: 'channel', tenantId: TENANT, isGroup: true, name: 'Partner project' },
+      channelData: { tenant: { id: TENANT }, team: { id: '19:team@thread.tacv2' }, channel: { id: '19:shared@thread.tacv2' } },
+    } as never);
+
+    it('is refused in a shared channel as the member look-up names their own tenant; nothing runs, and the ISMS lead is told once', async () => {
+      const [paula] = await h.t.db.insert(people).values({ name: 'Paula Partner', email: 'paula@test.example', roles: ['staff'], timezone: 'Europe/Paris', teamsAadObjectId: 'aad-paula' }).returning();
+      connector.members.set('29:paula', { id: '29:paula', name: 'Paula Partner', aadObjectId: 'aad-paula', email: 'paula@partner.example', userPrincipalName: 'paula@partner.example', tenantId: 'tenant-partner' } as Member);
+      const audits = await h.auditCount();
+      for (const command of ['declare ai Paulabot', 'status']) {
+        const { status, posted } = await post(paulaMention(command));
+        expect(status).toBe(200);
+        expect(posted.join('\n')).toContain(ELSEWHERE);
+      }
+      expect(await h.t.db.select().from(aiTools).where(eq(aiTools.name, 'Paulabot'))).toEqual([]);
+      expect((await h.t.db.select().from(outbox).where(eq(outbox.kind, 'external_account'))).map((m) => m.recipientId)).toEqual([h.ids.lead]);
+      const refused = await h.t.db.select().from(auditEvents).where(eq(auditEvents.action, 'refuse_external_account'));
+      expect(refused).toMatchObject([{ entityRef: 'paula@test.example', after: { platform: 'teams', accountId: 'aad-paula' } }]);
+      expect(await h.auditCount()).toBe(audits + 1);
+      expect((await h.person(paula.id)).teamsAadObjectId).toBe('aad-paula');
     });
   });
 

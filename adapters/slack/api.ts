@@ -10,6 +10,7 @@ import { LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
 import type { Attachment } from '../../src/core/router.js';
 import { MAX_EVIDENCE_FILE_BYTES, downloadToTempFile, fileTooLarge } from '../../src/core/attachments.js';
 import { NEVER_SENT } from '../../src/core/port.js';
+import { invalid } from '../../src/core/errors.js';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 
@@ -128,8 +129,18 @@ export function tokenRefusal(e: unknown): string | undefined {
 export const tokenRefusedMessage = (refusal: string) => `Slack no longer accepts the bot token (${refusal}): the app was removed from the workspace`
   + ' or its tokens were revoked, so the bot can no longer post there. Reinstall the app and set SLACK_BOT_TOKEN to its new token.';
 
-/** The domains Slack serves files from (url_private), with their subdomains. */
-const SLACK_FILE_DOMAINS = ['slack.com', 'slack-gov.com'];
+/**
+ * The domains Slack serves files from, with their subdomains: url_private on files.slack.com (GovSlack:
+ * files.slack-gov.com), and the signed addresses it redirects some downloads to (files-origin.slack.com,
+ * slack-files.com, the slack-edge.com CDN).
+ */
+const SLACK_FILE_DOMAINS = ['slack.com', 'slack-gov.com', 'slack-files.com', 'slack-edge.com'];
+
+/** The statuses of a redirect to the Location header's address. */
+const REDIRECTS = [301, 302, 303, 307, 308];
+
+/** How many redirects a file download follows (Slack's take one). */
+export const MAX_FILE_REDIRECTS = 3;
 
 /** Arguments worth naming in a log line: whom or what the call was about, not its content. */
 const TARGET_ARGS = ['channel', 'user', 'users', 'user_id', 'view_id', 'file', 'thread_ts', 'ts'];
@@ -192,16 +203,34 @@ export class SlackApi {
   /**
    * Downloads a private file (url_private) with the bot token, as Slack requires, streaming it into a
    * temporary file (see downloadToTempFile): one refused by its Content-Length is never read, and one
-   * that streams past the limit is cut off there.
+   * that streams past the limit is cut off there. Slack answers some files with a redirect to a
+   * signed address on another of its hosts: followed here, at most MAX_FILE_REDIRECTS times, and only
+   * to Slack's file hosts (hostsFile), so the token goes nowhere else; any other redirect is refused.
    */
   async download(url: string, name: string, request: RequestInfo, mimeType?: string): Promise<Attachment> {
     if (!this.hostsFile(url)) throw new Error(`${name} is not on Slack's file hosts, so it was not downloaded with the bot token`);
     let response: Response;
-    try {
-      response = await fetch(url, { headers: { Authorization: `Bearer ${this.botToken}` } });
-    } catch (e) {
-      this.log.error({ slackMethod: 'file download', request, file: name, error: { message: (e as Error).message } }, 'Slack file download failed');
-      throw e;
+    for (let hops = 0; ; hops++) {
+      try {
+        response = await fetch(url, { headers: { Authorization: `Bearer ${this.botToken}` }, redirect: 'manual' });
+      } catch (e) {
+        this.log.error({ slackMethod: 'file download', request, file: name, error: { message: (e as Error).message } }, 'Slack file download failed');
+        throw e;
+      }
+      const location = REDIRECTS.includes(response.status) ? response.headers.get('location') : null;
+      if (location === null) break;
+      await response.body?.cancel();
+      const next = URL.canParse(location, url) ? new URL(location, url).href : '';
+      if (hops < MAX_FILE_REDIRECTS && this.hostsFile(next)) {
+        url = next;
+        continue;
+      }
+      const outside = !this.hostsFile(next);
+      // Only the host goes to the log: a signed address is a credential of its own.
+      this.log.warn({ slackMethod: 'file download', request, file: name, redirectedTo: URL.canParse(next) ? new URL(next).host : '(unreadable)', hops: hops + 1 },
+        outside ? 'Slack file download redirected outside Slack\'s file hosts; not followed' : `Slack file download redirected more than ${MAX_FILE_REDIRECTS} times; not followed`);
+      throw invalid(`Slack sent the download of "${name}" on ${outside ? 'to an address outside Slack' : 'too many times'}, so I did not download it. Nothing was recorded.`,
+        'Upload the file again; if it keeps happening, tell the ISMS lead.');
     }
     if (!response.ok || !response.body) {
       await response.body?.cancel();
@@ -216,9 +245,9 @@ export class SlackApi {
   }
 
   /**
-   * Whether a file URL is Slack's own, the only kind the bot token may be sent to: https on slack.com
-   * or slack-gov.com (files.slack.com, GovSlack's files.slack-gov.com), or the origin the Web API
-   * calls already go to (SLACK_API_URL), which has the token anyway.
+   * Whether a file URL is Slack's own, the only kind the bot token may be sent to: https on one of
+   * SLACK_FILE_DOMAINS (files.slack.com, GovSlack's files.slack-gov.com, the hosts Slack redirects
+   * downloads to), or the origin the Web API calls already go to (SLACK_API_URL), which has the token anyway.
    */
   hostsFile(url: string): boolean {
     let target: URL;

@@ -17,28 +17,41 @@ interface UsersInfo {
   };
 }
 
-/** The workspace (and Enterprise Grid org) the request came through: whose people the app serves. */
+/** The workspace (and Enterprise Grid org) the app is installed in, from auth.test: whose people the app serves. */
 export interface Home { teamId?: string; enterpriseId?: string }
 
-export function slackUser(api: SlackApi, slackUserId: string, request: RequestInfo, home: Home = {}): PlatformUser {
-  let profile: Promise<PlatformProfile | undefined> | undefined;
+/**
+ * `origin`: the acting account's own workspace (and org) as the request names it, where Slack names it
+ * (a click's user.team_id, a slash command's team_id, an event's user_team): it tells a Slack Connect
+ * member of another organisation without asking Slack.
+ */
+export function slackUser(api: SlackApi, slackUserId: string, request: RequestInfo, home: Home = {}, origin: Home = {}): PlatformUser {
+  // A failed look-up throws, user_not_found too (a Slack Connect guest of another workspace, an account
+  // gone): Slack did not say who this is, which says nothing about the register. The pipeline logs the
+  // failure once, so the call here logs it only at debug.
+  let info: Promise<UsersInfo['user']> | undefined;
+  const lookUp = () => (info ??= api.call<UsersInfo>('users.info', { user: slackUserId }, request, 'any').then((r) => r.user));
   return {
     platform: 'slack',
     id: slackUserId,
-    profile: () => (profile ??= usersInfo(api, slackUserId, request, home)),
+    profile: async (): Promise<PlatformProfile | undefined> => {
+      const user = await lookUp();
+      return user && { email: user.profile?.email, timezone: user.tz, inactive: Boolean(user.deleted || user.is_bot), external: isExternal(user, home) };
+    },
+    external: async () => saidExternal(origin, home) ?? lookUp().then((user) => (user ? isExternal(user, home) : undefined)),
   };
 }
 
 /**
- * A failed look-up throws, user_not_found too (a Slack Connect guest of another workspace, an
- * account gone): Slack did not say who this is, which says nothing about the register. The
- * pipeline logs the failure once, so the call here logs it only at debug.
+ * Whether the request's own words make the account another organisation's: its org is not the app's
+ * Grid org, or (outside Grid) its workspace is not the app's. Undefined when they do not say, or name
+ * another workspace but no org while the app's org is a Grid org (users.info tells then).
  */
-async function usersInfo(api: SlackApi, slackUserId: string, request: RequestInfo, home: Home): Promise<PlatformProfile | undefined> {
-  const info = await api.call<UsersInfo>('users.info', { user: slackUserId }, request, 'any');
-  const user = info.user;
-  if (!user) return undefined;
-  return { email: user.profile?.email, timezone: user.tz, inactive: Boolean(user.deleted || user.is_bot), external: isExternal(user, home) };
+function saidExternal(origin: Home, home: Home): boolean | undefined {
+  if (home.enterpriseId && origin.enterpriseId) return origin.enterpriseId !== home.enterpriseId;
+  if (!origin.teamId || !home.teamId) return undefined;
+  if (origin.teamId === home.teamId) return false;
+  return home.enterpriseId ? undefined : true;
 }
 
 /**

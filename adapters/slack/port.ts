@@ -32,6 +32,12 @@ export const OUTBOX_EVENT_TYPE = 'isms_outbox';
 /** A person Slack found no account for is looked up again after this long, not on every outbox poll. */
 export const LOOKUP_RETRY_MS = 6 * 3600_000;
 
+/**
+ * After Slack refused the bot token during a look-up, the people still to look up fail with the same
+ * reason without asking Slack, for this long (a new token means a restart anyway).
+ */
+export const TOKEN_REFUSAL_HOLD_MS = 10 * 60_000;
+
 /** Slack's clock and the database's may differ a little: history is read from this much earlier. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -52,7 +58,8 @@ interface HistoryPage {
  * Someone in the register with an email but no Slack user id is looked up with users.lookupByEmail
  * the first time the bot needs to reach them; the id found is stored on the person, audited. A
  * miss is remembered for LOOKUP_RETRY_MS (and said by unreachableReason), and a 429 pauses every
- * look-up until its Retry-After has passed.
+ * look-up until its Retry-After has passed. Once Slack refuses the bot token, the look-ups after it
+ * fail with the same reason without asking Slack (see TOKEN_REFUSAL_HOLD_MS).
  */
 export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): ReceiptChatPort {
   const dmChannels = new Map<string, string>();
@@ -62,6 +69,8 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
   /** Why a look-up found nobody, and when to ask again. */
   const misses = new Map<number, { reason: string; retryAt: number }>();
   let lookupsPausedUntil = 0;
+  /** Slack's refusal of the bot token in a look-up, and until when the next look-ups fail with it unasked. */
+  let tokenRefused: { error: unknown; until: number } | undefined;
 
   const slackUserOf = (person: Person): string => {
     const user = person.slackUserId ?? found.get(person.id);
@@ -79,6 +88,7 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
     }
     const wait = lookupsPausedUntil - Date.now();
     if (wait > 0) throw new DeliveryError('Slack asked the bot to wait before looking up more people', wait);
+    if (tokenRefused && tokenRefused.until > Date.now()) throw failedPost(`Slack could not look up ${person.name}`, tokenRefused.error);
     let answer: LookupAnswer;
     try {
       answer = await outbox.call<LookupAnswer>('users.lookupByEmail', { email: person.email }, { kind: 'reach', recipient: person.id }, ['users_not_found']);
@@ -89,7 +99,10 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
         throw new DeliveryError(`Slack rate limited looking up ${person.name}`, pause);
       }
       const refusal = (e as { data?: { error?: string } }).data?.error;
-      if (tokenRefusal(e)) throw failedPost(`Slack could not look up ${person.name}`, e);
+      if (tokenRefusal(e)) {
+        tokenRefused = { error: e, until: Date.now() + TOKEN_REFUSAL_HOLD_MS };
+        throw failedPost(`Slack could not look up ${person.name}`, e);
+      }
       const reason = refusal === 'users_not_found' ? `Slack: no Slack account has the email ${person.email}`
         : refusal === 'missing_scope' ? 'Slack: the app may not look people up by email (add the users:read.email scope and reinstall it)'
           : refusal ? `Slack: looking up ${person.email} failed (${refusal})` : undefined;

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { type Db, isDatabaseUnreachable } from '../db/client.js';
 import { people } from '../db/schema/index.js';
 import { type Person, adoptTimezone, findPersonByEmail, peopleWithRole, toActor } from './actor.js';
-import { appendAudit } from './audit.js';
+import { type AuditActor, type AuditInput, appendAudit } from './audit.js';
 import { UserError } from './errors.js';
 import { enqueue } from './outbox.js';
 import { type Reply, reply, text } from './reply.js';
@@ -28,6 +28,12 @@ export interface PlatformUser {
   profile(): Promise<PlatformProfile | undefined>;
   /** The platform's test chat the request came from, as its users know it ("Test in Web Chat"): it has no signed-in person. */
   testChat?: string;
+  /**
+   * Whether the account is another organisation's (a Slack Connect member, a member of another Teams
+   * tenant), as the request says, else as the platform tells (asked only then); undefined when neither
+   * can tell. Asked of an account already linked: the pipeline keeps a clear answer per account.
+   */
+  external?(): Promise<boolean | undefined>;
 }
 
 export interface PlatformProfile {
@@ -164,6 +170,8 @@ function errorKind(e: unknown): string {
 export class InboundPipeline {
   /** Accounts whose timezone this process already asked the platform for: once each is enough. */
   private readonly timezoneAsked = new Set<string>();
+  /** Whether an account is another organisation's, per account, once the request or the platform said. */
+  private readonly elsewhere = new Map<string, boolean>();
 
   /** `assistant` turns plain-language messages into proposed commands; without it they get the plain answer. */
   constructor(private readonly db: Db, private readonly router: CommandRouter, private readonly logger: Logger,
@@ -244,6 +252,8 @@ export class InboundPipeline {
     const column = LINK_COLUMN[user.platform];
     if (user.id) {
       const [known] = await this.db.select().from(people).where(eq(column, user.id));
+      // Linked before accounts of other organisations were refused, or an account that moved there: refused all the same.
+      if (known && await this.linkedElsewhere(known, user)) return { refusal: this.fromElsewhere(user) };
       if (known) return { person: await this.withTimezone(known, user) };
     }
     let profile: PlatformProfile | undefined;
@@ -255,9 +265,13 @@ export class InboundPipeline {
     }
     this.timezoneAsked.add(`${user.platform}:${user.id}`);
     if (!profile?.email && profile?.lookupFailed !== undefined) return { refusal: await this.unidentified(user, 'lookup_failed', profile.lookupFailed) };
+    if (user.id && profile && profile.lookupFailed === undefined) this.elsewhere.set(`${user.platform}:${user.id}`, Boolean(profile.external));
     // An account of another organisation is never matched by email (its organisation sets that email)
     // and is not told who runs the register here.
-    if (profile?.external && !profile.inactive) return { refusal: this.fromElsewhere(user) };
+    if (profile?.external && !profile.inactive) {
+      this.logger.info({ platform: user.platform }, `${PLATFORM_NAME[user.platform]} user of another organisation asked; refused`);
+      return { refusal: this.fromElsewhere(user) };
+    }
     // The platform did not say who this is (no account id, or an active account shown without an email),
     // which is not the same as someone whose email the register does not hold.
     if (!profile?.email && (!user.id || (profile && !profile.inactive))) {
@@ -271,6 +285,32 @@ export class InboundPipeline {
     if (linkedTo && linkedTo !== user.id) return { refusal: await this.secondAccount(person, user) };
     const linked = await this.link(person, user);
     return { person: await adoptTimezone(this.db, linked, profile?.timezone, user.platform) };
+  }
+
+  /**
+   * Whether a linked account is another organisation's, as the request or the platform says (asked
+   * once per account and process). The first time it is, the operator reads it in the log, and the ISMS
+   * lead is told once (and it is audited); when neither can tell, the link is honoured as before.
+   */
+  private async linkedElsewhere(person: Person, user: PlatformUser): Promise<boolean> {
+    const key = `${user.platform}:${user.id}`;
+    const known = this.elsewhere.get(key);
+    if (known !== undefined) return known;
+    const external = await user.external?.().catch(() => undefined);
+    if (external === undefined) return false;
+    if (external) {
+      const platform = PLATFORM_NAME[user.platform];
+      this.logger.warn({ personId: person.id, platform: user.platform },
+        `the ${platform} account linked to a person in the register belongs to another organisation; refused (its link stays)`);
+      await this.tellLeadsOnce(`external_account:${user.platform}:${user.id}:${person.id}`, 'external_account', reply(
+        text(`The ${platform} account (${user.id}) linked to ${person.name} <${person.email}> belongs to another organisation, so I refused to act for it.`, 'warning'),
+        text(`If ${person.name} works here, they should use their account in this organisation's ${platform}; clear the old link in the register.`),
+      ), { id: person.id, label: `${platform} account ${user.id}` }, {
+        action: 'refuse_external_account', entity: 'person', entityRef: person.email, after: { platform: user.platform, accountId: user.id },
+      });
+    }
+    this.elsewhere.set(key, external);
+    return external;
   }
 
   /** A person without a timezone takes the platform's, asked once per account and process. */
@@ -306,33 +346,25 @@ export class InboundPipeline {
   private async secondAccount(person: Person, user: PlatformUser): Promise<Reply> {
     const platform = PLATFORM_NAME[user.platform];
     this.logger.warn({ personId: person.id, platform: user.platform }, 'a second account claims the email of a linked person; refused');
-    await this.db.transaction(async (tx) => {
-      const leads = await peopleWithRole(tx, 'isms_lead');
-      const key = `identity_conflict:${user.platform}:${user.id}:${person.id}`;
-      let told = false;
-      for (const lead of leads) {
-        told = await enqueue(tx, {
-          recipientId: lead.id,
-          kind: 'identity_conflict',
-          idempotencyKey: `${key}:${lead.id}`,
-          reply: {
-            ...reply(
-              text(`A second ${platform} account (${user.id}) shows the email of ${person.name} <${person.email}>, who is already linked to another ${platform} account. I refused to act for it.`, 'warning'),
-              text(`If ${person.name} really changed accounts, clear the old link in the register; otherwise look into who set that email on the account.`),
-            ),
-            outcome: 'info',
-          },
-        }) || told;
-      }
-      if (told) {
-        await appendAudit(tx, { id: person.id, label: `${platform} account ${user.id}` }, {
-          action: 'refuse_second_account', entity: 'person', entityRef: person.email,
-          after: { platform: user.platform, accountId: user.id },
-        });
-      }
+    await this.tellLeadsOnce(`identity_conflict:${user.platform}:${user.id}:${person.id}`, 'identity_conflict', reply(
+      text(`A second ${platform} account (${user.id}) shows the email of ${person.name} <${person.email}>, who is already linked to another ${platform} account. I refused to act for it.`, 'warning'),
+      text(`If ${person.name} really changed accounts, clear the old link in the register; otherwise look into who set that email on the account.`),
+    ), { id: person.id, label: `${platform} account ${user.id}` }, {
+      action: 'refuse_second_account', entity: 'person', entityRef: person.email, after: { platform: user.platform, accountId: user.id },
     });
     return refusal(`This ${platform} account shows the email ${person.email}, which is already linked to another ${platform} account, so I can't act for it. Nothing was recorded.`,
       'The ISMS lead has been told. If you changed accounts, ask them to move the link.');
+  }
+
+  /** Tells every ISMS lead `message` once per `key` (whatever the process), and audits it the time they are told. */
+  private async tellLeadsOnce(key: string, kind: string, message: Reply, actor: AuditActor, event: AuditInput): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      let told = false;
+      for (const lead of await peopleWithRole(tx, 'isms_lead')) {
+        told = await enqueue(tx, { recipientId: lead.id, kind, idempotencyKey: `${key}:${lead.id}`, reply: { ...message, outcome: 'info' } }) || told;
+      }
+      if (told) await appendAudit(tx, actor, event);
+    });
   }
 
   /**
@@ -360,7 +392,6 @@ export class InboundPipeline {
    * channel): the register holds this organisation's people, so a missing scope is not the reason.
    */
   private fromElsewhere(user: PlatformUser): Reply {
-    this.logger.info({ platform: user.platform }, `${PLATFORM_NAME[user.platform]} user of another organisation asked; refused`);
     // No names or emails of this organisation's people for someone outside it.
     // Slack people know other organisations' workspaces; Teams people know other organisations.
     const where = user.platform === 'slack' ? { yours: "another organisation's workspace", others: 'other workspaces', own: 'its own workspace' }

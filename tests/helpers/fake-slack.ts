@@ -38,6 +38,8 @@ interface FakeFile {
   statedSize?: number;
   /** The download repeats the bytes without a Content-Length until the client hangs up, as a broken or hostile server could. */
   endless?: boolean;
+  /** The download answers 302 to this address, as files.slack.com sends some files on to a signed address on another host. */
+  redirectTo?: string;
 }
 
 /** Uploads up to this size keep their bytes for the test to read; larger ones only their SHA-256 and length. */
@@ -159,7 +161,7 @@ export class FakeSlack {
   }
 
   /** A file people shared: its bytes, or the path of a file on disk to stream them from. */
-  addFile(id: string, name: string, content: Buffer | string, mimetype = 'application/octet-stream', options: { statedSize?: number; endless?: boolean } = {}): void {
+  addFile(id: string, name: string, content: Buffer | string, mimetype = 'application/octet-stream', options: { statedSize?: number; endless?: boolean; redirectTo?: string } = {}): void {
     this.files.set(id, typeof content === 'string'
       ? { id, name, mimetype, size: statSync(content).size, path: content, ...options }
       : { id, name, mimetype, size: content.length, bytes: content, ...options });
@@ -266,10 +268,12 @@ export class FakeSlack {
       await this.held('file download');
       const file = this.files.get(url.pathname.slice('/files/'.length));
       const allowed = token?.startsWith('xoxb-');
-      this.record({ method: 'file download', args: { file: file?.id }, token, status: !file ? 404 : allowed ? 200 : 403, at: Date.now() });
+      const status = !file ? 404 : !allowed ? 403 : file.redirectTo ? 302 : 200;
+      this.record({ method: 'file download', args: { file: file?.id }, token, status, at: Date.now() });
       if (!file) { res.writeHead(404).end(); return; }
       // Slack answers a download without a valid token with its login page, not the file.
       if (!allowed) { res.writeHead(403).end('login required'); return; }
+      if (file.redirectTo) { res.writeHead(302, { location: file.redirectTo }).end(); return; }
       if (file.endless && file.bytes) {
         const bytes = file.bytes;
         res.writeHead(200, { 'content-type': file.mimetype });

@@ -42,9 +42,9 @@ export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewar
     // Acknowledged before anything else runs: the ack is all Slack waits for. Events are acknowledged
     // by Bolt itself; a submission's acknowledgement carries its answer.
     if ('ack' in args && args.ack && (args.body as Body).type !== 'view_submission') await (args.ack as () => Promise<void>)();
-    const { user, request } = describe(args.body as Body, args.context.retryNum);
+    const { user, request, origin } = describe(args.body as Body, args.context.retryNum);
     args.context.request = request;
-    args.context.user = slackUser(deps.api, user ?? '', request, deps.home ?? { teamId: args.context.teamId, enterpriseId: args.context.enterpriseId });
+    args.context.user = slackUser(deps.api, user ?? '', request, deps.home ?? { teamId: args.context.teamId, enterpriseId: args.context.enterpriseId }, origin);
     await args.next();
   };
 }
@@ -123,23 +123,33 @@ export async function safely(deps: SlackDeps, context: SlackContext, show: Show 
 
 type Body = Record<string, any>;
 
-function describe(body: Body, retry: number | undefined): { user?: string; request: RequestInfo } {
+/**
+ * The acting user, the request for the log, and the user's own workspace (and org) where the payload
+ * names it: a slash command's team, a click's or a submission's user.team_id, an event's user_team (which
+ * Slack adds in Slack Connect conversations).
+ */
+function describe(body: Body, retry: number | undefined): { user?: string; request: RequestInfo; origin?: Home } {
   if (typeof body.command === 'string') {
-    return { user: body.user_id, request: { kind: 'slash_command', user: body.user_id, channel: body.channel_id, command: commandName(fromSlackText(body.text ?? '')) } };
+    return {
+      user: body.user_id, request: { kind: 'slash_command', user: body.user_id, channel: body.channel_id, command: commandName(fromSlackText(body.text ?? '')) },
+      origin: { teamId: body.team_id || undefined, enterpriseId: body.enterprise_id || undefined },
+    };
   }
+  const origin = { teamId: body.user?.team_id || undefined, enterpriseId: body.enterprise?.id ?? body.team?.enterprise_id ?? undefined };
   if (body.type === 'block_actions') {
     const action = body.actions?.[0] ?? {};
     const line = OPEN_FORM_ACTION_PATTERN.test(action.action_id ?? '') ? openFormValue(action.value).command : action.value ?? '';
-    return { user: body.user?.id, request: { kind: 'block_action', user: body.user?.id, channel: body.channel?.id, action: action.action_id, command: commandName(line) } };
+    return { user: body.user?.id, request: { kind: 'block_action', user: body.user?.id, channel: body.channel?.id, action: action.action_id, command: commandName(line) }, origin };
   }
   if (body.type === 'view_submission') {
-    return { user: body.user?.id, request: { kind: 'view_submission', user: body.user?.id, view: body.view?.id, command: decodeMeta(body.view?.private_metadata)?.command } };
+    return { user: body.user?.id, request: { kind: 'view_submission', user: body.user?.id, view: body.view?.id, command: decodeMeta(body.view?.private_metadata)?.command }, origin };
   }
   if (body.type === 'event_callback') {
     const event = body.event ?? {};
     // An edit (message_changed) names its author on the message as it is now.
     const user = event.user ?? event.message?.user;
-    return { user, request: { kind: event.type, event_id: body.event_id, user, channel: event.channel, retry } };
+    const team = event.user_team ?? event.message?.user_team;
+    return { user, request: { kind: event.type, event_id: body.event_id, user, channel: event.channel, retry }, origin: { teamId: typeof team === 'string' ? team : undefined } };
   }
   return { user: body.user?.id, request: { kind: String(body.type) } };
 }
