@@ -21,6 +21,7 @@ import { peopleWithRole, toActor, type Person } from '../core/actor.js';
 import { putSupplierOnTriage } from '../domain/declarations/supplier.js';
 import { TIER_LABELS } from '../domain/declarations/supplier-tier.js';
 import { isTierOne, settleSupplierApproval } from '../domain/suppliers/approval.js';
+import { recordAssessment, refreshAcceptanceApprovals, reopensAccepted } from '../domain/risks/assess.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -635,19 +636,47 @@ class ImportRun {
 
   private async writeRisks() {
     for (const [i, r] of (this.data.risks ?? []).entries()) {
+      const path: FieldPath = ['risks', i];
       const [existing] = await this.tx.select().from(risks).where(r.ref ? eq(risks.ref, r.ref) : ieq(risks.title, r.title));
       const [asset] = r.asset ? await this.tx.select({ id: assets.id }).from(assets).where(ieq(assets.name, r.asset)) : [];
       const inherentScore = r.likelihood * r.impact;
+      const residualScore = r.residual_score ?? inherentScore;
+      // Scores changed by a file are a reassessment, as "risk update" makes one: a changed residual score reopens an accepted risk.
+      const reassessed = existing && (existing.likelihood !== r.likelihood || existing.impact !== r.impact || existing.residualScore !== residualScore);
+      const reopen = existing !== undefined && reopensAccepted(existing, residualScore);
       const values = {
         title: r.title, description: r.description, assetId: asset?.id, scopeArea: r.scope_area, threatRef: r.threat_ref,
-        likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore: r.residual_score ?? inherentScore,
-        treatment: r.treatment, ownerId: this.person(r.owner),
+        likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore,
+        treatment: r.treatment, ownerId: this.person(r.owner), status: reopen ? 'open' : undefined,
       };
       const { row, outcome } = await this.save(existing, values,
-        async (v) => this.tx.insert(risks).values({ ...v, ref: await this.newRef('R', r.ref, ['risks', i, 'ref'], 'risk') }).returning(),
+        async (v) => this.tx.insert(risks).values({ ...v, ref: await this.newRef('R', r.ref, [...path, 'ref'], 'risk') }).returning(),
         (c) => this.tx.update(risks).set(c).where(eq(risks.id, existing!.id)).returning());
-      await this.record('risks', outcome, 'risk', row.ref, existing, row);
+      if (!existing) {
+        await this.record('risks', outcome, 'risk', row.ref, existing, row);
+        await recordAssessment(this.contextAs(await this.assessor(row, path)), row, `first assessment, as the risk was imported from ${this.source.fileName}`);
+        continue;
+      }
+      const ctx = reassessed ? this.contextAs(await this.assessor(row, path)) : undefined;
+      if (ctx) await recordAssessment(ctx, row, `reassessed by the import ${this.source.fileName}`, existing);
+      await this.record('risks', outcome, 'risk', row.ref, existing, row, reopen ? 'reopen' : undefined);
+      if (ctx && residualScore !== existing.residualScore) {
+        await refreshAcceptanceApprovals(ctx, existing, residualScore, ` in the import ${this.source.fileName}`);
+      }
     }
+  }
+
+  /**
+   * Whom an imported assessment names, as a risk's history names a person: nobody assesses in the file, so the
+   * register's first ISMS lead, who answers for the register a file loads (and alone adds risks in chat), or
+   * else the risk's owner. Its rationale and audit event say it came from the import.
+   */
+  private async assessor(risk: { ownerId: number | null }, path: FieldPath): Promise<Person> {
+    const assessor = (await this.lead()) ?? (await this.personById(risk.ownerId));
+    if (!assessor) {
+      this.source.fail([...path, 'owner'], 'a risk\'s assessment history names who assessed it, for an import the ISMS lead or else the risk\'s owner: give its owner (or import an ISMS lead)');
+    }
+    return assessor;
   }
 
   private async writeRiskAppetite() {
