@@ -552,6 +552,14 @@ class ImportRun {
           : `${existing.ref} (${existing.name}) is ${existing.status}; an import does not take that decision back (declared, it would wait in triage again): `
             + `leave status out, or write ${existing.status}`);
       }
+      // A declared supplier waiting in triage is decided there, by someone other than who declared it, not accepted by a file.
+      if (existing?.status === 'declared' && s.status === 'accepted') {
+        const waiting = await this.triageItemOf(existing.ref);
+        if (waiting) {
+          this.source.fail([...path, 'status'], `${existing.ref} (${existing.name}) waits in triage as ${waiting.ref}: decide it there `
+            + `("/isms triage accept ${waiting.ref}", by someone other than who declared it); an import does not accept it: leave status out, or write declared`);
+        }
+      }
       const ownerId = this.person(s.owner) ?? existing?.ownerId ?? null;
       const values = {
         name: s.name, service: s.service, ictService: s.ict_service, supportsCriticalFunction: s.supports_critical_function,
@@ -585,9 +593,7 @@ class ImportRun {
    */
   private async settleSupplier(row: Supplier, outcome: Outcome, path: FieldPath) {
     if (row.status === 'declared') {
-      const [waiting] = await this.tx.select({ id: scopeChanges.id }).from(scopeChanges)
-        .where(and(eq(scopeChanges.kind, 'new_supplier'), eq(scopeChanges.subjectRef, row.ref), eq(scopeChanges.status, 'proposed')));
-      if (waiting) return;
+      if (await this.triageItemOf(row.ref)) return;
       const declarer = (await this.personById(row.declaredBy)) ?? (await this.declarer(row.ownerId, path));
       await putSupplierOnTriage(this.contextAs(declarer), row, await nextRef(this.tx, 'SC'),
         `${row.name} (${row.ref}, ${TIER_LABELS[row.criticalityTier]}) was imported from ${this.source.fileName} as declared by ${declarer.name}.`);
@@ -603,6 +609,13 @@ class ImportRun {
       return;
     }
     await settleSupplierApproval(this.contextAs(requester), row, `the import ${this.source.fileName} changed ${row.ref}`);
+  }
+
+  /** The triage item a declared supplier waits in, if it does. */
+  private async triageItemOf(supplierRef: string): Promise<{ ref: string } | undefined> {
+    const [waiting] = await this.tx.select({ ref: scopeChanges.ref }).from(scopeChanges)
+      .where(and(eq(scopeChanges.kind, 'new_supplier'), eq(scopeChanges.subjectRef, supplierRef), eq(scopeChanges.status, 'proposed')));
+    return waiting;
   }
 
   private async personById(id: number | null): Promise<Person | undefined> {
