@@ -395,6 +395,14 @@ describe('risks from an import file', () => {
   const eventsOf = async (ref: string, seq = 0) => (await bot.t.db.select().from(auditEvents).where(and(eq(auditEvents.entityRef, ref), gt(auditEvents.seq, seq)))
     .orderBy(asc(auditEvents.seq))).map((e) => `${e.action} ${e.entity} ${e.entityRef} by ${e.actorLabel}`);
   const lastSeq = async () => (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0].seq;
+  /** The message of a refused import, checking that it wrote nothing. */
+  const refusal = async (yaml: string) => {
+    const before = await snapshot(bot);
+    const error = await importRisks(yaml).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImportError);
+    expect(await snapshot(bot)).toEqual(before);
+    return (error as ImportError).message;
+  };
 
   it('an imported risk gets its first assessment, as one added in chat does, named after the import and recorded under the ISMS lead', async () => {
     await importRisks(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4'));
@@ -408,15 +416,16 @@ describe('risks from an import file', () => {
 
   it('with no ISMS lead in the register, an imported assessment is recorded under the risk\'s owner; with neither, the file is refused, naming the row', async () => {
     await bot.t.db.update(people).set({ roles: ['staff'] }).where(eq(people.id, bot.ids.lead));
-    const audit = await bot.auditCount();
-    const refused = await importRisks(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4')).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(ImportError);
-    expect((refused as ImportError).message).toBe('risks.yaml:3: risks[1].owner: a risk\'s assessment history names who assessed it, '
+    expect(await refusal(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4'))).toBe('risks.yaml:3: risks[1].owner: a risk\'s assessment history names who assessed it, '
       + 'for an import the ISMS lead or else the risk\'s owner: give its owner (or import an ISMS lead)');
-    expect(await bot.auditCount()).toBe(audit);
-    expect(await bot.t.db.select().from(risks)).toEqual([]);
     await importRisks(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4, owner: olga@test.example'));
     expect((await bot.t.db.select().from(riskAssessments)).map((a) => a.assessedBy)).toEqual([bot.ids.owner, bot.ids.owner]);
+  });
+
+  it('refuses a residual score above the inherent score, as risk add does, naming the row, and writes nothing', async () => {
+    expect(await refusal(file('likelihood: 2, impact: 3, residual_score: 9', 'likelihood: 3, impact: 4, residual_score: 12'))).toBe(
+      'risks.yaml:2: risks[0].residual_score: 9 is above the inherent score 6 (likelihood x impact); '
+      + 'controls in place cannot make a risk worse: give a residual score up to 6, or raise the likelihood or impact');
   });
 
   it('scores a file changes are a reassessment, as "risk update" makes: kept in the history, an accepted risk reopened, the management body\'s approval stale', async () => {

@@ -134,6 +134,7 @@ class ImportRun {
       ...(await this.checkPeople()),
       ...(await this.checkAssetNames()),
       ...(await this.checkRequirements()),
+      ...this.checkResidualScores(),
     ];
     this.source.failAll(problems);
   }
@@ -236,6 +237,17 @@ class ImportRun {
       });
     }
     return problems;
+  }
+
+  /** A residual score above the inherent one is refused, as "risk add" and "risk update" refuse it. */
+  private checkResidualScores(): ImportProblem[] {
+    return (this.data.risks ?? []).flatMap((r, i) => {
+      const inherent = r.likelihood * r.impact;
+      return r.residual_score !== undefined && r.residual_score > inherent
+        ? [this.source.problem(['risks', i, 'residual_score'], `${r.residual_score} is above the inherent score ${inherent} (likelihood x impact); `
+          + `controls in place cannot make a risk worse: give a residual score up to ${inherent}, or raise the likelihood or impact`)]
+        : [];
+    });
   }
 
   private async checkAssetNames(): Promise<ImportProblem[]> {
