@@ -58,9 +58,10 @@ describe('audit trail verification', () => {
       expect(imported.stderr).toBe('');
       expect(imported.code).toBe(0);
       expect(imported.stdout).toContain('Imported examples/example-org.yaml: people: 10 created');
-      // The reference data load is one event, each imported entry another, and the request for the management
-      // body's approval of the tier-1 supplier imported as accepted one more.
-      const events = [...imported.stdout.matchAll(/(\d+) created/g)].reduce((sum, m) => sum + Number(m[1]), 1) + 1;
+      // The reference data load is one event, each imported entry another, each new risk's first assessment another,
+      // and the request for the management body's approval of the tier-1 supplier imported as accepted one more.
+      const risks = Number(/risks: (\d+) created/.exec(imported.stdout)![1]);
+      const events = [...imported.stdout.matchAll(/(\d+) created/g)].reduce((sum, m) => sum + Number(m[1]), 1) + risks + 1;
 
       const verified = await runCli(['verify-audit'], env);
       expect(verified).toMatchObject({ code: 0, stderr: '' });

@@ -356,4 +356,28 @@ describe('suppliers from an import file', () => {
     expect(await bot.sayText('lead', '/isms triage')).toContain('SC-0001 — new supplier: Acme Cloud');
     expect(await bot.sayText('board', '/isms approvals')).toContain('APR-0001');
   });
+
+  it('refuses a file accepting a supplier that waits in triage, naming the row and the triage item, and writes nothing; it is decided in triage', async () => {
+    await auditSeededRows(bot.t.db);
+    await bot.say('staff', '/isms declare supplier "Kagi" --ict no --critical no --data none'); // SUP-0001, SC-0001
+    await importSuppliers('suppliers:\n  - { name: Acme Cloud, owner: olga@test.example }\n'); // SUP-0002, SC-0002
+    const audit = await bot.auditCount();
+    const file = 'suppliers:\n  - { name: Nimbus Cloud, owner: olga@test.example, status: accepted }\n  - { name: kagi, status: accepted }\n'
+      + '  - { ref: SUP-0002, name: Acme Cloud, status: accepted }\n';
+    const refused = await importSuppliers(file).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ImportError);
+    expect((refused as ImportError).message).toBe('suppliers.yaml:3: suppliers[1].status: SUP-0001 (Kagi) waits in triage as SC-0001: decide it there '
+      + '("/isms triage accept SC-0001", by someone other than who declared it); an import does not accept it: leave status out, or write declared');
+    expect(await bot.auditCount()).toBe(audit);
+    expect((await bot.t.db.select().from(suppliers).orderBy(asc(suppliers.id))).map((r) => [r.ref, r.status])).toEqual([['SUP-0001', 'declared'], ['SUP-0002', 'declared']]);
+    expect((await bot.t.db.select().from(scopeChanges).orderBy(asc(scopeChanges.id))).map((c) => [c.ref, c.status])).toEqual([['SC-0001', 'proposed'], ['SC-0002', 'proposed']]);
+
+    // Triage decides; a file saying what triage decided then imports, and a new supplier imported as accepted stays allowed.
+    expect(await bot.sayText('lead', '/isms triage accept SC-0001')).not.toContain('waits');
+    await importSuppliers('suppliers:\n  - { name: Nimbus Cloud, owner: olga@test.example, status: accepted }\n  - { name: Kagi, status: accepted }\n');
+    expect((await bot.t.db.select().from(suppliers).orderBy(asc(suppliers.id))).map((r) => [r.ref, r.name, r.status]))
+      .toEqual([['SUP-0001', 'Kagi', 'accepted'], ['SUP-0002', 'Acme Cloud', 'declared'], ['SUP-0003', 'Nimbus Cloud', 'accepted']]);
+    expect(await bot.sayText('lead', '/isms triage')).toContain('SC-0002 — new supplier: Acme Cloud');
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
 });

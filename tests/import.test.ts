@@ -75,7 +75,7 @@ describe('YAML import', () => {
     return error as ImportError;
   };
 
-  it('writes what the file says, with one audit event per entry', async () => {
+  it('writes what the file says, with one audit event per entry, and a new risk\'s first assessment', async () => {
     const before = await count('audit_events');
     const counts = await importYaml(t.db, GOOD, 'org.yaml');
 
@@ -90,7 +90,7 @@ describe('YAML import', () => {
       sql`select action, entity, entity_ref, actor_label from audit_events where seq > ${before} order by seq`));
     expect(events.map((e) => `${e.action} ${e.entity} ${e.entity_ref}`)).toEqual([
       'create person iris@example.org', 'create person olaf@example.org', 'create framework_requirement SOC2 CC6.1',
-      'create control CTL-AC-01', 'create policy POL-0001', 'create risk R-0001',
+      'create control CTL-AC-01', 'create policy POL-0001', 'create risk R-0001', 'assess risk_assessment R-0001',
     ]);
     expect(new Set(events.map((e) => e.actor_label))).toEqual(new Set(['import org.yaml']));
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import {
   auditEvents, controls, managementApprovals, people, riskAcceptanceProposals, riskAcceptances, riskAppetite, riskAssessments, risks,
   trainingAttestations, trainingCourses,
@@ -10,6 +10,7 @@ import { toPlainText, type Block, type Reply } from '../src/core/reply.js';
 import { verifyRegister } from '../src/core/verify.js';
 import { defaultNudgeSettings, reopenExpiredRisks } from '../src/scheduler/index.js';
 import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
+import { ImportError, importYaml } from '../src/import/index.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
 import { auditSeededRows } from './helpers/fixtures.js';
 
@@ -379,5 +380,86 @@ describe('expired risk acceptances', () => {
     await reopenExpiredRisks(bot.t.db, morning('2026-10-12'), settings);
     expect(await textsFor(bot, 'lead', 'risk')).toEqual([expect.stringContaining('R-0002 Shadow IT: its acceptance ran out on 2026-10-10')]);
     expect(await textsFor(bot, 'owner', 'risk')).toEqual([]);
+  });
+});
+
+describe('risks from an import file', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await seeded(); });
+  afterEach(async () => { await bot.destroy(); });
+
+  const importRisks = (yaml: string, now = NOW) => importYaml(bot.t.db, yaml, 'risks.yaml', { now });
+  const file = (ransomware: string, laptops: string) => 'risks:\n'
+    + `  - { title: Ransomware on file servers, ${ransomware}, treatment: mitigate, owner: olga@test.example }\n`
+    + `  - { title: Laptop theft, ${laptops}, treatment: mitigate }\n`;
+  const eventsOf = async (ref: string, seq = 0) => (await bot.t.db.select().from(auditEvents).where(and(eq(auditEvents.entityRef, ref), gt(auditEvents.seq, seq)))
+    .orderBy(asc(auditEvents.seq))).map((e) => `${e.action} ${e.entity} ${e.entityRef} by ${e.actorLabel}`);
+  const lastSeq = async () => (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0].seq;
+  /** The message of a refused import, checking that it wrote nothing. */
+  const refusal = async (yaml: string) => {
+    const before = await snapshot(bot);
+    const error = await importRisks(yaml).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImportError);
+    expect(await snapshot(bot)).toEqual(before);
+    return (error as ImportError).message;
+  };
+
+  it('an imported risk gets its first assessment, as one added in chat does, named after the import and recorded under the ISMS lead', async () => {
+    await importRisks(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4'));
+    expect(await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id))).toMatchObject([
+      { assessedBy: bot.ids.lead, assessedAt: NOW, residualScoreBefore: null, inherentScoreAfter: 20, residualScoreAfter: 16, rationale: 'first assessment, as the risk was imported from risks.yaml' },
+      { assessedBy: bot.ids.lead, residualScoreBefore: null, inherentScoreAfter: 12, residualScoreAfter: 12 },
+    ]);
+    expect(await eventsOf('R-0001')).toEqual(['create risk R-0001 by import risks.yaml', 'assess risk_assessment R-0001 by import risks.yaml']);
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('with no ISMS lead in the register, an imported assessment is recorded under the risk\'s owner; with neither, the file is refused, naming the row', async () => {
+    await bot.t.db.update(people).set({ roles: ['staff'] }).where(eq(people.id, bot.ids.lead));
+    expect(await refusal(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4'))).toBe('risks.yaml:3: risks[1].owner: a risk\'s assessment history names who assessed it, '
+      + 'for an import the ISMS lead or else the risk\'s owner: give its owner (or import an ISMS lead)');
+    await importRisks(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4, owner: olga@test.example'));
+    expect((await bot.t.db.select().from(riskAssessments)).map((a) => a.assessedBy)).toEqual([bot.ids.owner, bot.ids.owner]);
+  });
+
+  it('refuses a residual score above the inherent score, as risk add does, naming the row, and writes nothing', async () => {
+    expect(await refusal(file('likelihood: 2, impact: 3, residual_score: 9', 'likelihood: 3, impact: 4, residual_score: 12'))).toBe(
+      'risks.yaml:2: risks[0].residual_score: 9 is above the inherent score 6 (likelihood x impact); '
+      + 'controls in place cannot make a risk worse: give a residual score up to 6, or raise the likelihood or impact');
+  });
+
+  it('scores a file changes are a reassessment, as "risk update" makes: kept in the history, an accepted risk reopened, the management body\'s approval stale', async () => {
+    await importRisks(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4, residual_score: 6')); // R-0001 above the appetite, R-0002 within
+    await trainBoardMember(bot, bot.ids.board);
+    await bot.say('lead', '/isms risk accept R-0001 "too costly" --until 2027-06-30', at);
+    await bot.say('board', '/isms approve APR-0001', at);
+    await bot.say('lead', '/isms risk accept R-0002 "insured" --until 2027-06-30', at);
+    expect((await bot.t.db.select().from(risks).orderBy(asc(risks.id))).map((r) => r.status)).toEqual(['accepted', 'accepted']);
+    const seq = await lastSeq();
+    const later = new Date('2026-10-05T10:00:00Z');
+
+    // R-0001's residual score changes; R-0002's likelihood alone, so its acceptance still holds.
+    await importRisks(file('likelihood: 4, impact: 5, residual_score: 10', 'likelihood: 2, impact: 4, residual_score: 6'), later);
+    expect(await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id)).then((rows) => rows.slice(2))).toMatchObject([
+      { assessedBy: bot.ids.lead, assessedAt: later, residualScoreBefore: 16, residualScoreAfter: 10, inherentScoreBefore: 20, inherentScoreAfter: 20, rationale: 'reassessed by the import risks.yaml' },
+      { assessedBy: bot.ids.lead, likelihoodBefore: 3, likelihoodAfter: 2, inherentScoreBefore: 12, inherentScoreAfter: 8, residualScoreBefore: 6, residualScoreAfter: 6 },
+    ]);
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'open', residualScore: 10 });
+    expect(await riskRow(bot, 'R-0002')).toMatchObject({ status: 'accepted', likelihood: 2 });
+    expect(await eventsOf('R-0001', seq)).toEqual(['assess risk_assessment R-0001 by import risks.yaml', 'reopen risk R-0001 by import risks.yaml']);
+    expect(await eventsOf('APR-0001', seq)).toEqual(['mark_stale management_approval APR-0001 by import risks.yaml']);
+    expect(await bot.t.db.select().from(managementApprovals)).toMatchObject([
+      { ref: 'APR-0001', status: 'approved', staleAt: later, staleReason: 'the residual score of R-0001 changed from 16 to 10 in the import risks.yaml' },
+    ]);
+    expect(await textsFor(bot, 'lead')).toContainEqual(expect.stringContaining('APR-0001 (acceptance of R-0001 Ransomware on file servers at residual score 16) no longer covers it'));
+    const listed = await bot.say('lead', '/isms risks', { now: later });
+    expect(field(listed, 'R-0001', 'Acceptance')).toContain('reopened since, needs a new decision');
+    expect(itemFor(listed, 'R-0002').detail).toBe('within appetite · accepted');
+
+    // The same file again changes nothing, and assesses nothing.
+    const assessed = (await bot.t.db.select().from(riskAssessments)).length;
+    expect(await importRisks(file('likelihood: 4, impact: 5, residual_score: 10', 'likelihood: 2, impact: 4, residual_score: 6'), later)).toMatchObject({ risks: { unchanged: 2 } });
+    expect(await bot.t.db.select().from(riskAssessments)).toHaveLength(assessed);
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 });

@@ -21,6 +21,7 @@ import { peopleWithRole, toActor, type Person } from '../core/actor.js';
 import { putSupplierOnTriage } from '../domain/declarations/supplier.js';
 import { TIER_LABELS } from '../domain/declarations/supplier-tier.js';
 import { isTierOne, settleSupplierApproval } from '../domain/suppliers/approval.js';
+import { recordAssessment, refreshAcceptanceApprovals, reopensAccepted } from '../domain/risks/assess.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -133,6 +134,7 @@ class ImportRun {
       ...(await this.checkPeople()),
       ...(await this.checkAssetNames()),
       ...(await this.checkRequirements()),
+      ...this.checkResidualScores(),
     ];
     this.source.failAll(problems);
   }
@@ -235,6 +237,17 @@ class ImportRun {
       });
     }
     return problems;
+  }
+
+  /** A residual score above the inherent one is refused, as "risk add" and "risk update" refuse it. */
+  private checkResidualScores(): ImportProblem[] {
+    return (this.data.risks ?? []).flatMap((r, i) => {
+      const inherent = r.likelihood * r.impact;
+      return r.residual_score !== undefined && r.residual_score > inherent
+        ? [this.source.problem(['risks', i, 'residual_score'], `${r.residual_score} is above the inherent score ${inherent} (likelihood x impact); `
+          + `controls in place cannot make a risk worse: give a residual score up to ${inherent}, or raise the likelihood or impact`)]
+        : [];
+    });
   }
 
   private async checkAssetNames(): Promise<ImportProblem[]> {
@@ -551,6 +564,14 @@ class ImportRun {
           : `${existing.ref} (${existing.name}) is ${existing.status}; an import does not take that decision back (declared, it would wait in triage again): `
             + `leave status out, or write ${existing.status}`);
       }
+      // A declared supplier waiting in triage is decided there, by someone other than who declared it, not accepted by a file.
+      if (existing?.status === 'declared' && s.status === 'accepted') {
+        const waiting = await this.triageItemOf(existing.ref);
+        if (waiting) {
+          this.source.fail([...path, 'status'], `${existing.ref} (${existing.name}) waits in triage as ${waiting.ref}: decide it there `
+            + `("/isms triage accept ${waiting.ref}", by someone other than who declared it); an import does not accept it: leave status out, or write declared`);
+        }
+      }
       const ownerId = this.person(s.owner) ?? existing?.ownerId ?? null;
       const values = {
         name: s.name, service: s.service, ictService: s.ict_service, supportsCriticalFunction: s.supports_critical_function,
@@ -584,9 +605,7 @@ class ImportRun {
    */
   private async settleSupplier(row: Supplier, outcome: Outcome, path: FieldPath) {
     if (row.status === 'declared') {
-      const [waiting] = await this.tx.select({ id: scopeChanges.id }).from(scopeChanges)
-        .where(and(eq(scopeChanges.kind, 'new_supplier'), eq(scopeChanges.subjectRef, row.ref), eq(scopeChanges.status, 'proposed')));
-      if (waiting) return;
+      if (await this.triageItemOf(row.ref)) return;
       const declarer = (await this.personById(row.declaredBy)) ?? (await this.declarer(row.ownerId, path));
       await putSupplierOnTriage(this.contextAs(declarer), row, await nextRef(this.tx, 'SC'),
         `${row.name} (${row.ref}, ${TIER_LABELS[row.criticalityTier]}) was imported from ${this.source.fileName} as declared by ${declarer.name}.`);
@@ -602,6 +621,13 @@ class ImportRun {
       return;
     }
     await settleSupplierApproval(this.contextAs(requester), row, `the import ${this.source.fileName} changed ${row.ref}`);
+  }
+
+  /** The triage item a declared supplier waits in, if it does. */
+  private async triageItemOf(supplierRef: string): Promise<{ ref: string } | undefined> {
+    const [waiting] = await this.tx.select({ ref: scopeChanges.ref }).from(scopeChanges)
+      .where(and(eq(scopeChanges.kind, 'new_supplier'), eq(scopeChanges.subjectRef, supplierRef), eq(scopeChanges.status, 'proposed')));
+    return waiting;
   }
 
   private async personById(id: number | null): Promise<Person | undefined> {
@@ -635,19 +661,47 @@ class ImportRun {
 
   private async writeRisks() {
     for (const [i, r] of (this.data.risks ?? []).entries()) {
+      const path: FieldPath = ['risks', i];
       const [existing] = await this.tx.select().from(risks).where(r.ref ? eq(risks.ref, r.ref) : ieq(risks.title, r.title));
       const [asset] = r.asset ? await this.tx.select({ id: assets.id }).from(assets).where(ieq(assets.name, r.asset)) : [];
       const inherentScore = r.likelihood * r.impact;
+      const residualScore = r.residual_score ?? inherentScore;
+      // Scores changed by a file are a reassessment, as "risk update" makes one: a changed residual score reopens an accepted risk.
+      const reassessed = existing && (existing.likelihood !== r.likelihood || existing.impact !== r.impact || existing.residualScore !== residualScore);
+      const reopen = existing !== undefined && reopensAccepted(existing, residualScore);
       const values = {
         title: r.title, description: r.description, assetId: asset?.id, scopeArea: r.scope_area, threatRef: r.threat_ref,
-        likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore: r.residual_score ?? inherentScore,
-        treatment: r.treatment, ownerId: this.person(r.owner),
+        likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore,
+        treatment: r.treatment, ownerId: this.person(r.owner), status: reopen ? 'open' : undefined,
       };
       const { row, outcome } = await this.save(existing, values,
-        async (v) => this.tx.insert(risks).values({ ...v, ref: await this.newRef('R', r.ref, ['risks', i, 'ref'], 'risk') }).returning(),
+        async (v) => this.tx.insert(risks).values({ ...v, ref: await this.newRef('R', r.ref, [...path, 'ref'], 'risk') }).returning(),
         (c) => this.tx.update(risks).set(c).where(eq(risks.id, existing!.id)).returning());
-      await this.record('risks', outcome, 'risk', row.ref, existing, row);
+      if (!existing) {
+        await this.record('risks', outcome, 'risk', row.ref, existing, row);
+        await recordAssessment(this.contextAs(await this.assessor(row, path)), row, `first assessment, as the risk was imported from ${this.source.fileName}`);
+        continue;
+      }
+      const ctx = reassessed ? this.contextAs(await this.assessor(row, path)) : undefined;
+      if (ctx) await recordAssessment(ctx, row, `reassessed by the import ${this.source.fileName}`, existing);
+      await this.record('risks', outcome, 'risk', row.ref, existing, row, reopen ? 'reopen' : undefined);
+      if (ctx && residualScore !== existing.residualScore) {
+        await refreshAcceptanceApprovals(ctx, existing, residualScore, ` in the import ${this.source.fileName}`);
+      }
     }
+  }
+
+  /**
+   * Whom an imported assessment names, as a risk's history names a person: nobody assesses in the file, so the
+   * register's first ISMS lead, who answers for the register a file loads (and alone adds risks in chat), or
+   * else the risk's owner. Its rationale and audit event say it came from the import.
+   */
+  private async assessor(risk: { ownerId: number | null }, path: FieldPath): Promise<Person> {
+    const assessor = (await this.lead()) ?? (await this.personById(risk.ownerId));
+    if (!assessor) {
+      this.source.fail([...path, 'owner'], 'a risk\'s assessment history names who assessed it, for an import the ISMS lead or else the risk\'s owner: give its owner (or import an ISMS lead)');
+    }
+    return assessor;
   }
 
   private async writeRiskAppetite() {

@@ -52,6 +52,31 @@ export const riskUpdateInput = z.object({
   rationale: rationale.describe('Why the risk is reassessed so; auditors read this'),
 });
 
+/**
+ * Appends an assessment of `risk` to its history (append-only), by the acting person, with its audit event:
+ * the scores as they are now, and those of `before` (none for a risk's first assessment).
+ */
+export async function recordAssessment(ctx: CommandContext, risk: Risk, rationale: string, before?: Risk): Promise<void> {
+  const [assessment] = await ctx.db.insert(riskAssessments).values({
+    riskId: risk.id, assessedBy: ctx.actor.id, assessedAt: ctx.now,
+    ...(before && {
+      likelihoodBefore: before.likelihood, impactBefore: before.impact, inherentScoreBefore: before.inherentScore, residualScoreBefore: before.residualScore,
+    }),
+    likelihoodAfter: risk.likelihood, impactAfter: risk.impact, inherentScoreAfter: risk.inherentScore, residualScoreAfter: risk.residualScore, rationale,
+  }).returning();
+  await ctx.audit({ action: 'assess', entity: 'risk_assessment', entityRef: risk.ref, after: assessment });
+}
+
+/** Whether reassessing `before` to `residual` reopens it: an acceptance holds for the residual score it was decided at. */
+export const reopensAccepted = (before: Risk, residual: number): boolean => residual !== before.residualScore && before.status === 'accepted';
+
+/**
+ * After the residual score of `before` changed to `residual`: the management body's requests and decisions about
+ * accepting it go stale, their requesters told why (`how` says by what, e.g. " in the import risks.yaml").
+ */
+export const refreshAcceptanceApprovals = (ctx: CommandContext, before: Risk, residual: number, how = '') =>
+  refreshApprovals(ctx, riskAcceptanceSubject, before.ref, `the residual score of ${before.ref} changed from ${before.residualScore} to ${residual}${how}`);
+
 function refuseResidualAboveInherent(residual: number, inherent: number) {
   if (residual > inherent) {
     throw invalid(`residual: ${residual} is above the inherent score ${inherent}; controls in place cannot make a risk worse.`,
@@ -126,11 +151,7 @@ export const riskAddCommand = defineCommand({
     const assetRefs = links.assets.map((a) => a.ref);
     const controlCodes = links.controls.map((c) => c.code);
     await ctx.audit({ action: 'create', entity: 'risk', entityRef: ref, after: { ...risk, assets: assetRefs, controls: controlCodes } });
-    const [assessment] = await ctx.db.insert(riskAssessments).values({
-      riskId: risk.id, assessedBy: ctx.actor.id, assessedAt: ctx.now, likelihoodAfter: risk.likelihood, impactAfter: risk.impact,
-      inherentScoreAfter: inherentScore, residualScoreAfter: residual, rationale: 'first assessment, as the risk was added',
-    }).returning();
-    await ctx.audit({ action: 'assess', entity: 'risk_assessment', entityRef: ref, after: assessment });
+    await recordAssessment(ctx, risk, 'first assessment, as the risk was added');
     return {
       ...reply(text(`Added ${title} to the risk register as ${ref}.`, 'success'), fields([
         { label: 'Reference', value: ref },
@@ -179,23 +200,14 @@ export const riskUpdateCommand = defineCommand({
       'Give --likelihood, --impact, --residual or --threat with a new value.');
     }
     const residualChanged = residual !== before.residualScore;
-    const reopen = residualChanged && before.status === 'accepted';
+    const reopen = reopensAccepted(before, residual);
     const [after] = await ctx.db.update(risks).set({ likelihood, impact, inherentScore, residualScore: residual, threatRef, ...(reopen ? { status: 'open' } : {}) })
       .where(eq(risks.id, before.id)).returning();
     // The assessment history holds scores; a new threat alone is in the risk's own event, before and after,
     // which keeps the rationale too, so why the threat changed is on record.
-    if (scoresChanged) {
-      const [assessment] = await ctx.db.insert(riskAssessments).values({
-        riskId: before.id, assessedBy: ctx.actor.id, assessedAt: ctx.now,
-        likelihoodBefore: before.likelihood, impactBefore: before.impact, inherentScoreBefore: before.inherentScore, residualScoreBefore: before.residualScore,
-        likelihoodAfter: likelihood, impactAfter: impact, inherentScoreAfter: inherentScore, residualScoreAfter: residual, rationale: input.rationale,
-      }).returning();
-      await ctx.audit({ action: 'assess', entity: 'risk_assessment', entityRef: before.ref, after: assessment });
-    }
+    if (scoresChanged) await recordAssessment(ctx, after, input.rationale, before);
     await ctx.audit({ action: reopen ? 'reopen' : 'update', entity: 'risk', entityRef: before.ref, before, after: { ...after, rationale: input.rationale } });
-    const stale = residualChanged
-      ? await refreshApprovals(ctx, riskAcceptanceSubject, before.ref, `the residual score of ${before.ref} changed from ${before.residualScore} to ${residual}`)
-      : [];
+    const stale = residualChanged ? await refreshAcceptanceApprovals(ctx, before, residual) : [];
     const notes = [
       ...(reopen ? [`${before.ref} was accepted at residual score ${before.residualScore}; it is open again and needs a new acceptance decision.`] : []),
       ...(stale.length ? [`The management body's ${stale.map((a) => a.ref).join(', ')} no longer covers it.`] : []),
