@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { aiTools, people } from '../src/db/schema/index.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, payloadDriver, BOT, TENANT,
+  startTeamsStack, payloadDriver, cardOf, cardText, personalChatOf, teamsUserOf, BOT, TENANT,
   type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 
@@ -73,6 +73,45 @@ describe('more Teams activities as the Bot Framework sends them', () => {
     expect(status).toBe(200);
     expect(posted.join('\n')).toContain('Nina Newcomer');
     expect(connector.created.slice(created).map((c) => c.parameters.tenantId)).toEqual([TENANT]);
+  });
+
+  it('answers a message whose value is JSON null (no card was clicked) as one without it, not with the apology for a fault', async () => {
+    const { status, posted } = await post(message('staff', '', { text: undefined, value: null as never }));
+    expect(status).toBe(200);
+    expect(posted).toEqual([expect.stringContaining('Here is what you can do')]);
+  });
+
+  describe('formatting markup Teams leaves in the text of a message', () => {
+    it.each([
+      ['a paragraph', () => message('staff', '<p>declare ai Kagi</p>'), { name: 'Kagi', vendor: null }],
+      ['nested blocks', () => message('staff', '<div><div>declare ai Kagi</div></div>'), { name: 'Kagi', vendor: null }],
+      ['a line break after the command', () => message('staff', 'declare ai Kagi<br>'), { name: 'Kagi', vendor: null }],
+      ['bold words and a no-break space', () => message('staff', '<p><strong>declare</strong>&nbsp;ai <em>Kagi</em></p>'), { name: 'Kagi', vendor: null }],
+      ['one block per line', () => message('staff', '<div>declare ai Kagi</div><div>--vendor Kagi</div>'), { name: 'Kagi', vendor: 'Kagi' }],
+      ['a channel paragraph with the bot\'s mention in it', () => inChannel('staff', '', { text: '<p><at>ISMS</at>&nbsp;declare ai Kagi</p>' }), { name: 'Kagi', vendor: null }],
+    ])('is not part of the command: %s', async (_name, activity, recorded) => {
+      await h.t.db.delete(aiTools);
+      const { status, posted } = await post(activity());
+      expect(status).toBe(200);
+      expect(posted).toContainEqual(expect.stringContaining('Recorded Kagi in the AI register'));
+      expect(await h.t.db.select({ name: aiTools.name, vendor: aiTools.vendor }).from(aiTools)).toEqual([recorded]);
+      await h.t.db.delete(aiTools);
+    });
+  });
+
+  it.each([
+    ['someone the bot has answered there before', 'owner' as const],
+    ['someone who never wrote to the bot (Teams gives the same personal chat when asked for it)', 'auditor' as const],
+  ])('answers %s once in a personal chat whose activity leaves out conversationType and isGroup', async (_who, who) => {
+    if (who === 'owner') await post(message(who, 'help'));
+    connector.personalChats.set(teamsUserOf(who).id, personalChatOf(who));
+    const before = connector.posted.length;
+    const { status } = await post(message(who, `declare ai Tool-${who}`, { conversation: { id: personalChatOf(who), tenantId: TENANT } as never }));
+    expect(status).toBe(200);
+    expect(connector.posted.slice(before).map((p) => [p.conversationId, cardText(cardOf(p.activity))])).toEqual([
+      [personalChatOf(who), expect.stringContaining(`Recorded Tool-${who} in the AI register`)],
+    ]);
+    await h.t.db.delete(aiTools);
   });
 
   it('takes the end of a conversation with 200, answering nothing', async () => {

@@ -58,7 +58,10 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     // The channel learns only where the answer went, never what it says.
     const name = person?.name ?? context.activity.from.name;
     const say = (sentence: string) => (name ? `${name}, ${sentence}` : sentence[0].toUpperCase() + sentence.slice(1));
-    if (await out.sendPrivately(context, result, person)) {
+    const sent = await out.sendPrivately(context, result, person);
+    // A personal chat whose activity did not say so: the answer is there already, and nobody else reads it.
+    if (sent === 'here') return;
+    if (sent) {
       await out.sendHere(context, reply(text(say(`I've sent you the ${result.outcome === 'form' ? 'form' : 'answer'} in our personal chat.`))));
     } else if (hasFile(result)) {
       await out.sendHere(context, reply(text(say(`I can hand you files only in our personal chat, and I can't reach you there: open a personal chat with me and ask there.`), 'warning')));
@@ -279,10 +282,19 @@ export function personalChatText(activity: Partial<Activity>): string {
 /**
  * A message's text as typed: Teams writes "&", "<", quotes and repeated spaces as HTML entities
  * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space is a space.
+ * The formatting markup some clients leave in the text (<p>, <div>, <br>, <b>...) is not part of what
+ * was typed: a line's end is a line break, other tags go. A "<" the person typed comes as &lt;, so it stays.
  */
 export function plainText(text: string): string {
-  return decodeHTML(text).replace(/\u00a0/g, ' ');
+  const unformatted = text.replace(LINE_END, '\n').replace(FORMATTING, '');
+  return decodeHTML(unformatted).replace(/\u00a0/g, ' ');
 }
+
+/** The HTML formatting Teams may write into a message's text; <at> (a mention) is not among it. */
+const FORMATTING_TAGS = 'p|div|span|br|b|strong|i|em|u|s|strike|del|ins|sub|sup|small|font|pre|code|blockquote|h[1-6]|ul|ol|li|hr|a|img|attachment|table|thead|tbody|tr|td|th';
+const FORMATTING = new RegExp(`<\\/?(?:${FORMATTING_TAGS})\\b[^>]*>`, 'gi');
+/** Where a line ends: a line break, the end of a paragraph, block, list item or row. */
+const LINE_END = /<br\b[^>]*>|<\/(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>/gi;
 
 /** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */
 function namesOfMentioned(text: string): string {
