@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { aiTools, people } from '../src/db/schema/index.js';
+import { aiTools, evidenceItems, people } from '../src/db/schema/index.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, payloadDriver, cardOf, cardText, personalChatOf, teamsUserOf, BOT, TENANT,
+  startTeamsStack, payloadDriver, requestEvidenceInTeams, cardOf, cardText, personalChatOf, teamsUserOf, BOT, TENANT,
   type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 
@@ -112,6 +112,16 @@ describe('more Teams activities as the Bot Framework sends them', () => {
       [personalChatOf(who), expect.stringContaining(`Recorded Tool-${who} in the AI register`)],
     ]);
     await h.t.db.delete(aiTools);
+  });
+
+  it('records a reply to an evidence request that @mentions someone with their name as written, without quotes nobody typed', async () => {
+    const card = await requestEvidenceInTeams(stack);
+    const { posted } = await post(message('owner', 'Access review signed off by <at>Lena Lead</at> on 3 Dec', {
+      replyToId: card.id,
+      entities: [{ type: 'mention', text: '<at>Lena Lead</at>', mentioned: teamsUserOf('lead') }],
+    }));
+    expect(posted).toEqual([expect.stringContaining('EV-')]);
+    expect(await h.t.db.select({ text: evidenceItems.text }).from(evidenceItems)).toEqual([{ text: 'Access review signed off by Lena Lead on 3 Dec' }]);
   });
 
   it('takes the end of a conversation with 200, answering nothing', async () => {

@@ -183,14 +183,16 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     const personal = isPersonalChat(activity);
-    const typed = (personal ? personalChatText(activity) : withoutBotMention(activity)).trim();
+    // A command names a person mentioned as one argument; evidence keeps their name as written.
+    const textOf = (asWritten: boolean) => (personal ? personalChatText(activity, asWritten) : withoutBotMention(activity, asWritten)).trim();
+    const typed = textOf(false);
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
     // Answered once: Teams delivers a turn again (same activity) when our 200 came late. It is
     // answered again only when the first answer surely did not reach the Bot Connector.
     const answered = await answerOnce(db, answeredKey(activity), async () => {
       // Nothing typed ("@ISMS" alone, or only spaces), nothing attached: the answer to an empty command line, the help.
-      const request = typed || files.length || pictures ? await requestOf(activity, typed) : { line: '' };
+      const request = typed || files.length || pictures ? await requestOf(activity, typed, textOf(true)) : { line: '' };
       // A picture pasted into a reply meant as evidence is refused: the evidence would be recorded without it.
       const attachments = files.length ? () => download(files, request)
         : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile()) : undefined;
@@ -243,10 +245,11 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   /**
    * A message replying to an evidence request is evidence for it; a file on its own is evidence for
    * the latest request the bot sent into this conversation; anything else typed is a command.
+   * `written` is the text with anyone mentioned named as written, for evidence.
    */
-  async function requestOf(activity: Activity, typed: string): Promise<Request> {
+  async function requestOf(activity: Activity, typed: string, written: string): Promise<Request> {
     const repliedTo = await evidenceRequestRepliedTo(db, activity.conversation.id, activity.replyToId);
-    if (repliedTo) return { threadReply: { about: repliedTo, text: typed } };
+    if (repliedTo) return { threadReply: { about: repliedTo, text: written } };
     if (typed) return { line: typed };
     return { threadReply: { about: await latestEvidenceRequest(db, activity.conversation.id), text: '' } };
   }
@@ -255,13 +258,14 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 /**
  * A channel or group message without the bot's "<at>ISMS</at>": teams-ai removes it by the mention
  * entity, which some clients leave out; then the leading mention (the bot's, or Teams would not have
- * sent the message) is removed here. Anyone else mentioned is named as a command takes a person.
+ * sent the message) is removed here. Anyone else mentioned is named as a command takes a person,
+ * or `asWritten`, as the name alone.
  */
-export function withoutBotMention(activity: Partial<Activity>): string {
+export function withoutBotMention(activity: Partial<Activity>, asWritten = false): string {
   const text = plainText(activity.text ?? '');
   const name = activity.recipient?.name;
   const own = name ? text.split(`<at>${name}</at>`).join(' ') : text;
-  return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' ')).replace(/[ \t]+/g, ' ').trim();
+  return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' '), asWritten).replace(/[ \t]+/g, ' ').trim();
 }
 
 /**
@@ -269,14 +273,14 @@ export function withoutBotMention(activity: Partial<Activity>): string {
  * entity teams-ai leaves "<at>ISMS</at>" in the text; the bot's own mentions are left out. Anyone else
  * mentioned is named as in a channel.
  */
-export function personalChatText(activity: Partial<Activity>): string {
+export function personalChatText(activity: Partial<Activity>, asWritten = false): string {
   const text = plainText(activity.text ?? '');
   const name = activity.recipient?.name;
-  if (!name) return namesOfMentioned(text);
+  if (!name) return namesOfMentioned(text, asWritten);
   // Each mention of the bot, with the spaces around it, becomes one space.
   const parts = text.split(`<at>${name}</at>`);
   const own = parts.map((part, i) => (i > 0 ? part.trimStart() : part)).map((part, i) => (i < parts.length - 1 ? part.trimEnd() : part)).join(' ');
-  return namesOfMentioned(own);
+  return namesOfMentioned(own, asWritten);
 }
 
 /**
@@ -296,10 +300,13 @@ const FORMATTING = new RegExp(`<\\/?(?:${FORMATTING_TAGS})\\b[^>]*>`, 'gi');
 /** Where a line ends: a line break, the end of a paragraph, block, list item or row. */
 const LINE_END = /<br\b[^>]*>|<\/(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>/gi;
 
-/** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */
-function namesOfMentioned(text: string): string {
+/**
+ * "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text
+ * already in double quotes or `asWritten` (free text, where quotes would be words nobody typed).
+ */
+function namesOfMentioned(text: string, asWritten = false): string {
   return text.replace(/<at>([^<]*)<\/at>/g, (_whole, mentioned: string, offset: number) =>
-    (text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
+    (asWritten || text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
 }
 
 /**
