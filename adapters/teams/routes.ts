@@ -17,7 +17,7 @@ import { teamsUser } from './user.js';
 import { answerOnce } from '../../src/core/claims.js';
 import { canonicalJson } from '../../src/core/audit.js';
 import { findPersonById } from '../../src/core/actor.js';
-import { linkTeamRoster, teamIdOf } from './roster.js';
+import { forgetTeamRoster, linkTeamRoster, teamIdOf } from './roster.js';
 
 /**
  * What people do in Teams, translated for the inbound pipeline: a typed message (or a file), a click
@@ -100,6 +100,23 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
         text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.'),
       ), person);
     });
+  });
+
+  /** The app left a team, or members left it: the members it took as reachable through that team no longer are. */
+  const forget = async (context: TurnContext, memberIds?: string[]) => {
+    const teamId = teamIdOf(context);
+    if (!teamId || isPersonalChat(context.activity)) return;
+    const forgotten = await forgetTeamRoster(db, teamId, memberIds);
+    logger.info({ teamId, forgotten, appRemoved: !memberIds }, 'Teams: forgot the members no longer reachable through a team');
+  };
+  app.conversationUpdate('membersRemoved', async (context) => {
+    const removed = context.activity.membersRemoved ?? [];
+    await forget(context, removed.some((m) => m.id === context.activity.recipient?.id) ? undefined : removed.map((m) => m.id));
+  });
+  app.conversationUpdate('teamDeleted', (context) => forget(context));
+  app.conversationUpdate('teamHardDeleted', (context) => forget(context));
+  app.activity(ActivityTypes.InstallationUpdate, async (context) => {
+    if (context.activity.action === 'remove') await forget(context);
   });
 
   app.adaptiveCards.actionSubmit(SUBMIT_VERB, async (context, _state, data: SubmitData & Record<string, unknown>) => {
