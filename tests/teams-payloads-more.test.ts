@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { aiTools, evidenceItems, people } from '../src/db/schema/index.js';
+import { TEAMS_FILE_TYPE } from '../adapters/teams/files.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
 import {
   startTeamsStack, payloadDriver, requestEvidenceInTeams, cardOf, cardText, personalChatOf, teamsUserOf, BOT, TENANT,
@@ -114,14 +115,53 @@ describe('more Teams activities as the Bot Framework sends them', () => {
     await h.t.db.delete(aiTools);
   });
 
+  /** The evidence request card in Olga's personal chat, sent once for the tests that need it. */
+  let requestCard: ReturnType<typeof requestEvidenceInTeams> | undefined;
+  const evidenceRequestCard = () => (requestCard ??= requestEvidenceInTeams(stack));
+
   it('records a reply to an evidence request that @mentions someone with their name as written, without quotes nobody typed', async () => {
-    const card = await requestEvidenceInTeams(stack);
+    const card = await evidenceRequestCard();
     const { posted } = await post(message('owner', 'Access review signed off by <at>Lena Lead</at> on 3 Dec', {
       replyToId: card.id,
       entities: [{ type: 'mention', text: '<at>Lena Lead</at>', mentioned: teamsUserOf('lead') }],
     }));
     expect(posted).toEqual([expect.stringContaining('EV-')]);
-    expect(await h.t.db.select({ text: evidenceItems.text }).from(evidenceItems)).toEqual([{ text: 'Access review signed off by Lena Lead on 3 Dec' }]);
+    expect(await h.t.db.select({ text: evidenceItems.text }).from(evidenceItems).orderBy(desc(evidenceItems.id)).limit(1)).toEqual([{ text: 'Access review signed off by Lena Lead on 3 Dec' }]);
+  });
+
+  describe('a file sent in reply to an evidence request that Teams does not hand over as the file', () => {
+    const recordedNothing = async (activity: Record<string, any>, said: string[]) => {
+      const items = await h.t.db.select().from(evidenceItems);
+      const audits = await h.auditCount();
+      const { status, posted } = await post(activity);
+      expect(status).toBe(200);
+      for (const sentence of said) expect(posted.join('\n')).toContain(sentence);
+      expect(await h.t.db.select().from(evidenceItems)).toEqual(items);
+      expect(await h.auditCount()).toBe(audits);
+    };
+
+    it('is refused when its download link gives a web page about the file (as Teams on iPhone and iPad sends it)', async () => {
+      const card = await evidenceRequestCard();
+      const landing = connector.addFile('file 1.png', Buffer.from('<!DOCTYPE html><html><body>file 1.png - OneDrive</body></html>'), 'text/html; charset=utf-8');
+      await recordedNothing(message('owner', '', {
+        text: undefined, replyToId: card.id,
+        attachments: [{ contentType: TEAMS_FILE_TYPE, name: 'file 1.png', contentUrl: landing, content: { downloadUrl: landing, uniqueId: 'EYppPe', fileType: 'png' } }],
+      }), ['Teams gave me a web page about "file 1.png" instead of the file itself, so nothing was recorded.', 'from Teams on a computer or on the web']);
+    });
+
+    it.each([
+      ['alone', undefined],
+      ['with a few words', 'Here is the signed access review'],
+    ])('is refused when shared from OneDrive or SharePoint as a link (a "reference" attachment), %s, instead of being answered with the help or recorded without it', async (_how, text) => {
+      const card = await evidenceRequestCard();
+      await recordedNothing(message('owner', '', {
+        text, replyToId: card.id,
+        attachments: [
+          { contentType: 'reference', contentUrl: 'https://contoso.sharepoint.com/:b:/g/personal/olga_contoso_com/EQx1y2z3', name: 'access-review.pdf' },
+          { contentType: 'text/html', content: `<p>${text ?? ''}</p>` },
+        ],
+      }), ["I can't take a file shared as a link from OneDrive or SharePoint (\"access-review.pdf\") as evidence, so nothing was recorded."]);
+    });
   });
 
   it('takes the end of a conversation with 200, answering nothing', async () => {

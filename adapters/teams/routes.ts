@@ -10,7 +10,7 @@ import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
 import { evidenceMessage, evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
-import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn } from './files.js';
+import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn, sharedLinksIn } from './files.js';
 import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
@@ -205,14 +205,16 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const typed = textOf(false);
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
+    const shared = sharedLinksIn(activity);
     // Answered once: Teams delivers a turn again (same activity) when our 200 came late. It is
     // answered again only when the first answer surely did not reach the Bot Connector.
     const answered = await answerOnce(db, answeredKey(activity), async () => {
       // Nothing typed ("@ISMS" alone, or only spaces), nothing attached: the answer to an empty command line, the help.
-      const request = typed || files.length || pictures ? await requestOf(activity, typed, textOf(true)) : { line: '' };
-      // A picture pasted into a reply meant as evidence is refused: the evidence would be recorded without it.
+      const request = typed || files.length || pictures || shared.length ? await requestOf(activity, typed, textOf(true)) : { line: '' };
+      // A picture pasted, or a file shared as a link, into a reply meant as evidence is refused: the evidence would be recorded without it.
       const attachments = files.length ? () => download(files, request)
-        : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile()) : undefined;
+        : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile())
+          : shared.length && 'threadReply' in request ? () => Promise.reject(sharedLinkNotFile(shared)) : undefined;
       const answered = await ask(context, request, attachments);
       // A message recorded as evidence is remembered with its request: an edit or deletion of it later names only the message.
       if (answered.reply.outcome === 'recorded' && 'threadReply' in request && request.threadReply.about && activity.id) {
@@ -362,6 +364,10 @@ const offerGone = (name?: string) =>
 const pictureNotFile = () => invalid('I can\'t take a picture pasted into a message as evidence, so nothing was recorded.',
   'Send it as a file instead: attach it (📎) in our personal chat as a reply to the evidence request, or type "evidence submit EVR-0001" (with the request\'s reference) and attach the file to that message.');
 
+/** Teams gives a file shared from OneDrive or SharePoint as a link to a page, not as the file. */
+const sharedLinkNotFile = (names: string[]) => invalid(`I can't take a file shared as a link from OneDrive or SharePoint (${names.map((n) => `"${n}"`).join(', ')}) as evidence, so nothing was recorded.`,
+  'Attach the file itself (📎, "Upload from this device") in our personal chat as a reply to the evidence request, or reply with its link as text to give the link as evidence.');
+
 /** Fetches the files once the person is known; a refusal says what went wrong, and nothing is recorded. */
 async function download(files: TeamsFile[], request: Request): Promise<Attachment[]> {
   if ('threadReply' in request && !request.threadReply.about) {
@@ -371,7 +377,7 @@ async function download(files: TeamsFile[], request: Request): Promise<Attachmen
   try {
     return await fetchEach(files, downloadFile);
   } catch (e) {
-    if (e instanceof FileDownloadError) throw invalid(`${e.message} Nothing was recorded; please send the file again.`);
+    if (e instanceof FileDownloadError) throw e.hint ? invalid(e.message, e.hint) : invalid(`${e.message} Nothing was recorded; please send the file again.`);
     throw e;
   }
 }
