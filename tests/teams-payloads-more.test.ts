@@ -129,6 +129,33 @@ describe('more Teams activities as the Bot Framework sends them', () => {
     expect(await h.t.db.select({ text: evidenceItems.text }).from(evidenceItems).orderBy(desc(evidenceItems.id)).limit(1)).toEqual([{ text: 'Access review signed off by Lena Lead on 3 Dec' }]);
   });
 
+  /**
+   * Teams now sends a reply that quotes a message in a chat with a "<quoted messageId=…/>" placeholder
+   * at the start of its text and a quotedReply entity naming the quoted message, without replyToId
+   * (chats have no reply chains). The entity may be left out, the placeholder stays.
+   */
+  describe('a quoted reply', () => {
+    const quoting = (messageId: string, text: string, entity = true) => message('owner', `<quoted messageId="${messageId}"/> ${text}`, {
+      entities: entity ? [{ type: 'quotedReply', quotedReply: { messageId, senderId: BOT.id, senderName: BOT.name, preview: 'Lena Lead asks you for evidence that CTL-AC-01 Access reviews works' } }] : [],
+    });
+
+    it.each([
+      ['with the quotedReply entity', true, 'https://wiki.example/access-review-q4'],
+      ['with only the placeholder in its text', false, 'https://wiki.example/access-review-q4-signed'],
+    ])('to an evidence request, %s, is evidence for that request', async (_how, entity, link) => {
+      const card = await evidenceRequestCard();
+      const { status, posted } = await post(quoting(card.id, link, entity));
+      expect(status).toBe(200);
+      expect(posted).toEqual([expect.stringContaining('for EVR-')]);
+      expect(await h.t.db.select({ link: evidenceItems.link }).from(evidenceItems).where(eq(evidenceItems.link, link))).toEqual([{ link }]);
+    });
+
+    it('to any other message runs the command typed, without the placeholder', async () => {
+      const { posted } = await post(quoting('1700000000123', 'help'));
+      expect(posted).toEqual([expect.stringContaining('Here is what you can do')]);
+    });
+  });
+
   describe('a file sent in reply to an evidence request that Teams does not hand over as the file', () => {
     const recordedNothing = async (activity: Record<string, any>, said: string[]) => {
       const items = await h.t.db.select().from(evidenceItems);

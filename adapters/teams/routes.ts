@@ -267,7 +267,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
    * `written` is the text with anyone mentioned named as written, for evidence.
    */
   async function requestOf(activity: Activity, typed: string, written: string): Promise<Request> {
-    const repliedTo = await evidenceRequestRepliedTo(db, activity.conversation.id, activity.replyToId);
+    const repliedTo = await evidenceRequestRepliedTo(db, activity.conversation.id, repliedToId(activity));
     if (repliedTo) return { threadReply: { about: repliedTo, text: written } };
     if (typed) return { line: typed };
     return { threadReply: { about: await latestEvidenceRequest(db, activity.conversation.id), text: '' } };
@@ -313,8 +313,8 @@ export function plainText(text: string): string {
   return decodeHTML(unformatted).replace(/\u00a0/g, ' ');
 }
 
-/** The HTML formatting Teams may write into a message's text; <at> (a mention) is not among it. */
-const FORMATTING_TAGS = 'p|div|span|br|b|strong|i|em|u|s|strike|del|ins|sub|sup|small|font|pre|code|blockquote|h[1-6]|ul|ol|li|hr|a|img|attachment|table|thead|tbody|tr|td|th';
+/** The HTML formatting Teams may write into a message's text, and its quoted-reply placeholder; <at> (a mention) is not among it. */
+const FORMATTING_TAGS = 'quoted|p|div|span|br|b|strong|i|em|u|s|strike|del|ins|sub|sup|small|font|pre|code|blockquote|h[1-6]|ul|ol|li|hr|a|img|attachment|table|thead|tbody|tr|td|th';
 const FORMATTING = new RegExp(`<\\/?(?:${FORMATTING_TAGS})\\b[^>]*>`, 'gi');
 /** Where a line ends: a line break, the end of a paragraph, block, list item or row. */
 const LINE_END = /<br\b[^>]*>|<\/(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>/gi;
@@ -336,6 +336,18 @@ function changedAt(activity: Activity): string {
   const stamp = activity.timestamp as Date | string | undefined;
   if (stamp) return stamp instanceof Date ? stamp.toISOString() : stamp;
   return activity.type === ActivityTypes.MessageUpdate ? `text:${createHash('sha256').update(activity.text ?? '').digest('hex')}` : 'once';
+}
+
+/**
+ * The message a message replies to: replyToId in a channel thread; in a chat, which has no reply
+ * chains, the message it quotes, named by its quotedReply entity or the "<quoted messageId=…/>"
+ * placeholder Teams puts at the start of its text.
+ */
+function repliedToId(activity: Activity): string | undefined {
+  if (activity.replyToId) return activity.replyToId;
+  const quoted = (activity.entities ?? []).find((e) => e.type === 'quotedReply') as { quotedReply?: { messageId?: unknown } } | undefined;
+  if (typeof quoted?.quotedReply?.messageId === 'string') return quoted.quotedReply.messageId;
+  return /<quoted\s+messageId="([^"]+)"\s*\/?>/i.exec(activity.text ?? '')?.[1];
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');
