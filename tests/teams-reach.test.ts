@@ -6,7 +6,7 @@ import { enqueue } from '../src/core/outbox.js';
 import { replyText } from '../src/core/reply.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
 import { loadRosterAddress } from '../adapters/teams/roster.js';
-import { startTeamsStack, channelMention, cardOf, cardText, teamsUserOf, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore } from './helpers/teams.js';
+import { startTeamsStack, channelMention, personalMessage, personalChatOf, cardOf, cardText, teamsUserOf, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore } from './helpers/teams.js';
 
 const TEAM = '19:security-team@thread.tacv2';
 
@@ -244,5 +244,40 @@ describe.each([
     expect(unreachable.reason).toBe('Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams');
     // Someone who stays in a team that keeps the app is still reachable through it.
     expect(Boolean(await loadRosterAddress(h.t.db, h.ids.staff))).toBe(othersStay);
+  });
+});
+
+/**
+ * The app removed from a person's personal scope: Teams sends an installationUpdate "remove" in their
+ * personal chat and from then on refuses the bot's messages there (403); adding it again sends an
+ * installationUpdate "add" (the conversationUpdate of a first install is not sent again).
+ */
+describe('Teams: the app removed from, and added again to, a person\'s personal scope', () => {
+  let stack: TeamsStack, h: TeamsTestCore, connector: FakeConnector;
+  beforeAll(async () => { ({ h, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
+
+  const inPersonalChat = (action: string) => ({
+    type: 'installationUpdate', action, id: `install-${action}`, channelId: 'msteams', serviceUrl: connector.url,
+    from: teamsUserOf('owner'), recipient: BOT,
+    conversation: { id: personalChatOf('owner'), conversationType: 'personal', tenantId: TENANT, isGroup: false, name: '' },
+    channelData: { tenant: { id: TENANT }, source: { name: 'message' } },
+  });
+
+  it('keeps their nudges waiting, saying why, while it is removed, and delivers them once it is added again', async () => {
+    expect((await stack.server.post({ ...personalMessage('owner', 'help'), serviceUrl: connector.url })).status).toBe(200);
+    expect((await stack.server.post(inPersonalChat('remove'))).status).toBe(200);
+    // Teams refuses the bot's messages in a personal chat whose app was removed.
+    connector.failNext(1, 403);
+    await enqueue(h.t.db, { recipientId: h.ids.owner, kind: 'test', idempotencyKey: 'test:uninstalled', reply: replyText('Please review POL-0001.'), notBefore: new Date(Date.now() - 1000) });
+    const before = connector.posted.length;
+    expect(await deliverDue(h.t.db, [stack.server.port])).toMatchObject({ sent: 0, failed: 0, waiting: 1 });
+    const [unreachable] = await h.t.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, h.ids.owner));
+    expect(unreachable.reason).toBe('Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams');
+    connector.clearFailures();
+
+    expect((await stack.server.post(inPersonalChat('add'))).status).toBe(200);
+    expect(await deliverDue(h.t.db, [stack.server.port])).toMatchObject({ sent: 1, waiting: 0 });
+    expect(connector.posted.slice(before).map((p) => [p.conversationId, cardText(cardOf(p.activity))])).toEqual([[personalChatOf('owner'), 'Please review POL-0001.']]);
   });
 });

@@ -9,7 +9,7 @@ import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
-import { evidenceMessage, evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
+import { evidenceMessage, evidenceRequestRepliedTo, forgetReference, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn, sharedLinksIn } from './files.js';
 import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
@@ -115,8 +115,24 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   });
   app.conversationUpdate('teamDeleted', (context) => forget(context));
   app.conversationUpdate('teamHardDeleted', (context) => forget(context));
+  /**
+   * The app removed from, or added again to, a person's personal scope: Teams refuses the bot's
+   * messages in that chat while it is removed, and a second install sends no conversationUpdate, only
+   * this. The chat is forgotten, then stored again, so nudges wait in between and reach them after.
+   */
   app.activity(ActivityTypes.InstallationUpdate, async (context) => {
-    if (context.activity.action === 'remove') await forget(context);
+    const { activity } = context;
+    if (!isPersonalChat(activity)) {
+      if (activity.action === 'remove') await forget(context);
+      return;
+    }
+    if (activity.action === 'remove') {
+      const forgotten = await forgetReference(db, activity.conversation.id);
+      logger.info({ forgotten }, 'Teams: the app was removed from a personal chat; forgot it until it is added again');
+    } else if (activity.action === 'add') {
+      const { person } = await core.inbound.identify(teamsUser(context, logger));
+      if (person) await saveReference(db, person.id, TurnContext.getConversationReference(activity));
+    }
   });
 
   app.adaptiveCards.actionSubmit(SUBMIT_VERB, async (context, _state, data: SubmitData & Record<string, unknown>) => {
