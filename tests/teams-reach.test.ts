@@ -5,7 +5,8 @@ import { deliverDue } from '../src/core/delivery.js';
 import { enqueue } from '../src/core/outbox.js';
 import { replyText } from '../src/core/reply.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
-import { startTeamsStack, channelMention, cardOf, cardText, teamsUserOf, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore } from './helpers/teams.js';
+import { loadRosterAddress } from '../adapters/teams/roster.js';
+import { startTeamsStack, channelMention, personalMessage, personalChatOf, cardOf, cardText, teamsUserOf, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore } from './helpers/teams.js';
 
 const TEAM = '19:security-team@thread.tacv2';
 
@@ -203,5 +204,80 @@ describe.each([
       const [unreachable] = await h.t.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, h.ids.owner));
       expect(unreachable.reason).toBe('Microsoft Teams: the team the app is installed in did not name its tenant, and MICROSOFT_APP_TENANT_ID is not set');
     }
+  });
+});
+
+/**
+ * The app taken out of a team: Teams tells the bot with a conversationUpdate naming the bot among
+ * the members removed (eventType teamMemberRemoved), an installationUpdate "remove", or the team's
+ * deletion, and from then on refuses to open a personal chat with the team's members (403). A member
+ * who leaves the team is named among the members removed. Nudges to them wait, saying why, instead of
+ * failing at Teams.
+ */
+describe.each([
+  ['the bot removed from the team', { type: 'conversationUpdate', membersRemoved: [{ id: BOT.id }], channelData: { eventType: 'teamMemberRemoved', team: { id: TEAM }, tenant: { id: TENANT } } }, false],
+  ['the app uninstalled from the team', { type: 'installationUpdate', action: 'remove', channelData: { team: { id: TEAM }, tenant: { id: TENANT }, source: { name: 'message' } } }, false],
+  ['the team deleted', { type: 'conversationUpdate', channelData: { eventType: 'teamDeleted', team: { id: TEAM, name: 'Security' }, tenant: { id: TENANT } } }, false],
+  ['the member leaving the team', { type: 'conversationUpdate', membersRemoved: [{ id: teamsUserOf('owner').id, aadObjectId: 'aad-owner' }], channelData: { eventType: 'teamMemberRemoved', team: { id: TEAM }, tenant: { id: TENANT } } }, true],
+] as const)('Teams: a member read from a team\'s roster after %s', (_name, removal, othersStay) => {
+  let stack: TeamsStack, h: TeamsTestCore, connector: FakeConnector;
+  beforeAll(async () => { ({ h, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
+
+  const team = (fields: Record<string, unknown>) => ({
+    id: `${String(fields.type)}-${TEAM}`, channelId: 'msteams', serviceUrl: connector.url, from: teamsUserOf('lead'), recipient: BOT,
+    conversation: { id: TEAM, conversationType: 'channel', isGroup: true, tenantId: TENANT, name: 'General' }, ...fields,
+  });
+
+  it('is no longer taken as reachable through that team: their nudge waits, saying why, and Teams is not asked for a personal chat', async () => {
+    connector.rosters.set(TEAM, [{ ...teamsUserOf('owner'), email: 'olga@test.example' }, { ...teamsUserOf('staff'), email: 'sam@test.example' }]);
+    expect((await stack.server.post(team({ type: 'conversationUpdate', membersAdded: [{ id: BOT.id, name: BOT.name }], channelData: { eventType: 'teamMemberAdded', team: { id: TEAM, name: 'Security' }, tenant: { id: TENANT } } }))).status).toBe(200);
+    expect((await stack.server.post(team(removal))).status).toBe(200);
+    // Teams refuses to open a personal chat the app may no longer open.
+    connector.refuseNewConversations = 403;
+    await enqueue(h.t.db, { recipientId: h.ids.owner, kind: 'test', idempotencyKey: 'test:removed', reply: replyText('Please review POL-0001.'), notBefore: new Date(Date.now() - 1000) });
+    expect(await deliverDue(h.t.db, [stack.server.port])).toMatchObject({ sent: 0, failed: 0, waiting: 1 });
+    expect(connector.conversationRequests).toEqual([]);
+    const [row] = await h.t.db.select().from(outbox).where(eq(outbox.idempotencyKey, 'test:removed'));
+    expect(row.status).toBe('queued');
+    const [unreachable] = await h.t.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, h.ids.owner));
+    expect(unreachable.reason).toBe('Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams');
+    // Someone who stays in a team that keeps the app is still reachable through it.
+    expect(Boolean(await loadRosterAddress(h.t.db, h.ids.staff))).toBe(othersStay);
+  });
+});
+
+/**
+ * The app removed from a person's personal scope: Teams sends an installationUpdate "remove" in their
+ * personal chat and from then on refuses the bot's messages there (403); adding it again sends an
+ * installationUpdate "add" (the conversationUpdate of a first install is not sent again).
+ */
+describe('Teams: the app removed from, and added again to, a person\'s personal scope', () => {
+  let stack: TeamsStack, h: TeamsTestCore, connector: FakeConnector;
+  beforeAll(async () => { ({ h, connector } = stack = await startTeamsStack()); });
+  afterAll(() => stack.stop());
+
+  const inPersonalChat = (action: string) => ({
+    type: 'installationUpdate', action, id: `install-${action}`, channelId: 'msteams', serviceUrl: connector.url,
+    from: teamsUserOf('owner'), recipient: BOT,
+    conversation: { id: personalChatOf('owner'), conversationType: 'personal', tenantId: TENANT, isGroup: false, name: '' },
+    channelData: { tenant: { id: TENANT }, source: { name: 'message' } },
+  });
+
+  it('keeps their nudges waiting, saying why, while it is removed, and delivers them once it is added again', async () => {
+    expect((await stack.server.post({ ...personalMessage('owner', 'help'), serviceUrl: connector.url })).status).toBe(200);
+    expect((await stack.server.post(inPersonalChat('remove'))).status).toBe(200);
+    // Teams refuses the bot's messages in a personal chat whose app was removed.
+    connector.failNext(1, 403);
+    await enqueue(h.t.db, { recipientId: h.ids.owner, kind: 'test', idempotencyKey: 'test:uninstalled', reply: replyText('Please review POL-0001.'), notBefore: new Date(Date.now() - 1000) });
+    const before = connector.posted.length;
+    expect(await deliverDue(h.t.db, [stack.server.port])).toMatchObject({ sent: 0, failed: 0, waiting: 1 });
+    const [unreachable] = await h.t.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, h.ids.owner));
+    expect(unreachable.reason).toBe('Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams');
+    connector.clearFailures();
+
+    expect((await stack.server.post(inPersonalChat('add'))).status).toBe(200);
+    expect(await deliverDue(h.t.db, [stack.server.port])).toMatchObject({ sent: 1, waiting: 0 });
+    expect(connector.posted.slice(before).map((p) => [p.conversationId, cardText(cardOf(p.activity))])).toEqual([[personalChatOf('owner'), 'Please review POL-0001.']]);
   });
 });

@@ -1,4 +1,4 @@
-import { and, desc, eq, like, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, like, sql } from 'drizzle-orm';
 import type { ConversationReference } from 'botbuilder';
 import type { Db } from '../../src/db/client.js';
 import { chatAddresses, messageLinks } from '../../src/db/schema/index.js';
@@ -23,6 +23,17 @@ export async function saveReference(db: Db, personId: number, reference: Partial
   if (current?.address === address) return;
   await db.insert(chatAddresses).values({ personId, platform: PLATFORM, address })
     .onConflictDoUpdate({ target: [chatAddresses.personId, chatAddresses.platform], set: { address, updatedAt: sql`now()` } });
+}
+
+/**
+ * Forgets a stored personal conversation (the app was removed from the person's personal scope: Teams
+ * refuses the bot's messages there until it is added again). Gives how many were forgotten.
+ */
+export async function forgetReference(db: Db, conversationId: string): Promise<number> {
+  const rows = await db.select({ id: chatAddresses.id, address: chatAddresses.address }).from(chatAddresses).where(eq(chatAddresses.platform, PLATFORM));
+  const gone = rows.filter((row) => (JSON.parse(row.address) as Partial<ConversationReference>).conversation?.id === conversationId).map((row) => row.id);
+  if (gone.length) await db.delete(chatAddresses).where(inArray(chatAddresses.id, gone));
+  return gone.length;
 }
 
 /** Remembers which register item a message the bot sent is about, so a reply to it lands there. */

@@ -8,7 +8,8 @@ export const TEAMS_FILE_TYPE = 'application/vnd.microsoft.teams.file.download.in
 export interface TeamsFile { name: string; downloadUrl: string }
 
 export class FileDownloadError extends Error {
-  constructor(message: string) {
+  /** `hint`: what to do instead, when sending the file again the same way would fail again. */
+  constructor(message: string, readonly hint?: string) {
     super(message);
     this.name = 'FileDownloadError';
   }
@@ -30,6 +31,14 @@ export function filesIn(activity: Partial<Activity>): TeamsFile[] {
  */
 export function picturesIn(activity: Partial<Activity>): number {
   return (activity.attachments ?? []).filter((a) => a.contentType?.startsWith('image/') && a.contentUrl).length;
+}
+
+/**
+ * The files shared into a message as links to OneDrive or SharePoint ("reference" attachments): their
+ * link opens a page for people signed in, not the file, so the bot cannot take them.
+ */
+export function sharedLinksIn(activity: Partial<Activity>): string[] {
+  return (activity.attachments ?? []).filter((a) => a.contentType === 'reference').map((a) => a.name ?? 'file');
 }
 
 /** A pre-authorised file link Teams gives is used only over https, or plain http to this machine (local development against an emulator). */
@@ -62,6 +71,12 @@ export async function downloadFile(file: TeamsFile): Promise<Attachment> {
     await res.body.cancel();
     throw fileTooLarge(file.name);
   }
-  const mimeType = res.headers.get('content-type')?.split(';')[0].trim();
+  const mimeType = res.headers.get('content-type')?.split(';')[0].trim().toLowerCase();
+  // Teams on iPhone and iPad gives a sharing link, which opens a page about the file: that page is not the evidence.
+  if (mimeType === 'text/html' && !/\.html?$/i.test(file.name)) {
+    await res.body.cancel();
+    throw new FileDownloadError(`Teams gave me a web page about "${file.name}" instead of the file itself, so nothing was recorded.`,
+      'Teams on iPhone and iPad sends files this way: send it again from Teams on a computer or on the web, as a reply to the evidence request.');
+  }
   return downloadToTempFile(file.name, res.body, mimeType && mimeType !== 'application/octet-stream' ? mimeType : undefined);
 }

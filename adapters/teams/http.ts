@@ -60,7 +60,15 @@ export async function readActivity(req: http.IncomingMessage): Promise<Activity>
     const problems = activity.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     throw new BadRequest(400, `not a Bot Framework activity (${problems})`);
   }
-  return { ...activity.data, entities: readableEntities(activity.data.entities, activity.data.text) } as unknown as Activity;
+  return { ...present(activity.data), entities: readableEntities(activity.data.entities, activity.data.text) } as unknown as Activity;
+}
+
+/**
+ * The activity without its fields that are JSON null: a null field is one the channel left empty, and
+ * the SDK reads only absent ones as such (a message whose value is null would be taken for a card click).
+ */
+function present(activity: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(activity).filter(([, value]) => value !== null));
 }
 
 /**

@@ -16,9 +16,10 @@ export interface TeamsOutbound {
   port: ChatPort;
   /**
    * Sends a reply to the person behind a channel or group-chat turn in their personal chat, opening
-   * that chat when the bot has none stored. False when Teams will not let the bot reach them there.
+   * that chat when the bot has none stored. False when Teams will not let the bot reach them there;
+   * 'here' when their personal chat is the turn's own conversation (one that did not say what it is).
    */
-  sendPrivately(context: TurnContext, answer: Reply, person?: Person): Promise<boolean>;
+  sendPrivately(context: TurnContext, answer: Reply, person?: Person): Promise<boolean | 'here'>;
   /** Sends a reply into the turn's conversation; a reply about a register item is linked to the message it became. */
   sendHere(context: TurnContext, answer: Reply, recipient?: Person): Promise<void>;
   /** Remembers that a message (e.g. a card replaced in place) is about a register item. */
@@ -201,7 +202,8 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
       }
       try {
         await sendTo(reference, answer, person?.id);
-        return true;
+        // Teams gives the same personal chat each time it is asked: it may be where the person wrote.
+        return reference.conversation?.id === context.activity.conversation?.id ? 'here' : true;
       } catch (e) {
         logger.info({ err: safeError(e), personId: person?.id }, 'could not answer the person in their Teams personal chat');
         return false;

@@ -7,7 +7,7 @@
  */
 import { TeamsInfo, type ChannelAccount, type TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import { chatAddresses, people } from '../../src/db/schema/index.js';
 import type { Person } from '../../src/core/actor.js';
@@ -97,6 +97,22 @@ async function saveRosterAddress(db: Db, personId: number, address: RosterAddres
   const json = JSON.stringify(address);
   await db.insert(chatAddresses).values({ personId, platform: ROSTER_PLATFORM, address: json })
     .onConflictDoUpdate({ target: [chatAddresses.personId, chatAddresses.platform], set: { address: json } });
+}
+
+/**
+ * Forgets the places in a team's roster the bot took people to be reachable through: all of them
+ * when the app left the team (removed, uninstalled, the team deleted), else those of the members who
+ * left it. Teams no longer opens a personal chat through that team (403), so their nudges wait,
+ * saying why, until they are in another team with the app or write to the bot. Gives how many.
+ */
+export async function forgetTeamRoster(db: Db, teamId: string, memberIds?: string[]): Promise<number> {
+  const rows = await db.select({ id: chatAddresses.id, address: chatAddresses.address }).from(chatAddresses).where(eq(chatAddresses.platform, ROSTER_PLATFORM));
+  const gone = rows.filter((row) => {
+    const address = JSON.parse(row.address) as RosterAddress;
+    return address.teamId === teamId && (!memberIds || memberIds.includes(address.user.id));
+  });
+  if (gone.length) await db.delete(chatAddresses).where(inArray(chatAddresses.id, gone.map((row) => row.id)));
+  return gone.length;
 }
 
 export async function loadRosterAddress(db: Db, personId: number): Promise<RosterAddress | undefined> {

@@ -9,15 +9,15 @@ import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
-import { evidenceMessage, evidenceRequestRepliedTo, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
-import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn } from './files.js';
+import { evidenceMessage, evidenceRequestRepliedTo, forgetReference, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
+import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn, sharedLinksIn } from './files.js';
 import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
 import { answerOnce } from '../../src/core/claims.js';
 import { canonicalJson } from '../../src/core/audit.js';
 import { findPersonById } from '../../src/core/actor.js';
-import { linkTeamRoster, teamIdOf } from './roster.js';
+import { forgetTeamRoster, linkTeamRoster, teamIdOf } from './roster.js';
 
 /**
  * What people do in Teams, translated for the inbound pipeline: a typed message (or a file), a click
@@ -58,7 +58,10 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     // The channel learns only where the answer went, never what it says.
     const name = person?.name ?? context.activity.from.name;
     const say = (sentence: string) => (name ? `${name}, ${sentence}` : sentence[0].toUpperCase() + sentence.slice(1));
-    if (await out.sendPrivately(context, result, person)) {
+    const sent = await out.sendPrivately(context, result, person);
+    // A personal chat whose activity did not say so: the answer is there already, and nobody else reads it.
+    if (sent === 'here') return;
+    if (sent) {
       await out.sendHere(context, reply(text(say(`I've sent you the ${result.outcome === 'form' ? 'form' : 'answer'} in our personal chat.`))));
     } else if (hasFile(result)) {
       await out.sendHere(context, reply(text(say(`I can hand you files only in our personal chat, and I can't reach you there: open a personal chat with me and ask there.`), 'warning')));
@@ -97,6 +100,39 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
         text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.'),
       ), person);
     });
+  });
+
+  /** The app left a team, or members left it: the members it took as reachable through that team no longer are. */
+  const forget = async (context: TurnContext, memberIds?: string[]) => {
+    const teamId = teamIdOf(context);
+    if (!teamId || isPersonalChat(context.activity)) return;
+    const forgotten = await forgetTeamRoster(db, teamId, memberIds);
+    logger.info({ teamId, forgotten, appRemoved: !memberIds }, 'Teams: forgot the members no longer reachable through a team');
+  };
+  app.conversationUpdate('membersRemoved', async (context) => {
+    const removed = context.activity.membersRemoved ?? [];
+    await forget(context, removed.some((m) => m.id === context.activity.recipient?.id) ? undefined : removed.map((m) => m.id));
+  });
+  app.conversationUpdate('teamDeleted', (context) => forget(context));
+  app.conversationUpdate('teamHardDeleted', (context) => forget(context));
+  /**
+   * The app removed from, or added again to, a person's personal scope: Teams refuses the bot's
+   * messages in that chat while it is removed, and a second install sends no conversationUpdate, only
+   * this. The chat is forgotten, then stored again, so nudges wait in between and reach them after.
+   */
+  app.activity(ActivityTypes.InstallationUpdate, async (context) => {
+    const { activity } = context;
+    if (!isPersonalChat(activity)) {
+      if (activity.action === 'remove') await forget(context);
+      return;
+    }
+    if (activity.action === 'remove') {
+      const forgotten = await forgetReference(db, activity.conversation.id);
+      logger.info({ forgotten }, 'Teams: the app was removed from a personal chat; forgot it until it is added again');
+    } else if (activity.action === 'add') {
+      const { person } = await core.inbound.identify(teamsUser(context, logger));
+      if (person) await saveReference(db, person.id, TurnContext.getConversationReference(activity));
+    }
   });
 
   app.adaptiveCards.actionSubmit(SUBMIT_VERB, async (context, _state, data: SubmitData & Record<string, unknown>) => {
@@ -180,17 +216,21 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     const personal = isPersonalChat(activity);
-    const typed = (personal ? personalChatText(activity) : withoutBotMention(activity)).trim();
+    // A command names a person mentioned as one argument; evidence keeps their name as written.
+    const textOf = (asWritten: boolean) => (personal ? personalChatText(activity, asWritten) : withoutBotMention(activity, asWritten)).trim();
+    const typed = textOf(false);
     const files = filesIn(activity);
     const pictures = picturesIn(activity);
+    const shared = sharedLinksIn(activity);
     // Answered once: Teams delivers a turn again (same activity) when our 200 came late. It is
     // answered again only when the first answer surely did not reach the Bot Connector.
     const answered = await answerOnce(db, answeredKey(activity), async () => {
       // Nothing typed ("@ISMS" alone, or only spaces), nothing attached: the answer to an empty command line, the help.
-      const request = typed || files.length || pictures ? await requestOf(activity, typed) : { line: '' };
-      // A picture pasted into a reply meant as evidence is refused: the evidence would be recorded without it.
+      const request = typed || files.length || pictures || shared.length ? await requestOf(activity, typed, textOf(true)) : { line: '' };
+      // A picture pasted, or a file shared as a link, into a reply meant as evidence is refused: the evidence would be recorded without it.
       const attachments = files.length ? () => download(files, request)
-        : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile()) : undefined;
+        : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile())
+          : shared.length && 'threadReply' in request ? () => Promise.reject(sharedLinkNotFile(shared)) : undefined;
       const answered = await ask(context, request, attachments);
       // A message recorded as evidence is remembered with its request: an edit or deletion of it later names only the message.
       if (answered.reply.outcome === 'recorded' && 'threadReply' in request && request.threadReply.about && activity.id) {
@@ -240,10 +280,11 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   /**
    * A message replying to an evidence request is evidence for it; a file on its own is evidence for
    * the latest request the bot sent into this conversation; anything else typed is a command.
+   * `written` is the text with anyone mentioned named as written, for evidence.
    */
-  async function requestOf(activity: Activity, typed: string): Promise<Request> {
-    const repliedTo = await evidenceRequestRepliedTo(db, activity.conversation.id, activity.replyToId);
-    if (repliedTo) return { threadReply: { about: repliedTo, text: typed } };
+  async function requestOf(activity: Activity, typed: string, written: string): Promise<Request> {
+    const repliedTo = await evidenceRequestRepliedTo(db, activity.conversation.id, repliedToId(activity));
+    if (repliedTo) return { threadReply: { about: repliedTo, text: written } };
     if (typed) return { line: typed };
     return { threadReply: { about: await latestEvidenceRequest(db, activity.conversation.id), text: '' } };
   }
@@ -252,13 +293,14 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 /**
  * A channel or group message without the bot's "<at>ISMS</at>": teams-ai removes it by the mention
  * entity, which some clients leave out; then the leading mention (the bot's, or Teams would not have
- * sent the message) is removed here. Anyone else mentioned is named as a command takes a person.
+ * sent the message) is removed here. Anyone else mentioned is named as a command takes a person,
+ * or `asWritten`, as the name alone.
  */
-export function withoutBotMention(activity: Partial<Activity>): string {
+export function withoutBotMention(activity: Partial<Activity>, asWritten = false): string {
   const text = plainText(activity.text ?? '');
   const name = activity.recipient?.name;
   const own = name ? text.split(`<at>${name}</at>`).join(' ') : text;
-  return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' ')).replace(/[ \t]+/g, ' ').trim();
+  return namesOfMentioned(own.replace(/^\s*<at>[^<]*<\/at>/, ' '), asWritten).replace(/[ \t]+/g, ' ').trim();
 }
 
 /**
@@ -266,28 +308,40 @@ export function withoutBotMention(activity: Partial<Activity>): string {
  * entity teams-ai leaves "<at>ISMS</at>" in the text; the bot's own mentions are left out. Anyone else
  * mentioned is named as in a channel.
  */
-export function personalChatText(activity: Partial<Activity>): string {
+export function personalChatText(activity: Partial<Activity>, asWritten = false): string {
   const text = plainText(activity.text ?? '');
   const name = activity.recipient?.name;
-  if (!name) return namesOfMentioned(text);
+  if (!name) return namesOfMentioned(text, asWritten);
   // Each mention of the bot, with the spaces around it, becomes one space.
   const parts = text.split(`<at>${name}</at>`);
   const own = parts.map((part, i) => (i > 0 ? part.trimStart() : part)).map((part, i) => (i < parts.length - 1 ? part.trimEnd() : part)).join(' ');
-  return namesOfMentioned(own);
+  return namesOfMentioned(own, asWritten);
 }
 
 /**
  * A message's text as typed: Teams writes "&", "<", quotes and repeated spaces as HTML entities
  * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space is a space.
+ * The formatting markup some clients leave in the text (<p>, <div>, <br>, <b>...) is not part of what
+ * was typed: a line's end is a line break, other tags go. A "<" the person typed comes as &lt;, so it stays.
  */
 export function plainText(text: string): string {
-  return decodeHTML(text).replace(/\u00a0/g, ' ');
+  const unformatted = text.replace(LINE_END, '\n').replace(FORMATTING, '');
+  return decodeHTML(unformatted).replace(/\u00a0/g, ' ');
 }
 
-/** "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text already in double quotes. */
-function namesOfMentioned(text: string): string {
+/** The HTML formatting Teams may write into a message's text, and its quoted-reply placeholder; <at> (a mention) is not among it. */
+const FORMATTING_TAGS = 'quoted|p|div|span|br|b|strong|i|em|u|s|strike|del|ins|sub|sup|small|font|pre|code|blockquote|h[1-6]|ul|ol|li|hr|a|img|attachment|table|thead|tbody|tr|td|th';
+const FORMATTING = new RegExp(`<\\/?(?:${FORMATTING_TAGS})\\b[^>]*>`, 'gi');
+/** Where a line ends: a line break, the end of a paragraph, block, list item or row. */
+const LINE_END = /<br\b[^>]*>|<\/(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>/gi;
+
+/**
+ * "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text
+ * already in double quotes or `asWritten` (free text, where quotes would be words nobody typed).
+ */
+function namesOfMentioned(text: string, asWritten = false): string {
   return text.replace(/<at>([^<]*)<\/at>/g, (_whole, mentioned: string, offset: number) =>
-    (text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
+    (asWritten || text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
 }
 
 /**
@@ -298,6 +352,18 @@ function changedAt(activity: Activity): string {
   const stamp = activity.timestamp as Date | string | undefined;
   if (stamp) return stamp instanceof Date ? stamp.toISOString() : stamp;
   return activity.type === ActivityTypes.MessageUpdate ? `text:${createHash('sha256').update(activity.text ?? '').digest('hex')}` : 'once';
+}
+
+/**
+ * The message a message replies to: replyToId in a channel thread; in a chat, which has no reply
+ * chains, the message it quotes, named by its quotedReply entity or the "<quoted messageId=…/>"
+ * placeholder Teams puts at the start of its text.
+ */
+function repliedToId(activity: Activity): string | undefined {
+  if (activity.replyToId) return activity.replyToId;
+  const quoted = (activity.entities ?? []).find((e) => e.type === 'quotedReply') as { quotedReply?: { messageId?: unknown } } | undefined;
+  if (typeof quoted?.quotedReply?.messageId === 'string') return quoted.quotedReply.messageId;
+  return /<quoted\s+messageId="([^"]+)"\s*\/?>/i.exec(activity.text ?? '')?.[1];
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');
@@ -326,6 +392,10 @@ const offerGone = (name?: string) =>
 const pictureNotFile = () => invalid('I can\'t take a picture pasted into a message as evidence, so nothing was recorded.',
   'Send it as a file instead: attach it (📎) in our personal chat as a reply to the evidence request, or type "evidence submit EVR-0001" (with the request\'s reference) and attach the file to that message.');
 
+/** Teams gives a file shared from OneDrive or SharePoint as a link to a page, not as the file. */
+const sharedLinkNotFile = (names: string[]) => invalid(`I can't take a file shared as a link from OneDrive or SharePoint (${names.map((n) => `"${n}"`).join(', ')}) as evidence, so nothing was recorded.`,
+  'Attach the file itself (📎, "Upload from this device") in our personal chat as a reply to the evidence request, or reply with its link as text to give the link as evidence.');
+
 /** Fetches the files once the person is known; a refusal says what went wrong, and nothing is recorded. */
 async function download(files: TeamsFile[], request: Request): Promise<Attachment[]> {
   if ('threadReply' in request && !request.threadReply.about) {
@@ -335,7 +405,7 @@ async function download(files: TeamsFile[], request: Request): Promise<Attachmen
   try {
     return await fetchEach(files, downloadFile);
   } catch (e) {
-    if (e instanceof FileDownloadError) throw invalid(`${e.message} Nothing was recorded; please send the file again.`);
+    if (e instanceof FileDownloadError) throw e.hint ? invalid(e.message, e.hint) : invalid(`${e.message} Nothing was recorded; please send the file again.`);
     throw e;
   }
 }

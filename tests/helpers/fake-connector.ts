@@ -71,6 +71,8 @@ export class FakeConnector {
   readonly files = new Map<string, ServedFile>();
   readonly downloads: string[] = [];
   readonly created: CreatedConversation[] = [];
+  /** The personal chat Teams has with each member (by member id), opened by the bot or set by a test. */
+  readonly personalChats = new Map<string, string>();
   /** The parameters of every request to open a conversation, whatever it was answered. */
   readonly conversationRequests: Record<string, any>[] = [];
   readonly uploads = new Map<string, UploadSession>();
@@ -253,7 +255,10 @@ export class FakeConnector {
       if (!parameters.isGroup && (!Array.isArray(parameters.members) || parameters.members.length !== 1 || !parameters.members[0]?.id)) {
         return void json(400, { error: { code: 'BadArgument', message: 'A personal conversation needs exactly one member.' } });
       }
-      const id = `a:created-${this.created.length + 1}`;
+      // Teams keeps one personal chat per member with the bot: asked again, it gives the same conversation.
+      const member = parameters.isGroup ? undefined : String(parameters.members[0].id);
+      const id = (member && this.personalChats.get(member)) || `a:created-${this.created.length + 1}`;
+      if (member) this.personalChats.set(member, id);
       this.created.push({ id, parameters });
       return void json(201, { id });
     }
