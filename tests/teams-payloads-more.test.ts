@@ -155,6 +155,17 @@ describe('more Teams activities as the Bot Framework sends them', () => {
     expect(await h.t.db.select({ text: evidenceItems.text }).from(evidenceItems).orderBy(desc(evidenceItems.id)).limit(1)).toEqual([{ text: 'Access review signed off by Lena Lead on 3 Dec' }]);
   });
 
+  it.each([
+    ['a link whose label is not its address', '<p>Runbook: <a href="https://wiki.example/runbooks/access" title="https://wiki.example/runbooks/access">access review runbook</a></p>',
+      { text: 'Runbook: access review runbook (https://wiki.example/runbooks/access)', link: null }],
+    ['a link whose label is its address', '<p><a href="https://wiki.example/a?x=1&amp;y=2">https://wiki.example/a?x=1&amp;y=2</a></p>', { text: null, link: 'https://wiki.example/a?x=1&y=2' }],
+  ])('records a reply to an evidence request holding %s with the address, which is what an auditor follows', async (_name, written, recorded) => {
+    const card = await evidenceRequestCard();
+    const { posted } = await post(message('owner', written, { replyToId: card.id }));
+    expect(posted).toEqual([expect.stringContaining('EV-')]);
+    expect(await h.t.db.select({ text: evidenceItems.text, link: evidenceItems.link }).from(evidenceItems).orderBy(desc(evidenceItems.id)).limit(1)).toEqual([recorded]);
+  });
+
   /**
    * Teams now sends a reply that quotes a message in a chat with a "<quoted messageId=…/>" placeholder
    * at the start of its text and a quotedReply entity naming the quoted message, without replyToId

@@ -325,13 +325,22 @@ export function personalChatText(activity: Partial<Activity>, asWritten = false)
  * was typed: a line's end is a line break, other tags go. A "<" the person typed comes as &lt;, so it stays.
  */
 export function plainText(text: string): string {
-  const unformatted = text.replace(LINE_END, '\n').replace(FORMATTING, '');
+  const unformatted = text.replace(LINK, linkAsText).replace(LINE_END, '\n').replace(FORMATTING, '');
   return decodeHTML(unformatted).replace(/\u00a0/g, ' ');
 }
 
 /** The HTML formatting Teams may write into a message's text, and its quoted-reply placeholder; <at> (a mention) is not among it. */
 const FORMATTING_TAGS = 'quoted|p|div|span|br|b|strong|i|em|u|s|strike|del|ins|sub|sup|small|font|pre|code|blockquote|h[1-6]|ul|ol|li|hr|a|img|attachment|table|thead|tbody|tr|td|th';
 const FORMATTING = new RegExp(`<\\/?(?:${FORMATTING_TAGS})\\b[^>]*>`, 'gi');
+/** A link written as HTML: its address is what evidence needs, whatever its label says. */
+const LINK = /<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*>([\s\S]*?)<\/a\s*>/gi;
+/** A link as "label (address)", or the address alone when the label is the address. */
+function linkAsText(_whole: string, double: string | undefined, single: string | undefined, label: string): string {
+  const address = double ?? single ?? '';
+  const shown = label.replace(FORMATTING, '').trim();
+  if (!address || decodeHTML(shown) === decodeHTML(address) || !/^(https?|mailto|tel):/i.test(decodeHTML(address))) return shown || address;
+  return shown ? `${shown} (${address})` : address;
+}
 /** Where a line ends: a line break, the end of a paragraph, block, list item or row. */
 const LINE_END = /<br\b[^>]*>|<\/(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>/gi;
 
