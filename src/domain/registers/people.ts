@@ -84,7 +84,7 @@ export const personCommand = defineCommand({
     ];
     const linked = PLATFORMS.filter((p) => person[LINK_FIELD[p]]);
     if (linked.length && ctx.actor.roles.includes('isms_lead')) {
-      blocks.push(text(`If ${person.name} changed accounts, or a linked account is another organisation's, the ISMS lead clears the link with `
+      blocks.push(text(`If ${person.name} changed accounts, or a linked account is another organisation's, clear the link with `
         + `"${commandLine(ctx.channel, `person unlink ${person.email} ${linked[0]} <why>`)}": their next message from their current account links it by email.`));
     }
     return reply(...blocks);
@@ -111,7 +111,7 @@ export const personUnlinkCommand = defineCommand({
   args: {
     person: PERSON_ARG,
     platform: { positional: true, label: 'Platform', options: PLATFORMS.map((p) => ({ value: p, label: platformName(p) })) },
-    rationale: { positional: 'rest', label: 'Why is the link cleared?', field: 'textarea' },
+    rationale: { positional: 'rest', label: 'Why is the link cleared?', value: 'why', field: 'textarea' },
   },
   form: { title: 'Clear a chat account link', submitLabel: 'Clear the link' },
   async run(ctx, input) {
