@@ -148,6 +148,12 @@ const LINK_COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId 
 const LINK_FIELD = { slack: 'slackUserId', teams: 'teamsAadObjectId' } as const;
 const PLATFORM_NAME: Record<ChatPlatform, string> = { slack: 'Slack', teams: 'Microsoft Teams' };
 
+/**
+ * The command that clears a person's link to an account of a platform (domain/registers/people.ts), as
+ * the ISMS lead's message names it wherever it reaches them (Teams takes the "/isms" too).
+ */
+const unlinkLine = (person: Person, platform: ChatPlatform) => `/isms person unlink ${person.email} ${platform} <why>`;
+
 /** Why the platform did not say who sent a request. */
 type Unidentified = 'no_account' | 'no_email' | 'lookup_failed';
 const UNIDENTIFIED_LOG: Record<Unidentified, string> = {
@@ -304,7 +310,8 @@ export class InboundPipeline {
         `the ${platform} account linked to a person in the register belongs to another organisation; refused (its link stays)`);
       await this.tellLeadsOnce(`external_account:${user.platform}:${user.id}:${person.id}`, 'external_account', reply(
         text(`The ${platform} account (${user.id}) linked to ${person.name} <${person.email}> belongs to another organisation, so I refused to act for it.`, 'warning'),
-        text(`If ${person.name} works here, they should use their account in this organisation's ${platform}; clear the old link in the register.`),
+        text(`If ${person.name} works here, they should use their account in this organisation's ${platform}. Clear the link with `
+          + `"${unlinkLine(person, user.platform)}"; their next message from their own account then links it by email.`),
       ), { id: person.id, label: `${platform} account ${user.id}` }, {
         action: 'refuse_external_account', entity: 'person', entityRef: person.email, after: { platform: user.platform, accountId: user.id },
       });
@@ -348,12 +355,13 @@ export class InboundPipeline {
     this.logger.warn({ personId: person.id, platform: user.platform }, 'a second account claims the email of a linked person; refused');
     await this.tellLeadsOnce(`identity_conflict:${user.platform}:${user.id}:${person.id}`, 'identity_conflict', reply(
       text(`A second ${platform} account (${user.id}) shows the email of ${person.name} <${person.email}>, who is already linked to another ${platform} account. I refused to act for it.`, 'warning'),
-      text(`If ${person.name} really changed accounts, clear the old link in the register; otherwise look into who set that email on the account.`),
+      text(`If ${person.name} really changed accounts, clear the old link with "${unlinkLine(person, user.platform)}": `
+        + `their next message from the new account then links it by email. Otherwise look into who set that email on the account.`),
     ), { id: person.id, label: `${platform} account ${user.id}` }, {
       action: 'refuse_second_account', entity: 'person', entityRef: person.email, after: { platform: user.platform, accountId: user.id },
     });
     return refusal(`This ${platform} account shows the email ${person.email}, which is already linked to another ${platform} account, so I can't act for it. Nothing was recorded.`,
-      'The ISMS lead has been told. If you changed accounts, ask them to move the link.');
+      'The ISMS lead has been told. If you changed accounts, ask them to clear the link to your old account; your next message from this account is then linked to you.');
   }
 
   /** Tells every ISMS lead `message` once per `key` (whatever the process), and audits it the time they are told. */

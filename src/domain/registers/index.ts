@@ -3,7 +3,8 @@ import { registerCommand } from './registers.js';
 import { auditVerifyCommand } from './audit-verify.js';
 import { assetAddCommand, assetRetireCommand, assetsCommand } from './assets.js';
 import { partiesCommand, partyAddCommand, partyRetireCommand } from './parties.js';
+import { personCommand, personUnlinkCommand } from './people.js';
 
 export const registerCommands: CommandSpec[] = [
-  registerCommand, assetsCommand, assetAddCommand, assetRetireCommand, partiesCommand, partyAddCommand, partyRetireCommand, auditVerifyCommand,
+  registerCommand, assetsCommand, assetAddCommand, assetRetireCommand, partiesCommand, partyAddCommand, partyRetireCommand, personCommand, personUnlinkCommand, auditVerifyCommand,
 ];
