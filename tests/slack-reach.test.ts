@@ -68,6 +68,25 @@ describe('reaching people the register knows only by email', () => {
     expect(links[0]).toMatchObject({ actorLabel: 'ISMS bot via Slack users.lookupByEmail', after: { slackUserId: 'UOLGA' } });
   });
 
+  it('reaches someone at their new Slack account once the lead cleared the link to the old one the bot had found by email', async () => {
+    const [mia] = await bot.t.db.insert(people).values({ name: 'Mia Mover', email: 'mia@test.example', roles: ['staff'] }).returning();
+    fake.users.set('UMIA', { email: 'mia@test.example', real_name: 'Mia Mover' });
+    const first = await queue(mia.id, 'Please acknowledge POL-0001.');
+    expect(await deliverDue(bot.t.db, [slack.port])).toMatchObject({ sent: 1 });
+    expect(fake.callsTo('chat.postMessage').at(-1)!.args).toMatchObject({ channel: 'UMIA' });
+    expect(await row(first)).toMatchObject({ status: 'sent' });
+    // Mia moved to a new account that shows her email; the lead cleared the old link ("person unlink").
+    fake.users.delete('UMIA');
+    fake.users.set('UMIA2', { email: 'mia@test.example', real_name: 'Mia Mover' });
+    await bot.t.db.update(people).set({ slackUserId: null }).where(eq(people.id, mia.id));
+
+    const second = await queue(mia.id, 'Please acknowledge POL-0002.');
+    expect(await deliverDue(bot.t.db, [slack.port])).toMatchObject({ sent: 1 });
+    expect(await row(second)).toMatchObject({ status: 'sent' });
+    expect(fake.callsTo('chat.postMessage').at(-1)!.args).toMatchObject({ channel: 'UMIA2', text: 'Please acknowledge POL-0002.' });
+    expect((await bot.t.db.select().from(people).where(eq(people.id, mia.id)))[0].slackUserId).toBe('UMIA2');
+  });
+
   it('reports someone Slack does not know to the ISMS lead with why, asks Slack again only hours later, and finally fails their nudge saying why', async () => {
     const start = new Date();
     const key = await queue(bot.ids.auditor, 'Your audit plan review is due.');

@@ -64,8 +64,12 @@ interface HistoryPage {
 export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): ReceiptChatPort {
   const dmChannels = new Map<string, string>();
   let botId: Promise<string | undefined> | undefined;
-  /** Slack user ids found by email in this process, for people loaded before the id was stored. */
-  const found = new Map<number, string>();
+  /**
+   * Slack user ids found by email, for the person as loaded before the id was stored (the same object is
+   * asked canReach, then sent to). Kept by that object, not the person's id: once the lead clears the link,
+   * the person loaded anew has none, and is looked up again rather than reached at the old account.
+   */
+  const found = new WeakMap<Person, string>();
   /** Why a look-up found nobody, and when to ask again. */
   const misses = new Map<number, { reason: string; retryAt: number }>();
   let lookupsPausedUntil = 0;
@@ -73,13 +77,13 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
   let tokenRefused: { error: unknown; until: number } | undefined;
 
   const slackUserOf = (person: Person): string => {
-    const user = person.slackUserId ?? found.get(person.id);
+    const user = person.slackUserId ?? found.get(person);
     if (!user) throw new DeliveryError(`${person.name} has no Slack user id`, undefined, true);
     return user;
   };
 
   async function canReach(person: Person): Promise<boolean> {
-    if (person.slackUserId || found.has(person.id)) return true;
+    if (person.slackUserId || found.has(person)) return true;
     const miss = misses.get(person.id);
     if (miss && miss.retryAt > Date.now()) return false;
     if (!person.email.trim()) {
@@ -121,12 +125,12 @@ export function slackPort(db: Db, api: SlackApi, outbox: SlackApi = api): Receip
       return false;
     }
     misses.delete(person.id);
-    found.set(person.id, user.id);
+    found.set(person, user.id);
     return true;
   }
 
   async function post(via: SlackApi, person: Person, message: Reply, deliveryKey?: string): Promise<void> {
-    if (!person.slackUserId && !found.has(person.id)) await canReach(person);
+    if (!person.slackUserId && !found.has(person)) await canReach(person);
     const user = slackUserOf(person);
     await uploadImages(via, person, user, message, deliveryKey);
     let posted: { channel?: string; ts?: string };
