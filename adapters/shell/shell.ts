@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
+import { distance } from 'fastest-levenshtein';
 import { asc } from 'drizzle-orm';
 import type { Core } from '../../src/app.js';
 import { people, type Role } from '../../src/db/schema/index.js';
@@ -161,10 +162,16 @@ export class Shell {
         return this.handle(value);
       }
       if (!this.interactive) this.print(`${asked.prompt} ${answer}`);
-      const unknown = value && value !== '-' ? notAChoice(field, value) : undefined;
-      if (unknown !== undefined) {
+      const menu = isMenu(field);
+      if (menu && value === '?') {
+        // The list was shown once, perhaps far above: "?" asks again with it (a short menu's is on the question line).
+        i--;
+        continue;
+      }
+      const picked = menu && value && value !== '-' ? pick(field, value) : undefined;
+      if (picked && 'unknown' in picked) {
         // As a menu in Slack or Teams would, the question takes only its choices: asked again, not refused after the last one.
-        this.print(`✖ "${unknown}" is not one of the choices (${field.options!.map((o) => o.value).join(', ')}). Answer again, or "/cancel".`);
+        this.print(notAChoiceMessage(field, picked.unknown, Boolean(asked.choices)));
         i--;
         retry = true;
         continue;
@@ -181,7 +188,7 @@ export class Shell {
         values[field.name] = path.basename(file);
         continue;
       }
-      values[field.name] = field.type === 'multiselect' ? value.split(',').map((v) => optionValue(field, v.trim())) : field.type === 'select' ? optionValue(field, value) : value;
+      values[field.name] = picked ? (field.type === 'multiselect' ? picked.values : picked.values[0]) : value;
     }
     return this.ask({ command: form.command, values }, files);
   }
@@ -336,14 +343,16 @@ function describe(person: Person): string {
 function question(field: FormField): { prompt: string; choices?: string } {
   const options = field.options ?? [];
   const multiple = field.type === 'multiselect';
-  const described = options.some((o) => o.label.toLowerCase() !== o.value.toLowerCase());
+  // A value with a comma in it would read as two in a list separated by commas: such a menu is listed one per line.
+  const described = options.some((o) => o.label.toLowerCase() !== o.value.toLowerCase() || (multiple && o.value.includes(',')));
   const proposed = field.initial === undefined ? '' : ` (Enter keeps "${[field.initial].flat().join(',')}", "-" clears it)`;
   const asked = `${field.label}${field.required ? '' : ' (optional)'}`;
   if (!described) {
     const compact = options.length ? ` [${options.map((o) => o.value).join(multiple ? ', ' : ' | ')}]` : '';
     return { prompt: `${asked}${compact}${proposed}:` };
   }
-  const how = multiple ? 'type one or more of the values below, separated by commas (or their names)' : 'type one of the values below (or its name)';
+  const commas = multiple && options.some((o) => o.label.includes(','));
+  const how = multiple ? `type one or more of the values below, separated by commas (or their names${commas ? '; a name with commas in it counts as one' : ''})` : 'type one of the values below (or its name)';
   const width = Math.max(...options.filter((o) => !labelStartsWithValue(o)).map((o) => o.value.length), 0);
   const lines = options.map((o) => `  ${labelStartsWithValue(o) ? o.label : `${o.value.padEnd(width)}  ${o.label}`}`);
   return { prompt: `${field.label}${/[?:]$/.test(field.label) ? '' : ':'}`, choices: `${asked} — ${how}${proposed}:\n${lines.join('\n')}` };
@@ -356,16 +365,73 @@ function labelStartsWithValue(option: { value: string; label: string }): boolean
   return label.startsWith(value) && !/[\p{L}\p{N}_-]/u.test(label.charAt(value.length));
 }
 
-/** The first typed value that is none of a menu's choices (by value or label), or undefined. */
-function notAChoice(field: FormField, typed: string): string | undefined {
-  if (!field.options?.length || (field.type !== 'select' && field.type !== 'multiselect')) return undefined;
-  const values = field.type === 'multiselect' ? typed.split(',').map((v) => v.trim()).filter(Boolean) : [typed];
-  return values.find((v) => !field.options!.some((o) => o.value.toLowerCase() === v.toLowerCase() || o.label.toLowerCase() === v.toLowerCase()));
+function isMenu(field: FormField): boolean {
+  return Boolean(field.options?.length) && (field.type === 'select' || field.type === 'multiselect');
 }
 
-function optionValue(field: FormField, typed: string): string {
-  const match = field.options?.find((o) => o.value.toLowerCase() === typed.toLowerCase() || o.label.toLowerCase() === typed.toLowerCase());
-  return match?.value ?? typed;
+/** What a person may type for a choice: its value, its label, or the label's words after the value it starts with. */
+function namesOf(option: { value: string; label: string }): string[] {
+  const names = [option.value, option.label];
+  if (labelStartsWithValue(option)) names.push(option.label.slice(option.value.length).replace(/^[\s—–:-]+/, ''));
+  return names.map((n) => n.toLowerCase()).filter(Boolean);
+}
+
+/**
+ * The choices an answer names, or the first part of it that names none. A multiselect's answer is split
+ * at commas, except inside a choice's name: "CTL-AC-01 Identity lifecycle, need-to-know access" is one
+ * choice, whole, the longest name that fits being taken first.
+ */
+function pick(field: FormField, typed: string): { values: string[] } | { unknown: string } {
+  const options = field.options!;
+  const named = (text: string) => options.find((o) => namesOf(o).includes(text.toLowerCase()));
+  if (field.type !== 'multiselect') {
+    const option = named(typed);
+    return option ? { values: [option.value] } : { unknown: typed };
+  }
+  const values: string[] = [];
+  let rest = typed;
+  for (;;) {
+    rest = rest.replace(/^[\s,]+/, '');
+    if (!rest) return { values };
+    const lower = rest.toLowerCase();
+    let best: { value: string; length: number } | undefined;
+    for (const o of options) {
+      for (const name of namesOf(o)) {
+        const fits = lower.startsWith(name) && /^\s*(,|$)/.test(lower.slice(name.length));
+        if (fits && name.length > (best?.length ?? 0)) best = { value: o.value, length: name.length };
+      }
+    }
+    if (!best) return { unknown: rest.split(',')[0].trim() };
+    if (!values.includes(best.value)) values.push(best.value);
+    rest = rest.slice(best.length);
+  }
+}
+
+/** A short menu names its choices again; a long one names the closest few and how to see them all. */
+function notAChoiceMessage(field: FormField, typed: string, listed: boolean): string {
+  const options = field.options!;
+  const again = 'Answer again, or "/cancel".';
+  if (options.length <= SHORT_MENU) return `✖ "${typed}" is not one of the choices (${options.map((o) => o.value).join(', ')}). ${again}`;
+  const near = closestChoices(options, typed);
+  const seeAll = listed ? '"?" lists them all again' : 'the question line lists them all';
+  const closest = near.length ? ` The closest: ${near.map((o) => (labelStartsWithValue(o) || o.label === o.value ? o.label : `${o.value} (${o.label})`)).join('; ')}.` : '';
+  return `✖ "${typed}" is not one of the ${options.length} choices.${closest} Answer again (${seeAll}), or "/cancel".`;
+}
+
+/** A menu this short is named again whole after a wrong answer. */
+const SHORT_MENU = 8;
+
+/** Up to three choices a slip of the keyboard, or a word of their name, most likely meant. */
+function closestChoices(options: { value: string; label: string }[], typed: string): { value: string; label: string }[] {
+  const t = typed.toLowerCase();
+  const scored = options.map((o) => {
+    const names = namesOf(o);
+    const contains = t.length >= 3 && names.some((n) => n.includes(t));
+    const d = Math.min(...names.map((n) => distance(t, n)));
+    const near = d <= Math.max(2, Math.floor(Math.min(t.length, o.value.length) / 3));
+    return { o, score: contains ? -1 : near ? d : Infinity };
+  });
+  return scored.filter((s) => s.score !== Infinity).sort((a, b) => a.score - b.score).slice(0, 3).map((s) => s.o);
 }
 
 function indent(s: string): string {
