@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { aiTools, auditEvents, suppliers } from '../src/db/schema/index.js';
+import { aiTools, auditEvents, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
 import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
@@ -62,6 +62,28 @@ describe('a first session in the terminal', () => {
     await register.withDb(async (db) => {
       expect(await db.select().from(aiTools)).toEqual([]);
       expect(await db.select().from(suppliers).where(eq(suppliers.name, 'Hooli'))).toEqual([]);
+    });
+  }, SESSION_TIMEOUT);
+
+  it('a date that does not exist, or is written day first, is refused saying why and how to write it; German quotes work', async () => {
+    const lines = [
+      '/isms risk accept R-0002 „residual is fine“ --until 31.02.2028',
+      '/isms risk accept R-0002 „residual is fine“ --until 2028-02-31',
+      '/isms risk accept R-0002 „residual is fine“ --until 31.12.2028',
+      '/isms risk accept R-0002 „residual is fine“ --until 31.12.',
+      '/isms risk accept R-0002 „residual is fine“ --until 2028-12-31',
+    ];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('✖ That didn\'t work: until: must be a date written YYYY-MM-DD, e.g. 2026-12-31 — 31.02.2028 does not exist (February 2028 has 29 days). Nothing was recorded.');
+    expect(answerTo(out, lines[1])).toContain('— 2028-02-31 does not exist (February 2028 has 29 days).');
+    expect(answerTo(out, lines[2])).toContain('— 31.12.2028 is written day first: 2028-12-31.');
+    expect(answerTo(out, lines[3])).toContain('— 31.12. needs its year: YYYY-12-31.');
+    expect(answerTo(out, lines[4])).toContain('✔ Accepted R-0002');
+    expect(answerTo(out, lines[4])).toContain('  Rationale: residual is fine\n');
+    await register.withDb(async (db) => {
+      const [risk] = await db.select().from(risks).where(eq(risks.ref, 'R-0002'));
+      expect((await db.select().from(riskAcceptances).where(eq(riskAcceptances.riskId, risk.id))).map((a) => a.rationale)).toEqual(['residual is fine']);
     });
   }, SESSION_TIMEOUT);
 
