@@ -41,6 +41,19 @@ describe('a first session in the terminal', () => {
     expect(answer).not.toContain('data.1');
   }, SESSION_TIMEOUT);
 
+  it('a list typed with spaces after its commas is one list, not a list and a stray word', async () => {
+    const lines = ['/isms declare ai ChatGPT --data internal, customer --users 12', '/isms declare ai Otter --data personal ,customer'];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('  Data: internal, customer\n');
+    expect(answerTo(out, lines[0])).not.toContain('Purpose:');
+    expect(answerTo(out, lines[1])).toContain('  Data: personal, customer\n');
+    await register.withDb(async (db) => {
+      const tools = await db.select().from(aiTools).orderBy(aiTools.name);
+      expect(tools.map((t) => [t.name, t.purpose, t.dataCategories])).toEqual([['ChatGPT', null, ['internal', 'customer']], ['Otter', null, ['personal', 'customer']]]);
+    });
+  }, SESSION_TIMEOUT);
+
   it('an option without its value, an option given twice or a missing name is refused, saying what to type, and nothing is recorded', async () => {
     const lines = [
       '/isms declare ai ChatGPT --vendor',
