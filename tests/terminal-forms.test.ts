@@ -100,6 +100,24 @@ describe('a form\'s menus in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
+  it('asks again only the questions whose answers were refused, keeping the others, and says how a date is written', async () => {
+    const out = await pipedSession(register, '/isms risk accept R-0002', 'residual is fine', '31.02.2028', '2028-02-28');
+
+    expect(out).toContain([
+      'Why does the organisation accept this risk? residual is fine',
+      'Accepted until (YYYY-MM-DD): 31.02.2028',
+      '✖ That didn\'t work: until: must be a date written YYYY-MM-DD, e.g. 2026-12-31 — 31.02.2028 does not exist (February 2028 has 29 days). Nothing was recorded.',
+      'Answer again: Accepted until (the other answers are kept; "/cancel" stops).',
+      'Accepted until (YYYY-MM-DD): 2028-02-28',
+      '✔ Accepted R-0002 (Prolonged outage of the cloud provider hosting the payment platform) at residual score 6, within the risk appetite of 8, until 2028-02-28.',
+    ].join('\n'));
+    await register.withDb(async (db) => {
+      const [risk] = await db.select().from(risks).where(eq(risks.ref, 'R-0002'));
+      const accepted = await db.select().from(riskAcceptances).where(eq(riskAcceptances.riskId, risk.id));
+      expect(accepted.map((a) => a.rationale)).toEqual(['residual is fine']);
+    });
+  }, SESSION_TIMEOUT);
+
   it('shows a value beside a label that does not begin with it, and takes the label as an answer', async () => {
     const out = await pipedSession(register, '/isms declare supplier', 'Initech', 'payroll', 'yes', 'no', 'personal and customer data');
 

@@ -112,7 +112,7 @@ export class Shell {
   }
 
   /** Runs a request through the core as the acting person and shows the answer; false means quit. */
-  private async ask(request: Request, files: string[]): Promise<boolean> {
+  private async ask(request: Request, files: string[], sent?: Filled): Promise<boolean> {
     const { reply: answer } = await this.core.inbound.handle({
       from: { person: this.person },
       channel: 'shell',
@@ -120,8 +120,14 @@ export class Shell {
       attachments: async () => files.map(readAttachment),
       progress: async (message) => this.print(`⏳ ${message}`),
     });
-    const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form' && b.type !== 'file' && b.type !== 'image') });
+    // A form refused for what some answers say is asked again, as Slack and Teams keep it open: those questions only, the other answers kept.
+    const wrong = sent && answer.outcome === 'refused' ? sent.form.fields.filter((f) => answer.fieldErrors?.[f.name] !== undefined) : [];
+    const shown = toPlainText({ blocks: answer.blocks.filter((b) => (wrong.length ? b.type === 'text' : b.type !== 'form' && b.type !== 'file' && b.type !== 'image')) });
     if (shown) this.print(shown);
+    if (sent && wrong.length) {
+      this.print(`Answer again: ${wrong.map((f) => f.label.replace(/[?:]$/, '')).join(', ')} (the other answers are kept; "/cancel" stops).`);
+      return this.fillForm(sent.form, { ...sent, wrong: wrong.map((f) => f.name) });
+    }
     for (const b of answer.blocks) if (b.type === 'file') await this.save(b.file);
     for (const b of answer.blocks) if (b.type === 'image') await this.saveImage(b);
     const form = findForm(answer);
@@ -134,14 +140,20 @@ export class Shell {
    * A form in the terminal: one question per field, answered on the following lines. A command typed
    * instead of an answer (any line starting with "/", except a path where a file is asked for) leaves
    * the form, recording nothing, and then runs: it must never become a field's value. False means quit.
+   * Asked again after a refusal, only the questions whose answers were wrong are asked.
    */
-  private async fillForm(form: Form): Promise<boolean> {
-    this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
-    const values: Record<string, unknown> = { ...form.hidden };
-    const files: string[] = [];
+  private async fillForm(form: Form, again?: Filled & { wrong: string[] }): Promise<boolean> {
+    if (!again) this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
+    const values: Record<string, unknown> = { ...form.hidden, ...again?.values };
+    const files: string[] = [...(again?.files ?? [])];
+    const fields = again ? form.fields.filter((f) => again.wrong.includes(f.name)) : form.fields;
+    for (const field of fields) {
+      delete values[field.name];
+      if (field.type === 'file') files.length = 0;
+    }
     let retry = false;
-    for (let i = 0; i < form.fields.length; i++) {
-      const field = form.fields[i];
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
       const asked = question(field);
       // A menu's list is shown once: asked again after a wrong answer, the list is just above.
       if (asked.choices && !retry) this.print(asked.choices);
@@ -190,7 +202,7 @@ export class Shell {
       }
       values[field.name] = picked ? (field.type === 'multiselect' ? picked.values : picked.values[0]) : value;
     }
-    return this.ask({ command: form.command, values }, files);
+    return this.ask({ command: form.command, values }, files, { form, values, files });
   }
 
   /** A file the reply carries goes into the export folder (ISMS_EXPORT_DIR, default ./exports); the person is told where. */
@@ -271,6 +283,9 @@ export class Shell {
   }
 }
 
+/** A form as it was filled in and sent. */
+interface Filled { form: Form; values: Record<string, unknown>; files: string[] }
+
 /** A line typed where a form expects an answer that is meant as a command, not as the answer. */
 function isCommand(value: string, field: FormField): boolean {
   if (!value.startsWith('/')) return false;
@@ -346,10 +361,13 @@ function question(field: FormField): { prompt: string; choices?: string } {
   // A value with a comma in it would read as two in a list separated by commas: such a menu is listed one per line.
   const described = options.some((o) => o.label.toLowerCase() !== o.value.toLowerCase() || (multiple && o.value.includes(',')));
   const proposed = field.initial === undefined ? '' : ` (Enter keeps "${[field.initial].flat().join(',')}", "-" clears it)`;
-  const asked = `${field.label}${field.required ? '' : ' (optional)'}`;
+  // A date is typed as the core reads it; the terminal has no date picker to say so.
+  const format = field.type === 'date' && !field.label.includes('YYYY') ? ' (YYYY-MM-DD)' : '';
+  const asked = `${field.label}${format}${field.required ? '' : ' (optional)'}`;
   if (!described) {
     const compact = options.length ? ` [${options.map((o) => o.value).join(multiple ? ', ' : ' | ')}]` : '';
-    return { prompt: `${asked}${compact}${proposed}:` };
+    const line = `${asked}${compact}${proposed}`;
+    return { prompt: `${line}${/[?:]$/.test(line) ? '' : ':'}` };
   }
   const commas = multiple && options.some((o) => o.label.includes(','));
   const how = multiple ? `type one or more of the values below, separated by commas (or their names${commas ? '; a name with commas in it counts as one' : ''})` : 'type one of the values below (or its name)';
