@@ -122,6 +122,20 @@ describe('a first session in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
+  it('a command copied with its button label, prompt or backticks runs as the command', async () => {
+    const lines = ['[Attest] /isms attest SEC-AWARE', '> /whoami', '`/isms training`', '/isms declare ai', '[Cancel] `/cancel`'];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('✔ Recorded your completion of SEC-AWARE');
+    expect(answerTo(out, lines[1])).toContain('You are Iris Lindqvist <iris@northwind.example>');
+    expect(answerTo(out, lines[2])).toMatch(/SEC-AWARE .*valid until/);
+    expect(answerTo(out, lines[3])).toContain('AI tool: [Cancel] `/cancel`\nCancelled; nothing was recorded.');
+    expect(out).not.toContain('Commands start with');
+    await register.withDb(async (db) => {
+      expect(await db.select().from(aiTools)).toEqual([]);
+    });
+  }, SESSION_TIMEOUT);
+
   it('"/as" takes a role, and shows who is in the register when nobody matches', async () => {
     const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors');
 

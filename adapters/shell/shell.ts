@@ -79,9 +79,10 @@ export class Shell {
 
   /** Handles one line; false means the user asked to quit. */
   async handle(raw: string): Promise<boolean> {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return true;
-    if (!this.interactive) this.print(`> ${line}`);
+    const asTyped = raw.trim();
+    if (!asTyped || asTyped.startsWith('#')) return true;
+    if (!this.interactive) this.print(`> ${asTyped}`);
+    const line = pastedCommand(asTyped);
     if (/^\/(quit|exit)$/i.test(line)) return false;
     if (/^\/whoami$/i.test(line)) {
       this.print(`You are ${describe(this.person)}.`);
@@ -164,12 +165,13 @@ export class Shell {
         return true;
       }
       const value = answer.trim();
-      if (/^\/cancel$/i.test(value)) {
+      const command = pastedCommand(value);
+      if (/^\/cancel$/i.test(command)) {
         if (!this.interactive) this.print(`${asked.prompt} ${value}`);
         this.print('Cancelled; nothing was recorded.');
         return true;
       }
-      if (isCommand(value, field)) {
+      if (isCommand(command, field)) {
         this.print(`The form for ${form.command} was left; nothing was recorded.`);
         return this.handle(value);
       }
@@ -281,6 +283,15 @@ export class Shell {
   private print(message: string): void {
     this.out.write(`${sanitize(message)}\n`);
   }
+}
+
+/**
+ * A command copied with what the terminal shows around it, as a newcomer copies it: the "> " of an
+ * echoed line, a button's "[Attest] ", a bullet, or the backticks of a chat message. Anything else as typed.
+ */
+function pastedCommand(line: string): string {
+  const m = /^(?:>\s*|[•*-]\s+|\[[^\]\n]*\]\s*)*`*(\/[^`]*?)`*$/.exec(line);
+  return m && m[1] !== line && /^\/(isms|as|whoami|quit|exit|cancel)(\s|$)/i.test(m[1]) ? m[1].trim() : line;
 }
 
 /** A form as it was filled in and sent. */
