@@ -136,8 +136,8 @@ describe('a first session in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
-  it('"/as" takes a role, and shows who is in the register when nobody matches', async () => {
-    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors');
+  it('"/as" takes a role or a quoted name, and shows who is in the register when nobody matches, with whom a typo meant', async () => {
+    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors', '/as Iris Lindquist', '/as "Sam Novak"');
 
     expect(answerTo(out, '/as auditor')).toContain('Now acting as Henrik Aalto <henrik.aalto@northwind.example> (auditor).');
     expect(answerTo(out, '/whoami')).toContain('You are Henrik Aalto');
@@ -151,5 +151,7 @@ describe('a first session in the terminal', () => {
     expect(bare).toContain('  Iris Lindqvist <iris@northwind.example> (ISMS lead, control owner)');
     expect(bare).not.toContain('sam@example.com');
     expect(answerTo(out, '/as auditors')).toContain('Now acting as Henrik Aalto');
+    expect(answerTo(out, '/as Iris Lindquist')).toContain('✖ Nobody in the register matches "Iris Lindquist". Did you mean Iris Lindqvist ("/as iris@northwind.example")?');
+    expect(answerTo(out, '/as "Sam Novak"')).toContain('Now acting as Sam Novak <sam.novak@northwind.example> (staff).');
   }, SESSION_TIMEOUT);
 });

@@ -15,6 +15,7 @@ import type { ChatPort } from '../../src/core/port.js';
 import { deliverDue } from '../../src/core/delivery.js';
 import { type FileOut, type Form, type ImageBlock, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
 import { exportDirectory } from '../../src/domain/exports/files.js';
+import { nearest } from '../../src/core/suggest.js';
 
 export interface ShellOptions {
   input: NodeJS.ReadableStream;
@@ -235,7 +236,9 @@ export class Shell {
     }
   }
 
-  private async switchTo(query: string): Promise<void> {
+  private async switchTo(typed: string): Promise<void> {
+    // "/as "Sam Novak"": quotes, straight, curly or German, are no part of a name.
+    const query = typed.trim().replace(/^["'“„‘‚«»]+|["'”“’‘«»]+$/g, '').trim();
     let found = await findPerson(this.core.database.db, query);
     const role = found.length ? undefined : roleNamed(query);
     if (role) {
@@ -244,7 +247,9 @@ export class Shell {
       if (found.length === 0) return this.print(`✖ Nobody in the register is ${ROLE_LABELS[role]}.\n${await this.whoIsThere()}`);
     }
     if (found.length === 0) {
-      this.print(`✖ Nobody in the register matches "${query}". Use an email address or a name.\n${await this.whoIsThere()}`);
+      const meant = await this.meant(query);
+      const hint = meant ? ` Did you mean ${meant.name} ("/as ${meant.email}")?` : ' Use an email address or a name.';
+      this.print(`✖ Nobody in the register matches "${query}".${hint}\n${await this.whoIsThere()}`);
     } else if (found.length > 1) {
       this.print(`✖ "${query}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}. Use an email address.`);
     } else {
@@ -252,6 +257,16 @@ export class Shell {
       this.print(`Now acting as ${describe(this.person)}.`);
       await this.deliver();
     }
+  }
+
+  /** The person a slip of the keyboard most likely meant ("Iris Lindquist", "iris@northwind"), or undefined. */
+  private async meant(query: string): Promise<Person | undefined> {
+    const everyone = await this.core.database.db.select().from(people).orderBy(asc(people.id));
+    const q = query.toLowerCase();
+    const byEmail = q.includes('@') ? everyone.filter((p) => p.email.toLowerCase().startsWith(q)) : [];
+    if (byEmail.length === 1) return byEmail[0];
+    const near = nearest(query, everyone.flatMap((p) => [p.name, p.email]));
+    return near && everyone.find((p) => p.name === near.match || p.email === near.match);
   }
 
   /** A few people of the register with their roles, for someone who does not know who is in it. */
