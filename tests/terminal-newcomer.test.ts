@@ -136,8 +136,8 @@ describe('a first session in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
-  it('"/as" takes a role or a quoted name, and shows who is in the register when nobody matches, with whom a typo meant', async () => {
-    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors', '/as Iris Lindquist', '/as "Sam Novak"');
+  it('"/as" takes a role or a quoted name, shows who is in the register when nobody matches, with whom a typo meant, and "/isms help as" explains it', async () => {
+    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors', '/as Iris Lindquist', '/as "Sam Novak"', '/isms help as');
 
     expect(answerTo(out, '/as auditor')).toContain('Now acting as Henrik Aalto <henrik.aalto@northwind.example> (auditor).');
     expect(answerTo(out, '/whoami')).toContain('You are Henrik Aalto');
@@ -153,5 +153,8 @@ describe('a first session in the terminal', () => {
     expect(answerTo(out, '/as auditors')).toContain('Now acting as Henrik Aalto');
     expect(answerTo(out, '/as Iris Lindquist')).toContain('✖ Nobody in the register matches "Iris Lindquist". Did you mean Iris Lindqvist ("/as iris@northwind.example")?');
     expect(answerTo(out, '/as "Sam Novak"')).toContain('Now acting as Sam Novak <sam.novak@northwind.example> (staff).');
+    const help = answerTo(out, '/isms help as');
+    expect(help).toContain('  /as <email, name or role>: act as someone else in the register, e.g. "/as auditor"; "/as" alone lists people');
+    expect(help).not.toContain('/isms ack');
   }, SESSION_TIMEOUT);
 });

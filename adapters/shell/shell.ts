@@ -99,6 +99,11 @@ export class Shell {
       this.print('There is no form to cancel.');
       return true;
     }
+    // The terminal's own commands are no "/isms" commands: the core's help would offer one that looks alike ("as" → "ack").
+    if (/^\/isms\s+help\s+\/?(as|whoami|cancel|quit|exit)$/i.test(line)) {
+      this.print(TERMINAL_HELP);
+      return true;
+    }
     if (!/^\/isms\b/i.test(line)) {
       // Plain language may become a proposed command; the core answers where commands start otherwise.
       if (!line.startsWith('/')) return this.ask({ message: line }, []);
@@ -308,6 +313,15 @@ function pastedCommand(line: string): string {
   const m = /^(?:>\s*|[•*-]\s+|\[[^\]\n]*\]\s*)*`*(\/[^`]*?)`*$/.exec(line);
   return m && m[1] !== line && /^\/(isms|as|whoami|quit|exit|cancel)(\s|$)/i.test(m[1]) ? m[1].trim() : line;
 }
+
+/** What the terminal's own commands do. */
+const TERMINAL_HELP = [
+  'The terminal chat\'s own commands (not "/isms" commands):',
+  '  /as <email, name or role>: act as someone else in the register, e.g. "/as auditor"; "/as" alone lists people',
+  '  /whoami: who you are acting as',
+  '  /cancel: stop a form; nothing is recorded',
+  '  /quit: leave the terminal chat (so does the end of piped input)',
+].join('\n');
 
 /** A form as it was filled in and sent. */
 interface Filled { form: Form; values: Record<string, unknown>; files: string[] }
