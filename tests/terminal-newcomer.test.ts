@@ -84,6 +84,7 @@ describe('a first session in the terminal', () => {
       '/isms risk accept R-0002 „residual is fine“ --until 2028-02-31',
       '/isms risk accept R-0002 „residual is fine“ --until 31.12.2028',
       '/isms risk accept R-0002 „residual is fine“ --until 31.12.',
+      '/isms risk accept R-0002 „residual is fine“ --until 2028/12/31',
       '/isms risk accept R-0002 „residual is fine“ --until 2028-12-31',
     ];
     const out = await pipedSession(register, ...lines);
@@ -92,8 +93,9 @@ describe('a first session in the terminal', () => {
     expect(answerTo(out, lines[1])).toContain('— 2028-02-31 does not exist (February 2028 has 29 days).');
     expect(answerTo(out, lines[2])).toContain('— 31.12.2028 is written day first: 2028-12-31.');
     expect(answerTo(out, lines[3])).toContain('— 31.12. needs its year: YYYY-12-31.');
-    expect(answerTo(out, lines[4])).toContain('✔ Accepted R-0002');
-    expect(answerTo(out, lines[4])).toContain('  Rationale: residual is fine\n');
+    expect(answerTo(out, lines[4])).toContain('— write it 2028-12-31.');
+    expect(answerTo(out, lines[5])).toContain('✔ Accepted R-0002');
+    expect(answerTo(out, lines[5])).toContain('  Rationale: residual is fine\n');
     await register.withDb(async (db) => {
       const [risk] = await db.select().from(risks).where(eq(risks.ref, 'R-0002'));
       expect((await db.select().from(riskAcceptances).where(eq(riskAcceptances.riskId, risk.id))).map((a) => a.rationale)).toEqual(['residual is fine']);
