@@ -482,9 +482,11 @@ const SHORT_MENU = 8;
 /** Up to three choices a slip of the keyboard, or a word of their name, most likely meant. */
 function closestChoices(options: { value: string; label: string }[], typed: string): { value: string; label: string }[] {
   const t = typed.toLowerCase();
+  const containing = options.filter((o) => t.length >= 3 && namesOf(o).some((n) => n.includes(t)));
   const scored = options.map((o) => {
     const names = namesOf(o);
-    const contains = t.length >= 3 && names.some((n) => n.includes(t));
+    // A word of few names ("shadow") points at them; one of many ("ctl") at none.
+    const contains = containing.length <= 3 && containing.includes(o);
     const d = Math.min(...names.map((n) => distance(t, n)));
     const near = d <= Math.max(2, Math.floor(Math.min(t.length, o.value.length) / 3));
     return { o, score: contains ? -1 : near ? d : Infinity };
