@@ -63,7 +63,7 @@ describe('a form\'s menus in the terminal', () => {
   afterAll(async () => { await register.dispose(); });
 
   it('lists the threats with their names under the risk form\'s question, once, and keeps a menu of bare values on its question line', async () => {
-    const out = await pipedSession(register, '/isms risk add', 'Shadow AI in marketing', '', '3', '4', '', 'mitigate', '', '', '', 't-is-99', 'shadow', '?', 't-is-012');
+    const out = await pipedSession(register, '/isms risk add', 'Shadow AI in marketing', '', '3', '4', '', 'mitigate', '', '', '', 't-is-99', 'shadow', 't-is', '?', 't-is-012');
 
     expect(out).toContain('Likelihood (1-5): 3\nImpact (1-5): 4\n');
     expect(out).toContain('Treatment [mitigate | accept | transfer | avoid]: mitigate\n');
@@ -76,6 +76,8 @@ describe('a form\'s menus in the terminal', () => {
     // A wrong answer names what was typed and the closest choices, not all fifteen again.
     expect(out).toMatch(/\n {2}T-IS-015 [^\n]+\nThreat: t-is-99\n✖ "t-is-99" is not one of the 15 choices\. The closest: T-IS-009 Supply chain security gaps\. Answer again \("\?" lists them all again\), or "\/cancel"\.\nThreat: shadow\n/);
     expect(out).toContain('Threat: shadow\n✖ "shadow" is not one of the 15 choices. The closest: T-IS-012 Shadow AI usage outside ISMS scope. Answer again');
+    // A word every choice has points at none of them.
+    expect(out).toContain('Threat: t-is\n✖ "t-is" is not one of the 15 choices. Answer again ("?" lists them all again), or "/cancel".\n');
     expect(out).not.toContain('T-IS-001, T-IS-002');
     // Asked again, the question does not repeat the fifteen lines just above it, unless "?" asks for them.
     expect(out.split('T-IS-004 Control degradation').length - 1).toBe(2);
