@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { aiTools, auditEvents, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
+import { aiTools, auditEvents, controls, riskAcceptances, riskControls, risks, suppliers } from '../src/db/schema/index.js';
 import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
@@ -63,7 +63,7 @@ describe('a form\'s menus in the terminal', () => {
   afterAll(async () => { await register.dispose(); });
 
   it('lists the threats with their names under the risk form\'s question, once, and keeps a menu of bare values on its question line', async () => {
-    const out = await pipedSession(register, '/isms risk add', 'Shadow AI in marketing', '', '3', '4', '', 'mitigate', '', '', '', 't-is-99', 't-is-012');
+    const out = await pipedSession(register, '/isms risk add', 'Shadow AI in marketing', '', '3', '4', '', 'mitigate', '', '', '', 't-is-99', 'shadow', 't-is', '?', 't-is-012');
 
     expect(out).toContain('Likelihood (1-5): 3\nImpact (1-5): 4\n');
     expect(out).toContain('Treatment [mitigate | accept | transfer | avoid]: mitigate\n');
@@ -73,12 +73,50 @@ describe('a form\'s menus in the terminal', () => {
       '  T-IS-001 Governance failure without structured risk assessment',
     ].join('\n'));
     expect(out).toContain('\n  T-IS-004 Control degradation and operational drift\n');
-    expect(out).toMatch(/\n {2}T-IS-015 [^\n]+\nThreat: t-is-99\n✖ "t-is-99" is not one of the choices \(T-IS-001, [^)]*\)\. Answer again, or "\/cancel"\.\nThreat: t-is-012\n/);
-    // Asked again, the question does not repeat the fifteen lines just above it.
-    expect(out.split('T-IS-004 Control degradation').length - 1).toBe(1);
+    // A wrong answer names what was typed and the closest choices, not all fifteen again.
+    expect(out).toMatch(/\n {2}T-IS-015 [^\n]+\nThreat: t-is-99\n✖ "t-is-99" is not one of the 15 choices\. The closest: T-IS-009 Supply chain security gaps\. Answer again \("\?" lists them all again\), or "\/cancel"\.\nThreat: shadow\n/);
+    expect(out).toContain('Threat: shadow\n✖ "shadow" is not one of the 15 choices. The closest: T-IS-012 Shadow AI usage outside ISMS scope. Answer again');
+    // A word every choice has points at none of them.
+    expect(out).toContain('Threat: t-is\n✖ "t-is" is not one of the 15 choices. Answer again ("?" lists them all again), or "/cancel".\n');
+    expect(out).not.toContain('T-IS-001, T-IS-002');
+    // Asked again, the question does not repeat the fifteen lines just above it, unless "?" asks for them.
+    expect(out.split('T-IS-004 Control degradation').length - 1).toBe(2);
+    expect(out).toMatch(/\nThreat: \?\nThreat \(optional\) — type one of the values below \(or its name\):\n {2}T-IS-001 /);
     expect(out).toContain('Threat: T-IS-012 Shadow AI usage outside ISMS scope');
     await register.withDb(async (db) => {
       expect((await db.select().from(risks).where(eq(risks.title, 'Shadow AI in marketing'))).map((r) => r.threatRef)).toEqual(['T-IS-012']);
+    });
+  }, SESSION_TIMEOUT);
+
+  it('takes a choice whose name has commas in it whole, by its name, among others separated by commas', async () => {
+    const chosen = 'CTL-AST-01 Inventory, acceptable use, classification, labelling and transfer of information and assets, Identity lifecycle, need-to-know access and privileged utilities,ctl-ac-01';
+    const out = await pipedSession(register, '/isms risk add', 'Untracked laptops', '', '2', '3', '', 'mitigate', '', 'Corporate laptops', chosen, '');
+
+    expect(out).toContain('Controls (optional) — type one or more of the values below, separated by commas (or their names; a name with commas in it counts as one):\n');
+    expect(out).not.toContain('is not one of the');
+    expect(out).toContain('  Controls: CTL-AC-01, CTL-AST-01, CTL-IAM-01\n');
+    await register.withDb(async (db) => {
+      const [risk] = await db.select().from(risks).where(eq(risks.title, 'Untracked laptops'));
+      const linked = await db.select({ code: controls.code }).from(riskControls).innerJoin(controls, eq(controls.id, riskControls.controlId)).where(eq(riskControls.riskId, risk.id));
+      expect(linked.map((c) => c.code).sort()).toEqual(['CTL-AC-01', 'CTL-AST-01', 'CTL-IAM-01']);
+    });
+  }, SESSION_TIMEOUT);
+
+  it('asks again only the questions whose answers were refused, keeping the others, and says how a date is written', async () => {
+    const out = await pipedSession(register, '/isms risk accept R-0002', 'residual is fine', '31.02.2028', '2028-02-28');
+
+    expect(out).toContain([
+      'Why does the organisation accept this risk? residual is fine',
+      'Accepted until (YYYY-MM-DD): 31.02.2028',
+      '✖ That didn\'t work: until: must be a date written YYYY-MM-DD, e.g. 2026-12-31 — 31.02.2028 does not exist (February 2028 has 29 days). Nothing was recorded.',
+      'Answer again: Accepted until (the other answers are kept; "/cancel" stops).',
+      'Accepted until (YYYY-MM-DD): 2028-02-28',
+      '✔ Accepted R-0002 (Prolonged outage of the cloud provider hosting the payment platform) at residual score 6, within the risk appetite of 8, until 2028-02-28.',
+    ].join('\n'));
+    await register.withDb(async (db) => {
+      const [risk] = await db.select().from(risks).where(eq(risks.ref, 'R-0002'));
+      const accepted = await db.select().from(riskAcceptances).where(eq(riskAcceptances.riskId, risk.id));
+      expect(accepted.map((a) => a.rationale)).toEqual(['residual is fine']);
     });
   }, SESSION_TIMEOUT);
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { aiTools, auditEvents, suppliers } from '../src/db/schema/index.js';
+import { aiTools, auditEvents, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
 import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
@@ -41,6 +41,19 @@ describe('a first session in the terminal', () => {
     expect(answer).not.toContain('data.1');
   }, SESSION_TIMEOUT);
 
+  it('a list typed with spaces after its commas is one list, not a list and a stray word', async () => {
+    const lines = ['/isms declare ai ChatGPT --data internal, customer --users 12', '/isms declare ai Otter --data personal ,customer'];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('  Data: internal, customer\n');
+    expect(answerTo(out, lines[0])).not.toContain('Purpose:');
+    expect(answerTo(out, lines[1])).toContain('  Data: personal, customer\n');
+    await register.withDb(async (db) => {
+      const tools = await db.select().from(aiTools).orderBy(aiTools.name);
+      expect(tools.map((t) => [t.name, t.purpose, t.dataCategories])).toEqual([['ChatGPT', null, ['internal', 'customer']], ['Otter', null, ['personal', 'customer']]]);
+    });
+  }, SESSION_TIMEOUT);
+
   it('an option without its value, an option given twice or a missing name is refused, saying what to type, and nothing is recorded', async () => {
     const lines = [
       '/isms declare ai ChatGPT --vendor',
@@ -62,6 +75,30 @@ describe('a first session in the terminal', () => {
     await register.withDb(async (db) => {
       expect(await db.select().from(aiTools)).toEqual([]);
       expect(await db.select().from(suppliers).where(eq(suppliers.name, 'Hooli'))).toEqual([]);
+    });
+  }, SESSION_TIMEOUT);
+
+  it('a date that does not exist, or is written day first, is refused saying why and how to write it; German quotes work', async () => {
+    const lines = [
+      '/isms risk accept R-0002 „residual is fine“ --until 31.02.2028',
+      '/isms risk accept R-0002 „residual is fine“ --until 2028-02-31',
+      '/isms risk accept R-0002 „residual is fine“ --until 31.12.2028',
+      '/isms risk accept R-0002 „residual is fine“ --until 31.12.',
+      '/isms risk accept R-0002 „residual is fine“ --until 2028/12/31',
+      '/isms risk accept R-0002 „residual is fine“ --until 2028-12-31',
+    ];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('✖ That didn\'t work: until: must be a date written YYYY-MM-DD, e.g. 2026-12-31 — 31.02.2028 does not exist (February 2028 has 29 days). Nothing was recorded.');
+    expect(answerTo(out, lines[1])).toContain('— 2028-02-31 does not exist (February 2028 has 29 days).');
+    expect(answerTo(out, lines[2])).toContain('— 31.12.2028 is written day first: 2028-12-31.');
+    expect(answerTo(out, lines[3])).toContain('— 31.12. needs its year: YYYY-12-31.');
+    expect(answerTo(out, lines[4])).toContain('— write it 2028-12-31.');
+    expect(answerTo(out, lines[5])).toContain('✔ Accepted R-0002');
+    expect(answerTo(out, lines[5])).toContain('  Rationale: residual is fine\n');
+    await register.withDb(async (db) => {
+      const [risk] = await db.select().from(risks).where(eq(risks.ref, 'R-0002'));
+      expect((await db.select().from(riskAcceptances).where(eq(riskAcceptances.riskId, risk.id))).map((a) => a.rationale)).toEqual(['residual is fine']);
     });
   }, SESSION_TIMEOUT);
 
@@ -87,8 +124,22 @@ describe('a first session in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
-  it('"/as" takes a role, and shows who is in the register when nobody matches', async () => {
-    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors');
+  it('a command copied with its button label, prompt or backticks runs as the command', async () => {
+    const lines = ['[Attest] /isms attest SEC-AWARE', '> /whoami', '`/isms training`', '/isms declare ai', '[Cancel] `/cancel`'];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toContain('✔ Recorded your completion of SEC-AWARE');
+    expect(answerTo(out, lines[1])).toContain('You are Iris Lindqvist <iris@northwind.example>');
+    expect(answerTo(out, lines[2])).toMatch(/SEC-AWARE .*valid until/);
+    expect(answerTo(out, lines[3])).toContain('AI tool: [Cancel] `/cancel`\nCancelled; nothing was recorded.');
+    expect(out).not.toContain('Commands start with');
+    await register.withDb(async (db) => {
+      expect(await db.select().from(aiTools)).toEqual([]);
+    });
+  }, SESSION_TIMEOUT);
+
+  it('"/as" takes a role or a quoted name, shows who is in the register when nobody matches, with whom a typo meant, and "/isms help as" explains it', async () => {
+    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors', '/as Iris Lindquist', '/as "Sam Novak"', '/isms help as');
 
     expect(answerTo(out, '/as auditor')).toContain('Now acting as Henrik Aalto <henrik.aalto@northwind.example> (auditor).');
     expect(answerTo(out, '/whoami')).toContain('You are Henrik Aalto');
@@ -102,5 +153,10 @@ describe('a first session in the terminal', () => {
     expect(bare).toContain('  Iris Lindqvist <iris@northwind.example> (ISMS lead, control owner)');
     expect(bare).not.toContain('sam@example.com');
     expect(answerTo(out, '/as auditors')).toContain('Now acting as Henrik Aalto');
+    expect(answerTo(out, '/as Iris Lindquist')).toContain('✖ Nobody in the register matches "Iris Lindquist". Did you mean Iris Lindqvist ("/as iris@northwind.example")?');
+    expect(answerTo(out, '/as "Sam Novak"')).toContain('Now acting as Sam Novak <sam.novak@northwind.example> (staff).');
+    const help = answerTo(out, '/isms help as');
+    expect(help).toContain('  /as <email, name or role>: act as someone else in the register, e.g. "/as auditor"; "/as" alone lists people');
+    expect(help).not.toContain('/isms ack');
   }, SESSION_TIMEOUT);
 });

@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
+import { distance } from 'fastest-levenshtein';
 import { asc } from 'drizzle-orm';
 import type { Core } from '../../src/app.js';
 import { people, type Role } from '../../src/db/schema/index.js';
@@ -14,6 +15,7 @@ import type { ChatPort } from '../../src/core/port.js';
 import { deliverDue } from '../../src/core/delivery.js';
 import { type FileOut, type Form, type ImageBlock, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
 import { exportDirectory } from '../../src/domain/exports/files.js';
+import { nearest } from '../../src/core/suggest.js';
 
 export interface ShellOptions {
   input: NodeJS.ReadableStream;
@@ -78,9 +80,10 @@ export class Shell {
 
   /** Handles one line; false means the user asked to quit. */
   async handle(raw: string): Promise<boolean> {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return true;
-    if (!this.interactive) this.print(`> ${line}`);
+    const asTyped = raw.trim();
+    if (!asTyped || asTyped.startsWith('#')) return true;
+    if (!this.interactive) this.print(`> ${asTyped}`);
+    const line = pastedCommand(asTyped);
     if (/^\/(quit|exit)$/i.test(line)) return false;
     if (/^\/whoami$/i.test(line)) {
       this.print(`You are ${describe(this.person)}.`);
@@ -94,6 +97,11 @@ export class Shell {
     }
     if (/^\/cancel$/i.test(line)) {
       this.print('There is no form to cancel.');
+      return true;
+    }
+    // The terminal's own commands are no "/isms" commands: the core's help would offer one that looks alike ("as" → "ack").
+    if (/^\/isms\s+help\s+\/?(as|whoami|cancel|quit|exit)$/i.test(line)) {
+      this.print(TERMINAL_HELP);
       return true;
     }
     if (!/^\/isms\b/i.test(line)) {
@@ -111,7 +119,7 @@ export class Shell {
   }
 
   /** Runs a request through the core as the acting person and shows the answer; false means quit. */
-  private async ask(request: Request, files: string[]): Promise<boolean> {
+  private async ask(request: Request, files: string[], sent?: Filled): Promise<boolean> {
     const { reply: answer } = await this.core.inbound.handle({
       from: { person: this.person },
       channel: 'shell',
@@ -119,8 +127,14 @@ export class Shell {
       attachments: async () => files.map(readAttachment),
       progress: async (message) => this.print(`⏳ ${message}`),
     });
-    const shown = toPlainText({ blocks: answer.blocks.filter((b) => b.type !== 'form' && b.type !== 'file' && b.type !== 'image') });
+    // A form refused for what some answers say is asked again, as Slack and Teams keep it open: those questions only, the other answers kept.
+    const wrong = sent && answer.outcome === 'refused' ? sent.form.fields.filter((f) => answer.fieldErrors?.[f.name] !== undefined) : [];
+    const shown = toPlainText({ blocks: answer.blocks.filter((b) => (wrong.length ? b.type === 'text' : b.type !== 'form' && b.type !== 'file' && b.type !== 'image')) });
     if (shown) this.print(shown);
+    if (sent && wrong.length) {
+      this.print(`Answer again: ${wrong.map((f) => f.label.replace(/[?:]$/, '')).join(', ')} (the other answers are kept; "/cancel" stops).`);
+      return this.fillForm(sent.form, { ...sent, wrong: wrong.map((f) => f.name) });
+    }
     for (const b of answer.blocks) if (b.type === 'file') await this.save(b.file);
     for (const b of answer.blocks) if (b.type === 'image') await this.saveImage(b);
     const form = findForm(answer);
@@ -133,14 +147,20 @@ export class Shell {
    * A form in the terminal: one question per field, answered on the following lines. A command typed
    * instead of an answer (any line starting with "/", except a path where a file is asked for) leaves
    * the form, recording nothing, and then runs: it must never become a field's value. False means quit.
+   * Asked again after a refusal, only the questions whose answers were wrong are asked.
    */
-  private async fillForm(form: Form): Promise<boolean> {
-    this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
-    const values: Record<string, unknown> = { ...form.hidden };
-    const files: string[] = [];
+  private async fillForm(form: Form, again?: Filled & { wrong: string[] }): Promise<boolean> {
+    if (!again) this.print(`${form.title} — answer each question; leave optional ones empty; "/cancel" stops.`);
+    const values: Record<string, unknown> = { ...form.hidden, ...again?.values };
+    const files: string[] = [...(again?.files ?? [])];
+    const fields = again ? form.fields.filter((f) => again.wrong.includes(f.name)) : form.fields;
+    for (const field of fields) {
+      delete values[field.name];
+      if (field.type === 'file') files.length = 0;
+    }
     let retry = false;
-    for (let i = 0; i < form.fields.length; i++) {
-      const field = form.fields[i];
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
       const asked = question(field);
       // A menu's list is shown once: asked again after a wrong answer, the list is just above.
       if (asked.choices && !retry) this.print(asked.choices);
@@ -151,20 +171,27 @@ export class Shell {
         return true;
       }
       const value = answer.trim();
-      if (/^\/cancel$/i.test(value)) {
+      const command = pastedCommand(value);
+      if (/^\/cancel$/i.test(command)) {
         if (!this.interactive) this.print(`${asked.prompt} ${value}`);
         this.print('Cancelled; nothing was recorded.');
         return true;
       }
-      if (isCommand(value, field)) {
+      if (isCommand(command, field)) {
         this.print(`The form for ${form.command} was left; nothing was recorded.`);
         return this.handle(value);
       }
       if (!this.interactive) this.print(`${asked.prompt} ${answer}`);
-      const unknown = value && value !== '-' ? notAChoice(field, value) : undefined;
-      if (unknown !== undefined) {
+      const menu = isMenu(field);
+      if (menu && value === '?') {
+        // The list was shown once, perhaps far above: "?" asks again with it (a short menu's is on the question line).
+        i--;
+        continue;
+      }
+      const picked = menu && value && value !== '-' ? pick(field, value) : undefined;
+      if (picked && 'unknown' in picked) {
         // As a menu in Slack or Teams would, the question takes only its choices: asked again, not refused after the last one.
-        this.print(`✖ "${unknown}" is not one of the choices (${field.options!.map((o) => o.value).join(', ')}). Answer again, or "/cancel".`);
+        this.print(notAChoiceMessage(field, picked.unknown, Boolean(asked.choices)));
         i--;
         retry = true;
         continue;
@@ -181,9 +208,9 @@ export class Shell {
         values[field.name] = path.basename(file);
         continue;
       }
-      values[field.name] = field.type === 'multiselect' ? value.split(',').map((v) => optionValue(field, v.trim())) : field.type === 'select' ? optionValue(field, value) : value;
+      values[field.name] = picked ? (field.type === 'multiselect' ? picked.values : picked.values[0]) : value;
     }
-    return this.ask({ command: form.command, values }, files);
+    return this.ask({ command: form.command, values }, files, { form, values, files });
   }
 
   /** A file the reply carries goes into the export folder (ISMS_EXPORT_DIR, default ./exports); the person is told where. */
@@ -214,7 +241,9 @@ export class Shell {
     }
   }
 
-  private async switchTo(query: string): Promise<void> {
+  private async switchTo(typed: string): Promise<void> {
+    // "/as "Sam Novak"": quotes, straight, curly or German, are no part of a name.
+    const query = typed.trim().replace(/^["'“„‘‚«»]+|["'”“’‘«»]+$/g, '').trim();
     let found = await findPerson(this.core.database.db, query);
     const role = found.length ? undefined : roleNamed(query);
     if (role) {
@@ -223,7 +252,9 @@ export class Shell {
       if (found.length === 0) return this.print(`✖ Nobody in the register is ${ROLE_LABELS[role]}.\n${await this.whoIsThere()}`);
     }
     if (found.length === 0) {
-      this.print(`✖ Nobody in the register matches "${query}". Use an email address or a name.\n${await this.whoIsThere()}`);
+      const meant = await this.meant(query);
+      const hint = meant ? ` Did you mean ${meant.name} ("/as ${meant.email}")?` : ' Use an email address or a name.';
+      this.print(`✖ Nobody in the register matches "${query}".${hint}\n${await this.whoIsThere()}`);
     } else if (found.length > 1) {
       this.print(`✖ "${query}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}. Use an email address.`);
     } else {
@@ -231,6 +262,16 @@ export class Shell {
       this.print(`Now acting as ${describe(this.person)}.`);
       await this.deliver();
     }
+  }
+
+  /** The person a slip of the keyboard most likely meant ("Iris Lindquist", "iris@northwind"), or undefined. */
+  private async meant(query: string): Promise<Person | undefined> {
+    const everyone = await this.core.database.db.select().from(people).orderBy(asc(people.id));
+    const q = query.toLowerCase();
+    const byEmail = q.includes('@') ? everyone.filter((p) => p.email.toLowerCase().startsWith(q)) : [];
+    if (byEmail.length === 1) return byEmail[0];
+    const near = nearest(query, everyone.flatMap((p) => [p.name, p.email]));
+    return near && everyone.find((p) => p.name === near.match || p.email === near.match);
   }
 
   /** A few people of the register with their roles, for someone who does not know who is in it. */
@@ -263,6 +304,27 @@ export class Shell {
     this.out.write(`${sanitize(message)}\n`);
   }
 }
+
+/**
+ * A command copied with what the terminal shows around it, as a newcomer copies it: the "> " of an
+ * echoed line, a button's "[Attest] ", a bullet, or the backticks of a chat message. Anything else as typed.
+ */
+function pastedCommand(line: string): string {
+  const m = /^(?:>\s*|[•*-]\s+|\[[^\]\n]*\]\s*)*`*(\/[^`]*?)`*$/.exec(line);
+  return m && m[1] !== line && /^\/(isms|as|whoami|quit|exit|cancel)(\s|$)/i.test(m[1]) ? m[1].trim() : line;
+}
+
+/** What the terminal's own commands do. */
+const TERMINAL_HELP = [
+  'The terminal chat\'s own commands (not "/isms" commands):',
+  '  /as <email, name or role>: act as someone else in the register, e.g. "/as auditor"; "/as" alone lists people',
+  '  /whoami: who you are acting as',
+  '  /cancel: stop a form; nothing is recorded',
+  '  /quit: leave the terminal chat (so does the end of piped input)',
+].join('\n');
+
+/** A form as it was filled in and sent. */
+interface Filled { form: Form; values: Record<string, unknown>; files: string[] }
 
 /** A line typed where a form expects an answer that is meant as a command, not as the answer. */
 function isCommand(value: string, field: FormField): boolean {
@@ -336,14 +398,19 @@ function describe(person: Person): string {
 function question(field: FormField): { prompt: string; choices?: string } {
   const options = field.options ?? [];
   const multiple = field.type === 'multiselect';
-  const described = options.some((o) => o.label.toLowerCase() !== o.value.toLowerCase());
+  // A value with a comma in it would read as two in a list separated by commas: such a menu is listed one per line.
+  const described = options.some((o) => o.label.toLowerCase() !== o.value.toLowerCase() || (multiple && o.value.includes(',')));
   const proposed = field.initial === undefined ? '' : ` (Enter keeps "${[field.initial].flat().join(',')}", "-" clears it)`;
-  const asked = `${field.label}${field.required ? '' : ' (optional)'}`;
+  // A date is typed as the core reads it; the terminal has no date picker to say so.
+  const format = field.type === 'date' && !field.label.includes('YYYY') ? ' (YYYY-MM-DD)' : '';
+  const asked = `${field.label}${format}${field.required ? '' : ' (optional)'}`;
   if (!described) {
     const compact = options.length ? ` [${options.map((o) => o.value).join(multiple ? ', ' : ' | ')}]` : '';
-    return { prompt: `${asked}${compact}${proposed}:` };
+    const line = `${asked}${compact}${proposed}`;
+    return { prompt: `${line}${/[?:]$/.test(line) ? '' : ':'}` };
   }
-  const how = multiple ? 'type one or more of the values below, separated by commas (or their names)' : 'type one of the values below (or its name)';
+  const commas = multiple && options.some((o) => o.label.includes(','));
+  const how = multiple ? `type one or more of the values below, separated by commas (or their names${commas ? '; a name with commas in it counts as one' : ''})` : 'type one of the values below (or its name)';
   const width = Math.max(...options.filter((o) => !labelStartsWithValue(o)).map((o) => o.value.length), 0);
   const lines = options.map((o) => `  ${labelStartsWithValue(o) ? o.label : `${o.value.padEnd(width)}  ${o.label}`}`);
   return { prompt: `${field.label}${/[?:]$/.test(field.label) ? '' : ':'}`, choices: `${asked} — ${how}${proposed}:\n${lines.join('\n')}` };
@@ -356,16 +423,75 @@ function labelStartsWithValue(option: { value: string; label: string }): boolean
   return label.startsWith(value) && !/[\p{L}\p{N}_-]/u.test(label.charAt(value.length));
 }
 
-/** The first typed value that is none of a menu's choices (by value or label), or undefined. */
-function notAChoice(field: FormField, typed: string): string | undefined {
-  if (!field.options?.length || (field.type !== 'select' && field.type !== 'multiselect')) return undefined;
-  const values = field.type === 'multiselect' ? typed.split(',').map((v) => v.trim()).filter(Boolean) : [typed];
-  return values.find((v) => !field.options!.some((o) => o.value.toLowerCase() === v.toLowerCase() || o.label.toLowerCase() === v.toLowerCase()));
+function isMenu(field: FormField): boolean {
+  return Boolean(field.options?.length) && (field.type === 'select' || field.type === 'multiselect');
 }
 
-function optionValue(field: FormField, typed: string): string {
-  const match = field.options?.find((o) => o.value.toLowerCase() === typed.toLowerCase() || o.label.toLowerCase() === typed.toLowerCase());
-  return match?.value ?? typed;
+/** What a person may type for a choice: its value, its label, or the label's words after the value it starts with. */
+function namesOf(option: { value: string; label: string }): string[] {
+  const names = [option.value, option.label];
+  if (labelStartsWithValue(option)) names.push(option.label.slice(option.value.length).replace(/^[\s—–:-]+/, ''));
+  return names.map((n) => n.toLowerCase()).filter(Boolean);
+}
+
+/**
+ * The choices an answer names, or the first part of it that names none. A multiselect's answer is split
+ * at commas, except inside a choice's name: "CTL-AC-01 Identity lifecycle, need-to-know access" is one
+ * choice, whole, the longest name that fits being taken first.
+ */
+function pick(field: FormField, typed: string): { values: string[] } | { unknown: string } {
+  const options = field.options!;
+  const named = (text: string) => options.find((o) => namesOf(o).includes(text.toLowerCase()));
+  if (field.type !== 'multiselect') {
+    const option = named(typed);
+    return option ? { values: [option.value] } : { unknown: typed };
+  }
+  const values: string[] = [];
+  let rest = typed;
+  for (;;) {
+    rest = rest.replace(/^[\s,]+/, '');
+    if (!rest) return { values };
+    const lower = rest.toLowerCase();
+    let best: { value: string; length: number } | undefined;
+    for (const o of options) {
+      for (const name of namesOf(o)) {
+        const fits = lower.startsWith(name) && /^\s*(,|$)/.test(lower.slice(name.length));
+        if (fits && name.length > (best?.length ?? 0)) best = { value: o.value, length: name.length };
+      }
+    }
+    if (!best) return { unknown: rest.split(',')[0].trim() };
+    if (!values.includes(best.value)) values.push(best.value);
+    rest = rest.slice(best.length);
+  }
+}
+
+/** A short menu names its choices again; a long one names the closest few and how to see them all. */
+function notAChoiceMessage(field: FormField, typed: string, listed: boolean): string {
+  const options = field.options!;
+  const again = 'Answer again, or "/cancel".';
+  if (options.length <= SHORT_MENU) return `✖ "${typed}" is not one of the choices (${options.map((o) => o.value).join(', ')}). ${again}`;
+  const near = closestChoices(options, typed);
+  const seeAll = listed ? '"?" lists them all again' : 'the question line lists them all';
+  const closest = near.length ? ` The closest: ${near.map((o) => (labelStartsWithValue(o) || o.label === o.value ? o.label : `${o.value} (${o.label})`)).join('; ')}.` : '';
+  return `✖ "${typed}" is not one of the ${options.length} choices.${closest} Answer again (${seeAll}), or "/cancel".`;
+}
+
+/** A menu this short is named again whole after a wrong answer. */
+const SHORT_MENU = 8;
+
+/** Up to three choices a slip of the keyboard, or a word of their name, most likely meant. */
+function closestChoices(options: { value: string; label: string }[], typed: string): { value: string; label: string }[] {
+  const t = typed.toLowerCase();
+  const containing = options.filter((o) => t.length >= 3 && namesOf(o).some((n) => n.includes(t)));
+  const scored = options.map((o) => {
+    const names = namesOf(o);
+    // A word of few names ("shadow") points at them; one of many ("ctl") at none.
+    const contains = containing.length <= 3 && containing.includes(o);
+    const d = Math.min(...names.map((n) => distance(t, n)));
+    const near = d <= Math.max(2, Math.floor(Math.min(t.length, o.value.length) / 3));
+    return { o, score: contains ? -1 : near ? d : Infinity };
+  });
+  return scored.filter((s) => s.score !== Infinity).sort((a, b) => a.score - b.score).slice(0, 3).map((s) => s.o);
 }
 
 function indent(s: string): string {

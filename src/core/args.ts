@@ -223,7 +223,10 @@ export function parseWords(command: string, list: ArgInfo[], typedWords: string[
     }
     const next = words[i + 1];
     const takesNext = next !== undefined && !next.startsWith('--') && (a.kind !== 'switch' || YES_NO_WORDS.includes(next.toLowerCase()));
-    const value = inline !== undefined ? inline : takesNext ? words[++i] : undefined;
+    let value = inline !== undefined ? inline : takesNext ? words[++i] : undefined;
+    // "--data internal, customer": a list typed with a space after (or before) a comma is still one list.
+    while (value !== undefined && a.field === 'multiselect' && words[i + 1] !== undefined && !words[i + 1].startsWith('--')
+      && (value.endsWith(',') || words[i + 1].startsWith(','))) value += words[++i];
     if (name in out) {
       // The second would silently replace the first ("--data personal --data customer").
       const several = a.field === 'multiselect' ? ` To give several, separate them with commas: --${name} ${String(out[name])},${value ?? '…'}.` : '';
