@@ -499,4 +499,10 @@ describe('risks from an import file', () => {
     await importRisks(file('likelihood: 3, impact: 4, residual_score: 8', 'likelihood: 3, impact: 4'));
     expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'open', treatment: 'mitigate', residualScore: 8 });
   });
+
+  it('a risk appetite imported again without approved_by keeps its approval', async () => {
+    const before = await bot.t.db.select().from(riskAppetite);
+    expect(await importRisks('risk_appetite: { max_residual_score: 12, statement: We accept residual risks scored up to 12. }\n')).toMatchObject({ risk_appetite: { unchanged: 1 } });
+    expect(await bot.t.db.select().from(riskAppetite)).toEqual(before);
+  });
 });

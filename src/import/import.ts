@@ -734,7 +734,9 @@ class ImportRun {
     if (!a) return;
     const [latest] = await this.tx.select().from(riskAppetite).orderBy(desc(riskAppetite.id)).limit(1);
     const approvedBy = this.person(a.approved_by) ?? null;
-    if (latest && latest.maxResidualScore === a.max_residual_score && latest.statement === a.statement && latest.approvedBy === approvedBy) {
+    // approved_by left out keeps the approval of an appetite the file leaves as it is, as for the scope.
+    if (latest && latest.maxResidualScore === a.max_residual_score && latest.statement === a.statement
+      && (a.approved_by === undefined || latest.approvedBy === approvedBy)) {
       await this.record('risk_appetite', 'unchanged', 'risk_appetite', '', latest, latest);
       return;
     }
