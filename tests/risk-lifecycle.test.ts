@@ -389,9 +389,9 @@ describe('risks from an import file', () => {
   afterEach(async () => { await bot.destroy(); });
 
   const importRisks = (yaml: string, now = NOW) => importYaml(bot.t.db, yaml, 'risks.yaml', { now });
-  const file = (ransomware: string, laptops: string) => 'risks:\n'
+  const file = (ransomware: string, laptops: string, laptopsTreatment = 'mitigate') => 'risks:\n'
     + `  - { title: Ransomware on file servers, ${ransomware}, treatment: mitigate, owner: olga@test.example }\n`
-    + `  - { title: Laptop theft, ${laptops}, treatment: mitigate }\n`;
+    + `  - { title: Laptop theft, ${laptops}, treatment: ${laptopsTreatment} }\n`;
   const eventsOf = async (ref: string, seq = 0) => (await bot.t.db.select().from(auditEvents).where(and(eq(auditEvents.entityRef, ref), gt(auditEvents.seq, seq)))
     .orderBy(asc(auditEvents.seq))).map((e) => `${e.action} ${e.entity} ${e.entityRef} by ${e.actorLabel}`);
   const lastSeq = async () => (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0].seq;
@@ -438,8 +438,9 @@ describe('risks from an import file', () => {
     const seq = await lastSeq();
     const later = new Date('2026-10-05T10:00:00Z');
 
-    // R-0001's residual score changes; R-0002's likelihood alone, so its acceptance still holds.
-    await importRisks(file('likelihood: 4, impact: 5, residual_score: 10', 'likelihood: 2, impact: 4, residual_score: 6'), later);
+    // R-0001's residual score changes; R-0002's likelihood alone, so its acceptance (and treatment) still holds.
+    const again = file('likelihood: 4, impact: 5, residual_score: 10', 'likelihood: 2, impact: 4, residual_score: 6', 'accept');
+    await importRisks(again, later);
     expect(await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id)).then((rows) => rows.slice(2))).toMatchObject([
       { assessedBy: bot.ids.lead, assessedAt: later, residualScoreBefore: 16, residualScoreAfter: 10, inherentScoreBefore: 20, inherentScoreAfter: 20, rationale: 'reassessed by the import risks.yaml' },
       { assessedBy: bot.ids.lead, likelihoodBefore: 3, likelihoodAfter: 2, inherentScoreBefore: 12, inherentScoreAfter: 8, residualScoreBefore: 6, residualScoreAfter: 6 },
@@ -458,8 +459,50 @@ describe('risks from an import file', () => {
 
     // The same file again changes nothing, and assesses nothing.
     const assessed = (await bot.t.db.select().from(riskAssessments)).length;
-    expect(await importRisks(file('likelihood: 4, impact: 5, residual_score: 10', 'likelihood: 2, impact: 4, residual_score: 6'), later)).toMatchObject({ risks: { unchanged: 2 } });
+    expect(await importRisks(again, later)).toMatchObject({ risks: { unchanged: 2 } });
     expect(await bot.t.db.select().from(riskAssessments)).toHaveLength(assessed);
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+  });
+
+  it('a field a file leaves out keeps what the register holds: a reassessment made in chat since is not undone, an accepted risk not reopened', async () => {
+    await importRisks('risks:\n  - { title: Ransomware on file servers, description: encrypts shared drives, asset: File servers, scope_area: Head office, '
+      + 'threat_ref: T-IS-004, likelihood: 4, impact: 5, treatment: mitigate, owner: olga@test.example }\n');
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({ inherentScore: 20, residualScore: 20 });
+    await bot.say('lead', '/isms risk update R-0001 --residual 6 "backups tested monthly"', at);
+    await bot.say('lead', '/isms risk accept R-0001 "insured" --until 2027-06-30', at);
+    const accepted = await snapshot(bot);
+    expect(accepted.risks).toMatchObject([{ residualScore: 6, status: 'accepted', treatment: 'accept', description: 'encrypts shared drives', scopeArea: 'Head office', threatRef: 'T-IS-004', ownerId: bot.ids.owner }]);
+
+    // The file again without residual_score, or with its title and scores alone: nothing changes, nothing is assessed.
+    expect(await importRisks('risks:\n  - { title: Ransomware on file servers, likelihood: 4, impact: 5, treatment: accept }\n')).toMatchObject({ risks: { unchanged: 1 } });
+    expect(await importRisks('risks:\n  - { title: Ransomware on file servers, likelihood: 4, impact: 5 }\n')).toMatchObject({ risks: { unchanged: 1 } });
+    expect(await snapshot(bot)).toEqual(accepted);
+
+    // A likelihood x impact below the residual score kept: refused, naming both, rather than the score lowered unasked.
+    expect(await refusal('risks:\n  - { title: Ransomware on file servers, likelihood: 1, impact: 5 }\n')).toBe('risks.yaml:2: risks[0].residual_score: '
+      + 'left out, R-0001 keeps its residual score 6, which is above the inherent score 5 (likelihood x impact) this file gives it: '
+      + 'write residual_score (up to 5), or a likelihood and impact scoring 6 or more');
+    // A new risk still needs its treatment.
+    expect(await refusal('risks:\n  - { title: Laptop theft, likelihood: 3, impact: 4 }\n'))
+      .toBe('risks.yaml:2: risks[0].treatment: is required for a risk not yet in the register: one of mitigate, accept, transfer, avoid');
+  });
+
+  it('a file does not change the treatment of an accepted risk while it stays accepted; changing its scores reopens it, as risk update does', async () => {
+    await importRisks(file('likelihood: 3, impact: 4, residual_score: 6', 'likelihood: 3, impact: 4'));
+    await bot.say('lead', '/isms risk accept R-0001 "insured" --until 2027-06-30', at);
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'accepted', treatment: 'accept' });
+
+    expect(await refusal(file('likelihood: 3, impact: 4, residual_score: 6', 'likelihood: 2, impact: 4'))).toBe('risks.yaml:2: risks[0].treatment: '
+      + 'R-0001 (Ransomware on file servers) is accepted; an import does not change the treatment its acceptance set ("accept"): '
+      + 'leave treatment out, or write accept; to reopen the risk, use "/isms risk update" or change its scores');
+
+    await importRisks(file('likelihood: 3, impact: 4, residual_score: 8', 'likelihood: 3, impact: 4'));
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'open', treatment: 'mitigate', residualScore: 8 });
+  });
+
+  it('a risk appetite imported again without approved_by keeps its approval', async () => {
+    const before = await bot.t.db.select().from(riskAppetite);
+    expect(await importRisks('risk_appetite: { max_residual_score: 12, statement: We accept residual risks scored up to 12. }\n')).toMatchObject({ risk_appetite: { unchanged: 1 } });
+    expect(await bot.t.db.select().from(riskAppetite)).toEqual(before);
   });
 });

@@ -5,7 +5,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   people, scopeStatements, interestedParties, assets, controls, controlMappings, frameworkRequirements,
-  policies, policyVersions, trainingCourses, suppliers, risks, riskAppetite, poamItems, poamMilestones, scopeChanges,
+  policies, policyVersions, trainingCourses, suppliers, risks, riskAppetite, poamItems, poamMilestones, scopeChanges, TREATMENTS,
 } from '../db/schema/index.js';
 import { appendAuditMany, canonicalJson, type AuditActor, type AuditInput } from '../core/audit.js';
 import { nextRef, nextRefs } from '../core/refs.js';
@@ -102,7 +102,9 @@ function changedFields<V extends object>(existing: object, values: V): Partial<V
 }
 
 type AssetEntry = NonNullable<ImportData['assets']>[number];
+type RiskEntry = NonNullable<ImportData['risks']>[number];
 type Supplier = typeof suppliers.$inferSelect;
+type Risk = typeof risks.$inferSelect;
 
 /** `items` in slices of WRITE_BATCH. */
 const batches = <T>(items: T[]): T[][] =>
@@ -665,17 +667,25 @@ class ImportRun {
       const [existing] = await this.tx.select().from(risks).where(r.ref ? eq(risks.ref, r.ref) : ieq(risks.title, r.title));
       const [asset] = r.asset ? await this.tx.select({ id: assets.id }).from(assets).where(ieq(assets.name, r.asset)) : [];
       const inherentScore = r.likelihood * r.impact;
-      const residualScore = r.residual_score ?? inherentScore;
+      const residualScore = this.residualOf(r, existing, path);
       // Scores changed by a file are a reassessment, as "risk update" makes one: a changed residual score reopens an accepted risk.
       const reassessed = existing && (existing.likelihood !== r.likelihood || existing.impact !== r.impact || existing.residualScore !== residualScore);
       const reopen = existing !== undefined && reopensAccepted(existing, residualScore);
+      if (!existing && !r.treatment) {
+        this.source.fail([...path, 'treatment'], `is required for a risk not yet in the register: one of ${TREATMENTS.join(', ')}`);
+      }
+      // An acceptance set the treatment "accept"; while the risk stays accepted, a file does not change it.
+      if (existing?.status === 'accepted' && !reopen && r.treatment && r.treatment !== existing.treatment) {
+        this.source.fail([...path, 'treatment'], `${existing.ref} (${existing.title}) is accepted; an import does not change the treatment its acceptance set `
+          + `("${existing.treatment}"): leave treatment out, or write ${existing.treatment}; to reopen the risk, use "/isms risk update" or change its scores`);
+      }
       const values = {
         title: r.title, description: r.description, assetId: asset?.id, scopeArea: r.scope_area, threatRef: r.threat_ref,
         likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore,
         treatment: r.treatment, ownerId: this.person(r.owner), status: reopen ? 'open' : undefined,
       };
       const { row, outcome } = await this.save(existing, values,
-        async (v) => this.tx.insert(risks).values({ ...v, ref: await this.newRef('R', r.ref, [...path, 'ref'], 'risk') }).returning(),
+        async (v) => this.tx.insert(risks).values({ ...v, treatment: v.treatment!, ref: await this.newRef('R', r.ref, [...path, 'ref'], 'risk') }).returning(),
         (c) => this.tx.update(risks).set(c).where(eq(risks.id, existing!.id)).returning());
       if (!existing) {
         await this.record('risks', outcome, 'risk', row.ref, existing, row);
@@ -689,6 +699,21 @@ class ImportRun {
         await refreshAcceptanceApprovals(ctx, existing, residualScore, ` in the import ${this.source.fileName}`);
       }
     }
+  }
+
+  /**
+   * The residual score a file gives a risk. Left out, a new risk's is its inherent score and a registered risk keeps
+   * its own (a file left without it does not undo a reassessment made since), unless the file's likelihood x impact
+   * falls below it: the row is refused rather than the score lowered unasked.
+   */
+  private residualOf(r: RiskEntry, existing: Risk | undefined, path: FieldPath): number {
+    const inherent = r.likelihood * r.impact;
+    if (r.residual_score !== undefined || !existing) return r.residual_score ?? inherent;
+    if (existing.residualScore > inherent) {
+      this.source.fail([...path, 'residual_score'], `left out, ${existing.ref} keeps its residual score ${existing.residualScore}, which is above the inherent `
+        + `score ${inherent} (likelihood x impact) this file gives it: write residual_score (up to ${inherent}), or a likelihood and impact scoring ${existing.residualScore} or more`);
+    }
+    return existing.residualScore;
   }
 
   /**
@@ -709,7 +734,9 @@ class ImportRun {
     if (!a) return;
     const [latest] = await this.tx.select().from(riskAppetite).orderBy(desc(riskAppetite.id)).limit(1);
     const approvedBy = this.person(a.approved_by) ?? null;
-    if (latest && latest.maxResidualScore === a.max_residual_score && latest.statement === a.statement && latest.approvedBy === approvedBy) {
+    // approved_by left out keeps the approval of an appetite the file leaves as it is, as for the scope.
+    if (latest && latest.maxResidualScore === a.max_residual_score && latest.statement === a.statement
+      && (a.approved_by === undefined || latest.approvedBy === approvedBy)) {
       await this.record('risk_appetite', 'unchanged', 'risk_appetite', '', latest, latest);
       return;
     }

@@ -152,6 +152,9 @@ export const supplierEntry = entry({
   status: optional(oneOf(['declared', 'accepted'])),
 });
 
+/** How a risk is treated; `risk add` requires it, an import only for a risk new to the register. */
+export const riskTreatment = oneOf([...TREATMENTS]);
+
 export const riskEntry = entry({
   ref: optional(registerRef('R')),
   title: text(300),
@@ -162,8 +165,10 @@ export const riskEntry = entry({
   threat_ref: optional(catalogueThreat),
   likelihood: wholeNumber(1, 5),
   impact: wholeNumber(1, 5),
+  /** Left out: the inherent score for a new risk; a registered risk keeps its residual score. */
   residual_score: optional(wholeNumber(1, 25)),
-  treatment: oneOf([...TREATMENTS]),
+  /** Required for a new risk; a registered risk left without it keeps its treatment. */
+  treatment: optional(riskTreatment),
   owner: optional(email),
 });
 

@@ -7,7 +7,7 @@ import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
-import { riskEntry } from '../../import/schema.js';
+import { riskEntry, riskTreatment } from '../../import/schema.js';
 import { personByEmail } from '../reviews/shared.js';
 import { sameName, serializeAdds, tidyName } from '../registers/entries.js';
 import { refreshApprovals } from '../approvals/request.js';
@@ -36,7 +36,7 @@ export const riskAddInput = z.object({
   likelihood: rating.describe('Likelihood before controls, 1 (rare) to 5 (almost certain)'),
   impact: riskEntry.shape.impact.describe('Impact before controls, 1 (negligible) to 5 (severe)'),
   residual: residualScore.optional().describe('The score with the controls in place: a score, or residual likelihood x impact such as 2x3 (the inherent score when left out)'),
-  treatment: riskEntry.shape.treatment.describe(`How it is treated: ${TREATMENTS.join(', ')}`),
+  treatment: riskTreatment.describe(`How it is treated: ${TREATMENTS.join(', ')}`),
   owner: riskEntry.shape.owner.describe('The email of the risk owner, someone in the register'),
   assets: commaList(registerRef('AST')).optional().describe('The assets it is about, e.g. AST-0001,AST-0003'),
   controls: commaList(z.string().trim().min(1).max(100)).optional().describe('The controls that treat it, by code, e.g. CTL-AC-01,CTL-BK-02'),
