@@ -7,9 +7,11 @@
  * One workspace for the file; each test uses its own commands, triggers and response ids.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SlackWorkspace, blockText, findButton, unique } from './helpers/fake-slack-workspace.js';
+import { BOT_TOKEN, SlackWorkspace, blockText, findButton, unique } from './helpers/fake-slack-workspace.js';
 import type { SlackCall } from './helpers/fake-slack.js';
-import { risks } from '../src/db/schema/index.js';
+import { people, risks } from '../src/db/schema/index.js';
+import { createTestDatabase } from './helpers/db.js';
+import { loadExampleOrganisation } from '../src/import/example.js';
 import { FORM_VIEW } from '../adapters/slack/ids.js';
 
 let w: SlackWorkspace;
@@ -128,5 +130,127 @@ describe('a form asked for while the bot was slow (trigger_id expired after 3 se
     expect((await w.updateOf(opened)).response?.error).toBe('not_found');
     expect(blockText(answer.args.blocks)).not.toMatch(WENT_WRONG);
     expect(findButton(answer.args.blocks, 'Open: Add a risk').button.type).toBe('button');
+  });
+});
+
+describe('"@ISMS …" in a channel where Slack refuses the private answer', () => {
+  let mentions = 0;
+  it.each([
+    ['the channel was archived', 'is_archived' as const],
+    ['the channel is private and the bot not in it', 'channel_not_found' as const],
+    ['the bot is not a member of the channel', 'not_in_channel' as const],
+    ['the person is not in the channel (a mention in a thread they follow)', { members: ['ULENA'] }],
+  ])('%s: the answer comes once as a direct message, and nothing is tried again', async (_, state) => {
+    const channel = unique('C0REF').toUpperCase().replace(/-/g, '');
+    w.fake.channelState(channel, state);
+    const ts = `1700007${String(++mentions).padStart(3, '0')}.000100`;
+    const before = directMessagesTo('UOLGA').length;
+    await w.sender.event({ type: 'app_mention', user: 'UOLGA', text: '<@UBOT> where do I report a lost laptop?', ts, event_ts: ts, channel, team: 'T0TEST' }, unique('EvRefused'));
+    const dm = await vi.waitFor(() => {
+      const sent = directMessagesTo('UOLGA').slice(before);
+      expect(sent).toHaveLength(1);
+      return sent[0];
+    }, { timeout: 15_000 });
+    expect(dm.response).toMatchObject({ ok: true });
+    expect(w.fake.callsTo('chat.postEphemeral').filter((c) => c.args.channel === channel).map((c) => c.response?.error))
+      .toEqual([typeof state === 'string' ? state : 'user_not_in_channel']);
+    await w.bot.inFlight.settled(15_000);
+    expect(directMessagesTo('UOLGA').slice(before)).toHaveLength(1);
+  });
+});
+
+describe('the bot\'s largest messages and forms, on the example organisation, stay within Block Kit\'s limits', () => {
+  let big: SlackWorkspace;
+  const LONG_NAME = `Maximiliane ${'Alexandra-Konstantina '.repeat(8)}von und zu Hohenzollern-Sigmaringen-Wittelsbach`;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    await loadExampleOrganisation(database.db);
+    big = await SlackWorkspace.start({}, database);
+    const [owner] = await big.t.db.insert(people).values({ name: LONG_NAME, email: 'maximiliane@test.example', roles: ['staff'], slackUserId: 'ULONGNAME' }).returning();
+    await big.t.db.insert(risks).values({
+      ref: 'R-9001', title: `Supplier outage ${'affecting settlement, reconciliation and reporting '.repeat(6)}`.trim(), likelihood: 3, impact: 5, inherentScore: 15, residualScore: 10,
+      treatment: 'mitigate', ownerId: owner.id,
+    });
+  });
+
+  afterAll(async () => {
+    await big?.close();
+  });
+
+  it.each([
+    'help', 'status', 'risks', 'soa ISO27001:2022', 'soa nist-csf-2.0', 'coverage ISO27001:2022', 'coverage NIST-CSF-2.0', 'threats', 'assets',
+    'parties', 'policies', 'poam', 'evidence', 'findings', 'reviews', 'approvals', 'nudges', 'evidence review', 'training report',
+  ])('"/isms %s" for the ISMS lead is taken by Slack', async (line) => {
+    const id = unique('big');
+    await big.sender.command(big.slashCommand('ULENA', line, id));
+    const answer = await big.responseTo(id);
+    expect(answer.status, JSON.stringify(answer.args).slice(0, 500)).toBe(200);
+    expect(blockText(answer.args.blocks)).not.toMatch(WENT_WRONG);
+    expect(big.fake.callsTo('response_url').filter((c) => c.args.id === id)).toHaveLength(1);
+  });
+
+  it('a risk owned by someone with a very long name is listed, and the App Home of the ISMS lead is published', async () => {
+    const id = unique('big');
+    await big.sender.command(big.slashCommand('ULENA', 'risks', id));
+    expect((await big.responseTo(id)).status).toBe(200);
+    await big.sender.event({ type: 'app_home_opened', user: 'ULENA', channel: 'DLENA', tab: 'home', event_ts: '1700000000.000100' }, unique('EvHome'));
+    const home = await big.fake.waitForCall('views.publish', (c) => c.args.user_id === 'ULENA');
+    expect(home.response, JSON.stringify(home.response)).toMatchObject({ ok: true });
+  });
+
+  it.each(['soa', 'coverage', 'risk appetite', 'risk add', 'asset add', 'party add', 'finding add', 'declare ai', 'declare supplier', 'request', 'evidence submit', 'policy add', 'export'])(
+    'the form of "%s" opens as a modal Slack takes', async (line) => {
+      const trigger = unique('trigger');
+      await big.sender.command(big.slashCommand('ULENA', line, unique('form'), trigger));
+      const update = await big.updateOf(await big.openedWith(trigger));
+      expect(update.response, JSON.stringify(update.response)).toMatchObject({ ok: true });
+    });
+
+  it('a long evidence text (20,000 characters) is shown whole, over several sections', async () => {
+    const { ref, request } = await big.evidenceRequest('staff', 'CTL-LONG-01');
+    const said = Array.from({ length: 400 }, (_, i) => `Line ${i + 1}: the backup of the settlement database was restored and checked.`).join('\n').slice(0, 20_000);
+    await big.sender.event({ type: 'message', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: said, ts: '1700006000.000100', event_ts: '1700006000.000100', thread_ts: request.ts }, unique('EvLong'));
+    const recorded = await big.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+    expect(recorded.response).toMatchObject({ ok: true });
+    const id = unique('show');
+    await big.sender.command(big.slashCommand('ULENA', `evidence show ${ref}`, id));
+    const answer = await big.responseTo(id);
+    expect(answer.status).toBe(200);
+    expect(blockText(answer.args.blocks)).toContain('Line 250:');
+  });
+});
+
+describe('the fake Slack refuses what Slack documents it refuses, so the checks above mean something', () => {
+  const call = async (method: string, args: Record<string, unknown>) => {
+    const response = await fetch(`${w.fake.apiUrl}${method}`, { method: 'POST', headers: { authorization: `Bearer ${BOT_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    return response.json() as Promise<{ ok: boolean; error?: string }>;
+  };
+  const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+  const button = (value = 'v', label = 'Go') => ({ type: 'button', text: { type: 'plain_text', text: label }, action_id: unique('a'), value });
+  const select = (optionText: string, n = 1) => ({
+    type: 'input', label: { type: 'plain_text', text: 'Threat' },
+    element: { type: 'static_select', action_id: 'x', options: Array.from({ length: n }, (_, i) => ({ text: { type: 'plain_text', text: optionText }, value: `v${i}` })) },
+  });
+  const modal = (blocks: unknown[], title = 'Add a risk') => ({ type: 'modal', title: { type: 'plain_text', text: title }, blocks });
+
+  it.each([
+    ['51 blocks in a message', 'chat.postMessage', { channel: 'ULENA', text: 't', blocks: Array.from({ length: 51 }, () => section('x')) }, 'invalid_blocks'],
+    ['a section text of 3001 characters', 'chat.postMessage', { channel: 'ULENA', text: 't', blocks: [section('x'.repeat(3001))] }, 'invalid_blocks'],
+    ['a button value of 2001 characters', 'chat.postEphemeral', { channel: 'CGENERAL', user: 'ULENA', text: 't', blocks: [{ type: 'actions', elements: [button('v'.repeat(2001))] }] }, 'invalid_blocks'],
+    ['26 buttons in one actions block', 'chat.update', { channel: 'DLENA', ts: '1.2', text: 't', blocks: [{ type: 'actions', elements: Array.from({ length: 26 }, () => button()) }] }, 'invalid_blocks'],
+    ['a message text of 40,001 characters', 'chat.postMessage', { channel: 'ULENA', text: 'x'.repeat(40_001) }, 'msg_too_long'],
+    ['an option text of 76 characters', 'views.publish', { user_id: 'ULENA', view: { type: 'home', blocks: [select('o'.repeat(76))] } }, 'invalid_blocks'],
+    ['101 options in a menu', 'views.publish', { user_id: 'ULENA', view: { type: 'home', blocks: [select('o', 101)] } }, 'invalid_blocks'],
+    ['101 blocks in a modal', 'views.open', { trigger_id: unique('trigger'), view: modal(Array.from({ length: 101 }, () => section('x'))) }, 'invalid_blocks'],
+    ['a modal title of 25 characters', 'views.open', { trigger_id: unique('trigger'), view: modal([section('x')], 't'.repeat(25)) }, 'invalid_arguments'],
+  ])('%s', async (_, method, args, error) => {
+    expect(await call(method, args)).toEqual({ ok: false, error });
+  });
+
+  it('and takes what is just within the limits', async () => {
+    const blocks = [...Array.from({ length: 47 }, () => section('x'.repeat(3000))), { type: 'actions', elements: Array.from({ length: 25 }, () => button('v'.repeat(2000), 'b'.repeat(75))) }, select('o'.repeat(75), 100)];
+    expect(await call('chat.postMessage', { channel: 'ULENA', text: 'x'.repeat(40_000), blocks: [...blocks, section('x')] })).toMatchObject({ ok: true });
+    expect(await call('views.open', { trigger_id: unique('trigger'), view: modal([...blocks, ...Array.from({ length: 51 }, () => section('x'))], 't'.repeat(24)) })).toMatchObject({ ok: true });
   });
 });
