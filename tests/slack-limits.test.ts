@@ -7,7 +7,8 @@
  * One workspace for the file; each test uses its own commands, triggers and response ids.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BOT_TOKEN, SlackWorkspace, blockText, findButton, unique } from './helpers/fake-slack-workspace.js';
+import { BOT_TOKEN, SlackWorkspace, blockText, findButton, postedMessage, unique } from './helpers/fake-slack-workspace.js';
+import { formBlock, reply, text } from '../src/core/reply.js';
 import type { SlackCall } from './helpers/fake-slack.js';
 import { people, risks } from '../src/db/schema/index.js';
 import { createTestDatabase } from './helpers/db.js';
@@ -130,6 +131,25 @@ describe('a form asked for while the bot was slow (trigger_id expired after 3 se
     expect((await w.updateOf(opened)).response?.error).toBe('not_found');
     expect(blockText(answer.args.blocks)).not.toMatch(WENT_WRONG);
     expect(findButton(answer.args.blocks, 'Open: Add a risk').button.type).toBe('button');
+  });
+});
+
+describe('a proposed form\'s "Open" button clicked while the bot was slow (trigger_id expired)', () => {
+  it('comes back as a message whose button still carries the proposed values, so nothing the person was offered is lost', async () => {
+    // A proposal as the bot sends one: the form with its fields filled in.
+    await w.slack.port.send(await w.person('lead'), reply(text('Shall I add this risk?'), formBlock({
+      title: 'Add a risk', command: 'risk add', fields: [{ name: 'title', label: 'Title', type: 'text', initial: 'Printer room left unlocked' }],
+    })));
+    const message = postedMessage(w.fake.callsTo('chat.postMessage').at(-1)!);
+    const id = unique('slow-open');
+    const click = w.clickPayload('ULENA', message, 'Open: Add a risk', id);
+    w.fake.advance(4_000);
+    await w.sender.interaction(click);
+    const answer = await w.responseTo(id);
+    expect(w.fake.callsTo('views.open').filter((c) => c.args.trigger_id === click.trigger_id).map((c) => c.response?.error)).toEqual(['expired_trigger_id']);
+    expect(blockText(answer.args.blocks)).not.toMatch(WENT_WRONG);
+    const { button } = findButton(answer.args.blocks, 'Open: Add a risk');
+    expect(JSON.parse(button.value)).toMatchObject({ command: 'risk add', initial: { title: 'Printer room left unlocked' } });
   });
 });
 
