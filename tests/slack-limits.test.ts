@@ -9,6 +9,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BOT_TOKEN, SlackWorkspace, blockText, findButton, postedMessage, unique } from './helpers/fake-slack-workspace.js';
 import { formBlock, reply, text } from '../src/core/reply.js';
+import { RespondError, webApi, type RespondFn } from '@slack/bolt';
+import { SlackApi } from '../adapters/slack/api.js';
+import { respondOrElse } from '../adapters/slack/answers.js';
+import { createLogger } from '../src/log.js';
 import type { SlackCall } from './helpers/fake-slack.js';
 import { people, risks } from '../src/db/schema/index.js';
 import { createTestDatabase } from './helpers/db.js';
@@ -92,6 +96,39 @@ describe('a response_url Slack no longer takes', () => {
     expect(postsTo(id).map((c) => c.status)).toEqual([404]);
     expect(w.fake.sharedFiles().filter((f) => f.filename.startsWith('risks-') && f.shared?.channel === 'DLENA').length).toBeGreaterThan(0);
     expect(w.logs.lines.some((l) => l.slackMethod === 'response_url' && l.level === 50)).toBe(false);
+  });
+});
+
+describe('a public answer whose response_url Slack no longer takes', () => {
+  /** Bolt's respond, on the fake's response_url; and the fallback around it. */
+  const publicAnswer = (id: string, channel: string) => {
+    const url = w.fake.responseUrl(id);
+    const respond: RespondFn = async (message) => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+      if (!response.ok) throw new RespondError(`Failed to respond to the response_url: ${response.status}`, response.status);
+      return response;
+    };
+    const api = new SlackApi(new webApi.WebClient(BOT_TOKEN, { slackApiUrl: w.fake.apiUrl, retryConfig: { retries: 0 } }), createLogger('silent'), BOT_TOKEN);
+    return respondOrElse(api, respond, { kind: 'test' }, { user: 'ULENA', channel });
+  };
+
+  it('goes into the channel it was asked in, once', async () => {
+    const id = unique('public');
+    const answer = publicAnswer(id, 'C0PUBLIC1');
+    w.fake.advance(31 * MINUTE);
+    await answer({ response_type: 'in_channel', text: 'Risk appetite proposed', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'Risk appetite proposed' } }] });
+    expect(postsTo(id).map((c) => c.status)).toEqual([404]);
+    expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.text === 'Risk appetite proposed').map((c) => c.args.channel)).toEqual(['C0PUBLIC1']);
+  });
+
+  it('comes as a direct message when the channel does not take the bot\'s post either', async () => {
+    const id = unique('public');
+    w.fake.channelState('C0PUBLIC2', 'not_in_channel');
+    const answer = publicAnswer(id, 'C0PUBLIC2');
+    w.fake.advance(31 * MINUTE);
+    await answer({ response_type: 'in_channel', text: 'Finding recorded' });
+    expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.text === 'Finding recorded').map((c) => [c.args.channel, c.response?.ok ?? c.response?.error]))
+      .toEqual([['C0PUBLIC2', false], ['ULENA', true]]);
   });
 });
 
