@@ -1,6 +1,8 @@
 /**
  * Where an answer goes in Slack: through a command's or a click's response_url (private unless the
- * reply is public), into a conversation or a thread, or as a direct message.
+ * reply is public), into a conversation or a thread, or as a direct message. A response_url takes
+ * 5 posts within 30 minutes: an answer it refuses (a command that took longer, under a slow
+ * database) comes by other means instead (see respondOrElse).
  */
 import type { BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
 import { mayHavePosted, type RequestInfo, type SlackApi } from './api.js';
@@ -29,6 +31,47 @@ export function showing<T>(post: () => Promise<T>): Promise<T> {
  */
 export function shownMaybe(e: unknown): boolean {
   return Boolean(e && typeof e === 'object' && failedPosts.has(e)) && mayHavePosted(e);
+}
+
+/** Who asked, and where: the way to them when their response_url no longer takes answers. */
+export interface Asker { user: string; channel?: string }
+
+/**
+ * A response_url post that falls back when Slack refuses it for good (404: used 5 times already,
+ * or older than 30 minutes): a public answer is posted into the channel, a private one (or a public
+ * one the channel does not take) comes as a direct message. Nothing was posted by the refused try,
+ * so the person reads the answer once; later answers to the same request skip the spent URL.
+ */
+export function respondOrElse(api: SlackApi, respond: RespondFn, request: RequestInfo, asker: Asker): RespondFn {
+  let spent = false;
+  return async (message) => {
+    const payload: RespondArguments = typeof message === 'string' ? { text: message } : message;
+    if (!spent) {
+      try {
+        return await respond(payload);
+      } catch (e) {
+        if (!responseUrlSpent(e)) throw e;
+        spent = true;
+        api.logResponseUrlSpent(request);
+      }
+    }
+    const { blocks } = payload as { blocks?: unknown[] };
+    const shown = { text: payload.text ?? '', ...(blocks ? { blocks } : {}) };
+    if (payload.response_type === 'in_channel' && asker.channel) {
+      try {
+        return await api.call('chat.postMessage', { channel: asker.channel, ...shown }, request);
+      } catch (e) {
+        if (mayHavePosted(e)) throw e;
+      }
+    }
+    return api.call('chat.postMessage', { channel: asker.user, ...shown }, request);
+  };
+}
+
+/** Slack's 404 for a response_url: used 5 times already (used_url), or older than 30 minutes (expired_url). */
+function responseUrlSpent(e: unknown): boolean {
+  const err = e as { code?: string; statusCode?: number };
+  return err?.code === 'slack_bolt_respond_error' && err.statusCode === 404;
 }
 
 /** Through a response_url: a slash command's public reply goes to the channel, anything else only to the person. */

@@ -260,6 +260,11 @@ export class SlackApi {
     return target.protocol === 'https:' && !target.port && SLACK_FILE_DOMAINS.some((d) => target.hostname === d || target.hostname.endsWith(`.${d}`));
   }
 
+  /** Logs that a response_url refused an answer for good (used 5 times, or older than 30 minutes): it goes another way. */
+  logResponseUrlSpent(request: RequestInfo): void {
+    this.log.warn({ slackMethod: 'response_url', request }, 'Slack response_url no longer takes answers (used 5 times, or older than 30 minutes): the answer goes by direct message (or into the channel) instead');
+  }
+
   /** Logs a failed answer through a response_url (not a Web API method, so not retried by the client). */
   logRespondFailure(e: unknown, request: RequestInfo): void {
     this.log.error({ slackMethod: 'response_url', request, error: describeSlackError(e) }, 'Slack response_url failed');

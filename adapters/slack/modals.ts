@@ -1,7 +1,9 @@
 /**
  * Commands that answer with a form get a modal. A trigger_id lives 3 seconds, so a command that
  * is known to ask for its form opens a "Preparing…" modal first and fills it in once the form is
- * known; a form that comes back unexpectedly is opened if the trigger still works.
+ * known; a form that comes back unexpectedly is opened if the trigger still works. A form whose
+ * modal could not open (the trigger expired while the bot was busy) or was closed before it was
+ * filled in comes back as a message with a button that opens it.
  */
 import type { types as Slack } from '@slack/bolt';
 import { showAnswer, type Answer } from '../../src/core/inbound.js';
@@ -24,18 +26,32 @@ export interface OpenedView { id: string; hash: string }
  */
 export async function runAndShow(deps: SlackDeps, context: SlackContext, line: string, options: Pick<AskOptions, 'idempotencyKey' | 'progress'>,
   target: ModalTarget, otherwise: (answer: Answer) => Promise<void>): Promise<void> {
-  const opened = asksForForm(deps.core.router, line) ? await openLoadingModal(deps.api, target, context.request) : undefined;
+  // A trigger that failed once (expired, most likely) is not tried again.
+  const triedTrigger = asksForForm(deps.core.router, line);
+  const opened = triedTrigger ? await openLoadingModal(deps.api, target, context.request) : undefined;
   const asked = await ask(deps, context, { line }, options);
   const answer = { ...asked, reply: await deliverFiles(deps, context, asked.reply, options.idempotencyKey) };
   const form = findForm(answer.reply);
   if (opened) {
-    await showAnswer(answer.reply, async (reply) => {
-      await showing(() => deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view: form ? formModal(form) : resultModal(reply) }, context.request));
-    });
-    return;
-  }
-  if (form && await openModal(deps.api, target, formModal(form), context.request)) return;
+    let closed = false;
+    await showAnswer(answer.reply, async (reply) => { closed = await updateOpened(deps.api, opened, form ? formModal(form) : resultModal(reply), context.request) === 'closed'; });
+    if (!closed) return;
+  } else if (form && !triedTrigger && await openModal(deps.api, target, formModal(form), context.request)) return;
   await otherwise(answer);
+}
+
+/**
+ * Fills in the "Preparing…" modal; 'closed' when the person closed it meanwhile (Slack answers
+ * not_found), so the answer must go another way.
+ */
+export async function updateOpened(api: SlackApi, opened: OpenedView, view: Slack.ModalView, request: RequestInfo): Promise<'shown' | 'closed'> {
+  try {
+    await showing(() => api.call('views.update', { view_id: opened.id, hash: opened.hash, view }, request, ['not_found']));
+    return 'shown';
+  } catch (e) {
+    if ((e as { data?: { error?: string } }).data?.error === 'not_found') return 'closed';
+    throw e;
+  }
 }
 
 /** True when the line names a command without arguments, which answers with its form. */

@@ -120,7 +120,7 @@ export class SlackWorkspace {
     return {
       token: 'legacy', team_id: 'T0TEST', team_domain: 'test', channel_id: 'CGENERAL', channel_name: 'general',
       user_id: who, user_name: who.toLowerCase(), command: SLASH_COMMAND, text: typed, api_app_id: 'A0TEST',
-      response_url: this.fake.responseUrl(responseId), trigger_id: triggerId,
+      response_url: this.fake.responseUrl(responseId), trigger_id: this.fake.trigger(triggerId),
     };
   }
 
@@ -128,7 +128,7 @@ export class SlackWorkspace {
   clickPayload(who: string, message: BotMessage, label: string, responseId: string, triggerId = unique('trigger')) {
     const { blockId, button } = findButton(message.blocks, label);
     return {
-      type: 'block_actions', api_app_id: 'A0TEST', token: 'legacy', trigger_id: triggerId,
+      type: 'block_actions', api_app_id: 'A0TEST', token: 'legacy', trigger_id: this.fake.trigger(triggerId),
       user: { id: who, username: who.toLowerCase(), name: who.toLowerCase(), team_id: 'T0TEST' },
       team: { id: 'T0TEST', domain: 'test' },
       container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },

@@ -9,6 +9,13 @@
  * that is no longer the modal's is refused (hash_conflict), as Slack refuses it. Large files are
  * streamed both ways: a file to download can be served from disk, and a large upload is kept as its
  * SHA-256 and length.
+ *
+ * Slack's documented limits are enforced as Slack enforces them (see blockKitError): Block Kit
+ * limits (invalid_blocks), message length (msg_too_long), a response_url used more than 5 times or
+ * after 30 minutes (404 used_url / expired_url), a trigger_id used twice or after 3 seconds
+ * (exchanged_trigger_id / expired_trigger_id), an update of a closed modal (not_found), and a
+ * channel that is gone, archived or without the bot (channelState). Time is the fake's own clock,
+ * which a test moves on (advance) instead of waiting.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -88,6 +95,17 @@ export class FakeSlack {
   private readonly events = new EventEmitter();
   private counter = 0;
   private wss?: WebSocketServer;
+  /** How far the fake's clock is ahead of the real one (advance). */
+  private skewMs = 0;
+  /** When each response_url was given out, and how many posts it took. */
+  private readonly responseUrls = new Map<string, { issuedAt: number; uses: number }>();
+  /** When each trigger_id was given out, and whether a modal was opened with it. */
+  private readonly triggers = new Map<string, { issuedAt: number; used: boolean }>();
+  /** Modals the person closed: views.update answers not_found. */
+  private readonly closedViews = new Set<string>();
+  private readonly closingTriggers = new Set<string>();
+  /** Channels that are not as usual (see channelState). */
+  private readonly channelStates = new Map<string, ChannelState>();
 
   /**
    * When set, the token is an org-wide (Enterprise Grid) install's: auth.test says is_enterprise_install,
@@ -108,7 +126,36 @@ export class FakeSlack {
   /** The value for SLACK_API_URL. */
   get apiUrl(): string { return `${this.url}/api/`; }
 
-  responseUrl(id: string): string { return `${this.url}/respond/${id}`; }
+  /** A response_url Slack gives out now (with a command or a click): it takes 5 posts within 30 minutes. */
+  responseUrl(id: string): string {
+    if (!this.responseUrls.has(id)) this.responseUrls.set(id, { issuedAt: this.now(), uses: 0 });
+    return `${this.url}/respond/${id}`;
+  }
+
+  /** A trigger_id Slack gives out now (with a command or a click): it opens one modal within 3 seconds. */
+  trigger(id: string): string {
+    if (!this.triggers.has(id)) this.triggers.set(id, { issuedAt: this.now(), used: false });
+    return id;
+  }
+
+  /** The fake's clock (epoch ms): the real one, moved on by advance(). */
+  now(): number { return Date.now() + this.skewMs; }
+
+  /** Moves the fake's clock on, as if the bot had taken that long: response_urls and trigger_ids age. */
+  advance(ms: number): void { this.skewMs += ms; }
+
+  /** The person closed the modal: updating it is answered not_found, as Slack does. */
+  closeView(id: string): void { this.closedViews.add(id); }
+
+  /** The modal opened with this trigger is closed by the person as soon as it shows. */
+  closeViewOpenedWith(trigger: string): void { this.closingTriggers.add(trigger); }
+
+  /**
+   * A channel as Slack sees it: gone (channel_not_found, as a private channel without the bot reads
+   * too), without the bot (not_in_channel), archived (is_archived), or with these members only
+   * (an ephemeral to anyone else: user_not_in_channel).
+   */
+  channelState(channel: string, state: ChannelState): void { this.channelStates.set(channel, state); }
 
   /** Replaces the answer of one method. */
   on(method: string, answer: Answer): void { this.answers.set(method, answer); }
@@ -297,12 +344,17 @@ export class FakeSlack {
         return;
       }
       const failure = this.failures.get('response_url');
+      let said = 'upstream failure';
       if (failure && failure.remaining > 0) {
         failure.remaining -= 1;
         call.status = failure.status;
+      } else {
+        const refusal = this.responseUrlRefusal(call.args.id, call.args);
+        if (refusal) [call.status, said] = refusal;
       }
+      call.response = { said: call.status === 200 ? 'ok' : said };
       this.record(call);
-      res.writeHead(call.status, { 'content-type': 'text/plain' }).end(call.status === 200 ? 'ok' : 'upstream failure');
+      res.writeHead(call.status, { 'content-type': 'text/plain' }).end(call.response.said);
       return;
     }
     const method = url.pathname.replace(/^\/api\//, '');
@@ -346,7 +398,45 @@ export class FakeSlack {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
+  /**
+   * Slack's answer to a response_url post it refuses: 404 once the URL was used 5 times or is older
+   * than 30 minutes, 400 for blocks breaking Block Kit's limits. A URL built without responseUrl()
+   * counts from its first post.
+   */
+  private responseUrlRefusal(id: string, args: Record<string, any>): [number, string] | undefined {
+    let url = this.responseUrls.get(id);
+    if (!url) this.responseUrls.set(id, url = { issuedAt: this.now(), uses: 0 });
+    if (this.now() - url.issuedAt > RESPONSE_URL_MS) return [404, 'expired_url'];
+    if (url.uses >= RESPONSE_URL_USES) return [404, 'used_url'];
+    const invalid = messageError(args, false);
+    if (invalid) return [400, invalid];
+    url.uses += 1;
+    return undefined;
+  }
+
+  /** views.open and views.push: a trigger opens one modal, within 3 seconds of the click or command. */
+  private triggerRefusal(id: unknown): string | undefined {
+    if (typeof id !== 'string' || !id) return 'invalid_trigger_id';
+    let trigger = this.triggers.get(id);
+    if (!trigger) this.triggers.set(id, trigger = { issuedAt: this.now(), used: false });
+    if (trigger.used) return 'exchanged_trigger_id';
+    if (this.now() - trigger.issuedAt > TRIGGER_MS) return 'expired_trigger_id';
+    trigger.used = true;
+    return undefined;
+  }
+
+  /** A post into a channel Slack refuses: gone, archived, without the bot, or (ephemeral) to someone not in it. */
+  private channelRefusal(method: string, args: Record<string, any>): string | undefined {
+    const state = this.channelStates.get(String(args.channel ?? ''));
+    if (!state) return undefined;
+    if (typeof state === 'string') return state;
+    if (method === 'chat.postEphemeral' && !state.members.includes(String(args.user))) return 'user_not_in_channel';
+    return undefined;
+  }
+
   private defaultAnswer(method: string, args: Record<string, any>): Record<string, any> {
+    const refused = this.refusal(method, args);
+    if (refused) return { ok: false, error: refused };
     const n = ++this.counter;
     switch (method) {
       case 'auth.test':
@@ -381,6 +471,7 @@ export class FakeSlack {
       case 'views.open':
       case 'views.push':
         this.viewHashes.set(`V${n}`, `hash-${n}`);
+        if (this.closingTriggers.has(args.trigger_id)) this.closedViews.add(`V${n}`);
         return { ok: true, view: { ...args.view, id: `V${n}`, hash: `hash-${n}` } };
       case 'views.update': {
         // A hash names the version the caller last saw: an update of a view changed since is refused.
@@ -426,6 +517,27 @@ export class FakeSlack {
         return this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };
       default:
         return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  /** What Slack refuses before doing anything: a broken message or view, a spent trigger, a closed modal, a channel it cannot post to. */
+  private refusal(method: string, args: Record<string, any>): string | undefined {
+    switch (method) {
+      case 'chat.postMessage':
+      case 'chat.postEphemeral':
+        return this.channelRefusal(method, args) ?? messageError(args, method === 'chat.postMessage');
+      case 'chat.update':
+        return messageError(args, true);
+      case 'views.open':
+      case 'views.push':
+        return viewError(args.view) ?? this.triggerRefusal(args.trigger_id);
+      case 'views.update':
+        if (this.closedViews.has(args.view_id)) return 'not_found';
+        return viewError(args.view);
+      case 'views.publish':
+        return viewError(args.view);
+      default:
+        return undefined;
     }
   }
 
@@ -527,6 +639,122 @@ export class FakeSlack {
     const more = start + limit < messages.length;
     return { ok: true, messages: page, has_more: more, ...(more ? { response_metadata: { next_cursor: String(start + limit) } } : {}) };
   }
+}
+
+export type ChannelState = 'channel_not_found' | 'not_in_channel' | 'is_archived' | { members: string[] };
+
+const RESPONSE_URL_USES = 5;
+const RESPONSE_URL_MS = 30 * 60_000;
+const TRIGGER_MS = 3_000;
+
+/** A message's text past this many characters is refused (msg_too_long). */
+const MESSAGE_TEXT = 40_000;
+
+/**
+ * Block Kit's documented limits for what the bot sends (a message, a modal, the App Home): the
+ * first limit broken, as Slack names it in the error's response_metadata, or undefined. Slack
+ * answers invalid_blocks for any of them.
+ */
+export function blockKitError(blocks: unknown, maxBlocks: number): string | undefined {
+  if (blocks === undefined) return undefined;
+  if (!Array.isArray(blocks)) return 'blocks must be an array';
+  if (blocks.length > maxBlocks) return `no more than ${maxBlocks} items allowed [json-pointer:/blocks]`;
+  for (const [i, b] of blocks.entries()) {
+    const problem = blockError(b);
+    if (problem) return `${problem} [json-pointer:/blocks/${i}]`;
+  }
+  return undefined;
+}
+
+function textError(t: any, max: number, what: string): string | undefined {
+  if (!t || typeof t.text !== 'string') return `${what} must have text`;
+  if (t.text.length === 0) return `${what} must be more than 0 characters`;
+  if (t.text.length > max) return `${what} must be less than ${max + 1} characters`;
+  if (t.type === 'plain_text' || t.type === 'mrkdwn') return undefined;
+  return `${what} has an unknown text type`;
+}
+
+function elementError(e: any): string | undefined {
+  if (!e || typeof e !== 'object') return 'element must be an object';
+  if (typeof e.action_id === 'string' && e.action_id.length > 255) return 'action_id must be less than 256 characters';
+  switch (e.type) {
+    case 'button':
+      if (e.text?.type !== 'plain_text') return 'button text must be plain_text';
+      return textError(e.text, 75, 'button text')
+        ?? (typeof e.value === 'string' && e.value.length > 2000 ? 'button value must be less than 2001 characters' : undefined)
+        ?? (typeof e.url === 'string' && e.url.length > 3000 ? 'button url must be less than 3001 characters' : undefined);
+    case 'static_select':
+    case 'multi_static_select':
+    case 'radio_buttons':
+    case 'checkboxes': {
+      const options: any[] = e.options ?? (e.option_groups ?? []).flatMap((g: any) => g.options ?? []);
+      const max = e.type === 'radio_buttons' || e.type === 'checkboxes' ? 10 : 100;
+      if (options.length > max) return `${e.type} must have no more than ${max} options`;
+      for (const o of options) {
+        const problem = textError(o.text, 75, 'option text') ?? (typeof o.value === 'string' && o.value.length > 150 ? 'option value must be less than 151 characters' : undefined);
+        if (problem) return problem;
+      }
+      return e.placeholder ? textError(e.placeholder, 150, 'placeholder') : undefined;
+    }
+    case 'plain_text_input':
+      if (typeof e.initial_value === 'string' && e.initial_value.length > 3000) return 'initial_value must be less than 3001 characters';
+      return e.placeholder ? textError(e.placeholder, 150, 'placeholder') : undefined;
+    default:
+      return e.placeholder ? textError(e.placeholder, 150, 'placeholder') : undefined;
+  }
+}
+
+function blockError(b: any): string | undefined {
+  if (!b || typeof b !== 'object') return 'block must be an object';
+  if (typeof b.block_id === 'string' && b.block_id.length > 255) return 'block_id must be less than 256 characters';
+  switch (b.type) {
+    case 'section':
+      if (!b.text && !b.fields) return 'section must have text or fields';
+      if (b.fields && (b.fields.length > 10)) return 'section must have no more than 10 fields';
+      return (b.text ? textError(b.text, 3000, 'section text') : undefined)
+        ?? (b.fields ?? []).map((f: any) => textError(f, 2000, 'field text')).find(Boolean)
+        ?? (b.accessory ? elementError(b.accessory) : undefined);
+    case 'header':
+      return b.text?.type === 'plain_text' ? textError(b.text, 150, 'header text') : 'header text must be plain_text';
+    case 'actions':
+      if (!Array.isArray(b.elements) || b.elements.length === 0) return 'actions must have elements';
+      if (b.elements.length > 25) return 'actions must have no more than 25 elements';
+      return b.elements.map(elementError).find(Boolean);
+    case 'context':
+      if (!Array.isArray(b.elements) || b.elements.length === 0) return 'context must have elements';
+      if (b.elements.length > 10) return 'context must have no more than 10 elements';
+      return b.elements.map((e: any) => (e.type === 'image' ? undefined : textError(e, 3000, 'context text'))).find(Boolean);
+    case 'input':
+      return (b.label?.type === 'plain_text' ? textError(b.label, 2000, 'input label') : 'input label must be plain_text')
+        ?? (b.hint ? textError(b.hint, 2000, 'input hint') : undefined)
+        ?? elementError(b.element);
+    case 'divider':
+    case 'image':
+    case 'rich_text':
+    case 'file':
+    case 'video':
+      return undefined;
+    default:
+      return `unknown block type ${String(b.type)}`;
+  }
+}
+
+/** A message Slack refuses: its text too long, or its blocks breaking Block Kit's limits (50 blocks). */
+function messageError(args: Record<string, any>, textLimited: boolean): string | undefined {
+  if (textLimited && typeof args.text === 'string' && args.text.length > MESSAGE_TEXT) return 'msg_too_long';
+  return blockKitError(args.blocks, 50) ? 'invalid_blocks' : undefined;
+}
+
+/** A view Slack refuses: 100 blocks at most, a title and buttons of 24 characters, 3000 of private_metadata. */
+function viewError(view: any): string | undefined {
+  if (!view || typeof view !== 'object') return 'invalid_arguments';
+  if (blockKitError(view.blocks, 100)) return 'invalid_blocks';
+  for (const key of ['title', 'submit', 'close']) {
+    if (view[key] && textError(view[key], 24, key)) return 'invalid_arguments';
+  }
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) return 'invalid_arguments';
+  if (typeof view.callback_id === 'string' && view.callback_id.length > 255) return 'invalid_arguments';
+  return undefined;
 }
 
 /** A user id stands for the bot's direct message with them (D... instead of U...). */

@@ -9,12 +9,12 @@ import { showAnswer, type Answer } from '../../../src/core/inbound.js';
 import { answerOnce } from '../../../src/core/claims.js';
 import { mayHavePosted } from '../api.js';
 import type { Person } from '../../../src/core/actor.js';
-import { findForm } from '../../../src/core/reply.js';
+import { findForm, type Form, type Reply } from '../../../src/core/reply.js';
 import { OPEN_FORM_ACTION_PATTERN, RUN_ACTION_PATTERN } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { escapeMrkdwn, fallbackText, formModal, openFormValue, renderBlocks, resultModal } from '../render.js';
-import { answeredByDirectMessage, inConversation, privately, respondWith, showing } from '../answers.js';
-import { openLoadingModal, runAndShow, type ModalTarget } from '../modals.js';
+import { answeredByDirectMessage, inConversation, privately, respondOrElse, respondWith } from '../answers.js';
+import { openLoadingModal, runAndShow, updateOpened, type ModalTarget } from '../modals.js';
 import { publishHome } from './home.js';
 import { deliverFiles } from '../send-file.js';
 import { ask, progressVia, safely, type SlackApp, type SlackContext, type SlackDeps } from './shared.js';
@@ -25,7 +25,8 @@ type Click = BlockAction<ButtonAction>;
 const DOUBLE_CLICK_SECONDS = 30;
 
 export function register(app: SlackApp, deps: SlackDeps): void {
-  app.action<Click>(RUN_ACTION_PATTERN, async ({ body, action, respond, context }) => {
+  app.action<Click>(RUN_ACTION_PATTERN, async ({ body, action, respond: viaUrl, context }) => {
+    const respond = clickRespond(deps, body, viaUrl, context);
     const answer = privately(deps.api, body, respond, context.request);
     const key = clickKey(body, action);
     await safely(deps, context, answer, () => runAndShow(deps, context, action.value ?? '', { idempotencyKey: key, progress: progressVia(answer) }, modalTarget(body), async (done) => {
@@ -38,7 +39,8 @@ export function register(app: SlackApp, deps: SlackDeps): void {
     }));
   });
 
-  app.action<Click>(OPEN_FORM_ACTION_PATTERN, async ({ body, action, respond, context }) => {
+  app.action<Click>(OPEN_FORM_ACTION_PATTERN, async ({ body, action, respond: viaUrl, context }) => {
+    const respond = clickRespond(deps, body, viaUrl, context);
     const answer = privately(deps.api, body, respond, context.request);
     await safely(deps, context, answer, async () => {
       // The form's command gives the form; the values the button carries stay hidden in it.
@@ -46,18 +48,28 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       const opened = await openLoadingModal(deps.api, modalTarget(body), context.request);
       const asked = await ask(deps, context, { line: wanted.command });
       const reply = await deliverFiles(deps, context, asked.reply, undefined);
-      const form = findForm(reply);
+      const found = findForm(reply);
       const hidden = wanted.hidden ?? {};
-      const view = form
-        ? formModal({
-          ...form, hidden: { ...form.hidden, ...hidden },
-          fields: form.fields.filter((f) => !(f.name in hidden)).map((f) => (wanted.initial?.[f.name] === undefined ? f : { ...f, initial: wanted.initial[f.name] })),
-        })
-        : resultModal(reply);
-      if (opened) await showing(() => deps.api.call('views.update', { view_id: opened.id, hash: opened.hash, view }, context.request));
-      else await answer(reply);
+      const form = found && {
+        ...found, hidden: { ...found.hidden, ...hidden },
+        fields: found.fields.filter((f) => !(f.name in hidden)).map((f) => (wanted.initial?.[f.name] === undefined ? f : { ...f, initial: wanted.initial[f.name] })),
+      };
+      const view = form ? formModal(form) : resultModal(reply);
+      // Not opened (the trigger expired while the bot was busy), or closed before it was filled in: a
+      // message with the form's button, which opens it again with the values this one carried.
+      if (!opened || await updateOpened(deps.api, opened, view, context.request) === 'closed') await answer(form ? withForm(reply, form) : reply);
     });
   });
+}
+
+/** The reply with its form replaced. */
+function withForm(reply: Reply, form: Form): Reply {
+  return { ...reply, blocks: reply.blocks.map((b) => (b.type === 'form' ? { ...b, form } : b)) };
+}
+
+/** The click's response_url, with its way around once Slack no longer takes answers there. */
+function clickRespond(deps: SlackDeps, body: Click, respond: RespondFn, context: SlackContext): RespondFn {
+  return respondOrElse(deps.api, respond, context.request, { user: body.user.id, channel: body.channel?.id });
 }
 
 /** Shows on the clicked message what was recorded, by whom and when; the clicked buttons go. */

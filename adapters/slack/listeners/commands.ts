@@ -2,12 +2,13 @@
 import { SLASH_COMMAND } from '../ids.js';
 import { fromSlackCommand, withoutMentionLabels } from '../text.js';
 import { mentionedNames } from '../people.js';
-import { viaResponseUrl } from '../answers.js';
+import { respondOrElse, viaResponseUrl } from '../answers.js';
 import { runAndShow } from '../modals.js';
 import { progressVia, safely, type SlackApp, type SlackDeps } from './shared.js';
 
 export function register(app: SlackApp, deps: SlackDeps): void {
-  app.command(SLASH_COMMAND, async ({ command, respond, context }) => {
+  app.command(SLASH_COMMAND, async ({ command, respond: viaUrl, context }) => {
+    const respond = respondOrElse(deps.api, viaUrl, context.request, { user: command.user_id, channel: command.channel_id });
     const answer = viaResponseUrl(deps.api, respond, context.request, false);
     const options = { idempotencyKey: `slack:command:${command.trigger_id}`, progress: progressVia(answer) };
     await safely(deps, context, answer, async () => {
