@@ -95,7 +95,7 @@ export class FakeSlack {
   private readonly events = new EventEmitter();
   private counter = 0;
   private wss?: WebSocketServer;
-  /** How far the fake's clock is ahead of the real one (advance). */
+  /** How far the fake's clock has been moved on (advance); it does not move by itself. */
   private skewMs = 0;
   /** When each response_url was given out, and how many posts it took. */
   private readonly responseUrls = new Map<string, { issuedAt: number; uses: number }>();
@@ -138,8 +138,11 @@ export class FakeSlack {
     return id;
   }
 
-  /** The fake's clock (epoch ms): the real one, moved on by advance(). */
-  now(): number { return Date.now() + this.skewMs; }
+  /**
+   * The fake's clock (ms) for the ages of response_urls and trigger_ids: it moves only by advance(), so a
+   * slow test on a busy machine never sees a trigger expire that the test did not age on purpose.
+   */
+  now(): number { return this.skewMs; }
 
   /** Moves the fake's clock on, as if the bot had taken that long: response_urls and trigger_ids age. */
   advance(ms: number): void { this.skewMs += ms; }
