@@ -500,6 +500,20 @@ describe('risks from an import file', () => {
     expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'open', treatment: 'mitigate', residualScore: 8 });
   });
 
+  it('a file does not make an open risk\'s treatment "accept": only an acceptance decision does; a new risk may be declared so, as risk add allows', async () => {
+    await importRisks(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4', 'accept'));
+    expect(await riskRow(bot, 'R-0002')).toMatchObject({ status: 'open', treatment: 'accept' });
+    expect(await bot.sayText('lead', '/isms risk add "Shadow IT" --likelihood 2 --impact 3 --treatment accept', at)).toContain('as R-0003.');
+    expect(await riskRow(bot, 'R-0003')).toMatchObject({ status: 'open', treatment: 'accept' });
+
+    // R-0001 is open, treated "mitigate", above the appetite: a file declaring it accepted is refused, naming the row and how to accept it.
+    expect(await refusal(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4', 'accept').replace('treatment: mitigate', 'treatment: accept')))
+      .toBe('risks.yaml:2: risks[0].treatment: R-0001 (Ransomware on file servers) is open, treated "mitigate"; an import does not accept a risk: '
+        + 'accept it with "/isms risk accept R-0001" (the management body approves it above the risk appetite), or leave treatment out, or write mitigate');
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'open', treatment: 'mitigate' });
+    expect(await bot.t.db.select().from(managementApprovals)).toEqual([]);
+  });
+
   it('a risk appetite imported again without approved_by keeps its approval', async () => {
     const before = await bot.t.db.select().from(riskAppetite);
     expect(await importRisks('risk_appetite: { max_residual_score: 12, statement: We accept residual risks scored up to 12. }\n')).toMatchObject({ risk_appetite: { unchanged: 1 } });

@@ -679,6 +679,12 @@ class ImportRun {
         this.source.fail([...path, 'treatment'], `${existing.ref} (${existing.title}) is accepted; an import does not change the treatment its acceptance set `
           + `("${existing.treatment}"): leave treatment out, or write ${existing.treatment}; to reopen the risk, use "/isms risk update" or change its scores`);
       }
+      // Only an acceptance decision ("risk accept", approved above the appetite) makes a registered risk's treatment "accept";
+      // "risk update" does not change a treatment, and a new risk may be declared so, as "risk add" allows.
+      if (existing && existing.status !== 'accepted' && r.treatment === 'accept' && existing.treatment !== 'accept') {
+        this.source.fail([...path, 'treatment'], `${existing.ref} (${existing.title}) is ${existing.status}, treated "${existing.treatment}"; an import does not accept a risk: `
+          + `accept it with "/isms risk accept ${existing.ref}" (the management body approves it above the risk appetite), or leave treatment out, or write ${existing.treatment}`);
+      }
       const values = {
         title: r.title, description: r.description, assetId: asset?.id, scopeArea: r.scope_area, threatRef: r.threat_ref,
         likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore,
