@@ -272,6 +272,23 @@ risks:
     expect(counts.policies).toEqual({ created: 0, updated: 1, unchanged: 0 });
     expect(rows(await t.db.execute(sql`select version from policy_versions order by id`))).toEqual([{ version: '1.10' }, { version: '2.0' }]);
   });
+
+  it('reads a policy row without version as the policy\'s current version, refusing changed text with the version to write; a new policy starts at 1.0', async () => {
+    await importYaml(t.db, GOOD, 'org.yaml');
+    const noVersion = GOOD.replace('    version: 1.10\n', '');
+    expect(await importYaml(t.db, noVersion, 'org.yaml')).toMatchObject({ policies: { created: 0, updated: 0, unchanged: 1 } });
+    const size = await registerSize();
+
+    const edited = noVersion.replace('We protect the information entrusted to us.', 'We protect all information.');
+    const error = await importError(edited, 'org.yaml');
+    expect(error.message).toBe(`org.yaml:${lineOf(edited, 'title: Information Security Policy')}: policies[0].version: left out, it is the current version 1.10 `
+      + 'of POL-0001 (Information Security Policy), which is published with other content: to publish this text, write version: "1.11" (or "2.0" for a major change)');
+    expect(await registerSize()).toEqual(size);
+
+    await importYaml(t.db, edited.replace('title: Information Security Policy', 'title: Acceptable Use Policy'), 'org.yaml');
+    expect(rows(await t.db.execute(sql`select p.ref, v.version from policies p join policy_versions v on v.policy_id = p.id order by v.id`)))
+      .toEqual([{ ref: 'POL-0001', version: '1.10' }, { ref: 'POL-0002', version: '1.0' }]);
+  });
 });
 
 describe('example organisation', () => {

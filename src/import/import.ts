@@ -510,14 +510,20 @@ class ImportRun {
     for (const [i, p] of (this.data.policies ?? []).entries()) {
       const path: FieldPath = ['policies', i];
       const [existing] = await this.tx.select().from(policies).where(p.ref ? eq(policies.ref, p.ref) : ieq(policies.title, p.title));
-      const version = p.version ?? '1.0';
-      const [major, minor] = version.split('.').map(Number);
       const contentSha256 = sha256(p.content);
       const versions = existing
         ? await this.tx.select().from(policyVersions).where(eq(policyVersions.policyId, existing.id))
           .orderBy(desc(policyVersions.major), desc(policyVersions.minor))
         : [];
       const latest = versions[0];
+      // Left out, the version is the policy's current one (1.0 for a new policy): a file left without it does not
+      // publish its text under an older number; changed text needs the number it is published as.
+      if (!p.version && latest && latest.contentSha256 !== contentSha256) {
+        this.source.fail([...path, 'version'], `left out, it is the current version ${latest.version} of ${existing!.ref} (${existing!.title}), which is published `
+          + `with other content: to publish this text, write version: "${latest.major}.${latest.minor + 1}" (or "${latest.major + 1}.0" for a major change)`);
+      }
+      const version = p.version ?? latest?.version ?? '1.0';
+      const [major, minor] = version.split('.').map(Number);
       const same = versions.find((v) => v.version === version);
       if (same && same.contentSha256 !== contentSha256) {
         this.source.fail([...path, 'version'], `version ${version} of ${existing!.ref} is already published with other content; publish the change as a new version, e.g. ${major}.${minor + 1}`);

@@ -121,6 +121,7 @@ export const policyEntry = entry({
   ref: optional(registerRef('POL')),
   title: text(300),
   owner: optional(email),
+  /** Left out: a registered policy's current version (its text must be unchanged), 1.0 for a new policy. */
   version: optional(z.string({ invalid_type_error: 'must be a version such as 1.0' }).trim()
     .regex(/^\d+\.\d+$/, 'must be a version such as 1.0 or 2.1')),
   content: text(200_000),
