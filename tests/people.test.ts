@@ -123,7 +123,7 @@ describe('person and person unlink, on the example organisation', () => {
       .toContain('Only the ISMS lead may use "/isms person unlink". Nothing was recorded.');
     expect(await sayText(SAM, `/isms person unlink ${SAM} slack moved`)).toContain('Only the ISMS lead may use "/isms person unlink". Nothing was recorded.');
     expect(await sayText(IRIS, '/isms person unlink sam.novak@northwind.exmple slack moved'))
-      .toContain(`Nobody in the register matches "sam.novak@northwind.exmple". Did you mean Sam Novak <${SAM}>? Nothing was recorded.`);
+      .toContain(`person: nobody in the register matches "sam.novak@northwind.exmple". Did you mean Sam Novak <${SAM}>? Nothing was recorded.`);
     expect(await sayText(IRIS, '/isms person unlink "Sam Nowak" slack moved')).toContain(`Did you mean Sam Novak <${SAM}>?`);
     expect(await sayText(IRIS, '/isms person unlink priya.raman@northwind.example slack moved'))
       .toContain('Priya Raman <priya.raman@northwind.example> has no Slack account linked, so there is nothing to clear. Nothing was recorded.');
@@ -152,7 +152,7 @@ describe('person and person unlink, on the example organisation', () => {
     const auditor = toPlainText(await say('henrik.aalto@northwind.example', `/isms person ${SAM}`));
     expect(auditor).toContain('Slack account: U05S4M5NV6K (Slack user id)');
     expect(auditor).not.toContain('person unlink');
-    expect(await sayText(IRIS, '/isms person nobody@northwind.example')).toContain('Nobody in the register matches "nobody@northwind.example".');
+    expect(await sayText(IRIS, '/isms person nobody@northwind.example')).toContain('person: nobody in the register matches "nobody@northwind.example".');
     expect(await sayText(SAM, `/isms person ${SAM}`)).toContain('Only the ISMS lead or an auditor may use "/isms person".');
     expect(await sayText('katrin.vogel@northwind.example', `/isms person ${SAM}`)).toContain('Only the ISMS lead or an auditor may use "/isms person".');
     expect(await written()).toEqual(before);
