@@ -4,6 +4,7 @@ import { InboundPipeline, type PlatformProfile, type PlatformUser } from '../src
 import { toPlainText } from '../src/core/reply.js';
 import { toActor } from '../src/core/actor.js';
 import { verifyRegister } from '../src/core/verify.js';
+import { appendAudit } from '../src/core/audit.js';
 import { auditEvents, chatAddresses, outbox, people } from '../src/db/schema/index.js';
 import { buildRouter } from '../src/commands.js';
 import type { CommandRouter } from '../src/core/router.js';
@@ -135,6 +136,28 @@ describe('person and person unlink, on the example organisation', () => {
 
     expect(await written()).toEqual(before);
     expect((await person(SAM)).slackUserId).toBe('U05S4M5NV6K');
+  });
+
+  it('names the person by email in the audit event of a pause, so verification catches a leave date changed behind the bot\'s back', async () => {
+    const pause = await say(IRIS, `/isms pause ${SAM} 2026-07-06`);
+    expect(pause.outcome).toBe('recorded');
+    const [event] = await t.db.select().from(auditEvents).where(eq(auditEvents.action, 'pause'));
+    expect(event.entityRef).toBe(SAM);
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: true });
+
+    await t.db.update(people).set({ pausedUntil: new Date('2026-12-31T23:00:00Z') }).where(eq(people.email, SAM));
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: false, problem: `person ${SAM} differs from its last audit event in pausedUntil: it was changed without one.` });
+  });
+
+  it('still verifies a register whose trail names a pause by the person\'s id, as it once did', async () => {
+    const sam = await person(SAM);
+    const pausedUntil = new Date('2026-07-05T22:00:00Z');
+    await t.db.update(people).set({ pausedUntil }).where(eq(people.id, sam.id));
+    await appendAudit(t.db, { id: (await person(IRIS)).id, label: 'Iris' },
+      { action: 'pause', entity: 'person', entityRef: `person:${sam.id}`, before: { pausedUntil: null }, after: { pausedUntil } });
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: true });
+    await t.db.update(people).set({ pausedUntil: null }).where(eq(people.id, sam.id));
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: false, problem: expect.stringContaining(`person ${SAM} differs from its last audit event in pausedUntil`) });
   });
 
   it('shows the lead and auditors what the register holds about someone, and nobody else', async () => {

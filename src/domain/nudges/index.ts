@@ -106,7 +106,7 @@ export const pauseCommand = defineCommand({
     const pausedUntil = input.until === today ? null : startOfLocalDay(input.until, zone);
     const [updated] = await ctx.db.update(people).set({ pausedUntil }).where(eq(people.id, person.id)).returning();
     await ctx.audit({
-      action: pausedUntil ? 'pause' : 'resume', entity: 'person', entityRef: `person:${person.id}`,
+      action: pausedUntil ? 'pause' : 'resume', entity: 'person', entityRef: person.email,
       before: { pausedUntil: person.pausedUntil }, after: { pausedUntil: updated.pausedUntil },
     });
     const [{ queued }] = await ctx.db.select({ queued: count() }).from(outbox)
