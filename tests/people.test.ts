@@ -4,6 +4,7 @@ import { InboundPipeline, type PlatformProfile, type PlatformUser } from '../src
 import { toPlainText } from '../src/core/reply.js';
 import { toActor } from '../src/core/actor.js';
 import { verifyRegister } from '../src/core/verify.js';
+import { appendAudit } from '../src/core/audit.js';
 import { auditEvents, chatAddresses, outbox, people } from '../src/db/schema/index.js';
 import { buildRouter } from '../src/commands.js';
 import type { CommandRouter } from '../src/core/router.js';
@@ -123,7 +124,7 @@ describe('person and person unlink, on the example organisation', () => {
       .toContain('Only the ISMS lead may use "/isms person unlink". Nothing was recorded.');
     expect(await sayText(SAM, `/isms person unlink ${SAM} slack moved`)).toContain('Only the ISMS lead may use "/isms person unlink". Nothing was recorded.');
     expect(await sayText(IRIS, '/isms person unlink sam.novak@northwind.exmple slack moved'))
-      .toContain(`Nobody in the register matches "sam.novak@northwind.exmple". Did you mean Sam Novak <${SAM}>? Nothing was recorded.`);
+      .toContain(`person: nobody in the register matches "sam.novak@northwind.exmple". Did you mean Sam Novak <${SAM}>? Nothing was recorded.`);
     expect(await sayText(IRIS, '/isms person unlink "Sam Nowak" slack moved')).toContain(`Did you mean Sam Novak <${SAM}>?`);
     expect(await sayText(IRIS, '/isms person unlink priya.raman@northwind.example slack moved'))
       .toContain('Priya Raman <priya.raman@northwind.example> has no Slack account linked, so there is nothing to clear. Nothing was recorded.');
@@ -135,6 +136,28 @@ describe('person and person unlink, on the example organisation', () => {
 
     expect(await written()).toEqual(before);
     expect((await person(SAM)).slackUserId).toBe('U05S4M5NV6K');
+  });
+
+  it('names the person by email in the audit event of a pause, so verification catches a leave date changed behind the bot\'s back', async () => {
+    const pause = await say(IRIS, `/isms pause ${SAM} 2026-07-06`);
+    expect(pause.outcome).toBe('recorded');
+    const [event] = await t.db.select().from(auditEvents).where(eq(auditEvents.action, 'pause'));
+    expect(event.entityRef).toBe(SAM);
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: true });
+
+    await t.db.update(people).set({ pausedUntil: new Date('2026-12-31T23:00:00Z') }).where(eq(people.email, SAM));
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: false, problem: `person ${SAM} differs from its last audit event in pausedUntil: it was changed without one.` });
+  });
+
+  it('still verifies a register whose trail names a pause by the person\'s id, as it once did', async () => {
+    const sam = await person(SAM);
+    const pausedUntil = new Date('2026-07-05T22:00:00Z');
+    await t.db.update(people).set({ pausedUntil }).where(eq(people.id, sam.id));
+    await appendAudit(t.db, { id: (await person(IRIS)).id, label: 'Iris' },
+      { action: 'pause', entity: 'person', entityRef: `person:${sam.id}`, before: { pausedUntil: null }, after: { pausedUntil } });
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: true });
+    await t.db.update(people).set({ pausedUntil: null }).where(eq(people.id, sam.id));
+    expect(await verifyRegister(t.db)).toMatchObject({ ok: false, problem: expect.stringContaining(`person ${SAM} differs from its last audit event in pausedUntil`) });
   });
 
   it('shows the lead and auditors what the register holds about someone, and nobody else', async () => {
@@ -152,7 +175,7 @@ describe('person and person unlink, on the example organisation', () => {
     const auditor = toPlainText(await say('henrik.aalto@northwind.example', `/isms person ${SAM}`));
     expect(auditor).toContain('Slack account: U05S4M5NV6K (Slack user id)');
     expect(auditor).not.toContain('person unlink');
-    expect(await sayText(IRIS, '/isms person nobody@northwind.example')).toContain('Nobody in the register matches "nobody@northwind.example".');
+    expect(await sayText(IRIS, '/isms person nobody@northwind.example')).toContain('person: nobody in the register matches "nobody@northwind.example".');
     expect(await sayText(SAM, `/isms person ${SAM}`)).toContain('Only the ISMS lead or an auditor may use "/isms person".');
     expect(await sayText('katrin.vogel@northwind.example', `/isms person ${SAM}`)).toContain('Only the ISMS lead or an auditor may use "/isms person".');
     expect(await written()).toEqual(before);

@@ -225,7 +225,7 @@ describe('recording, deciding and closing a management review', () => {
     await refused('lead', '/isms review record 2026-09-15 "inputs" --chair bruno@test.example', 'attendees: name who actually attended');
     await refused('lead', '/isms review record 2026-09-15 "inputs" --attendees olga@test.example', 'chair: name the management-body member who chaired the review');
     await refused('lead', '/isms review record 2026-09-15 "inputs" --attendees olga@test.example,nobody@test.example --chair bruno@test.example',
-      'attendees: no one called "nobody@test.example" is in the register.');
+      'attendees: nobody in the register matches "nobody@test.example".');
     await refused('lead', '/isms review record 2026-09-15 "inputs" --attendees olga@test.example --chair olga@test.example',
       'chair: Olga Owner is not a member of the management body');
     await refused('lead', '/isms review record 2026-09-15 --attendees olga@test.example --chair bruno@test.example',

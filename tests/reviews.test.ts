@@ -122,9 +122,9 @@ describe('/isms finding add', () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control" --owner olga@test.example --due 2026-02-30',
       'due: must be a date written YYYY-MM-DD');
     await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control" --owner nobody@test.example --due 2026-12-01',
-      'owner: no one with the email nobody@test.example is in the register.');
-    await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control" --owner Olga --due 2026-12-01',
-      'owner: must be the email address of a person in the register');
+      'owner: nobody in the register matches "nobody@test.example".');
+    await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control" --owner Oleg --due 2026-12-01',
+      'owner: nobody in the register matches "Oleg".');
     await refusedWithNothingWritten(bot, 'lead', '/isms finding add ofi 8.1 "Could automate" --owner olga@test.example',
       'An opportunity for improvement does not open a POA&M item, so it takes no --owner or --due.');
   });
@@ -367,7 +367,7 @@ describe('management reviews', () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms review decide AF-0001 olga@test.example 2026-12-31 "x"', 'review: must be a reference like MR-0001, not "AF-0001"');
     await refusedWithNothingWritten(bot, 'lead', '/isms review decide MR-0001 olga@test.example 2026-09-01 "x"', 'due: 2026-09-01 is not in the future');
     await refusedWithNothingWritten(bot, 'lead', '/isms review decide MR-0001 olga@test.example 31.12.2026 "x"', 'due: must be a date written YYYY-MM-DD');
-    await refusedWithNothingWritten(bot, 'lead', '/isms review decide MR-0001 nobody@test.example 2026-12-31 "x"', 'owner: no one with the email nobody@test.example is in the register.');
+    await refusedWithNothingWritten(bot, 'lead', '/isms review decide MR-0001 nobody@test.example 2026-12-31 "x"', 'owner: nobody in the register matches "nobody@test.example".');
     await refusedWithNothingWritten(bot, 'lead', '/isms review decide MR-0001 olga@test.example 2026-12-31', 'decision: say what was decided after the due date.');
   });
 

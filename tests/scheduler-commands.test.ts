@@ -31,7 +31,7 @@ describe('/isms pause', () => {
   it('names a date in the past and an unknown person, and records nothing', async () => {
     const audit = await bot.auditCount();
     expect(await bot.sayText('lead', '/isms pause sam@test.example 2027-02-20', { now })).toContain('until: 2027-02-20 is in the past');
-    expect(await bot.sayText('lead', '/isms pause nobody@test.example 2027-03-15', { now })).toContain('Nobody in the register matches "nobody@test.example"');
+    expect(await bot.sayText('lead', '/isms pause nobody@test.example 2027-03-15', { now })).toContain('person: nobody in the register matches "nobody@test.example"');
     expect(await bot.sayText('lead', '/isms pause sam@test.example 2027-02-30', { now })).toContain('until: must be a date written YYYY-MM-DD');
     expect(await pausedUntil()).toBeNull();
     expect(await bot.auditCount()).toBe(audit);

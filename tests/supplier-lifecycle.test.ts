@@ -114,7 +114,7 @@ describe('the supplier register in chat: /isms supplier, supplier review, tier-1
     expect(await bot.sayText('owner', '/isms supplier SUP-0001 --tier 2')).toContain('Only the ISMS lead changes the owner or the criticality tier of SUP-0001');
     expect(await bot.sayText('owner', '/isms supplier SUP-0001 --owner sam@test.example')).toContain('Only the ISMS lead changes the owner');
     expect(await bot.sayText('lead', '/isms supplier SUP-0099 --contract X')).toContain('SUP-0099 does not exist');
-    expect(await bot.sayText('lead', '/isms supplier SUP-0001 --owner nobody@test.example')).toContain('There is nobody called "nobody@test.example"');
+    expect(await bot.sayText('lead', '/isms supplier SUP-0001 --owner nobody@test.example')).toContain('owner: nobody in the register matches "nobody@test.example"');
     expect(await bot.auditCount()).toBe(before);
     expect(await supplier('SUP-0001')).toMatchObject({ contractRef: null, criticalityTier: 'tier1_critical', ownerId: bot.ids.owner });
   });

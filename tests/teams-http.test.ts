@@ -424,6 +424,23 @@ describe('Teams bot over HTTP', () => {
     const [again] = await h.t.db.select().from(people).where(eq(people.id, h.ids.auditor));
     expect(again.timezone).toBe('Asia/Tokyo');
   });
+
+  it('takes the timezone a later message reports when the first one (from the mobile client) reported none', async () => {
+    const [before] = await h.t.db.select().from(people).where(eq(people.id, h.ids.auditor));
+    await h.t.db.update(people).set({ timezone: null }).where(eq(people.id, h.ids.auditor));
+    try {
+      expect((await server.post(message('auditor', 'help'))).status).toBe(200);
+      expect((await h.t.db.select().from(people).where(eq(people.id, h.ids.auditor)))[0].timezone).toBeNull();
+      expect((await server.post(message('auditor', 'help', { localTimezone: 'Pacific/Auckland' }))).status).toBe(200);
+      const [auditor] = await h.t.db.select().from(people).where(eq(people.id, h.ids.auditor));
+      expect(auditor.timezone).toBe('Pacific/Auckland');
+      const changes = await h.t.db.select().from(auditEvents)
+        .where(and(eq(auditEvents.action, 'set_timezone'), eq(auditEvents.entityRef, auditor.email), sql`${auditEvents.after}->>'timezone' = 'Pacific/Auckland'`));
+      expect(changes).toHaveLength(1);
+    } finally {
+      await h.t.db.update(people).set({ timezone: before.timezone }).where(eq(people.id, h.ids.auditor));
+    }
+  });
 });
 
 describe('Teams bot over HTTP with Bot Framework credentials', () => {

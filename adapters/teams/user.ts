@@ -16,6 +16,7 @@ export function teamsUser(context: TurnContext, logger: Logger): PlatformUser {
   return {
     platform: 'teams',
     id: activity.from?.aadObjectId,
+    timezone: activity.localTimezone || undefined,
     profile: () => (profile ??= (async () => ({ ...await emailOf(context, lookUp, logger), timezone: activity.localTimezone || undefined }))()),
     external: async () => {
       // Teams has no personal chat between a bot and a member of another tenant: only a shared channel

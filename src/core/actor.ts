@@ -1,8 +1,11 @@
+import { z } from 'zod';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { people, type Role } from '../db/schema/index.js';
 import { appendAudit } from './audit.js';
 import { isTimeZone } from './validate.js';
+import { invalid, notFound } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 export type Person = typeof people.$inferSelect;
 
@@ -56,17 +59,52 @@ export async function findPersonById(db: Db, id: number): Promise<Person | undef
   return p;
 }
 
-/** Email, exact name or a unique part of a name: how people are named in commands. */
+/** A name as people type it for a handle: "lena.fischer" and "lena_fischer" read as "lena fischer". */
+const handleWords = (s: string) => s.toLowerCase().replace(/[._]+/g, ' ').replace(/\s+/g, ' ').trim();
+
+/**
+ * Email, exact name, a unique part of a name, or an @handle as chat platforms write them ("@lena.fischer",
+ * "@lena"): how people are named in commands. A handle also matches the local part of the email and the
+ * name with dots and underscores read as spaces.
+ */
 export async function findPerson(db: Db, query: string): Promise<Person[]> {
-  const q = query.trim().replace(/^@/, '');
+  const q = query.trim().replace(/^@/, '').trim();
+  if (!q) return [];
   if (q.includes('@')) {
     const p = await findPersonByEmail(db, q);
     return p ? [p] : [];
   }
   const exact = await db.select().from(people).where(sql`lower(${people.name}) = lower(${q})`);
   if (exact.length) return exact;
-  return db.select().from(people).where(sql`${people.name} ilike ${'%' + q.replace(/[%_]/g, '') + '%'}`);
+  const words = handleWords(q);
+  const everyone = await db.select().from(people);
+  const byHandle = everyone.filter((p) => handleWords(p.email.split('@')[0]) === words || handleWords(p.name) === words);
+  if (byHandle.length) return byHandle;
+  return everyone.filter((p) => handleWords(p.name).includes(words) || handleWords(p.email.split('@')[0]).split(' ').includes(words));
 }
+
+/**
+ * The one person a command names in `field` (see findPerson). Nobody matching is refused with the
+ * closest name or email in the register, several with who they are; either way nothing is written.
+ */
+export async function personNamed(db: Db, field: string, query: string): Promise<Person> {
+  const found = await findPerson(db, query);
+  if (found.length === 1) return found[0];
+  if (found.length > 1) {
+    throw invalid(`${field}: "${query}" matches ${found.length} people: ${found.slice(0, 5).map((p) => `${p.name} <${p.email}>`).join(', ')}${found.length > 5 ? ', …' : ''}.`,
+      'Use their email address, or more of their name.').on(field);
+  }
+  const everyone = await db.select({ name: people.name, email: people.email }).from(people);
+  const typed = query.trim().replace(/^@/, '');
+  const meant = didYouMean(typed, everyone.map((p) => (typed.includes('@') ? p.email : p.name)));
+  const match = meant ? everyone.find((p) => p.email === meant || p.name === meant) : undefined;
+  throw notFound(`${field}: nobody in the register matches "${query}".${match ? ` Did you mean ${match.name} <${match.email}>?` : ''}`,
+    'Use their email address, their name as the register has it, or their @handle.').on(field);
+}
+
+/** A person as a command option takes them: an email, a name in "quotes", a unique part of a name or an @handle. */
+export const personRef = z.string({ required_error: 'name the person: an email address, a name or an @handle', invalid_type_error: 'must be an email address, a name or an @handle' })
+  .trim().min(1, 'name the person: an email address, a name or an @handle').max(320, 'must be at most 320 characters');
 
 export async function peopleWithRole(db: Db, role: Role): Promise<Person[]> {
   return db.select().from(people).where(sql`${role} = any(${people.roles})`);

@@ -11,6 +11,7 @@ import { people } from '../db/schema/index.js';
 import { type Person, adoptTimezone, findPersonByEmail, peopleWithRole, toActor } from './actor.js';
 import { type AuditActor, type AuditInput, appendAudit } from './audit.js';
 import { UserError } from './errors.js';
+import { isTimeZone } from './validate.js';
 import { enqueue } from './outbox.js';
 import { type Reply, reply, text } from './reply.js';
 import { discardAll } from './attachments.js';
@@ -26,6 +27,11 @@ export interface PlatformUser {
   id?: string;
   /** The account's profile (email, timezone), asked from the platform only when the register needs it. */
   profile(): Promise<PlatformProfile | undefined>;
+  /**
+   * The timezone the request itself reports, when it carries one (a Teams activity's localTimezone; the
+   * mobile client may leave it out): taken for a person with none without asking the platform.
+   */
+  timezone?: string;
   /** The platform's test chat the request came from, as its users know it ("Test in Web Chat"): it has no signed-in person. */
   testChat?: string;
   /**
@@ -320,10 +326,15 @@ export class InboundPipeline {
     return external;
   }
 
-  /** A person without a timezone takes the platform's, asked once per account and process. */
+  /**
+   * A person without a timezone takes the one their request reports, else the platform's, asked once
+   * per account and process: a later request that reports one still counts.
+   */
   private async withTimezone(person: Person, user: PlatformUser): Promise<Person> {
+    if (person.timezone) return person;
+    if (user.timezone && isTimeZone(user.timezone)) return adoptTimezone(this.db, person, user.timezone, user.platform);
     const key = `${user.platform}:${user.id}`;
-    if (person.timezone || this.timezoneAsked.has(key)) return person;
+    if (this.timezoneAsked.has(key)) return person;
     this.timezoneAsked.add(key);
     const profile = await user.profile().catch(() => undefined);
     return adoptTimezone(this.db, person, profile?.timezone, user.platform);

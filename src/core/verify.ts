@@ -22,12 +22,14 @@ interface Audited {
   /** The column an event's entityRef names, or, for a row named by more than its own columns, the SQL that gives the name. */
   key: Column | SQL;
   what: string;
+  /** The id column, for older events that named a row "<entity>:<id>" rather than by its key (pause and resume did, for people). */
+  idRef?: Column;
   /** Register rows another entity's events record too (nested in their after-images), as [ref, after-image] pairs. */
   nestedIn?: { entity: string; images(after: Record<string, unknown>): [string, Record<string, unknown>][] };
 }
 
 const AUDITED: Audited[] = [
-  { entity: 'person', table: people, key: people.email, what: 'person' },
+  { entity: 'person', table: people, key: people.email, what: 'person', idRef: people.id },
   { entity: 'asset', table: assets, key: assets.ref, what: 'asset' },
   // Interested parties have no reference: the import and the chat commands name them.
   { entity: 'interested_party', table: interestedParties, key: interestedParties.name, what: 'interested party' },
@@ -137,13 +139,24 @@ async function checkRows(db: Db, audited: Audited, unaudited: string[]): Promise
   const entities = [audited.entity, ...(audited.nestedIn ? [audited.nestedIn.entity] : [])];
   // Events are read a page at a time: what is held is one folded image per register row, not the trail.
   const recorded = new Map<string, Record<string, unknown>>();
+  const keyOfId = new Map<number, string | undefined>();
+  const named = async (ref: string): Promise<string> => {
+    const byId = audited.idRef ? new RegExp(`^${audited.entity}:(\\d+)$`).exec(ref) : null;
+    if (!byId || !audited.idRef) return ref;
+    const id = Number(byId[1]);
+    if (!keyOfId.has(id)) {
+      const [row] = await db.select({ key: sql<string>`${audited.key}` }).from(audited.table).where(eq(audited.idRef, id));
+      keyOfId.set(id, row?.key);
+    }
+    return keyOfId.get(id) ?? ref;
+  };
   for (let after = 0; ;) {
     const events = await db.select({ seq: auditEvents.seq, entity: auditEvents.entity, ref: auditEvents.entityRef, after: auditEvents.after }).from(auditEvents)
       .where(and(inArray(auditEvents.entity, entities), gt(auditEvents.seq, after))).orderBy(asc(auditEvents.seq)).limit(PAGE);
     for (const e of events) {
       if (!e.after || typeof e.after !== 'object') continue;
       const image = e.after as Record<string, unknown>;
-      const images: [string, Record<string, unknown>][] = e.entity === audited.entity ? [[e.ref, image]] : audited.nestedIn!.images(image);
+      const images: [string, Record<string, unknown>][] = e.entity === audited.entity ? [[await named(e.ref), image]] : audited.nestedIn!.images(image);
       for (const [ref, folded] of images) recorded.set(ref, { ...recorded.get(ref), ...folded });
     }
     if (events.length < PAGE) break;

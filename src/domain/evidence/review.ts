@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { and, asc, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { controls, evidenceItems, evidenceRequests, people } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
-import { findPerson, findPersonById, isLead, type Actor } from '../../core/actor.js';
+import { personNamed, findPersonById, isLead, type Actor } from '../../core/actor.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { actions, fields, formBlock, reply, text, type Button, type Field, type ListItem } from '../../core/reply.js';
@@ -286,12 +286,7 @@ export const evidenceReviewerCommand = defineCommand({
     const control = await findControl(ctx.db, input.control, true);
     let reviewer: { id: number; name: string; email: string } | null = null;
     if (input.person.toLowerCase() !== 'none') {
-      const found = await findPerson(ctx.db, input.person);
-      if (found.length === 0) throw notFound(`There is nobody called "${input.person}" in the register.`, 'Name them by their email address as the register has it, or as @name.');
-      if (found.length > 1) {
-        throw invalid(`"${input.person}" matches ${found.length} people: ${found.slice(0, 5).map((p) => p.email).join(', ')}.`, 'Name them by email.').on('person');
-      }
-      reviewer = found[0];
+      reviewer = await personNamed(ctx.db, 'person', input.person);
       if (reviewer.id === control.ownerId) {
         throw invalid(`${reviewer.name} owns ${control.code}, so they cannot review its evidence.`, 'Name someone who does not own the control.').on('person');
       }

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { and, count, desc, eq, gt } from 'drizzle-orm';
 import { ackCampaigns, outbox, people, policies, policyVersions, OUTBOX_STATUSES } from '../../db/schema/index.js';
 import { defineCommand, type CommandSpec } from '../../core/router.js';
-import { findPerson } from '../../core/actor.js';
-import { invalid, notFound } from '../../core/errors.js';
+import { personNamed, personRef } from '../../core/actor.js';
+import { invalid } from '../../core/errors.js';
 import { isoDate } from '../../core/validate.js';
 import { fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { campaignProgress } from '../../core/delivery.js';
@@ -82,8 +82,7 @@ export const nudgesCommand = defineCommand({
 });
 
 export const pauseInput = z.object({
-  person: z.string({ required_error: 'name the person: an email address or a name' }).trim().min(1, 'name the person: an email address or a name').max(200)
-    .describe('Their email address, or their name in "quotes"'),
+  person: personRef.describe('Their email address, their name in "quotes" or their @handle'),
   until: isoDate.describe('The day they are back: nudges wait until then; today lifts a pause'),
 });
 
@@ -100,19 +99,14 @@ export const pauseCommand = defineCommand({
   },
   form: { title: 'Hold nudges during leave', submitLabel: 'Pause' },
   async run(ctx, input) {
-    const found = await findPerson(ctx.db, input.person);
-    if (found.length === 0) throw notFound(`Nobody in the register matches "${input.person}".`, 'Use their email address or full name.').on('person');
-    if (found.length > 1) {
-      throw invalid(`"${input.person}" matches ${found.length} people: ${found.map((p) => `${p.name} <${p.email}>`).join(', ')}.`, 'Use their email address.').on('person');
-    }
-    const [person] = found;
+    const person = await personNamed(ctx.db, 'person', input.person);
     const zone = zoneOr(person.timezone, FALLBACK_ZONE);
     const today = localDate(ctx.now, zone);
     if (input.until < today) throw invalid(`until: ${input.until} is in the past.`, `Give the day ${person.name} is back, today (${today}) or later; today lifts the pause.`).on('until');
     const pausedUntil = input.until === today ? null : startOfLocalDay(input.until, zone);
     const [updated] = await ctx.db.update(people).set({ pausedUntil }).where(eq(people.id, person.id)).returning();
     await ctx.audit({
-      action: pausedUntil ? 'pause' : 'resume', entity: 'person', entityRef: `person:${person.id}`,
+      action: pausedUntil ? 'pause' : 'resume', entity: 'person', entityRef: person.email,
       before: { pausedUntil: person.pausedUntil }, after: { pausedUntil: updated.pausedUntil },
     });
     const [{ queued }] = await ctx.db.select({ queued: count() }).from(outbox)

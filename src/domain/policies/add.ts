@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { policies } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
-import { findPerson, type Person } from '../../core/actor.js';
-import { conflict, invalid, notFound } from '../../core/errors.js';
+import { personNamed, type Person } from '../../core/actor.js';
+import { conflict, invalid } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { fields, reply, text, type Block } from '../../core/reply.js';
 import { sameName, serializeAdds, tidyName } from '../registers/entries.js';
@@ -19,17 +19,7 @@ export const addPolicyInput = z.object({
   url: httpLink.optional().describe('A link to the full text of its first version'),
 });
 
-/** The owner as named: one person in the register, or a refusal saying who was meant. */
-async function ownerNamed(ctx: CommandContext, named: string): Promise<Person> {
-  const found = await findPerson(ctx.db, named);
-  if (found.length === 0) {
-    throw notFound(`owner: nobody in the register is called or has the email "${named}".`, 'Give the email address or the name of someone in the register.').on('owner');
-  }
-  if (found.length > 1) {
-    throw invalid(`owner: "${named}" could be ${found.map((p) => `${p.name} <${p.email}>`).join(' or ')}.`, 'Give the email address to say which.').on('owner');
-  }
-  return found[0];
-}
+const ownerNamed = (ctx: CommandContext, named: string): Promise<Person> => personNamed(ctx.db, 'owner', named);
 
 /** Adds a policy with its own POL reference and, when its text or link is given, publishes version 1.0. */
 export async function addPolicy(ctx: CommandContext, input: z.infer<typeof addPolicyInput>) {

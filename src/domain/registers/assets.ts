@@ -3,6 +3,7 @@ import { asc, eq } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { assets, people, PROTECTION_LEVELS } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
+import { personNamed, personRef } from '../../core/actor.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { registerRef } from '../../core/validate.js';
@@ -10,7 +11,6 @@ import { allSwitch, pageNumber } from '../../core/paging.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
 import { isoDay } from '../../core/time.js';
 import { assetEntry } from '../../import/schema.js';
-import { personByEmail } from '../reviews/shared.js';
 import {
   describeRetirement, listWindow, pagedTitle, REGISTER_READERS, retireReason, sameName, serializeAdds, tidyName,
 } from './entries.js';
@@ -23,7 +23,7 @@ const PROTECTION_LABELS: Record<(typeof PROTECTION_LEVELS)[number], string> = { 
 export const assetAddInput = z.object({
   name: assetEntry.shape.name.describe('The asset, e.g. "Customer portal"'),
   description: assetEntry.shape.description.describe('What it is, who uses it, where it runs'),
-  owner: assetEntry.shape.owner.describe('The email of the asset owner, someone in the register'),
+  owner: personRef.optional().describe('The asset owner, someone in the register: email, name or @handle'),
   classification: assetEntry.shape.classification.describe('Its information classification, e.g. internal or confidential (internal when left out)'),
   protection: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase().replace(/[\s-]+/g, '_') : v),
     assetEntry.shape.protection_requirement).describe('Its protection requirement: normal, high or very_high (normal when left out)'),
@@ -56,14 +56,14 @@ export const assetAddCommand = defineCommand({
   args: {
     name: { positional: true, placeholder: 'e.g. Customer portal' },
     description: { positional: 'rest', label: 'What is it?', field: 'textarea' },
-    owner: { label: 'Asset owner (email)', value: 'email' },
+    owner: { label: 'Asset owner', value: 'email or @name' },
     classification: { placeholder: 'e.g. confidential' },
     protection: { label: 'Protection requirement', options: PROTECTION_LEVELS.map((p) => ({ value: p, label: PROTECTION_LABELS[p] })) },
   },
   form: { title: 'Add an asset', submitLabel: 'Add asset' },
   async run(ctx, input) {
     const name = tidyName(input.name);
-    const owner = input.owner ? await personByEmail(ctx.db, 'owner', input.owner) : undefined;
+    const owner = input.owner ? await personNamed(ctx.db, 'owner', input.owner) : undefined;
     await serializeAdds(ctx.db, 'assets');
     const [existing] = await ctx.db.select().from(assets).where(sameName(assets.name, name));
     if (existing) {

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { and, eq, like, or } from 'drizzle-orm';
 import { chatAddresses, people, unreachablePeople } from '../../db/schema/index.js';
-import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
-import { ROLE_LABELS, findPerson, findPersonById, type Person } from '../../core/actor.js';
-import { conflict, invalid, notFound } from '../../core/errors.js';
+import { commandLine, defineCommand } from '../../core/router.js';
+import { ROLE_LABELS, findPersonById, personNamed, personRef, type Person } from '../../core/actor.js';
+import { conflict } from '../../core/errors.js';
 import { fields, reply, text, type Block, type Field } from '../../core/reply.js';
-import { didYouMean } from '../../core/suggest.js';
 import { localDate, zoneOr } from '../../core/time.js';
 import { type ChatAccountPlatform, platformName } from '../../core/reach.js';
 
@@ -24,30 +23,9 @@ const UNLINK_ACTION = { slack: 'unlink_slack_user', teams: 'unlink_teams_account
 /** "Teams", "MS Teams", "Microsoft-Teams" and "Slack" as people type them. */
 const PLATFORM_WORDS: Record<string, ChatAccountPlatform> = { slack: 'slack', teams: 'teams', msteams: 'teams', microsoftteams: 'teams' };
 
-const personInput = z.string({ required_error: 'name the person: an email address or a name' }).trim()
-  .min(1, 'name the person: an email address or a name').max(200, 'must be at most 200 characters')
-  .describe('Their email address, or their name in "quotes"');
+const personInput = personRef.describe('Their email address, their name in "quotes" or their @handle');
 
 const PERSON_ARG = { positional: true, label: 'Who', value: 'email or name', placeholder: 'their email address' } as const;
-
-/**
- * The one person a command names: by email, exact name or a unique part of a name. Nobody matching
- * is refused with the closest name or email in the register, several with who they are.
- */
-async function personNamed(ctx: CommandContext, query: string): Promise<Person> {
-  const found = await findPerson(ctx.db, query);
-  if (found.length === 1) return found[0];
-  if (found.length > 1) {
-    throw invalid(`"${query}" matches ${found.length} people: ${found.slice(0, 5).map((p) => `${p.name} <${p.email}>`).join(', ')}${found.length > 5 ? ', …' : ''}.`,
-      'Use their email address.').on('person');
-  }
-  const everyone = await ctx.db.select({ name: people.name, email: people.email }).from(people);
-  const typed = query.trim().replace(/^@/, '');
-  const meant = didYouMean(typed, everyone.map((p) => (typed.includes('@') ? p.email : p.name)));
-  const match = meant ? everyone.find((p) => p.email === meant || p.name === meant) : undefined;
-  throw notFound(`Nobody in the register matches "${query}".${match ? ` Did you mean ${match.name} <${match.email}>?` : ''}`,
-    'Use their email address or their name as the register has it.').on('person');
-}
 
 /** The person's platform accounts as the register links them. */
 const accountFields = (person: Person): Field[] => PLATFORMS.map((p) => ({
@@ -65,7 +43,7 @@ export const personCommand = defineCommand({
   args: { person: PERSON_ARG },
   form: { title: 'Look someone up in the register', submitLabel: 'Show' },
   async run(ctx, input) {
-    const person = await personNamed(ctx, input.person);
+    const person = await personNamed(ctx.db, 'person', input.person);
     const manager = person.managerId ? await findPersonById(ctx.db, person.managerId) : undefined;
     const [unreachable] = await ctx.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, person.id));
     const paused = person.pausedUntil && person.pausedUntil > ctx.now
@@ -115,7 +93,7 @@ export const personUnlinkCommand = defineCommand({
   },
   form: { title: 'Clear a chat account link', submitLabel: 'Clear the link' },
   async run(ctx, input) {
-    const named = await personNamed(ctx, input.person);
+    const named = await personNamed(ctx.db, 'person', input.person);
     const platform = input.platform;
     const field = LINK_FIELD[platform];
     const where = platformName(platform);

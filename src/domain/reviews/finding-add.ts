@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { auditFindings, FINDING_TYPES, poamItems } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { invalid } from '../../core/errors.js';
+import { personNamed, personRef } from '../../core/actor.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate } from '../../core/validate.js';
 import { actions, fields, reply, text, type Field } from '../../core/reply.js';
 import { addMonths, isoDay } from '../../core/time.js';
 import {
-  assertFutureDue, assertKnownClause, capitalised, FINDING_LABELS, findingType, isNonconformity, isoClause, ownerEmail, personByEmail, refuseAuditOfOwnControl,
+  assertFutureDue, assertKnownClause, capitalised, FINDING_LABELS, findingType, isNonconformity, isoClause, refuseAuditOfOwnControl,
 } from './shared.js';
 
 export const findingAddInput = z.object({
@@ -16,7 +17,7 @@ export const findingAddInput = z.object({
   description: z.string({ required_error: 'describe what the auditor found' }).trim()
     .min(1, 'describe what the auditor found').max(4000, 'must be at most 4000 characters').describe('What was found'),
   'root-cause': z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional().describe('Why it happened'),
-  owner: ownerEmail.optional().describe('The email of who owns the corrective action; required for a major or minor nonconformity'),
+  owner: personRef.optional().describe('Who owns the corrective action (email, name or @handle); required for a major or minor nonconformity'),
   due: isoDate.optional().describe('When the corrective action is due, a future date; required for a major or minor nonconformity'),
 });
 export type FindingAddInput = z.infer<typeof findingAddInput>;
@@ -36,7 +37,7 @@ export async function addFinding(ctx: CommandContext, input: FindingAddInput) {
         `Name who owns the corrective action and when it is due, e.g. --owner ${ctx.actor.email} --due ${addMonths(isoDay(ctx.now), 3)}.`);
     }
     assertFutureDue('due', input.due, ctx.now);
-    owner = await personByEmail(ctx.db, 'owner', input.owner);
+    owner = await personNamed(ctx.db, 'owner', input.owner);
   } else if (input.owner || input.due) {
     throw invalid(`An ${label} does not open a POA&M item, so it takes no --owner or --due.`,
       'Leave them out, or record the finding as major_nc or minor_nc if corrective action is required.');

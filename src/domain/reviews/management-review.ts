@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { and, asc, desc, eq, isNull } from 'drizzle-orm';
 import { managementReviews, poamItems, reviewDecisions, reviewPacks } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
-import { findPerson, findPersonById, hasRole, peopleWithRole, type Person } from '../../core/actor.js';
+import { personNamed, personRef, findPersonById, hasRole, peopleWithRole, type Person } from '../../core/actor.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text, type Field } from '../../core/reply.js';
-import { assertFutureDue, ownerEmail, personByEmail, roleList } from './shared.js';
+import { assertFutureDue, roleList } from './shared.js';
 import { addDays, addMonths, isoDay } from '../../core/time.js';
 
 export type ManagementReview = typeof managementReviews.$inferSelect;
@@ -36,22 +36,10 @@ export const reviewRecordInput = z.object({
 });
 export type ReviewRecordInput = z.infer<typeof reviewRecordInput>;
 
-/** One person named in a command: by email, exact name or a unique part of a name. */
-async function named(ctx: CommandContext, field: string, query: string): Promise<Person> {
-  const found = await findPerson(ctx.db, query);
-  if (found.length === 0) {
-    throw notFound(`${field}: no one called "${query}" is in the register.`, 'Give their email address or their name as the register has it.').on(field);
-  }
-  if (found.length > 1) {
-    throw invalid(`${field}: "${query}" could be ${found.map((p) => `${p.name} (${p.email})`).join(' or ')}; give the email address.`).on(field);
-  }
-  return found[0];
-}
-
 async function attendeesFrom(ctx: CommandContext, list: string): Promise<Person[]> {
   const people: Person[] = [];
   for (const query of list.split(/[,;]/).map((q) => q.trim()).filter(Boolean)) {
-    const person = await named(ctx, 'attendees', query);
+    const person = await personNamed(ctx.db, 'attendees', query);
     if (!people.some((p) => p.id === person.id)) people.push(person);
   }
   if (people.length === 0) throw invalid(`attendees: name who attended: ${await listOf(ctx)}.`).on('attendees');
@@ -70,7 +58,7 @@ async function listOf(ctx: CommandContext): Promise<string> {
 }
 
 async function chairFrom(ctx: CommandContext, query: string): Promise<Person> {
-  const chair = await named(ctx, 'chair', query);
+  const chair = await personNamed(ctx.db, 'chair', query);
   if (!(chair.roles ?? []).includes('management_body')) {
     throw invalid(`chair: ${chair.name} is not a member of the management body (${roleList(chair.roles ?? [])}); top management chairs its review (ISO 27001 9.3).`,
       `Name a member: ${(await peopleWithRole(ctx.db, 'management_body')).map((p) => p.email).join(', ') || 'the register has none'}.`).on('chair');
@@ -209,7 +197,7 @@ export const reviewRecordCommand = defineCommand({
 export const reviewDecideInput = z.object({
   review: registerRef('MR').describe('The management review, e.g. MR-0001'),
   // Optional so that "Add a decision" (the reference alone) can ask for the rest in a form.
-  owner: ownerEmail.optional().describe('The email of who owns the action; they are told'),
+  owner: personRef.optional().describe('Who owns the action (email, name or @handle); they are told'),
   due: isoDate.optional().describe('When the action is due, a future date'),
   decision: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional().describe('What was decided'),
 });
@@ -228,7 +216,7 @@ export async function decide(ctx: CommandContext, input: { review: string; owner
   const review = await loadReview(ctx, input.review);
   await refuseClosed(ctx, review, 'adding a decision');
   assertFutureDue('due', input.due, ctx.now);
-  const owner = await personByEmail(ctx.db, 'owner', input.owner);
+  const owner = await personNamed(ctx.db, 'owner', input.owner);
   const earlier = await ctx.db.select({ id: reviewDecisions.id }).from(reviewDecisions).where(eq(reviewDecisions.reviewId, review.id));
   const number = earlier.length + 1;
   const entityRef = `${review.ref}/${number}`;

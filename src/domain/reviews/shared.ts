@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { auditFindings, controlMappings, controls, FINDING_TYPES, frameworkRequirements, poamItems } from '../../db/schema/index.js';
-import { findPersonByEmail, hasRole, ROLE_LABELS, type Actor, type Person } from '../../core/actor.js';
+import { hasRole, ROLE_LABELS, type Actor } from '../../core/actor.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { invalid, notFound } from '../../core/errors.js';
 import type { Role } from '../../db/schema/index.js';
@@ -63,23 +63,12 @@ export async function assertKnownClause(db: Db, field: string, clause: string): 
     'Name a clause such as 9.2 or an Annex A control such as A.5.15.').on(field);
 }
 
-export const ownerEmail = z.string().trim().email('must be the email address of a person in the register, such as your own');
-
 /** A due date for corrective work: strictly after today. */
 export function assertFutureDue(field: string, due: string, now: Date): void {
   const today = isoDay(now);
   if (due <= today) {
     throw invalid(`${field}: ${due} is not in the future (today is ${today}); give a later date.`).on(field);
   }
-}
-
-export async function personByEmail(db: Db, field: string, email: string): Promise<Person> {
-  const person = await findPersonByEmail(db, email);
-  if (!person) {
-    throw notFound(`${field}: no one with the email ${email} is in the register.`,
-      'Give the email address of someone in the register; the ISMS lead adds people by import.').on(field);
-  }
-  return person;
 }
 
 /** Loads a finding by reference, locked for the rest of the transaction. */

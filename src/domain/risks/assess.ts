@@ -2,13 +2,12 @@ import { z } from 'zod';
 import { asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { assets, controls, riskAssessments, riskAssets, riskControls, risks, TREATMENTS } from '../../db/schema/index.js';
 import { commaList, defineCommand, type CommandContext } from '../../core/router.js';
-import { isLead } from '../../core/actor.js';
+import { isLead, personNamed, personRef } from '../../core/actor.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
 import { riskEntry, riskTreatment } from '../../import/schema.js';
-import { personByEmail } from '../reviews/shared.js';
 import { sameName, serializeAdds, tidyName } from '../registers/entries.js';
 import { refreshApprovals } from '../approvals/request.js';
 import { loadRisk, riskAcceptanceSubject } from './accept.js';
@@ -37,7 +36,7 @@ export const riskAddInput = z.object({
   impact: riskEntry.shape.impact.describe('Impact before controls, 1 (negligible) to 5 (severe)'),
   residual: residualScore.optional().describe('The score with the controls in place: a score, or residual likelihood x impact such as 2x3 (the inherent score when left out)'),
   treatment: riskTreatment.describe(`How it is treated: ${TREATMENTS.join(', ')}`),
-  owner: riskEntry.shape.owner.describe('The email of the risk owner, someone in the register'),
+  owner: personRef.optional().describe('The risk owner, someone in the register: email, name or @handle'),
   assets: commaList(registerRef('AST')).optional().describe('The assets it is about, e.g. AST-0001,AST-0003'),
   controls: commaList(z.string().trim().min(1).max(100)).optional().describe('The controls that treat it, by code, e.g. CTL-AC-01,CTL-BK-02'),
   threat: catalogueThreat.optional().describe('The threat it realises, by its id in the threat catalogue ("/isms threats" lists them), e.g. T-IS-004'),
@@ -125,7 +124,7 @@ export const riskAddCommand = defineCommand({
     impact: { label: 'Impact (1-5)' },
     residual: { label: 'Residual score (or likelihood x impact, e.g. 2x3)', value: 'score|LxI', field: 'text' },
     treatment: { options: TREATMENTS.map((t) => ({ value: t, label: t })) },
-    owner: { label: 'Risk owner (email)', value: 'email' },
+    owner: { label: 'Risk owner', value: 'email or @name' },
     assets: { label: 'Assets', value: 'AST-ref,…', options: assetChoices },
     controls: { label: 'Controls', value: 'code,…', options: controlChoices },
     threat: THREAT_ARG,
@@ -133,7 +132,7 @@ export const riskAddCommand = defineCommand({
   form: { title: 'Add a risk', submitLabel: 'Add risk' },
   async run(ctx, input) {
     const title = tidyName(input.title);
-    const owner = input.owner ? await personByEmail(ctx.db, 'owner', input.owner) : undefined;
+    const owner = input.owner ? await personNamed(ctx.db, 'owner', input.owner) : undefined;
     const inherentScore = input.likelihood * input.impact;
     const residual = input.residual ?? inherentScore;
     refuseResidualAboveInherent(residual, inherentScore);

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { suppliers, CRITICALITY_TIERS, DATA_ACCESS, SUBSTITUTABILITY } from '../../db/schema/index.js';
 import { commandLine, commaList, defineCommand, type ArgsOf, type CommandContext } from '../../core/router.js';
-import { findPerson, findPersonById, hasRole, isLead } from '../../core/actor.js';
-import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
+import { personNamed, personRef, findPersonById, hasRole, isLead } from '../../core/actor.js';
+import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text, type Block } from '../../core/reply.js';
 import { addMonths, isoDay } from '../../core/time.js';
@@ -27,7 +27,7 @@ const shortText = (what: string, max = 200) => z.string().trim().min(1, `must no
 
 export const supplierInput = z.object({
   ref: registerRef('SUP').describe('The supplier, e.g. SUP-0001'),
-  owner: shortText('name the owner by email').optional().describe('Who manages the relationship, by email or name (ISMS lead only)'),
+  owner: personRef.optional().describe('Who manages the relationship: email, name or @handle (ISMS lead only)'),
   contract: shortText('give the contract reference').optional().describe('The contract reference, e.g. MSA-2026-014'),
   'contract-start': isoDate.optional().describe('When the contract started'),
   'contract-end': isoDate.optional().describe('When the contract ends'),
@@ -56,7 +56,7 @@ const CHANGES = Object.keys(COLUMN_OF) as Change[];
 
 const ARGS = {
   ref: { positional: true, label: 'Supplier', value: 'SUP-ref', placeholder: 'e.g. SUP-0001' },
-  owner: { value: 'email', placeholder: 'their email address' },
+  owner: { value: 'email or @name', placeholder: 'their email address' },
   contract: { value: 'contract-ref' },
   'exit-strategy': { label: 'Exit strategy', value: 'text', field: 'textarea' },
   tier: { value: '1|2|3', options: CRITICALITY_TIERS.map((t) => ({ value: t, label: TIER_LABELS[t] })) },
@@ -89,14 +89,7 @@ async function supplierToChange(ctx: CommandContext, input: SupplierInput): Prom
   return supplier;
 }
 
-async function newOwner(ctx: CommandContext, name: string) {
-  const found = await findPerson(ctx.db, name);
-  if (found.length === 0) throw notFound(`There is nobody called "${name}" in the register.`, 'Name the owner by their email address as the register has it.').on('owner');
-  if (found.length > 1) {
-    throw invalid(`"${name}" matches ${found.length} people: ${found.slice(0, 5).map((p) => p.email).join(', ')}. Name the owner by email.`).on('owner');
-  }
-  return found[0];
-}
+const newOwner = (ctx: CommandContext, name: string) => personNamed(ctx.db, 'owner', name);
 
 /** The columns a command line changes, checked against each other and against today. */
 async function changedColumns(ctx: CommandContext, before: Supplier, input: SupplierInput): Promise<Partial<Supplier>> {
