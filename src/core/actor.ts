@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { type SQL, and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { people, type Role } from '../db/schema/index.js';
 import { appendAudit } from './audit.js';
@@ -59,8 +59,8 @@ export async function findPersonById(db: Db, id: number): Promise<Person | undef
   return p;
 }
 
-/** A name as people type it for a handle: "lena.fischer" and "lena_fischer" read as "lena fischer". */
-const handleWords = (s: string) => s.toLowerCase().replace(/[._]+/g, ' ').replace(/\s+/g, ' ').trim();
+/** A name as people type it for a handle, in SQL: "Lena.Fischer" and "lena_fischer" read as "lena fischer". */
+const handleWords = (s: SQL) => sql`btrim(regexp_replace(lower(${s}), '[._[:space:]]+', ' ', 'g'))`;
 
 /**
  * Email, exact name, a unique part of a name, or an @handle as chat platforms write them ("@lena.fischer",
@@ -76,11 +76,14 @@ export async function findPerson(db: Db, query: string): Promise<Person[]> {
   }
   const exact = await db.select().from(people).where(sql`lower(${people.name}) = lower(${q})`);
   if (exact.length) return exact;
-  const words = handleWords(q);
-  const everyone = await db.select().from(people);
-  const byHandle = everyone.filter((p) => handleWords(p.email.split('@')[0]) === words || handleWords(p.name) === words);
+  // Compared in SQL, so that a large register is not read whole for one name; the typed words are
+  // lowered by the same database as the names (its locale decides what "Ö" lowers to).
+  const words = handleWords(sql`${q}`);
+  const name = handleWords(sql`${people.name}`);
+  const handle = handleWords(sql`split_part(${people.email}, '@', 1)`);
+  const byHandle = await db.select().from(people).where(sql`${handle} = ${words} or ${name} = ${words}`);
   if (byHandle.length) return byHandle;
-  return everyone.filter((p) => handleWords(p.name).includes(words) || handleWords(p.email.split('@')[0]).split(' ').includes(words));
+  return db.select().from(people).where(sql`strpos(${name}, ${words}) > 0 or ${words} = any(string_to_array(${handle}, ' '))`);
 }
 
 /**
