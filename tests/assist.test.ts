@@ -66,9 +66,9 @@ describe('plain language in the core pipeline (the terminal)', () => {
     await bot.destroy();
   });
 
-  async function ask(who: CastKey, request: Request, on: Core = core): Promise<Reply> {
+  async function ask(who: CastKey, request: Request, on: Core = core, channel: 'shell' | 'slack' | 'teams' = 'shell'): Promise<Reply> {
     const [person] = await bot.t.db.select().from(people).where(eq(people.id, bot.ids[who]));
-    return (await on.inbound.handle({ from: { person }, channel: 'shell', request })).reply;
+    return (await on.inbound.handle({ from: { person }, channel, request })).reply;
   }
 
   /** The form's submission as the person leaves every proposed value as it is. */
@@ -130,9 +130,20 @@ describe('plain language in the core pipeline (the terminal)', () => {
     expect(fake.requests[0].body.messages.at(-1).content).toBe('[name] here ([email]): I use Otter, ask [email] or [name]');
   });
 
-  it('without an endpoint configured gives today\'s plain answer, calls nothing, and help says what plain language needs', async () => {
+  it('without an endpoint configured says where commands start, that plain language needs AI assistance and the command meant; calls nothing', async () => {
     const plain = coreWith({});
-    expect(toPlainText(await ask('staff', { message: OTTER }, plain))).toBe(PLAIN_ANSWER);
+    const before = await bot.auditCount();
+    const needsAi = 'Plain-language messages need AI assistance, which is off: whoever runs the bot sets OPENAI_API_KEY, OPENAI_MODEL';
+    expect(toPlainText(await ask('staff', { message: OTTER }, plain))).toBe(`${PLAIN_ANSWER}\n${needsAi} and, for another server than OpenAI, OPENAI_BASE_URL.\n`
+      + 'It looks like "/isms declare ai": "/isms help declare ai" explains it.');
+    // A direct message in Slack and a message in Teams are answered the same way, in their own wording of commands.
+    expect(toPlainText(await ask('staff', { message: OTTER }, plain, 'slack'))).toContain(needsAi);
+    const teams = toPlainText(await ask('staff', { line: OTTER }, plain, 'teams'));
+    expect(teams).toContain(needsAi);
+    expect(teams).toContain('It looks like "declare ai": "help declare ai" explains it.');
+    // Nothing looks like a command here: no guess.
+    expect(toPlainText(await ask('staff', { message: 'what do I have to do this week?' }, plain))).not.toContain('It looks like');
+    expect(await bot.auditCount()).toBe(before);
     expect(fake.requests).toEqual([]);
     expect(toPlainText(await ask('staff', { line: '/isms help' }, plain))).toContain('Plain-language messages (e.g. "I started using Otter for meeting notes") need AI assistance, which is off');
     expect(toPlainText(await ask('staff', { line: '/isms help' }))).toContain('You can also write in plain language');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTableName, is, sql } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import * as schema from '../src/db/schema/index.js';
-import { people, type Role } from '../src/db/schema/index.js';
+import { controls, people, type Role } from '../src/db/schema/index.js';
 import { buildRouter } from '../src/commands.js';
 import { examplesOf, type CommandRouter, type CommandSpec } from '../src/core/router.js';
 import { toActor, type Actor } from '../src/core/actor.js';
@@ -98,5 +98,15 @@ describe('every example in help works when pasted into the terminal of the examp
     expect(wrong).toEqual([]);
     expect(wrote).toEqual([]);
     expect(readsChecked).toBeGreaterThanOrEqual(20);
+  });
+
+  it('every control a help page names, in its examples or its hints ("e.g. …"), is one of the example organisation', async () => {
+    const known = new Set((await t.db.select({ code: controls.code }).from(controls)).map((c) => c.code));
+    const unknown: string[] = [];
+    for (const spec of router.specs) {
+      const page = toPlainText(await router.handle(`help ${spec.name}`, { actor: suitable(spec), channel: 'shell', now: NOW }));
+      for (const code of page.match(/\bCTL-[A-Z]+-\d+\b/g) ?? []) if (!known.has(code)) unknown.push(`help ${spec.name}: ${code}`);
+    }
+    expect(unknown).toEqual([]);
   });
 });

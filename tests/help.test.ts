@@ -81,12 +81,19 @@ describe('help and "did you mean"', () => {
       ['/isms triage acept SC-0001', 'Did you mean "/isms triage accept"?'],
       ['/isms evidence sumbit EVR-0001 "review done"', 'Did you mean "/isms evidence submit"?'],
       ['/isms declre ai X', 'Did you mean "/isms declare ai"?'],
+      // The parent command matched and took the slip as its argument, the words after it as too many.
+      ['/isms person unlnk sam slack x', 'Did you mean "/isms person unlink"?'],
+      ['/isms risk updte R-0001 --likelihood 3', 'Did you mean "/isms risk update"?'],
+      ['/isms campaign stauts POL-0001', 'Did you mean "/isms campaign status"?'],
     ];
     for (const [line, expected] of cases) {
-      const who = line.includes('triag') ? 'lead' : 'staff';
+      const who = /triag|person|risk|campaign/.test(line) ? 'lead' : 'staff';
+      const before = await bot.auditCount();
       const answer = await bot.say(who, line);
       expect(answer.outcome, line).toBe('refused');
       expect(toPlainText(answer), line).toContain(expected);
+      expect(toPlainText(answer), line).not.toContain('Too many words');
+      expect(await bot.auditCount(), line).toBe(before);
     }
     expect(await bot.sayText('staff', '/isms help delcare supplier')).toContain('Did you mean "/isms declare supplier"?');
     // Nothing is suggested that the person may not use, nor a command far from what was typed.

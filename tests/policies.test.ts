@@ -49,6 +49,9 @@ describe('policies', () => {
 
     const answer = toPlainText(await bot.say('staff', `/isms ack ${policy.ref}`, { ...at, channel: 'teams' }));
     expect(answer).toContain(`you acknowledged ${policy.ref} Clean Desk version 1.1`);
+    // On the person's clock (Europe/Berlin), as other answers show moments; no raw ISO timestamp.
+    expect(answer).toContain('Acknowledged: 2026-06-15 11:00 Europe/Berlin');
+    expect(answer).not.toContain(NOW.toISOString());
     const [ack] = await acksOf(current.id);
     expect(ack).toMatchObject({ personId: bot.ids.staff, contentSha256: sha256('Clear your desk v1.1'), channel: 'teams' });
     expect(ack.acknowledgedAt.toISOString()).toBe(NOW.toISOString());

@@ -110,6 +110,8 @@ describe('/isms nudges', () => {
     expect(answer).toContain('Outbox: 1 queued (1 waiting for working hours, leave or a retry), 0 being sent, 2 sent, 1 failed.');
     expect(answer).toContain('CMP-0001 POL-0001 Acceptable use 1.0 — 2 of 3 sent (66%), 1 failed');
     expect(answer).toMatch(/#\d+ policy_ack to Ada Auditor — Slack refused the message: user_not_found/);
+    // When it was queued reads on the lead's clock, as other answers show moments.
+    expect(answer).toMatch(/Queued: \d{4}-\d{2}-\d{2} \d{2}:\d{2} Europe\/Berlin/);
     const rows = await db.select().from(outbox);
     expect(rows.filter((r) => r.status === 'failed')).toHaveLength(1);
   });

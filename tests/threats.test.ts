@@ -94,7 +94,7 @@ describe('risks name a threat from the catalogue', () => {
     expect(field(listed, 'T-IS-010', 'Stewarded by')).toContain('SP-022 Board Room and SP-016 DMZ Module');
     expect(field(listed, 'T-IS-004', 'Stewarded by')).toBeUndefined();
     const said = toPlainText(listed);
-    expect(said).toContain('Risks in the register name 2 of the 15 threats; none names the other 13.');
+    expect(said).toContain('Risks in the register name 2 of the 15 threats; the other 13 are named by no risk.');
     expect(said).toContain('One risk names a threat not in the catalogue, recorded as free text before threats were checked: R-0004 "phishing". '
       + '"/isms risk update <risk> --threat <threat id> "<why>"" names one from the catalogue.');
 
@@ -102,9 +102,22 @@ describe('risks name a threat from the catalogue', () => {
     const own = await bot.say('owner', '/isms threats', at);
     expect(field(own, 'T-IS-004', 'Your risks')).toBe('2 (R-0001, R-0002)');
     expect(toPlainText(own)).not.toContain('R-0004');
-    expect(await bot.sayText('staff', '/isms threats', at)).toContain('Risks you own name 0 of the 15 threats; none names the other 15.');
+    expect(await bot.sayText('staff', '/isms threats', at)).toContain('No risk you own names any of the 15 threats yet.');
     expect(await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entity, 'threat'))).toEqual([]);
     expect(await bot.sayText('lead', '/isms threats T-IS-004', at)).not.toContain('Nothing was recorded');
+  });
+
+  it('says how many threats the risks name in plain words: none, some and all', async () => {
+    expect(await bot.sayText('lead', '/isms threats', at)).toContain('No risk in the register names any of the 15 threats yet.');
+    await bot.say('lead', add('Controls drift after the migration', 'T-IS-004'), at);
+    expect(await bot.sayText('lead', '/isms threats', at)).toContain('Risks in the register name 1 of the 15 threats; the other 14 are named by no risk.');
+    for (let i = 1; i <= 15; i++) {
+      const id = `T-IS-${String(i).padStart(3, '0')}`;
+      if (i !== 4) expect(await bot.say('lead', add(`Risk under ${id}`, id), at)).toMatchObject({ outcome: 'recorded' });
+    }
+    const said = await bot.sayText('lead', '/isms threats', at);
+    expect(said).toContain('Risks in the register name all 15 threats.');
+    expect(said).not.toContain('other 0');
   });
 
   it('changes a risk\'s threat with risk update, checked as risk add checks it, with the before and after in the audit trail', async () => {

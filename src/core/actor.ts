@@ -15,6 +15,8 @@ export interface Actor {
   name: string;
   email: string;
   roles: Role[];
+  /** Their IANA time zone when the register knows it: moments in answers to them read on their clock. */
+  timezone?: string | null;
 }
 
 export const ROLE_LABELS: Record<Role, string> = {
@@ -43,7 +45,7 @@ export function holdersOf(roles: Role[]): string {
 }
 
 export function toActor(p: Person): Actor {
-  return { id: p.id, name: p.name, email: p.email, roles: p.roles ?? [] };
+  return { id: p.id, name: p.name, email: p.email, roles: p.roles ?? [], timezone: p.timezone };
 }
 
 export const hasRole = (actor: Actor, ...roles: Role[]) => roles.some((r) => actor.roles.includes(r));

@@ -28,6 +28,21 @@ export interface AssistantConfig {
   fileText?: boolean;
 }
 
+/** What plain language needs while AI assistance is off, said by help and by the answer to a plain message. */
+export const PLAIN_LANGUAGE_OFF = 'need AI assistance, which is off: whoever runs the bot sets OPENAI_API_KEY, OPENAI_MODEL and, for another server than OpenAI, OPENAI_BASE_URL.';
+
+/**
+ * Words that show which command a plain message most likely means, for the answer without AI
+ * assistance: a hint only, checked against the commands the person may run.
+ */
+const LOOKS_LIKE: [RegExp, string][] = [
+  [/\b(ai|chat ?gpt|gpt|copilot|claude|gemini|otter|llm|chatbots?|transcri\w*|meeting notes)\b/i, 'declare ai'],
+  [/\b(suppliers?|vendors?|contracts?|providers?|outsourc\w*)\b/i, 'declare supplier'],
+];
+
+/** The command a plain message looks like ("I started using Otter for meeting notes" → "declare ai"), if any. */
+export const looksLike = (message: string): string | undefined => LOOKS_LIKE.find(([words]) => words.test(message))?.[1];
+
 export const PROPOSAL_NOTE = 'Proposed from your message — check and submit. Nothing is recorded until you submit it.';
 
 /** What the model may not see: the person's email (and anyone else's), the person's name, and mentions ("@sam", "@U0ABC"). */

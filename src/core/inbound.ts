@@ -16,7 +16,7 @@ import { enqueue } from './outbox.js';
 import { type Reply, reply, text } from './reply.js';
 import { discardAll } from './attachments.js';
 import { type Attachment, type Channel, type CommandRouter, type Inbound, commandLine, commandPrefix, tokenize } from './router.js';
-import type { Assistant } from './assist.js';
+import { type Assistant, PLAIN_LANGUAGE_OFF, looksLike } from './assist.js';
 
 export type ChatPlatform = 'slack' | 'teams';
 
@@ -211,12 +211,13 @@ export class InboundPipeline {
   }
 
   private async run(request: Request, inbound: Inbound): Promise<Reply> {
-    if ('message' in request) return await this.proposal(request.message, inbound) ?? plainMessageReply(inbound.channel);
+    if ('message' in request) return await this.proposal(request.message, inbound) ?? this.withoutAssistant(request.message, plainMessageReply(inbound.channel), inbound);
     if ('line' in request) {
       // In Teams every message is typed without a prefix: one that names no command may be plain language.
       if (inbound.channel === 'teams' && this.isPlainLanguage(request.line, inbound)) {
         const proposed = await this.proposal(request.line, inbound);
         if (proposed) return proposed;
+        return this.withoutAssistant(request.line, await this.router.handle(request.line, inbound), inbound);
       }
       return this.router.handle(request.line, inbound);
     }
@@ -245,6 +246,25 @@ export class InboundPipeline {
       this.logger.warn({ err: e instanceof Error ? e.name : 'unknown', channel: inbound.channel }, 'no proposal: the plain answer goes instead');
       return undefined;
     }
+  }
+
+  /**
+   * The plain answer to a plain-language message; without AI assistance, also that plain language
+   * needs it, and the command the message looks like when one may be meant ("declare ai").
+   */
+  private withoutAssistant(message: string, plain: Reply, inbound: Inbound): Reply {
+    if (this.assistant || !message.trim()) return plain;
+    const { channel, actor } = inbound;
+    const meant = looksLike(message);
+    const command = meant && this.router.visibleTo(actor).some((s) => s.name === meant) ? meant : undefined;
+    return {
+      ...plain,
+      blocks: [
+        ...plain.blocks,
+        text(`Plain-language messages ${PLAIN_LANGUAGE_OFF}`),
+        ...(command ? [text(`It looks like "${commandLine(channel, command)}": "${commandLine(channel, `help ${command}`)}" explains it.`)] : []),
+      ],
+    };
   }
 
   /** A line whose first word is no command's, e.g. "I started using Otter". */

@@ -252,7 +252,8 @@ export class CommandRouter {
       raw = this.parse(spec, rest, inbound.channel);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      const meant = e instanceof ExtraWords ? this.meant(spec, e.extra[0], inbound) : undefined;
+      // "person unlnk sam slack x": the slip took the place of the first argument, so the words after it are "too many".
+      const meant = e instanceof ExtraWords ? this.meant(spec, rest[0], inbound) ?? this.meant(spec, e.extra[0], inbound) : undefined;
       return meant ? this.didYouMean(`${spec.name} ${rest.join(' ')}`, meant, inbound.channel) : this.errorReply(e, spec, inbound.channel);
     }
     return this.execute(spec, raw, inbound, rest[0]);

@@ -46,6 +46,11 @@ export function localDateTime(at: Date, zone: string): string {
   return `${DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm')} ${zone}`;
 }
 
+/** A moment on the reader's clock, e.g. "2026-06-15 11:00 Europe/Berlin"; in UTC when their zone is not known. */
+export function readersTime(at: Date, timezone: string | null | undefined): string {
+  return localDateTime(at, zoneOr(timezone, 'UTC'));
+}
+
 /** A moment in ISO 8601 UTC to the second, e.g. "2026-06-15T09:00:00Z". */
 export function isoMoment(at: Date): string {
   return DateTime.fromJSDate(at, { zone: 'utc' }).toFormat("yyyy-MM-dd'T'HH:mm:ss'Z'");

@@ -7,7 +7,7 @@ import { invalid } from '../../core/errors.js';
 import { isoDate } from '../../core/validate.js';
 import { fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { campaignProgress } from '../../core/delivery.js';
-import { addDays, localDate, startOfLocalDay, zoneOr } from '../../core/time.js';
+import { addDays, localDate, readersTime, startOfLocalDay, zoneOr } from '../../core/time.js';
 import { describeUnreachable, unreachableList } from '../../core/reach.js';
 
 const SHOWN = 10;
@@ -63,7 +63,7 @@ export const nudgesCommand = defineCommand({
         items: failed.map(({ row, name }): ListItem => ({
           title: `#${row.id} ${row.kind} to ${name}`,
           detail: row.lastError ?? 'no error recorded',
-          fields: [{ label: 'Attempts', value: String(row.attempts) }, { label: 'Queued', value: row.createdAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' }],
+          fields: [{ label: 'Attempts', value: String(row.attempts) }, { label: 'Queued', value: readersTime(row.createdAt, ctx.actor.timezone) }],
         })),
       });
     }

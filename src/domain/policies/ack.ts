@@ -8,7 +8,7 @@ import { excerpt } from './approval.js';
 import { allSwitch, pageNumber, pageOf } from '../../core/paging.js';
 import { policyOverview } from './overview.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
-import { isoDay } from '../../core/time.js';
+import { isoDay, readersTime } from '../../core/time.js';
 
 export type Acknowledgement = typeof policyAcknowledgements.$inferSelect;
 
@@ -185,7 +185,7 @@ export const acknowledgeCommand = defineCommand({
         { label: 'Policy', value: `${policy.ref} ${policy.title}` },
         { label: 'Version', value: version.version },
         { label: 'Content SHA-256', value: version.contentSha256 },
-        { label: 'Acknowledged', value: acknowledgement.acknowledgedAt.toISOString() },
+        { label: 'Acknowledged', value: readersTime(acknowledgement.acknowledgedAt, ctx.actor.timezone) },
         { label: 'Text', value: version.url ?? `"/isms ${readAllOf(policy)}"` },
       ]),
     );

@@ -38,7 +38,7 @@ export const riskAddInput = z.object({
   treatment: riskTreatment.describe(`How it is treated: ${TREATMENTS.join(', ')}`),
   owner: personRef.optional().describe('The risk owner, someone in the register: email, name or @handle'),
   assets: commaList(registerRef('AST')).optional().describe('The assets it is about, e.g. AST-0001,AST-0003'),
-  controls: commaList(z.string().trim().min(1).max(100)).optional().describe('The controls that treat it, by code, e.g. CTL-AC-01,CTL-BK-02'),
+  controls: commaList(z.string().trim().min(1).max(100)).optional().describe('The controls that treat it, by code, e.g. CTL-AC-01,CTL-OPS-01'),
   threat: catalogueThreat.optional().describe('The threat it realises, by its id in the threat catalogue ("/isms threats" lists them), e.g. T-IS-004'),
 });
 

@@ -32,7 +32,7 @@ export const threatsCommand = defineCommand({
       if (id) byThreat.set(id, [...(byThreat.get(id) ?? []), r.ref]);
       else uncatalogued.push(`${r.ref} "${r.threatRef}"`);
     }
-    const whose = all ? 'Risks in the register' : 'Risks you own';
+    const whose = all ? 'in the register' : 'you own';
     const items: ListItem[] = threats().map((t) => {
       const refs = byThreat.get(t.id) ?? [];
       return {
@@ -46,7 +46,7 @@ export const threatsCommand = defineCommand({
     });
     const covered = threats().filter((t) => byThreat.has(t.id)).length;
     return reply(
-      text(`${whose} name ${covered} of the ${items.length} threats; none names the other ${items.length - covered}.`),
+      text(coverage(whose, covered, items.length)),
       ...(uncatalogued.length
         ? [text(`${uncatalogued.length === 1 ? 'One risk names a threat' : `${uncatalogued.length} risks name threats`} not in the catalogue, `
           + `recorded as free text before threats were checked: ${uncatalogued.slice(0, SHOWN_REFS).join(', ')}`
@@ -57,3 +57,11 @@ export const threatsCommand = defineCommand({
     );
   },
 });
+
+/** How many threats the risks name, read naturally for none, some and all. */
+function coverage(whose: string, covered: number, total: number): string {
+  if (covered === 0) return `No risk ${whose} names any of the ${total} threats yet.`;
+  if (covered === total) return `Risks ${whose} name all ${total} threats.`;
+  const others = total - covered;
+  return `Risks ${whose} name ${covered} of the ${total} threats; the other ${others} ${others === 1 ? 'is' : 'are'} named by no risk.`;
+}
