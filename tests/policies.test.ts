@@ -237,6 +237,42 @@ describe('policies', () => {
       expect(await bot.sayText('lead', `/isms campaign status ${policy.ref}`, at)).toContain(`0 of 2 acknowledged in ${byList.ref}`);
     });
 
+    it('takes people in the audience as every command does: an email, a "name", a unique part of a name or an @handle', async () => {
+      const policy = await addPolicy(bot.t.db, { title: 'Clean Desk' });
+      await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Clear your desk' });
+      await approveByBoard(policy.ref, '1.0', 'Clear your desk');
+
+      const answer = await bot.sayText('lead', `/isms campaign ${policy.ref} --audience "Sam Staff, @ada, Olga; bruno@test.example"`, at);
+      expect(answer).toContain('asked 4 people');
+      const [campaign] = await bot.t.db.select().from(ackCampaigns).where(eq(ackCampaigns.audience, 'people'));
+      const [started] = await bot.t.db.select().from(auditEvents).where(and(eq(auditEvents.entity, 'ack_campaign'), eq(auditEvents.entityRef, campaign.ref)));
+      expect((started.after as { audienceIds: number[] }).audienceIds).toEqual([bot.ids.staff, bot.ids.auditor, bot.ids.owner, bot.ids.board]);
+    });
+
+    it('refuses an audience naming someone unknown or several people, naming the item, writing nothing', async () => {
+      const policy = await addPolicy(bot.t.db, { title: 'Remote Work' });
+      await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Use the VPN' });
+      await approveByBoard(policy.ref, '1.0', 'Use the VPN');
+      await bot.t.db.insert(people).values({ name: 'Sam Second', email: 'sam.second@test.example', roles: ['staff'] });
+      const before = await bot.auditCount();
+      const outboxBefore = (await bot.t.db.select().from(outbox)).length;
+
+      const unknown = await bot.sayText('lead', `/isms campaign ${policy.ref} Olga Owner, Zed Nobody`, at);
+      expect(unknown).toContain('audience: nobody in the register matches "Zed Nobody"');
+      const ambiguous = await bot.sayText('lead', `/isms campaign ${policy.ref} --audience "Olga, Sam S"`, at);
+      expect(ambiguous).toContain('audience: "Sam S" matches 2 people');
+      expect(ambiguous).toContain('Sam Second <sam.second@test.example>');
+
+      expect(await bot.t.db.select().from(ackCampaigns)).toHaveLength(0);
+      expect(await bot.t.db.select().from(outbox)).toHaveLength(outboxBefore);
+      expect(await bot.auditCount()).toBe(before);
+    });
+
+    it('says in its help that the audience takes emails, names or @handles', async () => {
+      const help = await bot.sayText('lead', '/isms help campaign', at);
+      expect(help).toMatch(/email address, a name or an @handle/);
+    });
+
     it('refuses anyone but the ISMS lead, an unknown email or role, and a policy without campaign, writing nothing', async () => {
       const policy = await addPolicy(bot.t.db, { title: 'Backup' });
       await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'Back up daily' });
@@ -247,7 +283,7 @@ describe('policies', () => {
 
       expect(await bot.sayText('staff', `/isms campaign ${policy.ref}`, at)).toContain('Only the ISMS lead may use "/isms campaign"');
       expect(await bot.sayText('staff', `/isms campaign status ${policy.ref}`, at)).toContain('Only the ISMS lead may use "/isms campaign status"');
-      expect(await bot.sayText('lead', `/isms campaign ${policy.ref} nobody@test.example`, at)).toContain('Nobody in the register has the email nobody@test.example.');
+      expect(await bot.sayText('lead', `/isms campaign ${policy.ref} nobody@test.example`, at)).toContain('audience: nobody in the register matches "nobody@test.example".');
       expect(await bot.sayText('lead', `/isms campaign ${policy.ref} role:wizard`, at)).toContain('There is no role "wizard".');
       expect(await bot.sayText('lead', `/isms campaign ${policy.ref} otto@test.example`, at)).toContain('Otto Outside <otto@test.example> is outside the ISMS scope.');
       expect(await bot.sayText('lead', `/isms campaign status ${policy.ref}`, at)).toContain(`${policy.ref} has had no acknowledgement campaign yet.`);

@@ -3,7 +3,7 @@ import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { ackCampaignAudience, ackCampaigns, people, policies, policyAcknowledgements, policyVersions, ROLES, type Role } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
-import { findPersonById, ROLE_LABELS } from '../../core/actor.js';
+import { findPersonById, personNamed, ROLE_LABELS, type Person } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { reply, text, fields, actions, type Block } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
@@ -14,7 +14,7 @@ import { enqueueSelected } from '../../core/outbox.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, type Policy, type PolicyVersion } from './lookup.js';
 import { isoDay } from '../../core/time.js';
 
-const AUDIENCE_HELP = 'The audience is "all", "role:<role>" (roles: ' + ROLES.join(', ') + ') or email addresses separated by commas.';
+const AUDIENCE_HELP = 'The audience is "all", "role:<role>" (roles: ' + ROLES.join(', ') + ') or people separated by commas, each an email address, a name or an @handle.';
 
 /**
  * Who a campaign asks, as a condition on people and the order they are listed, asked and audited in:
@@ -31,7 +31,16 @@ async function countPeople(ctx: CommandContext, where: SQL): Promise<number> {
   return n;
 }
 
-/** "all", "role:staff" or "a@x.com, b@x.com" into the people asked; only people in ISMS scope. */
+/**
+ * The people a list names, separated by commas or semicolons: "Sam Staff, ada@x.com". Emails and
+ * @handles may also be separated by spaces alone ("a@x.com b@x.com"); a name keeps its spaces.
+ */
+function listedPeople(spec: string): string[] {
+  return spec.split(/[,;]/).map((item) => item.trim()).filter(Boolean)
+    .flatMap((item) => { const words = item.split(/\s+/); return words.every((w) => w.includes('@')) ? words : [item]; });
+}
+
+/** "all", "role:staff" or "sam@x.com, Ada Auditor, @olga" into the people asked; only people in ISMS scope. */
 async function resolveAudience(ctx: CommandContext, typed: string | undefined): Promise<Audience> {
   const spec = (typed ?? '').trim();
   if (spec === '' || spec.toLowerCase() === 'all') return { label: 'all', where: inScope, order: byName };
@@ -43,20 +52,18 @@ async function resolveAudience(ctx: CommandContext, typed: string | undefined): 
     if (await countPeople(ctx, where) === 0) throw invalid(`Nobody in scope has the role ${ROLE_LABELS[wanted]}, so there is nobody to ask.`, AUDIENCE_HELP).on('audience');
     return { label: `role:${wanted}`, where, order: byName };
   }
-  const emails = [...new Set(spec.split(/[\s,;]+/).filter(Boolean).map((e) => e.toLowerCase()))];
-  const notEmails = emails.filter((e) => !/^[^@\s]+@[^@\s]+$/.test(e));
-  if (notEmails.length) throw invalid(`"${notEmails.join('", "')}" ${notEmails.length === 1 ? 'is not an email address' : 'are not email addresses'}.`, AUDIENCE_HELP).on('audience');
-  const known = await ctx.db.select().from(people).where(inArray(sql<string>`lower(${people.email})`, emails));
-  const byEmail = new Map(known.map((p) => [p.email.toLowerCase(), p]));
-  const unknown = emails.filter((e) => !byEmail.has(e));
-  if (unknown.length) throw notFound(`Nobody in the register has the email ${unknown.join(', ')}.`, 'Check the spelling, or add the person to the register first.').on('audience');
-  const outOfScope = emails.map((e) => byEmail.get(e)!).filter((p) => !p.inScope);
+  const listed: Person[] = [];
+  for (const query of listedPeople(spec)) {
+    const person = await personNamed(ctx.db, 'audience', query);
+    if (!listed.some((p) => p.id === person.id)) listed.push(person);
+  }
+  const outOfScope = listed.filter((p) => !p.inScope);
   if (outOfScope.length) {
     throw invalid(`${outOfScope.map((p) => `${p.name} <${p.email}>`).join(', ')} ${outOfScope.length === 1 ? 'is' : 'are'} outside the ISMS scope.`,
       'Leave them out of the list, or bring them into scope first.').on('audience');
   }
   // As typed: the list is bounded by the command's length.
-  const ids = emails.map((e) => byEmail.get(e)!.id);
+  const ids = listed.map((p) => p.id);
   return { label: 'people', where: inArray(people.id, ids), order: [sql`array_position(array[${sql.join(ids.map((id) => sql`${id}`), sql`, `)}]::int[], ${people.id})`] };
 }
 
@@ -74,7 +81,7 @@ async function acknowledgedBy(ctx: CommandContext, versionId: number, personIds:
 export const startCampaignInput = z.object({
   policy: policyRef.describe('The policy whose version in force people are asked to acknowledge'),
   audience: z.string().trim().max(10_000).optional()
-    .describe('Who is asked: all, role:<role>, or email addresses separated by commas; empty means everyone in scope'),
+    .describe('Who is asked: all, role:<role>, or people separated by commas (an email address, a name or an @handle each); empty means everyone in scope'),
 });
 
 /** The policies that have a version in force, as a form's choices. */
@@ -157,12 +164,12 @@ export const startCampaignCommand = defineCommand({
   name: 'campaign',
   aliases: ['policy campaign'],
   summary: 'Ask people to acknowledge the version in force of a policy, once the management body approved its major version',
-  examples: ['campaign POL-0001', 'campaign POL-0002 role:staff', 'campaign POL-0002 sam.novak@northwind.example, priya.raman@northwind.example'],
+  examples: ['campaign POL-0001', 'campaign POL-0002 role:staff', 'campaign POL-0002 sam.novak@northwind.example, Jonas Weber, @priya.raman'],
   roles: ['isms_lead'],
   schema: startCampaignInput,
   args: {
     policy: { positional: true, value: 'policy id', placeholder: 'e.g. POL-0001', options: inForce },
-    audience: { positional: 'rest', label: 'Who', field: 'text', placeholder: 'all, role:staff, or email addresses' },
+    audience: { positional: 'rest', label: 'Who', field: 'text', placeholder: 'all, role:staff, or people: emails, names or @handles' },
   },
   form: { title: 'Start an acknowledgement campaign', submitLabel: 'Start' },
   async run(ctx, input) {
