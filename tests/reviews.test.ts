@@ -111,7 +111,7 @@ describe('/isms finding add', () => {
 
   it('asks a nonconformity for its owner and a due date in the future, and checks the owner is in the register', async () => {
     await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control"',
-      'A major nonconformity opens a POA&M item for its corrective action, so it needs --owner <email> and --due YYYY-MM-DD.');
+      'A major nonconformity opens a POA&M item for its corrective action, so it needs --owner <email, name or @handle> and --due YYYY-MM-DD.');
     // The hint's example names the asker, someone in the register, and a date after today.
     await refusedWithNothingWritten(bot, 'lead', '/isms finding add major_nc 8.1 "No change control"',
       'Name who owns the corrective action and when it is due, e.g. --owner lena@test.example --due 2027-01-01.');

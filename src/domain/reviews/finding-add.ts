@@ -32,7 +32,7 @@ export async function addFinding(ctx: CommandContext, input: FindingAddInput) {
   let owner;
   if (isNonconformity(input.type)) {
     if (!input.owner || !input.due) {
-      const missing = [input.owner ? '' : '--owner <email>', input.due ? '' : '--due YYYY-MM-DD'].filter(Boolean).join(' and ');
+      const missing = [input.owner ? '' : '--owner <email, name or @handle>', input.due ? '' : '--due YYYY-MM-DD'].filter(Boolean).join(' and ');
       throw invalid(`A ${label} opens a POA&M item for its corrective action, so it needs ${missing}.`,
         `Name who owns the corrective action and when it is due, e.g. --owner ${ctx.actor.email} --due ${addMonths(isoDay(ctx.now), 3)}.`);
     }
