@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { and, eq, like, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import {
-  auditEvents, nudgeLog, outbox, poamClosureFileChunks, poamClosures, poamExtensions, poamItems, scopeChanges,
+  auditEvents, nudgeLog, people, outbox, poamClosureFileChunks, poamClosures, poamExtensions, poamItems, scopeChanges,
 } from '../src/db/schema/index.js';
 import { attachmentFromBuffer } from '../src/core/attachments.js';
 import { findForm, toPlainText, type Block, type Reply } from '../src/core/reply.js';
@@ -333,12 +333,14 @@ describe('/isms evidence show: the review verdict of each revision', () => {
     const shown = await bot.say('owner', '/isms evidence show EVR-0001', { now: returnedAt });
     const [second, first] = listIn(shown).items;
     expect(second.fields).toContainEqual({ label: 'Review', value: 'not reviewed' });
-    expect(first.fields).toContainEqual({ label: 'Review', value: 'returned by Lena Lead on 2026-03-11T10:00:00Z: the export does not show the review date' });
+    // On the reader's clock (Berlin), not in UTC.
+    expect(first.fields).toContainEqual({ label: 'Review', value: 'returned by Lena Lead on 2026-03-11 11:00 Europe/Berlin: the export does not show the review date' });
 
     const acceptedAt = new Date('2026-03-12T08:30:00Z');
     await bot.say('lead', '/isms evidence accept EV-0002 "dates visible"', { now: acceptedAt });
+    await bot.t.db.update(people).set({ timezone: 'America/New_York' }).where(eq(people.id, bot.ids.auditor));
     const one = listIn(await bot.say('auditor', '/isms evidence show EV-0002', { now: acceptedAt })).items[0];
-    expect(one.fields).toContainEqual({ label: 'Review', value: 'accepted by Lena Lead on 2026-03-12T08:30:00Z: dates visible' });
+    expect(one.fields).toContainEqual({ label: 'Review', value: 'accepted by Lena Lead on 2026-03-12 04:30 America/New_York: dates visible' });
     const events = await bot.t.db.select().from(auditEvents).where(and(eq(auditEvents.entity, 'evidence_request'), eq(auditEvents.action, 'accept')));
     expect(events).toHaveLength(1);
   });

@@ -12,6 +12,10 @@ import { replyText, toPlainText, type Reply } from '../src/core/reply.js';
 import { auditEvents, outbox, people, unreachablePeople } from '../src/db/schema/index.js';
 import { UNREACHABLE_GIVE_UP_MS, defaultNudgeSettings, weeklyDigest } from '../src/scheduler/index.js';
 import { attachSlack, type AttachedSlack } from '../adapters/slack/slack.js';
+import { DateTime } from 'luxon';
+
+/** A moment as a wall clock in the zone shows it, as chat answers give it. */
+const onClock = (at: Date, zone: string) => `${DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm')} ${zone}`;
 
 let bot: TestBot;
 let fake: FakeSlack;
@@ -103,13 +107,15 @@ describe('reaching people the register knows only by email', () => {
 
     const nudges = await bot.sayText('lead', '/isms nudges', { now: later });
     expect(nudges).toContain('1 person cannot be reached on any chat platform');
-    expect(nudges).toContain(`Ada Auditor <ada@test.example> — Slack: no Slack account has the email ada@test.example (since ${start.toISOString().slice(0, 10)}; messages 1 waiting)`);
+    expect(nudges).toContain(`Ada Auditor <ada@test.example> — Slack: no Slack account has the email ada@test.example (since ${onClock(start, 'Europe/Berlin')}; messages 1 waiting)`);
 
+    // The digest shows the moment on the lead's own clock.
+    await bot.t.db.update(people).set({ timezone: 'Asia/Tokyo' }).where(eq(people.id, bot.ids.lead));
     await weeklyDigest(bot.t.db, later, defaultNudgeSettings());
     const digest = (await bot.outboxFor('lead')).find((m) => m.kind === 'digest')!;
     const digestText = toPlainText(digest.reply as Reply);
     expect(digestText).toContain('1 person cannot be reached on any chat platform, so their nudges do not arrive.');
-    expect(digestText).toContain('Ada Auditor <ada@test.example> — Slack: no Slack account has the email ada@test.example');
+    expect(digestText).toContain(`Ada Auditor <ada@test.example> — Slack: no Slack account has the email ada@test.example (since ${onClock(start, 'Asia/Tokyo')}`);
 
     // After the retry window the nudge fails with the reason instead of waiting for ever.
     const afterWindow = new Date(start.getTime() + UNREACHABLE_GIVE_UP_MS + 60_000);

@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import { outbox, people, unreachablePeople } from '../db/schema/index.js';
 import { appendAudit, type AuditActor } from './audit.js';
 import type { Person } from './actor.js';
+import { readersTime } from './time.js';
 
 export type ChatAccountPlatform = 'slack' | 'teams';
 
@@ -89,8 +90,8 @@ export async function unreachableCount(db: Db): Promise<number> {
   return n;
 }
 
-/** "Nina Newcomer <nina@…>": why (since when; messages waiting and failed), as the ISMS lead reads it. */
-export function describeUnreachable(p: UnreachablePerson): { title: string; detail: string } {
+/** "Nina Newcomer <nina@…>": why (since when, on the reader's clock; messages waiting and failed), as the ISMS lead reads it. */
+export function describeUnreachable(p: UnreachablePerson, timezone: string | null | undefined): { title: string; detail: string } {
   const counts = [p.queued ? `${p.queued} waiting` : '', p.failed ? `${p.failed} failed` : ''].filter(Boolean).join(', ');
-  return { title: `${p.name} <${p.email}>`, detail: `${p.reason} (since ${p.since.toISOString().slice(0, 10)}${counts ? `; messages ${counts}` : ''})` };
+  return { title: `${p.name} <${p.email}>`, detail: `${p.reason} (since ${readersTime(p.since, timezone)}${counts ? `; messages ${counts}` : ''})` };
 }

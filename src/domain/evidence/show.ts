@@ -11,7 +11,7 @@ import { findPersonById, hasRole, peopleWithRole } from '../../core/actor.js';
 import { forbidden, invalid, notFound } from '../../core/errors.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { fileBlock, reply, text, type Field, type ListItem, type Reply } from '../../core/reply.js';
-import { isoMoment, localDateTime, zoneOr } from '../../core/time.js';
+import { isoMoment, localDateTime, readersTime, zoneOr } from '../../core/time.js';
 import { copyEvidenceFile, EvidenceFileMismatch, type StoredEvidenceFile } from './files.js';
 import { asRequestRef, findControl, findRequest } from './lookup.js';
 import { summariesOf, summaryField, type EvidenceSummary } from './summary.js';
@@ -172,7 +172,7 @@ async function verdictsOf(ctx: CommandContext, rows: Revision[]): Promise<Map<st
     const after = (e.after ?? {}) as ReviewAfter;
     const ref = e.action === 'accept' ? after.acceptedEvidence : after.returnedEvidence;
     if (!ref) continue;
-    const by = `by ${e.name ?? e.label} on ${isoMoment(new Date(e.at))}`;
+    const by = `by ${e.name ?? e.label} on ${readersTime(new Date(e.at), ctx.actor.timezone)}`;
     const words = e.action === 'accept'
       ? `accepted ${by}${after.reviewNote ? `: ${after.reviewNote}` : ''}`
       : `returned ${by}: ${after.returnReason ?? 'no reason recorded'}`;

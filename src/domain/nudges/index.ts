@@ -69,7 +69,7 @@ export const nudgesCommand = defineCommand({
     }
     if (unreachable.length) {
       blocks.push(text(`${unreachable.length} ${unreachable.length === 1 ? 'person' : 'people'} cannot be reached on any chat platform: their nudges wait, and fail after the retry window. See the README, "Reaching everyone".`, 'warning'));
-      blocks.push({ type: 'list', title: 'Cannot be reached', items: unreachable.slice(0, SHOWN * 2).map(describeUnreachable) });
+      blocks.push({ type: 'list', title: 'Cannot be reached', items: unreachable.slice(0, SHOWN * 2).map((p) => describeUnreachable(p, ctx.actor.timezone)) });
     }
     if (onLeave.length) {
       blocks.push({

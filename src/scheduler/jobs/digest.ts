@@ -21,7 +21,7 @@ function list(title: string, items: ListItem[], total: number): Block {
 }
 
 /** What the ISMS lead reads on Monday: what is overdue, what came in this week, what waits for triage. */
-async function leadDigest(run: JobRun): Promise<Block[]> {
+async function leadDigest(run: JobRun, timezone: string | null): Promise<Block[]> {
   const { db: tx, today } = run;
   const since = new Date(run.now.getTime() - 7 * 24 * 3600_000);
   // Counts and the first rows to show come from SQL: a digest never reads the rows it only counts, and
@@ -88,7 +88,7 @@ async function leadDigest(run: JobRun): Promise<Block[]> {
   const unreachable = await unreachableList(tx);
   if (unreachable.length) {
     blocks.push(text(`${unreachable.length} ${unreachable.length === 1 ? 'person' : 'people'} cannot be reached on any chat platform, so their nudges do not arrive.`, 'warning'));
-    blocks.push(list('Cannot be reached', unreachable.slice(0, SHOWN).map(describeUnreachable), unreachable.length));
+    blocks.push(list('Cannot be reached', unreachable.slice(0, SHOWN).map((p) => describeUnreachable(p, timezone)), unreachable.length));
   }
   blocks.push(text(triageCount === 0 ? 'Nothing waits for triage.' : `${triageCount} scope change${triageCount === 1 ? '' : 's'} wait${triageCount === 1 ? 's' : ''} for triage.`));
   if (triage.length) {
@@ -133,10 +133,12 @@ export const weeklyDigest: Job = (db, now, settings) => db.transaction(async (tx
   const run = new JobRun(tx, now, settings);
   const leads = await run.leads();
   const board = await tx.select().from(people).where(sql`${people.roles} @> array['management_body']::text[]`).orderBy(people.id);
-  const leadBlocks = leads.length ? await leadDigest(run) : [];
+  // Times on each lead's clock: one digest per time zone among the leads.
+  const leadBlocks = new Map<string | null, Block[]>();
+  for (const p of leads) if (!leadBlocks.has(p.timezone)) leadBlocks.set(p.timezone, await leadDigest(run, p.timezone));
   const { blocks: boardBlocks, escalated } = board.length ? await boardDigest(run) : { blocks: [], escalated: 0 };
   const recipients = new Map<number, { person: typeof people.$inferSelect; blocks: Block[] }>();
-  for (const p of leads) recipients.set(p.id, { person: p, blocks: [...leadBlocks] });
+  for (const p of leads) recipients.set(p.id, { person: p, blocks: [...leadBlocks.get(p.timezone)!] });
   if (boardBlocks.length) {
     for (const p of board) {
       const entry = recipients.get(p.id) ?? { person: p, blocks: [] };
