@@ -383,6 +383,18 @@ describe('a file Slack answers with a redirect, as files.slack.com sends some fi
       .toEqual([['F0MOVED', 302], ['F0SIGNED', 200]]);
   });
 
+  it('refuses Slack\'s sign-in page answered for a PDF (a token without files:read) instead of recording the web page as the evidence', async () => {
+    w.fake.addFile('F0LOGIN', 'access-review.pdf', Buffer.from('%PDF-1.7'), 'application/pdf', { signInPage: true });
+    const request = await requestForSam('CTL-RD-LOGIN');
+    const before = await w.auditCount();
+    const evidence = (await w.t.db.select().from(evidenceItems)).length;
+    const said = await samReplies(request, 'F0LOGIN', 'access-review.pdf');
+    expect(said).toContain('Slack answered the download of "access-review.pdf" with a web page, not the file, so nothing was recorded.');
+    expect(said).toContain('files:read');
+    expect(await w.t.db.select().from(evidenceItems)).toHaveLength(evidence);
+    expect(await w.auditCount()).toBe(before);
+  });
+
   it.each([
     ['to a host outside Slack', 'F0AWAY', () => `${outside.url}/signed/report.pdf?sig=abc123`, 'to an address outside Slack'],
     ['in a loop', 'F0LOOP', () => `${w.fake.url}/files/F0LOOP`, 'too many times'],

@@ -237,6 +237,14 @@ export class SlackApi {
       this.log.error({ slackMethod: 'file download', request, file: name, error: { status: response.status } }, 'Slack file download failed');
       throw new Error(`Downloading ${name} from Slack failed with HTTP ${response.status}`);
     }
+    // A token Slack does not let read the file (no files:read scope) gets its sign-in page, with 200:
+    // that page must not be recorded, and hashed, as the evidence.
+    if (/^\s*text\/html\b/i.test(response.headers.get('content-type') ?? '') && !/html/i.test(mimeType ?? '')) {
+      await response.body.cancel();
+      this.log.warn({ slackMethod: 'file download', request, file: name }, 'Slack answered a file download with a web page (its sign-in page?): the bot token may lack the files:read scope');
+      throw invalid(`Slack answered the download of "${name}" with a web page, not the file, so nothing was recorded.`,
+        'The Slack app may lack the files:read scope: ask the ISMS lead to add it and reinstall the app, then upload the file again.');
+    }
     if (Number(response.headers.get('content-length') ?? 0) > MAX_EVIDENCE_FILE_BYTES) {
       await response.body.cancel();
       throw fileTooLarge(name);

@@ -47,6 +47,8 @@ interface FakeFile {
   endless?: boolean;
   /** The download answers 302 to this address, as files.slack.com sends some files on to a signed address on another host. */
   redirectTo?: string;
+  /** Answered with Slack's sign-in page (200, HTML), as Slack answers a token without the files:read scope. */
+  signInPage?: boolean;
 }
 
 /** Uploads up to this size keep their bytes for the test to read; larger ones only their SHA-256 and length. */
@@ -211,7 +213,7 @@ export class FakeSlack {
   }
 
   /** A file people shared: its bytes, or the path of a file on disk to stream them from. */
-  addFile(id: string, name: string, content: Buffer | string, mimetype = 'application/octet-stream', options: { statedSize?: number; endless?: boolean; redirectTo?: string } = {}): void {
+  addFile(id: string, name: string, content: Buffer | string, mimetype = 'application/octet-stream', options: { statedSize?: number; endless?: boolean; redirectTo?: string; signInPage?: boolean } = {}): void {
     this.files.set(id, typeof content === 'string'
       ? { id, name, mimetype, size: statSync(content).size, path: content, ...options }
       : { id, name, mimetype, size: content.length, bytes: content, ...options });
@@ -324,6 +326,10 @@ export class FakeSlack {
       // Slack answers a download without a valid token with its login page, not the file.
       if (!allowed) { res.writeHead(403).end('login required'); return; }
       if (file.redirectTo) { res.writeHead(302, { location: file.redirectTo }).end(); return; }
+      if (file.signInPage) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!DOCTYPE html><html><head><title>Sign in | Slack</title></head><body>Sign in to your workspace</body></html>');
+        return;
+      }
       if (file.endless && file.bytes) {
         const bytes = file.bytes;
         res.writeHead(200, { 'content-type': file.mimetype });
