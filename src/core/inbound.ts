@@ -13,6 +13,7 @@ import { type AuditActor, type AuditInput, appendAudit } from './audit.js';
 import { UserError } from './errors.js';
 import { isTimeZone } from './validate.js';
 import { enqueue } from './outbox.js';
+import { ACCOUNT_COLUMN, ACCOUNT_FIELD } from './reach.js';
 import { type Reply, reply, text } from './reply.js';
 import { discardAll } from './attachments.js';
 import { type Attachment, type Channel, type CommandRouter, type Inbound, commandLine, commandPrefix, tokenize } from './router.js';
@@ -150,8 +151,6 @@ export function deletedEvidenceReply(request: string, channel: Channel): Reply {
   };
 }
 
-const LINK_COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId } as const;
-const LINK_FIELD = { slack: 'slackUserId', teams: 'teamsAadObjectId' } as const;
 const PLATFORM_NAME: Record<ChatPlatform, string> = { slack: 'Slack', teams: 'Microsoft Teams' };
 
 /**
@@ -281,7 +280,7 @@ export class InboundPipeline {
   async identify(user: PlatformUser): Promise<{ person: Person; refusal?: undefined } | { person?: undefined; refusal: Reply }> {
     // Whatever a test chat's activity says of its sender, nobody signed in to send it.
     if (user.testChat) return { refusal: this.fromTestChat(user, user.testChat) };
-    const column = LINK_COLUMN[user.platform];
+    const column = ACCOUNT_COLUMN[user.platform];
     if (user.id) {
       const [known] = await this.db.select().from(people).where(eq(column, user.id));
       // Linked before accounts of other organisations were refused, or an account that moved there: refused all the same.
@@ -313,7 +312,7 @@ export class InboundPipeline {
     const person = email ? await findPersonByEmail(this.db, email) : undefined;
     if (!person) return { refusal: await this.notInRegister(profile?.email) };
     if (!user.id) return { person: await adoptTimezone(this.db, person, profile?.timezone, user.platform) };
-    const linkedTo = person[LINK_FIELD[user.platform]];
+    const linkedTo = person[ACCOUNT_FIELD[user.platform]];
     if (linkedTo && linkedTo !== user.id) return { refusal: await this.secondAccount(person, user) };
     const linked = await this.link(person, user);
     return { person: await adoptTimezone(this.db, linked, profile?.timezone, user.platform) };
@@ -361,8 +360,8 @@ export class InboundPipeline {
   }
 
   private async link(person: Person, user: PlatformUser): Promise<Person> {
-    const column = LINK_COLUMN[user.platform];
-    const field = LINK_FIELD[user.platform];
+    const column = ACCOUNT_COLUMN[user.platform];
+    const field = ACCOUNT_FIELD[user.platform];
     return this.db.transaction(async (tx) => {
       const [linked] = await tx.update(people).set({ [field]: user.id })
         .where(and(eq(people.id, person.id), isNull(column))).returning();

@@ -7,8 +7,9 @@ import { readersTime } from './time.js';
 
 export type ChatAccountPlatform = 'slack' | 'teams';
 
-const FIELD = { slack: 'slackUserId', teams: 'teamsAadObjectId' } as const;
-const COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId } as const;
+/** Where a person's link to each platform's account is kept: the Person field, and its column. */
+export const ACCOUNT_FIELD = { slack: 'slackUserId', teams: 'teamsAadObjectId' } as const;
+export const ACCOUNT_COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId } as const;
 const ACTION = { slack: 'link_slack_user', teams: 'link_teams_account' } as const;
 
 export type LinkOutcome =
@@ -23,8 +24,8 @@ export type LinkOutcome =
  * another account, or an account already linked to someone else, is left alone and said why.
  */
 export async function linkChatAccount(db: Db, person: Person, platform: ChatAccountPlatform, accountId: string, by: AuditActor): Promise<LinkOutcome> {
-  const field = FIELD[platform];
-  const column = COLUMN[platform];
+  const field = ACCOUNT_FIELD[platform];
+  const column = ACCOUNT_COLUMN[platform];
   return db.transaction(async (tx) => {
     const [holder] = await tx.select().from(people).where(eq(column, accountId));
     if (holder && holder.id === person.id) return { status: 'already linked' as const, person: holder };

@@ -6,7 +6,7 @@ import { ROLE_LABELS, findPersonById, personNamed, personRef, type Person } from
 import { conflict } from '../../core/errors.js';
 import { fields, reply, text, type Block, type Field } from '../../core/reply.js';
 import { localDate, zoneOr } from '../../core/time.js';
-import { type ChatAccountPlatform, platformName } from '../../core/reach.js';
+import { ACCOUNT_COLUMN, ACCOUNT_FIELD, type ChatAccountPlatform, platformName } from '../../core/reach.js';
 
 /*
  * People administration in chat: what the register holds about a person, and clearing the link
@@ -15,8 +15,6 @@ import { type ChatAccountPlatform, platformName } from '../../core/reach.js';
  */
 
 const PLATFORMS = ['slack', 'teams'] as const satisfies readonly ChatAccountPlatform[];
-const LINK_FIELD = { slack: 'slackUserId', teams: 'teamsAadObjectId' } as const;
-const LINK_COLUMN = { slack: people.slackUserId, teams: people.teamsAadObjectId } as const;
 const ACCOUNT_WORD = { slack: 'Slack user id', teams: 'Entra (AAD) object id' } as const;
 const UNLINK_ACTION = { slack: 'unlink_slack_user', teams: 'unlink_teams_account' } as const;
 
@@ -30,7 +28,7 @@ const PERSON_ARG = { positional: true, label: 'Who', value: 'email or name', pla
 /** The person's platform accounts as the register links them. */
 const accountFields = (person: Person): Field[] => PLATFORMS.map((p) => ({
   label: `${platformName(p)} account`,
-  value: person[LINK_FIELD[p]] ? `${person[LINK_FIELD[p]]} (${ACCOUNT_WORD[p]})` : 'not linked',
+  value: person[ACCOUNT_FIELD[p]] ? `${person[ACCOUNT_FIELD[p]]} (${ACCOUNT_WORD[p]})` : 'not linked',
 }));
 
 export const personCommand = defineCommand({
@@ -60,7 +58,7 @@ export const personCommand = defineCommand({
         ...(unreachable ? [{ label: 'Cannot be reached', value: unreachable.reason }] : []),
       ]),
     ];
-    const linked = PLATFORMS.filter((p) => person[LINK_FIELD[p]]);
+    const linked = PLATFORMS.filter((p) => person[ACCOUNT_FIELD[p]]);
     if (linked.length && ctx.actor.roles.includes('isms_lead')) {
       blocks.push(text(`If ${person.name} changed accounts, or a linked account is another organisation's, clear the link with `
         + `"${commandLine(ctx.channel, `person unlink ${person.email} ${linked[0]} <why>`)}": their next message from their current account links it by email.`));
@@ -95,7 +93,7 @@ export const personUnlinkCommand = defineCommand({
   async run(ctx, input) {
     const named = await personNamed(ctx.db, 'person', input.person);
     const platform = input.platform;
-    const field = LINK_FIELD[platform];
+    const field = ACCOUNT_FIELD[platform];
     const where = platformName(platform);
     // Locked: two leads clearing the same link at once record it once.
     const [person] = await ctx.db.select().from(people).where(eq(people.id, named.id)).for('update');
@@ -104,7 +102,7 @@ export const personUnlinkCommand = defineCommand({
       throw conflict(`${person.name} <${person.email}> has no ${where} account linked, so there is nothing to clear. Nothing was recorded.`,
         `Their next message to the bot from ${where} links their account by email. "${commandLine(ctx.channel, `person ${person.email}`)}" shows what is linked.`);
     }
-    await ctx.db.update(people).set({ [field]: null }).where(and(eq(people.id, person.id), eq(LINK_COLUMN[platform], account)));
+    await ctx.db.update(people).set({ [field]: null }).where(and(eq(people.id, person.id), eq(ACCOUNT_COLUMN[platform], account)));
     // The stored chats with the old account (a Teams personal chat, a team roster's entry) would keep reaching it.
     const forgotten = await ctx.db.delete(chatAddresses)
       .where(and(eq(chatAddresses.personId, person.id), or(eq(chatAddresses.platform, platform), like(chatAddresses.platform, `${platform}-%`))))
