@@ -98,7 +98,9 @@ if (testDbKind === 'postgres') {
       expect(exits.map((e) => e.code)).toEqual([0, 0]);
       expectOneMessageEach(fake, size);
       // Two workers each pacing at the whole rate would offer twice what Slack takes, and half would come back 429.
-      expect(fake.count('chat.postMessage', 429)).toBeLessThan(size / 25);
+      // Paced together at exactly Slack's rate, a few meet an empty bucket when a busy machine delays one send and
+      // the next follows close behind (up to 7 of 150 seen in CI): a tenth tells the two cases apart.
+      expect(fake.count('chat.postMessage', 429)).toBeLessThan(size / 10);
     });
   });
 
