@@ -34,10 +34,14 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SECRET = 'bench-signing-secret';
 const TOKEN = 'xoxb-bench-bot-token';
 
-/** Who sends: the ISMS lead and a staff member of the example organisation. */
+/**
+ * Who sends: the ISMS lead and a staff member of the example organisation, from the Slack accounts the
+ * example links them to (any other account showing their email is refused as a second account, and
+ * the bench would time that refusal instead of their commands).
+ */
 const SENDERS: Sender[] = [
-  { slack: 'ULEAD', teams: '29:lead', aad: 'aad-lead', name: 'Iris Lindqvist', email: 'iris@northwind.example' },
-  { slack: 'USTAFF', teams: '29:staff', aad: 'aad-staff', name: 'Sam Novak', email: 'sam.novak@northwind.example' },
+  { slack: 'U05A1B2C3D4', teams: '29:lead', aad: 'aad-lead', name: 'Iris Lindqvist', email: 'iris@northwind.example' },
+  { slack: 'U05S4M5NV6K', teams: '29:staff', aad: 'aad-staff', name: 'Sam Novak', email: 'sam.novak@northwind.example' },
 ];
 
 /** The four kinds of command, in turn: a read, a write, help, and one that opens a form. */

@@ -283,6 +283,7 @@ export class CommandRouter {
       if (meant) return this.didYouMean(`${spec.name} ${firstWord}`, meant, inbound.channel);
       return this.validationReply(parsed.error, spec, inbound, raw);
     }
+    if (spec.readOnly) return this.read(spec, parsed.data, inbound);
     const audits: AuditInput[] = [];
     try {
       const committed = await this.db.transaction(async (tx) => {
@@ -311,6 +312,22 @@ export class CommandRouter {
       });
       if (audits.length) this.tellCommitted(audits, inbound);
       return committed;
+    } catch (e) {
+      if (e instanceof UserError) return this.errorReply(e, spec, inbound.channel);
+      throw e;
+    }
+  }
+
+  /**
+   * A command that records nothing runs without a claim or a transaction: a repeated delivery is simply
+   * answered again, and each of its statements reads committed data as it would inside one (read
+   * committed). Saves the database a write and a commit per list, report and help.
+   */
+  private async read(spec: CommandSpec, args: unknown, inbound: Inbound): Promise<Reply> {
+    const ctx = this.context(this.db, inbound, spec);
+    const wrote = () => { throw new Error(`"${spec.name}" is declared readOnly but tried to record something`); };
+    try {
+      return answered(spec, await spec.run({ ...ctx, audit: wrote, notify: wrote }, args), 'info');
     } catch (e) {
       if (e instanceof UserError) return this.errorReply(e, spec, inbound.channel);
       throw e;
