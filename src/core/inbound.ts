@@ -183,6 +183,8 @@ export class InboundPipeline {
   private readonly timezoneAsked = new Set<string>();
   /** Whether an account is another organisation's, per account, once the request or the platform said. */
   private readonly elsewhere = new Map<string, boolean>();
+  /** Keys of what the ISMS leads were told (tellLeadsOnce): a refused account asking again costs no transaction. */
+  private readonly leadsTold = new Set<string>();
 
   /** `assistant` turns plain-language messages into proposed commands; without it they get the plain answer. */
   constructor(private readonly db: Db, private readonly router: CommandRouter, private readonly logger: Logger,
@@ -396,14 +398,20 @@ export class InboundPipeline {
 
   /** Tells every ISMS lead `message` once per `key` (whatever the process), and audits it the time they are told. */
   private async tellLeadsOnce(key: string, kind: string, message: Reply, actor: AuditActor, event: AuditInput): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    if (this.leadsTold.has(key)) return;
+    const anyLead = await this.db.transaction(async (tx) => {
+      const leads = await peopleWithRole(tx, 'isms_lead');
       let told = false;
-      for (const lead of await peopleWithRole(tx, 'isms_lead')) {
+      for (const lead of leads) {
         told = await enqueue(tx, { recipientId: lead.id, kind, idempotencyKey: `${key}:${lead.id}`, reply: { ...message, outcome: 'info' } }) || told;
       }
       if (told) await appendAudit(tx, actor, event);
+      return leads.length > 0;
     });
+    // With no lead in the register yet, the next request tries again.
+    if (anyLead) this.leadsTold.add(key);
   }
+
 
   /**
    * What someone is told whom the platform did not identify (no account id, a profile without an email,
