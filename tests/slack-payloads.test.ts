@@ -341,6 +341,27 @@ describe('a click whose message Slack would not update', () => {
   });
 });
 
+describe('a click on a message in a channel the bot was removed from', () => {
+  it('replaces the message through the click\'s response_url with what was recorded, by whom, as Slack refuses chat.update there', async () => {
+    const policy = await addPolicy(w.t.db, { title: 'Clean desk' });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Clear your desk.' });
+    await w.slack.port.send(await w.person('lead'), reply(text(`Please read ${policy.ref} Clean desk.`), actions({ label: 'Acknowledge version 1.0', command: `ack ${policy.ref} --version 1.0` })));
+    // The same message, as it sits in a private channel the bot has since been removed from.
+    const message = { ...postedMessage(w.fake.callsTo('chat.postMessage').at(-1)!), channel: 'CREMOVED', ts: '1700006000.000100' };
+    w.fake.channelState('CREMOVED', 'channel_not_found');
+    const leadAcks = (await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.lead.id))).length;
+
+    await w.sender.interaction({ ...w.clickPayload('ULENA', message, 'Acknowledge version 1.0', 'removed-channel'), channel: { id: 'CREMOVED', name: 'privategroup' } });
+    const replaced = await w.responseTo('removed-channel');
+    expect(replaced.args).toMatchObject({ replace_original: true });
+    const shown = blockText(replaced.args.blocks);
+    expect(shown).toContain(`Thank you: you acknowledged ${policy.ref} Clean desk version 1.0`);
+    expect(shown).toMatch(/by <@ULENA> \(Lena Lead\) on <!date\^\d+\^/);
+    expect(shown).not.toContain('may not have reached you');
+    expect((await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.lead.id))).length).toBe(leadAcks + 1);
+  });
+});
+
 describe('a Slack account that Slack itself no longer knows (users.info answers user_not_found)', () => {
   it('is told Slack did not say who they are, not that they are outside the register, and its user_not_found is not logged as an error', async () => {
     const mark = w.logs.lines.length;
