@@ -158,6 +158,47 @@ describe('an evidence reply its author edits in Slack', () => {
   });
 });
 
+describe('an edit or deletion as Slack\'s reference shows it (docs.slack.dev/reference/events/message): no channel_type, no previous_message', () => {
+  it('of an evidence reply gets its note in the request\'s thread all the same, once, and changes nothing', async () => {
+    const { ref, request, reply, item } = await evidenceReplyFromSam('CTL-ED-03', '1700003800.000100', 'Restore test passed on 3 Dec');
+    const before = await w.auditCount();
+    // The message as it is now, only: no thread_ts either.
+    const edit = { type: 'message', subtype: 'message_changed', hidden: true, channel: 'DSAM', ts: '1700003860.000000',
+      message: { type: 'message', user: 'USAM', text: 'Restore test passed on 4 Dec', ts: reply.ts, edited: { user: 'USAM', ts: '1700003860.000000' } } };
+    await Promise.all([w.sender.event(edit, 'EvREFEDIT'), w.sender.event(edit, 'EvREFEDIT', { retryNum: 1 })]);
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toHaveLength(2), WAIT);
+    const deletion = { type: 'message', subtype: 'message_deleted', hidden: true, channel: 'DSAM', ts: '1700003870.000000', deleted_ts: reply.ts };
+    await Promise.all([w.sender.event(deletion, 'EvREFDELETE'), w.sender.event(deletion, 'EvREFDELETE', { retryNum: 1 })]);
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toHaveLength(3), WAIT);
+    await w.bot.inFlight.settled(WAIT.timeout);
+
+    const [, editNote, deleteNote] = w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts).map((c) => blockText(c.args.blocks));
+    expect(editNote).toContain(`evidence stays as it was first sent: what you sent for ${ref} is kept unchanged`);
+    expect(deleteNote).toContain(`what you sent for ${ref} stays as it was recorded`);
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).toEqual([item]);
+    expect(await w.auditCount()).toBe(before);
+  });
+});
+
+describe('a reply in the thread of an evidence request that was not recorded', () => {
+  it('gets no note saying it is kept unchanged when its author edits or deletes it, as nothing of it was kept', async () => {
+    const { ref, request } = await evidenceRequestForSam('CTL-ED-04');
+    // The ISMS lead cancelled the request meanwhile: Sam's reply is refused.
+    await w.t.db.update(evidenceRequests).set({ status: 'cancelled' }).where(eq(evidenceRequests.ref, ref));
+    const reply = { user: 'USAM', text: 'Restore test passed on 3 Dec', ts: '1700003900.000100', thread_ts: request.ts };
+    await w.sender.event({ type: 'message', channel: 'DSAM', channel_type: 'im', ...reply, event_ts: reply.ts }, 'EvREFUSEDREPLY');
+    const refusal = await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+    expect(blockText(refusal.args.blocks)).toContain(`${ref} was cancelled, so it takes no more evidence. Nothing was recorded.`);
+
+    await w.sender.event(edited(reply, 'Restore test passed on 4 Dec', '1700003960.000000'), 'EvREFUSEDEDIT');
+    await w.sender.event(deleted(reply, '1700003970.000000'), 'EvREFUSEDDELETE');
+    await w.bot.inFlight.settled(WAIT.timeout);
+
+    expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toEqual([refusal]);
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, (await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref)))[0].id))).toEqual([]);
+  });
+});
+
 /** A message as Slack reports its deletion (message_deleted): which one went, and what it was. */
 function deleted(message: { user: string; text: string; ts: string; thread_ts?: string }, deletedAt: string, extra: Record<string, unknown> = {}) {
   return {
@@ -297,6 +338,27 @@ describe('a click whose message Slack would not update', () => {
       w.fake.clearFailures();
     }
     await vi.waitFor(async () => expect(await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.lead.id))).toHaveLength(1), WAIT);
+  });
+});
+
+describe('a click on a message in a channel the bot was removed from', () => {
+  it('replaces the message through the click\'s response_url with what was recorded, by whom, as Slack refuses chat.update there', async () => {
+    const policy = await addPolicy(w.t.db, { title: 'Clean desk' });
+    await addPolicyVersion(w.t.db, { policyId: policy.id, version: '1.0', content: 'Clear your desk.' });
+    await w.slack.port.send(await w.person('lead'), reply(text(`Please read ${policy.ref} Clean desk.`), actions({ label: 'Acknowledge version 1.0', command: `ack ${policy.ref} --version 1.0` })));
+    // The same message, as it sits in a private channel the bot has since been removed from.
+    const message = { ...postedMessage(w.fake.callsTo('chat.postMessage').at(-1)!), channel: 'CREMOVED', ts: '1700006000.000100' };
+    w.fake.channelState('CREMOVED', 'channel_not_found');
+    const leadAcks = (await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.lead.id))).length;
+
+    await w.sender.interaction({ ...w.clickPayload('ULENA', message, 'Acknowledge version 1.0', 'removed-channel'), channel: { id: 'CREMOVED', name: 'privategroup' } });
+    const replaced = await w.responseTo('removed-channel');
+    expect(replaced.args).toMatchObject({ replace_original: true });
+    const shown = blockText(replaced.args.blocks);
+    expect(shown).toContain(`Thank you: you acknowledged ${policy.ref} Clean desk version 1.0`);
+    expect(shown).toMatch(/by <@ULENA> \(Lena Lead\) on <!date\^\d+\^/);
+    expect(shown).not.toContain('may not have reached you');
+    expect((await w.t.db.select().from(policyAcknowledgements).where(eq(policyAcknowledgements.personId, w.cast.lead.id))).length).toBe(leadAcks + 1);
   });
 });
 

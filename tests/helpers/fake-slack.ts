@@ -434,7 +434,7 @@ export class FakeSlack {
     return undefined;
   }
 
-  /** A post into a channel Slack refuses: gone, archived, without the bot, or (ephemeral) to someone not in it. */
+  /** A post (or an update) in a channel Slack refuses: gone, archived, without the bot, or (ephemeral) to someone not in it. */
   private channelRefusal(method: string, args: Record<string, any>): string | undefined {
     const state = this.channelStates.get(String(args.channel ?? ''));
     if (!state) return undefined;
@@ -536,7 +536,7 @@ export class FakeSlack {
       case 'chat.postEphemeral':
         return this.channelRefusal(method, args) ?? messageError(args, method === 'chat.postMessage');
       case 'chat.update':
-        return messageError(args, true);
+        return this.channelRefusal(method, args) ?? messageError(args, true);
       case 'views.open':
       case 'views.push':
         return viewError(args.view) ?? this.triggerRefusal(args.trigger_id);

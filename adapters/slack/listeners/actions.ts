@@ -21,6 +21,9 @@ import { ask, progressVia, safely, type SlackApp, type SlackContext, type SlackD
 
 type Click = BlockAction<ButtonAction>;
 
+/** Slack's refusals of chat.update in a conversation the bot is no longer in. */
+const UPDATE_REFUSALS = ['channel_not_found', 'not_in_channel'];
+
 /** Clicks of one button that show nothing new are one request when they come within this many seconds. */
 const DOUBLE_CLICK_SECONDS = 30;
 
@@ -84,7 +87,14 @@ async function recordOnMessage(deps: SlackDeps, context: SlackContext, body: Cli
   if (container.type === 'message' && body.message && body.channel && !container.is_ephemeral) {
     const kept = withoutClicked((body.message.blocks ?? []) as SlackBlock[], action);
     const blocks = [...kept, ...result].slice(-LIMITS.messageBlocks);
-    await deps.api.call('chat.update', { channel: body.channel.id, ts: body.message.ts, blocks, text }, context.request);
+    try {
+      await deps.api.call('chat.update', { channel: body.channel.id, ts: body.message.ts, blocks, text }, context.request, UPDATE_REFUSALS);
+    } catch (e) {
+      // A channel the bot was removed from (or a private one it no longer sees): Slack refuses the
+      // update, but the click's response_url still replaces the message.
+      if (!body.response_url || !UPDATE_REFUSALS.includes((e as { data?: { error?: string } }).data?.error ?? '')) throw e;
+      await respondWith(deps.api, respond, { replace_original: true, blocks, text } as RespondArguments, context.request);
+    }
   } else if (container.type === 'message' && body.response_url) {
     // An ephemeral message cannot be updated through the API, only replaced through its response_url.
     await respondWith(deps.api, respond, { replace_original: true, blocks: result, text } as RespondArguments, context.request);

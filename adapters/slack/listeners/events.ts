@@ -5,9 +5,11 @@
  * event id, and every other one is dropped without a word, so the thread gets one answer.
  * An evidence reply edited afterwards changes nothing in the register (evidence stays as first
  * sent); the person is told so in the thread, once per edit. One deleted afterwards stays in the
- * register too; the person is told that, and who can send it back, once per deletion.
+ * register too; the person is told that, and who can send it back, once per deletion. Only a reply
+ * that was recorded gets either note: each is remembered with its request when it is recorded, as
+ * Slack may name only the message (its ts) when it is edited or deleted.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../../../src/db/client.js';
 import { messageLinks } from '../../../src/db/schema/index.js';
 import { answerOnce, claimOnce, releaseClaim } from '../../../src/core/claims.js';
@@ -37,18 +39,20 @@ interface DirectMessage {
   attachments?: SharedMessage[];
 }
 
-/** An edit (subtype message_changed): the message as it is now, and as it was. */
+/** An edit (subtype message_changed): the message as it is now, and as it was (which Slack may leave out). */
 interface ChangedMessage {
   channel: string;
+  channel_type?: string;
   /** When the change happened. */
   ts: string;
   message?: { user?: string; bot_id?: string; subtype?: string; text?: string; ts: string; thread_ts?: string; edited?: { user?: string; ts?: string } };
   previous_message?: { text?: string };
 }
 
-/** A deletion (subtype message_deleted): which message went, and what it was. */
+/** A deletion (subtype message_deleted): which message went, and what it was (which Slack may leave out). */
 interface DeletedMessage {
   channel: string;
+  channel_type?: string;
   /** When the deletion happened. */
   ts: string;
   deleted_ts?: string;
@@ -61,6 +65,20 @@ interface DeletedMessage {
  * "/me waves" (me_message, its text without the name: "waves").
  */
 const PERSON_WROTE = new Set(['file_share', 'thread_broadcast', 'me_message']);
+
+/**
+ * A person's messages recorded as evidence, kept apart from the bot's own messages (their own
+ * platform value), so a thread started on one is not taken for an evidence request's.
+ */
+const EVIDENCE_MESSAGE = 'slack-evidence';
+
+/**
+ * The bot's direct message with someone: Slack says so (channel_type "im"), and its id starts with a D
+ * where an event leaves channel_type out (Slack's own examples of an edit or a deletion do).
+ */
+function directMessage(event: { channel?: string; channel_type?: string }): boolean {
+  return event.channel_type ? event.channel_type === 'im' : /^D[A-Z0-9]+$/.test(event.channel ?? '');
+}
 
 export function register(app: SlackApp, deps: SlackDeps): void {
   // The operator's only sign that the bot lost the workspace: said once, naming no token and no person.
@@ -83,7 +101,7 @@ export function register(app: SlackApp, deps: SlackDeps): void {
   app.event('message', async ({ event, body, context }) => {
     const message = event as unknown as DirectMessage;
     // Slackbot (USLACKBOT) posts notices and reminders without a bot_id: nobody to answer.
-    if (message.channel_type !== 'im' || message.bot_id || message.user === 'USLACKBOT') return;
+    if (!directMessage(message) || message.bot_id || message.user === 'USLACKBOT') return;
     if (message.subtype === 'message_changed') return answerEdit(deps, context, event as unknown as ChangedMessage);
     if (message.subtype === 'message_deleted') return answerDeletion(deps, context, event as unknown as DeletedMessage);
     if (message.subtype && !PERSON_WROTE.has(message.subtype)) return; // joins, topic changes...
@@ -101,11 +119,14 @@ export function register(app: SlackApp, deps: SlackDeps): void {
       // Anything else may go to the assistant, which sees no names: its mentions stay ids.
       const said = withSharedMessages(withEmoji(message.text ?? '', message.blocks), message.attachments);
       const names = about ? await mentionedNames(db, deps.api, said, context.request) : undefined;
-      const { reply } = await ask(deps, context, { threadReply: { about, text: fromSlackText(said, names) } }, {
+      const { reply, person } = await ask(deps, context, { threadReply: { about, text: fromSlackText(said, names) } }, {
         ...(eventId ? { idempotencyKey: `slack:event:${eventId}` } : {}),
         ...(files.length ? { attachments: () => fetchAttachments(deps.api, files, context.request) } : {}),
         progress: progressVia(inThread),
       });
+      if (reply.outcome === 'recorded' && about && EVIDENCE_REQUEST.test(about)) {
+        await rememberEvidenceMessage(deps, context, { channel: message.channel, ts: message.ts, request: about, personId: person?.id });
+      }
       // Deliveries of one event that overlap all get the answer: only the first to claim it posts.
       if (eventId && !await claimOnce(db, `slack:answered:${eventId}`)) {
         deps.core.logger.info({ platform: 'slack', request: context.request }, 'Slack delivered an event again that was answered already; not answered twice');
@@ -126,51 +147,75 @@ export function register(app: SlackApp, deps: SlackDeps): void {
 }
 
 /**
- * A person edited their reply in the thread of an evidence request: the register keeps the reply
- * as first sent, so they are told that, and how to hand in the changed text. Answered once per
- * edit, however often Slack delivers it; nothing else is written. Changes Slack makes itself
- * (a link preview or an attachment added: the same text), edits of other messages, and edits by
- * bots get no answer.
+ * A person edited their reply that was recorded as evidence: the register keeps the reply as first
+ * sent, so they are told that, and how to hand in the changed text. Answered once per edit, however
+ * often Slack delivers it; nothing else is written. Changes Slack makes itself (a link preview or an
+ * attachment added: the same text, no "edited"), edits of replies that were not recorded (refused,
+ * or not in an evidence request's thread), and edits by bots get no answer.
  */
 async function answerEdit(deps: SlackDeps, context: SlackContext, changed: ChangedMessage): Promise<void> {
   const now = changed.message;
-  if (!now?.user || now.bot_id || now.subtype === 'bot_message' || !changed.previous_message) return;
-  if ((now.text ?? '') === (changed.previous_message.text ?? '')) return;
-  const threadTs = now.thread_ts && now.thread_ts !== now.ts ? now.thread_ts : undefined;
-  if (!threadTs) return;
-  await answerInEvidenceThread(deps, context, { channel: changed.channel, threadTs, what: 'an edit' },
+  if (!now?.user || now.bot_id || now.subtype === 'bot_message') return;
+  // Slack's own example of an edit names the message as it is now only: its "edited" tells a person's edit.
+  const edited = changed.previous_message ? (now.text ?? '') !== (changed.previous_message.text ?? '') : Boolean(now.edited);
+  if (!edited) return;
+  await answerAboutEvidence(deps, context, { channel: changed.channel, ts: now.ts, threadTs: now.thread_ts, what: 'an edit' },
     `slack:edited:${changed.channel}:${now.ts}:${now.edited?.ts ?? changed.ts}`, editedEvidenceReply);
 }
 
 /**
- * A person deleted their reply in the thread of an evidence request: it is gone from their view
- * but stays in the register, so they are told that, and who can send it back if it was a mistake.
- * Answered once per deletion, however often Slack delivers it; nothing else is written. Deletions
- * of other messages, and of bots' messages, get no answer.
+ * A person deleted their reply that was recorded as evidence: it is gone from their view but stays in
+ * the register, so they are told that, and who can send it back if it was a mistake. Answered once per
+ * deletion, however often Slack delivers it; nothing else is written. Deletions of other messages, and
+ * of bots' messages, get no answer.
  */
 async function answerDeletion(deps: SlackDeps, context: SlackContext, deleted: DeletedMessage): Promise<void> {
   const was = deleted.previous_message;
-  if (!was?.user || was.bot_id || was.subtype === 'bot_message' || !deleted.deleted_ts) return;
-  const threadTs = was.thread_ts && was.thread_ts !== deleted.deleted_ts ? was.thread_ts : undefined;
-  if (!threadTs) return;
-  await answerInEvidenceThread(deps, context, { channel: deleted.channel, threadTs, what: 'a deletion' },
+  if (!deleted.deleted_ts || was?.bot_id || was?.subtype === 'bot_message') return;
+  await answerAboutEvidence(deps, context, { channel: deleted.channel, ts: deleted.deleted_ts, threadTs: was?.thread_ts, what: 'a deletion' },
     `slack:deleted:${deleted.channel}:${deleted.deleted_ts}`, (request) => deletedEvidenceReply(request, 'slack'));
 }
 
 /**
- * Answers in the thread of a bot message, once per `key`, when that message is an evidence request;
- * nothing otherwise. A failure here is only logged: an apology saying nothing was recorded would
- * confuse more than help.
+ * Answers, once per `key`, about a person's message that was recorded as evidence: in the thread of its
+ * request (the one the event names, else the request's own message). Nothing for any other message.
+ * A failure here is only logged: an apology saying nothing was recorded would confuse more than help.
  */
-async function answerInEvidenceThread(deps: SlackDeps, context: SlackContext, thread: { channel: string; threadTs: string; what: string },
+async function answerAboutEvidence(deps: SlackDeps, context: SlackContext, message: { channel: string; ts: string; threadTs?: string; what: string },
   key: string, answer: (request: string) => Reply): Promise<void> {
   const db = deps.core.database.db;
   await safely(deps, context, undefined, async () => {
-    const about = await subjectOf(db, thread.channel, thread.threadTs);
-    if (!about || !EVIDENCE_REQUEST.test(about)) return;
-    const answered = await answerOnce(db, key, () => inConversation(deps.api, thread.channel, context.request, thread.threadTs)(answer(about)), mayHavePosted);
-    if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, `Slack delivered ${thread.what} again that was answered already; not answered twice`);
+    const request = await evidenceMessage(db, message.channel, message.ts);
+    if (!request) return;
+    const threadTs = message.threadTs && message.threadTs !== message.ts ? message.threadTs : await requestMessage(db, message.channel, request);
+    const answered = await answerOnce(db, key, () => inConversation(deps.api, message.channel, context.request, threadTs)(answer(request)), mayHavePosted);
+    if (!answered) deps.core.logger.info({ platform: 'slack', request: context.request }, `Slack delivered ${message.what} again that was answered already; not answered twice`);
   });
+}
+
+/** The evidence is recorded already: a failure to remember its message only costs the note on a later edit or deletion. */
+async function rememberEvidenceMessage(deps: SlackDeps, context: SlackContext, message: { channel: string; ts: string; request: string; personId?: number }): Promise<void> {
+  try {
+    await deps.core.database.db.insert(messageLinks).values({ platform: EVIDENCE_MESSAGE, conversationId: message.channel, messageId: message.ts,
+      recipientId: message.personId, subjectRef: message.request }).onConflictDoNothing();
+  } catch (e) {
+    deps.core.logger.warn({ platform: 'slack', request: context.request, err: e }, 'could not remember which request a Slack message was recorded as evidence for');
+  }
+}
+
+/** The evidence request a person's message in this conversation was recorded as evidence for, if any. */
+async function evidenceMessage(db: Db, channel: string, ts: string): Promise<string | undefined> {
+  const [link] = await db.select({ subjectRef: messageLinks.subjectRef }).from(messageLinks)
+    .where(and(eq(messageLinks.platform, EVIDENCE_MESSAGE), eq(messageLinks.conversationId, channel), eq(messageLinks.messageId, ts)));
+  return link?.subjectRef;
+}
+
+/** The bot's latest message about `subject` in this conversation (an evidence request's own message), if any. */
+async function requestMessage(db: Db, channel: string, subject: string): Promise<string | undefined> {
+  const [link] = await db.select({ ts: messageLinks.messageId }).from(messageLinks)
+    .where(and(eq(messageLinks.platform, 'slack'), eq(messageLinks.conversationId, channel), eq(messageLinks.subjectRef, subject)))
+    .orderBy(desc(messageLinks.createdAt), desc(messageLinks.id)).limit(1);
+  return link?.ts;
 }
 
 /** The register item the bot's message in this conversation is about (e.g. "EVR-0003"), if any. */
