@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeHTML } from 'entities';
 import type { Application } from '@microsoft/teams-ai';
-import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
+import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity, type FileConsentCardResponse } from 'botbuilder';
 import type { Core } from '../../src/app.js';
 import { deletedEvidenceReply, editedEvidenceReply, showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
@@ -179,11 +179,37 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     if (result.about) await out.linkMessage(context.activity.conversation.id, cardId, result.about, person.id);
   }
 
+  /**
+   * A click on a file consent card is answered with the status of what became of it: 200 once the file
+   * is in the person's OneDrive, or once they were told why it is not (a message that may have arrived
+   * counts); 500 when that could not be said, so Teams shows the click failed instead of nothing. A
+   * message the Bot Connector will not post never fails the turn: the apology for a fault would say
+   * nothing was recorded, after the file was saved.
+   */
+  const onConsent = (action: 'accept' | 'decline', handler: (context: TurnContext, response: FileConsentCardResponse) => Promise<boolean>) => {
+    app.addRoute(async (context) => context.activity.type === ActivityTypes.Invoke && context.activity.name === 'fileConsent/invoke'
+      && (context.activity.value as FileConsentCardResponse | undefined)?.action === action, async (context) => {
+      const done = await handler(context, (context.activity.value ?? {}) as FileConsentCardResponse);
+      await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: done ? 200 : 500 } });
+    }, true);
+  };
+  /** Says something in the conversation of a consent click; false (and logged) when the Bot Connector surely did not post it. */
+  const tellConsent = async (context: TurnContext, send: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await send();
+      return true;
+    } catch (e) {
+      if (answerMayHaveArrived(e)) return true;
+      logger.warn({ err: safeError(e), activityId: context.activity.id }, 'could not answer a click on a Teams file consent card');
+      return false;
+    }
+  };
+
   /** Accept on a file consent card: the offer is claimed once, by the person it was made to, and uploaded. */
-  app.fileConsentAccept(async (context, _state, response) => {
+  onConsent('accept', async (context, response) => {
     const info: UploadInfo = response.uploadInfo ?? {};
     const claim = await out.offers.claim(offerIdOf(response.context), context.activity.from?.aadObjectId);
-    const say = (sentence: string, tone?: Tone) => out.sendHere(context, reply(text(sentence, tone)));
+    const say = (sentence: string, tone?: Tone) => tellConsent(context, () => out.sendHere(context, reply(text(sentence, tone))));
     switch (claim.status) {
       case 'missing':
         return say(offerGone(info.name), 'warning');
@@ -200,17 +226,22 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
       await out.offers.withdraw(offer.id);
       return say(`I could not save ${offer.name} to your OneDrive. Ask me again for the file and accept the new offer.`, 'error');
     }
-    await removeExportFolder(offer.path);
-    await context.sendActivity({ ...MessageFactory.attachment(fileInfoAttachment(info), `Saved to your OneDrive: ${offer.title}.`), summary: `Saved ${offer.name} to your OneDrive` });
+    await removeExportFolder(offer.path).catch((e: unknown) => logger.warn({ err: safeError(e), offerId: offer.id }, 'could not remove the temporary copy of a file saved to OneDrive'));
+    const saved = `Saved to your OneDrive: ${offer.title}.`;
+    // The file is in their OneDrive whatever becomes of the card showing it: without the card, the sentence alone.
+    if (!await tellConsent(context, () => context.sendActivity({ ...MessageFactory.attachment(fileInfoAttachment(info), saved), summary: `Saved ${offer.name} to your OneDrive` }))) {
+      await tellConsent(context, () => context.sendActivity(MessageFactory.text(saved)));
+    }
+    return true;
   });
 
   /** Decline: the offer is dropped and its file removed; a decline delivered again gets the same answer. */
-  app.fileConsentDecline(async (context, _state, response) => {
+  onConsent('decline', async (context, response) => {
     const declined = await out.offers.decline(offerIdOf(response.context), context.activity.from?.aadObjectId);
     const said = declined.status === 'declined' ? `All right, I won't send ${declined.offer.name}; my copy of it is deleted.`
       : declined.status === 'already sent' ? `I already sent ${declined.offer.name} to your OneDrive.`
         : 'That file offer is no longer open; nothing was sent.';
-    await out.sendHere(context, reply(text(said)));
+    return tellConsent(context, () => out.sendHere(context, reply(text(said))));
   });
 
   app.activity(ActivityTypes.Message, async (context) => {
