@@ -9,12 +9,12 @@ import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
-import { evidenceMessage, evidenceRequestRepliedTo, forgetReference, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
+import { evidenceMessage, evidenceRequestRepliedTo, forgetReference, latestEvidenceRequest, loadReference, recordEvidenceMessage, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn, sharedLinksIn } from './files.js';
 import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
-import { answerOnce } from '../../src/core/claims.js';
+import { answerOnce, releaseClaim } from '../../src/core/claims.js';
 import { canonicalJson } from '../../src/core/audit.js';
 import { findPersonById } from '../../src/core/actor.js';
 import { forgetTeamRoster, linkTeamRoster, teamIdOf } from './roster.js';
@@ -85,22 +85,34 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
       return;
     }
     if (!botAdded || !isPersonalChat(context.activity)) return;
-    // The welcome is said once, however often Teams delivers the install (same activity).
-    const { id, conversation } = context.activity;
-    await answerOnce(db, id ? `teams:welcomed:${conversation.id}:${id}` : undefined, async () => {
+    await welcome(context);
+  });
+
+  /**
+   * The welcome in a personal chat, said once per install of the app there: a first install sends both
+   * a conversationUpdate and an installationUpdate, a reinstall (after the app was removed) only the
+   * latter, and neither welcomes twice, however often Teams delivers them. A removal lets the next install
+   * welcome again. `unlessKnown`: a chat the bot already holds for the person was never removed, so this is
+   * no new install (they were welcomed, or have been writing, before the bot kept track of welcomes).
+   */
+  const welcomeKey = (conversationId: string) => `teams:welcomed:${conversationId}`;
+  async function welcome(context: TurnContext, unlessKnown = false): Promise<void> {
+    const conversationId = context.activity.conversation.id;
+    await answerOnce(db, welcomeKey(conversationId), async () => {
       const identified = await core.inbound.identify(teamsUser(context, logger));
       if (!identified.person) {
         await out.sendHere(context, identified.refusal);
         return;
       }
       const person = identified.person;
+      if (unlessKnown && (await loadReference(db, person.id))?.conversation?.id === conversationId) return;
       await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
       await out.sendHere(context, reply(
         text(`Hello ${person.name}, I'm the ISMS bot. I keep the register of our information security management system.`),
         text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.'),
       ), person);
-    });
-  });
+    }, answerMayHaveArrived);
+  }
 
   /** The app left a team, or members left it: the members it took as reachable through that team no longer are. */
   const forget = async (context: TurnContext, memberIds?: string[]) => {
@@ -118,7 +130,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   /**
    * The app removed from, or added again to, a person's personal scope: Teams refuses the bot's
    * messages in that chat while it is removed, and a second install sends no conversationUpdate, only
-   * this. The chat is forgotten, then stored again, so nudges wait in between and reach them after.
+   * this. The chat is forgotten, then stored again (with a welcome), so nudges wait in between and reach them after.
+   * An upgrade of the app ("add-upgrade") is no new install.
    */
   app.activity(ActivityTypes.InstallationUpdate, async (context) => {
     const { activity } = context;
@@ -128,10 +141,10 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     }
     if (activity.action === 'remove') {
       const forgotten = await forgetReference(db, activity.conversation.id);
+      await releaseClaim(db, welcomeKey(activity.conversation.id));
       logger.info({ forgotten }, 'Teams: the app was removed from a personal chat; forgot it until it is added again');
     } else if (activity.action === 'add') {
-      const { person } = await core.inbound.identify(teamsUser(context, logger));
-      if (person) await saveReference(db, person.id, TurnContext.getConversationReference(activity));
+      await welcome(context, true);
     }
   });
 
