@@ -322,6 +322,18 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   app.messageEventUpdate('softDeleteMessage', answerChange('softDeleteMessage'));
 
   /**
+   * An invoke the bot has no route for (a message extension, a task module, a sign-in step: the app
+   * declares none of them, so only an older or tampered client sends one): answered 501 Not Implemented
+   * at once, as the Bot Framework does, and logged by its name so an operator sees what was asked.
+   * Registered last: the invoke routes above (card clicks, file consent) come first.
+   */
+  app.activity(ActivityTypes.Invoke, async (context) => {
+    const { name, id } = context.activity;
+    logger.info({ invoke: name ?? null, activityId: id }, 'Teams sent an invoke the bot does not handle; answered 501 Not Implemented');
+    await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 501 } });
+  });
+
+  /**
    * A message replying to an evidence request is evidence for it; a file on its own is evidence for
    * the latest request the bot sent into this conversation; anything else typed is a command.
    * `written` is the text with anyone mentioned named as written, for evidence.
