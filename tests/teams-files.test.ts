@@ -136,6 +136,53 @@ describe('Teams: files offered with a consent card', () => {
     expect(existsSync(path.dirname(failing.path))).toBe(false);
   });
 
+  describe('when the Bot Connector will not post the answer to an accept', () => {
+    /** Every post of a message fails with 500, after the bot's own retries too. */
+    const connectorDown = () => connector.failNext(20, 500);
+    const offerFor = async (command: string) => {
+      const posted = await send(personalMessage('lead', command));
+      return { offer: await lastOffer(), consentId: posted[1].id };
+    };
+    const texts = (posted: { activity: Record<string, any> }[]) => posted.map((p) => (p.activity.attachments?.some((a: { contentType: string }) => a.contentType === 'application/vnd.microsoft.card.adaptive') ? cardText(cardOf(p.activity)) : String(p.activity.text)));
+
+    it('saves the file, answers Teams 200 and never says nothing was recorded; accepting again says it was sent', async () => {
+      const { offer: saved, consentId: id } = await offerFor('export assets csv');
+      const session = connector.uploadSession(saved.name);
+      connectorDown();
+      const { status, posted } = await invoke(consentInvoke('lead', id, 'accept', { offerId: saved.id }, session));
+      connector.clearFailures();
+      expect(status).toBe(200);
+      expect(posted).toEqual([]);
+      expect([...connector.uploads.values()].at(-1)!.complete).toBe(true);
+      expect(existsSync(path.dirname(saved.path))).toBe(false);
+      const again = await invoke(consentInvoke('lead', id, 'accept', { offerId: saved.id }, connector.uploadSession(saved.name)));
+      expect(again.status).toBe(200);
+      expect(texts(again.posted)).toEqual([`I already sent ${saved.name} to your OneDrive.`]);
+    });
+
+    it('says where the file went in a sentence when Teams refuses the card showing it', async () => {
+      const { offer: saved, consentId: id } = await offerFor('export assets json');
+      const session = connector.uploadSession(saved.name);
+      connector.failNext(1, 400);
+      const { status, posted } = await invoke(consentInvoke('lead', id, 'accept', { offerId: saved.id }, session));
+      expect(status).toBe(200);
+      expect(texts(posted)).toEqual([`Saved to your OneDrive: ${saved.title}.`]);
+    });
+
+    it('answers Teams 500 when the upload failed and the person could not be told; accepting again says to ask again', async () => {
+      const { offer: failing, consentId: id } = await offerFor('export suppliers json');
+      connectorDown();
+      const { status, posted } = await invoke(consentInvoke('lead', id, 'accept', { offerId: failing.id }, `${connector.url}upload/expired-session`));
+      connector.clearFailures();
+      expect(status).toBe(500);
+      expect(posted).toEqual([]);
+      expect(existsSync(path.dirname(failing.path))).toBe(false);
+      const again = await invoke(consentInvoke('lead', id, 'accept', { offerId: failing.id }, connector.uploadSession(failing.name)));
+      expect(again.status).toBe(200);
+      expect(texts(again.posted)).toEqual([expect.stringContaining('is no longer available, so nothing was sent. Ask again with the command that made it')]);
+    });
+  });
+
   it('drops the offer and removes the temporary file when the person declines', async () => {
     const posted = await send(personalMessage('lead', 'export poam json'));
     const declined = await lastOffer();

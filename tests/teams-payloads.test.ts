@@ -87,10 +87,13 @@ describe('Teams activities as the Bot Framework sends them', () => {
     ['composeExtension/submitAction', { commandId: 'report', data: {} }],
     ['composeExtension/queryLink', { url: 'https://example.com/risk/1' }],
     ['message/submitAction', { actionName: 'feedback', actionValue: { reaction: 'like', feedback: '{}' } }],
-  ])('answers an invoke it does not handle (%s) at once with 501 Not Implemented, posting nothing', async (name, value) => {
+  ])('answers an invoke it does not handle (%s) at once with 501 Not Implemented, posting nothing, and logs its name once, as information', async (name, value) => {
+    const logs = h.logs.length;
     const { status, posted } = await post(message('staff', '', { text: undefined, type: 'invoke', name, value }));
     expect(status).toBe(501);
     expect(posted).toEqual([]);
+    const logged = h.logs.slice(logs).map((l) => JSON.parse(l) as { level: number; invoke?: string; msg: string });
+    expect(logged.filter((l) => l.level >= 30).map((l) => [l.level, l.invoke, l.msg])).toEqual([[30, name, expect.stringContaining('does not handle')]]);
   });
 
   it.each([

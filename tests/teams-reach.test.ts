@@ -278,6 +278,26 @@ describe('Teams: the app removed from, and added again to, a person\'s personal 
 
     expect((await stack.server.post(inPersonalChat('add'))).status).toBe(200);
     expect(await deliverDue(h.t.db, [stack.server.port])).toMatchObject({ sent: 1, waiting: 0 });
-    expect(connector.posted.slice(before).map((p) => [p.conversationId, cardText(cardOf(p.activity))])).toEqual([[personalChatOf('owner'), 'Please review POL-0001.']]);
+    expect(connector.posted.slice(before).map((p) => [p.conversationId, cardText(cardOf(p.activity))])).toEqual([
+      [personalChatOf('owner'), expect.stringContaining("Hello Olga Owner, I'm the ISMS bot")],
+      [personalChatOf('owner'), 'Please review POL-0001.'],
+    ]);
+  });
+
+  it('welcomes them once per install: once for a first install (its conversationUpdate and installationUpdate), again after a reinstall, never for an upgrade or another conversationUpdate', async () => {
+    const chat = personalChatOf('auditor');
+    const as = (activity: Record<string, any>, id: string) => ({ ...activity, id, from: teamsUserOf('auditor'), conversation: { ...activity.conversation, id: chat } });
+    const membersAdded = (id: string) => as({ ...inPersonalChat('add'), type: 'conversationUpdate', action: undefined, membersAdded: [teamsUserOf('auditor'), { id: BOT.id }] }, id);
+    const installation = (action: string, id: string) => as(inPersonalChat(action), id);
+    const welcomes = async (...activities: Record<string, any>[]) => {
+      const before = connector.posted.length;
+      for (const activity of activities) expect((await stack.server.post(activity)).status).toBe(200);
+      return connector.posted.slice(before).filter((p) => p.conversationId === chat && cardText(cardOf(p.activity)).includes("I'm the ISMS bot")).length;
+    };
+    expect(await welcomes(membersAdded('f:first-members'), installation('add', 'f:first-install'))).toBe(1);
+    expect(await welcomes(membersAdded('f:later-members'), installation('add-upgrade', 'f:upgrade'))).toBe(0);
+    expect(await welcomes(installation('remove', 'f:removed'))).toBe(0);
+    const reinstall = installation('add', 'f:reinstall');
+    expect(await welcomes(reinstall, reinstall)).toBe(1);
   });
 });

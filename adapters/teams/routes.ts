@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeHTML } from 'entities';
 import type { Application } from '@microsoft/teams-ai';
-import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
+import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity, type FileConsentCardResponse } from 'botbuilder';
 import type { Core } from '../../src/app.js';
 import { deletedEvidenceReply, editedEvidenceReply, showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
@@ -9,12 +9,12 @@ import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
 import { SUBMIT_VERB, type SubmitData, formValues, replyCard, submittedForm } from './cards.js';
-import { evidenceMessage, evidenceRequestRepliedTo, forgetReference, latestEvidenceRequest, recordEvidenceMessage, saveReference } from './addresses.js';
+import { evidenceMessage, evidenceRequestRepliedTo, forgetReference, latestEvidenceRequest, loadReference, recordEvidenceMessage, saveReference } from './addresses.js';
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn, sharedLinksIn } from './files.js';
 import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
 import { teamsUser } from './user.js';
-import { answerOnce } from '../../src/core/claims.js';
+import { answerOnce, releaseClaim } from '../../src/core/claims.js';
 import { canonicalJson } from '../../src/core/audit.js';
 import { findPersonById } from '../../src/core/actor.js';
 import { forgetTeamRoster, linkTeamRoster, teamIdOf } from './roster.js';
@@ -85,22 +85,34 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
       return;
     }
     if (!botAdded || !isPersonalChat(context.activity)) return;
-    // The welcome is said once, however often Teams delivers the install (same activity).
-    const { id, conversation } = context.activity;
-    await answerOnce(db, id ? `teams:welcomed:${conversation.id}:${id}` : undefined, async () => {
+    await welcome(context);
+  });
+
+  /**
+   * The welcome in a personal chat, said once per install of the app there: a first install sends both
+   * a conversationUpdate and an installationUpdate, a reinstall (after the app was removed) only the
+   * latter, and neither welcomes twice, however often Teams delivers them. A removal lets the next install
+   * welcome again. `unlessKnown`: a chat the bot already holds for the person was never removed, so this is
+   * no new install (they were welcomed, or have been writing, before the bot kept track of welcomes).
+   */
+  const welcomeKey = (conversationId: string) => `teams:welcomed:${conversationId}`;
+  async function welcome(context: TurnContext, unlessKnown = false): Promise<void> {
+    const conversationId = context.activity.conversation.id;
+    await answerOnce(db, welcomeKey(conversationId), async () => {
       const identified = await core.inbound.identify(teamsUser(context, logger));
       if (!identified.person) {
         await out.sendHere(context, identified.refusal);
         return;
       }
       const person = identified.person;
+      if (unlessKnown && (await loadReference(db, person.id))?.conversation?.id === conversationId) return;
       await saveReference(db, person.id, TurnContext.getConversationReference(context.activity));
       await out.sendHere(context, reply(
         text(`Hello ${person.name}, I'm the ISMS bot. I keep the register of our information security management system.`),
         text('Type "help" to see what you can do, or "declare ai ChatGPT" to declare an AI tool you use.'),
       ), person);
-    });
-  });
+    }, answerMayHaveArrived);
+  }
 
   /** The app left a team, or members left it: the members it took as reachable through that team no longer are. */
   const forget = async (context: TurnContext, memberIds?: string[]) => {
@@ -118,7 +130,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   /**
    * The app removed from, or added again to, a person's personal scope: Teams refuses the bot's
    * messages in that chat while it is removed, and a second install sends no conversationUpdate, only
-   * this. The chat is forgotten, then stored again, so nudges wait in between and reach them after.
+   * this. The chat is forgotten, then stored again (with a welcome), so nudges wait in between and reach them after.
+   * An upgrade of the app ("add-upgrade") is no new install.
    */
   app.activity(ActivityTypes.InstallationUpdate, async (context) => {
     const { activity } = context;
@@ -128,10 +141,10 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     }
     if (activity.action === 'remove') {
       const forgotten = await forgetReference(db, activity.conversation.id);
+      await releaseClaim(db, welcomeKey(activity.conversation.id));
       logger.info({ forgotten }, 'Teams: the app was removed from a personal chat; forgot it until it is added again');
     } else if (activity.action === 'add') {
-      const { person } = await core.inbound.identify(teamsUser(context, logger));
-      if (person) await saveReference(db, person.id, TurnContext.getConversationReference(activity));
+      await welcome(context, true);
     }
   });
 
@@ -179,11 +192,37 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     if (result.about) await out.linkMessage(context.activity.conversation.id, cardId, result.about, person.id);
   }
 
+  /**
+   * A click on a file consent card is answered with the status of what became of it: 200 once the file
+   * is in the person's OneDrive, or once they were told why it is not (a message that may have arrived
+   * counts); 500 when that could not be said, so Teams shows the click failed instead of nothing. A
+   * message the Bot Connector will not post never fails the turn: the apology for a fault would say
+   * nothing was recorded, after the file was saved.
+   */
+  const onConsent = (action: 'accept' | 'decline', handler: (context: TurnContext, response: FileConsentCardResponse) => Promise<boolean>) => {
+    app.addRoute(async (context) => context.activity.type === ActivityTypes.Invoke && context.activity.name === 'fileConsent/invoke'
+      && (context.activity.value as FileConsentCardResponse | undefined)?.action === action, async (context) => {
+      const done = await handler(context, (context.activity.value ?? {}) as FileConsentCardResponse);
+      await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: done ? 200 : 500 } });
+    }, true);
+  };
+  /** Says something in the conversation of a consent click; false (and logged) when the Bot Connector surely did not post it. */
+  const tellConsent = async (context: TurnContext, send: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await send();
+      return true;
+    } catch (e) {
+      if (answerMayHaveArrived(e)) return true;
+      logger.warn({ err: safeError(e), activityId: context.activity.id }, 'could not answer a click on a Teams file consent card');
+      return false;
+    }
+  };
+
   /** Accept on a file consent card: the offer is claimed once, by the person it was made to, and uploaded. */
-  app.fileConsentAccept(async (context, _state, response) => {
+  onConsent('accept', async (context, response) => {
     const info: UploadInfo = response.uploadInfo ?? {};
     const claim = await out.offers.claim(offerIdOf(response.context), context.activity.from?.aadObjectId);
-    const say = (sentence: string, tone?: Tone) => out.sendHere(context, reply(text(sentence, tone)));
+    const say = (sentence: string, tone?: Tone) => tellConsent(context, () => out.sendHere(context, reply(text(sentence, tone))));
     switch (claim.status) {
       case 'missing':
         return say(offerGone(info.name), 'warning');
@@ -200,17 +239,22 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
       await out.offers.withdraw(offer.id);
       return say(`I could not save ${offer.name} to your OneDrive. Ask me again for the file and accept the new offer.`, 'error');
     }
-    await removeExportFolder(offer.path);
-    await context.sendActivity({ ...MessageFactory.attachment(fileInfoAttachment(info), `Saved to your OneDrive: ${offer.title}.`), summary: `Saved ${offer.name} to your OneDrive` });
+    await removeExportFolder(offer.path).catch((e: unknown) => logger.warn({ err: safeError(e), offerId: offer.id }, 'could not remove the temporary copy of a file saved to OneDrive'));
+    const saved = `Saved to your OneDrive: ${offer.title}.`;
+    // The file is in their OneDrive whatever becomes of the card showing it: without the card, the sentence alone.
+    if (!await tellConsent(context, () => context.sendActivity({ ...MessageFactory.attachment(fileInfoAttachment(info), saved), summary: `Saved ${offer.name} to your OneDrive` }))) {
+      await tellConsent(context, () => context.sendActivity(MessageFactory.text(saved)));
+    }
+    return true;
   });
 
   /** Decline: the offer is dropped and its file removed; a decline delivered again gets the same answer. */
-  app.fileConsentDecline(async (context, _state, response) => {
+  onConsent('decline', async (context, response) => {
     const declined = await out.offers.decline(offerIdOf(response.context), context.activity.from?.aadObjectId);
     const said = declined.status === 'declined' ? `All right, I won't send ${declined.offer.name}; my copy of it is deleted.`
       : declined.status === 'already sent' ? `I already sent ${declined.offer.name} to your OneDrive.`
         : 'That file offer is no longer open; nothing was sent.';
-    await out.sendHere(context, reply(text(said)));
+    return tellConsent(context, () => out.sendHere(context, reply(text(said))));
   });
 
   app.activity(ActivityTypes.Message, async (context) => {
@@ -276,6 +320,18 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   };
   app.messageEventUpdate('editMessage', answerChange('editMessage'));
   app.messageEventUpdate('softDeleteMessage', answerChange('softDeleteMessage'));
+
+  /**
+   * An invoke the bot has no route for (a message extension, a task module, a sign-in step: the app
+   * declares none of them, so only an older or tampered client sends one): answered 501 Not Implemented
+   * at once, as the Bot Framework does, and logged by its name so an operator sees what was asked.
+   * Registered last: the invoke routes above (card clicks, file consent) come first.
+   */
+  app.activity(ActivityTypes.Invoke, async (context) => {
+    const { name, id } = context.activity;
+    logger.info({ invoke: name ?? null, activityId: id }, 'Teams sent an invoke the bot does not handle; answered 501 Not Implemented');
+    await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 501 } });
+  });
 
   /**
    * A message replying to an evidence request is evidence for it; a file on its own is evidence for
