@@ -573,12 +573,14 @@ class ImportRun {
             + `leave status out, or write ${existing.status}`);
       }
       // A declared supplier waiting in triage is decided there, by someone other than who declared it, not accepted by a file.
+      // One an earlier import left declared without a triage item is no exception: the next import without status puts it there.
       if (existing?.status === 'declared' && s.status === 'accepted') {
         const waiting = await this.triageItemOf(existing.ref);
-        if (waiting) {
-          this.source.fail([...path, 'status'], `${existing.ref} (${existing.name}) waits in triage as ${waiting.ref}: decide it there `
-            + `("/isms triage accept ${waiting.ref}", by someone other than who declared it); an import does not accept it: leave status out, or write declared`);
-        }
+        this.source.fail([...path, 'status'], waiting
+          ? `${existing.ref} (${existing.name}) waits in triage as ${waiting.ref}: decide it there `
+            + `("/isms triage accept ${waiting.ref}", by someone other than who declared it); an import does not accept it: leave status out, or write declared`
+          : `${existing.ref} (${existing.name}) is declared and waits for a triage decision, by someone other than who declared it; an import does not accept it: `
+            + 'leave status out (or write declared) and import the file again, which puts it in triage ("/isms triage" lists it), then decide it there');
       }
       const ownerId = this.person(s.owner) ?? existing?.ownerId ?? null;
       const values = {
