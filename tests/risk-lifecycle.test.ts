@@ -487,6 +487,42 @@ describe('risks from an import file', () => {
       .toBe('risks.yaml:2: risks[0].treatment: is required for a risk not yet in the register: one of mitigate, accept, transfer, avoid');
   });
 
+  it('a registered risk\'s row may leave out likelihood and impact: both left out keep the register\'s scores, one given alone is a reassessment', async () => {
+    await importRisks(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4, residual_score: 6'));
+    await bot.say('lead', '/isms risk accept R-0002 "insured" --until 2027-06-30', at);
+    const seq = await lastSeq();
+    const kept = await snapshot(bot);
+
+    // Both left out: the scores stand and nothing is assessed, whatever else the row changes.
+    expect(await importRisks('risks:\n  - { title: Ransomware on file servers }\n  - { ref: R-0002, title: Laptop theft, description: stolen from cars }\n'))
+      .toMatchObject({ risks: { unchanged: 1, updated: 1 } });
+    expect((await bot.t.db.select().from(risks).orderBy(asc(risks.id))).map((r) => [r.ref, r.likelihood, r.impact, r.residualScore, r.status]))
+      .toEqual([['R-0001', 4, 5, 16, 'open'], ['R-0002', 3, 4, 6, 'accepted']]);
+    expect((await bot.t.db.select().from(riskAssessments)).length).toBe(kept.assessments);
+
+    // One given alone keeps the other from the register and is a reassessment; a changed residual score reopens the accepted risk.
+    await importRisks('risks:\n  - { title: Ransomware on file servers, impact: 4 }\n  - { title: Laptop theft, likelihood: 2, residual_score: 4 }\n');
+    expect((await bot.t.db.select().from(risks).orderBy(asc(risks.id))).map((r) => [r.ref, r.likelihood, r.impact, r.inherentScore, r.residualScore, r.status]))
+      .toEqual([['R-0001', 4, 4, 16, 16, 'open'], ['R-0002', 2, 4, 8, 4, 'open']]);
+    expect((await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id))).slice(kept.assessments)).toMatchObject([
+      { assessedBy: bot.ids.lead, likelihoodBefore: 4, likelihoodAfter: 4, impactBefore: 5, impactAfter: 4, inherentScoreAfter: 16, rationale: 'reassessed by the import risks.yaml' },
+      { likelihoodBefore: 3, likelihoodAfter: 2, impactBefore: 4, impactAfter: 4, residualScoreBefore: 6, residualScoreAfter: 4 },
+    ]);
+    expect(await eventsOf('R-0002', seq)).toEqual(['update risk R-0002 by import risks.yaml', 'assess risk_assessment R-0002 by import risks.yaml', 'reopen risk R-0002 by import risks.yaml']);
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+
+    // A residual score above the register's likelihood x the file's impact is refused as in chat, naming the row.
+    expect(await refusal('risks:\n  - { title: Laptop theft, impact: 1, residual_score: 4 }\n')).toBe('risks.yaml:2: risks[0].residual_score: 4 is above the inherent score 2 '
+      + '(likelihood x impact); controls in place cannot make a risk worse: give a residual score up to 2, or raise the likelihood or impact');
+    // A new risk needs both, each named.
+    expect(await refusal('risks:\n  - { title: Shadow IT, impact: 2, treatment: mitigate }\n  - { title: Phishing, treatment: mitigate }\n'))
+      .toBe('risks.yaml:2: risks[0].likelihood: is required for a risk not yet in the register: a whole number from 1 to 5 (a registered risk left without it keeps its own)');
+    expect(await refusal('risks:\n  - { title: Phishing, treatment: mitigate }\n')).toBe([
+      'risks.yaml:2: risks[0].likelihood: is required for a risk not yet in the register: a whole number from 1 to 5 (a registered risk left without it keeps its own)',
+      'risks.yaml:2: risks[0].impact: is required for a risk not yet in the register: a whole number from 1 to 5 (a registered risk left without it keeps its own)',
+    ].join('\n'));
+  });
+
   it('a file does not change the treatment of an accepted risk while it stays accepted; changing its scores reopens it, as risk update does', async () => {
     await importRisks(file('likelihood: 3, impact: 4, residual_score: 6', 'likelihood: 3, impact: 4'));
     await bot.say('lead', '/isms risk accept R-0001 "insured" --until 2027-06-30', at);

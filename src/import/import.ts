@@ -241,15 +241,20 @@ class ImportRun {
     return problems;
   }
 
-  /** A residual score above the inherent one is refused, as "risk add" and "risk update" refuse it. */
+  /**
+   * A residual score above the inherent one is refused, as "risk add" and "risk update" refuse it. A row that leaves
+   * out its likelihood or impact is checked once the register's is known (see writeRisks).
+   */
   private checkResidualScores(): ImportProblem[] {
-    return (this.data.risks ?? []).flatMap((r, i) => {
-      const inherent = r.likelihood * r.impact;
-      return r.residual_score !== undefined && r.residual_score > inherent
-        ? [this.source.problem(['risks', i, 'residual_score'], `${r.residual_score} is above the inherent score ${inherent} (likelihood x impact); `
-          + `controls in place cannot make a risk worse: give a residual score up to ${inherent}, or raise the likelihood or impact`)]
-        : [];
-    });
+    return (this.data.risks ?? []).flatMap((r, i) =>
+      r.likelihood === undefined || r.impact === undefined ? [] : this.residualAboveInherent(r, i, r.likelihood * r.impact));
+  }
+
+  private residualAboveInherent(r: RiskEntry, i: number, inherent: number): ImportProblem[] {
+    return r.residual_score !== undefined && r.residual_score > inherent
+      ? [this.source.problem(['risks', i, 'residual_score'], `${r.residual_score} is above the inherent score ${inherent} (likelihood x impact); `
+        + `controls in place cannot make a risk worse: give a residual score up to ${inherent}, or raise the likelihood or impact`)]
+      : [];
   }
 
   private async checkAssetNames(): Promise<ImportProblem[]> {
@@ -674,14 +679,22 @@ class ImportRun {
       const path: FieldPath = ['risks', i];
       const [existing] = await this.tx.select().from(risks).where(r.ref ? eq(risks.ref, r.ref) : ieq(risks.title, r.title));
       const [asset] = r.asset ? await this.tx.select({ id: assets.id }).from(assets).where(ieq(assets.name, r.asset)) : [];
-      const inherentScore = r.likelihood * r.impact;
-      const residualScore = this.residualOf(r, existing, path);
-      // Scores changed by a file are a reassessment, as "risk update" makes one: a changed residual score reopens an accepted risk.
-      const reassessed = existing && (existing.likelihood !== r.likelihood || existing.impact !== r.impact || existing.residualScore !== residualScore);
-      const reopen = existing !== undefined && reopensAccepted(existing, residualScore);
-      if (!existing && !r.treatment) {
-        this.source.fail([...path, 'treatment'], `is required for a risk not yet in the register: one of ${TREATMENTS.join(', ')}`);
+      if (!existing) {
+        this.source.failAll([
+          ...(['likelihood', 'impact'] as const).filter((f) => r[f] === undefined).map((f) => this.source.problem([...path, f],
+            'is required for a risk not yet in the register: a whole number from 1 to 5 (a registered risk left without it keeps its own)')),
+          ...(r.treatment ? [] : [this.source.problem([...path, 'treatment'], `is required for a risk not yet in the register: one of ${TREATMENTS.join(', ')}`)]),
+        ]);
       }
+      // Left out, a registered risk's likelihood or impact is the register's, as "risk update" keeps what it is not given.
+      const likelihood = r.likelihood ?? existing!.likelihood;
+      const impact = r.impact ?? existing!.impact;
+      const inherentScore = likelihood * impact;
+      this.source.failAll(this.residualAboveInherent(r, i, inherentScore));
+      const residualScore = this.residualOf(r, existing, inherentScore, path);
+      // Scores changed by a file are a reassessment, as "risk update" makes one: a changed residual score reopens an accepted risk.
+      const reassessed = existing && (existing.likelihood !== likelihood || existing.impact !== impact || existing.residualScore !== residualScore);
+      const reopen = existing !== undefined && reopensAccepted(existing, residualScore);
       // An acceptance set the treatment "accept"; while the risk stays accepted, a file does not change it.
       if (existing?.status === 'accepted' && !reopen && r.treatment && r.treatment !== existing.treatment) {
         this.source.fail([...path, 'treatment'], `${existing.ref} (${existing.title}) is accepted; an import does not change the treatment its acceptance set `
@@ -695,7 +708,7 @@ class ImportRun {
       }
       const values = {
         title: r.title, description: r.description, assetId: asset?.id, scopeArea: r.scope_area, threatRef: r.threat_ref,
-        likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore,
+        likelihood, impact, inherentScore, residualScore,
         treatment: r.treatment, ownerId: this.person(r.owner), status: reopen ? 'open' : undefined,
       };
       const { row, outcome } = await this.save(existing, values,
@@ -720,8 +733,7 @@ class ImportRun {
    * its own (a file left without it does not undo a reassessment made since), unless the file's likelihood x impact
    * falls below it: the row is refused rather than the score lowered unasked.
    */
-  private residualOf(r: RiskEntry, existing: Risk | undefined, path: FieldPath): number {
-    const inherent = r.likelihood * r.impact;
+  private residualOf(r: RiskEntry, existing: Risk | undefined, inherent: number, path: FieldPath): number {
     if (r.residual_score !== undefined || !existing) return r.residual_score ?? inherent;
     if (existing.residualScore > inherent) {
       this.source.fail([...path, 'residual_score'], `left out, ${existing.ref} keeps its residual score ${existing.residualScore}, which is above the inherent `
