@@ -550,6 +550,40 @@ describe('risks from an import file', () => {
     expect(await bot.t.db.select().from(managementApprovals)).toEqual([]);
   });
 
+  it('a risk appetite imported without approved_by is not approved: proposed by the ISMS lead and put to the management body, as "risk appetite" does', async () => {
+    const seq = await lastSeq();
+    const appetite = 'risk_appetite: { max_residual_score: 10, statement: We accept residual risks scored up to 10. }\n';
+    expect(await importRisks(appetite)).toMatchObject({ risk_appetite: { updated: 1 } });
+    expect(await bot.t.db.select().from(riskAppetite).orderBy(asc(riskAppetite.id))).toMatchObject([
+      { maxResidualScore: 12, approvedBy: bot.ids.board },
+      { maxResidualScore: 10, approvedBy: null, approvedAt: null, proposedBy: bot.ids.lead, proposedAt: NOW },
+    ]);
+    expect((await bot.t.db.select().from(auditEvents).where(gt(auditEvents.seq, seq)).orderBy(asc(auditEvents.seq))).map((e) => `${e.action} ${e.entity} ${e.entityRef}`))
+      .toEqual(['propose risk_appetite risk appetite #2', 'request management_approval APR-0001']);
+    expect(await bot.sayText('lead', '/isms risks', at)).toContain('Risk appetite in force: residual score up to 12');
+    expect(await textsFor(bot, 'board', 'approval')).toEqual([expect.stringContaining('Lena Lead asks the management body to approve risk appetite version 2')]);
+    // Imported again, it is the same proposal and the same request.
+    expect(await importRisks(appetite)).toMatchObject({ risk_appetite: { unchanged: 1 } });
+    expect(await bot.t.db.select().from(managementApprovals)).toHaveLength(1);
+    await trainBoardMember(bot, bot.ids.board);
+    await bot.say('board', '/isms approve APR-0001', at);
+    expect(await bot.sayText('lead', '/isms risks', at)).toContain('Risk appetite in force: residual score up to 10');
+  });
+
+  it('refuses an approved_by for the risk appetite who is outside the management body or proposed it, naming the row, and writes nothing', async () => {
+    await bot.say('lead', '/isms risk appetite 10 "We accept residual risks scored up to 10."', at);
+    const appetite = (approver: string) => `risk_appetite:\n  max_residual_score: 10\n  statement: We accept residual risks scored up to 10.\n  approved_by: ${approver}\n`;
+    expect(await refusal(appetite('olga@test.example'))).toBe('risks.yaml:4: risk_appetite.approved_by: Olga Owner <olga@test.example> is not in the management body, '
+      + 'which approves the risk appetite: write the member who approved it, or leave approved_by out to ask the management body');
+    await bot.t.db.update(people).set({ roles: ['isms_lead', 'management_body'] }).where(eq(people.id, bot.ids.lead));
+    expect(await refusal(appetite('lena@test.example'))).toBe('risks.yaml:4: risk_appetite.approved_by: Lena Lead <lena@test.example> proposed the risk appetite '
+      + 'as the file gives it, and nobody approves their own proposal: write another member of the management body who approved it, or leave approved_by out (the management body is asked)');
+    // Another member's approval recorded by the file puts the version in force; the request it answers is withdrawn.
+    await importRisks(appetite('bruno@test.example'));
+    expect(await bot.sayText('lead', '/isms risks', at)).toContain('Risk appetite in force: residual score up to 10');
+    expect(await bot.t.db.select().from(managementApprovals)).toMatchObject([{ ref: 'APR-0001', status: 'withdrawn' }]);
+  });
+
   it('a risk appetite imported again without approved_by keeps its approval', async () => {
     const before = await bot.t.db.select().from(riskAppetite);
     expect(await importRisks('risk_appetite: { max_residual_score: 12, statement: We accept residual risks scored up to 12. }\n')).toMatchObject({ risk_appetite: { unchanged: 1 } });
