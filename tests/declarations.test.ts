@@ -8,6 +8,7 @@ import { ARTEFACTS } from '../src/domain/exports/artefacts.js';
 import { verifyRegister } from '../src/core/verify.js';
 import { auditSeededRows } from './helpers/fixtures.js';
 import { nextRef } from '../src/core/refs.js';
+import { appendAudit } from '../src/core/audit.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
 describe('supplier criticality tier', () => {
@@ -355,6 +356,30 @@ describe('suppliers from an import file', () => {
     expect((await bot.t.db.select().from(suppliers).orderBy(asc(suppliers.id))).map((r) => r.declaredBy)).toEqual([bot.ids.owner, null]);
     expect(await bot.sayText('lead', '/isms triage')).toContain('SC-0001 — new supplier: Acme Cloud');
     expect(await bot.sayText('board', '/isms approvals')).toContain('APR-0001');
+  });
+
+  it('refuses a file accepting a declared supplier an earlier import left without a triage item, saying how to put it in triage; decided there', async () => {
+    await auditSeededRows(bot.t.db);
+    // As an earlier import left it: declared, with neither a triage item nor a declarer.
+    const [stuck] = await bot.t.db.insert(suppliers).values({ ref: await nextRef(bot.t.db, 'SUP'), name: 'Acme Cloud', ownerId: bot.ids.owner, status: 'declared' }).returning();
+    await appendAudit(bot.t.db, { id: null, label: 'test fixture' }, { action: 'create', entity: 'supplier', entityRef: stuck.ref, after: stuck });
+    const audit = await bot.auditCount();
+    const refused = await importSuppliers('suppliers:\n  - { name: Kagi, owner: olga@test.example }\n  - { ref: SUP-0001, name: Acme Cloud, status: accepted }\n')
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ImportError);
+    expect((refused as ImportError).message).toBe('suppliers.yaml:3: suppliers[1].status: SUP-0001 (Acme Cloud) is declared and waits for a triage decision, '
+      + 'by someone other than who declared it; an import does not accept it: leave status out (or write declared) and import the file again, '
+      + 'which puts it in triage ("/isms triage" lists it), then decide it there');
+    expect(await bot.auditCount()).toBe(audit);
+    expect((await bot.t.db.select().from(suppliers)).map((r) => [r.ref, r.status])).toEqual([['SUP-0001', 'declared']]);
+    expect(await bot.t.db.select().from(scopeChanges)).toEqual([]);
+
+    // As the message says: imported without status, it waits in triage, declared by its owner; someone else accepts it there.
+    await importSuppliers('suppliers:\n  - { ref: SUP-0001, name: Acme Cloud }\n');
+    expect(await bot.sayText('lead', '/isms triage')).toContain('SC-0001 — new supplier: Acme Cloud');
+    expect(await bot.sayText('owner', '/isms triage accept SC-0001')).not.toContain('is now accepted');
+    expect(await bot.sayText('lead', '/isms triage accept SC-0001')).toContain('SUP-0001 is now accepted in the supplier register.');
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 
   it('refuses a file accepting a supplier that waits in triage, naming the row and the triage item, and writes nothing; it is decided in triage', async () => {

@@ -22,6 +22,7 @@ people:
     roles: [control_owner, asset_owner]
     manager: iris@example.org
     timezone: America/New_York
+  - { name: Bea Board, email: bea@example.org, roles: [management_body] }
 
 framework_titles:
   - { framework: SOC2, reference: CC6.1, title: Logical and physical access controls }
@@ -42,7 +43,7 @@ policies:
     owner: iris@example.org
     version: 1.10
     content: We protect the information entrusted to us.
-    approved_by: iris@example.org
+    approved_by: bea@example.org
 
 risks:
   - title: Stolen laptop exposes customer data
@@ -80,7 +81,7 @@ describe('YAML import', () => {
     const counts = await importYaml(t.db, GOOD, 'org.yaml');
 
     expect(counts).toEqual({
-      people: { created: 2, updated: 0, unchanged: 0 },
+      people: { created: 3, updated: 0, unchanged: 0 },
       framework_titles: { created: 1, updated: 0, unchanged: 0 },
       controls: { created: 1, updated: 0, unchanged: 0 },
       policies: { created: 1, updated: 0, unchanged: 0 },
@@ -89,7 +90,7 @@ describe('YAML import', () => {
     const events = rows<{ action: string; entity: string; entity_ref: string; actor_label: string }>(await t.db.execute(
       sql`select action, entity, entity_ref, actor_label from audit_events where seq > ${before} order by seq`));
     expect(events.map((e) => `${e.action} ${e.entity} ${e.entity_ref}`)).toEqual([
-      'create person iris@example.org', 'create person olaf@example.org', 'create framework_requirement SOC2 CC6.1',
+      'create person iris@example.org', 'create person olaf@example.org', 'create person bea@example.org', 'create framework_requirement SOC2 CC6.1',
       'create control CTL-AC-01', 'create policy POL-0001', 'create risk R-0001', 'assess risk_assessment R-0001',
     ]);
     expect(new Set(events.map((e) => e.actor_label))).toEqual(new Set(['import org.yaml']));
@@ -109,6 +110,7 @@ describe('YAML import', () => {
       select p.ref, v.version, v.major, v.minor, v.approved_by is not null as approved from policies p join policy_versions v on v.policy_id = p.id`));
     // "1.10" stays version 1.10, not the number 1.1.
     expect(policy).toEqual([{ ref: 'POL-0001', version: '1.10', major: 1, minor: 10, approved: true }]);
+    expect(await t.db.execute(sql`select 1 from policy_versions where approved_at is null`).then((r) => rows(r))).toEqual([]);
 
     const risk = rows(await t.db.execute(sql`select ref, inherent_score, residual_score from risks`));
     expect(risk).toEqual([{ ref: 'R-0001', inherent_score: 12, residual_score: 12 }]);
@@ -234,7 +236,7 @@ risks:
     const size = await registerSize();
 
     const again = await importYaml(t.db, GOOD, 'org.yaml');
-    expect(again.people).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect(again.people).toEqual({ created: 0, updated: 0, unchanged: 3 });
     expect(again.controls).toEqual({ created: 0, updated: 0, unchanged: 1 });
     expect(await registerSize()).toEqual(size);
 
@@ -242,7 +244,7 @@ risks:
       .replace('title: Access control\n', 'title: Access control and MFA\n')
       .replace('      - { framework: SOC2, reference: CC6.1 }\n', '');
     const counts = await importYaml(t.db, changed, 'org-v2.yaml');
-    expect(counts.people).toEqual({ created: 0, updated: 1, unchanged: 1 });
+    expect(counts.people).toEqual({ created: 0, updated: 1, unchanged: 2 });
     expect(counts.controls).toEqual({ created: 0, updated: 1, unchanged: 0 });
     expect(await count('people')).toBe(size.people);
     expect(await count('controls')).toBe(size.controls);
@@ -257,6 +259,46 @@ risks:
     expect([events[1].before.title, events[1].after.title]).toEqual(['Access control', 'Access control and MFA']);
     expect(events[1].before.mappings).toHaveLength(4);
     expect(events[1].after.mappings).toHaveLength(3);
+  });
+
+  it('a scope without approved_by is proposed by the ISMS lead and put to the management body, not approved; an approver must be in it', async () => {
+    const scopeFile = (approver = '') => `people:
+  - { name: Iris Lead, email: iris@example.org, roles: [isms_lead] }
+  - { name: Bea Board, email: bea@example.org, roles: [management_body] }
+  - { name: Olaf Owner, email: olaf@example.org, roles: [control_owner] }
+scope:
+  statement: The payments platform and the people and suppliers supporting it.
+${approver ? `  approved_by: ${approver}\n` : ''}`;
+    await importYaml(t.db, scopeFile(), 'scope.yaml');
+    const scope = async () => rows<{ version: number; proposed_by: string | null; approved_by: string | null; approved: boolean }>(await t.db.execute(sql`
+      select s.version, p.email as proposed_by, a.email as approved_by, s.approved_at is not null as approved from scope_statements s
+      left join people p on p.id = s.proposed_by left join people a on a.id = s.approved_by order by s.version`));
+    expect(await scope()).toEqual([{ version: 1, proposed_by: 'iris@example.org', approved_by: null, approved: false }]);
+    const approvals = async () => rows<{ ref: string; subject_ref: string; status: string }>(await t.db.execute(sql`select ref, subject_ref, status from management_approvals order by id`));
+    expect(await approvals()).toEqual([{ ref: 'APR-0001', subject_ref: 'scope v1', status: 'pending' }]);
+    const events = rows<{ action: string; entity_ref: string }>(await t.db.execute(sql`select action, entity_ref from audit_events where entity in ('scope_statement', 'management_approval') order by seq`));
+    expect(events.map((e) => `${e.action} ${e.entity_ref}`)).toEqual(['propose scope v1', 'request APR-0001']);
+
+    const before = await registerSize();
+    expect((await importError(scopeFile('olaf@example.org'), 'scope.yaml')).message).toBe('scope.yaml:7: scope.approved_by: Olaf Owner <olaf@example.org> is not in the management body, '
+      + 'which approves the scope statement: write the member who approved it, or leave approved_by out to ask the management body');
+    expect(await registerSize()).toEqual(before);
+    await importYaml(t.db, scopeFile('bea@example.org'), 'scope.yaml');
+    expect((await scope())[1]).toEqual({ version: 2, proposed_by: null, approved_by: 'bea@example.org', approved: true });
+    expect(await approvals()).toEqual([{ ref: 'APR-0001', subject_ref: 'scope v1', status: 'withdrawn' }]);
+  });
+
+  it('refuses a policy version approved_by someone outside the management body, naming the row; without approved_by it has no approval', async () => {
+    await importYaml(t.db, GOOD, 'org.yaml');
+    const before = await registerSize();
+    const file = (approver: string) => `policies:\n  - title: Acceptable use\n    content: Use company devices for work.\n${approver}`;
+    expect((await importError(file('    approved_by: iris@example.org\n'), 'policies.yaml')).message).toBe('policies.yaml:4: policies[0].approved_by: '
+      + 'Iris Lead <iris@example.org> is not in the management body, which approves POL-0002 version 1.0: write the member who approved it, '
+      + 'or leave approved_by out (it is published unapproved; "/isms policy publish POL-0002 1.0" with the same text asks the management body)');
+    expect(await registerSize()).toEqual(before);
+    await importYaml(t.db, file(''), 'policies.yaml');
+    expect(rows(await t.db.execute(sql`select v.approved_by, v.approved_at from policy_versions v join policies p on p.id = v.policy_id where p.ref = 'POL-0002'`)))
+      .toEqual([{ approved_by: null, approved_at: null }]);
   });
 
   it('refuses to republish a policy version with different content', async () => {

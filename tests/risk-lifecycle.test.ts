@@ -487,6 +487,42 @@ describe('risks from an import file', () => {
       .toBe('risks.yaml:2: risks[0].treatment: is required for a risk not yet in the register: one of mitigate, accept, transfer, avoid');
   });
 
+  it('a registered risk\'s row may leave out likelihood and impact: both left out keep the register\'s scores, one given alone is a reassessment', async () => {
+    await importRisks(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4, residual_score: 6'));
+    await bot.say('lead', '/isms risk accept R-0002 "insured" --until 2027-06-30', at);
+    const seq = await lastSeq();
+    const kept = await snapshot(bot);
+
+    // Both left out: the scores stand and nothing is assessed, whatever else the row changes.
+    expect(await importRisks('risks:\n  - { title: Ransomware on file servers }\n  - { ref: R-0002, title: Laptop theft, description: stolen from cars }\n'))
+      .toMatchObject({ risks: { unchanged: 1, updated: 1 } });
+    expect((await bot.t.db.select().from(risks).orderBy(asc(risks.id))).map((r) => [r.ref, r.likelihood, r.impact, r.residualScore, r.status]))
+      .toEqual([['R-0001', 4, 5, 16, 'open'], ['R-0002', 3, 4, 6, 'accepted']]);
+    expect((await bot.t.db.select().from(riskAssessments)).length).toBe(kept.assessments);
+
+    // One given alone keeps the other from the register and is a reassessment; a changed residual score reopens the accepted risk.
+    await importRisks('risks:\n  - { title: Ransomware on file servers, impact: 4 }\n  - { title: Laptop theft, likelihood: 2, residual_score: 4 }\n');
+    expect((await bot.t.db.select().from(risks).orderBy(asc(risks.id))).map((r) => [r.ref, r.likelihood, r.impact, r.inherentScore, r.residualScore, r.status]))
+      .toEqual([['R-0001', 4, 4, 16, 16, 'open'], ['R-0002', 2, 4, 8, 4, 'open']]);
+    expect((await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id))).slice(kept.assessments)).toMatchObject([
+      { assessedBy: bot.ids.lead, likelihoodBefore: 4, likelihoodAfter: 4, impactBefore: 5, impactAfter: 4, inherentScoreAfter: 16, rationale: 'reassessed by the import risks.yaml' },
+      { likelihoodBefore: 3, likelihoodAfter: 2, impactBefore: 4, impactAfter: 4, residualScoreBefore: 6, residualScoreAfter: 4 },
+    ]);
+    expect(await eventsOf('R-0002', seq)).toEqual(['update risk R-0002 by import risks.yaml', 'assess risk_assessment R-0002 by import risks.yaml', 'reopen risk R-0002 by import risks.yaml']);
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+
+    // A residual score above the register's likelihood x the file's impact is refused as in chat, naming the row.
+    expect(await refusal('risks:\n  - { title: Laptop theft, impact: 1, residual_score: 4 }\n')).toBe('risks.yaml:2: risks[0].residual_score: 4 is above the inherent score 2 '
+      + '(likelihood x impact); controls in place cannot make a risk worse: give a residual score up to 2, or raise the likelihood or impact');
+    // A new risk needs both, each named.
+    expect(await refusal('risks:\n  - { title: Shadow IT, impact: 2, treatment: mitigate }\n  - { title: Phishing, treatment: mitigate }\n'))
+      .toBe('risks.yaml:2: risks[0].likelihood: is required for a risk not yet in the register: a whole number from 1 to 5 (a registered risk left without it keeps its own)');
+    expect(await refusal('risks:\n  - { title: Phishing, treatment: mitigate }\n')).toBe([
+      'risks.yaml:2: risks[0].likelihood: is required for a risk not yet in the register: a whole number from 1 to 5 (a registered risk left without it keeps its own)',
+      'risks.yaml:2: risks[0].impact: is required for a risk not yet in the register: a whole number from 1 to 5 (a registered risk left without it keeps its own)',
+    ].join('\n'));
+  });
+
   it('a file does not change the treatment of an accepted risk while it stays accepted; changing its scores reopens it, as risk update does', async () => {
     await importRisks(file('likelihood: 3, impact: 4, residual_score: 6', 'likelihood: 3, impact: 4'));
     await bot.say('lead', '/isms risk accept R-0001 "insured" --until 2027-06-30', at);
@@ -512,6 +548,40 @@ describe('risks from an import file', () => {
         + 'accept it with "/isms risk accept R-0001" (the management body approves it above the risk appetite), or leave treatment out, or write mitigate');
     expect(await riskRow(bot, 'R-0001')).toMatchObject({ status: 'open', treatment: 'mitigate' });
     expect(await bot.t.db.select().from(managementApprovals)).toEqual([]);
+  });
+
+  it('a risk appetite imported without approved_by is not approved: proposed by the ISMS lead and put to the management body, as "risk appetite" does', async () => {
+    const seq = await lastSeq();
+    const appetite = 'risk_appetite: { max_residual_score: 10, statement: We accept residual risks scored up to 10. }\n';
+    expect(await importRisks(appetite)).toMatchObject({ risk_appetite: { updated: 1 } });
+    expect(await bot.t.db.select().from(riskAppetite).orderBy(asc(riskAppetite.id))).toMatchObject([
+      { maxResidualScore: 12, approvedBy: bot.ids.board },
+      { maxResidualScore: 10, approvedBy: null, approvedAt: null, proposedBy: bot.ids.lead, proposedAt: NOW },
+    ]);
+    expect((await bot.t.db.select().from(auditEvents).where(gt(auditEvents.seq, seq)).orderBy(asc(auditEvents.seq))).map((e) => `${e.action} ${e.entity} ${e.entityRef}`))
+      .toEqual(['propose risk_appetite risk appetite #2', 'request management_approval APR-0001']);
+    expect(await bot.sayText('lead', '/isms risks', at)).toContain('Risk appetite in force: residual score up to 12');
+    expect(await textsFor(bot, 'board', 'approval')).toEqual([expect.stringContaining('Lena Lead asks the management body to approve risk appetite version 2')]);
+    // Imported again, it is the same proposal and the same request.
+    expect(await importRisks(appetite)).toMatchObject({ risk_appetite: { unchanged: 1 } });
+    expect(await bot.t.db.select().from(managementApprovals)).toHaveLength(1);
+    await trainBoardMember(bot, bot.ids.board);
+    await bot.say('board', '/isms approve APR-0001', at);
+    expect(await bot.sayText('lead', '/isms risks', at)).toContain('Risk appetite in force: residual score up to 10');
+  });
+
+  it('refuses an approved_by for the risk appetite who is outside the management body or proposed it, naming the row, and writes nothing', async () => {
+    await bot.say('lead', '/isms risk appetite 10 "We accept residual risks scored up to 10."', at);
+    const appetite = (approver: string) => `risk_appetite:\n  max_residual_score: 10\n  statement: We accept residual risks scored up to 10.\n  approved_by: ${approver}\n`;
+    expect(await refusal(appetite('olga@test.example'))).toBe('risks.yaml:4: risk_appetite.approved_by: Olga Owner <olga@test.example> is not in the management body, '
+      + 'which approves the risk appetite: write the member who approved it, or leave approved_by out to ask the management body');
+    await bot.t.db.update(people).set({ roles: ['isms_lead', 'management_body'] }).where(eq(people.id, bot.ids.lead));
+    expect(await refusal(appetite('lena@test.example'))).toBe('risks.yaml:4: risk_appetite.approved_by: Lena Lead <lena@test.example> proposed the risk appetite '
+      + 'as the file gives it, and nobody approves their own proposal: write another member of the management body who approved it, or leave approved_by out (the management body is asked)');
+    // Another member's approval recorded by the file puts the version in force; the request it answers is withdrawn.
+    await importRisks(appetite('bruno@test.example'));
+    expect(await bot.sayText('lead', '/isms risks', at)).toContain('Risk appetite in force: residual score up to 10');
+    expect(await bot.t.db.select().from(managementApprovals)).toMatchObject([{ ref: 'APR-0001', status: 'withdrawn' }]);
   });
 
   it('a risk appetite imported again without approved_by keeps its approval', async () => {

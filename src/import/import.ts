@@ -22,6 +22,9 @@ import { putSupplierOnTriage } from '../domain/declarations/supplier.js';
 import { TIER_LABELS } from '../domain/declarations/supplier-tier.js';
 import { isTierOne, settleSupplierApproval } from '../domain/suppliers/approval.js';
 import { recordAssessment, refreshAcceptanceApprovals, reopensAccepted } from '../domain/risks/assess.js';
+import { RISK_APPETITE_REF, riskAppetiteSubject } from '../domain/risks/appetite.js';
+import { scopeStatementApproval, scopeStatementRef } from '../domain/declarations/scope-approval.js';
+import { requestApproval, withdrawPending } from '../domain/approvals/request.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -241,15 +244,20 @@ class ImportRun {
     return problems;
   }
 
-  /** A residual score above the inherent one is refused, as "risk add" and "risk update" refuse it. */
+  /**
+   * A residual score above the inherent one is refused, as "risk add" and "risk update" refuse it. A row that leaves
+   * out its likelihood or impact is checked once the register's is known (see writeRisks).
+   */
   private checkResidualScores(): ImportProblem[] {
-    return (this.data.risks ?? []).flatMap((r, i) => {
-      const inherent = r.likelihood * r.impact;
-      return r.residual_score !== undefined && r.residual_score > inherent
-        ? [this.source.problem(['risks', i, 'residual_score'], `${r.residual_score} is above the inherent score ${inherent} (likelihood x impact); `
-          + `controls in place cannot make a risk worse: give a residual score up to ${inherent}, or raise the likelihood or impact`)]
-        : [];
-    });
+    return (this.data.risks ?? []).flatMap((r, i) =>
+      r.likelihood === undefined || r.impact === undefined ? [] : this.residualAboveInherent(r, i, r.likelihood * r.impact));
+  }
+
+  private residualAboveInherent(r: RiskEntry, i: number, inherent: number): ImportProblem[] {
+    return r.residual_score !== undefined && r.residual_score > inherent
+      ? [this.source.problem(['risks', i, 'residual_score'], `${r.residual_score} is above the inherent score ${inherent} (likelihood x impact); `
+        + `controls in place cannot make a risk worse: give a residual score up to ${inherent}, or raise the likelihood or impact`)]
+      : [];
   }
 
   private async checkAssetNames(): Promise<ImportProblem[]> {
@@ -398,16 +406,52 @@ class ImportRun {
   private async writeScope() {
     const s = this.data.scope;
     if (!s) return;
+    const path: FieldPath = ['scope', 'approved_by'];
     const [latest] = await this.tx.select().from(scopeStatements).orderBy(desc(scopeStatements.version)).limit(1);
-    const approvedBy = this.person(s.approved_by);
-    if (latest && latest.text === s.statement && (approvedBy === undefined || latest.approvedBy === approvedBy)) {
+    const same = latest?.text === s.statement;
+    const approver = await this.approver(path, s.approved_by, 'the scope statement', same ? latest.proposedBy : null);
+    if (latest && same && (!approver || latest.approvedBy === approver.id)) {
       await this.record('scope', 'unchanged', 'scope_statement', '', latest, latest);
       return;
     }
+    // As in chat: approved, it is in force; otherwise proposed by the ISMS lead and put to the management body.
+    const proposer = approver ? undefined : await this.proposer(path, 'a scope statement');
     const [row] = await this.tx.insert(scopeStatements).values({
-      version: (latest?.version ?? 0) + 1, text: s.statement, approvedBy, approvedAt: approvedBy ? this.now : undefined,
+      version: (latest?.version ?? 0) + 1, text: s.statement, proposedBy: proposer?.id, createdAt: this.now,
+      approvedBy: approver?.id, approvedAt: approver ? this.now : null,
     }).returning();
-    await this.record('scope', latest ? 'updated' : 'created', 'scope_statement', `scope v${row.version}`, latest, row);
+    await this.record('scope', latest ? 'updated' : 'created', 'scope_statement', scopeStatementRef(row.version), latest, row, proposer && 'propose');
+    const ctx = this.contextAs(proposer ?? approver!);
+    await withdrawPending(ctx, scopeStatementApproval, `version ${row.version} replaces it`, proposer && scopeStatementRef(row.version));
+    if (proposer) await requestApproval(ctx, scopeStatementApproval, scopeStatementRef(row.version));
+  }
+
+  /**
+   * The person a file says approved a version of the scope or the risk appetite (`approved_by`): as in chat, a member of the
+   * management body who did not propose it (`proposedBy`, of the version in the register the file repeats).
+   */
+  private async approver(path: FieldPath, email: string | undefined, what: string, proposedBy: number | null,
+    leftOut = 'leave approved_by out to ask the management body'): Promise<Person | undefined> {
+    const person = await this.personById(this.person(email) ?? null);
+    if (!person) return undefined;
+    if (!person.roles.includes('management_body')) {
+      this.source.fail(path, `${person.name} <${person.email}> is not in the management body, which approves ${what}: write the member who approved it, or ${leftOut}`);
+    }
+    if (person.id === proposedBy) {
+      this.source.fail(path, `${person.name} <${person.email}> proposed ${what} as the file gives it, and nobody approves their own proposal: `
+        + 'write another member of the management body who approved it, or leave approved_by out (the management body is asked)');
+    }
+    return person;
+  }
+
+  /** Who proposes a version a file gives without approver, as an ISMS lead proposes one in chat: the register's first. */
+  private async proposer(path: FieldPath, what: string): Promise<Person> {
+    const lead = await this.lead();
+    if (!lead) {
+      this.source.fail(path, `left out, ${what} is proposed to the management body for approval, which an ISMS lead asks for: `
+        + 'import an ISMS lead, or write the management-body member who approved it');
+    }
+    return lead;
   }
 
   private async writeInterestedParties() {
@@ -536,10 +580,12 @@ class ImportRun {
         (c) => this.tx.update(policies).set(c).where(eq(policies.id, existing!.id)).returning());
       let published = same ?? latest;
       if (!same) {
-        const approvedBy = this.person(p.approved_by);
+        // As in chat, the management body approves a policy version: a file names the member who did, or nobody.
+        const approver = await this.approver([...path, 'approved_by'], p.approved_by, `${row.ref} version ${version}`, null,
+          `leave approved_by out (it is published unapproved; "/isms policy publish ${row.ref} ${version}" with the same text asks the management body)`);
         published = first(await this.tx.insert(policyVersions).values({
           policyId: row.id, version, major, minor, content: p.content, contentSha256, url: p.url,
-          approvedBy, approvedAt: approvedBy ? this.now : undefined, publishedAt: this.now,
+          approvedBy: approver?.id, approvedAt: approver ? this.now : null, publishedAt: this.now,
         }).returning());
       }
       const final = outcome === 'unchanged' && !same ? 'updated' : outcome;
@@ -573,12 +619,14 @@ class ImportRun {
             + `leave status out, or write ${existing.status}`);
       }
       // A declared supplier waiting in triage is decided there, by someone other than who declared it, not accepted by a file.
+      // One an earlier import left declared without a triage item is no exception: the next import without status puts it there.
       if (existing?.status === 'declared' && s.status === 'accepted') {
         const waiting = await this.triageItemOf(existing.ref);
-        if (waiting) {
-          this.source.fail([...path, 'status'], `${existing.ref} (${existing.name}) waits in triage as ${waiting.ref}: decide it there `
-            + `("/isms triage accept ${waiting.ref}", by someone other than who declared it); an import does not accept it: leave status out, or write declared`);
-        }
+        this.source.fail([...path, 'status'], waiting
+          ? `${existing.ref} (${existing.name}) waits in triage as ${waiting.ref}: decide it there `
+            + `("/isms triage accept ${waiting.ref}", by someone other than who declared it); an import does not accept it: leave status out, or write declared`
+          : `${existing.ref} (${existing.name}) is declared and waits for a triage decision, by someone other than who declared it; an import does not accept it: `
+            + 'leave status out (or write declared) and import the file again, which puts it in triage ("/isms triage" lists it), then decide it there');
       }
       const ownerId = this.person(s.owner) ?? existing?.ownerId ?? null;
       const values = {
@@ -672,14 +720,22 @@ class ImportRun {
       const path: FieldPath = ['risks', i];
       const [existing] = await this.tx.select().from(risks).where(r.ref ? eq(risks.ref, r.ref) : ieq(risks.title, r.title));
       const [asset] = r.asset ? await this.tx.select({ id: assets.id }).from(assets).where(ieq(assets.name, r.asset)) : [];
-      const inherentScore = r.likelihood * r.impact;
-      const residualScore = this.residualOf(r, existing, path);
-      // Scores changed by a file are a reassessment, as "risk update" makes one: a changed residual score reopens an accepted risk.
-      const reassessed = existing && (existing.likelihood !== r.likelihood || existing.impact !== r.impact || existing.residualScore !== residualScore);
-      const reopen = existing !== undefined && reopensAccepted(existing, residualScore);
-      if (!existing && !r.treatment) {
-        this.source.fail([...path, 'treatment'], `is required for a risk not yet in the register: one of ${TREATMENTS.join(', ')}`);
+      if (!existing) {
+        this.source.failAll([
+          ...(['likelihood', 'impact'] as const).filter((f) => r[f] === undefined).map((f) => this.source.problem([...path, f],
+            'is required for a risk not yet in the register: a whole number from 1 to 5 (a registered risk left without it keeps its own)')),
+          ...(r.treatment ? [] : [this.source.problem([...path, 'treatment'], `is required for a risk not yet in the register: one of ${TREATMENTS.join(', ')}`)]),
+        ]);
       }
+      // Left out, a registered risk's likelihood or impact is the register's, as "risk update" keeps what it is not given.
+      const likelihood = r.likelihood ?? existing!.likelihood;
+      const impact = r.impact ?? existing!.impact;
+      const inherentScore = likelihood * impact;
+      this.source.failAll(this.residualAboveInherent(r, i, inherentScore));
+      const residualScore = this.residualOf(r, existing, inherentScore, path);
+      // Scores changed by a file are a reassessment, as "risk update" makes one: a changed residual score reopens an accepted risk.
+      const reassessed = existing && (existing.likelihood !== likelihood || existing.impact !== impact || existing.residualScore !== residualScore);
+      const reopen = existing !== undefined && reopensAccepted(existing, residualScore);
       // An acceptance set the treatment "accept"; while the risk stays accepted, a file does not change it.
       if (existing?.status === 'accepted' && !reopen && r.treatment && r.treatment !== existing.treatment) {
         this.source.fail([...path, 'treatment'], `${existing.ref} (${existing.title}) is accepted; an import does not change the treatment its acceptance set `
@@ -693,7 +749,7 @@ class ImportRun {
       }
       const values = {
         title: r.title, description: r.description, assetId: asset?.id, scopeArea: r.scope_area, threatRef: r.threat_ref,
-        likelihood: r.likelihood, impact: r.impact, inherentScore, residualScore,
+        likelihood, impact, inherentScore, residualScore,
         treatment: r.treatment, ownerId: this.person(r.owner), status: reopen ? 'open' : undefined,
       };
       const { row, outcome } = await this.save(existing, values,
@@ -718,8 +774,7 @@ class ImportRun {
    * its own (a file left without it does not undo a reassessment made since), unless the file's likelihood x impact
    * falls below it: the row is refused rather than the score lowered unasked.
    */
-  private residualOf(r: RiskEntry, existing: Risk | undefined, path: FieldPath): number {
-    const inherent = r.likelihood * r.impact;
+  private residualOf(r: RiskEntry, existing: Risk | undefined, inherent: number, path: FieldPath): number {
     if (r.residual_score !== undefined || !existing) return r.residual_score ?? inherent;
     if (existing.residualScore > inherent) {
       this.source.fail([...path, 'residual_score'], `left out, ${existing.ref} keeps its residual score ${existing.residualScore}, which is above the inherent `
@@ -744,19 +799,26 @@ class ImportRun {
   private async writeRiskAppetite() {
     const a = this.data.risk_appetite;
     if (!a) return;
+    const path: FieldPath = ['risk_appetite', 'approved_by'];
     const [latest] = await this.tx.select().from(riskAppetite).orderBy(desc(riskAppetite.id)).limit(1);
-    const approvedBy = this.person(a.approved_by) ?? null;
-    // approved_by left out keeps the approval of an appetite the file leaves as it is, as for the scope.
-    if (latest && latest.maxResidualScore === a.max_residual_score && latest.statement === a.statement
-      && (a.approved_by === undefined || latest.approvedBy === approvedBy)) {
+    const same = latest && latest.maxResidualScore === a.max_residual_score && latest.statement === a.statement;
+    const approver = await this.approver(path, a.approved_by, 'the risk appetite', same ? latest.proposedBy : null);
+    // approved_by left out keeps the approval (or the request for it) of an appetite the file leaves as it is, as for the scope.
+    if (latest && same && (!approver || latest.approvedBy === approver.id)) {
       await this.record('risk_appetite', 'unchanged', 'risk_appetite', '', latest, latest);
       return;
     }
-    // Appetite is kept as versions: the newest row is the one in force.
+    // Appetite is kept as versions: the newest approved row is the one in force. Without an approver, a version is
+    // proposed by the ISMS lead and put to the management body, as "risk appetite" does; it has no approval time.
+    const proposer = approver ? undefined : await this.proposer(path, 'a risk appetite');
     const [row] = await this.tx.insert(riskAppetite).values({
-      maxResidualScore: a.max_residual_score, statement: a.statement, approvedBy, approvedAt: this.now,
+      maxResidualScore: a.max_residual_score, statement: a.statement, approvedBy: approver?.id ?? null, approvedAt: approver ? this.now : null,
+      proposedBy: proposer?.id ?? null, proposedAt: proposer ? this.now : null,
     }).returning();
-    await this.record('risk_appetite', latest ? 'updated' : 'created', 'risk_appetite', `risk appetite #${row.id}`, latest, row);
+    await this.record('risk_appetite', latest ? 'updated' : 'created', 'risk_appetite', `risk appetite #${row.id}`, latest, row, proposer && 'propose');
+    // A request about an older version is withdrawn: by the new request, or by the approval the file records.
+    if (proposer) await requestApproval(this.contextAs(proposer), riskAppetiteSubject, RISK_APPETITE_REF);
+    else await withdrawPending(this.contextAs(approver!), riskAppetiteSubject, `version ${row.id}, approved by ${approver!.name}, replaces it`);
   }
 
   private async writePoam() {

@@ -153,6 +153,9 @@ export const supplierEntry = entry({
   status: optional(oneOf(['declared', 'accepted'])),
 });
 
+/** A likelihood or impact, 1 to 5; `risk add` requires both, an import only for a risk new to the register. */
+export const riskRating = wholeNumber(1, 5);
+
 /** How a risk is treated; `risk add` requires it, an import only for a risk new to the register. */
 export const riskTreatment = oneOf([...TREATMENTS]);
 
@@ -164,8 +167,9 @@ export const riskEntry = entry({
   scope_area: optional(text(200)),
   /** Checked against the threat catalogue as `risk add --threat` is. */
   threat_ref: optional(catalogueThreat),
-  likelihood: wholeNumber(1, 5),
-  impact: wholeNumber(1, 5),
+  /** Required for a new risk; a registered risk left without one keeps its own (one given alone is a reassessment). */
+  likelihood: optional(riskRating),
+  impact: optional(riskRating),
   /** Left out: the inherent score for a new risk; a registered risk keeps its residual score. */
   residual_score: optional(wholeNumber(1, 25)),
   /** Required for a new risk; a registered risk left without it keeps its treatment. */

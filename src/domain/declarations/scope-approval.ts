@@ -12,7 +12,8 @@ import type { ApprovalSubject, Approval } from '../approvals/subject.js';
 import { approvalInWords, latestApproval, requestApproval, withdrawPending } from '../approvals/request.js';
 import { KIND_LABELS } from '../triage/labels.js';
 
-const statementRef = (version: number) => `scope v${version}`;
+/** "scope v3": how approvals and audit events name a version of the scope statement. */
+export const scopeStatementRef = (version: number) => `scope v${version}`;
 const versionOf = (ref: string) => Number(/^scope v(\d+)$/.exec(ref)?.[1] ?? NaN);
 
 /** A version of the ISMS scope statement (ISO 27001 cl. 4.3): in force once the management body approves it. */
@@ -98,9 +99,9 @@ export const scopeStatementCommand = defineCommand({
       throw conflict(`Scope statement version ${latest.version} already says exactly this.`, 'Nothing was recorded. "/isms approvals" shows whether it waits for approval.');
     }
     const [row] = await ctx.db.insert(scopeStatements).values({ version: (latest?.version ?? 0) + 1, text: input.text, proposedBy: ctx.actor.id, createdAt: ctx.now }).returning();
-    await ctx.audit({ action: 'propose', entity: 'scope_statement', entityRef: statementRef(row.version), before: latest ?? null, after: row });
+    await ctx.audit({ action: 'propose', entity: 'scope_statement', entityRef: scopeStatementRef(row.version), before: latest ?? null, after: row });
     await withdrawPending(ctx, scopeStatementApproval, `version ${row.version} replaces it`);
-    const { approval, asked } = await requestApproval(ctx, scopeStatementApproval, statementRef(row.version));
+    const { approval, asked } = await requestApproval(ctx, scopeStatementApproval, scopeStatementRef(row.version));
     return reply(
       text(`Scope statement version ${row.version} is proposed and awaits the management body's approval (${approval.ref}).`, 'success'),
       text(asked.length ? `Asked: ${asked.map((p) => p.name).join(', ')}. ${await inForceUntilThen(ctx)}`
@@ -123,7 +124,7 @@ async function showScope(ctx: CommandContext) {
   const inForce = rows.find((r) => r.s.approvedAt);
   const newer = rows[0] && rows[0] !== inForce ? rows[0] : undefined;
   if (!rows.length) return reply(text('No scope statement is recorded yet. An ISMS lead proposes one with "/isms scope statement <text>".', 'warning'));
-  const pending = newer ? await latestApproval(ctx.db, scopeStatementApproval, statementRef(newer.s.version)) : undefined;
+  const pending = newer ? await latestApproval(ctx.db, scopeStatementApproval, scopeStatementRef(newer.s.version)) : undefined;
   const by = newer?.s.proposedBy ? await findPersonById(ctx.db, newer.s.proposedBy) : undefined;
   return reply(
     inForce

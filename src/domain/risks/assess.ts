@@ -7,7 +7,7 @@ import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
-import { riskEntry, riskTreatment } from '../../import/schema.js';
+import { riskEntry, riskRating, riskTreatment } from '../../import/schema.js';
 import { sameName, serializeAdds, tidyName } from '../registers/entries.js';
 import { refreshApprovals } from '../approvals/request.js';
 import { loadRisk, riskAcceptanceSubject } from './accept.js';
@@ -16,7 +16,7 @@ import { threatChoices } from './threats.js';
 import { catalogueThreat, threatInWords } from '../../refdata/threats.js';
 
 /** A score from 1 to 5, as the import checks it. */
-const rating = riskEntry.shape.likelihood;
+const rating = riskRating;
 
 /** "6", or the residual likelihood and impact as "2x3" (also 2*3, 2×3), read as their product. */
 const residualScore = z.preprocess((v) => {
@@ -33,7 +33,7 @@ export const riskAddInput = z.object({
   title: riskEntry.shape.title.describe('What could go wrong, e.g. "Ransomware on the file servers"'),
   description: riskEntry.shape.description.describe('More about the risk: cause, event, consequence'),
   likelihood: rating.describe('Likelihood before controls, 1 (rare) to 5 (almost certain)'),
-  impact: riskEntry.shape.impact.describe('Impact before controls, 1 (negligible) to 5 (severe)'),
+  impact: rating.describe('Impact before controls, 1 (negligible) to 5 (severe)'),
   residual: residualScore.optional().describe('The score with the controls in place: a score, or residual likelihood x impact such as 2x3 (the inherent score when left out)'),
   treatment: riskTreatment.describe(`How it is treated: ${TREATMENTS.join(', ')}`),
   owner: personRef.optional().describe('The risk owner, someone in the register: email, name or @handle'),
@@ -45,7 +45,7 @@ export const riskAddInput = z.object({
 export const riskUpdateInput = z.object({
   risk: registerRef('R').describe('The risk, e.g. R-0003'),
   likelihood: rating.optional().describe('The new likelihood before controls, 1 to 5'),
-  impact: riskEntry.shape.impact.optional().describe('The new impact before controls, 1 to 5'),
+  impact: rating.optional().describe('The new impact before controls, 1 to 5'),
   residual: residualScore.optional().describe('The new residual score, or residual likelihood x impact such as 2x3'),
   threat: riskAddInput.shape.threat,
   rationale: rationale.describe('Why the risk is reassessed so; auditors read this'),
