@@ -190,12 +190,15 @@ describe('/isms risk appetite', () => {
     expect(toPlainText(pending)).toContain('Risk appetite in force: residual score up to 12 (since 2026-01-15).');
     expect(toPlainText(pending)).toContain('Proposed risk appetite, not in force until the management body approves it: residual score up to 15. We accept residual risks up to 15. (awaiting management-body approval (APR-0001))');
     expect(itemFor(pending, 'R-0001').detail).toBe('above appetite');
+    // The lead's status counts against the appetite in force, not the proposal.
+    expect(await bot.sayText('lead', '/isms status', at)).toContain('1 of 1 (appetite: residual score up to 12)');
 
     expect(await bot.sayText('board', '/isms approve APR-0001', { now: new Date('2026-10-02T10:00:00Z') })).toContain('Approved: risk appetite version 2');
     const approved = await bot.say('lead', '/isms risks', at);
     expect(toPlainText(approved)).toContain('Risk appetite in force: residual score up to 15 (since 2026-10-02). We accept residual risks up to 15.');
     expect(toPlainText(approved)).not.toContain('Proposed risk appetite');
     expect(itemFor(approved, 'R-0001').detail).toBe('within appetite');
+    expect(await bot.sayText('lead', '/isms status', at)).toContain('0 of 1 (appetite: residual score up to 15)');
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 

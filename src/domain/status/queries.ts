@@ -55,7 +55,7 @@ export interface ProgrammeFigures {
   boardMembers: number;
   /** Members holding a valid attestation of every management-body course. */
   boardMembersCovered: number;
-  /** Null when no risk appetite is recorded. */
+  /** The approved risk appetite in force (a proposal waiting for the management body is not); null when none is. */
   riskAppetite: number | null;
   risksOpen: number;
   risksOverAppetite: number;
@@ -83,10 +83,10 @@ export async function programmeFigures(db: Db, today: string): Promise<Programme
         select 1 from board_courses c where not exists (
           select 1 from training_attestations t
           where t.person_id = m.id and t.course_id = c.id and t.expires_on >= ${today}::date))) as "boardMembersCovered",
-      (select max_residual_score from risk_appetite order by id desc limit 1) as "riskAppetite",
+      (select max_residual_score from risk_appetite where approved_at is not null order by id desc limit 1) as "riskAppetite",
       (select count(*)::int from risks where status <> 'closed') as "risksOpen",
       (select count(*)::int from risks where status <> 'closed'
-        and residual_score > (select max_residual_score from risk_appetite order by id desc limit 1)) as "risksOverAppetite",
+        and residual_score > (select max_residual_score from risk_appetite where approved_at is not null order by id desc limit 1)) as "risksOverAppetite",
       (select count(*)::int from management_approvals where status = 'pending') as "approvalsPending"`);
   return row;
 }

@@ -29,7 +29,7 @@ async function oversightFields(db: Db, f: ProgrammeFigures, today: string): Prom
   return [
     {
       label: 'Risks over appetite',
-      value: f.riskAppetite === null ? `no risk appetite recorded (${f.risksOpen} risks)` : `${f.risksOverAppetite} of ${f.risksOpen} (appetite: residual score up to ${f.riskAppetite})`,
+      value: f.riskAppetite === null ? `no approved risk appetite (${f.risksOpen} risks)` : `${f.risksOverAppetite} of ${f.risksOpen} (appetite: residual score up to ${f.riskAppetite})`,
     },
     { label: 'Evidence freshness', value: share(c.fresh, c.applicable, 'no applicable controls') },
     { label: 'Training completion', value: share(c.trained, c.obligations, 'no training courses defined') },
