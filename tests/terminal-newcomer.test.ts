@@ -124,15 +124,21 @@ describe('a first session in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
-  it('a command copied with its button label, prompt or backticks runs as the command', async () => {
-    const lines = ['[Attest] /isms attest SEC-AWARE', '> /whoami', '`/isms training`', '/isms declare ai', '[Cancel] `/cancel`'];
+  it('a command copied with its button label, prompt or backticks, or pasted after a slash or after "/isms ", runs as the command', async () => {
+    const lines = ['[Attest] /isms attest SEC-AWARE', '> /whoami', '`/isms training`', '/isms declare ai', '[Cancel] `/cancel`',
+      '//isms status', '/isms /isms policies', '/isms isms poam', '/isms help /isms poam done'];
     const out = await pipedSession(register, ...lines);
 
     expect(answerTo(out, lines[0])).toContain('✔ Recorded your completion of SEC-AWARE');
     expect(answerTo(out, lines[1])).toContain('You are Iris Lindqvist <iris@northwind.example>');
     expect(answerTo(out, lines[2])).toMatch(/SEC-AWARE .*valid until/);
     expect(answerTo(out, lines[3])).toContain('AI tool: [Cancel] `/cancel`\nCancelled; nothing was recorded.');
+    expect(answerTo(out, lines[5])).toContain('Iris Lindqvist, 2 things wait for you.');
+    expect(answerTo(out, lines[6])).toContain('POL-0001 Information Security Policy');
+    expect(answerTo(out, lines[7])).toContain('Your POA&M items');
+    expect(answerTo(out, lines[8])).toContain('Usage: /isms poam done <POAM-ref>');
     expect(out).not.toContain('Commands start with');
+    expect(out).not.toContain('I don\'t know the command');
     await register.withDb(async (db) => {
       expect(await db.select().from(aiTools)).toEqual([]);
     });

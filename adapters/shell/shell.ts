@@ -307,10 +307,11 @@ export class Shell {
 
 /**
  * A command copied with what the terminal shows around it, as a newcomer copies it: the "> " of an
- * echoed line, a button's "[Attest] ", a bullet, or the backticks of a chat message. Anything else as typed.
+ * echoed line, a button's "[Attest] ", a bullet, the backticks of a chat message, or a slash typed
+ * before a pasted command that has its own ("//isms status"). Anything else as typed.
  */
 function pastedCommand(line: string): string {
-  const m = /^(?:>\s*|[•*-]\s+|\[[^\]\n]*\]\s*)*`*(\/[^`]*?)`*$/.exec(line);
+  const m = /^(?:>\s*|[•*-]\s+|\[[^\]\n]*\]\s*)*`*\/*(\/[^`]*?)`*$/.exec(line);
   return m && m[1] !== line && /^\/(isms|as|whoami|quit|exit|cancel)(\s|$)/i.test(m[1]) ? m[1].trim() : line;
 }
 

@@ -127,6 +127,12 @@ export function tokenize(line: string): string[] {
   return tokens;
 }
 
+/**
+ * The words of a typed command line after its "/isms": also when a whole command was pasted after a typed
+ * "/isms " ("/isms /isms status", "/isms isms status"), as no command's first word is "isms".
+ */
+export const commandWords = (line: string): string[] => tokenize(line.trim().replace(/^(?:\/*isms\b\s*)+/i, ''));
+
 /** Characters that open a quoted phrase, whose closing quote a person may forget; apostrophes ("don't") are left out. */
 const OPENING_QUOTES = new Set(QUOTES.map(([open]) => open).filter((open) => !"'‚‘".includes(open)));
 
@@ -214,7 +220,7 @@ export class CommandRouter {
 
   /** Runs a typed command line ("/isms declare ai ChatGPT" or "declare ai ChatGPT"). */
   async handle(line: string, inbound: Inbound): Promise<Reply> {
-    const words = tokenize(line.trim().replace(/^\/?isms\b/i, ''));
+    const words = commandWords(line);
     if (words.length === 0) return this.run(this.byName.get('help')!, [], inbound);
     const matched = this.match(words);
     if (!matched) return this.unknown(words, inbound);
