@@ -93,6 +93,21 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
 
 export const defineCommand = <S extends ZodTypeAny>(spec: CommandSpec<S>): CommandSpec<S> => spec;
 
+/**
+ * Zod's own wording ("String must contain at most 200 character(s)") said as the rest of the bot speaks, with what
+ * was typed: a message a schema gives for its check is kept.
+ */
+const inPlainWords: z.ZodErrorMap = (issue, ctx) => {
+  if (issue.code === 'too_big' && issue.type === 'string') {
+    return { message: `is too long: at most ${issue.maximum} characters, and this has ${String(ctx.data).length}` };
+  }
+  if (issue.code === 'too_small' && issue.type === 'string') {
+    return { message: Number(issue.minimum) <= 1 ? 'is empty' : `is too short: at least ${issue.minimum} characters` };
+  }
+  if (issue.code === 'too_big' && issue.type === 'array') return { message: `has too many items: at most ${issue.maximum}` };
+  return { message: ctx.defaultError };
+};
+
 /** Said after a refusal of a command that could have written something. */
 const nothingRecorded = (spec: CommandSpec | undefined) => (spec?.readOnly ? '' : ' Nothing was recorded.');
 
@@ -283,7 +298,7 @@ export class CommandRouter {
       return this.errorReply(new UserError('invalid_input', `The ${hostile} holds a control character (such as NUL or ESC) that cannot be recorded.`,
         'Type or paste it again as plain text.').on(hostile), spec, inbound.channel);
     }
-    const parsed = spec.schema.safeParse(raw);
+    const parsed = spec.schema.safeParse(raw, { errorMap: inPlainWords });
     if (!parsed.success) {
       const meant = firstWord ? this.meant(spec, firstWord, inbound) : undefined;
       if (meant) return this.didYouMean(`${spec.name} ${firstWord}`, meant, inbound.channel);
