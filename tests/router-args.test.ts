@@ -123,6 +123,15 @@ describe('a command\'s arguments are declared once: parsing, usage, help and for
     expect(toPlainText(refused)).toContain('"/isms declare ai" has no option --colour.');
     expect(toPlainText(refused)).toContain('Options: --vendor, --data, --users.');
   });
+
+  it('a misspelt option is refused naming the option meant, and nothing is recorded', async () => {
+    const before = await bot.auditCount();
+    const refused = await bot.say('staff', '/isms declare ai Gemini --venodr Google');
+    expect(refused.outcome).toBe('refused');
+    expect(toPlainText(refused)).toContain('✖ "/isms declare ai" has no option --venodr. Did you mean --vendor? Nothing was recorded.');
+    expect(await bot.sayText('staff', '/isms declare ai Gemini --colour blue')).not.toContain('Did you mean');
+    expect(await bot.auditCount()).toBe(before);
+  });
 });
 
 describe('a service\'s refusal about one field lands under that field', () => {
