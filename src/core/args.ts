@@ -252,6 +252,12 @@ export function parseWords(command: string, list: ArgInfo[], typedWords: string[
   });
   if (positions.at(-1)?.kind !== 'rest' && loose.length > positions.length) {
     const extra = loose.slice(positions.length);
+    // "/isms request CTL-OPS-01 next friday": the words are one date, which the date's own check refuses by name.
+    const last = positions.at(-1);
+    if (last?.field === 'date' && !/^\d/.test(String(out[last.name]))) {
+      out[last.name] = [out[last.name], ...extra].join(' ');
+      return out;
+    }
     throw new ExtraWords(extra, `Too many words for "${say(command)}": "${extra.join(' ')}".`, 'Put text with spaces in "double quotes".');
   }
   return out;
