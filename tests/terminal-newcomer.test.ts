@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { aiTools, auditEvents, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { aiTools, auditEvents, evidenceItems, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
 import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
@@ -164,5 +166,25 @@ describe('a first session in the terminal', () => {
     const help = answerTo(out, '/isms help as');
     expect(help).toContain('  /as <email, name or role>: act as someone else in the register, e.g. "/as auditor"; "/as" alone lists people');
     expect(help).not.toContain('/isms ack');
+  }, SESSION_TIMEOUT);
+  it('a file path as a terminal hands it over (dragged in quotes, spaces escaped, under ~) is the file, on the line and in the form', async () => {
+    // The home folder of this session is the register's folder, so "~" is known.
+    const home = register.cwd;
+    await mkdir(path.join(home, 'Evidence Q3'));
+    await writeFile(path.join(home, 'Evidence Q3', 'restore test.txt'), 'restore completed in 3 h');
+    const lines = [
+      "/isms evidence submit CTL-GOV-01 --file '" + path.join(home, 'Evidence Q3', 'restore test.txt') + "'",
+      '/isms evidence submit CTL-GOV-01 "restore log" --file ~/Evidence\\ Q3/restore\\ test.txt',
+      '/isms evidence submit CTL-GOV-01 --file ~/missing.pdf',
+    ];
+    const out = await pipedSession({ ...register, env: { ...register.env, HOME: home } }, ...lines, '/isms evidence submit', 'CTL-GOV-01', '', '', "'~/Evidence Q3/restore test.txt'");
+
+    expect(answerTo(out, lines[0])).toContain('File: restore test.txt (24 bytes)');
+    expect(answerTo(out, lines[1])).toContain('File: restore test.txt (24 bytes)');
+    expect(answerTo(out, lines[2])).toContain(`✖ Cannot find the file "${path.join(home, 'missing.pdf')}": check the path. Nothing was recorded.`);
+    expect(answerTo(out, '/isms evidence submit')).toContain('File: restore test.txt (24 bytes)');
+    await register.withDb(async (db) => {
+      expect((await db.select().from(evidenceItems)).map((e) => e.fileName)).toEqual(['restore test.txt', 'restore test.txt', 'restore test.txt']);
+    });
   }, SESSION_TIMEOUT);
 });

@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { distance } from 'fastest-levenshtein';
@@ -203,7 +204,7 @@ export class Shell {
         continue;
       }
       if (field.type === 'file') {
-        const file = value.replace(/^"(.*)"$/, '$1');
+        const file = typedPath(value);
         files.push(file);
         values[field.name] = path.basename(file);
         continue;
@@ -352,7 +353,18 @@ export function sanitize(text: string): string {
  * A file from disk, as a chat upload would bring it: its size from stat (an oversized file is refused
  * before a byte is read), its bytes streamed by the command. A path that cannot be read is the person's mistake.
  */
-function readAttachment(file: string): Attachment {
+/**
+ * A path as a terminal hands it over: in quotes (a file dragged into GNOME's terminal arrives as
+ * '/home/me/Q3 review.pdf'), with its spaces escaped (macOS: /Users/me/Q3\\ review.pdf), or under the home
+ * folder (~/Downloads/review.pdf): the shell that would have read them so is not in between.
+ */
+function typedPath(typed: string): string {
+  const unquoted = /^(["'])(.*)\1$/s.exec(typed.trim())?.[2] ?? typed.trim().replace(/\\([\s'"()&;])/g, '$1');
+  return /^~(?=\/|$)/.test(unquoted) ? path.join(homedir(), unquoted.slice(1)) : unquoted;
+}
+
+function readAttachment(typed: string): Attachment {
+  const file = typedPath(typed);
   let stat;
   try {
     stat = statSync(file);
@@ -372,8 +384,8 @@ function readAttachment(file: string): Attachment {
 /** "--file <path>" (or --file "<path with spaces>") names a file to attach; the files are read once the person is known. */
 function takeFiles(line: string): { text: string; files: string[] } | { problem: string } {
   const files: string[] = [];
-  const text = line.replace(/--file\s+(?:"([^"]+)"|(\S+))/g, (_m, quoted?: string, bare?: string) => {
-    files.push(quoted ?? bare ?? '');
+  const text = line.replace(/--file\s+("[^"]+"|'[^']+'|(?:\\\s|\S)+)/g, (_m, file: string) => {
+    files.push(file);
     return '';
   });
   if (/(^|\s)--file(\s|$)/.test(text)) return { problem: '"--file" needs the path of a file after it, e.g. --file ./access-review.pdf.' };
