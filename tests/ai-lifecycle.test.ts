@@ -193,7 +193,12 @@ describe('AI tools before the management body and their links: /isms approvals, 
     expect(waiting).toContain('APR-0001 — use of the AI tool DeepSeek (AI-0001)');
     expect(waiting).toContain('Conditions: EU region only');
 
-    expect(await bot.sayText('board', '/isms approve APR-0001', { now: NOW })).toContain('Approved: use of the AI tool DeepSeek (AI-0001) (APR-0001).');
+    const approved = await bot.sayText('board', '/isms approve APR-0001', { now: NOW });
+    expect(approved).toContain('Approved: use of the AI tool DeepSeek (AI-0001) (APR-0001).');
+    // The answer reads the tool as the decision left it: approved, with nothing else left to do.
+    expect(approved).toContain('Status: approved with conditions: EU region only');
+    expect(approved).not.toContain('awaiting management-body approval');
+    expect(approved).not.toContain('ai restrict');
     expect(await tool('AI-0001')).toMatchObject({ status: 'approved', conditions: 'EU region only', managementApprovedBy: bot.ids.board, managementApprovedAt: NOW });
     expect(await requests('AI-0001')).toEqual([expect.objectContaining({ status: 'approved', decidedBy: bot.ids.board, staleAt: null })]);
     const told = (await bot.outboxFor('staff')).filter((m) => m.kind === 'ai_decision');

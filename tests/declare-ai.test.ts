@@ -35,6 +35,15 @@ describe('/isms declare ai', () => {
     expect(await bot.auditCount()).toBe(before);
   });
 
+  it('a name pasted far too long is refused saying how long it may be and how long it was, and writes nothing', async () => {
+    const before = await bot.auditCount();
+    const answer = await bot.sayText('staff', `/isms declare ai ${'x'.repeat(300)} --vendor OpenAI`);
+    expect(answer).toContain('✖ That didn\'t work: tool: is too long: at most 200 characters, and this has 300. Nothing was recorded.');
+    expect(answer).not.toContain('character(s)');
+    expect(await bot.auditCount()).toBe(before);
+    expect(await bot.t.db.select().from(aiTools)).toEqual([]);
+  });
+
   it('opens a form when given no arguments, and the submitted form records the tool', async () => {
     await bot.say('staff', '/isms declare ai ChatGPT'); // AI-0001
     await bot.say('owner', '/isms declare ai Copilot'); // AI-0002

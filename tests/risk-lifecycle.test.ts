@@ -104,6 +104,14 @@ describe('/isms risk add', () => {
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 
+  it('a title typed without quotes keeps its first word, and the answer shows the description the other words became', async () => {
+    const added = await bot.sayText('lead', '/isms risk add Ransomware on the ledger --likelihood 3 --impact 4 --treatment mitigate', at);
+    expect(added).toContain('Added Ransomware to the risk register as R-0001.');
+    expect(added).toContain('  Description: on the ledger\n');
+    expect(await riskRow(bot, 'R-0001')).toMatchObject({ title: 'Ransomware', description: 'on the ledger' });
+    expect(await bot.sayText('lead', '/isms risk add Phishing --likelihood 3 --impact 4 --treatment mitigate', at)).not.toContain('Description');
+  });
+
   it('refuses everyone but the ISMS lead, and unknown links, a residual above the inherent score or a repeated title, writing nothing', async () => {
     await bot.say('lead', '/isms risk add "Laptop theft" --likelihood 3 --impact 4 --treatment mitigate', at);
     const before = await snapshot(bot);

@@ -115,6 +115,17 @@ describe('a command\'s arguments are declared once: parsing, usage, help and for
     expect(due).toEqual(['2026-07-01', '2026-07-02']);
   });
 
+  it('a date typed in words ("next friday") is refused as that date, saying to write the day itself, and nothing is recorded', async () => {
+    const control = await addControl(bot.t.db, { code: 'CTL-RQ-03', title: 'Patching', ownerId: bot.ids.owner });
+    const before = await bot.auditCount();
+    const request = await bot.sayText('lead', '/isms request CTL-RQ-03 next friday', at);
+    expect(request).toContain('✖ That didn\'t work: due: must be a date written YYYY-MM-DD, e.g. 2026-12-31 — write the day itself, not "next friday". Nothing was recorded.');
+    expect(request).not.toContain('Too many words');
+    expect(await bot.sayText('staff', '/isms attest SEC-AWARE yesterday', at)).toContain('completed: must be a date written YYYY-MM-DD, e.g. 2026-12-31 — write the day itself, not "yesterday".');
+    expect(await bot.auditCount()).toBe(before);
+    expect(await bot.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.controlId, control.id))).toEqual([]);
+  });
+
   it('a switch such as --all does not swallow the word after it, and an unknown option is refused by name', async () => {
     expect(bot.router.parse(bot.router.find('findings')!, ['--all', '--page', '2'])).toEqual({ all: 'true', page: '2' });
     expect(bot.router.parse(bot.router.find('policy publish')!, ['POL-0001', '--major', 'Staff', 'must'])).toEqual({ policy: 'POL-0001', major: 'true', version: 'Staff', content: 'must' });
@@ -122,6 +133,15 @@ describe('a command\'s arguments are declared once: parsing, usage, help and for
     expect(refused.outcome).toBe('refused');
     expect(toPlainText(refused)).toContain('"/isms declare ai" has no option --colour.');
     expect(toPlainText(refused)).toContain('Options: --vendor, --data, --users.');
+  });
+
+  it('a misspelt option is refused naming the option meant, and nothing is recorded', async () => {
+    const before = await bot.auditCount();
+    const refused = await bot.say('staff', '/isms declare ai Gemini --venodr Google');
+    expect(refused.outcome).toBe('refused');
+    expect(toPlainText(refused)).toContain('✖ "/isms declare ai" has no option --venodr. Did you mean --vendor? Nothing was recorded.');
+    expect(await bot.sayText('staff', '/isms declare ai Gemini --colour blue')).not.toContain('Did you mean');
+    expect(await bot.auditCount()).toBe(before);
   });
 });
 

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { aiTools, auditEvents, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { aiTools, auditEvents, evidenceItems, riskAcceptances, risks, suppliers } from '../src/db/schema/index.js';
 import { answerTo, exampleRegister, pipedSession, type Register } from './helpers/process.js';
 
 /** A start costs several seconds (tsx, PGlite, the example import). */
@@ -124,15 +126,21 @@ describe('a first session in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
-  it('a command copied with its button label, prompt or backticks runs as the command', async () => {
-    const lines = ['[Attest] /isms attest SEC-AWARE', '> /whoami', '`/isms training`', '/isms declare ai', '[Cancel] `/cancel`'];
+  it('a command copied with its button label, prompt or backticks, or pasted after a slash or after "/isms ", runs as the command', async () => {
+    const lines = ['[Attest] /isms attest SEC-AWARE', '> /whoami', '`/isms training`', '/isms declare ai', '[Cancel] `/cancel`',
+      '//isms status', '/isms /isms policies', '/isms isms poam', '/isms help /isms poam done'];
     const out = await pipedSession(register, ...lines);
 
     expect(answerTo(out, lines[0])).toContain('✔ Recorded your completion of SEC-AWARE');
     expect(answerTo(out, lines[1])).toContain('You are Iris Lindqvist <iris@northwind.example>');
     expect(answerTo(out, lines[2])).toMatch(/SEC-AWARE .*valid until/);
     expect(answerTo(out, lines[3])).toContain('AI tool: [Cancel] `/cancel`\nCancelled; nothing was recorded.');
+    expect(answerTo(out, lines[5])).toContain('Iris Lindqvist, 2 things wait for you.');
+    expect(answerTo(out, lines[6])).toContain('POL-0001 Information Security Policy');
+    expect(answerTo(out, lines[7])).toContain('Your POA&M items');
+    expect(answerTo(out, lines[8])).toContain('Usage: /isms poam done <POAM-ref>');
     expect(out).not.toContain('Commands start with');
+    expect(out).not.toContain('I don\'t know the command');
     await register.withDb(async (db) => {
       expect(await db.select().from(aiTools)).toEqual([]);
     });
@@ -158,5 +166,25 @@ describe('a first session in the terminal', () => {
     const help = answerTo(out, '/isms help as');
     expect(help).toContain('  /as <email, name or role>: act as someone else in the register, e.g. "/as auditor"; "/as" alone lists people');
     expect(help).not.toContain('/isms ack');
+  }, SESSION_TIMEOUT);
+  it('a file path as a terminal hands it over (dragged in quotes, spaces escaped, under ~) is the file, on the line and in the form', async () => {
+    // The home folder of this session is the register's folder, so "~" is known.
+    const home = register.cwd;
+    await mkdir(path.join(home, 'Evidence Q3'));
+    await writeFile(path.join(home, 'Evidence Q3', 'restore test.txt'), 'restore completed in 3 h');
+    const lines = [
+      "/isms evidence submit CTL-GOV-01 --file '" + path.join(home, 'Evidence Q3', 'restore test.txt') + "'",
+      '/isms evidence submit CTL-GOV-01 "restore log" --file ~/Evidence\\ Q3/restore\\ test.txt',
+      '/isms evidence submit CTL-GOV-01 --file ~/missing.pdf',
+    ];
+    const out = await pipedSession({ ...register, env: { ...register.env, HOME: home } }, ...lines, '/isms evidence submit', 'CTL-GOV-01', '', '', "'~/Evidence Q3/restore test.txt'");
+
+    expect(answerTo(out, lines[0])).toContain('File: restore test.txt (24 bytes)');
+    expect(answerTo(out, lines[1])).toContain('File: restore test.txt (24 bytes)');
+    expect(answerTo(out, lines[2])).toContain(`✖ Cannot find the file "${path.join(home, 'missing.pdf')}": check the path. Nothing was recorded.`);
+    expect(answerTo(out, '/isms evidence submit')).toContain('File: restore test.txt (24 bytes)');
+    await register.withDb(async (db) => {
+      expect((await db.select().from(evidenceItems)).map((e) => e.fileName)).toEqual(['restore test.txt', 'restore test.txt', 'restore test.txt']);
+    });
   }, SESSION_TIMEOUT);
 });

@@ -76,6 +76,14 @@ describe('/isms training and /isms attest', () => {
     expect(await attestationsOf(bot.ids.owner)).toMatchObject([{ completedOn: '2026-03-10', expiresOn: '2028-03-10' }]);
   });
 
+  it('says someone is up to date on their one course, or on all of their courses, in plain English', async () => {
+    await bot.say('staff', '/isms attest SEC-AWARE', { now });
+    expect(await bot.sayText('staff', '/isms training', { now })).toContain('You are up to date on the one course that applies to you.');
+    await bot.say('owner', '/isms attest SEC-AWARE', { now });
+    await bot.say('owner', '/isms attest CTL-OWN', { now });
+    expect(await bot.sayText('owner', '/isms training', { now })).toContain('You are up to date on all 2 courses that apply to you.');
+  });
+
   it('names a badly written date, a future date and an unknown course, and writes nothing', async () => {
     const audit = await bot.auditCount();
     const badDate = await bot.sayText('staff', '/isms attest SEC-AWARE completed on 2026-02-30', { now });

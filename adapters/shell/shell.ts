@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { distance } from 'fastest-levenshtein';
@@ -203,7 +204,7 @@ export class Shell {
         continue;
       }
       if (field.type === 'file') {
-        const file = value.replace(/^"(.*)"$/, '$1');
+        const file = typedPath(value);
         files.push(file);
         values[field.name] = path.basename(file);
         continue;
@@ -307,10 +308,11 @@ export class Shell {
 
 /**
  * A command copied with what the terminal shows around it, as a newcomer copies it: the "> " of an
- * echoed line, a button's "[Attest] ", a bullet, or the backticks of a chat message. Anything else as typed.
+ * echoed line, a button's "[Attest] ", a bullet, the backticks of a chat message, or a slash typed
+ * before a pasted command that has its own ("//isms status"). Anything else as typed.
  */
 function pastedCommand(line: string): string {
-  const m = /^(?:>\s*|[•*-]\s+|\[[^\]\n]*\]\s*)*`*(\/[^`]*?)`*$/.exec(line);
+  const m = /^(?:>\s*|[•*-]\s+|\[[^\]\n]*\]\s*)*`*\/*(\/[^`]*?)`*$/.exec(line);
   return m && m[1] !== line && /^\/(isms|as|whoami|quit|exit|cancel)(\s|$)/i.test(m[1]) ? m[1].trim() : line;
 }
 
@@ -351,7 +353,18 @@ export function sanitize(text: string): string {
  * A file from disk, as a chat upload would bring it: its size from stat (an oversized file is refused
  * before a byte is read), its bytes streamed by the command. A path that cannot be read is the person's mistake.
  */
-function readAttachment(file: string): Attachment {
+/**
+ * A path as a terminal hands it over: in quotes (a file dragged into GNOME's terminal arrives as
+ * '/home/me/Q3 review.pdf'), with its spaces escaped (macOS: /Users/me/Q3\\ review.pdf), or under the home
+ * folder (~/Downloads/review.pdf): the shell that would have read them so is not in between.
+ */
+function typedPath(typed: string): string {
+  const unquoted = /^(["'])(.*)\1$/s.exec(typed.trim())?.[2] ?? typed.trim().replace(/\\([\s'"()&;])/g, '$1');
+  return /^~(?=\/|$)/.test(unquoted) ? path.join(homedir(), unquoted.slice(1)) : unquoted;
+}
+
+function readAttachment(typed: string): Attachment {
+  const file = typedPath(typed);
   let stat;
   try {
     stat = statSync(file);
@@ -371,8 +384,8 @@ function readAttachment(file: string): Attachment {
 /** "--file <path>" (or --file "<path with spaces>") names a file to attach; the files are read once the person is known. */
 function takeFiles(line: string): { text: string; files: string[] } | { problem: string } {
   const files: string[] = [];
-  const text = line.replace(/--file\s+(?:"([^"]+)"|(\S+))/g, (_m, quoted?: string, bare?: string) => {
-    files.push(quoted ?? bare ?? '');
+  const text = line.replace(/--file\s+("[^"]+"|'[^']+'|(?:\\\s|\S)+)/g, (_m, file: string) => {
+    files.push(file);
     return '';
   });
   if (/(^|\s)--file(\s|$)/.test(text)) return { problem: '"--file" needs the path of a file after it, e.g. --file ./access-review.pdf.' };

@@ -1,6 +1,7 @@
 import { z, type ZodTypeAny } from 'zod';
 import { UserError } from './errors.js';
 import { isoDate } from './validate.js';
+import { didYouMean } from './suggest.js';
 import type { Form, FormField, FormFieldType } from './reply.js';
 
 /**
@@ -218,8 +219,10 @@ export function parseWords(command: string, list: ArgInfo[], typedWords: string[
     const [name, inline] = w.slice(2).split(/=(.*)/s, 2);
     const a = typed.get(name);
     if (!a) {
-      const options = [...typed.values()].filter((x) => x.kind === 'flag' || x.kind === 'switch').map((x) => `--${x.name}`).join(', ');
-      throw new UserError('invalid_input', `"${say(command)}" has no option --${name}.`, options ? `Options: ${options}.` : undefined);
+      const options = [...typed.values()].filter((x) => x.kind === 'flag' || x.kind === 'switch').map((x) => `--${x.name}`);
+      const meant = didYouMean(`--${name}`, options);
+      throw new UserError('invalid_input', `"${say(command)}" has no option --${name}.${meant ? ` Did you mean ${meant}?` : ''}`,
+        options.length ? `Options: ${options.join(', ')}.` : undefined);
     }
     const next = words[i + 1];
     const takesNext = next !== undefined && !next.startsWith('--') && (a.kind !== 'switch' || YES_NO_WORDS.includes(next.toLowerCase()));
@@ -249,6 +252,12 @@ export function parseWords(command: string, list: ArgInfo[], typedWords: string[
   });
   if (positions.at(-1)?.kind !== 'rest' && loose.length > positions.length) {
     const extra = loose.slice(positions.length);
+    // "/isms request CTL-OPS-01 next friday": the words are one date, which the date's own check refuses by name.
+    const last = positions.at(-1);
+    if (last?.field === 'date' && !/^\d/.test(String(out[last.name]))) {
+      out[last.name] = [out[last.name], ...extra].join(' ');
+      return out;
+    }
     throw new ExtraWords(extra, `Too many words for "${say(command)}": "${extra.join(' ')}".`, 'Put text with spaces in "double quotes".');
   }
   return out;

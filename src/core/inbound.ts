@@ -16,7 +16,7 @@ import { enqueue } from './outbox.js';
 import { ACCOUNT_COLUMN, ACCOUNT_FIELD } from './reach.js';
 import { type Reply, reply, text } from './reply.js';
 import { discardAll } from './attachments.js';
-import { type Attachment, type Channel, type CommandRouter, type Inbound, commandLine, commandPrefix, tokenize } from './router.js';
+import { type Attachment, type Channel, type CommandRouter, type Inbound, commandLine, commandPrefix, commandWords } from './router.js';
 import { type Assistant, PLAIN_LANGUAGE_OFF, looksLike } from './assist.js';
 
 export type ChatPlatform = 'slack' | 'teams';
@@ -270,7 +270,7 @@ export class InboundPipeline {
 
   /** A line whose first word is no command's, e.g. "I started using Otter". */
   private isPlainLanguage(line: string, inbound: Inbound): boolean {
-    const words = tokenize(line.trim().replace(/^\/?isms\b/i, ''));
+    const words = commandWords(line);
     return words.length > 2 && !this.router.match(words) && !this.router.startingWith(words.slice(0, 1), inbound.actor).length;
   }
 

@@ -93,6 +93,21 @@ export interface CommandSpec<S extends ZodTypeAny = ZodTypeAny> {
 
 export const defineCommand = <S extends ZodTypeAny>(spec: CommandSpec<S>): CommandSpec<S> => spec;
 
+/**
+ * Zod's own wording ("String must contain at most 200 character(s)") said as the rest of the bot speaks, with what
+ * was typed: a message a schema gives for its check is kept.
+ */
+const inPlainWords: z.ZodErrorMap = (issue, ctx) => {
+  if (issue.code === 'too_big' && issue.type === 'string') {
+    return { message: `is too long: at most ${issue.maximum} characters, and this has ${String(ctx.data).length}` };
+  }
+  if (issue.code === 'too_small' && issue.type === 'string') {
+    return { message: Number(issue.minimum) <= 1 ? 'is empty' : `is too short: at least ${issue.minimum} characters` };
+  }
+  if (issue.code === 'too_big' && issue.type === 'array') return { message: `has too many items: at most ${issue.maximum}` };
+  return { message: ctx.defaultError };
+};
+
 /** Said after a refusal of a command that could have written something. */
 const nothingRecorded = (spec: CommandSpec | undefined) => (spec?.readOnly ? '' : ' Nothing was recorded.');
 
@@ -126,6 +141,12 @@ export function tokenize(line: string): string[] {
   while ((m = TOKEN.exec(line))) tokens.push(m.slice(1).find((g) => g !== undefined) ?? '');
   return tokens;
 }
+
+/**
+ * The words of a typed command line after its "/isms": also when a whole command was pasted after a typed
+ * "/isms " ("/isms /isms status", "/isms isms status"), as no command's first word is "isms".
+ */
+export const commandWords = (line: string): string[] => tokenize(line.trim().replace(/^(?:\/*isms\b\s*)+/i, ''));
 
 /** Characters that open a quoted phrase, whose closing quote a person may forget; apostrophes ("don't") are left out. */
 const OPENING_QUOTES = new Set(QUOTES.map(([open]) => open).filter((open) => !"'‚‘".includes(open)));
@@ -214,7 +235,7 @@ export class CommandRouter {
 
   /** Runs a typed command line ("/isms declare ai ChatGPT" or "declare ai ChatGPT"). */
   async handle(line: string, inbound: Inbound): Promise<Reply> {
-    const words = tokenize(line.trim().replace(/^\/?isms\b/i, ''));
+    const words = commandWords(line);
     if (words.length === 0) return this.run(this.byName.get('help')!, [], inbound);
     const matched = this.match(words);
     if (!matched) return this.unknown(words, inbound);
@@ -277,7 +298,7 @@ export class CommandRouter {
       return this.errorReply(new UserError('invalid_input', `The ${hostile} holds a control character (such as NUL or ESC) that cannot be recorded.`,
         'Type or paste it again as plain text.').on(hostile), spec, inbound.channel);
     }
-    const parsed = spec.schema.safeParse(raw);
+    const parsed = spec.schema.safeParse(raw, { errorMap: inPlainWords });
     if (!parsed.success) {
       const meant = firstWord ? this.meant(spec, firstWord, inbound) : undefined;
       if (meant) return this.didYouMean(`${spec.name} ${firstWord}`, meant, inbound.channel);

@@ -19,12 +19,15 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 
 /**
  * Why a date someone typed is none, when it is nearly one: a day the month lacks ("2027-02-31", "31.02.2027"),
- * a month or day without its leading zero or with slashes (2027/3/1), or a day written day first as in much of Europe ("31.03.2027", "31.03."), with how to write it.
+ * a month or day without its leading zero or with slashes (2027/3/1), or a day written day first as in much of Europe ("31.03.2027", "31.03."), with how to write it;
+ * or words instead of a day ("next friday").
  */
 function notADay(typed: string): string | undefined {
   const iso = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\.?$/.exec(typed);
   const dayFirst = /^(\d{1,2})\.(\d{1,2})\.(\d{4})?$/.exec(typed);
   const [year, month, day] = iso ? [iso[1], iso[2], iso[3]] : dayFirst ? [dayFirst[3], dayFirst[2], dayFirst[1]] : [];
+  // "next friday", "tomorrow", "end of March": the bot does not guess which day a phrase means.
+  if (month === undefined && /\p{L}/u.test(typed)) return `write the day itself, not "${typed}"`;
   if (month === undefined || day === undefined) return undefined;
   const m = Number(month);
   if (m < 1 || m > 12) return `${typed} has no month ${month} (a year has 12)`;

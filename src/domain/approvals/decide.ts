@@ -53,6 +53,8 @@ async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: s
     .where(eq(managementApprovals.id, row.id)).returning();
   await ctx.audit({ action: verdict, entity: 'management_approval', entityRef: ref, before: row, after });
   await (verdict === 'approve' ? subject.onApproved : subject.onRejected)?.(ctx, after);
+  // The answer shows the thing as the decision left it (an AI tool approved, no longer awaiting the body).
+  const decided = await subject.current(ctx.db, row.subjectRef) ?? now;
   if (row.requestedBy !== ctx.actor.id) {
     await ctx.notify({
       recipientId: row.requestedBy, kind: 'approval', idempotencyKey: `approval-decided:${ref}:${row.requestedBy}`,
@@ -62,7 +64,7 @@ async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: s
   return reply(
     text(`${verdict === 'approve' ? 'Approved' : 'Rejected'}: ${row.title} (${ref}).`, verdict === 'approve' ? 'success' : 'warning'),
     fields([
-      ...now.facts,
+      ...decided.facts,
       { label: 'Decision', value: `${after.status} by ${ctx.actor.name} on ${isoDay(ctx.now)}` },
       ...(why ? [{ label: 'Rationale', value: why }] : []),
       { label: 'State decided', value: `SHA-256 ${row.stateSha256.slice(0, 12)}…` },

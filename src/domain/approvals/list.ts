@@ -35,6 +35,7 @@ async function approvalList(ctx: CommandContext, all: boolean, pageNo: number) {
       title: `${a.ref} — ${a.title}`,
       fields: [
         ...(now?.facts ?? []),
+        ...(a.status === 'pending' ? now?.alternatives ?? [] : []),
         ...(all ? [{ label: 'Status', value: approvalInWords({ ...a, decider: row.decider }) }] : []),
         ...(changed && !a.staleAt ? [{ label: 'Changed since', value: 'it no longer matches the state asked for; deciding it asks again as it is now' }] : []),
       ],

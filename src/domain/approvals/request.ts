@@ -63,7 +63,7 @@ export async function requestApproval(ctx: CommandContext, subject: ApprovalSubj
   for (const member of asked) {
     await ctx.notify({
       recipientId: member.id, kind: 'approval', idempotencyKey: `approval:${approval.ref}:${member.id}`,
-      reply: approvalCard(approval, requester.name, now.facts),
+      reply: approvalCard(approval, requester.name, [...now.facts, ...(now.alternatives ?? [])]),
     });
   }
   return { approval, created: true, asked };

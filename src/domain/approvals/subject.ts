@@ -14,6 +14,8 @@ export interface SubjectNow {
   state: Record<string, unknown>;
   /** What the approver reads on the card and in `/isms approvals`. */
   facts: Field[];
+  /** What else the approver may do instead ("/isms ai restrict …"): shown while the request waits, not once it is decided. */
+  alternatives?: Field[];
   /** The people whose work it is: none of them may approve or reject it. */
   authors: Deed[];
 }

@@ -36,8 +36,8 @@ export const aiToolApproval: ApprovalSubject = {
         { label: 'Data', value: tool.dataCategories.join(', ') || 'unknown' },
         { label: 'Conditions', value: tool.conditions ?? 'none' },
         { label: 'Status', value: aiStatusInWords(tool) },
-        { label: 'Or', value: `"/isms ai restrict ${tool.ref} <conditions>" to allow it under other conditions` },
       ],
+      alternatives: [{ label: 'Or', value: `"/isms ai restrict ${tool.ref} <conditions>" to allow it under other conditions` }],
       authors: [{ by: tool.declaredBy, did: `declared ${tool.ref} (${tool.name}) yourself` }],
     };
   },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand, commandLine, examplesOf, tokenize, type Channel, type CommandRouter, type CommandSpec } from '../../core/router.js';
+import { defineCommand, commandLine, commandWords, examplesOf, type Channel, type CommandRouter, type CommandSpec } from '../../core/router.js';
 import { inUsageOrder, usageOf, type ArgInfo } from '../../core/args.js';
 import { reply, text, fields, type Block } from '../../core/reply.js';
 import { ROLE_LABELS } from '../../core/actor.js';
@@ -37,7 +37,7 @@ export function helpCommand(router: () => CommandRouter, options: { plainLanguag
             : `Plain-language messages (e.g. "I started using Otter for meeting notes") ${PLAIN_LANGUAGE_OFF}`),
         );
       }
-      const words = tokenize(command.replace(/^\/?isms\s+/i, ''));
+      const words = commandWords(command);
       const spec = r.find(words.join(' '));
       if (spec) return explain(r, spec, ctx, r.startingWith(words, ctx.actor).filter((s) => s !== spec));
       const starting = r.startingWith(words, ctx.actor);

@@ -154,6 +154,8 @@ export const riskAddCommand = defineCommand({
     return {
       ...reply(text(`Added ${title} to the risk register as ${ref}.`, 'success'), fields([
         { label: 'Reference', value: ref },
+        // A title typed without quotes ("risk add Ransomware on ledger") leaves its other words here: the answer shows where they went.
+        ...(risk.description ? [{ label: 'Description', value: risk.description }] : []),
         ...scoreFields(risk),
         { label: 'Treatment', value: risk.treatment },
         { label: 'Owner', value: owner?.name ?? 'none yet' },

@@ -31,7 +31,7 @@ export const trainingCommand = defineCommand({
       text(mine.length === 0
         ? 'No training course applies to you at the moment.'
         : open === 0
-          ? `You are up to date on all ${mine.length} course${mine.length === 1 ? '' : 's'} that apply to you.`
+          ? `You are up to date on ${mine.length === 1 ? 'the one course that applies' : `all ${mine.length} courses that apply`} to you.`
           : `${open} of your ${mine.length} course${mine.length === 1 ? '' : 's'} need${open === 1 ? 's' : ''} attention.`),
     ];
     if (mine.length) {
