@@ -56,4 +56,12 @@ describe('"today" is the day of the person typing the command', () => {
     const answer = await bot.say('lead', '/isms evidence request CTL-BK-01 --due 2026-06-15', newYorkEvening);
     expect(answer.outcome).toBe('recorded');
   });
+
+  it('a management-body member in Tokyo sees the day an approval was asked on their calendar', async () => {
+    await livesIn('board', 'Asia/Tokyo');
+    // 16:00 UTC on 15 June: 01:00 on 16 June in Tokyo.
+    await bot.say('lead', '/isms policy add Access control --text "Grant the least privilege needed."', { now: new Date('2026-06-15T16:00:00Z') });
+    const list = await bot.sayText('board', '/isms approvals', { now: new Date('2026-06-16T00:30:00Z') });
+    expect(list).toContain('asked by Lena Lead on 2026-06-16');
+  });
 });

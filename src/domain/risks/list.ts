@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.js';
 import { defineCommand } from '../../core/router.js';
 import { reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import {
   acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, seesAllRisks,
 } from './register.js';
@@ -85,7 +85,7 @@ export const risksCommand = defineCommand({
 
     const proposed = await proposedAppetite(ctx.db);
     const preface: Block[] = appetite
-      ? [text(`Risk appetite in force: residual score up to ${appetite.maxResidualScore} (since ${isoDay(appetite.approvedAt)}). ${appetite.statement}`)]
+      ? [text(`Risk appetite in force: residual score up to ${appetite.maxResidualScore} (since ${readersDay(appetite.approvedAt, ctx.actor.timezone)}). ${appetite.statement}`)]
       : [text('No risk appetite has been recorded, so no risk can be marked above or within it.', 'warning')];
     if (proposed) {
       preface.push(text(`Proposed risk appetite, not in force until the management body approves it: residual score up to ${proposed.version.maxResidualScore}. `
