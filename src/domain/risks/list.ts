@@ -55,7 +55,7 @@ export const risksCommand = defineCommand({
     const items: ListItem[] = rows.map(({ risk, owner }) => {
       const above = isAboveAppetite(risk.residualScore, appetite);
       const acceptance = acceptances.get(risk.id);
-      const accepted = acceptanceInForce(acceptance, risk, ctx.now);
+      const accepted = acceptanceInForce(acceptance, risk, readersDay(ctx.now, ctx.actor.timezone));
       const offerAcceptance = !accepted && offersAcceptance(ctx.actor, risk, above);
       const linked = links.get(risk.id)!;
       return {
@@ -73,7 +73,7 @@ export const risksCommand = defineCommand({
               ? `${above ? 'above' : 'within'} the appetite (residual score up to ${appetite.maxResidualScore})`
               : 'no risk appetite recorded',
           },
-          ...(acceptance ? [{ label: 'Acceptance', value: describeAcceptance(acceptance, risk, ctx.now) }] : []),
+          ...(acceptance ? [{ label: 'Acceptance', value: describeAcceptance(acceptance, risk, ctx.now, ctx.actor.timezone) }] : []),
           ...(asked.has(risk.id) ? [{ label: 'Acceptance by the management body', value: asked.get(risk.id)! }] : []),
           ...(linked.assets.length ? [{ label: 'Assets', value: linked.assets.join(', ') }] : []),
           ...(linked.controls.length ? [{ label: 'Controls', value: linked.controls.join(', ') }] : []),
