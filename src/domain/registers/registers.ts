@@ -133,7 +133,7 @@ const readPoam: Reader = async (ctx, input) => {
   const w = await seekPage(ctx.db, poamItems, poamItems.id, input, command('poam'), 'The POA&M');
   const rows = await ctx.db.select({ item: poamItems, owner: people.name }).from(poamItems)
     .innerJoin(people, eq(people.id, poamItems.ownerId)).where(inArray(poamItems.id, w.ids)).orderBy(asc(poamItems.id));
-  const histories = await poamHistories(ctx.db, rows.map((r) => r.item.id));
+  const histories = await poamHistories(ctx.db, rows.map((r) => r.item.id), ctx.actor.timezone);
   const items = rows.map(({ item, owner }) => ({
     title: `${item.ref} ${item.weakness}`,
     detail: statusInWords(item.status),
