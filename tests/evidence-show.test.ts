@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { tamperWithStoredFile } from './helpers/tamper.js';
 import { attachmentFromBuffer } from '../src/core/attachments.js';
-import { auditEvents, controls, evidenceItems, evidenceRequests, outbox } from '../src/db/schema/index.js';
+import { auditEvents, controls, evidenceItems, evidenceRequests, outbox, people } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Block, type FileOut, type Reply } from '../src/core/reply.js';
 import { verifyRegister } from '../src/core/verify.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
@@ -54,8 +54,8 @@ describe('/isms evidence show', () => {
     expect(plain).toContain('Submitted by: Lena Lead <lena@test.example>');
     expect(plain).toContain('Link: https://wiki.example.com/access-review');
     expect(plain).toContain('Submitted by: Olga Owner <olga@test.example>');
-    // UTC, and the submitter's own clock (the cast lives in Europe/Berlin).
-    expect(plain).toContain('Submitted at: 2026-06-15T09:00:00Z (2026-06-15 11:00 Europe/Berlin for Olga Owner)');
+    // On the reader's clock (the cast lives in Europe/Berlin, the submitter too).
+    expect(plain).toContain('Submitted at: 2026-06-15 11:00 Europe/Berlin\n');
     expect(plain).toContain(`File: access-review.pdf (${file.length} bytes)`);
     expect(plain).toContain(`SHA-256: ${sha256(file)}`);
     expect(plain).toContain('Channel: slack');
@@ -65,6 +65,17 @@ describe('/isms evidence show', () => {
     // Only the revision with a file offers it.
     const buttons = listItems(await bot.say('owner', `/isms evidence show ${request.ref}`, at)).map((i) => i.buttons ?? []);
     expect(buttons).toEqual([[], [{ label: 'Send me the file', command: `evidence show ${refs[1]} --download` }], []]);
+  });
+
+  it('a reader in America/New_York sees when a revision came in on their own clock and day, and on the submitter\'s', async () => {
+    await bot.t.db.update(people).set({ timezone: 'America/New_York' }).where(eq(people.id, bot.ids.auditor));
+    const control = await addControl(bot.t.db, { code: 'CTL-AC-01', title: 'Access reviews', ownerId: bot.ids.owner });
+    const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
+    // 01:30 UTC on 16 June: 03:30 in Berlin, still the evening of 15 June in New York.
+    await bot.say('owner', `/isms evidence submit ${request.ref} "Quarterly access review"`, { now: new Date('2026-06-16T01:30:00Z') });
+    const plain = await bot.sayText('auditor', `/isms evidence show ${request.ref}`, at);
+    expect(plain).toContain('Submitted at: 2026-06-15 21:30 America/New_York (2026-06-16 03:30 Europe/Berlin for Olga Owner)');
+    expect(plain).not.toContain('2026-06-16T01:30');
   });
 
   it('shows one revision by its EV reference, and a control\'s whole history with the request of each revision', async () => {

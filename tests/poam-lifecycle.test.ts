@@ -160,6 +160,15 @@ describe('POA&M closure: done with evidence, verified or reopened', () => {
     expect(register).toContain('History: marked done on 2026-04-25 by Olga Owner (PCL-0002)');
     expect(register).toContain('History: verified on 2026-04-25 by Lena Lead (PCL-0002)');
   });
+
+  it('an auditor in New York reads the POA&M history on their calendar', async () => {
+    await bot.t.db.update(people).set({ timezone: 'America/New_York' }).where(eq(people.id, bot.ids.auditor));
+    // 01:30 UTC on 11 March: 21:30 on 10 March in New York.
+    const evening = { now: new Date('2026-03-11T01:30:00Z') };
+    await bot.say('owner', '/isms poam done POAM-0001 "MFA enforced"', evening);
+    const register = toPlainText(await bot.say('auditor', '/isms register poam', evening));
+    expect(register).toContain('History: marked done on 2026-03-10 by Olga Owner (PCL-0001)');
+  });
 });
 
 describe('POA&M closure in the audit trail', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { auditEvents, poamExtensions, poamItems, poamMilestones } from '../src/db/schema/index.js';
+import { auditEvents, people, poamExtensions, poamItems, poamMilestones } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
@@ -93,6 +93,13 @@ describe('/isms poam', () => {
       const again = await bot.sayText('owner', '/isms poam done POAM-0001 1', { now });
       expect(again).toContain('Milestone 1 of POAM-0001 was already marked done on 2026-03-10 by Olga Owner');
       expect(await bot.auditCount()).toBe(audit + 1);
+    });
+
+    it('the owner in New York reads the day a milestone was done on their calendar', async () => {
+      await bot.t.db.update(people).set({ timezone: 'America/New_York' }).where(eq(people.id, bot.ids.owner));
+      // 01:30 UTC on 11 March: 21:30 on 10 March in New York.
+      await bot.say('owner', '/isms poam done POAM-0001 1', { now: new Date('2026-03-11T01:30:00Z') });
+      expect(await bot.sayText('owner', '/isms poam', { now: new Date('2026-03-11T02:00:00Z') })).toContain('Milestone 1: Choose an MFA product: done on 2026-03-10');
     });
 
     it('names an unknown milestone and an unknown item', async () => {

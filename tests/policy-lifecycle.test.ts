@@ -214,6 +214,21 @@ describe('policy lifecycle', () => {
       expect(afterRole.outbox).toBe(before.outbox + 1);
     });
 
+    it('an ISMS lead in New York reads the days a campaign started and people acknowledged on their own calendar', async () => {
+      await bot.t.db.update(people).set({ timezone: 'America/New_York' }).where(eq(people.id, bot.ids.lead));
+      const policy = await approvedPolicy('Access control', 'Grant the least privilege needed.');
+      // 01:30 UTC on 16 June: 21:30 on 15 June in New York.
+      const evening = { now: new Date('2026-06-16T01:30:00Z') };
+      await bot.say('lead', `/isms campaign ${policy.ref}`, evening);
+      await bot.say('staff', `/isms ack ${policy.ref}`, evening);
+      expect(await bot.sayText('lead', `/isms campaign ${policy.ref}`, evening)).toContain('Campaign: CMP-0001, started 2026-06-15');
+      const status = await bot.sayText('lead', '/isms campaign status CMP-0001', evening);
+      expect(status).toContain('Campaign: CMP-0001, started 2026-06-15 by Lena Lead');
+      expect(status).toContain('sam@test.example, on 2026-06-15');
+      await bot.say('lead', `/isms ack ${policy.ref}`, evening);
+      expect(await bot.sayText('lead', `/isms ack ${policy.ref}`, evening)).toContain('version 1.0 on 2026-06-15. Nothing new was recorded.');
+    });
+
     it('"campaign status CMP-…" shows any campaign, with who has and has not acknowledged, page by page', async () => {
       await addStaff(12);
       const policy = await approvedPolicy('Incident reporting', 'Report incidents within one hour.');

@@ -141,8 +141,10 @@ describe('the draft narrative of a management review pack', () => {
 
     const got = await say(core, CHAIR, '/isms review pack RP-0001');
     const shown = toPlainText(got);
+    // In the chat on the reader's clock (the chair lives in Europe/Berlin); in the document in UTC.
+    expect(shown).toContain('Narrative by Iris Lindqvist (ISMS lead), 2026-12-11 09:30 Europe/Berlin (RN-0002, edited from the machine-generated draft RN-0001)');
     const byLead = 'Narrative by Iris Lindqvist (ISMS lead), 2026-12-11T08:30:00Z (RN-0002, edited from the machine-generated draft RN-0001)';
-    expect(shown).toContain(byLead);
+    expect(shown).not.toContain(byLead);
     expect(shown).toContain(EDITED);
     expect(shown).not.toContain('Draft — machine-generated');
     expect(shown).not.toContain(DRAFT.overview);

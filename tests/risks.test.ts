@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asc, eq, sql } from 'drizzle-orm';
-import { auditEvents, riskAcceptances, riskAppetite, risks, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
+import { auditEvents, people, riskAcceptances, riskAppetite, risks, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Block, type Reply } from '../src/core/reply.js';
 import { nextRef } from '../src/core/refs.js';
 import type { Db } from '../src/db/client.js';
@@ -198,6 +198,15 @@ describe('/isms risk accept', () => {
     });
     expect((await riskRow(bot, laptops.id)).treatment).toBe('accept');
     expect(await bot.auditCount()).toBe(audit + 2);
+  });
+
+  it('an acceptance until a day still holds in the evening of that day in New York', async () => {
+    await bot.t.db.update(people).set({ timezone: 'America/New_York' }).where(eq(people.id, bot.ids.lead));
+    await bot.say('lead', '/isms risk accept r-2 residual risk is low and insured --until 2026-10-15', at);
+    // 01:30 UTC on 16 October: 21:30 on 15 October in New York.
+    const listed = await bot.say('lead', '/isms risks', { now: new Date('2026-10-16T01:30:00Z') });
+    expect(itemFor(listed, 'R-0002').detail).toBe('within appetite · accepted');
+    expect(field(listed, 'R-0002', 'Acceptance')).toBe('accepted by Lena Lead on 2026-10-01 at residual score 6, until 2026-10-15');
   });
 
   it('asks for a missing rationale and expiry in a form, writes nothing, and records once the form is submitted', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { desc, eq, sql } from 'drizzle-orm';
-import { auditEvents, evidenceItems, evidenceSummaries, managementApprovals, policies, policyVersions, risks } from '../src/db/schema/index.js';
+import { auditEvents, evidenceItems, evidenceSummaries, managementApprovals, people, policies, policyVersions, risks } from '../src/db/schema/index.js';
 import { EvidenceSummariser } from '../src/domain/evidence/summary.js';
 import { ModelClient } from '../src/core/assist.js';
 import { loadPrompt } from '../src/core/prompts.js';
@@ -123,6 +123,17 @@ describe('verify: the register checked for tampering', () => {
     expect(await refusal(bot.t.db.execute(sql`delete from evidence_file_chunks where item_id = ${item}`)))
       .toBe('evidence_file_chunks is append-only: record a new row instead of changing or deleting one');
     expect(await refusal(bot.t.db.execute(sql`truncate evidence_file_chunks`))).toBe('evidence_file_chunks is append-only: it cannot be truncated');
+  });
+
+  it('the ISMS lead is told the witnessed head with the moment on their own clock; the witness file keeps UTC', async () => {
+    await bot.t.db.update(people).set({ timezone: 'America/New_York' }).where(eq(people.id, bot.ids.lead));
+    const file = path.join(tmpdir(), `witness-${randomBytes(4).toString('hex')}.jsonl`);
+    await witnessAuditTrail(bot.t.db, NOW, defaultNudgeSettings({ witnessFile: file }));
+    const told = (await bot.outboxFor('lead')).filter((m) => m.kind === 'audit_witness').map((m) => JSON.stringify(m.reply));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('Audit trail head, 2026-06-15 05:00 America/New_York: event #');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ at: NOW.toISOString() });
+    await rm(file, { force: true });
   });
 
   it('with a witness, catches the last ten events deleted and the one before rewritten with a recomputed hash', async () => {

@@ -2,10 +2,11 @@ import { DateTime } from 'luxon';
 
 /**
  * Calendar days and working hours, in one place for commands and the scheduler. Register dates are
- * written YYYY-MM-DD; a command's "today" is the UTC calendar day, a nudge's is the person's own.
+ * written YYYY-MM-DD; a command's "today" is the day on the clock of the person typing it (readersDay),
+ * a nudge's is the recipient's own, a scheduled run's the organisation's. Machine outputs stay in UTC.
  */
 
-/** The UTC calendar day of a moment, YYYY-MM-DD: "today" for commands, and how stored timestamps read as dates. */
+/** The UTC calendar day of a moment, YYYY-MM-DD: how a day stored as a timestamp reads back, and days in exports. */
 export function isoDay(at: Date): string {
   return DateTime.fromJSDate(at, { zone: 'utc' }).toISODate()!;
 }
@@ -49,6 +50,14 @@ export function localDateTime(at: Date, zone: string): string {
 /** A moment on the reader's clock, e.g. "2026-06-15 11:00 Europe/Berlin"; in UTC when their zone is not known. */
 export function readersTime(at: Date, timezone: string | null | undefined): string {
   return localDateTime(at, zoneOr(timezone, 'UTC'));
+}
+
+/**
+ * The day a moment falls on for the reader, YYYY-MM-DD, in UTC when their zone is not known: a command's
+ * "today" is readersDay(ctx.now, ctx.actor.timezone), so 20:00 in New York is still that day there.
+ */
+export function readersDay(at: Date, timezone: string | null | undefined): string {
+  return localDate(at, zoneOr(timezone, 'UTC'));
 }
 
 /** A moment in ISO 8601 UTC to the second, e.g. "2026-06-15T09:00:00Z". */

@@ -7,6 +7,7 @@ import {
   managementReviews, people, poamClosures, poamExtensions, poamItems, policies, policyVersions, reviewNarratives, reviewPacks, risks, scopeChanges, suppliers, trainingCourses,
 } from '../db/schema/index.js';
 import { canonicalJson, verifyAuditChain } from './audit.js';
+import { readersTime } from './time.js';
 import { EvidenceFileMismatch, type StoredEvidenceFile, readEvidenceFile } from '../domain/evidence/files.js';
 import { enqueue } from './outbox.js';
 import { reply, text } from './reply.js';
@@ -264,7 +265,7 @@ export type WitnessResult = { head: WitnessedHead; sentTo: number; file?: string
  * copies outside the database that a later `verify --witness` compares against. Witnessing is not
  * itself an audit event, or the head would move the moment it is recorded.
  */
-export async function witnessChainHead(db: Db, leads: { id: number }[], file: string | undefined, now: Date): Promise<WitnessResult> {
+export async function witnessChainHead(db: Db, leads: { id: number; timezone?: string | null }[], file: string | undefined, now: Date): Promise<WitnessResult> {
   const head = await chainHead(db);
   if (!head) return { head: undefined };
   const pasted = `${head.seq}:${head.hash}`;
@@ -272,7 +273,7 @@ export async function witnessChainHead(db: Db, leads: { id: number }[], file: st
     await enqueue(db, {
       recipientId: lead.id, kind: 'audit_witness', idempotencyKey: `audit-witness:${pasted}:${lead.id}`,
       reply: reply(
-        text(`Audit trail head, ${now.toISOString()}: event #${head.seq}, hash ${head.hash}.`),
+        text(`Audit trail head, ${readersTime(now, lead.timezone)}: event #${head.seq}, hash ${head.hash}.`),
         text(`Keep this message. "npm run isms -- verify --witness ${pasted}" later shows whether the trail was cut short or rewritten after this point.`),
       ),
     });

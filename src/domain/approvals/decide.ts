@@ -6,7 +6,7 @@ import { findPersonById } from '../../core/actor.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { approversOf, requestApproval, stateSha256 } from './request.js';
 import { approvalSubject } from './subjects.js';
 import type { Approval } from './subject.js';
@@ -27,7 +27,7 @@ async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: s
     const decider = row.decidedBy ? await findPersonById(ctx.db, row.decidedBy) : undefined;
     throw conflict(row.status === 'withdrawn'
       ? `${ref} was withdrawn${row.staleReason ? `: ${row.staleReason}` : ''}; "/isms approvals" lists what waits now.`
-      : `${ref} (${row.title}) was already ${row.status}${decider ? ` by ${decider.name}` : ''}${row.decidedAt ? ` on ${isoDay(row.decidedAt)}` : ''}.`,
+      : `${ref} (${row.title}) was already ${row.status}${decider ? ` by ${decider.name}` : ''}${row.decidedAt ? ` on ${readersDay(row.decidedAt, ctx.actor.timezone)}` : ''}.`,
     'Nothing was recorded.');
   }
   if (verdict === 'reject' && !why) {
@@ -65,7 +65,7 @@ async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: s
     text(`${verdict === 'approve' ? 'Approved' : 'Rejected'}: ${row.title} (${ref}).`, verdict === 'approve' ? 'success' : 'warning'),
     fields([
       ...decided.facts,
-      { label: 'Decision', value: `${after.status} by ${ctx.actor.name} on ${isoDay(ctx.now)}` },
+      { label: 'Decision', value: `${after.status} by ${ctx.actor.name} on ${readersDay(ctx.now, ctx.actor.timezone)}` },
       ...(why ? [{ label: 'Rationale', value: why }] : []),
       { label: 'State decided', value: `SHA-256 ${row.stateSha256.slice(0, 12)}…` },
     ]),

@@ -6,7 +6,7 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { hasRole } from '../../core/actor.js';
 import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { approvalInWords, approversOf, stateSha256 } from './request.js';
 import { approvalSubject } from './subjects.js';
 
@@ -39,7 +39,7 @@ async function approvalList(ctx: CommandContext, all: boolean, pageNo: number) {
         ...(all ? [{ label: 'Status', value: approvalInWords({ ...a, decider: row.decider }) }] : []),
         ...(changed && !a.staleAt ? [{ label: 'Changed since', value: 'it no longer matches the state asked for; deciding it asks again as it is now' }] : []),
       ],
-      detail: `asked by ${row.requester} on ${isoDay(a.requestedAt)}`
+      detail: `asked by ${row.requester} on ${readersDay(a.requestedAt, ctx.actor.timezone)}`
         + (a.status === 'pending' && hasRole(ctx.actor, 'management_body') && !free ? '; you had a part in it, so another member decides it' : ''),
       ...(free ? { buttons: [
         { label: 'Approve', command: `approve ${a.ref}`, style: 'primary' as const },

@@ -7,7 +7,7 @@ import { refuseOwnWork } from '../../core/duties.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { reply, text, fields } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { AI_STATUS_LABELS, aiStatusInWords, needsManagementApproval } from './ai-status.js';
 import { aiToolApproval, settleAiApproval } from './ai-approval.js';
 import { latestApproval } from '../approvals/request.js';
@@ -41,7 +41,7 @@ async function toolToDecide(ctx: CommandContext, ref: string, verdict: Verdict):
   }
   if (tool.managementApprovedAt && !isLead(ctx.actor) && hasRole(ctx.actor, 'management_body') && verdict === 'approve') {
     const approver = tool.managementApprovedBy ? await findPersonById(ctx.db, tool.managementApprovedBy) : undefined;
-    throw conflict(`${ref} (${tool.name}) was already approved by the management body${approver ? ` (${approver.name})` : ''} on ${isoDay(tool.managementApprovedAt)}: ${aiStatusInWords(tool)}.`,
+    throw conflict(`${ref} (${tool.name}) was already approved by the management body${approver ? ` (${approver.name})` : ''} on ${readersDay(tool.managementApprovedAt, ctx.actor.timezone)}: ${aiStatusInWords(tool)}.`,
       'Nothing was recorded.');
   }
   const deeds = [{ by: tool.declaredBy, did: `declared ${ref} (${tool.name}) yourself` }];
@@ -163,7 +163,7 @@ async function decidedReply(ctx: CommandContext, tool: AiTool) {
       ...(tool.conditions ? [{ label: 'Conditions', value: tool.conditions }] : []),
       ...(tool.reason ? [{ label: 'Reason', value: tool.reason }] : []),
       ...(tool.duplicateOf ? [{ label: 'Duplicate of', value: tool.duplicateOf }] : []),
-      ...(tool.managementApprovedAt ? [{ label: 'Management-body approval', value: `${ctx.actor.name} on ${isoDay(tool.managementApprovedAt)}` }] : []),
+      ...(tool.managementApprovedAt ? [{ label: 'Management-body approval', value: `${ctx.actor.name} on ${readersDay(tool.managementApprovedAt, ctx.actor.timezone)}` }] : []),
       ...(declarer ? [{ label: 'Told', value: declarer.name }] : []),
     ]),
   );

@@ -4,7 +4,7 @@ import { controls, evidenceRequests } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageOf } from '../../core/paging.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 export const myEvidenceCommand = defineCommand({
   name: 'evidence',
@@ -18,7 +18,7 @@ export const myEvidenceCommand = defineCommand({
       .from(evidenceRequests).innerJoin(controls, eq(evidenceRequests.controlId, controls.id))
       .where(and(eq(evidenceRequests.ownerId, ctx.actor.id), eq(evidenceRequests.status, 'open')))
       .orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id));
-    const today = isoDay(ctx.now);
+    const today = readersDay(ctx.now, ctx.actor.timezone);
     const shown = pageOf(open, page, 'evidence', 'Your list of open evidence requests');
     const items: ListItem[] = shown.items.map(({ request, control }) => ({
       title: `${request.ref} — ${control.code} ${control.title}`,

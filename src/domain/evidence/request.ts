@@ -8,7 +8,7 @@ import { findPersonById } from '../../core/actor.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
 import { findControl } from './lookup.js';
-import { addDays, isoDay } from '../../core/time.js';
+import { addDays, readersDay } from '../../core/time.js';
 
 const DEFAULT_DUE_DAYS = 14;
 
@@ -26,7 +26,7 @@ export async function requestEvidence(ctx: CommandContext, input: RequestEvidenc
     throw invalid(`${control.code} has no owner, so there is nobody to ask for evidence.`,
       'Give the control an owner in the control register, then ask again.');
   }
-  const today = isoDay(ctx.now);
+  const today = readersDay(ctx.now, ctx.actor.timezone);
   const dueOn = input.due ?? addDays(today, DEFAULT_DUE_DAYS);
   if (dueOn < today) {
     throw invalid(`The due date ${dueOn} is in the past.`, `Give today (${today}) or a later date, or leave it out for ${DEFAULT_DUE_DAYS} days from now.`).on('due');

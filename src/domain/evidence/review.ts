@@ -7,7 +7,7 @@ import { personNamed, findPersonById, isLead, type Actor } from '../../core/acto
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { actions, fields, formBlock, reply, text, type Button, type Field, type ListItem } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
 import { asEvidenceRef } from './show.js';
 import type { EvidenceItem } from './submit.js';
@@ -246,7 +246,7 @@ export const reviewEvidenceCommand = defineCommand({
       ] : [];
       return {
         title: `${request.ref} — ${control.code} ${control.title}`,
-        detail: item ? `${describe(item)} submitted by ${submitters.get(item.submittedBy)} on ${isoDay(item.submittedAt)}` : 'no revision recorded',
+        detail: item ? `${describe(item)} submitted by ${submitters.get(item.submittedBy)} on ${readersDay(item.submittedAt, ctx.actor.timezone)}` : 'no revision recorded',
         fields: [
           { label: 'Owner', value: owner },
           { label: 'Period', value: request.cycle },

@@ -11,7 +11,7 @@ import { findPersonById, hasRole, peopleWithRole } from '../../core/actor.js';
 import { forbidden, invalid, notFound } from '../../core/errors.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { fileBlock, reply, text, type Field, type ListItem, type Reply } from '../../core/reply.js';
-import { isoMoment, localDateTime, readersTime, zoneOr } from '../../core/time.js';
+import { localDateTime, readersTime, zoneOr } from '../../core/time.js';
 import { copyEvidenceFile, EvidenceFileMismatch, type StoredEvidenceFile } from './files.js';
 import { asRequestRef, findControl, findRequest } from './lookup.js';
 import { summariesOf, summaryField, type EvidenceSummary } from './summary.js';
@@ -145,11 +145,14 @@ export function humanSize(bytes: number): string {
 
 const sizeInWords = (bytes: number) => (bytes < 1000 ? humanSize(bytes) : `${humanSize(bytes)}, ${bytes.toLocaleString('en-US')} bytes`);
 
-/** When a revision came in: UTC, and the submitter's own clock when the register knows their time zone. */
-function submittedAt(r: Revision): string {
-  const utc = isoMoment(r.submittedAt);
-  const zone = zoneOr(r.submitterTimezone, 'UTC');
-  return zone === 'UTC' ? utc : `${utc} (${localDateTime(r.submittedAt, zone)} for ${r.submitterName})`;
+/**
+ * When a revision came in, on the reader's clock; also on the submitter's own when the register
+ * knows a different time zone for them (a submission at 23:30 for them reads so).
+ */
+function submittedAt(r: Revision, readerZone: string | null | undefined): string {
+  const shown = readersTime(r.submittedAt, readerZone);
+  const own = zoneOr(r.submitterTimezone, '');
+  return !own || own === zoneOr(readerZone, 'UTC') ? shown : `${shown} (${localDateTime(r.submittedAt, own)} for ${r.submitterName})`;
 }
 
 const sendFileCommand = (ref: string) => `evidence show ${ref} --download`;
@@ -181,10 +184,10 @@ async function verdictsOf(ctx: CommandContext, rows: Revision[]): Promise<Map<st
   return verdicts;
 }
 
-function revisionEntry(r: Revision, shown: Shown, verdict: string | undefined, summary: EvidenceSummary | undefined): ListItem {
+function revisionEntry(r: Revision, shown: Shown, verdict: string | undefined, summary: EvidenceSummary | undefined, readerZone: string | null | undefined): ListItem {
   const fields: Field[] = [
     { label: 'Submitted by', value: `${r.submitterName} <${r.submitterEmail}>` },
-    { label: 'Submitted at', value: submittedAt(r) },
+    { label: 'Submitted at', value: submittedAt(r, readerZone) },
     { label: 'Effective', value: r.effectiveOn },
     ...(shown.kind === 'control' ? [{ label: 'Request', value: r.requestRef ?? 'none (recorded against the control)' }] : []),
     ...(r.text ? [{ label: 'Text', value: r.text }] : []),
@@ -220,7 +223,7 @@ async function listRevisions(ctx: CommandContext, shown: Shown, pageNo: number):
   return reply(text(summary), {
     type: 'list',
     title: `Evidence of ${shown.label}${window.page.total > 1 ? ` (page ${window.page.number} of ${window.page.total})` : ''}`,
-    items: rows.map((r) => revisionEntry(r, shown, verdicts.get(r.ref), summaries.get(r.id))),
+    items: rows.map((r) => revisionEntry(r, shown, verdicts.get(r.ref), summaries.get(r.id), ctx.actor.timezone)),
     empty: 'No revisions yet.',
     page: window.page,
   });

@@ -8,7 +8,7 @@ import { isLead, findPersonById } from '../../core/actor.js';
 import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { reply, text, fields, formBlock, type Block } from '../../core/reply.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
-import { addDays, isoDay } from '../../core/time.js';
+import { addDays, readersDay } from '../../core/time.js';
 import { refuseUnfitAttachments, storeEvidenceFile } from './store.js';
 
 export type EvidenceItem = typeof evidenceItems.$inferSelect;
@@ -96,7 +96,7 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
   }
   // The stated size refuses an oversized file before anything is read; the bytes read are checked too.
   refuseUnfitAttachments(ctx.attachments);
-  const today = isoDay(ctx.now);
+  const today = readersDay(ctx.now, ctx.actor.timezone);
   const effectiveOn = input.effective?.trim() || today;
   if (effectiveOn > today) {
     throw invalid(`The effective date ${effectiveOn} is in the future.`,

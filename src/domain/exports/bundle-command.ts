@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../core/router.js';
 import { fileBlock, reply, text } from '../../core/reply.js';
 import { isoDate } from '../../core/validate.js';
-import { addMonths, isoDay } from '../../core/time.js';
+import { addMonths, readersDay } from '../../core/time.js';
 import { BUNDLE_MIME_TYPE, bundleFileName, checkBundlePeriod, defaultBundlePeriod, describePeriod, writeBundle } from './bundle.js';
 
 /**
@@ -26,7 +26,7 @@ export const exportBundleCommand = defineCommand({
     to: { label: 'To' },
   },
   async run(ctx, given) {
-    const today = isoDay(ctx.now);
+    const today = readersDay(ctx.now, ctx.actor.timezone);
     checkBundlePeriod(given, today);
     const period = defaultBundlePeriod(given, today);
     const fileName = bundleFileName(ctx.now);

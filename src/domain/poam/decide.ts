@@ -7,7 +7,7 @@ import { refuseOwnWork } from '../../core/duties.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text } from '../../core/reply.js';
 import { personName, type Extension, type PoamItem } from './items.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 export const decideInput = z.object({
   extension: registerRef('PEX').describe('The extension request, e.g. PEX-0001'),
@@ -24,7 +24,7 @@ async function loadPendingExtension(ctx: CommandContext, ref: string): Promise<{
   const [extension] = await ctx.db.select().from(poamExtensions).where(eq(poamExtensions.ref, ref)).for('update');
   if (!extension) throw notFound(`${ref} does not exist.`, '"/isms poam --all" shows pending extension requests with their references.');
   if (extension.status !== 'requested') {
-    throw conflict(`${ref} was already ${extension.status} by ${await personName(ctx.db, extension.decidedBy)} on ${extension.decidedAt ? isoDay(extension.decidedAt) : 'an earlier day'}; a decision stands.`,
+    throw conflict(`${ref} was already ${extension.status} by ${await personName(ctx.db, extension.decidedBy)} on ${extension.decidedAt ? readersDay(extension.decidedAt, ctx.actor.timezone) : 'an earlier day'}; a decision stands.`,
       'If circumstances changed, the owner can file a new request with "/isms poam extend".');
   }
   const [item] = await ctx.db.select().from(poamItems).where(eq(poamItems.id, extension.itemId)).for('update');

@@ -8,7 +8,7 @@ import { registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text, type Block } from '../../core/reply.js';
 import { assertOwnerOrLead, isOpen, loadItem, milestonesOf, openItems, personName, statusInWords, type PoamItem } from './items.js';
 import { claimClosure, closureFields } from './closure.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 export const poamDoneInput = z.object({
   item: registerRef('POAM').describe('The POA&M item, e.g. POAM-0001'),
@@ -28,7 +28,7 @@ async function workableItem(ctx: CommandContext, ref: string, doing: string): Pr
   const item = await loadItem(ctx.db, ref);
   await assertOwnerOrLead(ctx.db, ctx.actor, item, doing);
   if (item.status === 'completed') {
-    throw conflict(`${item.ref} was already completed on ${item.completedAt ? isoDay(item.completedAt) : 'an earlier day'}; nothing changed.`);
+    throw conflict(`${item.ref} was already completed on ${item.completedAt ? readersDay(item.completedAt, ctx.actor.timezone) : 'an earlier day'}; nothing changed.`);
   }
   if (item.status === 'awaiting_verification') {
     throw conflict(`${item.ref} is already marked done and waits for an ISMS lead to verify it; nothing changed.`,
@@ -48,7 +48,7 @@ export async function markMilestoneDone(ctx: CommandContext, ref: string, seq: n
       `"/isms poam" shows ${item.ref} with its milestones.`).on('done');
   }
   if (milestone.doneAt) {
-    throw conflict(`Milestone ${milestone.seq} of ${item.ref} was already marked done on ${isoDay(milestone.doneAt)} by ${await personName(ctx.db, milestone.doneBy)}; nothing changed.`);
+    throw conflict(`Milestone ${milestone.seq} of ${item.ref} was already marked done on ${readersDay(milestone.doneAt, ctx.actor.timezone)} by ${await personName(ctx.db, milestone.doneBy)}; nothing changed.`);
   }
   const [updated] = await ctx.db.update(poamMilestones).set({ doneAt: ctx.now, doneBy: ctx.actor.id })
     .where(eq(poamMilestones.id, milestone.id)).returning();

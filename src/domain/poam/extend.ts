@@ -9,7 +9,7 @@ import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text } from '../../core/reply.js';
 import { assertOwnerOrLead, isOpen, loadItem, openItems } from './items.js';
-import { addMonths, isoDay } from '../../core/time.js';
+import { addMonths, readersDay } from '../../core/time.js';
 
 export const poamExtendInput = z.object({
   item: registerRef('POAM').describe('The POA&M item, e.g. POAM-0001'),
@@ -32,7 +32,7 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
   if (input.date <= item.dueOn) {
     throw invalid(`The new due date ${input.date} must be after the current due date of ${item.ref}, ${item.dueOn}.`).on('date');
   }
-  const today = isoDay(ctx.now);
+  const today = readersDay(ctx.now, ctx.actor.timezone);
   if (input.date < today) throw invalid(`The new due date ${input.date} is in the past (today is ${today}).`).on('date');
 
   const ref = await nextRef(ctx.db, 'PEX');

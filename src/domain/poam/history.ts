@@ -1,7 +1,7 @@
 import { asc, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, poamClosures, poamExtensions } from '../../db/schema/index.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 interface Event { at: Date; line: string }
 
@@ -10,7 +10,9 @@ interface Event { at: Date; line: string }
  * "extended 2026-10-01 → 2026-11-15 (PEX-0002, approved by Lena Lead on 2026-09-20)",
  * "marked done on 2026-11-10 by Olga Owner (PCL-0001)", "reopened on 2026-11-12 by Lena Lead: …".
  */
-export async function poamHistories(db: Db, itemIds: number[]): Promise<Map<number, string[]>> {
+export async function poamHistories(db: Db, itemIds: number[], timezone?: string | null): Promise<Map<number, string[]>> {
+  // Days on the reader's calendar in chat; in UTC for exports, which give no zone.
+  const day = (at: Date) => readersDay(at, timezone);
   const histories = new Map<number, string[]>();
   if (itemIds.length === 0) return histories;
   const extensions = await db.select().from(poamExtensions).where(inArray(poamExtensions.itemId, itemIds)).orderBy(asc(poamExtensions.id));
@@ -25,17 +27,17 @@ export async function poamHistories(db: Db, itemIds: number[]): Promise<Map<numb
   const events = new Map<number, Event[]>();
   const add = (itemId: number, at: Date, line: string) => events.set(itemId, [...(events.get(itemId) ?? []), { at, line }]);
   for (const e of extensions) {
-    const decided = e.decidedAt ? ` by ${name(e.decidedBy)} on ${isoDay(e.decidedAt)}` : '';
+    const decided = e.decidedAt ? ` by ${name(e.decidedBy)} on ${day(e.decidedAt)}` : '';
     if (e.status === 'approved') add(e.itemId, e.decidedAt ?? e.requestedAt, `extended ${e.previousDueOn} → ${e.requestedDueOn} (${e.ref}, approved${decided})`);
     else if (e.status === 'rejected') add(e.itemId, e.decidedAt ?? e.requestedAt, `extension ${e.previousDueOn} → ${e.requestedDueOn} rejected (${e.ref}${decided})`);
-    else add(e.itemId, e.requestedAt, `extension ${e.previousDueOn} → ${e.requestedDueOn} requested by ${name(e.requestedBy)} on ${isoDay(e.requestedAt)} (${e.ref}, awaiting a decision)`);
+    else add(e.itemId, e.requestedAt, `extension ${e.previousDueOn} → ${e.requestedDueOn} requested by ${name(e.requestedBy)} on ${day(e.requestedAt)} (${e.ref}, awaiting a decision)`);
   }
   for (const c of closures) {
-    add(c.itemId, c.submittedAt, `marked done on ${isoDay(c.submittedAt)} by ${name(c.submittedBy)} (${c.ref})`);
+    add(c.itemId, c.submittedAt, `marked done on ${day(c.submittedAt)} by ${name(c.submittedBy)} (${c.ref})`);
     if (c.decidedAt && c.status === 'verified') {
-      add(c.itemId, c.decidedAt, `verified on ${isoDay(c.decidedAt)} by ${name(c.decidedBy)} (${c.ref}${c.decisionNote ? `: ${c.decisionNote}` : ''})`);
+      add(c.itemId, c.decidedAt, `verified on ${day(c.decidedAt)} by ${name(c.decidedBy)} (${c.ref}${c.decisionNote ? `: ${c.decisionNote}` : ''})`);
     } else if (c.decidedAt && c.status === 'reopened') {
-      add(c.itemId, c.decidedAt, `reopened on ${isoDay(c.decidedAt)} by ${name(c.decidedBy)} (${c.ref}): ${c.decisionNote ?? 'no reason recorded'}`);
+      add(c.itemId, c.decidedAt, `reopened on ${day(c.decidedAt)} by ${name(c.decidedBy)} (${c.ref}): ${c.decisionNote ?? 'no reason recorded'}`);
     }
   }
   for (const [itemId, list] of events) {

@@ -4,7 +4,7 @@ import { people, poamClosures, poamExtensions, poamItems, poamMilestones } from 
 import { isLead, type Actor } from '../../core/actor.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import type { Button, ListItem } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 export type PoamItem = typeof poamItems.$inferSelect;
 export type Milestone = typeof poamMilestones.$inferSelect;
@@ -52,8 +52,8 @@ export async function assertOwnerOrLead(db: Db, actor: Actor, item: PoamItem, do
 
 export const overdueMark = (dueOn: string, today: string) => (dueOn < today ? ' (overdue)' : '');
 
-export function milestoneLine(m: Milestone, today: string): string {
-  return m.doneAt ? `done on ${isoDay(m.doneAt)}` : `due ${m.dueOn}${overdueMark(m.dueOn, today)}`;
+export function milestoneLine(m: Milestone, today: string, timezone: string | null | undefined): string {
+  return m.doneAt ? `done on ${readersDay(m.doneAt, timezone)}` : `due ${m.dueOn}${overdueMark(m.dueOn, today)}`;
 }
 
 export interface ItemView {
@@ -117,7 +117,7 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
     detail: `due ${item.dueOn}${overdueMark(item.dueOn, today)} · ${statusInWords(item.status)}`,
     fields: [
       ...(showOwner && view.ownerName ? [{ label: 'Owner', value: view.ownerName }] : []),
-      ...milestones.map((m) => ({ label: `Milestone ${m.seq}: ${m.description}`, value: milestoneLine(m, today) })),
+      ...milestones.map((m) => ({ label: `Milestone ${m.seq}: ${m.description}`, value: milestoneLine(m, today, viewer.timezone) })),
       ...(pendingExtension ? [{ label: 'Extension requested', value: `${pendingExtension.ref}: to ${pendingExtension.requestedDueOn}, awaiting the ISMS lead` }] : []),
     ],
     // Readers of the whole list (auditors, the management body) get no buttons for work that is not theirs.
@@ -126,10 +126,10 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
 }
 
 /** "PCL-0001 by Olga Owner on 2026-03-10: text · link · file (1.2 kB)": a closure claim in one line. */
-export function closureInWords(closure: Closure, by: string): string {
+export function closureInWords(closure: Closure, by: string, timezone: string | null | undefined): string {
   const what = [closure.text, closure.link, closure.fileName ? `file ${closure.fileName} (SHA-256 ${closure.fileSha256?.slice(0, 12)}…)` : undefined]
     .filter(Boolean).join(' · ');
-  return `${closure.ref} by ${by} on ${isoDay(closure.submittedAt)}: ${what}`;
+  return `${closure.ref} by ${by} on ${readersDay(closure.submittedAt, timezone)}: ${what}`;
 }
 
 /** An item said to be done: its closure evidence, and Verify/Reopen for an ISMS lead who had no part in it. */
@@ -142,7 +142,7 @@ function awaitingEntry(view: ItemView, closure: Closure, viewer: Actor, showOwne
     detail: `due ${item.dueOn} · ${statusInWords(item.status)}`,
     fields: [
       ...(showOwner && view.ownerName ? [{ label: 'Owner', value: view.ownerName }] : []),
-      { label: 'Closure evidence', value: closureInWords(closure, view.closedBy ?? 'someone') },
+      { label: 'Closure evidence', value: closureInWords(closure, view.closedBy ?? 'someone', viewer.timezone) },
     ],
     buttons: verifies ? [
       { label: 'Verify', command: `poam verify ${item.ref}`, style: 'primary' },

@@ -6,7 +6,7 @@ import { forbidden } from '../../core/errors.js';
 import { allSwitch, pageNumber, pageOf } from '../../core/paging.js';
 import { reply, text } from '../../core/reply.js';
 import { itemListEntry, openItems } from './items.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 const WHOLE_LIST_READERS: Role[] = ['isms_lead', 'auditor', 'management_body'];
 
@@ -25,7 +25,7 @@ export const poamListCommand = defineCommand({
     if (all && !hasRole(ctx.actor, ...WHOLE_LIST_READERS)) {
       throw forbidden('Only the ISMS lead, auditors and the management body can list everyone\'s POA&M items.', '"/isms poam" lists the items you own.');
     }
-    const today = isoDay(ctx.now);
+    const today = readersDay(ctx.now, ctx.actor.timezone);
     const views = await openItems(ctx.db, all ? undefined : ctx.actor.id, { awaitingVerification: true });
     const base = all ? 'poam --all' : 'poam';
     const { items: shown, page } = pageOf(views, input.page, base, all ? 'The list of open POA&M items' : 'Your list of POA&M items');

@@ -8,7 +8,7 @@ import { excerpt } from './approval.js';
 import { allSwitch, pageNumber, pageOf } from '../../core/paging.js';
 import { policyOverview } from './overview.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
-import { isoDay, readersTime } from '../../core/time.js';
+import { readersDay, readersTime } from '../../core/time.js';
 
 export type Acknowledgement = typeof policyAcknowledgements.$inferSelect;
 
@@ -175,7 +175,7 @@ export const acknowledgeCommand = defineCommand({
   form: { title: 'Acknowledge a policy', submitLabel: 'Acknowledge' },
   async run(ctx, input) {
     const { policy, version, acknowledgement, already } = await acknowledgePolicy(ctx, input);
-    const day = isoDay(acknowledgement.acknowledgedAt);
+    const day = readersDay(acknowledgement.acknowledgedAt, ctx.actor.timezone);
     if (already) {
       return reply(text(`You already acknowledged ${policy.ref} ${policy.title} version ${version.version} on ${day}. Nothing new was recorded.`));
     }

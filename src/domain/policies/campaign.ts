@@ -12,7 +12,7 @@ import { acknowledgementCard } from './ack.js';
 import { requireBoardApproval } from './approval.js';
 import { enqueueSelected } from '../../core/outbox.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, type Policy, type PolicyVersion } from './lookup.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 const AUDIENCE_HELP = 'The audience is "all", "role:<role>" (roles: ' + ROLES.join(', ') + ') or people separated by commas, each an email address, a name or an @handle.';
 
@@ -181,7 +181,7 @@ export const startCampaignCommand = defineCommand({
           + `to acknowledge ${policy.ref} ${policy.title} version ${version.version}: ${open.acknowledged} of ${peopleCount(open.audienceSize)} acknowledged so far. `
           + 'Nobody was asked twice; nothing new was recorded.'),
         fields([
-          { label: 'Campaign', value: `${open.campaign.ref}, started ${isoDay(open.campaign.startedAt)}` },
+          { label: 'Campaign', value: `${open.campaign.ref}, started ${readersDay(open.campaign.startedAt, ctx.actor.timezone)}` },
           { label: 'Progress', value: `${open.acknowledged} of ${open.audienceSize} acknowledged` },
         ]),
         actions({ label: 'Who has not acknowledged yet', command: `campaign status ${open.campaign.ref}` }),
@@ -270,7 +270,7 @@ export const campaignStatusCommand = defineCommand({
     }
     blocks.push(
       fields([
-        { label: 'Campaign', value: `${campaign.ref}, started ${isoDay(campaign.startedAt)}${starter ? ` by ${starter.name}` : ''}` },
+        { label: 'Campaign', value: `${campaign.ref}, started ${readersDay(campaign.startedAt, ctx.actor.timezone)}${starter ? ` by ${starter.name}` : ''}` },
         { label: 'Audience', value: campaign.audience },
         { label: 'Acknowledged', value: String(done.length) },
         { label: 'Not yet', value: String(pending.length) },
@@ -281,7 +281,7 @@ export const campaignStatusCommand = defineCommand({
       },
       {
         type: 'list', title: 'Acknowledged', empty: done.length ? 'No more on this page.' : 'Nobody yet.',
-        items: shown(done).map(({ person, at }) => ({ title: person.name, detail: `${person.email}, on ${isoDay(at)}` })),
+        items: shown(done).map(({ person, at }) => ({ title: person.name, detail: `${person.email}, on ${readersDay(at, ctx.actor.timezone)}` })),
         page: window.page,
       },
     );

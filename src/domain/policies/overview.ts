@@ -5,7 +5,7 @@ import { hasRole } from '../../core/actor.js';
 import { forbidden } from '../../core/errors.js';
 import { pageWindow } from '../../core/paging.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { currentVersion } from './lookup.js';
 import { versionApprovalInWords } from './approval.js';
 
@@ -42,7 +42,7 @@ export async function policyOverview(ctx: CommandContext, pageNo: number) {
       .where(and(eq(policyAcknowledgements.policyVersionId, version.id), eq(people.inScope, true)));
     items.push({
       title: `${policy.ref} ${policy.title}`,
-      detail: `version ${version.version}, published ${isoDay(version.publishedAt)}`,
+      detail: `version ${version.version}, published ${readersDay(version.publishedAt, ctx.actor.timezone)}`,
       fields: [
         { label: 'Owner', value: owner ?? 'none yet' },
         { label: 'Management-body approval', value: await versionApprovalInWords(ctx.db, policy, version) },

@@ -9,7 +9,7 @@ import { nextRef } from '../../core/refs.js';
 import { registerRef } from '../../core/validate.js';
 import { allSwitch, pageNumber } from '../../core/paging.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { assetEntry } from '../../import/schema.js';
 import {
   describeRetirement, listWindow, pagedTitle, REGISTER_READERS, retireReason, sameName, serializeAdds, tidyName,
@@ -129,7 +129,7 @@ export const assetsCommand = defineCommand({
         ...(a.description ? [{ label: 'Description', value: a.description }] : []),
         { label: 'Owner', value: ownerName ?? 'none yet' },
         { label: 'Classification', value: a.classification },
-        { label: 'Recorded', value: isoDay(a.createdAt) },
+        { label: 'Recorded', value: readersDay(a.createdAt, ctx.actor.timezone) },
         ...(a.retiredAt ? [{ label: 'Retired', value: describeRetirement(a) }] : []),
       ],
     }));

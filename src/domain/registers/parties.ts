@@ -6,7 +6,7 @@ import { conflict, notFound } from '../../core/errors.js';
 import { allSwitch, pageNumber } from '../../core/paging.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
 import { didYouMean } from '../../core/suggest.js';
-import { addDays, isoDay } from '../../core/time.js';
+import { addDays, readersDay } from '../../core/time.js';
 import { interestedPartyEntry } from '../../import/schema.js';
 import {
   describeRetirement, listWindow, pagedTitle, REGISTER_READERS, retireReason, sameName, serializeAdds, tidyName,
@@ -121,7 +121,7 @@ export const partiesCommand = defineCommand({
       detail: p.retiredAt ? 'retired' : p.kind ?? undefined,
       fields: [
         ...partyFields(p).filter((f) => f.label !== 'Name'),
-        { label: 'Recorded', value: isoDay(p.createdAt) },
+        { label: 'Recorded', value: readersDay(p.createdAt, ctx.actor.timezone) },
       ],
     }));
     const title = pagedTitle(all ? 'Interested parties, retired ones included' : 'Interested parties', w.page);

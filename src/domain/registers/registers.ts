@@ -12,7 +12,7 @@ import { KIND_LABELS } from '../triage/labels.js';
 import { aiStatusInWords } from '../declarations/ai-status.js';
 import { aiLinkFields } from '../declarations/ai-details.js';
 import { supplierFacts } from '../suppliers/details.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { statusInWords } from '../poam/items.js';
 import { poamHistories } from '../poam/history.js';
 
@@ -47,10 +47,10 @@ const readAi: Reader = async (ctx, input) => {
       ...(tool.purpose ? [{ label: 'Purpose', value: tool.purpose }] : []),
       { label: 'Data', value: tool.dataCategories.length ? tool.dataCategories.join(', ') : 'unknown' },
       { label: 'Users', value: tool.userCount ? String(tool.userCount) : 'unknown' },
-      { label: 'Declared', value: `by ${declarer} on ${isoDay(tool.createdAt)}` },
+      { label: 'Declared', value: `by ${declarer} on ${readersDay(tool.createdAt, ctx.actor.timezone)}` },
       ...(tool.conditions ? [{ label: 'Conditions', value: tool.conditions }] : []),
       ...(tool.duplicateOf ? [{ label: 'Duplicate of', value: tool.duplicateOf }] : []),
-      ...(tool.decidedAt ? [{ label: 'Decided', value: `by ${deciderName ?? 'unknown'} on ${isoDay(tool.decidedAt)}` }] : []),
+      ...(tool.decidedAt ? [{ label: 'Decided', value: `by ${deciderName ?? 'unknown'} on ${readersDay(tool.decidedAt, ctx.actor.timezone)}` }] : []),
       ...aiLinkFields(supplierRef ? { ref: supplierRef, name: supplierName ?? '' } : undefined, tool),
     ],
   }));
@@ -75,7 +75,7 @@ const readScope: Reader = async (ctx, input) => {
     .leftJoin(approver, eq(approver.id, scopeStatements.approvedBy)).orderBy(desc(scopeStatements.version)).limit(1);
   const preface = current
     ? [text(`Scope statement v${current.statement.version}${current.statement.approvedAt
-      ? ` (approved${current.approver ? ` by ${current.approver}` : ''} on ${isoDay(current.statement.approvedAt)})` : ' (not approved yet)'}: `
+      ? ` (approved${current.approver ? ` by ${current.approver}` : ''} on ${readersDay(current.statement.approvedAt, ctx.actor.timezone)})` : ' (not approved yet)'}: `
       + current.statement.text)]
     : [text('No scope statement has been recorded yet.', 'warning')];
   const w = await seekPage(ctx.db, scopeChanges, scopeChanges.id, input, command('scope'), 'The scope-change log');
@@ -91,8 +91,8 @@ const readScope: Reader = async (ctx, input) => {
     fields: [
       ...(c.subjectRef ? [{ label: 'Register entry', value: c.subjectRef }] : []),
       ...(c.description ? [{ label: 'Description', value: c.description }] : []),
-      { label: 'Declared', value: `by ${by} on ${isoDay(c.declaredAt)}` },
-      ...(c.decidedAt ? [{ label: 'Decided', value: `by ${decidedBy ?? 'unknown'} on ${isoDay(c.decidedAt)}` }] : []),
+      { label: 'Declared', value: `by ${by} on ${readersDay(c.declaredAt, ctx.actor.timezone)}` },
+      ...(c.decidedAt ? [{ label: 'Decided', value: `by ${decidedBy ?? 'unknown'} on ${readersDay(c.decidedAt, ctx.actor.timezone)}` }] : []),
       ...(c.rationale ? [{ label: 'Rationale', value: c.rationale }] : []),
     ],
   }));
@@ -121,7 +121,7 @@ const readEvidence: Reader = async (ctx, input) => {
         { label: 'Cycle', value: r.cycle },
         { label: 'Owner', value: owner },
         { label: 'Due', value: r.dueOn },
-        { label: 'Latest revision', value: last ? `${last.ref} revision ${last.revision}, submitted ${isoDay(last.submittedAt)}` : 'none yet' },
+        { label: 'Latest revision', value: last ? `${last.ref} revision ${last.revision}, submitted ${readersDay(last.submittedAt, ctx.actor.timezone)}` : 'none yet' },
       ],
       buttons: last ? [{ label: 'Show evidence', command: `evidence show ${r.ref}` }] : [],
     };
@@ -133,7 +133,7 @@ const readPoam: Reader = async (ctx, input) => {
   const w = await seekPage(ctx.db, poamItems, poamItems.id, input, command('poam'), 'The POA&M');
   const rows = await ctx.db.select({ item: poamItems, owner: people.name }).from(poamItems)
     .innerJoin(people, eq(people.id, poamItems.ownerId)).where(inArray(poamItems.id, w.ids)).orderBy(asc(poamItems.id));
-  const histories = await poamHistories(ctx.db, rows.map((r) => r.item.id));
+  const histories = await poamHistories(ctx.db, rows.map((r) => r.item.id), ctx.actor.timezone);
   const items = rows.map(({ item, owner }) => ({
     title: `${item.ref} ${item.weakness}`,
     detail: statusInWords(item.status),

@@ -6,7 +6,7 @@ import { personNamed, personRef } from '../../core/actor.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate } from '../../core/validate.js';
 import { actions, fields, reply, text, type Field } from '../../core/reply.js';
-import { addMonths, isoDay } from '../../core/time.js';
+import { addMonths, readersDay } from '../../core/time.js';
 import {
   assertFutureDue, assertKnownClause, capitalised, FINDING_LABELS, findingType, isNonconformity, isoClause, refuseAuditOfOwnControl,
 } from './shared.js';
@@ -34,9 +34,9 @@ export async function addFinding(ctx: CommandContext, input: FindingAddInput) {
     if (!input.owner || !input.due) {
       const missing = [input.owner ? '' : '--owner <email, name or @handle>', input.due ? '' : '--due YYYY-MM-DD'].filter(Boolean).join(' and ');
       throw invalid(`A ${label} opens a POA&M item for its corrective action, so it needs ${missing}.`,
-        `Name who owns the corrective action and when it is due, e.g. --owner ${ctx.actor.email} --due ${addMonths(isoDay(ctx.now), 3)}.`);
+        `Name who owns the corrective action and when it is due, e.g. --owner ${ctx.actor.email} --due ${addMonths(readersDay(ctx.now, ctx.actor.timezone), 3)}.`);
     }
-    assertFutureDue('due', input.due, ctx.now);
+    assertFutureDue('due', input.due, readersDay(ctx.now, ctx.actor.timezone));
     owner = await personNamed(ctx.db, 'owner', input.owner);
   } else if (input.owner || input.due) {
     throw invalid(`An ${label} does not open a POA&M item, so it takes no --owner or --due.`,

@@ -6,7 +6,7 @@ import { hasRole } from '../../core/actor.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
 import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
 import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { statusInWords } from '../poam/items.js';
 
 export const findingsInput = z.object({
@@ -49,7 +49,7 @@ export const findingsCommand = defineCommand({
           },
           ...(finding.rootCause ? [{ label: 'Root cause', value: finding.rootCause }] : []),
           ...(finding.correctiveAction ? [{ label: 'Corrective action', value: finding.correctiveAction }] : []),
-          { label: 'Raised by', value: `${raisedBy ?? 'unknown'} on ${isoDay(finding.createdAt)}` },
+          { label: 'Raised by', value: `${raisedBy ?? 'unknown'} on ${readersDay(finding.createdAt, ctx.actor.timezone)}` },
         ],
         buttons: closable && hasRole(ctx.actor, 'isms_lead', 'auditor') ? [{ label: 'Close', command: `finding close ${finding.ref}` }] : undefined,
       };

@@ -9,7 +9,7 @@ import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text, type Field } from '../../core/reply.js';
 import { assertFutureDue, roleList } from './shared.js';
-import { addDays, addMonths, isoDay } from '../../core/time.js';
+import { addDays, addMonths, isoDay, readersDay } from '../../core/time.js';
 
 export type ManagementReview = typeof managementReviews.$inferSelect;
 export type Attendee = ManagementReview['attendees'][number];
@@ -91,7 +91,7 @@ async function packFor(ctx: CommandContext, ref: string | undefined) {
  * today, so later changes to people do not rewrite the record) and its chair from the management body.
  */
 export async function recordReview(ctx: CommandContext, input: ReviewRecordInput & { date: string }) {
-  const today = isoDay(ctx.now);
+  const today = readersDay(ctx.now, ctx.actor.timezone);
   if (input.date > today) {
     throw invalid(`date: ${input.date} is in the future (today is ${today}); record a management review once it has been held.`).on('date');
   }
@@ -215,7 +215,7 @@ async function loadReview(ctx: CommandContext, ref: string): Promise<ManagementR
 export async function decide(ctx: CommandContext, input: { review: string; owner: string; due: string; decision: string }) {
   const review = await loadReview(ctx, input.review);
   await refuseClosed(ctx, review, 'adding a decision');
-  assertFutureDue('due', input.due, ctx.now);
+  assertFutureDue('due', input.due, readersDay(ctx.now, ctx.actor.timezone));
   const owner = await personNamed(ctx.db, 'owner', input.owner);
   const earlier = await ctx.db.select({ id: reviewDecisions.id }).from(reviewDecisions).where(eq(reviewDecisions.reviewId, review.id));
   const number = earlier.length + 1;

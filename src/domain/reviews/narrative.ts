@@ -17,7 +17,7 @@ import { conflict } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { formBlock, reply, text } from '../../core/reply.js';
 import { defineCommand, type CommandRouter } from '../../core/router.js';
-import { isoDay } from '../../core/time.js';
+import { isoDay, readersTime } from '../../core/time.js';
 import { InFlight } from '../../lifecycle.js';
 import { compileReviewPack, findPack, packDocument, packRef, REVIEW_INPUTS, sha256, type CompiledPack, type ReviewPack } from './review-pack.js';
 import { currentNarrative, narrativeBlocks, narrativeMarking } from './narrative-view.js';
@@ -165,7 +165,7 @@ export const reviewNarrativeCommand = defineCommand({
     const current = await currentNarrative(ctx.db, pack.id);
     if (!input.text) {
       return reply(
-        ...(current ? [text(narrativeMarking(current), current.narrative.machineGenerated ? 'warning' : 'info')] : []),
+        ...(current ? [text(narrativeMarking(current, (at) => readersTime(at, ctx.actor.timezone)), current.narrative.machineGenerated ? 'warning' : 'info')] : []),
         formBlock(await ctx.form({ title: `Narrative of ${pack.ref}`, known: { pack: pack.ref }, fields: { text: { initial: current?.narrative.text } } })),
       );
     }

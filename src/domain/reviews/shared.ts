@@ -6,7 +6,6 @@ import { hasRole, ROLE_LABELS, type Actor } from '../../core/actor.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { invalid, notFound } from '../../core/errors.js';
 import type { Role } from '../../db/schema/index.js';
-import { isoDay } from '../../core/time.js';
 import { unknownRequirement } from '../../refdata/requirements.js';
 
 export type Finding = typeof auditFindings.$inferSelect;
@@ -63,9 +62,8 @@ export async function assertKnownClause(db: Db, field: string, clause: string): 
     'Name a clause such as 9.2 or an Annex A control such as A.5.15.').on(field);
 }
 
-/** A due date for corrective work: strictly after today. */
-export function assertFutureDue(field: string, due: string, now: Date): void {
-  const today = isoDay(now);
+/** A due date for corrective work: strictly after today (the day of the person typing it). */
+export function assertFutureDue(field: string, due: string, today: string): void {
   if (due <= today) {
     throw invalid(`${field}: ${due} is not in the future (today is ${today}); give a later date.`).on(field);
   }

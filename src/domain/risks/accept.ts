@@ -8,7 +8,7 @@ import { invalid, notFound } from '../../core/errors.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text } from '../../core/reply.js';
-import { addDays, addMonths, isoDay, startOfLocalDay } from '../../core/time.js';
+import { addDays, addMonths, isoDay, readersDay, startOfLocalDay } from '../../core/time.js';
 import { requestApproval } from '../approvals/request.js';
 import type { Approval, ApprovalSubject, SubjectNow } from '../approvals/subject.js';
 import { appetiteInForce, isAboveAppetite, type Risk } from './register.js';
@@ -137,7 +137,7 @@ export const riskAcceptCommand = defineCommand({
   form: { title: 'Accept a risk', submitLabel: 'Accept risk' },
   async run(ctx, input: AcceptInput) {
     const risk = await loadRisk(ctx.db, input.risk);
-    const today = isoDay(ctx.now);
+    const today = readersDay(ctx.now, ctx.actor.timezone);
     if (input.until && input.until <= today) {
       throw invalid(`until: ${input.until} is not in the future; an acceptance must run until a later date.`,
         `Give a date after ${today}, e.g. "--until ${addDays(today, 365)}".`).on('until');

@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.js';
 import { defineCommand } from '../../core/router.js';
 import { conflict } from '../../core/errors.js';
 import { fields, reply, text } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { riskAppetiteEntry } from '../../import/schema.js';
 import { approvalInWords, latestApproval, requestApproval } from '../approvals/request.js';
 import type { ApprovalSubject, SubjectNow } from '../approvals/subject.js';
@@ -66,7 +66,7 @@ export const riskAppetiteCommand = defineCommand({
     const inForce = await appetiteInForce(ctx.db);
     const same = newest && newest.maxResidualScore === max && newest.statement === statement;
     if (same && newest.approvedAt) {
-      throw conflict(`The risk appetite in force already reads so: residual score up to ${max} (approved on ${isoDay(newest.approvedAt)}).`, 'Nothing new was proposed.');
+      throw conflict(`The risk appetite in force already reads so: residual score up to ${max} (approved on ${readersDay(newest.approvedAt, ctx.actor.timezone)}).`, 'Nothing new was proposed.');
     }
     if (!same) {
       const [version] = await ctx.db.insert(riskAppetite).values({
@@ -82,7 +82,7 @@ export const riskAppetiteCommand = defineCommand({
         asked.asked.length ? 'success' : 'warning'),
       fields([
         { label: 'Proposed', value: `residual score up to ${max}. ${statement}` },
-        { label: 'In force until approved', value: inForce ? `residual score up to ${inForce.maxResidualScore} (since ${isoDay(inForce.approvedAt)})` : 'no risk appetite yet' },
+        { label: 'In force until approved', value: inForce ? `residual score up to ${inForce.maxResidualScore} (since ${readersDay(inForce.approvedAt, ctx.actor.timezone)})` : 'no risk appetite yet' },
         { label: 'Approval request', value: asked.approval.ref },
       ]),
     );

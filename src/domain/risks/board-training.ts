@@ -1,7 +1,7 @@
 import type { CommandContext } from '../../core/router.js';
 import { peopleWithRole } from '../../core/actor.js';
 import { forbidden } from '../../core/errors.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { describeState, MANAGEMENT_BODY_BASIS, obligationsOf } from '../training/obligations.js';
 
 /**
@@ -9,7 +9,7 @@ import { describeState, MANAGEMENT_BODY_BASIS, obligationsOf } from '../training
  * is not valid today: members decide on cybersecurity risk only while trained.
  */
 export async function refuseUntrainedBoardMember(ctx: CommandContext, what: string): Promise<void> {
-  const today = isoDay(ctx.now);
+  const today = readersDay(ctx.now, ctx.actor.timezone);
   const courses = (await obligationsOf(ctx.db, ctx.actor.id, today)).filter((o) => o.course.audienceRole === 'management_body');
   const others = async () => {
     const trained: string[] = [];

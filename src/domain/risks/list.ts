@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.js';
 import { defineCommand } from '../../core/router.js';
 import { reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import {
   acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, seesAllRisks,
 } from './register.js';
@@ -55,7 +55,7 @@ export const risksCommand = defineCommand({
     const items: ListItem[] = rows.map(({ risk, owner }) => {
       const above = isAboveAppetite(risk.residualScore, appetite);
       const acceptance = acceptances.get(risk.id);
-      const accepted = acceptanceInForce(acceptance, risk, ctx.now);
+      const accepted = acceptanceInForce(acceptance, risk, readersDay(ctx.now, ctx.actor.timezone));
       const offerAcceptance = !accepted && offersAcceptance(ctx.actor, risk, above);
       const linked = links.get(risk.id)!;
       return {
@@ -73,7 +73,7 @@ export const risksCommand = defineCommand({
               ? `${above ? 'above' : 'within'} the appetite (residual score up to ${appetite.maxResidualScore})`
               : 'no risk appetite recorded',
           },
-          ...(acceptance ? [{ label: 'Acceptance', value: describeAcceptance(acceptance, risk, ctx.now) }] : []),
+          ...(acceptance ? [{ label: 'Acceptance', value: describeAcceptance(acceptance, risk, ctx.now, ctx.actor.timezone) }] : []),
           ...(asked.has(risk.id) ? [{ label: 'Acceptance by the management body', value: asked.get(risk.id)! }] : []),
           ...(linked.assets.length ? [{ label: 'Assets', value: linked.assets.join(', ') }] : []),
           ...(linked.controls.length ? [{ label: 'Controls', value: linked.controls.join(', ') }] : []),
@@ -85,7 +85,7 @@ export const risksCommand = defineCommand({
 
     const proposed = await proposedAppetite(ctx.db);
     const preface: Block[] = appetite
-      ? [text(`Risk appetite in force: residual score up to ${appetite.maxResidualScore} (since ${isoDay(appetite.approvedAt)}). ${appetite.statement}`)]
+      ? [text(`Risk appetite in force: residual score up to ${appetite.maxResidualScore} (since ${readersDay(appetite.approvedAt, ctx.actor.timezone)}). ${appetite.statement}`)]
       : [text('No risk appetite has been recorded, so no risk can be marked above or within it.', 'warning')];
     if (proposed) {
       preface.push(text(`Proposed risk appetite, not in force until the management body approves it: residual score up to ${proposed.version.maxResidualScore}. `

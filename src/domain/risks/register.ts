@@ -2,7 +2,7 @@ import { asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, riskAcceptances, riskAppetite, risks } from '../../db/schema/index.js';
 import { hasRole, type Actor } from '../../core/actor.js';
-import { isoDay } from '../../core/time.js';
+import { isoDay, readersDay } from '../../core/time.js';
 
 export type Risk = typeof risks.$inferSelect;
 export type RiskAppetite = typeof riskAppetite.$inferSelect;
@@ -44,17 +44,17 @@ export async function latestAcceptances(db: Db, riskIds: number[]): Promise<Map<
  * An acceptance covers a risk while the risk stands accepted (a reassessment or expiry reopens it),
  * until it expires, and only up to the residual score it was decided at.
  */
-export function acceptanceInForce(acceptance: RiskAcceptance | undefined, risk: Risk, now: Date): boolean {
+export function acceptanceInForce(acceptance: RiskAcceptance | undefined, risk: Risk, today: string): boolean {
   if (!acceptance || risk.status !== 'accepted') return false;
-  if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < isoDay(now)) return false;
+  if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < today) return false;
   return risk.residualScore <= acceptance.residualScoreAtDecision;
 }
 
-/** One line on an acceptance decision, saying whether it still covers the risk. */
-export function describeAcceptance(acceptance: RiskAcceptance & { decider: string }, risk: Risk, now: Date): string {
-  const base = `accepted by ${acceptance.decider} on ${isoDay(acceptance.decidedAt)} at residual score ${acceptance.residualScoreAtDecision}`
+/** One line on an acceptance decision, saying whether it still covers the risk, on the reader's calendar. */
+export function describeAcceptance(acceptance: RiskAcceptance & { decider: string }, risk: Risk, now: Date, timezone: string | null | undefined): string {
+  const base = `accepted by ${acceptance.decider} on ${readersDay(acceptance.decidedAt, timezone)} at residual score ${acceptance.residualScoreAtDecision}`
     + (acceptance.expiresOn ? `, until ${isoDay(acceptance.expiresOn)}` : '');
-  if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < isoDay(now)) return `${base} — expired, needs a new decision`;
+  if (acceptance.expiresOn && isoDay(acceptance.expiresOn) < readersDay(now, timezone)) return `${base} — expired, needs a new decision`;
   if (risk.residualScore > acceptance.residualScoreAtDecision) return `${base} — the residual score has risen since, needs a new decision`;
   if (risk.status !== 'accepted') return `${base} — reopened since, needs a new decision`;
   return base;

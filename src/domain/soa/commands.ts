@@ -1,7 +1,7 @@
 import { defineCommand } from '../../core/router.js';
 import { actions, fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { SOA_ARTEFACTS } from './export.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { FRAMEWORKS } from '../../refdata/frameworks.js';
 import type { Role } from '../../db/schema/index.js';
 import { frameworkArg, frameworkInput, resolveFramework } from './frameworks.js';
@@ -27,7 +27,7 @@ export const soaCommand = defineCommand({
   form: { title: 'Statement of applicability', submitLabel: 'Show' },
   async run(ctx, args) {
     const framework = resolveFramework(args.framework);
-    const rows = await soaRows(ctx.db, framework, isoDay(ctx.now));
+    const rows = await soaRows(ctx.db, framework, readersDay(ctx.now, ctx.actor.timezone));
     const s = summarise(rows);
     const undecided = rows.filter((r) => r.decision === 'no decision');
     const blocks: Block[] = [
@@ -69,7 +69,7 @@ export const coverageCommand = defineCommand({
   args: frameworkArg,
   form: { title: 'Coverage of a framework', submitLabel: 'Show' },
   async run(ctx, args) {
-    const c = await coverage(ctx.db, resolveFramework(args.framework), isoDay(ctx.now));
+    const c = await coverage(ctx.db, resolveFramework(args.framework), readersDay(ctx.now, ctx.actor.timezone));
     const gaps = c.uncovered.length + c.unevidenced.length + c.drift.length;
     const controlItem = (code: string, title: string, detail: string): ListItem => ({ title: `${code} ${title}`, detail });
     return reply(

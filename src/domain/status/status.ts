@@ -8,7 +8,7 @@ import { controlStates } from '../soa/soa.js';
 import { obligationItem } from '../training/list.js';
 import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
 import { approvalsAwaitingDecisionBy, openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf, type ProgrammeFigures } from './queries.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
 const share = (part: number, whole: number, none: string) => (whole === 0 ? none : `${percent(part, whole)} (${part} of ${whole})`);
@@ -78,7 +78,7 @@ export const statusCommand = defineCommand({
   examples: ['status'],
   schema: z.object({}),
   async run(ctx) {
-    const today = isoDay(ctx.now);
+    const today = readersDay(ctx.now, ctx.actor.timezone);
     const evidence = await openEvidenceRequestsOf(ctx.db, ctx.actor.id);
     const policies = await unacknowledgedPoliciesOf(ctx.db, ctx.actor.id);
     const training = (await obligationsOf(ctx.db, ctx.actor.id, today)).filter((o) => o.state !== 'valid');

@@ -6,7 +6,7 @@ import { findPersonById, isLead } from '../../core/actor.js';
 import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, reply, text } from '../../core/reply.js';
-import { addMonths, isoDay } from '../../core/time.js';
+import { addMonths, readersDay } from '../../core/time.js';
 import { findSupplier, supplierFacts } from './details.js';
 import { REVIEW_OUTCOME_LABELS, reviewOutcomeInput, type ReviewOutcome } from './register-of-information.js';
 
@@ -53,7 +53,7 @@ export const supplierReviewCommand = defineCommand({
     const needs = NEEDS_NOTE[outcome];
     if (needs && !note) throw invalid(`A review ending in "${REVIEW_OUTCOME_LABELS[outcome]}" needs a note: ${needs}.`).on('note');
     const before = await supplierToReview(ctx, ref);
-    const today = isoDay(ctx.now);
+    const today = readersDay(ctx.now, ctx.actor.timezone);
     const owner = before.ownerId ? (await findPersonById(ctx.db, before.ownerId))?.name : undefined;
     if (before.lastReviewOn === today && before.lastReviewOutcome === outcome && (before.lastReviewNote ?? undefined) === note) {
       return reply(text(`This review of ${ref} was already recorded today; nothing changed.`), fields(await supplierFacts(ctx.db, before, owner)));

@@ -6,7 +6,7 @@ import { personNamed, personRef, findPersonById, hasRole, isLead } from '../../c
 import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text, type Block } from '../../core/reply.js';
-import { addMonths, isoDay } from '../../core/time.js';
+import { addMonths, readersDay } from '../../core/time.js';
 import { declareSupplierInput } from '../declarations/supplier.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { settleSupplierApproval } from './approval.js';
@@ -101,7 +101,7 @@ async function changedColumns(ctx: CommandContext, before: Supplier, input: Supp
   if (input['exit-strategy'] !== undefined) Object.assign(set, { exitPlan: input['exit-strategy'], exitStrategy: true });
   // A form sent back unchanged repeats an overdue date: only a new date must lie ahead.
   if (input['next-review'] !== undefined && input['next-review'] !== before.nextReviewOn) {
-    if (input['next-review'] < isoDay(ctx.now)) throw invalid(`The next review of ${before.ref} cannot lie in the past (${input['next-review']}); give a day from today on.`).on('next-review');
+    if (input['next-review'] < readersDay(ctx.now, ctx.actor.timezone)) throw invalid(`The next review of ${before.ref} cannot lie in the past (${input['next-review']}); give a day from today on.`).on('next-review');
     set.nextReviewOn = input['next-review'];
   }
   if (input.tier !== undefined) {

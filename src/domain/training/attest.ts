@@ -7,7 +7,7 @@ import { forbidden, invalid, notFound, conflict } from '../../core/errors.js';
 import { isoDate } from '../../core/validate.js';
 import { reply, text, fields, type Field } from '../../core/reply.js';
 import { audienceLabel, courseAppliesTo, findCourse, MANAGEMENT_BODY_BASIS, obligationsOf, type Course } from './obligations.js';
-import { addDays, addMonths, isoDay } from '../../core/time.js';
+import { addDays, addMonths, readersDay } from '../../core/time.js';
 
 /** "completed on 2026-01-15", "on 2026-01-15" or just "2026-01-15". */
 const completedOn = z.preprocess(
@@ -48,7 +48,7 @@ export async function attestTraining(ctx: CommandContext, input: AttestInput) {
     throw forbidden(`${course.code} (${course.title}) is for ${audienceLabel(course)}, which does not include you, so you cannot attest it.`,
       '"/isms training" lists the courses that apply to you; ask your ISMS lead if one is missing.');
   }
-  const today = isoDay(ctx.now);
+  const today = readersDay(ctx.now, ctx.actor.timezone);
   const completed = input.completed ?? today;
   if (completed > today) {
     throw invalid(`The completion date ${completed} is in the future (today is ${today}).`, 'Attest once you have completed the course, with the day you completed it.').on('completed');
@@ -79,7 +79,7 @@ export const attestCommand = defineCommand({
   args: {
     course: {
       positional: true, value: 'course code',
-      options: async (ctx) => (await obligationsOf(ctx.db, ctx.actor.id, isoDay(ctx.now))).map((o) => ({ value: o.course.code, label: `${o.course.code} — ${o.course.title}` })),
+      options: async (ctx) => (await obligationsOf(ctx.db, ctx.actor.id, readersDay(ctx.now, ctx.actor.timezone))).map((o) => ({ value: o.course.code, label: `${o.course.code} — ${o.course.title}` })),
     },
     // "completed on 2026-01-15" reads as a sentence: the rest of the line, "completed on" dropped.
     completed: { positional: 'rest', label: 'Completed on', value: 'completed on' },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { commandLine, defineCommand } from '../../core/router.js';
 import { reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { audienceLabel, describeState, MANAGEMENT_BODY_BASIS, obligationsOf, type Obligation } from './obligations.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 
 export function obligationItem(o: Obligation): ListItem {
   const basis = o.course.audienceRole === 'management_body' ? MANAGEMENT_BODY_BASIS : o.course.legalBasis;
@@ -25,7 +25,7 @@ export const trainingCommand = defineCommand({
   examples: ['training'],
   schema: z.object({}),
   async run(ctx) {
-    const mine = await obligationsOf(ctx.db, ctx.actor.id, isoDay(ctx.now));
+    const mine = await obligationsOf(ctx.db, ctx.actor.id, readersDay(ctx.now, ctx.actor.timezone));
     const open = mine.filter((o) => o.state !== 'valid').length;
     const blocks: Block[] = [
       text(mine.length === 0

@@ -4,7 +4,7 @@ import { people, type Role } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { actions, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageOf } from '../../core/paging.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { EXPIRY_WARNING_DAYS, MANAGEMENT_BODY_BASIS, everyonesObligations, type PersonObligation, type TrainingState } from './obligations.js';
 
 const READERS: Role[] = ['isms_lead', 'auditor', 'management_body'];
@@ -52,7 +52,7 @@ export const trainingReportCommand = defineCommand({
   args: { page: { asked: false } },
   async run(ctx, input) {
     const within = input.within;
-    const all = (await everyonesObligations(ctx.db, isoDay(ctx.now), within)).sort(bySeverity);
+    const all = (await everyonesObligations(ctx.db, readersDay(ctx.now, ctx.actor.timezone), within)).sort(bySeverity);
     const base = within === EXPIRY_WARNING_DAYS ? 'training report' : `training report --within ${within}`;
     const { items, page } = pageOf(all, input.page, base, 'The training report');
     const counts = Object.fromEntries(SEVERITY.map((s) => [s, all.filter((o) => o.state === s).length])) as Record<TrainingState, number>;

@@ -10,7 +10,7 @@ import { registerRef } from '../../core/validate.js';
 import { reply, text, fields, formBlock } from '../../core/reply.js';
 import { findAssetByName } from '../declarations/scope.js';
 import { KIND_LABELS } from './labels.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { AI_STATUS_LABELS } from '../declarations/ai-status.js';
 import { askRatification } from '../declarations/scope-approval.js';
 import { settleSupplierApproval } from '../suppliers/approval.js';
@@ -39,7 +39,7 @@ async function changeToDecide(ctx: CommandContext, ref: string): Promise<ScopeCh
   if (change.status !== 'proposed') {
     const decider = change.decidedBy ? await findPersonById(ctx.db, change.decidedBy) : undefined;
     const by = decider ? ` by ${decider.name}` : '';
-    const on = change.decidedAt ? ` on ${isoDay(change.decidedAt)}` : '';
+    const on = change.decidedAt ? ` on ${readersDay(change.decidedAt, ctx.actor.timezone)}` : '';
     throw conflict(`${ref} was already ${change.status}${by}${on}.`, 'Nothing was recorded. "/isms triage" lists what is still waiting.');
   }
   const declared = change.kind === 'new_ai_usage' || change.kind === 'new_supplier';

@@ -6,7 +6,7 @@ import { reply, text, type ListItem, type Field } from '../../core/reply.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS } from './labels.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { isLead } from '../../core/actor.js';
 import { decidersOf } from '../../core/duties.js';
 
@@ -65,11 +65,11 @@ export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
     ],
     // Someone else decides what the lead declared: the list says so instead of offering buttons that refuse.
     ...(change.declaredBy === ctx.actor.id ? {
-      detail: `declared by you on ${isoDay(change.declaredAt)}; another ISMS lead or the management body decides it`,
+      detail: `declared by you on ${readersDay(change.declaredAt, ctx.actor.timezone)}; another ISMS lead or the management body decides it`,
     } : !mayDecide.has(change.declaredBy) ? {
-      detail: `declared by ${declarer} on ${isoDay(change.declaredAt)}; for an ISMS lead to decide`,
+      detail: `declared by ${declarer} on ${readersDay(change.declaredAt, ctx.actor.timezone)}; for an ISMS lead to decide`,
     } : {
-      detail: `declared by ${declarer} on ${isoDay(change.declaredAt)}`,
+      detail: `declared by ${declarer} on ${readersDay(change.declaredAt, ctx.actor.timezone)}`,
       buttons: [
         { label: 'Accept', command: `triage accept ${change.ref}`, style: 'primary' },
         { label: 'Reject', command: `triage reject ${change.ref}`, style: 'danger' },

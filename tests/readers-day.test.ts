@@ -1,0 +1,67 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { evidenceItems, people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
+import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
+import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
+
+/**
+ * A command's "today" is the day on the clock of the person typing it: near midnight, New York and
+ * Tokyo are on another day than UTC, and a person means their own.
+ */
+describe('"today" is the day of the person typing the command', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+
+  const livesIn = (who: CastKey, timezone: string) => bot.t.db.update(people).set({ timezone }).where(eq(people.id, bot.ids[who]));
+
+  // 01:30 UTC on 16 June: 21:30 on 15 June in New York.
+  const newYorkEvening = { now: new Date('2026-06-16T01:30:00Z') };
+
+  async function requestDue(dueOn: string) {
+    const control = await addControl(bot.t.db, { code: 'CTL-BK-01', title: 'Backups', ownerId: bot.ids.owner });
+    return addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn });
+  }
+
+  it('a request due today is not overdue in the evening in New York, and evidence submitted then is effective that day', async () => {
+    await livesIn('owner', 'America/New_York');
+    const request = await requestDue('2026-06-15');
+    const list = await bot.sayText('owner', '/isms evidence', newYorkEvening);
+    expect(list).toContain('due 2026-06-15');
+    expect(list).not.toContain('(overdue)');
+
+    await bot.say('owner', `/isms evidence submit ${request.ref} "Restore test passed"`, newYorkEvening);
+    const [item] = await bot.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, request.id));
+    expect(item.effectiveOn).toBe('2026-06-15');
+    // Their today may be given explicitly; tomorrow (UTC's day) is still in the future for them.
+    const tomorrow = await bot.sayText('owner', `/isms evidence submit ${request.ref} "again" --effective 2026-06-16`, newYorkEvening);
+    expect(tomorrow).toContain('The effective date 2026-06-16 is in the future.');
+    expect(tomorrow).toContain('today (2026-06-15)');
+  });
+
+  it('a management-body member in Tokyo attests a course completed this morning there, while it is still yesterday in UTC', async () => {
+    await livesIn('board', 'Asia/Tokyo');
+    await bot.t.db.insert(trainingCourses).values({ code: 'MB-CYBER', title: 'Cybersecurity risk for the management body', audienceRole: 'management_body', validityMonths: 12 });
+    // 23:30 UTC on 9 March: 08:30 on 10 March in Tokyo.
+    const answer = await bot.sayText('board', '/isms attest MB-CYBER completed on 2026-03-10', { now: new Date('2026-03-09T23:30:00Z') });
+    expect(answer).not.toContain('in the future');
+    expect(answer).toContain('valid until 2027-03-10');
+    const rows = await bot.t.db.select().from(trainingAttestations).where(eq(trainingAttestations.personId, bot.ids.board));
+    expect(rows.map((r) => r.completedOn)).toEqual(['2026-03-10']);
+  });
+
+  it('an ISMS lead in New York asks for evidence due today, in the evening there', async () => {
+    await livesIn('lead', 'America/New_York');
+    await addControl(bot.t.db, { code: 'CTL-BK-01', title: 'Backups', ownerId: bot.ids.owner });
+    const answer = await bot.say('lead', '/isms evidence request CTL-BK-01 --due 2026-06-15', newYorkEvening);
+    expect(answer.outcome).toBe('recorded');
+  });
+
+  it('a management-body member in Tokyo sees the day an approval was asked on their calendar', async () => {
+    await livesIn('board', 'Asia/Tokyo');
+    // 16:00 UTC on 15 June: 01:00 on 16 June in Tokyo.
+    await bot.say('lead', '/isms policy add Access control --text "Grant the least privilege needed."', { now: new Date('2026-06-15T16:00:00Z') });
+    const list = await bot.sayText('board', '/isms approvals', { now: new Date('2026-06-16T00:30:00Z') });
+    expect(list).toContain('asked by Lena Lead on 2026-06-16');
+  });
+});
