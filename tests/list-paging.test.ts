@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { controls, evidenceRequests } from '../src/db/schema/index.js';
+import { FAULT_TEXT } from '../src/core/inbound.js';
+import { createTestBot, type TestBot } from './helpers/bot.js';
+import { expectPagesOf, listIn, refsIn } from './helpers/paging.js';
+
+/** 125 entries: 13 pages, the middle ones far enough from both ends for their buttons to carry a position. */
+const ROWS = 125;
+const pad = (i: number) => String(i).padStart(4, '0');
+
+describe('paging long lists: the same pages, buttons and page numbers at any position', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+
+  describe('evidence review queue, soonest due first', () => {
+    // Due dates that do not follow the references, several requests sharing each date; every fourth request is still open.
+    const dueOn = (i: number) => `2027-01-${String((i * 7) % 28 + 1).padStart(2, '0')}`;
+    let queue: string[];
+    beforeEach(async () => {
+      const [{ id: controlId }] = await bot.t.db.insert(controls).values({ code: 'CTL-PG-01', title: 'Paging', ownerId: bot.ids.owner }).returning();
+      const rows = Array.from({ length: ROWS + 40 }, (_, k) => ({
+        ref: `EVR-${pad(k + 1)}`, controlId, ownerId: bot.ids.owner, dueOn: dueOn(k + 1), cycle: `2027-${k + 1}`,
+        status: (k % 4 === 3 && k < 160 ? 'open' : 'submitted') as 'open' | 'submitted',
+      }));
+      await bot.t.db.insert(evidenceRequests).values(rows);
+      queue = rows.filter((r) => r.status === 'submitted')
+        .sort((a, b) => a.dueOn.localeCompare(b.dueOn) || a.ref.localeCompare(b.ref)).map((r) => r.ref);
+    });
+
+    it('walks the queue forward and back in due-date order, each submission exactly once, as typed page numbers show it', async () => {
+      expect(queue.length).toBe(125);
+      const forward = await expectPagesOf(bot, 'lead', 'evidence review', queue);
+      expect(forward[12].number).toBe(13);
+    });
+
+    it('refuses a tampered or stale page button with what is wrong with it', async () => {
+      const next = listIn(await bot.say('lead', '/isms evidence review --page 6')).page!.next!;
+      expect(refsIn(await bot.say('lead', `/isms ${next}`))).toEqual(queue.slice(60, 70));
+      for (const [line, expected] of [
+        ['evidence review --page 7 --after 999999', 'That page button no longer matches the list of evidence waiting for review'],
+        ['evidence review --page 7 --after x', 'after: must be the position a Next or Previous button carries'],
+        [next.replace('--page 7', '--page 8'), 'That page button no longer matches the list of evidence waiting for review'],
+      ]) {
+        const answer = await bot.sayText('lead', `/isms ${line}`);
+        expect(answer, line).toContain(expected);
+        expect(answer, line).not.toContain(FAULT_TEXT);
+      }
+    });
+  });
+});
