@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { controls, evidenceRequests } from '../src/db/schema/index.js';
+import { assets, controls, evidenceRequests, interestedParties, risks } from '../src/db/schema/index.js';
 import { FAULT_TEXT } from '../src/core/inbound.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { expectPagesOf, listIn, refsIn } from './helpers/paging.js';
@@ -47,5 +47,28 @@ describe('paging long lists: the same pages, buttons and page numbers at any pos
         expect(answer, line).not.toContain(FAULT_TEXT);
       }
     });
+  });
+
+  it('risk register: an owner walks the risks they own, the lead the whole register', async () => {
+    // Every fifth risk belongs to someone else: the owner's list skips it, the lead's shows it.
+    const rows = Array.from({ length: 160 }, (_, k) => ({
+      ref: `RSK-${pad(k + 1)}`, title: `Risk ${k + 1}`, likelihood: 2, impact: 3, inherentScore: 6, residualScore: 4,
+      treatment: 'mitigate' as const, ownerId: k % 5 === 4 ? bot.ids.staff : bot.ids.owner,
+    }));
+    await bot.t.db.insert(risks).values(rows);
+    await expectPagesOf(bot, 'owner', 'risks', rows.filter((r) => r.ownerId === bot.ids.owner).map((r) => r.ref));
+    await expectPagesOf(bot, 'lead', 'risks', rows.map((r) => r.ref));
+  });
+
+  it('asset register and interested parties: the entries in use, or every one with --all', async () => {
+    const retired = (k: number) => (k % 6 === 5 ? new Date('2026-01-01T00:00:00Z') : null);
+    const assetRows = Array.from({ length: 150 }, (_, k) => ({ ref: `AST-${pad(k + 1)}`, name: `Asset ${k + 1}`, retiredAt: retired(k), retiredReason: retired(k) && 'gone' }));
+    await bot.t.db.insert(assets).values(assetRows);
+    await expectPagesOf(bot, 'lead', 'assets', assetRows.filter((a) => !a.retiredAt).map((a) => a.ref));
+    await expectPagesOf(bot, 'lead', 'assets --all', assetRows.map((a) => a.ref));
+
+    const partyRows = Array.from({ length: 150 }, (_, k) => ({ name: `Party-${pad(k + 1)} group`, retiredAt: retired(k), retiredReason: retired(k) && 'gone' }));
+    await bot.t.db.insert(interestedParties).values(partyRows);
+    await expectPagesOf(bot, 'lead', 'parties', partyRows.filter((p) => !p.retiredAt).map((p) => p.name.split(' ')[0]));
   });
 });

@@ -58,6 +58,15 @@ export const pageCursor = z.coerce.number({ invalid_type_error: 'must be the pos
 /** A button's page within this many pages of either end is named by its number alone: seeking it from that end is cheap. */
 export const NEAR_PAGES = 5;
 
+/** The options of a list that pages by seeking: left out with --after/--before, `page` is the one the button's position starts. */
+export const seekFields = {
+  page: pageNumber.optional(),
+  after: pageCursor.describe('The position a Next page button carries'),
+  before: pageCursor.describe('The position a Previous page button carries'),
+};
+/** Not asked for in a form: they come from typed page numbers and from buttons. */
+export const seekArgs = { page: { asked: false }, after: { asked: false }, before: { asked: false } } as const;
+
 /** `page` left out with a cursor: the page the cursor starts; without one, the first page. */
 export interface SeekInput { page?: number; after?: number; before?: number }
 

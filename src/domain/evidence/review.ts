@@ -5,7 +5,7 @@ import { controls, evidenceItems, evidenceRequests, people } from '../../db/sche
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { personNamed, findPersonById, isLead, type Actor } from '../../core/actor.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
-import { pageCursor, pageNumber, seekPage } from '../../core/paging.js';
+import { seekArgs, seekFields, seekPage } from '../../core/paging.js';
 import { actions, fields, formBlock, reply, text, type Button, type Field, type ListItem } from '../../core/reply.js';
 import { isoDay } from '../../core/time.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
@@ -213,13 +213,8 @@ export const reviewEvidenceCommand = defineCommand({
   readOnly: true,
   summary: 'Submitted evidence waiting for your review, each with Accept and Return buttons',
   examples: ['evidence review', 'evidence review --page 2'],
-  schema: z.object({
-    // Left out with --after/--before: the page the button's position starts.
-    page: pageNumber.optional(),
-    after: pageCursor.describe('The position a Next page button carries'),
-    before: pageCursor.describe('The position a Previous page button carries'),
-  }),
-  args: { page: { asked: false }, after: { asked: false }, before: { asked: false } },
+  schema: z.object(seekFields),
+  args: seekArgs,
   async run(ctx, position) {
     // The ISMS lead reviews every control's evidence; anyone else only that of controls they were named for.
     const mine: SQL[] = [eq(evidenceRequests.status, 'submitted')];
