@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assets, controls, evidenceRequests, interestedParties, risks } from '../src/db/schema/index.js';
+import {
+  assets, auditFindings, controls, evidenceRequests, interestedParties, managementApprovals, risks, scopeChanges,
+} from '../src/db/schema/index.js';
 import { FAULT_TEXT } from '../src/core/inbound.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { expectPagesOf, listIn, refsIn } from './helpers/paging.js';
@@ -70,5 +72,32 @@ describe('paging long lists: the same pages, buttons and page numbers at any pos
     const partyRows = Array.from({ length: 150 }, (_, k) => ({ name: `Party-${pad(k + 1)} group`, retiredAt: retired(k), retiredReason: retired(k) && 'gone' }));
     await bot.t.db.insert(interestedParties).values(partyRows);
     await expectPagesOf(bot, 'lead', 'parties', partyRows.filter((p) => !p.retiredAt).map((p) => p.name.split(' ')[0]));
+  });
+
+  it('approvals: those waiting oldest first, and with --all every request newest first', async () => {
+    // Every sixth request went stale: it no longer waits, but --all lists it.
+    const rows = Array.from({ length: 150 }, (_, k) => ({
+      ref: `APR-${pad(k + 1)}`, subjectKind: 'risk_acceptance', subjectRef: `RSK-${pad(k + 1)}`, title: `Accept RSK-${pad(k + 1)}`,
+      state: {}, stateSha256: 'x', requestedBy: bot.ids.lead, staleAt: k % 6 === 5 ? new Date('2026-01-01T00:00:00Z') : null,
+    }));
+    await bot.t.db.insert(managementApprovals).values(rows);
+    await expectPagesOf(bot, 'lead', 'approvals', rows.filter((r) => !r.staleAt).map((r) => r.ref));
+    await expectPagesOf(bot, 'lead', 'approvals --all', rows.map((r) => r.ref).reverse());
+  });
+
+  it('triage and audit findings: what waits, oldest first', async () => {
+    const changes = Array.from({ length: 150 }, (_, k) => ({
+      ref: `SCP-${pad(k + 1)}`, kind: 'new_geography' as const, subject: `Region ${k + 1}`, declaredBy: bot.ids.staff,
+      status: (k % 6 === 5 ? 'rejected' : 'proposed') as 'rejected' | 'proposed',
+    }));
+    await bot.t.db.insert(scopeChanges).values(changes);
+    await expectPagesOf(bot, 'lead', 'triage', changes.filter((c) => c.status === 'proposed').map((c) => c.ref));
+
+    const findings = Array.from({ length: 150 }, (_, k) => ({
+      ref: `AF-${pad(k + 1)}`, type: 'observation' as const, description: `Finding ${k + 1}`, status: (k % 6 === 5 ? 'closed' : 'open') as 'closed' | 'open',
+    }));
+    await bot.t.db.insert(auditFindings).values(findings);
+    await expectPagesOf(bot, 'lead', 'findings', findings.filter((f) => f.status === 'open').map((f) => f.ref));
+    await expectPagesOf(bot, 'lead', 'findings --all', findings.map((f) => f.ref));
   });
 });
