@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  assets, auditFindings, controls, evidenceRequests, interestedParties, managementApprovals, risks, scopeChanges,
+  assets, auditFindings, controls, evidenceRequests, interestedParties, managementApprovals, managementReviews, risks, scopeChanges,
 } from '../src/db/schema/index.js';
 import { FAULT_TEXT } from '../src/core/inbound.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
@@ -99,5 +99,15 @@ describe('paging long lists: the same pages, buttons and page numbers at any pos
     await bot.t.db.insert(auditFindings).values(findings);
     await expectPagesOf(bot, 'lead', 'findings', findings.filter((f) => f.status === 'open').map((f) => f.ref));
     await expectPagesOf(bot, 'lead', 'findings --all', findings.map((f) => f.ref));
+  });
+
+  it('management reviews: newest held first, reviews held on the same day newest recorded first', async () => {
+    // Held on dates that do not follow the references, several on the same day.
+    const rows = Array.from({ length: 125 }, (_, k) => ({
+      ref: `MR-${pad(k + 1)}`, heldOn: `2026-${String((k * 5) % 12 + 1).padStart(2, '0')}-15`, attendees: [], inputs: 'Inputs',
+    }));
+    await bot.t.db.insert(managementReviews).values(rows);
+    const newestFirst = [...rows].sort((a, b) => b.heldOn.localeCompare(a.heldOn) || b.ref.localeCompare(a.ref)).map((r) => r.ref);
+    await expectPagesOf(bot, 'lead', 'reviews', newestFirst);
   });
 });
