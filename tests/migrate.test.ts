@@ -17,7 +17,7 @@ describe('migrations', () => {
   it('apply on an empty database and change nothing the second time', async () => {
     t = await createTestDatabase({ migrate: false });
     const first = await migrate(t.db);
-    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started']);
+    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index']);
     const tables = rows<{ n: number }>(await t.db.execute(sql`select count(*)::int as n from information_schema.tables where table_schema = current_schema()`))[0].n;
     const second = await migrate(t.db);
     expect(second.applied).toEqual([]);
@@ -29,7 +29,7 @@ describe('migrations', () => {
   it('two migrations started together apply once', async () => {
     t = await createTestDatabase({ migrate: false });
     const [a, b] = await Promise.all([migrate(t.db), migrate(t.db)]);
-    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started']);
+    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index']);
   });
 
   it('0006 moves files stored whole into 1 MiB chunks, which read back as they were submitted', async () => {

@@ -1,12 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { controls, evidenceRequests } from '../src/db/schema/index.js';
-import type { Block, Reply } from '../src/core/reply.js';
 import { FAULT_TEXT } from '../src/core/inbound.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
+import { listIn, refsIn, walk as walkPages } from './helpers/paging.js';
 
-const listIn = (r: Reply) => r.blocks.find((b): b is Extract<Block, { type: 'list' }> => b.type === 'list')!;
-const refsIn = (r: Reply) => listIn(r).items.map((i) => i.title.split(' ')[0]);
 const ref = (i: number) => `EVR-${String(i).padStart(4, '0')}`;
 
 /** 125 evidence requests: 13 pages, the middle ones far enough from both ends for their buttons to carry a position. */
@@ -28,19 +26,7 @@ describe('/isms register: paging a long register', () => {
   });
   afterEach(async () => { await bot.destroy(); });
 
-  /** Follows the Next (or Previous) button from `line` to the end, as a person clicking it would. */
-  async function walk(line: string, way: 'next' | 'previous', between?: (pageNo: number) => Promise<void>) {
-    const pages: { number: number; total: number; title: string; refs: string[]; command: string }[] = [];
-    let command: string | undefined = line;
-    while (command) {
-      const answer = await bot.say('auditor', `/isms ${command}`);
-      const list = listIn(answer);
-      pages.push({ number: list.page!.number, total: list.page!.total, title: list.title!, refs: refsIn(answer), command });
-      await between?.(list.page!.number);
-      command = list.page![way];
-    }
-    return pages;
-  }
+  const walk = (line: string, way: 'next' | 'previous', between?: (pageNo: number) => Promise<void>) => walkPages(bot, 'auditor', line, way, between);
 
   it('walks every page forward and back, each entry exactly once and in order, with the same pages as typed page numbers', async () => {
     const all = Array.from({ length: ROWS }, (_, i) => ref(i + 1));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { and, asc, count, desc, gt, lt, lte, max, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, lte, max, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { invalid } from './errors.js';
@@ -58,26 +58,75 @@ export const pageCursor = z.coerce.number({ invalid_type_error: 'must be the pos
 /** A button's page within this many pages of either end is named by its number alone: seeking it from that end is cheap. */
 export const NEAR_PAGES = 5;
 
+/** The options of a list that pages by seeking: left out with --after/--before, `page` is the one the button's position starts. */
+export const seekFields = {
+  page: pageNumber.optional(),
+  after: pageCursor.describe('The position a Next page button carries'),
+  before: pageCursor.describe('The position a Previous page button carries'),
+};
+/** Not asked for in a form: they come from typed page numbers and from buttons. */
+export const seekArgs = { page: { asked: false }, after: { asked: false }, before: { asked: false } } as const;
+
 /** `page` left out with a cursor: the page the cursor starts; without one, the first page. */
 export interface SeekInput { page?: number; after?: number; before?: number }
 
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 
 /**
- * The ids (ascending) of the rows on one page of a list ordered by `id`, and its Page block, at a
- * cost that does not grow with the page's position: a typed page number is seeked from the nearer
- * end of the list, and Next/Previous buttons of pages far from both ends carry the id their page
- * starts after (`--after`) or ends before (`--before`). Pages are the same rows, numbers and
- * buttons as counting from the start; the page a cursor starts is counted in the same scan as the
+ * What a list is ordered by besides `id`, which always breaks ties last: e.g. the due date, then the id.
+ * The columns must not be null (a row comparison with a null matches nothing); `desc` reverses the whole order.
+ */
+export interface SortKey { by: PgColumn[]; desc?: boolean }
+
+/** `(a, b) > (x, y)`: a row comparison the database seeks with an index on (a, b). */
+function rowCompare(keys: PgColumn[], op: '<' | '<=' | '>' | '>=', values: unknown[]): SQL {
+  const left = keys.length === 1 ? sql`${keys[0]}` : sql`(${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`;
+  const right = values.length === 1 ? sql`${values[0]}` : sql`(${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
+  return sql`${left} ${sql.raw(op)} ${right}`;
+}
+
+/**
+ * The ids (in list order) of the rows on one page of a list ordered by `id`, or by `sort` then `id`, and
+ * its Page block, at a cost that does not grow with the page's position: a typed page number is seeked
+ * from the nearer end of the list, and Next/Previous buttons of pages far from both ends carry the id of
+ * the row their page starts after (`--after`) or ends before (`--before`); with `sort`, that row's sort
+ * values are read by its id, so the button is the same kind of number. Pages are the same rows, numbers
+ * and buttons as counting from the start; the page a cursor starts is counted in the same scan as the
  * total, so a tampered or stale cursor is told apart from a page boundary and refused with a reason.
  */
-export async function seekPage(db: Db, table: PgTable, id: PgColumn, input: SeekInput, command: string, what: string, where?: SQL)
-  : Promise<{ ids: number[]; page: Page }> {
+export async function seekPage(db: Db, table: PgTable, id: PgColumn, input: SeekInput, command: string, what: string, where?: SQL, sort?: SortKey)
+  : Promise<{ ids: number[]; count: number; page: Page }> {
   const { after, before } = input;
   if (after !== undefined && before !== undefined) {
     throw invalid('A page button carries either --after or --before, not both.', `"/isms ${command}" shows the first page.`);
   }
-  const atCursor = after !== undefined ? lte(id, after) : before !== undefined ? lt(id, before) : undefined;
+  const firstPage = `"/isms ${command}" shows the first page.`;
+  const stale = (asked: number | undefined, total: number) => invalid(
+    `That page button no longer matches ${lowerFirst(what)}: entries were added or removed before its position since it was shown, or the button was altered.`,
+    asked !== undefined && asked <= total ? `"/isms ${command} --page ${asked}" shows page ${asked} as it is now.` : firstPage);
+  const keys = [...(sort?.by ?? []), id];
+  const down = sort?.desc ?? false;
+  const cursor = after ?? before;
+  let at: unknown[] | undefined;
+  if (cursor !== undefined) {
+    if (sort?.by.length) {
+      // The row the button names may have been removed since, or never existed: its place in the order is unknown.
+      const [row] = await db.select(Object.fromEntries(sort.by.map((c, i) => [`k${i}`, c]))).from(table).where(eq(id, cursor));
+      if (!row) {
+        const [{ n }] = await db.select({ n: count() }).from(table).where(where);
+        throw stale(input.page, Math.max(1, Math.ceil(n / PAGE_SIZE)));
+      }
+      at = [...sort.by.map((_, i) => (row as Record<string, unknown>)[`k${i}`]), cursor];
+    } else {
+      at = [cursor];
+    }
+  }
+  // Earlier and later in the list's order, whichever way it runs.
+  const earlier = down ? '>' : '<';
+  const later = down ? '<' : '>';
+  const forward = keys.map((k) => (down ? desc(k) : asc(k)));
+  const backward = keys.map((k) => (down ? asc(k) : desc(k)));
+  const atCursor = at === undefined ? undefined : rowCompare(keys, after !== undefined ? (down ? '>=' : '<=') : earlier, at);
   const [stats] = await db.select({
     n: count(),
     // Rows added after this count lie beyond `top`: the page stays the one counted.
@@ -87,37 +136,33 @@ export async function seekPage(db: Db, table: PgTable, id: PgColumn, input: Seek
   const n = stats.n;
   const top = Number(stats.top ?? 0);
   const total = Math.max(1, Math.ceil(n / PAGE_SIZE));
-  const firstPage = `"/isms ${command}" shows the first page.`;
   const inRange = and(where, lte(id, top));
   let pageNo = input.page ?? 1;
   let ids: number[];
-  if (after !== undefined || before !== undefined) {
+  if (at !== undefined) {
     const position = stats.before;
     if (after !== undefined ? position >= n : position === 0) {
       throw invalid(`${what} has nothing ${after !== undefined ? `after --after ${after}` : `before --before ${before}`}: that page button is out of date or was altered.`, firstPage);
     }
     pageNo = after !== undefined ? position / PAGE_SIZE + 1 : position / PAGE_SIZE;
-    if (!Number.isInteger(pageNo) || (input.page !== undefined && pageNo !== input.page)) {
-      const asked = input.page;
-      throw invalid(`That page button no longer matches ${lowerFirst(what)}: entries were added or removed before its position since it was shown, or the button was altered.`,
-        asked !== undefined && asked <= total ? `"/isms ${command} --page ${asked}" shows page ${asked} as it is now.` : firstPage);
-    }
+    if (!Number.isInteger(pageNo) || (input.page !== undefined && pageNo !== input.page)) throw stale(input.page, total);
     ids = after !== undefined
-      ? (await db.select({ id }).from(table).where(and(inRange, gt(id, after))).orderBy(asc(id)).limit(PAGE_SIZE)).map((r) => Number(r.id))
-      : (await db.select({ id }).from(table).where(and(inRange, lt(id, before!))).orderBy(desc(id)).limit(PAGE_SIZE)).map((r) => Number(r.id)).reverse();
+      ? (await db.select({ id }).from(table).where(and(inRange, rowCompare(keys, later, at))).orderBy(...forward).limit(PAGE_SIZE)).map((r) => Number(r.id))
+      : (await db.select({ id }).from(table).where(and(inRange, rowCompare(keys, earlier, at))).orderBy(...backward).limit(PAGE_SIZE)).map((r) => Number(r.id)).reverse();
   } else {
     if (pageNo > total) throw noSuchPage(what, total, pageNo, command);
     const start = (pageNo - 1) * PAGE_SIZE;
     const end = Math.min(pageNo * PAGE_SIZE, n);
     ids = n === 0 ? []
       : start <= n - end
-        ? (await db.select({ id }).from(table).where(inRange).orderBy(asc(id)).offset(start).limit(end - start)).map((r) => Number(r.id))
-        : (await db.select({ id }).from(table).where(inRange).orderBy(desc(id)).offset(n - end).limit(end - start)).map((r) => Number(r.id)).reverse();
+        ? (await db.select({ id }).from(table).where(inRange).orderBy(...forward).offset(start).limit(end - start)).map((r) => Number(r.id))
+        : (await db.select({ id }).from(table).where(inRange).orderBy(...backward).offset(n - end).limit(end - start)).map((r) => Number(r.id)).reverse();
   }
   // A neighbour within NEAR_PAGES of either end is found by its number as cheaply as by a cursor, and its button stays as typed.
   const far = (p: number) => Math.min(p - 1, total - p) >= NEAR_PAGES;
   return {
     ids,
+    count: n,
     page: {
       number: pageNo,
       total,

@@ -27,6 +27,8 @@ export const evidenceRequests = pgTable('evidence_requests', {
   uniqueIndex('evidence_requests_control_cycle').on(t.controlId, t.cycle),
   index('evidence_requests_open_ladder').on(t.escalationLevel, t.dueOn).where(sql`status = 'open'`),
   index('evidence_requests_open_due').on(t.dueOn, t.id).where(sql`status = 'open'`),
+  // The evidence review queue's pages and count (migration 0025).
+  index('evidence_requests_submitted_due').on(t.dueOn, t.id).where(sql`status = 'submitted'`),
   index('evidence_requests_owner_status').on(t.ownerId, t.status),
   index('evidence_requests_cycle').on(t.cycle, t.controlId),
 ]);

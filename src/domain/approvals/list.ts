@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { and, asc, count, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { managementApprovals, people } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { hasRole } from '../../core/actor.js';
-import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
+import { allSwitch, seekArgs, seekFields, seekPage, type SeekInput } from '../../core/paging.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
 import { readersDay } from '../../core/time.js';
 import { approvalInWords, approversOf, stateSha256 } from './request.js';
@@ -14,16 +14,16 @@ const requester = alias(people, 'requester');
 const decider = alias(people, 'decider');
 
 /** Requests waiting for the management body (oldest first), or with --all every request and decision (newest first). */
-async function approvalList(ctx: CommandContext, all: boolean, pageNo: number) {
+async function approvalList(ctx: CommandContext, all: boolean, position: SeekInput) {
   const where: SQL | undefined = all ? undefined : and(eq(managementApprovals.status, 'pending'), isNull(managementApprovals.staleAt));
-  const [{ n }] = await ctx.db.select({ n: count() }).from(managementApprovals).where(where);
-  const window = pageWindow(n, pageNo, all ? 'approvals --all' : 'approvals', 'The approvals list');
-  const rows = await ctx.db.select({ approval: managementApprovals, requester: requester.name, decider: decider.name })
+  const window = await seekPage(ctx.db, managementApprovals, managementApprovals.id, position, all ? 'approvals --all' : 'approvals', 'The approvals list',
+    where, { by: [], desc: all });
+  const n = window.count;
+  const rows = window.ids.length === 0 ? [] : await ctx.db.select({ approval: managementApprovals, requester: requester.name, decider: decider.name })
     .from(managementApprovals)
     .innerJoin(requester, eq(requester.id, managementApprovals.requestedBy))
     .leftJoin(decider, eq(decider.id, managementApprovals.decidedBy))
-    .where(where).orderBy(all ? desc(managementApprovals.id) : asc(managementApprovals.id))
-    .offset(window.offset).limit(window.limit);
+    .where(inArray(managementApprovals.id, window.ids)).orderBy(all ? desc(managementApprovals.id) : asc(managementApprovals.id));
   const items: ListItem[] = [];
   for (const row of rows) {
     const a = row.approval;
@@ -56,10 +56,10 @@ export const approvalsCommand = defineCommand({
   summary: 'What waits for the management body\'s approval; --all for every decision',
   examples: ['approvals', 'approvals --all', 'approvals --page 2'],
   roles: ['management_body', 'isms_lead', 'auditor'],
-  schema: z.object({ all: allSwitch.describe('Every request and decision, newest first'), page: pageNumber }),
-  args: { all: { switch: true } },
-  async run(ctx, { all, page }) {
-    const list = await approvalList(ctx, all === 'true', page);
+  schema: z.object({ all: allSwitch.describe('Every request and decision, newest first'), ...seekFields }),
+  args: { all: { switch: true }, ...seekArgs },
+  async run(ctx, { all, ...position }) {
+    const list = await approvalList(ctx, all === 'true', position);
     const waiting = all === 'true' ? `${list.total} request${list.total === 1 ? '' : 's'} to the management body.`
       : list.total === 0 ? 'Nothing waits for the management body\'s approval.' : `${list.total} item${list.total === 1 ? '' : 's'} wait${list.total === 1 ? 's' : ''} for the management body's approval.`;
     return reply(

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { and, asc, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { controls, evidenceItems, evidenceRequests, people } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { personNamed, findPersonById, isLead, type Actor } from '../../core/actor.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
-import { pageNumber, pageWindow } from '../../core/paging.js';
+import { seekArgs, seekFields, seekPage } from '../../core/paging.js';
 import { actions, fields, formBlock, reply, text, type Button, type Field, type ListItem } from '../../core/reply.js';
 import { readersDay } from '../../core/time.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
@@ -213,18 +213,21 @@ export const reviewEvidenceCommand = defineCommand({
   readOnly: true,
   summary: 'Submitted evidence waiting for your review, each with Accept and Return buttons',
   examples: ['evidence review', 'evidence review --page 2'],
-  schema: z.object({ page: pageNumber }),
-  async run(ctx, { page }) {
+  schema: z.object(seekFields),
+  args: seekArgs,
+  async run(ctx, position) {
     // The ISMS lead reviews every control's evidence; anyone else only that of controls they were named for.
     const mine: SQL[] = [eq(evidenceRequests.status, 'submitted')];
-    if (!isLead(ctx.actor)) mine.push(eq(controls.evidenceReviewerId, ctx.actor.id));
-    const where = and(...mine);
-    const [{ n }] = await ctx.db.select({ n: count() }).from(evidenceRequests)
-      .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).where(where);
-    const window = pageWindow(n, page, 'evidence review', 'The list of evidence waiting for review');
-    const rows = await ctx.db.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
+    if (!isLead(ctx.actor)) {
+      mine.push(inArray(evidenceRequests.controlId, ctx.db.select({ id: controls.id }).from(controls).where(eq(controls.evidenceReviewerId, ctx.actor.id))));
+    }
+    // Soonest due first: a page is found by seeking (due date, id), whatever its position in the queue.
+    const w = await seekPage(ctx.db, evidenceRequests, evidenceRequests.id, position, 'evidence review', 'The list of evidence waiting for review',
+      and(...mine), { by: [evidenceRequests.dueOn] });
+    const n = w.count;
+    const rows = w.ids.length === 0 ? [] : await ctx.db.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
       .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))
-      .where(where).orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id)).offset(window.offset).limit(window.limit);
+      .where(inArray(evidenceRequests.id, w.ids)).orderBy(asc(evidenceRequests.dueOn), asc(evidenceRequests.id));
     const latest = new Map<number, EvidenceItem>();
     const ids = rows.map((r) => r.request.id);
     if (ids.length) {
@@ -260,7 +263,7 @@ export const reviewEvidenceCommand = defineCommand({
     });
     return reply(
       text(n === 0 ? 'No evidence is waiting for your review.' : `${n} evidence submission${n === 1 ? '' : 's'} waiting for review.`),
-      { type: 'list', title: 'Waiting for review', items, empty: 'Nothing to review right now.', page: window.page },
+      { type: 'list', title: 'Waiting for review', items, empty: 'Nothing to review right now.', page: w.page },
     );
   },
 });

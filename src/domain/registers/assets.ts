@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { assets, people, PROTECTION_LEVELS } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
@@ -7,7 +7,7 @@ import { personNamed, personRef } from '../../core/actor.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { registerRef } from '../../core/validate.js';
-import { allSwitch, pageNumber } from '../../core/paging.js';
+import { allSwitch, seekArgs, seekFields } from '../../core/paging.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
 import { readersDay } from '../../core/time.js';
 import { assetEntry } from '../../import/schema.js';
@@ -115,13 +115,13 @@ export const assetsCommand = defineCommand({
   summary: 'The asset register: owner, classification, protection requirement, scope (retired assets with --all)',
   examples: ['assets', 'assets --all --page 2'],
   roles: [...REGISTER_READERS, 'asset_owner'],
-  schema: z.object({ all: allSwitch.describe('Retired assets too'), page: pageNumber }),
-  args: { all: { switch: true } },
+  schema: z.object({ all: allSwitch.describe('Retired assets too'), ...seekFields }),
+  args: { all: { switch: true }, ...seekArgs },
   async run(ctx, input) {
-    const { all, shown, window: w } = await listWindow(ctx.db, assets, assets.retiredAt, input, 'assets', 'The asset register');
+    const { all, window: w } = await listWindow(ctx.db, assets, assets.id, assets.retiredAt, input, 'assets', 'The asset register');
     const owner = alias(people, 'owner');
     const rows = await ctx.db.select({ asset: assets, owner: owner.name }).from(assets)
-      .leftJoin(owner, eq(owner.id, assets.ownerId)).where(shown).orderBy(asc(assets.id)).offset(w.offset).limit(w.limit);
+      .leftJoin(owner, eq(owner.id, assets.ownerId)).where(inArray(assets.id, w.ids)).orderBy(asc(assets.id));
     const items = rows.map(({ asset: a, owner: ownerName }) => ({
       title: `${a.ref} ${a.name}`,
       detail: a.retiredAt ? 'retired' : `${PROTECTION_LABELS[a.protectionRequirement]} protection · ${a.inScope ? 'in scope' : 'out of scope'}`,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { count, isNull, sql, type SQL } from 'drizzle-orm';
+import { isNull, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import type { Role } from '../../db/schema/index.js';
 import { isoDay } from '../../core/time.js';
-import { pageWindow } from '../../core/paging.js';
+import { seekPage, type SeekInput } from '../../core/paging.js';
 import type { Page } from '../../core/reply.js';
 import { lockRegister } from '../../db/locks.js';
 
@@ -38,12 +38,11 @@ export const retireReason = z.string({ required_error: 'say why it is retired' }
 export const describeRetirement = (entry: { retiredAt: Date | null; retiredReason: string | null }) =>
   `retired on ${entry.retiredAt ? isoDay(entry.retiredAt) : 'an unknown day'}${entry.retiredReason ? `: ${entry.retiredReason}` : ''}`;
 
-/** Which entries a list shows (those in use, or every one with --all) and the window of the page asked for. */
-export async function listWindow(db: Db, table: PgTable, retiredAt: PgColumn, input: { all?: string; page: number }, command: string, what: string) {
+/** Which entries a list shows (those in use, or every one with --all) and the ids of the page asked for, seeked by id. */
+export async function listWindow(db: Db, table: PgTable, id: PgColumn, retiredAt: PgColumn, input: SeekInput & { all?: string }, command: string, what: string) {
   const all = input.all === 'true';
   const shown = all ? undefined : isNull(retiredAt);
-  const [{ n }] = await db.select({ n: count() }).from(table).where(shown);
-  return { all, shown, window: pageWindow(n, input.page, all ? `${command} --all` : command, what) };
+  return { all, window: await seekPage(db, table, id, input, all ? `${command} --all` : command, what, shown) };
 }
 
 /** "Asset register (page 2 of 3)". */

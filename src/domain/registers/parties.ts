@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { asc, eq, isNull } from 'drizzle-orm';
+import { asc, eq, inArray, isNull } from 'drizzle-orm';
 import { interestedParties } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict, notFound } from '../../core/errors.js';
-import { allSwitch, pageNumber } from '../../core/paging.js';
+import { allSwitch, seekArgs, seekFields } from '../../core/paging.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
 import { didYouMean } from '../../core/suggest.js';
 import { addDays, readersDay } from '../../core/time.js';
@@ -111,11 +111,11 @@ export const partiesCommand = defineCommand({
   summary: 'The interested parties and their needs (retired ones with --all)',
   examples: ['parties', 'parties --all'],
   roles: REGISTER_READERS,
-  schema: z.object({ all: allSwitch.describe('Retired parties too'), page: pageNumber }),
-  args: { all: { switch: true } },
+  schema: z.object({ all: allSwitch.describe('Retired parties too'), ...seekFields }),
+  args: { all: { switch: true }, ...seekArgs },
   async run(ctx, input) {
-    const { all, shown, window: w } = await listWindow(ctx.db, interestedParties, interestedParties.retiredAt, input, 'parties', 'The list of interested parties');
-    const rows = await ctx.db.select().from(interestedParties).where(shown).orderBy(asc(interestedParties.id)).offset(w.offset).limit(w.limit);
+    const { all, window: w } = await listWindow(ctx.db, interestedParties, interestedParties.id, interestedParties.retiredAt, input, 'parties', 'The list of interested parties');
+    const rows = await ctx.db.select().from(interestedParties).where(inArray(interestedParties.id, w.ids)).orderBy(asc(interestedParties.id));
     const items = rows.map((p) => ({
       title: p.name,
       detail: p.retiredAt ? 'retired' : p.kind ?? undefined,

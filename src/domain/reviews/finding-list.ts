@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import { asc, count, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { auditFindings, people } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { hasRole } from '../../core/actor.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { allSwitch, pageNumber, pageWindow } from '../../core/paging.js';
+import { allSwitch, seekArgs, seekFields, seekPage } from '../../core/paging.js';
 import { capitalised, FINDING_LABELS, isNonconformity, poamItemsFor } from './shared.js';
 import { readersDay } from '../../core/time.js';
 import { statusInWords } from '../poam/items.js';
 
 export const findingsInput = z.object({
   all: allSwitch.describe('Closed findings too'),
-  page: pageNumber,
+  ...seekFields,
 });
 
 export const findingsCommand = defineCommand({
@@ -21,16 +21,15 @@ export const findingsCommand = defineCommand({
   examples: ['findings', 'findings --all --page 2'],
   roles: ['isms_lead', 'auditor', 'management_body'],
   schema: findingsInput,
-  args: { all: { switch: true } },
+  args: { all: { switch: true }, ...seekArgs },
   async run(ctx, input) {
     const all = input.all === 'true';
     const which = all ? undefined : eq(auditFindings.status, 'open');
-    const [{ n }] = await ctx.db.select({ n: count() }).from(auditFindings).where(which);
     const base = all ? 'findings --all' : 'findings';
-    const w = pageWindow(n, input.page, base, all ? 'The list of audit findings' : 'The list of open audit findings');
-    const rows = await ctx.db.select({ finding: auditFindings, raisedBy: people.name }).from(auditFindings)
-      .leftJoin(people, eq(people.id, auditFindings.raisedBy)).where(which)
-      .orderBy(asc(auditFindings.id)).offset(w.offset).limit(w.limit);
+    const w = await seekPage(ctx.db, auditFindings, auditFindings.id, input, base, all ? 'The list of audit findings' : 'The list of open audit findings', which);
+    const n = w.count;
+    const rows = w.ids.length === 0 ? [] : await ctx.db.select({ finding: auditFindings, raisedBy: people.name }).from(auditFindings)
+      .leftJoin(people, eq(people.id, auditFindings.raisedBy)).where(inArray(auditFindings.id, w.ids)).orderBy(asc(auditFindings.id));
     const items = await poamItemsFor(ctx.db, rows.map((r) => r.finding.ref));
 
     const entries: ListItem[] = rows.map(({ finding, raisedBy }) => {

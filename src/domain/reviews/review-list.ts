@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { asc, count, desc, eq, inArray } from 'drizzle-orm';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { managementReviews, people, poamItems, reviewDecisions, reviewPacks } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { hasRole } from '../../core/actor.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../../core/paging.js';
+import { seekArgs, seekFields, seekPage } from '../../core/paging.js';
 import { attendeeLine } from './management-review.js';
 
 const chair = alias(people, 'chair');
@@ -16,13 +16,16 @@ export const reviewsCommand = defineCommand({
   summary: 'Management reviews, newest first, with attendees, inputs and decisions',
   examples: ['reviews', 'reviews --page 2'],
   roles: ['isms_lead', 'management_body', 'auditor'],
-  schema: z.object({ page: pageNumber }),
+  schema: z.object(seekFields),
+  args: seekArgs,
   async run(ctx, input) {
-    const [{ n }] = await ctx.db.select({ n: count() }).from(managementReviews);
-    const w = pageWindow(n, input.page, 'reviews', 'The list of management reviews');
-    const rows = await ctx.db.select({ review: managementReviews, chair: chair.name, pack: reviewPacks.ref }).from(managementReviews)
+    // Newest first: a page is found by seeking (held on, id) downwards, whatever its position.
+    const w = await seekPage(ctx.db, managementReviews, managementReviews.id, input, 'reviews', 'The list of management reviews', undefined,
+      { by: [managementReviews.heldOn], desc: true });
+    const n = w.count;
+    const rows = w.ids.length === 0 ? [] : await ctx.db.select({ review: managementReviews, chair: chair.name, pack: reviewPacks.ref }).from(managementReviews)
       .leftJoin(chair, eq(chair.id, managementReviews.chairId)).leftJoin(reviewPacks, eq(reviewPacks.id, managementReviews.packId))
-      .orderBy(desc(managementReviews.heldOn), desc(managementReviews.id)).offset(w.offset).limit(w.limit);
+      .where(inArray(managementReviews.id, w.ids)).orderBy(desc(managementReviews.heldOn), desc(managementReviews.id));
     const reviews = rows.map((r) => r.review);
     const decisions = reviews.length === 0 ? [] : await ctx.db.select({ decision: reviewDecisions, owner: people.name, item: poamItems.ref })
       .from(reviewDecisions).leftJoin(people, eq(people.id, reviewDecisions.ownerId)).leftJoin(poamItems, eq(poamItems.id, reviewDecisions.poamItemId))

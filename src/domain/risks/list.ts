@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { asc, count, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { assets, controls, people, riskAssets, riskControls, risks } from '../../db/schema/index.js';
 import type { Db } from '../../db/client.js';
 import { defineCommand } from '../../core/router.js';
 import { reply, text, type Block, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../../core/paging.js';
+import { seekArgs, seekFields, seekPage } from '../../core/paging.js';
 import { readersDay } from '../../core/time.js';
 import {
   acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, seesAllRisks,
@@ -14,7 +14,7 @@ import { approvalInWords, latestApproval } from '../approvals/request.js';
 import { proposedAppetite } from './appetite.js';
 import { threatInWords } from '../../refdata/threats.js';
 
-export const risksInput = z.object({ page: pageNumber });
+export const risksInput = z.object(seekFields);
 
 /** The assets and controls linked to each risk, as "AST-0001 Customer portal" and control codes. */
 export async function riskLinks(db: Db, riskIds: number[]): Promise<Map<number, { assets: string[]; controls: string[] }>> {
@@ -35,14 +35,13 @@ export const risksCommand = defineCommand({
   summary: 'The risk register with scores, treatment and whether each risk is above the risk appetite (owners see their own)',
   examples: ['risks', 'risks --page 2'],
   schema: risksInput,
-  async run(ctx, { page: pageNo }) {
+  args: seekArgs,
+  async run(ctx, position) {
     const all = seesAllRisks(ctx.actor);
     const mine = all ? undefined : eq(risks.ownerId, ctx.actor.id);
-    const [{ n }] = await ctx.db.select({ n: count() }).from(risks).where(mine);
-    const w = pageWindow(n, pageNo, 'risks', all ? 'The risk register' : 'Your list of risks');
-    const rows = await ctx.db.select({ risk: risks, owner: people.name }).from(risks)
-      .leftJoin(people, eq(people.id, risks.ownerId)).where(mine)
-      .orderBy(asc(risks.id)).offset(w.offset).limit(w.limit);
+    const w = await seekPage(ctx.db, risks, risks.id, position, 'risks', all ? 'The risk register' : 'Your list of risks', mine);
+    const rows = w.ids.length === 0 ? [] : await ctx.db.select({ risk: risks, owner: people.name }).from(risks)
+      .leftJoin(people, eq(people.id, risks.ownerId)).where(inArray(risks.id, w.ids)).orderBy(asc(risks.id));
     const appetite = await appetiteInForce(ctx.db);
     const acceptances = await latestAcceptances(ctx.db, rows.map((r) => r.risk.id));
     const links = await riskLinks(ctx.db, rows.map((r) => r.risk.id));

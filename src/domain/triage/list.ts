@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { asc, eq, inArray, count } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { aiTools, people, scopeChanges, suppliers } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { reply, text, type ListItem, type Field } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../../core/paging.js';
+import { seekArgs, seekFields, seekPage, type SeekInput } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS } from './labels.js';
 import { readersDay } from '../../core/time.js';
@@ -47,13 +47,12 @@ async function decidableBy(ctx: CommandContext, declarers: number[]): Promise<Se
 }
 
 /** Declarations and scope changes waiting for a decision, oldest first, each with the decision buttons the viewer may use. */
-export async function waitingForTriage(ctx: CommandContext, pageNo: number) {
-  const [{ n }] = await ctx.db.select({ n: count() }).from(scopeChanges).where(eq(scopeChanges.status, 'proposed'));
-  const window = pageWindow(n, pageNo, 'triage', 'The triage list');
-  const rows = await ctx.db.select({ change: scopeChanges, declarer: people.name }).from(scopeChanges)
+export async function waitingForTriage(ctx: CommandContext, position: SeekInput) {
+  const window = await seekPage(ctx.db, scopeChanges, scopeChanges.id, position, 'triage', 'The triage list', eq(scopeChanges.status, 'proposed'));
+  const n = window.count;
+  const rows = window.ids.length === 0 ? [] : await ctx.db.select({ change: scopeChanges, declarer: people.name }).from(scopeChanges)
     .innerJoin(people, eq(people.id, scopeChanges.declaredBy))
-    .where(eq(scopeChanges.status, 'proposed'))
-    .orderBy(asc(scopeChanges.id)).offset(window.offset).limit(window.limit);
+    .where(inArray(scopeChanges.id, window.ids)).orderBy(asc(scopeChanges.id));
   const facts = await subjectFacts(ctx, rows.flatMap((r) => (r.change.subjectRef ? [r.change.subjectRef] : [])));
   const mayDecide = await decidableBy(ctx, rows.map((r) => r.change.declaredBy));
   const items: ListItem[] = rows.map(({ change, declarer }) => ({
@@ -85,9 +84,10 @@ export const triageListCommand = defineCommand({
   summary: 'Declarations and scope changes waiting for a decision (the management body sees them too, deciding those every ISMS lead had a part in)',
   examples: ['triage', 'triage --page 2'],
   roles: ['isms_lead', 'management_body'],
-  schema: z.object({ page: pageNumber }),
-  async run(ctx, { page }) {
-    const list = await waitingForTriage(ctx, page);
+  schema: z.object(seekFields),
+  args: seekArgs,
+  async run(ctx, position) {
+    const list = await waitingForTriage(ctx, position);
     return reply(
       text(list.total === 0 ? 'Nothing is waiting for triage.' : `${list.total} item${list.total === 1 ? '' : 's'} waiting for triage.`),
       { type: 'list', title: 'Waiting for triage', items: list.items, empty: 'Nothing is waiting.', page: list.page },
