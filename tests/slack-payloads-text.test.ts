@@ -132,3 +132,12 @@ describe('a modal the bot does not know submitted (one opened by an earlier vers
     expect(w.logs.text()).not.toContain('not acknowledged');
   });
 });
+
+describe('a form with a menu of several choices', () => {
+  it('does not tell the person to separate them with commas, since the menu picks them (declare ai, "Data it sees")', async () => {
+    const form = await w.formOf('USAM', 'declare ai');
+    const data = form.blocks.find((b: any) => b.block_id === 'isms_field:data');
+    expect(data.element.type).toBe('multi_static_select');
+    expect(data.hint.text).toBe('The kinds of data it sees');
+  });
+});

@@ -273,6 +273,12 @@ export interface FormOptions {
   fields?: Record<string, Partial<FormField>>;
 }
 
+/**
+ * A menu of several choices is picked from, not typed: what an argument's description says about typing it
+ * ("The kinds of data it sees, comma-separated") is left out of the form's hint.
+ */
+const pickedHint = (description: string): string => description.replace(/,\s*(comma-separated|separated by commas)\b.*$/s, '');
+
 /** A command's form, derived from its arguments: every argument that is not hidden, known or left out. */
 export async function deriveForm<Ctx>(command: string, list: ArgInfo[], declared: FormDeclaration, ctx: Ctx, options: FormOptions = {}): Promise<Form> {
   const known = options.known ?? {};
@@ -290,7 +296,7 @@ export async function deriveForm<Ctx>(command: string, list: ArgInfo[], declared
       ...(a.required ? { required: true } : {}),
       ...(choosable ? { options: choices } : {}),
       ...(arg.placeholder ? { placeholder: arg.placeholder } : {}),
-      ...(a.description ? { hint: a.description } : {}),
+      ...(a.description ? { hint: choosable && a.field === 'multiselect' ? pickedHint(a.description) : a.description } : {}),
       ...(a.integer ? { integer: true } : {}),
       ...(a.field === 'number' && a.min !== undefined ? { min: a.min } : {}),
       ...(a.field === 'number' && a.max !== undefined ? { max: a.max } : {}),
