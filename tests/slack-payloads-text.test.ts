@@ -141,3 +141,12 @@ describe('a form with a menu of several choices', () => {
     expect(data.hint.text).toBe('The kinds of data it sees');
   });
 });
+
+describe('a form with a file field', () => {
+  it("does not tell the person the terminal's way of attaching a file (evidence submit)", async () => {
+    const form = await w.formOf('USAM', 'evidence submit');
+    const file = form.blocks.find((b: any) => b.block_id === 'isms_field:file');
+    expect(file.element.type).toBe('file_input');
+    expect(file.hint.text).not.toMatch(/terminal|--file/);
+  });
+});
