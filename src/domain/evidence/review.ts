@@ -8,6 +8,7 @@ import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { pageNumber, pageWindow } from '../../core/paging.js';
 import { actions, fields, formBlock, reply, text, type Button, type Field, type ListItem } from '../../core/reply.js';
 import { isoDay } from '../../core/time.js';
+import type { Db } from '../../db/client.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
 import { asEvidenceRef } from './show.js';
 import type { EvidenceItem } from './submit.js';
@@ -208,6 +209,20 @@ function contentOf(item: EvidenceItem): Field {
   return { label: 'Text', value: body.length > 200 ? `${body.slice(0, 200)}…` : body };
 }
 
+/** Submitted evidence the person reviews: every control's for the ISMS lead, anyone else's only for the controls they were named for. */
+function awaitingReviewBy(actor: Actor): SQL | undefined {
+  const mine: SQL[] = [eq(evidenceRequests.status, 'submitted')];
+  if (!isLead(actor)) mine.push(eq(controls.evidenceReviewerId, actor.id));
+  return and(...mine);
+}
+
+/** How many evidence submissions wait for the person's review. */
+export async function evidenceAwaitingReviewBy(db: Db, actor: Actor): Promise<number> {
+  const [{ n }] = await db.select({ n: count() }).from(evidenceRequests)
+    .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).where(awaitingReviewBy(actor));
+  return n;
+}
+
 export const reviewEvidenceCommand = defineCommand({
   name: 'evidence review',
   readOnly: true,
@@ -215,12 +230,8 @@ export const reviewEvidenceCommand = defineCommand({
   examples: ['evidence review', 'evidence review --page 2'],
   schema: z.object({ page: pageNumber }),
   async run(ctx, { page }) {
-    // The ISMS lead reviews every control's evidence; anyone else only that of controls they were named for.
-    const mine: SQL[] = [eq(evidenceRequests.status, 'submitted')];
-    if (!isLead(ctx.actor)) mine.push(eq(controls.evidenceReviewerId, ctx.actor.id));
-    const where = and(...mine);
-    const [{ n }] = await ctx.db.select({ n: count() }).from(evidenceRequests)
-      .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).where(where);
+    const where = awaitingReviewBy(ctx.actor);
+    const n = await evidenceAwaitingReviewBy(ctx.db, ctx.actor);
     const window = pageWindow(n, page, 'evidence review', 'The list of evidence waiting for review');
     const rows = await ctx.db.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
       .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))
