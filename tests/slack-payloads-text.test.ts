@@ -132,3 +132,35 @@ describe('a modal the bot does not know submitted (one opened by an earlier vers
     expect(w.logs.text()).not.toContain('not acknowledged');
   });
 });
+
+describe('a form with a menu of several choices', () => {
+  it('does not tell the person to separate them with commas, since the menu picks them (declare ai, "Data it sees")', async () => {
+    const form = await w.formOf('USAM', 'declare ai');
+    const data = form.blocks.find((b: any) => b.block_id === 'isms_field:data');
+    expect(data.element.type).toBe('multi_static_select');
+    expect(data.hint.text).toBe('The kinds of data it sees');
+  });
+});
+
+describe('a form with a file field', () => {
+  it("does not tell the person the terminal's way of attaching a file (evidence submit)", async () => {
+    const form = await w.formOf('USAM', 'evidence submit');
+    const file = form.blocks.find((b: any) => b.block_id === 'isms_field:file');
+    expect(file.element.type).toBe('file_input');
+    expect(file.hint.text).not.toMatch(/terminal|--file/);
+  });
+});
+
+describe("the ISMS lead's App Home", () => {
+  it('lists the evidence waiting for their review, with a button that lists it, instead of "Nothing is waiting for you"', async () => {
+    const { request } = await w.evidenceRequest('owner', 'CTL-HOME-01');
+    await w.sender.event({ type: 'message', channel: 'DOLGA', channel_type: 'im', user: 'UOLGA', text: 'Q4 access review: <https://wiki.example/ac>', ts: '1700006000.000100', event_ts: '1700006000.000100', thread_ts: request.ts }, 'EvHOMEREPLY');
+    await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+    await w.sender.event({ type: 'app_home_opened', user: 'ULENA', channel: 'DLENA', tab: 'home', event_ts: '1700006001.000100' }, 'EvHOMELEAD');
+    const home = await w.fake.waitForCall('views.publish', (c) => c.args.user_id === 'ULENA');
+    const shown = blockText(home.args.view.blocks);
+    expect(shown).not.toContain('Nothing is waiting for you');
+    expect(shown).toMatch(/\d+ evidence submissions? waits? for your review/);
+    expect(JSON.stringify(home.args.view.blocks)).toContain('"value":"evidence review"');
+  });
+});

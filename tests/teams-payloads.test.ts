@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiTools, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
-  startTeamsStack, payloadDriver, cardOf, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT, TENANT,
+  startTeamsStack, payloadDriver, cardOf, clickActivity, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT, TENANT,
   type TeamsServer, type TeamsStack, type TeamsTestCore,
 } from './helpers/teams.js';
 import { CAST, type CastKey } from './helpers/bot.js';
@@ -290,5 +290,14 @@ describe('Teams activities as the Bot Framework sends them', () => {
       expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([{ name: 'Fireflies', purpose: 'meeting notes with Olga Owner and Lena Lead' }]);
       await h.t.db.delete(aiTools);
     });
+  });
+
+  it('shows the evidence form of a "Submit evidence" click without the terminal\'s way of attaching a file', async () => {
+    const card = await evidenceRequestCard();
+    const { status, posted } = await post({ ...clickActivity('owner', cardOf(card.activity), 'Submit evidence', {}, { replyToId: card.id }), serviceUrl: connector.url });
+    expect(status).toBe(200);
+    expect(posted).toEqual([expect.stringContaining('📎 File: send the file to me in this chat, as a reply to this message.')]);
+    expect(posted[0]).not.toContain('terminal');
+    expect(posted[0]).not.toContain('--file');
   });
 });

@@ -282,6 +282,16 @@ export interface FormOptions {
   fields?: Record<string, Partial<FormField>>;
 }
 
+/**
+ * A form is filled in, not typed: what an argument's description says about typing it on a command line is
+ * left out of the form's hint, be it the terminal's way ("(in the terminal: --file <path>)") or, for a menu
+ * of several choices, the commas between them ("The kinds of data it sees, comma-separated").
+ */
+function formHint(description: string, picked: boolean): string {
+  const hint = description.replace(/\s*\(in the terminal: [^)]*\)/, '');
+  return picked ? hint.replace(/,\s*(comma-separated|separated by commas)\b.*$/s, '') : hint;
+}
+
 /** A command's form, derived from its arguments: every argument that is not hidden, known or left out. */
 export async function deriveForm<Ctx>(command: string, list: ArgInfo[], declared: FormDeclaration, ctx: Ctx, options: FormOptions = {}): Promise<Form> {
   const known = options.known ?? {};
@@ -299,7 +309,7 @@ export async function deriveForm<Ctx>(command: string, list: ArgInfo[], declared
       ...(a.required ? { required: true } : {}),
       ...(choosable ? { options: choices } : {}),
       ...(arg.placeholder ? { placeholder: arg.placeholder } : {}),
-      ...(a.description ? { hint: a.description } : {}),
+      ...(a.description ? { hint: formHint(a.description, Boolean(choosable) && a.field === 'multiselect') } : {}),
       ...(a.integer ? { integer: true } : {}),
       ...(a.field === 'number' && a.min !== undefined ? { min: a.min } : {}),
       ...(a.field === 'number' && a.max !== undefined ? { max: a.max } : {}),

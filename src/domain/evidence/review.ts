@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { controls, evidenceItems, evidenceRequests, people } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { personNamed, findPersonById, isLead, type Actor } from '../../core/actor.js';
@@ -8,6 +8,7 @@ import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { seekArgs, seekFields, seekPage } from '../../core/paging.js';
 import { actions, fields, formBlock, reply, text, type Button, type Field, type ListItem } from '../../core/reply.js';
 import { readersDay } from '../../core/time.js';
+import type { Db } from '../../db/client.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
 import { asEvidenceRef } from './show.js';
 import type { EvidenceItem } from './submit.js';
@@ -208,6 +209,21 @@ function contentOf(item: EvidenceItem): Field {
   return { label: 'Text', value: body.length > 200 ? `${body.slice(0, 200)}…` : body };
 }
 
+/** Submitted evidence the person reviews: the ISMS lead every control's, anyone else only that of controls they were named for. */
+function awaitingReviewBy(db: Db, actor: Actor): SQL | undefined {
+  const mine: SQL[] = [eq(evidenceRequests.status, 'submitted')];
+  if (!isLead(actor)) {
+    mine.push(inArray(evidenceRequests.controlId, db.select({ id: controls.id }).from(controls).where(eq(controls.evidenceReviewerId, actor.id))));
+  }
+  return and(...mine);
+}
+
+/** How many evidence submissions wait for the person's review. */
+export async function evidenceAwaitingReviewBy(db: Db, actor: Actor): Promise<number> {
+  const [{ n }] = await db.select({ n: count() }).from(evidenceRequests).where(awaitingReviewBy(db, actor));
+  return n;
+}
+
 export const reviewEvidenceCommand = defineCommand({
   name: 'evidence review',
   readOnly: true,
@@ -216,14 +232,9 @@ export const reviewEvidenceCommand = defineCommand({
   schema: z.object(seekFields),
   args: seekArgs,
   async run(ctx, position) {
-    // The ISMS lead reviews every control's evidence; anyone else only that of controls they were named for.
-    const mine: SQL[] = [eq(evidenceRequests.status, 'submitted')];
-    if (!isLead(ctx.actor)) {
-      mine.push(inArray(evidenceRequests.controlId, ctx.db.select({ id: controls.id }).from(controls).where(eq(controls.evidenceReviewerId, ctx.actor.id))));
-    }
     // Soonest due first: a page is found by seeking (due date, id), whatever its position in the queue.
     const w = await seekPage(ctx.db, evidenceRequests, evidenceRequests.id, position, 'evidence review', 'The list of evidence waiting for review',
-      and(...mine), { by: [evidenceRequests.dueOn] });
+      awaitingReviewBy(ctx.db, ctx.actor), { by: [evidenceRequests.dueOn] });
     const n = w.count;
     const rows = w.ids.length === 0 ? [] : await ctx.db.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
       .innerJoin(controls, eq(controls.id, evidenceRequests.controlId)).innerJoin(people, eq(people.id, evidenceRequests.ownerId))

@@ -9,6 +9,7 @@ import { obligationItem } from '../training/list.js';
 import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
 import { approvalsAwaitingDecisionBy, openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf, type ProgrammeFigures } from './queries.js';
 import { readersDay } from '../../core/time.js';
+import { evidenceAwaitingReviewBy } from '../evidence/review.js';
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
 const share = (part: number, whole: number, none: string) => (whole === 0 ? none : `${percent(part, whole)} (${part} of ${whole})`);
@@ -84,10 +85,11 @@ export const statusCommand = defineCommand({
     const training = (await obligationsOf(ctx.db, ctx.actor.id, today)).filter((o) => o.state !== 'valid');
     const poam = await openItems(ctx.db, ctx.actor.id);
     const approvals = hasRole(ctx.actor, 'management_body') ? await approvalsAwaitingDecisionBy(ctx.db, ctx.actor.id) : 0;
+    const reviews = await evidenceAwaitingReviewBy(ctx.db, ctx.actor);
 
     const overdue = evidence.filter((e) => e.dueOn < today).length + poam.filter((v) => v.item.dueOn < today).length
       + poam.flatMap((v) => v.milestones).filter((m) => !m.doneAt && m.dueOn < today).length;
-    const waiting = evidence.length + policies.length + training.length + poam.length + approvals;
+    const waiting = evidence.length + policies.length + training.length + poam.length + approvals + reviews;
     const blocks: Block[] = [
       text(waiting === 0
         ? `Nothing is waiting for you, ${ctx.actor.name}.`
@@ -103,6 +105,16 @@ export const statusCommand = defineCommand({
           detail: `due ${e.dueOn}${overdueMark(e.dueOn, today)} · ${e.cycle}`,
           buttons: [{ label: 'Submit evidence', command: `evidence submit ${e.ref}` }],
         })),
+      });
+    }
+    if (reviews) {
+      blocks.push({
+        type: 'list',
+        title: 'Evidence to review',
+        items: [{
+          title: `${reviews} evidence submission${reviews === 1 ? '' : 's'} wait${reviews === 1 ? 's' : ''} for your review`,
+          buttons: [{ label: 'Review evidence', command: 'evidence review' }],
+        }],
       });
     }
     if (approvals) {
