@@ -130,10 +130,18 @@ export class Shell {
     });
     // A form refused for what some answers say is asked again, as Slack and Teams keep it open: those questions only, the other answers kept.
     const wrong = sent && answer.outcome === 'refused' ? sent.form.fields.filter((f) => answer.fieldErrors?.[f.name] !== undefined) : [];
-    const shown = toPlainText({ blocks: answer.blocks.filter((b) => (wrong.length ? b.type === 'text' : b.type !== 'form' && b.type !== 'file' && b.type !== 'image')) });
-    // Files are saved first, so that the answer already names them as saved: where it said what it made, the saved line only says where.
+    let shown = toPlainText({ blocks: answer.blocks.filter((b) => (wrong.length ? b.type === 'text' : b.type !== 'form' && b.type !== 'file' && b.type !== 'image')) });
+    // Files are saved first, so that the answer already names them as saved: where it said what it made, the saved line only says
+    // where; where it names the file (as in a command to run on it), it names the path it was saved to.
     const saved: string[] = [];
-    if (!wrong.length) for (const b of answer.blocks) if (b.type === 'file') saved.push(await this.save(b.file, shown.includes(b.file.title)));
+    if (!wrong.length) {
+      for (const b of answer.blocks) {
+        if (b.type !== 'file') continue;
+        const { line, target } = await this.save(b.file, shown.includes(b.file.title));
+        saved.push(line);
+        if (target) shown = shown.replaceAll(new RegExp(`(?<=^|[\\s"'])${escapeRegExp(b.file.name)}(?=$|[\\s"'])`, 'gm'), () => target);
+      }
+    }
     if (shown) this.print(shown);
     if (sent && wrong.length) {
       this.print(`Answer again: ${wrong.map((f) => f.label.replace(/[?:]$/, '')).join(', ')} (the other answers are kept; "/cancel" stops).`);
@@ -221,7 +229,7 @@ export class Shell {
    * A file the reply carries goes into the export folder (ISMS_EXPORT_DIR, default ./exports); returns the line telling where
    * (without the title when the answer already said it). A file of that name already there is kept: the new one gets "-2", "-3"...
    */
-  private async save(file: FileOut, titleSaid: boolean): Promise<string> {
+  private async save(file: FileOut, titleSaid: boolean): Promise<{ line: string; target?: string }> {
     const dir = exportDirectory();
     const { name, ext } = path.parse(file.name);
     try {
@@ -235,10 +243,10 @@ export class Shell {
           throw e;
         }
         const kept = n === 1 ? '' : ` (${path.join(dir, file.name)} from before is kept)`;
-        return `📎 Saved ${titleSaid ? '' : `${file.title} `}to ${target}${kept}`;
+        return { line: `📎 Saved ${titleSaid ? '' : `${file.title} `}to ${target}${kept}`, target };
       }
     } catch {
-      return `✖ Could not write ${file.name} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).`;
+      return { line: `✖ Could not write ${file.name} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).` };
     } finally {
       await rm(path.dirname(file.path), { recursive: true, force: true });
     }
@@ -525,3 +533,5 @@ function closestChoices(options: { value: string; label: string }[], typed: stri
 function indent(s: string): string {
   return s.split('\n').map((l) => `  ${l}`).join('\n');
 }
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
