@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import yauzl from 'yauzl';
@@ -20,6 +21,10 @@ import { writeBundle, type BundleIndex } from '../src/domain/exports/bundle.js';
 import { bundlePath } from '../src/domain/evidence/file-names.js';
 import { verifyBundle } from '../src/domain/exports/bundle-verify.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
+import { Shell } from '../adapters/shell/shell.js';
+import { assembleCore } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
 import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
 import { freshRegister, runScript, type Register } from './helpers/process.js';
 
@@ -257,6 +262,30 @@ describe('a stored file that does not match its SHA-256', () => {
       .rejects.toThrow(`The bundle was not made: the stored file of ${review.ref} (${review.name}) does not match its SHA-256`);
     expect(await readdir(dir)).toEqual([]);
     expect(await bot.sayText('auditor', '/isms export bundle --from 2026-03-01', { now: LATER })).toContain(`the stored file of ${review.ref}`);
+  });
+});
+
+describe('an evidence bundle made in the terminal', () => {
+  it('gives a verify-bundle command with the path the zip was saved to, which works when pasted', async () => {
+    const bot = await createTestBot();
+    const dir = await mkdtemp(path.join(tmpdir(), 'isms-bundle-shell-'));
+    vi.stubEnv('ISMS_EXPORT_DIR', path.join(dir, 'exports'));
+    try {
+      let screen = '';
+      const output = new Writable({ write(chunk, _enc, done) { screen += String(chunk); done(); } });
+      const input = new PassThrough();
+      const shell = new Shell(assembleCore(loadConfig({}), createLogger('silent'), bot.t), { input, output });
+      input.end(['/as auditor', '/isms export bundle', ''].join('\n'));
+      await shell.run();
+      const [zip] = await readdir(path.join(dir, 'exports'));
+      const saved = path.join(dir, 'exports', zip);
+      expect(screen).toContain(`"npm run isms -- verify-bundle ${saved}"`);
+      expect((await verifyBundle(saved)).ok).toBe(true);
+    } finally {
+      vi.unstubAllEnvs();
+      await bot.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

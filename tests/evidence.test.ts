@@ -38,6 +38,12 @@ describe('evidence', () => {
     expect(await bot.sayText('auditor', '/isms evidence', at)).toContain('You have no open evidence requests.');
   });
 
+  it('"/isms evidence" with nothing open says so once', async () => {
+    const plain = await bot.sayText('auditor', '/isms evidence', at);
+    expect(plain).toContain('You have no open evidence requests.');
+    expect(plain).not.toContain('Nothing to submit');
+  });
+
   it('records a link against a request as revision 1, marks the request submitted, and audits both', async () => {
     const control = await addControl(bot.t.db, { code: 'CTL-AC-01', title: 'Access reviews', ownerId: bot.ids.owner });
     const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });

@@ -291,8 +291,23 @@ describe('npm run isms -- export', () => {
     const env = { ...register.env, ISMS_EXPORT_DIR: 'chat-exports' };
     const transcript = await pipedSession({ ...register, env }, '/isms export risks csv');
     const file = path.join(register.cwd, 'chat-exports', `risks-${new Date().toISOString().slice(0, 10)}.csv`);
-    expect(answerTo(transcript, '/isms export risks csv')).toContain(`📎 Saved Risk register (CSV, 5 rows) to ${file}`);
+    expect(answerTo(transcript, '/isms export risks csv')).toContain(`📎 Saved to ${file}`);
     expect((parse(readFileSync(file)) as string[][])[1][0]).toBe('R-0001');
+  });
+
+  it('says once in the terminal what it exported, and a second export that day gets a name of its own, the first file kept', async () => {
+    const env = { ...register.env, ISMS_EXPORT_DIR: 'twice-exports' };
+    const transcript = await pipedSession({ ...register, env }, '/isms export risks csv', '/isms export risks csv');
+    const day = new Date().toISOString().slice(0, 10);
+    const first = path.join(register.cwd, 'twice-exports', `risks-${day}.csv`);
+    const second = path.join(register.cwd, 'twice-exports', `risks-${day}-2.csv`);
+    const once = answerTo(transcript, '/isms export risks csv');
+    expect(once.match(/Risk register \(CSV, 5 rows\)/g)).toHaveLength(1);
+    expect(once).toContain(`📎 Saved to ${first}`);
+    expect(once).not.toContain('from before is kept');
+    const again = answerTo(transcript, '/isms export risks csv', transcript.indexOf(once) + once.length);
+    expect(again).toContain(`📎 Saved to ${second} (${first} from before is kept)`);
+    expect(readFileSync(first)).toEqual(readFileSync(second));
   });
 
   it('answers an unknown artefact, a bad format or date with one sentence and no stack (a usage error, status 2), and writes nothing', async () => {

@@ -25,6 +25,12 @@ describe('help and "did you mean"', () => {
     expect(plain).toContain('Declare a new third party (supplier, service provider) so it can be assessed');
   });
 
+  it('"help ack" shows --version, which the Acknowledge buttons type', async () => {
+    const plain = toPlainText(await bot.say('staff', '/isms help ack'));
+    expect(plain).toContain('/isms ack <policy id> [--version <version>]');
+    expect(plain).toContain('The version you read');
+  });
+
   it('lists only the commands the person may use: "help triage" for the lead, a refusal for staff', async () => {
     const lead = toPlainText(await bot.say('lead', '/isms help triage'));
     expect(lead).toContain('Related: "/isms triage accept", "/isms triage reject".');

@@ -62,6 +62,12 @@ describe('/isms poam', () => {
       const staff = await bot.sayText('staff', '/isms poam --all', { now });
       expect(staff).toContain('Only the ISMS lead, auditors and the management body can list everyone\'s POA&M items');
     });
+
+    it('says once that I own nothing open', async () => {
+      const shown = await bot.sayText('auditor', '/isms poam', { now });
+      expect(shown).toContain('You own no open POA&M items.');
+      expect(shown).not.toContain('Nothing open');
+    });
   });
 
   describe('marking done', () => {

@@ -130,13 +130,24 @@ export class Shell {
     });
     // A form refused for what some answers say is asked again, as Slack and Teams keep it open: those questions only, the other answers kept.
     const wrong = sent && answer.outcome === 'refused' ? sent.form.fields.filter((f) => answer.fieldErrors?.[f.name] !== undefined) : [];
-    const shown = toPlainText({ blocks: answer.blocks.filter((b) => (wrong.length ? b.type === 'text' : b.type !== 'form' && b.type !== 'file' && b.type !== 'image')) });
+    let shown = toPlainText({ blocks: answer.blocks.filter((b) => (wrong.length ? b.type === 'text' : b.type !== 'form' && b.type !== 'file' && b.type !== 'image')) });
+    // Files are saved first, so that the answer already names them as saved: where it said what it made, the saved line only says
+    // where; where it names the file (as in a command to run on it), it names the path it was saved to.
+    const saved: string[] = [];
+    if (!wrong.length) {
+      for (const b of answer.blocks) {
+        if (b.type !== 'file') continue;
+        const { line, target } = await this.save(b.file, shown.includes(b.file.title));
+        saved.push(line);
+        if (target) shown = shown.replaceAll(new RegExp(`(?<=^|[\\s"'])${escapeRegExp(b.file.name)}(?=$|[\\s"'])`, 'gm'), () => target);
+      }
+    }
     if (shown) this.print(shown);
     if (sent && wrong.length) {
       this.print(`Answer again: ${wrong.map((f) => f.label.replace(/[?:]$/, '')).join(', ')} (the other answers are kept; "/cancel" stops).`);
       return this.fillForm(sent.form, { ...sent, wrong: wrong.map((f) => f.name) });
     }
-    for (const b of answer.blocks) if (b.type === 'file') await this.save(b.file);
+    for (const line of saved) this.print(line);
     for (const b of answer.blocks) if (b.type === 'image') await this.saveImage(b);
     const form = findForm(answer);
     const goOn = form ? await this.fillForm(form) : true;
@@ -214,16 +225,28 @@ export class Shell {
     return this.ask({ command: form.command, values }, files, { form, values, files });
   }
 
-  /** A file the reply carries goes into the export folder (ISMS_EXPORT_DIR, default ./exports); the person is told where. */
-  private async save(file: FileOut): Promise<void> {
+  /**
+   * A file the reply carries goes into the export folder (ISMS_EXPORT_DIR, default ./exports); returns the line telling where
+   * (without the title when the answer already said it). A file of that name already there is kept: the new one gets "-2", "-3"...
+   */
+  private async save(file: FileOut, titleSaid: boolean): Promise<{ line: string; target?: string }> {
     const dir = exportDirectory();
-    const target = path.join(dir, file.name);
+    const { name, ext } = path.parse(file.name);
     try {
       await mkdir(dir, { recursive: true });
-      await copyFile(file.path, target);
-      this.print(`📎 Saved ${file.title} to ${target}`);
+      for (let n = 1; ; n++) {
+        const target = path.join(dir, n === 1 ? file.name : `${name}-${n}${ext}`);
+        try {
+          await copyFile(file.path, target, constants.COPYFILE_EXCL);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+          throw e;
+        }
+        const kept = n === 1 ? '' : ` (${path.join(dir, file.name)} from before is kept)`;
+        return { line: `📎 Saved ${titleSaid ? '' : `${file.title} `}to ${target}${kept}`, target };
+      }
     } catch {
-      this.print(`✖ Could not write ${file.name} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).`);
+      return { line: `✖ Could not write ${file.name} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).` };
     } finally {
       await rm(path.dirname(file.path), { recursive: true, force: true });
     }
@@ -510,3 +533,5 @@ function closestChoices(options: { value: string; label: string }[], typed: stri
 function indent(s: string): string {
   return s.split('\n').map((l) => `  ${l}`).join('\n');
 }
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

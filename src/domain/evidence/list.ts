@@ -30,7 +30,7 @@ export const myEvidenceCommand = defineCommand({
       text(open.length === 0
         ? 'You have no open evidence requests.'
         : `You have ${open.length} open evidence request${open.length === 1 ? '' : 's'}.`),
-      { type: 'list', title: 'Open evidence requests', items, empty: 'Nothing to submit right now.', page: shown.page },
+      ...(open.length === 0 ? [] : [{ type: 'list' as const, title: 'Open evidence requests', items, page: shown.page }]),
     );
   },
 });

@@ -38,13 +38,12 @@ export const poamListCommand = defineCommand({
         + `${awaiting ? `; ${awaiting} completed, awaiting verification` : ''}.`;
     return reply(
       text(summary, overdue ? 'warning' : undefined),
-      {
-        type: 'list',
+      ...(views.length === 0 ? [] : [{
+        type: 'list' as const,
         title: all ? 'POA&M — all open items' : 'Your POA&M items',
         items: shown.map((v) => itemListEntry(v, today, ctx.actor, all)),
-        empty: 'Nothing open.',
         page,
-      },
+      }]),
     );
   },
 });

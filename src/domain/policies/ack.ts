@@ -135,7 +135,7 @@ export const policiesCommand = defineCommand({
 export const acknowledgeInput = z.object({
   policy: policyRef.describe('The policy you have read, e.g. POL-0001'),
   /** The version the person read (set by the Acknowledge button); refused if a newer one is in force. */
-  version: versionNumber.optional().describe('The version you read'),
+  version: versionNumber.optional().describe('The version you read, e.g. 1.0 (the Acknowledge button gives it); refused if a newer one is in force'),
 });
 
 /** Records that the actor acknowledged the version in force, with its content hash; once per version. */
@@ -170,7 +170,7 @@ export const acknowledgeCommand = defineCommand({
       positional: true, label: 'Policy you have read', value: 'policy id', placeholder: 'e.g. POL-0001',
       options: async (ctx) => policyOptions(await policiesToAcknowledge(ctx)),
     },
-    version: { hidden: true },
+    version: { asked: false },
   },
   form: { title: 'Acknowledge a policy', submitLabel: 'Acknowledge' },
   async run(ctx, input) {
