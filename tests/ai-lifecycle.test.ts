@@ -208,6 +208,10 @@ describe('AI tools before the management body and their links: /isms approvals, 
     expect(await bot.sayText('board', '/isms approve APR-0001')).toContain('APR-0001 (use of the AI tool DeepSeek (AI-0001)) was already approved by Bruno Board');
     expect(await bot.sayText('board', '/isms ai approve AI-0001')).toContain('AI-0001 (DeepSeek) was already approved by the management body (Bruno Board) on 2026-12-02');
     expect(await bot.auditCount()).toBe(before);
+    // The whole list tells the tool's status from the approval's own.
+    const all = await bot.sayText('auditor', '/isms approvals --all');
+    expect(all).toContain('Status: approved with conditions: EU region only');
+    expect(all).toContain('Approval: approved by Bruno Board on 2026-12-02');
   });
 
   it('"ai approve" by the management body closes the pending request, so it is decided once', async () => {
