@@ -147,7 +147,7 @@ describe('a first session in the terminal', () => {
   }, SESSION_TIMEOUT);
 
   it('"/as" takes a role or a quoted name, shows who is in the register when nobody matches, with whom a typo meant, and "/isms help as" explains it', async () => {
-    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors', '/as Iris Lindquist', '/as "Sam Novak"', '/isms help as');
+    const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors', '/as Iris Lindquist', '/as "Sam Novak"', '/isms help as', '/isms whoami', '/isms as auditor');
 
     expect(answerTo(out, '/as auditor')).toContain('Now acting as Henrik Aalto <henrik.aalto@northwind.example> (auditor).');
     expect(answerTo(out, '/whoami')).toContain('You are Henrik Aalto');
@@ -166,6 +166,10 @@ describe('a first session in the terminal', () => {
     const help = answerTo(out, '/isms help as');
     expect(help).toContain('  /as <email, name or role>: act as someone else in the register, e.g. "/as auditor"; "/as" alone lists people');
     expect(help).not.toContain('/isms ack');
+    // The terminal's own commands typed after "/isms" run as meant, and say how they are typed.
+    expect(answerTo(out, '/isms whoami')).toContain('("/whoami" is the terminal\'s own command: it is typed without "/isms".)');
+    expect(answerTo(out, '/isms whoami')).toContain('You are Sam Novak');
+    expect(answerTo(out, '/isms as auditor')).toContain('Now acting as Henrik Aalto');
   }, SESSION_TIMEOUT);
   it('a file path as a terminal hands it over (dragged in quotes, spaces escaped, under ~) is the file, on the line and in the form', async () => {
     // The home folder of this session is the register's folder, so "~" is known.

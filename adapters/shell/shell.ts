@@ -84,7 +84,11 @@ export class Shell {
     const asTyped = raw.trim();
     if (!asTyped || asTyped.startsWith('#')) return true;
     if (!this.interactive) this.print(`> ${asTyped}`);
-    const line = pastedCommand(asTyped);
+    const pasted = pastedCommand(asTyped);
+    // The terminal's own commands typed after "/isms" ("/isms whoami") run as meant, saying how they are typed.
+    const own = /^\/isms\s+\/?(whoami|as|quit|exit|cancel)(\s.*)?$/i.exec(pasted);
+    if (own) this.print(`("/${own[1].toLowerCase()}" is the terminal's own command: it is typed without "/isms".)`);
+    const line = own ? `/${own[1]}${own[2] ?? ''}` : pasted;
     if (/^\/(quit|exit)$/i.test(line)) return false;
     if (/^\/whoami$/i.test(line)) {
       this.print(`You are ${describe(this.person)}.`);
