@@ -137,7 +137,7 @@ describe('a first session in the terminal', () => {
     expect(answerTo(out, lines[3])).toContain('AI tool: [Cancel] `/cancel`\nCancelled; nothing was recorded.');
     expect(answerTo(out, lines[5])).toContain('Iris Lindqvist, 2 things wait for you.');
     expect(answerTo(out, lines[6])).toContain('POL-0001 Information Security Policy');
-    expect(answerTo(out, lines[7])).toContain('Your POA&M items');
+    expect(answerTo(out, lines[7])).toContain('You own no open POA&M items.');
     expect(answerTo(out, lines[8])).toContain('Usage: /isms poam done <POAM-ref>');
     expect(out).not.toContain('Commands start with');
     expect(out).not.toContain('I don\'t know the command');
