@@ -377,10 +377,6 @@ export function sanitize(text: string): string {
 }
 
 /**
- * A file from disk, as a chat upload would bring it: its size from stat (an oversized file is refused
- * before a byte is read), its bytes streamed by the command. A path that cannot be read is the person's mistake.
- */
-/**
  * A path as a terminal hands it over: in quotes (a file dragged into GNOME's terminal arrives as
  * '/home/me/Q3 review.pdf'), with its spaces escaped (macOS: /Users/me/Q3\\ review.pdf), or under the home
  * folder (~/Downloads/review.pdf): the shell that would have read them so is not in between.
@@ -390,6 +386,10 @@ function typedPath(typed: string): string {
   return /^~(?=\/|$)/.test(unquoted) ? path.join(homedir(), unquoted.slice(1)) : unquoted;
 }
 
+/**
+ * A file from disk, as a chat upload would bring it: its size from stat (an oversized file is refused
+ * before a byte is read), its bytes streamed by the command. A path that cannot be read is the person's mistake.
+ */
 function readAttachment(typed: string): Attachment {
   const file = typedPath(typed);
   let stat;
