@@ -6,7 +6,7 @@ import { type Actor, hasRole, holdersOf } from './actor.js';
 import { UserError } from './errors.js';
 import { type Block, type Form, type Outcome, type Reply, reply, text, fields, formBlock, findForm } from './reply.js';
 import { enqueue, type OutboxMessage } from './outbox.js';
-import { appendAudit, type AuditInput } from './audit.js';
+import { type AuditActor, appendAudit, appendAuditMany, type AuditInput } from './audit.js';
 import {
   type Arg, type ArgInfo, type FormDeclaration, type FormOptions, ExtraWords, deriveForm, describeArgs, parseWords, usageLine,
 } from './args.js';
@@ -42,6 +42,9 @@ export const commandLine = (channel: Channel, line: string): string => `${comman
  */
 export const wordedFor = (channel: Channel, message: string): string =>
   message.replace(/(^|["“(\s])\/isms (?=\S)/g, `$1${commandPrefix(channel)}`);
+
+/** Who an inbound command's audit events name: the acting person and where they typed. */
+const auditActor = ({ actor, channel }: Inbound): AuditActor => ({ id: actor.id, label: `${actor.name} <${actor.email}> via ${channel}` });
 
 /** What a command handler may use: a transaction on the register, the acting person, the clock. */
 export interface CommandContext {
@@ -317,12 +320,15 @@ export class CommandRouter {
           }
         }
         const ctx = this.context(tx, inbound, spec);
-        const result = answered(spec, await spec.run({ ...ctx, audit: (input) => { audits.push(input); return ctx.audit(input); } }, parsed.data),
+        // The command's events are appended together just before the commit: the audit lock (one for the
+        // whole register) is then held for one append and the commit, not for the rest of the command.
+        const result = answered(spec, await spec.run({ ...ctx, audit: async (input) => { audits.push(input); } }, parsed.data),
           audits.length ? 'recorded' : 'info');
         if (proposedBy && audits.length) {
           // Beside the write's own events, in its transaction: which prompt and model proposed what the person confirmed.
-          await ctx.audit({ action: 'confirm_proposal', entity: 'assistant_proposal', entityRef: audits[0].entityRef, after: { command: spec.name, proposedBy } });
+          audits.push({ action: 'confirm_proposal', entity: 'assistant_proposal', entityRef: audits[0].entityRef, after: { command: spec.name, proposedBy } });
         }
+        await appendAuditMany(tx, auditActor(inbound), audits, ctx.now);
         if (inbound.idempotencyKey && audits.length) {
           await tx.update(processedEvents).set({ reply: result }).where(eq(processedEvents.key, inbound.idempotencyKey));
         } else if (inbound.idempotencyKey) {
@@ -391,7 +397,7 @@ export class CommandRouter {
       channel: inbound.channel,
       now,
       attachments: inbound.attachments ?? [],
-      audit: (input) => appendAudit(db, { id: actor.id, label: `${actor.name} <${actor.email}> via ${inbound.channel}` }, input, now),
+      audit: (input) => appendAudit(db, auditActor(inbound), input, now),
       notify: (msg) => enqueue(db, msg),
       progress: async (message) => {
         try {
