@@ -6,6 +6,7 @@ import {
 } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
+import { expectPagesOf, listIn, refsIn } from './helpers/paging.js';
 
 const NOW = new Date('2026-06-15T09:00:00Z');
 const at = { now: NOW };
@@ -343,6 +344,24 @@ describe('policy lifecycle', () => {
       const second = await bot.sayText('auditor', '/isms policies --all --page 2', at);
       expect(second).toContain('POL-0011 Policy number 11');
       expect(second).not.toContain('POL-0010');
+    });
+
+    it('pages a long policy list in reference order, the same pages by Next, Previous and page number; a policy removed before a button\'s page makes it say so', async () => {
+      // Recorded in an order that does not follow the references: 125 policies, 13 pages.
+      const refs = Array.from({ length: 125 }, (_, k) => `POL-${String(((k * 37) % 125) + 1).padStart(4, '0')}`);
+      await bot.t.db.insert(policies).values(refs.map((ref) => ({ ref, title: `Policy ${ref}` })));
+      const inOrder = [...refs].sort();
+      const pages = await expectPagesOf(bot, 'auditor', 'policies --all', inOrder);
+      expect(pages[12].refs).toEqual(inOrder.slice(120));
+
+      const next = listIn(await bot.say('auditor', '/isms policies --all --page 6', at)).page!.next!;
+      expect(refsIn(await bot.say('auditor', `/isms ${next}`, at))).toEqual(inOrder.slice(60, 70));
+      await bot.t.db.delete(policies).where(eq(policies.ref, 'POL-0003'));
+      const stale = await bot.sayText('auditor', `/isms ${next}`, at);
+      expect(stale).toContain('That page button no longer matches the policy list: entries were added or removed before its position');
+      expect(stale).toContain('"/isms policies --all --page 7" shows page 7 as it is now.');
+      expect(refsIn(await bot.say('auditor', '/isms policies --all --page 7', at))).toEqual(inOrder.slice(61, 71));
+      expect(await bot.sayText('staff', `/isms policies ${next.replace('policies --all ', '')}`, at)).toContain('your own list pages by number');
     });
   });
 });
