@@ -3,6 +3,9 @@
 -- partial index of only the rows it shows; a control's or a request's evidence revisions, newest first.
 CREATE INDEX IF NOT EXISTS "risks_owner" ON "risks" USING btree ("owner_id","id");
 --> statement-breakpoint
+-- The latest approval request about a thing, which a risks page looks up for each risk it shows.
+CREATE INDEX IF NOT EXISTS "management_approvals_subject" ON "management_approvals" USING btree ("subject_kind","subject_ref","id");
+--> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "management_approvals_waiting" ON "management_approvals" USING btree ("id") WHERE "status" = 'pending' AND "stale_at" IS NULL;
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "audit_findings_open" ON "audit_findings" USING btree ("id") WHERE "status" = 'open';
