@@ -16,6 +16,7 @@ import { findForm, toPlainText, type Block, type FileOut, type Reply } from '../
 import { verifyRegister } from '../src/core/verify.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
 import { addControl, addEvidenceRequest, auditSeededRows } from './helpers/fixtures.js';
+import { expectPagesOf, listIn, refsIn } from './helpers/paging.js';
 
 const NOW = new Date('2026-06-15T09:00:00Z');
 const at = { now: NOW };
@@ -106,6 +107,33 @@ describe('/isms evidence show', () => {
     const second = await bot.say('owner', `/isms evidence show ${request.ref} --page 2`, at);
     expect(listItems(second).map((i) => i.title.replace(/^EV-\d+ — /, ''))).toEqual(['revision 2', 'revision 1']);
     expect(await bot.sayText('owner', `/isms evidence show ${request.ref} --page 3`, at)).toContain(`The evidence of ${request.ref} has 2 pages, so there is no page 3.`);
+  });
+
+  it('pages a control\'s long history newest first, the same pages by Next, Previous and page number; a revision added since makes a middle page\'s button say so', async () => {
+    const control = await addControl(bot.t.db, { code: 'CTL-LG-02', title: 'Log retention', ownerId: bot.ids.owner });
+    const requests = [
+      await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30', cycle: '2026-Q2' }),
+      await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-09-30', cycle: '2026-Q3' }),
+    ];
+    // 125 revisions, the two requests' interleaved: 13 pages, the middle ones far from both ends.
+    const revision = (k: number) => ({
+      ref: `EV-${String(k + 1).padStart(4, '0')}`, requestId: requests[k % 2].id, controlId: control.id, revision: Math.floor(k / 2) + 1,
+      submittedBy: bot.ids.owner, submittedAt: NOW, effectiveOn: '2026-06-01', text: `Log export ${k + 1}`, channel: 'slack',
+    });
+    await bot.t.db.insert(evidenceItems).values(Array.from({ length: 125 }, (_, k) => revision(k)));
+    const newestFirst = Array.from({ length: 125 }, (_, k) => `EV-${String(125 - k).padStart(4, '0')}`);
+    const pages = await expectPagesOf(bot, 'owner', `evidence show ${control.code}`, newestFirst);
+    expect(pages[6].title).toBe(`Evidence of ${control.code} (page 7 of 13)`);
+    expect(pages[12].refs).toEqual(['EV-0005', 'EV-0004', 'EV-0003', 'EV-0002', 'EV-0001']);
+
+    // A new revision comes first: the Next button shown before it no longer starts page 7, and says which page to type.
+    const next = listIn(await bot.say('owner', `/isms evidence show ${control.code} --page 6`, at)).page!.next!;
+    expect(next).toMatch(/--page 7 --after \d+$/);
+    await bot.t.db.insert(evidenceItems).values({ ...revision(125), ref: 'EV-0126' });
+    const stale = await bot.sayText('owner', `/isms ${next}`, at);
+    expect(stale).toContain(`That page button no longer matches the evidence of ${control.code}: entries were added or removed before its position`);
+    expect(stale).toContain(`"/isms evidence show ${control.code} --page 7" shows page 7 as it is now.`);
+    expect(refsIn(await bot.say('owner', `/isms evidence show ${control.code} --page 7`, at))).toEqual(['EV-0066', ...newestFirst.slice(60, 69)]);
   });
 
   it('refuses other staff, names whom to ask, and writes nothing; the person who submitted still sees it', async () => {

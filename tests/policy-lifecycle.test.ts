@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { and, asc, eq } from 'drizzle-orm';
 import {
-  ackCampaigns, auditEvents, managementApprovals, outbox, people, policies, policyVersions,
+  ackCampaigns, auditEvents, managementApprovals, outbox, people, policies, policyAcknowledgements, policyVersions,
 } from '../src/db/schema/index.js';
 import { findForm, toPlainText, type Reply } from '../src/core/reply.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
+import { expectPagesOf, listIn, refsIn } from './helpers/paging.js';
 
 const NOW = new Date('2026-06-15T09:00:00Z');
 const at = { now: NOW };
@@ -258,6 +259,39 @@ describe('policy lifecycle', () => {
       expect(await bot.sayText('staff', '/isms campaign status CMP-0002', at)).toContain('Only the ISMS lead may use "/isms campaign status"');
     });
 
+    it('"campaign status" pages a large audience by name, people of the same name in the order they were added, the middle and last pages as the whole list has them', async () => {
+      // 60 more people in scope, three of each name; every fourth of them has acknowledged.
+      const extra = await bot.t.db.insert(people).values(Array.from({ length: 60 }, (_, k) => ({
+        name: `Kim Member ${String(Math.floor(k / 3)).padStart(2, '0')}`, email: `kim${k}@test.example`, roles: ['staff' as const], inScope: true,
+      }))).returning();
+      const policy = await approvedPolicy('Clean desk', 'Leave nothing on your desk.');
+      await bot.say('lead', `/isms campaign ${policy.ref}`, at);
+      const version = await versionRow(policy.ref, '1.0');
+      const acked = extra.filter((_, k) => k % 4 === 1);
+      await bot.t.db.insert(policyAcknowledgements).values(acked.map((p) => ({
+        personId: p.id, policyVersionId: version.id, contentSha256: version.contentSha256, acknowledgedAt: NOW, channel: 'slack',
+      })));
+      const everyone = [...await bot.t.db.select().from(people)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
+      const pending = everyone.filter((p) => !acked.some((a) => a.id === p.id)).map((p) => p.email);
+      const done = everyone.filter((p) => acked.some((a) => a.id === p.id)).map((p) => p.email);
+      expect([pending.length, done.length]).toEqual([50, 15]);
+
+      const list = (r: Reply, title: string) => r.blocks.find((b): b is Extract<Reply['blocks'][number], { type: 'list' }> => b.type === 'list' && b.title === title)!;
+      const emails = (r: Reply, title: string) => list(r, title).items.map((i) => i.detail!.split(',')[0]);
+      const middle = await bot.say('lead', '/isms campaign status CMP-0001 --page 3', at);
+      expect(toPlainText(middle)).toContain(`${policy.ref} Clean desk version 1.0: 15 of 65 acknowledged in CMP-0001.`);
+      expect(emails(middle, 'Not yet acknowledged')).toEqual(pending.slice(20, 30));
+      expect(list(middle, 'Acknowledged')).toMatchObject({ items: [], empty: 'No more on this page.', page: { number: 3, total: 5 } });
+      const fourth = await bot.say('lead', '/isms campaign status CMP-0001 --page 4', at);
+      expect(emails(fourth, 'Not yet acknowledged')).toEqual(pending.slice(30, 40));
+      const last = await bot.say('lead', '/isms campaign status CMP-0001 --page 5', at);
+      expect(emails(last, 'Not yet acknowledged')).toEqual(pending.slice(40, 50));
+      expect(list(last, 'Acknowledged').page).toEqual({ number: 5, total: 5, previous: 'campaign status CMP-0001 --page 4', next: undefined });
+      const second = await bot.say('lead', '/isms campaign status CMP-0001 --page 2', at);
+      expect(emails(second, 'Acknowledged')).toEqual(done.slice(10, 15));
+      expect(list(second, 'Acknowledged').items[0].detail).toBe(`${done[10]}, on 2026-06-15`);
+    });
+
     it('the acknowledgement card shows the text (long text cut, the rest one command away), the version and its SHA-256', async () => {
       const long = Array.from({ length: 400 }, (_, i) => `Rule ${i + 1} applies.`).join(' ');
       const policy = await approvedPolicy('Long policy', long);
@@ -343,6 +377,24 @@ describe('policy lifecycle', () => {
       const second = await bot.sayText('auditor', '/isms policies --all --page 2', at);
       expect(second).toContain('POL-0011 Policy number 11');
       expect(second).not.toContain('POL-0010');
+    });
+
+    it('pages a long policy list in reference order, the same pages by Next, Previous and page number; a policy removed before a button\'s page makes it say so', async () => {
+      // Recorded in an order that does not follow the references: 125 policies, 13 pages.
+      const refs = Array.from({ length: 125 }, (_, k) => `POL-${String(((k * 37) % 125) + 1).padStart(4, '0')}`);
+      await bot.t.db.insert(policies).values(refs.map((ref) => ({ ref, title: `Policy ${ref}` })));
+      const inOrder = [...refs].sort();
+      const pages = await expectPagesOf(bot, 'auditor', 'policies --all', inOrder);
+      expect(pages[12].refs).toEqual(inOrder.slice(120));
+
+      const next = listIn(await bot.say('auditor', '/isms policies --all --page 6', at)).page!.next!;
+      expect(refsIn(await bot.say('auditor', `/isms ${next}`, at))).toEqual(inOrder.slice(60, 70));
+      await bot.t.db.delete(policies).where(eq(policies.ref, 'POL-0003'));
+      const stale = await bot.sayText('auditor', `/isms ${next}`, at);
+      expect(stale).toContain('That page button no longer matches the policy list: entries were added or removed before its position');
+      expect(stale).toContain('"/isms policies --all --page 7" shows page 7 as it is now.');
+      expect(refsIn(await bot.say('auditor', '/isms policies --all --page 7', at))).toEqual(inOrder.slice(61, 71));
+      expect(await bot.sayText('staff', `/isms policies ${next.replace('policies --all ', '')}`, at)).toContain('your own list pages by number');
     });
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgTable, serial, text, integer, timestamp, jsonb, uniqueIndex } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, integer, timestamp, jsonb, uniqueIndex, index } from 'drizzle-orm/pg-core';
 import { ref } from './columns.js';
 import { people } from './people.js';
 
@@ -33,4 +33,8 @@ export const managementApprovals = pgTable('management_approvals', {
   staleReason: text('stale_reason'),
 }, (t) => [
   uniqueIndex('management_approvals_one_pending').on(t.subjectKind, t.subjectRef).where(sql`${t.status} = 'pending'`),
+  // The latest request about a thing, e.g. for each risk a risks page shows (migration 0026).
+  index('management_approvals_subject').on(t.subjectKind, t.subjectRef, t.id),
+  // The approvals waiting, paged and counted (migration 0026).
+  index('management_approvals_waiting').on(t.id).where(sql`status = 'pending' AND stale_at IS NULL`),
 ]);

@@ -50,8 +50,9 @@ export const evidenceItems = pgTable('evidence_items', {
   fileSha256: text('file_sha256'),
   channel: text('channel').notNull(),
 }, (t) => [
-  index('evidence_items_request').on(t.requestId),
-  index('evidence_items_control').on(t.controlId),
+  // A request's or a control's revisions, newest first, paged and counted (migration 0026).
+  index('evidence_items_request_id').on(t.requestId, t.id),
+  index('evidence_items_control_id').on(t.controlId, t.id),
   index('evidence_items_submitted_at').on(t.submittedAt),
 ]);
 

@@ -105,7 +105,10 @@ export const auditFindings = pgTable('audit_findings', {
   status: text('status').notNull().default('open'),
   raisedBy: integer('raised_by').references(() => people.id),
   createdAt: createdAt(),
-});
+}, (t) => [
+  // The open findings, paged and counted (migration 0026).
+  index('audit_findings_open').on(t.id).where(sql`status = 'open'`),
+]);
 
 export const managementReviews = pgTable('management_reviews', {
   id: serial('id').primaryKey(),

@@ -1,4 +1,4 @@
-import { pgTable, serial, text, integer, timestamp, primaryKey, uniqueIndex, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, integer, timestamp, primaryKey, uniqueIndex, index, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 import { assets } from './scope.js';
@@ -24,7 +24,10 @@ export const risks = pgTable('risks', {
   ownerId: integer('owner_id').references(() => people.id),
   status: text('status').notNull().default('open'),
   createdAt: createdAt(),
-});
+}, (t) => [
+  // An owner's own risks, paged and counted (migration 0026).
+  index('risks_owner').on(t.ownerId, t.id),
+]);
 
 /**
  * The organisation's risk appetite, as versions: the newest approved row is in force. A version

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgTable, serial, text, integer, timestamp, date, boolean, uniqueIndex } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, integer, timestamp, date, boolean, uniqueIndex, index } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 
@@ -35,6 +35,8 @@ export const scopeChanges = pgTable('scope_changes', {
   // One proposal per system waiting for triage (suppliers and AI tools have their own registers).
   uniqueIndex('scope_changes_system_waiting').on(t.kind, sql`lower(${t.subject})`)
     .where(sql`${t.status} = 'proposed' and ${t.kind} in ('new_system', 'retired_system')`),
+  // The triage list, paged and counted (migration 0026).
+  index('scope_changes_proposed').on(t.id).where(sql`status = 'proposed'`),
 ]);
 
 /** Entries are retired, never deleted: when and why stay on the row. */

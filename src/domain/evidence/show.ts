@@ -3,13 +3,13 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { and, asc, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { auditEvents, controls, evidenceItems, evidenceRequests, people } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { findPersonById, hasRole, peopleWithRole } from '../../core/actor.js';
 import { forbidden, invalid, notFound } from '../../core/errors.js';
-import { pageNumber, pageWindow } from '../../core/paging.js';
+import { seekArgs, seekFields, seekPage, type SeekInput } from '../../core/paging.js';
 import { fileBlock, reply, text, type Field, type ListItem, type Reply } from '../../core/reply.js';
 import { localDateTime, readersTime, zoneOr } from '../../core/time.js';
 import { copyEvidenceFile, EvidenceFileMismatch, type StoredEvidenceFile } from './files.js';
@@ -206,12 +206,13 @@ function revisionEntry(r: Revision, shown: Shown, verdict: string | undefined, s
   };
 }
 
-async function listRevisions(ctx: CommandContext, shown: Shown, pageNo: number): Promise<Reply> {
-  const [{ n }] = await ctx.db.select({ n: count() }).from(evidenceItems).where(shown.where);
-  const window = pageWindow(n, pageNo, `evidence show ${shown.label}`, `The evidence of ${shown.label}`);
-  // Newest first: ids grow in the order revisions were recorded.
+async function listRevisions(ctx: CommandContext, shown: Shown, position: SeekInput): Promise<Reply> {
+  // Newest first: ids grow in the order revisions were recorded, so a page is found by seeking the id.
+  const window = await seekPage(ctx.db, evidenceItems, evidenceItems.id, position, `evidence show ${shown.label}`, `The evidence of ${shown.label}`,
+    shown.where, { by: [], desc: true });
+  const n = window.count;
   const rows = shown.item ? [shown.item]
-    : await revisions(ctx).where(shown.where).orderBy(desc(evidenceItems.id)).offset(window.offset).limit(window.limit);
+    : window.ids.length === 0 ? [] : await revisions(ctx).where(inArray(evidenceItems.id, window.ids)).orderBy(desc(evidenceItems.id));
   const verdicts = await verdictsOf(ctx, rows);
   const summaries = await summariesOf(ctx.db, rows.map((r) => r.id));
   const { control, request } = shown;
@@ -327,17 +328,17 @@ export const showEvidenceCommand = defineCommand({
       .describe('One revision (EV-0003), an evidence request (EVR-0001: all its revisions) or a control (CTL-AC-01: all its revisions)'),
     download: z.enum(['true', 'false'], { errorMap: () => ({ message: 'is a switch: write --download on its own' }) }).optional()
       .describe("Send the revision's file, checked against its SHA-256 (one revision, EV-…)"),
-    page: pageNumber,
+    ...seekFields,
   }),
   args: {
     target: { positional: true, label: 'Evidence, request or control', value: 'EV-, EVR- or control id', placeholder: 'EV-0003, EVR-0001 or CTL-AC-01' },
     download: { switch: true, asked: false },
-    page: { asked: false },
+    ...seekArgs,
   },
   form: { title: 'Show evidence', submitLabel: 'Show' },
-  async run(ctx, { target, download, page }) {
+  async run(ctx, { target, download, ...position }) {
     const shown = await resolve(ctx, target);
     await authorise(ctx, shown);
-    return download === 'true' ? sendFile(ctx, shown) : listRevisions(ctx, shown, page);
+    return download === 'true' ? sendFile(ctx, shown) : listRevisions(ctx, shown, position);
   },
 });

@@ -5,7 +5,7 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { reply, text, fields, actions, type Block, type Button, type ListItem } from '../../core/reply.js';
 import { excerpt } from './approval.js';
-import { allSwitch, pageNumber, pageOf } from '../../core/paging.js';
+import { allSwitch, pageNumber, pageOf, seekArgs, seekFields } from '../../core/paging.js';
 import { policyOverview } from './overview.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
 import { readersDay, readersTime } from '../../core/time.js';
@@ -110,13 +110,17 @@ export const policiesCommand = defineCommand({
   examples: ['policies', 'policies --all', 'policies --all --page 2'],
   schema: z.object({
     all: allSwitch.describe('Every policy: its version in force, management-body approval and acknowledgement rate'),
-    page: pageNumber,
+    ...seekFields,
   }),
-  args: { all: { switch: true } },
-  async run(ctx, { all, page }) {
-    if (all === 'true') return policyOverview(ctx, page);
+  args: { all: { switch: true }, ...seekArgs },
+  async run(ctx, { all, ...position }) {
+    if (all === 'true') return policyOverview(ctx, position);
+    if (position.after !== undefined || position.before !== undefined) {
+      throw invalid('--after and --before are the positions of the page buttons of "/isms policies --all"; your own list pages by number.',
+        '"/isms policies --page 2" shows its second page.');
+    }
     const pending = await policiesToAcknowledge(ctx);
-    const shown = pageOf(pending, page, 'policies', 'Your list of policies to acknowledge');
+    const shown = pageOf(pending, position.page ?? 1, 'policies', 'Your list of policies to acknowledge');
     const items: ListItem[] = shown.items.map(({ policy, version }) => ({
       title: `${policy.ref} ${policy.title}`,
       detail: `version ${version.version}`,

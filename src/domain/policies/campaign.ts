@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, not, sql, type SQL } from 'drizzle-orm';
 import { ackCampaignAudience, ackCampaigns, people, policies, policyAcknowledgements, policyVersions, ROLES, type Role } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
@@ -230,18 +230,40 @@ async function findCampaign(ctx: CommandContext, ref: string): Promise<{ campaig
   return latest;
 }
 
-/** Who in a campaign's audience has and has not acknowledged the version it asked about. */
-export async function campaignStatus(ctx: CommandContext, ref: string) {
+/**
+ * One page of who in a campaign's audience has and has not acknowledged the version it asked about, by
+ * name: the two lists side by side, as many pages as the longer one needs. Counted in SQL, and only the
+ * page's people are read, from the nearer end of each list, whatever the audience's size.
+ */
+export async function campaignStatus(ctx: CommandContext, ref: string, pageNo: number) {
   const { campaign, policy, askedVersion } = await findCampaign(ctx, ref);
   const current: PolicyVersion = await requireCurrentVersion(ctx.db, policy);
-  const audience = await ctx.db.select({ person: people }).from(ackCampaignAudience)
-    .innerJoin(people, eq(ackCampaignAudience.personId, people.id))
-    .where(eq(ackCampaignAudience.campaignId, campaign.id)).orderBy(asc(people.name), asc(people.id));
-  const acked = await acknowledgedBy(ctx, askedVersion.id, audience.map((a) => a.person.id));
-  const done = audience.filter((a) => acked.has(a.person.id)).map((a) => ({ person: a.person, at: acked.get(a.person.id)! }));
-  const pending = audience.filter((a) => !acked.has(a.person.id)).map((a) => a.person);
+  const ofCampaign = eq(ackCampaignAudience.campaignId, campaign.id);
+  const acknowledged = hasAcknowledged(askedVersion.id);
+  // Joined rather than asked member by member: one pass over the audience and the version's acknowledgements.
+  const [counts] = await ctx.db.select({ size: count(), done: count(policyAcknowledgements.id) }).from(ackCampaignAudience)
+    .leftJoin(policyAcknowledgements, and(eq(policyAcknowledgements.personId, ackCampaignAudience.personId), eq(policyAcknowledgements.policyVersionId, askedVersion.id)))
+    .where(ofCampaign);
+  const doneCount = counts.done;
+  const pendingCount = counts.size - counts.done;
+  const window = pageWindow(Math.max(doneCount, pendingCount), pageNo, `campaign status ${campaign.ref}`, `The status of ${campaign.ref}`);
+  /** The page's slice of one list, in name order: read from whichever end of it is nearer. */
+  const slice = async (which: SQL, n: number) => {
+    const start = window.offset;
+    const end = Math.min(start + window.limit, n);
+    if (start >= end) return [];
+    const fromStart = start <= n - end;
+    const rows = await ctx.db.select({ person: people }).from(ackCampaignAudience)
+      .innerJoin(people, eq(ackCampaignAudience.personId, people.id)).where(and(ofCampaign, which))
+      .orderBy(...(fromStart ? byName : [desc(people.name), desc(people.id)])).offset(fromStart ? start : n - end).limit(end - start);
+    return (fromStart ? rows : rows.reverse()).map((r) => r.person);
+  };
+  const pending = await slice(not(acknowledged), pendingCount);
+  const donePeople = await slice(acknowledged, doneCount);
+  const acked = await acknowledgedBy(ctx, askedVersion.id, donePeople.map((p) => p.id));
+  const done = donePeople.map((person) => ({ person, at: acked.get(person.id)! }));
   const starter = await findPersonById(ctx.db, campaign.startedBy);
-  return { policy, current, campaign, askedVersion, done, pending, starter };
+  return { policy, current, campaign, askedVersion, done, pending, doneCount, pendingCount, page: window.page, starter };
 }
 
 export const campaignStatusCommand = defineCommand({
@@ -257,13 +279,11 @@ export const campaignStatusCommand = defineCommand({
   args: { campaign: { positional: true, value: 'CMP-ref or POL-ref', placeholder: 'e.g. CMP-0001 or POL-0001' }, page: { asked: false } },
   form: { title: 'Acknowledgement campaign status', submitLabel: 'Show' },
   async run(ctx, { campaign: ref, page }) {
-    const { policy, current, campaign, askedVersion, done, pending, starter } = await campaignStatus(ctx, ref);
-    const total = done.length + pending.length;
-    const window = pageWindow(Math.max(done.length, pending.length), page, `campaign status ${campaign.ref}`, `The status of ${campaign.ref}`);
-    const shown = <T>(list: T[]) => list.slice(window.offset, window.offset + window.limit);
+    const { policy, current, campaign, askedVersion, done, pending, doneCount, pendingCount, page: shownPage, starter } = await campaignStatus(ctx, ref, page);
+    const total = doneCount + pendingCount;
     const blocks: Block[] = [
-      text(`${policy.ref} ${policy.title} version ${askedVersion.version}: ${done.length} of ${total} acknowledged in ${campaign.ref}.`,
-        pending.length === 0 ? 'success' : 'info'),
+      text(`${policy.ref} ${policy.title} version ${askedVersion.version}: ${doneCount} of ${total} acknowledged in ${campaign.ref}.`,
+        pendingCount === 0 ? 'success' : 'info'),
     ];
     if (askedVersion.id !== current.id) {
       blocks.push(text(`${campaign.ref} asked about version ${askedVersion.version}; version ${current.version} has been published since. Start a new campaign to ask about it.`, 'warning'));
@@ -272,17 +292,17 @@ export const campaignStatusCommand = defineCommand({
       fields([
         { label: 'Campaign', value: `${campaign.ref}, started ${readersDay(campaign.startedAt, ctx.actor.timezone)}${starter ? ` by ${starter.name}` : ''}` },
         { label: 'Audience', value: campaign.audience },
-        { label: 'Acknowledged', value: String(done.length) },
-        { label: 'Not yet', value: String(pending.length) },
+        { label: 'Acknowledged', value: String(doneCount) },
+        { label: 'Not yet', value: String(pendingCount) },
       ]),
       {
-        type: 'list', title: 'Not yet acknowledged', empty: pending.length ? 'No more on this page.' : 'Everyone has acknowledged.',
-        items: shown(pending).map((p) => ({ title: p.name, detail: p.email })),
+        type: 'list', title: 'Not yet acknowledged', empty: pendingCount ? 'No more on this page.' : 'Everyone has acknowledged.',
+        items: pending.map((p) => ({ title: p.name, detail: p.email })),
       },
       {
-        type: 'list', title: 'Acknowledged', empty: done.length ? 'No more on this page.' : 'Nobody yet.',
-        items: shown(done).map(({ person, at }) => ({ title: person.name, detail: `${person.email}, on ${readersDay(at, ctx.actor.timezone)}` })),
-        page: window.page,
+        type: 'list', title: 'Acknowledged', empty: doneCount ? 'No more on this page.' : 'Nobody yet.',
+        items: done.map(({ person, at }) => ({ title: person.name, detail: `${person.email}, on ${readersDay(at, ctx.actor.timezone)}` })),
+        page: shownPage,
       },
     );
     return reply(...blocks);

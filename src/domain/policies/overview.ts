@@ -1,9 +1,9 @@
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { people, policies, policyAcknowledgements, type Role } from '../../db/schema/index.js';
 import type { CommandContext } from '../../core/router.js';
 import { hasRole } from '../../core/actor.js';
 import { forbidden } from '../../core/errors.js';
-import { pageWindow } from '../../core/paging.js';
+import { seekPage, type SeekInput } from '../../core/paging.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
 import { readersDay } from '../../core/time.js';
 import { currentVersion } from './lookup.js';
@@ -20,16 +20,17 @@ export const ackRate = (acknowledged: number, audience: number) =>
  * Every policy, in reference order: its version in force, where the management body's approval
  * stands, and how many of the people in scope (everyone must acknowledge a policy in force) did.
  */
-export async function policyOverview(ctx: CommandContext, pageNo: number) {
+export async function policyOverview(ctx: CommandContext, position: SeekInput) {
   if (!hasRole(ctx.actor, ...OVERVIEW_READERS)) {
     throw forbidden('Only the ISMS lead, an auditor or the management body may use "/isms policies --all".',
       '"/isms policies" lists the policies waiting for your acknowledgement.');
   }
-  const [{ n }] = await ctx.db.select({ n: count() }).from(policies);
-  const window = pageWindow(n, pageNo, 'policies --all', 'The policy list');
+  // In reference order: a page is found by seeking (reference, id), whatever its position.
+  const window = await seekPage(ctx.db, policies, policies.id, position, 'policies --all', 'The policy list', undefined, { by: [policies.ref] });
+  const n = window.count;
   const [{ audience }] = await ctx.db.select({ audience: count() }).from(people).where(eq(people.inScope, true));
-  const rows = await ctx.db.select({ policy: policies, owner: people.name }).from(policies)
-    .leftJoin(people, eq(people.id, policies.ownerId)).orderBy(asc(policies.ref)).offset(window.offset).limit(window.limit);
+  const rows = window.ids.length === 0 ? [] : await ctx.db.select({ policy: policies, owner: people.name }).from(policies)
+    .leftJoin(people, eq(people.id, policies.ownerId)).where(inArray(policies.id, window.ids)).orderBy(asc(policies.ref), asc(policies.id));
   const items: ListItem[] = [];
   for (const { policy, owner } of rows) {
     const version = await currentVersion(ctx.db, policy.id);
