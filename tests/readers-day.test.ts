@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { evidenceItems, people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
@@ -63,5 +63,26 @@ describe('"today" is the day of the person typing the command', () => {
     await bot.say('lead', '/isms policy add Access control --text "Grant the least privilege needed."', { now: new Date('2026-06-15T16:00:00Z') });
     const list = await bot.sayText('board', '/isms approvals', { now: new Date('2026-06-16T00:30:00Z') });
     expect(list).toContain('asked by Lena Lead on 2026-06-16');
+  });
+
+  describe('someone whose zone the register does not know reads the organisation\'s clock, as their nudges do', () => {
+    afterEach(() => { vi.unstubAllEnvs(); });
+
+    async function askedAt(at: string) {
+      await bot.t.db.update(people).set({ timezone: null }).where(eq(people.id, bot.ids.board));
+      await bot.say('lead', '/isms policy add Access control --text "Grant the least privilege needed."', { now: new Date(at) });
+      return bot.sayText('board', '/isms approvals', { now: new Date(at) });
+    }
+
+    it('a management-body member without a zone sees the day an approval was asked in Berlin, the default', async () => {
+      // 22:30 UTC on 15 June: 00:30 on 16 June in Berlin.
+      expect(await askedAt('2026-06-15T22:30:00Z')).toContain('asked by Lena Lead on 2026-06-16');
+    });
+
+    it('and in the zone ISMS_DEFAULT_TIMEZONE names', async () => {
+      vi.stubEnv('ISMS_DEFAULT_TIMEZONE', 'America/Los_Angeles');
+      // 01:30 UTC on 16 June: 18:30 on 15 June in Los Angeles.
+      expect(await askedAt('2026-06-16T01:30:00Z')).toContain('asked by Lena Lead on 2026-06-15');
+    });
   });
 });
