@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { evidenceItems, people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
+import { toPlainText, type Reply } from '../src/core/reply.js';
 import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
 
 /**
@@ -84,5 +85,36 @@ describe('"today" is the day of the person typing the command', () => {
       // 01:30 UTC on 16 June: 18:30 on 15 June in Los Angeles.
       expect(await askedAt('2026-06-16T01:30:00Z')).toContain('asked by Lena Lead on 2026-06-15');
     });
+  });
+});
+
+/**
+ * A message to someone other than the person typing shows its days on the recipient's clock: at 13:30 UTC
+ * on 15 June it is already 01:30 on 16 June in Auckland.
+ */
+describe('days in messages to others are on the recipient\'s clock', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+
+  const aucklandSmallHours = { now: new Date('2026-06-15T13:30:00Z') };
+  const livesIn = (who: CastKey, timezone: string) => bot.t.db.update(people).set({ timezone }).where(eq(people.id, bot.ids[who]));
+  const messagesTo = async (who: CastKey, kind: string) =>
+    (await bot.outboxFor(who)).filter((m) => m.kind === kind).map((m) => toPlainText(m.reply as Reply));
+
+  it('a management-body member in Auckland reads the day an approval was requested on their calendar', async () => {
+    await livesIn('board', 'Pacific/Auckland');
+    await bot.say('lead', '/isms policy add Access control --text "Grant the least privilege needed."', aucklandSmallHours);
+    const [card] = await messagesTo('board', 'approval');
+    expect(card).toContain('Requested: 2026-06-16 by Lena Lead');
+  });
+
+  it('a scope change put to a management-body member in Auckland shows the day the lead accepted it on their calendar', async () => {
+    await livesIn('board', 'Pacific/Auckland');
+    await bot.say('owner', '/isms scope add "Customer portal" public web app on AWS', aucklandSmallHours);
+    await bot.say('lead', '/isms triage accept SC-0001', aucklandSmallHours);
+    const [card] = await messagesTo('board', 'approval');
+    expect(card).toContain('Accepted: 2026-06-16');
+    expect(card).toContain('Requested: 2026-06-16 by Lena Lead');
   });
 });
