@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { evidenceItems, people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
+import { evidenceItems, people, policyVersions, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
-import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
+import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 
 /**
  * A command's "today" is the day on the clock of the person typing it: near midnight, New York and
@@ -116,5 +116,39 @@ describe('days in messages to others are on the recipient\'s clock', () => {
     const [card] = await messagesTo('board', 'approval');
     expect(card).toContain('Accepted: 2026-06-16');
     expect(card).toContain('Requested: 2026-06-16 by Lena Lead');
+  });
+});
+
+/** What the reader asks about was decided or retired by someone else: the day is on the reader's clock, not UTC's. */
+describe('days in answers about others\' decisions are on the reader\'s clock', () => {
+  let bot: TestBot;
+  beforeEach(async () => {
+    bot = await createTestBot();
+    await bot.t.db.update(people).set({ timezone: 'America/Los_Angeles' }).where(eq(people.id, bot.ids.lead));
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  // 01:30 UTC on 16 June: 18:30 on 15 June in Los Angeles.
+  const laEvening = { now: new Date('2026-06-16T01:30:00Z') };
+
+  it('an ISMS lead in Los Angeles reads the day the management body approved a policy on their calendar', async () => {
+    await bot.say('lead', '/isms policy add Access control --text "Grant the least privilege needed."', laEvening);
+    await bot.say('board', '/isms approve APR-0001', laEvening);
+    expect(await bot.sayText('lead', '/isms policies --all', laEvening)).toContain('approved by Bruno Board on 2026-06-15 (APR-0001)');
+  });
+
+  it('and the day of an approval recorded on the policy version itself', async () => {
+    const policy = await addPolicy(bot.t.db, { title: 'Cryptography' });
+    const version = await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: 'AES-256' });
+    await bot.t.db.update(policyVersions).set({ approvedBy: bot.ids.board, approvedAt: laEvening.now }).where(eq(policyVersions.id, version.id));
+    expect(await bot.sayText('lead', '/isms policies --all', laEvening)).toContain('approved by Bruno Board on 2026-06-15 (recorded on the version)');
+  });
+
+  it('an asset and an interested party retired in the evening in Los Angeles read as retired that day', async () => {
+    await bot.say('lead', '/isms asset add "Legacy CRM"', laEvening);
+    expect(await bot.sayText('lead', '/isms asset retire AST-0001 "replaced by the new CRM"', laEvening)).toContain('retired on 2026-06-15: replaced by the new CRM');
+    expect(await bot.sayText('lead', '/isms assets --all', laEvening)).toContain('retired on 2026-06-15');
+    await bot.say('lead', '/isms party add BaFin "incident reports within 4 hours" --kind regulator', laEvening);
+    expect(await bot.sayText('lead', '/isms party retire BaFin "no longer supervised"', laEvening)).toContain('retired on 2026-06-15: no longer supervised');
   });
 });

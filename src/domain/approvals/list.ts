@@ -36,7 +36,7 @@ async function approvalList(ctx: CommandContext, all: boolean, position: SeekInp
       fields: [
         ...(now?.facts ?? []),
         ...(a.status === 'pending' ? now?.alternatives ?? [] : []),
-        ...(all ? [{ label: 'Approval', value: approvalInWords({ ...a, decider: row.decider }) }] : []),
+        ...(all ? [{ label: 'Approval', value: approvalInWords({ ...a, decider: row.decider }, ctx.actor.timezone) }] : []),
         ...(changed && !a.staleAt ? [{ label: 'Changed since', value: 'it no longer matches the state asked for; deciding it asks again as it is now' }] : []),
       ],
       detail: `asked by ${row.requester} on ${readersDay(a.requestedAt, ctx.actor.timezone)}`

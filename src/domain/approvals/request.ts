@@ -7,7 +7,7 @@ import { sha256Json } from '../../core/audit.js';
 import { nextRef } from '../../core/refs.js';
 import { notFound } from '../../core/errors.js';
 import { actions, fields, reply, text, type Field } from '../../core/reply.js';
-import { isoDay, readersDay, readersZone } from '../../core/time.js';
+import { readersDay, readersZone } from '../../core/time.js';
 import type { Approval, ApprovalSubject, SubjectNow } from './subject.js';
 
 export const stateSha256 = (state: Record<string, unknown>): string => sha256Json(state);
@@ -137,11 +137,14 @@ export async function latestApproval(db: Db, subject: ApprovalSubject, subjectRe
   return row && { ...row.approval, decider: row.decider };
 }
 
-/** "approved by Dana Board on 2026-11-02 (APR-0004)", "awaiting management-body approval (APR-0005)", … */
-export function approvalInWords(row: (Approval & { decider?: string | null }) | undefined): string {
+/**
+ * "approved by Dana Board on 2026-11-02 (APR-0004)", "awaiting management-body approval (APR-0005)", …: the day
+ * on the clock of the reader's `timezone` ('UTC' in exports).
+ */
+export function approvalInWords(row: (Approval & { decider?: string | null }) | undefined, timezone: string | null | undefined): string {
   if (!row) return 'not submitted to the management body';
   const by = row.decider ? ` by ${row.decider}` : '';
-  const on = row.decidedAt ? ` on ${isoDay(row.decidedAt)}` : '';
+  const on = row.decidedAt ? ` on ${readersDay(row.decidedAt, timezone)}` : '';
   if (row.staleAt) return `${row.status === 'withdrawn' ? 'request withdrawn' : `${row.status}${by}${on}, now stale`}: ${row.staleReason} (${row.ref})`;
   switch (row.status) {
     case 'pending': return `awaiting management-body approval (${row.ref})`;

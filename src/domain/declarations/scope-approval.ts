@@ -7,7 +7,7 @@ import { hasRole, findPersonById } from '../../core/actor.js';
 import { conflict, forbidden } from '../../core/errors.js';
 import { sha256Json } from '../../core/audit.js';
 import { fields, reply, text } from '../../core/reply.js';
-import { isoDay, readersDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import type { ApprovalSubject, Approval } from '../approvals/subject.js';
 import { approvalInWords, latestApproval, requestApproval, withdrawPending } from '../approvals/request.js';
 import { KIND_LABELS } from '../triage/labels.js';
@@ -128,12 +128,12 @@ async function showScope(ctx: CommandContext) {
   const by = newer?.s.proposedBy ? await findPersonById(ctx.db, newer.s.proposedBy) : undefined;
   return reply(
     inForce
-      ? text(`Scope statement version ${inForce.s.version}, approved${inForce.approver ? ` by ${inForce.approver}` : ''} on ${isoDay(inForce.s.approvedAt!)}: ${inForce.s.text}`)
+      ? text(`Scope statement version ${inForce.s.version}, approved${inForce.approver ? ` by ${inForce.approver}` : ''} on ${readersDay(inForce.s.approvedAt!, ctx.actor.timezone)}: ${inForce.s.text}`)
       : text('No version of the scope statement has been approved by the management body yet.', 'warning'),
     ...(newer ? [fields([
       { label: `Proposed version ${newer.s.version}`, value: newer.s.text },
-      { label: 'Proposed', value: `${isoDay(newer.s.createdAt)}${by ? ` by ${by.name}` : ''}` },
-      { label: 'Approval', value: approvalInWords(pending) },
+      { label: 'Proposed', value: `${readersDay(newer.s.createdAt, ctx.actor.timezone)}${by ? ` by ${by.name}` : ''}` },
+      { label: 'Approval', value: approvalInWords(pending, ctx.actor.timezone) },
     ])] : []),
   );
 }
