@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { evidenceItems, people, policyVersions, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
+import {
+  ackCampaignAudience, ackCampaigns, evidenceItems, people, policies, policyVersions, trainingAttestations, trainingCourses,
+} from '../src/db/schema/index.js';
+import { dailyNudges, defaultNudgeSettings } from '../src/scheduler/index.js';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
 import { addControl, addEvidenceRequest, addPolicy, addPolicyVersion } from './helpers/fixtures.js';
@@ -116,6 +119,19 @@ describe('days in messages to others are on the recipient\'s clock', () => {
     const [card] = await messagesTo('board', 'approval');
     expect(card).toContain('Accepted: 2026-06-16');
     expect(card).toContain('Requested: 2026-06-16 by Lena Lead');
+  });
+
+  it('a policy reminder to someone in Los Angeles says the campaign was asked on their day, not the organisation\'s', async () => {
+    await livesIn('staff', 'America/Los_Angeles');
+    const db = bot.t.db;
+    const [policy] = await db.insert(policies).values({ ref: 'POL-0001', title: 'Information security policy' }).returning();
+    const [version] = await db.insert(policyVersions).values({ policyId: policy.id, version: '2.0', major: 2, minor: 0, content: 'x', contentSha256: 'x' }).returning();
+    // 04:00 UTC on 1 February: 05:00 that day in Berlin, still 20:00 on 31 January in Los Angeles.
+    const [campaign] = await db.insert(ackCampaigns).values({ ref: 'CMP-0001', policyVersionId: version.id, audience: 'people', startedBy: bot.ids.lead, startedAt: new Date('2027-02-01T04:00:00Z') }).returning();
+    await db.insert(ackCampaignAudience).values({ campaignId: campaign.id, personId: bot.ids.staff });
+    await dailyNudges(db, new Date('2027-02-09T05:00:00Z'), defaultNudgeSettings({ timezone: 'Europe/Berlin' }));
+    const [reminder] = await messagesTo('staff', 'policy_ack');
+    expect(reminder).toContain('asked on 2027-01-31');
   });
 });
 
