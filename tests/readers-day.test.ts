@@ -121,6 +121,13 @@ describe('days in messages to others are on the recipient\'s clock', () => {
     expect(card).toContain('Requested: 2026-06-16 by Lena Lead');
   });
 
+  it('the management review pack sent to a member in Auckland says the day the register stood on, on their calendar', async () => {
+    await livesIn('board', 'Pacific/Auckland');
+    await bot.say('lead', '/isms review prepare', aucklandSmallHours);
+    const [message] = await messagesTo('board', 'review_pack');
+    expect(message).toContain('the ISO 27001 cl. 9.3.2 inputs as the register stands on 2026-06-16.');
+  });
+
   it('a policy reminder to someone in Los Angeles says the campaign was asked on their day, not the organisation\'s', async () => {
     await livesIn('staff', 'America/Los_Angeles');
     const db = bot.t.db;
