@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isTimeZone } from './core/validate.js';
+import { DEFAULT_ORGANISATION_ZONE } from './core/time.js';
 import cron from 'node-cron';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -14,7 +15,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   ISMS_EXAMPLE_ORG: bool.optional(),
-  ISMS_DEFAULT_TIMEZONE: z.string().trim().default('Europe/Berlin').refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  ISMS_DEFAULT_TIMEZONE: z.string().trim().default(DEFAULT_ORGANISATION_ZONE).refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   SLACK_BOT_TOKEN: z.string().trim().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional(),
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: z.string().trim().startsWith('xapp-', 'must be an app-level token starting with xapp-').optional(),

@@ -3,8 +3,12 @@ import { DateTime } from 'luxon';
 /**
  * Calendar days and working hours, in one place for commands and the scheduler. Register dates are
  * written YYYY-MM-DD; a command's "today" is the day on the clock of the person typing it (readersDay),
- * a nudge's is the recipient's own, a scheduled run's the organisation's. Machine outputs stay in UTC.
+ * a message's days are on its recipient's clock, a scheduled run's the organisation's. Someone whose
+ * zone the register does not know reads the organisation's. Machine outputs stay in UTC.
  */
+
+/** The organisation's zone when ISMS_DEFAULT_TIMEZONE does not name one. */
+export const DEFAULT_ORGANISATION_ZONE = 'Europe/Berlin';
 
 /** The UTC calendar day of a moment, YYYY-MM-DD: how a day stored as a timestamp reads back, and days in exports. */
 export function isoDay(at: Date): string {
@@ -47,17 +51,31 @@ export function localDateTime(at: Date, zone: string): string {
   return `${DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm')} ${zone}`;
 }
 
-/** A moment on the reader's clock, e.g. "2026-06-15 11:00 Europe/Berlin"; in UTC when their zone is not known. */
+/**
+ * The organisation's zone (ISMS_DEFAULT_TIMEZONE, checked at start-up): the clock of a person whose own
+ * zone is not known, in answers and messages as in the nudges the scheduler times (its settings.timezone).
+ */
+export function organisationZone(): string {
+  return zoneOr(process.env.ISMS_DEFAULT_TIMEZONE?.trim(), DEFAULT_ORGANISATION_ZONE);
+}
+
+/** The reader's zone: their own when the register knows it, else the organisation's. */
+export function readersZone(timezone: string | null | undefined): string {
+  return zoneOr(timezone, organisationZone());
+}
+
+/** A moment on the reader's clock, e.g. "2026-06-15 11:00 Europe/Berlin"; on the organisation's when their zone is not known. */
 export function readersTime(at: Date, timezone: string | null | undefined): string {
-  return localDateTime(at, zoneOr(timezone, 'UTC'));
+  return localDateTime(at, readersZone(timezone));
 }
 
 /**
- * The day a moment falls on for the reader, YYYY-MM-DD, in UTC when their zone is not known: a command's
- * "today" is readersDay(ctx.now, ctx.actor.timezone), so 20:00 in New York is still that day there.
+ * The day a moment falls on for the reader, YYYY-MM-DD, on the organisation's clock when their zone is not
+ * known: a command's "today" is readersDay(ctx.now, ctx.actor.timezone), so 20:00 in New York is still that
+ * day there; a message's days are readersDay(at, recipient.timezone).
  */
 export function readersDay(at: Date, timezone: string | null | undefined): string {
-  return localDate(at, zoneOr(timezone, 'UTC'));
+  return localDate(at, readersZone(timezone));
 }
 
 /** A moment in ISO 8601 UTC to the second, e.g. "2026-06-15T09:00:00Z". */

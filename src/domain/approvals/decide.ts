@@ -39,7 +39,7 @@ async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: s
     );
   }
   const subject = approvalSubject(row.subjectKind);
-  const now = await subject.current(ctx.db, row.subjectRef);
+  const now = await subject.current(ctx.db, row.subjectRef, ctx.actor.timezone);
   const mayDecide = now ? await approversOf(ctx.db, now, row.requestedBy) : [];
   if (now && !mayDecide.some((p) => p.id === ctx.actor.id)) {
     const own = row.requestedBy === ctx.actor.id ? 'asked for it' : now.authors.find((d) => d.by === ctx.actor.id)?.did ?? 'had a part in it';
@@ -54,7 +54,7 @@ async function decide(ctx: CommandContext, ref: string, verdict: Verdict, why: s
   await ctx.audit({ action: verdict, entity: 'management_approval', entityRef: ref, before: row, after });
   await (verdict === 'approve' ? subject.onApproved : subject.onRejected)?.(ctx, after);
   // The answer shows the thing as the decision left it (an AI tool approved, no longer awaiting the body).
-  const decided = await subject.current(ctx.db, row.subjectRef) ?? now;
+  const decided = await subject.current(ctx.db, row.subjectRef, ctx.actor.timezone) ?? now;
   if (row.requestedBy !== ctx.actor.id) {
     await ctx.notify({
       recipientId: row.requestedBy, kind: 'approval', idempotencyKey: `approval-decided:${ref}:${row.requestedBy}`,

@@ -27,7 +27,7 @@ async function approvalList(ctx: CommandContext, all: boolean, position: SeekInp
   const items: ListItem[] = [];
   for (const row of rows) {
     const a = row.approval;
-    const now = await approvalSubject(a.subjectKind).current(ctx.db, a.subjectRef);
+    const now = await approvalSubject(a.subjectKind).current(ctx.db, a.subjectRef, ctx.actor.timezone);
     const changed = !now || stateSha256(now.state) !== a.stateSha256;
     const free = now && a.status === 'pending' && hasRole(ctx.actor, 'management_body')
       && (await approversOf(ctx.db, now, a.requestedBy)).some((p) => p.id === ctx.actor.id);
@@ -36,7 +36,7 @@ async function approvalList(ctx: CommandContext, all: boolean, position: SeekInp
       fields: [
         ...(now?.facts ?? []),
         ...(a.status === 'pending' ? now?.alternatives ?? [] : []),
-        ...(all ? [{ label: 'Approval', value: approvalInWords({ ...a, decider: row.decider }) }] : []),
+        ...(all ? [{ label: 'Approval', value: approvalInWords({ ...a, decider: row.decider }, ctx.actor.timezone) }] : []),
         ...(changed && !a.staleAt ? [{ label: 'Changed since', value: 'it no longer matches the state asked for; deciding it asks again as it is now' }] : []),
       ],
       detail: `asked by ${row.requester} on ${readersDay(a.requestedAt, ctx.actor.timezone)}`

@@ -7,16 +7,16 @@ import { sha256Json } from '../../core/audit.js';
 import { nextRef } from '../../core/refs.js';
 import { notFound } from '../../core/errors.js';
 import { actions, fields, reply, text, type Field } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay, readersZone } from '../../core/time.js';
 import type { Approval, ApprovalSubject, SubjectNow } from './subject.js';
 
 export const stateSha256 = (state: Record<string, unknown>): string => sha256Json(state);
 
-/** The card the management body gets: what is asked, the facts, and the two buttons. */
-export function approvalCard(approval: Approval, requester: string, facts: Field[]) {
+/** The card a management-body member gets: what is asked, the facts, and the two buttons; days on their clock (`timezone`). */
+export function approvalCard(approval: Approval, requester: string, facts: Field[], timezone: string | null | undefined) {
   return reply(
     text(`${requester} asks the management body to approve ${approval.title} (${approval.ref}).`),
-    fields([...facts, { label: 'Requested', value: `${isoDay(approval.requestedAt)} by ${requester}` }]),
+    fields([...facts, { label: 'Requested', value: `${readersDay(approval.requestedAt, timezone)} by ${requester}` }]),
     actions(
       { label: 'Approve', command: `approve ${approval.ref}`, style: 'primary' },
       { label: 'Reject', command: `reject ${approval.ref}`, style: 'danger' },
@@ -60,10 +60,15 @@ export async function requestApproval(ctx: CommandContext, subject: ApprovalSubj
   }).returning();
   await ctx.audit({ action: 'request', entity: 'management_approval', entityRef: approval.ref, before: null, after: approval });
   const asked = await approversOf(ctx.db, now, requester.id);
+  // Each member reads the card on their own clock: the facts are read once for each zone among them.
+  const factsIn = new Map<string, SubjectNow>();
   for (const member of asked) {
+    const zone = readersZone(member.timezone);
+    const theirs = factsIn.get(zone) ?? (await subject.current(ctx.db, subjectRef, zone)) ?? now;
+    factsIn.set(zone, theirs);
     await ctx.notify({
       recipientId: member.id, kind: 'approval', idempotencyKey: `approval:${approval.ref}:${member.id}`,
-      reply: approvalCard(approval, requester.name, [...now.facts, ...(now.alternatives ?? [])]),
+      reply: approvalCard(approval, requester.name, [...theirs.facts, ...(theirs.alternatives ?? [])], member.timezone),
     });
   }
   return { approval, created: true, asked };
@@ -132,11 +137,14 @@ export async function latestApproval(db: Db, subject: ApprovalSubject, subjectRe
   return row && { ...row.approval, decider: row.decider };
 }
 
-/** "approved by Dana Board on 2026-11-02 (APR-0004)", "awaiting management-body approval (APR-0005)", … */
-export function approvalInWords(row: (Approval & { decider?: string | null }) | undefined): string {
+/**
+ * "approved by Dana Board on 2026-11-02 (APR-0004)", "awaiting management-body approval (APR-0005)", …: the day
+ * on the clock of the reader's `timezone` ('UTC' in exports).
+ */
+export function approvalInWords(row: (Approval & { decider?: string | null }) | undefined, timezone: string | null | undefined): string {
   if (!row) return 'not submitted to the management body';
   const by = row.decider ? ` by ${row.decider}` : '';
-  const on = row.decidedAt ? ` on ${isoDay(row.decidedAt)}` : '';
+  const on = row.decidedAt ? ` on ${readersDay(row.decidedAt, timezone)}` : '';
   if (row.staleAt) return `${row.status === 'withdrawn' ? 'request withdrawn' : `${row.status}${by}${on}, now stale`}: ${row.staleReason} (${row.ref})`;
   switch (row.status) {
     case 'pending': return `awaiting management-body approval (${row.ref})`;

@@ -29,8 +29,11 @@ export interface ApprovalSubject {
   kind: string;
   /** Read in sentences: "the risk appetite", "a tier-1 supplier". */
   label: string;
-  /** The thing as it is now; undefined when it no longer exists. */
-  current(db: Db, subjectRef: string): Promise<SubjectNow | undefined>;
+  /**
+   * The thing as it is now; undefined when it no longer exists. `timezone` is the reader's: days in the
+   * facts are on their clock (the organisation's when not known); the state does not depend on it.
+   */
+  current(db: Db, subjectRef: string, timezone?: string | null): Promise<SubjectNow | undefined>;
   /** Refuses (throws a UserError) a member who may not decide this one, beyond the authors, e.g. without valid board training. */
   checkDecider?(ctx: CommandContext, approval: Approval): Promise<void>;
   /** Runs in the decision's transaction once the body approved it (e.g. a scope change becomes ratified). */

@@ -7,7 +7,7 @@ import { hasRole, findPersonById } from '../../core/actor.js';
 import { conflict, forbidden } from '../../core/errors.js';
 import { sha256Json } from '../../core/audit.js';
 import { fields, reply, text } from '../../core/reply.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import type { ApprovalSubject, Approval } from '../approvals/subject.js';
 import { approvalInWords, latestApproval, requestApproval, withdrawPending } from '../approvals/request.js';
 import { KIND_LABELS } from '../triage/labels.js';
@@ -47,7 +47,7 @@ export const MAJOR_SCOPE_CHANGES: readonly string[] = ['new_system', 'retired_sy
 export const scopeChangeApproval: ApprovalSubject = {
   kind: 'scope_change',
   label: 'a major scope change',
-  async current(db, ref) {
+  async current(db, ref, timezone) {
     const [change] = await db.select().from(scopeChanges).where(eq(scopeChanges.ref, ref));
     if (!change || (change.status !== 'accepted' && change.status !== 'ratified')) return undefined;
     return {
@@ -58,7 +58,7 @@ export const scopeChangeApproval: ApprovalSubject = {
         { label: 'Change', value: `${KIND_LABELS[change.kind]}: ${change.subject}` },
         ...(change.description ? [{ label: 'Description', value: change.description }] : []),
         ...(change.subjectRef ? [{ label: 'Register entry', value: change.subjectRef }] : []),
-        ...(change.decidedAt ? [{ label: 'Accepted', value: isoDay(change.decidedAt) + (change.rationale ? `: ${change.rationale}` : '') }] : []),
+        ...(change.decidedAt ? [{ label: 'Accepted', value: readersDay(change.decidedAt, timezone) + (change.rationale ? `: ${change.rationale}` : '') }] : []),
       ],
       authors: [{ by: change.declaredBy, did: `declared ${ref}` }, { by: change.decidedBy, did: `accepted ${ref} in triage` }],
     };
@@ -128,12 +128,12 @@ async function showScope(ctx: CommandContext) {
   const by = newer?.s.proposedBy ? await findPersonById(ctx.db, newer.s.proposedBy) : undefined;
   return reply(
     inForce
-      ? text(`Scope statement version ${inForce.s.version}, approved${inForce.approver ? ` by ${inForce.approver}` : ''} on ${isoDay(inForce.s.approvedAt!)}: ${inForce.s.text}`)
+      ? text(`Scope statement version ${inForce.s.version}, approved${inForce.approver ? ` by ${inForce.approver}` : ''} on ${readersDay(inForce.s.approvedAt!, ctx.actor.timezone)}: ${inForce.s.text}`)
       : text('No version of the scope statement has been approved by the management body yet.', 'warning'),
     ...(newer ? [fields([
       { label: `Proposed version ${newer.s.version}`, value: newer.s.text },
-      { label: 'Proposed', value: `${isoDay(newer.s.createdAt)}${by ? ` by ${by.name}` : ''}` },
-      { label: 'Approval', value: approvalInWords(pending) },
+      { label: 'Proposed', value: `${readersDay(newer.s.createdAt, ctx.actor.timezone)}${by ? ` by ${by.name}` : ''}` },
+      { label: 'Approval', value: approvalInWords(pending, ctx.actor.timezone) },
     ])] : []),
   );
 }

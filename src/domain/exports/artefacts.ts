@@ -401,7 +401,7 @@ const suppliersArtefact: Artefact = {
     const out = [];
     for (const { s, owner: ownerName, declarer: by } of rows) {
       // Only tier-1 suppliers read their approval: one query each, for the few that need the board.
-      const managementApproval = (await supplierApprovalInWords(db, s)) ?? null;
+      const managementApproval = (await supplierApprovalInWords(db, s, 'UTC')) ?? null;
       out.push({
         cursor: s.id,
         row: {

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import { policies, policyVersions } from '../../db/schema/index.js';
 import type { CommandContext } from '../../core/router.js';
 import { findPersonById, peopleWithRole, type Person } from '../../core/actor.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { conflict } from '../../core/errors.js';
 import type { Field } from '../../core/reply.js';
 import type { ApprovalSubject, Approval } from '../approvals/subject.js';
@@ -108,12 +108,12 @@ export async function recordedApproval(db: Db, version: PolicyVersion): Promise<
   return approver?.roles.includes('management_body') ? approver : undefined;
 }
 
-/** "approved by Bruno Board on 2026-06-15 (APR-0001)" for the major version a version rests on. */
-export async function versionApprovalInWords(db: Db, policy: Policy, version: PolicyVersion): Promise<string> {
+/** "approved by Bruno Board on 2026-06-15 (APR-0001)" for the major version a version rests on, the day on the reader's clock. */
+export async function versionApprovalInWords(db: Db, policy: Policy, version: PolicyVersion, timezone: string | null | undefined): Promise<string> {
   const basis = await approvalBasis(db, version);
   const latest = await latestApproval(db, policyVersionSubject, versionSubjectRef(policy, basis));
   const recorded = latest ? undefined : await recordedApproval(db, basis);
-  const words = recorded ? `approved by ${recorded.name}${basis.approvedAt ? ` on ${isoDay(basis.approvedAt)}` : ''} (recorded on the version)` : approvalInWords(latest);
+  const words = recorded ? `approved by ${recorded.name}${basis.approvedAt ? ` on ${readersDay(basis.approvedAt, timezone)}` : ''} (recorded on the version)` : approvalInWords(latest, timezone);
   return basis.id === version.id ? words : `minor version of ${basis.version}, which is ${words}`;
 }
 
@@ -131,7 +131,7 @@ export async function requireBoardApproval(ctx: CommandContext, policy: Policy, 
     throw conflict(`${policy.ref} ${policy.title} ${about} waits for the management body's approval (${latest.ref}), so no campaign starts yet.`,
       `${who} can approve it with "/isms approve ${latest.ref}"; start the campaign after that.`);
   }
-  throw conflict(`${policy.ref} ${policy.title} ${about} is not approved by the management body: ${approvalInWords(latest)}. No campaign starts.`,
+  throw conflict(`${policy.ref} ${policy.title} ${about} is not approved by the management body: ${approvalInWords(latest, ctx.actor.timezone)}. No campaign starts.`,
     latest?.status === 'rejected' && !latest.staleAt
       ? `Publish a revised text as a new version; the management body (${who}) is asked to approve it.`
       : `Publish ${basis.version} again with the same text ("/isms policy publish ${policy.ref} ${basis.version} …") to ask ${who} to approve it.`);

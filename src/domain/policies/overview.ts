@@ -46,7 +46,7 @@ export async function policyOverview(ctx: CommandContext, position: SeekInput) {
       detail: `version ${version.version}, published ${readersDay(version.publishedAt, ctx.actor.timezone)}`,
       fields: [
         { label: 'Owner', value: owner ?? 'none yet' },
-        { label: 'Management-body approval', value: await versionApprovalInWords(ctx.db, policy, version) },
+        { label: 'Management-body approval', value: await versionApprovalInWords(ctx.db, policy, version, ctx.actor.timezone) },
         { label: 'Acknowledged', value: ackRate(acknowledged, audience) },
       ],
     });

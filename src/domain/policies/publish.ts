@@ -166,7 +166,7 @@ const HEADLINE: Record<Published['outcome'], (what: string) => string> = {
 
 /** What the publisher reads: the version, its hash, where its approval stands, and what comes next. */
 export async function publishedBlocks(ctx: CommandContext, { policy, version, previous, approval, outcome }: Published): Promise<Block[]> {
-  const approvalWords = await versionApprovalInWords(ctx.db, policy, version);
+  const approvalWords = await versionApprovalInWords(ctx.db, policy, version, ctx.actor.timezone);
   const next = approval
     ? `The management body is asked to approve it (${approval.ref}); the campaign asking people to acknowledge it can start once it is approved.`
     : previous

@@ -34,7 +34,7 @@ export const assetRetireInput = z.object({
   reason: retireReason.describe('Why it is retired, e.g. "decommissioned, data migrated to the new CRM"'),
 });
 
-function assetFields(asset: Asset, owner: string | undefined): Field[] {
+function assetFields(asset: Asset, owner: string | undefined, timezone: string | null | undefined): Field[] {
   return [
     { label: 'Reference', value: asset.ref },
     { label: 'Name', value: asset.name },
@@ -43,7 +43,7 @@ function assetFields(asset: Asset, owner: string | undefined): Field[] {
     { label: 'Classification', value: asset.classification },
     { label: 'Protection requirement', value: PROTECTION_LABELS[asset.protectionRequirement] },
     { label: 'In scope', value: asset.inScope ? 'yes' : 'no' },
-    ...(asset.retiredAt ? [{ label: 'Retired', value: describeRetirement(asset) }] : []),
+    ...(asset.retiredAt ? [{ label: 'Retired', value: describeRetirement(asset, timezone) }] : []),
   ];
 }
 
@@ -67,7 +67,7 @@ export const assetAddCommand = defineCommand({
     await serializeAdds(ctx.db, 'assets');
     const [existing] = await ctx.db.select().from(assets).where(sameName(assets.name, name));
     if (existing) {
-      throw conflict(`${existing.name} is already in the asset register as ${existing.ref}${existing.retiredAt ? ` (${describeRetirement(existing)})` : ''}.`,
+      throw conflict(`${existing.name} is already in the asset register as ${existing.ref}${existing.retiredAt ? ` (${describeRetirement(existing, ctx.actor.timezone)})` : ''}.`,
         'Nothing new was recorded. "/isms assets --all" lists every asset.').on('name');
     }
     const ref = await nextRef(ctx.db, 'AST');
@@ -76,7 +76,7 @@ export const assetAddCommand = defineCommand({
       protectionRequirement: input.protection, createdAt: ctx.now,
     }).returning();
     await ctx.audit({ action: 'create', entity: 'asset', entityRef: ref, after: asset });
-    return { ...reply(text(`Added ${asset.name} to the asset register as ${ref}.`, 'success'), fields(assetFields(asset, owner?.name))), about: ref };
+    return { ...reply(text(`Added ${asset.name} to the asset register as ${ref}.`, 'success'), fields(assetFields(asset, owner?.name, ctx.actor.timezone))), about: ref };
   },
 });
 
@@ -95,7 +95,7 @@ export const assetRetireCommand = defineCommand({
     const [before] = await ctx.db.select().from(assets).where(eq(assets.ref, input.asset)).for('update');
     if (!before) throw notFound(`${input.asset} is not in the asset register.`, '"/isms assets" lists the assets with their references.').on('asset');
     if (before.retiredAt) {
-      throw conflict(`${before.ref} ${before.name} was already ${describeRetirement(before)}.`, 'Nothing was changed.');
+      throw conflict(`${before.ref} ${before.name} was already ${describeRetirement(before, ctx.actor.timezone)}.`, 'Nothing was changed.');
     }
     const [after] = await ctx.db.update(assets).set({ retiredAt: ctx.now, retiredReason: input.reason, inScope: false })
       .where(eq(assets.id, before.id)).returning();
@@ -103,7 +103,7 @@ export const assetRetireCommand = defineCommand({
     const [owner] = after.ownerId ? await ctx.db.select({ name: people.name }).from(people).where(eq(people.id, after.ownerId)) : [];
     return {
       ...reply(text(`Retired ${after.ref} ${after.name}. It is out of scope and stays in the register with the reason.`, 'success'),
-        fields(assetFields(after, owner?.name))),
+        fields(assetFields(after, owner?.name, ctx.actor.timezone))),
       about: after.ref,
     };
   },
@@ -130,7 +130,7 @@ export const assetsCommand = defineCommand({
         { label: 'Owner', value: ownerName ?? 'none yet' },
         { label: 'Classification', value: a.classification },
         { label: 'Recorded', value: readersDay(a.createdAt, ctx.actor.timezone) },
-        ...(a.retiredAt ? [{ label: 'Retired', value: describeRetirement(a) }] : []),
+        ...(a.retiredAt ? [{ label: 'Retired', value: describeRetirement(a, ctx.actor.timezone) }] : []),
       ],
     }));
     const title = pagedTitle(all ? 'Asset register, retired assets included' : 'Asset register', w.page);

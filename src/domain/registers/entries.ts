@@ -3,7 +3,7 @@ import { isNull, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import type { Role } from '../../db/schema/index.js';
-import { isoDay } from '../../core/time.js';
+import { readersDay } from '../../core/time.js';
 import { seekPage, type SeekInput } from '../../core/paging.js';
 import type { Page } from '../../core/reply.js';
 import { lockRegister } from '../../db/locks.js';
@@ -34,9 +34,9 @@ export async function serializeAdds(db: Db, register: string): Promise<void> {
 export const retireReason = z.string({ required_error: 'say why it is retired' }).trim()
   .min(1, 'say why it is retired').max(2000, 'must be at most 2000 characters');
 
-/** "retired on 2026-11-30: replaced by the new CRM". */
-export const describeRetirement = (entry: { retiredAt: Date | null; retiredReason: string | null }) =>
-  `retired on ${entry.retiredAt ? isoDay(entry.retiredAt) : 'an unknown day'}${entry.retiredReason ? `: ${entry.retiredReason}` : ''}`;
+/** "retired on 2026-11-30: replaced by the new CRM", the day on the reader's clock (their `timezone`). */
+export const describeRetirement = (entry: { retiredAt: Date | null; retiredReason: string | null }, timezone: string | null | undefined) =>
+  `retired on ${entry.retiredAt ? readersDay(entry.retiredAt, timezone) : 'an unknown day'}${entry.retiredReason ? `: ${entry.retiredReason}` : ''}`;
 
 /** Which entries a list shows (those in use, or every one with --all) and the ids of the page asked for, seeked by id. */
 export async function listWindow(db: Db, table: PgTable, id: PgColumn, retiredAt: PgColumn, input: SeekInput & { all?: string }, command: string, what: string) {

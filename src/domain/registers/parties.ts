@@ -33,13 +33,13 @@ export const partyRetireInput = z.object({
   reason: retireReason.describe('Why it is no longer an interested party'),
 });
 
-function partyFields(party: Party): Field[] {
+function partyFields(party: Party, timezone: string | null | undefined): Field[] {
   return [
     { label: 'Name', value: party.name },
     ...(party.kind ? [{ label: 'Kind', value: party.kind }] : []),
     ...(party.needs ? [{ label: 'Needs and expectations', value: party.needs }] : []),
     ...(party.reviewedOn ? [{ label: 'Reviewed on', value: party.reviewedOn }] : []),
-    ...(party.retiredAt ? [{ label: 'Retired', value: describeRetirement(party) }] : []),
+    ...(party.retiredAt ? [{ label: 'Retired', value: describeRetirement(party, timezone) }] : []),
   ];
 }
 
@@ -67,14 +67,14 @@ export const partyAddCommand = defineCommand({
     await serializeAdds(ctx.db, 'interested parties');
     const existing = await partyNamed(ctx, name);
     if (existing) {
-      throw conflict(`${existing.name} is already an interested party${existing.retiredAt ? ` (${describeRetirement(existing)})` : ''}.`,
+      throw conflict(`${existing.name} is already an interested party${existing.retiredAt ? ` (${describeRetirement(existing, ctx.actor.timezone)})` : ''}.`,
         'Nothing new was recorded. "/isms parties --all" lists every interested party.').on('name');
     }
     const [party] = await ctx.db.insert(interestedParties).values({
       name, kind: input.kind, needs: input.needs, reviewedOn: input.reviewed, createdAt: ctx.now,
     }).returning();
     await ctx.audit({ action: 'create', entity: 'interested_party', entityRef: party.name, after: party });
-    return reply(text(`Added ${party.name} to the interested parties.`, 'success'), fields(partyFields(party)));
+    return reply(text(`Added ${party.name} to the interested parties.`, 'success'), fields(partyFields(party, ctx.actor.timezone)));
   },
 });
 
@@ -97,11 +97,11 @@ export const partyRetireCommand = defineCommand({
       throw notFound(`There is no interested party named "${input.party}".${meant ? ` Did you mean "${meant}"?` : ''}`,
         '"/isms parties" lists them.').on('party');
     }
-    if (before.retiredAt) throw conflict(`${before.name} was already ${describeRetirement(before)}.`, 'Nothing was changed.');
+    if (before.retiredAt) throw conflict(`${before.name} was already ${describeRetirement(before, ctx.actor.timezone)}.`, 'Nothing was changed.');
     const [after] = await ctx.db.update(interestedParties).set({ retiredAt: ctx.now, retiredReason: input.reason })
       .where(eq(interestedParties.id, before.id)).returning();
     await ctx.audit({ action: 'retire', entity: 'interested_party', entityRef: after.name, before, after });
-    return reply(text(`Retired ${after.name}. It stays in the register with the reason.`, 'success'), fields(partyFields(after)));
+    return reply(text(`Retired ${after.name}. It stays in the register with the reason.`, 'success'), fields(partyFields(after, ctx.actor.timezone)));
   },
 });
 
@@ -120,7 +120,7 @@ export const partiesCommand = defineCommand({
       title: p.name,
       detail: p.retiredAt ? 'retired' : p.kind ?? undefined,
       fields: [
-        ...partyFields(p).filter((f) => f.label !== 'Name'),
+        ...partyFields(p, ctx.actor.timezone).filter((f) => f.label !== 'Name'),
         { label: 'Recorded', value: readersDay(p.createdAt, ctx.actor.timezone) },
       ],
     }));

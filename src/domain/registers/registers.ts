@@ -64,7 +64,7 @@ const readSuppliers: Reader = async (ctx, input) => {
     .leftJoin(owner, eq(owner.id, suppliers.ownerId)).where(inArray(suppliers.id, w.ids)).orderBy(asc(suppliers.id));
   const items: ListItem[] = [];
   for (const { supplier: s, owner: ownerName } of rows) {
-    items.push({ title: `${s.ref} ${s.name}`, detail: `${TIER_LABELS[s.criticalityTier]} · ${s.status}`, fields: await supplierFacts(ctx.db, s, ownerName) });
+    items.push({ title: `${s.ref} ${s.name}`, detail: `${TIER_LABELS[s.criticalityTier]} · ${s.status}`, fields: await supplierFacts(ctx.db, s, ownerName, ctx.actor.timezone) });
   }
   return { items, page: w.page };
 };

@@ -14,7 +14,7 @@ import { peopleWithRole } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { actions, fields, fileBlock, imageBlock, reply, text, type Block, type FileOut } from '../../core/reply.js';
-import { addDays, isoDay } from '../../core/time.js';
+import { addDays, isoDay, readersDay } from '../../core/time.js';
 import { controlStates } from '../soa/soa.js';
 import { everyonesObligations } from '../training/obligations.js';
 import { appetiteInForce } from '../risks/register.js';
@@ -363,10 +363,10 @@ export async function findPack(db: Db, ref?: string): Promise<ReviewPack> {
   return pack;
 }
 
-/** What the management body is told: one line per input, the charts as pictures, and where to get the document. */
-function packMessage(pack: ReviewPack, preparedBy: string, compiled: CompiledPack, charts: Block[]): Block[] {
+/** What a member of the management body is told, the day on their clock: one line per input, the charts as pictures, and where to get the document. */
+function packMessage(pack: ReviewPack, preparedBy: string, compiled: CompiledPack, charts: Block[], timezone: string | null | undefined): Block[] {
   return [
-    text(`${preparedBy} prepared the management review pack ${pack.ref}: the ISO 27001 cl. 9.3.2 inputs as the register stands on ${isoDay(pack.preparedAt)}.`),
+    text(`${preparedBy} prepared the management review pack ${pack.ref}: the ISO 27001 cl. 9.3.2 inputs as the register stands on ${readersDay(pack.preparedAt, timezone)}.`),
     fields(compiled.sections.map((s) => ({ label: `(${s.key}) ${s.heading}`, value: s.summary })), 'Inputs at a glance'),
     ...charts,
     text(`The pack document and its ${pack.charts.length} charts (${pack.charts.map((c) => c.title.toLowerCase()).join('; ')}) come as files with "Get the pack".`),
@@ -412,7 +412,7 @@ export async function prepareReviewPack(ctx: CommandContext): Promise<{ pack: Re
     if (member.id === ctx.actor.id) continue;
     const queued = await ctx.notify({
       recipientId: member.id, kind: 'review_pack', idempotencyKey: `review-pack:${ref}:member:${member.id}`,
-      reply: { ...reply(...packMessage(pack, ctx.actor.name, compiled, charts)), about: ref },
+      reply: { ...reply(...packMessage(pack, ctx.actor.name, compiled, charts, member.timezone)), about: ref },
     });
     if (queued) told++;
   }
@@ -432,7 +432,7 @@ export const reviewPrepareCommand = defineCommand({
     const files = await packFiles(pack, narrative);
     const said = fresh
       ? text(`Prepared the management review pack ${pack.ref} and sent it to ${plural(told, 'member')} of the management body.`, 'success')
-      : text(`Nothing changed since ${pack.ref} was prepared on ${isoDay(pack.preparedAt)}: the management body already has it, so nothing was sent again. Here it is.`);
+      : text(`Nothing changed since ${pack.ref} was prepared on ${readersDay(pack.preparedAt, ctx.actor.timezone)}: the management body already has it, so nothing was sent again. Here it is.`);
     return {
       ...reply(
         said,
@@ -468,7 +468,7 @@ export const reviewPackCommand = defineCommand({
     const files = await packFiles(pack, narrative);
     await ctx.audit({ action: 'export', entity: 'export', entityRef: pack.ref, after: { files: files.map((f) => f.name) } });
     return {
-      ...reply(text(`The management review pack ${pack.ref}, prepared on ${isoDay(pack.preparedAt)}: the document and ${plural(pack.charts.length, 'chart')}`
+      ...reply(text(`The management review pack ${pack.ref}, prepared on ${readersDay(pack.preparedAt, ctx.actor.timezone)}: the document and ${plural(pack.charts.length, 'chart')}`
         + `${narrative ? ', and its narrative' : ''}.`, 'success'),
       ...(narrative ? narrativeBlocks(narrative, pack.ref, ctx.actor) : []),
       ...files.map(fileBlock)),

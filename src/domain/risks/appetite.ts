@@ -40,11 +40,11 @@ export const riskAppetiteSubject: ApprovalSubject = {
   },
 };
 
-/** The version proposed after the one in force, while the management body has not approved it. */
-export async function proposedAppetite(db: Db): Promise<{ version: RiskAppetite; standing: string } | undefined> {
+/** The version proposed after the one in force, while the management body has not approved it; days on the reader's clock. */
+export async function proposedAppetite(db: Db, timezone: string | null | undefined): Promise<{ version: RiskAppetite; standing: string } | undefined> {
   const newest = await newestAppetite(db);
   if (!newest || newest.approvedAt) return undefined;
-  return { version: newest, standing: approvalInWords(await latestApproval(db, riskAppetiteSubject, RISK_APPETITE_REF)) };
+  return { version: newest, standing: approvalInWords(await latestApproval(db, riskAppetiteSubject, RISK_APPETITE_REF), timezone) };
 }
 
 export const riskAppetiteCommand = defineCommand({

@@ -48,7 +48,7 @@ export const risksCommand = defineCommand({
     const asked = new Map<number, string>();
     for (const { risk } of rows) {
       const latest = await latestApproval(ctx.db, riskAcceptanceSubject, risk.ref);
-      if (latest) asked.set(risk.id, approvalInWords(latest));
+      if (latest) asked.set(risk.id, approvalInWords(latest, ctx.actor.timezone));
     }
 
     const items: ListItem[] = rows.map(({ risk, owner }) => {
@@ -82,7 +82,7 @@ export const risksCommand = defineCommand({
       };
     });
 
-    const proposed = await proposedAppetite(ctx.db);
+    const proposed = await proposedAppetite(ctx.db, ctx.actor.timezone);
     const preface: Block[] = appetite
       ? [text(`Risk appetite in force: residual score up to ${appetite.maxResidualScore} (since ${readersDay(appetite.approvedAt, ctx.actor.timezone)}). ${appetite.statement}`)]
       : [text('No risk appetite has been recorded, so no risk can be marked above or within it.', 'warning')];

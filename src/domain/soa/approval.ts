@@ -43,13 +43,13 @@ export const soaApproval: ApprovalSubject = {
 };
 
 /** "approved by … on … (APR-…)", or why the statement as it is now is not covered by an approval. */
-export async function soaApprovalInWords(db: Db, framework: FrameworkId): Promise<string> {
+export async function soaApprovalInWords(db: Db, framework: FrameworkId, timezone: string | null | undefined): Promise<string> {
   const ref = soaSubjectRef(framework);
   const latest = await latestApproval(db, soaApproval, ref);
   if (latest?.status === 'approved' && !latest.staleAt && !(await approvalInForce(db, soaApproval, ref))) {
-    return `${approvalInWords(latest)}, but it changed since: submit it again with "/isms soa submit ${framework}"`;
+    return `${approvalInWords(latest, timezone)}, but it changed since: submit it again with "/isms soa submit ${framework}"`;
   }
-  return approvalInWords(latest);
+  return approvalInWords(latest, timezone);
 }
 
 export const soaSubmitCommand = defineCommand({
@@ -66,7 +66,7 @@ export const soaSubmitCommand = defineCommand({
     const now = await soaApproval.current(ctx.db, ref);
     if (!now) throw conflict(`${FRAMEWORKS[framework].name} has no requirements in the register, so there is no statement of applicability to submit.`);
     if (await approvalInForce(ctx.db, soaApproval, ref)) {
-      throw conflict(`The statement of applicability for ${FRAMEWORKS[framework].name} is already ${await soaApprovalInWords(ctx.db, framework)}, and has not changed since.`,
+      throw conflict(`The statement of applicability for ${FRAMEWORKS[framework].name} is already ${await soaApprovalInWords(ctx.db, framework, ctx.actor.timezone)}, and has not changed since.`,
         'Nothing was recorded.');
     }
     await refreshApprovals(ctx, soaApproval, ref, 'its applicability decisions changed');

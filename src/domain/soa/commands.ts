@@ -40,7 +40,7 @@ export const soaCommand = defineCommand({
         { label: 'Applicable', value: `${s.applicable} (${s.notApplicable} not applicable)` },
         { label: 'Implemented', value: `${s.implemented} of ${s.applicable} applicable${s.partlyImplemented ? `, ${s.partlyImplemented} partly` : ''}` },
         { label: 'Evidence', value: `${s.evidenceFresh} fresh, ${s.evidenceStale} stale, ${s.evidenceNone} none` },
-        ...(rows.length ? [{ label: 'Management-body approval', value: await soaApprovalInWords(ctx.db, framework) }] : []),
+        ...(rows.length ? [{ label: 'Management-body approval', value: await soaApprovalInWords(ctx.db, framework, ctx.actor.timezone) }] : []),
       ]),
     ];
     if (undecided.length) {

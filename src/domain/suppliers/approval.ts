@@ -61,9 +61,9 @@ export async function settleSupplierApproval(ctx: CommandContext, supplier: Supp
   return requestApproval(ctx, supplierApproval, supplier.ref);
 }
 
-/** The management body's approval in words for a tier-1 supplier; undefined for others, who need none. */
-export async function supplierApprovalInWords(db: Db, supplier: Supplier): Promise<string | undefined> {
+/** The management body's approval in words for a tier-1 supplier, the day on the reader's clock; undefined for others, who need none. */
+export async function supplierApprovalInWords(db: Db, supplier: Supplier, timezone: string | null | undefined): Promise<string | undefined> {
   if (!isTierOne(supplier)) return undefined;
   const latest = await latestApproval(db, supplierApproval, supplier.ref);
-  return latest ? approvalInWords(latest) : 'needs management-body approval, not yet asked';
+  return latest ? approvalInWords(latest, timezone) : 'needs management-body approval, not yet asked';
 }

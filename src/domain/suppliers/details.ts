@@ -21,8 +21,8 @@ const contractPeriod = (s: Supplier) => (s.contractStart || s.contractEnd
   ? [{ label: 'Contract period', value: `${s.contractStart ?? 'start not recorded'} to ${s.contractEnd ?? 'open-ended'}` }] : []);
 
 /** What the register of information and the ISMS know of a supplier, in words, as the details and the register show it. */
-export async function supplierFacts(db: Db, s: Supplier, ownerName: string | null | undefined): Promise<Field[]> {
-  const approval = await supplierApprovalInWords(db, s);
+export async function supplierFacts(db: Db, s: Supplier, ownerName: string | null | undefined, timezone: string | null | undefined): Promise<Field[]> {
+  const approval = await supplierApprovalInWords(db, s, timezone);
   const review = s.lastReviewOn && s.lastReviewOutcome
     ? `${s.lastReviewOn}: ${REVIEW_OUTCOME_LABELS[s.lastReviewOutcome]}${s.lastReviewNote ? ` (${s.lastReviewNote})` : ''}` : undefined;
   return [

@@ -56,7 +56,7 @@ export const supplierReviewCommand = defineCommand({
     const today = readersDay(ctx.now, ctx.actor.timezone);
     const owner = before.ownerId ? (await findPersonById(ctx.db, before.ownerId))?.name : undefined;
     if (before.lastReviewOn === today && before.lastReviewOutcome === outcome && (before.lastReviewNote ?? undefined) === note) {
-      return reply(text(`This review of ${ref} was already recorded today; nothing changed.`), fields(await supplierFacts(ctx.db, before, owner)));
+      return reply(text(`This review of ${ref} was already recorded today; nothing changed.`), fields(await supplierFacts(ctx.db, before, owner, ctx.actor.timezone)));
     }
     const months = reviewIntervalMonths(before.criticalityTier);
     const [after] = await ctx.db.update(suppliers).set({
@@ -66,7 +66,7 @@ export const supplierReviewCommand = defineCommand({
     return reply(
       text(`Recorded the review of ${after.ref} (${after.name}): ${REVIEW_OUTCOME_LABELS[outcome]}. The next review is due on ${after.nextReviewOn} (in ${months} months).`,
         outcome === 'exit' ? 'warning' : 'success'),
-      fields(await supplierFacts(ctx.db, after, owner)),
+      fields(await supplierFacts(ctx.db, after, owner, ctx.actor.timezone)),
     );
   },
 });

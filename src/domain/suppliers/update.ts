@@ -149,7 +149,7 @@ async function showSupplier(ctx: CommandContext, ref: string) {
   const mayRead = mayChange || supplier.declaredBy === ctx.actor.id || hasRole(ctx.actor, 'auditor', 'management_body');
   if (!mayRead) throw forbidden(`Only the ISMS lead, the owner or the declarer of ${ref}, auditors and the management body see its details.`);
   const owner = await ownerOf(ctx, supplier);
-  const blocks: Block[] = [text(supplierHeading(supplier)), fields(await supplierFacts(ctx.db, supplier, owner))];
+  const blocks: Block[] = [text(supplierHeading(supplier)), fields(await supplierFacts(ctx.db, supplier, owner, ctx.actor.timezone))];
   if (mayChange && supplier.status !== 'rejected') {
     const ownerEmail = supplier.ownerId ? (await findPersonById(ctx.db, supplier.ownerId))?.email : undefined;
     const initial: Record<string, string | undefined> = {
@@ -184,13 +184,13 @@ export const supplierCommand = defineCommand({
     const { after, changed, asked } = await changeSupplier(ctx, input);
     const owner = await ownerOf(ctx, after);
     if (changed.length === 0) {
-      return reply(text(`${after.ref} (${after.name}) already has these details; nothing changed.`), fields(await supplierFacts(ctx.db, after, owner)));
+      return reply(text(`${after.ref} (${after.name}) already has these details; nothing changed.`), fields(await supplierFacts(ctx.db, after, owner, ctx.actor.timezone)));
     }
     return reply(
       text(`Updated ${after.ref} (${after.name}): ${changed.join(', ')}.`, 'success'),
       ...(asked?.created ? [text(`As a tier-1 supplier, ${after.ref} needs the management body's approval of what changed: asked as ${asked.approval.ref}`
         + `${asked.asked.length ? ` (${asked.asked.map((p) => p.name).join(', ')})` : ', but no management-body member free to decide it is in the register'}.`, 'warning')] : []),
-      fields(await supplierFacts(ctx.db, after, owner)),
+      fields(await supplierFacts(ctx.db, after, owner, ctx.actor.timezone)),
       text(`Record a review with "${commandLine(ctx.channel, `supplier review ${after.ref} continue`)}".`),
     );
   },

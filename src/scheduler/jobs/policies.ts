@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { ackCampaignAudience, ackCampaigns, people, policies, policyVersions } from '../../db/schema/index.js';
-import { daysBetween, localDate } from '../../core/time.js';
+import { daysBetween, localDate, readersDay } from '../../core/time.js';
 import { dueText } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 
@@ -38,7 +38,7 @@ export const remindPolicyAcknowledgements: JobPart = async (run) => {
       recipientId: person.id, itemRef: policy.ref, kind: 'policy_ack', campaignId: campaign.id,
       key: `policy_ack:${campaign.ref}:${person.id}:r${round}`,
       title: `${policy.ref} ${policy.title}, version ${version.version}: please read and acknowledge it`,
-      detail: campaign.dueOn ? dueText(campaign.dueOn, run.today) : `asked on ${localDate(campaign.startedAt, run.settings.timezone)}`,
+      detail: campaign.dueOn ? dueText(campaign.dueOn, run.today) : `asked on ${readersDay(campaign.startedAt, person.timezone)}`,
       button: { label: 'Acknowledge', command: `ack ${policy.ref}`, style: 'primary' },
     });
     await run.stageIfFull();
