@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { people, poamItems, poamMilestones, POAM_STATUSES } from '../../db/schema/index.js';
 import { daysBetween } from '../../core/time.js';
 import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue, reminderCycle } from './ladder.js';
-import { jobOf, RUN_BATCH, type JobPart } from './run.js';
+import { jobOf, type JobPart } from './run.js';
 import type { Claim } from '../batch.js';
 import { rows } from '../../db/migrate.js';
 
@@ -26,7 +26,7 @@ export const climbPoamLadders: JobPart = async (run) => {
 /**
  * (3) Overdue milestones of open items: the item's owner hears once a week until it is done. Each open
  * milestone holds the day it is next reminded (next_reminder_on, the day after its due date at first),
- * so only the due ones are read, by an index range, a batch at a time. Their nudges are held to the
+ * so only the due ones are read, by an index range, a page at a time. Their nudges are held to the
  * run's end, where each milestone moves to its next reminder, a week on, in the transaction that queues
  * its owner's message: a run stopped before that leaves it due, and one stopped after has sent it. An
  * owner on leave is skipped and hears once back, then weekly from that day. The key names the cycle, so
@@ -59,7 +59,7 @@ export const remindOverdueMilestones: JobPart = async (run) => {
     const due = await run.db.select({ milestone: poamMilestones, item: poamItems }).from(poamMilestones)
       .innerJoin(poamItems, eq(poamItems.id, poamMilestones.itemId)).innerJoin(people, eq(people.id, poamItems.ownerId))
       .where(and(isNull(poamMilestones.doneAt), lte(poamMilestones.nextReminderOn, run.today), after, inArray(poamItems.status, OPEN), notOnLeave))
-      .orderBy(poamMilestones.nextReminderOn, poamMilestones.id).limit(RUN_BATCH);
+      .orderBy(poamMilestones.nextReminderOn, poamMilestones.id).limit(READ_PAGE);
     if (due.length === 0) break;
     const last = due.at(-1)!.milestone;
     after = sql`(${poamMilestones.nextReminderOn}, ${poamMilestones.id}) > (${last.nextReminderOn}::date, ${last.id}::int)`;
@@ -76,8 +76,11 @@ export const remindOverdueMilestones: JobPart = async (run) => {
         button: { label: `Milestone ${milestone.seq} done`, command: `poam done ${item.ref} ${milestone.seq}` },
       }, claim);
     }
-    more = due.length === RUN_BATCH;
+    more = due.length === READ_PAGE;
   }
 };
+
+/** Milestones read per statement: a read holds no lock, so a page can be larger than a batch written. */
+const READ_PAGE = 5000;
 
 export const remindPoam = jobOf(climbPoamLadders, remindOverdueMilestones);
