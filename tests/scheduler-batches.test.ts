@@ -2,11 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { createTestBot, FakeChatPort, type TestBot } from './helpers/bot.js';
-import { nudgeLog, outbox, people, poamItems, schedulerRuns } from '../src/db/schema/index.js';
+import { nudgeLog, outbox, people, poamItems, poamMilestones, schedulerRuns } from '../src/db/schema/index.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
 import { JOBS, RUN_BATCH, dailyNudges, defaultNudgeSettings, runScheduledJob } from '../src/scheduler/index.js';
+import { SEND_BATCH } from '../src/scheduler/batch.js';
 import { importYaml } from '../src/import/import.js';
 
 const settings = defaultNudgeSettings({ timezone: 'Europe/Berlin' });
@@ -142,6 +143,77 @@ describe('a run that stops between batches', () => {
     await dailyNudges(db, morning('2027-05-03', '07:00'), settings);
     await dailyNudges(db, morning('2027-05-04'), settings);
     expect(await db.select().from(outbox)).toHaveLength(3);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+});
+
+describe('a run with more people to remind than one transaction sends', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => {
+    await bot.t.db.execute(sql`drop trigger if exists stop_the_send on outbox`);
+    await bot.destroy();
+  });
+
+  /** People each owning one POA&M item due a reminder and one overdue milestone: more than one batch of recipients. */
+  const OWNERS = SEND_BATCH + 40;
+  const ref = (i: number) => `POAM-${String(i + 1).padStart(4, '0')}`;
+  let owners: { id: number; email: string }[];
+
+  beforeEach(async () => {
+    const db = bot.t.db;
+    owners = await db.insert(people).values(Array.from({ length: OWNERS }, (_, i) => ({
+      name: `Owner ${i + 1}`, email: `owner${i + 1}@test.example`, roles: ['control_owner' as const, 'staff' as const], timezone: 'Europe/Berlin',
+    }))).returning({ id: people.id, email: people.email });
+    const items = await db.insert(poamItems).values(owners.map((owner, i) => ({
+      ref: ref(i), weakness: `Weakness ${i + 1}`, source: 'risk' as const, ownerId: owner.id, dueOn: '2027-05-10',
+    }))).returning({ id: poamItems.id });
+    await db.insert(poamMilestones).values(items.map((item, i) => ({ itemId: item.id, seq: 1, description: `Step of ${ref(i)}`, dueOn: '2027-04-30' })));
+    // The database refuses the last owner's message, as a crash or a lost connection would stop the run in its second batch.
+    await db.execute(sql.raw(`
+      create or replace function stop_the_send() returns trigger as $$
+      begin raise exception 'the run stopped here'; end; $$ language plpgsql`));
+    await db.execute(sql.raw(`
+      create trigger stop_the_send before insert on outbox
+      for each row when (new.recipient_id = ${owners.at(-1)!.id}) execute function stop_the_send()`));
+  });
+
+  const messagesTo = async () => {
+    const counts = new Map<number, number>();
+    for (const m of await bot.t.db.select().from(outbox)) counts.set(m.recipientId, (counts.get(m.recipientId) ?? 0) + 1);
+    return owners.map((o) => counts.get(o.id) ?? 0);
+  };
+
+  it('keeps the batches sent, sends the rest on the re-run, each person one message, nothing twice, nothing since done', async () => {
+    const db = bot.t.db;
+    const fire = morning('2027-05-03');
+    const [daily] = JOBS;
+    await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
+    // The first batch of people have their one message; the rest none yet.
+    expect(await messagesTo()).toEqual(owners.map((_, i) => (i < SEND_BATCH ? 1 : 0)));
+
+    // Meanwhile the ISMS lead marks the last item's milestone done: the re-run does not remind its owner of it.
+    expect(await bot.sayText('lead', `/isms poam done ${ref(OWNERS - 1)} 1`)).toContain(`Marked milestone 1 of ${ref(OWNERS - 1)} done`);
+    await db.execute(sql`drop trigger stop_the_send on outbox`);
+    const again = await runScheduledJob(db, daily, fire, settings);
+    expect(again).toMatchObject({ ran: true, summary: { messages: OWNERS - SEND_BATCH } });
+    expect(await messagesTo()).toEqual(owners.map(() => 1));
+
+    const queued = new Map((await db.select().from(outbox)).map((m) => [m.recipientId, toPlainText(m.reply as Reply)]));
+    for (const [i, owner] of owners.entries()) {
+      const text = queued.get(owner.id);
+      expect(text).toContain(`${ref(i)} Weakness ${i + 1}`);
+      if (i < OWNERS - 1) expect(text).toContain(`${ref(i)} milestone 1: Step of ${ref(i)} — overdue by 3 days`);
+      else expect(text).not.toContain('milestone');
+    }
+    const logged = (await db.select().from(nudgeLog)).map((n) => n.key);
+    expect(logged).toHaveLength(2 * OWNERS - 1);
+    expect(new Set(logged).size).toBe(logged.length);
+
+    // Run again that day, and the next: nothing is sent twice.
+    await dailyNudges(db, morning('2027-05-03', '07:00'), settings);
+    await dailyNudges(db, morning('2027-05-04'), settings);
+    expect(await messagesTo()).toEqual(owners.map(() => 1));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 });

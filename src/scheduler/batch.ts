@@ -47,7 +47,7 @@ export class NudgeBatch {
 
   /**
    * Writes the nudges collected so far to scheduler_nudges, in the caller's transaction (the one that
-   * made the change they are about), and forgets them: sendStagedNudges groups them at the run's end.
+   * made the change they are about), and forgets them: sendNudges groups them at the run's end.
    */
   async stage(tx: Db): Promise<void> {
     const all = [...this.byRecipient.values()].flatMap((m) => [...m.values()]);
@@ -143,17 +143,47 @@ export class NudgeBatch {
   }
 }
 
-/** Recipients whose staged nudges one transaction turns into messages. */
+/** Recipients whose nudges one transaction turns into messages. */
 export const SEND_BATCH = 500;
 
 /**
- * Turns every staged nudge into one outbox message per person, a bounded batch of recipients per
- * transaction. Each batch takes its rows out of scheduler_nudges in the transaction that queues their
- * messages, so a run stopped in between leaves the rest staged, and a re-run (or the next run) sends
- * them: never twice, as keys already in nudge_log are dropped.
+ * The change a nudge is about, made in the transaction that queues its message rather than committed
+ * (and the nudge staged) before: e.g. a milestone moved to its next reminder day. Returns the nudges
+ * still due (their item may have been closed since it was read), having made their change.
  */
-export async function sendStagedNudges(db: Db, now: Date, settings: NudgeSettings, cycle: string): Promise<FlushResult> {
+export type Claim = (tx: Db, nudges: Nudge[]) => Promise<Nudge[]>;
+
+/** A nudge kept in memory until the run's end: with the change it is about (claim), or none (a reminder that only reads). */
+export interface HeldNudge { nudge: Nudge; claim?: Claim }
+
+/**
+ * Turns every nudge of the run into one outbox message per person, a bounded batch of recipients per
+ * transaction. First the people with held nudges: each batch takes their staged rows out of
+ * scheduler_nudges, makes the held nudges' changes (claims) and queues the messages, all in one
+ * transaction, so a run stopped in between has neither queued nor changed the rest, and the next run
+ * finds them due again. Then the staged nudges left, likewise: a run stopped in between leaves them
+ * staged, and a re-run (or the next run) sends them. Never twice: keys already in nudge_log are dropped.
+ */
+export async function sendNudges(db: Db, now: Date, settings: NudgeSettings, cycle: string, held: Map<number, HeldNudge[]> = new Map()): Promise<FlushResult> {
   const result: FlushResult = { messages: 0, nudges: 0 };
+  const add = (sent: FlushResult) => {
+    result.messages += sent.messages;
+    result.nudges += sent.nudges;
+  };
+  for (const ids of chunks([...held.keys()].sort((a, b) => a - b), SEND_BATCH)) {
+    add(await db.transaction(async (tx) => {
+      const batch = new NudgeBatch(now, settings, cycle);
+      const taken = rows<{ nudge: Nudge }>(await tx.execute(sql`
+        delete from ${schedulerNudges} where recipient_id = any(${`{${ids.join(',')}}`}::int[]) returning nudge`));
+      for (const { nudge } of taken) batch.add(nudge);
+      const byClaim = new Map<Claim | undefined, Nudge[]>();
+      for (const id of ids) {
+        for (const { nudge, claim } of held.get(id)!) (byClaim.get(claim) ?? byClaim.set(claim, []).get(claim)!).push(nudge);
+      }
+      for (const [claim, nudges] of byClaim) for (const n of claim ? await claim(tx, nudges) : nudges) batch.add(n);
+      return batch.flush(tx);
+    }));
+  }
   for (;;) {
     const sent = await db.transaction(async (tx) => {
       const taken = rows<{ nudge: Nudge }>(await tx.execute(sql`
@@ -166,8 +196,7 @@ export async function sendStagedNudges(db: Db, now: Date, settings: NudgeSetting
       return { ...(await batch.flush(tx)), last: new Set(taken.map((t) => t.nudge.recipientId)).size < SEND_BATCH };
     });
     if (!sent) return result;
-    result.messages += sent.messages;
-    result.nudges += sent.nudges;
+    add(sent);
     // Fewer recipients than a batch: none were left staged, and a transaction to find none is saved.
     if (sent.last) return result;
   }

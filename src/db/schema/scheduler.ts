@@ -24,7 +24,7 @@ export const nudgeLog = pgTable('nudge_log', {
 
 /**
  * Nudges a scheduler run decided on, committed with the change that caused them, until the run's end
- * groups each person's into one outbox message (see NudgeBatch.stage and sendStagedNudges).
+ * groups each person's into one outbox message (see NudgeBatch.stage and sendNudges).
  */
 export const schedulerNudges = pgTable('scheduler_nudges', {
   key: text('key').primaryKey(),

@@ -34,14 +34,13 @@ export const remindPolicyAcknowledgements: JobPart = async (run) => {
     const round = Math.floor(days / run.settings.repeatEveryDays);
     if (round < 1) continue;
     run.count('policy reminders');
-    run.batch.add({
+    run.hold({
       recipientId: person.id, itemRef: policy.ref, kind: 'policy_ack', campaignId: campaign.id,
       key: `policy_ack:${campaign.ref}:${person.id}:r${round}`,
       title: `${policy.ref} ${policy.title}, version ${version.version}: please read and acknowledge it`,
       detail: campaign.dueOn ? dueText(campaign.dueOn, run.today) : `asked on ${readersDay(campaign.startedAt, person.timezone)}`,
       button: { label: 'Acknowledge', command: `ack ${policy.ref}`, style: 'primary' },
     });
-    await run.stageIfFull();
   }
 };
 

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import { people } from '../../db/schema/index.js';
 import { appendAuditMany, type AuditInput } from '../../core/audit.js';
 import type { Person } from '../../core/actor.js';
-import { NudgeBatch, sendStagedNudges } from '../batch.js';
+import { NudgeBatch, sendNudges, type Claim, type HeldNudge, type Nudge } from '../batch.js';
 import type { NudgeSettings } from '../settings.js';
 import { localDate } from '../../core/time.js';
 
@@ -28,6 +28,8 @@ export class JobRun {
   readonly summary: JobSummary = {};
   private readonly people = new Map<number, Person>();
   private readonly events: AuditInput[] = [];
+  /** Nudges sent at the run's end, each person's with their staged ones (see hold). */
+  readonly held = new Map<number, HeldNudge[]>();
   private leadList?: Person[];
   /** The transaction of the step running now: reads made during it go through it (PGlite has one connection). */
   private current?: Db;
@@ -70,9 +72,15 @@ export class JobRun {
     });
   }
 
-  /** Stages the nudges collected once a batch's worth are waiting (parts that only read and nudge). */
-  async stageIfFull(): Promise<void> {
-    if (this.batch.size >= RUN_BATCH) await this.step();
+  /**
+   * A nudge sent at the run's end without being staged first: a reminder that changes nothing (a re-run
+   * decides it again, and its key keeps it from going twice), or one whose change, `claim`, is made in
+   * the transaction that queues its message, so a run stopped before that leaves it due.
+   */
+  hold(nudge: Nudge, claim?: Claim): void {
+    const mine = this.held.get(nudge.recipientId);
+    if (mine) mine.push({ nudge, claim });
+    else this.held.set(nudge.recipientId, [{ nudge, claim }]);
   }
 
   /** People by id, loaded once per run. */
@@ -110,8 +118,9 @@ export type JobPart = (run: JobRun) => Promise<void>;
 
 /**
  * Runs parts one after another, each committing in bounded batches (every change, such as a new request
- * or an escalation, with the nudges it causes, staged), then sends each person one message for all they
- * were nudged about. Stopped at any point, a re-run does what is left and sends each nudge once.
+ * or an escalation, with the nudges it causes, staged) or holding its nudges (see hold), then sends each
+ * person one message for all they were nudged about. Stopped at any point, a re-run does what is left and
+ * sends each nudge once.
  */
 export function jobOf(...parts: JobPart[]): Job {
   return async (db, now, settings) => {
@@ -120,7 +129,7 @@ export function jobOf(...parts: JobPart[]): Job {
       await part(run);
       await run.step();
     }
-    const { messages, nudges } = await sendStagedNudges(db, now, settings, run.today);
+    const { messages, nudges } = await sendNudges(db, now, settings, run.today, run.held);
     return { ...run.summary, messages, nudges };
   };
 }

@@ -20,7 +20,7 @@ export const remindSupplierReviews: JobPart = async (run) => {
     for (const person of recipients) {
       if (run.isPaused(person)) continue;
       run.count('supplier reminders');
-      run.batch.add({
+      run.hold({
         recipientId: person.id, itemRef: supplier.ref, kind: 'supplier_review',
         key: `supplier_review:${supplier.ref}:${person.id}:${reviewOn}:${cycle}`,
         title: `${supplier.ref} ${supplier.name}: supplier review`,
@@ -28,7 +28,6 @@ export const remindSupplierReviews: JobPart = async (run) => {
         button: isLead(toActor(person)) ? { label: 'Supplier register', command: 'register suppliers' } : undefined,
       });
     }
-    await run.stageIfFull();
   }
 };
 

@@ -31,7 +31,7 @@ export const remindTrainingObligations: JobPart = async (run) => {
     const nudge = { recipientId: person.id, itemRef: course.code, kind: 'training', button: { label: 'Attest', command: `attest ${course.code}`, style: 'primary' as const } };
     if (!latest) {
       run.count('training never attested');
-      run.batch.add({
+      run.hold({
         ...nudge,
         key: `training:${course.code}:${person.id}:never:r${neverAttestedRound(run, o)}`,
         title: `${course.code} ${course.title}: you have not attested this training yet`,
@@ -43,14 +43,13 @@ export const remindTrainingObligations: JobPart = async (run) => {
     const cycle = reminderCycle(daysLeft, run.settings.trainingReminderDays);
     if (!cycle) continue;
     run.count('training reminders');
-    run.batch.add({
+    run.hold({
       ...nudge,
       key: `training:${course.code}:${person.id}:${latest.expiresOn}:${cycle}`,
       title: `${course.code} ${course.title}: ${daysLeft < 0 ? `your training expired on ${latest.expiresOn}` : daysLeft === 0
         ? 'your training expires today' : `your training expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (${latest.expiresOn})`}`,
       detail: basis ? `required by ${basis}; attest again once you have renewed it` : 'attest again once you have renewed it',
     });
-    await run.stageIfFull();
   }
 };
 
