@@ -137,6 +137,16 @@ export async function latestApproval(db: Db, subject: ApprovalSubject, subjectRe
   return row && { ...row.approval, decider: row.decider };
 }
 
+/** The newest request or decision about each of several things of one kind, in one query: by subject ref. */
+export async function latestApprovals(db: Db, subject: ApprovalSubject, subjectRefs: string[]): Promise<Map<string, Approval & { decider: string | null }>> {
+  if (subjectRefs.length === 0) return new Map();
+  const rows = await db.selectDistinctOn([managementApprovals.subjectRef], { approval: managementApprovals, decider: people.name }).from(managementApprovals)
+    .leftJoin(people, eq(people.id, managementApprovals.decidedBy))
+    .where(and(eq(managementApprovals.subjectKind, subject.kind), inArray(managementApprovals.subjectRef, subjectRefs)))
+    .orderBy(managementApprovals.subjectRef, desc(managementApprovals.id));
+  return new Map(rows.map((r) => [r.approval.subjectRef, { ...r.approval, decider: r.decider }]));
+}
+
 /**
  * "approved by Dana Board on 2026-11-02 (APR-0004)", "awaiting management-body approval (APR-0005)", …: the day
  * on the clock of the reader's `timezone` ('UTC' in exports).

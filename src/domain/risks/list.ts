@@ -10,7 +10,7 @@ import {
   acceptanceInForce, appetiteInForce, describeAcceptance, isAboveAppetite, latestAcceptances, seesAllRisks,
 } from './register.js';
 import { offersAcceptance, riskAcceptanceSubject } from './accept.js';
-import { approvalInWords, latestApproval } from '../approvals/request.js';
+import { approvalInWords, latestApprovals } from '../approvals/request.js';
 import { proposedAppetite } from './appetite.js';
 import { threatInWords } from '../../refdata/threats.js';
 
@@ -45,11 +45,7 @@ export const risksCommand = defineCommand({
     const appetite = await appetiteInForce(ctx.db);
     const acceptances = await latestAcceptances(ctx.db, rows.map((r) => r.risk.id));
     const links = await riskLinks(ctx.db, rows.map((r) => r.risk.id));
-    const asked = new Map<number, string>();
-    for (const { risk } of rows) {
-      const latest = await latestApproval(ctx.db, riskAcceptanceSubject, risk.ref);
-      if (latest) asked.set(risk.id, approvalInWords(latest, ctx.actor.timezone));
-    }
+    const asked = await latestApprovals(ctx.db, riskAcceptanceSubject, rows.map((r) => r.risk.ref));
 
     const items: ListItem[] = rows.map(({ risk, owner }) => {
       const above = isAboveAppetite(risk.residualScore, appetite);
@@ -57,6 +53,7 @@ export const risksCommand = defineCommand({
       const accepted = acceptanceInForce(acceptance, risk, readersDay(ctx.now, ctx.actor.timezone));
       const offerAcceptance = !accepted && offersAcceptance(ctx.actor, risk, above);
       const linked = links.get(risk.id)!;
+      const request = asked.get(risk.ref);
       return {
         title: `${risk.ref} ${risk.title}`,
         detail: [above === undefined ? 'no risk appetite set' : above ? 'above appetite' : 'within appetite',
@@ -73,7 +70,7 @@ export const risksCommand = defineCommand({
               : 'no risk appetite recorded',
           },
           ...(acceptance ? [{ label: 'Acceptance', value: describeAcceptance(acceptance, risk, ctx.now, ctx.actor.timezone) }] : []),
-          ...(asked.has(risk.id) ? [{ label: 'Acceptance by the management body', value: asked.get(risk.id)! }] : []),
+          ...(request ? [{ label: 'Acceptance by the management body', value: approvalInWords(request, ctx.actor.timezone) }] : []),
           ...(linked.assets.length ? [{ label: 'Assets', value: linked.assets.join(', ') }] : []),
           ...(linked.controls.length ? [{ label: 'Controls', value: linked.controls.join(', ') }] : []),
           ...(risk.threatRef ? [{ label: 'Threat', value: threatInWords(risk.threatRef) }] : []),
