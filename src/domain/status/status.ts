@@ -14,6 +14,7 @@ import {
 } from './queries.js';
 import { readersDay } from '../../core/time.js';
 import { evidenceAwaitingReviewBy } from '../evidence/review.js';
+import { periodInWords } from '../evidence/words.js';
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
 const share = (part: number, whole: number, none: string) => (whole === 0 ? none : `${percent(part, whole)} (${part} of ${whole})`);
@@ -145,7 +146,7 @@ export const statusCommand = defineCommand({
         title: 'Evidence requests you owe',
         items: evidence.map((e) => ({
           title: `${e.ref} — ${e.controlCode} ${e.controlTitle}`,
-          detail: `due ${e.dueOn}${overdueMark(e.dueOn, today)} · ${e.cycle}`,
+          detail: `due ${e.dueOn}${overdueMark(e.dueOn, today)} · ${periodInWords(e.cycle)}`,
           buttons: [{ label: 'Submit evidence', command: `evidence submit ${e.ref}` }],
         })),
       });
