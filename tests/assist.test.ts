@@ -133,9 +133,12 @@ describe('plain language in the core pipeline (the terminal)', () => {
   it('without an endpoint configured says where commands start, that plain language needs AI assistance and the command meant; calls nothing', async () => {
     const plain = coreWith({});
     const before = await bot.auditCount();
-    const needsAi = 'Plain-language messages need AI assistance, which is off: whoever runs the bot sets OPENAI_API_KEY, OPENAI_MODEL';
-    expect(toPlainText(await ask('staff', { message: OTTER }, plain))).toBe(`${PLAIN_ANSWER}\n${needsAi} and, for another server than OpenAI, OPENAI_BASE_URL.\n`
+    // Staff cannot set the bot's configuration: they are told whom to ask; the ISMS lead what whoever runs the bot sets.
+    const needsAi = 'Plain-language messages need AI assistance, which is not switched on here: ask the ISMS lead if you would like it.';
+    expect(toPlainText(await ask('staff', { message: OTTER }, plain))).toBe(`${PLAIN_ANSWER}\n${needsAi}\n`
       + 'It looks like "/isms declare ai": "/isms help declare ai" explains it.');
+    expect(toPlainText(await ask('lead', { message: OTTER }, plain))).toContain('Plain-language messages need AI assistance, which is off: whoever runs the bot sets '
+      + 'OPENAI_API_KEY, OPENAI_MODEL and, for another server than OpenAI, OPENAI_BASE_URL.');
     // A direct message in Slack and a message in Teams are answered the same way, in their own wording of commands.
     expect(toPlainText(await ask('staff', { message: OTTER }, plain, 'slack'))).toContain(needsAi);
     const teams = toPlainText(await ask('staff', { line: OTTER }, plain, 'teams'));
@@ -145,7 +148,8 @@ describe('plain language in the core pipeline (the terminal)', () => {
     expect(toPlainText(await ask('staff', { message: 'what do I have to do this week?' }, plain))).not.toContain('It looks like');
     expect(await bot.auditCount()).toBe(before);
     expect(fake.requests).toEqual([]);
-    expect(toPlainText(await ask('staff', { line: '/isms help' }, plain))).toContain('Plain-language messages (e.g. "I started using Otter for meeting notes") need AI assistance, which is off');
+    expect(toPlainText(await ask('staff', { line: '/isms help' }, plain))).toContain('Plain-language messages (e.g. "I started using Otter for meeting notes") need AI assistance, which is not switched on here');
+    expect(toPlainText(await ask('staff', { message: OTTER }, plain))).not.toContain('OPENAI');
     expect(toPlainText(await ask('staff', { line: '/isms help' }))).toContain('You can also write in plain language');
   });
 

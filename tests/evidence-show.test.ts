@@ -59,7 +59,8 @@ describe('/isms evidence show', () => {
     expect(plain).toContain('Submitted at: 2026-06-15 11:00 Europe/Berlin\n');
     expect(plain).toContain(`File: access-review.pdf (${file.length} bytes)`);
     expect(plain).toContain(`SHA-256: ${sha256(file)}`);
-    expect(plain).toContain('Channel: slack');
+    expect(plain).toContain('Sent in: Slack\n');
+    expect(plain).not.toContain('Channel:');
     expect(plain).toContain('Text: Review started');
     expect(plain).toContain('Effective: 2026-06-10');
 

@@ -226,6 +226,12 @@ describe('/isms request', () => {
 
     // The owner now sees it, and the button's command records evidence on it.
     expect(await bot.sayText('owner', '/isms evidence', at)).toContain(request.ref);
+    // The period reads as the day it was asked for, not as the stored "adhoc-2026-06-15".
+    expect(answer).toMatch(/Period: requested on 2026-06-15$/m);
+    expect(await bot.sayText('owner', '/isms evidence', at)).toContain('Period: requested on 2026-06-15\n');
+    expect(await bot.sayText('owner', '/isms status', at)).toContain('due 2026-06-29 · requested on 2026-06-15\n');
+    expect(await bot.sayText('lead', '/isms register evidence', at)).toContain('Period: requested on 2026-06-15\n');
+    expect(`${answer}${await bot.sayText('owner', '/isms evidence', at)}`).not.toContain('adhoc');
   });
 
   it('takes a due date, refuses one in the past and a second open request for the same control', async () => {

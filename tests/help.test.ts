@@ -25,6 +25,14 @@ describe('help and "did you mean"', () => {
     expect(plain).toContain('Declare a new third party (supplier, service provider) so it can be assessed');
   });
 
+  it('with AI assistance off, tells staff to ask the ISMS lead and only the ISMS lead which settings switch it on', async () => {
+    const staff = await bot.sayText('staff', '/isms help');
+    expect(staff).toContain('Plain-language messages (e.g. "I started using Otter for meeting notes") need AI assistance, which is not switched on here: ask the ISMS lead if you would like it.');
+    expect(staff).not.toContain('OPENAI');
+    for (const who of ['owner', 'auditor', 'board'] as const) expect(await bot.sayText(who, '/isms help')).not.toContain('OPENAI');
+    expect(await bot.sayText('lead', '/isms help')).toContain('need AI assistance, which is off: whoever runs the bot sets OPENAI_API_KEY, OPENAI_MODEL');
+  });
+
   it('"help ack" shows --version, which the Acknowledge buttons type', async () => {
     const plain = toPlainText(await bot.say('staff', '/isms help ack'));
     expect(plain).toContain('/isms ack <policy id> [--version <version>]');

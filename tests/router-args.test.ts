@@ -86,6 +86,23 @@ describe('a command\'s arguments are declared once: parsing, usage, help and for
     }
   });
 
+  it('no form field\'s hint says its label again: a hint adds something, or there is none', async () => {
+    const words = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+    const repeating: string[] = [];
+    for (const spec of bot.router.specs.filter((s) => s.form)) {
+      const who = !spec.roles || spec.roles.includes('isms_lead') ? 'lead' : 'board';
+      for (const f of findForm(await bot.say(who, `/isms ${spec.name}`, at))?.fields ?? []) {
+        if (f.hint !== undefined && words(f.hint).startsWith(words(f.label))) repeating.push(`${spec.name} ${f.name}: "${f.label}" / "${f.hint}"`);
+      }
+    }
+    expect(repeating).toEqual([]);
+    const users = findForm(await bot.say('staff', '/isms declare ai'))!.fields.find((f) => f.name === 'users')!;
+    expect(users).toMatchObject({ label: 'How many people use it?' });
+    expect(users.hint).toBeUndefined();
+    // Help keeps saying what the argument means.
+    expect(await bot.sayText('staff', '/isms help declare ai')).toContain('--users <n>: How many people use it (optional)');
+  });
+
   it('a form field takes its type, required-ness and choices from the schema: enums are selects, whole numbers allow no decimals', async () => {
     const ai = findForm(await bot.say('staff', '/isms declare ai'))!;
     const field = (name: string) => ai.fields.find((f) => f.name === name)!;

@@ -12,7 +12,7 @@ import { eq } from 'drizzle-orm';
 import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, postedMessage } from './helpers/fake-slack-workspace.js';
 import { actions, reply, text } from '../src/core/reply.js';
-import { evidenceItems, evidenceRequests, people } from '../src/db/schema/index.js';
+import { evidenceItems, evidenceRequests, people, poamExtensions, poamItems, scopeChanges } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
 
@@ -162,5 +162,21 @@ describe("the ISMS lead's App Home", () => {
     expect(shown).not.toContain('Nothing is waiting for you');
     expect(shown).toMatch(/\d+ evidence submissions? waits? for your review/);
     expect(JSON.stringify(home.args.view.blocks)).toContain('"value":"evidence review"');
+  });
+
+  it('lists the triage items and extension requests waiting for their decision, each with its buttons', async () => {
+    const [sam] = await w.t.db.select().from(people).where(eq(people.email, 'sam@test.example'));
+    await w.t.db.insert(scopeChanges).values({ ref: 'SC-0901', kind: 'new_supplier', subject: 'Home Hosting', declaredBy: sam.id });
+    const [item] = await w.t.db.insert(poamItems).values({ ref: 'POAM-0901', weakness: 'No home backups', source: 'risk', ownerId: sam.id, dueOn: '2026-05-31' }).returning();
+    await w.t.db.insert(poamExtensions).values({ ref: 'PEX-0901', itemId: item.id, previousDueOn: '2026-05-31', requestedDueOn: '2026-07-31', reason: 'disks on order', requestedBy: sam.id });
+    await w.sender.event({ type: 'app_home_opened', user: 'ULENA', channel: 'DLENA', tab: 'home', event_ts: '1700006002.000100' }, 'EvHOMEDECIDE');
+    const home = await w.fake.waitForCall('views.publish', (c) => c.args.user_id === 'ULENA' && JSON.stringify(c.args.view.blocks).includes('SC-0901'));
+    const shown = blockText(home.args.view.blocks);
+    expect(shown).toContain('SC-0901 — new supplier: Home Hosting');
+    expect(shown).toContain('PEX-0901 — POAM-0901 No home backups');
+    const blocks = JSON.stringify(home.args.view.blocks);
+    for (const command of ['triage accept SC-0901', 'triage reject SC-0901', 'poam approve PEX-0901', 'poam reject PEX-0901']) {
+      expect(blocks).toContain(`"value":"${command}"`);
+    }
   });
 });

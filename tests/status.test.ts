@@ -151,4 +151,42 @@ describe('/isms status', () => {
     expect(toPlainText(answer)).toContain('valid until 2027-03-10');
     expect(await bot.sayText('lead', '/isms status', { now })).toContain('Management-body training: 2 of 2 members hold a valid attestation');
   });
+
+  it('lists the triage items and extension requests the ISMS lead may decide, oldest first, each with its buttons, and how to see the rest', async () => {
+    const db = bot.t.db;
+    const { lead, staff, owner } = bot.ids;
+    await db.insert(scopeChanges).values([
+      { ref: 'SC-0002', kind: 'new_system', subject: 'Payroll app', declaredBy: lead, declaredAt: new Date('2026-03-01T10:00:00Z') },
+      { ref: 'SC-0003', kind: 'new_ai_usage', subject: 'Meeting notes AI', declaredBy: owner, declaredAt: new Date('2026-03-02T10:00:00Z') },
+      { ref: 'SC-0004', kind: 'retired_system', subject: 'Old CRM', declaredBy: staff, declaredAt: new Date('2026-03-03T10:00:00Z') },
+      { ref: 'SC-0005', kind: 'new_geography', subject: 'Canada', declaredBy: staff, declaredAt: new Date('2026-03-04T10:00:00Z') },
+      { ref: 'SC-0006', kind: 'new_supplier', subject: 'Globex', declaredBy: owner, declaredAt: new Date('2026-03-05T10:00:00Z') },
+    ]);
+    await db.update(scopeChanges).set({ declaredAt: new Date('2026-02-20T10:00:00Z') }).where(eq(scopeChanges.ref, 'SC-0001'));
+    await db.update(poamExtensions).set({ requestedAt: new Date('2026-03-06T10:00:00Z') }).where(eq(poamExtensions.ref, 'PEX-0001'));
+    const [leads] = await db.insert(poamItems).values({ ref: 'POAM-0004', weakness: 'No log review', source: 'risk', ownerId: lead, dueOn: '2026-04-30' }).returning();
+    const [owners] = await db.select().from(poamItems).where(eq(poamItems.ref, 'POAM-0001'));
+    await db.insert(poamExtensions).values([
+      { ref: 'PEX-0002', itemId: leads.id, previousDueOn: '2026-04-30', requestedDueOn: '2026-06-30', reason: 'SIEM late', requestedBy: lead },
+      { ref: 'PEX-0003', itemId: owners.id, previousDueOn: '2026-03-05', requestedDueOn: '2026-04-30', reason: 'token shortage', requestedBy: lead },
+    ]);
+    const answer = await bot.say('lead', '/isms status', { now });
+    const shown = toPlainText(answer);
+    expect(shown).toContain('Lena Lead, 7 things wait for you.');
+    expect(shown).toContain('SC-0001 — new supplier: Acme Cloud — declared by Sam Staff on 2026-02-20');
+    expect(shown).toContain('SC-0003 — new AI use: Meeting notes AI — declared by Olga Owner on 2026-03-02');
+    expect(shown).toContain('and 2 more: /isms triage');
+    expect(shown).not.toContain('SC-0002'); // the lead's own declaration is for someone else to decide
+    expect(shown).toContain('PEX-0001 — POAM-0002 Backups never restored in a test — Sam Staff asks to move the due date from 2026-05-31 to 2026-07-31 (asked on 2026-03-06)');
+    expect(shown).toContain('Reason: tape library on order');
+    expect(shown).not.toContain('PEX-0002 — '); // the lead's own item (listed among their items, without decision buttons)
+    expect(shown).not.toContain('PEX-0003 — '); // asked for by the lead
+    expect(buttonCommands(answer)).toEqual([
+      'triage accept SC-0001', 'triage reject SC-0001', 'triage accept SC-0003', 'triage reject SC-0003', 'triage accept SC-0004', 'triage reject SC-0004', 'triage',
+      'poam approve PEX-0001', 'poam reject PEX-0001', 'poam done POAM-0004',
+    ]);
+    expect(await bot.sayText('owner', '/isms status', { now })).not.toContain('SC-0001');
+    // In Teams, where commands are typed without "/isms".
+    expect(toPlainText(await bot.say('lead', 'status', { now, channel: 'teams' }))).toContain('and 2 more: triage\n');
+  });
 });

@@ -292,6 +292,9 @@ function formHint(description: string, picked: boolean): string {
   return picked ? hint.replace(/,\s*(comma-separated|separated by commas)\b.*$/s, '') : hint;
 }
 
+/** Words alone, to tell a hint that only says its label again ("What was found" under "What was found"). */
+const wordsOf = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+
 /** A command's form, derived from its arguments: every argument that is not hidden, known or left out. */
 export async function deriveForm<Ctx>(command: string, list: ArgInfo[], declared: FormDeclaration, ctx: Ctx, options: FormOptions = {}): Promise<Form> {
   const known = options.known ?? {};
@@ -302,6 +305,8 @@ export async function deriveForm<Ctx>(command: string, list: ArgInfo[], declared
     const choices = typeof arg.options === 'function' ? await arg.options(ctx)
       : arg.options ?? a.choices?.map((c) => ({ value: c, label: c }));
     const choosable = (a.field === 'select' || a.field === 'multiselect') && choices && choices.length > 0 && choices.length <= MAX_CHOICES;
+    // A description that only repeats the label still explains the argument in help; the form shows no hint for it.
+    const hint = a.description ? formHint(a.description, Boolean(choosable) && a.field === 'multiselect') : undefined;
     const field: FormField = {
       name: a.name,
       label: a.label,
@@ -309,7 +314,7 @@ export async function deriveForm<Ctx>(command: string, list: ArgInfo[], declared
       ...(a.required ? { required: true } : {}),
       ...(choosable ? { options: choices } : {}),
       ...(arg.placeholder ? { placeholder: arg.placeholder } : {}),
-      ...(a.description ? { hint: formHint(a.description, Boolean(choosable) && a.field === 'multiselect') } : {}),
+      ...(hint && wordsOf(hint) !== wordsOf(a.label) ? { hint } : {}),
       ...(a.integer ? { integer: true } : {}),
       ...(a.field === 'number' && a.min !== undefined ? { min: a.min } : {}),
       ...(a.field === 'number' && a.max !== undefined ? { max: a.max } : {}),

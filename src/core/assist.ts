@@ -16,6 +16,7 @@ import type { CommandRouter, CommandSpec, Inbound } from './router.js';
 import type { Prompt } from './prompts.js';
 import { assistantCalls, assistantTokens } from './metrics.js';
 import { PROPOSED_BY_FIELD, proposedByValue } from './proposals.js';
+import { isLead, type Actor } from './actor.js';
 
 export interface AssistantConfig {
   apiKey: string;
@@ -28,8 +29,13 @@ export interface AssistantConfig {
   fileText?: boolean;
 }
 
-/** What plain language needs while AI assistance is off, said by help and by the answer to a plain message. */
-export const PLAIN_LANGUAGE_OFF = 'need AI assistance, which is off: whoever runs the bot sets OPENAI_API_KEY, OPENAI_MODEL and, for another server than OpenAI, OPENAI_BASE_URL.';
+/**
+ * What plain language needs while AI assistance is off, said by help and by the answer to a plain
+ * message: to the ISMS lead, what whoever runs the bot sets; to anyone else, whom to ask.
+ */
+export const plainLanguageOff = (actor: Actor): string => (isLead(actor)
+  ? 'need AI assistance, which is off: whoever runs the bot sets OPENAI_API_KEY, OPENAI_MODEL and, for another server than OpenAI, OPENAI_BASE_URL.'
+  : 'need AI assistance, which is not switched on here: ask the ISMS lead if you would like it.');
 
 /**
  * Words that show which command a plain message most likely means, for the answer without AI

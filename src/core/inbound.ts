@@ -17,7 +17,7 @@ import { ACCOUNT_COLUMN, ACCOUNT_FIELD } from './reach.js';
 import { type Reply, reply, text } from './reply.js';
 import { discardAll } from './attachments.js';
 import { type Attachment, type Channel, type CommandRouter, type Inbound, commandLine, commandPrefix, commandWords } from './router.js';
-import { type Assistant, PLAIN_LANGUAGE_OFF, looksLike } from './assist.js';
+import { type Assistant, plainLanguageOff, looksLike } from './assist.js';
 
 export type ChatPlatform = 'slack' | 'teams';
 
@@ -262,7 +262,7 @@ export class InboundPipeline {
       ...plain,
       blocks: [
         ...plain.blocks,
-        text(`Plain-language messages ${PLAIN_LANGUAGE_OFF}`),
+        text(`Plain-language messages ${plainLanguageOff(actor)}`),
         ...(command ? [text(`It looks like "${commandLine(channel, command)}": "${commandLine(channel, `help ${command}`)}" explains it.`)] : []),
       ],
     };

@@ -18,7 +18,7 @@ type Verdict = 'approve' | 'restrict' | 'prohibit' | 'duplicate';
 const note = (what: string) => z.string().trim().max(2000, 'must be at most 2000 characters').optional().describe(what);
 const aiRef = (what: string) => registerRef('AI').describe(what);
 
-const approveInput = z.object({ ref: aiRef('The AI tool, e.g. AI-0001'), conditions: note('Conditions of use, if any, e.g. "no customer data"') });
+const approveInput = z.object({ ref: aiRef('The AI tool, e.g. AI-0001'), conditions: note('Any limits on its use, e.g. "no customer data"') });
 const restrictInput = z.object({ ref: aiRef('The AI tool, e.g. AI-0001'), conditions: note('The only conditions under which it may be used (required)') });
 const prohibitInput = z.object({ ref: aiRef('The AI tool, e.g. AI-0001'), reason: note('Why it may not be used (required); the declarer is told') });
 const duplicateInput = z.object({

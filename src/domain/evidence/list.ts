@@ -5,6 +5,7 @@ import { defineCommand } from '../../core/router.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
 import { pageNumber, pageOf } from '../../core/paging.js';
 import { readersDay } from '../../core/time.js';
+import { periodInWords } from './words.js';
 
 export const myEvidenceCommand = defineCommand({
   name: 'evidence',
@@ -23,7 +24,7 @@ export const myEvidenceCommand = defineCommand({
     const items: ListItem[] = shown.items.map(({ request, control }) => ({
       title: `${request.ref} — ${control.code} ${control.title}`,
       detail: `due ${request.dueOn}${request.dueOn < today ? ' (overdue)' : ''}`,
-      fields: [{ label: 'Period', value: request.cycle }],
+      fields: [{ label: 'Period', value: periodInWords(request.cycle) }],
       buttons: [{ label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' }],
     }));
     return reply(

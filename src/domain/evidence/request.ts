@@ -9,6 +9,7 @@ import { conflict, invalid } from '../../core/errors.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
 import { findControl } from './lookup.js';
 import { addDays, readersDay } from '../../core/time.js';
+import { periodInWords } from './words.js';
 
 const DEFAULT_DUE_DAYS = 14;
 
@@ -87,7 +88,7 @@ export const requestEvidenceCommand = defineCommand({
         { label: 'Control', value: `${control.code} ${control.title}` },
         { label: 'Owner', value: `${owner.name} <${owner.email}>` },
         { label: 'Due', value: request.dueOn },
-        { label: 'Period', value: request.cycle },
+        { label: 'Period', value: periodInWords(request.cycle) },
       ]),
     );
   },

@@ -13,6 +13,7 @@ import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequ
 import { asEvidenceRef } from './show.js';
 import type { EvidenceItem } from './submit.js';
 import { summariesOf, summaryField } from './summary.js';
+import { periodInWords } from './words.js';
 
 type Verdict = 'accepted' | 'returned';
 
@@ -263,7 +264,7 @@ export const reviewEvidenceCommand = defineCommand({
         detail: item ? `${describe(item)} submitted by ${submitters.get(item.submittedBy)} on ${readersDay(item.submittedAt, ctx.actor.timezone)}` : 'no revision recorded',
         fields: [
           { label: 'Owner', value: owner },
-          { label: 'Period', value: request.cycle },
+          { label: 'Period', value: periodInWords(request.cycle) },
           { label: 'Due', value: request.dueOn },
           ...(item ? [contentOf(item), { label: 'Effective', value: item.effectiveOn }] : []),
           ...(item && summaries.has(item.id) ? [summaryField(summaries.get(item.id)!)] : []),

@@ -15,6 +15,7 @@ import { localDateTime, readersTime, zoneOr } from '../../core/time.js';
 import { copyEvidenceFile, EvidenceFileMismatch, type StoredEvidenceFile } from './files.js';
 import { asRequestRef, findControl, findRequest } from './lookup.js';
 import { summariesOf, summaryField, type EvidenceSummary } from './summary.js';
+import { channelInWords } from './words.js';
 
 const EVIDENCE_REF = /^EV-?(\d+)$/i;
 
@@ -195,7 +196,7 @@ function revisionEntry(r: Revision, shown: Shown, verdict: string | undefined, s
     ...(r.fileName ? [{ label: 'File', value: `${r.fileName} (${sizeInWords(r.fileSize ?? 0)})` }] : []),
     ...(r.fileSha256 ? [{ label: 'SHA-256', value: r.fileSha256 }] : []),
     ...(summary ? [summaryField(summary)] : []),
-    { label: 'Channel', value: r.channel },
+    { label: 'Sent in', value: channelInWords(r.channel) },
     ...(r.requestRef ? [{ label: 'Review', value: verdict ?? 'not reviewed' }] : []),
   ];
   return {

@@ -3,7 +3,7 @@ import { defineCommand, commandLine, commandWords, examplesOf, type Channel, typ
 import { inUsageOrder, usageOf, type ArgInfo } from '../../core/args.js';
 import { reply, text, fields, type Block } from '../../core/reply.js';
 import { ROLE_LABELS } from '../../core/actor.js';
-import { PLAIN_LANGUAGE_OFF } from '../../core/assist.js';
+import { plainLanguageOff } from '../../core/assist.js';
 
 /** One argument in "help <command>": how it is typed, and what it means. */
 function argumentLine(a: ArgInfo): { label: string; value: string } {
@@ -34,7 +34,7 @@ export function helpCommand(router: () => CommandRouter, options: { plainLanguag
           listed(r.visibleTo(ctx.actor)),
           text(options.plainLanguage
             ? 'You can also write in plain language (e.g. "I started using Otter for meeting notes"): I propose the matching command as its form, and nothing is recorded until you submit it.'
-            : `Plain-language messages (e.g. "I started using Otter for meeting notes") ${PLAIN_LANGUAGE_OFF}`),
+            : `Plain-language messages (e.g. "I started using Otter for meeting notes") ${plainLanguageOff(ctx.actor)}`),
         );
       }
       const words = commandWords(command);

@@ -81,7 +81,7 @@ async function acknowledgedBy(ctx: CommandContext, versionId: number, personIds:
 export const startCampaignInput = z.object({
   policy: policyRef.describe('The policy whose version in force people are asked to acknowledge'),
   audience: z.string().trim().max(10_000).optional()
-    .describe('Who is asked: all, role:<role>, or people separated by commas (an email address, a name or an @handle each); empty means everyone in scope'),
+    .describe('Everyone in scope ("all", or left empty), a role ("role:<role>"), or people separated by commas (an email address, a name or an @handle each)'),
 });
 
 /** The policies that have a version in force, as a form's choices. */
@@ -169,7 +169,7 @@ export const startCampaignCommand = defineCommand({
   schema: startCampaignInput,
   args: {
     policy: { positional: true, value: 'policy id', placeholder: 'e.g. POL-0001', options: inForce },
-    audience: { positional: 'rest', label: 'Who', field: 'text', placeholder: 'all, role:staff, or people: emails, names or @handles' },
+    audience: { positional: 'rest', label: 'Who is asked', field: 'text', placeholder: 'all, role:staff, or people: emails, names or @handles' },
   },
   form: { title: 'Start an acknowledgement campaign', submitLabel: 'Start' },
   async run(ctx, input) {

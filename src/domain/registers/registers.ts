@@ -15,6 +15,7 @@ import { supplierFacts } from '../suppliers/details.js';
 import { readersDay } from '../../core/time.js';
 import { statusInWords } from '../poam/items.js';
 import { poamHistories } from '../poam/history.js';
+import { periodInWords } from '../evidence/words.js';
 
 export const REGISTER_NAMES = ['ai', 'suppliers', 'scope', 'evidence', 'poam'] as const;
 export type RegisterName = (typeof REGISTER_NAMES)[number];
@@ -118,7 +119,7 @@ const readEvidence: Reader = async (ctx, input) => {
       title: `${r.ref} ${control.code} ${control.title}`,
       detail: r.status,
       fields: [
-        { label: 'Cycle', value: r.cycle },
+        { label: 'Period', value: periodInWords(r.cycle) },
         { label: 'Owner', value: owner },
         { label: 'Due', value: r.dueOn },
         { label: 'Latest revision', value: last ? `${last.ref} revision ${last.revision}, submitted ${readersDay(last.submittedAt, ctx.actor.timezone)}` : 'none yet' },

@@ -15,7 +15,7 @@ export const findingAddInput = z.object({
   type: findingType.describe('Major or minor nonconformity, observation, or opportunity for improvement'),
   clause: isoClause.describe('The ISO 27001 clause (e.g. 9.2) or Annex A control (e.g. A.5.15) it is against'),
   description: z.string({ required_error: 'describe what the auditor found' }).trim()
-    .min(1, 'describe what the auditor found').max(4000, 'must be at most 4000 characters').describe('What was found'),
+    .min(1, 'describe what the auditor found').max(4000, 'must be at most 4000 characters').describe('What the auditor found, and the evidence it rests on'),
   'root-cause': z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional().describe('Why it happened'),
   owner: personRef.optional().describe('Who owns the corrective action (email, name or @handle); required for a major or minor nonconformity'),
   due: isoDate.optional().describe('When the corrective action is due, a future date; required for a major or minor nonconformity'),

@@ -341,7 +341,7 @@ export const reviewDecisionCloseCommand = defineCommand({
   roles: ['isms_lead', 'management_body'],
   schema: z.object({
     decision: decisionRef.describe('The decision, e.g. MR-0001/1'),
-    note: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional().describe('What was done'),
+    note: z.string().trim().min(1).max(4000, 'must be at most 4000 characters').optional().describe('How the action was carried out; kept in the audit trail with the closure'),
   }),
   args: { decision: { positional: true, value: 'MR-ref/number', placeholder: 'e.g. MR-0001/1' }, note: { positional: 'rest', label: 'What was done' } },
   form: { title: 'Close a management review decision', submitLabel: 'Close' },

@@ -1,4 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { and, asc, count, eq, ne, sql } from 'drizzle-orm';
+import { people, poamExtensions, poamItems, scopeChanges } from '../../db/schema/index.js';
+import type { ScopeChangeKind } from '../triage/labels.js';
 import type { Db } from '../../db/client.js';
 import { rows } from '../../db/migrate.js';
 
@@ -89,4 +91,36 @@ export async function programmeFigures(db: Db, today: string): Promise<Programme
         and residual_score > (select max_residual_score from risk_appetite where approved_at is not null order by id desc limit 1)) as "risksOverAppetite",
       (select count(*)::int from management_approvals where status = 'pending') as "approvalsPending"`);
   return row;
+}
+
+/** A few of the items waiting for a person's decision, oldest first, and how many there are in all. */
+export interface Waiting<T> { total: number; oldest: T[] }
+
+export interface TriageWaiting { ref: string; kind: ScopeChangeKind; subject: string; declarer: string; declaredAt: Date }
+
+/** Declarations and scope changes waiting for triage that someone else declared: nobody decides their own. */
+export async function triageDecidableBy(db: Db, personId: number, shown: number): Promise<Waiting<TriageWaiting>> {
+  const mine = and(eq(scopeChanges.status, 'proposed'), ne(scopeChanges.declaredBy, personId));
+  const [{ total }] = await db.select({ total: count() }).from(scopeChanges).where(mine);
+  const oldest = await db.select({
+    ref: scopeChanges.ref, kind: scopeChanges.kind, subject: scopeChanges.subject, declarer: people.name, declaredAt: scopeChanges.declaredAt,
+  }).from(scopeChanges).innerJoin(people, eq(people.id, scopeChanges.declaredBy))
+    .where(mine).orderBy(asc(scopeChanges.declaredAt), asc(scopeChanges.id)).limit(shown);
+  return { total, oldest };
+}
+
+export interface ExtensionWaiting {
+  ref: string; itemRef: string; weakness: string; previousDueOn: string; requestedDueOn: string; reason: string; requester: string; requestedAt: Date;
+}
+
+/** POA&M extension requests someone else asked for, on items someone else owns: nobody decides their own. */
+export async function extensionsDecidableBy(db: Db, personId: number, shown: number): Promise<Waiting<ExtensionWaiting>> {
+  const mine = and(eq(poamExtensions.status, 'requested'), ne(poamExtensions.requestedBy, personId), ne(poamItems.ownerId, personId));
+  const [{ total }] = await db.select({ total: count() }).from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId)).where(mine);
+  const oldest = await db.select({
+    ref: poamExtensions.ref, itemRef: poamItems.ref, weakness: poamItems.weakness, previousDueOn: poamExtensions.previousDueOn,
+    requestedDueOn: poamExtensions.requestedDueOn, reason: poamExtensions.reason, requester: people.name, requestedAt: poamExtensions.requestedAt,
+  }).from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId)).innerJoin(people, eq(people.id, poamExtensions.requestedBy))
+    .where(mine).orderBy(asc(poamExtensions.requestedAt), asc(poamExtensions.id)).limit(shown);
+  return { total, oldest };
 }

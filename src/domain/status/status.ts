@@ -1,15 +1,20 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/router.js';
 import { hasRole, isLead } from '../../core/actor.js';
 import type { Db } from '../../db/client.js';
-import { fields, reply, text, type Block, type Field } from '../../core/reply.js';
+import { fields, reply, text, type Block, type Field, type ListItem } from '../../core/reply.js';
+import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
+import { KIND_LABELS } from '../triage/labels.js';
 import { everyonesObligations, obligationsOf } from '../training/obligations.js';
 import { controlStates } from '../soa/soa.js';
 import { obligationItem } from '../training/list.js';
 import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
-import { approvalsAwaitingDecisionBy, openEvidenceRequestsOf, programmeFigures, unacknowledgedPoliciesOf, type ProgrammeFigures } from './queries.js';
+import {
+  approvalsAwaitingDecisionBy, extensionsDecidableBy, openEvidenceRequestsOf, programmeFigures, triageDecidableBy, unacknowledgedPoliciesOf,
+  type ExtensionWaiting, type ProgrammeFigures, type TriageWaiting, type Waiting,
+} from './queries.js';
 import { readersDay } from '../../core/time.js';
 import { evidenceAwaitingReviewBy } from '../evidence/review.js';
+import { periodInWords } from '../evidence/words.js';
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
 const share = (part: number, whole: number, none: string) => (whole === 0 ? none : `${percent(part, whole)} (${part} of ${whole})`);
@@ -71,6 +76,41 @@ function programmeFields(f: ProgrammeFigures): Field[] {
   ];
 }
 
+/** How many triage items and extension requests the ISMS lead's to-do lists before "and N more". */
+const SHOWN_DECISIONS = 3;
+
+/** The oldest items waiting for the person's decision, and a pointer to the whole list when there are more. */
+function decisionsList<T>(ctx: CommandContext, title: string, waiting: Waiting<T>, entry: (item: T) => ListItem, all: { command: string; label: string }): Block {
+  const more = waiting.total - waiting.oldest.length;
+  return {
+    type: 'list',
+    title,
+    items: [
+      ...waiting.oldest.map(entry),
+      ...(more > 0 ? [{ title: `and ${more} more: ${commandLine(ctx.channel, all.command)}`, buttons: [{ label: all.label, command: all.command }] }] : []),
+    ],
+  };
+}
+
+const triageEntry = (ctx: CommandContext) => (c: TriageWaiting): ListItem => ({
+  title: `${c.ref} — ${KIND_LABELS[c.kind]}: ${c.subject}`,
+  detail: `declared by ${c.declarer} on ${readersDay(c.declaredAt, ctx.actor.timezone)}`,
+  buttons: [
+    { label: 'Accept', command: `triage accept ${c.ref}`, style: 'primary' },
+    { label: 'Reject', command: `triage reject ${c.ref}`, style: 'danger' },
+  ],
+});
+
+const extensionEntry = (ctx: CommandContext) => (e: ExtensionWaiting): ListItem => ({
+  title: `${e.ref} — ${e.itemRef} ${e.weakness}`,
+  detail: `${e.requester} asks to move the due date from ${e.previousDueOn} to ${e.requestedDueOn} (asked on ${readersDay(e.requestedAt, ctx.actor.timezone)})`,
+  fields: [{ label: 'Reason', value: e.reason }],
+  buttons: [
+    { label: 'Approve', command: `poam approve ${e.ref}`, style: 'primary' },
+    { label: 'Reject', command: `poam reject ${e.ref}`, style: 'danger' },
+  ],
+});
+
 export const statusCommand = defineCommand({
   name: 'status',
   readOnly: true,
@@ -86,10 +126,14 @@ export const statusCommand = defineCommand({
     const poam = await openItems(ctx.db, ctx.actor.id);
     const approvals = hasRole(ctx.actor, 'management_body') ? await approvalsAwaitingDecisionBy(ctx.db, ctx.actor.id) : 0;
     const reviews = await evidenceAwaitingReviewBy(ctx.db, ctx.actor);
+    // The ISMS lead decides triage and extension requests, never their own (core/duties.ts).
+    const none = { total: 0, oldest: [] };
+    const triage = isLead(ctx.actor) ? await triageDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS) : none;
+    const extensions = isLead(ctx.actor) ? await extensionsDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS) : none;
 
     const overdue = evidence.filter((e) => e.dueOn < today).length + poam.filter((v) => v.item.dueOn < today).length
       + poam.flatMap((v) => v.milestones).filter((m) => !m.doneAt && m.dueOn < today).length;
-    const waiting = evidence.length + policies.length + training.length + poam.length + approvals + reviews;
+    const waiting = evidence.length + policies.length + training.length + poam.length + approvals + reviews + triage.total + extensions.total;
     const blocks: Block[] = [
       text(waiting === 0
         ? `Nothing is waiting for you, ${ctx.actor.name}.`
@@ -102,7 +146,7 @@ export const statusCommand = defineCommand({
         title: 'Evidence requests you owe',
         items: evidence.map((e) => ({
           title: `${e.ref} — ${e.controlCode} ${e.controlTitle}`,
-          detail: `due ${e.dueOn}${overdueMark(e.dueOn, today)} · ${e.cycle}`,
+          detail: `due ${e.dueOn}${overdueMark(e.dueOn, today)} · ${periodInWords(e.cycle)}`,
           buttons: [{ label: 'Submit evidence', command: `evidence submit ${e.ref}` }],
         })),
       });
@@ -116,6 +160,13 @@ export const statusCommand = defineCommand({
           buttons: [{ label: 'Review evidence', command: 'evidence review' }],
         }],
       });
+    }
+    if (triage.total) {
+      blocks.push(decisionsList(ctx, 'Waiting for your triage, oldest first', triage, triageEntry(ctx), { command: 'triage', label: 'Show all' }));
+    }
+    if (extensions.total) {
+      blocks.push(decisionsList(ctx, 'POA&M extension requests for your decision, oldest first', extensions, extensionEntry(ctx),
+        { command: 'poam --all', label: 'Show all POA&M items' }));
     }
     if (approvals) {
       blocks.push({

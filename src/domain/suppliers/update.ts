@@ -37,12 +37,12 @@ export const supplierInput = z.object({
   tier: tierInput.optional().describe('Criticality tier: 1 when it supports a critical or important function, 2 or 3 (ISMS lead only)'),
   data: declareSupplierInput.shape.data,
   lei: leiInput.optional().describe('Legal entity identifier (ISO 17442, 20 characters)'),
-  country: countryInput.optional().describe('Country of its head office, ISO 3166-1 two letters, e.g. DE'),
+  country: countryInput.optional().describe('Where its head office is: the ISO 3166-1 two-letter code, e.g. DE'),
   'service-type': serviceTypeInput.optional()
-    .describe(`Type of ICT service of the register of information: ${Object.entries(ICT_SERVICE_TYPES).map(([code, name]) => `${code} ${name}`).join('; ')}`),
+    .describe(`As classified in the DORA register of information: ${Object.entries(ICT_SERVICE_TYPES).map(([code, name]) => `${code} ${name}`).join('; ')}`),
   substitutability: substitutabilityInput.optional().describe('How hard it is to replace: easy, medium, difficult or impossible'),
   subcontractors: commaList(shortText('name each subcontractor')).optional()
-    .describe('Subcontractors that effectively underpin the service, comma-separated'),
+    .describe('The companies that effectively underpin the service, comma-separated'),
 });
 type SupplierInput = z.infer<typeof supplierInput>;
 type Change = Exclude<keyof SupplierInput, 'ref'>;

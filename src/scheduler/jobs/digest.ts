@@ -11,6 +11,7 @@ import { isoWeek } from '../../core/time.js';
 import { dueText } from './ladder.js';
 import { describeUnreachable, unreachableList } from '../../core/reach.js';
 import { JobRun, type Job } from './run.js';
+import { periodInWords } from '../../domain/evidence/words.js';
 
 const SHOWN = 10;
 const OPEN_POAM: (typeof POAM_STATUSES)[number][] = ['open', 'in_progress'];
@@ -59,7 +60,7 @@ async function leadDigest(run: JobRun, timezone: string | null): Promise<Block[]
 
   const overdue: ListItem[] = [
     ...lateEvidence.map(({ request, control, owner }) => ({
-      title: `${request.ref} evidence for ${control.code} ${control.title} (${request.cycle})`, detail: `${owner}, ${dueText(request.dueOn, today)}`,
+      title: `${request.ref} evidence for ${control.code} ${control.title} (${periodInWords(request.cycle)})`, detail: `${owner}, ${dueText(request.dueOn, today)}`,
     })),
     ...latePoam.map(({ item, owner }) => ({ title: `${item.ref} ${item.weakness}`, detail: `${owner}, ${dueText(item.dueOn, today)}` })),
   ];
@@ -114,7 +115,7 @@ async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: n
   const total = evidenceCount + poamCount;
   const items: ListItem[] = [
     ...evidence.map(({ request, control, owner }) => ({
-      title: `${request.ref} evidence for ${control.code} ${control.title} (${request.cycle})`, detail: `${owner}, ${dueText(request.dueOn, today)}`,
+      title: `${request.ref} evidence for ${control.code} ${control.title} (${periodInWords(request.cycle)})`, detail: `${owner}, ${dueText(request.dueOn, today)}`,
     })),
     ...poam.map(({ item, owner }) => ({ title: `${item.ref} ${item.weakness}`, detail: `${owner}, ${dueText(item.dueOn, today)}` })),
   ];

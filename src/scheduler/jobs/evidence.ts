@@ -5,6 +5,7 @@ import { nextRefs } from '../../core/refs.js';
 import { daysBetween } from '../../core/time.js';
 import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue } from './ladder.js';
 import { jobOf, RUN_BATCH, type JobPart } from './run.js';
+import { periodInWords } from '../../domain/evidence/words.js';
 
 type Frequency = Exclude<(typeof EVIDENCE_FREQUENCIES)[number], 'on_demand'>;
 
@@ -103,7 +104,7 @@ export const climbEvidenceLadders: JobPart = async (run) => {
     )).orderBy(evidenceRequests.id);
   await climbLadders(run, due.map(({ request, control }) => ({
     kind: 'evidence_request', id: request.id, ref: request.ref, ownerId: request.ownerId, dueOn: request.dueOn, escalationLevel: request.escalationLevel,
-    what: `evidence that ${control.code} ${control.title} works (${request.cycle})`,
+    what: `evidence that ${control.code} ${control.title} works (${periodInWords(request.cycle)})`,
     ownerButton: { label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' },
     leadButton: { label: 'Evidence register', command: 'register evidence' },
   })), (tx, items) => advanceLevels(tx, evidenceRequests, items, OPEN));
