@@ -256,6 +256,37 @@ describe('an evidence reply its author deletes in Slack', () => {
     expect((await w.t.db.select().from(processedEvents)).length).toBe(before.claims + 1);
   });
 
+  it('with text and a file, of which only the file is deleted, stays recorded, and the person is told so in the thread once', async () => {
+    const { ref, request } = await evidenceRequestForSam('CTL-DE-03');
+    const bytes = Buffer.from('%PDF-1.7 restore test report');
+    w.fake.addFile('F0REPORT', 'restore-report.pdf', bytes, 'application/pdf');
+    const sent = { type: 'message', subtype: 'file_share', user: 'USAM', text: 'Restore test report', ts: '1700003750.000100', thread_ts: request.ts, team: 'T0TEST' };
+    const file = { id: 'F0REPORT', name: 'restore-report.pdf', title: 'restore-report.pdf', mimetype: 'application/pdf', filetype: 'pdf', mode: 'hosted', user: 'USAM', size: bytes.length };
+    await w.sender.event({ ...sent, channel: 'DSAM', channel_type: 'im', event_ts: sent.ts, files: [file] }, 'EvFILEREPLY');
+    await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+    const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'restore-report.pdf'));
+    expect(item).toMatchObject({ text: 'Restore test report', fileSize: bytes.length });
+    const before = await w.auditCount();
+
+    // Slack's message_changed for a file removed from the message: the text stays, the file is a tombstone, nothing is "edited".
+    const fileRemoved = {
+      type: 'message', subtype: 'message_changed', hidden: true, channel: 'DSAM', channel_type: 'im', ts: '1700003790.000000', event_ts: '1700003790.000000',
+      message: { ...sent, files: [{ id: 'F0REPORT', mode: 'tombstone' }], source_team: 'T0TEST', user_team: 'T0TEST' },
+      previous_message: { ...sent, files: [file] },
+    };
+    await Promise.all([w.sender.event(fileRemoved, 'EvFILEREMOVED'), w.sender.event(fileRemoved, 'EvFILEREMOVED', { retryNum: 1 })]);
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toHaveLength(2), WAIT);
+    await w.bot.inFlight.settled(WAIT.timeout);
+
+    const answers = w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts);
+    expect(answers).toHaveLength(2);
+    const said = blockText(answers[1].args.blocks);
+    expect(said).toContain(`You deleted the file from your reply, but deleting it in the chat does not remove it from the register: the file you sent for ${ref} stays as it was recorded, for the audit trail`);
+    expect(said).toContain(`ask the ISMS lead (or the control's evidence reviewer) to send it back: "/isms evidence return ${ref} sent by mistake"`);
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).toEqual([item]);
+    expect(await w.auditCount()).toBe(before);
+  });
+
   it('gets no answer for a deleted message outside an evidence thread, or a bot\'s message deleted in one', async () => {
     const { request } = await evidenceReplyFromSam('CTL-DE-02', '1700003700.000100', 'See <https://wiki.example/restore-q4>');
     const posted = w.fake.callsTo('chat.postMessage').length;
