@@ -116,6 +116,19 @@ describe('evidence', () => {
     expect(items[2].fileSha256).toBe(items[0].fileSha256);
   });
 
+  it('the same file again after it was sent back records nothing, and says a correction is what the request waits for', async () => {
+    const control = await addControl(bot.t.db, { code: 'CTL-BK-04', title: 'Backup logs', ownerId: bot.ids.owner });
+    const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
+    const file = () => [attachmentFromBuffer('backup.log', Buffer.from('backup ok\n'))];
+    await bot.say('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: file() });
+    expect(await bot.sayText('lead', `/isms evidence return ${request.ref} the log shows one day only`, at)).not.toContain('Nothing was recorded');
+    const again = await bot.sayText('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: file() });
+    expect(again).toContain(`This is already recorded for ${request.ref} as revision 1`);
+    expect(again).toContain(`${request.ref} was sent back after it: to hand in a correction, submit the changed file or text.`);
+    expect((await requestById(bot, request.id)).status).toBe('open');
+    expect(await itemsOf(bot, request.id)).toHaveLength(1);
+  });
+
   it('two files sent again together, as they were last, record nothing and name both revisions', async () => {
     const control = await addControl(bot.t.db, { code: 'CTL-BK-03', title: 'Backup reports', ownerId: bot.ids.owner });
     const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
