@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, mkdtemp, rm, truncate } from 'node:fs/promises';
+import { open, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -12,6 +12,7 @@ import { MAX_EVIDENCE_FILE_BYTES } from '../src/core/attachments.js';
 import type { Attachment } from '../src/core/router.js';
 import { evidenceFileChunks, evidenceItems } from '../src/db/schema/index.js';
 import { readEvidenceFile } from '../src/domain/evidence/files.js';
+import { readersDay } from '../src/core/time.js';
 import { createLogger } from '../src/log.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { addControl } from './helpers/fixtures.js';
@@ -85,6 +86,17 @@ describe('evidence files of any size cost one chunk of memory', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+
+  it('records the same --file given twice in the terminal once, and the second time says which revision has it', async () => {
+    const file = path.join(dir, 'restore-report.txt');
+    await writeFile(file, 'restore of db-1: ok\n');
+    const printed = await inTheTerminal(bot, `/isms evidence submit CTL-BK-01 --file ${file}`, `/isms evidence submit CTL-BK-01 --file ${file}`);
+    const items = await bot.t.db.select().from(evidenceItems);
+    expect(items).toHaveLength(1);
+    const day = readersDay(items[0].submittedAt, 'Europe/Berlin');
+    expect(printed).toContain(`Recorded ${items[0].ref} (revision 1)`);
+    expect(printed).toContain(`This is already recorded for CTL-BK-01 as revision 1 (${items[0].ref}, ${day}): the same file. Nothing was recorded again.`);
   });
 
   it('refuses a file over 100 MB in the terminal by its size on disk, before reading it', async () => {

@@ -85,6 +85,61 @@ describe('evidence', () => {
     expect(items[1].ref).not.toBe(items[0].ref);
   });
 
+  it('the same file and text as the latest revision record nothing and say which revision has them, on the reader\'s day; a file like an older revision\'s is a new revision', async () => {
+    const control = await addControl(bot.t.db, { code: 'CTL-BK-02', title: 'Backup restores', ownerId: bot.ids.owner });
+    const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
+    const log = Buffer.from('restore of db-1: ok\n');
+    const other = Buffer.from('restore of db-2: ok\n');
+    const submit = (bytes: Buffer | undefined, words: string, now = NOW) => bot.sayText('owner', `/isms evidence submit ${request.ref} ${words}`,
+      { now, attachments: bytes ? [attachmentFromBuffer('restore.log', bytes)] : [] });
+    // 22:30 UTC on 14 June is already 15 June in Berlin, where the owner is.
+    await submit(log, '"Restore test"', new Date('2026-06-14T22:30:00Z'));
+    const [first] = await itemsOf(bot, request.id);
+    const before = await bot.auditCount();
+
+    const again = await submit(log, '"Restore test"');
+    expect(again).toContain(`This is already recorded for ${request.ref} as revision 1 (${first.ref}, 2026-06-15): the same text and file. Nothing was recorded again.`);
+    expect(await itemsOf(bot, request.id)).toEqual([first]);
+    expect(await bot.auditCount()).toBe(before);
+
+    // Another file, then the first one again: someone may hand in an earlier file anew, and it counts.
+    await submit(other, '"Restore test"');
+    expect(await submit(log, '"Restore test"')).toContain('(revision 3)');
+    // The same file with other words is new too, and a text alone is told apart from what came before it.
+    expect(await submit(log, '"Restore test, all databases"')).toContain('(revision 4)');
+    expect(await submit(undefined, 'https://wiki.example.com/restore-q2')).toContain('(revision 5)');
+    const [, , , , linked] = await itemsOf(bot, request.id);
+    expect(await submit(undefined, 'https://wiki.example.com/restore-q2'))
+      .toContain(`This is already recorded for ${request.ref} as revision 5 (${linked.ref}, 2026-06-15): the same link. Nothing was recorded again.`);
+    const items = await itemsOf(bot, request.id);
+    expect(items.map((i) => i.revision)).toEqual([1, 2, 3, 4, 5]);
+    expect(items[2].fileSha256).toBe(items[0].fileSha256);
+  });
+
+  it('the same file again after it was sent back records nothing, and says a correction is what the request waits for', async () => {
+    const control = await addControl(bot.t.db, { code: 'CTL-BK-04', title: 'Backup logs', ownerId: bot.ids.owner });
+    const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
+    const file = () => [attachmentFromBuffer('backup.log', Buffer.from('backup ok\n'))];
+    await bot.say('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: file() });
+    expect(await bot.sayText('lead', `/isms evidence return ${request.ref} the log shows one day only`, at)).not.toContain('Nothing was recorded');
+    const again = await bot.sayText('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: file() });
+    expect(again).toContain(`This is already recorded for ${request.ref} as revision 1`);
+    expect(again).toContain(`${request.ref} was sent back after it: to hand in a correction, submit the changed file or text.`);
+    expect((await requestById(bot, request.id)).status).toBe('open');
+    expect(await itemsOf(bot, request.id)).toHaveLength(1);
+  });
+
+  it('two files sent again together, as they were last, record nothing and name both revisions', async () => {
+    const control = await addControl(bot.t.db, { code: 'CTL-BK-03', title: 'Backup reports', ownerId: bot.ids.owner });
+    const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });
+    const files = () => [attachmentFromBuffer('june.csv', Buffer.from('job,ok\n')), attachmentFromBuffer('july.csv', Buffer.from('job,failed\n'))];
+    await bot.say('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: files() });
+    const [june, july] = await itemsOf(bot, request.id);
+    const again = await bot.sayText('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: files() });
+    expect(again).toContain(`This is already recorded for ${request.ref} as revisions 1–2 (${june.ref}, ${july.ref}, 2026-06-15): the same files. Nothing was recorded again.`);
+    expect(await itemsOf(bot, request.id)).toHaveLength(2);
+  });
+
   it('takes a file posted in a request\'s thread (the command with attachments and no text), as the chat adapters send it', async () => {
     const control = await addControl(bot.t.db, { code: 'CTL-VM-01', title: 'Vulnerability scans', ownerId: bot.ids.owner });
     const request = await addEvidenceRequest(bot.t.db, { controlId: control.id, ownerId: bot.ids.owner, dueOn: '2026-06-30' });

@@ -156,6 +156,19 @@ describe('an export asked for in Slack', () => {
   });
 });
 
+describe('an evidence bundle asked for in Slack', () => {
+  it('says in its verify hint where the zip is (the direct message with the bot) and to download it before running the check', async () => {
+    const responseId = unique('bundle');
+    await w.sender.command(w.slashCommand('ULENA', 'export bundle', responseId, unique('trigger')));
+    const answer = blockText((await w.fake.waitForCall('response_url', (c) => c.args.id === responseId && blockText(c.args.blocks ?? []).includes('Sent '))).args.blocks);
+    const name = `evidence-bundle-${today()}.zip`;
+    expect(answer).toContain(`To check it offline: the file ${name} is in your direct messages with me: download it from there, `
+      + `then run "npm run isms -- verify-bundle ~/Downloads/${name}" (with the folder you saved it to).`);
+    expect(answer).toContain(`Sent ${name} to your direct messages with me.`);
+    expect(w.fake.sharedFiles().at(-1)).toMatchObject({ filename: name, shared: { channel: 'DLENA' } });
+  });
+});
+
 describe('a large file', () => {
   it('is streamed whole to the upload URL, after a message that it is on its way', async () => {
     const bytes = randomBytes(5 * 1024 * 1024);

@@ -12,6 +12,7 @@ import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, findButton, postedMessage, submission, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { FORM_VIEW, LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
 import { reply, text, actions } from '../src/core/reply.js';
+import { readersDay } from '../src/core/time.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
@@ -69,6 +70,31 @@ describe('a reply in the thread of an evidence request', () => {
     const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, (await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref)))[0].id));
     expect(item).toMatchObject({ text: 'Restore test passed: https://wiki.example/restore-q4', submittedBy: w.cast.staff.id });
     expect(blockText(answer.args.blocks)).toContain(item.ref);
+  });
+
+  it('with the same file and text as the reply before it records nothing and says which revision has them', async () => {
+    const { ref, request } = await evidenceRequestForSam('CTL-BC-03');
+    const bytes = Buffer.from('%PDF-1.7 restore test: all databases restored');
+    // Uploading the file again makes a new file in Slack, with the same bytes.
+    w.fake.addFile('F0RESTORE1', 'restore.pdf', bytes, 'application/pdf');
+    w.fake.addFile('F0RESTORE2', 'restore.pdf', bytes, 'application/pdf');
+    const share = (file: string, ts: string) => ({
+      type: 'message', subtype: 'file_share', channel: 'DSAM', channel_type: 'im', user: 'USAM', text: 'Restore test',
+      ts, event_ts: ts, thread_ts: request.ts, files: [{ id: file, name: 'restore.pdf', mimetype: 'application/pdf' }],
+    });
+    await w.sender.event(share('F0RESTORE1', '1700003020.000200'), 'EvSAMEFILE1');
+    const first = blockText((await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts)).args.blocks);
+    const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, (await w.t.db.select().from(evidenceRequests).where(eq(evidenceRequests.ref, ref)))[0].id));
+    expect(first).toContain(`Recorded ${item.ref} (revision 1)`);
+    const before = await w.auditCount();
+
+    const [sam] = await w.t.db.select().from(people).where(eq(people.id, w.cast.staff.id));
+    await w.sender.event(share('F0RESTORE2', '1700003030.000200'), 'EvSAMEFILE2');
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toHaveLength(2), WAIT);
+    const again = blockText(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)[1].args.blocks);
+    expect(again).toContain(`This is already recorded for ${ref} as revision 1 (${item.ref}, ${readersDay(item.submittedAt, sam.timezone)}): the same text and file. Nothing was recorded again.`);
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).toEqual([item]);
+    expect(await w.auditCount()).toBe(before);
   });
 
   it('with a file deleted before the bot could read it (Slack sends it as a tombstone) is refused saying so, not as a fault nor logged as an error', async () => {
@@ -228,6 +254,37 @@ describe('an evidence reply its author deletes in Slack', () => {
     expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).toEqual([item]);
     expect(await w.auditCount()).toBe(before.audit);
     expect((await w.t.db.select().from(processedEvents)).length).toBe(before.claims + 1);
+  });
+
+  it('with text and a file, of which only the file is deleted, stays recorded, and the person is told so in the thread once', async () => {
+    const { ref, request } = await evidenceRequestForSam('CTL-DE-03');
+    const bytes = Buffer.from('%PDF-1.7 restore test report');
+    w.fake.addFile('F0REPORT', 'restore-report.pdf', bytes, 'application/pdf');
+    const sent = { type: 'message', subtype: 'file_share', user: 'USAM', text: 'Restore test report', ts: '1700003750.000100', thread_ts: request.ts, team: 'T0TEST' };
+    const file = { id: 'F0REPORT', name: 'restore-report.pdf', title: 'restore-report.pdf', mimetype: 'application/pdf', filetype: 'pdf', mode: 'hosted', user: 'USAM', size: bytes.length };
+    await w.sender.event({ ...sent, channel: 'DSAM', channel_type: 'im', event_ts: sent.ts, files: [file] }, 'EvFILEREPLY');
+    await w.fake.waitForCall('chat.postMessage', (c) => c.args.thread_ts === request.ts);
+    const [item] = await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'restore-report.pdf'));
+    expect(item).toMatchObject({ text: 'Restore test report', fileSize: bytes.length });
+    const before = await w.auditCount();
+
+    // Slack's message_changed for a file removed from the message: the text stays, the file is a tombstone, nothing is "edited".
+    const fileRemoved = {
+      type: 'message', subtype: 'message_changed', hidden: true, channel: 'DSAM', channel_type: 'im', ts: '1700003790.000000', event_ts: '1700003790.000000',
+      message: { ...sent, files: [{ id: 'F0REPORT', mode: 'tombstone' }], source_team: 'T0TEST', user_team: 'T0TEST' },
+      previous_message: { ...sent, files: [file] },
+    };
+    await Promise.all([w.sender.event(fileRemoved, 'EvFILEREMOVED'), w.sender.event(fileRemoved, 'EvFILEREMOVED', { retryNum: 1 })]);
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toHaveLength(2), WAIT);
+    await w.bot.inFlight.settled(WAIT.timeout);
+
+    const answers = w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts);
+    expect(answers).toHaveLength(2);
+    const said = blockText(answers[1].args.blocks);
+    expect(said).toContain(`You deleted the file from your reply, but deleting it in the chat does not remove it from the register: the file you sent for ${ref} stays as it was recorded, for the audit trail`);
+    expect(said).toContain(`ask the ISMS lead (or the control's evidence reviewer) to send it back: "/isms evidence return ${ref} sent by mistake"`);
+    expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).toEqual([item]);
+    expect(await w.auditCount()).toBe(before);
   });
 
   it('gets no answer for a deleted message outside an evidence thread, or a bot\'s message deleted in one', async () => {

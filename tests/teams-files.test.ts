@@ -250,6 +250,17 @@ describe('Teams: files offered with a consent card', () => {
     }
   });
 
+  it('says in the evidence bundle\'s verify hint that the zip is the file offered below, to accept and download before running the check', async () => {
+    const posted = await send(personalMessage('lead', 'export bundle'));
+    const answer = posted.find((p) => p.activity.attachments?.length && cardText(cardOf(p.activity)).includes('Bundled'))!;
+    const said = cardText(cardOf(answer.activity));
+    const name = `evidence-bundle-${new Date().toISOString().slice(0, 10)}.zip`;
+    expect(said).toContain(`To check it offline: accept the file ${name} offered below (it is saved to your OneDrive and shown in this chat) and download it, `
+      + `then run "npm run isms -- verify-bundle ~/Downloads/${name}" (with the folder you saved it to).`);
+    const consent = posted.slice(posted.indexOf(answer) + 1).map((p) => consentOf(p.activity)).find(Boolean);
+    expect(consent).toMatchObject({ name });
+  });
+
   it('sends a command\'s interim message into the conversation before its answer', async () => {
     stack.h.core.router.register(defineCommand({
       name: 'slow report', summary: 'A long piece of work', examples: ['slow report'], schema: z.object({}),

@@ -11,6 +11,7 @@ import { deliverDue, POSSIBLE_REPEAT_NOTE } from '../src/core/delivery.js';
 import { enqueue } from '../src/core/outbox.js';
 import { DeliveryError } from '../src/core/port.js';
 import { reply, replyText, text } from '../src/core/reply.js';
+import { readersDay } from '../src/core/time.js';
 import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
@@ -146,6 +147,25 @@ describe('Teams bot over HTTP', () => {
       expect(cardText(cardOf(posted[0].activity))).toContain(`for ${requestRef}, CTL-AC-01 Access reviews`);
       const items = await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.link, link));
       expect(items).toMatchObject([{ submittedBy: h.ids.owner, channel: 'teams' }]);
+    });
+
+    it('records the same file sent again in reply once, saying which revision has it; a file like an older revision\'s is recorded anew', async () => {
+      const report = Buffer.from('%PDF-1.4\nAccess review, second pass.\n');
+      const first = await send(fileReply('second-pass.pdf', report, requestMessageId));
+      const [item] = await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'second-pass.pdf'));
+      expect(cardText(cardOf(first[0].activity))).toContain(`Recorded ${item.ref} (revision ${item.revision})`);
+      const before = await h.auditCount();
+
+      const again = await send(fileReply('second-pass.pdf', report, requestMessageId));
+      const owner = await person(h.ids.owner);
+      expect(cardText(cardOf(again[0].activity))).toContain(
+        `This is already recorded for ${requestRef} as revision ${item.revision} (${item.ref}, ${readersDay(item.submittedAt, owner.timezone)}): the same file. Nothing was recorded again.`);
+      expect(await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'second-pass.pdf'))).toEqual([item]);
+      expect(await h.auditCount()).toBe(before);
+
+      // The first file again, after another: a real new revision.
+      await send(fileReply('access-review.pdf', pdf, requestMessageId));
+      expect((await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'access-review.pdf'))).map((i) => i.revision).sort((a, b) => a - b)).toEqual([1, item.revision + 1]);
     });
 
     it('says so, and records nothing, when Teams refuses the download', async () => {

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 describe('images in the terminal', () => {
-  it('saves the review pack charts the board member is sent into the export folder and says where', async () => {
+  it('saves the review pack charts the board member is sent into the export folder and says where, keeping the lead\'s pack files of the same names', async () => {
     let printed = '';
     const output = new Writable({ write(chunk, _enc, done) { printed += String(chunk); done(); } });
     const input = new PassThrough();
@@ -39,18 +39,20 @@ describe('images in the terminal', () => {
     await shell.run();
 
     expect(printed).toContain('New message for you');
-    const charts = (await readdir(dir)).filter((f) => f.startsWith('review-pack-RP-0001-') && f.endsWith('.png'));
-    expect(charts.sort()).toEqual([
-      'review-pack-RP-0001-evidence-freshness.png', 'review-pack-RP-0001-poam-open-closed.png',
-      'review-pack-RP-0001-policy-training.png', 'review-pack-RP-0001-risks-appetite.png',
-    ]);
-    // The lead who prepared it saved the pack's files (📎); the board member's message brought the pictures (🖼).
+    const charts = [
+      'review-pack-RP-0001-evidence-freshness', 'review-pack-RP-0001-poam-open-closed',
+      'review-pack-RP-0001-policy-training', 'review-pack-RP-0001-risks-appetite',
+    ];
+    // The lead who prepared it saved the pack's files (📎) into the same folder first: the board member's pictures (🖼) sit beside them.
+    expect((await readdir(dir)).filter((f) => f.endsWith('.png')).sort()).toEqual(charts.flatMap((c) => [`${c}-2.png`, `${c}.png`]));
     const pictures = printed.split('\n').filter((l) => l.startsWith('🖼 Saved'));
     expect(pictures).toHaveLength(4);
-    for (const name of charts) {
-      expect(pictures.some((l) => l.endsWith(`to ${path.join(dir, name)}`))).toBe(true);
-      const png = await readFile(path.join(dir, name));
-      expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual({ width: CHART_WIDTH, height: CHART_HEIGHT });
+    for (const chart of charts) {
+      expect(pictures.some((l) => l.endsWith(`to ${path.join(dir, `${chart}-2.png`)} (${path.join(dir, `${chart}.png`)} from before is kept)`))).toBe(true);
+      for (const name of [`${chart}.png`, `${chart}-2.png`]) {
+        const png = await readFile(path.join(dir, name));
+        expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual({ width: CHART_WIDTH, height: CHART_HEIGHT });
+      }
     }
   });
 });

@@ -231,24 +231,13 @@ export class Shell {
 
   /**
    * A file the reply carries goes into the export folder (ISMS_EXPORT_DIR, default ./exports); returns the line telling where
-   * (without the title when the answer already said it). A file of that name already there is kept: the new one gets "-2", "-3"...
+   * (without the title when the answer already said it). A file of that name already there is kept (writeBeside).
    */
   private async save(file: FileOut, titleSaid: boolean): Promise<{ line: string; target?: string }> {
     const dir = exportDirectory();
-    const { name, ext } = path.parse(file.name);
     try {
-      await mkdir(dir, { recursive: true });
-      for (let n = 1; ; n++) {
-        const target = path.join(dir, n === 1 ? file.name : `${name}-${n}${ext}`);
-        try {
-          await copyFile(file.path, target, constants.COPYFILE_EXCL);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-          throw e;
-        }
-        const kept = n === 1 ? '' : ` (${path.join(dir, file.name)} from before is kept)`;
-        return { line: `📎 Saved ${titleSaid ? '' : `${file.title} `}to ${target}${kept}`, target };
-      }
+      const { target, kept } = await writeBeside(dir, file.name, (to) => copyFile(file.path, to, constants.COPYFILE_EXCL));
+      return { line: `📎 Saved ${titleSaid ? '' : `${file.title} `}to ${target}${keptNote(kept)}`, target };
     } catch {
       return { line: `✖ Could not write ${file.name} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).` };
     } finally {
@@ -256,14 +245,15 @@ export class Shell {
     }
   }
 
-  /** A terminal cannot show a picture: it goes into the export folder like a file, and the person is told where. */
+  /**
+   * A terminal cannot show a picture: it goes into the export folder like a file, and the person is told where.
+   * A file of that name already there (the pack's files, an earlier message's pictures) is kept, as with files.
+   */
   private async saveImage(image: ImageBlock): Promise<void> {
     const dir = exportDirectory();
-    const target = path.join(dir, path.basename(image.fileName));
     try {
-      await mkdir(dir, { recursive: true });
-      await writeFile(target, Buffer.from(image.pngBase64, 'base64'));
-      this.print(`🖼 Saved ${image.title} to ${target}`);
+      const { target, kept } = await writeBeside(dir, path.basename(image.fileName), (to) => writeFile(to, Buffer.from(image.pngBase64, 'base64'), { flag: 'wx' }));
+      this.print(`🖼 Saved ${image.title} to ${target}${keptNote(kept)}`);
     } catch {
       this.print(`✖ Could not write ${image.fileName} into ${dir}: check that the folder can be written (ISMS_EXPORT_DIR names another).`);
     }
@@ -361,6 +351,29 @@ function isCommand(value: string, field: FormField): boolean {
   // Where a file is asked for, "/home/me/report.pdf" is an answer; the terminal's own commands are not.
   return field.type !== 'file' || /^\/(isms|as|whoami|quit|exit)(\s|$)/i.test(value);
 }
+
+/**
+ * Writes a file into `dir` (made if missing) as `fileName`; a file of that name already there is kept, and
+ * the new one gets "-2", "-3"... `write` must refuse a target that exists (EEXIST): copyFile with
+ * COPYFILE_EXCL, writeFile with the flag "wx". Returns where it went, and the earlier file it kept.
+ */
+async function writeBeside(dir: string, fileName: string, write: (target: string) => Promise<void>): Promise<{ target: string; kept?: string }> {
+  const { name, ext } = path.parse(fileName);
+  await mkdir(dir, { recursive: true });
+  for (let n = 1; ; n++) {
+    const target = path.join(dir, n === 1 ? fileName : `${name}-${n}${ext}`);
+    try {
+      await write(target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+    return n === 1 ? { target } : { target, kept: path.join(dir, fileName) };
+  }
+}
+
+/** What the person is told of an earlier file of the same name that was kept. */
+const keptNote = (kept: string | undefined): string => (kept ? ` (${kept} from before is kept)` : '');
 
 // eslint-disable-next-line no-control-regex -- removing control sequences is the point
 const ESCAPE_SEQUENCE = /\u001B(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001B\n]*(?:\u0007|\u001B\\)?|[P^_X][^\u001B\n]*(?:\u001B\\)?|[ -/]*[0-~])?/g;

@@ -140,12 +140,14 @@ export function editedEvidenceReply(request: string): Reply {
 }
 
 /**
- * What a person who deleted their evidence reply in a chat is told: the register keeps it, as
- * recorded, for the audit trail; evidence sent by mistake is sent back by whoever reviews it.
+ * What a person who deleted their evidence reply in a chat, or only the file of a reply with text and
+ * file, is told: the register keeps it, as recorded, for the audit trail; evidence sent by mistake is
+ * sent back by whoever reviews it.
  */
-export function deletedEvidenceReply(request: string, channel: Channel): Reply {
+export function deletedEvidenceReply(request: string, channel: Channel, what: 'reply' | 'file' = 'reply'): Reply {
+  const [deleted, kept] = what === 'file' ? ['the file from your reply', 'the file you sent'] : ['your reply', 'what you sent'];
   return {
-    ...reply(text(`You deleted your reply, but deleting it in the chat does not remove it from the register: what you sent for ${request} stays as it was recorded, for the audit trail. `
+    ...reply(text(`You deleted ${deleted}, but deleting it in the chat does not remove it from the register: ${kept} for ${request} stays as it was recorded, for the audit trail. `
       + `If you sent it by mistake, ask the ISMS lead (or the control's evidence reviewer) to send it back: "${commandLine(channel, `evidence return ${request} sent by mistake`)}".`, 'warning')),
     outcome: 'info', visibility: 'private',
   };

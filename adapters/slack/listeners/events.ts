@@ -4,10 +4,10 @@
  * hint. Slack may deliver one event several times, even at once: the first delivery claims the
  * event id, and every other one is dropped without a word, so the thread gets one answer.
  * An evidence reply edited afterwards changes nothing in the register (evidence stays as first
- * sent); the person is told so in the thread, once per edit. One deleted afterwards stays in the
- * register too; the person is told that, and who can send it back, once per deletion. Only a reply
- * that was recorded gets either note: each is remembered with its request when it is recorded, as
- * Slack may name only the message (its ts) when it is edited or deleted.
+ * sent); the person is told so in the thread, once per edit. One deleted afterwards, or only its
+ * file, stays in the register too; the person is told that, and who can send it back, once per
+ * deletion. Only a reply that was recorded gets any of these notes: each is remembered with its
+ * request when it is recorded, as Slack may name only the message (its ts) when it is edited or deleted.
  */
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../../../src/db/client.js';
@@ -45,9 +45,12 @@ interface ChangedMessage {
   channel_type?: string;
   /** When the change happened. */
   ts: string;
-  message?: { user?: string; bot_id?: string; subtype?: string; text?: string; ts: string; thread_ts?: string; edited?: { user?: string; ts?: string } };
-  previous_message?: { text?: string };
+  message?: { user?: string; bot_id?: string; subtype?: string; text?: string; ts: string; thread_ts?: string; edited?: { user?: string; ts?: string }; files?: SharedFile[] };
+  previous_message?: { text?: string; files?: SharedFile[] };
 }
+
+/** A file of a message as an event shows it: a file deleted since is a "tombstone" with its id only. */
+interface SharedFile { id: string; mode?: string }
 
 /** A deletion (subtype message_deleted): which message went, and what it was (which Slack may leave out). */
 interface DeletedMessage {
@@ -148,7 +151,8 @@ export function register(app: SlackApp, deps: SlackDeps): void {
 
 /**
  * A person edited their reply that was recorded as evidence: the register keeps the reply as first
- * sent, so they are told that, and how to hand in the changed text. Answered once per edit, however
+ * sent, so they are told that, and how to hand in the changed text. A file deleted from it, its text
+ * left (the file a tombstone, nothing "edited"), is told like a deleted reply. Answered once per edit, however
  * often Slack delivers it; nothing else is written. Changes Slack makes itself (a link preview or an
  * attachment added: the same text, no "edited"), edits of replies that were not recorded (refused,
  * or not in an evidence request's thread), and edits by bots get no answer.
@@ -156,11 +160,25 @@ export function register(app: SlackApp, deps: SlackDeps): void {
 async function answerEdit(deps: SlackDeps, context: SlackContext, changed: ChangedMessage): Promise<void> {
   const now = changed.message;
   if (!now?.user || now.bot_id || now.subtype === 'bot_message') return;
+  const gone = deletedFiles(changed);
+  if (gone.length) {
+    await answerAboutEvidence(deps, context, { channel: changed.channel, ts: now.ts, threadTs: now.thread_ts, what: 'a file deletion' },
+      `slack:file-deleted:${changed.channel}:${now.ts}:${gone.join(',')}`, (request) => deletedEvidenceReply(request, 'slack', 'file'));
+  }
   // Slack's own example of an edit names the message as it is now only: its "edited" tells a person's edit.
   const edited = changed.previous_message ? (now.text ?? '') !== (changed.previous_message.text ?? '') : Boolean(now.edited);
   if (!edited) return;
   await answerAboutEvidence(deps, context, { channel: changed.channel, ts: now.ts, threadTs: now.thread_ts, what: 'an edit' },
     `slack:edited:${changed.channel}:${now.ts}:${now.edited?.ts ?? changed.ts}`, editedEvidenceReply);
+}
+
+/**
+ * The files deleted from a message, leaving its text: Slack shows each as a tombstone in the message
+ * as it is now. One that was a tombstone before already was (the message changed again for another reason).
+ */
+function deletedFiles(changed: ChangedMessage): string[] {
+  const before = new Set(changed.previous_message?.files?.filter((f) => f.mode === 'tombstone').map((f) => f.id));
+  return (changed.message?.files ?? []).filter((f) => f.mode === 'tombstone' && !before.has(f.id)).map((f) => f.id);
 }
 
 /**

@@ -57,6 +57,11 @@ export function storeEvidenceFile(db: Db, itemId: number, file: Attachment): Pro
   return storeFileChunks(file, (seq, bytes) => db.insert(evidenceFileChunks).values({ itemId, seq, bytes }));
 }
 
+/** The size and SHA-256 of an attached file, read once and stored nowhere: to tell a file already recorded. */
+export function fileDigest(file: Attachment): Promise<{ size: number; sha256: string }> {
+  return storeFileChunks(file, async () => undefined);
+}
+
 /** Refuses, before anything is read, an empty file or one whose stated size is over the limit. */
 export function refuseUnfitAttachments(attachments: readonly Attachment[]): void {
   const empty = attachments.find((a) => a.size === 0);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { and, asc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import { controls, evidenceItems, evidenceRequests } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
@@ -9,7 +9,8 @@ import { conflict, forbidden, invalid } from '../../core/errors.js';
 import { reply, text, fields, formBlock, type Block } from '../../core/reply.js';
 import { asRequestRef, findControl, findRequest, type Control, type EvidenceRequest } from './lookup.js';
 import { addDays, readersDay } from '../../core/time.js';
-import { refuseUnfitAttachments, storeEvidenceFile } from './store.js';
+import { fileDigest, refuseUnfitAttachments, storeEvidenceFile } from './store.js';
+import type { Attachment } from '../../core/router.js';
 
 export type EvidenceItem = typeof evidenceItems.$inferSelect;
 
@@ -26,7 +27,10 @@ export interface SubmittedEvidence {
   control: Control;
   /** Undefined when the evidence was recorded against the control without a request. */
   request?: EvidenceRequest;
+  /** The revisions recorded; when `alreadyRecorded`, the latest ones, which the submission repeats. */
   items: EvidenceItem[];
+  /** Nothing was recorded: the files and text were those of the latest revision(s) already. */
+  alreadyRecorded?: boolean;
 }
 
 interface Target { control: Control; request?: EvidenceRequest }
@@ -85,8 +89,25 @@ export function asLink(value: string): string | undefined {
 }
 
 /**
+ * Whether a submission repeats the latest revisions: one for each of its files (or one for text
+ * alone), the same text or link and the same bytes each. A file like one of an older revision only
+ * is a new revision (resubmitted after another was sent back); files are read only when all else matches.
+ */
+async function repeatsLatest(latest: EvidenceItem[], files: (Attachment | undefined)[], text: string | undefined, link: string | undefined): Promise<boolean> {
+  if (latest.length !== files.length) return false;
+  const sameAsGiven = (item: EvidenceItem, file: Attachment | undefined) =>
+    item.text === (text ?? null) && item.link === (link ?? null) && (item.fileSha256 === null) === !file;
+  if (!latest.every((item, i) => sameAsGiven(item, files[i]))) return false;
+  for (const [i, file] of files.entries()) {
+    if (file && (await fileDigest(file)).sha256 !== latest[i].fileSha256) return false;
+  }
+  return true;
+}
+
+/**
  * Records evidence as new revisions (one per attached file, or one for text/link alone); nothing is
  * overwritten. The request, if any, moves to "submitted". Files come from ctx.attachments.
+ * The same files and text as the latest revision(s) again record nothing: nothing is done twice.
  */
 export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceInput): Promise<SubmittedEvidence> {
   const content = input.text?.trim() || undefined;
@@ -110,11 +131,14 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
   const sameChain = request
     ? eq(evidenceItems.requestId, request.id)
     : and(eq(evidenceItems.controlId, control.id), isNull(evidenceItems.requestId));
+  const link = content ? asLink(content) : undefined;
+  const files = ctx.attachments.length ? ctx.attachments : [undefined];
+  const latest = (await ctx.db.select().from(evidenceItems).where(sameChain)
+    .orderBy(desc(evidenceItems.revision)).limit(files.length)).reverse();
+  if (await repeatsLatest(latest, files, link ? undefined : content, link)) return { control, request, items: latest, alreadyRecorded: true };
   const [{ last }] = await ctx.db.select({ last: max(evidenceItems.revision) }).from(evidenceItems).where(sameChain);
   let revision = last ?? 0;
 
-  const link = content ? asLink(content) : undefined;
-  const files = ctx.attachments.length ? ctx.attachments : [undefined];
   const items: EvidenceItem[] = [];
   for (const file of files) {
     const ref = await nextRef(ctx.db, 'EV');
@@ -162,6 +186,21 @@ function describeItem(item: EvidenceItem): Block {
   ]);
 }
 
+/** The answer to a submission that repeats the latest revision(s): nothing was recorded, and where it already is. */
+function alreadyRecordedReply(ctx: CommandContext, items: EvidenceItem[], known: string, sentBack: boolean) {
+  const first = items[0];
+  const last = items[items.length - 1];
+  const revisions = items.length === 1 ? `revision ${first.revision}` : `revisions ${first.revision}–${last.revision}`;
+  const refs = items.map((i) => i.ref).join(', ');
+  const day = readersDay(last.submittedAt, ctx.actor.timezone);
+  const given = [last.link ? 'link' : last.text !== null && 'text', ctx.attachments.length > 1 ? 'files' : ctx.attachments.length === 1 && 'file'];
+  const said = `This is already recorded for ${known} as ${revisions} (${refs}, ${day}): the same ${given.filter(Boolean).join(' and ')}. Nothing was recorded again.`;
+  const hint = sentBack
+    ? `${known} was sent back after it: to hand in a correction, submit the changed file or text.`
+    : 'To hand in something else, submit the changed file or text: it is added as a new revision.';
+  return { ...reply(text(said, 'info'), text(hint)), outcome: 'info' as const };
+}
+
 export const submitEvidenceCommand = defineCommand({
   name: 'evidence submit',
   aliases: ['submit evidence'],
@@ -200,7 +239,8 @@ export const submitEvidenceCommand = defineCommand({
       const known = target.request?.ref ?? target.control.code;
       return reply(formBlock(await ctx.form({ title: `Submit evidence for ${known}`, known: { target: known } })));
     }
-    const { control, request, items } = await submitEvidence(ctx, input);
+    const { control, request, items, alreadyRecorded } = await submitEvidence(ctx, input);
+    if (alreadyRecorded) return alreadyRecordedReply(ctx, items, request?.ref ?? control.code, request?.status === 'open');
     const refs = items.map((i) => `${i.ref} (revision ${i.revision})`).join(', ');
     const blocks: Block[] = [
       text(`Recorded ${refs} for ${request ? `${request.ref}, ` : ''}${control.code} ${control.title}.`, 'success'),

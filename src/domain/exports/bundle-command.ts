@@ -2,11 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineCommand } from '../../core/router.js';
+import { defineCommand, type Channel } from '../../core/router.js';
 import { fileBlock, reply, text } from '../../core/reply.js';
 import { isoDate } from '../../core/validate.js';
 import { addMonths, readersDay } from '../../core/time.js';
 import { BUNDLE_MIME_TYPE, bundleFileName, checkBundlePeriod, defaultBundlePeriod, describePeriod, writeBundle } from './bundle.js';
+
+/** Where a chat puts the zip the answer hands over, in words: the file itself is downloaded from there. */
+const ZIP_IN_CHAT: Partial<Record<Channel, (name: string) => string>> = {
+  slack: (name) => `the file ${name} is in your direct messages with me: download it from there`,
+  teams: (name) => `accept the file ${name} offered below (it is saved to your OneDrive and shown in this chat) and download it`,
+};
+
+/**
+ * How to check the zip offline, worded for where the person gets it. The terminal saves the zip and
+ * puts the path it saved it to in place of the name; a chat hands it over as a file to download first.
+ */
+function verifyHint(channel: Channel, fileName: string): string {
+  const where = ZIP_IN_CHAT[channel];
+  if (!where) return `Check it offline with "npm run isms -- verify-bundle ${fileName}".`;
+  return `To check it offline: ${where(fileName)}, then run "npm run isms -- verify-bundle ~/Downloads/${fileName}" (with the folder you saved it to).`;
+}
 
 /**
  * "/isms export bundle": the evidence bundle in chat. Without --from it covers the last 12 months, a
@@ -41,7 +57,7 @@ export const exportBundleCommand = defineCommand({
     const title = `Evidence bundle ${describePeriod(period)} (${summary.files} file${summary.files === 1 ? '' : 's'}, ${summary.events} audit event${summary.events === 1 ? '' : 's'})`;
     return reply(
       text(`Bundled ${summary.files} evidence file${summary.files === 1 ? '' : 's'} and ${summary.events} audit event${summary.events === 1 ? '' : 's'} for ${describePeriod(period)}; chain head #${summary.head.seq}.`, 'success'),
-      text(`Check it offline with "npm run isms -- verify-bundle ${fileName}".`),
+      text(verifyHint(ctx.channel, fileName)),
       fileBlock({ name: fileName, mimeType: BUNDLE_MIME_TYPE, path: file, title }),
     );
   },
