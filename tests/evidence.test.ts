@@ -111,8 +111,12 @@ describe('evidence', () => {
     const [, , , , linked] = await itemsOf(bot, request.id);
     expect(await submit(undefined, 'https://wiki.example.com/restore-q2'))
       .toContain(`This is already recorded for ${request.ref} as revision 5 (${linked.ref}, 2026-06-15): the same link. Nothing was recorded again.`);
+    // The same link with a corrected effective day is a new revision; given again with that day, nothing is.
+    expect(await submit(undefined, 'https://wiki.example.com/restore-q2 --effective 2026-06-01')).toContain('(revision 6)');
+    expect(await submit(undefined, 'https://wiki.example.com/restore-q2 --effective 2026-06-01')).toContain('as revision 6');
     const items = await itemsOf(bot, request.id);
-    expect(items.map((i) => i.revision)).toEqual([1, 2, 3, 4, 5]);
+    expect(items.map((i) => i.revision)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(items[5].effectiveOn).toBe('2026-06-01');
     expect(items[2].fileSha256).toBe(items[0].fileSha256);
   });
 

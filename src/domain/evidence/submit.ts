@@ -90,13 +90,16 @@ export function asLink(value: string): string | undefined {
 
 /**
  * Whether a submission repeats the latest revisions: one for each of its files (or one for text
- * alone), the same text or link and the same bytes each. A file like one of an older revision only
+ * alone), the same text or link and the same bytes each, and the same effective day when one was given
+ * (the same file with a corrected --effective day is a new revision). A file like one of an older revision only
  * is a new revision (resubmitted after another was sent back); files are read only when all else matches.
  */
-async function repeatsLatest(latest: EvidenceItem[], files: (Attachment | undefined)[], text: string | undefined, link: string | undefined): Promise<boolean> {
+async function repeatsLatest(latest: EvidenceItem[], files: (Attachment | undefined)[], text: string | undefined, link: string | undefined,
+  effectiveOn: string | undefined): Promise<boolean> {
   if (latest.length !== files.length) return false;
   const sameAsGiven = (item: EvidenceItem, file: Attachment | undefined) =>
-    item.text === (text ?? null) && item.link === (link ?? null) && (item.fileSha256 === null) === !file;
+    item.text === (text ?? null) && item.link === (link ?? null) && (item.fileSha256 === null) === !file
+    && (effectiveOn === undefined || item.effectiveOn === effectiveOn);
   if (!latest.every((item, i) => sameAsGiven(item, files[i]))) return false;
   for (const [i, file] of files.entries()) {
     if (file && (await fileDigest(file)).sha256 !== latest[i].fileSha256) return false;
@@ -135,7 +138,7 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
   const files = ctx.attachments.length ? ctx.attachments : [undefined];
   const latest = (await ctx.db.select().from(evidenceItems).where(sameChain)
     .orderBy(desc(evidenceItems.revision)).limit(files.length)).reverse();
-  if (await repeatsLatest(latest, files, link ? undefined : content, link)) return { control, request, items: latest, alreadyRecorded: true };
+  if (await repeatsLatest(latest, files, link ? undefined : content, link, input.effective?.trim() ? effectiveOn : undefined)) return { control, request, items: latest, alreadyRecorded: true };
   const [{ last }] = await ctx.db.select({ last: max(evidenceItems.revision) }).from(evidenceItems).where(sameChain);
   let revision = last ?? 0;
 
