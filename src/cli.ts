@@ -90,7 +90,7 @@ function importArgs(args: string[]): { file: string; by?: string } {
     rest.splice(at, 2);
   }
   if (rest.length !== 1 || rest[0].startsWith('--')) {
-    throw invalid(rest.length ? `"import" takes one file and --as, not "${rest.join(' ')}".` : '"import" needs the YAML file to import.', IMPORT_USAGE);
+    throw invalid(rest.length ? `"import" takes one file (and --as <email>), not "${rest.join(' ')}".` : '"import" needs the YAML file to import.', IMPORT_USAGE);
   }
   return { file: rest[0], by };
 }

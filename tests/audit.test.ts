@@ -62,10 +62,14 @@ describe('audit trail verification', () => {
       const first = await runCli(['import', peopleFile], env);
       expect(first).toMatchObject({ code: 0, stderr: '' });
       expect(first.stdout).toContain(`Imported ${peopleFile}: people: 10 created.`);
+      expect(await runCli(['import', 'examples/example-org.yaml', '--as'], env)).toMatchObject({ code: 2,
+        stderr: '"--as" needs the email of the person running the import.\nUsage: npm run isms -- import <file.yaml> [--as <email>]\n' });
       const imported = await runCli(['import', 'examples/example-org.yaml', '--as', 'iris@northwind.example'], env);
       expect(imported.stderr).toBe('');
       expect(imported.code).toBe(0);
       expect(imported.stdout).toContain('Imported examples/example-org.yaml: people: 10 unchanged');
+      // The answer says which suppliers the import accepted without triage, and who ran it.
+      expect(imported.stdout).toMatch(/^- SUP-0001 .+ was accepted by this import, run by Iris Lindqvist, without triage \(the file gives it as accepted\)\.$/m);
       // The reference data load is one event, each imported entry another, each new risk's first assessment another,
       // and the request for the management body's approval of the tier-1 supplier imported as accepted one more.
       const risks = Number(/risks: (\d+) created/.exec(imported.stdout)![1]);
