@@ -277,7 +277,7 @@ risks:
     expect(events[1].after.mappings).toHaveLength(3);
   });
 
-  it('a scope without approved_by is proposed by the ISMS lead and put to the management body, not approved; an approver must be in it', async () => {
+  it('a scope without approved_by is proposed by the ISMS lead and put to the management body, not approved, and the answer says so; an approver must be in it', async () => {
     const scopeFile = (approver = '') => `people:
   - { name: Iris Lead, email: iris@example.org, roles: [isms_lead] }
   - { name: Bea Board, email: bea@example.org, roles: [management_body] }
@@ -285,7 +285,10 @@ risks:
 scope:
   statement: The payments platform and the people and suppliers supporting it.
 ${approver ? `  approved_by: ${approver}\n` : ''}`;
-    await importYaml(t.db, scopeFile(), 'scope.yaml');
+    const notes: string[] = [];
+    await importYaml(t.db, scopeFile(), 'scope.yaml', { onNote: (n) => notes.push(n) });
+    // The answer says what it did not take as approved.
+    expect(notes).toEqual(['The scope statement version 1 was proposed by Iris Lead without an approval in the file: the management body is asked to approve it (APR-0001).']);
     const scope = async () => rows<{ version: number; proposed_by: string | null; approved_by: string | null; approved: boolean }>(await t.db.execute(sql`
       select s.version, p.email as proposed_by, a.email as approved_by, s.approved_at is not null as approved from scope_statements s
       left join people p on p.id = s.proposed_by left join people a on a.id = s.approved_by order by s.version`));

@@ -574,10 +574,12 @@ describe('risks from an import file', () => {
     expect(await bot.t.db.select().from(managementApprovals)).toEqual([]);
   });
 
-  it('a risk appetite imported without approved_by is not approved: proposed by the ISMS lead and put to the management body, as "risk appetite" does', async () => {
+  it('a risk appetite imported without approved_by is not approved: proposed by the ISMS lead and put to the management body, as "risk appetite" does, and the answer says so', async () => {
     const seq = await lastSeq();
     const appetite = 'risk_appetite: { max_residual_score: 10, statement: We accept residual risks scored up to 10. }\n';
-    expect(await importRisks(appetite)).toMatchObject({ risk_appetite: { updated: 1 } });
+    const notes: string[] = [];
+    expect(await importYaml(bot.t.db, appetite, 'risks.yaml', { now: NOW, onNote: (n) => notes.push(n) })).toMatchObject({ risk_appetite: { updated: 1 } });
+    expect(notes).toEqual(['The risk appetite version 2 was proposed by Lena Lead without an approval in the file: the management body is asked to approve it (APR-0001).']);
     expect(await bot.t.db.select().from(riskAppetite).orderBy(asc(riskAppetite.id))).toMatchObject([
       { maxResidualScore: 12, approvedBy: bot.ids.board },
       { maxResidualScore: 10, approvedBy: null, approvedAt: null, proposedBy: bot.ids.lead, proposedAt: NOW },

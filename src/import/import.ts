@@ -345,6 +345,11 @@ class ImportRun {
     this.options.onNote?.(text);
   }
 
+  /** Says that `what`, given without approved_by, was put to the management body by `by`. */
+  private askedNote(what: string, by: Person, asked: { approval: { ref: string } }, did = 'proposed') {
+    this.note(`${what} was ${did} by ${by.name} without an approval in the file: the management body is asked to approve it (${asked.approval.ref}).`);
+  }
+
   private progress(section: Section, done: number) {
     if (!this.onProgress) return;
     const entries = this.data[section];
@@ -448,7 +453,7 @@ class ImportRun {
     await this.record('scope', latest ? 'updated' : 'created', 'scope_statement', scopeStatementRef(row.version), latest, row, proposer && 'propose');
     const ctx = this.contextAs(proposer ?? approver!);
     await withdrawPending(ctx, scopeStatementApproval, `version ${row.version} replaces it`, proposer && scopeStatementRef(row.version));
-    if (proposer) await requestApproval(ctx, scopeStatementApproval, scopeStatementRef(row.version));
+    if (proposer) this.askedNote(`The scope statement version ${row.version}`, proposer, await requestApproval(ctx, scopeStatementApproval, scopeStatementRef(row.version)));
   }
 
   /**
@@ -645,10 +650,7 @@ class ImportRun {
           }
           const done = await publishPolicy(this.contextAs(publisher), { policy: row.ref, version: { major, minor, version }, content: p.content, url: p.url });
           published = done.version;
-          if (done.approval) {
-            this.note(`${row.ref} ${row.title} version ${version} was published by ${publisher.name} without an approval in the file: `
-              + `the management body is asked to approve it (${done.approval.ref}).`);
-          }
+          if (done.approval) this.askedNote(`${row.ref} ${row.title} version ${version}`, publisher, { approval: done.approval }, 'published');
         }
       }
       const final = outcome === 'unchanged' && !same ? 'updated' : outcome;
@@ -907,7 +909,7 @@ class ImportRun {
     }).returning();
     await this.record('risk_appetite', latest ? 'updated' : 'created', 'risk_appetite', `risk appetite #${row.id}`, latest, row, proposer && 'propose');
     // A request about an older version is withdrawn: by the new request, or by the approval the file records.
-    if (proposer) await requestApproval(this.contextAs(proposer), riskAppetiteSubject, RISK_APPETITE_REF);
+    if (proposer) this.askedNote(`The risk appetite version ${row.id}`, proposer, await requestApproval(this.contextAs(proposer), riskAppetiteSubject, RISK_APPETITE_REF));
     else await withdrawPending(this.contextAs(approver!), riskAppetiteSubject, `version ${row.id}, approved by ${approver!.name}, replaces it`);
   }
 
