@@ -722,6 +722,11 @@ class ImportRun {
       this.source.fail([...path, 'status'], `${row.name} is new to the register, and accepted by the import it skips triage, which is recorded under the person running it: `
         + 'name who runs it (npm run isms -- import <file> --as <email>), or leave status out to put it in triage');
     }
+    // As in triage, where an ISMS lead or a member of the management body decides.
+    if (!runner.roles.includes('isms_lead') && !runner.roles.includes('management_body')) {
+      this.source.fail([...path, 'status'], `${runner.name} <${runner.email}> runs this import, and accepting ${row.name} without triage is for whoever decides `
+        + 'triage, an ISMS lead or a member of the management body: have one of them run it, or leave status out to put it in triage');
+    }
     return runner;
   }
 
