@@ -33,9 +33,12 @@ import { describeSlackSync, explainSlackRefusal, slackApiFor, syncSlack } from '
 const USAGE = `Usage: npm run isms -- <command>
 
 Commands:
-  import <file.yaml>  Import people, scope, assets, controls, policies, training, suppliers, risks and
+  import <file.yaml> [--as <email>]
+                      Import people, scope, assets, controls, policies, training, suppliers, risks and
                       POA&M items from a YAML file (see examples/example-org.yaml). A file with any
-                      problem imports nothing; entries already in the register are updated.
+                      problem imports nothing; entries already in the register are updated. --as names
+                      who runs it (a person in the register or the file): risks it assesses and new
+                      suppliers it accepts without triage are recorded under them.
   load-reference      Load the shipped framework requirements and crosswalks (safe to repeat).
   load-example        Load the example organisation Northwind Payments GmbH into an empty register.
   verify [--witness <file or seq:hash>]
@@ -74,6 +77,23 @@ Exit status: 0 done (for verify: everything matches), 1 failed (for verify: a mi
 `;
 
 const VERIFY_USAGE = 'Usage: npm run isms -- verify [--witness <file or seq:hash>]';
+const IMPORT_USAGE = 'Usage: npm run isms -- import <file.yaml> [--as <email>]';
+
+/** import's arguments: the file, and who runs it. */
+function importArgs(args: string[]): { file: string; by?: string } {
+  const rest = [...args];
+  const at = rest.indexOf('--as');
+  let by: string | undefined;
+  if (at >= 0) {
+    by = rest[at + 1];
+    if (!by || by.startsWith('--')) throw invalid('"--as" needs the email of the person running the import.', IMPORT_USAGE);
+    rest.splice(at, 2);
+  }
+  if (rest.length !== 1 || rest[0].startsWith('--')) {
+    throw invalid(rest.length ? `"import" takes one file (and --as <email>), not "${rest.join(' ')}".` : '"import" needs the YAML file to import.', IMPORT_USAGE);
+  }
+  return { file: rest[0], by };
+}
 const SYNC_USAGE = 'Usage: npm run isms -- sync slack';
 
 type Print = (line: string) => void;
@@ -110,18 +130,24 @@ const OFFLINE_COMMANDS: Record<string, OfflineCommand> = {
 
 const COMMANDS: Record<string, CliCommand> = {
   import: {
-    args: 1,
-    async run(db, [file], print) {
+    args: 'options',
+    check: (args) => void importArgs(args),
+    async run(db, args, print) {
+      const { file, by } = importArgs(args);
+      const notes: string[] = [];
       // Controls map to framework requirements, so the reference data has to be there first.
       reportReferenceLoad(await loadReferenceData(db), print);
       const started = Date.now();
       // A large file takes a while: say how far it got on stderr, so the result on stdout stays one line.
       const counts = await importFile(db, file, {
+        by,
+        onNote: (note) => notes.push(note),
         onProgress: ({ section, done, total }) => {
           if (total >= PROGRESS_EVERY) process.stderr.write(`Importing ${section}: ${done} of ${total} (${Math.round((Date.now() - started) / 1000)} s)\n`);
         },
       });
       print(`Imported ${file}: ${describeCounts(counts)}.`);
+      for (const note of notes) print(`- ${note}`);
       return 0;
     },
   },

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { copyRegister } from './helpers/data-folders.js';
@@ -54,14 +55,25 @@ describe('audit trail verification', () => {
       // PGlite runs in the child's own data directory; on PostgreSQL the child uses this test's schema.
       const env: Record<string, string> = t.url ? { DATABASE_URL: t.url } : { DATABASE_URL: '', ISMS_DATA_DIR: path.join(dataDir, 'data') };
       if (!t.url) await copyRegister('empty', env.ISMS_DATA_DIR);
-      const imported = await runCli(['import', 'examples/example-org.yaml'], env);
+      // The people first, so that the file's approvals come from members of the management body already in the register.
+      const peopleFile = path.join(dataDir, 'people.yaml');
+      const { people: staff } = YAML.parse(await readFile('examples/example-org.yaml', 'utf8')) as { people: unknown[] };
+      await writeFile(peopleFile, YAML.stringify({ people: staff }));
+      const first = await runCli(['import', peopleFile], env);
+      expect(first).toMatchObject({ code: 0, stderr: '' });
+      expect(first.stdout).toContain(`Imported ${peopleFile}: people: 10 created.`);
+      expect(await runCli(['import', 'examples/example-org.yaml', '--as'], env)).toMatchObject({ code: 2,
+        stderr: '"--as" needs the email of the person running the import.\nUsage: npm run isms -- import <file.yaml> [--as <email>]\n' });
+      const imported = await runCli(['import', 'examples/example-org.yaml', '--as', 'iris@northwind.example'], env);
       expect(imported.stderr).toBe('');
       expect(imported.code).toBe(0);
-      expect(imported.stdout).toContain('Imported examples/example-org.yaml: people: 10 created');
+      expect(imported.stdout).toContain('Imported examples/example-org.yaml: people: 10 unchanged');
+      // The answer says which suppliers the import accepted without triage, and who ran it.
+      expect(imported.stdout).toMatch(/^- SUP-0001 .+ was accepted by this import, run by Iris Lindqvist, without triage \(the file gives it as accepted\)\.$/m);
       // The reference data load is one event, each imported entry another, each new risk's first assessment another,
       // and the request for the management body's approval of the tier-1 supplier imported as accepted one more.
       const risks = Number(/risks: (\d+) created/.exec(imported.stdout)![1]);
-      const events = [...imported.stdout.matchAll(/(\d+) created/g)].reduce((sum, m) => sum + Number(m[1]), 1) + risks + 1;
+      const events = [...`${first.stdout} ${imported.stdout}`.matchAll(/(\d+) created/g)].reduce((sum, m) => sum + Number(m[1]), 1) + risks + 1;
 
       const verified = await runCli(['verify-audit'], env);
       expect(verified).toMatchObject({ code: 0, stderr: '' });

@@ -254,7 +254,7 @@ describe('suppliers from an import file', () => {
   let bot: TestBot;
   beforeEach(async () => { bot = await createTestBot(); });
   afterEach(async () => { await bot.destroy(); });
-  const importSuppliers = (yaml: string) => importYaml(bot.t.db, yaml, 'suppliers.yaml');
+  const importSuppliers = (yaml: string) => importYaml(bot.t.db, yaml, 'suppliers.yaml', { by: 'lena@test.example' });
   const eventsAfter = async (seq: number) => (await bot.t.db.select().from(auditEvents).where(gt(auditEvents.seq, seq)).orderBy(asc(auditEvents.seq)))
     .map((e) => `${e.action} ${e.entity} ${e.entityRef} by ${e.actorLabel}`);
   const lastSeq = async () => (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0]?.seq ?? 0;
@@ -295,6 +295,35 @@ describe('suppliers from an import file', () => {
 
     expect(await bot.sayText('board', '/isms approve APR-0001')).toContain('Approved: tier-1 supplier Nimbus Cloud (SUP-0001) (APR-0001).');
     expect(await bot.sayText('lead', '/isms supplier SUP-0001')).toMatch(/Management-body approval: approved by Bruno Board on \S+ \(APR-0001\)/);
+  });
+
+  it('a new supplier imported as accepted, without triage, is said to be accepted by the import and by whom, in the answer and its audit event; with nobody named, or one who may not decide triage, it is refused', async () => {
+    await auditSeededRows(bot.t.db);
+    const file = 'suppliers:\n  - { name: Kagi, service: search, owner: olga@test.example, status: accepted }\n';
+    const before = await bot.auditCount();
+    const error = await importYaml(bot.t.db, file, 'suppliers.yaml').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImportError);
+    expect((error as ImportError).message).toBe('suppliers.yaml:2: suppliers[0].status: Kagi is new to the register, and accepted by the import it skips triage, '
+      + 'which is recorded under the person running it: name who runs it (npm run isms -- import <file> --as <email>), or leave status out to put it in triage');
+    // As in triage, only an ISMS lead or a member of the management body accepts it.
+    const owner = await importYaml(bot.t.db, file, 'suppliers.yaml', { by: 'olga@test.example' }).catch((e: unknown) => e);
+    expect((owner as ImportError).message).toBe('suppliers.yaml:2: suppliers[0].status: Olga Owner <olga@test.example> runs this import, and accepting Kagi '
+      + 'without triage is for whoever decides triage, an ISMS lead or a member of the management body: have one of them run it, or leave status out to put it in triage');
+    expect(await bot.auditCount()).toBe(before);
+
+    const notes: string[] = [];
+    const seq = await lastSeq();
+    await importYaml(bot.t.db, file, 'suppliers.yaml', { by: 'bruno@test.example', onNote: (n) => notes.push(n) });
+    expect(notes).toEqual(['SUP-0001 Kagi was accepted by this import, run by Bruno Board, without triage (the file gives it as accepted).']);
+    const [event] = await bot.t.db.select().from(auditEvents).where(gt(auditEvents.seq, seq));
+    expect(event).toMatchObject({ action: 'create', entity: 'supplier', entityRef: 'SUP-0001', actorLabel: 'import suppliers.yaml' });
+    expect((event.after as { status: string; acceptance: unknown })).toMatchObject({ status: 'accepted', acceptance: {
+      by: { id: bot.ids.board, name: 'Bruno Board', email: 'bruno@test.example' }, how: 'imported from suppliers.yaml as accepted, without triage' } });
+    // Imported again, it is accepted already: nothing more is said.
+    notes.length = 0;
+    await importYaml(bot.t.db, file, 'suppliers.yaml', { by: 'bruno@test.example', onNote: (n) => notes.push(n) });
+    expect(notes).toEqual([]);
+    expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 
   it('names who declared an imported declared supplier, its owner or else the ISMS lead, as a declaration in chat does', async () => {

@@ -3,12 +3,14 @@ import { eq, sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { rows } from '../src/db/migrate.js';
 import { loadReferenceData } from '../src/refdata/index.js';
-import { EXAMPLE_FILE, importFile, importYaml, loadExampleOrganisation, ImportError } from '../src/import/index.js';
+import { EXAMPLE_FILE, importFile, importYaml, loadExampleOrganisation, ImportError, type ImportOptions } from '../src/import/index.js';
 import { buildRouter } from '../src/commands.js';
 import { toActor } from '../src/core/actor.js';
 import { toPlainText } from '../src/core/reply.js';
 import { daysBetween, isoDay } from '../src/core/time.js';
 import { people } from '../src/db/schema/index.js';
+import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
 
 const GOOD = `
 people:
@@ -53,6 +55,11 @@ risks:
     owner: olaf@example.org
 `;
 
+/** GOOD's people, as an organisation imports them before the file that names its approvers. */
+const PEOPLE = GOOD.slice(0, GOOD.indexOf('framework_titles:'));
+/** GOOD's ISMS lead, who runs its imports. */
+const LEAD = 'iris@example.org';
+
 /** Line (1-based) of the first line of `text` containing `needle`. */
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
@@ -70,18 +77,26 @@ describe('YAML import', () => {
     policies: await count('policies'), risks: await count('risks'), requirements: await count('framework_requirements'),
     audit: await count('audit_events'),
   });
-  const importError = async (text: string, fileName: string): Promise<ImportError> => {
-    const error = await importYaml(t.db, text, fileName).catch((e: unknown) => e);
+  /** A file imported by GOOD's ISMS lead. */
+  const importAs = (text: string, fileName: string, options: ImportOptions = {}) => importYaml(t.db, text, fileName, { by: LEAD, ...options });
+  /** GOOD (or a variant) into an empty register: its people first, then the file, run by its ISMS lead. */
+  const importGood = async (text = GOOD, fileName = 'org.yaml') => {
+    await importYaml(t.db, PEOPLE, 'people.yaml');
+    return importAs(text, fileName);
+  };
+  const importError = async (text: string, fileName: string, options: ImportOptions = {}): Promise<ImportError> => {
+    const error = await importYaml(t.db, text, fileName, options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImportError);
     return error as ImportError;
   };
 
   it('writes what the file says, with one audit event per entry, and a new risk\'s first assessment', async () => {
+    await importYaml(t.db, PEOPLE, 'people.yaml');
     const before = await count('audit_events');
-    const counts = await importYaml(t.db, GOOD, 'org.yaml');
+    const counts = await importAs(GOOD, 'org.yaml');
 
     expect(counts).toEqual({
-      people: { created: 3, updated: 0, unchanged: 0 },
+      people: { created: 0, updated: 0, unchanged: 3 },
       framework_titles: { created: 1, updated: 0, unchanged: 0 },
       controls: { created: 1, updated: 0, unchanged: 0 },
       policies: { created: 1, updated: 0, unchanged: 0 },
@@ -90,7 +105,7 @@ describe('YAML import', () => {
     const events = rows<{ action: string; entity: string; entity_ref: string; actor_label: string }>(await t.db.execute(
       sql`select action, entity, entity_ref, actor_label from audit_events where seq > ${before} order by seq`));
     expect(events.map((e) => `${e.action} ${e.entity} ${e.entity_ref}`)).toEqual([
-      'create person iris@example.org', 'create person olaf@example.org', 'create person bea@example.org', 'create framework_requirement SOC2 CC6.1',
+      'create framework_requirement SOC2 CC6.1',
       'create control CTL-AC-01', 'create policy POL-0001', 'create risk R-0001', 'assess risk_assessment R-0001',
     ]);
     expect(new Set(events.map((e) => e.actor_label))).toEqual(new Set(['import org.yaml']));
@@ -117,7 +132,7 @@ describe('YAML import', () => {
   });
 
   it('rejects a bad row naming the file, line and field, and writes nothing', async () => {
-    await importYaml(t.db, GOOD, 'org.yaml');
+    await importGood();
     const before = await registerSize();
     const bad = `people:
   - name: Ann Able
@@ -166,16 +181,17 @@ controls:
       .toBe('risks.yaml:5: risks[1].threat_ref: "phishing" is not in the threat catalogue (T-IS-001 to T-IS-015); "/isms threats" lists them with their names');
     expect((await importError(file('T-IS-04'), 'risks.yaml')).message).toContain('risks.yaml:5: risks[1].threat_ref: "T-IS-04" is not in the threat catalogue');
     expect(await registerSize()).toEqual(before);
-    await importYaml(t.db, file('t-is-12'), 'risks.yaml');
+    await importYaml(t.db, file('t-is-12'), 'risks.yaml', { by: 'ada@example.org' });
     expect(rows(await t.db.execute(sql`select threat_ref from risks order by ref`))).toEqual([{ threat_ref: null }, { threat_ref: 'T-IS-012' }]);
   });
 
-  it('refuses a supplier imported as declared or as an accepted tier-1 supplier when nobody in the register could declare or ask for it', async () => {
+  it('refuses a supplier imported as declared when nobody could declare it, or new and accepted when nobody is named as running the import', async () => {
     const before = await registerSize();
     expect((await importError('suppliers:\n  - { name: Acme Cloud }\n', 'suppliers.yaml')).message)
       .toBe('suppliers.yaml:2: suppliers[0].owner: a supplier imported as declared waits for triage, which names who declared it: give its owner (or import an ISMS lead)');
     expect((await importError('suppliers:\n  - { name: Nimbus, criticality_tier: tier1_critical, status: accepted }\n', 'suppliers.yaml')).message)
-      .toBe('suppliers.yaml:2: suppliers[0].status: an accepted tier-1 supplier needs the management body\'s approval, asked for by an ISMS lead or its owner: give its owner (or import an ISMS lead)');
+      .toBe('suppliers.yaml:2: suppliers[0].status: Nimbus is new to the register, and accepted by the import it skips triage, which is recorded under the person running it: '
+        + 'name who runs it (npm run isms -- import <file> --as <email>), or leave status out to put it in triage');
     expect(await registerSize()).toEqual(before);
   });
 
@@ -227,15 +243,15 @@ risks:
       'a new policy gets the next free reference, POL-0001. Leave ref out to add one');
     expect(await registerSize()).toEqual(before);
     // The reference counter rolled back too: the next policy is still POL-0001.
-    await importYaml(t.db, GOOD, 'org.yaml');
+    await importGood();
     expect(rows(await t.db.execute(sql`select ref from policies`))).toEqual([{ ref: 'POL-0001' }]);
   });
 
   it('updates a person or control imported again instead of duplicating it, recording before and after', async () => {
-    await importYaml(t.db, GOOD, 'org.yaml');
+    await importGood();
     const size = await registerSize();
 
-    const again = await importYaml(t.db, GOOD, 'org.yaml');
+    const again = await importAs(GOOD, 'org.yaml');
     expect(again.people).toEqual({ created: 0, updated: 0, unchanged: 3 });
     expect(again.controls).toEqual({ created: 0, updated: 0, unchanged: 1 });
     expect(await registerSize()).toEqual(size);
@@ -243,7 +259,7 @@ risks:
     const changed = GOOD.replace('name: Olaf Owner', 'name: Olaf Owens')
       .replace('title: Access control\n', 'title: Access control and MFA\n')
       .replace('      - { framework: SOC2, reference: CC6.1 }\n', '');
-    const counts = await importYaml(t.db, changed, 'org-v2.yaml');
+    const counts = await importAs(changed, 'org-v2.yaml');
     expect(counts.people).toEqual({ created: 0, updated: 1, unchanged: 2 });
     expect(counts.controls).toEqual({ created: 0, updated: 1, unchanged: 0 });
     expect(await count('people')).toBe(size.people);
@@ -261,7 +277,7 @@ risks:
     expect(events[1].after.mappings).toHaveLength(3);
   });
 
-  it('a scope without approved_by is proposed by the ISMS lead and put to the management body, not approved; an approver must be in it', async () => {
+  it('a scope without approved_by is proposed by the ISMS lead and put to the management body, not approved, and the answer says so; an approver must be in it', async () => {
     const scopeFile = (approver = '') => `people:
   - { name: Iris Lead, email: iris@example.org, roles: [isms_lead] }
   - { name: Bea Board, email: bea@example.org, roles: [management_body] }
@@ -269,7 +285,10 @@ risks:
 scope:
   statement: The payments platform and the people and suppliers supporting it.
 ${approver ? `  approved_by: ${approver}\n` : ''}`;
-    await importYaml(t.db, scopeFile(), 'scope.yaml');
+    const notes: string[] = [];
+    await importYaml(t.db, scopeFile(), 'scope.yaml', { onNote: (n) => notes.push(n) });
+    // The answer says what it did not take as approved.
+    expect(notes).toEqual(['The scope statement version 1 was proposed by Iris Lead without an approval in the file: the management body is asked to approve it (APR-0001).']);
     const scope = async () => rows<{ version: number; proposed_by: string | null; approved_by: string | null; approved: boolean }>(await t.db.execute(sql`
       select s.version, p.email as proposed_by, a.email as approved_by, s.approved_at is not null as approved from scope_statements s
       left join people p on p.id = s.proposed_by left join people a on a.id = s.approved_by order by s.version`));
@@ -289,20 +308,82 @@ ${approver ? `  approved_by: ${approver}\n` : ''}`;
   });
 
   it('refuses a policy version approved_by someone outside the management body, naming the row; without approved_by it has no approval', async () => {
-    await importYaml(t.db, GOOD, 'org.yaml');
+    await importGood();
     const before = await registerSize();
     const file = (approver: string) => `policies:\n  - title: Acceptable use\n    content: Use company devices for work.\n${approver}`;
     expect((await importError(file('    approved_by: iris@example.org\n'), 'policies.yaml')).message).toBe('policies.yaml:4: policies[0].approved_by: '
       + 'Iris Lead <iris@example.org> is not in the management body, which approves POL-0002 version 1.0: write the member who approved it, '
-      + 'or leave approved_by out (it is published unapproved; "/isms policy publish POL-0002 1.0" with the same text asks the management body)');
+      + 'or leave approved_by out (it is published as "/isms policy publish" does, a major version put to the management body)');
     expect(await registerSize()).toEqual(before);
     await importYaml(t.db, file(''), 'policies.yaml');
     expect(rows(await t.db.execute(sql`select v.approved_by, v.approved_at from policy_versions v join policies p on p.id = v.policy_id where p.ref = 'POL-0002'`)))
       .toEqual([{ approved_by: null, approved_at: null }]);
   });
 
+  it('refuses an approved_by that differs from the approval the register holds for a policy version already in it, naming the row; the same one is kept', async () => {
+    await importGood(); // POL-0001 v1.10, approved by Bea Board
+    await importYaml(t.db, `${PEOPLE}  - { name: Max Member, email: max@example.org, roles: [management_body] }\n`, 'people.yaml');
+    const policiesFile = (isp: string, aup: string) => `policies:
+  - { title: Information Security Policy, version: "1.10", content: We protect the information entrusted to us.${isp} }
+  - { title: Acceptable use, content: Use company devices for work.${aup} }
+`;
+    await importAs(policiesFile(', approved_by: bea@example.org', ''), 'policies.yaml'); // the same approver; POL-0002 v1.0 put to the management body
+    const size = await registerSize();
+    expect((await importError(policiesFile(', approved_by: max@example.org', ''), 'policies.yaml', { by: LEAD })).message).toMatch(new RegExp(
+      '^policies\\.yaml:2: policies\\[0\\]\\.approved_by: POL-0001 version 1\\.10 is already in the register \\(approved by Bea Board on \\d{4}-\\d{2}-\\d{2} \\(recorded on the version\\)\\); '
+      + 'an import does not record or change the approval of a version already published: leave approved_by out, or write the approver the register holds$'));
+    expect((await importError(policiesFile('', ', approved_by: bea@example.org'), 'policies.yaml', { by: LEAD })).message).toBe('policies.yaml:3: policies[1].approved_by: '
+      + 'POL-0002 version 1.0 is already in the register (awaiting management-body approval (APR-0001)); an import does not record or change the approval of a version '
+      + 'already published: leave approved_by out (the management body decides it in chat: "/isms approvals" shows what waits for it)');
+    expect(await registerSize()).toEqual(size);
+    expect(rows(await t.db.execute(sql`select a.email from policy_versions v left join people a on a.id = v.approved_by order by v.id`)))
+      .toEqual([{ email: 'bea@example.org' }, { email: null }]);
+  });
+
+  it('puts a new major policy version imported without approved_by to the management body as "policy publish" does: approval item, audit events, notifications, and says so', async () => {
+    await importGood();
+    const seq = await count('audit_events');
+    const notes: string[] = [];
+    const v2 = GOOD.replace('version: 1.10', 'version: "2.0"').replace('We protect the information entrusted to us.', 'We protect all information.')
+      .replace('    approved_by: bea@example.org\n', '');
+    await importAs(v2, 'org.yaml', { onNote: (n) => notes.push(n) });
+    expect(rows(await t.db.execute(sql`select a.ref, a.subject_kind, a.subject_ref, a.status, p.email as requested_by from management_approvals a
+      join people p on p.id = a.requested_by`))).toEqual([{ ref: 'APR-0001', subject_kind: 'policy_version', subject_ref: 'POL-0001 v2.0', status: 'pending', requested_by: LEAD }]);
+    const events = rows<{ action: string; entity: string; entity_ref: string }>(await t.db.execute(sql`select action, entity, entity_ref from audit_events where seq > ${seq} order by seq`));
+    expect(events.map((e) => `${e.action} ${e.entity} ${e.entity_ref}`)).toEqual([
+      'publish policy_version POL-0001 v2.0', 'request management_approval APR-0001', 'update policy POL-0001',
+    ]);
+    expect(rows(await t.db.execute(sql`select p.email, o.kind from outbox o join people p on p.id = o.recipient_id`))).toEqual([{ email: 'bea@example.org', kind: 'approval' }]);
+    expect(rows(await t.db.execute(sql`select v.version, p.email as published_by, v.approved_by from policy_versions v left join people p on p.id = v.published_by order by v.id`)))
+      .toEqual([{ version: '1.10', published_by: null, approved_by: expect.any(Number) }, { version: '2.0', published_by: LEAD, approved_by: null }]);
+    expect(notes).toEqual(['POL-0001 Information Security Policy version 2.0 was published by Iris Lead without an approval in the file: '
+      + 'the management body is asked to approve it (APR-0001).']);
+    // The board approves it in chat, as one published there.
+    const [bea] = await t.db.select().from(people).where(eq(people.email, 'bea@example.org'));
+    expect(toPlainText(await buildRouter(t.db).handle('/isms approve APR-0001', { actor: toActor(bea), channel: 'shell', now: new Date() })))
+      .toContain('Approved: Information Security Policy POL-0001 version 2.0 (APR-0001).');
+  });
+
+  it('refuses an approved_by whom the same file gives the management-body role, naming the rows, and writes nothing', async () => {
+    const before = await registerSize();
+    const policy = 'policies:\n  - { title: Acceptable use, content: Use company devices for work., approved_by: bea@example.org }\n';
+    expect((await importError(`${PEOPLE}${policy}`, 'org.yaml')).message).toBe(`org.yaml:${lineOf(`${PEOPLE}${policy}`, 'Acceptable use')}: policies[0].approved_by: `
+      + `Bea Board <bea@example.org> is given the management-body role by this file (people[2], line ${lineOf(PEOPLE, 'Bea Board')}), and an approval comes from someone `
+      + 'who held it before the import: import the people first and then this file, or leave approved_by out (it is published as "/isms policy publish" does, '
+      + 'a major version put to the management body)');
+    expect(await registerSize()).toEqual(before);
+    // Someone already registered whom the file promotes is no different.
+    await importYaml(t.db, PEOPLE.replace('roles: [management_body]', 'roles: [staff]'), 'people.yaml');
+    const size = await registerSize();
+    const scope = 'scope:\n  statement: The payments platform.\n  approved_by: bea@example.org\n';
+    expect((await importError(`${PEOPLE}${scope}`, 'org.yaml')).message).toBe(`org.yaml:${lineOf(`${PEOPLE}${scope}`, '  approved_by')}: scope.approved_by: `
+      + `Bea Board <bea@example.org> is given the management-body role by this file (people[2], line ${lineOf(PEOPLE, 'Bea Board')}), and an approval comes from someone `
+      + 'who held it before the import: import the people first and then this file, or leave approved_by out to ask the management body');
+    expect(await registerSize()).toEqual(size);
+  });
+
   it('refuses to republish a policy version with different content', async () => {
-    await importYaml(t.db, GOOD, 'org.yaml');
+    await importGood();
     const size = await registerSize();
     const edited = GOOD.replace('We protect the information entrusted to us.', 'We protect all information.');
     const error = await importError(edited, 'org.yaml');
@@ -310,15 +391,15 @@ ${approver ? `  approved_by: ${approver}\n` : ''}`;
       'published with other content; publish the change as a new version, e.g. 1.11');
     expect(await registerSize()).toEqual(size);
 
-    const counts = await importYaml(t.db, edited.replace('version: 1.10', 'version: "2.0"'), 'org.yaml');
+    const counts = await importAs(edited.replace('version: 1.10', 'version: "2.0"'), 'org.yaml');
     expect(counts.policies).toEqual({ created: 0, updated: 1, unchanged: 0 });
     expect(rows(await t.db.execute(sql`select version from policy_versions order by id`))).toEqual([{ version: '1.10' }, { version: '2.0' }]);
   });
 
   it('reads a policy row without version as the policy\'s current version, refusing changed text with the version to write; a new policy starts at 1.0', async () => {
-    await importYaml(t.db, GOOD, 'org.yaml');
+    await importGood();
     const noVersion = GOOD.replace('    version: 1.10\n', '');
-    expect(await importYaml(t.db, noVersion, 'org.yaml')).toMatchObject({ policies: { created: 0, updated: 0, unchanged: 1 } });
+    expect(await importAs(noVersion, 'org.yaml')).toMatchObject({ policies: { created: 0, updated: 0, unchanged: 1 } });
     const size = await registerSize();
 
     const edited = noVersion.replace('We protect the information entrusted to us.', 'We protect all information.');
@@ -327,7 +408,7 @@ ${approver ? `  approved_by: ${approver}\n` : ''}`;
       + 'of POL-0001 (Information Security Policy), which is published with other content: to publish this text, write version: "1.11" (or "2.0" for a major change)');
     expect(await registerSize()).toEqual(size);
 
-    await importYaml(t.db, edited.replace('title: Information Security Policy', 'title: Acceptable Use Policy'), 'org.yaml');
+    await importAs(edited.replace('title: Information Security Policy', 'title: Acceptable Use Policy'), 'org.yaml');
     expect(rows(await t.db.execute(sql`select p.ref, v.version from policies p join policy_versions v on v.policy_id = p.id order by v.id`)))
       .toEqual([{ ref: 'POL-0001', version: '1.10' }, { ref: 'POL-0002', version: '1.0' }]);
   });
@@ -452,7 +533,10 @@ poam:
     const example = await createTestDatabase();
     try {
       await loadReferenceData(example.db);
-      await importFile(example.db, EXAMPLE_FILE, { now: new Date('2031-03-10T09:00:00Z') });
+      // Its people first: the file's approvals come from members of the management body already in the register.
+      const { people: staff } = YAML.parse(await readFile(EXAMPLE_FILE, 'utf8')) as { people: unknown[] };
+      await importYaml(example.db, YAML.stringify({ people: staff }), 'people.yaml');
+      await importFile(example.db, EXAMPLE_FILE, { now: new Date('2031-03-10T09:00:00Z'), by: 'iris@northwind.example' });
       expect(rows(await example.db.execute(sql`select next_review_on::text as due from suppliers order by ref`))).toEqual([{ due: '2027-06-30' }, { due: '2027-03-31' }]);
     } finally {
       await example.destroy();

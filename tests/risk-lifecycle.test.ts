@@ -399,7 +399,7 @@ describe('risks from an import file', () => {
   beforeEach(async () => { bot = await seeded(); });
   afterEach(async () => { await bot.destroy(); });
 
-  const importRisks = (yaml: string, now = NOW) => importYaml(bot.t.db, yaml, 'risks.yaml', { now });
+  const importRisks = (yaml: string, now = NOW, by = 'lena@test.example') => importYaml(bot.t.db, yaml, 'risks.yaml', { now, by });
   const file = (ransomware: string, laptops: string, laptopsTreatment = 'mitigate') => 'risks:\n'
     + `  - { title: Ransomware on file servers, ${ransomware}, treatment: mitigate, owner: olga@test.example }\n`
     + `  - { title: Laptop theft, ${laptops}, treatment: ${laptopsTreatment} }\n`;
@@ -407,15 +407,16 @@ describe('risks from an import file', () => {
     .orderBy(asc(auditEvents.seq))).map((e) => `${e.action} ${e.entity} ${e.entityRef} by ${e.actorLabel}`);
   const lastSeq = async () => (await bot.t.db.select().from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1))[0].seq;
   /** The message of a refused import, checking that it wrote nothing. */
-  const refusal = async (yaml: string) => {
+  /** `by`: who runs the import (Lena Lead unless given; '' for nobody named). */
+  const refusal = async (yaml: string, by?: string) => {
     const before = await snapshot(bot);
-    const error = await importRisks(yaml).catch((e: unknown) => e);
+    const error = await importRisks(yaml, NOW, by).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImportError);
     expect(await snapshot(bot)).toEqual(before);
     return (error as ImportError).message;
   };
 
-  it('an imported risk gets its first assessment, as one added in chat does, named after the import and recorded under the ISMS lead', async () => {
+  it('an imported risk gets its first assessment, as one added in chat does, named after the import and recorded under who runs it', async () => {
     await importRisks(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4'));
     expect(await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id))).toMatchObject([
       { assessedBy: bot.ids.lead, assessedAt: NOW, residualScoreBefore: null, inherentScoreAfter: 20, residualScoreAfter: 16, rationale: 'first assessment, as the risk was imported from risks.yaml' },
@@ -425,12 +426,24 @@ describe('risks from an import file', () => {
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
   });
 
-  it('with no ISMS lead in the register, an imported assessment is recorded under the risk\'s owner; with neither, the file is refused, naming the row', async () => {
-    await bot.t.db.update(people).set({ roles: ['staff'] }).where(eq(people.id, bot.ids.lead));
-    expect(await refusal(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4'))).toBe('risks.yaml:3: risks[1].owner: a risk\'s assessment history names who assessed it, '
-      + 'for an import the ISMS lead or else the risk\'s owner: give its owner (or import an ISMS lead)');
-    await importRisks(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4, owner: olga@test.example'));
-    expect((await bot.t.db.select().from(riskAssessments)).map((a) => a.assessedBy)).toEqual([bot.ids.owner, bot.ids.owner]);
+  it('an imported assessment is recorded under who runs the import, not the first ISMS lead; one who may not assess it, or nobody named, is refused, naming the row', async () => {
+    // Sam is an ISMS lead too, after Lena: the import Sam runs records Sam's assessments.
+    await bot.t.db.update(people).set({ roles: ['isms_lead', 'staff'] }).where(eq(people.id, bot.ids.staff));
+    await importRisks(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4'), NOW, 'sam@test.example');
+    expect((await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id))).map((a) => a.assessedBy)).toEqual([bot.ids.staff, bot.ids.staff]);
+
+    // As in chat: only an ISMS lead adds a risk; its owner or an ISMS lead reassesses it.
+    const more = `${file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 4')}  - { title: Phishing, likelihood: 4, impact: 3, treatment: mitigate }\n`;
+    expect(await refusal(more, 'olga@test.example')).toBe('risks.yaml:4: risks[2]: Olga Owner <olga@test.example> runs this import, and this file adds Phishing '
+      + 'with its first assessment, which only an ISMS lead may do ("/isms risk add"): have an ISMS lead run it, or leave the risk out');
+    expect(await refusal(file('likelihood: 4, impact: 5', 'likelihood: 3, impact: 5'), 'olga@test.example')).toBe('risks.yaml:3: risks[1]: Olga Owner <olga@test.example> '
+      + 'runs this import, and this file reassesses R-0002 (Laptop theft), which only its owner or an ISMS lead may do ("/isms risk update"): '
+      + 'have an ISMS lead or the risk\'s owner run it, or leave the risk out');
+    expect(await refusal(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4'), '')).toBe('risks.yaml:2: risks[0]: this file reassesses R-0001 (Ransomware on file servers), '
+      + 'which is recorded under the person running the import: name who runs it (npm run isms -- import <file> --as <email>), an ISMS lead or, for a risk already in the register, its owner');
+    // Olga owns R-0001: she may reassess it.
+    await importRisks(file('likelihood: 4, impact: 5, residual_score: 16', 'likelihood: 3, impact: 4'), NOW, 'olga@test.example');
+    expect((await bot.t.db.select().from(riskAssessments).orderBy(asc(riskAssessments.id))).map((a) => a.assessedBy)).toEqual([bot.ids.staff, bot.ids.staff, bot.ids.owner]);
   });
 
   it('refuses a residual score above the inherent score, as risk add does, naming the row, and writes nothing', async () => {
@@ -561,10 +574,12 @@ describe('risks from an import file', () => {
     expect(await bot.t.db.select().from(managementApprovals)).toEqual([]);
   });
 
-  it('a risk appetite imported without approved_by is not approved: proposed by the ISMS lead and put to the management body, as "risk appetite" does', async () => {
+  it('a risk appetite imported without approved_by is not approved: proposed by the ISMS lead and put to the management body, as "risk appetite" does, and the answer says so', async () => {
     const seq = await lastSeq();
     const appetite = 'risk_appetite: { max_residual_score: 10, statement: We accept residual risks scored up to 10. }\n';
-    expect(await importRisks(appetite)).toMatchObject({ risk_appetite: { updated: 1 } });
+    const notes: string[] = [];
+    expect(await importYaml(bot.t.db, appetite, 'risks.yaml', { now: NOW, onNote: (n) => notes.push(n) })).toMatchObject({ risk_appetite: { updated: 1 } });
+    expect(notes).toEqual(['The risk appetite version 2 was proposed by Lena Lead without an approval in the file: the management body is asked to approve it (APR-0001).']);
     expect(await bot.t.db.select().from(riskAppetite).orderBy(asc(riskAppetite.id))).toMatchObject([
       { maxResidualScore: 12, approvedBy: bot.ids.board },
       { maxResidualScore: 10, approvedBy: null, approvedAt: null, proposedBy: bot.ids.lead, proposedAt: NOW },

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { count } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import YAML from 'yaml';
 import { people } from '../db/schema/index.js';
+import { peopleWithRole } from '../core/actor.js';
 import { loadReferenceData } from '../refdata/load.js';
 import { importYaml } from './import.js';
 import { projectPath } from '../paths.js';
@@ -35,7 +37,12 @@ export async function loadExampleOrganisation(db: Db, now = new Date()): Promise
     const [{ n }] = await tx.select({ n: count() }).from(people);
     if (n > 0) return false;
     await loadReferenceData(tx);
-    await importYaml(tx, text, 'examples/example-org.yaml', { now });
+    // As an organisation loads its own: its people first, so that the approvals the file records come from members
+    // of the management body already in the register; then the whole file, run by its ISMS lead.
+    const { people: staff } = YAML.parse(text) as { people: unknown[] };
+    await importYaml(tx, YAML.stringify({ people: staff }), 'examples/example-org.yaml', { now });
+    const [lead] = (await peopleWithRole(tx, 'isms_lead')).sort((a, b) => a.id - b.id);
+    await importYaml(tx, text, 'examples/example-org.yaml', { now, by: lead.email });
     return true;
   });
 }

@@ -25,6 +25,8 @@ import { recordAssessment, refreshAcceptanceApprovals, reopensAccepted } from '.
 import { RISK_APPETITE_REF, riskAppetiteSubject } from '../domain/risks/appetite.js';
 import { scopeStatementApproval, scopeStatementRef } from '../domain/declarations/scope-approval.js';
 import { requestApproval, withdrawPending } from '../domain/approvals/request.js';
+import { publishPolicy } from '../domain/policies/publish.js';
+import { versionApprovalInWords } from '../domain/policies/approval.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 export interface SectionCounts { created: number; updated: number; unchanged: number }
@@ -38,6 +40,13 @@ export interface ImportOptions {
   now?: Date;
   /** Told every PROGRESS_EVERY entries of a section and at its last one, so a large file shows that it moves. */
   onProgress?: (progress: ImportProgress) => void;
+  /**
+   * The email of the person running the import, as the register or the file knows them: imported assessments are
+   * recorded under them, and a new supplier the file gives as accepted is accepted by them.
+   */
+  by?: string;
+  /** Told what the import did besides adding and changing rows (what it put to the management body, what it accepted without triage). */
+  onNote?: (note: string) => void;
 }
 
 export const PROGRESS_EVERY = 1000;
@@ -73,7 +82,7 @@ export async function importYaml(db: Db, text: string, fileName: string, options
   const source = ImportSource.parse(text, fileName);
   const now = options.now ?? new Date();
   return db.transaction(async (tx) => {
-    const run = new ImportRun(tx, source, now, options.onProgress);
+    const run = new ImportRun(tx, source, now, options);
     await run.check();
     return run.write();
   });
@@ -125,11 +134,16 @@ class ImportRun {
   private pendingAudit: AuditInput[] = [];
   /** The register's first ISMS lead once looked up; null when it has none. */
   private firstLead: Person | null | undefined;
+  /** Person id -> the roles they held before this import, for every person the file lists who was in the register. */
+  private readonly rolesBefore = new Map<number, string[]>();
+  /** Person id -> the file's people row that lists them. */
+  private readonly peopleRows = new Map<number, number>();
+  private readonly onProgress?: (progress: ImportProgress) => void;
 
-  constructor(private readonly tx: Db, private readonly source: ImportSource, private readonly now: Date,
-    private readonly onProgress?: (progress: ImportProgress) => void) {
+  constructor(private readonly tx: Db, private readonly source: ImportSource, private readonly now: Date, private readonly options: ImportOptions) {
     this.data = source.data;
     this.actor = { id: null, label: `import ${source.fileName}` };
+    this.onProgress = options.onProgress;
   }
 
   /** Finds every reference the file makes that cannot be resolved, before anything is written. */
@@ -214,7 +228,8 @@ class ImportRun {
     const filePeople = this.data.people ?? [];
     const inFile = new Set(filePeople.map((p) => p.email));
     const references = this.personReferences();
-    const wanted = [...new Set(references.map(([, email]) => email))].filter((e) => !inFile.has(e));
+    const runBy = this.options.by && lower(this.options.by.trim());
+    const wanted = [...new Set([...references.map(([, email]) => email), ...(runBy ? [runBy] : [])])].filter((e) => !inFile.has(e));
     if (wanted.length > 0) {
       const known = await this.tx.select({ id: people.id, email: people.email }).from(people)
         .where(inArray(sql`lower(${people.email})`, wanted));
@@ -224,6 +239,10 @@ class ImportRun {
       if (!inFile.has(email) && !this.personIds.has(email)) {
         problems.push(this.source.problem(path, `no person with the email ${email} is in this file or the register; add them under people`));
       }
+    }
+    if (runBy && !inFile.has(runBy) && !this.personIds.has(runBy)) {
+      problems.push(this.source.problem([], `${runBy}, named as running this import, is not in this file or the register: `
+        + 'name the person running it by the email the register knows them by, or add them under people'));
     }
     filePeople.forEach((p, i) => {
       if (p.manager === p.email) problems.push(this.source.problem(['people', i, 'manager'], 'a person cannot be their own manager'));
@@ -322,6 +341,15 @@ class ImportRun {
     await appendAuditMany(this.tx, this.actor, events, this.now);
   }
 
+  private note(text: string) {
+    this.options.onNote?.(text);
+  }
+
+  /** Says that `what`, given without approved_by, was put to the management body by `by`. */
+  private askedNote(what: string, by: Person, asked: { approval: { ref: string } }, did = 'proposed') {
+    this.note(`${what} was ${did} by ${by.name} without an approval in the file: the management body is asked to approve it (${asked.approval.ref}).`);
+  }
+
   private progress(section: Section, done: number) {
     if (!this.onProgress) return;
     const entries = this.data[section];
@@ -383,6 +411,8 @@ class ImportRun {
           ? (await this.change(existing, values, (c) => this.tx.update(people).set(c).where(eq(people.id, existing.id)).returning())).row
           : insertedByEmail.get(lower(p.email))!;
         this.personIds.set(p.email, row.id);
+        this.rolesBefore.set(row.id, existing?.roles ?? []);
+        this.peopleRows.set(row.id, saved.length);
         saved.push({ existing, row });
       }
     }
@@ -423,7 +453,7 @@ class ImportRun {
     await this.record('scope', latest ? 'updated' : 'created', 'scope_statement', scopeStatementRef(row.version), latest, row, proposer && 'propose');
     const ctx = this.contextAs(proposer ?? approver!);
     await withdrawPending(ctx, scopeStatementApproval, `version ${row.version} replaces it`, proposer && scopeStatementRef(row.version));
-    if (proposer) await requestApproval(ctx, scopeStatementApproval, scopeStatementRef(row.version));
+    if (proposer) this.askedNote(`The scope statement version ${row.version}`, proposer, await requestApproval(ctx, scopeStatementApproval, scopeStatementRef(row.version)));
   }
 
   /**
@@ -437,11 +467,32 @@ class ImportRun {
     if (!person.roles.includes('management_body')) {
       this.source.fail(path, `${person.name} <${person.email}> is not in the management body, which approves ${what}: write the member who approved it, or ${leftOut}`);
     }
+    // An approval comes from someone who was in the management body before the file: a file does not grant the role and use it at once.
+    const row = this.peopleRows.get(person.id);
+    if (row !== undefined && !this.rolesBefore.get(person.id)!.includes('management_body')) {
+      this.source.fail(path, `${person.name} <${person.email}> is given the management-body role by this file (people[${row}], line ${this.source.lineOf(['people', row])}), `
+        + `and an approval comes from someone who held it before the import: import the people first and then this file, or ${leftOut}`);
+    }
     if (person.id === proposedBy) {
       this.source.fail(path, `${person.name} <${person.email}> proposed ${what} as the file gives it, and nobody approves their own proposal: `
         + 'write another member of the management body who approved it, or leave approved_by out (the management body is asked)');
     }
     return person;
+  }
+
+  /**
+   * approved_by on a policy version already in the register: an approval is recorded when the version is published (or
+   * by the management body's decision), and an import does not change it afterwards. A file repeating what the
+   * register holds is fine; one saying otherwise is refused, with where the version's approval stands.
+   */
+  private async keepsApproval(policy: typeof policies.$inferSelect, version: typeof policyVersions.$inferSelect, email: string | undefined, path: FieldPath) {
+    if (email === undefined) return;
+    const given = await this.personById(this.person(email) ?? null);
+    if (given && given.id === version.approvedBy) return;
+    const stands = await versionApprovalInWords(this.tx, policy, version);
+    this.source.fail(path, `${policy.ref} version ${version.version} is already in the register (${stands}); an import does not record or change `
+      + `the approval of a version already published: leave approved_by out${version.approvedBy ? ', or write the approver the register holds' : ''}`
+      + `${version.approvedBy ? '' : ' (the management body decides it in chat: "/isms approvals" shows what waits for it)'}`);
   }
 
   /** Who proposes a version a file gives without approver, as an ISMS lead proposes one in chat: the register's first. */
@@ -579,14 +630,28 @@ class ImportRun {
         async (v) => this.tx.insert(policies).values({ ...v, ref: await this.newRef('POL', p.ref, [...path, 'ref'], 'policy') }).returning(),
         (c) => this.tx.update(policies).set(c).where(eq(policies.id, existing!.id)).returning());
       let published = same ?? latest;
-      if (!same) {
-        // As in chat, the management body approves a policy version: a file names the member who did, or nobody.
+      if (same) {
+        await this.keepsApproval(row, same, p.approved_by, [...path, 'approved_by']);
+      } else {
+        // As in chat, the management body approves a policy version: a file names the member who did, or else the
+        // version is published as "policy publish" publishes it, a major one put to the management body.
         const approver = await this.approver([...path, 'approved_by'], p.approved_by, `${row.ref} version ${version}`, null,
-          `leave approved_by out (it is published unapproved; "/isms policy publish ${row.ref} ${version}" with the same text asks the management body)`);
-        published = first(await this.tx.insert(policyVersions).values({
-          policyId: row.id, version, major, minor, content: p.content, contentSha256, url: p.url,
-          approvedBy: approver?.id, approvedAt: approver ? this.now : null, publishedAt: this.now,
-        }).returning());
+          'leave approved_by out (it is published as "/isms policy publish" does, a major version put to the management body)');
+        if (approver) {
+          published = first(await this.tx.insert(policyVersions).values({
+            policyId: row.id, version, major, minor, content: p.content, contentSha256, url: p.url,
+            approvedBy: approver.id, approvedAt: this.now, publishedAt: this.now,
+          }).returning());
+        } else {
+          const publisher = await this.lead();
+          if (!publisher) {
+            this.source.fail([...path, 'approved_by'], `left out, ${row.ref} version ${version} is published as "/isms policy publish" publishes it, `
+              + 'which an ISMS lead does: import an ISMS lead, or write the management-body member who approved it');
+          }
+          const done = await publishPolicy(this.contextAs(publisher), { policy: row.ref, version: { major, minor, version }, content: p.content, url: p.url });
+          published = done.version;
+          if (done.approval) this.askedNote(`${row.ref} ${row.title} version ${version}`, publisher, { approval: done.approval }, 'published');
+        }
       }
       const final = outcome === 'unchanged' && !same ? 'updated' : outcome;
       await this.record('policies', final, 'policy', row.ref, existing && { ...existing, version: latest }, { ...row, version: published });
@@ -639,10 +704,30 @@ class ImportRun {
       const { row, outcome } = await this.save(existing, values,
         async (v) => this.tx.insert(suppliers).values({ ...v, ref: await this.newRef('SUP', s.ref, [...path, 'ref'], 'supplier') }).returning(),
         (c) => this.tx.update(suppliers).set(c).where(eq(suppliers.id, existing!.id)).returning());
+      // New to the register and accepted, a supplier already relied on skips triage: its event and the answer say who accepted it so.
+      const accepter = outcome === 'created' && row.status === 'accepted' ? await this.accepter(row, path) : undefined;
+      const acceptance = accepter && { by: { id: accepter.id, name: accepter.name, email: accepter.email }, how: `imported from ${this.source.fileName} as accepted, without triage` };
       // New to the register and declared: recorded as a declaration records it.
-      await this.record('suppliers', outcome, 'supplier', row.ref, existing, row, outcome === 'created' && row.status === 'declared' ? 'declare' : undefined);
-      await this.settleSupplier(row, outcome, path);
+      await this.record('suppliers', outcome, 'supplier', row.ref, existing, acceptance ? { ...row, acceptance } : row,
+        outcome === 'created' && row.status === 'declared' ? 'declare' : undefined);
+      if (accepter) this.note(`${row.ref} ${row.name} was accepted by this import, run by ${accepter.name}, without triage (the file gives it as accepted).`);
+      await this.settleSupplier(row, outcome, path, accepter);
     }
+  }
+
+  /** Who accepts a supplier new to the register that a file gives as accepted: the person running the import. */
+  private async accepter(row: Supplier, path: FieldPath): Promise<Person> {
+    const runner = await this.runner();
+    if (!runner) {
+      this.source.fail([...path, 'status'], `${row.name} is new to the register, and accepted by the import it skips triage, which is recorded under the person running it: `
+        + 'name who runs it (npm run isms -- import <file> --as <email>), or leave status out to put it in triage');
+    }
+    // As in triage, where an ISMS lead or a member of the management body decides.
+    if (!runner.roles.includes('isms_lead') && !runner.roles.includes('management_body')) {
+      this.source.fail([...path, 'status'], `${runner.name} <${runner.email}> runs this import, and accepting ${row.name} without triage is for whoever decides `
+        + 'triage, an ISMS lead or a member of the management body: have one of them run it, or leave status out to put it in triage');
+    }
+    return runner;
   }
 
   /** Who an imported declared supplier is declared by: its owner, or else the register's first ISMS lead. */
@@ -659,7 +744,7 @@ class ImportRun {
    * waits on the triage list; for an accepted one, approvals it no longer matches go stale and, at tier 1, the
    * management body is asked to approve it.
    */
-  private async settleSupplier(row: Supplier, outcome: Outcome, path: FieldPath) {
+  private async settleSupplier(row: Supplier, outcome: Outcome, path: FieldPath, accepter?: Person) {
     if (row.status === 'declared') {
       if (await this.triageItemOf(row.ref)) return;
       const declarer = (await this.personById(row.declaredBy)) ?? (await this.declarer(row.ownerId, path));
@@ -668,8 +753,8 @@ class ImportRun {
       return;
     }
     if (outcome === 'unchanged' && !isTierOne(row)) return;
-    // Whoever accepts a supplier in triage asks the body; for an import, an ISMS lead or else the supplier's owner.
-    const requester = (await this.lead()) ?? (await this.personById(row.ownerId));
+    // Whoever accepts a supplier in triage asks the body; for an import, who ran the import accepting it, or else an ISMS lead or the supplier's owner.
+    const requester = accepter ?? (await this.lead()) ?? (await this.personById(row.ownerId));
     if (!requester) {
       if (isTierOne(row)) {
         this.source.fail([...path, 'status'], 'an accepted tier-1 supplier needs the management body\'s approval, asked for by an ISMS lead or its owner: give its owner (or import an ISMS lead)');
@@ -757,10 +842,10 @@ class ImportRun {
         (c) => this.tx.update(risks).set(c).where(eq(risks.id, existing!.id)).returning());
       if (!existing) {
         await this.record('risks', outcome, 'risk', row.ref, existing, row);
-        await recordAssessment(this.contextAs(await this.assessor(row, path)), row, `first assessment, as the risk was imported from ${this.source.fileName}`);
+        await recordAssessment(this.contextAs(await this.assessor(row, undefined, path)), row, `first assessment, as the risk was imported from ${this.source.fileName}`);
         continue;
       }
-      const ctx = reassessed ? this.contextAs(await this.assessor(row, path)) : undefined;
+      const ctx = reassessed ? this.contextAs(await this.assessor(row, existing, path)) : undefined;
       if (ctx) await recordAssessment(ctx, row, `reassessed by the import ${this.source.fileName}`, existing);
       await this.record('risks', outcome, 'risk', row.ref, existing, row, reopen ? 'reopen' : undefined);
       if (ctx && residualScore !== existing.residualScore) {
@@ -783,17 +868,29 @@ class ImportRun {
     return existing.residualScore;
   }
 
+  /** The person running the import, as the register holds them once the file's people are in it. */
+  private async runner(): Promise<Person | undefined> {
+    return this.options.by ? this.personById(this.person(lower(this.options.by.trim())) ?? null) : undefined;
+  }
+
   /**
-   * Whom an imported assessment names, as a risk's history names a person: nobody assesses in the file, so the
-   * register's first ISMS lead, who answers for the register a file loads (and alone adds risks in chat), or
-   * else the risk's owner. Its rationale and audit event say it came from the import.
+   * Whom an imported assessment names, as a risk's history names a person: the person running the import, who may
+   * assess it as in chat ("risk add" is the ISMS lead's; "risk update" its owner's or the ISMS lead's). Its rationale
+   * and audit event say it came from the import.
    */
-  private async assessor(risk: { ownerId: number | null }, path: FieldPath): Promise<Person> {
-    const assessor = (await this.lead()) ?? (await this.personById(risk.ownerId));
-    if (!assessor) {
-      this.source.fail([...path, 'owner'], 'a risk\'s assessment history names who assessed it, for an import the ISMS lead or else the risk\'s owner: give its owner (or import an ISMS lead)');
+  private async assessor(risk: Risk, existing: Risk | undefined, path: FieldPath): Promise<Person> {
+    const runner = await this.runner();
+    const what = existing ? `reassesses ${risk.ref} (${risk.title})` : `adds ${risk.title} with its first assessment`;
+    if (!runner) {
+      this.source.fail(path, `this file ${what}, which is recorded under the person running the import: name who runs it `
+        + '(npm run isms -- import <file> --as <email>), an ISMS lead or, for a risk already in the register, its owner');
     }
-    return assessor;
+    if (!runner.roles.includes('isms_lead') && (!existing || existing.ownerId !== runner.id)) {
+      this.source.fail(path, `${runner.name} <${runner.email}> runs this import, and this file ${what}, which `
+        + `${existing ? `only its owner or an ISMS lead may do ("/isms risk update")` : 'only an ISMS lead may do ("/isms risk add")'}: `
+        + `have an ISMS lead${existing ? ' or the risk\'s owner' : ''} run it, or leave the risk out`);
+    }
+    return runner;
   }
 
   private async writeRiskAppetite() {
@@ -817,7 +914,7 @@ class ImportRun {
     }).returning();
     await this.record('risk_appetite', latest ? 'updated' : 'created', 'risk_appetite', `risk appetite #${row.id}`, latest, row, proposer && 'propose');
     // A request about an older version is withdrawn: by the new request, or by the approval the file records.
-    if (proposer) await requestApproval(this.contextAs(proposer), riskAppetiteSubject, RISK_APPETITE_REF);
+    if (proposer) this.askedNote(`The risk appetite version ${row.id}`, proposer, await requestApproval(this.contextAs(proposer), riskAppetiteSubject, RISK_APPETITE_REF));
     else await withdrawPending(this.contextAs(approver!), riskAppetiteSubject, `version ${row.id}, approved by ${approver!.name}, replaces it`);
   }
 
