@@ -489,7 +489,7 @@ class ImportRun {
     if (email === undefined) return;
     const given = await this.personById(this.person(email) ?? null);
     if (given && given.id === version.approvedBy) return;
-    const stands = await versionApprovalInWords(this.tx, policy, version);
+    const stands = await versionApprovalInWords(this.tx, policy, version, undefined);
     this.source.fail(path, `${policy.ref} version ${version.version} is already in the register (${stands}); an import does not record or change `
       + `the approval of a version already published: leave approved_by out${version.approvedBy ? ', or write the approver the register holds' : ''}`
       + `${version.approvedBy ? '' : ' (the management body decides it in chat: "/isms approvals" shows what waits for it)'}`);
