@@ -311,5 +311,8 @@ describe('recording, deciding and closing a management review', () => {
     // Its open decision is still followed up.
     expect(await sayMia('/isms review decision close MR-0001/1')).toContain('✔ Closed MR-0001/1');
     expect(await verifyRegister(bot.t.db)).toMatchObject({ ok: true });
+    // On the reader's clock (set directly, so after the register was verified): 10:00 UTC on 1 October is already 2 October at Kiritimati (UTC+14).
+    await bot.t.db.update(people).set({ timezone: 'Pacific/Kiritimati' }).where(eq(people.id, bot.ids.lead));
+    await refused('lead', '/isms review record MR-0001 --attendees olga@test.example', 'MR-0001 was closed by Bruno Board on 2026-10-02, so its record is final');
   });
 });

@@ -123,7 +123,7 @@ export async function recordReview(ctx: CommandContext, input: ReviewRecordInput
 async function refuseClosed(ctx: CommandContext, review: ManagementReview, doing: string): Promise<void> {
   if (review.status !== 'closed') return;
   const by = review.closedBy ? (await findPersonById(ctx.db, review.closedBy))?.name : undefined;
-  throw conflict(`${review.ref} was closed${by ? ` by ${by}` : ''}${review.closedAt ? ` on ${isoDay(review.closedAt)}` : ''}, so its record is final: ${doing} is refused. Nothing was recorded.`,
+  throw conflict(`${review.ref} was closed${by ? ` by ${by}` : ''}${review.closedAt ? ` on ${readersDay(review.closedAt, ctx.actor.timezone)}` : ''}, so its record is final: ${doing} is refused. Nothing was recorded.`,
     'Record what follows at the next management review.');
 }
 
