@@ -64,6 +64,16 @@ describe('/isms pause', () => {
     expect((await bot.t.db.select().from(poamItems))[0].escalationLevel).toBe(1);
   });
 
+  it('takes "today" on the organisation\'s clock for someone whose timezone is not known, as their nudges are timed', async () => {
+    await bot.t.db.update(people).set({ timezone: null }).where(eq(people.id, bot.ids.staff));
+    // 23:30 UTC on 1 March is already 2 March in Berlin, the organisation's zone.
+    const lateEvening = new Date('2027-03-01T23:30:00Z');
+    expect(await bot.sayText('lead', '/isms pause sam@test.example 2027-03-01', { now: lateEvening })).toContain('until: 2027-03-01 is in the past');
+    expect(await bot.sayText('lead', '/isms pause sam@test.example 2027-03-15', { now: lateEvening })).toContain('Nudges to Sam Staff wait until 2027-03-15');
+    expect(await pausedUntil()).toEqual(berlin('2027-03-15T00:00'));
+    expect(await bot.sayText('lead', '/isms pause sam@test.example 2027-03-02', { now: lateEvening })).toContain('Sam Staff is back');
+  });
+
   it('lifts a pause when given today', async () => {
     await bot.say('lead', '/isms pause sam@test.example 2027-04-01', { now });
     expect(await bot.sayText('lead', '/isms pause sam@test.example 2027-03-01', { now })).toContain('Sam Staff is back');

@@ -7,12 +7,10 @@ import { invalid } from '../../core/errors.js';
 import { isoDate } from '../../core/validate.js';
 import { fields, reply, text, type Block, type ListItem } from '../../core/reply.js';
 import { campaignProgress } from '../../core/delivery.js';
-import { addDays, localDate, readersTime, startOfLocalDay, zoneOr } from '../../core/time.js';
+import { addDays, localDate, readersTime, readersZone, startOfLocalDay } from '../../core/time.js';
 import { describeUnreachable, unreachableList } from '../../core/reach.js';
 
 const SHOWN = 10;
-/** A person without a time zone of their own: their leave ends at midnight UTC (working hours then push it to the morning). */
-const FALLBACK_ZONE = 'UTC';
 
 /** What the outbox holds: counts, the failed rows with their last error, campaign progress and who is on leave. */
 export const nudgesCommand = defineCommand({
@@ -74,7 +72,7 @@ export const nudgesCommand = defineCommand({
     if (onLeave.length) {
       blocks.push({
         type: 'list', title: 'On leave (nudges wait)',
-        items: onLeave.map((p): ListItem => ({ title: p.name, detail: `until ${localDate(p.pausedUntil!, zoneOr(p.timezone, FALLBACK_ZONE))}` })),
+        items: onLeave.map((p): ListItem => ({ title: p.name, detail: `until ${localDate(p.pausedUntil!, readersZone(p.timezone))}` })),
       });
     }
     return reply(...blocks);
@@ -100,7 +98,7 @@ export const pauseCommand = defineCommand({
   form: { title: 'Hold nudges during leave', submitLabel: 'Pause' },
   async run(ctx, input) {
     const person = await personNamed(ctx.db, 'person', input.person);
-    const zone = zoneOr(person.timezone, FALLBACK_ZONE);
+    const zone = readersZone(person.timezone);
     const today = localDate(ctx.now, zone);
     if (input.until < today) throw invalid(`until: ${input.until} is in the past.`, `Give the day ${person.name} is back, today (${today}) or later; today lifts the pause.`).on('until');
     const pausedUntil = input.until === today ? null : startOfLocalDay(input.until, zone);

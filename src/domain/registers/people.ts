@@ -5,7 +5,7 @@ import { commandLine, defineCommand } from '../../core/router.js';
 import { ROLE_LABELS, findPersonById, personNamed, personRef, type Person } from '../../core/actor.js';
 import { conflict } from '../../core/errors.js';
 import { fields, reply, text, type Block, type Field } from '../../core/reply.js';
-import { localDate, zoneOr } from '../../core/time.js';
+import { localDate, readersZone } from '../../core/time.js';
 import { ACCOUNT_COLUMN, ACCOUNT_FIELD, type ChatAccountPlatform, platformName } from '../../core/reach.js';
 
 /*
@@ -45,7 +45,7 @@ export const personCommand = defineCommand({
     const manager = person.managerId ? await findPersonById(ctx.db, person.managerId) : undefined;
     const [unreachable] = await ctx.db.select().from(unreachablePeople).where(eq(unreachablePeople.personId, person.id));
     const paused = person.pausedUntil && person.pausedUntil > ctx.now
-      ? `until ${localDate(person.pausedUntil, zoneOr(person.timezone, 'UTC'))} (nudges wait)` : 'no';
+      ? `until ${localDate(person.pausedUntil, readersZone(person.timezone))} (nudges wait)` : 'no';
     const blocks: Block[] = [
       text(`${person.name} <${person.email}>`),
       fields([
