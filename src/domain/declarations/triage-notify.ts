@@ -1,6 +1,7 @@
 import { decidersOf } from '../../core/duties.js';
 import type { CommandContext } from '../../core/router.js';
 import { reply, text, actions } from '../../core/reply.js';
+import { triageButtons } from '../triage/labels.js';
 
 /**
  * Tells whoever may decide a declaration that it waits for triage (through the outbox, once per change):
@@ -15,10 +16,7 @@ export async function notifyTriage(ctx: CommandContext, changeRef: string, summa
       idempotencyKey: `triage:${changeRef}:${decider.id}`,
       reply: reply(
         text(`New for triage: ${summary}`),
-        actions(
-          { label: 'Accept', command: `triage accept ${changeRef}`, style: 'primary' },
-          { label: 'Reject', command: `triage reject ${changeRef}`, style: 'danger' },
-        ),
+        actions(...triageButtons(changeRef)),
       ),
     });
   }

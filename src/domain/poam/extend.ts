@@ -7,9 +7,15 @@ import { decidersOf } from '../../core/duties.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
-import { actions, fields, formBlock, reply, text } from '../../core/reply.js';
+import { actions, fields, formBlock, reply, text, type Button } from '../../core/reply.js';
 import { assertOwnerOrLead, isOpen, loadItem, openItems } from './items.js';
 import { addMonths, readersDay } from '../../core/time.js';
+
+/** The decision buttons of an extension request, wherever it is shown to someone who may decide it. */
+export const extensionButtons = (ref: string): Button[] => [
+  { label: 'Approve', command: `poam approve ${ref}`, style: 'primary' },
+  { label: 'Reject', command: `poam reject ${ref}`, style: 'danger' },
+];
 
 export const poamExtendInput = z.object({
   item: registerRef('POAM').describe('The POA&M item, e.g. POAM-0001'),
@@ -53,10 +59,7 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
         ...reply(
           text(`${ctx.actor.name} asks to extend ${item.ref} (${item.weakness}) from ${item.dueOn} to ${input.date}.`),
           fields([{ label: 'Request', value: ref }, { label: 'Reason', value: input.reason }]),
-          actions(
-            { label: 'Approve', command: `poam approve ${ref}`, style: 'primary' },
-            { label: 'Reject', command: `poam reject ${ref}`, style: 'danger' },
-          ),
+          actions(...extensionButtons(ref)),
         ),
         about: ref,
       },

@@ -3,7 +3,8 @@ import { hasRole, isLead } from '../../core/actor.js';
 import type { Db } from '../../db/client.js';
 import { fields, reply, text, type Block, type Field, type ListItem } from '../../core/reply.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
-import { KIND_LABELS } from '../triage/labels.js';
+import { KIND_LABELS, triageButtons } from '../triage/labels.js';
+import { extensionButtons } from '../poam/extend.js';
 import { everyonesObligations, obligationsOf } from '../training/obligations.js';
 import { controlStates } from '../soa/soa.js';
 import { obligationItem } from '../training/list.js';
@@ -95,20 +96,14 @@ function decisionsList<T>(ctx: CommandContext, title: string, waiting: Waiting<T
 const triageEntry = (ctx: CommandContext) => (c: TriageWaiting): ListItem => ({
   title: `${c.ref} — ${KIND_LABELS[c.kind]}: ${c.subject}`,
   detail: `declared by ${c.declarer} on ${readersDay(c.declaredAt, ctx.actor.timezone)}`,
-  buttons: [
-    { label: 'Accept', command: `triage accept ${c.ref}`, style: 'primary' },
-    { label: 'Reject', command: `triage reject ${c.ref}`, style: 'danger' },
-  ],
+  buttons: triageButtons(c.ref),
 });
 
 const extensionEntry = (ctx: CommandContext) => (e: ExtensionWaiting): ListItem => ({
   title: `${e.ref} — ${e.itemRef} ${e.weakness}`,
   detail: `${e.requester} asks to move the due date from ${e.previousDueOn} to ${e.requestedDueOn} (asked on ${readersDay(e.requestedAt, ctx.actor.timezone)})`,
   fields: [{ label: 'Reason', value: e.reason }],
-  buttons: [
-    { label: 'Approve', command: `poam approve ${e.ref}`, style: 'primary' },
-    { label: 'Reject', command: `poam reject ${e.ref}`, style: 'danger' },
-  ],
+  buttons: extensionButtons(e.ref),
 });
 
 export const statusCommand = defineCommand({

@@ -5,7 +5,7 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { reply, text, type ListItem, type Field } from '../../core/reply.js';
 import { seekArgs, seekFields, seekPage, type SeekInput } from '../../core/paging.js';
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
-import { KIND_LABELS } from './labels.js';
+import { KIND_LABELS, triageButtons } from './labels.js';
 import { readersDay } from '../../core/time.js';
 import { isLead } from '../../core/actor.js';
 import { decidersOf } from '../../core/duties.js';
@@ -69,10 +69,7 @@ export async function waitingForTriage(ctx: CommandContext, position: SeekInput)
       detail: `declared by ${declarer} on ${readersDay(change.declaredAt, ctx.actor.timezone)}; for an ISMS lead to decide`,
     } : {
       detail: `declared by ${declarer} on ${readersDay(change.declaredAt, ctx.actor.timezone)}`,
-      buttons: [
-        { label: 'Accept', command: `triage accept ${change.ref}`, style: 'primary' },
-        { label: 'Reject', command: `triage reject ${change.ref}`, style: 'danger' },
-      ],
+      buttons: triageButtons(change.ref),
     }),
   }));
   return { total: n, items, page: window.page };
