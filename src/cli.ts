@@ -38,7 +38,10 @@ Commands:
                       POA&M items from a YAML file (see examples/example-org.yaml). A file with any
                       problem imports nothing; entries already in the register are updated. --as names
                       who runs it (a person in the register or the file): risks it assesses and new
-                      suppliers it accepts without triage are recorded under them.
+                      suppliers it accepts without triage are recorded under them, as are what it
+                      proposes, publishes or declares without saying who did (without --as, under
+                      the register's first ISMS lead). They may do only what their roles before the
+                      import allow.
   load-reference      Load the shipped framework requirements and crosswalks (safe to repeat).
   load-example        Load the example organisation Northwind Payments GmbH into an empty register.
   verify [--witness <file or seq:hash>]

@@ -185,13 +185,18 @@ controls:
     expect(rows(await t.db.execute(sql`select threat_ref from risks order by ref`))).toEqual([{ threat_ref: null }, { threat_ref: 'T-IS-012' }]);
   });
 
-  it('refuses a supplier imported as declared when nobody could declare it, or new and accepted when nobody is named as running the import', async () => {
+  it('refuses a supplier imported as declared when nobody could declare it, new and accepted when nobody is named as running the import, or a scope to propose without an ISMS lead', async () => {
     const before = await registerSize();
     expect((await importError('suppliers:\n  - { name: Acme Cloud }\n', 'suppliers.yaml')).message)
-      .toBe('suppliers.yaml:2: suppliers[0].owner: a supplier imported as declared waits for triage, which names who declared it: give its owner (or import an ISMS lead)');
+      .toBe('suppliers.yaml:2: suppliers[0].owner: a supplier imported as declared waits for triage, which names who declared it: give its owner, '
+        + 'or name who runs the import (npm run isms -- import <file> --as <email>)');
     expect((await importError('suppliers:\n  - { name: Nimbus, criticality_tier: tier1_critical, status: accepted }\n', 'suppliers.yaml')).message)
       .toBe('suppliers.yaml:2: suppliers[0].status: Nimbus is new to the register, and accepted by the import it skips triage, which is recorded under the person running it: '
         + 'name who runs it (npm run isms -- import <file> --as <email>), or leave status out to put it in triage');
+    expect((await importError('scope:\n  statement: The payments platform.\n', 'scope.yaml')).message).toBe('scope.yaml:2: scope.approved_by: left out, '
+      + 'the scope statement is proposed to the management body, as "/isms scope statement" proposes it, which an ISMS lead does, and neither the register '
+      + 'nor this file has one to run the import: add one under people to run it (npm run isms -- import <file> --as <email>), '
+      + 'or write the management-body member who approved it');
     expect(await registerSize()).toEqual(before);
   });
 
@@ -411,6 +416,103 @@ ${approver ? `  approved_by: ${approver}\n` : ''}`;
     await importAs(edited.replace('title: Information Security Policy', 'title: Acceptable Use Policy'), 'org.yaml');
     expect(rows(await t.db.execute(sql`select p.ref, v.version from policies p join policy_versions v on v.policy_id = p.id order by v.id`)))
       .toEqual([{ ref: 'POL-0001', version: '1.10' }, { ref: 'POL-0002', version: '1.0' }]);
+  });
+
+  /** What a file proposes, publishes or declares without naming who did: the scope, the risk appetite, a policy version, a supplier. */
+  const UNNAMED = `scope:
+  statement: The payments platform and the people supporting it.
+risk_appetite: { max_residual_score: 10, statement: We accept residual risks scored up to 10. }
+policies:
+  - { title: Acceptable use, content: Use company devices for work. }
+suppliers:
+  - { name: Acme Cloud }
+`;
+  /** GOOD's people and a second ISMS lead, listed after the first. */
+  const TWO_LEADS = `${PEOPLE}  - { name: Lena Second, email: lena@example.org, roles: [isms_lead] }\n`;
+
+  it('records what a file proposes, publishes or declares without naming who did under the person running it, with audit events naming them', async () => {
+    await importYaml(t.db, TWO_LEADS, 'people.yaml');
+    const seq = await count('audit_events');
+    const notes: string[] = [];
+    await importYaml(t.db, UNNAMED, 'org.yaml', { by: 'lena@example.org', onNote: (n) => notes.push(n) });
+    const who = async (column: string, table: string) => rows<{ email: string | null }>(await t.db.execute(
+      sql.raw(`select p.email from ${table} x left join people p on p.id = x.${column} order by x.id`))).map((r) => r.email);
+    expect({
+      scope: await who('proposed_by', 'scope_statements'), appetite: await who('proposed_by', 'risk_appetite'),
+      policy: await who('published_by', 'policy_versions'), supplier: await who('declared_by', 'suppliers'),
+      triage: await who('declared_by', 'scope_changes'), approvals: await who('requested_by', 'management_approvals'),
+    }).toEqual({
+      scope: ['lena@example.org'], appetite: ['lena@example.org'], policy: ['lena@example.org'], supplier: ['lena@example.org'],
+      triage: ['lena@example.org'], approvals: ['lena@example.org', 'lena@example.org', 'lena@example.org'],
+    });
+    expect(notes).toEqual([
+      'The scope statement version 1 was proposed by Lena Second without an approval in the file: the management body is asked to approve it (APR-0001).',
+      'POL-0001 Acceptable use version 1.0 was published by Lena Second without an approval in the file: the management body is asked to approve it (APR-0002).',
+      'The risk appetite version 1 was proposed by Lena Second without an approval in the file: the management body is asked to approve it (APR-0003).',
+    ]);
+    const events = rows<{ action: string; entity_ref: string; actor_label: string }>(await t.db.execute(
+      sql`select action, entity_ref, actor_label from audit_events where seq > ${seq} order by seq`));
+    const lena = 'Lena Second <lena@example.org> via import org.yaml';
+    expect(events.map((e) => `${e.action} ${e.entity_ref}: ${e.actor_label}`)).toEqual([
+      `propose scope v1: ${lena}`, `request APR-0001: ${lena}`,
+      `publish POL-0001 v1.0: ${lena}`, `request APR-0002: ${lena}`, 'create POL-0001: import org.yaml',
+      `declare SUP-0001: ${lena}`, `propose SC-0001: ${lena}`,
+      `propose risk appetite #1: ${lena}`, `request APR-0003: ${lena}`,
+    ]);
+  });
+
+  it('refuses, naming the row, a proposal or a policy version without approval in a file run by someone who is not an ISMS lead; anyone may declare a supplier', async () => {
+    await importYaml(t.db, TWO_LEADS, 'people.yaml');
+    const before = await registerSize();
+    const scope = UNNAMED.slice(0, UNNAMED.indexOf('risk_appetite:'));
+    const appetite = UNNAMED.slice(UNNAMED.indexOf('risk_appetite:'), UNNAMED.indexOf('policies:'));
+    const policy = UNNAMED.slice(UNNAMED.indexOf('policies:'), UNNAMED.indexOf('suppliers:'));
+    const byOlaf = { by: 'olaf@example.org' };
+    expect((await importError(scope, 'scope.yaml', byOlaf)).message).toBe('scope.yaml:2: scope.approved_by: Olaf Owner <olaf@example.org> runs this import, '
+      + 'and left out, the scope statement is proposed to the management body, as "/isms scope statement" proposes it, which only the ISMS lead does: '
+      + 'have the ISMS lead run it (npm run isms -- import <file> --as <email>), or write the management-body member who approved it');
+    expect((await importError(appetite, 'appetite.yaml', byOlaf)).message).toBe('appetite.yaml:1: risk_appetite.approved_by: Olaf Owner <olaf@example.org> runs this import, '
+      + 'and left out, the risk appetite is proposed to the management body, as "/isms risk appetite" proposes it, which only the ISMS lead does: '
+      + 'have the ISMS lead run it (npm run isms -- import <file> --as <email>), or write the management-body member who approved it');
+    expect((await importError(policy, 'policies.yaml', byOlaf)).message).toBe('policies.yaml:2: policies[0].approved_by: Olaf Owner <olaf@example.org> runs this import, '
+      + 'and left out, POL-0001 version 1.0 is published as "/isms policy publish" publishes it, which only the ISMS lead does: '
+      + 'have the ISMS lead run it (npm run isms -- import <file> --as <email>), or write the management-body member who approved it');
+    expect(await registerSize()).toEqual(before);
+    await importYaml(t.db, 'suppliers:\n  - { name: Acme Cloud }\n', 'suppliers.yaml', byOlaf);
+    expect(rows(await t.db.execute(sql`select p.email from suppliers s join people p on p.id = s.declared_by`))).toEqual([{ email: 'olaf@example.org' }]);
+  });
+
+  it('does not let a file give the person running it a role and use it in the same import, naming both rows, and writes nothing', async () => {
+    await importYaml(t.db, PEOPLE, 'people.yaml');
+    const before = await registerSize();
+    const promoted = (role: string) => PEOPLE.replace('roles: [control_owner, asset_owner]', `roles: [control_owner, asset_owner, ${role}]`);
+    const olafRow = `people[1], line ${lineOf(PEOPLE, 'Olaf Owner')}`;
+    const byOlaf = { by: 'olaf@example.org' };
+    const scope = `${promoted('isms_lead')}scope:\n  statement: The payments platform.\n`;
+    expect((await importError(scope, 'org.yaml', byOlaf)).message).toBe(`org.yaml:${lineOf(scope, 'statement: The payments')}: scope.approved_by: Olaf Owner <olaf@example.org> runs this import `
+      + `and is given the ISMS lead role by this file (${olafRow}), and left out, the scope statement is proposed to the management body, as "/isms scope statement" `
+      + 'proposes it, which is for someone who was the ISMS lead before the import: import the people first and then this file, or write the management-body member who approved it');
+    const risk = `${promoted('isms_lead')}risks:\n  - { title: Phishing, likelihood: 3, impact: 3, treatment: mitigate }\n`;
+    expect((await importError(risk, 'org.yaml', byOlaf)).message).toBe(`org.yaml:${lineOf(risk, 'Phishing')}: risks[0]: Olaf Owner <olaf@example.org> runs this import `
+      + `and is given the ISMS lead role by this file (${olafRow}), and this file adds Phishing with its first assessment, which is for someone who was the ISMS lead `
+      + 'before the import: import the people first and then this file, or leave the risk out');
+    const supplier = `${promoted('management_body')}suppliers:\n  - { name: Nimbus, status: accepted }\n`;
+    expect((await importError(supplier, 'org.yaml', byOlaf)).message).toBe(`org.yaml:${lineOf(supplier, 'Nimbus')}: suppliers[0].status: Olaf Owner <olaf@example.org> `
+      + `runs this import and is given the management body role by this file (${olafRow}), and this file accepts Nimbus without triage, which is for someone who was `
+      + 'the ISMS lead or the management body before the import: import the people first and then this file, or leave status out to put it in triage');
+    expect(await registerSize()).toEqual(before);
+  });
+
+  it('lets a new register\'s first file give the person running it the ISMS lead role and use it: the scope, a risk and a supplier are theirs', async () => {
+    const file = `${PEOPLE}${UNNAMED.slice(0, UNNAMED.indexOf('risk_appetite:'))}risks:\n  - { title: Phishing, likelihood: 3, impact: 3, treatment: mitigate }\n`
+      + 'suppliers:\n  - { name: Acme Cloud }\n';
+    await importYaml(t.db, file, 'org.yaml', { by: LEAD });
+    // Nobody was an ISMS lead before: Iris, made one by the file, proposes the scope, declares the supplier and assesses the risk.
+    expect(rows<{ action: string; entity_ref: string }>(await t.db.execute(sql`select action, entity_ref from audit_events
+      where actor_label = 'Iris Lead <iris@example.org> via import org.yaml' order by seq`)).map((e) => `${e.action} ${e.entity_ref}`))
+      .toEqual(['propose scope v1', 'request APR-0001', 'declare SUP-0001', 'propose SC-0001']);
+    expect(rows(await t.db.execute(sql`select p.email from risk_assessments a join people p on p.id = a.assessed_by`))).toEqual([{ email: LEAD }]);
+    expect(rows(await t.db.execute(sql`select p.email from scope_statements s join people p on p.id = s.proposed_by`))).toEqual([{ email: LEAD }]);
   });
 });
 

@@ -5,7 +5,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import {
   people, scopeStatements, interestedParties, assets, controls, controlMappings, frameworkRequirements,
-  policies, policyVersions, trainingCourses, suppliers, risks, riskAppetite, poamItems, poamMilestones, scopeChanges, TREATMENTS,
+  policies, policyVersions, trainingCourses, suppliers, risks, riskAppetite, poamItems, poamMilestones, scopeChanges, TREATMENTS, type Role,
 } from '../db/schema/index.js';
 import { appendAuditMany, canonicalJson, type AuditActor, type AuditInput } from '../core/audit.js';
 import { nextRef, nextRefs } from '../core/refs.js';
@@ -17,7 +17,7 @@ import { suggestion, unknownRequirement } from '../refdata/requirements.js';
 import { intArray } from '../scheduler/jobs/ladder.js';
 import type { CommandContext } from '../core/router.js';
 import { enqueue } from '../core/outbox.js';
-import { peopleWithRole, toActor, type Person } from '../core/actor.js';
+import { ROLE_LABELS, holdersOf, peopleWithRole, toActor, type Person } from '../core/actor.js';
 import { putSupplierOnTriage } from '../domain/declarations/supplier.js';
 import { TIER_LABELS } from '../domain/declarations/supplier-tier.js';
 import { isTierOne, settleSupplierApproval } from '../domain/suppliers/approval.js';
@@ -42,7 +42,9 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
   /**
    * The email of the person running the import, as the register or the file knows them: imported assessments are
-   * recorded under them, and a new supplier the file gives as accepted is accepted by them.
+   * recorded under them, and a new supplier the file gives as accepted is accepted by them. What the file proposes
+   * to the management body, publishes or declares without naming who did is theirs too; left out, that is whom the
+   * terminal chat acts as, the register's first ISMS lead. They may do only what their roles before the import allow.
    */
   by?: string;
   /** Told what the import did besides adding and changing rows (what it put to the management body, what it accepted without triage). */
@@ -50,6 +52,11 @@ export interface ImportOptions {
 }
 
 export const PROGRESS_EVERY = 1000;
+
+/** How a person running an import from the terminal is named. */
+const RUN_AS = 'npm run isms -- import <file> --as <email>';
+/** Who decides triage in chat, and so may accept a supplier without it. */
+const TRIAGE_DECIDERS: Role[] = ['isms_lead', 'management_body'];
 
 /**
  * Entries looked up and inserted per statement, and audit events appended per multi-row append:
@@ -130,10 +137,14 @@ class ImportRun {
   private readonly personIds = new Map<string, number>();
   /** Framework + reference -> requirement id, for every requirement the file names. */
   private readonly requirementIds = new Map<string, number>();
-  /** Audit events recorded but not yet appended, in the order they were recorded (see WRITE_BATCH). */
-  private pendingAudit: AuditInput[] = [];
-  /** The register's first ISMS lead once looked up; null when it has none. */
-  private firstLead: Person | null | undefined;
+  /** Audit events recorded but not yet appended, in the order they were recorded, with who did each (see WRITE_BATCH). */
+  private pendingAudit: { actor: AuditActor; input: AuditInput }[] = [];
+  /** The roles someone in the register held before this import: one nobody held, a file may give and use at once (a new register). */
+  private readonly heldBefore = new Set<Role>();
+  /** The register's first ISMS lead before this import, whom the terminal chat acts as when nobody is named. */
+  private leadBeforeId: number | undefined;
+  /** Who runs the import, once the file's people are in the register (see acting); named says whether by --as. */
+  private acting: { person: Person | undefined; named: boolean } = { person: undefined, named: false };
   /** Person id -> the roles they held before this import, for every person the file lists who was in the register. */
   private readonly rolesBefore = new Map<number, string[]>();
   /** Person id -> the file's people row that lists them. */
@@ -148,6 +159,7 @@ class ImportRun {
 
   /** Finds every reference the file makes that cannot be resolved, before anything is written. */
   async check(): Promise<void> {
+    await this.lookAtRolesBefore();
     const problems = [
       ...this.duplicates(),
       ...(await this.checkPeople()),
@@ -160,6 +172,7 @@ class ImportRun {
 
   async write(): Promise<ImportCounts> {
     await this.writePeople();
+    this.acting = await this.whoRunsIt();
     await this.writeScope();
     await this.writeInterestedParties();
     await this.writeAssets();
@@ -176,6 +189,15 @@ class ImportRun {
   }
 
   // ---- checks -------------------------------------------------------------------------------
+
+  /** What the register held before the file: who leads it, and which of the deciding roles anyone held. */
+  private async lookAtRolesBefore() {
+    for (const role of ['isms_lead', 'management_body'] as const) {
+      const holders = (await peopleWithRole(this.tx, role)).sort((a, b) => a.id - b.id);
+      if (holders.length > 0) this.heldBefore.add(role);
+      if (role === 'isms_lead') this.leadBeforeId = holders[0]?.id;
+    }
+  }
 
   private duplicates(): ImportProblem[] {
     const d = this.data;
@@ -323,22 +345,33 @@ class ImportRun {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  private async record(section: Section, outcome: Outcome, entity: string, entityRef: string, before: unknown, after: unknown, action?: string) {
+  private async record(section: Section, outcome: Outcome, entity: string, entityRef: string, before: unknown, after: unknown, action?: string,
+    actor = this.actor) {
     const counts = (this.counts[section] ??= { created: 0, updated: 0, unchanged: 0 });
     counts[outcome]++;
     this.progress(section, counts.created + counts.updated + counts.unchanged);
     if (outcome === 'unchanged') return;
-    this.pendingAudit.push({
+    await this.audit(actor, {
       action: action ?? (outcome === 'created' ? 'create' : 'update'), entity, entityRef, before: outcome === 'created' ? undefined : before, after,
     });
+  }
+
+  private async audit(actor: AuditActor, input: AuditInput) {
+    this.pendingAudit.push({ actor, input });
     if (this.pendingAudit.length >= WRITE_BATCH) await this.flushAudit();
   }
 
-  /** Appends the recorded events in order, chained as one-by-one appends would have chained them. */
+  /** Appends the recorded events in order, chained as one-by-one appends would have chained them: one append per run of one actor. */
   private async flushAudit() {
     const events = this.pendingAudit;
     this.pendingAudit = [];
-    await appendAuditMany(this.tx, this.actor, events, this.now);
+    for (let start = 0; start < events.length;) {
+      const { actor } = events[start];
+      let end = start + 1;
+      while (end < events.length && events[end].actor.id === actor.id && events[end].actor.label === actor.label) end++;
+      await appendAuditMany(this.tx, actor, events.slice(start, end).map((e) => e.input), this.now);
+      start = end;
+    }
   }
 
   private note(text: string) {
@@ -444,14 +477,14 @@ class ImportRun {
       await this.record('scope', 'unchanged', 'scope_statement', '', latest, latest);
       return;
     }
-    // As in chat: approved, it is in force; otherwise proposed by the ISMS lead and put to the management body.
-    const proposer = approver ? undefined : await this.proposer(path, 'a scope statement');
+    // As in chat: approved, it is in force; otherwise proposed by the ISMS lead running the import and put to the management body.
+    const proposer = approver ? undefined : this.proposer(path, 'the scope statement', '/isms scope statement');
     const [row] = await this.tx.insert(scopeStatements).values({
       version: (latest?.version ?? 0) + 1, text: s.statement, proposedBy: proposer?.id, createdAt: this.now,
       approvedBy: approver?.id, approvedAt: approver ? this.now : null,
     }).returning();
-    await this.record('scope', latest ? 'updated' : 'created', 'scope_statement', scopeStatementRef(row.version), latest, row, proposer && 'propose');
-    const ctx = this.contextAs(proposer ?? approver!);
+    await this.record('scope', latest ? 'updated' : 'created', 'scope_statement', scopeStatementRef(row.version), latest, row, proposer && 'propose', this.actorFor(proposer?.id));
+    const ctx = proposer ? this.contextAs(proposer, this.actorFor(proposer.id)) : this.contextAs(approver!);
     await withdrawPending(ctx, scopeStatementApproval, `version ${row.version} replaces it`, proposer && scopeStatementRef(row.version));
     if (proposer) this.askedNote(`The scope statement version ${row.version}`, proposer, await requestApproval(ctx, scopeStatementApproval, scopeStatementRef(row.version)));
   }
@@ -495,14 +528,10 @@ class ImportRun {
       + `${version.approvedBy ? '' : ' (the management body decides it in chat: "/isms approvals" shows what waits for it)'}`);
   }
 
-  /** Who proposes a version a file gives without approver, as an ISMS lead proposes one in chat: the register's first. */
-  private async proposer(path: FieldPath, what: string): Promise<Person> {
-    const lead = await this.lead();
-    if (!lead) {
-      this.source.fail(path, `left out, ${what} is proposed to the management body for approval, which an ISMS lead asks for: `
-        + 'import an ISMS lead, or write the management-body member who approved it');
-    }
-    return lead;
+  /** Who proposes a version a file gives without approver, as an ISMS lead proposes one in chat (`command`): the person running the import. */
+  private proposer(path: FieldPath, what: string, command: string): Person {
+    return this.leadRunning(path, `left out, ${what} is proposed to the management body, as "${command}" proposes it`,
+      'write the management-body member who approved it');
   }
 
   private async writeInterestedParties() {
@@ -643,12 +672,9 @@ class ImportRun {
             approvedBy: approver.id, approvedAt: this.now, publishedAt: this.now,
           }).returning());
         } else {
-          const publisher = await this.lead();
-          if (!publisher) {
-            this.source.fail([...path, 'approved_by'], `left out, ${row.ref} version ${version} is published as "/isms policy publish" publishes it, `
-              + 'which an ISMS lead does: import an ISMS lead, or write the management-body member who approved it');
-          }
-          const done = await publishPolicy(this.contextAs(publisher), { policy: row.ref, version: { major, minor, version }, content: p.content, url: p.url });
+          const publisher = this.leadRunning([...path, 'approved_by'], `left out, ${row.ref} version ${version} is published as "/isms policy publish" publishes it`,
+            'write the management-body member who approved it');
+          const done = await publishPolicy(this.contextAs(publisher, this.actorFor(publisher.id)), { policy: row.ref, version: { major, minor, version }, content: p.content, url: p.url });
           published = done.version;
           if (done.approval) this.askedNote(`${row.ref} ${row.title} version ${version}`, publisher, { approval: done.approval }, 'published');
         }
@@ -705,36 +731,36 @@ class ImportRun {
         async (v) => this.tx.insert(suppliers).values({ ...v, ref: await this.newRef('SUP', s.ref, [...path, 'ref'], 'supplier') }).returning(),
         (c) => this.tx.update(suppliers).set(c).where(eq(suppliers.id, existing!.id)).returning());
       // New to the register and accepted, a supplier already relied on skips triage: its event and the answer say who accepted it so.
-      const accepter = outcome === 'created' && row.status === 'accepted' ? await this.accepter(row, path) : undefined;
+      const accepter = outcome === 'created' && row.status === 'accepted' ? this.accepter(row, path) : undefined;
       const acceptance = accepter && { by: { id: accepter.id, name: accepter.name, email: accepter.email }, how: `imported from ${this.source.fileName} as accepted, without triage` };
       // New to the register and declared: recorded as a declaration records it.
       await this.record('suppliers', outcome, 'supplier', row.ref, existing, acceptance ? { ...row, acceptance } : row,
-        outcome === 'created' && row.status === 'declared' ? 'declare' : undefined);
+        outcome === 'created' && row.status === 'declared' ? 'declare' : undefined, this.actorFor(outcome === 'created' ? row.declaredBy : undefined));
       if (accepter) this.note(`${row.ref} ${row.name} was accepted by this import, run by ${accepter.name}, without triage (the file gives it as accepted).`);
       await this.settleSupplier(row, outcome, path, accepter);
     }
   }
 
   /** Who accepts a supplier new to the register that a file gives as accepted: the person running the import. */
-  private async accepter(row: Supplier, path: FieldPath): Promise<Person> {
-    const runner = await this.runner();
+  private accepter(row: Supplier, path: FieldPath): Person {
+    const runner = this.runner();
     if (!runner) {
       this.source.fail([...path, 'status'], `${row.name} is new to the register, and accepted by the import it skips triage, which is recorded under the person running it: `
-        + 'name who runs it (npm run isms -- import <file> --as <email>), or leave status out to put it in triage');
+        + `name who runs it (${RUN_AS}), or leave status out to put it in triage`);
     }
     // As in triage, where an ISMS lead or a member of the management body decides.
-    if (!runner.roles.includes('isms_lead') && !runner.roles.includes('management_body')) {
-      this.source.fail([...path, 'status'], `${runner.name} <${runner.email}> runs this import, and accepting ${row.name} without triage is for whoever decides `
+    this.requireRoles(runner, TRIAGE_DECIDERS, [...path, 'status'], `this file accepts ${row.name} without triage`, 'leave status out to put it in triage',
+      `${runner.name} <${runner.email}> runs this import, and accepting ${row.name} without triage is for whoever decides `
         + 'triage, an ISMS lead or a member of the management body: have one of them run it, or leave status out to put it in triage');
-    }
     return runner;
   }
 
-  /** Who an imported declared supplier is declared by: its owner, or else the register's first ISMS lead. */
+  /** Who an imported declared supplier is declared by: its owner, or else the person running the import (anyone may declare one in chat). */
   private async declarer(ownerId: number | null, path: FieldPath): Promise<Person> {
-    const declarer = (await this.personById(ownerId)) ?? (await this.lead());
+    const declarer = (await this.personById(ownerId)) ?? this.acting.person;
     if (!declarer) {
-      this.source.fail([...path, 'owner'], 'a supplier imported as declared waits for triage, which names who declared it: give its owner (or import an ISMS lead)');
+      this.source.fail([...path, 'owner'], 'a supplier imported as declared waits for triage, which names who declared it: give its owner, '
+        + `or name who runs the import (${RUN_AS})`);
     }
     return declarer;
   }
@@ -748,16 +774,18 @@ class ImportRun {
     if (row.status === 'declared') {
       if (await this.triageItemOf(row.ref)) return;
       const declarer = (await this.personById(row.declaredBy)) ?? (await this.declarer(row.ownerId, path));
-      await putSupplierOnTriage(this.contextAs(declarer), row, await nextRef(this.tx, 'SC'),
+      await putSupplierOnTriage(this.contextAs(declarer, this.actorFor(declarer.id)), row, await nextRef(this.tx, 'SC'),
         `${row.name} (${row.ref}, ${TIER_LABELS[row.criticalityTier]}) was imported from ${this.source.fileName} as declared by ${declarer.name}.`);
       return;
     }
     if (outcome === 'unchanged' && !isTierOne(row)) return;
-    // Whoever accepts a supplier in triage asks the body; for an import, who ran the import accepting it, or else an ISMS lead or the supplier's owner.
-    const requester = accepter ?? (await this.lead()) ?? (await this.personById(row.ownerId));
+    // Whoever accepts a supplier in triage asks the body; for an import, the person running it if they decide triage, or else the supplier's owner.
+    const runner = this.acting.person;
+    const requester = accepter ?? (runner && this.mayAct(runner, TRIAGE_DECIDERS) ? runner : undefined) ?? (await this.personById(row.ownerId));
     if (!requester) {
       if (isTierOne(row)) {
-        this.source.fail([...path, 'status'], 'an accepted tier-1 supplier needs the management body\'s approval, asked for by an ISMS lead or its owner: give its owner (or import an ISMS lead)');
+        this.source.fail([...path, 'status'], 'an accepted tier-1 supplier needs the management body\'s approval, asked for by an ISMS lead or its owner: '
+          + `give its owner, or have an ISMS lead run the import (${RUN_AS})`);
       }
       return;
     }
@@ -777,23 +805,14 @@ class ImportRun {
     return person;
   }
 
-  /** The first ISMS lead of the register, once the file's people are in it. */
-  private async lead(): Promise<Person | undefined> {
-    if (this.firstLead === undefined) {
-      const [lead] = (await peopleWithRole(this.tx, 'isms_lead')).sort((a, b) => a.id - b.id);
-      this.firstLead = lead ?? null;
-    }
-    return this.firstLead ?? undefined;
-  }
-
-  /** The import as a command run by `person`, for the register's own steps (triage, approvals): their audit events join the import's. */
-  private contextAs(person: Person): CommandContext {
+  /**
+   * The import as a command run by `person`, for the register's own steps (triage, approvals): their audit events join the
+   * import's, under `actor` (the import's own, unless the step is one the person running it takes in their name).
+   */
+  private contextAs(person: Person, actor = this.actor): CommandContext {
     return {
       db: this.tx, actor: toActor(person), channel: 'import', now: this.now, attachments: [],
-      audit: async (input) => {
-        this.pendingAudit.push(input);
-        if (this.pendingAudit.length >= WRITE_BATCH) await this.flushAudit();
-      },
+      audit: (input) => this.audit(actor, input),
       notify: (msg) => enqueue(this.tx, msg),
       form: () => Promise.reject(new Error('An import asks nothing in a form.')),
       progress: () => Promise.resolve(),
@@ -842,10 +861,10 @@ class ImportRun {
         (c) => this.tx.update(risks).set(c).where(eq(risks.id, existing!.id)).returning());
       if (!existing) {
         await this.record('risks', outcome, 'risk', row.ref, existing, row);
-        await recordAssessment(this.contextAs(await this.assessor(row, undefined, path)), row, `first assessment, as the risk was imported from ${this.source.fileName}`);
+        await recordAssessment(this.contextAs(this.assessor(row, undefined, path)), row, `first assessment, as the risk was imported from ${this.source.fileName}`);
         continue;
       }
-      const ctx = reassessed ? this.contextAs(await this.assessor(row, existing, path)) : undefined;
+      const ctx = reassessed ? this.contextAs(this.assessor(row, existing, path)) : undefined;
       if (ctx) await recordAssessment(ctx, row, `reassessed by the import ${this.source.fileName}`, existing);
       await this.record('risks', outcome, 'risk', row.ref, existing, row, reopen ? 'reopen' : undefined);
       if (ctx && residualScore !== existing.residualScore) {
@@ -869,8 +888,62 @@ class ImportRun {
   }
 
   /** The person running the import, as the register holds them once the file's people are in it. */
-  private async runner(): Promise<Person | undefined> {
-    return this.options.by ? this.personById(this.person(lower(this.options.by.trim())) ?? null) : undefined;
+  private runner(): Person | undefined {
+    return this.acting.named ? this.acting.person : undefined;
+  }
+
+  /**
+   * Who runs the import: the person named by --as or else, as the terminal chat acts by default, the register's first
+   * ISMS lead before the import (in a register that had none, the first the file gives).
+   */
+  private async whoRunsIt(): Promise<{ person: Person | undefined; named: boolean }> {
+    if (this.options.by) return { person: await this.personById(this.person(lower(this.options.by.trim())) ?? null), named: true };
+    if (this.leadBeforeId !== undefined) return { person: await this.personById(this.leadBeforeId), named: false };
+    const [lead] = (await peopleWithRole(this.tx, 'isms_lead')).sort((a, b) => a.id - b.id);
+    return { person: lead, named: false };
+  }
+
+  /**
+   * Whether `person` held one of `roles` before this import, or the file gives them one nobody in the register held
+   * (a new register's first import): a file does not give a role and use it at once.
+   */
+  private mayAct(person: Person, roles: Role[]): boolean {
+    const before = this.rolesBefore.get(person.id) ?? person.roles;
+    return roles.some((r) => before.includes(r) || (!this.heldBefore.has(r) && person.roles.includes(r)));
+  }
+
+  /** Refuses `path` with `refusal` unless the person running the import may do `doing` by their roles before it (see mayAct). */
+  private requireRoles(person: Person, roles: Role[], path: FieldPath, doing: string, instead: string, refusal: string): void {
+    if (this.mayAct(person, roles)) return;
+    const granted = roles.find((r) => person.roles.includes(r));
+    const row = this.peopleRows.get(person.id);
+    if (granted !== undefined && row !== undefined) {
+      this.source.fail(path, `${person.name} <${person.email}> runs this import and is given the ${ROLE_LABELS[granted]} role by this file `
+        + `(people[${row}], line ${this.source.lineOf(['people', row])}), and ${doing}, which is for someone who was ${holdersOf(roles)} before the import: `
+        + `import the people first and then this file, or ${instead}`);
+    }
+    this.source.fail(path, refusal);
+  }
+
+  /** The person running the import (named or not), for a step only an ISMS lead takes in chat; otherwise the row is refused. */
+  private leadRunning(path: FieldPath, doing: string, instead: string): Person {
+    const runner = this.acting.person;
+    if (!runner) {
+      this.source.fail(path, `${doing}, which an ISMS lead does, and neither the register nor this file has one to run the import: `
+        + `add one under people to run it (${RUN_AS}), or ${instead}`);
+    }
+    this.requireRoles(runner, ['isms_lead'], path, doing, instead, `${runner.name} <${runner.email}> runs this import, and ${doing}, which only the ISMS lead does: `
+      + `have the ISMS lead run it (${RUN_AS}), or ${instead}`);
+    return runner;
+  }
+
+  /**
+   * Who the audit events of a step `personId` takes in their name (a proposal, a publication, a declaration) are under:
+   * they, when they run the import; else the import.
+   */
+  private actorFor(personId: number | null | undefined): AuditActor {
+    const runner = this.acting.person;
+    return runner && runner.id === personId ? { id: runner.id, label: `${runner.name} <${runner.email}> via import ${this.source.fileName}` } : this.actor;
   }
 
   /**
@@ -878,18 +951,19 @@ class ImportRun {
    * assess it as in chat ("risk add" is the ISMS lead's; "risk update" its owner's or the ISMS lead's). Its rationale
    * and audit event say it came from the import.
    */
-  private async assessor(risk: Risk, existing: Risk | undefined, path: FieldPath): Promise<Person> {
-    const runner = await this.runner();
+  private assessor(risk: Risk, existing: Risk | undefined, path: FieldPath): Person {
+    const runner = this.runner();
     const what = existing ? `reassesses ${risk.ref} (${risk.title})` : `adds ${risk.title} with its first assessment`;
     if (!runner) {
       this.source.fail(path, `this file ${what}, which is recorded under the person running the import: name who runs it `
-        + '(npm run isms -- import <file> --as <email>), an ISMS lead or, for a risk already in the register, its owner');
+        + `(${RUN_AS}), an ISMS lead or, for a risk already in the register, its owner`);
     }
-    if (!runner.roles.includes('isms_lead') && (!existing || existing.ownerId !== runner.id)) {
-      this.source.fail(path, `${runner.name} <${runner.email}> runs this import, and this file ${what}, which `
+    // The owner as the register had it before the file: a file making the runner a risk's owner does not let them reassess it.
+    if (existing?.ownerId === runner.id) return runner;
+    this.requireRoles(runner, ['isms_lead'], path, `this file ${what}`, 'leave the risk out',
+      `${runner.name} <${runner.email}> runs this import, and this file ${what}, which `
         + `${existing ? `only its owner or an ISMS lead may do ("/isms risk update")` : 'only an ISMS lead may do ("/isms risk add")'}: `
         + `have an ISMS lead${existing ? ' or the risk\'s owner' : ''} run it, or leave the risk out`);
-    }
     return runner;
   }
 
@@ -906,15 +980,16 @@ class ImportRun {
       return;
     }
     // Appetite is kept as versions: the newest approved row is the one in force. Without an approver, a version is
-    // proposed by the ISMS lead and put to the management body, as "risk appetite" does; it has no approval time.
-    const proposer = approver ? undefined : await this.proposer(path, 'a risk appetite');
+    // proposed by the ISMS lead running the import and put to the management body, as "risk appetite" does; it has no approval time.
+    const proposer = approver ? undefined : this.proposer(path, 'the risk appetite', '/isms risk appetite');
     const [row] = await this.tx.insert(riskAppetite).values({
       maxResidualScore: a.max_residual_score, statement: a.statement, approvedBy: approver?.id ?? null, approvedAt: approver ? this.now : null,
       proposedBy: proposer?.id ?? null, proposedAt: proposer ? this.now : null,
     }).returning();
-    await this.record('risk_appetite', latest ? 'updated' : 'created', 'risk_appetite', `risk appetite #${row.id}`, latest, row, proposer && 'propose');
+    await this.record('risk_appetite', latest ? 'updated' : 'created', 'risk_appetite', `risk appetite #${row.id}`, latest, row, proposer && 'propose',
+      this.actorFor(proposer?.id));
     // A request about an older version is withdrawn: by the new request, or by the approval the file records.
-    if (proposer) this.askedNote(`The risk appetite version ${row.id}`, proposer, await requestApproval(this.contextAs(proposer), riskAppetiteSubject, RISK_APPETITE_REF));
+    if (proposer) this.askedNote(`The risk appetite version ${row.id}`, proposer, await requestApproval(this.contextAs(proposer, this.actorFor(proposer.id)), riskAppetiteSubject, RISK_APPETITE_REF));
     else await withdrawPending(this.contextAs(approver!), riskAppetiteSubject, `version ${row.id}, approved by ${approver!.name}, replaces it`);
   }
 
