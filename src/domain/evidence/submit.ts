@@ -269,6 +269,6 @@ export const submitEvidenceCommand = defineCommand({
         + `recorded again as effective ${items[0].effectiveOn}: it shows the evidence holds on that day.`));
     }
     for (const item of items) blocks.push(describeItem(item));
-    return reply(...blocks);
+    return { ...reply(...blocks), evidenceFor: request?.ref ?? control.code };
   },
 });
