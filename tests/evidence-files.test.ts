@@ -12,7 +12,7 @@ import { MAX_EVIDENCE_FILE_BYTES } from '../src/core/attachments.js';
 import type { Attachment } from '../src/core/router.js';
 import { evidenceFileChunks, evidenceItems } from '../src/db/schema/index.js';
 import { readEvidenceFile } from '../src/domain/evidence/files.js';
-import { readersDay } from '../src/core/time.js';
+import { addDays, readersDay } from '../src/core/time.js';
 import { createLogger } from '../src/log.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { addControl } from './helpers/fixtures.js';
@@ -88,7 +88,7 @@ describe('evidence files of any size cost one chunk of memory', () => {
     }
   });
 
-  it('records the same --file given twice in the terminal once, and the second time says which revision has it', async () => {
+  it('records the same --file given twice in the terminal once, and the second time says which revision has it; a month later it is a new revision', async () => {
     const file = path.join(dir, 'restore-report.txt');
     await writeFile(file, 'restore of db-1: ok\n');
     const printed = await inTheTerminal(bot, `/isms evidence submit CTL-BK-01 --file ${file}`, `/isms evidence submit CTL-BK-01 --file ${file}`);
@@ -96,7 +96,16 @@ describe('evidence files of any size cost one chunk of memory', () => {
     expect(items).toHaveLength(1);
     const day = readersDay(items[0].submittedAt, 'Europe/Berlin');
     expect(printed).toContain(`Recorded ${items[0].ref} (revision 1)`);
-    expect(printed).toContain(`This is already recorded for CTL-BK-01 as revision 1 (${items[0].ref}, ${day}): the same file. Nothing was recorded again.`);
+    expect(printed).toContain(`This is already recorded for CTL-BK-01 as revision 1 (${items[0].ref}, ${day}): the same file, effective ${items[0].effectiveOn}. Nothing was recorded again.`);
+
+    // Recorded a month ago, the same file today shows the backup still restores: a new revision.
+    const monthAgo = addDays(items[0].effectiveOn, -30);
+    await bot.t.db.update(evidenceItems).set({ effectiveOn: monthAgo, submittedAt: new Date(items[0].submittedAt.getTime() - 30 * 86_400_000) });
+    const later = await inTheTerminal(bot, `/isms evidence submit CTL-BK-01 --file ${file}`);
+    const [, today] = (await bot.t.db.select().from(evidenceItems)).sort((x, y) => x.revision - y.revision);
+    expect(today).toMatchObject({ revision: 2, effectiveOn: items[0].effectiveOn, fileSha256: items[0].fileSha256 });
+    expect(later).toContain(`Recorded ${today.ref} (revision 2)`);
+    expect(later).toContain(`The same file as revision 1 (${items[0].ref}, effective ${monthAgo}), recorded again as effective ${today.effectiveOn}`);
   });
 
   it('refuses a file over 100 MB in the terminal by its size on disk, before reading it', async () => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
+import { auditEvents, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import { findForm, type Reply } from '../src/core/reply.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { addControl, addEvidenceRequest, storedFileBytes } from './helpers/fixtures.js';
@@ -98,7 +98,7 @@ describe('evidence', () => {
     const before = await bot.auditCount();
 
     const again = await submit(log, '"Restore test"');
-    expect(again).toContain(`This is already recorded for ${request.ref} as revision 1 (${first.ref}, 2026-06-15): the same text and file. Nothing was recorded again.`);
+    expect(again).toContain(`This is already recorded for ${request.ref} as revision 1 (${first.ref}, 2026-06-15): the same text and file, effective 2026-06-15. Nothing was recorded again.`);
     expect(await itemsOf(bot, request.id)).toEqual([first]);
     expect(await bot.auditCount()).toBe(before);
 
@@ -110,14 +110,44 @@ describe('evidence', () => {
     expect(await submit(undefined, 'https://wiki.example.com/restore-q2')).toContain('(revision 5)');
     const [, , , , linked] = await itemsOf(bot, request.id);
     expect(await submit(undefined, 'https://wiki.example.com/restore-q2'))
-      .toContain(`This is already recorded for ${request.ref} as revision 5 (${linked.ref}, 2026-06-15): the same link. Nothing was recorded again.`);
+      .toContain(`This is already recorded for ${request.ref} as revision 5 (${linked.ref}, 2026-06-15): the same link, effective 2026-06-15. Nothing was recorded again.`);
     // The same link with a corrected effective day is a new revision; given again with that day, nothing is.
     expect(await submit(undefined, 'https://wiki.example.com/restore-q2 --effective 2026-06-01')).toContain('(revision 6)');
     expect(await submit(undefined, 'https://wiki.example.com/restore-q2 --effective 2026-06-01')).toContain('as revision 6');
+    // Left out, the day is today's: the link still holds today, a new revision too.
+    const [, , , , , corrected] = await itemsOf(bot, request.id);
+    const today = await submit(undefined, 'https://wiki.example.com/restore-q2');
+    expect(today).toContain('(revision 7)');
+    expect(today).toContain(`The same link as revision 6 (${corrected.ref}, effective 2026-06-01), recorded again as effective 2026-06-15: it shows the evidence holds on that day.`);
     const items = await itemsOf(bot, request.id);
-    expect(items.map((i) => i.revision)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(items[5].effectiveOn).toBe('2026-06-01');
+    expect(items.map((i) => i.revision)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(items.map((i) => i.effectiveOn).slice(5)).toEqual(['2026-06-01', '2026-06-15']);
     expect(items[2].fileSha256).toBe(items[0].fileSha256);
+  });
+
+  it('the same file for a control without a request, sent again a month later, is a new revision (audited) that says so; sent twice that day, it is recorded once', async () => {
+    const control = await addControl(bot.t.db, { code: 'CTL-AC-07', title: 'Access reviews', ownerId: bot.ids.owner });
+    const accessReview = () => [attachmentFromBuffer('access-review.csv', Buffer.from('account,access,still needed\nolga,admin,yes\n'))];
+    const submit = (now: Date) => bot.sayText('owner', '/isms evidence submit CTL-AC-07', { now, attachments: accessReview() });
+    const ofControl = async () => (await allItems(bot)).filter((i) => i.controlId === control.id).sort((a, b) => a.revision - b.revision);
+    await submit(new Date('2026-05-15T09:00:00Z'));
+    const [may] = await ofControl();
+    const before = await bot.auditCount();
+
+    const answer = await submit(NOW);
+    const [, june] = await ofControl();
+    expect(june).toMatchObject({ revision: 2, requestId: null, effectiveOn: '2026-06-15', fileSha256: may.fileSha256 });
+    expect(answer).toContain(`Recorded ${june.ref} (revision 2) for CTL-AC-07 Access reviews.`);
+    expect(answer).toContain(`The same file as revision 1 (${may.ref}, effective 2026-05-15), recorded again as effective 2026-06-15: it shows the evidence holds on that day.`);
+    const events = await bot.t.db.select().from(auditEvents).where(eq(auditEvents.entityRef, june.ref));
+    expect(events).toMatchObject([{ action: 'submit', entity: 'evidence_item', actorId: bot.ids.owner }]);
+    expect(await bot.auditCount()).toBe(before + 1);
+
+    // Sent again later that day (the owner's day), the same file is a message sent twice: nothing more.
+    const twice = await submit(new Date('2026-06-15T20:00:00Z'));
+    expect(twice).toContain(`This is already recorded for CTL-AC-07 as revision 2 (${june.ref}, 2026-06-15): the same file, effective 2026-06-15. Nothing was recorded again.`);
+    expect(await ofControl()).toEqual([may, june]);
+    expect(await bot.auditCount()).toBe(before + 1);
   });
 
   it('the same file again after it was sent back records nothing, and says a correction is what the request waits for', async () => {
@@ -140,7 +170,7 @@ describe('evidence', () => {
     await bot.say('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: files() });
     const [june, july] = await itemsOf(bot, request.id);
     const again = await bot.sayText('owner', `/isms evidence submit ${request.ref}`, { ...at, attachments: files() });
-    expect(again).toContain(`This is already recorded for ${request.ref} as revisions 1–2 (${june.ref}, ${july.ref}, 2026-06-15): the same files. Nothing was recorded again.`);
+    expect(again).toContain(`This is already recorded for ${request.ref} as revisions 1–2 (${june.ref}, ${july.ref}, 2026-06-15): the same files, effective 2026-06-15. Nothing was recorded again.`);
     expect(await itemsOf(bot, request.id)).toHaveLength(2);
   });
 

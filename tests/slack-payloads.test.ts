@@ -12,7 +12,7 @@ import { addPolicy, addPolicyVersion } from './helpers/fixtures.js';
 import { SlackWorkspace, blockText, findButton, postedMessage, submission, type BotMessage } from './helpers/fake-slack-workspace.js';
 import { FORM_VIEW, LOADING_VIEW, fieldBlockId } from '../adapters/slack/ids.js';
 import { reply, text, actions } from '../src/core/reply.js';
-import { readersDay } from '../src/core/time.js';
+import { addDays, readersDay } from '../src/core/time.js';
 import { aiTools, evidenceItems, evidenceRequests, people, policyAcknowledgements, processedEvents } from '../src/db/schema/index.js';
 
 let w: SlackWorkspace;
@@ -72,7 +72,7 @@ describe('a reply in the thread of an evidence request', () => {
     expect(blockText(answer.args.blocks)).toContain(item.ref);
   });
 
-  it('with the same file and text as the reply before it records nothing and says which revision has them', async () => {
+  it('with the same file and text as the reply before it records nothing and says which revision has them; for a later day it is a new revision', async () => {
     const { ref, request } = await evidenceRequestForSam('CTL-BC-03');
     const bytes = Buffer.from('%PDF-1.7 restore test: all databases restored');
     // Uploading the file again makes a new file in Slack, with the same bytes.
@@ -92,9 +92,22 @@ describe('a reply in the thread of an evidence request', () => {
     await w.sender.event(share('F0RESTORE2', '1700003030.000200'), 'EvSAMEFILE2');
     await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toHaveLength(2), WAIT);
     const again = blockText(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)[1].args.blocks);
-    expect(again).toContain(`This is already recorded for ${ref} as revision 1 (${item.ref}, ${readersDay(item.submittedAt, sam.timezone)}): the same text and file. Nothing was recorded again.`);
+    expect(again).toContain(`This is already recorded for ${ref} as revision 1 (${item.ref}, ${readersDay(item.submittedAt, sam.timezone)}): the same text and file, effective ${item.effectiveOn}. Nothing was recorded again.`);
     expect(await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).toEqual([item]);
     expect(await w.auditCount()).toBe(before);
+
+    // Had the first been recorded a month ago, the same file today shows the evidence still holds: a new revision, audited.
+    const monthAgo = addDays(item.effectiveOn, -30);
+    await w.t.db.update(evidenceItems).set({ effectiveOn: monthAgo }).where(eq(evidenceItems.id, item.id));
+    w.fake.addFile('F0RESTORE3', 'restore.pdf', bytes, 'application/pdf');
+    await w.sender.event(share('F0RESTORE3', '1700003040.000200'), 'EvSAMEFILE3');
+    await vi.waitFor(() => expect(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)).toHaveLength(3), WAIT);
+    const later = blockText(w.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === request.ts)[2].args.blocks);
+    const [, today] = (await w.t.db.select().from(evidenceItems).where(eq(evidenceItems.requestId, item.requestId!))).sort((x, y) => x.revision - y.revision);
+    expect(today).toMatchObject({ revision: 2, effectiveOn: item.effectiveOn, fileSha256: item.fileSha256, text: 'Restore test' });
+    expect(later).toContain(`Recorded ${today.ref} (revision 2)`);
+    expect(later).toContain(`The same text and file as revision 1 (${item.ref}, effective ${monthAgo}), recorded again as effective ${today.effectiveOn}`);
+    expect(await w.auditCount()).toBe(before + 1);
   });
 
   it('with a file deleted before the bot could read it (Slack sends it as a tombstone) is refused saying so, not as a fault nor logged as an error', async () => {

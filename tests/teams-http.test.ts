@@ -11,7 +11,7 @@ import { deliverDue, POSSIBLE_REPEAT_NOTE } from '../src/core/delivery.js';
 import { enqueue } from '../src/core/outbox.js';
 import { DeliveryError } from '../src/core/port.js';
 import { reply, replyText, text } from '../src/core/reply.js';
-import { readersDay } from '../src/core/time.js';
+import { addDays, readersDay } from '../src/core/time.js';
 import { addControl, addEvidenceRequest } from './helpers/fixtures.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
@@ -149,7 +149,7 @@ describe('Teams bot over HTTP', () => {
       expect(items).toMatchObject([{ submittedBy: h.ids.owner, channel: 'teams' }]);
     });
 
-    it('records the same file sent again in reply once, saying which revision has it; a file like an older revision\'s is recorded anew', async () => {
+    it('records the same file sent again in reply once, saying which revision has it; a file like an older revision\'s is recorded anew, and so is the same file for a later day', async () => {
       const report = Buffer.from('%PDF-1.4\nAccess review, second pass.\n');
       const first = await send(fileReply('second-pass.pdf', report, requestMessageId));
       const [item] = await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'second-pass.pdf'));
@@ -159,13 +159,24 @@ describe('Teams bot over HTTP', () => {
       const again = await send(fileReply('second-pass.pdf', report, requestMessageId));
       const owner = await person(h.ids.owner);
       expect(cardText(cardOf(again[0].activity))).toContain(
-        `This is already recorded for ${requestRef} as revision ${item.revision} (${item.ref}, ${readersDay(item.submittedAt, owner.timezone)}): the same file. Nothing was recorded again.`);
+        `This is already recorded for ${requestRef} as revision ${item.revision} (${item.ref}, ${readersDay(item.submittedAt, owner.timezone)}): the same file, effective ${item.effectiveOn}. Nothing was recorded again.`);
       expect(await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'second-pass.pdf'))).toEqual([item]);
       expect(await h.auditCount()).toBe(before);
 
       // The first file again, after another: a real new revision.
       await send(fileReply('access-review.pdf', pdf, requestMessageId));
       expect((await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.fileName, 'access-review.pdf'))).map((i) => i.revision).sort((a, b) => a - b)).toEqual([1, item.revision + 1]);
+
+      // Had that been recorded a month ago, the same file today shows the review still holds: a new revision, audited.
+      const [latest] = await h.t.db.select().from(evidenceItems).where(and(eq(evidenceItems.fileName, 'access-review.pdf'), eq(evidenceItems.revision, item.revision + 1)));
+      const monthAgo = addDays(latest.effectiveOn, -30);
+      await h.t.db.update(evidenceItems).set({ effectiveOn: monthAgo }).where(eq(evidenceItems.id, latest.id));
+      const audits = await h.auditCount();
+      const later = await send(fileReply('access-review.pdf', pdf, requestMessageId));
+      const [today] = await h.t.db.select().from(evidenceItems).where(and(eq(evidenceItems.fileName, 'access-review.pdf'), eq(evidenceItems.revision, item.revision + 2)));
+      expect(today).toMatchObject({ fileName: 'access-review.pdf', effectiveOn: latest.effectiveOn, fileSha256: latest.fileSha256 });
+      expect(cardText(cardOf(later[0].activity))).toContain(`The same file as revision ${latest.revision} (${latest.ref}, effective ${monthAgo}), recorded again as effective ${today.effectiveOn}`);
+      expect(await h.auditCount()).toBe(audits + 1);
     });
 
     it('says so, and records nothing, when Teams refuses the download', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { aiTools, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
+import { addControl } from './helpers/fixtures.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
   startTeamsStack, payloadDriver, cardOf, clickActivity, cardText, requestEvidenceInTeams, teamsUserOf, personalChatOf, BOT, TENANT,
@@ -214,6 +216,9 @@ describe('Teams activities as the Bot Framework sends them', () => {
       expect(edits.map((e) => e.status)).toEqual([200, 200, 200, 200]);
       const note = expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`);
       expect(edits.map((e) => e.posted)).toEqual([[note], [], [note], []]);
+      // A personal chat has no threads: the reply is one to the request's message.
+      expect(edits[0].posted[0]).toContain('To hand in the changed text, send it as a new reply to my evidence request here: it is added as a new revision.');
+      expect(edits[0].posted[0]).not.toContain('thread');
 
       const deletion = message('owner', '', { id: sent.id, text: undefined, type: 'messageDelete', channelData: { eventType: 'softDeleteMessage', tenant: { id: 'tenant-1' } } });
       const deletions = [await post(deletion), await post(deletion)];
@@ -247,6 +252,83 @@ describe('Teams activities as the Bot Framework sends them', () => {
       expect(said.map((p) => [p.conversationId, cardText(cardOf(p.activity))])).toEqual([
         [personalChatOf('owner'), expect.stringContaining(`evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged`)],
       ]);
+      // Said in the personal chat, the way to send it again names where it was sent.
+      expect(cardText(cardOf(said[0].activity))).toContain('send it as a new reply in the channel thread where you sent it: it is added as a new revision.');
+    });
+
+    it('from a group chat (no threads there), tells its author in their personal chat to reply to the request in that group chat', async () => {
+      await evidenceRequestCard();
+      const [request] = await h.t.db.select().from(evidenceRequests);
+      const groupChat = '19:2f3e4d5c6b7a@thread.v2';
+      await recordEvidenceMessage(h.t.db, { conversationId: groupChat, messageId: '1700000001999', personId: h.ids.owner, request: request.ref });
+      const before = connector.posted.length;
+      const edit = message('owner', 'Access review done (edited)', {
+        id: '1700000001999', type: 'messageUpdate', ...({ timestamp: '2026-12-03T12:00:00.000Z' } as object),
+        conversation: { id: groupChat, conversationType: 'groupChat', tenantId: TENANT, isGroup: true, name: 'Audit prep' },
+        channelData: { eventType: 'editMessage', tenant: { id: TENANT } },
+      });
+      expect((await post(edit)).status).toBe(200);
+      const said = connector.posted.slice(before);
+      expect(said.map((p) => p.conversationId)).toEqual([personalChatOf('owner')]);
+      const note = cardText(cardOf(said[0].activity));
+      expect(note).toContain(`what you sent for ${request.ref} is kept unchanged`);
+      expect(note).toContain('send it as a new reply to the evidence request in the group chat where you sent it: it is added as a new revision.');
+      expect(note).not.toContain('thread');
+    });
+  });
+
+  describe('a typed "evidence submit" its author edits or deletes in Teams', () => {
+    /** How Teams sends an edit of a message: the message's id, its new text, the time of the edit. */
+    const editOf = (sent: Record<string, any>, text: string, timestamp: string) => ({
+      ...sent, text, type: 'messageUpdate', timestamp, channelData: { ...sent.channelData, eventType: 'editMessage' },
+    });
+    const deletionOf = (sent: Record<string, any>) => ({ ...sent, text: undefined, type: 'messageDelete', channelData: { ...sent.channelData, eventType: 'softDeleteMessage' } });
+
+    it('keeps the evidence as first sent and tells the person, once per edit, to type it again; a deletion says it stays; an edit of one that recorded nothing gets no note', async () => {
+      await evidenceRequestCard();
+      const [request] = await h.t.db.select().from(evidenceRequests);
+      const typed = `evidence submit ${request.ref} "Access review Q4 done, signed off by the CISO"`;
+      const sent = message('owner', typed);
+      expect((await post(sent)).posted).toEqual([expect.stringContaining(`for ${request.ref}, CTL-AC-01 Access reviews`)]);
+      // The same again that day records nothing, so its message is no evidence to keep.
+      const repeated = message('owner', typed);
+      expect((await post(repeated)).posted).toEqual([expect.stringContaining(`This is already recorded for ${request.ref}`)]);
+      const items = await h.t.db.select().from(evidenceItems);
+      const audits = await h.auditCount();
+
+      const edited = editOf(sent, `evidence submit ${request.ref} "Access review Q4 done, signed off by the CISO on 4 Dec"`, '2026-12-04T10:15:02.1234567Z');
+      const edits = [await post(edited), await post(edited), await post(editOf(repeated, `${typed} (again)`, '2026-12-04T10:16:00.000Z'))];
+      expect(edits.map((e) => e.status)).toEqual([200, 200, 200]);
+      expect(edits.map((e) => e.posted.length)).toEqual([1, 0, 0]);
+      const note = edits[0].posted[0];
+      expect(note).toContain(`You edited your message, but evidence stays as it was first sent: what you sent for ${request.ref} is kept unchanged, and your edit is not recorded.`);
+      expect(note).toContain(`To hand in the changed text, send it again in a new message: "evidence submit ${request.ref} <the changed text>". It is added as a new revision.`);
+
+      const deleted = await post(deletionOf(sent));
+      expect(deleted.posted).toEqual([expect.stringContaining(`You deleted your message, but deleting it in the chat does not remove it from the register: what you sent for ${request.ref} stays as it was recorded`)]);
+      expect(await h.t.db.select().from(evidenceItems)).toEqual(items);
+      expect(await h.auditCount()).toBe(audits);
+    });
+
+    it('in a channel, for a control without a request, tells its author in their personal chat, naming the control; its deletion gets no note', async () => {
+      await evidenceRequestCard();
+      await addControl(h.t.db, { code: 'CTL-AC-09', title: 'Admin access reviews', ownerId: h.ids.owner });
+      const link = 'https://wiki.example/admin-access-review-q4';
+      const sent = inChannel('owner', `evidence submit CTL-AC-09 ${link}`);
+      expect((await post(sent)).status).toBe(200);
+      const items = await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.link, link));
+      expect(items).toMatchObject([{ requestId: null, submittedBy: h.ids.owner, channel: 'teams' }]);
+
+      const before = connector.posted.length;
+      const edit = editOf(sent, `<at>${BOT.name}</at> evidence submit CTL-AC-09 ${link}/v2`, '2026-12-04T11:00:00.000Z');
+      expect((await post(edit)).status).toBe(200);
+      expect((await post(deletionOf(sent))).status).toBe(200);
+      const said = connector.posted.slice(before);
+      expect(said.map((p) => p.conversationId)).toEqual([personalChatOf('owner')]);
+      const note = cardText(cardOf(said[0].activity));
+      expect(note).toContain('You edited your message, but evidence stays as it was first sent: what you sent for CTL-AC-09 is kept unchanged');
+      expect(note).toContain('send it again in a new message: "evidence submit CTL-AC-09 <the changed text>"');
+      expect(await h.t.db.select().from(evidenceItems).where(eq(evidenceItems.link, link))).toEqual(items);
     });
   });
 

@@ -60,19 +60,23 @@ export async function latestEvidenceRequest(db: Db, conversationId: string): Pro
 /**
  * A person's messages recorded as evidence are kept apart from the bot's own messages (their own
  * platform value), so a reply to one is not taken as evidence and the latest request stays the one
- * the bot sent last.
+ * the bot sent last. A typed "evidence submit …" has its own: the note on an edit says how to send it again.
  */
 const EVIDENCE_MESSAGE = 'teams-evidence';
+const EVIDENCE_COMMAND = 'teams-evidence-command';
 
-/** Remembers which request a person's message was recorded as evidence for: Teams names only the message when it is edited or deleted. */
-export async function recordEvidenceMessage(db: Db, message: { conversationId: string; messageId: string; personId?: number; request: string }): Promise<void> {
-  await db.insert(messageLinks).values({ platform: EVIDENCE_MESSAGE, conversationId: message.conversationId, messageId: message.messageId,
-    recipientId: message.personId, subjectRef: message.request }).onConflictDoNothing();
+/**
+ * Remembers what a person's message was recorded as evidence for (an evidence request; for a typed command,
+ * else the control): Teams names only the message when it is edited or deleted.
+ */
+export async function recordEvidenceMessage(db: Db, message: { conversationId: string; messageId: string; personId?: number; request: string; typed?: boolean }): Promise<void> {
+  await db.insert(messageLinks).values({ platform: message.typed ? EVIDENCE_COMMAND : EVIDENCE_MESSAGE, conversationId: message.conversationId,
+    messageId: message.messageId, recipientId: message.personId, subjectRef: message.request }).onConflictDoNothing();
 }
 
-/** The evidence request a person's message in this conversation was recorded as evidence for, and whose it is, if any. */
-export async function evidenceMessage(db: Db, conversationId: string, messageId: string): Promise<{ request: string; personId?: number } | undefined> {
-  const [linked] = await db.select({ ref: messageLinks.subjectRef, personId: messageLinks.recipientId }).from(messageLinks).where(and(
-    eq(messageLinks.platform, EVIDENCE_MESSAGE), eq(messageLinks.conversationId, conversationId), eq(messageLinks.messageId, messageId)));
-  return linked ? { request: linked.ref, personId: linked.personId ?? undefined } : undefined;
+/** What a person's message in this conversation was recorded as evidence for, whose it is, and whether it was a typed command, if any. */
+export async function evidenceMessage(db: Db, conversationId: string, messageId: string): Promise<{ request: string; personId?: number; typed: boolean } | undefined> {
+  const [linked] = await db.select({ ref: messageLinks.subjectRef, personId: messageLinks.recipientId, platform: messageLinks.platform }).from(messageLinks).where(and(
+    inArray(messageLinks.platform, [EVIDENCE_MESSAGE, EVIDENCE_COMMAND]), eq(messageLinks.conversationId, conversationId), eq(messageLinks.messageId, messageId)));
+  return linked ? { request: linked.ref, personId: linked.personId ?? undefined, typed: linked.platform === EVIDENCE_COMMAND } : undefined;
 }

@@ -3,7 +3,7 @@ import { decodeHTML } from 'entities';
 import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity, type FileConsentCardResponse } from 'botbuilder';
 import type { Core } from '../../src/app.js';
-import { deletedEvidenceReply, editedEvidenceReply, showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
+import { EVIDENCE_REQUEST, deletedEvidenceReply, editedEvidenceReply, showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
@@ -276,9 +276,12 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
         : pictures && 'threadReply' in request ? () => Promise.reject(pictureNotFile())
           : shared.length && 'threadReply' in request ? () => Promise.reject(sharedLinkNotFile(shared)) : undefined;
       const answered = await ask(context, request, attachments);
-      // A message recorded as evidence is remembered with its request: an edit or deletion of it later names only the message.
-      if (answered.reply.outcome === 'recorded' && 'threadReply' in request && request.threadReply.about && activity.id) {
-        await rememberEvidenceMessage(activity.conversation.id, activity.id, request.threadReply.about, answered.person?.id);
+      // A message recorded as evidence (a reply, or a typed "evidence submit …") is remembered with what it is for:
+      // an edit or deletion of it later names only the message.
+      const evidenceFor = 'threadReply' in request ? request.threadReply.about : 'line' in request ? answered.reply.evidenceFor : undefined;
+      if (answered.reply.outcome === 'recorded' && evidenceFor && activity.id) {
+        await rememberEvidenceMessage({ conversationId: activity.conversation.id, messageId: activity.id, request: evidenceFor,
+          personId: answered.person?.id, typed: 'line' in request });
       }
       await answer(context, answered);
     }, answerMayHaveArrived);
@@ -286,11 +289,11 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   });
 
   /** The evidence is recorded already: a failure to remember its message only costs the note on a later edit. */
-  async function rememberEvidenceMessage(conversationId: string, messageId: string, request: string, personId?: number): Promise<void> {
+  async function rememberEvidenceMessage(message: Parameters<typeof recordEvidenceMessage>[1]): Promise<void> {
     try {
-      await recordEvidenceMessage(db, { conversationId, messageId, personId, request });
+      await recordEvidenceMessage(db, message);
     } catch (e) {
-      logger.warn({ err: safeError(e), request }, 'could not record which request a Teams message was evidence for');
+      logger.warn({ err: safeError(e), request: message.request }, 'could not record which request a Teams message was evidence for');
     }
   }
 
@@ -306,8 +309,10 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
     const activity = context.activity;
     if (!activity.id || activity.from?.role === 'bot') return;
     const recorded = await evidenceMessage(db, activity.conversation.id, activity.id);
-    if (!recorded) return;
-    const said = kind === 'editMessage' ? editedEvidenceReply(recorded.request) : deletedEvidenceReply(recorded.request, 'teams');
+    // Evidence typed for a control without a request has nobody to send it back: its deletion note would point nowhere.
+    if (!recorded || (kind === 'softDeleteMessage' && !EVIDENCE_REQUEST.test(recorded.request))) return;
+    const said = kind === 'editMessage' ? editedEvidenceReply(recorded.request, recorded.typed ? { command: 'teams' } : { reply: replyPlace(activity) })
+      : deletedEvidenceReply(recorded.request, 'teams', recorded.typed ? 'message' : 'reply');
     const key = `teams:${kind}:${activity.conversation.id}:${activity.id}:${changedAt(activity)}`;
     const answered = await answerOnce(db, key, async () => {
       if (isPersonalChat(activity)) return out.sendHere(context, said);
@@ -429,6 +434,13 @@ function repliedToId(activity: Activity): string | undefined {
   const quoted = (activity.entities ?? []).find((e) => e.type === 'quotedReply') as { quotedReply?: { messageId?: unknown } } | undefined;
   if (typeof quoted?.quotedReply?.messageId === 'string') return quoted.quotedReply.messageId;
   return /<quoted\s+messageId="([^"]+)"\s*\/?>/i.exec(activity.text ?? '')?.[1];
+}
+
+/** Where a reply was sent as evidence: Teams has threads in channels only; in a chat a reply quotes the request. */
+function replyPlace(activity: Activity): 'personal chat' | 'channel thread' | 'group chat' {
+  if (isPersonalChat(activity)) return 'personal chat';
+  const channelData = activity.channelData as { channel?: unknown } | undefined;
+  return activity.conversation.conversationType === 'channel' || channelData?.channel ? 'channel thread' : 'group chat';
 }
 
 const hasFile = (r: Reply) => r.blocks.some((b) => b.type === 'file');

@@ -130,22 +130,40 @@ export function busyReply(): Reply {
 /** The references of evidence requests, whose thread takes replies as evidence. */
 export const EVIDENCE_REQUEST = /^EVR-\d+$/;
 
-/** What a person who edited their evidence reply in a chat is told: evidence stays as first sent. */
-export function editedEvidenceReply(request: string): Reply {
+/**
+ * How the edited evidence was sent, so the note says how to send a new revision from there: a reply in
+ * the thread the note is posted in (Slack); in Teams, whose chats have no threads and whose note on a
+ * shared conversation goes to the personal chat, a reply in a channel's thread, or to the request in the
+ * personal chat or a group chat; or a typed command.
+ */
+export type EvidenceSentAs = { reply: 'this thread' | 'channel thread' | 'personal chat' | 'group chat' } | { command: Channel };
+
+const RESEND_REPLY: Record<Extract<EvidenceSentAs, { reply: unknown }>['reply'], string> = {
+  'this thread': 'send it as a new reply in this thread',
+  'channel thread': 'send it as a new reply in the channel thread where you sent it',
+  'personal chat': 'send it as a new reply to my evidence request here',
+  'group chat': 'send it as a new reply to the evidence request in the group chat where you sent it',
+};
+
+/** What a person who edited their evidence message in a chat is told: evidence stays as first sent. */
+export function editedEvidenceReply(subject: string, sentAs: EvidenceSentAs = { reply: 'this thread' }): Reply {
+  const [edited, resend] = 'command' in sentAs
+    ? ['message', `send it again in a new message: "${commandLine(sentAs.command, `evidence submit ${subject} <the changed text>`)}". It is added as a new revision.`]
+    : ['reply', `${RESEND_REPLY[sentAs.reply]}: it is added as a new revision.`];
   return {
-    ...reply(text(`You edited your reply, but evidence stays as it was first sent: what you sent for ${request} is kept unchanged, and your edit is not recorded. `
-      + 'To hand in the changed text, send it as a new reply in this thread: it is added as a new revision.', 'warning')),
+    ...reply(text(`You edited your ${edited}, but evidence stays as it was first sent: what you sent for ${subject} is kept unchanged, and your edit is not recorded. `
+      + `To hand in the changed text, ${resend}`, 'warning')),
     outcome: 'info', visibility: 'private',
   };
 }
 
 /**
- * What a person who deleted their evidence reply in a chat, or only the file of a reply with text and
+ * What a person who deleted their evidence reply (or typed command) in a chat, or only the file of a reply with text and
  * file, is told: the register keeps it, as recorded, for the audit trail; evidence sent by mistake is
  * sent back by whoever reviews it.
  */
-export function deletedEvidenceReply(request: string, channel: Channel, what: 'reply' | 'file' = 'reply'): Reply {
-  const [deleted, kept] = what === 'file' ? ['the file from your reply', 'the file you sent'] : ['your reply', 'what you sent'];
+export function deletedEvidenceReply(request: string, channel: Channel, what: 'reply' | 'message' | 'file' = 'reply'): Reply {
+  const [deleted, kept] = what === 'file' ? ['the file from your reply', 'the file you sent'] : [`your ${what}`, 'what you sent'];
   return {
     ...reply(text(`You deleted ${deleted}, but deleting it in the chat does not remove it from the register: ${kept} for ${request} stays as it was recorded, for the audit trail. `
       + `If you sent it by mistake, ask the ISMS lead (or the control's evidence reviewer) to send it back: "${commandLine(channel, `evidence return ${request} sent by mistake`)}".`, 'warning')),

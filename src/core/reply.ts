@@ -105,6 +105,11 @@ export interface Reply {
   fieldErrors?: Record<string, string>;
   /** The register item the message is about (e.g. "EVR-0003"): a reply in its thread is about it too. */
   about?: string;
+  /**
+   * What the evidence this answer recorded is for (an evidence request, else its control): a chat where the
+   * message that sent it can be edited remembers that message, so an edit of it is answered.
+   */
+  evidenceFor?: string;
 }
 
 export const reply = (...blocks: Block[]): Reply => ({ blocks });

@@ -29,8 +29,10 @@ export interface SubmittedEvidence {
   request?: EvidenceRequest;
   /** The revisions recorded; when `alreadyRecorded`, the latest ones, which the submission repeats. */
   items: EvidenceItem[];
-  /** Nothing was recorded: the files and text were those of the latest revision(s) already. */
+  /** Nothing was recorded: the files and text were those of the latest revision(s) already, for the same effective day. */
   alreadyRecorded?: boolean;
+  /** The latest revision(s), whose files and text the new ones repeat for another effective day (the evidence still holds). */
+  repeated?: EvidenceItem[];
 }
 
 interface Target { control: Control; request?: EvidenceRequest }
@@ -89,17 +91,14 @@ export function asLink(value: string): string | undefined {
 }
 
 /**
- * Whether a submission repeats the latest revisions: one for each of its files (or one for text
- * alone), the same text or link and the same bytes each, and the same effective day when one was given
- * (the same file with a corrected --effective day is a new revision). A file like one of an older revision only
- * is a new revision (resubmitted after another was sent back); files are read only when all else matches.
+ * Whether a submission repeats what the latest revisions hold: one for each of its files (or one for text
+ * alone), the same text or link and the same bytes each. A file like one of an older revision only is new
+ * (resubmitted after another was sent back); files are read only when all else matches.
  */
-async function repeatsLatest(latest: EvidenceItem[], files: (Attachment | undefined)[], text: string | undefined, link: string | undefined,
-  effectiveOn: string | undefined): Promise<boolean> {
+async function repeatsLatest(latest: EvidenceItem[], files: (Attachment | undefined)[], text: string | undefined, link: string | undefined): Promise<boolean> {
   if (latest.length !== files.length) return false;
   const sameAsGiven = (item: EvidenceItem, file: Attachment | undefined) =>
-    item.text === (text ?? null) && item.link === (link ?? null) && (item.fileSha256 === null) === !file
-    && (effectiveOn === undefined || item.effectiveOn === effectiveOn);
+    item.text === (text ?? null) && item.link === (link ?? null) && (item.fileSha256 === null) === !file;
   if (!latest.every((item, i) => sameAsGiven(item, files[i]))) return false;
   for (const [i, file] of files.entries()) {
     if (file && (await fileDigest(file)).sha256 !== latest[i].fileSha256) return false;
@@ -110,7 +109,9 @@ async function repeatsLatest(latest: EvidenceItem[], files: (Attachment | undefi
 /**
  * Records evidence as new revisions (one per attached file, or one for text/link alone); nothing is
  * overwritten. The request, if any, moves to "submitted". Files come from ctx.attachments.
- * The same files and text as the latest revision(s) again record nothing: nothing is done twice.
+ * The same files and text as the latest revision(s), for the same effective day, record nothing: a message
+ * sent twice is recorded once. For another day (today, when the latest is older) they are a new revision:
+ * the owner shows the evidence still holds.
  */
 export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceInput): Promise<SubmittedEvidence> {
   const content = input.text?.trim() || undefined;
@@ -138,7 +139,8 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
   const files = ctx.attachments.length ? ctx.attachments : [undefined];
   const latest = (await ctx.db.select().from(evidenceItems).where(sameChain)
     .orderBy(desc(evidenceItems.revision)).limit(files.length)).reverse();
-  if (await repeatsLatest(latest, files, link ? undefined : content, link, input.effective?.trim() ? effectiveOn : undefined)) return { control, request, items: latest, alreadyRecorded: true };
+  const repeated = await repeatsLatest(latest, files, link ? undefined : content, link) ? latest : undefined;
+  if (repeated?.every((item) => item.effectiveOn === effectiveOn)) return { control, request, items: latest, alreadyRecorded: true };
   const [{ last }] = await ctx.db.select({ last: max(evidenceItems.revision) }).from(evidenceItems).where(sameChain);
   let revision = last ?? 0;
 
@@ -172,9 +174,9 @@ export async function submitEvidence(ctx: CommandContext, input: SubmitEvidenceI
     const [updated] = await ctx.db.update(evidenceRequests).set({ status: 'submitted' })
       .where(eq(evidenceRequests.id, request.id)).returning();
     await ctx.audit({ action: 'submit', entity: 'evidence_request', entityRef: request.ref, before: { status: request.status }, after: { status: updated.status } });
-    return { control, request: updated, items };
+    return { control, request: updated, items, repeated };
   }
-  return { control, request, items };
+  return { control, request, items, repeated };
 }
 
 function describeItem(item: EvidenceItem): Block {
@@ -189,15 +191,26 @@ function describeItem(item: EvidenceItem): Block {
   ]);
 }
 
-/** The answer to a submission that repeats the latest revision(s): nothing was recorded, and where it already is. */
-function alreadyRecordedReply(ctx: CommandContext, items: EvidenceItem[], known: string, sentBack: boolean) {
+/** "revision 3 (EV-0007" or "revisions 3–4 (EV-0007, EV-0008": the revisions a submission repeats, their references after. */
+function revisionsInWords(items: EvidenceItem[]): string {
   const first = items[0];
   const last = items[items.length - 1];
   const revisions = items.length === 1 ? `revision ${first.revision}` : `revisions ${first.revision}–${last.revision}`;
-  const refs = items.map((i) => i.ref).join(', ');
-  const day = readersDay(last.submittedAt, ctx.actor.timezone);
+  return `${revisions} (${items.map((i) => i.ref).join(', ')}`;
+}
+
+/** What was given again, as the latest revision(s) hold it: "text and file", "link", "files". */
+function givenAgain(ctx: CommandContext, items: EvidenceItem[]): string {
+  const last = items[items.length - 1];
   const given = [last.link ? 'link' : last.text !== null && 'text', ctx.attachments.length > 1 ? 'files' : ctx.attachments.length === 1 && 'file'];
-  const said = `This is already recorded for ${known} as ${revisions} (${refs}, ${day}): the same ${given.filter(Boolean).join(' and ')}. Nothing was recorded again.`;
+  return given.filter(Boolean).join(' and ');
+}
+
+/** The answer to a submission that repeats the latest revision(s) for their effective day: nothing was recorded, and where it already is. */
+function alreadyRecordedReply(ctx: CommandContext, items: EvidenceItem[], known: string, sentBack: boolean) {
+  const last = items[items.length - 1];
+  const day = readersDay(last.submittedAt, ctx.actor.timezone);
+  const said = `This is already recorded for ${known} as ${revisionsInWords(items)}, ${day}): the same ${givenAgain(ctx, items)}, effective ${last.effectiveOn}. Nothing was recorded again.`;
   const hint = sentBack
     ? `${known} was sent back after it: to hand in a correction, submit the changed file or text.`
     : 'To hand in something else, submit the changed file or text: it is added as a new revision.';
@@ -242,7 +255,7 @@ export const submitEvidenceCommand = defineCommand({
       const known = target.request?.ref ?? target.control.code;
       return reply(formBlock(await ctx.form({ title: `Submit evidence for ${known}`, known: { target: known } })));
     }
-    const { control, request, items, alreadyRecorded } = await submitEvidence(ctx, input);
+    const { control, request, items, alreadyRecorded, repeated } = await submitEvidence(ctx, input);
     if (alreadyRecorded) return alreadyRecordedReply(ctx, items, request?.ref ?? control.code, request?.status === 'open');
     const refs = items.map((i) => `${i.ref} (revision ${i.revision})`).join(', ');
     const blocks: Block[] = [
@@ -251,7 +264,11 @@ export const submitEvidenceCommand = defineCommand({
     if (!request) {
       blocks.push(text(`${control.code} has no open evidence request, so the evidence is recorded against the control without a request.`));
     }
+    if (repeated) {
+      blocks.push(text(`The same ${givenAgain(ctx, repeated)} as ${revisionsInWords(repeated)}, effective ${repeated[repeated.length - 1].effectiveOn}), `
+        + `recorded again as effective ${items[0].effectiveOn}: it shows the evidence holds on that day.`));
+    }
     for (const item of items) blocks.push(describeItem(item));
-    return reply(...blocks);
+    return { ...reply(...blocks), evidenceFor: request?.ref ?? control.code };
   },
 });
