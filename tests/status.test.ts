@@ -253,6 +253,9 @@ describe('/isms status', () => {
           else expect(answer.outcome, `${reader.who}: ${line}`).toBe('refused');
         }
         expect(shown, reader.who).toEqual(accepted);
+        // The triage list offers the same.
+        const listed = decisionButtons(await bot.router.handle('/isms triage', { actor, channel: 'test', now })).filter((c) => c.includes(' reject ')).sort();
+        expect(listed, `${reader.who}: /isms triage`).toEqual(accepted.filter((c) => c.startsWith('triage ')));
       }
     }
     // One ISMS lead: the management body decides the lead's own work.
