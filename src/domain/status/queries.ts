@@ -102,7 +102,9 @@ export interface Waiting<T> { total: number; oldest: T[] }
  * (core/duties.ts), asked once per set of doers, as an item's doers are all that rule looks at.
  */
 async function mayDecideFor(db: Db, personId: number, doerSets: number[][]): Promise<boolean[]> {
-  return Promise.all(doerSets.map(async (doers) => (await decidersOf(db, doers)).people.some((p) => p.id === personId)));
+  const allowed: boolean[] = [];
+  for (const doers of doerSets) allowed.push((await decidersOf(db, doers)).people.some((p) => p.id === personId));
+  return allowed;
 }
 
 export interface TriageWaiting { ref: string; kind: ScopeChangeKind; subject: string; declarer: string; declaredAt: Date }

@@ -105,7 +105,10 @@ const scopeChangesIn = (n: number) => `${n} scope change${n === 1 ? '' : 's'}`;
  */
 async function triageDeciders(tx: Db): Promise<{ declaredBy: number; waiting: number; deciders: Awaited<ReturnType<typeof decidersOf>> }[]> {
   const declarers = await tx.select({ declaredBy: scopeChanges.declaredBy, waiting: count() }).from(scopeChanges).where(PROPOSED).groupBy(scopeChanges.declaredBy);
-  return Promise.all(declarers.map(async (d) => ({ ...d, deciders: await decidersOf(tx, [d.declaredBy]) })));
+  const out = [];
+  // One after the other: the digest's statements share one transaction's connection.
+  for (const d of declarers) out.push({ ...d, deciders: await decidersOf(tx, [d.declaredBy]) });
+  return out;
 }
 
 /**
