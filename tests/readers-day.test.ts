@@ -121,11 +121,11 @@ describe('days in messages to others are on the recipient\'s clock', () => {
     expect(card).toContain('Requested: 2026-06-16 by Lena Lead');
   });
 
-  it('the management review pack sent to a member in Auckland says the day the register stood on, on their calendar', async () => {
+  it('the management review pack sent to a member in Auckland says the day its document is dated, and the moment on their calendar', async () => {
     await livesIn('board', 'Pacific/Auckland');
     await bot.say('lead', '/isms review prepare', aucklandSmallHours);
     const [message] = await messagesTo('board', 'review_pack');
-    expect(message).toContain('the ISO 27001 cl. 9.3.2 inputs as the register stands on 2026-06-16.');
+    expect(message).toContain('the ISO 27001 cl. 9.3.2 inputs as the register stands on 2026-06-15 (UTC, as the pack document is dated; 2026-06-16 01:30 Pacific/Auckland on your clock).');
   });
 
   it('a policy reminder to someone in Los Angeles says the campaign was asked on their day, not the organisation\'s', async () => {

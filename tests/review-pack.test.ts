@@ -316,3 +316,56 @@ describe('recording, deciding and closing a management review', () => {
     await refused('lead', '/isms review record MR-0001 --attendees olga@test.example', 'MR-0001 was closed by Bruno Board on 2026-10-02, so its record is final');
   });
 });
+
+/**
+ * Far from UTC a member's day differs from the pack's: the message names the day the pack document and its
+ * file carry (the document, audit evidence, is the same for every reader), and their own clock beside it.
+ */
+describe('the day of the management review pack, far from UTC', () => {
+  let bot: TestBot;
+  let angela: number;
+  beforeEach(async () => {
+    bot = await createTestBot();
+    await bot.t.db.update(people).set({ timezone: 'Pacific/Kiritimati' }).where(eq(people.id, bot.ids.board));
+    [{ id: angela }] = await bot.t.db.insert(people)
+      .values({ name: 'Angela Board', email: 'angela@test.example', roles: ['management_body'], timezone: 'America/Los_Angeles' }).returning();
+  });
+  afterEach(async () => { await bot.destroy(); });
+
+  const messageTo = async (personId: number, ref: string) => {
+    const [row] = await bot.t.db.select().from(outbox).where(eq(outbox.idempotencyKey, `review-pack:${ref}:member:${personId}`));
+    return toPlainText(row.reply as Reply);
+  };
+  const documentDay = async (ref: string) => {
+    const [pack] = await bot.t.db.select().from(reviewPacks).where(eq(reviewPacks.ref, ref));
+    return /compiled from the ISMS register on (\d{4}-\d{2}-\d{2})/.exec(pack.document)![1];
+  };
+
+  it('a member in Kiritimati, already on the next day, reads the day the pack document and its file carry, and their clock', async () => {
+    // 13:30 UTC on 15 June: 03:30 on 16 June in Kiritimati, 06:30 on 15 June in Los Angeles.
+    const at = new Date('2026-06-15T13:30:00Z');
+    await bot.say('lead', '/isms review prepare', { now: at });
+    expect(await documentDay('RP-0001')).toBe('2026-06-15');
+    expect(await messageTo(bot.ids.board, 'RP-0001')).toContain('the ISO 27001 cl. 9.3.2 inputs as the register stands on 2026-06-15 '
+      + '(UTC, as the pack document is dated; 2026-06-16 03:30 Pacific/Kiritimati on your clock).');
+    expect(await messageTo(angela, 'RP-0001')).toContain('as the register stands on 2026-06-15.');
+
+    // "Get the pack" hands over the file of that day, and says the same day.
+    const got = await bot.say('board', '/isms review pack RP-0001', { now: new Date('2026-06-15T13:40:00Z') });
+    expect(filesOf(got)[0].name).toBe('review-pack-RP-0001-2026-06-15.md');
+    expect(toPlainText(got)).toContain('The management review pack RP-0001, prepared on 2026-06-15 (UTC, as the pack document is dated; 2026-06-16 03:30 Pacific/Kiritimati on your clock)');
+  });
+
+  it('a member in Los Angeles, still on the evening before, reads the day the pack document and its file carry, and their clock', async () => {
+    // 06:30 UTC on 16 June: 23:30 on 15 June in Los Angeles, 20:30 on 16 June in Kiritimati.
+    const at = new Date('2026-06-16T06:30:00Z');
+    await bot.say('lead', '/isms review prepare', { now: at });
+    expect(await documentDay('RP-0001')).toBe('2026-06-16');
+    expect(await messageTo(angela, 'RP-0001')).toContain('the ISO 27001 cl. 9.3.2 inputs as the register stands on 2026-06-16 '
+      + '(UTC, as the pack document is dated; 2026-06-15 23:30 America/Los_Angeles on your clock).');
+    expect(await messageTo(bot.ids.board, 'RP-0001')).toContain('as the register stands on 2026-06-16.');
+    const [row] = await bot.t.db.select().from(people).where(eq(people.id, angela));
+    const got = await bot.router.handle('/isms review pack RP-0001', { actor: toActor(row), channel: 'test', now: at });
+    expect(filesOf(got)[0].name).toBe('review-pack-RP-0001-2026-06-16.md');
+  });
+});

@@ -5,7 +5,7 @@ import {
   policyVersions, scopeChanges, trainingAttestations, trainingCourses,
 } from '../src/db/schema/index.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
-import { toActor } from '../src/core/actor.js';
+import { toActor, type Actor } from '../src/core/actor.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
 const now = new Date('2026-03-10T09:00:00Z');
@@ -13,6 +13,8 @@ const now = new Date('2026-03-10T09:00:00Z');
 function buttonCommands(r: Reply): string[] {
   return r.blocks.flatMap((b) => (b.type === 'list' ? b.items.flatMap((i) => i.buttons ?? []) : [])).map((btn) => btn.command);
 }
+
+const decisionButtons = (r: Reply) => buttonCommands(r).filter((c) => /^(triage (accept|reject)|poam (approve|reject)) /.test(c));
 
 describe('/isms status', () => {
   let bot: TestBot;
@@ -188,5 +190,83 @@ describe('/isms status', () => {
     expect(await bot.sayText('owner', '/isms status', { now })).not.toContain('SC-0001');
     // In Teams, where commands are typed without "/isms".
     expect(toPlainText(await bot.say('lead', 'status', { now, channel: 'teams' }))).toContain('and 2 more: triage\n');
+  });
+  /** The lead declared SC-0002, asked to extend their own POAM-0004 (PEX-0002) and Olga's POAM-0001 (PEX-0003). */
+  async function leadsOwnWork() {
+    const db = bot.t.db;
+    const { lead, owner } = bot.ids;
+    await db.insert(scopeChanges).values([
+      { ref: 'SC-0002', kind: 'new_system', subject: 'Payroll app', declaredBy: lead, declaredAt: new Date('2026-03-01T10:00:00Z') },
+      { ref: 'SC-0003', kind: 'new_ai_usage', subject: 'Meeting notes AI', declaredBy: owner, declaredAt: new Date('2026-03-02T10:00:00Z') },
+    ]);
+    const [leads] = await db.insert(poamItems).values({ ref: 'POAM-0004', weakness: 'No log review', source: 'risk', ownerId: lead, dueOn: '2026-04-30' }).returning();
+    const [owners] = await db.select().from(poamItems).where(eq(poamItems.ref, 'POAM-0001'));
+    await db.insert(poamExtensions).values([
+      { ref: 'PEX-0002', itemId: leads.id, previousDueOn: '2026-04-30', requestedDueOn: '2026-06-30', reason: 'SIEM late', requestedBy: lead, requestedAt: new Date('2026-03-07T10:00:00Z') },
+      { ref: 'PEX-0003', itemId: owners.id, previousDueOn: '2026-03-05', requestedDueOn: '2026-04-30', reason: 'token shortage', requestedBy: lead, requestedAt: new Date('2026-03-08T10:00:00Z') },
+    ]);
+  }
+
+  it('lists for a management-body member the triage items and extension requests every ISMS lead had a part in, with their buttons', async () => {
+    await leadsOwnWork();
+    const answer = await bot.say('board', '/isms status', { now });
+    const shown = toPlainText(answer);
+    expect(shown).toContain('SC-0002 — new system: Payroll app — declared by Lena Lead on 2026-03-01');
+    expect(shown).toContain('PEX-0002 — POAM-0004 No log review — Lena Lead asks to move the due date from 2026-04-30 to 2026-06-30');
+    expect(shown).toContain('PEX-0003 — POAM-0001 No MFA on the VPN — Lena Lead asks to move the due date from 2026-03-05 to 2026-04-30');
+    // What the lead is free to decide stays the lead's.
+    expect(shown).not.toContain('SC-0001');
+    expect(shown).not.toContain('SC-0003');
+    expect(shown).not.toContain('PEX-0001');
+    expect(decisionButtons(answer)).toEqual([
+      'triage accept SC-0002', 'triage reject SC-0002', 'poam approve PEX-0002', 'poam reject PEX-0002', 'poam approve PEX-0003', 'poam reject PEX-0003',
+    ]);
+
+    // A second ISMS lead, who had no part in them, decides them instead.
+    await bot.t.db.insert(people).values({ name: 'Lars Lead', email: 'lars@test.example', roles: ['isms_lead'] });
+    const after = await bot.say('board', '/isms status', { now });
+    expect(decisionButtons(after)).toEqual([]);
+    expect(toPlainText(after)).not.toContain('SC-0002');
+  });
+
+  it('shows each person exactly the decision buttons the decide commands accept from them', async () => {
+    await leadsOwnWork();
+    const db = bot.t.db;
+    const [bertaPerson] = await db.select().from(people).where(eq(people.email, 'berta@test.example'));
+    const readers: { who: string; actor: () => Promise<Actor> }[] = [
+      ...(['lead', 'board', 'owner', 'staff', 'auditor'] as const).map((who) => ({ who, actor: () => bot.actor(who) })),
+      { who: 'berta', actor: async () => toActor(bertaPerson) },
+    ];
+    async function everyoneSeesWhatTheyMayDecide() {
+      const pending = [
+        ...(await db.select({ ref: scopeChanges.ref }).from(scopeChanges).where(eq(scopeChanges.status, 'proposed'))).map((r) => `triage reject ${r.ref}`),
+        ...(await db.select({ ref: poamExtensions.ref }).from(poamExtensions).where(eq(poamExtensions.status, 'requested'))).map((r) => `poam reject ${r.ref}`),
+      ].sort();
+      for (const reader of readers) {
+        const actor = await reader.actor();
+        const shown = decisionButtons(await bot.router.handle('/isms status', { actor, channel: 'test', now })).filter((c) => c.includes(' reject ')).sort();
+        // A reject without its reason writes nothing: the command either asks for the reason or refuses the person.
+        const accepted: string[] = [];
+        for (const line of pending) {
+          const answer = await bot.router.handle(`/isms ${line}`, { actor, channel: 'test', now });
+          if (answer.outcome === 'form') accepted.push(line);
+          else expect(answer.outcome, `${reader.who}: ${line}`).toBe('refused');
+        }
+        expect(shown, reader.who).toEqual(accepted);
+        // The triage list offers the same.
+        const listed = decisionButtons(await bot.router.handle('/isms triage', { actor, channel: 'test', now })).filter((c) => c.includes(' reject ')).sort();
+        expect(listed, `${reader.who}: /isms triage`).toEqual(accepted.filter((c) => c.startsWith('triage ')));
+      }
+    }
+    // One ISMS lead: the management body decides the lead's own work.
+    await everyoneSeesWhatTheyMayDecide();
+
+    // A second lead, who declared SC-0004 and asked for PEX-0004 on his own item: each lead decides the other's, the management body none.
+    const [lars] = await db.insert(people).values({ name: 'Lars Lead', email: 'lars@test.example', roles: ['isms_lead'] }).returning();
+    readers.push({ who: 'lars', actor: async () => toActor(lars) });
+    await db.insert(scopeChanges).values({ ref: 'SC-0004', kind: 'new_geography', subject: 'Canada', declaredBy: lars.id, declaredAt: new Date('2026-03-03T10:00:00Z') });
+    const [larsItem] = await db.insert(poamItems).values({ ref: 'POAM-0005', weakness: 'No DLP', source: 'risk', ownerId: lars.id, dueOn: '2026-04-30' }).returning();
+    await db.insert(poamExtensions).values({ ref: 'PEX-0004', itemId: larsItem.id, previousDueOn: '2026-04-30', requestedDueOn: '2026-05-31', reason: 'budget', requestedBy: lars.id });
+    await everyoneSeesWhatTheyMayDecide();
   });
 });

@@ -14,7 +14,7 @@ import { peopleWithRole } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { actions, fields, fileBlock, imageBlock, reply, text, type Block, type FileOut } from '../../core/reply.js';
-import { addDays, isoDay, readersDay } from '../../core/time.js';
+import { addDays, isoDay, readersDay, readersTime } from '../../core/time.js';
 import { controlStates } from '../soa/soa.js';
 import { everyonesObligations } from '../training/obligations.js';
 import { appetiteInForce } from '../risks/register.js';
@@ -299,6 +299,17 @@ export async function compileReviewPack(db: Db, now: Date): Promise<CompiledPack
 export const chartFileName = (packRef: string, chart: { name: string }) => `review-pack-${packRef}-${chart.name}.png`;
 export const documentFileName = (pack: { ref: string; preparedAt: Date }) => `review-pack-${pack.ref}-${isoDay(pack.preparedAt)}.md`;
 
+/**
+ * The day a pack was compiled as its document and file name carry it (UTC, the day its figures count to:
+ * part of the audit evidence, so the same for every reader) and, where the reader's day differs, the moment
+ * on their clock: "2026-06-15 (UTC, as the pack document is dated; 2026-06-16 03:30 Pacific/Kiritimati on your clock)".
+ */
+export function packDayInWords(pack: { preparedAt: Date }, timezone: string | null | undefined): string {
+  const day = isoDay(pack.preparedAt);
+  if (readersDay(pack.preparedAt, timezone) === day) return day;
+  return `${day} (UTC, as the pack document is dated; ${readersTime(pack.preparedAt, timezone)} on your clock)`;
+}
+
 /** The pack as a Markdown document that names its chart files, which travel with it. */
 export function packDocument(ref: string, preparedOn: string, preparedBy: string, compiled: CompiledPack): string {
   const out = [
@@ -363,10 +374,10 @@ export async function findPack(db: Db, ref?: string): Promise<ReviewPack> {
   return pack;
 }
 
-/** What a member of the management body is told, the day on their clock: one line per input, the charts as pictures, and where to get the document. */
+/** What a member of the management body is told, the day as the document reads (and on their clock where it differs): one line per input, the charts as pictures, and where to get the document. */
 function packMessage(pack: ReviewPack, preparedBy: string, compiled: CompiledPack, charts: Block[], timezone: string | null | undefined): Block[] {
   return [
-    text(`${preparedBy} prepared the management review pack ${pack.ref}: the ISO 27001 cl. 9.3.2 inputs as the register stands on ${readersDay(pack.preparedAt, timezone)}.`),
+    text(`${preparedBy} prepared the management review pack ${pack.ref}: the ISO 27001 cl. 9.3.2 inputs as the register stands on ${packDayInWords(pack, timezone)}.`),
     fields(compiled.sections.map((s) => ({ label: `(${s.key}) ${s.heading}`, value: s.summary })), 'Inputs at a glance'),
     ...charts,
     text(`The pack document and its ${pack.charts.length} charts (${pack.charts.map((c) => c.title.toLowerCase()).join('; ')}) come as files with "Get the pack".`),
@@ -432,7 +443,7 @@ export const reviewPrepareCommand = defineCommand({
     const files = await packFiles(pack, narrative);
     const said = fresh
       ? text(`Prepared the management review pack ${pack.ref} and sent it to ${plural(told, 'member')} of the management body.`, 'success')
-      : text(`Nothing changed since ${pack.ref} was prepared on ${readersDay(pack.preparedAt, ctx.actor.timezone)}: the management body already has it, so nothing was sent again. Here it is.`);
+      : text(`Nothing changed since ${pack.ref} was prepared on ${packDayInWords(pack, ctx.actor.timezone)}: the management body already has it, so nothing was sent again. Here it is.`);
     return {
       ...reply(
         said,
@@ -468,7 +479,7 @@ export const reviewPackCommand = defineCommand({
     const files = await packFiles(pack, narrative);
     await ctx.audit({ action: 'export', entity: 'export', entityRef: pack.ref, after: { files: files.map((f) => f.name) } });
     return {
-      ...reply(text(`The management review pack ${pack.ref}, prepared on ${readersDay(pack.preparedAt, ctx.actor.timezone)}: the document and ${plural(pack.charts.length, 'chart')}`
+      ...reply(text(`The management review pack ${pack.ref}, prepared on ${packDayInWords(pack, ctx.actor.timezone)}: the document and ${plural(pack.charts.length, 'chart')}`
         + `${narrative ? ', and its narrative' : ''}.`, 'success'),
       ...(narrative ? narrativeBlocks(narrative, pack.ref, ctx.actor) : []),
       ...files.map(fileBlock)),

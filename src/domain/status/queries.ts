@@ -1,8 +1,9 @@
-import { and, asc, count, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, or, sql } from 'drizzle-orm';
 import { people, poamExtensions, poamItems, scopeChanges } from '../../db/schema/index.js';
 import type { ScopeChangeKind } from '../triage/labels.js';
 import type { Db } from '../../db/client.js';
 import { rows } from '../../db/migrate.js';
+import { decidersOf } from '../../core/duties.js';
 
 async function select<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
   return rows<T>(await db.execute(query));
@@ -96,31 +97,57 @@ export async function programmeFigures(db: Db, today: string): Promise<Programme
 /** A few of the items waiting for a person's decision, oldest first, and how many there are in all. */
 export interface Waiting<T> { total: number; oldest: T[] }
 
+/**
+ * Whether the person may decide work done by `doers`: decidersOf, the rule the decide commands enforce
+ * (core/duties.ts), asked once per set of doers, as an item's doers are all that rule looks at.
+ */
+async function mayDecideFor(db: Db, personId: number, doerSets: number[][]): Promise<boolean[]> {
+  const allowed: boolean[] = [];
+  for (const doers of doerSets) allowed.push((await decidersOf(db, doers)).people.some((p) => p.id === personId));
+  return allowed;
+}
+
 export interface TriageWaiting { ref: string; kind: ScopeChangeKind; subject: string; declarer: string; declaredAt: Date }
 
-/** Declarations and scope changes waiting for triage that someone else declared: nobody decides their own. */
+/**
+ * Declarations and scope changes waiting for triage that the person may decide: an ISMS lead anyone else's,
+ * a management-body member those every ISMS lead had a part in. Nobody decides their own.
+ */
 export async function triageDecidableBy(db: Db, personId: number, shown: number): Promise<Waiting<TriageWaiting>> {
-  const mine = and(eq(scopeChanges.status, 'proposed'), ne(scopeChanges.declaredBy, personId));
-  const [{ total }] = await db.select({ total: count() }).from(scopeChanges).where(mine);
+  const proposed = eq(scopeChanges.status, 'proposed');
+  const declarers = await db.select({ by: scopeChanges.declaredBy, n: count() }).from(scopeChanges).where(proposed).groupBy(scopeChanges.declaredBy);
+  const allowed = await mayDecideFor(db, personId, declarers.map((d) => [d.by]));
+  const theirs = declarers.filter((_, i) => allowed[i]);
+  if (theirs.length === 0) return { total: 0, oldest: [] };
   const oldest = await db.select({
     ref: scopeChanges.ref, kind: scopeChanges.kind, subject: scopeChanges.subject, declarer: people.name, declaredAt: scopeChanges.declaredAt,
   }).from(scopeChanges).innerJoin(people, eq(people.id, scopeChanges.declaredBy))
-    .where(mine).orderBy(asc(scopeChanges.declaredAt), asc(scopeChanges.id)).limit(shown);
-  return { total, oldest };
+    .where(and(proposed, inArray(scopeChanges.declaredBy, theirs.map((d) => d.by))))
+    .orderBy(asc(scopeChanges.declaredAt), asc(scopeChanges.id)).limit(shown);
+  return { total: theirs.reduce((n, d) => n + d.n, 0), oldest };
 }
 
 export interface ExtensionWaiting {
   ref: string; itemRef: string; weakness: string; previousDueOn: string; requestedDueOn: string; reason: string; requester: string; requestedAt: Date;
 }
 
-/** POA&M extension requests someone else asked for, on items someone else owns: nobody decides their own. */
+/**
+ * POA&M extension requests the person may decide: neither asked for by them nor on an item they own, and,
+ * for a management-body member, only where every ISMS lead asked for it or owns the item.
+ */
 export async function extensionsDecidableBy(db: Db, personId: number, shown: number): Promise<Waiting<ExtensionWaiting>> {
-  const mine = and(eq(poamExtensions.status, 'requested'), ne(poamExtensions.requestedBy, personId), ne(poamItems.ownerId, personId));
-  const [{ total }] = await db.select({ total: count() }).from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId)).where(mine);
+  const requested = eq(poamExtensions.status, 'requested');
+  const pairs = await db.select({ by: poamExtensions.requestedBy, owner: poamItems.ownerId, n: count() })
+    .from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId))
+    .where(requested).groupBy(poamExtensions.requestedBy, poamItems.ownerId);
+  const allowed = await mayDecideFor(db, personId, pairs.map((p) => [p.by, p.owner]));
+  const theirs = pairs.filter((_, i) => allowed[i]);
+  if (theirs.length === 0) return { total: 0, oldest: [] };
   const oldest = await db.select({
     ref: poamExtensions.ref, itemRef: poamItems.ref, weakness: poamItems.weakness, previousDueOn: poamExtensions.previousDueOn,
     requestedDueOn: poamExtensions.requestedDueOn, reason: poamExtensions.reason, requester: people.name, requestedAt: poamExtensions.requestedAt,
   }).from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId)).innerJoin(people, eq(people.id, poamExtensions.requestedBy))
-    .where(mine).orderBy(asc(poamExtensions.requestedAt), asc(poamExtensions.id)).limit(shown);
-  return { total, oldest };
+    .where(and(requested, or(...theirs.map((p) => and(eq(poamExtensions.requestedBy, p.by), eq(poamItems.ownerId, p.owner))))))
+    .orderBy(asc(poamExtensions.requestedAt), asc(poamExtensions.id)).limit(shown);
+  return { total: theirs.reduce((n, p) => n + p.n, 0), oldest };
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { hasRole, isLead } from '../../core/actor.js';
 import type { Db } from '../../db/client.js';
 import { fields, reply, text, type Block, type Field, type ListItem } from '../../core/reply.js';
-import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
+import { commandLine, defineCommand, type CommandContext, type CommandSpec } from '../../core/router.js';
+import { triageAcceptCommand } from '../triage/decide.js';
+import { poamApproveCommand } from '../poam/decide.js';
 import { KIND_LABELS, triageButtons } from '../triage/labels.js';
 import { extensionButtons } from '../poam/extend.js';
 import { everyonesObligations, obligationsOf } from '../training/obligations.js';
@@ -77,7 +79,10 @@ function programmeFields(f: ProgrammeFigures): Field[] {
   ];
 }
 
-/** How many triage items and extension requests the ISMS lead's to-do lists before "and N more". */
+/** Whether the person holds a role the command asks for: the roles that may decide before the rule on the item itself. */
+const mayRun = (ctx: CommandContext, command: CommandSpec) => !command.roles || hasRole(ctx.actor, ...command.roles);
+
+/** How many triage items and extension requests a to-do lists before "and N more". */
 const SHOWN_DECISIONS = 3;
 
 /** The oldest items waiting for the person's decision, and a pointer to the whole list when there are more. */
@@ -121,10 +126,10 @@ export const statusCommand = defineCommand({
     const poam = await openItems(ctx.db, ctx.actor.id);
     const approvals = hasRole(ctx.actor, 'management_body') ? await approvalsAwaitingDecisionBy(ctx.db, ctx.actor.id) : 0;
     const reviews = await evidenceAwaitingReviewBy(ctx.db, ctx.actor);
-    // The ISMS lead decides triage and extension requests, never their own (core/duties.ts).
+    // The ISMS lead decides triage and extension requests, the management body those every lead had a part in (core/duties.ts).
     const none = { total: 0, oldest: [] };
-    const triage = isLead(ctx.actor) ? await triageDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS) : none;
-    const extensions = isLead(ctx.actor) ? await extensionsDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS) : none;
+    const triage = mayRun(ctx, triageAcceptCommand) ? await triageDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS) : none;
+    const extensions = mayRun(ctx, poamApproveCommand) ? await extensionsDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS) : none;
 
     const overdue = evidence.filter((e) => e.dueOn < today).length + poam.filter((v) => v.item.dueOn < today).length
       + poam.flatMap((v) => v.milestones).filter((m) => !m.doneAt && m.dueOn < today).length;

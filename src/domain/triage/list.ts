@@ -7,7 +7,6 @@ import { seekArgs, seekFields, seekPage, type SeekInput } from '../../core/pagin
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS, triageButtons } from './labels.js';
 import { readersDay } from '../../core/time.js';
-import { isLead } from '../../core/actor.js';
 import { decidersOf } from '../../core/duties.js';
 
 /** What the ISMS lead needs to decide an item: the register entry's key facts. */
@@ -32,16 +31,13 @@ async function subjectFacts(ctx: CommandContext, refs: string[]): Promise<Map<st
 }
 
 /**
- * The declarers whose items the viewer may decide: an ISMS lead decides anyone else's; a management-body
- * member only those where every ISMS lead had a part (core/duties.ts), the lead who declared it being the only one.
+ * The declarers whose items the viewer may decide: decidersOf, the rule "triage accept" enforces (core/duties.ts),
+ * asked once per declarer. An ISMS lead decides anyone else's; a management-body member those every lead had a part in.
  */
 async function decidableBy(ctx: CommandContext, declarers: number[]): Promise<Set<number>> {
-  const others = [...new Set(declarers)].filter((id) => id !== ctx.actor.id);
-  if (isLead(ctx.actor)) return new Set(others);
   const decidable = new Set<number>();
-  for (const id of others) {
-    const { role, people: deciders } = await decidersOf(ctx.db, [id]);
-    if (role === 'management_body' && deciders.some((p) => p.id === ctx.actor.id)) decidable.add(id);
+  for (const id of new Set(declarers)) {
+    if ((await decidersOf(ctx.db, [id])).people.some((p) => p.id === ctx.actor.id)) decidable.add(id);
   }
   return decidable;
 }

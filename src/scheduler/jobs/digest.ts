@@ -12,6 +12,10 @@ import { dueText } from './ladder.js';
 import { describeUnreachable, unreachableList } from '../../core/reach.js';
 import { JobRun, type Job } from './run.js';
 import { periodInWords } from '../../domain/evidence/words.js';
+import { KIND_LABELS } from '../../domain/triage/labels.js';
+import { decidersOf } from '../../core/duties.js';
+import { ROLE_LABELS, type Person } from '../../core/actor.js';
+import type { Db } from '../../db/client.js';
 
 const SHOWN = 10;
 const OPEN_POAM: (typeof POAM_STATUSES)[number][] = ['open', 'in_progress'];
@@ -21,7 +25,7 @@ function list(title: string, items: ListItem[], total: number): Block {
   return { type: 'list', title, items: [...items, ...more] };
 }
 
-/** What the ISMS lead reads on Monday: what is overdue, what came in this week, what waits for triage. */
+/** What the ISMS lead reads on Monday: what is overdue and what came in this week (what waits for their triage: triageDigest). */
 async function leadDigest(run: JobRun, timezone: string | null): Promise<Block[]> {
   const { db: tx, today } = run;
   const since = new Date(run.now.getTime() - 7 * 24 * 3600_000);
@@ -43,9 +47,8 @@ async function leadDigest(run: JobRun, timezone: string | null): Promise<Block[]
     declared: tx.select({ n: count() }).from(scopeChanges).where(gte(scopeChanges.declaredAt, since)),
     acks: tx.select({ n: count() }).from(policyAcknowledgements).where(gte(policyAcknowledgements.acknowledgedAt, since)),
     attested: tx.select({ n: count() }).from(trainingAttestations).where(gte(trainingAttestations.attestedAt, since)),
-    triageCount: tx.select({ n: count() }).from(scopeChanges).where(eq(scopeChanges.status, 'proposed')),
   };
-  const [{ lateEvidenceCount, latePoamCount, lateMilestones, lateReviews, expired, submittedCount, declared, acks, attested, triageCount }] =
+  const [{ lateEvidenceCount, latePoamCount, lateMilestones, lateReviews, expired, submittedCount, declared, acks, attested }] =
     rows<Record<keyof typeof counted, number>>(await tx.execute(sql`select ${sql.join(Object.entries(counted)
       .map(([name, query]) => sql`(${query})::int as ${sql.identifier(name)}`), sql`, `)}`));
   const lateEvidence = await tx.select({ request: evidenceRequests, control: controls, owner: people.name }).from(evidenceRequests)
@@ -56,7 +59,6 @@ async function leadDigest(run: JobRun, timezone: string | null): Promise<Block[]
   const submitted = await tx.select({ item: evidenceItems, control: controls.code, by: people.name }).from(evidenceItems)
     .innerJoin(controls, eq(controls.id, evidenceItems.controlId)).innerJoin(people, eq(people.id, evidenceItems.submittedBy))
     .where(gte(evidenceItems.submittedAt, since)).orderBy(asc(evidenceItems.id)).limit(SHOWN);
-  const triage = await tx.select().from(scopeChanges).where(eq(scopeChanges.status, 'proposed')).orderBy(asc(scopeChanges.id)).limit(SHOWN);
 
   const overdue: ListItem[] = [
     ...lateEvidence.map(({ request, control, owner }) => ({
@@ -91,12 +93,49 @@ async function leadDigest(run: JobRun, timezone: string | null): Promise<Block[]
     blocks.push(text(`${unreachable.length} ${unreachable.length === 1 ? 'person' : 'people'} cannot be reached on any chat platform, so their nudges do not arrive.`, 'warning'));
     blocks.push(list('Cannot be reached', unreachable.slice(0, SHOWN).map((p) => describeUnreachable(p, timezone)), unreachable.length));
   }
-  blocks.push(text(triageCount === 0 ? 'Nothing waits for triage.' : `${triageCount} scope change${triageCount === 1 ? '' : 's'} wait${triageCount === 1 ? 's' : ''} for triage.`));
-  if (triage.length) {
-    blocks.push(list('Waiting for triage', triage.map((c) => ({ title: `${c.ref} ${c.subject}`, detail: c.kind.replaceAll('_', ' ') })), triageCount));
+  return blocks;
+}
+
+const PROPOSED = eq(scopeChanges.status, 'proposed');
+const scopeChangesIn = (n: number) => `${n} scope change${n === 1 ? '' : 's'}`;
+
+/**
+ * Who may decide the items waiting for triage, by declarer: decidersOf, the rule "triage accept" enforces
+ * (core/duties.ts), asked once per declarer, with how many items each declarer has waiting.
+ */
+async function triageDeciders(tx: Db): Promise<{ declaredBy: number; waiting: number; deciders: Awaited<ReturnType<typeof decidersOf>> }[]> {
+  const declarers = await tx.select({ declaredBy: scopeChanges.declaredBy, waiting: count() }).from(scopeChanges).where(PROPOSED).groupBy(scopeChanges.declaredBy);
+  const out = [];
+  // One after the other: the digest's statements share one transaction's connection.
+  for (const d of declarers) out.push({ ...d, deciders: await decidersOf(tx, [d.declaredBy]) });
+  return out;
+}
+
+/**
+ * The triage part of a person's digest: only the items they may decide, and those they declared
+ * themselves, each with who decides it instead. Nobody is sent work they may not decide.
+ */
+async function triageDigest(tx: Db, person: Person, deciders: Awaited<ReturnType<typeof triageDeciders>>): Promise<{ blocks: Block[]; decidable: number }> {
+  const theirs = deciders.filter((d) => d.deciders.people.some((p) => p.id === person.id));
+  const decidable = theirs.reduce((n, d) => n + d.waiting, 0);
+  const byBoard = theirs.some((d) => d.deciders.role === 'management_body');
+  const blocks: Block[] = [text(decidable === 0 ? 'Nothing waits for your triage.'
+    : `${scopeChangesIn(decidable)} wait${decidable === 1 ? 's' : ''} for your triage${byBoard ? ' (the management body decides those every ISMS lead had a part in)' : ''}.`)];
+  if (decidable) {
+    const shown = await tx.select().from(scopeChanges).where(and(PROPOSED, inArray(scopeChanges.declaredBy, theirs.map((d) => d.declaredBy))))
+      .orderBy(asc(scopeChanges.declaredAt), asc(scopeChanges.id)).limit(SHOWN);
+    blocks.push(list('Waiting for your triage', shown.map((c) => ({ title: `${c.ref} ${c.subject}`, detail: KIND_LABELS[c.kind] })), decidable));
     blocks.push(actions({ label: 'Open triage', command: 'triage', style: 'primary' }));
   }
-  return blocks;
+  const own = deciders.find((d) => d.declaredBy === person.id);
+  if (own) {
+    const { role, people: others } = own.deciders;
+    const who = others.length ? `${others.map((p) => p.name).join(' or ')} (${ROLE_LABELS[role]}) decides it` : 'nobody else in the register can decide it';
+    const mine = await tx.select().from(scopeChanges).where(and(PROPOSED, eq(scopeChanges.declaredBy, person.id)))
+      .orderBy(asc(scopeChanges.declaredAt), asc(scopeChanges.id)).limit(SHOWN);
+    blocks.push(list('Declared by you, so someone else decides it', mine.map((c) => ({ title: `${c.ref} ${c.subject}`, detail: who })), own.waiting));
+  }
+  return { blocks, decidable };
 }
 
 /** What reaches the management body: items that stayed overdue through every rung of the ladder. */
@@ -128,7 +167,7 @@ async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: n
 
 /**
  * (7) The weekly digest: the ISMS lead's (overdue, this week, triage waiting) and, when anything was
- * escalated that far, the management body's. One message per person, in their working hours.
+ * escalated that far or waits for their triage, the management body's. One message per person, in their working hours.
  */
 export const weeklyDigest: Job = (db, now, settings) => db.transaction(async (tx) => {
   const run = new JobRun(tx, now, settings);
@@ -138,14 +177,17 @@ export const weeklyDigest: Job = (db, now, settings) => db.transaction(async (tx
   const leadBlocks = new Map<string | null, Block[]>();
   for (const p of leads) if (!leadBlocks.has(p.timezone)) leadBlocks.set(p.timezone, await leadDigest(run, p.timezone));
   const { blocks: boardBlocks, escalated } = board.length ? await boardDigest(run) : { blocks: [], escalated: 0 };
+  const deciders = await triageDeciders(tx);
   const recipients = new Map<number, { person: typeof people.$inferSelect; blocks: Block[] }>();
-  for (const p of leads) recipients.set(p.id, { person: p, blocks: [...leadBlocks.get(p.timezone)!] });
-  if (boardBlocks.length) {
-    for (const p of board) {
-      const entry = recipients.get(p.id) ?? { person: p, blocks: [] };
-      entry.blocks.push(...(entry.blocks.length ? [{ type: 'divider' } as Block] : []), ...boardBlocks);
-      recipients.set(p.id, entry);
-    }
+  for (const p of leads) recipients.set(p.id, { person: p, blocks: [...leadBlocks.get(p.timezone)!, ...(await triageDigest(tx, p, deciders)).blocks] });
+  for (const p of board) {
+    // A member who is also a lead read their triage above; a member reads it when every lead had a part in some.
+    const triage = recipients.has(p.id) ? undefined : await triageDigest(tx, p, deciders);
+    const theirs = [...boardBlocks, ...(triage?.decidable ? triage.blocks : [])];
+    if (theirs.length === 0) continue;
+    const entry = recipients.get(p.id) ?? { person: p, blocks: [] };
+    entry.blocks.push(...(entry.blocks.length ? [{ type: 'divider' } as Block] : []), ...theirs);
+    recipients.set(p.id, entry);
   }
   let messages = 0;
   for (const { person, blocks } of recipients.values()) {
