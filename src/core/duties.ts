@@ -26,11 +26,24 @@ const names = (people: Person[]) => people.map((p) => p.name).join(' or ');
  * lead had a part, the management body's members who had none. Auditors: the other auditors.
  */
 export async function decidersOf(db: Db, doers: Iterable<number>, decider: Decider = 'isms_lead'): Promise<{ role: Role; people: Person[] }> {
-  const excluded = new Set(doers);
-  const free = async (role: Role) => (await peopleWithRole(db, role)).filter((p) => !excluded.has(p.id));
-  if (decider === 'auditor') return { role: 'auditor', people: await free('auditor') };
-  const leads = await free('isms_lead');
-  return leads.length ? { role: 'isms_lead', people: leads } : { role: 'management_body', people: await free('management_body') };
+  return (await decidersRule(db, decider))(doers);
+}
+
+/**
+ * decidersOf for many items at once: the holders of the deciding roles are read once, and the rule is
+ * applied to each item's doers (a list of waiting items asks the register twice, not twice per item).
+ */
+export async function decidersRule(db: Db, decider: Decider = 'isms_lead'): Promise<(doers: Iterable<number>) => { role: Role; people: Person[] }> {
+  const holders = decider === 'auditor'
+    ? { auditor: await peopleWithRole(db, 'auditor') }
+    : { isms_lead: await peopleWithRole(db, 'isms_lead'), management_body: await peopleWithRole(db, 'management_body') };
+  return (doers) => {
+    const excluded = new Set(doers);
+    const free = (role: Role) => (holders[role as keyof typeof holders] ?? []).filter((p) => !excluded.has(p.id));
+    if (decider === 'auditor') return { role: 'auditor', people: free('auditor') };
+    const leads = free('isms_lead');
+    return leads.length ? { role: 'isms_lead', people: leads } : { role: 'management_body', people: free('management_body') };
+  };
 }
 
 async function whoCan(db: Db, doers: Set<number>, decider: Decider): Promise<string> {

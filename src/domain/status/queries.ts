@@ -3,7 +3,7 @@ import { people, poamExtensions, poamItems, scopeChanges } from '../../db/schema
 import type { ScopeChangeKind } from '../triage/labels.js';
 import type { Db } from '../../db/client.js';
 import { rows } from '../../db/migrate.js';
-import { decidersOf } from '../../core/duties.js';
+import { decidersRule } from '../../core/duties.js';
 
 async function select<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
   return rows<T>(await db.execute(query));
@@ -99,12 +99,12 @@ export interface Waiting<T> { total: number; oldest: T[] }
 
 /**
  * Whether the person may decide work done by `doers`: decidersOf, the rule the decide commands enforce
- * (core/duties.ts), asked once per set of doers, as an item's doers are all that rule looks at.
+ * (core/duties.ts), its roles' holders read once for all the sets of doers.
  */
 async function mayDecideFor(db: Db, personId: number, doerSets: number[][]): Promise<boolean[]> {
-  const allowed: boolean[] = [];
-  for (const doers of doerSets) allowed.push((await decidersOf(db, doers)).people.some((p) => p.id === personId));
-  return allowed;
+  if (doerSets.length === 0) return [];
+  const deciders = await decidersRule(db);
+  return doerSets.map((doers) => deciders(doers).people.some((p) => p.id === personId));
 }
 
 export interface TriageWaiting { ref: string; kind: ScopeChangeKind; subject: string; declarer: string; declaredAt: Date }

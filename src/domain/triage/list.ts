@@ -7,7 +7,7 @@ import { seekArgs, seekFields, seekPage, type SeekInput } from '../../core/pagin
 import { TIER_LABELS } from '../declarations/supplier-tier.js';
 import { KIND_LABELS, triageButtons } from './labels.js';
 import { readersDay } from '../../core/time.js';
-import { decidersOf } from '../../core/duties.js';
+import { decidersRule } from '../../core/duties.js';
 
 /** What the ISMS lead needs to decide an item: the register entry's key facts. */
 async function subjectFacts(ctx: CommandContext, refs: string[]): Promise<Map<string, Field[]>> {
@@ -32,14 +32,12 @@ async function subjectFacts(ctx: CommandContext, refs: string[]): Promise<Map<st
 
 /**
  * The declarers whose items the viewer may decide: decidersOf, the rule "triage accept" enforces (core/duties.ts),
- * asked once per declarer. An ISMS lead decides anyone else's; a management-body member those every lead had a part in.
+ * the holders of its roles read once. An ISMS lead decides anyone else's; a management-body member those every lead had a part in.
  */
 async function decidableBy(ctx: CommandContext, declarers: number[]): Promise<Set<number>> {
-  const decidable = new Set<number>();
-  for (const id of new Set(declarers)) {
-    if ((await decidersOf(ctx.db, [id])).people.some((p) => p.id === ctx.actor.id)) decidable.add(id);
-  }
-  return decidable;
+  if (declarers.length === 0) return new Set();
+  const deciders = await decidersRule(ctx.db);
+  return new Set([...new Set(declarers)].filter((id) => deciders([id]).people.some((p) => p.id === ctx.actor.id)));
 }
 
 /** Declarations and scope changes waiting for a decision, oldest first, each with the decision buttons the viewer may use. */

@@ -13,7 +13,7 @@ import { describeUnreachable, unreachableList } from '../../core/reach.js';
 import { JobRun, type Job } from './run.js';
 import { periodInWords } from '../../domain/evidence/words.js';
 import { KIND_LABELS } from '../../domain/triage/labels.js';
-import { decidersOf } from '../../core/duties.js';
+import { decidersRule } from '../../core/duties.js';
 import { ROLE_LABELS, type Person } from '../../core/actor.js';
 import type { Db } from '../../db/client.js';
 
@@ -101,14 +101,12 @@ const scopeChangesIn = (n: number) => `${n} scope change${n === 1 ? '' : 's'}`;
 
 /**
  * Who may decide the items waiting for triage, by declarer: decidersOf, the rule "triage accept" enforces
- * (core/duties.ts), asked once per declarer, with how many items each declarer has waiting.
+ * (core/duties.ts), its roles' holders read once, with how many items each declarer has waiting.
  */
-async function triageDeciders(tx: Db): Promise<{ declaredBy: number; waiting: number; deciders: Awaited<ReturnType<typeof decidersOf>> }[]> {
+async function triageDeciders(tx: Db): Promise<{ declaredBy: number; waiting: number; deciders: ReturnType<Awaited<ReturnType<typeof decidersRule>>> }[]> {
   const declarers = await tx.select({ declaredBy: scopeChanges.declaredBy, waiting: count() }).from(scopeChanges).where(PROPOSED).groupBy(scopeChanges.declaredBy);
-  const out = [];
-  // One after the other: the digest's statements share one transaction's connection.
-  for (const d of declarers) out.push({ ...d, deciders: await decidersOf(tx, [d.declaredBy]) });
-  return out;
+  const rule = await decidersRule(tx);
+  return declarers.map((d) => ({ ...d, deciders: rule([d.declaredBy]) }));
 }
 
 /**
