@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { aiTools, evidenceItems, evidenceRequests } from '../src/db/schema/index.js';
 import type { FakeConnector } from './helpers/fake-connector.js';
 import {
@@ -267,6 +268,16 @@ describe('Teams activities as the Bot Framework sends them', () => {
     it('is their name, without markup, in text in quotes', async () => {
       await post(mentioning('staff', 'declare ai Otter "meeting notes with <at>Olga Owner</at>"', 'owner'));
       expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([{ name: 'Otter', purpose: 'meeting notes with Olga Owner' }]);
+    });
+
+    it.each([
+      ['„German quotes“ (as a German keyboard or autocorrect writes them)', 'Fathom', '„meeting notes with <at>Olga Owner</at>“'],
+      ['‘typographic single quotes’', 'Grain', '‘meeting notes with <at>Olga Owner</at>’'],
+      ['« guillemets »', 'Tactiq', '«&nbsp;meeting notes with <at>Olga Owner</at>&nbsp;»'],
+    ])('is their name, without quotes nobody typed, in text in %s', async (_how, tool, quoted) => {
+      const { posted } = await post(mentioning('staff', `declare ai ${tool} ${quoted}`, 'owner'));
+      expect(posted).toContainEqual(expect.stringContaining(`Recorded ${tool} in the AI register`));
+      expect(await h.t.db.select({ purpose: aiTools.purpose }).from(aiTools).where(eq(aiTools.name, tool))).toEqual([{ purpose: 'meeting notes with Olga Owner' }]);
     });
   });
 

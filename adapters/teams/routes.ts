@@ -4,7 +4,7 @@ import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity, type FileConsentCardResponse } from 'botbuilder';
 import type { Core } from '../../src/app.js';
 import { deletedEvidenceReply, editedEvidenceReply, showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
-import type { Attachment } from '../../src/core/router.js';
+import { type Attachment, withinQuotedPhrase } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
@@ -376,14 +376,17 @@ export function personalChatText(activity: Partial<Activity>, asWritten = false)
 
 /**
  * A message's text as typed: Teams writes "&", "<", quotes and repeated spaces as HTML entities
- * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space is a space.
+ * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space of any width is a space.
  * The formatting markup some clients leave in the text (<p>, <div>, <br>, <b>...) is not part of what
  * was typed: a line's end is a line break, other tags go. A "<" the person typed comes as &lt;, so it stays.
  */
 export function plainText(text: string): string {
   const unformatted = text.replace(LINK, linkAsText).replace(LINE_END, '\n').replace(FORMATTING, '');
-  return decodeHTML(unformatted).replace(/\u00a0/g, ' ');
+  return decodeHTML(unformatted).replace(NO_BREAK_SPACES, ' ');
 }
+
+/** No-break spaces (&nbsp;, the narrow one French typing puts inside « », the figure space): spaces as the person meant them. */
+const NO_BREAK_SPACES = /[\u00a0\u202f\u2007]/g;
 
 /** The HTML formatting Teams may write into a message's text, and its quoted-reply placeholder; <at> (a mention) is not among it. */
 const FORMATTING_TAGS = 'quoted|p|div|span|br|b|strong|i|em|u|s|strike|del|ins|sub|sup|small|font|pre|code|blockquote|h[1-6]|ul|ol|li|hr|a|img|attachment|table|thead|tbody|tr|td|th';
@@ -402,11 +405,11 @@ const LINE_END = /<br\b[^>]*>|<\/(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>/gi;
 
 /**
  * "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text
- * already in double quotes or `asWritten` (free text, where quotes would be words nobody typed).
+ * already in quotes of any kind ("…", „…“, ‘…’, «…») or `asWritten` (free text, where quotes would be words nobody typed).
  */
 function namesOfMentioned(text: string, asWritten = false): string {
   return text.replace(/<at>([^<]*)<\/at>/g, (_whole, mentioned: string, offset: number) =>
-    (asWritten || text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
+    (asWritten || withinQuotedPhrase(text, offset) ? mentioned : `"${mentioned}"`));
 }
 
 /**
