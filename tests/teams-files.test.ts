@@ -250,13 +250,14 @@ describe('Teams: files offered with a consent card', () => {
     }
   });
 
-  it('says in the evidence bundle\'s verify hint that the zip is the file offered below, to accept and download before running the check', async () => {
+  it('says in the evidence bundle\'s verify hint to download the zip before running the check, and on the line after it to accept the file offered below', async () => {
     const posted = await send(personalMessage('lead', 'export bundle'));
     const answer = posted.find((p) => p.activity.attachments?.length && cardText(cardOf(p.activity)).includes('Bundled'))!;
     const said = cardText(cardOf(answer.activity));
     const name = `evidence-bundle-${new Date().toISOString().slice(0, 10)}.zip`;
-    expect(said).toContain(`To check it offline: accept the file ${name} offered below (it is saved to your OneDrive and shown in this chat) and download it, `
-      + `then run "npm run isms -- verify-bundle ~/Downloads/${name}" (with the folder you saved it to).`);
+    expect(said).toContain(`To check it offline: download ${name} (the line below says where it is), `
+      + `then run "npm run isms -- verify-bundle ~/Downloads/${name}" (with the folder you saved it to).\n📎 Evidence bundle `);
+    expect(said).toContain(': accept below to save it to your OneDrive.');
     const consent = posted.slice(posted.indexOf(answer) + 1).map((p) => consentOf(p.activity)).find(Boolean);
     expect(consent).toMatchObject({ name });
   });
