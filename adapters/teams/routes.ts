@@ -13,7 +13,7 @@ import { evidenceMessage, evidenceRequestRepliedTo, forgetReference, latestEvide
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn, sharedLinksIn } from './files.js';
 import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
-import { teamsUser } from './user.js';
+import { entraIdOf, teamsUser } from './user.js';
 import { answerOnce, releaseClaim } from '../../src/core/claims.js';
 import { canonicalJson } from '../../src/core/audit.js';
 import { findPersonById } from '../../src/core/actor.js';
@@ -28,8 +28,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   const { logger, config } = core;
   const db = core.database.db;
 
-  const ask = (context: TurnContext, request: Request, attachments?: () => Promise<Attachment[]>, idempotencyKey?: string): Promise<Answer> => core.inbound.handle({
-    from: { user: teamsUser(context, logger) },
+  const ask = async (context: TurnContext, request: Request, attachments?: () => Promise<Attachment[]>, idempotencyKey?: string): Promise<Answer> => core.inbound.handle({
+    from: { user: await teamsUser(context, logger) },
     channel: 'teams',
     request,
     attachments,
@@ -99,7 +99,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   async function welcome(context: TurnContext, unlessKnown = false): Promise<void> {
     const conversationId = context.activity.conversation.id;
     await answerOnce(db, welcomeKey(conversationId), async () => {
-      const identified = await core.inbound.identify(teamsUser(context, logger));
+      const identified = await core.inbound.identify(await teamsUser(context, logger));
       if (!identified.person) {
         await out.sendHere(context, identified.refusal);
         return;
@@ -221,7 +221,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   /** Accept on a file consent card: the offer is claimed once, by the person it was made to, and uploaded. */
   onConsent('accept', async (context, response) => {
     const info: UploadInfo = response.uploadInfo ?? {};
-    const claim = await out.offers.claim(offerIdOf(response.context), context.activity.from?.aadObjectId);
+    const claim = await out.offers.claim(offerIdOf(response.context), await entraIdOf(context));
     const say = (sentence: string, tone?: Tone) => tellConsent(context, () => out.sendHere(context, reply(text(sentence, tone))));
     switch (claim.status) {
       case 'missing':
@@ -250,7 +250,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 
   /** Decline: the offer is dropped and its file removed; a decline delivered again gets the same answer. */
   onConsent('decline', async (context, response) => {
-    const declined = await out.offers.decline(offerIdOf(response.context), context.activity.from?.aadObjectId);
+    const declined = await out.offers.decline(offerIdOf(response.context), await entraIdOf(context));
     const said = declined.status === 'declined' ? `All right, I won't send ${declined.offer.name}; my copy of it is deleted.`
       : declined.status === 'already sent' ? `I already sent ${declined.offer.name} to your OneDrive.`
         : 'That file offer is no longer open; nothing was sent.';
