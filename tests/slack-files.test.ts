@@ -157,14 +157,13 @@ describe('an export asked for in Slack', () => {
 });
 
 describe('an evidence bundle asked for in Slack', () => {
-  it('says in its verify hint where the zip is (the direct message with the bot) and to download it before running the check', async () => {
+  it('says in its verify hint to download the zip before running the check, and on the line after it where the zip is (the direct message with the bot)', async () => {
     const responseId = unique('bundle');
     await w.sender.command(w.slashCommand('ULENA', 'export bundle', responseId, unique('trigger')));
     const answer = blockText((await w.fake.waitForCall('response_url', (c) => c.args.id === responseId && blockText(c.args.blocks ?? []).includes('Sent '))).args.blocks);
     const name = `evidence-bundle-${today()}.zip`;
-    expect(answer).toContain(`To check it offline: the file ${name} is in your direct messages with me: download it from there, `
-      + `then run "npm run isms -- verify-bundle ~/Downloads/${name}" (with the folder you saved it to).`);
-    expect(answer).toContain(`Sent ${name} to your direct messages with me.`);
+    expect(answer).toContain(`To check it offline: download ${name} (the line below says where it is), `
+      + `then run "npm run isms -- verify-bundle ~/Downloads/${name}" (with the folder you saved it to).\n✅ Sent ${name} to your direct messages with me.`);
     expect(w.fake.sharedFiles().at(-1)).toMatchObject({ filename: name, shared: { channel: 'DLENA' } });
   });
 });

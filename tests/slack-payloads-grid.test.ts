@@ -252,6 +252,16 @@ describe('a slash command typed on a phone', () => {
   });
 });
 
+describe('a slash command with no-break spaces (Option+Space on a Mac, text pasted from a document or web page)', () => {
+  it('records them as the spaces the person meant, so a name reads and is found as typed', async () => {
+    await w.sender.command(w.slashCommand('ULENA', 'declare\u00a0ai „Chat\u00a0Pal“ «\u202fnotes\u00a0for the team\u202f»', 'no-break'));
+    expect(blockText((await w.responseTo('no-break')).args.blocks)).toContain('Recorded Chat Pal in the AI register');
+    expect(await w.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools).where(eq(aiTools.purpose, 'notes for the team'))).toEqual([
+      { name: 'Chat Pal', purpose: 'notes for the team' },
+    ]);
+  });
+});
+
 describe('a slash command naming a person with a Slack mention', () => {
   it.each([
     ['without a label (as Slack escapes mentions now)', '<@UOLGA>', '2030-08-25'],
@@ -259,6 +269,16 @@ describe('a slash command naming a person with a Slack mention', () => {
   ])('%s acts on the person the mention names', async (_how, mention, until) => {
     await w.sender.command(w.slashCommand('ULENA', `pause ${mention} ${until}`, `pause-${until}`));
     expect(blockText((await w.responseTo(`pause-${until}`)).args.blocks)).toContain(`Nudges to Olga Owner wait until ${until}`);
+  });
+
+  it.each([
+    ['‘typographic single quotes’', 'Fathom', '‘meeting notes with <@UOLGA>’'],
+    ["'straight single quotes'", 'Grain', "'meeting notes with <@UOLGA|o.owner>'"],
+    ['« guillemets »', 'Tactiq', '« meeting notes with <@UOLGA> »'],
+  ])('inside text in %s records their name in that text, without quotes nobody typed', async (_how, tool, quoted) => {
+    await w.sender.command(w.slashCommand('USAM', `declare ai ${tool} ${quoted}`, `quoted-${tool}`));
+    expect(blockText((await w.responseTo(`quoted-${tool}`)).args.blocks)).toContain(`Recorded ${tool} in the AI register`);
+    expect(await w.t.db.select({ purpose: aiTools.purpose }).from(aiTools).where(eq(aiTools.name, tool))).toEqual([{ purpose: 'meeting notes with @Olga Owner' }]);
   });
 });
 

@@ -128,7 +128,7 @@ describe('Teams: files offered with a consent card', () => {
   });
 
   it('tells the person when OneDrive refuses the upload, and removes the temporary file', async () => {
-    const posted = await send(personalMessage('lead', 'export suppliers csv'));
+    const posted = await send(personalMessage('lead', 'export findings csv'));
     const failing = await lastOffer();
     const { status, posted: answer } = await invoke(consentInvoke('lead', posted[1].id, 'accept', { offerId: failing.id }, `${connector.url}upload/expired-session`));
     expect(status).toBe(200);
@@ -250,13 +250,28 @@ describe('Teams: files offered with a consent card', () => {
     }
   });
 
-  it('says in the evidence bundle\'s verify hint that the zip is the file offered below, to accept and download before running the check', async () => {
+  it('offers a file in the personal chat, and uploads it on accept, when Teams leaves the Entra id out of the activities (the member look-up has it)', async () => {
+    connector.members.set(teamsUserOf('lead').id, { ...teamsUserOf('lead'), email: 'lena@test.example' });
+    const withoutEntraId = <T extends Partial<Activity>>(activity: T): T => ({ ...activity, from: { id: activity.from!.id, name: activity.from!.name } });
+    const posted = await send(withoutEntraId(personalMessage('lead', 'export findings csv')));
+    expect(cardText(cardOf(posted[0].activity))).toContain(': accept below to save it to your OneDrive.');
+    const offeredCard = posted.find((p) => consentOf(p.activity))!;
+    const uploadUrl = connector.uploadSession('findings.csv');
+    const session = [...connector.uploads.values()].at(-1)!;
+    const { status, posted: answered } = await invoke(withoutEntraId(consentInvoke('lead', offeredCard.id, 'accept', consentOf(offeredCard.activity).content.acceptContext, uploadUrl)));
+    expect(status).toBe(200);
+    expect(session.complete).toBe(true);
+    expect(answered[0].activity.attachments[0]).toMatchObject({ contentType: FILE_INFO_TYPE });
+  });
+
+  it('says in the evidence bundle\'s verify hint to download the zip before running the check, and on the line after it to accept the file offered below', async () => {
     const posted = await send(personalMessage('lead', 'export bundle'));
     const answer = posted.find((p) => p.activity.attachments?.length && cardText(cardOf(p.activity)).includes('Bundled'))!;
     const said = cardText(cardOf(answer.activity));
     const name = `evidence-bundle-${new Date().toISOString().slice(0, 10)}.zip`;
-    expect(said).toContain(`To check it offline: accept the file ${name} offered below (it is saved to your OneDrive and shown in this chat) and download it, `
-      + `then run "npm run isms -- verify-bundle ~/Downloads/${name}" (with the folder you saved it to).`);
+    expect(said).toContain(`To check it offline: download ${name} (the line below says where it is), `
+      + `then run "npm run isms -- verify-bundle ~/Downloads/${name}" (with the folder you saved it to).\n📎 Evidence bundle `);
+    expect(said).toContain(': accept below to save it to your OneDrive.');
     const consent = posted.slice(posted.indexOf(answer) + 1).map((p) => consentOf(p.activity)).find(Boolean);
     expect(consent).toMatchObject({ name });
   });

@@ -116,6 +116,7 @@ describe('more Teams activities as the Bot Framework sends them', () => {
       ['bold words and a no-break space', () => message('staff', '<p><strong>declare</strong>&nbsp;ai <em>Kagi</em></p>'), { name: 'Kagi', vendor: null }],
       ['one block per line', () => message('staff', '<div>declare ai Kagi</div><div>--vendor Kagi</div>'), { name: 'Kagi', vendor: 'Kagi' }],
       ['a channel paragraph with the bot\'s mention in it', () => inChannel('staff', '', { text: '<p><at>ISMS</at>&nbsp;declare ai Kagi</p>' }), { name: 'Kagi', vendor: null }],
+      ['narrow no-break spaces typed inside a quoted name (French typing, « … »)', () => message('staff', 'declare ai Kagi --vendor «\u202fKagi\u202fInc\u202f»'), { name: 'Kagi', vendor: 'Kagi Inc' }],
     ])('is not part of the command: %s', async (_name, activity, recorded) => {
       await h.t.db.delete(aiTools);
       const { status, posted } = await post(activity());

@@ -350,6 +350,16 @@ describe('Teams activities as the Bot Framework sends them', () => {
       await post(mentioning('staff', 'declare ai Otter "meeting notes with <at>Olga Owner</at>"', 'owner'));
       expect(await h.t.db.select({ name: aiTools.name, purpose: aiTools.purpose }).from(aiTools)).toEqual([{ name: 'Otter', purpose: 'meeting notes with Olga Owner' }]);
     });
+
+    it.each([
+      ['„German quotes“ (as a German keyboard or autocorrect writes them)', 'Fathom', '„meeting notes with <at>Olga Owner</at>“'],
+      ['‘typographic single quotes’', 'Grain', '‘meeting notes with <at>Olga Owner</at>’'],
+      ['« guillemets »', 'Tactiq', '«&nbsp;meeting notes with <at>Olga Owner</at>&nbsp;»'],
+    ])('is their name, without quotes nobody typed, in text in %s', async (_how, tool, quoted) => {
+      const { posted } = await post(mentioning('staff', `declare ai ${tool} ${quoted}`, 'owner'));
+      expect(posted).toContainEqual(expect.stringContaining(`Recorded ${tool} in the AI register`));
+      expect(await h.t.db.select({ purpose: aiTools.purpose }).from(aiTools).where(eq(aiTools.name, tool))).toEqual([{ purpose: 'meeting notes with Olga Owner' }]);
+    });
   });
 
   describe('someone else @mentioned in a personal-chat command', () => {

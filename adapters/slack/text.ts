@@ -4,6 +4,7 @@
  * brackets: "<https://…>", "<https://…|label>", "<@U…>", "<@U…|name>", "<#C…|name>", "<!here>".
  * A literal "<" always arrives as "&lt;", so every real "<…>" is markup.
  */
+import { withinQuotedPhrase } from '../../src/core/router.js';
 import { escapeMrkdwn } from './render.js';
 
 /** Markup in angle brackets, or one entity: each is decoded once, so "&amp;lt;" stays "&lt;". */
@@ -61,11 +62,17 @@ function fromCodePoints(unicode: string): string | undefined {
 }
 
 /**
+ * No-break spaces (U+00A0, as Option+Space on a Mac types it; the narrow one French puts inside « »;
+ * the figure space) that a person typed or pasted as spaces: recorded, "Chat Pal" would not be found as typed.
+ */
+const NO_BREAK_SPACES = /[\u00a0\u202f\u2007]/g;
+
+/**
  * The text the person meant: links as their address, mentions as @name (`names`: user ids to the
- * names of people mentioned without one, else @id), entities decoded.
+ * names of people mentioned without one, else @id), entities decoded, no-break spaces as spaces.
  */
 export function fromSlackText(text: string, names: ReadonlyMap<string, string> = new Map()): string {
-  return text.replace(MARKUP, (_whole, inner: string | undefined, entity: string | undefined) => {
+  return text.replace(NO_BREAK_SPACES, ' ').replace(MARKUP, (_whole, inner: string | undefined, entity: string | undefined) => {
     if (inner === undefined) return ENTITIES[entity!];
     const bar = inner.indexOf('|');
     const target = unescapeEntities(bar < 0 ? inner : inner.slice(0, bar));
@@ -102,9 +109,6 @@ export function withSharedMessages(text: string, attachments: readonly SharedMes
   return [text, ...shared].filter((line) => line.trim()).join('\n');
 }
 
-/** Quote marks that open or close a quoted phrase in a command line (straight, English, German, French). */
-const QUOTE_MARKS = /["“”„«»]/g;
-
 /**
  * A slash command's text as typed: like fromSlackText, with each person mentioned whom `names` knows
  * (by Slack id, labelled or not) as their name rather than Slack's label, which may be a handle; a name
@@ -114,8 +118,7 @@ export function fromSlackCommand(text: string, names: ReadonlyMap<string, string
   const named = text.replace(/<@([UW][A-Z0-9]+)(\|[^>]*)?>/g, (whole, id: string, _label: string | undefined, offset: number) => {
     const name = names.get(id);
     if (!name) return whole;
-    const withinQuotes = (text.slice(0, offset).match(QUOTE_MARKS)?.length ?? 0) % 2 === 1;
-    return withinQuotes || !/\s/.test(name) ? `@${name}` : `"${name}"`;
+    return withinQuotedPhrase(text, offset) || !/\s/.test(name) ? `@${name}` : `"${name}"`;
   });
   return fromSlackText(named, names);
 }

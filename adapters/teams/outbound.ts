@@ -210,7 +210,8 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
       }
     },
     async sendHere(context, answer, recipient) {
-      const offeredTo = isPersonalChat(context.activity) ? context.activity.from?.aadObjectId : undefined;
+      // Teams may leave the Entra id out of the activity: the person's own, linked in the register, is theirs.
+      const offeredTo = isPersonalChat(context.activity) ? context.activity.from?.aadObjectId ?? recipient?.teamsAadObjectId ?? undefined : undefined;
       await deliver(context, answer, context.activity.conversation?.id, recipient?.id, offeredTo);
     },
     offers,

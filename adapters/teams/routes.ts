@@ -4,7 +4,7 @@ import type { Application } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity, type FileConsentCardResponse } from 'botbuilder';
 import type { Core } from '../../src/app.js';
 import { EVIDENCE_REQUEST, deletedEvidenceReply, editedEvidenceReply, showAnswer, type Answer, type Request } from '../../src/core/inbound.js';
-import type { Attachment } from '../../src/core/router.js';
+import { type Attachment, withinQuotedPhrase } from '../../src/core/router.js';
 import { invalid } from '../../src/core/errors.js';
 import { fetchEach } from '../../src/core/attachments.js';
 import { type Reply, type Tone, formBlock, reply, text } from '../../src/core/reply.js';
@@ -13,7 +13,7 @@ import { evidenceMessage, evidenceRequestRepliedTo, forgetReference, latestEvide
 import { type TeamsFile, FileDownloadError, downloadFile, filesIn, picturesIn, sharedLinksIn } from './files.js';
 import { type TeamsOutbound, answerMayHaveArrived, isPersonalChat, safeError, sendProgress } from './outbound.js';
 import { type OfferContext, type UploadInfo, fileInfoAttachment, removeExportFolder, uploadFile } from './offers.js';
-import { teamsUser } from './user.js';
+import { entraIdOf, teamsUser } from './user.js';
 import { answerOnce, releaseClaim } from '../../src/core/claims.js';
 import { canonicalJson } from '../../src/core/audit.js';
 import { findPersonById } from '../../src/core/actor.js';
@@ -28,8 +28,8 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   const { logger, config } = core;
   const db = core.database.db;
 
-  const ask = (context: TurnContext, request: Request, attachments?: () => Promise<Attachment[]>, idempotencyKey?: string): Promise<Answer> => core.inbound.handle({
-    from: { user: teamsUser(context, logger) },
+  const ask = async (context: TurnContext, request: Request, attachments?: () => Promise<Attachment[]>, idempotencyKey?: string): Promise<Answer> => core.inbound.handle({
+    from: { user: await teamsUser(context, logger) },
     channel: 'teams',
     request,
     attachments,
@@ -99,7 +99,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   async function welcome(context: TurnContext, unlessKnown = false): Promise<void> {
     const conversationId = context.activity.conversation.id;
     await answerOnce(db, welcomeKey(conversationId), async () => {
-      const identified = await core.inbound.identify(teamsUser(context, logger));
+      const identified = await core.inbound.identify(await teamsUser(context, logger));
       if (!identified.person) {
         await out.sendHere(context, identified.refusal);
         return;
@@ -221,7 +221,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
   /** Accept on a file consent card: the offer is claimed once, by the person it was made to, and uploaded. */
   onConsent('accept', async (context, response) => {
     const info: UploadInfo = response.uploadInfo ?? {};
-    const claim = await out.offers.claim(offerIdOf(response.context), context.activity.from?.aadObjectId);
+    const claim = await out.offers.claim(offerIdOf(response.context), await entraIdOf(context));
     const say = (sentence: string, tone?: Tone) => tellConsent(context, () => out.sendHere(context, reply(text(sentence, tone))));
     switch (claim.status) {
       case 'missing':
@@ -250,7 +250,7 @@ export function addRoutes(app: Application, core: Core, out: TeamsOutbound): voi
 
   /** Decline: the offer is dropped and its file removed; a decline delivered again gets the same answer. */
   onConsent('decline', async (context, response) => {
-    const declined = await out.offers.decline(offerIdOf(response.context), context.activity.from?.aadObjectId);
+    const declined = await out.offers.decline(offerIdOf(response.context), await entraIdOf(context));
     const said = declined.status === 'declined' ? `All right, I won't send ${declined.offer.name}; my copy of it is deleted.`
       : declined.status === 'already sent' ? `I already sent ${declined.offer.name} to your OneDrive.`
         : 'That file offer is no longer open; nothing was sent.';
@@ -381,14 +381,17 @@ export function personalChatText(activity: Partial<Activity>, asWritten = false)
 
 /**
  * A message's text as typed: Teams writes "&", "<", quotes and repeated spaces as HTML entities
- * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space is a space.
+ * (&amp;, &lt;, &quot;, &nbsp;), which would otherwise be recorded as they are. A no-break space of any width is a space.
  * The formatting markup some clients leave in the text (<p>, <div>, <br>, <b>...) is not part of what
  * was typed: a line's end is a line break, other tags go. A "<" the person typed comes as &lt;, so it stays.
  */
 export function plainText(text: string): string {
   const unformatted = text.replace(LINK, linkAsText).replace(LINE_END, '\n').replace(FORMATTING, '');
-  return decodeHTML(unformatted).replace(/\u00a0/g, ' ');
+  return decodeHTML(unformatted).replace(NO_BREAK_SPACES, ' ');
 }
+
+/** No-break spaces (&nbsp;, the narrow one French typing puts inside « », the figure space): spaces as the person meant them. */
+const NO_BREAK_SPACES = /[\u00a0\u202f\u2007]/g;
 
 /** The HTML formatting Teams may write into a message's text, and its quoted-reply placeholder; <at> (a mention) is not among it. */
 const FORMATTING_TAGS = 'quoted|p|div|span|br|b|strong|i|em|u|s|strike|del|ins|sub|sup|small|font|pre|code|blockquote|h[1-6]|ul|ol|li|hr|a|img|attachment|table|thead|tbody|tr|td|th';
@@ -407,11 +410,11 @@ const LINE_END = /<br\b[^>]*>|<\/(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>/gi;
 
 /**
  * "<at>Sam Staff</at>" as "Sam Staff" in quotes (one argument), or as the bare name inside text
- * already in double quotes or `asWritten` (free text, where quotes would be words nobody typed).
+ * already in quotes of any kind ("…", „…“, ‘…’, «…») or `asWritten` (free text, where quotes would be words nobody typed).
  */
 function namesOfMentioned(text: string, asWritten = false): string {
   return text.replace(/<at>([^<]*)<\/at>/g, (_whole, mentioned: string, offset: number) =>
-    (asWritten || text.slice(0, offset).split('"').length % 2 === 0 ? mentioned : `"${mentioned}"`));
+    (asWritten || withinQuotedPhrase(text, offset) ? mentioned : `"${mentioned}"`));
 }
 
 /**

@@ -8,14 +8,14 @@ import { safeError } from './outbound.js';
  * and, only when the register needs it, the email Teams knows (the member look-up, else what the
  * activity carries) and the timezone the client reports. The member look-up is made once per turn.
  */
-export function teamsUser(context: TurnContext, logger: Logger): PlatformUser {
+export async function teamsUser(context: TurnContext, logger: Logger): Promise<PlatformUser> {
   const activity = context.activity;
   let profile: Promise<PlatformProfile> | undefined;
   let member: Promise<TeamsChannelAccount> | undefined;
   const lookUp = (id: string) => (member ??= TeamsInfo.getMember(context, id));
   return {
     platform: 'teams',
-    id: activity.from?.aadObjectId,
+    id: await entraIdOf(context, lookUp),
     timezone: activity.localTimezone || undefined,
     profile: () => (profile ??= (async () => ({ ...await emailOf(context, lookUp, logger), timezone: activity.localTimezone || undefined }))()),
     external: async () => {
@@ -28,6 +28,16 @@ export function teamsUser(context: TurnContext, logger: Logger): PlatformUser {
     },
     ...(activity.channelId && activity.channelId !== 'msteams' ? { testChat: TEST_CHATS[activity.channelId] ?? activity.channelId } : {}),
   };
+}
+
+/**
+ * The Entra (AAD) object id of the turn's sender. Teams leaves it out of an activity now and then (the
+ * Bot Framework has it optional); the member look-up then has it. Undefined when neither gives one.
+ */
+export async function entraIdOf(context: TurnContext, lookUp = (id: string) => TeamsInfo.getMember(context, id)): Promise<string | undefined> {
+  const from = context.activity.from;
+  if (from?.aadObjectId || !from?.id || context.activity.channelId !== 'msteams') return from?.aadObjectId || undefined;
+  return lookUp(from.id).then((m) => m.aadObjectId || undefined, () => undefined);
 }
 
 /** The tenant the conversation belongs to: the bot's organisation's, in a shared channel the host team's. */

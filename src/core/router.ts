@@ -146,6 +146,20 @@ export function tokenize(line: string): string[] {
 }
 
 /**
+ * Whether a position of a command line lies inside a quoted phrase as tokenize reads it (straight,
+ * typographic or French quotes alike): a platform writing a name into the line must not quote it again there.
+ */
+export function withinQuotedPhrase(line: string, index: number): boolean {
+  let m: RegExpExecArray | null;
+  TOKEN.lastIndex = 0;
+  while ((m = TOKEN.exec(line)) && m.index < index) {
+    // Only the last group is a bare word: any other is a phrase between a pair of quotes.
+    if (index < m.index + m[0].length) return m[m.length - 1] === undefined;
+  }
+  return false;
+}
+
+/**
  * The words of a typed command line after its "/isms": also when a whole command was pasted after a typed
  * "/isms " ("/isms /isms status", "/isms isms status"), as no command's first word is "isms".
  */

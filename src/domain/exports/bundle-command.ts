@@ -8,20 +8,17 @@ import { isoDate } from '../../core/validate.js';
 import { addMonths, readersDay } from '../../core/time.js';
 import { BUNDLE_MIME_TYPE, bundleFileName, checkBundlePeriod, defaultBundlePeriod, describePeriod, writeBundle } from './bundle.js';
 
-/** Where a chat puts the zip the answer hands over, in words: the file itself is downloaded from there. */
-const ZIP_IN_CHAT: Partial<Record<Channel, (name: string) => string>> = {
-  slack: (name) => `the file ${name} is in your direct messages with me: download it from there`,
-  teams: (name) => `accept the file ${name} offered below (it is saved to your OneDrive and shown in this chat) and download it`,
-};
+/** Where the zip is handed over as a file to download; the terminal saves it to disk itself. */
+const HANDED_OVER_IN_CHAT: ReadonlySet<Channel> = new Set(['slack', 'teams']);
 
 /**
- * How to check the zip offline, worded for where the person gets it. The terminal saves the zip and
- * puts the path it saved it to in place of the name; a chat hands it over as a file to download first.
+ * How to check the zip offline. The terminal saves the zip and puts the path it saved it to in place
+ * of the name. A chat hands it over as a file to download first: where it is (a direct message, a
+ * file to accept) is the chat's to say, on the line it gives the file, below this one.
  */
 function verifyHint(channel: Channel, fileName: string): string {
-  const where = ZIP_IN_CHAT[channel];
-  if (!where) return `Check it offline with "npm run isms -- verify-bundle ${fileName}".`;
-  return `To check it offline: ${where(fileName)}, then run "npm run isms -- verify-bundle ~/Downloads/${fileName}" (with the folder you saved it to).`;
+  if (!HANDED_OVER_IN_CHAT.has(channel)) return `Check it offline with "npm run isms -- verify-bundle ${fileName}".`;
+  return `To check it offline: download ${fileName} (the line below says where it is), then run "npm run isms -- verify-bundle ~/Downloads/${fileName}" (with the folder you saved it to).`;
 }
 
 /**
