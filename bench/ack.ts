@@ -32,6 +32,8 @@ import { freePorts, percentile } from './measure.js';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SECRET = 'bench-signing-secret';
+/** How the bot's database connections name themselves, so their server processes can be found. */
+const BOT_APPLICATION_NAME = `isms-bench-bot-${process.pid}`;
 const TOKEN = 'xoxb-bench-bot-token';
 
 /**
@@ -125,6 +127,54 @@ function peakRssMb(child: Child): number | undefined {
   }
 }
 
+/** CPU ms (user + system) a process has used so far (Linux /proc; 0 once it is gone). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The CPU the bot and, on PostgreSQL, its database connections (server processes found by their
+ * application_name) use while it is loaded and drains: what a command costs the machine, whatever else
+ * runs on it, where wall times swing with the machine's load.
+ */
+interface CpuMeter { start(): Promise<void>; stop(): Promise<void>; totals(): { botMs: number; databaseMs?: number } }
+
+function cpuMeter(botPid: number, databaseUrl: string | undefined): CpuMeter {
+  let botMs = 0;
+  let databaseMs = 0;
+  let botAt = 0;
+  const backendAt = new Map<number, number>();
+  const backends = async (): Promise<number[]> => {
+    if (!databaseUrl) return [];
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    try {
+      return (await admin.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [BOT_APPLICATION_NAME])).rows.map((r) => r.pid);
+    } finally {
+      await admin.end();
+    }
+  };
+  return {
+    async start() {
+      botAt = cpuMsOf(botPid);
+      backendAt.clear();
+      for (const pid of await backends()) backendAt.set(pid, cpuMsOf(pid));
+    },
+    async stop() {
+      botMs += cpuMsOf(botPid) - botAt;
+      // Connections opened during the turn count from nothing; one closed during it is missed (rare under load).
+      for (const pid of new Set([...backendAt.keys(), ...await backends()])) databaseMs += Math.max(0, cpuMsOf(pid) - (backendAt.get(pid) ?? 0));
+    },
+    totals: () => ({ botMs, ...(databaseUrl ? { databaseMs } : {}) }),
+  };
+}
+
 async function stop(child: Child): Promise<void> {
   if (child.process.exitCode !== null) return;
   child.process.kill('SIGTERM');
@@ -177,13 +227,15 @@ const SLICES = 3;
  * bare app's turn) and says how long that took; drainMs is the longest.
  */
 async function sideBySide(clients: number, seconds: number, bare: (n: number) => Promise<number>, bot: (n: number) => Promise<number>,
-  settled: (owed: number) => Promise<number>): Promise<{ bare: Load; bot: Load; drainMs: number }> {
+  settled: (owed: number) => Promise<number>, meters: { bot: CpuMeter; bare: CpuMeter }): Promise<{ bare: Load; bot: Load; drainMs: number }> {
   const sides = { bare: emptyLoad(), bot: emptyLoad() };
   let drainMs = 0;
   for (let i = 0; i < SLICES; i++) {
     for (const side of i % 2 ? ['bot', 'bare'] as const : ['bare', 'bot'] as const) {
+      await meters[side].start();
       await load(sides[side], clients, seconds / SLICES, side === 'bare' ? bare : bot);
       if (side === 'bot') drainMs = Math.max(drainMs, await settled(sides.bot.ok));
+      await meters[side].stop();
     }
   }
   sides.bare.ms.sort((a, b) => a - b);
@@ -219,6 +271,7 @@ async function register(databaseUrl: string | undefined): Promise<{ env: Record<
   await admin.query(`create schema ${schema}`);
   const u = new URL(databaseUrl);
   u.searchParams.set('options', `-c search_path=${schema}`);
+  u.searchParams.set('application_name', BOT_APPLICATION_NAME);
   return {
     env: { DATABASE_URL: u.toString() },
     dispose: async () => {
@@ -309,8 +362,10 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     // Every acked command owes an answer: after each of the bot's turns, how long until the last one arrived.
     const answeredNow = async () => (await answeredSet(fakes, offset, busyAcks)).size;
     const botCommand = slackCommand(`http://127.0.0.1:${port}/slack/events`);
+    const slackCpu = { bot: cpuMeter(bot.process.pid!, databaseUrl), bare: cpuMeter(bare.slack.process.pid!, undefined) };
+    const teamsCpu = { bot: cpuMeter(bot.process.pid!, databaseUrl), bare: cpuMeter(bare.teams.process.pid!, undefined) };
     const slack = await sideBySide(clients, seconds, slackCommand(`http://127.0.0.1:${barePorts.slack}/slack/events`),
-      (n) => botCommand(offset + n), (owed) => until(async () => (await answeredNow()) >= owed));
+      (n) => botCommand(offset + n), (owed) => until(async () => (await answeredNow()) >= owed), slackCpu);
     const slackBot = slack.bot;
     const slackBare = slack.bare;
     const owed = slackBot.ok;
@@ -321,7 +376,7 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
 
     // Replies still owed when a turn of load stopped: how long until the last came.
     const teams = await sideBySide(clients, seconds, teamsMessage(`http://127.0.0.1:${barePorts.teams}/`, 'bare'),
-      teamsMessage(`http://127.0.0.1:${port}/api/messages`, 'bot'), (owed) => until(async () => (await fakes.ask<number>({ op: 'teamsAnswered', run: 'bot' })) >= owed));
+      teamsMessage(`http://127.0.0.1:${port}/api/messages`, 'bot'), (owed) => until(async () => (await fakes.ask<number>({ op: 'teamsAnswered', run: 'bot' })) >= owed), teamsCpu);
     const teamsBot = teams.bot;
     const teamsBare = teams.bare;
     const teamsDrainMs = teams.drainMs;
@@ -336,10 +391,12 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
         + 'POST /api/messages exchange (the bot answers a message at once, the bare adapter after its one reply). bare = an app '
         + 'that only acks/answers, same load, same run. ratio = bot / bare. drainMs: after the load stopped, until every acked '
         + 'command had its answer. teams.replies: ms from sending an activity until its first reply reached the fake Bot Connector '
-        + '(replyRatio = bot / bare; under this overload most of the bot\'s are "busy").',
-      slack: { ...compare(slackBot, slackBare), answers: { owed, answered: got, drainMs, busy: busyAnswers, unanswered } },
+        + '(replyRatio = bot / bare; under this overload most of the bot\'s are "busy"). cpu: CPU ms the bot process and (PostgreSQL) '
+        + 'its database connections\' server processes used during its turns and drains (bareMs: the bare app\'s, its turns); ran = commands that ran (not answered busy); '
+        + 'per1000Requests and perCommandRan divide the CPU by those counts: figures that hold whatever the machine\'s load.',
+      slack: { ...compare(slackBot, slackBare), answers: { owed, answered: got, drainMs, busy: busyAnswers, unanswered }, cpu: cpuFigures(slackCpu, slackBot.sent, slackBot.ok - busyAnswers, slackBare.sent) },
       teams: {
-        ...compare(teamsBot, teamsBare), busy: teamsBusy,
+        ...compare(teamsBot, teamsBare), busy: teamsBusy, cpu: cpuFigures(teamsCpu, teamsBot.sent, teamsBot.ok - teamsBusy, teamsBare.sent),
         replies: {
           bot: teamsReplies.bot.figures, bare: teamsReplies.bare.figures,
           replyRatio: { p50: r1(teamsReplies.bot.figures.p50Ms / teamsReplies.bare.figures.p50Ms), p99: r1(teamsReplies.bot.figures.p99Ms / teamsReplies.bare.figures.p99Ms) },
@@ -353,6 +410,17 @@ export async function ackSection({ seconds, clients, databaseUrl, botEnv = {}, p
     await reg.dispose();
     await fakes.stop();
   }
+}
+
+function cpuFigures(meters: { bot: CpuMeter; bare: CpuMeter }, requests: number, ran: number, bareRequests: number) {
+  const { botMs, databaseMs } = meters.bot.totals();
+  const bareMs = meters.bare.totals().botMs;
+  const per = (ms: number | undefined, n: number) => (ms === undefined || n <= 0 ? undefined : Math.round((ms / n) * 100) / 100);
+  return {
+    botMs, databaseMs, requests, ran, bareMs, bareRequests,
+    per1000Requests: { botMs: per(botMs * 1000, requests), databaseMs: per(databaseMs && databaseMs * 1000, requests), bareMs: per(bareMs * 1000, bareRequests) },
+    perCommandRan: { botMs: per(botMs, ran), databaseMs: per(databaseMs, ran) },
+  };
 }
 
 /** Waits (up to 5 minutes) until `done` holds; how many ms that took. */
