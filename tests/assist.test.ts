@@ -22,7 +22,7 @@ import { ConfigError } from '../src/config.js';
 import { answerTo, exampleRegister, pipedSession } from './helpers/process.js';
 
 const API_KEY = 'sk-test-0123456789abcdefghij';
-const PLAIN_ANSWER = 'Commands start with "/isms" — try "/isms help".';
+const PLAIN_ANSWER = 'That is not a command: "/isms help" lists them (in the terminal "/isms" may be left out, e.g. "status").';
 const OTTER = 'I started using Otter for meeting notes';
 /** Generous, so a busy test machine always hears the local server; the slow-endpoint tests set a short one. */
 const TIMEOUT_MS = 20_000;

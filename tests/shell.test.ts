@@ -38,7 +38,7 @@ describe('the terminal chat (npm start)', () => {
       expect(help).toContain(command);
     }
     expect(answerTo(out, '/whoami')).toContain(`You are ${lead.name} <${lead.email}> (ISMS lead`);
-    expect(answerTo(out, 'what do I have to do?')).toContain('Commands start with "/isms" — try "/isms help".');
+    expect(answerTo(out, 'what do I have to do?')).toContain('That is not a command: "/isms help" lists them (in the terminal "/isms" may be left out, e.g. "status").');
     expect(answerTo(out, '/isms triag')).toContain('Did you mean "/isms triage"?');
     expect(answerTo(out, missingFile)).toContain(`✖ Cannot find the file "${path.join(register.cwd, 'missing.pdf')}": check the path. Nothing was recorded.`);
     expect(answerTo(out, `/as ${staff.email}`)).toContain(`Now acting as ${staff.name} <${staff.email}> (staff)`);

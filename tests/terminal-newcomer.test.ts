@@ -146,6 +146,19 @@ describe('a first session in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
+  it('a command typed without "/isms" runs, a mistyped one is answered with the nearest, and a sentence is told how commands are typed', async () => {
+    const lines = ['status', 'declare ai Fireflies "meeting notes" --data internal', 'staus', 'what do I have to do?'];
+    const out = await pipedSession(register, ...lines);
+
+    expect(answerTo(out, lines[0])).toMatch(/^Iris Lindqvist, \d+ things wait for you\./);
+    expect(answerTo(out, lines[1])).toContain('✔ Recorded Fireflies in the AI register as AI-0001.');
+    expect(answerTo(out, lines[2])).toContain('Did you mean "/isms status"?');
+    expect(answerTo(out, lines[3])).toContain('That is not a command: "/isms help" lists them (in the terminal "/isms" may be left out, e.g. "status").');
+    await register.withDb(async (db) => {
+      expect((await db.select({ name: aiTools.name }).from(aiTools)).map((t) => t.name)).toEqual(['Fireflies']);
+    });
+  }, SESSION_TIMEOUT);
+
   it('"/as" takes a role or a quoted name, shows who is in the register when nobody matches, with whom a typo meant, and "/isms help as" explains it', async () => {
     const out = await pipedSession(register, '/as auditor', '/whoami', '/as the boss', '/as', '/as auditors', '/as Iris Lindquist', '/as "Sam Novak"', '/isms help as', '/isms whoami', '/isms as auditor');
 

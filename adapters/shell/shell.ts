@@ -7,7 +7,7 @@ import { distance } from 'fastest-levenshtein';
 import { asc } from 'drizzle-orm';
 import type { Core } from '../../src/app.js';
 import { people, type Role } from '../../src/db/schema/index.js';
-import { type Person, findPerson, peopleWithRole, ROLE_LABELS } from '../../src/core/actor.js';
+import { type Person, findPerson, peopleWithRole, ROLE_LABELS, toActor } from '../../src/core/actor.js';
 import { invalid, notFound } from '../../src/core/errors.js';
 import type { Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
@@ -57,7 +57,7 @@ export class Shell {
     this.rl = readline.createInterface({ input: this.options.input, output: this.interactive ? this.out : undefined, terminal: this.interactive });
     this.lines = this.rl[Symbol.asyncIterator]();
     this.print(`ISMS bot — terminal chat. Acting as ${describe(this.person)}.`);
-    this.print('Type "/isms help" for commands, "/as <email or name>" to act as someone else, "/whoami", "/quit".');
+    this.print('Type "/isms help" for commands (here "/isms" may be left out: "status"), "/as <email or name>" to act as someone else, "/whoami", "/quit".');
     await this.deliver();
     const timer = this.interactive ? setInterval(() => void this.deliver(), this.options.nudgePollMs ?? 5000) : undefined;
     try {
@@ -88,7 +88,7 @@ export class Shell {
     // The terminal's own commands typed after "/isms" ("/isms whoami") run as meant, saying how they are typed.
     const own = /^\/isms\s+\/?(whoami|as|quit|exit|cancel)(\s.*)?$/i.exec(pasted);
     if (own) this.print(`("/${own[1].toLowerCase()}" is the terminal's own command: it is typed without "/isms".)`);
-    const line = own ? `/${own[1]}${own[2] ?? ''}` : pasted;
+    let line = own ? `/${own[1]}${own[2] ?? ''}` : pasted;
     if (/^\/(quit|exit)$/i.test(line)) return false;
     if (/^\/whoami$/i.test(line)) {
       this.print(`You are ${describe(this.person)}.`);
@@ -110,10 +110,14 @@ export class Shell {
       return true;
     }
     if (!/^\/isms\b/i.test(line)) {
-      // Plain language may become a proposed command; the core answers where commands start otherwise.
-      if (!line.startsWith('/')) return this.ask({ message: line }, []);
-      this.print('Commands start with "/isms" — try "/isms help".');
-      return true;
+      if (line.startsWith('/')) {
+        this.print('Commands start with "/isms" — try "/isms help".');
+        return true;
+      }
+      // As in Teams, a line naming a command runs without its "/isms" ("status"); plain language may become a
+      // proposed command, and the core says how commands are typed otherwise.
+      if (this.core.inbound.plainLanguage(line, toActor(this.person))) return this.ask({ message: line }, []);
+      line = `/isms ${line}`;
     }
     const typed = takeFiles(line);
     if ('problem' in typed) {

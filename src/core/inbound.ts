@@ -8,7 +8,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { type Db, isDatabaseUnreachable } from '../db/client.js';
 import { people } from '../db/schema/index.js';
-import { type Person, adoptTimezone, findPersonByEmail, peopleWithRole, toActor } from './actor.js';
+import { type Actor, type Person, adoptTimezone, findPersonByEmail, peopleWithRole, toActor } from './actor.js';
 import { type AuditActor, type AuditInput, appendAudit } from './audit.js';
 import { UserError } from './errors.js';
 import { isTimeZone } from './validate.js';
@@ -290,8 +290,17 @@ export class InboundPipeline {
 
   /** A line whose first word is no command's, e.g. "I started using Otter". */
   private isPlainLanguage(line: string, inbound: Inbound): boolean {
+    return this.plainLanguage(line, inbound.actor);
+  }
+
+  /**
+   * Whether a line typed without "/isms" reads as plain language rather than a command: more than two
+   * words, none of which starts a command the person may use. One that names a command (or nearly
+   * does: "staus") is a command, answered with the nearest one when mistyped.
+   */
+  plainLanguage(line: string, actor: Actor): boolean {
     const words = commandWords(line);
-    return words.length > 2 && !this.router.match(words) && !this.router.startingWith(words.slice(0, 1), inbound.actor).length;
+    return words.length > 2 && !this.router.match(words) && !this.router.startingWith(words.slice(0, 1), actor).length;
   }
 
   /**
@@ -486,7 +495,11 @@ export class InboundPipeline {
 
 /** What a message that is not a command gets without a proposal: where commands start. */
 function plainMessageReply(channel: Channel): Reply {
-  return { ...reply(text(`Commands start with "${commandPrefix(channel).trim()}" — try "${commandPrefix(channel)}help".`)), outcome: 'info', visibility: 'private' };
+  // The terminal runs a line that names a command without its "/isms"; this line named none.
+  const said = channel === 'shell'
+    ? 'That is not a command: "/isms help" lists them (in the terminal "/isms" may be left out, e.g. "status").'
+    : `Commands start with "${commandPrefix(channel).trim()}" — try "${commandPrefix(channel)}help".`;
+  return { ...reply(text(said)), outcome: 'info', visibility: 'private' };
 }
 
 function refusal(message: string, hint?: string): Reply {
