@@ -127,6 +127,24 @@ describe('paging long lists: the same pages, buttons and page numbers at any pos
     });
   });
 
+  it('an owner\'s open evidence requests, soonest due first, counted whole', async () => {
+    const [{ id: controlId }] = await bot.t.db.insert(controls).values({ code: 'CTL-PG-02', title: 'Paging', ownerId: bot.ids.owner }).returning();
+    // Due dates that do not follow the references; every fifth request is someone else's, every seventh already submitted.
+    const rows = Array.from({ length: 190 }, (_, k) => ({
+      ref: `EVR-${pad(k + 1)}`, controlId, ownerId: k % 5 === 4 ? bot.ids.staff : bot.ids.owner, dueOn: `2027-02-${String((k * 11) % 28 + 1).padStart(2, '0')}`,
+      cycle: `2027-${k + 1}`, status: (k % 7 === 6 ? 'submitted' : 'open') as 'open' | 'submitted',
+    }));
+    await bot.t.db.insert(evidenceRequests).values(rows);
+    const mine = rows.filter((r) => r.ownerId === bot.ids.owner && r.status === 'open')
+      .sort((a, b) => a.dueOn.localeCompare(b.dueOn) || a.ref.localeCompare(b.ref)).map((r) => r.ref);
+    expect(mine.length).toBeGreaterThan(120);
+    await expectPagesOf(bot, 'owner', 'evidence', mine);
+    expect(await bot.sayText('owner', '/isms evidence --page 3')).toContain(`You have ${mine.length} open evidence requests.`);
+    const pages = Math.ceil(mine.length / 10);
+    expect(await bot.sayText('owner', `/isms evidence --page ${pages + 1}`))
+      .toContain(`Your list of open evidence requests has ${pages} pages, so there is no page ${pages + 1}.`);
+  });
+
   it('risk register: an owner walks the risks they own, the lead the whole register', async () => {
     // Every fifth risk belongs to someone else: the owner's list skips it, the lead's shows it.
     const rows = Array.from({ length: 160 }, (_, k) => ({

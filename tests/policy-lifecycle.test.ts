@@ -447,7 +447,32 @@ describe('policy lifecycle', () => {
       expect(stale).toContain('That page button no longer matches the policy list: entries were added or removed before its position');
       expect(stale).toContain('"/isms policies --all --page 7" shows page 7 as it is now.');
       expect(refsIn(await bot.say('auditor', '/isms policies --all --page 7', at))).toEqual(inOrder.slice(61, 71));
-      expect(await bot.sayText('staff', `/isms policies ${next.replace('policies --all ', '')}`, at)).toContain('your own list pages by number');
+      // Nothing waits for this person's acknowledgement (no policy has a version): a position in it is out of date.
+      expect(await bot.sayText('staff', `/isms policies ${next.replace('policies --all ', '')}`, at)).toContain('Your list of policies to acknowledge has nothing after');
+    });
+
+    it('"policies" pages what waits for the person\'s acknowledgement in reference order, counted whole, the version in force of each', async () => {
+      const refs = Array.from({ length: 160 }, (_, k) => `POL-${String(((k * 37) % 160) + 1).padStart(4, '0')}`);
+      const rows = await bot.t.db.insert(policies).values(refs.map((ref) => ({ ref, title: `Policy ${ref}` }))).returning();
+      // Every policy but every eighth has a version 1.0, every third also a 1.1; the staff member acknowledged every fifth's version in force.
+      const versions = await bot.t.db.insert(policyVersions).values(rows.flatMap((p, k) => (k % 8 === 7 ? [] : [
+        { policyId: p.id, version: '1.0', major: 1, minor: 0, content: 'Text', contentSha256: 'a' },
+        ...(k % 3 === 0 ? [{ policyId: p.id, version: '1.1', major: 1, minor: 1, content: 'Text', contentSha256: 'b' }] : []),
+      ]))).returning();
+      const inForce = new Map(rows.map((p, k) => [p.ref, versions.filter((v) => v.policyId === p.id).at(k % 3 === 0 ? 1 : 0)]));
+      const acked = rows.filter((_, k) => k % 5 === 0 && k % 8 !== 7);
+      await bot.t.db.insert(policyAcknowledgements).values(acked.map((p) => ({
+        personId: bot.ids.staff, policyVersionId: inForce.get(p.ref)!.id, contentSha256: 'a', acknowledgedAt: NOW, channel: 'slack',
+      })));
+      // An acknowledgement of an older version does not count.
+      await bot.t.db.insert(policyAcknowledgements).values({ personId: bot.ids.staff, policyVersionId: versions.find((v) => v.policyId === rows[3].id && v.version === '1.0')!.id,
+        contentSha256: 'a', acknowledgedAt: NOW, channel: 'slack' });
+      const waiting = rows.filter((p, k) => k % 8 !== 7 && !acked.includes(p)).map((p) => p.ref).sort();
+      expect(waiting.length).toBeGreaterThan(110);
+      await expectPagesOf(bot, 'staff', 'policies', waiting);
+      const page4 = await bot.say('staff', '/isms policies --page 4', at);
+      expect(toPlainText(page4)).toContain(`${waiting.length} policies wait for your acknowledgement`);
+      expect(listIn(page4).items.map((i) => i.detail)).toEqual(waiting.slice(30, 40).map((ref) => `version ${inForce.get(ref)!.version}`));
     });
   });
 });
