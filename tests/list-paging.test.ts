@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
 import {
-  assets, auditFindings, controls, evidenceRequests, interestedParties, managementApprovals, managementReviews, risks, scopeChanges,
+  assets, auditFindings, controls, evidenceRequests, interestedParties, managementApprovals, managementReviews, poamClosures, poamItems, risks, scopeChanges,
 } from '../src/db/schema/index.js';
 import { FAULT_TEXT } from '../src/core/inbound.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
@@ -49,6 +50,99 @@ describe('paging long lists: the same pages, buttons and page numbers at any pos
         expect(answer, line).not.toContain(FAULT_TEXT);
       }
     });
+  });
+
+  describe('POA&M, soonest due first', () => {
+    const now = new Date('2027-01-15T09:00:00Z');
+    // Due dates that do not follow the references, several items sharing each date; owners alternate; every
+    // seventh item is completed (not listed), every eleventh says it is done and waits for verification.
+    const dueOn = (i: number) => `2027-01-${String((i * 7) % 28 + 1).padStart(2, '0')}`;
+    const status = (k: number) => (k % 7 === 6 ? 'completed' : k % 11 === 10 ? 'awaiting_verification' : k % 2 ? 'in_progress' : 'open');
+    /** `count` items as above; the listed ones in list order, and the owner's. */
+    const seed = async (count: number) => {
+      const rows = Array.from({ length: count }, (_, k) => ({
+        ref: `POAM-${pad(k + 1)}`, weakness: `Weakness ${k + 1}`, source: 'risk' as const, ownerId: k % 3 === 2 ? bot.ids.staff : bot.ids.owner,
+        dueOn: dueOn(k + 1), status: status(k) as 'open' | 'in_progress' | 'completed' | 'awaiting_verification',
+      }));
+      const inserted = await bot.t.db.insert(poamItems).values(rows).returning();
+      const awaiting = inserted.filter((i) => i.status === 'awaiting_verification');
+      if (awaiting.length) {
+        await bot.t.db.insert(poamClosures).values(awaiting.map((i) => ({ ref: `PCL-${i.ref.slice(5)}`, itemId: i.id, text: 'done', submittedBy: i.ownerId })));
+      }
+      const listed = rows.filter((r) => r.status !== 'completed').sort((a, b) => a.dueOn.localeCompare(b.dueOn) || a.ref.localeCompare(b.ref));
+      return { listed, all: listed.map((r) => r.ref), owners: listed.filter((r) => r.ownerId === bot.ids.owner).map((r) => r.ref) };
+    };
+    /** Its owner says the item is done (unless they already did) and the ISMS lead verifies it: it leaves the list. */
+    const close = async (ref: string) => {
+      const [item] = await bot.t.db.select().from(poamItems).where(eq(poamItems.ref, ref));
+      if (item.status !== 'awaiting_verification') {
+        expect(await bot.sayText(item.ownerId === bot.ids.owner ? 'owner' : 'staff', `/isms poam done ${ref} "patched"`, { now })).toContain('awaiting verification');
+      }
+      expect(await bot.sayText('lead', `/isms poam verify ${ref}`, { now })).toContain(`Verified ${ref}`);
+    };
+
+    it("walks everyone's items (--all) and an owner's own forward and back, each item once, counting the whole list", async () => {
+      const { listed, all, owners } = await seed(250);
+      expect(owners.length).toBeGreaterThan(120);
+      await expectPagesOf(bot, 'lead', 'poam --all', all);
+      await expectPagesOf(bot, 'owner', 'poam', owners);
+      // The counts are the whole list's, whichever page is shown.
+      const awaiting = listed.filter((r) => r.status === 'awaiting_verification');
+      const open = listed.filter((r) => r.status !== 'awaiting_verification');
+      const overdue = open.filter((r) => r.dueOn < '2027-01-15');
+      const page9 = await bot.sayText('lead', '/isms poam --all --page 9', { now });
+      expect(page9).toContain(`Open POA&M items: ${open.length}, ${overdue.length} overdue; ${awaiting.length} completed, awaiting verification.`);
+      const mine = (r: { ownerId: number }) => r.ownerId === bot.ids.owner;
+      expect(await bot.sayText('owner', '/isms poam --page 2', { now })).toContain(
+        `Your open POA&M items: ${open.filter(mine).length}, ${overdue.filter(mine).length} overdue; ${awaiting.filter(mine).length} completed, awaiting verification.`);
+      const pages = Math.ceil(all.length / 10);
+      expect(await bot.sayText('lead', `/isms poam --all --page ${pages + 1}`, { now }))
+        .toContain(`The list of open POA&M items has ${pages} pages, so there is no page ${pages + 1}.`);
+    });
+
+    it('page 2 of 25 shows items 11 to 20 soonest due first; Next after an item on the page is closed shows the next page as it now is', async () => {
+      const { all } = await seed(29);
+      expect(all.length).toBe(25);
+      const page2 = await bot.say('lead', '/isms poam --all --page 2', { now });
+      expect(refsIn(page2)).toEqual(all.slice(10, 20));
+      expect(listIn(page2).page).toMatchObject({ number: 2, total: 3, next: 'poam --all --page 3', previous: 'poam --all --page 1' });
+      const closed = all[13];
+      await close(closed);
+      const next = await bot.say('lead', `/isms ${listIn(page2).page!.next}`, { now });
+      expect(refsIn(next)).toEqual(all.filter((ref) => ref !== closed).slice(20, 30));
+      expect(listIn(next).page).toMatchObject({ number: 3, total: 3, next: undefined });
+    });
+
+    it("a middle page's Next, once an item before its position is closed, says so and which page to type instead", async () => {
+      const { all } = await seed(170);
+      const page7 = await bot.say('lead', '/isms poam --all --page 7', { now });
+      const next = listIn(page7).page!.next!;
+      expect(next).toMatch(/^poam --all --page 8 --after \d+$/);
+      await close(all[65]);
+      const refused = await bot.sayText('lead', `/isms ${next}`, { now });
+      expect(refused).toContain('That page button no longer matches the list of open POA&M items');
+      expect(refused).toContain('"/isms poam --all --page 8" shows page 8 as it is now.');
+      expect(refused).not.toContain(FAULT_TEXT);
+      expect(refsIn(await bot.say('lead', '/isms poam --all --page 8', { now }))).toEqual(all.filter((ref) => ref !== all[65]).slice(70, 80));
+    });
+  });
+
+  it('an owner\'s open evidence requests, soonest due first, counted whole', async () => {
+    const [{ id: controlId }] = await bot.t.db.insert(controls).values({ code: 'CTL-PG-02', title: 'Paging', ownerId: bot.ids.owner }).returning();
+    // Due dates that do not follow the references; every fifth request is someone else's, every seventh already submitted.
+    const rows = Array.from({ length: 190 }, (_, k) => ({
+      ref: `EVR-${pad(k + 1)}`, controlId, ownerId: k % 5 === 4 ? bot.ids.staff : bot.ids.owner, dueOn: `2027-02-${String((k * 11) % 28 + 1).padStart(2, '0')}`,
+      cycle: `2027-${k + 1}`, status: (k % 7 === 6 ? 'submitted' : 'open') as 'open' | 'submitted',
+    }));
+    await bot.t.db.insert(evidenceRequests).values(rows);
+    const mine = rows.filter((r) => r.ownerId === bot.ids.owner && r.status === 'open')
+      .sort((a, b) => a.dueOn.localeCompare(b.dueOn) || a.ref.localeCompare(b.ref)).map((r) => r.ref);
+    expect(mine.length).toBeGreaterThan(120);
+    await expectPagesOf(bot, 'owner', 'evidence', mine);
+    expect(await bot.sayText('owner', '/isms evidence --page 3')).toContain(`You have ${mine.length} open evidence requests.`);
+    const pages = Math.ceil(mine.length / 10);
+    expect(await bot.sayText('owner', `/isms evidence --page ${pages + 1}`))
+      .toContain(`Your list of open evidence requests has ${pages} pages, so there is no page ${pages + 1}.`);
   });
 
   it('risk register: an owner walks the risks they own, the lead the whole register', async () => {

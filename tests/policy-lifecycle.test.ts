@@ -292,6 +292,59 @@ describe('policy lifecycle', () => {
       expect(list(second, 'Acknowledged').items[0].detail).toBe(`${done[10]}, on 2026-06-15`);
     });
 
+    it('"campaign status" Next and Previous walk both lists of a large audience, each person once; a middle page\'s button carries its positions and says so once someone before them acknowledged', async () => {
+      // 400 more people in scope, two of each name; every third of them has acknowledged.
+      const extra = await bot.t.db.insert(people).values(Array.from({ length: 400 }, (_, k) => ({
+        name: `Kim Member ${String(Math.floor(k / 2)).padStart(3, '0')}`, email: `kim${k}@test.example`, roles: ['staff' as const], inScope: true,
+      }))).returning();
+      const policy = await approvedPolicy('Clean desk', 'Leave nothing on your desk.');
+      await bot.say('lead', `/isms campaign ${policy.ref}`, at);
+      const version = await versionRow(policy.ref, '1.0');
+      const acknowledge = (who: typeof extra) => bot.t.db.insert(policyAcknowledgements).values(who.map((p) => ({
+        personId: p.id, policyVersionId: version.id, contentSha256: version.contentSha256, acknowledgedAt: NOW, channel: 'slack',
+      })));
+      const acked = extra.filter((_, k) => k % 3 === 1);
+      await acknowledge(acked);
+      const everyone = [...await bot.t.db.select().from(people)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
+      const pending = everyone.filter((p) => !acked.some((a) => a.id === p.id)).map((p) => p.email);
+      const done = everyone.filter((p) => acked.some((a) => a.id === p.id)).map((p) => p.email);
+      expect([pending.length, done.length]).toEqual([272, 133]);
+
+      type ListBlock = Extract<Reply['blocks'][number], { type: 'list' }>;
+      const list = (r: Reply, title: string) => r.blocks.find((b): b is ListBlock => b.type === 'list' && b.title === title)!;
+      const emails = (r: Reply, title: string) => list(r, title).items.map((i) => i.detail!.split(',')[0]);
+      const walk = async (line: string, way: 'next' | 'previous') => {
+        const pages: { command: string; pending: string[]; done: string[] }[] = [];
+        for (let command: string | undefined = line; command;) {
+          const answer = await bot.say('lead', `/isms ${command}`, at);
+          pages.push({ command, pending: emails(answer, 'Not yet acknowledged'), done: emails(answer, 'Acknowledged') });
+          command = list(answer, 'Acknowledged').page![way];
+        }
+        return pages;
+      };
+      const forward = await walk('campaign status CMP-0001', 'next');
+      expect(forward.length).toBe(28);
+      expect(forward.flatMap((p) => p.pending)).toEqual(pending);
+      expect(forward.flatMap((p) => p.done)).toEqual(done);
+      // Page 7 is far from both ends of both lists; page 12 only of the longer one.
+      expect(forward[6].command).toMatch(/^campaign status CMP-0001 --page 7 --after \d+ --acknowledged-after \d+$/);
+      expect(forward[11].command).toMatch(/^campaign status CMP-0001 --page 12 --after \d+$/);
+      const backward = await walk('campaign status CMP-0001 --page 28', 'previous');
+      expect(backward.flatMap((p) => [...p.pending].reverse())).toEqual([...pending].reverse());
+      expect(backward.flatMap((p) => [...p.done].reverse())).toEqual([...done].reverse());
+      expect(backward.some((p) => p.command.includes('--acknowledged-before'))).toBe(true);
+
+      // Someone listed on page 2 acknowledges: page 6's Next no longer starts where it says.
+      await acknowledge(extra.filter((p) => p.email === pending[15]));
+      const refused = await bot.sayText('lead', `/isms ${forward[6].command}`, at);
+      expect(refused).toContain('That page button no longer matches the status of CMP-0001');
+      expect(refused).toContain('"/isms campaign status CMP-0001 --page 7" shows page 7 as it is now.');
+      const seventh = await bot.say('lead', '/isms campaign status CMP-0001 --page 7', at);
+      expect(emails(seventh, 'Not yet acknowledged')).toEqual(pending.filter((_, i) => i !== 15).slice(60, 70));
+      expect(toPlainText(seventh)).toContain(`${policy.ref} Clean desk version 1.0: 134 of 405 acknowledged in CMP-0001.`);
+      expect(await bot.sayText('lead', '/isms campaign status CMP-0001 --page 29', at)).toContain('The status of CMP-0001 has 28 pages, so there is no page 29.');
+    });
+
     it('the acknowledgement card shows the text (long text cut, the rest one command away), the version and its SHA-256', async () => {
       const long = Array.from({ length: 400 }, (_, i) => `Rule ${i + 1} applies.`).join(' ');
       const policy = await approvedPolicy('Long policy', long);
@@ -394,7 +447,32 @@ describe('policy lifecycle', () => {
       expect(stale).toContain('That page button no longer matches the policy list: entries were added or removed before its position');
       expect(stale).toContain('"/isms policies --all --page 7" shows page 7 as it is now.');
       expect(refsIn(await bot.say('auditor', '/isms policies --all --page 7', at))).toEqual(inOrder.slice(61, 71));
-      expect(await bot.sayText('staff', `/isms policies ${next.replace('policies --all ', '')}`, at)).toContain('your own list pages by number');
+      // Nothing waits for this person's acknowledgement (no policy has a version): a position in it is out of date.
+      expect(await bot.sayText('staff', `/isms policies ${next.replace('policies --all ', '')}`, at)).toContain('Your list of policies to acknowledge has nothing after');
+    });
+
+    it('"policies" pages what waits for the person\'s acknowledgement in reference order, counted whole, the version in force of each', async () => {
+      const refs = Array.from({ length: 160 }, (_, k) => `POL-${String(((k * 37) % 160) + 1).padStart(4, '0')}`);
+      const rows = await bot.t.db.insert(policies).values(refs.map((ref) => ({ ref, title: `Policy ${ref}` }))).returning();
+      // Every policy but every eighth has a version 1.0, every third also a 1.1; the staff member acknowledged every fifth's version in force.
+      const versions = await bot.t.db.insert(policyVersions).values(rows.flatMap((p, k) => (k % 8 === 7 ? [] : [
+        { policyId: p.id, version: '1.0', major: 1, minor: 0, content: 'Text', contentSha256: 'a' },
+        ...(k % 3 === 0 ? [{ policyId: p.id, version: '1.1', major: 1, minor: 1, content: 'Text', contentSha256: 'b' }] : []),
+      ]))).returning();
+      const inForce = new Map(rows.map((p, k) => [p.ref, versions.filter((v) => v.policyId === p.id).at(k % 3 === 0 ? 1 : 0)]));
+      const acked = rows.filter((_, k) => k % 5 === 0 && k % 8 !== 7);
+      await bot.t.db.insert(policyAcknowledgements).values(acked.map((p) => ({
+        personId: bot.ids.staff, policyVersionId: inForce.get(p.ref)!.id, contentSha256: 'a', acknowledgedAt: NOW, channel: 'slack',
+      })));
+      // An acknowledgement of an older version does not count.
+      await bot.t.db.insert(policyAcknowledgements).values({ personId: bot.ids.staff, policyVersionId: versions.find((v) => v.policyId === rows[3].id && v.version === '1.0')!.id,
+        contentSha256: 'a', acknowledgedAt: NOW, channel: 'slack' });
+      const waiting = rows.filter((p, k) => k % 8 !== 7 && !acked.includes(p)).map((p) => p.ref).sort();
+      expect(waiting.length).toBeGreaterThan(110);
+      await expectPagesOf(bot, 'staff', 'policies', waiting);
+      const page4 = await bot.say('staff', '/isms policies --page 4', at);
+      expect(toPlainText(page4)).toContain(`${waiting.length} policies wait for your acknowledgement`);
+      expect(listIn(page4).items.map((i) => i.detail)).toEqual(waiting.slice(30, 40).map((ref) => `version ${inForce.get(ref)!.version}`));
     });
   });
 });

@@ -86,6 +86,17 @@ function rowCompare(keys: PgColumn[], op: '<' | '<=' | '>' | '>=', values: unkno
 }
 
 /**
+ * A list's length and its highest id, counted already with other figures, and with a cursor how many rows
+ * of the list come before the page it starts (counted where `beforeCursor` holds): the page need not be counted again.
+ */
+export interface Counted { n: number; top: number | null; before?: number }
+
+/** The rows of a list before the page a Next (`after`) or Previous (`before`) button's position starts: the cursor row itself too after Next. */
+export function beforeCursor(input: { after?: number }, keys: PgColumn[], at: unknown[], down = false): SQL {
+  return rowCompare(keys, input.after !== undefined ? (down ? '>=' : '<=') : (down ? '>' : '<'), at);
+}
+
+/**
  * The ids (in list order) of the rows on one page of a list ordered by `id`, or by `sort` then `id`, and
  * its Page block, at a cost that does not grow with the page's position: a typed page number is seeked
  * from the nearer end of the list, and Next/Previous buttons of pages far from both ends carry the id of
@@ -94,8 +105,8 @@ function rowCompare(keys: PgColumn[], op: '<' | '<=' | '>' | '>=', values: unkno
  * and buttons as counting from the start; the page a cursor starts is counted in the same scan as the
  * total, so a tampered or stale cursor is told apart from a page boundary and refused with a reason.
  */
-export async function seekPage(db: Db, table: PgTable, id: PgColumn, input: SeekInput, command: string, what: string, where?: SQL, sort?: SortKey)
-  : Promise<{ ids: number[]; count: number; page: Page }> {
+export async function seekPage(db: Db, table: PgTable, id: PgColumn, input: SeekInput, command: string, what: string, where?: SQL, sort?: SortKey,
+  counted?: Counted): Promise<{ ids: number[]; count: number; page: Page }> {
   const { after, before } = input;
   if (after !== undefined && before !== undefined) {
     throw invalid('A page button carries either --after or --before, not both.', `"/isms ${command}" shows the first page.`);
@@ -126,8 +137,8 @@ export async function seekPage(db: Db, table: PgTable, id: PgColumn, input: Seek
   const later = down ? '<' : '>';
   const forward = keys.map((k) => (down ? desc(k) : asc(k)));
   const backward = keys.map((k) => (down ? asc(k) : desc(k)));
-  const atCursor = at === undefined ? undefined : rowCompare(keys, after !== undefined ? (down ? '>=' : '<=') : earlier, at);
-  const [stats] = await db.select({
+  const atCursor = at === undefined ? undefined : beforeCursor(input, keys, at, down);
+  const [stats] = counted && (!atCursor || counted.before !== undefined) ? [{ n: counted.n, top: counted.top, before: counted.before ?? 0 }] : await db.select({
     n: count(),
     // Rows added after this count lie beyond `top`: the page stays the one counted.
     top: max(id),

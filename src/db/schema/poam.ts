@@ -26,6 +26,8 @@ export const poamItems = pgTable('poam_items', {
 }, (t) => [
   index('poam_items_open_ladder').on(t.escalationLevel, t.dueOn).where(sql`status in ('open', 'in_progress')`),
   index('poam_items_open_due').on(t.dueOn, t.id).where(sql`status in ('open', 'in_progress')`),
+  // What `poam` and `poam --all` list, paged and counted (migration 0027).
+  index('poam_items_listed').on(t.dueOn, t.id).where(sql`status in ('open', 'in_progress', 'awaiting_verification')`),
   index('poam_items_owner_status').on(t.ownerId, t.status),
 ]);
 

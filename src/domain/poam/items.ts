@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, poamClosures, poamExtensions, poamItems, poamMilestones } from '../../db/schema/index.js';
 import { isLead, type Actor } from '../../core/actor.js';
@@ -72,9 +72,17 @@ export interface ItemView {
  */
 export async function openItems(db: Db, ownerId?: number, opts: { awaitingVerification?: boolean } = {}): Promise<ItemView[]> {
   const statuses = opts.awaitingVerification ? [...LISTED_STATUSES] : [...OPEN_STATUSES];
+  return itemViews(db, and(inArray(poamItems.status, statuses), ownerId === undefined ? undefined : eq(poamItems.ownerId, ownerId)));
+}
+
+/** What the POA&M lists show, as a condition a partial index matches (migration 0027): written out, not as parameters. */
+export const listedItems = sql`${poamItems.status} in ${sql.raw(`(${LISTED_STATUSES.map((s) => `'${s}'`).join(', ')})`)}`;
+
+/** The items chosen, soonest due first, with their milestones, pending extension requests and closure claims. */
+export async function itemViews(db: Db, where: SQL | undefined): Promise<ItemView[]> {
   const items = await db.select({ item: poamItems, ownerName: people.name }).from(poamItems)
     .innerJoin(people, eq(people.id, poamItems.ownerId))
-    .where(and(inArray(poamItems.status, statuses), ownerId === undefined ? undefined : eq(poamItems.ownerId, ownerId)))
+    .where(where)
     .orderBy(asc(poamItems.dueOn), asc(poamItems.id));
   if (items.length === 0) return [];
   const ids = items.map((r) => r.item.id);

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { and, eq, inArray } from 'drizzle-orm';
-import { policyAcknowledgements } from '../../db/schema/index.js';
+import { and, eq, inArray, notExists, sql } from 'drizzle-orm';
+import { policies, policyAcknowledgements, policyVersions } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { reply, text, fields, actions, type Block, type Button, type ListItem } from '../../core/reply.js';
 import { excerpt } from './approval.js';
-import { allSwitch, pageNumber, pageOf, seekArgs, seekFields } from '../../core/paging.js';
+import { allSwitch, pageNumber, seekArgs, seekFields, seekPage } from '../../core/paging.js';
 import { policyOverview } from './overview.js';
 import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
 import { readersDay, readersTime } from '../../core/time.js';
@@ -102,6 +102,10 @@ export async function policiesToAcknowledge(ctx: CommandContext) {
   return inForce.filter(({ version }) => !acked.has(version.id));
 }
 
+/** The id of a policy's version in force (its highest version), as a subquery on the policy's row. */
+const inForce = sql`(select ${policyVersions.id} from ${policyVersions} where ${policyVersions.policyId} = ${policies.id}
+  order by ${policyVersions.major} desc, ${policyVersions.minor} desc limit 1)`;
+
 export const policiesCommand = defineCommand({
   name: 'policies',
   readOnly: true,
@@ -115,23 +119,23 @@ export const policiesCommand = defineCommand({
   args: { all: { switch: true }, ...seekArgs },
   async run(ctx, { all, ...position }) {
     if (all === 'true') return policyOverview(ctx, position);
-    if (position.after !== undefined || position.before !== undefined) {
-      throw invalid('--after and --before are the positions of the page buttons of "/isms policies --all"; your own list pages by number.',
-        '"/isms policies --page 2" shows its second page.');
-    }
-    const pending = await policiesToAcknowledge(ctx);
-    const shown = pageOf(pending, position.page ?? 1, 'policies', 'Your list of policies to acknowledge');
-    const items: ListItem[] = shown.items.map(({ policy, version }) => ({
+    // In reference order, as the whole list was: only the page's policies are read, the rest counted in the database.
+    const w = await seekPage(ctx.db, policies, policies.id, position, 'policies', 'Your list of policies to acknowledge',
+      and(sql`${inForce} is not null`, notExists(ctx.db.select({ one: sql`1` }).from(policyAcknowledgements)
+        .where(and(eq(policyAcknowledgements.personId, ctx.actor.id), eq(policyAcknowledgements.policyVersionId, inForce))))),
+      { by: [policies.ref] });
+    const shown = await policiesInForce(ctx.db, w.ids);
+    const items: ListItem[] = shown.map(({ policy, version }) => ({
       title: `${policy.ref} ${policy.title}`,
       detail: `version ${version.version}`,
       fields: version.url ? [{ label: 'Read it', value: version.url }] : [],
       buttons: [ackButton(policy, version)],
     }));
     return reply(
-      text(pending.length === 0
+      text(w.count === 0
         ? 'You have acknowledged every policy in force. Thank you.'
-        : `${pending.length} polic${pending.length === 1 ? 'y waits' : 'ies wait'} for your acknowledgement: read ${pending.length === 1 ? 'it' : 'each'}, then acknowledge.`),
-      { type: 'list', title: 'Policies to acknowledge', items, empty: 'Nothing to acknowledge.', page: shown.page },
+        : `${w.count} polic${w.count === 1 ? 'y waits' : 'ies wait'} for your acknowledgement: read ${w.count === 1 ? 'it' : 'each'}, then acknowledge.`),
+      { type: 'list', title: 'Policies to acknowledge', items, empty: 'Nothing to acknowledge.', page: w.page },
     );
   },
 });

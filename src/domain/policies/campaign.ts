@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { and, asc, count, desc, eq, inArray, not, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, max, not, sql, type SQL } from 'drizzle-orm';
 import { ackCampaignAudience, ackCampaigns, people, policies, policyAcknowledgements, policyVersions, ROLES, type Role } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
 import { findPersonById, personNamed, ROLE_LABELS, type Person } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { reply, text, fields, actions, type Block } from '../../core/reply.js';
-import { pageNumber, pageWindow } from '../../core/paging.js';
+import { beforeCursor, NEAR_PAGES, PAGE_SIZE, pageCursor, pageNumber, pageWindow, seekArgs, seekPage, type SeekInput } from '../../core/paging.js';
 import { serializeAdds } from '../registers/entries.js';
 import { acknowledgementCard } from './ack.js';
 import { requireBoardApproval } from './approval.js';
@@ -230,40 +230,96 @@ async function findCampaign(ctx: CommandContext, ref: string): Promise<{ campaig
   return latest;
 }
 
+/** Where a campaign status page starts: its number, and the positions its Next/Previous button carries in each list. */
+export const campaignPosition = {
+  page: pageNumber.optional(),
+  after: pageCursor.describe('The position in the list of those not yet acknowledged a Next page button carries'),
+  before: pageCursor.describe('The position in the list of those not yet acknowledged a Previous page button carries'),
+  'acknowledged-after': pageCursor.describe('The position in the list of those who acknowledged a Next page button carries'),
+  'acknowledged-before': pageCursor.describe('The position in the list of those who acknowledged a Previous page button carries'),
+};
+export type CampaignPosition = { page?: number; after?: number; before?: number; 'acknowledged-after'?: number; 'acknowledged-before'?: number };
+
 /**
  * One page of who in a campaign's audience has and has not acknowledged the version it asked about, by
- * name: the two lists side by side, as many pages as the longer one needs. Counted in SQL, and only the
- * page's people are read, from the nearer end of each list, whatever the audience's size.
+ * name: the two lists side by side, as many pages as the longer one needs. Counted in SQL; each list's
+ * slice is seeked in name order (people_name, migration 0027) from the nearer end, or, from a Next or
+ * Previous button far from both ends, from the position it carries in that list: the same cost at any page.
  */
-export async function campaignStatus(ctx: CommandContext, ref: string, pageNo: number) {
+export async function campaignStatus(ctx: CommandContext, ref: string, position: CampaignPosition) {
   const { campaign, policy, askedVersion } = await findCampaign(ctx, ref);
   const current: PolicyVersion = await requireCurrentVersion(ctx.db, policy);
   const ofCampaign = eq(ackCampaignAudience.campaignId, campaign.id);
-  const acknowledged = hasAcknowledged(askedVersion.id);
-  // Joined rather than asked member by member: one pass over the audience and the version's acknowledgements.
-  const [counts] = await ctx.db.select({ size: count(), done: count(policyAcknowledgements.id) }).from(ackCampaignAudience)
-    .leftJoin(policyAcknowledgements, and(eq(policyAcknowledgements.personId, ackCampaignAudience.personId), eq(policyAcknowledgements.policyVersionId, askedVersion.id)))
-    .where(ofCampaign);
+  const byName = [people.name];
+  /** A button's position in one list, as the name and id it names: none when that person is gone (seekPage refuses the button). */
+  const cursorIn = async (input: { after?: number; before?: number }) => {
+    const cursor = input.after ?? input.before;
+    if (cursor === undefined) return undefined;
+    const [row] = await ctx.db.select({ name: people.name }).from(people).where(eq(people.id, cursor));
+    return row && beforeCursor(input, [...byName, people.id], [row.name, cursor]);
+  };
+  const notYetAt = await cursorIn(position);
+  const doneAt = await cursorIn({ after: position['acknowledged-after'], before: position['acknowledged-before'] });
+  const isDone = sql`${policyAcknowledgements.id} is not null`;
+  // One pass over the audience and the version's acknowledgements (joined rather than asked member by member): the
+  // lists' lengths, and where the positions a page button carries stand in them.
+  const countQuery = ctx.db.select({
+    size: count(), done: count(policyAcknowledgements.id), top: max(ackCampaignAudience.personId),
+    notYetEarlier: notYetAt ? sql<number>`(count(*) filter (where ${notYetAt} and not ${isDone}))::int` : sql<null>`null`,
+    doneEarlier: doneAt ? sql<number>`(count(*) filter (where ${doneAt} and ${isDone}))::int` : sql<null>`null`,
+  }).from(ackCampaignAudience)
+    .leftJoin(policyAcknowledgements, and(eq(policyAcknowledgements.personId, ackCampaignAudience.personId), eq(policyAcknowledgements.policyVersionId, askedVersion.id)));
+  const [counts] = await (notYetAt || doneAt ? countQuery.innerJoin(people, eq(people.id, ackCampaignAudience.personId)) : countQuery).where(ofCampaign);
   const doneCount = counts.done;
   const pendingCount = counts.size - counts.done;
-  const window = pageWindow(Math.max(doneCount, pendingCount), pageNo, `campaign status ${campaign.ref}`, `The status of ${campaign.ref}`);
-  /** The page's slice of one list, in name order: read from whichever end of it is nearer. */
-  const slice = async (which: SQL, n: number) => {
-    const start = window.offset;
-    const end = Math.min(start + window.limit, n);
-    if (start >= end) return [];
-    const fromStart = start <= n - end;
-    const rows = await ctx.db.select({ person: people }).from(ackCampaignAudience)
-      .innerJoin(people, eq(ackCampaignAudience.personId, people.id)).where(and(ofCampaign, which))
-      .orderBy(...(fromStart ? byName : [desc(people.name), desc(people.id)])).offset(fromStart ? start : n - end).limit(end - start);
-    return (fromStart ? rows : rows.reverse()).map((r) => r.person);
+  const command = `campaign status ${campaign.ref}`;
+  const what = `The status of ${campaign.ref}`;
+  const member = inArray(people.id, ctx.db.select({ id: ackCampaignAudience.personId }).from(ackCampaignAudience).where(ofCampaign));
+  const acknowledged = sql`exists (select 1 from ${policyAcknowledgements}
+    where ${policyAcknowledgements.policyVersionId} = ${askedVersion.id} and ${policyAcknowledgements.personId} = ${people.id})`;
+  const lists = [
+    { where: and(member, not(acknowledged)), n: pendingCount, earlier: counts.notYetEarlier ?? undefined, after: position.after, previousAt: position.before, flag: '' },
+    {
+      where: and(member, acknowledged), n: doneCount, earlier: counts.doneEarlier ?? undefined,
+      after: position['acknowledged-after'], previousAt: position['acknowledged-before'], flag: 'acknowledged-',
+    },
+  ];
+  const seek = (list: (typeof lists)[number], at: SeekInput) => seekPage(ctx.db, people, people.id, at, command, what, list.where, { by: byName },
+    { n: list.n, top: counts.top, before: list.earlier });
+  // A button's positions say which page it starts; both must name the same one.
+  let pageNo = position.page;
+  const ids: (number[] | undefined)[] = [];
+  for (const [i, list] of lists.entries()) {
+    if (list.after === undefined && list.previousAt === undefined) continue;
+    const w = await seek(list, { page: pageNo, after: list.after, before: list.previousAt });
+    pageNo = w.page.number;
+    ids[i] = w.ids;
+  }
+  pageNo ??= 1;
+  const window = pageWindow(Math.max(doneCount, pendingCount), pageNo, command, what);
+  for (const [i, list] of lists.entries()) {
+    ids[i] ??= window.offset < list.n ? (await seek(list, { page: pageNo })).ids : [];
+  }
+  const read = async (wanted: number[]) => {
+    const found = wanted.length ? await ctx.db.select().from(people).where(inArray(people.id, wanted)) : [];
+    return wanted.map((id) => found.find((p) => p.id === id)!);
   };
-  const pending = await slice(not(acknowledged), pendingCount);
-  const donePeople = await slice(acknowledged, doneCount);
+  const pending = await read(ids[0]!);
+  const donePeople = await read(ids[1]!);
   const acked = await acknowledgedBy(ctx, askedVersion.id, donePeople.map((p) => p.id));
   const done = donePeople.map((person) => ({ person, at: acked.get(person.id)! }));
   const starter = await findPersonById(ctx.db, campaign.startedBy);
-  return { policy, current, campaign, askedVersion, done, pending, doneCount, pendingCount, page: window.page, starter };
+  // A neighbour page far from both ends of a list is found from the position its button carries in it.
+  const far = (list: (typeof lists)[number], p: number) => Math.min(p - 1, Math.ceil(list.n / PAGE_SIZE) - p) >= NEAR_PAGES;
+  const carried = (way: 'after' | 'before', p: number) => lists.map((list, i) => {
+    const shown = ids[i]!;
+    if (!shown.length || !far(list, p)) return '';
+    return way === 'after' ? ` --${list.flag}after ${shown[shown.length - 1]}` : ` --${list.flag}before ${shown[0]}`;
+  }).join('');
+  const { page } = window;
+  if (page.next) page.next += carried('after', pageNo + 1);
+  if (page.previous) page.previous += carried('before', pageNo - 1);
+  return { policy, current, campaign, askedVersion, done, pending, doneCount, pendingCount, page, starter };
 }
 
 export const campaignStatusCommand = defineCommand({
@@ -274,12 +330,15 @@ export const campaignStatusCommand = defineCommand({
   roles: ['isms_lead'],
   schema: z.object({
     campaign: campaignOrPolicy.describe('The campaign, e.g. CMP-0003, or a policy for its latest campaign'),
-    page: pageNumber,
+    ...campaignPosition,
   }),
-  args: { campaign: { positional: true, value: 'CMP-ref or POL-ref', placeholder: 'e.g. CMP-0001 or POL-0001' }, page: { asked: false } },
+  args: {
+    campaign: { positional: true, value: 'CMP-ref or POL-ref', placeholder: 'e.g. CMP-0001 or POL-0001' },
+    ...seekArgs, 'acknowledged-after': { asked: false }, 'acknowledged-before': { asked: false },
+  },
   form: { title: 'Acknowledgement campaign status', submitLabel: 'Show' },
-  async run(ctx, { campaign: ref, page }) {
-    const { policy, current, campaign, askedVersion, done, pending, doneCount, pendingCount, page: shownPage, starter } = await campaignStatus(ctx, ref, page);
+  async run(ctx, { campaign: ref, ...position }) {
+    const { policy, current, campaign, askedVersion, done, pending, doneCount, pendingCount, page: shownPage, starter } = await campaignStatus(ctx, ref, position);
     const total = doneCount + pendingCount;
     const blocks: Block[] = [
       text(`${policy.ref} ${policy.title} version ${askedVersion.version}: ${doneCount} of ${total} acknowledged in ${campaign.ref}.`,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asc, desc, eq } from 'drizzle-orm';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { policies, policyVersions } from '../../db/schema/index.js';
 import { notFound, invalid } from '../../core/errors.js';
@@ -45,12 +45,14 @@ export async function requireCurrentVersion(db: Db, policy: Policy): Promise<Pol
   return version;
 }
 
-/** Every policy with its version in force, in reference order; policies never published are left out. */
-export async function policiesInForce(db: Db): Promise<{ policy: Policy; version: PolicyVersion }[]> {
+/** Every policy (or those of `ids`) with its version in force, in reference order; policies never published are left out. */
+export async function policiesInForce(db: Db, ids?: number[]): Promise<{ policy: Policy; version: PolicyVersion }[]> {
+  if (ids?.length === 0) return [];
   const versions = await db.selectDistinctOn([policyVersions.policyId]).from(policyVersions)
+    .where(ids && inArray(policyVersions.policyId, ids))
     .orderBy(policyVersions.policyId, desc(policyVersions.major), desc(policyVersions.minor));
   const byPolicy = new Map(versions.map((v) => [v.policyId, v]));
-  const all = await db.select().from(policies).orderBy(asc(policies.ref));
+  const all = await db.select().from(policies).where(ids && inArray(policies.id, ids)).orderBy(asc(policies.ref));
   return all.filter((p) => byPolicy.has(p.id)).map((policy) => ({ policy, version: byPolicy.get(policy.id)! }));
 }
 
