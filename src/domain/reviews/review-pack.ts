@@ -16,7 +16,7 @@ import { nextRef } from '../../core/refs.js';
 import { actions, fields, fileBlock, imageBlock, reply, text, type Block, type FileOut } from '../../core/reply.js';
 import { addDays, isoDay, readersDay, readersTime } from '../../core/time.js';
 import { controlStates } from '../soa/soa.js';
-import { everyonesObligations } from '../training/obligations.js';
+import { courseCompletion } from '../training/obligations.js';
 import { appetiteInForce } from '../risks/register.js';
 import { programmeFigures } from '../status/queries.js';
 import { KIND_LABELS } from '../triage/labels.js';
@@ -173,14 +173,9 @@ async function monitoring(db: Db, today: string): Promise<{ section: PackSection
 /** Policy acknowledgement of current versions, and each course's completion (a valid attestation). */
 async function coverageMeasures(db: Db, today: string): Promise<Coverage[]> {
   const figures = await programmeFigures(db, today);
-  const obligations = await everyonesObligations(db, today);
-  const courses = [...new Set(obligations.map((o) => o.course.code))];
   return [
     { measure: 'Policy acknowledgement', done: figures.policyAcks, expected: figures.policyAcksExpected },
-    ...courses.map((code) => {
-      const of = obligations.filter((o) => o.course.code === code);
-      return { measure: `Training ${code}`, done: of.filter((o) => o.state === 'valid' || o.state === 'expiring').length, expected: of.length };
-    }),
+    ...(await courseCompletion(db, today)).map(({ code, done, expected }) => ({ measure: `Training ${code}`, done, expected })),
   ];
 }
 

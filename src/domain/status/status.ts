@@ -7,7 +7,7 @@ import { triageAcceptCommand } from '../triage/decide.js';
 import { poamApproveCommand } from '../poam/decide.js';
 import { KIND_LABELS, triageButtons } from '../triage/labels.js';
 import { extensionButtons } from '../poam/extend.js';
-import { everyonesObligations, obligationsOf } from '../training/obligations.js';
+import { courseCompletion, obligationsOf } from '../training/obligations.js';
 import { controlStates } from '../soa/soa.js';
 import { obligationItem } from '../training/list.js';
 import { itemListEntry, openItems, overdueMark } from '../poam/items.js';
@@ -25,10 +25,10 @@ const share = (part: number, whole: number, none: string) => (whole === 0 ? none
 /** Applicable controls with fresh evidence, and training obligations met (a valid attestation), today. */
 async function coverage(db: Db, today: string) {
   const applicable = [...(await controlStates(db, today)).values()].filter((c) => c.applicable);
-  const obligations = await everyonesObligations(db, today);
+  const courses = await courseCompletion(db, today);
   return {
     fresh: applicable.filter((c) => c.evidence === 'fresh').length, applicable: applicable.length,
-    trained: obligations.filter((o) => o.state === 'valid' || o.state === 'expiring').length, obligations: obligations.length,
+    trained: courses.reduce((n, c) => n + c.done, 0), obligations: courses.reduce((n, c) => n + c.expected, 0),
   };
 }
 

@@ -2,6 +2,7 @@ import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, trainingAttestations, trainingCourses, type Role } from '../../db/schema/index.js';
 import { ROLE_LABELS } from '../../core/actor.js';
+import { rows } from '../../db/migrate.js';
 import { addDays } from '../../core/time.js';
 
 export type Course = typeof trainingCourses.$inferSelect;
@@ -92,6 +93,23 @@ export async function everyonesObligations(db: Db, today: string, warningDays = 
     const attestation = latest.get(`${person.id}:${course.id}`);
     return { person, course, latest: attestation, state: trainingState(attestation, today, warningDays) };
   }));
+}
+
+/**
+ * Each course's completion, counted in the database: how many people it applies to (courseAppliesTo)
+ * and how many of them hold a valid attestation today (their latest one not expired; expiring is still
+ * valid), in course code order. Courses nobody is bound to are left out, as everyonesObligations has none for them.
+ */
+export async function courseCompletion(db: Db, today: string): Promise<{ code: string; done: number; expected: number }[]> {
+  return rows<{ code: string; done: number; expected: number }>(await db.execute(sql`
+    select c.code, count(*)::int as expected, (count(*) filter (where l.expires_on >= ${today}::date))::int as done
+    from ${trainingCourses} c
+    join ${people} p on (c.audience_role is null and p.in_scope) or c.audience_role = any(p.roles)
+    left join lateral (
+      select a.expires_on from ${trainingAttestations} a where a.person_id = p.id and a.course_id = c.id
+      order by a.completed_on desc, a.id desc limit 1
+    ) l on true
+    group by c.code order by c.code`));
 }
 
 export async function findCourse(db: Db, code: string): Promise<Course | undefined> {
