@@ -122,9 +122,9 @@ const PEOPLE_CHUNK = 1000;
 export type JobPart = (run: JobRun) => Promise<void>;
 
 /**
- * Runs parts one after another, each committing in bounded batches (every change, such as a new request
- * or an escalation, with the nudges it causes, staged) or holding its nudges (see hold), then sends each
- * person one message for all they were nudged about. Stopped at any point, a re-run does what is left and
+ * Runs parts one after another, each committing in bounded batches (every change, such as a new request,
+ * with the nudges it causes, staged) or holding its nudges with the change they are about, such as an
+ * escalation (see hold), then sends each person one message for all they were nudged about. Stopped at any point, a re-run does what is left and
  * sends each nudge once.
  */
 export function jobOf(...parts: JobPart[]): Job {
