@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { createTestBot, FakeChatPort, type TestBot } from './helpers/bot.js';
-import { nudgeLog, outbox, people, poamItems, poamMilestones, schedulerRuns } from '../src/db/schema/index.js';
+import { auditEvents, controls, evidenceRequests, nudgeLog, outbox, people, poamItems, poamMilestones, schedulerRuns } from '../src/db/schema/index.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
@@ -13,6 +13,37 @@ import { importYaml } from '../src/import/import.js';
 const settings = defaultNudgeSettings({ timezone: 'Europe/Berlin' });
 /** 06:00 in Berlin on that day: when the daily run fires by default. */
 const morning = (isoDay: string, time = '06:00') => DateTime.fromISO(`${isoDay}T${time}`, { zone: 'Europe/Berlin' }).toJSDate();
+
+/** The database refuses that person's messages, as a crash or a lost connection would stop the run there. */
+async function stopTheSendAt(db: TestBot['t']['db'], recipientId: number): Promise<void> {
+  await db.execute(sql.raw(`
+    create or replace function stop_the_send() returns trigger as $$
+    begin raise exception 'the run stopped here'; end; $$ language plpgsql`));
+  await db.execute(sql.raw(`
+    create trigger stop_the_send before insert on outbox
+    for each row when (new.recipient_id = ${recipientId}) execute function stop_the_send()`));
+}
+
+/** A bot per test; the trigger of stopTheSendAt goes before it does. */
+function botWithStoppableSend(): () => TestBot {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => {
+    await bot.t.db.execute(sql`drop trigger if exists stop_the_send on outbox`);
+    await bot.destroy();
+  });
+  return () => bot;
+}
+
+/** Owners to remind: more than one transaction sends. */
+const OWNERS = SEND_BATCH + 40;
+
+/** How many messages are queued for each of these people. */
+async function messageCounts(db: TestBot['t']['db'], ids: number[]): Promise<number[]> {
+  const counts = new Map<number, number>();
+  for (const m of await db.select().from(outbox)) counts.set(m.recipientId, (counts.get(m.recipientId) ?? 0) + 1);
+  return ids.map((id) => counts.get(id) ?? 0);
+}
 
 const STEPS = ['Inventory of unpatched hosts', 'Test patches', 'Roll out', 'Verify'];
 /** The organisation file, as an ISMS lead keeps it: one POA&M item with a milestone due on each date given. */
@@ -119,13 +150,13 @@ describe('a run that stops between batches', () => {
     const fire = morning('2027-05-03');
     const [daily] = JOBS;
     await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
-    // The first batch committed: its items climbed, their nudges wait for the end of a run; nothing is queued yet.
-    expect((await db.select().from(poamItems).where(eq(poamItems.escalationLevel, 1))).length).toBe(RUN_BATCH);
-    expect(await db.select().from(outbox)).toEqual([]);
+    // The first transaction committed: Olga's and Sam's items climbed with their messages queued; Ada's neither.
+    expect((await db.select().from(poamItems).where(eq(poamItems.escalationLevel, 1))).length).toBe((ITEMS / 3) * 2);
+    expect((await db.select().from(outbox)).map((m) => m.recipientId).sort()).toEqual([bot.ids.owner, bot.ids.staff].sort());
     // A failed fire gives its claim back: the same fire runs again, and finishes.
     await db.execute(sql`drop trigger stop_the_run on poam_items`);
     const again = await runScheduledJob(db, daily, fire, settings);
-    expect(again).toMatchObject({ ran: true, summary: { nudges: ITEMS, messages: 3 } });
+    expect(again).toMatchObject({ ran: true, summary: { nudges: ITEMS / 3, messages: 1 } });
     expect(await db.select().from(schedulerRuns)).toHaveLength(1);
     expect((await db.select().from(poamItems).where(eq(poamItems.escalationLevel, 1))).length).toBe(ITEMS);
 
@@ -149,14 +180,10 @@ describe('a run that stops between batches', () => {
 
 describe('a run with more people to remind than one transaction sends', () => {
   let bot: TestBot;
-  beforeEach(async () => { bot = await createTestBot(); });
-  afterEach(async () => {
-    await bot.t.db.execute(sql`drop trigger if exists stop_the_send on outbox`);
-    await bot.destroy();
-  });
+  const fresh = botWithStoppableSend();
+  beforeEach(() => { bot = fresh(); });
 
-  /** People each owning one POA&M item due a reminder and one overdue milestone: more than one batch of recipients. */
-  const OWNERS = SEND_BATCH + 40;
+  // OWNERS people, each owning one POA&M item due a reminder and one overdue milestone.
   const ref = (i: number) => `POAM-${String(i + 1).padStart(4, '0')}`;
   let owners: { id: number; email: string }[];
 
@@ -169,20 +196,11 @@ describe('a run with more people to remind than one transaction sends', () => {
       ref: ref(i), weakness: `Weakness ${i + 1}`, source: 'risk' as const, ownerId: owner.id, dueOn: '2027-05-10',
     }))).returning({ id: poamItems.id });
     await db.insert(poamMilestones).values(items.map((item, i) => ({ itemId: item.id, seq: 1, description: `Step of ${ref(i)}`, dueOn: '2027-04-30' })));
-    // The database refuses the last owner's message, as a crash or a lost connection would stop the run in its second batch.
-    await db.execute(sql.raw(`
-      create or replace function stop_the_send() returns trigger as $$
-      begin raise exception 'the run stopped here'; end; $$ language plpgsql`));
-    await db.execute(sql.raw(`
-      create trigger stop_the_send before insert on outbox
-      for each row when (new.recipient_id = ${owners.at(-1)!.id}) execute function stop_the_send()`));
+    // The last owner's message is refused: the run stops in its second batch.
+    await stopTheSendAt(db, owners.at(-1)!.id);
   });
 
-  const messagesTo = async () => {
-    const counts = new Map<number, number>();
-    for (const m of await bot.t.db.select().from(outbox)) counts.set(m.recipientId, (counts.get(m.recipientId) ?? 0) + 1);
-    return owners.map((o) => counts.get(o.id) ?? 0);
-  };
+  const messagesTo = () => messageCounts(bot.t.db, owners.map((o) => o.id));
 
   it('keeps the batches sent, sends the rest on the re-run, each person one message, nothing twice, nothing since done', async () => {
     const db = bot.t.db;
@@ -215,5 +233,117 @@ describe('a run with more people to remind than one transaction sends', () => {
     await dailyNudges(db, morning('2027-05-04'), settings);
     expect(await messagesTo()).toEqual(owners.map(() => 1));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+});
+
+describe('ladders of a run stopped between its transactions', () => {
+  let bot: TestBot;
+  const fresh = botWithStoppableSend();
+  beforeEach(() => { bot = fresh(); });
+
+  // OWNERS people, each due one ladder step: of an evidence request (even) or a POA&M item (odd).
+  const evr = (i: number) => `EVR-${String(i + 1).padStart(4, '0')}`;
+  const poam = (i: number) => `POAM-${String(i + 1).padStart(4, '0')}`;
+  const refOf = (i: number) => (i % 2 === 0 ? evr(i) : poam(i));
+  /** Overdue a week, owned by someone without a manager: its step 2 tells every ISMS lead. */
+  const ESCALATED = 'POAM-9001';
+  let owners: number[];
+  let secondLead: number;
+
+  beforeEach(async () => {
+    const db = bot.t.db;
+    owners = (await db.insert(people).values(Array.from({ length: OWNERS }, (_, i) => ({
+      name: `Owner ${i + 1}`, email: `owner${i + 1}@test.example`, roles: ['control_owner' as const, 'staff' as const], timezone: 'Europe/Berlin',
+    }))).returning({ id: people.id })).map((p) => p.id);
+    // A second ISMS lead, the last person in the register: an escalation to the leads names the first and the last.
+    [{ id: secondLead }] = await db.insert(people).values({ name: 'Lars Lead', email: 'lars@test.example', roles: ['isms_lead', 'staff'], timezone: 'Europe/Berlin' }).returning({ id: people.id });
+    const [nia] = await db.insert(people).values({ name: 'Nia Owner', email: 'nia@test.example', roles: ['control_owner', 'staff'] }).returning({ id: people.id });
+    const evidenceOwners = owners.flatMap((id, i) => (i % 2 === 0 ? [{ id, i }] : []));
+    const made = await db.insert(controls).values(evidenceOwners.map(({ id, i }) => ({
+      code: `CTL-${i + 1}`, title: `Control ${i + 1}`, ownerId: id, evidenceFrequency: 'on_demand' as const,
+    }))).returning({ id: controls.id });
+    // Due in five days: the first step (a reminder a week ahead) is due; the next not before the due date.
+    await db.insert(evidenceRequests).values(evidenceOwners.map(({ id, i }, j) => ({
+      ref: evr(i), controlId: made[j].id, ownerId: id, dueOn: '2027-05-08', cycle: '2027-04',
+    })));
+    await db.insert(poamItems).values([
+      ...owners.flatMap((id, i) => (i % 2 === 1 ? [{ ref: poam(i), weakness: `Weakness ${i + 1}`, source: 'risk' as const, ownerId: id, dueOn: '2027-05-10' }] : [])),
+      { ref: ESCALATED, weakness: 'Unreviewed firewall rules', source: 'risk' as const, ownerId: nia.id, dueOn: '2027-04-26', escalationLevel: 2 },
+    ]);
+  });
+
+  const stopAt = (recipientId: number) => stopTheSendAt(bot.t.db, recipientId);
+  const messagesTo = (ids: number[]) => messageCounts(bot.t.db, ids);
+  const levels = async () => new Map([
+    ...(await bot.t.db.select().from(evidenceRequests)).map((r) => [r.ref, r.escalationLevel] as const),
+    ...(await bot.t.db.select().from(poamItems)).map((r) => [r.ref, r.escalationLevel] as const),
+  ]);
+  const escalations = async () => (await bot.t.db.select().from(auditEvents).where(eq(auditEvents.action, 'escalate'))).map((e) => e.entityRef).sort();
+  const toldOf = async (ref: string) => (await bot.t.db.select().from(nudgeLog).where(eq(nudgeLog.itemRef, ref))).map((n) => n.recipientId).sort((a, b) => a - b);
+
+  it('climbs each item with its message: the re-run sends the rest once, and an item closed meanwhile neither climbs nor is sent', async () => {
+    const db = bot.t.db;
+    const fire = morning('2027-05-03');
+    const [daily] = JOBS;
+    await stopAt(owners.at(-1)!);
+    await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
+    // Part of the owners have their one message; each item climbed if, and only if, its owner's message was queued.
+    const sent = await messagesTo(owners);
+    expect(sent.filter((n) => n === 1).length).toBeGreaterThan(0);
+    expect(sent.at(-1)).toBe(0);
+    expect(Math.max(...sent)).toBe(1);
+    const climbed = await levels();
+    expect(owners.map((_, i) => climbed.get(refOf(i)))).toEqual(sent);
+    expect(await escalations()).toEqual(owners.flatMap((_, i) => (sent[i] ? [refOf(i)] : [])).concat(ESCALATED).sort());
+    // The escalation reached both ISMS leads in the transaction that moved it, though they are the first and last in the register.
+    expect(await toldOf(ESCALATED)).toEqual([bot.ids.lead, secondLead]);
+
+    // Meanwhile the ISMS lead submits the evidence of one owner in the stopped part and marks another's item done.
+    const at = { now: morning('2027-05-03', '09:00') };
+    expect(await bot.sayText('lead', `/isms evidence submit ${evr(OWNERS - 2)} "export of the access review"`, at)).toContain(evr(OWNERS - 2));
+    expect(await bot.sayText('lead', `/isms poam done ${poam(OWNERS - 1)} "patched"`, at)).toContain(`Marked ${poam(OWNERS - 1)}`);
+    await db.execute(sql`drop trigger stop_the_send on outbox`);
+    expect(await runScheduledJob(db, daily, fire, settings)).toMatchObject({ ran: true });
+
+    // Every other owner has exactly one message naming their item; the two closed ones got none and stayed on their rung.
+    const closed = [OWNERS - 2, OWNERS - 1];
+    expect(await messagesTo(owners)).toEqual(owners.map((_, i) => (closed.includes(i) ? 0 : 1)));
+    const after = await levels();
+    expect(owners.map((_, i) => after.get(refOf(i)))).toEqual(owners.map((_, i) => (closed.includes(i) ? 0 : 1)));
+    expect(await escalations()).toEqual(owners.flatMap((_, i) => (closed.includes(i) ? [] : [refOf(i)])).concat(ESCALATED).sort());
+    const queued = new Map((await db.select().from(outbox)).map((m) => [m.recipientId, toPlainText(m.reply as Reply)]));
+    for (const [i, owner] of owners.entries()) if (!closed.includes(i)) expect(queued.get(owner)).toContain(refOf(i));
+    const logged = (await db.select().from(nudgeLog)).map((n) => n.key);
+    expect(new Set(logged).size).toBe(logged.length);
+    // One nudge per owner but the two, and the escalation's two.
+    expect(logged).toHaveLength(OWNERS);
+
+    // Run again that day, and the next: nothing is sent twice.
+    await dailyNudges(db, morning('2027-05-03', '07:00'), settings);
+    await dailyNudges(db, morning('2027-05-04'), settings);
+    expect(await messagesTo(owners)).toEqual(owners.map((_, i) => (closed.includes(i) ? 0 : 1)));
+    expect(await toldOf(ESCALATED)).toEqual([bot.ids.lead, secondLead]);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+
+  it('tells every ISMS lead of an escalation in the transaction that moves it, or none of them', async () => {
+    const db = bot.t.db;
+    const fire = morning('2027-05-03');
+    const [daily] = JOBS;
+    await stopAt(secondLead);
+    await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
+    expect(await toldOf(ESCALATED)).toEqual([]);
+    expect((await levels()).get(ESCALATED)).toBe(2);
+    expect(await escalations()).not.toContain(ESCALATED);
+
+    await db.execute(sql`drop trigger stop_the_send on outbox`);
+    expect(await runScheduledJob(db, daily, fire, settings)).toMatchObject({ ran: true });
+    expect(await toldOf(ESCALATED)).toEqual([bot.ids.lead, secondLead]);
+    expect((await levels()).get(ESCALATED)).toBe(3);
+    expect((await escalations()).filter((ref) => ref === ESCALATED)).toHaveLength(1);
+    for (const lead of [bot.ids.lead, secondLead]) {
+      const texts = (await db.select().from(outbox).where(eq(outbox.recipientId, lead))).map((m) => toPlainText(m.reply as Reply));
+      expect(texts).toEqual([expect.stringContaining(`${ESCALATED} Unreviewed firewall rules, owned by Nia Owner`)]);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { actions, reply, text, type Button, type ListItem, type Reply } from '..
 import type { Person } from '../core/actor.js';
 import type { NudgeSettings } from './settings.js';
 import { nextWorkingMoment, zoneOr } from '../core/time.js';
+import { appendAuditMany, type AuditInput } from '../core/audit.js';
 
 /** One thing a person is nudged about; the batch turns a person's nudges of one run into one message. */
 export interface Nudge {
@@ -146,42 +147,97 @@ export class NudgeBatch {
 /** Recipients whose nudges one transaction turns into messages. */
 export const SEND_BATCH = 500;
 
+/** Changes (claims) one transaction makes at most, as a run's step: the audit lock is held for their events' append alone. */
+const CLAIMS_PER_SEND = 500;
+
+/** How the scheduler signs the audit trail. */
+export const SCHEDULER_ACTOR = { id: null, label: 'ISMS scheduler' };
+
 /**
  * The change a nudge is about, made in the transaction that queues its message rather than committed
- * (and the nudge staged) before: e.g. a milestone moved to its next reminder day. Returns the nudges
- * still due (their item may have been closed since it was read), having made their change.
+ * (and the nudge staged) before: e.g. a milestone moved to its next reminder day, an item moved up its
+ * ladder. Returns the nudges still due (their item may have been closed since it was read), having made
+ * their change, and adds to `events` the audit event of each change made: they are appended last in
+ * that transaction.
  */
-export type Claim = (tx: Db, nudges: Nudge[]) => Promise<Nudge[]>;
-
-/** A nudge kept in memory until the run's end: with the change it is about (claim), or none (a reminder that only reads). */
-export interface HeldNudge { nudge: Nudge; claim?: Claim }
+export type Claim = (tx: Db, nudges: Nudge[], events: AuditInput[]) => Promise<Nudge[]>;
 
 /**
- * Turns every nudge of the run into one outbox message per person, a bounded batch of recipients per
- * transaction. First the people with held nudges: each batch takes their staged rows out of
- * scheduler_nudges, makes the held nudges' changes (claims) and queues the messages, all in one
+ * Nudges kept in memory until the run's end, with the one change they are about (claim), or none (a
+ * reminder that only reads). All of them are queued in one transaction with the change, or none are:
+ * an escalation to several people reaches all of them or, the run stopped, none.
+ */
+export interface HeldNudges { nudges: Nudge[]; claim?: Claim }
+
+/**
+ * The held nudges in batches of at most SEND_BATCH recipients and CLAIMS_PER_SEND changes, each person
+ * (and everyone sharing a change with them) in one batch only, in recipient order.
+ */
+function heldBatches(held: HeldNudges[]): { ids: number[]; groups: HeldNudges[] }[] {
+  // People one change nudges together are in one batch: joined, as union-find roots.
+  const parent = new Map<number, number>();
+  const root = (id: number): number => {
+    let r = id;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(id, r);
+    return r;
+  };
+  for (const { nudges } of held) {
+    const first = root(nudges[0].recipientId);
+    for (const n of nudges.slice(1)) {
+      const other = root(n.recipientId);
+      if (other !== first) parent.set(other, first);
+    }
+  }
+  const together = new Map<number, { ids: Set<number>; groups: HeldNudges[]; claims: number }>();
+  for (const group of held) {
+    const r = root(group.nudges[0].recipientId);
+    const set = together.get(r) ?? together.set(r, { ids: new Set(), groups: [], claims: 0 }).get(r)!;
+    for (const n of group.nudges) set.ids.add(n.recipientId);
+    set.groups.push(group);
+    if (group.claim) set.claims++;
+  }
+  const sets = [...together.values()].map((s) => ({ ...s, first: [...s.ids].reduce((a, b) => Math.min(a, b)) })).sort((a, b) => a.first - b.first);
+  const batches: { ids: number[]; groups: HeldNudges[]; claims: number }[] = [];
+  for (const set of sets) {
+    const last = batches.at(-1);
+    if (last && last.ids.length + set.ids.size <= SEND_BATCH && last.claims + set.claims <= CLAIMS_PER_SEND) {
+      last.ids.push(...set.ids);
+      last.groups.push(...set.groups);
+      last.claims += set.claims;
+    } else batches.push({ ids: [...set.ids], groups: [...set.groups], claims: set.claims });
+  }
+  return batches;
+}
+
+/**
+ * Turns every nudge of the run into one outbox message per person, in bounded batches. First the
+ * people with held nudges: each batch takes their staged rows out of scheduler_nudges, makes the held
+ * nudges' changes (claims), queues the messages and appends the changes' audit events, all in one
  * transaction, so a run stopped in between has neither queued nor changed the rest, and the next run
  * finds them due again. Then the staged nudges left, likewise: a run stopped in between leaves them
  * staged, and a re-run (or the next run) sends them. Never twice: keys already in nudge_log are dropped.
  */
-export async function sendNudges(db: Db, now: Date, settings: NudgeSettings, cycle: string, held: Map<number, HeldNudge[]> = new Map()): Promise<FlushResult> {
+export async function sendNudges(db: Db, now: Date, settings: NudgeSettings, cycle: string, held: HeldNudges[] = []): Promise<FlushResult> {
   const result: FlushResult = { messages: 0, nudges: 0 };
   const add = (sent: FlushResult) => {
     result.messages += sent.messages;
     result.nudges += sent.nudges;
   };
-  for (const ids of chunks([...held.keys()].sort((a, b) => a - b), SEND_BATCH)) {
+  for (const { ids, groups } of heldBatches(held)) {
     add(await db.transaction(async (tx) => {
       const batch = new NudgeBatch(now, settings, cycle);
       const taken = rows<{ nudge: Nudge }>(await tx.execute(sql`
         delete from ${schedulerNudges} where recipient_id = any(${`{${ids.join(',')}}`}::int[]) returning nudge`));
       for (const { nudge } of taken) batch.add(nudge);
       const byClaim = new Map<Claim | undefined, Nudge[]>();
-      for (const id of ids) {
-        for (const { nudge, claim } of held.get(id)!) (byClaim.get(claim) ?? byClaim.set(claim, []).get(claim)!).push(nudge);
-      }
-      for (const [claim, nudges] of byClaim) for (const n of claim ? await claim(tx, nudges) : nudges) batch.add(n);
-      return batch.flush(tx);
+      for (const { nudges, claim } of groups) (byClaim.get(claim) ?? byClaim.set(claim, []).get(claim)!).push(...nudges);
+      const events: AuditInput[] = [];
+      for (const [claim, nudges] of byClaim) for (const n of claim ? await claim(tx, nudges, events) : nudges) batch.add(n);
+      const sent = await batch.flush(tx);
+      // Last, so the audit lock every write of the bot waits for is held for this append alone.
+      await appendAuditMany(tx, SCHEDULER_ACTOR, events, now);
+      return sent;
     }));
   }
   for (;;) {

@@ -1,9 +1,10 @@
-import { and, eq, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { controls, evidenceRequests, EVIDENCE_FREQUENCIES } from '../../db/schema/index.js';
 import { nextRefs } from '../../core/refs.js';
 import { daysBetween } from '../../core/time.js';
-import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue } from './ladder.js';
+import { advanceLevels, climbLadders, dueText, intArray, LADDER_COLUMNS, ladderStepsDue, type LadderItem } from './ladder.js';
+import { rows } from '../../db/migrate.js';
 import { jobOf, RUN_BATCH, type JobPart } from './run.js';
 import { periodInWords } from '../../domain/evidence/words.js';
 
@@ -93,21 +94,23 @@ export const createDueEvidenceRequests: JobPart = async (run) => {
  * the requests whose next step is due today are read.
  */
 export const climbEvidenceLadders: JobPart = async (run) => {
-  const ids = await ladderStepsDue(run.db, evidenceRequests, OPEN, run.today, run.settings.ladderDays);
-  if (ids.length === 0) return;
-  const due = await run.db.select({ request: evidenceRequests, control: controls }).from(evidenceRequests)
-    .innerJoin(controls, eq(controls.id, evidenceRequests.controlId))
-    .where(and(
-      sql`${evidenceRequests.id} = any(${intArray(ids)})`,
-      // Just created by this run: the owner was told a moment ago.
-      ne(evidenceRequests.createdAt, run.now),
-    )).orderBy(evidenceRequests.id);
-  await climbLadders(run, due.map(({ request, control }) => ({
-    kind: 'evidence_request', id: request.id, ref: request.ref, ownerId: request.ownerId, dueOn: request.dueOn, escalationLevel: request.escalationLevel,
-    what: `evidence that ${control.code} ${control.title} works (${periodInWords(request.cycle)})`,
-    ownerButton: { label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' },
-    leadButton: { label: 'Evidence register', command: 'register evidence' },
-  })), (tx, items) => advanceLevels(tx, evidenceRequests, items, OPEN));
+  // Not those just created by this run: the owner was told a moment ago.
+  const notJustCreated = sql`${OPEN} and created_at <> ${run.now.toISOString()}::timestamptz`;
+  const due = rows<Pick<LadderItem, 'id' | 'ref' | 'ownerId' | 'dueOn' | 'escalationLevel'> & { controlId: number; cycle: string }>(await run.db.execute(sql`
+    ${ladderStepsDue(evidenceRequests, notJustCreated, run.today, run.settings.ladderDays, sql`${LADDER_COLUMNS}, control_id as "controlId", cycle`)} order by id`));
+  if (due.length === 0) return;
+  // Apart, and only when some are due: joined in, the planner hashes every control even on a day with none due.
+  const named = new Map((await run.db.select({ id: controls.id, code: controls.code, title: controls.title }).from(controls)
+    .where(sql`${controls.id} = any(${intArray([...new Set(due.map((r) => r.controlId))])})`)).map((c) => [c.id, c]));
+  await climbLadders(run, due.map(({ controlId, cycle, ...request }) => {
+    const control = named.get(controlId)!;
+    return {
+      ...request, kind: 'evidence_request',
+      what: `evidence that ${control.code} ${control.title} works (${periodInWords(cycle)})`,
+      ownerButton: { label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' },
+      leadButton: { label: 'Evidence register', command: 'register evidence' },
+    };
+  }), (tx, items) => advanceLevels(tx, evidenceRequests, items, OPEN));
 };
 
 export const createEvidenceRequests = jobOf(createDueEvidenceRequests);

@@ -7,6 +7,8 @@ import { isLead, toActor } from '../../core/actor.js';
 import { LADDER_TOP } from '../settings.js';
 import { addDays, daysBetween } from '../../core/time.js';
 import { RUN_BATCH, type JobRun } from './run.js';
+import type { Claim, Nudge } from '../batch.js';
+import type { AuditInput } from '../../core/audit.js';
 
 /** "due in 3 days (2026-12-31)", "due today", "overdue by 8 days (was due 2026-11-30)". */
 export function dueText(dueOn: string, today: string): string {
@@ -73,15 +75,19 @@ export interface LadderItem {
  */
 export type Advance = (tx: Db, items: LadderItem[]) => Promise<Set<number>>;
 
+/** The columns of a due item every ladder reads, named as LadderItem names them. */
+export const LADDER_COLUMNS = sql`id, ref, owner_id as "ownerId", due_on::text as "dueOn", escalation_level as "escalationLevel"`;
+
 /**
- * The live items whose next ladder step is due today: level below the top and today at least the due
- * date plus that level's ladder days. One range per level, each its own branch, so the partial
- * (escalation_level, due_on) index answers it on a quiet day without reading the open rows.
+ * The live items whose next ladder step is due today, with `columns`: level below the top and today at
+ * least the due date plus that level's ladder days. One range per level, each its own branch, so the
+ * partial (escalation_level, due_on) index answers it without reading the open rows, and the rows come
+ * from that index's scan rather than from a second lookup by id (which on a heavy day the planner
+ * answers by reading the whole table).
  */
-export async function ladderStepsDue(tx: Db, table: typeof evidenceRequests | typeof poamItems, live: SQL, today: string, ladderDays: readonly number[]): Promise<number[]> {
-  const steps = ladderDays.slice(0, LADDER_TOP).map((days, level) =>
-    sql`select id from ${table} where ${live} and escalation_level = ${level}::int and due_on <= ${addDays(today, -days)}::date`);
-  return rows<{ id: number }>(await tx.execute(sql.join(steps, sql` union all `))).map((r) => r.id);
+export function ladderStepsDue(table: typeof evidenceRequests | typeof poamItems, live: SQL, today: string, ladderDays: readonly number[], columns: SQL): SQL {
+  return sql.join(ladderDays.slice(0, LADDER_TOP).map((days, level) =>
+    sql`select ${columns} from ${table} where ${live} and escalation_level = ${level}::int and due_on <= ${addDays(today, -days)}::date`), sql` union all `);
 }
 
 /**
@@ -109,10 +115,13 @@ export const intArray = (ids: number[]) => sql`${`{${ids.join(',')}}`}::int[]`;
 
 /**
  * Takes the next due step of each item's ladder, at most one step per run: 0 reminds the owner,
- * 1 reminds them again, 2 tells their manager (or the ISMS lead when they have none), 3 puts
+ * 1 reminds them again, 2 tells their manager (or the ISMS leads when they have none), 3 puts
  * the item on the management body's digest. The owner's leave holds the ladder. Each step's key
  * names the due date, so a moved due date (an approved extension resets escalation_level) climbs
- * a fresh ladder instead of finding its steps already taken. The items move a batch per statement.
+ * a fresh ladder instead of finding its steps already taken. A step that tells someone is held to the
+ * run's end, where the item moves up, with its audit event, in the transaction that queues all its
+ * messages: a run stopped before that leaves it where it was, and an item closed meanwhile stays put
+ * and tells nobody. A step that tells nobody moves its items a batch per transaction here.
  */
 export async function climbLadders(run: JobRun, items: LadderItem[], advance: Advance): Promise<void> {
   // stepDue, with each rung's latest due date worked out once rather than once per item.
@@ -136,45 +145,61 @@ export async function climbLadders(run: JobRun, items: LadderItem[], advance: Ad
     return item.escalationLevel === 2 && managerId !== null ? [managerId] : [];
   }));
   if (moving.some((item) => item.escalationLevel === 2)) await run.leads();
-  // Each batch moves its items and stages their nudges and audit events in one transaction.
-  for (let i = 0; i < moving.length; i += RUN_BATCH) {
+  /** The item each held nudge is about. */
+  const about = new Map<string, LadderItem>();
+  const climb: Claim = async (tx, nudges, events) => {
+    const mine = [...new Map(nudges.map((n) => [about.get(n.key)!.id, about.get(n.key)!])).values()];
+    const moved = await advance(tx, mine);
+    for (const item of mine.filter((x) => moved.has(x.id))) events.push(climbed(run, item));
+    return nudges.filter((n) => moved.has(about.get(n.key)!.id));
+  };
+  const untold: LadderItem[] = [];
+  for (const item of moving) {
+    const nudges = await nudgesOf(run, item);
+    if (nudges.length === 0) untold.push(item);
+    for (const n of nudges) about.set(n.key, item);
+    run.hold(nudges, climb);
+  }
+  for (let i = 0; i < untold.length; i += RUN_BATCH) {
     await run.step(async (tx) => {
-      const part = moving.slice(i, i + RUN_BATCH);
+      const part = untold.slice(i, i + RUN_BATCH);
       const moved = await advance(tx, part);
-      for (const item of part.filter((x) => moved.has(x.id))) await climbed(run, item);
+      for (const item of part.filter((x) => moved.has(x.id))) await run.audit(climbed(run, item));
     });
   }
 }
 
-/** The audit event and the nudges of one item that moved up a rung. */
-async function climbed(run: JobRun, item: LadderItem): Promise<void> {
+/** The audit event of an item that moved up a rung. */
+function climbed(run: JobRun, item: LadderItem): AuditInput {
   const step = item.escalationLevel;
-  const owner = (await run.person(item.ownerId))!;
-  await run.audit({
+  run.count(`step ${step}`);
+  return {
     action: 'escalate', entity: item.kind, entityRef: item.ref,
     before: { escalationLevel: step }, after: { escalationLevel: step + 1 },
-  });
-  run.count(`step ${step}`);
+  };
+}
+
+/** Whom an item's next step tells, and what: nobody at step 3 (the item shows on the management body's weekly digest). */
+async function nudgesOf(run: JobRun, item: LadderItem): Promise<Nudge[]> {
+  const step = item.escalationLevel;
+  const owner = (await run.person(item.ownerId))!;
   const dueNote = dueText(item.dueOn, run.today);
   const nudge = { itemRef: item.ref, kind: item.kind, step };
   if (step === 0 || step === 1) {
-    run.batch.add({
+    return [{
       ...nudge, recipientId: owner.id, key: `${item.kind}:${item.ref}:${owner.id}:${item.dueOn}:step${step}`,
       title: `${step === 0 ? '' : 'Reminder: '}${item.ref} ${item.what}`, detail: dueNote, button: item.ownerButton,
-    });
-  } else if (step === 2) {
-    const manager = owner.managerId !== null ? await run.person(owner.managerId) : undefined;
-    const told = manager ? [manager] : await run.leads();
-    for (const person of told) {
-      run.batch.add({
-        ...nudge, recipientId: person.id, key: `${item.kind}:${item.ref}:${person.id}:${item.dueOn}:step${step}`,
-        title: `${item.ref} ${item.what}, owned by ${owner.name}`,
-        detail: `${dueNote}; ${owner.name} was reminded twice. You are told as ${manager ? 'their manager' : 'ISMS lead'}.`,
-        button: isLead(toActor(person)) ? item.leadButton : undefined,
-      });
-    }
+    }];
   }
-  // Step 3 has no message of its own: the item now shows on the management body's weekly digest.
+  if (step !== 2) return [];
+  const manager = owner.managerId !== null ? await run.person(owner.managerId) : undefined;
+  const told = manager ? [manager] : await run.leads();
+  return told.map((person) => ({
+    ...nudge, recipientId: person.id, key: `${item.kind}:${item.ref}:${person.id}:${item.dueOn}:step${step}`,
+    title: `${item.ref} ${item.what}, owned by ${owner.name}`,
+    detail: `${dueNote}; ${owner.name} was reminded twice. You are told as ${manager ? 'their manager' : 'ISMS lead'}.`,
+    button: isLead(toActor(person)) ? item.leadButton : undefined,
+  }));
 }
 
 export const isOnBoardDigest = (level: number) => level >= LADDER_TOP;

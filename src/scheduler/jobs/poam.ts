@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { people, poamItems, poamMilestones, POAM_STATUSES } from '../../db/schema/index.js';
 import { daysBetween } from '../../core/time.js';
-import { advanceLevels, climbLadders, dueText, intArray, ladderStepsDue, reminderCycle } from './ladder.js';
+import { advanceLevels, climbLadders, dueText, intArray, LADDER_COLUMNS, ladderStepsDue, reminderCycle, type LadderItem } from './ladder.js';
 import { jobOf, type JobPart } from './run.js';
 import type { Claim } from '../batch.js';
 import { rows } from '../../db/migrate.js';
@@ -12,9 +12,9 @@ const LIVE = sql`status in ('open', 'in_progress')`;
 
 /** (3) Open POA&M items climb the ladder around their due date; marking an item done stops it, reopening it resumes it. */
 export const climbPoamLadders: JobPart = async (run) => {
-  const ids = await ladderStepsDue(run.db, poamItems, LIVE, run.today, run.settings.ladderDays);
-  if (ids.length === 0) return;
-  const due = await run.db.select().from(poamItems).where(sql`${poamItems.id} = any(${intArray(ids)})`).orderBy(poamItems.id);
+  const due = rows<Pick<LadderItem, 'id' | 'ref' | 'ownerId' | 'dueOn' | 'escalationLevel'> & { weakness: string }>(await run.db.execute(sql`
+    ${ladderStepsDue(poamItems, LIVE, run.today, run.settings.ladderDays, sql`${LADDER_COLUMNS}, weakness`)} order by id`));
+  if (due.length === 0) return;
   await climbLadders(run, due.map((item) => ({
     kind: 'poam_item', id: item.id, ref: item.ref, ownerId: item.ownerId, dueOn: item.dueOn, escalationLevel: item.escalationLevel,
     what: item.weakness,

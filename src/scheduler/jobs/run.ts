@@ -3,12 +3,11 @@ import type { Db } from '../../db/client.js';
 import { people } from '../../db/schema/index.js';
 import { appendAuditMany, type AuditInput } from '../../core/audit.js';
 import type { Person } from '../../core/actor.js';
-import { NudgeBatch, sendNudges, type Claim, type HeldNudge, type Nudge } from '../batch.js';
+import { NudgeBatch, SCHEDULER_ACTOR, sendNudges, type Claim, type HeldNudges, type Nudge } from '../batch.js';
 import type { NudgeSettings } from '../settings.js';
 import { localDate } from '../../core/time.js';
 
-/** How the scheduler signs the audit trail. */
-export const SCHEDULER_ACTOR = { id: null, label: 'ISMS scheduler' };
+export { SCHEDULER_ACTOR };
 
 export type JobSummary = Record<string, number>;
 
@@ -29,7 +28,7 @@ export class JobRun {
   private readonly people = new Map<number, Person>();
   private readonly events: AuditInput[] = [];
   /** Nudges sent at the run's end, each person's with their staged ones (see hold). */
-  readonly held = new Map<number, HeldNudge[]>();
+  readonly held: HeldNudges[] = [];
   private leadList?: Person[];
   /** The transaction of the step running now: reads made during it go through it (PGlite has one connection). */
   private current?: Db;
@@ -73,14 +72,13 @@ export class JobRun {
   }
 
   /**
-   * A nudge sent at the run's end without being staged first: a reminder that changes nothing (a re-run
-   * decides it again, and its key keeps it from going twice), or one whose change, `claim`, is made in
-   * the transaction that queues its message, so a run stopped before that leaves it due.
+   * Nudges sent at the run's end without being staged first: a reminder that changes nothing (a re-run
+   * decides it again, and its key keeps it from going twice), or the nudges of one change, `claim`, made
+   * in the transaction that queues all their messages, so a run stopped before that leaves it due.
    */
-  hold(nudge: Nudge, claim?: Claim): void {
-    const mine = this.held.get(nudge.recipientId);
-    if (mine) mine.push({ nudge, claim });
-    else this.held.set(nudge.recipientId, [{ nudge, claim }]);
+  hold(nudges: Nudge | Nudge[], claim?: Claim): void {
+    const all = Array.isArray(nudges) ? nudges : [nudges];
+    if (all.length > 0) this.held.push({ nudges: all, claim });
   }
 
   /** People by id, loaded once per run. */
@@ -97,9 +95,13 @@ export class JobRun {
   async loadPeople(ids: number[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.people.has(id));
     if (missing.length === 0) return;
-    // One array parameter, whatever the number of people.
-    const found = await (this.current ?? this.db).select().from(people).where(sql`${people.id} = any(${`{${missing.join(',')}}`}::int[])`);
-    for (const p of found) this.people.set(p.id, p);
+    // One array parameter per chunk: a few thousand ids at once (a heavy day's owners) the planner reads
+    // by scanning the whole table, while a chunk's are read by the primary key.
+    for (let i = 0; i < missing.length; i += PEOPLE_CHUNK) {
+      const part = missing.slice(i, i + PEOPLE_CHUNK);
+      const found = await (this.current ?? this.db).select().from(people).where(sql`${people.id} = any(${`{${part.join(',')}}`}::int[])`);
+      for (const p of found) this.people.set(p.id, p);
+    }
   }
 
   async leads(): Promise<Person[]> {
@@ -114,12 +116,15 @@ export class JobRun {
   }
 }
 
+/** People read per statement (see loadPeople). */
+const PEOPLE_CHUNK = 1000;
+
 export type JobPart = (run: JobRun) => Promise<void>;
 
 /**
- * Runs parts one after another, each committing in bounded batches (every change, such as a new request
- * or an escalation, with the nudges it causes, staged) or holding its nudges (see hold), then sends each
- * person one message for all they were nudged about. Stopped at any point, a re-run does what is left and
+ * Runs parts one after another, each committing in bounded batches (every change, such as a new request,
+ * with the nudges it causes, staged) or holding its nudges with the change they are about, such as an
+ * escalation (see hold), then sends each person one message for all they were nudged about. Stopped at any point, a re-run does what is left and
  * sends each nudge once.
  */
 export function jobOf(...parts: JobPart[]): Job {
