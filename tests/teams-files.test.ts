@@ -250,9 +250,11 @@ describe('Teams: files offered with a consent card', () => {
     }
   });
 
+  /** The activity as Teams sends it now and then: without the sender's Entra id (the member look-up has it). */
+  const withoutEntraId = <T extends Partial<Activity>>(activity: T): T => ({ ...activity, from: { id: activity.from!.id, name: activity.from!.name } });
+
   it('offers a file in the personal chat, and uploads it on accept, when Teams leaves the Entra id out of the activities (the member look-up has it)', async () => {
     connector.members.set(teamsUserOf('lead').id, { ...teamsUserOf('lead'), email: 'lena@test.example' });
-    const withoutEntraId = <T extends Partial<Activity>>(activity: T): T => ({ ...activity, from: { id: activity.from!.id, name: activity.from!.name } });
     const posted = await send(withoutEntraId(personalMessage('lead', 'export findings csv')));
     expect(cardText(cardOf(posted[0].activity))).toContain(': accept below to save it to your OneDrive.');
     const offeredCard = posted.find((p) => consentOf(p.activity))!;
@@ -262,6 +264,22 @@ describe('Teams: files offered with a consent card', () => {
     expect(status).toBe(200);
     expect(session.complete).toBe(true);
     expect(answered[0].activity.attachments[0]).toMatchObject({ contentType: FILE_INFO_TYPE });
+  });
+
+  it('offers a file later, outside a reply, in the personal chat kept from an activity without the Entra id', async () => {
+    connector.members.set(teamsUserOf('lead').id, { ...teamsUserOf('lead'), email: 'lena@test.example' });
+    await send(withoutEntraId(personalMessage('lead', 'help')));
+    // Asked in a channel: the file goes to the personal chat kept above, as a message of the bot's own.
+    const posted = await send(channelMention('lead', 'export findings csv'));
+    const personal = posted.filter((p) => p.conversationId === personalChatOf('lead'));
+    expect(cardText(cardOf(personal[0].activity))).toContain(': accept below to save it to your OneDrive.');
+    const offeredCard = personal.find((p) => consentOf(p.activity))!;
+    expect((await lastOffer()).offeredTo).toBe(teamsUserOf('lead').aadObjectId);
+    const uploadUrl = connector.uploadSession('findings.csv');
+    const session = [...connector.uploads.values()].at(-1)!;
+    const { status } = await invoke(consentInvoke('lead', offeredCard.id, 'accept', consentOf(offeredCard.activity).content.acceptContext, uploadUrl));
+    expect(status).toBe(200);
+    expect(session.complete).toBe(true);
   });
 
   it('says in the evidence bundle\'s verify hint to download the zip before running the check, and on the line after it to accept the file offered below', async () => {

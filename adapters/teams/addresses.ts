@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, like, sql } from 'drizzle-orm';
 import type { ConversationReference } from 'botbuilder';
 import type { Db } from '../../src/db/client.js';
-import { chatAddresses, messageLinks } from '../../src/db/schema/index.js';
+import { chatAddresses, messageLinks, people } from '../../src/db/schema/index.js';
 import { EVIDENCE_REQUEST } from '../../src/core/inbound.js';
 
 export const PLATFORM = 'teams';
@@ -17,6 +17,12 @@ export async function loadReference(db: Db, personId: number): Promise<Partial<C
 export async function saveReference(db: Db, personId: number, reference: Partial<ConversationReference>): Promise<void> {
   // The activity id belongs to one message, not to the conversation.
   const { activityId: _activityId, ...conversation } = reference;
+  // Teams leaves the Entra id out of an activity now and then: the id linked to the person (the member
+  // look-up's) goes with the conversation, or files offered there later, outside a reply, are offered to nobody.
+  if (conversation.user && !conversation.user.aadObjectId) {
+    const [linked] = await db.select({ id: people.teamsAadObjectId }).from(people).where(eq(people.id, personId));
+    if (linked?.id) conversation.user = { ...conversation.user, aadObjectId: linked.id };
+  }
   const address = JSON.stringify(conversation);
   const [current] = await db.select({ address: chatAddresses.address }).from(chatAddresses)
     .where(and(eq(chatAddresses.personId, personId), eq(chatAddresses.platform, PLATFORM)));

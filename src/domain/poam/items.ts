@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, poamClosures, poamExtensions, poamItems, poamMilestones } from '../../db/schema/index.js';
 import { isLead, type Actor } from '../../core/actor.js';
+import { decidersRule } from '../../core/duties.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import type { Button, ListItem } from '../../core/reply.js';
 import { readersDay } from '../../core/time.js';
@@ -60,6 +61,8 @@ export interface ItemView {
   item: PoamItem;
   milestones: Milestone[];
   pendingExtension?: Extension;
+  /** Who may decide the pending extension request (core/duties.ts): its Approve/Reject buttons are theirs. */
+  extensionDeciders?: number[];
   /** The claim that the item is done, while it waits for verification, and who made it. */
   awaitingClosure?: Closure;
   closedBy?: string;
@@ -92,13 +95,17 @@ export async function itemViews(db: Db, where: SQL | undefined): Promise<ItemVie
   const claims = await db.select({ closure: poamClosures, by: people.name }).from(poamClosures)
     .innerJoin(people, eq(people.id, poamClosures.submittedBy))
     .where(and(inArray(poamClosures.itemId, ids), eq(poamClosures.status, 'awaiting_verification')));
+  // The deciding roles' holders are read once for the whole list, not once per request.
+  const deciders = pending.length ? await decidersRule(db) : undefined;
   return items.map(({ item, ownerName }) => {
     const claim = claims.find((c) => c.closure.itemId === item.id);
+    const pendingExtension = pending.find((e) => e.itemId === item.id);
     return {
       item,
       ownerName,
       milestones: milestones.filter((m) => m.itemId === item.id),
-      pendingExtension: pending.find((e) => e.itemId === item.id),
+      pendingExtension,
+      extensionDeciders: pendingExtension && deciders?.([pendingExtension.requestedBy, item.ownerId]).people.map((p) => p.id),
       awaitingClosure: claim?.closure,
       closedBy: claim?.by,
     };
@@ -110,14 +117,16 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
   if (view.awaitingClosure) return awaitingEntry(view, view.awaitingClosure, viewer, showOwner);
   const { item, milestones, pendingExtension } = view;
   const open = milestones.filter((m) => !m.doneAt);
-  const buttons: Button[] = open.map((m) => ({ label: `Milestone ${m.seq} done`, command: `poam done ${item.ref} ${m.seq}` }));
-  if (open.length === 0) buttons.push({ label: 'Mark item completed', command: `poam done ${item.ref}`, style: 'primary' });
-  // Nobody decides a request they asked for or that extends their own item (core/duties.ts).
-  const decides = isLead(viewer) && viewer.id !== pendingExtension?.requestedBy && viewer.id !== item.ownerId;
-  if (pendingExtension && decides) {
+  // Readers of the whole list (auditors, the management body) get no buttons for work that is not theirs.
+  const works = viewer.id === item.ownerId || isLead(viewer);
+  const buttons: Button[] = works ? open.map((m) => ({ label: `Milestone ${m.seq} done`, command: `poam done ${item.ref} ${m.seq}` })) : [];
+  if (works && open.length === 0) buttons.push({ label: 'Mark item completed', command: `poam done ${item.ref}`, style: 'primary' });
+  // Whoever may decide the request by the rule "poam approve" enforces (core/duties.ts) gets its buttons, the
+  // management body too when every lead had a part; nobody decides a request they asked for or on their own item.
+  if (pendingExtension && view.extensionDeciders?.includes(viewer.id)) {
     buttons.push({ label: 'Approve extension', command: `poam approve ${pendingExtension.ref}`, style: 'primary' });
     buttons.push({ label: 'Reject extension', command: `poam reject ${pendingExtension.ref}`, style: 'danger' });
-  } else if (!pendingExtension) {
+  } else if (works && !pendingExtension) {
     buttons.push({ label: 'Request extension', command: `poam extend ${item.ref}` });
   }
   return {
@@ -128,8 +137,7 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
       ...milestones.map((m) => ({ label: `Milestone ${m.seq}: ${m.description}`, value: milestoneLine(m, today, viewer.timezone) })),
       ...(pendingExtension ? [{ label: 'Extension requested', value: `${pendingExtension.ref}: to ${pendingExtension.requestedDueOn}, awaiting the ISMS lead` }] : []),
     ],
-    // Readers of the whole list (auditors, the management body) get no buttons for work that is not theirs.
-    buttons: viewer.id === item.ownerId || isLead(viewer) ? buttons : [],
+    buttons,
   };
 }
 

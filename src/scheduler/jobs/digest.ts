@@ -1,6 +1,6 @@
-import { and, asc, count, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import {
-  controls, evidenceItems, evidenceRequests, people, poamItems, poamMilestones, policyAcknowledgements, scopeChanges, suppliers, trainingAttestations, POAM_STATUSES,
+  controls, evidenceItems, evidenceRequests, people, poamExtensions, poamItems, poamMilestones, policyAcknowledgements, scopeChanges, suppliers, trainingAttestations, POAM_STATUSES,
 } from '../../db/schema/index.js';
 import { enqueue } from '../../core/outbox.js';
 import { actions, fields, reply, text, type Block, type ListItem, type Reply } from '../../core/reply.js';
@@ -103,9 +103,10 @@ const scopeChangesIn = (n: number) => `${n} scope change${n === 1 ? '' : 's'}`;
  * Who may decide the items waiting for triage, by declarer: decidersOf, the rule "triage accept" enforces
  * (core/duties.ts), its roles' holders read once, with how many items each declarer has waiting.
  */
-async function triageDeciders(tx: Db): Promise<{ declaredBy: number; waiting: number; deciders: ReturnType<Awaited<ReturnType<typeof decidersRule>>> }[]> {
+type DecidersRule = Awaited<ReturnType<typeof decidersRule>>;
+
+async function triageDeciders(tx: Db, rule: DecidersRule): Promise<{ declaredBy: number; waiting: number; deciders: ReturnType<DecidersRule> }[]> {
   const declarers = await tx.select({ declaredBy: scopeChanges.declaredBy, waiting: count() }).from(scopeChanges).where(PROPOSED).groupBy(scopeChanges.declaredBy);
-  const rule = await decidersRule(tx);
   return declarers.map((d) => ({ ...d, deciders: rule([d.declaredBy]) }));
 }
 
@@ -136,6 +137,39 @@ async function triageDigest(tx: Db, person: Person, deciders: Awaited<ReturnType
   return { blocks, decidable };
 }
 
+const REQUESTED = eq(poamExtensions.status, 'requested');
+
+/**
+ * Who may decide the extension requests waiting for a decision, by requester and item owner: the rule
+ * "poam approve" enforces (core/duties.ts), with how many requests each pair has waiting.
+ */
+async function extensionDeciders(tx: Db, rule: DecidersRule): Promise<{ by: number; owner: number; waiting: number; deciders: ReturnType<DecidersRule> }[]> {
+  const pairs = await tx.select({ by: poamExtensions.requestedBy, owner: poamItems.ownerId, waiting: count() })
+    .from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId))
+    .where(REQUESTED).groupBy(poamExtensions.requestedBy, poamItems.ownerId);
+  return pairs.map((p) => ({ ...p, deciders: rule([p.by, p.owner]) }));
+}
+
+/** The extension requests the person may decide, oldest first; nothing when there are none. */
+async function extensionDigest(tx: Db, person: Person, deciders: Awaited<ReturnType<typeof extensionDeciders>>): Promise<Block[]> {
+  const theirs = deciders.filter((d) => d.deciders.people.some((p) => p.id === person.id));
+  const decidable = theirs.reduce((n, d) => n + d.waiting, 0);
+  if (decidable === 0) return [];
+  const shown = await tx.select({ extension: poamExtensions, item: poamItems, requester: people.name })
+    .from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId)).innerJoin(people, eq(people.id, poamExtensions.requestedBy))
+    .where(and(REQUESTED, or(...theirs.map((d) => and(eq(poamExtensions.requestedBy, d.by), eq(poamItems.ownerId, d.owner))))))
+    .orderBy(asc(poamExtensions.requestedAt), asc(poamExtensions.id)).limit(SHOWN);
+  const byBoard = theirs.some((d) => d.deciders.role === 'management_body');
+  return [
+    text(`${decidable} POA&M extension request${decidable === 1 ? ' waits' : 's wait'} for your decision${byBoard ? ' (the management body decides those every ISMS lead had a part in)' : ''}.`),
+    list('Extension requests waiting for your decision', shown.map(({ extension, item, requester }) => ({
+      title: `${extension.ref} ${item.ref} ${item.weakness}`,
+      detail: `${requester} asks to move the due date from ${extension.previousDueOn} to ${extension.requestedDueOn}`,
+    })), decidable),
+    actions({ label: 'Open POA&M items', command: 'poam --all', style: 'primary' }),
+  ];
+}
+
 /** What reaches the management body: items that stayed overdue through every rung of the ladder. */
 async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: number }> {
   const { db: tx, today } = run;
@@ -164,7 +198,7 @@ async function boardDigest(run: JobRun): Promise<{ blocks: Block[]; escalated: n
 }
 
 /**
- * (7) The weekly digest: the ISMS lead's (overdue, this week, triage waiting) and, when anything was
+ * (7) The weekly digest: the ISMS lead's (overdue, this week, triage and extension requests waiting) and, when anything was
  * escalated that far or waits for their triage, the management body's. One message per person, in their working hours.
  */
 export const weeklyDigest: Job = (db, now, settings) => db.transaction(async (tx) => {
@@ -175,13 +209,19 @@ export const weeklyDigest: Job = (db, now, settings) => db.transaction(async (tx
   const leadBlocks = new Map<string | null, Block[]>();
   for (const p of leads) if (!leadBlocks.has(p.timezone)) leadBlocks.set(p.timezone, await leadDigest(run, p.timezone));
   const { blocks: boardBlocks, escalated } = board.length ? await boardDigest(run) : { blocks: [], escalated: 0 };
-  const deciders = await triageDeciders(tx);
+  // The deciding roles' holders are read once for the whole digest.
+  const rule = await decidersRule(tx);
+  const deciders = await triageDeciders(tx, rule);
+  const extensions = await extensionDeciders(tx, rule);
   const recipients = new Map<number, { person: typeof people.$inferSelect; blocks: Block[] }>();
-  for (const p of leads) recipients.set(p.id, { person: p, blocks: [...leadBlocks.get(p.timezone)!, ...(await triageDigest(tx, p, deciders)).blocks] });
+  for (const p of leads) {
+    recipients.set(p.id, { person: p, blocks: [...leadBlocks.get(p.timezone)!, ...(await triageDigest(tx, p, deciders)).blocks, ...await extensionDigest(tx, p, extensions)] });
+  }
   for (const p of board) {
-    // A member who is also a lead read their triage above; a member reads it when every lead had a part in some.
+    // A member who is also a lead read their decisions above; a member reads those every lead had a part in.
     const triage = recipients.has(p.id) ? undefined : await triageDigest(tx, p, deciders);
-    const theirs = [...boardBlocks, ...(triage?.decidable ? triage.blocks : [])];
+    const extension = recipients.has(p.id) ? [] : await extensionDigest(tx, p, extensions);
+    const theirs = [...boardBlocks, ...(triage?.decidable ? triage.blocks : []), ...extension];
     if (theirs.length === 0) continue;
     const entry = recipients.get(p.id) ?? { person: p, blocks: [] };
     entry.blocks.push(...(entry.blocks.length ? [{ type: 'divider' } as Block] : []), ...theirs);
