@@ -178,6 +178,13 @@ describe('/isms poam', () => {
       expect(buttonCommands(await bot.say('lead', '/isms poam --all', { now }))).toContain('poam approve PEX-0001');
     });
 
+    it('says the management body decides a request the only ISMS lead made, in the answer and on the item', async () => {
+      const asked = await bot.sayText('lead', '/isms poam extend POAM-0002 2026-05-31 "the restore test needs a second site"', { now });
+      expect(asked).toContain('Requested an extension of POAM-0002 to 2026-05-31 (PEX-0001). The management body (every ISMS lead had a part in it) will approve or reject it;');
+      expect(await bot.sayText('staff', '/isms poam', { now })).toContain('Extension requested: PEX-0001: to 2026-05-31, awaiting the management body (every ISMS lead had a part in it)');
+      expect(toPlainText(await requestExtension())).toContain('The ISMS lead will approve or reject it;');
+    });
+
     it('lets only the ISMS lead approve; approval moves the due date and tells the owner', async () => {
       await requestExtension();
       expect(await bot.sayText('owner', '/isms poam approve PEX-0001', { now })).toContain('Only the ISMS lead or the management body may use "/isms poam approve"');

@@ -32,7 +32,7 @@ export async function requestExtension(ctx: CommandContext, input: { item: strin
   const [pending] = await ctx.db.select().from(poamExtensions)
     .where(and(eq(poamExtensions.itemId, item.id), eq(poamExtensions.status, 'requested')));
   if (pending) {
-    throw conflict(`${pending.ref} already asks to extend ${item.ref} to ${pending.requestedDueOn} and waits for the ISMS lead's decision; one request at a time.`,
+    throw conflict(`${pending.ref} already asks to extend ${item.ref} to ${pending.requestedDueOn} and waits for a decision; one request at a time.`,
       'Ask your ISMS lead to decide it first.');
   }
   if (input.date <= item.dueOn) {
@@ -95,9 +95,12 @@ export const poamExtendCommand = defineCommand({
     if (!input.date) throw invalid('Give the new due date (YYYY-MM-DD) after the item reference.').on('date');
     if (!input.reason) throw invalid('Give the reason for the extension after the new due date.').on('reason');
     const { item, extension } = await requestExtension(ctx, { item: input.item, date: input.date, reason: input.reason });
+    // Who decides, by the rule "poam approve" enforces: the management body when every ISMS lead had a part in it.
+    const { role } = await decidersOf(ctx.db, [extension.requestedBy, item.ownerId]);
+    const decider = role === 'management_body' ? 'The management body (every ISMS lead had a part in it)' : 'The ISMS lead';
     return {
       ...reply(
-        text(`Requested an extension of ${item.ref} to ${extension.requestedDueOn} (${extension.ref}). The ISMS lead will approve or reject it; until then the due date stays ${item.dueOn}.`, 'success'),
+        text(`Requested an extension of ${item.ref} to ${extension.requestedDueOn} (${extension.ref}). ${decider} will approve or reject it; until then the due date stays ${item.dueOn}.`, 'success'),
         fields([
           { label: 'Request', value: extension.ref },
           { label: 'Item', value: `${item.ref} — ${item.weakness}` },

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { people, poamClosures, poamExtensions, poamItems, poamMilestones } from '../../db/schema/index.js';
+import { people, poamClosures, poamExtensions, poamItems, poamMilestones, type Role } from '../../db/schema/index.js';
 import { isLead, type Actor } from '../../core/actor.js';
 import { decidersRule } from '../../core/duties.js';
 import { forbidden, notFound } from '../../core/errors.js';
@@ -63,6 +63,8 @@ export interface ItemView {
   pendingExtension?: Extension;
   /** Who may decide the pending extension request (core/duties.ts): its Approve/Reject buttons are theirs. */
   extensionDeciders?: number[];
+  /** Which role decides it: the ISMS lead, or the management body when every lead had a part. */
+  extensionDecidedBy?: Role;
   /** The claim that the item is done, while it waits for verification, and who made it. */
   awaitingClosure?: Closure;
   closedBy?: string;
@@ -100,12 +102,14 @@ export async function itemViews(db: Db, where: SQL | undefined): Promise<ItemVie
   return items.map(({ item, ownerName }) => {
     const claim = claims.find((c) => c.closure.itemId === item.id);
     const pendingExtension = pending.find((e) => e.itemId === item.id);
+    const decided = pendingExtension && deciders?.([pendingExtension.requestedBy, item.ownerId]);
     return {
       item,
       ownerName,
       milestones: milestones.filter((m) => m.itemId === item.id),
       pendingExtension,
-      extensionDeciders: pendingExtension && deciders?.([pendingExtension.requestedBy, item.ownerId]).people.map((p) => p.id),
+      extensionDeciders: decided?.people.map((p) => p.id),
+      extensionDecidedBy: decided?.role,
       awaitingClosure: claim?.closure,
       closedBy: claim?.by,
     };
@@ -135,7 +139,7 @@ export function itemListEntry(view: ItemView, today: string, viewer: Actor, show
     fields: [
       ...(showOwner && view.ownerName ? [{ label: 'Owner', value: view.ownerName }] : []),
       ...milestones.map((m) => ({ label: `Milestone ${m.seq}: ${m.description}`, value: milestoneLine(m, today, viewer.timezone) })),
-      ...(pendingExtension ? [{ label: 'Extension requested', value: `${pendingExtension.ref}: to ${pendingExtension.requestedDueOn}, awaiting the ISMS lead` }] : []),
+      ...(pendingExtension ? [{ label: 'Extension requested', value: `${pendingExtension.ref}: to ${pendingExtension.requestedDueOn}, awaiting ${view.extensionDecidedBy === 'management_body' ? 'the management body (every ISMS lead had a part in it)' : 'the ISMS lead'}` }] : []),
     ],
     buttons,
   };
