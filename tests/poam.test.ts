@@ -178,6 +178,23 @@ describe('/isms poam', () => {
       expect(buttonCommands(await bot.say('lead', '/isms poam --all', { now }))).toContain('poam approve PEX-0001');
     });
 
+    it('offers open items to choose in its form, soonest due first, and asks for the reference as text past a hundred', async () => {
+      const itemField = async (who: 'lead' | 'owner') => findForm(await bot.say(who, '/isms poam extend', { now }))!.fields.find((f) => f.name === 'item')!;
+      expect((await itemField('owner')).options?.map((o) => o.value)).toEqual(['POAM-0001', 'POAM-0004']);
+      expect((await itemField('lead')).options?.map((o) => o.label)).toEqual([
+        'POAM-0002 — Backups never restored in a test (due 2026-02-28)', 'POAM-0001 — No MFA on the VPN (due 2026-04-30)',
+        'POAM-0004 — Supplier contracts lack exit clauses (due 2026-04-30)',
+      ]);
+      await bot.t.db.insert(poamItems).values(Array.from({ length: 97 }, (_, i) => ({
+        ref: `POAM-${String(i + 100).padStart(4, '0')}`, weakness: `Weakness ${i}`, source: 'risk' as const, ownerId: bot.ids.staff, dueOn: '2026-09-30',
+      })));
+      expect((await itemField('lead')).options).toHaveLength(100);
+      await bot.t.db.insert(poamItems).values({ ref: 'POAM-0999', weakness: 'One more', source: 'risk', ownerId: bot.ids.staff, dueOn: '2026-10-31' });
+      const typed = await itemField('lead');
+      expect(typed.type).toBe('text');
+      expect(typed.options).toBeUndefined();
+    });
+
     it('says the management body decides a request the only ISMS lead made, in the answer and on the item', async () => {
       const asked = await bot.sayText('lead', '/isms poam extend POAM-0002 2026-05-31 "the restore test needs a second site"', { now });
       expect(asked).toContain('Requested an extension of POAM-0002 to 2026-05-31 (PEX-0001). The management body (every ISMS lead had a part in it) will approve or reject it;');

@@ -58,7 +58,7 @@ export interface ArgInfo {
 }
 
 /** A select with more choices than this is typed instead: chat platforms cap their lists at 100. */
-const MAX_CHOICES = 100;
+export const MAX_CHOICES = 100;
 const YES_NO_WORDS = ['yes', 'no', 'true', 'false'];
 
 /** The object schema under any preprocess/refine wrappers. */

@@ -6,7 +6,7 @@ import { isLead } from '../../core/actor.js';
 import { conflict, invalid, notFound } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text, type Block } from '../../core/reply.js';
-import { assertOwnerOrLead, isOpen, loadItem, milestonesOf, openItems, personName, statusInWords, type PoamItem } from './items.js';
+import { assertOwnerOrLead, isOpen, itemChoices, loadItem, milestonesOf, personName, statusInWords, type PoamItem } from './items.js';
 import { claimClosure, closureFields } from './closure.js';
 import { readersDay } from '../../core/time.js';
 
@@ -79,8 +79,7 @@ export const poamDoneCommand = defineCommand({
   args: {
     item: {
       positional: true, label: 'POA&M item', value: 'POAM-ref',
-      options: async (ctx) => (await openItems(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id))
-        .map((v) => ({ value: v.item.ref, label: `${v.item.ref} — ${v.item.weakness}` })),
+      options: (ctx) => itemChoices(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id, (item) => `${item.ref} — ${item.weakness}`),
     },
     done: { positional: 'rest', label: 'Milestone number, or what was done', value: 'milestone number or what was done' },
     file: { field: 'file' },

@@ -8,7 +8,7 @@ import { conflict, invalid } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
 import { isoDate, registerRef } from '../../core/validate.js';
 import { actions, fields, formBlock, reply, text, type Button } from '../../core/reply.js';
-import { assertOwnerOrLead, isOpen, loadItem, openItems } from './items.js';
+import { assertOwnerOrLead, isOpen, itemChoices, loadItem } from './items.js';
 import { addMonths, readersDay } from '../../core/time.js';
 
 /** The decision buttons of an extension request, wherever it is shown to someone who may decide it. */
@@ -76,8 +76,7 @@ export const poamExtendCommand = defineCommand({
   args: {
     item: {
       positional: true, label: 'POA&M item', value: 'POAM-ref',
-      options: async (ctx) => (await openItems(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id))
-        .map((v) => ({ value: v.item.ref, label: `${v.item.ref} — ${v.item.weakness} (due ${v.item.dueOn})` })),
+      options: (ctx) => itemChoices(ctx.db, isLead(ctx.actor) ? undefined : ctx.actor.id, (item) => `${item.ref} — ${item.weakness} (due ${item.dueOn})`),
     },
     date: { positional: true, required: true, label: 'New due date', value: 'new due date' },
     reason: { positional: 'rest', required: true, label: 'Why is more time needed?' },

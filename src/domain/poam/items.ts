@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { people, poamClosures, poamExtensions, poamItems, poamMilestones, type Role } from '../../db/schema/index.js';
 import { isLead, type Actor } from '../../core/actor.js';
 import { decidersRule } from '../../core/duties.js';
+import { MAX_CHOICES } from '../../core/args.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import type { Button, ListItem } from '../../core/reply.js';
 import { readersDay } from '../../core/time.js';
@@ -78,6 +79,18 @@ export interface ItemView {
 export async function openItems(db: Db, ownerId?: number, opts: { awaitingVerification?: boolean } = {}): Promise<ItemView[]> {
   const statuses = opts.awaitingVerification ? [...LISTED_STATUSES] : [...OPEN_STATUSES];
   return itemViews(db, and(inArray(poamItems.status, statuses), ownerId === undefined ? undefined : eq(poamItems.ownerId, ownerId)));
+}
+
+/**
+ * The open items a form offers to choose from (the owner's, or everyone's for an ISMS lead), soonest due
+ * first: read only as many as a form can list (MAX_CHOICES) and one more, since a longer list is typed
+ * instead, so an organisation with thousands of open items does not read them all to show a text field.
+ */
+export async function itemChoices(db: Db, ownerId: number | undefined, label: (item: Pick<PoamItem, 'ref' | 'weakness' | 'dueOn'>) => string) {
+  const items = await db.select({ ref: poamItems.ref, weakness: poamItems.weakness, dueOn: poamItems.dueOn }).from(poamItems)
+    .where(and(inArray(poamItems.status, [...OPEN_STATUSES]), ownerId === undefined ? undefined : eq(poamItems.ownerId, ownerId)))
+    .orderBy(asc(poamItems.dueOn), asc(poamItems.id)).limit(MAX_CHOICES + 1);
+  return items.map((item) => ({ value: item.ref, label: label(item) }));
 }
 
 /** What the POA&M lists show, as a condition a partial index matches (migration 0027): written out, not as parameters. */
