@@ -4,7 +4,8 @@ import { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js'; // not t
 import { ActivityTypes, DeliveryModes, type Activity, type TurnContext } from 'botbuilder';
 import type { AuthenticateRequestResult } from 'botframework-connector';
 import type { Logger } from 'pino';
-import { safeError } from './outbound.js';
+import { ConnectorClients } from './connectors.js';
+import { RETRY_SETUPS, safeError } from './outbound.js';
 
 /** Bot Framework activities are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -102,9 +103,22 @@ export const answersInResponse = (activity: Activity): boolean =>
 
 /** The TeamsAdapter, taking an activity already read and checked instead of an Express request. */
 export class ActivityAdapter extends TeamsAdapter {
+  private readonly connectors = new ConnectorClients(RETRY_SETUPS);
+
+  constructor(config: ConstructorParameters<typeof TeamsAdapter>[0]) {
+    super(config);
+    // Proactive messages and opened chats (continueConversationAsync, createConversationAsync) share the clients too.
+    const auth = this.botFrameworkAuthentication;
+    const createConnectorFactory = auth.createConnectorFactory.bind(auth);
+    const createUserTokenClient = auth.createUserTokenClient.bind(auth);
+    auth.createConnectorFactory = (identity) => this.connectors.factory(createConnectorFactory(identity));
+    auth.createUserTokenClient = (identity) => this.connectors.userTokenClient(identity, () => createUserTokenClient(identity));
+  }
+
   /** Checks the request's Bot Framework token as processActivity would; an untrusted one throws (statusCode 401). */
-  authenticate(authHeader: string, activity: Activity): Promise<AuthenticateRequestResult> {
-    return this.botFrameworkAuthentication.authenticateRequest(activity, authHeader);
+  async authenticate(authHeader: string, activity: Activity): Promise<AuthenticateRequestResult> {
+    const auth = await this.botFrameworkAuthentication.authenticateRequest(activity, authHeader);
+    return auth.connectorFactory ? { ...auth, connectorFactory: this.connectors.factory(auth.connectorFactory) } : auth;
   }
 
   /** Runs the turn of an authenticated request; replies go through the Bot Connector unless the activity answers in its response. */

@@ -1,6 +1,8 @@
 import type { TeamsAdapter } from '@microsoft/teams-ai';
 import { type Activity, type ConversationParameters, type ConversationReference, MessageFactory, type TurnContext } from 'botbuilder';
+import type { ConnectorClient } from 'botframework-connector';
 import type { Logger } from 'pino';
+import { type ClientSetups, sharedClient } from './connectors.js';
 import type { Db } from '../../src/db/client.js';
 import type { Person } from '../../src/core/actor.js';
 import { type ChatPort, DeliveryError, NEVER_SENT } from '../../src/core/port.js';
@@ -272,13 +274,7 @@ const THROTTLED_RETRIES = 3;
  * outbox, which retries with a note and a backoff of its own, the turn's client retries only what
  * the connector refused outright and asked to send again later (429, or 503 with Retry-After).
  */
-function retryOnlyThrottling(context: TurnContext): void {
-  replaceRetryPolicy(context, 'throttlingOnlyRetryPolicy', (answer) => {
-    if (answer instanceof Error) return undefined;
-    const throttled = answer.status === 429 || answer.status === 503;
-    return throttled ? retryAfterMs(answer.headers.get('retry-after')) : undefined;
-  });
-}
+const THROTTLING_ONLY = 'throttlingOnlyRetryPolicy';
 
 /** First wait of a turn's retry after an error that said nothing about when; each further one doubles it. */
 const TURN_RETRY_MS = 500;
@@ -289,21 +285,48 @@ const TURN_RETRY_MS = 500;
  * what may have (a 504, a connection lost after the request went out), which the default policy
  * would send a second time. Such a failure reaches the turn's error handler instead.
  */
-export function retryOnlyWhatDidNotArrive(context: TurnContext): void {
-  replaceRetryPolicy(context, 'notArrivedRetryPolicy', (answer, retry) => {
+const NOT_ARRIVED = 'notArrivedRetryPolicy';
+
+/** How long to wait before trying a request again after this answer (or error), or undefined to give it back as it is. */
+type WaitBefore = (answer: HttpAnswer | Error, retry: number) => number | undefined;
+
+const RETRY_POLICIES: Record<string, WaitBefore> = {
+  [THROTTLING_ONLY]: (answer) => {
+    if (answer instanceof Error) return undefined;
+    const throttled = answer.status === 429 || answer.status === 503;
+    return throttled ? retryAfterMs(answer.headers.get('retry-after')) : undefined;
+  },
+  [NOT_ARRIVED]: (answer, retry) => {
     if (answer instanceof Error) return NEVER_SENT.has((answer as ConnectorError).code ?? '') ? TURN_RETRY_MS * 2 ** retry : undefined;
     if (![429, 500, 502, 503].includes(answer.status)) return undefined;
     return retryAfterMs(answer.headers.get('retry-after')) ?? TURN_RETRY_MS * 2 ** retry;
-  });
-}
+  },
+};
+
+/** The connector clients the adapter shares between turns, one per retry policy above (see connectors.ts). */
+export const RETRY_SETUPS: ClientSetups = Object.fromEntries(Object.entries(RETRY_POLICIES)
+  .map(([name, waitBefore]) => [name, (client: ConnectorClient) => replaceRetryPolicy(client, name, waitBefore)]));
+
+const retryOnlyThrottling = (context: TurnContext) => useRetryPolicy(context, THROTTLING_ONLY);
+export const retryOnlyWhatDidNotArrive = (context: TurnContext) => useRetryPolicy(context, NOT_ARRIVED);
 
 /**
- * Puts `waitBefore` in place of the turn client's default retry policy: it says how long to wait
- * before trying a request again after this answer (or error), or undefined to give it back as it is.
+ * Gives the turn the Bot Connector client with the named retry policy: the shared one for its
+ * endpoint, or else its own client with the policy put in place.
  */
-function replaceRetryPolicy(context: TurnContext, name: string, waitBefore: (answer: HttpAnswer | Error, retry: number) => number | undefined): void {
-  const client = context.turnState.get<{ client?: { pipeline?: HttpPipeline } } | undefined>(context.adapter.ConnectorClientKey);
-  const pipeline = client?.client?.pipeline;
+function useRetryPolicy(context: TurnContext, name: string): void {
+  const key = context.adapter.ConnectorClientKey;
+  const client = context.turnState.get<ConnectorClient | undefined>(key);
+  if (!client) return;
+  const shared = sharedClient(client, name);
+  if (shared) context.turnState.set(key, shared);
+  else replaceRetryPolicy(client, name, RETRY_POLICIES[name]);
+}
+
+/** Puts `waitBefore` in place of the client's default retry policy. */
+function replaceRetryPolicy(connector: ConnectorClient, name: string, waitBefore: WaitBefore): void {
+  // The compatibility layer keeps the @azure/core-client client, and with it the pipeline, private.
+  const pipeline = (connector as unknown as { client?: { pipeline?: HttpPipeline } }).client?.pipeline;
   if (!pipeline) return;
   pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   pipeline.removePolicy({ name });
