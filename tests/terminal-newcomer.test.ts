@@ -150,7 +150,8 @@ describe('a first session in the terminal', () => {
     const lines = ['status', 'declare ai Fireflies "meeting notes" --data internal', 'staus', 'what do I have to do?'];
     const out = await pipedSession(register, ...lines);
 
-    expect(answerTo(out, lines[0])).toMatch(/^Iris Lindqvist, \d+ things wait for you\./);
+    // The lead's status, whatever waits for them on the day the example is loaded.
+    expect(answerTo(out, lines[0])).toContain('Programme at a glance');
     expect(answerTo(out, lines[1])).toContain('✔ Recorded Fireflies in the AI register as AI-0001.');
     expect(answerTo(out, lines[2])).toContain('Did you mean "/isms status"?');
     expect(answerTo(out, lines[3])).toContain('That is not a command: "/isms help" lists them (in the terminal "/isms" may be left out, e.g. "status").');
