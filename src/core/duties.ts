@@ -33,7 +33,15 @@ export async function decidersOf(db: Db, doers: Iterable<number>, decider: Decid
  * decidersOf for many items at once: the holders of the deciding roles are read once, and the rule is
  * applied to each item's doers (a list of waiting items asks the register twice, not twice per item).
  */
-export async function decidersRule(db: Db, decider: Decider = 'isms_lead'): Promise<(doers: Iterable<number>) => { role: Role; people: Person[] }> {
+export type DecidersRule = (doers: Iterable<number>) => { role: Role; people: Person[] };
+
+/** decidersRule read on first use and kept: the parts of one answer share a single read of the role holders. */
+export function lazyDecidersRule(db: Db): () => Promise<DecidersRule> {
+  let rule: Promise<DecidersRule> | undefined;
+  return () => (rule ??= decidersRule(db));
+}
+
+export async function decidersRule(db: Db, decider: Decider = 'isms_lead'): Promise<DecidersRule> {
   const holders = decider === 'auditor'
     ? { auditor: await peopleWithRole(db, 'auditor') }
     : { isms_lead: await peopleWithRole(db, 'isms_lead'), management_body: await peopleWithRole(db, 'management_body') };

@@ -3,7 +3,7 @@ import { people, poamExtensions, poamItems, scopeChanges } from '../../db/schema
 import type { ScopeChangeKind } from '../triage/labels.js';
 import type { Db } from '../../db/client.js';
 import { rows } from '../../db/migrate.js';
-import { decidersRule } from '../../core/duties.js';
+import { lazyDecidersRule, type DecidersRule } from '../../core/duties.js';
 
 async function select<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
   return rows<T>(await db.execute(query));
@@ -99,11 +99,11 @@ export interface Waiting<T> { total: number; oldest: T[] }
 
 /**
  * Whether the person may decide work done by `doers`: decidersOf, the rule the decide commands enforce
- * (core/duties.ts), its roles' holders read once for all the sets of doers.
+ * (core/duties.ts), its roles' holders read once (`rule`, shared by the parts of one answer) for all the sets of doers.
  */
-async function mayDecideFor(db: Db, personId: number, doerSets: number[][]): Promise<boolean[]> {
+async function mayDecideFor(rule: () => Promise<DecidersRule>, personId: number, doerSets: number[][]): Promise<boolean[]> {
   if (doerSets.length === 0) return [];
-  const deciders = await decidersRule(db);
+  const deciders = await rule();
   return doerSets.map((doers) => deciders(doers).people.some((p) => p.id === personId));
 }
 
@@ -113,10 +113,10 @@ export interface TriageWaiting { ref: string; kind: ScopeChangeKind; subject: st
  * Declarations and scope changes waiting for triage that the person may decide: an ISMS lead anyone else's,
  * a management-body member those every ISMS lead had a part in. Nobody decides their own.
  */
-export async function triageDecidableBy(db: Db, personId: number, shown: number): Promise<Waiting<TriageWaiting>> {
+export async function triageDecidableBy(db: Db, personId: number, shown: number, rule = lazyDecidersRule(db)): Promise<Waiting<TriageWaiting>> {
   const proposed = eq(scopeChanges.status, 'proposed');
   const declarers = await db.select({ by: scopeChanges.declaredBy, n: count() }).from(scopeChanges).where(proposed).groupBy(scopeChanges.declaredBy);
-  const allowed = await mayDecideFor(db, personId, declarers.map((d) => [d.by]));
+  const allowed = await mayDecideFor(rule, personId, declarers.map((d) => [d.by]));
   const theirs = declarers.filter((_, i) => allowed[i]);
   if (theirs.length === 0) return { total: 0, oldest: [] };
   const oldest = await db.select({
@@ -135,12 +135,12 @@ export interface ExtensionWaiting {
  * POA&M extension requests the person may decide: neither asked for by them nor on an item they own, and,
  * for a management-body member, only where every ISMS lead asked for it or owns the item.
  */
-export async function extensionsDecidableBy(db: Db, personId: number, shown: number): Promise<Waiting<ExtensionWaiting>> {
+export async function extensionsDecidableBy(db: Db, personId: number, shown: number, rule = lazyDecidersRule(db)): Promise<Waiting<ExtensionWaiting>> {
   const requested = eq(poamExtensions.status, 'requested');
   const pairs = await db.select({ by: poamExtensions.requestedBy, owner: poamItems.ownerId, n: count() })
     .from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId))
     .where(requested).groupBy(poamExtensions.requestedBy, poamItems.ownerId);
-  const allowed = await mayDecideFor(db, personId, pairs.map((p) => [p.by, p.owner]));
+  const allowed = await mayDecideFor(rule, personId, pairs.map((p) => [p.by, p.owner]));
   const theirs = pairs.filter((_, i) => allowed[i]);
   if (theirs.length === 0) return { total: 0, oldest: [] };
   const oldest = await db.select({

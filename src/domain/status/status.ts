@@ -17,6 +17,7 @@ import {
 } from './queries.js';
 import { readersDay } from '../../core/time.js';
 import { evidenceAwaitingReviewBy } from '../evidence/review.js';
+import { lazyDecidersRule } from '../../core/duties.js';
 import { periodInWords } from '../evidence/words.js';
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
@@ -128,8 +129,9 @@ export const statusCommand = defineCommand({
     const reviews = await evidenceAwaitingReviewBy(ctx.db, ctx.actor);
     // The ISMS lead decides triage and extension requests, the management body those every lead had a part in (core/duties.ts).
     const none = { total: 0, oldest: [] };
-    const triage = mayRun(ctx, triageAcceptCommand) ? await triageDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS) : none;
-    const extensions = mayRun(ctx, poamApproveCommand) ? await extensionsDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS) : none;
+    const rule = lazyDecidersRule(ctx.db);
+    const triage = mayRun(ctx, triageAcceptCommand) ? await triageDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS, rule) : none;
+    const extensions = mayRun(ctx, poamApproveCommand) ? await extensionsDecidableBy(ctx.db, ctx.actor.id, SHOWN_DECISIONS, rule) : none;
 
     const overdue = evidence.filter((e) => e.dueOn < today).length + poam.filter((v) => v.item.dueOn < today).length
       + poam.flatMap((v) => v.milestones).filter((m) => !m.doneAt && m.dueOn < today).length;

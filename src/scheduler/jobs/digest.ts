@@ -13,7 +13,7 @@ import { describeUnreachable, unreachableList } from '../../core/reach.js';
 import { JobRun, type Job } from './run.js';
 import { periodInWords } from '../../domain/evidence/words.js';
 import { KIND_LABELS } from '../../domain/triage/labels.js';
-import { decidersRule } from '../../core/duties.js';
+import { decidersRule, type DecidersRule } from '../../core/duties.js';
 import { ROLE_LABELS, type Person } from '../../core/actor.js';
 import type { Db } from '../../db/client.js';
 
@@ -103,7 +103,6 @@ const scopeChangesIn = (n: number) => `${n} scope change${n === 1 ? '' : 's'}`;
  * Who may decide the items waiting for triage, by declarer: decidersOf, the rule "triage accept" enforces
  * (core/duties.ts), its roles' holders read once, with how many items each declarer has waiting.
  */
-type DecidersRule = Awaited<ReturnType<typeof decidersRule>>;
 
 async function triageDeciders(tx: Db, rule: DecidersRule): Promise<{ declaredBy: number; waiting: number; deciders: ReturnType<DecidersRule> }[]> {
   const declarers = await tx.select({ declaredBy: scopeChanges.declaredBy, waiting: count() }).from(scopeChanges).where(PROPOSED).groupBy(scopeChanges.declaredBy);
