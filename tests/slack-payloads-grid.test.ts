@@ -250,6 +250,13 @@ describe('a slash command typed on a phone', () => {
       { name: 'Otter', vendor: null, purpose: 'notes \u2014 internal only', data: [], users: 12 },
     ]);
   });
+  it('keeps an apostrophe inside ‘single quotes’ (a phone types both as ’) as part of the phrase', async () => {
+    await w.sender.command(w.slashCommand('ULENA', 'declare ai ‘Ada’s Notes’ ‘what’s said in the board’s meetings’ --vendor O\'Reilly', 'phone-apostrophe'));
+    expect(blockText((await w.responseTo('phone-apostrophe')).args.blocks)).toContain('Recorded Ada’s Notes in the AI register');
+    expect(await w.t.db.select({ name: aiTools.name, vendor: aiTools.vendor, purpose: aiTools.purpose }).from(aiTools).where(eq(aiTools.name, 'Ada’s Notes'))).toEqual([
+      { name: 'Ada’s Notes', vendor: "O'Reilly", purpose: 'what’s said in the board’s meetings' },
+    ]);
+  });
 });
 
 describe('a slash command with no-break spaces (Option+Space on a Mac, text pasted from a document or web page)', () => {

@@ -198,6 +198,7 @@ describe('text as Slack sends it', () => {
     expect(fromSlackText('ask <@U024BE7LH|ana> or <@U0BOB>')).toBe('ask @ana or @U0BOB');
     expect(fromSlackText('in <#C024BE7LR|general>')).toBe('in #general');
     expect(fromSlackText('<!here> and <!subteam^S0614TZR7|@security>')).toBe('@here and @security');
+    expect(fromSlackText('ask <!subteam^S0614TZR7> or <!channel>')).toBe('ask @S0614TZR7 or @channel');
     expect(fromSlackText('due <!date^1392734382^{date}|Feb 18, 2014>')).toBe('due Feb 18, 2014');
   });
 

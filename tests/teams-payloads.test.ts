@@ -139,6 +139,7 @@ describe('Teams activities as the Bot Framework sends them', () => {
     ['a CR LF line ending', 'declare ai Kagi\r\n', 'Kagi'],
     ['German „quotes“', 'declare ai „Kagi Search“', 'Kagi Search'],
     ['smart “quotes”', 'declare ai “Kagi Search”', 'Kagi Search'],
+    ['an apostrophe in ‘single quotes’ (a phone types both as ’)', 'declare ai ‘Ada’s Search’', 'Ada’s Search'],
   ])('takes a message typed with %s, with the text/html copy Teams adds, as typed', async (_name, typed, name) => {
     await h.t.db.delete(aiTools);
     const { posted } = await post(message('staff', typed, { textFormat: 'plain', attachments: [{ contentType: 'text/html', content: `<p>${typed.trim()}</p>` }] }));

@@ -83,8 +83,12 @@ export function fromSlackText(text: string, names: ReadonlyMap<string, string> =
         return `@${label ?? names.get(target.slice(1)) ?? target.slice(1)}`;
       case '#': // a channel, <#C123|general>
         return `#${label ?? target.slice(1)}`;
-      case '!': // <!here>, <!subteam^S1|@team>, <!date^…|fallback>
-        return label ?? `@${target.slice(1).split('^')[0]}`;
+      case '!': { // <!here>, <!subteam^S1|@team>, <!date^…|fallback>
+        if (label !== undefined) return label;
+        // A user group without its handle is named by its id: "@subteam" would lose which group it was.
+        const [kind, id] = target.slice(1).split('^');
+        return `@${kind === 'subteam' && id ? id : kind}`;
+      }
       default:
         return link(target, label);
     }

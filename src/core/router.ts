@@ -134,7 +134,15 @@ export interface Inbound {
  * („German“, ‚single‘, “English”, ‘single’, «French», »reversed«).
  */
 const QUOTES: [string, string][] = [['"', '"'], ["'", "'"], ['“', '”'], ['„', '“'], ['„', '”'], ['‚', '‘'], ['‚', '’'], ['‘', '’'], ['«', '»'], ['»', '«'], ['”', '”']];
-const TOKEN = new RegExp(`${QUOTES.map(([open, close]) => `${open}([^${close}]*)${close}`).join('|')}|(\\S+)`, 'g');
+/**
+ * A single closing quote followed by a letter or digit is an apostrophe within the phrase, as phones
+ * type both with the same character (‘Ada’s tool’, 'Ada's tool'): the phrase goes on.
+ */
+const APOSTROPHES = "'’";
+const phrase = (open: string, close: string) => APOSTROPHES.includes(close)
+  ? `${open}((?:[^${close}]|${close}(?=[\\p{L}\\p{N}]))*)${close}(?![\\p{L}\\p{N}])`
+  : `${open}([^${close}]*)${close}`;
+const TOKEN = new RegExp(`${QUOTES.map(([open, close]) => phrase(open, close)).join('|')}|(\\S+)`, 'gu');
 
 /** Splits a command line into words, keeping "quoted phrases" together. */
 export function tokenize(line: string): string[] {
