@@ -241,6 +241,15 @@ describe('/isms findings and /isms finding close', () => {
     expect(field(all, 'AF-0001', 'Corrective action')).toBe('Audit programme for 2026 approved and the first audit held');
   });
 
+  it('with every finding closed, says so and tells those who record findings how, not the management body', async () => {
+    await closeTheNonconformity();
+    await closeTheOfi();
+    const lead = await bot.sayText('lead', '/isms findings', at);
+    expect(lead).toContain('There are no open audit findings.');
+    expect(lead).toContain('An audit\'s findings are recorded with "/isms finding add".');
+    expect(await bot.sayText('board', '/isms findings', at)).not.toContain('finding add');
+  });
+
   it('asks for the corrective action when the Close button gives only the reference, and closes an OFI at once', async () => {
     const form = findForm(await bot.say('lead', '/isms finding close AF-0002', at))!;
     expect(form).toMatchObject({ command: 'finding close', hidden: { finding: 'AF-0002' } });

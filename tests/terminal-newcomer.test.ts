@@ -146,8 +146,8 @@ describe('a first session in the terminal', () => {
     });
   }, SESSION_TIMEOUT);
 
-  it('a command typed without "/isms" runs, a mistyped one is answered with the nearest, and a sentence is told how commands are typed', async () => {
-    const lines = ['status', 'declare ai Fireflies "meeting notes" --data internal', 'staus', 'what do I have to do?'];
+  it('a command typed without "/isms" runs, a mistyped one is answered with the nearest, a sentence is told how commands are typed, and "exit" leaves', async () => {
+    const lines = ['status', 'declare ai Fireflies "meeting notes" --data internal', 'staus', 'what do I have to do?', 'whoami', 'exit', 'declare ai Otter'];
     const out = await pipedSession(register, ...lines);
 
     // The lead's status, whatever waits for them on the day the example is loaded.
@@ -155,6 +155,9 @@ describe('a first session in the terminal', () => {
     expect(answerTo(out, lines[1])).toContain('✔ Recorded Fireflies in the AI register as AI-0001.');
     expect(answerTo(out, lines[2])).toContain('Did you mean "/isms status"?');
     expect(answerTo(out, lines[3])).toContain('That is not a command: "/isms help" lists them (in the terminal "/isms" may be left out, e.g. "status").');
+    expect(answerTo(out, lines[4])).toContain('You are Iris Lindqvist');
+    // After "exit" the session has ended: the line after it is never run.
+    expect(out).not.toContain('> declare ai Otter');
     await register.withDb(async (db) => {
       expect((await db.select({ name: aiTools.name }).from(aiTools)).map((t) => t.name)).toEqual(['Fireflies']);
     });

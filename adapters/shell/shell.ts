@@ -88,7 +88,9 @@ export class Shell {
     // The terminal's own commands typed after "/isms" ("/isms whoami") run as meant, saying how they are typed.
     const own = /^\/isms\s+\/?(whoami|as|quit|exit|cancel)(\s.*)?$/i.exec(pasted);
     if (own) this.print(`("/${own[1].toLowerCase()}" is the terminal's own command: it is typed without "/isms".)`);
-    let line = own ? `/${own[1]}${own[2] ?? ''}` : pasted;
+    // Bare "quit" or "exit" leaves, as in any shell; "whoami" and "cancel" are the terminal's own too.
+    const bare = /^(whoami|quit|exit|cancel)$/i.exec(pasted);
+    let line = own ? `/${own[1]}${own[2] ?? ''}` : bare ? `/${bare[1]}` : pasted;
     if (/^\/(quit|exit)$/i.test(line)) return false;
     if (/^\/whoami$/i.test(line)) {
       this.print(`You are ${describe(this.person)}.`);

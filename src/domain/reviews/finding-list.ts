@@ -60,7 +60,7 @@ export const findingsCommand = defineCommand({
       type: 'list',
       title: all ? 'Audit findings' : 'Open audit findings',
       items: entries,
-      empty: 'Nothing to show.',
+      empty: hasRole(ctx.actor, 'isms_lead', 'auditor') ? 'An audit\'s findings are recorded with "/isms finding add".' : 'Nothing to show.',
       page: w.page,
     });
   },
