@@ -326,6 +326,41 @@ describe('ladders of a run stopped between its transactions', () => {
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 
+  it('on a heavy day, moves each item one rung and tells each person once, however often the day is re-run after a stop', async () => {
+    const db = bot.t.db;
+    // Overdue long enough that the owner's reminder, their second reminder and their manager's are all due by date;
+    // the escalated item's next two rungs (the leads told, the management body's digest) likewise.
+    await db.update(evidenceRequests).set({ dueOn: '2027-04-20' });
+    await db.update(poamItems).set({ dueOn: '2027-04-20' }).where(sql`${poamItems.ref} <> ${ESCALATED}`);
+    await db.update(poamItems).set({ dueOn: '2027-04-10' }).where(eq(poamItems.ref, ESCALATED));
+    const fire = morning('2027-05-03');
+    const [daily] = JOBS;
+    await stopAt(owners.at(-1)!);
+    await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
+    expect((await messagesTo(owners)).filter((n) => n === 1).length).toBeGreaterThan(0);
+    await db.execute(sql`drop trigger stop_the_send on outbox`);
+    expect(await runScheduledJob(db, daily, fire, settings)).toMatchObject({ ran: true });
+    // Fired again later that day, as an operator would: nothing moves or goes out again.
+    await dailyNudges(db, morning('2027-05-03', '07:00'), settings);
+
+    const oneRungEach = new Map([...owners.map((_, i) => [refOf(i), 1] as const), [ESCALATED, 3]]);
+    expect(await levels()).toEqual(oneRungEach);
+    expect(await escalations()).toEqual([...oneRungEach.keys()].sort());
+    expect(await messagesTo([...owners, bot.ids.lead, secondLead])).toEqual([...owners.map(() => 1), 1, 1]);
+    const texts = (await db.select().from(outbox)).map((m) => toPlainText(m.reply as Reply));
+    expect(texts.filter((t) => t.includes('Reminder:'))).toEqual([]);
+    const logged = (await db.select().from(nudgeLog)).map((n) => n.key);
+    expect(new Set(logged).size).toBe(logged.length);
+
+    // The next day each climbs its next rung: the owners are reminded again, once.
+    await dailyNudges(db, morning('2027-05-04'), settings);
+    const nextDay = await levels();
+    expect(owners.map((_, i) => nextDay.get(refOf(i)))).toEqual(owners.map(() => 2));
+    expect(nextDay.get(ESCALATED)).toBe(4);
+    expect(await messagesTo(owners)).toEqual(owners.map(() => 2));
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+
   it('tells every ISMS lead of an escalation in the transaction that moves it, or none of them', async () => {
     const db = bot.t.db;
     const fire = morning('2027-05-03');

@@ -110,7 +110,7 @@ export const climbEvidenceLadders: JobPart = async (run) => {
       ownerButton: { label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' },
       leadButton: { label: 'Evidence register', command: 'register evidence' },
     };
-  }), (tx, items) => advanceLevels(tx, evidenceRequests, items, OPEN));
+  }), (tx, items) => advanceLevels(tx, evidenceRequests, items, OPEN, run.today));
 };
 
 export const createEvidenceRequests = jobOf(createDueEvidenceRequests);
