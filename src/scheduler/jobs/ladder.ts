@@ -179,7 +179,7 @@ function climbed(run: JobRun, item: LadderItem): AuditInput {
   run.count(`step ${step}`);
   return {
     action: 'escalate', entity: item.kind, entityRef: item.ref,
-    before: { escalationLevel: step }, after: { escalationLevel: step + 1 },
+    before: { escalationLevel: step }, after: { escalationLevel: step + 1, escalatedOn: run.today },
   };
 }
 
