@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { createTestBot, FakeChatPort, type TestBot } from './helpers/bot.js';
-import { auditEvents, controls, evidenceRequests, nudgeLog, outbox, people, poamItems, poamMilestones, schedulerRuns } from '../src/db/schema/index.js';
+import { auditEvents, controls, evidenceRequests, nudgeLog, outbox, people, poamItems, poamMilestones, schedulerNudges, schedulerRuns } from '../src/db/schema/index.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
@@ -232,6 +232,59 @@ describe('a run with more people to remind than one transaction sends', () => {
     await dailyNudges(db, morning('2027-05-03', '07:00'), settings);
     await dailyNudges(db, morning('2027-05-04'), settings);
     expect(await messagesTo()).toEqual(owners.map(() => 1));
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+});
+
+describe('a heavy day of new evidence requests for more people than one transaction sends', () => {
+  let bot: TestBot;
+  const fresh = botWithStoppableSend();
+  beforeEach(() => { bot = fresh(); });
+
+  // OWNERS people, each owning a monthly control; every tenth a second one: their two requests come in one message.
+  let owners: number[];
+  const twice = (i: number) => i % 10 === 0;
+
+  beforeEach(async () => {
+    const db = bot.t.db;
+    owners = (await db.insert(people).values(Array.from({ length: OWNERS }, (_, i) => ({
+      name: `Owner ${i + 1}`, email: `owner${i + 1}@test.example`, roles: ['control_owner' as const, 'staff' as const], timezone: 'Europe/Berlin',
+    }))).returning({ id: people.id })).map((p) => p.id);
+    await db.insert(controls).values(owners.flatMap((id, i) => (twice(i) ? [1, 2] : [1]).map((n) => ({
+      code: `CTL-${i + 1}-${n}`, title: `Control ${i + 1}.${n}`, ownerId: id, evidenceFrequency: 'monthly' as const,
+    }))));
+  });
+
+  it('keeps the people sent, sends the rest on the re-run, each person one message that day naming each of their requests once', async () => {
+    const db = bot.t.db;
+    // The first run after the controls came in, four days before May's evidence is due: every control's
+    // request is created and its owner told; their first reminder, a week ahead, is due too, but not that day.
+    const fire = morning('2027-05-27');
+    const [daily] = JOBS;
+    await stopTheSendAt(db, owners.at(-1)!);
+    await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
+    const sent = await messageCounts(db, owners);
+    expect(sent.filter((n) => n === 1).length).toBeGreaterThan(0);
+    expect(sent.at(-1)).toBe(0);
+    await db.execute(sql`drop trigger stop_the_send on outbox`);
+    expect(await runScheduledJob(db, daily, fire, settings)).toMatchObject({ ran: true });
+    await dailyNudges(db, morning('2027-05-27', '07:00'), settings);
+
+    expect(await messageCounts(db, owners)).toEqual(owners.map(() => 1));
+    const queued = new Map((await db.select().from(outbox)).map((m) => [m.recipientId, toPlainText(m.reply as Reply)]));
+    for (const [i, owner] of owners.entries()) {
+      const text = queued.get(owner)!;
+      for (const n of twice(i) ? [1, 2] : [1]) expect(text).toContain(`New evidence request: show that CTL-${i + 1}-${n} Control ${i + 1}.${n} works for 2027-05`);
+      if (twice(i)) expect(text).toContain('2 things need your attention');
+    }
+    const logged = (await db.select().from(nudgeLog)).map((n) => n.key);
+    expect(new Set(logged).size).toBe(logged.length);
+    expect(await db.select().from(schedulerNudges)).toEqual([]);
+
+    // The next day each owner has the ladder's first reminder, once.
+    await dailyNudges(db, morning('2027-05-28'), settings);
+    await dailyNudges(db, morning('2027-05-28', '07:00'), settings);
+    expect(await messageCounts(db, owners)).toEqual(owners.map(() => 2));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 });
