@@ -9,19 +9,21 @@ import { toPlainText, type Reply } from '../src/core/reply.js';
 import { JOBS, RUN_BATCH, dailyNudges, defaultNudgeSettings, runScheduledJob } from '../src/scheduler/index.js';
 import { SEND_BATCH } from '../src/scheduler/batch.js';
 import { importYaml } from '../src/import/import.js';
+import { loadExampleOrganisation } from '../src/import/example.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
 const settings = defaultNudgeSettings({ timezone: 'Europe/Berlin' });
 /** 06:00 in Berlin on that day: when the daily run fires by default. */
 const morning = (isoDay: string, time = '06:00') => DateTime.fromISO(`${isoDay}T${time}`, { zone: 'Europe/Berlin' }).toJSDate();
 
-/** The database refuses that person's messages, as a crash or a lost connection would stop the run there. */
-async function stopTheSendAt(db: TestBot['t']['db'], recipientId: number): Promise<void> {
+/** The database refuses that person's messages (anyone's without one), as a crash or a lost connection would stop the run there. */
+async function stopTheSendAt(db: TestBot['t']['db'], recipientId?: number): Promise<void> {
   await db.execute(sql.raw(`
     create or replace function stop_the_send() returns trigger as $$
     begin raise exception 'the run stopped here'; end; $$ language plpgsql`));
   await db.execute(sql.raw(`
     create trigger stop_the_send before insert on outbox
-    for each row when (new.recipient_id = ${recipientId}) execute function stop_the_send()`));
+    for each row ${recipientId === undefined ? '' : `when (new.recipient_id = ${recipientId})`} execute function stop_the_send()`));
 }
 
 /** A bot per test; the trigger of stopTheSendAt goes before it does. */
@@ -433,5 +435,58 @@ describe('ladders of a run stopped between its transactions', () => {
       const texts = (await db.select().from(outbox).where(eq(outbox.recipientId, lead))).map((m) => toPlainText(m.reply as Reply));
       expect(texts).toEqual([expect.stringContaining(`${ESCALATED} Unreviewed firewall rules, owned by Nia Owner`)]);
     }
+  });
+});
+
+describe('every sweep of a heavy day, stopped and re-run', () => {
+  let t: TestDatabase;
+  beforeEach(async () => { t = await createTestDatabase(); });
+  afterEach(async () => {
+    await t.db.execute(sql`drop trigger if exists stop_the_send on outbox`);
+    await t.destroy();
+  });
+
+  /** What the day's runs sent and changed: the messages queued, the nudges they carried, the audit trail, each item's rung. */
+  const state = async () => ({
+    messages: (await t.db.select({ id: outbox.id }).from(outbox)).length,
+    nudges: (await t.db.select({ key: nudgeLog.key }).from(nudgeLog)).length,
+    events: (await t.db.select({ seq: auditEvents.seq }).from(auditEvents)).length,
+    rungs: new Map([
+      ...(await t.db.select().from(evidenceRequests)).map((r) => [r.ref, r.escalationLevel] as const),
+      ...(await t.db.select().from(poamItems)).map((r) => [r.ref, r.escalationLevel] as const),
+    ]),
+  });
+  const escalationsOf = async () => {
+    const counts = new Map<string, number>();
+    for (const e of await t.db.select().from(auditEvents).where(eq(auditEvents.action, 'escalate'))) counts.set(e.entityRef, (counts.get(e.entityRef) ?? 0) + 1);
+    return counts;
+  };
+
+  it('sends each day\'s messages once and moves each item at most one rung a day, however often the day is re-run after a stop', async () => {
+    const db = t.db;
+    // The example organisation, loaded ten weeks ago and not run since: its items are weeks overdue, several rungs due at once.
+    expect(await loadExampleOrganisation(db, morning('2026-12-01'))).toBe(true);
+    const [daily] = JOBS;
+    for (const day of ['2027-02-09', '2027-02-10']) {
+      const before = await escalationsOf();
+      await stopTheSendAt(db);
+      await expect(runScheduledJob(db, daily, morning(day), settings)).rejects.toThrow();
+      await db.execute(sql`drop trigger stop_the_send on outbox`);
+      expect(await runScheduledJob(db, daily, morning(day), settings)).toMatchObject({ ran: true });
+      const done = await state();
+      // Fired again later that day: nothing more is sent, written or moved.
+      await dailyNudges(db, morning(day, '07:00'), settings);
+      await dailyNudges(db, morning(day, '12:00'), settings);
+      expect(await state(), day).toEqual(done);
+      const after = await escalationsOf();
+      expect([...after].filter(([ref, n]) => n - (before.get(ref) ?? 0) > 1), day).toEqual([]);
+    }
+    // The days did send and climb: the overdue items two rungs up, one a day.
+    const end = await state();
+    expect(end.messages).toBeGreaterThan(0);
+    expect([...end.rungs.values()].filter((rung) => rung === 2).length).toBeGreaterThan(0);
+    const logged = (await db.select().from(nudgeLog)).map((n) => n.key);
+    expect(new Set(logged).size).toBe(logged.length);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 });
