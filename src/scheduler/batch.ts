@@ -256,10 +256,10 @@ export async function sendNudges(db: Db, now: Date, settings: NudgeSettings, cyc
 }
 
 /**
- * Takes these people's staged nudges out of scheduler_nudges. The range of their ids as well as the
- * ids: a few hundred ids alone PostgreSQL plans as a Seq Scan of the whole table, once per batch (and
- * the rows earlier batches deleted stay in it until vacuumed), while the range it reads from the
- * recipient index, the batch's rows alone.
+ * Takes these people's staged nudges out of scheduler_nudges. Bounded by the range of their ids too:
+ * a few hundred ids alone PostgreSQL plans as a Seq Scan of the whole table once per batch (rows that
+ * earlier batches deleted included, until vacuumed), while with the range it reads that stretch of the
+ * recipient index, the batch's own rows.
  */
 async function takeStaged(tx: Db, ids: number[]): Promise<Nudge[]> {
   const lowest = ids.reduce((a, b) => Math.min(a, b));
