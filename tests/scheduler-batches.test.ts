@@ -2,26 +2,28 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { createTestBot, FakeChatPort, type TestBot } from './helpers/bot.js';
-import { auditEvents, controls, evidenceRequests, nudgeLog, outbox, people, poamItems, poamMilestones, schedulerRuns } from '../src/db/schema/index.js';
+import { auditEvents, controls, evidenceRequests, nudgeLog, outbox, people, poamItems, poamMilestones, schedulerNudges, schedulerRuns } from '../src/db/schema/index.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { verifyAuditChain } from '../src/core/audit.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
 import { JOBS, RUN_BATCH, dailyNudges, defaultNudgeSettings, runScheduledJob } from '../src/scheduler/index.js';
 import { SEND_BATCH } from '../src/scheduler/batch.js';
 import { importYaml } from '../src/import/import.js';
+import { loadExampleOrganisation } from '../src/import/example.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
 const settings = defaultNudgeSettings({ timezone: 'Europe/Berlin' });
 /** 06:00 in Berlin on that day: when the daily run fires by default. */
 const morning = (isoDay: string, time = '06:00') => DateTime.fromISO(`${isoDay}T${time}`, { zone: 'Europe/Berlin' }).toJSDate();
 
-/** The database refuses that person's messages, as a crash or a lost connection would stop the run there. */
-async function stopTheSendAt(db: TestBot['t']['db'], recipientId: number): Promise<void> {
+/** The database refuses that person's messages (anyone's without one), as a crash or a lost connection would stop the run there. */
+async function stopTheSendAt(db: TestBot['t']['db'], recipientId?: number): Promise<void> {
   await db.execute(sql.raw(`
     create or replace function stop_the_send() returns trigger as $$
     begin raise exception 'the run stopped here'; end; $$ language plpgsql`));
   await db.execute(sql.raw(`
     create trigger stop_the_send before insert on outbox
-    for each row when (new.recipient_id = ${recipientId}) execute function stop_the_send()`));
+    for each row ${recipientId === undefined ? '' : `when (new.recipient_id = ${recipientId})`} execute function stop_the_send()`));
 }
 
 /** A bot per test; the trigger of stopTheSendAt goes before it does. */
@@ -236,6 +238,59 @@ describe('a run with more people to remind than one transaction sends', () => {
   });
 });
 
+describe('a heavy day of new evidence requests for more people than one transaction sends', () => {
+  let bot: TestBot;
+  const fresh = botWithStoppableSend();
+  beforeEach(() => { bot = fresh(); });
+
+  // OWNERS people, each owning a monthly control; every tenth a second one: their two requests come in one message.
+  let owners: number[];
+  const twice = (i: number) => i % 10 === 0;
+
+  beforeEach(async () => {
+    const db = bot.t.db;
+    owners = (await db.insert(people).values(Array.from({ length: OWNERS }, (_, i) => ({
+      name: `Owner ${i + 1}`, email: `owner${i + 1}@test.example`, roles: ['control_owner' as const, 'staff' as const], timezone: 'Europe/Berlin',
+    }))).returning({ id: people.id })).map((p) => p.id);
+    await db.insert(controls).values(owners.flatMap((id, i) => (twice(i) ? [1, 2] : [1]).map((n) => ({
+      code: `CTL-${i + 1}-${n}`, title: `Control ${i + 1}.${n}`, ownerId: id, evidenceFrequency: 'monthly' as const,
+    }))));
+  });
+
+  it('keeps the people sent, sends the rest on the re-run, each person one message that day naming each of their requests once', async () => {
+    const db = bot.t.db;
+    // The first run after the controls came in, four days before May's evidence is due: every control's
+    // request is created and its owner told; their first reminder, a week ahead, is due too, but not that day.
+    const fire = morning('2027-05-27');
+    const [daily] = JOBS;
+    await stopTheSendAt(db, owners.at(-1)!);
+    await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
+    const sent = await messageCounts(db, owners);
+    expect(sent.filter((n) => n === 1).length).toBeGreaterThan(0);
+    expect(sent.at(-1)).toBe(0);
+    await db.execute(sql`drop trigger stop_the_send on outbox`);
+    expect(await runScheduledJob(db, daily, fire, settings)).toMatchObject({ ran: true });
+    await dailyNudges(db, morning('2027-05-27', '07:00'), settings);
+
+    expect(await messageCounts(db, owners)).toEqual(owners.map(() => 1));
+    const queued = new Map((await db.select().from(outbox)).map((m) => [m.recipientId, toPlainText(m.reply as Reply)]));
+    for (const [i, owner] of owners.entries()) {
+      const text = queued.get(owner)!;
+      for (const n of twice(i) ? [1, 2] : [1]) expect(text).toContain(`New evidence request: show that CTL-${i + 1}-${n} Control ${i + 1}.${n} works for 2027-05`);
+      if (twice(i)) expect(text).toContain('2 things need your attention');
+    }
+    const logged = (await db.select().from(nudgeLog)).map((n) => n.key);
+    expect(new Set(logged).size).toBe(logged.length);
+    expect(await db.select().from(schedulerNudges)).toEqual([]);
+
+    // The next day each owner has the ladder's first reminder, once.
+    await dailyNudges(db, morning('2027-05-28'), settings);
+    await dailyNudges(db, morning('2027-05-28', '07:00'), settings);
+    expect(await messageCounts(db, owners)).toEqual(owners.map(() => 2));
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+});
+
 describe('ladders of a run stopped between its transactions', () => {
   let bot: TestBot;
   const fresh = botWithStoppableSend();
@@ -326,6 +381,41 @@ describe('ladders of a run stopped between its transactions', () => {
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 
+  it('on a heavy day, moves each item one rung and tells each person once, however often the day is re-run after a stop', async () => {
+    const db = bot.t.db;
+    // Overdue long enough that the owner's reminder, their second reminder and their manager's are all due by date;
+    // the escalated item's next two rungs (the leads told, the management body's digest) likewise.
+    await db.update(evidenceRequests).set({ dueOn: '2027-04-20' });
+    await db.update(poamItems).set({ dueOn: '2027-04-20' }).where(sql`${poamItems.ref} <> ${ESCALATED}`);
+    await db.update(poamItems).set({ dueOn: '2027-04-10' }).where(eq(poamItems.ref, ESCALATED));
+    const fire = morning('2027-05-03');
+    const [daily] = JOBS;
+    await stopAt(owners.at(-1)!);
+    await expect(runScheduledJob(db, daily, fire, settings)).rejects.toThrow();
+    expect((await messagesTo(owners)).filter((n) => n === 1).length).toBeGreaterThan(0);
+    await db.execute(sql`drop trigger stop_the_send on outbox`);
+    expect(await runScheduledJob(db, daily, fire, settings)).toMatchObject({ ran: true });
+    // Fired again later that day, as an operator would: nothing moves or goes out again.
+    await dailyNudges(db, morning('2027-05-03', '07:00'), settings);
+
+    const oneRungEach = new Map([...owners.map((_, i) => [refOf(i), 1] as const), [ESCALATED, 3]]);
+    expect(await levels()).toEqual(oneRungEach);
+    expect(await escalations()).toEqual([...oneRungEach.keys()].sort());
+    expect(await messagesTo([...owners, bot.ids.lead, secondLead])).toEqual([...owners.map(() => 1), 1, 1]);
+    const texts = (await db.select().from(outbox)).map((m) => toPlainText(m.reply as Reply));
+    expect(texts.filter((t) => t.includes('Reminder:'))).toEqual([]);
+    const logged = (await db.select().from(nudgeLog)).map((n) => n.key);
+    expect(new Set(logged).size).toBe(logged.length);
+
+    // The next day each climbs its next rung: the owners are reminded again, once.
+    await dailyNudges(db, morning('2027-05-04'), settings);
+    const nextDay = await levels();
+    expect(owners.map((_, i) => nextDay.get(refOf(i)))).toEqual(owners.map(() => 2));
+    expect(nextDay.get(ESCALATED)).toBe(4);
+    expect(await messagesTo(owners)).toEqual(owners.map(() => 2));
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+
   it('tells every ISMS lead of an escalation in the transaction that moves it, or none of them', async () => {
     const db = bot.t.db;
     const fire = morning('2027-05-03');
@@ -345,5 +435,58 @@ describe('ladders of a run stopped between its transactions', () => {
       const texts = (await db.select().from(outbox).where(eq(outbox.recipientId, lead))).map((m) => toPlainText(m.reply as Reply));
       expect(texts).toEqual([expect.stringContaining(`${ESCALATED} Unreviewed firewall rules, owned by Nia Owner`)]);
     }
+  });
+});
+
+describe('every sweep of a heavy day, stopped and re-run', () => {
+  let t: TestDatabase;
+  beforeEach(async () => { t = await createTestDatabase(); });
+  afterEach(async () => {
+    await t.db.execute(sql`drop trigger if exists stop_the_send on outbox`);
+    await t.destroy();
+  });
+
+  /** What the day's runs sent and changed: the messages queued, the nudges they carried, the audit trail, each item's rung. */
+  const state = async () => ({
+    messages: (await t.db.select({ id: outbox.id }).from(outbox)).length,
+    nudges: (await t.db.select({ key: nudgeLog.key }).from(nudgeLog)).length,
+    events: (await t.db.select({ seq: auditEvents.seq }).from(auditEvents)).length,
+    rungs: new Map([
+      ...(await t.db.select().from(evidenceRequests)).map((r) => [r.ref, r.escalationLevel] as const),
+      ...(await t.db.select().from(poamItems)).map((r) => [r.ref, r.escalationLevel] as const),
+    ]),
+  });
+  const escalationsOf = async () => {
+    const counts = new Map<string, number>();
+    for (const e of await t.db.select().from(auditEvents).where(eq(auditEvents.action, 'escalate'))) counts.set(e.entityRef, (counts.get(e.entityRef) ?? 0) + 1);
+    return counts;
+  };
+
+  it('sends each day\'s messages once and moves each item at most one rung a day, however often the day is re-run after a stop', async () => {
+    const db = t.db;
+    // The example organisation, loaded ten weeks ago and not run since: its items are weeks overdue, several rungs due at once.
+    expect(await loadExampleOrganisation(db, morning('2026-12-01'))).toBe(true);
+    const [daily] = JOBS;
+    for (const day of ['2027-02-09', '2027-02-10']) {
+      const before = await escalationsOf();
+      await stopTheSendAt(db);
+      await expect(runScheduledJob(db, daily, morning(day), settings)).rejects.toThrow();
+      await db.execute(sql`drop trigger stop_the_send on outbox`);
+      expect(await runScheduledJob(db, daily, morning(day), settings)).toMatchObject({ ran: true });
+      const done = await state();
+      // Fired again later that day: nothing more is sent, written or moved.
+      await dailyNudges(db, morning(day, '07:00'), settings);
+      await dailyNudges(db, morning(day, '12:00'), settings);
+      expect(await state(), day).toEqual(done);
+      const after = await escalationsOf();
+      expect([...after].filter(([ref, n]) => n - (before.get(ref) ?? 0) > 1), day).toEqual([]);
+    }
+    // The days did send and climb: the overdue items two rungs up, one a day.
+    const end = await state();
+    expect(end.messages).toBeGreaterThan(0);
+    expect([...end.rungs.values()].filter((rung) => rung === 2).length).toBeGreaterThan(0);
+    const logged = (await db.select().from(nudgeLog)).map((n) => n.key);
+    expect(new Set(logged).size).toBe(logged.length);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 });

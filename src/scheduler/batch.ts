@@ -227,9 +227,7 @@ export async function sendNudges(db: Db, now: Date, settings: NudgeSettings, cyc
   for (const { ids, groups } of heldBatches(held)) {
     add(await db.transaction(async (tx) => {
       const batch = new NudgeBatch(now, settings, cycle);
-      const taken = rows<{ nudge: Nudge }>(await tx.execute(sql`
-        delete from ${schedulerNudges} where recipient_id = any(${`{${ids.join(',')}}`}::int[]) returning nudge`));
-      for (const { nudge } of taken) batch.add(nudge);
+      for (const nudge of await takeStaged(tx, ids)) batch.add(nudge);
       const byClaim = new Map<Claim | undefined, Nudge[]>();
       for (const { nudges, claim } of groups) (byClaim.get(claim) ?? byClaim.set(claim, []).get(claim)!).push(...nudges);
       const events: AuditInput[] = [];
@@ -242,20 +240,34 @@ export async function sendNudges(db: Db, now: Date, settings: NudgeSettings, cyc
   }
   for (;;) {
     const sent = await db.transaction(async (tx) => {
-      const taken = rows<{ nudge: Nudge }>(await tx.execute(sql`
-        delete from ${schedulerNudges} where recipient_id in (
-          select distinct recipient_id from ${schedulerNudges} order by recipient_id limit ${SEND_BATCH})
-        returning nudge`));
-      if (taken.length === 0) return undefined;
+      // The people of the first SEND_BATCH staged rows, read from the recipient index (a few hundred entries).
+      const first = rows<{ recipient_id: number }>(await tx.execute(sql`
+        select recipient_id from ${schedulerNudges} order by recipient_id limit ${SEND_BATCH}`));
+      if (first.length === 0) return undefined;
       const batch = new NudgeBatch(now, settings, cycle);
-      for (const { nudge } of taken) batch.add(nudge);
-      return { ...(await batch.flush(tx)), last: new Set(taken.map((t) => t.nudge.recipientId)).size < SEND_BATCH };
+      for (const nudge of await takeStaged(tx, [...new Set(first.map((r) => r.recipient_id))])) batch.add(nudge);
+      return { ...(await batch.flush(tx)), last: first.length < SEND_BATCH };
     });
     if (!sent) return result;
     add(sent);
-    // Fewer recipients than a batch: none were left staged, and a transaction to find none is saved.
+    // Fewer rows than a batch: none were left staged, and a transaction to find none is saved.
     if (sent.last) return result;
   }
+}
+
+/**
+ * Takes these people's staged nudges out of scheduler_nudges. Bounded by the range of their ids too:
+ * a few hundred ids alone PostgreSQL plans as a Seq Scan of the whole table once per batch (rows that
+ * earlier batches deleted included, until vacuumed), while with the range it reads that stretch of the
+ * recipient index, the batch's own rows.
+ */
+async function takeStaged(tx: Db, ids: number[]): Promise<Nudge[]> {
+  const lowest = ids.reduce((a, b) => Math.min(a, b));
+  const highest = ids.reduce((a, b) => Math.max(a, b));
+  return rows<{ nudge: Nudge }>(await tx.execute(sql`
+    delete from ${schedulerNudges}
+    where recipient_id between ${lowest}::int and ${highest}::int and recipient_id = any(${`{${ids.join(',')}}`}::int[])
+    returning nudge`)).map((r) => r.nudge);
 }
 
 /**

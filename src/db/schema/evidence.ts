@@ -21,6 +21,8 @@ export const evidenceRequests = pgTable('evidence_requests', {
   cycle: text('cycle').notNull(),
   status: text('status').notNull().default('open').$type<(typeof EVIDENCE_REQUEST_STATUSES)[number]>(),
   escalationLevel: integer('escalation_level').notNull().default(0),
+  /** The day it last moved up its ladder (migration 0029): it moves at most one rung a day, however often the sweep runs. */
+  escalatedOn: date('escalated_on'),
   requestedBy: integer('requested_by').references(() => people.id),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 }, (t) => [

@@ -21,6 +21,8 @@ export const poamItems = pgTable('poam_items', {
   originalDueOn: date('original_due_on').notNull().default(sql`null`),
   status: text('status').notNull().default('open').$type<(typeof POAM_STATUSES)[number]>(),
   escalationLevel: integer('escalation_level').notNull().default(0),
+  /** The day it last moved up its ladder (migration 0029): it moves at most one rung a day, however often the sweep runs. */
+  escalatedOn: date('escalated_on'),
   completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
   createdAt: createdAt(),
 }, (t) => [

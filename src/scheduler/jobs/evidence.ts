@@ -94,8 +94,10 @@ export const createDueEvidenceRequests: JobPart = async (run) => {
  * the requests whose next step is due today are read.
  */
 export const climbEvidenceLadders: JobPart = async (run) => {
-  // Not those just created by this run: the owner was told a moment ago.
-  const notJustCreated = sql`${OPEN} and created_at <> ${run.now.toISOString()}::timestamptz`;
+  // Not those created today: the owner was told of it today (by this run, by an earlier run of the day
+  // re-run since, or by the ISMS lead's request), and hears of it again from tomorrow.
+  const startOfToday = DateTime.fromISO(run.today, { zone: run.settings.timezone }).startOf('day').toJSDate();
+  const notJustCreated = sql`${OPEN} and created_at < ${startOfToday.toISOString()}::timestamptz`;
   const due = rows<Pick<LadderItem, 'id' | 'ref' | 'ownerId' | 'dueOn' | 'escalationLevel'> & { controlId: number; cycle: string }>(await run.db.execute(sql`
     ${ladderStepsDue(evidenceRequests, notJustCreated, run.today, run.settings.ladderDays, sql`${LADDER_COLUMNS}, control_id as "controlId", cycle`)} order by id`));
   if (due.length === 0) return;
@@ -110,7 +112,7 @@ export const climbEvidenceLadders: JobPart = async (run) => {
       ownerButton: { label: 'Submit evidence', command: `evidence submit ${request.ref}`, style: 'primary' },
       leadButton: { label: 'Evidence register', command: 'register evidence' },
     };
-  }), (tx, items) => advanceLevels(tx, evidenceRequests, items, OPEN));
+  }), (tx, items) => advanceLevels(tx, evidenceRequests, items, OPEN, run.today));
 };
 
 export const createEvidenceRequests = jobOf(createDueEvidenceRequests);

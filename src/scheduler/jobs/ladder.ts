@@ -78,30 +78,34 @@ export type Advance = (tx: Db, items: LadderItem[]) => Promise<Set<number>>;
 /** The columns of a due item every ladder reads, named as LadderItem names them. */
 export const LADDER_COLUMNS = sql`id, ref, owner_id as "ownerId", due_on::text as "dueOn", escalation_level as "escalationLevel"`;
 
+/** Not moved up its ladder today: a re-run of the day (after a stop between batches, or fired again) moves it no further. */
+const notMovedOn = (today: string) => sql`(escalated_on is null or escalated_on < ${today}::date)`;
+
 /**
- * The live items whose next ladder step is due today, with `columns`: level below the top and today at
- * least the due date plus that level's ladder days. One range per level, each its own branch, so the
- * partial (escalation_level, due_on) index answers it without reading the open rows, and the rows come
- * from that index's scan rather than from a second lookup by id (which on a heavy day the planner
- * answers by reading the whole table).
+ * The live items whose next ladder step is due today, with `columns`: level below the top, today at
+ * least the due date plus that level's ladder days, and not moved up today already. One range per level,
+ * each its own branch, so the partial (escalation_level, due_on) index answers it without reading the
+ * open rows, and the rows come from that index's scan rather than from a second lookup by id (which on a
+ * heavy day the planner answers by reading the whole table).
  */
 export function ladderStepsDue(table: typeof evidenceRequests | typeof poamItems, live: SQL, today: string, ladderDays: readonly number[], columns: SQL): SQL {
   return sql.join(ladderDays.slice(0, LADDER_TOP).map((days, level) =>
-    sql`select ${columns} from ${table} where ${live} and escalation_level = ${level}::int and due_on <= ${addDays(today, -days)}::date`), sql` union all `);
+    sql`select ${columns} from ${table} where ${live} and escalation_level = ${level}::int and due_on <= ${addDays(today, -days)}::date and ${notMovedOn(today)}`), sql` union all `);
 }
 
 /**
  * Moves each item one rung up in one statement, only where its level is still the one it was read at
- * (another replica or command may have moved it) and `live` still holds; returns the ids that moved.
+ * (another replica or command may have moved it), it has not moved today, and `live` still holds;
+ * returns the ids that moved.
  */
-export async function advanceLevels(tx: Db, table: typeof evidenceRequests | typeof poamItems, items: LadderItem[], live: SQL): Promise<Set<number>> {
+export async function advanceLevels(tx: Db, table: typeof evidenceRequests | typeof poamItems, items: LadderItem[], live: SQL, today: string): Promise<Set<number>> {
   const moved = new Set<number>();
   for (let i = 0; i < items.length; i += ADVANCE_CHUNK) {
     const part = items.slice(i, i + ADVANCE_CHUNK);
     const result = await tx.execute(sql`
-      update ${table} set escalation_level = ${table}.escalation_level + 1
+      update ${table} set escalation_level = ${table}.escalation_level + 1, escalated_on = ${today}::date
       from unnest(${intArray(part.map((x) => x.id))}, ${intArray(part.map((x) => x.escalationLevel))}) as v(id, level)
-      where ${table}.id = v.id and ${table}.escalation_level = v.level and ${live}
+      where ${table}.id = v.id and ${table}.escalation_level = v.level and ${live} and ${notMovedOn(today)}
       returning ${table}.id`);
     for (const r of rows<{ id: number }>(result)) moved.add(r.id);
   }
@@ -114,7 +118,7 @@ const ADVANCE_CHUNK = 10_000;
 export const intArray = (ids: number[]) => sql`${`{${ids.join(',')}}`}::int[]`;
 
 /**
- * Takes the next due step of each item's ladder, at most one step per run: 0 reminds the owner,
+ * Takes the next due step of each item's ladder, at most one step a day: 0 reminds the owner,
  * 1 reminds them again, 2 tells their manager (or the ISMS leads when they have none), 3 puts
  * the item on the management body's digest. The owner's leave holds the ladder. Each step's key
  * names the due date, so a moved due date (an approved extension resets escalation_level) climbs
@@ -175,7 +179,7 @@ function climbed(run: JobRun, item: LadderItem): AuditInput {
   run.count(`step ${step}`);
   return {
     action: 'escalate', entity: item.kind, entityRef: item.ref,
-    before: { escalationLevel: step }, after: { escalationLevel: step + 1 },
+    before: { escalationLevel: step }, after: { escalationLevel: step + 1, escalatedOn: run.today },
   };
 }
 

@@ -20,7 +20,7 @@ export const climbPoamLadders: JobPart = async (run) => {
     what: item.weakness,
     ownerButton: { label: 'Mark completed', command: `poam done ${item.ref}` },
     leadButton: { label: 'POA&M register', command: 'register poam' },
-  })), (tx, items) => advanceLevels(tx, poamItems, items, LIVE));
+  })), (tx, items) => advanceLevels(tx, poamItems, items, LIVE, run.today));
 };
 
 /**
