@@ -193,6 +193,7 @@ describe('/isms poam', () => {
       const typed = await itemField('lead');
       expect(typed.type).toBe('text');
       expect(typed.options).toBeUndefined();
+      expect(typed.hint).toBe('The POA&M item, e.g. POAM-0001 (more than 100 to choose from: type it)');
     });
 
     it('says the management body decides a request the only ISMS lead made, in the answer and on the item', async () => {

@@ -260,6 +260,29 @@ describe('/isms findings and /isms finding close', () => {
     expect((await finding(bot, 'AF-0002')).status).toBe('closed');
   });
 
+  it('offers the open findings to choose in its form, oldest first, and asks for the reference as text past a hundred', async () => {
+    const findingField = async () => findForm(await bot.say('auditor', '/isms finding close', at))!.fields.find((f) => f.name === 'finding')!;
+    expect((await findingField()).options).toEqual([
+      { value: 'AF-0001', label: 'AF-0001 — minor nonconformity, 9.2' }, { value: 'AF-0002', label: 'AF-0002 — opportunity for improvement, A.5.15' },
+    ]);
+    const more = (from: number, n: number, status: 'open' | 'closed') => bot.t.db.insert(auditFindings).values(Array.from({ length: n }, (_, i) => ({
+      ref: `AF-${String(from + i).padStart(4, '0')}`, type: 'observation' as const, clause: '6.1', description: `Observation ${from + i}`, status, raisedBy: bot.ids.auditor,
+    })));
+    await more(100, 98, 'open');
+    await more(300, 5, 'closed');
+    const hundred = await findingField();
+    expect(hundred.type).toBe('select');
+    expect(hundred.options).toHaveLength(100);
+    expect(hundred.options?.at(-1)?.value).toBe('AF-0197');
+    await more(400, 1, 'open');
+    const typed = await findingField();
+    expect(typed.type).toBe('text');
+    expect(typed.options).toBeUndefined();
+    expect(typed.hint).toBe('The finding to close, e.g. AF-0001 (more than 100 to choose from: type it)');
+    // Typed, it closes as chosen.
+    expect(await bot.sayText('auditor', '/isms finding close AF-0400 "Criteria dated"', at)).toContain('Closed AF-0400');
+  });
+
   it('names unknown, malformed and already closed references, and refuses everyone but the ISMS lead and auditors', async () => {
     await closeTheNonconformity();
     await refusedWithNothingWritten(bot, 'lead', '/isms finding close AF-0099 "done"', 'AF-0099 does not exist.');

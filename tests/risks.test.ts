@@ -232,6 +232,29 @@ describe('/isms risk accept', () => {
     expect(await acceptancesOf(bot, laptops.id)).toMatchObject([{ residualScoreAtDecision: 6, rationale: 'insured' }]);
   });
 
+  it('offers in its form the risks one may accept, above the appetite or owned by someone else, and asks for the reference as text past a hundred', async () => {
+    const riskField = async () => findForm(await bot.say('lead', '/isms risk accept', at))!.fields.find((f) => f.name === 'risk')!;
+    await addRisk(bot.t.db, { title: 'Lost visitor badge', residual: 5, ownerId: bot.ids.lead });
+    await addRisk(bot.t.db, { title: 'Unowned printer', residual: 3 });
+    // The lead's own risk within the appetite (R-0006) is not theirs to accept; those above it are the management body's.
+    const board = ', for the management body';
+    expect((await riskField()).options).toEqual([
+      { value: 'R-0001', label: `R-0001 Ransomware on file servers — residual 16${board}` }, { value: 'R-0002', label: 'R-0002 Laptop theft — residual 6' },
+      { value: 'R-0003', label: `R-0003 Cloud provider outage — residual 15${board}` }, { value: 'R-0004', label: `R-0004 Phishing — residual 14${board}` },
+      { value: 'R-0005', label: `R-0005 Insider data theft — residual 18${board}` }, { value: 'R-0007', label: 'R-0007 Unowned printer — residual 3' },
+    ]);
+    await bot.t.db.insert(risks).values(Array.from({ length: 94 }, (_, i) => ({
+      ref: `R-${String(100 + i).padStart(4, '0')}`, title: `Supplier risk ${i}`, likelihood: 2, impact: 2, inherentScore: 4, residualScore: 4,
+      treatment: 'mitigate' as const, ownerId: bot.ids.owner,
+    })));
+    expect((await riskField()).options).toHaveLength(100);
+    await addRisk(bot.t.db, { title: 'One more', residual: 4, ownerId: bot.ids.owner });
+    const typed = await riskField();
+    expect(typed.type).toBe('text');
+    expect(typed.options).toBeUndefined();
+    expect(typed.hint).toBe('The risk, e.g. R-0003 (more than 100 to choose from: type it)');
+  });
+
   it('names the problem with a bad date, a past date, an unknown or malformed reference, and writes nothing', async () => {
     const audit = await bot.auditCount();
     const before = (await allAcceptances(bot)).length;

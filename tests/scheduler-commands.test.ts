@@ -130,4 +130,14 @@ describe('/isms nudges', () => {
     await bot.say('lead', '/isms pause bruno@test.example 2027-03-20', { now });
     expect(await bot.sayText('lead', '/isms nudges', { now })).toContain('Bruno Board — until 2027-03-20');
   });
+
+  it('lists the ten back soonest of many on leave, and says how many are away', async () => {
+    await bot.t.db.insert(people).values(Array.from({ length: 14 }, (_, i) => ({
+      name: `Away ${String(i + 1).padStart(2, '0')}`, email: `away${i + 1}@test.example`, pausedUntil: berlin(`2027-04-${String(15 - i).padStart(2, '0')}T00:00`),
+    })));
+    const answer = await bot.say('lead', '/isms nudges', { now });
+    const leave = answer.blocks.find((b) => b.type === 'list' && b.title?.startsWith('On leave'));
+    expect(leave).toMatchObject({ type: 'list', title: 'On leave (nudges wait): the 10 back soonest of 14' });
+    expect(leave?.type === 'list' && leave.items.map((i) => i.title)).toEqual(Array.from({ length: 10 }, (_, i) => `Away ${String(14 - i).padStart(2, '0')}`));
+  });
 });

@@ -306,7 +306,10 @@ export async function deriveForm<Ctx>(command: string, list: ArgInfo[], declared
       : arg.options ?? a.choices?.map((c) => ({ value: c, label: c }));
     const choosable = (a.field === 'select' || a.field === 'multiselect') && choices && choices.length > 0 && choices.length <= MAX_CHOICES;
     // A description that only repeats the label still explains the argument in help; the form shows no hint for it.
-    const hint = a.description ? formHint(a.description, Boolean(choosable) && a.field === 'multiselect') : undefined;
+    const described = a.description ? formHint(a.description, Boolean(choosable) && a.field === 'multiselect') : undefined;
+    // Too many to list: the field says why it is typed rather than chosen.
+    const hint = !choosable && choices && choices.length > MAX_CHOICES
+      ? `${described ?? a.label} (more than ${MAX_CHOICES} to choose from: type ${a.field === 'multiselect' ? 'them' : 'it'})` : described;
     const field: FormField = {
       name: a.name,
       label: a.label,

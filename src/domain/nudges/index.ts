@@ -35,7 +35,10 @@ export const nudgesCommand = defineCommand({
       .innerJoin(policies, eq(policies.id, policyVersions.policyId))).map((c) => [c.id, `${c.ref} ${c.policy} ${c.title} ${c.version}`]));
     // Only a repeat that went out can be a second copy; one that then failed left the person at most one.
     const [{ repeats }] = await ctx.db.select({ repeats: count() }).from(outbox).where(and(eq(outbox.possibleRepeat, true), eq(outbox.status, 'sent')));
-    const onLeave = await ctx.db.select().from(people).where(gt(people.pausedUntil, ctx.now)).orderBy(people.pausedUntil);
+    // The first few back and how many are away, not everyone on leave.
+    const away = gt(people.pausedUntil, ctx.now);
+    const onLeave = await ctx.db.select().from(people).where(away).orderBy(people.pausedUntil, people.id).limit(SHOWN);
+    const [{ awayCount }] = await ctx.db.select({ awayCount: count() }).from(people).where(away);
     const unreachable = await unreachableList(ctx.db);
 
     const blocks: Block[] = [
@@ -71,7 +74,7 @@ export const nudgesCommand = defineCommand({
     }
     if (onLeave.length) {
       blocks.push({
-        type: 'list', title: 'On leave (nudges wait)',
+        type: 'list', title: awayCount > onLeave.length ? `On leave (nudges wait): the ${onLeave.length} back soonest of ${awayCount}` : 'On leave (nudges wait)',
         items: onLeave.map((p): ListItem => ({ title: p.name, detail: `until ${localDate(p.pausedUntil!, readersZone(p.timezone))}` })),
       });
     }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { asc, eq } from 'drizzle-orm';
 import { poamExtensions, poamItems } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
+import { MAX_CHOICES } from '../../core/args.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { registerRef } from '../../core/validate.js';
@@ -73,7 +74,7 @@ export async function decideExtension(ctx: CommandContext, ref: string, decision
 async function pendingOptions(ctx: CommandContext) {
   const rows = await ctx.db.select({ ref: poamExtensions.ref, item: poamItems.ref, to: poamExtensions.requestedDueOn })
     .from(poamExtensions).innerJoin(poamItems, eq(poamItems.id, poamExtensions.itemId))
-    .where(eq(poamExtensions.status, 'requested')).orderBy(asc(poamExtensions.id));
+    .where(eq(poamExtensions.status, 'requested')).orderBy(asc(poamExtensions.id)).limit(MAX_CHOICES + 1);
   return rows.map((r) => ({ value: r.ref, label: `${r.ref} — ${r.item} to ${r.to}` }));
 }
 

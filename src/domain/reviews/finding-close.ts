@@ -3,6 +3,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { auditEvents, auditFindings, poamMilestones } from '../../db/schema/index.js';
 import { refuseOwnWork, type Deed } from '../../core/duties.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
+import { MAX_CHOICES } from '../../core/args.js';
 import { conflict } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
 import { fields, formBlock, reply, text } from '../../core/reply.js';
@@ -74,7 +75,9 @@ export const findingCloseCommand = defineCommand({
   args: {
     finding: {
       positional: true, value: 'AF-ref',
-      options: async (ctx) => (await ctx.db.select().from(auditFindings).where(eq(auditFindings.status, 'open')).orderBy(asc(auditFindings.id)))
+      // As many open findings as a form lists and one more, which says the reference is typed instead: never all of them.
+      options: async (ctx) => (await ctx.db.select({ ref: auditFindings.ref, type: auditFindings.type, clause: auditFindings.clause }).from(auditFindings)
+        .where(eq(auditFindings.status, 'open')).orderBy(asc(auditFindings.id)).limit(MAX_CHOICES + 1))
         .map((f) => ({ value: f.ref, label: `${f.ref} — ${FINDING_LABELS[f.type]}, ${f.clause ?? ''}` })),
     },
     action: { positional: 'rest', required: true, label: 'Corrective action taken', value: 'corrective action' },

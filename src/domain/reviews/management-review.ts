@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { and, asc, desc, eq, isNull } from 'drizzle-orm';
 import { managementReviews, poamItems, reviewDecisions, reviewPacks } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
+import { MAX_CHOICES } from '../../core/args.js';
 import { personNamed, personRef, findPersonById, hasRole, peopleWithRole, type Person } from '../../core/actor.js';
 import { refuseOwnWork } from '../../core/duties.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
@@ -254,7 +255,7 @@ export async function decide(ctx: CommandContext, input: { review: string; owner
 }
 
 const reviewOptions = async (ctx: CommandContext) => (await ctx.db.select().from(managementReviews)
-  .where(eq(managementReviews.status, 'open')).orderBy(desc(managementReviews.heldOn), asc(managementReviews.id)))
+  .where(eq(managementReviews.status, 'open')).orderBy(desc(managementReviews.heldOn), asc(managementReviews.id)).limit(MAX_CHOICES + 1))
   .map((r) => ({ value: r.ref, label: `${r.ref} — held ${r.heldOn}` }));
 
 export const reviewDecideCommand = defineCommand({

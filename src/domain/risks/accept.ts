@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { asc, desc, eq } from 'drizzle-orm';
+import { asc, desc, eq, gt, or, sql } from 'drizzle-orm';
 import { riskAcceptanceProposals, riskAcceptances, risks } from '../../db/schema/index.js';
 import type { Db } from '../../db/client.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
+import { MAX_CHOICES } from '../../core/args.js';
 import { hasRole, isLead, type Actor } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { refuseOwnWork } from '../../core/duties.js';
@@ -103,8 +104,10 @@ export async function acceptRisk(ctx: CommandContext, risk: Risk, rationale: str
 /** The risks this person may accept or ask the management body to accept, for the form's picker. */
 async function acceptableOptions(ctx: CommandContext) {
   const appetite = await appetiteInForce(ctx.db);
-  const all = await ctx.db.select().from(risks).orderBy(asc(risks.id));
-  return all.filter((r) => needsBody(isAboveAppetite(r.residualScore, appetite)) || r.ownerId !== ctx.actor.id).map((r) => ({
+  // Chosen in the database, as many as a form lists and one more (a longer list is typed): never the whole register.
+  const acceptable = appetite ? or(gt(risks.residualScore, appetite.maxResidualScore), sql`${risks.ownerId} is distinct from ${ctx.actor.id}`) : undefined;
+  const choices = await ctx.db.select().from(risks).where(acceptable).orderBy(asc(risks.id)).limit(MAX_CHOICES + 1);
+  return choices.map((r) => ({
     value: r.ref,
     label: `${r.ref} ${r.title} — residual ${r.residualScore}${needsBody(isAboveAppetite(r.residualScore, appetite)) ? ', for the management body' : ''}`,
   }));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { assets, controls, riskAssessments, riskAssets, riskControls, risks, TREATMENTS } from '../../db/schema/index.js';
 import { commaList, defineCommand, type CommandContext } from '../../core/router.js';
+import { MAX_CHOICES } from '../../core/args.js';
 import { isLead, personNamed, personRef } from '../../core/actor.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors.js';
 import { nextRef } from '../../core/refs.js';
@@ -98,9 +99,12 @@ async function linkedItems(ctx: CommandContext, assetRefs: string[], controlCode
 }
 
 /** The assets in use and the controls, for the form's pickers. */
-const assetChoices = async (ctx: CommandContext) => (await ctx.db.select().from(assets).where(isNull(assets.retiredAt)).orderBy(asc(assets.ref)))
+// As many as a form lists and one more, which says they are typed instead: a large register is not read to show a text field.
+const assetChoices = async (ctx: CommandContext) => (await ctx.db.select({ ref: assets.ref, name: assets.name }).from(assets)
+  .where(isNull(assets.retiredAt)).orderBy(asc(assets.ref)).limit(MAX_CHOICES + 1))
   .map((a) => ({ value: a.ref, label: `${a.ref} ${a.name}` }));
-const controlChoices = async (ctx: CommandContext) => (await ctx.db.select().from(controls).orderBy(asc(controls.code)))
+const controlChoices = async (ctx: CommandContext) => (await ctx.db.select({ code: controls.code, title: controls.title }).from(controls)
+  .orderBy(asc(controls.code)).limit(MAX_CHOICES + 1))
   .map((c) => ({ value: c.code, label: `${c.code} ${c.title}` }));
 
 const THREAT_ARG = { label: 'Threat', value: 'threat, e.g. T-IS-004', options: threatChoices };

@@ -1,36 +1,129 @@
 import { z } from 'zod';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
 import { people, type Role } from '../../db/schema/index.js';
+import { rows } from '../../db/migrate.js';
 import { defineCommand } from '../../core/router.js';
-import { actions, reply, text, type Block, type ListItem } from '../../core/reply.js';
-import { pageNumber, pageOf } from '../../core/paging.js';
-import { readersDay } from '../../core/time.js';
-import { EXPIRY_WARNING_DAYS, MANAGEMENT_BODY_BASIS, everyonesObligations, type PersonObligation, type TrainingState } from './obligations.js';
+import { invalid } from '../../core/errors.js';
+import { actions, reply, text, type Block, type ListItem, type Page } from '../../core/reply.js';
+import { NEAR_PAGES, PAGE_SIZE, pageNumber, pageWindow } from '../../core/paging.js';
+import { addDays, readersDay } from '../../core/time.js';
+import { EXPIRY_WARNING_DAYS, MANAGEMENT_BODY_BASIS, obligationsFrom, type TrainingState } from './obligations.js';
 
 const READERS: Role[] = ['isms_lead', 'auditor', 'management_body'];
 
-/** Most severe first: never trained, lapsed, lapsing soon, fine. */
+/** Most severe first: never trained, lapsed, lapsing soon, fine; a row's `rank` is its place here. */
 const SEVERITY: TrainingState[] = ['due', 'expired', 'expiring', 'valid'];
 
 const statusLabel = (state: TrainingState, within: number) =>
   state === 'due' ? 'never attested' : state === 'expiring' ? `expiring within ${within} days` : state;
 
-/** By severity, then the soonest expiry, then person and course. */
-function bySeverity(a: PersonObligation, b: PersonObligation): number {
-  return SEVERITY.indexOf(a.state) - SEVERITY.indexOf(b.state)
-    || (a.latest?.expiresOn ?? '').localeCompare(b.latest?.expiresOn ?? '')
-    || a.person.name.localeCompare(b.person.name)
-    || a.course.code.localeCompare(b.course.code);
+/** One person's obligation to attest one course: a row of the report. */
+interface ReportRow {
+  personId: number; courseId: number; name: string; email: string; code: string; title: string;
+  completedOn: string | null; expiresOn: string | null; rank: number;
 }
 
-function reportItem(o: PersonObligation, within: number): ListItem {
+/** Where a row stands in the report's order (its sort key), as a Next/Previous button's position names it. */
+interface RowKey { rank: number; expiry: string; nameKey: string; personId: number; codeKey: string; courseId: number }
+
+/** "120:3": the person and the course of the row a page button's page starts after or ends before. */
+const rowCursor = z.string().trim()
+  .regex(/^\d{1,10}:\d{1,10}$/, 'must be the position a Next or Previous button carries, e.g. 120:3')
+  .transform((v) => v.split(':').map(Number) as [number, number])
+  // Beyond a 32-bit id the database would refuse the comparison: said here, not as an internal error.
+  .refine((ids) => ids.every((id) => id >= 1 && id <= 2_147_483_647), 'is not a position any Next or Previous button carries')
+  .optional();
+
+/**
+ * Every person's obligation to every course that applies to them (courseAppliesTo), with their latest
+ * attestation and its severity (`rank`, SEVERITY's order) today, as a subquery. Sorted by severity, the
+ * soonest expiry, the name, then the course code: names and codes compared by their characters as the
+ * two databases both compare them (ASCII letters case-blind, "C" collation), so a page holds the same rows
+ * on PGlite as on PostgreSQL, whatever the server's locale; the ids break ties between equal names.
+ */
+function obligationRows(today: string, within: number, where?: SQL): SQL {
+  return sql`(select p.id as person_id, c.id as course_id, p.name, p.email, c.code, c.title, c.audience_role,
+      l.completed_on::text as completed_on, l.expires_on::text as expires_on,
+      case when l.expires_on is null then 0 when l.expires_on < ${today}::date then 1
+        when l.expires_on <= ${addDays(today, within)}::date then 2 else 3 end as rank,
+      coalesce(l.expires_on, date '0001-01-01') as expiry, lower(p.name collate "C") as name_key, c.code collate "C" as code_key
+    from ${obligationsFrom}
+    ${where ? sql`where ${where}` : sql``}) o`;
+}
+
+const ORDER_KEYS = sql`(o.rank, o.expiry, o.name_key collate "C", o.person_id, o.code_key collate "C", o.course_id)`;
+const keyValues = (k: RowKey) => sql`(${k.rank}::int, ${k.expiry}::date, ${k.nameKey}::text collate "C", ${k.personId}::int, ${k.codeKey}::text collate "C", ${k.courseId}::int)`;
+const orderBy = (way: 'asc' | 'desc') => sql.raw(['o.rank', 'o.expiry', 'o.name_key collate "C"', 'o.person_id', 'o.code_key collate "C"', 'o.course_id']
+  .map((k) => `${k} ${way}`).join(', '));
+
+const SHOWN = sql`o.person_id as "personId", o.course_id as "courseId", o.name, o.email, o.code, o.title,
+  o.completed_on as "completedOn", o.expires_on as "expiresOn", o.rank`;
+
+interface Position { page?: number; after?: [number, number]; before?: [number, number] }
+
+/**
+ * One page of the report and its figures, read in SQL: the figures in one pass over the obligations, the
+ * page's rows by a bounded sort from the nearer end of the list (a typed page number) or after/before the
+ * row a Next/Previous button names (pages far from both ends), never the whole list into the process.
+ */
+async function reportPage(db: Db, today: string, within: number, position: Position, command: string) {
+  const what = 'The training report';
+  const firstPage = `"/isms ${command}" shows the first page.`;
+  if (position.after && position.before) throw invalid('A page button carries either --after or --before, not both.', firstPage);
+  const cursor = position.after ?? position.before;
+  let at: RowKey | undefined;
+  if (cursor) {
+    [at] = rows<RowKey>(await db.execute(sql`select o.rank, o.expiry::text as expiry, o.name_key as "nameKey", o.person_id as "personId",
+      o.code_key as "codeKey", o.course_id as "courseId" from ${obligationRows(today, within, sql`p.id = ${cursor[0]} and c.id = ${cursor[1]}`)}`));
+  }
+  // Before the page a Next button starts: its row too; before the page a Previous button ends: the rows before its row.
+  const beforeAt = at && sql`${ORDER_KEYS} ${sql.raw(position.after ? '<=' : '<')} ${keyValues(at)}`;
+  const [figures] = rows<{ n: number; due: number; expired: number; expiring: number; valid: number; board: number; earlier: number }>(await db.execute(sql`
+    select count(*)::int as n, (count(*) filter (where o.rank = 0))::int as due, (count(*) filter (where o.rank = 1))::int as expired,
+      (count(*) filter (where o.rank = 2))::int as expiring, (count(*) filter (where o.rank = 3))::int as valid,
+      (count(*) filter (where o.audience_role = 'management_body'))::int as board,
+      ${beforeAt ? sql`(count(*) filter (where ${beforeAt}))::int` : sql`0`} as earlier
+    from ${obligationRows(today, within)}`));
+  const total = Math.max(1, Math.ceil(figures.n / PAGE_SIZE));
+  let page: Page;
+  let shown: ReportRow[];
+  if (cursor) {
+    const stale = () => invalid(`That page button no longer matches ${what.toLowerCase()}: obligations were added, attested or removed before its position since it was shown, or the button was altered.`,
+      position.page !== undefined && position.page <= total ? `"/isms ${command} --page ${position.page}" shows page ${position.page} as it is now.` : firstPage);
+    if (!at) throw stale();
+    const pageNo = position.after ? figures.earlier / PAGE_SIZE + 1 : figures.earlier / PAGE_SIZE;
+    if (!Number.isInteger(pageNo) || pageNo < 1 || pageNo > total || (position.page !== undefined && pageNo !== position.page)) throw stale();
+    shown = position.after
+      ? rows<ReportRow>(await db.execute(sql`select ${SHOWN} from ${obligationRows(today, within)} where ${ORDER_KEYS} > ${keyValues(at)} order by ${orderBy('asc')} limit ${PAGE_SIZE}`))
+      : rows<ReportRow>(await db.execute(sql`select ${SHOWN} from ${obligationRows(today, within)} where ${ORDER_KEYS} < ${keyValues(at)} order by ${orderBy('desc')} limit ${PAGE_SIZE}`)).reverse();
+    page = { number: pageNo, total, next: pageNo < total ? `${command} --page ${pageNo + 1}` : undefined, previous: pageNo > 1 ? `${command} --page ${pageNo - 1}` : undefined };
+  } else {
+    const window = pageWindow(figures.n, position.page ?? 1, command, what);
+    page = window.page;
+    const start = window.offset;
+    const end = Math.min(start + PAGE_SIZE, figures.n);
+    shown = figures.n === 0 ? []
+      : start <= figures.n - end
+        ? rows<ReportRow>(await db.execute(sql`select ${SHOWN} from ${obligationRows(today, within)} order by ${orderBy('asc')} offset ${start} limit ${end - start}`))
+        : rows<ReportRow>(await db.execute(sql`select ${SHOWN} from ${obligationRows(today, within)} order by ${orderBy('desc')} offset ${figures.n - end} limit ${end - start}`)).reverse();
+  }
+  // A neighbour within NEAR_PAGES of either end is found by its number as cheaply; one further away from the row its button names.
+  const far = (p: number) => Math.min(p - 1, total - p) >= NEAR_PAGES;
+  const rowId = (r: ReportRow) => `${r.personId}:${r.courseId}`;
+  if (page.next && far(page.number + 1) && shown.length) page.next += ` --after ${rowId(shown[shown.length - 1])}`;
+  if (page.previous && far(page.number - 1) && shown.length) page.previous += ` --before ${rowId(shown[0])}`;
+  return { figures, shown, page };
+}
+
+function reportItem(o: ReportRow, within: number): ListItem {
   return {
-    title: `${o.person.name} — ${o.course.code} ${o.course.title}`,
-    detail: statusLabel(o.state, within),
+    title: `${o.name} — ${o.code} ${o.title}`,
+    detail: statusLabel(SEVERITY[o.rank], within),
     fields: [
-      { label: 'Email', value: o.person.email },
-      { label: 'Completed on', value: o.latest?.completedOn ?? 'never' },
-      { label: 'Expires on', value: o.latest?.expiresOn ?? '—' },
+      { label: 'Email', value: o.email },
+      { label: 'Completed on', value: o.completedOn ?? 'never' },
+      { label: 'Expires on', value: o.expiresOn ?? '—' },
     ],
   };
 }
@@ -39,7 +132,9 @@ export const trainingReportInput = z.object({
   within: z.coerce.number({ invalid_type_error: 'must be a number of days, e.g. 30' }).int('must be a whole number of days')
     .min(1, 'must be 1 or more').max(366, 'must be 366 or fewer').default(EXPIRY_WARNING_DAYS)
     .describe('Attestations expiring within this many days count as expiring'),
-  page: pageNumber,
+  page: pageNumber.optional(),
+  after: rowCursor.describe('The position a Next page button carries'),
+  before: rowCursor.describe('The position a Previous page button carries'),
 });
 
 export const trainingReportCommand = defineCommand({
@@ -49,28 +144,27 @@ export const trainingReportCommand = defineCommand({
   examples: ['training report', 'training report --within 60 --page 2'],
   roles: READERS,
   schema: trainingReportInput,
-  args: { page: { asked: false } },
+  args: { page: { asked: false }, after: { asked: false }, before: { asked: false } },
   async run(ctx, input) {
     const within = input.within;
-    const all = (await everyonesObligations(ctx.db, readersDay(ctx.now, ctx.actor.timezone), within)).sort(bySeverity);
     const base = within === EXPIRY_WARNING_DAYS ? 'training report' : `training report --within ${within}`;
-    const { items, page } = pageOf(all, input.page, base, 'The training report');
-    const counts = Object.fromEntries(SEVERITY.map((s) => [s, all.filter((o) => o.state === s).length])) as Record<TrainingState, number>;
+    const { figures, shown, page } = await reportPage(ctx.db, readersDay(ctx.now, ctx.actor.timezone), within, input, base);
+    const n = figures.n;
     const blocks: Block[] = [
-      text(all.length === 0
+      text(n === 0
         ? 'No training course applies to anyone yet.'
-        : `Training obligations: ${all.length} — ${counts.due} never attested, ${counts.expired} expired, ${counts.expiring} expiring within ${within} days, ${counts.valid} valid.`,
-      all.length && counts.valid === all.length ? 'success' : all.length ? 'warning' : undefined),
+        : `Training obligations: ${n} — ${figures.due} never attested, ${figures.expired} expired, ${figures.expiring} expiring within ${within} days, ${figures.valid} valid.`,
+      n && figures.valid === n ? 'success' : n ? 'warning' : undefined),
     ];
-    const boardCourse = all.some((o) => o.course.audienceRole === 'management_body');
-    if (!boardCourse) {
-      const members = await ctx.db.select({ name: people.name }).from(people).where(sql`'management_body' = any(${people.roles})`).orderBy(people.name);
+    if (!figures.board) {
+      const members = await ctx.db.select({ name: people.name }).from(people).where(sql`'management_body' = any(${people.roles})`)
+        .orderBy(sql`lower(${people.name} collate "C")`, people.id);
       if (members.length) {
         blocks.push(text(`No course is set for the management body, whose members must be trained under ${MANAGEMENT_BODY_BASIS}: ${members.map((m) => m.name).join(', ')}.`, 'warning'));
       }
     }
-    if (all.length) {
-      blocks.push({ type: 'list', title: 'Training attestations, most urgent first', items: items.map((o) => reportItem(o, within)), page });
+    if (n) {
+      blocks.push({ type: 'list', title: 'Training attestations, most urgent first', items: shown.map((o) => reportItem(o, within)), page });
       blocks.push(actions({ label: 'Export', command: 'export training' }));
     }
     return reply(...blocks);

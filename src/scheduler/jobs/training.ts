@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { daysBetween } from '../../core/time.js';
-import { nudgeLog, people, trainingAttestations, trainingCourses } from '../../db/schema/index.js';
+import { nudgeLog, trainingAttestations, trainingCourses } from '../../db/schema/index.js';
 import { rows } from '../../db/migrate.js';
-import { MANAGEMENT_BODY_BASIS, type Course } from '../../domain/training/obligations.js';
+import { MANAGEMENT_BODY_BASIS, obligationsFrom, type Course } from '../../domain/training/obligations.js';
 import { jobOf, type JobPart, type JobRun } from './run.js';
 
 const legalBasisOf = (course: Course) => course.legalBasis ?? (course.audienceRole === 'management_body' ? MANAGEMENT_BODY_BASIS : null);
@@ -28,12 +28,7 @@ async function obligationsDue(run: JobRun): Promise<DueObligation[]> {
       select p.id as person_id, c.id as course_id, c.code, l.id as attestation_id, l.expires_on,
         ${today}::date - greatest((c.created_at at time zone ${settings.timezone})::date, (p.created_at at time zone ${settings.timezone})::date) as days_since,
         l.expires_on - ${today}::date as days_left
-      from ${trainingCourses} c
-      join ${people} p on (c.audience_role is null and p.in_scope) or c.audience_role = any(p.roles)
-      left join lateral (
-        select a.id, a.expires_on from ${trainingAttestations} a where a.person_id = p.id and a.course_id = c.id
-        order by a.completed_on desc, a.id desc limit 1
-      ) l on true
+      from ${obligationsFrom}
       where p.paused_until is null or p.paused_until <= ${now.toISOString()}::timestamptz
     ), keyed as (
       select person_id, course_id, code, attestation_id, case
