@@ -46,7 +46,7 @@ const TARGET_MS = 50;
  * The generated tables a sweep reads or rewrites. Vacuumed by name, not the whole database: a shared
  * database's other schemas are not this bench's to vacuum.
  */
-const LARGE_TABLES = 'evidence_requests, poam_items, poam_milestones, people, controls, outbox, nudge_log, audit_events, scheduler_nudges, training_attestations';
+const LARGE_TABLES = 'evidence_requests, poam_items, poam_milestones, people, controls, outbox, nudge_log, audit_events, scheduler_nudges, training_attestations, training_reminders';
 /** People join on one of this many days from 2018-01-01: the last a week before the heavy day. */
 const JOINING_DAYS = 3270;
 
@@ -338,7 +338,7 @@ async function seedTraining(db: Db) {
     ) o
     cross join lateral (select (o.latest - make_interval(years => k))::date as completed from generate_series(0, 8) k) d
     where d.completed >= o.joined and d.completed <= date '2026-12-19'`);
-  await db.execute(sql.raw('vacuum (analyze) people, training_courses, training_attestations'));
+  await db.execute(sql.raw('vacuum (analyze) people, training_courses, training_attestations, training_reminders'));
   await jobOf(remindTrainingObligations)(db, new Date(HEAVY.getTime() - 86_400_000), defaultNudgeSettings());
   await db.execute(sql`update outbox set status = 'sent', sent_at = not_before where status = 'queued' and idempotency_key not like 'bench:%'`);
 }
