@@ -1,9 +1,10 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { addDays, daysBetween, localDate } from '../../core/time.js';
 import type { Db } from '../../db/client.js';
-import { nudgeLog, people, trainingAttestations, trainingCourses, trainingReminderSettings, trainingReminders } from '../../db/schema/index.js';
+import { nudgeLog, trainingAttestations, trainingCourses, trainingReminderSettings, trainingReminders } from '../../db/schema/index.js';
 import { rows } from '../../db/migrate.js';
-import { MANAGEMENT_BODY_BASIS, type Course } from '../../domain/training/obligations.js';
+import { MANAGEMENT_BODY_BASIS, courseAppliesTo, type Course } from '../../domain/training/obligations.js';
+import type { Person } from '../../core/actor.js';
 import type { Claim, Nudge } from '../batch.js';
 import type { NudgeSettings } from '../settings.js';
 import { intArray } from './ladder.js';
@@ -11,21 +12,17 @@ import { RUN_BATCH, jobOf, type JobPart, type JobRun } from './run.js';
 
 const legalBasisOf = (course: Course) => course.legalBasis ?? (course.audienceRole === 'management_body' ? MANAGEMENT_BODY_BASIS : null);
 
-/** An obligation whose remembered day has come: who, which course, and what the sweep needs to decide. */
+/** An obligation whose remembered day has come, with its latest attestation if any. */
 interface Looked {
-  personId: number; courseId: number; code: string;
+  personId: number; courseId: number;
   /** The remembered day as read ('-infinity' when something changed): a row changed since is left alone. */
   seen: string;
-  applies: boolean;
-  pausedUntil: Date | null;
-  /** The day the obligation began: the later of the course's and the person's creation, on the organisation's calendar. */
-  began: string;
-  attestationId: number | null;
+  /** The latest attestation's expiry; null when never attested. */
   expiresOn: string | null;
 }
 
 /** What looking at an obligation today decides: the reminder due today, if any, and the next day to look. */
-interface Decision { key?: string; attestationId: number | null; next: string }
+interface Decision { key?: string; next: string }
 
 /** The settings the remembered days depend on: once they change, every obligation is looked at again. */
 const settingsKey = (s: NudgeSettings) => JSON.stringify({ timezone: s.timezone, repeatEveryDays: s.repeatEveryDays, trainingReminderDays: s.trainingReminderDays });
@@ -36,21 +33,21 @@ const settingsKey = (s: NudgeSettings) => JSON.stringify({ timezone: s.timezone,
  * day to look; an attestation is at the nearest of `trainingReminderDays` it has reached before expiry
  * (looked at again when it reaches the next one), or expired (reminded once, then nothing more).
  */
-function decide(o: Pick<Looked, 'personId' | 'code' | 'began' | 'attestationId' | 'expiresOn'>, today: string, settings: NudgeSettings): Decision {
+function decide(o: Pick<Looked, 'personId' | 'expiresOn'> & { code: string; began: string }, today: string, settings: NudgeSettings): Decision {
   const prefix = `training:${o.code}:${o.personId}`;
   if (o.expiresOn === null) {
     const round = Math.floor(Math.max(daysBetween(o.began, today), 0) / settings.repeatEveryDays);
-    return { key: `${prefix}:never:r${round}`, attestationId: null, next: addDays(o.began, (round + 1) * settings.repeatEveryDays) };
+    return { key: `${prefix}:never:r${round}`, next: addDays(o.began, (round + 1) * settings.repeatEveryDays) };
   }
   const ahead = [...new Set(settings.trainingReminderDays.filter((d) => d >= 0))];
   const daysLeft = daysBetween(today, o.expiresOn);
-  if (daysLeft < 0) return { key: `${prefix}:${o.expiresOn}:late`, attestationId: o.attestationId, next: 'infinity' };
+  if (daysLeft < 0) return { key: `${prefix}:${o.expiresOn}:late`, next: 'infinity' };
   const reached = ahead.filter((d) => daysLeft <= d);
   // The nearer thresholds still to come, then the day after expiry.
   const coming = ahead.filter((d) => d < daysLeft).map((d) => addDays(o.expiresOn!, -d));
   const next = [...coming, addDays(o.expiresOn, 1)].sort()[0];
-  if (reached.length === 0) return { attestationId: o.attestationId, next };
-  return { key: `${prefix}:${o.expiresOn}:d${Math.min(...reached)}`, attestationId: o.attestationId, next };
+  if (reached.length === 0) return { next };
+  return { key: `${prefix}:${o.expiresOn}:d${Math.min(...reached)}`, next };
 }
 
 /** Obligations read per statement: a read holds no lock, so a page can be larger than a batch written. */
@@ -86,22 +83,20 @@ async function followSettings(run: JobRun): Promise<void> {
   });
 }
 
-/** The obligations whose remembered day has come, in the index's order from `after`. */
+/**
+ * The obligations whose remembered day has come, in the index's order from `after`, each with its latest
+ * attestation. Their people are read by primary key afterwards (loadPeople): joined here, a few thousand
+ * due obligations were planned as a scan of everyone.
+ */
 async function lookedAtToday(run: JobRun, after: SQL | undefined): Promise<Looked[]> {
-  const { today, settings } = run;
   return rows<Looked>(await run.db.execute(sql`
-    select t.person_id as "personId", t.course_id as "courseId", c.code, t.next_on::text as seen,
-      (c.audience_role is null and p.in_scope) or c.audience_role = any(p.roles) as applies, p.paused_until as "pausedUntil",
-      greatest((c.created_at at time zone ${settings.timezone})::date, (p.created_at at time zone ${settings.timezone})::date)::text as began,
-      l.id as "attestationId", l.expires_on::text as "expiresOn"
+    select t.person_id as "personId", t.course_id as "courseId", t.next_on::text as seen, l.expires_on::text as "expiresOn"
     from ${trainingReminders} t
-    join ${trainingCourses} c on c.id = t.course_id
-    join ${people} p on p.id = t.person_id
     left join lateral (
-      select a.id, a.expires_on from ${trainingAttestations} a where a.person_id = t.person_id and a.course_id = t.course_id
+      select a.expires_on from ${trainingAttestations} a where a.person_id = t.person_id and a.course_id = t.course_id
       order by a.completed_on desc, a.id desc limit 1
     ) l on true
-    where t.next_on <= ${today}::date ${after ?? sql``}
+    where t.next_on <= ${run.today}::date ${after ?? sql``}
     order by t.next_on, t.person_id, t.course_id limit ${READ_PAGE}`));
 }
 
@@ -126,13 +121,18 @@ export const remindTrainingObligations: JobPart = async (run) => {
     after = sql`and (t.next_on, t.person_id, t.course_id) > (${last.seen}::date, ${last.personId}::int, ${last.courseId}::int)`;
     more = page.length === READ_PAGE;
 
-    const gone = page.filter((o) => !o.applies);
-    const decided = page.filter((o) => o.applies).map((o) => {
-      if (o.pausedUntil !== null && new Date(o.pausedUntil) > run.now) {
-        const back = localDate(new Date(o.pausedUntil), run.settings.timezone);
-        return { ...o, decision: { attestationId: o.attestationId, next: back > run.today ? back : tomorrow } as Decision };
+    courses ??= new Map((await run.db.select().from(trainingCourses)).map((c) => [c.id, c]));
+    await run.loadPeople(page.map((o) => o.personId));
+    const { timezone } = run.settings;
+    const withPerson = page.map((o) => ({ ...o, course: courses!.get(o.courseId)!, person: run.known(o.personId)! }));
+    const gone = withPerson.filter((o) => !courseAppliesTo(o.course, o.person));
+    const decided = withPerson.filter((o) => courseAppliesTo(o.course, o.person)).map((o) => {
+      if (run.isPaused(o.person)) {
+        const back = localDate(o.person.pausedUntil!, timezone);
+        return { ...o, decision: { next: back > run.today ? back : tomorrow } as Decision };
       }
-      return { ...o, decision: decide(o, run.today, run.settings) };
+      const began = [localDate(o.course.createdAt, timezone), localDate(o.person.createdAt, timezone)].sort()[1];
+      return { ...o, decision: decide({ ...o, code: o.course.code, began }, run.today, run.settings) };
     });
     const keys = decided.flatMap((o) => (o.decision.key ? [o.decision.key] : []));
     const logged = new Set(keys.length ? rows<{ key: string }>(await run.db.execute(sql`
@@ -150,23 +150,18 @@ export const remindTrainingObligations: JobPart = async (run) => {
         await remember(tx, quiet.slice(i, i + RUN_BATCH).map((o) => ({ ...o, next: o.decision.next })));
       });
     }
-    if (due.length === 0) continue;
-    courses ??= new Map((await run.db.select().from(trainingCourses)).map((c) => [c.id, c]));
-    await run.loadPeople(due.map((o) => o.personId));
-    await holdReminders(run, courses, due);
+    holdReminders(run, due);
   }
 };
 
 /** Holds each due reminder with its obligation's next day, written in the transaction that queues it. */
-async function holdReminders(run: JobRun, courses: Map<number, Course>, due: (Looked & { decision: Decision })[]): Promise<void> {
+function holdReminders(run: JobRun, due: (Looked & { course: Course; person: Person; decision: Decision })[]): void {
   const byKey = new Map(due.map((o) => [o.decision.key!, o]));
   const claim: Claim = async (tx, nudges: Nudge[]) => {
     await remember(tx, nudges.map((n) => ({ ...byKey.get(n.key)!, next: byKey.get(n.key)!.decision.next })));
     return nudges;
   };
-  for (const { personId, courseId, expiresOn, decision } of due) {
-    const course = courses.get(courseId)!;
-    const person = run.known(personId)!;
+  for (const { course, person, expiresOn, decision } of due) {
     const basis = legalBasisOf(course);
     const nudge = { key: decision.key!, recipientId: person.id, itemRef: course.code, kind: 'training', button: { label: 'Attest', command: `attest ${course.code}`, style: 'primary' as const } };
     if (expiresOn === null) {
