@@ -1,8 +1,13 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
-import { people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { migrate } from '../src/db/migrate.js';
+import { outbox, people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
 import { defaultNudgeSettings, remindTraining } from '../src/scheduler/index.js';
 
@@ -100,5 +105,48 @@ describe('training reminders over time', () => {
     expect(await texts('staff')).toEqual([]);
     await remindTraining(bot.t.db, morning('2027-05-02'), { ...settings, trainingReminderDays: [60, 30, 7, 0] });
     expect(await texts('staff')).toEqual([expect.stringContaining('SEC-AWARE course: your training expires in 59 days (2027-06-30)')]);
+  });
+});
+
+describe('a register from before the remembered reminder days (migration 0028)', () => {
+  let t: TestDatabase | undefined;
+  afterEach(async () => { await t?.destroy(); t = undefined; });
+
+  it('sends after the upgrade what is due and not sent yet, and nothing the nudge log already holds', async () => {
+    t = await createTestDatabase({ migrate: false });
+    const before = await mkdtemp(path.join(tmpdir(), 'migrations-'));
+    try {
+      await cp(path.resolve('migrations'), before, { recursive: true });
+      const journal = JSON.parse(await readFile(path.join(before, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+      journal.entries = journal.entries.filter((e) => e.tag < '0028');
+      await writeFile(path.join(before, 'meta/_journal.json'), JSON.stringify(journal));
+      await migrate(t.db, before);
+    } finally {
+      await rm(before, { recursive: true, force: true });
+    }
+    const db = t.db;
+    const [ann, ben, cat] = await db.insert(people).values(['ann', 'ben', 'cat'].map((name) => ({ name, email: `${name}@example.org`, roles: ['staff' as const], createdAt: morning('2027-01-04') }))).returning();
+    const [aware] = await db.insert(trainingCourses).values({ code: 'SEC-AWARE', title: 'Security awareness', createdAt: morning('2027-04-01') }).returning();
+    await db.insert(trainingAttestations).values([
+      { personId: ann.id, courseId: aware.id, completedOn: '2026-05-01', expiresOn: '2027-05-01', channel: 'test' },
+      { personId: cat.id, courseId: aware.id, completedOn: '2026-04-15', expiresOn: '2027-04-15', channel: 'test' },
+    ]);
+    // What the sweep sent before the upgrade: Ann's 30-day reminder, and Ben's second weekly round.
+    const [sent] = await db.insert(outbox).values({ idempotencyKey: 'earlier', recipientId: ann.id, kind: 'nudge', reply: { blocks: [] }, status: 'sent' }).returning();
+    await db.execute(sql`insert into nudge_log (key, outbox_id, item_ref, recipient_id) values
+      (${`training:SEC-AWARE:${ann.id}:2027-05-01:d30`}, ${sent.id}, 'SEC-AWARE', ${ann.id}), (${`training:SEC-AWARE:${ben.id}:never:r1`}, ${sent.id}, 'SEC-AWARE', ${ben.id})`);
+    expect((await migrate(db)).applied).toEqual(['0028_training_reminder_days']);
+
+    // Each run's messages by recipient, the runs in order.
+    const inbox = async () => (await db.select().from(outbox).where(sql`${outbox.idempotencyKey} <> 'earlier'`).orderBy(outbox.notBefore, outbox.recipientId))
+      .map((m) => [m.recipientId, toPlainText(m.reply as Reply)]);
+    await remindTraining(db, morning('2027-04-10'), settings);
+    expect(await inbox()).toEqual([[cat.id, expect.stringContaining('SEC-AWARE Security awareness: your training expires in 5 days (2027-04-15)')]]);
+    await remindTraining(db, morning('2027-04-24'), settings);
+    expect((await inbox()).slice(1)).toEqual([
+      [ann.id, expect.stringContaining('your training expires in 7 days (2027-05-01)')],
+      [ben.id, expect.stringContaining('you have not attested this training yet')],
+      [cat.id, expect.stringContaining('your training expired on 2027-04-15')],
+    ]);
   });
 });
