@@ -1,10 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { migrateBefore } from './helpers/migrations.js';
 import { migrate, rows } from '../src/db/migrate.js';
 import { evidenceItems } from '../src/db/schema/index.js';
 import { verifyRegister } from '../src/core/verify.js';
@@ -34,17 +32,7 @@ describe('migrations', () => {
 
   it('0006 moves files stored whole into 1 MiB chunks, which read back as they were submitted', async () => {
     t = await createTestDatabase({ migrate: false });
-    // The migrations as they were before 0006, from a copy of the folder with a shorter journal.
-    const before = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-    try {
-      await cp(path.resolve('migrations'), before, { recursive: true });
-      const journal = JSON.parse(await readFile(path.join(before, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-      journal.entries = journal.entries.filter((e) => e.tag < '0006');
-      await writeFile(path.join(before, 'meta/_journal.json'), JSON.stringify(journal));
-      await migrate(t.db, before);
-    } finally {
-      await rm(before, { recursive: true, force: true });
-    }
+    await migrateBefore(t.db, '0006');
     const large = randomBytes(2 * 1024 * 1024 + 17);
     const small = Buffer.from('restore test passed');
     await t.db.execute(sql`insert into people (name, email) values ('Owner', 'owner@example.com')`);

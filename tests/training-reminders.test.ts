@@ -1,11 +1,9 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { createTestBot, type CastKey, type TestBot } from './helpers/bot.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { migrateBefore } from './helpers/migrations.js';
 import { migrate } from '../src/db/migrate.js';
 import { outbox, people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
@@ -114,16 +112,7 @@ describe('a register from before the remembered reminder days (migration 0028)',
 
   it('sends after the upgrade what is due and not sent yet, and nothing the nudge log already holds', async () => {
     t = await createTestDatabase({ migrate: false });
-    const before = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-    try {
-      await cp(path.resolve('migrations'), before, { recursive: true });
-      const journal = JSON.parse(await readFile(path.join(before, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-      journal.entries = journal.entries.filter((e) => e.tag < '0028');
-      await writeFile(path.join(before, 'meta/_journal.json'), JSON.stringify(journal));
-      await migrate(t.db, before);
-    } finally {
-      await rm(before, { recursive: true, force: true });
-    }
+    await migrateBefore(t.db, '0028');
     const db = t.db;
     const [ann, ben, cat] = await db.insert(people).values(['ann', 'ben', 'cat'].map((name) => ({ name, email: `${name}@example.org`, roles: ['staff' as const], createdAt: morning('2027-01-04') }))).returning();
     const [aware] = await db.insert(trainingCourses).values({ code: 'SEC-AWARE', title: 'Security awareness', createdAt: morning('2027-04-01') }).returning();
