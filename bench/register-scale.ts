@@ -46,7 +46,9 @@ const TARGET_MS = 50;
  * The generated tables a sweep reads or rewrites. Vacuumed by name, not the whole database: a shared
  * database's other schemas are not this bench's to vacuum.
  */
-const LARGE_TABLES = 'evidence_requests, poam_items, poam_milestones, people, controls, outbox, nudge_log, audit_events, scheduler_nudges';
+const LARGE_TABLES = 'evidence_requests, poam_items, poam_milestones, people, controls, outbox, nudge_log, audit_events, scheduler_nudges, training_attestations, training_reminders';
+/** People join on one of this many days from 2018-01-01: the last a week before the heavy day. */
+const JOINING_DAYS = 3270;
 
 /** vacuumFirst: what autovacuum does before the sweep (see its comment). */
 const SWEEPS: { name: string; run: Job; vacuumFirst?: string }[] = [
@@ -254,7 +256,9 @@ async function seedRegister(db: Db, scale: number) {
     insert into people (id, name, email, roles, manager_id, created_at)
     select g, 'Person ' || g, 'p' || g || '@scale.example',
       case when g = 1 then array['isms_lead', 'staff'] when g in (2, 3) then array['management_body'] else array['control_owner', 'staff'] end,
-      case when g > 1000 then 4 + g % 996 end, timestamptz '2018-01-01T00:00:00Z'
+      case when g > 1000 then 4 + g % 996 end,
+      -- Joined on days spread from 2018 to a week before the heavy day: each has rounds of their own.
+      timestamptz '2018-01-01T00:00:00Z' + (g * 7919 % ${JOINING_DAYS}::int) * interval '1 day' + (g % 10) * interval '1 hour'
     from generate_series(1, ${P}::int) g`);
   await db.execute(sql`select setval(pg_get_serial_sequence('people', 'id'), ${P}::int)`);
   await db.execute(sql`
@@ -295,6 +299,7 @@ async function seedRegister(db: Db, scale: number) {
       case when g % 2 = 0 then 1 + g % 5 end, timestamptz '2026-01-01T00:00:00Z' + g * interval '1 minute',
       case when g % 100 < 97 then timestamptz '2026-01-01T00:00:00Z' + g * interval '1 minute' end, 'slack'
     from generate_series(1, ${O}::int) g`);
+  await seedTraining(db);
   // Generated in bulk, the tables have no all-visible pages until vacuumed, as autovacuum does a real
   // register's: without it every index-only scan would visit the table.
   const vacuumed = await measured(() => db.execute(sql.raw(`vacuum (analyze) ${LARGE_TABLES}`)));
@@ -302,8 +307,40 @@ async function seedRegister(db: Db, scale: number) {
     (select count(*)::int from evidence_requests) as "evidenceRequests", (select count(*)::int from evidence_requests where status = 'open') as "openEvidenceRequests",
     (select count(*)::int from poam_items) as "poamItems", (select count(*)::int from poam_items where status in ('open', 'in_progress')) as "openPoamItems",
     (select count(*)::int from poam_milestones) as "poamMilestones", (select count(*)::int from people) as people,
-    (select count(*)::int from controls) as controls, (select count(*)::int from outbox) as outbox`))[0];
+    (select count(*)::int from controls) as controls, (select count(*)::int from outbox) as outbox,
+    (select count(*)::int from training_attestations) as "trainingAttestations"`))[0];
   return { ...counts, seedMs: Math.round(performance.now() - t0), vacuumAnalyzeMs: vacuumed.ms };
+}
+
+/**
+ * The all-staff course (everyone in scope) and the management body's annual course, both since 2018, and
+ * an attestation history for most people: a latest completion somewhere in the past year (so that on any
+ * day about 1/365 of them reach each reminder threshold), the ones before it a year apart back to when
+ * they joined. One in 50 let theirs expire unrenewed, one in 50 never attested, and recent joiners have
+ * not yet. A real register has the reminders of earlier days in its nudge log: the sweep itself runs
+ * on the day before the heavy day (committed) to write them, and their messages are marked delivered.
+ */
+async function seedTraining(db: Db) {
+  await db.execute(sql`
+    insert into training_courses (id, code, title, audience_role, validity_months, legal_basis, created_at) values
+      (1, 'SEC-AWARE', 'Security awareness', null, 12, null, timestamptz '2018-01-01T00:00:00Z'),
+      (2, 'MB-CYBER', 'Cybersecurity risk for the management body', 'management_body', 12, null, timestamptz '2018-01-01T00:00:00Z')`);
+  await db.execute(sql`select setval(pg_get_serial_sequence('training_courses', 'id'), 2)`);
+  await db.execute(sql`
+    insert into training_attestations (person_id, course_id, completed_on, expires_on, attested_at, channel)
+    select o.person_id, o.course_id, d.completed, (d.completed + make_interval(months => o.validity_months))::date, d.completed::timestamptz, 'import'
+    from (
+      select p.id as person_id, c.id as course_id, c.validity_months, p.created_at::date as joined,
+        greatest(date '2026-12-19' - (p.id * 7919 + c.id * 31) % 365, p.created_at::date + 7 + p.id % 30)
+          - case when p.id % 50 = 0 then 365 + p.id % 200 else 0 end as latest
+      from people p join training_courses c on (c.audience_role is null and p.in_scope) or c.audience_role = any(p.roles)
+      where p.id % 50 <> 1
+    ) o
+    cross join lateral (select (o.latest - make_interval(years => k))::date as completed from generate_series(0, 8) k) d
+    where d.completed >= o.joined and d.completed <= date '2026-12-19'`);
+  await db.execute(sql.raw('vacuum (analyze) people, training_courses, training_attestations, training_reminders'));
+  await jobOf(remindTrainingObligations)(db, new Date(HEAVY.getTime() - 86_400_000), defaultNudgeSettings());
+  await db.execute(sql`update outbox set status = 'sent', sent_at = not_before where status = 'queued' and idempotency_key not like 'bench:%'`);
 }
 
 /**

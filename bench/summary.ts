@@ -28,6 +28,10 @@ export function summaryRows(result: Json): { figure: string; value: string; targ
       `${Object.values(sweeps).filter((s) => s.withinTarget).length} of ${Object.keys(sweeps).length}, ${slowest[0]} ${slowest[1].ms} ms${perMessage}`,
       day === 'heavyDay' ? 'seconds' : 'all < 50 ms'));
   }
+  for (const day of ['nothingDue', 'quietDay'] as const) {
+    const training = (result.registerScale?.[day]?.sweeps as Json | undefined)?.remindTrainingObligations;
+    if (training) rows.push(row(`register at scale, ${day}: training reminders`, `${training.ms} ms, ${training.summary.messages} messages`, '< 50 ms with nothing due'));
+  }
   for (const file of result.memoryBounds?.files ?? []) {
     rows.push(row(`evidence file ${file.fileMb} MB: peak RSS growth`, `${file.growthMb} MB (${file.growthPerFileSize}×)`, '≤ 2× the file'));
   }

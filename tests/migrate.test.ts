@@ -1,10 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { migrateBefore } from './helpers/migrations.js';
 import { migrate, rows } from '../src/db/migrate.js';
 import { evidenceItems } from '../src/db/schema/index.js';
 import { verifyRegister } from '../src/core/verify.js';
@@ -17,7 +15,7 @@ describe('migrations', () => {
   it('apply on an empty database and change nothing the second time', async () => {
     t = await createTestDatabase({ migrate: false });
     const first = await migrate(t.db);
-    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index', '0026_listing_seek_indexes', '0027_listing_seek_more', '0029_ladder_step_day']);
+    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index', '0026_listing_seek_indexes', '0027_listing_seek_more', '0028_training_reminder_days', '0029_ladder_step_day']);
     const tables = rows<{ n: number }>(await t.db.execute(sql`select count(*)::int as n from information_schema.tables where table_schema = current_schema()`))[0].n;
     const second = await migrate(t.db);
     expect(second.applied).toEqual([]);
@@ -29,22 +27,12 @@ describe('migrations', () => {
   it('two migrations started together apply once', async () => {
     t = await createTestDatabase({ migrate: false });
     const [a, b] = await Promise.all([migrate(t.db), migrate(t.db)]);
-    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index', '0026_listing_seek_indexes', '0027_listing_seek_more', '0029_ladder_step_day']);
+    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index', '0026_listing_seek_indexes', '0027_listing_seek_more', '0028_training_reminder_days', '0029_ladder_step_day']);
   });
 
   it('0006 moves files stored whole into 1 MiB chunks, which read back as they were submitted', async () => {
     t = await createTestDatabase({ migrate: false });
-    // The migrations as they were before 0006, from a copy of the folder with a shorter journal.
-    const before = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-    try {
-      await cp(path.resolve('migrations'), before, { recursive: true });
-      const journal = JSON.parse(await readFile(path.join(before, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-      journal.entries = journal.entries.filter((e) => e.tag < '0006');
-      await writeFile(path.join(before, 'meta/_journal.json'), JSON.stringify(journal));
-      await migrate(t.db, before);
-    } finally {
-      await rm(before, { recursive: true, force: true });
-    }
+    await migrateBefore(t.db, '0006');
     const large = randomBytes(2 * 1024 * 1024 + 17);
     const small = Buffer.from('restore test passed');
     await t.db.execute(sql`insert into people (name, email) values ('Owner', 'owner@example.com')`);

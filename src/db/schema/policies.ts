@@ -1,4 +1,5 @@
-import { pgTable, serial, text, integer, timestamp, date, uniqueIndex } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { pgTable, serial, text, integer, timestamp, date, uniqueIndex, primaryKey, index } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 
@@ -74,3 +75,18 @@ export const trainingAttestations = pgTable('training_attestations', {
   attestedAt: timestamp('attested_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   channel: text('channel').notNull(),
 }, (t) => [uniqueIndex('training_attestations_person_course_day').on(t.personId, t.courseId, t.completedOn)]);
+
+/**
+ * The day the training-reminder sweep next looks at each obligation (a person a course applies to), kept
+ * by triggers (migration 0028): '-infinity' once anything about it changes, 'infinity' when nothing more is due.
+ */
+export const trainingReminders = pgTable('training_reminders', {
+  personId: integer('person_id').notNull().references(() => people.id, { onDelete: 'cascade' }),
+  courseId: integer('course_id').notNull().references(() => trainingCourses.id, { onDelete: 'cascade' }),
+  nextOn: date('next_on').notNull().default(sql`'-infinity'`),
+}, (t) => [primaryKey({ columns: [t.personId, t.courseId] }), index('training_reminders_next_on').on(t.nextOn, t.personId, t.courseId)]);
+
+/** The reminder settings the remembered days were worked out with (one row). */
+export const trainingReminderSettings = pgTable('training_reminder_settings', {
+  settings: text('settings').primaryKey(),
+});
