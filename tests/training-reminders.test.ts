@@ -124,7 +124,7 @@ describe('a register from before the remembered reminder days (migration 0028)',
     const [sent] = await db.insert(outbox).values({ idempotencyKey: 'earlier', recipientId: ann.id, kind: 'nudge', reply: { blocks: [] }, status: 'sent' }).returning();
     await db.execute(sql`insert into nudge_log (key, outbox_id, item_ref, recipient_id) values
       (${`training:SEC-AWARE:${ann.id}:2027-05-01:d30`}, ${sent.id}, 'SEC-AWARE', ${ann.id}), (${`training:SEC-AWARE:${ben.id}:never:r1`}, ${sent.id}, 'SEC-AWARE', ${ben.id})`);
-    expect((await migrate(db)).applied).toEqual(['0028_training_reminder_days']);
+    expect((await migrate(db)).applied).toContain('0028_training_reminder_days');
 
     // Each run's messages by recipient, the runs in order.
     const inbox = async () => (await db.select().from(outbox).where(sql`${outbox.idempotencyKey} <> 'earlier'`).orderBy(outbox.notBefore, outbox.recipientId))
