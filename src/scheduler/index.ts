@@ -85,12 +85,13 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
   const jobs = options.jobs ?? JOBS;
   const retryDelays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
   let stopped = false;
-  /** Per job, the one later try waiting: a retry after a failure, or a look at a claim once its lease is out. */
+  /** Per fire, the one later try waiting: a retry after a failure, or a look at a claim once its lease is out. */
   const later = new Map<string, NodeJS.Timeout>();
-  const tryLater = (spec: JobSpec, ms: number, attempt: () => Promise<void>) => {
+  const tryLater = (spec: JobSpec, fireAt: Date, ms: number, attempt: () => Promise<void>) => {
     if (stopped) return;
-    clearTimeout(later.get(spec.name));
-    later.set(spec.name, setTimeout(() => { later.delete(spec.name); void attempt(); }, ms));
+    const key = `${spec.name} ${fireAt.toISOString()}`;
+    clearTimeout(later.get(key));
+    later.set(key, setTimeout(() => { later.delete(key); void attempt(); }, ms));
   };
   /**
    * Runs one fire (claimed once across replicas). `late` says why it runs after its time: a start that
@@ -106,7 +107,7 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
       } else if (outcome.heldUntil && late) {
         // Its run may have died with its process: take it over once the claim is abandoned (it finds nothing to do if it finished).
         logger.debug({ job: spec.name, fireAt, heldUntil: outcome.heldUntil }, 'missed scheduled fire is being run by another replica');
-        tryLater(spec, Math.max(0, outcome.heldUntil.getTime() - Date.now()) + 1000, () => runFire(spec, fireAt, 'claim abandoned'));
+        tryLater(spec, fireAt, Math.max(0, outcome.heldUntil.getTime() - Date.now()) + 1000, () => runFire(spec, fireAt, 'claim abandoned'));
       } else {
         logger.debug({ job: spec.name, fireAt }, 'scheduled job already ran on another replica');
       }
@@ -118,7 +119,7 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
       }
       logger.warn({ err: e, job: spec.name, fireAt, retry: failures + 1, of: retryDelays.length, inSeconds: Math.round(delay / 1000) },
         'scheduled job failed; its fire is tried again later');
-      tryLater(spec, delay, () => runFire(spec, fireAt, 'retry', failures + 1));
+      tryLater(spec, fireAt, delay, () => runFire(spec, fireAt, 'retry', failures + 1));
     }
   };
   const onFire = (spec: JobSpec, at: Date) => runFire(spec, fireTime(options.clock?.() ?? at));
