@@ -110,8 +110,9 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
   if (shellModule) {
     const { Shell } = await shellModule;
     const shell = new Shell(core, { input: process.stdin, output: process.stdout });
-    // The terminal delivers its own nudges after each command; the scheduler creates them.
-    const scheduler = startScheduler(core, [...ports, shell.port]);
+    // The terminal delivers its own nudges after each command; the scheduler creates them. A session at the
+    // keyboard runs what fires while it is open, not the morning's run it was not open for (the service does).
+    const scheduler = startScheduler(core, [...ports, shell.port], { catchUp: false });
     stops.push(scheduler.stop);
     try {
       await shell.run();

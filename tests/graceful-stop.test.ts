@@ -42,6 +42,7 @@ describe('a graceful stop on SIGTERM', () => {
   });
 
   it('turns /readyz to 503 at once, refuses new requests, lets the reply still owed arrive, and exits 0', async () => {
+    // serveBot's jobs never fire: no run of this morning's missed fire sends Iris more than the reply.
     const serving = await serveBot(register, { TEAMS_ENABLED: 'true', LOG_LEVEL: 'info', ISMS_STOP_TIMEOUT_MS: '20000' });
     bot = serving.child;
     const { base, exited } = serving;

@@ -344,6 +344,8 @@ describe('startScheduler', () => {
       nudges: { evidenceLeadDays: 31, workingHours: { start: 0, end: 24 * 60 }, workWeekends: true },
       delivery: { intervalMs: 50 },
       jobs: [JOBS[0]],
+      // This one is about the cron fire: no run of this morning's missed fire at start.
+      catchUp: false,
       // A fixed moment (the delivery worker sends on the real clock, so this one is today).
       clock: () => startedAt,
     });

@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { DateTime } from 'luxon';
 import type { Core } from '../app.js';
 import type { ChatPort } from '../core/port.js';
 import type { DeliveryOptions } from '../core/delivery.js';
@@ -21,6 +22,10 @@ export interface SchedulerOptions {
   jobs?: JobSpec[];
   /** The time a fire stands for; node-cron's own time by default (tests inject a clock). */
   clock?: () => Date;
+  /** Whether a start runs each job's latest missed fire (see catchUpWithin); true by default. */
+  catchUp?: boolean;
+  /** How long after each failure a failed fire is tried again; RETRY_DELAYS_MS by default. */
+  retryDelaysMs?: number[];
 }
 
 export interface RunningScheduler {
@@ -29,6 +34,23 @@ export interface RunningScheduler {
   fire(job: string): Promise<void>;
   /** When node-cron fires the job next. */
   nextRun(job: string): Date | null;
+  /** Settles once the start has tried each job's latest missed fire (its retries may follow later). */
+  caughtUp: Promise<void>;
+}
+
+/** A failed fire is tried again after each of these, then left to the job's next fire. */
+export const RETRY_DELAYS_MS = [2, 5, 15, 30].map((minutes) => minutes * 60_000);
+
+/**
+ * The job's latest fire at or before `now` and not before the start of the current hour, day or week
+ * on the organisation's calendar (node-cron matches in the task's time zone; fires are minute-aligned).
+ */
+export function latestMissedFire(task: Pick<ScheduledTask, 'match'>, within: JobSpec['catchUpWithin'], now: Date, timezone: string): Date | undefined {
+  const since = DateTime.fromJSDate(now).setZone(timezone).startOf(within).toMillis();
+  for (let at = Math.floor(now.getTime() / 60_000) * 60_000; at >= since; at -= 60_000) {
+    if (task.match(new Date(at))) return new Date(at);
+  }
+  return undefined;
 }
 
 /** How long a person no platform can reach keeps their nudges queued before they are marked failed. */
@@ -61,18 +83,57 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
   const delivery: DeliverySettings = { ...core.config.delivery, ...options.delivery };
   const logger = core.logger.child({ component: 'scheduler' });
   const jobs = options.jobs ?? JOBS;
-  const onFire = async (spec: JobSpec, at: Date) => {
-    const fireAt = fireTime(options.clock?.() ?? at);
+  const retryDelays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
+  let stopped = false;
+  /** Per fire, the one later try waiting: a retry after a failure, or a look at a claim once its lease is out. */
+  const later = new Map<string, NodeJS.Timeout>();
+  const tryLater = (spec: JobSpec, fireAt: Date, ms: number, attempt: () => Promise<void>) => {
+    if (stopped) return;
+    const key = `${spec.name} ${fireAt.toISOString()}`;
+    clearTimeout(later.get(key));
+    later.set(key, setTimeout(() => { later.delete(key); void attempt(); }, ms));
+  };
+  /**
+   * Runs one fire (claimed once across replicas). `late` says why it runs after its time: a start that
+   * missed it, a retry after a failure, or a claim whose process died. A failure is tried again after
+   * each of retryDelays; a claim held by another run is looked at again when its lease runs out.
+   */
+  const runFire = async (spec: JobSpec, fireAt: Date, late?: 'missed at start' | 'retry' | 'claim abandoned', failures = 0): Promise<void> => {
     try {
       const outcome = await runScheduledJob(db, spec, fireAt, nudges);
-      if (outcome.ran) logger.info({ job: spec.name, fireAt, ...outcome.summary }, 'scheduled job ran');
-      else logger.debug({ job: spec.name, fireAt }, 'scheduled job already ran on another replica');
+      if (outcome.ran) {
+        if (late) logger.info({ job: spec.name, fireAt, late, ...outcome.summary }, `scheduled job ran late for its fire of ${fireAt.toISOString()}`);
+        else logger.info({ job: spec.name, fireAt, ...outcome.summary }, 'scheduled job ran');
+      } else if (outcome.heldUntil && late) {
+        // Its run may have died with its process: take it over once the claim is abandoned (it finds nothing to do if it finished).
+        logger.debug({ job: spec.name, fireAt, heldUntil: outcome.heldUntil }, 'missed scheduled fire is being run by another replica');
+        tryLater(spec, fireAt, Math.max(0, outcome.heldUntil.getTime() - Date.now()) + 1000, () => runFire(spec, fireAt, 'claim abandoned'));
+      } else {
+        logger.debug({ job: spec.name, fireAt }, 'scheduled job already ran on another replica');
+      }
     } catch (e) {
-      logger.error({ err: e, job: spec.name, fireAt }, 'scheduled job failed');
+      const delay = retryDelays[failures];
+      if (delay === undefined || stopped) {
+        logger.error({ err: e, job: spec.name, fireAt, tries: failures + 1 }, 'scheduled job failed; it runs again at its next fire');
+        return;
+      }
+      logger.warn({ err: e, job: spec.name, fireAt, retry: failures + 1, of: retryDelays.length, inSeconds: Math.round(delay / 1000) },
+        'scheduled job failed; its fire is tried again later');
+      tryLater(spec, fireAt, delay, () => runFire(spec, fireAt, 'retry', failures + 1));
     }
   };
+  const onFire = (spec: JobSpec, at: Date) => runFire(spec, fireTime(options.clock?.() ?? at));
   const tasks = new Map<string, ScheduledTask>(jobs.map((spec) => [spec.name, cron.schedule(spec.cron(nudges),
     (context) => onFire(spec, context.date), { name: spec.name, timezone: nudges.timezone, noOverlap: true })]));
+  // A fire missed while no replica ran (or whose run died or failed) runs once on start, as the fire it stands for.
+  const catchUp = async () => {
+    const now = options.clock?.() ?? new Date();
+    for (const spec of jobs) {
+      const missed = latestMissedFire(tasks.get(spec.name)!, spec.catchUpWithin, now, nudges.timezone);
+      if (missed && !stopped) await runFire(spec, missed, 'missed at start');
+    }
+  };
+  const caughtUp = options.catchUp === false ? Promise.resolve() : catchUp();
   const worker = startDeliveryWorker(db, ports, { intervalMs: delivery.intervalMs, delivery: deliveryOptions(delivery, nudges, ports), logger });
   const jobNamed = (name: string) => {
     const spec = jobs.find((j) => j.name === name);
@@ -81,10 +142,13 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
   };
   return {
     async stop() {
+      stopped = true;
+      for (const timer of later.values()) clearTimeout(timer);
       for (const task of tasks.values()) await task.destroy();
       await worker.stop();
     },
     fire: (name) => onFire(jobNamed(name), new Date()),
     nextRun: (name) => tasks.get(jobNamed(name).name)?.getNextRun() ?? null,
+    caughtUp,
   };
 }

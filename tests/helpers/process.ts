@@ -137,12 +137,20 @@ export interface ServingBot {
   exited: Promise<number | null>;
 }
 
-/** The bot as `npm start` runs it, serving HTTP on a free port with these settings; resolves once /readyz answers 200. */
+/** A cron expression that does not fire near any test day (29 February, midnight). */
+export const CRON_NEVER = '0 0 29 2 *';
+
+/**
+ * The bot as `npm start` runs it, serving HTTP on a free port with these settings; resolves once /readyz
+ * answers 200. Its scheduled jobs never fire unless `env` sets their times: a start runs the day's missed
+ * fire, which would make what it sends depend on the hour the test runs.
+ */
 export async function serveBot(register: Register, env: Record<string, string>, readyWithinMs = 90_000): Promise<ServingBot> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const scheduledNever = { ISMS_NUDGE_CRON: CRON_NEVER, ISMS_DIGEST_CRON: CRON_NEVER, ISMS_WITNESS_CRON: CRON_NEVER };
   const child = spawn(process.execPath, entryArgs('src/main.ts'), {
-    cwd: register.cwd, env: { ...process.env, ...register.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: register.cwd, env: { ...process.env, ...register.env, ...scheduledNever, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
   child.stdout!.on('data', (d) => { log += d; });

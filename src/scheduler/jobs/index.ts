@@ -44,13 +44,18 @@ export interface JobSpec {
   /** The cron expression from the settings (in the settings' time zone). */
   cron(settings: NudgeSettings): string;
   run: Job;
+  /**
+   * How recent a missed fire must be for a starting bot to run it late: within the current hour, day or
+   * (ISO, Monday first) week on the organisation's calendar. Older ones are left to the next fire.
+   */
+  catchUpWithin: 'hour' | 'day' | 'week';
 }
 
 export const JOBS: JobSpec[] = [
-  { name: 'daily-nudges', cron: (s) => s.nudgeCron, run: dailyNudges },
-  { name: 'weekly-digest', cron: (s) => s.digestCron, run: weeklyDigest },
-  { name: 'audit-witness', cron: (s) => s.witnessCron, run: witnessAuditTrail },
-  { name: 'prune-processed-events', cron: () => '17 * * * *', run: pruneProcessedEvents },
+  { name: 'daily-nudges', cron: (s) => s.nudgeCron, run: dailyNudges, catchUpWithin: 'day' },
+  { name: 'weekly-digest', cron: (s) => s.digestCron, run: weeklyDigest, catchUpWithin: 'week' },
+  { name: 'audit-witness', cron: (s) => s.witnessCron, run: witnessAuditTrail, catchUpWithin: 'day' },
+  { name: 'prune-processed-events', cron: () => '17 * * * *', run: pruneProcessedEvents, catchUpWithin: 'hour' },
 ];
 
 /** Cron fires are minute-aligned; replicas whose timers fire a little apart agree on the minute. */
@@ -58,7 +63,11 @@ export function fireTime(at: Date): Date {
   return new Date(Math.round(at.getTime() / 60_000) * 60_000);
 }
 
-export type ScheduledRun = { ran: true; summary: JobSummary } | { ran: false };
+/**
+ * A fire this replica ran, or one it did not: finished already, or claimed by a run still within its
+ * lease (heldUntil: when that claim counts as abandoned, should its process have died).
+ */
+export type ScheduledRun = { ran: true; summary: JobSummary } | { ran: false; heldUntil?: Date };
 
 /** A claimed fire still unfinished after this long is taken as abandoned (its process died) and may run again. */
 export const ABANDONED_CLAIM_MS = 60 * 60_000;
@@ -76,7 +85,11 @@ export async function runScheduledJob(db: Db, spec: Pick<JobSpec, 'name' | 'run'
       target: [schedulerRuns.job, schedulerRuns.fireAt], set: { ranAt: claimedAt },
       setWhere: sql`${schedulerRuns.summary} is null and ${schedulerRuns.ranAt} < ${new Date(claimedAt.getTime() - ABANDONED_CLAIM_MS)}`,
     }).returning({ job: schedulerRuns.job });
-  if (claimed.length === 0) return { ran: false };
+  if (claimed.length === 0) {
+    const [held] = await db.select({ ranAt: schedulerRuns.ranAt }).from(schedulerRuns)
+      .where(and(eq(schedulerRuns.job, spec.name), eq(schedulerRuns.fireAt, fireAt), isNull(schedulerRuns.summary)));
+    return held ? { ran: false, heldUntil: new Date(held.ranAt.getTime() + ABANDONED_CLAIM_MS) } : { ran: false };
+  }
   const thisRun = and(eq(schedulerRuns.job, spec.name), eq(schedulerRuns.fireAt, fireAt), eq(schedulerRuns.ranAt, claimedAt));
   let summary: JobSummary;
   try {
