@@ -58,14 +58,14 @@ const leastFresh = (states: Freshness[]) => FRESHNESS_ORDER.find((f) => states.i
  * directly or against a request that is submitted or accepted (not one sent back open or cancelled).
  */
 export async function controlStates(db: Db, today: string): Promise<Map<number, ControlState>> {
-  const latest = await db.select({ controlId: evidenceItems.controlId, on: max(evidenceItems.effectiveOn) })
+  // Each control beside its latest evidence that counts, in one read.
+  const latest = db.select({ controlId: evidenceItems.controlId, on: max(evidenceItems.effectiveOn).as('latest_on') })
     .from(evidenceItems).leftJoin(evidenceRequests, eq(evidenceRequests.id, evidenceItems.requestId))
     .where(or(isNull(evidenceItems.requestId), inArray(evidenceRequests.status, ['submitted', 'accepted'])))
-    .groupBy(evidenceItems.controlId);
-  const latestOn = new Map(latest.map((l) => [l.controlId, l.on]));
+    .groupBy(evidenceItems.controlId).as('latest');
   const states = new Map<number, ControlState>();
-  for (const c of await db.select().from(controls)) {
-    const on = latestOn.get(c.id) ?? null;
+  for (const { control: c, latestOn } of await db.select({ control: controls, latestOn: latest.on }).from(controls).leftJoin(latest, eq(latest.controlId, controls.id))) {
+    const on = latestOn ?? null;
     const days = FRESH_DAYS[c.evidenceFrequency];
     const evidence: Freshness = !on ? 'none' : days === null || on >= addDays(today, -days) ? 'fresh' : 'stale';
     states.set(c.id, {
