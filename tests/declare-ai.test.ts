@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { aiTools, scopeChanges } from '../src/db/schema/index.js';
+import { aiTools, outbox, people, scopeChanges } from '../src/db/schema/index.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 import { findForm } from '../src/core/reply.js';
 
@@ -59,6 +59,20 @@ describe('/isms declare ai', () => {
     expect(again).toEqual(first);
     const rows = (await bot.t.db.select().from(aiTools)).filter((r) => r.name === 'Perplexity');
     expect(rows).toHaveLength(1);
+  });
+
+  it('the sole ISMS lead\'s own declaration reaches every management-body member once, with the next references, also when delivered again', async () => {
+    const [bea] = await bot.t.db.insert(people).values({ name: 'Bea Board', email: 'bea@test.example', roles: ['management_body'] }).returning();
+    await bot.say('staff', '/isms declare ai ChatGPT'); // AI-0001, SC-0001
+    const before = await bot.auditCount();
+    const first = await bot.sayText('lead', '/isms declare ai Copilot --vendor Microsoft', { idempotencyKey: 'evt-lead' });
+    const again = await bot.sayText('lead', '/isms declare ai Copilot --vendor Microsoft', { idempotencyKey: 'evt-lead' });
+    expect(first).toContain('Recorded Copilot in the AI register as AI-0002. The ISMS lead will review it (SC-0002).');
+    expect(again).toBe(first);
+    expect(await bot.auditCount()).toBe(before + 2);
+    const triage = (await bot.t.db.select().from(outbox)).filter((m) => JSON.stringify(m.reply).includes('SC-0002'));
+    expect(triage.map((m) => m.recipientId).sort()).toEqual([bot.ids.board, bea.id].sort());
+    expect(triage.every((m) => m.kind === 'triage' && JSON.stringify(m.reply).includes('triage accept SC-0002'))).toBe(true);
   });
 
   it('suggests the nearest command for a typo', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { asc, count, desc, gt, sql } from 'drizzle-orm';
+import { asc, count, desc, gt, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditEvents } from '../db/schema/index.js';
 import { LOCK_KEYS, lockRegister } from '../db/locks.js';
@@ -69,9 +69,11 @@ const APPEND_CHUNK = 2000;
 /**
  * Appends events in the given order, chained one to the next, in the caller's transaction: the lock
  * is taken once and the rows go in a few multi-row inserts, so a run that writes thousands of events
- * holds the lock for the append alone.
+ * holds the lock for the append alone. `alongside`, a data-modifying statement of the same
+ * transaction (e.g. keeping a command's answer for its delivery), runs within the first insert,
+ * saving the database a round trip.
  */
-export async function appendAuditMany(tx: Db, actor: AuditActor, inputs: AuditInput[], now = new Date()): Promise<void> {
+export async function appendAuditMany(tx: Db, actor: AuditActor, inputs: AuditInput[], now = new Date(), alongside?: SQLWrapper): Promise<void> {
   if (inputs.length === 0) return;
   await lockRegister(tx, LOCK_KEYS.audit);
   const [last] = await tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents)
@@ -93,7 +95,7 @@ export async function appendAuditMany(tx: Db, actor: AuditActor, inputs: AuditIn
   // One jsonb parameter per chunk rather than twelve per row: building and encoding those was most of a
   // scheduler batch's CPU.
   for (let i = 0; i < rows.length; i += APPEND_CHUNK) {
-    await tx.execute(sql`
+    await tx.execute(sql`${i === 0 && alongside ? sql`with alongside as (${alongside.getSQL()}) ` : sql``}
       insert into ${auditEvents} (seq, at, actor_id, actor_label, action, entity, entity_ref, before, after, row_hash, prev_hash, hash)
       select r.seq, r.at, r.actor_id, r.actor_label, r.action, r.entity, r.entity_ref, r.before, r.after, r.row_hash, r.prev_hash, r.hash
       from jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + APPEND_CHUNK).map((r) => ({

@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.js';
 import type { Role } from '../db/schema/index.js';
-import { hasRole, isLead, peopleWithRole, ROLE_LABELS, type Actor, type Person } from './actor.js';
+import { hasRole, isLead, peopleWithAnyRole, ROLE_LABELS, type Actor, type Person } from './actor.js';
 import { forbidden } from './errors.js';
 
 /** Someone's part in the work being decided, e.g. { by: 12, did: 'declared AI-0003 yourself' }. */
@@ -42,12 +42,10 @@ export function lazyDecidersRule(db: Db): () => Promise<DecidersRule> {
 }
 
 export async function decidersRule(db: Db, decider: Decider = 'isms_lead'): Promise<DecidersRule> {
-  const holders = decider === 'auditor'
-    ? { auditor: await peopleWithRole(db, 'auditor') }
-    : { isms_lead: await peopleWithRole(db, 'isms_lead'), management_body: await peopleWithRole(db, 'management_body') };
+  const holders = await peopleWithAnyRole(db, decider === 'auditor' ? ['auditor'] : ['isms_lead', 'management_body']);
   return (doers) => {
     const excluded = new Set(doers);
-    const free = (role: Role) => (holders[role as keyof typeof holders] ?? []).filter((p) => !excluded.has(p.id));
+    const free = (role: Role) => holders.filter((p) => p.roles.includes(role) && !excluded.has(p.id));
     if (decider === 'auditor') return { role: 'auditor', people: free('auditor') };
     const leads = free('isms_lead');
     return leads.length ? { role: 'isms_lead', people: leads } : { role: 'management_body', people: free('management_body') };

@@ -5,7 +5,7 @@ import { processedEvents, type Role } from '../db/schema/index.js';
 import { type Actor, hasRole, holdersOf } from './actor.js';
 import { UserError } from './errors.js';
 import { type Block, type Form, type Outcome, type Reply, reply, text, fields, formBlock, findForm } from './reply.js';
-import { enqueue, type OutboxMessage } from './outbox.js';
+import { enqueue, enqueueMany, type OutboxMessage } from './outbox.js';
 import { type AuditActor, appendAudit, appendAuditMany, type AuditInput } from './audit.js';
 import {
   type Arg, type ArgInfo, type FormDeclaration, type FormOptions, ExtraWords, deriveForm, describeArgs, parseWords, usageLine,
@@ -57,6 +57,8 @@ export interface CommandContext {
   audit(input: AuditInput): Promise<void>;
   /** Queues a message to someone in this command's transaction. */
   notify(msg: OutboxMessage): Promise<boolean>;
+  /** Queues messages to several people in one statement; how many were new. */
+  notifyEach(msgs: OutboxMessage[]): Promise<number>;
   /** This command's form, derived from its arguments, e.g. with the item a button named carried along instead of asked. */
   form(options?: FormOptions): Promise<Form>;
   /**
@@ -215,6 +217,7 @@ export type CommittedListener = (audits: AuditInput[], inbound: Inbound) => void
 export class CommandRouter {
   private readonly byName = new Map<string, CommandSpec>();
   private readonly argLists = new Map<CommandSpec, ArgInfo[]>();
+  private readonly usageLines = new Map<CommandSpec, string>();
   private readonly committedListeners: CommittedListener[] = [];
   readonly specs: CommandSpec[] = [];
 
@@ -239,9 +242,11 @@ export class CommandRouter {
     return this.argLists.get(spec) ?? describeArgs(spec.name, spec.schema, spec.args as Record<string, Arg<never>> | undefined);
   }
 
-  /** The usage line after the prefix, e.g. "request <control> [YYYY-MM-DD]". */
+  /** The usage line after the prefix, e.g. "request <control> [YYYY-MM-DD]"; the same for every request, so made once. */
   usage(spec: CommandSpec): string {
-    return usageLine(spec.name, this.argsOf(spec));
+    let line = this.usageLines.get(spec);
+    if (line === undefined) this.usageLines.set(spec, line = usageLine(spec.name, this.argsOf(spec)));
+    return line;
   }
 
   /** Positional words and --flags of a typed line into raw values for the command's schema. */
@@ -350,10 +355,11 @@ export class CommandRouter {
           // Beside the write's own events, in its transaction: which prompt and model proposed what the person confirmed.
           audits.push({ action: 'confirm_proposal', entity: 'assistant_proposal', entityRef: audits[0].entityRef, after: { command: spec.name, proposedBy } });
         }
-        await appendAuditMany(tx, auditActor(inbound), audits, ctx.now);
-        if (inbound.idempotencyKey && audits.length) {
-          await tx.update(processedEvents).set({ reply: result }).where(eq(processedEvents.key, inbound.idempotencyKey));
-        } else if (inbound.idempotencyKey) {
+        // The answer is kept for a repeated delivery in the statement that appends the events.
+        const keepAnswer = inbound.idempotencyKey
+          ? tx.update(processedEvents).set({ reply: result }).where(eq(processedEvents.key, inbound.idempotencyKey)) : undefined;
+        await appendAuditMany(tx, auditActor(inbound), audits, ctx.now, keepAnswer);
+        if (inbound.idempotencyKey && !audits.length) {
           // A read recorded nothing: a retry of it may simply be answered again, so its answer is not kept.
           await tx.delete(processedEvents).where(eq(processedEvents.key, inbound.idempotencyKey));
         }
@@ -376,7 +382,7 @@ export class CommandRouter {
     const ctx = this.context(this.db, inbound, spec);
     const wrote = () => { throw new Error(`"${spec.name}" is declared readOnly but tried to record something`); };
     try {
-      return answered(spec, await spec.run({ ...ctx, audit: wrote, notify: wrote }, args), 'info');
+      return answered(spec, await spec.run({ ...ctx, audit: wrote, notify: wrote, notifyEach: wrote }, args), 'info');
     } catch (e) {
       if (e instanceof UserError) return this.errorReply(e, spec, inbound.channel);
       throw e;
@@ -421,6 +427,7 @@ export class CommandRouter {
       attachments: inbound.attachments ?? [],
       audit: (input) => appendAudit(db, auditActor(inbound), input, now),
       notify: (msg) => enqueue(db, msg),
+      notifyEach: (msgs) => enqueueMany(db, msgs),
       progress: async (message) => {
         try {
           await inbound.progress?.(message);

@@ -36,9 +36,22 @@ export interface WorkingTime {
   workWeekends: boolean;
 }
 
+/** Whether luxon takes each zone name asked about: a name stays valid or not while the process runs. */
+const zoneValidity = new Map<string, boolean>();
+/** Names kept at most: zones come from the register and the platforms, a few dozen in practice. */
+const ZONES_KEPT = 1000;
+
 /** The zone to use: the person's own when it is a valid IANA zone, else the fallback. */
 export function zoneOr(zone: string | null | undefined, fallback: string): string {
-  return zone && DateTime.local().setZone(zone).isValid ? zone : fallback;
+  if (!zone) return fallback;
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    // Checking builds a DateTime and a zone: once per name, not on every day a command reads.
+    valid = DateTime.local().setZone(zone).isValid;
+    if (zoneValidity.size >= ZONES_KEPT) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
+  }
+  return valid ? zone : fallback;
 }
 
 /** The calendar date (YYYY-MM-DD) at this moment in the zone. */

@@ -16,7 +16,7 @@ import type { ImportData, Section } from './schema.js';
 import { suggestion, unknownRequirement } from '../refdata/requirements.js';
 import { intArray } from '../scheduler/jobs/ladder.js';
 import type { CommandContext } from '../core/router.js';
-import { enqueue } from '../core/outbox.js';
+import { enqueue, enqueueMany } from '../core/outbox.js';
 import { ROLE_LABELS, holdersOf, peopleWithRole, toActor, type Person } from '../core/actor.js';
 import { putSupplierOnTriage } from '../domain/declarations/supplier.js';
 import { TIER_LABELS } from '../domain/declarations/supplier-tier.js';
@@ -814,6 +814,7 @@ class ImportRun {
       db: this.tx, actor: toActor(person), channel: 'import', now: this.now, attachments: [],
       audit: (input) => this.audit(actor, input),
       notify: (msg) => enqueue(this.tx, msg),
+      notifyEach: (msgs) => enqueueMany(this.tx, msgs),
       form: () => Promise.reject(new Error('An import asks nothing in a form.')),
       progress: () => Promise.resolve(),
     };

@@ -130,8 +130,10 @@ type Body = Record<string, any>;
  */
 function describe(body: Body, retry: number | undefined): { user?: string; request: RequestInfo; origin?: Home } {
   if (typeof body.command === 'string') {
+    // The command's name is read only when a log line names it: most requests are never logged.
+    const request = { kind: 'slash_command', user: body.user_id, channel: body.channel_id, get command() { return commandName(fromSlackText(body.text ?? '')); } };
     return {
-      user: body.user_id, request: { kind: 'slash_command', user: body.user_id, channel: body.channel_id, command: commandName(fromSlackText(body.text ?? '')) },
+      user: body.user_id, request,
       origin: { teamId: body.team_id || undefined, enterpriseId: body.enterprise_id || undefined },
     };
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { asc, eq, sql } from 'drizzle-orm';
 import { aiTools, scopeChanges, AI_DATA_CATEGORIES } from '../../db/schema/index.js';
 import { commandLine, defineCommand, commaList, type ArgsOf, type CommandContext } from '../../core/router.js';
-import { nextRef } from '../../core/refs.js';
+import { nextRefsOf } from '../../core/refs.js';
 import { reply, text, fields, actions } from '../../core/reply.js';
 import { notifyTriage } from './triage-notify.js';
 import { aiStatusInWords, comparableName } from './ai-status.js';
@@ -46,8 +46,7 @@ async function entryNamed(ctx: CommandContext, name: string) {
 /** Records a new AI tool (status declared) and its scope change, and puts it on the ISMS lead's triage list. */
 export async function declareAi(ctx: CommandContext, input: DeclareAiInput) {
   // Both references before the first audit event: the audit lock is then always taken after the counters.
-  const ref = await nextRef(ctx.db, 'AI');
-  const changeRef = await nextRef(ctx.db, 'SC');
+  const [ref, changeRef] = await nextRefsOf(ctx.db, 'AI', 'SC');
   const [tool] = await ctx.db.insert(aiTools).values({
     ref, name: input.tool, vendor: input.vendor, purpose: input.purpose,
     dataCategories: input.data ?? [], userCount: input.users, declaredBy: ctx.actor.id,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { and, ne, sql } from 'drizzle-orm';
 import { suppliers, scopeChanges, DATA_ACCESS } from '../../db/schema/index.js';
 import { defineCommand, type ArgsOf, type CommandContext } from '../../core/router.js';
-import { nextRef } from '../../core/refs.js';
+import { nextRefsOf } from '../../core/refs.js';
 import { conflict } from '../../core/errors.js';
 import { reply, text, fields, formBlock } from '../../core/reply.js';
 import { notifyTriage } from './triage-notify.js';
@@ -60,8 +60,7 @@ export async function declareSupplier(ctx: CommandContext, input: CompleteSuppli
   await refuseIfDeclared(ctx, input.name);
   const tier = supplierTier({ ict: input.ict, critical: input.critical, data: input.data });
   // Both references before the first audit event: the audit lock is then always taken after the counters.
-  const ref = await nextRef(ctx.db, 'SUP');
-  const changeRef = await nextRef(ctx.db, 'SC');
+  const [ref, changeRef] = await nextRefsOf(ctx.db, 'SUP', 'SC');
   // The same supplier declared at the same moment meets the unique name index: it waits for the
   // first declaration to commit and then finds it, so nothing of this one is kept.
   const [supplier] = await ctx.db.insert(suppliers).values({

@@ -9,15 +9,9 @@ import { triageButtons } from '../triage/labels.js';
  */
 export async function notifyTriage(ctx: CommandContext, changeRef: string, summary: string): Promise<void> {
   const { people } = await decidersOf(ctx.db, [ctx.actor.id]);
-  for (const decider of people) {
-    await ctx.notify({
-      recipientId: decider.id,
-      kind: 'triage',
-      idempotencyKey: `triage:${changeRef}:${decider.id}`,
-      reply: reply(
-        text(`New for triage: ${summary}`),
-        actions(...triageButtons(changeRef)),
-      ),
-    });
-  }
+  // One statement for every decider: the same message, a key each.
+  const message = reply(text(`New for triage: ${summary}`), actions(...triageButtons(changeRef)));
+  await ctx.notifyEach(people.map((decider) => ({
+    recipientId: decider.id, kind: 'triage', idempotencyKey: `triage:${changeRef}:${decider.id}`, reply: message,
+  })));
 }

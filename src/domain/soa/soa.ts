@@ -58,16 +58,24 @@ const leastFresh = (states: Freshness[]) => FRESHNESS_ORDER.find((f) => states.i
  * directly or against a request that is submitted or accepted (not one sent back open or cancelled).
  */
 export async function controlStates(db: Db, today: string): Promise<Map<number, ControlState>> {
-  const latest = await db.select({ controlId: evidenceItems.controlId, on: max(evidenceItems.effectiveOn) })
+  // Each control beside its latest evidence that counts, in one read.
+  const latest = db.select({ controlId: evidenceItems.controlId, on: max(evidenceItems.effectiveOn).as('latest_on') })
     .from(evidenceItems).leftJoin(evidenceRequests, eq(evidenceRequests.id, evidenceItems.requestId))
     .where(or(isNull(evidenceItems.requestId), inArray(evidenceRequests.status, ['submitted', 'accepted'])))
-    .groupBy(evidenceItems.controlId);
-  const latestOn = new Map(latest.map((l) => [l.controlId, l.on]));
+    .groupBy(evidenceItems.controlId).as('latest');
+  // The first day of fresh evidence, per frequency: a handful of dates, not one per control.
+  const since = new Map<number, string>();
+  const freshSince = (days: number) => since.get(days) ?? since.set(days, addDays(today, -days)).get(days)!;
   const states = new Map<number, ControlState>();
-  for (const c of await db.select().from(controls)) {
-    const on = latestOn.get(c.id) ?? null;
+  // Only what a state says: not the controls' descriptions, which every status of the ISMS lead would read.
+  const control = {
+    id: controls.id, code: controls.code, title: controls.title, applicable: controls.applicable,
+    justification: controls.justification, evidenceFrequency: controls.evidenceFrequency,
+  };
+  for (const { control: c, latestOn } of await db.select({ control, latestOn: latest.on }).from(controls).leftJoin(latest, eq(latest.controlId, controls.id))) {
+    const on = latestOn ?? null;
     const days = FRESH_DAYS[c.evidenceFrequency];
-    const evidence: Freshness = !on ? 'none' : days === null || on >= addDays(today, -days) ? 'fresh' : 'stale';
+    const evidence: Freshness = !on ? 'none' : days === null || on >= freshSince(days) ? 'fresh' : 'stale';
     states.set(c.id, {
       code: c.code, title: c.title, applicable: c.applicable, justification: c.justification,
       implementation: c.applicable ? (on ? 'implemented' : 'planned') : null, evidence, latestEvidenceOn: on,

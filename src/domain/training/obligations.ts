@@ -1,4 +1,4 @@
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { people, trainingAttestations, trainingCourses, type Role } from '../../db/schema/index.js';
 import { ROLE_LABELS } from '../../core/actor.js';
@@ -65,16 +65,20 @@ async function latestAttestations(db: Db, personId: number): Promise<Map<string,
   return latest;
 }
 
-/** Every course that applies to the person, with their latest attestation and where they stand. */
+/**
+ * Every course that applies to the person, with their latest attestation and where they stand. One
+ * read: each course beside the person (whose roles and scope decide whether it applies) and their
+ * latest attestation of it.
+ */
 export async function obligationsOf(db: Db, personId: number, today: string): Promise<Obligation[]> {
-  const [person] = await db.select().from(people).where(eq(people.id, personId));
-  if (!person) return [];
-  const courses = await db.select().from(trainingCourses).orderBy(trainingCourses.code);
-  const latest = await latestAttestations(db, personId);
-  return courses.filter((c) => courseAppliesTo(c, person)).map((course) => {
-    const attestation = latest.get(`${person.id}:${course.id}`);
-    return { course, latest: attestation, state: trainingState(attestation, today) };
-  });
+  const a = trainingAttestations;
+  const latest = db.select().from(a).where(and(eq(a.personId, personId), eq(a.courseId, trainingCourses.id)))
+    .orderBy(desc(a.completedOn), desc(a.id)).limit(1).as('latest');
+  const found = await db.select({ course: trainingCourses, roles: people.roles, inScope: people.inScope, latest: latest._.selectedFields })
+    .from(trainingCourses).innerJoin(people, eq(people.id, personId)).leftJoinLateral(latest, sql`true`).orderBy(trainingCourses.code);
+  return found.filter((row) => courseAppliesTo(row.course, row)).map(({ course, latest: attestation }) => ({
+    course, latest: attestation ?? undefined, state: trainingState(attestation ?? undefined, today),
+  }));
 }
 
 /**
