@@ -52,19 +52,6 @@ export function describeState(o: Obligation): string {
   }
 }
 
-/** The person's latest attestation of each course, keyed "person:course". */
-async function latestAttestations(db: Db, personId: number): Promise<Map<string, Attestation>> {
-  const latest = new Map<string, Attestation>();
-  const attestations = await db.select().from(trainingAttestations)
-    .where(eq(trainingAttestations.personId, personId))
-    .orderBy(desc(trainingAttestations.completedOn), desc(trainingAttestations.id));
-  for (const a of attestations) {
-    const key = `${a.personId}:${a.courseId}`;
-    if (!latest.has(key)) latest.set(key, a);
-  }
-  return latest;
-}
-
 /**
  * Every course that applies to the person, with their latest attestation and where they stand. One
  * read: each course beside the person (whose roles and scope decide whether it applies) and their
