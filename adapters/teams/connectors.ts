@@ -46,10 +46,77 @@ export class ConnectorClients {
       const created = await Promise.all(names.map(() => made.create(serviceUrl, audience)));
       const clients: Clients = Object.fromEntries(names.map((name, i) => [name, created[i]]));
       for (const [name, setUp] of Object.entries(this.setups)) setUp(clients[name]);
-      for (const client of created) clientsOf.set(client, clients);
+      for (const client of created) {
+        sendActivitiesAsJson(client);
+        acceptAnyNatively(client);
+        clientsOf.set(client, clients);
+      }
       return clients;
     });
   }
+}
+
+type OperationSpec = Parameters<ConnectorClient['sendOperationRequest']>[1];
+
+/**
+ * Has the client send an activity (a reply, a message, an update) as the JSON it is. The SDK's Azure
+ * serializer would first copy it, property by property and at every level, along the Activity model
+ * (typing each value), and then write the copy as JSON: twice the work for every message, for an
+ * activity botbuilder and the bot built to that model already.
+ */
+function sendActivitiesAsJson(client: ConnectorClient): void {
+  const send = client.sendOperationRequest.bind(client);
+  client.sendOperationRequest = (operationArguments, operationSpec, callback) => send(operationArguments, activityAsJson(operationSpec), callback);
+}
+
+/** Each operation taking an activity, with the body passed through ("any") instead of mapped; one per operation, made once. */
+const asJson = new WeakMap<OperationSpec, OperationSpec>();
+
+function activityAsJson(spec: OperationSpec): OperationSpec {
+  const body = spec.requestBody;
+  if (body?.mapper.type.name !== 'Composite' || body.mapper.type.className !== 'Activity') return spec;
+  let plain = asJson.get(spec);
+  if (!plain) {
+    // Still required, as the SDK's mapper has it: an operation without its activity fails before sending.
+    plain = { ...spec, requestBody: { ...body, mapper: { ...body.mapper, type: { name: 'any' } } } };
+    asJson.set(spec, plain);
+  }
+  return plain;
+}
+
+/** The parts of the client's pipeline and options used below (see outbound.ts for the retry policies). */
+interface PipelineHeaders { has(name: string): boolean; set(name: string, value: string): void }
+interface CompatClient {
+  options?: { requestPolicyFactories?: unknown };
+  client?: { pipeline?: {
+    getOrderedPolicies(): { name: string }[];
+    removePolicy(options: { name: string }): unknown;
+    addPolicy(policy: { name: string; sendRequest<R extends { headers: PipelineHeaders }, A>(request: R, next: (request: R) => Promise<A>): Promise<A> }): void;
+  } };
+}
+
+/** Where the compatibility layer puts the old-style policies botframework-connector gives a client. */
+const COMPAT_POLICIES = 'ServiceClientContext_RequestPolicyFactories';
+
+/**
+ * botframework-connector gives each client one old-style policy, which accepts any content type (the
+ * Accept header) when a request names none; the compatibility layer runs it by converting every
+ * request and its response to the old types and back. The same header is set here on the request as
+ * it is. A client given other old-style policies keeps them as they are.
+ */
+function acceptAnyNatively(connector: ConnectorClient): void {
+  const { options, client } = connector as unknown as CompatClient;
+  const factories = options?.requestPolicyFactories;
+  const pipeline = client?.pipeline;
+  if (!pipeline || !Array.isArray(factories) || factories.length !== 1 || !pipeline.getOrderedPolicies().some((p) => p.name === COMPAT_POLICIES)) return;
+  pipeline.removePolicy({ name: COMPAT_POLICIES });
+  pipeline.addPolicy({
+    name: 'acceptAnyContentType',
+    sendRequest(request, next) {
+      if (!request.headers.has('accept')) request.headers.set('accept', '*/*');
+      return next(request);
+    },
+  });
 }
 
 /** Each shared client's endpoint, with its other setups. */

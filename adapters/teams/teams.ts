@@ -13,6 +13,12 @@ import { addRoutes } from './routes.js';
 
 export const MESSAGES_PATH = '/api/messages';
 
+/**
+ * The "busy" answer, the same for every message turned away: built once, as the turn copies an activity
+ * before it adds the conversation to it. Under load most messages get it.
+ */
+const BUSY_ACTIVITY = cardActivity(busyReply());
+
 export interface TeamsBot {
   app: Application;
   adapter: ActivityAdapter;
@@ -44,7 +50,7 @@ export async function attachTeams(core: Core, http: HttpServer): Promise<{ port:
       retryOnlyWhatDidNotArrive(context);
       // Past the limit a message (a typed command or a card's button) is answered "busy" and not run.
       if (context.activity.type === 'message' && core.inFlight.full) {
-        await context.sendActivity(cardActivity(busyReply()));
+        await context.sendActivity(BUSY_ACTIVITY);
         return;
       }
       await core.inFlight.run(() => bot.app.run(context));
