@@ -124,9 +124,13 @@ export const remindTrainingObligations: JobPart = async (run) => {
     courses ??= new Map((await run.db.select().from(trainingCourses)).map((c) => [c.id, c]));
     await run.loadPeople(page.map((o) => o.personId));
     const { timezone } = run.settings;
-    const withPerson = page.map((o) => ({ ...o, course: courses!.get(o.courseId)!, person: run.known(o.personId)! }));
-    const gone = withPerson.filter((o) => !courseAppliesTo(o.course, o.person));
-    const decided = withPerson.filter((o) => courseAppliesTo(o.course, o.person)).map((o) => {
+    const withPerson = page.map((o) => {
+      const course = courses!.get(o.courseId)!;
+      const person = run.known(o.personId)!;
+      return { ...o, course, person, applies: courseAppliesTo(course, person) };
+    });
+    const gone = withPerson.filter((o) => !o.applies);
+    const decided = withPerson.filter((o) => o.applies).map((o) => {
       if (run.isPaused(o.person)) {
         const back = localDate(o.person.pausedUntil!, timezone);
         return { ...o, decision: { next: back > run.today ? back : tomorrow } as Decision };
@@ -137,8 +141,9 @@ export const remindTrainingObligations: JobPart = async (run) => {
     const keys = decided.flatMap((o) => (o.decision.key ? [o.decision.key] : []));
     const logged = new Set(keys.length ? rows<{ key: string }>(await run.db.execute(sql`
       select key from ${nudgeLog} where key = any(${`{${keys.map((k) => `"${k.replace(/["\\]/g, '\\$&')}"`).join(',')}}`}::text[])`)).map((r) => r.key) : []);
-    const due = decided.filter((o) => o.decision.key && !logged.has(o.decision.key));
-    const quiet = decided.filter((o) => !(o.decision.key && !logged.has(o.decision.key)));
+    const isDue = (o: (typeof decided)[number]) => o.decision.key !== undefined && !logged.has(o.decision.key);
+    const due = decided.filter(isDue);
+    const quiet = decided.filter((o) => !isDue(o));
 
     for (let i = 0; i < Math.max(gone.length, quiet.length); i += RUN_BATCH) {
       await run.step(async (tx) => {
