@@ -24,6 +24,7 @@ import { climbEvidenceLadders, createDueEvidenceRequests } from '../src/schedule
 import { climbPoamLadders, remindOverdueMilestones } from '../src/scheduler/jobs/poam.js';
 import { remindPolicyAcknowledgements } from '../src/scheduler/jobs/policies.js';
 import { remindTrainingObligations } from '../src/scheduler/jobs/training.js';
+import { courseCompletion } from '../src/domain/training/obligations.js';
 import { remindSupplierReviews } from '../src/scheduler/jobs/suppliers.js';
 import { reopenExpiredRiskAcceptances } from '../src/scheduler/jobs/risks.js';
 import { weeklyDigest } from '../src/scheduler/jobs/digest.js';
@@ -46,7 +47,7 @@ const TARGET_MS = 50;
  * The generated tables a sweep reads or rewrites. Vacuumed by name, not the whole database: a shared
  * database's other schemas are not this bench's to vacuum.
  */
-const LARGE_TABLES = 'evidence_requests, poam_items, poam_milestones, people, controls, outbox, nudge_log, audit_events, scheduler_nudges, training_attestations, training_reminders';
+const LARGE_TABLES = 'evidence_requests, poam_items, poam_milestones, people, controls, outbox, nudge_log, audit_events, scheduler_nudges, training_attestations, training_reminders, training_standing';
 /** People join on one of this many days from 2018-01-01: the last a week before the heavy day. */
 const JOINING_DAYS = 3270;
 
@@ -338,7 +339,7 @@ async function seedTraining(db: Db) {
     ) o
     cross join lateral (select (o.latest - make_interval(years => k))::date as completed from generate_series(0, 8) k) d
     where d.completed >= o.joined and d.completed <= date '2026-12-19'`);
-  await db.execute(sql.raw('vacuum (analyze) people, training_courses, training_attestations, training_reminders'));
+  await db.execute(sql.raw('vacuum (analyze) people, training_courses, training_attestations, training_reminders, training_standing'));
   await jobOf(remindTrainingObligations)(db, new Date(HEAVY.getTime() - 86_400_000), defaultNudgeSettings());
   await db.execute(sql`update outbox set status = 'sent', sent_at = not_before where status = 'queued' and idempotency_key not like 'bench:%'`);
 }
@@ -360,7 +361,13 @@ async function ladderAsOf(db: Db, day: string, settings: NudgeSettings): Promise
 
 const nextOf = ({ reply }: { reply: Reply }) => reply.blocks.flatMap((b) => (b.type === 'list' && b.page?.next ? [b.page.next] : []))[0] ?? 'register evidence';
 
-async function throughRouter(db: Db) {
+/**
+ * The lead's `/isms status` with the plans of the statements it sent (training counted among them), and
+ * each course's completion on its own: the figure `status` and the management-review pack share.
+ */
+async function throughRouter(database: Database) {
+  const db = database.db;
+  const sizes = await tableSizes(db);
   const router = buildRouter(db);
   const [lead] = await db.select().from(people).where(sql`'isms_lead' = any(${people.roles})`).limit(1);
   const actor = toActor(lead);
@@ -386,9 +393,20 @@ async function throughRouter(db: Db) {
     capture.on = true;
     const run = await measured(() => router.handle(`/isms ${command}`, { actor, channel: 'test' })).finally(() => { capture.on = false; });
     const answer = toPlainText(run.value);
-    out[name] = { command, ms: run.ms, cpuMs: run.cpuMs, queries: capture.queries.length, peakRssMb: run.peakRssMb, answer: answer.slice(0, 160) };
+    const queries = capture.queries;
+    const plans = name === 'status' ? await explainAll(database, queries, sizes) : undefined;
+    out[name] = {
+      command, ms: run.ms, cpuMs: run.cpuMs, queries: queries.length, peakRssMb: run.peakRssMb, answer: answer.slice(0, 160),
+      ...(plans && { seqScansOverLargeTables: [...new Set(plans.flatMap((p) => p.seqScansOverLarge))], plans }),
+    };
     Object.defineProperty(out[name], 'reply', { value: run.value, enumerable: false });
   }
+  const today = HEAVY.toISOString().slice(0, 10);
+  capture.queries = [];
+  capture.on = true;
+  const completion = await measured(() => courseCompletion(db, today)).finally(() => { capture.on = false; });
+  const plans = await explainAll(database, capture.queries, sizes);
+  out.courseCompletion = { ms: completion.ms, cpuMs: completion.cpuMs, courses: completion.value, seqScansOverLargeTables: [...new Set(plans.flatMap((p) => p.seqScansOverLarge))], plans };
   return out;
 }
 
@@ -436,7 +454,7 @@ export async function registerScaleSection(url: string | undefined, scale: numbe
     const quietRun = await measured(() => watchingTransactions(() => runScheduledJob(db, { name: 'daily-nudges', run: dailyNudges }, QUIET, settings)));
     // The same day once its work is committed: what each sweep costs to find that nothing (more) is due.
     const nothingDueSweeps = await sweepsAt(database, QUIET, settings);
-    const commands = await throughRouter(db);
+    const commands = await throughRouter(database);
     const baselineLoadAll = await loadAllBaseline(db);
 
     const runTransactions = ({ value, ...watched }: Awaited<ReturnType<typeof watchingTransactions<unknown>>>) => ({ summary: value, ...watched });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgTable, serial, text, integer, timestamp, date, uniqueIndex, primaryKey, index } from 'drizzle-orm/pg-core';
+import { pgTable, serial, text, integer, boolean, timestamp, date, uniqueIndex, primaryKey, index } from 'drizzle-orm/pg-core';
 import { createdAt, ref } from './columns.js';
 import { people } from './people.js';
 
@@ -74,7 +74,10 @@ export const trainingAttestations = pgTable('training_attestations', {
   evidenceRef: text('evidence_ref'),
   attestedAt: timestamp('attested_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   channel: text('channel').notNull(),
-}, (t) => [uniqueIndex('training_attestations_person_course_day').on(t.personId, t.courseId, t.completedOn)]);
+}, (t) => [
+  uniqueIndex('training_attestations_person_course_day').on(t.personId, t.courseId, t.completedOn),
+  index('training_attestations_attested_at').on(t.attestedAt),
+]);
 
 /**
  * The day the training-reminder sweep next looks at each obligation (a person a course applies to), kept
@@ -85,6 +88,23 @@ export const trainingReminders = pgTable('training_reminders', {
   courseId: integer('course_id').notNull().references(() => trainingCourses.id, { onDelete: 'cascade' }),
   nextOn: date('next_on').notNull().default(sql`'-infinity'`),
 }, (t) => [primaryKey({ columns: [t.personId, t.courseId] }), index('training_reminders_next_on').on(t.nextOn, t.personId, t.courseId)]);
+
+/**
+ * Where each person stands on each course that applies to them or that they attested, kept by triggers
+ * (migration 0030): whether it applies (courseAppliesTo), the expiry of the latest attestation (by
+ * completion day, then id; null when never attested) and the furthest expiry of any of them.
+ */
+export const trainingStanding = pgTable('training_standing', {
+  personId: integer('person_id').notNull().references(() => people.id, { onDelete: 'cascade' }),
+  courseId: integer('course_id').notNull().references(() => trainingCourses.id, { onDelete: 'cascade' }),
+  applies: boolean('applies').notNull().default(false),
+  expiresOn: date('expires_on'),
+  furthestOn: date('furthest_on'),
+}, (t) => [
+  primaryKey({ columns: [t.personId, t.courseId] }),
+  index('training_standing_course').on(t.courseId, t.expiresOn).where(sql`applies`),
+  index('training_standing_furthest').on(t.furthestOn).where(sql`furthest_on is not null`),
+]);
 
 /** The reminder settings the remembered days were worked out with (one row). */
 export const trainingReminderSettings = pgTable('training_reminder_settings', {

@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { people, trainingAttestations, trainingCourses, type Role } from '../../db/schema/index.js';
+import { people, trainingAttestations, trainingCourses, trainingStanding, type Role } from '../../db/schema/index.js';
 import { ROLE_LABELS } from '../../core/actor.js';
 import { rows } from '../../db/migrate.js';
 import { addDays } from '../../core/time.js';
@@ -23,7 +23,10 @@ export interface Obligation {
   state: TrainingState;
 }
 
-/** A course with an audience role binds holders of that role; one without binds everyone in ISMS scope. */
+/**
+ * A course with an audience role binds holders of that role; one without binds everyone in ISMS scope.
+ * The same rule is written in SQL in obligationsFrom and in the triggers of migrations 0028 and 0030.
+ */
 export function courseAppliesTo(course: Course, person: Person): boolean {
   if (course.audienceRole === null) return person.inScope;
   return (person.roles ?? []).includes(course.audienceRole as Role);
@@ -85,13 +88,18 @@ export const obligationsFrom = sql`${trainingCourses} c
 /**
  * Each course's completion, counted in the database: how many people it applies to (courseAppliesTo)
  * and how many of them hold a valid attestation today (their latest one not expired; expiring is still
- * valid), in course code order. Courses nobody is bound to are left out.
+ * valid), in course code order. Courses nobody is bound to are left out. Counted from where each person
+ * stands (training_standing, kept by triggers) through its index, course by course: no attestation and
+ * no person is read, however many the register holds.
  */
 export async function courseCompletion(db: Db, today: string): Promise<{ code: string; done: number; expected: number }[]> {
   return rows<{ code: string; done: number; expected: number }>(await db.execute(sql`
-    select c.code, count(*)::int as expected, (count(*) filter (where l.expires_on >= ${today}::date))::int as done
-    from ${obligationsFrom}
-    group by c.code order by c.code`));
+    select c.code, n.expected, n.done from ${trainingCourses} c
+    cross join lateral (
+      select count(*)::int as expected, (count(*) filter (where s.expires_on >= ${today}::date))::int as done
+      from ${trainingStanding} s where s.course_id = c.id and s.applies
+    ) n
+    where n.expected > 0 order by c.code`));
 }
 
 export async function findCourse(db: Db, code: string): Promise<Course | undefined> {

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import {
-  controls, evidenceItems, evidenceRequests, people, poamExtensions, poamItems, poamMilestones, policyAcknowledgements, scopeChanges, suppliers, trainingAttestations, POAM_STATUSES,
+  controls, evidenceItems, evidenceRequests, people, poamExtensions, poamItems, poamMilestones, policyAcknowledgements, scopeChanges, suppliers, trainingAttestations, trainingStanding, POAM_STATUSES,
 } from '../../db/schema/index.js';
 import { enqueue } from '../../core/outbox.js';
 import { actions, fields, reply, text, type Block, type ListItem, type Reply } from '../../core/reply.js';
@@ -39,10 +39,8 @@ async function leadDigest(run: JobRun, timezone: string | null): Promise<Block[]
     lateMilestones: tx.select({ n: count() }).from(poamMilestones).innerJoin(poamItems, eq(poamItems.id, poamMilestones.itemId))
       .where(and(isNull(poamMilestones.doneAt), lt(poamMilestones.dueOn, today), inArray(poamItems.status, OPEN_POAM))),
     lateReviews: tx.select({ n: count() }).from(suppliers).where(lt(suppliers.nextReviewOn, today)),
-    expired: sql`select count(*) from (
-      select distinct on (person_id, course_id) expires_on from training_attestations
-      order by person_id, course_id, expires_on desc) latest
-      where expires_on < ${today}::date`,
+    // People and courses whose every attestation has expired (training_standing keeps the furthest expiry).
+    expired: sql`select count(*) from ${trainingStanding} where furthest_on < ${today}::date`,
     submittedCount: tx.select({ n: count() }).from(evidenceItems).where(gte(evidenceItems.submittedAt, since)),
     declared: tx.select({ n: count() }).from(scopeChanges).where(gte(scopeChanges.declaredAt, since)),
     acks: tx.select({ n: count() }).from(policyAcknowledgements).where(gte(policyAcknowledgements.acknowledgedAt, since)),
