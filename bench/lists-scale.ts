@@ -3,9 +3,12 @@
  * POA&M items (20,000 listed, three milestones each), `campaign status` of a campaign asking 50,000
  * people (half of whom acknowledged) and `training report` of those 50,000 people on two courses (a third
  * never attested, the rest expired, expiring or valid), first, middle (typed), the middle's Next, and last
- * page; and the form of `finding close` with 50,000 open audit findings; through the router, each the
- * fastest of five runs. Run: DATABASE_URL=postgres://… npx tsx bench/lists-scale.ts (ONLY=poam, campaign,
- * training or findings, comma-separated, seeds and times only those; BENCH_KEEP=1 keeps the schema to EXPLAIN its queries).
+ * page; the form of `finding close` with 50,000 open audit findings; the forms of `ack`, `policy text`,
+ * `campaign` and `policy publish` with 50,000 policies in force; `threats` with 50,000 risks naming one; and a
+ * mistyped control code (`evidence show`) among 50,000 controls and a mistyped name (`person`) among the 50,000
+ * people, answered with "Did you mean"; through the router, each the fastest of five runs. Run:
+ * DATABASE_URL=postgres://… npx tsx bench/lists-scale.ts (ONLY=poam, campaign, training, findings, policies,
+ * threats or suggest, comma-separated, seeds and times only those; BENCH_KEEP=1 keeps the schema to EXPLAIN its queries).
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -19,8 +22,11 @@ import type { Reply } from '../src/core/reply.js';
 const ITEMS = 200_000;
 const ASKED = 50_000;
 const FINDINGS = 50_000;
+const POLICIES = 50_000;
+const RISKS = 50_000;
+const CONTROLS = 26 * 26 * 74;
 const only = process.env.ONLY?.split(',').map((p) => p.trim());
-const timed = (part: 'poam' | 'campaign' | 'training' | 'findings') => !only || only.includes(part);
+const timed = (part: 'poam' | 'campaign' | 'training' | 'findings' | 'policies' | 'threats' | 'suggest') => !only || only.includes(part);
 
 const nextOf = (reply: Reply) => reply.blocks.flatMap((b) => (b.type === 'list' && b.page?.next ? [b.page.next] : []))[0];
 
@@ -72,7 +78,28 @@ async function main(url: string) {
       await db.execute(sql`insert into audit_findings (ref, type, clause, description, raised_by)
         select 'AF-' || lpad(g::text, 6, '0'), 'observation', '6.1', 'Observation ' || g, 2 from generate_series(1, ${FINDINGS}::int) g`);
     }
-    await db.execute(sql.raw('vacuum (analyze) people, poam_items, poam_milestones, poam_closures, ack_campaign_audience, policy_acknowledgements, training_attestations, audit_findings'));
+    if (timed('policies')) {
+      // Policies 1001 on, each with version 1.0 in force, beside the campaign's POL-0001.
+      await db.execute(sql`insert into policies (id, ref, title)
+        select g, 'POL-' || lpad(g::text, 6, '0'), 'Policy ' || g from generate_series(1001, ${1000 + POLICIES}::int) g`);
+      await db.execute(sql`insert into policy_versions (id, policy_id, version, major, minor, content, content_sha256, approved_by, approved_at)
+        select g, g, '1.0', 1, 0, 'Text of policy ' || g, 'x', 2, now() from generate_series(1001, ${1000 + POLICIES}::int) g`);
+    }
+    if (timed('threats')) {
+      // Every risk names a threat: fifteen catalogue ids in turn, one in a hundred as free text from before the catalogue.
+      await db.execute(sql`insert into risks (ref, title, threat_ref, likelihood, impact, inherent_score, residual_score, treatment, owner_id)
+        select 'R-' || lpad(g::text, 6, '0'), 'Risk ' || g,
+          case when g % 100 = 0 then 'phishing ' || g else 'T-IS-' || lpad((1 + g % 15)::text, 3, '0') end,
+          3, 3, 9, 6, 'mitigate', 2 + g % 1000
+        from generate_series(1, ${RISKS}::int) g`);
+    }
+    if (timed('suggest')) {
+      // CTL-AA-00 to CTL-ZZ-73: two letters and a number.
+      await db.execute(sql`insert into controls (code, title)
+        select 'CTL-' || chr(65 + g % 26) || chr(65 + (g / 26) % 26) || '-' || lpad((g / 676)::text, 2, '0'), 'Control ' || g
+        from generate_series(0, ${CONTROLS - 1}::int) g`);
+    }
+    await db.execute(sql.raw('vacuum (analyze) people, poam_items, poam_milestones, poam_closures, ack_campaign_audience, policy_acknowledgements, training_attestations, audit_findings, policies, policy_versions, risks, controls'));
 
     const router = buildRouter(db);
     const [lead] = await db.select().from(people).where(sql`${people.id} = 1`);
@@ -87,6 +114,10 @@ async function main(url: string) {
         if (ms < best.ms) best = { ms, answer };
       }
       return best;
+    };
+    const suggested = async (line: string) => {
+      const { ms, answer } = await run(line);
+      return { ms, said: /Did you mean [^?]*\?/.exec(JSON.stringify(answer))?.[0] ?? 'no suggestion' };
     };
     const series = async (base: string, pages: number) => {
       const out: Record<string, unknown> = {};
@@ -104,6 +135,12 @@ async function main(url: string) {
       // Everyone on SEC-AWARE and the ISMS lead on ISMS-LEAD too: ten to a page.
       trainingReport: timed('training') ? await series('training report', Math.ceil((ASKED + 11) / 10)) : null,
       findingCloseForm: timed('findings') ? (await run('finding close')).ms : null,
+      policyForms: timed('policies') ? {
+        ack: (await run('ack')).ms, policyText: (await run('policy text')).ms, campaign: (await run('campaign')).ms, publish: (await run('policy publish')).ms,
+      } : null,
+      threats: timed('threats') ? (await run('threats')).ms : null,
+      // One letter left out of CTL-QX-04 and of Person 4242: each is suggested.
+      suggest: timed('suggest') ? { control: await suggested('evidence show CTL-QX-4'), person: await suggested('person "Persn 4242"') } : null,
     }, null, 1));
   } finally {
     await database.close();

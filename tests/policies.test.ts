@@ -113,6 +113,47 @@ describe('policies', () => {
     expect(await acksOf(v1.id)).toEqual(v1Acks);
   });
 
+  it('offers the policies to choose in the forms of ack, policy text, campaign and policy publish, in reference order, and asks for the reference as text past a hundred', async () => {
+    const published = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const policy = await addPolicy(bot.t.db, { title: `Policy ${i}` });
+        await addPolicyVersion(bot.t.db, { policyId: policy.id, version: '1.0', content: `Text ${i}` });
+      }
+    };
+    await published(100);
+    await addPolicy(bot.t.db, { title: 'Draft, never published' });
+    await bot.say('staff', '/isms ack POL-0001', at);
+    const field = async (who: 'staff' | 'lead', line: string) => findForm(await bot.say(who, `/isms ${line}`, at))!.fields.find((f) => f.name === 'policy')!;
+
+    // A hundred in force, one of them acknowledged already; a hundred and one policies in all.
+    const ack = await field('staff', 'ack');
+    expect(ack.type).toBe('select');
+    expect(ack.options).toHaveLength(99);
+    expect(ack.options?.[0]).toEqual({ value: 'POL-0002', label: 'POL-0002 Policy 1 (version 1.0)' });
+    expect(ack.options?.at(-1)?.value).toBe('POL-0100');
+    for (const line of ['policy text', 'campaign']) {
+      const chosen = await field(line === 'campaign' ? 'lead' : 'staff', line);
+      expect(chosen.type, line).toBe('select');
+      expect(chosen.options?.map((o) => o.value), line).toEqual(Array.from({ length: 100 }, (_, i) => `POL-${String(i + 1).padStart(4, '0')}`));
+    }
+    const publish = await field('lead', 'policy publish');
+    expect(publish.type).toBe('text');
+    expect(publish.options).toBeUndefined();
+    expect(publish.hint).toBe('The policy, e.g. POL-0001 (more than 100 to choose from: type it)');
+
+    await published(2);
+    expect((await field('staff', 'ack')).hint).toBe('The policy you have read, e.g. POL-0001 (more than 100 to choose from: type it)');
+    expect((await field('staff', 'policy text')).hint).toBe('The policy to read, e.g. POL-0001 (more than 100 to choose from: type it)');
+    expect(await field('lead', 'campaign')).toMatchObject({
+      type: 'text', hint: 'The policy whose version in force people are asked to acknowledge (more than 100 to choose from: type it)',
+    });
+    // Typed, it acknowledges as chosen; with that, a hundred are left to choose from again.
+    expect(await bot.sayText('staff', '/isms ack POL-0103', at)).toContain('you acknowledged POL-0103 Policy 1 version 1.0');
+    const again = await field('staff', 'ack');
+    expect(again.type).toBe('select');
+    expect(again.options?.map((o) => o.value)).toEqual([...Array.from({ length: 99 }, (_, i) => `POL-${String(i + 2).padStart(4, '0')}`), 'POL-0102']);
+  });
+
   describe('/isms policy publish', () => {
     it('publishes a new version with its content hash, approver and time; the words after --major stay in the text', async () => {
       const policy = await addPolicy(bot.t.db, { title: 'Supplier Security' });

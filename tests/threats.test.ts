@@ -107,6 +107,23 @@ describe('risks name a threat from the catalogue', () => {
     expect(await bot.sayText('lead', '/isms threats T-IS-004', at)).not.toContain('Nothing was recorded');
   });
 
+  it('counts every risk naming a threat but names only the first ten of each, old free text read as the id it means', async () => {
+    // R-0001 to R-0025 under T-IS-004 (one typed " t-is-4 " before threats were checked), R-0026 to R-0037 outside the catalogue.
+    for (let i = 1; i <= 25; i++) await oldRisk(bot, `Drift ${i}`, i === 3 ? ' t-is-4 ' : 'T-IS-004');
+    for (let i = 1; i <= 12; i++) await oldRisk(bot, `Old ${i}`, i === 1 ? 'T-IS-016' : `phishing ${i}`);
+    await bot.t.db.update(risks).set({ ownerId: bot.ids.owner }).where(eq(risks.ref, 'R-0025'));
+
+    const listed = await bot.say('lead', '/isms threats', at);
+    const first = Array.from({ length: 10 }, (_, i) => `R-${String(i + 1).padStart(4, '0')}`).join(', ');
+    expect(field(listed, 'T-IS-004', 'Risks')).toBe(`25 (${first}, and 15 more)`);
+    const said = toPlainText(listed);
+    expect(said).toContain('Risks in the register name 1 of the 15 threats; the other 14 are named by no risk.');
+    expect(said).toContain('12 risks name threats not in the catalogue, recorded as free text before threats were checked: R-0026 "T-IS-016", R-0027 "phishing 2", '
+      + 'R-0028 "phishing 3", R-0029 "phishing 4", R-0030 "phishing 5", R-0031 "phishing 6", R-0032 "phishing 7", R-0033 "phishing 8", R-0034 "phishing 9", '
+      + 'R-0035 "phishing 10", and 2 more.');
+    expect(field(await bot.say('owner', '/isms threats', at), 'T-IS-004', 'Your risks')).toBe('1 (R-0025)');
+  });
+
   it('says how many threats the risks name in plain words: none, some and all', async () => {
     expect(await bot.sayText('lead', '/isms threats', at)).toContain('No risk in the register names any of the 15 threats yet.');
     await bot.say('lead', add('Controls drift after the migration', 'T-IS-004'), at);

@@ -42,6 +42,22 @@ describe('/isms training and /isms attest', () => {
     expect(buttonCommands(await bot.say('owner', '/isms training', { now }))).toEqual(['attest CTL-OWN', 'attest SEC-AWARE']);
   });
 
+  it('lists my courses in the training report\'s order of codes on every database, whatever its locale: character by character', async () => {
+    await bot.t.db.insert(trainingCourses).values(['aws-basics', 'Übung', 'ZERO-TRUST'].map((code) => ({ code, title: `Course ${code}`, audienceRole: null, validityMonths: 12 })));
+    const order = ['attest SEC-AWARE', 'attest ZERO-TRUST', 'attest aws-basics', 'attest Übung'];
+    expect(buttonCommands(await bot.say('staff', '/isms training', { now }))).toEqual(order);
+    expect(findForm(await bot.say('staff', '/isms attest', { now }))?.fields[0].options?.map((o) => `attest ${o.value}`)).toEqual(order);
+    // Everyone's every course is never attested: the report lists them by name, then by course code.
+    const report: string[] = [];
+    for (let page: string | undefined = 'training report'; page;) {
+      const answer = await bot.say('lead', `/isms ${page}`, { now });
+      report.push(toPlainText(answer));
+      page = answer.blocks.flatMap((b) => (b.type === 'list' ? [b.page?.next] : []))[0];
+    }
+    const staffRows = report.join('\n').split('\n').filter((line) => line.includes('Sam Staff')).map((line) => /— (\S+)/.exec(line)?.[1]);
+    expect(staffRows.map((code) => `attest ${code}`)).toEqual(order);
+  });
+
   it('refuses a staff member who attests the management-body training, says why, and writes nothing', async () => {
     const audit = await bot.auditCount();
     const answer = await bot.sayText('staff', '/isms attest MB-CYBER completed on 2026-03-01', { now });

@@ -5,7 +5,7 @@ import { people, type Role } from '../db/schema/index.js';
 import { appendAudit } from './audit.js';
 import { isTimeZone } from './validate.js';
 import { invalid, notFound } from './errors.js';
-import { didYouMean } from './suggest.js';
+import { alikeIn, didYouMean } from './suggest.js';
 
 export type Person = typeof people.$inferSelect;
 
@@ -99,10 +99,11 @@ export async function personNamed(db: Db, field: string, query: string): Promise
     throw invalid(`${field}: "${query}" matches ${found.length} people: ${found.slice(0, 5).map((p) => `${p.name} <${p.email}>`).join(', ')}${found.length > 5 ? ', …' : ''}.`,
       'Use their email address, or more of their name.').on(field);
   }
-  const everyone = await db.select({ name: people.name, email: people.email }).from(people);
   const typed = query.trim().replace(/^@/, '');
-  const meant = didYouMean(typed, everyone.map((p) => (typed.includes('@') ? p.email : p.name)));
-  const match = meant ? everyone.find((p) => p.email === meant || p.name === meant) : undefined;
+  // Among the names (or emails) most alike: never everyone to suggest one person.
+  const alikeOnes = await alikeIn(db, people, people.id, typed.includes('@') ? people.email : people.name, typed);
+  const meant = didYouMean(typed, alikeOnes.map((p) => p.value));
+  const match = meant ? await findPersonById(db, alikeOnes.find((p) => p.value === meant)!.id) : undefined;
   throw notFound(`${field}: nobody in the register matches "${query}".${match ? ` Did you mean ${match.name} <${match.email}>?` : ''}`,
     'Use their email address, their name as the register has it, or their @handle.').on(field);
 }

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { controls, evidenceRequests } from '../../db/schema/index.js';
 import { notFound } from '../../core/errors.js';
-import { didYouMean } from '../../core/suggest.js';
+import { alikeIn, didYouMean } from '../../core/suggest.js';
 
 export type Control = typeof controls.$inferSelect;
 export type EvidenceRequest = typeof evidenceRequests.$inferSelect;
@@ -20,8 +20,8 @@ export async function findControl(db: Db, code: string, lock = false): Promise<C
   const query = db.select().from(controls).where(sql`lower(${controls.code}) = lower(${code.trim()})`);
   const [control] = lock ? await query.for('update') : await query;
   if (control) return control;
-  const codes = (await db.select({ code: controls.code }).from(controls)).map((c) => c.code);
-  const near = didYouMean(code.trim(), codes);
+  // Among the codes most alike: never every code to suggest one.
+  const near = didYouMean(code.trim(), (await alikeIn(db, controls, controls.id, controls.code, code.trim())).map((c) => c.value));
   const suggestion = near ? ` Did you mean ${near}?` : '';
   throw notFound(`There is no control "${code}".${suggestion}`, 'Control ids look like CTL-AC-01; give the id of a control in the control register.');
 }

@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import { and, eq, inArray, notExists, sql } from 'drizzle-orm';
-import { policies, policyAcknowledgements, policyVersions } from '../../db/schema/index.js';
+import { and, eq, notExists, sql } from 'drizzle-orm';
+import { policies, policyAcknowledgements } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { reply, text, fields, actions, type Block, type Button, type ListItem } from '../../core/reply.js';
 import { excerpt } from './approval.js';
 import { allSwitch, pageNumber, seekArgs, seekFields, seekPage } from '../../core/paging.js';
 import { policyOverview } from './overview.js';
-import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
+import {
+  findPolicy, requireCurrentVersion, policiesInForce, policyChoices, policyRef, versionInForce, versionNumber, type Policy, type PolicyVersion,
+} from './lookup.js';
 import { readersDay, readersTime } from '../../core/time.js';
 
 export type Acknowledgement = typeof policyAcknowledgements.$inferSelect;
@@ -67,7 +69,7 @@ export const policyTextCommand = defineCommand({
   examples: ['policy text POL-0001', 'policy text POL-0001 --page 2'],
   schema: z.object({ policy: policyRef.describe('The policy to read, e.g. POL-0001'), page: pageNumber }),
   args: {
-    policy: { positional: true, value: 'policy id', placeholder: 'e.g. POL-0001', options: async (ctx) => policyOptions(await policiesInForce(ctx.db)) },
+    policy: { positional: true, value: 'policy id', placeholder: 'e.g. POL-0001', options: (ctx) => policyChoices(ctx.db, undefined, true) },
     page: { asked: false },
   },
   form: { title: 'Read a policy', submitLabel: 'Read' },
@@ -92,19 +94,9 @@ export const policyTextCommand = defineCommand({
   },
 });
 
-/** Policies whose version in force the person has not acknowledged yet. */
-export async function policiesToAcknowledge(ctx: CommandContext) {
-  const inForce = await policiesInForce(ctx.db);
-  if (inForce.length === 0) return [];
-  const acked = new Set((await ctx.db.select({ versionId: policyAcknowledgements.policyVersionId }).from(policyAcknowledgements)
-    .where(and(eq(policyAcknowledgements.personId, ctx.actor.id),
-      inArray(policyAcknowledgements.policyVersionId, inForce.map((p) => p.version.id))))).map((a) => a.versionId));
-  return inForce.filter(({ version }) => !acked.has(version.id));
-}
-
-/** The id of a policy's version in force (its highest version), as a subquery on the policy's row. */
-const inForce = sql`(select ${policyVersions.id} from ${policyVersions} where ${policyVersions.policyId} = ${policies.id}
-  order by ${policyVersions.major} desc, ${policyVersions.minor} desc limit 1)`;
+/** Policies in force whose version in force the person has not acknowledged yet, as a condition on policies. */
+const toAcknowledge = (ctx: CommandContext) => and(sql`${versionInForce} is not null`, notExists(ctx.db.select({ one: sql`1` }).from(policyAcknowledgements)
+  .where(and(eq(policyAcknowledgements.personId, ctx.actor.id), eq(policyAcknowledgements.policyVersionId, versionInForce)))));
 
 export const policiesCommand = defineCommand({
   name: 'policies',
@@ -121,9 +113,7 @@ export const policiesCommand = defineCommand({
     if (all === 'true') return policyOverview(ctx, position);
     // In reference order, as the whole list was: only the page's policies are read, the rest counted in the database.
     const w = await seekPage(ctx.db, policies, policies.id, position, 'policies', 'Your list of policies to acknowledge',
-      and(sql`${inForce} is not null`, notExists(ctx.db.select({ one: sql`1` }).from(policyAcknowledgements)
-        .where(and(eq(policyAcknowledgements.personId, ctx.actor.id), eq(policyAcknowledgements.policyVersionId, inForce))))),
-      { by: [policies.ref] });
+      toAcknowledge(ctx), { by: [policies.ref] });
     const shown = await policiesInForce(ctx.db, w.ids);
     const items: ListItem[] = shown.map(({ policy, version }) => ({
       title: `${policy.ref} ${policy.title}`,
@@ -176,7 +166,7 @@ export const acknowledgeCommand = defineCommand({
   args: {
     policy: {
       positional: true, label: 'Policy you have read', value: 'policy id', placeholder: 'e.g. POL-0001',
-      options: async (ctx) => policyOptions(await policiesToAcknowledge(ctx)),
+      options: (ctx) => policyChoices(ctx.db, toAcknowledge(ctx), true),
     },
     version: { asked: false },
   },

@@ -11,7 +11,7 @@ import { serializeAdds } from '../registers/entries.js';
 import { acknowledgementCard } from './ack.js';
 import { requireBoardApproval } from './approval.js';
 import { enqueueSelected } from '../../core/outbox.js';
-import { findPolicy, requireCurrentVersion, policiesInForce, policyOptions, policyRef, type Policy, type PolicyVersion } from './lookup.js';
+import { findPolicy, requireCurrentVersion, policyChoices, policyRef, type Policy, type PolicyVersion } from './lookup.js';
 import { readersDay } from '../../core/time.js';
 
 const AUDIENCE_HELP = 'The audience is "all", "role:<role>" (roles: ' + ROLES.join(', ') + ') or people separated by commas, each an email address, a name or an @handle.';
@@ -85,7 +85,7 @@ export const startCampaignInput = z.object({
 });
 
 /** The policies that have a version in force, as a form's choices. */
-const inForce = async (ctx: CommandContext) => policyOptions(await policiesInForce(ctx.db));
+const inForce = (ctx: CommandContext) => policyChoices(ctx.db, undefined, true);
 
 interface OpenCampaign { campaign: Campaign; audienceSize: number; acknowledged: number }
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { policies, policyVersions } from '../../db/schema/index.js';
 import { notFound, invalid } from '../../core/errors.js';
 import { registerRef } from '../../core/validate.js';
-import type { Choice } from '../../core/args.js';
+import { MAX_CHOICES, type Choice } from '../../core/args.js';
 
 export type Policy = typeof policies.$inferSelect;
 export type PolicyVersion = typeof policyVersions.$inferSelect;
@@ -45,20 +45,34 @@ export async function requireCurrentVersion(db: Db, policy: Policy): Promise<Pol
   return version;
 }
 
-/** Every policy (or those of `ids`) with its version in force, in reference order; policies never published are left out. */
-export async function policiesInForce(db: Db, ids?: number[]): Promise<{ policy: Policy; version: PolicyVersion }[]> {
-  if (ids?.length === 0) return [];
+/** The policies of `ids` with their version in force, in reference order; policies never published are left out. */
+export async function policiesInForce(db: Db, ids: number[]): Promise<{ policy: Policy; version: PolicyVersion }[]> {
+  if (ids.length === 0) return [];
   const versions = await db.selectDistinctOn([policyVersions.policyId]).from(policyVersions)
-    .where(ids && inArray(policyVersions.policyId, ids))
+    .where(inArray(policyVersions.policyId, ids))
     .orderBy(policyVersions.policyId, desc(policyVersions.major), desc(policyVersions.minor));
   const byPolicy = new Map(versions.map((v) => [v.policyId, v]));
-  const all = await db.select().from(policies).where(ids && inArray(policies.id, ids)).orderBy(asc(policies.ref));
+  const all = await db.select().from(policies).where(inArray(policies.id, ids)).orderBy(asc(policies.ref));
   return all.filter((p) => byPolicy.has(p.id)).map((policy) => ({ policy, version: byPolicy.get(policy.id)! }));
 }
 
-/** Policies as a form's choices, with the version in force when known. */
-export function policyOptions(choices: { policy: Policy; version?: PolicyVersion }[]): Choice[] {
-  return choices.map(({ policy, version }) => ({
+/** The id of a policy's version in force (its highest version), as a subquery on the policy's row: null before the first is published. */
+export const versionInForce = sql`(select ${policyVersions.id} from ${policyVersions} where ${policyVersions.policyId} = ${policies.id}
+  order by ${policyVersions.major} desc, ${policyVersions.minor} desc limit 1)`;
+
+/** A policy with a version in force. */
+const hasVersionInForce = sql`exists (select 1 from ${policyVersions} where ${policyVersions.policyId} = ${policies.id})`;
+
+/**
+ * The policies `where` chooses as a form's choices, in reference order, with the version in force
+ * (`inForce`: only policies that have one). As many as a form lists and one more, which says the
+ * reference is typed instead: a large register is not read to show a text field.
+ */
+export async function policyChoices(db: Db, where: SQL | undefined, inForce: boolean): Promise<Choice[]> {
+  const shown = await db.select().from(policies).where(inForce ? and(hasVersionInForce, where) : where)
+    .orderBy(asc(policies.ref)).limit(MAX_CHOICES + 1);
+  const withVersion = inForce ? await policiesInForce(db, shown.map((p) => p.id)) : shown.map((policy) => ({ policy, version: undefined }));
+  return withVersion.map(({ policy, version }) => ({
     value: policy.ref,
     label: `${policy.ref} ${policy.title}${version ? ` (version ${version.version})` : ''}`.slice(0, 75),
   }));

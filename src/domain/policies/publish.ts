@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { and, asc, eq } from 'drizzle-orm';
-import { ackCampaigns, policies, policyAcknowledgements, policyVersions } from '../../db/schema/index.js';
+import { and, eq } from 'drizzle-orm';
+import { ackCampaigns, policyAcknowledgements, policyVersions } from '../../db/schema/index.js';
 import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { reply, text, fields, actions, type Block } from '../../core/reply.js';
 import { approvalInForce, requestApproval } from '../approvals/request.js';
 import type { Approval } from '../approvals/subject.js';
-import { findPolicy, currentVersion, policyOptions, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
+import { findPolicy, currentVersion, policyChoices, policyRef, versionNumber, type Policy, type PolicyVersion } from './lookup.js';
 import { asLink } from '../evidence/submit.js';
 import {
   approvalBasis, askBoardIfMajor, policyVersionSubject, reaskAfterChange, recordedApproval, versionApprovalInWords, versionSubjectRef,
@@ -199,7 +199,7 @@ export const publishPolicyCommand = defineCommand({
   args: {
     policy: {
       positional: true, value: 'policy id', placeholder: 'e.g. POL-0001',
-      options: async (ctx) => policyOptions((await ctx.db.select().from(policies).orderBy(asc(policies.ref))).map((policy) => ({ policy }))),
+      options: (ctx) => policyChoices(ctx.db, undefined, false),
     },
     version: { positional: true, placeholder: 'e.g. 2.0' },
     major: { switch: true, label: 'Major change?', options: [{ value: 'no', label: 'No' }, { value: 'yes', label: 'Yes' }] },

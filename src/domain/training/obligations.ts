@@ -65,7 +65,9 @@ export async function obligationsOf(db: Db, personId: number, today: string): Pr
   const latest = db.select().from(a).where(and(eq(a.personId, personId), eq(a.courseId, trainingCourses.id)))
     .orderBy(desc(a.completedOn), desc(a.id)).limit(1).as('latest');
   const found = await db.select({ course: trainingCourses, roles: people.roles, inScope: people.inScope, latest: latest._.selectedFields })
-    .from(trainingCourses).innerJoin(people, eq(people.id, personId)).leftJoinLateral(latest, sql`true`).orderBy(trainingCourses.code);
+    .from(trainingCourses).innerJoin(people, eq(people.id, personId)).leftJoinLateral(latest, sql`true`)
+    // In code order as both databases compare codes (character by character), whatever the server's locale.
+    .orderBy(sql`${trainingCourses.code} collate "C"`);
   return found.filter((row) => courseAppliesTo(row.course, row)).map(({ course, latest: attestation }) => ({
     course, latest: attestation ?? undefined, state: trainingState(attestation ?? undefined, today),
   }));
@@ -99,7 +101,7 @@ export async function courseCompletion(db: Db, today: string): Promise<{ code: s
       select count(*)::int as expected, (count(*) filter (where s.expires_on >= ${today}::date))::int as done
       from ${trainingStanding} s where s.course_id = c.id and s.applies
     ) n
-    where n.expected > 0 order by c.code`));
+    where n.expected > 0 order by c.code collate "C"`));
 }
 
 export async function findCourse(db: Db, code: string): Promise<Course | undefined> {
