@@ -59,8 +59,6 @@ export type FromFrontDoor =
   | { type: 'forward'; route: string; forward: unknown }
   | { type: 'closed' };
 
-/** Probes answer while the process stops; lanes are refused then, as the main thread refuses the rest. */
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 /** Connection-level headers: each hop sets its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
@@ -105,7 +103,8 @@ function run(data: FrontDoorData, offered: Lanes): void {
       passOn(req, res);
       return;
     }
-    if (draining && !PROBES.has(path)) {
+    // While the process stops its lanes are refused, as the main thread refuses the rest (probes aside).
+    if (draining) {
       res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5', connection: 'close' }).end('shutting down; try again');
       return;
     }
