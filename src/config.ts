@@ -52,6 +52,7 @@ const envSchema = z.object({
   ISMS_DELIVERY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   ISMS_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   ISMS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(100),
+  ISMS_COMMAND_NICE: z.coerce.number().int().min(0).max(19).default(5),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: z.string().trim().url('must be a URL such as https://api.openai.com/v1').optional(),
   OPENAI_MODEL: optionalText,
@@ -133,6 +134,11 @@ function toConfig(env: z.infer<typeof envSchema>) {
     stopTimeoutMs: env.ISMS_STOP_TIMEOUT_MS,
     /** Commands in flight (accepted, not answered yet) past which new ones are answered "busy" at once. */
     maxInFlight: env.ISMS_MAX_IN_FLIGHT,
+    /**
+     * How much lower than the thread acknowledging Slack's requests the thread running the commands is
+     * scheduled (a nice value, 0 = the same): under load the acknowledgements go first.
+     */
+    commandNice: env.ISMS_COMMAND_NICE,
     /**
      * The fictional example organisation goes only where someone tries the bot: the terminal chat on an
      * empty embedded register, unless set explicitly. A real install (Slack, Teams, PostgreSQL) never gets it.

@@ -6,12 +6,13 @@ import './compile-cache.js';
 import 'dotenv/config';
 import type { Logger } from 'pino';
 import closeWithGrace from 'close-with-grace';
+import os from 'node:os';
 import { loadConfig, type Config } from './config.js';
 import { explainFailure } from './fatal.js';
 import { VERSION } from './paths.js';
 import { createLogger } from './log.js';
 import { openDatabase } from './db/client.js';
-import { HttpServer, addHealthRoutes } from './http.js';
+import { HttpServer, addHealthRoutes, sibling } from './http.js';
 import type { ChatPort } from './core/port.js';
 
 const HELP = `ISMS bot ${VERSION}: runs an information security management system in Slack, Microsoft Teams or the terminal.
@@ -102,7 +103,17 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
     }
     // Teams without credentials authenticates nobody: then only this machine may talk to it.
     const host = config.teams && !config.teams.appId ? '127.0.0.1' : '0.0.0.0';
-    const port = await http.listen(config.port, host);
+    const port = await http.listen(config.port, host, {
+      frontDoor: sibling(import.meta.url, '../adapters/front-door-thread'),
+      // Without its front door the bot cannot take requests: stop, so that the platform starts it again.
+      frontDoorLost: (e) => {
+        logger.fatal({ err: e }, 'the thread that takes HTTP requests stopped; stopping');
+        process.kill(process.pid, 'SIGTERM');
+      },
+    });
+    // The front door acknowledges; this thread runs the commands, the scheduler and the outbox. On Linux
+    // a nice value is a thread's own: lowering this one leaves the front door's where it was.
+    if (http.frontDoorOpen && config.commandNice) lowerPriority(config.commandNice, logger);
     const server = http;
     stops.push(() => server.close());
     logger.info({ port, host, slack: Boolean(config.slack), teams: Boolean(config.teams) }, 'serving chat platforms');
@@ -135,6 +146,14 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
     logger.info('stopped');
   });
   return new Promise<number>(() => undefined);
+}
+
+function lowerPriority(nice: number, logger: Logger): void {
+  try {
+    os.setPriority(0, Math.max(os.getPriority(0), nice));
+  } catch (e) {
+    logger.warn({ err: e }, 'could not lower the priority of the thread running commands (ISMS_COMMAND_NICE)');
+  }
 }
 
 /** The promise, marked as handled: awaited later, its failure is reported then, not as an unhandled rejection meanwhile. */

@@ -11,12 +11,13 @@ import { cardOf, cardText, personalMessage, startTeamsStack, type TeamsStack } f
 
 const WAIT = { timeout: 15_000 };
 
-describe('Slack, with at most two commands in flight', () => {
+// With its front door (a thread of its own acknowledging commands, as the bot serves) and without.
+describe.each([false, true])('Slack, with at most two commands in flight (front door: %s)', (frontDoor) => {
   let w: SlackWorkspace | undefined;
   afterEach(async () => { await w?.close(); w = undefined; });
 
   it('answers a third command "busy" at once and records nothing; once the two are answered, commands run again', async () => {
-    w = await SlackWorkspace.start({ ISMS_MAX_IN_FLIGHT: '2' });
+    w = await SlackWorkspace.start({ ISMS_MAX_IN_FLIGHT: '2' }, undefined, { frontDoor });
     const ws = w;
     // A command without arguments opens its form: Slack is slow to open it, so both stay in flight.
     const release = ws.fake.hold('views.open');
@@ -30,6 +31,8 @@ describe('Slack, with at most two commands in flight', () => {
     expect(busy.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining(BUSY_TEXT) });
     expect(await ws.t.db.select().from(aiTools)).toHaveLength(0);
     expect(await ws.auditCount()).toBe(auditBefore);
+    // The refusal is counted for the operator.
+    await ws.logs.waitFor((l) => String(l.msg).startsWith('busy:') && l.refused >= 1);
 
     release();
     await ws.updateOf(await ws.openedWith('trigger-form-1'));

@@ -7,17 +7,18 @@
  * HTTP mode serves POST /slack/events on the bot's own HttpServer (signatures verified by Bolt);
  * Socket Mode is used when SLACK_APP_TOKEN is set.
  */
-import { App, HTTPReceiver, SocketModeReceiver, webApi, type ReceiverEvent } from '@slack/bolt';
+import { App, HTTPModuleFunctions, HTTPReceiver, SocketModeReceiver, webApi, type ReceiverEvent } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Core } from '../../src/app.js';
-import type { HttpServer } from '../../src/http.js';
+import type { HttpServer, LaneRoute } from '../../src/http.js';
 import type { ReceiptChatPort } from '../../src/core/delivery.js';
 import { SlackApi, boltLogger, retryingOnlyUnposted } from './api.js';
 import { slackPort } from './port.js';
 import type { Home } from './people.js';
 import { EVENTS_PATH } from './ids.js';
 import { registerListeners } from './listeners/index.js';
-import { boundInFlight, type SlackContext } from './listeners/shared.js';
+import { boundInFlight, busyAcknowledgement, busyWarning, type SlackContext } from './listeners/shared.js';
+import type { SlackForward, SlackLaneOptions } from './front-lane.js';
 
 type RetryOptions = NonNullable<ConstructorParameters<typeof webApi.WebClient>[1]>['retryConfig'];
 
@@ -81,7 +82,8 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   // and a command past the limit is answered "busy" instead of waiting its turn.
   const home = await checkToken(app, settings.apiUrl);
   acknowledgeRateLimitNotice(app, log);
-  app.use(boundInFlight({ core, api, home }));
+  const refused = busyWarning(core);
+  app.use(boundInFlight({ core, api, home }, refused));
   registerListeners(app, { core, api, home });
   app.error(async (e) => { log.error({ err: e }, 'Slack listener failed'); });
 
@@ -90,11 +92,39 @@ export async function attachSlack(core: Core, http: HttpServer, options: SlackOp
   } else {
     const listener = (receiver as HTTPReceiver).requestListener;
     http.route('POST', EVENTS_PATH, (req, res) => listener(req, res));
+    http.lane('POST', EVENTS_PATH, frontLane(app, core, settings.signingSecret!, refused));
   }
   log.info({ mode: socketMode ? 'socket' : 'http' }, 'Slack attached');
   return {
     port: slackPort(core.database.db, api, outboxApi),
     stop: async () => { if (socketMode) await app.stop(); },
+  };
+}
+
+/**
+ * Slash commands and button clicks acknowledged in the front door's thread (./front-lane.ts) come
+ * here as Slack sent them, for Bolt to run without acknowledging them again; a command the front door
+ * answered "busy" only counts towards the busy warning.
+ */
+function frontLane(app: App<SlackContext>, core: Core, signingSecret: string, refused: () => void): LaneRoute {
+  const options: SlackLaneOptions = { signingSecret, limit: core.inFlight.limit, busyAnswer: JSON.stringify(busyAcknowledgement()) };
+  return {
+    lane: 'slack',
+    options,
+    forwarded: async (forward) => {
+      const { body, contentType, busy } = forward as SlackForward;
+      if (busy) {
+        refused();
+        return;
+      }
+      await app.processEvent({
+        body: HTTPModuleFunctions.parseHTTPRequestBody({ rawBody: Buffer.from(body), headers: { 'content-type': contentType } } as never),
+        ack: async () => undefined,
+        retryNum: undefined,
+        retryReason: undefined,
+        customProperties: { acknowledged: true },
+      });
+    },
   };
 }
 

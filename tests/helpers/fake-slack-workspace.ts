@@ -21,6 +21,8 @@ import { addControl } from './fixtures.js';
 import { EVENTS_PATH, SLASH_COMMAND } from '../../adapters/slack/ids.js';
 
 export const SECRET = 'test-signing-secret';
+/** The front door's thread as the bot starts it (src/main.ts): Slack's commands acknowledged on a thread of their own. */
+export const FRONT_DOOR_THREAD = new URL('../../adapters/front-door-thread.ts', import.meta.url).href;
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 
 /** Fast retries for tests: the policy is the WebClient's, only the waits are shorter. */
@@ -64,7 +66,7 @@ export const unique = (prefix: string) => `${prefix}-${++counter}`;
 export class SlackWorkspace {
   readonly cast = {} as Record<Who, Cast>;
   readonly logs = new LogSink();
-  private readonly http = new HttpServer(() => undefined);
+  readonly http = new HttpServer(() => undefined);
   fake!: FakeSlack;
   /** The core the adapter runs on. */
   bot!: Core;
@@ -77,7 +79,7 @@ export class SlackWorkspace {
    * A fresh register with the cast, the fake Web API (which knows Eve and a stranger) and the adapter on HTTP;
    * `database`: the bot's connection to the register, when a test puts something between them.
    */
-  static async start(env: Record<string, string> = {}, database?: TestDatabase): Promise<SlackWorkspace> {
+  static async start(env: Record<string, string> = {}, database?: TestDatabase, options: { frontDoor?: boolean } = {}): Promise<SlackWorkspace> {
     const w = new SlackWorkspace(database ?? await createTestDatabase());
     for (const [key, who] of Object.entries(CAST) as [Who, (typeof CAST)[Who]][]) {
       const [row] = await w.t.db.insert(people).values({ name: who.name, email: who.email, roles: who.roles, slackUserId: who.slack }).returning();
@@ -88,7 +90,7 @@ export class SlackWorkspace {
     w.fake.users.set('USTRANGER', { email: 'stranger@elsewhere.example' });
     w.bot = w.core({ SLACK_SIGNING_SECRET: SECRET, ...env });
     w.slack = await attachSlack(w.bot, w.http, { retryConfig });
-    const port = await w.http.listen(0, '127.0.0.1');
+    const port = await w.http.listen(0, '127.0.0.1', options.frontDoor ? { frontDoor: FRONT_DOOR_THREAD } : {});
     w.sender = new SlackSender(`http://127.0.0.1:${port}${EVENTS_PATH}`, SECRET);
     return w;
   }

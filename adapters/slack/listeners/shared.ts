@@ -51,37 +51,48 @@ export function acknowledgeAndDescribe(deps: SlackDeps): Middleware<AnyMiddlewar
 
 /** A slash command's busy acknowledgement: the same for every one, so rendered once. */
 let busyAck: RespondArguments | undefined;
+export function busyAcknowledgement(): RespondArguments {
+  return busyAck ??= { response_type: 'ephemeral', ...renderMessage(busyReply()) };
+}
 
 /** At most one warning a minute about commands refused as busy, with how many were. */
 const BUSY_WARNING_MS = 60_000;
+
+/** Counts a command refused as busy, and warns at most once a minute with how many were. */
+export function busyWarning(core: Core): () => void {
+  const { inFlight, logger } = core;
+  let refused = 0;
+  let warnedAt = -Infinity;
+  return () => {
+    refused++;
+    if (Date.now() - warnedAt < BUSY_WARNING_MS) return;
+    logger.warn({ platform: 'slack', refused, inFlight: inFlight.size, limit: inFlight.limit }, 'busy: commands answered "try again" without running them (ISMS_MAX_IN_FLIGHT)');
+    warnedAt = Date.now();
+    refused = 0;
+  };
+}
 
 /**
  * Counts each request in the core's work in flight. Past its limit, a slash command or a click is
  * acknowledged at once and answered "busy" without running (nothing is recorded), so commands never
  * queue up behind the database; events and form submissions are still taken on. A command's busy
- * answer rides on its acknowledgement; a click's goes where its answer would.
+ * answer rides on its acknowledgement; a click's goes where its answer would. A command the front
+ * door acknowledged (context.acknowledged) was let in there, against the same limit.
  */
-export function boundInFlight(deps: SlackDeps): Middleware<AnyMiddlewareArgs, SlackContext> {
-  const { inFlight, logger } = deps.core;
-  let refused = 0;
-  let warnedAt = -Infinity;
+export function boundInFlight(deps: SlackDeps, refused = busyWarning(deps.core)): Middleware<AnyMiddlewareArgs, SlackContext> {
+  const { inFlight } = deps.core;
   return async (args) => {
     const body = args.body as Body;
     const command = typeof body.command === 'string';
     const ack = 'ack' in args ? args.ack as ((answer?: RespondArguments) => Promise<void>) | undefined : undefined;
-    if (!inFlight.full || !ack || !(command || body.type === 'block_actions')) {
+    if (!inFlight.full || !ack || (command && args.context.acknowledged) || !(command || body.type === 'block_actions')) {
       await inFlight.run(args.next);
       return;
     }
-    refused++;
-    if (Date.now() - warnedAt >= BUSY_WARNING_MS) {
-      logger.warn({ platform: 'slack', refused, inFlight: inFlight.size, limit: inFlight.limit }, 'busy: commands answered "try again" without running them (ISMS_MAX_IN_FLIGHT)');
-      warnedAt = Date.now();
-      refused = 0;
-    }
+    refused();
     // A slash command's acknowledgement can carry its answer: the cheapest answer there is, under load.
     if (command) {
-      await ack(busyAck ??= { response_type: 'ephemeral', ...renderMessage(busyReply()) });
+      await ack(busyAcknowledgement());
       return;
     }
     await ack();
