@@ -197,6 +197,32 @@ describe('policy lifecycle', () => {
       await bot.say('board', `/isms approve ${(await pendingAbout(`${policy.ref} v1.0`)).ref}`, at);
       return policy;
     };
+    /**
+     * `count` more people in scope (the k-th named `name(k)`), a campaign of a new policy to everyone, and those
+     * `acknowledges` picks acknowledged: everyone's emails in the order the lists show them, by whether they acknowledged.
+     * Names are ordered with ASCII letters case-blind and every other character by its code, ties by who was added first.
+     */
+    const largeCampaign = async (count: number, name: (k: number) => string, email: (k: number) => string, acknowledges: (k: number) => boolean) => {
+      const extra = await bot.t.db.insert(people).values(Array.from({ length: count }, (_, k) => ({
+        name: name(k), email: email(k), roles: ['staff' as const], inScope: true,
+      }))).returning();
+      const policy = await approvedPolicy('Clean desk', 'Leave nothing on your desk.');
+      await bot.say('lead', `/isms campaign ${policy.ref}`, at);
+      const version = await versionRow(policy.ref, '1.0');
+      const acknowledge = (who: typeof extra) => bot.t.db.insert(policyAcknowledgements).values(who.map((p) => ({
+        personId: p.id, policyVersionId: version.id, contentSha256: version.contentSha256, acknowledgedAt: NOW, channel: 'slack',
+      })));
+      const acked = extra.filter((_, k) => acknowledges(k));
+      await acknowledge(acked);
+      const key = (n: string) => n.replace(/[A-Z]/g, (c) => c.toLowerCase());
+      const everyone = [...await bot.t.db.select().from(people)].sort((a, b) => (key(a.name) < key(b.name) ? -1 : key(a.name) > key(b.name) ? 1 : a.id - b.id));
+      const pending = everyone.filter((p) => !acked.some((a) => a.id === p.id)).map((p) => p.email);
+      const done = everyone.filter((p) => acked.some((a) => a.id === p.id)).map((p) => p.email);
+      return { policy, extra, acknowledge, pending, done };
+    };
+    type ListBlock = Extract<Reply['blocks'][number], { type: 'list' }>;
+    const list = (r: Reply, title: string) => r.blocks.find((b): b is ListBlock => b.type === 'list' && b.title === title)!;
+    const emails = (r: Reply, title: string) => list(r, title).items.map((i) => i.detail!.split(',')[0]);
 
     it('the same version and audience with an open campaign is pointed at, with its progress; nobody is asked twice', async () => {
       const policy = await approvedPolicy('Access control', 'Grant the least privilege needed.');
@@ -261,23 +287,10 @@ describe('policy lifecycle', () => {
 
     it('"campaign status" pages a large audience by name, people of the same name in the order they were added, the middle and last pages as the whole list has them', async () => {
       // 60 more people in scope, three of each name; every fourth of them has acknowledged.
-      const extra = await bot.t.db.insert(people).values(Array.from({ length: 60 }, (_, k) => ({
-        name: `Kim Member ${String(Math.floor(k / 3)).padStart(2, '0')}`, email: `kim${k}@test.example`, roles: ['staff' as const], inScope: true,
-      }))).returning();
-      const policy = await approvedPolicy('Clean desk', 'Leave nothing on your desk.');
-      await bot.say('lead', `/isms campaign ${policy.ref}`, at);
-      const version = await versionRow(policy.ref, '1.0');
-      const acked = extra.filter((_, k) => k % 4 === 1);
-      await bot.t.db.insert(policyAcknowledgements).values(acked.map((p) => ({
-        personId: p.id, policyVersionId: version.id, contentSha256: version.contentSha256, acknowledgedAt: NOW, channel: 'slack',
-      })));
-      const everyone = [...await bot.t.db.select().from(people)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
-      const pending = everyone.filter((p) => !acked.some((a) => a.id === p.id)).map((p) => p.email);
-      const done = everyone.filter((p) => acked.some((a) => a.id === p.id)).map((p) => p.email);
+      const { policy, pending, done } = await largeCampaign(60, (k) => `Kim Member ${String(Math.floor(k / 3)).padStart(2, '0')}`, (k) => `kim${k}@test.example`,
+        (k) => k % 4 === 1);
       expect([pending.length, done.length]).toEqual([50, 15]);
 
-      const list = (r: Reply, title: string) => r.blocks.find((b): b is Extract<Reply['blocks'][number], { type: 'list' }> => b.type === 'list' && b.title === title)!;
-      const emails = (r: Reply, title: string) => list(r, title).items.map((i) => i.detail!.split(',')[0]);
       const middle = await bot.say('lead', '/isms campaign status CMP-0001 --page 3', at);
       expect(toPlainText(middle)).toContain(`${policy.ref} Clean desk version 1.0: 15 of 65 acknowledged in CMP-0001.`);
       expect(emails(middle, 'Not yet acknowledged')).toEqual(pending.slice(20, 30));
@@ -294,25 +307,10 @@ describe('policy lifecycle', () => {
 
     it('"campaign status" Next and Previous walk both lists of a large audience, each person once; a middle page\'s button carries its positions and says so once someone before them acknowledged', async () => {
       // 400 more people in scope, two of each name; every third of them has acknowledged.
-      const extra = await bot.t.db.insert(people).values(Array.from({ length: 400 }, (_, k) => ({
-        name: `Kim Member ${String(Math.floor(k / 2)).padStart(3, '0')}`, email: `kim${k}@test.example`, roles: ['staff' as const], inScope: true,
-      }))).returning();
-      const policy = await approvedPolicy('Clean desk', 'Leave nothing on your desk.');
-      await bot.say('lead', `/isms campaign ${policy.ref}`, at);
-      const version = await versionRow(policy.ref, '1.0');
-      const acknowledge = (who: typeof extra) => bot.t.db.insert(policyAcknowledgements).values(who.map((p) => ({
-        personId: p.id, policyVersionId: version.id, contentSha256: version.contentSha256, acknowledgedAt: NOW, channel: 'slack',
-      })));
-      const acked = extra.filter((_, k) => k % 3 === 1);
-      await acknowledge(acked);
-      const everyone = [...await bot.t.db.select().from(people)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
-      const pending = everyone.filter((p) => !acked.some((a) => a.id === p.id)).map((p) => p.email);
-      const done = everyone.filter((p) => acked.some((a) => a.id === p.id)).map((p) => p.email);
+      const { policy, extra, acknowledge, pending, done } = await largeCampaign(400, (k) => `Kim Member ${String(Math.floor(k / 2)).padStart(3, '0')}`,
+        (k) => `kim${k}@test.example`, (k) => k % 3 === 1);
       expect([pending.length, done.length]).toEqual([272, 133]);
 
-      type ListBlock = Extract<Reply['blocks'][number], { type: 'list' }>;
-      const list = (r: Reply, title: string) => r.blocks.find((b): b is ListBlock => b.type === 'list' && b.title === title)!;
-      const emails = (r: Reply, title: string) => list(r, title).items.map((i) => i.detail!.split(',')[0]);
       const walk = async (line: string, way: 'next' | 'previous') => {
         const pages: { command: string; pending: string[]; done: string[] }[] = [];
         for (let command: string | undefined = line; command;) {
@@ -343,6 +341,41 @@ describe('policy lifecycle', () => {
       expect(emails(seventh, 'Not yet acknowledged')).toEqual(pending.filter((_, i) => i !== 15).slice(60, 70));
       expect(toPlainText(seventh)).toContain(`${policy.ref} Clean desk version 1.0: 134 of 405 acknowledged in CMP-0001.`);
       expect(await bot.sayText('lead', '/isms campaign status CMP-0001 --page 29', at)).toContain('The status of CMP-0001 has 28 pages, so there is no page 29.');
+    });
+
+    it('"campaign status" lists names in one order on every database, whatever its locale: letter case aside, accented letters after z, page by page', async () => {
+      // 200 more people in scope, names in both letter cases and accented; every third of them has acknowledged. ASCII
+      // letters compare case-blind, everything else by its character: "anna", "Anna", "bob", "Bob", "zoe", "Zoe", then "Émile", "émile".
+      const firsts = ['anna', 'Anna', 'Émile', 'zoe', 'Zoe', 'émile', 'bob', 'Bob'];
+      const { pending, done } = await largeCampaign(200, (k) => `${firsts[k % firsts.length]} Member ${String(Math.floor(k / 8)).padStart(2, '0')}`,
+        (k) => `m${k}@test.example`, (k) => k % 3 === 1);
+      expect(pending.length).toBeGreaterThan(110);
+
+      const names = (r: Reply, title: string) => list(r, title).items.map((i) => i.title);
+      const first = await bot.say('lead', '/isms campaign status CMP-0001', at);
+      expect(names(first, 'Not yet acknowledged').slice(0, 4)).toEqual(['Ada Auditor', 'anna Member 00', 'anna Member 01', 'Anna Member 01']);
+      const last = await bot.say('lead', `/isms campaign status CMP-0001 --page ${list(first, 'Acknowledged').page!.total}`, at);
+      expect(names(last, 'Not yet acknowledged').at(-1)).toBe('émile Member 24');
+
+      // Every page by Next from the first and by Previous from the last, those far from both ends by the position
+      // their button carries: each person once, in that order.
+      const walk = async (line: string, way: 'next' | 'previous') => {
+        const seen = { pending: [] as string[], done: [] as string[], buttons: 0 };
+        for (let command: string | undefined = line; command;) {
+          if (/--(after|before)/.test(command)) seen.buttons++;
+          const answer = await bot.say('lead', `/isms ${command}`, at);
+          const [notYet, acknowledged] = [emails(answer, 'Not yet acknowledged'), emails(answer, 'Acknowledged')];
+          seen.pending = way === 'next' ? [...seen.pending, ...notYet] : [...notYet, ...seen.pending];
+          seen.done = way === 'next' ? [...seen.done, ...acknowledged] : [...acknowledged, ...seen.done];
+          command = list(answer, 'Acknowledged').page![way];
+        }
+        return seen;
+      };
+      for (const [line, way] of [['campaign status CMP-0001', 'next'], [`campaign status CMP-0001 --page ${list(first, 'Acknowledged').page!.total}`, 'previous']] as const) {
+        const seen = await walk(line, way);
+        expect(seen).toEqual({ pending, done, buttons: expect.any(Number) });
+        expect(seen.buttons).toBeGreaterThan(0);
+      }
     });
 
     it('the acknowledgement card shows the text (long text cut, the rest one command away), the version and its SHA-256', async () => {

@@ -19,6 +19,13 @@ export interface Actor {
   timezone?: string | null;
 }
 
+/**
+ * A person's name as lists order it, the same on every database whatever its locale: ASCII letters
+ * case-blind, every other character by its code point ("Zoe" before "Émile"). Seeked with the index
+ * people_name_key (migration 0031), whose expression this must stay identical to.
+ */
+export const nameKey = sql<string>`lower(${people.name} collate "C")`;
+
 export const ROLE_LABELS: Record<Role, string> = {
   management_body: 'management body',
   isms_lead: 'ISMS lead',

@@ -74,12 +74,13 @@ const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 
 /**
  * What a list is ordered by besides `id`, which always breaks ties last: e.g. the due date, then the id.
- * The columns must not be null (a row comparison with a null matches nothing); `desc` reverses the whole order.
+ * The columns (or expressions of the row, e.g. a name compared alike on every database) must not be null
+ * (a row comparison with a null matches nothing); `desc` reverses the whole order.
  */
-export interface SortKey { by: PgColumn[]; desc?: boolean }
+export interface SortKey { by: (PgColumn | SQL)[]; desc?: boolean }
 
 /** `(a, b) > (x, y)`: a row comparison the database seeks with an index on (a, b). */
-function rowCompare(keys: PgColumn[], op: '<' | '<=' | '>' | '>=', values: unknown[]): SQL {
+function rowCompare(keys: (PgColumn | SQL)[], op: '<' | '<=' | '>' | '>=', values: unknown[]): SQL {
   const left = keys.length === 1 ? sql`${keys[0]}` : sql`(${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`;
   const right = values.length === 1 ? sql`${values[0]}` : sql`(${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
   return sql`${left} ${sql.raw(op)} ${right}`;
@@ -92,7 +93,7 @@ function rowCompare(keys: PgColumn[], op: '<' | '<=' | '>' | '>=', values: unkno
 export interface Counted { n: number; top: number | null; before?: number }
 
 /** The rows of a list before the page a Next (`after`) or Previous (`before`) button's position starts: the cursor row itself too after Next. */
-export function beforeCursor(input: { after?: number }, keys: PgColumn[], at: unknown[], down = false): SQL {
+export function beforeCursor(input: { after?: number }, keys: (PgColumn | SQL)[], at: unknown[], down = false): SQL {
   return rowCompare(keys, input.after !== undefined ? (down ? '>=' : '<=') : (down ? '>' : '<'), at);
 }
 

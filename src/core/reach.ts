@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { outbox, people, unreachablePeople } from '../db/schema/index.js';
 import { appendAudit, type AuditActor } from './audit.js';
-import type { Person } from './actor.js';
+import { nameKey, type Person } from './actor.js';
 import { readersTime } from './time.js';
 
 export type ChatAccountPlatform = 'slack' | 'teams';
@@ -82,7 +82,7 @@ export async function unreachableList(db: Db): Promise<UnreachablePerson[]> {
     .innerJoin(people, eq(people.id, unreachablePeople.personId))
     .leftJoin(outbox, eq(outbox.recipientId, unreachablePeople.personId))
     .groupBy(people.id, people.name, people.email, unreachablePeople.reason, unreachablePeople.since)
-    .orderBy(asc(unreachablePeople.since), asc(people.name));
+    .orderBy(asc(unreachablePeople.since), asc(nameKey));
   return rows;
 }
 

@@ -22,8 +22,8 @@ export const people = pgTable('people', {
   index('people_paused_until').on(t.pausedUntil).where(sql`paused_until IS NOT NULL`),
   index('people_manager').on(t.managerId),
   index('people_roles').using('gin', t.roles),
-  // A campaign's audience in name order, seeked a page at a time (migration 0027).
-  index('people_name').on(t.name, t.id),
+  // A campaign's audience in name order as every database orders it (nameKey), seeked a page at a time (migration 0031).
+  index('people_name_key').on(sql`lower(${t.name} collate "C")`, t.id),
 ]);
 
 /** Where a person can be reached proactively (Teams conversation reference, Slack DM channel). */

@@ -3,7 +3,7 @@ import { and, asc, count, desc, eq, inArray, max, not, sql, type SQL } from 'dri
 import { ackCampaignAudience, ackCampaigns, people, policies, policyAcknowledgements, policyVersions, ROLES, type Role } from '../../db/schema/index.js';
 import { commandLine, defineCommand, type CommandContext } from '../../core/router.js';
 import { nextRef } from '../../core/refs.js';
-import { findPersonById, personNamed, ROLE_LABELS, type Person } from '../../core/actor.js';
+import { findPersonById, nameKey, personNamed, ROLE_LABELS, type Person } from '../../core/actor.js';
 import { invalid, notFound } from '../../core/errors.js';
 import { reply, text, fields, actions, type Block } from '../../core/reply.js';
 import { beforeCursor, NEAR_PAGES, PAGE_SIZE, pageCursor, pageNumber, pageWindow, seekArgs, seekPage, type SeekInput } from '../../core/paging.js';
@@ -24,7 +24,7 @@ interface Audience { label: string; where: SQL; order: SQL[] }
 type Campaign = typeof ackCampaigns.$inferSelect;
 
 const inScope = eq(people.inScope, true);
-const byName = [asc(people.name), asc(people.id)];
+const byName = [asc(nameKey), asc(people.id)];
 
 async function countPeople(ctx: CommandContext, where: SQL): Promise<number> {
   const [{ n }] = await ctx.db.select({ n: count() }).from(people).where(where);
@@ -243,20 +243,21 @@ export type CampaignPosition = { page?: number; after?: number; before?: number;
 /**
  * One page of who in a campaign's audience has and has not acknowledged the version it asked about, by
  * name: the two lists side by side, as many pages as the longer one needs. Counted in SQL; each list's
- * slice is seeked in name order (people_name, migration 0027) from the nearer end, or, from a Next or
+ * slice is seeked in name order (nameKey: people_name_key, migration 0031) from the nearer end, or, from a Next or
  * Previous button far from both ends, from the position it carries in that list: the same cost at any page.
  */
 export async function campaignStatus(ctx: CommandContext, ref: string, position: CampaignPosition) {
   const { campaign, policy, askedVersion } = await findCampaign(ctx, ref);
   const current: PolicyVersion = await requireCurrentVersion(ctx.db, policy);
   const ofCampaign = eq(ackCampaignAudience.campaignId, campaign.id);
-  const byName = [people.name];
+  // By name as every database orders it (nameKey), whatever the server's locale.
+  const byName = [nameKey];
   /** A button's position in one list, as the name and id it names: none when that person is gone (seekPage refuses the button). */
   const cursorIn = async (input: { after?: number; before?: number }) => {
     const cursor = input.after ?? input.before;
     if (cursor === undefined) return undefined;
-    const [row] = await ctx.db.select({ name: people.name }).from(people).where(eq(people.id, cursor));
-    return row && beforeCursor(input, [...byName, people.id], [row.name, cursor]);
+    const [row] = await ctx.db.select({ key: nameKey }).from(people).where(eq(people.id, cursor));
+    return row && beforeCursor(input, [...byName, people.id], [row.key, cursor]);
   };
   const notYetAt = await cursorIn(position);
   const doneAt = await cursorIn({ after: position['acknowledged-after'], before: position['acknowledged-before'] });

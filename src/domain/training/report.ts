@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.js';
 import { people, type Role } from '../../db/schema/index.js';
 import { rows } from '../../db/migrate.js';
 import { defineCommand } from '../../core/router.js';
+import { nameKey } from '../../core/actor.js';
 import { invalid } from '../../core/errors.js';
 import { actions, reply, text, type Block, type ListItem, type Page } from '../../core/reply.js';
 import { NEAR_PAGES, PAGE_SIZE, pageNumber, pageWindow } from '../../core/paging.js';
@@ -158,7 +159,7 @@ export const trainingReportCommand = defineCommand({
     ];
     if (!figures.board) {
       const members = await ctx.db.select({ name: people.name }).from(people).where(sql`'management_body' = any(${people.roles})`)
-        .orderBy(sql`lower(${people.name} collate "C")`, people.id);
+        .orderBy(nameKey, people.id);
       if (members.length) {
         blocks.push(text(`No course is set for the management body, whose members must be trained under ${MANAGEMENT_BODY_BASIS}: ${members.map((m) => m.name).join(', ')}.`, 'warning'));
       }
