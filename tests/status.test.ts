@@ -6,6 +6,7 @@ import {
 } from '../src/db/schema/index.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
 import { toActor, type Actor } from '../src/core/actor.js';
+import { programmeFigures } from '../src/domain/status/queries.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
 
 const now = new Date('2026-03-10T09:00:00Z');
@@ -137,6 +138,44 @@ describe('/isms status', () => {
     // Five people in scope (the auditor is not) times two policies: the lead's two and the owner's one count.
     expect(shown).toContain('Policy acknowledgement (current versions): 30% (3 of 10)');
     expect(shown).toContain('Management-body training: 1 of 2 members hold a valid attestation');
+  });
+
+  it('counts the management body\'s cover by any valid attestation, and acknowledgements of the versions in force by people in scope only', async () => {
+    const db = bot.t.db;
+    const { auditor, staff, board } = bot.ids;
+    const figures = () => programmeFigures(db, '2026-03-10');
+    expect(await figures()).toEqual({
+      evidenceOpen: 3, evidenceOverdue: 2, scopeChangesProposed: 1, poamOpen: 2, poamOverdue: 1, extensionsPending: 1,
+      policyAcks: 3, policyAcksExpected: 10, boardCourses: 1, boardMembers: 2, boardMembersCovered: 1,
+      riskAppetite: null, risksOpen: 0, risksOverAppetite: 0, approvalsPending: 0,
+    });
+    // A member's valid attestation need not be their latest: one that lasts longer still covers them.
+    const [berta] = await db.select().from(people).where(eq(people.email, 'berta@test.example'));
+    const [mb] = await db.select().from(trainingCourses).where(eq(trainingCourses.code, 'MB-CYBER'));
+    await db.insert(trainingAttestations).values({ personId: berta.id, courseId: mb.id, completedOn: '2024-12-01', expiresOn: '2026-12-01', channel: 'test' });
+    expect(await figures()).toMatchObject({ boardMembers: 2, boardMembersCovered: 2 });
+    await db.update(people).set({ roles: ['staff'] }).where(eq(people.id, board));
+    expect(await figures()).toMatchObject({ boardMembers: 1, boardMembersCovered: 1 });
+    expect(await programmeFigures(db, '2026-12-02')).toMatchObject({ boardMembers: 1, boardMembersCovered: 0 });
+
+    const versions = await db.select().from(policyVersions);
+    const inForce = versions.filter((v) => v.version === '1.1' || v.version === '2.0');
+    const ack = (personId: number, v: (typeof versions)[number]) => ({ personId, policyVersionId: v.id, contentSha256: v.contentSha256, channel: 'test' });
+    // The auditor, outside ISMS scope, acknowledges both versions in force: owed by nobody outside scope, counted for nobody.
+    await db.insert(policyAcknowledgements).values(inForce.map((v) => ack(auditor, v)));
+    expect(await figures()).toMatchObject({ policyAcks: 3, policyAcksExpected: 10 });
+    // The staff member acknowledges both, then leaves scope: counted, then neither counted nor owed.
+    await db.insert(policyAcknowledgements).values(inForce.map((v) => ack(staff, v)));
+    expect(await figures()).toMatchObject({ policyAcks: 5, policyAcksExpected: 10 });
+    await db.update(people).set({ inScope: false }).where(eq(people.id, staff));
+    expect(await figures()).toMatchObject({ policyAcks: 3, policyAcksExpected: 8 });
+    // A new version of the first policy: its acknowledgements so far are of a superseded version; the auditor back in scope owes both.
+    const [p1] = await db.select().from(policies).where(eq(policies.ref, 'POL-0001'));
+    await db.insert(policyVersions).values({ policyId: p1.id, version: '1.10', major: 1, minor: 10, content: 'text 1.10', contentSha256: 'sha-1.10' });
+    await db.update(people).set({ inScope: true }).where(eq(people.id, auditor));
+    expect(await figures()).toMatchObject({ policyAcks: 2, policyAcksExpected: 10 });
+    await db.insert(policyAcknowledgements).values({ personId: board, policyVersionId: versions.find((v) => v.version === '1.1')!.id, contentSha256: 'x', channel: 'test' });
+    expect(await figures()).toMatchObject({ policyAcks: 2, policyAcksExpected: 10 });
   });
 
   it('drops a policy from my to-do once I acknowledge it with its button, and the rate follows', async () => {

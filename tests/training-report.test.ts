@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { and, eq } from 'drizzle-orm';
 import { people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { FAULT_TEXT } from '../src/core/inbound.js';
 import type { Page } from '../src/core/reply.js';
@@ -108,5 +109,64 @@ describe('/isms training report at length: pages of the obligations, most urgent
     // Someone on the earlier pages attests: the button's row moved, so the page it names is no longer page 7.
     await bot.say('lead', '/isms attest SEC-AWARE completed on 2026-03-01', { now });
     expect(await bot.sayText('auditor', `/isms ${next}`, { now })).toContain('"/isms training report --page 7" shows page 7 as it is now.');
+  });
+});
+
+describe('/isms training report: whose obligations, and which attestation it shows', () => {
+  let bot: TestBot;
+  beforeEach(async () => { bot = await createTestBot(); });
+  afterEach(async () => { await bot.destroy(); });
+
+  const report = async () => {
+    const answer = await bot.say('auditor', '/isms training report', { now });
+    return listIn(answer).items.map((i) => `${i.title}: ${i.detail} (${i.fields!.map((f) => f.value).join(', ')})`);
+  };
+
+  it('shows the latest attestation by completion day, even when an earlier one lasts longer, and only the courses that apply today', async () => {
+    const db = bot.t.db;
+    const { lead, owner, staff, board } = bot.ids;
+    const [aware, mb] = await db.insert(trainingCourses).values([
+      { code: 'SEC-AWARE', title: 'Security awareness', audienceRole: null, validityMonths: 12 },
+      { code: 'MB-CYBER', title: 'Board cyber risk', audienceRole: 'management_body', validityMonths: 12 },
+    ]).returning();
+    const attest = (personId: number, courseId: number, completedOn: string, expiresOn: string) => ({ personId, courseId, completedOn, expiresOn, channel: 'test' });
+    await db.insert(trainingAttestations).values([
+      // The lead's validity was shortened: the later completion expires first, and it is the one that counts.
+      attest(lead, aware.id, '2025-01-10', '2027-01-10'), attest(lead, aware.id, '2025-06-01', '2026-03-20'),
+      // The owner's older attestation lapsed, the newer one holds.
+      attest(owner, aware.id, '2024-02-01', '2025-02-01'), attest(owner, aware.id, '2026-02-01', '2027-02-01'),
+      // The staff member attested the board's course, which does not bind them.
+      attest(staff, mb.id, '2026-01-05', '2027-01-05'),
+      attest(board, mb.id, '2025-03-01', '2026-03-01'),
+    ]);
+    expect(await report()).toEqual([
+      'Ada Auditor — SEC-AWARE Security awareness: never attested (ada@test.example, never, —)',
+      'Bruno Board — SEC-AWARE Security awareness: never attested (bruno@test.example, never, —)',
+      'Sam Staff — SEC-AWARE Security awareness: never attested (sam@test.example, never, —)',
+      'Bruno Board — MB-CYBER Board cyber risk: expired (bruno@test.example, 2025-03-01, 2026-03-01)',
+      'Lena Lead — SEC-AWARE Security awareness: expiring within 30 days (lena@test.example, 2025-06-01, 2026-03-20)',
+      'Olga Owner — SEC-AWARE Security awareness: valid (olga@test.example, 2026-02-01, 2027-02-01)',
+    ]);
+    expect(await bot.sayText('auditor', '/isms training report', { now }))
+      .toContain('Training obligations: 6 — 3 never attested, 1 expired, 1 expiring within 30 days, 1 valid.');
+
+    // The staff member joins the management body, the auditor leaves ISMS scope, the lead's latest attestation is withdrawn.
+    await db.update(people).set({ roles: ['staff', 'management_body'] }).where(eq(people.id, staff));
+    await db.update(people).set({ inScope: false }).where(eq(people.id, bot.ids.auditor));
+    await db.delete(trainingAttestations).where(and(eq(trainingAttestations.personId, lead), eq(trainingAttestations.completedOn, '2025-06-01')));
+    expect(await report()).toEqual([
+      'Bruno Board — SEC-AWARE Security awareness: never attested (bruno@test.example, never, —)',
+      'Sam Staff — SEC-AWARE Security awareness: never attested (sam@test.example, never, —)',
+      'Bruno Board — MB-CYBER Board cyber risk: expired (bruno@test.example, 2025-03-01, 2026-03-01)',
+      'Sam Staff — MB-CYBER Board cyber risk: valid (sam@test.example, 2026-01-05, 2027-01-05)',
+      'Lena Lead — SEC-AWARE Security awareness: valid (lena@test.example, 2025-01-10, 2027-01-10)',
+      'Olga Owner — SEC-AWARE Security awareness: valid (olga@test.example, 2026-02-01, 2027-02-01)',
+    ]);
+
+    // Nobody bound to the board's course any more once its audience changes: the report says the management body has none.
+    await db.update(trainingCourses).set({ audienceRole: 'auditor' }).where(eq(trainingCourses.id, mb.id));
+    const text = await bot.sayText('auditor', '/isms training report', { now });
+    expect(text).toContain('Training obligations: 5 — 3 never attested, 0 expired, 0 expiring within 30 days, 2 valid.');
+    expect(text).toContain('No course is set for the management body');
   });
 });

@@ -65,10 +65,17 @@ export interface ProgrammeFigures {
   approvalsPending: number;
 }
 
+/**
+ * The lead's figures, each read by an index where one serves: the management body's members by the roles
+ * index; whether each holds a valid attestation (one expiring today or later: their furthest expiry does) of
+ * every board course by where they stand on it (training_standing, by its key, member by member); the
+ * acknowledgements owed as the versions in force times the people in scope, counted once (and not at all
+ * when no policy is published). The acknowledgements made still read every one of the versions in force.
+ */
 export async function programmeFigures(db: Db, today: string): Promise<ProgrammeFigures> {
   const [row] = await select<ProgrammeFigures>(db, sql`
     with current_versions as (${CURRENT_POLICY_VERSIONS}),
-    board_members as (select id from people where 'management_body' = any(roles)),
+    board_members as (select id from people where roles @> array['management_body']::text[]),
     board_courses as (select id from training_courses where audience_role = 'management_body')
     select
       (select count(*)::int from evidence_requests where status = 'open') as "evidenceOpen",
@@ -79,13 +86,12 @@ export async function programmeFigures(db: Db, today: string): Promise<Programme
       (select count(*)::int from poam_extensions where status = 'requested') as "extensionsPending",
       (select count(*)::int from current_versions cv cross join people p
         where p.in_scope and exists (select 1 from policy_acknowledgements a where a.person_id = p.id and a.policy_version_id = cv.id)) as "policyAcks",
-      (select count(*)::int from current_versions cv cross join people p where p.in_scope) as "policyAcksExpected",
+      ((select count(*) from current_versions) * (select count(*) from people p where p.in_scope and exists (select 1 from current_versions)))::int as "policyAcksExpected",
       (select count(*)::int from board_courses) as "boardCourses",
       (select count(*)::int from board_members) as "boardMembers",
-      (select count(*)::int from board_members m where not exists (
-        select 1 from board_courses c where not exists (
-          select 1 from training_attestations t
-          where t.person_id = m.id and t.course_id = c.id and t.expires_on >= ${today}::date))) as "boardMembersCovered",
+      (select count(*)::int from board_members m where (
+        select count(*) from board_courses c join training_standing s
+          on s.person_id = m.id and s.course_id = c.id and s.furthest_on >= ${today}::date) = (select count(*) from board_courses)) as "boardMembersCovered",
       (select max_residual_score from risk_appetite where approved_at is not null order by id desc limit 1) as "riskAppetite",
       (select count(*)::int from risks where status <> 'closed') as "risksOpen",
       (select count(*)::int from risks where status <> 'closed'

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { people, type Role } from '../../db/schema/index.js';
+import { people, trainingAttestations, trainingCourses, trainingStanding, type Role } from '../../db/schema/index.js';
 import { rows } from '../../db/migrate.js';
 import { defineCommand } from '../../core/router.js';
 import { nameKey } from '../../core/actor.js';
@@ -9,7 +9,7 @@ import { invalid } from '../../core/errors.js';
 import { actions, reply, text, type Block, type ListItem, type Page } from '../../core/reply.js';
 import { NEAR_PAGES, PAGE_SIZE, pageNumber, pageWindow } from '../../core/paging.js';
 import { addDays, readersDay } from '../../core/time.js';
-import { EXPIRY_WARNING_DAYS, MANAGEMENT_BODY_BASIS, obligationsFrom, type TrainingState } from './obligations.js';
+import { EXPIRY_WARNING_DAYS, MANAGEMENT_BODY_BASIS, type TrainingState } from './obligations.js';
 
 const READERS: Role[] = ['isms_lead', 'auditor', 'management_body'];
 
@@ -36,21 +36,30 @@ const rowCursor = z.string().trim()
   .refine((ids) => ids.every((id) => id >= 1 && id <= 2_147_483_647), 'is not a position any Next or Previous button carries')
   .optional();
 
+/** An obligation's severity (SEVERITY's order) by the expiry of its latest attestation, `s.expires_on`. */
+const rank = (today: string, within: number) => sql`case when s.expires_on is null then 0 when s.expires_on < ${today}::date then 1
+  when s.expires_on <= ${addDays(today, within)}::date then 2 else 3 end`;
+
 /**
- * Every person's obligation to every course that applies to them (courseAppliesTo), with their latest
- * attestation and its severity (`rank`, SEVERITY's order) today, as a subquery. Sorted by severity, the
- * soonest expiry, the name, then the course code: names and codes compared by their characters as the
- * two databases both compare them (ASCII letters case-blind, "C" collation), so a page holds the same rows
- * on PGlite as on PostgreSQL, whatever the server's locale; the ids break ties between equal names.
+ * The obligations (training_standing: each course that applies to a person, as courseAppliesTo says, kept by
+ * triggers with the expiry of their latest attestation) that `where` picks out of those of `s`, with their
+ * severity (`rank`, SEVERITY's order) today, as a subquery. Sorted by severity, the soonest expiry, the name,
+ * then the course code: names and codes compared by their characters as the two databases both compare them
+ * (ASCII letters case-blind, "C" collation), so a page holds the same rows on PGlite as on PostgreSQL,
+ * whatever the server's locale; the ids break ties between equal names. Severity follows the expiry (never
+ * attested first, then by day), so the rows of one expiry day are next to each other in that order.
  */
-function obligationRows(today: string, within: number, where?: SQL): SQL {
-  return sql`(select p.id as person_id, c.id as course_id, p.name, p.email, c.code, c.title, c.audience_role,
-      l.completed_on::text as completed_on, l.expires_on::text as expires_on,
-      case when l.expires_on is null then 0 when l.expires_on < ${today}::date then 1
-        when l.expires_on <= ${addDays(today, within)}::date then 2 else 3 end as rank,
-      coalesce(l.expires_on, date '0001-01-01') as expiry, lower(p.name collate "C") as name_key, c.code collate "C" as code_key
-    from ${obligationsFrom}
-    ${where ? sql`where ${where}` : sql``}) o`;
+function obligationRows(today: string, within: number, where: SQL): SQL {
+  return sql`(select s.person_id, s.course_id, p.name, p.email, c.code, c.title, s.expires_on::text as expires_on, ${rank(today, within)} as rank,
+      coalesce(s.expires_on, date '0001-01-01') as expiry, lower(p.name collate "C") as name_key, c.code collate "C" as code_key
+    from ${trainingCourses} c join ${trainingStanding} s on s.course_id = c.id and s.applies and ${where}
+    join ${people} p on p.id = s.person_id) o`;
+}
+
+/** The obligations of one expiry day (null: never attested), or of the days from `from` to `to`. */
+function expiringOn(from: string | null, to = from): SQL {
+  if (from === null) return to === null ? sql`s.expires_on is null` : sql`(s.expires_on is null or s.expires_on <= ${to}::date)`;
+  return sql`s.expires_on between ${from}::date and ${to}::date`;
 }
 
 const ORDER_KEYS = sql`(o.rank, o.expiry, o.name_key collate "C", o.person_id, o.code_key collate "C", o.course_id)`;
@@ -58,56 +67,84 @@ const keyValues = (k: RowKey) => sql`(${k.rank}::int, ${k.expiry}::date, ${k.nam
 const orderBy = (way: 'asc' | 'desc') => sql.raw(['o.rank', 'o.expiry', 'o.name_key collate "C"', 'o.person_id', 'o.code_key collate "C"', 'o.course_id']
   .map((k) => `${k} ${way}`).join(', '));
 
-const SHOWN = sql`o.person_id as "personId", o.course_id as "courseId", o.name, o.email, o.code, o.title,
-  o.completed_on as "completedOn", o.expires_on as "expiresOn", o.rank`;
+const SHOWN = sql`o.person_id as "personId", o.course_id as "courseId", o.name, o.email, o.code, o.title, o.expires_on as "expiresOn", o.rank`;
+
+/** How many obligations expire on one day (null: never attested), the management body's among them; `before`: how many come earlier. */
+interface ExpiryDay { expiresOn: string | null; rank: number; n: number; board: number; before: number }
+
+/**
+ * The obligations counted by expiry day, never attested first, from training_standing's index alone: the
+ * report's figures, and where in the list each day's rows lie, so that a page reads only the days it spans.
+ */
+async function expiryDays(db: Db, today: string, within: number): Promise<ExpiryDay[]> {
+  const days = rows<Omit<ExpiryDay, 'before'>>(await db.execute(sql`
+    select s.expires_on::text as "expiresOn", min(${rank(today, within)}) as rank, count(*)::int as n, (count(*) filter (where c.audience_role = 'management_body'))::int as board
+    from ${trainingCourses} c join ${trainingStanding} s on s.course_id = c.id and s.applies
+    group by s.expires_on order by s.expires_on nulls first`));
+  let before = 0;
+  return days.map((d) => { const day = { ...d, before }; before += d.n; return day; });
+}
+
+/**
+ * The rows from `start` to `end` (exclusive) of the report's order: those of the expiry days they fall on,
+ * sorted, by a bounded sort from the nearer end of those days; each with the day its latest attestation was
+ * completed, read for these rows only.
+ */
+async function rowsBetween(db: Db, today: string, within: number, days: ExpiryDay[], start: number, end: number): Promise<ReportRow[]> {
+  if (end <= start) return [];
+  const first = days.find((d) => d.before + d.n > start)!;
+  const last = days.filter((d) => d.before < end).pop()!;
+  const skip = start - first.before;
+  const after = last.before + last.n - end;
+  const from = obligationRows(today, within, expiringOn(first.expiresOn, last.expiresOn));
+  const page = skip <= after
+    ? sql`select ${SHOWN} from ${from} order by ${orderBy('asc')} offset ${skip} limit ${end - start}`
+    : sql`select ${SHOWN} from ${from} order by ${orderBy('desc')} offset ${after} limit ${end - start}`;
+  const shown = rows<ReportRow>(await db.execute(sql`select r.*, (select a.completed_on::text from ${trainingAttestations} a
+      where a.person_id = r."personId" and a.course_id = r."courseId" order by a.completed_on desc, a.id desc limit 1) as "completedOn"
+    from (${page}) r`));
+  return skip <= after ? shown : shown.reverse();
+}
 
 interface Position { page?: number; after?: [number, number]; before?: [number, number] }
 
 /**
- * One page of the report and its figures, read in SQL: the figures in one pass over the obligations, the
- * page's rows by a bounded sort from the nearer end of the list (a typed page number) or after/before the
- * row a Next/Previous button names (pages far from both ends), never the whole list into the process.
+ * One page of the report and its figures, read in SQL: the figures from the obligations counted by expiry
+ * day, the page's rows from the days it spans; a Next/Previous button's page found by where its row stands
+ * (pages far from both ends), never the whole list sorted or read into the process.
  */
 async function reportPage(db: Db, today: string, within: number, position: Position, command: string) {
   const what = 'The training report';
   const firstPage = `"/isms ${command}" shows the first page.`;
   if (position.after && position.before) throw invalid('A page button carries either --after or --before, not both.', firstPage);
   const cursor = position.after ?? position.before;
-  let at: RowKey | undefined;
-  if (cursor) {
-    [at] = rows<RowKey>(await db.execute(sql`select o.rank, o.expiry::text as expiry, o.name_key as "nameKey", o.person_id as "personId",
-      o.code_key as "codeKey", o.course_id as "courseId" from ${obligationRows(today, within, sql`p.id = ${cursor[0]} and c.id = ${cursor[1]}`)}`));
-  }
-  // Before the page a Next button starts: its row too; before the page a Previous button ends: the rows before its row.
-  const beforeAt = at && sql`${ORDER_KEYS} ${sql.raw(position.after ? '<=' : '<')} ${keyValues(at)}`;
-  const [figures] = rows<{ n: number; due: number; expired: number; expiring: number; valid: number; board: number; earlier: number }>(await db.execute(sql`
-    select count(*)::int as n, (count(*) filter (where o.rank = 0))::int as due, (count(*) filter (where o.rank = 1))::int as expired,
-      (count(*) filter (where o.rank = 2))::int as expiring, (count(*) filter (where o.rank = 3))::int as valid,
-      (count(*) filter (where o.audience_role = 'management_body'))::int as board,
-      ${beforeAt ? sql`(count(*) filter (where ${beforeAt}))::int` : sql`0`} as earlier
-    from ${obligationRows(today, within)}`));
+  const days = await expiryDays(db, today, within);
+  const byRank = [0, 0, 0, 0];
+  for (const d of days) byRank[d.rank] += d.n;
+  const [due, expired, expiring, valid] = byRank;
+  const figures = { n: due + expired + expiring + valid, due, expired, expiring, valid, board: days.reduce((n, d) => n + d.board, 0) };
   const total = Math.max(1, Math.ceil(figures.n / PAGE_SIZE));
   let page: Page;
   let shown: ReportRow[];
   if (cursor) {
     const stale = () => invalid(`That page button no longer matches ${what.toLowerCase()}: obligations were added, attested or removed before its position since it was shown, or the button was altered.`,
       position.page !== undefined && position.page <= total ? `"/isms ${command} --page ${position.page}" shows page ${position.page} as it is now.` : firstPage);
+    const [at] = rows<RowKey & { expiresOn: string | null }>(await db.execute(sql`select o.rank, o.expiry::text as expiry, o.name_key as "nameKey",
+      o.person_id as "personId", o.code_key as "codeKey", o.course_id as "courseId", o.expires_on as "expiresOn"
+      from ${obligationRows(today, within, sql`s.person_id = ${cursor[0]} and s.course_id = ${cursor[1]}`)}`));
     if (!at) throw stale();
-    const pageNo = position.after ? figures.earlier / PAGE_SIZE + 1 : figures.earlier / PAGE_SIZE;
+    // Before the page a Next button starts: its row too; before the page a Previous button ends: the rows before its row.
+    const [{ n: sameDay }] = rows<{ n: number }>(await db.execute(sql`select count(*)::int as n
+      from ${obligationRows(today, within, expiringOn(at.expiresOn))} where ${ORDER_KEYS} ${sql.raw(position.after ? '<=' : '<')} ${keyValues(at)}`));
+    const earlier = (days.find((d) => d.expiresOn === at.expiresOn)?.before ?? 0) + sameDay;
+    const pageNo = position.after ? earlier / PAGE_SIZE + 1 : earlier / PAGE_SIZE;
     if (!Number.isInteger(pageNo) || pageNo < 1 || pageNo > total || (position.page !== undefined && pageNo !== position.page)) throw stale();
-    shown = position.after
-      ? rows<ReportRow>(await db.execute(sql`select ${SHOWN} from ${obligationRows(today, within)} where ${ORDER_KEYS} > ${keyValues(at)} order by ${orderBy('asc')} limit ${PAGE_SIZE}`))
-      : rows<ReportRow>(await db.execute(sql`select ${SHOWN} from ${obligationRows(today, within)} where ${ORDER_KEYS} < ${keyValues(at)} order by ${orderBy('desc')} limit ${PAGE_SIZE}`)).reverse();
+    shown = await rowsBetween(db, today, within, days, (pageNo - 1) * PAGE_SIZE, Math.min(pageNo * PAGE_SIZE, figures.n));
     page = { number: pageNo, total, next: pageNo < total ? `${command} --page ${pageNo + 1}` : undefined, previous: pageNo > 1 ? `${command} --page ${pageNo - 1}` : undefined };
   } else {
     const window = pageWindow(figures.n, position.page ?? 1, command, what);
     page = window.page;
-    const start = window.offset;
-    const end = Math.min(start + PAGE_SIZE, figures.n);
-    shown = figures.n === 0 ? []
-      : start <= figures.n - end
-        ? rows<ReportRow>(await db.execute(sql`select ${SHOWN} from ${obligationRows(today, within)} order by ${orderBy('asc')} offset ${start} limit ${end - start}`))
-        : rows<ReportRow>(await db.execute(sql`select ${SHOWN} from ${obligationRows(today, within)} order by ${orderBy('desc')} offset ${figures.n - end} limit ${end - start}`)).reverse();
+    shown = await rowsBetween(db, today, within, days, window.offset, Math.min(window.offset + PAGE_SIZE, figures.n));
   }
   // A neighbour within NEAR_PAGES of either end is found by its number as cheaply; one further away from the row its button names.
   const far = (p: number) => Math.min(p - 1, total - p) >= NEAR_PAGES;
