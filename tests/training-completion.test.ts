@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { people, trainingAttestations, trainingCourses } from '../src/db/schema/index.js';
 import { rows } from '../src/db/migrate.js';
-import { courseCompletion, obligationsFrom } from '../src/domain/training/obligations.js';
+import { courseCompletion } from '../src/domain/training/obligations.js';
 import { compileReviewPack } from '../src/domain/reviews/review-pack.js';
 import { defaultNudgeSettings, weeklyDigest } from '../src/scheduler/index.js';
 import { toPlainText, type Reply } from '../src/core/reply.js';
@@ -19,6 +19,17 @@ async function digestExpired(bot: TestBot, day: string): Promise<number> {
   await bot.t.db.execute(sql`delete from outbox where kind = 'digest'`);
   return Number(/Training expired: (\d+)/.exec(toPlainText(digest.reply as Reply))![1]);
 }
+
+/**
+ * Every person with every course that applies to them (as courseAppliesTo says), `p` and `c`, and their
+ * latest attestation of it, `l`, read from every person and attestation: what the kept standing must equal.
+ */
+const obligationsFrom = sql`${trainingCourses} c
+    join ${people} p on (c.audience_role is null and p.in_scope) or c.audience_role = any(p.roles)
+    left join (
+      select distinct on (a.person_id, a.course_id) a.person_id, a.course_id, a.id, a.completed_on, a.expires_on from ${trainingAttestations} a
+      order by a.person_id, a.course_id, a.completed_on desc, a.id desc
+    ) l on l.person_id = p.id and l.course_id = c.id`;
 
 /** Each course's completion as counted over every person and every attestation: what the figures must equal. */
 async function counted(db: Db, day: string) {

@@ -25,7 +25,7 @@ export interface Obligation {
 
 /**
  * A course with an audience role binds holders of that role; one without binds everyone in ISMS scope.
- * The same rule is written in SQL in obligationsFrom and in the triggers of migrations 0028 and 0030.
+ * The same rule is written in SQL in the triggers of migrations 0028 and 0030.
  */
 export function courseAppliesTo(course: Course, person: Person): boolean {
   if (course.audienceRole === null) return person.inScope;
@@ -72,20 +72,6 @@ export async function obligationsOf(db: Db, personId: number, today: string): Pr
     course, latest: attestation ?? undefined, state: trainingState(attestation ?? undefined, today),
   }));
 }
-
-/**
- * Every person with every course that applies to them (as courseAppliesTo says), `p` and `c`, and their
- * latest attestation of it, `l` (id, completed_on, expires_on; all null when never attested): the FROM
- * clause of the queries that read obligations in the database rather than person by person. The latest
- * attestations are sorted out once and hashed rather than looked up obligation by obligation, which at
- * tens of thousands of people costs a third as much (and stays below the planner's JIT threshold).
- */
-export const obligationsFrom = sql`${trainingCourses} c
-    join ${people} p on (c.audience_role is null and p.in_scope) or c.audience_role = any(p.roles)
-    left join (
-      select distinct on (a.person_id, a.course_id) a.person_id, a.course_id, a.id, a.completed_on, a.expires_on from ${trainingAttestations} a
-      order by a.person_id, a.course_id, a.completed_on desc, a.id desc
-    ) l on l.person_id = p.id and l.course_id = c.id`;
 
 /**
  * Each course's completion, counted in the database: how many people it applies to (courseAppliesTo)
