@@ -6,7 +6,10 @@ import { HttpServer } from '../src/http.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { assembleCore } from '../src/app.js';
-import { enqueue } from '../src/core/outbox.js';
+import { enqueue, enqueueMany } from '../src/core/outbox.js';
+import type { ChatPort } from '../src/core/port.js';
+import type { Person } from '../src/core/actor.js';
+import { countingStatements } from './helpers/statements.js';
 import { deliverDue } from '../src/core/delivery.js';
 import { replyText, toPlainText, type Reply } from '../src/core/reply.js';
 import { auditEvents, outbox, people, unreachablePeople } from '../src/db/schema/index.js';
@@ -53,6 +56,45 @@ async function queue(recipientId: number, message: string): Promise<string> {
 const row = async (key: string) => (await bot.t.db.select().from(outbox).where(eq(outbox.idempotencyKey, key)))[0];
 const person = async (who: CastKey) => (await bot.t.db.select().from(people).where(eq(people.id, bot.ids[who])))[0];
 const lookupsFor = (email: string) => fake.callsTo('users.lookupByEmail').filter((c) => c.args.email === email);
+
+/** The other platform a board member uses: it reaches only the people it was told of. */
+class OtherPlatform implements ChatPort {
+  readonly platform = 'teams' as const;
+  readonly members = new Set<number>();
+  readonly delivered: number[] = [];
+  canReach(p: Person): boolean { return this.members.has(p.id); }
+  unreachableReason(): string { return 'Microsoft Teams: never wrote to the bot in Teams'; }
+  async send(p: Person): Promise<void> { this.delivered.push(p.id); }
+}
+
+describe('a triage batch to the ISMS leads and the management body', () => {
+  it('reaches 49 leads on Slack and a board member without a Slack account on another platform, in at most one statement per message and a few more, '
+    + 'never listing the board member as unreachable', async () => {
+    const leads = await bot.t.db.insert(people).values(Array.from({ length: 49 }, (_, i) => ({
+      name: `Lead ${i}`, email: `lead${i}@test.example`, roles: ['isms_lead' as const], slackUserId: `ULEAD${i}`,
+    }))).returning();
+    for (const l of leads) fake.users.set(l.slackUserId!, { email: l.email, real_name: l.name });
+    const [berta] = await bot.t.db.insert(people).values({ name: 'Berta Board', email: 'berta@test.example', roles: ['management_body'] }).returning();
+    const other = new OtherPlatform();
+    other.members.add(berta.id);
+    await enqueueMany(bot.t.db, [...leads, berta].map((p) => ({
+      recipientId: p.id, kind: 'triage', idempotencyKey: `test:triage:AI-0001:${p.id}`, reply: replyText('Please triage AI-0001.'), notBefore: new Date(Date.now() - 1000),
+    })));
+
+    const { value, statements } = await countingStatements(() => deliverDue(bot.t.db, [slack.port, other]));
+    expect(value).toMatchObject({ sent: 50, waiting: 0, failed: 0 });
+    expect(fake.callsTo('chat.postMessage').map((c) => c.args.channel).sort()).toEqual(leads.map((l) => l.slackUserId).sort());
+    expect(other.delivered).toEqual([berta.id]);
+    // Slack was asked and does not know her; the other platform reaches her, so she is neither written down as unreachable nor cleared again.
+    expect(lookupsFor('berta@test.example')).toHaveLength(1);
+    expect(statements.filter((q) => /unreachable_people/.test(q) && !/^\s*select/i.test(q))).toEqual([]);
+    // Each send is recorded on its own (nothing is sent twice after a crash); claiming the batch and the rest take a few statements in all.
+    expect(statements.length).toBeLessThanOrEqual(50 + 10);
+
+    expect(await bot.sayText('lead', '/isms nudges')).not.toContain('Berta Board');
+    expect((await bot.t.db.select().from(outbox).where(eq(outbox.recipientId, berta.id)))[0]).toMatchObject({ status: 'sent', platform: 'teams', attempts: 1 });
+  });
+});
 
 describe('reaching people the register knows only by email', () => {
   it('finds them with users.lookupByEmail the first time a message must reach them, and stores their Slack id once, audited', async () => {

@@ -6,6 +6,8 @@ import { enqueue } from '../src/core/outbox.js';
 import { replyText } from '../src/core/reply.js';
 import type { FakeConnector, Member } from './helpers/fake-connector.js';
 import { loadRosterAddress } from '../adapters/teams/roster.js';
+import { saveReference } from '../adapters/teams/addresses.js';
+import { countingStatements } from './helpers/statements.js';
 import { startTeamsStack, channelMention, personalMessage, personalChatOf, cardOf, cardText, teamsUserOf, BOT, NEWCOMER, TENANT, type TeamsServer, type TeamsStack, type TeamsTestCore } from './helpers/teams.js';
 
 const TEAM = '19:security-team@thread.tacv2';
@@ -119,6 +121,22 @@ describe('Teams: reaching the members of a team the app is installed in', () => 
     expect(await deliverDue(h.t.db, [server.port])).toMatchObject({ sent: 1, waiting: 0 });
     const chat = connector.created.find((c) => c.parameters.members[0].id === '29:tom')!;
     expect(connector.postedTo(chat.id).map((p) => cardText(cardOf(p.activity)))).toEqual(['Your training SEC-101 expires soon.']);
+  });
+
+  it('reads the chat addresses of a batch of people at once, not one person at a time, and sends each their nudge once', async () => {
+    const rows = await h.t.db.insert(people).values(Array.from({ length: 20 }, (_, i) => ({ name: `Lead ${i}`, email: `lead${i}@test.example`, roles: ['isms_lead' as const] }))).returning();
+    for (const [i, r] of rows.entries()) {
+      await saveReference(h.t.db, r.id, {
+        channelId: 'msteams', serviceUrl: connector.url, bot: BOT, user: { id: `29:lead-${i}`, name: r.name, aadObjectId: `aad-lead-${i}` },
+        conversation: { id: `a:chat-lead-${i}`, conversationType: 'personal', isGroup: false, tenantId: TENANT, name: '' },
+      });
+    }
+    for (const r of rows) await queue(r.id, 'Please triage AI-0001.');
+    const { value, statements } = await countingStatements(() => deliverDue(h.t.db, [server.port]));
+    expect(value).toMatchObject({ sent: 20, waiting: 0 });
+    expect(rows.map((_, i) => connector.postedTo(`a:chat-lead-${i}`).map((p) => cardText(cardOf(p.activity))))).toEqual(rows.map(() => ['Please triage AI-0001.']));
+    // One look-up for the batch, then each send reads its person's chat as it goes out.
+    expect(statements.filter((q) => /^\s*select\b[\s\S]*\bfrom "chat_addresses"/i.test(q)).length).toBeLessThanOrEqual(20 + 1);
   });
 
   it('answers an install whose roster Teams will not give (unknown team) without failing the request', async () => {

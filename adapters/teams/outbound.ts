@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 import { type ClientSetups, sharedClient } from './connectors.js';
 import type { Db } from '../../src/db/client.js';
 import type { Person } from '../../src/core/actor.js';
-import { type ChatPort, DeliveryError, NEVER_SENT } from '../../src/core/port.js';
+import { type ChatPort, DeliveryError, NEVER_SENT, type ReachCheck } from '../../src/core/port.js';
 import { AnswerNotShown } from '../../src/core/inbound.js';
 import { type FileOut, type Reply, text } from '../../src/core/reply.js';
 import { cardActivity, fileOnlyInPersonalChat, imageActivity, plainWords } from './cards.js';
 import { loadReference, recordLink, saveReference } from './addresses.js';
-import { type RosterAddress, loadRosterAddress } from './roster.js';
+import { type RosterAddress, loadRosterAddress, loadTeamsAddresses } from './roster.js';
 import { type FileOffer, FileOffers, consentAttachment, removeExportFolder } from './offers.js';
 
 /** How the bot reaches people in Teams on its own: the outbox's port, and a private answer to a turn in a channel. */
@@ -145,15 +145,26 @@ export function teamsOutbound(adapter: TeamsAdapter, appId: string | undefined, 
   /** The tenant to open a member's personal chat in: the team's, else the configured one. Teams refuses to open one without (400). */
   const tenantOf = (roster: RosterAddress) => roster.tenantId ?? tenantId;
 
+  /** Someone with no personal chat with the bot is reached through their roster place, if its tenant is known. */
+  const reachesThrough = (roster: RosterAddress | undefined) => Boolean(roster && tenantOf(roster));
+  const reasonFor = (roster: RosterAddress | undefined) => (roster ? NO_TENANT
+    : 'Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams');
+
   const port: ChatPort = {
     platform: 'teams',
     async canReach(person) {
       if (await loadReference(db, person.id)) return true;
-      const roster = await loadRosterAddress(db, person.id);
-      return Boolean(roster && tenantOf(roster));
+      return reachesThrough(await loadRosterAddress(db, person.id));
     },
-    unreachableReason: async (person) => (await loadRosterAddress(db, person.id) ? NO_TENANT
-      : 'Microsoft Teams: not in any team where the app is installed, and never wrote to the bot in Teams'),
+    unreachableReason: async (person) => reasonFor(await loadRosterAddress(db, person.id)),
+    async lookUp(persons): Promise<ReachCheck> {
+      const ids = new Set(persons.map((p) => p.id));
+      const { personal, rosters } = await loadTeamsAddresses(db, [...ids]);
+      return {
+        canReach: (person) => (ids.has(person.id) ? personal.has(person.id) || reachesThrough(rosters.get(person.id)) : port.canReach(person)),
+        unreachableReason: (person) => (ids.has(person.id) ? reasonFor(rosters.get(person.id)) : port.unreachableReason!(person)),
+      };
+    },
     async send(person, message) {
       const reference = await loadReference(db, person.id);
       if (reference) return sendTo(reference, message, person.id, true);

@@ -12,6 +12,7 @@ import type { Db } from '../../src/db/client.js';
 import { chatAddresses, people } from '../../src/db/schema/index.js';
 import type { Person } from '../../src/core/actor.js';
 import { clearUnreachable, linkChatAccount } from '../../src/core/reach.js';
+import { PLATFORM } from './addresses.js';
 
 /** chat_addresses.platform of a person's place in a team roster (a personal chat is 'teams'). */
 export const ROSTER_PLATFORM = 'teams-roster';
@@ -113,6 +114,23 @@ export async function forgetTeamRoster(db: Db, teamId: string, memberIds?: strin
   });
   if (gone.length) await db.delete(chatAddresses).where(inArray(chatAddresses.id, gone.map((row) => row.id)));
   return gone.length;
+}
+
+/**
+ * The stored personal conversations and roster places of many people in one query: who has a
+ * personal chat with the bot, and each one's roster place.
+ */
+export async function loadTeamsAddresses(db: Db, personIds: number[]): Promise<{ personal: Set<number>; rosters: Map<number, RosterAddress> }> {
+  const personal = new Set<number>();
+  const rosters = new Map<number, RosterAddress>();
+  if (personIds.length === 0) return { personal, rosters };
+  const rows = await db.select({ personId: chatAddresses.personId, platform: chatAddresses.platform, address: chatAddresses.address }).from(chatAddresses)
+    .where(and(inArray(chatAddresses.personId, personIds), inArray(chatAddresses.platform, [PLATFORM, ROSTER_PLATFORM])));
+  for (const r of rows) {
+    if (r.platform === PLATFORM) personal.add(r.personId);
+    else rosters.set(r.personId, JSON.parse(r.address) as RosterAddress);
+  }
+  return { personal, rosters };
 }
 
 export async function loadRosterAddress(db: Db, personId: number): Promise<RosterAddress | undefined> {

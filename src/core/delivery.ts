@@ -1,10 +1,10 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { deliveryPace, outbox, people } from '../db/schema/index.js';
+import { deliveryPace, outbox, people, unreachablePeople } from '../db/schema/index.js';
 import { nextWorkingMoment, zoneOr, type WorkingTime } from './time.js';
 import { scrubSecrets } from '../log.js';
 import type { Person } from './actor.js';
-import { DeliveryError, type ChatPort } from './port.js';
+import { DeliveryError, type ChatPort, type ReachCheck } from './port.js';
 import { clearUnreachable, noteUnreachable } from './reach.js';
 import { text, type Reply } from './reply.js';
 import { appendAudit } from './audit.js';
@@ -213,19 +213,24 @@ async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: 
   const seen: number[] = [];
   const reachOf = new Map<number, Reach>();
   const unreachableSince = new Map<number, Date>();
+  /** People the register lists as unreachable (as this call read it): only they have a listing to clear. */
+  const listed = new Set<number>();
   const pageSize = Math.max(limit * 2, 20);
   while (found.length < limit * 2 && seen.length < limit * 20) {
-    const page = await db.select({ row: outbox, person: people }).from(outbox)
+    const page = await db.select({ row: outbox, person: people, listed: unreachablePeople.personId }).from(outbox)
       .innerJoin(people, eq(people.id, outbox.recipientId))
+      .leftJoin(unreachablePeople, eq(unreachablePeople.personId, outbox.recipientId))
       .where(and(dueCondition(now), seen.length ? notInArray(outbox.id, seen) : undefined))
       .orderBy(asc(outbox.notBefore), asc(outbox.id)).limit(pageSize);
-    for (const { row, person } of page) {
+    const lookedUp = lookUpOnce(page.map((r) => r.person).filter((p) => !reachOf.has(p.id) && !(p.pausedUntil && p.pausedUntil > now)));
+    for (const { row, person, listed: isListed } of page) {
       seen.push(row.id);
+      if (isListed !== null) listed.add(person.id);
       if (person.pausedUntil && person.pausedUntil > now) {
         await reschedule(db, row, resumeTime(person, opts));
         continue;
       }
-      if (!reachOf.has(person.id)) reachOf.set(person.id, await firstReaching(ports, person));
+      if (!reachOf.has(person.id)) reachOf.set(person.id, await firstReaching(ports, person, lookedUp));
       const reach = reachOf.get(person.id)!;
       if (reach.port) {
         found.push({ id: row.id, person, port: reach.port });
@@ -260,7 +265,8 @@ async function reachableCandidates(db: Db, ports: ChatPort[], now: Date, limit: 
     }
     if (page.length < pageSize) break;
   }
-  const reached = [...reachOf].filter(([, r]) => r.port).map(([id]) => id);
+  // Reached now: listed no longer. Someone not listed has nothing to clear (no statement for them).
+  const reached = [...reachOf].filter(([id, r]) => r.port && listed.has(id)).map(([id]) => id);
   await clearUnreachable(db, reached);
   return found;
 }
@@ -283,14 +289,31 @@ function dueCondition(now: Date) {
   );
 }
 
-async function firstReaching(ports: ChatPort[], person: Person): Promise<Reach> {
+/**
+ * Each port's canReach for the people of a page, answered from one look-up for all of them (their
+ * chat addresses) rather than once per person: looked up the first time the page asks that port
+ * about anyone. A port that cannot look up (or fails to) is asked about each person on their own.
+ */
+function lookUpOnce(persons: Person[]): (port: ChatPort) => Promise<ReachCheck> {
+  const distinct = [...new Map(persons.map((p) => [p.id, p])).values()];
+  const asked = new Map<ChatPort, Promise<ReachCheck>>();
+  return (port) => {
+    if (!port.lookUp || distinct.length === 0) return Promise.resolve(port);
+    let check = asked.get(port);
+    if (!check) asked.set(port, check = port.lookUp(distinct).catch(() => port));
+    return check;
+  };
+}
+
+async function firstReaching(ports: ChatPort[], person: Person, lookedUp: (port: ChatPort) => Promise<ReachCheck>): Promise<Reach> {
   const reasons: string[] = [];
   let retryAfterMs: number | undefined;
   let refusals = 0;
   for (const port of ports) {
     try {
-      if (await port.canReach(person)) return { port };
-      const reason = await port.unreachableReason?.(person);
+      const check = await lookedUp(port);
+      if (await check.canReach(person)) return { port };
+      const reason = await check.unreachableReason?.(person);
       if (reason) reasons.push(reason);
     } catch (e) {
       // A port that cannot answer cannot reach them now; the next port may.
@@ -351,13 +374,10 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
         }
         reserved.push(port.platform);
         budgets.set(port.platform, left - 1);
-        const [claimed] = await tx.update(outbox).set({
-          status: 'sending', attempts: sql`${outbox.attempts} + 1`, platform: port.platform,
-          claimedAt: now, leaseUntil: new Date(now.getTime() + opts.leaseMs),
-        }).where(eq(outbox.id, row.id)).returning();
-        claims.push({ row: claimed, person, port, startAt });
+        claims.push({ row, person, port, startAt });
         if (opts.conversationGapMs > 0) busy.add(row.recipientId);
       }
+      await markClaimed(tx, claims, now, opts.leaseMs);
       await shareOwnPace(tx, opts.pacer, paced);
       return { claims, takenByOthers: candidates.length - locked.length };
     });
@@ -365,6 +385,23 @@ async function claim(db: Db, candidates: Candidate[], now: Date, limit: number, 
     // Nothing was claimed: the slots go back to the pace.
     for (const platform of reserved) opts.pacer.giveBack(platform);
     throw e;
+  }
+}
+
+/**
+ * Marks the chosen rows (locked by this transaction) as claimed: one UPDATE per platform rather than
+ * one per row. Each claim then carries its row as updated (attempt count, lease).
+ */
+async function markClaimed(tx: Db, claims: Claim[], now: Date, leaseMs: number): Promise<void> {
+  const byPlatform = new Map<string, Claim[]>();
+  for (const c of claims) byPlatform.set(c.port.platform, [...(byPlatform.get(c.port.platform) ?? []), c]);
+  for (const [platform, group] of byPlatform) {
+    const updated = await tx.update(outbox).set({
+      status: 'sending', attempts: sql`${outbox.attempts} + 1`, platform,
+      claimedAt: now, leaseUntil: new Date(now.getTime() + leaseMs),
+    }).where(inArray(outbox.id, group.map((c) => c.row.id))).returning();
+    const byId = new Map(updated.map((r) => [r.id, r]));
+    for (const c of group) c.row = byId.get(c.row.id)!;
   }
 }
 

@@ -20,9 +20,18 @@ export interface ChatPort {
    * the platform knows. Asked only after canReach answered false.
    */
   unreachableReason?(person: Person): string | undefined | Promise<string | undefined>;
+  /**
+   * canReach and unreachableReason for these people, answered from what one look-up read for all of
+   * them (their stored chat addresses), so a delivery batch asks the database once rather than once
+   * per person. The answers are as of the look-up: they are for the batch that asked, not to be kept.
+   */
+  lookUp?(people: Person[]): Promise<ReachCheck>;
   /** Sends a message; throws DeliveryError for a failure that may pass (rate limit, 5xx). */
   send(person: Person, message: Reply): Promise<void>;
 }
+
+/** Whether, and if not why not, a platform can reach someone. */
+export type ReachCheck = Pick<ChatPort, 'canReach' | 'unreachableReason'>;
 
 /** Connection errors raised before any of a request was sent: trying it again cannot deliver it twice. */
 export const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
