@@ -52,7 +52,7 @@ const envSchema = z.object({
   ISMS_DELIVERY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   ISMS_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   ISMS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(100),
-  ISMS_COMMAND_NICE: z.coerce.number().int().min(0).max(19).default(5),
+  ISMS_COMMAND_NICE: z.coerce.number().int().min(0).max(19).default(10),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: z.string().trim().url('must be a URL such as https://api.openai.com/v1').optional(),
   OPENAI_MODEL: optionalText,

@@ -11,7 +11,7 @@ import { loadConfig, type Config } from './config.js';
 import { explainFailure } from './fatal.js';
 import { VERSION } from './paths.js';
 import { createLogger } from './log.js';
-import { openDatabase } from './db/client.js';
+import { openDatabase, type Database } from './db/client.js';
 import { HttpServer, addHealthRoutes, sibling } from './http.js';
 import type { ChatPort } from './core/port.js';
 
@@ -113,7 +113,7 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
     });
     // The front door acknowledges; this thread runs the commands, the scheduler and the outbox. On Linux
     // a nice value is a thread's own: lowering this one leaves the front door's where it was.
-    if (http.frontDoorOpen && config.commandNice) lowerPriority(config.commandNice, logger);
+    if (http.frontDoorOpen && config.commandNice) lowerPriority(config.commandNice, core.database, logger);
     const server = http;
     stops.push(() => server.close());
     logger.info({ port, host, slack: Boolean(config.slack), teams: Boolean(config.teams) }, 'serving chat platforms');
@@ -148,7 +148,9 @@ async function serve(config: Config, logger: Logger, wantShell: boolean): Promis
   return new Promise<number>(() => undefined);
 }
 
-function lowerPriority(nice: number, logger: Logger): void {
+function lowerPriority(nice: number, database: Database, logger: Logger): void {
+  // The embedded database's thread runs the commands' queries: it yields to the front door too.
+  database.lowerPriority?.(nice);
   try {
     os.setPriority(0, Math.max(os.getPriority(0), nice));
   } catch (e) {

@@ -20,6 +20,8 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** Answers when the database does (readiness probes). */
   ping(): Promise<void>;
+  /** Schedules the embedded database's thread this much lower (a nice value), as the commands that use it. */
+  lowerPriority?(nice: number): void;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     db,
     kind: 'pglite',
     ping: async () => { await pool.query('select 1'); },
+    lowerPriority: (nice) => thread.lowerPriority(nice),
     close: async () => {
       await pool.end();
       await thread.close();

@@ -30,7 +30,12 @@ const plain = (m) => (m instanceof Error ? { ...m, message: m.message, isError: 
     return;
   }
   parentPort.postMessage({ ready: true });
-  parentPort.on('message', async ({ id, message, close }) => {
+  parentPort.on('message', async ({ id, message, close, nice }) => {
+    if (nice !== undefined) {
+      // A thread's own nice value (Linux): this thread only, not the one that asked.
+      try { const os = require('node:os'); os.setPriority(0, Math.max(os.getPriority(0), nice)); } catch {}
+      return;
+    }
     try {
       if (close) {
         await db.close();
@@ -121,6 +126,11 @@ export class PGliteThread {
     this.deferred = [];
     const reply = await this.call({ message: batch });
     return (reply.messages ?? []).map(revive);
+  }
+
+  /** Schedules the thread this much lower (a nice value), as the commands whose queries it runs. */
+  lowerPriority(nice: number): void {
+    if (!this.gone) this.worker.postMessage({ nice });
   }
 
   async close(): Promise<void> {
