@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { and, eq, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { risks } from '../../db/schema/index.js';
 import { defineCommand } from '../../core/router.js';
 import { reply, text, type ListItem } from '../../core/reply.js';
-import { threats } from '../../refdata/threats.js';
+import { threatId, threats } from '../../refdata/threats.js';
 import { seesAllRisks } from './register.js';
 
 /** How many risk references a threat shows before "and n more": a long register keeps the answer short. */
@@ -13,9 +13,6 @@ const SHOWN_REFS = 10;
 /** The catalogue as the risk form's menu. */
 export const threatChoices = async () => threats().map((t) => ({ value: t.id, label: `${t.id} ${t.name}` }));
 
-/** The number of a catalogue id as threatId reads it, as a database pattern: "T-IS-004", " t-is-4 ". */
-const THREAT_NUMBER = '^[[:space:]]*t-is-([0-9]{3}|[1-9][0-9]?)[[:space:]]*$';
-
 /** How many risks name a threat (or name one outside the catalogue), and the first SHOWN_REFS of them. */
 interface Named { n: number; shown: string[] }
 
@@ -23,32 +20,30 @@ const refsInWords = (refs: Named) =>
   `${refs.n} (${refs.shown.join(', ')}${refs.n > SHOWN_REFS ? `, and ${refs.n - SHOWN_REFS} more` : ''})`;
 
 /**
- * The risks naming each threat of the catalogue (the owner's, or all), counted in the database, with the
- * first SHOWN_REFS of each by id: never every risk. A threat is read as threatId reads it ("t-is-4" is
- * T-IS-004); anything else, typed before threats were checked, is outside the catalogue (null), shown as stored.
+ * The risks naming each threat of the catalogue (the owner's, or all), with the first SHOWN_REFS of each
+ * by id: counted in the database per threat as stored, never every risk read. Each stored value is read as
+ * threatId reads it ("t-is-4" is T-IS-004); anything else, typed before threats were checked, is outside
+ * the catalogue (null), shown as stored.
  */
-async function risksByThreat(db: Db, ownerId: number | undefined) {
-  const ids = threats().map((t) => t.id);
-  const catalogue = sql`${`{${ids.join(',')}}`}::text[]`;
-  const read = sql`'T-IS-' || lpad(substring(lower(${risks.threatRef}) from ${THREAT_NUMBER}), 3, '0')`;
-  // Stored as an id of the catalogue (as risks are since threats are checked), or read as threatId reads it; compared byte by byte, which sorts fastest.
-  const threat = sql<string | null>`(case when ${risks.threatRef} = any(${catalogue}) then ${risks.threatRef}
-    when ${read} = any(${catalogue}) then ${read} end) collate "C"`.as('threat');
-  const named = db.select({ id: risks.id, ref: risks.ref, threatRef: risks.threatRef, threat }).from(risks)
-    .where(and(isNotNull(risks.threatRef), ownerId === undefined ? undefined : eq(risks.ownerId, ownerId))).as('named');
-  const ranked = db.select({
-    threat: named.threat, ref: named.ref, threatRef: named.threatRef,
-    n: sql<number>`(count(*) over (partition by ${named.threat}))::int`.as('n'),
-    k: sql<number>`row_number() over (partition by ${named.threat} order by ${named.id})`.as('k'),
-  }).from(named).as('ranked');
-  const rows = await db.select().from(ranked).where(lte(ranked.k, SHOWN_REFS)).orderBy(ranked.threat, ranked.k);
-  const byThreat = new Map<string | null, Named>();
-  for (const r of rows) {
-    const named = byThreat.get(r.threat) ?? { n: r.n, shown: [] };
-    byThreat.set(r.threat, named);
-    named.shown.push(r.threat === null ? `${r.ref} "${r.threatRef}"` : r.ref);
+async function risksByThreat(db: Db, ownerId: number | undefined): Promise<Map<string | null, Named>> {
+  const first = sql.raw(String(SHOWN_REFS));
+  const stored = await db.select({
+    threatRef: risks.threatRef,
+    n: sql<number>`count(*)::int`,
+    ids: sql<number[]>`(array_agg(${risks.id} order by ${risks.id}))[1:${first}]`,
+    refs: sql<string[]>`(array_agg(${risks.ref} order by ${risks.id}))[1:${first}]`,
+  }).from(risks)
+    .where(and(isNotNull(risks.threatRef), ownerId === undefined ? undefined : eq(risks.ownerId, ownerId)))
+    .groupBy(risks.threatRef);
+  const found = new Map<string | null, { n: number; first: { id: number; label: string }[] }>();
+  for (const r of stored) {
+    const id = threatId(r.threatRef!) ?? null;
+    const entry = found.get(id) ?? { n: 0, first: [] };
+    found.set(id, entry);
+    entry.n += r.n;
+    r.ids.forEach((riskId, i) => entry.first.push({ id: riskId, label: id === null ? `${r.refs[i]} "${r.threatRef}"` : r.refs[i] }));
   }
-  return byThreat;
+  return new Map([...found].map(([id, { n, first: refs }]) => [id, { n, shown: refs.sort((x, y) => x.id - y.id).slice(0, SHOWN_REFS).map((r) => r.label) }]));
 }
 
 export const threatsCommand = defineCommand({
