@@ -9,7 +9,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import * as schema from './schema/index.js';
-import { PGliteThread } from './pglite-thread.js';
+import { PGliteThread, createRegisterFolder } from './pglite-thread.js';
 
 export type Schema = typeof schema;
 /** Either database, or a transaction on it: services accept any of them. */
@@ -77,8 +77,10 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   }
   const unlock = target.dataDir ? await lockDataDir(target.dataDir) : async () => undefined;
   // PGlite runs on a thread of its own, so its queries never hold up this thread (HTTP, acks, timers).
-  const thread = new PGliteThread(target.dataDir);
+  let thread: PGliteThread;
   try {
+    if (target.dataDir) await createRegisterFolder(target.dataDir);
+    thread = new PGliteThread(target.dataDir);
     await thread.waitReady;
   } catch (e) {
     await unlock();

@@ -5,7 +5,10 @@
  * message at a time, through PGlite's own node-postgres connection (the PGlite "execProtocolStream"
  * interface), so the register is used through node-postgres as a PostgreSQL server would be.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 
@@ -72,6 +75,51 @@ const PGLITE_MODULE = createRequire(import.meta.url).resolve('@electric-sql/pgli
  * beyond it are read again through the operating system's file cache.
  */
 const SETTINGS = ['shared_buffers=32MB'];
+
+/** Creates a register (PGlite's initdb) in the folder given, then exits. CommonJS for `node -e`. */
+const CREATE_SOURCE = `
+const [module, dir] = process.argv.slice(1);
+const { PGlite } = require(module);
+(async () => {
+  const db = new PGlite(dir);
+  await db.waitReady;
+  await db.close();
+})().catch((e) => {
+  process.stderr.write(String((e && e.message) || e));
+  process.exit(1);
+});
+`;
+
+/**
+ * Makes `dataDir` a register if it is not one yet. PGlite's initdb grows its WebAssembly heap to about
+ * 700 MB, and that heap never shrinks: run on the bot's database thread, a first start would keep that
+ * memory for as long as it runs (about 830 MB resident, against about 330 MB for a start on a ready folder).
+ * A short-lived process creates it instead and gives the memory back when it exits. It creates it in a
+ * folder of its own inside `dataDir` and moves PG_VERSION, what marks a folder as a register, in last, so a
+ * creation interrupted halfway is started again at the next start rather than opened half-made.
+ */
+export async function createRegisterFolder(dataDir: string): Promise<void> {
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+  const staging = path.join(dataDir, '.creating');
+  rmSync(staging, { recursive: true, force: true });
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', CREATE_SOURCE, PGLITE_MODULE, staging], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let said = '';
+    child.stderr.on('data', (d: Buffer) => { said += d.toString(); });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`Could not create the register in ${dataDir}: ${said.trim() || `the process creating it ended (${signal ?? `exit code ${code}`})`}`));
+    });
+  });
+  const entries = readdirSync(staging).filter((e) => e !== 'PG_VERSION');
+  for (const entry of [...entries, 'PG_VERSION']) {
+    // Whatever an interrupted creation left under that name is replaced.
+    rmSync(path.join(dataDir, entry), { recursive: true, force: true });
+    renameSync(path.join(staging, entry), path.join(dataDir, entry));
+  }
+  rmSync(staging, { recursive: true, force: true });
+}
 
 function failure(error: { message: string; code?: string }): Error {
   return Object.assign(new Error(error.message), error.code ? { code: error.code } : {});
