@@ -1,10 +1,17 @@
+import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asc } from 'drizzle-orm';
-import { controls, people } from '../src/db/schema/index.js';
+import { asc, eq } from 'drizzle-orm';
+import { controls, interestedParties, people } from '../src/db/schema/index.js';
 import { findControl } from '../src/domain/evidence/lookup.js';
 import { personNamed } from '../src/core/actor.js';
-import { didYouMean } from '../src/core/suggest.js';
+import { didYouMean, nearest } from '../src/core/suggest.js';
+import { Shell } from '../adapters/shell/shell.js';
+import { assembleCore } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
 import { createTestBot, type TestBot } from './helpers/bot.js';
+import { answerTo } from './helpers/process.js';
+import { countingStatements } from './helpers/statements.js';
 
 /**
  * "Did you mean" for a mistyped control code or person, in a register of a few hundred of each: the
@@ -85,5 +92,86 @@ describe('"Did you mean" for a mistyped control code or person', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(50);
+  });
+
+  it('finds a name typed as the register has it, letter case aside, by the index of names, and a handle or part of a name in one pass', async () => {
+    const { value, statements } = await countingStatements(() => personNamed(bot.t.db, 'person', 'sam novak'));
+    expect(value.name).toBe('Sam Novak');
+    // The name is seeked in people_name_key, whose expression is lower(name collate "C"): one statement, no other.
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toContain('lower("people"."name" collate "C") = lower(');
+    // Letters outside ASCII in other case, a handle and a unique part of a name are found as before.
+    expect((await personNamed(bot.t.db, 'person', 'JÜRGEN WEIß')).name).toBe('Jürgen Weiß');
+    expect((await personNamed(bot.t.db, 'person', '@zoë.garcía')).name).toBe('Zoë García');
+    expect((await personNamed(bot.t.db, 'person', 'fatima haddad')).email).toBe('fatima.haddad@corp.example');
+    // A handle or the whole name wins over a longer name holding it.
+    const [longer] = await bot.t.db.insert(people).values({ name: 'Ada Weberova', email: 'ada.weberova@corp.example' }).returning();
+    expect((await personNamed(bot.t.db, 'person', '@ada.weber')).name).toBe('Ada Weber');
+    expect((await personNamed(bot.t.db, 'person', 'ADA   weber')).name).toBe('Ada Weber');
+    expect(await thrown(personNamed(bot.t.db, 'person', 'Ada Webe'))).toContain('person: "Ada Webe" matches 2 people: Ada Weber <ada.weber@corp.example>, Ada Weberova <ada.weberova@corp.example>.');
+    await bot.t.db.delete(people).where(eq(people.id, longer.id));
+    expect(await thrown(personNamed(bot.t.db, 'person', 'Nakamura'))).toContain('person: "Nakamura" matches 20 people: Sam Nakamura <sam.nakamura@corp.example>, Lena Nakamura');
+    // A mistyped name: the index, one pass for a handle or part of a name, the names most alike, the one meant.
+    const mistyped = await countingStatements(() => thrown(personNamed(bot.t.db, 'person', 'Sam Nowak')));
+    expect(mistyped.value).toBe('person: nobody in the register matches "Sam Nowak". Did you mean Sam Novak <sam.novak@corp.example>?');
+    expect(mistyped.statements).toHaveLength(4);
+  });
+
+  it('"/as" in the terminal suggests the person meant, as the nearest of every name and email would, without reading everyone', async () => {
+    const everyone = await bot.t.db.select().from(people).orderBy(asc(people.id));
+    const typedOnes = ['Sam Nowak', 'iris.lindqvist@corp.exmple', 'zoe.garcia@corp', 'kofi.okafor@', ...everyone.filter((_, i) => i % 25 === 3).map((p, i) => slip(i % 2 ? p.email : p.name, i))];
+    // The answer the whole register gave: the one email starting so, else the nearest of every name and email.
+    const expected = (typed: string) => {
+      const q = typed.toLowerCase();
+      const byEmail = q.includes('@') ? everyone.filter((p) => p.email.toLowerCase().startsWith(q)) : [];
+      const near = nearest(typed, everyone.flatMap((p) => [p.name, p.email]));
+      return byEmail.length === 1 ? byEmail[0] : near && everyone.find((p) => p.name === near.match || p.email === near.match);
+    };
+    const screen: string[] = [];
+    const input = new PassThrough();
+    const output = new Writable({ write(chunk, _enc, done) { screen.push(String(chunk)); done(); } });
+    const shell = new Shell(assembleCore(loadConfig({}), createLogger('silent', output), bot.t), { input, output });
+    input.end(typedOnes.map((t) => `/as ${t}\n/as lena@test.example\n`).join(''));
+    const { statements } = await countingStatements(() => shell.run());
+    const out = screen.join('');
+    let from = 0;
+    let suggested = 0;
+    for (const typed of typedOnes) {
+      const answer = answerTo(out, `/as ${typed}`, from);
+      from = out.indexOf(`> /as ${typed}\n`, from) + 1;
+      if (!answer.includes('Nobody in the register matches')) continue;
+      const meant = expected(typed);
+      expect(answer, typed).toContain(`✖ Nobody in the register matches "${typed}".${meant ? ` Did you mean ${meant.name} ("/as ${meant.email}")?` : ' Use an email address or a name.'}`);
+      if (meant) suggested++;
+    }
+    expect(suggested).toBeGreaterThan(8);
+    expect(out).toContain('Did you mean Sam Novak ("/as sam.novak@corp.example")?');
+    expect(out).toContain('Did you mean Zoë García ("/as zoe.garcia@corp.example")?');
+    // Every read of the people is bounded: by a condition or by a limit.
+    expect(statements.filter((q) => /from "people"/.test(q) && !/\b(where|limit)\b/i.test(q))).toEqual([]);
+  });
+
+  it('suggests the interested party meant to retire among hundreds, as the nearest of every party in the list would, reading only those most alike', async () => {
+    const PARTIES = NAMES.map((n) => `${n} Holding`);
+    await bot.t.db.insert(interestedParties).values(PARTIES.map((name) => ({ name, kind: 'customer' })));
+    await bot.t.db.update(interestedParties).set({ retiredAt: new Date('2026-11-01T00:00:00Z'), retiredReason: 'sold' }).where(eq(interestedParties.name, 'Ada Weber Holding'));
+    const listed = (await bot.t.db.select().from(interestedParties).orderBy(asc(interestedParties.id))).filter((p) => !p.retiredAt).map((p) => p.name);
+    const { value: retired, statements } = await countingStatements(() => bot.sayText('lead', '/isms party retire "Ada Webr Holding" gone'));
+    // The retired one is not suggested, as before.
+    expect(retired).toContain(`There is no interested party named "Ada Webr Holding".${didYouMean('Ada Webr Holding', listed) ? ` Did you mean "${didYouMean('Ada Webr Holding', listed)}"?` : ''}`);
+    expect(retired).not.toContain('Did you mean "Ada Weber Holding"');
+    expect(await bot.sayText('lead', '/isms party retire "Sam Nowak Holding" gone')).toContain('Did you mean "Sam Novak Holding"?');
+    // Every statement reading the parties reads at most a few of them.
+    expect(statements.filter((q) => /from "interested_parties"/.test(q) && !/\blimit\b/i.test(q))).toEqual([]);
+    let checked = 0;
+    for (const [i, name] of listed.entries()) {
+      if (i % 7) continue;
+      const typed = slip(name, i);
+      if (listed.some((n) => n.toLowerCase().replace(/\s+/g, ' ') === typed.toLowerCase().trim().replace(/\s+/g, ' '))) continue;
+      const meant = didYouMean(typed, listed);
+      expect(await bot.sayText('lead', `/isms party retire "${typed}" gone`), typed).toContain(`There is no interested party named "${typed}".${meant ? ` Did you mean "${meant}"?` : ''}`);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(30);
   });
 });

@@ -4,10 +4,10 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { distance } from 'fastest-levenshtein';
-import { asc } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import type { Core } from '../../src/app.js';
 import { people, type Role } from '../../src/db/schema/index.js';
-import { type Person, findPerson, peopleWithRole, ROLE_LABELS, toActor } from '../../src/core/actor.js';
+import { type Person, findPerson, peopleWithRole, personMeant, ROLE_LABELS, toActor } from '../../src/core/actor.js';
 import { invalid, notFound } from '../../src/core/errors.js';
 import type { Request } from '../../src/core/inbound.js';
 import type { Attachment } from '../../src/core/router.js';
@@ -16,7 +16,6 @@ import type { ChatPort } from '../../src/core/port.js';
 import { deliverDue } from '../../src/core/delivery.js';
 import { type FileOut, type Form, type ImageBlock, type FormField, findForm, toPlainText } from '../../src/core/reply.js';
 import { exportDirectory } from '../../src/domain/exports/files.js';
-import { nearest } from '../../src/core/suggest.js';
 
 export interface ShellOptions {
   input: NodeJS.ReadableStream;
@@ -288,14 +287,18 @@ export class Shell {
     }
   }
 
-  /** The person a slip of the keyboard most likely meant ("Iris Lindquist", "iris@northwind"), or undefined. */
+  /**
+   * The person a slip of the keyboard most likely meant ("Iris Lindquist", "iris@northwind"), or undefined:
+   * the one email that starts so, else the nearest of the names and emails most alike (personMeant), never
+   * everyone in the register.
+   */
   private async meant(query: string): Promise<Person | undefined> {
-    const everyone = await this.core.database.db.select().from(people).orderBy(asc(people.id));
-    const q = query.toLowerCase();
-    const byEmail = q.includes('@') ? everyone.filter((p) => p.email.toLowerCase().startsWith(q)) : [];
-    if (byEmail.length === 1) return byEmail[0];
-    const near = nearest(query, everyone.flatMap((p) => [p.name, p.email]));
-    return near && everyone.find((p) => p.name === near.match || p.email === near.match);
+    const db = this.core.database.db;
+    if (query.includes('@')) {
+      const byEmail = await db.select().from(people).where(sql`starts_with(lower(${people.email}), lower(${query}))`).orderBy(asc(people.id)).limit(2);
+      if (byEmail.length === 1) return byEmail[0];
+    }
+    return personMeant(db, query, [people.name, people.email]);
   }
 
   /** A few people of the register with their roles, for someone who does not know who is in it. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type SQL, and, eq, isNull, sql } from 'drizzle-orm';
+import { type SQL, and, asc, eq, isNull, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { people, type Role } from '../db/schema/index.js';
 import { appendAudit } from './audit.js';
@@ -83,16 +84,39 @@ export async function findPerson(db: Db, query: string): Promise<Person[]> {
     const p = await findPersonByEmail(db, q);
     return p ? [p] : [];
   }
-  const exact = await db.select().from(people).where(sql`lower(${people.name}) = lower(${q})`);
+  // The name as typed, letter case aside, is seeked in people_name_key (nameKey): no reading of the register.
+  const exact = await db.select().from(people).where(sql`${nameKey} = lower(${q}::text collate "C")`).orderBy(asc(people.id));
   if (exact.length) return exact;
   // Compared in SQL, so that a large register is not read whole for one name; the typed words are
-  // lowered by the same database as the names (its locale decides what "Ö" lowers to).
+  // lowered by the same database as the names (its locale decides what "Ö" lowers to, so "émile zola"
+  // finds "Émile Zola" here). A handle, or the name with other letter case or spacing, wins over a part
+  // of a name: both are looked for in one pass over the register.
   const words = handleWords(sql`${q}`);
   const name = handleWords(sql`${people.name}`);
   const handle = handleWords(sql`split_part(${people.email}, '@', 1)`);
-  const byHandle = await db.select().from(people).where(sql`${handle} = ${words} or ${name} = ${words}`);
-  if (byHandle.length) return byHandle;
-  return db.select().from(people).where(sql`strpos(${name}, ${words}) > 0 or ${words} = any(string_to_array(${handle}, ' '))`);
+  // A name or handle that matches has the typed first word, letter for letter, in the lowered name or email:
+  // only the rows that do have their name and handle worked out, once each ("offset 0" keeps the subquery).
+  const first = sql`split_part(${words}, ' ', 1)`;
+  const found = await db.select({ person: people, byHandle: sql<boolean>`(${handle} = ${words} or ${name} = ${words})` }).from(people)
+    .where(sql`${people.id} in (select c.id from (select ${people.id} as id, ${name} as n, ${handle} as h from ${people}
+      where strpos(lower(${people.name}), ${first}) > 0 or strpos(lower(${people.email}), ${first}) > 0 offset 0) c
+      where c.h = ${words} or c.n = ${words} or strpos(c.n, ${words}) > 0 or ${words} = any(string_to_array(c.h, ' ')))`)
+    .orderBy(asc(people.id));
+  const handled = found.filter((f) => f.byHandle);
+  return (handled.length ? handled : found).map((f) => f.person);
+}
+
+/**
+ * The person a slip of the keyboard most likely meant (nearest() of their names or emails, `columns`, a
+ * person's in that order), or undefined: chosen among the values most alike (alikeIn), in the register's
+ * order, so that everyone is never read to suggest one person.
+ */
+export async function personMeant(db: Db, typed: string, columns: PgColumn[]): Promise<Person | undefined> {
+  const alike: { id: number; value: string; k: number }[] = [];
+  for (const [k, column] of columns.entries()) alike.push(...(await alikeIn(db, people, people.id, column, typed)).map((p) => ({ ...p, k })));
+  alike.sort((a, b) => a.id - b.id || a.k - b.k);
+  const meant = didYouMean(typed, alike.map((p) => p.value));
+  return meant ? findPersonById(db, alike.find((p) => p.value === meant)!.id) : undefined;
 }
 
 /**
@@ -107,10 +131,7 @@ export async function personNamed(db: Db, field: string, query: string): Promise
       'Use their email address, or more of their name.').on(field);
   }
   const typed = query.trim().replace(/^@/, '');
-  // Among the names (or emails) most alike: never everyone to suggest one person.
-  const alikeOnes = await alikeIn(db, people, people.id, typed.includes('@') ? people.email : people.name, typed);
-  const meant = didYouMean(typed, alikeOnes.map((p) => p.value));
-  const match = meant ? await findPersonById(db, alikeOnes.find((p) => p.value === meant)!.id) : undefined;
+  const match = await personMeant(db, typed, [typed.includes('@') ? people.email : people.name]);
   throw notFound(`${field}: nobody in the register matches "${query}".${match ? ` Did you mean ${match.name} <${match.email}>?` : ''}`,
     'Use their email address, their name as the register has it, or their @handle.').on(field);
 }

@@ -1,5 +1,5 @@
 import { closest, distance } from 'fastest-levenshtein';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { rows } from '../db/migrate.js';
@@ -30,16 +30,17 @@ const MAX_PAIRS = 32;
  * among: of those whose length nearest() could accept, the SUGGESTION_CANDIDATES containing the most of
  * the typed value's pairs of letters (a slip of the keyboard changes at most two of them), then of the
  * nearest length. Plain SQL, alike on PGlite and PostgreSQL (no trigram extension), and only these few
- * rows are read: a register of tens of thousands is not read to suggest one value.
+ * rows are read: a register of tens of thousands is not read to suggest one value. `where` keeps only the
+ * rows a suggestion may name (e.g. those not retired).
  */
-export async function alikeIn(db: Db, table: PgTable, id: PgColumn, column: PgColumn, given: string): Promise<{ id: number; value: string }[]> {
+export async function alikeIn(db: Db, table: PgTable, id: PgColumn, column: PgColumn, given: string, where?: SQL): Promise<{ id: number; value: string }[]> {
   const typed = given.toLowerCase();
   const pairs = [...new Set(Array.from({ length: Math.max(0, typed.length - 1) }, (_, i) => typed.slice(i, i + 2)))].slice(0, MAX_PAIRS);
   const shared = pairs.length ? sql.join(pairs.map((p) => sql`(strpos(c.l, ${p}) > 0)::int`), sql` + `) : sql`0`;
   const gap = sql`abs(c.n - ${typed.length}::int)`;
   // "offset 0" keeps the subquery as it is: each value is lowered once, not once per pair.
   const found = rows<{ id: number; value: string }>(await db.execute(sql`select c.id, c.value
-    from (select ${id} as id, ${column} as value, lower(${column}) as l, char_length(${column}) as n from ${table} offset 0) c
+    from (select ${id} as id, ${column} as value, lower(${column}) as l, char_length(${column}) as n from ${table}${where ? sql` where ${where}` : sql``} offset 0) c
     where ${gap} <= greatest(2, c.n / 3)
     order by ${shared} desc, ${gap}, c.id limit ${SUGGESTION_CANDIDATES}`));
   // nearest() takes the first of equally near ones: the one added first, as when every value was read in the register's order.

@@ -5,7 +5,7 @@ import { defineCommand, type CommandContext } from '../../core/router.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { allSwitch, seekArgs, seekFields } from '../../core/paging.js';
 import { fields, reply, text, type Field } from '../../core/reply.js';
-import { didYouMean } from '../../core/suggest.js';
+import { alikeIn, didYouMean } from '../../core/suggest.js';
 import { addDays, readersDay } from '../../core/time.js';
 import { interestedPartyEntry } from '../../import/schema.js';
 import {
@@ -92,8 +92,9 @@ export const partyRetireCommand = defineCommand({
   async run(ctx, input) {
     const before = await partyNamed(ctx, input.party);
     if (!before) {
-      const names = await ctx.db.select({ name: interestedParties.name }).from(interestedParties).where(isNull(interestedParties.retiredAt));
-      const meant = didYouMean(input.party, names.map((p) => p.name));
+      // Among the names most alike of those in the list: never every party to suggest one.
+      const alike = await alikeIn(ctx.db, interestedParties, interestedParties.id, interestedParties.name, input.party, isNull(interestedParties.retiredAt));
+      const meant = didYouMean(input.party, alike.map((p) => p.value));
       throw notFound(`There is no interested party named "${input.party}".${meant ? ` Did you mean "${meant}"?` : ''}`,
         '"/isms parties" lists them.').on('party');
     }
