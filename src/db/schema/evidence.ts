@@ -69,8 +69,13 @@ export const evidenceFileChunks = pgTable('evidence_file_chunks', {
   bytes: bytea('bytes').notNull(),
 }, (t) => [primaryKey({ columns: [t.itemId, t.seq] })]);
 
-/** Every chunk but a file's last holds exactly this many bytes. */
-export const EVIDENCE_CHUNK_BYTES = 1024 * 1024;
+/**
+ * A file is written in chunks of this many bytes, the last one shorter. Each chunk is copied about three
+ * times on its way to the database (filled, then the driver's parameter and message buffers): 256 KiB keeps
+ * that under the file's own size from 1 MB on. Files stored before hold 1 MiB chunks (as migration 0006
+ * made them): a file is read chunk by chunk whatever their size.
+ */
+export const EVIDENCE_CHUNK_BYTES = 256 * 1024;
 
 export const EVIDENCE_SUMMARY_MATCHES = ['yes', 'partly', 'no', 'unclear'] as const;
 

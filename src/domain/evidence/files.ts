@@ -9,10 +9,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { EVIDENCE_CHUNK_BYTES, evidenceFileChunks, poamClosureFileChunks } from '../../db/schema/index.js';
-
-/** Bytes read per query: one stored chunk (1 MiB), so memory stays flat. */
-export const READ_SLICE_BYTES = EVIDENCE_CHUNK_BYTES;
+import { evidenceFileChunks, poamClosureFileChunks } from '../../db/schema/index.js';
 
 /** The stored file of one evidence revision (or POA&M closure), as listings know it (never its bytes). */
 export interface StoredEvidenceFile {
