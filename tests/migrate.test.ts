@@ -15,7 +15,7 @@ describe('migrations', () => {
   it('apply on an empty database and change nothing the second time', async () => {
     t = await createTestDatabase({ migrate: false });
     const first = await migrate(t.db);
-    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index', '0026_listing_seek_indexes', '0027_listing_seek_more', '0028_training_reminder_days', '0029_ladder_step_day', '0030_training_standing', '0031_people_name_key']);
+    expect(first.applied).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index', '0026_listing_seek_indexes', '0027_listing_seek_more', '0028_training_reminder_days', '0029_ladder_step_day', '0030_training_standing', '0031_people_name_key', '0032_policy_ack_version_index']);
     const tables = rows<{ n: number }>(await t.db.execute(sql`select count(*)::int as n from information_schema.tables where table_schema = current_schema()`))[0].n;
     const second = await migrate(t.db);
     expect(second.applied).toEqual([]);
@@ -27,7 +27,7 @@ describe('migrations', () => {
   it('two migrations started together apply once', async () => {
     t = await createTestDatabase({ migrate: false });
     const [a, b] = await Promise.all([migrate(t.db), migrate(t.db)]);
-    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index', '0026_listing_seek_indexes', '0027_listing_seek_more', '0028_training_reminder_days', '0029_ladder_step_day', '0030_training_standing', '0031_people_name_key']);
+    expect([...a.applied, ...b.applied].sort()).toEqual(['0000_register', '0001_audit_append_only', '0002_scheduler_delivery', '0003_risk_acceptances_append_only', '0004_exactly_once', '0005_tamper_evidence', '0006_evidence_file_chunks', '0007_evidence_reviewer', '0008_register_retirement', '0009_ai_tool_decisions', '0010_management_approvals', '0011_policy_publisher', '0012_risk_lifecycle', '0013_supplier_lifecycle', '0014_poam_closure_verification', '0015_management_review_pack', '0016_reach', '0017_evidence_summaries', '0018_review_narratives', '0020_sweep_indexes', '0021_processed_events_retention', '0022_sweep_batches', '0023_sweep_visibility', '0024_send_started', '0025_evidence_review_queue_index', '0026_listing_seek_indexes', '0027_listing_seek_more', '0028_training_reminder_days', '0029_ladder_step_day', '0030_training_standing', '0031_people_name_key', '0032_policy_ack_version_index']);
   });
 
   it('0006 moves files stored whole into 1 MiB chunks, which read back as they were submitted', async () => {
@@ -71,7 +71,7 @@ describe('migrations', () => {
       (3, 1, '2026-01-01', '2027-01-01', 'test'),
       (4, 1, '2025-06-01', '2027-06-01', 'test'), (4, 1, '2025-09-01', '2026-03-01', 'test')`);
 
-    expect(await migrate(t.db)).toMatchObject({ applied: ['0030_training_standing', '0031_people_name_key'] });
+    expect(await migrate(t.db)).toMatchObject({ applied: ['0030_training_standing', '0031_people_name_key', '0032_policy_ack_version_index'] });
     const standing = rows(await t.db.execute(sql`
       select person_id, course_id, applies, expires_on::text, furthest_on::text from training_standing order by person_id, course_id`));
     expect(standing).toEqual([

@@ -24,6 +24,8 @@ export const people = pgTable('people', {
   index('people_roles').using('gin', t.roles),
   // A campaign's audience in name order as every database orders it (nameKey), seeked a page at a time (migration 0031).
   index('people_name_key').on(sql`lower(${t.name} collate "C")`, t.id),
+  // The people outside ISMS scope, whose acknowledgements programmeFigures takes off its count (migration 0032).
+  index('people_out_of_scope').on(t.id).where(sql`NOT in_scope`),
 ]);
 
 /** Where a person can be reached proactively (Teams conversation reference, Slack DM channel). */

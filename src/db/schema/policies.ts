@@ -35,7 +35,11 @@ export const policyAcknowledgements = pgTable('policy_acknowledgements', {
   contentSha256: text('content_sha256').notNull(),
   acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   channel: text('channel').notNull(),
-}, (t) => [uniqueIndex('policy_ack_person_version').on(t.personId, t.policyVersionId)]);
+}, (t) => [
+  uniqueIndex('policy_ack_person_version').on(t.personId, t.policyVersionId),
+  // The acknowledgements of a version, counted from the index alone (programmeFigures; migration 0032).
+  index('policy_ack_version_person').on(t.policyVersionId, t.personId),
+]);
 
 export const ackCampaigns = pgTable('ack_campaigns', {
   id: serial('id').primaryKey(),

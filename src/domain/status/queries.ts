@@ -70,7 +70,9 @@ export interface ProgrammeFigures {
  * index; whether each holds a valid attestation (one expiring today or later: their furthest expiry does) of
  * every board course by where they stand on it (training_standing, by its key, member by member); the
  * acknowledgements owed as the versions in force times the people in scope, counted once (and not at all
- * when no policy is published). The acknowledgements made still read every one of the versions in force.
+ * when no policy is published): everyone less those outside scope (people_out_of_scope). The acknowledgements
+ * made are those of the versions in force, counted from policy_ack_version_person alone, less those of the
+ * people outside scope, found by person: each person acknowledges a version once.
  */
 export async function programmeFigures(db: Db, today: string): Promise<ProgrammeFigures> {
   const [row] = await select<ProgrammeFigures>(db, sql`
@@ -84,9 +86,11 @@ export async function programmeFigures(db: Db, today: string): Promise<Programme
       (select count(*)::int from poam_items where status in ('open', 'in_progress')) as "poamOpen",
       (select count(*)::int from poam_items where status in ('open', 'in_progress') and due_on < ${today}::date) as "poamOverdue",
       (select count(*)::int from poam_extensions where status = 'requested') as "extensionsPending",
-      (select count(*)::int from current_versions cv cross join people p
-        where p.in_scope and exists (select 1 from policy_acknowledgements a where a.person_id = p.id and a.policy_version_id = cv.id)) as "policyAcks",
-      ((select count(*) from current_versions) * (select count(*) from people p where p.in_scope and exists (select 1 from current_versions)))::int as "policyAcksExpected",
+      ((select count(*) from policy_acknowledgements a where a.policy_version_id = any(array(select id from current_versions)))
+        - (select count(*) from people p join policy_acknowledgements a on a.person_id = p.id join current_versions cv on cv.id = a.policy_version_id
+          where not p.in_scope))::int as "policyAcks",
+      ((select count(*) from current_versions)
+        * ((select count(*) from people where exists (select 1 from current_versions)) - (select count(*) from people where not in_scope)))::int as "policyAcksExpected",
       (select count(*)::int from board_courses) as "boardCourses",
       (select count(*)::int from board_members) as "boardMembers",
       (select count(*)::int from board_members m where (
