@@ -1,3 +1,7 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { AuthenticationConstants, type ClaimsIdentity, type ConnectorClient, type ConnectorFactory, type UserTokenClient } from 'botframework-connector';
 
 /**
@@ -22,7 +26,16 @@ export class ConnectorClients {
   private readonly endpoints = new Map<string, Promise<Clients>>();
   private readonly userTokenClients = new Map<string, Promise<UserTokenClient>>();
 
-  constructor(private readonly setups: ClientSetups) {}
+  /** The connections of all the clients, pooled per endpoint (see ConnectionAgents). */
+  private readonly agents: ConnectionAgents;
+
+  /** `idleSocketMs`: how long an unused connection is kept when the server announces no Keep-Alive timeout. */
+  constructor(private readonly setups: ClientSetups, idleSocketMs = IDLE_SOCKET_MS) {
+    this.agents = {
+      'http:': new (closingIdleSockets(http.Agent, idleSocketMs))({ keepAlive: true }),
+      'https:': new (closingIdleSockets(https.Agent, idleSocketMs))({ keepAlive: true }),
+    };
+  }
 
   /**
    * A factory giving the endpoint's shared client; `made` is the SDK's own, which says for which app
@@ -49,6 +62,7 @@ export class ConnectorClients {
       for (const client of created) {
         sendActivitiesAsJson(client);
         acceptAnyNatively(client);
+        useAgents(client, this.agents);
         clientsOf.set(client, clients);
       }
       return clients;
@@ -86,12 +100,13 @@ function activityAsJson(spec: OperationSpec): OperationSpec {
 
 /** The parts of the client's pipeline and options used below (see outbound.ts for the retry policies). */
 interface PipelineHeaders { has(name: string): boolean; set(name: string, value: string): void }
+interface PipelineRequest { url?: unknown; headers: PipelineHeaders; agent?: unknown; tlsSettings?: unknown; disableKeepAlive?: unknown }
 interface CompatClient {
   options?: { requestPolicyFactories?: unknown };
   client?: { pipeline?: {
     getOrderedPolicies(): { name: string }[];
     removePolicy(options: { name: string }): unknown;
-    addPolicy(policy: { name: string; sendRequest<R extends { headers: PipelineHeaders }, A>(request: R, next: (request: R) => Promise<A>): Promise<A> }): void;
+    addPolicy(policy: { name: string; sendRequest<R extends PipelineRequest, A>(request: R, next: (request: R) => Promise<A>): Promise<A> }): void;
   } };
 }
 
@@ -114,6 +129,79 @@ function acceptAnyNatively(connector: ConnectorClient): void {
     name: 'acceptAnyContentType',
     sendRequest(request, next) {
       if (!request.headers.has('accept')) request.headers.set('accept', '*/*');
+      return next(request);
+    },
+  });
+}
+
+/**
+ * How long a connection to the Bot Connector is kept unused when the server announces no Keep-Alive
+ * timeout: 4 s, as Node's own fetch (undici) and its global agent (5 s) keep one. It is below the idle
+ * timeouts of common servers and load balancers (Node and Apache close after 5 s, nginx 75 s, load
+ * balancers a minute or more), so that the bot closes an unused connection before the server would,
+ * even where a proxy drops the announcement. A request written onto a connection the server is just
+ * closing is lost with ECONNRESET, and is not sent again (it may have arrived, see outbound.ts). Replies
+ * of a turn and deliveries of the outbox come in bursts well within it, and keep their connection.
+ */
+export const IDLE_SOCKET_MS = 4_000;
+
+/**
+ * Node closes an announced "Keep-Alive: timeout=N" this much early (its HTTP_AGENT_KEEP_ALIVE_TIMEOUT_BUFFER);
+ * a server announcing a second or less has its connections not kept.
+ */
+const ANNOUNCED_TIMEOUT_MARGIN_MS = 1_000;
+
+/** An agent per protocol of the endpoints' URLs. */
+type ConnectionAgents = Record<'http:' | 'https:', http.Agent>;
+
+type AgentClass = new (...args: any[]) => http.Agent;
+
+/**
+ * The agent `Base` keeping connections alive (TCP keep-alive probes included: a load balancer may
+ * drop an idle flow silently), whose unused connections are closed after `idleMs`, or before the
+ * timeout the server announced for the connection (Keep-Alive: timeout=N) if sooner. Node's agent
+ * applies an announced timeout only with its `timeout` option, which also sets the timeout of a
+ * connection while a request is on it: a slow answer then gets a 'timeout' event, which the HTTP client
+ * ignores today and Node's agent acts on only for a free socket. Here the timer runs only while the
+ * connection is free, so a slow answer is waited for whatever a later version does with that event.
+ */
+function closingIdleSockets<A extends AgentClass>(Base: A, idleMs: number) {
+  return class extends Base {
+    override keepSocketAlive(duplex: Duplex): boolean {
+      if ((super.keepSocketAlive(duplex) as unknown) === false) return false;
+      const socket = duplex as Socket & { _httpMessage?: { res?: { headers?: Record<string, unknown> } } };
+      const hint = socket._httpMessage?.res?.headers?.['keep-alive'];
+      const announced = typeof hint === 'string' ? /^timeout=(\d+)/.exec(hint)?.[1] : undefined;
+      const idle = announced === undefined ? idleMs : Math.min(idleMs, Number(announced) * 1000 - ANNOUNCED_TIMEOUT_MARGIN_MS);
+      if (idle <= 0 || typeof socket.setTimeout !== 'function') return idle > 0;
+      socket.setTimeout(idle);
+      return true;
+    }
+
+    override reuseSocket(duplex: Duplex, request: http.ClientRequest): void {
+      // Free no more: a request is on it, however long its answer takes.
+      (duplex as Socket).setTimeout?.(0);
+      super.reuseSocket(duplex, request);
+    }
+  };
+}
+
+/**
+ * Has the client's requests use `agents` (per protocol) instead of the HTTP client's own, which keeps
+ * unused connections for ever. A request given an agent already (a proxy's), TLS settings of its own
+ * or no keep-alive is sent as it was, as is every request of a client whose pipeline differs.
+ */
+function useAgents(connector: ConnectorClient, agents: ConnectionAgents): void {
+  const pipeline = (connector as unknown as CompatClient).client?.pipeline;
+  if (typeof pipeline?.addPolicy !== 'function') return;
+  // In the default phase, after the proxy policy the client starts with.
+  pipeline.addPolicy({
+    name: 'connectorAgents',
+    sendRequest(request, next) {
+      if (request.agent === undefined && request.tlsSettings === undefined && !request.disableKeepAlive && typeof request.url === 'string') {
+        const protocol = /^https?:/i.exec(request.url)?.[0].toLowerCase() as keyof ConnectionAgents | undefined;
+        if (protocol) request.agent = agents[protocol];
+      }
       return next(request);
     },
   });

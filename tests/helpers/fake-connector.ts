@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** One message the bot posted to a conversation (a reply, or a proactive message). */
 export interface PostedActivity {
@@ -15,6 +15,17 @@ export interface PostedActivity {
   at: number;
   /** The region part of the serviceUrl it was posted to ("emea" for https://smba.trafficmanager.net/emea/), if any. */
   region?: string;
+  /** The connection it came on. */
+  connection: ConnectorConnection;
+}
+
+/** A connection the bot opened to the connector. */
+export interface ConnectorConnection {
+  /** How many requests came on it. */
+  requests: number;
+  /** The bot closed it (the connector saw its end), rather than the connector. */
+  closedByBot: boolean;
+  closed: boolean;
 }
 
 export interface UpdatedActivity { conversationId: string; activityId: string; activity: Record<string, any> }
@@ -78,7 +89,12 @@ export class FakeConnector {
   readonly uploads = new Map<string, UploadSession>();
   /** While true, posted activities wait in `held` until released: a slow Bot Connector, answering when the test says. */
   holdPosts = false;
-  readonly held: { conversationId: string; release(): void }[] = [];
+  readonly held: { conversationId: string; connection: ConnectorConnection; release(): void }[] = [];
+  /** Every connection the bot opened, in order. */
+  readonly connections: ConnectorConnection[] = [];
+  private readonly connectionOf = new WeakMap<Socket, ConnectorConnection>();
+  /** When set, answers announce "Keep-Alive: timeout=N" with this N, whatever the connector's own idle timeout. */
+  private announcedKeepAlive?: number;
   /** When set, opening a conversation fails with this status (Teams' 403 when the bot may not message the user). */
   refuseNewConversations?: number;
   /** Team rosters by team id: what GET /v3/conversations/{teamId}/pagedmembers pages through. */
@@ -97,7 +113,13 @@ export class FakeConnector {
   /** What becomes of the answers to the next posts of activities, which do reach their conversation. */
   private readonly lostAnswers: LostAnswer[] = [];
   private readonly hashes = new Map<UploadSession, Hash>();
-  private readonly server = http.createServer((req, res) => void this.handle(req, res));
+  private readonly server = http.createServer((req, res) => void this.handle(req, res)).on('connection', (socket: Socket) => {
+    const connection: ConnectorConnection = { requests: 0, closedByBot: false, closed: false };
+    this.connections.push(connection);
+    this.connectionOf.set(socket, connection);
+    // The connector ends a connection by destroying it (its idle timeout): an end read from it is the bot's.
+    socket.on('end', () => { connection.closedByBot = true; }).on('close', () => { connection.closed = true; });
+  });
   private nextId = 1;
   url = '';
 
@@ -114,6 +136,16 @@ export class FakeConnector {
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * How long the connector keeps an unused connection before closing it (milliseconds), and the
+   * timeout its answers announce (Keep-Alive: timeout=N, in seconds; by default the one it keeps, as
+   * Node announces it; 0 for none).
+   */
+  keepAlive(idleMs: number, announcedSeconds?: number): void {
+    this.server.keepAliveTimeout = idleMs;
+    this.announcedKeepAlive = announcedSeconds;
   }
 
   /** The next `times` posts and updates of activities fail with this status. */
@@ -211,6 +243,13 @@ export class FakeConnector {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const connection = this.connectionOf.get(req.socket)!;
+    connection.requests++;
+    if (this.announcedKeepAlive !== undefined) {
+      // Set by hand, Node adds no announcement of its own.
+      res.setHeader('connection', 'keep-alive');
+      if (this.announcedKeepAlive > 0) res.setHeader('keep-alive', `timeout=${this.announcedKeepAlive}`);
+    }
     const url = new URL(req.url ?? '/', this.url);
     let parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     // Teams gives each region its own serviceUrl under one host (…/emea/, …/amer/, …/apac/): the API follows it.
@@ -282,7 +321,7 @@ export class FakeConnector {
         this.rateLimited++;
         return void json(429, { error: { code: 'TooManyRequests', message: 'fake connector: too many requests' } }, { 'retry-after': '1' });
       }
-      if (this.holdPosts && req.method === 'POST') await new Promise<void>((release) => this.held.push({ conversationId, release }));
+      if (this.holdPosts && req.method === 'POST') await new Promise<void>((release) => this.held.push({ conversationId, connection, release }));
       const activity = JSON.parse(body || '{}') as Record<string, any>;
       if (req.method === 'PUT') {
         this.updated.push({ conversationId, activityId: parts[4], activity });
@@ -292,7 +331,7 @@ export class FakeConnector {
         return void json(200, { id: parts[4] });
       }
       const id = `msg-${this.nextId++}`;
-      const posted = { conversationId, replyToId: parts[4], id, activity, at: performance.now(), region };
+      const posted = { conversationId, replyToId: parts[4], id, activity, at: performance.now(), region, connection };
       this.posted.push(posted);
       const lost = this.lostAnswers.shift();
       if (lost === 'reset') return void res.socket?.destroy();
