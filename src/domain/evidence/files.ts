@@ -7,8 +7,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { rows } from '../../db/migrate.js';
 import { evidenceFileChunks, poamClosureFileChunks } from '../../db/schema/index.js';
 
 /** The stored file of one evidence revision (or POA&M closure), as listings know it (never its bytes). */
@@ -39,15 +40,22 @@ export class EvidenceFileMismatch extends Error {
   }
 }
 
-/** The next stored chunk from seq on: a chunk missing in between shows as a jump in seq. */
-async function chunkFrom(db: Db, file: StoredEvidenceFile, seq: number): Promise<{ seq: number; bytes: Buffer } | undefined> {
+/** Bytes read per query at most (or one chunk, if larger): a file of any size costs about this much memory. */
+const READ_BYTES = 1024 * 1024;
+
+/**
+ * The next stored chunks from seq on, as many as fit in READ_BYTES (at least one): four of 256 KiB, or
+ * one of the 1 MiB chunks files stored before have. A chunk missing in between shows as a jump in seq.
+ */
+async function chunksFrom(db: Db, file: StoredEvidenceFile, seq: number): Promise<{ seq: number; bytes: Buffer }[]> {
   const c = CHUNKS[file.store ?? 'evidence'];
-  // As base64 text: PGlite returns bytea byte by byte, over ten times slower.
-  const [chunk] = await db.select({ seq: c.seq, base64: sql<string>`encode(${c.bytes}, 'base64')` })
-    .from(c.table)
-    .where(and(eq(c.owner, file.id), gte(c.seq, seq)))
-    .orderBy(asc(c.seq)).limit(1);
-  return chunk && { seq: chunk.seq, bytes: Buffer.from(chunk.base64, 'base64') };
+  // The sizes are read from the stored values' headers; only the chunks that fit are decoded. As base64
+  // text: PGlite returns bytea byte by byte, over ten times slower.
+  const found = rows<{ seq: number; base64: string }>(await db.execute(sql`select r.seq, encode(r.bytes, 'base64') as base64
+    from (select ${c.seq} as seq, ${c.bytes} as bytes, sum(octet_length(${c.bytes})) over (order by ${c.seq}) - octet_length(${c.bytes}) as before
+      from ${c.table} where ${c.owner} = ${file.id} and ${c.seq} >= ${seq}) r
+    where r.before < ${READ_BYTES} order by r.seq`));
+  return found.map((chunk) => ({ seq: Number(chunk.seq), bytes: Buffer.from(chunk.base64, 'base64') }));
 }
 
 /**
@@ -60,13 +68,15 @@ export async function* readEvidenceFile(db: Db, file: StoredEvidenceFile): Async
   let size = 0;
   let next = 0;
   let gap = false;
-  for (let chunk = await chunkFrom(db, file, 0); chunk; chunk = await chunkFrom(db, file, next)) {
-    // A missing chunk, or one out of place, is a changed file even if the bytes happen to hash right.
-    if (chunk.seq !== next) gap = true;
-    next = chunk.seq + 1;
-    hash.update(chunk.bytes);
-    size += chunk.bytes.length;
-    yield chunk.bytes;
+  for (let chunks = await chunksFrom(db, file, 0); chunks.length; chunks = await chunksFrom(db, file, next)) {
+    for (const chunk of chunks) {
+      // A missing chunk, or one out of place, is a changed file even if the bytes happen to hash right.
+      if (chunk.seq !== next) gap = true;
+      next = chunk.seq + 1;
+      hash.update(chunk.bytes);
+      size += chunk.bytes.length;
+      yield chunk.bytes;
+    }
   }
   const actual = hash.digest('hex');
   if (gap || actual !== file.sha256 || size !== file.size) throw new EvidenceFileMismatch(file, actual, size);
