@@ -106,6 +106,17 @@ describe('a starting bot catches up the fires it missed', () => {
     expect(logLines).toContainEqual(expect.objectContaining({ level: 30, job: 'daily-nudges', late: 'claim abandoned' }));
   });
 
+  it('a replica whose fire finds the run claimed by another, which then dies, runs it once the claim is abandoned', async () => {
+    // Another replica claimed this morning's 06:00 run at its time and died (stopped for good) before it finished.
+    await bot.t.db.insert(schedulerRuns).values({ job: 'daily-nudges', fireAt: berlin(MONDAY, '06:00'), ranAt: new Date(Date.now() - ABANDONED_CLAIM_MS + 1500) });
+    const replica = start(berlin(MONDAY, '06:00'), { catchUp: false });
+    await replica.fire('daily-nudges');
+    expect(await olgasMessages()).toBe(0);
+    await vi.waitFor(async () => expect((await runsOf('daily-nudges'))[0].summary).toBeTruthy(), { timeout: 30_000, interval: 50 });
+    expect(await olgasMessages()).toBe(1);
+    expect(logLines).toContainEqual(expect.objectContaining({ level: 30, job: 'daily-nudges', late: 'claim abandoned' }));
+  });
+
   it('two replicas starting together run the missed fire once', async () => {
     const at = berlin(MONDAY, '06:30');
     await Promise.all([start(at).caughtUp, start(at).caughtUp]);

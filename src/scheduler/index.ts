@@ -104,9 +104,10 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
       if (outcome.ran) {
         if (late) logger.info({ job: spec.name, fireAt, late, ...outcome.summary }, `scheduled job ran late for its fire of ${fireAt.toISOString()}`);
         else logger.info({ job: spec.name, fireAt, ...outcome.summary }, 'scheduled job ran');
-      } else if (outcome.heldUntil && late) {
-        // Its run may have died with its process: take it over once the claim is abandoned (it finds nothing to do if it finished).
-        logger.debug({ job: spec.name, fireAt, heldUntil: outcome.heldUntil }, 'missed scheduled fire is being run by another replica');
+      } else if (outcome.heldUntil) {
+        // Its run may die with its process (a replica stopped for good, a node lost): take it over once the claim
+        // is abandoned; it finds nothing to do if that run finished.
+        logger.debug({ job: spec.name, fireAt, heldUntil: outcome.heldUntil }, 'scheduled fire is being run by another replica');
         tryLater(spec, fireAt, Math.max(0, outcome.heldUntil.getTime() - Date.now()) + 1000, () => runFire(spec, fireAt, 'claim abandoned'));
       } else {
         logger.debug({ job: spec.name, fireAt }, 'scheduled job already ran on another replica');
