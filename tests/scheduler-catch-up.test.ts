@@ -6,6 +6,7 @@ import { createTestBot, FakeChatPort, type TestBot } from './helpers/bot.js';
 import { controls, schedulerRuns } from '../src/db/schema/index.js';
 import { ABANDONED_CLAIM_MS, startScheduler, type RunningScheduler, type SchedulerOptions } from '../src/scheduler/index.js';
 import { loadConfig } from '../src/config.js';
+import type { JobSpec } from '../src/scheduler/jobs/index.js';
 import { createLogger } from '../src/log.js';
 import { assembleCore } from '../src/app.js';
 
@@ -115,6 +116,30 @@ describe('a starting bot catches up the fires it missed', () => {
     await vi.waitFor(async () => expect((await runsOf('daily-nudges'))[0].summary).toBeTruthy(), { timeout: 30_000, interval: 50 });
     expect(await olgasMessages()).toBe(1);
     expect(logLines).toContainEqual(expect.objectContaining({ level: 30, job: 'daily-nudges', late: 'claim abandoned' }));
+  });
+
+  it('a stop waits for the run in progress, which records its fire, instead of cutting it off', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let began!: () => void;
+    const begun = new Promise<void>((resolve) => { began = resolve; });
+    const slow: JobSpec = {
+      name: 'slow-run', cron: () => '0 6 * * *', catchUpWithin: 'day',
+      run: async (db) => {
+        began();
+        await released;
+        // What is left of the run when the stop is asked for: many statements, each a trip to the database.
+        for (let i = 0; i < 50; i++) await db.execute(sql`select ${i}`);
+        return { steps: 50 };
+      },
+    };
+    const scheduler = start(berlin(MONDAY, '06:30'), { jobs: [slow] });
+    await begun;
+    const stopping = scheduler.stop();
+    release();
+    await stopping;
+    expect(await runsOf('slow-run')).toEqual([expect.objectContaining({ fireAt: berlin(MONDAY, '06:00'), summary: { steps: 50 } })]);
+    expect(logLines.filter((l) => Number(l.level) >= 50)).toEqual([]);
   });
 
   it('two replicas starting together run the missed fire once', async () => {

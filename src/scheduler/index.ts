@@ -87,6 +87,11 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
   let stopped = false;
   /** Per fire, the one later try waiting: a retry after a failure, or a look at a claim once its lease is out. */
   const later = new Map<string, NodeJS.Timeout>();
+  /**
+   * The fires running now: a stop waits for them (within the process's stop timeout), so a run is not cut
+   * off with the database closed under it, its claim left held for an hour and its fire logged as failed.
+   */
+  const inProgress = new Set<Promise<void>>();
   const tryLater = (spec: JobSpec, fireAt: Date, ms: number, attempt: () => Promise<void>) => {
     if (stopped) return;
     const key = `${spec.name} ${fireAt.toISOString()}`;
@@ -98,7 +103,14 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
    * missed it, a retry after a failure, or a claim whose process died. A failure is tried again after
    * each of retryDelays; a claim held by another run is looked at again when its lease runs out.
    */
-  const runFire = async (spec: JobSpec, fireAt: Date, late?: 'missed at start' | 'retry' | 'claim abandoned', failures = 0): Promise<void> => {
+  const runFire = (spec: JobSpec, fireAt: Date, late?: 'missed at start' | 'retry' | 'claim abandoned', failures = 0): Promise<void> => {
+    const running = attemptFire(spec, fireAt, late, failures);
+    inProgress.add(running);
+    const forget = () => { inProgress.delete(running); };
+    running.then(forget, forget);
+    return running;
+  };
+  const attemptFire = async (spec: JobSpec, fireAt: Date, late: 'missed at start' | 'retry' | 'claim abandoned' | undefined, failures: number): Promise<void> => {
     try {
       const outcome = await runScheduledJob(db, spec, fireAt, nudges);
       if (outcome.ran) {
@@ -152,6 +164,7 @@ export function startScheduler(core: Core, ports: ChatPort[], options: Scheduler
       stopped = true;
       for (const timer of later.values()) clearTimeout(timer);
       for (const task of tasks.values()) await task.destroy();
+      while (inProgress.size) await Promise.allSettled([...inProgress]);
       await worker.stop();
     },
     fire: (name) => onFire(jobNamed(name), new Date()),
