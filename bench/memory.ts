@@ -78,7 +78,7 @@ async function writeImportFile(file: string, peopleCount: number, megabytes: num
 /**
  * `files`: megabytes of each evidence file (0s left out); `importPeople` people in one import and an
  * import file of `importMb` MB; `exportRows` evidence revisions exported as CSV. `databaseUrl`: the
- * run's PostgreSQL scratch schema (migrated); else each child has its own in-memory PGlite.
+ * run's PostgreSQL scratch schema (migrated); else each child has its own PGlite in a new data folder.
  */
 export async function memorySection(options: { files: number[]; importPeople: number; importMb: number; exportRows: number; databaseUrl?: string }) {
   const perFileSize = (m: StepMemory, megabytes: number) => Math.round((m.growthMb / (megabytes * 1.048576)) * 100) / 100;

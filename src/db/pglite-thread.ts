@@ -99,9 +99,10 @@ const { PGlite } = require(module);
  * creation interrupted halfway is started again at the next start rather than opened half-made.
  */
 export async function createRegisterFolder(dataDir: string): Promise<void> {
-  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
   const staging = path.join(dataDir, '.creating');
+  // What a creation stopped after moving PG_VERSION in, or before anything, left behind.
   rmSync(staging, { recursive: true, force: true });
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', CREATE_SOURCE, PGLITE_MODULE, staging], { stdio: ['ignore', 'ignore', 'pipe'] });
     let said = '';
