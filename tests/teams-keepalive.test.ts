@@ -31,7 +31,7 @@ describe('Teams: connections to the Bot Connector', () => {
     // The connector would close it after 10 s, and says it keeps it for 2.
     connector.keepAlive(10_000, 2);
     const { connection } = await reply('staff', 'help');
-    await vi.waitFor(() => expect(connection.closedByBot).toBe(true), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(() => expect(connection.closedByBot).toBe(true), { timeout: 8_000, interval: 50 });
   });
 
   it('closes an unused connection after its own idle time when the connector announces none', async () => {
@@ -48,16 +48,16 @@ describe('Teams: connections to the Bot Connector', () => {
     const before = connector.posted.length;
     connector.holdPosts = true;
     expect((await server.answer(message('staff', 'help'))).status).toBe(200);
-    await vi.waitFor(() => expect(connector.held).toHaveLength(1));
+    await vi.waitFor(() => expect(connector.held).toHaveLength(1), { timeout: 15_000, interval: 20 });
     const [slow] = connector.held;
     // Another reply meanwhile takes a connection of its own; once the bot has closed that one unused, the
     // slow reply has waited longer than a connection is kept unused.
     expect((await server.answer(message('owner', 'help'))).status).toBe(200);
-    await vi.waitFor(() => expect(connector.held).toHaveLength(2));
+    await vi.waitFor(() => expect(connector.held).toHaveLength(2), { timeout: 15_000, interval: 20 });
     const other = connector.held[1];
     expect(other.connection).not.toBe(slow.connection);
     other.release();
-    await vi.waitFor(() => expect(other.connection.closedByBot).toBe(true), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(() => expect(other.connection.closedByBot).toBe(true), { timeout: 8_000, interval: 50 });
 
     expect(slow.connection.closed).toBe(false);
     slow.release();
